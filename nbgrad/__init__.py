@@ -1,0 +1,79 @@
+"""nbgrad: PyTorch you can see inside.
+
+PyTorch's public API (tensors, autograd, and later nn, optim, data, distributions...) written in
+Python over NumPy on the CPU and CuPy on NVIDIA GPUs. `import nbgrad as torch` is meant to work.
+Importing nbgrad needs NumPy alone; CuPy is imported when a CUDA device is first used.
+"""
+import numpy as _np
+
+# nbgrad follows PyTorch: log(0), 0/0 and overflow give -inf/nan/inf silently. NumPy would warn on
+# every such op, and wrapping each op in np.errstate costs more than a small op itself, so NumPy's
+# floating-point error handling is set to 'ignore' here (documented in the README).
+_np.seterr(all='ignore')
+
+from . import _dtype  # noqa: E402
+from ._dtype import (dtype, float16, half, float32, float, float64, double, complex64, cfloat,  # noqa
+                     complex128, cdouble, uint8, int8, int16, short, int32, int, int64, long, bool,
+                     bfloat16, set_default_dtype, get_default_dtype, promote_types, can_cast)
+from ._device import device  # noqa: E402
+from ._tensor import Tensor, Size, is_tensor  # noqa: E402
+from . import _tensor_methods  # noqa: E402,F401  (attaches Tensor's math methods)
+from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones,  # noqa
+                        empty, full, zeros_like, ones_like, empty_like, full_like, arange,
+                        linspace, logspace, eye, scalar_tensor)
+from ._creation import range_ as range  # noqa: E402
+from ._functions import *  # noqa: E402,F401,F403
+from . import autograd  # noqa: E402
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
+                       is_grad_enabled, is_inference_mode_enabled)
+from . import return_types  # noqa: E402
+from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402
+from . import linalg  # noqa: E402
+from . import random  # noqa: E402
+from .random import (manual_seed, seed, initial_seed, get_rng_state, set_rng_state,  # noqa: E402
+                     Generator, default_generator)
+from ._random_ops import (rand, randn, randint, randperm, rand_like, randn_like,  # noqa: E402
+                          randint_like, normal, bernoulli, multinomial, poisson)
+from . import cuda  # noqa: E402
+from . import utils  # noqa: E402
+
+__version__ = '0.1.0.dev0'
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    from .ops._util import _slow_promote
+    arrays = [t._data if isinstance(t, Tensor) else t for t in (tensor1, tensor2)]
+    return _slow_promote(arrays)
+
+
+def typename(obj):
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__module__ + '.' + type(obj).__qualname__
+
+
+def get_default_device():
+    return device('cpu')
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext nbgrad`: registers the notebook magics (imported only here)."""
+    from .magics import load_ipython_extension as load
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .magics import unload_ipython_extension as unload
+    unload(ipython)

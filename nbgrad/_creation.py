@@ -1,0 +1,345 @@
+"""Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/empty/full (+ _like), arange,
+linspace, logspace, eye, and the array-module plumbing for device= and dtype=."""
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from ._device import to_device, array_module_for, CPU, concrete_cuda_index
+from ._tensor import Tensor
+from .ops._util import shape_arg
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _finish(array, requires_grad):
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _on_device(np_array, device):
+    """Put a NumPy array on `device` (a no-op for the CPU)."""
+    if device.type == 'cpu':
+        return np_array
+    xp = array_module_for(device)
+    with xp.cuda.Device(concrete_cuda_index(device)):
+        return xp.asarray(np_array)
+
+
+def _alloc(xp_fn_name, shape, dtype, device, *args):
+    """zeros/ones/empty/full directly on the target device."""
+    device = to_device(device)
+    xp = array_module_for(device)
+    if device.type == 'cpu':
+        return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
+    with xp.cuda.Device(concrete_cuda_index(device)):
+        return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
+
+
+# -- from data -------------------------------------------------------------------------------------
+
+def _infer_dtype(data):
+    """PyTorch's inference: Python floats -> default float, ints -> int64, bools -> bool; NumPy
+    arrays and scalars keep their dtype; nested tensors keep theirs."""
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(data.dtype)
+    if hasattr(data, '__cuda_array_interface__'):
+        return _dtype.from_numpy_dtype(data.dtype)
+    if isinstance(data, (list, tuple)):
+        result = None
+        for item in data:
+            d = _infer_dtype(item)
+            if d is None:
+                continue
+            result = d if result is None else _merge_inferred(result, d)
+        return result
+    if data.__class__ in _PY_SCALARS or isinstance(data, numbers.Number):
+        return _dtype.scalar_dtype(data if data.__class__ in _PY_SCALARS else _py_number(data))
+    raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+
+
+def _py_number(x):
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    if isinstance(x, numbers.Real):
+        return float(x)
+    return complex(x)
+
+
+def _merge_inferred(a, b):
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return _dtype.promote_types(a, b)
+
+
+def _to_nested_numpy(data, np_dtype):
+    """Convert nested lists that may contain tensors into one NumPy array, checking it is ragged-free."""
+    if isinstance(data, Tensor):
+        return data.numpy(force=True)
+    if isinstance(data, (list, tuple)):
+        _check_rectangular(data)
+        if any(isinstance(x, Tensor) for x in _flat_items(data)):
+            return np.array([_to_nested_numpy(x, np_dtype) for x in data], dtype=np_dtype)
+    try:
+        return np.array(data, dtype=np_dtype)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f'could not convert the data to a tensor: {e}') from None
+
+
+def _flat_items(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat_items(x)
+        else:
+            yield x
+
+
+def _check_rectangular(data, dim=0):
+    """PyTorch's error for ragged nested lists: 'expected sequence of length 2 at dim 1 (got 1)'."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    if isinstance(first, (list, tuple)):
+        n = len(first)
+        for item in data:
+            if not isinstance(item, (list, tuple)) or len(item) != n:
+                got = len(item) if isinstance(item, (list, tuple)) else type(item).__name__
+                raise ValueError(f'expected sequence of length {n} at dim {dim + 1} (got {got})')
+        for item in data:
+            _check_rectangular(item, dim + 1)
+    else:
+        for item in data:
+            if isinstance(item, (list, tuple)):
+                raise ValueError(f'expected a number at dim {dim + 1} but found a sequence')
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of `data` (nested lists, numbers, NumPy/CuPy arrays, tensors)."""
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn('To copy construct from a tensor, it is recommended to use '
+                      'sourceTensor.clone().detach() or sourceTensor.clone().detach().'
+                      'requires_grad_(True), rather than nbgrad.tensor(sourceTensor).',
+                      UserWarning, stacklevel=2)
+    if isinstance(data, str) or data is None:
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    if dtype is None:
+        dtype = _dtype.get_default_dtype()  # empty list
+    device = to_device(device) if device is not None else (
+        data.device if isinstance(data, Tensor) else _device_of_data(data))
+    if hasattr(data, '__cuda_array_interface__') or (isinstance(data, Tensor) and data.is_cuda):
+        raw = data._data if isinstance(data, Tensor) else data
+        if device.type == 'cuda':
+            xp = array_module_for(device)
+            with xp.cuda.Device(concrete_cuda_index(device)):
+                return _finish(xp.array(raw, dtype=dtype.np, copy=True), requires_grad)
+        data = raw.get()
+    array = _to_nested_numpy(data, dtype.np)
+    if array.dtype != dtype.np:
+        array = array.astype(dtype.np)
+    if device.type == 'cpu' and (array is data or (isinstance(data, np.ndarray) and
+                                                   np.shares_memory(array, data))):
+        array = array.copy()
+    return _finish(_on_device(array, device), requires_grad)
+
+
+def _device_of_data(data):
+    if hasattr(data, '__cuda_array_interface__'):
+        from ._device import device_of_array
+        return device_of_array(data)
+    return CPU
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like tensor(), but shares memory with `data` when dtype and device already match."""
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and (device is None or to_device(device).type == 'cpu'):
+        if dtype is None or data.dtype == dtype.np:
+            return from_numpy(data)
+        return Tensor._make(data.astype(dtype.np))
+    return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    if copy:
+        t = tensor(obj, dtype=dtype, device=device)
+    else:
+        t = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with a NumPy array (writes through either show in both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f'expected np.ndarray (got {type(ndarray).__name__})')
+    _dtype.from_numpy_dtype(ndarray.dtype)  # clear error for unsupported dtypes
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError('At least one stride in the given numpy array is negative, and tensors '
+                         'with negative strides are not currently supported. (You can probably '
+                         'work around this by making a copy of your array  with array.copy().)')
+    return Tensor._make(ndarray)
+
+
+def from_dlpack(ext_tensor):
+    """Zero-copy import of anything that speaks DLPack (NumPy, CuPy, PyTorch, JAX...)."""
+    device_type, device_id = ext_tensor.__dlpack_device__()
+    if device_type == 1:  # kDLCPU
+        return Tensor._make(np.from_dlpack(ext_tensor))
+    from ._device import cupy_module
+    cupy = cupy_module()
+    return Tensor._make(cupy.from_dlpack(ext_tensor))
+
+
+# -- filled ----------------------------------------------------------------------------------------
+
+def _factory(kind):
+    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False, memory_format=None):
+        shape = shape_arg(size)
+        dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        _check_shape(shape, kind)
+        return _finish(_alloc(kind, shape, dt, device), requires_grad)
+    make.__name__ = make.__qualname__ = kind
+    make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
+    return make
+
+
+def _check_shape(shape, name):
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(shape)}: '
+                           f'{list(shape)} (in {name})')
+
+
+zeros = _factory('zeros')
+ones = _factory('ones')
+empty = _factory('empty')
+
+
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
+    shape = shape_arg((size,) if isinstance(size, int) else size)
+    _check_shape(shape, 'full')
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    return _finish(_alloc('full', shape, dt, device, fill_value), requires_grad)
+
+
+def _like(kind):
+    def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+             memory_format=None):
+        dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
+        dev = to_device(device) if device is not None else input.device
+        return _finish(_alloc(kind, input._data.shape, dt, dev), requires_grad)
+    make.__name__ = make.__qualname__ = kind + '_like'
+    return make
+
+
+zeros_like = _like('zeros')
+ones_like = _like('ones')
+empty_like = _like('empty')
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
+    dev = to_device(device) if device is not None else input.device
+    return _finish(_alloc('full', input._data.shape, dt, dev, fill_value), requires_grad)
+
+
+# -- ranges ----------------------------------------------------------------------------------------
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    if step == 0:
+        raise RuntimeError('step must be nonzero')
+    if (end - start) / step < 0:
+        raise RuntimeError(f'upper bound and larger bound inconsistent with step sign '
+                           f'(start={start}, end={end}, step={step})')
+    if dtype is None:
+        is_float = any(isinstance(x, float) for x in (start, end, step))
+        dt = _dtype.get_default_dtype() if is_float else _dtype.int64
+    else:
+        dt = _dtype.to_dtype(dtype)
+    n = math.ceil((end - start) / step)
+    # PyTorch computes start + i * step in double precision, then casts
+    values = start + np.arange(n, dtype=np.float64 if dt.is_floating_point or any(
+        isinstance(x, float) for x in (start, end, step)) else np.int64) * step
+    return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """torch.range (deprecated in PyTorch): like arange but includes `end`."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    values = start + np.arange(n, dtype=np.float64) * step
+    return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
+    if steps < 0:
+        raise RuntimeError('number of steps must be non-negative')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    # PyTorch fills the first half from `start` and the second half from `end`, which keeps both
+    # endpoints exact; do the same so values agree to the last bit in float32.
+    values = _symmetric_linspace(start, end, steps, np.float64 if dt.np != np.float32 else np.float32)
+    if dt.category < _dtype.float32.category:
+        values = np.floor(values) if dt.np.kind in 'iu' else values
+    return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def _symmetric_linspace(start, end, steps, work_dtype):
+    if steps == 0:
+        return np.zeros(0, work_dtype)
+    if steps == 1:
+        return np.array([start], work_dtype)
+    step = (np.asarray(end, work_dtype) - np.asarray(start, work_dtype)) / np.asarray(steps - 1,
+                                                                                       work_dtype)
+    idx = np.arange(steps, dtype=work_dtype)
+    half = steps // 2
+    out = np.empty(steps, work_dtype)
+    out[:half] = np.asarray(start, work_dtype) + step * idx[:half]
+    out[half:] = np.asarray(end, work_dtype) - step * (np.asarray(steps - 1, work_dtype) - idx[half:])
+    return out
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    exponents = _symmetric_linspace(start, end, steps, np.float64)
+    values = np.power(float(base), exponents)
+    return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    device = to_device(device)
+    xp = array_module_for(device)
+    if device.type == 'cpu':
+        a = xp.eye(n, m, dtype=dt.np)
+    else:
+        with xp.cuda.Device(concrete_cuda_index(device)):
+            a = xp.eye(n, m, dtype=dt.np)
+    return _finish(a, requires_grad)
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    return _finish(_on_device(np.array(value, dtype=dt.np), to_device(device)), requires_grad)

@@ -1,0 +1,111 @@
+"""Devices ('cpu', 'cuda', 'cuda:N') and the array module (NumPy or CuPy) that serves each.
+
+CuPy is imported only when a CUDA device is first used, so `import nbgrad` needs NumPy alone and
+runs in plain scripts, DataLoader workers and machines without a GPU.
+"""
+import numpy as np
+
+_DEVICE_TYPES = ('cpu', 'cuda')
+
+
+class device:
+    __slots__ = ('type', 'index')
+
+    def __new__(cls, type_or_device, index=None):
+        if isinstance(type_or_device, device):
+            return type_or_device
+        if isinstance(type_or_device, int) and not isinstance(type_or_device, bool):
+            type_or_device, index = 'cuda', type_or_device  # torch.device(0) means cuda:0
+        if not isinstance(type_or_device, str):
+            raise TypeError(f'device() expects a string such as "cpu" or "cuda:0", '
+                            f'got {type(type_or_device).__name__}')
+        kind, _, number = type_or_device.partition(':')
+        if kind not in _DEVICE_TYPES:
+            raise RuntimeError(f'Expected one of cpu, cuda device type at start of device string: '
+                               f'{type_or_device}')
+        if number:
+            if index is not None:
+                raise RuntimeError(f'device string {type_or_device!r} already has an index; '
+                                   f'do not pass index={index} too')
+            if not number.isdigit():
+                raise RuntimeError(f'Invalid device string: {type_or_device!r}')
+            index = int(number)
+        if kind == 'cpu' and index not in (None, 0):
+            raise RuntimeError(f'CPU device index must be -1 or zero, got {index}')
+        key = (kind, None if kind == 'cpu' else index)
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = object.__new__(cls)
+            object.__setattr__(cached, 'type', kind)
+            object.__setattr__(cached, 'index', key[1])
+            _CACHE[key] = cached
+        return cached
+
+    def __setattr__(self, name, value):
+        raise AttributeError('device objects are immutable')
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f'{self.type}:{self.index}'
+
+    def __eq__(self, other):
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+
+_CACHE = {}
+CPU = device('cpu')
+
+
+def to_device(d):
+    """Normalise what users pass as device= (None, str, int, device) to a device object."""
+    if d is None:
+        return CPU
+    if d.__class__ is device:
+        return d
+    return device(d)
+
+
+def cupy_module():
+    """Import CuPy on first use, with an error that says how to get it."""
+    try:
+        import cupy
+    except ImportError as e:
+        raise RuntimeError(
+            "nbgrad's CUDA backend needs CuPy, which is not installed. Install it with "
+            "`pip install 'nbgrad[cuda]'` (or the cupy-cudaXXx wheel matching your CUDA), or "
+            "keep the tensor on device='cpu'.") from e
+    return cupy
+
+
+def array_module_for(d):
+    """NumPy for 'cpu'; CuPy (checked to have a GPU) for 'cuda'."""
+    if d.type == 'cpu':
+        return np
+    from . import cuda
+    cuda._lazy_init()
+    return cupy_module()
+
+
+def device_of_array(array):
+    """The device an array lives on: NumPy arrays on the CPU, CuPy arrays on their GPU."""
+    if array.__class__ is np.ndarray:
+        return CPU
+    return device('cuda', array.device.id)
+
+
+def concrete_cuda_index(d):
+    """The GPU number a device refers to; 'cuda' alone means the current device."""
+    if d.index is not None:
+        return d.index
+    from . import cuda
+    return cuda.current_device()

@@ -1,0 +1,341 @@
+"""The one dispatch point every op goes through.
+
+`dispatch(op, *inputs)` unwraps Tensor inputs to arrays, checks that they share a device, runs the
+op's forward on arrays, wraps the outputs, records the op as a graph node when grad mode is on and
+an input requires grad, and notifies observers (profiler, anomaly mode, tracer). With no observer
+registered that costs one check. `dispatch_inplace` is the same for `x.op_(...)`: it writes into x's
+memory, bumps x's version and rebases x's autograd history.
+
+Grad mode and anomaly mode are module globals here because this is where they are read, once per op.
+"""
+import numpy as np
+
+from ._tensor import Tensor
+
+_ndarray = np.ndarray
+_grad_enabled = True
+_anomaly_enabled = False
+_observers = []
+
+
+def dispatch(op, *inputs):
+    if _observers:
+        return observed(op, inputs, lambda: _run(op, inputs))
+    return _run(op, inputs)
+
+
+def _run(op, inputs):
+    arrays = []
+    requires_grad = False
+    gpu = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            a = x._data
+            if a.__class__ is not _ndarray:
+                gpu = _check_gpu(gpu, a, op)
+            arrays.append(a)
+            if x._requires_grad:
+                requires_grad = True
+            elif x._base is not None and _grad_enabled and x._base._requires_grad:
+                requires_grad = True  # a view whose base gained a history after the view was made
+        else:
+            arrays.append(x)
+    if gpu is not None:
+        arrays = _move_cpu_scalars(arrays, gpu, op)
+    record = requires_grad and _grad_enabled and op.differentiable
+    out = op.forward(*arrays)
+    if op.num_outputs == 1:
+        if out.__class__ is not _ndarray:
+            out = _as_array(out, gpu)
+        if record and out.dtype.kind in 'fc':
+            result = Tensor._make(out, True, op)
+            _record(op, inputs, (result,))
+        else:
+            result = Tensor._make(out)
+        if op.is_view:
+            _link_view(result, inputs[0], op)
+        return result
+    results = []
+    differentiable = record
+    for i, a in enumerate(out):
+        if a.__class__ is not _ndarray:
+            a = _as_array(a, gpu)
+        if differentiable and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
+            t = Tensor._make(a, True, op)
+            t._output_nr = i
+        else:
+            t = Tensor._make(a)
+        if op.is_view:
+            _link_view(t, inputs[0], op)
+        results.append(t)
+    if record:
+        _record(op, inputs, results)
+    return tuple(results)
+
+
+def _record(op, inputs, outputs):
+    """Make `op` a node of the backward graph: edges to its inputs' nodes, saved tensors."""
+    from .autograd.graph import _sequence
+    edges = []
+    for x in inputs:
+        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None):
+            if x._base is not None:
+                refresh_view(x)
+                if not x._requires_grad:
+                    edges.append(None)
+                    continue
+            fn = x._grad_fn
+            a = x._data
+            if fn is None:
+                edges.append((x._grad_accumulator(), 0, a.shape, a.dtype))
+            else:
+                edges.append((fn, x._output_nr, a.shape, a.dtype))
+        else:
+            edges.append(None)
+    op._edges = tuple(edges)
+    op._seq = next(_sequence)
+    if op.saved_inputs:
+        op._saved = tuple((inputs[i], inputs[i]._vc[0]) if isinstance(inputs[i], Tensor)
+                          else (inputs[i], None) for i in op.saved_inputs)
+    if op.saves_output:
+        out = outputs[0]
+        op._saved_output = (out._data, out._vc, out._vc[0])
+    if op.num_outputs != 1:
+        op._output_meta = tuple((t._data.shape, t._data.dtype, _array_module(t._data))
+                                if t._requires_grad else None for t in outputs)
+    if _anomaly_enabled:
+        import traceback
+        op._anomaly_trace = traceback.extract_stack()[:-3]
+
+
+def _array_module(a):
+    if a.__class__ is _ndarray:
+        return np
+    import cupy
+    return cupy
+
+
+def _as_array(value, gpu):
+    """NumPy returns scalars (np.float32) from 0-d computations; keep everything an array."""
+    if gpu is None:
+        return np.asarray(value)
+    import cupy
+    return cupy.asarray(value)
+
+
+def _check_gpu(gpu, array, op):
+    device_id = array.device.id
+    if gpu is None:
+        return device_id
+    if gpu != device_id:
+        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
+                           f'devices, cuda:{gpu} and cuda:{device_id}! (when checking arguments '
+                           f'for {_op_name(op)}). Move them with .to(device) first.')
+    return gpu
+
+
+def _move_cpu_scalars(arrays, gpu, op):
+    """CPU tensors may meet CUDA tensors only as 0-dim values (as in PyTorch); others are errors."""
+    out = []
+    for a in arrays:
+        if a.__class__ is _ndarray:
+            if a.ndim != 0:
+                raise RuntimeError(
+                    f'Expected all tensors to be on the same device, but found at least two '
+                    f'devices, cuda:{gpu} and cpu! (when checking arguments for {_op_name(op)}). '
+                    f'Move them with .to(device) or .cuda() first.')
+            import cupy
+            with cupy.cuda.Device(gpu):
+                a = cupy.asarray(a)
+        out.append(a)
+    return out
+
+
+def _op_name(op):
+    return getattr(op, 'op_name', None) or type(op).__name__.lower()
+
+
+def _link_view(view, source, op):
+    """A view shares its source's memory and version counter; remember how to remake it."""
+    root = source._base if source._base is not None else source
+    view._base = root
+    view._vc = source._vc
+    view._view_src = (source, op)
+    view._view_stamp = source._vc[0]
+
+
+def refresh_view(view):
+    """Re-derive a view's autograd identity from its base after the base's history changed.
+
+    Views remember (parent, view op). When the base was modified in place (its version moved past
+    the view's stamp), the view's grad_fn is remade by replaying the view op on the parent, so that
+    gradients flow through the base's new history (PyTorch regenerates view grad_fns the same way).
+    """
+    if view._view_stamp == view._vc[0]:
+        return
+    parent, op = view._view_src
+    if parent._base is not None:
+        refresh_view(parent)
+    if parent._requires_grad and _grad_enabled:
+        fresh = _run(op.replay_copy(), (parent,))
+        view._grad_fn = fresh._grad_fn
+        view._output_nr = fresh._output_nr
+        view._requires_grad = fresh._requires_grad
+    view._view_stamp = view._vc[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Observers
+# ---------------------------------------------------------------------------------------------
+
+def add_observer(observer):
+    """Register an object with `op_started(op, inputs) -> token` and `op_finished(token, outputs)`.
+
+    The profiler, anomaly mode's bookkeeping and tracers use this; nothing patches ops one by one.
+    Returns a callable that removes the observer.
+    """
+    _observers.append(observer)
+
+    def remove():
+        if observer in _observers:
+            _observers.remove(observer)
+    return remove
+
+
+def observed(op, inputs, run):
+    """Run `run()` (which performs `op` on `inputs`) between the observers' start/finish calls."""
+    observers = list(_observers)
+    tokens = [obs.op_started(op, inputs) for obs in observers]
+    outputs = run()
+    for obs, token in zip(observers, tokens):
+        obs.op_finished(token, outputs)
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place ops
+# ---------------------------------------------------------------------------------------------
+
+def dispatch_inplace(op, target, *others):
+    """target.<op>_(*others): compute op(target, *others) into target's own memory."""
+    inputs = (target,) + others
+    if _observers:
+        return observed(op, inputs, lambda: _run_inplace(op, target, inputs))
+    return _run_inplace(op, target, inputs)
+
+
+def _run_inplace(op, target, inputs):
+    if _grad_enabled and (target._requires_grad or target._base is not None):
+        check_inplace_allowed(target, op)
+    record = _grad_enabled and op.differentiable and (
+        target._requires_grad or (target._base is not None and target._base._requires_grad)
+        or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
+    if not record:
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        devices_match = all(a.__class__ is target._data.__class__ for a in arrays
+                            if hasattr(a, 'shape') and a.ndim) if arrays else True
+        if not devices_match:
+            return _device_mismatch_inplace(op, inputs)
+        _write_into(target, op, op.forward_into(target._data, *arrays), inputs)
+        return target
+    source = target
+    if 0 in op.saved_inputs:
+        source = _snapshot(target)  # backward needs the value from before the write
+    result = _run(op, (source,) + tuple(inputs[1:]))
+    _write_into(target, op, result._data, inputs)
+    rebase_history(target, result)
+    return target
+
+
+def _device_mismatch_inplace(op, inputs):
+    devices = sorted({str(x.device) for x in inputs if isinstance(x, Tensor) and x.ndim})
+    raise RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
+                       f'devices, {" and ".join(devices)}! (when checking arguments for '
+                       f'{_op_name(op)}_). Move them with .to(device) first.')
+
+
+def _write_into(target, op, value, inputs):
+    """Store `value` in target's memory (unless forward_into already did) and bump the version."""
+    dest = target._data
+    if value is not dest:
+        if value.shape != dest.shape:
+            shape = np.broadcast_shapes(dest.shape, value.shape) if _broadcastable(dest, value) \
+                else value.shape
+            if shape != dest.shape:
+                raise RuntimeError(f"output with shape {list(dest.shape)} doesn't match the "
+                                   f'broadcast shape {list(shape)} (in-place {_op_name(op)}_). '
+                                   f'An in-place op cannot change the shape of the tensor it '
+                                   f'writes into; use the out-of-place {_op_name(op)} instead.')
+        _check_cast(value.dtype, dest.dtype, op)
+        try:
+            dest[...] = value
+        except ValueError as e:
+            raise _readonly_error(op) from e
+    target._vc[0] += 1
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_cast(from_np, to_np, op):
+    from ._dtype import from_numpy_dtype, can_cast
+    if from_np != to_np and not can_cast(from_numpy_dtype(from_np), from_numpy_dtype(to_np)):
+        raise RuntimeError(f"result type {_type_word(from_np)} can't be cast to the desired output "
+                           f'type {_type_word(to_np)} (in-place {_op_name(op)}_). Convert the '
+                           f'tensor first, e.g. x = x.to(nbgrad.float32), or use the out-of-place '
+                           f'{_op_name(op)}.')
+
+
+def _type_word(np_dtype):
+    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
+            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool',
+            'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}[np.dtype(np_dtype).name]
+
+
+def _readonly_error(op):
+    return RuntimeError(
+        f'unsupported operation: more than one element of the written-to tensor refers to a single '
+        f'memory location (in-place {_op_name(op)}_ on an expanded tensor). Please clone() the '
+        f'tensor before performing the operation.')
+
+
+def check_inplace_allowed(target, op=None):
+    where = f' ({_op_name(op)}_)' if op is not None else ''
+    if target._requires_grad and target._grad_fn is None and target._base is None:
+        raise RuntimeError(f'a leaf Variable that requires grad is being used in an in-place '
+                           f'operation{where}. Wrap the update in `with nbgrad.no_grad():` '
+                           f'(as optimizers do), or work on a .clone().')
+    base = target._base
+    if base is not None and base._requires_grad and base._grad_fn is None:
+        raise RuntimeError(f'a view of a leaf Variable that requires grad is being used in an '
+                           f'in-place operation{where}. Wrap it in `with nbgrad.no_grad():` or '
+                           f'clone the base first.')
+
+
+def _snapshot(target):
+    """A copy of target's current value that keeps target's place in the graph."""
+    if target._base is not None:
+        refresh_view(target)
+    t = Tensor._make(target._data.copy(), target._requires_grad, target._grad_fn)
+    t._output_nr = target._output_nr
+    if target._grad_fn is None and target._requires_grad:
+        t._grad_acc_ref = target._grad_acc_ref  # pragma: no cover - leaves are refused above
+    return t
+
+
+def rebase_history(target, result):
+    """After an in-place write, `target` now stands for `result`'s node in the graph."""
+    if not result._requires_grad:
+        return
+    if target._base is None:
+        target._grad_fn = result._grad_fn
+        target._output_nr = result._output_nr
+        target._requires_grad = True
+        return
+    from .autograd.copy_slices import CopySlices
+    CopySlices.rebase(target, result)

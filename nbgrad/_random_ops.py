@@ -1,0 +1,327 @@
+"""Random tensor creation (rand, randn, randint, randperm, normal, bernoulli, multinomial, poisson)
+and the in-place samplers (uniform_, normal_, random_, bernoulli_, exponential_, ...).
+
+Every function takes generator=; without one it uses the device's default generator. On the CPU
+the samplers are PyTorch's own algorithms (_mt_engine.py), so seeds give PyTorch's numbers.
+"""
+import numpy as np
+
+from . import _dtype, _mt_engine
+from ._device import to_device
+from ._dispatch import dispatch_inplace
+from ._tensor import Tensor
+from .autograd.graph import Node
+from .ops._util import shape_arg
+from .random import default_generator_for
+
+
+def _generator(generator, device):
+    if generator is None:
+        return default_generator_for(device)
+    if generator.device.type != device.type:
+        raise RuntimeError(f'Expected a \'{device.type}\' device type for generator but found '
+                           f'\'{generator.device.type}\'')
+    return generator
+
+
+def _sample(gen, kind, *args):
+    """Call sampler `kind` on the generator's engine (module functions on CPU, methods on GPU)."""
+    if gen.device.type == 'cpu':
+        return getattr(_mt_engine, kind)(gen._engine, *args)
+    return getattr(gen._engine, kind)(*args)
+
+
+def _float_dtype(dtype, kernel):
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if not dt.is_floating_point:
+        raise RuntimeError(f'"{kernel}" not implemented for \'{_word(dt)}\'')
+    return dt
+
+
+def _word(dt):
+    from ._dispatch import _type_word
+    return _type_word(dt.np)
+
+
+def _finish(array, requires_grad):
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    """Uniform samples on [0, 1)."""
+    shape = shape_arg(size)
+    dt = _float_dtype(dtype, 'check_uniform_bounds')
+    dev = to_device(device)
+    gen = _generator(generator, dev)
+    return _finish(_sample(gen, 'uniform', shape, dt.np, 0.0, 1.0), requires_grad)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False):
+    """Standard normal samples."""
+    shape = shape_arg(size)
+    dt = _float_dtype(dtype, 'normal_kernel_cpu')
+    dev = to_device(device)
+    gen = _generator(generator, dev)
+    return _finish(_sample(gen, 'normal', shape, dt.np, 0.0, 1.0), requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False, pin_memory=False):
+    """Integers uniform on [low, high)."""
+    if size is None:  # randint(high, size)
+        if high is None:
+            raise TypeError('randint() missing required argument: size')
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    shape = shape_arg((size,) if isinstance(size, int) else size)
+    if high <= low:
+        raise RuntimeError(f'random_ expects \'from\' to be less than \'to\', but got from={low} '
+                           f'>= to={high}')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    dev = to_device(device)
+    gen = _generator(generator, dev)
+    return _finish(_sample(gen, 'randint', shape, int(low), int(high), dt.np), requires_grad)
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+    """A random permutation of 0..n-1."""
+    if n < 0:
+        raise RuntimeError(f'n must be non-negative, got{n}')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    dev = to_device(device)
+    gen = _generator(generator, dev)
+    return _finish(_sample(gen, 'randperm', int(n), dt.np), requires_grad)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False, pin_memory=False):
+    """Normal samples; with tensor mean/std, differentiable in them (mean + std * eps)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        if isinstance(std, Tensor) and bool((std < 0).any()):
+            raise RuntimeError('normal expects all elements of std >= 0.0')
+        shape = ref.shape
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+            from .ops.shape import broadcast_shapes
+            shape = broadcast_shapes(mean.shape, std.shape)
+        eps = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        return mean + std * eps
+    if std < 0:
+        raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
+    if size is None:
+        raise TypeError('normal(mean: float, std: float) needs size=')
+    shape = shape_arg((size,) if isinstance(size, int) else size)
+    dt = _float_dtype(dtype, 'normal_kernel_cpu')
+    dev = to_device(device)
+    gen = _generator(generator, dev)
+    return _finish(_sample(gen, 'normal', shape, dt.np, float(mean), float(std)), requires_grad)
+
+
+def _check_probability(p):
+    data = p._data
+    if data.size and not bool(((data >= 0) & (data <= 1)).all()):
+        raise RuntimeError('bernoulli: expected all probabilities p to satisfy 0 <= p <= 1, got '
+                           f'values outside [0, 1]')
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
+    gen = _generator(generator, input.device)
+    if p is not None:
+        return Tensor._make(_scalar_bernoulli(gen, input.shape, float(p), input._data.dtype))
+    _check_probability(input)
+    return Tensor._make(_tensor_bernoulli(gen, input._data, input._data.dtype))
+
+
+def _scalar_bernoulli(gen, shape, p, np_dtype):
+    if not 0 <= p <= 1:
+        raise RuntimeError(f'bernoulli_ expects p to be in [0, 1], but got p={p}')
+    if gen.device.type == 'cpu':
+        return _mt_engine.bernoulli_scalar(gen._engine, tuple(shape), p, np_dtype)
+    xp = gen._engine.xp
+    return gen._engine.bernoulli(xp.full(tuple(shape), p, np.float64), np_dtype)
+
+
+def _tensor_bernoulli(gen, p_array, np_dtype):
+    if gen.device.type == 'cpu':
+        return _mt_engine.bernoulli_tensor(gen._engine, p_array, np_dtype)
+    return gen._engine.bernoulli(p_array, np_dtype)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices sampled from each row of (unnormalised, non-negative) weights."""
+    data = input._data
+    if data.ndim not in (1, 2):
+        raise RuntimeError(f'prob_dist must be 1 or 2 dim, got {data.ndim}')
+    if input.dtype.category != _dtype.float32.category:
+        raise RuntimeError(f'multinomial only supports floating-point dtypes for input, got: '
+                           f'{input.dtype}')
+    if num_samples <= 0:
+        raise RuntimeError(f'cannot sample n_sample <= 0 samples (got {num_samples})')
+    if not replacement and num_samples > data.shape[-1]:
+        raise RuntimeError('cannot sample n_sample > prob_dist.size(-1) samples without '
+                           'replacement')
+    rows = data.reshape(-1, data.shape[-1])
+    if bool((rows < 0).any()) or not bool(np.isfinite(_host(rows)).all()):
+        raise RuntimeError('probability tensor contains either `inf`, `nan` or element < 0')
+    if bool((rows.sum(axis=-1) <= 0).any()):
+        raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)')
+    gen = _generator(generator, input.device)
+    out = _sample(gen, 'multinomial', rows, int(num_samples), bool(replacement))
+    out = out.astype(np.int64).reshape(data.shape[:-1] + (num_samples,))
+    return Tensor._make(out)
+
+
+def _host(a):
+    return a if a.__class__ is np.ndarray else a.get()
+
+
+def poisson(input, generator=None):
+    """Poisson samples with rates `input` (NumPy's/CuPy's sampler seeded from the generator:
+    reproducible, though not PyTorch's exact numbers)."""
+    gen = _generator(generator, input.device)
+    seed = int(_sample(gen, 'randint', (1,), 0, 2 ** 62, np.int64)[0])
+    data = input._data
+    if data.__class__ is np.ndarray:
+        values = np.random.default_rng(seed).poisson(data)
+    else:
+        import cupy
+        values = cupy.random.RandomState(seed).poisson(data)
+    return Tensor._make(values.astype(data.dtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place samplers: x.uniform_(), x.normal_(), ... (not differentiable; they bump the version)
+# ---------------------------------------------------------------------------------------------
+
+class _Resample(Node):
+    """Fill the target with fresh samples from `sampler(gen, shape, np_dtype)`."""
+    differentiable = False
+
+    def __init__(self, sampler, generator, name):
+        self.sampler, self.generator, self.op_name = sampler, generator, name
+
+    def forward(self, a):
+        values = self.sampler(self.generator, a.shape, a.dtype)
+        if values.__class__ is not a.__class__:
+            values = _to_like(values, a)
+        return values
+
+
+def _to_like(values, a):
+    import cupy
+    return cupy.asarray(values)
+
+
+def _resample(name, make_sampler, float_only=True):
+    def method(self, *args, generator=None, **kwargs):
+        if float_only and not self.is_floating_point():
+            raise RuntimeError(f'"{name}" not implemented for \'{_word(self.dtype)}\'')
+        gen = _generator(generator, self.device)
+        sampler = make_sampler(*args, **kwargs)
+        return dispatch_inplace(_Resample(sampler, gen, name), self)
+    method.__name__ = name
+    return method
+
+
+def _uniform_sampler(a=0.0, b=1.0, **_):
+    if a > b:
+        raise RuntimeError(f'uniform_ expects to return a [from, to) range, but found from={a} > '
+                           f'to={b}')
+    return lambda gen, shape, dt: _sample(gen, 'uniform', shape, dt, float(a), float(b))
+
+
+def _normal_sampler(mean=0.0, std=1.0, **_):
+    if std < 0:
+        raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
+    return lambda gen, shape, dt: _sample(gen, 'normal', shape, dt, float(mean), float(std))
+
+
+def _random_sampler(from_=None, to=None, **kwargs):
+    from_ = kwargs.get('from', from_)
+    if from_ is not None and to is None:
+        from_, to = 0, from_
+    if from_ is None:
+        def sample(gen, shape, dt):
+            if gen.device.type == 'cpu':
+                return _mt_engine.random_(gen._engine, shape, dt)
+            high = 2 ** (np.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
+                (2 if np.dtype(dt) == np.bool_ else int(np.iinfo(dt).max) + 1)
+            return gen._engine.randint(shape, 0, high, dt)
+        return sample
+    return lambda gen, shape, dt: _sample(gen, 'randint', shape, int(from_), int(to), dt)
+
+
+def _bernoulli_sampler(p=0.5, **_):
+    if isinstance(p, Tensor):
+        _check_probability(p)
+
+        def sample(gen, shape, dt):
+            probs = p._data
+            if probs.shape != tuple(shape):
+                probs = (np if probs.__class__ is np.ndarray else gen._engine.xp).broadcast_to(
+                    probs, shape)
+            return _tensor_bernoulli(gen, probs, dt)
+        return sample
+    return lambda gen, shape, dt: _scalar_bernoulli(gen, shape, float(p), dt)
+
+
+def _exponential_sampler(lambd=1.0, **_):
+    if lambd <= 0:
+        raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={lambd}')
+    return lambda gen, shape, dt: _sample(gen, 'exponential', shape, float(lambd), dt)
+
+
+def _geometric_sampler(p, **_):
+    if not 0 < p < 1:
+        raise RuntimeError(f'geometric_ expects p to be in (0, 1), but got p={p}')
+    return lambda gen, shape, dt: _sample(gen, 'geometric', shape, float(p), dt)
+
+
+def _cauchy_sampler(median=0.0, sigma=1.0, **_):
+    return lambda gen, shape, dt: _sample(gen, 'cauchy', shape, float(median), float(sigma), dt)
+
+
+def _log_normal_sampler(mean=1.0, std=2.0, **_):
+    if std <= 0:
+        raise RuntimeError(f'log_normal_ expects std > 0.0, but found std={std}')
+    return lambda gen, shape, dt: _sample(gen, 'log_normal', shape, float(mean), float(std), dt)
+
+
+Tensor.uniform_ = _resample('uniform_', _uniform_sampler)
+Tensor.normal_ = _resample('normal_', _normal_sampler)
+Tensor.random_ = _resample('random_', _random_sampler, float_only=False)
+Tensor.bernoulli_ = _resample('bernoulli_', _bernoulli_sampler, float_only=False)
+Tensor.exponential_ = _resample('exponential_', _exponential_sampler)
+Tensor.geometric_ = _resample('geometric_', _geometric_sampler, float_only=False)
+Tensor.cauchy_ = _resample('cauchy_', _cauchy_sampler)
+Tensor.log_normal_ = _resample('log_normal_', _log_normal_sampler)
+Tensor.bernoulli = bernoulli
+Tensor.multinomial = multinomial

@@ -1,0 +1,497 @@
+"""nbgrad.Tensor: one NumPy or CuPy array plus autograd state.
+
+The math methods (add, sum, view, ...) are attached from the op modules by nbgrad/_tensor_methods.py;
+this file holds what a tensor *is*: its array, its place in the graph, its version counter (shared
+with its views), conversions, and the autograd entry points (backward, hooks, retain_grad).
+"""
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._device import device_of_array, to_device, CPU
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as nbgrad.Size([2, 3])."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f'nbgrad.Size({list(self)})'
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        result = tuple.__getitem__(self, key)
+        return Size(result) if isinstance(key, slice) else result
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+
+class Tensor:
+    # Hot attributes live in slots; rarely used ones fall back to the class defaults below until a
+    # tensor sets its own (in its __dict__), which keeps making a tensor cheap.
+    __slots__ = ('_data', '_requires_grad', '_grad_fn', '_vc', '_base', '__dict__', '__weakref__')
+    _output_nr = 0
+    _grad = None
+    _hooks = None                  # {handle_id: fn} for leaves (non-leaf hooks live on grad_fn)
+    _post_accumulate_hooks = None
+    _grad_acc_ref = None           # weakref to this leaf's AccumulateGrad node
+    _retains_grad = False
+    _view_src = None               # (parent tensor, view op) for views
+    _view_stamp = 0                # base version when this view's grad_fn was last derived
+    _is_param = False
+    __array_priority__ = 1000      # numpy defers binary operators to us
+    __array_ufunc__ = None
+
+    @staticmethod
+    def _make(data, requires_grad=False, grad_fn=None, vc=None):
+        t = _new(Tensor)
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad_fn = grad_fn
+        t._vc = [0] if vc is None else vc
+        t._base = None
+        return t
+
+    def __init__(self, *args, device=None):
+        """Legacy constructor: Tensor(2, 3) is uninitialised (zeros here), Tensor([1, 2]) copies data."""
+        from ._creation import tensor as _tensor_fn, empty
+        if len(args) == 1 and not isinstance(args[0], int):
+            made = _tensor_fn(args[0], dtype=_dtype.get_default_dtype(), device=device)
+        else:
+            made = empty(*args, device=device)
+        self._data = made._data
+        self._requires_grad = False
+        self._grad_fn = None
+        self._vc = [0]
+        self._base = None
+
+    # -- what the tensor is ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return device_of_array(self._data)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    @property
+    def is_cuda(self):
+        return self._data.__class__ is not np.ndarray
+
+    @property
+    def is_cpu(self):
+        return self._data.__class__ is np.ndarray
+
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = 'strided'
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == 'f'
+
+    def is_complex(self):
+        return self._data.dtype.kind == 'c'
+
+    def get_device(self):
+        return -1 if self.is_cpu else self._data.device.id
+
+    # -- memory layout --------------------------------------------------------------------------
+    def stride(self, dim=None):
+        itemsize = self._data.itemsize
+        strides = tuple(s // itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        return strides[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None):
+        a = self._data
+        if a.flags.c_contiguous:
+            return True
+        # PyTorch ignores the strides of size-1 dimensions when judging contiguity.
+        expected = 1
+        for size, stride in zip(reversed(a.shape), reversed(self.stride())):
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
+
+    def untyped_storage(self):
+        from ._storage import UntypedStorage
+        return UntypedStorage._of(self)
+
+    def storage_offset(self):
+        from ._storage import storage_offset
+        return storage_offset(self)
+
+    def data_ptr(self):
+        a = self._data
+        if a.__class__ is np.ndarray:
+            return a.__array_interface__['data'][0]
+        return a.data.ptr
+
+    # -- autograd state -------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        if self._base is not None:
+            self._refresh_view()
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use "
+                    "a computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind != 'f':
+            if self._data.dtype.kind == 'c':
+                raise RuntimeError('complex tensors cannot require gradients in nbgrad yet: '
+                                   'complex autograd is not implemented. Use real and imaginary '
+                                   'parts as two float tensors.')
+            raise RuntimeError(f'only Tensors of floating point dtype can require gradients '
+                               f'(got {self.dtype}). Convert first, e.g. x.float().requires_grad_()')
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None:
+            self._refresh_view()
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f'assigned grad expected to be a Tensor or None but got '
+                                f'{type(value).__name__}')
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f'assigned grad has data of a different size: got shape '
+                                   f'{list(value.shape)}, expected {list(self.shape)}')
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f'assigned grad has data of a different type: got '
+                                   f'{value.dtype}, expected {self.dtype}')
+            if value.device != self.device:
+                raise RuntimeError(f'assigned grad has data located on a different device: got '
+                                   f'{value.device}, expected {self.device}')
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward (a no-op on leaves)."""
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        import weakref
+        fn = self.grad_fn
+        if fn._retained is None:
+            fn._retained = {}
+        fn._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def _grad_accumulator(self):
+        """This leaf's AccumulateGrad node, created once and shared by every edge into the leaf."""
+        ref = self._grad_acc_ref
+        node = ref() if ref is not None else None
+        if node is None:
+            import weakref
+            from .autograd.graph import AccumulateGrad
+            node = AccumulateGrad(self)
+            self._grad_acc_ref = weakref.ref(node)
+        return node
+
+    def _refresh_view(self):
+        from ._dispatch import refresh_view
+        refresh_view(self)
+
+    def register_hook(self, hook):
+        """hook(grad) -> Tensor or None, run when the gradient w.r.t. this tensor is computed."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        fn = self.grad_fn
+        if fn is not None:
+            return fn._register_tensor_hook(self._output_nr, hook)
+        from .autograd.graph import RemovableHandle
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs after the gradient has been accumulated into this leaf's .grad."""
+        if self.grad_fn is not None:
+            raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf '
+                               'tensors')
+        from .autograd.graph import RemovableHandle
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = {}
+        handle = RemovableHandle(self._post_accumulate_hooks)
+        self._post_accumulate_hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """A tensor sharing this one's memory and version counter, outside the graph."""
+        t = Tensor._make(self._data, False, None, self._vc)
+        t._base = self._base
+        return t
+
+    def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """This tensor's values without autograd (and, as in PyTorch, a separate version counter)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
+        self._data = value._data
+
+    # -- conversions ----------------------------------------------------------------------------
+    def item(self):
+        a = self._data
+        if a.size != 1:
+            raise RuntimeError(f'a Tensor with {a.size} elements cannot be converted to Scalar')
+        return a.reshape(()).item() if a.__class__ is np.ndarray else a.reshape(()).get().item()
+
+    def tolist(self):
+        a = self._data
+        return (a if a.__class__ is np.ndarray else a.get()).tolist()
+
+    def numpy(self, *, force=False):
+        if not force:
+            if self._requires_grad:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                                   "tensor.detach().numpy() instead.")
+            if self.is_cuda:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                                f"Tensor.cpu() to copy the tensor to host memory first.")
+            return self._data
+        a = self._data
+        return a if a.__class__ is np.ndarray else a.get()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, stream=None, **kwargs):
+        if self._requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(**({'stream': stream} if stream is not None else {}), **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError('len() of a 0-d tensor')
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError('iteration over a 0-d tensor')
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError('Boolean value of Tensor with more than one value is ambiguous')
+        return bool(self.item())
+
+    def __float__(self):
+        self._check_single('Python scalars')
+        return float(self.item())
+
+    def __int__(self):
+        self._check_single('Python scalars')
+        return int(self.item())
+
+    def __complex__(self):
+        self._check_single('Python scalars')
+        return complex(self.item())
+
+    def __index__(self):
+        if self._data.size != 1 or self._data.dtype.kind not in 'iub':
+            raise TypeError('only integer tensors of a single element can be converted to an index')
+        return int(self.item())
+
+    def _check_single(self, what):
+        if self._data.size != 1:
+            raise ValueError(f'only one element tensors can be converted to {what}')
+
+    __hash__ = object.__hash__
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._tensor_str import format_tensor
+        a = self._data
+        fn = self._grad_fn if self._base is None else self.grad_fn
+        return format_tensor(
+            a if a.__class__ is np.ndarray else a.get(), dtype_name=a.dtype.name,
+            default_dtype_name=_dtype.get_default_dtype().name, device_str=str(self.device),
+            requires_grad=self._requires_grad, grad_fn_name=fn.name() if fn is not None else None,
+            is_parameter=self._is_param, tensor_contents=tensor_contents)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self.__repr__(), spec)
+
+    def __reduce_ex__(self, protocol):
+        # Pickling (multiprocessing, copy.deepcopy) keeps values, dtype, device and requires_grad.
+        return (_rebuild, (self.numpy(force=True), str(self.device), self._requires_grad,
+                           self._is_param))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError('Only Tensors created explicitly by the user (graph leaves) support '
+                               'the deepcopy protocol at the moment. If you were attempting to '
+                               'deepcopy a module, this may be because of a torch.nn.utils.'
+                               'weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001')
+        if id(self) in memo:
+            return memo[id(self)]
+        t = type(self).__new__(type(self)) if type(self) is not Tensor else _new(Tensor)
+        t._data = self._data.copy()
+        t._requires_grad = self._requires_grad
+        t._grad_fn = None
+        t._vc = [0]
+        t._base = None
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        extra = {k: v for k, v in getattr(self, '__dict__', {}).items()
+                 if not k.startswith('_')}
+        if extra:
+            import copy
+            t.__dict__.update(copy.deepcopy(extra, memo))
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild(array, device_str, requires_grad, is_param):
+    from ._creation import tensor as _tensor_fn
+    t = _tensor_fn(array, device=device_str)
+    if is_param:
+        from .nn.parameter import Parameter  # pragma: no cover - arrives with nbgrad.nn
+        return Parameter(t, requires_grad)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _wrap_dim(dim, ndim):
+    """PyTorch's dim wrapping: negative dims count from the end; 0-dim tensors accept 0 and -1."""
+    if dim.__class__ is not int:
+        try:
+            dim = dim.__index__()
+        except AttributeError:
+            raise TypeError(f'dim must be an int, got {type(dim).__name__}') from None
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
+                         f'but got {dim})')
+    return dim + n if dim < 0 else dim
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+__all__ = ['Tensor', 'Size', 'is_tensor', 'CPU', 'to_device']

@@ -1,0 +1,552 @@
+"""Attach the math methods and Python operators to Tensor.
+
+Most methods are the module-level functions themselves (`Tensor.exp is nbgrad.exp`), since
+PyTorch's `x.f(*args)` means `torch.f(x, *args)`; in-place variants `x.f_()` share the op classes
+through the dispatcher's in-place path.
+"""
+from . import _dtype
+from ._device import to_device, device as _device_cls
+from ._dispatch import dispatch, dispatch_inplace
+from ._tensor import Tensor
+from .ops import elementwise as ew, reduction, views, shape, indexing, matmul
+from .ops._util import as_operand
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _operand_or_not_implemented(other):
+    if other.__class__ is Tensor or other.__class__ in _PY_SCALARS:
+        return other
+    try:
+        return as_operand(other)
+    except TypeError:
+        return NotImplemented
+
+
+def _forward_operator(op_cls):
+    def method(self, other):
+        other = _operand_or_not_implemented(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return dispatch(op_cls(), self, other)
+    return method
+
+
+def _reflected_operator(op_cls):
+    def method(self, other):
+        other = _operand_or_not_implemented(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return dispatch(op_cls(), other, self)
+    return method
+
+
+def _inplace_operator(op_cls):
+    def method(self, other):
+        other = _operand_or_not_implemented(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return dispatch_inplace(op_cls(), self, other)
+    return method
+
+
+_OPERATORS = {
+    'add': 'add', 'sub': 'sub', 'mul': 'mul', 'truediv': 'div', 'floordiv': 'floor_divide',
+    'mod': 'remainder', 'and': 'bitwise_and', 'or': 'bitwise_or', 'xor': 'bitwise_xor',
+    'lshift': 'bitwise_left_shift', 'rshift': 'bitwise_right_shift',
+}
+for _py, _op in _OPERATORS.items():
+    _cls = ew.BINARY[_op]
+    setattr(Tensor, f'__{_py}__', _forward_operator(_cls))
+    setattr(Tensor, f'__r{_py}__', _reflected_operator(_cls))
+    setattr(Tensor, f'__i{_py}__', _inplace_operator(_cls))
+for _py, _op in (('eq', 'eq'), ('ne', 'ne'), ('lt', 'lt'), ('le', 'le'), ('gt', 'gt'),
+                 ('ge', 'ge')):
+    setattr(Tensor, f'__{_py}__', _forward_operator(ew.BINARY[_op]))
+
+
+def _pow_method(self, exponent):
+    exponent = _operand_or_not_implemented(exponent)
+    if exponent is NotImplemented:
+        return NotImplemented
+    return ew.pow(self, exponent)
+
+
+def _rpow_method(self, base):
+    base = _operand_or_not_implemented(base)
+    if base is NotImplemented:
+        return NotImplemented
+    return dispatch(ew.BINARY['pow'](), base, self)
+
+
+def _ipow_method(self, exponent):
+    exponent = as_operand(exponent)
+    if exponent.__class__ in _PY_SCALARS:
+        return dispatch_inplace(ew._ScalarPow(exponent), self)
+    return dispatch_inplace(ew.BINARY['pow'](), self, exponent)
+
+
+def _matmul_method(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul.matmul(self, other)
+
+
+def _rmatmul_method(self, other):
+    if not isinstance(other, Tensor):
+        other = _operand_or_not_implemented(other)
+        if other is NotImplemented or not isinstance(other, Tensor):
+            return NotImplemented
+    return matmul.matmul(other, self)
+
+
+def _invert(self):
+    if self._data.dtype.kind == 'b':
+        return dispatch(ew.UNARY['logical_not'](), self)
+    return dispatch(ew.UNARY['bitwise_not'](), self)
+
+
+Tensor.__pow__ = _pow_method
+Tensor.__rpow__ = _rpow_method
+Tensor.__ipow__ = _ipow_method
+Tensor.__matmul__ = _matmul_method
+Tensor.__rmatmul__ = _rmatmul_method
+Tensor.__neg__ = lambda self: dispatch(ew.UNARY['neg'](), self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: dispatch(ew.UNARY['abs'](), self)
+Tensor.__invert__ = _invert
+Tensor.__getitem__ = indexing.getitem
+Tensor.__setitem__ = indexing.setitem
+Tensor.__reversed__ = lambda self: self.flip(0) if self.dim() else self
+Tensor.__contains__ = lambda self, item: bool((self == item).any())
+
+
+# -- elementwise math: x.exp() and x.exp_() ---------------------------------------------------
+
+def _unary_method(op_cls):
+    def method(self):
+        return dispatch(op_cls(), self)
+    return method
+
+
+def _unary_inplace(op_cls):
+    def method(self):
+        return dispatch_inplace(op_cls(), self)
+    return method
+
+
+for _name, _cls in ew.UNARY.items():
+    if _name in ('special_i1',):
+        continue
+    setattr(Tensor, _name, _unary_method(_cls))
+    if _cls.result != 'bool':
+        setattr(Tensor, _name + '_', _unary_inplace(_cls))
+Tensor.absolute = Tensor.abs
+Tensor.absolute_ = Tensor.abs_
+Tensor.negative = Tensor.neg
+Tensor.negative_ = Tensor.neg_
+Tensor.arcsin, Tensor.arccos, Tensor.arctan = Tensor.asin, Tensor.acos, Tensor.atan
+Tensor.arcsinh, Tensor.arccosh, Tensor.arctanh = Tensor.asinh, Tensor.acosh, Tensor.atanh
+Tensor.fix, Tensor.fix_ = Tensor.trunc, Tensor.trunc_
+Tensor.special_i1 = _unary_method(ew.UNARY['special_i1'])
+
+
+def _binary_method(name):
+    fn = ew.binary(name)
+
+    def method(self, other):
+        return fn(self, other)
+    method.__name__ = name
+    return method
+
+
+def _binary_inplace(name):
+    op_cls = ew.BINARY[name]
+
+    def method(self, other):
+        return dispatch_inplace(op_cls(), self, as_operand(other))
+    method.__name__ = name + '_'
+    return method
+
+
+for _name, _cls in ew.BINARY.items():
+    if _name in ('add', 'sub', 'div', 'div_trunc', 'pow'):
+        continue
+    setattr(Tensor, _name, _binary_method(_name))
+    setattr(Tensor, _name + '_', _binary_inplace(_name))
+Tensor.greater, Tensor.greater_equal = Tensor.gt, Tensor.ge
+Tensor.less, Tensor.less_equal, Tensor.not_equal = Tensor.lt, Tensor.le, Tensor.ne
+Tensor.multiply, Tensor.multiply_ = Tensor.mul, Tensor.mul_
+Tensor.arctan2, Tensor.arctan2_ = Tensor.atan2, Tensor.atan2_
+
+
+def _add(self, other, *, alpha=1):
+    return ew.add(self, other, alpha=alpha)
+
+
+def _add_(self, other, *, alpha=1):
+    if alpha != 1:
+        other = ew.mul(as_operand(other), alpha)
+    return dispatch_inplace(ew.BINARY['add'](), self, as_operand(other))
+
+
+def _sub(self, other, *, alpha=1):
+    return ew.sub(self, other, alpha=alpha)
+
+
+def _sub_(self, other, *, alpha=1):
+    if alpha != 1:
+        other = ew.mul(as_operand(other), alpha)
+    return dispatch_inplace(ew.BINARY['sub'](), self, as_operand(other))
+
+
+def _div(self, other, *, rounding_mode=None):
+    return ew.div(self, other, rounding_mode=rounding_mode)
+
+
+def _div_(self, other, *, rounding_mode=None):
+    name = {None: 'div', 'trunc': 'div_trunc', 'floor': 'floor_divide'}[rounding_mode]
+    return dispatch_inplace(ew.BINARY[name](), self, as_operand(other))
+
+
+def _pow_(self, exponent):
+    return _ipow_method(self, exponent)
+
+
+Tensor.add, Tensor.add_, Tensor.sub, Tensor.sub_ = _add, _add_, _sub, _sub_
+Tensor.subtract, Tensor.subtract_ = _sub, _sub_
+Tensor.div, Tensor.div_ = _div, _div_
+Tensor.divide, Tensor.divide_, Tensor.true_divide, Tensor.true_divide_ = _div, _div_, _div, _div_
+Tensor.pow, Tensor.pow_ = ew.pow, _pow_
+Tensor.float_power = ew.float_power
+Tensor.rsub = ew.rsub
+Tensor.where = lambda self, condition, other: ew.where(condition, self, other)
+Tensor.lerp = ew.lerp
+Tensor.lerp_ = lambda self, end, weight: dispatch_inplace(ew.Lerp(), self, as_operand(end),
+                                                          as_operand(weight))
+Tensor.clamp = Tensor.clip = ew.clamp
+Tensor.clamp_min, Tensor.clamp_max = ew.clamp_min, ew.clamp_max
+
+
+def _clamp_(self, min=None, max=None):
+    return dispatch_inplace(ew.Clamp(), self, as_operand(min) if min is not None else None,
+                            as_operand(max) if max is not None else None)
+
+
+Tensor.clamp_ = Tensor.clip_ = _clamp_
+Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
+Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
+Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
+Tensor.addcmul_ = lambda self, t1, t2, *, value=1: self.add_(ew.mul(t1, t2), alpha=value)
+Tensor.addcdiv_ = lambda self, t1, t2, *, value=1: self.add_(ew.div(t1, t2), alpha=value)
+Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
+Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
+
+
+def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    if self._data.dtype.kind not in 'fc':
+        return self.clone()
+    import numpy as np
+    finfo = np.finfo(self._data.dtype)
+    posinf = finfo.max if posinf is None else posinf
+    neginf = finfo.min if neginf is None else neginf
+    out = ew.where(self.isnan(), nan, self)
+    out = ew.where(out == float('inf'), posinf, out)
+    return ew.where(out == float('-inf'), neginf, out)
+
+
+Tensor.nan_to_num = _nan_to_num
+Tensor.nan_to_num_ = lambda self, nan=0.0, posinf=None, neginf=None: self.copy_(
+    _nan_to_num(self, nan, posinf, neginf))
+Tensor.positive = lambda self: self
+Tensor.conj = lambda self: self if not self.is_complex() else dispatch(_Conj(), self)
+Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
+Tensor.is_conj = Tensor.is_neg = lambda self: False
+
+
+class _Conj(ew.Elementwise):
+    ufunc = 'conjugate'
+    backward_name = 'ConjBackward0'
+    differentiable = False
+
+
+# -- reductions, views, shape, indexing, matrix products -------------------------------------
+for _module, _names in (
+        (reduction, ('sum', 'nansum', 'mean', 'nanmean', 'prod', 'max', 'min', 'amax', 'amin',
+                     'aminmax', 'argmax', 'argmin', 'all', 'any', 'var', 'std', 'logsumexp',
+                     'cumsum', 'cumprod', 'softmax', 'log_softmax', 'count_nonzero')),
+        (views, ('view', 'reshape', 'transpose', 'swapaxes', 'swapdims', 't', 'permute', 'expand',
+                 'expand_as', 'squeeze', 'unsqueeze', 'flatten', 'unflatten', 'movedim',
+                 'moveaxis', 'narrow', 'select', 'as_strided', 'unfold', 'diagonal', 'split',
+                 'chunk', 'tensor_split', 'unbind', 'view_as', 'reshape_as', 'broadcast_to')),
+        (shape, ('flip', 'fliplr', 'flipud', 'roll', 'repeat', 'tile', 'repeat_interleave',
+                 'tril', 'triu', 'diag', 'diag_embed', 'diagflat', 'diagonal_scatter', 'clone',
+                 'contiguous', 'rot90')),
+        (indexing, ('gather', 'scatter', 'scatter_', 'scatter_add', 'scatter_add_',
+                    'index_select', 'index_add', 'index_add_', 'index_copy', 'index_copy_',
+                    'index_fill', 'index_fill_', 'masked_fill', 'masked_fill_', 'masked_select',
+                    'masked_scatter', 'masked_scatter_', 'take', 'take_along_dim', 'nonzero',
+                    'argwhere', 'index_put', 'index_put_')),
+        (matmul, ('matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'outer', 'ger', 'addmm', 'addmv',
+                  'baddbmm', 'addbmm', 'addr', 'inner', 'kron'))):
+    for _name in _names:
+        setattr(Tensor, _name, getattr(_module, _name))
+
+
+def _tril_(self, diagonal=0):
+    return dispatch_inplace(shape.Triangle(False, diagonal), self)
+
+
+def _triu_(self, diagonal=0):
+    return dispatch_inplace(shape.Triangle(True, diagonal), self)
+
+
+Tensor.tril_, Tensor.triu_ = _tril_, _triu_
+Tensor.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1)))
+                    if self.dim() != 2 else self.t())
+Tensor.mT = property(lambda self: self.transpose(-2, -1) if self.dim() >= 2 else _mt_error(self))
+Tensor.H = property(lambda self: self.T.conj())
+Tensor.mH = property(lambda self: self.mT.conj())
+Tensor.adjoint = lambda self: self.mH
+
+
+def _mt_error(self):
+    raise RuntimeError(f'tensor.mT is only supported on matrices or batches of matrices. Got '
+                       f'{self.dim()}-D tensor.')
+
+
+def _t_(self):
+    out = self.t()
+    return _adopt_shape(self, out)
+
+
+def _adopt_shape(self, out):
+    self._data = out._data
+    return self
+
+
+def _squeeze_(self, dim=None):
+    return _adopt_shape(self, self.squeeze(dim) if dim is not None else self.squeeze())
+
+
+def _unsqueeze_(self, dim):
+    return _adopt_shape(self, self.unsqueeze(dim))
+
+
+def _transpose_(self, dim0, dim1):
+    return _adopt_shape(self, self.transpose(dim0, dim1))
+
+
+Tensor.t_, Tensor.squeeze_, Tensor.unsqueeze_, Tensor.transpose_ = (
+    _t_, _squeeze_, _unsqueeze_, _transpose_)
+
+
+# -- filling and copying ----------------------------------------------------------------------
+
+class _Fill(ew.Elementwise):
+    """x.fill_(v): the old values of x get no gradient; a 0-dim tensor v gets the summed gradient."""
+    backward_name = 'FillBackward0'
+    op_name = 'fill'
+
+    def forward(self, a, value):
+        if hasattr(value, 'ndim') and value.ndim:
+            raise RuntimeError(f'fill_ only supports 0-dimension value tensor but got tensor with '
+                               f'{value.ndim} dimensions.')
+        xp = ew.xp_of(a)
+        return xp.full(a.shape, value, dtype=a.dtype)
+
+    def forward_into(self, out, a, value):
+        out[...] = value
+        return out
+
+    def backward(self, g):
+        return None, g.sum() if self._edges[1] is not None else None
+
+
+class _Copy(ew.Elementwise):
+    """x.copy_(src): src broadcast to x's shape and cast to x's dtype."""
+    backward_name = 'CopyBackwards'
+    op_name = 'copy'
+
+    def forward(self, a, src):
+        xp = ew.xp_of(a)
+        if hasattr(src, 'shape'):
+            try:
+                src = xp.broadcast_to(src, a.shape)
+            except ValueError:
+                raise RuntimeError(f'The size of tensor a ({a.shape[-1] if a.ndim else 1}) must '
+                                   f'match the size of tensor b ({src.shape[-1]}) at non-singleton '
+                                   f'dimension {a.ndim - 1} (copy_ of a tensor of shape '
+                                   f'{list(src.shape)} into one of shape {list(a.shape)})') from None
+        return xp.array(src, dtype=a.dtype, copy=True) if xp is not None else src
+
+    def forward_into(self, out, a, src):
+        out[...] = self.forward(a, src) if hasattr(src, 'shape') and src.shape != out.shape \
+            else src
+        return out
+
+    def backward(self, g):
+        return None, g if self._edges[1] is not None else None
+
+
+def fill_(self, value):
+    return dispatch_inplace(_Fill(), self, as_operand(value))
+
+
+def zero_(self):
+    return dispatch_inplace(_Fill(), self, 0)
+
+
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        src = as_operand(src)
+    if isinstance(src, Tensor) and src.device != self.device:
+        src = src.to(self.device)
+    return dispatch_inplace(_Copy(), self, src)
+
+
+Tensor.fill_, Tensor.zero_, Tensor.copy_ = fill_, zero_, copy_
+
+
+# -- conversions ------------------------------------------------------------------------------
+
+def _parse_to(args, kwargs):
+    device = kwargs.pop('device', None)
+    dtype = kwargs.pop('dtype', None)
+    copy = kwargs.pop('copy', False)
+    kwargs.pop('non_blocking', None)
+    kwargs.pop('memory_format', None)
+    if kwargs:
+        raise TypeError(f'to() got unexpected keyword arguments {sorted(kwargs)}')
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, _dtype.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+            dtype = a
+        elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
+            if isinstance(a, str) and (a.startswith('torch.') or a.startswith('nbgrad.') or
+                                       a in _dtype._BY_NAME):
+                dtype = a
+            else:
+                device = a
+        elif isinstance(a, bool):
+            continue  # non_blocking / copy positional flags
+        else:
+            raise TypeError(f'to() received an invalid combination of arguments: {a!r}')
+    return (to_device(device) if device is not None else None,
+            _dtype.to_dtype(dtype) if dtype is not None else None, copy)
+
+
+def to(self, *args, **kwargs):
+    device, dtype, copy = _parse_to(args, kwargs)
+    return shape.to_copy(self, dtype, device, copy)
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        return _legacy_type_name(self)
+    if isinstance(dtype, str) and dtype.endswith('Tensor'):
+        name = dtype.split('.')[-1]
+        cuda = '.cuda.' in dtype
+        dtype = _LEGACY_NAMES[name]
+        out = self.to(dtype)
+        return out.cuda() if cuda else out
+    return self.to(dtype)
+
+
+_LEGACY_NAMES = {'FloatTensor': _dtype.float32, 'DoubleTensor': _dtype.float64,
+                 'HalfTensor': _dtype.float16, 'LongTensor': _dtype.int64,
+                 'IntTensor': _dtype.int32, 'ShortTensor': _dtype.int16,
+                 'CharTensor': _dtype.int8, 'ByteTensor': _dtype.uint8,
+                 'BoolTensor': _dtype.bool}
+
+
+def _legacy_type_name(t):
+    from .autograd.graph import _type_name
+    return _type_name(t._data)
+
+
+Tensor.to = to
+Tensor.type = _type
+Tensor.cpu = lambda self, memory_format=None: self.to('cpu')
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    if device is None:
+        target = 'cuda'
+    elif isinstance(device, int):
+        target = f'cuda:{device}'
+    else:
+        target = device
+    return self.to(target)
+
+
+Tensor.cuda = _cuda
+for _name, _dt in (('float', _dtype.float32), ('double', _dtype.float64), ('half', _dtype.float16),
+                   ('long', _dtype.int64), ('int', _dtype.int32), ('short', _dtype.int16),
+                   ('char', _dtype.int8), ('byte', _dtype.uint8), ('bool', _dtype.bool),
+                   ('cfloat', _dtype.complex64), ('cdouble', _dtype.complex128)):
+    setattr(Tensor, _name, (lambda dt: lambda self, memory_format=None: self.to(dt))(_dt))
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+
+
+def _bfloat16(self, memory_format=None):
+    _dtype.to_dtype(_dtype.bfloat16)  # raises with the explanation
+
+
+Tensor.bfloat16 = _bfloat16
+
+
+def _new(kind):
+    from . import _creation
+
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+        dtype = dtype if dtype is not None else self.dtype
+        device = device if device is not None else self.device
+        factory = getattr(_creation, kind)
+        return factory(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return method
+
+
+Tensor.new_zeros = _new('zeros')
+Tensor.new_ones = _new('ones')
+Tensor.new_empty = _new('empty')
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
+    from ._creation import full
+    return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
+                device=device if device is not None else self.device,
+                requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kw):
+    from ._creation import tensor
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device,
+                  requires_grad=requires_grad)
+
+
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor
+Tensor.pin_memory = lambda self, device=None: self.clone()
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.share_memory_ = lambda self: self
+Tensor.is_shared = lambda self: False
+
+
+def _apply_(self, fn):
+    if self._requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    import numpy as np
+    data = self._data
+    for index in np.ndindex(data.shape):
+        data[index] = fn(data[index].item())
+    self._vc[0] += 1
+    return self
+
+
+Tensor.apply_ = _apply_

@@ -1,0 +1,104 @@
+"""autograd.backward and autograd.grad: the user-facing entry points to the engine."""
+from .._tensor import Tensor
+from . import graph
+
+
+def _as_tuple(x, name):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    try:
+        items = tuple(x)
+    except TypeError:
+        raise TypeError(f'{name} must be a Tensor or a sequence of Tensors, got '
+                        f'{type(x).__name__}') from None
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor) and not (t is None and name != 'outputs' and name != 'tensors'):
+            raise TypeError(f'{name}[{i}] must be a Tensor, got {type(t).__name__}')
+    return items
+
+
+def _make_root_grads(outputs, grad_outputs):
+    """Default gradients of ones for scalar outputs; check shapes of the ones given."""
+    from .._creation import ones_like
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f'grad can be implicitly created only for scalar outputs (output {i} has shape '
+                    f'{list(out.shape)}). Pass gradient= (a tensor of that shape, e.g. '
+                    f'torch.ones_like(out)) or reduce the output to a scalar first, e.g. '
+                    f'out.sum().backward().')
+            if out._data.dtype.kind not in 'fc':
+                raise RuntimeError(f'grad can be implicitly created only for real scalar outputs '
+                                   f'but got {out.dtype}')
+            g = ones_like(out)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f'gradient for output {i} must be a Tensor, got {type(g).__name__}')
+        else:
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(f'Mismatch in shape: grad_output[{i}] has a shape of '
+                                   f'{g.shape} and output[{i}] has a shape of {out.shape}.')
+            if g.device != out.device:
+                raise RuntimeError(f'invalid gradient at index {i} - expected device {out.device} '
+                                   f'but got {g.device}')
+            if g._data.dtype != out._data.dtype:
+                g = g.to(out.dtype)
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of `tensors` into the .grad of the graph's leaves."""
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    outputs = _as_tuple(tensors, 'tensors')
+    if isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    elif grad_tensors is not None:
+        grad_tensors = tuple(grad_tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs, 'inputs')
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _make_root_grads(outputs, grad_tensors)
+    graph.run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs,
+                       accumulate=True, allow_unused=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) (vector-Jacobian products) without touching any .grad."""
+    outputs = _as_tuple(outputs, 'outputs')
+    inputs_tuple = _as_tuple(inputs, 'inputs')
+    if is_grads_batched:
+        raise NotImplementedError('is_grads_batched=True is not supported by nbgrad; loop over the '
+                                  'batch of grad_outputs instead.')
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    elif grad_outputs is not None:
+        grad_outputs = tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError('Expected allow_unused to be True or not passed when materialize_grads=True')
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs_tuple):
+        if not t.requires_grad:
+            raise RuntimeError(f'One of the differentiated Tensors (input {i}) does not require grad')
+    roots = _make_root_grads(outputs, grad_outputs)
+    result = graph.run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs_tuple,
+                                accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        from .._creation import zeros_like
+        result = [g if g is not None else zeros_like(t) for g, t in zip(result, inputs_tuple)]
+    if not create_graph:
+        result = [g.detach() if g is not None else None for g in result]
+    return tuple(result)

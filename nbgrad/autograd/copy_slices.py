@@ -1,0 +1,77 @@
+"""In-place writes through a view of a tensor that is part of a graph (PyTorch's CopySlices).
+
+After `view.op_(...)`, the *base* has a new history: outside the view's region it is its old self,
+inside it is the op's result. CopySlices is that node: its backward sends the gradient outside the
+region to the base's old node and the gradient inside the region to the op's result.
+"""
+from .. import _dispatch
+from .graph import Node, _sequence
+
+
+def _view_chain(view):
+    """The view ops leading from the base to `view`, base first."""
+    chain = []
+    t = view
+    while t._base is not None:
+        parent, op = t._view_src
+        chain.append(op)
+        t = parent
+    chain.reverse()
+    return chain
+
+
+def replay(chain, tensor):
+    for op in chain:
+        tensor = _dispatch.dispatch(op.replay_copy(), tensor)
+    return tensor
+
+
+class CopySlices(Node):
+    def __init__(self, chain, base_shape, base_dtype):
+        self.chain = chain
+        self.base_shape, self.base_dtype = base_shape, base_dtype
+
+    def name(self):
+        return 'CopySlices'
+
+    def backward(self, g):
+        from .._creation import ones
+        from .. import _dtype
+        outside = ones(self.base_shape, dtype=_dtype.bool, device=g.device)
+        with _no_grad():
+            replay(self.chain, outside).fill_(False)
+        grad_base = g.where(outside, 0.0) if self._edges[0] is not None else None
+        grad_result = replay(self.chain, g) if self._edges[1] is not None else None
+        return grad_base, grad_result
+
+    @classmethod
+    def rebase(cls, view, result):
+        """view was just overwritten in place with `result` (which has a grad_fn)."""
+        base = view._base
+        chain = _view_chain(view)
+        node = cls(chain, base._data.shape, base._data.dtype)
+        base_edge = None
+        if base._requires_grad:
+            fn = base._grad_fn
+            node_in = fn if fn is not None else base._grad_accumulator()
+            base_edge = (node_in, base._output_nr if fn is not None else 0,
+                         base._data.shape, base._data.dtype)
+        r = result._data
+        node._edges = (base_edge, (result._grad_fn, result._output_nr, r.shape, r.dtype))
+        node._seq = next(_sequence)
+        base._grad_fn = node
+        base._output_nr = 0
+        base._requires_grad = True
+        # the view (and any sibling view) re-derives its grad_fn from the base on next use
+        view._view_stamp = -1
+        _dispatch.refresh_view(view)
+
+
+class _no_grad:
+    def __enter__(self):
+        self.previous = _dispatch._grad_enabled
+        _dispatch._grad_enabled = False
+
+    def __exit__(self, *exc):
+        _dispatch._grad_enabled = self.previous
+

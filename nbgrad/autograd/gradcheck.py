@@ -1,0 +1,165 @@
+"""gradcheck / gradgradcheck: compare autograd's Jacobian with central finite differences.
+
+The numerical Jacobian perturbs each input element by +-eps in place (outside autograd) and
+measures the change of every output; the analytical one runs one vector-Jacobian product per output
+element. Use float64 inputs: float32 differences are too coarse for the default tolerances.
+"""
+import warnings
+
+import numpy as np
+
+from .. import _dispatch
+from .._tensor import Tensor
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when the analytical and numerical gradients disagree."""
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)
+
+
+def _differentiable_outputs(outputs):
+    return [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
+
+
+def _numerical_jacobians(fn, inputs, outputs, eps):
+    """J[i][j]: d output j / d input i, shape (input numel, output numel)."""
+    jacobians = []
+    for x in inputs:
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            jacobians.append(None)
+            continue
+        data = x._data  # perturbed in place, element by element, then restored
+        per_output = [np.zeros((x.numel(), o.numel()), dtype=np.float64) for o in outputs]
+        for k in range(data.size):
+            where = np.unravel_index(k, data.shape)
+            original = data[where].copy()
+            data[where] = original - eps
+            minus = _evaluate(fn, inputs)
+            data[where] = original + eps
+            plus = _evaluate(fn, inputs)
+            data[where] = original
+            for j, (p, m) in enumerate(zip(plus, minus)):
+                per_output[j][k] = ((p - m) / (2 * eps)).reshape(-1)
+        jacobians.append(per_output)
+    return jacobians
+
+
+def _evaluate(fn, inputs):
+    previous = _dispatch._grad_enabled
+    _dispatch._grad_enabled = False
+    try:
+        outs = _as_tuple(fn(*inputs))
+    finally:
+        _dispatch._grad_enabled = previous
+    return [_host(o._data).astype(np.float64) for o in outs
+            if isinstance(o, Tensor) and o._data.dtype.kind in 'fc']
+
+
+def _host(a):
+    return a if a.__class__ is np.ndarray else a.get()
+
+
+def _analytical_jacobians(inputs, outputs):
+    from .api import grad as autograd_grad
+    from .._creation import zeros_like
+    differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    jacobians = {id(x): [np.zeros((x.numel(), o.numel())) for o in outputs] for x in differentiable}
+    for j, out in enumerate(outputs):
+        for k in range(out.numel()):
+            grad_out = zeros_like(out)
+            grad_out._data.reshape(-1)[k] = 1
+            grads = autograd_grad(out, differentiable, grad_out, retain_graph=True,
+                                  allow_unused=True)
+            for x, g in zip(differentiable, grads):
+                if g is not None:
+                    jacobians[id(x)][j][:, k] = _host(g._data).reshape(-1)
+    return [jacobians.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None
+            for x in inputs]
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+              check_backward_ad=True, fast_mode=False, masked=None):
+    """True if autograd's gradients of `func` at `inputs` match finite differences."""
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != 'float64':
+            warnings.warn(f'Input #{i} requires gradient and is not a double precision floating '
+                          f'point. This check will likely fail if all the inputs are not of double '
+                          f'precision floating point. ', UserWarning, stacklevel=2)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError('gradcheck expects at least one input tensor to require gradient, but '
+                         'none of the them have requires_grad=True.')
+    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    if not outputs:
+        return _fail_or(raise_exception, 'gradcheck: none of the outputs require grad; check that '
+                                         'the function is differentiable in its inputs')
+    numerical = _numerical_jacobians(func, inputs, outputs, eps)
+    analytical = _analytical_jacobians(inputs, outputs)
+    for i, (num, ana) in enumerate(zip(numerical, analytical)):
+        if num is None:
+            continue
+        for j, (n, a) in enumerate(zip(num, ana)):
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                return _fail_or(raise_exception,
+                                f'Jacobian mismatch for output {j} with respect to input {i},\n'
+                                f'numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n')
+    if check_undefined_grad:
+        _check_backward_runs(outputs, inputs)
+    return True
+
+
+def _fmt(matrix):
+    from .._creation import tensor
+    return tensor(matrix)
+
+
+def _check_backward_runs(outputs, inputs):
+    """A zero output gradient must give zero (or no) input gradients."""
+    from .api import grad as autograd_grad
+    from .._creation import zeros_like
+    differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    grads = autograd_grad(outputs, differentiable, [zeros_like(o) for o in outputs],
+                          retain_graph=True, allow_unused=True)
+    for g in grads:
+        if g is not None and bool((g != 0).any()):
+            raise GradcheckError('Backward is not reentrant or gives a nonzero gradient for a zero '
+                                 'output gradient')
+
+
+def _fail_or(raise_exception, message):
+    if raise_exception:
+        raise GradcheckError(message)
+    return False
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
+    """gradcheck of the gradient itself (second derivatives through create_graph=True)."""
+    from .api import grad as autograd_grad
+    from .. import random as _random
+    inputs = _as_tuple(inputs)
+    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    if grad_outputs is None:
+        generator = _random.Generator().manual_seed(0)
+        from .._random_ops import randn
+        grad_outputs = tuple(randn(o.shape, dtype=o.dtype, device=o.device,
+                                   generator=generator).requires_grad_() for o in outputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    n_inputs = len(inputs)
+
+    def first_derivative(*args):
+        ins, gouts = args[:n_inputs], args[n_inputs:]
+        outs = _differentiable_outputs(_as_tuple(func(*ins)))
+        diff_inputs = [x for x in ins if isinstance(x, Tensor) and x.requires_grad]
+        grads = autograd_grad(outs, diff_inputs, gouts, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, check_undefined_grad=False)

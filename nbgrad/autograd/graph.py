@@ -1,0 +1,568 @@
+"""The backward graph: nodes, saved tensors, hooks, and the engine that walks the graph.
+
+Every op that runs while grad mode is on and has an input that requires grad becomes a Node (the
+op object itself: see nbgrad/_dispatch.py). A node holds, per input, an *edge*
+(next_node, output_nr, input_shape, input_dtype) and whatever it saved for backward. Leaves that
+require grad are reached through an AccumulateGrad node that writes into `tensor.grad`.
+
+Backward (`run_backward`) is iterative: count how many edges point at each node, then run nodes
+whose gradients are complete, most recently created first (as PyTorch does), summing gradients per
+node output in a buffer that is dropped as soon as the node has run. Gradients that broadcasting
+widened are summed back to each input's shape here, once, for every op.
+"""
+import heapq
+import itertools
+import traceback
+import weakref
+
+from .. import _dispatch
+
+_sequence = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by every register_*hook; `handle.remove()` unregisters the hook."""
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict):
+        self.id = next(RemovableHandle._ids)
+        self._hooks_ref = weakref.ref(hooks_dict)
+
+    def remove(self):
+        hooks = self._hooks_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """One op in the backward graph (PyTorch's torch.autograd.graph.Node).
+
+    Op classes subclass Node: `forward` computes on raw arrays, `backward` maps output gradients to
+    input gradients using Tensor ops (so that create_graph=True gives higher-order gradients).
+    Class attributes describe what the dispatcher saves for backward:
+      saved_inputs: positions of inputs to save (version-checked when unpacked)
+      saves_output: save the (single) output, without a reference cycle
+      differentiable: False for ops whose outputs never require grad (comparisons, argmax...)
+      num_outputs: number of arrays forward returns (1 means a single array, not a tuple)
+      non_differentiable_outputs: output positions that never require grad (e.g. max's indices)
+    """
+    saved_inputs = ()
+    saves_output = False
+    differentiable = True
+    num_outputs = 1
+    non_differentiable_outputs = ()
+    is_view = False        # forward returns a view of input 0 (shares memory and version counter)
+    # Set per instance when recorded:
+    _edges = ()
+    _saved = None          # tuple of (tensor, version) pairs, or None once freed
+    _saved_output = None   # (array, version_counter, version) for saves_output ops
+    _output_meta = None    # ((shape, np_dtype, array_module), ...) per output, for zero grads
+    _seq = 0
+    _freed = False
+    _pre_hooks = None      # {handle_id: fn(grad_outputs) -> grad_outputs | None}
+    _post_hooks = None     # {handle_id: fn(grad_inputs, grad_outputs) -> grad_inputs | None}
+    _tensor_hooks = None   # {output_nr: {handle_id: fn(grad) -> grad | None}}
+    _retained = None       # {output_nr: weakref to the non-leaf tensor that called retain_grad}
+    _anomaly_trace = None  # forward traceback, when detect_anomaly is on
+    metadata_dict = None
+
+    # -- naming ------------------------------------------------------------------------------
+    def name(self):
+        return type(self).__name__ + 'Backward0'
+
+    def __repr__(self):
+        return f'<{self.name()} object at {hex(id(self))}>'
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._edges)
+
+    @property
+    def metadata(self):
+        if self.metadata_dict is None:
+            self.metadata_dict = {}
+        return self.metadata_dict
+
+    def forward_into(self, out, *arrays):
+        """Forward for an in-place op outside autograd. Ops that can write straight into `out`
+        (ufuncs) override this and return `out`; by default compute and let the caller copy."""
+        return self.forward(*arrays)
+
+    def replay_copy(self):
+        """A fresh op with the same parameters (used to remake a view from its base).
+
+        Convention: an op's parameters are plain attributes; everything forward or the graph adds
+        starts with an underscore and is not copied."""
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith('_')})
+        return new
+
+    # -- saved tensors ------------------------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        """The tensors saved in forward, checked against in-place modification since then."""
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(_FREED_MESSAGE)
+            return ()
+        out = []
+        for value, version in saved:
+            # version is None for saved non-tensors (Python scalars, None)
+            if version is not None and value._vc[0] != version:
+                raise RuntimeError(_modified_message(self, value, value._vc[0], version))
+            out.append(value)
+        return tuple(out)
+
+    def saved_output(self):
+        """The op's output as a Tensor whose grad_fn is this node (for create_graph)."""
+        if self._saved_output is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        array, counter, version = self._saved_output
+        if counter[0] != version:
+            raise RuntimeError(_modified_message(self, None, counter[0], version, output=True,
+                                                 array=array))
+        from .._tensor import Tensor
+        return Tensor._make(array, True, self, counter)
+
+    def _release(self):
+        """Free what forward saved (after a backward without retain_graph)."""
+        if self.saved_inputs or self.saves_output or self._saved is not None:
+            self._saved = None
+            self._saved_output = None
+            self._freed = True
+        self._release_extra()
+
+    def _release_extra(self):
+        """Ops that keep arrays of their own for backward drop them here."""
+
+    # -- hooks --------------------------------------------------------------------------------
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = fn
+        return handle
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = fn
+        return handle
+
+    def _register_tensor_hook(self, output_nr, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
+    # -- backward -----------------------------------------------------------------------------
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f'{self.name()} has no backward')
+
+    def _apply_backward(self, grad_outputs):
+        """Run hooks and backward; return one gradient (or None) per edge."""
+        if self._tensor_hooks is not None or self._retained is not None:
+            grad_outputs = self._run_tensor_hooks(grad_outputs)
+        if self._pre_hooks:
+            for fn in list(self._pre_hooks.values()):
+                result = fn(tuple(grad_outputs))
+                if result is not None:
+                    grad_outputs = list(result)
+        if self.num_outputs == 1:
+            grads = self.backward(grad_outputs[0])
+        else:
+            grads = self.backward(*self._materialize(grad_outputs))
+        if grads.__class__ is not tuple:
+            grads = (grads,)
+        if len(grads) != len(self._edges):
+            raise RuntimeError(f'{self.name()} returned {len(grads)} gradients but the op had '
+                               f'{len(self._edges)} inputs')
+        if self._post_hooks:
+            for fn in list(self._post_hooks.values()):
+                result = fn(grads, tuple(grad_outputs))
+                if result is not None:
+                    grads = tuple(result)
+        return grads
+
+    def _run_tensor_hooks(self, grad_outputs):
+        grad_outputs = list(grad_outputs)
+        if self._tensor_hooks:
+            for nr, hooks in self._tensor_hooks.items():
+                for fn in list(hooks.values()):
+                    if grad_outputs[nr] is None:
+                        continue
+                    result = fn(grad_outputs[nr])
+                    if result is not None:
+                        grad_outputs[nr] = _check_hook_result(result, grad_outputs[nr])
+        if self._retained:
+            for nr, ref in self._retained.items():
+                tensor = ref()
+                g = grad_outputs[nr]
+                if tensor is not None and g is not None:
+                    _accumulate_into(tensor, g, _dispatch._grad_enabled)
+        return grad_outputs
+
+    def _materialize(self, grad_outputs):
+        """Zeros for outputs that received no gradient (multi-output ops)."""
+        from .._tensor import Tensor
+        out = []
+        for g, meta in zip(grad_outputs, self._output_meta):
+            if g is None and meta is not None:
+                shape, np_dtype, xp = meta
+                g = Tensor._make(xp.zeros(shape, np_dtype))
+            out.append(g)
+        return out
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._seq = next(_sequence)
+
+    def name(self):
+        return 'AccumulateGrad'
+
+    def _apply_backward(self, grad_outputs):
+        (grad,) = grad_outputs
+        variable = self.variable
+        hooks = variable._hooks
+        if hooks:
+            for fn in list(hooks.values()):
+                result = fn(grad)
+                if result is not None:
+                    grad = _check_hook_result(result, grad)
+        if self._pre_hooks:
+            for fn in list(self._pre_hooks.values()):
+                result = fn((grad,))
+                if result is not None:
+                    grad = result[0]
+        _accumulate_into(variable, grad, _dispatch._grad_enabled)
+        post = variable._post_accumulate_hooks
+        if post:
+            for fn in list(post.values()):
+                fn(variable)
+        return ()
+
+
+def _accumulate_into(tensor, grad, create_graph):
+    """tensor.grad += grad, PyTorch-style: in place normally, out of place under create_graph."""
+    from .._tensor import Tensor
+    existing = tensor._grad
+    if existing is None:
+        if create_graph:
+            tensor._grad = grad
+        else:
+            array = grad._data
+            # Never let .grad alias another tensor's memory (a view, or a gradient object that was
+            # also delivered elsewhere): later in-place accumulation would corrupt the other one.
+            if array.base is not None or not array.flags.c_contiguous or \
+                    id(array) in _delivered.get(0, ()):
+                array = array.copy()
+            if array.dtype != tensor._data.dtype:
+                array = array.astype(tensor._data.dtype)
+            delivered = _delivered.get(0)
+            if delivered is not None:
+                delivered.add(id(array))
+            tensor._grad = Tensor._make(array)
+    elif create_graph or existing.requires_grad:
+        tensor._grad = existing + grad
+    else:
+        target = existing._data
+        if target.shape != grad._data.shape:
+            raise RuntimeError(f'cannot accumulate a gradient of shape {tuple(grad.shape)} into '
+                               f'.grad of shape {tuple(existing.shape)}')
+        target += grad._data
+        existing._vc[0] += 1
+
+
+# Per-backward bookkeeping of gradient arrays already stored as some tensor's .grad (key 0 while a
+# backward runs). A plain dict, not thread-local: nbgrad's grad mode is process-wide too.
+_delivered = {}
+
+
+def _check_hook_result(result, grad):
+    from .._tensor import Tensor
+    if not isinstance(result, Tensor):
+        raise TypeError(f'a tensor hook must return a Tensor or None, got {type(result).__name__}')
+    if tuple(result.shape) != tuple(grad.shape):
+        raise RuntimeError(f'hook changed the gradient shape from {tuple(grad.shape)} to '
+                           f'{tuple(result.shape)}; a hook must return a gradient of the same shape')
+    return result
+
+
+_FREED_MESSAGE = (
+    'Trying to backward through the graph a second time (or directly access saved tensors after '
+    'they have already been freed). Saved intermediate values of the graph are freed when you call '
+    '.backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the '
+    'graph a second time or if you need to access saved tensors after calling backward.')
+
+
+def _modified_message(node, tensor, current, expected, output=False, array=None):
+    if tensor is not None:
+        what = f'[{_type_name(tensor._data)} {list(tensor.shape)}]'
+        fn = tensor._grad_fn
+        origin = f', which is output {tensor._output_nr} of {fn.name()},' if fn is not None else ''
+    else:
+        what = f'[{_type_name(array)} {list(array.shape)}]'
+        origin = f', which is output 0 of {node.name()},'
+    return (f'one of the variables needed for gradient computation has been modified by an '
+            f'inplace operation: {what}{origin} is at version {current}; expected version '
+            f'{expected} instead (it was saved by {node.name()}). Hint: the operation that '
+            f'modified it ran after the forward pass; use .clone() before modifying it in place, '
+            f'or enable nbgrad.autograd.set_detect_anomaly(True) to find the forward op.')
+
+
+def _type_name(array):
+    from .._dtype import from_numpy_dtype
+    kind = 'cuda.' if array.__class__.__module__.startswith('cupy') else ''
+    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
+             'int64': 'LongTensor', 'int32': 'IntTensor', 'int16': 'ShortTensor',
+             'int8': 'CharTensor', 'uint8': 'ByteTensor', 'bool': 'BoolTensor',
+             'complex64': 'ComplexFloatTensor', 'complex128': 'ComplexDoubleTensor'}
+    return 'nbgrad.' + kind + names[from_numpy_dtype(array.dtype).name]
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------------------------
+
+def _root_edge(tensor):
+    fn = tensor._grad_fn
+    if fn is not None:
+        return fn, tensor._output_nr
+    if tensor._requires_grad:
+        return tensor._grad_accumulator(), 0
+    return None
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """Backpropagate `root_grads` from `roots` through the graph.
+
+    accumulate=True: write into .grad of leaves (all of them, or only `inputs` if given).
+    accumulate=False: return the gradients w.r.t. `inputs` instead (autograd.grad).
+    """
+    root_edges = []
+    for t, g in zip(roots, root_grads):
+        edge = _root_edge(t)
+        if edge is None:
+            raise RuntimeError('element 0 of tensors does not require grad and does not have a '
+                               'grad_fn. Call .requires_grad_() on a leaf, or compute the tensor '
+                               'from one that requires grad, before calling backward.')
+        root_edges.append((edge, g))
+
+    # What to capture (autograd.grad) or restrict accumulation to (backward(inputs=...)).
+    targets = None
+    if inputs is not None:
+        targets = {}
+        for i, t in enumerate(inputs):
+            edge = _root_edge(t)
+            if edge is None:
+                raise RuntimeError(f'One of the differentiated Tensors (input {i}) does not require '
+                                   f'grad. Set requires_grad=True on it, or leave it out.')
+            targets.setdefault(edge, []).append(i)
+
+    dependencies = _count_dependencies([e[0] for e, _ in root_edges])
+    needed = None
+    if targets is not None:
+        needed = _nodes_reaching({node for node, _ in targets}, [e[0] for e, _ in root_edges])
+
+    buffers = {}
+    ready = []
+    for (node, nr), g in root_edges:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.num_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    for node in buffers:
+        if dependencies.get(node, 0) == 0:
+            heapq.heappush(ready, (-node._seq, id(node), node))
+
+    captured = [None] * len(inputs) if inputs is not None else None
+    previous_mode = _dispatch._grad_enabled
+    _dispatch._grad_enabled = create_graph
+    _delivered[0] = {id(g._data) for g in root_grads}
+    anomaly = _dispatch._anomaly_enabled
+    try:
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grad_outputs = buffers.pop(node)
+            is_leaf_node = node.__class__ is AccumulateGrad
+            if targets is not None:
+                for nr in range(len(grad_outputs)):
+                    positions = targets.get((node, nr))
+                    if positions and not accumulate:
+                        g = grad_outputs[nr]
+                        if node._tensor_hooks is not None or node._retained is not None:
+                            g = node._run_tensor_hooks(grad_outputs)[nr]
+                        for i in positions:
+                            captured[i] = g
+                if needed is not None and node not in needed:
+                    continue
+                if is_leaf_node and (not accumulate or (node, 0) not in targets):
+                    continue
+            if anomaly:
+                grads = _anomaly_apply(node, grad_outputs)
+            else:
+                grads = node._apply_backward(grad_outputs)
+            if not retain_graph:
+                node._release()
+            for edge, g in zip(node._edges, grads):
+                if edge is None or g is None:
+                    continue
+                child, nr, shape, np_dtype = edge
+                if child is None:
+                    continue
+                g = _conform(g, shape, np_dtype, node)
+                buf = buffers.get(child)
+                if buf is None:
+                    buf = buffers[child] = [None] * child.num_outputs
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    heapq.heappush(ready, (-child._seq, id(child), child))
+    finally:
+        _dispatch._grad_enabled = previous_mode
+        _delivered.pop(0, None)
+
+    if captured is not None and not allow_unused:
+        for i, g in enumerate(captured):
+            if g is None:
+                raise RuntimeError(f'One of the differentiated Tensors (input {i}) appears to not '
+                                   f'have been used in the graph. Set allow_unused=True if this is '
+                                   f'the desired behavior.')
+    return captured
+
+
+def _count_dependencies(root_nodes):
+    """How many edges point at each node reachable from the roots (iterative DFS)."""
+    dependencies = {}
+    seen = set(root_nodes)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _nodes_reaching(target_nodes, root_nodes):
+    """The nodes from which some target node is reachable (those worth executing)."""
+    needed = set()
+    state = {}  # node -> True once all its children are processed
+    for root in root_nodes:
+        if root in state:
+            continue
+        stack = [(root, iter([e[0] for e in root._edges if e is not None and e[0] is not None]))]
+        state[root] = False
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in state:
+                    state[child] = False
+                    stack.append((child, iter([e[0] for e in child._edges
+                                               if e is not None and e[0] is not None])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            state[node] = True
+            if node in target_nodes or any(e is not None and e[0] in needed for e in node._edges):
+                needed.add(node)
+    return needed
+
+
+def _conform(g, shape, np_dtype, node):
+    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
+    if g._data.shape != shape:
+        g = sum_to_shape(g, shape, node)
+    if g._data.dtype != np_dtype:
+        g = g.to(_dtype_of(np_dtype))
+    return g
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import from_numpy_dtype
+    return from_numpy_dtype(np_dtype)
+
+
+def sum_to_shape(g, shape, node=None):
+    """Reduce a gradient of a broadcast result to `shape` (differentiable: uses Tensor ops)."""
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise RuntimeError(_shape_error(node, gshape, shape))
+    axes = list(range(lead))
+    for i, size in enumerate(shape):
+        gsize = gshape[lead + i]
+        if size == 1 and gsize != 1:
+            axes.append(lead + i)
+        elif size != gsize:
+            raise RuntimeError(_shape_error(node, gshape, shape))
+    if axes:
+        g = g.sum(dim=tuple(axes), keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _shape_error(node, gshape, shape):
+    name = node.name() if node is not None else 'backward'
+    return (f'Function {name} returned an invalid gradient: got shape {tuple(gshape)} but expected '
+            f'shape compatible with {tuple(shape)}')
+
+
+def _anomaly_apply(node, grad_outputs):
+    """Anomaly mode: run backward, then name the forward op if it produced NaN/Inf gradients."""
+    try:
+        grads = node._apply_backward(grad_outputs)
+    except Exception as e:
+        _report_forward_trace(node)
+        raise e
+    for i, g in enumerate(grads):
+        if g is not None and _has_nan_or_inf(g._data):
+            _report_forward_trace(node)
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+    return grads
+
+
+def _has_nan_or_inf(array):
+    if array.dtype.kind not in 'fc':
+        return False
+    xp = __import__('numpy') if array.__class__.__module__ == 'numpy' else None
+    if xp is None:
+        import cupy as xp
+    return not bool(xp.isfinite(array).all())
+
+
+def _report_forward_trace(node):
+    import warnings
+    if node._anomaly_trace is not None:
+        warnings.warn(f'Error detected in {node.name()}. Traceback of forward call that caused the '
+                      f'error:\n{"".join(traceback.format_list(node._anomaly_trace))}',
+                      stacklevel=3)

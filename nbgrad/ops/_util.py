@@ -1,0 +1,122 @@
+"""Helpers shared by op implementations: array module lookup, PyTorch dtype promotion on raw arrays,
+dim normalisation and argument conversion at the public-function boundary."""
+import numbers
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+
+_ndarray = np.ndarray
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def xp_of(*arrays):
+    """NumPy or CuPy, whichever the (non-scalar) arrays belong to."""
+    for a in arrays:
+        if a.__class__ is _ndarray:
+            return np
+        if hasattr(a, '__cuda_array_interface__'):
+            import cupy
+            return cupy
+    return np
+
+
+def promote(arrays):
+    """The NumPy dtype PyTorch's promotion gives these arrays and Python scalars (None ignored)."""
+    first = None
+    same = True
+    for a in arrays:
+        if a is None or a.__class__ in _PY_SCALARS:
+            continue
+        if first is None:
+            first = a.dtype
+        elif a.dtype != first:
+            same = False
+    if same and first is not None:
+        # all arrays share a dtype: only a Python scalar of a higher category can change it
+        category = _CATEGORY_OF_KIND[first.kind]
+        top = category
+        for a in arrays:
+            if a.__class__ in _PY_SCALARS:
+                c = _SCALAR_CATEGORY[a.__class__]
+                if c > top:
+                    top = c
+        if top == category:
+            return first
+    return _slow_promote(arrays).np
+
+
+_CATEGORY_OF_KIND = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
+
+
+def _slow_promote(arrays):
+    dims, zeros, scalars = [], [], []
+    for a in arrays:
+        if a is None:
+            continue
+        if a.__class__ in _PY_SCALARS:
+            scalars.append(a)
+        elif a.ndim:
+            dims.append(_dtype.from_numpy_dtype(a.dtype))
+        else:
+            zeros.append(_dtype.from_numpy_dtype(a.dtype))
+    return _dtype.result_type_from(dims, zeros, scalars)
+
+
+def to_float_dtype(np_dtype):
+    """Integer and bool computations that produce floats produce the default float dtype."""
+    if np_dtype.kind in 'biu':
+        return _dtype.get_default_dtype().np
+    return np_dtype
+
+
+def cast_all(arrays, np_dtype):
+    """Cast arrays (not Python scalars) to np_dtype; a no-op for those already of that dtype."""
+    return [a.astype(np_dtype) if a.__class__ not in _PY_SCALARS and a is not None
+            and a.dtype != np_dtype else a for a in arrays]
+
+
+def as_operand(value):
+    """Public-function boundary: Tensors pass, Python numbers stay weak scalars, arrays and
+    sequences become tensors; anything else is a TypeError naming the type."""
+    if isinstance(value, Tensor) or value.__class__ in _PY_SCALARS:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, numbers.Number):
+        return complex(value) if isinstance(value, numbers.Complex) and not isinstance(
+            value, numbers.Real) else float(value) if not isinstance(value, numbers.Integral) \
+            else int(value)
+    if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, '__cuda_array_interface__'):
+        from .._creation import tensor
+        return tensor(value)
+    raise TypeError(f'expected a Tensor or a number, but got {type(value).__name__}')
+
+
+def wrap_dim(dim, ndim):
+    from .._tensor import _wrap_dim
+    return _wrap_dim(dim, ndim)
+
+
+def wrap_dims(dim, ndim):
+    """dim=None/int/sequence -> sorted tuple of non-negative dims (None means all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(sorted(wrap_dim(d, ndim) for d in dim))
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f'dim {tuple(dim)} appears multiple times in the list of dims')
+        return dims
+    return (wrap_dim(dim, ndim),)
+
+
+def shape_arg(args):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(nbgrad.Size([2, 3]))."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    try:
+        return tuple(int(s.__index__()) for s in args)
+    except (AttributeError, TypeError):
+        raise TypeError(f'size must be a sequence of ints, got {args!r}') from None

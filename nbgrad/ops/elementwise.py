@@ -1,0 +1,628 @@
+"""Elementwise ops, made from one table each for unary, binary and ternary math.
+
+Every op promotes its inputs with PyTorch's rules, computes with a NumPy/CuPy ufunc (or a small
+function of the array module), and states each input's derivative as a formula in Tensor ops, so
+that double backward works. Broadcasting is undone centrally by the engine (graph.sum_to_shape).
+"""
+import math
+
+import numpy as np
+
+from .. import _special
+from .._dispatch import dispatch, dispatch_inplace
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._util import promote, to_float_dtype, xp_of, as_operand
+
+_ndarray = np.ndarray
+_PY_SCALARS = (bool, int, float, complex)
+
+
+class Elementwise(Node):
+    """An op made from a table row (see _make_op); the class attributes are the row."""
+    ufunc = None          # name of a NumPy/CuPy ufunc computing the op
+    compute = None        # or fn(xp, *arrays) -> array
+    result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'
+    derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
+    op_name = None
+
+    def forward(self, *arrays):
+        arrays = self._prepare(arrays)
+        if self.ufunc is not None:
+            fn = getattr(np if arrays[0].__class__ is _ndarray else xp_of(*arrays), self.ufunc)
+            try:
+                return fn(*arrays)
+            except OverflowError:
+                return fn(*_wrap_int_scalars(arrays))
+        return self.compute(xp_of(*arrays), *arrays)
+
+    def _prepare(self, arrays):
+        dt = promote(arrays)
+        if self.result == 'float':
+            dt = to_float_dtype(dt)
+        elif self.result == 'int' and dt.kind not in 'biu':
+            raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
+                               f'got {np.dtype(dt).name}')
+        self._check_dtype(dt)
+        out = []
+        for a in arrays:
+            if a.__class__ not in _PY_SCALARS and a is not None and a.dtype != dt:
+                a = a.astype(dt)
+            out.append(a)
+        return out
+
+    def _check_dtype(self, dt):
+        pass
+
+    def forward_into(self, out, *arrays):
+        """In-place without autograd: let the ufunc write straight into `out` when it can."""
+        if self.ufunc is None or self.result == 'bool':
+            return self.forward(*arrays)
+        prepared = self._prepare(arrays)
+        if prepared[0].dtype != out.dtype or not out.flags.writeable:
+            return self.forward(*arrays)
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in prepared if hasattr(a, 'shape')))
+        except ValueError:
+            return self.forward(*arrays)  # let the caller report the shape error
+        if shape != out.shape:
+            return self.forward(*arrays)
+        fn = getattr(xp_of(*prepared), self.ufunc)
+        return fn(*prepared, out=out)
+
+    def backward(self, grad):
+        inputs = [None] * len(self._edges)
+        if self.saved_inputs:
+            for i, v in zip(self.saved_inputs, self.saved_tensors):
+                inputs[i] = v
+        output = self.saved_output() if self.saves_output else None
+        grads = []
+        for edge, derivative in zip(self._edges, self.derivatives):
+            grads.append(derivative(grad, *inputs, output) if edge is not None else None)
+        return tuple(grads)
+
+    def name(self):
+        return self.backward_name
+
+
+def _wrap_int_scalars(arrays):
+    """uint8 + 300 wraps around in PyTorch; NumPy refuses out-of-range Python ints."""
+    dt = next(a.dtype for a in arrays if a.__class__ not in _PY_SCALARS and a is not None)
+    return [np.array(a).astype(dt) if a.__class__ is int else a for a in arrays]
+
+
+def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
+             backward_name=None, check=None):
+    """One table row -> an op class.
+
+    saves: which of the inputs ('a', 'b', 'c' or 'x') and output ('y') the derivatives use.
+    derivatives: a sequence with one formula per input (None: not differentiable there).
+    """
+    letters = 'xyz' if n_inputs == 1 else 'abc'
+    attrs = {
+        'ufunc': ufunc,
+        'compute': staticmethod(compute) if compute is not None else None,
+        'result': result,
+        'op_name': name,
+        'derivatives': tuple(derivatives) if derivatives else (None,) * n_inputs,
+        'differentiable': bool(derivatives) and result != 'bool',
+        'saved_inputs': tuple(i for i in range(n_inputs) if letters[i] in saves and
+                              not (n_inputs == 1 and i == 0 and 'x' not in saves)),
+        'saves_output': 'y' in saves and n_inputs > 1 or (n_inputs == 1 and 'y' in saves),
+        'backward_name': backward_name or name.capitalize() + 'Backward0',
+    }
+    if n_inputs == 1:
+        attrs['saved_inputs'] = (0,) if 'x' in saves else ()
+        attrs['saves_output'] = 'y' in saves
+    else:
+        attrs['saved_inputs'] = tuple(i for i in range(n_inputs) if 'abc'[i] in saves)
+        attrs['saves_output'] = 'out' in saves
+    if check is not None:
+        attrs['_check_dtype'] = check
+    return type(name.capitalize(), (Elementwise,), attrs)
+
+
+def _no_bool(op, message):
+    def check(self, dt):
+        if dt.kind == 'b':
+            raise RuntimeError(message)
+    return check
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _zero(g, *_):
+    return g.mul(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unary: name -> op class. Derivatives get (grad, x, y).
+# ---------------------------------------------------------------------------------------------
+UNARY = {}
+
+
+def _unary(name, derivative=None, ufunc=None, compute=None, saves='', result='float', **kw):
+    UNARY[name] = _make_op(name, 1, ufunc=ufunc or (None if compute else name), compute=compute,
+                           derivatives=(derivative,) if derivative else None, saves=saves,
+                           result=result, **kw)
+
+
+_unary('neg', lambda g, x, y: -g, ufunc='negative', result='same',
+       check=_no_bool('neg', 'Negation, the `-` operator, on a bool tensor is not supported. If you '
+                             'are trying to invert a mask, use the `~` or `logical_not()` operator '
+                             'instead.'))
+_unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same')
+_unary('sign', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
+_unary('sgn', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
+_unary('exp', lambda g, x, y: g * y, saves='y')
+_unary('exp2', lambda g, x, y: g * y * _LN2, saves='y')
+_unary('expm1', lambda g, x, y: g * (y + 1), saves='y')
+_unary('log', lambda g, x, y: g / x, saves='x')
+_unary('log2', lambda g, x, y: g / (x * _LN2), saves='x')
+_unary('log10', lambda g, x, y: g / (x * _LN10), saves='x')
+_unary('log1p', lambda g, x, y: g / (x + 1), saves='x', backward_name='Log1PBackward0')
+_unary('sqrt', lambda g, x, y: g / (y * 2), saves='y')
+_unary('rsqrt', lambda g, x, y: g * y.pow(3) * -0.5, saves='y',
+       compute=lambda xp, x: xp.reciprocal(xp.sqrt(x)))
+_unary('sin', lambda g, x, y: g * x.cos(), saves='x')
+_unary('cos', lambda g, x, y: g * -x.sin(), saves='x')
+_unary('tan', lambda g, x, y: g * (y * y + 1), saves='y')
+_unary('asin', lambda g, x, y: g * (1 - x * x).rsqrt(), ufunc='arcsin', saves='x')
+_unary('acos', lambda g, x, y: -g * (1 - x * x).rsqrt(), ufunc='arccos', saves='x')
+_unary('atan', lambda g, x, y: g / (x * x + 1), ufunc='arctan', saves='x')
+_unary('sinh', lambda g, x, y: g * x.cosh(), saves='x')
+_unary('cosh', lambda g, x, y: g * x.sinh(), saves='x')
+_unary('tanh', lambda g, x, y: g * (1 - y * y), saves='y')
+_unary('asinh', lambda g, x, y: g * (x * x + 1).rsqrt(), ufunc='arcsinh', saves='x')
+_unary('acosh', lambda g, x, y: g * ((x - 1) * (x + 1)).rsqrt(), ufunc='arccosh', saves='x')
+_unary('atanh', lambda g, x, y: g / (1 - x * x), ufunc='arctanh', saves='x')
+_unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
+       compute=lambda xp, x: _sigmoid(xp, x))
+_unary('logit', lambda g, x, y: g / (x * (1 - x)), saves='x',
+       compute=lambda xp, x: xp.log(x / (1 - x)))
+_unary('erf', lambda g, x, y: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI, saves='x',
+       compute=lambda xp, x: _special.erf(xp, x))
+_unary('erfc', lambda g, x, y: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI, saves='x',
+       compute=lambda xp, x: _special.erfc(xp, x))
+_unary('erfinv', lambda g, x, y: g * (y * y).exp() * (math.sqrt(math.pi) / 2), saves='y',
+       compute=lambda xp, x: _special.erfinv(xp, x))
+_unary('lgamma', lambda g, x, y: g * x.digamma(), saves='x',
+       compute=lambda xp, x: _special.lgamma(xp, x))
+_unary('digamma', lambda g, x, y: g * _polygamma1(x), saves='x',
+       compute=lambda xp, x: _special.digamma(xp, x))
+_unary('reciprocal', lambda g, x, y: -g * y * y, saves='y')
+_unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
+       backward_name='PowBackward0')
+_unary('relu', lambda g, x, y: g * (y > 0), saves='y', result='same',
+       compute=lambda xp, x: xp.maximum(x, 0) if x.dtype.kind != 'b' else x)
+_unary('floor', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
+       else xp.floor(x))
+_unary('ceil', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
+       else xp.ceil(x))
+_unary('trunc', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
+       else xp.trunc(x))
+_unary('frac', lambda g, x, y: g, result='same', compute=lambda xp, x: x - xp.trunc(x))
+_unary('sinc', lambda g, x, y: g * _sinc_grad(x), saves='x',
+       compute=lambda xp, x: xp.sinc(x))
+_unary('logical_not', result='bool', compute=lambda xp, x: xp.logical_not(x))
+_unary('bitwise_not', result='int', compute=lambda xp, x: xp.invert(x))
+_unary('isnan', result='bool', compute=lambda xp, x: xp.isnan(x) if x.dtype.kind in 'fc'
+       else xp.zeros(x.shape, bool))
+_unary('isinf', result='bool', compute=lambda xp, x: xp.isinf(x) if x.dtype.kind in 'fc'
+       else xp.zeros(x.shape, bool))
+_unary('isfinite', result='bool', compute=lambda xp, x: xp.isfinite(x) if x.dtype.kind in 'fc'
+       else xp.ones(x.shape, bool))
+_unary('signbit', result='bool', compute=lambda xp, x: xp.signbit(x))
+_unary('i0', lambda g, x, y: g * x.special_i1(), saves='x',
+       compute=lambda xp, x: _special.i0(xp, x))
+_unary('special_i1', None, compute=lambda xp, x: _special.i1(xp, x))
+
+
+def _sigmoid(xp, x):
+    # exp(-|x|) never overflows; pick the form that is accurate on each side of zero
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _polygamma1(x):
+    return dispatch(Polygamma(1), x)
+
+
+def _sinc_grad(x):
+    pix = x * math.pi
+    grad = ((pix.cos() * pix - pix.sin()) / (pix * x))
+    return grad.masked_fill(x == 0, 0.0)
+
+
+class Polygamma(Node):
+    """polygamma(n, x), the n-th derivative of digamma."""
+
+    saved_inputs = (0,)
+
+    def __init__(self, n):
+        if n < 0:
+            raise RuntimeError(f'polygamma(n, x) does not support negative n (got {n})')
+        self.n = n
+
+    def forward(self, x):
+        if x.dtype.kind in 'biu':
+            x = x.astype(to_float_dtype(x.dtype))
+        xp = xp_of(x)
+        if self.n == 0:
+            return _special.digamma(xp, x)
+        return _special.polygamma(xp, self.n, x)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return g * dispatch(Polygamma(self.n + 1), x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Binary: derivatives get (grad, a, b, out).
+# ---------------------------------------------------------------------------------------------
+BINARY = {}
+
+
+def _binary(name, da=None, db=None, ufunc=None, compute=None, saves='', result='same', **kw):
+    derivatives = (da, db) if (da or db) else None
+    BINARY[name] = _make_op(name, 2, ufunc=ufunc or (None if compute else name), compute=compute,
+                            derivatives=derivatives, saves=saves, result=result, **kw)
+
+
+def _ident(g, *_):
+    return g
+
+
+_binary('add', _ident, _ident)
+_binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract',
+        check=_no_bool('sub', 'Subtraction, the `-` operator, with two bool tensors is not '
+                              'supported. Use the `^` or `logical_xor()` operator instead.'))
+_binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab')
+_binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * a / (b * b), ufunc='true_divide',
+        saves='ab', result='float')
+_binary('div_trunc', compute=lambda xp, a, b: _div_trunc(xp, a, b),
+        backward_name='DivBackward2')
+_binary('floor_divide', compute=lambda xp, a, b: _floor_div(xp, a, b),
+        backward_name='DivBackward2')
+_binary('remainder', _ident, lambda g, a, b, y: -g * (a / b).floor(), saves='ab',
+        compute=lambda xp, a, b: _int_checked(xp, xp.remainder, a, b))
+_binary('fmod', _ident, lambda g, a, b, y: -g * (a / b).trunc(), saves='ab',
+        compute=lambda xp, a, b: _int_checked(xp, xp.fmod, a, b))
+_binary('pow', lambda g, a, b, y: _pow_grad_base(g, a, b), lambda g, a, b, y: _pow_grad_exp(g, a, b, y),
+        saves='ab out', compute=lambda xp, a, b: _pow(xp, a, b), backward_name='PowBackward1')
+_binary('atan2', lambda g, a, b, y: g * b / (a * a + b * b),
+        lambda g, a, b, y: -g * a / (a * a + b * b), ufunc='arctan2', saves='ab', result='float')
+_binary('hypot', lambda g, a, b, y: g * a / y, lambda g, a, b, y: g * b / y, saves='ab out',
+        result='float')
+_binary('maximum', lambda g, a, b, y: _minmax_grad(g, a, b, True),
+        lambda g, a, b, y: _minmax_grad(g, b, a, True), saves='ab')
+_binary('minimum', lambda g, a, b, y: _minmax_grad(g, a, b, False),
+        lambda g, a, b, y: _minmax_grad(g, b, a, False), saves='ab')
+_binary('fmax', lambda g, a, b, y: g * ((a >= b) | b.isnan()),
+        lambda g, a, b, y: g * ~((a >= b) | b.isnan()), saves='ab')
+_binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
+        lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab')
+_binary('logaddexp', lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
+        saves='ab out', result='float')
+_binary('xlogy', lambda g, a, b, y: g * _xlogy_da(a, b),
+        lambda g, a, b, y: g * a / b, saves='ab', result='float',
+        compute=lambda xp, a, b: _special.xlogy(xp, a, b))
+_binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b, y: g * 0,
+        saves='a out', result='float')
+for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('lt', 'less'), ('le', 'less_equal'),
+                   ('gt', 'greater'), ('ge', 'greater_equal'), ('logical_and', 'logical_and'),
+                   ('logical_or', 'logical_or'), ('logical_xor', 'logical_xor')):
+    _binary(_name, ufunc=_uf, result='bool')
+for _name, _uf in (('bitwise_and', 'bitwise_and'), ('bitwise_or', 'bitwise_or'),
+                   ('bitwise_xor', 'bitwise_xor'), ('bitwise_left_shift', 'left_shift'),
+                   ('bitwise_right_shift', 'right_shift')):
+    _binary(_name, ufunc=_uf, result='int')
+
+
+def _int_checked(xp, fn, a, b):
+    if a.dtype.kind in 'iu' and bool((b == 0).any()):
+        raise RuntimeError('ZeroDivisionError: integer division or remainder by zero')
+    return fn(a, b)
+
+
+def _floor_div(xp, a, b):
+    return _int_checked(xp, xp.floor_divide, a, b)
+
+
+def _div_trunc(xp, a, b):
+    if a.dtype.kind in 'iu':
+        if bool((b == 0).any()):
+            raise RuntimeError('ZeroDivisionError: integer division by zero')
+        q = a // b
+        # floor division rounds toward -inf; truncation rounds toward zero
+        return q + ((q < 0) & (q * b != a)).astype(q.dtype)
+    return xp.trunc(a / b)
+
+
+def _pow(xp, a, b):
+    if a.dtype.kind in 'iu' and b.__class__ is int and b < 0:
+        raise RuntimeError('Integers to negative integer powers are not allowed.')
+    return xp.power(a, b)
+
+
+def _pow_grad_base(g, a, b):
+    if b.__class__ in _PY_SCALARS:
+        if b == 0:
+            return g * 0
+        return g * b * a.pow(b - 1)
+    # d/da a^b = b * a^(b-1), defined as 0 where b == 0 (PyTorch's convention)
+    return (g * b * a.pow(b - 1)).masked_fill(b == 0, 0.0)
+
+
+def _pow_grad_exp(g, a, b, y):
+    if a.__class__ in _PY_SCALARS:
+        if a == 0:
+            return g * 0 * y  # 0**b: PyTorch gives 0 gradient where b >= 0
+        return g * y * math.log(a)
+    # d/db a^b = a^b log a; 0 where a == 0 and b >= 0 (avoids 0 * -inf = nan)
+    return (g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+
+
+def _minmax_grad(g, mine, other, is_max):
+    """PyTorch splits the gradient evenly between tied inputs of maximum/minimum."""
+    wins = (mine > other) if is_max else (mine < other)
+    ties = mine == other
+    return g * wins + g * ties * 0.5
+
+
+def _xlogy_da(a, b):
+    return b.log().masked_fill((a == 0) & ~b.isnan(), 0.0) if isinstance(b, Tensor) \
+        else math.log(b) if b > 0 else float('nan')
+
+
+def _copysign_grad(a, y):
+    # d/da copysign(a, b) = sign(a) * sign(y) where a != 0, else 0
+    return (a.sgn() * y.sgn()).masked_fill(a == 0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ternary ops: where, lerp, clamp, addcmul, addcdiv
+# ---------------------------------------------------------------------------------------------
+class Where(Elementwise):
+    backward_name = 'WhereBackward0'
+    op_name = 'where'
+    saved_inputs = (0,)
+    derivatives = (None, True, True)
+
+    def forward(self, cond, a, b):
+        if cond.__class__ in _PY_SCALARS or cond.dtype.kind != 'b':
+            raise RuntimeError(f'where expected condition to be a boolean tensor, but got a tensor '
+                               f'with dtype {getattr(cond, "dtype", type(cond).__name__)}')
+        a, b = self._prepare((a, b))
+        return xp_of(cond, a, b).where(cond, a, b)
+
+    def backward(self, g):
+        (cond,) = self.saved_tensors
+        ga = where(cond, g, 0.0) if self._edges[1] is not None else None
+        gb = where(cond, 0.0, g) if self._edges[2] is not None else None
+        return None, ga, gb
+
+
+class Lerp(Elementwise):
+    backward_name = 'LerpBackward1'
+    op_name = 'lerp'
+    saved_inputs = (0, 1, 2)
+    result = 'float'
+
+    def forward(self, start, end, weight):
+        start, end, weight = self._prepare((start, end, weight))
+        xp = xp_of(start, end)
+        diff = end - start
+        # PyTorch's formula: exact at weight 0 and 1
+        small = xp.abs(weight) < 0.5
+        return xp.where(small, start + weight * diff, end - diff * (1 - weight)).astype(
+            start.dtype if hasattr(start, 'dtype') else end.dtype, copy=False)
+
+    def backward(self, g):
+        start, end, weight = self.saved_tensors
+        e = self._edges
+        return (g * (1 - weight) if e[0] is not None else None,
+                g * weight if e[1] is not None else None,
+                g * (end - start) if e[2] is not None else None)
+
+
+class Clamp(Elementwise):
+    backward_name = 'ClampBackward1'
+    op_name = 'clamp'
+    saved_inputs = (0, 1, 2)
+
+    def forward(self, x, lo, hi):
+        if lo is None and hi is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        x, lo, hi = self._prepare((x, lo, hi))
+        xp = xp_of(x)
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+            if x.dtype.kind == 'f':  # NaN in the input propagates, as in PyTorch
+                out = xp.where(xp.isnan(x), x, out)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+            if x.dtype.kind == 'f':
+                out = xp.where(xp.isnan(x), x, out)
+        return out
+
+    def backward(self, g):
+        x, lo, hi = self.saved_tensors
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = (x <= hi) & inside if inside is not True else x <= hi
+        e = self._edges
+        gx = g * inside if e[0] is not None else None
+        glo = g * (x < lo) if len(e) > 1 and e[1] is not None else None
+        ghi = g * (x > hi) if len(e) > 2 and e[2] is not None else None
+        if glo is not None and hi is not None:
+            glo = glo * (x <= hi) if not isinstance(hi, Tensor) else glo * (lo <= hi)
+        return gx, glo, ghi
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+def unary(name):
+    op = UNARY[name]
+
+    def fn(input):
+        return dispatch(op(), _tensor_input(input, name))
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def binary(name):
+    op = BINARY[name]
+
+    def fn(input, other):
+        return dispatch(op(), as_operand(input), as_operand(other))
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _tensor_input(x, name):
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f'{name}(): argument \'input\' must be Tensor, not {type(x).__name__}')
+
+
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return dispatch(BINARY['add'](), as_operand(input), as_operand(other))
+
+
+def sub(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return dispatch(BINARY['sub'](), as_operand(input), as_operand(other))
+
+
+def mul(input, other):
+    return dispatch(BINARY['mul'](), as_operand(input), as_operand(other))
+
+
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return dispatch(BINARY['div'](), as_operand(input), as_operand(other))
+    if rounding_mode == 'trunc':
+        return dispatch(BINARY['div_trunc'](), as_operand(input), as_operand(other))
+    if rounding_mode == 'floor':
+        return dispatch(BINARY['floor_divide'](), as_operand(input), as_operand(other))
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+def pow(input, exponent):
+    input, exponent = as_operand(input), as_operand(exponent)
+    if exponent.__class__ in _PY_SCALARS and isinstance(input, Tensor):
+        if exponent == 2 and input._data.dtype.kind == 'f':
+            return dispatch(UNARY['square'](), input)
+        return dispatch(_ScalarPow(exponent), input)
+    return dispatch(BINARY['pow'](), input, exponent)
+
+
+class _ScalarPow(Elementwise):
+    """x ** c for a Python number c (PowBackward0): saves only x."""
+    backward_name = 'PowBackward0'
+    op_name = 'pow'
+    saved_inputs = (0,)
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, x):
+        (x,) = self._prepare((x, self.exponent))[:1]
+        if x.dtype.kind in 'iu' and self.exponent.__class__ is int and self.exponent < 0:
+            raise RuntimeError('Integers to negative integer powers are not allowed.')
+        return xp_of(x).power(x, self._exponent_for(x))
+
+    def forward_into(self, out, x):
+        return self.forward(x)
+
+    def _exponent_for(self, x):
+        e = self.exponent
+        if e.__class__ is float and x.dtype.kind in 'iu':
+            return e
+        return e
+
+    def _prepare(self, arrays):
+        return Elementwise._prepare(self, arrays)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (_pow_grad_base(g, x, self.exponent),)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    return dispatch(Where(), condition, as_operand(input), as_operand(other))
+
+
+def lerp(input, end, weight):
+    return dispatch(Lerp(), input, as_operand(end), as_operand(weight))
+
+
+def clamp(input, min=None, max=None):
+    lo = as_operand(min) if min is not None else None
+    hi = as_operand(max) if max is not None else None
+    op = Clamp()
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        op.backward_name = 'ClampBackward0'
+    return dispatch(op, input, lo, hi)
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+def polygamma(n, input):
+    return dispatch(Polygamma(int(n)), input)
+
+
+def float_power(input, exponent):
+    input = as_operand(input)
+    exponent = as_operand(exponent)
+    if isinstance(input, Tensor):
+        input = input.double()
+    if isinstance(exponent, Tensor):
+        exponent = exponent.double()
+    return pow(input, exponent)
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+# In-place variants share the op classes: x.add_(y) is dispatch_inplace(Add(), x, y).
+def inplace(op_cls):
+    def fn(self, *args):
+        return dispatch_inplace(op_cls(), self, *(as_operand(a) for a in args))
+    return fn
+

@@ -1,0 +1,548 @@
+"""Indexing: __getitem__/__setitem__ (basic, advanced and boolean), gather/scatter, index_select,
+index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."""
+import numpy as np
+
+from .._dispatch import dispatch, dispatch_inplace
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._util import wrap_dim, xp_of, as_operand
+from .views import BasicIndex, AdvancedIndexOp, _index_add_at
+
+
+# ---------------------------------------------------------------------------------------------
+# x[index]
+# ---------------------------------------------------------------------------------------------
+
+def _convert_index(index, x):
+    """Turn a user index into one NumPy/CuPy understands; say whether it is basic (a view)."""
+    items = index if isinstance(index, tuple) else (index,)
+    xp = np if x._data.__class__ is np.ndarray else xp_of(x._data)
+    out = []
+    basic = True
+    for item in items:
+        if item is None or item is Ellipsis:
+            out.append(item)
+        elif isinstance(item, slice):
+            out.append(_convert_slice(item))
+        elif isinstance(item, bool):
+            out.append(item)
+            basic = False
+        elif isinstance(item, Tensor):
+            a = item._data
+            if a.dtype.kind not in 'biu':
+                raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
+            if a.dtype == np.uint8:
+                a = a.astype(bool)  # PyTorch's legacy: byte tensors index like masks
+            if a.__class__ is not (np.ndarray if xp is np else a.__class__):
+                a = xp.asarray(a) if xp is not np else a.get()
+            out.append(a)
+            basic = False
+        elif isinstance(item, int) or (hasattr(item, '__index__') and not isinstance(
+                item, (np.ndarray, list))):
+            out.append(int(item.__index__()) if not isinstance(item, int) else item)
+        elif isinstance(item, (list, tuple, np.ndarray)) or hasattr(item, '__cuda_array_interface__'):
+            a = xp.asarray(_nested_tensors_to_lists(item))
+            if a.dtype.kind == 'f':
+                raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
+            out.append(a)
+            basic = False
+        else:
+            raise IndexError(f'only integers, slices (`:`), ellipsis (`...`), None and long or byte '
+                             f'Variables are valid indices (got {type(item).__name__})')
+    return (tuple(out) if len(out) != 1 or isinstance(index, tuple) else out[0]), basic
+
+
+def _nested_tensors_to_lists(item):
+    if isinstance(item, Tensor):
+        return item.tolist()
+    if isinstance(item, (list, tuple)):
+        return [_nested_tensors_to_lists(i) for i in item]
+    return item
+
+
+def _convert_slice(s):
+    def idx(v):
+        return None if v is None else (v.item() if isinstance(v, Tensor) else v.__index__())
+    step = idx(s.step)
+    if step is not None and step <= 0:
+        raise ValueError('step must be greater than zero')
+    return slice(idx(s.start), idx(s.stop), step)
+
+
+def _friendly_index_error(e, x):
+    message = str(e)
+    if 'too many indices' in message:
+        return IndexError(f'too many indices for tensor of dimension {x._data.ndim}')
+    return IndexError(message.replace('axis', 'dimension'))
+
+
+def getitem(x, index):
+    converted, basic = _convert_index(index, x)
+    try:
+        if basic:
+            return dispatch(BasicIndex(converted), x)
+        return dispatch(AdvancedIndexOp(converted), x)
+    except IndexError as e:
+        raise _friendly_index_error(e, x) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# x[index] = value  (index_put_)
+# ---------------------------------------------------------------------------------------------
+
+class IndexPut(Node):
+    """out = a with out[index] = v (or += v with accumulate); the result keeps a's dtype."""
+
+    def __init__(self, index, accumulate=False):
+        self.index, self.accumulate = index, accumulate
+
+    def forward(self, a, v):
+        return self.forward_into(a.copy(), a, v)
+
+    def forward_into(self, out, a, v):
+        xp = xp_of(out)
+        if v.__class__ is not int and v.__class__ is not float and v.__class__ is not bool \
+                and v.__class__ is not complex:
+            if v.__class__ is not out.__class__:
+                v = xp.asarray(v) if xp is not np else v.get()
+            if v.dtype != out.dtype:
+                v = v.astype(out.dtype)
+        try:
+            if self.accumulate:
+                _index_add_at(xp, out, self.index, xp.broadcast_to(v, out[self.index].shape))
+            else:
+                out[self.index] = v
+        except ValueError as e:
+            target = out[self.index].shape
+            raise RuntimeError(f'shape mismatch: value tensor of shape {list(getattr(v, "shape", ()))}'
+                               f' cannot be broadcast to indexing result of shape {list(target)}') \
+                from e
+        return out
+
+    def backward(self, g):
+        e = self._edges
+        ga = gv = None
+        if e[0] is not None:
+            ga = g if self.accumulate else dispatch(IndexPut(self.index), g, 0.0)
+        if e[1] is not None:
+            gv = g[_as_tensor_index(self.index)]
+        return ga, gv
+
+    def name(self):
+        return 'IndexPutBackward0'
+
+
+def _as_tensor_index(index):
+    """Re-wrap converted array indices as Tensors so Tensor.__getitem__ accepts them."""
+    items = index if isinstance(index, tuple) else (index,)
+    wrapped = tuple(Tensor._make(i) if hasattr(i, 'dtype') and hasattr(i, 'shape') else i
+                    for i in items)
+    return wrapped if isinstance(index, tuple) else wrapped[0]
+
+
+def setitem(x, index, value):
+    converted, _ = _convert_index(index, x)
+    value = as_operand(value)
+    try:
+        dispatch_inplace(IndexPut(converted), x, value)
+    except IndexError as e:
+        raise _friendly_index_error(e, x) from None
+
+
+def index_put(input, indices, values, accumulate=False):
+    converted, _ = _convert_index(tuple(indices), input)
+    return dispatch(IndexPut(converted, accumulate), input, as_operand(values))
+
+
+def index_put_(input, indices, values, accumulate=False):
+    converted, _ = _convert_index(tuple(indices), input)
+    return dispatch_inplace(IndexPut(converted, accumulate), input, as_operand(values))
+
+
+# ---------------------------------------------------------------------------------------------
+# gather / scatter
+# ---------------------------------------------------------------------------------------------
+
+def _full_index(xp, index, dim):
+    """Index tuple addressing out[i0, ..., index[i], ...] for every position i of `index`."""
+    grids = []
+    for d, size in enumerate(index.shape):
+        if d == dim:
+            grids.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = size
+            grids.append(xp.arange(size).reshape(shape))
+    return tuple(grids)
+
+
+def _check_index(index, name):
+    if index.dtype.kind not in 'iu':
+        raise RuntimeError(f'{name}(): Expected dtype int64 for index, got {index.dtype}')
+
+
+class Gather(Node):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, a, index):
+        _check_index(index, 'gather')
+        if index.ndim != a.ndim and a.ndim:
+            raise RuntimeError(f'Index tensor must have the same number of dimensions as input '
+                               f'tensor ({a.ndim} vs {index.ndim})')
+        for d in range(index.ndim):
+            if d != self.dim and index.shape[d] > a.shape[d]:
+                raise RuntimeError(f'Size does not match at dimension {d} expected index '
+                                   f'{list(index.shape)} to be smaller than self {list(a.shape)} '
+                                   f'apart from dimension {self.dim}')
+        self._input_shape = a.shape
+        if a.ndim == 0:
+            return a.reshape(index.shape).copy()
+        size = a.shape[self.dim]
+        if index.size and (int(index.max()) >= size or int(index.min()) < -size):
+            raise RuntimeError(f'index {int(index.max())} is out of bounds for dimension '
+                               f'{self.dim} with size {size}')
+        return a[_full_index(xp_of(a), index, self.dim)]
+
+    def backward(self, g):
+        from .._creation import zeros
+        return zeros(self._input_shape, dtype=g.dtype, device=g.device).scatter_add(
+            self.dim, self._index_tensor, g), None
+
+
+class Scatter(Node):
+    """scatter (src tensor or scalar value), scatter_add, scatter_reduce-lite."""
+
+    def __init__(self, dim, mode='set'):
+        self.dim, self.mode = dim, mode
+
+    def forward(self, a, index, src):
+        return self.forward_into(a.copy(), a, index, src)
+
+    def forward_into(self, out, a, index, src):
+        _check_index(index, 'scatter')
+        xp = xp_of(out)
+        if out.ndim == 0:
+            full = ()
+        else:
+            full = _full_index(xp, index, self.dim)
+        if src.__class__ in (int, float, bool):
+            values = src
+        else:
+            values = src[tuple(slice(0, s) for s in index.shape)] if src.ndim else src
+            if values.dtype != out.dtype:
+                values = values.astype(out.dtype)
+        if self.mode == 'add':
+            _index_add_at(xp, out, full, xp.broadcast_to(values, index.shape))
+        elif self.mode == 'multiply':
+            np.multiply.at(out, full, values) if xp is np else _cupy_unsupported('multiply')
+        else:
+            out[full] = values
+        return out
+
+    def backward(self, g):
+        index = self._index_tensor
+        e = self._edges
+        ga = gs = None
+        if e[0] is not None:
+            ga = g if self.mode == 'add' else g.scatter(self.dim, index, 0.0)
+        if len(e) > 2 and e[2] is not None:
+            gs = g.gather(self.dim, index)
+        return ga, None, gs
+
+    def name(self):
+        return 'ScatterAddBackward0' if self.mode == 'add' else 'ScatterBackward0'
+
+
+def _cupy_unsupported(what):
+    raise NotImplementedError(f'scatter with reduce={what!r} is not implemented on CUDA yet')
+
+
+def _with_index(op, index):
+    op._index_tensor = index  # backward needs the index as a Tensor; it is never differentiated
+    return op
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch(_with_index(Gather(d), index), input, index)
+
+
+def _scatter_mode(reduce):
+    if reduce is None:
+        return 'set'
+    if reduce in ('add', 'sum'):
+        return 'add'
+    if reduce == 'multiply':
+        return 'multiply'
+    raise RuntimeError(f'reduce argument must be either add or multiply, got {reduce!r}')
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch(_with_index(Scatter(d, _scatter_mode(reduce)), index), input, index,
+                    as_operand(src))
+
+
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch_inplace(_with_index(Scatter(d, _scatter_mode(reduce)), index), input, index,
+                            as_operand(src))
+
+
+def scatter_add(input, dim, index, src):
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch(_with_index(Scatter(d, 'add'), index), input, index, src)
+
+
+def scatter_add_(input, dim, index, src):
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch_inplace(_with_index(Scatter(d, 'add'), index), input, index, src)
+
+
+# ---------------------------------------------------------------------------------------------
+# index_select / index_add / index_copy / index_fill
+# ---------------------------------------------------------------------------------------------
+
+def _index_vector(index, name):
+    if index.ndim > 1:
+        raise IndexError(f'{name}(): Index is supposed to be a vector')
+    if index.dtype.kind not in 'iu':
+        raise IndexError(f'{name}(): Expected dtype int32/int64 for index')
+    return index.reshape(-1)
+
+
+class IndexSelect(Node):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, a, index):
+        index = _index_vector(index, 'index_select')
+        self._input_shape = a.shape
+        if a.ndim == 0:
+            return a.reshape(1)[index].reshape(index.shape)
+        size = a.shape[self.dim]
+        if index.size and (int(index.max()) >= size or int(index.min()) < -size):
+            raise IndexError(f'index out of range in self (index_select on dimension {self.dim} '
+                             f'with size {size})')
+        return xp_of(a).take(a, index, axis=self.dim)
+
+    def backward(self, g):
+        from .._creation import zeros
+        return zeros(self._input_shape, dtype=g.dtype, device=g.device).index_add(
+            self.dim, self._index_tensor, g), None
+
+
+class IndexAdd(Node):
+    def __init__(self, dim, alpha, mode):
+        self.dim, self.alpha, self.mode = dim, alpha, mode
+
+    def forward(self, a, index, source):
+        return self.forward_into(a.copy(), a, index, source)
+
+    def forward_into(self, out, a, index, source):
+        index = _index_vector(index, 'index_' + self.mode)
+        xp = xp_of(out)
+        where = (slice(None),) * self.dim + (index,)
+        if self.mode == 'fill':
+            out[where] = source
+            return out
+        if source.dtype != out.dtype:
+            source = source.astype(out.dtype)
+        if self.mode == 'add':
+            _index_add_at(xp, out, where, source * self.alpha if self.alpha != 1 else source)
+        else:
+            out[where] = source
+        return out
+
+    def backward(self, g):
+        e = self._edges
+        ga = gs = None
+        if e[0] is not None:
+            ga = g if self.mode == 'add' else g.index_fill(self.dim, self._index_tensor, 0.0)
+        if len(e) > 2 and e[2] is not None:
+            gs = g.index_select(self.dim, self._index_tensor)
+            if self.mode == 'add' and self.alpha != 1:
+                gs = gs * self.alpha
+        return ga, None, gs
+
+    def name(self):
+        return {'add': 'IndexAddBackward0', 'copy': 'IndexCopyBackward0',
+                'fill': 'IndexFillBackward0'}[self.mode]
+
+
+def index_select(input, dim, index):
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch(_with_index(IndexSelect(d), index), input, index)
+
+
+def _index_op(mode, inplace):
+    def fn(input, dim, index, source, *, alpha=1):
+        d = wrap_dim(dim, input._data.ndim)
+        op = _with_index(IndexAdd(d, alpha, mode), index)
+        run = dispatch_inplace if inplace else dispatch
+        return run(op, input, index, as_operand(source))
+    fn.__name__ = f'index_{mode}' + ('_' if inplace else '')
+    return fn
+
+
+index_add = _index_op('add', False)
+index_add_ = _index_op('add', True)
+index_copy = _index_op('copy', False)
+index_copy_ = _index_op('copy', True)
+index_fill = _index_op('fill', False)
+index_fill_ = _index_op('fill', True)
+
+
+# ---------------------------------------------------------------------------------------------
+# masked ops
+# ---------------------------------------------------------------------------------------------
+
+class MaskedFill(Node):
+    saved_inputs = (1,)
+
+    def forward(self, a, mask, value):
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f'masked_fill_ only supports boolean masks, but got mask with dtype '
+                               f'{mask.dtype}')
+        if hasattr(value, 'ndim') and value.ndim:
+            raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
+                               f'tensor with {value.ndim} dimension(s).')
+        xp = xp_of(a)
+        v = value.astype(a.dtype) if hasattr(value, 'dtype') else value
+        return xp.where(mask, xp.asarray(v, dtype=a.dtype) if xp is np else v, a)
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        e = self._edges
+        ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
+        gv = g.masked_select(mask.expand_as(g) if mask.shape != g.shape else mask).sum() \
+            if len(e) > 2 and e[2] is not None else None
+        return ga, None, gv
+
+
+def masked_fill(input, mask, value):
+    return dispatch(MaskedFill(), input, mask, as_operand(value))
+
+
+def masked_fill_(input, mask, value):
+    return dispatch_inplace(MaskedFill(), input, mask, as_operand(value))
+
+
+class MaskedSelect(Node):
+    saved_inputs = (1,)
+
+    def forward(self, a, mask):
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f'masked_select: expected BoolTensor for mask, got {mask.dtype}')
+        xp = xp_of(a)
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+        self._input_shape = a.shape
+        self._shape = shape
+        return xp.broadcast_to(a, shape)[xp.broadcast_to(mask, shape)]
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        from .._creation import zeros
+        out = zeros(self._shape, dtype=g.dtype, device=g.device)
+        out = out.masked_scatter(mask.expand(self._shape), g)
+        return out, None
+
+
+def masked_select(input, mask):
+    return dispatch(MaskedSelect(), input, mask)
+
+
+class MaskedScatter(Node):
+    saved_inputs = (1,)
+
+    def forward(self, a, mask, source):
+        return self.forward_into(a.copy(), a, mask, source)
+
+    def forward_into(self, out, a, mask, source):
+        xp = xp_of(out)
+        m = xp.broadcast_to(mask, out.shape)
+        n = int(m.sum())
+        if source.size < n:
+            raise RuntimeError('masked_scatter: expected source to have at least as many elements '
+                               'as ones in mask')
+        out[m] = source.reshape(-1)[:n].astype(out.dtype, copy=False)
+        return out
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        e = self._edges
+        ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
+        gs = None
+        if e[2] is not None:
+            selected = g.masked_select(mask)
+            n_source = 1
+            for s in e[2][2]:
+                n_source *= s
+            from .._creation import zeros
+            from .shape import cat
+            pad = zeros(n_source - selected.numel(), dtype=g.dtype, device=g.device)
+            gs = cat([selected, pad]).reshape(e[2][2])
+        return ga, None, gs
+
+
+def masked_scatter(input, mask, source):
+    return dispatch(MaskedScatter(), input, mask, source)
+
+
+def masked_scatter_(input, mask, source):
+    return dispatch_inplace(MaskedScatter(), input, mask, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# take / take_along_dim / nonzero
+# ---------------------------------------------------------------------------------------------
+
+def take(input, index):
+    return input.reshape(-1)[index]
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return input.reshape(-1)[indices.reshape(-1)]
+    d = wrap_dim(dim, input._data.ndim)
+    shape_in = list(input.shape)
+    shape_idx = list(indices.shape)
+    shape_in[d] = shape_idx[d] = 1
+    from .shape import broadcast_shapes
+    common = broadcast_shapes(shape_in, shape_idx)
+    target_in = list(common)
+    target_in[d] = input.shape[d]
+    target_idx = list(common)
+    target_idx[d] = indices.shape[d]
+    return input.expand(target_in).gather(d, indices.expand(target_idx))
+
+
+class NonZero(Node):
+    differentiable = False
+
+    def forward(self, a):
+        xp = xp_of(a)
+        idx = xp.nonzero(a) if a.ndim else xp.nonzero(a.reshape(1))[:0]
+        if a.ndim == 0:
+            n = int(bool(a))
+            return xp.zeros((n, 0), np.int64)
+        return xp.stack(idx, axis=1).astype(np.int64, copy=False) if idx else \
+            xp.zeros((0, a.ndim), np.int64)
+
+
+def nonzero(input, *, as_tuple=False):
+    out = dispatch(NonZero(), input)
+    if as_tuple:
+        if input._data.ndim == 0:
+            return (out.reshape(-1),)
+        return tuple(out[:, i] for i in range(out.shape[1]))
+    return out
+
+
+def argwhere(input):
+    return nonzero(input)

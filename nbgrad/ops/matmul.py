@@ -1,0 +1,351 @@
+"""Matrix products: matmul/@ (with batch broadcasting), mm, bmm, mv, dot, outer, addmm, baddbmm,
+einsum, tensordot."""
+import string
+
+import numpy as np
+
+from .._dispatch import dispatch
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._util import promote, xp_of
+from .shape import broadcast_shapes
+
+
+def _shape_str(shape):
+    return 'x'.join(str(s) for s in shape) if shape else '()'
+
+
+class MatMul(Node):
+    """NumPy's matmul semantics (= PyTorch's): 1-D operands are promoted to matrices and the added
+    dimension removed afterwards; batch dimensions broadcast (the engine sums them back)."""
+    saved_inputs = (0, 1)
+
+    def __init__(self, op_name='matmul'):
+        self.op_name = op_name
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f'both arguments to {self.op_name} need to be at least 1D, but they '
+                               f'are {a.ndim}D and {b.ndim}D')
+        k_a = a.shape[-1]
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if k_a != k_b:
+            if a.ndim <= 2 and b.ndim <= 2:
+                raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied '
+                                   f'({_shape_str(a.shape if a.ndim == 2 else (1,) + a.shape)} and '
+                                   f'{_shape_str(b.shape if b.ndim == 2 else b.shape + (1,))}) in '
+                                   f'{self.op_name}')
+            raise RuntimeError(f'{self.op_name}: inner dimensions do not match: {list(a.shape)} @ '
+                               f'{list(b.shape)} (the last dim of the first, {k_a}, must equal the '
+                               f'second-to-last dim of the second, {k_b})')
+        if a.dtype != b.dtype:
+            dt = promote((a, b))
+            a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
+        if a.dtype.kind == 'b':
+            raise RuntimeError(f'"{self.op_name}" not implemented for \'Bool\'')
+        try:
+            return xp_of(a, b).matmul(a, b)
+        except ValueError:
+            raise RuntimeError(f'{self.op_name}: batch dimensions cannot be broadcast: '
+                               f'{list(a.shape)} @ {list(b.shape)}') from None
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        e = self._edges
+        a2 = a.unsqueeze(0) if a.dim() == 1 else a
+        b2 = b.unsqueeze(-1) if b.dim() == 1 else b
+        g2 = g
+        if a.dim() == 1:
+            g2 = g2.unsqueeze(-2)
+        if b.dim() == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if e[0] is not None:
+            ga = g2.matmul(b2.mT)
+            if a.dim() == 1:
+                ga = ga.squeeze(-2)
+        if e[1] is not None:
+            gb = a2.mT.matmul(g2)
+            if b.dim() == 1:
+                gb = gb.squeeze(-1)
+        return ga, gb
+
+    def name(self):
+        return {'mm': 'MmBackward0', 'bmm': 'BmmBackward0', 'mv': 'MvBackward0',
+                'dot': 'DotBackward0'}.get(self.op_name, 'MmBackward0' if self.op_name == 'matmul'
+                                           else 'MatmulBackward0')
+
+
+def matmul(input, other):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f'matmul(): argument \'other\' (position 2) must be Tensor, not '
+                        f'{type(other if isinstance(input, Tensor) else input).__name__}')
+    op = MatMul('matmul')
+    if input._data.ndim == 1 and other._data.ndim == 1:
+        op.op_name = 'dot'
+    elif input._data.ndim == 2 and other._data.ndim == 1:
+        op.op_name = 'mv'
+    elif input._data.ndim > 2 or other._data.ndim > 2:
+        op.op_name = 'bmm' if input._data.ndim == other._data.ndim == 3 else 'matmul_batched'
+    return dispatch(op, input, other)
+
+
+def _require_dims(name, t, dims, which):
+    if t._data.ndim != dims:
+        raise RuntimeError(f'{name}: {which} must be a {dims}D tensor, got a {t._data.ndim}D tensor '
+                           f'of shape {list(t.shape)}')
+
+
+def mm(input, mat2):
+    _require_dims('mm', input, 2, 'self')
+    _require_dims('mm', mat2, 2, 'mat2')
+    return dispatch(MatMul('mm'), input, mat2)
+
+
+def bmm(input, mat2):
+    _require_dims('bmm', input, 3, 'batch1')
+    _require_dims('bmm', mat2, 3, 'batch2')
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f'bmm: batch1 and batch2 must have the same batch size, got '
+                           f'{input.shape[0]} and {mat2.shape[0]}')
+    return dispatch(MatMul('bmm'), input, mat2)
+
+
+def mv(input, vec):
+    _require_dims('mv', input, 2, 'self')
+    _require_dims('mv', vec, 1, 'vec')
+    return dispatch(MatMul('mv'), input, vec)
+
+
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f'1D tensors expected, but got {input._data.ndim}D and '
+                           f'{other._data.ndim}D tensors')
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f'inconsistent tensor size, expected tensor [{input.shape[0]}] and src '
+                           f'[{other.shape[0]}] to have the same number of elements, but got '
+                           f'{input.shape[0]} and {other.shape[0]} elements respectively')
+    if input.dtype != other.dtype:
+        raise RuntimeError(f'dot : expected both vectors to have same dtype, but found '
+                           f'{input.dtype} and {other.dtype}')
+    return dispatch(MatMul('dot'), input, other)
+
+
+inner_product = dot
+
+
+def vdot(input, other):
+    return dot(input.conj() if input.is_complex() else input, other)
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    product = mm(mat1, mat2)
+    return _scaled_sum(input, product, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # PyTorch ignores input entirely then (nan/inf in it do not propagate)
+        return product.expand(broadcast_shapes(input.shape, product.shape)).clone() \
+            if input.shape != product.shape else product
+    return product + (input if beta == 1 else input * beta)
+
+
+def inner(input, other):
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    return tensordot(input, other, dims=([-1], [-1]))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract `dims` (an int or two lists of dims) of a and b, via one matmul."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f'tensordot expects dims >= 0, but got dims={dims}')
+        dims_a = list(range(a.dim() - dims, a.dim()))
+        dims_b = list(range(dims))
+    else:
+        dims_a, dims_b = dims
+        dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
+        dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+    dims_a = [d % a.dim() for d in dims_a]
+    dims_b = [d % b.dim() for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f'contracted dimensions need to match, but first has size '
+                               f'{a.shape[da]} in dim {da} and second has size {b.shape[db]} in '
+                               f'dim {db}')
+    free_a = [d for d in range(a.dim()) if d not in dims_a]
+    free_b = [d for d in range(b.dim()) if d not in dims_b]
+    k = 1
+    for d in dims_a:
+        k *= a.shape[d]
+    left = a.permute(free_a + dims_a).reshape(-1, k)
+    right = b.permute(dims_b + free_b).reshape(k, -1)
+    shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    return left.matmul(right).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum
+# ---------------------------------------------------------------------------------------------
+
+def _parse_einsum(equation, operands):
+    equation = equation.replace(' ', '')
+    if '->' in equation:
+        lhs, rhs = equation.split('->')
+    else:
+        lhs, rhs = equation, None
+    terms = lhs.split(',')
+    if len(terms) != len(operands):
+        raise RuntimeError(f'einsum(): more operands were provided than specified in the equation'
+                           if len(terms) < len(operands) else
+                           f'einsum(): fewer operands were provided than specified in the equation')
+    # expand '...' into explicit letters so that backward can reason about every dimension
+    used = set(c for c in equation if c.isalpha())
+    spare = [c for c in string.ascii_letters if c not in used]
+    max_ellipsis = 0
+    for term, op in zip(terms, operands):
+        if '...' in term:
+            max_ellipsis = max(max_ellipsis, op.ndim - (len(term) - 3))
+    ell = ''.join(spare[:max_ellipsis])
+    expanded = []
+    for term, op in zip(terms, operands):
+        if '...' in term:
+            n = op.ndim - (len(term) - 3)
+            term = term.replace('...', ell[max_ellipsis - n:])
+        if len(term) != op.ndim:
+            raise RuntimeError(f'einsum(): the number of subscripts in the equation ({len(term)}) '
+                               f'does not match the number of dimensions ({op.ndim}) for operand '
+                               f'{len(expanded)}' + ('' if '...' in equation else
+                                                     ' and no ellipsis was given'))
+        expanded.append(term)
+    if rhs is None:
+        counts = {}
+        for term in expanded:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + ''.join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        rhs = rhs.replace('...', ell)
+    return expanded, rhs
+
+
+class Einsum(Node):
+    def __init__(self, terms, output):
+        self.terms, self.output = terms, output
+        self.saved_inputs = tuple(range(len(terms)))
+
+    def forward(self, *arrays):
+        dt = promote(arrays)
+        arrays = [a.astype(dt, copy=False) for a in arrays]
+        sizes = {}
+        for term, a in zip(self.terms, arrays):
+            for c, s in zip(term, a.shape):
+                if sizes.setdefault(c, s) != s and s != 1 and sizes[c] != 1:
+                    raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
+                                       f"(original->remapped): subscript '{c}' has size {sizes[c]} "
+                                       f"and {s}")
+        self._sizes = sizes
+        equation = ','.join(self.terms) + '->' + self.output
+        xp = xp_of(*arrays)
+        return xp.einsum(equation, *arrays, optimize=len(arrays) > 2) if xp is np else \
+            xp.einsum(equation, *arrays)
+
+    def backward(self, g):
+        operands = self.saved_tensors
+        grads = []
+        for i, edge in enumerate(self._edges):
+            if edge is None:
+                grads.append(None)
+                continue
+            grads.append(_einsum_operand_grad(i, self.terms, self.output, operands, g, self._sizes))
+        return tuple(grads)
+
+
+def _einsum_operand_grad(i, terms, output, operands, g, sizes):
+    """d out / d operand_i as an einsum of the gradient with the other operands.
+
+    Repeated letters in operand i (diagonals, e.g. 'ii') get fresh letters tied to the original by
+    identity matrices; letters found only in operand i (summed away) are broadcast back."""
+    from .._creation import eye
+    target = terms[i]
+    used = set(''.join(terms) + output)
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    seen = set()
+    renamed = ''
+    ties = []
+    for c in target:
+        if c in seen:
+            new = next(fresh)
+            ties.append((c, new))
+            renamed += new
+        else:
+            seen.add(c)
+            renamed += c
+    sources = [output] + [t for j, t in enumerate(terms) if j != i]
+    tensors = [g] + [op for j, op in enumerate(operands) if j != i]
+    for c, new in ties:
+        sources.append(c + new)
+        tensors.append(eye(sizes[c], dtype=g.dtype, device=g.device))
+    available = set(''.join(sources))
+    missing = [c for c in dict.fromkeys(renamed) if c not in available]
+    result_letters = ''.join(c for c in renamed if c not in missing)
+    result = einsum(','.join(sources) + '->' + ''.join(dict.fromkeys(result_letters)), *tensors)
+    # broadcast letters that only operand i had, then put dims in operand i's order
+    current = ''.join(dict.fromkeys(result_letters))
+    for c in missing:
+        result = result.unsqueeze(-1).expand(*result.shape, sizes[c])
+        current += c
+    order = [current.index(c) for c in renamed]
+    return result.permute(order) if order != list(range(len(order))) else result
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, op in enumerate(operands):
+        if not isinstance(op, Tensor):
+            raise TypeError(f'einsum(): operand {i} must be a Tensor, got {type(op).__name__}')
+    terms, output = _parse_einsum(equation, [op._data for op in operands])
+    return dispatch(Einsum(terms, output), *operands)
+
+
+def kron(input, other):
+    a, b = input, other
+    nd = max(a.dim(), b.dim())
+    a = a.reshape((1,) * (nd - a.dim()) + tuple(a.shape))
+    b = b.reshape((1,) * (nd - b.dim()) + tuple(b.shape))
+    shape = []
+    a_shape, b_shape = [], []
+    for sa, sb in zip(a.shape, b.shape):
+        a_shape += [sa, 1]
+        b_shape += [1, sb]
+        shape.append(sa * sb)
+    return (a.reshape(a_shape) * b.reshape(b_shape)).reshape(shape)

@@ -1,0 +1,586 @@
+"""Reductions (sum, mean, prod, max/min, var/std, logsumexp, all/any...), scans (cumsum, cumprod)
+and softmax/log_softmax."""
+import warnings
+
+import numpy as np
+
+from .. import _dtype
+from .._dispatch import dispatch
+from ..autograd.graph import Node
+from ..return_types import return_type
+from ._util import wrap_dims, wrap_dim, xp_of
+
+
+def _keep_shape(input_shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(input_shape))
+
+
+def _expand_back(g, input_shape, dims, keepdim):
+    """Undo a reduction's shape change on its gradient: re-insert reduced dims, then expand."""
+    if not keepdim and input_shape:
+        g = g.reshape(_keep_shape(input_shape, dims))
+    return g.expand(input_shape)
+
+
+def _dims_arg(dim, ndim):
+    # PyTorch treats dim=() or [] as "all dims" for sum/mean (a legacy rule kept for compatibility)
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    return wrap_dims(dim, ndim)
+
+
+class Reduction(Node):
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    @property
+    def axis(self):
+        return self.dims
+
+
+class Sum(Reduction):
+    def __init__(self, dims, keepdim, dtype=None):
+        super().__init__(dims, keepdim)
+        self.dtype = dtype
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        dt = self.dtype
+        if dt is None and a.dtype.kind in 'biu':
+            dt = np.int64
+        if a.dtype == np.float16 and dt is None:
+            # accumulate half precision in float32, as PyTorch does
+            return a.sum(axis=self.dims, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
+        return a.sum(axis=self.dims, keepdims=self.keepdim, dtype=dt)
+
+    def backward(self, g):
+        return _expand_back(g, self._input_shape, self.dims, self.keepdim)
+
+    def name(self):
+        return 'SumBackward0' if len(self.dims) == len(self._input_shape) and not self.keepdim \
+            else 'SumBackward1'
+
+
+class Mean(Reduction):
+    def __init__(self, dims, keepdim, dtype=None):
+        super().__init__(dims, keepdim)
+        self.dtype = dtype
+
+    def forward(self, a):
+        if self.dtype is not None:
+            a = a.astype(self.dtype)
+        if a.dtype.kind not in 'fc':
+            raise RuntimeError(f'mean(): could not infer output dtype. Input dtype must be either a '
+                               f'floating point or complex dtype. Got: {_word(a.dtype)}')
+        self._input_shape = a.shape
+        self._count = _count(a.shape, self.dims)
+        if a.dtype == np.float16:
+            return a.mean(axis=self.dims, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
+        if self._count == 0:
+            return xp_of(a).full(_reduced_shape(a.shape, self.dims, self.keepdim), np.nan, a.dtype)
+        return a.mean(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, g):
+        return _expand_back(g / self._count, self._input_shape, self.dims, self.keepdim)
+
+
+def _reduced_shape(shape, dims, keepdim):
+    if keepdim:
+        return _keep_shape(shape, dims)
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def _word(np_dtype):
+    from .._dispatch import _type_word
+    return _type_word(np_dtype)
+
+
+class Prod(Node):
+    saved_inputs = (0,)
+
+    def __init__(self, dim, keepdim, dtype=None):
+        self.dim, self.keepdim, self.dtype = dim, keepdim, dtype
+
+    def forward(self, a):
+        dt = self.dtype
+        if dt is None and a.dtype.kind in 'biu':
+            dt = np.int64
+        self._input_shape = a.shape
+        return a.prod(axis=self.dim, keepdims=self.keepdim, dtype=dt)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if self.dim is None:
+            flat = x.reshape(-1)
+            others = _exclusive_products(flat, 0)
+            return (g * others).reshape(self._input_shape)
+        g = g if self.keepdim else g.unsqueeze(self.dim)
+        return g * _exclusive_products(x, self.dim)
+
+    def name(self):
+        return 'ProdBackward0' if self.dim is None else 'ProdBackward1'
+
+
+def _exclusive_products(x, dim):
+    """prod of all elements along dim except the one at each position (no division: zero-safe)."""
+    n = x.shape[dim]
+    if n == 0:
+        return x
+    from .shape import cat
+    ones = x.narrow(dim, 0, 1).detach() * 0 + 1
+    left = ones if n == 1 else cat([ones, x.narrow(dim, 0, n - 1).cumprod(dim)], dim)
+    rev = x.flip(dim)
+    right = ones if n == 1 else cat([ones, rev.narrow(dim, 0, n - 1).cumprod(dim)], dim)
+    return left * right.flip(dim)
+
+
+class MaxMinAll(Node):
+    """max()/min()/amax/amin: the gradient is shared evenly by all elements equal to the result."""
+    saved_inputs = (0,)
+    saves_output = True
+
+    def __init__(self, is_max, dims, keepdim, name):
+        self.is_max, self.dims, self.keepdim, self.op_name = is_max, dims, keepdim, name
+
+    def forward(self, a):
+        if a.size == 0 and (self.dims is None or any(a.shape[d] == 0 for d in self.dims)):
+            if self.dims is None:
+                raise RuntimeError(f"{self.op_name}(): Expected reduction dim to be specified for "
+                                   f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                                   f"argument.")
+            raise IndexError(f'{self.op_name}(): Expected reduction dim {self.dims[0]} to have '
+                             f'non-zero size.')
+        self._input_shape = a.shape
+        fn = a.max if self.is_max else a.min
+        return fn(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        y = self.saved_output()
+        dims = self.dims if self.dims is not None else tuple(range(x.dim()))
+        y = _expand_back(y, self._input_shape, dims, self.keepdim)
+        g = _expand_back(g, self._input_shape, dims, self.keepdim)
+        mask = (x == y)
+        count = mask.sum(dim=dims, keepdim=True) if dims else 1
+        return g * mask / count
+
+    def name(self):
+        if self.op_name in ('amax', 'amin'):
+            return self.op_name.capitalize() + 'Backward0'
+        return ('Max' if self.is_max else 'Min') + 'Backward1'
+
+
+class MaxMinDim(Node):
+    """max(dim)/min(dim) -> (values, indices); the gradient goes to the chosen index only."""
+    num_outputs = 2
+    non_differentiable_outputs = (1,)
+
+    def __init__(self, is_max, dim, keepdim, name):
+        self.is_max, self.dim, self.keepdim, self.op_name = is_max, dim, keepdim, name
+
+    def forward(self, a):
+        if a.ndim and a.shape[self.dim] == 0:
+            raise IndexError(f'{self.op_name}(): Expected reduction dim {self.dim} to have '
+                             f'non-zero size.')
+        self._input_shape = a.shape
+        xp = xp_of(a)
+        if a.ndim == 0:
+            return a.copy(), xp.zeros((), np.int64)
+        idx = (xp.argmax if self.is_max else xp.argmin)(a, axis=self.dim, keepdims=True)
+        values = xp.take_along_axis(a, idx, axis=self.dim)
+        if not self.keepdim:
+            values = values.squeeze(self.dim)
+            idx = idx.squeeze(self.dim)
+        self._indices = idx
+        return values, idx.astype(np.int64, copy=False)
+
+    def backward(self, g, _):
+        return dispatch(ScatterInto(self._indices, self.dim, self.keepdim, self._input_shape), g)
+
+    def name(self):
+        return ('Max' if self.is_max else 'Min') + 'Backward0'
+
+
+class ScatterInto(Node):
+    """Put each gradient value at its index along `dim` in zeros of the input's shape."""
+
+    def __init__(self, indices, dim, keepdim, shape):
+        self.indices, self.dim, self.keepdim, self.shape = indices, dim, keepdim, shape
+
+    def forward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.shape, g.dtype)
+        if not self.shape:
+            return g.copy()
+        idx = self.indices if self.keepdim else xp.expand_dims(self.indices, self.dim)
+        gg = g if self.keepdim else xp.expand_dims(g, self.dim)
+        xp.put_along_axis(out, idx.astype(np.int64), gg, axis=self.dim) if xp is np else \
+            _put_along_axis_cupy(xp, out, idx, gg, self.dim)
+        return out
+
+    def backward(self, gg):
+        from .._tensor import Tensor
+        idx = self.indices if self.keepdim or not self.shape else \
+            xp_of(self.indices).expand_dims(self.indices, self.dim)
+        if not self.shape:
+            return gg
+        out = gg.gather(self.dim, Tensor._make(idx.astype(np.int64)))
+        return out if self.keepdim else out.squeeze(self.dim)
+
+
+def _put_along_axis_cupy(xp, out, idx, values, axis):
+    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)])
+    grids[axis] = idx
+    out[tuple(grids)] = values
+
+
+class ArgMaxMin(Node):
+    differentiable = False
+
+    def __init__(self, is_max, dim, keepdim):
+        self.is_max, self.dim, self.keepdim = is_max, dim, keepdim
+
+    def forward(self, a):
+        xp = xp_of(a)
+        fn = xp.argmax if self.is_max else xp.argmin
+        if a.size == 0:
+            raise RuntimeError(f'{"argmax" if self.is_max else "argmin"}(): Expected reduction dim '
+                               f'to be specified for input.numel() == 0.')
+        if self.dim is None:
+            out = fn(a)
+            if self.keepdim:
+                out = xp.asarray(out).reshape((1,) * a.ndim)
+            return xp.asarray(out, dtype=np.int64)
+        return fn(a, axis=self.dim, keepdims=self.keepdim).astype(np.int64, copy=False)
+
+
+class AllAny(Node):
+    differentiable = False
+
+    def __init__(self, is_all, dims, keepdim):
+        self.is_all, self.dims, self.keepdim = is_all, dims, keepdim
+
+    def forward(self, a):
+        fn = a.all if self.is_all else a.any
+        out = fn(axis=self.dims, keepdims=self.keepdim)
+        return out.astype(np.uint8) if a.dtype == np.uint8 else out
+
+
+class VarStd(Node):
+    saved_inputs = (0,)
+
+    def __init__(self, dims, correction, keepdim, is_std):
+        self.dims, self.correction, self.keepdim, self.is_std = dims, correction, keepdim, is_std
+
+    def forward(self, a):
+        if a.dtype.kind not in 'fc':
+            raise RuntimeError(f'{"std" if self.is_std else "var"}(): input dtype should be either '
+                               f'floating point or complex. Got {_word(a.dtype)} instead.')
+        self._input_shape = a.shape
+        n = _count(a.shape, self.dims)
+        self._dof = n - self.correction
+        if self._dof <= 0:
+            warnings.warn(f'{"std" if self.is_std else "var"}(): degrees of freedom is <= 0. '
+                          f'Correction should be strictly less than the reduction factor (input '
+                          f'numel divided by output numel).', UserWarning, stacklevel=4)
+        xp = xp_of(a)
+        mean = a.mean(axis=self.dims, keepdims=True)
+        centered = a - mean
+        sq = (centered * centered.conj()).real if a.dtype.kind == 'c' else centered * centered
+        var = sq.sum(axis=self.dims, keepdims=self.keepdim) / max(self._dof, 0)
+        var = var.astype(a.dtype.type(0).real.dtype, copy=False)
+        out = xp.sqrt(var) if self.is_std else var
+        self._out = out
+        return out
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        centered = x - x.mean(dim=self.dims, keepdim=True)
+        g = _expand_back(g, self._input_shape, self.dims, self.keepdim)
+        if self.is_std:
+            from .._tensor import Tensor
+            std = _expand_back(Tensor._make(self._out), self._input_shape, self.dims, self.keepdim)
+            return g * centered / (std * self._dof)
+        return g * centered * (2.0 / self._dof)
+
+    def name(self):
+        return ('Std' if self.is_std else 'Var') + 'Backward0'
+
+
+class LogSumExp(Node):
+    saved_inputs = (0,)
+    saves_output = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, a):
+        if a.dtype.kind in 'biu':
+            a = a.astype(_dtype.get_default_dtype().np)
+        self._input_shape = a.shape
+        xp = xp_of(a)
+        if a.size == 0:
+            return xp.log(xp.exp(a).sum(axis=self.dims, keepdims=self.keepdim))
+        m = a.max(axis=self.dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.exp(a - m).sum(axis=self.dims, keepdims=True)) + m
+        return out if self.keepdim else out.squeeze(self.dims)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        y = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
+        return _expand_back(g, self._input_shape, self.dims, self.keepdim) * (x - y).exp()
+
+
+class CumSum(Node):
+    def __init__(self, dim, dtype=None):
+        self.dim, self.dtype = dim, dtype
+
+    def forward(self, a):
+        dt = self.dtype
+        if dt is None and a.dtype.kind in 'biu':
+            dt = np.int64
+        if a.ndim == 0:
+            return a.astype(dt or a.dtype)
+        return xp_of(a).cumsum(a, axis=self.dim, dtype=dt)
+
+    def backward(self, g):
+        if g.dim() == 0:
+            return g
+        return g.flip(self.dim).cumsum(self.dim).flip(self.dim)
+
+
+class CumProd(Node):
+    saved_inputs = (0,)
+    saves_output = True
+
+    def __init__(self, dim, dtype=None):
+        self.dim, self.dtype = dim, dtype
+
+    def forward(self, a):
+        dt = self.dtype
+        if dt is None and a.dtype.kind in 'biu':
+            dt = np.int64
+        if a.ndim == 0:
+            return a.astype(dt or a.dtype)
+        return xp_of(a).cumprod(a, axis=self.dim, dtype=dt)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        if x.dim() == 0:
+            return g
+        d = self.dim
+        if not bool((x == 0).any()):
+            y = self.saved_output()
+            return (g * y).flip(d).cumsum(d).flip(d) / x
+        # With zeros, d y_i / d x_k = prod_{j <= i, j != k} x_j: build it column by column.
+        n = x.shape[d]
+        columns = []
+        for k in range(n):
+            left = x.narrow(d, 0, k).prod(d, keepdim=True) if k else None
+            tail = x.narrow(d, k + 1, n - k - 1)
+            partial = tail.cumprod(d) if n - k - 1 else None
+            total = g.narrow(d, k, 1)
+            if partial is not None:
+                total = total + (g.narrow(d, k + 1, n - k - 1) * partial).sum(d, keepdim=True)
+            columns.append(total * left if left is not None else total)
+        from .shape import cat
+        return cat(columns, d)
+
+
+class Softmax(Node):
+    saves_output = True
+
+    def __init__(self, dim, log):
+        self.dim, self.log = dim, log
+
+    def forward(self, a):
+        if a.dtype.kind in 'biu':
+            raise RuntimeError(f'"{"log_softmax" if self.log else "softmax"}" not implemented for '
+                               f"'{_word(a.dtype)}'")
+        xp = xp_of(a)
+        if a.ndim == 0:
+            return xp.zeros_like(a) if self.log else xp.ones_like(a)
+        shifted = a - a.max(axis=self.dim, keepdims=True)
+        if self.log:
+            return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+        e = xp.exp(shifted)
+        e /= e.sum(axis=self.dim, keepdims=True)
+        return e
+
+    def backward(self, g):
+        y = self.saved_output()
+        if y.dim() == 0:
+            return g * 0
+        if self.log:
+            return g - y.exp() * g.sum(self.dim, keepdim=True)
+        return y * (g - (g * y).sum(self.dim, keepdim=True))
+
+    def name(self):
+        return 'LogSoftmaxBackward0' if self.log else 'SoftmaxBackward0'
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+def _np_dtype(dtype):
+    return _dtype.to_dtype(dtype).np if dtype is not None else None
+
+
+def _cast_input(input, dtype):
+    return input if dtype is None else input.to(_dtype.to_dtype(dtype))
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    dims = _dims_arg(dim, input._data.ndim)
+    return dispatch(Sum(dims, keepdim, _np_dtype(dtype)), input)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return sum(input.nan_to_num(0.0, posinf=float('inf'), neginf=float('-inf'))
+               if input.is_floating_point() else input, dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    dims = _dims_arg(dim, input._data.ndim)
+    return dispatch(Mean(dims, keepdim, _np_dtype(dtype)), input)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    not_nan = ~input.isnan()
+    return nansum(input, dim, keepdim, dtype=dtype) / not_nan.sum(dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    return dispatch(Prod(d, keepdim, _np_dtype(dtype)), input)
+
+
+def _max_min(is_max, name):
+    def fn(input, dim=None, keepdim=False, *, out=None):
+        from .._tensor import Tensor
+        if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
+            from .elementwise import BINARY
+            return dispatch(BINARY['maximum' if is_max else 'minimum'](), input, dim)
+        if dim is None:
+            return dispatch(MaxMinAll(is_max, None, False, name), input)
+        d = wrap_dim(dim, input._data.ndim)
+        values, indices = dispatch(MaxMinDim(is_max, d, keepdim, name), input)
+        return return_type(name, values, indices)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+max = _max_min(True, 'max')
+min = _max_min(False, 'min')
+
+
+def amax(input, dim=(), keepdim=False):
+    dims = _dims_arg(dim, input._data.ndim)
+    return dispatch(MaxMinAll(True, dims, keepdim, 'amax'), input)
+
+
+def amin(input, dim=(), keepdim=False):
+    dims = _dims_arg(dim, input._data.ndim)
+    return dispatch(MaxMinAll(False, dims, keepdim, 'amin'), input)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return return_type('aminmax', amin(input, dim if dim is not None else (), keepdim),
+                       amax(input, dim if dim is not None else (), keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    return dispatch(ArgMaxMin(True, d, keepdim), input)
+
+
+def argmin(input, dim=None, keepdim=False):
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    return dispatch(ArgMaxMin(False, d, keepdim), input)
+
+
+def all(input, dim=None, keepdim=False):
+    dims = None if dim is None else wrap_dims(dim, input._data.ndim)
+    return dispatch(AllAny(True, dims, keepdim), input)
+
+
+def any(input, dim=None, keepdim=False):
+    dims = None if dim is None else wrap_dims(dim, input._data.ndim)
+    return dispatch(AllAny(False, dims, keepdim), input)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_std(is_std):
+    def fn(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if isinstance(dim, bool):  # var(unbiased) positional form
+            unbiased, dim = dim, None
+        dims = _dims_arg(dim, input._data.ndim)
+        return dispatch(VarStd(dims, _correction(unbiased, correction), keepdim, is_std), input)
+    fn.__name__ = fn.__qualname__ = 'std' if is_std else 'var'
+    return fn
+
+
+var = _var_std(False)
+std = _var_std(True)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def logsumexp(input, dim, keepdim=False):
+    dims = _dims_arg(dim, input._data.ndim)
+    return dispatch(LogSumExp(dims, keepdim), input)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return dispatch(CumSum(wrap_dim(dim, input._data.ndim), _np_dtype(dtype)), input)
+
+
+def cumprod(input, dim, *, dtype=None):
+    return dispatch(CumProd(wrap_dim(dim, input._data.ndim), _np_dtype(dtype)), input)
+
+
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    input = _cast_input(input, dtype)
+    return dispatch(Softmax(_softmax_dim(input, dim, 'softmax'), False), input)
+
+
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+    input = _cast_input(input, dtype)
+    return dispatch(Softmax(_softmax_dim(input, dim, 'log_softmax'), True), input)
+
+
+def _softmax_dim(input, dim, name):
+    if dim is None:
+        ndim = input._data.ndim
+        warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the call '
+                      f'to include dim=X as an argument.', UserWarning, stacklevel=4)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, input._data.ndim)
+
+
+def count_nonzero(input, dim=None):
+    return sum(input != 0, dim)

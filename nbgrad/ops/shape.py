@@ -1,0 +1,451 @@
+"""Shape ops that copy: cat, stack, flip, roll, repeat, tile, tril/triu, diag, clone, dtype and device
+conversion."""
+import numpy as np
+
+from .. import _dtype
+from .._dispatch import dispatch
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._util import wrap_dim, promote, xp_of, shape_arg
+
+
+def _same_device(tensors, name):
+    kinds = {t._data.__class__ is np.ndarray for t in tensors}
+    if len(kinds) > 1:
+        devices = sorted({str(t.device) for t in tensors})
+        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
+                           f'devices, {devices[0]} and {devices[1]}! (when checking argument for '
+                           f'{name}). Move them with .to(device) first.')
+
+
+class Cat(Node):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *arrays):
+        dt = promote(arrays)
+        # PyTorch (legacy) skips 1-D empty tensors in cat, whatever the other shapes are
+        kept = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)] or list(arrays[:1])
+        ref = kept[0]
+        for number, a in enumerate(kept):
+            if a.ndim != ref.ndim:
+                raise RuntimeError(f'Tensors must have same number of dimensions: got {ref.ndim} '
+                                   f'and {a.ndim}')
+            for d in range(a.ndim):
+                if d != self.dim and a.shape[d] != ref.shape[d]:
+                    raise RuntimeError(f'Sizes of tensors must match except in dimension '
+                                       f'{self.dim}. Expected size {ref.shape[d]} but got size '
+                                       f'{a.shape[d]} for tensor number {number} in the list.')
+        self._sizes = [a.shape[self.dim] if a.ndim == ref.ndim else 0 for a in arrays]
+        return xp_of(*kept).concatenate([a.astype(dt, copy=False) for a in kept], axis=self.dim)
+
+    def backward(self, g):
+        grads = []
+        start = 0
+        for size, edge in zip(self._sizes, self._edges):
+            if edge is None:
+                grads.append(None)
+            elif size == 0 and g.dim() != len(edge[2]):
+                grads.append(g.new_zeros(edge[2]))
+            else:
+                grads.append(g.narrow(self.dim, start, size))
+            start += size
+        return tuple(grads)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError('torch.cat(): expected a non-empty list of Tensors')
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(t).__name__}')
+    _same_device(tensors, 'cat')
+    ref = next((t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)),
+               tensors[0])
+    if ref._data.ndim == 0:
+        raise RuntimeError(f'zero-dimensional tensor (at position {tensors.index(ref)}) cannot be '
+                           f'concatenated')
+    return dispatch(Cat(wrap_dim(dim, ref._data.ndim)), *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError('stack expects a non-empty TensorList')
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f'stack expects each tensor to be equal size, but got '
+                               f'{list(shape)} at entry 0 and {list(t.shape)} at entry {i}')
+    d = wrap_dim(dim, len(shape) + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def hstack(tensors):
+    tensors = [t if t.dim() else t.reshape(1) for t in tensors]
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    def at_least_3d(t):
+        if t.dim() == 0:
+            return t.reshape(1, 1, 1)
+        if t.dim() == 1:
+            return t.reshape(1, -1, 1)
+        if t.dim() == 2:
+            return t.unsqueeze(-1)
+        return t
+    return cat([at_least_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    return hstack([t.reshape(-1, 1) if t.dim() < 2 else t for t in tensors])
+
+
+class Flip(Node):
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, a):
+        return xp_of(a).flip(a, self.dims).copy()  # a copy: PyTorch has no negative strides
+
+    def backward(self, g):
+        return g.flip(self.dims)
+
+
+def flip(input, dims):
+    n = input._data.ndim
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return dispatch(Flip(tuple(wrap_dim(d, n) for d in dims)), input)
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+class Roll(Node):
+    def __init__(self, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+
+    def forward(self, a):
+        return xp_of(a).roll(a, self.shifts, self.dims)
+
+    def backward(self, g):
+        if self.dims is None:
+            return g.roll(-self.shifts)
+        return g.roll(tuple(-s for s in self.shifts), self.dims)
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError('roll: when dims is not given, shifts must be a single int')
+            shifts = shifts[0]
+        return dispatch(Roll(shifts, None), input)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f'shifts and dimensions must align. shifts: {len(shifts)}, dims:'
+                           f'{len(dims)}')
+    n = input._data.ndim
+    return dispatch(Roll(shifts, tuple(wrap_dim(d, n) for d in dims)), input)
+
+
+class Repeat(Node):
+    def __init__(self, repeats):
+        self.repeats = repeats
+
+    def forward(self, a):
+        self._input_shape = (1,) * (len(self.repeats) - a.ndim) + a.shape
+        return xp_of(a).tile(a.reshape(self._input_shape), self.repeats)
+
+    def backward(self, g):
+        # view each dim d as (repeats[d], size[d]) and sum the repeats away
+        interleaved = []
+        for r, s in zip(self.repeats, self._input_shape):
+            interleaved += [r, s]
+        summed = g.reshape(interleaved).sum(tuple(range(0, len(interleaved), 2)))
+        n_in = len(self._edges[0][2]) if self._edges[0] is not None else len(self._input_shape)
+        return summed.reshape(self._edges[0][2]) if n_in != len(self._input_shape) else summed
+
+
+def repeat(input, *sizes):
+    sizes = shape_arg(sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError('Number of dimensions of repeat dims can not be smaller than number of '
+                           'dimensions of tensor')
+    return dispatch(Repeat(sizes), input)
+
+
+def tile(input, dims):
+    dims = tuple(dims) if not isinstance(dims, int) else (dims,)
+    dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return dispatch(Repeat(dims), input)
+
+
+class RepeatInterleave(Node):
+    def __init__(self, repeats, dim):
+        self.repeats, self.dim = repeats, dim
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        if self.dim is None:
+            a = a.reshape(-1)
+        return xp_of(a).repeat(a, self.repeats, axis=0 if self.dim is None else self.dim)
+
+    def backward(self, g):
+        dim = 0 if self.dim is None else self.dim
+        reps = self.repeats
+        if isinstance(reps, int):
+            shape = list(g.shape)
+            shape[dim:dim + 1] = [shape[dim] // reps, reps]
+            out = g.reshape(shape).sum(dim + 1)
+        else:
+            # segment sums: index_add with each output position's source index
+            idx = np.repeat(np.arange(len(reps)), reps)
+            from .._creation import zeros
+            size = list(g.shape)
+            size[dim] = len(reps)
+            out = zeros(size, dtype=g.dtype, device=g.device).index_add(
+                dim, Tensor._make(xp_of(g._data).asarray(idx)), g)
+        return out.reshape(self._input_shape)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated
+        counts = input.tolist()
+        from .._creation import arange
+        return repeat_interleave(arange(len(counts), device=input.device), input)
+    if isinstance(repeats, Tensor):
+        repeats = repeats.tolist() if repeats.dim() else int(repeats.item())
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    return dispatch(RepeatInterleave(repeats, d), input)
+
+
+class Triangle(Node):
+    def __init__(self, upper, diagonal):
+        self.upper, self.diagonal = upper, diagonal
+
+    def forward(self, a):
+        if a.ndim < 2:
+            raise RuntimeError(f'{"triu" if self.upper else "tril"}: input tensor must have at least '
+                               f'2 dimensions')
+        xp = xp_of(a)
+        return (xp.triu if self.upper else xp.tril)(a, self.diagonal)
+
+    def backward(self, g):
+        return g.triu(self.diagonal) if self.upper else g.tril(self.diagonal)
+
+    def name(self):
+        return 'TriuBackward0' if self.upper else 'TrilBackward0'
+
+
+def tril(input, diagonal=0):
+    return dispatch(Triangle(False, diagonal), input)
+
+
+def triu(input, diagonal=0):
+    return dispatch(Triangle(True, diagonal), input)
+
+
+class Diag(Node):
+    def __init__(self, diagonal):
+        self.diagonal = diagonal
+
+    def forward(self, a):
+        if a.ndim not in (1, 2):
+            raise RuntimeError(f'diag(): Supports 1D or 2D tensors. Got {a.ndim}D')
+        self._input_shape = a.shape
+        return xp_of(a).diag(a, self.diagonal).copy()
+
+    def backward(self, g):
+        if len(self._input_shape) == 1:
+            return g.diagonal(self.diagonal)
+        from .._creation import zeros
+        out = zeros(self._input_shape, dtype=g.dtype, device=g.device)
+        return out.diagonal_scatter(g, self.diagonal)
+
+
+def diag(input, diagonal=0):
+    return dispatch(Diag(diagonal), input)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    n = input.shape[-1] + abs(offset)
+    from .._creation import zeros
+    out = zeros(tuple(input.shape[:-1]) + (n, n), dtype=input.dtype, device=input.device)
+    return out.diagonal_scatter(input, offset, dim1, dim2)
+
+
+def diagflat(input, offset=0):
+    return diag(input.reshape(-1), offset)
+
+
+class DiagonalScatter(Node):
+    def __init__(self, offset, dim1, dim2):
+        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+
+    def forward(self, a, src):
+        from .views import Diagonal
+        out = a.copy()
+        view = Diagonal(self.offset, wrap_dim(self.dim1, a.ndim), wrap_dim(self.dim2, a.ndim)) \
+            .forward(out)
+        if view.shape != src.shape:
+            raise RuntimeError(f'diagonal_scatter: expected src to have a size equal to the slice '
+                               f'of self. src size = {list(src.shape)}, slice size = '
+                               f'{list(view.shape)}')
+        view[...] = src
+        return out
+
+    def backward(self, g):
+        e = self._edges
+        ga = g.diagonal_scatter(g.diagonal(self.offset, self.dim1, self.dim2) * 0, self.offset,
+                                self.dim1, self.dim2) if e[0] is not None else None
+        gs = g.diagonal(self.offset, self.dim1, self.dim2) if e[1] is not None else None
+        return ga, gs
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    return dispatch(DiagonalScatter(offset, dim1, dim2), input, src)
+
+
+class Clone(Node):
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
+def clone(input, *, memory_format=None):
+    return dispatch(Clone(), input)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return dispatch(Clone(), input)
+
+
+class ToCopy(Node):
+    """Dtype and/or device conversion; the gradient converts back."""
+
+    def __init__(self, np_dtype, device):
+        self.np_dtype, self.device = np_dtype, device
+
+    def forward(self, a):
+        self._source = (a.dtype, a.__class__ is np.ndarray, None if a.__class__ is np.ndarray
+                        else a.device.id)
+        if self.device is not None:
+            a = _move(a, self.device)
+        if self.np_dtype is not None and a.dtype != self.np_dtype:
+            a = a.astype(self.np_dtype)
+        return a
+
+    def backward(self, g):
+        dtype, on_cpu, gpu = self._source
+        from .._device import device
+        target = device('cpu') if on_cpu else device('cuda', gpu)
+        return g.to(dtype=_dtype.from_numpy_dtype(dtype), device=target)
+
+
+def _move(a, device):
+    from .._device import array_module_for, concrete_cuda_index
+    if device.type == 'cpu':
+        return a if a.__class__ is np.ndarray else a.get()
+    xp = array_module_for(device)
+    index = concrete_cuda_index(device)
+    if a.__class__ is not np.ndarray and a.device.id == index:
+        return a
+    with xp.cuda.Device(index):
+        return xp.asarray(a)
+
+
+def to_copy(input, dtype=None, device=None, copy=False):
+    """Tensor.to's worker: returns `input` itself when nothing changes (unless copy=True)."""
+    np_dtype = dtype.np if dtype is not None else None
+    same_dtype = np_dtype is None or input._data.dtype == np_dtype
+    same_device = device is None or device == input.device or (
+        device.type == 'cuda' and device.index is None and input.is_cuda)
+    if same_dtype and same_device and not copy:
+        return input
+    return dispatch(ToCopy(np_dtype, None if same_device else device), input)
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,)
+                                           for s in shapes)))
+    except ValueError:
+        raise RuntimeError(f'Shape mismatch: objects cannot be broadcast to a single shape: '
+                           f'{[list(s) for s in shapes]}') from None
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+        warnings.warn('torch.meshgrid: in an upcoming release, it will be required to pass the '
+                      'indexing argument.', UserWarning, stacklevel=2)
+        indexing = 'ij'
+    if indexing not in ('ij', 'xy'):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    n = len(tensors)
+    shape = [t.numel() for t in tensors]
+    if indexing == 'xy' and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    out = []
+    for i, t in enumerate(tensors):
+        view_shape = [1] * n
+        pos = i
+        if indexing == 'xy' and n >= 2 and i < 2:
+            pos = 1 - i
+        view_shape[pos] = -1
+        out.append(t.reshape(view_shape).expand(shape))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    grids = meshgrid(*tensors, indexing='ij')
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    k %= 4
+    d0, d1 = dims
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip((d0, d1))
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()

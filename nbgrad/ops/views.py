@@ -1,0 +1,660 @@
+"""View ops: results share memory (and the version counter) with their input, as in PyTorch.
+
+Each is an op with `is_view = True`; the dispatcher links the result to its base so that in-place
+writes through the view reach the base and autograd follows them (see autograd/copy_slices.py).
+"""
+import numpy as np
+
+from .._dispatch import dispatch
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._util import wrap_dim, shape_arg, xp_of
+
+
+class ViewOp(Node):
+    is_view = True
+
+
+def _infer_shape(shape, numel):
+    """Resolve one -1 in a requested shape, with PyTorch's errors."""
+    shape = list(shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError('only one dimension can be inferred')
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f'invalid shape dimension {min(shape)}')
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+        shape[unknown[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+class View(ViewOp):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, a):
+        shape = _infer_shape(self.shape, a.size)
+        self._input_shape = a.shape
+        try:
+            if a.__class__ is np.ndarray:
+                return np.reshape(a, shape, copy=False)
+            out = a.view()
+            out.shape = shape
+            return out
+        except (ValueError, AttributeError):
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                               "least one dimension spans across two contiguous subspaces). Use "
+                               ".reshape(...) instead.") from None
+
+    def backward(self, g):
+        return g.reshape(self._input_shape)
+
+
+class Reshape(Node):
+    """reshape: a view when the memory layout allows one, otherwise a copy (as in PyTorch)."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, a):
+        shape = _infer_shape(self.shape, a.size)
+        self._input_shape = a.shape
+        out = a.reshape(shape)
+        self.is_view = out.base is not None and np.may_share_memory(out, a) \
+            if a.__class__ is np.ndarray else xp_of(a).shares_memory(out, a)
+        return out
+
+    def backward(self, g):
+        return g.reshape(self._input_shape)
+
+    def name(self):
+        return 'ViewBackward0' if self.is_view else 'UnsafeViewBackward0'
+
+
+class Transpose(ViewOp):
+    def __init__(self, dim0, dim1):
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, a):
+        return a.swapaxes(self.dim0, self.dim1)
+
+    def backward(self, g):
+        return g.transpose(self.dim0, self.dim1)
+
+
+class Permute(ViewOp):
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, a):
+        return a.transpose(self.dims)
+
+    def backward(self, g):
+        return g.permute(tuple(int(i) for i in np.argsort(self.dims)))
+
+
+class Expand(ViewOp):
+    """Expanded dims have stride 0, so the result is read-only (writes would alias), as in PyTorch.
+    The gradient is summed back to the input's shape by the engine, so backward is the identity."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, a):
+        return xp_of(a).broadcast_to(a, self.shape)
+
+    def backward(self, g):
+        return g
+
+
+class Squeeze(ViewOp):
+    def __init__(self, dims):
+        self.dims = dims  # None: every size-1 dim
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        if self.dims is None:
+            return a.reshape(tuple(s for s in a.shape if s != 1))
+        return a.reshape(tuple(s for i, s in enumerate(a.shape) if not (i in self.dims and s == 1)))
+
+    def backward(self, g):
+        return g.reshape(self._input_shape)
+
+
+class Unsqueeze(ViewOp):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, a):
+        return xp_of(a).expand_dims(a, self.dim)
+
+    def backward(self, g):
+        return g.squeeze(self.dim)
+
+
+class BasicIndex(ViewOp):
+    """x[ints, slices, None, ...]: a view. Backward writes the gradient into zeros."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        return a[self.index]
+
+    def backward(self, g):
+        return dispatch(IndexBackward(self.index, self._input_shape), g)
+
+    def name(self):
+        index = self.index if isinstance(self.index, tuple) else (self.index,)
+        kinds = {type(i) for i in index if i is not Ellipsis}
+        if kinds == {int}:
+            return 'SelectBackward0'
+        if kinds == {slice}:
+            return 'SliceBackward0'
+        return 'IndexBackward0'
+
+
+class IndexBackward(Node):
+    """zeros(shape)[index] = g, with duplicates accumulated (advanced indices may repeat)."""
+
+    def __init__(self, index, shape, accumulate=False):
+        self.index, self.shape, self.accumulate = index, shape, accumulate
+
+    def forward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.shape, g.dtype)
+        if self.accumulate:
+            _index_add_at(xp, out, self.index, g)
+        else:
+            out[self.index] = g
+        return out
+
+    def backward(self, gg):
+        return gg[self.index] if not self.accumulate else dispatch(AdvancedIndexOp(self.index), gg)
+
+
+def _index_add_at(xp, out, index, values):
+    if xp is np:
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(out, index, values)
+
+
+class AdvancedIndexOp(Node):
+    """x[tensor indices / masks]: a copy, as in NumPy and PyTorch."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        return a[self.index]
+
+    def backward(self, g):
+        return dispatch(IndexBackward(self.index, self._input_shape, accumulate=True), g)
+
+    def name(self):
+        return 'IndexBackward0'
+
+
+class AsStrided(ViewOp):
+    """as_strided(size, stride, storage_offset) over the input's storage."""
+
+    def __init__(self, size, stride, storage_offset):
+        self.size, self.stride, self.storage_offset = size, stride, storage_offset
+
+    def forward(self, a):
+        from .._storage import root_array, element_offset
+        root = root_array(a)
+        itemsize = a.itemsize
+        offset = element_offset(a, root) if self.storage_offset is None else self.storage_offset
+        needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
+            if all(s > 0 for s in self.size) else 0
+        if needed > root.size:
+            raise RuntimeError(f'setStorage: sizes {list(self.size)}, strides {list(self.stride)}, '
+                               f'storage offset {offset} require {needed * itemsize} bytes but the '
+                               f'storage holds {root.size * itemsize} bytes')
+        self._input_shape = a.shape
+        self._input_geometry = (tuple(s // itemsize for s in a.strides), element_offset(a, root))
+        self._offset = offset
+        flat = root.reshape(-1)
+        base = flat[offset:] if offset else flat
+        xp = xp_of(a)
+        if xp is np:
+            return np.lib.stride_tricks.as_strided(base, self.size,
+                                                   tuple(s * itemsize for s in self.stride))
+        return xp.lib.stride_tricks.as_strided(base, self.size,
+                                               tuple(s * itemsize for s in self.stride))
+
+    def backward(self, g):
+        return dispatch(AsStridedBackward(self.size, self.stride, self._offset,
+                                          self._input_shape, self._input_geometry), g)
+
+
+def _storage_indices(xp, size, stride, offset):
+    """Flat storage index of every element of a strided view."""
+    idx = xp.full(tuple(size), offset, dtype=np.int64)
+    for d, (s, st) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = s
+        idx = idx + (xp.arange(s, dtype=np.int64) * st).reshape(shape)
+    return idx
+
+
+class AsStridedBackward(Node):
+    """Scatter-add the gradient into storage positions, then read the input's positions back.
+    Exact even when output elements overlap (they accumulate)."""
+
+    def __init__(self, size, stride, offset, input_shape, input_geometry):
+        self.size, self.stride, self.offset = size, stride, offset
+        self.input_shape, self.input_geometry = input_shape, input_geometry
+
+    def forward(self, g):
+        xp = xp_of(g)
+        out_idx = _storage_indices(xp, self.size, self.stride, self.offset)
+        in_stride, in_offset = self.input_geometry
+        in_idx = _storage_indices(xp, self.input_shape, in_stride, in_offset)
+        n = int(max(out_idx.max() if out_idx.size else 0, in_idx.max() if in_idx.size else 0)) + 1
+        storage = xp.zeros(n, g.dtype)
+        _index_add_at(xp, storage, out_idx.reshape(-1), g.reshape(-1))
+        self._indices = (in_idx, out_idx)
+        return storage[in_idx]
+
+    def backward(self, gg):
+        in_idx, out_idx = self._indices
+        n = int(max(out_idx.max() if out_idx.size else 0, in_idx.max() if in_idx.size else 0)) + 1
+        from .._creation import zeros
+        storage = zeros(n, dtype=gg.dtype, device=gg.device)
+        storage = storage.index_put((Tensor._make(in_idx.reshape(-1)),), gg.reshape(-1),
+                                    accumulate=True)
+        return storage[Tensor._make(out_idx)]
+
+
+class Unfold(ViewOp):
+    """Sliding windows of `size` every `step` along `dim`, as a new last dimension."""
+
+    def __init__(self, dim, size, step):
+        self.dim, self.size, self.step = dim, size, step
+
+    def forward(self, a):
+        dim, size, step = self.dim, self.size, self.step
+        length = a.shape[dim] if a.ndim else 1
+        if size > length:
+            raise RuntimeError(f'maximum size for tensor at dimension {dim} is {length} but size '
+                               f'is {size}')
+        if step <= 0:
+            raise RuntimeError(f'step is {step} but must be > 0')
+        self._input_shape = a.shape
+        n = (length - size) // step + 1
+        if a.ndim == 0:
+            return a.reshape(1)
+        shape = a.shape[:dim] + (n,) + a.shape[dim + 1:] + (size,)
+        strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + (a.strides[dim],)
+        return xp_of(a).lib.stride_tricks.as_strided(a, shape, strides)
+
+    def backward(self, g):
+        return dispatch(UnfoldBackward(self.dim, self.size, self.step, self._input_shape), g)
+
+
+class UnfoldBackward(Node):
+    def __init__(self, dim, size, step, input_shape):
+        self.dim, self.size, self.step, self.input_shape = dim, size, step, input_shape
+
+    def forward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.input_shape, g.dtype)
+        if not self.input_shape:
+            return g.reshape(())
+        dim, step = self.dim, self.step
+        n = g.shape[dim]
+        moved = xp.moveaxis(out, dim, -1)
+        gm = xp.moveaxis(g, dim, -2)  # (..., n, size)
+        for k in range(self.size):  # window offset k touches positions k, k+step, ...
+            moved[..., k:k + step * (n - 1) + 1:step] += gm[..., k]
+        return out
+
+    def backward(self, gg):
+        return gg.unfold(self.dim, self.size, self.step)
+
+
+class Diagonal(ViewOp):
+    """A writable strided view of a diagonal (NumPy's np.diagonal is read-only)."""
+
+    def __init__(self, offset, dim1, dim2):
+        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+
+    def forward(self, a):
+        d1, d2, off = self.dim1, self.dim2, self.offset
+        if d1 == d2:
+            raise RuntimeError(f'diagonal dimensions cannot be identical {d1}, {d2}')
+        self._input_shape = a.shape
+        n1, n2 = a.shape[d1], a.shape[d2]
+        if off >= 0:
+            length = max(min(n1, n2 - off), 0)
+            start = off * a.strides[d2]
+        else:
+            length = max(min(n1 + off, n2), 0)
+            start = -off * a.strides[d1]
+        rest = [i for i in range(a.ndim) if i not in (d1, d2)]
+        shape = tuple(a.shape[i] for i in rest) + (length,)
+        strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
+        if length == 0:
+            return xp_of(a).zeros(shape, a.dtype)
+        flat_start = a.reshape(-1)[start // a.itemsize:] if a.flags.c_contiguous else None
+        base = flat_start if flat_start is not None else _offset_view(a, start)
+        return xp_of(a).lib.stride_tricks.as_strided(base, shape, strides)
+
+    def backward(self, g):
+        return dispatch(DiagonalBackward(self.offset, self.dim1, self.dim2, self._input_shape), g)
+
+
+def _offset_view(a, byte_offset):
+    """A view of `a` starting byte_offset bytes in (for non-contiguous inputs)."""
+    index = []
+    remaining = byte_offset
+    for stride, size in sorted(zip(a.strides, a.shape), reverse=True):
+        index.append((stride, remaining // stride if stride else 0))
+        if stride:
+            remaining %= stride
+    starts = {s: i for s, i in index}
+    return a[tuple(slice(starts.get(st, 0), None) for st in a.strides)]
+
+
+class DiagonalBackward(Node):
+    def __init__(self, offset, dim1, dim2, input_shape):
+        self.offset, self.dim1, self.dim2, self.input_shape = offset, dim1, dim2, input_shape
+
+    def forward(self, g):
+        xp = xp_of(g)
+        out = xp.zeros(self.input_shape, g.dtype)
+        view = Diagonal(self.offset, self.dim1, self.dim2).forward(out)
+        view[...] = g
+        return out
+
+    def backward(self, gg):
+        return gg.diagonal(self.offset, self.dim1, self.dim2)
+
+
+class Split(ViewOp):
+    """split/chunk/unbind: several views along one dim (one node, several outputs)."""
+
+    def __init__(self, sizes, dim, squeeze=False):
+        self.sizes, self.dim, self.squeeze = sizes, dim, squeeze
+        self.num_outputs = len(sizes)
+
+    def forward(self, a):
+        self._input_shape = a.shape
+        out = []
+        start = 0
+        index = [slice(None)] * a.ndim
+        for size in self.sizes:
+            if self.squeeze:
+                index[self.dim] = start
+            else:
+                index[self.dim] = slice(start, start + size)
+            out.append(a[tuple(index)])
+            start += size
+        return tuple(out)
+
+    def backward(self, *grads):
+        from .shape import cat, stack
+        if self.squeeze:
+            return stack(grads, self.dim)
+        return cat(grads, self.dim)
+
+    def name(self):
+        return 'UnbindBackward0' if self.squeeze else 'SplitBackward0'
+
+
+class ViewDtype(ViewOp):
+    """x.view(dtype): reinterpret the bytes (not differentiable)."""
+    differentiable = False
+
+    def __init__(self, np_dtype):
+        self.np_dtype = np_dtype
+
+    def forward(self, a):
+        return a.view(self.np_dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (Tensor methods of the same names are attached in _tensor_methods.py)
+# ---------------------------------------------------------------------------------------------
+
+def view(input, *shape):
+    from .. import _dtype
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and not hasattr(
+            shape[0], '__index__'):
+        dt = _dtype.to_dtype(shape[0])
+        if dt.itemsize != input.element_size() and input.dim() == 0:
+            raise RuntimeError('self.dim() cannot be 0 to view a tensor as a dtype of a '
+                               'different size')
+        return dispatch(ViewDtype(dt.np), input)
+    return dispatch(View(shape_arg(shape)), input)
+
+
+def reshape(input, *shape):
+    return dispatch(Reshape(shape_arg(shape)), input)
+
+
+def transpose(input, dim0, dim1):
+    n = input._data.ndim
+    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
+    if n == 0:
+        return dispatch(View(()), input)
+    return dispatch(Transpose(d0, d1), input)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f't() expects a tensor with <= 2 dimensions, but self is {n}D')
+    if n < 2:
+        return dispatch(View(input._data.shape), input)
+    return transpose(input, 0, 1)
+
+
+def permute(input, *dims):
+    dims = shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(f'permute(): number of dims don\'t match in permute: the tensor has {n} '
+                           f'dimensions but {len(dims)} were given ({list(dims)})')
+    dims = tuple(wrap_dim(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError(f'permute(): duplicate dims are not allowed (got {list(dims)})')
+    return dispatch(Permute(dims), input)
+
+
+def expand(input, *sizes):
+    sizes = shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f'expand: the number of sizes provided ({len(sizes)}) must be greater or '
+                           f'equal to the number of dimensions in the tensor ({len(shape)})')
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f'expand: -1 is not allowed in a leading, non-existing '
+                                   f'dimension {i}')
+            target.append(s)
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            s = have
+        elif have != 1 and s != have:
+            raise RuntimeError(f'The expanded size of the tensor ({s}) must match the existing size '
+                               f'({have}) at non-singleton dimension {i}.  Target sizes: '
+                               f'{list(sizes)}.  Tensor sizes: {list(shape)}')
+        target.append(s)
+    return dispatch(Expand(tuple(target)), input)
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, shape)
+
+
+def squeeze(input, dim=None):
+    n = input._data.ndim
+    if dim is None:
+        return dispatch(Squeeze(None), input)
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return dispatch(Squeeze(tuple(wrap_dim(d, n) for d in dims)), input)
+
+
+def unsqueeze(input, dim):
+    return dispatch(Unsqueeze(wrap_dim(dim, input._data.ndim + 1)), input)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, 1)
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim')
+    if s == e:
+        return input
+    n = 1
+    for size in shape[s:e + 1]:
+        n *= size
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape))
+    sizes = tuple(sizes)
+    return view(input, shape[:d] + _infer_shape(sizes, shape[d]) + shape[d + 1:]) \
+        if input.is_contiguous() else reshape(input, shape[:d] + _infer_shape(sizes, shape[d])
+                                              + shape[d + 1:])
+
+
+def movedim(input, source, destination):
+    n = input._data.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f'movedim: Invalid source or destination dims: source ({list(src)} dims)'
+                           f' should contain the same number of dims as destination '
+                           f'({list(dst)} dims)')
+    src = [wrap_dim(d, n) for d in src]
+    dst = [wrap_dim(d, n) for d in dst]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return dispatch(Permute(tuple(order)), input)
+
+
+moveaxis = movedim
+
+
+def narrow(input, dim, start, length):
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f'start ({start}) + length ({length}) exceeds dimension size ({size}).')
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return dispatch(BasicIndex(index), input)
+
+
+def select(input, dim, index):
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input.shape)} at dimension {d}')
+    return dispatch(BasicIndex((slice(None),) * d + (int(index),)), input)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f'mismatch in length of strides and shape ({len(stride)} vs {len(size)})')
+    return dispatch(AsStrided(size, stride, storage_offset), input)
+
+
+def unfold(input, dimension, size, step):
+    return dispatch(Unfold(wrap_dim(dimension, input._data.ndim), size, step), input)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    n = input._data.ndim
+    return dispatch(Diagonal(offset, wrap_dim(dim1, n), wrap_dim(dim2, n)), input)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = wrap_dim(dim, tensor._data.ndim)
+    length = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and length:
+            raise RuntimeError(f'split_size can only be 0 if dimension size is 0, but got '
+                               f'dimension size of {length}')
+        sizes = [min(step, length - i) for i in range(0, length, step)] if length else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {length} '
+                               f'(input tensor\'s size at dimension {d}), but got split_sizes='
+                               f'{sizes}')
+    return dispatch(Split(tuple(sizes), d), tensor)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f'chunk expects `chunks` to be greater than 0, got: {chunks}')
+    d = wrap_dim(dim, input._data.ndim)
+    length = input._data.shape[d]
+    size = -(-length // chunks) if length else 0
+    if size == 0:
+        return split(input, [0] * min(chunks, 1) if length == 0 else [length], d)
+    return split(input, size, d)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = wrap_dim(dim, input._data.ndim)
+    length = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        base, extra = divmod(length, n)
+        sizes = [base + 1] * extra + [base] * (n - extra)
+    else:
+        bounds = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
+        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+    return dispatch(Split(tuple(sizes), d), input)
+
+
+def unbind(input, dim=0):
+    d = wrap_dim(dim, input._data.ndim)
+    return dispatch(Split((1,) * input._data.shape[d], d, squeeze=True), input)
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._data.shape)

@@ -1,0 +1,10 @@
+"""DLPack exchange (torch.utils.dlpack): zero-copy with NumPy, CuPy, PyTorch, JAX..."""
+from .._creation import from_dlpack
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule for `tensor` (prefer passing the tensor itself to from_dlpack)."""
+    return tensor.__dlpack__()
+
+
+__all__ = ['from_dlpack', 'to_dlpack']
