@@ -441,7 +441,7 @@ def randperm(eng, n, dtype=np.int64):
     if n <= 1:
         return np.arange(n).astype(dtype)
     if n < (2 ** 32 - 1) // 20:
-        z = eng.random_u32(max(n - 1, 0)).astype(_i64) % np.arange(n, 1, -1, dtype=_i64)
+        z = eng.random_u32(n - 1).astype(_i64) % np.arange(n, 1, -1, dtype=_i64)
         j = np.append(np.arange(n - 1, dtype=_i64) + z, n - 1)
         return _forward_swaps(j).astype(dtype)
     return _randperm_inside_out(eng, n).astype(dtype)

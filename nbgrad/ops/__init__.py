@@ -1,0 +1,1 @@
+"""Op implementations: each op is a small class (forward on arrays, backward in Tensor ops)."""
