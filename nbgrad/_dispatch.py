@@ -8,24 +8,62 @@ memory, bumps x's version and rebases x's autograd history.
 
 Grad mode and anomaly mode are module globals here because this is where they are read, once per op.
 """
+import itertools
+
 import numpy as np
 
 from ._tensor import Tensor
 
 _ndarray = np.ndarray
+_new = object.__new__
+_next_sequence = itertools.count().__next__  # creation order of graph nodes (backward runs newest first)
 _grad_enabled = True
 _anomaly_enabled = False
 _observers = []
 
 
 def dispatch(op, *inputs):
-    if _observers:
-        return observed(op, inputs, lambda: _run(op, inputs))
-    return _run(op, inputs)
+    if _observers and _entering is not op:
+        return observed(op, inputs, lambda: _enter(op, inputs))
+    # Fast path for the most common call: one or two CPU tensors (or a tensor and a Python
+    # number), nothing to record. It is _general unrolled; keep the two in step.
+    if len(inputs) <= 2:
+        x = inputs[0]
+        if x.__class__ is Tensor and (not _grad_enabled or (
+                not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray:
+            if len(inputs) == 1:
+                out = op.forward(x._data)
+            else:
+                y = inputs[1]
+                yc = y.__class__
+                if yc is Tensor:
+                    if (_grad_enabled and (y._requires_grad or y._base is not None)) or \
+                            y._data.__class__ is not _ndarray:
+                        return _general(op, inputs)
+                    out = op.forward(x._data, y._data)
+                elif yc is float or yc is int or yc is bool:
+                    out = op.forward(x._data, y)
+                else:
+                    return _general(op, inputs)
+            if op.num_outputs != 1:
+                return _wrap_outputs(op, inputs, out, None, False)
+            if out.__class__ is not _ndarray:
+                out = np.asarray(out)
+            result = _new(Tensor)
+            result._data = out
+            result._vc = [0]
+            result._base = None
+            result._requires_grad = False
+            result._grad_fn = None
+            if op.is_view:
+                _link_view(result, x, op)
+            return result
+    return _general(op, inputs)
 
 
-def _run(op, inputs):
+def _general(op, inputs):
     arrays = []
+    append = arrays.append
     requires_grad = False
     gpu = None
     for x in inputs:
@@ -33,34 +71,43 @@ def _run(op, inputs):
             a = x._data
             if a.__class__ is not _ndarray:
                 gpu = _check_gpu(gpu, a, op)
-            arrays.append(a)
+            append(a)
             if x._requires_grad:
                 requires_grad = True
             elif x._base is not None and _grad_enabled and x._base._requires_grad:
                 requires_grad = True  # a view whose base gained a history after the view was made
         else:
-            arrays.append(x)
+            append(x)
     if gpu is not None:
         arrays = _move_cpu_scalars(arrays, gpu, op)
-    record = requires_grad and _grad_enabled and op.differentiable
     out = op.forward(*arrays)
-    if op.num_outputs == 1:
-        if out.__class__ is not _ndarray:
-            out = _as_array(out, gpu)
-        if record and out.dtype.kind in 'fc':
-            result = Tensor._make(out, True, op)
-            _record(op, inputs, (result,))
-        else:
-            result = Tensor._make(out)
-        if op.is_view:
-            _link_view(result, inputs[0], op)
-        return result
+    record = requires_grad and _grad_enabled and op.differentiable
+    if op.num_outputs != 1:
+        return _wrap_outputs(op, inputs, out, gpu, record)
+    if out.__class__ is not _ndarray:
+        out = _as_array(out, gpu)
+    result = _new(Tensor)
+    result._data = out
+    result._vc = [0]
+    result._base = None
+    if record and out.dtype.kind in 'fc':
+        result._requires_grad = True
+        result._grad_fn = op
+        _record(op, inputs, (result,))
+    else:
+        result._requires_grad = False
+        result._grad_fn = None
+    if op.is_view:
+        _link_view(result, inputs[0], op)
+    return result
+
+
+def _wrap_outputs(op, inputs, out, gpu, record):
     results = []
-    differentiable = record
     for i, a in enumerate(out):
         if a.__class__ is not _ndarray:
             a = _as_array(a, gpu)
-        if differentiable and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
+        if record and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
             t = Tensor._make(a, True, op)
             t._output_nr = i
         else:
@@ -75,28 +122,29 @@ def _run(op, inputs):
 
 def _record(op, inputs, outputs):
     """Make `op` a node of the backward graph: edges to its inputs' nodes, saved tensors."""
-    from .autograd.graph import _sequence
     edges = []
+    append = edges.append
     for x in inputs:
-        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None):
+        if isinstance(x, Tensor):
             if x._base is not None:
                 refresh_view(x)
-                if not x._requires_grad:
-                    edges.append(None)
-                    continue
-            fn = x._grad_fn
-            a = x._data
-            if fn is None:
-                edges.append((x._grad_accumulator(), 0, a.shape, a.dtype))
-            else:
-                edges.append((fn, x._output_nr, a.shape, a.dtype))
-        else:
-            edges.append(None)
-    op._edges = tuple(edges)
-    op._seq = next(_sequence)
+            if x._requires_grad:
+                fn = x._grad_fn
+                a = x._data
+                if fn is None:
+                    append((x._grad_accumulator(), 0, a.shape, a.dtype))
+                else:
+                    append((fn, x._output_nr, a.shape, a.dtype))
+                continue
+        append(None)
+    op._edges = edges
+    op._seq = _next_sequence()
     if op.saved_inputs:
-        op._saved = tuple((inputs[i], inputs[i]._vc[0]) if isinstance(inputs[i], Tensor)
-                          else (inputs[i], None) for i in op.saved_inputs)
+        saved = []
+        for i in op.saved_inputs:
+            x = inputs[i]
+            saved.append((x, x._vc[0]) if isinstance(x, Tensor) else (x, None))
+        op._saved = saved
     if op.saves_output:
         out = outputs[0]
         op._saved_output = (out._data, out._vc, out._vc[0])

@@ -6,25 +6,28 @@ kernels below gives the numbers `torch.manual_seed(s)` followed by the matching 
 The kernels follow ATen's CPU code (DistributionsHelper.h, TransformationHelper.h,
 cpu/DistributionTemplates.h, TensorFactories.cpp randperm_cpu, MultinomialKernel.cpp) draw for draw.
 
-Exactness (checked against torch 2.13 on x86-64 / glibc by tests/test_mt_engine.py):
+Exactness (checked against torch 2.13 on x86-64 Linux by tests/test_mt_engine.py):
 
-* Bit-exact: raw 32/64-bit draws, uniform (float16/32/64, any range), normal float32/float16 at
-  every size, normal float64, randint / random_ for every integer, float and bool dtype, randperm,
-  bernoulli (scalar and tensor p), exponential, geometric, cauchy, log_normal, multinomial,
-  get_state() (byte-for-byte `torch.get_rng_state()`).
-* How: torch's x86 builds compile these kernels with -mfma and GCC contracts `a*b + c` into one
-  fused multiply-add, so we emulate an exactly rounded fma (float32 through float64 with
-  round-to-odd, float64 with error-free transformations). The float32 normal kernel (size >= 16)
-  is AVX2 code from avx_mathfun.h (Cephes log and sincos polynomials), re-run here operation for
-  operation in float32. The float64 kernels call glibc's scalar log/log1p/tan/exp; NumPy's SIMD
-  versions of those differ by an ulp now and then, so we call the C library through `math` one
-  element at a time (`_libm`): exact, but it makes randn(float64), exponential, geometric, cauchy
-  and log_normal some 3-5x slower than torch. NumPy's float64 sin/cos are the C library's.
-* Not reproduced (documented limits): the AVX2 normal path is what torch runs on any AVX2/AVX-512
-  x86 CPU; on ARM or with ATEN_CPU_CAPABILITY=default torch uses scalar logf/sinf/cosf without
-  fma contraction, where float32 randn and scaled uniform can differ from ours by about 1 ulp.
-  On Intel CPUs torch's bernoulli_(float p) runs MKL's own MCG31 stream (the kernel checks the
-  CPU vendor); we reproduce the non-MKL kernel used everywhere else. bfloat16 is not handled.
+* Bit-exact: raw 32/64-bit draws, uniform (float16/32/64, any range), normal float16/32/64 at
+  every size (both the < 16 / non-contiguous serial path with its cached sample and the
+  vectorised one), randint / random_ for integer, float and bool dtypes, randperm, bernoulli
+  (scalar and tensor p), exponential, geometric, cauchy, log_normal, multinomial (with and without
+  replacement), and get_state() (byte for byte what torch.get_rng_state() returns).
+* How: torch's x86 kernels are built with -mfma and GCC fuses `a*b + c` into one fused
+  multiply-add, so we emulate a correctly rounded fma (float32 via float64 plus a midpoint check,
+  float64 via error-free transformations). torch's float32 normal kernel (size >= 16) is AVX2 code
+  from avx_mathfun.h (Cephes log and sincos polynomials), which torch also runs on AVX-512 CPUs;
+  we replay it operation for operation in float32. The double kernels call the C library's scalar
+  log/log1p/tan/exp, and NumPy's own SIMD versions of those differ from it by an ulp now and then,
+  so `_libm` calls the C library through `math` one element at a time: exact, but randn(float64),
+  exponential, geometric, cauchy and log_normal run ~4x slower than torch. (NumPy's float64
+  sin/cos agree with the C library's, as the tests check.) randperm's swaps are inherently
+  sequential; `_forward_swaps` resolves them with a sort and pointer doubling instead of a loop.
+* Not reproduced: on ARM or with ATEN_CPU_CAPABILITY=default torch uses scalar logf/sinf/cosf
+  and no fma contraction; there float32 randn and scaled uniform/normal differ from ours in the
+  last bits (measured <= 2.2e-6 absolute for randn). On Intel CPUs torch's bernoulli_(float p)
+  (hence dropout) draws from MKL's MCG31 stream seeded by one random() (the kernel checks the CPU
+  vendor); we reproduce the kernel every other CPU runs. bfloat16 is not handled.
 """
 import math
 
@@ -103,7 +106,7 @@ class MT19937Engine:
         left, nxt = int(rec['left']), int(rec['next'])
         fresh = left == 1 and nxt == 0
         if not (0 < left <= 624 and (fresh or left + nxt == 625)):
-            raise ValueError('invalid or unsupported mt19937 state (left=%d, next=%d)' % (left, nxt))
+            raise ValueError(f'invalid or unsupported mt19937 state (left={left}, next={nxt})')
         self._bg.state = {'bit_generator': 'MT19937',
                           'state': {'key': rec['state'].astype(np.uint32), 'pos': 625 - left}}
         self._seed, self._fresh = int(rec['seed']), fresh
@@ -422,7 +425,7 @@ def _forward_swaps(j):
     last = np.full(n, -1, _i64)
     ends = np.flatnonzero(np.append(~same, True))
     last[tgt[ends]] = step[ends]                          # latest step targeting each position
-    before = np.where(last == k, prev, last)              # ... strictly before step k (j[m]==k => m<=k)
+    before = np.where(last == k, prev, last)              # ... before step k (j[m] == k => m <= k)
     root = np.where(before >= 0, before, k)
     while True:
         up = root[root]

@@ -273,6 +273,7 @@ class Tensor:
         if fn._retained is None:
             fn._retained = {}
         fn._retained[self._output_nr] = weakref.ref(self)
+        fn._hooked = True
         self._retains_grad = True
 
     def _grad_accumulator(self):

@@ -25,27 +25,30 @@ def _operand_or_not_implemented(other):
 
 def _forward_operator(op_cls):
     def method(self, other):
-        other = _operand_or_not_implemented(other)
-        if other is NotImplemented:
-            return NotImplemented
+        if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
+            other = _operand_or_not_implemented(other)
+            if other is NotImplemented:
+                return NotImplemented
         return dispatch(op_cls(), self, other)
     return method
 
 
 def _reflected_operator(op_cls):
     def method(self, other):
-        other = _operand_or_not_implemented(other)
-        if other is NotImplemented:
-            return NotImplemented
+        if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
+            other = _operand_or_not_implemented(other)
+            if other is NotImplemented:
+                return NotImplemented
         return dispatch(op_cls(), other, self)
     return method
 
 
 def _inplace_operator(op_cls):
     def method(self, other):
-        other = _operand_or_not_implemented(other)
-        if other is NotImplemented:
-            return NotImplemented
+        if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
+            other = _operand_or_not_implemented(other)
+            if other is NotImplemented:
+                return NotImplemented
         return dispatch_inplace(op_cls(), self, other)
     return method
 

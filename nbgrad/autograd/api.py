@@ -1,4 +1,7 @@
 """autograd.backward and autograd.grad: the user-facing entry points to the engine."""
+import numpy as np
+
+from .._dispatch import _array_module
 from .._tensor import Tensor
 from . import graph
 
@@ -21,7 +24,6 @@ def _as_tuple(x, name):
 
 def _make_root_grads(outputs, grad_outputs):
     """Default gradients of ones for scalar outputs; check shapes of the ones given."""
-    from .._creation import ones_like
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
@@ -35,7 +37,9 @@ def _make_root_grads(outputs, grad_outputs):
             if out._data.dtype.kind not in 'fc':
                 raise RuntimeError(f'grad can be implicitly created only for real scalar outputs '
                                    f'but got {out.dtype}')
-            g = ones_like(out)
+            data = out._data
+            g = Tensor._make(np.ones(data.shape, data.dtype) if data.__class__ is np.ndarray
+                             else _array_module(data).ones(data.shape, data.dtype))
         elif not isinstance(g, Tensor):
             raise TypeError(f'gradient for output {i} must be a Tensor, got {type(g).__name__}')
         else:

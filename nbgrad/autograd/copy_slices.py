@@ -5,7 +5,7 @@ inside it is the op's result. CopySlices is that node: its backward sends the gr
 region to the base's old node and the gradient inside the region to the op's result.
 """
 from .. import _dispatch
-from .graph import Node, _sequence
+from .graph import Node
 
 
 def _view_chain(view):
@@ -58,7 +58,7 @@ class CopySlices(Node):
                          base._data.shape, base._data.dtype)
         r = result._data
         node._edges = (base_edge, (result._grad_fn, result._output_nr, r.shape, r.dtype))
-        node._seq = next(_sequence)
+        node._seq = _dispatch._next_sequence()
         base._grad_fn = node
         base._output_nr = 0
         base._requires_grad = True

@@ -10,14 +10,17 @@ whose gradients are complete, most recently created first (as PyTorch does), sum
 node output in a buffer that is dropped as soon as the node has run. Gradients that broadcasting
 widened are summed back to each input's shape here, once, for every op.
 """
-import heapq
 import itertools
+from heapq import heappop, heappush
 import traceback
 import weakref
 
-from .. import _dispatch
+import numpy as np
 
-_sequence = itertools.count()
+from .. import _dispatch
+from .._dtype import from_numpy_dtype
+from .._tensor import Tensor
+
 
 
 class RemovableHandle:
@@ -70,6 +73,7 @@ class Node:
     _tensor_hooks = None   # {output_nr: {handle_id: fn(grad) -> grad | None}}
     _retained = None       # {output_nr: weakref to the non-leaf tensor that called retain_grad}
     _anomaly_trace = None  # forward traceback, when detect_anomaly is on
+    _hooked = False        # True once any hook or retain_grad is registered (fast path otherwise)
     metadata_dict = None
 
     # -- naming ------------------------------------------------------------------------------
@@ -128,25 +132,21 @@ class Node:
         if counter[0] != version:
             raise RuntimeError(_modified_message(self, None, counter[0], version, output=True,
                                                  array=array))
-        from .._tensor import Tensor
         return Tensor._make(array, True, self, counter)
 
     def _release(self):
         """Free what forward saved (after a backward without retain_graph)."""
-        if self.saved_inputs or self.saves_output or self._saved is not None:
+        if self._saved is not None or self._saved_output is not None:
             self._saved = None
             self._saved_output = None
             self._freed = True
-        self._release_extra()
-
-    def _release_extra(self):
-        """Ops that keep arrays of their own for backward drop them here."""
 
     # -- hooks --------------------------------------------------------------------------------
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = {}
+        self._hooked = True
         handle = RemovableHandle(self._post_hooks)
         self._post_hooks[handle.id] = fn
         return handle
@@ -155,6 +155,7 @@ class Node:
         """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
+        self._hooked = True
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
         return handle
@@ -162,6 +163,7 @@ class Node:
     def _register_tensor_hook(self, output_nr, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
+        self._hooked = True
         hooks = self._tensor_hooks.setdefault(output_nr, {})
         handle = RemovableHandle(hooks)
         hooks[handle.id] = fn
@@ -172,14 +174,12 @@ class Node:
         raise NotImplementedError(f'{self.name()} has no backward')
 
     def _apply_backward(self, grad_outputs):
-        """Run hooks and backward; return one gradient (or None) per edge."""
-        if self._tensor_hooks is not None or self._retained is not None:
-            grad_outputs = self._run_tensor_hooks(grad_outputs)
-        if self._pre_hooks:
-            for fn in list(self._pre_hooks.values()):
-                result = fn(tuple(grad_outputs))
-                if result is not None:
-                    grad_outputs = list(result)
+        """Run backward (and hooks, if any); return one gradient (or None) per edge."""
+        if self._hooked:
+            return self._apply_backward_hooked(grad_outputs)
+        return self._call_backward(grad_outputs)
+
+    def _call_backward(self, grad_outputs):
         if self.num_outputs == 1:
             grads = self.backward(grad_outputs[0])
         else:
@@ -189,6 +189,17 @@ class Node:
         if len(grads) != len(self._edges):
             raise RuntimeError(f'{self.name()} returned {len(grads)} gradients but the op had '
                                f'{len(self._edges)} inputs')
+        return grads
+
+    def _apply_backward_hooked(self, grad_outputs):
+        if self._tensor_hooks is not None or self._retained is not None:
+            grad_outputs = self._run_tensor_hooks(grad_outputs)
+        if self._pre_hooks:
+            for fn in list(self._pre_hooks.values()):
+                result = fn(tuple(grad_outputs))
+                if result is not None:
+                    grad_outputs = list(result)
+        grads = self._call_backward(grad_outputs)
         if self._post_hooks:
             for fn in list(self._post_hooks.values()):
                 result = fn(grads, tuple(grad_outputs))
@@ -216,7 +227,6 @@ class Node:
 
     def _materialize(self, grad_outputs):
         """Zeros for outputs that received no gradient (multi-output ops)."""
-        from .._tensor import Tensor
         out = []
         for g, meta in zip(grad_outputs, self._output_meta):
             if g is None and meta is not None:
@@ -231,7 +241,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
-        self._seq = next(_sequence)
+        self._seq = _dispatch._next_sequence()
 
     def name(self):
         return 'AccumulateGrad'
@@ -260,7 +270,6 @@ class AccumulateGrad(Node):
 
 def _accumulate_into(tensor, grad, create_graph):
     """tensor.grad += grad, PyTorch-style: in place normally, out of place under create_graph."""
-    from .._tensor import Tensor
     existing = tensor._grad
     if existing is None:
         if create_graph:
@@ -295,7 +304,6 @@ _delivered = {}
 
 
 def _check_hook_result(result, grad):
-    from .._tensor import Tensor
     if not isinstance(result, Tensor):
         raise TypeError(f'a tensor hook must return a Tensor or None, got {type(result).__name__}')
     if tuple(result.shape) != tuple(grad.shape):
@@ -327,7 +335,6 @@ def _modified_message(node, tensor, current, expected, output=False, array=None)
 
 
 def _type_name(array):
-    from .._dtype import from_numpy_dtype
     kind = 'cuda.' if array.__class__.__module__.startswith('cupy') else ''
     names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
              'int64': 'LongTensor', 'int32': 'IntTensor', 'int16': 'ShortTensor',
@@ -390,7 +397,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     for node in buffers:
         if dependencies.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._seq, id(node), node))
+            heappush(ready, (-node._seq, id(node), node))
 
     captured = [None] * len(inputs) if inputs is not None else None
     previous_mode = _dispatch._grad_enabled
@@ -399,7 +406,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     anomaly = _dispatch._anomaly_enabled
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = heappop(ready)[2]
             grad_outputs = buffers.pop(node)
             is_leaf_node = node.__class__ is AccumulateGrad
             if targets is not None:
@@ -425,17 +432,21 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 if edge is None or g is None:
                     continue
                 child, nr, shape, np_dtype = edge
-                if child is None:
-                    continue
-                g = _conform(g, shape, np_dtype, node)
+                data = g._data
+                if data.shape != shape or data.dtype != np_dtype:
+                    g = _conform(g, shape, np_dtype, node)
                 buf = buffers.get(child)
                 if buf is None:
                     buf = buffers[child] = [None] * child.num_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    buf[nr] = g
+                elif buf[nr] is None:
+                    buf[nr] = g
+                else:
+                    buf[nr] = buf[nr] + g
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    heapq.heappush(ready, (-child._seq, id(child), child))
+                    heappush(ready, (-child._seq, id(child), child))
     finally:
         _dispatch._grad_enabled = previous_mode
         _delivered.pop(0, None)
@@ -502,13 +513,8 @@ def _conform(g, shape, np_dtype, node):
     if g._data.shape != shape:
         g = sum_to_shape(g, shape, node)
     if g._data.dtype != np_dtype:
-        g = g.to(_dtype_of(np_dtype))
+        g = g.to(from_numpy_dtype(np_dtype))
     return g
-
-
-def _dtype_of(np_dtype):
-    from .._dtype import from_numpy_dtype
-    return from_numpy_dtype(np_dtype)
 
 
 def sum_to_shape(g, shape, node=None):
@@ -554,10 +560,10 @@ def _anomaly_apply(node, grad_outputs):
 def _has_nan_or_inf(array):
     if array.dtype.kind not in 'fc':
         return False
-    xp = __import__('numpy') if array.__class__.__module__ == 'numpy' else None
-    if xp is None:
-        import cupy as xp
-    return not bool(xp.isfinite(array).all())
+    if array.__class__ is np.ndarray:
+        return not bool(np.isfinite(array).all())
+    import cupy
+    return not bool(cupy.isfinite(array).all())
 
 
 def _report_forward_trace(node):

@@ -18,18 +18,36 @@ _ndarray = np.ndarray
 _PY_SCALARS = (bool, int, float, complex)
 
 
+_KIND_CATEGORY = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
+# dtype kinds an op can compute directly when its inputs already share that dtype
+_FAST_KINDS = {'same': 'biufc', 'float': 'fc', 'bool': 'biufc', 'int': 'biu'}
+
+
 class Elementwise(Node):
     """An op made from a table row (see _make_op); the class attributes are the row."""
     ufunc = None          # name of a NumPy/CuPy ufunc computing the op
+    np_ufunc = None       # the NumPy ufunc itself (the fast path's function)
     compute = None        # or fn(xp, *arrays) -> array
-    result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'
+    result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'; 'int'
+    fast_kinds = ''       # see _FAST_KINDS (minus kinds the op refuses, e.g. bool for neg/sub)
     derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
     op_name = None
 
     def forward(self, *arrays):
+        fast = self.np_ufunc
+        if fast is not None and _can_skip_promotion(arrays, self.fast_kinds):
+            try:
+                return fast(*arrays)
+            except OverflowError:
+                pass  # an out-of-range Python int: the general path wraps it
+        return self._general_forward(arrays)
+
+
+    def _general_forward(self, arrays):
         arrays = self._prepare(arrays)
         if self.ufunc is not None:
-            fn = getattr(np if arrays[0].__class__ is _ndarray else xp_of(*arrays), self.ufunc)
+            fn = getattr(xp_of(*arrays), self.ufunc)
             try:
                 return fn(*arrays)
             except OverflowError:
@@ -37,6 +55,7 @@ class Elementwise(Node):
         return self.compute(xp_of(*arrays), *arrays)
 
     def _prepare(self, arrays):
+        """Promote (PyTorch's rules), check the dtype is allowed, cast the arrays to it."""
         dt = promote(arrays)
         if self.result == 'float':
             dt = to_float_dtype(dt)
@@ -44,12 +63,8 @@ class Elementwise(Node):
             raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
                                f'got {np.dtype(dt).name}')
         self._check_dtype(dt)
-        out = []
-        for a in arrays:
-            if a.__class__ not in _PY_SCALARS and a is not None and a.dtype != dt:
-                a = a.astype(dt)
-            out.append(a)
-        return out
+        return [a.astype(dt) if a.__class__ not in _PY_SCALARS and a is not None and a.dtype != dt
+                else a for a in arrays]
 
     def _check_dtype(self, dt):
         pass
@@ -76,13 +91,63 @@ class Elementwise(Node):
             for i, v in zip(self.saved_inputs, self.saved_tensors):
                 inputs[i] = v
         output = self.saved_output() if self.saves_output else None
-        grads = []
-        for edge, derivative in zip(self._edges, self.derivatives):
-            grads.append(derivative(grad, *inputs, output) if edge is not None else None)
-        return tuple(grads)
+        return tuple(derivative(grad, *inputs, output) if edge is not None else None
+                     for edge, derivative in zip(self._edges, self.derivatives))
 
     def name(self):
         return self.backward_name
+
+
+class BinaryElementwise(Elementwise):
+    def forward(self, a, b):
+        # Fast path (the common case): NumPy arrays of one dtype, or an array and a Python scalar
+        # of no higher category; NumPy then computes exactly what PyTorch would.
+        fast = self.np_ufunc
+        if fast is not None and a.__class__ is _ndarray:
+            kind = a.dtype.kind
+            if kind in self.fast_kinds:
+                bc = b.__class__
+                if (bc is _ndarray and b.dtype is a.dtype) or (
+                        bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]):
+                    try:
+                        return fast(a, b)
+                    except OverflowError:
+                        pass
+        return self.forward_general(a, b)
+
+    def forward_general(self, a, b):
+        return Elementwise.forward(self, a, b)
+
+
+class UnaryElementwise(Elementwise):
+    def forward(self, x):
+        fast = self.np_ufunc
+        if fast is not None and x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:
+            return fast(x)
+        return self._general_forward((x,))
+
+
+def _can_skip_promotion(arrays, fast_kinds):
+    """True when every NumPy array shares one dtype that the op computes as is, and each Python
+    scalar is of a category no higher than that dtype's: then NumPy's result is PyTorch's."""
+    dtype = None
+    for a in arrays:
+        if a.__class__ is _ndarray:
+            if dtype is None:
+                dtype = a.dtype
+                if dtype.kind not in fast_kinds:
+                    return False
+            elif a.dtype is not dtype:
+                return False
+        elif a.__class__ not in _SCALAR_CATEGORY:
+            return False
+    if dtype is None:
+        return False
+    category = _KIND_CATEGORY[dtype.kind]
+    for a in arrays:
+        if a.__class__ is not _ndarray and _SCALAR_CATEGORY[a.__class__] > category:
+            return False
+    return True
 
 
 def _wrap_int_scalars(arrays):
@@ -92,41 +157,41 @@ def _wrap_int_scalars(arrays):
 
 
 def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
-             backward_name=None, check=None):
+             backward_name=None, refuse_bool=None):
     """One table row -> an op class.
 
-    saves: which of the inputs ('a', 'b', 'c' or 'x') and output ('y') the derivatives use.
-    derivatives: a sequence with one formula per input (None: not differentiable there).
+    saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
+    unary, 'out' for binary) the derivatives use.
+    derivatives: one formula per input (None: not differentiable there), or None for none at all.
+    refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool).
     """
-    letters = 'xyz' if n_inputs == 1 else 'abc'
+    if n_inputs == 1:
+        saved_inputs = (0,) if 'x' in saves else ()
+        saves_output = 'y' in saves
+    else:
+        saved_inputs = tuple(i for i in range(n_inputs) if 'ab'[i] in saves)
+        saves_output = 'out' in saves
+    fast_kinds = _FAST_KINDS[result]
     attrs = {
         'ufunc': ufunc,
+        'np_ufunc': getattr(np, ufunc) if ufunc is not None else None,
         'compute': staticmethod(compute) if compute is not None else None,
         'result': result,
+        'fast_kinds': fast_kinds.replace('b', '') if refuse_bool else fast_kinds,
         'op_name': name,
         'derivatives': tuple(derivatives) if derivatives else (None,) * n_inputs,
         'differentiable': bool(derivatives) and result != 'bool',
-        'saved_inputs': tuple(i for i in range(n_inputs) if letters[i] in saves and
-                              not (n_inputs == 1 and i == 0 and 'x' not in saves)),
-        'saves_output': 'y' in saves and n_inputs > 1 or (n_inputs == 1 and 'y' in saves),
+        'saved_inputs': saved_inputs,
+        'saves_output': saves_output,
         'backward_name': backward_name or name.capitalize() + 'Backward0',
     }
-    if n_inputs == 1:
-        attrs['saved_inputs'] = (0,) if 'x' in saves else ()
-        attrs['saves_output'] = 'y' in saves
-    else:
-        attrs['saved_inputs'] = tuple(i for i in range(n_inputs) if 'abc'[i] in saves)
-        attrs['saves_output'] = 'out' in saves
-    if check is not None:
+    if refuse_bool is not None:
+        def check(self, dt):
+            if dt.kind == 'b':
+                raise RuntimeError(refuse_bool)
         attrs['_check_dtype'] = check
-    return type(name.capitalize(), (Elementwise,), attrs)
-
-
-def _no_bool(op, message):
-    def check(self, dt):
-        if dt.kind == 'b':
-            raise RuntimeError(message)
-    return check
+    base = {1: UnaryElementwise, 2: BinaryElementwise}.get(n_inputs, Elementwise)
+    return type(name.capitalize(), (base,), attrs)
 
 
 _LN2 = math.log(2.0)
@@ -151,7 +216,7 @@ def _unary(name, derivative=None, ufunc=None, compute=None, saves='', result='fl
 
 
 _unary('neg', lambda g, x, y: -g, ufunc='negative', result='same',
-       check=_no_bool('neg', 'Negation, the `-` operator, on a bool tensor is not supported. If you '
+       refuse_bool=('Negation, the `-` operator, on a bool tensor is not supported. If you '
                              'are trying to invert a mask, use the `~` or `logical_not()` operator '
                              'instead.'))
 _unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same')
@@ -278,7 +343,7 @@ def _ident(g, *_):
 
 _binary('add', _ident, _ident)
 _binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract',
-        check=_no_bool('sub', 'Subtraction, the `-` operator, with two bool tensors is not '
+        refuse_bool=('Subtraction, the `-` operator, with two bool tensors is not '
                               'supported. Use the `^` or `logical_xor()` operator instead.'))
 _binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab')
 _binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * a / (b * b), ufunc='true_divide',

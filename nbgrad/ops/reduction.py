@@ -17,7 +17,7 @@ def _keep_shape(input_shape, dims):
 
 def _expand_back(g, input_shape, dims, keepdim):
     """Undo a reduction's shape change on its gradient: re-insert reduced dims, then expand."""
-    if not keepdim and input_shape:
+    if not keepdim and input_shape and g._data.ndim:
         g = g.reshape(_keep_shape(input_shape, dims))
     return g.expand(input_shape)
 
@@ -46,12 +46,15 @@ class Sum(Reduction):
     def forward(self, a):
         self._input_shape = a.shape
         dt = self.dtype
-        if dt is None and a.dtype.kind in 'biu':
-            dt = np.int64
-        if a.dtype == np.float16 and dt is None:
-            # accumulate half precision in float32, as PyTorch does
-            return a.sum(axis=self.dims, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
-        return a.sum(axis=self.dims, keepdims=self.keepdim, dtype=dt)
+        kind = a.dtype.kind
+        axis = None if len(self.dims) == a.ndim else self.dims
+        if dt is None:
+            if kind in 'biu':
+                dt = np.int64
+            elif a.dtype == np.float16:
+                # accumulate half precision in float32, as PyTorch does
+                return a.sum(axis=axis, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
+        return a.sum(axis=axis, keepdims=self.keepdim, dtype=dt)
 
     def backward(self, g):
         return _expand_back(g, self._input_shape, self.dims, self.keepdim)

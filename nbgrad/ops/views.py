@@ -109,6 +109,14 @@ class Expand(ViewOp):
         self.shape = shape
 
     def forward(self, a):
+        if a.__class__ is np.ndarray and a.flags.c_contiguous and a.size:
+            # np.broadcast_to is several times slower than building the strided view directly
+            lead = len(self.shape) - a.ndim
+            strides = (0,) * lead + tuple(0 if have == 1 and want != 1 else stride for stride, have,
+                                          want in zip(a.strides, a.shape, self.shape[lead:]))
+            out = np.ndarray(self.shape, a.dtype, buffer=a, strides=strides)
+            out.flags.writeable = False
+            return out
         return xp_of(a).broadcast_to(a, self.shape)
 
     def backward(self, g):
