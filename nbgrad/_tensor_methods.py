@@ -172,11 +172,13 @@ def _binary_inplace(name):
     return method
 
 
+_NO_INPLACE_IN_TORCH = {'maximum', 'minimum', 'fmax', 'fmin', 'logaddexp'}
 for _name, _cls in ew.BINARY.items():
     if _name in ('add', 'sub', 'div', 'div_trunc', 'pow'):
         continue
     setattr(Tensor, _name, _binary_method(_name))
-    setattr(Tensor, _name + '_', _binary_inplace(_name))
+    if _name not in _NO_INPLACE_IN_TORCH:
+        setattr(Tensor, _name + '_', _binary_inplace(_name))
 Tensor.greater, Tensor.greater_equal = Tensor.gt, Tensor.ge
 Tensor.less, Tensor.less_equal, Tensor.not_equal = Tensor.lt, Tensor.le, Tensor.ne
 Tensor.multiply, Tensor.multiply_ = Tensor.mul, Tensor.mul_

@@ -57,12 +57,12 @@ class Elementwise(Node):
     def _prepare(self, arrays):
         """Promote (PyTorch's rules), check the dtype is allowed, cast the arrays to it."""
         dt = promote(arrays)
+        self._check_dtype(dt)
         if self.result == 'float':
             dt = to_float_dtype(dt)
         elif self.result == 'int' and dt.kind not in 'biu':
             raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
                                f'got {np.dtype(dt).name}')
-        self._check_dtype(dt)
         return [a.astype(dt) if a.__class__ not in _PY_SCALARS and a is not None and a.dtype != dt
                 else a for a in arrays]
 
@@ -157,13 +157,14 @@ def _wrap_int_scalars(arrays):
 
 
 def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
-             backward_name=None, refuse_bool=None):
+             backward_name=None, refuse_bool=None, float_only=False):
     """One table row -> an op class.
 
     saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
     unary, 'out' for binary) the derivatives use.
     derivatives: one formula per input (None: not differentiable there), or None for none at all.
     refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool).
+    float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
     """
     if n_inputs == 1:
         saved_inputs = (0,) if 'x' in saves else ()
@@ -190,8 +191,21 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
             if dt.kind == 'b':
                 raise RuntimeError(refuse_bool)
         attrs['_check_dtype'] = check
+    elif float_only:
+        attrs['fast_kinds'] = 'fc'
+
+        def check(self, dt):
+            if dt.kind in 'biu':
+                raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                          f'\'{_dtype_word(dt)}\'')
+        attrs['_check_dtype'] = check
     base = {1: UnaryElementwise, 2: BinaryElementwise}.get(n_inputs, Elementwise)
     return type(name.capitalize(), (base,), attrs)
+
+
+def _dtype_word(dt):
+    from .._dispatch import _type_word
+    return _type_word(dt)
 
 
 _LN2 = math.log(2.0)
@@ -269,7 +283,10 @@ _unary('ceil', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 
        else xp.ceil(x))
 _unary('trunc', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
        else xp.trunc(x))
-_unary('frac', lambda g, x, y: g, result='same', compute=lambda xp, x: x - xp.trunc(x))
+_unary('round', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
+       else xp.round(x))
+_unary('frac', lambda g, x, y: g, result='same', compute=lambda xp, x: x - xp.trunc(x),
+       float_only=True)
 _unary('sinc', lambda g, x, y: g * _sinc_grad(x), saves='x',
        compute=lambda xp, x: xp.sinc(x))
 _unary('logical_not', result='bool', compute=lambda xp, x: xp.logical_not(x))
@@ -361,7 +378,7 @@ _binary('pow', lambda g, a, b, y: _pow_grad_base(g, a, b), lambda g, a, b, y: _p
 _binary('atan2', lambda g, a, b, y: g * b / (a * a + b * b),
         lambda g, a, b, y: -g * a / (a * a + b * b), ufunc='arctan2', saves='ab', result='float')
 _binary('hypot', lambda g, a, b, y: g * a / y, lambda g, a, b, y: g * b / y, saves='ab out',
-        result='float')
+        result='float', float_only=True)
 _binary('maximum', lambda g, a, b, y: _minmax_grad(g, a, b, True),
         lambda g, a, b, y: _minmax_grad(g, b, a, True), saves='ab')
 _binary('minimum', lambda g, a, b, y: _minmax_grad(g, a, b, False),
@@ -371,7 +388,7 @@ _binary('fmax', lambda g, a, b, y: g * ((a >= b) | b.isnan()),
 _binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
         lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab')
 _binary('logaddexp', lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
-        saves='ab out', result='float')
+        saves='ab out', result='float', float_only=True)
 _binary('xlogy', lambda g, a, b, y: g * _xlogy_da(a, b),
         lambda g, a, b, y: g * a / b, saves='ab', result='float',
         compute=lambda xp, a, b: _special.xlogy(xp, a, b))
@@ -408,9 +425,23 @@ def _div_trunc(xp, a, b):
 
 
 def _pow(xp, a, b):
-    if a.dtype.kind in 'iu' and b.__class__ is int and b < 0:
-        raise RuntimeError('Integers to negative integer powers are not allowed.')
-    return xp.power(a, b)
+    integer = all(v.__class__ in (int, bool) or (v.__class__ not in _PY_SCALARS and
+                                                 v.dtype.kind in 'biu') for v in (a, b))
+    if not integer:
+        return xp.power(a, b)
+    if b.__class__ in _PY_SCALARS:
+        if b < 0:
+            raise RuntimeError('Integers to negative integer powers are not allowed.')
+        return xp.power(a, b)
+    negative = b < 0
+    if not bool(negative.any()):
+        return xp.power(a, b)
+    # PyTorch's integer pow with a tensor exponent: x ** -n is 1/(x ** n) in integer arithmetic,
+    # so 1 and -1 keep their magnitude and everything else (0 included) becomes 0
+    dtype = xp.result_type(a, b)
+    powered = xp.power(a, xp.where(negative, 0, b))
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
+    return xp.where(negative, small, powered).astype(dtype)
 
 
 def _pow_grad_base(g, a, b):
@@ -656,11 +687,23 @@ def clamp_max(input, max):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    return add(input, mul(tensor1, tensor2), alpha=value)
+    """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
+    product = mul(tensor1, tensor2)
+    if value != 1:
+        product = mul(product, int(value) if product._data.dtype.kind in 'biu' else value)
+    return add(input, product)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    return add(input, div(tensor1, tensor2), alpha=value)
+    """input + value * tensor1 / tensor2 (true division; integer tensor1/tensor2 are refused)."""
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in 'biu' for t in (tensor1, tensor2)):
+        raise RuntimeError('Integer division with addcdiv is no longer supported, and in a future '
+                           'release addcdiv will perform a true division of tensor1 and tensor2. '
+                           'Use (input + value * tensor1 / tensor2) instead.')
+    quotient = div(tensor1, tensor2)
+    if value != 1:
+        quotient = mul(quotient, value)
+    return add(input, quotient)
 
 
 def polygamma(n, input):

@@ -52,6 +52,8 @@ class MatMul(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         e = self._edges
+        if a.dim() == 1 and b.dim() == 1:  # dot product
+            return (g * b if e[0] is not None else None), (g * a if e[1] is not None else None)
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(-1) if b.dim() == 1 else b
         g2 = g

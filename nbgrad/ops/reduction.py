@@ -1,5 +1,6 @@
 """Reductions (sum, mean, prod, max/min, var/std, logsumexp, all/any...), scans (cumsum, cumprod)
 and softmax/log_softmax."""
+import builtins
 import warnings
 
 import numpy as np
@@ -9,6 +10,8 @@ from .._dispatch import dispatch
 from ..autograd.graph import Node
 from ..return_types import return_type
 from ._util import wrap_dims, wrap_dim, xp_of
+
+# This module defines sum/max/min/all/any like torch does; Python's builtins are builtins.max etc.
 
 
 def _keep_shape(input_shape, dims):
@@ -153,7 +156,7 @@ class MaxMinAll(Node):
         self.is_max, self.dims, self.keepdim, self.op_name = is_max, dims, keepdim, name
 
     def forward(self, a):
-        if a.size == 0 and (self.dims is None or any(a.shape[d] == 0 for d in self.dims)):
+        if a.size == 0 and (self.dims is None or builtins.any(a.shape[d] == 0 for d in self.dims)):
             if self.dims is None:
                 raise RuntimeError(f"{self.op_name}(): Expected reduction dim to be specified for "
                                    f"input.numel() == 0. Specify the reduction dim with the 'dim' "
@@ -278,6 +281,7 @@ class AllAny(Node):
 
 class VarStd(Node):
     saved_inputs = (0,)
+    saves_output = True
 
     def __init__(self, dims, correction, keepdim, is_std):
         self.dims, self.correction, self.keepdim, self.is_std = dims, correction, keepdim, is_std
@@ -297,19 +301,16 @@ class VarStd(Node):
         mean = a.mean(axis=self.dims, keepdims=True)
         centered = a - mean
         sq = (centered * centered.conj()).real if a.dtype.kind == 'c' else centered * centered
-        var = sq.sum(axis=self.dims, keepdims=self.keepdim) / max(self._dof, 0)
+        var = sq.sum(axis=self.dims, keepdims=self.keepdim) / builtins.max(self._dof, 0)
         var = var.astype(a.dtype.type(0).real.dtype, copy=False)
-        out = xp.sqrt(var) if self.is_std else var
-        self._out = out
-        return out
+        return xp.asarray(xp.sqrt(var) if self.is_std else var)
 
     def backward(self, g):
         (x,) = self.saved_tensors
         centered = x - x.mean(dim=self.dims, keepdim=True)
         g = _expand_back(g, self._input_shape, self.dims, self.keepdim)
         if self.is_std:
-            from .._tensor import Tensor
-            std = _expand_back(Tensor._make(self._out), self._input_shape, self.dims, self.keepdim)
+            std = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
             return g * centered / (std * self._dof)
         return g * centered * (2.0 / self._dof)
 
@@ -406,8 +407,8 @@ class Softmax(Node):
 
     def forward(self, a):
         if a.dtype.kind in 'biu':
-            raise RuntimeError(f'"{"log_softmax" if self.log else "softmax"}" not implemented for '
-                               f"'{_word(a.dtype)}'")
+            raise NotImplementedError(f'"{"log_softmax" if self.log else "softmax"}" not '
+                                      f"implemented for '{_word(a.dtype)}'")
         xp = xp_of(a)
         if a.ndim == 0:
             return xp.zeros_like(a) if self.log else xp.ones_like(a)

@@ -125,9 +125,10 @@ class Flip(Node):
         return g.flip(self.dims)
 
 
-def flip(input, dims):
+def flip(input, *dims):
+    """flip(x, (0, 1)) or, as a method, x.flip(0, 1)."""
     n = input._data.ndim
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = shape_arg(dims) if dims else ()
     return dispatch(Flip(tuple(wrap_dim(d, n) for d in dims)), input)
 
 
