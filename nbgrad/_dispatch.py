@@ -305,12 +305,17 @@ def _run_inplace(op, target, inputs):
         target._requires_grad or (target._base is not None and target._base._requires_grad)
         or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
     if not record:
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-        devices_match = all(a.__class__ is target._data.__class__ for a in arrays
-                            if hasattr(a, 'shape') and a.ndim) if arrays else True
-        if not devices_match:
-            return _device_mismatch_inplace(op, inputs)
-        _write_into(target, op, op.forward_into(target._data, *arrays), inputs)
+        dest = target._data
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                a = x._data
+                if a.__class__ is not dest.__class__ and a.ndim:
+                    return _device_mismatch_inplace(op, inputs)
+                arrays.append(a)
+            else:
+                arrays.append(x)
+        _write_into(target, op, op.forward_into(dest, *arrays), inputs)
         return target
     source = target
     if 0 in op.saved_inputs:

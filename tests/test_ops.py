@@ -31,10 +31,10 @@ def _inputs(op, shapes, dtype, seed=0):
     return arrays
 
 
-def _to(lib, arrays, requires_grad=False):
+def _to(lib, arrays, requires_grad=False, device='cpu'):
     out = []
     for a in arrays:
-        t = lib.tensor(a)
+        t = lib.tensor(a, device=device if lib is nbgrad else 'cpu')
         if requires_grad and t.is_floating_point():
             t.requires_grad_()
         out.append(t)
@@ -61,7 +61,7 @@ PARAMS = list(_params())
 
 @pytest.mark.parametrize('op,shapes', PARAMS)
 @pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64'])
-def test_forward_matches_torch(op, shapes, dtype):
+def test_forward_matches_torch(op, shapes, dtype, device):
     if dtype == 'int64' and not op.integer_inputs:
         pytest.skip('op is float-only in this table')
     arrays = _inputs(op, shapes, 'float64')
@@ -73,9 +73,10 @@ def test_forward_matches_torch(op, shapes, dtype):
         expected = _first(op.fn(torch, *_to(torch, arrays)))
     except Exception as e:  # PyTorch refuses these inputs: nbgrad must refuse them the same way
         with pytest.raises(type(e)):
-            op.fn(nbgrad, *_to(nbgrad, arrays))
+            op.fn(nbgrad, *_to(nbgrad, arrays, device=device))
         return
-    got = _first(op.fn(nbgrad, *_to(nbgrad, arrays)))
+    got = _first(op.fn(nbgrad, *_to(nbgrad, arrays, device=device)))
+    assert got.device.type == device
     assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1]
     assert tuple(got.shape) == tuple(expected.shape)
     tol = dict(rtol=op.rtol, atol=op.atol) if dtype != 'float64' else dict(rtol=1e-10, atol=1e-12)
@@ -83,14 +84,14 @@ def test_forward_matches_torch(op, shapes, dtype):
 
 
 @pytest.mark.parametrize('op,shapes', [p for p in PARAMS if p.values[0].differentiable])
-def test_backward_matches_torch(op, shapes):
+def test_backward_matches_torch(op, shapes, device):
     arrays = _inputs(op, shapes, 'float64', seed=1)
     results = []
     for lib in (torch, nbgrad):
-        inputs = _to(lib, arrays, requires_grad=True)
+        inputs = _to(lib, arrays, requires_grad=True, device=device)
         out = _first(op.fn(lib, *inputs))
         upstream = np.random.default_rng(2).standard_normal(tuple(out.shape))
-        out.backward(lib.tensor(upstream))
+        out.backward(lib.tensor(upstream, device=out.device))
         results.append([_np(t.grad) if t.grad is not None else None for t in inputs])
     for got, expected in zip(results[1], results[0]):
         if expected is None:

@@ -11,8 +11,9 @@ from .function import Function, FunctionCtx, once_differentiable, NestedIOFuncti
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import functional
+from .graph_export import export_graph
 from .variable import Variable
 
 __all__ = ['backward', 'grad', 'Function', 'no_grad', 'enable_grad', 'set_grad_enabled',
            'inference_mode', 'detect_anomaly', 'set_detect_anomaly', 'gradcheck', 'gradgradcheck',
-           'functional', 'graph', 'Variable']
+           'functional', 'graph', 'Variable', 'export_graph']

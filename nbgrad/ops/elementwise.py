@@ -71,6 +71,13 @@ class Elementwise(Node):
 
     def forward_into(self, out, *arrays):
         """In-place without autograd: let the ufunc write straight into `out` when it can."""
+        fast = self.np_ufunc
+        if fast is not None and out.__class__ is _ndarray and self.result != 'bool' and \
+                out.flags.writeable and _can_skip_promotion(arrays, self.fast_kinds) and \
+                arrays[0].dtype is out.dtype and all(
+                    a.__class__ is not _ndarray or a.shape == out.shape or a.ndim == 0
+                    for a in arrays):
+            return fast(*arrays, out=out)
         if self.ufunc is None or self.result == 'bool':
             return self.forward(*arrays)
         prepared = self._prepare(arrays)

@@ -1,0 +1,24 @@
+"""Shared test configuration: the devices every device-aware test runs on.
+
+'cpu' always runs; 'cuda' runs when nbgrad.cuda.is_available() (tests marked `cuda`, which
+scripts/gpu_check selects on a GPU machine) and is skipped with a reason otherwise.
+"""
+import pytest
+
+import nbgrad
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'cuda: runs on a CUDA device (scripts/gpu_check)')
+
+
+DEVICES = [pytest.param('cpu', id='cpu'),
+           pytest.param('cuda', id='cuda', marks=[
+               pytest.mark.cuda,
+               pytest.mark.skipif(not nbgrad.cuda.is_available(),
+                                  reason='no CUDA device (CuPy + NVIDIA GPU) on this machine')])]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return request.param

@@ -1,0 +1,52 @@
+"""The tutorial notebooks are PyTorch code (`import nbgrad as torch`): run each code cell with real
+PyTorch and with nbgrad, and require the same printed output (with 'torch.' read as 'nbgrad.').
+
+nbval already checks the notebooks against their stored outputs; this checks that those outputs
+are PyTorch's, so the tutorials cannot drift from PyTorch's behaviour."""
+import ast
+import contextlib
+import io
+import pathlib
+
+import pytest
+
+nbformat = pytest.importorskip('nbformat')
+torch = pytest.importorskip('torch')
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
+# Notebooks that use only the PyTorch API (later ones also use nbgrad's notebook widgets).
+TORCH_ONLY = ['01_tensors_and_autograd.ipynb']
+
+
+def _run_cells(path, use_torch):
+    notebook = nbformat.read(path, as_version=4)
+    namespace = {}
+    outputs = []
+    for cell in notebook.cells:
+        if cell.cell_type != 'code':
+            continue
+        source = cell.source
+        if use_torch:
+            source = source.replace('import nbgrad as torch', 'import torch')
+        tree = ast.parse(source)
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(tree, path.name, 'exec'), namespace)
+            if last is not None:
+                value = eval(compile(last, path.name, 'eval'), namespace)
+                if value is not None:
+                    print(repr(value))
+        outputs.append(buffer.getvalue().replace('torch.', 'nbgrad.').replace("'torch'", "'nbgrad'"))
+    return outputs
+
+
+@pytest.mark.parametrize('name', TORCH_ONLY)
+def test_notebook_prints_what_pytorch_prints(name):
+    path = NOTEBOOKS / name
+    expected = _run_cells(path, use_torch=True)
+    got = _run_cells(path, use_torch=False)
+    for index, (want, have) in enumerate(zip(expected, got)):
+        assert have == want, f'code cell {index} of {name} differs from PyTorch'
