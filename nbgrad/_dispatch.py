@@ -46,7 +46,7 @@ def dispatch(op, *inputs):
                 else:
                     return _general(op, inputs)
             if op.num_outputs != 1:
-                return _wrap_outputs(op, inputs, out, None, False)
+                return _wrap_outputs(op, inputs, out, None, False, None)
             if out.__class__ is not _ndarray:
                 out = np.asarray(out)
             result = _new(Tensor)
@@ -62,8 +62,11 @@ def dispatch(op, *inputs):
 
 
 def _general(op, inputs):
+    """dispatch for any inputs: GPU arrays, views, tensors that require grad (graph recording)."""
+    track = _grad_enabled and op.differentiable
     arrays = []
     append = arrays.append
+    edges = [] if track else None
     requires_grad = False
     gpu = None
     for x in inputs:
@@ -75,28 +78,37 @@ def _general(op, inputs):
                 else:
                     gpu = _check_gpu(gpu, a, op)
             append(a)
-            if x._requires_grad:
-                requires_grad = True
-            elif x._base is not None and _grad_enabled and x._base._requires_grad:
-                requires_grad = True  # a view whose base gained a history after the view was made
+            if track:
+                if x._base is not None:
+                    refresh_view(x)  # a view whose base gained a history after it was made
+                if x._requires_grad:
+                    requires_grad = True
+                    fn = x._grad_fn
+                    if fn is None:
+                        edges.append((x._grad_accumulator(), 0, a.shape, a.dtype))
+                    else:
+                        edges.append((fn, x._output_nr, a.shape, a.dtype))
+                    continue
+                edges.append(None)
         else:
             append(x)
+            if track:
+                edges.append(None)
     if gpu is not None:
         arrays = _move_cpu_scalars(arrays, gpu, op)
     out = op.forward(*arrays)
-    record = requires_grad and _grad_enabled and op.differentiable
     if op.num_outputs != 1:
-        return _wrap_outputs(op, inputs, out, gpu, record)
+        return _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
     if out.__class__ is not _ndarray:
         out = _as_array(out, gpu)
     result = _new(Tensor)
     result._data = out
     result._vc = [0]
     result._base = None
-    if record and out.dtype.kind in 'fc':
+    if requires_grad and out.dtype.kind in 'fc':
         result._requires_grad = True
         result._grad_fn = op
-        _record(op, inputs, (result,))
+        _record(op, inputs, (result,), edges)
     else:
         result._requires_grad = False
         result._grad_fn = None
@@ -128,7 +140,7 @@ def _run(op, inputs):
         _entering = previous
 
 
-def _wrap_outputs(op, inputs, out, gpu, record):
+def _wrap_outputs(op, inputs, out, gpu, record, edges):
     results = []
     for i, a in enumerate(out):
         if a.__class__ is not _ndarray:
@@ -142,27 +154,14 @@ def _wrap_outputs(op, inputs, out, gpu, record):
             _link_view(t, inputs[0], op)
         results.append(t)
     if record:
-        _record(op, inputs, results)
+        _record(op, inputs, results, edges)
     return tuple(results)
 
 
-def _record(op, inputs, outputs):
+def _record(op, inputs, outputs, edges=None):
     """Make `op` a node of the backward graph: edges to its inputs' nodes, saved tensors."""
-    edges = []
-    append = edges.append
-    for x in inputs:
-        if isinstance(x, Tensor):
-            if x._base is not None:
-                refresh_view(x)
-            if x._requires_grad:
-                fn = x._grad_fn
-                a = x._data
-                if fn is None:
-                    append((x._grad_accumulator(), 0, a.shape, a.dtype))
-                else:
-                    append((fn, x._output_nr, a.shape, a.dtype))
-                continue
-        append(None)
+    if edges is None:
+        edges = [_edge_to(x) for x in inputs]
     op._edges = edges
     op._seq = _next_sequence()
     if op.saved_inputs:
@@ -180,6 +179,21 @@ def _record(op, inputs, outputs):
     if _anomaly_enabled:
         import traceback
         op._anomaly_trace = traceback.extract_stack()[:-3]
+
+
+def _edge_to(x):
+    """The edge from a node to input x: (x's node, output number, shape, dtype) or None."""
+    if not isinstance(x, Tensor):
+        return None
+    if x._base is not None:
+        refresh_view(x)
+    if not x._requires_grad:
+        return None
+    a = x._data
+    fn = x._grad_fn
+    if fn is None:
+        return (x._grad_accumulator(), 0, a.shape, a.dtype)
+    return (fn, x._output_nr, a.shape, a.dtype)
 
 
 def _array_module(a):
