@@ -416,8 +416,6 @@ def _snapshot(target):
         refresh_view(target)
     t = Tensor._make(target._data.copy(), target._requires_grad, target._grad_fn)
     t._output_nr = target._output_nr
-    if target._grad_fn is None and target._requires_grad:
-        t._grad_acc_ref = target._grad_acc_ref  # pragma: no cover - leaves are refused above
     return t
 
 

@@ -46,7 +46,7 @@ class Tensor:
     _grad = None
     _hooks = None                  # {handle_id: fn} for leaves (non-leaf hooks live on grad_fn)
     _post_accumulate_hooks = None
-    _grad_acc_ref = None           # weakref to this leaf's AccumulateGrad node
+    _grad_acc = None               # this leaf's AccumulateGrad node (see _grad_accumulator)
     _retains_grad = False
     _view_src = None               # (parent tensor, view op) for views
     _view_stamp = 0                # base version when this view's grad_fn was last derived
@@ -277,14 +277,14 @@ class Tensor:
         self._retains_grad = True
 
     def _grad_accumulator(self):
-        """This leaf's AccumulateGrad node, created once and shared by every edge into the leaf."""
-        ref = self._grad_acc_ref
-        node = ref() if ref is not None else None
+        """This leaf's AccumulateGrad node, shared by every edge into the leaf.
+
+        The leaf keeps its node (made once) and the node refers back to the leaf only weakly, so
+        there is no reference cycle and training loops do not rebuild it every step."""
+        node = self._grad_acc
         if node is None:
-            import weakref
             from .autograd.graph import AccumulateGrad
-            node = AccumulateGrad(self)
-            self._grad_acc_ref = weakref.ref(node)
+            node = self._grad_acc = AccumulateGrad(self)
         return node
 
     def _refresh_view(self):

@@ -240,15 +240,21 @@ class AccumulateGrad(Node):
     """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`."""
 
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)
         self._seq = _dispatch._next_sequence()
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def name(self):
         return 'AccumulateGrad'
 
     def _apply_backward(self, grad_outputs):
         (grad,) = grad_outputs
-        variable = self.variable
+        variable = self._variable()
+        if variable is None:  # the leaf is gone: nobody can see its gradient any more
+            return ()
         hooks = variable._hooks
         if hooks:
             for fn in list(hooks.values()):
@@ -426,7 +432,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 grads = _anomaly_apply(node, grad_outputs)
             else:
                 grads = node._apply_backward(grad_outputs)
-            if not retain_graph:
+            if not retain_graph and (node._saved is not None or node._saved_output is not None):
                 node._release()
             for edge, g in zip(node._edges, grads):
                 if edge is None or g is None:

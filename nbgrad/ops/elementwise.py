@@ -106,6 +106,24 @@ class Elementwise(Node):
 
 
 class BinaryElementwise(Elementwise):
+    def backward(self, grad):
+        # Elementwise.backward specialised for two inputs (the hottest backward there is)
+        a = b = out = None
+        if self.saved_inputs:
+            saved = self.saved_tensors
+            if len(saved) == 2:
+                a, b = saved
+            elif self.saved_inputs[0] == 0:
+                (a,) = saved
+            else:
+                (b,) = saved
+        if self.saves_output:
+            out = self.saved_output()
+        edge_a, edge_b = self._edges
+        da, db = self.derivatives
+        return (da(grad, a, b, out) if edge_a is not None else None,
+                db(grad, a, b, out) if edge_b is not None else None)
+
     def forward(self, a, b):
         # Fast path (the common case): NumPy arrays of one dtype, or an array and a Python scalar
         # of no higher category; NumPy then computes exactly what PyTorch would.
@@ -127,6 +145,11 @@ class BinaryElementwise(Elementwise):
 
 
 class UnaryElementwise(Elementwise):
+    def backward(self, grad):
+        x = self.saved_tensors[0] if self.saved_inputs else None
+        y = self.saved_output() if self.saves_output else None
+        return self.derivatives[0](grad, x, y)
+
     def forward(self, x):
         fast = self.np_ufunc
         if fast is not None and x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:

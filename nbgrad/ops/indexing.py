@@ -33,8 +33,11 @@ def _convert_index(index, x):
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
             if a.dtype == np.uint8:
                 a = a.astype(bool)  # PyTorch's legacy: byte tensors index like masks
-            if a.__class__ is not (np.ndarray if xp is np else a.__class__):
-                a = xp.asarray(a) if xp is not np else a.get()
+            if xp is np and a.__class__ is not np.ndarray:
+                raise RuntimeError('indices should be either on cpu or on the same device as the '
+                                   'indexed tensor (cpu)')
+            elif xp is not np and a.__class__ is np.ndarray:
+                a = xp.asarray(a)  # CPU indices may index a CUDA tensor, as in PyTorch
             out.append(a)
             basic = False
         elif isinstance(item, int) or (hasattr(item, '__index__') and not isinstance(

@@ -10,6 +10,7 @@ from .._dispatch import dispatch
 from ..autograd.graph import Node
 from ..return_types import return_type
 from ._util import wrap_dims, wrap_dim, xp_of
+from .views import Expand, View
 
 # This module defines sum/max/min/all/any like torch does; Python's builtins are builtins.max etc.
 
@@ -21,8 +22,10 @@ def _keep_shape(input_shape, dims):
 def _expand_back(g, input_shape, dims, keepdim):
     """Undo a reduction's shape change on its gradient: re-insert reduced dims, then expand."""
     if not keepdim and input_shape and g._data.ndim:
-        g = g.reshape(_keep_shape(input_shape, dims))
-    return g.expand(input_shape)
+        g = dispatch(View(_keep_shape(input_shape, dims)), g)
+    if g._data.shape == input_shape:
+        return g
+    return dispatch(Expand(input_shape), g)  # the shapes are valid by construction
 
 
 def _dims_arg(dim, ndim):
@@ -43,8 +46,7 @@ class Reduction(Node):
 
 class Sum(Reduction):
     def __init__(self, dims, keepdim, dtype=None):
-        super().__init__(dims, keepdim)
-        self.dtype = dtype
+        self.dims, self.keepdim, self.dtype = dims, keepdim, dtype
 
     def forward(self, a):
         self._input_shape = a.shape
