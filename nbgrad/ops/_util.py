@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap_dim
 
 _ndarray = np.ndarray
 _PY_SCALARS = (bool, int, float, complex)
@@ -95,9 +95,7 @@ def as_operand(value):
     raise TypeError(f'expected a Tensor or a number, but got {type(value).__name__}')
 
 
-def wrap_dim(dim, ndim):
-    from .._tensor import _wrap_dim
-    return _wrap_dim(dim, ndim)
+wrap_dim = _wrap_dim
 
 
 def wrap_dims(dim, ndim):

@@ -2,6 +2,7 @@
 index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."""
 import numpy as np
 
+from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -208,7 +209,6 @@ class Gather(Node):
         return a[_full_index(xp_of(a), index, self.dim)]
 
     def backward(self, g):
-        from .._creation import zeros
         return zeros(self._input_shape, dtype=g.dtype, device=g.device).scatter_add(
             self.dim, self._index_tensor, g), None
 
@@ -335,7 +335,6 @@ class IndexSelect(Node):
         return xp_of(a).take(a, index, axis=self.dim)
 
     def backward(self, g):
-        from .._creation import zeros
         return zeros(self._input_shape, dtype=g.dtype, device=g.device).index_add(
             self.dim, self._index_tensor, g), None
 
@@ -450,7 +449,6 @@ class MaskedSelect(Node):
 
     def backward(self, g):
         (mask,) = self.saved_tensors
-        from .._creation import zeros
         out = zeros(self._shape, dtype=g.dtype, device=g.device)
         out = out.masked_scatter(mask.expand(self._shape), g)
         return out, None
@@ -486,8 +484,7 @@ class MaskedScatter(Node):
             n_source = 1
             for s in e[2][2]:
                 n_source *= s
-            from .._creation import zeros
-            from .shape import cat
+                from .shape import cat
             pad = zeros(n_source - selected.numel(), dtype=g.dtype, device=g.device)
             gs = cat([selected, pad]).reshape(e[2][2])
         return ga, None, gs

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dispatch import dispatch
+from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
 from ._util import wrap_dims, wrap_dim, xp_of
@@ -234,7 +235,6 @@ class ScatterInto(Node):
         return out
 
     def backward(self, gg):
-        from .._tensor import Tensor
         idx = self.indices if self.keepdim or not self.shape else \
             xp_of(self.indices).expand_dims(self.indices, self.dim)
         if not self.shape:
@@ -472,7 +472,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _max_min(is_max, name):
     def fn(input, dim=None, keepdim=False, *, out=None):
-        from .._tensor import Tensor
         if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
             from .elementwise import BINARY
             return dispatch(BINARY['maximum' if is_max else 'minimum'](), input, dim)
