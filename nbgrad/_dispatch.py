@@ -48,7 +48,7 @@ def dispatch(op, *inputs):
             if op.num_outputs != 1:
                 return _wrap_outputs(op, inputs, out, None, False, None)
             if out.__class__ is not _ndarray:
-                out = np.asarray(out)
+                out = _as_array(out, None)  # a NumPy scalar, or a device copy (ToCopy)
             result = _new(Tensor)
             result._data = out
             result._vc = [0]
@@ -204,9 +204,13 @@ def _array_module(a):
 
 
 def _as_array(value, gpu):
-    """NumPy returns scalars (np.float32) from 0-d computations; keep everything an array."""
-    if gpu is None:
+    """NumPy returns scalars (np.float32) from 0-d computations; keep everything an array.
+    Device arrays (an op's result, or a transfer to the GPU) pass through."""
+    if isinstance(value, np.generic) or (gpu is None and not hasattr(value,
+                                                                     '__cuda_array_interface__')):
         return np.asarray(value)
+    if hasattr(value, '__cuda_array_interface__'):
+        return value
     import cupy
     return cupy.asarray(value)
 

@@ -415,8 +415,7 @@ class MaskedFill(Node):
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
                                f'tensor with {value.ndim} dimension(s).')
         xp = xp_of(a)
-        v = value.astype(a.dtype) if hasattr(value, 'dtype') else value
-        return xp.where(mask, xp.asarray(v, dtype=a.dtype) if xp is np else v, a)
+        return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
 
     def backward(self, g):
         (mask,) = self.saved_tensors
