@@ -298,9 +298,9 @@ class Tensor:
         fn = self.grad_fn
         if fn is not None:
             return fn._register_tensor_hook(self._output_nr, hook)
-        from .autograd.graph import RemovableHandle
+        from .autograd.graph import RemovableHandle, HookDict
         if self._hooks is None:
-            self._hooks = {}
+            self._hooks = HookDict()
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
@@ -310,9 +310,9 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf '
                                'tensors')
-        from .autograd.graph import RemovableHandle
+        from .autograd.graph import RemovableHandle, HookDict
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = {}
+            self._post_accumulate_hooks = HookDict()
         handle = RemovableHandle(self._post_accumulate_hooks)
         self._post_accumulate_hooks[handle.id] = hook
         return handle
@@ -324,9 +324,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's memory and version counter, outside the graph."""
-        t = Tensor._make(self._data, False, None, self._vc)
-        t._base = self._base
-        return t
+        return Tensor._make(self._data, False, None, self._vc)
 
     def detach_(self):
         if self._base is not None:

@@ -70,7 +70,7 @@ class BackwardCFunction(FunctionCtx, Node):
             kind, value, counter, version = entry
             if counter[0] != version:
                 raise RuntimeError(_modified_message(self, value if kind == 'input' else None,
-                                                     counter[0], version, array=value
+                                                     counter[0], version, array=value[0]
                                                      if kind == 'output' else None))
             if kind == 'output':
                 # stored as data to avoid a node -> output -> node cycle; rebuilt with this node
@@ -116,8 +116,8 @@ class BackwardCFunction(FunctionCtx, Node):
                                f'(expected {n}, got {len(grads)})')
         for i, (g, edge) in enumerate(zip(grads, self._edges)):
             if g is not None and not isinstance(g, Tensor):
-                raise TypeError(f'function {self.name()} returned a gradient of type '
-                                f'{type(g).__name__} for input {i}; expected a Tensor or None')
+                raise RuntimeError(f'function {self.name()} returned a gradient of type '
+                                   f'{type(g).__name__} for input {i}: expected Variable or None')
             if g is not None and edge is None and self._input_is_tensor[i] is False:
                 raise RuntimeError(f'function {self.name()} returned a gradient different than '
                                    f'None at position {i + 1}, but the corresponding forward input '
@@ -198,8 +198,7 @@ def _uses_setup_context(cls):
 def _apply(cls, ctx, args, kwargs):
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     record = _dispatch._grad_enabled and any(t.requires_grad for t in tensor_args)
-    ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad and record
-                                  for a in args)
+    ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
     previous = _dispatch._grad_enabled
     _dispatch._grad_enabled = False
@@ -244,8 +243,9 @@ def _wire_outputs(ctx, args, outputs):
             if id(out) in dirty:
                 out._vc[0] += 1
                 out._base = None
-        meta.append((out._data.shape, out._data.dtype, _dispatch._array_module(out._data))
-                    if differentiable else None)
+        # shape/dtype of every tensor output, so backward can be given zeros for the ones that
+        # received no gradient (marked non-differentiable ones included, as in PyTorch)
+        meta.append((out._data.shape, out._data.dtype, _dispatch._array_module(out._data)))
         wired.append(out)
     ctx.num_outputs = len(outputs)
     ctx._output_meta = tuple(meta)

@@ -4,8 +4,23 @@ jvp and hvp use the double-backward trick: a Jacobian-vector product is the grad
 cotangent u, of the vector-Jacobian product u^T J.
 """
 from .._tensor import Tensor
-from .api import grad as _grad
+from .api import grad as _engine_grad
 from .grad_mode import enable_grad
+
+
+def _grad(outputs, inputs, grad_outputs=None, **kwargs):
+    """autograd.grad that treats outputs not depending on any input as contributing nothing
+    (torch.autograd.functional's behaviour; strict=True callers check for that themselves)."""
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    if grad_outputs is not None:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    keep = [i for i, o in enumerate(outputs) if o.requires_grad]
+    if not keep:
+        return (None,) * len(inputs)
+    kwargs.setdefault('allow_unused', True)
+    return _engine_grad([outputs[i] for i in keep], inputs,
+                        [grad_outputs[i] for i in keep] if grad_outputs is not None else None,
+                        **kwargs)
 
 
 def _tuple(x):

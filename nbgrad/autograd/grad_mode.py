@@ -1,10 +1,12 @@
 """Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode.
 
-Each works as a context manager and as a decorator, as in PyTorch. The flag itself lives in
-nbgrad._dispatch, where every op reads it. It is process-wide (PyTorch's is per thread).
+Each works as a context manager and as a decorator (also of generator functions), as in PyTorch.
+The flag itself lives in nbgrad._dispatch, where every op reads it. It is process-wide (PyTorch's
+is per thread).
 """
 import functools
 import inspect
+import sys
 
 from .. import _dispatch
 
@@ -14,12 +16,93 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Base: subclasses set `_target` (the mode to enter); usable as `with` or as a decorator."""
+    """Subclasses implement __enter__/__exit__ and clone(); this adds the decorator behaviour."""
+
+    def clone(self):
+        return type(self)()
+
+    def __call__(self, fn):
+        if inspect.isclass(fn):
+            raise TypeError('grad mode decorators apply to functions, not classes')
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(self.clone, fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def _wrap_generator(make_context, fn):
+    """Run each step of the generator inside the mode, passing send/throw/close through."""
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with make_context():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        gen.close()
+                    raise
+                except BaseException:
+                    with make_context():
+                        response = gen.throw(*sys.exc_info()[1:2])
+                else:
+                    with make_context():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+    return generator
+
+
+class _SetMode(_GradModeContext):
+    """Enter: set grad mode to `_target`; exit: restore what it was."""
     _target = None
+
+    def __new__(cls, orig_func=None):
+        instance = super().__new__(cls)
+        if orig_func is not None and callable(orig_func):
+            return instance(orig_func)  # used as a bare decorator: @no_grad
+        return instance
+
+    def __init__(self, orig_func=None):
+        pass
 
     def __enter__(self):
         self._previous = _dispatch._grad_enabled
         _dispatch._grad_enabled = self._target
+        return self
+
+    def __exit__(self, *exc):
+        _dispatch._grad_enabled = self._previous
+        return False
+
+
+class no_grad(_SetMode):
+    """Ops inside run without recording a graph (for evaluation and manual weight updates)."""
+    _target = False
+
+
+class enable_grad(_SetMode):
+    """Turn graph recording back on inside a no_grad block."""
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """set_grad_enabled(mode): takes effect immediately (as in PyTorch) and, used as a context
+    manager, restores the previous mode on exit."""
+
+    def __init__(self, mode):
+        self._mode = bool(mode)
+        self._previous = _dispatch._grad_enabled
+        _dispatch._grad_enabled = self._mode
+
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc):
@@ -27,129 +110,48 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
-        if inspect.isclass(fn):
-            raise TypeError('grad mode decorators apply to functions, not classes')
-        make = type(self)._clone_args(self)
-
-        if inspect.isgeneratorfunction(fn):
-            @functools.wraps(fn)
-            def generator(*args, **kwargs):
-                gen = fn(*args, **kwargs)
-                with make():
-                    value = next(gen)
-                while True:
-                    try:
-                        sent = yield value
-                    except GeneratorExit:
-                        gen.close()
-                        raise
-                    with make():
-                        value = gen.send(sent)
-            return generator
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with make():
-                return fn(*args, **kwargs)
-        return wrapper
-
-    @staticmethod
-    def _clone_args(self):
-        return type(self)
-
-
-class no_grad(_GradModeContext):
-    """Ops inside run without recording a graph (for evaluation and manual weight updates)."""
-    _target = False
-
-    def __new__(cls, orig_func=None):
-        instance = super().__new__(cls)
-        if orig_func is not None and callable(orig_func):
-            return instance(orig_func)  # bare @no_grad without parentheses
-        return instance
-
-    def __init__(self, orig_func=None):
-        pass
-
-
-class enable_grad(_GradModeContext):
-    """Turn graph recording back on inside a no_grad block."""
-    _target = True
-
-    def __new__(cls, orig_func=None):
-        instance = super().__new__(cls)
-        if orig_func is not None and callable(orig_func):
-            return instance(orig_func)
-        return instance
-
-    def __init__(self, orig_func=None):
-        pass
-
-
-class set_grad_enabled(_GradModeContext):
-    """set_grad_enabled(mode): takes effect immediately (like PyTorch), and as a context manager
-    restores the previous mode on exit."""
-
-    def __init__(self, mode):
-        self._target = bool(mode)
-        self._previous = _dispatch._grad_enabled
-        _dispatch._grad_enabled = self._target
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        _dispatch._grad_enabled = self._previous
-        return False
-
-    @staticmethod
-    def _clone_args(self):
-        mode = self._target
         _dispatch._grad_enabled = self._previous  # decorating must not change the mode now
-        return lambda: set_grad_enabled(mode)
+        return super().__call__(fn)
 
     def clone(self):
-        return set_grad_enabled(self._target)
+        return set_grad_enabled(self._mode)
+
+
+_inference_depth = 0
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad (nbgrad does not distinguish inference tensors; see README decisions)."""
+    """inference_mode(True): no graph recording (nbgrad does not distinguish "inference tensors";
+    see the README). inference_mode(False) inside it turns grad mode back on."""
 
     def __new__(cls, mode=True):
         instance = super().__new__(cls)
-        if callable(mode):
-            instance._target = False
+        if callable(mode):  # used as a bare decorator: @inference_mode
+            instance._mode = True
             return instance(mode)
         return instance
 
     def __init__(self, mode=True):
-        if callable(mode):
-            mode = True
         self._mode = bool(mode)
-        self._target = not self._mode if self._mode else _dispatch._grad_enabled
 
     def __enter__(self):
         global _inference_depth
-        self._previous = _dispatch._grad_enabled
+        self._previous = (_dispatch._grad_enabled, _inference_depth)
         if self._mode:
             _dispatch._grad_enabled = False
             _inference_depth += 1
+        else:
+            _dispatch._grad_enabled = True
+            _inference_depth = 0
         return self
 
     def __exit__(self, *exc):
         global _inference_depth
-        _dispatch._grad_enabled = self._previous
-        if self._mode:
-            _inference_depth -= 1
+        _dispatch._grad_enabled, _inference_depth = self._previous
         return False
 
-    @staticmethod
-    def _clone_args(self):
-        mode = self._mode
-        return lambda: inference_mode(mode)
-
-
-_inference_depth = 0
+    def clone(self):
+        return inference_mode(self._mode)
 
 
 def is_inference_mode_enabled():

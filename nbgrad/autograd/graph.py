@@ -23,6 +23,11 @@ from .._tensor import Tensor
 
 
 
+class HookDict(dict):
+    """A dict of hooks by handle id (a dict subclass so that handles can refer to it weakly)."""
+    __slots__ = ('__weakref__',)
+
+
 class RemovableHandle:
     """Returned by every register_*hook; `handle.remove()` unregisters the hook."""
     _ids = itertools.count()
@@ -145,7 +150,7 @@ class Node:
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
         if self._post_hooks is None:
-            self._post_hooks = {}
+            self._post_hooks = HookDict()
         self._hooked = True
         handle = RemovableHandle(self._post_hooks)
         self._post_hooks[handle.id] = fn
@@ -154,7 +159,7 @@ class Node:
     def register_prehook(self, fn):
         """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
         if self._pre_hooks is None:
-            self._pre_hooks = {}
+            self._pre_hooks = HookDict()
         self._hooked = True
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
@@ -164,7 +169,7 @@ class Node:
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
         self._hooked = True
-        hooks = self._tensor_hooks.setdefault(output_nr, {})
+        hooks = self._tensor_hooks.setdefault(output_nr, HookDict())
         handle = RemovableHandle(hooks)
         hooks[handle.id] = fn
         return handle
@@ -378,7 +383,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                                'from one that requires grad, before calling backward.')
         root_edges.append((edge, g))
 
-    # What to capture (autograd.grad) or restrict accumulation to (backward(inputs=...)).
+    # What to capture (autograd.grad) or restrict accumulation to (backward(inputs=...)):
+    # {(node, output_nr): [positions in `inputs`]}.
     targets = None
     if inputs is not None:
         targets = {}
@@ -392,7 +398,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     dependencies = _count_dependencies([e[0] for e, _ in root_edges])
     needed = None
     if targets is not None:
-        needed = _nodes_reaching({node for node, _ in targets}, [e[0] for e, _ in root_edges])
+        needed = _nodes_above({node for node, _ in targets}, [e[0] for e, _ in root_edges])
 
     buffers = {}
     ready = []
@@ -414,41 +420,39 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
         while ready:
             node = heappop(ready)[2]
             grad_outputs = buffers.pop(node)
-            is_leaf_node = node.__class__ is AccumulateGrad
-            if targets is not None:
-                for nr in range(len(grad_outputs)):
-                    positions = targets.get((node, nr))
-                    if positions and not accumulate:
-                        g = grad_outputs[nr]
-                        if node._tensor_hooks is not None or node._retained is not None:
-                            g = node._run_tensor_hooks(grad_outputs)[nr]
-                        for i in positions:
-                            captured[i] = g
-                if needed is not None and node not in needed:
-                    continue
-                if is_leaf_node and (not accumulate or (node, 0) not in targets):
-                    continue
-            if anomaly:
+            if targets is not None and not _visit_target(node, grad_outputs, targets, needed,
+                                                         inputs, captured, accumulate,
+                                                         create_graph):
+                continue
+            if (grad_outputs[0] is None if node.num_outputs == 1
+                    else all(g is None for g in grad_outputs)):
+                # Nothing flows through this node (e.g. a gradient of None from a Function, or
+                # a region overwritten in place): pass "no gradient" on without running it.
+                grads = (None,) * len(node._edges)
+            elif anomaly:
                 grads = _anomaly_apply(node, grad_outputs)
             else:
                 grads = node._apply_backward(grad_outputs)
             if not retain_graph and (node._saved is not None or node._saved_output is not None):
                 node._release()
             for edge, g in zip(node._edges, grads):
-                if edge is None or g is None:
+                if edge is None:
                     continue
                 child, nr, shape, np_dtype = edge
-                data = g._data
-                if data.shape != shape or data.dtype != np_dtype:
-                    g = _conform(g, shape, np_dtype, node)
                 buf = buffers.get(child)
-                if buf is None:
-                    buf = buffers[child] = [None] * child.num_outputs
-                    buf[nr] = g
-                elif buf[nr] is None:
-                    buf[nr] = g
-                else:
-                    buf[nr] = buf[nr] + g
+                if g is not None:
+                    data = g._data
+                    if data.shape != shape or data.dtype != np_dtype:
+                        g = _conform(g, shape, np_dtype, node)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.num_outputs
+                        buf[nr] = g
+                    elif buf[nr] is None:
+                        buf[nr] = g
+                    else:
+                        buf[nr] = buf[nr] + g
+                elif buf is None:
+                    buffers[child] = [None] * child.num_outputs
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
@@ -464,6 +468,53 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                                    f'have been used in the graph. Set allow_unused=True if this is '
                                    f'the desired behavior.')
     return captured
+
+
+def _visit_target(node, grad_outputs, targets, needed, inputs, captured, accumulate,
+                  create_graph):
+    """backward(inputs=...) / autograd.grad: hand gradients to the requested inputs; say whether
+    `node` itself must still run (only if some requested input lies further down)."""
+    is_leaf_node = node.__class__ is AccumulateGrad
+    is_target = False
+    for nr in range(len(grad_outputs)):
+        positions = targets.get((node, nr))
+        if not positions:
+            continue
+        is_target = True
+        if is_leaf_node and accumulate:
+            continue  # running the AccumulateGrad node below does the accumulation
+        g = _with_tensor_hooks(node, grad_outputs, nr)
+        for i in positions:
+            if accumulate:
+                if g is not None:
+                    _accumulate_into(inputs[i], g, create_graph)
+            else:
+                captured[i] = g
+    if is_leaf_node:
+        return is_target and accumulate
+    return node in needed
+
+
+def _with_tensor_hooks(node, grad_outputs, nr):
+    """The gradient of output `nr` after the hooks registered on that tensor (as PyTorch applies
+    them before handing a gradient to autograd.grad's caller)."""
+    g = grad_outputs[nr]
+    if g is None:
+        return None
+    if node.__class__ is AccumulateGrad:
+        variable = node.variable
+        hooks = variable._hooks if variable is not None else None
+        for fn in list(hooks.values()) if hooks else ():
+            result = fn(g)
+            if result is not None:
+                g = _check_hook_result(result, g)
+        return g
+    hooks = node._tensor_hooks.get(nr) if node._tensor_hooks else None
+    for fn in list(hooks.values()) if hooks else ():
+        result = fn(g)
+        if result is not None:
+            g = _check_hook_result(result, g)
+    return g
 
 
 def _count_dependencies(root_nodes):
@@ -486,32 +537,31 @@ def _count_dependencies(root_nodes):
     return dependencies
 
 
-def _nodes_reaching(target_nodes, root_nodes):
-    """The nodes from which some target node is reachable (those worth executing)."""
+def _nodes_above(target_nodes, root_nodes):
+    """The nodes that have some target node strictly below them: the ones worth running."""
     needed = set()
-    state = {}  # node -> True once all its children are processed
+    done = set()
     for root in root_nodes:
-        if root in state:
+        if root in done:
             continue
-        stack = [(root, iter([e[0] for e in root._edges if e is not None and e[0] is not None]))]
-        state[root] = False
+        stack = [(root, iter(_children(root)))]
+        done.add(root)
         while stack:
             node, children = stack[-1]
-            advanced = False
             for child in children:
-                if child not in state:
-                    state[child] = False
-                    stack.append((child, iter([e[0] for e in child._edges
-                                               if e is not None and e[0] is not None])))
-                    advanced = True
+                if child not in done:
+                    done.add(child)
+                    stack.append((child, iter(_children(child))))
                     break
-            if advanced:
-                continue
-            stack.pop()
-            state[node] = True
-            if node in target_nodes or any(e is not None and e[0] in needed for e in node._edges):
-                needed.add(node)
+            else:
+                stack.pop()
+                if any(child in target_nodes or child in needed for child in _children(node)):
+                    needed.add(node)
     return needed
+
+
+def _children(node):
+    return [e[0] for e in node._edges if e is not None]
 
 
 def _conform(g, shape, np_dtype, node):
@@ -550,26 +600,26 @@ def _shape_error(node, gshape, shape):
 
 
 def _anomaly_apply(node, grad_outputs):
-    """Anomaly mode: run backward, then name the forward op if it produced NaN/Inf gradients."""
+    """Anomaly mode: run backward, then name the forward op if it produced NaN gradients."""
     try:
         grads = node._apply_backward(grad_outputs)
     except Exception as e:
         _report_forward_trace(node)
         raise e
     for i, g in enumerate(grads):
-        if g is not None and _has_nan_or_inf(g._data):
+        if g is not None and _has_nan(g._data):
             _report_forward_trace(node)
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
     return grads
 
 
-def _has_nan_or_inf(array):
+def _has_nan(array):
     if array.dtype.kind not in 'fc':
         return False
     if array.__class__ is np.ndarray:
-        return not bool(np.isfinite(array).all())
+        return bool(np.isnan(array).any())
     import cupy
-    return not bool(cupy.isfinite(array).all())
+    return bool(cupy.isnan(array).any())
 
 
 def _report_forward_trace(node):

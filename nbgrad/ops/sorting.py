@@ -471,7 +471,7 @@ class Unique(_NotDifferentiable):
                 raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
                                    "unique cannot be applied")
             moved = xp.moveaxis(a, self.dim, 0)
-            rows = moved.reshape(moved.shape[0], -1)
+            rows = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
         n = rows.shape[0]
         if self.consecutive:
             order = None
@@ -579,13 +579,12 @@ class SearchSorted(Node):
                 raise RuntimeError(f'{where}sorter index out of range')
         dtype = _promote([seq, values])
         seq, values = seq.astype(dtype, copy=False), values.astype(dtype, copy=False)
+        # one row of boundaries per row of values (a single row for 1-D boundaries)
         n = seq.shape[-1]
-        if seq.ndim == 1:
-            flat_values = values.reshape(1, -1)
-        else:
-            flat_values = values.reshape(-1, values.shape[-1] if values.ndim else 1)
-        result = _binary_search(seq.reshape(-1, n), flat_values, self.right,
-                                None if sorter is None else sorter.reshape(-1, n))
+        rows = int(np.prod(seq.shape[:-1]))
+        flat_values = values.reshape(rows, values.size // rows if rows else 0)
+        result = _binary_search(seq.reshape(rows, n), flat_values, self.right,
+                                None if sorter is None else sorter.reshape(rows, n))
         return result.reshape(values.shape).astype(np.int32 if self.out_int32 else np.int64,
                                                    copy=False)
 
@@ -612,7 +611,7 @@ class Bincount(_NotDifferentiable):
         if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
             raise RuntimeError('weights should be 1-d and have the same length as input')
         x = x.astype(np.int64, copy=False)
-        if weights is None:
+        if weights is None or x.size == 0:   # PyTorch: an empty input counts in int64, weights or not
             return xp.bincount(x, minlength=self.minlength).astype(np.int64, copy=False)
         # float32/float64 weights keep their dtype; any other weights count in float64 (PyTorch)
         out_dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.float64
@@ -629,16 +628,17 @@ def _check_histogram_dtype(a, kernel):
 
 
 def _torch_linspace(xp, start, end, steps, dtype):
-    """torch.linspace's CPU formula in `dtype` arithmetic: the first half counts up from start, the
-    second half down from end, so both ends are exact."""
+    """torch.linspace's CPU formula, so that histogram's bin edges (and so the bins of values lying
+    on them) match PyTorch's: the first half counts up from start, the second half down from end
+    (both ends exact), each value one fused multiply-add of the dtype's step (PyTorch's kernels are
+    compiled with FMA contraction), emulated here in a wider float and rounded once."""
+    wide = np.float64 if dtype == np.float32 else np.longdouble
     start, end = dtype.type(start), dtype.type(end)
-    if steps == 1:
-        return xp.asarray([start], dtype)
-    step = (end - start) / dtype.type(steps - 1)
-    i = xp.arange(steps)
-    up = start + step * i.astype(dtype)
-    down = end - step * (steps - 1 - i).astype(dtype)
-    return xp.where(i < steps // 2, up, down).astype(dtype)
+    step = wide((end - start) / dtype.type(builtins.max(steps - 1, 1)))
+    i = np.arange(steps)
+    up = wide(start) + step * i.astype(wide)
+    down = wide(end) - step * (steps - 1 - i).astype(wide)
+    return xp.asarray(np.where(i < steps // 2, up, down).astype(dtype))
 
 
 def _bin_positions(flat, edges, linear, local_search):
@@ -720,9 +720,12 @@ class Histogram(_NotDifferentiable):
                 raise RuntimeError(f'torch.histogramdd: input tensor and bins tensors should have '
                                    f'the same dtype, but got input with dtype {_dtype_name(a)} '
                                    f'and bins for dimension 0 with dtype {_dtype_name(edges)}')
-            if edges.ndim != 1 or edges.shape[0] < 1:
-                raise RuntimeError('torch.histogramdd: bins tensor should have one dimension and '
-                                   'at least 1 element')
+            if edges.ndim != 1:
+                raise RuntimeError(f'torch.histogramdd: bins tensor should have one dimension, but '
+                                   f'got {edges.ndim} dimensions in the bins tensor for dimension 0')
+            if edges.shape[0] < 2:
+                raise RuntimeError(f'torch.histogram(): bins must be > 0, but got '
+                                   f'{edges.shape[0] - 1} for dimension 0')
         if weight is not None and weight.shape != a.shape:
             raise RuntimeError(f'torch.histogramdd: if weight tensor is provided it should have '
                                f'the same shape as the input tensor excluding its innermost '
@@ -1048,9 +1051,9 @@ def _trapezoid_args(y, x, dx, name):
         raise IndexError('Dimension specified as -1 but tensor has no dimensions')
     if y._data.dtype.kind == 'b':
         raise RuntimeError(f'{name}: received a bool input for `y`, but bool is not supported')
-    if x is not None and dx is not None:
-        raise TypeError(f'{name}() received an invalid combination of arguments: give either x '
-                        f'or dx, not both')
+    if x is not None and (dx is not None or not isinstance(x, Tensor)):
+        raise TypeError(f'{name}() received an invalid combination of arguments: x must be a '
+                        f'Tensor of sample points, dx a number (keyword-only), not both')
     if isinstance(dx, (bool, complex)):
         raise RuntimeError(f'{name}: Currently, complex numbers and bool are not supported for '
                            f'`dx`.')
@@ -1084,8 +1087,6 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         y, x = _cast_tensors([y, x])
         spacing = _x_spacing(y, x, d, 'trapezoid')
         return ((spacing * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))) / 2.).sum(d)
-    if x is not None:   # trapezoid(y, 2.0): a number in x's place is the spacing
-        dx = x
     dx = 1 if dx is None else dx
     ends = (y.select(d, 0) + y.select(d, -1)) * 0.5
     total = y.sum(d)
@@ -1105,13 +1106,12 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     d = wrap_dim(dim, y._data.ndim)
     n = y.shape[d]
     length = builtins.max(n - 1, 0)
-    left, right = y.narrow(d, 0, length), y.narrow(d, builtins.min(1, n), length)
     if isinstance(x, Tensor):
         y, x = _cast_tensors([y, x])
+    left, right = y.narrow(d, 0, length), y.narrow(d, builtins.min(1, n), length)
+    if isinstance(x, Tensor):
         spacing = _x_spacing(y, x, d, 'cumulative_trapezoid')
         return ((spacing * (left + right)) / 2.).cumsum(d)
-    if x is not None:
-        dx = x
     dx = 1 if dx is None else dx
     return (dx / 2. * (left + right)).cumsum(d)
 

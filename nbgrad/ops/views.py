@@ -466,13 +466,20 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
+class T(Transpose):
+    """x.t() (PyTorch names its node TBackward0)."""
+
+    def name(self):
+        return 'TBackward0'
+
+
 def t(input):
     n = input._data.ndim
     if n > 2:
         raise RuntimeError(f't() expects a tensor with <= 2 dimensions, but self is {n}D')
     if n < 2:
         return dispatch(View(input._data.shape), input)
-    return transpose(input, 0, 1)
+    return dispatch(T(0, 1), input)
 
 
 def permute(input, *dims):

@@ -1,0 +1,622 @@
+"""Matrix factorizations and solvers as graph nodes: inverse, determinant, linear and triangular
+solves, Cholesky, QR, SVD, the symmetric eigendecomposition and the pseudoinverse (the ops behind
+nbgrad.linalg, which checks arguments and gives them PyTorch's signatures).
+
+Forward calls NumPy's or CuPy's LAPACK-backed routines on raw arrays. Backward is written in Tensor
+ops built from these same nodes, so gradients of gradients work. The formulas are PyTorch's
+(torch/csrc/autograd/FunctionsManual.cpp: linalg_det_backward, cholesky_backward,
+linalg_qr_backward, svd_backward, linalg_eig_backward, pinv_backward...). Gradients are implemented
+for real matrices; complex inputs run forward, and backward where the formula needs no real/imag
+split (nbgrad has no Tensor.real yet), otherwise they raise NotImplementedError.
+"""
+import numpy as np
+
+from .._creation import eye, zeros
+from .._dispatch import dispatch
+from .._tensor import Tensor
+from ..autograd.graph import Node, _FREED_MESSAGE, _modified_message
+from ._util import xp_of
+from .reduction import _exclusive_products
+from .shape import cat
+
+
+class LinAlgError(RuntimeError):
+    """A matrix was singular or not positive-definite (PyTorch's torch.linalg.LinAlgError)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Running LAPACK and reporting its failures as PyTorch does
+# ---------------------------------------------------------------------------------------------
+
+def _call(xp, fn, *args, **kwargs):
+    """Run an xp.linalg routine so that a failed factorization raises on both backends (NumPy
+    always raises; CuPy checks cuSOLVER's status only when asked, because that costs a sync)."""
+    if xp is np:
+        return fn(*args, **kwargs)
+    import cupyx
+    with cupyx.errstate(linalg='raise'):
+        return fn(*args, **kwargs)
+
+
+def _host(a):
+    return a if a.__class__ is np.ndarray else a.get()
+
+
+def _factor_each(xp, fn, a, failure_index):
+    """After a batched call failed (LAPACK reports one failure for the whole batch): factor each
+    matrix alone, so the good ones keep their result. Failed ones get NaN and LAPACK's `info`
+    (1-based position of the failure, from failure_index) as in PyTorch's *_ex functions."""
+    flat = a.reshape((-1,) + a.shape[-2:])
+    out = xp.full(flat.shape, np.nan, dtype=a.dtype)
+    info = np.zeros(len(flat), np.int32)
+    for i in range(len(flat)):
+        try:
+            out[i] = _call(xp, fn, flat[i])
+        except np.linalg.LinAlgError:
+            # the unblocked re-run can disagree with LAPACK by rounding; still report a failure
+            info[i] = max(1, failure_index(_host(flat[i])))
+    return out.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def _zero_pivot(m):
+    """1 + the column where LU with partial pivoting (LAPACK's getrf) meets a zero pivot."""
+    w = m.copy()
+    n = w.shape[-1]
+    for k in range(n):
+        p = k + int(np.abs(w[k:, k]).argmax())
+        if w[p, k] == 0:
+            return k + 1
+        w[[k, p]] = w[[p, k]]
+        w[k + 1:, k:] -= np.outer(w[k + 1:, k] / w[k, k], w[k, k:])
+    return 0
+
+
+def _non_positive_minor(m):
+    """The order of the first leading minor that is not positive-definite (LAPACK's potrf info),
+    reading the lower triangle as the factorization does."""
+    n = m.shape[-1]
+    L = np.zeros_like(m)
+    for j in range(n):
+        d = (m[j, j] - np.vdot(L[j, :j], L[j, :j])).real
+        if not d > 0:
+            return j + 1
+        L[j, j] = np.sqrt(d)
+        L[j + 1:, j] = (m[j + 1:, j] - L[j + 1:, :j] @ L[j, :j].conj()) / L[j, j]
+    return 0
+
+
+def _failure_message(name, info, what):
+    """PyTorch's wording: '<op>: (Batch element i): <what, with the failing index k>'."""
+    flat = np.asarray(info).reshape(-1)
+    i = int(np.flatnonzero(flat)[0])
+    where = f'(Batch element {i}): ' if np.ndim(info) else ''
+    return f'{name}: {where}{what.format(k=int(flat[i]))}'
+
+
+def _batch_failure(name, a, failure_index, what):
+    """A batched routine other than the factorization itself failed (solve): find the culprit."""
+    xp = xp_of(a)
+    _, info = _factor_each(xp, xp.linalg.inv, a, failure_index)
+    if not np.any(info):
+        return LinAlgError(f'{name}: {what.format(k="?")}')
+    return LinAlgError(_failure_message(name, info, what))
+
+
+def _triangle(xp, a, upper, unit):
+    n = a.shape[-1]
+    keep = xp.tri(n, dtype=bool)
+    keep = keep.T if upper else keep
+    tri = xp.where(keep, a, xp.zeros((), a.dtype))
+    if unit:
+        tri = xp.where(xp.eye(n, dtype=bool), xp.ones((), a.dtype), tri)
+    return tri
+
+
+# ---------------------------------------------------------------------------------------------
+# Nodes with several outputs
+# ---------------------------------------------------------------------------------------------
+
+class _MultiOutputNode(Node):
+    """A node with several outputs (Q and R; U, S and Vh; inverse and info...).
+
+    Two differences from the engine's defaults, both for backward:
+    - an output that received no gradient arrives as None rather than as zeros: the SVD and eigh
+      formulas divide by gaps between singular values / eigenvalues, and a zero gradient for an
+      unused U would still give 0/0 = NaN when singular values repeat (PyTorch skips those terms);
+    - the engine saves only output 0 (saves_output); `run` keeps every output the same way (array,
+      version counter, version: no reference cycle) for nodes whose backward needs them all.
+    """
+    _kept = None
+
+    def _materialize(self, grad_outputs):
+        return list(grad_outputs)
+
+    def _outputs(self):
+        """The outputs as tensors of this node (so create_graph differentiates through them)."""
+        if self._kept is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        outputs = []
+        for nr, (array, counter, version) in enumerate(self._kept):
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(self, None, counter[0], version, output=True,
+                                                     array=array))
+            t = Tensor._make(array, True, self, counter)
+            t._output_nr = nr
+            outputs.append(t)
+        return outputs
+
+    def _release(self):
+        super()._release()
+        if self._kept is not None:
+            self._kept = None
+            self._freed = True
+
+
+def run(op, *inputs):
+    """dispatch(op, *inputs), keeping all outputs for op's backward when it was recorded."""
+    outputs = dispatch(op, *inputs)
+    if outputs[0]._grad_fn is op:
+        op._kept = tuple((t._data, t._vc, t._vc[0]) for t in outputs)
+    return outputs
+
+
+def _check_real(name, t):
+    if t.is_complex():
+        raise NotImplementedError(f'the derivative of {name} for complex inputs is not implemented '
+                                  f'yet in nbgrad (it needs Tensor.real/imag)')
+
+
+def _identity_like(n, t):
+    return eye(n, dtype=t.dtype, device=t.device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inverse, determinant, solves
+# ---------------------------------------------------------------------------------------------
+
+_SINGULAR_INV = ('The diagonal element {k} is zero, the inversion could not be completed because '
+                 'the input matrix is singular.')
+_SINGULAR_SOLVE = 'The solver failed because the input matrix is singular.'
+_NOT_PD = ('The factorization could not be completed because the input is not positive-definite '
+           '(the leading minor of order {k} is not positive-definite).')
+
+
+class LinalgInvEx(_MultiOutputNode):
+    """(A^-1, info). d(A^-1)* (g) = -A^-H g A^-H."""
+    num_outputs = 2
+    non_differentiable_outputs = (1,)
+    saves_output = True
+
+    def __init__(self, check_errors):
+        self.check_errors = check_errors
+
+    def forward(self, a):
+        xp = xp_of(a)
+        try:
+            return _call(xp, xp.linalg.inv, a), xp.zeros(a.shape[:-2], np.int32)
+        except np.linalg.LinAlgError:
+            inverse, info = _factor_each(xp, xp.linalg.inv, a, _zero_pivot)
+        if self.check_errors:
+            raise LinAlgError(_failure_message('linalg.inv', info, _SINGULAR_INV))
+        return inverse, xp.asarray(info)
+
+    def backward(self, g, g_info):
+        if g is None:
+            return None
+        inverse_h = self.saved_output().mH
+        return -(inverse_h @ g @ inverse_h)
+
+
+def inv(A):
+    """A^-1 without error checks (NaN for singular matrices): the form backward formulas use."""
+    return dispatch(LinalgInvEx(check_errors=False), A)[0]
+
+
+class LinalgDet(Node):
+    """det A. Gradient g * conj(det A) * A^-H, or for (nearly) singular matrices the adjugate
+    computed from the SVD, as PyTorch's linalg_det_backward does."""
+    saved_inputs = (0,)
+    saves_output = True
+
+    def forward(self, a):
+        return xp_of(a).linalg.det(a)
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        det = self.saved_output()
+        eps = float(np.finfo(A._data.dtype).eps)
+        if bool((det.abs() < 100 * eps).any()):
+            # One formula for the whole batch keeps the graph simple; the SVD one is valid for
+            # invertible matrices too, only slower.
+            return _det_grad_singular(A, g)
+        return (g * det.conj()).unsqueeze(-1).unsqueeze(-1) * inv(A).mH
+
+
+def _det_grad_singular(A, g):
+    """g * conj(cofactor(A)) with cofactor(A) from A = U S Vh: det(U) det(Vh) U diag(p) Vh, where
+    p_i is the product of the singular values other than s_i (zero-safe, no division)."""
+    U, S, Vh = svd(A, full_matrices=False)
+    alpha = (det(U) * det(Vh)).conj() * g
+    D = alpha.unsqueeze(-1) * _exclusive_products(S, -1)
+    return (U * D.unsqueeze(-2)) @ Vh
+
+
+def det(A):
+    return dispatch(LinalgDet(), A)
+
+
+class LinalgSlogdet(_MultiOutputNode):
+    """(sign, log|det A|). For real A the sign is locally constant; log|det| has gradient
+    g A^-H (PyTorch's slogdet_backward)."""
+    num_outputs = 2
+    saved_inputs = (0,)
+
+    def forward(self, a):
+        sign, logabsdet = xp_of(a).linalg.slogdet(a)
+        return sign, logabsdet
+
+    def backward(self, g_sign, g_logabsdet):
+        (A,) = self.saved_tensors
+        if g_sign is not None and A.is_complex():
+            _check_real('slogdet (through its sign)', A)
+        if g_logabsdet is None:
+            return None
+        return g_logabsdet.unsqueeze(-1).unsqueeze(-1) * inv(A).mH
+
+
+class LinalgSolveEx(Node):
+    """X = A^-1 B for B of shape (..., n, k); batch dimensions broadcast (the engine sums the
+    gradients back). gB = A^-H g, gA = -gB X^H."""
+    saved_inputs = (0,)
+    saves_output = True
+
+    def forward(self, a, b):
+        xp = xp_of(a, b)
+        try:
+            return _call(xp, xp.linalg.solve, a, b)
+        except np.linalg.LinAlgError:
+            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            raise _batch_failure('linalg.solve', xp.broadcast_to(a, batch + a.shape[-2:]),
+                                 _zero_pivot, _SINGULAR_SOLVE) from None
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        X = self.saved_output()
+        g_b = solve(A.mH, g)
+        g_a = -(g_b @ X.mH) if self._edges[0] is not None else None
+        return g_a, g_b
+
+
+def solve(A, B, left=True):
+    """A^-1 B (left) or B A^-1 (not left), B a matrix (..., n, k)."""
+    if left:
+        return dispatch(LinalgSolveEx(), A, B)
+    return dispatch(LinalgSolveEx(), A.mT, B.mT).mT
+
+
+class LinalgSolveTriangular(Node):
+    """X = A^-1 B for triangular A (only its upper or lower triangle is read), B (..., n, k).
+    The gradient for A is the solve's -gB X^H projected onto the same triangle."""
+    saved_inputs = (0,)
+    saves_output = True
+
+    def __init__(self, upper, unitriangular):
+        self.upper, self.unitriangular = upper, unitriangular
+
+    def forward(self, a, b):
+        xp = xp_of(a, b)
+        tri = _triangle(xp, a, self.upper, self.unitriangular)
+        # NumPy has no batched triangular solver; LU on a triangular matrix is just as exact
+        try:
+            return _call(xp, xp.linalg.solve, tri, b)
+        except np.linalg.LinAlgError:
+            raise LinAlgError('linalg.solve_triangular: the triangular matrix has a zero on its '
+                              'diagonal (it is singular)') from None
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        X = self.saved_output()
+        g_b = solve_triangular(A.mH, g, upper=not self.upper, unitriangular=self.unitriangular)
+        g_a = None
+        if self._edges[0] is not None:
+            g_a = -(g_b @ X.mH)
+            unit = int(self.unitriangular)
+            g_a = g_a.triu(unit) if self.upper else g_a.tril(-unit)
+        return g_a, g_b
+
+
+def solve_triangular(A, B, upper, left=True, unitriangular=False):
+    if left:
+        return dispatch(LinalgSolveTriangular(upper, unitriangular), A, B)
+    # X A = B  <=>  A^T X^T = B^T, and A^T is triangular the other way
+    return dispatch(LinalgSolveTriangular(not upper, unitriangular), A.mT, B.mT).mT
+
+
+# ---------------------------------------------------------------------------------------------
+# Factorizations
+# ---------------------------------------------------------------------------------------------
+
+class LinalgCholeskyEx(_MultiOutputNode):
+    """(L, info) with A = L L^H (or (L^H, info) when upper). Backward: Murray (2016),
+    gA = L^-H Phi(L^H gL) L^-1 symmetrized, as PyTorch's cholesky_backward."""
+    num_outputs = 2
+    non_differentiable_outputs = (1,)
+    saves_output = True
+
+    def __init__(self, upper, check_errors):
+        self.upper, self.check_errors = upper, check_errors
+
+    def forward(self, a):
+        xp = xp_of(a)
+        try:
+            L, info = _call(xp, xp.linalg.cholesky, a), xp.zeros(a.shape[:-2], np.int32)
+        except np.linalg.LinAlgError:
+            L, info = _factor_each(xp, xp.linalg.cholesky, a, _non_positive_minor)
+            if self.check_errors:
+                raise LinAlgError(_failure_message('linalg.cholesky', info, _NOT_PD)) from None
+            info = xp.asarray(info)
+        if self.upper:
+            L = L.swapaxes(-1, -2).conj()
+        return L, info
+
+    def backward(self, g, g_info):
+        if g is None:
+            return None
+        L = self.saved_output()
+        if self.upper:
+            L, g = L.mH, g.mH
+        # tril(L^H g) only sees tril(g): L^H triu(g, 1) is strictly upper triangular
+        phi = (L.mH @ g).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mH)
+        grad = solve_triangular(L.mH, phi, upper=True)
+        return solve_triangular(L, grad, upper=False, left=False)
+
+
+_QR_NEEDS_Q = ("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+               "linalg.qr.")
+
+
+class LinalgQr(_MultiOutputNode):
+    """(Q, R) for mode 'reduced' or 'complete'; (empty, R) for mode 'r'."""
+    num_outputs = 2
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def forward(self, a):
+        xp = xp_of(a)
+        if self.mode == 'r':
+            return xp.empty((0,), a.dtype), xp.linalg.qr(a, mode='r')
+        q, r = xp.linalg.qr(a, mode=self.mode)
+        return q, r
+
+    def backward(self, g_q, g_r):
+        Q, R = self._outputs()
+        m, n = Q.shape[-2], R.shape[-1]
+        if self.mode == 'r':
+            raise RuntimeError(_QR_NEEDS_Q)
+        if self.mode == 'complete' and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
+        if g_q is None and g_r is None:
+            return None
+        _check_real('linalg.qr', Q)
+        return _qr_backward(g_q, g_r, Q, R, m, n)
+
+
+def _qr_backward(g_q, g_r, Q, R, m, n):
+    """PyTorch's linalg_qr_backward, real case.
+    m >= n: gA = (gQ + Q syminvadj(triu(gR R^H - Q^H gQ))) R^-H
+    m < n:  gA = [Q trilImInvAdjSkew(Q^H gQ - gR R^H) R_1^-H | 0] + Q gR"""
+    if g_q is None:
+        M = g_r @ R.mH
+    elif g_r is None:
+        M = -(Q.mH @ g_q)
+    else:
+        M = g_r @ R.mH - Q.mH @ g_q
+    if m >= n:
+        T = M.triu()
+        grad = Q @ (T + T.mH - T.diagonal(0, -2, -1).diag_embed())
+        if g_q is not None:
+            grad = grad + g_q
+        return solve_triangular(R.mH, grad, upper=False, left=False)
+    X = -M
+    grad = Q @ (X - X.mH).tril()
+    grad = solve_triangular(R.narrow(-1, 0, m).mH, grad, upper=False, left=False)
+    grad = cat([grad, zeros(tuple(grad.shape[:-1]) + (n - m,), dtype=grad.dtype,
+                            device=grad.device)], -1)
+    if g_r is not None:
+        grad = grad + Q @ g_r
+    return grad
+
+
+class LinalgSvd(_MultiOutputNode):
+    """(U, S, Vh) with A = U diag(S) Vh."""
+    num_outputs = 3
+
+    def __init__(self, full_matrices):
+        self.full_matrices = full_matrices
+
+    def forward(self, a):
+        xp = xp_of(a)
+        try:
+            u, s, vh = xp.linalg.svd(a, full_matrices=self.full_matrices)
+        except np.linalg.LinAlgError:
+            raise LinAlgError('linalg.svd: The algorithm failed to converge because the input '
+                              'matrix is ill-conditioned or has too many repeated singular '
+                              'values.') from None
+        return u, s, vh
+
+    def backward(self, g_u, g_s, g_vh):
+        U, S, Vh = self._outputs()
+        if self.full_matrices:
+            # only the first k singular vectors are determined by A (PyTorch narrows the same way)
+            k = S.shape[-1]
+            U, Vh = U.narrow(-1, 0, k), Vh.narrow(-2, 0, k)
+            g_u = g_u.narrow(-1, 0, k) if g_u is not None else None
+            g_vh = g_vh.narrow(-2, 0, k) if g_vh is not None else None
+        return _svd_backward(g_u, g_s, g_vh, U, S, Vh)
+
+
+def _svd_backward(g_u, g_s, g_vh, U, S, Vh):
+    """PyTorch's svd_backward, real case (distinct singular values; full rank if rectangular):
+    gA = U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] V^T
+         + (I - U U^T) gU S^-1 V^T  (m > n)   or   + U S^-1 gV^T (I - V V^T)  (m < n),
+    E_jk = S_k^2 - S_j^2 off the diagonal."""
+    if g_u is None and g_s is None and g_vh is None:
+        return None
+    m, n = U.shape[-2], Vh.shape[-1]
+    if g_u is None and g_vh is None:  # svdvals: gA = U diag(gS) Vh
+        return U @ (g_s.unsqueeze(-1) * Vh) if m >= n else (U * g_s.unsqueeze(-2)) @ Vh
+    _check_real('linalg.svd (through U or Vh)', U)
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _identity_like(S.shape[-1], S)  # diagonal: 1
+    if g_u is not None:
+        UhgU = U.mH @ g_u
+        UhgU = UhgU - UhgU.mH
+    if g_vh is not None:
+        VhgV = Vh @ g_vh.mH
+        VhgV = VhgV - VhgV.mH
+    if g_u is not None and g_vh is not None:
+        inner = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+    elif g_u is not None:
+        inner = (UhgU / E) * S.unsqueeze(-2)
+    else:
+        inner = S.unsqueeze(-1) * (VhgV / E)
+    if g_s is not None:
+        inner = inner + g_s.diag_embed()
+    if m > n and g_u is not None:
+        grad = U @ inner
+        g_u_sinv = g_u / S.unsqueeze(-2)
+        grad = grad + g_u_sinv - U @ (U.mH @ g_u_sinv)
+        return grad @ Vh
+    if m < n and g_vh is not None:
+        grad = inner @ Vh
+        sinv_g_vh = g_vh / S.unsqueeze(-1)
+        grad = grad + sinv_g_vh - (sinv_g_vh @ Vh.mH) @ Vh
+        return U @ grad
+    return U @ (inner @ Vh) if m >= n else (U @ inner) @ Vh
+
+
+def svd(A, full_matrices=True):
+    return run(LinalgSvd(full_matrices), A)
+
+
+class LinalgSvdvals(Node):
+    """Singular values only. Backward recomputes the SVD as graph ops (U diag(gS) Vh), so second
+    derivatives flow through U and Vh; forward stays cheap when no gradient is wanted."""
+    saved_inputs = (0,)
+
+    def forward(self, a):
+        return xp_of(a).linalg.svd(a, compute_uv=False)
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        U, S, Vh = svd(A, full_matrices=False)
+        return _svd_backward(None, g, None, U, S, Vh)
+
+    def name(self):
+        return 'LinalgSvdBackward0'
+
+
+class LinalgEigh(_MultiOutputNode):
+    """(eigenvalues ascending, eigenvectors) of a Hermitian matrix, read from one triangle."""
+    num_outputs = 2
+
+    def __init__(self, uplo):
+        self.uplo = uplo
+
+    def forward(self, a):
+        L, V = xp_of(a).linalg.eigh(a, UPLO=self.uplo)
+        return L, V
+
+    def backward(self, g_l, g_v):
+        L, V = self._outputs()
+        return _eigh_backward(g_l, g_v, L, V)
+
+
+def _eigh_backward(g_l, g_v, L, V):
+    """PyTorch's linalg_eig_backward for Hermitian A (distinct eigenvalues):
+    gA = V (skew(V^H gV) / (2E) + diag(gL)) V^H, E_ij = L_j - L_i off the diagonal."""
+    if g_l is None and g_v is None:
+        return None
+    if g_v is None:  # eigvalsh
+        return (V * g_l.unsqueeze(-2)) @ V.mH
+    _check_real('linalg.eigh (through the eigenvectors)', V)
+    VhgV = V.mH @ g_v
+    VhgV = 0.5 * (VhgV - VhgV.mH)  # projection onto the skew-symmetric matrices
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + _identity_like(L.shape[-1], L)
+    inner = VhgV / E  # its diagonal is zero
+    if g_l is not None:
+        inner = inner + g_l.diag_embed()
+    return V @ (inner @ V.mH)
+
+
+def eigh(A, uplo='L'):
+    return run(LinalgEigh(uplo), A)
+
+
+class LinalgEigvalsh(Node):
+    """Eigenvalues only; backward recomputes the eigenvectors as graph ops (V diag(gL) V^H)."""
+    saved_inputs = (0,)
+
+    def __init__(self, uplo):
+        self.uplo = uplo
+
+    def forward(self, a):
+        return xp_of(a).linalg.eigvalsh(a, UPLO=self.uplo)
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        L, V = eigh(A, self.uplo)
+        return _eigh_backward(g, None, L, V)
+
+    def name(self):
+        return 'LinalgEighBackward0'
+
+
+# ---------------------------------------------------------------------------------------------
+# Pseudoinverse
+# ---------------------------------------------------------------------------------------------
+
+class LinalgPinv(Node):
+    """Moore-Penrose pseudoinverse: singular values (|eigenvalues| when hermitian) at or below
+    max(atol, rtol * largest) count as zero. atol/rtol are floats or arrays over the batch.
+    Backward is PyTorch's pinv_backward (valid while the rank stays constant)."""
+    saved_inputs = (0,)
+    saves_output = True
+
+    def __init__(self, atol, rtol, hermitian):
+        self.atol, self.rtol, self.hermitian = atol, rtol, hermitian
+
+    def forward(self, a):
+        xp = xp_of(a)
+        m, n = a.shape[-2:]
+        if min(m, n) == 0:
+            return xp.zeros(a.shape[:-2] + (n, m), a.dtype)
+        if self.hermitian:
+            s, v = xp.linalg.eigh(a)
+            largest = xp.abs(s).max(-1)
+            left, right = v, v.swapaxes(-1, -2).conj()
+        else:
+            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            largest = s[..., 0]
+            left, right = vh.swapaxes(-1, -2).conj(), u.swapaxes(-1, -2).conj()
+        cutoff = xp.maximum(xp.asarray(self.atol), xp.asarray(self.rtol) * largest)
+        keep = xp.abs(s) > cutoff[..., None]
+        s_inv = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(s.dtype)
+        return (left * s_inv[..., None, :].astype(a.dtype)) @ right
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        P = self.saved_output()
+        m, n = A.shape[-2], A.shape[-1]
+        Ph, gh = P.mH, g.mH
+        if m <= n:
+            K = gh @ P
+            KPh = K @ Ph
+            return -(P @ K).mH + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+        K = P @ gh
+        PhK = Ph @ K
+        return -(K @ P).mH + ((gh - A @ K) @ P) @ Ph + PhK - (PhK @ P) @ A
