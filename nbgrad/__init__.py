@@ -23,6 +23,7 @@ from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zer
                         linspace, logspace, eye, scalar_tensor)
 from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
+from .ops.sorting import *  # noqa: E402,F401,F403
 from . import autograd  # noqa: E402
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly,

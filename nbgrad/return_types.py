@@ -4,7 +4,8 @@ import collections
 _FIELDS = {
     'max': ('values', 'indices'), 'min': ('values', 'indices'), 'sort': ('values', 'indices'),
     'topk': ('values', 'indices'), 'kthvalue': ('values', 'indices'),
-    'median': ('values', 'indices'), 'mode': ('values', 'indices'),
+    'median': ('values', 'indices'), 'nanmedian': ('values', 'indices'),
+    'mode': ('values', 'indices'),
     'cummax': ('values', 'indices'), 'cummin': ('values', 'indices'),
     'aminmax': ('min', 'max'), 'slogdet': ('sign', 'logabsdet'), 'qr': ('Q', 'R'),
     'svd': ('U', 'S', 'Vh'), 'eigh': ('eigenvalues', 'eigenvectors'),

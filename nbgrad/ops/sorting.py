@@ -1,6 +1,6 @@
 """Sorting, selection and counting: sort/argsort/msort, topk, kthvalue, median/nanmedian, mode,
-quantile/nanquantile, cummax/cummin, logcumsumexp, unique/unique_consecutive, searchsorted/bucketize,
-bincount, histc/histogram, isin, diff, trapezoid/trapz/cumulative_trapezoid.
+quantile/nanquantile, cummax/cummin, logcumsumexp, unique/unique_consecutive,
+searchsorted/bucketize, bincount, histc/histogram, isin, diff, trapezoid/trapz/cumulative_trapezoid.
 
 Conventions shared by these ops (PyTorch's, checked against torch 2.x on the CPU):
 - NaN sorts as the largest value: last in ascending order, first in descending order.
@@ -11,7 +11,8 @@ Conventions shared by these ops (PyTorch's, checked against torch 2.x on the CPU
   (values, indices); the values are differentiable and their gradient goes to the selected input
   elements, the int64 indices are not differentiable.
 - Ops that PyTorch marks as not differentiable but whose float outputs still carry a grad_fn
-  (unique, bincount with weights, histogram) do the same here; their backward raises PyTorch's error.
+  (unique, bincount with weights, histogram) do the same here; their backward raises PyTorch's
+  error.
 """
 import builtins
 
@@ -27,8 +28,6 @@ from ._util import as_operand, promote, wrap_dim, xp_of
 # This module defines `sorted`, `min`/`max` keyword arguments and `range` parameters the way torch
 # names them; Python's builtins are reached as builtins.<name>.
 
-# nanmedian(dim) returns torch.return_types.nanmedian, which nbgrad.return_types does not list yet.
-_return_types._FIELDS.setdefault('nanmedian', ('values', 'indices'))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,8 +61,8 @@ def _positions(xp, shape, axis):
 
 
 def _accumulate(a, ufunc_name, axis):
-    """ufunc.accumulate along axis. NumPy scans sequentially (as PyTorch's CPU kernels do); CuPy does
-    not have accumulate for every ufunc, so it gets a log-step (Hillis-Steele) scan instead."""
+    """ufunc.accumulate along axis. NumPy scans sequentially (as PyTorch's CPU kernels do); CuPy
+    does not have accumulate for every ufunc, so it gets a log-step (Hillis-Steele) scan instead."""
     xp = xp_of(a)
     fn = getattr(xp, ufunc_name)
     if xp is np:
@@ -80,13 +79,15 @@ def _promote(values):
     """PyTorch's result dtype for arrays and Python scalars.
 
     Works around nbgrad._dtype.promote_types following NumPy across categories (int64 with float32
-    gives float64 there; PyTorch keeps float32): an integer or bool operand never widens a float in
-    PyTorch, so a float result wider than every float operand is narrowed back to the widest one."""
+    gives float64 there; PyTorch keeps float32). In PyTorch an integer or bool tensor never widens
+    a float one, so when both kinds are present the float operands (and scalars) alone decide."""
     dtype = promote(values)
-    if dtype.kind in 'fc':
-        same_kind = [v.dtype for v in values if hasattr(v, 'dtype') and v.dtype.kind == dtype.kind]
-        if same_kind and builtins.all(d.itemsize < dtype.itemsize for d in same_kind):
-            dtype = builtins.max(same_kind, key=lambda d: d.itemsize)
+    arrays = [v for v in values if hasattr(v, 'dtype')]
+    floats = [a for a in arrays if a.dtype.kind in 'fc']
+    if dtype.kind in 'fc' and floats and len(floats) < len(arrays):
+        candidate = promote(floats + [v for v in values if not hasattr(v, 'dtype')])
+        if candidate.kind == dtype.kind:
+            dtype = candidate
     return dtype
 
 
@@ -450,7 +451,8 @@ class Unique(_NotDifferentiable):
 
     Equal elements are grouped after a stable sort (or as they come, for unique_consecutive);
     NaN != NaN, so every NaN is its own group, as in PyTorch. sorted=False also sorts (PyTorch's
-    CPU result is sorted too). With dim, whole slices along dim are compared, in lexicographic order."""
+    CPU result is sorted too). With dim, whole slices along dim are compared, in lexicographic
+    order."""
     num_outputs = 3
     non_differentiable_outputs = (1, 2)
 
@@ -520,9 +522,10 @@ def _unique_result(out, return_inverse, return_counts):
 def _binary_search(seq, values, right, sorter):
     """PyTorch's lower_bound/upper_bound loop, run for every value at once.
 
-    seq: (B, N), values: (B, M), sorter: (B, N) or None -> (B, M) int64. Reproducing the loop (rather
-    than calling np.searchsorted) gives PyTorch's answers for NaN too: the test `!(mid >= v)` is true
-    for a NaN on either side, so a NaN value lands at N, and NaNs at the end of seq are skipped over.
+    seq: (B, N), values: (B, M), sorter: (B, N) or None -> (B, M) int64. Reproducing the loop
+    (rather than calling np.searchsorted) gives PyTorch's answers for NaN too: the test
+    `!(mid >= v)` is true for a NaN on either side, so a NaN value lands at N, and a NaN at the end
+    of seq counts as smaller than every value (NumPy would count it as larger).
     Each step halves every active interval, so N.bit_length() steps finish all searches."""
     xp = xp_of(seq)
     b, n = seq.shape
@@ -611,7 +614,7 @@ class Bincount(_NotDifferentiable):
         if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
             raise RuntimeError('weights should be 1-d and have the same length as input')
         x = x.astype(np.int64, copy=False)
-        if weights is None or x.size == 0:   # PyTorch: an empty input counts in int64, weights or not
+        if weights is None or x.size == 0:   # PyTorch: empty input gives int64, weights or not
             return xp.bincount(x, minlength=self.minlength).astype(np.int64, copy=False)
         # float32/float64 weights keep their dtype; any other weights count in float64 (PyTorch)
         out_dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.float64
@@ -721,8 +724,9 @@ class Histogram(_NotDifferentiable):
                                    f'the same dtype, but got input with dtype {_dtype_name(a)} '
                                    f'and bins for dimension 0 with dtype {_dtype_name(edges)}')
             if edges.ndim != 1:
-                raise RuntimeError(f'torch.histogramdd: bins tensor should have one dimension, but '
-                                   f'got {edges.ndim} dimensions in the bins tensor for dimension 0')
+                raise RuntimeError(f'torch.histogramdd: bins tensor should have one dimension, '
+                                   f'but got {edges.ndim} dimensions in the bins tensor for '
+                                   f'dimension 0')
             if edges.shape[0] < 2:
                 raise RuntimeError(f'torch.histogram(): bins must be > 0, but got '
                                    f'{edges.shape[0] - 1} for dimension 0')

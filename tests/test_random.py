@@ -1,0 +1,424 @@
+"""Random numbers against PyTorch's CPU generator: nbgrad reproduces it, so after the same seed and
+the same history every sampler gives exactly torch's numbers, and the generator state bytes are
+torch's. Also Generator objects, get/set_rng_state, fork_rng, initial_seed and seed."""
+import numpy as np
+import pytest
+
+import nbgrad
+
+torch = pytest.importorskip('torch')
+
+
+def dname(dt):
+    return str(dt).rsplit('.', 1)[-1]
+
+
+def exc_kind(exc):
+    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
+
+
+def nbgrad_bug(reason):
+    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
+
+
+def assert_identical(got, expected, where='result'):
+    """Bit-for-bit equality of tensors (dtype, shape, values), recursively through tuples."""
+    if isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected)):
+            assert_identical(g, e, f'{where}[{i}]')
+        return
+    if not isinstance(expected, torch.Tensor):
+        assert got == expected, f'{where}: {got!r} != {expected!r}'
+        return
+    assert dname(got.dtype) == dname(expected.dtype), where
+    assert tuple(got.shape) == tuple(expected.shape), where
+    g, e = got.detach().numpy(), expected.detach().numpy()
+    assert g.tobytes() == e.tobytes(), f'{where}:\n{g!r}\n!=\n{e!r}'
+
+
+def both(fn, seed=0):
+    """Seed both libraries, run fn, compare bit for bit (or the exception kind)."""
+    torch.manual_seed(seed)
+    try:
+        expected = fn(torch)
+    except Exception as e:
+        nbgrad.manual_seed(seed)
+        with pytest.raises(exc_kind(e)):
+            fn(nbgrad)
+        return
+    nbgrad.manual_seed(seed)
+    assert_identical(fn(nbgrad), expected)
+
+
+SIZES = [(1,), (5,), (15,), (16,), (17,), (3, 7), (100,), (1000,), (2, 3, 4), (0,), ((),),
+         ((2, 5),)]
+SEEDS = [0, 1, 42, 2 ** 31 + 7, 2 ** 63 - 1]
+
+
+@pytest.mark.parametrize('size', SIZES, ids=str)
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('fn', ['rand', 'randn'])
+def test_rand_randn(fn, size, dtype):
+    both(lambda lib: getattr(lib, fn)(*size, dtype=getattr(lib, dtype)))
+
+
+@nbgrad_bug('rand()/randn() with no size return a 0-dim tensor; torch raises TypeError (missing '
+            'required argument "size")')
+@pytest.mark.parametrize('fn', ['rand', 'randn'])
+def test_no_size_is_type_error(fn):
+    both(lambda lib: getattr(lib, fn)())
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_seeds(seed):
+    both(lambda lib: (lib.rand(20), lib.randn(20), lib.randint(0, 100, (5,)), lib.randperm(7)),
+         seed=seed)
+
+
+def test_float16_samples():
+    both(lambda lib: (lib.rand(20, dtype=lib.float16), lib.randn(33, dtype=lib.float16)))
+
+
+RANDINT = {
+    'high_only': lambda lib: lib.randint(10, (20,)),
+    'low_high': lambda lib: lib.randint(-5, 5, (4, 5)),
+    'size_kw': lambda lib: lib.randint(3, 9, size=(7,)),
+    'big_range': lambda lib: lib.randint(0, 2 ** 40, (10,)),
+    'negative_big': lambda lib: lib.randint(-2 ** 35, 2 ** 35, (10,)),
+    'int32': lambda lib: lib.randint(0, 1000, (10,), dtype=lib.int32),
+    'uint8': lambda lib: lib.randint(0, 256, (10,), dtype=lib.uint8),
+    'float_dtype': lambda lib: lib.randint(0, 10, (6,), dtype=lib.float32),
+    'bool': lambda lib: lib.randint(0, 2, (8,), dtype=lib.bool),
+    'one_value': lambda lib: lib.randint(4, 5, (3,)),
+    'empty_range': lambda lib: lib.randint(5, 5, (3,)),
+    'large_count': lambda lib: lib.randint(0, 7, (1000,)),
+}
+
+
+@pytest.mark.parametrize('case', RANDINT)
+def test_randint(case):
+    both(RANDINT[case])
+
+
+@pytest.mark.parametrize('n', [0, 1, 2, 5, 16, 17, 100, 1000, 30000])
+@pytest.mark.parametrize('dtype', ['int64', 'int32', 'float32'])
+def test_randperm(n, dtype):
+    both(lambda lib: lib.randperm(n, dtype=getattr(lib, dtype)))
+
+
+NORMAL = {
+    'scalars': lambda lib: lib.normal(2.0, 3.0, size=(20,)),
+    'scalars_float64': lambda lib: lib.normal(-1.0, 0.5, (17,), dtype=lib.float64),
+    'tensor_mean': lambda lib: lib.normal(lib.arange(20.0), 1.0),
+    'tensor_std': lambda lib: lib.normal(0.0, lib.arange(1.0, 21.0) / 10),
+    'tensor_both': lambda lib: lib.normal(lib.zeros(3, 7), lib.ones(3, 7) * 2),
+    'negative_std': lambda lib: lib.normal(0.0, -1.0, size=(3,)),
+}
+
+
+@pytest.mark.parametrize('case', NORMAL)
+def test_normal(case):
+    both(NORMAL[case])
+
+
+BERNOULLI = {
+    'tensor_p': lambda lib: lib.bernoulli(lib.linspace(0, 1, 50)),
+    'tensor_p_2d': lambda lib: lib.bernoulli(lib.full((4, 9), 0.3)),
+    'float64_p': lambda lib: lib.bernoulli(lib.full((20,), 0.7, dtype=lib.float64)),
+    'scalar_p': lambda lib: lib.bernoulli(lib.zeros(40), p=0.25),
+    'method': lambda lib: lib.full((33,), 0.5).bernoulli(),
+    'bad_p': lambda lib: lib.bernoulli(lib.tensor([1.5])),
+}
+
+
+@pytest.mark.parametrize('case', BERNOULLI)
+def test_bernoulli(case):
+    both(BERNOULLI[case])
+
+
+MULTINOMIAL = {
+    'with_replacement': lambda lib: lib.multinomial(lib.tensor([0.1, 0.2, 0.7]), 20, True),
+    'without_replacement': lambda lib: lib.multinomial(lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0]), 5),
+    'rows': lambda lib: lib.multinomial(lib.tensor([[1.0, 0.0, 3.0], [0.5, 0.5, 0.0]]), 2),
+    'rows_replacement': lambda lib: lib.multinomial(lib.rand(4, 6), 10, replacement=True),
+    'one_sample': lambda lib: lib.multinomial(lib.ones(100), 1),
+    'many_categories': lambda lib: lib.multinomial(lib.arange(1.0, 301.0), 50),
+    'float64': lambda lib: lib.multinomial(lib.tensor([0.25, 0.75], dtype=lib.float64), 8, True),
+    'method': lambda lib: lib.tensor([3.0, 1.0]).multinomial(4, replacement=True),
+    'too_many': lambda lib: lib.multinomial(lib.ones(3), 4),
+    'negative': lambda lib: lib.multinomial(lib.tensor([1.0, -1.0]), 1),
+    'zero_sum': lambda lib: lib.multinomial(lib.zeros(3), 1),
+    'int_input': lambda lib: lib.multinomial(lib.tensor([1, 2]), 1),
+}
+
+
+@pytest.mark.parametrize('case', MULTINOMIAL)
+def test_multinomial(case):
+    both(MULTINOMIAL[case])
+
+
+LIKE = {
+    'rand_like': lambda lib: lib.rand_like(lib.zeros(3, 6)),
+    'rand_like_f64': lambda lib: lib.rand_like(lib.zeros(19, dtype=lib.float64)),
+    'randn_like': lambda lib: lib.randn_like(lib.zeros(5, 5)),
+    'randn_like_dtype': lambda lib: lib.randn_like(lib.zeros(20), dtype=lib.float64),
+    'randint_like': lambda lib: lib.randint_like(lib.zeros(9, dtype=lib.int32), 3, 11),
+    'randint_like_high': lambda lib: lib.randint_like(lib.zeros(9), 6),
+    'rand_like_int': lambda lib: lib.rand_like(lib.zeros(3, dtype=lib.int64)),
+}
+LIKE_BUGS = {'rand_like_int': 'rand_like of an integer tensor raises RuntimeError; torch raises '
+                              'NotImplementedError ("check_uniform_bounds" not implemented)'}
+
+
+@pytest.mark.parametrize('case', [pytest.param(c, marks=nbgrad_bug(LIKE_BUGS[c]) if c in LIKE_BUGS
+                                               else ()) for c in LIKE])
+def test_like_functions(case):
+    both(LIKE[case])
+
+
+INPLACE = {
+    'uniform_': lambda x: x.uniform_(), 'uniform_range': lambda x: x.uniform_(-3, 5),
+    'normal_': lambda x: x.normal_(), 'normal_params': lambda x: x.normal_(10, 0.1),
+    'random_': lambda x: x.random_(), 'random_to': lambda x: x.random_(7),
+    'random_from_to': lambda x: x.random_(-4, 4), 'bernoulli_': lambda x: x.bernoulli_(),
+    'bernoulli_p': lambda x: x.bernoulli_(0.2),
+    'bernoulli_tensor_p': lambda x: x.bernoulli_(x.new_full(x.shape, 0.9)),
+    'exponential_': lambda x: x.exponential_(), 'exponential_lambd': lambda x: x.exponential_(3),
+    'geometric_': lambda x: x.geometric_(0.3), 'cauchy_': lambda x: x.cauchy_(),
+    'log_normal_': lambda x: x.log_normal_(), 'chain': lambda x: x.uniform_().normal_(),
+}
+INPLACE_DTYPES = ['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']
+# in-place samplers that torch refuses for some dtypes: compared by exception kind by `both`
+RANDOM_INT_ERROR = ('normal_/uniform_/exponential_/cauchy_/log_normal_ on an integer or bool '
+                    'tensor raise RuntimeError; torch raises NotImplementedError (kernel not '
+                    'implemented for the dtype) - _random_ops._resample')
+NOT_IMPLEMENTED_IN_TORCH = ('uniform_', 'uniform_range', 'normal_', 'normal_params', 'log_normal_',
+                            'chain')  # for integer and bool tensors
+RANDOM_BOUNDS = ('random_(to) / random_(from, to) do not check the bounds against the dtype: '
+                 'bool.random_(7) and uint8.random_(-4, 4) fill (wrapping); torch raises '
+                 'RuntimeError (to - 1 / from is out of bounds for the dtype)')
+INPLACE_BUGS = {
+    **{(c, dt): RANDOM_INT_ERROR for c in NOT_IMPLEMENTED_IN_TORCH
+       for dt in INPLACE_DTYPES[2:]},
+    ('random_to', 'bool'): RANDOM_BOUNDS, ('random_from_to', 'bool'): RANDOM_BOUNDS,
+    ('random_from_to', 'uint8'): RANDOM_BOUNDS,
+    **{('bernoulli_tensor_p', dt): 'bernoulli_(p) accepts an integer/bool probability tensor '
+                                   '(and then samples with p=0); torch raises '
+                                   'NotImplementedError' for dt in INPLACE_DTYPES[2:]},
+    ('geometric_', 'bool'): 'bool.geometric_(p) fills the tensor; torch raises '
+                            'NotImplementedError ("geometric_cpu" not implemented for Bool)',
+}
+
+
+@pytest.mark.parametrize('case,dtype', [
+    pytest.param(c, dt, id=f'{c}-{dt}', marks=nbgrad_bug(INPLACE_BUGS[c, dt])
+                 if (c, dt) in INPLACE_BUGS else ())
+    for c in INPLACE for dt in INPLACE_DTYPES])
+def test_inplace_samplers(case, dtype):
+    """The same numbers as torch, written into the tensor, version bumped once per call."""
+    def run(lib):
+        x = lib.zeros(37, dtype=getattr(lib, dtype))
+        out = INPLACE[case](x)
+        return x, out is x, x._version
+    both(run)
+
+
+@pytest.mark.parametrize('case', ['uniform_', 'normal_', 'random_to', 'bernoulli_p'])
+def test_inplace_samplers_on_views(case):
+    def run(lib):
+        base = lib.zeros(6, 8)
+        INPLACE[case](base[1:, ::3])
+        INPLACE[case](base.t()[2])
+        return base, base._version
+    both(run)
+
+
+# -- the generator state -----------------------------------------------------------------------
+
+HISTORY = [lambda lib: lib.rand(7), lambda lib: lib.randn(21), lambda lib: lib.randint(0, 9, (3,)),
+           lambda lib: lib.randperm(40), lambda lib: lib.zeros(5).normal_(),
+           lambda lib: lib.multinomial(lib.ones(6), 3), lambda lib: lib.bernoulli(lib.rand(9))]
+
+
+@pytest.mark.parametrize('steps', range(len(HISTORY) + 1))
+def test_rng_state_bytes_equal_torch_after_same_history(steps):
+    def run(lib):
+        for make in HISTORY[:steps]:
+            make(lib)
+        state = lib.get_rng_state()
+        return state
+    both(run, seed=123)
+
+
+def test_set_rng_state_replays():
+    nbgrad.manual_seed(5)
+    nbgrad.randn(3)
+    state = nbgrad.get_rng_state()
+    first = (nbgrad.rand(10), nbgrad.randn(17), nbgrad.randperm(9))
+    nbgrad.set_rng_state(state)
+    again = (nbgrad.rand(10), nbgrad.randn(17), nbgrad.randperm(9))
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_state_is_portable_between_torch_and_nbgrad():
+    """A state taken from torch, loaded into nbgrad, continues torch's stream (and back)."""
+    torch.manual_seed(77)
+    torch.randn(5)
+    state = torch.get_rng_state()
+    nbgrad.set_rng_state(nbgrad.from_numpy(state.numpy().copy()))
+    assert_identical(nbgrad.randn(30), torch.randn(30))
+    torch.set_rng_state(torch.from_numpy(nbgrad.get_rng_state().numpy().copy()))
+    assert_identical(nbgrad.get_rng_state(), torch.get_rng_state())
+    assert_identical(nbgrad.rand(9), torch.rand(9))
+
+
+@pytest.mark.parametrize('bad', ['list', 'float_tensor'])
+def test_set_rng_state_rejects_non_byte_tensors(bad):
+    def run(lib):
+        state = lib.get_rng_state()
+        lib.set_rng_state(state.tolist() if bad == 'list' else state.float())
+    both(run)
+
+
+def test_get_rng_state_is_a_uint8_tensor_copy():
+    def run(lib):
+        state = lib.get_rng_state()
+        lib.rand(3)
+        return state.dtype, tuple(state.shape), lib.equal(state, lib.get_rng_state())
+    t, n = run(torch), run(nbgrad)
+    assert (dname(n[0]), n[1], n[2]) == (dname(t[0]), t[1], t[2])
+
+
+# -- Generator objects -------------------------------------------------------------------------
+
+@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+def test_generator_manual_seed_returns_self(lib):
+    g = lib.Generator()
+    assert g.manual_seed(3) is g
+    assert g.initial_seed() == 3
+    assert str(g.device) == 'cpu'
+    assert lib.manual_seed(4) is lib.default_generator
+
+
+GENERATOR_CALLS = {
+    'rand': lambda lib, g: lib.rand(10, generator=g),
+    'randn': lambda lib, g: lib.randn(20, generator=g),
+    'randint': lambda lib, g: lib.randint(0, 50, (8,), generator=g),
+    'randperm': lambda lib, g: lib.randperm(12, generator=g),
+    'normal': lambda lib, g: lib.normal(1.0, 2.0, (6,), generator=g),
+    'bernoulli': lambda lib, g: lib.bernoulli(lib.full((10,), 0.5), generator=g),
+    'multinomial': lambda lib, g: lib.multinomial(lib.ones(5), 3, generator=g),
+    'uniform_': lambda lib, g: lib.zeros(9).uniform_(generator=g),
+    'normal_': lambda lib, g: lib.zeros(9).normal_(generator=g),
+    'random_': lambda lib, g: lib.zeros(9).random_(0, 10, generator=g),
+    'exponential_': lambda lib, g: lib.zeros(9).exponential_(generator=g),
+}
+
+
+@pytest.mark.parametrize('call', GENERATOR_CALLS)
+def test_generator_argument_is_an_independent_stream(call):
+    """A seeded Generator gives torch's numbers for that seed and leaves the global generator
+    alone (the next global draw is the same as without the generator call)."""
+    def run(lib):
+        g = lib.Generator().manual_seed(2024)
+        out = GENERATOR_CALLS[call](lib, g)
+        return out, lib.rand(4), g.get_state()
+    both(run, seed=9)
+
+
+def test_two_generators_do_not_interfere():
+    def run(lib):
+        a, b = lib.Generator().manual_seed(1), lib.Generator().manual_seed(1)
+        x1 = lib.rand(5, generator=a)
+        y = lib.randn(3, generator=b)
+        x2 = lib.rand(5, generator=b)
+        return x1, y, x2, lib.rand(5, generator=a)
+    both(run)
+
+
+def test_generator_state_round_trip():
+    def run(lib):
+        g = lib.Generator().manual_seed(11)
+        lib.randn(5, generator=g)
+        state = g.get_state()
+        first = lib.rand(8, generator=g)
+        g.set_state(state)
+        return state, first, lib.rand(8, generator=g)
+    both(run)
+
+
+# -- fork_rng / initial_seed / seed ------------------------------------------------------------
+
+@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+def test_fork_rng_restores_state(lib):
+    lib.manual_seed(8)
+    before = lib.get_rng_state()
+    with lib.random.fork_rng():
+        lib.manual_seed(99)
+        inside = lib.rand(5)
+    assert lib.equal(lib.get_rng_state(), before)
+    lib.manual_seed(99)
+    assert lib.equal(inside, lib.rand(5))
+    with lib.random.fork_rng(enabled=False):
+        lib.rand(1)
+    assert not lib.equal(lib.get_rng_state(), before)
+
+
+def test_fork_rng_same_numbers_as_torch():
+    def run(lib):
+        with lib.random.fork_rng():
+            inner = lib.randn(6)
+        return inner, lib.randn(6)
+    both(run, seed=31)
+
+
+@pytest.mark.parametrize('seed', SEEDS)
+def test_initial_seed(seed):
+    def run(lib):
+        lib.manual_seed(seed)
+        lib.rand(3)
+        return lib.initial_seed()
+    assert run(nbgrad) == run(torch) == seed
+
+
+@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+def test_seed_returns_int_and_reseeds(lib):
+    s = lib.seed()
+    assert isinstance(s, int) and s >= 0
+    assert lib.initial_seed() == s
+    a = lib.rand(4)
+    lib.manual_seed(s)
+    assert lib.equal(a, lib.rand(4))
+
+
+@pytest.mark.parametrize('bad', ['abc', None, 1.5, '12'])
+def test_manual_seed_argument_checking(bad):
+    both(lambda lib: lib.manual_seed(bad).initial_seed())
+
+
+BAD_ARGUMENTS = {
+    'randint_low_above_high': lambda lib: lib.randint(5, 2, (3,)),
+    'randperm_negative': lambda lib: lib.randperm(-1),
+    'rand_int_dtype': lambda lib: lib.rand(2, dtype=lib.int64),
+    'randn_negative_size': lambda lib: lib.randn(-1),
+    'uniform_reversed': lambda lib: lib.zeros(3).uniform_(2, 1),
+    'exponential_negative': lambda lib: lib.zeros(3).exponential_(-1),
+    'geometric_p_above_1': lambda lib: lib.zeros(3).geometric_(1.5),
+    'bernoulli_p_above_1': lambda lib: lib.bernoulli(lib.zeros(2), p=2.0),
+    'normal_negative_std_': lambda lib: lib.zeros(3).normal_(0, -1),
+}
+BAD_ARGUMENT_BUGS = {
+    'rand_int_dtype': 'rand(dtype=int64) raises RuntimeError; torch raises NotImplementedError',
+    'randn_negative_size': 'randn(-1) raises IndexError from the sampler; torch raises '
+                           'RuntimeError (negative dimension) - _random_ops.randn has no size '
+                           'check',
+}
+
+
+@pytest.mark.parametrize('case', [pytest.param(c, marks=nbgrad_bug(BAD_ARGUMENT_BUGS[c])
+                                               if c in BAD_ARGUMENT_BUGS else ())
+                                  for c in BAD_ARGUMENTS])
+def test_random_ops_validate_arguments(case):
+    both(BAD_ARGUMENTS[case])
