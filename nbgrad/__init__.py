@@ -25,12 +25,14 @@ from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
 from .ops.sorting import *  # noqa: E402,F401,F403
 from . import autograd  # noqa: E402
+autograd.graph._bind_ops()
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly,
                        is_anomaly_enabled)
 from . import return_types  # noqa: E402
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402
 from . import linalg  # noqa: E402
+from ._linalg_aliases import *  # noqa: E402,F401,F403
 from . import random  # noqa: E402
 from .random import (manual_seed, seed, initial_seed, get_rng_state, set_rng_state,  # noqa: E402
                      Generator, default_generator)

@@ -6,9 +6,10 @@ import numbers
 import numpy as np
 
 from . import _dtype
+from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index
 from ._tensor import Tensor
-from .ops._util import shape_arg
+from .ops._util import shape_arg, size_arg
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -31,6 +32,10 @@ def _on_device(np_array, device):
 
 def _alloc(xp_fn_name, shape, dtype, device, *args):
     """zeros/ones/empty/full directly on the target device."""
+    if args and args[0].__class__ is int and dtype.np.kind in 'iu':
+        info = np.iinfo(dtype.np)
+        if not info.min <= args[0] <= info.max:  # out-of-range fill values wrap, as in PyTorch
+            args = (np.array(args[0]).astype(dtype.np),)
     device = to_device(device)
     xp = array_module_for(device)
     if device.type == 'cpu':
@@ -46,6 +51,8 @@ def _infer_dtype(data):
     arrays and scalars keep their dtype; nested tensors keep theirs."""
     if isinstance(data, Tensor):
         return data.dtype
+    if isinstance(data, str):
+        raise ValueError(f"too many dimensions 'str'")
     if isinstance(data, (np.ndarray, np.generic)):
         return _dtype.from_numpy_dtype(data.dtype)
     if hasattr(data, '__cuda_array_interface__'):
@@ -60,7 +67,7 @@ def _infer_dtype(data):
         return result
     if data.__class__ in _PY_SCALARS or isinstance(data, numbers.Number):
         return _dtype.scalar_dtype(data if data.__class__ in _PY_SCALARS else _py_number(data))
-    raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    raise RuntimeError(f'Could not infer dtype of {type(data).__name__}')
 
 
 def _py_number(x):
@@ -83,12 +90,28 @@ def _to_nested_numpy(data, np_dtype):
         return data.numpy(force=True)
     if isinstance(data, (list, tuple)):
         _check_rectangular(data)
-        if any(isinstance(x, Tensor) for x in _flat_items(data)):
-            return np.array([_to_nested_numpy(x, np_dtype) for x in data], dtype=np_dtype)
+        items = list(_flat_items(data))
+        if any(isinstance(x, Tensor) for x in items):
+            if any(isinstance(x, Tensor) and x.numel() != 1 for x in items):
+                # inside a list a tensor stands for one number, as in PyTorch
+                raise ValueError('only one element tensors can be converted to Python scalars')
+            data = _tensors_to_numbers(data)
+        if np.dtype(np_dtype).kind in 'biuf' and any(isinstance(x, complex) for x in items):
+            raise TypeError('must be real number, not complex')
+    elif isinstance(data, complex) and np.dtype(np_dtype).kind in 'biuf':
+        raise TypeError('must be real number, not complex')
     try:
         return np.array(data, dtype=np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
+
+
+def _tensors_to_numbers(data):
+    if isinstance(data, Tensor):
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_numbers(x) for x in data]
+    return data
 
 
 def _flat_items(data):
@@ -107,15 +130,20 @@ def _check_rectangular(data, dim=0):
     if isinstance(first, (list, tuple)):
         n = len(first)
         for item in data:
-            if not isinstance(item, (list, tuple)) or len(item) != n:
-                got = len(item) if isinstance(item, (list, tuple)) else type(item).__name__
-                raise ValueError(f'expected sequence of length {n} at dim {dim + 1} (got {got})')
+            if not isinstance(item, (list, tuple)):
+                raise TypeError(f'not a sequence (found {type(item).__name__} at dim {dim} '
+                                f'where the first element was a sequence)')
+            if len(item) != n:
+                raise ValueError(f'expected sequence of length {n} at dim {dim + 1} '
+                                 f'(got {len(item)})')
         for item in data:
             _check_rectangular(item, dim + 1)
     else:
         for item in data:
             if isinstance(item, (list, tuple)):
-                raise ValueError(f'expected a number at dim {dim + 1} but found a sequence')
+                raise TypeError(f"'{type(item).__name__}' object cannot be interpreted as an "
+                                f"integer (a sequence at dim {dim + 1} where the first element "
+                                f"was a number)")
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -126,7 +154,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       'sourceTensor.clone().detach() or sourceTensor.clone().detach().'
                       'requires_grad_(True), rather than nbgrad.tensor(sourceTensor).',
                       UserWarning, stacklevel=2)
-    if isinstance(data, str) or data is None:
+    if isinstance(data, str):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
     if dtype is None:
@@ -143,9 +171,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     array = _to_nested_numpy(data, dtype.np)
     if array.dtype != dtype.np:
         array = array.astype(dtype.np)
-    if device.type == 'cpu' and (array is data or (isinstance(data, np.ndarray) and
-                                                   np.shares_memory(array, data))):
-        array = array.copy()
+    source = data._data if isinstance(data, Tensor) else data
+    if device.type == 'cpu' and isinstance(source, np.ndarray) and np.may_share_memory(array,
+                                                                                        source):
+        array = array.copy()  # tensor() always copies
     return _finish(_on_device(array, device), requires_grad)
 
 
@@ -170,7 +199,9 @@ def as_tensor(data, dtype=None, device=None):
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     if copy:
-        t = tensor(obj, dtype=dtype, device=device)
+        t = (obj.detach().clone().to(dtype=_dtype.to_dtype(dtype) if dtype is not None else None,
+                                      device=device) if isinstance(obj, Tensor)
+             else tensor(obj, dtype=dtype, device=device))
     else:
         t = as_tensor(obj, dtype=dtype, device=device)
     if requires_grad:
@@ -205,9 +236,8 @@ def from_dlpack(ext_tensor):
 def _factory(kind):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False, memory_format=None):
-        shape = shape_arg(size)
+        shape = size_arg(size, kind)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-        _check_shape(shape, kind)
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
     make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
@@ -274,6 +304,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         dt = _dtype.get_default_dtype() if is_float else _dtype.int64
     else:
         dt = _dtype.to_dtype(dtype)
+        if dt is _dtype.bool:
+            raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
     n = math.ceil((end - start) / step)
     # PyTorch computes start + i * step in double precision, then casts
     values = start + np.arange(n, dtype=np.float64 if dt.is_floating_point or any(
@@ -297,38 +329,57 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    # PyTorch fills the first half from `start` and the second half from `end`, which keeps both
-    # endpoints exact; do the same so values agree to the last bit in float32.
-    values = _symmetric_linspace(start, end, steps, np.float64 if dt.np != np.float32 else np.float32)
-    if dt.category < _dtype.float32.category:
-        values = np.floor(values) if dt.np.kind in 'iu' else values
+    if dt.np.kind in 'iu':
+        # PyTorch converts the endpoints to the integer type first, then truncates each value
+        values = np.trunc(_symmetric_linspace(int(start), int(end), steps, np.float64))
+    else:
+        values = _symmetric_linspace(start, end, steps, np.float32 if dt.np in (
+            np.float32, np.float16) else np.float64)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
 def _symmetric_linspace(start, end, steps, work_dtype):
+    """PyTorch's linspace kernel: the first half counts up from `start`, the second half down from
+    `end` (so both endpoints are exact), each value one fused multiply-add in the working dtype."""
     if steps == 0:
         return np.zeros(0, work_dtype)
     if steps == 1:
         return np.array([start], work_dtype)
-    step = (np.asarray(end, work_dtype) - np.asarray(start, work_dtype)) / np.asarray(steps - 1,
-                                                                                       work_dtype)
+    a, b = np.asarray(start, work_dtype), np.asarray(end, work_dtype)
+    step = (b - a) / np.asarray(steps - 1, work_dtype)
     idx = np.arange(steps, dtype=work_dtype)
     half = steps // 2
+    fma = fma32 if work_dtype == np.float32 else fma64
     out = np.empty(steps, work_dtype)
-    out[:half] = np.asarray(start, work_dtype) + step * idx[:half]
-    out[half:] = np.asarray(end, work_dtype) - step * (np.asarray(steps - 1, work_dtype) - idx[half:])
+    out[:half] = fma(step, idx[:half], a)
+    out[half:] = fma(-step, np.asarray(steps - 1, work_dtype) - idx[half:], b)
     return out
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    exponents = _symmetric_linspace(start, end, steps, np.float64)
-    values = np.power(float(base), exponents)
+    # PyTorch's kernel: endpoints in the tensor's dtype, exponents in double from both ends like
+    # linspace, and the C library's pow (math.pow; NumPy's may differ in the last bit). This is
+    # bit-exact for float64; float32 can differ by an ulp (PyTorch's float path differs).
+    first, last = (float(np.asarray(v, dt.np if dt.np.kind == 'f' else np.float64))
+                   for v in (start, end))
+    exponents = np.empty(max(steps, 0))
+    if steps == 1:
+        exponents[0] = first
+    elif steps > 1:
+        step = (last - first) / (steps - 1)
+        half = steps // 2
+        exponents[:half] = first + step * np.arange(half, dtype=np.float64)
+        exponents[half:] = last - step * ((steps - 1) - np.arange(half, steps, dtype=np.float64))
+    values = np.array([math.pow(float(base), e) for e in exponents], dtype=np.float64)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    for name, value in (('n', n), ('m', m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f'{name} must be greater or equal to 0, got {value}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     device = to_device(device)
     xp = array_module_for(device)

@@ -23,16 +23,18 @@ class device:
         if kind not in _DEVICE_TYPES:
             raise RuntimeError(f'Expected one of cpu, cuda device type at start of device string: '
                                f'{type_or_device}')
-        if number:
+        if number or type_or_device.endswith(':'):
             if index is not None:
                 raise RuntimeError(f'device string {type_or_device!r} already has an index; '
                                    f'do not pass index={index} too')
-            if not number.isdigit():
-                raise RuntimeError(f'Invalid device string: {type_or_device!r}')
+            if not number.isdigit() or (len(number) > 1 and number[0] == '0'):
+                raise RuntimeError(f"Invalid device string: '{type_or_device}'")
             index = int(number)
-        if kind == 'cpu' and index not in (None, 0):
-            raise RuntimeError(f'CPU device index must be -1 or zero, got {index}')
-        key = (kind, None if kind == 'cpu' else index)
+        if index is not None:
+            index = int(index)
+            if index < 0:
+                raise RuntimeError('Device index must not be negative')
+        key = (kind, index)
         cached = _CACHE.get(key)
         if cached is None:
             cached = object.__new__(cls)

@@ -333,7 +333,9 @@ def _run_inplace(op, target, inputs):
                 arrays.append(a)
             else:
                 arrays.append(x)
-        _write_into(target, op, op.forward_into(dest, *arrays), inputs)
+        with _writable(dest, op):
+            written = op.forward_into(dest, *arrays)
+        _write_into(target, op, written, inputs)
         return target
     source = target
     if 0 in op.saved_inputs:
@@ -364,11 +366,34 @@ def _write_into(target, op, value, inputs):
                                    f'An in-place op cannot change the shape of the tensor it '
                                    f'writes into; use the out-of-place {_op_name(op)} instead.')
         _check_cast(value.dtype, dest.dtype, op)
-        try:
+        with _writable(dest, op):
             dest[...] = value
-        except ValueError as e:
-            raise _readonly_error(op) from e
     target._vc[0] += 1
+
+
+class _writable:
+    """Writing into an expanded tensor (stride 0, read-only in NumPy) is refused, as in PyTorch,
+    unless the op overwrites every element regardless of the old values (fill_, zero_, copy_),
+    which PyTorch allows."""
+
+    def __init__(self, dest, op):
+        self.dest, self.op, self.unlocked = dest, op, False
+
+    def __enter__(self):
+        flags = getattr(self.dest, 'flags', None)
+        if flags is None or flags.writeable:
+            return
+        if not self.op.overwrites:
+            raise _readonly_error(self.op)
+        try:
+            flags.writeable = True
+        except ValueError as e:
+            raise _readonly_error(self.op) from e
+        self.unlocked = True
+
+    def __exit__(self, *exc):
+        if self.unlocked:
+            self.dest.flags.writeable = False
 
 
 def _broadcastable(a, b):
@@ -412,6 +437,14 @@ def check_inplace_allowed(target, op=None):
         raise RuntimeError(f'a view of a leaf Variable that requires grad is being used in an '
                            f'in-place operation{where}. Wrap it in `with nbgrad.no_grad():` or '
                            f'clone the base first.')
+    source = target._view_src
+    if source is not None and source[1].multi_view and (target._requires_grad or (
+            base is not None and base._requires_grad)):
+        raise RuntimeError(
+            f'Output {target._output_nr} of {source[1].name()} is a view and is being modified '
+            f'inplace{where}. This view is the output of a function that returns multiple views. '
+            f'Such functions do not allow the output views to be modified inplace. You should '
+            f'replace the inplace operation by an out-of-place one.')
 
 
 def _snapshot(target):

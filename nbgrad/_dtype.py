@@ -105,14 +105,14 @@ def to_dtype(d):
             raise TypeError('nbgrad.bfloat16 is not supported: NumPy and CuPy have no bfloat16 '
                             'type. Use nbgrad.float16 or nbgrad.float32 instead.')
         return d
-    if d is _builtin_float:
-        return _default_float
+    if d is _builtin_float:  # PyTorch maps Python's float type to float64, not the default
+        return float64
     if d is _builtin_int:
         return int64
     if d is _builtin_bool:
         return bool
     if d is _builtin_complex:
-        return default_complex()
+        return complex128
     if isinstance(d, str):
         name = d.replace('torch.', '').replace('nbgrad.', '')
         if name in _BY_NAME:
@@ -135,17 +135,25 @@ def scalar_dtype(value):
         return _default_float
     if isinstance(value, _builtin_complex):
         return default_complex()
-    if isinstance(value, np.generic):
-        return _FROM_NP[value.dtype]
+    if isinstance(value, np.generic):  # NumPy scalars count as the Python numbers they hold
+        return scalar_dtype(value.item())
     raise TypeError(f'expected a number, got {type(value).__name__}')
 
 
-# Exact promotion table between two dtypes of the same strength (NumPy's, which agrees with
-# PyTorch's for these types, except uint8+int8 -> int16, which both give).
 def promote_types(a, b):
-    """PyTorch's torch.promote_types for two dtypes."""
+    """PyTorch's torch.promote_types for two dtypes.
+
+    Within a category (ints, floats, complex) this is NumPy's table (uint8 + int8 -> int16 in
+    both). Across categories PyTorch keeps the higher category's dtype as it is (int32 + float16
+    -> float16, where NumPy would widen to float64); float + complex takes the complex type wide
+    enough for the float."""
     if a is b:
         return a
+    if a.category != b.category:
+        high, low = (a, b) if a.category > b.category else (b, a)
+        if high.category == _CATEGORY_COMPLEX and low.category == _CATEGORY_FLOAT:
+            return _FROM_NP[np.promote_types(high.np, low.to_complex().np)]
+        return high
     return _FROM_NP[np.promote_types(a.np, b.np)]
 
 

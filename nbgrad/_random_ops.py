@@ -11,7 +11,7 @@ from ._device import to_device
 from ._dispatch import dispatch_inplace
 from ._tensor import Tensor
 from .autograd.graph import Node
-from .ops._util import shape_arg
+from .ops._util import shape_arg, size_arg
 from .random import default_generator_for
 
 
@@ -34,7 +34,7 @@ def _sample(gen, kind, *args):
 def _float_dtype(dtype, kernel):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if not dt.is_floating_point:
-        raise RuntimeError(f'"{kernel}" not implemented for \'{_word(dt)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(dt)}\'')
     return dt
 
 
@@ -53,7 +53,7 @@ def _finish(array, requires_grad):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
-    shape = shape_arg(size)
+    shape = size_arg(size, 'rand')
     dt = _float_dtype(dtype, 'check_uniform_bounds')
     dev = to_device(device)
     gen = _generator(generator, dev)
@@ -63,7 +63,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal samples."""
-    shape = shape_arg(size)
+    shape = size_arg(size, 'randn')
     dt = _float_dtype(dtype, 'normal_kernel_cpu')
     dev = to_device(device)
     gen = _generator(generator, dev)
@@ -242,8 +242,10 @@ def _to_like(values, a):
 
 def _resample(name, make_sampler, float_only=True):
     def method(self, *args, generator=None, **kwargs):
-        if float_only and not self.is_floating_point():
-            raise RuntimeError(f'"{name}" not implemented for \'{_word(self.dtype)}\'')
+        if (float_only and not self.is_floating_point()) or (
+                name == 'geometric_' and self.dtype.name == 'bool'):
+            raise NotImplementedError(f'"{name[:-1]}_cpu" not implemented for '
+                                      f'\'{_word(self.dtype)}\'')
         gen = _generator(generator, self.device)
         sampler = make_sampler(*args, **kwargs)
         return dispatch_inplace(_Resample(sampler, gen, name), self)
@@ -276,11 +278,43 @@ def _random_sampler(from_=None, to=None, **kwargs):
                 (2 if np.dtype(dt) == np.bool_ else int(np.iinfo(dt).max) + 1)
             return gen._engine.randint(shape, 0, high, dt)
         return sample
-    return lambda gen, shape, dt: _sample(gen, 'randint', shape, int(from_), int(to), dt)
+
+    def bounded(gen, shape, dt):
+        _check_random_bounds(int(from_), int(to), dt)
+        return _sample(gen, 'randint', shape, int(from_), int(to), dt)
+    return bounded
+
+
+_C_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char',
+                 'int16': 'short', 'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half',
+                 'float32': 'float', 'float64': 'double'}
+
+
+def _check_random_bounds(low, high, np_dtype):
+    """random_(from, to) must fit the tensor's dtype (PyTorch's messages)."""
+    dt = np.dtype(np_dtype)
+    if dt == np.bool_:
+        lowest, highest = 0, 1
+    elif dt.kind in 'iu':
+        lowest, highest = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
+    else:
+        digits = np.finfo(dt).nmant + 1
+        lowest, highest = -(2 ** digits), 2 ** digits
+    name = _C_TYPE_NAMES.get(dt.name, dt.name)
+    if not lowest <= low <= highest:
+        raise RuntimeError(f'from is out of bounds for {name}')
+    if not lowest <= high - 1 <= highest:
+        raise RuntimeError(f'to - 1 is out of bounds for {name}')
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f'>= to={high}')
 
 
 def _bernoulli_sampler(p=0.5, **_):
     if isinstance(p, Tensor):
+        if not p.is_floating_point():
+            raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                                      f'\'{_word(p.dtype)}\'')
         _check_probability(p)
 
         def sample(gen, shape, dt):

@@ -7,10 +7,16 @@ import numpy as np
 
 
 def root_array(a):
-    """The array that owns the memory `a` views (itself if it owns its data)."""
+    """The array that owns the memory `a` views (itself if it owns its data).
+
+    The .base chain may pass through non-array helper objects (NumPy's as_strided wraps its input
+    in one), so follow every .base and keep the last array of a's kind."""
     root = a
-    while isinstance(getattr(root, 'base', None), type(a)):
-        root = root.base
+    node = getattr(a, 'base', None)
+    while node is not None:
+        if isinstance(node, type(a)) or (a.__class__ is np.ndarray and isinstance(node, np.ndarray)):
+            root = node
+        node = getattr(node, 'base', None)
     return root
 
 

@@ -144,8 +144,16 @@ class Tensor:
 
     # -- memory layout --------------------------------------------------------------------------
     def stride(self, dim=None):
-        itemsize = self._data.itemsize
-        strides = tuple(s // itemsize for s in self._data.strides)
+        a = self._data
+        if a.size == 0:  # NumPy reports zero strides for empty arrays; PyTorch contiguous ones
+            strides, step = [], 1
+            for size in reversed(a.shape):
+                strides.append(step)
+                step *= max(size, 1)
+            strides = tuple(reversed(strides))
+        else:
+            itemsize = a.itemsize
+            strides = tuple(s // itemsize for s in a.strides)
         if dim is None:
             return strides
         return strides[_wrap_dim(dim, self._data.ndim)]
@@ -375,7 +383,7 @@ class Tensor:
 
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(**({'stream': stream} if stream is not None else {}), **kwargs)
 
     def __dlpack_device__(self):
@@ -398,11 +406,18 @@ class Tensor:
 
     def __float__(self):
         self._check_single('Python scalars')
-        return float(self.item())
+        return float(self._real_item())
 
     def __int__(self):
         self._check_single('Python scalars')
-        return int(self.item())
+        return int(self._real_item())
+
+    def _real_item(self):
+        value = self.item()
+        if isinstance(value, complex):
+            raise RuntimeError('value cannot be converted to type double without overflow (it '
+                               'is complex; take .real or abs() first)')
+        return value
 
     def __complex__(self):
         self._check_single('Python scalars')

@@ -34,12 +34,18 @@ def _forward_operator(op_cls):
 
 
 def _reflected_operator(op_cls):
+    # PyTorch names the node of `2 - x` RsubBackward1 and computes `2 / x` as reciprocal * 2
+    node_name = {'sub': 'RsubBackward1', 'div': 'MulBackward0'}.get(op_cls.op_name)
+
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
             other = _operand_or_not_implemented(other)
             if other is NotImplemented:
                 return NotImplemented
-        return dispatch(op_cls(), other, self)
+        op = op_cls()
+        if node_name is not None and other.__class__ is not Tensor:
+            op.backward_name = node_name
+        return dispatch(op, other, self)
     return method
 
 
@@ -104,8 +110,12 @@ def _rmatmul_method(self, other):
 
 
 def _invert(self):
-    if self._data.dtype.kind == 'b':
+    kind = self._data.dtype.kind
+    if kind == 'b':
         return dispatch(ew.UNARY['logical_not'](), self)
+    if kind not in 'iu':
+        raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
+                        'tensors')
     return dispatch(ew.UNARY['bitwise_not'](), self)
 
 
@@ -190,9 +200,10 @@ def _add(self, other, *, alpha=1):
 
 
 def _add_(self, other, *, alpha=1):
+    other = as_operand(other)
     if alpha != 1:
-        other = ew.mul(as_operand(other), alpha)
-    return dispatch_inplace(ew.BINARY['add'](), self, as_operand(other))
+        other = ew._scaled(self, other, alpha)
+    return dispatch_inplace(ew.BINARY['add'](), self, other)
 
 
 def _sub(self, other, *, alpha=1):
@@ -200,9 +211,10 @@ def _sub(self, other, *, alpha=1):
 
 
 def _sub_(self, other, *, alpha=1):
+    other = as_operand(other)
     if alpha != 1:
-        other = ew.mul(as_operand(other), alpha)
-    return dispatch_inplace(ew.BINARY['sub'](), self, as_operand(other))
+        other = ew._scaled(self, other, alpha)
+    return dispatch_inplace(ew.BINARY['sub'](), self, other)
 
 
 def _div(self, other, *, rounding_mode=None):
@@ -307,8 +319,7 @@ def _triu_(self, diagonal=0):
 
 
 Tensor.tril_, Tensor.triu_ = _tril_, _triu_
-Tensor.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1)))
-                    if self.dim() != 2 else self.t())
+Tensor.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1))))
 Tensor.mT = property(lambda self: self.transpose(-2, -1) if self.dim() >= 2 else _mt_error(self))
 Tensor.H = property(lambda self: self.T.conj())
 Tensor.mH = property(lambda self: self.mT.conj())
@@ -316,6 +327,11 @@ Tensor.adjoint = lambda self: self.mH
 
 
 def _mt_error(self):
+    if self.dim() == 0:
+        import warnings
+        warnings.warn('Tensor.mT is deprecated on 0-D tensors. This function is the identity in '
+                      'these cases.', UserWarning, stacklevel=3)
+        return self
     raise RuntimeError(f'tensor.mT is only supported on matrices or batches of matrices. Got '
                        f'{self.dim()}-D tensor.')
 
@@ -352,6 +368,7 @@ class _Fill(ew.Elementwise):
     """x.fill_(v): the old values of x get no gradient; a 0-dim tensor v gets the summed gradient."""
     backward_name = 'FillBackward0'
     op_name = 'fill'
+    overwrites = True
 
     def forward(self, a, value):
         if hasattr(value, 'ndim') and value.ndim:
@@ -361,17 +378,21 @@ class _Fill(ew.Elementwise):
         return xp.full(a.shape, value, dtype=a.dtype)
 
     def forward_into(self, out, a, value):
+        if hasattr(value, 'ndim') and value.ndim:
+            return self.forward(a, value)  # raises PyTorch's error for a non-0-dim value
         out[...] = value
         return out
 
     def backward(self, g):
-        return None, g.sum() if self._edges[1] is not None else None
+        # the old values were overwritten: their gradient is zero (not "none", as in PyTorch)
+        return g.new_zeros(g.shape), g.sum() if self._edges[1] is not None else None
 
 
 class _Copy(ew.Elementwise):
     """x.copy_(src): src broadcast to x's shape and cast to x's dtype."""
     backward_name = 'CopyBackwards'
     op_name = 'copy'
+    overwrites = True
 
     def forward(self, a, src):
         xp = ew.xp_of(a)
@@ -391,7 +412,7 @@ class _Copy(ew.Elementwise):
         return out
 
     def backward(self, g):
-        return None, g if self._edges[1] is not None else None
+        return g.new_zeros(g.shape), g if self._edges[1] is not None else None
 
 
 def fill_(self, value):

@@ -1,8 +1,406 @@
-"""nbgrad.linalg: norms, inverses, determinants, solvers and decompositions (torch.linalg)."""
+"""nbgrad.linalg: inverses, determinants, solvers, decompositions and norms (torch.linalg).
+
+The functions here check arguments, apply PyTorch's conventions (vector right-hand sides, left=
+False, upper=True, tolerances, named-tuple results) and build composites; the differentiable
+primitives are graph nodes in nbgrad/ops/decompositions.py. Matrices are the last two dimensions;
+any leading dimensions are a batch.
+"""
+import collections
 import math
 
+import numpy as np
+
+from ._creation import as_tensor, eye
+from ._dispatch import dispatch, _type_word as _dtype_word
 from ._tensor import Tensor
+from .ops import decompositions as _ops
+from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
+from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
+from .ops.shape import broadcast_shapes
+from .return_types import return_type
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks (PyTorch's messages)
+# ---------------------------------------------------------------------------------------------
+
+def _check_matrix(name, A, square=False):
+    if not isinstance(A, Tensor):
+        raise TypeError(f'{name}: argument A must be a Tensor, not {type(A).__name__}')
+    if A.dim() < 2:
+        raise RuntimeError(f'{name}: The input tensor A must have at least 2 dimensions.')
+    kind = A._data.dtype.kind
+    if kind not in 'fc':
+        raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. Got '
+                           f'{_type_word(A)}')
+    if A._data.dtype == np.float16:
+        raise RuntimeError(f'{name}: Low precision dtypes not supported. Got Half')
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f'{name}: A must be batches of square matrices, but they are '
+                           f'{A.shape[-2]} by {A.shape[-1]} matrices')
+
+
+def _type_word(t):
+    return _dtype_word(t._data.dtype)
+
+
+def _check_same_dtype(name, A, B):
+    if A.dtype != B.dtype:
+        raise RuntimeError(f'{name}: Expected A and B to have the same dtype, but found A of type '
+                           f'{_type_word(A)} and B of type {_type_word(B)} instead')
+
+
+def _check_batches(name, A, B):
+    """A and B's batch dimensions must broadcast; the error names both full shapes."""
+    try:
+        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(f'{name}: the batch dimensions of A {list(A.shape)} and B '
+                           f'{list(B.shape)} cannot be broadcast together') from None
+
+
+def _shape_str(shape):
+    return 'x'.join(str(s) for s in shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inverse and determinants
+# ---------------------------------------------------------------------------------------------
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): info is 0, or k > 0 when the k-th pivot of A's LU is zero (singular);
+    singular matrices get NaN inverses instead of an error unless check_errors."""
+    _check_matrix('linalg.inv', A, square=True)
+    inverse, info = dispatch(_ops.LinalgInvEx(check_errors), A)
+    return return_type('linalg_inv_ex', inverse, info)
+
+
+def inv(A):
+    """A^-1; LinAlgError naming the batch element when a matrix is singular."""
+    _check_matrix('linalg.inv', A, square=True)
+    return dispatch(_ops.LinalgInvEx(check_errors=True), A)[0]
+
+
+def det(A):
+    _check_matrix('linalg.det', A, square=True)
+    return _ops.det(A)
+
+
+def slogdet(A):
+    """(sign, log|det A|): sign is 0 and logabsdet -inf for singular matrices."""
+    _check_matrix('linalg.slogdet', A, square=True)
+    sign, logabsdet = dispatch(_ops.LinalgSlogdet(), A)
+    return return_type('linalg_slogdet', sign, logabsdet)
+
+
+def logdet(A):
+    """log det A: NaN where det A < 0 (real A), -inf where it is 0 (torch.logdet)."""
+    _check_matrix('logdet', A, square=True)
+    sign, logabsdet = slogdet(A)
+    if A.is_complex():
+        return logabsdet + sign.log()
+    return where(sign < 0, math.nan, logabsdet)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear systems
+# ---------------------------------------------------------------------------------------------
+
+def _is_vector_rhs(A, B):
+    """PyTorch's rule: B is a vector (or batch of vectors) when it is 1-D, or has one dimension
+    less than A and A's shape without its last dimension."""
+    return B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (left) or X A = B; B a matrix or vector; batch dimensions broadcast."""
+    name = 'linalg.solve'
+    _check_matrix(name, A, square=True)
+    _check_same_dtype(name, A, B)
+    vector = _is_vector_rhs(A, B)
+    # as in PyTorch, a vector is a column: with left=False it fits only 1x1 matrices
+    rhs = B.unsqueeze(-1) if vector else B
+    n = A.shape[-1]
+    matched = rhs.shape[-2] if left else rhs.shape[-1]
+    if rhs.dim() < 2 or matched != n:
+        shape = tuple(rhs.shape[-2:])
+        equation = 'AX = B' if left else 'XA = B'
+        raise RuntimeError(f'{name}: Incompatible shapes of A and B for the equation {equation} '
+                           f'({_shape_str(A.shape[-2:])} and {_shape_str(shape)})')
+    _check_batches(name, A, rhs)
+    X = _ops.solve(A, rhs, left=left)
+    return X.squeeze(-1) if vector else X
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (left) or X A = B for triangular A (only that triangle is read)."""
+    name = 'linalg.solve_triangular'
+    _check_matrix(name, A, square=True)
+    if B.dim() < 2:
+        raise RuntimeError(f'{name}: The input tensor B must have at least 2 dimensions.')
+    _check_same_dtype(name, A, B)
+    matched = B.shape[-2] if left else B.shape[-1]
+    if matched != A.shape[-1]:
+        equation = 'AX = B' if left else 'XA = B'
+        raise RuntimeError(f'{name}: Incompatible shapes of A and B for the equation {equation} '
+                           f'({_shape_str(A.shape[-2:])} and {_shape_str(B.shape[-2:])})')
+    _check_batches(name, A, B)
+    return _ops.solve_triangular(A, B, upper, left=left, unitriangular=unitriangular)
+
+
+_LSTSQ_DRIVERS = ('gels', 'gelsy', 'gelsd', 'gelss')
+
+
+def _lstsq_result(*values):
+    try:
+        return return_type('linalg_lstsq', *values)
+    except KeyError:  # nbgrad.return_types does not list linalg_lstsq yet
+        return _LstsqResult(*values)
+
+
+_LstsqResult = collections.namedtuple('linalg_lstsq',
+                                      ('solution', 'residuals', 'rank', 'singular_values'))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solution of A X = B via the SVD (the solution's gradient is pinv's).
+
+    Which extra results are filled follows PyTorch's drivers: rank for gelsy/gelsd/gelss,
+    singular_values for gelsd/gelss, residuals (squared column norms of A X - B) when the driver
+    is not gelsy, m > n and every matrix has full rank; otherwise they are empty."""
+    name = 'torch.linalg.lstsq'
+    _check_matrix(name, A)
+    _check_same_dtype(name, A, B)
+    if driver is None:
+        driver = 'gelsy' if A.device.type == 'cpu' else 'gels'
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(f'{name}: parameter `driver` should be one of '
+                           f'({", ".join(_LSTSQ_DRIVERS)})')
+    vector = _is_vector_rhs(A, B)
+    rhs = B.unsqueeze(-1) if vector else B
+    m, n = A.shape[-2], A.shape[-1]
+    if rhs.dim() < 2 or rhs.shape[-2] != m:
+        raise RuntimeError(f'{name}: input.size(-2) should match other.size(-2)')
+    if rcond is None:
+        rcond = float(np.finfo(A._data.dtype).eps) * max(m, n)
+    S = svdvals(A.detach())
+    rank = (S > rcond * S.amax(-1, keepdim=True)).sum(-1) if S.shape[-1] else \
+        S.new_zeros(S.shape[:-1]).long()
+    X = pinv(A, rtol=rcond) @ rhs
+    empty = A.new_zeros(0)
+    residuals = empty
+    if driver != 'gelsy' and m > n and bool((rank == n).all()):
+        residuals = (matmul(A, X) - rhs).abs().square().sum(-2)
+    return _lstsq_result(X.squeeze(-1) if vector else X, residuals,
+                         rank if driver != 'gels' else empty.long(),
+                         S if driver in ('gelsd', 'gelss') else empty)
+
+
+# ---------------------------------------------------------------------------------------------
+# Factorizations
+# ---------------------------------------------------------------------------------------------
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): info is 0, or the order of the first leading minor that is not positive-
+    definite (that matrix's L is NaN) unless check_errors, which raises instead."""
+    _check_matrix('linalg.cholesky', A, square=True)
+    L, info = dispatch(_ops.LinalgCholeskyEx(upper, check_errors), A)
+    return return_type('linalg_cholesky_ex', L, info)
+
+
+def cholesky(A, *, upper=False):
+    """L (lower) with A = L L^H, or L^H when upper; reads A's lower triangle."""
+    _check_matrix('linalg.cholesky', A, square=True)
+    return dispatch(_ops.LinalgCholeskyEx(upper, check_errors=True), A)[0]
+
+
+_QR_MODES = ('reduced', 'complete', 'r')
+
+
+def qr(A, mode='reduced'):
+    if mode not in _QR_MODES:
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           f"'reduced' (default), 'r', or 'complete'")
+    _check_matrix('linalg.qr', A)
+    Q, R = _ops.run(_ops.LinalgQr(mode), A)
+    return return_type('linalg_qr', Q, R)
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending. `driver` (cuSOLVER's choice) is ignored."""
+    _check_matrix('linalg.svd', A)
+    U, S, Vh = _ops.svd(A, full_matrices)
+    return return_type('linalg_svd', U, S, Vh)
+
+
+def svdvals(A, *, driver=None):
+    _check_matrix('linalg.svdvals', A)
+    return dispatch(_ops.LinalgSvdvals(), A)
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ('L', 'U'):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def eigh(A, UPLO='L'):
+    """(eigenvalues ascending, eigenvectors) of Hermitian A, read from its UPLO triangle."""
+    _check_uplo(UPLO)
+    _check_matrix('linalg.eigh', A, square=True)
+    L, V = _ops.eigh(A, UPLO)
+    return return_type('linalg_eigh', L, V)
+
+
+def eigvalsh(A, UPLO='L'):
+    _check_uplo(UPLO)
+    _check_matrix('linalg.eigvalsh', A, square=True)
+    return dispatch(_ops.LinalgEigvalsh(UPLO), A)
+
+
+# ---------------------------------------------------------------------------------------------
+# Built on the factorizations
+# ---------------------------------------------------------------------------------------------
+
+def _tolerances(A, atol, rtol):
+    """PyTorch's defaults: rtol = eps * max(m, n) when neither is given, 0 when only atol is.
+    Tensors become arrays that broadcast over the batch."""
+    def value(x):
+        return x._data if isinstance(x, Tensor) else float(x)
+    if atol is None and rtol is None:
+        return 0.0, float(np.finfo(A._data.dtype).eps) * max(A.shape[-2], A.shape[-1])
+    return (0.0 if atol is None else value(atol)), (0.0 if rtol is None else value(rtol))
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudoinverse; singular values <= max(atol, rtol * largest) count as 0."""
+    if not isinstance(A, Tensor) or A.dim() < 2 or A._data.dtype.kind not in 'fc':
+        what = f'{A.dtype}{list(A.shape)}' if isinstance(A, Tensor) else type(A).__name__
+        raise RuntimeError(f'linalg.pinv({what}): expected a tensor with 2 or more dimensions of '
+                           f'float, double, cfloat or cdouble types')
+    if hermitian:
+        _check_matrix('linalg.pinv', A, square=True)
+    atol, rtol = _tolerances(A, atol, rtol)
+    return dispatch(_ops.LinalgPinv(atol, rtol, hermitian), A)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """How many singular values (|eigenvalues| if hermitian) exceed max(atol, rtol * largest)."""
+    _check_matrix('linalg.matrix_rank', A, square=hermitian)
+    atol, rtol = _tolerances(A, atol, rtol)
+    S = eigvalsh(A).abs() if hermitian else svdvals(A)
+    S = S.detach()
+    if S.shape[-1] == 0:
+        return S.new_zeros(S.shape[:-1]).long()
+    largest = S.amax(-1, keepdim=True)
+    cutoff = (largest * as_tensor(rtol, dtype=S.dtype, device=S.device).unsqueeze(-1)).maximum(
+        as_tensor(atol, dtype=S.dtype, device=S.device).unsqueeze(-1))
+    return (S > cutoff).sum(-1)
+
+
+def matrix_power(A, n):
+    """A^n by repeated squaring; n < 0 uses inv(A), n = 0 gives identities."""
+    _check_matrix('linalg.matrix_power', A, square=True)
+    if not isinstance(n, int):
+        raise TypeError(f'matrix_power(): argument n must be int, not {type(n).__name__}')
+    if n == 0:
+        return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape).clone()
+    if n < 0:
+        A, n = inv(A), -n
+    result = None
+    power = A
+    while n:
+        if n & 1:
+            result = power if result is None else result @ power
+        n >>= 1
+        if n:
+            power = power @ power
+    return result
+
+
+def cross(input, other, *, dim=-1):
+    """Cross product of 3-vectors along dim (inputs broadcast): c = a' * b'' - a'' * b' with
+    ' and '' the vectors rotated by one and two places."""
+    if input.dim() != other.dim():
+        raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
+    broadcast_shapes(input.shape, other.shape)  # a RuntimeError naming both shapes
+    d = dim % input.dim()
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f'linalg.cross: inputs dimension {dim} must have length 3. Got '
+                           f'{input.shape[d]} and {other.shape[d]}')
+    return input.roll(-1, d) * other.roll(1, d) - input.roll(1, d) * other.roll(-1, d)
+
+
+def vecdot(x, y, *, dim=-1):
+    """sum(conj(x) * y) along dim, broadcasting."""
+    broadcast_shapes(x.shape, y.shape)  # a RuntimeError naming both shapes, as in PyTorch
+    return (x.conj() * y).sum(dim)
+
+
+def multi_dot(tensors):
+    """A chain of matrix products in the cheapest order (first/last may be vectors)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f'multi_dot(): expected at least 2 tensors but got {len(tensors)}')
+    first_vector = tensors[0].dim() == 1
+    last_vector = tensors[-1].dim() == 1
+    if tensors[0].dim() not in (1, 2):
+        raise RuntimeError(f'multi_dot(): the first tensor must be 1D or 2D but got '
+                           f'{tensors[0].dim()}D')
+    if tensors[-1].dim() not in (1, 2):
+        raise RuntimeError(f'multi_dot(): the last tensor must be 1D or 2D but got '
+                           f'{tensors[-1].dim()}D')
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.dim() != 2:
+            raise RuntimeError(f'multi_dot(): tensor {i} must be 2D but got {t.dim()}D')
+    if first_vector:
+        tensors[0] = tensors[0].unsqueeze(0)
+    if last_vector:
+        tensors[-1] = tensors[-1].unsqueeze(-1)
+    for i in range(len(tensors) - 1):
+        if tensors[i].shape[1] != tensors[i + 1].shape[0]:
+            raise RuntimeError(f'multi_dot(): tensors {i} and {i + 1} with shapes '
+                               f'{list(tensors[i].shape)} and {list(tensors[i + 1].shape)} '
+                               f'cannot be multiplied')
+    result = _chain_product(tensors, _chain_order([t.shape[0] for t in tensors] +
+                                                  [tensors[-1].shape[1]]), 0, len(tensors) - 1)
+    if first_vector:
+        result = result.squeeze(0)
+    if last_vector:
+        result = result.squeeze(-1)
+    return result
+
+
+def _chain_order(dims):
+    """split[i][j]: where to split the product of matrices i..j (textbook matrix-chain DP)."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(tensors, split, i, j):
+    if i == j:
+        return tensors[i]
+    k = split[i][j]
+    return _chain_product(tensors, split, i, k).mm(_chain_product(tensors, split, k + 1, j))
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Norms
+# ---------------------------------------------------------------------------------------------
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -114,10 +512,6 @@ def _make_safe_sqrt():
 
 
 _SafeSqrt = _make_safe_sqrt()
-
-
-def svdvals(A):
-    raise NotImplementedError  # provided by the decompositions module
 
 
 Tensor.norm = tensor_norm

@@ -19,21 +19,13 @@ def exc_kind(exc):
     return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
 
 
-def nbgrad_bug(reason):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
-
-
 # -- device parsing ----------------------------------------------------------------------------
 
-CPU_INDEX = ("'cpu:0' is normalised to device(type='cpu') (index None) and 'cpu:1' is refused; "
-             "torch keeps the index: device(type='cpu', index=0), and accepts cpu:1 "
-             '(_device.device.__new__)')
 DEVICE_ARGS = {
     'cpu': ('cpu',), 'cuda': ('cuda',), 'cuda:0': ('cuda:0',), 'cuda:1': ('cuda:1',),
     'cuda:12': ('cuda:12',), 'type_and_index': ('cuda', 1), 'type_and_zero': ('cuda', 0),
     'cpu_type_and_zero': ('cpu', 0), 'cpu:0': ('cpu:0',), 'cpu:1': ('cpu:1',),
 }
-DEVICE_BUGS = {'cpu_type_and_zero': CPU_INDEX, 'cpu:0': CPU_INDEX, 'cpu:1': CPU_INDEX}
 BAD_DEVICES = {
     'gpu': ('gpu',), 'upper': ('CUDA',), 'empty': ('',), 'letters': ('cuda:x',),
     'negative': ('cuda:-1',), 'two_colons': ('cuda:1:2',), 'space': (' cuda',),
@@ -41,29 +33,19 @@ BAD_DEVICES = {
     'index_twice': ('cuda:1', 1), 'negative_index_arg': ('cuda', -1), 'none': (None,),
     'float': (1.5,), 'list': (['cuda'],),
 }
-BAD_DEVICE_BUGS = {
-    'leading_zero': "'cuda:01' is accepted as cuda:1 (str.isdigit check); torch raises "
-                    'RuntimeError (Invalid device string)',
-    'negative_index_arg': "device('cuda', -1) is accepted; torch raises RuntimeError (Device "
-                          'index must not be negative)',
-}
 
 
 def described(d):
     return repr(d).replace('torch.', 'nbgrad.'), str(d), d.type, d.index
 
 
-def params(table, bugs):
-    return [pytest.param(k, id=k, marks=nbgrad_bug(bugs[k]) if k in bugs else ()) for k in table]
-
-
-@pytest.mark.parametrize('case', params(DEVICE_ARGS, DEVICE_BUGS))
+@pytest.mark.parametrize('case', DEVICE_ARGS)
 def test_device_parsing_matches_torch(case):
     args = DEVICE_ARGS[case]
     assert described(nbgrad.device(*args)) == described(torch.device(*args))
 
 
-@pytest.mark.parametrize('case', params(BAD_DEVICES, BAD_DEVICE_BUGS))
+@pytest.mark.parametrize('case', BAD_DEVICES)
 def test_bad_devices_raise_like_torch(case):
     args = BAD_DEVICES[case]
     with pytest.raises(Exception) as expected:

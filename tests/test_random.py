@@ -17,10 +17,6 @@ def exc_kind(exc):
     return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
 
 
-def nbgrad_bug(reason):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
-
-
 def assert_identical(got, expected, where='result'):
     """Bit-for-bit equality of tensors (dtype, shape, values), recursively through tuples."""
     if isinstance(expected, (list, tuple)):
@@ -63,8 +59,6 @@ def test_rand_randn(fn, size, dtype):
     both(lambda lib: getattr(lib, fn)(*size, dtype=getattr(lib, dtype)))
 
 
-@nbgrad_bug('rand()/randn() with no size return a 0-dim tensor; torch raises TypeError (missing '
-            'required argument "size")')
 @pytest.mark.parametrize('fn', ['rand', 'randn'])
 def test_no_size_is_type_error(fn):
     both(lambda lib: getattr(lib, fn)())
@@ -167,12 +161,9 @@ LIKE = {
     'randint_like_high': lambda lib: lib.randint_like(lib.zeros(9), 6),
     'rand_like_int': lambda lib: lib.rand_like(lib.zeros(3, dtype=lib.int64)),
 }
-LIKE_BUGS = {'rand_like_int': 'rand_like of an integer tensor raises RuntimeError; torch raises '
-                              'NotImplementedError ("check_uniform_bounds" not implemented)'}
 
 
-@pytest.mark.parametrize('case', [pytest.param(c, marks=nbgrad_bug(LIKE_BUGS[c]) if c in LIKE_BUGS
-                                               else ()) for c in LIKE])
+@pytest.mark.parametrize('case', LIKE)
 def test_like_functions(case):
     both(LIKE[case])
 
@@ -189,32 +180,11 @@ INPLACE = {
     'log_normal_': lambda x: x.log_normal_(), 'chain': lambda x: x.uniform_().normal_(),
 }
 INPLACE_DTYPES = ['float32', 'float64', 'int64', 'int32', 'uint8', 'bool']
-# in-place samplers that torch refuses for some dtypes: compared by exception kind by `both`
-RANDOM_INT_ERROR = ('normal_/uniform_/exponential_/cauchy_/log_normal_ on an integer or bool '
-                    'tensor raise RuntimeError; torch raises NotImplementedError (kernel not '
-                    'implemented for the dtype) - _random_ops._resample')
-NOT_IMPLEMENTED_IN_TORCH = ('uniform_', 'uniform_range', 'normal_', 'normal_params', 'log_normal_',
-                            'chain')  # for integer and bool tensors
-RANDOM_BOUNDS = ('random_(to) / random_(from, to) do not check the bounds against the dtype: '
-                 'bool.random_(7) and uint8.random_(-4, 4) fill (wrapping); torch raises '
-                 'RuntimeError (to - 1 / from is out of bounds for the dtype)')
-INPLACE_BUGS = {
-    **{(c, dt): RANDOM_INT_ERROR for c in NOT_IMPLEMENTED_IN_TORCH
-       for dt in INPLACE_DTYPES[2:]},
-    ('random_to', 'bool'): RANDOM_BOUNDS, ('random_from_to', 'bool'): RANDOM_BOUNDS,
-    ('random_from_to', 'uint8'): RANDOM_BOUNDS,
-    **{('bernoulli_tensor_p', dt): 'bernoulli_(p) accepts an integer/bool probability tensor '
-                                   '(and then samples with p=0); torch raises '
-                                   'NotImplementedError' for dt in INPLACE_DTYPES[2:]},
-    ('geometric_', 'bool'): 'bool.geometric_(p) fills the tensor; torch raises '
-                            'NotImplementedError ("geometric_cpu" not implemented for Bool)',
-}
 
 
-@pytest.mark.parametrize('case,dtype', [
-    pytest.param(c, dt, id=f'{c}-{dt}', marks=nbgrad_bug(INPLACE_BUGS[c, dt])
-                 if (c, dt) in INPLACE_BUGS else ())
-    for c in INPLACE for dt in INPLACE_DTYPES])
+# samplers that torch refuses for some dtypes are compared by exception kind (see `both`)
+@pytest.mark.parametrize('dtype', INPLACE_DTYPES)
+@pytest.mark.parametrize('case', INPLACE)
 def test_inplace_samplers(case, dtype):
     """The same numbers as torch, written into the tensor, version bumped once per call."""
     def run(lib):
@@ -409,16 +379,8 @@ BAD_ARGUMENTS = {
     'bernoulli_p_above_1': lambda lib: lib.bernoulli(lib.zeros(2), p=2.0),
     'normal_negative_std_': lambda lib: lib.zeros(3).normal_(0, -1),
 }
-BAD_ARGUMENT_BUGS = {
-    'rand_int_dtype': 'rand(dtype=int64) raises RuntimeError; torch raises NotImplementedError',
-    'randn_negative_size': 'randn(-1) raises IndexError from the sampler; torch raises '
-                           'RuntimeError (negative dimension) - _random_ops.randn has no size '
-                           'check',
-}
 
 
-@pytest.mark.parametrize('case', [pytest.param(c, marks=nbgrad_bug(BAD_ARGUMENT_BUGS[c])
-                                               if c in BAD_ARGUMENT_BUGS else ())
-                                  for c in BAD_ARGUMENTS])
+@pytest.mark.parametrize('case', BAD_ARGUMENTS)
 def test_random_ops_validate_arguments(case):
     both(BAD_ARGUMENTS[case])

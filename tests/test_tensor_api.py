@@ -34,13 +34,6 @@ def marked(values, bugs, ids=str):
                          marks=nbgrad_bug(bugs[v]) if v in bugs else ()) for v in values]
 
 
-UNBIND_ONE = ('unbind/split/chunk producing a single piece return a bare Tensor instead of a '
-              '1-tuple (_dispatch wraps outputs in a tuple only when op.num_outputs != 1, and '
-              'views.Split sets num_outputs = len(sizes)), so iterating a tensor whose first dim '
-              'is 1 recurses forever in Tensor.__iter__')
-EMPTY_STRIDES = ('stride() of an empty tensor is (0, 0); torch reports the contiguous strides '
-                 '(3, 1) for shape (0, 3) (_tensor.stride divides NumPy\'s byte strides, which are '
-                 '0 for the zeros((0, 3)) NumPy allocates)')
 CLONE_PRESERVES = ('clone() of a non-contiguous dense tensor returns a C-contiguous copy; torch\'s '
                    'default memory_format=torch.preserve_format keeps the strides')
 
@@ -127,14 +120,8 @@ ATTRIBUTES = {
 }
 
 
-ATTRIBUTE_BUGS = {
-    ('mT', 'scalar'): 'x.mT on a 0-dim tensor raises RuntimeError; torch returns x (identity, '
-                      'with a deprecation warning)',
-    **{(a, 'empty'): EMPTY_STRIDES for a in ('stride', 'stride0', 'stride_neg',
-                                            'contiguous_strides', 'clone_strides')},
-    **{('clone_strides', layout): CLONE_PRESERVES for layout in ('transposed', 'permuted',
-                                                                 'int64')},
-}
+ATTRIBUTE_BUGS = {('clone_strides', layout): CLONE_PRESERVES
+                  for layout in ('transposed', 'permuted', 'int64')}
 
 
 @pytest.mark.parametrize('attr,layout', marked(
@@ -166,13 +153,8 @@ VIEWS = {
 }
 
 
-@pytest.mark.parametrize('lib,view', marked(
-    [(lib, v) for lib in (torch, nbgrad) for v in VIEWS],
-    {(nbgrad, 'as_strided'): 'as_strided views report their own start as storage '
-                             '(untyped_storage().data_ptr() is off by storage_offset bytes and '
-                             'storage_offset() is 0): _storage.root_array stops at the array '
-                             'NumPy\'s as_strided returns, whose .base is not an ndarray'},
-    ids=lambda p: f'{p[0].__name__}-{p[1]}'))
+@pytest.mark.parametrize('view', VIEWS)
+@LIBS
 def test_views_share_storage_pointer(lib, view):
     x = lib.arange(20.0).reshape(5, 4)
     v = VIEWS[view](x)
@@ -205,17 +187,9 @@ CONVERSIONS = {'item': lambda t: t.item(), 'float': float, 'int': int, 'bool': b
                'len': len, 'iter': lambda t: [v.item() for v in t]}
 
 
-CONVERSION_BUGS = {
-    ('float', 'complex'): 'float()/int() of a complex tensor raise TypeError; torch raises '
-                          'RuntimeError (value cannot be converted to type double)',
-    ('int', 'complex'): 'float()/int() of a complex tensor raise TypeError; torch raises '
-                        'RuntimeError (value cannot be converted to type int64)',
-    ('iter', 'int'): UNBIND_ONE, ('iter', 'bool'): UNBIND_ONE,
-}
 
-
-@pytest.mark.parametrize('conv,make', marked(
-    [(c, m) for c in CONVERSIONS for m in SCALARS], CONVERSION_BUGS, ids='-'.join))
+@pytest.mark.parametrize('make', SCALARS)
+@pytest.mark.parametrize('conv', CONVERSIONS)
 def test_python_conversions_and_their_errors(make, conv):
     def run(lib):
         return CONVERSIONS[conv](SCALARS[make](lib))
@@ -272,9 +246,11 @@ def test_dlpack_round_trip_with_torch_and_numpy(layout):
     np.from_dlpack(nbgrad tensor) keep dtype, shape, strides and values, and share memory."""
     nb = LAYOUTS[layout](nbgrad)
     th = torch.from_dlpack(nb)
-    assert normalise(th) == normalise(nb) and th.stride() == nb.stride()
+    # (an empty tensor's strides are whatever the exporter wrote: NumPy writes zeros)
+    same_strides = nb.numel() == 0 or th.stride() == nb.stride()
+    assert normalise(th) == normalise(nb) and same_strides
     back = nbgrad.from_dlpack(th)
-    assert normalise(back) == normalise(nb) and back.stride() == nb.stride()
+    assert normalise(back) == normalise(nb) and (nb.numel() == 0 or back.stride() == nb.stride())
     if nb.numel():  # torch gives empty tensors a null data pointer
         assert th.data_ptr() == nb.data_ptr() == back.data_ptr()
     a = np.from_dlpack(nb)
@@ -292,8 +268,6 @@ def test_dlpack_from_torch_shares_memory(lib):
     assert src[0].item() == -1.0
 
 
-@nbgrad_bug('__dlpack__ of a tensor that requires grad raises RuntimeError; torch raises '
-            'BufferError (the buffer-protocol error DLPack consumers expect)')
 def test_dlpack_refuses_requires_grad():
     both(lambda lib: lib.ones(2, requires_grad=True).__dlpack__())
 
@@ -321,9 +295,7 @@ TO_CALLS = {
 }
 
 
-@pytest.mark.parametrize('call', marked(TO_CALLS, {
-    'to_python_float': 'to(float) / dtype=float give the default dtype (float32); torch maps the '
-                       'Python type float to float64 (_dtype.to_dtype)'}))
+@pytest.mark.parametrize('call', TO_CALLS)
 @pytest.mark.parametrize('src', ['float32', 'int64', 'bool'])
 def test_conversions(call, src):
     def run(lib):
@@ -341,9 +313,7 @@ def test_to_returns_self_when_nothing_changes(lib):
     assert x.to(lib.float64) is not x and x.float() is x
 
 
-@pytest.mark.parametrize('lib', [torch, pytest.param(nbgrad, marks=nbgrad_bug(
-    'to(dtype, copy=True) with an unchanged dtype returns a tensor sharing memory with the '
-    'source (shape.to_copy ignores copy=True)'))], ids=['torch', 'nbgrad'])
+@LIBS
 def test_to_copy_true_copies(lib):
     x = lib.ones(2, 3)
     y = x.to(lib.float32, copy=True)
@@ -383,9 +353,7 @@ def test_new_constructors(call, src):
     both(lambda lib: NEW[call](lib, lib.zeros(3, dtype=getattr(lib, src))))
 
 
-@pytest.mark.parametrize('lib', [torch, pytest.param(nbgrad, marks=nbgrad_bug(
-    'new_tensor(tensor) shares memory with its argument (_tensor_methods._new_tensor passes '
-    'data.detach() to tensor(), which does not copy Tensor inputs)'))], ids=['torch', 'nbgrad'])
+@LIBS
 def test_new_tensor_copies_and_detaches(lib):
     src = lib.ones(2, requires_grad=True)
     with warnings.catch_warnings():
@@ -505,16 +473,7 @@ GRAD_FN_OPS = {
 }
 
 
-BASIC_INDEX_NAME = ('views.BasicIndex.name() calls a mix of ints and slices (x[:, 0], '
-                    'x.select(1, 0)) IndexBackward0 and x[None] IndexBackward0; torch names them '
-                    'SelectBackward0 / UnsqueezeBackward0')
 GRAD_FN_BUGS = {
-    'rsub': '2 - x is recorded as SubBackward0; torch: RsubBackward1',
-    'rdiv': '2 / x is recorded as DivBackward0; torch computes reciprocal(x) * 2: MulBackward0',
-    'T': 'x.T on a 2-D tensor is TransposeBackward0; torch: PermuteBackward0',
-    'squeeze_dim': 'squeeze(dim) is SqueezeBackward0; torch: SqueezeBackward1',
-    'select_dim': BASIC_INDEX_NAME, 'none': BASIC_INDEX_NAME,
-    'stack': 'stack is recorded as CatBackward0; torch: StackBackward0',
     'inplace_on_view': 'a view modified in place reports its regenerated view op '
                        '(SelectBackward0); torch reports AsStridedBackward0',
 }
@@ -575,8 +534,7 @@ PROTOCOL = {
 }
 
 
-@pytest.mark.parametrize('case', marked(PROTOCOL, {
-    'invert_float': '~float_tensor raises RuntimeError; torch raises TypeError'}))
+@pytest.mark.parametrize('case', PROTOCOL)
 def test_python_protocol(case):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -590,14 +548,9 @@ NUMPY_OPERATORS = {'add': operator.add, 'sub': operator.sub, 'mul': operator.mul
                    'pow': operator.pow}
 
 
-INT_FLOAT_WIDTH = ('int32/int64 array with a float32 tensor gives float64: promote_types uses '
-                   'NumPy\'s table (int32+float32 -> float64); torch keeps float32')
 
-
-@pytest.mark.parametrize('op,np_dtype', marked(
-    [(op, dt) for op in NUMPY_OPERATORS for dt in ('float64', 'float32', 'int32', 'int64')],
-    {(op, dt): INT_FLOAT_WIDTH for op in NUMPY_OPERATORS if op not in ('lt', 'eq')
-     for dt in ('int32', 'int64')}, ids='-'.join))
+@pytest.mark.parametrize('np_dtype', ['float64', 'float32', 'int32', 'int64'])
+@pytest.mark.parametrize('op', NUMPY_OPERATORS)
 @pytest.mark.parametrize('order', ['array_first', 'tensor_first'])
 def test_ndarray_operator_tensor_returns_tensor(op, np_dtype, order):
     """ndarray <op> Tensor and Tensor <op> ndarray are Tensors with the values and dtype torch

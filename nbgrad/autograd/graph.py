@@ -21,6 +21,10 @@ from .. import _dispatch
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 
+# The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
+# end of its import (see _bind_ops).
+Sum = View = None
+
 
 
 class HookDict(dict):
@@ -66,6 +70,8 @@ class Node:
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
+    multi_view = False     # returns several views (split/unbind): they may not be written in place
+    overwrites = False     # in-place form sets every element regardless of the old value (fill_)
     # Set per instance when recorded:
     _edges = ()
     _saved = None          # tuple of (tensor, version) pairs, or None once freed
@@ -586,11 +592,11 @@ def sum_to_shape(g, shape, node=None):
             axes.append(lead + i)
         elif size != gsize:
             raise RuntimeError(_shape_error(node, gshape, shape))
-    if axes:
-        g = g.sum(dim=tuple(axes), keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    dispatch = _dispatch.dispatch
+    if len(axes) == lead:  # only leading dims to drop (the bias of a linear layer): one sum
+        return dispatch(Sum(tuple(axes), False), g)
+    g = dispatch(Sum(tuple(axes), True), g)
+    return dispatch(View(shape), g) if lead else g
 
 
 def _shape_error(node, gshape, shape):
@@ -628,3 +634,9 @@ def _report_forward_trace(node):
         warnings.warn(f'Error detected in {node.name()}. Traceback of forward call that caused the '
                       f'error:\n{"".join(traceback.format_list(node._anomaly_trace))}',
                       stacklevel=3)
+
+
+def _bind_ops():
+    global Sum, View
+    from ..ops.reduction import Sum
+    from ..ops.views import View

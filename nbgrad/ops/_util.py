@@ -98,6 +98,28 @@ def as_operand(value):
 wrap_dim = _wrap_dim
 
 
+def broadcast_error(shapes, op_name=None):
+    """PyTorch's message for shapes that do not broadcast (a RuntimeError naming both sizes)."""
+    shapes = [tuple(s) for s in shapes]
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + s for s in shapes]
+    for d in range(ndim - 1, -1, -1):
+        sizes = [p[d] for p in padded]
+        big = [s for s in sizes if s != 1]
+        if len(set(big)) > 1:
+            i, j = _first_two_differing(sizes)
+            where = f' (in {op_name}, shapes {[list(s) for s in shapes]})' if op_name else ''
+            return RuntimeError(f'The size of tensor a ({sizes[i]}) must match the size of tensor '
+                                f'b ({sizes[j]}) at non-singleton dimension {d}{where}')
+    return RuntimeError(f'shapes {[list(s) for s in shapes]} do not broadcast')
+
+
+def _first_two_differing(sizes):
+    first = next(k for k, s in enumerate(sizes) if s != 1)
+    second = next(k for k, s in enumerate(sizes) if s != 1 and s != sizes[first])
+    return first, second
+
+
 def wrap_dims(dim, ndim):
     """dim=None/int/sequence -> sorted tuple of non-negative dims (None means all)."""
     if dim is None:
@@ -118,3 +140,14 @@ def shape_arg(args):
         return tuple(int(s.__index__()) for s in args)
     except (AttributeError, TypeError):
         raise TypeError(f'size must be a sequence of ints, got {args!r}') from None
+
+
+def size_arg(args, name):
+    """The size argument of a factory (zeros, rand...): required, non-negative."""
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    shape = shape_arg(args)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(shape)}: '
+                           f'{list(shape)}')
+    return shape

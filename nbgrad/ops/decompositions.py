@@ -392,10 +392,10 @@ class LinalgQr(_MultiOutputNode):
         return q, r
 
     def backward(self, g_q, g_r):
-        Q, R = self._outputs()
-        m, n = Q.shape[-2], R.shape[-1]
         if self.mode == 'r':
             raise RuntimeError(_QR_NEEDS_Q)
+        Q, R = self._outputs()
+        m, n = Q.shape[-2], R.shape[-1]
         if self.mode == 'complete' and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")

@@ -12,7 +12,7 @@ from .. import _special
 from .._dispatch import dispatch, dispatch_inplace
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._util import promote, to_float_dtype, xp_of, as_operand
+from ._util import promote, to_float_dtype, xp_of, as_operand, broadcast_error
 
 _ndarray = np.ndarray
 _PY_SCALARS = (bool, int, float, complex)
@@ -31,6 +31,7 @@ class Elementwise(Node):
     compute = None        # or fn(xp, *arrays) -> array
     result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'; 'int'
     fast_kinds = ''       # see _FAST_KINDS (minus kinds the op refuses, e.g. bool for neg/sub)
+    bool_operands_ok = True  # False for sub: PyTorch refuses any bool operand there
     derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
     op_name = None
 
@@ -41,21 +42,26 @@ class Elementwise(Node):
                 return fast(*arrays)
             except OverflowError:
                 pass  # an out-of-range Python int: the general path wraps it
+            except ValueError:
+                raise _explain(self, arrays) from None
         return self._general_forward(arrays)
-
 
     def _general_forward(self, arrays):
         arrays = self._prepare(arrays)
-        if self.ufunc is not None:
-            fn = getattr(xp_of(*arrays), self.ufunc)
-            try:
-                return fn(*arrays)
-            except OverflowError:
-                return fn(*_wrap_int_scalars(arrays))
-        return self.compute(xp_of(*arrays), *arrays)
+        try:
+            if self.ufunc is not None:
+                fn = getattr(xp_of(*arrays), self.ufunc)
+                try:
+                    return fn(*arrays)
+                except OverflowError:
+                    return fn(*_wrap_int_scalars(arrays))
+            return self.compute(xp_of(*arrays), *arrays)
+        except ValueError:
+            raise _explain(self, arrays) from None
 
     def _prepare(self, arrays):
         """Promote (PyTorch's rules), check the dtype is allowed, cast the arrays to it."""
+        self._check_operands(arrays)
         dt = promote(arrays)
         self._check_dtype(dt)
         if self.result == 'float':
@@ -63,10 +69,12 @@ class Elementwise(Node):
         elif self.result == 'int' and dt.kind not in 'biu':
             raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
                                f'got {np.dtype(dt).name}')
-        return [a.astype(dt) if a.__class__ not in _PY_SCALARS and a is not None and a.dtype != dt
-                else a for a in arrays]
+        return [_cast_operand(a, dt) for a in arrays]
 
     def _check_dtype(self, dt):
+        pass
+
+    def _check_operands(self, arrays):
         pass
 
     def forward_into(self, out, *arrays):
@@ -77,7 +85,10 @@ class Elementwise(Node):
                 arrays[0].dtype is out.dtype and all(
                     a.__class__ is not _ndarray or a.shape == out.shape or a.ndim == 0
                     for a in arrays):
-            return fast(*arrays, out=out)
+            try:
+                return fast(*arrays, out=out)
+            except OverflowError:
+                pass  # an out-of-range Python int: the general path wraps it
         if self.ufunc is None or self.result == 'bool':
             return self.forward(*arrays)
         prepared = self._prepare(arrays)
@@ -133,14 +144,14 @@ class BinaryElementwise(Elementwise):
             if kind in self.fast_kinds:
                 bc = b.__class__
                 if (bc is _ndarray and b.dtype is a.dtype) or (
-                        bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]):
+                        bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]
+                        and (bc is not bool or self.bool_operands_ok)):
                     try:
                         return fast(a, b)
                     except OverflowError:
                         pass
-        return self.forward_general(a, b)
-
-    def forward_general(self, a, b):
+                    except ValueError:
+                        raise _explain(self, (a, b)) from None
         return Elementwise.forward(self, a, b)
 
 
@@ -155,6 +166,27 @@ class UnaryElementwise(Elementwise):
         if fast is not None and x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:
             return fast(x)
         return self._general_forward((x,))
+
+
+def _explain(op, arrays):
+    """NumPy's ValueError for shapes that do not broadcast, as PyTorch's RuntimeError."""
+    shapes = [a.shape for a in arrays if hasattr(a, 'shape')]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return broadcast_error(shapes, op.op_name)
+    return ValueError(f'{op.op_name}: invalid operands')  # not a shape problem: NumPy's own
+
+
+def explains_broadcast(forward):
+    """Decorator for forwards that broadcast their own operands (where, lerp, clamp)."""
+    def wrapped(self, *arrays):
+        try:
+            return forward(self, *arrays)
+        except ValueError as e:
+            error = _explain(self, arrays)
+            raise (error if isinstance(error, RuntimeError) else e) from None
+    return wrapped
 
 
 def _can_skip_promotion(arrays, fast_kinds):
@@ -180,6 +212,20 @@ def _can_skip_promotion(arrays, fast_kinds):
     return True
 
 
+def _cast_operand(a, dt):
+    """An operand in the computation dtype: arrays are cast; Python ints that do not fit an
+    integer dtype wrap around as in PyTorch (uint8 + 300 adds 44); other scalars stay weak."""
+    if a is None:
+        return a
+    if a.__class__ in _PY_SCALARS:
+        if a.__class__ is int and dt.kind in 'iu':
+            info = np.iinfo(dt)
+            if not info.min <= a <= info.max:
+                return np.array(a).astype(dt)
+        return a
+    return a.astype(dt) if a.dtype != dt else a
+
+
 def _wrap_int_scalars(arrays):
     """uint8 + 300 wraps around in PyTorch; NumPy refuses out-of-range Python ints."""
     dt = next(a.dtype for a in arrays if a.__class__ not in _PY_SCALARS and a is not None)
@@ -187,7 +233,7 @@ def _wrap_int_scalars(arrays):
 
 
 def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
-             backward_name=None, refuse_bool=None, float_only=False):
+             backward_name=None, refuse_bool=None, float_only=False, ordered=False):
     """One table row -> an op class.
 
     saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
@@ -195,6 +241,7 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
     derivatives: one formula per input (None: not differentiable there), or None for none at all.
     refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool).
     float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
+    ordered: compares by order, which complex numbers have none of (NotImplementedError).
     """
     if n_inputs == 1:
         saved_inputs = (0,) if 'x' in saves else ()
@@ -217,15 +264,18 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         'backward_name': backward_name or name.capitalize() + 'Backward0',
     }
     if refuse_bool is not None:
-        def check(self, dt):
-            if dt.kind == 'b':
+        def check(self, arrays):
+            if any(a.__class__ is bool or (a.__class__ not in _PY_SCALARS and a is not None and
+                                           a.dtype.kind == 'b') for a in arrays):
                 raise RuntimeError(refuse_bool)
-        attrs['_check_dtype'] = check
-    elif float_only:
-        attrs['fast_kinds'] = 'fc'
+        attrs['_check_operands'] = check
+        attrs['bool_operands_ok'] = False
+    elif float_only or ordered:
+        refused = 'biu' if float_only else 'c'
+        attrs['fast_kinds'] = ''.join(k for k in attrs['fast_kinds'] if k not in refused)
 
         def check(self, dt):
-            if dt.kind in 'biu':
+            if dt.kind in refused:
                 raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                           f'\'{_dtype_word(dt)}\'')
         attrs['_check_dtype'] = check
@@ -410,13 +460,13 @@ _binary('atan2', lambda g, a, b, y: g * b / (a * a + b * b),
 _binary('hypot', lambda g, a, b, y: g * a / y, lambda g, a, b, y: g * b / y, saves='ab out',
         result='float', float_only=True)
 _binary('maximum', lambda g, a, b, y: _minmax_grad(g, a, b, True),
-        lambda g, a, b, y: _minmax_grad(g, b, a, True), saves='ab')
+        lambda g, a, b, y: _minmax_grad(g, b, a, True), saves='ab', ordered=True)
 _binary('minimum', lambda g, a, b, y: _minmax_grad(g, a, b, False),
-        lambda g, a, b, y: _minmax_grad(g, b, a, False), saves='ab')
+        lambda g, a, b, y: _minmax_grad(g, b, a, False), saves='ab', ordered=True)
 _binary('fmax', lambda g, a, b, y: g * ((a >= b) | b.isnan()),
-        lambda g, a, b, y: g * ~((a >= b) | b.isnan()), saves='ab')
+        lambda g, a, b, y: g * ~((a >= b) | b.isnan()), saves='ab', ordered=True)
 _binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
-        lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab')
+        lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab', ordered=True)
 _binary('logaddexp', lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
         saves='ab out', result='float', float_only=True)
 _binary('xlogy', lambda g, a, b, y: g * _xlogy_da(a, b),
@@ -424,18 +474,25 @@ _binary('xlogy', lambda g, a, b, y: g * _xlogy_da(a, b),
         compute=lambda xp, a, b: _special.xlogy(xp, a, b))
 _binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b, y: g * 0,
         saves='a out', result='float')
-for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('lt', 'less'), ('le', 'less_equal'),
-                   ('gt', 'greater'), ('ge', 'greater_equal'), ('logical_and', 'logical_and'),
+for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('logical_and', 'logical_and'),
                    ('logical_or', 'logical_or'), ('logical_xor', 'logical_xor')):
     _binary(_name, ufunc=_uf, result='bool')
+for _name, _uf in (('lt', 'less'), ('le', 'less_equal'), ('gt', 'greater'),
+                   ('ge', 'greater_equal')):
+    _binary(_name, ufunc=_uf, result='bool', ordered=True)
 for _name, _uf in (('bitwise_and', 'bitwise_and'), ('bitwise_or', 'bitwise_or'),
                    ('bitwise_xor', 'bitwise_xor'), ('bitwise_left_shift', 'left_shift'),
                    ('bitwise_right_shift', 'right_shift')):
     _binary(_name, ufunc=_uf, result='int')
 
 
+def _has_zero(b):
+    return b == 0 if b.__class__ in _PY_SCALARS else bool((b == 0).any())
+
+
 def _int_checked(xp, fn, a, b):
-    if a.dtype.kind in 'iu' and bool((b == 0).any()):
+    integer = (a.dtype.kind if a.__class__ not in _PY_SCALARS else 'i') in 'iu'
+    if integer and _has_zero(b):
         raise RuntimeError('ZeroDivisionError: integer division or remainder by zero')
     return fn(a, b)
 
@@ -445,8 +502,8 @@ def _floor_div(xp, a, b):
 
 
 def _div_trunc(xp, a, b):
-    if a.dtype.kind in 'iu':
-        if bool((b == 0).any()):
+    if (a.dtype.kind if a.__class__ not in _PY_SCALARS else 'i') in 'iu':
+        if _has_zero(b):
             raise RuntimeError('ZeroDivisionError: integer division by zero')
         q = a // b
         # floor division rounds toward -inf; truncation rounds toward zero
@@ -518,12 +575,15 @@ class Where(Elementwise):
     saved_inputs = (0,)
     derivatives = (None, True, True)
 
+    @explains_broadcast
     def forward(self, cond, a, b):
         if cond.__class__ in _PY_SCALARS or cond.dtype.kind != 'b':
             raise RuntimeError(f'where expected condition to be a boolean tensor, but got a tensor '
                                f'with dtype {getattr(cond, "dtype", type(cond).__name__)}')
         a, b = self._prepare((a, b))
-        return xp_of(cond, a, b).where(cond, a, b)
+        dt = promote((a, b))
+        # (NumPy would give two Python scalars its own float64; PyTorch uses the promoted dtype)
+        return xp_of(cond, a, b).where(cond, a, b).astype(dt, copy=False)
 
     def backward(self, g):
         (cond,) = self.saved_tensors
@@ -538,6 +598,7 @@ class Lerp(Elementwise):
     saved_inputs = (0, 1, 2)
     result = 'float'
 
+    @explains_broadcast
     def forward(self, start, end, weight):
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
@@ -560,6 +621,7 @@ class Clamp(Elementwise):
     op_name = 'clamp'
     saved_inputs = (0, 1, 2)
 
+    @explains_broadcast
     def forward(self, x, lo, hi):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -621,15 +683,36 @@ def _tensor_input(x, name):
 
 
 def add(input, other, *, alpha=1):
+    input, other = as_operand(input), as_operand(other)
     if alpha != 1:
-        other = mul(other, alpha)
-    return dispatch(BINARY['add'](), as_operand(input), as_operand(other))
+        other = _scaled(input, other, alpha)
+    return dispatch(BINARY['add'](), input, other)
 
 
 def sub(input, other, *, alpha=1):
+    input, other = as_operand(input), as_operand(other)
     if alpha != 1:
-        other = mul(other, alpha)
-    return dispatch(BINARY['sub'](), as_operand(input), as_operand(other))
+        other = _scaled(input, other, alpha)
+    return dispatch(BINARY['sub'](), input, other)
+
+
+def _scaled(input, other, alpha):
+    """alpha * other, computed in the dtype input and other promote to (as PyTorch does)."""
+    arrays = [x._data if isinstance(x, Tensor) else x for x in (input, other)]
+    dt = promote(arrays)
+    if dt.kind in 'biu' and isinstance(alpha, float):
+        raise RuntimeError('For integral input tensors, argument alpha must not be a floating '
+                           'point number.')
+    if isinstance(other, Tensor):
+        if other._data.dtype != dt:
+            other = other.to(_dtype_of(dt))
+        return mul(other, alpha)
+    return other * alpha
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import from_numpy_dtype
+    return from_numpy_dtype(np_dtype)
 
 
 def mul(input, other):

@@ -28,6 +28,8 @@ def _convert_index(index, x):
         elif isinstance(item, bool):
             out.append(item)
             basic = False
+        elif isinstance(item, Tensor) and item._data.ndim == 0 and item._data.dtype.kind in 'iu':
+            out.append(int(item.item()))  # a 0-dim integer tensor indexes like an int (a view)
         elif isinstance(item, Tensor):
             a = item._data
             if a.dtype.kind not in 'biu':
@@ -50,6 +52,8 @@ def _convert_index(index, x):
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
             out.append(a)
             basic = False
+        elif isinstance(item, str):
+            raise TypeError(f"new(): invalid data type 'str' (a string cannot index a tensor)")
         else:
             raise IndexError(f'only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                              f'Variables are valid indices (got {type(item).__name__})')
@@ -80,11 +84,36 @@ def _friendly_index_error(e, x):
     return IndexError(message.replace('axis', 'dimension'))
 
 
+def _split_ints_first(converted):
+    """PyTorch applies integer indices before advanced ones; NumPy treats ints as advanced too,
+    which places the result's dimensions differently (x[0, :, [1, 2]] is (3, 2) in PyTorch,
+    (2, 3) in NumPy). Return (basic index, advanced index for the basic view), or None when
+    there is nothing to split."""
+    items = converted if isinstance(converted, tuple) else (converted,)
+    if not any(type(i) is int for i in items) or any(type(i) is bool for i in items):
+        return None
+    basic, advanced = [], []
+    for item in items:
+        if type(item) is int:
+            basic.append(item)
+        elif item is None or isinstance(item, slice) or item is Ellipsis:
+            basic.append(item)
+            advanced.append(Ellipsis if item is Ellipsis else slice(None))
+        else:  # an index array: a mask spans as many dims as it has
+            basic.extend([slice(None)] * (item.ndim if item.dtype == np.bool_ else 1))
+            advanced.append(item)
+    return tuple(basic), tuple(advanced)
+
+
 def getitem(x, index):
     converted, basic = _convert_index(index, x)
     try:
         if basic:
             return dispatch(BasicIndex(converted), x)
+        split = _split_ints_first(converted)
+        if split is not None:
+            x = dispatch(BasicIndex(split[0]), x)
+            converted = split[1]
         return dispatch(AdvancedIndexOp(converted), x)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
@@ -145,10 +174,14 @@ def _as_tensor_index(index):
 
 
 def setitem(x, index, value):
-    converted, _ = _convert_index(index, x)
+    converted, basic = _convert_index(index, x)
     value = as_operand(value)
     try:
-        dispatch_inplace(IndexPut(converted), x, value)
+        split = None if basic else _split_ints_first(converted)
+        if split is not None:  # write through the integer-indexed view (see _split_ints_first)
+            dispatch_inplace(IndexPut(split[1]), dispatch(BasicIndex(split[0]), x), value)
+        else:
+            dispatch_inplace(IndexPut(converted), x, value)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
 
@@ -224,6 +257,13 @@ class Scatter(Node):
 
     def forward_into(self, out, a, index, src):
         _check_index(index, 'scatter')
+        if index.size and out.ndim:
+            size = out.shape[self.dim]
+            bad = int(index.max()) if int(index.max()) >= size else (
+                int(index.min()) if int(index.min()) < -size else None)
+            if bad is not None:
+                raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with '
+                                   f'size {size}')
         xp = xp_of(out)
         if out.ndim == 0:
             full = ()
@@ -315,7 +355,7 @@ def _index_vector(index, name):
     if index.ndim > 1:
         raise IndexError(f'{name}(): Index is supposed to be a vector')
     if index.dtype.kind not in 'iu':
-        raise IndexError(f'{name}(): Expected dtype int32/int64 for index')
+        raise RuntimeError(f'{name}(): Expected dtype int32 or int64 for index')
     return index.reshape(-1)
 
 
@@ -537,8 +577,8 @@ class NonZero(Node):
 def nonzero(input, *, as_tuple=False):
     out = dispatch(NonZero(), input)
     if as_tuple:
-        if input._data.ndim == 0:
-            return (out.reshape(-1),)
+        if input._data.ndim == 0:  # a 0-dim tensor is treated as a 1-element vector
+            return (nonzero(input.reshape(1))[:, 0],)
         return tuple(out[:, i] for i in range(out.shape[1]))
     return out
 

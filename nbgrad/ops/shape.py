@@ -73,17 +73,33 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+class Stack(Node):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *arrays):
+        dt = promote(arrays)
+        return xp_of(*arrays).stack([a.astype(dt, copy=False) for a in arrays], axis=self.dim)
+
+    def backward(self, g):
+        return tuple(piece if edge is not None else None
+                     for piece, edge in zip(g.unbind(self.dim), self._edges))
+
+
 def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError('stack expects a non-empty TensorList')
     shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(t).__name__}')
         if t._data.shape != shape:
             raise RuntimeError(f'stack expects each tensor to be equal size, but got '
                                f'{list(shape)} at entry 0 and {list(t.shape)} at entry {i}')
-    d = wrap_dim(dim, len(shape) + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    _same_device(tensors, 'stack')
+    return dispatch(Stack(wrap_dim(dim, len(shape) + 1)), *tensors)
 
 
 def hstack(tensors):
@@ -386,8 +402,8 @@ def to_copy(input, dtype=None, device=None, copy=False):
     same_dtype = np_dtype is None or input._data.dtype == np_dtype
     same_device = device is None or device == input.device or (
         device.type == 'cuda' and device.index is None and input.is_cuda)
-    if same_dtype and same_device and not copy:
-        return input
+    if same_dtype and same_device:
+        return dispatch(Clone(), input) if copy else input
     return dispatch(ToCopy(np_dtype, None if same_device else device), input)
 
 

@@ -124,8 +124,12 @@ class Expand(ViewOp):
 
 
 class Squeeze(ViewOp):
-    def __init__(self, dims):
+    def __init__(self, dims, overload=0):
         self.dims = dims  # None: every size-1 dim
+        self.overload = overload  # 0: squeeze(), 1: squeeze(dim), 2: squeeze(dims)
+
+    def name(self):
+        return f'SqueezeBackward{self.overload}'
 
     def forward(self, a):
         self._input_shape = a.shape
@@ -156,19 +160,25 @@ class BasicIndex(ViewOp):
 
     def forward(self, a):
         self._input_shape = a.shape
-        return a[self.index]
+        index = self.index if isinstance(self.index, tuple) else (self.index,)
+        if not any(i is Ellipsis for i in index):
+            index = index + (Ellipsis,)  # so that x[0, 1] is a 0-dim view, not a NumPy scalar
+        return a[index]
 
     def backward(self, g):
         return dispatch(IndexBackward(self.index, self._input_shape), g)
 
     def name(self):
+        # PyTorch applies the index items one after the other; the last op applied names the node
         index = self.index if isinstance(self.index, tuple) else (self.index,)
-        kinds = {type(i) for i in index if i is not Ellipsis}
-        if kinds == {int}:
-            return 'SelectBackward0'
-        if kinds == {slice}:
-            return 'SliceBackward0'
-        return 'IndexBackward0'
+        for item in reversed(index):
+            if item is None:
+                return 'UnsqueezeBackward0'
+            if isinstance(item, int):
+                return 'SelectBackward0'
+            if isinstance(item, slice):
+                return 'SliceBackward0'
+        return 'AliasBackward0'
 
 
 class IndexBackward(Node):
@@ -395,6 +405,7 @@ class DiagonalBackward(Node):
 
 class Split(ViewOp):
     """split/chunk/unbind: several views along one dim (one node, several outputs)."""
+    multi_view = True
 
     def __init__(self, sizes, dim, squeeze=False):
         self.sizes, self.dim, self.squeeze = sizes, dim, squeeze
@@ -412,7 +423,7 @@ class Split(ViewOp):
                 index[self.dim] = slice(start, start + size)
             out.append(a[tuple(index)])
             start += size
-        return tuple(out)
+        return tuple(out) if len(out) != 1 else out[0]  # one piece: dispatch wants one array
 
     def backward(self, *grads):
         from .shape import cat, stack
@@ -533,7 +544,8 @@ def squeeze(input, dim=None):
     if dim is None:
         return dispatch(Squeeze(None), input)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return dispatch(Squeeze(tuple(wrap_dim(d, n) for d in dims)), input)
+    overload = 2 if isinstance(dim, (tuple, list)) else 1
+    return dispatch(Squeeze(tuple(wrap_dim(d, n) for d in dims), overload), input)
 
 
 def unsqueeze(input, dim):
@@ -635,7 +647,13 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {length} '
                                f'(input tensor\'s size at dimension {d}), but got split_sizes='
                                f'{sizes}')
-    return dispatch(Split(tuple(sizes), d), tensor)
+    return _pieces(Split(tuple(sizes), d), tensor)
+
+
+def _pieces(op, tensor):
+    """split/chunk/unbind always return a tuple (dispatch gives one tensor for a 1-output op)."""
+    out = dispatch(op, tensor)
+    return out if isinstance(out, tuple) else (out,)
 
 
 def chunk(input, chunks, dim=0):
@@ -659,12 +677,12 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         bounds = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
         sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
-    return dispatch(Split(tuple(sizes), d), input)
+    return _pieces(Split(tuple(sizes), d), input)
 
 
 def unbind(input, dim=0):
     d = wrap_dim(dim, input._data.ndim)
-    return dispatch(Split((1,) * input._data.shape[d], d, squeeze=True), input)
+    return _pieces(Split((1,) * input._data.shape[d], d, squeeze=True), input)
 
 
 def view_as(input, other):

@@ -4,6 +4,7 @@ import numpy as _np
 from . import cuda  # noqa: F401
 from . import random  # noqa: F401
 from . import lib  # noqa: F401
+from . import linalg  # noqa: F401
 
 
 class ndarray(_np.ndarray):
@@ -63,7 +64,8 @@ def _wrap(value):
     if isinstance(value, _np.generic):
         return _np.asarray(value).view(ndarray)
     if isinstance(value, tuple):
-        return tuple(_wrap(v) for v in value)
+        wrapped = tuple(_wrap(v) for v in value)
+        return type(value)(*wrapped) if hasattr(value, '_fields') else wrapped
     if isinstance(value, list):
         return [_wrap(v) for v in value]
     return value
