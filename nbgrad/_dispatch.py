@@ -248,12 +248,14 @@ def _op_name(op):
 
 
 def _link_view(view, source, op):
-    """A view shares its source's memory and version counter; remember how to remake it."""
+    """A view shares its source's memory and version counter; in grad mode it also remembers how
+    to remake it from its source (for autograd through in-place writes; see refresh_view)."""
     root = source._base if source._base is not None else source
     view._base = root
     view._vc = source._vc
-    view._view_src = (source, op)
-    view._view_stamp = source._vc[0]
+    if _grad_enabled:
+        view._view_src = (source, op)
+        view._view_stamp = source._vc[0]
 
 
 def refresh_view(view):
@@ -263,8 +265,8 @@ def refresh_view(view):
     the view's stamp), the view's grad_fn is remade by replaying the view op on the parent, so that
     gradients flow through the base's new history (PyTorch regenerates view grad_fns the same way).
     """
-    if view._view_stamp == view._vc[0]:
-        return
+    if view._view_stamp == view._vc[0] or view._view_src is None:
+        return  # up to date, or made in no_grad mode (PyTorch does not track those either)
     parent, op = view._view_src
     if parent._base is not None:
         refresh_view(parent)
@@ -438,6 +440,13 @@ def check_inplace_allowed(target, op=None):
                            f'in-place operation{where}. Wrap it in `with nbgrad.no_grad():` or '
                            f'clone the base first.')
     source = target._view_src
+    if base is not None and source is None and (target._requires_grad or base._requires_grad):
+        raise RuntimeError(
+            f'A view was created in no_grad mode and is being modified inplace with grad mode '
+            f'enabled{where}. Given that this use case is ambiguous and error-prone, it is '
+            f'forbidden. You can clarify your code by moving both the view and the inplace either '
+            f'both inside the no_grad block (if you don\'t want the inplace to be tracked) or both '
+            f'outside (if you want the inplace to be tracked).')
     if source is not None and source[1].multi_view and (target._requires_grad or (
             base is not None and base._requires_grad)):
         raise RuntimeError(

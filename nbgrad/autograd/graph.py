@@ -524,22 +524,22 @@ def _with_tensor_hooks(node, grad_outputs, nr):
 
 
 def _count_dependencies(root_nodes):
-    """How many edges point at each node reachable from the roots (iterative DFS)."""
-    dependencies = {}
-    seen = set(root_nodes)
-    stack = list(seen)
+    """How many edges point at each node reachable from the roots (iterative DFS).
+
+    Every reachable node gets an entry (roots start at 0), so "has an entry" doubles as
+    "already visited" and each node's edges are walked once."""
+    dependencies = dict.fromkeys(root_nodes, 0)
+    stack = list(dependencies)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            if child is None:
-                continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+        for edge in pop()._edges:
+            if edge is not None:
+                child = edge[0]
+                if child in dependencies:
+                    dependencies[child] += 1
+                else:
+                    dependencies[child] = 1
+                    push(child)
     return dependencies
 
 

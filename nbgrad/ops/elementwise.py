@@ -143,7 +143,9 @@ class BinaryElementwise(Elementwise):
             kind = a.dtype.kind
             if kind in self.fast_kinds:
                 bc = b.__class__
-                if (bc is _ndarray and b.dtype is a.dtype) or (
+                # (a bool array never widens the other operand, in NumPy as in PyTorch)
+                if (bc is _ndarray and (b.dtype is a.dtype or (
+                        b.dtype.kind == 'b' and self.bool_operands_ok))) or (
                         bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]
                         and (bc is not bool or self.bool_operands_ok)):
                     try:
@@ -355,7 +357,7 @@ _unary('digamma', lambda g, x, y: g * _polygamma1(x), saves='x',
 _unary('reciprocal', lambda g, x, y: -g * y * y, saves='y')
 _unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
        backward_name='PowBackward0')
-_unary('relu', lambda g, x, y: g * (y > 0), saves='y', result='same',
+_unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', result='same',
        compute=lambda xp, x: xp.maximum(x, 0) if x.dtype.kind != 'b' else x)
 _unary('floor', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
        else xp.floor(x))
@@ -381,6 +383,18 @@ _unary('signbit', result='bool', compute=lambda xp, x: xp.signbit(x))
 _unary('i0', lambda g, x, y: g * x.special_i1(), saves='x',
        compute=lambda xp, x: _special.i0(xp, x))
 _unary('special_i1', None, compute=lambda xp, x: _special.i1(xp, x))
+
+
+class ThresholdBackward(Node):
+    """relu's gradient, g where y > 0 else 0, as one op (PyTorch's threshold_backward)."""
+    saved_inputs = (1,)
+
+    def forward(self, g, y):
+        return g * (y > 0)
+
+    def backward(self, gg):
+        (y,) = self.saved_tensors
+        return dispatch(ThresholdBackward(), gg, y), None
 
 
 def _sigmoid(xp, x):

@@ -242,8 +242,14 @@ class Gather(Node):
         return a[_full_index(xp_of(a), index, self.dim)]
 
     def backward(self, g):
-        return zeros(self._input_shape, dtype=g.dtype, device=g.device).scatter_add(
-            self.dim, self._index_tensor, g), None
+        index = self._index_tensor
+        shape = self._input_shape
+        if index.shape[self.dim] == 1 and all(
+                s == t for d, (s, t) in enumerate(zip(index.shape, shape)) if d != self.dim):
+            # one index per row (cross-entropy's pattern): no collisions, so a plain write
+            from .reduction import ScatterInto
+            return dispatch(ScatterInto(index._data, self.dim, True, shape), g), None
+        return zeros(shape, dtype=g.dtype, device=g.device).scatter_add(self.dim, index, g), None
 
 
 class Scatter(Node):

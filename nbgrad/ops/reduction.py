@@ -93,6 +93,34 @@ class Mean(Reduction):
         return _expand_back(g / self._count, self._input_shape, self.dims, self.keepdim)
 
 
+class SoftmaxBackward(Node):
+    """(log_)softmax's gradient as one op: log: g - exp(y) * sum(g); softmax: y * (g - sum(g*y))
+    (sums over dim). Its own backward (double backward) is written in Tensor ops."""
+    saved_inputs = (0, 1)
+
+    def __init__(self, dim, log):
+        self.dim, self.log = dim, log
+
+    def forward(self, g, y):
+        xp = xp_of(g)
+        if self.log:
+            return g - xp.exp(y) * g.sum(axis=self.dim, keepdims=True)
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+
+    def backward(self, gg):
+        g, y = self.saved_tensors
+        d = self.dim
+        if self.log:
+            e = y.exp()
+            return (gg - (gg * e).sum(d, keepdim=True),
+                    -gg * e * g.sum(d, keepdim=True))
+        gy = (gg * y).sum(d, keepdim=True)
+        return y * (gg - gy), gg * (g - (g * y).sum(d, keepdim=True)) - g * gy
+
+    def name(self):
+        return 'LogSoftmaxBackwardDataBackward0' if self.log else 'SoftmaxBackwardDataBackward0'
+
+
 def _reduced_shape(shape, dims, keepdim):
     if keepdim:
         return _keep_shape(shape, dims)
@@ -425,9 +453,7 @@ class Softmax(Node):
         y = self.saved_output()
         if y.dim() == 0:
             return g * 0
-        if self.log:
-            return g - y.exp() * g.sum(self.dim, keepdim=True)
-        return y * (g - (g * y).sum(self.dim, keepdim=True))
+        return dispatch(SoftmaxBackward(self.dim, self.log), g, y)
 
     def name(self):
         return 'LogSoftmaxBackward0' if self.log else 'SoftmaxBackward0'

@@ -201,11 +201,19 @@ class IndexBackward(Node):
 
 
 def _index_add_at(xp, out, index, values):
-    if xp is np:
-        np.add.at(out, index, values)
-    else:
+    """out[index] += values, with repeated indices accumulating."""
+    if xp is not np:
         import cupyx
         cupyx.scatter_add(out, index, values)
+    elif out.dtype.kind == 'f' and out.flags.c_contiguous:
+        # np.add.at is a slow element loop; bincount over flat positions is one C pass (its
+        # float64 accumulation is also at least as accurate as adding in out's dtype)
+        positions = np.arange(out.size).reshape(out.shape)[index]
+        values = np.broadcast_to(values, positions.shape)
+        sums = np.bincount(positions.reshape(-1), weights=values.reshape(-1), minlength=out.size)
+        out += sums.reshape(out.shape).astype(out.dtype, copy=False)
+    else:
+        np.add.at(out, index, values)
 
 
 class AdvancedIndexOp(Node):
