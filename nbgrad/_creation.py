@@ -52,7 +52,7 @@ def _infer_dtype(data):
     if isinstance(data, Tensor):
         return data.dtype
     if isinstance(data, str):
-        raise ValueError(f"too many dimensions 'str'")
+        raise ValueError("too many dimensions 'str'")
     if isinstance(data, (np.ndarray, np.generic)):
         return _dtype.from_numpy_dtype(data.dtype)
     if hasattr(data, '__cuda_array_interface__'):

@@ -67,7 +67,6 @@ class PhiloxEngine:
     # -- distributions ------------------------------------------------------------------------
     def _unit(self, n, np_dtype):
         """Uniform [0, 1): 24 bits for float32/16, 53 bits for float64."""
-        xp = self.xp
         if np.dtype(np_dtype) == np.float64:
             w = self.words(2 * n).reshape(-1, 2)
             bits = ((w[:, 0] << _SHIFT32) | w[:, 1]) >> np.uint64(11)
@@ -108,7 +107,6 @@ class PhiloxEngine:
         return self.xp.argsort(keys).astype(np_dtype)
 
     def bernoulli(self, p, np_dtype):
-        xp = self.xp
         u = self._unit(int(p.size), p.dtype if p.dtype == np.float64 else np.float32)
         return (u.reshape(p.shape) < p).astype(np_dtype)
 

@@ -148,7 +148,7 @@ def _check_probability(p):
     data = p._data
     if data.size and not bool(((data >= 0) & (data <= 1)).all()):
         raise RuntimeError('bernoulli: expected all probabilities p to satisfy 0 <= p <= 1, got '
-                           f'values outside [0, 1]')
+                           'values outside [0, 1]')
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):

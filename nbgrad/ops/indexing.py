@@ -53,7 +53,7 @@ def _convert_index(index, x):
             out.append(a)
             basic = False
         elif isinstance(item, str):
-            raise TypeError(f"new(): invalid data type 'str' (a string cannot index a tensor)")
+            raise TypeError("new(): invalid data type 'str' (a string cannot index a tensor)")
         else:
             raise IndexError(f'only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                              f'Variables are valid indices (got {type(item).__name__})')

@@ -236,9 +236,9 @@ def _parse_einsum(equation, operands):
         lhs, rhs = equation, None
     terms = lhs.split(',')
     if len(terms) != len(operands):
-        raise RuntimeError(f'einsum(): more operands were provided than specified in the equation'
+        raise RuntimeError('einsum(): more operands were provided than specified in the equation'
                            if len(terms) < len(operands) else
-                           f'einsum(): fewer operands were provided than specified in the equation')
+                           'einsum(): fewer operands were provided than specified in the equation')
     # expand '...' into explicit letters so that backward can reason about every dimension
     used = set(c for c in equation if c.isalpha())
     spare = [c for c in string.ascii_letters if c not in used]

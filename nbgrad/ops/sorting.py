@@ -18,7 +18,7 @@ import builtins
 
 import numpy as np
 
-from .. import _dtype, return_types as _return_types
+from .. import _dtype
 from .._dispatch import dispatch, _type_word
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -1022,7 +1022,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f'order must be non-negative but got {n}')
     d = wrap_dim(dim, ndim)
-    parts = []
     for name, extra in (('prepend', prepend), ('append', append)):
         if extra is None:
             continue
