@@ -304,8 +304,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
         dt = _dtype.get_default_dtype() if is_float else _dtype.int64
     else:
         dt = _dtype.to_dtype(dtype)
-        if dt is _dtype.bool:
-            raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+        if dt is _dtype.bool or dt.is_complex:
+            raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                      f'\'{"Bool" if dt is _dtype.bool else "Complex"}\'')
     n = math.ceil((end - start) / step)
     # PyTorch computes start + i * step in double precision, then casts
     values = start + np.arange(n, dtype=np.float64 if dt.is_floating_point or any(

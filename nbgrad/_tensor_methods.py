@@ -392,7 +392,6 @@ class _Copy(ew.Elementwise):
     """x.copy_(src): src broadcast to x's shape and cast to x's dtype."""
     backward_name = 'CopyBackwards'
     op_name = 'copy'
-    overwrites = True
 
     def forward(self, a, src):
         xp = ew.xp_of(a)
@@ -447,7 +446,8 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-        elif isinstance(a, _dtype.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+        elif isinstance(a, _dtype.dtype) or (isinstance(a, type) and a in (float, int, bool,
+                                                                          complex)):
             dtype = a
         elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
             if isinstance(a, str) and (a.startswith('torch.') or a.startswith('nbgrad.') or

@@ -300,18 +300,10 @@ PYTYPE_MAKERS = {
     'arange': lambda lib, dt: lib.arange(3, dtype=dt if dt is not bool else int),
     'to': lambda lib, dt: lib.ones(2).to(dt),
 }
-PYTYPE_BUGS = {
-    ('arange', complex): 'arange(dtype=complex) (the Python type) returns a complex tensor; '
-                         'torch raises NotImplementedError ("arange_cpu" not implemented for '
-                         'ComplexDouble)',
-    ('to', complex): 'Tensor.to(complex) (the Python type) raises TypeError (invalid combination '
-                     'of arguments); torch converts to complex128',
-}
 
 
 @pytest.mark.parametrize('make,pytype', [
-    pytest.param(make, t, id=f'{make}-{t.__name__}',
-                 marks=nbgrad_bug(PYTYPE_BUGS[make, t]) if (make, t) in PYTYPE_BUGS else ())
+    pytest.param(make, t, id=f'{make}-{t.__name__}')
     for t in (float, int, bool, complex) for make in PYTYPE_MAKERS])
 def test_python_types_as_dtype(make, pytype):
     both(lambda lib: PYTYPE_MAKERS[make](lib, pytype))

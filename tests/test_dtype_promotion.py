@@ -122,25 +122,11 @@ def complex32_case(a, ka, b, kb):
 # Each known nbgrad bug: (name, reason, predicate(op, a, ka, b, kb)). The exhaustive tests check
 # every other case in one test and each bug's cases in a strict-xfail test of their own.
 KNOWN_BUGS = [
-    ('bool_sub',
-     'subtraction with a Python bool scalar and a non-bool tensor (int tensor - True, '
-     'True - float tensor, ...) is computed; torch raises RuntimeError for any bool operand of '
-     'sub (nbgrad refuses it only when the bool operand is a tensor)',
-     lambda op, a, ka, b, kb: op == 'sub' and CATEGORY[a] != CATEGORY[b]
-     and ((CATEGORY[a], ka) == ('bool', 'scalar') or (CATEGORY[b], kb) == ('bool', 'scalar'))),
     ('complex_rdiv',
      'complex scalar / complex tensor divides directly; torch computes reciprocal(tensor) * '
      'scalar, so x / 0j gives nan+nanj in torch and inf-infj in nbgrad',
      lambda op, a, ka, b, kb: op == 'div' and ka == 'scalar' and CATEGORY[a] == 'complex'
      and CATEGORY[b] == 'complex'),
-    ('add_alpha',
-     'add(x, other, alpha=2) multiplies other by alpha first, in other\'s own dtype '
-     '(ops/elementwise.add: mul(other, alpha)): int8 64 * 2 overflows to -128 before uint8 + '
-     'int8 promotes to int16, a Python-scalar other becomes a strong 0-dim int64/float64 tensor '
-     'and a bool other becomes int64, changing the result dtype; torch promotes input and other '
-     'first and computes input + alpha * other in the result dtype',
-     lambda op, a, ka, b, kb: op == 'add_alpha' and ('scalar' in (ka, kb) or a != b
-                                                      or CATEGORY[b] == 'bool')),
 ]
 
 

@@ -34,8 +34,6 @@ def marked(values, bugs, ids=str):
                          marks=nbgrad_bug(bugs[v]) if v in bugs else ()) for v in values]
 
 
-CLONE_PRESERVES = ('clone() of a non-contiguous dense tensor returns a C-contiguous copy; torch\'s '
-                   'default memory_format=torch.preserve_format keeps the strides')
 
 
 def normalise(value):
@@ -120,12 +118,8 @@ ATTRIBUTES = {
 }
 
 
-ATTRIBUTE_BUGS = {('clone_strides', layout): CLONE_PRESERVES
-                  for layout in ('transposed', 'permuted', 'int64')}
-
-
-@pytest.mark.parametrize('attr,layout', marked(
-    [(a, layout) for a in ATTRIBUTES for layout in LAYOUTS], ATTRIBUTE_BUGS, ids='-'.join))
+@pytest.mark.parametrize('attr,layout', [(a, layout) for a in ATTRIBUTES for layout in LAYOUTS],
+                         ids='-'.join)
 def test_attribute_matches_torch(layout, attr):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch warns about .T on non-2-D tensors

@@ -37,7 +37,8 @@ class Elementwise(Node):
 
     def forward(self, *arrays):
         fast = self.np_ufunc
-        if fast is not None and _can_skip_promotion(arrays, self.fast_kinds):
+        if fast is not None and self.bool_operands_ok and _can_skip_promotion(arrays,
+                                                                                self.fast_kinds):
             try:
                 return fast(*arrays)
             except OverflowError:
@@ -717,6 +718,8 @@ def _scaled(input, other, alpha):
     if dt.kind in 'biu' and isinstance(alpha, float):
         raise RuntimeError('For integral input tensors, argument alpha must not be a floating '
                            'point number.')
+    if dt.kind == 'b':  # for bool tensors alpha is a bool too: other, or nothing
+        return other if alpha else mul(other, False)
     if isinstance(other, Tensor):
         if other._data.dtype != dt:
             other = other.to(_dtype_of(dt))

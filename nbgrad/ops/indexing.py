@@ -399,6 +399,10 @@ class IndexAdd(Node):
         if self.mode == 'fill':
             out[where] = source
             return out
+        if source.ndim and source.shape[self.dim if source.ndim == out.ndim else 0] != index.size:
+            raise RuntimeError(f'index_{self.mode}_(): Number of indices ({index.size}) should be '
+                               f'equal to source.size(dim): ({source.shape[self.dim]}), for dim: '
+                               f'{self.dim}')
         if source.dtype != out.dtype:
             source = source.astype(out.dtype)
         if self.mode == 'add':

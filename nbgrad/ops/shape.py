@@ -345,11 +345,30 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 
 class Clone(Node):
+    """A copy. clone() keeps a permuted dense layout (PyTorch's memory_format=preserve_format);
+    contiguous() asks for C order."""
+
+    def __init__(self, c_order=False):
+        self.c_order = c_order
+
     def forward(self, a):
+        if not self.c_order and a.__class__ is np.ndarray and not a.flags.c_contiguous and \
+                _is_dense(a):
+            return a.copy(order='K')
         return a.copy()
 
     def backward(self, g):
         return g
+
+
+def _is_dense(a):
+    """No gaps and no overlaps: the strides are those of some permutation of the shape."""
+    step = a.itemsize
+    for stride, size in sorted(zip(a.strides, a.shape)):
+        if size != 1 and stride != step:
+            return False
+        step *= size
+    return True
 
 
 def clone(input, *, memory_format=None):
@@ -359,7 +378,7 @@ def clone(input, *, memory_format=None):
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
-    return dispatch(Clone(), input)
+    return dispatch(Clone(c_order=True), input)
 
 
 class ToCopy(Node):
