@@ -281,7 +281,7 @@ class Tensor:
         if fn._retained is None:
             fn._retained = {}
         fn._retained[self._output_nr] = weakref.ref(self)
-        fn._hooked = True
+        fn._hooked, fn._direct = True, False
         self._retains_grad = True
 
     def _grad_accumulator(self):
@@ -327,8 +327,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the .grad of every leaf that requires grad."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """A tensor sharing this one's memory and version counter, outside the graph."""
@@ -477,6 +476,14 @@ class Tensor:
             t.__dict__.update(copy.deepcopy(extra, memo))
         memo[id(self)] = t
         return t
+
+
+def _autograd_backward(*args, **kwargs):
+    """autograd.backward, bound on first use (nbgrad.autograd imports this module)."""
+    global _autograd_backward
+    from .autograd.api import backward
+    _autograd_backward = backward
+    return backward(*args, **kwargs)
 
 
 def _rebuild(array, device_str, requires_grad, is_param):

@@ -50,6 +50,7 @@ class FunctionCtx:
 class BackwardCFunction(FunctionCtx, Node):
     """The node (and ctx) of one Function.apply call."""
     _materialize_grads = True
+    _direct = False
     _to_save = ()
     _dirty = ()
     _non_differentiable = ()

@@ -85,6 +85,7 @@ class Node:
     _retained = None       # {output_nr: weakref to the non-leaf tensor that called retain_grad}
     _anomaly_trace = None  # forward traceback, when detect_anomaly is on
     _hooked = False        # True once any hook or retain_grad is registered (fast path otherwise)
+    _direct = True         # the engine may call backward() itself (no hooks, no special node)
     metadata_dict = None
 
     # -- naming ------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class Node:
         """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = HookDict()
-        self._hooked = True
+        self._hooked, self._direct = True, False
         handle = RemovableHandle(self._post_hooks)
         self._post_hooks[handle.id] = fn
         return handle
@@ -166,7 +167,7 @@ class Node:
         """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = HookDict()
-        self._hooked = True
+        self._hooked, self._direct = True, False
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
         return handle
@@ -174,7 +175,7 @@ class Node:
     def _register_tensor_hook(self, output_nr, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
-        self._hooked = True
+        self._hooked, self._direct = True, False
         hooks = self._tensor_hooks.setdefault(output_nr, HookDict())
         handle = RemovableHandle(hooks)
         hooks[handle.id] = fn
@@ -249,6 +250,7 @@ class Node:
 
 class AccumulateGrad(Node):
     """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`."""
+    _direct = False
 
     def __init__(self, variable):
         self._variable = weakref.ref(variable)
@@ -304,7 +306,7 @@ def _accumulate_into(tensor, grad, create_graph):
             if delivered is not None:
                 delivered.add(id(array))
             tensor._grad = Tensor._make(array)
-    elif create_graph or existing.requires_grad:
+    elif create_graph or existing._requires_grad:
         tensor._grad = existing + grad
     else:
         target = existing._data
@@ -401,7 +403,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                                    f'grad. Set requires_grad=True on it, or leave it out.')
             targets.setdefault(edge, []).append(i)
 
-    dependencies = _count_dependencies([e[0] for e, _ in root_edges])
+    dependencies = _count_dependencies(root_edges)
     needed = None
     if targets is not None:
         needed = _nodes_above({node for node, _ in targets}, [e[0] for e, _ in root_edges])
@@ -437,6 +439,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 grads = (None,) * len(node._edges)
             elif anomaly:
                 grads = _anomaly_apply(node, grad_outputs)
+            elif node._direct and node.num_outputs == 1:  # the common case, one call deep
+                grads = node.backward(grad_outputs[0])
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(node._edges):
+                    raise RuntimeError(f'{node.name()} returned {len(grads)} gradients but the op '
+                                       f'had {len(node._edges)} inputs')
             else:
                 grads = node._apply_backward(grad_outputs)
             if not retain_graph and (node._saved is not None or node._saved_output is not None):
@@ -523,12 +532,14 @@ def _with_tensor_hooks(node, grad_outputs, nr):
     return g
 
 
-def _count_dependencies(root_nodes):
+def _count_dependencies(root_edges):
     """How many edges point at each node reachable from the roots (iterative DFS).
 
     Every reachable node gets an entry (roots start at 0), so "has an entry" doubles as
     "already visited" and each node's edges are walked once."""
-    dependencies = dict.fromkeys(root_nodes, 0)
+    dependencies = {}
+    for (node, _), _ in root_edges:
+        dependencies[node] = 0
     stack = list(dependencies)
     pop, push = stack.pop, stack.append
     while stack:
