@@ -319,11 +319,13 @@ def dispatch_inplace(op, target, *others):
 
 
 def _run_inplace(op, target, inputs):
-    if _grad_enabled and (target._requires_grad or target._base is not None):
-        check_inplace_allowed(target, op)
-    record = _grad_enabled and op.differentiable and (
-        target._requires_grad or (target._base is not None and target._base._requires_grad)
-        or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
+    record = False
+    if _grad_enabled:
+        if target._requires_grad or target._base is not None:
+            check_inplace_allowed(target, op)
+        record = op.differentiable and (
+            target._requires_grad or (target._base is not None and target._base._requires_grad)
+            or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
     if not record:
         dest = target._data
         arrays = []
@@ -335,9 +337,15 @@ def _run_inplace(op, target, inputs):
                 arrays.append(a)
             else:
                 arrays.append(x)
-        with _writable(dest, op):
+        if dest.__class__ is _ndarray and not dest.flags.writeable:
+            with _writable(dest, op):  # an expanded tensor: only ops like fill_ may write
+                written = op.forward_into(dest, *arrays)
+        else:
             written = op.forward_into(dest, *arrays)
-        _write_into(target, op, written, inputs)
+        if written is dest:
+            target._vc[0] += 1
+        else:
+            _write_into(target, op, written, inputs)
         return target
     source = target
     if 0 in op.saved_inputs:

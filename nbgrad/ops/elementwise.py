@@ -82,10 +82,8 @@ class Elementwise(Node):
         """In-place without autograd: let the ufunc write straight into `out` when it can."""
         fast = self.np_ufunc
         if fast is not None and out.__class__ is _ndarray and self.result != 'bool' and \
-                out.flags.writeable and _can_skip_promotion(arrays, self.fast_kinds) and \
-                arrays[0].dtype is out.dtype and all(
-                    a.__class__ is not _ndarray or a.shape == out.shape or a.ndim == 0
-                    for a in arrays):
+                _can_skip_promotion(arrays, self.fast_kinds) and arrays[0].dtype is out.dtype \
+                and _fits(arrays, out.shape):
             try:
                 return fast(*arrays, out=out)
             except OverflowError:
@@ -165,9 +163,10 @@ class UnaryElementwise(Elementwise):
         return self.derivatives[0](grad, x, y)
 
     def forward(self, x):
-        fast = self.np_ufunc
-        if fast is not None and x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:
-            return fast(x)
+        if x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:
+            # the input already has the computation dtype: no promotion needed
+            fast = self.np_ufunc
+            return fast(x) if fast is not None else self.compute(np, x)
         return self._general_forward((x,))
 
 
@@ -190,6 +189,14 @@ def explains_broadcast(forward):
             error = _explain(self, arrays)
             raise (error if isinstance(error, RuntimeError) else e) from None
     return wrapped
+
+
+def _fits(arrays, shape):
+    """Every array operand has exactly `shape` or is 0-dim (so an `out=` of that shape works)."""
+    for a in arrays:
+        if a.__class__ is _ndarray and a.ndim and a.shape != shape:
+            return False
+    return True
 
 
 def _can_skip_promotion(arrays, fast_kinds):

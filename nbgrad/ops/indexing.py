@@ -236,10 +236,14 @@ class Gather(Node):
         if a.ndim == 0:
             return a.reshape(index.shape).copy()
         size = a.shape[self.dim]
-        if index.size and (int(index.max()) >= size or int(index.min()) < -size):
-            raise RuntimeError(f'index {int(index.max())} is out of bounds for dimension '
+        if index.size and int(index.min()) < -size:
+            raise RuntimeError(f'index {int(index.min())} is out of bounds for dimension '
                                f'{self.dim} with size {size}')
-        return a[_full_index(xp_of(a), index, self.dim)]
+        try:
+            return a[_full_index(xp_of(a), index, self.dim)]
+        except IndexError:  # an index >= size (NumPy's check, PyTorch's message)
+            raise RuntimeError(f'index {int(index.max())} is out of bounds for dimension '
+                               f'{self.dim} with size {size}') from None
 
     def backward(self, g):
         index = self._index_tensor

@@ -87,7 +87,10 @@ class Mean(Reduction):
             return a.mean(axis=self.dims, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
         if self._count == 0:
             return xp_of(a).full(_reduced_shape(a.shape, self.dims, self.keepdim), np.nan, a.dtype)
-        return a.mean(axis=self.dims, keepdims=self.keepdim)
+        # what ndarray.mean computes (a sum in a's dtype, then one division), minus its overhead
+        axis = None if len(self.dims) == a.ndim else self.dims
+        total = a.sum(axis=axis, keepdims=self.keepdim)
+        return xp_of(a).true_divide(total, self._count, dtype=a.dtype)
 
     def backward(self, g):
         return _expand_back(g / self._count, self._input_shape, self.dims, self.keepdim)
@@ -258,8 +261,7 @@ class ScatterInto(Node):
             return g.copy()
         idx = self.indices if self.keepdim else xp.expand_dims(self.indices, self.dim)
         gg = g if self.keepdim else xp.expand_dims(g, self.dim)
-        xp.put_along_axis(out, idx.astype(np.int64), gg, axis=self.dim) if xp is np else \
-            _put_along_axis_cupy(xp, out, idx, gg, self.dim)
+        out[along_axis(xp, idx, self.dim)] = gg
         return out
 
     def backward(self, gg):
@@ -271,10 +273,18 @@ class ScatterInto(Node):
         return out if self.keepdim else out.squeeze(self.dim)
 
 
-def _put_along_axis_cupy(xp, out, idx, values, axis):
-    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)])
-    grids[axis] = idx
-    out[tuple(grids)] = values
+def along_axis(xp, idx, axis):
+    """The fancy index that reaches out[..., idx[...], ...] along `axis` (put/take along axis,
+    without NumPy's slower Python-level put_along_axis)."""
+    grid = []
+    for d, size in enumerate(idx.shape):
+        if d == axis:
+            grid.append(idx)
+        else:
+            shape = [1] * idx.ndim
+            shape[d] = size
+            grid.append(xp.arange(size).reshape(shape))
+    return tuple(grid)
 
 
 class ArgMaxMin(Node):
