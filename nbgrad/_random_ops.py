@@ -50,24 +50,20 @@ def _finish(array, requires_grad):
     return t
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False, pin_memory=False):
-    """Uniform samples on [0, 1)."""
-    shape = size_arg(size, 'rand')
-    dt = _float_dtype(dtype, 'check_uniform_bounds')
-    dev = to_device(device)
-    gen = _generator(generator, dev)
-    return _finish(_sample(gen, 'uniform', shape, dt.np, 0.0, 1.0), requires_grad)
+def _float_samples(name, sampler, kernel, doc):
+    def make(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+        shape = size_arg(size, name)
+        dt = _float_dtype(dtype, kernel)
+        gen = _generator(generator, to_device(device))
+        return _finish(_sample(gen, sampler, shape, dt.np, 0.0, 1.0), requires_grad)
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = doc
+    return make
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False):
-    """Standard normal samples."""
-    shape = size_arg(size, 'randn')
-    dt = _float_dtype(dtype, 'normal_kernel_cpu')
-    dev = to_device(device)
-    gen = _generator(generator, dev)
-    return _finish(_sample(gen, 'normal', shape, dt.np, 0.0, 1.0), requires_grad)
+rand = _float_samples('rand', 'uniform', 'check_uniform_bounds', 'Uniform samples on [0, 1).')
+randn = _float_samples('randn', 'normal', 'normal_kernel_cpu', 'Standard normal samples.')
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,

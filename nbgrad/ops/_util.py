@@ -120,6 +120,20 @@ def _first_two_differing(sizes):
     return first, second
 
 
+def along_axis(xp, index, axis):
+    """The fancy index reaching a[i0, ..., index[i0, ...], ...] for every position of `index`
+    (take/put along an axis, without NumPy's slower Python-level take/put_along_axis)."""
+    grid = []
+    for d, size in enumerate(index.shape):
+        if d == axis:
+            grid.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = size
+            grid.append(xp.arange(size).reshape(shape))
+    return tuple(grid)
+
+
 def wrap_dims(dim, ndim):
     """dim=None/int/sequence -> sorted tuple of non-negative dims (None means all)."""
     if dim is None:

@@ -6,7 +6,7 @@ from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._util import wrap_dim, xp_of, as_operand
+from ._util import wrap_dim, xp_of, as_operand, along_axis
 from .views import BasicIndex, AdvancedIndexOp, _index_add_at
 
 
@@ -200,19 +200,6 @@ def index_put_(input, indices, values, accumulate=False):
 # gather / scatter
 # ---------------------------------------------------------------------------------------------
 
-def _full_index(xp, index, dim):
-    """Index tuple addressing out[i0, ..., index[i], ...] for every position i of `index`."""
-    grids = []
-    for d, size in enumerate(index.shape):
-        if d == dim:
-            grids.append(index)
-        else:
-            shape = [1] * index.ndim
-            shape[d] = size
-            grids.append(xp.arange(size).reshape(shape))
-    return tuple(grids)
-
-
 def _check_index(index, name):
     if index.dtype.kind not in 'iu':
         raise RuntimeError(f'{name}(): Expected dtype int64 for index, got {index.dtype}')
@@ -240,7 +227,7 @@ class Gather(Node):
             raise RuntimeError(f'index {int(index.min())} is out of bounds for dimension '
                                f'{self.dim} with size {size}')
         try:
-            return a[_full_index(xp_of(a), index, self.dim)]
+            return a[along_axis(xp_of(a), index, self.dim)]
         except IndexError:  # an index >= size (NumPy's check, PyTorch's message)
             raise RuntimeError(f'index {int(index.max())} is out of bounds for dimension '
                                f'{self.dim} with size {size}') from None
@@ -278,7 +265,7 @@ class Scatter(Node):
         if out.ndim == 0:
             full = ()
         else:
-            full = _full_index(xp, index, self.dim)
+            full = along_axis(xp, index, self.dim)
         if src.__class__ in (int, float, bool):
             values = src
         else:

@@ -10,7 +10,7 @@ from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
-from ._util import wrap_dims, wrap_dim, xp_of
+from ._util import wrap_dims, wrap_dim, xp_of, along_axis
 from .views import Expand, View
 
 # This module defines sum/max/min/all/any like torch does; Python's builtins are builtins.max etc.
@@ -273,20 +273,6 @@ class ScatterInto(Node):
         return out if self.keepdim else out.squeeze(self.dim)
 
 
-def along_axis(xp, idx, axis):
-    """The fancy index that reaches out[..., idx[...], ...] along `axis` (put/take along axis,
-    without NumPy's slower Python-level put_along_axis)."""
-    grid = []
-    for d, size in enumerate(idx.shape):
-        if d == axis:
-            grid.append(idx)
-        else:
-            shape = [1] * idx.ndim
-            shape[d] = size
-            grid.append(xp.arange(size).reshape(shape))
-    return tuple(grid)
-
-
 class ArgMaxMin(Node):
     differentiable = False
 
@@ -383,7 +369,10 @@ class LogSumExp(Node):
         return _expand_back(g, self._input_shape, self.dims, self.keepdim) * (x - y).exp()
 
 
-class CumSum(Node):
+class _Scan(Node):
+    """cumsum/cumprod: integers accumulate in int64, as in PyTorch."""
+    function = None  # 'cumsum' or 'cumprod'
+
     def __init__(self, dim, dtype=None):
         self.dim, self.dtype = dim, dtype
 
@@ -393,7 +382,11 @@ class CumSum(Node):
             dt = np.int64
         if a.ndim == 0:
             return a.astype(dt or a.dtype)
-        return xp_of(a).cumsum(a, axis=self.dim, dtype=dt)
+        return getattr(xp_of(a), self.function)(a, axis=self.dim, dtype=dt)
+
+
+class CumSum(_Scan):
+    function = 'cumsum'
 
     def backward(self, g):
         if g.dim() == 0:
@@ -401,20 +394,10 @@ class CumSum(Node):
         return g.flip(self.dim).cumsum(self.dim).flip(self.dim)
 
 
-class CumProd(Node):
+class CumProd(_Scan):
+    function = 'cumprod'
     saved_inputs = (0,)
     saves_output = True
-
-    def __init__(self, dim, dtype=None):
-        self.dim, self.dtype = dim, dtype
-
-    def forward(self, a):
-        dt = self.dtype
-        if dt is None and a.dtype.kind in 'biu':
-            dt = np.int64
-        if a.ndim == 0:
-            return a.astype(dt or a.dtype)
-        return xp_of(a).cumprod(a, axis=self.dim, dtype=dt)
 
     def backward(self, g):
         (x,) = self.saved_tensors
