@@ -24,6 +24,8 @@ from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zer
 from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
 from .ops.sorting import *  # noqa: E402,F401,F403
+from .ops.counting import *  # noqa: E402,F401,F403
+from .ops.calculus import *  # noqa: E402,F401,F403
 from . import autograd  # noqa: E402
 autograd.graph._bind_ops()
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
