@@ -23,6 +23,7 @@ from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zer
                         linspace, logspace, eye, scalar_tensor)
 from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
+from ._legacy_types import *  # noqa: E402,F401,F403
 from .ops.sorting import *  # noqa: E402,F401,F403
 from .ops.counting import *  # noqa: E402,F401,F403
 from .ops.calculus import *  # noqa: E402,F401,F403

@@ -308,9 +308,11 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
             raise NotImplementedError(f'"arange_cpu" not implemented for '
                                       f'\'{"Bool" if dt is _dtype.bool else "Complex"}\'')
     n = math.ceil((end - start) / step)
-    # PyTorch computes start + i * step in double precision, then casts
-    values = start + np.arange(n, dtype=np.float64 if dt.is_floating_point or any(
-        isinstance(x, float) for x in (start, end, step)) else np.int64) * step
+    if dt.is_floating_point or any(isinstance(x, float) for x in (start, end, step)):
+        # PyTorch computes start + i * step in double precision, one fused multiply-add, then casts
+        values = fma64(float(step), np.arange(n, dtype=np.float64), float(start))
+    else:
+        values = start + np.arange(n, dtype=np.int64) * step
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 

@@ -34,14 +34,18 @@ def _forward_operator(op_cls):
 
 
 def _reflected_operator(op_cls):
-    # PyTorch names the node of `2 - x` RsubBackward1 and computes `2 / x` as reciprocal * 2
-    node_name = {'sub': 'RsubBackward1', 'div': 'MulBackward0'}.get(op_cls.op_name)
+    # PyTorch names the node of `2 - x` RsubBackward1, and computes `2 / x` as reciprocal(x) * 2
+    # (which rounds differently from a division: do the same to get the same numbers)
+    reflected_div = op_cls.op_name == 'div'
+    node_name = 'RsubBackward1' if op_cls.op_name == 'sub' else None
 
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
             other = _operand_or_not_implemented(other)
             if other is NotImplemented:
                 return NotImplemented
+        if reflected_div and other.__class__ is not Tensor:
+            return dispatch(ew.BINARY['mul'](), dispatch(ew.UNARY['reciprocal'](), self), other)
         op = op_cls()
         if node_name is not None and other.__class__ is not Tensor:
             op.backward_name = node_name
@@ -471,6 +475,8 @@ def to(self, *args, **kwargs):
 def _type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         return _legacy_type_name(self)
+    if isinstance(dtype, type) and getattr(dtype, 'dtype', None) is not None:
+        return self.to(dtype.dtype)  # x.type(nbgrad.DoubleTensor)
     if isinstance(dtype, str) and dtype.endswith('Tensor'):
         name = dtype.split('.')[-1]
         cuda = '.cuda.' in dtype

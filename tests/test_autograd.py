@@ -7,8 +7,8 @@ Each test is written once as `case(lib)` and run with `lib` = torch and `lib` = 
 results (values, gradients, flags, or the kind of exception raised) are compared. A few tests use a
 closed-form or finite-difference oracle instead, and run for both libraries to show the oracle
 holds.
-The helpers at the top (same, same_error, ...) are shared with test_autograd_function.py and
-test_autograd_functional.py.
+The helpers (same, same_error, ...) are in torch_compare.py, shared with
+test_autograd_function.py and test_autograd_functional.py.
 """
 import re
 import sys
@@ -18,117 +18,9 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import LIBS, arr, leaf, reset_global_modes, same, same_error, to_np
 
 torch = pytest.importorskip('torch')
-
-LIBS = [pytest.param(torch, id='torch'), pytest.param(nbgrad, id='nbgrad')]
-TENSOR_TYPES = (torch.Tensor, nbgrad.Tensor)
-
-# ---------------------------------------------------------------------------------------------
-# Helpers: run a case with both libraries and compare
-# ---------------------------------------------------------------------------------------------
-
-def to_np(value):
-    """Tensors (nested in tuples/lists/dicts) to NumPy arrays; other values unchanged."""
-    if isinstance(value, TENSOR_TYPES):
-        t = value.detach()
-        return (t.numpy(force=True) if isinstance(t, torch.Tensor) else t.numpy()).copy()
-    if isinstance(value, (tuple, list)):
-        return type(value)(to_np(v) for v in value)
-    if isinstance(value, dict):
-        return {k: to_np(v) for k, v in value.items()}
-    return value
-
-
-def assert_same_value(actual, expected, rtol=1e-6, atol=1e-9, where='result'):
-    if expected is None:
-        assert actual is None, f'{where}: expected None (as PyTorch), got {actual!r}'
-    elif isinstance(expected, np.ndarray):
-        assert isinstance(actual, np.ndarray), f'{where}: expected an array, got {actual!r}'
-        assert actual.shape == expected.shape, f'{where}: shape {actual.shape} != {expected.shape}'
-        assert actual.dtype == expected.dtype, f'{where}: dtype {actual.dtype} != {expected.dtype}'
-        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=where)
-    elif isinstance(expected, (tuple, list)):
-        kind = tuple if isinstance(expected, tuple) else list  # a tuple (or Size) vs a list
-        assert isinstance(actual, kind) and len(actual) == len(expected), \
-            f'{where}: {actual!r} vs {expected!r}'
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            assert_same_value(a, e, rtol, atol, f'{where}[{i}]')
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and actual.keys() == expected.keys(), where
-        for k in expected:
-            assert_same_value(actual[k], expected[k], rtol, atol, f'{where}[{k!r}]')
-    elif isinstance(expected, float):
-        assert actual == pytest.approx(expected, rel=rtol, abs=atol, nan_ok=True), where
-    else:
-        assert actual == expected, f'{where}: {actual!r} != {expected!r} (PyTorch)'
-
-
-def same(case, rtol=1e-6, atol=1e-9):
-    """Run case(torch) and case(nbgrad); their (nested) results must agree."""
-    expected = to_np(case(torch))
-    actual = to_np(case(nbgrad))
-    assert_same_value(actual, expected, rtol, atol)
-    return actual
-
-
-def _builtin_base(exc_type):
-    for cls in exc_type.__mro__:
-        if cls.__module__ == 'builtins':
-            return cls
-    return Exception
-
-
-def assert_same_kind(ours, theirs):
-    """Our exception is of PyTorch's kind: the same built-in class (and the same name when
-    PyTorch raises a class of its own, such as GradcheckError)."""
-    base = _builtin_base(type(theirs))
-    assert isinstance(ours, base), (f'PyTorch raised {type(theirs).__name__}({theirs}); '
-                                    f'nbgrad raised {type(ours).__name__}({ours})')
-    if type(theirs).__module__ != 'builtins':
-        assert type(ours).__name__ == type(theirs).__name__
-
-
-def snapshot(tensors):
-    """Values, .grad, requires_grad and version of each tensor (to check errors change nothing)."""
-    state = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        for name, t in tensors.items():
-            state[name] = (to_np(t), to_np(t.grad), t.requires_grad, t._version,
-                           t.grad_fn is None)
-    return state
-
-
-def same_error(setup, action, mentions=(), unchanged=True):
-    """setup(lib) -> dict of tensors; action(lib, **tensors) must raise in PyTorch, and nbgrad must
-    raise the same kind of exception, mention each word of `mentions` and leave the tensors as they
-    were (skip that with unchanged=False where PyTorch itself changes them before refusing).
-    Returns (PyTorch's exception, ours)."""
-    excs = {}
-    for lib in (torch, nbgrad):
-        tensors = setup(lib)
-        before = snapshot(tensors)
-        with pytest.raises(Exception) as info:
-            action(lib, **tensors)
-        excs[lib] = info.value
-        after = snapshot(tensors)
-        for name in before if unchanged else ():
-            assert_same_value(after[name], before[name], 0, 0,
-                              f'{lib.__name__}: state of {name!r} changed by the failed call')
-    theirs, ours = excs[torch], excs[nbgrad]
-    assert_same_kind(ours, theirs)
-    for word in mentions:
-        assert word.lower() in str(ours).lower(), f'{word!r} not in our message: {ours}'
-    return theirs, ours
-
-
-def arr(*shape, seed=0, low=-1.0, high=1.0, dtype=np.float64):
-    return np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
-
-
-def leaf(lib, a, requires_grad=True):
-    return lib.tensor(np.array(a), requires_grad=requires_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,9 +434,7 @@ def anomaly_enabled(lib):
 def _restore_global_modes():
     """Whatever a (failing) test did, the next one starts with grad mode on, anomaly mode off."""
     yield
-    for lib in (torch, nbgrad):
-        lib.set_grad_enabled(True)
-        lib.autograd.set_detect_anomaly(False)
+    reset_global_modes()
 
 
 def test_no_grad_context():

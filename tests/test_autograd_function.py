@@ -10,18 +10,15 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import LIBS, arr, leaf, reset_global_modes, same, same_error, to_np
 
 torch = pytest.importorskip('torch')
-
-from test_autograd import LIBS, arr, leaf, same, same_error, to_np  # noqa: E402 (shared helpers)
 
 
 @pytest.fixture(autouse=True)
 def _restore_global_modes():
     yield
-    for lib in (torch, nbgrad):
-        lib.set_grad_enabled(True)
-        lib.autograd.set_detect_anomaly(False)
+    reset_global_modes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,22 +77,8 @@ def make_cube(lib):
     return Cube
 
 
-def make_wrong_backward(lib):
-    class WrongSquare(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x   # should be 2x
-    return WrongSquare
-
-
-def make_detached_backward(lib):
-    """First derivative right, second derivative wrong (backward hides x from autograd)."""
+def make_square(lib, gradient):
+    """x * x whose backward returns gradient(grad, x): a wrong one, for gradcheck to catch."""
     class Square(lib.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -105,8 +88,17 @@ def make_detached_backward(lib):
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved_tensors
-            return grad * 2 * x.detach()
+            return gradient(grad, x)
     return Square
+
+
+def make_wrong_backward(lib):
+    return make_square(lib, lambda grad, x: grad * 3 * x)   # should be 2x
+
+
+def make_detached_backward(lib):
+    """First derivative right, second derivative wrong (backward hides x from autograd)."""
+    return make_square(lib, lambda grad, x: grad * 2 * x.detach())
 
 
 def make_setup_context_function(lib):

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import LIBS, arr, same as _same, same_error as _same_error, to_np
 
 torch = pytest.importorskip('torch')
-
-from test_autograd import LIBS, arr, same as _same, same_error as _same_error, to_np  # noqa: E402
 
 
 def same(case, rtol=1e-9, atol=1e-12):
@@ -215,15 +214,21 @@ def test_vjp_independent_input_gives_zeros():
         f_uses_only_x, (t(lib, 3, seed=1), t(lib, 2, seed=2)), t(lib, 3, seed=3)))
 
 
-def test_vjp_create_graph():
+def with_create_graph(which, fn, loss):
+    """A case calling which(fn, x, v, create_graph=True) from autograd.functional: its two outputs,
+    whether they require grad, and x.grad after loss(second output).backward()."""
     def case(lib):
         x = t(lib, 3, seed=1, requires_grad=True)
         v = t(lib, 3, seed=2)
-        out, g = lib.autograd.functional.vjp(f_vec, x, v, create_graph=True)
-        flags = (out.requires_grad, g.requires_grad)
-        g.sum().backward()
-        return out, g, flags, x.grad
-    same(case)
+        out, second = getattr(lib.autograd.functional, which)(fn, x, v, create_graph=True)
+        flags = (out.requires_grad, second.requires_grad)
+        loss(second).backward()
+        return out, second, flags, x.grad
+    return case
+
+
+def test_vjp_create_graph():
+    same(with_create_graph('vjp', f_vec, lambda g: g.sum()))
 
 
 def test_jvp_single():
@@ -247,14 +252,7 @@ def test_jvp_without_v_for_larger_input_raises():
 
 
 def test_jvp_create_graph():
-    def case(lib):
-        x = t(lib, 3, seed=1, requires_grad=True)
-        v = t(lib, 3, seed=2)
-        out, jv = lib.autograd.functional.jvp(f_vec, x, v, create_graph=True)
-        flags = (out.requires_grad, jv.requires_grad)
-        (jv * jv).sum().backward()
-        return out, jv, flags, x.grad
-    same(case)
+    same(with_create_graph('jvp', f_vec, lambda jv: (jv * jv).sum()))
 
 
 def test_jvp_is_jacobian_times_v():
@@ -297,15 +295,7 @@ def test_hvp_vhp_without_v_for_one_element_input(which):
 
 @pytest.mark.parametrize('which', ['hvp', 'vhp'])
 def test_hvp_vhp_create_graph(which):
-    def case(lib):
-        x = t(lib, 3, seed=1, requires_grad=True)
-        v = t(lib, 3, seed=2)
-        out, hv = getattr(lib.autograd.functional, which)(lambda a: (a.sin() * a * a).sum(), x, v,
-                                                          create_graph=True)
-        flags = (out.requires_grad, hv.requires_grad)
-        hv.sum().backward()
-        return out, hv, flags, x.grad
-    same(case)
+    same(with_create_graph(which, lambda a: (a.sin() * a * a).sum(), lambda hv: hv.sum()))
 
 
 @pytest.mark.parametrize('which', ['hvp', 'vhp'])

@@ -7,54 +7,16 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import assert_same, both as _both, dname, each_lib
 
 torch = pytest.importorskip('torch')
 
-LIBS = pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
 
-
-def dname(dt):
-    return str(dt).rsplit('.', 1)[-1]
-
-
-def exc_kind(exc):
-    """The builtin exception class behind a (possibly torch-specific) exception."""
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
-
-
-def assert_same(got, expected, bitwise=False, atol=None):
-    assert isinstance(got, nbgrad.Tensor), type(got)
-    assert dname(got.dtype) == dname(expected.dtype)
-    assert tuple(got.shape) == tuple(expected.shape)
-    g, e = got.detach().numpy(), expected.detach().numpy()
-    if bitwise:
-        assert g.tobytes() == e.tobytes(), f'\n{g!r}\n!=\n{e!r}'
-    elif atol is not None:
-        np.testing.assert_allclose(g, e, rtol=0, atol=atol)
-    else:
-        np.testing.assert_array_equal(g, e)
-
-
-def nbgrad_bug(reason):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
-
-
-def dtype_grid(dtypes, cases, failing, reason):
-    """(dtype, case) params; failing maps a dtype to the ids of its cases that hit a known bug."""
-    return [pytest.param(dt, case, id=f'{dt}-{case}', marks=nbgrad_bug(reason)
-                         if str(case) in failing.get(dt, ()) else ())
-            for dt in dtypes for case in cases]
-
-
-def both(fn, **kw):
-    """fn(torch) and fn(nbgrad) give the same tensor, or raise the same kind of exception."""
-    try:
-        expected = fn(torch)
-    except Exception as e:
-        with pytest.raises(exc_kind(e)):
-            fn(nbgrad)
-        return
-    assert_same(fn(nbgrad), expected, **kw)
+def both(fn, bitwise=False, atol=None):
+    """fn(torch) and fn(nbgrad) give the same tensor - equal values, bit for bit with bitwise,
+    within atol with atol - or raise the same kind of exception."""
+    _both(fn, lambda got, expected: assert_same(got, expected, rtol=0, atol=atol or 0,
+                                                bitwise=bitwise))
 
 
 @pytest.fixture(autouse=True)
@@ -138,7 +100,7 @@ def test_tensor_of_multi_element_tensors_in_list_is_value_error():
     both(lambda lib: lib.tensor([lib.ones(2), lib.ones(2)]))
 
 
-@LIBS
+@each_lib
 def test_tensor_from_tensor_warns_and_copies(lib):
     src = lib.arange(3.0)
     with pytest.warns(UserWarning, match='clone'):
@@ -167,7 +129,7 @@ def test_ragged_is_value_error_and_string_is_type_error():
         nbgrad.tensor('abc')
 
 
-@LIBS
+@each_lib
 def test_tensor_requires_grad_kwarg(lib):
     t = lib.tensor([1.0, 2.0], requires_grad=True)
     assert t.requires_grad and t.is_leaf and t.grad_fn is None
@@ -175,7 +137,7 @@ def test_tensor_requires_grad_kwarg(lib):
         lib.tensor([1, 2], requires_grad=True)
 
 
-@LIBS
+@each_lib
 @pytest.mark.parametrize('device', ['cpu', 'device'])
 def test_device_kwarg_accepts_string_and_device(lib, device):
     dev = 'cpu' if device == 'cpu' else lib.device('cpu')
@@ -198,7 +160,7 @@ SHARING = [
 ]
 
 
-@LIBS
+@each_lib
 @pytest.mark.parametrize('name,make,shares', SHARING, ids=[s[0] for s in SHARING])
 def test_memory_sharing_with_numpy(lib, name, make, shares):
     a = np.arange(4.0)
@@ -220,7 +182,7 @@ def test_as_tensor_and_asarray_values(make):
     both(make)
 
 
-@LIBS
+@each_lib
 def test_as_tensor_of_tensor_is_identity(lib):
     x = lib.ones(2)
     assert lib.as_tensor(x) is x
@@ -229,7 +191,7 @@ def test_as_tensor_of_tensor_is_identity(lib):
     assert lib.as_tensor(x, dtype=lib.float64).dtype == lib.float64
 
 
-@LIBS
+@each_lib
 def test_asarray_copy_of_tensor_does_not_warn(lib):
     x = lib.arange(3.0)
     with warnings.catch_warnings():
@@ -258,7 +220,7 @@ def test_from_numpy_negative_strides_value_error():
         nbgrad.from_numpy(np.arange(5)[::-1])
 
 
-@LIBS
+@each_lib
 def test_from_numpy_view_of_array_shares_memory(lib):
     base = np.zeros((4, 5))
     t = lib.from_numpy(base[1:3, ::2])
@@ -313,7 +275,7 @@ def test_arange_bool_dtype_is_refused():
     both(lambda lib: lib.arange(3, dtype=lib.bool))
 
 
-@LIBS
+@each_lib
 @pytest.mark.parametrize('dtype', [None, 'float64', 'int16'])
 def test_empty_shape_and_dtype(lib, dtype):
     kw = {} if dtype is None else {'dtype': getattr(lib, dtype)}
@@ -358,7 +320,7 @@ def test_like_functions(fn, args, src_dtype, dtype):
     both(make)
 
 
-@LIBS
+@each_lib
 def test_empty_like_keeps_shape_dtype_and_takes_requires_grad(lib):
     src = lib.ones(4, 1, dtype=lib.float64)
     out = lib.empty_like(src, requires_grad=True)
@@ -366,7 +328,7 @@ def test_empty_like_keeps_shape_dtype_and_takes_requires_grad(lib):
     assert out.requires_grad and out.is_leaf
 
 
-@LIBS
+@each_lib
 @pytest.mark.parametrize('fn', ['zeros', 'ones', 'empty', 'rand', 'randn'])
 def test_factory_requires_grad(lib, fn):
     t = getattr(lib, fn)(2, requires_grad=True)
@@ -402,10 +364,8 @@ SHORT_ARANGE = [(1, -1, -0.3), (1.0, 2.5, 0.5), (0.1, 0.9, 0.2), (0, 10, 3.0), (
                 (-2.2, 0, 0.3)]
 
 
-@pytest.mark.parametrize('dtype,args', dtype_grid(
-    ['float32', 'float64'], SHORT_ARANGE, {'float64': {'(1, -1, -0.3)', '(-2.2, 0, 0.3)'}},
-    'float64 arange rounds step*i and start + step*i separately; torch computes it as one '
-    'fused multiply-add (_creation.arange)'))
+@pytest.mark.parametrize('dtype,args', [(dt, case) for dt in ('float32', 'float64')
+                                        for case in SHORT_ARANGE], ids=str)
 def test_arange_short_ranges_bitwise(args, dtype):
     """Ranges under 8 elements take torch's scalar path (start + step * i in double precision,
     independent of the SIMD width), so the values agree to the last bit."""

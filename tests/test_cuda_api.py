@@ -8,15 +8,12 @@ import pickle
 import pytest
 
 import nbgrad
+from torch_compare import exc_kind
 
 torch = pytest.importorskip('torch')
 
 no_gpu = pytest.mark.skipif(nbgrad.cuda.is_available(),
                             reason='checks the behaviour without a usable GPU')
-
-
-def exc_kind(exc):
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
 
 
 # -- device parsing ----------------------------------------------------------------------------

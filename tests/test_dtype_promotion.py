@@ -5,11 +5,11 @@ and the errors PyTorch raises for bool arithmetic."""
 import itertools
 import warnings
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import nbgrad
+from torch_compare import assert_same, both as _both, dname, nbgrad_bug
 
 torch = pytest.importorskip('torch')
 
@@ -29,14 +29,6 @@ VALUES = {'bool': ([True, False, True], [True, True, False]),
 SCALARS = {'bool': (True, False), 'int': (3, 2), 'float': (2.5, -0.75), 'complex': (1 - 2j, 0.5j)}
 
 
-def dname(dt):
-    return str(dt).rsplit('.', 1)[-1]
-
-
-def exc_kind(exc):
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
-
-
 def operand(lib, dtype, kind, which):
     """Operand `which` (0 or 1) of the given dtype as a 1-d tensor, a 0-dim tensor or a scalar."""
     category = CATEGORY[dtype]
@@ -52,30 +44,19 @@ def tolerance(dtype_name):
             'complex128': 1e-15}.get(dtype_name, 0)
 
 
-def assert_same(got, expected):
-    if isinstance(expected, torch.Tensor):
-        assert isinstance(got, nbgrad.Tensor), type(got)
-        assert dname(got.dtype) == dname(expected.dtype)
-        assert tuple(got.shape) == tuple(expected.shape)
-        np.testing.assert_allclose(got.numpy(), expected.numpy(), equal_nan=True,
-                                   rtol=tolerance(dname(expected.dtype)))
-    else:
-        assert type(got) is type(expected) and got == expected
+def assert_same_result(got, expected):
+    """Tensors: equal dtype and shape, values within tolerance(dtype); other values: equal and of
+    the same type."""
+    rtol = tolerance(dname(expected.dtype)) if isinstance(expected, torch.Tensor) else 0
+    assert_same(got, expected, rtol=rtol, atol=0, same_type=True)
 
 
 def both(fn):
     """fn(torch) and fn(nbgrad) agree, or raise the same kind of exception. Cases whose torch
     result is complex32 (float16 meets complex) are skipped: NumPy has no such dtype, so nbgrad
     cannot represent it."""
-    try:
-        expected = fn(torch)
-    except Exception as e:
-        with pytest.raises(exc_kind(e)):
-            fn(nbgrad)
-        return
-    if isinstance(expected, torch.Tensor) and expected.dtype == torch.complex32:
-        return
-    assert_same(fn(nbgrad), expected)
+    _both(fn, assert_same_result, unless=lambda expected: isinstance(expected, torch.Tensor)
+          and expected.dtype == torch.complex32)
 
 
 @pytest.fixture(autouse=True)
@@ -121,13 +102,7 @@ def complex32_case(a, ka, b, kb):
 
 # Each known nbgrad bug: (name, reason, predicate(op, a, ka, b, kb)). The exhaustive tests check
 # every other case in one test and each bug's cases in a strict-xfail test of their own.
-KNOWN_BUGS = [
-    ('complex_rdiv',
-     'complex scalar / complex tensor divides directly; torch computes reciprocal(tensor) * '
-     'scalar, so x / 0j gives nan+nanj in torch and inf-infj in nbgrad',
-     lambda op, a, ka, b, kb: op == 'div' and ka == 'scalar' and CATEGORY[a] == 'complex'
-     and CATEGORY[b] == 'complex'),
-]
+KNOWN_BUGS = []
 
 
 BUG_REASONS = {name: reason for name, reason, _ in KNOWN_BUGS}
@@ -138,7 +113,7 @@ def known_bug(op, a, ka, b, kb):
 
 
 def bug(name):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {BUG_REASONS[name]}', strict=True)
+    return nbgrad_bug(BUG_REASONS[name])
 
 
 # -- default dtype -----------------------------------------------------------------------------

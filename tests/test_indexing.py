@@ -1,63 +1,17 @@
 """Indexing against PyTorch: __getitem__ (basic, advanced, boolean, mixed), __setitem__, and the
 gather/scatter/index_*/masked_*/take/nonzero family - values, gradients (compared with torch's
 .grad) and the exceptions raised for out-of-range or malformed indices."""
-import warnings
-
-import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import both as _both
 
 torch = pytest.importorskip('torch')
 
 
-def dname(dt):
-    return str(dt).rsplit('.', 1)[-1]
-
-
-def exc_kind(exc):
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
-
-
-def nbgrad_bug(reason):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
-
-
-def marked(values, bugs):
-    return [pytest.param(v, id=str(v), marks=nbgrad_bug(bugs[v]) if v in bugs else ())
-            for v in values]
-
-
-def assert_same(got, expected, where='result'):
-    if isinstance(expected, torch.Tensor):
-        assert isinstance(got, nbgrad.Tensor), f'{where}: {type(got).__name__}, expected a Tensor'
-        assert dname(got.dtype) == dname(expected.dtype), where
-        assert tuple(got.shape) == tuple(expected.shape), where
-        g, e = got.detach().numpy(), expected.detach().numpy()
-        if e.dtype.kind in 'fc':
-            np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7, err_msg=where)
-        else:
-            np.testing.assert_array_equal(g, e, err_msg=where)
-    elif isinstance(expected, (list, tuple)):
-        assert type(got).__name__ == type(expected).__name__, f'{where}: {type(got).__name__}'
-        assert len(got) == len(expected), where
-        for i, (g, e) in enumerate(zip(got, expected)):
-            assert_same(g, e, f'{where}[{i}]')
-    else:
-        assert got == expected, f'{where}: {got!r} != {expected!r}'
-
-
 def both(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # torch's deprecation warnings (uint8 masks, ...)
-        try:
-            expected = fn(torch)
-        except Exception as e:
-            with pytest.raises(exc_kind(e)):
-                fn(nbgrad)
-            return
-        got = fn(nbgrad)
-    assert_same(got, expected)
+    """fn(torch) and fn(nbgrad) agree or raise the same kind of exception."""
+    _both(fn, quiet=True)  # torch's deprecation warnings (uint8 masks, ...)
 
 
 def base(lib, requires_grad=False):

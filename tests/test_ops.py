@@ -7,6 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 import nbgrad
 from op_table import OPS, SHAPES
+from torch_compare import dname
 
 torch = pytest.importorskip('torch')
 
@@ -77,7 +78,7 @@ def test_forward_matches_torch(op, shapes, dtype, device):
         return
     got = _first(op.fn(nbgrad, *_to(nbgrad, arrays, device=device)))
     assert got.device.type == device
-    assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1]
+    assert dname(got.dtype) == dname(expected.dtype)
     assert tuple(got.shape) == tuple(expected.shape)
     tol = dict(rtol=op.rtol, atol=op.atol) if dtype != 'float64' else dict(rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(_np(got), _np(expected), equal_nan=True, **tol)

@@ -5,46 +5,22 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import assert_same, both as _both, dname, each_lib
 
 torch = pytest.importorskip('torch')
 
 
-def dname(dt):
-    return str(dt).rsplit('.', 1)[-1]
-
-
-def exc_kind(exc):
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
-
-
-def assert_identical(got, expected, where='result'):
+def assert_identical(got, expected):
     """Bit-for-bit equality of tensors (dtype, shape, values), recursively through tuples."""
-    if isinstance(expected, (list, tuple)):
-        assert len(got) == len(expected), where
-        for i, (g, e) in enumerate(zip(got, expected)):
-            assert_identical(g, e, f'{where}[{i}]')
-        return
-    if not isinstance(expected, torch.Tensor):
-        assert got == expected, f'{where}: {got!r} != {expected!r}'
-        return
-    assert dname(got.dtype) == dname(expected.dtype), where
-    assert tuple(got.shape) == tuple(expected.shape), where
-    g, e = got.detach().numpy(), expected.detach().numpy()
-    assert g.tobytes() == e.tobytes(), f'{where}:\n{g!r}\n!=\n{e!r}'
+    assert_same(got, expected, bitwise=True)
 
 
 def both(fn, seed=0):
     """Seed both libraries, run fn, compare bit for bit (or the exception kind)."""
-    torch.manual_seed(seed)
-    try:
-        expected = fn(torch)
-    except Exception as e:
-        nbgrad.manual_seed(seed)
-        with pytest.raises(exc_kind(e)):
-            fn(nbgrad)
-        return
-    nbgrad.manual_seed(seed)
-    assert_identical(fn(nbgrad), expected)
+    def seeded(lib):
+        lib.manual_seed(seed)
+        return fn(lib)
+    _both(seeded, assert_identical)
 
 
 SIZES = [(1,), (5,), (15,), (16,), (17,), (3, 7), (100,), (1000,), (2, 3, 4), (0,), ((),),
@@ -263,7 +239,7 @@ def test_get_rng_state_is_a_uint8_tensor_copy():
 
 # -- Generator objects -------------------------------------------------------------------------
 
-@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+@each_lib
 def test_generator_manual_seed_returns_self(lib):
     g = lib.Generator()
     assert g.manual_seed(3) is g
@@ -321,7 +297,7 @@ def test_generator_state_round_trip():
 
 # -- fork_rng / initial_seed / seed ------------------------------------------------------------
 
-@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+@each_lib
 def test_fork_rng_restores_state(lib):
     lib.manual_seed(8)
     before = lib.get_rng_state()
@@ -353,7 +329,7 @@ def test_initial_seed(seed):
     assert run(nbgrad) == run(torch) == seed
 
 
-@pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
+@each_lib
 def test_seed_returns_int_and_reseeds(lib):
     s = lib.seed()
     assert isinstance(s, int) and s >= 0

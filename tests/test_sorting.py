@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 import nbgrad
 from nbgrad.autograd import gradcheck, gradgradcheck
 from nbgrad.ops import sorting
+from torch_compare import dname
 
 try:
     import torch
@@ -78,13 +79,9 @@ def to_np(t):
     return t.detach().cpu().numpy()
 
 
-def dtype_name(t):
-    return str(t.dtype).split('.')[-1]
-
-
 def assert_same(got, expected, *, rtol=0.0, atol=0.0):
     """Same dtype, shape and values (NaN equal to NaN); exact unless a tolerance is given."""
-    assert dtype_name(got) == dtype_name(expected), (got.dtype, expected.dtype)
+    assert dname(got.dtype) == dname(expected.dtype), (got.dtype, expected.dtype)
     g, e = to_np(got), to_np(expected)
     assert g.shape == e.shape, (g.shape, e.shape)
     if rtol or atol:

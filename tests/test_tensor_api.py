@@ -10,30 +10,9 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import both as _both, dname, each_lib, marked
 
 torch = pytest.importorskip('torch')
-
-LIBS = pytest.mark.parametrize('lib', [torch, nbgrad], ids=['torch', 'nbgrad'])
-
-
-def dname(dt):
-    return str(dt).rsplit('.', 1)[-1]
-
-
-def exc_kind(exc):
-    return next(c for c in type(exc).__mro__ if c.__module__ == 'builtins')
-
-
-def nbgrad_bug(reason):
-    return pytest.mark.xfail(reason=f'nbgrad bug: {reason}', strict=True)
-
-
-def marked(values, bugs, ids=str):
-    """pytest params for values; bugs maps a value (or its id) to the reason of a known bug."""
-    return [pytest.param(*(v if isinstance(v, tuple) else (v,)), id=ids(v),
-                         marks=nbgrad_bug(bugs[v]) if v in bugs else ()) for v in values]
-
-
 
 
 def normalise(value):
@@ -55,18 +34,15 @@ def normalise(value):
     return value
 
 
-def both(fn):
-    """fn(torch) and fn(nbgrad) give equal results (after normalise) or the same exception kind."""
-    try:
-        expected = fn(torch)
-    except Exception as e:
-        with pytest.raises(exc_kind(e)):
-            fn(nbgrad)
-        return None
-    got = fn(nbgrad)
+def assert_same_normalised(got, expected):
     assert normalise(got) == normalise(expected)
     assert type(got).__name__ == type(expected).__name__ or isinstance(expected, torch.Tensor)
-    return got
+
+
+def both(fn):
+    """fn(torch) and fn(nbgrad) give equal results (after normalise) or the same exception kind;
+    returns nbgrad's result (None where torch raised)."""
+    return _both(fn, assert_same_normalised)
 
 
 def base(lib, dtype='float32'):
@@ -126,7 +102,7 @@ def test_attribute_matches_torch(layout, attr):
         both(lambda lib: ATTRIBUTES[attr](LAYOUTS[layout](lib)))
 
 
-@LIBS
+@each_lib
 def test_contiguous_returns_self_only_when_contiguous(lib):
     x = base(lib)
     assert x.contiguous() is x
@@ -148,7 +124,7 @@ VIEWS = {
 
 
 @pytest.mark.parametrize('view', VIEWS)
-@LIBS
+@each_lib
 def test_views_share_storage_pointer(lib, view):
     x = lib.arange(20.0).reshape(5, 4)
     v = VIEWS[view](x)
@@ -157,7 +133,7 @@ def test_views_share_storage_pointer(lib, view):
     assert lib.ones(2).untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
 
 
-@LIBS
+@each_lib
 def test_untyped_storage_size(lib):
     x = lib.arange(20.0).reshape(5, 4)
     assert x.untyped_storage().nbytes() == 80
@@ -192,7 +168,7 @@ def test_python_conversions_and_their_errors(make, conv):
         assert type(got) is type(run(torch))
 
 
-@LIBS
+@each_lib
 def test_numpy_refuses_requires_grad_with_detach_hint(lib):
     x = lib.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match=r'detach\(\)\.numpy\(\)'):
@@ -202,7 +178,7 @@ def test_numpy_refuses_requires_grad_with_detach_hint(lib):
         np.asarray(x)
 
 
-@LIBS
+@each_lib
 @pytest.mark.parametrize('layout', LAYOUTS)
 def test_numpy_shares_memory(lib, layout):
     x = LAYOUTS[layout](lib)
@@ -224,7 +200,7 @@ def test_array_protocol(layout, dtype):
     both(run)
 
 
-@LIBS
+@each_lib
 def test_array_protocol_shares_memory(lib):
     x = lib.zeros(3)
     np.asarray(x)[1] = 5.0
@@ -252,7 +228,7 @@ def test_dlpack_round_trip_with_torch_and_numpy(layout):
     assert np.shares_memory(a, nb.numpy()) or nb.numel() == 0
 
 
-@LIBS
+@each_lib
 def test_dlpack_from_torch_shares_memory(lib):
     src = torch.zeros(4)
     t = lib.from_dlpack(src)
@@ -300,14 +276,14 @@ def test_conversions(call, src):
         both(run)
 
 
-@LIBS
+@each_lib
 def test_to_returns_self_when_nothing_changes(lib):
     x = lib.ones(2, 3)
     assert x.to('cpu') is x and x.to(lib.float32) is x and x.to(x) is x and x.cpu() is x
     assert x.to(lib.float64) is not x and x.float() is x
 
 
-@LIBS
+@each_lib
 def test_to_copy_true_copies(lib):
     x = lib.ones(2, 3)
     y = x.to(lib.float32, copy=True)
@@ -315,7 +291,7 @@ def test_to_copy_true_copies(lib):
     assert x[0, 0].item() == 1.0
 
 
-@LIBS
+@each_lib
 def test_to_is_differentiable(lib):
     x = lib.tensor([1.5, -2.0], requires_grad=True)
     y = x.to(lib.float64)
@@ -347,7 +323,7 @@ def test_new_constructors(call, src):
     both(lambda lib: NEW[call](lib, lib.zeros(3, dtype=getattr(lib, src))))
 
 
-@LIBS
+@each_lib
 def test_new_tensor_copies_and_detaches(lib):
     src = lib.ones(2, requires_grad=True)
     with warnings.catch_warnings():
@@ -360,7 +336,7 @@ def test_new_tensor_copies_and_detaches(lib):
 
 # -- autograd state: leaves, requires_grad_, detach, clone, _version ---------------------------
 
-@LIBS
+@each_lib
 def test_is_leaf_and_requires_grad(lib):
     a = lib.ones(2)
     b = lib.ones(2, requires_grad=True)
@@ -379,7 +355,7 @@ def test_is_leaf_and_requires_grad(lib):
     assert d.is_leaf and not d.requires_grad
 
 
-@LIBS
+@each_lib
 def test_requires_grad_setter(lib):
     x = lib.zeros(3)
     x.requires_grad = True
@@ -388,7 +364,7 @@ def test_requires_grad_setter(lib):
         (x + 1).requires_grad = False
 
 
-@LIBS
+@each_lib
 def test_detach_shares_memory_and_version_counter(lib):
     x = lib.arange(4.0, requires_grad=True)
     y = x * 1
@@ -404,7 +380,7 @@ def test_detach_shares_memory_and_version_counter(lib):
     np.testing.assert_array_equal(d.numpy(), [2, 4, 6, 8])
 
 
-@LIBS
+@each_lib
 def test_data_shares_memory_but_not_version(lib):
     x = lib.arange(3.0, requires_grad=True)
     d = x.data
@@ -414,7 +390,7 @@ def test_data_shares_memory_but_not_version(lib):
     np.testing.assert_array_equal(x.detach().numpy(), [1, 2, 3])
 
 
-@LIBS
+@each_lib
 def test_clone_copies_and_is_differentiable(lib):
     x = lib.arange(6.0).reshape(2, 3).t().requires_grad_()
     c = x.clone()
@@ -425,7 +401,7 @@ def test_clone_copies_and_is_differentiable(lib):
     assert lib.ones(2).clone()._version == 0
 
 
-@LIBS
+@each_lib
 def test_detach_inplace(lib):
     y = lib.ones(2, requires_grad=True) * 3
     assert y.detach_() is y and y.is_leaf and not y.requires_grad
@@ -571,7 +547,7 @@ def test_numpy_scalars_are_python_numbers(scalar, order):
     both(run)
 
 
-@LIBS
+@each_lib
 def test_numpy_ufunc_on_tensor(lib):
     x = lib.tensor([1.0, 4.0])
     np.testing.assert_allclose(np.sqrt(np.asarray(x)), [1.0, 2.0])

@@ -374,8 +374,8 @@ class Diagonal(ViewOp):
         rest = [i for i in range(a.ndim) if i not in (d1, d2)]
         shape = tuple(a.shape[i] for i in rest) + (length,)
         strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
-        if length == 0:
-            return xp_of(a).zeros(shape, a.dtype)
+        if length == 0:  # still a view of a (sharing its storage), just an empty one
+            return xp_of(a).lib.stride_tricks.as_strided(a, shape, strides)
         flat_start = a.reshape(-1)[start // a.itemsize:] if a.flags.c_contiguous else None
         base = flat_start if flat_start is not None else _offset_view(a, start)
         return xp_of(a).lib.stride_tricks.as_strided(base, shape, strides)

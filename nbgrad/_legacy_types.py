@@ -1,0 +1,43 @@
+"""The legacy typed constructors of old PyTorch code: nbgrad.FloatTensor([1, 2]), LongTensor(3),
+isinstance(t, nbgrad.FloatTensor), x.type(nbgrad.DoubleTensor)..."""
+from . import _dtype
+from ._tensor import Tensor
+
+
+class _LegacyTypeMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.is_cpu
+
+    def __repr__(cls):
+        return f"<class 'nbgrad.{cls.__name__}'>"
+
+
+class _LegacyTensorType(metaclass=_LegacyTypeMeta):
+    dtype = None
+
+    def __new__(cls, *args, device=None):
+        from ._creation import tensor, empty
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data.to(cls.dtype)
+            return tensor(data, dtype=cls.dtype, device=device)
+        return empty(*args, dtype=cls.dtype, device=device)
+
+
+def _make(name, dt):
+    return _LegacyTypeMeta(name, (_LegacyTensorType,), {'dtype': dt, '__module__': 'nbgrad'})
+
+
+FloatTensor = _make('FloatTensor', _dtype.float32)
+DoubleTensor = _make('DoubleTensor', _dtype.float64)
+HalfTensor = _make('HalfTensor', _dtype.float16)
+LongTensor = _make('LongTensor', _dtype.int64)
+IntTensor = _make('IntTensor', _dtype.int32)
+ShortTensor = _make('ShortTensor', _dtype.int16)
+CharTensor = _make('CharTensor', _dtype.int8)
+ByteTensor = _make('ByteTensor', _dtype.uint8)
+BoolTensor = _make('BoolTensor', _dtype.bool)
+
+__all__ = ['FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor', 'ShortTensor',
+           'CharTensor', 'ByteTensor', 'BoolTensor']
