@@ -29,3 +29,14 @@ DEVICES = [pytest.param('cpu', id='cpu'),
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_modes():
+    """Whatever a (failing) test did, the next one starts with grad mode on and anomaly mode off,
+    in nbgrad and (when a test imported it) in PyTorch."""
+    yield
+    for lib in (nbgrad, sys.modules.get('torch')):
+        if lib is not None:
+            lib.set_grad_enabled(True)
+            lib.autograd.set_detect_anomaly(False)

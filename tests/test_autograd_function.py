@@ -10,15 +10,9 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import LIBS, arr, leaf, reset_global_modes, same, same_error, to_np
+from torch_compare import LIBS, arr, leaf, same, same_error, to_np
 
 torch = pytest.importorskip('torch')
-
-
-@pytest.fixture(autouse=True)
-def _restore_global_modes():
-    yield
-    reset_global_modes()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ on sys.path, as for op_table).
   fn(torch) and fn(nbgrad) and compares the results or the kinds of exception raised.
 - Comparing as NumPy values (the autograd tests): `to_np`, `assert_same_value`, `same(case)`,
   `same_error(setup, action)` (which also checks that a failed call changes no tensor),
-  `assert_same_kind`, the inputs `arr` and `leaf`, and `reset_global_modes`.
+  `assert_same_kind`, the inputs `arr` and `leaf`.
 
 PyTorch is optional here (test_sorting runs its own checks without it); the modules that need it
 call pytest.importorskip('torch') themselves.
@@ -217,9 +217,3 @@ def leaf(lib, a, requires_grad=True):
     return lib.tensor(np.array(a), requires_grad=requires_grad)
 
 
-def reset_global_modes():
-    """Grad mode on and anomaly mode off, in both libraries (after a test that may have failed
-    with them changed)."""
-    for lib in (torch, nbgrad):
-        lib.set_grad_enabled(True)
-        lib.autograd.set_detect_anomaly(False)

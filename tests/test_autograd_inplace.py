@@ -1,0 +1,208 @@
+"""In-place safety against PyTorch: version counters of saved tensors, and in-place writes through
+views of non-leaf tensors (CopySlices).
+
+Each test is written once as `case(lib)` and run with `lib` = torch and `lib` = nbgrad; the two
+results (values, gradients, flags, or the kind of exception raised) are compared (helpers in
+torch_compare.py)."""
+import re
+
+import pytest
+
+from torch_compare import arr, leaf, same, same_error
+
+torch = pytest.importorskip('torch')
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place safety: version counters
+# ---------------------------------------------------------------------------------------------
+
+def _torch_message_facts(message):
+    """The op name and versions in PyTorch's modified-by-an-inplace-operation message."""
+    found = re.search(r'output \d+ of ([\w:]+)', message)  # absent for a tensor with no grad_fn
+    origin = found.group(1).split('::')[-1] if found else None
+    versions = re.search(r'is at version (\d+); expected version (\d+)', message).groups()
+    return origin, versions
+
+
+INPLACE_CASES = {
+    # saved output modified: exp saves its result
+    'exp_output_add_': lambda lib, x: (lambda y: (y.add_(1), y)[1])(x.exp()),
+    # saved input modified: mul saves both inputs; a is the output of a mul
+    'mul_input_mul_': lambda lib, x: (lambda a: (lambda b: (a.mul_(2), b)[1])(a * a))(x * 2),
+    # saved input modified twice through sin_ and add_
+    'sin_input_twice': lambda lib, x: (lambda a: (lambda b: (a.sin_(), a.add_(1), b)[2])(
+        a.cos()))(x * 2),
+    # tanh saves its output; a view of it is modified
+    'tanh_output_via_view': lambda lib, x: (lambda y: (y[0:1].mul_(3), y)[1])(x.tanh()),
+    # modified under no_grad: the version still moves
+    'exp_output_no_grad': lambda lib, x: (lambda y: (_under_no_grad(lib, lambda: y.add_(1)),
+                                                     y)[1])(x.exp()),
+    # a constant (no grad) saved by mul, then modified
+    'mul_saved_constant': lambda lib, x: (lambda c: (lambda y: (c.add_(1), y)[1])(x * c))(
+        lib.tensor(arr(3, seed=7))),
+}
+
+
+def _under_no_grad(lib, fn):
+    with lib.no_grad():
+        return fn()
+
+
+@pytest.mark.parametrize('name', list(INPLACE_CASES))
+def test_modified_saved_tensor_raises_naming_op_and_versions(name):
+    def setup(lib):
+        x = leaf(lib, arr(3, seed=1))
+        return {'x': x, 'out': INPLACE_CASES[name](lib, x)}
+
+    theirs, ours = same_error(setup, lambda lib, x, out: out.sum().backward())
+    op, (current, expected) = _torch_message_facts(str(theirs))
+    message = str(ours)
+    assert op is None or op in message, f'PyTorch names {op!r}; ours does not: {message}'
+    assert f'version {current}' in message and f'version {expected}' in message, message
+
+
+def test_in_place_on_tensor_not_saved_is_fine():
+    def case(lib):
+        x = leaf(lib, arr(3, seed=1))
+        y = x * 2.0
+        z = y + 1     # add saves nothing
+        y.mul_(3)
+        w = y.sum()
+        (z.sum() + w).backward()
+        return x.grad, y, z
+    same(case)
+
+
+def test_chain_of_in_place_ops_on_non_leaf():
+    def case(lib):
+        x = leaf(lib, arr(2, 3, seed=1))
+        w = leaf(lib, arr(3, seed=2))
+        y = x.clone()
+        y.mul_(2)
+        y.add_(w)
+        y.sin_()
+        y.pow_(2)
+        y.div_(x.cos() + 2)
+        y.mul_(x)
+        y.exp_()  # exp_ saves its result: it must come last
+        y.sum().backward()
+        return y, x.grad, w.grad, y._version, y.grad_fn.name()
+    same(case, rtol=1e-10)
+
+
+@pytest.mark.parametrize('op', ['add_', 'mul_', 'zero_', 'setitem', 'view_mul_'])
+def test_in_place_on_leaf_requiring_grad_raises(op):
+    actions = {
+        'add_': lambda lib, x: x.add_(1),
+        'mul_': lambda lib, x: x.mul_(x),
+        'zero_': lambda lib, x: x.zero_(),
+        'setitem': lambda lib, x: x.__setitem__(0, 5.0),
+        'view_mul_': lambda lib, x: x[1:].mul_(2),
+    }
+    same_error(lambda lib: {'x': leaf(lib, arr(3, seed=1))}, actions[op], mentions=['leaf'])
+
+# ---------------------------------------------------------------------------------------------
+# In-place writes through views of non-leaf tensors (CopySlices)
+# ---------------------------------------------------------------------------------------------
+
+def test_in_place_through_views_example_from_issue():
+    def case(lib):
+        x = leaf(lib, arr(2, 3, seed=1))
+        w = lib.tensor(arr(2, 3, seed=2))
+        y = x * 1
+        y[0] = 5
+        y[:, 1] *= 2
+        v = y.view(-1)
+        v.mul_(3)
+        out = (y * w).sum() + (v * v).sum()
+        out.backward()
+        return y, v, x.grad, y.grad_fn is not None
+    same(case)
+
+
+def test_setitem_with_value_requiring_grad():
+    def case(lib):
+        x = leaf(lib, arr(3, 4, seed=1))
+        z = leaf(lib, arr(4, seed=2))
+        y = x.sin()
+        y[1] = z * 2
+        y[:, 0] = z[:3].sin()
+        (y * y).sum().backward()
+        return y, x.grad, z.grad
+    same(case)
+
+
+def test_base_without_grad_gains_history_through_view_write():
+    def case(lib):
+        x = leaf(lib, arr(3, seed=1))
+        y = lib.zeros(2, 3, dtype=lib.float64)
+        y[1] = x * 2
+        flags = (y.requires_grad, y.grad_fn is not None)
+        (y * lib.tensor(arr(2, 3, seed=2))).sum().backward()
+        return flags, y, x.grad
+    same(case)
+
+
+def test_view_made_before_base_is_modified():
+    def case(lib):
+        x = leaf(lib, arr(2, 3, seed=1))
+        y = x * 1
+        v = y[0]           # view taken first
+        y.mul_(x)          # base modified in place afterwards
+        (v * v).sum().backward()
+        return v, x.grad
+    same(case)
+
+
+def test_in_place_on_view_then_use_base():
+    def case(lib):
+        x = leaf(lib, arr(3, 2, seed=1))
+        y = x * 1
+        v = y[:, 0]
+        v.mul_(3)
+        u = y.t()[1]
+        u.mul_(x[:, 0])
+        (y * y).sum().backward()
+        return y, x.grad
+    same(case)
+
+
+ENGINE_NONE_BUG = ('nbgrad bug: graph.run_backward skips the dependency count of an edge whose '
+                   'gradient is None, so a node that receives None on one edge (fill_/zero_/copy_ '
+                   'on a view, a Function returning None) never runs and everything upstream of '
+                   'it gets no gradient')
+
+
+def test_fill_through_view_of_non_leaf():
+    def case(lib):
+        x = leaf(lib, arr(2, 3, seed=1))
+        y = x * 2
+        y[0].fill_(7)
+        (y ** 3).sum().backward()
+        return y, x.grad
+    same(case)
+
+
+def test_in_place_on_view_of_view():
+    def case(lib):
+        x = leaf(lib, arr(3, 4, seed=1))
+        w = leaf(lib, arr(3, seed=2))
+        y = x.sin()
+        y[1:][0][1:].mul_(w)
+        y.transpose(0, 1)[2].add_(w * w)
+        y.diagonal().zero_()
+        y.sin().sum().backward()
+        return y, x.grad, w.grad
+    same(case, rtol=1e-10)
+
+
+def test_copy_into_view():
+    def case(lib):
+        x = leaf(lib, arr(2, 3, seed=1))
+        w = leaf(lib, arr(3, seed=2))
+        y = x * 2
+        y[1].copy_(w.exp())
+        (y ** 3).sum().backward()
+        return y, x.grad, w.grad
+    same(case)
