@@ -337,7 +337,7 @@ def _run_inplace(op, target, inputs):
                 arrays.append(a)
             else:
                 arrays.append(x)
-        if dest.__class__ is _ndarray and not dest.flags.writeable:
+        if not dest.flags.writeable if dest.__class__ is _ndarray else _self_overlapping(dest):
             with _writable(dest, op):  # an expanded tensor: only ops like fill_ may write
                 written = op.forward_into(dest, *arrays)
         else:
@@ -391,7 +391,13 @@ class _writable:
 
     def __enter__(self):
         flags = getattr(self.dest, 'flags', None)
-        if flags is None or flags.writeable:
+        if flags is None:
+            return
+        if not hasattr(flags, 'writeable'):  # CuPy: every array is writable, so look at strides
+            if _self_overlapping(self.dest) and not self.op.overwrites:
+                raise _readonly_error(self.op)
+            return
+        if flags.writeable:
             return
         if not self.op.overwrites:
             raise _readonly_error(self.op)
@@ -427,6 +433,11 @@ def _type_word(np_dtype):
     return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
             'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool',
             'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}[np.dtype(np_dtype).name]
+
+
+def _self_overlapping(a):
+    """Whether several elements share one memory location (a stride-0, expanded dimension)."""
+    return any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
 
 
 def _readonly_error(op):

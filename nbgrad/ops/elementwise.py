@@ -91,7 +91,7 @@ class Elementwise(Node):
         if self.ufunc is None or self.result == 'bool':
             return self.forward(*arrays)
         prepared = self._prepare(arrays)
-        if prepared[0].dtype != out.dtype or not out.flags.writeable:
+        if prepared[0].dtype != out.dtype or not getattr(out.flags, 'writeable', True):
             return self.forward(*arrays)
         try:
             shape = np.broadcast_shapes(*(a.shape for a in prepared if hasattr(a, 'shape')))

@@ -46,10 +46,11 @@ class View(ViewOp):
         try:
             if a.__class__ is np.ndarray:
                 return np.reshape(a, shape, copy=False)
-            out = a.view()
-            out.shape = shape
+            out = a.reshape(shape)  # CuPy has no copy=False: a copy shows as disjoint memory
+            if out.size and not xp_of(a).may_share_memory(out, a):
+                raise ValueError
             return out
-        except (ValueError, AttributeError):
+        except ValueError:
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                                "least one dimension spans across two contiguous subspaces). Use "
                                ".reshape(...) instead.") from None
@@ -68,8 +69,9 @@ class Reshape(Node):
         shape = _infer_shape(self.shape, a.size)
         self._input_shape = a.shape
         out = a.reshape(shape)
-        self.is_view = out.base is not None and np.may_share_memory(out, a) \
-            if a.__class__ is np.ndarray else xp_of(a).shares_memory(out, a)
+        # a reshape is either a view (same bounds) or a fresh copy (disjoint), so the cheap
+        # bounds check is exact here; CuPy's exact shares_memory would launch kernels
+        self.is_view = out.base is not None and xp_of(a).may_share_memory(out, a)
         return out
 
     def backward(self, g):

@@ -23,6 +23,10 @@ class ndarray(_np.ndarray):
                 'data': (self.ctypes.data, False)}
 
     @property
+    def flags(self):
+        return _Flags(_np.ndarray.flags.__get__(self))
+
+    @property
     def data(self):
         return _Pointer(self.ctypes.data)
 
@@ -45,6 +49,15 @@ class ndarray(_np.ndarray):
 
     def __reduce__(self):
         raise TypeError('fake cupy arrays are not picklable (neither are real ones)')
+
+
+class _Flags:
+    """CuPy's flags: contiguity and ownership only. CuPy has no read-only arrays, so there is
+    no `writeable` for nbgrad to lean on."""
+
+    def __init__(self, flags):
+        self.c_contiguous, self.f_contiguous = flags.c_contiguous, flags.f_contiguous
+        self.owndata = flags.owndata
 
 
 class _Pointer:
@@ -87,6 +100,13 @@ def asarray(a, dtype=None, order=None):
 
 def array(a, dtype=None, copy=True, order='K', ndmin=0):
     return _np.array(_unwrap(a), dtype=dtype, copy=True, ndmin=ndmin).view(ndarray)
+
+
+def broadcast_to(array, shape):
+    """Like CuPy's, the stride-0 view is writable (NumPy's is read-only)."""
+    base = _np.asarray(array)
+    strides = _np.broadcast_to(base, shape).strides
+    return _np.lib.stride_tricks.as_strided(base, shape, strides).view(ndarray)
 
 
 def asnumpy(a):
