@@ -258,6 +258,10 @@ def _link_view(view, source, op):
         view._view_stamp = source._vc[0]
 
 
+def _as_strided_name():
+    return 'AsStridedBackward0'
+
+
 def refresh_view(view):
     """Re-derive a view's autograd identity from its base after the base's history changed.
 
@@ -272,6 +276,10 @@ def refresh_view(view):
         refresh_view(parent)
     if parent._requires_grad and _grad_enabled:
         fresh = _run(op.replay_copy(), (parent,))
+        if fresh._grad_fn is not None:
+            # PyTorch remakes such a view with as_strided and names its node so; ours replays the
+            # view op (same gradient) and takes the name, so graphs read the same in both
+            fresh._grad_fn.name = _as_strided_name
         view._grad_fn = fresh._grad_fn
         view._output_nr = fresh._output_nr
         view._requires_grad = fresh._requires_grad

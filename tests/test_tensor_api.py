@@ -440,13 +440,15 @@ GRAD_FN_OPS = {
     'contiguous': lambda lib, x: x.t().contiguous(), 'clone': lambda lib, x: x.clone(),
     'inplace_exp': lambda lib, x: x.clone().exp_(),
     'inplace_on_view': lambda lib, x: x.clone()[0].mul_(2),
+    'sibling_view_after_inplace': lambda lib, x: (lambda a: (lambda v, w: (v.mul_(2), w)[1])(
+        a[0], a.t()))(x.clone()),
+    'view_after_base_inplace': lambda lib, x: (lambda a: (lambda v: (a.mul_(2), v)[1])(
+        a.view(6)))(x.clone()),
+    'expand_before_inplace': lambda lib, x: x.clone().expand(2, 2, 3),
 }
 
 
-GRAD_FN_BUGS = {
-    'inplace_on_view': 'a view modified in place reports its regenerated view op '
-                       '(SelectBackward0); torch reports AsStridedBackward0',
-}
+GRAD_FN_BUGS = {}
 
 
 @pytest.mark.parametrize('op', marked(GRAD_FN_OPS, GRAD_FN_BUGS))
