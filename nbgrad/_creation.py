@@ -190,11 +190,24 @@ def as_tensor(data, dtype=None, device=None):
     dtype = _dtype.to_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    if isinstance(data, np.ndarray) and (device is None or to_device(device).type == 'cpu'):
+    if _is_cupy_array(data) and (dtype is None or data.dtype == dtype.np) and (
+            device is None or _same_gpu(to_device(device), data)):
+        return Tensor._make(data)  # a CuPy array on the requested device: shared, as in PyTorch
+    if isinstance(data, np.ndarray) and not _is_cupy_array(data) and (
+            device is None or to_device(device).type == 'cpu'):
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
-        return Tensor._make(data.astype(dtype.np))
+        return Tensor._make(np.asarray(data, dtype=dtype.np))  # a converted copy
     return tensor(data, dtype=dtype, device=device)
+
+
+def _same_gpu(device, data):
+    return device.type == 'cuda' and concrete_cuda_index(device) == data.device.id
+
+
+def _is_cupy_array(data):
+    return type(data).__module__.split('.')[0] == 'cupy' and hasattr(data,
+                                                                    '__cuda_array_interface__')
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
@@ -218,6 +231,8 @@ def from_numpy(ndarray):
         raise ValueError('At least one stride in the given numpy array is negative, and tensors '
                          'with negative strides are not currently supported. (You can probably '
                          'work around this by making a copy of your array  with array.copy().)')
+    if ndarray.__class__ is not np.ndarray:  # np.memmap, np.matrix...: the plain array, shared
+        ndarray = ndarray.view(np.ndarray)
     return Tensor._make(ndarray)
 
 

@@ -8,6 +8,7 @@ memory, bumps x's version and rebases x's autograd history.
 
 Grad mode and anomaly mode are module globals here because this is where they are read, once per op.
 """
+import contextlib
 import itertools
 
 import numpy as np
@@ -94,9 +95,12 @@ def _general(op, inputs):
             append(x)
             if track:
                 edges.append(None)
-    if gpu is not None:
+    if gpu is None:
+        out = op.forward(*arrays)
+    else:
         arrays = _move_cpu_scalars(arrays, gpu, op)
-    out = op.forward(*arrays)
+        with gpu_scope(gpu):  # CuPy allocates results on the current device, not the inputs'
+            out = op.forward(*arrays)
     if op.num_outputs != 1:
         return _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
     if out.__class__ is not _ndarray:
@@ -226,6 +230,26 @@ def _check_gpu(gpu, array, op):
     return gpu
 
 
+_gpu_scopes = {}
+
+
+def gpu_scope(gpu):
+    """A context that makes CUDA device `gpu` current (CuPy's Device; entering it is cheap when
+    the device already is current)."""
+    scope = _gpu_scopes.get(gpu)
+    if scope is None:
+        import cupy
+        scope = _gpu_scopes[gpu] = cupy.cuda.Device(gpu)
+    return scope
+
+
+def device_scope(array):
+    """A context with `array`'s GPU current; nothing to do for a NumPy array."""
+    if array.__class__ is _ndarray:
+        return contextlib.nullcontext()
+    return gpu_scope(array.device.id)
+
+
 def _move_cpu_scalars(arrays, gpu, op):
     """CPU tensors may meet CUDA tensors only as 0-dim values (as in PyTorch); others are errors."""
     out = []
@@ -237,7 +261,7 @@ def _move_cpu_scalars(arrays, gpu, op):
                     f'devices, cuda:{gpu} and cpu! (when checking arguments for {_op_name(op)}). '
                     f'Move them with .to(device) or .cuda() first.')
             import cupy
-            with cupy.cuda.Device(gpu):
+            with gpu_scope(gpu):
                 a = cupy.asarray(a)
         out.append(a)
     return out
@@ -322,8 +346,18 @@ def dispatch_inplace(op, target, *others):
     """target.<op>_(*others): compute op(target, *others) into target's own memory."""
     inputs = (target,) + others
     if _observers:
-        return observed(op, inputs, lambda: _run_inplace(op, target, inputs))
-    return _run_inplace(op, target, inputs)
+        return observed(op, inputs, lambda: _run_inplace_on_device(op, target, inputs))
+    if target._data.__class__ is _ndarray:
+        return _run_inplace(op, target, inputs)
+    return _run_inplace_on_device(op, target, inputs)
+
+
+def _run_inplace_on_device(op, target, inputs):
+    """_run_inplace with target's GPU current, so that snapshots and temporaries land there."""
+    if target._data.__class__ is _ndarray:
+        return _run_inplace(op, target, inputs)
+    with gpu_scope(target._data.device.id):
+        return _run_inplace(op, target, inputs)
 
 
 def _run_inplace(op, target, inputs):
@@ -340,11 +374,17 @@ def _run_inplace(op, target, inputs):
         for x in inputs:
             if isinstance(x, Tensor):
                 a = x._data
-                if a.__class__ is not dest.__class__ and a.ndim:
+                if a.__class__ is not dest.__class__ and (a.ndim or dest.__class__ is _ndarray):
                     return _device_mismatch_inplace(op, inputs)
                 arrays.append(a)
             else:
                 arrays.append(x)
+        if dest.__class__ is not _ndarray:
+            gpu = dest.device.id
+            for a in arrays:
+                if a.__class__ is dest.__class__:
+                    _check_gpu(gpu, a, op)
+            arrays = _move_cpu_scalars(arrays, gpu, op)  # a CPU 0-dim operand, as PyTorch allows
         if not dest.flags.writeable if dest.__class__ is _ndarray else _self_overlapping(dest):
             with _writable(dest, op):  # an expanded tensor: only ops like fill_ may write
                 written = op.forward_into(dest, *arrays)
@@ -365,7 +405,7 @@ def _run_inplace(op, target, inputs):
 
 
 def _device_mismatch_inplace(op, inputs):
-    devices = sorted({str(x.device) for x in inputs if isinstance(x, Tensor) and x.ndim})
+    devices = sorted({str(x.device) for x in inputs if isinstance(x, Tensor)})
     raise RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
                        f'devices, {" and ".join(devices)}! (when checking arguments for '
                        f'{_op_name(op)}_). Move them with .to(device) first.')

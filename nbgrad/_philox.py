@@ -4,6 +4,7 @@ Like PyTorch's CUDA generator, its whole state is (seed, offset): every call con
 counters and advances the offset, so get_state/set_state are 16 bytes and replay exactly. The code
 runs unchanged on NumPy (how it is tested without a GPU) and on CuPy (where it runs on the device).
 """
+import functools
 import math
 
 import numpy as np
@@ -33,8 +34,9 @@ class PhiloxEngine:
     """seed + offset; `words(n)` returns n fresh 32-bit words (as uint64) on the array module."""
     DEFAULT_SEED = 67280421310721
 
-    def __init__(self, xp, seed=DEFAULT_SEED):
+    def __init__(self, xp, seed=DEFAULT_SEED, device_index=None):
         self.xp = xp
+        self.device_index = device_index  # the GPU whose numbers these are (None on NumPy)
         self.seed(seed)
 
     def seed(self, s):
@@ -137,6 +139,23 @@ class PhiloxEngine:
         u = self._unit(rows.shape[0] * num_samples, np.float64).reshape(rows.shape[0], num_samples)
         out = xp.stack([xp.searchsorted(cdf[i], u[i], side='right') for i in range(rows.shape[0])])
         return xp.minimum(out, rows.shape[1] - 1)
+
+
+def _on_own_device(method):
+    """Run a sampler with the engine's GPU current: CuPy allocates on the current device."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if self.device_index is None:
+            return method(self, *args, **kwargs)
+        from ._dispatch import gpu_scope
+        with gpu_scope(self.device_index):
+            return method(self, *args, **kwargs)
+    return run
+
+
+for _name in ('words', 'uniform', 'normal', 'randint', 'randperm', 'bernoulli', 'exponential',
+              'geometric', 'cauchy', 'log_normal', 'multinomial'):
+    setattr(PhiloxEngine, _name, _on_own_device(getattr(PhiloxEngine, _name)))
 
 
 def _numel(size):

@@ -20,6 +20,13 @@ def root_array(a):
     return root
 
 
+def tensor_root(tensor):
+    """The array that owns a tensor's memory, found through the tensor it views (its _base):
+    CuPy's strided views (as_strided, used for diagonal and unfold) do not record their base."""
+    base = tensor._base
+    return root_array(tensor._data if base is None else base._data)
+
+
 def _pointer(a):
     if a.__class__ is np.ndarray:
         return a.__array_interface__['data'][0]
@@ -32,7 +39,7 @@ def element_offset(a, root=None):
 
 
 def storage_offset(tensor):
-    return element_offset(tensor._data)
+    return element_offset(tensor._data, tensor_root(tensor))
 
 
 class UntypedStorage:
@@ -43,7 +50,7 @@ class UntypedStorage:
 
     @classmethod
     def _of(cls, tensor):
-        return cls(root_array(tensor._data))
+        return cls(tensor_root(tensor))
 
     def data_ptr(self):
         return _pointer(self._root)

@@ -27,7 +27,7 @@ class Generator:
             xp = array_module_for(self.device)
             from ._device import device as device_cls
             self.device = device_cls('cuda', concrete_cuda_index(self.device))
-            self._engine = PhiloxEngine(xp)
+            self._engine = PhiloxEngine(xp, device_index=self.device.index)
 
     def manual_seed(self, seed):
         if not isinstance(seed, int):

@@ -1,6 +1,7 @@
 """autograd.backward and autograd.grad: the user-facing entry points to the engine."""
 import numpy as np
 
+from .. import _dispatch
 from .._dispatch import _array_module
 from .._tensor import Tensor
 from . import graph
@@ -38,8 +39,11 @@ def _make_root_grads(outputs, grad_outputs):
                 raise RuntimeError(f'grad can be implicitly created only for real scalar outputs '
                                    f'but got {out.dtype}')
             data = out._data
-            g = Tensor._make(np.ones(data.shape, data.dtype) if data.__class__ is np.ndarray
-                             else _array_module(data).ones(data.shape, data.dtype))
+            if data.__class__ is np.ndarray:
+                g = Tensor._make(np.ones(data.shape, data.dtype))
+            else:
+                with _dispatch.device_scope(data):
+                    g = Tensor._make(_array_module(data).ones(data.shape, data.dtype))
         elif not isinstance(g, Tensor):
             raise TypeError(f'gradient for output {i} must be a Tensor, got {type(g).__name__}')
         else:

@@ -11,9 +11,10 @@ node output in a buffer that is dropped as soon as the node has run. Gradients t
 widened are summed back to each input's shape here, once, for every op.
 """
 import itertools
-from heapq import heappop, heappush
+import sys
 import traceback
 import weakref
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -375,6 +376,19 @@ def _root_edge(tensor):
     return None
 
 
+def _several_gpus():
+    """Whether nodes may live on different GPUs (then each runs with its own GPU current)."""
+    if 'cupy' not in sys.modules:
+        return False
+    from .. import cuda
+    return cuda.device_count() > 1
+
+
+def _device_of(grad_outputs):
+    g = next(g for g in grad_outputs if g is not None)
+    return _dispatch.device_scope(g._data)
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                  accumulate=True, allow_unused=False):
     """Backpropagate `root_grads` from `roots` through the graph.
@@ -424,6 +438,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     _dispatch._grad_enabled = create_graph
     _delivered[0] = {id(g._data) for g in root_grads}
     anomaly = _dispatch._anomaly_enabled
+    several_gpus = _several_gpus()
     try:
         while ready:
             node = heappop(ready)[2]
@@ -437,6 +452,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                 # Nothing flows through this node (e.g. a gradient of None from a Function, or
                 # a region overwritten in place): pass "no gradient" on without running it.
                 grads = (None,) * len(node._edges)
+            elif several_gpus:
+                with _device_of(grad_outputs):  # a node's temporaries belong on its own GPU
+                    grads = _anomaly_apply(node, grad_outputs) if anomaly else \
+                        node._apply_backward(grad_outputs)
             elif anomaly:
                 grads = _anomaly_apply(node, grad_outputs)
             elif node._direct and node.num_outputs == 1:  # the common case, one call deep

@@ -165,3 +165,44 @@ def size_arg(args, name):
         raise RuntimeError(f'Trying to create tensor with negative dimension {min(shape)}: '
                            f'{list(shape)}')
     return shape
+
+
+# ---------------------------------------------------------------------------------------------
+# Index bounds on the GPU: NumPy raises for an out-of-range index, CuPy wraps it around silently
+# (docs.cupy.dev, "Difference between CuPy and NumPy"), so CuPy's index arrays are checked here
+# (one device sync). NumPy's are left to NumPy, which checks them for free.
+# ---------------------------------------------------------------------------------------------
+
+def out_of_bounds(index, size):
+    """The first index outside [-size, size) in a CuPy index array, or None."""
+    if index.__class__ is _ndarray or not index.size or index.dtype.kind not in 'iu':
+        return None
+    bad = (index < -size) | (index >= size)
+    if not bool(bad.any()):
+        return None
+    return int(index[bad].ravel()[0])
+
+
+def check_advanced_index(a, index):
+    """IndexError, PyTorch's message, for an out-of-range integer array in a[index] (CuPy)."""
+    if a.__class__ is _ndarray:
+        return
+    items = index if isinstance(index, tuple) else (index,)
+
+    def width(item):  # how many of a's dimensions an index item consumes
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            return 0
+        if hasattr(item, 'dtype') and item.dtype == np.bool_:
+            return item.ndim
+        return 1
+    dim = 0
+    for item in items:
+        if item is Ellipsis:
+            dim = a.ndim - sum(width(i) for i in items[items.index(item) + 1:])
+            continue
+        if hasattr(item, '__cuda_array_interface__') and item.dtype.kind in 'iu' and dim < a.ndim:
+            bad = out_of_bounds(item, a.shape[dim])
+            if bad is not None:
+                raise IndexError(f'index {bad} is out of bounds for dimension {dim} with size '
+                                 f'{a.shape[dim]}')
+        dim += width(item)

@@ -199,7 +199,9 @@ class Bincount(_NotDifferentiable):
         if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
             raise RuntimeError('weights should be 1-d and have the same length as input')
         x = x.astype(np.int64, copy=False)
-        if weights is None or x.size == 0:   # PyTorch: empty input gives int64, weights or not
+        if x.size == 0:  # PyTorch: int64 zeros, weights or not (CuPy's bincount refuses empties)
+            return xp.zeros(self.minlength, np.int64)
+        if weights is None:
             return xp.bincount(x, minlength=self.minlength).astype(np.int64, copy=False)
         # float32/float64 weights keep their dtype; any other weights count in float64 (PyTorch)
         out_dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.float64
@@ -262,6 +264,8 @@ def _bin_positions(flat, edges, linear, local_search):
 def _count_bins(pos, bins, weight, dtype):
     xp = xp_of(pos)
     keep = pos >= 0
+    if not bool(keep.any()):  # nothing in range (CuPy's bincount refuses empty input)
+        return xp.zeros(bins, dtype)
     w = None if weight is None else weight.reshape(-1)[keep].astype(np.float64)
     return xp.bincount(pos[keep], weights=w, minlength=bins)[:bins].astype(dtype)
 

@@ -38,6 +38,16 @@ def _call(xp, fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _batched(xp, a, b):
+    """A and B with their batch dimensions broadcast: NumPy's solve broadcasts them itself,
+    CuPy's requires equal batch shapes."""
+    if xp is np:
+        return a, b
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return (xp.ascontiguousarray(xp.broadcast_to(a, batch + a.shape[-2:])),
+            xp.ascontiguousarray(xp.broadcast_to(b, batch + b.shape[-2:])))
+
+
 def _host(a):
     return a if a.__class__ is np.ndarray else a.get()
 
@@ -273,7 +283,7 @@ class LinalgSolveEx(Node):
     def forward(self, a, b):
         xp = xp_of(a, b)
         try:
-            return _call(xp, xp.linalg.solve, a, b)
+            return _call(xp, xp.linalg.solve, *_batched(xp, a, b))
         except np.linalg.LinAlgError:
             batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
             raise _batch_failure('linalg.solve', xp.broadcast_to(a, batch + a.shape[-2:]),
@@ -308,7 +318,7 @@ class LinalgSolveTriangular(Node):
         tri = _triangle(xp, a, self.upper, self.unitriangular)
         # NumPy has no batched triangular solver; LU on a triangular matrix is just as exact
         try:
-            return _call(xp, xp.linalg.solve, tri, b)
+            return _call(xp, xp.linalg.solve, *_batched(xp, tri, b))
         except np.linalg.LinAlgError:
             raise LinAlgError('linalg.solve_triangular: the triangular matrix has a zero on its '
                               'diagonal (it is singular)') from None
@@ -439,14 +449,7 @@ class LinalgSvd(_MultiOutputNode):
         self.full_matrices = full_matrices
 
     def forward(self, a):
-        xp = xp_of(a)
-        try:
-            u, s, vh = xp.linalg.svd(a, full_matrices=self.full_matrices)
-        except np.linalg.LinAlgError:
-            raise LinAlgError('linalg.svd: The algorithm failed to converge because the input '
-                              'matrix is ill-conditioned or has too many repeated singular '
-                              'values.') from None
-        return u, s, vh
+        return _svd(a, full_matrices=self.full_matrices)
 
     def backward(self, g_u, g_s, g_vh):
         U, S, Vh = self._outputs()
@@ -457,6 +460,18 @@ class LinalgSvd(_MultiOutputNode):
             g_u = g_u.narrow(-1, 0, k) if g_u is not None else None
             g_vh = g_vh.narrow(-2, 0, k) if g_vh is not None else None
         return _svd_backward(g_u, g_s, g_vh, U, S, Vh)
+
+
+def _svd(a, **options):
+    """xp.linalg.svd, failing with PyTorch's message on both backends."""
+    xp = xp_of(a)
+    try:
+        return _call(xp, xp.linalg.svd, a, **options)
+    except np.linalg.LinAlgError:
+        why = 'contained non-finite values' if not bool(xp.isfinite(a).all()) else \
+            'is ill-conditioned or has too many repeated singular values'
+        raise LinAlgError(f'linalg.svd: The algorithm failed to converge because the input '
+                          f'matrix {why}.') from None
 
 
 def _svd_backward(g_u, g_s, g_vh, U, S, Vh):
@@ -509,7 +524,7 @@ class LinalgSvdvals(Node):
     saved_inputs = (0,)
 
     def forward(self, a):
-        return xp_of(a).linalg.svd(a, compute_uv=False)
+        return _svd(a, compute_uv=False)
 
     def backward(self, g):
         (A,) = self.saved_tensors
@@ -528,8 +543,7 @@ class LinalgEigh(_MultiOutputNode):
         self.uplo = uplo
 
     def forward(self, a):
-        L, V = xp_of(a).linalg.eigh(a, UPLO=self.uplo)
-        return L, V
+        return _eigh(a, UPLO=self.uplo)
 
     def backward(self, g_l, g_v):
         L, V = self._outputs()
@@ -557,6 +571,21 @@ def eigh(A, uplo='L'):
     return run(LinalgEigh(uplo), A)
 
 
+def _eigh(a, values_only=False, **options):
+    """xp.linalg.eigh (or eigvalsh), failing with PyTorch's message on both backends. A NaN in
+    the triangle read gives NaN results rather than an error, as LAPACK (and so PyTorch) does."""
+    xp = xp_of(a)
+    fn = xp.linalg.eigvalsh if values_only else xp.linalg.eigh
+    try:
+        return _call(xp, fn, a, **options)
+    except np.linalg.LinAlgError:
+        if not bool(xp.isfinite(a).all()):
+            values = xp.full(a.shape[:-1], np.nan, a.real.dtype)
+            return values if values_only else (values, xp.full(a.shape, np.nan, a.dtype))
+        raise LinAlgError('linalg.eigh: The algorithm failed to converge because the input matrix '
+                          'is ill-conditioned or has too many repeated eigenvalues.') from None
+
+
 class LinalgEigvalsh(Node):
     """Eigenvalues only; backward recomputes the eigenvectors as graph ops (V diag(gL) V^H)."""
     saved_inputs = (0,)
@@ -565,7 +594,7 @@ class LinalgEigvalsh(Node):
         self.uplo = uplo
 
     def forward(self, a):
-        return xp_of(a).linalg.eigvalsh(a, UPLO=self.uplo)
+        return _eigh(a, values_only=True, UPLO=self.uplo)
 
     def backward(self, g):
         (A,) = self.saved_tensors
@@ -596,11 +625,11 @@ class LinalgPinv(Node):
         if min(m, n) == 0:
             return xp.zeros(a.shape[:-2] + (n, m), a.dtype)
         if self.hermitian:
-            s, v = xp.linalg.eigh(a)
+            s, v = _eigh(a)
             largest = xp.abs(s).max(-1)
             left, right = v, v.swapaxes(-1, -2).conj()
         else:
-            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            u, s, vh = _svd(a, full_matrices=False)
             largest = s[..., 0]
             left, right = vh.swapaxes(-1, -2).conj(), u.swapaxes(-1, -2).conj()
         cutoff = xp.maximum(xp.asarray(self.atol), xp.asarray(self.rtol) * largest)

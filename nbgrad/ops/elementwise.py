@@ -231,7 +231,7 @@ def _cast_operand(a, dt):
         if a.__class__ is int and dt.kind in 'iu':
             info = np.iinfo(dt)
             if not info.min <= a <= info.max:
-                return np.array(a).astype(dt)
+                return np.array(a).astype(dt)[()]  # a NumPy scalar: CuPy refuses host arrays
         return a
     return a.astype(dt) if a.dtype != dt else a
 
@@ -239,7 +239,7 @@ def _cast_operand(a, dt):
 def _wrap_int_scalars(arrays):
     """uint8 + 300 wraps around in PyTorch; NumPy refuses out-of-range Python ints."""
     dt = next(a.dtype for a in arrays if a.__class__ not in _PY_SCALARS and a is not None)
-    return [np.array(a).astype(dt) if a.__class__ is int else a for a in arrays]
+    return [np.array(a).astype(dt)[()] if a.__class__ is int else a for a in arrays]
 
 
 def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
@@ -542,6 +542,8 @@ def _pow(xp, a, b):
         if b < 0:
             raise RuntimeError('Integers to negative integer powers are not allowed.')
         return xp.power(a, b)
+    if a.__class__ in _PY_SCALARS:
+        a = xp.asarray(a, dtype=b.dtype)  # 2 ** t: the base takes t's dtype (a weak scalar)
     negative = b < 0
     if not bool(negative.any()):
         return xp.power(a, b)

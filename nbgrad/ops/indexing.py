@@ -6,7 +6,7 @@ from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._util import wrap_dim, xp_of, as_operand, along_axis
+from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
 from .views import BasicIndex, AdvancedIndexOp, _index_add_at
 
 
@@ -140,11 +140,15 @@ class IndexPut(Node):
                 v = xp.asarray(v) if xp is not np else v.get()
             if v.dtype != out.dtype:
                 v = v.astype(out.dtype)
+        check_advanced_index(out, self.index)
         try:
             if self.accumulate:
-                _index_add_at(xp, out, self.index, xp.broadcast_to(v, out[self.index].shape))
+                _index_add_at(xp, out, self.index, xp.broadcast_to(xp.asarray(v, dtype=out.dtype),
+                                                                   out[self.index].shape))
             else:
                 out[self.index] = v
+        except IndexError as e:  # NumPy's out-of-range message, in PyTorch's words
+            raise IndexError(str(e).replace('axis', 'dimension')) from None
         except ValueError as e:
             target = out[self.index].shape
             raise RuntimeError(f'shape mismatch: value tensor of shape {list(getattr(v, "shape", ()))}'
@@ -226,11 +230,14 @@ class Gather(Node):
         if index.size and int(index.min()) < -size:
             raise RuntimeError(f'index {int(index.min())} is out of bounds for dimension '
                                f'{self.dim} with size {size}')
+        bad = out_of_bounds(index, size)  # CuPy would wrap it around
         try:
+            if bad is not None:
+                raise IndexError
             return a[along_axis(xp_of(a), index, self.dim)]
         except IndexError:  # an index >= size (NumPy's check, PyTorch's message)
-            raise RuntimeError(f'index {int(index.max())} is out of bounds for dimension '
-                               f'{self.dim} with size {size}') from None
+            raise RuntimeError(f'index {int(index.max()) if bad is None else bad} is out of '
+                               f'bounds for dimension {self.dim} with size {size}') from None
 
     def backward(self, g):
         index = self._index_tensor
@@ -273,7 +280,8 @@ class Scatter(Node):
             if values.dtype != out.dtype:
                 values = values.astype(out.dtype)
         if self.mode == 'add':
-            _index_add_at(xp, out, full, xp.broadcast_to(values, index.shape))
+            _index_add_at(xp, out, full, xp.broadcast_to(xp.asarray(values, dtype=out.dtype),
+                                                          index.shape))
         elif self.mode == 'multiply':
             np.multiply.at(out, full, values) if xp is np else _cupy_unsupported('multiply')
         else:
@@ -356,6 +364,24 @@ def _index_vector(index, name):
     return index.reshape(-1)
 
 
+def _check_index_range(index, out, dim, mode):
+    """index_add/copy/fill: every index within dimension `dim` of `out` (PyTorch's errors)."""
+    size = out.shape[dim] if out.ndim else 1
+    if not index.size:
+        return
+    if index.__class__ is np.ndarray:
+        low, high = int(index.min()), int(index.max())
+        bad = low if low < -size else high if high >= size else None
+    else:
+        bad = out_of_bounds(index, size)
+    if bad is None:
+        return
+    message = f'index {bad} is out of bounds for dimension {dim} with size {size}'
+    if mode == 'add':
+        raise RuntimeError(message)
+    raise IndexError('index_copy_(): ' + message if mode == 'copy' else message)
+
+
 class IndexSelect(Node):
     def __init__(self, dim):
         self.dim = dim
@@ -386,6 +412,7 @@ class IndexAdd(Node):
     def forward_into(self, out, a, index, source):
         index = _index_vector(index, 'index_' + self.mode)
         xp = xp_of(out)
+        _check_index_range(index, out, self.dim, self.mode)
         where = (slice(None),) * self.dim + (index,)
         if self.mode == 'fill':
             out[where] = source

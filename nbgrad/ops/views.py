@@ -8,7 +8,7 @@ import numpy as np
 from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._util import wrap_dim, shape_arg, xp_of
+from ._util import wrap_dim, shape_arg, xp_of, check_advanced_index
 
 
 class ViewOp(Node):
@@ -205,8 +205,7 @@ class IndexBackward(Node):
 def _index_add_at(xp, out, index, values):
     """out[index] += values, with repeated indices accumulating."""
     if xp is not np:
-        import cupyx
-        cupyx.scatter_add(out, index, values)
+        _cupy_scatter_add(out, index, xp.asarray(values, dtype=out.dtype))
     elif out.dtype.kind == 'f' and out.flags.c_contiguous:
         # np.add.at is a slow element loop; bincount over flat positions is one C pass (its
         # float64 accumulation is also at least as accurate as adding in out's dtype)
@@ -218,6 +217,26 @@ def _index_add_at(xp, out, index, values):
         np.add.at(out, index, values)
 
 
+def _cupy_scatter_add(out, index, values):
+    """cupyx.scatter_add for every dtype: it takes only (u)int32, uint64 and floats, so int64 adds
+    as uint64 (two's complement: the same bits), narrower ints and bool in a 32-bit copy, and
+    complex numbers as their real and imaginary parts."""
+    import cupyx
+    kind, size = out.dtype.kind, out.dtype.itemsize
+    if kind == 'c':
+        _cupy_scatter_add(out.real, index, values.real)
+        _cupy_scatter_add(out.imag, index, values.imag)
+    elif kind == 'i' and size == 8:
+        cupyx.scatter_add(out.view(np.uint64), index, values.view(np.uint64))
+    elif kind in 'iub' and size < 4:
+        wide = np.int32 if kind == 'i' else np.uint32
+        widened = out.astype(wide)
+        cupyx.scatter_add(widened, index, values.astype(wide))
+        out[...] = widened != 0 if kind == 'b' else widened.astype(out.dtype)
+    else:
+        cupyx.scatter_add(out, index, values)
+
+
 class AdvancedIndexOp(Node):
     """x[tensor indices / masks]: a copy, as in NumPy and PyTorch."""
 
@@ -226,6 +245,7 @@ class AdvancedIndexOp(Node):
 
     def forward(self, a):
         self._input_shape = a.shape
+        check_advanced_index(a, self.index)
         return a[self.index]
 
     def backward(self, g):
@@ -238,12 +258,13 @@ class AdvancedIndexOp(Node):
 class AsStrided(ViewOp):
     """as_strided(size, stride, storage_offset) over the input's storage."""
 
-    def __init__(self, size, stride, storage_offset):
+    def __init__(self, size, stride, storage_offset, storage):
         self.size, self.stride, self.storage_offset = size, stride, storage_offset
+        self.storage = storage  # the input's root array (see _storage.tensor_root)
 
     def forward(self, a):
-        from .._storage import root_array, element_offset
-        root = root_array(a)
+        from .._storage import element_offset
+        root = self.storage
         itemsize = a.itemsize
         offset = element_offset(a, root) if self.storage_offset is None else self.storage_offset
         needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
@@ -630,7 +651,8 @@ def as_strided(input, size, stride, storage_offset=None):
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
         raise RuntimeError(f'mismatch in length of strides and shape ({len(stride)} vs {len(size)})')
-    return dispatch(AsStrided(size, stride, storage_offset), input)
+    from .._storage import tensor_root
+    return dispatch(AsStrided(size, stride, storage_offset, tensor_root(input)), input)
 
 
 def unfold(input, dimension, size, step):
