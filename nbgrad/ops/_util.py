@@ -173,12 +173,17 @@ def size_arg(args, name):
 # (one device sync). NumPy's are left to NumPy, which checks them for free.
 # ---------------------------------------------------------------------------------------------
 
-def out_of_bounds(index, size):
-    """The first index outside [-size, size) in a CuPy index array, or None."""
-    if index.__class__ is _ndarray or not index.size or index.dtype.kind not in 'iu':
+def out_of_bounds(index, size, negative_ok=True):
+    """The first index outside [-size, size) (or [0, size) when negative_ok is False: gather,
+    scatter, index_select... refuse negative indices in PyTorch), or None."""
+    if not index.size or index.dtype.kind not in 'iu':
         return None
-    bad = (index < -size) | (index >= size)
-    if not bool(bad.any()):
+    low = -size if negative_ok else 0
+    if index.__class__ is _ndarray:  # two cheap reductions on the CPU
+        smallest, largest = int(index.min()), int(index.max())
+        return smallest if smallest < low else largest if largest >= size else None
+    bad = (index < low) | (index >= size)
+    if not bool(bad.any()):  # one sync on the GPU
         return None
     return int(index[bad].ravel()[0])
 

@@ -227,17 +227,11 @@ class Gather(Node):
         if a.ndim == 0:
             return a.reshape(index.shape).copy()
         size = a.shape[self.dim]
-        if index.size and int(index.min()) < -size:
-            raise RuntimeError(f'index {int(index.min())} is out of bounds for dimension '
-                               f'{self.dim} with size {size}')
-        bad = out_of_bounds(index, size)  # CuPy would wrap it around
-        try:
-            if bad is not None:
-                raise IndexError
-            return a[along_axis(xp_of(a), index, self.dim)]
-        except IndexError:  # an index >= size (NumPy's check, PyTorch's message)
-            raise RuntimeError(f'index {int(index.max()) if bad is None else bad} is out of '
-                               f'bounds for dimension {self.dim} with size {size}') from None
+        bad = out_of_bounds(index, size, negative_ok=False)
+        if bad is not None:
+            raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with size '
+                               f'{size}')
+        return a[along_axis(xp_of(a), index, self.dim)]
 
     def backward(self, g):
         index = self._index_tensor
@@ -263,8 +257,7 @@ class Scatter(Node):
         _check_index(index, 'scatter')
         if index.size and out.ndim:
             size = out.shape[self.dim]
-            bad = int(index.max()) if int(index.max()) >= size else (
-                int(index.min()) if int(index.min()) < -size else None)
+            bad = out_of_bounds(index, size, negative_ok=False)
             if bad is not None:
                 raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with '
                                    f'size {size}')
@@ -365,19 +358,16 @@ def _index_vector(index, name):
 
 
 def _check_index_range(index, out, dim, mode):
-    """index_add/copy/fill: every index within dimension `dim` of `out` (PyTorch's errors)."""
+    """index_add/copy/fill: every index within dimension `dim` of `out`, with PyTorch's errors
+    (only index_fill takes negative indices)."""
     size = out.shape[dim] if out.ndim else 1
-    if not index.size:
-        return
-    if index.__class__ is np.ndarray:
-        low, high = int(index.min()), int(index.max())
-        bad = low if low < -size else high if high >= size else None
-    else:
-        bad = out_of_bounds(index, size)
+    bad = out_of_bounds(index, size, negative_ok=mode == 'fill')
     if bad is None:
         return
     message = f'index {bad} is out of bounds for dimension {dim} with size {size}'
     if mode == 'add':
+        if out.ndim <= 1:  # PyTorch's 1-d kernel
+            raise IndexError(f'index out of range in self (index_add_: {message})')
         raise RuntimeError(message)
     raise IndexError('index_copy_(): ' + message if mode == 'copy' else message)
 
@@ -392,9 +382,13 @@ class IndexSelect(Node):
         if a.ndim == 0:
             return a.reshape(1)[index].reshape(index.shape)
         size = a.shape[self.dim]
-        if index.size and (int(index.max()) >= size or int(index.min()) < -size):
-            raise IndexError(f'index out of range in self (index_select on dimension {self.dim} '
-                             f'with size {size})')
+        bad = out_of_bounds(index, size, negative_ok=False)
+        if bad is not None:  # PyTorch's two kernels (dim 0 / the others) fail differently
+            if self.dim == 0:
+                raise IndexError(f'index out of range in self (index_select: index {bad} on '
+                                 f'dimension 0 with size {size})')
+            raise RuntimeError(f'INDICES element is out of DATA bounds, id={bad} axis_dim={size} '
+                               f'(index_select on dimension {self.dim})')
         return xp_of(a).take(a, index, axis=self.dim)
 
     def backward(self, g):

@@ -1,21 +1,46 @@
-"""Fake cupyx (only scatter_add)."""
+"""Fake cupyx: scatter_add and errstate."""
+import threading
+
 import numpy as np
+
+_config = threading.local()
+
+# CuPy: atomicAdd exists for these dtypes only (_routines_indexing.pyx, _scatter_op_single)
+_SCATTER_ADD_DTYPES = {np.dtype(t) for t in (np.int32, np.uint32, np.uint64, np.float16,
+                                             np.float32, np.float64)}
 
 
 def scatter_add(a, slices, value):
-    np.add.at(np.asarray(a), tuple(np.asarray(s) if hasattr(s, 'shape') else s
-                                   for s in (slices if isinstance(slices, tuple) else (slices,))),
-              np.asarray(value))
+    import cupy
+    key, advanced = cupy._device_index(a.shape, slices)
+    if any(isinstance(k, np.ndarray) and k.dtype.kind in 'iu' for k in key) and \
+            a.dtype not in _SCATTER_ADD_DTYPES:
+        # CuPy: the integer-array path refuses other dtypes (a mask or basic index adds in a
+        # plain kernel and takes any dtype)
+        raise TypeError('scatter_add only supports int32, float16, float32, float64, uint32, '
+                        'uint64, as data type')
+    cupy._check_devices((a, value))
+    # out-of-range integer indices wrap around here too (_device_index), as in CuPy
+    np.add.at(np.asarray(a), key, np.asarray(cupy._unwrap(value)))
+
+
+def _linalg_errors():
+    return getattr(_config, 'linalg', 'ignore')
 
 
 class errstate:
-    """cupyx.errstate(linalg='raise'): NumPy's linalg always raises, so nothing to switch."""
+    """cupyx.errstate(linalg='raise'): CuPy checks cuSOLVER's status (and raises LinAlgError) only
+    inside it; by default ('ignore') a failed factorization just gives garbage (NaN here)."""
 
     def __init__(self, linalg=None):
         self.linalg = linalg
 
     def __enter__(self):
+        self._previous = _linalg_errors()
+        if self.linalg is not None:
+            _config.linalg = self.linalg
         return self
 
     def __exit__(self, *exc):
+        _config.linalg = self._previous
         return False

@@ -1,34 +1,40 @@
-"""Fake cupy.cuda: one device (0), streams and events that do nothing but keep their bookkeeping."""
+"""Fake cupy.cuda: devices 0..n-1 (see runtime), streams and events that do nothing but keep their
+bookkeeping."""
 import time
 
 from . import runtime  # noqa: F401
 from . import memory_hook  # noqa: F401
 
-_current = [0]
-
 
 class Device:
+    """A GPU number; as a context manager it is the current device inside (re-entrant: CuPy keeps
+    a stack per Device object, so nesting the same object restores correctly)."""
+
     def __init__(self, device=None):
-        self.id = _current[0] if device is None else int(device)
+        self.id = runtime.getDevice() if device is None else int(device)
         if not 0 <= self.id < runtime.getDeviceCount():
             raise RuntimeError(f'cudaErrorInvalidDevice: invalid device ordinal {self.id}')
+        self._previous = []
 
     def __enter__(self):
-        self._previous = _current[0]
-        _current[0] = self.id
+        self._previous.append(runtime.getDevice())
+        runtime.setDevice(self.id)
         return self
 
     def __exit__(self, *exc):
-        _current[0] = self._previous
+        runtime.setDevice(self._previous.pop())
 
     def use(self):
-        _current[0] = self.id
+        runtime.setDevice(self.id)
 
     def synchronize(self):
         pass
 
     def __eq__(self, other):
         return isinstance(other, Device) and other.id == self.id
+
+    def __hash__(self):
+        return self.id
 
     def __repr__(self):
         return f'<CUDA Device {self.id}>'

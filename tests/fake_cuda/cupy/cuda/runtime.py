@@ -1,8 +1,23 @@
-"""Fake cupy.cuda.runtime: one GPU called 'Fake GPU'."""
+"""Fake cupy.cuda.runtime: GPUs called 'Fake GPU' (one, or NBGRAD_FAKE_CUDA_DEVICES of them)."""
+import os
+import threading
+
+_thread = threading.local()
 
 
 def getDeviceCount():
-    return 1
+    return int(os.environ.get('NBGRAD_FAKE_CUDA_DEVICES', '1'))
+
+
+def getDevice():
+    # CUDA's current device belongs to the host thread; every thread starts on device 0
+    return getattr(_thread, 'device', 0)
+
+
+def setDevice(device):
+    if not 0 <= device < getDeviceCount():
+        raise RuntimeError(f'cudaErrorInvalidDevice: invalid device ordinal {device}')
+    _thread.device = device
 
 
 def runtimeGetVersion():
