@@ -233,6 +233,12 @@ def from_numpy(ndarray):
                          'work around this by making a copy of your array  with array.copy().)')
     if ndarray.__class__ is not np.ndarray:  # np.memmap, np.matrix...: the plain array, shared
         ndarray = ndarray.view(np.ndarray)
+    if not ndarray.flags.writeable:
+        import warnings
+        warnings.warn('The given NumPy array is not writable. In-place ops on this tensor will '
+                      'write into it if NumPy lets them, or raise if its memory is immutable '
+                      '(a bytes object). Copy the array first to protect its data.', UserWarning,
+                      stacklevel=2)
     return Tensor._make(ndarray)
 
 

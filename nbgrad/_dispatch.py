@@ -385,7 +385,7 @@ def _run_inplace(op, target, inputs):
                 if a.__class__ is dest.__class__:
                     _check_gpu(gpu, a, op)
             arrays = _move_cpu_scalars(arrays, gpu, op)  # a CPU 0-dim operand, as PyTorch allows
-        if not dest.flags.writeable if dest.__class__ is _ndarray else _self_overlapping(dest):
+        if 0 in dest.strides or not getattr(dest.flags, 'writeable', True):
             with _writable(dest, op):  # an expanded tensor: only ops like fill_ may write
                 written = op.forward_into(dest, *arrays)
         else:
@@ -430,29 +430,29 @@ def _write_into(target, op, value, inputs):
 
 
 class _writable:
-    """Writing into an expanded tensor (stride 0, read-only in NumPy) is refused, as in PyTorch,
-    unless the op overwrites every element regardless of the old values (fill_, zero_, copy_),
-    which PyTorch allows."""
+    """Guards a write into `dest`. Where several elements share one memory location (an expanded
+    tensor), PyTorch refuses ops that read the old values and allows those that overwrite every
+    element regardless (fill_, zero_, copy_). A NumPy array flagged read-only (from_numpy of a
+    read-only array) is unlocked for the write when NumPy allows it, else refused clearly."""
 
     def __init__(self, dest, op):
         self.dest, self.op, self.unlocked = dest, op, False
 
     def __enter__(self):
-        flags = getattr(self.dest, 'flags', None)
-        if flags is None:
+        dest = self.dest
+        if not hasattr(dest, 'strides'):
             return
-        if not hasattr(flags, 'writeable'):  # CuPy: every array is writable, so look at strides
-            if _self_overlapping(self.dest) and not self.op.overwrites:
-                raise _readonly_error(self.op)
-            return
-        if flags.writeable:
-            return
-        if not self.op.overwrites:
+        if _self_overlapping(dest) and not self.op.overwrites:
             raise _readonly_error(self.op)
+        flags = dest.flags
+        if getattr(flags, 'writeable', True):  # CuPy has no read-only arrays
+            return
         try:
             flags.writeable = True
-        except ValueError as e:
-            raise _readonly_error(self.op) from e
+        except ValueError:
+            raise RuntimeError(f"{_op_name(self.op)}_: the tensor's memory is read-only (it "
+                               f'comes from a read-only NumPy array or buffer). clone() it, or '
+                               f'pass a writable array to from_numpy.') from None
         self.unlocked = True
 
     def __exit__(self, *exc):
@@ -485,7 +485,7 @@ def _type_word(np_dtype):
 
 def _self_overlapping(a):
     """Whether several elements share one memory location (a stride-0, expanded dimension)."""
-    return any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
+    return a.size > 1 and any(stride == 0 and size > 1 for stride, size in zip(a.strides, a.shape))
 
 
 def _readonly_error(op):

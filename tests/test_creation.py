@@ -229,6 +229,30 @@ def test_from_numpy_view_of_array_shares_memory(lib):
     assert base[0].sum() == 0 and base[1:3, 1::2].sum() == 0
 
 
+def test_from_numpy_read_only_array_warns_and_writes_through():
+    """Like PyTorch: a warning, then in-place ops write into the (NumPy-owned) memory."""
+    def run(lib):
+        a = np.arange(3.0)
+        a.flags.writeable = False
+        with pytest.warns(UserWarning, match='not writable'):
+            t = lib.from_numpy(a)
+        t.add_(1)
+        return a.tolist(), t._version
+    both(run)
+
+
+def test_from_numpy_of_immutable_bytes_refuses_writes_clearly():
+    """Memory NumPy cannot unlock (a bytes object) gets a clear error and keeps its data.
+    PyTorch writes into the bytes object; nbgrad refuses (README)."""
+    a = np.frombuffer(bytes(8 * 3), dtype=np.float64)
+    with pytest.warns(UserWarning):
+        t = nbgrad.from_numpy(a)
+    with pytest.raises(RuntimeError, match='read-only.*clone'):
+        t.add_(1)
+    assert (a == 0).all() and t._version == 0
+    assert (t.clone().add_(1) == 1).all()
+
+
 # -- zeros / ones / empty / full and *_like ----------------------------------------------------
 
 SIZES = [(), (0,), (3,), (2, 3), (1, 0, 2)]

@@ -287,6 +287,23 @@ def test_inplace_on_expanded_tensor(op, device):
     both(run)
 
 
+@pytest.mark.parametrize('pick', ['row', 'row_of_noncontiguous', 'column'])
+def test_inplace_on_a_slice_of_an_expanded_tensor(pick, device):
+    """A slice without the repeated dimension is an ordinary view: writes reach the base."""
+    picks = {'row': lambda x: x.expand(3, 4)[0],
+             'row_of_noncontiguous': lambda x: x[::2].expand(3, 2)[1],
+             'column': lambda x: x.expand(3, 4)[:, 1]}
+
+    def run(lib):
+        base = lib.arange(4.0, device=device if lib is nbgrad else 'cpu')
+        try:
+            picks[pick](base).add_(1)
+        except RuntimeError:
+            return 'raised', base.cpu()
+        return 'ok', base.cpu(), base._version
+    both(run)
+
+
 @pytest.mark.parametrize('case', ['bool_add_int', 'bool_mul_bool', 'bool_neg', 'uint8_wrap',
                                   'int8_mul_big', 'float_to_int_copy'])
 def test_inplace_dtype_edge_cases(case):

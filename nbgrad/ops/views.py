@@ -104,22 +104,26 @@ class Permute(ViewOp):
 
 
 class Expand(ViewOp):
-    """Expanded dims have stride 0, so the result is read-only (writes would alias), as in PyTorch.
-    The gradient is summed back to the input's shape by the engine, so backward is the identity."""
+    """Expanded dims have stride 0: many elements share one memory location, so in-place ops
+    that read it refuse to write (the dispatcher checks strides, as PyTorch does), while a view
+    without the repeated dimension (x.expand(3, 4)[0]) stays writable. The gradient is summed
+    back to the input's shape by the engine, so backward is the identity."""
 
     def __init__(self, shape):
         self.shape = shape
 
     def forward(self, a):
-        if a.__class__ is np.ndarray and a.flags.c_contiguous and a.size:
+        if a.__class__ is not np.ndarray:
+            return xp_of(a).broadcast_to(a, self.shape)  # CuPy's is writable
+        if a.flags.c_contiguous and a.size:
             # np.broadcast_to is several times slower than building the strided view directly
             lead = len(self.shape) - a.ndim
             strides = (0,) * lead + tuple(0 if have == 1 and want != 1 else stride for stride, have,
                                           want in zip(a.strides, a.shape, self.shape[lead:]))
-            out = np.ndarray(self.shape, a.dtype, buffer=a, strides=strides)
-            out.flags.writeable = False
-            return out
-        return xp_of(a).broadcast_to(a, self.shape)
+            return np.ndarray(self.shape, a.dtype, buffer=a, strides=strides)
+        # NumPy's broadcast_to checks the shapes but is read-only; the same strides, writable
+        strides = np.broadcast_to(a, self.shape).strides
+        return np.lib.stride_tricks.as_strided(a, self.shape, strides)
 
     def backward(self, g):
         return g
