@@ -90,16 +90,59 @@ def test_rng_statistics():
     assert sorted(perm.tolist()) == list(range(1000))
 
 
-def test_memory_statistics_and_streams():
-    nbgrad.cuda.empty_cache()
-    before = nbgrad.cuda.memory_allocated()
-    x = nbgrad.empty(1 << 20, device='cuda')
-    assert nbgrad.cuda.memory_allocated() >= before
-    assert nbgrad.cuda.max_memory_allocated() >= nbgrad.cuda.memory_allocated()
-    assert nbgrad.cuda.memory_reserved() >= nbgrad.cuda.memory_allocated()
+MIB = 1 << 20
+
+
+def test_memory_statistics_follow_allocations():
+    """Counted in bytes of CuPy's pool, which nbgrad did not compute (its own bookkeeping is the
+    peak): a 4 MiB tensor raises allocated by 4 MiB; freeing it lowers allocated but not the
+    peak or the cache (reserved) until empty_cache(); reset restarts the peaks."""
+    import gc
+    import threading
+    cuda = nbgrad.cuda
+    cuda.empty_cache()
+    cuda.reset_peak_memory_stats()
+    before = cuda.memory_allocated()
+    x = nbgrad.empty(MIB, device='cuda')  # float32: 4 MiB
+    assert cuda.memory_allocated() - before == 4 * MIB
+    assert cuda.max_memory_allocated() >= before + 4 * MIB
+    assert cuda.memory_reserved() >= cuda.memory_allocated()
     del x
-    nbgrad.cuda.empty_cache()
-    nbgrad.cuda.reset_peak_memory_stats()
+    gc.collect()
+    assert cuda.memory_allocated() == before
+    assert cuda.max_memory_allocated() >= before + 4 * MIB  # the peak stays
+    assert cuda.memory_reserved() >= before + 4 * MIB      # the block stays cached
+    assert cuda.max_memory_reserved() >= cuda.memory_reserved()
+    cached = cuda.memory_reserved()
+    cuda.empty_cache()
+    assert cuda.memory_reserved() <= cached - 4 * MIB
+    cuda.reset_peak_memory_stats()
+    assert cuda.max_memory_allocated() == cuda.memory_allocated() == before
+
+    def allocate_and_free():  # another thread (a pin-memory thread...) counts too
+        nbgrad.empty(2 * MIB, device='cuda')
+    worker = threading.Thread(target=allocate_and_free)
+    worker.start()
+    worker.join()
+    gc.collect()
+    assert cuda.max_memory_allocated() >= before + 8 * MIB
+    assert cuda.memory_allocated() == before
+    stats = cuda.memory_stats()
+    assert stats['allocated_bytes.all.peak'] == cuda.max_memory_allocated()
+
+
+@pytest.mark.skipif(nbgrad.cuda.device_count() < 2, reason='one GPU')
+def test_memory_statistics_are_per_device():
+    cuda = nbgrad.cuda
+    before = [cuda.memory_allocated(i) for i in range(2)]
+    x = nbgrad.empty(MIB, device='cuda:1')
+    assert cuda.memory_allocated(1) - before[1] == 4 * MIB
+    assert cuda.memory_allocated(0) == before[0]
+    assert cuda.max_memory_allocated('cuda:1') >= before[1] + 4 * MIB
+    del x
+
+
+def test_streams_and_events():
     stream = nbgrad.cuda.Stream()
     start, end = nbgrad.cuda.Event(enable_timing=True), nbgrad.cuda.Event(enable_timing=True)
     with nbgrad.cuda.stream(stream):

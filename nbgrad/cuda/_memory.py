@@ -1,51 +1,47 @@
 """GPU memory statistics over CuPy's memory pool.
 
 memory_allocated is what live arrays use (pool.used_bytes()), memory_reserved what the pool holds
-from the driver (pool.total_bytes()). CuPy keeps no peak, so a CuPy MemoryHook, installed when the
-first CUDA tensor is made, follows every pool allocation and free to give max_memory_allocated.
+from the driver (pool.total_bytes()). CuPy keeps no peaks. Both can only grow when memory is
+allocated, so nbgrad wraps CuPy's allocator (installed when CUDA is first used) and reads the
+pool right after each allocation: the peaks are exact. The allocator is process-wide, unlike
+CuPy's memory hooks, which see only the thread that installed them (a DataLoader's pin-memory
+thread allocates too). An allocator the user sets afterwards replaces the wrapper, and the peaks
+then stop following it.
 """
 from .._device import cupy_module
 
-_tracking = None
+_tracking = None  # the _PeakTracker, once installed
 
 
 class _PeakTracker:
-    def __init__(self):
-        self.current = {}
+    """Peaks of the default pool's used and total bytes, per device, since the last reset."""
+
+    def __init__(self, cupy, allocate):
+        self.pool = cupy.get_default_memory_pool()
+        self.allocate = allocate
         self.peak = {}
         self.peak_reserved = {}
 
-    def malloc(self, device_id, size):
-        now = self.current.get(device_id, 0) + size
-        self.current[device_id] = now
-        if now > self.peak.get(device_id, 0):
-            self.peak[device_id] = now
-
-    def free(self, device_id, size):
-        self.current[device_id] = self.current.get(device_id, 0) - size
+    def __call__(self, size):
+        memory = self.allocate(size)
+        device = memory.device_id  # current during the allocation, so the pool reads it
+        used, total = self.pool.used_bytes(), self.pool.total_bytes()
+        if used > self.peak.get(device, 0):
+            self.peak[device] = used
+        if total > self.peak_reserved.get(device, 0):
+            self.peak_reserved[device] = total
+        return memory
 
 
 def install_tracking():
-    """Register the peak tracker with CuPy once (idempotent)."""
+    """Wrap CuPy's current allocator with the peak tracker once (idempotent)."""
     global _tracking
     if _tracking is not None:
         return
-    cupy_module()  # a clear error if CuPy is missing
-    tracker = _PeakTracker()
-    from cupy.cuda import memory_hook
-
-    class _Hook(memory_hook.MemoryHook):
-        name = 'nbgrad_peak_tracker'
-
-        def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id):
-            tracker.malloc(device_id, mem_size)
-
-        def free_postprocess(self, device_id, mem_size, mem_ptr, pmem_id):
-            tracker.free(device_id, mem_size)
-
-    hook = _Hook()
-    hook.__enter__()  # installed for the rest of the process (this thread)
-    _tracking = (tracker, hook)
+    cupy = cupy_module()  # a clear error if CuPy is missing
+    tracker = _PeakTracker(cupy, cupy.cuda.get_allocator())
+    cupy.cuda.set_allocator(tracker)
+    _tracking = tracker
 
 
 def _device_index(device):
@@ -75,8 +71,7 @@ def max_memory_allocated(device=None):
     if index is None:
         return 0
     install_tracking()
-    tracker = _tracking[0]
-    return max(tracker.peak.get(index, 0), memory_allocated(index))
+    return max(_tracking.peak.get(index, 0), memory_allocated(index))
 
 
 def memory_reserved(device=None):
@@ -89,25 +84,22 @@ def memory_reserved(device=None):
 
 
 def max_memory_reserved(device=None):
+    """Peak of memory_reserved since start or the last reset_peak_memory_stats()."""
     index = _device_index(device)
     if index is None:
         return 0
-    tracker = _tracking[0] if _tracking else None
-    current = memory_reserved(index)
-    if tracker is not None:
-        tracker.peak_reserved[index] = max(tracker.peak_reserved.get(index, 0), current)
-        return tracker.peak_reserved[index]
-    return current
+    install_tracking()
+    return max(_tracking.peak_reserved.get(index, 0), memory_reserved(index))
 
 
 def reset_peak_memory_stats(device=None):
+    """The peaks restart from the current values."""
     index = _device_index(device)
-    if index is None or _tracking is None:
+    if index is None:
         return
-    tracker = _tracking[0]
-    tracker.peak[index] = memory_allocated(index)
-    tracker.current[index] = memory_allocated(index)
-    tracker.peak_reserved[index] = memory_reserved(index)
+    install_tracking()
+    _tracking.peak[index] = memory_allocated(index)
+    _tracking.peak_reserved[index] = memory_reserved(index)
 
 
 reset_max_memory_allocated = reset_peak_memory_stats

@@ -20,8 +20,9 @@ class ndarray(_np.ndarray):
         # is the array owning that memory (never a chain); new memory is allocated on the current
         # device and has base None
         src = None if _np.ndarray.flags.__get__(self).owndata else _fake_source(obj)
-        if src is None:
+        if src is None:  # CuPy: new memory comes from the current allocator (the pool)
             self._device_id, self._base = cuda.runtime.getDevice(), None
+            self._memory = cuda.alloc(self.nbytes)
         else:
             self._device_id = src._device_id
             self._base = src if src._base is None else src._base
@@ -365,23 +366,11 @@ def __getattr__(name):
     return _function(name)
 
 
-class _MemoryPool:
-    def used_bytes(self):
-        return 0
-
-    def total_bytes(self):
-        return 0
-
-    def free_all_blocks(self):
-        pass
-
-
-_pool = _MemoryPool()
-_pinned = _MemoryPool()
-
-
 def get_default_memory_pool():
-    return _pool
+    return cuda.memory.default_pool
+
+
+_pinned = cuda.memory.MemoryPool()
 
 
 def get_default_pinned_memory_pool():

@@ -3,7 +3,8 @@ bookkeeping."""
 import time
 
 from . import runtime  # noqa: F401
-from . import memory_hook  # noqa: F401
+from . import memory  # noqa: F401
+from .memory import alloc, get_allocator, set_allocator  # noqa: F401
 
 
 class Device:
