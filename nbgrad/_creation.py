@@ -8,6 +8,7 @@ import numpy as np
 from . import _dtype
 from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index
+from ._out import accepts_out
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
 
@@ -262,7 +263,7 @@ def _factory(kind):
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
     make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
-    return make
+    return accepts_out(make, factory=True)
 
 
 def _check_shape(shape, name):
@@ -276,8 +277,9 @@ ones = _factory('ones')
 empty = _factory('empty')
 
 
-def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False):
+@accepts_out(factory=True)
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
     shape = shape_arg((size,) if isinstance(size, int) else size)
     _check_shape(shape, 'full')
     if isinstance(fill_value, Tensor):
@@ -310,11 +312,17 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 # -- ranges ----------------------------------------------------------------------------------------
 
+@accepts_out(factory=True)
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    if dtype is not None and _dtype.to_dtype(dtype) is _dtype.int64:
+        # PyTorch's int64 overload truncates the bounds and the step to integers first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError('step must be nonzero')
     if step == 0:
         raise RuntimeError('step must be nonzero')
     if (end - start) / step < 0:
@@ -329,11 +337,11 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
             raise NotImplementedError(f'"arange_cpu" not implemented for '
                                       f'\'{"Bool" if dt is _dtype.bool else "Complex"}\'')
     n = math.ceil((end - start) / step)
-    if dt.is_floating_point or any(isinstance(x, float) for x in (start, end, step)):
+    if dt.is_floating_point:
         # PyTorch computes start + i * step in double precision, one fused multiply-add, then casts
         values = fma64(float(step), np.arange(n, dtype=np.float64), float(start))
-    else:
-        values = start + np.arange(n, dtype=np.int64) * step
+    else:  # integer kernels: the size from the real values, the terms from truncated ones
+        values = int(start) + np.arange(n, dtype=np.int64) * int(step)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
@@ -347,6 +355,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
+@accepts_out(factory=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
@@ -380,6 +389,7 @@ def _symmetric_linspace(start, end, steps, work_dtype):
     return out
 
 
+@accepts_out(factory=True)
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
@@ -400,6 +410,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
+@accepts_out(factory=True)
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     for name, value in (('n', n), ('m', m)):
         if value is not None and value < 0:

@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype, _mt_engine
 from ._device import to_device
 from ._dispatch import dispatch_inplace
+from ._out import accepts_out
 from ._tensor import Tensor
 from .autograd.graph import Node
 from .ops._util import shape_arg, size_arg
@@ -59,13 +60,14 @@ def _float_samples(name, sampler, kernel, doc):
         return _finish(_sample(gen, sampler, shape, dt.np, 0.0, 1.0), requires_grad)
     make.__name__ = make.__qualname__ = name
     make.__doc__ = doc
-    return make
+    return accepts_out(make, factory=True)
 
 
 rand = _float_samples('rand', 'uniform', 'check_uniform_bounds', 'Uniform samples on [0, 1).')
 randn = _float_samples('randn', 'normal', 'normal_kernel_cpu', 'Standard normal samples.')
 
 
+@accepts_out(factory=True)
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False):
     """Integers uniform on [low, high)."""
@@ -85,6 +87,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return _finish(_sample(gen, 'randint', shape, int(low), int(high), dt.np), requires_grad)
 
 
+@accepts_out(factory=True)
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1."""
@@ -116,6 +119,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                    device=device or input.device, requires_grad=requires_grad)
 
 
+@accepts_out
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
     """Normal samples; with tensor mean/std, differentiable in them (mean + std * eps)."""
@@ -147,6 +151,7 @@ def _check_probability(p):
                            'values outside [0, 1]')
 
 
+@accepts_out
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
     gen = _generator(generator, input.device)
@@ -171,6 +176,7 @@ def _tensor_bernoulli(gen, p_array, np_dtype):
     return gen._engine.bernoulli(p_array, np_dtype)
 
 
+@accepts_out
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices sampled from each row of (unnormalised, non-negative) weights."""
     data = input._data

@@ -504,3 +504,13 @@ def test_no_warnings_from_plain_creation():
         nbgrad.as_tensor(np.ones(3))
         nbgrad.linspace(0, 1, 5)
         nbgrad.arange(0, 1, 0.25)
+
+
+@pytest.mark.parametrize('args,dtype', [((0, 1, 0.25), 'int32'), ((-0.5, 3, 1), 'int64'),
+                                        ((0, -3.7, -1), 'int64'), ((0, 3.7, 1.5), 'int64'),
+                                        ((0, 2, 0.5), 'int64'), ((-1.5, 3, 0.7), 'int16'),
+                                        ((0.0, 5, 2), 'uint8')])
+def test_arange_with_integer_dtype_and_fractional_arguments(args, dtype):
+    """PyTorch truncates the arguments of its int64 overload first; other integer kernels take
+    the size from the real values and the terms from truncated ones."""
+    both(lambda lib: lib.arange(*args, dtype=getattr(lib, dtype)))

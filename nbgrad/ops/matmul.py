@@ -4,6 +4,7 @@ import string
 
 import numpy as np
 
+from .._out import accepts_out
 from .. import _dispatch
 from .._dispatch import dispatch
 from .._tensor import Tensor
@@ -193,6 +194,7 @@ def inner(input, other):
     return tensordot(input, other, dims=([-1], [-1]))
 
 
+@accepts_out(exact_dtype=True)
 def tensordot(a, b, dims=2, out=None):
     """Contract `dims` (an int or two lists of dims) of a and b, via one matmul."""
     if isinstance(dims, Tensor):

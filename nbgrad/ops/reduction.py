@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .._out import accepts_out
 from .. import _dtype
 from .._dispatch import dispatch
 from .._tensor import Tensor
@@ -500,7 +501,7 @@ def _max_min(is_max, name):
         values, indices = dispatch(MaxMinDim(is_max, d, keepdim, name), input)
         return return_type(name, values, indices)
     fn.__name__ = fn.__qualname__ = name
-    return fn
+    return accepts_out(fn)
 
 
 max = _max_min(True, 'max')

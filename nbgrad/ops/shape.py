@@ -2,6 +2,7 @@
 conversion."""
 import numpy as np
 
+from .._out import accepts_out
 from .. import _dtype
 from .._dispatch import dispatch
 from .._tensor import Tensor
@@ -53,6 +54,7 @@ class Cat(Node):
         return tuple(grads)
 
 
+@accepts_out(cast_error=TypeError)
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:

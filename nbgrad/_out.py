@@ -1,0 +1,104 @@
+"""PyTorch's `out=` contract, in one place: `@accepts_out` (or `@accepts_out(factory=True)`) on a
+function whose signature has `out=None` makes `f(..., out=t)` compute the result, write it into
+`t` (resized if its shape differs) and return `t`.
+
+Factories (zeros, arange, rand...) compute in out's dtype and on out's device unless told
+otherwise; other functions cast their result into out's dtype when PyTorch's casting rules allow
+it. As in PyTorch, out= does not mix with autograd: it raises when grad mode is on and an input
+or out requires grad.
+"""
+import functools
+import warnings
+
+import numpy as np
+
+from ._tensor import Tensor
+from . import _dtype
+from ._dispatch import _type_word
+
+
+def _requires_grad_anywhere(values):
+    for v in values:
+        if isinstance(v, Tensor) and v.requires_grad:
+            return True
+        if isinstance(v, (list, tuple)) and _requires_grad_anywhere(v):
+            return True
+    return False
+
+
+def _can_cast(src, dst):
+    """PyTorch's rule for out=: no cast to a lower category (float -> int, int -> bool)."""
+    order = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'c': 3}
+    return order[np.dtype(src).kind] <= order[np.dtype(dst).kind]
+
+
+def write_out(out, result, name, warn_on_resize=True, rules=None):
+    """Put result's values into `out` and return out (a tuple of outs for several results).
+    rules: the op's own out= checks, see accepts_out."""
+    rules = rules or {}
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f'{name}(): out must be a tuple of {len(result)} Tensors')
+        written = [write_out(o, r, name, warn_on_resize, rules) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, '_fields') else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.device != result.device:
+        raise RuntimeError(f'Expected out tensor to have device {result.device}, but got '
+                           f'{out.device} instead')
+    src, dst = result._data.dtype, out._data.dtype
+    if rules.get('exact_dtype') and src != dst:
+        raise RuntimeError(f'{name}: Expected the output tensor to have dtype {_type_word(src)}, '
+                           f'but got an output tensor with dtype {_type_word(dst)}')
+    if not _can_cast(src, dst):
+        if rules.get('cast_error') is TypeError:
+            raise TypeError(f"torch.{name}(): input types can't be cast to the desired output "
+                            f'type {_type_word(dst)}')
+        raise RuntimeError(f"result type {_type_word(src)} can't be cast to the desired output "
+                           f'type {_type_word(dst)}')
+    array = result._data
+    if out._data.shape != array.shape:
+        if warn_on_resize and out._data.size:
+            warnings.warn(f'An output with one or more elements was resized since it had shape '
+                          f'{list(out.shape)}, which does not match the required output shape '
+                          f'{list(array.shape)}. This behavior is deprecated, and in a future '
+                          f'PyTorch release outputs will not be resized unless they have zero '
+                          f'elements. You can explicitly reuse an out tensor t by resizing it, '
+                          f'inplace, to zero elements with t.resize_(0).', UserWarning,
+                          stacklevel=3)
+        out._data = array.astype(dst, copy=True)  # a resize: new memory, as in PyTorch
+    else:
+        out._data[...] = array
+    out._vc[0] += 1
+    return out
+
+
+def accepts_out(fn=None, *, factory=False, **rules):
+    """rules, where an op checks out= differently: exact_dtype=True (tensordot: no cast at
+    all), cast_error=TypeError (cat's kind of error for an impossible cast)."""
+    if fn is None:
+        return functools.partial(accepts_out, factory=factory, **rules)
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from . import autograd
+        if autograd.is_grad_enabled() and (
+                _requires_grad_anywhere(args) or _requires_grad_anywhere(kwargs.values()) or
+                _requires_grad_anywhere(out if isinstance(out, (list, tuple)) else (out,))):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               'automatic differentiation, but one of the arguments requires '
+                               'grad.')
+        if factory and isinstance(out, Tensor):
+            if kwargs.get('dtype') is None:
+                kwargs['dtype'] = out.dtype
+            elif kwargs['dtype'] != out.dtype:
+                raise RuntimeError(f"dtype {_type_word(_dtype.to_dtype(kwargs['dtype']).np)} "
+                                   f'does not match dtype of out parameter '
+                                   f'({_type_word(out._data.dtype)})')
+            if kwargs.get('device') is None:
+                kwargs['device'] = out.device
+        return write_out(out, fn(*args, **kwargs), name, not factory, rules)
+    return wrapper
