@@ -25,6 +25,14 @@ from .return_types import return_type
 # Argument checks (PyTorch's messages)
 # ---------------------------------------------------------------------------------------------
 
+# Functions whose float16 input fails in PyTorch's kernel (NotImplementedError), not in the
+# up-front check the others have (RuntimeError)
+_HALF_KERNELS = {'linalg.qr': 'geqrf_cpu', 'linalg.det': 'lu_cpu', 'linalg.solve': 'lu_cpu',
+                 'linalg.cholesky': 'cholesky_cpu', 'linalg.svd': 'linalg_svd_cpu',
+                 'linalg.svdvals': 'linalg_svd_cpu', 'linalg.eigh': 'linalg_eigh_cpu',
+                 'linalg.eigvalsh': 'linalg_eigh_cpu'}
+
+
 def _check_matrix(name, A, square=False):
     if not isinstance(A, Tensor):
         raise TypeError(f'{name}: argument A must be a Tensor, not {type(A).__name__}')
@@ -35,6 +43,9 @@ def _check_matrix(name, A, square=False):
         raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. Got '
                            f'{_type_word(A)}')
     if A._data.dtype == np.float16:
+        kernel = _HALF_KERNELS.get(name)
+        if kernel is not None:  # PyTorch reaches the LAPACK kernel, which has no Half version
+            raise NotImplementedError(f'"{kernel}" not implemented for \'Half\'')
         raise RuntimeError(f'{name}: Low precision dtypes not supported. Got Half')
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f'{name}: A must be batches of square matrices, but they are '

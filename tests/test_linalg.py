@@ -16,7 +16,7 @@ import pytest
 
 import nbgrad
 from nbgrad.autograd import gradcheck, gradgradcheck
-from torch_compare import dname
+from torch_compare import both, dname
 
 
 def _torch():
@@ -608,3 +608,15 @@ def test_ex_variants_report_info_like_torch(fn, make):
     ok = expected.info.numpy() == 0
     np.testing.assert_allclose(got[0].numpy()[ok], expected[0].numpy()[ok])
     assert np.isnan(got[0].numpy()[~ok]).all()
+
+
+@pytest.mark.parametrize('name', ['qr', 'inv', 'det', 'slogdet', 'cholesky', 'svd', 'svdvals',
+                                  'eigh', 'eigvalsh', 'solve'])
+def test_float16_is_refused_with_pytorchs_kind_of_error(name):
+    """Some functions check dtypes up front (RuntimeError), others fail in a LAPACK kernel that
+    has no Half version (NotImplementedError); nbgrad raises the same kind as PyTorch."""
+    def run(lib):
+        A = lib.eye(3, dtype=lib.float16)
+        fn = getattr(lib.linalg, name)
+        return fn(A, A) if name == 'solve' else fn(A)
+    both(run)
