@@ -400,6 +400,11 @@ def _run_inplace(op, target, inputs):
         source = _snapshot(target)  # backward needs the value from before the write
     result = _run(op, (source,) + tuple(inputs[1:]))
     _write_into(target, op, result._data, inputs)
+    fn = result._grad_fn
+    if fn is not None and fn._saved_output is not None:
+        # the output an op saves is now the target itself, as in PyTorch: a later write into it
+        # makes backward raise instead of using a copy of the old values
+        fn._saved_output = (target._data, target._vc, target._vc[0])
     rebase_history(target, result)
     return target
 

@@ -38,6 +38,10 @@ INPLACE_CASES = {
     # modified under no_grad: the version still moves
     'exp_output_no_grad': lambda lib, x: (lambda y: (_under_no_grad(lib, lambda: y.add_(1)),
                                                      y)[1])(x.exp()),
+    # in-place ops that save their output save the tensor written into, which a later write
+    # modifies (relu_ and exp_ both save their result)
+    'relu_inplace_then_add_': lambda lib, x: (lambda y: (y.relu_(), y.add_(1), y)[2])(x * 1),
+    'exp_inplace_then_mul_': lambda lib, x: (lambda y: (y.exp_(), y.mul_(2), y)[2])(x * 1),
     # a constant (no grad) saved by mul, then modified
     'mul_saved_constant': lambda lib, x: (lambda c: (lambda y: (c.add_(1), y)[1])(x * c))(
         lib.tensor(arr(3, seed=7))),

@@ -249,7 +249,8 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
     saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
     unary, 'out' for binary) the derivatives use.
     derivatives: one formula per input (None: not differentiable there), or None for none at all.
-    refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool).
+    refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool), or
+        (exception class, message) where PyTorch raises something other than RuntimeError.
     float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
     ordered: compares by order, which complex numbers have none of (NotImplementedError).
     """
@@ -277,7 +278,9 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         def check(self, arrays):
             if any(a.__class__ is bool or (a.__class__ not in _PY_SCALARS and a is not None and
                                            a.dtype.kind == 'b') for a in arrays):
-                raise RuntimeError(refuse_bool)
+                kind, message = refuse_bool if isinstance(refuse_bool, tuple) else \
+                    (RuntimeError, refuse_bool)
+                raise kind(message)
         attrs['_check_operands'] = check
         attrs['bool_operands_ok'] = False
     elif float_only or ordered:
@@ -323,7 +326,8 @@ _unary('neg', lambda g, x, y: -g, ufunc='negative', result='same',
        refuse_bool=('Negation, the `-` operator, on a bool tensor is not supported. If you '
                              'are trying to invert a mask, use the `~` or `logical_not()` operator '
                              'instead.'))
-_unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same')
+_unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same',
+       refuse_bool=(NotImplementedError, '"abs_cpu" not implemented for \'Bool\''))
 _unary('sign', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
 _unary('sgn', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
 _unary('exp', lambda g, x, y: g * y, saves='y')
@@ -366,7 +370,8 @@ _unary('reciprocal', lambda g, x, y: -g * y * y, saves='y')
 _unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
        backward_name='PowBackward0')
 _unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', result='same',
-       compute=lambda xp, x: xp.maximum(x, 0) if x.dtype.kind != 'b' else x)
+       compute=lambda xp, x: xp.maximum(x, 0),
+       refuse_bool='Boolean inputs not supported for relu')
 _unary('floor', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
        else xp.floor(x))
 _unary('ceil', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
@@ -402,7 +407,10 @@ class ThresholdBackward(Node):
 
     def backward(self, gg):
         (y,) = self.saved_tensors
-        return dispatch(ThresholdBackward(), gg, y), None
+        # y only selects where the gradient passes: its derivative is zero, but (as in PyTorch)
+        # a zero, so that autograd.grad w.r.t. relu's input finds it used
+        return dispatch(ThresholdBackward(), gg, y), \
+            (y.detach() * 0 if self._edges[1] is not None else None)
 
 
 def _sigmoid(xp, x):

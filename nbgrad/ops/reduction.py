@@ -436,6 +436,8 @@ class Softmax(Node):
         xp = xp_of(a)
         if a.ndim == 0:
             return xp.zeros_like(a) if self.log else xp.ones_like(a)
+        if a.size == 0:
+            return xp.empty_like(a)
         shifted = a - a.max(axis=self.dim, keepdims=True)
         if self.log:
             return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
