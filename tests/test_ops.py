@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 import nbgrad
 from op_table import OPS, SHAPES
-from torch_compare import dname
+from torch_compare import both, dname
 
 torch = pytest.importorskip('torch')
 
@@ -164,3 +164,18 @@ def test_broadcast_backward_matches_torch(shapes, name):
     for got, expected in zip(grads[1], grads[0]):
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize('reduce', [
+    lambda x: x.sum(-1), lambda x: x.sum(0), lambda x: x.sum((0,)), lambda x: x.mean(-1),
+    lambda x: x.amax(-1), lambda x: x.amin((0,)), lambda x: x.nansum(0), lambda x: x.norm(dim=0),
+    lambda x: x.logsumexp(-1), lambda x: x.mean((-1,), keepdim=True), lambda x: x.sum(1),
+    lambda x: x.sum((0, -1))], ids=lambda f: '')
+def test_reductions_over_the_dim_of_a_0_dim_tensor(reduce):
+    """A 0-dim tensor has one dim to name (0 or -1); reducing over it keeps the value."""
+    def run(lib):
+        x = lib.tensor(2.5, requires_grad=True)
+        y = reduce(x)
+        (y * 3).sum().backward()
+        return y, x.grad
+    both(run)

@@ -142,8 +142,10 @@ def wrap_dims(dim, ndim):
         dims = tuple(sorted(wrap_dim(d, ndim) for d in dim))
         if len(set(dims)) != len(dims):
             raise RuntimeError(f'dim {tuple(dim)} appears multiple times in the list of dims')
-        return dims
-    return (wrap_dim(dim, ndim),)
+    else:
+        dims = (wrap_dim(dim, ndim),)
+    # a 0-dim tensor accepts dim 0 or -1, and reducing over it reduces over nothing
+    return () if ndim == 0 else dims
 
 
 def shape_arg(args):
