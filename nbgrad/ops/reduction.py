@@ -108,7 +108,9 @@ class SoftmaxBackward(Node):
     def forward(self, g, y):
         xp = xp_of(g)
         if self.log:
-            return g - xp.exp(y) * g.sum(axis=self.dim, keepdims=True)
+            out = xp.exp(y)
+            out *= g.sum(axis=self.dim, keepdims=True)
+            return xp.subtract(g, out, out=out) if out.shape == g.shape else g - out
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
     def backward(self, gg):
@@ -439,9 +441,10 @@ class Softmax(Node):
         if a.size == 0:
             return xp.empty_like(a)
         shifted = a - a.max(axis=self.dim, keepdims=True)
-        if self.log:
-            return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
         e = xp.exp(shifted)
+        if self.log:  # in place where possible: these are the biggest arrays of a classifier
+            shifted -= xp.log(e.sum(axis=self.dim, keepdims=True))
+            return shifted
         e /= e.sum(axis=self.dim, keepdims=True)
         return e
 
