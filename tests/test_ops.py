@@ -179,3 +179,13 @@ def test_reductions_over_the_dim_of_a_0_dim_tensor(reduce):
         (y * 3).sum().backward()
         return y, x.grad
     both(run)
+
+
+@pytest.mark.parametrize('fn', [lambda lib: lib.cat([]), lambda lib: lib.stack([]),
+                                lambda lib: lib.vstack([]), lambda lib: lib.dstack([]),
+                                lambda lib: lib.column_stack([]), lambda lib: lib.row_stack([]),
+                                lambda lib: lib.cat(()), lambda lib: lib.hstack([])],
+                         ids=['cat', 'stack', 'vstack', 'dstack', 'column_stack', 'row_stack',
+                              'cat_tuple', 'hstack'])
+def test_joining_nothing_raises_pytorchs_error(fn):
+    both(fn)

@@ -58,7 +58,7 @@ class Cat(Node):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError('torch.cat(): expected a non-empty list of Tensors')
+        raise ValueError('torch.cat(): expected a non-empty list of Tensors')
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
@@ -104,19 +104,28 @@ def stack(tensors, dim=0, *, out=None):
     return dispatch(Stack(wrap_dim(dim, len(shape) + 1)), *tensors)
 
 
+def _nonempty(tensors, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f'{name} expects a non-empty TensorList')
+    return tensors
+
+
 def hstack(tensors):
-    tensors = [t if t.dim() else t.reshape(1) for t in tensors]
+    tensors = [t if t.dim() else t.reshape(1) for t in _nonempty(tensors, 'hstack')]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
 def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in tensors], 0)
+    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in _nonempty(tensors, 'vstack')], 0)
 
 
 row_stack = vstack
 
 
 def dstack(tensors):
+    tensors = _nonempty(tensors, 'dstack')
+
     def at_least_3d(t):
         if t.dim() == 0:
             return t.reshape(1, 1, 1)
@@ -129,7 +138,8 @@ def dstack(tensors):
 
 
 def column_stack(tensors):
-    return hstack([t.reshape(-1, 1) if t.dim() < 2 else t for t in tensors])
+    return hstack([t.reshape(-1, 1) if t.dim() < 2 else t
+                   for t in _nonempty(tensors, 'column_stack')])
 
 
 class Flip(Node):
