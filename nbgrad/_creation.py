@@ -9,6 +9,7 @@ from . import _dtype
 from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index
 from ._out import accepts_out
+from ._memory_format import preserve_format
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
 
@@ -288,12 +289,25 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     return _finish(_alloc('full', shape, dt, device, fill_value), requires_grad)
 
 
+def _alloc_like(kind, input, dtype, device, memory_format, *args):
+    """A new array shaped like input's; with preserve_format (the default) a CPU input's
+    permuted layout is kept (NumPy's order='K'), as PyTorch keeps it."""
+    dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
+    dev = to_device(device) if device is not None else input.device
+    a = input._data
+    if a.__class__ is np.ndarray and dev.type == 'cpu' and not a.flags.c_contiguous and \
+            memory_format in (None, preserve_format):
+        out = np.empty_like(a, dtype=dt.np)
+        if kind != 'empty':
+            out[...] = _alloc(kind, (), dt, dev, *args)  # the fill value, converted as _alloc does
+        return out
+    return _alloc(kind, a.shape, dt, dev, *args)
+
+
 def _like(kind):
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None):
-        dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
-        dev = to_device(device) if device is not None else input.device
-        return _finish(_alloc(kind, input._data.shape, dt, dev), requires_grad)
+        return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'
     return make
 
@@ -305,9 +319,8 @@ empty_like = _like('empty')
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
-    dev = to_device(device) if device is not None else input.device
-    return _finish(_alloc('full', input._data.shape, dt, dev, fill_value), requires_grad)
+    return _finish(_alloc_like('full', input, dtype, device, memory_format, fill_value),
+                   requires_grad)
 
 
 # -- ranges ----------------------------------------------------------------------------------------

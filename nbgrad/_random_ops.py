@@ -7,6 +7,7 @@ the samplers are PyTorch's own algorithms (_mt_engine.py), so seeds give PyTorch
 import numpy as np
 
 from . import _dtype, _mt_engine
+from ._creation import empty_like
 from ._device import to_device
 from ._dispatch import dispatch_inplace
 from ._out import accepts_out
@@ -101,22 +102,28 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+    """empty_like(input).uniform_(), as PyTorch makes it (so a permuted layout is filled in
+    memory order)."""
+    made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
+    return _finish_like(made.uniform_(), requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad)
+    made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
+    return _finish_like(made.normal_(), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
-                   device=device or input.device, requires_grad=requires_grad)
+    made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
+    return _finish_like(made.random_(low, high), requires_grad)
+
+
+def _finish_like(tensor, requires_grad):
+    return tensor.requires_grad_() if requires_grad else tensor
 
 
 @accepts_out
@@ -224,17 +231,40 @@ def poisson(input, generator=None):
 # ---------------------------------------------------------------------------------------------
 
 class _Resample(Node):
-    """Fill the target with fresh samples from `sampler(gen, shape, np_dtype)`."""
+    """Fill the target with fresh samples from `sampler(gen, shape, np_dtype, layout)`.
+
+    PyTorch's kernels visit a tensor's elements in memory order (dims by decreasing stride), so
+    the samples are drawn in that order and laid out back: a seeded x.t().uniform_() gets
+    PyTorch's numbers. layout = (dims in memory order or None, whether x is C-contiguous); the
+    normal sampler needs the latter (PyTorch's 16-at-a-time path is for contiguous tensors)."""
     differentiable = False
 
     def __init__(self, sampler, generator, name):
         self.sampler, self.generator, self.op_name = sampler, generator, name
 
     def forward(self, a):
-        values = self.sampler(self.generator, a.shape, a.dtype)
+        order = _memory_order(a)
+        if order is None:
+            values = self.sampler(self.generator, a.shape, a.dtype, (None, a.flags.c_contiguous))
+        else:
+            shape = tuple(a.shape[d] for d in order)
+            values = self.sampler(self.generator, shape, a.dtype, (order, False))
+            values = values.transpose(np.argsort(order))
         if values.__class__ is not a.__class__:
             values = _to_like(values, a)
         return values
+
+
+def _memory_order(a):
+    """a's dims from the largest stride to the smallest (size-1 dims first: they do not change
+    the order), or None when that is their logical order."""
+    if a.ndim < 2 or a.flags.c_contiguous:
+        return None
+    spread = [d for d in range(a.ndim) if a.shape[d] > 1]
+    ranked = sorted(spread, key=lambda d: -abs(a.strides[d]))
+    if ranked == spread:
+        return None
+    return [d for d in range(a.ndim) if a.shape[d] <= 1] + ranked
 
 
 def _to_like(values, a):
@@ -259,13 +289,19 @@ def _uniform_sampler(a=0.0, b=1.0, **_):
     if a > b:
         raise RuntimeError(f'uniform_ expects to return a [from, to) range, but found from={a} > '
                            f'to={b}')
-    return lambda gen, shape, dt: _sample(gen, 'uniform', shape, dt, float(a), float(b))
+    return lambda gen, shape, dt, layout: _sample(gen, 'uniform', shape, dt, float(a),
+                                                  float(b))
 
 
 def _normal_sampler(mean=0.0, std=1.0, **_):
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
-    return lambda gen, shape, dt: _sample(gen, 'normal', shape, dt, float(mean), float(std))
+    def sample(gen, shape, dt, layout):
+        if gen.device.type == 'cpu':  # PyTorch's kernel depends on the target's contiguity
+            return _mt_engine.normal(gen._engine, shape, dt, float(mean), float(std),
+                                     contiguous=layout[1])
+        return gen._engine.normal(shape, dt, float(mean), float(std))
+    return sample
 
 
 def _random_sampler(from_=None, to=None, **kwargs):
@@ -273,7 +309,7 @@ def _random_sampler(from_=None, to=None, **kwargs):
     if from_ is not None and to is None:
         from_, to = 0, from_
     if from_ is None:
-        def sample(gen, shape, dt):
+        def sample(gen, shape, dt, layout):
             if gen.device.type == 'cpu':
                 return _mt_engine.random_(gen._engine, shape, dt)
             high = 2 ** (np.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
@@ -281,7 +317,7 @@ def _random_sampler(from_=None, to=None, **kwargs):
             return gen._engine.randint(shape, 0, high, dt)
         return sample
 
-    def bounded(gen, shape, dt):
+    def bounded(gen, shape, dt, layout):
         _check_random_bounds(int(from_), int(to), dt)
         return _sample(gen, 'randint', shape, int(from_), int(to), dt)
     return bounded
@@ -319,36 +355,43 @@ def _bernoulli_sampler(p=0.5, **_):
                                       f'\'{_word(p.dtype)}\'')
         _check_probability(p)
 
-        def sample(gen, shape, dt):
+        def sample(gen, shape, dt, layout):
             probs = p._data
-            if probs.shape != tuple(shape):
+            order = layout[0]
+            logical = shape if order is None else tuple(shape[order.index(d)]
+                                                        for d in range(len(shape)))
+            if probs.shape != logical:
                 probs = (np if probs.__class__ is np.ndarray else gen._engine.xp).broadcast_to(
-                    probs, shape)
+                    probs, logical)
+            if order is not None:  # visited in the target's memory order
+                probs = probs.transpose(order)
             return _tensor_bernoulli(gen, probs, dt)
         return sample
-    return lambda gen, shape, dt: _scalar_bernoulli(gen, shape, float(p), dt)
+    return lambda gen, shape, dt, layout: _scalar_bernoulli(gen, shape, float(p), dt)
 
 
 def _exponential_sampler(lambd=1.0, **_):
     if lambd <= 0:
         raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={lambd}')
-    return lambda gen, shape, dt: _sample(gen, 'exponential', shape, float(lambd), dt)
+    return lambda gen, shape, dt, layout: _sample(gen, 'exponential', shape, float(lambd), dt)
 
 
 def _geometric_sampler(p, **_):
     if not 0 < p < 1:
         raise RuntimeError(f'geometric_ expects p to be in (0, 1), but got p={p}')
-    return lambda gen, shape, dt: _sample(gen, 'geometric', shape, float(p), dt)
+    return lambda gen, shape, dt, layout: _sample(gen, 'geometric', shape, float(p), dt)
 
 
 def _cauchy_sampler(median=0.0, sigma=1.0, **_):
-    return lambda gen, shape, dt: _sample(gen, 'cauchy', shape, float(median), float(sigma), dt)
+    return lambda gen, shape, dt, layout: _sample(gen, 'cauchy', shape, float(median),
+                                                  float(sigma), dt)
 
 
 def _log_normal_sampler(mean=1.0, std=2.0, **_):
     if std <= 0:
         raise RuntimeError(f'log_normal_ expects std > 0.0, but found std={std}')
-    return lambda gen, shape, dt: _sample(gen, 'log_normal', shape, float(mean), float(std), dt)
+    return lambda gen, shape, dt, layout: _sample(gen, 'log_normal', shape, float(mean),
+                                                  float(std), dt)
 
 
 Tensor.uniform_ = _resample('uniform_', _uniform_sampler)

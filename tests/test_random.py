@@ -360,3 +360,41 @@ BAD_ARGUMENTS = {
 @pytest.mark.parametrize('case', BAD_ARGUMENTS)
 def test_random_ops_validate_arguments(case):
     both(BAD_ARGUMENTS[case])
+
+
+_FILLS = {'uniform_': lambda lib, t: t.uniform_(), 'normal_': lambda lib, t: t.normal_(),
+          'bernoulli_': lambda lib, t: t.bernoulli_(0.3),
+          'bernoulli_tensor': lambda lib, t: t.bernoulli_(
+              lib.linspace(0, 1, t.numel()).reshape(t.shape)),
+          'random_': lambda lib, t: t.random_(0, 50), 'exponential_': lambda lib, t: t.exponential_(),
+          'cauchy_': lambda lib, t: t.cauchy_(), 'log_normal_': lambda lib, t: t.log_normal_(),
+          'geometric_': lambda lib, t: t.geometric_(0.3)}
+_LAYOUTS = {'transposed': lambda lib: lib.empty(5, 7).t(),
+            'permuted_3d': lambda lib: lib.empty(2, 3, 4).permute(2, 0, 1),
+            'strided': lambda lib: lib.empty(4, 10)[:, ::2],
+            'transposed_small': lambda lib: lib.empty(3, 4).t()}
+
+
+@pytest.mark.parametrize('layout', _LAYOUTS)
+@pytest.mark.parametrize('fill', _FILLS)
+def test_in_place_fills_visit_memory_order_like_pytorch(fill, layout):
+    """PyTorch's kernels fill a non-contiguous tensor in memory order (and normal_ takes its
+    one-at-a-time path there), so seeded fills of views give PyTorch's numbers."""
+    def run(lib):
+        lib.manual_seed(0)
+        return _FILLS[fill](lib, _LAYOUTS[layout](lib))
+    both(run)
+
+
+@pytest.mark.parametrize('make', ['empty_like', 'zeros_like', 'ones_like', 'full_like',
+                                  'rand_like', 'randn_like', 'randint_like'])
+def test_like_factories_keep_a_permuted_layout(make):
+    def run(lib):
+        lib.manual_seed(0)
+        x = lib.empty(3, 4, 5).permute(1, 2, 0)
+        args = {'full_like': (2.5,), 'randint_like': (9,)}.get(make, ())
+        made = getattr(lib, make)(x, *args)
+        contiguous = getattr(lib, make)(x, *args, memory_format=lib.contiguous_format)
+        values = None if make == 'empty_like' else made
+        return made.stride(), contiguous.stride(), values
+    both(run)

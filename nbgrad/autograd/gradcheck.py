@@ -64,8 +64,8 @@ def _analytical_jacobians(inputs, outputs):
     jacobians = {id(x): [np.zeros((x.numel(), o.numel())) for o in outputs] for x in differentiable}
     for j, out in enumerate(outputs):
         for k in range(out.numel()):
-            grad_out = zeros_like(out)
-            grad_out._data.reshape(-1)[k] = 1
+            grad_out = zeros_like(out)  # (keeps out's layout: index it by position, not memory)
+            grad_out._data[np.unravel_index(k, out.shape)] = 1
             grads = autograd_grad(out, differentiable, grad_out, retain_graph=True,
                                   allow_unused=True)
             for x, g in zip(differentiable, grads):
