@@ -18,6 +18,8 @@ from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgE
 from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
 from .ops.shape import broadcast_shapes
+from .ops._util import wrap_dims
+from .ops.vector_norm import VectorNorm
 from .return_types import return_type
 
 
@@ -421,25 +423,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex tensor as '
                            f'input. Got {x.dtype}')
-    a = x.abs()
-    if dim is None:
-        dim = tuple(range(x.dim()))
-    if ord == 2:
-        return _l2(a, dim, keepdim)
-    if ord == math.inf:
-        return a.amax(dim, keepdim)
-    if ord == -math.inf:
-        return a.amin(dim, keepdim)
-    if ord == 0:
-        return (a != 0).to(a.dtype).sum(dim, keepdim=keepdim)
-    if ord == 1:
-        return a.sum(dim, keepdim=keepdim)
-    return a.pow(ord).sum(dim, keepdim=keepdim).pow(1.0 / ord)
-
-
-def _l2(a, dim, keepdim):
-    # sqrt(sum(x^2)) has an undefined gradient at 0; PyTorch defines it as 0 there
-    return _SafeSqrt.apply(a.square().sum(dim, keepdim=keepdim))
+    all_dims = dim is None or (isinstance(dim, (tuple, list)) and not dim)
+    dims = tuple(range(x.dim())) if all_dims else wrap_dims(dim, x.dim())
+    return dispatch(VectorNorm(float(ord), dims, keepdim), x)
 
 
 def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
@@ -503,26 +489,6 @@ def tensor_norm(input, p='fro', dim=None, keepdim=False, dtype=None):
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def _make_safe_sqrt():
-    from .autograd.function import Function
-
-    class SafeSqrt(Function):
-        """sqrt whose gradient at 0 is 0 (the subgradient PyTorch's norm uses)."""
-
-        @staticmethod
-        def forward(ctx, x):
-            y = x.sqrt()
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, g):
-            (y,) = ctx.saved_tensors
-            return (g / (2 * y)).masked_fill(y == 0, 0.0)
-    return SafeSqrt
-
-
-_SafeSqrt = _make_safe_sqrt()
 
 
 Tensor.norm = tensor_norm

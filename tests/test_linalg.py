@@ -620,3 +620,19 @@ def test_float16_is_refused_with_pytorchs_kind_of_error(name):
         fn = getattr(lib.linalg, name)
         return fn(A, A) if name == 'solve' else fn(A)
     both(run)
+
+
+@pytest.mark.parametrize('ord', [0, 0.5, 1, 2, 3, -1, float('inf'), -float('inf')])
+@pytest.mark.parametrize('zero_row', [False, True])
+def test_vector_norm_gradient_is_pytorchs(ord, zero_row):
+    """One LinalgVectorNormBackward0 node with PyTorch's norm_backward: 0 where the norm is 0,
+    ties of the inf-norms sharing the gradient, no gradient at all for ord=0."""
+    def run(lib):
+        x = lib.tensor([[1., -2., 0., 2.], [3., 3., -1., 0.5], [0., 0., 0., 0.]],
+                       dtype=lib.float64)
+        x = (x if zero_row else x[:2]).requires_grad_()
+        y = lib.linalg.vector_norm(x, ord, dim=1)
+        (y * lib.arange(1., y.numel() + 1, dtype=lib.float64)).sum().backward()
+        name = y.grad_fn.name() if lib is nbgrad else type(y.grad_fn).__name__
+        return y, x.grad, name
+    both(run)
