@@ -456,3 +456,17 @@ def test_manually_assigned_grad_is_accumulated_into():
         (x * 2).sum().backward()
         return x.grad
     same(case)
+
+
+@pytest.mark.parametrize('call', ['x.sum()', 'x.sum((0, 1))', 'x.sum(0)', 'x.sum(dim=None)',
+                                  'x.sum(dim=())', 'x.mean()', 'x.mean((0, 1))', 'x.mean(dim=None)',
+                                  'x.sum(dtype=lib.float64)', 'lib.mean(x, 1)'])
+def test_sum_and_mean_node_names_follow_the_overload(call):
+    """PyTorch names the node ...Backward1 whenever a dim is passed (even None)."""
+    import torch
+    for_lib = {}
+    for lib in (torch, nbgrad):
+        x = lib.ones(2, 3, requires_grad=True)
+        fn = eval(call, {'x': x, 'lib': lib})
+        for_lib[lib] = type(fn.grad_fn).__name__ if lib is torch else fn.grad_fn.name()
+    assert for_lib[nbgrad] == for_lib[torch]

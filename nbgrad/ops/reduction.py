@@ -66,9 +66,10 @@ class Sum(Reduction):
     def backward(self, g):
         return _expand_back(g, self._input_shape, self.dims, self.keepdim)
 
+    overload = 1  # see _NotGiven
+
     def name(self):
-        return 'SumBackward0' if len(self.dims) == len(self._input_shape) and not self.keepdim \
-            else 'SumBackward1'
+        return f'SumBackward{self.overload}'
 
 
 class Mean(Reduction):
@@ -95,6 +96,11 @@ class Mean(Reduction):
 
     def backward(self, g):
         return _expand_back(g / self._count, self._input_shape, self.dims, self.keepdim)
+
+    overload = 1  # see _NotGiven
+
+    def name(self):
+        return f'MeanBackward{self.overload}'
 
 
 class SoftmaxBackward(Node):
@@ -470,9 +476,23 @@ def _cast_input(input, dtype):
     return input if dtype is None else input.to(_dtype.to_dtype(dtype))
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
-    dims = _dims_arg(dim, input._data.ndim)
-    return dispatch(Sum(dims, keepdim, _np_dtype(dtype)), input)
+class _NotGiven:
+    """The default of sum's and mean's dim: PyTorch names the node ...Backward1 as soon as a dim
+    is passed, even None, and ...Backward0 otherwise."""
+
+    def __repr__(self):
+        return 'None'
+
+
+_NOT_GIVEN = _NotGiven()
+
+
+def sum(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
+    given = dim is not _NOT_GIVEN
+    dims = _dims_arg(dim if given else None, input._data.ndim)
+    op = Sum(dims, keepdim, _np_dtype(dtype))
+    op.overload = int(given)
+    return dispatch(op, input)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -480,9 +500,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
                if input.is_floating_point() else input, dim, keepdim, dtype=dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    dims = _dims_arg(dim, input._data.ndim)
-    return dispatch(Mean(dims, keepdim, _np_dtype(dtype)), input)
+def mean(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
+    given = dim is not _NOT_GIVEN
+    op = Mean(_dims_arg(dim if given else None, input._data.ndim), keepdim, _np_dtype(dtype))
+    op.overload = int(given)
+    return dispatch(op, input)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
