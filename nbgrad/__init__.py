@@ -16,6 +16,9 @@ from ._dtype import (dtype, float16, half, float32, float, float64, double, comp
                      complex128, cdouble, uint8, int8, int16, short, int32, int, int64, long, bool,
                      bfloat16, set_default_dtype, get_default_dtype, promote_types, can_cast)
 from ._device import device  # noqa: E402
+from ._type_info import finfo, iinfo  # noqa: E402
+from ._memory_format import (memory_format, contiguous_format, preserve_format,  # noqa: E402
+                             channels_last, channels_last_3d)
 from ._tensor import Tensor, Size, is_tensor  # noqa: E402
 from . import _tensor_methods  # noqa: E402,F401  (attaches Tensor's math methods)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones,  # noqa
@@ -43,6 +46,17 @@ from ._random_ops import (rand, randn, randint, randperm, rand_like, randn_like,
                           randint_like, normal, bernoulli, multinomial, poisson)
 from . import cuda  # noqa: E402
 from . import utils  # noqa: E402
+from . import nn, optim  # noqa: E402
+# PyTorch's top-level forms of nn.functional ops whose signatures are the same (torch.batch_norm,
+# torch.embedding and the losses take other argument orders or integer reductions: not aliased)
+from .nn.functional import (  # noqa: E402,F401
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
+    max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
+    adaptive_max_pool1d, pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle,
+    celu, celu_, selu, selu_, rrelu, rrelu_, threshold, threshold_, relu_, hardshrink, prelu,
+    bilinear, cosine_similarity, pairwise_distance, pdist, dropout, alpha_dropout,
+    feature_alpha_dropout, layer_norm, group_norm, rms_norm)
+from .serialization import save, load  # noqa: E402
 
 __version__ = '0.1.0.dev0'
 
@@ -68,7 +82,8 @@ def result_type(tensor1, tensor2):
 def typename(obj):
     if isinstance(obj, Tensor):
         return obj.type()
-    return type(obj).__module__ + '.' + type(obj).__qualname__
+    module, name = type(obj).__module__, type(obj).__qualname__
+    return name if module in (None, 'builtins') else f'{module}.{name}'
 
 
 def get_default_device():
@@ -77,8 +92,8 @@ def get_default_device():
 
 def load_ipython_extension(ipython):
     """`%load_ext nbgrad`: registers the notebook magics (imported only here)."""
-    from .magics import load_ipython_extension as load
-    load(ipython)
+    from .magics import load_ipython_extension as register
+    register(ipython)
 
 
 def unload_ipython_extension(ipython):

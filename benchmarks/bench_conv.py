@@ -1,0 +1,59 @@
+"""Convolution benchmarks: nbgrad / PyTorch time ratios at the sizes of PERFORMANCE.md.
+
+    python benchmarks/bench_conv.py            # all cases
+    python benchmarks/bench_conv.py --quick    # fewer repeats
+    python benchmarks/bench_conv.py --device cuda
+
+Measured by harness.py (one worker process per library, interleaved rounds, medians). Every case
+is written once against a module `lib` and run with lib=torch and lib=nbgrad. Ratios below 1 mean
+nbgrad is faster; the CPU target for conv3x3 forward+backward is <= 1.5.
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def _conv3x3(backward, batch=32, channels=32, size=32):
+    """A 3x3 'same' convolution, channels -> channels, with bias. backward=True: forward, then
+    backward from a fixed output gradient into input, weight and bias (a hidden layer)."""
+    def make(lib, device):
+        rng = np.random.default_rng(0)
+
+        def tensor(*shape):
+            return lib.tensor(rng.standard_normal(shape).astype(np.float32), device=device)
+        x, w, b = tensor(batch, channels, size, size), tensor(channels, channels, 3, 3), \
+            tensor(channels)
+        conv2d = lib.nn.functional.conv2d
+        if not backward:
+            def forward():
+                with lib.no_grad():
+                    conv2d(x, w, b, padding=1)
+            return forward
+        grad = tensor(batch, channels, size, size)
+        leaves = [t.requires_grad_() for t in (x, w, b)]
+
+        def step():
+            conv2d(x, w, b, padding=1).backward(grad)
+            for t in leaves:
+                t.grad = None
+        return step
+    return make
+
+
+# (case, iterations per round): rounds of some 50-100 ms
+CASES = {
+    'conv3x3 N32 C32 K32 32x32, forward': (_conv3x3(False), 8),
+    'conv3x3 N32 C32 K32 32x32, fwd+bwd': (_conv3x3(True), 3),
+}
+
+
+def main(argv=None):
+    return harness.main(__file__, argv)
+
+
+if __name__ == '__main__':
+    main()

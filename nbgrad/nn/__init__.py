@@ -1,0 +1,5 @@
+"""nbgrad.nn: PyTorch's torch.nn. Modules (layers, containers, losses) in nn.modules, their
+functional forms in nn.functional, initialisation in nn.init, helpers in nn.utils."""
+from .parameter import Parameter, Buffer  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from . import functional, init, utils  # noqa: F401

@@ -1,0 +1,106 @@
+"""F.linear and F.bilinear.
+
+linear is the hottest op of most models, so it is one graph node (PyTorch's addmm): forward is one
+GEMM with the bias added in place, backward two GEMMs and a sum, and no transposes are dispatched.
+"""
+import numpy as np
+
+from ... import _dispatch
+from ..._dispatch import dispatch
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from ...ops._util import xp_of
+
+__all__ = ['linear', 'bilinear']
+
+
+def _type_word(np_dtype):
+    return _dispatch._type_word(np_dtype)
+
+
+class Linear(Node):
+    """y = x @ W^T (+ b) for x of any rank >= 1 and a 2-D W; its grad_fn names are PyTorch's,
+    which depend on x's rank and whether there is a bias."""
+    saved_inputs = (0, 1)
+
+    def __init__(self, has_bias):
+        self.has_bias = has_bias
+        self.input_ndim = 2
+
+    def forward(self, x, w, b=None):
+        self.input_ndim = x.ndim
+        if x.ndim == 0:
+            raise RuntimeError('both arguments to linear need to be at least 1D, but they are 0D '
+                               'and 2D')
+        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+            other = w if x.dtype != w.dtype else b
+            raise RuntimeError(f'mat1 and mat2 must have the same dtype, but got '
+                               f'{_type_word(x.dtype)} and {_type_word(other.dtype)}')
+        if x.shape[-1] != w.shape[1]:
+            rows = int(np.prod(x.shape[:-1], dtype=np.int64))
+            raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} '
+                               f'and {w.shape[1]}x{w.shape[0]})')
+        out = xp_of(x).matmul(x, w.T)
+        if b is not None:
+            try:
+                out += b
+            except ValueError:
+                raise RuntimeError(f'linear: the bias of shape {list(b.shape)} does not match the '
+                                   f'output features {w.shape[0]}') from None
+        return out
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        e = self._edges
+        if not _dispatch._grad_enabled:  # no graph to build: straight on the arrays
+            xp = xp_of(g._data)
+            ga, xa, wa = g._data, x._data, w._data
+            gx = Tensor._make(xp.matmul(ga, wa)) if e[0] is not None else None
+            g2 = ga.reshape(-1, ga.shape[-1])
+            gw = Tensor._make(xp.matmul(g2.T, xa.reshape(-1, xa.shape[-1]))) \
+                if e[1] is not None else None
+            gb = Tensor._make(g2.sum(axis=0)) if len(e) > 2 and e[2] is not None else None
+            return (gx, gw, gb) if self.has_bias else (gx, gw)
+        gx = g.matmul(w) if e[0] is not None else None
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = g2.t().mm(x.reshape(-1, x.shape[-1])) if e[1] is not None else None
+        if not self.has_bias:
+            return gx, gw
+        return gx, gw, (g2.sum(0) if e[2] is not None else None)
+
+    def name(self):
+        if self.input_ndim == 2:
+            return 'AddmmBackward0' if self.has_bias else 'MmBackward0'
+        if self.input_ndim == 1 and not self.has_bias:
+            return 'SqueezeBackward4'
+        return 'ViewBackward0' if self.has_bias or self.input_ndim == 1 else 'UnsafeViewBackward0'
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias."""
+    for name, t in (('input', input), ('weight', weight), ('bias', bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if weight.dim() != 2:  # PyTorch also takes a 1-D weight (a dot product per row)
+        out = input.matmul(weight.t())
+        return out if bias is None else out + bias
+    if bias is None:
+        return dispatch(Linear(False), input, weight)
+    return dispatch(Linear(True), input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T A_k x2 + b_k over the last dims (input1 (..., in1), input2 (..., in2),
+    weight (out, in1, in2))."""
+    if weight.dim() != 3:
+        raise RuntimeError(f'bilinear(): weight must be 3-D (out_features, in1_features, '
+                           f'in2_features), got shape {list(weight.shape)}')
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f'bilinear(): input batch dimensions do not match: got '
+                           f'{list(input1.shape[:-1])} and {list(input2.shape[:-1])}')
+    if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f'bilinear(): input sizes {input1.shape[-1]} and {input2.shape[-1]} '
+                           f'do not match the weight of shape {list(weight.shape)}')
+    from ... import einsum
+    out = einsum('...i,kij,...j->...k', input1, weight, input2)
+    return out if bias is None else out + bias

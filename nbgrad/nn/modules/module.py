@@ -1,0 +1,772 @@
+"""nn.Module: the base class of every layer and model, with PyTorch's semantics.
+
+Assigning a Parameter, a Module or a registered buffer to an attribute routes it into
+`_parameters`, `_modules` or `_buffers`; everything that walks a model (parameters(), state_dict(),
+to(), train()...) walks those dicts. Calling a module runs forward() with its hooks around it.
+"""
+import itertools
+import warnings
+from collections import OrderedDict, namedtuple
+
+from ..._tensor import Tensor
+from ... import _dtype
+from ..._device import device as _device_cls
+from ...autograd.graph import RemovableHandle, HookDict
+from ...autograd.grad_mode import no_grad
+from ..parameter import Parameter, Buffer
+from ._backward_hook import BackwardHook
+
+__all__ = ['Module']
+
+
+class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return '<All keys matched successfully>'
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _addindent(text, spaces):
+    lines = text.split('\n')
+    if len(lines) == 1:
+        return text
+    return lines[0] + '\n' + '\n'.join(' ' * spaces + line for line in lines[1:])
+
+
+def _typename(obj):
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module == 'builtins' else f'{module}.{name}'
+
+
+def _check_name(kind, name, module, registry):
+    """PyTorch's checks on the name given to register_parameter/register_buffer/add_module."""
+    if not isinstance(name, str):
+        raise TypeError(f'{kind} name should be a string. Got {_typename(name)}')
+    if '.' in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}' if kind == 'module'
+                       else f'{kind} name can\'t contain "."')
+    if name == '':
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+class Module:
+    training: bool
+    _version = 1
+    call_super_init = False
+    dump_patches = False
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f'{type(self).__name__}.__init__() got an unexpected argument '
+                            f'{args[0] if args else next(iter(kwargs))!r}')
+        setattr_ = object.__setattr__
+        setattr_(self, 'training', True)
+        for name in ('_parameters', '_buffers', '_modules', '_forward_hooks',
+                     '_forward_hooks_with_kwargs', '_forward_hooks_always_called',
+                     '_forward_pre_hooks', '_forward_pre_hooks_with_kwargs', '_backward_hooks',
+                     '_backward_pre_hooks', '_state_dict_hooks', '_state_dict_pre_hooks',
+                     '_load_state_dict_pre_hooks', '_load_state_dict_post_hooks'):
+            setattr_(self, name, HookDict() if 'hooks' in name else OrderedDict())
+        setattr_(self, '_non_persistent_buffers_set', set())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  f'"forward" function')
+
+    # -- attribute routing ----------------------------------------------------------------------
+    def __getattr__(self, name):
+        d = self.__dict__
+        for registry in ('_parameters', '_buffers', '_modules'):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get('_parameters')
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError('cannot assign parameters before Module.__init__() call')
+            self._forget(name, keep='_parameters')
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                '(torch.nn.Parameter or None expected)')
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            if d.get('_modules') is None:
+                raise AttributeError('cannot assign module before Module.__init__() call')
+            self._forget(name, keep='_modules')
+            d['_modules'][name] = value
+        elif d.get('_modules') is not None and name in d['_modules']:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                '(torch.nn.Module or None expected)')
+            d['_modules'][name] = value
+        elif isinstance(value, Buffer) or (d.get('_buffers') is not None and
+                                           name in d['_buffers']):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                '(torch.nn.Buffer, torch.Tensor or None expected)')
+            persistent = value.persistent if isinstance(value, Buffer) else \
+                name not in self._non_persistent_buffers_set
+            if isinstance(value, Buffer):
+                value = Tensor._make(value._data, value._requires_grad, None, value._vc)
+            self.register_buffer(name, value, persistent)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name, keep):
+        """Remove `name` from every place but `keep` (a name moves between kinds on assignment)."""
+        d = self.__dict__
+        d.pop(name, None)
+        for registry in ('_parameters', '_buffers', '_modules'):
+            if registry != keep:
+                d[registry].pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __delattr__(self, name):
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = set(dir(type(self))) | set(self.__dict__) | set(self._parameters) | \
+            set(self._modules) | set(self._buffers)
+        return sorted(k for k in keys if not k[0].isdigit())
+
+    # -- registration -----------------------------------------------------------------------------
+    def register_parameter(self, name, param):
+        if '_parameters' not in self.__dict__:
+            raise AttributeError('cannot assign parameter before Module.__init__() call')
+        _check_name('parameter', name, self, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            '(torch.nn.Parameter or None required)')
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
+                             f"parameters must be created explicitly. To express '{name}' as a "
+                             'function of another Tensor, compute the value in the forward() '
+                             'method.')
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        if '_buffers' not in self.__dict__:
+            raise AttributeError('cannot assign buffer before Module.__init__() call')
+        _check_name('buffer', name, self, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            '(torch Tensor or None required)')
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f'{_typename(module)} is not a Module subclass')
+        _check_name('module', name, self, self._modules)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def _lookup(self, target, kind):
+        """get_submodule / get_parameter / get_buffer: a dotted path from this module."""
+        if target == '':
+            if kind == 'module':
+                return self
+            raise AttributeError(f'`` is not an nn.{"Parameter" if kind == "param" else "buffer"}')
+        path, _, last = target.rpartition('.') if kind != 'module' else (target, '', None)
+        module = self
+        for atom in path.split('.') if path else ():
+            if not hasattr(module, atom):
+                raise AttributeError(f'{module._get_name()} has no attribute `{atom}`')
+            module = getattr(module, atom)
+            if not isinstance(module, Module):
+                raise AttributeError(f'`{atom}` is not an nn.Module')
+        if kind == 'module':
+            return module
+        if not hasattr(module, last):
+            raise AttributeError(f'{module._get_name()} has no attribute `{last}`')
+        value = getattr(module, last)
+        if kind == 'param' and not isinstance(value, Parameter):
+            raise AttributeError(f'`{last}` is not an nn.Parameter')
+        if kind == 'buffer' and last not in module._buffers:
+            raise AttributeError(f'`{last}` is not a buffer')
+        return value
+
+    def get_submodule(self, target):
+        return self._lookup(target, 'module')
+
+    def get_parameter(self, target):
+        return self._lookup(target, 'param')
+
+    def get_buffer(self, target):
+        return self._lookup(target, 'buffer')
+
+    def set_submodule(self, target, module, strict=False):
+        if target == '':
+            raise ValueError('Cannot set the submodule without a target name!')
+        parent_path, _, name = target.rpartition('.')
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f'{parent._get_name()} has no attribute `{name}`')
+        if not isinstance(module, Module):
+            raise ValueError(f'`module` is not an nn.Module, found {type(module)}')
+        setattr(parent, name, module)
+
+    def get_extra_state(self):
+        raise RuntimeError('Reached a code path in Module.get_extra_state() that should never be '
+                           'called.')
+
+    def set_extra_state(self, state):
+        raise RuntimeError('Reached a code path in Module.set_extra_state() that should never be '
+                           'called.')
+
+    def _has_extra_state(self):
+        return type(self).get_extra_state is not Module.get_extra_state
+
+    # -- walking the tree -----------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix='', remove_duplicate=True):
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            yield from module.named_modules(memo, prefix + ('.' if prefix else '') + name,
+                                            remove_duplicate)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, get_members, prefix='', recurse=True, remove_duplicate=True):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in get_members(module):
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ('.' if module_prefix else '') + name, value
+
+    def named_parameters(self, prefix='', recurse=True, remove_duplicate=True):
+        return self._named_members(lambda m: m._parameters.items(), prefix, recurse,
+                                   remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix='', recurse=True, remove_duplicate=True):
+        return self._named_members(lambda m: m._buffers.items(), prefix, recurse,
+                                   remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes ----------------------------------------------------------------------------------
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError('training mode is expected to be boolean')
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
+                p.grad.zero_()
+
+    def share_memory(self):
+        return self  # one process's NumPy memory; nbgrad.multiprocessing handles sharing
+
+    # -- moving and casting ---------------------------------------------------------------------
+    def _apply(self, fn, recurse=True):
+        """Replace every parameter's and buffer's values by fn(tensor), keeping the Parameter
+        objects (so an optimizer made before .to()/.double() still holds the model's weights)."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for key, param in self._parameters.items():
+            if param is None:
+                continue
+            with no_grad():
+                new = fn(param)
+            if new is not param:
+                param.data = new
+            if param.grad is not None:
+                with no_grad():
+                    new_grad = fn(param.grad)
+                if new_grad is not param.grad:
+                    param.grad.data = new_grad
+        for key, buf in self._buffers.items():
+            if buf is not None:
+                self._buffers[key] = fn(buf)
+        return self
+
+    def to(self, *args, **kwargs):
+        device, dtype, non_blocking = _parse_to(args, kwargs)
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError('nn.Module.to only accepts floating point or complex dtypes, but got '
+                            f'desired dtype={dtype}')
+
+        def convert(t):
+            keep_dtype = dtype is None or not (t.is_floating_point() or t.is_complex())
+            return t.to(device=device, dtype=None if keep_dtype else dtype,
+                        non_blocking=non_blocking)
+        return self._apply(convert)
+
+    def cpu(self):
+        return self._apply(lambda t: t.cpu())
+
+    def cuda(self, device=None):
+        return self._apply(lambda t: t.cuda(device))
+
+    def _cast_floats(self, dtype):
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def float(self):
+        return self._cast_floats(_dtype.float32)
+
+    def double(self):
+        return self._cast_floats(_dtype.float64)
+
+    def half(self):
+        return self._cast_floats(_dtype.float16)
+
+    def bfloat16(self):
+        return self._cast_floats(_dtype.bfloat16)
+
+    def type(self, dst_type):
+        return self._apply(lambda t: t.type(dst_type))
+
+    def to_empty(self, *, device=None, recurse=True):
+        from ..._creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
+    # -- calling --------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
+                self._backward_pre_hooks or _global_hooks_present()):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        always_called = set()
+        result = None
+        try:
+            for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(),
+                                                 self._forward_pre_hooks.items()):
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    out = hook(self, args, kwargs)
+                    if out is not None:
+                        if not (isinstance(out, tuple) and len(out) == 2):
+                            raise RuntimeError('forward pre-hook must return None or a tuple of '
+                                               f'(new_args, new_kwargs), but got {out}.')
+                        args, kwargs = out
+                else:
+                    out = hook(self, args)
+                    if out is not None:
+                        args = out if isinstance(out, tuple) else (out,)
+            backward_hook = None
+            full_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            pre_hooks = [*_global_backward_pre_hooks.values(),
+                         *self._backward_pre_hooks.values()]
+            if full_hooks or pre_hooks:
+                backward_hook = BackwardHook(self, full_hooks, pre_hooks)
+                args = backward_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in itertools.chain(_global_forward_hooks.items(),
+                                                 self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    always_called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    out = hook(self, args, kwargs, result)
+                else:
+                    out = hook(self, args, result)
+                if out is not None:
+                    result = out
+            if backward_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn('For backward hooks to be called, module output should be a '
+                                  f'Tensor or a tuple of Tensors but received {type(result)}',
+                                  stacklevel=2)
+                else:
+                    result = backward_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called and hook_id not in always_called:
+                    try:
+                        out = hook(self, args, kwargs, result) \
+                            if hook_id in self._forward_hooks_with_kwargs else \
+                            hook(self, args, result)
+                        if out is not None:
+                            result = out
+                    except Exception as e:
+                        warnings.warn('module forward hook with ``always_call=True`` raised an '
+                                      'exception that was silenced as another error was raised '
+                                      f'in forward: {e}', stacklevel=2)
+            raise
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def _add_hook(self, registry, hook, prepend=False, extra=()):
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        if prepend:
+            _move_first(registry, handle.id)
+        for flags in extra:
+            flags[handle.id] = True
+        return _ModuleHookHandle(handle, extra)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              [self._forward_pre_hooks_with_kwargs] if with_kwargs else [])
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        extra = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
+            ([self._forward_hooks_always_called] if always_call else [])
+        return self._add_hook(self._forward_hooks, hook, prepend, extra)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """Deprecated in PyTorch for the full hook; nbgrad gives the full hook's (correct)
+        gradients rather than reproducing the old hook's per-last-op behaviour."""
+        warnings.warn('register_backward_hook is deprecated; use register_full_backward_hook. '
+                      'nbgrad runs it as a full backward hook.', FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_post_hook(self, hook):
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    _register_state_dict_hook = register_state_dict_post_hook
+
+    def register_state_dict_pre_hook(self, hook):
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        return self._add_hook(self._load_state_dict_pre_hooks,
+                              lambda sd, prefix, *rest, _h=hook: _h(self, sd, prefix, *rest))
+
+    _register_load_state_dict_pre_hook = register_load_state_dict_pre_hook
+
+    def register_load_state_dict_post_hook(self, hook):
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
+
+    # -- state dict -----------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+        if self._has_extra_state():
+            destination[prefix + '_extra_state'] = self.get_extra_state()
+
+    def state_dict(self, *args, destination=None, prefix='', keep_vars=False):
+        if args:  # the old positional form state_dict(destination, prefix, keep_vars)
+            warnings.warn('Positional args are being deprecated, use kwargs instead. Refer to '
+                          'https://pytorch.org/docs/main/generated/torch.nn.Module.html'
+                          '#torch.nn.Module.state_dict for details.', FutureWarning,
+                          stacklevel=2)
+            destination, prefix, keep_vars = (list(args) + [destination, prefix,
+                                                             keep_vars][len(args):])[:3]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {'version': self._version}
+        if hasattr(destination, '_metadata'):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + '.',
+                                  keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            out = hook(self, destination, prefix, local_metadata)
+            if out is not None:
+                destination = out
+        return destination
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Check (and, when `copies` is a list, collect) this module's own entries: nbgrad
+        checks the whole state_dict before writing anything, so a failed load leaves the model
+        as it was (PyTorch copies what matched before raising)."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
+        persistent = {k: v for k, v in self._buffers.items()
+                      if k not in self._non_persistent_buffers_set}
+        for name, current in itertools.chain(self._parameters.items(), persistent.items()):
+            key = prefix + name
+            if current is None:
+                continue
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                  'torch.Tensor or Tensor-like object from checkpoint but '
+                                  f'received {type(value)}')
+                continue
+            if value.shape != current.shape:
+                error_msgs.append(f'size mismatch for {key}: copying a param with shape '
+                                  f'{_torch_size(value.shape)} from checkpoint, the shape in '
+                                  f'current model is {_torch_size(current.shape)}.')
+                continue
+            self.__dict__.setdefault('_pending_copies', []).append((name, current, value))
+        extra_key = prefix + '_extra_state'
+        if self._has_extra_state():
+            if extra_key in state_dict:
+                self.__dict__.setdefault('_pending_copies', []).append(
+                    ('_extra_state', None, state_dict[extra_key]))
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            children = set(self._modules)
+            own = {k for k, v in self._parameters.items() if v is not None} | \
+                {k for k, v in persistent.items() if v is not None}
+            for key in state_dict:
+                if not key.startswith(prefix) or key == extra_key:
+                    continue
+                rest = key[len(prefix):]
+                head = rest.split('.', 1)[0]
+                if head not in children and rest not in own:
+                    unexpected_keys.append(key)
+
+    def _apply_pending_copies(self, assign):
+        for name, current, value in self.__dict__.pop('_pending_copies', ()):
+            if name == '_extra_state':
+                self.set_extra_state(value)
+            elif assign:
+                if name in self._parameters:
+                    new = value if isinstance(value, Parameter) else \
+                        Parameter(value, requires_grad=current.requires_grad)
+                    self._parameters[name] = new
+                else:
+                    self._buffers[name] = value
+            else:
+                with no_grad():
+                    current.copy_(value)
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        if not isinstance(state_dict, dict):
+            raise TypeError(f'Expected state_dict to be dict-like, got {type(state_dict)}.')
+        missing, unexpected, errors = [], [], []
+        metadata = getattr(state_dict, '_metadata', None)
+        state_dict = OrderedDict(state_dict)
+        modules = list(self.named_modules(remove_duplicate=False))
+        try:
+            for prefix, module in modules:
+                local = metadata.get(prefix, {}) if metadata is not None else {}
+                module._load_from_state_dict(state_dict, prefix + '.' if prefix else '', local,
+                                             True, missing, unexpected, errors)
+            keys = _IncompatibleKeys(missing, unexpected)
+            for _, module in modules:
+                for hook in module._load_state_dict_post_hooks.values():
+                    hook(module, keys)
+            if strict:
+                if unexpected:
+                    errors.insert(0, 'Unexpected key(s) in state_dict: {}. '.format(
+                        ', '.join(f'"{k}"' for k in unexpected)))
+                if missing:
+                    errors.insert(0, 'Missing key(s) in state_dict: {}. '.format(
+                        ', '.join(f'"{k}"' for k in missing)))
+            if errors:
+                raise RuntimeError('Error(s) in loading state_dict for {}:\n\t{}'.format(
+                    self._get_name(), '\n\t'.join(errors)))
+            for _, module in modules:
+                module._apply_pending_copies(assign)
+        finally:
+            for _, module in modules:
+                module.__dict__.pop('_pending_copies', None)
+        return keys
+
+    # -- printing and copying -------------------------------------------------------------------
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        return ''
+
+    def __repr__(self):
+        lines = self.extra_repr().split('\n') if self.extra_repr() else []
+        for key, module in self._modules.items():
+            lines.append(f'({key}): ' + _addindent(repr(module), 2))
+        text = self._get_name() + '('
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                text += lines[0]
+            else:
+                text += '\n  ' + '\n  '.join(lines) + '\n'
+        return text + ')'
+
+    def __getstate__(self):
+        return self.__dict__.copy()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _torch_size(shape):
+    return f'torch.Size({list(shape)})'
+
+
+def _parse_to(args, kwargs):
+    """Module.to's forms: to(device), to(dtype), to(device, dtype), to(tensor), keywords."""
+    device = kwargs.pop('device', None)
+    dtype = kwargs.pop('dtype', None)
+    non_blocking = kwargs.pop('non_blocking', False)
+    kwargs.pop('memory_format', None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, _dtype.dtype):
+            dtype = arg
+        elif isinstance(arg, bool):
+            non_blocking = arg
+        elif isinstance(arg, (str, _device_cls, int)):
+            device = arg
+        else:
+            raise TypeError(f'to() received an invalid combination of arguments: {arg!r}')
+    if device is not None:
+        device = _device_cls(device)
+    return device, dtype, non_blocking
+
+
+class _ModuleHookHandle:
+    """A removable handle that also clears the hook's flags (with_kwargs, always_call)."""
+
+    def __init__(self, handle, extra):
+        self._handle, self._extra = handle, extra
+        self.id = handle.id
+
+    def remove(self):
+        self._handle.remove()
+        for flags in self._extra:
+            flags.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _move_first(registry, key):
+    value = registry.pop(key)
+    items = list(registry.items())
+    registry.clear()
+    registry[key] = value
+    registry.update(items)
+
+
+# Global module hooks (nn.modules.module.register_module_forward_hook ...).
+_global_forward_pre_hooks = HookDict()
+_global_forward_hooks = HookDict()
+_global_backward_hooks = HookDict()
+_global_backward_pre_hooks = HookDict()
+
+
+def _global_hooks_present():
+    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks or
+                _global_backward_pre_hooks)
+
+
+def _register_global(registry, hook):
+    handle = RemovableHandle(registry)
+    registry[handle.id] = hook
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    return _register_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    if with_kwargs or always_call:
+        raise NotImplementedError('nbgrad: global forward hooks take neither with_kwargs nor '
+                                  'always_call; register them on the module instead.')
+    return _register_global(_global_forward_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    return _register_global(_global_backward_hooks, hook)
+
+
+def register_module_full_backward_pre_hook(hook):
+    return _register_global(_global_backward_pre_hooks, hook)

@@ -1,0 +1,23 @@
+"""nbgrad.optim: PyTorch's optimizers (torch.optim) and learning-rate schedulers.
+
+Every optimizer follows the math of PyTorch's for-loop implementation, keeps its state under
+PyTorch's names (step as a tensor, exp_avg, exp_avg_sq, momentum_buffer...) and reads and
+writes PyTorch's state_dict layout. Steps update the parameters in place on the raw arrays, under
+no_grad, bumping their version counters as PyTorch's in-place ops do."""
+from .optimizer import Optimizer
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .rprop import Rprop
+from .sgd import SGD
+from . import lr_scheduler
+
+__all__ = ['Adadelta', 'Adagrad', 'Adam', 'Adamax', 'AdamW', 'ASGD', 'LBFGS', 'lr_scheduler',
+           'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD']

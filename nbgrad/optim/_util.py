@@ -1,0 +1,354 @@
+"""What the element-wise optimizers share: the argument checks with PyTorch's messages, the
+scalar state tensors ('step', 'mu_product'...), and the engine that runs an update kernel over
+every parameter of a group.
+
+Why an engine: PyTorch's CPU for-loop optimizers run a handful of fused, multi-threaded kernels per
+parameter. NumPy runs one single-threaded pass per ufunc, so the same update costs about twice as
+many passes over memory. Each optimizer writes its update once, as a `kernel(xp, cfg, *arrays,
+*scratch)` of in-place ufunc calls with `out=` (no temporaries). `run_updates` cuts every big
+C-contiguous NumPy parameter (with its grad and state) into pieces of `PIECE` elements with
+reusable scratch buffers, and, when a step touches enough elements, spreads the pieces and the
+small parameters over a few threads (NumPy releases the GIL inside ufunc loops). CuPy arrays and
+big strided parameters run the kernel once on the whole arrays.
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import _dtype
+from .._creation import full, tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
+
+PIECE = 1 << 17            # elements per piece (measured best: fewer calls, GIL hand-offs)
+PARALLEL_MIN = 1 << 17     # elements in one step below which threads cost more than they save
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks (PyTorch's conditions and messages)
+# ---------------------------------------------------------------------------------------------
+
+_WHAT = {'lr': 'learning rate', 'eps': 'epsilon value', 'weight_decay': 'weight_decay value',
+         'momentum': 'momentum value', 'lr_decay': 'lr_decay value', 'alpha': 'alpha value',
+         'initial_accumulator_value': 'initial_accumulator_value value',
+         'momentum_decay': 'momentum_decay value', 'rho': 'rho value'}
+
+
+def check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError('Tensor lr must be 1-element')
+
+
+def check_nonnegative(**values):
+    """ValueError('Invalid <what>: <value>') for the first value that is not >= 0 (NaN too)."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f'Invalid {_WHAT[name]}: {value}')
+
+
+def check_betas(betas):
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f'Invalid beta parameter at index {i}: {betas[i]}')
+
+
+def check_fused(fused, foreach, differentiable):
+    """PyTorch's checks of fused=True (run after Optimizer.__init__, as in PyTorch)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError('`fused` does not support `differentiable`')
+        if foreach:
+            raise RuntimeError('`fused` and `foreach` cannot be `True` together.')
+
+
+def check_supported(optimizer, capturable=False, differentiable=False):
+    """The options nbgrad does not implement: a clear error instead of a silently different step."""
+    name = type(optimizer).__name__
+    if capturable:
+        raise NotImplementedError(
+            f'{name}(capturable=True) is not supported by nbgrad: it exists for CUDA-graph '
+            'capture, which nbgrad does not do. Leave capturable=False (the numbers are the same).')
+    if differentiable:
+        raise NotImplementedError(
+            f'{name}(differentiable=True) is not supported by nbgrad: the step runs under no_grad '
+            'on the raw arrays. Leave differentiable=False.')
+
+
+def check_fused_param(p):
+    """PyTorch's requirement on the parameters of a fused=True optimizer."""
+    if not p.is_floating_point():
+        raise RuntimeError('`fused=True` requires all the params to be floating point Tensors of '
+                           f"supported devices: ['cpu', 'cuda'] but {p.dtype} and "
+                           f'{p.device.type}')
+
+
+def scalar(x):
+    """A hyperparameter as a Python number (a 1-element Tensor lr or beta gives its value)."""
+    return x.item() if isinstance(x, Tensor) else x
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar state tensors
+# ---------------------------------------------------------------------------------------------
+
+def scalar_dtype(fused=False):
+    """PyTorch's dtype for 'step' and the other scalar state: float32, or float64 when that is
+    the default dtype (fused kernels always use float32)."""
+    if fused:
+        return _dtype.float32
+    return _dtype.float64 if _dtype.get_default_dtype() == _dtype.float64 else _dtype.float32
+
+
+def new_step(p, on_param_device=False, value=0.0, fused=False):
+    """A fresh 'step' (or other scalar) state tensor: on the CPU, or on the parameter's device
+    (fused optimizers and ASGD keep it there)."""
+    if on_param_device or fused:
+        return full((), value, dtype=scalar_dtype(fused), device=p.device)
+    return tensor(value, dtype=scalar_dtype())
+
+
+def advance(step_t):
+    """`step_t += 1` (bumping its version, as PyTorch's in-place add does); returns the new value
+    as a Python float."""
+    step_t._data += 1
+    step_t._vc[0] += 1
+    return float(step_t._data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a kernel over a group's parameters
+# ---------------------------------------------------------------------------------------------
+
+def worker_count():
+    """Threads for a large step: the CPUs this process may use (OMP_NUM_THREADS caps it, as it
+    caps PyTorch's), at most 8. Worked out once."""
+    global _workers
+    if _workers is None:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            n = os.cpu_count() or 1
+        omp = os.environ.get('OMP_NUM_THREADS', '')
+        if omp.isdigit() and int(omp) > 0:
+            n = min(n, int(omp))
+        _workers = max(1, min(n, 8))
+    return _workers
+
+
+_workers = None
+_pool = None
+_pool_pid = None
+_local = threading.local()
+
+
+def _executor(workers):
+    """A process-wide thread pool, made again in a forked child (whose pool threads are gone)."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='nbgrad-optim')
+        _pool_pid = os.getpid()
+    return _pool
+
+
+def _scratch(dtype, n_scratch):
+    """This thread's n_scratch PIECE-sized scratch buffers of dtype (made once per thread)."""
+    buffers = getattr(_local, 'buffers', None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    found = buffers.get(dtype)
+    if found is None or len(found) < n_scratch or found[0].size < PIECE:
+        found = buffers[dtype] = [np.empty(PIECE, dtype) for _ in range(n_scratch)]
+    return found[:n_scratch]
+
+
+def _run_pieces(kernel, n_scratch, pieces):
+    for arrays, cfg, start, stop in pieces:
+        if start is None:                  # a whole (small) parameter, in any layout
+            p = arrays[0]
+            kernel(np, cfg, *arrays, *[b[:p.size].reshape(p.shape)
+                                       for b in _scratch(p.dtype, n_scratch)])
+        else:
+            n = stop - start
+            kernel(np, cfg, *[a[start:stop] for a in arrays],
+                   *[b[:n] for b in _scratch(arrays[0].dtype, n_scratch)])
+
+
+def _flat_contiguous(arrays):
+    """The arrays as 1-D views when they are C-contiguous NumPy arrays of one dtype (a strided
+    grad is copied: it is only read), else None."""
+    first = arrays[0]
+    flat = []
+    for i, a in enumerate(arrays):
+        if a.__class__ is not np.ndarray or a.dtype != first.dtype:
+            return None
+        if not a.flags.c_contiguous:
+            if i != 1:          # only the grad (position 1) may be copied
+                return None
+            a = np.ascontiguousarray(a)
+        flat.append(a.reshape(-1))
+    return flat
+
+
+def _share(pieces, workers):
+    """Split pieces into `workers` lists of about equal element counts (largest first, each to
+    the least loaded list)."""
+    shares = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for piece in sorted(pieces, key=_piece_size, reverse=True):
+        k = loads.index(min(loads))
+        shares[k].append(piece)
+        loads[k] += _piece_size(piece)
+    return shares
+
+
+def _piece_size(piece):
+    arrays, _, start, stop = piece
+    return arrays[0].size if start is None else stop - start
+
+
+def _disjoint(arrays):
+    """Whether no two NumPy arrays' memory ranges overlap (a cheap, conservative test)."""
+    from numpy.lib.array_utils import byte_bounds
+    bounds = sorted(byte_bounds(a) for a in arrays if a.__class__ is np.ndarray and a.size)
+    return all(hi <= lo for (_, hi), (lo, _) in zip(bounds, bounds[1:]))
+
+
+def run_updates(kernel, n_scratch, items, parallel=True):
+    """Run `kernel(xp, cfg, *arrays, *scratch)` for every (arrays, cfg) in items, where arrays is
+    (param, grad, state...) as raw arrays that the kernel updates in place and scratch are
+    `n_scratch` buffers shaped like (a piece of) the param. Items run in order, unless parallel
+    (they must not share memory then)."""
+    pieces, total = [], 0
+    for arrays, cfg in items:
+        p = arrays[0]
+        if p.__class__ is not np.ndarray:          # CuPy: the whole arrays at once
+            from ..ops._util import xp_of
+            xp = xp_of(p)
+            kernel(xp, cfg, *arrays, *[xp.empty_like(p) for _ in range(n_scratch)])
+            continue
+        size = p.size
+        total += size
+        if size <= PIECE:
+            pieces.append((arrays, cfg, None, None))
+            continue
+        flat = _flat_contiguous(arrays)
+        if flat is None:                           # a big strided parameter: whole arrays
+            kernel(np, cfg, *arrays, *[np.empty_like(p) for _ in range(n_scratch)])
+            continue
+        pieces.extend((flat, cfg, start, min(start + PIECE, size))
+                      for start in range(0, size, PIECE))
+    workers = min(worker_count(), len(pieces))
+    if total < PARALLEL_MIN or workers <= 1 or not parallel:
+        _run_pieces(kernel, n_scratch, pieces)
+        return
+    shares = _share(pieces, workers)
+    pool = _executor(workers)
+    futures = [pool.submit(_run_pieces, kernel, n_scratch, share) for share in shares[1:]]
+    try:
+        _run_pieces(kernel, n_scratch, shares[0])
+    finally:
+        for f in futures:
+            f.result()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces of kernels used by several optimizers (xp: numpy or cupy; all in place)
+# ---------------------------------------------------------------------------------------------
+
+def effective_grad(xp, p, g, weight_decay, maximize, out):
+    """PyTorch's `grad = -grad if maximize; grad = grad + weight_decay * param`, into out when it
+    differs from the raw grad (which is never written)."""
+    if weight_decay != 0:
+        xp.multiply(p, weight_decay, out=out)
+        (xp.subtract if maximize else xp.add)(out, g, out=out)
+        return out
+    if maximize:
+        return xp.negative(g, out=out)
+    return g
+
+
+def lerp_(xp, start, end, weight, tmp):
+    """start.lerp_(end, weight) with PyTorch's two formulas (the one for weight >= 0.5 starts from
+    end, which keeps weight = 1 exact)."""
+    xp.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        tmp *= weight
+        start += tmp
+    else:
+        tmp *= 1 - weight
+        xp.subtract(end, tmp, out=start)
+
+
+def decay_and_add_square_(xp, avg, g, decay, tmp):
+    """avg.mul_(decay).addcmul_(g, g, value=1 - decay): PyTorch's running average of squares."""
+    avg *= decay
+    xp.multiply(g, 1 - decay, out=tmp)
+    tmp *= g
+    avg += tmp
+
+
+# ---------------------------------------------------------------------------------------------
+# The base of every optimizer whose step is one element-wise update per parameter
+# ---------------------------------------------------------------------------------------------
+
+class ElementwiseOptimizer(Optimizer):
+    """An optimizer whose step is one element-wise kernel per parameter (all but LBFGS).
+
+    A subclass gives `kernel` (a staticmethod, see run_updates), `n_scratch`, and
+    `_prepare(group, p)`: it makes the parameter's state on its first step, advances the scalar
+    state ('step'...), and returns (the element-wise state tensors in the kernel's order, the
+    kernel's cfg, the number of in-place writes PyTorch's step makes into the param and into each
+    of those tensors, for their version counters)."""
+    kernel = None
+    n_scratch = 1
+    _scalar_state = ('step',)             # state entries PyTorch keeps as 0-dim tensors
+    _scalar_state_on_device = False       # ASGD keeps them on the parameter's device
+    _legacy_keys = ()                     # group options an older PyTorch's state_dict may lack
+    _LEGACY_VALUES = {'foreach': None, 'fused': None, 'momentum': 0}    # the rest: False
+
+    def __setstate__(self, state):
+        """Also what PyTorch's __setstate__ does for state_dicts of older versions: fill in the
+        newer group options (in PyTorch's order) and make number-valued scalar state tensors."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key in self._legacy_keys:
+                group.setdefault(key, self._LEGACY_VALUES.get(key, False))
+            for p in group['params']:
+                p_state = self.state.get(p)
+                for key in self._scalar_state if p_state else ():
+                    if key in p_state and not isinstance(p_state[key], Tensor):
+                        p_state[key] = new_step(p, self._scalar_state_on_device,
+                                                float(p_state[key]), bool(group.get('fused')))
+
+    def _prepare(self, group, p):
+        raise NotImplementedError
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        """Perform one optimization step; closure (optional) re-evaluates the loss."""
+        loss = _closure_loss(closure)
+        todo = [(group, [p for p in group['params'] if p.grad is not None])
+                for group in self.param_groups]
+        for _, params in todo:      # refuse before anything changes
+            for p in params:
+                if p._data.dtype.kind != 'f':
+                    raise (NotImplementedError if p._data.dtype.kind == 'c' else RuntimeError)(
+                        f'{type(self).__name__} updates floating-point parameters only (nbgrad '
+                        f'has no complex autograd): got a {p.dtype} parameter of shape '
+                        f'{tuple(p.shape)}')
+        for group, params in todo:
+            items, written = [], []
+            for p in params:
+                tensors, cfg, bumps = self._prepare(group, p)
+                items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
+                written.append(((p, *tensors), bumps))
+            # a parameter listed twice (PyTorch warns), or parameters that are views of one
+            # array, are updated one after the other, as in PyTorch's for-loop
+            parallel = _disjoint([p._data for p in params])
+            run_updates(self.kernel, self.n_scratch, items, parallel)
+            for tensors, bumps in written:
+                for t, times in zip(tensors, bumps):
+                    t._vc[0] += times
+        return loss

@@ -1,0 +1,59 @@
+"""Rprop (torch.optim.Rprop): resilient backpropagation."""
+from .._creation import full_like, zeros_like
+from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
+                    new_step, scalar)
+
+__all__ = ['Rprop']
+
+
+class Rprop(ElementwiseOptimizer):
+    """Rprop: each element's step size grows by etaplus while its grad keeps its sign and shrinks
+    by etaminus when the sign flips (skipping that element's update once), clamped to
+    step_sizes; param -= sign(grad) * step_size."""
+    n_scratch = 2
+    _legacy_keys = ('foreach', 'maximize', 'differentiable', 'capturable')
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_lr(lr)
+        check_nonnegative(lr=lr)
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f'Invalid eta values: {etas[0]}, {etas[1]}')
+        defaults = {'lr': lr, 'etas': etas, 'step_sizes': step_sizes, 'foreach': foreach,
+                    'maximize': maximize, 'differentiable': differentiable,
+                    'capturable': capturable}
+        super().__init__(params, defaults)
+        check_supported(self, capturable, differentiable)
+
+    def _prepare(self, group, p):
+        state = self.state[p]
+        if len(state) == 0:
+            state['step'] = new_step(p)
+            state['prev'] = zeros_like(p)
+            state['step_size'] = full_like(p.grad, scalar(group['lr']))
+        advance(state['step'])
+        etaminus, etaplus = group['etas']
+        step_size_min, step_size_max = group['step_sizes']
+        cfg = (etaminus, etaplus, step_size_min, step_size_max, group['maximize'])
+        return (state['prev'], state['step_size']), cfg, (1, 1, 2)
+
+    @staticmethod
+    def kernel(xp, cfg, p, g, prev, step_size, sign, grad):
+        etaminus, etaplus, step_size_min, step_size_max, maximize = cfg
+        if maximize:
+            xp.negative(g, out=grad)
+        else:
+            xp.copyto(grad, g)
+        xp.multiply(grad, prev, out=sign)
+        xp.sign(sign, out=sign)
+        positive, negative, zero = sign > 0, sign < 0, sign == 0
+        sign[positive] = etaplus
+        sign[negative] = etaminus
+        sign[zero] = 1
+        step_size *= sign
+        xp.clip(step_size, step_size_min, step_size_max, out=step_size)
+        grad[sign == etaminus] = 0           # a flipped sign: no step for this element this time
+        xp.copyto(prev, grad)
+        xp.sign(grad, out=grad)
+        grad *= step_size
+        p -= grad

@@ -1,0 +1,296 @@
+"""F.conv1d/2d/3d and F.conv_transpose1d/2d/3d against PyTorch: values and gradients (input,
+weight, bias) over a table of geometries (stride, padding ints/tuples/'same'/'valid', dilation,
+groups, depthwise, no bias, unbatched and empty batches, output_padding), float64 gradcheck and
+gradgradcheck, second derivatives and grad_fn names against PyTorch's, saved-tensor checks,
+argument errors with PyTorch's exception kinds, and the 'cuda' device."""
+import warnings
+
+import numpy as np
+import pytest
+
+import nbgrad
+from torch_compare import both
+
+torch = pytest.importorskip('torch')
+
+
+def conv(name, **kwargs):
+    """A case function (lib, input, weight[, bias]) -> output."""
+    def fn(lib, *tensors):
+        return getattr(lib.nn.functional, name)(*tensors, **kwargs)
+    fn.kwargs, fn.transposed = kwargs, 'transpose' in name
+    return fn
+
+
+# name: (function, input shape, weight shape, bias?) -- bias has out_channels elements
+CASES = {
+    '1d': (conv('conv1d'), (2, 3, 9), (4, 3, 3), True),
+    '1d_stride_dilation_pad': (conv('conv1d', stride=3, dilation=2, padding=2), (2, 3, 11),
+                               (4, 3, 3), True),
+    '1d_same_even_kernel': (conv('conv1d', padding='same'), (2, 3, 8), (4, 3, 4), True),
+    '1d_unbatched': (conv('conv1d', padding=1), (3, 9), (4, 3, 3), True),
+    '2d': (conv('conv2d'), (2, 3, 6, 5), (4, 3, 3, 3), True),
+    '2d_stride_pad_tuples': (conv('conv2d', stride=(2, 1), padding=(1, 2)), (2, 3, 7, 5),
+                             (4, 3, 3, 2), True),
+    '2d_dilation': (conv('conv2d', dilation=(2, 1), padding=1), (2, 3, 7, 6), (4, 3, 3, 3), True),
+    '2d_same': (conv('conv2d', padding='same'), (2, 3, 5, 6), (4, 3, 3, 3), True),
+    '2d_same_even_kernel': (conv('conv2d', padding='same'), (2, 3, 5, 6), (4, 3, 2, 4), True),
+    '2d_same_dilated': (conv('conv2d', padding='same', dilation=(2, 3)), (1, 2, 7, 8),
+                        (3, 2, 2, 3), True),
+    '2d_valid': (conv('conv2d', padding='valid'), (2, 3, 5, 6), (4, 3, 2, 3), True),
+    '2d_groups': (conv('conv2d', groups=2, padding=1, stride=2), (2, 4, 5, 5), (6, 2, 3, 3),
+                  True),
+    '2d_depthwise': (conv('conv2d', groups=3, padding=1), (2, 3, 5, 5), (6, 1, 3, 3), True),
+    '2d_no_bias': (conv('conv2d', stride=2), (2, 3, 6, 5), (4, 3, 2, 2), False),
+    '2d_unbatched': (conv('conv2d', padding=(0, 1)), (3, 5, 4), (2, 3, 3, 3), True),
+    '2d_kernel_covers_input': (conv('conv2d'), (2, 3, 3, 4), (5, 3, 3, 4), True),
+    '2d_1x1': (conv('conv2d'), (2, 3, 4, 4), (5, 3, 1, 1), True),
+    '2d_padding_beyond_kernel': (conv('conv2d', padding=(2, 1)), (2, 3, 4, 4), (5, 3, 1, 2),
+                                 True),
+    '2d_empty_batch': (conv('conv2d', padding=1), (0, 3, 4, 4), (2, 3, 3, 3), True),
+    '3d': (conv('conv3d', stride=(1, 2, 1), padding=(1, 0, 1)), (1, 2, 4, 5, 4),
+           (3, 2, 2, 3, 2), True),
+    '3d_same_groups': (conv('conv3d', padding='same', groups=2), (1, 4, 3, 4, 3),
+                       (2, 2, 3, 2, 3), True),
+    '3d_unbatched': (conv('conv3d', dilation=2), (2, 5, 5, 5), (2, 2, 2, 2, 2), False),
+    'transpose1d': (conv('conv_transpose1d', stride=2, padding=1, output_padding=1), (2, 3, 5),
+                    (3, 4, 3), True),
+    'transpose1d_dilation_output_padding': (
+        conv('conv_transpose1d', padding=1, output_padding=1, dilation=2), (2, 3, 5), (3, 2, 3),
+        True),
+    'transpose2d': (conv('conv_transpose2d', stride=(2, 3), padding=(1, 0),
+                         output_padding=(1, 2)), (2, 4, 4, 3), (4, 3, 3, 2), True),
+    'transpose2d_groups': (conv('conv_transpose2d', stride=2, groups=2), (2, 4, 3, 3),
+                           (4, 2, 3, 3), True),
+    'transpose2d_stride1': (conv('conv_transpose2d', padding=1), (2, 3, 4, 4), (3, 2, 3, 3),
+                            True),
+    'transpose2d_unbatched_no_bias': (conv('conv_transpose2d', stride=2, padding=1), (3, 3, 4),
+                                      (3, 2, 2, 2), False),
+    'transpose3d': (conv('conv_transpose3d', stride=2, padding=(0, 1, 1), dilation=(1, 2, 1)),
+                    (1, 2, 3, 2, 3), (2, 3, 2, 2, 3), True),
+}
+# cheap enough for finite differences of second order
+SMALL = ['1d_stride_dilation_pad', '1d_same_even_kernel', '2d_groups', '2d_same_even_kernel',
+         '2d_unbatched', '3d_unbatched', 'transpose1d_dilation_output_padding', 'transpose2d',
+         'transpose2d_groups']
+
+
+def case_arrays(name, seed=0):
+    fn, x_shape, w_shape, has_bias = CASES[name]
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
+    if has_bias:
+        out_channels = w_shape[1] * fn.kwargs.get('groups', 1) if fn.transposed else w_shape[0]
+        arrays.append(rng.standard_normal(out_channels))
+    return fn, arrays
+
+
+def to_numpy(t):
+    return None if t is None else t.detach().cpu().numpy()
+
+
+def forward_backward(lib, fn, arrays, dtype='float64', device='cpu', seed=5):
+    """fn(lib, *leaves) and a backward from a fixed random output gradient; returns
+    ([output, grad of each leaf] as NumPy arrays, the output's grad_fn name). torch runs on the
+    CPU whatever the device."""
+    dev = device if lib is nbgrad else 'cpu'
+    leaves = [lib.tensor(a, dtype=getattr(lib, dtype), device=dev, requires_grad=True)
+              for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch's note about 'same' with even kernels
+        out = fn(lib, *leaves)
+    grad = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+    out.backward(lib.tensor(grad, dtype=out.dtype, device=dev))
+    return [to_numpy(out)] + [to_numpy(t.grad) for t in leaves], out.grad_fn.name()
+
+
+def assert_close_arrays(got, expected, rtol, atol, what=''):
+    assert len(got) == len(expected)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g.shape == e.shape and g.dtype == e.dtype, (what, i, g.shape, e.shape, g.dtype)
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=f'{what} item {i}')
+
+
+def compare_with_torch(fn, arrays, dtype='float64', device='cpu'):
+    tolerance = {'float64': (1e-10, 1e-12), 'float32': (2e-5, 2e-5)}[dtype]
+    got, got_name = forward_backward(nbgrad, fn, arrays, dtype, device)
+    expected, expected_name = forward_backward(torch, fn, arrays, dtype)
+    assert_close_arrays(got, expected, *tolerance)
+    assert got_name == expected_name
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('name', CASES)
+def test_values_and_gradients_match_torch(name, dtype):
+    fn, arrays = case_arrays(name)
+    compare_with_torch(fn, arrays, dtype)
+
+
+@pytest.mark.parametrize('name', ['1d_same_even_kernel', '2d_groups', '2d_depthwise',
+                                  '3d_same_groups', 'transpose2d', 'transpose2d_unbatched_no_bias'])
+def test_device(name, device):
+    fn, arrays = case_arrays(name)
+    compare_with_torch(fn, arrays, 'float64', device)
+    out = fn(nbgrad, *[nbgrad.tensor(a, device=device) for a in arrays])
+    assert out.device.type == device
+
+
+@pytest.mark.parametrize('name', SMALL)
+def test_gradcheck_and_gradgradcheck(name):
+    fn, arrays = case_arrays(name)
+    leaves = [nbgrad.tensor(a, requires_grad=True) for a in arrays]
+    assert nbgrad.autograd.gradcheck(lambda *t: fn(nbgrad, *t), leaves)
+    assert nbgrad.autograd.gradgradcheck(lambda *t: fn(nbgrad, *t), leaves)
+
+
+def second_derivatives(lib, fn, arrays):
+    """First derivatives with create_graph (and their grad_fn names), then the derivatives of
+    a weighted sum of them w.r.t. the leaves and the output gradient."""
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        out = fn(lib, *leaves)
+    rng = np.random.default_rng(7)
+    grad_out = lib.tensor(rng.standard_normal(tuple(out.shape)), requires_grad=True)
+    firsts = lib.autograd.grad(out, leaves, grad_out, create_graph=True)
+    total = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in firsts)
+    seconds = lib.autograd.grad(total, leaves + [grad_out], allow_unused=True)
+    values = [to_numpy(g) for g in firsts]
+    values += [np.zeros(a.shape) if g is None else to_numpy(g)
+               for g, a in zip(seconds, arrays + [grad_out.detach().numpy()])]
+    return values, [g.grad_fn.name() for g in firsts[:2]]
+
+
+@pytest.mark.parametrize('name', ['1d_stride_dilation_pad', '2d_groups', '2d_same_even_kernel',
+                                  'transpose1d_dilation_output_padding', 'transpose2d_groups',
+                                  '3d_unbatched'])
+def test_double_backward_matches_torch(name):
+    fn, arrays = case_arrays(name)
+    got, got_names = second_derivatives(nbgrad, fn, arrays)
+    expected, expected_names = second_derivatives(torch, fn, arrays)
+    assert_close_arrays(got, expected, 1e-10, 1e-12)
+    assert got_names[1] == expected_names[1] == 'ConvolutionBackwardBackward0'
+    # the input's gradient ends in a view op when unbatched, and in PyTorch in a crop where
+    # 'same' pads unevenly (PyTorch pads the input first; nbgrad pads inside the convolution)
+    if name not in ('3d_unbatched', '2d_same_even_kernel'):
+        assert got_names[0] == expected_names[0] == 'ConvolutionBackwardBackward0'
+
+
+def test_non_contiguous_operands():
+    """Transposed and strided views as input, weight and output gradient."""
+    def fn(lib, x, w):
+        return lib.nn.functional.conv2d(x.transpose(2, 3), w[:, :, ::2].flip(3), stride=2,
+                                        padding=1)
+    rng = np.random.default_rng(3)
+    compare_with_torch(fn, [rng.standard_normal((2, 3, 7, 6)),
+                            rng.standard_normal((4, 3, 5, 3))])
+
+
+def test_integer_convolution_matches_torch():
+    x = np.arange(2 * 3 * 5 * 5).reshape(2, 3, 5, 5) % 7 - 3
+    w = np.arange(4 * 3 * 3 * 3).reshape(4, 3, 3, 3) % 5 - 2
+    both(lambda lib: lib.nn.functional.conv2d(lib.tensor(x), lib.tensor(w), padding=1, stride=2))
+
+
+def test_backward_twice_with_retain_graph_and_input_only_gradient():
+    def run(lib):
+        rng = np.random.default_rng(1)
+        x = lib.tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+        w = lib.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+        y = lib.nn.functional.conv2d(x, w, padding=1).square().sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        frozen = lib.tensor(rng.standard_normal((4, 3, 3, 3)))  # weight without grad
+        (gx,) = lib.autograd.grad(lib.nn.functional.conv2d(x, frozen).sum(), [x])
+        return x.grad, w.grad, gx
+    both(run, lambda got, expected: [np.testing.assert_allclose(to_numpy(g), to_numpy(e),
+                                                                rtol=1e-10)
+                                     for g, e in zip(got, expected)])
+
+
+def test_earlier_results_survive_reused_buffers():
+    """im2col's buffers are reused between calls: results made earlier must keep PyTorch's
+    values after later convolutions of the same shapes (all compared at the end)."""
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((3, 2, 3, 3))
+    xs = [rng.standard_normal((2, 2, 5, 5)) for _ in range(3)]
+
+    def run(lib):
+        weight = lib.tensor(w, requires_grad=True)
+        results = []
+        for x in xs:
+            leaf = lib.tensor(x, requires_grad=True)
+            out = lib.nn.functional.conv2d(leaf, weight, padding=1)
+            results += [out, *lib.autograd.grad(out.square().sum(), [leaf, weight])]
+        return [to_numpy(r) for r in results]
+    assert_close_arrays(run(nbgrad), run(torch), 1e-10, 1e-12)
+
+
+def test_modified_input_is_detected_at_backward():
+    def run(lib):
+        x = lib.ones(1, 2, 4, 4, requires_grad=True)
+        w = lib.ones(3, 2, 2, 2, requires_grad=True)
+        h = x * 2
+        y = lib.nn.functional.conv2d(h, w)
+        h.add_(1)
+        y.sum().backward()
+    both(run)
+
+
+def t(lib, *shape, dtype='float64'):
+    return lib.zeros(*shape, dtype=getattr(lib, dtype))
+
+
+ERRORS = {
+    'input_rank': lambda lib, F: F.conv2d(t(lib, 5, 5), t(lib, 4, 1, 3, 3)),
+    'weight_rank': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3)),
+    'channels': lambda lib, F: F.conv2d(t(lib, 1, 4, 5, 5), t(lib, 4, 3, 3, 3)),
+    'kernel_too_large': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 7, 3)),
+    'dilated_kernel_too_large': lambda lib, F: F.conv1d(t(lib, 1, 3, 5), t(lib, 4, 3, 3),
+                                                        dilation=3),
+    'groups_not_dividing': lambda lib, F: F.conv2d(t(lib, 1, 4, 5, 5), t(lib, 3, 2, 3, 3),
+                                                   groups=2),
+    'groups_zero': lambda lib, F: F.conv2d(t(lib, 1, 4, 5, 5), t(lib, 4, 4, 3, 3), groups=0),
+    'same_with_stride': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3, 3),
+                                                stride=2, padding='same'),
+    'bad_padding_string': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3, 3),
+                                                  padding='full'),
+    'negative_padding': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3, 3),
+                                                padding=-1),
+    'zero_stride': lambda lib, F: F.conv1d(t(lib, 1, 3, 5), t(lib, 4, 3, 3), stride=0),
+    'zero_dilation': lambda lib, F: F.conv1d(t(lib, 1, 3, 5), t(lib, 4, 3, 3), dilation=0),
+    'stride_length': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3, 3),
+                                             stride=(1, 2, 3)),
+    'bias_size': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 4, 3, 3, 3), t(lib, 3)),
+    'weight_dtype': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5),
+                                            t(lib, 4, 3, 3, 3, dtype='float32')),
+    'bias_dtype': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5, dtype='float32'),
+                                          t(lib, 4, 3, 3, 3, dtype='float32'), t(lib, 4)),
+    'empty_weight': lambda lib, F: F.conv2d(t(lib, 1, 3, 5, 5), t(lib, 0, 3, 3, 3)),
+    'input_not_tensor': lambda lib, F: F.conv1d([[1.0]], t(lib, 1, 1, 1)),
+    'transpose_channels': lambda lib, F: F.conv_transpose2d(t(lib, 1, 3, 5, 5),
+                                                            t(lib, 4, 4, 3, 3)),
+    'transpose_output_padding': lambda lib, F: F.conv_transpose2d(
+        t(lib, 1, 3, 5, 5), t(lib, 3, 4, 3, 3), stride=2, output_padding=2),
+    'transpose_padding_string': lambda lib, F: F.conv_transpose1d(t(lib, 1, 3, 5),
+                                                                  t(lib, 3, 4, 3), padding='same'),
+    'transpose_groups': lambda lib, F: F.conv_transpose1d(t(lib, 1, 3, 5), t(lib, 3, 4, 3),
+                                                          groups=2),
+    'transpose_empty_output': lambda lib, F: F.conv_transpose1d(t(lib, 1, 3, 1),
+                                                                t(lib, 3, 4, 1), padding=1),
+}
+
+
+@pytest.mark.parametrize('name', ERRORS)
+def test_errors_have_torch_kinds(name):
+    both(lambda lib: ERRORS[name](lib, lib.nn.functional))
+
+
+def test_error_messages_name_the_problem():
+    F = nbgrad.nn.functional
+    with pytest.raises(RuntimeError, match='expected input.*to have 3 channels, but got 4'):
+        F.conv2d(nbgrad.zeros(1, 4, 5, 5), nbgrad.zeros(2, 3, 3, 3))
+    with pytest.raises(RuntimeError, match=r"Kernel size: \(7 x 3\)"):
+        F.conv2d(nbgrad.zeros(1, 3, 5, 5), nbgrad.zeros(2, 3, 7, 3))
+    with pytest.raises(RuntimeError, match='strided'):
+        F.conv1d(nbgrad.zeros(1, 3, 5), nbgrad.zeros(2, 3, 3), stride=2, padding='same')
