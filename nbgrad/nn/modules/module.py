@@ -509,10 +509,16 @@ class Module:
         return self._add_hook(self._state_dict_pre_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook):
-        return self._add_hook(self._load_state_dict_pre_hooks,
-                              lambda sd, prefix, *rest, _h=hook: _h(self, sd, prefix, *rest))
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs), before this module's entries are checked."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
-    _register_load_state_dict_pre_hook = register_load_state_dict_pre_hook
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """The older private form: the hook gets the module first only with with_module."""
+        if with_module:
+            return self._add_hook(self._load_state_dict_pre_hooks,
+                                  lambda sd, prefix, *rest, _h=hook: _h(self, sd, prefix, *rest))
+        return self._add_hook(self._load_state_dict_pre_hooks, hook)
 
     def register_load_state_dict_post_hook(self, hook):
         return self._add_hook(self._load_state_dict_post_hooks, hook)
