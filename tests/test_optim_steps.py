@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import nbgrad
+from torch_compare import both
 
 torch = pytest.importorskip('torch')
 
@@ -310,3 +311,19 @@ def test_many_small_parameters():
         results.append(params)
     for i, (p_nb, p_t) in enumerate(zip(*results[::-1])):
         assert_close(p_nb, p_t, f'param {i}', TOL['float32'])
+
+
+@pytest.mark.parametrize('name', ['SGD', 'Adam'])
+def test_parameters_that_are_views_of_one_array_update_in_order(name):
+    """Big overlapping views (a threaded step would race on them) give PyTorch's numbers."""
+    def run(lib):
+        base = lib.zeros(600_000)
+        views = [lib.nn.Parameter(base[:400_000]), lib.nn.Parameter(base[200_000:])]
+        for v in views:
+            v.grad = lib.ones_like(v)
+        opt = getattr(lib.optim, name)(views, lr=0.1, **({'momentum': 0.9} if name == 'SGD'
+                                                          else {}))
+        for _ in range(3):
+            opt.step()
+        return base[::50_000].clone()
+    both(run)

@@ -240,7 +240,10 @@ def run_updates(kernel, n_scratch, items, parallel=True):
         pieces.extend((flat, cfg, start, min(start + PIECE, size))
                       for start in range(0, size, PIECE))
     workers = min(worker_count(), len(pieces))
-    if total < PARALLEL_MIN or workers <= 1 or not parallel:
+    # a parameter listed twice (PyTorch warns), or parameters that are views of one array, are
+    # updated one after the other, as in PyTorch's for-loop
+    if total < PARALLEL_MIN or workers <= 1 or not parallel or \
+            not _disjoint([arrays[0] for arrays, _ in items]):
         _run_pieces(kernel, n_scratch, pieces)
         return
     shares = _share(pieces, workers)
@@ -344,10 +347,7 @@ class ElementwiseOptimizer(Optimizer):
                 tensors, cfg, bumps = self._prepare(group, p)
                 items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
                 written.append(((p, *tensors), bumps))
-            # a parameter listed twice (PyTorch warns), or parameters that are views of one
-            # array, are updated one after the other, as in PyTorch's for-loop
-            parallel = _disjoint([p._data for p in params])
-            run_updates(self.kernel, self.n_scratch, items, parallel)
+            run_updates(self.kernel, self.n_scratch, items)
             for tensors, bumps in written:
                 for t, times in zip(tensors, bumps):
                     t._vc[0] += times
