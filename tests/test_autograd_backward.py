@@ -470,3 +470,17 @@ def test_sum_and_mean_node_names_follow_the_overload(call):
         fn = eval(call, {'x': x, 'lib': lib})
         for_lib[lib] = type(fn.grad_fn).__name__ if lib is torch else fn.grad_fn.name()
     assert for_lib[nbgrad] == for_lib[torch]
+
+
+@pytest.mark.parametrize('shapes', [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
+                                    ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
+                                    ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 5)),
+                                    ((3, 4), (2, 4, 5))], ids=str)
+def test_matmul_node_names_are_pytorchs(shapes):
+    import torch
+    names = []
+    for lib in (torch, nbgrad):
+        a, b = (lib.ones(*s, requires_grad=True) for s in shapes)
+        fn = (a @ b).grad_fn
+        names.append(type(fn).__name__ if lib is torch else fn.name())
+    assert names[1] == names[0]

@@ -83,24 +83,35 @@ class MatMul(Node):
                 gb = gb.squeeze(-1)
         return ga, gb
 
+    node_name = None  # set by matmul(), whose node PyTorch names after the shapes
+
     def name(self):
+        if self.node_name is not None:
+            return self.node_name
         return {'mm': 'MmBackward0', 'bmm': 'BmmBackward0', 'mv': 'MvBackward0',
-                'dot': 'DotBackward0'}.get(self.op_name, 'MmBackward0' if self.op_name == 'matmul'
-                                           else 'MatmulBackward0')
+                'dot': 'DotBackward0'}.get(self.op_name, 'MatmulBackward0')
 
 
 def matmul(input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f'matmul(): argument \'other\' (position 2) must be Tensor, not '
                         f'{type(other if isinstance(input, Tensor) else input).__name__}')
-    op = MatMul('matmul')
-    if input._data.ndim == 1 and other._data.ndim == 1:
-        op.op_name = 'dot'
-    elif input._data.ndim == 2 and other._data.ndim == 1:
-        op.op_name = 'mv'
-    elif input._data.ndim > 2 or other._data.ndim > 2:
-        op.op_name = 'bmm' if input._data.ndim == other._data.ndim == 3 else 'matmul_batched'
+    ranks = (input._data.ndim, other._data.ndim)
+    op = MatMul(_MATMUL_KERNELS.get(ranks, 'matmul'))
+    op.node_name = _matmul_node_name(*ranks)
     return dispatch(op, input, other)
+
+
+_MATMUL_KERNELS = {(1, 1): 'dot', (2, 1): 'mv', (2, 2): 'mm', (3, 3): 'bmm'}
+
+
+def _matmul_node_name(rank_a, rank_b):
+    """The grad_fn PyTorch's matmul ends with: the kernel it calls for 1-D/2-D operands, or the
+    reshape it does around a batched product (a transposed copy for a matrix @ batch)."""
+    if rank_a <= 2 and rank_b <= 2:
+        return {(1, 1): 'DotBackward0', (2, 1): 'MvBackward0', (1, 2): 'SqueezeBackward4',
+                (2, 2): 'MmBackward0'}.get((rank_a, rank_b))
+    return 'CloneBackward0' if rank_a == 2 else 'UnsafeViewBackward0'
 
 
 def _require_dims(name, t, dims, which):
