@@ -3,8 +3,8 @@
     PYTHONPATH=. python scripts/gpu_check.py [--quick]
 
 Needs CuPy, PyTorch and pytest (no IPython/Jupyter). Prints a short table last: the test counts,
-then the nbgrad/PyTorch ratios of benchmarks/bench_core.py on 'cuda'. Exits non-zero if a test
-failed or CUDA is not usable.
+then the nbgrad/PyTorch ratios of the engine, nn, optimizer and conv benchmarks on 'cuda'. Exits
+non-zero if a test failed or CUDA is not usable.
 """
 import argparse
 import os
@@ -14,6 +14,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCHMARKS = ['bench_core', 'bench_nn', 'bench_optim', 'bench_conv']  # in benchmarks/
 
 
 def _environment():
@@ -69,8 +70,11 @@ def main():
         return 2
     test_summary, code, seconds = ('skipped', 0, 0.0) if args.skip_tests else _run_tests(args.quick)
     sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
-    import bench_core
-    rows = bench_core.main(['--device', 'cuda'] + (['--quick'] if args.quick else []))
+    import importlib
+    rows = []
+    for name in BENCHMARKS:
+        rows += importlib.import_module(name).main(
+            ['--device', 'cuda'] + (['--quick'] if args.quick else []))
 
     print('\n==== nbgrad GPU check ====')
     for line in env_lines:
