@@ -189,3 +189,11 @@ def test_reductions_over_the_dim_of_a_0_dim_tensor(reduce):
                               'cat_tuple', 'hstack'])
 def test_joining_nothing_raises_pytorchs_error(fn):
     both(fn)
+
+
+@pytest.mark.parametrize('shapes', [((2, 1), (1, 3)), ((3,), (4,)), ((2, 3), (1, 1), (4, 1)),
+                                    ((2, 1), (1, 3), 5), ((), (2,)), (4, (3, 1))], ids=str)
+def test_broadcast_shapes_and_tensors_like_pytorch(shapes):
+    both(lambda lib: lib.broadcast_shapes(*shapes))
+    tensors = [s if isinstance(s, tuple) else (s,) for s in shapes]
+    both(lambda lib: lib.broadcast_tensors(*[lib.ones(s) for s in tensors]))

@@ -5,9 +5,9 @@ import numpy as np
 from .._out import accepts_out
 from .. import _dtype
 from .._dispatch import dispatch
-from .._tensor import Tensor
+from .._tensor import Size, Tensor
 from ..autograd.graph import Node
-from ._util import wrap_dim, promote, xp_of, shape_arg
+from ._util import broadcast_error, wrap_dim, promote, xp_of, shape_arg
 
 
 def _same_device(tensors, name):
@@ -441,17 +441,31 @@ def to_copy(input, dtype=None, device=None, copy=False):
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    shapes = [tuple(t.shape) for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(shapes) from None
     return tuple(t.expand(shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
     try:
-        return tuple(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,)
-                                           for s in shapes)))
+        return Size(np.broadcast_shapes(*shapes))
     except ValueError:
-        raise RuntimeError(f'Shape mismatch: objects cannot be broadcast to a single shape: '
-                           f'{[list(s) for s in shapes]}') from None
+        pass
+    result = []  # PyTorch's message names the first argument that does not fit the shapes before it
+    for index, shape in enumerate(shapes):
+        result = [1] * (len(shape) - len(result)) + result
+        for k in range(1, len(shape) + 1):
+            have, want = shape[-k], result[-k]
+            if have != 1 and want not in (1, have):
+                raise RuntimeError(f'Attempting to broadcast a dimension of length {have} at '
+                                   f'-{k}! Mismatching argument at index {index} had {shape}; but '
+                                   f'expected shape should be broadcastable to {result}')
+            if want == 1:
+                result[-k] = have
 
 
 def meshgrid(*tensors, indexing=None):
