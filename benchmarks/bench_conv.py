@@ -44,10 +44,15 @@ def _conv3x3(backward, batch=32, channels=32, size=32):
     return make
 
 
-# (case, iterations per round): rounds of some 50-100 ms
+# (case, iterations per round): rounds of some 50-100 ms. The first two are PERFORMANCE.md's
+# target; the others bracket it: as many multiplications over twice the channels (where
+# nbgrad's float32 path uses Winograd kernels too), and a quarter of them over half the channels
+# (below the size where Winograd pays, so im2col).
 CASES = {
     'conv3x3 N32 C32 K32 32x32, forward': (_conv3x3(False), 8),
     'conv3x3 N32 C32 K32 32x32, fwd+bwd': (_conv3x3(True), 3),
+    'conv3x3 N8 C64 K64 32x32, fwd+bwd': (_conv3x3(True, batch=8, channels=64), 3),
+    'conv3x3 N32 C16 K16 32x32, fwd+bwd': (_conv3x3(True, channels=16), 10),
 }
 
 

@@ -294,3 +294,114 @@ def test_error_messages_name_the_problem():
         F.conv2d(nbgrad.zeros(1, 3, 5, 5), nbgrad.zeros(2, 3, 7, 3))
     with pytest.raises(RuntimeError, match='strided'):
         F.conv1d(nbgrad.zeros(1, 3, 5), nbgrad.zeros(2, 3, 3), stride=2, padding='same')
+
+
+# ---------------------------------------------------------------------------------------------
+# The Winograd kernels (float32 3x3 stride-1 convolutions with >= 32 channels in and out, batch x
+# output pixels >= 4096), checked against PyTorch in float64, i.e. against the exact answer, with
+# a tolerance of float32 rounding (PyTorch's own float32 results are off by about as much). Most
+# cases lower the size thresholds so that small, quick convolutions take that path.
+# ---------------------------------------------------------------------------------------------
+
+from nbgrad.nn.functional import _winograd  # noqa: E402
+
+WINOGRAD = {
+    'same': (conv('conv2d', padding=1), (3, 5, 8, 7), (6, 5, 3, 3)),
+    'valid_odd_output': (conv('conv2d'), (2, 4, 9, 8), (3, 4, 3, 3)),
+    'tuple_padding': (conv('conv2d', padding=(2, 0)), (2, 3, 6, 9), (4, 3, 3, 3)),
+    'wide_padding': (conv('conv2d', padding=3), (2, 3, 5, 4), (2, 3, 3, 3)),
+    'unbatched': (conv('conv2d', padding=1), (4, 6, 6), (5, 4, 3, 3)),
+    'transpose_stride1': (conv('conv_transpose2d', padding=1), (3, 4, 6, 7), (4, 5, 3, 3)),
+}
+
+
+@pytest.fixture
+def winograd_everywhere(monkeypatch):
+    monkeypatch.setattr(_winograd, '_MIN_CHANNELS', 1)
+    monkeypatch.setattr(_winograd, '_MIN_PIXELS', 1)
+
+
+def count_calls(monkeypatch, module, names):
+    """Wraps module.name for each name; returns {name: number of calls so far}."""
+    calls = dict.fromkeys(names, 0)
+    for name in names:
+        def spy(*args, _name=name, _real=getattr(module, name)):
+            calls[_name] += 1
+            return _real(*args)
+        monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def assert_float32_close(got, exact, what):
+    """got (float32) within float32 rounding of exact: a few units of 1e-7 relative to the
+    largest value, the error of a long float32 sum."""
+    for i, (g, e) in enumerate(zip(got, exact)):
+        assert g.dtype == np.float32 and g.shape == e.shape, (what, i)
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=2e-6 * np.abs(e).max(),
+                                   err_msg=f'{what} item {i}')
+
+
+def winograd_arrays(name, seed):
+    fn, x_shape, w_shape = WINOGRAD[name]
+    rng = np.random.default_rng(seed)
+    return fn, [rng.standard_normal(x_shape), rng.standard_normal(w_shape),
+                rng.standard_normal(w_shape[1] if fn.transposed else w_shape[0])]
+
+
+@pytest.mark.parametrize('chunk', [None, 1], ids=['one_chunk', 'chunk_per_image'])
+@pytest.mark.parametrize('name', WINOGRAD)
+def test_winograd_values_and_gradients(name, chunk, monkeypatch, winograd_everywhere):
+    if chunk:  # one image per batch chunk
+        monkeypatch.setattr(_winograd, '_CHUNK_ELEMENTS', chunk)
+    fn, arrays = winograd_arrays(name, 8)
+    calls = count_calls(monkeypatch, _winograd, ['conv_forward', 'conv_weight_grad'])
+    got, got_name = forward_backward(nbgrad, fn, arrays, 'float32')
+    assert calls == {'conv_forward': 2, 'conv_weight_grad': 1}
+    exact, expected_name = forward_backward(torch, fn, arrays, 'float64')
+    assert got_name == expected_name
+    assert_float32_close(got, exact, name)
+
+
+def test_winograd_at_default_sizes(monkeypatch):
+    """A 32-channel 3x3 convolution of a 4 x 32 x 32 batch takes the Winograd path as is."""
+    fn = conv('conv2d', padding=1)
+    rng = np.random.default_rng(12)
+    arrays = [rng.standard_normal((4, 32, 32, 32)), rng.standard_normal((32, 32, 3, 3))]
+    calls = count_calls(monkeypatch, _winograd, ['conv_forward', 'conv_weight_grad'])
+    got, _ = forward_backward(nbgrad, fn, arrays, 'float32')
+    assert calls == {'conv_forward': 2, 'conv_weight_grad': 1}
+    assert_float32_close(got, forward_backward(torch, fn, arrays, 'float64')[0], 'default')
+
+
+def test_winograd_double_backward(winograd_everywhere):
+    fn, (x, w, _) = winograd_arrays('same', 9)
+    rng = np.random.default_rng(10)
+    grad_out, weights = rng.standard_normal(x.shape[:1] + w.shape[:1] + x.shape[2:]), \
+        rng.standard_normal(x.shape)
+
+    def run(lib, dtype):
+        leaves = [lib.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, grad_out)]
+        gx, gw = lib.autograd.grad(fn(lib, *leaves[:2]), leaves[:2], leaves[2],
+                                   create_graph=True)
+        total = (gx * lib.tensor(weights, dtype=dtype)).sum() + gw.square().sum()
+        return [to_numpy(t) for t in (gx, gw, *lib.autograd.grad(total, leaves))]
+    assert_float32_close(run(nbgrad, nbgrad.float32), run(torch, torch.float64), 'double')
+
+
+def test_winograd_is_float32_only(monkeypatch, winograd_everywhere):
+    """float64 stays on the exact im2col path (and matches PyTorch to 1e-10)."""
+    fn, arrays = winograd_arrays('same', 10)
+    calls = count_calls(monkeypatch, _winograd, ['conv_forward', 'conv_weight_grad'])
+    compare_with_torch(fn, arrays, 'float64')
+    assert calls == {'conv_forward': 0, 'conv_weight_grad': 0}
+
+
+def test_winograd_results_survive_reused_buffers(winograd_everywhere):
+    """The kernels' scratch memory is reused: earlier outputs keep their values."""
+    fn, (_, w, b) = winograd_arrays('same', 11)
+    xs = [np.random.default_rng(seed).standard_normal((3, 5, 8, 7)) for seed in (1, 2)]
+
+    def run(lib, dtype):
+        weight, bias = lib.tensor(w, dtype=dtype), lib.tensor(b, dtype=dtype)
+        return [to_numpy(fn(lib, lib.tensor(x, dtype=dtype), weight, bias)) for x in xs]
+    assert_float32_close(run(nbgrad, nbgrad.float32), run(torch, torch.float64), 'reuse')

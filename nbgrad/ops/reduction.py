@@ -1,6 +1,7 @@
 """Reductions (sum, mean, prod, max/min, var/std, logsumexp, all/any...), scans (cumsum, cumprod)
 and softmax/log_softmax."""
 import builtins
+import math
 import warnings
 
 import numpy as np
@@ -103,6 +104,33 @@ class Mean(Reduction):
         return f'MeanBackward{self.overload}'
 
 
+_EINSUM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_EINSUM_MIN_SIZE = 4096  # below this NumPy's own reduction is as quick
+_CHUNK = 1024  # einsum adds this many elements in ~16 SIMD steps per lane: near pairwise accuracy
+
+
+def sum_keepdims(xp, a, axes):
+    """a.sum(axis=axes, keepdims=True). When the summed dims are the trailing ones of a
+    contiguous float32 or float64 NumPy array (softmax over the last dim, layer norm statistics),
+    through einsum, whose SIMD loop reads rows about three times as quickly as NumPy's reduction
+    (50 us against 150 us for (1024, 1000) float32). Rows longer than _CHUNK are summed chunk by
+    chunk, then the chunks' sums in float64: one einsum over a long row loses a few bits (7x
+    NumPy's error at 25000 elements, enough to shift a norm's mean visibly); chunked, the error
+    stays within 2x NumPy's pairwise summation (and PyTorch's vectorised sums)."""
+    axes = tuple(sorted(axes))
+    k = len(axes)
+    if xp is not np or a.dtype not in _EINSUM_DTYPES or a.size < _EINSUM_MIN_SIZE or \
+            axes != tuple(range(a.ndim - k, a.ndim)) or not a.flags.c_contiguous:
+        return a.sum(axis=axes, keepdims=True)
+    rows = a.reshape(-1, math.prod(a.shape[a.ndim - k:]))
+    whole = rows.shape[1] - rows.shape[1] % _CHUNK
+    total = np.einsum('ij->i', rows[:, whole:]).astype(np.float64)   # the last partial chunk
+    if whole:
+        chunks = rows[:, :whole].reshape(rows.shape[0], -1, _CHUNK)
+        total += np.einsum('ij->i', np.einsum('ijk->ij', chunks), dtype=np.float64)
+    return total.astype(a.dtype).reshape(a.shape[:a.ndim - k] + (1,) * k)
+
+
 class SoftmaxBackward(Node):
     """(log_)softmax's gradient as one op: log: g - exp(y) * sum(g); softmax: y * (g - sum(g*y))
     (sums over dim). Its own backward (double backward) is written in Tensor ops."""
@@ -113,11 +141,17 @@ class SoftmaxBackward(Node):
 
     def forward(self, g, y):
         xp = xp_of(g)
+        if g.shape != y.shape:  # a broadcast gradient: no in-place shortcuts
+            g = xp.broadcast_to(g, y.shape)
+        # one array of the result's size, computed in place (these are a classifier's largest)
         if self.log:
             out = xp.exp(y)
-            out *= g.sum(axis=self.dim, keepdims=True)
-            return xp.subtract(g, out, out=out) if out.shape == g.shape else g - out
-        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+            out *= sum_keepdims(xp, g, (self.dim,))
+            return xp.subtract(g, out, out=out)
+        out = xp.multiply(g, y)
+        xp.subtract(g, sum_keepdims(xp, out, (self.dim,)), out=out)
+        out *= y
+        return out
 
     def backward(self, gg):
         g, y = self.saved_tensors
@@ -446,13 +480,14 @@ class Softmax(Node):
             return xp.zeros_like(a) if self.log else xp.ones_like(a)
         if a.size == 0:
             return xp.empty_like(a)
+        # in place where possible: these are a classifier's largest arrays
         shifted = a - a.max(axis=self.dim, keepdims=True)
-        e = xp.exp(shifted)
-        if self.log:  # in place where possible: these are the biggest arrays of a classifier
-            shifted -= xp.log(e.sum(axis=self.dim, keepdims=True))
+        if self.log:  # (x - max) - log(sum(exp(x - max))), in PyTorch's order
+            shifted -= xp.log(sum_keepdims(xp, xp.exp(shifted), (self.dim,)))
             return shifted
-        e /= e.sum(axis=self.dim, keepdims=True)
-        return e
+        xp.exp(shifted, out=shifted)
+        shifted /= sum_keepdims(xp, shifted, (self.dim,))
+        return shifted
 
     def backward(self, g):
         y = self.saved_output()

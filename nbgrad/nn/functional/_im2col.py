@@ -10,6 +10,8 @@ The three kernels below are adjoint to each other, which is what the autograd no
   conv_forward(x, w)         y = F(x, w)
   conv_input_grad(g, w)      x-shaped: the adjoint of F(., w) applied to g (transposed conv)
   conv_weight_grad(x, g)     w-shaped: the adjoint of F(x, .) applied to g
+Large float32 3x3 stride-1 convolutions on NumPy go to the Winograd kernels (_winograd.py)
+instead, from conv_forward (so from conv_input_grad's stride-1 case too) and conv_weight_grad.
 """
 import itertools
 import math
@@ -58,7 +60,8 @@ def windows(padded, kernel, stride, dilation, out_size):
 
 
 class _Workspace:
-    """A few recently released im2col buffers, for NumPy to reuse.
+    """A few recently released scratch buffers (im2col's operand, the Winograd kernels' chunk
+    arrays, half a dozen per call), for NumPy to reuse.
 
     im2col's operand is kernel-volume times the input (38 MB for a 3x3 conv over 32x32x32x32
     floats). Fresh memory of that size comes from mmap, and its first touch costs page faults:
@@ -66,7 +69,7 @@ class _Workspace:
     memory pool, so there arrays are allocated normally. A buffer is released (give) only by the
     code that took it, once nothing else refers to it. Backward keeps only x and w, as PyTorch
     does (not im2col's operand, which would hold kernel-volume times every input until then)."""
-    keep, keep_bytes = 4, 256 << 20
+    keep, keep_bytes = 16, 256 << 20
 
     def __init__(self):
         self._free = []  # most recently released last
@@ -121,18 +124,24 @@ def col2im(cols, size, stride, pads, dilation):
     return pad_constant(canvas, [(-lo, -hi) for lo, hi in pads])
 
 
-def conv_forward(x, w, stride, pads, dilation, groups, out_size=None):
-    """y = F(x, w): x (N, C, *size), w (O, C/groups, *kernel) -> (N, O, *out). Returns (y, cols),
-    cols being im2col's operand. out_size may cut the output short of what the sizes allow (the
-    adjoint of a transposed convolution with output_padding needs that)."""
+def conv_forward(x, w, stride, pads, dilation, groups, out_size=None, bias=None):
+    """y = F(x, w) (+ bias, one per output channel): x (N, C, *size), w (O, C/groups, *kernel) ->
+    (N, O, *out). Returns (y, cols), cols being im2col's operand (None where the Winograd kernels
+    ran). out_size may cut the output short of what the sizes allow (the adjoint of a transposed
+    convolution with output_padding needs that)."""
     xp = xp_of(x, w)
     kernel = w.shape[2:]
+    o = w.shape[0]
     if out_size is None:
         out_size = conv_output_size(x.shape[2:], kernel, stride, pads, dilation)
+    if _winograd.applies(x, kernel, stride, dilation, groups, o, out_size):
+        return _winograd.conv_forward(x, w, pads, out_size, bias), None
     cols = im2col(x, kernel, stride, pads, dilation, out_size, groups)
-    o = w.shape[0]
     y = xp.matmul(w.reshape(groups, o // groups, cols.shape[2]), cols)  # (N, groups, O/groups, L)
-    return y.reshape((x.shape[0], o) + tuple(out_size)), cols
+    y = y.reshape((x.shape[0], o) + tuple(out_size))
+    if bias is not None:
+        y += bias.reshape((-1,) + (1,) * len(out_size))
+    return y, cols
 
 
 def conv_input_grad(g, w, stride, pads, dilation, groups, size):
@@ -163,6 +172,8 @@ def conv_weight_grad(x, g, stride, pads, dilation, groups, kernel):
     """The adjoint of w -> F(x, w), applied to g (N, O, *out): a (O, C/groups, *kernel) weight."""
     xp = xp_of(x, g)
     n, o = g.shape[:2]
+    if _winograd.applies(x, kernel, stride, dilation, groups, o, g.shape[2:]):
+        return _winograd.conv_weight_grad(x, g, pads)
     cols = im2col(x, kernel, stride, pads, dilation, g.shape[2:], groups)
     gw = xp.matmul(g.reshape(n, groups, o // groups, cols.shape[3]), cols.swapaxes(-1, -2))
     workspace.give(cols)
@@ -179,3 +190,7 @@ def _prod(values):
     for v in values:
         p *= v
     return p
+
+
+# The Winograd kernels take their scratch memory from `workspace` above, hence the late import.
+from . import _winograd  # noqa: E402

@@ -92,11 +92,12 @@ class NllLoss(Node):
             raise RuntimeError(_FREED_MESSAGE)
         (input_shape, batched_shape, target_shape), index, coefficients = self._state
         dtype = g._data.dtype
-        scatter = xp_of(g._data).zeros(batched_shape, dtype)
+        grad_array = xp_of(g._data).zeros(input_shape, dtype)  # not a view: .grad copies views
+        scatter = grad_array.reshape(batched_shape)
         if not g._requires_grad:  # no gradient of this gradient to record: fold g in
             scatter[index] = coefficients * g._data.reshape(
                 target_shape if self.reduction == 'none' else ())
-            grad = Tensor._make(scatter.reshape(input_shape))
+            grad = Tensor._make(grad_array)
         else:
             scatter[index] = coefficients
             if self.reduction == 'none':

@@ -1,13 +1,17 @@
 """Max and average pooling as graph nodes (PyTorch's grad_fn names), on NumPy or CuPy arrays.
 
 The pooled spatial dims are the last `d` of the array; any leading dims (batch, channels, or just
-channels for unbatched input) are carried along. Sliding-window pooling takes one strided view
-(lead..., *out, *kernel) of the padded input, without copying it, and reduces it with one
-output-sized maximum or add per kernel offset; adaptive max pooling gathers its irregular windows
-into the same layout with one take per axis. Max pooling returns PyTorch's flat per-plane argmax
-indices, which its backward scatters into (and whose own backward gathers from, so double
-backward works). Average pooling's backward adds the gradient back with one strided add per
-kernel offset; its own backward is average pooling again.
+channels for unbatched input) are carried along. Sliding-window pooling works one kernel offset at
+a time: for each offset, the outputs whose window element at that offset lies inside the input
+form a rectangle, and the elements they read a strided view of the input (Geometry.regions), so
+padding is never materialised and never competes for the maximum. Each offset then costs one
+output-sized maximum or add. Adaptive max pooling gathers its irregular windows into a
+(lead..., *out, *win) layout with one take per axis (a reshape when the sizes divide evenly).
+Large windows (and adaptive pooling to 7x7) are maximised instead with one argmax over a copy of
+the windows as rows. Max pooling returns PyTorch's flat per-plane argmax indices, which its
+backward scatters into (and whose own backward gathers from, so double backward works). Average
+pooling's backward adds the gradient back with one strided add per kernel offset; its own
+backward is average pooling again.
 """
 import itertools
 import math
@@ -32,40 +36,46 @@ class Geometry(NamedTuple):
     in_size: tuple
     out_size: tuple
 
-    def reach(self, i):
-        """Padded length a window view along dim i needs (ceil_mode windows may pass the end)."""
-        last_start = (self.out_size[i] - 1) * self.stride[i]
-        needed = last_start + (self.kernel[i] - 1) * self.dilation[i] + 1
-        return max(needed, self.in_size[i] + self.padding[i])
-
     def coordinates(self, i):
         """(out, kernel) table: the input position each window element reads along dim i."""
         o = np.arange(self.out_size[i])[:, None]
         k = np.arange(self.kernel[i])[None, :]
         return o * self.stride[i] - self.padding[i] + k * self.dilation[i]
 
+    def regions(self):
+        """For each kernel offset n (row-major): (n, outputs, inputs), two tuples of slices of
+        the spatial dims: the outputs whose window element at offset n lies inside the input,
+        and the input elements they read. Offsets that only ever read padding are left out."""
+        per_dim = []
+        for k, s, p, dl, n_in, n_out in zip(*self):
+            options = []
+            for offset in range(k):
+                shift = offset * dl - p       # input position of output o: o * s + shift
+                first = min(max(0, -(shift // s)), n_out)
+                last = min(n_out, max(first, (n_in - 1 - shift) // s + 1))
+                start = first * s + shift
+                options.append((slice(first, last),
+                                slice(start, start + (last - first - 1) * s + 1, s)))
+            per_dim.append(options)
+        for n, choice in enumerate(itertools.product(*per_dim)):
+            outputs = tuple(o for o, _ in choice)
+            if all(o.stop > o.start for o in outputs):
+                yield n, outputs, tuple(i for _, i in choice)
+
+    def inside(self):
+        """Whether every window lies wholly inside the input (no padding is ever read)."""
+        return all(p == 0 and (n_out - 1) * s + (k - 1) * dl < n_in for k, s, p, dl, n_in, n_out
+                   in zip(*self))
+
 
 def _lowest(dtype):
     return -np.inf if dtype.kind == 'f' else np.iinfo(dtype).min
 
 
-def _padded(xp, a, geometry, fill):
-    """a with `padding` (and the extra right margin ceil_mode needs) filled with `fill`."""
+def _window_view(xp, a, geometry):
+    """A read-only strided view (lead..., *out, *kernel) of an input that holds every window
+    (geometry.inside()): no copy."""
     d = len(geometry.kernel)
-    lefts = geometry.padding
-    totals = tuple(geometry.reach(i) + lefts[i] for i in range(d))
-    if totals == a.shape[a.ndim - d:]:
-        return a
-    padded = xp.full(a.shape[:a.ndim - d] + totals, fill, dtype=a.dtype)
-    inner = tuple(slice(p, p + n) for p, n in zip(lefts, geometry.in_size))
-    padded[(Ellipsis,) + inner] = a
-    return padded
-
-
-def _window_view(xp, a, geometry, fill):
-    """A read-only strided view (lead..., *out, *kernel) of the padded input: no copy."""
-    d = len(geometry.kernel)
-    a = _padded(xp, a, geometry, fill)
     lead, strides = a.shape[:a.ndim - d], a.strides
     spatial = strides[a.ndim - d:]
     shape = lead + geometry.out_size + geometry.kernel
@@ -90,32 +100,86 @@ def _window_positions(tables, in_size):
     return positions.reshape(math.prod(positions.shape[:d]), math.prod(positions.shape[d:]))
 
 
+# From this many elements per window, NumPy finds maxima quicker with one argmax over a copy of
+# the windows as contiguous rows than with passes per window offset (8x8 windows: 40% less time;
+# 3x3: twice the time)
+_ROWS_MIN_WINDOW = 16
+
+
 def _max_and_argmax(xp, windows, d):
     """Max over the trailing d window axes of (lead..., *out, *win), and the window offset of the
-    maximum as PyTorch's kernels pick it: the first maximum, or the last NaN. One pass per window
-    offset over output-sized views: no copy of the windows."""
-    offsets = list(np.ndindex(*windows.shape[windows.ndim - d:]))
-    best = windows[(Ellipsis,) + offsets[0]].copy()
-    for offset in offsets[1:]:
-        xp.maximum(best, windows[(Ellipsis,) + offset], out=best)  # NaN propagates
-    arg = xp.full(best.shape, len(offsets) - 1, dtype=np.int64)
-    for n in range(len(offsets) - 2, -1, -1):   # backwards: the first maximum wins
-        arg = xp.where(windows[(Ellipsis,) + offsets[n]] == best, n, arg)
-    if best.dtype.kind == 'f' and bool(xp.isnan(best).any()):
-        for n, offset in enumerate(offsets):
-            arg = xp.where(xp.isnan(windows[(Ellipsis,) + offset]), n, arg)
+    maximum as PyTorch's kernels pick it: the first maximum, or the last NaN."""
+    win = windows.shape[windows.ndim - d:]
+    if xp is np and math.prod(win) >= _ROWS_MIN_WINDOW:
+        return _max_and_argmax_by_rows(windows, d)
+    parts = [(n, (Ellipsis,), windows[(Ellipsis,) + offset])
+             for n, offset in enumerate(np.ndindex(*win))]
+    return _max_and_argmax_by_offsets(xp, windows.shape[:windows.ndim - d], windows.dtype, parts)
+
+
+def _max_and_argmax_by_rows(windows, d):
+    """_max_and_argmax on NumPy for large windows: each window copied into a row, one argmax
+    (which takes the first maximum, as PyTorch, but the first NaN, where PyTorch takes the
+    last)."""
+    rows = windows.reshape(windows.shape[:windows.ndim - d] + (-1,))
+    arg = rows.argmax(axis=-1)
+    width = rows.shape[-1]
+    best = rows.reshape(-1).take(np.arange(0, arg.size * width, width).reshape(arg.shape) + arg)
+    if best.dtype.kind == 'f':
+        nan = np.isnan(best)   # the windows holding a NaN
+        if nan.any():
+            arg[nan] = rows.shape[-1] - 1 - np.isnan(rows[nan][:, ::-1]).argmax(axis=-1)
     return best, arg
 
 
-def _argmax_and_indices(xp, windows, tables, in_size):
-    """Max pooling of the windows, and the flat per-plane input index of each maximum."""
+def _max_and_argmax_by_offsets(xp, shape, dtype, parts):
+    """The max of windows given offset by offset, and the offset of each maximum as in
+    _max_and_argmax. parts: (n, outputs, values) for every window offset n in order: the
+    outputs (an index of the result) whose windows have an element at offset n, and those
+    elements. One output-sized pass or two per offset, in place."""
+    best = xp.full(shape, _lowest(dtype), dtype=dtype)
+    for _, outputs, values in parts:
+        view = best[outputs]
+        xp.maximum(view, values, out=view)  # NaN propagates
+    # Backwards over the offsets, the first maximum wins: arg = n where window n holds the
+    # maximum. As arithmetic, arg += hit * (n - arg), on small integers in whole arrays allocated
+    # once: SIMD, where a masked copy (copyto(where=)) branches per element and is 50x slower,
+    # and a region that is not the whole output (padding) iterates row by row, 5-20x slower.
+    small = np.min_scalar_type(-(parts[-1][0] + 1))
+    arg = xp.zeros(shape, dtype=small)
+    hit = xp.empty(shape, dtype=bool)
+    step = xp.empty(shape, dtype=small)
+    for n, outputs, values in reversed(parts):
+        hit_n = hit[outputs]
+        if hit_n.shape != shape:   # outputs outside the region have no element at offset n
+            hit.fill(False)
+        xp.equal(values, best[outputs], out=hit_n)
+        xp.subtract(n, arg, out=step)
+        step *= hit
+        arg += step
+    if dtype.kind == 'f' and bool(xp.isnan(best).any()):
+        for n, outputs, values in parts:   # forwards: the last NaN wins
+            xp.copyto(arg[outputs], n, where=xp.isnan(values))
+    return best, arg
+
+
+def _flat_indices(xp, arg, tables, in_size):
+    """The flat per-plane input index of each maximum, from its window offset."""
     d = len(tables)
-    values, arg = _max_and_argmax(xp, windows, d)
     positions = _window_positions(tables, in_size)
     window_start = (np.arange(positions.shape[0]) * positions.shape[1]).reshape(
-        values.shape[values.ndim - d:])
-    index = xp.take(xp.asarray(positions.reshape(-1)), arg + xp.asarray(window_start))
-    return values, index
+        arg.shape[arg.ndim - d:])
+    return xp.take(xp.asarray(positions.reshape(-1)), arg + xp.asarray(window_start))
+
+
+def scatter_add(xp, target, index, values):
+    """target[index] += values for a 1-d target, repeated indices accumulating (in target's
+    dtype, as PyTorch's CPU kernels add). Since NumPy 1.25 add.at has a fast loop for this case,
+    quicker than a bincount over the whole target."""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        _index_add_at(xp, target, index, values)
 
 
 def _planes(input_shape, spatial):
@@ -133,8 +197,8 @@ class _MaxPoolBase(Node):
         if a.dtype.kind not in 'fiu':
             raise NotImplementedError(f'"{self.op_name}" not implemented for \'Bool\'')
         xp = xp_of(a)
-        values, indices = _argmax_and_indices(xp, self._windows(xp, a), self._tables(),
-                                              self.in_size)
+        values, arg = self._max_and_argmax(xp, a)
+        indices = _flat_indices(xp, arg, self._tables(), self.in_size)
         self._indices = indices
         self._input_shape = a.shape
         return values, indices
@@ -155,8 +219,14 @@ class MaxPool(_MaxPoolBase):
         self.geometry, self.node_name, self.op_name = geometry, node_name, op_name
         self.in_size = geometry.in_size
 
-    def _windows(self, xp, a):
-        return _window_view(xp, a, self.geometry, _lowest(a.dtype))
+    def _max_and_argmax(self, xp, a):
+        g = self.geometry
+        d = len(g.kernel)
+        if xp is np and math.prod(g.kernel) >= _ROWS_MIN_WINDOW and g.inside():
+            return _max_and_argmax_by_rows(_window_view(xp, a, g), d)
+        parts = [(n, (Ellipsis,) + outputs, a[(Ellipsis,) + inputs])
+                 for n, outputs, inputs in g.regions()]
+        return _max_and_argmax_by_offsets(xp, a.shape[:a.ndim - d] + g.out_size, a.dtype, parts)
 
     def _tables(self):
         return [self.geometry.coordinates(i) for i in range(len(self.in_size))]
@@ -190,15 +260,26 @@ class AdaptiveMaxPool(_MaxPoolBase):
             tables.append(np.where(t < 0, t.max(axis=1, keepdims=True), t))
         return tables
 
+    def _max_and_argmax(self, xp, a):
+        return _max_and_argmax(xp, self._windows(xp, a), len(self.in_size))
+
     def _windows(self, xp, a):
-        # one take per axis, last first: (lead..., o0, L0, o1, L1, ...), then window axes last
+        # (lead..., o0, L0, o1, L1, ...): a reshape when every size divides evenly (the windows
+        # are then a partition), else one take per axis, last first; then window axes last
         d, lead = len(self.in_size), a.ndim - len(self.in_size)
-        windows, tables = a, self._tables()
-        for i in reversed(range(d)):
-            windows = xp.take(windows, xp.asarray(tables[i]), axis=lead + i)
+        if self._disjoint():
+            windows = a.reshape(a.shape[:lead] + tuple(
+                x for n, m in zip(self.in_size, self.out_size) for x in (m, n // m)))
+        else:
+            windows, tables = a, self._tables()
+            for i in reversed(range(d)):
+                windows = xp.take(windows, xp.asarray(tables[i]), axis=lead + i)
         order = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(d))
                  + tuple(lead + 2 * i + 1 for i in range(d)))
         return windows.transpose(order)
+
+    def _disjoint(self):
+        return all(m and n % m == 0 for n, m in zip(self.in_size, self.out_size))
 
 
 class MaxPoolBackward(Node):
@@ -212,13 +293,14 @@ class MaxPoolBackward(Node):
     def forward(self, g, index):
         xp = xp_of(g)
         rows, plane = _planes(self.input_shape, self.spatial)
-        out = xp.zeros(rows * plane, dtype=g.dtype)
+        out = xp.zeros(self.input_shape, dtype=g.dtype)  # not a view: .grad would copy one
+        flat = out.reshape(-1)
         pos = (xp.arange(rows)[:, None] * plane + index.reshape(rows, -1)).reshape(-1)
         if self.disjoint:  # windows do not overlap: every input gets at most one gradient
-            out[pos] = g.reshape(-1)
+            flat[pos] = g.reshape(-1)
         else:
-            _index_add_at(xp, out, pos, g.reshape(-1))
-        return out.reshape(self.input_shape)
+            scatter_add(xp, flat, pos, g.reshape(-1))
+        return out
 
     def backward(self, gg):
         (index,) = self.saved_tensors
@@ -294,11 +376,10 @@ class AvgPool(Node):
 
     def forward(self, a):
         xp = xp_of(a)
-        windows = _window_view(xp, a, self.geometry, 0)
-        offsets = list(np.ndindex(*self.geometry.kernel))  # one strided add per kernel offset
-        sums = windows[(Ellipsis,) + offsets[0]].astype(_average_dtype(a.dtype))
-        for offset in offsets[1:]:
-            sums += windows[(Ellipsis,) + offset]
+        g = self.geometry
+        sums = xp.zeros(a.shape[:a.ndim - len(g.kernel)] + g.out_size, _average_dtype(a.dtype))
+        for _, outputs, inputs in g.regions():   # one strided add per kernel offset
+            sums[(Ellipsis,) + outputs] += a[(Ellipsis,) + inputs]
         divisor = self.divisors()
         if a.dtype.kind in 'iu':  # C integer division truncates toward zero
             divisor = xp.asarray(divisor, dtype=sums.dtype)
@@ -328,14 +409,10 @@ class AvgPoolBackward(Node):
         lead = g.shape[:g.ndim - d]
         acc = _average_dtype(g.dtype)
         share = g.astype(acc) / xp.asarray(self.pool.divisors(), dtype=acc)
-        padded_size = tuple(geometry.reach(i) + geometry.padding[i] for i in range(d))
-        grad = xp.zeros(lead + padded_size, dtype=acc)
-        for offset in itertools.product(*(range(k) for k in geometry.kernel)):
-            window = tuple(slice(k, k + s * (n - 1) + 1, s) for k, s, n in
-                           zip(offset, geometry.stride, geometry.out_size))
-            grad[(Ellipsis,) + window] += share
-        inner = tuple(slice(p, p + n) for p, n in zip(geometry.padding, geometry.in_size))
-        return grad[(Ellipsis,) + inner].astype(g.dtype)
+        grad = xp.zeros(lead + geometry.in_size, dtype=acc)
+        for _, outputs, inputs in geometry.regions():
+            grad[(Ellipsis,) + inputs] += share[(Ellipsis,) + outputs]
+        return grad.astype(g.dtype, copy=False)
 
     def backward(self, gg):
         return dispatch(self.pool.replay_copy(), gg)

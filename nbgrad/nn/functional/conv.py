@@ -33,9 +33,10 @@ class Convolution(Node):
     def forward(self, a, b, bias=None):
         geometry = (self.stride, self.pads, self.dilation, self.groups)
         if self.role == 'conv':
-            out, cols = kernels.conv_forward(a, b, *geometry, self.size)
+            out, cols = kernels.conv_forward(a, b, *geometry, self.size, bias)
             kernels.workspace.give(cols)
-        elif self.role == 'transpose':
+            return out
+        if self.role == 'transpose':
             out = kernels.conv_input_grad(a, b, *geometry, self.size)
         else:
             out = kernels.conv_weight_grad(a, b, *geometry, self.size)

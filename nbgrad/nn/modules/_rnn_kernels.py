@@ -3,7 +3,8 @@ the time loop over a packed batch.
 
 Each step is two graph nodes: F.linear for h @ W_hh^T + b_hh (one GEMM), and a fused node for the
 gates' pointwise work. The input projection x @ W_ih^T + b_ih of a whole layer is one GEMM done
-before the loop. A fused node's forward runs on raw arrays; its backward runs the same formulas on
+before the loop (for the LSTM and the Elman RNN, with b_hh added to its bias instead of at every
+step). A fused node's forward runs on raw arrays; its backward runs the same formulas on
 arrays for a plain backward, and as Tensor ops under create_graph, so double backward works.
 
 Sequences travel packed (PyTorch's PackedSequence layout: time-major rows, the batch sorted by
@@ -28,8 +29,13 @@ class _ArrayMath:
     def sigmoid(self, x):
         # through tanh: one vectorised transcendental, ~10x faster than exp and a division, and
         # within an ulp or two of PyTorch's 1 / (1 + exp(-x)) in absolute terms (the gates only
-        # ever use sigmoid's value, never its relative accuracy near 0)
-        return self.xp.tanh(x * 0.5) * 0.5 + 0.5
+        # ever use sigmoid's value, never its relative accuracy near 0); in place after the
+        # first product, since a step's arrays are small and each call costs more than its work
+        out = x * 0.5
+        self.xp.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
 
     def tanh(self, x):
         return self.xp.tanh(x)
@@ -81,34 +87,45 @@ class _CellStep(Node):
 
 class _LSTMStep(_CellStep):
     """(xg, hg, c) -> (h, c'): gates xg + hg in PyTorch's order i, f, g, o;
-    c' = f*c + i*g, h = o*tanh(c')."""
+    c' = f*c + i*g, h = o*tanh(c'). The forward keeps its activations for a plain backward."""
     saved_inputs = (0, 1, 2)
     num_outputs = 2
+    _kept = None
 
     def name(self):
         return 'ThnnFusedLstmCellBackward0'
 
     @staticmethod
-    def _gates(m, xg, hg):
+    def _activations(m, xg, hg, c_prev):
+        """sigmoid of all four gates (i, f, o are its quarters; g's quarter is unused), tanh of
+        g's, c' and tanh(c')."""
         gates = xg + hg
         H = gates.shape[-1] // 4
-        s = m.sigmoid(gates)  # sigmoid over all four, then g's quarter replaced by its tanh
-        return s[..., :H], s[..., H:2 * H], m.tanh(gates[..., 2 * H:3 * H]), s[..., 3 * H:]
+        s = m.sigmoid(gates)
+        g = m.tanh(gates[..., 2 * H:3 * H])
+        c = s[..., H:2 * H] * c_prev + s[..., :H] * g
+        return s, g, c, m.tanh(c)
 
     def outputs(self, m, xg, hg, c_prev):
-        i, f, g, o = self._gates(m, xg, hg)
-        c = f * c_prev + i * g
-        return o * m.tanh(c), c
+        s, g, c, tc = self._kept = self._activations(m, xg, hg, c_prev)
+        H = g.shape[-1]
+        return s[..., 3 * H:] * tc, c
 
     def gradients(self, m, grads, xg, hg, c_prev):
         gh, gc = grads
-        i, f, g, o = self._gates(m, xg, hg)
-        c = f * c_prev + i * g
-        tc = m.tanh(c)
+        # a graph of the backward recomputes the activations from the inputs it differentiates
+        s, g, _, tc = self._activations(m, xg, hg, c_prev) if m is _TENSOR_MATH else self._kept
+        H = g.shape[-1]
+        i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
         gc = gc + gh * o * (1 - tc * tc)
-        d_gates = m.cat([gc * g * i * (1 - i), gc * c_prev * f * (1 - f),
-                         gc * i * (1 - g * g), gh * tc * o * (1 - o)])
+        slope = s * (1 - s)   # the sigmoid's, for i, f and o
+        d_gates = m.cat([gc * g, gc * c_prev, gc * i, gh * tc]) * m.cat(
+            [slope[..., :2 * H], 1 - g * g, slope[..., 3 * H:]])
         return d_gates, d_gates, gc * f
+
+    def _release(self):
+        super()._release()
+        self._kept = None
 
 
 class _GRUStep(_CellStep):
@@ -226,6 +243,10 @@ def run_layers(mode, data, batch_sizes, hx, weights, num_layers, num_directions,
         for direction in range(num_directions):
             k = layer * num_directions + direction
             w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            if b_hh is not None and mode != 'GRU':
+                # b_hh joins b_ih in the one input projection instead of being added (and its
+                # gradient summed) at every step; GRU's b_hn sits inside r * (W_hn h + b_hn)
+                b_ih, b_hh = b_ih + b_hh, None
             xg_steps = F.linear(layer_input, w_ih, b_ih).split(batch_sizes)
             out, final = _run_direction(step, xg_steps, batch_sizes, tuple(h[k] for h in hx),
                                         (w_hh, b_hh, w_hr), reverse=direction == 1)
