@@ -445,3 +445,14 @@ DEVICE_CASES = {
 def test_devices(case, device):
     compare(DEVICE_CASES[case], [sample(2, 4, 6, 5)], device=device, rtol=1e-12, atol=1e-14)
 
+
+
+@pytest.mark.parametrize('shape', [(0, 2, 3, 4), (1, 0, 3, 4)], ids=['no_batch', 'no_channels'])
+def test_grid_sample_of_empty_inputs(shape):
+    def run(lib):
+        x = lib.ones(*shape, requires_grad=True)
+        grid = lib.zeros(shape[0], 2, 3, 2, requires_grad=True)
+        out = lib.nn.functional.grid_sample(x, grid, align_corners=False)
+        out.sum().backward()
+        return out, x.grad, grid.grad
+    both(run)
