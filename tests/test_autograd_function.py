@@ -716,3 +716,33 @@ def test_gradcheck_leaves_inputs_untouched(lib):
     assert lib.autograd.gradcheck(lambda t: (t * t).sum(dim=1), (x,))
     np.testing.assert_array_equal(to_np(x), before)
     assert x.grad is None
+
+
+def test_reentrant_backward_keeps_the_outer_runs_grad_bookkeeping():
+    """A Function whose backward runs autograd.grad (reentrant autograd): the outer backward
+    still gives two leaves fed by one gradient array separate .grad tensors, as PyTorch does."""
+    import torch
+
+    def run(lib):
+        class Inner(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                with lib.enable_grad():
+                    y = x.detach().requires_grad_()
+                    lib.autograd.grad((y * y).sum(), y)
+                return g  # the same gradient object the other branch receives
+
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, requires_grad=True)
+        seed = lib.ones(3)
+        (Inner.apply(a) + b).backward(seed)
+        a.grad.add_(10)  # must reach neither b.grad nor the caller's gradient
+        b.grad.add_(100)
+        return a.grad.tolist(), b.grad.tolist(), seed.tolist()
+    assert run(nbgrad) == run(torch)

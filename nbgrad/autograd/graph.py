@@ -436,6 +436,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
     captured = [None] * len(inputs) if inputs is not None else None
     previous_mode = _dispatch._grad_enabled
     _dispatch._grad_enabled = create_graph
+    outer_delivered = _delivered.get(0)  # a backward run inside a node's backward (reentrant)
     _delivered[0] = {id(g._data) for g in root_grads}
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
@@ -493,7 +494,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
                     heappush(ready, (-child._seq, id(child), child))
     finally:
         _dispatch._grad_enabled = previous_mode
-        _delivered.pop(0, None)
+        if outer_delivered is None:
+            _delivered.pop(0, None)
+        else:
+            _delivered[0] = outer_delivered
 
     if captured is not None and not allow_unused:
         for i, g in enumerate(captured):
