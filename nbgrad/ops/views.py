@@ -210,14 +210,15 @@ def _index_add_at(xp, out, index, values):
     """out[index] += values, with repeated indices accumulating."""
     if xp is not np:
         _cupy_scatter_add(out, index, xp.asarray(values, dtype=out.dtype))
-    elif out.dtype.kind == 'f' and out.flags.c_contiguous:
-        # np.add.at is a slow element loop; bincount over flat positions is one C pass (its
-        # float64 accumulation is also at least as accurate as adding in out's dtype)
+        return
+    if out.dtype.kind == 'f' and out.flags.c_contiguous and 4 * np.size(values) > out.size:
+        # many values for the size of out: one bincount over flat positions beats add.at's
+        # per-element loop (its float64 accumulation is at least as accurate as out's dtype)
         positions = np.arange(out.size).reshape(out.shape)[index]
         values = np.broadcast_to(values, positions.shape)
         sums = np.bincount(positions.reshape(-1), weights=values.reshape(-1), minlength=out.size)
         out += sums.reshape(out.shape).astype(out.dtype, copy=False)
-    else:
+    else:  # few values into a big out: add.at's loop (fast since NumPy 1.25) skips the rest
         np.add.at(out, index, values)
 
 
