@@ -1,11 +1,11 @@
 """Conv1d/2d/3d and ConvTranspose1d/2d/3d: PyTorch's constructors, attributes, default
 initialisation (the same nn.init calls in the same order, so a seeded layer gets PyTorch's
 weights) and reprs. The dimension count is the class attribute `_nd`."""
-import math
 
 from ... import _creation
-from .. import functional as F, init
+from .. import functional as F
 from ..parameter import Parameter
+from .linear import reset_weight_and_bias
 from .module import Module
 
 __all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d',
@@ -75,12 +75,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # a=sqrt(5) gives uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) (pytorch#57109)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def extra_repr(self):
         s = '{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}'

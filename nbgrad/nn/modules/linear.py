@@ -10,6 +10,17 @@ from .module import Module
 __all__ = ['Identity', 'Linear', 'Bilinear']
 
 
+def reset_weight_and_bias(weight, bias):
+    """PyTorch's default initialisation of Linear and the conv layers, in its order of random
+    draws: a=sqrt(5) gives weight ~ uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) (pytorch#57109),
+    and the bias the same bound."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; takes (and ignores) any constructor arguments, as in PyTorch."""
 
@@ -35,12 +46,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # a=sqrt(5) gives uniform(-1/sqrt(in_features), 1/sqrt(in_features)) (pytorch#57109)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
