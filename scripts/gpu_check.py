@@ -1,12 +1,15 @@
 """The GPU check: run nbgrad's CUDA tests and GPU benchmarks on a CUDA machine, in a few minutes.
 
-    PYTHONPATH=. python scripts/gpu_check.py [--quick]
+    PYTHONPATH=. python scripts/gpu_check.py [--quick] [--jobs N] [--report DIR]
 
-Needs CuPy, PyTorch and pytest (no IPython/Jupyter). Prints a short table last: the test counts,
-then the nbgrad/PyTorch ratios of the engine, nn, optimizer and conv benchmarks on 'cuda'. Exits
+Needs CuPy, PyTorch and pytest (no IPython/Jupyter); uses pytest-xdist (--jobs) and pytest-timeout
+when they are installed. Prints a short table last: the test counts, then the nbgrad/PyTorch ratios
+of the engine, nn, optimizer and conv benchmarks on 'cuda'. With --report DIR the whole pytest
+output (every failure's traceback) goes to DIR/tests.log and the table to DIR/summary.txt. Exits
 non-zero if a test failed or CUDA is not usable.
 """
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -38,52 +41,84 @@ def _environment():
     return lines
 
 
-def _run_tests(quick):
+def _smoke():
+    """One forward and backward on 'cuda' before the long runs, so a broken set-up shows at once."""
+    import nbgrad
+    x = nbgrad.randn(64, 32, device='cuda', requires_grad=True)
+    w = nbgrad.randn(32, 16, device='cuda', requires_grad=True)
+    (x @ w).relu().sum().backward()
+    nbgrad.cuda.synchronize()
+    return f'smoke test on cuda: grad shapes {tuple(x.grad.shape)}, {tuple(w.grad.shape)}'
+
+
+def _run_tests(args):
     """pytest on the tests marked `cuda`; returns (summary line, exit code, seconds)."""
-    args = [sys.executable, '-m', 'pytest', os.path.join(ROOT, 'tests'), '-m', 'cuda', '-q',
-            '-p', 'no:cacheprovider', '--no-header', '-rf']
-    if quick:
-        args += ['-x']
+    command = [sys.executable, '-m', 'pytest', os.path.join(ROOT, 'tests'), '-m', 'cuda', '-q',
+               '-p', 'no:cacheprovider', '--no-header', '-rfE', '--tb=short']
+    if args.jobs > 1 and importlib.util.find_spec('xdist'):
+        command += ['-n', str(args.jobs)]
+    if importlib.util.find_spec('pytest_timeout'):
+        command += ['--timeout', str(args.test_timeout)]
     start = time.time()
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
+    # the log is written as pytest goes, so a run stopped from outside still leaves it
+    log_path = os.path.join(args.report or '/tmp', 'tests.log')
+    with open(log_path, 'w') as log:
+        proc = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, PYTHONPATH=ROOT))
     elapsed = time.time() - start
-    sys.stdout.write(proc.stdout[-6000:])
-    sys.stderr.write(proc.stderr[-2000:])
-    summary = next((line for line in reversed(proc.stdout.splitlines())
+    with open(log_path) as log:
+        output = log.read()
+    sys.stdout.write(output[-6000:])
+    summary = next((line for line in reversed(output.splitlines())
                     if re.search(r'\d+ (passed|failed|error)', line)), 'no summary')
     return summary.strip('= '), proc.returncode, elapsed
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--quick', action='store_true', help='stop at the first failing test, '
-                                                             'fewer benchmark repeats')
+    parser.add_argument('--quick', action='store_true', help='fewer benchmark repeats')
     parser.add_argument('--skip-tests', action='store_true')
+    parser.add_argument('--jobs', type=int, default=min(8, os.cpu_count() or 1),
+                        help='parallel pytest workers (pytest-xdist); CuPy compiles each new '
+                             'kernel on first use, which dominates a first run')
+    parser.add_argument('--test-timeout', type=int, default=300, help='seconds per test')
+    parser.add_argument('--benchmarks', default=','.join(BENCHMARKS),
+                        help='comma-separated benchmark modules in benchmarks/ (empty: none)')
+    parser.add_argument('--report', default=None, help='folder for tests.log and summary.txt')
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     env_lines = _environment()
-    print('\n'.join(env_lines))
+    print('\n'.join(env_lines), flush=True)
     import nbgrad
     if not nbgrad.cuda.is_available():
         print('nbgrad.cuda.is_available() is False: nothing to check on this machine')
         return 2
-    test_summary, code, seconds = ('skipped', 0, 0.0) if args.skip_tests else _run_tests(args.quick)
+    env_lines.append(_smoke())
+    print(env_lines[-1], flush=True)
+    test_summary, code, seconds = ('skipped', 0, 0.0) if args.skip_tests else _run_tests(args)
     sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
     import importlib
-    rows = []
-    for name in BENCHMARKS:
-        rows += importlib.import_module(name).main(
-            ['--device', 'cuda'] + (['--quick'] if args.quick else []))
+    import traceback
+    rows, broken = [], []
+    for name in filter(None, args.benchmarks.split(',')):
+        try:  # one broken benchmark must not hide the others' numbers
+            rows += importlib.import_module(name).main(
+                ['--device', 'cuda'] + (['--quick'] if args.quick else []))
+        except Exception:
+            broken.append(f'{name}: {traceback.format_exc(limit=3)}')
 
-    print('\n==== nbgrad GPU check ====')
-    for line in env_lines:
-        print(f'  {line}')
-    print(f'  CUDA tests: {test_summary} ({seconds:.0f} s)')
-    print(f'  {"benchmark (cuda)":40s} {"torch":>10s} {"nbgrad":>10s} {"ratio":>6s}')
+    lines = ['==== nbgrad GPU check ===='] + [f'  {line}' for line in env_lines]
+    lines.append(f'  CUDA tests: {test_summary} ({seconds:.0f} s)')
+    lines.append(f'  {"benchmark (cuda)":40s} {"torch":>10s} {"nbgrad":>10s} {"ratio":>6s}')
     for name, t_torch, t_nb in rows:
-        print(f'  {name:40s} {t_torch * 1e6:8.1f}us {t_nb * 1e6:8.1f}us {t_nb / t_torch:6.2f}')
-    return 0 if code == 0 else 1
+        lines.append(f'  {name:40s} {t_torch * 1e6:8.1f}us {t_nb * 1e6:8.1f}us '
+                     f'{t_nb / t_torch:6.2f}')
+    lines += [f'  benchmark failed: {text}' for text in broken]
+    print('\n' + '\n'.join(lines))
+    if args.report:
+        with open(os.path.join(args.report, 'summary.txt'), 'w') as summary:
+            summary.write('\n'.join(lines) + '\n')
+    return 0 if code == 0 and not broken else 1
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import both, assert_same_value
+from torch_compare import both, assert_same_value, oracle_has
 
 torch = pytest.importorskip('torch')
 
@@ -353,7 +353,12 @@ TOLERANCES = {'float32': dict(rtol=2e-5, atol=2e-6), 'float64': dict(rtol=1e-9, 
 @pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
 def test_values_and_gradients_match_torch(case, dtype, device):
     for reduction in case.reductions:
-        expected = _run(torch, case, dtype, 'cpu', reduction)
+        try:
+            expected = _run(torch, case, dtype, 'cpu', reduction)
+        except RuntimeError as e:   # torch before 2.13 has no mse_loss backward for such targets
+            oracle_has(not (case.id == 'mse_loss-int-target' and 'Found dtype' in str(e)),
+                       "mse_loss's gradient with an integer target")
+            raise
         got = _run(nbgrad, case, dtype, device, reduction)
         assert_same_value(got, expected, where=f'{case.id} reduction={reduction}',
                           **TOLERANCES[dtype])

@@ -5,6 +5,8 @@ on sys.path, as for op_table).
 - Names and marks: `dname`, `exc_kind`, `nbgrad_bug`, `marked`, `LIBS` / `each_lib`.
 - Comparing an nbgrad result with torch's as they are: `assert_same`, and `both(fn)`, which runs
   fn(torch) and fn(nbgrad) and compares the results or the kinds of exception raised.
+- `oracle_has(condition, what)`: skip where the installed PyTorch predates a behaviour nbgrad
+  follows (the GPU machine has an older 2.x than the pinned 2.13).
 - Comparing as NumPy values (the autograd tests): `to_np`, `assert_same_value`, `same(case)`,
   `same_error(setup, action)` (which also checks that a failed call changes no tensor),
   `assert_same_kind`, the inputs `arr` and `leaf`.
@@ -33,6 +35,15 @@ TENSOR_TYPES = (nbgrad.Tensor,) if torch is None else (torch.Tensor, nbgrad.Tens
 # ---------------------------------------------------------------------------------------------
 # Names and marks
 # ---------------------------------------------------------------------------------------------
+
+def oracle_has(condition, what):
+    """Skip the calling test unless `condition` (a feature test on the installed PyTorch) holds:
+    nbgrad follows PyTorch 2.13 (pyproject pins it for CI), and an older oracle, such as the GPU
+    machine's, would report a difference that is only the oracle's age."""
+    if not condition:
+        pytest.skip(f'the oracle torch {torch.__version__} predates {what} (nbgrad follows '
+                    'torch 2.13)')
+
 
 def dname(dt):
     """A dtype's name without its library's prefix: 'float32' for torch.float32 and

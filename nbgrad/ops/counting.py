@@ -199,7 +199,7 @@ class Bincount(_NotDifferentiable):
         if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
             raise RuntimeError('weights should be 1-d and have the same length as input')
         x = x.astype(np.int64, copy=False)
-        if x.size == 0:  # PyTorch: int64 zeros, weights or not (CuPy's bincount refuses empties)
+        if x.size == 0:  # PyTorch: int64 zeros, weights or not (CuPy 14.0 refused empties)
             return xp.zeros(self.minlength, np.int64)
         if weights is None:
             return xp.bincount(x, minlength=self.minlength).astype(np.int64, copy=False)

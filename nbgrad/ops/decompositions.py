@@ -463,8 +463,13 @@ class LinalgSvd(_MultiOutputNode):
 
 
 def _svd(a, **options):
-    """xp.linalg.svd, failing with PyTorch's message on both backends."""
+    """xp.linalg.svd, failing with PyTorch's message on both backends. PyTorch refuses
+    non-finite input; LAPACK fails on it, but cuSOLVER returns NaN without a failure status, so
+    on CuPy the input is checked first."""
     xp = xp_of(a)
+    if xp is not np and not bool(xp.isfinite(a).all()):
+        raise LinAlgError('linalg.svd: The algorithm failed to converge because the input '
+                          'matrix contained non-finite values.')
     try:
         return _call(xp, xp.linalg.svd, a, **options)
     except np.linalg.LinAlgError:

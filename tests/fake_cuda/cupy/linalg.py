@@ -32,8 +32,11 @@ def _run(target, args, kwargs):
 
 
 def solve(a, b):
-    # CuPy: no batch broadcasting; b is (..., M) (one more dimension in a) or (..., M, K) with
-    # exactly a's batch shape
+    # CuPy: no batch broadcasting; b is (M,) or (..., M, K) with exactly a's batch shape (CuPy
+    # 14.2 refuses a stack of vectors (..., M) under a batch of matrices)
+    if a.ndim > 2 and b.ndim != a.ndim:
+        raise ValueError('a must have (..., M, M) shape and b must have (..., M, K) for '
+                         'multidimensional b')
     if not ((a.ndim == b.ndim or a.ndim == b.ndim + 1) and a.shape[:-1] == b.shape[:a.ndim - 1]):
         raise ValueError('a must have (..., M, M) shape and b must have (..., M) or (..., M, K)')
     if a.ndim == b.ndim + 1:
