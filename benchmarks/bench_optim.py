@@ -26,6 +26,8 @@ import harness  # noqa: E402
 LARGE = [(1000, 500), (500, 500), (500, 500), (500,)]
 # 100K parameters in six tensors (784-128-10 MLP + extra layer): where per-tensor overhead shows
 SMALL = [(784, 120), (120,), (120, 84), (84,), (84, 10), (10,)]
+# 100K parameters in 200 tensors: the cost per tensor (launches on CUDA), as in a deep model
+MANY = [(32, 30), (30,)] * 100
 
 
 def _optimizer_case(shapes, name, **options):
@@ -49,6 +51,7 @@ CASES = {
     'AdamW(amsgrad), 1M params in 4 tensors':
         (_optimizer_case(LARGE, 'AdamW', lr=1e-3, amsgrad=True), 50),
     'Adam, 100K params in 6 tensors': (_optimizer_case(SMALL, 'Adam', lr=1e-3), 500),
+    'Adam, 100K params in 200 tensors': (_optimizer_case(MANY, 'Adam', lr=1e-3), 20),
 }
 
 

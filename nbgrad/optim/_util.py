@@ -8,8 +8,9 @@ many passes over memory. Each optimizer writes its update once, as a `kernel(xp,
 *scratch)` of in-place ufunc calls with `out=` (no temporaries). `run_updates` cuts every big
 C-contiguous NumPy parameter (with its grad and state) into pieces of `PIECE` elements with
 reusable scratch buffers, and, when a step touches enough elements, spreads the pieces and the
-small parameters over a few threads (NumPy releases the GIL inside ufunc loops). CuPy arrays and
-big strided parameters run the kernel once on the whole arrays.
+small parameters over a few threads (NumPy releases the GIL inside ufunc loops). Big strided
+parameters run the kernel once on the whole arrays; CuPy parameters run a few at a time on flat
+buffers (_multi_tensor).
 """
 import os
 import threading
@@ -20,6 +21,7 @@ import numpy as np
 from .. import _dtype
 from .._creation import full, tensor
 from .._tensor import Tensor
+from ._multi_tensor import run_cuda_updates
 from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
 
 PIECE = 1 << 17            # elements per piece (measured best: fewer calls, GIL hand-offs)
@@ -220,13 +222,11 @@ def run_updates(kernel, n_scratch, items, parallel=True):
     (param, grad, state...) as raw arrays that the kernel updates in place and scratch are
     `n_scratch` buffers shaped like (a piece of) the param. Items run in order, unless parallel
     (they must not share memory then)."""
-    pieces, total = [], 0
+    pieces, total, on_gpu = [], 0, []
     for arrays, cfg in items:
         p = arrays[0]
-        if p.__class__ is not np.ndarray:          # CuPy: the whole arrays at once
-            from ..ops._util import xp_of
-            xp = xp_of(p)
-            kernel(xp, cfg, *arrays, *[xp.empty_like(p) for _ in range(n_scratch)])
+        if p.__class__ is not np.ndarray:          # CuPy: see _multi_tensor
+            on_gpu.append((arrays, cfg))
             continue
         size = p.size
         total += size
@@ -239,6 +239,9 @@ def run_updates(kernel, n_scratch, items, parallel=True):
             continue
         pieces.extend((flat, cfg, start, min(start + PIECE, size))
                       for start in range(0, size, PIECE))
+    if on_gpu:
+        from ..ops._util import xp_of
+        run_cuda_updates(kernel, n_scratch, on_gpu, xp_of(on_gpu[0][0][0]))
     workers = min(worker_count(), len(pieces))
     # a parameter listed twice (PyTorch warns), or parameters that are views of one array, are
     # updated one after the other, as in PyTorch's for-loop
