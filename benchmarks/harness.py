@@ -3,7 +3,7 @@
 A benchmark file defines CASES = {name: (make, iterations per round)}, where make(lib, device)
 returns a function doing one unit of work with lib=torch or lib=nbgrad, and ends with
 `harness.main(__file__)`. Options: --quick (fewer repeats), --device cuda, --only SUBSTRING,
---same-process.
+--same-process, --profile (no timing: cProfile's top functions of nbgrad's rounds instead).
 
 By default each library runs in its own worker process and the parent alternates rounds between
 them (same machine, same moments, medians over rounds). With both in one process (--same-process)
@@ -132,7 +132,11 @@ def main(cases_path, argv=None):
                              'for a while after work; this keeps one library\'s spinning from '
                              'slowing the other)')
     parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
+    parser.add_argument('--profile', action='store_true',
+                        help="print cProfile's top functions of nbgrad's rounds (no timing)")
     args = parser.parse_args(argv)
+    if args.profile:
+        return _profile(cases_path, args)
     runner = _InProcess if args.same_process else _Worker
     libs = {name: runner(name, args.device, cases_path) for name in ('torch', 'nbgrad')}
     repeats = 5 if args.quick else args.repeats
@@ -160,6 +164,26 @@ def main(cases_path, argv=None):
         for runner_ in libs.values():
             runner_.close()
     return rows
+
+
+def _profile(cases_path, args):
+    """cProfile of a few rounds of each case with nbgrad: where the host time goes."""
+    import cProfile
+    import pstats
+    nbgrad = __import__('nbgrad')
+    for name, (make, number) in load_cases(cases_path).items():
+        if args.only and args.only not in name:
+            continue
+        run = measure(make, nbgrad, args.device, number)
+        run()
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(3):
+            run()
+        profile.disable()
+        print(f'==== {name} ({args.device}): 3 rounds of {number} calls, by own time')
+        pstats.Stats(profile, stream=sys.stdout).sort_stats('tottime').print_stats(18)
+    return []
 
 
 def _fmt(seconds):

@@ -9,6 +9,7 @@ code that runs on NumPy) runs once over the rows; one more launch writes the par
 back. A step then costs the same launches for 2 parameters or 2,000: PyTorch's multi-tensor
 (foreach) idea, with each update still written once for NumPy and CuPy.
 
+Optimizers with a fused kernel (_fused_cuda) update a bucket in one launch instead.
 Parameters that cannot be gathered (strided, mixed dtypes, empty) and groups whose parameters
 share memory (updated one after the other, as PyTorch's for-loop does) run the kernel on their
 own arrays.
@@ -50,19 +51,24 @@ def _copy_kernel(xp, itemsize):
     return kernel
 
 
+def upload_table(xp, arrays, sizes):
+    """One device int64 array: the device pointers of `arrays`, then the starting offsets of
+    the `sizes` laid end to end (one host-to-device copy)."""
+    n = len(arrays)
+    host = np.empty(n + len(sizes), np.int64)
+    host[:n] = [a.data.ptr for a in arrays]
+    host[n] = 0
+    np.cumsum(sizes[:-1], out=host[n + 1:])
+    return xp.asarray(host)
+
+
 class _Table:
-    """The device pointers and starting offsets of a list of C-contiguous arrays laid end to end,
-    uploaded in one host-to-device copy; `copy` moves a prefix of the arrays to or from a flat
-    buffer in one launch."""
+    """The pointers and offsets of C-contiguous arrays laid end to end; `copy` moves a prefix of
+    the arrays to or from a flat buffer in one launch."""
 
     def __init__(self, xp, arrays):
-        n = len(arrays)
-        host = np.empty(2 * n, np.int64)
-        host[:n] = [a.data.ptr for a in arrays]
-        host[n] = 0
-        np.cumsum([a.size for a in arrays[:-1]], out=host[n + 1:])
-        self.xp, self.n, self.device = xp, n, xp.asarray(host)
-        self.itemsize = arrays[0].dtype.itemsize
+        self.xp, self.n, self.itemsize = xp, len(arrays), arrays[0].dtype.itemsize
+        self.device = upload_table(xp, arrays, [a.size for a in arrays])
 
     def copy(self, flat, n_arrays, to_arrays):
         """flat[:total] <- the first n_arrays arrays, or the reverse with to_arrays."""
@@ -88,9 +94,10 @@ def _disjoint(arrays):
     return all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
 
 
-def run_cuda_updates(kernel, n_scratch, items, xp):
+def run_cuda_updates(kernel, n_scratch, items, xp, fused=None):
     """Run `kernel(xp, cfg, *arrays, *scratch)` for the CuPy items [(arrays, cfg)]: buckets of
-    gatherable parameters with equal settings on flat buffers, the rest on their own arrays."""
+    gatherable parameters with equal settings on flat buffers (or in one launch of the
+    optimizer's fused kernel, see _fused_cuda), the rest on their own arrays."""
     written = [a for arrays, _ in items for i, a in enumerate(arrays) if i != 1]
     buckets, alone = {}, []
     if len(items) > 1 and _disjoint(written):
@@ -109,9 +116,11 @@ def run_cuda_updates(kernel, n_scratch, items, xp):
     for arrays, cfg in alone:
         with xp.cuda.Device(arrays[0].device.id):
             kernel(xp, cfg, *arrays, *[xp.empty_like(arrays[0]) for _ in range(n_scratch)])
-    for (device_id, _, n_roles, cfg), members in buckets.items():
+    for (device_id, dtype, n_roles, cfg), members in buckets.items():
         with xp.cuda.Device(device_id):
-            if len(members) == 1:
+            if fused is not None and fused.supports(dtype):
+                fused.launch(xp, members, cfg)
+            elif len(members) == 1:
                 arrays = members[0]
                 kernel(xp, cfg, *arrays, *[xp.empty_like(arrays[0]) for _ in range(n_scratch)])
             else:

@@ -217,7 +217,7 @@ def _disjoint(arrays):
     return all(hi <= lo for (_, hi), (lo, _) in zip(bounds, bounds[1:]))
 
 
-def run_updates(kernel, n_scratch, items, parallel=True):
+def run_updates(kernel, n_scratch, items, parallel=True, fused_cuda=None):
     """Run `kernel(xp, cfg, *arrays, *scratch)` for every (arrays, cfg) in items, where arrays is
     (param, grad, state...) as raw arrays that the kernel updates in place and scratch are
     `n_scratch` buffers shaped like (a piece of) the param. Items run in order, unless parallel
@@ -241,7 +241,7 @@ def run_updates(kernel, n_scratch, items, parallel=True):
                       for start in range(0, size, PIECE))
     if on_gpu:
         from ..ops._util import xp_of
-        run_cuda_updates(kernel, n_scratch, on_gpu, xp_of(on_gpu[0][0][0]))
+        run_cuda_updates(kernel, n_scratch, on_gpu, xp_of(on_gpu[0][0][0]), fused_cuda)
     workers = min(worker_count(), len(pieces))
     # a parameter listed twice (PyTorch warns), or parameters that are views of one array, are
     # updated one after the other, as in PyTorch's for-loop
@@ -309,6 +309,7 @@ class ElementwiseOptimizer(Optimizer):
     of those tensors, for their version counters)."""
     kernel = None
     n_scratch = 1
+    fused_cuda = None                     # a _fused_cuda.FusedKernel doing `kernel` in one launch
     _scalar_state = ('step',)             # state entries PyTorch keeps as 0-dim tensors
     _scalar_state_on_device = False       # ASGD keeps them on the parameter's device
     _legacy_keys = ()                     # group options an older PyTorch's state_dict may lack
@@ -350,7 +351,7 @@ class ElementwiseOptimizer(Optimizer):
                 tensors, cfg, bumps = self._prepare(group, p)
                 items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
                 written.append(((p, *tensors), bumps))
-            run_updates(self.kernel, self.n_scratch, items)
+            run_updates(self.kernel, self.n_scratch, items, fused_cuda=self.fused_cuda)
             for tensors, bumps in written:
                 for t, times in zip(tensors, bumps):
                     t._vc[0] += times

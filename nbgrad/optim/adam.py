@@ -1,6 +1,7 @@
 """Adam (torch.optim.Adam): amsgrad, L2 or decoupled weight decay, maximize."""
 from .._creation import zeros_like
 from .._tensor import Tensor
+from ._fused_cuda import ADAM
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_fused, check_fused_param,
                     check_lr, check_nonnegative, check_supported, decay_and_add_square_,
                     effective_grad, lerp_, new_step, scalar)
@@ -13,6 +14,7 @@ class Adam(ElementwiseOptimizer):
     its square; param -= lr / (1 - beta1^t) * exp_avg / (sqrt(v) / sqrt(1 - beta2^t) + eps),
     with v = exp_avg_sq, or its running maximum with amsgrad=True."""
     n_scratch = 2
+    fused_cuda = ADAM
     _legacy_keys = ('amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable',
                    'decoupled_weight_decay', 'fused')
 

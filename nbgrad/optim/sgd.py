@@ -1,5 +1,6 @@
 """SGD (torch.optim.SGD): momentum, dampening, Nesterov momentum, weight decay, maximize."""
 from .._creation import zeros_like
+from ._fused_cuda import SGD as FUSED_SGD
 from ._util import (ElementwiseOptimizer, check_fused, check_fused_param, check_lr,
                     check_supported, effective_grad, scalar)
 
@@ -11,6 +12,7 @@ class SGD(ElementwiseOptimizer):
     buf = m * buf + (1 - d) * grad (buf = grad on the first step) and param -= lr * buf
     (or lr * (grad + m * buf) with nesterov=True)."""
     n_scratch = 2
+    fused_cuda = FUSED_SGD
     _legacy_keys = ('nesterov', 'maximize', 'foreach', 'differentiable', 'fused')
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
