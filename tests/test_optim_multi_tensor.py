@@ -150,3 +150,23 @@ def test_launches_do_not_grow_with_the_number_of_parameters(monkeypatch, name, o
     else:
         assert many == few, (few, many)
         assert few <= 30, few
+
+
+@cuda
+@needs_cuda
+def test_a_fused_kernel_that_does_not_compile_falls_back_with_a_warning(monkeypatch):
+    """A CUDA compiler that refuses a fused kernel (the fake CuPy refuses a kernel it has no
+    twin of, at the first launch, as CuPy compiles) must not stop training: one warning, then the
+    generic path with the same numbers."""
+    from nbgrad.optim import _fused_cuda
+    broken = _fused_cuda.FusedKernel('nbgrad_no_such_kernel', _fused_cuda.ADAM.scalars,
+                                     'this is not C++', _fused_cuda.ADAM.arguments)
+    if not os.environ.get('NBGRAD_FAKE_CUDA'):      # a real compiler refuses the body instead
+        broken.name = 'nbgrad_broken_adam'
+    monkeypatch.setattr(nbgrad.optim.Adam, 'fused_cuda', broken)
+    with pytest.warns(RuntimeWarning, match='did not compile') as caught:
+        params_nb, opt_nb = _run(nbgrad, 'Adam', dict(lr=0.05), 'cuda')
+    assert len(caught) == 1
+    params_t, _ = _run(torch, 'Adam', dict(lr=0.05), 'cpu')
+    for i, (p_nb, p_t) in enumerate(zip(params_nb, params_t)):
+        assert_close(p_nb, p_t, f'param {i}', TOL[MIXED[i][1]] * 10)

@@ -10,6 +10,8 @@ A kernel is a C++ body run once per element, written against PyTorch's formulas:
 settings arrive as kernel arguments in `scalars` order (PyTorch computes float32 parameters in
 float32 too, so the body works in the parameter's type T).
 """
+import warnings
+
 import numpy as np
 
 from ._multi_tensor import MAX_BLOCKS, THREADS, upload_table
@@ -46,6 +48,7 @@ class FusedKernel:
     def __init__(self, name, scalars, body, arguments):
         self.name, self.scalars, self.body, self.arguments = name, scalars, body, arguments
         self._compiled = {}
+        self.failed = False
 
     def supports(self, dtype):
         return dtype in _COMPUTE_TYPES
@@ -65,7 +68,10 @@ class FusedKernel:
 
     def launch(self, xp, members, cfg):
         """Update the parameters of members [(param, grad, state...)] (same dtype, C-contiguous,
-        on the current device) in one launch."""
+        on the current device) in one launch; False, changing nothing, if this kernel failed to
+        compile (warned once; the caller takes the generic path)."""
+        if self.failed:
+            return False
         n_roles = len(members[0])
         sizes = [arrays[0].size for arrays in members]
         table = upload_table(xp, [arrays[role] for role in range(n_roles) for arrays in members],
@@ -74,9 +80,20 @@ class FusedKernel:
         values = [np.int32(v) if kind == 'i' else np.float64(v)
                   for (_, kind), v in zip(self.scalars, self.arguments(cfg))]
         blocks = min(max(1, -(-total // THREADS)), MAX_BLOCKS)
-        self._kernel(xp, members[0][0].dtype, n_roles - 2)(
-            (blocks,), (THREADS,),
-            (table[:n_roles * n], table[n_roles * n:], np.int32(n), np.int64(total), *values))
+        try:  # CuPy compiles the source at the first launch
+            self._kernel(xp, members[0][0].dtype, n_roles - 2)(
+                (blocks,), (THREADS,),
+                (table[:n_roles * n], table[n_roles * n:], np.int32(n), np.int64(total), *values))
+        except xp.cuda.compiler.CompileException as e:
+            # a compiler that refuses the kernel must not stop training: the generic path gives
+            # the same numbers, in a few more launches
+            self.failed = True
+            warnings.warn(f'nbgrad: the fused CUDA kernel {self.name} did not compile, so the '
+                          f'optimizer takes its generic multi-tensor path (same results, more '
+                          f'kernel launches). Please report this with the compiler message: {e}',
+                          RuntimeWarning, stacklevel=2)
+            return False
+        return True
 
 
 # Adam and AdamW (Adam with decoupled weight decay), PyTorch's formulation, as Adam.kernel:

@@ -365,11 +365,12 @@ class RawKernel:
     def __init__(self, code, name, options=(), backend='nvrtc', translate_cucomplex=False,
                  *, enable_cooperative_groups=False, jitify=False):
         from . import _raw_kernels
-        if name not in _raw_kernels.TWINS:
-            raise NotImplementedError(f'fake cupy has no Python twin of the kernel {name!r}')
-        self.code, self.name, self._twin = code, name, _raw_kernels.TWINS[name]
+        self.code, self.name, self._twin = code, name, _raw_kernels.TWINS.get(name)
 
     def __call__(self, grid, block, args, *, shared_mem=0):
+        if self._twin is None:  # CuPy: the source is compiled at the first launch
+            raise cuda.compiler.CompileException(
+                f'fake cupy has no Python twin of the kernel {self.name!r}')
         # CuPy: kernel arguments are device arrays or NumPy scalars (their C type is the
         # scalar's); a host array or a Python number is refused
         for a in args:
