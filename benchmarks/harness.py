@@ -11,7 +11,7 @@ PyTorch's OpenMP threads and NumPy's OpenBLAS threads spin-wait against each oth
 machine: measured here, PyTorch's small-MLP step took 242 us alone but 530-1270 us next to NumPy,
 depending on OMP_WAIT_POLICY, which says more about thread pools than about either library.
 Separate processes still compete for the cores while the threads of the one that just finished
-spin-wait, so each round starts after a short idle gap (--gap).
+spin-wait, so each round starts after a short idle gap (--gap), then 50 ms of untimed calls.
 """
 import argparse
 import importlib.util
@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+WARM_UP = 0.05  # seconds of untimed calls before each round
 
 
 def _sync(lib, device):
@@ -42,6 +44,14 @@ def measure(make, lib, device, number):
     _sync(lib, device)
 
     def run():
+        # untimed calls first: after the idle gap, a virtual machine's cores take tens of
+        # milliseconds of work to answer quickly again (measured here: nbgrad's two-thread Adam
+        # step runs at 1.25 ms for its first 50 steps after a pause, then at 0.77 ms), which
+        # would otherwise weigh on whichever library's threads block rather than spin
+        warm_until = time.perf_counter() + WARM_UP
+        while time.perf_counter() < warm_until:
+            fn()
+        _sync(lib, device)
         start = time.perf_counter()
         for _ in range(number):
             fn()

@@ -12,6 +12,7 @@ small parameters over a few threads (NumPy releases the GIL inside ufunc loops).
 parameters run the kernel once on the whole arrays; CuPy parameters run a few at a time on flat
 buffers (_multi_tensor).
 """
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from .._tensor import Tensor
 from ._multi_tensor import run_cuda_updates
 from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
 
-PIECE = 1 << 17            # elements per piece (measured best: fewer calls, GIL hand-offs)
+PIECE = 1 << 18            # elements per piece (measured best: fewer calls and GIL hand-offs)
 PARALLEL_MIN = 1 << 17     # elements in one step below which threads cost more than they save
 
 
@@ -177,6 +178,14 @@ def _run_pieces(kernel, n_scratch, pieces):
                    *[b[:n] for b in _scratch(arrays[0].dtype, n_scratch)])
 
 
+def _take_pieces(kernel, n_scratch, pieces, take):
+    while True:
+        i = take()
+        if i >= len(pieces):
+            return
+        _run_pieces(kernel, n_scratch, pieces[i:i + 1])
+
+
 def _flat_contiguous(arrays):
     """The arrays as 1-D views when they are C-contiguous NumPy arrays of one dtype (a strided
     grad is copied: it is only read), else None."""
@@ -191,18 +200,6 @@ def _flat_contiguous(arrays):
             a = np.ascontiguousarray(a)
         flat.append(a.reshape(-1))
     return flat
-
-
-def _share(pieces, workers):
-    """Split pieces into `workers` lists of about equal element counts (largest first, each to
-    the least loaded list)."""
-    shares = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for piece in sorted(pieces, key=_piece_size, reverse=True):
-        k = loads.index(min(loads))
-        shares[k].append(piece)
-        loads[k] += _piece_size(piece)
-    return shares
 
 
 def _piece_size(piece):
@@ -249,11 +246,15 @@ def run_updates(kernel, n_scratch, items, parallel=True, fused_cuda=None):
             not _disjoint([arrays[0] for arrays, _ in items]):
         _run_pieces(kernel, n_scratch, pieces)
         return
-    shares = _share(pieces, workers)
+    # work sharing: every thread takes the next piece until none is left (largest first), so a
+    # pool thread that wakes late leaves its share to the others instead of being waited for
+    pieces.sort(key=_piece_size, reverse=True)
+    take = itertools.count().__next__          # atomic under the GIL
     pool = _executor(workers)
-    futures = [pool.submit(_run_pieces, kernel, n_scratch, share) for share in shares[1:]]
+    futures = [pool.submit(_take_pieces, kernel, n_scratch, pieces, take)
+               for _ in range(workers - 1)]
     try:
-        _run_pieces(kernel, n_scratch, shares[0])
+        _take_pieces(kernel, n_scratch, pieces, take)
     finally:
         for f in futures:
             f.result()
