@@ -476,24 +476,26 @@ def test_cuda_results_stay_on_the_device(device):
 
 @pytest.mark.parametrize('case', ['neg_inf_with_padding', 'nan', 'ties', 'large_window_nan',
                                   'adaptive_large_window'])
-def test_max_pool_indices_in_edge_cases(case):
+def test_max_pool_indices_in_edge_cases(case, device):
     """PyTorch's index: the first maximum, or the last NaN; never a padding position (even when
-    the input is -inf there)."""
-    def run(lib):
+    the input is -inf there). On 'cuda' every window takes the one-argmax-per-row path."""
+    def pooled(lib):
         F = lib.nn.functional
-        x = lib.tensor(np.arange(1., 37.).reshape(1, 1, 6, 6))
+        dev = device if lib is nbgrad else 'cpu'
+        x = lib.tensor(np.arange(1., 37.).reshape(1, 1, 6, 6), device=dev)
         if case == 'neg_inf_with_padding':
-            x = lib.full((1, 1, 4, 4), float('-inf'))
+            x = lib.full((1, 1, 4, 4), float('-inf'), device=dev)
             return F.max_pool2d(x, 3, 2, padding=1, return_indices=True)
         if case == 'nan':
             x[0, 0, 1, 1] = float('nan')
             x[0, 0, 1, 2] = float('nan')
             return F.max_pool2d(x, 2, return_indices=True)
         if case == 'ties':
-            return F.max_pool2d(lib.ones(1, 1, 5, 5), 3, 1, padding=1, return_indices=True)
+            return F.max_pool2d(lib.ones(1, 1, 5, 5, device=dev), 3, 1, padding=1,
+                                return_indices=True)
         if case == 'large_window_nan':
             x[0, 0, 2:4, 2:4] = float('nan')
             return F.adaptive_max_pool2d(x, 1, return_indices=True)
         return F.adaptive_max_pool2d(lib.tensor(np.random.default_rng(0).standard_normal(
-            (2, 3, 23, 17))), (7, 5), return_indices=True)
-    both(run)
+            (2, 3, 23, 17)), device=dev), (7, 5), return_indices=True)
+    both(lambda lib: tuple(t.cpu() for t in pooled(lib)))

@@ -102,33 +102,43 @@ def _window_positions(tables, in_size):
 
 # From this many elements per window, NumPy finds maxima quicker with one argmax over a copy of
 # the windows as contiguous rows than with passes per window offset (8x8 windows: 40% less time;
-# 3x3: twice the time)
+# 3x3: twice the time). On CuPy the rows always win: a handful of launches, not a few per offset.
 _ROWS_MIN_WINDOW = 16
+
+
+def _by_rows(xp, window):
+    """Whether windows of this shape take _max_and_argmax_by_rows."""
+    return xp is not np or math.prod(window) >= _ROWS_MIN_WINDOW
 
 
 def _max_and_argmax(xp, windows, d):
     """Max over the trailing d window axes of (lead..., *out, *win), and the window offset of the
     maximum as PyTorch's kernels pick it: the first maximum, or the last NaN."""
     win = windows.shape[windows.ndim - d:]
-    if xp is np and math.prod(win) >= _ROWS_MIN_WINDOW:
-        return _max_and_argmax_by_rows(windows, d)
+    if _by_rows(xp, win):
+        return _max_and_argmax_by_rows(xp, windows, d)
     parts = [(n, (Ellipsis,), windows[(Ellipsis,) + offset])
              for n, offset in enumerate(np.ndindex(*win))]
     return _max_and_argmax_by_offsets(xp, windows.shape[:windows.ndim - d], windows.dtype, parts)
 
 
-def _max_and_argmax_by_rows(windows, d):
-    """_max_and_argmax on NumPy for large windows: each window copied into a row, one argmax
-    (which takes the first maximum, as PyTorch, but the first NaN, where PyTorch takes the
-    last)."""
+def _max_and_argmax_by_rows(xp, windows, d):
+    """_max_and_argmax with each window copied into a row and one argmax (which takes the first
+    maximum, as PyTorch, but the first NaN, where PyTorch takes the last)."""
     rows = windows.reshape(windows.shape[:windows.ndim - d] + (-1,))
     arg = rows.argmax(axis=-1)
     width = rows.shape[-1]
+    if xp is not np:   # no device-to-host sync: the last NaN of every row, where there is one
+        best = xp.take_along_axis(rows, arg[..., None], axis=-1)[..., 0]
+        if best.dtype.kind == 'f':
+            last_nan = (width - 1) - xp.isnan(rows[..., ::-1]).argmax(axis=-1)
+            arg = xp.where(xp.isnan(best), last_nan, arg)
+        return best, arg
     best = rows.reshape(-1).take(np.arange(0, arg.size * width, width).reshape(arg.shape) + arg)
     if best.dtype.kind == 'f':
         nan = np.isnan(best)   # the windows holding a NaN
         if nan.any():
-            arg[nan] = rows.shape[-1] - 1 - np.isnan(rows[nan][:, ::-1]).argmax(axis=-1)
+            arg[nan] = width - 1 - np.isnan(rows[nan][:, ::-1]).argmax(axis=-1)
     return best, arg
 
 
@@ -222,8 +232,8 @@ class MaxPool(_MaxPoolBase):
     def _max_and_argmax(self, xp, a):
         g = self.geometry
         d = len(g.kernel)
-        if xp is np and math.prod(g.kernel) >= _ROWS_MIN_WINDOW and g.inside():
-            return _max_and_argmax_by_rows(_window_view(xp, a, g), d)
+        if _by_rows(xp, g.kernel) and g.inside():
+            return _max_and_argmax_by_rows(xp, _window_view(xp, a, g), d)
         parts = [(n, (Ellipsis,) + outputs, a[(Ellipsis,) + inputs])
                  for n, outputs, inputs in g.regions()]
         return _max_and_argmax_by_offsets(xp, a.shape[:a.ndim - d] + g.out_size, a.dtype, parts)
