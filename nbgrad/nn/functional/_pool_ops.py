@@ -234,9 +234,40 @@ class MaxPool(_MaxPoolBase):
         d = len(g.kernel)
         if _by_rows(xp, g.kernel) and g.inside():
             return _max_and_argmax_by_rows(xp, _window_view(xp, a, g), d)
+        if xp is not np:
+            return self._max_and_argmax_padded(xp, a)
         parts = [(n, (Ellipsis,) + outputs, a[(Ellipsis,) + inputs])
                  for n, outputs, inputs in g.regions()]
         return _max_and_argmax_by_offsets(xp, a.shape[:a.ndim - d] + g.out_size, a.dtype, parts)
+
+    def _max_and_argmax_padded(self, xp, a):
+        """_max_and_argmax by rows over a copy of the input padded with the lowest value (on
+        CuPy: a handful of launches and no sync, where the offsets take a few per offset). A
+        window whose maximum is that lowest value may pick a padding position: PyTorch picks its
+        first position inside the input then, whose value is the same."""
+        g = self.geometry
+        d = len(g.kernel)
+        lead, in_size = a.shape[:a.ndim - d], a.shape[a.ndim - d:]
+        extent = [(o - 1) * s + (k - 1) * dl + 1
+                  for o, s, k, dl in zip(g.out_size, g.stride, g.kernel, g.dilation)]
+        padded_size = tuple(max(e, p + n) for e, p, n in zip(extent, g.padding, in_size))
+        padded = xp.full(lead + padded_size, _lowest(a.dtype), dtype=a.dtype)
+        padded[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(g.padding, in_size))] = a
+        unpadded = g._replace(padding=(0,) * d, in_size=padded_size)
+        best, arg = _max_and_argmax_by_rows(xp, _window_view(xp, padded, unpadded), d)
+        # inside[o, n]: whether window o's element n lies in the input (host tables)
+        inside = np.ones((1,) * (2 * d), bool)
+        for i in range(d):
+            coords = g.coordinates(i)
+            axis_inside = (coords >= 0) & (coords < in_size[i])
+            shape = [1] * (2 * d)
+            shape[i], shape[d + i] = axis_inside.shape
+            inside = inside & axis_inside.reshape(shape)
+        inside = np.broadcast_to(inside, g.out_size + g.kernel).reshape(-1, math.prod(g.kernel))
+        row_start = np.arange(inside.shape[0]).reshape(g.out_size) * inside.shape[1]
+        chosen_inside = xp.take(xp.asarray(inside.reshape(-1)), arg + xp.asarray(row_start))
+        first_inside = xp.asarray(inside.argmax(axis=1).reshape(g.out_size))
+        return best, xp.where(chosen_inside, arg, first_inside)
 
     def _tables(self):
         return [self.geometry.coordinates(i) for i in range(len(self.in_size))]
