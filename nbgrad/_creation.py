@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
+from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index
 from ._out import accepts_out
@@ -57,7 +58,7 @@ def _infer_dtype(data):
         raise ValueError("too many dimensions 'str'")
     if isinstance(data, (np.ndarray, np.generic)):
         return _dtype.from_numpy_dtype(data.dtype)
-    if hasattr(data, '__cuda_array_interface__'):
+    if is_cuda_array(data):
         return _dtype.from_numpy_dtype(data.dtype)
     if isinstance(data, (list, tuple)):
         result = None
@@ -163,7 +164,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         dtype = _dtype.get_default_dtype()  # empty list
     device = to_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else _device_of_data(data))
-    if hasattr(data, '__cuda_array_interface__') or (isinstance(data, Tensor) and data.is_cuda):
+    if is_cuda_array(data) or (isinstance(data, Tensor) and data.is_cuda):
         raw = data._data if isinstance(data, Tensor) else data
         if device.type == 'cuda':
             xp = array_module_for(device)
@@ -181,7 +182,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def _device_of_data(data):
-    if hasattr(data, '__cuda_array_interface__'):
+    if is_cuda_array(data):
         from ._device import device_of_array
         return device_of_array(data)
     return CPU
@@ -192,10 +193,10 @@ def as_tensor(data, dtype=None, device=None):
     dtype = _dtype.to_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    if _is_cupy_array(data) and (dtype is None or data.dtype == dtype.np) and (
+    if is_cupy_array(data) and (dtype is None or data.dtype == dtype.np) and (
             device is None or _same_gpu(to_device(device), data)):
         return Tensor._make(data)  # a CuPy array on the requested device: shared, as in PyTorch
-    if isinstance(data, np.ndarray) and not _is_cupy_array(data) and (
+    if isinstance(data, np.ndarray) and not is_cupy_array(data) and (
             device is None or to_device(device).type == 'cpu'):
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
@@ -205,11 +206,6 @@ def as_tensor(data, dtype=None, device=None):
 
 def _same_gpu(device, data):
     return device.type == 'cuda' and concrete_cuda_index(device) == data.device.id
-
-
-def _is_cupy_array(data):
-    return type(data).__module__.split('.')[0] == 'cupy' and hasattr(data,
-                                                                    '__cuda_array_interface__')
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):

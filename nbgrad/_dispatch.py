@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 
+from ._arrays import cupy, is_cupy_array
 from ._tensor import Tensor
 
 _ndarray = np.ndarray
@@ -203,24 +204,23 @@ def _edge_to(x):
 def _array_module(a):
     if a.__class__ is _ndarray:
         return np
-    import cupy
-    return cupy
+    return cupy()
 
 
 def _as_array(value, gpu):
     """NumPy returns scalars (np.float32) from 0-d computations; keep everything an array.
     Device arrays (an op's result, or a transfer to the GPU) pass through."""
-    if isinstance(value, np.generic) or (gpu is None and not hasattr(value,
-                                                                     '__cuda_array_interface__')):
-        return np.asarray(value)
-    if hasattr(value, '__cuda_array_interface__'):
+    if value.__class__ is _ndarray:
+        return value if gpu is None else cupy().asarray(value)
+    if is_cupy_array(value):
         return value
-    import cupy
-    return cupy.asarray(value)
+    if isinstance(value, np.generic) or gpu is None:
+        return np.asarray(value)
+    return cupy().asarray(value)
 
 
 def _check_gpu(gpu, array, op):
-    device_id = array.device.id
+    device_id = array.data.device_id    # (array.device makes a new Device object each time)
     if gpu is None:
         return device_id
     if gpu != device_id:

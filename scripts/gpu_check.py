@@ -74,6 +74,21 @@ def _run_tests(args):
     return summary.strip('= '), proc.returncode, elapsed
 
 
+def _profile_cases(args):
+    """The benchmark harness's --profile for the named cases, into DIR/profile.txt (or stdout)."""
+    import contextlib
+    import importlib
+    out = open(os.path.join(args.report, 'profile.txt'), 'w') if args.report else sys.stdout
+    with contextlib.redirect_stdout(out):
+        for name in BENCHMARKS:
+            module = importlib.import_module(name)
+            for only in filter(None, args.profile.split(',')):
+                if any(only in case for case in module.CASES):
+                    module.main(['--device', 'cuda', '--profile', '--only', only])
+    if out is not sys.stdout:
+        out.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='fewer benchmark repeats')
@@ -85,6 +100,10 @@ def main():
     parser.add_argument('--benchmarks', default=','.join(BENCHMARKS),
                         help='comma-separated benchmark modules in benchmarks/ (empty: none)')
     parser.add_argument('--report', default=None, help='folder for tests.log and summary.txt')
+    parser.add_argument('--profile', default='',
+                        help="comma-separated substrings of benchmark case names: cProfile's "
+                             "top functions of nbgrad's rounds on 'cuda' (to DIR/profile.txt "
+                             'with --report)')
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     env_lines = _environment()
@@ -106,6 +125,9 @@ def main():
                 ['--device', 'cuda'] + (['--quick'] if args.quick else []))
         except Exception:
             broken.append(f'{name}: {traceback.format_exc(limit=3)}')
+
+    if args.profile:
+        _profile_cases(args)
 
     lines = ['==== nbgrad GPU check ===='] + [f'  {line}' for line in env_lines]
     lines.append(f'  CUDA tests: {test_summary} ({seconds:.0f} s)')

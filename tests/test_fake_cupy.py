@@ -121,3 +121,10 @@ def test_two_devices():
     if cupy.__version__ == '0.0-fake':               # GPUs with peer access only warn
         with pytest.raises(ValueError):
             x + 1                                    # a kernel on device 0 reading device 1
+
+
+def test_memory_pointer_names_the_device():
+    """nbgrad reads an array's device from a.data.device_id (a.device makes a new object)."""
+    a = cupy.arange(3.)
+    assert a.data.device_id == a.device.id == cupy.cuda.runtime.getDevice()
+    assert a[1:].data.device_id == a.device.id

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _dtype
+from .._arrays import cupy, is_cuda_array, is_cupy_array
 from .._tensor import Tensor, _wrap_dim
 
 _ndarray = np.ndarray
@@ -16,9 +17,8 @@ def xp_of(*arrays):
     for a in arrays:
         if a.__class__ is _ndarray:
             return np
-        if hasattr(a, '__cuda_array_interface__'):
-            import cupy
-            return cupy
+        if is_cupy_array(a):
+            return cupy()
     return np
 
 
@@ -89,7 +89,7 @@ def as_operand(value):
         return complex(value) if isinstance(value, numbers.Complex) and not isinstance(
             value, numbers.Real) else float(value) if not isinstance(value, numbers.Integral) \
             else int(value)
-    if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, '__cuda_array_interface__'):
+    if isinstance(value, (np.ndarray, list, tuple)) or is_cuda_array(value):
         from .._creation import tensor
         return tensor(value)
     raise TypeError(f'expected a Tensor or a number, but got {type(value).__name__}')
@@ -207,7 +207,7 @@ def check_advanced_index(a, index):
         if item is Ellipsis:
             dim = a.ndim - sum(width(i) for i in items[items.index(item) + 1:])
             continue
-        if hasattr(item, '__cuda_array_interface__') and item.dtype.kind in 'iu' and dim < a.ndim:
+        if is_cupy_array(item) and item.dtype.kind in 'iu' and dim < a.ndim:
             bad = out_of_bounds(item, a.shape[dim])
             if bad is not None:
                 raise IndexError(f'index {bad} is out of bounds for dimension {dim} with size '

@@ -2,6 +2,7 @@
 index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."""
 import numpy as np
 
+from .._arrays import is_cuda_array
 from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace
 from .._tensor import Tensor
@@ -46,7 +47,7 @@ def _convert_index(index, x):
         elif isinstance(item, int) or (hasattr(item, '__index__') and not isinstance(
                 item, (np.ndarray, list))):
             out.append(int(item.__index__()) if not isinstance(item, int) else item)
-        elif isinstance(item, (list, tuple, np.ndarray)) or hasattr(item, '__cuda_array_interface__'):
+        elif isinstance(item, (list, tuple, np.ndarray)) or is_cuda_array(item):
             a = xp.asarray(_nested_tensors_to_lists(item))
             if a.dtype.kind == 'f':
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')

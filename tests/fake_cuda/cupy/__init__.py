@@ -46,7 +46,7 @@ class ndarray(_np.ndarray):
 
     @property
     def data(self):
-        return _Pointer(self.ctypes.data)
+        return _Pointer(self.ctypes.data, self._device_id)
 
     def get(self):
         return _np.asarray(self).copy()
@@ -101,8 +101,10 @@ class _Flags:
 
 
 class _Pointer:
-    def __init__(self, ptr):
-        self.ptr = ptr
+    """CuPy's MemoryPointer: the address and the device it is on."""
+
+    def __init__(self, ptr, device_id):
+        self.ptr, self.device_id = ptr, device_id
 
 
 def _fake_source(obj):

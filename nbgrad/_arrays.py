@@ -1,0 +1,40 @@
+"""Telling CuPy arrays from NumPy arrays, cheaply: every op asks.
+
+`hasattr(x, '__cuda_array_interface__')` evaluates CuPy's property, which builds a dict (the
+dtype's descr, the strides, the current stream) on each access: microseconds, several times per
+op, which is the same order as the op's own launch. The CuPy array classes are remembered the
+first time one is seen, so the check is a set lookup afterwards.
+"""
+import numpy as np
+
+_ndarray = np.ndarray
+_cupy_classes = set()
+_cupy = None
+
+
+def is_cupy_array(x):
+    """Whether x is a CuPy array (not NumPy's, nor another library's CUDA array)."""
+    cls = x.__class__
+    if cls is _ndarray:
+        return False
+    if cls in _cupy_classes:
+        return True
+    if cls.__module__.split('.')[0] == 'cupy' and hasattr(x, '__cuda_array_interface__'):
+        _cupy_classes.add(cls)
+        return True
+    return False
+
+
+def is_cuda_array(x):
+    """Whether x is any CUDA array (CuPy's, a CUDA tensor of another library, Numba's...)."""
+    return is_cupy_array(x) or (x.__class__ is not _ndarray
+                                and hasattr(x, '__cuda_array_interface__'))
+
+
+def cupy():
+    """The cupy module (imported once)."""
+    global _cupy
+    if _cupy is None:
+        import cupy as module
+        _cupy = module
+    return _cupy
