@@ -14,24 +14,16 @@ import warnings
 
 import numpy as np
 
-from ._multi_tensor import MAX_BLOCKS, THREADS, upload_table
+from ._multi_tensor import FOR_EACH_ELEMENT, MAX_BLOCKS, THREADS, upload_table
 
 _TEMPLATE = r'''
 typedef %(type)s T;
 #define N_STATES %(n_states)d
 extern "C" __global__ void %(name)s(
-        const unsigned long long* pointers, const long long* starts, int n_params,
-        long long total, %(scalars)s) {
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int lo = 0, hi = n_params - 1;          // the last parameter k with starts[k] <= i
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >> 1;
-            if (starts[mid] <= i) lo = mid; else hi = mid - 1;
-        }
-        long long j = i - starts[lo];
+        const unsigned long long* pointers, const long long* starts, int n_arrays,
+        long long total, %(scalars)s) {%(for_each_element)s
         T* p = (T*)pointers[lo] + j;
-        const T* g = (const T*)pointers[n_params + lo] + j;
+        const T* g = (const T*)pointers[n_arrays + lo] + j;
 %(states)s
 %(body)s
     }
@@ -57,10 +49,11 @@ class FusedKernel:
         key = (dtype, n_states)
         kernel = self._compiled.get(key)
         if kernel is None:
-            states = '\n'.join(f'        T* s{r} = (T*)pointers[{r + 2} * n_params + lo] + j;'
+            states = '\n'.join(f'        T* s{r} = (T*)pointers[{r + 2} * n_arrays + lo] + j;'
                                for r in range(n_states))
             source = _TEMPLATE % {
                 'type': _COMPUTE_TYPES[dtype], 'n_states': n_states, 'name': self.name,
+                'for_each_element': FOR_EACH_ELEMENT,
                 'scalars': ', '.join(f'{_C_TYPES[kind]} {name}' for name, kind in self.scalars),
                 'states': states, 'body': self.body}
             kernel = self._compiled[key] = xp.RawKernel(source, self.name)

@@ -16,22 +16,26 @@ own arrays.
 """
 import numpy as np
 
-# One copy kernel for every dtype: it moves raw items of the dtype's size. The array holding
-# flat element i is found by a binary search of the arrays' starting offsets.
-_SOURCE = r'''
-typedef %s T;
-extern "C" __global__ void nbgrad_multi_tensor_copy(
-        T* flat, const unsigned long long* pointers, const long long* starts, int n_arrays,
-        long long total, int to_arrays) {
+# CUDA C shared by the kernels that walk arrays laid end to end: for each element i of the
+# whole, the array `lo` holding it (a binary search of the arrays' starting offsets) and its
+# index j there
+FOR_EACH_ELEMENT = r'''
     long long stride = (long long)blockDim.x * gridDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int lo = 0, hi = n_arrays - 1;          // the last array k with starts[k] <= i
+        int lo = 0, hi = n_arrays - 1;          // the last array with starts[lo] <= i
         while (lo < hi) {
             int mid = (lo + hi + 1) >> 1;
             if (starts[mid] <= i) lo = mid; else hi = mid - 1;
         }
+        long long j = i - starts[lo];'''
+
+# One copy kernel for every dtype: it moves raw items of the dtype's size.
+_SOURCE = r'''
+typedef %s T;
+extern "C" __global__ void nbgrad_multi_tensor_copy(
+        T* flat, const unsigned long long* pointers, const long long* starts, int n_arrays,
+        long long total, int to_arrays) {''' + FOR_EACH_ELEMENT + r'''
         T* array = (T*)pointers[lo];
-        long long j = i - starts[lo];
         if (to_arrays) array[j] = flat[i]; else flat[i] = array[j];
     }
 }
