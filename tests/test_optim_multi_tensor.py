@@ -143,13 +143,16 @@ PER_PARAMETER_SCALARS = [c for c in CONFIGS if c[1].get('fused') or c[0] == 'ASG
                     reason="counts the fake CuPy's kernel launches")
 @pytest.mark.parametrize('name, options', CONFIGS, ids=IDS)
 def test_launches_do_not_grow_with_the_number_of_parameters(monkeypatch, name, options):
+    one = _launches_per_step(monkeypatch, name, options, 1)
     few = _launches_per_step(monkeypatch, name, options, 2)
     many = _launches_per_step(monkeypatch, name, options, 40)
     if (name, options) in PER_PARAMETER_SCALARS:
         assert many - few <= 38 * 2, (few, many)
     else:
         assert many == few, (few, many)
-        assert few <= 30, few
+        assert one <= few <= 30, (one, few)
+    if getattr(nbgrad.optim, name).fused_cuda is not None and not options.get('fused'):
+        assert one == few == many <= 2, (one, few, many)   # one upload, one fused launch
 
 
 @cuda

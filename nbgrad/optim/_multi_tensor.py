@@ -104,10 +104,10 @@ def run_cuda_updates(kernel, n_scratch, items, xp, fused=None):
     optimizer's fused kernel, see _fused_cuda), the rest on their own arrays."""
     written = [a for arrays, _ in items for i, a in enumerate(arrays) if i != 1]
     buckets, alone = {}, []
-    if len(items) > 1 and _disjoint(written):
+    if _disjoint(written):
         for arrays, cfg in items:
             try:
-                key = (arrays[0].device.id, arrays[0].dtype, len(arrays), cfg)
+                key = (arrays[0].data.device_id, arrays[0].dtype, len(arrays), cfg)
                 hash(key)
             except TypeError:            # a cfg holding arrays: not comparable, run alone
                 key = None
@@ -118,7 +118,7 @@ def run_cuda_updates(kernel, n_scratch, items, xp, fused=None):
     else:
         alone = items
     for arrays, cfg in alone:
-        with xp.cuda.Device(arrays[0].device.id):
+        with xp.cuda.Device(arrays[0].data.device_id):
             kernel(xp, cfg, *arrays, *[xp.empty_like(arrays[0]) for _ in range(n_scratch)])
     for (device_id, dtype, n_roles, cfg), members in buckets.items():
         with xp.cuda.Device(device_id):
