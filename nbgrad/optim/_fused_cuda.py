@@ -1,9 +1,8 @@
 """Fused CUDA update kernels: one launch updates every parameter of a bucket in place, reaching
 each parameter, grad and state through a table of device pointers (PyTorch's fused optimizers and
 multi_tensor_apply). An optimizer that has one (its `fused_cuda` attribute: SGD, Adam and AdamW)
-skips
-_multi_tensor's gather, generic kernel and scatter for float32 and float64 parameters; the rest,
-and float16, take the generic path.
+skips _multi_tensor's gather, generic kernel and scatter for float32 and float64 parameters; the
+other optimizers, and float16 parameters, take the generic path.
 
 A kernel is a C++ body run once per element, written against PyTorch's formulas: `p`, `g` and
 `s0`, `s1`... point at the element of the param, its grad and its states; the optimizer's
