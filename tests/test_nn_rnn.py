@@ -326,6 +326,25 @@ def test_gradgradcheck_cells(cls):
     assert nbgrad.autograd.gradgradcheck(f, inputs)
 
 
+@pytest.mark.parametrize('cls,kwargs', [('LSTM', dict(bidirectional=True, proj_size=1)),
+                                        ('GRU', dict(bidirectional=True)),
+                                        ('RNN', dict(nonlinearity='relu'))])
+def test_gradgradcheck_packed_layers(cls, kwargs):
+    """Second derivatives of whole layers over a packed batch (a backward with create_graph
+    replays the per-step path as Tensor ops)."""
+    nbgrad.manual_seed(3)
+    layer = getattr(nb_rnn, cls)(2, 2, **kwargs).double()
+    x = nbgrad.randn(3, 3, 2, dtype=nbgrad.float64, requires_grad=True)
+    params = [layer.weight_ih_l0, layer.weight_hh_l0_reverse if layer.bidirectional
+              else layer.weight_hh_l0]
+
+    def f(x, *params):
+        packed = nb_rnn_utils.pack_padded_sequence(x, [2, 3, 1], enforce_sorted=False)
+        out, hidden = layer(packed)
+        return (out.data,) + (tuple(hidden) if cls == 'LSTM' else (hidden,))
+    assert nbgrad.autograd.gradgradcheck(f, (x, *params))
+
+
 def test_double_backward_matches_torch():
     """Second derivatives through an LSTM layer (create_graph), against torch's."""
     weights = torch_weights('LSTM', dict(input_size=2, hidden_size=3))
@@ -460,9 +479,10 @@ def test_empty_batch():
 # Devices
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('cls', ['LSTM', 'GRU', 'RNN'])
-def test_device(device, cls):
-    kwargs = dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True)
+@pytest.mark.parametrize('cls, extra', [('LSTM', {}), ('LSTM', dict(proj_size=2)), ('GRU', {}),
+                                        ('RNN', {}), ('RNN', dict(nonlinearity='relu'))])
+def test_device(device, cls, extra):
+    kwargs = dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, **extra)
     weights = torch_weights(cls, kwargs)
 
     def run(lib, dev):

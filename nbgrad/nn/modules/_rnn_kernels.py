@@ -18,6 +18,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
 from .. import functional as F
+from . import _rnn_sequence
 
 
 class _ArrayMath:
@@ -235,7 +236,6 @@ def run_layers(mode, data, batch_sizes, hx, weights, num_layers, num_directions,
     hx: the initial state, a tuple of (num_layers * num_directions, batch, size) tensors;
     weights: per layer and direction, (w_ih, w_hh, b_ih, b_hh, w_hr) with None where absent.
     Returns the last layer's packed output and the final state (hx's shapes)."""
-    step = STEPS[mode]
     finals = [[] for _ in hx]
     layer_input = data
     for layer in range(num_layers):
@@ -247,9 +247,9 @@ def run_layers(mode, data, batch_sizes, hx, weights, num_layers, num_directions,
                 # b_hh joins b_ih in the one input projection instead of being added (and its
                 # gradient summed) at every step; GRU's b_hn sits inside r * (W_hn h + b_hn)
                 b_ih, b_hh = b_ih + b_hh, None
-            xg_steps = F.linear(layer_input, w_ih, b_ih).split(batch_sizes)
-            out, final = _run_direction(step, xg_steps, batch_sizes, tuple(h[k] for h in hx),
-                                        (w_hh, b_hh, w_hr), reverse=direction == 1)
+            out, final = _rnn_sequence.run_direction(
+                mode, F.linear(layer_input, w_ih, b_ih), batch_sizes, tuple(h[k] for h in hx),
+                (w_hh, b_hh, w_hr), reverse=direction == 1)
             outputs.append(out)
             for kept, s in zip(finals, final):
                 kept.append(s)

@@ -1,0 +1,295 @@
+"""One recurrent layer in one direction over a packed batch as one graph node, as PyTorch's fused
+layer kernels do: the forward steps through time on raw arrays and keeps each step's activations
+in whole-sequence arrays; the backward runs backpropagation through time on arrays, with the
+hidden-to-hidden (and projection) weight gradients as one GEMM over all steps instead of a small
+GEMM and a graph node per step. The cell formulas are _rnn_kernels' (same order of operations).
+
+A backward that records a graph (create_graph=True) replays _rnn_kernels' per-step path as
+Tensor ops and differentiates that, so double backward works as before.
+
+Layout (PyTorch's PackedSequence): step t holds rows off[t] .. off[t] + b[t] of the packed
+arrays, b non-increasing; a forward-direction sequence that ends leaves its rows' final state
+behind, a reverse-direction one starts from its rows of the initial state.
+"""
+import nbgrad
+
+from ... import _dispatch
+from ..._dispatch import dispatch
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from ...ops._util import xp_of
+
+
+def _sigmoid_into(xp, x, out):
+    """_rnn_kernels' sigmoid (through tanh), written into out."""
+    xp.multiply(x, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+class _LSTMCell:
+    """Gates i, f, g, o; c' = f*c + i*g, h = o*tanh(c') (projected by w_hr when given)."""
+
+    def __init__(self, xp, rows, hidden, out_size, dtype, projected):
+        self.xp, self.H = xp, hidden
+        self.s = xp.empty((rows, 4 * hidden), dtype)       # sigmoid of every gate
+        self.g = xp.empty((rows, hidden), dtype)           # tanh of the g gate
+        self.c_prev = xp.empty((rows, hidden), dtype)
+        self.tc = xp.empty((rows, hidden), dtype)          # tanh(c')
+        self.h_raw = xp.empty((rows, hidden), dtype) if projected else None
+
+    def forward(self, sl, xg, hg, state, w_hr):
+        xp, H = self.xp, self.H
+        hg += xg
+        s, g, tc = self.s[sl], self.g[sl], self.tc[sl]
+        _sigmoid_into(xp, hg, s)
+        xp.tanh(hg[:, 2 * H:3 * H], out=g)
+        c_prev = state[1]
+        self.c_prev[sl] = c_prev
+        c = s[:, H:2 * H] * c_prev
+        c += s[:, :H] * g
+        xp.tanh(c, out=tc)
+        if self.h_raw is None:
+            return s[:, 3 * H:] * tc, c
+        h_raw = self.h_raw[sl]
+        xp.multiply(s[:, 3 * H:], tc, out=h_raw)
+        return xp.matmul(h_raw, w_hr.T), c
+
+    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
+        """d_x[sl] (= d_h[sl]) from gh (the step's output gradient) and carry's c gradient;
+        returns the c gradient flowing into the previous step."""
+        xp, H = self.xp, self.H
+        s, g, tc, c_prev = self.s[sl], self.g[sl], self.tc[sl], self.c_prev[sl]
+        if self.h_raw is not None:
+            g_proj[sl] = gh
+            gh = xp.matmul(gh, w_hr)
+        i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
+        gc = gh * o
+        gc *= 1 - tc * tc
+        gc += carry[1]
+        # each gate's gradient is (what multiplies it) * (its activation's slope), the four
+        # products and the four slopes each computed as one (b, 4H) array
+        slope = 1 - s
+        slope *= s                              # the sigmoid's, for i, f and o
+        g_slope = slope[:, 2 * H:3 * H]
+        xp.multiply(g, g, out=g_slope)
+        xp.subtract(1, g_slope, out=g_slope)    # tanh's, for g
+        d = d_x[sl]
+        xp.multiply(gc, g, out=d[:, :H])
+        xp.multiply(gc, c_prev, out=d[:, H:2 * H])
+        xp.multiply(gc, i, out=d[:, 2 * H:3 * H])
+        xp.multiply(gh, tc, out=d[:, 3 * H:])
+        d *= slope
+        return gc * f
+
+    def projection_grad(self, g_proj):
+        return g_proj.T @ self.h_raw
+
+
+class _GRUCell:
+    """Gates r, z, n; hg holds W_h h + b_h, so n = tanh(xn + r * hn), h' = (1 - z) n + z h."""
+
+    def __init__(self, xp, rows, hidden, out_size, dtype, projected):
+        self.xp, self.H = xp, hidden
+        self.rz = xp.empty((rows, 2 * hidden), dtype)
+        self.n = xp.empty((rows, hidden), dtype)
+        self.hn = xp.empty((rows, hidden), dtype)
+        self.h_prev = None                                  # set by _Recurrence
+
+    def forward(self, sl, xg, hg, state, w_hr):
+        xp, H = self.xp, self.H
+        rz, n = self.rz[sl], self.n[sl]
+        _sigmoid_into(xp, xg[:, :2 * H] + hg[:, :2 * H], rz)
+        self.hn[sl] = hg[:, 2 * H:]
+        r, z = rz[:, :H], rz[:, H:]
+        xp.tanh(xg[:, 2 * H:] + r * hg[:, 2 * H:], out=n)
+        return ((1 - z) * n + z * state[0],)
+
+    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
+        H = self.H
+        rz, n, hn, h_prev = self.rz[sl], self.n[sl], self.hn[sl], self.h_prev[sl]
+        r, z = rz[:, :H], rz[:, H:]
+        d_n = gh * (1 - z) * (1 - n * n)
+        dx, dh = d_x[sl], d_h[sl]
+        dx[:, 2 * H:] = d_n
+        dx[:, H:2 * H] = gh * (h_prev - n) * z * (1 - z)
+        dx[:, :H] = d_n * hn * r * (1 - r)
+        dh[:, :2 * H] = dx[:, :2 * H]
+        dh[:, 2 * H:] = d_n * r
+        return gh * z           # h' = ... + z * h: the direct path to the previous h
+
+
+class _ElmanCell:
+    """h' = tanh(xg + hg) or relu(xg + hg)."""
+
+    def __init__(self, xp, rows, hidden, out_size, dtype, projected, nonlinearity):
+        self.xp, self.relu = xp, nonlinearity == 'relu'
+        self.y = xp.empty((rows, hidden), dtype)
+
+    def forward(self, sl, xg, hg, state, w_hr):
+        y = self.y[sl]
+        hg += xg
+        if self.relu:
+            self.xp.maximum(hg, 0, out=y)
+        else:
+            self.xp.tanh(hg, out=y)
+        return (y.copy(),)
+
+    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
+        y = self.y[sl]
+        d = d_x[sl]
+        if self.relu:
+            self.xp.multiply(gh, y > 0, out=d)
+        else:
+            self.xp.multiply(gh, 1 - y * y, out=d)
+        return None
+
+
+def _make_cell(mode, *args):
+    if mode == 'LSTM':
+        return _LSTMCell(*args)
+    if mode == 'GRU':
+        return _GRUCell(*args)
+    return _ElmanCell(*args, 'relu' if mode == 'RNN_RELU' else 'tanh')
+
+
+class _Recurrence(Node):
+    """(xg, h0, c0, w_hh, b_hh, w_hr) -> (packed outputs, h_n[, c_n]) for one layer and
+    direction; c0 (and c_n) only for the LSTM; b_hh and w_hr may be None."""
+    saved_inputs = (0, 1, 2, 3, 4, 5)
+
+    def __init__(self, mode, batch_sizes, reverse):
+        self.mode, self.batch_sizes, self.reverse = mode, list(batch_sizes), reverse
+        self.num_outputs = 3 if mode == 'LSTM' else 2
+        offsets, total = [], 0
+        for b in self.batch_sizes:
+            offsets.append(total)
+            total += b
+        self.offsets = offsets
+        self._cell = None
+
+    def name(self):
+        # PyTorch's CPU name for its fused LSTM layer (nbgrad fuses GRU and RNN layers too)
+        return 'MkldnnRnnLayerBackward0'
+
+    def _steps(self):
+        """(t, slice of step t's rows) in the order the forward visits them."""
+        order = range(len(self.batch_sizes))
+        for t in (reversed(order) if self.reverse else order):
+            yield t, slice(self.offsets[t], self.offsets[t] + self.batch_sizes[t])
+
+    def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
+        xp = xp_of(xg)
+        rows, bs = xg.shape[0], self.batch_sizes
+        hidden = c0.shape[-1] if c0 is not None else w_hh.shape[0] // (3 if self.mode == 'GRU'
+                                                                         else 1)
+        out_size = h0.shape[-1]
+        cell = self._cell = _make_cell(self.mode, xp, rows, hidden, out_size, xg.dtype,
+                                       w_hr is not None)
+        self._h_prev = xp.empty((rows, out_size), xg.dtype)
+        if self.mode == 'GRU':
+            cell.h_prev = self._h_prev
+        out = xp.empty((rows, out_size), xg.dtype)
+        state0 = (h0,) if c0 is None else (h0, c0)
+        w_hh_t = w_hh.T
+        finished = []
+        if self.reverse:
+            active = bs[-1]
+            state = tuple(s[:active] for s in state0)
+        else:
+            active = bs[0]
+            state = state0
+        for t, sl in self._steps():
+            b = bs[t]
+            if b < active:      # forward direction: rows b.. have ended, their state is final
+                finished.append(tuple(s[b:active] for s in state))
+                state = tuple(s[:b] for s in state)
+            elif b > active:    # reverse direction: rows active.. start here, from the state0
+                state = tuple(xp.concatenate([s, s0[active:b]]) for s, s0 in zip(state, state0))
+            active = b
+            self._h_prev[sl] = state[0]
+            hg = xp.matmul(state[0], w_hh_t)
+            if b_hh is not None:
+                hg += b_hh
+            state = cell.forward(sl, xg[sl], hg, state, w_hr)
+            out[sl] = state[0]
+        if finished:            # rows in batch order: the longest sequences' states ended last
+            finished.append(state)
+            state = tuple(xp.concatenate(parts[::-1]) for parts in zip(*finished))
+        elif not bs:            # no steps: the state is state0's, in arrays of its own
+            state = tuple(s.copy() for s in state)
+        return (out,) + tuple(state)
+
+    def backward(self, g_out, *g_final):
+        if _dispatch._grad_enabled:     # create_graph: the per-step path, as Tensor ops
+            return self._backward_with_graph(g_out, *g_final)
+        xg, h0, c0, w_hh, b_hh, w_hr = self.saved_tensors
+        g_out, g_final = g_out._data, [g._data for g in g_final]
+        xp, bs, cell = xp_of(g_out), self.batch_sizes, self._cell
+        rows = g_out.shape[0]
+        w_hh_a = w_hh._data
+        w_hr_a = None if w_hr is None else w_hr._data
+        d_x = xp.empty((rows, w_hh_a.shape[0]), g_out.dtype)
+        d_h = xp.empty_like(d_x) if self.mode == 'GRU' else d_x
+        g_proj = xp.empty_like(g_out) if w_hr is not None else None
+        n_state = len(g_final)
+        if self.reverse:
+            g_state0 = [xp.zeros_like(g) for g in g_final]
+            carry = list(g_final)
+        else:
+            last = bs[-1]
+            carry = [g[:last] for g in g_final]
+        steps = list(self._steps())[::-1]
+        for k, (t, sl) in enumerate(steps):
+            b = bs[t]
+            if carry[0].shape[0] < b:   # forward direction: rows that ended at step t
+                carry = [xp.concatenate([c, g[c.shape[0]:b]]) for c, g in zip(carry, g_final)]
+            gh = carry[0] + g_out[sl]
+            c_grad = cell.backward(sl, gh, carry, d_x, d_h, w_hr_a, g_proj)
+            h_grad = xp.matmul(d_h[sl], w_hh_a)
+            if self.mode == 'GRU':
+                h_grad += c_grad
+            carry = [h_grad] if n_state == 1 else [h_grad, c_grad]
+            if self.reverse:            # rows that started at step t came from the state0
+                following = bs[steps[k + 1][0]] if k + 1 < len(steps) else 0
+                for g0, c in zip(g_state0, carry):
+                    g0[following:b] = c[following:b]
+                carry = [c[:following] for c in carry]
+        if not self.reverse:
+            g_state0 = carry
+        g_w_hh = d_h.T @ self._h_prev
+        g_b_hh = d_h.sum(axis=0) if b_hh is not None else None
+        g_w_hr = cell.projection_grad(g_proj) if w_hr is not None else None
+        grads = [d_x, g_state0[0], g_state0[1] if c0 is not None else None, g_w_hh, g_b_hh,
+                 g_w_hr]
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    def _backward_with_graph(self, g_out, *g_final):
+        from . import _rnn_kernels
+        inputs = self.saved_tensors
+        xg, h0, c0, w_hh, b_hh, w_hr = inputs
+        state0 = (h0,) if c0 is None else (h0, c0)
+        out, final = _rnn_kernels._run_direction(
+            _rnn_kernels.STEPS[self.mode], xg.split(self.batch_sizes), self.batch_sizes, state0,
+            (w_hh, b_hh, w_hr), self.reverse)
+        wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+        grads = iter(nbgrad.autograd.grad([out, *final], wanted, [g_out, *g_final],
+                                          create_graph=True, allow_unused=True))
+        return tuple(next(grads) if isinstance(t, Tensor) and t.requires_grad else None
+                     for t in inputs)
+
+    def _release(self):
+        super()._release()
+        self._cell = self._h_prev = None
+
+
+def run_direction(mode, xg, batch_sizes, state0, weights, reverse):
+    """One layer in one direction over the packed projections xg: (packed outputs, final
+    state), as _rnn_kernels._run_direction computes them, in one graph node."""
+    w_hh, b_hh, w_hr = weights
+    c0 = state0[1] if mode == 'LSTM' else None
+    results = dispatch(_Recurrence(mode, batch_sizes, reverse), xg, state0[0], c0, w_hh, b_hh,
+                       w_hr)
+    return results[0], tuple(results[1:])
