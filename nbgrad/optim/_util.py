@@ -22,6 +22,7 @@ import numpy as np
 from .. import _dtype
 from .._creation import full, tensor
 from .._tensor import Tensor
+from . import _device_scalars
 from ._multi_tensor import run_cuda_updates
 from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
 
@@ -108,16 +109,17 @@ def new_step(p, on_param_device=False, value=0.0, fused=False):
     """A fresh 'step' (or other scalar) state tensor: on the CPU, or on the parameter's device
     (fused optimizers and ASGD keep it there)."""
     if on_param_device or fused:
-        return full((), value, dtype=scalar_dtype(fused), device=p.device)
+        t = full((), value, dtype=scalar_dtype(fused), device=p.device)
+        if t._data.__class__ is not np.ndarray:
+            _device_scalars.remember(t, float(t._data.dtype.type(value)))
+        return t
     return tensor(value, dtype=scalar_dtype())
 
 
 def advance(step_t):
     """`step_t += 1` (bumping its version, as PyTorch's in-place add does); returns the new value
-    as a Python float."""
-    step_t._data += 1
-    step_t._vc[0] += 1
-    return float(step_t._data)
+    as a Python float. On a GPU without a device round trip (_device_scalars)."""
+    return _device_scalars.assign(step_t, _device_scalars.value(step_t) + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,14 +348,15 @@ class ElementwiseOptimizer(Optimizer):
                         f'{type(self).__name__} updates floating-point parameters only (nbgrad '
                         f'has no complex autograd): got a {p.dtype} parameter of shape '
                         f'{tuple(p.shape)}')
-        for group, params in todo:
-            items, written = [], []
-            for p in params:
-                tensors, cfg, bumps = self._prepare(group, p)
-                items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
-                written.append(((p, *tensors), bumps))
-            run_updates(self.kernel, self.n_scratch, items, fused_cuda=self.fused_cuda)
-            for tensors, bumps in written:
-                for t, times in zip(tensors, bumps):
-                    t._vc[0] += times
+        with _device_scalars.batched():   # GPU-resident scalar state: one write launch
+            for group, params in todo:
+                items, written = [], []
+                for p in params:
+                    tensors, cfg, bumps = self._prepare(group, p)
+                    items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
+                    written.append(((p, *tensors), bumps))
+                run_updates(self.kernel, self.n_scratch, items, fused_cuda=self.fused_cuda)
+                for tensors, bumps in written:
+                    for t, times in zip(tensors, bumps):
+                        t._vc[0] += times
         return loss

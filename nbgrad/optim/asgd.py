@@ -1,5 +1,6 @@
 """ASGD (torch.optim.ASGD): averaged stochastic gradient descent."""
 from .._creation import zeros_like
+from ._device_scalars import assign, value
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
                     effective_grad, new_step, scalar)
 
@@ -35,14 +36,11 @@ class ASGD(ElementwiseOptimizer):
             state['ax'] = zeros_like(p)
         step = advance(state['step'])
         eta, mu = state['eta'], state['mu']
-        cfg = (group['weight_decay'], group['maximize'], group['lambd'], float(eta._data),
-               float(mu._data))
+        cfg = (group['weight_decay'], group['maximize'], group['lambd'], value(eta), value(mu))
         # the next step's eta and mu (PyTorch sets them after the update; cfg holds the old ones)
         lambd, alpha = group['lambd'], group['alpha']
-        eta._data.fill(lr / ((1 + lambd * lr * step) ** alpha))
-        mu._data.fill(1 / max(1, step - group['t0']))
-        eta._vc[0] += 1
-        mu._vc[0] += 1
+        assign(eta, lr / ((1 + lambd * lr * step) ** alpha))
+        assign(mu, 1 / max(1, step - group['t0']))
         return (state['ax'],), cfg, (2, 1)
 
     @staticmethod

@@ -101,5 +101,17 @@ def fused_adam(source, args):
                                                 dtype.type(eps))
 
 
+def set_scalars(source, args):
+    """nbgrad/optim/_device_scalars.py: *pointers[k] = values[k], raw items."""
+    pointers, values, n = args
+    assert isinstance(n, np.int32), 'argument types'
+    ctype = re.search(r'typedef (.+?) T;', source).group(1)
+    itemsize = {'unsigned char': 1, 'unsigned short': 2, 'unsigned int': 4,
+                'unsigned long long': 8}[ctype]
+    assert values.dtype.itemsize == itemsize
+    for pointer, v in zip(np.asarray(pointers)[:int(n)], np.asarray(values)[:int(n)]):
+        _memory(pointer, 1, itemsize)[0] = v
+
+
 TWINS = {'nbgrad_multi_tensor_copy': multi_tensor_copy, 'nbgrad_fused_adam': fused_adam,
-         'nbgrad_fused_sgd': fused_sgd}
+         'nbgrad_fused_sgd': fused_sgd, 'nbgrad_set_scalars': set_scalars}
