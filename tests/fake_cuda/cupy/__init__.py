@@ -361,25 +361,35 @@ def __getattr__(name):
 
 
 class RawKernel:
-    """cupy.RawKernel. The fake cannot compile CUDA C++: it runs the Python twin of each kernel
-    that nbgrad defines (_raw_kernels.TWINS, by name) and refuses any other."""
+    """cupy.RawKernel. With g++ on the machine the fake runs the kernel's own CUDA C++ source on
+    the CPU (_cpu_compiler); without, the Python twin of each kernel nbgrad defines
+    (_raw_kernels.TWINS, by name). Source that does not compile, or a kernel without a twin,
+    raises CompileException at the first launch, as CuPy does."""
 
     def __init__(self, code, name, options=(), backend='nvrtc', translate_cucomplex=False,
                  *, enable_cooperative_groups=False, jitify=False):
-        from . import _raw_kernels
-        self.code, self.name, self._twin = code, name, _raw_kernels.TWINS.get(name)
+        self.code, self.name = code, name
 
     def __call__(self, grid, block, args, *, shared_mem=0):
-        if self._twin is None:  # CuPy: the source is compiled at the first launch
-            raise cuda.compiler.CompileException(
-                f'fake cupy has no Python twin of the kernel {self.name!r}')
+        from . import _cpu_compiler, _raw_kernels
         # CuPy: kernel arguments are device arrays or NumPy scalars (their C type is the
         # scalar's); a host array or a Python number is refused
         for a in args:
             if not (isinstance(a, ndarray) or isinstance(a, _np.generic)):
                 raise TypeError(f'Unsupported type {type(a)}')
         _check_devices(args)
-        self._twin(self.code, args)
+        if _cpu_compiler.available():
+            try:
+                run = _cpu_compiler.kernel(self.code, self.name)
+            except _cpu_compiler.CompileError as e:
+                raise cuda.compiler.CompileException(str(e)) from None
+            run(grid, block, args)
+            return
+        twin = _raw_kernels.TWINS.get(self.name)
+        if twin is None:
+            raise cuda.compiler.CompileException(
+                f'fake cupy has no Python twin of the kernel {self.name!r} (and no g++)')
+        twin(self.code, args)
 
 
 def get_default_memory_pool():

@@ -1,0 +1,122 @@
+"""Running a CUDA C++ kernel's own source on the CPU, for the fake cupy.RawKernel.
+
+g++ compiles the source with the CUDA built-ins the kernel uses (blockIdx, blockDim, threadIdx,
+gridDim, __global__) defined as plain globals, plus a generated driver that runs every thread of
+the grid in turn. nbgrad's kernels are element-wise, without shared memory or synchronisation,
+so running the threads one after another computes what the GPU computes: the fake CUDA tests
+then check the very arithmetic a GPU will run, not a Python imitation of it. Compiled libraries
+are cached by the source's hash.
+"""
+import ctypes
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+_PRELUDE = r'''
+#include <cmath>
+using std::sqrt; using std::fabs; using std::exp; using std::log; using std::tanh;
+#define __global__
+struct nbgrad_dim3 { unsigned int x, y, z; };
+static nbgrad_dim3 blockIdx, blockDim, threadIdx, gridDim;
+'''
+# C type: (ctypes type, the NumPy type CuPy passes as it: a kernel argument is passed as its own
+# NumPy type, whatever the kernel declares, so a mismatch is garbage on a GPU and an error here)
+_C_TYPES = {'int': (ctypes.c_int, np.int32), 'unsigned int': (ctypes.c_uint, np.uint32),
+            'long long': (ctypes.c_longlong, np.int64),
+            'unsigned long long': (ctypes.c_ulonglong, np.uint64),
+            'double': (ctypes.c_double, np.float64), 'float': (ctypes.c_float, np.float32),
+            'unsigned char': (ctypes.c_ubyte, np.uint8),
+            'unsigned short': (ctypes.c_ushort, np.uint16)}
+_compiled = {}
+
+
+class CompileError(Exception):
+    pass
+
+
+def available():
+    return shutil.which('g++') is not None
+
+
+def kernel(source, name):
+    """The kernel `name` of source as a Python function f(grid, block, args)."""
+    key = (source, name)
+    if key not in _compiled:
+        _compiled[key] = _build(source, name)
+    return _compiled[key]
+
+
+def _parameters(source, name):
+    """[(C type, parameter name)] of the kernel's signature."""
+    match = re.search(r'extern\s+"C"\s+__global__\s+void\s+' + re.escape(name) +
+                      r'\s*\((.*?)\)\s*\{', source, re.S)
+    if match is None:
+        raise CompileError(f'no kernel named {name!r} in the source')
+    parameters = []
+    for part in match.group(1).split(','):
+        part = ' '.join(part.split())
+        kind, _, pname = part.rpartition(' ')
+        if pname.startswith('*'):
+            kind, pname = kind + '*', pname.lstrip('*')
+        parameters.append((kind, pname))
+    return parameters
+
+
+def _build(source, name):
+    parameters = _parameters(source, name)
+    declared = ', '.join(f'{kind} {pname}' for kind, pname in parameters)
+    passed = ', '.join(pname for _, pname in parameters)
+    driver = (f'\nextern "C" void nbgrad_run(unsigned int grid, unsigned int block, {declared}) {{'
+              f'\n    gridDim.x = grid; blockDim.x = block;'
+              f'\n    for (unsigned int b = 0; b < grid; ++b)'
+              f'\n        for (unsigned int t = 0; t < block; ++t) {{'
+              f'\n            blockIdx.x = b; threadIdx.x = t; {name}({passed});'
+              f'\n        }}\n}}\n')
+    code = _PRELUDE + source + driver
+    folder = os.path.join(tempfile.gettempdir(), 'nbgrad-fake-cuda-kernels')
+    os.makedirs(folder, exist_ok=True)
+    stem = os.path.join(folder, hashlib.sha256(code.encode()).hexdigest()[:24])
+    library = stem + '.so'
+    if not os.path.exists(library):
+        with open(stem + '.cpp', 'w') as f:
+            f.write(code)
+        built = subprocess.run(['g++', '-O1', '-shared', '-fPIC', '-o', library + '.part',
+                                stem + '.cpp'], capture_output=True, text=True)
+        if built.returncode:
+            raise CompileError(built.stderr)
+        os.replace(library + '.part', library)      # atomic: parallel test runs share it
+    run = ctypes.CDLL(library).nbgrad_run
+    run.argtypes = [ctypes.c_uint, ctypes.c_uint] + [
+        ctypes.c_void_p if kind.endswith('*') else _C_TYPES[_base(kind)][0]
+        for kind, _ in parameters]
+    run.restype = None
+
+    def launch(grid, block, args):
+        if len(args) != len(parameters):
+            raise TypeError(f'{name} takes {len(parameters)} arguments, got {len(args)}')
+        values = []
+        for (kind, pname), a in zip(parameters, args):
+            if kind.endswith('*'):
+                if not isinstance(a, np.ndarray):
+                    raise TypeError(f'{name}: {pname} is a pointer; got {type(a).__name__}')
+                known = _C_TYPES.get(_base(kind[:-1]))
+                if known is not None and np.dtype(known[1]).itemsize != a.dtype.itemsize:
+                    raise TypeError(f'{name}: {pname} points to {kind[:-1]}; got {a.dtype}')
+                values.append(np.asarray(a).ctypes.data)   # the fake's "device" memory
+            else:
+                expected = _C_TYPES[_base(kind)][1]
+                if type(a) is not expected:
+                    raise TypeError(f'{name}: {pname} is {kind}; got {type(a).__name__} (CuPy '
+                                    f'would pass its bits unconverted)')
+                values.append(a.item())
+        run(int(np.prod(grid)), int(np.prod(block)), *values)
+    return launch
+
+
+def _base(kind):
+    return ' '.join(w for w in kind.split() if w != 'const')
