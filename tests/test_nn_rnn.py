@@ -511,3 +511,29 @@ def test_both_helper_agrees_on_unbatched_rnn_shapes():
         out, h = modules(lib).RNN(3, 2, num_layers=2)(lib.randn(4, 3))
         return out.shape, h.shape
     both(fn)
+
+
+@pytest.mark.cuda
+def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    """On CUDA an LSTM step's pointwise work is one kernel (_lstm_cuda); a compiler that refuses
+    it must not stop the layer: one warning, then the array formulas, with the same numbers."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.nn.modules import _lstm_cuda
+    monkeypatch.setattr(_lstm_cuda, '_kernels', {})
+    monkeypatch.setattr(_lstm_cuda, '_failed', False)
+    monkeypatch.setattr(_lstm_cuda, '_FORWARD', _lstm_cuda._FORWARD.replace('tanh(cn)', 'tanh(cn'))
+    kwargs = dict(input_size=3, hidden_size=4)
+    weights = torch_weights('LSTM', kwargs)
+
+    def run(lib, dev):
+        layer = make_layer(lib, 'LSTM', kwargs, weights, lib.float32).to(dev)
+        x = lib.tensor(arr(SEQ, BATCH, 3, seed=1), dtype=lib.float32, device=dev,
+                       requires_grad=True)
+        out, (h, c) = layer(x)
+        (out.sum() + c.sum()).backward()
+        return to_np([out.cpu(), c.cpu(), x.grad.cpu(), layer.weight_hh_l0.grad.cpu()])
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = run(nbgrad, 'cuda')
+    assert_same_value(got, run(torch, 'cpu'), rtol=2e-5, atol=2e-6)
+    assert _lstm_cuda._failed

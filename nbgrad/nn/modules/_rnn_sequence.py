@@ -2,7 +2,8 @@
 layer kernels do: the forward steps through time on raw arrays and keeps each step's activations
 in whole-sequence arrays; the backward runs backpropagation through time on arrays, with the
 hidden-to-hidden (and projection) weight gradients as one GEMM over all steps instead of a small
-GEMM and a graph node per step. The cell formulas are _rnn_kernels' (same order of operations).
+GEMM and a graph node per step. The cell formulas are _rnn_kernels' (same order of operations);
+on CUDA the LSTM cell's pointwise work is one kernel per step (_lstm_cuda).
 
 A backward that records a graph (create_graph=True) replays _rnn_kernels' per-step path as
 Tensor ops and differentiates that, so double backward works as before.
@@ -18,6 +19,7 @@ from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
+from . import _lstm_cuda
 
 
 def _sigmoid_into(xp, x, out):
@@ -34,6 +36,7 @@ class _LSTMCell:
 
     def __init__(self, xp, rows, hidden, out_size, dtype, projected):
         self.xp, self.H = xp, hidden
+        self.cuda = _lstm_cuda.usable(xp, dtype)          # one kernel per step (_lstm_cuda)
         self.s = xp.empty((rows, 4 * hidden), dtype)       # sigmoid of every gate
         self.g = xp.empty((rows, hidden), dtype)           # tanh of the g gate
         self.c_prev = xp.empty((rows, hidden), dtype)
@@ -42,6 +45,14 @@ class _LSTMCell:
 
     def forward(self, sl, xg, hg, state, w_hr):
         xp, H = self.xp, self.H
+        if self.cuda:
+            c_prev = xp.ascontiguousarray(state[1])
+            h = xp.empty_like(c_prev) if self.h_raw is None else self.h_raw[sl]
+            c = _lstm_cuda.forward(xp, xp.ascontiguousarray(xg), hg, c_prev, self.s[sl],
+                                   self.g[sl], self.c_prev[sl], self.tc[sl], h)
+            if c is not None:
+                return (h if self.h_raw is None else xp.matmul(h, w_hr.T)), c
+            self.cuda = False
         hg += xg
         s, g, tc = self.s[sl], self.g[sl], self.tc[sl]
         _sigmoid_into(xp, hg, s)
@@ -65,6 +76,13 @@ class _LSTMCell:
         if self.h_raw is not None:
             g_proj[sl] = gh
             gh = xp.matmul(gh, w_hr)
+        if self.cuda:
+            gc_prev = _lstm_cuda.backward(xp, xp.ascontiguousarray(gh),
+                                          xp.ascontiguousarray(carry[1]), s, g, tc, c_prev,
+                                          d_x[sl])
+            if gc_prev is not None:
+                return gc_prev
+            self.cuda = False
         i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
         gc = gh * o
         gc *= 1 - tc * tc

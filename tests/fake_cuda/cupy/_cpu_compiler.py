@@ -21,6 +21,8 @@ _PRELUDE = r'''
 #include <cmath>
 using std::sqrt; using std::fabs; using std::exp; using std::log; using std::tanh;
 #define __global__
+#define __device__
+#define __forceinline__ inline
 struct nbgrad_dim3 { unsigned int x, y, z; };
 static nbgrad_dim3 blockIdx, blockDim, threadIdx, gridDim;
 '''
