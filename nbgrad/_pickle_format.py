@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device as Device
-from ._storage import tensor_root, _pointer
+from ._storage import root_array, tensor_root, _pointer
 from ._tensor import Tensor, Size
 from .nn.parameter import Parameter, Buffer
 
@@ -267,8 +267,13 @@ def _dense_view(flat, offset, size, stride):
     return block.reshape(size)
 
 
-def _rebuild_tensor(storage, storage_offset, size, stride):
-    return Tensor._make(_strided_view(storage.array, storage_offset, size, stride))
+def _rebuild_tensor(storage, storage_offset, size, stride, flat=None):
+    flat = storage.array if flat is None else flat
+    tensor = Tensor._make(_strided_view(flat, storage_offset, size, stride))
+    root = root_array(storage.array)
+    if root_array(tensor._data) is not root:   # a CuPy as_strided view: it keeps no base
+        tensor._storage_root = root
+    return tensor
 
 
 def _finish_tensor(tensor, requires_grad, metadata):
@@ -296,8 +301,8 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
         if flat.nbytes % dtype.itemsize:
             raise RuntimeError(f'a storage of {flat.nbytes} bytes cannot hold {dtype} elements')
         flat = flat.view(dtype.np)
-    view = Tensor._make(_strided_view(flat, storage_offset, size, stride))
-    return _finish_tensor(view, requires_grad, metadata)
+    return _finish_tensor(_rebuild_tensor(storage, storage_offset, size, stride, flat),
+                          requires_grad, metadata)
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):

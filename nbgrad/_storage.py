@@ -22,9 +22,12 @@ def root_array(a):
 
 def tensor_root(tensor):
     """The array that owns a tensor's memory, found through the tensor it views (its _base):
-    CuPy's strided views (as_strided, used for diagonal and unfold) do not record their base."""
-    base = tensor._base
-    return root_array(tensor._data if base is None else base._data)
+    CuPy's strided views (as_strided, used for diagonal and unfold) do not record their base.
+    A tensor made as such a view of a storage without a _base (one loaded from a file) names
+    its storage's array in `_storage_root`."""
+    owner = tensor if tensor._base is None else tensor._base
+    root = owner.__dict__.get('_storage_root')
+    return root if root is not None else root_array(owner._data)
 
 
 def _pointer(a):

@@ -527,6 +527,22 @@ def test_tensors_come_back_on_their_device(device):
     assert on_cpu[0].device == nbgrad.device('cpu') and on_cpu[1].tolist() == x.t().tolist()
 
 
+def test_strided_views_come_back_sharing_one_storage(device):
+    """Views that are no dense block (every other column) are strided views of the loaded
+    storage: same storage, offsets, writes seen by all, and saved again as one storage. (On
+    CuPy such a view keeps no base of its own.)"""
+    x = nbgrad.arange(12.0, device=device).reshape(3, 4)
+    a, cols, row = loaded(nbgrad, saved(nbgrad, [x, x[1:, ::2], x[1:, ::2][1]]))
+    assert cols.stride() == (4, 2) and cols.storage_offset() == 4 and row.storage_offset() == 8
+    pointers = {t.untyped_storage().data_ptr() for t in (a, cols, row, cols[0])}
+    assert len(pointers) == 1
+    a[2, 2] = -1.0
+    assert cols[1, 1].item() == -1.0 and row[1].item() == -1.0
+    again = loaded(nbgrad, saved(nbgrad, [cols, a]), map_location='cpu')
+    assert again[0].untyped_storage().data_ptr() == again[1].untyped_storage().data_ptr()
+    assert again[0].tolist() == cols.tolist()
+
+
 @needs_torch
 def test_torch_reads_the_location_nbgrad_wrote(device):
     file = saved(nbgrad, {'w': nbgrad.arange(3.0, device=device)})
