@@ -18,6 +18,7 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 from . import lr_scheduler
+from . import swa_utils
 
 __all__ = ['Adadelta', 'Adagrad', 'Adam', 'Adamax', 'AdamW', 'ASGD', 'LBFGS', 'lr_scheduler',
-           'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD']
+           'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'swa_utils']
