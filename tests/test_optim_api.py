@@ -13,7 +13,7 @@ torch = pytest.importorskip('torch')
 from torch.optim import optimizer as torch_optimizer  # noqa: E402
 
 NAMES = ['SGD', 'Adam', 'AdamW', 'Adagrad', 'RMSprop', 'Adadelta', 'Adamax', 'NAdam', 'RAdam',
-         'ASGD', 'Rprop', 'LBFGS']
+         'ASGD', 'Rprop', 'LBFGS', 'Adafactor']
 
 
 def outcome(fn):
@@ -45,7 +45,10 @@ BAD_OPTIONS = [
     ('NAdam', dict(momentum_decay=-1)), ('NAdam', dict(betas=(-0.1, 0.9))),
     ('RAdam', dict(eps=-1e-8)), ('ASGD', dict(weight_decay=-1)), ('ASGD', dict(lr=-1)),
     ('Rprop', dict(etas=(1.2, 0.5))), ('Rprop', dict(etas=(0.0, 1.2))),
-    ('Rprop', dict(lr=-0.1)), ('LBFGS', dict(lr=-1)),
+    ('Rprop', dict(lr=-0.1)), ('LBFGS', dict(lr=-1)), ('Adafactor', dict(lr=-1)),
+    ('Adafactor', dict(beta2_decay=0.5)), ('Adafactor', dict(eps=(-1.0, 1e-3))),
+    ('Adafactor', dict(eps=(None, -1.0))), ('Adafactor', dict(d=0.5)),
+    ('Adafactor', dict(weight_decay=-1)), ('Adafactor', dict(eps=(0.0, 0.0), d=1.0)),
 ]
 
 

@@ -17,6 +17,7 @@ OPTIMIZERS = [
                                                                           momentum=0.5)),
     ('Adadelta', dict()), ('Adamax', dict()), ('NAdam', dict()), ('RAdam', dict()),
     ('ASGD', dict(t0=1)), ('Rprop', dict()), ('Adam', dict(fused=True)),
+    ('Adafactor', dict(lr=0.05, weight_decay=0.1)),
 ]
 IDS = [f'{name}-{i}' for i, (name, _) in enumerate(OPTIMIZERS)]
 SHAPES = [(3, 2), (4,), ()]

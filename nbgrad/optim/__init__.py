@@ -6,6 +6,7 @@ writes PyTorch's state_dict layout. Steps update the parameters in place on the 
 no_grad, bumping their version counters as PyTorch's in-place ops do."""
 from .optimizer import Optimizer
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
@@ -20,5 +21,5 @@ from .sgd import SGD
 from . import lr_scheduler
 from . import swa_utils
 
-__all__ = ['Adadelta', 'Adagrad', 'Adam', 'Adamax', 'AdamW', 'ASGD', 'LBFGS', 'lr_scheduler',
+__all__ = ['Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'Adamax', 'AdamW', 'ASGD', 'LBFGS', 'lr_scheduler',
            'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'swa_utils']
