@@ -38,3 +38,32 @@ def cupy():
         import cupy as module
         _cupy = module
     return _cupy
+
+
+class UninitializedArray(np.ndarray):
+    """The empty host array inside an uninitialized parameter or buffer (nn.parameter): every
+    NumPy operation on it, and nbgrad's shape checks, raise PyTorch's error for using an
+    uninitialized parameter. It counts as a host array wherever nbgrad tells NumPy from CuPy."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise ValueError(uninitialized_use(ufunc.__name__))
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise ValueError(uninitialized_use(func.__name__))
+
+    @property
+    def shape(self):    # what nbgrad's ops check before computing
+        raise ValueError(uninitialized_use('an op'))
+
+
+def uninitialized_use(what):
+    return (f'Attempted to use an uninitialized parameter in {what}. This error happens when you '
+            'are using a `LazyModule` or explicitly manipulating '
+            '`nn.parameter.UninitializedParameter` objects. When using LazyModules Call '
+            '`forward` with a dummy batch to initialize the parameters before calling nbgrad '
+            'functions')
+
+
+def is_host_array(a):
+    """NumPy's array, or an uninitialized parameter's (not a CuPy array)."""
+    return a.__class__ is _ndarray or a.__class__ is UninitializedArray

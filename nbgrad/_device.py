@@ -5,6 +5,8 @@ runs in plain scripts, DataLoader workers and machines without a GPU.
 """
 import numpy as np
 
+from ._arrays import is_host_array
+
 _DEVICE_TYPES = ('cpu', 'cuda')
 
 
@@ -99,8 +101,9 @@ def array_module_for(d):
 
 
 def device_of_array(array):
-    """The device an array lives on: NumPy arrays on the CPU, CuPy arrays on their GPU."""
-    if array.__class__ is np.ndarray:
+    """The device an array lives on: NumPy arrays (subclasses too, such as an uninitialized
+    parameter's) on the CPU, CuPy arrays on their GPU."""
+    if is_host_array(array):
         return CPU
     return device('cuda', array.device.id)
 

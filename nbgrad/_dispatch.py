@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from ._arrays import cupy, is_cupy_array
+from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
 from ._tensor import Tensor
 
 _ndarray = np.ndarray
@@ -77,7 +77,7 @@ def _general(op, inputs):
             if a.__class__ is not _ndarray:
                 if isinstance(a, np.generic):  # a NumPy scalar that slipped into a tensor
                     a = x._data = np.asarray(a)
-                else:
+                elif a.__class__ is not UninitializedArray:
                     gpu = _check_gpu(gpu, a, op)
             append(a)
             if track:
@@ -347,14 +347,14 @@ def dispatch_inplace(op, target, *others):
     inputs = (target,) + others
     if _observers:
         return observed(op, inputs, lambda: _run_inplace_on_device(op, target, inputs))
-    if target._data.__class__ is _ndarray:
+    if is_host_array(target._data):
         return _run_inplace(op, target, inputs)
     return _run_inplace_on_device(op, target, inputs)
 
 
 def _run_inplace_on_device(op, target, inputs):
     """_run_inplace with target's GPU current, so that snapshots and temporaries land there."""
-    if target._data.__class__ is _ndarray:
+    if is_host_array(target._data):
         return _run_inplace(op, target, inputs)
     with gpu_scope(target._data.device.id):
         return _run_inplace(op, target, inputs)
@@ -379,7 +379,7 @@ def _run_inplace(op, target, inputs):
                 arrays.append(a)
             else:
                 arrays.append(x)
-        if dest.__class__ is not _ndarray:
+        if not is_host_array(dest):
             gpu = dest.device.id
             for a in arrays:
                 if a.__class__ is dest.__class__:

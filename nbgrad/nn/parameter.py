@@ -1,9 +1,14 @@
 """nn.Parameter: a tensor that a Module registers as one of its parameters when assigned to an
 attribute. It is a leaf that requires grad (by default) and shares memory with the data it was
 made from, as in PyTorch."""
-from .._tensor import Tensor
+import numpy as np
+
+from .._arrays import UninitializedArray, uninitialized_use
+from .._tensor import Size, Tensor
 from .. import _dtype
 from .._creation import empty
+from .._device import to_device
+from .._tensor_methods import _parse_to
 
 
 class Parameter(Tensor):
@@ -59,5 +64,141 @@ class Buffer(Tensor):
         pass
 
 
+class UninitializedTensorMixin:
+    """What UninitializedParameter and UninitializedBuffer share: no shape until materialize()
+    gives one (a lazy module does that on its first forward). Until then the tensor holds an
+    empty host array that refuses every operation, and remembers the device it is meant for;
+    moving and casting it (to, cuda, cpu, double...) give uninitialized tensors again, so a lazy
+    module can be moved before its first forward."""
+    cls_to_become = None
+
+    def _set_uninitialized(self, requires_grad, device, dtype):
+        dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        self._data = np.empty(0, dtype.np).view(UninitializedArray)
+        self._vc, self._base, self._grad_fn = [0], None, None
+        self._requires_grad = bool(requires_grad)
+        self._lazy_device = to_device(device) if device is not None else to_device('cpu')
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Become a `cls_to_become` of `shape` (uninitialized values) on the given device and
+        dtype, or this one's."""
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        self._data = empty(shape, device=device, dtype=dtype)._data
+        self.__dict__.pop('_lazy_device', None)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def device(self):
+        return self._lazy_device
+
+    @property
+    def is_cuda(self):
+        return self._lazy_device.type == 'cuda'
+
+    @property
+    def data(self):
+        return self._moved(self._lazy_device, self.dtype)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, UninitializedTensorMixin):
+            raise RuntimeError(uninitialized_use('data'))
+        self._data, self._lazy_device = value._data, value._lazy_device
+
+    def _moved(self, device, dtype):
+        moved = type(self).__new__(type(self), self._requires_grad, device, dtype)
+        if isinstance(self, UninitializedBuffer):
+            moved.persistent = self.persistent
+        return moved
+
+    def to(self, *args, **kwargs):
+        device, dtype, _ = _parse_to(args, dict(kwargs))
+        return self._moved(device or self._lazy_device, dtype or self.dtype)
+
+    def cuda(self, device=None, non_blocking=False):
+        return self._moved(to_device('cuda' if device is None else device
+                                     if not isinstance(device, int) else f'cuda:{device}'),
+                           self.dtype)
+
+    def cpu(self):
+        return self._moved(to_device('cpu'), self.dtype)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        if dtype is None:
+            return Tensor.type(self)
+        return self._moved(self._lazy_device, _dtype.to_dtype(dtype))
+
+    def float(self):
+        return self._moved(self._lazy_device, _dtype.float32)
+
+    def double(self):
+        return self._moved(self._lazy_device, _dtype.float64)
+
+    def half(self):
+        return self._moved(self._lazy_device, _dtype.float16)
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            'happens in `load_state_dict` when trying to load an uninitialized parameter into an '
+            'initialized one. Call `forward` to initialize the parameters before accessing their '
+            'attributes.')
+
+    def size(self, dim=None):   # PyTorch answers size() (an empty tensor's) but not .shape
+        return Size((0,)) if dim is None else Size((0,))[dim]
+
+    def dim(self):
+        raise ValueError(uninitialized_use('dim'))
+
+    def numel(self):
+        raise ValueError(uninitialized_use('numel'))
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call "
+                           '`forward` to initialize the parameters before calling '
+                           '`module.share_memory()`.')
+
+    def __repr__(self):
+        return f'<{self.__class__.__name__}>'
+
+    def __reduce_ex__(self, proto):
+        return (self.__class__, (self._requires_grad,))
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = self._moved(self._lazy_device, self.dtype)
+        return memo[id(self)]
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (the weights of lazy modules)."""
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        p = Tensor.__new__(cls)
+        p._set_uninitialized(requires_grad, device, dtype)
+        return p
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (the running statistics of lazy norm layers)."""
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, *, persistent=True):
+        b = Tensor.__new__(cls)
+        b._set_uninitialized(requires_grad, device, dtype)
+        b.persistent = persistent
+        return b
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, *, persistent=True):
+        pass
+
+
 def is_lazy(param):
-    return False
+    """Whether param is an UninitializedParameter or UninitializedBuffer."""
+    return isinstance(param, UninitializedTensorMixin)

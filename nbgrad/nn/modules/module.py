@@ -13,7 +13,7 @@ from ... import _dtype
 from ..._device import device as _device_cls
 from ...autograd.graph import RemovableHandle, HookDict
 from ...autograd.grad_mode import no_grad
-from ..parameter import Parameter, Buffer
+from ..parameter import Parameter, Buffer, is_lazy
 from ._backward_hook import BackwardHook
 
 __all__ = ['Module']
@@ -413,8 +413,9 @@ class Module:
         always_called = set()
         result = None
         try:
-            for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(),
-                                                 self._forward_pre_hooks.items()):
+            # hooks may remove themselves (a lazy module's does): iterate over snapshots
+            for hook_id, hook in [*_global_forward_pre_hooks.items(),
+                                  *self._forward_pre_hooks.items()]:
                 if hook_id in self._forward_pre_hooks_with_kwargs:
                     out = hook(self, args, kwargs)
                     if out is not None:
@@ -434,8 +435,7 @@ class Module:
                 backward_hook = BackwardHook(self, full_hooks, pre_hooks)
                 args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(),
-                                                 self._forward_hooks.items()):
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
                 if hook_id in self._forward_hooks_always_called:
                     always_called.add(hook_id)
                 if hook_id in self._forward_hooks_with_kwargs:
@@ -453,7 +453,7 @@ class Module:
                     result = backward_hook.setup_output_hook(result)
             return result
         except Exception:
-            for hook_id, hook in self._forward_hooks.items():
+            for hook_id, hook in list(self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called and hook_id not in always_called:
                     try:
                         out = hook(self, args, kwargs, result) \
@@ -585,6 +585,10 @@ class Module:
                                   'torch.Tensor or Tensor-like object from checkpoint but '
                                   f'received {type(value)}')
                 continue
+            if is_lazy(current):  # a lazy module's: it takes the checkpoint's shape
+                if not is_lazy(value):
+                    self.__dict__.setdefault('_pending_copies', []).append((name, current, value))
+                continue
             if value.shape != current.shape:
                 error_msgs.append(f'size mismatch for {key}: copying a param with shape '
                                   f'{_torch_size(value.shape)} from checkpoint, the shape in '
@@ -625,6 +629,8 @@ class Module:
                     self._buffers[name] = value
             else:
                 with no_grad():
+                    if is_lazy(current):
+                        current.materialize(value.shape)
                     current.copy_(value)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
