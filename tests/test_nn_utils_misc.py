@@ -371,3 +371,24 @@ def test_device_hooks_fusion_and_functional_call(device):
         assert g.device.type == device
         np.testing.assert_allclose(g.detach().cpu().numpy(), e.detach().numpy(), rtol=1e-5,
                                    atol=1e-6)
+
+
+def test_convert_conv_weight_memory_format_keeps_weights_and_objects():
+    """The weights of the 2-d (or 3-d) conv layers, nested too, take the memory format in place:
+    same Parameter objects and values, the module returned; other layers untouched."""
+    def run(lib):
+        lib.manual_seed(0)
+        nn = lib.nn
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.ConvTranspose2d(4, 2, 2)),
+                              nn.Conv3d(1, 1, 1), nn.Linear(2, 2))
+        weights = [m.weight for m in (model[0], model[1][0], model[2], model[3])]
+        same = [nn.utils.convert_conv2d_weight_memory_format(model, lib.channels_last) is model,
+                nn.utils.convert_conv3d_weight_memory_format(model, lib.channels_last_3d)
+                is model]
+        same += [a is b for a, b in zip(weights, (model[0].weight, model[1][0].weight,
+                                                  model[2].weight, model[3].weight))]
+        x = lib.tensor(np.linspace(-1, 1, 75).reshape(1, 3, 5, 5), dtype=lib.float32)
+        return same, model[1](model[0](x)).detach().numpy()
+    (same_nb, out_nb), (same_t, out_t) = run(nbgrad), run(torch)
+    assert same_nb == same_t == [True] * 6
+    np.testing.assert_allclose(out_nb, out_t, rtol=1e-5, atol=1e-6)

@@ -3,4 +3,4 @@ functional forms in nn.functional, initialisation in nn.init, helpers in nn.util
 from .parameter import (Parameter, Buffer, UninitializedParameter,  # noqa: F401
                         UninitializedBuffer)
 from .modules import *  # noqa: F401,F403
-from . import functional, init, utils  # noqa: F401
+from . import functional, grad, init, utils  # noqa: F401
