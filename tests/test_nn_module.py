@@ -636,3 +636,19 @@ def test_module_errors_are_clear():
                 self.w = nbgrad.nn.Parameter(nbgrad.ones(1))
                 super().__init__()
         Early()
+
+
+@pytest.mark.parametrize('sizes', [(4, 0), (0, 3), (0, 0)], ids=str)
+@pytest.mark.parametrize('create_graph', [False, True])
+def test_linear_with_zero_features(sizes, create_graph):
+    """Layers of zero input or output features (AdaptiveLogSoftmaxWithLoss makes them): values
+    and gradients as PyTorch's, with and without a graph of the backward."""
+    def run(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(*sizes)
+        x = lib.ones(2, 3, sizes[0], requires_grad=True)
+        out = layer(x)
+        grads = lib.autograd.grad((out * 2).sum() + x.sum(), [x, *layer.parameters()],
+                                  create_graph=create_graph)
+        return tuple(out.shape), [g.detach() for g in grads]
+    both(run)

@@ -56,14 +56,16 @@ class Linear(Node):
             xp = xp_of(g._data)
             ga, xa, wa = g._data, x._data, w._data
             gx = Tensor._make(xp.matmul(ga, wa)) if e[0] is not None else None
-            g2 = ga.reshape(-1, ga.shape[-1])
-            gw = Tensor._make(xp.matmul(g2.T, xa.reshape(-1, xa.shape[-1]))) \
+            rows = _rows(ga.shape)   # (not -1: a layer of zero features has no size to infer)
+            g2 = ga.reshape(rows, ga.shape[-1])
+            gw = Tensor._make(xp.matmul(g2.T, xa.reshape(rows, xa.shape[-1]))) \
                 if e[1] is not None else None
             gb = Tensor._make(g2.sum(axis=0)) if len(e) > 2 and e[2] is not None else None
             return (gx, gw, gb) if self.has_bias else (gx, gw)
         gx = g.matmul(w) if e[0] is not None else None
-        g2 = g.reshape(-1, g.shape[-1])
-        gw = g2.t().mm(x.reshape(-1, x.shape[-1])) if e[1] is not None else None
+        rows = _rows(g.shape)
+        g2 = g.reshape(rows, g.shape[-1])
+        gw = g2.t().mm(x.reshape(rows, x.shape[-1])) if e[1] is not None else None
         if not self.has_bias:
             return gx, gw
         return gx, gw, (g2.sum(0) if e[2] is not None else None)
@@ -74,6 +76,14 @@ class Linear(Node):
         if self.input_ndim == 1 and not self.has_bias:
             return 'SqueezeBackward4'
         return 'ViewBackward0' if self.has_bias or self.input_ndim == 1 else 'UnsafeViewBackward0'
+
+
+def _rows(shape):
+    """The rows of a (..., features) array taken as a matrix."""
+    rows = 1
+    for n in shape[:-1]:
+        rows *= n
+    return rows
 
 
 def linear(input, weight, bias=None):
