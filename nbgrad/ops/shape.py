@@ -3,7 +3,7 @@ conversion."""
 import numpy as np
 
 from .._out import accepts_out
-from .. import _dtype
+from .. import _dtype, _memory_format
 from .._dispatch import dispatch
 from .._tensor import Size, Tensor
 from ..autograd.graph import Node
@@ -384,7 +384,11 @@ def _is_dense(a):
 
 
 def clone(input, *, memory_format=None):
-    return dispatch(Clone(), input)
+    """A copy: in the input's dense layout (preserve_format, the default), or in C order for
+    any other format (contiguous_format; channels_last is accepted and laid out C-contiguous,
+    see the README)."""
+    keep = memory_format is None or memory_format is _memory_format.preserve_format
+    return dispatch(Clone(c_order=not keep), input)
 
 
 def contiguous(input, memory_format=None):
