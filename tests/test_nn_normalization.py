@@ -536,3 +536,25 @@ def test_failed_batchnorm_call_changes_no_buffer():
         with pytest.raises((RuntimeError, ValueError)):
             m(bad)
     assert_same_value({k: host(v) for k, v in m.state_dict().items()}, before, 0, 0)
+
+
+@pytest.mark.cuda
+def test_layer_norm_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    """On CUDA layer norm is one kernel forward and two backward (_layer_norm_cuda); a compiler
+    that refuses them must not stop it: one warning, then the array formulas, same numbers."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.nn.functional import _layer_norm_cuda
+    monkeypatch.setattr(_layer_norm_cuda, '_kernels', {})
+    monkeypatch.setattr(_layer_norm_cuda, '_failed', False)
+    monkeypatch.setattr(_layer_norm_cuda, '_FORWARD', _layer_norm_cuda._FORWARD + 'not C++')
+
+    def run(lib, dev):
+        layer = lib.nn.LayerNorm(6).to(dev)
+        x = lib.tensor(data(3, 4, 6), device=dev, requires_grad=True)
+        (layer(x) * lib.tensor(arr(3, 4, 6, seed=2), device=dev)).sum().backward()
+        return [host(x.grad), host(layer.weight.grad), host(layer.bias.grad)]
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = run(nbgrad, 'cuda')
+    assert_same_value(got, run(torch, 'cpu'), 2e-5, 2e-6)
+    assert _layer_norm_cuda._failed

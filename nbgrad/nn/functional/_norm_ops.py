@@ -19,6 +19,7 @@ from ... import _dispatch, _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
+from . import _layer_norm_cuda
 from ...ops.reduction import sum_keepdims
 
 _NAMES = {'batch': 'NativeBatchNormBackward0', 'layer': 'NativeLayerNormBackward0',
@@ -214,6 +215,10 @@ def _row_vector(param):
 def _layer_norm_rows(xp, xs, weight, bias, eps, out):
     """Layer norm of the rows of xs (rows, n) into out, block by block; returns the per-row mean
     and 1/std (rows, 1)."""
+    if _layer_norm_cuda.usable(xp, xs, weight, bias, out):   # one launch on CUDA
+        stats = _layer_norm_cuda.forward(xp, xs, weight, bias, eps, out)
+        if stats is not None:
+            return stats
     rows, n = xs.shape
     mean = xp.empty((rows, 1), xs.dtype)
     invstd = xp.empty((rows, 1), xs.dtype)
@@ -234,6 +239,12 @@ def _layer_norm_rows(xp, xs, weight, bias, eps, out):
 def _layer_norm_backward_rows(xp, g, x, mean, invstd, weight, wanted, grad):
     """Layer norm's gradients from the rows of g and x (rows, n), block by block: x's written
     into grad (rows, n) when wanted[0]; returns those of weight and bias (n) or None."""
+    if xp is not np:   # two launches on CUDA (a broadcast gradient, from sum(), made dense)
+        g = xp.ascontiguousarray(g)
+    if _layer_norm_cuda.usable(xp, g, x, mean, invstd, weight, grad):
+        result = _layer_norm_cuda.backward(xp, g, x, mean, invstd, weight, wanted, grad)
+        if result is not False:
+            return result
     rows, n = x.shape
     blocks = _row_blocks(xp, rows, n)
     grad_w = xp.zeros(n, grad.dtype) if wanted[1] else None
