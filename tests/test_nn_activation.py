@@ -615,3 +615,44 @@ def test_inplace_module_writes_into_input():
         y = lib.nn.Sequential(lib.nn.ReLU6(inplace=True), lib.nn.SiLU(inplace=True))(x)
         return y is x, x._version, x
     same(case)
+
+
+SOFTMAX_ROWS = np.array([[0.5, -1.0, 2.0, 0.0], [-np.inf] * 4, [1.0, np.nan, 0.0, 2.0],
+                         [np.inf, 0.0, 1.0, -1.0], [-np.inf, 3.0, -np.inf, 1.0]])
+
+
+@pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_softmax_rows_with_infinities_and_nan(fn, dtype, device):
+    """Over the last dim (one kernel per direction on CUDA): values and gradients as PyTorch's,
+    with rows of -inf, NaN and +inf, and a transposed input."""
+    def run(lib):
+        dev = device if lib is nbgrad else 'cpu'
+        x = lib.tensor(SOFTMAX_ROWS, dtype=getattr(lib, dtype), device=dev, requires_grad=True)
+        y = getattr(x, fn)(-1)
+        weights = lib.tensor(np.linspace(-1, 1, 20).reshape(5, 4), dtype=y.dtype, device=dev)
+        (y[0] * weights[0]).sum().backward()   # the finite row: a finite gradient
+        z = lib.tensor(np.arange(12.0).reshape(3, 4), dtype=y.dtype, device=dev).t()
+        return [y.detach().cpu(), x.grad.cpu(), getattr(z, fn)(-1).cpu()]
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == 'float32' else dict(rtol=1e-12, atol=1e-14)
+    assert_same_value(to_np(run(nbgrad)), to_np(run(torch)), **tol)
+
+
+@pytest.mark.cuda
+def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.ops import _softmax_cuda
+    monkeypatch.setattr(_softmax_cuda, '_kernels', {})
+    monkeypatch.setattr(_softmax_cuda, '_failed', False)
+    monkeypatch.setattr(_softmax_cuda, '_FORWARD', _softmax_cuda._FORWARD + 'not C++')
+
+    def run(lib, dev):
+        x = lib.tensor(SOFTMAX_ROWS[:1], device=dev, requires_grad=True)
+        y = x.log_softmax(-1)
+        y.sum().backward()
+        return [y.detach().cpu(), x.grad.cpu()]
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = run(nbgrad, 'cuda')
+    assert_same_value(to_np(got), to_np(run(torch, 'cpu')), rtol=1e-12, atol=1e-14)
+    assert _softmax_cuda._failed

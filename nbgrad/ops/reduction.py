@@ -12,6 +12,7 @@ from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
+from . import _softmax_cuda
 from ._util import wrap_dims, wrap_dim, xp_of, along_axis
 from .views import Expand, View
 
@@ -143,6 +144,10 @@ class SoftmaxBackward(Node):
         xp = xp_of(g)
         if g.shape != y.shape:  # a broadcast gradient: no in-place shortcuts
             g = xp.broadcast_to(g, y.shape)
+        if _softmax_cuda.usable(xp, y, self.dim) and g.dtype == y.dtype:   # one launch on CUDA
+            out = _softmax_cuda.backward(xp, g, y, self.log)
+            if out is not None:
+                return out
         # one array of the result's size, computed in place (these are a classifier's largest)
         if self.log:
             out = xp.exp(y)
@@ -480,6 +485,10 @@ class Softmax(Node):
             return xp.zeros_like(a) if self.log else xp.ones_like(a)
         if a.size == 0:
             return xp.empty_like(a)
+        if _softmax_cuda.usable(xp, a, self.dim):   # one launch on CUDA
+            out = _softmax_cuda.forward(xp, a, self.log)
+            if out is not None:
+                return out
         # in place where possible: these are a classifier's largest arrays
         shifted = a - a.max(axis=self.dim, keepdims=True)
         if self.log:  # (x - max) - log(sum(exp(x - max))), in PyTorch's order

@@ -1,0 +1,111 @@
+"""softmax and log_softmax over the last dim on CUDA, forward and backward in one kernel launch
+each, where the array formulas take five or six CuPy launches (a maximum, a subtraction, an
+exponential, a sum, a division or logarithm): on a GPU the per-launch host time, not the
+arithmetic, is what a classifier's softmax costs. One thread handles one row (exponentials and
+sums in double precision), so every thread works alone: the kernels also run, thread after
+thread, in the fake CuPy's CPU emulation. A row holding NaN gives NaN, as PyTorch's. Float32 and
+float64; a compiler that refuses the kernels is warned about once, and the array formulas are
+used (same numbers to rounding, more launches).
+"""
+import warnings
+
+import numpy as np
+
+_FORWARD = r'''
+typedef %s T;
+extern "C" __global__ void nbgrad_softmax_forward(
+        const T* x, T* y, long long rows, long long n, int log_softmax) {
+    long long stride = (long long)blockDim.x * gridDim.x;
+    for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += stride) {
+        const T* xr = x + r * n;
+        T* yr = y + r * n;
+        double top = (double)xr[0];
+        int nan = 0;
+        for (long long j = 0; j < n; ++j) {
+            double v = (double)xr[j];
+            if (v != v) nan = 1;
+            else if (v > top || top != top) top = v;
+        }
+        // NaN rows stay NaN, and all -inf rows give NaN (0 / 0), as the shift by 0 leaves them
+        if (nan || top < -1.7976931348623157e308) top = 0;
+        double sum = 0;
+        for (long long j = 0; j < n; ++j) sum += exp((double)xr[j] - top);
+        double log_sum = log(sum);
+        for (long long j = 0; j < n; ++j) {
+            double shifted = (double)xr[j] - top;
+            yr[j] = (T)(log_softmax ? shifted - log_sum : exp(shifted) / sum);
+        }
+    }
+}
+'''
+
+_BACKWARD = r'''
+typedef %s T;
+extern "C" __global__ void nbgrad_softmax_backward(
+        const T* g, const T* y, T* out, long long rows, long long n, int log_softmax) {
+    long long stride = (long long)blockDim.x * gridDim.x;
+    for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += stride) {
+        const T* gr = g + r * n;
+        const T* yr = y + r * n;
+        double total = 0;   // sum(g) for log_softmax, sum(g * y) for softmax
+        for (long long j = 0; j < n; ++j)
+            total += log_softmax ? (double)gr[j] : (double)gr[j] * (double)yr[j];
+        for (long long j = 0; j < n; ++j) {
+            double gv = (double)gr[j], yv = (double)yr[j];
+            out[r * n + j] = (T)(log_softmax ? gv - exp(yv) * total : yv * (gv - total));
+        }
+    }
+}
+'''
+_C_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
+THREADS = 128
+MAX_BLOCKS = 4096
+_kernels = {}
+_failed = False
+
+
+def usable(xp, a, dim):
+    """Whether the kernels serve a softmax of array a over dim (the last, of a non-empty
+    float32 or float64 CuPy array)."""
+    return (xp is not np and not _failed and a.ndim > 0 and dim == a.ndim - 1 and a.size > 0
+            and a.dtype in _C_TYPES)
+
+
+def _launch(xp, name, source, dtype, rows, args):
+    global _failed
+    key = (name, dtype)
+    blocks = min(max(1, -(-rows // THREADS)), MAX_BLOCKS)
+    try:
+        if key not in _kernels:
+            _kernels[key] = xp.RawKernel(source % _C_TYPES[dtype], name)
+        _kernels[key]((blocks,), (THREADS,), args)
+    except xp.cuda.compiler.CompileException as e:
+        _failed = True
+        warnings.warn(f'nbgrad: the CUDA softmax kernel {name} did not compile, so softmax uses '
+                      f'its array formulas (same results, more kernel launches). Please report '
+                      f'this with the compiler message: {e}', RuntimeWarning, stacklevel=3)
+        return False
+    return True
+
+
+def forward(xp, a, log):
+    """softmax (or log_softmax) of a over its last dim, or None if the kernel is unavailable."""
+    a = xp.ascontiguousarray(a)
+    out = xp.empty_like(a)
+    n = a.shape[-1]
+    rows = a.size // n
+    done = _launch(xp, 'nbgrad_softmax_forward', _FORWARD, a.dtype, rows,
+                   (a, out, np.int64(rows), np.int64(n), np.int32(log)))
+    return out if done else None
+
+
+def backward(xp, g, y, log):
+    """The gradient of (log_)softmax over the last dim given its output y and the incoming g
+    (y's shape and dtype), or None if the kernel is unavailable."""
+    g, y = xp.ascontiguousarray(g), xp.ascontiguousarray(y)
+    out = xp.empty_like(y)
+    n = y.shape[-1]
+    rows = y.size // n
+    done = _launch(xp, 'nbgrad_softmax_backward', _BACKWARD, y.dtype, rows,
+                   (g, y, out, np.int64(rows), np.int64(n), np.int32(log)))
+    return out if done else None
