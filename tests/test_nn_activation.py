@@ -642,9 +642,9 @@ def test_softmax_rows_with_infinities_and_nan(fn, dtype, device):
 def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     if device != 'cuda':
         pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
     from nbgrad.ops import _softmax_cuda
-    monkeypatch.setattr(_softmax_cuda, '_kernels', {})
-    monkeypatch.setattr(_softmax_cuda, '_failed', False)
+    monkeypatch.setattr(_softmax_cuda, 'KERNELS', KernelFamily('softmax'))
     monkeypatch.setattr(_softmax_cuda, '_FORWARD', _softmax_cuda._FORWARD + 'not C++')
 
     def run(lib, dev):
@@ -655,4 +655,4 @@ def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     with pytest.warns(RuntimeWarning, match='did not compile'):
         got = run(nbgrad, 'cuda')
     assert_same_value(to_np(got), to_np(run(torch, 'cpu')), rtol=1e-12, atol=1e-14)
-    assert _softmax_cuda._failed
+    assert _softmax_cuda.KERNELS.failed

@@ -544,9 +544,9 @@ def test_layer_norm_kernel_that_does_not_compile_falls_back(device, monkeypatch)
     that refuses them must not stop it: one warning, then the array formulas, same numbers."""
     if device != 'cuda':
         pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
     from nbgrad.nn.functional import _layer_norm_cuda
-    monkeypatch.setattr(_layer_norm_cuda, '_kernels', {})
-    monkeypatch.setattr(_layer_norm_cuda, '_failed', False)
+    monkeypatch.setattr(_layer_norm_cuda, 'KERNELS', KernelFamily('layer-norm'))
     monkeypatch.setattr(_layer_norm_cuda, '_FORWARD', _layer_norm_cuda._FORWARD + 'not C++')
 
     def run(lib, dev):
@@ -557,4 +557,4 @@ def test_layer_norm_kernel_that_does_not_compile_falls_back(device, monkeypatch)
     with pytest.warns(RuntimeWarning, match='did not compile'):
         got = run(nbgrad, 'cuda')
     assert_same_value(got, run(torch, 'cpu'), 2e-5, 2e-6)
-    assert _layer_norm_cuda._failed
+    assert _layer_norm_cuda.KERNELS.failed

@@ -519,9 +519,9 @@ def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     it must not stop the layer: one warning, then the array formulas, with the same numbers."""
     if device != 'cuda':
         pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
     from nbgrad.nn.modules import _lstm_cuda
-    monkeypatch.setattr(_lstm_cuda, '_kernels', {})
-    monkeypatch.setattr(_lstm_cuda, '_failed', False)
+    monkeypatch.setattr(_lstm_cuda, 'KERNELS', KernelFamily('LSTM cell'))
     monkeypatch.setattr(_lstm_cuda, '_FORWARD', _lstm_cuda._FORWARD.replace('tanh(cn)', 'tanh(cn'))
     kwargs = dict(input_size=3, hidden_size=4)
     weights = torch_weights('LSTM', kwargs)
@@ -536,4 +536,4 @@ def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     with pytest.warns(RuntimeWarning, match='did not compile'):
         got = run(nbgrad, 'cuda')
     assert_same_value(got, run(torch, 'cpu'), rtol=2e-5, atol=2e-6)
-    assert _lstm_cuda._failed
+    assert _lstm_cuda.KERNELS.failed

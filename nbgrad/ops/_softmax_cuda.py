@@ -7,12 +7,11 @@ thread, in the fake CuPy's CPU emulation. A row holding NaN gives NaN, as PyTorc
 float64; a compiler that refuses the kernels is warned about once, and the array formulas are
 used (same numbers to rounding, more launches).
 """
-import warnings
-
 import numpy as np
 
+from .._cuda_kernels import KernelFamily
+
 _FORWARD = r'''
-typedef %s T;
 extern "C" __global__ void nbgrad_softmax_forward(
         const T* x, T* y, long long rows, long long n, int log_softmax) {
     long long stride = (long long)blockDim.x * gridDim.x;
@@ -40,7 +39,6 @@ extern "C" __global__ void nbgrad_softmax_forward(
 '''
 
 _BACKWARD = r'''
-typedef %s T;
 extern "C" __global__ void nbgrad_softmax_backward(
         const T* g, const T* y, T* out, long long rows, long long n, int log_softmax) {
     long long stride = (long long)blockDim.x * gridDim.x;
@@ -57,35 +55,13 @@ extern "C" __global__ void nbgrad_softmax_backward(
     }
 }
 '''
-_C_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
-THREADS = 128
-MAX_BLOCKS = 4096
-_kernels = {}
-_failed = False
+KERNELS = KernelFamily('softmax')
 
 
 def usable(xp, a, dim):
     """Whether the kernels serve a softmax of array a over dim (the last, of a non-empty
     float32 or float64 CuPy array)."""
-    return (xp is not np and not _failed and a.ndim > 0 and dim == a.ndim - 1 and a.size > 0
-            and a.dtype in _C_TYPES)
-
-
-def _launch(xp, name, source, dtype, rows, args):
-    global _failed
-    key = (name, dtype)
-    blocks = min(max(1, -(-rows // THREADS)), MAX_BLOCKS)
-    try:
-        if key not in _kernels:
-            _kernels[key] = xp.RawKernel(source % _C_TYPES[dtype], name)
-        _kernels[key]((blocks,), (THREADS,), args)
-    except xp.cuda.compiler.CompileException as e:
-        _failed = True
-        warnings.warn(f'nbgrad: the CUDA softmax kernel {name} did not compile, so softmax uses '
-                      f'its array formulas (same results, more kernel launches). Please report '
-                      f'this with the compiler message: {e}', RuntimeWarning, stacklevel=3)
-        return False
-    return True
+    return KERNELS.available(xp, a.dtype) and a.ndim > 0 and dim == a.ndim - 1 and a.size > 0
 
 
 def forward(xp, a, log):
@@ -94,7 +70,7 @@ def forward(xp, a, log):
     out = xp.empty_like(a)
     n = a.shape[-1]
     rows = a.size // n
-    done = _launch(xp, 'nbgrad_softmax_forward', _FORWARD, a.dtype, rows,
+    done = KERNELS.launch(xp, 'nbgrad_softmax_forward', _FORWARD, a.dtype, rows,
                    (a, out, np.int64(rows), np.int64(n), np.int32(log)))
     return out if done else None
 
@@ -106,6 +82,6 @@ def backward(xp, g, y, log):
     out = xp.empty_like(y)
     n = y.shape[-1]
     rows = y.size // n
-    done = _launch(xp, 'nbgrad_softmax_backward', _BACKWARD, y.dtype, rows,
+    done = KERNELS.launch(xp, 'nbgrad_softmax_backward', _BACKWARD, y.dtype, rows,
                    (g, y, out, np.int64(rows), np.int64(n), np.int32(log)))
     return out if done else None

@@ -9,14 +9,12 @@ A kernel is a C++ body run once per element, written against PyTorch's formulas:
 settings arrive as kernel arguments in `scalars` order (PyTorch computes float32 parameters in
 float32 too, so the body works in the parameter's type T).
 """
-import warnings
-
 import numpy as np
 
-from ._multi_tensor import FOR_EACH_ELEMENT, MAX_BLOCKS, THREADS, upload_table
+from .._cuda_kernels import KernelFamily
+from ._multi_tensor import FOR_EACH_ELEMENT, upload_table
 
 _TEMPLATE = r'''
-typedef %(type)s T;
 #define N_STATES %(n_states)d
 extern "C" __global__ void %(name)s(
         const unsigned long long* pointers, const long long* starts, int n_arrays,
@@ -29,7 +27,6 @@ extern "C" __global__ void %(name)s(
 }
 '''
 _C_TYPES = {'i': 'int', 'd': 'double'}
-_COMPUTE_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
 
 
 class FusedKernel:
@@ -38,32 +35,26 @@ class FusedKernel:
 
     def __init__(self, name, scalars, body, arguments):
         self.name, self.scalars, self.body, self.arguments = name, scalars, body, arguments
-        self._compiled = {}
-        self.failed = False
+        # a compiler that refuses the kernel must not stop training: the generic path gives the
+        # same numbers, in a few more launches
+        self.kernels = KernelFamily('fused optimizer',
+                                    'the optimizer takes its generic multi-tensor path')
 
-    def supports(self, dtype):
-        return dtype in _COMPUTE_TYPES
+    def supports(self, xp, dtype):
+        return self.kernels.available(xp, dtype)
 
-    def _kernel(self, xp, dtype, n_states):
-        key = (dtype, n_states)
-        kernel = self._compiled.get(key)
-        if kernel is None:
-            states = '\n'.join(f'        T* s{r} = (T*)pointers[{r + 2} * n_arrays + lo] + j;'
-                               for r in range(n_states))
-            source = _TEMPLATE % {
-                'type': _COMPUTE_TYPES[dtype], 'n_states': n_states, 'name': self.name,
-                'for_each_element': FOR_EACH_ELEMENT,
-                'scalars': ', '.join(f'{_C_TYPES[kind]} {name}' for name, kind in self.scalars),
-                'states': states, 'body': self.body}
-            kernel = self._compiled[key] = xp.RawKernel(source, self.name)
-        return kernel
+    def _source(self, n_states):
+        states = '\n'.join(f'        T* s{r} = (T*)pointers[{r + 2} * n_arrays + lo] + j;'
+                           for r in range(n_states))
+        return _TEMPLATE % {
+            'n_states': n_states, 'name': self.name, 'for_each_element': FOR_EACH_ELEMENT,
+            'scalars': ', '.join(f'{_C_TYPES[kind]} {name}' for name, kind in self.scalars),
+            'states': states, 'body': self.body}
 
     def launch(self, xp, members, cfg):
         """Update the parameters of members [(param, grad, state...)] (same dtype, C-contiguous,
-        on the current device) in one launch; False, changing nothing, if this kernel failed to
+        on the current device) in one launch; False, changing nothing, if the kernel failed to
         compile (warned once; the caller takes the generic path)."""
-        if self.failed:
-            return False
         n_roles = len(members[0])
         sizes = [arrays[0].size for arrays in members]
         table = upload_table(xp, [arrays[role] for role in range(n_roles) for arrays in members],
@@ -71,21 +62,9 @@ class FusedKernel:
         n, total = len(members), sum(sizes)
         values = [np.int32(v) if kind == 'i' else np.float64(v)
                   for (_, kind), v in zip(self.scalars, self.arguments(cfg))]
-        blocks = min(max(1, -(-total // THREADS)), MAX_BLOCKS)
-        try:  # CuPy compiles the source at the first launch
-            self._kernel(xp, members[0][0].dtype, n_roles - 2)(
-                (blocks,), (THREADS,),
-                (table[:n_roles * n], table[n_roles * n:], np.int32(n), np.int64(total), *values))
-        except xp.cuda.compiler.CompileException as e:
-            # a compiler that refuses the kernel must not stop training: the generic path gives
-            # the same numbers, in a few more launches
-            self.failed = True
-            warnings.warn(f'nbgrad: the fused CUDA kernel {self.name} did not compile, so the '
-                          f'optimizer takes its generic multi-tensor path (same results, more '
-                          f'kernel launches). Please report this with the compiler message: {e}',
-                          RuntimeWarning, stacklevel=2)
-            return False
-        return True
+        return self.kernels.launch(
+            xp, self.name, self._source(n_roles - 2), members[0][0].dtype, total,
+            (table[:n_roles * n], table[n_roles * n:], np.int32(n), np.int64(total), *values))
 
 
 # Adam and AdamW (Adam with decoupled weight decay), PyTorch's formulation, as Adam.kernel:

@@ -122,7 +122,8 @@ def run_cuda_updates(kernel, n_scratch, items, xp, fused=None):
             kernel(xp, cfg, *arrays, *[xp.empty_like(arrays[0]) for _ in range(n_scratch)])
     for (device_id, dtype, n_roles, cfg), members in buckets.items():
         with xp.cuda.Device(device_id):
-            if fused is not None and fused.supports(dtype) and fused.launch(xp, members, cfg):
+            if fused is not None and fused.supports(xp, dtype) and \
+                    fused.launch(xp, members, cfg):
                 continue
             if len(members) == 1:
                 arrays = members[0]

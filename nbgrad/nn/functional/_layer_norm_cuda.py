@@ -6,11 +6,9 @@ synchronisation: the kernels also run, thread after thread, in the fake CuPy's C
 Float32 and float64; a compiler that refuses the kernels is warned about once, and layer norm
 keeps its array formulas (same numbers to rounding, more launches).
 """
-import warnings
-
 import numpy as np
 
-_COMMON = 'typedef %s T;\n'
+from ..._cuda_kernels import KernelFamily
 
 _FORWARD = r'''
 extern "C" __global__ void nbgrad_layer_norm_forward(
@@ -81,39 +79,14 @@ extern "C" __global__ void nbgrad_layer_norm_backward_params(
     }
 }
 '''
-_C_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
-THREADS = 128
-MAX_BLOCKS = 4096
-_kernels = {}
-_failed = False
+KERNELS = KernelFamily('layer-norm')
 
 
 def usable(xp, *arrays):
     """Whether these kernels serve these (C-contiguous, same float dtype) arrays."""
-    if xp is np or _failed:
-        return False
     dtype = arrays[0].dtype
-    return dtype in _C_TYPES and all(
+    return KERNELS.available(xp, dtype) and all(
         a is None or (a.dtype == dtype and a.flags.c_contiguous) for a in arrays)
-
-
-def _launch(xp, name, source, count, args):
-    """Run the kernel over `count` threads' worth of work; False if it did not compile."""
-    global _failed
-    key = (name, args[0].dtype)
-    blocks = min(max(1, -(-count // THREADS)), MAX_BLOCKS)
-    try:
-        if key not in _kernels:
-            _kernels[key] = xp.RawKernel(_COMMON % _C_TYPES[args[0].dtype] + source, name)
-        _kernels[key]((blocks,), (THREADS,), args)
-    except xp.cuda.compiler.CompileException as e:
-        _failed = True
-        warnings.warn(f'nbgrad: the CUDA layer-norm kernel {name} did not compile, so layer norm '
-                      f'uses its array formulas (same results, more kernel launches). Please '
-                      f'report this with the compiler message: {e}', RuntimeWarning,
-                      stacklevel=3)
-        return False
-    return True
 
 
 def forward(xp, x, weight, bias, eps, out):
@@ -123,8 +96,8 @@ def forward(xp, x, weight, bias, eps, out):
     mean = xp.empty((rows, 1), x.dtype)
     invstd = xp.empty((rows, 1), x.dtype)
     dummy = x   # a valid pointer for an absent weight or bias (never read)
-    done = _launch(xp, 'nbgrad_layer_norm_forward', _FORWARD, rows,
-                   (x, dummy if weight is None else weight, dummy if bias is None else bias,
+    done = KERNELS.launch(xp, 'nbgrad_layer_norm_forward', _FORWARD, x.dtype, rows,
+                          (x, dummy if weight is None else weight, dummy if bias is None else bias,
                     out, mean, invstd, np.int64(rows), np.int64(n), np.float64(eps),
                     np.int32(weight is not None), np.int32(bias is not None)))
     return (mean, invstd) if done else None
@@ -135,15 +108,15 @@ def backward(xp, g, x, mean, invstd, weight, wanted, grad):
     wanted[0]; returns (grad_weight, grad_bias) (each None when not wanted), or False if a
     kernel is unavailable (the caller then computes everything again)."""
     rows, n = x.shape
-    if wanted[0] and not _launch(
-            xp, 'nbgrad_layer_norm_backward_input', _BACKWARD_INPUT, rows,
+    if wanted[0] and not KERNELS.launch(
+            xp, 'nbgrad_layer_norm_backward_input', _BACKWARD_INPUT, g.dtype, rows,
             (g, x, x if weight is None else weight, mean, invstd, grad, np.int64(rows),
              np.int64(n), np.int32(weight is not None))):
         return False
     grad_w = xp.empty(n, g.dtype) if wanted[1] else None
     grad_b = xp.empty(n, g.dtype) if wanted[2] else None
-    if (wanted[1] or wanted[2]) and not _launch(
-            xp, 'nbgrad_layer_norm_backward_params', _BACKWARD_PARAMS, n,
+    if (wanted[1] or wanted[2]) and not KERNELS.launch(
+            xp, 'nbgrad_layer_norm_backward_params', _BACKWARD_PARAMS, g.dtype, n,
             (g, x, mean, invstd, g if grad_w is None else grad_w,
              g if grad_b is None else grad_b, np.int64(rows), np.int64(n),
              np.int32(wanted[1]), np.int32(wanted[2]))):

@@ -5,12 +5,11 @@ step costs. The formulas are _rnn_sequence._LSTMCell's, element by element (the 
 tanh, as there). A compiler that refuses the kernels is warned about once, and the cell keeps
 its array formulas (same numbers, more launches).
 """
-import warnings
-
 import numpy as np
 
-_COMMON = r'''
-typedef %s T;
+from ..._cuda_kernels import KernelFamily
+
+_SIGMOID = r'''
 __device__ __forceinline__ T nbgrad_sigmoid(T x) { return tanh(x * (T)0.5) * (T)0.5 + (T)0.5; }
 '''
 
@@ -53,40 +52,12 @@ extern "C" __global__ void nbgrad_lstm_backward(
     }
 }
 '''
-_C_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
-THREADS = 256
-MAX_BLOCKS = 4096
-_kernels = {}
-_failed = False
+KERNELS = KernelFamily('LSTM cell')
 
 
 def usable(xp, dtype):
     """Whether these kernels serve arrays of this module and dtype."""
-    return xp is not np and dtype in _C_TYPES and not _failed
-
-
-def _kernel(xp, name, source, dtype):
-    key = (name, dtype)
-    if key not in _kernels:
-        _kernels[key] = xp.RawKernel(_COMMON % _C_TYPES[dtype] + source, name)
-    return _kernels[key]
-
-
-def _launch(xp, name, source, arrays, n, hidden):
-    """Run a kernel over n = rows * hidden elements; False if it did not compile (warned)."""
-    global _failed
-    blocks = min(max(1, -(-n // THREADS)), MAX_BLOCKS)
-    try:
-        _kernel(xp, name, source, arrays[0].dtype)(
-            (blocks,), (THREADS,), (*arrays, np.int64(n), np.int32(hidden)))
-    except xp.cuda.compiler.CompileException as e:
-        _failed = True
-        warnings.warn(f'nbgrad: the CUDA LSTM cell kernel {name} did not compile, so LSTM layers '
-                      f'use their array formulas (same results, more kernel launches). Please '
-                      f'report this with the compiler message: {e}', RuntimeWarning,
-                      stacklevel=3)
-        return False
-    return True
+    return KERNELS.available(xp, dtype)
 
 
 def forward(xp, xg, hg, c_prev, s, g, c_prev_kept, tc, h):
@@ -94,8 +65,9 @@ def forward(xp, xg, hg, c_prev, s, g, c_prev_kept, tc, h):
     of 4H or H); returns c', or None if the kernel is unavailable (nothing written)."""
     c = xp.empty_like(c_prev)
     rows, hidden = c_prev.shape
-    done = _launch(xp, 'nbgrad_lstm_forward', _FORWARD,
-                   (xg, hg, c_prev, s, g, c_prev_kept, tc, c, h), rows * hidden, hidden)
+    done = KERNELS.launch(xp, 'nbgrad_lstm_forward', _SIGMOID + _FORWARD, c.dtype,
+                          rows * hidden, (xg, hg, c_prev, s, g, c_prev_kept, tc, c, h,
+                                          np.int64(rows * hidden), np.int32(hidden)))
     return c if done else None
 
 
@@ -104,6 +76,7 @@ def backward(xp, gh, gc_next, s, g, tc, c_prev, d):
     if the kernel is unavailable (nothing written)."""
     gc_prev = xp.empty_like(gc_next)
     rows, hidden = gc_next.shape
-    done = _launch(xp, 'nbgrad_lstm_backward', _BACKWARD,
-                   (gh, gc_next, s, g, tc, c_prev, d, gc_prev), rows * hidden, hidden)
+    done = KERNELS.launch(xp, 'nbgrad_lstm_backward', _BACKWARD, gc_prev.dtype, rows * hidden,
+                          (gh, gc_next, s, g, tc, c_prev, d, gc_prev, np.int64(rows * hidden),
+                           np.int32(hidden)))
     return gc_prev if done else None

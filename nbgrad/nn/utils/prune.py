@@ -202,42 +202,45 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` entries chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes the `amount` entries that rank first by `_ranking(t)`: the largest ranks when
+    _largest, the smallest otherwise."""
     PRUNING_TYPE = 'unstructured'
+    _largest = True
 
     def __init__(self, amount):
         _check_amount(amount)
         self.amount = amount
 
+    def _ranking(self, t):
+        raise NotImplementedError
+
     def compute_mask(self, t, default_mask):
         count = _count(self.amount, t.numel())
         mask = default_mask.clone(memory_format=contiguous_format)
         if count != 0:
-            chosen = topk(rand_like(t).view(-1), k=count)
+            chosen = topk(self._ranking(t).view(-1), k=count, largest=self._largest)
             mask.view(-1)[chosen.indices] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes `amount` entries chosen at random (a uniform draw per entry, the largest)."""
+
+    def _ranking(self, t):
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the `amount` entries of smallest magnitude (of importance_scores if given)."""
-    PRUNING_TYPE = 'unstructured'
+    _largest = False
 
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        count = _count(self.amount, t.numel())
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if count != 0:
-            chosen = topk(t.abs().view(-1), k=count, largest=False)
-            mask.view(-1)[chosen.indices] = 0
-        return mask
+    def _ranking(self, t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
