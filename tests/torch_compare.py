@@ -5,6 +5,7 @@ on sys.path, as for op_table).
 - Names and marks: `dname`, `exc_kind`, `nbgrad_bug`, `marked`, `LIBS` / `each_lib`.
 - Comparing an nbgrad result with torch's as they are: `assert_same`, and `both(fn)`, which runs
   fn(torch) and fn(nbgrad) and compares the results or the kinds of exception raised.
+- `assert_same_error(fn)`: both libraries raise the same kind of exception with the same message.
 - `oracle_has(condition, what)`: skip where the installed PyTorch predates a behaviour nbgrad
   follows (the GPU machine has an older 2.x than the pinned 2.13).
 - Comparing as NumPy values (the autograd tests): `to_np`, `assert_same_value`, `same(case)`,
@@ -126,6 +127,19 @@ def both(fn, check=assert_same, *, quiet=False, unless=None):
         got = fn(nbgrad)
     check(got, expected)
     return got
+
+
+def assert_same_error(fn):
+    """fn(torch) and fn(nbgrad) must both raise, the same builtin kind of exception with the
+    same message (library names read as nbgrad's). Returns nbgrad's exception."""
+    outcomes = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(Exception) as info:
+            fn(lib)
+        message = str(info.value).replace('torch.Size', 'nbgrad.Size').replace('torch.', 'nbgrad.')
+        outcomes.append((exc_kind(info.value), message))
+    assert outcomes[1] == outcomes[0], f'nbgrad: {outcomes[1]}, PyTorch: {outcomes[0]}'
+    return info.value
 
 
 # ---------------------------------------------------------------------------------------------
