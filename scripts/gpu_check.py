@@ -89,6 +89,56 @@ def _profile_cases(args):
         out.close()
 
 
+def _per_call_us(fn, calls=2000):
+    """Host microseconds per call of fn (the device synchronised before and after)."""
+    import cupy
+    fn()
+    cupy.cuda.Device().synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    cupy.cuda.Device().synchronize()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def _micro():
+    """Where a small op's time goes on the GPU: CuPy's own launch, nbgrad's op with and without
+    its memory-peak allocator, PyTorch's op (lines for the summary)."""
+    import cupy
+    import nbgrad
+    a, b = cupy.ones(16, cupy.float32), cupy.ones(16, cupy.float32)
+    x, y = nbgrad.ones(16, device='cuda'), nbgrad.ones(16, device='cuda')
+    lines = [f'cupy.add (16 floats)               {_per_call_us(lambda: cupy.add(a, b)):8.1f} us',
+             f'nbgrad x + y, peak tracking on     {_per_call_us(lambda: x + y):8.1f} us']
+    tracker = cupy.cuda.get_allocator()
+    cupy.cuda.set_allocator(cupy.get_default_memory_pool().malloc)
+    try:
+        lines.append(f'nbgrad x + y, peak tracking off    {_per_call_us(lambda: x + y):8.1f} us')
+    finally:
+        cupy.cuda.set_allocator(tracker)
+    w = nbgrad.ones(16, device='cuda', requires_grad=True)
+    lines.append(f'nbgrad (w * 2).sum().backward()    '
+                 f'{_per_call_us(lambda: (w * 2).sum().backward(), 500):8.1f} us')
+    try:
+        import torch
+        p, q = torch.ones(16, device='cuda'), torch.ones(16, device='cuda')
+        v = torch.ones(16, device='cuda', requires_grad=True)
+        sync = torch.cuda.synchronize
+        for label, fn, calls in (('torch x + y', lambda: p + q, 2000),
+                                 ('torch (w * 2).sum().backward()',
+                                  lambda: (v * 2).sum().backward(), 500)):
+            fn()
+            sync()
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            sync()
+            lines.append(f'{label:34s} {(time.perf_counter() - start) / calls * 1e6:8.1f} us')
+    except Exception as e:  # report, do not crash
+        lines.append(f'torch timing unavailable: {e!r}')
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='fewer benchmark repeats')
@@ -100,6 +150,9 @@ def main():
     parser.add_argument('--benchmarks', default=','.join(BENCHMARKS),
                         help='comma-separated benchmark modules in benchmarks/ (empty: none)')
     parser.add_argument('--report', default=None, help='folder for tests.log and summary.txt')
+    parser.add_argument('--micro', action='store_true',
+                        help="host time of one small op: CuPy's launch, nbgrad's with and "
+                             'without its memory-peak allocator, PyTorch\'s')
     parser.add_argument('--profile', default='',
                         help="comma-separated substrings of benchmark case names: cProfile's "
                              "top functions of nbgrad's rounds on 'cuda' (to DIR/profile.txt "
@@ -128,6 +181,7 @@ def main():
 
     if args.profile:
         _profile_cases(args)
+    micro = _micro() if args.micro else []
 
     lines = ['==== nbgrad GPU check ===='] + [f'  {line}' for line in env_lines]
     lines.append(f'  CUDA tests: {test_summary} ({seconds:.0f} s)')
@@ -136,6 +190,7 @@ def main():
         lines.append(f'  {name:40s} {t_torch * 1e6:8.1f}us {t_nb * 1e6:8.1f}us '
                      f'{t_nb / t_torch:6.2f}')
     lines += [f'  benchmark failed: {text}' for text in broken]
+    lines += [f'  {line}' for line in micro]
     print('\n' + '\n'.join(lines))
     if args.report:
         with open(os.path.join(args.report, 'summary.txt'), 'w') as summary:
