@@ -257,11 +257,12 @@ def sampler(mode, padding, align):
 
 
 @pytest.mark.parametrize('mode, padding, align', list(grid_cases()))
-def test_grid_sample_2d(mode, padding, align):
-    # points up to 1.6x outside [-1, 1]: clipped, reflected (more than once) or zero
+def test_grid_sample_2d(mode, padding, align, device):
+    # points up to 1.6x outside [-1, 1]: clipped, reflected (more than once) or zero; on CUDA
+    # bilinear and nearest run as one kernel
     compare(sampler(mode, padding, align), [sample(2, 3, 5, 4), sample(2, 6, 7, 2, seed=1,
                                                                        low=-1.6, high=1.6)],
-            rtol=1e-10, atol=1e-12)
+            rtol=1e-10, atol=1e-12, device=device)
 
 
 @pytest.mark.parametrize('mode, padding, align', [c for c in grid_cases()
@@ -272,16 +273,33 @@ def test_grid_sample_3d(mode, padding, align):
             rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize('mode', ['bilinear', 'bicubic'])
-def test_grid_sample_float32(mode):
+@pytest.mark.parametrize('mode', ['bilinear', 'bicubic', 'nearest'])
+def test_grid_sample_float32(mode, device):
     compare(sampler(mode, 'reflection', False), [sample(1, 2, 6, 5), sample(1, 4, 3, 2, seed=1,
                                                                             low=-1.3, high=1.3)],
-            dtype='float32', rtol=1e-5, atol=1e-5)
+            dtype='float32', rtol=1e-5, atol=1e-5, device=device)
 
 
-def test_grid_sample_single_pixel_input():
-    compare(sampler('bilinear', 'reflection', True), [sample(1, 2, 1, 1), sample(1, 3, 2, 2)],
-            rtol=1e-12, atol=1e-14)
+@pytest.mark.parametrize('padding', ['reflection', 'border', 'zeros'])
+def test_grid_sample_single_pixel_input(padding, device):
+    compare(sampler('bilinear', padding, True), [sample(1, 2, 1, 1), sample(1, 3, 2, 2)],
+            rtol=1e-12, atol=1e-14, device=device)
+
+
+@pytest.mark.cuda
+def test_grid_sample_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.nn.functional import _grid_sample_cuda
+    monkeypatch.setattr(_grid_sample_cuda, 'KERNELS', KernelFamily('grid_sample'))
+    monkeypatch.setattr(_grid_sample_cuda, '_FORWARD', _grid_sample_cuda._FORWARD + 'not C++')
+    arrays = [sample(1, 2, 4, 3), sample(1, 3, 2, 2, seed=1, low=-1.3, high=1.3)]
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        sampler('bilinear', 'border', False)(nbgrad, *[nbgrad.tensor(a, device='cuda')
+                                                       for a in arrays])
+    assert _grid_sample_cuda.KERNELS.failed
+    compare(sampler('bilinear', 'border', False), arrays, rtol=1e-10, atol=1e-12, device=device)
 
 
 @pytest.mark.parametrize('mode, padding, align', [

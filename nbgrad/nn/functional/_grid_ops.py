@@ -23,6 +23,7 @@ from ...autograd import grad_mode
 from ...autograd.graph import Node
 from ...ops._util import xp_of
 from ...ops.shape import stack
+from . import _grid_sample_cuda
 from ._pool_ops import scatter_add
 from ._resample import cubic_coefficients
 
@@ -221,6 +222,11 @@ class GridSampler(Node):
         if input.dtype == np.float16:  # computed in float32, as PyTorch's kernels do
             return self.forward(input.astype(np.float32), grid.astype(np.float32)).astype(
                 np.float16)
+        if _grid_sample_cuda.usable(xp, input, grid, self.mode) and input.size and grid.size:
+            out = _grid_sample_cuda.forward(xp, input, grid, self.mode, self.padding_mode,
+                                            self.align_corners)
+            if out is not None:   # one launch on CUDA
+                return out
         taps = self._taps(xp, input, grid)
         rows = _rows_and_zero(xp, input)
         out = None
@@ -245,6 +251,11 @@ class GridSampler(Node):
         """_backward_tensors on arrays: the input's gradient scattered with one add.at per
         channel over all tap combinations (see scatter_add), the grid's from the taps' values."""
         xp = xp_of(input)
+        if _grid_sample_cuda.usable(xp, input, grid, self.mode) and input.size and grid.size:
+            grads = _grid_sample_cuda.backward(xp, g, input, grid, self.mode, self.padding_mode,
+                                               self.align_corners, want_input, want_grid)
+            if grads is not False:   # one launch on CUDA
+                return grads
         n, c = input.shape[:2]
         d = input.ndim - 2
         taps = self._taps(xp, input, grid)

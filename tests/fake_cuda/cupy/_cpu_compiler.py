@@ -20,9 +20,13 @@ import numpy as np
 _PRELUDE = r'''
 #include <cmath>
 using std::sqrt; using std::fabs; using std::exp; using std::log; using std::tanh;
+using std::floor; using std::fmod; using std::nearbyint;
 #define __global__
 #define __device__
 #define __forceinline__ inline
+// the threads run one after another, so an atomic add is a plain one
+template <typename U> U atomicAdd(U* address, U value) { U old = *address; *address += value;
+                                                         return old; }
 struct nbgrad_dim3 { unsigned int x, y, z; };
 static nbgrad_dim3 blockIdx, blockDim, threadIdx, gridDim;
 '''
@@ -73,11 +77,16 @@ def _build(source, name):
     parameters = _parameters(source, name)
     declared = ', '.join(f'{kind} {pname}' for kind, pname in parameters)
     passed = ', '.join(pname for _, pname in parameters)
-    driver = (f'\nextern "C" void nbgrad_run(unsigned int grid, unsigned int block, {declared}) {{'
-              f'\n    gridDim.x = grid; blockDim.x = block;'
-              f'\n    for (unsigned int b = 0; b < grid; ++b)'
-              f'\n        for (unsigned int t = 0; t < block; ++t) {{'
-              f'\n            blockIdx.x = b; threadIdx.x = t; {name}({passed});'
+    # (the driver's own names start with nbgrad_run_, clear of the kernel's parameters)
+    driver = (f'\nextern "C" void nbgrad_run(unsigned int nbgrad_run_blocks, '
+              f'unsigned int nbgrad_run_threads, {declared}) {{'
+              f'\n    gridDim.x = nbgrad_run_blocks; blockDim.x = nbgrad_run_threads;'
+              f'\n    for (unsigned int nbgrad_run_b = 0; nbgrad_run_b < nbgrad_run_blocks; '
+              f'++nbgrad_run_b)'
+              f'\n        for (unsigned int nbgrad_run_t = 0; nbgrad_run_t < nbgrad_run_threads; '
+              f'++nbgrad_run_t) {{'
+              f'\n            blockIdx.x = nbgrad_run_b; threadIdx.x = nbgrad_run_t;'
+              f'\n            {name}({passed});'
               f'\n        }}\n}}\n')
     code = _PRELUDE + source + driver
     folder = os.path.join(tempfile.gettempdir(), 'nbgrad-fake-cuda-kernels')
