@@ -14,6 +14,11 @@ THREADS = 128
 MAX_BLOCKS = 4096
 C_TYPES = {np.dtype(np.float32): 'float', np.dtype(np.float64): 'double'}
 
+# the logistic function as the recurrent cells' array formulas compute it (through tanh)
+SIGMOID = r'''
+__device__ __forceinline__ T nbgrad_sigmoid(T x) { return tanh(x * (T)0.5) * (T)0.5 + (T)0.5; }
+'''
+
 
 class KernelFamily:
     def __init__(self, what, fallback=None):

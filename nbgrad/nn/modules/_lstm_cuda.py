@@ -7,11 +7,7 @@ its array formulas (same numbers, more launches).
 """
 import numpy as np
 
-from ..._cuda_kernels import KernelFamily
-
-_SIGMOID = r'''
-__device__ __forceinline__ T nbgrad_sigmoid(T x) { return tanh(x * (T)0.5) * (T)0.5 + (T)0.5; }
-'''
+from ..._cuda_kernels import SIGMOID, KernelFamily
 
 # one thread per (row r, unit j): gates at r * 4H + q * H + j, everything else at r * H + j
 _FORWARD = r'''
@@ -65,7 +61,7 @@ def forward(xp, xg, hg, c_prev, s, g, c_prev_kept, tc, h):
     of 4H or H); returns c', or None if the kernel is unavailable (nothing written)."""
     c = xp.empty_like(c_prev)
     rows, hidden = c_prev.shape
-    done = KERNELS.launch(xp, 'nbgrad_lstm_forward', _SIGMOID + _FORWARD, c.dtype,
+    done = KERNELS.launch(xp, 'nbgrad_lstm_forward', SIGMOID + _FORWARD, c.dtype,
                           rows * hidden, (xg, hg, c_prev, s, g, c_prev_kept, tc, c, h,
                                           np.int64(rows * hidden), np.int32(hidden)))
     return c if done else None

@@ -3,7 +3,7 @@ layer kernels do: the forward steps through time on raw arrays and keeps each st
 in whole-sequence arrays; the backward runs backpropagation through time on arrays, with the
 hidden-to-hidden (and projection) weight gradients as one GEMM over all steps instead of a small
 GEMM and a graph node per step. The cell formulas are _rnn_kernels' (same order of operations);
-on CUDA the LSTM cell's pointwise work is one kernel per step (_lstm_cuda).
+on CUDA the LSTM and GRU cells' pointwise work is one kernel per step (_lstm_cuda, _gru_cuda).
 
 A backward that records a graph (create_graph=True) replays _rnn_kernels' per-step path as
 Tensor ops and differentiates that, so double backward works as before.
@@ -19,7 +19,7 @@ from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
-from . import _lstm_cuda
+from . import _gru_cuda, _lstm_cuda
 
 
 def _sigmoid_into(xp, x, out):
@@ -111,6 +111,7 @@ class _GRUCell:
 
     def __init__(self, xp, rows, hidden, out_size, dtype, projected):
         self.xp, self.H = xp, hidden
+        self.cuda = _gru_cuda.usable(xp, dtype)           # one kernel per step (_gru_cuda)
         self.rz = xp.empty((rows, 2 * hidden), dtype)
         self.n = xp.empty((rows, hidden), dtype)
         self.hn = xp.empty((rows, hidden), dtype)
@@ -118,6 +119,13 @@ class _GRUCell:
 
     def forward(self, sl, xg, hg, state, w_hr):
         xp, H = self.xp, self.H
+        if self.cuda:
+            h_prev = xp.ascontiguousarray(state[0])
+            h = xp.empty_like(h_prev)
+            if _gru_cuda.forward(xp, xp.ascontiguousarray(xg), hg, h_prev, self.rz[sl],
+                                 self.hn[sl], self.n[sl], h):
+                return (h,)
+            self.cuda = False
         rz, n = self.rz[sl], self.n[sl]
         _sigmoid_into(xp, xg[:, :2 * H] + hg[:, :2 * H], rz)
         self.hn[sl] = hg[:, 2 * H:]
@@ -128,6 +136,12 @@ class _GRUCell:
     def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
         H = self.H
         rz, n, hn, h_prev = self.rz[sl], self.n[sl], self.hn[sl], self.h_prev[sl]
+        if self.cuda:
+            direct = _gru_cuda.backward(self.xp, self.xp.ascontiguousarray(gh), rz, n, hn,
+                                        h_prev, d_x[sl], d_h[sl])
+            if direct is not None:
+                return direct
+            self.cuda = False
         r, z = rz[:, :H], rz[:, H:]
         d_n = gh * (1 - z) * (1 - n * n)
         dx, dh = d_x[sl], d_h[sl]
