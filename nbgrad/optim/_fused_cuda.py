@@ -39,11 +39,18 @@ class FusedKernel:
         # same numbers, in a few more launches
         self.kernels = KernelFamily('fused optimizer',
                                     'the optimizer takes its generic multi-tensor path')
+        self._sources = {}      # per number of state arrays
 
     def supports(self, xp, dtype):
         return self.kernels.available(xp, dtype)
 
     def _source(self, n_states):
+        source = self._sources.get(n_states)
+        if source is None:
+            source = self._sources[n_states] = self._make_source(n_states)
+        return source
+
+    def _make_source(self, n_states):
         states = '\n'.join(f'        T* s{r} = (T*)pointers[{r + 2} * n_arrays + lo] + j;'
                            for r in range(n_states))
         return _TEMPLATE % {
