@@ -223,9 +223,9 @@ def _index_add_at(xp, out, index, values):
 
 
 def _cupy_scatter_add(out, index, values):
-    """cupyx.scatter_add for every dtype: it takes only (u)int32, uint64 and floats, so int64 adds
-    as uint64 (two's complement: the same bits), narrower ints and bool in a 32-bit copy, and
-    complex numbers as their real and imaginary parts."""
+    """cupyx.scatter_add for every dtype: it takes only (u)int32, (u)int64 and floats (older
+    CuPy not int64, which therefore adds as uint64: two's complement, the same bits), so narrower
+    ints and bool add in a 32-bit copy, and complex numbers as their real and imaginary parts."""
     import cupyx
     kind, size = out.dtype.kind, out.dtype.itemsize
     if kind == 'c':
