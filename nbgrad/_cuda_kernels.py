@@ -3,8 +3,10 @@
 A family (the kernels of one layer) compiles each kernel on first use, per dtype, with
 `typedef <C type> T;` before its source. If the compiler refuses one, the family warns once and
 reports itself unavailable from then on, and the layer keeps its array formulas: a compiler
-problem costs speed, never results. Launches are 1-d grids of THREADS-thread blocks over a count
-of independent work items (the kernels loop grid-stride over theirs).
+problem costs speed, never results. Launches are 1-d grids over a count of work items (the
+kernels loop grid-stride over theirs): either THREADS-thread blocks whose threads each take
+independent items, or, for row reductions (softmax, layer norm), one block per row whose threads
+share the row's elements and combine their partial results with BLOCK_REDUCE.
 """
 import warnings
 
@@ -19,6 +21,49 @@ SIGMOID = r'''
 __device__ __forceinline__ T nbgrad_sigmoid(T x) { return tanh(x * (T)0.5) * (T)0.5 + (T)0.5; }
 '''
 
+# Block-wide reductions for kernels whose block works on one row: every thread of the block calls
+# them with its own value (all threads must call them: they hold barriers), and all get the
+# block's sum or maximum (NaN if any value is NaN). `scratch` is a __shared__
+# double[NBGRAD_ROW_THREADS_MAX]; blockDim.x is a power of two (see row_threads).
+ROW_THREADS_MAX = 256
+BLOCK_REDUCE = f'#define NBGRAD_ROW_THREADS_MAX {ROW_THREADS_MAX}\n' + r'''
+// (NVRTC has no math.h: no INFINITY macro)
+#define NBGRAD_NEG_INF (-1.0 / 0.0)
+__device__ double nbgrad_block_sum(double v, double* scratch) {
+    scratch[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) scratch[threadIdx.x] += scratch[threadIdx.x + half];
+        __syncthreads();
+    }
+    double total = scratch[0];
+    __syncthreads();    // every thread has read it: scratch is free for the next reduction
+    return total;
+}
+__device__ double nbgrad_block_max(double v, double* scratch) {
+    scratch[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) {
+            double a = scratch[threadIdx.x], b = scratch[threadIdx.x + half];
+            if (a == a && (b != b || b > a)) scratch[threadIdx.x] = b;    // NaN wins
+        }
+        __syncthreads();
+    }
+    double top = scratch[0];
+    __syncthreads();
+    return top;
+}
+'''
+
+
+def row_threads(row_length):
+    """Threads of a block that reduces one row: about four elements each, one warp at least."""
+    threads = 32
+    while threads < ROW_THREADS_MAX and 4 * threads < row_length:
+        threads *= 2
+    return threads
+
 
 class KernelFamily:
     def __init__(self, what, fallback=None):
@@ -31,15 +76,19 @@ class KernelFamily:
         """Whether these kernels serve arrays of this module and dtype."""
         return xp is not np and not self.failed and dtype in C_TYPES
 
-    def launch(self, xp, name, source, dtype, items, args):
-        """Run kernel `name` of `source` over `items` work items; False (after one warning) if
-        it does not compile."""
+    def launch(self, xp, name, source, dtype, items, args, threads=None):
+        """Run kernel `name` of `source` over `items` work items: THREADS to a block, each thread
+        its own items; or, given `threads`, one block of that many threads per item (a row to
+        reduce: see row_threads). False (after one warning) if it does not compile."""
         key = (name, dtype, source)
-        blocks = min(max(1, -(-items // THREADS)), MAX_BLOCKS)
+        if threads is None:
+            blocks, threads = min(max(1, -(-items // THREADS)), MAX_BLOCKS), THREADS
+        else:
+            blocks = min(max(1, items), MAX_BLOCKS)
         try:
             if key not in self.kernels:
                 self.kernels[key] = xp.RawKernel(f'typedef {C_TYPES[dtype]} T;\n{source}', name)
-            self.kernels[key]((blocks,), (THREADS,), args)
+            self.kernels[key]((blocks,), (threads,), args)
         except xp.cuda.compiler.CompileException as e:
             self.failed = True
             warnings.warn(f'nbgrad: the CUDA {self.what} kernel {name} did not compile, so '

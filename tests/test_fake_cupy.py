@@ -129,3 +129,39 @@ def test_memory_pointer_names_the_device():
     a = cupy.arange(3.)
     assert a.data.device_id == a.device.id == cupy.cuda.runtime.getDevice()
     assert a[1:].data.device_id == a.device.id
+
+
+BLOCK_SUMS = r'''
+extern "C" __global__ void block_sums(const double* x, double* sums, double* shifted,
+                                      long long n) {
+    // each block sums its row by a shared-memory tree, then every thread reads the total:
+    // wrong unless all threads write before any reads (the barriers)
+    __shared__ double partial[128];
+    const double* row = x + blockIdx.x * n;
+    double own = 0;
+    for (long long j = threadIdx.x; j < n; j += blockDim.x) own += row[j];
+    partial[threadIdx.x] = own;
+    __syncthreads();
+    for (unsigned int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+        __syncthreads();
+    }
+    double total = partial[0];
+    for (long long j = threadIdx.x; j < n; j += blockDim.x) shifted[blockIdx.x * n + j] = row[j] - total;
+    if (threadIdx.x == 0) sums[blockIdx.x] = total;
+}
+'''
+
+
+def test_cooperative_kernel_threads_meet_at_barriers():
+    """A kernel whose threads share memory and meet at __syncthreads() (the fake runs each block's
+    threads as coroutines; a GPU runs them for real): sums per row against NumPy's."""
+    try:
+        kernel = cupy.RawKernel(BLOCK_SUMS, 'block_sums')
+        x = np.random.default_rng(0).standard_normal((5, 300))
+        sums, shifted = cupy.empty(5), cupy.empty((5, 300))
+        kernel((5,), (128,), (cupy.asarray(x), sums, shifted, np.int64(300)))
+    except cupy.cuda.compiler.CompileException:
+        pytest.skip('the fake CuPy runs kernel source only with g++')
+    np.testing.assert_allclose(sums.get(), x.sum(1), rtol=1e-12)
+    np.testing.assert_allclose(shifted.get(), x - x.sum(1, keepdims=True), rtol=1e-12)

@@ -638,6 +638,22 @@ def test_softmax_rows_with_infinities_and_nan(fn, dtype, device):
     assert_same_value(to_np(run(nbgrad)), to_np(run(torch)), **tol)
 
 
+@pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
+def test_softmax_rows_longer_than_a_block(fn, device):
+    """Rows of 700 (on CUDA a block's 256 threads take about three elements each and combine
+    their maxima and sums): values and gradients as PyTorch's."""
+    values = np.random.default_rng(3).standard_normal((40, 700)) * 5
+    cotangent = np.random.default_rng(4).standard_normal((40, 700))
+
+    def run(lib):
+        dev = device if lib is nbgrad else 'cpu'
+        x = lib.tensor(values, dtype=lib.float32, device=dev, requires_grad=True)
+        y = getattr(x, fn)(-1)
+        (y * lib.tensor(cotangent, dtype=y.dtype, device=dev)).sum().backward()
+        return [y.detach().cpu(), x.grad.cpu()]
+    assert_same_value(to_np(run(nbgrad)), to_np(run(torch)), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.cuda
 def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     if device != 'cuda':

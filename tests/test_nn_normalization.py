@@ -226,8 +226,10 @@ def test_instancenorm_channel_mismatch():
 # layer, group and RMS norm
 # ---------------------------------------------------------------------------------------------
 
+# the last two: on CUDA rows longer than a block's threads, and weight/bias gradients summed over
+# several chunks of rows and tiles of columns (_layer_norm_cuda)
 LN_CASES = [((4, 5), (5,)), ((2, 3, 4), (3, 4)), ((3, 4), (3, 4)), ((2, 1, 3), (3,)),
-            ((0, 3), (3,))]
+            ((0, 3), (3,)), ((2, 5, 300), (300,)), ((150, 70), (70,))]
 
 
 @pytest.mark.parametrize('shape, normalized', LN_CASES, ids=str)
@@ -540,7 +542,7 @@ def test_failed_batchnorm_call_changes_no_buffer():
 
 @pytest.mark.cuda
 def test_layer_norm_kernel_that_does_not_compile_falls_back(device, monkeypatch):
-    """On CUDA layer norm is one kernel forward and two backward (_layer_norm_cuda); a compiler
+    """On CUDA layer norm is one kernel forward and three backward (_layer_norm_cuda); a compiler
     that refuses them must not stop it: one warning, then the array formulas, same numbers."""
     if device != 'cuda':
         pytest.skip('cuda only')

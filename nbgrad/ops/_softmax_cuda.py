@@ -1,36 +1,36 @@
 """softmax and log_softmax over the last dim on CUDA, forward and backward in one kernel launch
 each, where the array formulas take five or six CuPy launches (a maximum, a subtraction, an
 exponential, a sum, a division or logarithm): on a GPU the per-launch host time, not the
-arithmetic, is what a classifier's softmax costs. One thread handles one row (exponentials and
-sums in double precision), so every thread works alone: the kernels also run, thread after
-thread, in the fake CuPy's CPU emulation. A row holding NaN gives NaN, as PyTorch's. Float32 and
-float64; a compiler that refuses the kernels is warned about once, and the array formulas are
-used (same numbers to rounding, more launches).
+arithmetic, is what a classifier's softmax costs. One block handles one row: its threads read
+the row's elements side by side (coalesced) and combine their maxima and sums in shared memory
+(exponentials and sums in double precision). A row holding NaN gives NaN, as PyTorch's. Float32
+and float64; a compiler that refuses the kernels is warned about once, and the array formulas
+are used (same numbers to rounding, more launches).
 """
 import numpy as np
 
-from .._cuda_kernels import KernelFamily
+from .._cuda_kernels import BLOCK_REDUCE, KernelFamily, row_threads
 
-_FORWARD = r'''
+_FORWARD = BLOCK_REDUCE + r'''
 extern "C" __global__ void nbgrad_softmax_forward(
         const T* x, T* y, long long rows, long long n, int log_softmax) {
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += stride) {
+    __shared__ double scratch[NBGRAD_ROW_THREADS_MAX];
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const T* xr = x + r * n;
         T* yr = y + r * n;
-        double top = (double)xr[0];
-        int nan = 0;
-        for (long long j = 0; j < n; ++j) {
+        double top = NBGRAD_NEG_INF;
+        for (long long j = threadIdx.x; j < n; j += blockDim.x) {
             double v = (double)xr[j];
-            if (v != v) nan = 1;
-            else if (v > top || top != top) top = v;
+            if (top == top && (v != v || v > top)) top = v;      // NaN wins
         }
+        top = nbgrad_block_max(top, scratch);
         // NaN rows stay NaN, and all -inf rows give NaN (0 / 0), as the shift by 0 leaves them
-        if (nan || top < -1.7976931348623157e308) top = 0;
+        if (top != top || top == NBGRAD_NEG_INF) top = 0;
         double sum = 0;
-        for (long long j = 0; j < n; ++j) sum += exp((double)xr[j] - top);
+        for (long long j = threadIdx.x; j < n; j += blockDim.x) sum += exp((double)xr[j] - top);
+        sum = nbgrad_block_sum(sum, scratch);
         double log_sum = log(sum);
-        for (long long j = 0; j < n; ++j) {
+        for (long long j = threadIdx.x; j < n; j += blockDim.x) {
             double shifted = (double)xr[j] - top;
             yr[j] = (T)(log_softmax ? shifted - log_sum : exp(shifted) / sum);
         }
@@ -38,17 +38,18 @@ extern "C" __global__ void nbgrad_softmax_forward(
 }
 '''
 
-_BACKWARD = r'''
+_BACKWARD = BLOCK_REDUCE + r'''
 extern "C" __global__ void nbgrad_softmax_backward(
         const T* g, const T* y, T* out, long long rows, long long n, int log_softmax) {
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += stride) {
+    __shared__ double scratch[NBGRAD_ROW_THREADS_MAX];
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const T* gr = g + r * n;
         const T* yr = y + r * n;
         double total = 0;   // sum(g) for log_softmax, sum(g * y) for softmax
-        for (long long j = 0; j < n; ++j)
+        for (long long j = threadIdx.x; j < n; j += blockDim.x)
             total += log_softmax ? (double)gr[j] : (double)gr[j] * (double)yr[j];
-        for (long long j = 0; j < n; ++j) {
+        total = nbgrad_block_sum(total, scratch);
+        for (long long j = threadIdx.x; j < n; j += blockDim.x) {
             double gv = (double)gr[j], yv = (double)yr[j];
             out[r * n + j] = (T)(log_softmax ? gv - exp(yv) * total : yv * (gv - total));
         }
@@ -71,7 +72,7 @@ def forward(xp, a, log):
     n = a.shape[-1]
     rows = a.size // n
     done = KERNELS.launch(xp, 'nbgrad_softmax_forward', _FORWARD, a.dtype, rows,
-                   (a, out, np.int64(rows), np.int64(n), np.int32(log)))
+                   (a, out, np.int64(rows), np.int64(n), np.int32(log)), threads=row_threads(n))
     return out if done else None
 
 
@@ -83,5 +84,5 @@ def backward(xp, g, y, log):
     n = y.shape[-1]
     rows = y.size // n
     done = KERNELS.launch(xp, 'nbgrad_softmax_backward', _BACKWARD, y.dtype, rows,
-                   (g, y, out, np.int64(rows), np.int64(n), np.int32(log)))
+                   (g, y, out, np.int64(rows), np.int64(n), np.int32(log)), threads=row_threads(n))
     return out if done else None
