@@ -460,6 +460,10 @@ DEVICE_CASES = {
     'adaptive_avg_pool2d': lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, (3, 4)),
     'adaptive_max_pool2d': lambda lib, x: lib.nn.functional.adaptive_max_pool2d(
         x, (3, 4), return_indices=True),
+    'adaptive_max_pool2d_overlapping': lambda lib, x: lib.nn.functional.adaptive_max_pool2d(
+        x, (4, 5), return_indices=True),
+    'adaptive_max_pool3d': lambda lib, x: lib.nn.functional.adaptive_max_pool3d(
+        x, (2, 4, 3), return_indices=True),
     'lp_pool2d': lambda lib, x: lib.nn.functional.lp_pool2d(x, 2, 2),
     'max_unpool2d': unpool_case(2, 2, None, None),
 }
@@ -485,7 +489,7 @@ def test_cuda_results_stay_on_the_device(device):
                                   'adaptive_large_window'])
 def test_max_pool_indices_in_edge_cases(case, device):
     """PyTorch's index: the first maximum, or the last NaN; never a padding position (even when
-    the input is -inf there). On 'cuda' every window takes the one-argmax-per-row path."""
+    the input is -inf there). On 'cuda' a kernel scans every window (_max_pool_cuda)."""
     def pooled(lib):
         F = lib.nn.functional
         dev = device if lib is nbgrad else 'cpu'
@@ -506,3 +510,20 @@ def test_max_pool_indices_in_edge_cases(case, device):
         return F.adaptive_max_pool2d(lib.tensor(np.random.default_rng(0).standard_normal(
             (2, 3, 23, 17)), device=dev), (7, 5), return_indices=True)
     both(lambda lib: tuple(t.cpu() for t in pooled(lib)))
+
+
+@pytest.mark.cuda
+def test_max_pool_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    """A compiler that refuses the max-pool kernels must not stop max pooling: one warning,
+    then the array formulas, the same values, indices and gradients."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.nn.functional import _max_pool_cuda
+    monkeypatch.setattr(_max_pool_cuda, 'KERNELS', KernelFamily('max-pool'))
+    monkeypatch.setattr(_max_pool_cuda, '_FORWARD', _max_pool_cuda._FORWARD + 'not C++')
+    x = nbgrad.tensor(distinct(2, 3, 6, 8), device='cuda')
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        nbgrad.nn.functional.max_pool2d(x, 3, 2, 1)
+    assert _max_pool_cuda.KERNELS.failed
+    compare(DEVICE_CASES['max_pool2d'], [distinct(2, 3, 6, 8)], device='cuda')

@@ -11,7 +11,8 @@ Large windows (and adaptive pooling to 7x7) are maximised instead with one argma
 the windows as rows. Max pooling returns PyTorch's flat per-plane argmax indices, which its
 backward scatters into (and whose own backward gathers from, so double backward works). Average
 pooling's backward adds the gradient back with one strided add per kernel offset; its own
-backward is average pooling again.
+backward is average pooling again. On CUDA, max pooling of float32/float64 (sliding and adaptive)
+is one kernel launch forward and one backward instead (_max_pool_cuda).
 """
 import itertools
 import math
@@ -24,6 +25,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
 from ...ops.views import _index_add_at
+from . import _max_pool_cuda
 
 
 class Geometry(NamedTuple):
@@ -207,15 +209,21 @@ class _MaxPoolBase(Node):
         if a.dtype.kind not in 'fiu':
             raise NotImplementedError(f'"{self.op_name}" not implemented for \'Bool\'')
         xp = xp_of(a)
-        values, arg = self._max_and_argmax(xp, a)
-        indices = _flat_indices(xp, arg, self._tables(), self.in_size)
-        self._indices = indices
         self._input_shape = a.shape
-        return values, indices
+        self._cuda_spec = self._kernel_spec() if xp is not np else None
+        result = None
+        if _max_pool_cuda.usable(xp, a, self._cuda_spec):   # one launch on CUDA
+            result = _max_pool_cuda.forward(xp, a, self._cuda_spec, len(self.in_size))
+        if result is None:
+            values, arg = self._max_and_argmax(xp, a)
+            result = values, _flat_indices(xp, arg, self._tables(), self.in_size)
+        self._indices = result[1]
+        return result
 
     def backward(self, g, _):
         return dispatch(MaxPoolBackward(self._input_shape, len(self.in_size), self.name(),
-                                        self._disjoint()), g, Tensor._make(self._indices))
+                                        self._disjoint(), self._cuda_spec),
+                        g, Tensor._make(self._indices))
 
     def _disjoint(self):
         return False
@@ -272,6 +280,11 @@ class MaxPool(_MaxPoolBase):
     def _tables(self):
         return [self.geometry.coordinates(i) for i in range(len(self.in_size))]
 
+    def _kernel_spec(self):
+        g = self.geometry
+        return _max_pool_cuda.spec(g.in_size, g.out_size, g.kernel, g.stride, g.padding,
+                                   g.dilation)
+
     def _disjoint(self):
         g = self.geometry
         return all(s >= (k - 1) * dl + 1 for k, s, dl in zip(g.kernel, g.stride, g.dilation))
@@ -304,6 +317,9 @@ class AdaptiveMaxPool(_MaxPoolBase):
     def _max_and_argmax(self, xp, a):
         return _max_and_argmax(xp, self._windows(xp, a), len(self.in_size))
 
+    def _kernel_spec(self):
+        return _max_pool_cuda.spec(self.in_size, self.out_size)
+
     def _windows(self, xp, a):
         # (lead..., o0, L0, o1, L1, ...): a reshape when every size divides evenly (the windows
         # are then a partition), else one take per axis, last first; then window axes last
@@ -327,12 +343,18 @@ class MaxPoolBackward(Node):
     """The max-pool gradient: each output gradient added at its argmax (flat per-plane index)."""
     saved_inputs = (1,)
 
-    def __init__(self, input_shape, spatial, forward_name, disjoint):
+    def __init__(self, input_shape, spatial, forward_name, disjoint, cuda_spec=None):
         self.input_shape, self.spatial = input_shape, spatial
         self.forward_name, self.disjoint = forward_name, disjoint
+        self.cuda_spec = cuda_spec      # the pooling's windows, for the CUDA kernel
 
     def forward(self, g, index):
         xp = xp_of(g)
+        if _max_pool_cuda.usable(xp, g, self.cuda_spec):   # one launch on CUDA
+            grad = _max_pool_cuda.backward(xp, g, index, self.input_shape, self.cuda_spec,
+                                           self.spatial)
+            if grad is not None:
+                return grad
         rows, plane = _planes(self.input_shape, self.spatial)
         out = xp.zeros(self.input_shape, dtype=g.dtype)  # not a view: .grad would copy one
         flat = out.reshape(-1)
