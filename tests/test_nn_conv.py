@@ -126,11 +126,12 @@ def test_values_and_gradients_match_torch(name, dtype):
     compare_with_torch(fn, arrays, dtype)
 
 
-@pytest.mark.parametrize('name', ['1d_same_even_kernel', '2d_groups', '2d_depthwise',
-                                  '3d_same_groups', 'transpose2d', 'transpose2d_unbatched_no_bias'])
-def test_device(name, device):
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('name', CASES)
+def test_device(name, dtype, device):
+    """Every geometry on every device (on CUDA: the kernel-written operand, _conv_cuda)."""
     fn, arrays = case_arrays(name)
-    compare_with_torch(fn, arrays, 'float64', device)
+    compare_with_torch(fn, arrays, dtype, device)
     out = fn(nbgrad, *[nbgrad.tensor(a, device=device) for a in arrays])
     assert out.device.type == device
 
@@ -143,30 +144,32 @@ def test_gradcheck_and_gradgradcheck(name):
     assert nbgrad.autograd.gradgradcheck(lambda *t: fn(nbgrad, *t), leaves)
 
 
-def second_derivatives(lib, fn, arrays):
+def second_derivatives(lib, fn, arrays, device='cpu'):
     """First derivatives with create_graph (and their grad_fn names), then the derivatives of
     a weighted sum of them w.r.t. the leaves and the output gradient."""
-    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    dev = device if lib is nbgrad else 'cpu'
+    leaves = [lib.tensor(a, requires_grad=True, device=dev) for a in arrays]
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         out = fn(lib, *leaves)
     rng = np.random.default_rng(7)
-    grad_out = lib.tensor(rng.standard_normal(tuple(out.shape)), requires_grad=True)
+    grad_out = lib.tensor(rng.standard_normal(tuple(out.shape)), requires_grad=True, device=dev)
     firsts = lib.autograd.grad(out, leaves, grad_out, create_graph=True)
-    total = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in firsts)
+    total = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)), device=dev)).sum()
+                for g in firsts)
     seconds = lib.autograd.grad(total, leaves + [grad_out], allow_unused=True)
     values = [to_numpy(g) for g in firsts]
     values += [np.zeros(a.shape) if g is None else to_numpy(g)
-               for g, a in zip(seconds, arrays + [grad_out.detach().numpy()])]
+               for g, a in zip(seconds, arrays + [to_numpy(grad_out)])]
     return values, [g.grad_fn.name() for g in firsts[:2]]
 
 
 @pytest.mark.parametrize('name', ['1d_stride_dilation_pad', '2d_groups', '2d_same_even_kernel',
                                   'transpose1d_dilation_output_padding', 'transpose2d_groups',
                                   '3d_unbatched'])
-def test_double_backward_matches_torch(name):
+def test_double_backward_matches_torch(name, device):
     fn, arrays = case_arrays(name)
-    got, got_names = second_derivatives(nbgrad, fn, arrays)
+    got, got_names = second_derivatives(nbgrad, fn, arrays, device)
     expected, expected_names = second_derivatives(torch, fn, arrays)
     assert_close_arrays(got, expected, 1e-10, 1e-12)
     assert got_names[1] == expected_names[1] == 'ConvolutionBackwardBackward0'
@@ -405,3 +408,20 @@ def test_winograd_results_survive_reused_buffers(winograd_everywhere):
         weight, bias = lib.tensor(w, dtype=dtype), lib.tensor(b, dtype=dtype)
         return [to_numpy(fn(lib, lib.tensor(x, dtype=dtype), weight, bias)) for x in xs]
     assert_float32_close(run(nbgrad, nbgrad.float32), run(torch, torch.float64), 'reuse')
+
+
+@pytest.mark.cuda
+def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    """A compiler that refuses the im2col kernels must not stop convolutions: one warning, then
+    the array formulas, the same values and gradients."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.nn.functional import _conv_cuda
+    monkeypatch.setattr(_conv_cuda, 'KERNELS', KernelFamily('convolution'))
+    monkeypatch.setattr(_conv_cuda, '_IM2COL', _conv_cuda._IM2COL + 'not C++')
+    fn, arrays = case_arrays('2d_groups')
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        fn(nbgrad, *[nbgrad.tensor(a, device='cuda') for a in arrays])
+    assert _conv_cuda.KERNELS.failed
+    compare_with_torch(fn, arrays, 'float64', 'cuda')

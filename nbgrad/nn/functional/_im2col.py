@@ -12,6 +12,7 @@ The three kernels below are adjoint to each other, which is what the autograd no
   conv_weight_grad(x, g)     w-shaped: the adjoint of F(x, .) applied to g
 Large float32 3x3 stride-1 convolutions on NumPy go to the Winograd kernels (_winograd.py)
 instead, from conv_forward (so from conv_input_grad's stride-1 case too) and conv_weight_grad.
+On CUDA, float32/float64 convolutions go to _conv_cuda (a kernel-written operand, plain GEMMs).
 """
 import itertools
 import math
@@ -136,6 +137,12 @@ def conv_forward(x, w, stride, pads, dilation, groups, out_size=None, bias=None)
         out_size = conv_output_size(x.shape[2:], kernel, stride, pads, dilation)
     if _winograd.applies(x, kernel, stride, dilation, groups, o, out_size):
         return _winograd.conv_forward(x, w, pads, out_size, bias), None
+    if xp is not np and _conv_cuda.usable(xp, x, w):
+        y = _conv_cuda.conv_forward(xp, x, w, stride, pads, dilation, groups, out_size)
+        if y is not None:
+            if bias is not None:
+                y += bias.reshape((-1,) + (1,) * len(out_size))
+            return y, None
     cols = im2col(x, kernel, stride, pads, dilation, out_size, groups)
     y = xp.matmul(w.reshape(groups, o // groups, cols.shape[2]), cols)  # (N, groups, O/groups, L)
     y = y.reshape((x.shape[0], o) + tuple(out_size))
@@ -161,6 +168,10 @@ def conv_input_grad(g, w, stride, pads, dilation, groups, size):
         out, cols = conv_forward(g, flipped, stride, g_pads, dilation, groups)
         workspace.give(cols)
         return out
+    if xp is not np and _conv_cuda.usable(xp, g, w):
+        image = _conv_cuda.conv_input_grad(xp, g, w, stride, pads, dilation, groups, size)
+        if image is not None:
+            return image
     n = g.shape[0]
     w_t = w.reshape(groups, o // groups, cg * _prod(kernel)).swapaxes(1, 2)
     cols = xp.matmul(w_t, g.reshape(n, groups, o // groups, _prod(g.shape[2:])))
@@ -174,6 +185,10 @@ def conv_weight_grad(x, g, stride, pads, dilation, groups, kernel):
     n, o = g.shape[:2]
     if _winograd.applies(x, kernel, stride, dilation, groups, o, g.shape[2:]):
         return _winograd.conv_weight_grad(x, g, pads)
+    if xp is not np and _conv_cuda.usable(xp, x, g):
+        gw = _conv_cuda.conv_weight_grad(xp, x, g, stride, pads, dilation, groups, kernel)
+        if gw is not None:
+            return gw
     cols = im2col(x, kernel, stride, pads, dilation, g.shape[2:], groups)
     gw = xp.matmul(g.reshape(n, groups, o // groups, cols.shape[3]), cols.swapaxes(-1, -2))
     workspace.give(cols)
@@ -193,4 +208,4 @@ def _prod(values):
 
 
 # The Winograd kernels take their scratch memory from `workspace` above, hence the late import.
-from . import _winograd  # noqa: E402
+from . import _conv_cuda, _winograd  # noqa: E402
