@@ -413,11 +413,12 @@ def test_gradcheck(case):
     ('binary_cross_entropy_with_logits', lambda lib: (lib.randn(6, dtype=lib.float64),
                                                       lib.rand(6, dtype=lib.float64))),
 ])
-def test_second_derivatives(fn, make):
+def test_second_derivatives(fn, make, device):
     nbgrad.manual_seed(0)
     made = make(nbgrad)
-    x, target = made[0].requires_grad_(), made[1]
-    kwargs = made[2] if len(made) > 2 else {}
+    x, target = made[0].to(device).requires_grad_(), made[1].to(device)
+    kwargs = {key: value.to(device) if isinstance(value, nbgrad.Tensor) else value
+              for key, value in (made[2] if len(made) > 2 else {}).items()}
     assert nbgrad.autograd.gradgradcheck(
         lambda x: getattr(nbgrad.nn.functional, fn)(x, target, **kwargs), [x])
 
@@ -785,8 +786,13 @@ def test_cuda_device_mismatch_is_refused(device):
     x = nbgrad.randn(3, 5, device=device)
     with pytest.raises(RuntimeError):
         F(nbgrad).cross_entropy(x, nbgrad.tensor([0, 1, 2]))
-    with pytest.raises(IndexError):  # CuPy would wrap the index around: nbgrad checks it
-        F(nbgrad).cross_entropy(x, nbgrad.tensor([0, 5, 2], device=device))
+    for bad in ([0, 5, 2], [[0, -1, 2]]):  # CuPy would wrap an index around: nbgrad checks it
+        target = torch.tensor(bad).reshape(-1)
+        with pytest.raises(IndexError) as expected:
+            torch.nn.functional.cross_entropy(torch.randn(3, 5), target)
+        with pytest.raises(IndexError) as got:
+            F(nbgrad).cross_entropy(x, nbgrad.tensor(target.numpy(), device=device))
+        assert str(got.value) == str(expected.value)
     with pytest.raises(RuntimeError):
         F(nbgrad).binary_cross_entropy(x, x.sigmoid())
 

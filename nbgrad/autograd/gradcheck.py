@@ -144,8 +144,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         generator = _random.Generator().manual_seed(0)
         from .._random_ops import randn
-        grad_outputs = tuple(randn(o.shape, dtype=o.dtype, device=o.device,
-                                   generator=generator).requires_grad_() for o in outputs)
+        # drawn on the CPU (a seeded CPU generator serves every device), then moved
+        grad_outputs = tuple(randn(o.shape, dtype=o.dtype, generator=generator).to(o.device)
+                             .requires_grad_() for o in outputs)
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)
 

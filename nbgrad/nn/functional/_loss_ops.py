@@ -13,6 +13,7 @@ from ..._dispatch import _type_word
 from ..._tensor import Tensor
 from ...autograd.graph import Node, _FREED_MESSAGE
 from ...ops._util import xp_of, out_of_bounds
+from . import _nll_cuda
 
 # PyTorch's floor for (1 - x) * x in binary_cross_entropy's gradient: a float32 constant there
 _BCE_EPSILON = float(np.float32(1e-12))
@@ -30,7 +31,7 @@ class NllLoss(Node):
 
     cross_entropy's training loop runs this twice per step, so the common case (every target a
     valid class) takes a short path: on the CPU, the targets' min and max show that nothing is
-    ignored or out of range, and no mask is built."""
+    ignored or out of range, and no mask is built; on CUDA, one kernel each way (_nll_cuda)."""
 
     def __init__(self, ignore_index, reduction):
         self.ignore_index, self.reduction = ignore_index, reduction
@@ -42,6 +43,13 @@ class NllLoss(Node):
         target = target.reshape(batched.shape[:1] + batched.shape[2:])
         if target.dtype != _INT64:
             target = target.astype(_INT64)
+        self._input_ndim, self._weighted = logp.ndim, weight is not None
+        self._fused = None
+        if xp is not np and _nll_cuda.usable(xp, batched, weight):   # one launch on CUDA
+            fused = _nll_cuda.forward(xp, batched, target, weight, self.ignore_index,
+                                      self.reduction)
+            if fused is not None:
+                return self._fused_result(logp, batched, target, *fused)
         ignored = self._ignored(xp, target, n_classes)
         safe = target if ignored is None else xp.where(ignored, 0, target)
         index = _class_index(xp, safe)
@@ -67,9 +75,29 @@ class NllLoss(Node):
                         # PyTorch writes no gradient for ignored targets, even when all are
                         # ignored (the mean is then 0/0 = nan, its gradient 0)
                         coefficients = xp.where(ignored, 0, coefficients)
-        self._input_ndim, self._weighted = logp.ndim, weight is not None
         self._state = ((logp.shape, batched.shape, target.shape), index, coefficients)
         return xp.asarray(result, dtype=logp.dtype)
+
+    def _fused_result(self, logp, batched, target, result, losses, weights, stats):
+        """The CUDA kernel's loss, once its bounds check has been read back (the one sync)."""
+        first_bad = int(stats[2])
+        if first_bad >= 0:
+            raise IndexError(f'Target {int(target.reshape(-1)[first_bad])} is out of bounds.')
+        self._state = ((logp.shape, batched.shape, target.shape), None, None)
+        self._fused = (target, weights, stats)
+        if self.reduction == 'none':
+            return losses.reshape(() if logp.ndim == 1 else target.shape)
+        return result
+
+    def _fused_index_and_coefficients(self, xp, dtype):
+        """The array path's (index, coefficients) from the CUDA kernel's saved weights."""
+        target, weights, stats = self._fused
+        ignored = target == self.ignore_index
+        index = _class_index(xp, xp.where(ignored, 0, target))
+        if self.reduction != 'mean':
+            return index, -weights
+        coefficients = -weights / stats[1].astype(dtype)
+        return index, xp.where(ignored, 0, coefficients)
 
     def _ignored(self, xp, target, n_classes):
         """The mask of ignored targets, or None when no target is ignored; IndexError for a
@@ -92,6 +120,16 @@ class NllLoss(Node):
             raise RuntimeError(_FREED_MESSAGE)
         (input_shape, batched_shape, target_shape), index, coefficients = self._state
         dtype = g._data.dtype
+        if self._fused is not None:
+            xp = xp_of(g._data)
+            if not g._requires_grad:   # one launch on CUDA
+                target, weights, stats = self._fused
+                grad_array = _nll_cuda.backward(xp, g._data, target, weights, stats, input_shape,
+                                                batched_shape, self.ignore_index, self.reduction)
+                if grad_array is not None:
+                    grad = Tensor._make(grad_array)
+                    return (grad, None, None) if self._weighted else (grad, None)
+            index, coefficients = self._fused_index_and_coefficients(xp, dtype)
         grad_array = xp_of(g._data).zeros(input_shape, dtype)  # not a view: .grad copies views
         scatter = grad_array.reshape(batched_shape)
         if not g._requires_grad:  # no gradient of this gradient to record: fold g in
@@ -106,7 +144,7 @@ class NllLoss(Node):
         return (grad, None, None) if self._weighted else (grad, None)
 
     def _release(self):
-        self._state = None
+        self._state = self._fused = None
         self._freed = True
 
     def name(self):
