@@ -157,16 +157,16 @@ AVG_CASES = {
 
 
 @pytest.mark.parametrize('case', AVG_CASES)
-def test_avg_pool_values_gradients(case):
+def test_avg_pool_values_gradients(case, device):
     d, shape, kwargs = AVG_CASES[case]
-    compare(pool(f'avg_pool{d}d', **kwargs), [distinct(*shape)])
+    compare(pool(f'avg_pool{d}d', **kwargs), [distinct(*shape)], device=device)
 
 
 @pytest.mark.parametrize('case', ['2d-k3s1p1', '2d-ceil-nopad', '3d-k2'])
-def test_avg_pool_float32(case):
+def test_avg_pool_float32(case, device):
     d, shape, kwargs = AVG_CASES[case]
     compare(pool(f'avg_pool{d}d', **kwargs), [distinct(*shape)], dtype='float32', rtol=1e-6,
-            atol=1e-7)
+            atol=1e-7, device=device)
 
 
 def test_avg_pool_integers_truncate_toward_zero():
@@ -209,15 +209,16 @@ ADAPTIVE_CASES = {
 
 
 @pytest.mark.parametrize('case', ADAPTIVE_CASES)
-def test_adaptive_avg_pool(case):
+def test_adaptive_avg_pool(case, device):
     d, shape, size = ADAPTIVE_CASES[case]
-    compare(pool(f'adaptive_avg_pool{d}d', size), [distinct(*shape)])
+    compare(pool(f'adaptive_avg_pool{d}d', size), [distinct(*shape)], device=device)
 
 
 @pytest.mark.parametrize('case', ADAPTIVE_CASES)
-def test_adaptive_max_pool(case):
+def test_adaptive_max_pool(case, device):
     d, shape, size = ADAPTIVE_CASES[case]
-    compare(pool(f'adaptive_max_pool{d}d', size, return_indices=True), [distinct(*shape)])
+    compare(pool(f'adaptive_max_pool{d}d', size, return_indices=True), [distinct(*shape)],
+            device=device)
 
 
 @pytest.mark.parametrize('d', [1, 2, 3])
@@ -284,13 +285,15 @@ def test_gradcheck_and_gradgradcheck(case):
 
 @pytest.mark.parametrize('case', ['max_pool2d-overlap', 'avg_pool2d', 'adaptive_avg_pool2d',
                                   'adaptive_max_pool2d'])
-def test_double_backward_matches_torch(case):
+def test_double_backward_matches_torch(case, device):
     fn, shape = GRADCHECK[case]
 
     def second_order(lib):
-        x = lib.tensor(distinct(*shape, seed=4), requires_grad=True)
+        dev = device if lib is nbgrad else 'cpu'
+        x = lib.tensor(distinct(*shape, seed=4), requires_grad=True, device=dev)
         y = fn(lib.nn.functional, x)
-        g = lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)), requires_grad=True)
+        g = lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)), requires_grad=True,
+                       device=dev)
         (gx,) = lib.autograd.grad(y, x, g, create_graph=True)
         (gg,) = lib.autograd.grad((gx * gx.detach().cos()).sum(), g)
         return to_numpy(gx), to_numpy(gg), gx.grad_fn.name()
@@ -489,7 +492,7 @@ def test_cuda_results_stay_on_the_device(device):
                                   'adaptive_large_window'])
 def test_max_pool_indices_in_edge_cases(case, device):
     """PyTorch's index: the first maximum, or the last NaN; never a padding position (even when
-    the input is -inf there). On 'cuda' a kernel scans every window (_max_pool_cuda)."""
+    the input is -inf there). On 'cuda' a kernel scans every window (_pool_cuda)."""
     def pooled(lib):
         F = lib.nn.functional
         dev = device if lib is nbgrad else 'cpu'
@@ -519,11 +522,30 @@ def test_max_pool_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     if device != 'cuda':
         pytest.skip('cuda only')
     from nbgrad._cuda_kernels import KernelFamily
-    from nbgrad.nn.functional import _max_pool_cuda
-    monkeypatch.setattr(_max_pool_cuda, 'KERNELS', KernelFamily('max-pool'))
-    monkeypatch.setattr(_max_pool_cuda, '_FORWARD', _max_pool_cuda._FORWARD + 'not C++')
+    from nbgrad.nn.functional import _pool_cuda
+    monkeypatch.setattr(_pool_cuda, 'KERNELS', KernelFamily('pooling'))
+    monkeypatch.setattr(_pool_cuda, '_MAX_FORWARD', _pool_cuda._MAX_FORWARD + 'not C++')
     x = nbgrad.tensor(distinct(2, 3, 6, 8), device='cuda')
     with pytest.warns(RuntimeWarning, match='did not compile'):
         nbgrad.nn.functional.max_pool2d(x, 3, 2, 1)
-    assert _max_pool_cuda.KERNELS.failed
+    assert _pool_cuda.KERNELS.failed
     compare(DEVICE_CASES['max_pool2d'], [distinct(2, 3, 6, 8)], device='cuda')
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('name', ['adaptive_avg_pool2d', 'avg_pool2d'])
+def test_average_pool_kernel_that_does_not_compile_falls_back(name, device, monkeypatch):
+    """Average pooling whose kernels do not compile: one warning, then the array formulas (for
+    adaptive pooling on CUDA, the resampling the CPU uses), the same values and gradients."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.nn.functional import _pool_cuda
+    monkeypatch.setattr(_pool_cuda, 'KERNELS', KernelFamily('pooling'))
+    monkeypatch.setattr(_pool_cuda, '_AVG_FORWARD', _pool_cuda._AVG_FORWARD + 'not C++')
+    case = DEVICE_CASES[name]
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = case(nbgrad, nbgrad.tensor(distinct(2, 3, 6, 8), device='cuda'))
+    np.testing.assert_allclose(to_numpy(got), to_numpy(case(torch, torch.tensor(
+        distinct(2, 3, 6, 8)))), rtol=1e-12)
+    compare(case, [distinct(2, 3, 6, 8)], device='cuda')

@@ -11,8 +11,8 @@ Large windows (and adaptive pooling to 7x7) are maximised instead with one argma
 the windows as rows. Max pooling returns PyTorch's flat per-plane argmax indices, which its
 backward scatters into (and whose own backward gathers from, so double backward works). Average
 pooling's backward adds the gradient back with one strided add per kernel offset; its own
-backward is average pooling again. On CUDA, max pooling of float32/float64 (sliding and adaptive)
-is one kernel launch forward and one backward instead (_max_pool_cuda).
+backward is average pooling again. On CUDA, max and average pooling of float32/float64 (sliding
+and adaptive) are one kernel launch forward and one backward instead (_pool_cuda).
 """
 import itertools
 import math
@@ -25,7 +25,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
 from ...ops.views import _index_add_at
-from . import _max_pool_cuda
+from . import _pool_cuda
 
 
 class Geometry(NamedTuple):
@@ -212,8 +212,8 @@ class _MaxPoolBase(Node):
         self._input_shape = a.shape
         self._cuda_spec = self._kernel_spec() if xp is not np else None
         result = None
-        if _max_pool_cuda.usable(xp, a, self._cuda_spec):   # one launch on CUDA
-            result = _max_pool_cuda.forward(xp, a, self._cuda_spec, len(self.in_size))
+        if self._cuda_spec is not None and _pool_cuda.usable(xp, a):   # one launch on CUDA
+            result = _pool_cuda.max_forward(xp, a, self._cuda_spec, len(self.in_size))
         if result is None:
             values, arg = self._max_and_argmax(xp, a)
             result = values, _flat_indices(xp, arg, self._tables(), self.in_size)
@@ -282,7 +282,7 @@ class MaxPool(_MaxPoolBase):
 
     def _kernel_spec(self):
         g = self.geometry
-        return _max_pool_cuda.spec(g.in_size, g.out_size, g.kernel, g.stride, g.padding,
+        return _pool_cuda.spec(g.in_size, g.out_size, g.kernel, g.stride, g.padding,
                                    g.dilation)
 
     def _disjoint(self):
@@ -318,7 +318,7 @@ class AdaptiveMaxPool(_MaxPoolBase):
         return _max_and_argmax(xp, self._windows(xp, a), len(self.in_size))
 
     def _kernel_spec(self):
-        return _max_pool_cuda.spec(self.in_size, self.out_size)
+        return _pool_cuda.spec(self.in_size, self.out_size)
 
     def _windows(self, xp, a):
         # (lead..., o0, L0, o1, L1, ...): a reshape when every size divides evenly (the windows
@@ -350,8 +350,8 @@ class MaxPoolBackward(Node):
 
     def forward(self, g, index):
         xp = xp_of(g)
-        if _max_pool_cuda.usable(xp, g, self.cuda_spec):   # one launch on CUDA
-            grad = _max_pool_cuda.backward(xp, g, index, self.input_shape, self.cuda_spec,
+        if self.cuda_spec is not None and _pool_cuda.usable(xp, g):   # one launch on CUDA
+            grad = _pool_cuda.max_backward(xp, g, index, self.input_shape, self.cuda_spec,
                                            self.spatial)
             if grad is not None:
                 return grad
@@ -437,9 +437,18 @@ class AvgPool(Node):
             total = np.multiply.outer(total, end - start)
         return total
 
+    def cuda_spec(self):
+        g = self.geometry
+        return _pool_cuda.spec(g.in_size, g.out_size, g.kernel, g.stride, g.padding, g.dilation)
+
     def forward(self, a):
         xp = xp_of(a)
         g = self.geometry
+        if xp is not np and _pool_cuda.usable(xp, a):   # one launch on CUDA
+            out = _pool_cuda.average_forward(xp, a, self.cuda_spec(), len(g.kernel),
+                                             self.count_include_pad, self.divisor_override)
+            if out is not None:
+                return out
         sums = xp.zeros(a.shape[:a.ndim - len(g.kernel)] + g.out_size, _average_dtype(a.dtype))
         for _, outputs, inputs in g.regions():   # one strided add per kernel offset
             sums[(Ellipsis,) + outputs] += a[(Ellipsis,) + inputs]
@@ -470,6 +479,12 @@ class AvgPoolBackward(Node):
         geometry = self.pool.geometry
         d = len(geometry.kernel)
         lead = g.shape[:g.ndim - d]
+        if xp is not np and _pool_cuda.usable(xp, g):   # one launch on CUDA
+            grad = _pool_cuda.average_backward(
+                xp, g, lead + geometry.in_size, self.pool.cuda_spec(), d,
+                self.pool.count_include_pad, self.pool.divisor_override)
+            if grad is not None:
+                return grad
         acc = _average_dtype(g.dtype)
         share = g.astype(acc) / xp.asarray(self.pool.divisors(), dtype=acc)
         grad = xp.zeros(lead + geometry.in_size, dtype=acc)
@@ -482,3 +497,39 @@ class AvgPoolBackward(Node):
 
     def name(self):
         return self.pool.node_name.replace('Backward0', 'BackwardBackward0')
+
+
+class AdaptiveAvgPool(Node):
+    """Adaptive average pooling on CUDA (float32/float64): one kernel each way (_pool_cuda),
+    where the separable resampling of _resample (which the CPU uses) takes several launches per
+    pooled dim. If the kernels do not compile, that resampling runs here instead."""
+
+    def __init__(self, in_size, out_size, node_name, adjoint=False):
+        self.in_size, self.out_size = tuple(in_size), tuple(out_size)
+        self.node_name, self.adjoint = node_name, adjoint
+
+    def forward(self, a):
+        xp = xp_of(a)
+        d = len(self.in_size)
+        spec = _pool_cuda.spec(self.in_size, self.out_size)
+        if self.adjoint:
+            out = _pool_cuda.average_backward(xp, a, a.shape[:a.ndim - d] + self.in_size, spec, d)
+        else:
+            out = _pool_cuda.average_forward(xp, a, spec, d)
+        return out if out is not None else self._resampling().forward(a)
+
+    def _resampling(self):
+        from ._resample import Resample, area_table, transposed
+        tables = [area_table(n, m) for n, m in zip(self.in_size, self.out_size)]
+        if self.adjoint:
+            tables = [transposed(t, n) for t, n in zip(tables, self.in_size)]
+        return Resample(tables, self.node_name)
+
+    def backward(self, g):
+        name = self.node_name
+        other = name.replace('BackwardBackward0', 'Backward0') if self.adjoint else \
+            name.replace('Backward0', 'BackwardBackward0')
+        return dispatch(AdaptiveAvgPool(self.in_size, self.out_size, other, not self.adjoint), g)
+
+    def name(self):
+        return self.node_name

@@ -12,7 +12,9 @@ import numbers
 from ... import _dtype
 from ..._dispatch import dispatch, _type_word as _np_type_word
 from ..._tensor import Tensor
-from ._pool_ops import AdaptiveMaxPool, AvgPool, Geometry, MaxPool, MaxUnpool
+from ...ops._util import xp_of
+from . import _pool_cuda
+from ._pool_ops import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, Geometry, MaxPool, MaxUnpool
 from ._resample import Resample, area_table
 from .activation import relu
 
@@ -394,8 +396,11 @@ def _adaptive_avg(d, input, output_size):
     _check_adaptive_input(input, d, fn)
     _check_floating(input, fn)
     in_size = tuple(input.shape[input.dim() - d:])
+    name = f'AdaptiveAvgPool{d}DBackward0'
+    if _pool_cuda.usable(xp_of(input._data), input._data):   # a kernel each way on CUDA
+        return dispatch(AdaptiveAvgPool(in_size, size, name), input)
     tables = tuple(area_table(n, m) for n, m in zip(in_size, size))
-    return dispatch(Resample(tables, f'AdaptiveAvgPool{d}DBackward0'), input)
+    return dispatch(Resample(tables, name), input)
 
 
 def adaptive_avg_pool1d(input, output_size):
