@@ -481,7 +481,10 @@ def test_empty_batch():
 
 @pytest.mark.parametrize('cls, extra', [('LSTM', {}), ('LSTM', dict(proj_size=2)), ('GRU', {}),
                                         ('RNN', {}), ('RNN', dict(nonlinearity='relu'))])
-def test_device(device, cls, extra):
+@pytest.mark.parametrize('packed', [True, False], ids=['packed', 'padded'])
+def test_device(device, cls, extra, packed):
+    """Values and gradients of a 2-layer bidirectional layer on each device, over a packed batch
+    (steps of shrinking width) and a plain one (every step as wide)."""
     kwargs = dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, **extra)
     weights = torch_weights(cls, kwargs)
 
@@ -489,14 +492,18 @@ def test_device(device, cls, extra):
         layer = make_layer(lib, cls, kwargs, weights, lib.float32).to(dev)
         x = lib.tensor(arr(SEQ, BATCH, 3, seed=1), dtype=lib.float32, device=dev,
                        requires_grad=True)
-        packed = packing(lib).pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
-        out, hidden = layer(packed)
-        assert out.data.device.type == dev and out.batch_sizes.device.type == 'cpu'
+        if packed:
+            out, hidden = layer(packing(lib).pack_padded_sequence(x, LENGTHS,
+                                                                  enforce_sorted=False))
+            assert out.data.device.type == dev and out.batch_sizes.device.type == 'cpu'
+            out, _ = packing(lib).pad_packed_sequence(out)
+        else:
+            out, hidden = layer(x)
         hidden = list(hidden) if cls == 'LSTM' else [hidden]
-        padded, _ = packing(lib).pad_packed_sequence(out)
-        (padded.sum() + sum(h.sum() for h in hidden)).backward()
-        return to_np([padded.cpu(), [h.cpu() for h in hidden], x.grad.cpu(),
-                      layer.weight_hh_l1_reverse.grad.cpu()])
+        weighting = lib.tensor(arr(*out.shape, seed=2), dtype=lib.float32, device=dev)
+        ((out * weighting).sum() + sum(h.sum() for h in hidden)).backward()
+        return to_np([out.cpu(), [h.cpu() for h in hidden], x.grad.cpu(),
+                      layer.weight_hh_l0.grad.cpu(), layer.weight_hh_l1_reverse.grad.cpu()])
     assert_same_value(run(nbgrad, device), run(torch, 'cpu'), rtol=2e-5, atol=2e-6)
 
 

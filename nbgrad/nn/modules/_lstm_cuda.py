@@ -1,7 +1,8 @@
 """The LSTM cell's pointwise work on CUDA as one kernel launch per step and direction (forward)
 and one per step (backward), where the array formulas of _rnn_sequence take a dozen CuPy
 launches each: on a GPU the per-launch host time, not the arithmetic, is what a small recurrent
-step costs. The formulas are _rnn_sequence._LSTMCell's, element by element (the sigmoid through
+step costs. The backward kernel also adds the two parts of the h gradient (carried and from the
+output), and the forward one writes h straight into the layer's output. The formulas are _rnn_sequence._LSTMCell's, element by element (the sigmoid through
 tanh, as there). A compiler that refuses the kernels is warned about once, and the cell keeps
 its array formulas (same numbers, more launches).
 """
@@ -32,13 +33,14 @@ extern "C" __global__ void nbgrad_lstm_forward(
 
 _BACKWARD = r'''
 extern "C" __global__ void nbgrad_lstm_backward(
-        const T* gh, const T* gc_next, const T* s, const T* g, const T* tc, const T* c_prev,
-        T* d, T* gc_prev, long long n, int H) {
+        const T* gh_carry, const T* gh_out, const T* gc_next, const T* s, const T* g,
+        const T* tc, const T* c_prev, T* d, T* gc_prev, long long n, int H) {
+    // the step's h gradient is the carried one plus the output's: gh_carry + gh_out
     long long stride = (long long)blockDim.x * gridDim.x;
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
         long long gate = (k / H) * 4 * H + k % H;
         T i = s[gate], f = s[gate + H], o = s[gate + 3 * H];
-        T tg = g[k], t = tc[k], h_grad = gh[k];
+        T tg = g[k], t = tc[k], h_grad = gh_carry[k] + gh_out[k];
         T gc = h_grad * o * ((T)1 - t * t) + gc_next[k];
         d[gate] = gc * tg * (i * ((T)1 - i));
         d[gate + H] = gc * c_prev[k] * (f * ((T)1 - f));
@@ -67,12 +69,13 @@ def forward(xp, xg, hg, c_prev, s, g, c_prev_kept, tc, h):
     return c if done else None
 
 
-def backward(xp, gh, gc_next, s, g, tc, c_prev, d):
-    """One step's gate gradients into d; returns the c gradient into the previous step, or None
-    if the kernel is unavailable (nothing written)."""
+def backward(xp, gh_carry, gh_out, gc_next, s, g, tc, c_prev, d):
+    """One step's gate gradients into d, the step's h gradient being gh_carry + gh_out; returns
+    the c gradient into the previous step, or None if the kernel is unavailable (nothing
+    written)."""
     gc_prev = xp.empty_like(gc_next)
     rows, hidden = gc_next.shape
     done = KERNELS.launch(xp, 'nbgrad_lstm_backward', _BACKWARD, gc_prev.dtype, rows * hidden,
-                          (gh, gc_next, s, g, tc, c_prev, d, gc_prev, np.int64(rows * hidden),
-                           np.int32(hidden)))
+                          (gh_carry, gh_out, gc_next, s, g, tc, c_prev, d, gc_prev,
+                           np.int64(rows * hidden), np.int32(hidden)))
     return gc_prev if done else None

@@ -43,11 +43,13 @@ class _LSTMCell:
         self.tc = xp.empty((rows, hidden), dtype)          # tanh(c')
         self.h_raw = xp.empty((rows, hidden), dtype) if projected else None
 
-    def forward(self, sl, xg, hg, state, w_hr):
+    def forward(self, sl, xg, hg, bias, state, w_hr, out):
         xp, H = self.xp, self.H
+        h = out if self.h_raw is None else self.h_raw[sl]     # h straight into the output
+        if bias is not None:   # (run_layers folds the LSTM's b_hh into the input projection)
+            hg += bias
         if self.cuda:
             c_prev = xp.ascontiguousarray(state[1])
-            h = xp.empty_like(c_prev) if self.h_raw is None else self.h_raw[sl]
             c = _lstm_cuda.forward(xp, xp.ascontiguousarray(xg), hg, c_prev, self.s[sl],
                                    self.g[sl], self.c_prev[sl], self.tc[sl], h)
             if c is not None:
@@ -62,22 +64,28 @@ class _LSTMCell:
         c = s[:, H:2 * H] * c_prev
         c += s[:, :H] * g
         xp.tanh(c, out=tc)
-        if self.h_raw is None:
-            return s[:, 3 * H:] * tc, c
-        h_raw = self.h_raw[sl]
-        xp.multiply(s[:, 3 * H:], tc, out=h_raw)
-        return xp.matmul(h_raw, w_hr.T), c
+        xp.multiply(s[:, 3 * H:], tc, out=h)
+        return (h if self.h_raw is None else xp.matmul(h, w_hr.T)), c
 
-    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
-        """d_x[sl] (= d_h[sl]) from gh (the step's output gradient) and carry's c gradient;
-        returns the c gradient flowing into the previous step."""
+    def backward(self, sl, g_out, carry, d_x, d_h, w_hr, g_proj):
+        """d_x[sl] (= d_h[sl]) from the step's h gradient (carry's plus the output's g_out) and
+        carry's c gradient; returns the c gradient flowing into the previous step."""
         xp, H = self.xp, self.H
         s, g, tc, c_prev = self.s[sl], self.g[sl], self.tc[sl], self.c_prev[sl]
+        if self.h_raw is None and self.cuda:   # the kernel adds the two parts of gh itself
+            gc_prev = _lstm_cuda.backward(xp, xp.ascontiguousarray(carry[0]),
+                                          xp.ascontiguousarray(g_out),
+                                          xp.ascontiguousarray(carry[1]), s, g, tc, c_prev,
+                                          d_x[sl])
+            if gc_prev is not None:
+                return gc_prev
+            self.cuda = False
+        gh = carry[0] + g_out
         if self.h_raw is not None:
             g_proj[sl] = gh
             gh = xp.matmul(gh, w_hr)
         if self.cuda:
-            gc_prev = _lstm_cuda.backward(xp, xp.ascontiguousarray(gh),
+            gc_prev = _lstm_cuda.backward(xp, gh, xp.zeros_like(gh),
                                           xp.ascontiguousarray(carry[1]), s, g, tc, c_prev,
                                           d_x[sl])
             if gc_prev is not None:
@@ -117,14 +125,15 @@ class _GRUCell:
         self.hn = xp.empty((rows, hidden), dtype)
         self.h_prev = None                                  # set by _Recurrence
 
-    def forward(self, sl, xg, hg, state, w_hr):
+    def forward(self, sl, xg, hg, bias, state, w_hr, out):
         xp, H = self.xp, self.H
+        if bias is not None:
+            hg += bias
         if self.cuda:
             h_prev = xp.ascontiguousarray(state[0])
-            h = xp.empty_like(h_prev)
             if _gru_cuda.forward(xp, xp.ascontiguousarray(xg), hg, h_prev, self.rz[sl],
-                                 self.hn[sl], self.n[sl], h):
-                return (h,)
+                                 self.hn[sl], self.n[sl], out):
+                return (out,)
             self.cuda = False
         rz, n = self.rz[sl], self.n[sl]
         _sigmoid_into(xp, xg[:, :2 * H] + hg[:, :2 * H], rz)
@@ -133,8 +142,9 @@ class _GRUCell:
         xp.tanh(xg[:, 2 * H:] + r * hg[:, 2 * H:], out=n)
         return ((1 - z) * n + z * state[0],)
 
-    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
+    def backward(self, sl, g_out, carry, d_x, d_h, w_hr, g_proj):
         H = self.H
+        gh = carry[0] + g_out
         rz, n, hn, h_prev = self.rz[sl], self.n[sl], self.hn[sl], self.h_prev[sl]
         if self.cuda:
             direct = _gru_cuda.backward(self.xp, self.xp.ascontiguousarray(gh), rz, n, hn,
@@ -160,16 +170,20 @@ class _ElmanCell:
         self.xp, self.relu = xp, nonlinearity == 'relu'
         self.y = xp.empty((rows, hidden), dtype)
 
-    def forward(self, sl, xg, hg, state, w_hr):
+    def forward(self, sl, xg, hg, bias, state, w_hr, out):
         y = self.y[sl]
+        if bias is not None:
+            hg += bias
         hg += xg
         if self.relu:
             self.xp.maximum(hg, 0, out=y)
         else:
             self.xp.tanh(hg, out=y)
-        return (y.copy(),)
+        out[...] = y
+        return (out,)
 
-    def backward(self, sl, gh, carry, d_x, d_h, w_hr, g_proj):
+    def backward(self, sl, g_out, carry, d_x, d_h, w_hr, g_proj):
+        gh = carry[0] + g_out
         y = self.y[sl]
         d = d_x[sl]
         if self.relu:
@@ -221,6 +235,9 @@ class _Recurrence(Node):
         cell = self._cell = _make_cell(self.mode, xp, rows, hidden, out_size, xg.dtype,
                                        w_hr is not None)
         self._h_prev = xp.empty((rows, out_size), xg.dtype)
+        # with every step as wide (no packing), the previous hs are the outputs shifted by one
+        # step: one copy at the end instead of one per step
+        uniform = all(b == bs[0] for b in bs)
         if self.mode == 'GRU':
             cell.h_prev = self._h_prev
         out = xp.empty((rows, out_size), xg.dtype)
@@ -241,12 +258,17 @@ class _Recurrence(Node):
             elif b > active:    # reverse direction: rows active.. start here, from the state0
                 state = tuple(xp.concatenate([s, s0[active:b]]) for s, s0 in zip(state, state0))
             active = b
-            self._h_prev[sl] = state[0]
-            hg = xp.matmul(state[0], w_hh_t)
-            if b_hh is not None:
-                hg += b_hh
-            state = cell.forward(sl, xg[sl], hg, state, w_hr)
-            out[sl] = state[0]
+            if not uniform:
+                self._h_prev[sl] = state[0]
+            out_rows = out[sl]
+            state = cell.forward(sl, xg[sl], xp.matmul(state[0], w_hh_t), b_hh, state, w_hr,
+                                 out_rows)
+            if state[0] is not out_rows:
+                out_rows[...] = state[0]
+        if uniform and bs:      # each step's previous h is the step before's output (or h0)
+            b = bs[0]
+            parts = (out[b:], h0) if self.reverse else (h0, out[:-b])
+            xp.concatenate(parts, out=self._h_prev)
         if finished:            # rows in batch order: the longest sequences' states ended last
             finished.append(state)
             state = tuple(xp.concatenate(parts[::-1]) for parts in zip(*finished))
@@ -278,8 +300,7 @@ class _Recurrence(Node):
             b = bs[t]
             if carry[0].shape[0] < b:   # forward direction: rows that ended at step t
                 carry = [xp.concatenate([c, g[c.shape[0]:b]]) for c, g in zip(carry, g_final)]
-            gh = carry[0] + g_out[sl]
-            c_grad = cell.backward(sl, gh, carry, d_x, d_h, w_hr_a, g_proj)
+            c_grad = cell.backward(sl, g_out[sl], carry, d_x, d_h, w_hr_a, g_proj)
             h_grad = xp.matmul(d_h[sl], w_hh_a)
             if self.mode == 'GRU':
                 h_grad += c_grad
