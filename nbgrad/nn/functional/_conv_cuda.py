@@ -15,6 +15,7 @@ the padding as bounds checks, so that every product is a single large GEMM per g
 negative one crops, as in _im2col.pad_constant. Float32 and float64, 1 to 3 spatial dims; a
 compiler that refuses the kernels is warned about once and _im2col's array formulas run instead.
 """
+import functools
 import math
 
 import numpy as np
@@ -106,6 +107,14 @@ def usable(xp, *arrays):
 
 
 def _geometry(in_size, out_size, kernel, stride, low_pads, dilation):
+    """The kernels' 18 geometry arguments (made once per geometry: a training loop asks for the
+    same ones every step)."""
+    return _geometry_arguments(*(tuple(int(x) for x in v) for v in (
+        in_size, out_size, kernel, stride, low_pads, dilation)))
+
+
+@functools.lru_cache(maxsize=256)
+def _geometry_arguments(in_size, out_size, kernel, stride, low_pads, dilation):
     pad = 3 - len(in_size)
     columns = [(1,) * pad + tuple(in_size), (1,) * pad + tuple(out_size),
                (1,) * pad + tuple(kernel), (1,) * pad + tuple(stride),

@@ -15,6 +15,8 @@ PyTorch's CPU kernel adds them, so float32 sums agree bit for bit), with no atom
 Float32 and float64 (other dtypes keep the array formulas); a compiler that refuses the kernels
 is warned about once, and the array formulas are used.
 """
+import functools
+
 import numpy as np
 
 from ..._cuda_kernels import KernelFamily
@@ -209,7 +211,14 @@ KERNELS = KernelFamily('pooling')
 
 def spec(in_size, out_size, kernel=None, stride=None, padding=None, dilation=None):
     """The kernels' description of a pooling: the 19 scalar arguments for 1 to 3 pooled dims
-    (leading dims of size 1 are added), adaptive when no kernel is given."""
+    (leading dims of size 1 are added), adaptive when no kernel is given. Made once per
+    geometry (a training loop asks for the same one every step)."""
+    return _spec(*(None if v is None else tuple(int(x) for x in v)
+                   for v in (in_size, out_size, kernel, stride, padding, dilation)))
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(in_size, out_size, kernel, stride, padding, dilation):
     d = len(in_size)
     adaptive = kernel is None
     if adaptive:
