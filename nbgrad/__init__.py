@@ -57,6 +57,13 @@ from .nn.functional import (  # noqa: E402,F401
     bilinear, cosine_similarity, pairwise_distance, pdist, dropout, alpha_dropout,
     feature_alpha_dropout, layer_norm, group_norm, rms_norm)
 from .serialization import save, load  # noqa: E402
+from . import backends  # noqa: E402
+from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_precision  # noqa
+from ._threads import set_num_threads, get_num_threads  # noqa: E402
+from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
+                             are_deterministic_algorithms_enabled,
+                             is_deterministic_algorithms_warn_only_enabled,
+                             set_deterministic_debug_mode, get_deterministic_debug_mode)
 
 __version__ = '0.1.0.dev0'
 

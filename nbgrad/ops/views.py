@@ -5,6 +5,7 @@ writes through the view reach the base and autograd follows them (see autograd/c
 """
 import numpy as np
 
+from .. import _deterministic
 from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -228,6 +229,10 @@ def _cupy_scatter_add(out, index, values):
     ints and bool add in a 32-bit copy, and complex numbers as their real and imaginary parts."""
     import cupyx
     kind, size = out.dtype.kind, out.dtype.itemsize
+    if kind == 'f':   # atomic float adds (complex ones come here as their two parts): the order (so the rounding) varies from run to run
+        _deterministic.alert('index accumulation on CUDA (index_add_, scatter_add_, index_put_ '
+                             'with accumulate=True, and the gradients of indexing, gather and '
+                             'embedding)')
     if kind == 'c':
         _cupy_scatter_add(out.real, index, values.real)
         _cupy_scatter_add(out.imag, index, values.imag)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .. import _dtype
+from .._threads import get_num_threads
 from .._creation import full, tensor
 from .._tensor import Tensor
 from . import _device_scalars
@@ -127,22 +128,11 @@ def advance(step_t):
 # ---------------------------------------------------------------------------------------------
 
 def worker_count():
-    """Threads for a large step: the CPUs this process may use (OMP_NUM_THREADS caps it, as it
-    caps PyTorch's), at most 8. Worked out once."""
-    global _workers
-    if _workers is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            n = os.cpu_count() or 1
-        omp = os.environ.get('OMP_NUM_THREADS', '')
-        if omp.isdigit() and int(omp) > 0:
-            n = min(n, int(omp))
-        _workers = max(1, min(n, 8))
-    return _workers
+    """Threads for a large step: nbgrad.get_num_threads() (the CPUs this process may use, capped
+    by OMP_NUM_THREADS as PyTorch's are, unless set_num_threads said otherwise), at most 8."""
+    return min(get_num_threads(), 8)
 
 
-_workers = None
 _pool = None
 _pool_pid = None
 _local = threading.local()

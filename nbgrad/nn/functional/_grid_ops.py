@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ... import _dispatch
+from ... import _deterministic, _dispatch
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...autograd.graph import Node
@@ -251,6 +251,8 @@ class GridSampler(Node):
         """_backward_tensors on arrays: the input's gradient scattered with one add.at per
         channel over all tap combinations (see scatter_add), the grid's from the taps' values."""
         xp = xp_of(input)
+        if xp is not np and want_input:   # the input's gradient is added with atomics
+            _deterministic.alert(f'grid_sampler_{input.ndim - 2}d_backward_cuda')
         if _grid_sample_cuda.usable(xp, input, grid, self.mode) and input.size and grid.size:
             grads = _grid_sample_cuda.backward(xp, g, input, grid, self.mode, self.padding_mode,
                                                self.align_corners, want_input, want_grid)
