@@ -6,7 +6,10 @@ Needs CuPy, PyTorch and pytest (no IPython/Jupyter); uses pytest-xdist (--jobs) 
 when they are installed. Prints a short table last: the test counts, then the nbgrad/PyTorch ratios
 of the engine, nn, optimizer and conv benchmarks on 'cuda'. With --report DIR the whole pytest
 output (every failure's traceback) goes to DIR/tests.log and the table to DIR/summary.txt. Exits
-non-zero if a test failed or CUDA is not usable.
+non-zero if a test failed or CUDA is not usable. --micro and --parts add where the time goes: one
+small op's host time split, and the device time of the pieces of the slowest benchmarks
+(gpu_parts.py). The fake CuPy runs it too (PYTHONPATH=tests/fake_cuda NBGRAD_FAKE_CUDA=1), as a
+smoke test of the script itself.
 """
 import argparse
 import importlib.util
@@ -150,6 +153,9 @@ def main():
     parser.add_argument('--benchmarks', default=','.join(BENCHMARKS),
                         help='comma-separated benchmark modules in benchmarks/ (empty: none)')
     parser.add_argument('--report', default=None, help='folder for tests.log and summary.txt')
+    parser.add_argument('--parts', action='store_true',
+                        help='host and device time of the pieces of the slowest GPU benchmarks '
+                             '(scripts/gpu_parts.py)')
     parser.add_argument('--micro', action='store_true',
                         help="host time of one small op: CuPy's launch, nbgrad's with and "
                              'without its memory-peak allocator, PyTorch\'s')
@@ -182,6 +188,12 @@ def main():
     if args.profile:
         _profile_cases(args)
     micro = _micro() if args.micro else []
+    if args.parts:
+        import gpu_parts
+        try:
+            micro += gpu_parts.lines()
+        except Exception:  # report, do not crash
+            micro.append(f'--parts failed: {traceback.format_exc(limit=3)}')
 
     lines = ['==== nbgrad GPU check ===='] + [f'  {line}' for line in env_lines]
     lines.append(f'  CUDA tests: {test_summary} ({seconds:.0f} s)')

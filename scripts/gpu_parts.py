@@ -1,0 +1,61 @@
+"""The GPU check's --parts: host and device time of the pieces inside nbgrad's slowest GPU
+benchmarks (a convolution's im2col kernel, GEMMs and transposes; an LSTM step's product; an
+optimizer step's fused launch and pointer-table upload), measured with CuPy's profiler. These
+say which piece to work on next; the benchmarks only say how far from PyTorch the whole is."""
+import numpy as np
+
+
+def _line(label, fn, repeats=200):
+    from cupyx.profiler import benchmark
+    result = benchmark(fn, n_repeat=repeats, n_warmup=10)
+    return (f'{label:44s} host {np.median(result.cpu_times) * 1e6:8.1f} us  '
+            f'device {np.median(result.gpu_times) * 1e6:8.1f} us')
+
+
+def lines(repeats=200):
+    import cupy as cp
+    import nbgrad
+    from nbgrad.nn.functional import _conv_cuda
+    from nbgrad.optim import _multi_tensor
+    rng = np.random.default_rng(0)
+
+    def normal(*shape):
+        return cp.asarray(rng.standard_normal(shape).astype(np.float32))
+
+    def line(label, fn):
+        return _line(label, fn, repeats)
+    x, w, g = normal(32, 32, 32, 32), normal(32, 32, 3, 3), normal(32, 32, 32, 32)
+    pads = ((1, 1), (1, 1))
+    cols = _conv_cuda.im2col(cp, x, (3, 3), (1, 1), (1, 1), (1, 1), (32, 32))
+    y = cp.matmul(w.reshape(32, -1), cols)
+    g_cf = _conv_cuda._channels_first(g)
+    out = [
+        line('conv N32C32 32x32 3x3: im2col kernel',
+              lambda: _conv_cuda.im2col(cp, x, (3, 3), (1, 1), (1, 1), (1, 1), (32, 32))),
+        line('  forward GEMM (32x288 @ 288x32768)', lambda: cp.matmul(w.reshape(32, -1), cols)),
+        line('  output transpose (O,N,L)->(N,O,L)',
+              lambda: cp.ascontiguousarray(y.reshape(32, 32, -1).transpose(1, 0, 2))),
+        line('  conv_forward', lambda: _conv_cuda.conv_forward(cp, x, w, (1, 1), pads, (1, 1),
+                                                                1, (32, 32))),
+        line('  g to channels-first (copy)', lambda: _conv_cuda._channels_first(g)),
+        line('  weight GEMM (32x32768 @ 32768x288)', lambda: cp.matmul(g_cf, cols.T)),
+        line('  conv_weight_grad', lambda: _conv_cuda.conv_weight_grad(
+            cp, x, g, (1, 1), pads, (1, 1), 1, (3, 3))),
+        line('  conv_input_grad (stride 1: flipped conv)', lambda: nbgrad.nn.functional
+              ._im2col.conv_input_grad(g, w, (1, 1), pads, (1, 1), 1, (32, 32))),
+        line('  bias gradient g.sum((0, 2, 3))', lambda: g.sum((0, 2, 3))),
+        line('  bias gradient as rows: g_cf.sum(1)', lambda: g_cf.sum(1))]
+    h, w_hh = normal(32, 128), normal(512, 128)
+    into = cp.empty((32, 512), cp.float32)
+    out += [line('LSTM step: matmul(h, W.T)', lambda: cp.matmul(h, w_hh.T)),
+            line('LSTM step: dot(h, W.T, out=)', lambda: cp.dot(h, w_hh.T, out=into))]
+    params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
+    for p in params:
+        p.grad = nbgrad.ones_like(p)
+    adam = nbgrad.optim.Adam(params)
+    adam.step()
+    arrays = [p._data for p in params] * 4
+    out += [line('Adam 1M in 4 tensors: step()', adam.step),
+            line('  pointer-table upload', lambda: _multi_tensor.upload_table(
+                cp, arrays, [a.size for a in arrays[:4]]))]
+    return out
