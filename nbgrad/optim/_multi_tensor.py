@@ -57,13 +57,28 @@ def _copy_kernel(xp, itemsize):
 
 def upload_table(xp, arrays, sizes):
     """One device int64 array: the device pointers of `arrays`, then the starting offsets of
-    the `sizes` laid end to end (one host-to-device copy)."""
-    n = len(arrays)
-    host = np.empty(n + len(sizes), np.int64)
-    host[:n] = [a.data.ptr for a in arrays]
-    host[n] = 0
-    np.cumsum(sizes[:-1], out=host[n + 1:])
-    return xp.asarray(host)
+    the `sizes` laid end to end. A training loop steps the same parameters, states and (the
+    memory pool reusing their blocks) gradients every time, so the tables of the last few
+    steps are kept: the table depends on nothing but the pointers and sizes it lists, and a hit
+    saves the host-to-device copy."""
+    pointers = tuple(a.data.ptr for a in arrays)
+    key = (arrays[0].data.device_id, pointers, tuple(sizes))
+    table = _tables.pop(key, None)
+    if table is None:
+        n = len(arrays)
+        host = np.empty(n + len(sizes), np.int64)
+        host[:n] = pointers
+        host[n] = 0
+        np.cumsum(sizes[:-1], out=host[n + 1:])
+        table = xp.asarray(host)
+    _tables[key] = table                 # most recently used last
+    while len(_tables) > _TABLES_KEPT:
+        del _tables[next(iter(_tables))]
+    return table
+
+
+_tables = {}
+_TABLES_KEPT = 16
 
 
 class _Table:
