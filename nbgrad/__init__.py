@@ -57,6 +57,7 @@ from .nn.functional import (  # noqa: E402,F401
     bilinear, cosine_similarity, pairwise_distance, pdist, dropout, alpha_dropout,
     feature_alpha_dropout, layer_norm, group_norm, rms_norm)
 from .serialization import save, load  # noqa: E402
+from .ops.cdist import cdist  # noqa: E402
 from . import backends  # noqa: E402
 from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_precision  # noqa
 from ._threads import set_num_threads, get_num_threads  # noqa: E402
