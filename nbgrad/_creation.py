@@ -438,3 +438,47 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     return _finish(_on_device(np.array(value, dtype=dt.np), to_device(device)), requires_grad)
+
+
+# -- triangle indices --------------------------------------------------------------------------
+
+def tril_indices(row, col, offset=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+                 requires_grad=False):
+    """The (row, column) coordinates of the lower triangle of a row x col matrix, row by row:
+    a (2, N) tensor (int64 unless dtype says int32)."""
+    return _triangle_indices('tril_indices', row, col, offset, dtype, device, requires_grad)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+                 requires_grad=False):
+    """The (row, column) coordinates of the upper triangle of a row x col matrix, row by row."""
+    return _triangle_indices('triu_indices', row, col, offset, dtype, device, requires_grad)
+
+
+def _triangle_indices(name, row, col, offset, dtype, device, requires_grad):
+    from .ops._args import int_arg
+    row = int_arg(row, name, 'row', 1)
+    col = int_arg(col, name, 'col', 2)
+    offset = int_arg(offset, name, 'offset', 3)
+    # PyTorch's order of checks: the sizes, then the dtype (its kernel exists for int32/int64 only)
+    if row < 0:
+        raise RuntimeError(f'row must be non-negative, got{row}')
+    if col < 0:
+        raise RuntimeError(f'col must be non-negative, got{col}')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    if dt not in (_dtype.int32, _dtype.int64):
+        from ._dispatch import _type_word
+        raise NotImplementedError(f'"{name}" not implemented for \'{_type_word(dt.np)}\'')
+    # Row i holds the columns [start_i, stop_i): built from the counts, without an i x j mask
+    rows = np.arange(row, dtype=np.int64)
+    if name == 'tril_indices':
+        start = np.zeros(row, np.int64)
+        stop = np.clip(rows + offset + 1, 0, col)
+    else:
+        start = np.clip(rows + offset, 0, col)
+        stop = np.full(row, col, np.int64)
+    counts = stop - start
+    first = np.cumsum(counts) - counts  # where each row's run begins in the output
+    cols = np.arange(counts.sum(), dtype=np.int64) - np.repeat(first - start, counts)
+    values = np.stack([np.repeat(rows, counts), cols]).astype(dt.np)
+    return _finish(_on_device(values, to_device(device)), requires_grad)

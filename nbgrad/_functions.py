@@ -18,6 +18,7 @@ from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add
                            take_along_dim, nonzero, argwhere, index_put)
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa
                          addbmm, addr, inner, tensordot, einsum, kron)
+from ._creation import tril_indices, triu_indices  # noqa
 
 # elementwise functions made from the op tables: nbgrad.exp, nbgrad.maximum, nbgrad.eq, ...
 for _name in _ew.UNARY:
