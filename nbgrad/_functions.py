@@ -12,7 +12,8 @@ from .ops.views import (view_as, reshape, transpose, swapaxes, swapdims, t, perm
 from .ops.shape import (cat, concat, concatenate, stack, hstack, vstack, row_stack, dstack,  # noqa
                         column_stack, flip, fliplr, flipud, roll, tile, repeat_interleave, tril,
                         triu, diag, diag_embed, diagflat, diagonal_scatter, clone,
-                        broadcast_tensors, broadcast_shapes, meshgrid, cartesian_prod, rot90)
+                        broadcast_tensors, broadcast_shapes, meshgrid, cartesian_prod, rot90,
+                        block_diag, atleast_1d, atleast_2d, atleast_3d, combinations, vander)
 from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add, index_copy,  # noqa
                            index_fill, masked_fill, masked_select, masked_scatter, take,
                            take_along_dim, nonzero, argwhere, index_put)

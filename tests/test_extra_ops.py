@@ -110,3 +110,243 @@ def test_triangle_indices_cannot_require_grad():
     for lib in (torch, nbgrad):
         with pytest.raises(RuntimeError):
             lib.tril_indices(3, 3, requires_grad=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# block_diag
+# ---------------------------------------------------------------------------------------------
+
+def _arr(shape, dtype, seed=0):
+    values = np.random.default_rng(seed).uniform(-3, 3, size=shape)
+    if np.dtype(dtype).kind == 'c':
+        values = values + 1j * values[::-1] if values.ndim else values + 0.5j
+    return np.asarray(values).astype(dtype)
+
+
+BLOCK_CASES = {
+    'mixed_dims': [((), 'float32'), ((3,), 'float32'), ((2, 2), 'float32')],
+    'promotes_to_float64': [((2, 3), 'float32'), ((2,), 'float64'), ((), 'float32')],
+    'zero_dim_is_weaker': [((), 'float64'), ((2,), 'float32')],
+    'ints': [((2,), 'int64'), ((1, 3), 'int8')],
+    'int_and_half': [((2,), 'int8'), ((1,), 'float16')],
+    'bool_and_uint8': [((2,), 'bool'), ((2, 1), 'uint8')],
+    'complex': [((2,), 'complex64'), ((1, 1), 'float32')],
+    'empty_blocks': [((0, 2), 'float32'), ((2, 0), 'float32'), ((0,), 'float32')],
+    'one_matrix': [((3, 2), 'float64')],
+    'one_empty_vector': [((0,), 'float32')],
+}
+
+
+@pytest.mark.parametrize('case', BLOCK_CASES)
+def test_block_diag_matches_torch(case, device):
+    arrays = [_arr(s, d, i) for i, (s, d) in enumerate(BLOCK_CASES[case])]
+    compare(lambda lib, dev: lib.block_diag(*[make(lib, a, dev) for a in arrays]), device)
+
+
+def test_block_diag_of_nothing_is_an_empty_row():
+    assert_same(nbgrad.block_diag(), torch.block_diag())
+    torch.set_default_dtype(torch.float64)
+    nbgrad.set_default_dtype(nbgrad.float64)
+    try:
+        assert_same(nbgrad.block_diag(), torch.block_diag())
+    finally:
+        torch.set_default_dtype(torch.float32)
+        nbgrad.set_default_dtype(nbgrad.float32)
+
+
+def test_block_diag_gradients(device):
+    arrays = [_arr((2, 3), 'float64'), _arr((4,), 'float64', 1), _arr((), 'float64', 2),
+              _arr((1, 2), 'float64', 3)]
+
+    def run(lib, dev):
+        out, grads = grads_of(lib, dev, lambda lib, *xs: lib.block_diag(*xs), arrays)
+        return out, tuple(grads)
+    got = compare(run, device, rtol=1e-12)
+    assert got[0].grad_fn.name() == 'BlockDiagBackward0'
+
+
+def test_block_diag_gradient_is_cast_to_each_inputs_dtype(device):
+    def run(lib, dev):
+        a = make(lib, _arr((2,), 'float32'), dev, requires_grad=True)
+        b = make(lib, _arr((2, 2), 'float64', 1), dev, requires_grad=True)
+        out = lib.block_diag(a, b)
+        (out * lib.tensor(weights((3, 4)), device=dev)).sum().backward()
+        return out, a.grad, b.grad
+    compare(run, device, rtol=1e-6)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.block_diag(lib.ones(2, 2, 2)),
+    lambda lib: lib.block_diag(lib.ones(2), lib.ones(1, 1, 1, 1)),
+    lambda lib: lib.block_diag(lib.ones(2), 3),
+    lambda lib: lib.block_diag([lib.ones(2)]),
+], ids=['3d', 'second_4d', 'number', 'list'])
+def test_block_diag_errors_are_torchs(call):
+    assert_same_error(call)
+
+
+def test_block_diag_refuses_mixed_devices():
+    if not nbgrad.cuda.is_available():
+        pytest.skip('needs a CUDA device (or NBGRAD_FAKE_CUDA=1)')
+    with pytest.raises(RuntimeError, match='same device'):
+        nbgrad.block_diag(nbgrad.ones(2), nbgrad.ones(2, device='cuda'))
+
+
+# ---------------------------------------------------------------------------------------------
+# atleast_1d / atleast_2d / atleast_3d
+# ---------------------------------------------------------------------------------------------
+
+ATLEAST = ['atleast_1d', 'atleast_2d', 'atleast_3d']
+SHAPES = [(), (3,), (0,), (2, 3), (2, 3, 4), (1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize('name', ATLEAST)
+@pytest.mark.parametrize('shape', SHAPES, ids=str)
+def test_atleast_one_tensor(name, shape, device):
+    a = _arr(shape, 'float32')
+    compare(lambda lib, dev: getattr(lib, name)(make(lib, a, dev)), device)
+
+    def same_object(lib, dev):  # tensors with enough dims come back as themselves
+        x = make(lib, a, dev)
+        return getattr(lib, name)(x) is x
+    assert same_object(nbgrad, device) == same_object(torch, 'cpu')
+
+
+@pytest.mark.parametrize('name', ATLEAST)
+def test_atleast_several_tensors_give_a_tuple(name, device):
+    arrays = [_arr(s, 'float64', i) for i, s in enumerate(SHAPES)]
+    compare(lambda lib, dev: getattr(lib, name)(*[make(lib, a, dev) for a in arrays]), device)
+    compare(lambda lib, dev: getattr(lib, name)([make(lib, a, dev) for a in arrays]), device)
+    compare(lambda lib, dev: getattr(lib, name)(tuple(make(lib, a, dev) for a in arrays[:1])),
+            device)
+    compare(lambda lib, dev: getattr(lib, name)(), device)
+
+
+@pytest.mark.parametrize('name', ATLEAST)
+@pytest.mark.parametrize('shape', [(), (3,), (2, 3)], ids=str)
+def test_atleast_gradients_flow_through_the_view(name, shape, device):
+    def run(lib, dev):
+        out, grads = grads_of(lib, dev, lambda lib, x: getattr(lib, name)(x) * 2,
+                              [_arr(shape, 'float64')])
+        return out, grads[0]
+    compare(run, device, rtol=1e-12)
+
+
+@pytest.mark.parametrize('name', ATLEAST)
+@pytest.mark.parametrize('args', [(1,), (2.5,), ([1],), ([nbgrad.ones(1)], [nbgrad.ones(1)])],
+                         ids=['int', 'float', 'list_of_int', 'two_lists'])
+def test_atleast_errors_are_torchs(name, args):
+    def call(lib):
+        converted = [[torch.ones(1)] if lib is torch and isinstance(a, list) and a and
+                     isinstance(a[0], nbgrad.Tensor) else a for a in args]
+        return getattr(lib, name)(*converted)
+    assert_same_error(call)
+
+
+# ---------------------------------------------------------------------------------------------
+# combinations
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('n', [0, 1, 2, 4, 5])
+@pytest.mark.parametrize('r', [0, 1, 2, 3, 6])
+@pytest.mark.parametrize('with_replacement', [False, True])
+def test_combinations_match_torch(n, r, with_replacement, device):
+    a = _arr((n,), 'float32')
+    compare(lambda lib, dev: lib.combinations(make(lib, a, dev), r, with_replacement), device)
+
+
+@pytest.mark.parametrize('dtype', ['int8', 'int64', 'bool', 'float64', 'complex64'])
+def test_combinations_keep_the_dtype(dtype, device):
+    a = _arr((4,), dtype) if dtype != 'bool' else np.array([True, False, True, True])
+    compare(lambda lib, dev: lib.combinations(make(lib, a, dev), r=3, with_replacement=True),
+            device)
+    compare(lambda lib, dev: lib.combinations(make(lib, a, dev), r=0), device)
+
+
+@pytest.mark.parametrize('r,with_replacement', [(1, False), (2, False), (3, True), (2, True)])
+def test_combinations_gradients(r, with_replacement, device):
+    def run(lib, dev):
+        out, grads = grads_of(lib, dev, lambda lib, x: lib.combinations(x, r, with_replacement),
+                              [_arr((4,), 'float64')])
+        return out, grads[0]
+    compare(run, device, rtol=1e-12)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.combinations(lib.ones(2, 2)), lambda lib: lib.combinations(lib.tensor(1.0)),
+    lambda lib: lib.combinations(lib.ones(3), -1), lambda lib: lib.combinations(lib.ones(3), 2.0),
+    lambda lib: lib.combinations([1.0, 2.0]),
+], ids=['2d', '0d', 'negative_r', 'float_r', 'list'])
+def test_combinations_errors_are_torchs(call):
+    assert_same_error(call)
+
+
+# ---------------------------------------------------------------------------------------------
+# vander
+# ---------------------------------------------------------------------------------------------
+
+VANDER_DTYPES = ['float32', 'float64', 'float16', 'int64', 'int8', 'uint8', 'bool', 'complex64',
+                 'complex128']
+
+
+def _vander_input(dtype, n=6):
+    if dtype == 'bool':
+        return np.array([True, False, True, True, False, True][:n])
+    if dtype in ('int8', 'uint8', 'int64'):
+        return np.arange(n).astype(dtype) - (0 if dtype == 'uint8' else 2)
+    return _arr((n,), dtype)
+
+
+@pytest.mark.parametrize('dtype', VANDER_DTYPES)
+@pytest.mark.parametrize('N', [None, 0, 1, 2, 5, 12])
+@pytest.mark.parametrize('increasing', [False, True])
+def test_vander_matches_torch(dtype, N, increasing, device):
+    x = _vander_input(dtype)
+    # exact: the running product is widened as PyTorch's CPU cumprod widens it, except that
+    # NumPy's complex128 multiply may differ from c10::complex's in the last bit
+    rtol = 1e-15 if dtype == 'complex128' else 0
+    compare(lambda lib, dev: lib.vander(make(lib, x, dev), N, increasing), device, rtol=rtol)
+
+
+def test_vander_of_an_empty_vector(device):
+    compare(lambda lib, dev: lib.vander(make(lib, np.zeros(0, np.int32), dev)), device)
+    compare(lambda lib, dev: lib.vander(make(lib, np.zeros(0), dev), N=3), device)
+
+
+def test_vander_large_float32_powers_round_as_torchs():
+    x = _arr((200,), 'float32') * 4
+    assert_same(nbgrad.vander(nbgrad.tensor(x), 20), torch.vander(torch.tensor(x), 20),
+                rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('N', [2, 3, 6])
+@pytest.mark.parametrize('increasing', [False, True])
+def test_vander_gradients(N, increasing, device):
+    """PyTorch's vander raises in backward (its in-place cumprod); its linalg.vander builds the
+    same matrix out of place, and its gradient is the reference."""
+    x = np.array([1.5, -0.5, 0.0, 2.0, -1.25])
+
+    def run(lib, dev):
+        def fn(lib, t):
+            if lib is torch:
+                out = torch.linalg.vander(t, N=N)
+                return out if increasing else out.flip(-1)
+            return lib.vander(t, N, increasing)
+        out, grads = grads_of(lib, dev, fn, [x])
+        return out, grads[0]
+    compare(run, device, rtol=1e-12)
+
+
+@pytest.mark.parametrize('N', [0, 1])
+def test_vander_without_powers_does_not_require_grad(N):
+    for lib in (torch, nbgrad):
+        out = lib.vander(lib.tensor([1.0, 2.0], requires_grad=True), N)
+        assert not out.requires_grad
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.vander(lib.ones(2, 2)), lambda lib: lib.vander(lib.tensor(1.0)),
+    lambda lib: lib.vander(lib.ones(3), -1), lambda lib: lib.vander(lib.ones(3), 2.0),
+], ids=['2d', '0d', 'negative_N', 'float_N'])
+def test_vander_errors_are_torchs(call):
+    assert_same_error(call)

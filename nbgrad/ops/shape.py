@@ -515,3 +515,149 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return input.flip(d0).transpose(d0, d1)
     return input.clone()
+
+
+class BlockDiag(Node):
+    """block_diag: each input (0-d as 1x1, 1-d as one row) on the diagonal of a zero matrix."""
+
+    def forward(self, *arrays):
+        dt = promote(arrays)
+        blocks = [a.reshape(a.shape if a.ndim == 2 else (1, a.size)) for a in arrays]
+        rows = sum(b.shape[0] for b in blocks)
+        cols = sum(b.shape[1] for b in blocks)
+        out = xp_of(*arrays).zeros((rows, cols), dt)
+        self._corners = []
+        r = c = 0
+        for b in blocks:
+            out[r:r + b.shape[0], c:c + b.shape[1]] = b
+            self._corners.append((r, c, b.shape))
+            r, c = r + b.shape[0], c + b.shape[1]
+        return out
+
+    def backward(self, g):
+        # each input's block, back in the input's own shape (the engine casts its dtype)
+        return tuple(None if edge is None else
+                     g[r:r + h, c:c + w].reshape(edge[2])
+                     for (r, c, (h, w)), edge in zip(self._corners, self._edges))
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the inputs (0-, 1- or 2-d), in their promoted dtype."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(t).__name__}')
+    if not tensors:
+        from .._creation import empty
+        return empty(1, 0)
+    for i, t in enumerate(tensors):
+        if t.device != tensors[0].device:
+            raise RuntimeError(f'Input tensors must all be on the same device. Input 0 is on '
+                               f'device {tensors[0].device} and input {i} is on device '
+                               f'{t.device}.')
+    for i, t in enumerate(tensors):
+        if t.dim() > 2:
+            raise RuntimeError(f'torch.block_diag: Input tensors must have 2 or fewer dimensions. '
+                               f'Input {i} has {t.dim()} dimensions')
+    return dispatch(BlockDiag(), *tensors)
+
+
+def _atleast(name, widen):
+    """atleast_Nd: one tensor in, one out; several tensors (or one list/tuple) in, a tuple out.
+    Tensors with enough dims come back as they are, the others as views (PyTorch's shapes:
+    a 1-d tensor is a row, and atleast_3d puts it in the middle, (1, n, 1))."""
+    def fn(*tensors):
+        arg = tensors[0] if len(tensors) == 1 else tensors
+        if isinstance(arg, Tensor):
+            return widen(arg)
+        if not isinstance(arg, (list, tuple)):
+            got = type(arg).__name__
+            why = ("      didn't match because some of the arguments have invalid types: "
+                   f"(!{got}!)\n")
+            raise TypeError(f'{name}() received an invalid combination of arguments - got '
+                            f'({got}), but expected one of:\n * (Tensor input)\n{why} * (tuple of '
+                            f'Tensors tensors)\n{why}')
+        for i, t in enumerate(arg):
+            if not isinstance(t, Tensor):
+                raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                                f'{type(t).__name__}')
+        return tuple(widen(t) for t in arg)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _widen_1d(t):
+    return t.reshape(1) if t.dim() == 0 else t
+
+
+def _widen_2d(t):
+    n = t.dim()
+    return t.reshape(1, 1) if n == 0 else t.unsqueeze(0) if n == 1 else t
+
+
+def _widen_3d(t):
+    n = t.dim()
+    if n == 0:
+        return t.reshape(1, 1, 1)
+    if n == 1:
+        return t.unsqueeze(0).unsqueeze(-1)
+    return t.unsqueeze(-1) if n == 2 else t
+
+
+atleast_1d = _atleast('atleast_1d', _widen_1d)
+atleast_2d = _atleast('atleast_2d', _widen_2d)
+atleast_3d = _atleast('atleast_3d', _widen_3d)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-r combinations of a 1-d tensor's elements, one per row, in itertools' order
+    (PyTorch's masked meshgrid gives the same lexicographic order). Differentiable: each column
+    gathers from input."""
+    import itertools
+    from ._args import int_arg, tensor_arg
+    input = tensor_arg(input, 'combinations', 'input', 1)
+    r = int_arg(r, 'combinations', 'r', 2)
+    if input.dim() != 1:
+        raise RuntimeError(f'Expect a 1D vector, but got shape {list(input.shape)}')
+    if r < 0:
+        raise RuntimeError(f'Expect a non-negative number, but got {r}')
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    n = input.shape[0]
+    index = np.fromiter(itertools.chain.from_iterable(pick(range(n), r)), np.int64).reshape(-1, r)
+    from .._creation import tensor
+    index = tensor(index.T, device=input.device)  # one row per output column
+    return stack([input.index_select(0, column) for column in index.unbind(0)], 1)
+
+
+_CUMPROD_ACC = {'float16': 'float32', 'float32': 'float64', 'complex64': 'complex128'}
+
+
+def vander(x, N=None, increasing=False):
+    """Columns x^(N-1), ..., x, 1 (or increasing), computed as PyTorch does: a running product
+    (cumprod), so floats round as PyTorch's do. Integer and bool inputs give int64.
+
+    PyTorch builds it with an in-place cumprod over its own input, and its backward then
+    raises; nbgrad's gradient is the product's (torch.linalg.vander's, flipped)."""
+    from ._args import int_arg, tensor_arg
+    from .. import _dtype as dtypes
+    x = tensor_arg(x, 'vander', 'x', 1)
+    if x.dim() != 1:
+        raise RuntimeError('x must be a one-dimensional tensor.')
+    n = x.shape[0] if N is None else int_arg(N, 'vander', 'N', 2)
+    if n < 0:
+        raise RuntimeError('N must be non-negative.')
+    if x._data.dtype.kind in 'biu':
+        x = x.to(dtypes.int64)
+    ones = x.new_ones((x.shape[0], min(n, 1)))
+    if n <= 1:
+        return ones  # no power of x in it: not differentiable, as in PyTorch
+    # PyTorch's CPU cumprod keeps its running product in a wider type (float16 in float32,
+    # float32 in float64, complex64 in complex128) and rounds each output: so does this one
+    wide = _CUMPROD_ACC.get(x._data.dtype.name)
+    base = x.to(dtypes.from_numpy_dtype(np.dtype(wide))) if wide else x
+    powers = base.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1).to(x.dtype)
+    out = cat([ones, powers], 1)
+    return out if increasing else out.flip(1)
