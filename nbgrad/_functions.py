@@ -20,6 +20,8 @@ from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa
                          addbmm, addr, inner, tensordot, einsum, kron)
 from ._creation import tril_indices, triu_indices  # noqa
+from .ops.windows import (hann_window, hamming_window, bartlett_window, blackman_window,  # noqa
+                          kaiser_window)
 
 # elementwise functions made from the op tables: nbgrad.exp, nbgrad.maximum, nbgrad.eq, ...
 for _name in _ew.UNARY:

@@ -350,3 +350,112 @@ def test_vander_without_powers_does_not_require_grad(N):
 ], ids=['2d', '0d', 'negative_N', 'float_N'])
 def test_vander_errors_are_torchs(call):
     assert_same_error(call)
+
+
+# ---------------------------------------------------------------------------------------------
+# Window functions
+# ---------------------------------------------------------------------------------------------
+
+WINDOWS = ['hann_window', 'hamming_window', 'bartlett_window', 'blackman_window',
+           'kaiser_window']
+LENGTHS = [0, 1, 2, 3, 4, 5, 8, 11, 64, 255, 1000]
+# PyTorch's cos (SLEEF) and i0 may differ from NumPy's by an ulp or a few: windows lie in
+# [0, 1], so an absolute tolerance of a few float32 ulps of 1 (and relative for kaiser's tiny
+# edge values, where i0 of a large argument magnifies rounding)
+TOLERANCE = {'float32': dict(rtol=3e-6, atol=2.5e-7), 'float64': dict(rtol=1e-14, atol=5e-16),
+             'float16': dict(rtol=2e-3, atol=1e-3)}
+
+
+@pytest.mark.parametrize('name', WINDOWS)
+@pytest.mark.parametrize('length', LENGTHS)
+@pytest.mark.parametrize('periodic', [True, False])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_windows_match_torch(name, length, periodic, dtype, device):
+    compare(lambda lib, dev: getattr(lib, name)(length, periodic, dtype=getattr(lib, dtype),
+                                                device=dev), device, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize('name', WINDOWS)
+def test_windows_defaults_and_half(name, device):
+    compare(lambda lib, dev: getattr(lib, name)(16, device=dev), device, **TOLERANCE['float32'])
+    compare(lambda lib, dev: getattr(lib, name)(17, dtype=lib.float16, device=dev), device,
+            **TOLERANCE['float16'])
+    torch.set_default_dtype(torch.float64)
+    nbgrad.set_default_dtype(nbgrad.float64)
+    try:
+        compare(lambda lib, dev: getattr(lib, name)(9, False, device=dev), device,
+                **TOLERANCE['float64'])
+    finally:
+        torch.set_default_dtype(torch.float32)
+        nbgrad.set_default_dtype(nbgrad.float32)
+
+
+@pytest.mark.parametrize('alpha,beta', [(0.54, 0.46), (0.5, 0.5), (1, 0.25), (0.3, -0.2)])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_hamming_window_parameters(alpha, beta, dtype, device):
+    compare(lambda lib, dev: lib.hamming_window(33, False, alpha, beta, dtype=getattr(lib, dtype),
+                                                device=dev), device, **TOLERANCE[dtype])
+    compare(lambda lib, dev: lib.hamming_window(32, True, alpha=alpha, dtype=getattr(lib, dtype),
+                                                device=dev), device, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize('beta', [12.0, 0.0, 0.5, 5, 30.0, -3.0, True])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_kaiser_window_beta(beta, dtype, device):
+    compare(lambda lib, dev: lib.kaiser_window(101, False, beta, dtype=getattr(lib, dtype),
+                                               device=dev), device, **TOLERANCE[dtype])
+    compare(lambda lib, dev: lib.kaiser_window(100, True, beta=beta, dtype=getattr(lib, dtype),
+                                               device=dev), device, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize('name', WINDOWS)
+def test_windows_requires_grad_gives_a_leaf(name, device):
+    def run(lib, dev):
+        w = getattr(lib, name)(6, dtype=lib.float64, device=dev, requires_grad=True)
+        assert w.requires_grad and w.is_leaf and w.grad_fn is None
+        (w * 3).sum().backward()
+        return w, w.grad
+    compare(run, device, **TOLERANCE['float64'])
+
+
+@pytest.mark.parametrize('name', WINDOWS)
+@pytest.mark.parametrize('length', [0, 1, 4])
+def test_windows_complex_dtype(name, length, device):
+    """Complex dtypes pass PyTorch's checks; lengths 0 and 1 work, longer ones fail in arange."""
+    compare(lambda lib, dev: getattr(lib, name)(length, dtype=lib.complex64, device=dev), device)
+
+
+@pytest.mark.parametrize('name', WINDOWS)
+@pytest.mark.parametrize('call', [
+    lambda lib, f: f(4, dtype=lib.int64), lambda lib, f: f(4, dtype=lib.int32),
+    lambda lib, f: f(4, dtype=lib.uint8), lambda lib, f: f(4, dtype=lib.bool),
+    lambda lib, f: f(4, dtype=lib.int8), lambda lib, f: f(4, dtype=lib.int16),
+    lambda lib, f: f(-1, dtype=lib.int64), lambda lib, f: f(0, dtype=lib.int64),
+    lambda lib, f: f(3, dtype=lib.int64, pin_memory=True),
+    lambda lib, f: f(-1), lambda lib, f: f(-5, False), lambda lib, f: f(3.0),
+    lambda lib, f: f(True), lambda lib, f: f(3, 1), lambda lib, f: f(3, None),
+], ids=['int64', 'int32', 'uint8', 'bool', 'int8', 'int16', 'negative_int64', 'empty_int64',
+        'pinned_int64', 'negative', 'negative_symmetric', 'float_length', 'bool_length',
+        'int_periodic', 'none_periodic'])
+def test_window_errors_are_torchs(name, call):
+    assert_same_error(lambda lib: call(lib, getattr(lib, name)))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.hamming_window(4, False, None),
+    lambda lib: lib.hamming_window(4, True, 0.5, '1'),
+    lambda lib: lib.kaiser_window(4, True, lib.tensor([2.0])),
+    lambda lib: lib.kaiser_window(4, True, lib.tensor(2.0, requires_grad=True)),
+    lambda lib: lib.hann_window(lib.tensor(4.0)), lambda lib: lib.hann_window(lib.tensor([4])),
+], ids=['none_alpha', 'str_beta', 'vector_beta', 'beta_requiring_grad', 'float_tensor_length',
+        'vector_length'])
+def test_window_parameter_type_errors_are_torchs(call):
+    assert_same_error(call)
+
+
+def test_window_parameters_may_be_0d_tensors_and_numpy_numbers(device):
+    compare(lambda lib, dev: lib.kaiser_window(lib.tensor(7), True, lib.tensor(2.5),
+                                               device=dev), device, **TOLERANCE['float32'])
+    compare(lambda lib, dev: lib.hamming_window(np.int32(7), False, np.float32(0.6),
+                                                lib.tensor(1), device=dev), device,
+            **TOLERANCE['float32'])
