@@ -262,6 +262,7 @@ Tensor.addcmul_ = lambda self, t1, t2, *, value=1: self.add_(ew.mul(t1, t2), alp
 Tensor.addcdiv_ = lambda self, t1, t2, *, value=1: self.add_(ew.div(t1, t2), alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
+Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = ew.ldexp, ew.ldexp_, ew.frexp
 
 
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):

@@ -13,6 +13,7 @@ _FIELDS = {
     'linalg_svd': ('U', 'S', 'Vh'), 'linalg_eigh': ('eigenvalues', 'eigenvectors'),
     'linalg_inv_ex': ('inverse', 'info'), 'linalg_cholesky_ex': ('L', 'info'),
     'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'),
+    'frexp': ('mantissa', 'exponent'),
 }
 _CLASSES = {}
 

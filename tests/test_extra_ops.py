@@ -459,3 +459,226 @@ def test_window_parameters_may_be_0d_tensors_and_numpy_numbers(device):
     compare(lambda lib, dev: lib.hamming_window(np.int32(7), False, np.float32(0.6),
                                                 lib.tensor(1), device=dev), device,
             **TOLERANCE['float32'])
+
+
+# ---------------------------------------------------------------------------------------------
+# ldexp
+# ---------------------------------------------------------------------------------------------
+
+MANTISSAS = np.array([0.0, -0.0, 1.0, -1.5, 0.75, 3.25, 1e-3, -7e4, np.inf, -np.inf, np.nan,
+                      1e-40, 6e4])
+
+
+def _exponents(dtype, size):
+    low, high = {'int8': (-128, 127), 'uint8': (0, 255), 'int16': (-1100, 1100),
+                 'int32': (-1100, 1100), 'int64': (-1100, 1100)}[dtype]
+    values = np.random.default_rng(3).integers(low, high, size=size, endpoint=True)
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize('xdtype', ['float16', 'float32', 'float64'])
+@pytest.mark.parametrize('edtype', ['int8', 'uint8', 'int16', 'int32', 'int64'])
+def test_ldexp_float_by_integer_is_exact(xdtype, edtype, device):
+    x = np.tile(MANTISSAS, 8).astype(xdtype)
+    e = _exponents(edtype, x.size)
+    compare(lambda lib, dev: lib.ldexp(make(lib, x, dev), make(lib, e, dev)), device)
+
+
+def test_ldexp_int64_exponents_wrap_to_int32_as_torchs(device):
+    e = np.array([2 ** 40, -2 ** 40, 2 ** 31, -2 ** 31 - 1, 2 ** 32 + 3, 5])
+    compare(lambda lib, dev: lib.ldexp(make(lib, np.ones(6, np.float32), dev),
+                                       make(lib, e, dev)), device)
+
+
+@pytest.mark.parametrize('x,e', [
+    (np.array([1, -2, 3]), np.array([3, 200, -4])),                     # int input
+    (np.array([1, 0, 3], np.int8), np.array([3.5])),                     # int input, float exp
+    (np.array([True, False]), np.array([3, 200])),                      # bool input
+    (np.array([1.5, -2.0], np.float32), np.array([1.5, -3.25], np.float32)),
+    (np.array([1.5, -2.0], np.float32), np.array([2.0, 3.0], np.float64)),
+    (np.array([1.5, -2.0], np.float64), np.array([2.0, 3.0], np.float16)),
+    (np.array([1.5, -2.0], np.float16), np.array([2.0, 30.0], np.float32)),
+    (np.array([1 + 1j, -2j], np.complex64), np.array([3, -2])),
+    (np.array([1 + 1j, -2j], np.complex128), np.array([0.5, 2.0])),
+    (np.array([1, 2]), np.array([True, False])),                         # int input, bool exp
+    (np.array(1.5, np.float32), np.array([1, 2])),                       # 0-d input
+    (np.array(1.5, np.float64), np.array([1, 2])),
+    (np.array([1.0, 2.0], np.float32), np.array([[1], [2]])),           # broadcast
+], ids=['int', 'int8_float_exp', 'bool', 'f32_f32', 'f32_f64', 'f64_f16', 'f16_f32', 'c64_int',
+        'c128_float', 'int_bool_exp', 'zero_dim_f32', 'zero_dim_f64', 'broadcast'])
+def test_ldexp_other_dtypes_follow_torchs_formula(x, e, device):
+    compare(lambda lib, dev: lib.ldexp(make(lib, x, dev), make(lib, e, dev)), device, rtol=1e-6,
+            quiet=True)
+    compare(lambda lib, dev: make(lib, x, dev).ldexp(make(lib, e, dev)), device, rtol=1e-6,
+            quiet=True)
+
+
+def test_ldexp_gradients_with_float_exponents(device):
+    x, e = np.array([1.5, -2.0, 0.25, 3.0]), np.array([0.5, 2.0, -1.5, 10.0])
+
+    def run(lib, dev):
+        out, grads = grads_of(lib, dev, lambda lib, a, b: lib.ldexp(a, b), [x, e])
+        return out, tuple(grads)
+    got = compare(run, device, rtol=1e-12)
+    assert got[0].grad_fn.name() == 'LdexpBackward0'
+
+
+def test_ldexp_gradient_with_integer_exponents(device):
+    """d/dx ldexp(x, e) = 2 ** e. PyTorch agrees for small non-negative e; for negative or large
+    e it computes 2 ** e in e's integer dtype (0 or wrapped), so those are checked against
+    NumPy's 2.0 ** e."""
+    x = np.array([1.5, -2.0, 0.25, 3.0])
+    small = np.array([0, 1, 5, 30])
+
+    def run(lib, dev):
+        a = make(lib, x, dev, requires_grad=True)
+        out = lib.ldexp(a, make(lib, small, dev))
+        out.backward(lib.tensor(weights(4), device=dev))
+        return out, a.grad
+    got = compare(run, device, rtol=1e-15)
+    assert got[0].grad_fn.name() == 'LdexpBackward0'
+
+    for dtype in ('float32', 'float64'):
+        e = np.array([-3, -40, 100, -149, 127, -1080])
+        a = nbgrad.tensor(x.tolist() + [1.0, 1.0], dtype=getattr(nbgrad, dtype), device=device,
+                          requires_grad=True)
+        nbgrad.ldexp(a, nbgrad.tensor(e, device=device)).sum().backward()
+        np.testing.assert_array_equal(a.grad.cpu().numpy(),
+                                      (2.0 ** e.astype(np.float64)).astype(dtype))
+
+
+def test_ldexp_in_place(device):
+    x = np.array([1.5, -2.0, 0.25])
+    for e in (np.array([1, -2, 3]), np.array([0.5, 1.0, -1.0])):
+        def run(lib, dev):
+            t = make(lib, x.astype(np.float32), dev)
+            returned = t.ldexp_(make(lib, e, dev))
+            assert returned is t
+            return t
+        compare(run, device, rtol=1e-6)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.ldexp(lib.ones(2), 2), lambda lib: lib.ldexp(lib.ones(2), 2.5),
+    lambda lib: lib.ldexp(3, lib.tensor([1])),
+    lambda lib: lib.ldexp(lib.ones(2), lib.tensor([True])),
+    lambda lib: lib.ldexp(lib.ones(2, dtype=lib.float64), lib.tensor(True)),
+    lambda lib: lib.ones(2, dtype=lib.int64).ldexp_(lib.tensor([1.0, 2.0])),
+    lambda lib: lib.ones(2, dtype=lib.int64).ldexp_(lib.tensor([1, 2])),
+], ids=['int_other', 'float_other', 'int_input', 'bool_exponent', 'bool_0d_exponent',
+        'inplace_int_float', 'inplace_int_int'])
+def test_ldexp_errors_are_torchs(call):
+    assert_same_error(call)
+
+
+def test_ldexp_in_place_cannot_grow_its_target():
+    for lib in (torch, nbgrad):
+        with pytest.raises(RuntimeError):
+            lib.ones(2).ldexp_(lib.tensor([[1], [2]]))
+
+
+def test_ldexp_out():
+    def run(lib, dev):
+        out = lib.empty(3)
+        returned = lib.ldexp(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([1, 2, -1]), out=out)
+        assert returned is out
+        return out
+    compare(run, 'cpu')
+
+
+# ---------------------------------------------------------------------------------------------
+# frexp
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64'])
+def test_frexp_matches_torch(dtype, device):
+    x = np.concatenate([MANTISSAS, np.random.default_rng(5).standard_normal(50) * 1e3,
+                        [2.0 ** -1030, 1e300, -1e-310, 65504.0]]).astype(dtype)
+    got = compare(lambda lib, dev: lib.frexp(make(lib, x, dev)), device)
+    assert type(got).__name__ == 'frexp' and got._fields == ('mantissa', 'exponent')
+    assert type(got) is nbgrad.return_types.frexp
+    compare(lambda lib, dev: make(lib, x.reshape(-1, 3)[:4], dev).frexp(), device)
+    compare(lambda lib, dev: lib.frexp(make(lib, np.array(5.0, dtype), dev)), device)
+
+
+def test_frexp_round_trips_through_ldexp(device):
+    x = nbgrad.tensor(np.random.default_rng(6).standard_normal(100) * 1e5, device=device)
+    mantissa, exponent = nbgrad.frexp(x)
+    assert nbgrad.equal(nbgrad.ldexp(mantissa, exponent), x)
+
+
+def test_frexp_gradient(device):
+    x = np.array([1.5, -3.0, 0.1, 1e5, -7e-3])
+
+    def run(lib, dev):
+        a = make(lib, x, dev, requires_grad=True)
+        mantissa, exponent = lib.frexp(a)
+        assert mantissa.requires_grad and not exponent.requires_grad
+        mantissa.backward(lib.tensor(weights(5), device=dev))
+        return mantissa, a.grad
+    got = compare(run, device, rtol=1e-15)
+    assert got[0].grad_fn.name() == 'FrexpBackward0'
+
+
+def test_frexp_gradient_beyond_float32_exponents():
+    """PyTorch divides by exponent.exp2() in float32, which overflows for float64 inputs beyond
+    float32's exponent range (gradient 0 or inf); nbgrad's is 2 ** -exponent, as NumPy says."""
+    x = np.array([1e-50, 1e50, 3e200])
+    a = nbgrad.tensor(x, requires_grad=True)
+    mantissa, exponent = nbgrad.frexp(a)
+    mantissa.sum().backward()
+    _, e = np.frexp(x)
+    np.testing.assert_array_equal(a.grad.numpy(), np.ldexp(1.0, -e))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.frexp(lib.tensor([1, 2])), lambda lib: lib.frexp(lib.tensor([True])),
+    lambda lib: lib.frexp(lib.tensor([1 + 1j])), lambda lib: lib.frexp(3.0),
+    lambda lib: lib.tensor([1, 2]).frexp(),
+], ids=['int', 'bool', 'complex', 'number', 'int_method'])
+def test_frexp_errors_are_torchs(call):
+    assert_same_error(call)
+
+
+def test_frexp_out():
+    def run(lib, dev):
+        mantissa, exponent = lib.empty(3), lib.empty(3, dtype=lib.int32)
+        returned = lib.frexp(lib.tensor([1.0, 6.0, -0.1]), out=(mantissa, exponent))
+        assert returned[0] is mantissa and returned[1] is exponent
+        return tuple(returned)  # (PyTorch's type is return_types.frexp_out, nbgrad's frexp)
+    compare(run, 'cpu')
+
+
+def test_new_functions_are_exported():
+    for name in ('tril_indices', 'triu_indices', 'block_diag', 'atleast_1d', 'atleast_2d',
+                 'atleast_3d', 'combinations', 'vander', 'ldexp', 'frexp', *WINDOWS):
+        assert callable(getattr(nbgrad, name)), name
+    for name in ('ldexp', 'ldexp_', 'frexp'):
+        assert hasattr(torch.Tensor, name) and hasattr(nbgrad.Tensor, name), name
+    assert isinstance(nbgrad.frexp(nbgrad.ones(1)), nbgrad.return_types.frexp)
+
+
+SECOND_ORDER = {
+    'block_diag': lambda lib, x: lib.block_diag(x, x[:2] * 2),
+    'combinations': lambda lib, x: lib.combinations(x, 3, True),
+    'vander': lambda lib, x: (lib.vander(x, 5) if lib is nbgrad else
+                              torch.linalg.vander(x, N=5).flip(-1)),
+    'ldexp_float_exponent': lambda lib, x: lib.ldexp(x, x.flip(0)),
+    'ldexp_int_exponent': lambda lib, x: lib.ldexp(x * x, lib.tensor([1, 0, 3, 2],
+                                                                       device=x.device)),
+    'frexp': lambda lib, x: lib.frexp(x * x).mantissa,
+    'atleast_3d': lambda lib, x: lib.atleast_3d(x) * x.unsqueeze(-1),
+}
+
+
+@pytest.mark.parametrize('name', SECOND_ORDER)
+def test_second_derivatives_match_torch(name, device):
+    """Double backward (create_graph=True) of out**2 weighted, against PyTorch's."""
+    def run(lib, dev):
+        x = make(lib, np.array([1.5, -0.75, 2.25, 0.5]), dev, requires_grad=True)
+        out = SECOND_ORDER[name](lib, x)
+        w = lib.tensor(weights(tuple(out.shape)), device=dev)
+        (g,) = lib.autograd.grad((out * out * w).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * lib.tensor(weights(4, 2), device=dev)).sum(), x)
+        return g, gg
+    compare(run, device, rtol=1e-12)
