@@ -18,6 +18,7 @@ from .ops.shape import (cat, concat, concatenate, stack, hstack, vstack, row_sta
 from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add, index_copy,  # noqa
                            index_fill, masked_fill, masked_select, masked_scatter, take,
                            take_along_dim, nonzero, argwhere, index_put)
+from .ops.scatter_reduce import scatter_reduce, index_reduce  # noqa: F401
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa
                          addbmm, addr, inner, tensordot, einsum, kron)
 from ._creation import tril_indices, triu_indices  # noqa

@@ -8,7 +8,7 @@ from . import _dtype
 from ._device import to_device, device as _device_cls
 from ._dispatch import dispatch, dispatch_inplace
 from ._tensor import Tensor
-from .ops import elementwise as ew, reduction, views, shape, indexing, matmul
+from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
 from .ops._util import as_operand
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -263,6 +263,10 @@ Tensor.addcdiv_ = lambda self, t1, t2, *, value=1: self.add_(ew.div(t1, t2), alp
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = ew.ldexp, ew.ldexp_, ew.frexp
+Tensor.scatter_reduce, Tensor.scatter_reduce_ = scatter_reduce.scatter_reduce, \
+    scatter_reduce.scatter_reduce_
+Tensor.index_reduce, Tensor.index_reduce_ = scatter_reduce.index_reduce, \
+    scatter_reduce.index_reduce_
 
 
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):

@@ -30,6 +30,13 @@ using std::floor; using std::fmod; using std::nearbyint;
 // the threads run one after another, so an atomic add is a plain one
 template <typename U> U atomicAdd(U* address, U value) { U old = *address; *address += value;
                                                          return old; }
+template <typename U> U atomicCAS(U* address, U compare, U value) {
+    U old = *address; if (old == compare) *address = value; return old; }
+#include <cstring>
+inline unsigned int __float_as_uint(float x) { unsigned int b; std::memcpy(&b, &x, 4); return b; }
+inline float __uint_as_float(unsigned int b) { float x; std::memcpy(&x, &b, 4); return x; }
+inline long long __double_as_longlong(double x) { long long b; std::memcpy(&b, &x, 8); return b; }
+inline double __longlong_as_double(long long b) { double x; std::memcpy(&x, &b, 8); return x; }
 struct nbgrad_dim3 { unsigned int x, y, z; };
 static nbgrad_dim3 blockIdx, blockDim, gridDim;
 '''

@@ -25,6 +25,26 @@ def scatter_add(a, slices, value):
     np.add.at(np.asarray(a), key, np.asarray(cupy._unwrap(value)))
 
 
+def _scatter_extreme(ufunc, name, a, slices, value):
+    import cupy
+    key, _ = cupy._device_index(a.shape, slices)
+    if any(isinstance(k, np.ndarray) and k.dtype.kind in 'iu' for k in key) and \
+            a.dtype not in _SCATTER_ADD_DTYPES:
+        # CuPy: the same atomic-capable dtypes as scatter_add (assumed; a GPU run checks)
+        raise TypeError(f'{name} only supports int32, int64, float16, float32, float64, '
+                        f'uint32, uint64, as data type')
+    cupy._check_devices((a, value))
+    ufunc.at(np.asarray(a), key, np.asarray(cupy._unwrap(value)))
+
+
+def scatter_max(a, slices, value):
+    _scatter_extreme(np.maximum, 'scatter_max', a, slices, value)
+
+
+def scatter_min(a, slices, value):
+    _scatter_extreme(np.minimum, 'scatter_min', a, slices, value)
+
+
 def _linalg_errors():
     return getattr(_config, 'linalg', 'ignore')
 
