@@ -410,6 +410,24 @@ def test_winograd_results_survive_reused_buffers(winograd_everywhere):
     assert_float32_close(run(nbgrad, nbgrad.float32), run(torch, torch.float64), 'reuse')
 
 
+@pytest.mark.parametrize('name', ['same', 'wide_padding', 'valid_odd_output'])
+def test_winograd_ignores_what_reused_scratch_held(name, winograd_everywhere):
+    """The kernels write only what they read into reused scratch memory (the padding cells
+    included): NaN left there by earlier work must not reach values or gradients."""
+    from nbgrad.nn.functional._im2col import workspace
+    fn, arrays = winograd_arrays(name, 12)
+
+    def run(lib, dtype):
+        leaves = [lib.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+        out = fn(lib, *leaves)
+        out.backward(lib.ones_like(out))
+        return [to_numpy(out)] + [to_numpy(t.grad) for t in leaves]
+    run(nbgrad, nbgrad.float32)                  # fills the workspace with buffers
+    for buffer in workspace._free:
+        buffer.fill(np.nan)
+    assert_float32_close(run(nbgrad, nbgrad.float32), run(torch, torch.float64), 'poisoned')
+
+
 @pytest.mark.cuda
 def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     """A compiler that refuses the im2col kernels must not stop convolutions: one warning, then

@@ -177,16 +177,25 @@ def _split_phases(x, lows, grid, out):
     """Fill out (2, 2, >= C*N*R*S) with x's four phases: out[a, b] holds, flat as (C, N, R, S),
     x[n, c, 2r + a - lows[0], 2s + b - lows[1]], and zeros outside x (its padding)."""
     n, c, h, w = x.shape
-    out.fill(0)
+    cells = c * n * grid[0] * grid[1]
+    out[:, :, cells:] = 0       # the tail the shifted slices read past the last cell
     for a in range(2):
         r0, r1, h0 = _span(a - lows[0], h, grid[0])
         for b in range(2):
             s0, s1, w0 = _span(b - lows[1], w, grid[1])
-            if r1 > r0 and s1 > s0:
-                phase = out[a, b, :c * n * grid[0] * grid[1]].reshape(c, n, *grid)
-                np.copyto(phase[:, :, r0:r1, s0:s1],
-                          x[:, :, h0:h0 + 2 * (r1 - r0) - 1:2,
-                            w0:w0 + 2 * (s1 - s0) - 1:2].transpose(1, 0, 2, 3))
+            phase = out[a, b, :cells].reshape(c, n, *grid)
+            if not (r1 > r0 and s1 > s0):
+                phase.fill(0)
+                continue
+            # zeros only around the copied rectangle (filling the whole phase first cost as
+            # much as the copy)
+            phase[:, :, :r0] = 0
+            phase[:, :, r1:] = 0
+            phase[:, :, r0:r1, :s0] = 0
+            phase[:, :, r0:r1, s1:] = 0
+            np.copyto(phase[:, :, r0:r1, s0:s1],
+                      x[:, :, h0:h0 + 2 * (r1 - r0) - 1:2,
+                        w0:w0 + 2 * (s1 - s0) - 1:2].transpose(1, 0, 2, 3))
 
 
 def _span(offset, length, cells):
