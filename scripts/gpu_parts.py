@@ -45,6 +45,14 @@ def lines(repeats=200):
               ._im2col.conv_input_grad(g, w, (1, 1), pads, (1, 1), 1, (32, 32))),
         line('  bias gradient g.sum((0, 2, 3))', lambda: g.sum((0, 2, 3))),
         line('  bias gradient as rows: g_cf.sum(1)', lambda: g_cf.sum(1))]
+    # an alternative layout: the operand as (N, C*K, L), one batched GEMM writing (N, O, L)
+    # directly (no transpose), if CuPy runs a broadcast weight as one strided-batched call
+    cols_by_image = normal(32, 288, 1024)
+    w_rows = w.reshape(32, -1)
+    out += [line('  alternative: batched GEMM W @ cols[n]',
+                 lambda: cp.matmul(w_rows[None], cols_by_image)),
+            line('  alternative: the same, W broadcast first',
+                 lambda: cp.matmul(cp.broadcast_to(w_rows, (32, 32, 288)), cols_by_image))]
     h, w_hh = normal(32, 128), normal(512, 128)
     into = cp.empty((32, 512), cp.float32)
     out += [line('LSTM step: matmul(h, W.T)', lambda: cp.matmul(h, w_hh.T)),
