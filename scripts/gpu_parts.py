@@ -55,8 +55,10 @@ def lines(repeats=200):
                  lambda: cp.matmul(cp.broadcast_to(w_rows, (32, 32, 288)), cols_by_image))]
     h, w_hh = normal(32, 128), normal(512, 128)
     into = cp.empty((32, 512), cp.float32)
+    rows = normal(50 * 32, 512)
     out += [line('LSTM step: matmul(h, W.T)', lambda: cp.matmul(h, w_hh.T)),
-            line('LSTM step: dot(h, W.T, out=)', lambda: cp.dot(h, w_hh.T, out=into))]
+            line('LSTM step: dot(h, W.T, out=)', lambda: cp.dot(h, w_hh.T, out=into)),
+            line('LSTM step: a row-block view rows[32:64]', lambda: rows[32:64])]
     params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
     for p in params:
         p.grad = nbgrad.ones_like(p)
