@@ -399,6 +399,9 @@ class LogSumExp(Node):
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
 
+    def name(self):
+        return 'LogsumexpBackward0'   # PyTorch's spelling (one word)
+
     def forward(self, a):
         if a.dtype.kind in 'biu':
             a = a.astype(_dtype.get_default_dtype().np)
