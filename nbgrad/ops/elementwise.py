@@ -355,7 +355,7 @@ _unary('acosh', lambda g, x, y: g * ((x - 1) * (x + 1)).rsqrt(), ufunc='arccosh'
 _unary('atanh', lambda g, x, y: g / (1 - x * x), ufunc='arctanh', saves='x')
 _unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
        compute=lambda xp, x: _sigmoid(xp, x))
-_unary('logit', lambda g, x, y: g / (x * (1 - x)), saves='x',
+_unary('logit', lambda g, x, y: _logit_grad(g, x), saves='x',
        compute=lambda xp, x: xp.log(x / (1 - x)))
 _unary('erf', lambda g, x, y: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI, saves='x',
        compute=lambda xp, x: _special.erf(xp, x))
@@ -418,6 +418,13 @@ def _sigmoid(xp, x):
     # exp(-|x|) never overflows; pick the form that is accurate on each side of zero
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _logit_grad(g, x):
+    """PyTorch's logit_backward without eps: nan outside [0, 1] and g * inf at 0 and 1 (so +inf
+    at -0.0 too, where g / (x * (1 - x)) would give -inf)."""
+    edge = (x == 0) | (x == 1)
+    return where((x < 0) | (x > 1), math.nan, where(edge, g * math.inf, g / (x * (1 - x))))
 
 
 def _polygamma1(x):
@@ -500,9 +507,9 @@ _binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
         lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab', ordered=True)
 _binary('logaddexp', lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
         saves='ab out', result='float', float_only=True)
-_binary('xlogy', lambda g, a, b, y: g * _xlogy_da(a, b),
+_binary('xlogy', lambda g, a, b, y: _xlogy_da(g, a, b, 'xlogy', 0.0),
         lambda g, a, b, y: g * a / b, saves='ab', result='float',
-        compute=lambda xp, a, b: _special.xlogy(xp, a, b))
+        compute=lambda xp, a, b: _in_operand_dtype(_special.xlogy(xp, a, b), a, b))
 _binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b, y: g * 0,
         saves='a out', result='float')
 for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('logical_and', 'logical_and'),
@@ -515,6 +522,23 @@ for _name, _uf in (('bitwise_and', 'bitwise_and'), ('bitwise_or', 'bitwise_or'),
                    ('bitwise_xor', 'bitwise_xor'), ('bitwise_left_shift', 'left_shift'),
                    ('bitwise_right_shift', 'right_shift')):
     _binary(_name, ufunc=_uf, result='int')
+
+
+def _named_by_scalar_operand(table, name, names):
+    """PyTorch names a binary op's node by its overload: names[0] for two tensors, names[1]
+    when self is a Python number, names[2] when other is (XlogyBackward0/1/2)."""
+    base = table[name]
+
+    def forward(self, a, b):
+        if a.__class__ in _PY_SCALARS:
+            self.backward_name = names[1]
+        elif b.__class__ in _PY_SCALARS:
+            self.backward_name = names[2]
+        return base.forward(self, a, b)
+    table[name] = type(base.__name__, (base,), {'forward': forward, 'backward_name': names[0]})
+
+
+_named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', 'XlogyBackward2'))
 
 
 def _has_zero(b):
@@ -589,9 +613,21 @@ def _minmax_grad(g, mine, other, is_max):
     return g * wins + g * ties * 0.5
 
 
-def _xlogy_da(a, b):
-    return b.log().masked_fill((a == 0) & ~b.isnan(), 0.0) if isinstance(b, Tensor) \
-        else math.log(b) if b > 0 else float('nan')
+def _xlogy_da(g, a, b, name, edge):
+    """PyTorch's d/da of xlogy(a, b) (name 'xlogy', edge 0) and xlog1py (edge -1): the op itself
+    applied to (g, b), then 0 where a == 0 and b <= edge, the directional derivative along
+    a = 0 (pytorch#80770). A Python-number b is masked unless b > edge (so also when it is nan)."""
+    d = dispatch(BINARY[name](), g, b)
+    if isinstance(b, Tensor):
+        return d.masked_fill((a == 0) & (b <= edge), 0.0)
+    return d if b > edge else d.masked_fill(a == 0, 0.0)
+
+
+def _in_operand_dtype(result, a, b):
+    """xlogy/xlog1py's kernel result in the dtype the operands were promoted to (the kernel
+    itself would widen a Python number to float64)."""
+    array = b if a.__class__ in _PY_SCALARS else a
+    return result.astype(array.dtype, copy=False)
 
 
 def _copysign_grad(a, y):
