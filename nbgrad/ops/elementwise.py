@@ -317,8 +317,9 @@ def _zero(g, *_):
 UNARY = {}
 
 
-def _unary(name, derivative=None, ufunc=None, compute=None, saves='', result='float', **kw):
-    UNARY[name] = _make_op(name, 1, ufunc=ufunc or (None if compute else name), compute=compute,
+def _unary(name, derivative=None, ufunc=None, compute=None, saves='', result='float',
+           table=UNARY, **kw):
+    table[name] = _make_op(name, 1, ufunc=ufunc or (None if compute else name), compute=compute,
                            derivatives=(derivative,) if derivative else None, saves=saves,
                            result=result, **kw)
 
@@ -396,7 +397,8 @@ _unary('isfinite', result='bool', compute=lambda xp, x: xp.isfinite(x) if x.dtyp
 _unary('signbit', result='bool', compute=lambda xp, x: xp.signbit(x))
 _unary('i0', lambda g, x, y: g * x.special_i1(), saves='x',
        compute=lambda xp, x: _special.i0(xp, x))
-_unary('special_i1', None, compute=lambda xp, x: _special.i1(xp, x))
+_unary('special_i1', lambda g, x, y: _bessel_i1_grad(g, x, y, False), saves='xy',
+       compute=lambda xp, x: _special.i1(xp, x), backward_name='SpecialI1Backward0')
 
 
 class ThresholdBackward(Node):
@@ -460,16 +462,112 @@ class Polygamma(Node):
         return g * dispatch(Polygamma(self.n + 1), x)
 
 
+class Mvlgamma(Node):
+    """mvlgamma(x, p), the log of the multivariate gamma function (torch.special.multigammaln):
+    p(p-1)/4 log(pi) + sum of lgamma(x - j/2) for j < p, computed in float64 and rounded once.
+    As in PyTorch, no domain check: where some x - j/2 is a pole the result is inf."""
+
+    saved_inputs = (0,)
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        if x.dtype.kind == 'b':
+            raise RuntimeError('The input tensor may not be a boolean tensor.')
+        if self.p < 1:
+            raise RuntimeError('p has to be greater than or equal to 1')
+        if x.dtype.kind == 'c':  # PyTorch fails making its offsets in the complex dtype
+            raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                      f'\'{_dtype_word(x.dtype)}\'')
+        dtype = x.dtype if x.dtype.kind == 'f' else to_float_dtype(x.dtype)
+        xp = xp_of(x)
+        wide = x.astype(np.float64)
+        total = 0.0
+        for j in range(self.p - 1, -1, -1):   # PyTorch's order: offsets -(p-1)/2 ... 0
+            total = total + _special.lgamma(xp, wide - 0.5 * j)
+        total = total + self.p * (self.p - 1) / 4 * math.log(math.pi)
+        return xp.asarray(total).astype(dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        total = x.digamma()
+        for j in range(1, self.p):
+            total = total + (x - 0.5 * j).digamma()
+        return (g * total,)
+
+
+class RoundDecimals(Node):
+    """round(x, decimals=d), PyTorch's round.decimals (torch.special.round, any d): rint(x * 10^d)
+    / 10^d, or rint(x / 10^-d) * 10^-d for d < 0, in x's dtype (float32 for float16, PyTorch's
+    opmath type). Floating inputs only, as PyTorch's kernels."""
+
+    def __init__(self, decimals):
+        self.decimals = int(decimals)
+
+    def name(self):
+        return 'RoundBackward1'
+
+    def forward(self, x):
+        d = self.decimals
+        if x.dtype.kind != 'f':
+            kernel = 'round_vml_cpu' if d == 0 else 'round_cpu'
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(x.dtype)}\'')
+        xp = xp_of(x)
+        if d == 0:
+            return xp.rint(x)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        ten = wide.dtype.type(np.float64(10.0) ** abs(d))   # inf past the range, as PyTorch
+        r = xp.rint(wide * ten) / ten if d > 0 else xp.rint(wide / ten) * ten
+        return r.astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return (_zero(g),)
+
+
+class LogitEps(Node):
+    """logit(x, eps) for eps >= 0: log(z / (1 - z)) with z = x clamped to [eps, 1 - eps] (bounds
+    in x's dtype, as PyTorch's kernel); the gradient is 0 outside that interval and, as without
+    eps, g * inf at 0 and 1 (LogitBackward0)."""
+
+    saved_inputs = (0,)
+
+    def __init__(self, eps):
+        self.eps = float(eps)
+
+    def name(self):
+        return 'LogitBackward0'
+
+    def _bounds(self, dtype):
+        lo = dtype.type(self.eps)
+        return lo, dtype.type(1) - lo
+
+    def forward(self, x):
+        if x.dtype.kind in 'biu':
+            x = x.astype(to_float_dtype(x.dtype))
+        xp = xp_of(x)
+        lo, hi = self._bounds(x.dtype)
+        z = xp.where(x < lo, lo, xp.where(x > hi, hi, x)).astype(x.dtype, copy=False)
+        return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        lo, hi = self._bounds(x._data.dtype)
+        inside = where((x == 0) | (x == 1), g * math.inf, g / (x * (1 - x)))
+        return (where((x < float(lo)) | (x > float(hi)), 0.0, inside),)
+
+
 # ---------------------------------------------------------------------------------------------
 # Binary: derivatives get (grad, a, b, out).
 # ---------------------------------------------------------------------------------------------
 BINARY = {}
 
 
-def _binary(name, da=None, db=None, ufunc=None, compute=None, saves='', result='same', **kw):
+def _binary(name, da=None, db=None, ufunc=None, compute=None, saves='', result='same',
+            table=BINARY, **kw):
     derivatives = (da, db) if (da or db) else None
-    BINARY[name] = _make_op(name, 2, ufunc=ufunc or (None if compute else name), compute=compute,
-                            derivatives=derivatives, saves=saves, result=result, **kw)
+    table[name] = _make_op(name, 2, ufunc=ufunc or (None if compute else name), compute=compute,
+                           derivatives=derivatives, saves=saves, result=result, **kw)
 
 
 def _ident(g, *_):
@@ -539,6 +637,93 @@ def _named_by_scalar_operand(table, name, names):
 
 
 _named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', 'XlogyBackward2'))
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.special's own ops (nbgrad.special): kept in a table of their own, so that they become
+# neither top-level functions nor Tensor methods (PyTorch has neither)
+# ---------------------------------------------------------------------------------------------
+SPECIAL = {}
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_FRAC_1_SQRT_2 = 1.0 / math.sqrt(2.0)
+
+
+def _no_kernel(table, name, kernel, half=False):
+    """PyTorch has no complex kernel for the op (nor a float16 one with half=True): refuse those
+    dtypes as it does. Integer and bool inputs compute in the default float dtype."""
+    op = table[name]
+
+    def check(self, dt):
+        if dt.kind == 'c' or (half and dt == np.float16):
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(dt)}\'')
+    op._check_dtype = check
+    op.fast_kinds = '' if half else 'f'   # the fast path skips the check: only where it passes
+
+
+def _bessel_i1_grad(g, x, y, scaled):
+    """PyTorch's i1_backward / i1e_backward: I1' = I0 - I1/x and (e^-|x| I1)' = e^-|x| I0 -
+    result (sgn x + 1/x), both 1/2 where |x| <= eps (the limit at 0, which 1/x cannot give)."""
+    eps = float(np.finfo(x._data.dtype).eps)
+    big = x.abs() > eps
+    safe = where(big, x, eps)
+    if scaled:
+        slope = dispatch(SPECIAL['special_i0e'](), safe) - y * (safe.sgn() + safe.reciprocal())
+    else:
+        slope = safe.i0() - y / safe
+    return g * where(big, slope, 0.5)
+
+
+def _entr(xp, x):
+    """-x log x; 0 at 0, -inf for x < 0, nan for nan."""
+    return xp.where(x > 0, -x * xp.log(x), xp.where(x == 0, 0.0, xp.where(
+        x < 0, -np.inf, x))).astype(x.dtype, copy=False)
+
+
+# The derivatives are PyTorch's (tools/autograd/derivatives.yaml, i1e_backward)
+_unary('special_erfcx', lambda g, x, y: (x * y * 2.0 - _TWO_OVER_SQRT_PI) * g, saves='xy',
+       compute=lambda xp, x: _special.erfcx(xp, x), backward_name='SpecialErfcxBackward0',
+       table=SPECIAL)
+# PyTorch's ndtr is a composite, (1 + erf(x / sqrt 2)) / 2, whose last node is a MulBackward1;
+# nbgrad keeps the accurate kernel (no cancellation in the lower tail) and that node's name.
+_unary('special_ndtr', lambda g, x, y: (-(x * _FRAC_1_SQRT_2).square()).exp() *
+       (_TWO_OVER_SQRT_PI * 0.5 * _FRAC_1_SQRT_2) * g, saves='x',
+       compute=lambda xp, x: _special.ndtr(xp, x), backward_name='MulBackward1', table=SPECIAL)
+_unary('special_ndtri', lambda g, x, y: g * _SQRT_2PI * (y.square() / 2).exp(), saves='y',
+       compute=lambda xp, x: _special.ndtri(xp, x), backward_name='SpecialNdtriBackward0',
+       table=SPECIAL)
+_unary('special_log_ndtr', lambda g, x, y: g / _SQRT_2PI * (y + x.square() / 2).neg().exp(),
+       saves='xy', compute=lambda xp, x: _special.log_ndtr(xp, x),
+       backward_name='SpecialLogNdtrBackward0', table=SPECIAL)
+_unary('special_i0e', lambda g, x, y: g * (dispatch(SPECIAL['special_i1e'](), x) - x.sgn() * y),
+       saves='xy', compute=lambda xp, x: _special.i0e(xp, x),
+       backward_name='SpecialI0EBackward0', table=SPECIAL)
+_unary('special_i1e', lambda g, x, y: _bessel_i1_grad(g, x, y, True), saves='xy',
+       compute=lambda xp, x: _special.i1e(xp, x), backward_name='SpecialI1EBackward0',
+       table=SPECIAL)
+_unary('special_entr', lambda g, x, y: g * -(x.log() + 1), saves='x', compute=_entr,
+       backward_name='SpecialEntrBackward0', table=SPECIAL)
+# PyTorch's modified_bessel_i0/i1: i0 and i1's values, not differentiable (no derivative there)
+_unary('special_modified_bessel_i0', compute=lambda xp, x: _special.i0(xp, x), table=SPECIAL)
+_unary('special_modified_bessel_i1', compute=lambda xp, x: _special.i1(xp, x), table=SPECIAL)
+_binary('special_xlog1py', lambda g, a, b, y: _xlogy_da(g, a, b, 'special_xlog1py', -1.0),
+        lambda g, a, b, y: g * a / (b + 1), saves='ab', result='float',
+        compute=lambda xp, a, b: _in_operand_dtype(_special.xlog1py(xp, a, b), a, b),
+        table=SPECIAL)
+_named_by_scalar_operand(SPECIAL, 'special_xlog1py', ('SpecialXlog1PyBackward0',
+                                                      'SpecialXlog1PyBackward1',
+                                                      'SpecialXlog1PyBackward2'))
+for _name, _kernel, _half in (('special_erfcx', 'erfcx_cpu', True),
+                              ('special_ndtr', 'erf_vml_cpu', False),
+                              ('special_ndtri', 'ndtri_cpu', True),
+                              ('special_log_ndtr', 'log_ndtr_cpu', True),
+                              ('special_i0e', 'i0e_cpu', False),
+                              ('special_i1e', 'i1e_cpu', False),
+                              ('special_entr', 'entr_cpu', False),
+                              ('special_modified_bessel_i0', 'modified_bessel_i0_cpu', True),
+                              ('special_modified_bessel_i1', 'modified_bessel_i1_cpu', True),
+                              ('special_xlog1py', 'xlog1py_cpu', False)):
+    _no_kernel(SPECIAL, _name, _kernel, _half)
+_no_kernel(UNARY, 'special_i1', 'i1_cpu')
 
 
 def _has_zero(b):
@@ -617,7 +802,8 @@ def _xlogy_da(g, a, b, name, edge):
     """PyTorch's d/da of xlogy(a, b) (name 'xlogy', edge 0) and xlog1py (edge -1): the op itself
     applied to (g, b), then 0 where a == 0 and b <= edge, the directional derivative along
     a = 0 (pytorch#80770). A Python-number b is masked unless b > edge (so also when it is nan)."""
-    d = dispatch(BINARY[name](), g, b)
+    op = (BINARY if name == 'xlogy' else SPECIAL)[name]
+    d = dispatch(op(), g, b)
     if isinstance(b, Tensor):
         return d.masked_fill((a == 0) & (b <= edge), 0.0)
     return d if b > edge else d.masked_fill(a == 0, 0.0)
