@@ -22,6 +22,10 @@ _next_sequence = itertools.count().__next__  # creation order of graph nodes (ba
 _grad_enabled = True
 _anomaly_enabled = False
 _observers = []
+# why an op that would put a complex tensor into a graph refuses (see _run_inplace, ops/complex_ops)
+COMPLEX_AUTOGRAD_REFUSED = ('complex tensors cannot require gradients in nbgrad yet: complex '
+                            'autograd is not implemented. Use real and imaginary parts as two '
+                            'float tensors.')
 
 
 def dispatch(op, *inputs):
@@ -368,6 +372,11 @@ def _run_inplace(op, target, inputs):
         record = op.differentiable and (
             target._requires_grad or (target._base is not None and target._base._requires_grad)
             or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
+        if record and _complex_memory(target):
+            raise RuntimeError(f'{_op_name(op)}_: writing a value that requires grad into a '
+                               f'complex tensor (or into a view of one, such as z.real) would '
+                               f'make a complex tensor require grad, and '
+                               f'{COMPLEX_AUTOGRAD_REFUSED}')
     if not record:
         dest = target._data
         arrays = []
@@ -407,6 +416,18 @@ def _run_inplace(op, target, inputs):
         fn._saved_output = (target._data, target._vc, target._vc[0])
     rebase_history(target, result)
     return target
+
+
+def _complex_memory(target):
+    """Whether target is complex or a view (through any chain of views) of a complex tensor."""
+    t = target
+    while True:
+        if t._data.dtype.kind == 'c':
+            return True
+        source = t._view_src
+        if source is None:
+            return t._base is not None and t._base._data.dtype.kind == 'c'
+        t = source[0]
 
 
 def _device_mismatch_inplace(op, inputs):
