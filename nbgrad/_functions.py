@@ -22,6 +22,7 @@ from .ops.scatter_reduce import scatter_reduce, index_reduce  # noqa: F401
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa
                          addbmm, addr, inner, tensordot, einsum, kron)
 from ._creation import tril_indices, triu_indices  # noqa
+from .ops import complex_ops as _complex
 from .ops.windows import (hann_window, hamming_window, bartlett_window, blackman_window,  # noqa
                           kaiser_window)
 
@@ -47,6 +48,30 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 def conj(input):
     return input.conj()
+
+
+# complex numbers (ops/complex_ops.py), re-exported by assignment like the aliases above
+real, imag, view_as_real, view_as_complex = (_complex.real, _complex.imag, _complex.view_as_real,
+                                             _complex.view_as_complex)
+view_as_real_copy, view_as_complex_copy = _complex.view_as_real_copy, _complex.view_as_complex_copy
+complex, polar, angle = _complex.complex, _complex.polar, _complex.angle
+conj_physical, conj_physical_ = _complex.conj_physical, _complex.conj_physical_
+
+
+def resolve_conj(input):
+    return input.resolve_conj()
+
+
+def resolve_neg(input):
+    return input.resolve_neg()
+
+
+def is_conj(input):
+    return input.is_conj()
+
+
+def is_neg(input):
+    return input.is_neg()
 
 
 def equal(input, other):

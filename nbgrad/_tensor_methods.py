@@ -9,6 +9,7 @@ from ._device import to_device, device as _device_cls
 from ._dispatch import dispatch, dispatch_inplace
 from ._tensor import Tensor
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
+from .ops import complex_ops
 from .ops._util import as_operand
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -288,6 +289,14 @@ Tensor.positive = lambda self: self
 Tensor.conj = lambda self: self if not self.is_complex() else dispatch(_Conj(), self)
 Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
 Tensor.is_conj = Tensor.is_neg = lambda self: False
+
+
+# complex numbers: real/imag are views of a complex tensor's memory, and settable (copy in)
+Tensor.real = property(complex_ops.real, complex_ops.set_real)
+Tensor.imag = property(complex_ops.imag, complex_ops.set_imag)
+Tensor.angle = lambda self: complex_ops.angle(self)
+Tensor.conj_physical = lambda self: complex_ops.conj_physical(self)
+Tensor.conj_physical_ = complex_ops.conj_physical_
 
 
 class _Conj(ew.Elementwise):
