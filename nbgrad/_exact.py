@@ -39,14 +39,29 @@ def fma32(a, b, c, exact_sum=False):
     return out
 
 
+def _split(x):
+    """Veltkamp's split of x (|x| <= 2**996, so x * (2**27 + 1) cannot overflow) into a high
+    part of 26 bits and the exact rest."""
+    t = x * 134217729.0
+    high = t - (t - x)
+    return high, x - high
+
+
 def fma64(a, b, c):
-    """float64 fma(a, b, c) from Dekker's exact product and two exact sums (Boldo-Melquiond)."""
+    """float64 fma(a, b, c) from Dekker's exact product and two exact sums (Boldo-Melquiond).
+    An operand beyond 2**996 is split scaled down by 2**-28 (powers of two scale exactly), and
+    the product's error scaled back. Where a * b or its error is not finite (overflow, inf or
+    nan operands) the result is a * b + c, which is IEEE's fma there (and, for a product within
+    2**-26 of float64's maximum, a value within an ulp of it)."""
     a, b, c = (np.asarray(v, _f64) for v in (a, b, c))
     p = a * b
-    ah, bh = a * 134217729.0, b * 134217729.0       # Veltkamp split into 26+27 bits
-    ah, bh = ah - (ah - a), bh - (bh - b)
-    al, bl = a - ah, b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl   # p + e == a * b exactly
+    scale_a = np.where(np.abs(a) > 2.0 ** 996, 2.0 ** -28, 1.0)
+    scale_b = np.where(np.abs(b) > 2.0 ** 996, 2.0 ** -28, 1.0)
+    a_s, b_s = a * scale_a, b * scale_b
+    (ah, al), (bh, bl) = _split(a_s), _split(b_s)
+    p_s = a_s * b_s
+    # p + e == a * b exactly
+    e = (((ah * bh - p_s) + ah * bl + al * bh) + al * bl) / (scale_a * scale_b)
     s, t = _two_sum(p, c)
     v, w = _two_sum(t, e)
-    return s + _round_to_odd(v, w)
+    return np.where(np.isfinite(p) & np.isfinite(e), s + _round_to_odd(v, w), p + c)

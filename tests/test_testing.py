@@ -449,11 +449,16 @@ def test_make_tensor_whole_range(dtype, device):
     assert np.isfinite(v).all() and v.min() < 0 < v.max()
 
 
-@nbgrad_bug('fma64 (nbgrad/_exact.py) overflows in its Veltkamp split for |b| near '
-            'float64 max, so float64 uniform_ over a range near finfo.max gives NaN')
 def test_make_tensor_whole_range_float64():
+    """PyTorch halves a range wider than finfo.max and doubles the draws: the sampler's fma
+    meets operands near float64's maximum (it overflowed to NaN once)."""
+    nbgrad.manual_seed(3)
+    torch.manual_seed(3)
     v = _values(make(100, dtype='float64', low=-inf, high=inf))
+    expected = torch.testing.make_tensor(100, dtype=torch.float64, device='cpu', low=-inf,
+                                         high=inf).numpy()
     assert np.isfinite(v).all()
+    np.testing.assert_array_equal(v, expected)
 
 
 @pytest.mark.parametrize('shape,size', [
