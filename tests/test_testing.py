@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import exc_kind, nbgrad_bug
+from torch_compare import exc_kind
 
 torch = pytest.importorskip('torch')
 
