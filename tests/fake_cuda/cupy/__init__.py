@@ -8,6 +8,7 @@ from . import cuda  # noqa: F401
 from . import random  # noqa: F401
 from . import lib  # noqa: F401
 from . import linalg  # noqa: F401
+from . import fft  # noqa: F401
 
 _PY_SCALARS = (bool, int, float, complex)
 
