@@ -28,10 +28,10 @@ Deliberate differences from PyTorch 2.13 on the CPU:
 """
 import numpy as np
 
-from . import _dispatch as _dispatch_module, _dtype
+from . import _dtype
 from ._creation import _finish, _on_device
 from ._device import to_device
-from ._dispatch import dispatch, _type_word
+from ._dispatch import COMPLEX_AUTOGRAD_REFUSED, dispatch, _type_word
 from ._out import accepts_out, write_out
 from ._tensor import Tensor
 from .autograd import grad_mode as _grad_mode
@@ -43,11 +43,6 @@ __all__ = ['fft', 'ifft', 'fft2', 'ifft2', 'fftn', 'ifftn', 'rfft', 'irfft', 'rf
            'rfftn', 'irfftn', 'hfft', 'ihfft', 'hfft2', 'ihfft2', 'hfftn', 'ihfftn', 'fftfreq',
            'rfftfreq', 'fftshift', 'ifftshift']
 
-# nbgrad's one explanation of why complex values cannot enter a graph (nbgrad/_dispatch.py)
-_COMPLEX_AUTOGRAD_REFUSED = getattr(
-    _dispatch_module, 'COMPLEX_AUTOGRAD_REFUSED',
-    'complex tensors cannot require gradients in nbgrad yet: complex autograd is not '
-    'implemented. Use real and imaginary parts as two float tensors.')
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),
                np.dtype(np.float64): np.dtype(np.complex128)}
 
@@ -216,7 +211,7 @@ def _refuse_grad(name, x, out, primitive):
         f'fft.{name}: the input requires grad and the transform has a complex input or result '
         f'(only irfft, irfft2, irfftn, hfft, hfft2 and hfftn of a real input are differentiable; '
         f'transform x.detach(), or run under nbgrad.no_grad(), to compute without gradients), '
-        f'and {_COMPLEX_AUTOGRAD_REFUSED}')
+        f'and {COMPLEX_AUTOGRAD_REFUSED}')
 
 
 def _finish_out(result, out, name, exact=None):
