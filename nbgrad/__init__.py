@@ -39,6 +39,7 @@ from . import return_types  # noqa: E402
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402
 from . import linalg  # noqa: E402
 from . import special  # noqa: E402
+from . import fft  # noqa: E402
 from . import testing  # noqa: E402
 from ._linalg_aliases import *  # noqa: E402,F401,F403
 from . import random  # noqa: E402
