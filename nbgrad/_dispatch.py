@@ -115,6 +115,8 @@ def _general(op, inputs):
     result._vc = [0]
     result._base = None
     if requires_grad and out.dtype.kind in 'fc':
+        if out.dtype.kind == 'c':
+            _refuse_complex_result(op)
         result._requires_grad = True
         result._grad_fn = op
         _record(op, inputs, (result,), edges)
@@ -155,6 +157,8 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
         if a.__class__ is not _ndarray:
             a = _as_array(a, gpu)
         if record and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
+            if a.dtype.kind == 'c':
+                _refuse_complex_result(op)
             t = Tensor._make(a, True, op)
             t._output_nr = i
         else:
@@ -165,6 +169,14 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
     if record:
         _record(op, inputs, results, edges)
     return tuple(results)
+
+
+def _refuse_complex_result(op):
+    """A real input that requires grad, a complex result (x * 1j, complex(x, y)...): the graph
+    would need complex autograd, which would give wrong gradients, so the op refuses (nothing
+    has been written: out-of-place results only)."""
+    raise RuntimeError(f'{op.name().replace("Backward0", "")}: the result is complex and an '
+                       f'input requires grad, but {COMPLEX_AUTOGRAD_REFUSED}')
 
 
 def _record(op, inputs, outputs, edges=None):
