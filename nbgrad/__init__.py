@@ -15,7 +15,7 @@ from . import _dtype  # noqa: E402
 from ._dtype import (dtype, float16, half, float32, float, float64, double, complex64, cfloat,  # noqa
                      complex128, cdouble, uint8, int8, int16, short, int32, int, int64, long, bool,
                      bfloat16, set_default_dtype, get_default_dtype, promote_types, can_cast)
-from ._device import device  # noqa: E402
+from ._device import device, set_default_device, get_default_device  # noqa: E402
 from ._type_info import finfo, iinfo  # noqa: E402
 from ._memory_format import (memory_format, contiguous_format, preserve_format,  # noqa: E402
                              channels_last, channels_last_3d)
@@ -97,8 +97,6 @@ def typename(obj):
     return name if module in (None, 'builtins') else f'{module}.{name}'
 
 
-def get_default_device():
-    return device('cpu')
 
 
 def load_ipython_extension(ipython):

@@ -8,7 +8,7 @@ import numpy as np
 from . import _dtype
 from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
-from ._device import to_device, array_module_for, CPU, concrete_cuda_index
+from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
 from ._out import accepts_out
 from ._memory_format import preserve_format
 from ._tensor import Tensor
@@ -162,6 +162,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
     if dtype is None:
         dtype = _dtype.get_default_dtype()  # empty list
+    if device is None:
+        device = default_device_if_set()
     device = to_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else _device_of_data(data))
     if is_cuda_array(data) or (isinstance(data, Tensor) and data.is_cuda):
@@ -185,7 +187,7 @@ def _device_of_data(data):
     if is_cuda_array(data):
         from ._device import device_of_array
         return device_of_array(data)
-    return CPU
+    return to_device(None)      # the default device
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -196,8 +198,8 @@ def as_tensor(data, dtype=None, device=None):
     if is_cupy_array(data) and (dtype is None or data.dtype == dtype.np) and (
             device is None or _same_gpu(to_device(device), data)):
         return Tensor._make(data)  # a CuPy array on the requested device: shared, as in PyTorch
-    if isinstance(data, np.ndarray) and not is_cupy_array(data) and (
-            device is None or to_device(device).type == 'cpu'):
+    if isinstance(data, np.ndarray) and not is_cupy_array(data) and \
+            to_device(device).type == 'cpu':
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
         return Tensor._make(np.asarray(data, dtype=dtype.np))  # a converted copy

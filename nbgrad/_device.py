@@ -65,15 +65,44 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    # `with nbgrad.device('cuda'):` makes it the default device of factories for the block
+    def __enter__(self):
+        _entered.append(_default[0])
+        _default[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        _default[0] = _entered.pop()
+
 
 _CACHE = {}
 CPU = device('cpu')
+# The device factories (tensor, zeros, randn, arange...) use when not given one, or None when
+# none was set: factories then use the CPU, and tensor() of a tensor keeps the data's device.
+# Once one is set (even 'cpu'), tensor() of a tensor goes there too, as PyTorch's device mode
+# does; *_like factories follow their input and from_numpy stays on the CPU either way.
+_default = [None]
+_entered = []
+
+
+def set_default_device(device_):
+    """PyTorch's set_default_device; None unsets it."""
+    _default[0] = None if device_ is None else to_device(device_)
+
+
+def get_default_device():
+    return _default[0] or CPU
+
+
+def default_device_if_set():
+    return _default[0]
 
 
 def to_device(d):
-    """Normalise what users pass as device= (None, str, int, device) to a device object."""
+    """Normalise what users pass as device= (None, str, int, device) to a device object; None
+    is the default device (set_default_device)."""
     if d is None:
-        return CPU
+        return _default[0] or CPU
     if d.__class__ is device:
         return d
     return device(d)
