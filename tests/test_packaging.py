@@ -1,0 +1,72 @@
+"""The wheel a user installs holds the whole package. pyproject lists the packages by hand (the
+notebook layer lives outside nbgrad/), and a folder missing from that list used to ship a wheel
+without nbgrad.nn or nbgrad.optim while every test passed from the checkout."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# where each installed package's files come from in the checkout
+SOURCES = {'nbgrad': ROOT / 'nbgrad', 'nbgrad/widgets': ROOT / 'widgets',
+           'nbgrad/magics': ROOT / 'magics'}
+
+
+def _source_files():
+    files = set()
+    for installed, folder in SOURCES.items():
+        for path in folder.rglob('*.py'):
+            files.add(f'{installed}/{path.relative_to(folder).as_posix()}')
+    return files
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    # built from a copy: setuptools reuses a checkout's stale build/ folder, which can hold
+    # packages that pyproject no longer lists
+    source = tmp_path_factory.mktemp('source')
+    for name in ('pyproject.toml', 'README.md'):
+        shutil.copy(ROOT / name, source / name)
+    for folder in SOURCES.values():
+        shutil.copytree(folder, source / folder.name,
+                        ignore=shutil.ignore_patterns('__pycache__'))
+    out = tmp_path_factory.mktemp('wheel')
+    done = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+                           '--no-build-isolation', '-q', '-w', str(out), str(source)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f'could not build a wheel here: {done.stderr[-500:]}')
+    (path,) = out.glob('nbgrad-*.whl')
+    return path
+
+
+def test_the_wheel_holds_every_source_file(wheel):
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.endswith('.py')}
+    missing = sorted(_source_files() - shipped)
+    assert not missing, f'pyproject.toml [tool.setuptools] packages leaves out: {missing[:10]}'
+
+
+def test_the_installed_wheel_imports_and_trains(wheel, tmp_path):
+    zipfile.ZipFile(wheel).extractall(tmp_path / 'site')
+    script = (
+        'import nbgrad, nbgrad.nn.functional as F\n'
+        'assert nbgrad.__file__.startswith(%r), nbgrad.__file__\n'
+        'model = nbgrad.nn.Linear(3, 1)\n'
+        'opt = nbgrad.optim.SGD(model.parameters(), lr=0.1)\n'
+        'x = nbgrad.randn(8, 3)\n'
+        'F.mse_loss(model(x), x.sum(1, keepdim=True)).backward()\n'
+        'opt.step()\n'
+        'import nbgrad.utils.dlpack, nbgrad.backends.cudnn, nbgrad.testing, nbgrad.cuda\n'
+        % str(tmp_path / 'site'))
+    # -S: no site-packages .pth files, so the checkout's editable install cannot fill in what
+    # the wheel lacks; NumPy's folder is added by hand
+    numpy_folder = pathlib.Path(np.__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / 'site'), str(numpy_folder)]))
+    done = subprocess.run([sys.executable, '-S', '-c', script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
