@@ -55,6 +55,56 @@ CASES = {
 }
 
 
+# The same steps written by hand in NumPy, one whole-array ufunc after another on one thread
+# (harness.py: the "numpy" column)
+
+def _plain_state(np_, shapes):
+    rng = np_.random.default_rng(0)
+    params = [rng.standard_normal(s).astype(np_.float32) for s in shapes]
+    grads = [(rng.standard_normal(p.shape) * 1e-2).astype(np_.float32) for p in params]
+    return params, grads
+
+
+def adam_numpy(np_, device, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    params, grads = _plain_state(np_, LARGE)
+    exp_avgs = [np_.zeros_like(p) for p in params]
+    exp_avg_sqs = [np_.zeros_like(p) for p in params]
+    steps = [0]
+
+    def step():
+        steps[0] += 1
+        step_size = lr / (1 - beta1 ** steps[0])
+        bias_correction2_sqrt = (1 - beta2 ** steps[0]) ** 0.5
+        for p, g, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            p -= step_size * m / (np_.sqrt(v) / bias_correction2_sqrt + eps)
+    return step
+
+
+def sgd_momentum_numpy(np_, device, lr=1e-3, momentum=0.9):
+    params, grads = _plain_state(np_, LARGE)
+    buffers = [None] * len(params)
+
+    def step():
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if buffers[i] is None:
+                buffers[i] = g.copy()
+            else:
+                buffers[i] *= momentum
+                buffers[i] += g
+            p -= lr * buffers[i]
+    return step
+
+
+PLAIN_NUMPY = {
+    'Adam, 1M params in 4 tensors': adam_numpy,
+    'SGD(momentum=0.9), 1M params in 4 tensors': sgd_momentum_numpy,
+}
+
+
 def main(argv=None):
     return harness.main(__file__, argv)
 

@@ -2,7 +2,12 @@
 
 A benchmark file defines CASES = {name: (make, iterations per round)}, where make(lib, device)
 returns a function doing one unit of work with lib=torch or lib=nbgrad, and ends with
-`harness.main(__file__)`. Options: --quick (fewer repeats), --device cuda, --only SUBSTRING,
+`harness.main(__file__)`. A file may also define PLAIN_NUMPY = {case name: make(numpy, device)}:
+the same work written by hand in NumPy, with no autograd and no framework at all. On the CPU the
+harness times it in a third process, interleaved with the others, and prints its ratio to PyTorch
+in the "numpy" column: the same arithmetic with no engine overhead, a practical lower bound for
+an engine over NumPy, so it shows which targets NumPy itself allows on this machine.
+Options: --quick (fewer repeats), --device cuda, --only SUBSTRING,
 --same-process, --profile (no timing: cProfile's top functions of nbgrad's rounds instead).
 
 By default each library runs in its own worker process and the parent alternates rounds between
@@ -29,13 +34,22 @@ def _sync(lib, device):
         lib.cuda.synchronize()
 
 
-def load_cases(path):
-    """The CASES of the benchmark file at path."""
+def _load(path):
     spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0],
                                                   path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.CASES
+    return module
+
+
+def load_cases(path, lib_name='nbgrad'):
+    """The CASES of the benchmark file at path; for lib_name 'numpy', its PLAIN_NUMPY (with the
+    iteration counts of the cases they stand for)."""
+    module = _load(path)
+    if lib_name != 'numpy':
+        return module.CASES
+    return {name: (make, module.CASES[name][1])
+            for name, make in getattr(module, 'PLAIN_NUMPY', {}).items()}
 
 
 def measure(make, lib, device, number):
@@ -66,7 +80,7 @@ class _InProcess:
     def __init__(self, lib_name, device, cases_path):
         self.lib = __import__(lib_name)
         self.device = device
-        self.cases = load_cases(cases_path)
+        self.cases = load_cases(cases_path, lib_name)
         self.rounds = {}
 
     def prepare(self, name):
@@ -148,27 +162,36 @@ def main(cases_path, argv=None):
     if args.profile:
         return _profile(cases_path, args)
     runner = _InProcess if args.same_process else _Worker
-    libs = {name: runner(name, args.device, cases_path) for name in ('torch', 'nbgrad')}
+    plain = load_cases(cases_path, 'numpy') if args.device == 'cpu' else {}
+    names = ('torch', 'nbgrad') + (('numpy',) if plain else ())
+    libs = {name: runner(name, args.device, cases_path) for name in names}
     repeats = 5 if args.quick else args.repeats
     where = 'one process' if args.same_process else 'one worker process each'
     print(f'nbgrad {libs["nbgrad"].version()} vs torch {libs["torch"].version()} on '
           f'{args.device} ({where}), median of {repeats} interleaved rounds')
-    print(f'{"case":40s} {"torch":>12s} {"nbgrad":>12s} {"ratio":>7s}')
+    print(f'{"case":40s} {"torch":>12s} {"nbgrad":>12s} {"ratio":>7s}' +
+          (f' {"numpy":>7s}  (numpy: the same work in plain NumPy, no autograd, / torch)'
+           if plain else ''))
     rows = []
     try:
         for name in load_cases(cases_path):
             if args.only and args.only not in name:
                 continue
-            for runner_ in libs.values():
+            here = {lib_name: runner_ for lib_name, runner_ in libs.items()
+                    if lib_name != 'numpy' or name in plain}
+            for runner_ in here.values():
                 runner_.prepare(name)
-            times = {'torch': [], 'nbgrad': []}
+            times = {lib_name: [] for lib_name in here}
             for _ in range(repeats):
-                for lib_name, runner_ in libs.items():
+                for lib_name, runner_ in here.items():
                     time.sleep(args.gap)  # let the other library's spinning threads go to sleep
                     times[lib_name].append(runner_.round(name))
             t_torch, t_nb = statistics.median(times['torch']), statistics.median(times['nbgrad'])
             rows.append((name, t_torch, t_nb))
-            print(f'{name:40s} {_fmt(t_torch):>12s} {_fmt(t_nb):>12s} {t_nb / t_torch:7.2f}')
+            floor = (f' {statistics.median(times["numpy"]) / t_torch:7.2f}'
+                     if 'numpy' in times else '')
+            print(f'{name:40s} {_fmt(t_torch):>12s} {_fmt(t_nb):>12s} {t_nb / t_torch:7.2f}'
+                  + floor)
             sys.stdout.flush()
     finally:
         for runner_ in libs.values():
