@@ -53,8 +53,8 @@ from . import nn, optim  # noqa: E402
 # PyTorch's top-level forms of nn.functional ops whose signatures are the same (torch.batch_norm,
 # torch.embedding and the losses take other argument orders or integer reductions: not aliased)
 from .nn.functional import (  # noqa: E402,F401
-    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
-    max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, conv_tbc,
+    max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
     adaptive_max_pool1d, pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle,
     celu, celu_, selu, selu_, rrelu, rrelu_, threshold, threshold_, relu_, hardshrink, prelu,
     bilinear, cosine_similarity, pairwise_distance, pdist, dropout, alpha_dropout,

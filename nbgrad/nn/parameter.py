@@ -113,7 +113,7 @@ class UninitializedTensorMixin:
         return moved
 
     def to(self, *args, **kwargs):
-        device, dtype, _ = _parse_to(args, dict(kwargs))
+        device, dtype = _parse_to(args, dict(kwargs))[:2]
         return self._moved(device or self._lazy_device, dtype or self.dtype)
 
     def cuda(self, device=None, non_blocking=False):
@@ -189,13 +189,13 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer whose shape is not known yet (the running statistics of lazy norm layers)."""
     cls_to_become = Tensor
 
-    def __new__(cls, requires_grad=False, device=None, dtype=None, *, persistent=True):
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
         b = Tensor.__new__(cls)
         b._set_uninitialized(requires_grad, device, dtype)
         b.persistent = persistent
         return b
 
-    def __init__(self, requires_grad=False, device=None, dtype=None, *, persistent=True):
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
         pass
 
 

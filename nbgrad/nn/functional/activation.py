@@ -136,7 +136,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return _activate('leaky_relu', input, (negative_slope,), True, 'leaky_relu_')
 
 
-def gelu(input, approximate='none'):
+def gelu(input, *, approximate='none'):
     if approximate not in ('none', 'tanh'):
         raise RuntimeError('approximate argument must be either none or tanh.')
     return _activate('gelu', input, (approximate,))

@@ -16,7 +16,7 @@ from ...ops._util import xp_of
 from . import _im2col as kernels
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
-           'conv_transpose3d', 'unfold', 'fold']
+           'conv_transpose3d', 'conv_tbc', 'unfold', 'fold']
 
 
 class Convolution(Node):
@@ -251,6 +251,34 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """3-D transposed convolution; weight (in_channels, out_channels / groups, kD, kH, kW)."""
     return _conv_transpose('conv_transpose3d', 3, input, weight, bias, stride, padding,
                            output_padding, groups, dilation)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution over (time, batch, in_channels) input with a (kernel_width, in_channels,
+    out_channels) weight and an (out_channels,) bias, padding `pad` steps on both ends of time (a
+    negative pad crops): conv1d on the permuted tensors."""
+    if bias is None:
+        raise TypeError("conv_tbc(): argument 'bias' must be Tensor, not NoneType")
+    _check_tensors('conv_tbc', input, weight, bias)
+    if input.dim() != 3:
+        raise RuntimeError('Input must have 3 dims: time, batch, in_channel')
+    if weight.dim() != 3:
+        raise RuntimeError('Weight tensor must have 3 dims: kernel_width, in_channels, '
+                           'out_channels.')
+    if bias.dim() != 1:
+        raise RuntimeError('Bias must be 1-D')
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError('Input dim 2 (input channels) is not == dim 1 in the weight tensor')
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError('Bias size must equal dim 2 in the weight tensor (output channels).')
+    length = input.shape[0] + 2 * pad - weight.shape[0] + 1
+    if length < 0:
+        raise RuntimeError(f'Trying to create tensor with negative dimension {length}: '
+                           f'[{length}, {input.shape[1]}, {weight.shape[2]}]')
+    if pad < 0:     # conv1d pads only outwards: crop the input instead
+        input, pad = input[-pad:input.shape[0] + pad], 0
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1)
 
 
 # ---------------------------------------------------------------------------------------------

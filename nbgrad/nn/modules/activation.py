@@ -17,7 +17,7 @@ _REQUIRED = inspect.Parameter.empty
 
 
 class _FunctionalLayer(Module):
-    """A layer that calls `_functional(input, *its parameters)`. Subclasses set `_params`
+    """A layer that calls `_functional(input, **its parameters)`. Subclasses set `_params`
     ((name, default) pairs in PyTorch's constructor order) and `_repr` ('named': "a=1, b=2" with
     ", inplace=True" only when set; 'bare': the single value; None: nothing)."""
     _params = ()
@@ -31,7 +31,9 @@ class _FunctionalLayer(Module):
             setattr(self, name, value)
 
     def forward(self, input):
-        return type(self)._functional(input, *(getattr(self, name) for name, _ in self._params))
+        # by keyword: the layer's parameters are named as the functional's (some keyword-only)
+        return type(self)._functional(input, **{name: getattr(self, name)
+                                                for name, _ in self._params})
 
     def extra_repr(self):
         if self._repr == 'bare':
@@ -49,10 +51,21 @@ class _FunctionalLayer(Module):
 def _layer(name, functional, params=(), repr_style='named', doc=''):
     signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                                      default=d) for p, d in params])
-    return type(name, (_FunctionalLayer,), {
+
+    namespace = {
         '_functional': staticmethod(functional), '_params': tuple(params), '_repr': repr_style,
-        '__signature__': signature, '__doc__': doc, '__module__': __name__,
-        '__qualname__': name})
+        '__signature__': signature, '__doc__': doc, '__module__': __name__, '__qualname__': name}
+    if params:      # (without parameters, PyTorch's layer keeps Module's (self, *args, **kwargs))
+        def __init__(self, *args, **kwargs):
+            _FunctionalLayer.__init__(self, *args, **kwargs)
+
+        # inspect.signature(cls.__init__) shows PyTorch's constructor signature, `self` included
+        __init__.__signature__ = signature.replace(parameters=[
+            inspect.Parameter('self', inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *signature.parameters.values()])
+        __init__.__qualname__ = f'{name}.__init__'
+        namespace['__init__'] = __init__
+    return type(name, (_FunctionalLayer,), namespace)
 
 
 _INPLACE = (('inplace', False),)

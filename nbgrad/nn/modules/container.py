@@ -4,6 +4,7 @@ List-like containers keep their items under the names '0', '1', ... and renumber
 deletion, as PyTorch does, so state_dict keys match PyTorch's for the same model.
 """
 import operator
+import warnings
 from collections import OrderedDict
 from collections import abc
 from itertools import chain
@@ -12,7 +13,27 @@ from ..._tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent, _typename
 
-__all__ = ['Sequential', 'ModuleList', 'ModuleDict', 'ParameterList', 'ParameterDict']
+__all__ = ['Container', 'Sequential', 'ModuleList', 'ModuleDict', 'ParameterList',
+           'ParameterDict']
+
+_CONTAINER_DEPRECATED = ('`nn.Container` is deprecated. All of its functionality is now '
+                         'implemented in `nn.Module`. Subclass that instead.')
+
+
+class Container(Module):
+    """Deprecated (PyTorch warns on making one and on subclassing): a Module holding the
+    modules given as keywords."""
+
+    def __init_subclass__(cls, **kwargs):
+        warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, **kwargs):
+        if type(self) is Container:
+            warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 def _absolute_index(idx, size):

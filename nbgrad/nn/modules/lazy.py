@@ -143,24 +143,18 @@ def _lazy_conv(eager):
     """The lazy class of the Conv or ConvTranspose class `eager`."""
     transposed = eager._transposed
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, *rest, device=None,
-                 dtype=None, **kwargs):
-        names = (('output_padding', 'groups', 'bias', 'dilation', 'padding_mode') if transposed
-                 else ('dilation', 'groups', 'bias', 'padding_mode'))
-        defaults = {'output_padding': 0, 'groups': 1, 'bias': True, 'dilation': 1,
-                    'padding_mode': 'zeros'}
-        if len(rest) > len(names):
-            raise TypeError(f'{name}() takes at most {len(names) + 4} positional arguments')
-        values = dict(defaults, **dict(zip(names, rest)))
-        unknown = set(kwargs) - set(defaults)
-        if unknown:
-            raise TypeError(f'{name}() got an unexpected keyword argument '
-                            f'{sorted(unknown)[0]!r}')
-        values.update(kwargs)
-        extra = {'output_padding': values['output_padding']} if transposed else {}
-        _LazyConvMixin.__init__(self, out_channels, kernel_size, stride, padding,
-                                values['dilation'], values['groups'], values['bias'],
-                                values['padding_mode'], device, dtype, **extra)
+    if transposed:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                     groups=1, bias=True, dilation=1, padding_mode='zeros', device=None,
+                     dtype=None):
+            _LazyConvMixin.__init__(self, out_channels, kernel_size, stride, padding, dilation,
+                                    groups, bias, padding_mode, device, dtype,
+                                    output_padding=output_padding)
+    else:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                     groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
+            _LazyConvMixin.__init__(self, out_channels, kernel_size, stride, padding, dilation,
+                                    groups, bias, padding_mode, device, dtype)
 
     name = 'Lazy' + eager.__name__
     return type(name, (_LazyConvMixin, eager), {
