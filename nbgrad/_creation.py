@@ -10,7 +10,7 @@ from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
 from ._out import accepts_out
-from ._memory_format import preserve_format
+from ._memory_format import preserve_format, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
 
@@ -45,6 +45,16 @@ def _alloc(xp_fn_name, shape, dtype, device, *args):
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
+
+
+def _alloc_in_order(shape, dtype, device, order):
+    """An uninitialised array on device whose memory runs in `order` (a channels-last layout)."""
+    device = to_device(device)
+    xp = array_module_for(device)
+    if device.type == 'cpu':
+        return empty_in_order(xp, shape, dtype.np, order)
+    with xp.cuda.Device(concrete_cuda_index(device)):
+        return empty_in_order(xp, shape, dtype.np, order)
 
 
 # -- from data -------------------------------------------------------------------------------------
@@ -256,13 +266,28 @@ def from_dlpack(ext_tensor):
 
 def _factory(kind):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False, memory_format=None):
+             pin_memory=False):
         shape = size_arg(size, kind)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
     make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
     return accepts_out(make, factory=True)
+
+
+@accepts_out(factory=True)
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    """An uninitialised tensor of the given size, C-ordered or in memory_format's layout."""
+    shape = size_arg(size, 'empty')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if memory_format is preserve_format:
+        raise RuntimeError('unsupported memory format Preserve')
+    order = dim_order(memory_format, len(shape))
+    if order is None:
+        return _finish(_alloc('empty', shape, dt, device), requires_grad)
+    _check_shape(shape, 'empty')
+    return _finish(_alloc_in_order(shape, dt, device, order), requires_grad)
 
 
 def _check_shape(shape, name):
@@ -273,7 +298,6 @@ def _check_shape(shape, name):
 
 zeros = _factory('zeros')
 ones = _factory('ones')
-empty = _factory('empty')
 
 
 @accepts_out(factory=True)
@@ -289,17 +313,23 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 
 def _alloc_like(kind, input, dtype, device, memory_format, *args):
     """A new array shaped like input's; with preserve_format (the default) a CPU input's
-    permuted layout is kept (NumPy's order='K'), as PyTorch keeps it."""
+    permuted layout is kept (NumPy's order='K'), as PyTorch keeps it; a channels-last format
+    gives its layout."""
     dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
     dev = to_device(device) if device is not None else input.device
     a = input._data
-    if a.__class__ is np.ndarray and dev.type == 'cpu' and not a.flags.c_contiguous and \
-            memory_format in (None, preserve_format):
+    preserve = memory_format is None or memory_format is preserve_format
+    order = None if preserve else dim_order(memory_format, a.ndim)
+    if order is not None:
+        out = _alloc_in_order(a.shape, dt, dev, order)
+    elif preserve and a.__class__ is np.ndarray and dev.type == 'cpu' and \
+            not a.flags.c_contiguous:
         out = np.empty_like(a, dtype=dt.np)
-        if kind != 'empty':
-            out[...] = _alloc(kind, (), dt, dev, *args)  # the fill value, converted as _alloc does
-        return out
-    return _alloc(kind, a.shape, dt, dev, *args)
+    else:
+        return _alloc(kind, a.shape, dt, dev, *args)
+    if kind != 'empty':
+        out[...] = _alloc(kind, (), dt, dev, *args)  # the fill value, converted as _alloc does
+    return out
 
 
 def _like(kind):

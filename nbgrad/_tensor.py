@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device_of_array, to_device, CPU
+from ._memory_format import is_contiguous_as
 
 _new = object.__new__
 
@@ -159,16 +160,9 @@ class Tensor:
         return strides[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format=None):
-        a = self._data
-        if a.flags.c_contiguous:
+        if memory_format is None and self._data.flags.c_contiguous:
             return True
-        # PyTorch ignores the strides of size-1 dimensions when judging contiguity.
-        expected = 1
-        for size, stride in zip(reversed(a.shape), reversed(self.stride())):
-            if size != 1 and stride != expected:
-                return False
-            expected *= size
-        return True
+        return is_contiguous_as(self._data.shape, self.stride(), memory_format)
 
     def untyped_storage(self):
         from ._storage import UntypedStorage

@@ -458,7 +458,7 @@ def _parse_to(args, kwargs):
     dtype = kwargs.pop('dtype', None)
     copy = kwargs.pop('copy', False)
     kwargs.pop('non_blocking', None)
-    kwargs.pop('memory_format', None)
+    memory_format = kwargs.pop('memory_format', None)
     if kwargs:
         raise TypeError(f'to() got unexpected keyword arguments {sorted(kwargs)}')
     for a in args:
@@ -478,12 +478,12 @@ def _parse_to(args, kwargs):
         else:
             raise TypeError(f'to() received an invalid combination of arguments: {a!r}')
     return (to_device(device) if device is not None else None,
-            _dtype.to_dtype(dtype) if dtype is not None else None, copy)
+            _dtype.to_dtype(dtype) if dtype is not None else None, copy, memory_format)
 
 
 def to(self, *args, **kwargs):
-    device, dtype, copy = _parse_to(args, kwargs)
-    return shape.to_copy(self, dtype, device, copy)
+    device, dtype, copy, memory_format = _parse_to(args, kwargs)
+    return shape.to_copy(self, dtype, device, copy, memory_format)
 
 
 def _type(self, dtype=None, non_blocking=False, **kwargs):
@@ -514,7 +514,7 @@ def _legacy_type_name(t):
 
 Tensor.to = to
 Tensor.type = _type
-Tensor.cpu = lambda self, memory_format=None: self.to('cpu')
+Tensor.cpu = lambda self, memory_format=None: self.to('cpu', memory_format=memory_format)
 
 
 def _cuda(self, device=None, non_blocking=False, memory_format=None):
@@ -524,7 +524,7 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
         target = f'cuda:{device}'
     else:
         target = device
-    return self.to(target)
+    return self.to(target, memory_format=memory_format)
 
 
 Tensor.cuda = _cuda
@@ -532,7 +532,8 @@ for _name, _dt in (('float', _dtype.float32), ('double', _dtype.float64), ('half
                    ('long', _dtype.int64), ('int', _dtype.int32), ('short', _dtype.int16),
                    ('char', _dtype.int8), ('byte', _dtype.uint8), ('bool', _dtype.bool),
                    ('cfloat', _dtype.complex64), ('cdouble', _dtype.complex128)):
-    setattr(Tensor, _name, (lambda dt: lambda self, memory_format=None: self.to(dt))(_dt))
+    setattr(Tensor, _name, (lambda dt: lambda self, memory_format=None:
+                            self.to(dt, memory_format=memory_format))(_dt))
 Tensor.type_as = lambda self, other: self.to(other.dtype)
 
 

@@ -357,17 +357,22 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 
 class Clone(Node):
-    """A copy. clone() keeps a permuted dense layout (PyTorch's memory_format=preserve_format);
-    contiguous() asks for C order."""
+    """A copy: in the input's permuted dense layout (order 'K', PyTorch's preserve_format), in
+    C order (None), or in a dimension order from _memory_format.dim_order (channels-last)."""
 
-    def __init__(self, c_order=False):
-        self.c_order = c_order
+    def __init__(self, order='K'):
+        self.order = order
 
     def forward(self, a):
-        if not self.c_order and a.__class__ is np.ndarray and not a.flags.c_contiguous and \
-                _is_dense(a):
-            return a.copy(order='K')
-        return a.copy()
+        if self.order == 'K':
+            if a.__class__ is np.ndarray and not a.flags.c_contiguous and _is_dense(a):
+                return a.copy(order='K')
+            return a.copy()
+        if self.order is None:
+            return a.copy()
+        out = _memory_format.empty_in_order(xp_of(a), a.shape, a.dtype, self.order)
+        out[...] = a
+        return out
 
     def backward(self, g):
         return g
@@ -384,24 +389,32 @@ def _is_dense(a):
 
 
 def clone(input, *, memory_format=None):
-    """A copy: in the input's dense layout (preserve_format, the default), or in C order for
-    any other format (contiguous_format; channels_last is accepted and laid out C-contiguous,
-    see the README)."""
-    keep = memory_format is None or memory_format is _memory_format.preserve_format
-    return dispatch(Clone(c_order=not keep), input)
+    """A copy: in the input's dense layout (preserve_format, the default), in C order
+    (contiguous_format), or channels-last (NHWC / NDHWC strides, as PyTorch's)."""
+    if memory_format is None or memory_format is _memory_format.preserve_format:
+        return dispatch(Clone('K'), input)
+    return dispatch(Clone(_memory_format.dim_order(memory_format, input.dim())), input)
 
 
 def contiguous(input, memory_format=None):
-    if input._data.flags.c_contiguous:
+    """input itself when already laid out as memory_format asks (C order by default), else a
+    copy that is."""
+    if memory_format is None and input._data.flags.c_contiguous:
         return input
-    return dispatch(Clone(c_order=True), input)
+    if memory_format is not _memory_format.preserve_format:
+        order = _memory_format.dim_order(memory_format, input.dim())   # checks the rank first
+    if input.is_contiguous(memory_format=memory_format):
+        return input
+    if memory_format is _memory_format.preserve_format:
+        raise RuntimeError('preserve memory format is unsupported by the contiguous operator')
+    return dispatch(Clone(order), input)
 
 
 class ToCopy(Node):
-    """Dtype and/or device conversion; the gradient converts back."""
+    """Dtype, device and/or layout conversion (order as Clone's); the gradient converts back."""
 
-    def __init__(self, np_dtype, device):
-        self.np_dtype, self.device = np_dtype, device
+    def __init__(self, np_dtype, device, order='K'):
+        self.np_dtype, self.device, self.order = np_dtype, device, order
 
     def forward(self, a):
         self._source = (a.dtype, a.__class__ is np.ndarray, None if a.__class__ is np.ndarray
@@ -410,6 +423,8 @@ class ToCopy(Node):
             a = _move(a, self.device)
         if self.np_dtype is not None and a.dtype != self.np_dtype:
             a = a.astype(self.np_dtype)
+        if self.order != 'K':
+            a = Clone(self.order).forward(a)
         return a
 
     def backward(self, g):
@@ -431,15 +446,21 @@ def _move(a, device):
         return xp.asarray(a)
 
 
-def to_copy(input, dtype=None, device=None, copy=False):
+def to_copy(input, dtype=None, device=None, copy=False, memory_format=None):
     """Tensor.to's worker: returns `input` itself when nothing changes (unless copy=True)."""
     np_dtype = dtype.np if dtype is not None else None
     same_dtype = np_dtype is None or input._data.dtype == np_dtype
     same_device = device is None or device == input.device or (
         device.type == 'cuda' and device.index is None and input.is_cuda)
-    if same_dtype and same_device:
+    if memory_format is None or memory_format is _memory_format.preserve_format:
+        order, same_layout = 'K', True
+    else:
+        order = _memory_format.dim_order(memory_format, input.dim())
+        same_layout = input.is_contiguous(memory_format=memory_format)
+    if same_dtype and same_device and same_layout:
         return dispatch(Clone(), input) if copy else input
-    return dispatch(ToCopy(np_dtype, None if same_device else device), input)
+    return dispatch(ToCopy(np_dtype, None if same_device else device,
+                           'K' if same_layout else order), input)
 
 
 def broadcast_tensors(*tensors):

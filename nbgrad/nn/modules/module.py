@@ -363,15 +363,17 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        device, dtype, non_blocking = _parse_to(args, kwargs)
+        device, dtype, non_blocking, memory_format = _parse_to(args, kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError('nn.Module.to only accepts floating point or complex dtypes, but got '
                             f'desired dtype={dtype}')
 
         def convert(t):
             keep_dtype = dtype is None or not (t.is_floating_point() or t.is_complex())
+            # as PyTorch: a memory format applies to the 4-D and 5-D tensors only
+            layout = memory_format if memory_format is not None and t.dim() in (4, 5) else None
             return t.to(device=device, dtype=None if keep_dtype else dtype,
-                        non_blocking=non_blocking)
+                        non_blocking=non_blocking, memory_format=layout)
         return self._apply(convert)
 
     def cpu(self):
@@ -701,7 +703,7 @@ def _parse_to(args, kwargs):
     device = kwargs.pop('device', None)
     dtype = kwargs.pop('dtype', None)
     non_blocking = kwargs.pop('non_blocking', False)
-    kwargs.pop('memory_format', None)
+    memory_format = kwargs.pop('memory_format', None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for arg in args:
@@ -717,7 +719,7 @@ def _parse_to(args, kwargs):
             raise TypeError(f'to() received an invalid combination of arguments: {arg!r}')
     if device is not None:
         device = _device_cls(device)
-    return device, dtype, non_blocking
+    return device, dtype, non_blocking, memory_format
 
 
 class _ModuleHookHandle:
