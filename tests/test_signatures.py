@@ -67,7 +67,6 @@ MISSING_ALLOWED = {
     'torch.nn.functional.linear_cross_entropy': 'fused linear + cross entropy (not implemented)',
     'torch.nn.LinearCrossEntropyLoss': 'module form of linear_cross_entropy',
     # optimizers not implemented yet (nbgrad/optim)
-    'torch.optim.Muon': 'Muon optimizer (not implemented)',
     'torch.optim.SparseAdam': 'needs sparse gradients, which nbgrad does not have',
 }
 
