@@ -443,3 +443,18 @@ def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch):
         fn(nbgrad, *[nbgrad.tensor(a, device='cuda') for a in arrays])
     assert _conv_cuda.KERNELS.failed
     compare_with_torch(fn, arrays, 'float64', 'cuda')
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('name', ['2d_groups', '1d_stride_dilation_pad', '3d', 'transpose2d'])
+def test_conv_kernels_with_64_bit_indices(device, monkeypatch, name):
+    """Arrays past 2^31 elements index in long long; smaller ones in int. Both variants of the
+    im2col and col2im kernels give PyTorch's values and gradients (the 64-bit one forced here:
+    no test can allocate 2^31 elements)."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.nn.functional import _conv_cuda
+    monkeypatch.setattr(_conv_cuda, '_INT32_ELEMENTS', 0)
+    assert _conv_cuda._with_index_type('', np.empty(1)).startswith('typedef long long I;')
+    fn, arrays = case_arrays(name)
+    compare_with_torch(fn, arrays, 'float64', 'cuda')

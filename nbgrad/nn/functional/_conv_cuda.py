@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..._cuda_kernels import KernelFamily
+from ..._cuda_kernels import KernelFamily, MAX_BLOCKS, THREADS
 
 # the geometry as 3-d (leading dims of size 1): input size, output size, kernel, stride, low
 # padding, dilation
@@ -29,31 +29,34 @@ _GEOMETRY = ('long long n_in0, long long n_in1, long long n_in2, long long n_out
              'long long s0, long long s1, long long s2, long long p0, long long p1, long long p2, '
              'long long d0, long long d1, long long d2')
 
+# Inside the kernels, index arithmetic runs in I: 32-bit int when every index fits (64-bit
+# integer division is emulated on GPUs, several times the cost of a 32-bit one, and these kernels
+# divide a few times per element), else long long (_with_index_type). The arguments stay 64-bit.
 _IM2COL = r'''
 extern "C" __global__ void nbgrad_im2col(
-        const T* x, T* cols, long long batch, long long channels, ''' + _GEOMETRY + r''') {
+        const T* x, T* cols, long long batch_, long long channels_, ''' + _GEOMETRY + r''') {
     // one thread per (channel, image, output position): it writes that position's column entry
     // for every kernel offset (threads side by side write side by side)
-    long long positions = n_out0 * n_out1 * n_out2, volume = k0 * k1 * k2;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long item = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-         item < channels * batch * positions; item += stride) {
-        long long l = item % positions, cn = item / positions;
-        long long n = cn % batch, c = cn / batch;
-        long long o0 = l / (n_out1 * n_out2), o1 = (l / n_out2) % n_out1, o2 = l % n_out2;
-        const T* image = x + (n * channels + c) * n_in0 * n_in1 * n_in2;
+    const I batch = batch_, channels = channels_, out1 = n_out1, out2 = n_out2;
+    const I in0 = n_in0, in1 = n_in1, in2 = n_in2;
+    const I positions = n_out0 * n_out1 * n_out2, volume = k0 * k1 * k2;
+    const I total = channels * batch * positions, stride = blockDim.x * gridDim.x;
+    for (I item = blockIdx.x * blockDim.x + threadIdx.x; item < total; item += stride) {
+        I l = item % positions, cn = item / positions;
+        I n = cn % batch, c = cn / batch;
+        I o0 = l / (out1 * out2), o1 = (l / out2) % out1, o2 = l % out2;
+        const T* image = x + (n * channels + c) * in0 * in1 * in2;
         T* out = cols + (c * volume * batch + n) * positions + l;
-        long long kk = 0;
-        for (long long a = 0; a < k0; ++a) {
-            long long i0 = o0 * s0 - p0 + a * d0;
-            for (long long b = 0; b < k1; ++b) {
-                long long i1 = o1 * s1 - p1 + b * d1;
-                for (long long e = 0; e < k2; ++e, ++kk) {
-                    long long i2 = o2 * s2 - p2 + e * d2;
-                    bool inside = i0 >= 0 && i0 < n_in0 && i1 >= 0 && i1 < n_in1 &&
-                                  i2 >= 0 && i2 < n_in2;
-                    out[kk * batch * positions] =
-                        inside ? image[(i0 * n_in1 + i1) * n_in2 + i2] : (T)0;
+        I kk = 0;
+        for (I a = 0; a < k0; ++a) {
+            I i0 = o0 * s0 - p0 + a * d0;
+            for (I b = 0; b < k1; ++b) {
+                I i1 = o1 * s1 - p1 + b * d1;
+                for (I e = 0; e < k2; ++e, ++kk) {
+                    I i2 = o2 * s2 - p2 + e * d2;
+                    bool inside = i0 >= 0 && i0 < in0 && i1 >= 0 && i1 < in1 &&
+                                  i2 >= 0 && i2 < in2;
+                    out[kk * batch * positions] = inside ? image[(i0 * in1 + i1) * in2 + i2] : (T)0;
                 }
             }
         }
@@ -63,38 +66,50 @@ extern "C" __global__ void nbgrad_im2col(
 
 _COL2IM = r'''
 extern "C" __global__ void nbgrad_col2im(
-        const T* cols, T* x, long long batch, long long channels, ''' + _GEOMETRY + r''') {
+        const T* cols, T* x, long long batch_, long long channels_, ''' + _GEOMETRY + r''') {
     // one thread per input element: the sum of the column entries that read it, kernel offsets
     // in order (the entry of offset k comes from output o with o * s - p + k * d = i)
-    long long positions = n_out0 * n_out1 * n_out2, volume = k0 * k1 * k2;
-    long long plane = n_in0 * n_in1 * n_in2;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long item = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-         item < batch * channels * plane; item += stride) {
-        long long q = item % plane, nc = item / plane;
-        long long c = nc % channels, n = nc / channels;
-        long long i0 = q / (n_in1 * n_in2), i1 = (q / n_in2) % n_in1, i2 = q % n_in2;
+    const I batch = batch_, channels = channels_, in1 = n_in1, in2 = n_in2;
+    const I out0 = n_out0, out1 = n_out1, out2 = n_out2;
+    const I st0 = s0, st1 = s1, st2 = s2;
+    const I positions = n_out0 * n_out1 * n_out2, volume = k0 * k1 * k2;
+    const I plane = n_in0 * n_in1 * n_in2, total = batch * channels * plane;
+    const I stride = blockDim.x * gridDim.x;
+    for (I item = blockIdx.x * blockDim.x + threadIdx.x; item < total; item += stride) {
+        I q = item % plane, nc = item / plane;
+        I c = nc % channels, n = nc / channels;
+        I i0 = q / (in1 * in2), i1 = (q / in2) % in1, i2 = q % in2;
         const T* column = cols + c * volume * batch * positions + n * positions;
-        double total = 0;
-        long long kk = 0;
-        for (long long a = 0; a < k0; ++a) {
-            long long t0 = i0 + p0 - a * d0;
-            bool ok0 = t0 >= 0 && t0 % s0 == 0 && t0 / s0 < n_out0;
-            for (long long b = 0; b < k1; ++b) {
-                long long t1 = i1 + p1 - b * d1;
-                bool ok1 = ok0 && t1 >= 0 && t1 % s1 == 0 && t1 / s1 < n_out1;
-                for (long long e = 0; e < k2; ++e, ++kk) {
-                    long long t2 = i2 + p2 - e * d2;
-                    if (ok1 && t2 >= 0 && t2 % s2 == 0 && t2 / s2 < n_out2)
-                        total += (double)column[kk * batch * positions +
-                                                ((t0 / s0) * n_out1 + t1 / s1) * n_out2 + t2 / s2];
+        double sum = 0;
+        I kk = 0;
+        for (I a = 0; a < k0; ++a) {
+            I t0 = i0 + p0 - a * d0;
+            bool ok0 = t0 >= 0 && t0 % st0 == 0 && t0 / st0 < out0;
+            for (I b = 0; b < k1; ++b) {
+                I t1 = i1 + p1 - b * d1;
+                bool ok1 = ok0 && t1 >= 0 && t1 % st1 == 0 && t1 / st1 < out1;
+                for (I e = 0; e < k2; ++e, ++kk) {
+                    I t2 = i2 + p2 - e * d2;
+                    if (ok1 && t2 >= 0 && t2 % st2 == 0 && t2 / st2 < out2)
+                        sum += (double)column[kk * batch * positions +
+                                              ((t0 / st0) * out1 + t1 / st1) * out2 + t2 / st2];
                 }
             }
         }
-        x[item] = (T)total;
+        x[item] = (T)sum;
     }
 }
 '''
+# the most elements an array may have for 32-bit indices: a thread's last item plus the grid's
+# stride must stay below 2^31
+_INT32_ELEMENTS = 2 ** 31 - 1 - THREADS * MAX_BLOCKS
+
+
+def _with_index_type(source, *arrays):
+    return ('typedef int I;\n' if max(a.size for a in arrays) <= _INT32_ELEMENTS
+            else 'typedef long long I;\n') + source
+
+
 KERNELS = KernelFamily('convolution')
 
 
@@ -128,7 +143,8 @@ def im2col(xp, x, kernel, stride, low_pads, dilation, out_size):
     n, c = x.shape[:2]
     cols = xp.empty((c * math.prod(kernel), n * math.prod(out_size)), x.dtype)
     if cols.size and not KERNELS.launch(
-            xp, 'nbgrad_im2col', _IM2COL, x.dtype, c * n * math.prod(out_size),
+            xp, 'nbgrad_im2col', _with_index_type(_IM2COL, x, cols), x.dtype,
+            c * n * math.prod(out_size),
             (x, cols, np.int64(n), np.int64(c))
             + _geometry(x.shape[2:], out_size, kernel, stride, low_pads, dilation)):
         return None
@@ -140,7 +156,7 @@ def col2im(xp, cols, batch, channels, size, kernel, stride, low_pads, dilation, 
     the kernel is unavailable."""
     image = xp.empty((batch, channels) + tuple(size), cols.dtype)
     if image.size and not KERNELS.launch(
-            xp, 'nbgrad_col2im', _COL2IM, cols.dtype, image.size,
+            xp, 'nbgrad_col2im', _with_index_type(_COL2IM, cols, image), cols.dtype, image.size,
             (xp.ascontiguousarray(cols), image, np.int64(batch), np.int64(channels))
             + _geometry(size, out_size, kernel, stride, low_pads, dilation)):
         return None
