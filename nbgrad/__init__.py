@@ -63,7 +63,9 @@ from .serialization import save, load  # noqa: E402
 from .ops.cdist import cdist  # noqa: E402
 from . import backends  # noqa: E402
 from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_precision  # noqa
-from ._threads import set_num_threads, get_num_threads  # noqa: E402
+from ._threads import (set_num_threads, get_num_threads,  # noqa: E402
+                       set_num_interop_threads, get_num_interop_threads)
+from . import cpu  # noqa: E402
 from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
                              are_deterministic_algorithms_enabled,
                              is_deterministic_algorithms_warn_only_enabled,

@@ -36,3 +36,24 @@ def set_num_threads(int):  # noqa: A002 (PyTorch's parameter name)
     except ImportError:
         return
     threadpoolctl.threadpool_limits(int)
+
+
+# PyTorch's inter-op pool runs independent ops side by side (TorchScript forks); nbgrad has none,
+# so the number is recorded and reported, with PyTorch's rules: a positive int, set once.
+_interop = [None]
+
+
+def get_num_interop_threads():
+    return _interop[0] or _default()
+
+
+def set_num_interop_threads(int):  # noqa: A002 (PyTorch's parameter name)
+    if type(int) is not builtins.int:
+        raise RuntimeError(f'set_num_interop_threads expects an int, but got '
+                           f'{type(int).__name__}')
+    if int <= 0:
+        raise RuntimeError('set_num_interop_threads expects a positive integer')
+    if _interop[0] is not None:
+        raise RuntimeError('Error: cannot set number of interop threads after parallel work has '
+                           'started or set_num_interop_threads called')
+    _interop[0] = int
