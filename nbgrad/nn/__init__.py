@@ -1,6 +1,7 @@
 """nbgrad.nn: PyTorch's torch.nn. Modules (layers, containers, losses) in nn.modules, their
-functional forms in nn.functional, initialisation in nn.init, helpers in nn.utils."""
+functional forms in nn.functional, initialisation in nn.init, helpers in nn.utils, data parallelism in nn.parallel."""
 from .parameter import (Parameter, Buffer, UninitializedParameter,  # noqa: F401
                         UninitializedBuffer)
 from .modules import *  # noqa: F401,F403
-from . import functional, grad, init, utils  # noqa: F401
+from . import functional, grad, init, utils, parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401

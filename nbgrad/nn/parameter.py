@@ -7,7 +7,7 @@ from .._arrays import UninitializedArray, uninitialized_use
 from .._tensor import Size, Tensor
 from .. import _dtype
 from .._creation import empty
-from .._device import to_device
+from .._device import concrete_cuda_index, to_device
 from .._tensor_methods import _parse_to
 
 
@@ -77,7 +77,10 @@ class UninitializedTensorMixin:
         self._data = np.empty(0, dtype.np).view(UninitializedArray)
         self._vc, self._base, self._grad_fn = [0], None, None
         self._requires_grad = bool(requires_grad)
-        self._lazy_device = to_device(device) if device is not None else to_device('cpu')
+        device = to_device(device) if device is not None else to_device('cpu')
+        if device.type == 'cuda' and device.index is None:     # as a tensor's: a concrete GPU
+            device = to_device(f'cuda:{concrete_cuda_index(device)}')
+        self._lazy_device = device
 
     def materialize(self, shape, device=None, dtype=None):
         """Become a `cls_to_become` of `shape` (uninitialized values) on the given device and

@@ -339,6 +339,18 @@ class Module:
         return self  # one process's NumPy memory; nbgrad.multiprocessing handles sharing
 
     # -- moving and casting ---------------------------------------------------------------------
+    def _replicate_for_data_parallel(self):
+        """A shallow copy for nn.parallel.replicate: no parameters of its own (replicate sets
+        differentiable copies of the original's as plain attributes), its own buffer and child
+        tables."""
+        replica = self.__new__(type(self))
+        replica.__dict__ = self.__dict__.copy()
+        replica._parameters = {}
+        replica._buffers = replica._buffers.copy()
+        replica._modules = replica._modules.copy()
+        replica._is_replica = True
+        return replica
+
     def _apply(self, fn, recurse=True):
         """Replace every parameter's and buffer's values by fn(tensor), keeping the Parameter
         objects (so an optimizer made before .to()/.double() still holds the model's weights)."""
