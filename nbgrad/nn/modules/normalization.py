@@ -1,6 +1,7 @@
-"""Normalisation layers: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm,
-LocalResponseNorm and RMSNorm, with PyTorch's constructors, parameters, buffers
-(running_mean, running_var, num_batches_tracked), state_dict versions and reprs."""
+"""Normalisation layers: BatchNorm1d/2d/3d, SyncBatchNorm (local statistics: no process groups
+yet), InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm and RMSNorm, with PyTorch's
+constructors, parameters, buffers (running_mean, running_var, num_batches_tracked), state_dict
+versions and reprs."""
 import numbers
 import warnings
 
@@ -9,7 +10,7 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d',
+__all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm', 'InstanceNorm1d', 'InstanceNorm2d',
            'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'RMSNorm']
 
 
@@ -110,6 +111,52 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation of (N, C, D, H, W) inputs over N, D, H, W, per channel."""
     _input_dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose statistics PyTorch sums over a distributed process group in
+    training. nbgrad has no process groups yet (torch.distributed is not initialised), and there
+    PyTorch falls back to ordinary batch norm over the local batch: so does this one, for inputs
+    of 2 or more dims. convert_sync_batchnorm swaps it in for a model's batch norm layers."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None, *,
+                 bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f'expected at least 2D input (got {input.dim()}D input)')
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        if input.shape[1] == 0:
+            raise ValueError('SyncBatchNorm number of input channels should be non-zero')
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """module with every batch norm layer (nested too) replaced by a SyncBatchNorm holding
+        the same parameters and running statistics (the same objects) and training flag."""
+        module_output = module
+        if isinstance(module, _BatchNorm):
+            module_output = SyncBatchNorm(module.num_features, module.eps, module.momentum,
+                                          module.affine, module.track_running_stats,
+                                          process_group, bias=module.bias is not None)
+            if module.affine:
+                module_output.weight = module.weight
+                module_output.bias = module.bias
+            module_output.running_mean = module.running_mean
+            module_output.running_var = module.running_var
+            module_output.num_batches_tracked = module.num_batches_tracked
+            module_output.training = module.training
+            if hasattr(module, 'qconfig'):
+                module_output.qconfig = module.qconfig
+        for name, child in module.named_children():
+            module_output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return module_output
 
 
 class _InstanceNorm(_NormBase):
