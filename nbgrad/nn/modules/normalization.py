@@ -10,8 +10,9 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm', 'InstanceNorm1d', 'InstanceNorm2d',
-           'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'RMSNorm']
+__all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm', 'InstanceNorm1d',
+           'InstanceNorm2d', 'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm',
+           'RMSNorm']
 
 
 def _affine_parameters(module, shape, affine, bias, factory):
