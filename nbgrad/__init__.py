@@ -59,6 +59,11 @@ from .nn.functional import (  # noqa: E402,F401
     celu, celu_, selu, selu_, rrelu, rrelu_, threshold, threshold_, relu_, hardshrink, prelu,
     bilinear, cosine_similarity, pairwise_distance, pdist, dropout, alpha_dropout,
     feature_alpha_dropout, layer_norm, group_norm, rms_norm)
+# ... and those whose signatures differ from the functional ones (torch.dropout(input, p, train))
+from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, selu,  # noqa: E402
+                        threshold, rrelu, rrelu_, max_pool1d, max_pool2d, max_pool3d,
+                        max_pool1d_with_indices, avg_pool1d, adaptive_max_pool1d, layer_norm,
+                        group_norm, softmax, log_softmax)
 from .serialization import save, load  # noqa: E402
 from .ops.cdist import cdist  # noqa: E402
 from . import backends  # noqa: E402
@@ -86,13 +91,7 @@ def numel(input):
     return input.numel()
 
 
-def result_type(tensor1, tensor2):
-    from .ops._util import _slow_promote
-    arrays = [t._data if isinstance(t, Tensor) else t for t in (tensor1, tensor2)]
-    return _slow_promote(arrays)
-
-
-def typename(obj):
+def typename(obj, /):
     if isinstance(obj, Tensor):
         return obj.type()
     module, name = type(obj).__module__, type(obj).__qualname__

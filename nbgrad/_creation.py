@@ -334,7 +334,7 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
 
 def _like(kind):
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-             memory_format=None):
+             memory_format=None, pin_memory=False):
         return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'
     return make
@@ -346,7 +346,7 @@ empty_like = _like('empty')
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None, pin_memory=False):
     return _finish(_alloc_like('full', input, dtype, device, memory_format, fill_value),
                    requires_grad)
 
@@ -355,7 +355,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 @accepts_out(factory=True)
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
+           requires_grad=False, pin_memory=False):
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
@@ -386,7 +386,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
-def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           pin_memory=False):
     """torch.range (deprecated in PyTorch): like arange but includes `end`."""
     if end is None:
         start, end = 0, start
@@ -398,7 +399,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 @accepts_out(factory=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
@@ -432,7 +433,7 @@ def _symmetric_linspace(start, end, steps, work_dtype):
 
 @accepts_out(factory=True)
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     # PyTorch's kernel: endpoints in the tensor's dtype, exponents in double from both ends like
     # linspace, and the C library's pow (math.pow; NumPy's may differ in the last bit). This is
@@ -452,7 +453,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 @accepts_out(factory=True)
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
     for name, value in (('n', n), ('m', m)):
         if value is not None and value < 0:
             raise RuntimeError(f'{name} must be greater or equal to 0, got {value}')
@@ -467,9 +469,10 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     return _finish(a, requires_grad)
 
 
-def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
+                  requires_grad=False):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    return _finish(_on_device(np.array(value, dtype=dt.np), to_device(device)), requires_grad)
+    return _finish(_on_device(np.array(s, dtype=dt.np), to_device(device)), requires_grad)
 
 
 # -- triangle indices --------------------------------------------------------------------------

@@ -85,9 +85,9 @@ _default = [None]
 _entered = []
 
 
-def set_default_device(device_):
+def set_default_device(device):
     """PyTorch's set_default_device; None unsets it."""
-    _default[0] = None if device_ is None else to_device(device_)
+    _default[0] = None if device is None else to_device(device)
 
 
 def get_default_device():

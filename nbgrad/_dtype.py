@@ -140,13 +140,14 @@ def scalar_dtype(value):
     raise TypeError(f'expected a number, got {type(value).__name__}')
 
 
-def promote_types(a, b):
+def promote_types(type1, type2):
     """PyTorch's torch.promote_types for two dtypes.
 
     Within a category (ints, floats, complex) this is NumPy's table (uint8 + int8 -> int16 in
     both). Across categories PyTorch keeps the higher category's dtype as it is (int32 + float16
     -> float16, where NumPy would widen to float64); float + complex takes the complex type wide
     enough for the float."""
+    a, b = type1, type2
     if a is b:
         return a
     if a.category != b.category:

@@ -102,4 +102,221 @@ def _cupy_isclose(a, b, rtol, atol, equal_nan):
     return cupy.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
+# ---- torch-level signatures that differ from the Tensor methods sharing the op -------------
+# (torch.reshape(x, shape) takes no *shape, torch.dot's second tensor is `tensor`, ...)
+from .ops import views as _views, shape as _shape, matmul as _matmul  # noqa: E402
+
+
+def reshape(input, shape):
+    return _views.reshape(input, shape)
+
+
+def permute(input, dims):
+    return _views.permute(input, dims)
+
+
+def flip(input, dims):
+    return _shape.flip(input, dims)
+
+
+def broadcast_to(input, size):
+    return _views.expand(input, size)
+
+
+def dot(input, tensor):
+    return _matmul.dot(input, tensor)
+
+
+def swapaxes(input, axis0, axis1):
+    return _views.transpose(input, axis0, axis1)
+
+
+def nan_to_num(input, nan=None, posinf=None, neginf=None):
+    return input.nan_to_num(nan, posinf, neginf)
+
+
+def round(input, *, decimals=None):
+    """torch.round; decimals (round.decimals, RoundBackward1) when given."""
+    if decimals is None:
+        return _ew.unary('round')(input)
+    from .special import round as _round_decimals
+    return _round_decimals(input, decimals=decimals)
+
+
+def logit(input, eps=None):
+    if eps is None or eps < 0:      # (a negative eps is no eps in PyTorch's kernel)
+        return _ew.unary('logit')(input)
+    from .special import logit as _logit
+    return _logit(input, eps)
+
+
+def result_type(tensor, other):
+    from .ops._util import _slow_promote
+    from ._tensor import Tensor
+    arrays = [t._data if isinstance(t, Tensor) else t for t in (tensor, other)]
+    return _slow_promote(arrays)
+
+
+# ---- small functions PyTorch has at the top level ------------------------------------------
+
+def _is_tensor_arg(x, fname, arg='input'):
+    from ._tensor import Tensor
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position 1) must be Tensor, not "
+                        f'{type(x).__name__}')
+
+
+def deg2rad(input):
+    _is_tensor_arg(input, 'deg2rad')
+    return input * (3.141592653589793 / 180.0) if input.dtype.is_floating_point or \
+        input.dtype.is_complex else input.to(_dtype_mod.get_default_dtype()) * (
+            3.141592653589793 / 180.0)
+
+
+def rad2deg(input):
+    _is_tensor_arg(input, 'rad2deg')
+    return input * (180.0 / 3.141592653589793) if input.dtype.is_floating_point or \
+        input.dtype.is_complex else input.to(_dtype_mod.get_default_dtype()) * (
+            180.0 / 3.141592653589793)
+
+
+def _integer_binary(name, ufunc):
+    def fn(input, other):
+        from ._tensor import Tensor
+        from .ops._util import as_operand, xp_of
+        other = as_operand(other)
+        dt = result_type(input, other)
+        if dt.is_floating_point or dt.is_complex or dt.name == 'bool':
+            word = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half',
+                    'bool': 'Bool'}.get(dt.name, dt.name)
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
+        a, b = input._data.astype(dt.np), other._data.astype(dt.np)
+        return Tensor._make(getattr(xp_of(a, b), ufunc)(a, b).astype(dt.np))
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+gcd = _integer_binary('gcd', 'gcd')
+lcm = _integer_binary('lcm', 'lcm')
+
+
+def heaviside(input, values):
+    from ._tensor import Tensor
+    from .ops._util import xp_of
+    if input.dtype != values.dtype:
+        raise RuntimeError('heaviside is not yet implemented for tensors with different dtypes')
+    a, v = input._data, values._data
+    xp = xp_of(a, v)
+    out = xp.where(a == 0, v, (a > 0).astype(a.dtype))
+    return Tensor._make(xp.asarray(out).astype(a.dtype))
+
+
+def logaddexp2(input, other):
+    m = maximum(input, other)  # noqa: F821
+    infinite = isinf(m)  # noqa: F821  (+inf, or both -inf: the maximum is the answer)
+    safe = where(infinite, 0.0, m)
+    return where(infinite, m, safe + log2(exp2(input - safe) + exp2(other - safe)))  # noqa
+
+
+def isneginf(input):
+    return isinf(input) & (input < 0) if not input.dtype.is_complex else \
+        _complex_error('isneginf')  # noqa: F821
+
+
+def isposinf(input):
+    return isinf(input) & (input > 0) if not input.dtype.is_complex else \
+        _complex_error('isposinf')  # noqa: F821
+
+
+def _complex_error(name):
+    raise RuntimeError(f'{name} does not support complex inputs.')
+
+
+def isreal(input):
+    if input.dtype.is_complex:
+        return imag(input) == 0
+    return ones_like(input, dtype=_dtype_mod.bool)
+
+
+def ravel(input):
+    return _views.reshape(input, (-1,))
+
+
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f'trace: expected a matrix, but got tensor with dim {input.dim()}')
+    return input.diagonal().sum()
+
+
+def dist(input, other, p=2):
+    from . import linalg
+    return linalg.vector_norm(input - other, p)
+
+
+def _split_along(name, dim, min_dims):
+    def fn(input, indices_or_sections):
+        if input.dim() < min_dims:
+            raise RuntimeError(f'torch.{name} requires a tensor with at least {min_dims} '
+                               f'dimension, but got a tensor with {input.dim()} dimensions!')
+        d = 0 if name == 'hsplit' and input.dim() == 1 else dim
+        if isinstance(indices_or_sections, int):
+            size = input.shape[d]
+            if indices_or_sections == 0 or size % indices_or_sections:
+                raise RuntimeError(f'torch.{name} attempted to split along dimension {d}, but '
+                                   f'the size of the dimension {size} is not divisible by the '
+                                   f'split_size {indices_or_sections}!')
+        return tensor_split(input, indices_or_sections, d)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+hsplit = _split_along('hsplit', 1, 1)
+vsplit = _split_along('vsplit', 0, 2)
+dsplit = _split_along('dsplit', 2, 3)
+
+
+def is_nonzero(input):
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError('Boolean value of Tensor with no values is ambiguous')
+    if n > 1:
+        raise RuntimeError('Boolean value of Tensor with more than one value is ambiguous')
+    return bool(input.item())
+
+
+def is_same_size(input, other):
+    return input.shape == other.shape
+
+
+def is_signed(input):
+    return input.dtype.is_signed
+
+
+def positive(input):
+    if input.dtype.name == 'bool':
+        raise RuntimeError('The `+` operator, on a bool tensor is not supported.')
+    return input
+
+
+def adjoint(input):
+    return input.mH
+
+
+def detach(input):
+    return input.detach()
+
+
+from . import _dtype as _dtype_mod  # noqa: E402
+from ._creation import ones_like  # noqa: E402
+from ._tensor import Tensor as _Tensor  # noqa: E402
+
+# ... and as Tensor methods (x.trace() is torch.trace(x); _tensor_methods makes the x.f_())
+for _name in ('trace', 'ravel', 'deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside', 'logaddexp2',
+              'isneginf', 'isposinf', 'isreal', 'dist', 'hsplit', 'vsplit', 'dsplit',
+              'is_nonzero', 'is_same_size', 'is_signed', 'equal', 'allclose', 'isclose'):
+    setattr(_Tensor, _name, globals()[_name])
+for _name in ('deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside'):
+    getattr(_Tensor, _name + '_').__signature__ = __import__('inspect').signature(globals()[_name])
+
+
 __all__ = [n for n in dir() if not n.startswith('_')]

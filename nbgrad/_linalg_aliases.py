@@ -57,13 +57,14 @@ def cross(input, other, dim=None):
     return linalg.cross(input, other, dim=dim)
 
 
-def cholesky_solve(B, L, upper=False):
+def cholesky_solve(input, input2, upper=False):
+    B, L = input, input2
     A_inv_B = linalg.solve_triangular(L, B, upper=upper)
     return linalg.solve_triangular(L.mT, A_inv_B, upper=not upper)
 
 
 for _name in ('inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
-              'matrix_power', 'cross'):
+              'matrix_power', 'cross', 'cholesky_solve'):
     setattr(Tensor, _name, globals()[_name])
 
 __all__ = ['norm', 'inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',

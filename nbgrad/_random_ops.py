@@ -100,26 +100,26 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish(_sample(gen, 'randperm', int(n), dt.np), requires_grad)
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, memory_format=None, pin_memory=False):
     """empty_like(input).uniform_(), as PyTorch makes it (so a permuted layout is filled in
     memory order)."""
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
-    return _finish_like(made.uniform_(), requires_grad)
+    return _finish_like(made.uniform_(generator=generator), requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, memory_format=None, pin_memory=False):
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
-    return _finish_like(made.normal_(), requires_grad)
+    return _finish_like(made.normal_(generator=generator), requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
-                 requires_grad=False, memory_format=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad=False, memory_format=None, pin_memory=False):
     if high is None:
         low, high = 0, low
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
-    return _finish_like(made.random_(low, high), requires_grad)
+    return _finish_like(made.random_(low, high, generator=generator), requires_grad)
 
 
 def _finish_like(tensor, requires_grad):
@@ -394,13 +394,43 @@ def _log_normal_sampler(mean=1.0, std=2.0, **_):
                                                   float(std), dt)
 
 
-Tensor.uniform_ = _resample('uniform_', _uniform_sampler)
-Tensor.normal_ = _resample('normal_', _normal_sampler)
 Tensor.random_ = _resample('random_', _random_sampler, float_only=False)
 Tensor.bernoulli_ = _resample('bernoulli_', _bernoulli_sampler, float_only=False)
-Tensor.exponential_ = _resample('exponential_', _exponential_sampler)
-Tensor.geometric_ = _resample('geometric_', _geometric_sampler, float_only=False)
-Tensor.cauchy_ = _resample('cauchy_', _cauchy_sampler)
-Tensor.log_normal_ = _resample('log_normal_', _log_normal_sampler)
+_uniform_ = _resample('uniform_', _uniform_sampler)
+_normal_ = _resample('normal_', _normal_sampler)
+_exponential_ = _resample('exponential_', _exponential_sampler)
+_geometric_ = _resample('geometric_', _geometric_sampler, float_only=False)
+_cauchy_ = _resample('cauchy_', _cauchy_sampler)
+_log_normal_ = _resample('log_normal_', _log_normal_sampler)
+
+
+# PyTorch's parameters (uniform_'s first is `from` in its parser, which Python can only pass
+# positionally; its stubs call it from_)
+def uniform_(self, from_=0, to=1, *, generator=None):
+    return _uniform_(self, from_, to, generator=generator)
+
+
+def normal_(self, mean=0, std=1, *, generator=None):
+    return _normal_(self, mean, std, generator=generator)
+
+
+def exponential_(self, lambd=1, *, generator=None):
+    return _exponential_(self, lambd, generator=generator)
+
+
+def geometric_(self, p, *, generator=None):
+    return _geometric_(self, p, generator=generator)
+
+
+def cauchy_(self, median=0, sigma=1, *, generator=None):
+    return _cauchy_(self, median, sigma, generator=generator)
+
+
+def log_normal_(self, mean=1, std=2, *, generator=None):
+    return _log_normal_(self, mean, std, generator=generator)
+
+
+Tensor.uniform_, Tensor.normal_, Tensor.exponential_ = uniform_, normal_, exponential_
+Tensor.geometric_, Tensor.cauchy_, Tensor.log_normal_ = geometric_, cauchy_, log_normal_
 Tensor.bernoulli = bernoulli
 Tensor.multinomial = multinomial

@@ -505,7 +505,7 @@ def _wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def is_tensor(obj):
+def is_tensor(obj, /):
     return isinstance(obj, Tensor)
 
 

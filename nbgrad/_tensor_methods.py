@@ -8,6 +8,7 @@ from . import _dtype
 from ._device import to_device, device as _device_cls
 from ._dispatch import dispatch, dispatch_inplace
 from ._tensor import Tensor
+from ._memory_format import preserve_format as _preserve_format, contiguous_format as _contiguous
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
 from .ops import complex_ops
 from .ops._util import as_operand
@@ -259,8 +260,10 @@ Tensor.clamp_ = Tensor.clip_ = _clamp_
 Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
 Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
-Tensor.addcmul_ = lambda self, t1, t2, *, value=1: self.add_(ew.mul(t1, t2), alpha=value)
-Tensor.addcdiv_ = lambda self, t1, t2, *, value=1: self.add_(ew.div(t1, t2), alpha=value)
+Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.mul(tensor1, tensor2),
+                                                                      alpha=value)
+Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.div(tensor1, tensor2),
+                                                                      alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = ew.ldexp, ew.ldexp_, ew.frexp
@@ -440,7 +443,8 @@ def zero_(self):
     return dispatch_inplace(_Fill(), self, 0)
 
 
-def copy_(self, src, non_blocking=False):
+def copy_(self, other, non_blocking=False):
+    src = other     # (PyTorch's parser names it `other`; its docs say src)
     if not isinstance(src, Tensor):
         src = as_operand(src)
     if isinstance(src, Tensor) and src.device != self.device:
@@ -514,10 +518,11 @@ def _legacy_type_name(t):
 
 Tensor.to = to
 Tensor.type = _type
-Tensor.cpu = lambda self, memory_format=None: self.to('cpu', memory_format=memory_format)
+Tensor.cpu = lambda self, *, memory_format=_preserve_format: self.to(
+    'cpu', memory_format=memory_format)
 
 
-def _cuda(self, device=None, non_blocking=False, memory_format=None):
+def _cuda(self, device=None, non_blocking=False, *, memory_format=_preserve_format):
     if device is None:
         target = 'cuda'
     elif isinstance(device, int):
@@ -532,12 +537,12 @@ for _name, _dt in (('float', _dtype.float32), ('double', _dtype.float64), ('half
                    ('long', _dtype.int64), ('int', _dtype.int32), ('short', _dtype.int16),
                    ('char', _dtype.int8), ('byte', _dtype.uint8), ('bool', _dtype.bool),
                    ('cfloat', _dtype.complex64), ('cdouble', _dtype.complex128)):
-    setattr(Tensor, _name, (lambda dt: lambda self, memory_format=None:
+    setattr(Tensor, _name, (lambda dt: lambda self, *, memory_format=_preserve_format:
                             self.to(dt, memory_format=memory_format))(_dt))
 Tensor.type_as = lambda self, other: self.to(other.dtype)
 
 
-def _bfloat16(self, memory_format=None):
+def _bfloat16(self, *, memory_format=_preserve_format):
     _dtype.to_dtype(_dtype.bfloat16)  # raises with the explanation
 
 
@@ -547,7 +552,9 @@ Tensor.bfloat16 = _bfloat16
 def _new(kind):
     from . import _creation
 
-    def method(self, *size, dtype=None, device=None, requires_grad=False, **kwargs):
+    def method(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
+               pin_memory=False):
+        _check_layout(layout)
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self.device
         factory = getattr(_creation, kind)
@@ -560,14 +567,22 @@ Tensor.new_ones = _new('ones')
 Tensor.new_empty = _new('empty')
 
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **kw):
+def _new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
+              pin_memory=False, requires_grad=False):
+    _check_layout(layout)
     from ._creation import full
     return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
                 device=device if device is not None else self.device,
                 requires_grad=requires_grad)
 
 
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **kw):
+def _check_layout(layout):
+    if layout is not None and str(layout) != 'torch.strided':
+        raise NotImplementedError(f'nbgrad has only strided tensors: layout={layout} is not '
+                                  'supported')
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from ._creation import tensor
     if isinstance(data, Tensor):
         data = data.detach()
@@ -584,7 +599,8 @@ Tensor.share_memory_ = lambda self: self
 Tensor.is_shared = lambda self: False
 
 
-def _apply_(self, fn):
+def _apply_(self, callable, /):
+    fn = callable
     if self._requires_grad:
         raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
                            "var.detach().apply_() instead.")
@@ -597,3 +613,89 @@ def _apply_(self, fn):
 
 
 Tensor.apply_ = _apply_
+
+
+# -- signatures as PyTorch's methods have them (where the shared torch-level function differs) -
+
+def _nan_to_num_method(self, nan=None, posinf=None, neginf=None):
+    return _nan_to_num(self, 0.0 if nan is None else nan, posinf, neginf)
+
+
+Tensor.nan_to_num = _nan_to_num_method
+Tensor.nan_to_num_ = lambda self, nan=None, posinf=None, neginf=None: self.copy_(
+    _nan_to_num_method(self, nan, posinf, neginf))
+Tensor.round = lambda self, *, decimals=None: _functions().round(self, decimals=decimals)
+Tensor.round_ = lambda self, *, decimals=None: self.copy_(self.round(decimals=decimals))
+Tensor.logit = lambda self, eps=None: _functions().logit(self, eps)
+Tensor.logit_ = lambda self, eps=None: self.copy_(self.logit(eps))
+Tensor.true_divide = lambda self, other: _div(self, other)
+Tensor.true_divide_ = lambda self, other: _div_(self, other)
+Tensor.dot = lambda self, tensor: matmul.dot(self, tensor)
+Tensor.swapaxes = lambda self, axis0, axis1: views.transpose(self, axis0, axis1)
+Tensor.swapaxes_ = lambda self, axis0, axis1: _transpose_(self, axis0, axis1)
+Tensor.swapdims_ = lambda self, dim0, dim1: _transpose_(self, dim0, dim1)
+Tensor.broadcast_to = lambda self, *size: views.expand(self, *size)
+Tensor.split = lambda self, split_size, dim=0: views.split(self, split_size, dim)
+Tensor.tile = lambda self, *dims: shape.tile(
+    self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+Tensor.softmax = lambda self, dim, dtype=None: reduction.softmax(self, dim, dtype)
+Tensor.log_softmax = lambda self, dim, dtype=None: reduction.log_softmax(self, dim, dtype)
+
+
+def _contiguous_method(self, *, memory_format=_contiguous):
+    return shape.contiguous(self, None if memory_format is _contiguous else memory_format)
+
+
+def _is_contiguous_method(self, *, memory_format=_contiguous):
+    return Tensor._is_contiguous(self, None if memory_format is _contiguous else memory_format)
+
+
+Tensor._is_contiguous = Tensor.is_contiguous
+Tensor.contiguous, Tensor.is_contiguous = _contiguous_method, _is_contiguous_method
+
+
+def _functions():
+    from . import _functions as f
+    return f
+
+
+def _inplace_from(name):
+    def method(self, *args, **kwargs):
+        return self.copy_(getattr(self, name)(*args, **kwargs))
+    method.__name__ = method.__qualname__ = name + '_'
+    return method
+
+
+# x.f_() for the methods _functions attaches (its end: Tensor.trace is nbgrad.trace, ...)
+for _name in ('deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside'):
+    setattr(Tensor, _name + '_', _inplace_from(_name))
+Tensor.greater_, Tensor.greater_equal_ = Tensor.gt_, Tensor.ge_
+Tensor.less_, Tensor.less_equal_, Tensor.not_equal_ = Tensor.lt_, Tensor.le_, Tensor.ne_
+Tensor.logical_not_ = lambda self: self.copy_(self.logical_not())
+Tensor.cumsum_ = lambda self, dim, *, dtype=None: self.copy_(self.cumsum(dim, dtype=dtype))
+Tensor.cumprod_ = lambda self, dim, *, dtype=None: self.copy_(self.cumprod(dim, dtype=dtype))
+Tensor.addmm_ = lambda self, mat1, mat2, *, beta=1, alpha=1: self.copy_(
+    matmul.addmm(self, mat1, mat2, beta=beta, alpha=alpha))
+Tensor.addbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
+    matmul.addbmm(self, batch1, batch2, beta=beta, alpha=alpha))
+Tensor.baddbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
+    matmul.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
+Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: self.copy_(
+    matmul.addr(self, vec1, vec2, beta=beta, alpha=alpha))
+Tensor.is_inference = lambda self: False
+
+
+def _sum_to_size(self, *size):
+    """The sum of self over the dimensions that broadcasting `size` to self's shape expands."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    have = tuple(self.shape)
+    lead = len(have) - len(size)
+    if lead < 0 or any(s != 1 and s != have[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f'size {{{list(size)}}} is not expandable to size {{{list(have)}}}.')
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
+                                      if s == 1 and have[lead + i] != 1)
+    out = self.sum(dims, keepdim=True) if dims else self
+    return out.reshape(size) if lead else out
+
+
+Tensor.sum_to_size = _sum_to_size

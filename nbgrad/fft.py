@@ -495,7 +495,7 @@ def _fftfreq_values(n, size):
 
 @accepts_out(factory=True)
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-            pin_memory=False):
+            pin_memory=None):
     """The sample frequencies of an n-point fft with sample spacing d: [0, 1, ..., (n - 1) // 2,
     -(n // 2), ..., -1] / (n * d)."""
     return _freq('fft_fftfreq', 'fftfreq', n, d, dtype, device, requires_grad, lambda n: n,
@@ -504,7 +504,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
 
 @accepts_out(factory=True)
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False):
+             pin_memory=None):
     """The sample frequencies of rfft's n // 2 + 1 outputs: [0, 1, ..., n // 2] / (n * d)."""
     return _freq('fft_rfftfreq', 'rfftfreq', n, d, dtype, device, requires_grad,
                  lambda n: _c_div2(n) + 1, lambda n, size: np.arange(size))

@@ -146,8 +146,9 @@ def solve(A, B, *, left=True):
     return X.squeeze(-1) if vector else X
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+def solve_triangular(input, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (left) or X A = B for triangular A (only that triangle is read)."""
+    A = input
     name = 'linalg.solve_triangular'
     _check_matrix(name, A, square=True)
     if B.dim() < 2:
@@ -176,12 +177,13 @@ _LstsqResult = collections.namedtuple('linalg_lstsq',
                                       ('solution', 'residuals', 'rank', 'singular_values'))
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(input, b, rcond=None, *, driver=None):
     """Least-squares solution of A X = B via the SVD (the solution's gradient is pinv's).
 
     Which extra results are filled follows PyTorch's drivers: rank for gelsy/gelsd/gelss,
     singular_values for gelsd/gelss, residuals (squared column norms of A X - B) when the driver
     is not gelsy, m > n and every matrix has full rank; otherwise they are empty."""
+    A, B = input, b
     name = 'torch.linalg.lstsq'
     _check_matrix(name, A)
     _check_same_dtype(name, A, B)
@@ -214,16 +216,18 @@ def lstsq(A, B, rcond=None, *, driver=None):
 # Factorizations
 # ---------------------------------------------------------------------------------------------
 
-def cholesky_ex(A, *, upper=False, check_errors=False):
+def cholesky_ex(input, *, upper=False, check_errors=False):
     """(L, info): info is 0, or the order of the first leading minor that is not positive-
     definite (that matrix's L is NaN) unless check_errors, which raises instead."""
+    A = input
     _check_matrix('linalg.cholesky', A, square=True)
     L, info = dispatch(_ops.LinalgCholeskyEx(upper, check_errors), A)
     return return_type('linalg_cholesky_ex', L, info)
 
 
-def cholesky(A, *, upper=False):
+def cholesky(input, *, upper=False):
     """L (lower) with A = L L^H, or L^H when upper; reads A's lower triangle."""
+    A = input
     _check_matrix('linalg.cholesky', A, square=True)
     return dispatch(_ops.LinalgCholeskyEx(upper, check_errors=True), A)[0]
 
@@ -257,15 +261,17 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def eigh(A, UPLO='L'):
+def eigh(input, UPLO='L'):
     """(eigenvalues ascending, eigenvectors) of Hermitian A, read from its UPLO triangle."""
+    A = input
     _check_uplo(UPLO)
     _check_matrix('linalg.eigh', A, square=True)
     L, V = _ops.eigh(A, UPLO)
     return return_type('linalg_eigh', L, V)
 
 
-def eigvalsh(A, UPLO='L'):
+def eigvalsh(input, UPLO='L'):
+    A = input
     _check_uplo(UPLO)
     _check_matrix('linalg.eigvalsh', A, square=True)
     return dispatch(_ops.LinalgEigvalsh(UPLO), A)
@@ -285,8 +291,9 @@ def _tolerances(A, atol, rtol):
     return (0.0 if atol is None else value(atol)), (0.0 if rtol is None else value(rtol))
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
+def pinv(input, *, atol=None, rtol=None, hermitian=False):
     """Moore-Penrose pseudoinverse; singular values <= max(atol, rtol * largest) count as 0."""
+    A = input
     if not isinstance(A, Tensor) or A.dim() < 2 or A._data.dtype.kind not in 'fc':
         what = f'{A.dtype}{list(A.shape)}' if isinstance(A, Tensor) else type(A).__name__
         raise RuntimeError(f'linalg.pinv({what}): expected a tensor with 2 or more dimensions of '
@@ -297,8 +304,9 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     return dispatch(_ops.LinalgPinv(atol, rtol, hermitian), A)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+def matrix_rank(input, *, atol=None, rtol=None, hermitian=False):
     """How many singular values (|eigenvalues| if hermitian) exceed max(atol, rtol * largest)."""
+    A = input
     _check_matrix('linalg.matrix_rank', A, square=hermitian)
     atol, rtol = _tolerances(A, atol, rtol)
     S = eigvalsh(A).abs() if hermitian else svdvals(A)
@@ -311,8 +319,9 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     return (S > cutoff).sum(-1)
 
 
-def matrix_power(A, n):
+def matrix_power(input, n):
     """A^n by repeated squaring; n < 0 uses inv(A), n = 0 gives identities."""
+    A = input
     _check_matrix('linalg.matrix_power', A, square=True)
     if not isinstance(n, int):
         raise TypeError(f'matrix_power(): argument n must be int, not {type(n).__name__}')
@@ -428,7 +437,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return dispatch(VectorNorm(float(ord), dims, keepdim), x)
 
 
-def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
+def matrix_norm(input, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
+    A = input
     if dtype is not None:
         A = A.to(dtype)
     if A.dim() < 2:
@@ -462,8 +472,9 @@ def _keep(out, A, dims):
     return out
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
     """Vector norm for 1-D input or when dim is an int; matrix norm for 2-D / two dims."""
+    A = input
     if isinstance(dim, int):
         dim = (dim,)
     if ord is None:

@@ -135,9 +135,12 @@ def set_rng_state(new_state):
 
 @contextlib.contextmanager
 def fork_rng(devices=None, enabled=True, _caller='fork_rng', _devices_kw='devices',
-             device_type='cuda'):
+             device_type=None):
     """Inside the block, random ops draw from forked generators; on exit the CPU generator and the
     given GPUs (default: all, when CUDA is in use) are restored to their states at entry."""
+    if device_type not in (None, 'cuda'):
+        raise NotImplementedError(f'fork_rng: nbgrad has CPU and CUDA generators only, not '
+                                  f'device_type={device_type!r}')
     if not enabled:
         yield
         return

@@ -100,6 +100,7 @@ def test_memory_statistics_follow_allocations():
     import gc
     import threading
     cuda = nbgrad.cuda
+    gc.collect()    # tensors of earlier tests left in reference cycles would be freed mid-test
     cuda.empty_cache()
     cuda.reset_peak_memory_stats()
     before = cuda.memory_allocated()

@@ -4,7 +4,8 @@ signatures in nbgrad: parameter names, order, kinds (positional / keyword-only /
 defaults. Classes are compared by their `__init__`.
 
 PyTorch's C builtins (F.conv2d, F.gelu, ...) have no inspectable signature: theirs is read from
-the first line of the docstring, with keyword-only parameters taken from the ATen schema. The
+the first line of the docstring, with keyword-only parameters taken from the ATen schema (the
+helpers are in tests/_signatures.py, shared with test_signatures_tensor.py). The
 boolean-dispatched pooling functions (F.max_pool2d, ...) are compared with their
 `return_indices=True` form, whose signature is the public one.
 
@@ -13,7 +14,6 @@ missing name, allowed or not.
 """
 import importlib
 import inspect
-import re
 import types
 import warnings
 
@@ -25,9 +25,8 @@ from torch_compare import assert_same, assert_same_error, both
 
 torch = pytest.importorskip('torch')
 
-_EMPTY = inspect.Parameter.empty
-_POK = inspect.Parameter.POSITIONAL_OR_KEYWORD
-_KW = inspect.Parameter.KEYWORD_ONLY
+from _signatures import nbgrad_signature, signature_differences, torch_signature  # noqa: E402
+
 
 # (torch namespace, nbgrad namespace, what is compared: 'modules' = nn.Module subclasses,
 # 'optimizers' = Optimizer subclasses, 'schedulers' = LRScheduler / ReduceLROnPlateau,
@@ -56,16 +55,10 @@ MISSING_ALLOWED = {
     'torch.nn.CrossMapLRN2d': ('legacy Lua-torch LRN: its hand-written backward is not the '
                                'gradient of its forward (gradcheck fails), which would need '
                                'copying as a custom Function'),
-    # multi-process / multi-GPU training
-    'torch.nn.DataParallel': 'multi-GPU replication (not implemented)',
-    'torch.nn.SyncBatchNorm': 'batch norm synchronised over a distributed process group',
     # low-precision matmuls of recent PyTorch (float8 / MX scaling, CUDA-only kernels)
     'torch.nn.functional.grouped_mm': 'grouped GEMM over offsets (CUDA kernels in PyTorch)',
     'torch.nn.functional.scaled_mm': 'float8 / MX scaled matmul',
     'torch.nn.functional.scaled_grouped_mm': 'float8 / MX scaled grouped matmul',
-    # chunked fused linear + cross entropy (new in PyTorch 2.13)
-    'torch.nn.functional.linear_cross_entropy': 'fused linear + cross entropy (not implemented)',
-    'torch.nn.LinearCrossEntropyLoss': 'module form of linear_cross_entropy',
     # optimizers not implemented yet (nbgrad/optim)
     'torch.optim.SparseAdam': 'needs sparse gradients, which nbgrad does not have',
 }
@@ -102,100 +95,6 @@ def public_names():
             obj = getattr(torch_mod, name)
             if _is_public_callable(torch_mod, name, obj, kind):
                 out.append((f'{torch_name}.{name}', obj, nbgrad_name, name))
-    return out
-
-
-def _docstring_signature(obj):
-    """The signature on the first line(s) of a builtin's docstring, e.g.
-    'conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor',
-    with keyword-only parameters as the ATen schema has them."""
-    doc = (obj.__doc__ or '').strip()
-    match = re.match(r'(\w+)(\([^)]*\))', doc)     # (F.logsigmoid's doc names it logsigmoid,
-    if match is None:                               # its __name__ is log_sigmoid)
-        return _schema_signature(obj)
-    namespace = {}
-    exec(f'def _f{match.group(2)}: pass', {}, namespace)   # noqa: S102 (PyTorch's docstring)
-    signature = inspect.signature(namespace['_f'])
-    schemas = []
-    for name in dict.fromkeys((obj.__name__, match.group(1))):
-        try:
-            schemas += torch._C._jit_get_schemas_for_operator('aten::' + name)
-        except RuntimeError:
-            pass
-    names = list(signature.parameters)
-    for schema in schemas:
-        args = [a for a in schema.arguments if a.name != 'out']
-        schema_names = [a.name for a in args]
-        if schema_names[:1] == ['self']:
-            schema_names[0] = names[0] if names else 'self'
-        if schema_names == names:
-            signature = signature.replace(parameters=[
-                p.replace(kind=_KW) if a.kwarg_only else p
-                for p, a in zip(signature.parameters.values(), args)])
-            break
-    return signature
-
-
-def _schema_signature(obj):
-    """The signature of a builtin with no signature in its docstring (F.conv_tbc), from its one
-    ATen schema, the overload without a name (`self` is `input` in Python)."""
-    try:
-        schemas = [s for s in torch._C._jit_get_schemas_for_operator('aten::' + obj.__name__)
-                   if s.overload_name == '']
-    except RuntimeError:
-        return None
-    if len(schemas) != 1:
-        return None
-    return inspect.Signature([
-        inspect.Parameter('input' if a.name == 'self' else a.name, _KW if a.kwarg_only else _POK,
-                          default=a.default_value if a.has_default_value() else _EMPTY)
-        for a in schemas[0].arguments])
-
-
-def torch_signature(obj):
-    """PyTorch's signature of obj (a class: of its __init__), or None where it has none."""
-    from torch._jit_internal import boolean_dispatched
-    if inspect.isclass(obj):
-        return inspect.signature(obj.__init__)
-    if obj in boolean_dispatched:
-        return inspect.signature(boolean_dispatched[obj]['if_true'])
-    try:
-        return inspect.signature(obj)
-    except (TypeError, ValueError):
-        return _docstring_signature(obj)
-
-
-def nbgrad_signature(obj):
-    return inspect.signature(obj.__init__ if inspect.isclass(obj) else obj)
-
-
-def _same_default(a, b):
-    if a is b:
-        return True
-    if isinstance(a, torch.Tensor) or isinstance(b, nbgrad.Tensor):
-        return isinstance(a, torch.Tensor) and isinstance(b, nbgrad.Tensor)
-    if callable(a) and callable(b):     # F.relu (Transformer's activation) and nbgrad's F.relu
-        return getattr(a, '__name__', None) == getattr(b, '__name__', None)
-    try:
-        return type(a) is type(b) and bool(a == b) or (
-            isinstance(a, (int, float)) and isinstance(b, (int, float))
-            and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
-    except Exception:   # noqa: BLE001 (uncomparable defaults differ)
-        return False
-
-
-def signature_differences(expected, actual):
-    """The ways `actual`'s parameters differ from `expected`'s, as readable strings."""
-    exp, act = list(expected.parameters.values()), list(actual.parameters.values())
-    if [p.name for p in exp] != [p.name for p in act]:
-        return [f'parameters {[p.name for p in exp]} != {[p.name for p in act]}']
-    out = []
-    for e, a in zip(exp, act):
-        if e.kind != a.kind:
-            out.append(f'{e.name}: kind {e.kind.name} != {a.kind.name}')
-        if (e.default is _EMPTY) != (a.default is _EMPTY) or (
-                e.default is not _EMPTY and not _same_default(e.default, a.default)):
-            out.append(f'{e.name}: default {e.default!r} != {a.default!r}')
     return out
 
 

@@ -26,7 +26,7 @@ from sorting_cases import (
 @pytest.mark.parametrize('stable', [False, True])
 def test_sort_matches_torch(shape, dim, descending, stable, device):
     for x, noncontig in input_variants(shape, SORT_DTYPES, seed=len(shape) + dim % 4):
-        got = nb.sort(make(nb, x, device, noncontig), dim, descending, stable)
+        got = nb.sort(make(nb, x, device, noncontig), dim, descending, stable=stable)
         expected = torch.sort(make(torch, x, noncontig=noncontig), dim=dim,
                               descending=descending, stable=stable)
         assert_same(got.values, expected.values)

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._arrays import is_cuda_array
 from .._creation import zeros
-from .._dispatch import dispatch, dispatch_inplace
+from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
@@ -446,12 +446,29 @@ def index_select(input, dim, index):
 
 
 def _index_op(mode, inplace):
-    def fn(input, dim, index, source, *, alpha=1):
+    def run(input, dim, index, source, alpha=1):
+        if mode != 'fill' and isinstance(source, Tensor) and source.dtype != input.dtype:
+            a, b = _type_word(input._data.dtype), _type_word(source._data.dtype)
+            raise RuntimeError(
+                f'index_add_(): self ({a}) and source ({b}) must have the same scalar type'
+                if mode == 'add' else f'index_copy_(): self and source expected to have the '
+                f'same dtype, but got (self) {a} and (source) {b}')
         d = wrap_dim(dim, input._data.ndim)
         op = _with_index(IndexAdd(d, alpha, mode), index)
-        run = dispatch_inplace if inplace else dispatch
-        return run(op, input, index, as_operand(source))
-    fn.__name__ = f'index_{mode}' + ('_' if inplace else '')
+        return (dispatch_inplace if inplace else dispatch)(op, input, index, as_operand(source))
+
+    # PyTorch's parameters: index_add(..., source, *, alpha), index_copy(..., source),
+    # index_fill(..., value)
+    if mode == 'add':
+        def fn(input, dim, index, source, *, alpha=1):
+            return run(input, dim, index, source, alpha)
+    elif mode == 'copy':
+        def fn(input, dim, index, source):
+            return run(input, dim, index, source)
+    else:
+        def fn(input, dim, index, value):
+            return run(input, dim, index, value)
+    fn.__name__ = fn.__qualname__ = f'index_{mode}' + ('_' if inplace else '')
     return fn
 
 

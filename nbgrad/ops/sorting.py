@@ -426,13 +426,13 @@ class LogCumSumExp(Node):
 # Public functions
 # ---------------------------------------------------------------------------------------------
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, *, stable=False):
     d = wrap_dim(dim, input._data.ndim)
     values, indices = dispatch(Sort(d, bool(descending), bool(stable)), input)
     return return_type('sort', values, indices)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):
     return dispatch(ArgSort(wrap_dim(dim, input._data.ndim), bool(descending)), input)
 
 
