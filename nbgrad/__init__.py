@@ -17,6 +17,8 @@ from ._dtype import (dtype, float16, half, float32, float, float64, double, comp
                      bfloat16, set_default_dtype, get_default_dtype, promote_types, can_cast)
 from ._device import device, set_default_device, get_default_device  # noqa: E402
 from ._type_info import finfo, iinfo  # noqa: E402
+from ._layout import (layout, strided, sparse_coo, sparse_csr, sparse_csc,  # noqa: E402
+                      sparse_bsr, sparse_bsc, jagged)
 from ._memory_format import (memory_format, contiguous_format, preserve_format,  # noqa: E402
                              channels_last, channels_last_3d)
 from ._tensor import Tensor, Size, is_tensor  # noqa: E402

@@ -10,6 +10,7 @@ from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
 from ._out import accepts_out
+from ._layout import check_layout
 from ._memory_format import preserve_format, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
@@ -267,6 +268,7 @@ def from_dlpack(ext_tensor):
 def _factory(kind):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
+        check_layout(layout, kind)
         shape = size_arg(size, kind)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
@@ -279,6 +281,7 @@ def _factory(kind):
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
     """An uninitialised tensor of the given size, C-ordered or in memory_format's layout."""
+    check_layout(layout, 'empty')
     shape = size_arg(size, 'empty')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if memory_format is preserve_format:
@@ -303,6 +306,7 @@ ones = _factory('ones')
 @accepts_out(factory=True)
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
+    check_layout(layout, 'full')
     shape = shape_arg((size,) if isinstance(size, int) else size)
     _check_shape(shape, 'full')
     if isinstance(fill_value, Tensor):
@@ -335,6 +339,7 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
 def _like(kind):
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None, pin_memory=False):
+        check_layout(layout, kind + '_like')
         return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'
     return make
@@ -347,6 +352,7 @@ empty_like = _like('empty')
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, pin_memory=False):
+    check_layout(layout, 'full_like')
     return _finish(_alloc_like('full', input, dtype, device, memory_format, fill_value),
                    requires_grad)
 
@@ -356,6 +362,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 @accepts_out(factory=True)
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
+    check_layout(layout, 'arange')
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
@@ -400,6 +407,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 @accepts_out(factory=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
+    check_layout(layout, 'linspace')
     start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
@@ -434,6 +442,7 @@ def _symmetric_linspace(start, end, steps, work_dtype):
 @accepts_out(factory=True)
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
+    check_layout(layout, 'logspace')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     # PyTorch's kernel: endpoints in the tensor's dtype, exponents in double from both ends like
     # linspace, and the C library's pow (math.pow; NumPy's may differ in the last bit). This is
@@ -455,6 +464,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 @accepts_out(factory=True)
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False):
+    check_layout(layout, 'eye')
     for name, value in (('n', n), ('m', m)):
         if value is not None and value < 0:
             raise RuntimeError(f'{name} must be greater or equal to 0, got {value}')
@@ -471,6 +481,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad=False):
+    check_layout(layout, 'scalar_tensor')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     return _finish(_on_device(np.array(s, dtype=dt.np), to_device(device)), requires_grad)
 
@@ -481,12 +492,14 @@ def tril_indices(row, col, offset=0, *, dtype=None, layout=None, device=None, pi
                  requires_grad=False):
     """The (row, column) coordinates of the lower triangle of a row x col matrix, row by row:
     a (2, N) tensor (int64 unless dtype says int32)."""
+    check_layout(layout, 'tril_indices')
     return _triangle_indices('tril_indices', row, col, offset, dtype, device, requires_grad)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None, pin_memory=False,
                  requires_grad=False):
     """The (row, column) coordinates of the upper triangle of a row x col matrix, row by row."""
+    check_layout(layout, 'triu_indices')
     return _triangle_indices('triu_indices', row, col, offset, dtype, device, requires_grad)
 
 

@@ -15,6 +15,7 @@ from ._tensor import Tensor
 from .autograd.graph import Node
 from .ops._util import shape_arg, size_arg
 from .random import default_generator_for
+from ._layout import check_layout
 
 
 def _generator(generator, device):
@@ -55,6 +56,7 @@ def _finish(array, requires_grad):
 def _float_samples(name, sampler, kernel, doc):
     def make(*size, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
+        check_layout(layout, name)
         shape = size_arg(size, name)
         dt = _float_dtype(dtype, kernel)
         gen = _generator(generator, to_device(device))
@@ -72,6 +74,7 @@ randn = _float_samples('randn', 'normal', 'normal_kernel_cpu', 'Standard normal 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False):
     """Integers uniform on [low, high)."""
+    check_layout(layout, 'randint')
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError('randint() missing required argument: size')
@@ -92,6 +95,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1."""
+    check_layout(layout, 'randperm')
     if n < 0:
         raise RuntimeError(f'n must be non-negative, got{n}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
@@ -104,18 +108,21 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad=False, memory_format=None, pin_memory=False):
     """empty_like(input).uniform_(), as PyTorch makes it (so a permuted layout is filled in
     memory order)."""
+    check_layout(layout, 'rand_like')
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
     return _finish_like(made.uniform_(generator=generator), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=False, memory_format=None, pin_memory=False):
+    check_layout(layout, 'randn_like')
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
     return _finish_like(made.normal_(generator=generator), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad=False, memory_format=None, pin_memory=False):
+    check_layout(layout, 'randint_like')
     if high is None:
         low, high = 0, low
     made = empty_like(input, dtype=dtype, device=device, memory_format=memory_format)
@@ -130,6 +137,7 @@ def _finish_like(tensor, requires_grad):
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
     """Normal samples; with tensor mean/std, differentiable in them (mean + std * eps)."""
+    check_layout(layout, 'normal')
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         if isinstance(std, Tensor) and bool((std < 0).any()):

@@ -7,6 +7,7 @@ through the dispatcher's in-place path.
 from . import _dtype
 from ._device import to_device, device as _device_cls
 from ._dispatch import dispatch, dispatch_inplace
+from ._layout import check_layout, strided as _strided
 from ._tensor import Tensor
 from ._memory_format import preserve_format as _preserve_format, contiguous_format as _contiguous
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
@@ -554,7 +555,7 @@ def _new(kind):
 
     def method(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False):
-        _check_layout(layout)
+        check_layout(layout, f'new_{kind}')
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self.device
         factory = getattr(_creation, kind)
@@ -569,17 +570,11 @@ Tensor.new_empty = _new('empty')
 
 def _new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
               pin_memory=False, requires_grad=False):
-    _check_layout(layout)
+    check_layout(layout, 'new_full')
     from ._creation import full
     return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
                 device=device if device is not None else self.device,
                 requires_grad=requires_grad)
-
-
-def _check_layout(layout):
-    if layout is not None and str(layout) != 'torch.strided':
-        raise NotImplementedError(f'nbgrad has only strided tensors: layout={layout} is not '
-                                  'supported')
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -683,6 +678,7 @@ Tensor.baddbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
 Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: self.copy_(
     matmul.addr(self, vec1, vec2, beta=beta, alpha=alpha))
 Tensor.is_inference = lambda self: False
+Tensor.layout = property(lambda self: _strided)     # every nbgrad tensor is dense
 
 
 def _sum_to_size(self, *size):

@@ -38,6 +38,7 @@ from .autograd import grad_mode as _grad_mode
 from .ops._args import int_arg, is_float_arg, tensor_arg, type_name
 from .ops._fft_ops import FFT, RealC2R, SWAP_NORM
 from .ops.shape import roll
+from ._layout import check_layout
 
 __all__ = ['fft', 'ifft', 'fft2', 'ifft2', 'fftn', 'ifftn', 'rfft', 'irfft', 'rfft2', 'irfft2',
            'rfftn', 'irfftn', 'hfft', 'ihfft', 'hfft2', 'ihfft2', 'hfftn', 'ihfftn', 'fftfreq',
@@ -498,6 +499,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
             pin_memory=None):
     """The sample frequencies of an n-point fft with sample spacing d: [0, 1, ..., (n - 1) // 2,
     -(n // 2), ..., -1] / (n * d)."""
+    check_layout(layout, 'fft_fftfreq')
     return _freq('fft_fftfreq', 'fftfreq', n, d, dtype, device, requires_grad, lambda n: n,
                  _fftfreq_values)
 
@@ -506,6 +508,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=None):
     """The sample frequencies of rfft's n // 2 + 1 outputs: [0, 1, ..., n // 2] / (n * d)."""
+    check_layout(layout, 'fft_rfftfreq')
     return _freq('fft_rfftfreq', 'rfftfreq', n, d, dtype, device, requires_grad,
                  lambda n: _c_div2(n) + 1, lambda n, size: np.arange(size))
 

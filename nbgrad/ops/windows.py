@@ -12,6 +12,7 @@ from .._creation import _finish, arange, empty, ones
 from .._device import to_device
 from ._args import int_arg, invalid_combination, is_float_arg
 from .elementwise import where
+from .._layout import check_layout
 
 # C++'s names of the dtypes, as PyTorch prints them in a TensorOptions
 _CPP_NAMES = {'int64': 'long int', 'int32': 'int', 'int16': 'short int', 'int8': 'signed char',
@@ -79,6 +80,7 @@ def _hamming(n, length, alpha, beta):
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                 pin_memory=False, requires_grad=False):
     """0.5 - 0.5 cos(2 pi n / (L - 1)): hamming_window with alpha = beta = 0.5."""
+    check_layout(layout, 'hann_window')
     return _window('hann_window', window_length, periodic, {},
                    (dtype, device, pin_memory, requires_grad),
                    lambda n, length: _hamming(n, length, 0.5, 0.5))
@@ -87,6 +89,7 @@ def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
                    layout=None, device=None, pin_memory=False, requires_grad=False):
     """alpha - beta cos(2 pi n / (L - 1))."""
+    check_layout(layout, 'hamming_window')
     return _window('hamming_window', window_length, periodic, {'alpha': alpha, 'beta': beta},
                    (dtype, device, pin_memory, requires_grad),
                    lambda n, length: _hamming(n, length, _float(alpha), _float(beta)))
@@ -95,6 +98,7 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                     pin_memory=False, requires_grad=False):
     """The triangle 2n / (L - 1), mirrored as 2 - 2n / (L - 1) past the middle."""
+    check_layout(layout, 'bartlett_window')
     def body(n, length):
         rising = n.mul(2.0 / (length - 1))
         first_half = ((length - 1) >> 1) + 1  # PyTorch's split: the peak belongs to the first
@@ -106,6 +110,7 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                     pin_memory=False, requires_grad=False):
     """0.42 - 0.5 cos(2 pi n / (L - 1)) + 0.08 cos(4 pi n / (L - 1))."""
+    check_layout(layout, 'blackman_window')
     def body(n, length):
         w = n.mul(math.pi / (length - 1))
         return w.mul(4).cos().mul(0.08) - w.mul(2).cos().mul(0.5) + 0.42
@@ -119,6 +124,7 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 
     PyTorch computes each point in the dtype's "opmath" type, so a float16 window is
     computed in float32 and rounded once."""
+    check_layout(layout, 'kaiser_window')
     def body(n, length):
         work = n.float() if n.dtype is _dtype.float16 else n
         alpha = work.new_tensor((length - 1) / 2.0)  # the constants in the working dtype

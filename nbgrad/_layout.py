@@ -1,0 +1,36 @@
+"""torch.layout: how a tensor's elements are stored. nbgrad's tensors are all strided (dense,
+with strides); the sparse layouts exist as names, so that code can mention and compare them, and
+asking a factory for one is an error rather than a dense tensor in disguise."""
+
+
+class layout:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f'nbgrad.{self.name}'
+
+    def __reduce__(self):
+        return self.name        # pickles as the module-level singleton
+
+
+strided = layout('strided')
+sparse_coo = layout('sparse_coo')
+sparse_csr = layout('sparse_csr')
+sparse_csc = layout('sparse_csc')
+sparse_bsr = layout('sparse_bsr')
+sparse_bsc = layout('sparse_bsc')
+jagged = layout('jagged')
+ALL = (strided, sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged)
+
+
+def check_layout(value, fn):
+    """A factory's layout= argument: None or strided; TypeError for what is not a layout (as
+    PyTorch's parser), NotImplementedError for the layouts nbgrad does not have yet."""
+    if value is None or value is strided:
+        return
+    if not isinstance(value, layout):
+        raise TypeError(f"{fn}(): argument 'layout' must be torch.layout, not "
+                        f'{type(value).__name__}')
+    raise NotImplementedError(f'{fn}(layout={value}): nbgrad has only strided (dense) tensors '
+                              'so far; leave layout at its default.')
