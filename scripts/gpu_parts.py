@@ -29,9 +29,18 @@ def lines(repeats=200):
     cols = _conv_cuda.im2col(cp, x, (3, 3), (1, 1), (1, 1), (1, 1), (32, 32))
     y = cp.matmul(w.reshape(32, -1), cols)
     g_cf = _conv_cuda._channels_first(g)
+    def im2col_64_bit_indices():
+        # the kernel variant for arrays past 2^31 elements, forced, to weigh 32-bit indexing
+        limit = _conv_cuda._INT32_ELEMENTS
+        _conv_cuda._INT32_ELEMENTS = 0
+        try:
+            return _conv_cuda.im2col(cp, x, (3, 3), (1, 1), (1, 1), (1, 1), (32, 32))
+        finally:
+            _conv_cuda._INT32_ELEMENTS = limit
     out = [
         line('conv N32C32 32x32 3x3: im2col kernel',
               lambda: _conv_cuda.im2col(cp, x, (3, 3), (1, 1), (1, 1), (1, 1), (32, 32))),
+        line('  im2col with 64-bit indices (before)', im2col_64_bit_indices),
         line('  forward GEMM (32x288 @ 288x32768)', lambda: cp.matmul(w.reshape(32, -1), cols)),
         line('  output transpose (O,N,L)->(N,O,L)',
               lambda: cp.ascontiguousarray(y.reshape(32, 32, -1).transpose(1, 0, 2))),
