@@ -52,9 +52,6 @@ MISSING_ALLOWED = {
     'torch.nn.functional.has_torch_function': '__torch_function__ override machinery',
     'torch.nn.functional.has_torch_function_unary': '__torch_function__ override machinery',
     'torch.nn.functional.has_torch_function_variadic': '__torch_function__ override machinery',
-    'torch.nn.CrossMapLRN2d': ('legacy Lua-torch LRN: its hand-written backward is not the '
-                               'gradient of its forward (gradcheck fails), which would need '
-                               'copying as a custom Function'),
     # low-precision matmuls of recent PyTorch (float8 / MX scaling, CUDA-only kernels)
     'torch.nn.functional.grouped_mm': 'grouped GEMM over offsets (CUDA kernels in PyTorch)',
     'torch.nn.functional.scaled_mm': 'float8 / MX scaled matmul',
