@@ -159,10 +159,10 @@ def result_type(tensor, other):
 
 # ---- small functions PyTorch has at the top level ------------------------------------------
 
-def _is_tensor_arg(x, fname, arg='input'):
+def _is_tensor_arg(x, fname, arg='input', position=1):
     from ._tensor import Tensor
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{arg}' (position 1) must be Tensor, not "
+        raise TypeError(f"{fname}(): argument '{arg}' (position {position}) must be Tensor, not "
                         f'{type(x).__name__}')
 
 
@@ -306,6 +306,33 @@ def detach(input):
     return input.detach()
 
 
+def get_device(input):
+    return input.get_device()
+
+
+def nextafter(input, other):
+    _is_tensor_arg(input, 'nextafter')
+    _is_tensor_arg(other, 'nextafter', 'other', 2)
+    return _ew.binary('nextafter')(input, other)
+
+
+def mvlgamma(input, p):
+    _is_tensor_arg(input, 'mvlgamma')
+    return _Tensor.mvlgamma(input, p)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    return _Tensor.split_with_sizes(input, split_sizes, dim)
+
+
+def narrow_copy(input, dim, start, length):
+    return _Tensor.narrow_copy(input, dim, start, length)
+
+
+from .ops.statistics import cov, corrcoef  # noqa: E402,F401
+from .ops.flat_index import put, unravel_index  # noqa: E402,F401
+from .ops.filling import fill  # noqa: E402,F401
+from .ops.renorm import renorm  # noqa: E402,F401
 from . import _dtype as _dtype_mod  # noqa: E402
 from ._creation import ones_like  # noqa: E402
 from ._tensor import Tensor as _Tensor  # noqa: E402

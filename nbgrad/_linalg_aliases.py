@@ -63,9 +63,42 @@ def cholesky_solve(input, input2, upper=False):
     return linalg.solve_triangular(L.mT, A_inv_B, upper=not upper)
 
 
+def cholesky_inverse(input, upper=False):
+    """(L L^H)^-1 from a Cholesky factor L (U^H U with upper=True), reading only that triangle.
+    Computed as L^-H L^-1 with the other triangle's gradient kept (PyTorch's
+    cholesky_inverse_backward is the full -(A^-1 (G + G^H) A^-1) L)."""
+    L = input
+    if L.dim() < 2:
+        raise RuntimeError('cholesky_inverse: The input tensor A must have at least 2 dimensions.')
+    if L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(f'cholesky_inverse: A must be batches of square matrices, but they are '
+                           f'{L.shape[-2]} by {L.shape[-1]} matrices')
+    if L._data.dtype.kind not in 'fc' or L._data.dtype == 'float16':
+        from ._dispatch import _type_word
+        raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
+                                  f"'{_type_word(L._data.dtype)}'")
+    zero = (L.detach().diagonal(0, -2, -1) == 0)
+    if L.numel() and bool(zero.any()):
+        from .ops.decompositions import _failure_message
+        first = zero.int().argmax(-1) + 1
+        info = (first * zero.any(-1).int()).numpy(force=True)
+        raise linalg.LinAlgError(_failure_message(
+            'cholesky_inverse', info, 'The diagonal element {k} is zero, the inversion could not '
+            'be completed because the input matrix is singular.'))
+    # the triangle's values, with the gradient of every element (as PyTorch's formula has it)
+    L = L - (L.tril(-1) if upper else L.triu(1)).detach()
+    from .ops.decompositions import inv
+    Li = inv(L)
+    return Li @ Li.mH if upper else Li.mH @ Li
+
+
+def matrix_exp(input):
+    return linalg.matrix_exp(input)
+
+
 for _name in ('inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
-              'matrix_power', 'cross', 'cholesky_solve'):
+              'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp'):
     setattr(Tensor, _name, globals()[_name])
 
 __all__ = ['norm', 'inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
-           'matrix_power', 'cross', 'cholesky_solve']
+           'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp']

@@ -17,7 +17,7 @@ from .ops import decompositions as _ops
 from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
 from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
-from .ops.shape import broadcast_shapes
+from .ops.shape import broadcast_shapes, cat as _cat
 from .ops._util import wrap_dims
 from .ops.vector_norm import VectorNorm
 from .return_types import return_type
@@ -418,6 +418,121 @@ def _chain_product(tensors, split, i, j):
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(solve(A, B), info): info is 0, or k > 0 when the k-th pivot of A's LU is zero (that
+    system's result is NaN) unless check_errors, which raises instead."""
+    try:
+        X = solve(A, B, left=left)
+    except LinAlgError:
+        _, info = inv_ex(A.detach())
+        if check_errors:
+            raise LinAlgError(_ops._failure_message(
+                'torch.linalg.solve_ex', info.numpy(force=True),
+                'The solver failed because the input matrix is singular.')) from None
+        singular = (info > 0).unsqueeze(-1).unsqueeze(-1)
+        identity = eye(A.shape[-1], dtype=A.dtype, device=A.device)
+        X = solve(where(singular, identity, A), B, left=left)
+        vector = _is_vector_rhs(A, B)
+        X = where(singular.squeeze(-1) if vector else singular, math.nan, X)
+        return return_type('linalg_solve_ex', X, info)
+    info = X.new_zeros(A.shape[:-2]).int()
+    return return_type('linalg_solve_ex', X, info)
+
+
+def cond(input, p=None):
+    """The condition number of A in the norm p: s_max / s_min for p = None, 2 (-2: the
+    reciprocal), else norm(A, p) * norm(A^-1, p) (square A; inf where A is singular)."""
+    A = input
+    if not isinstance(A, Tensor) or A.dim() < 2:
+        raise RuntimeError('linalg.cond: The input tensor must have at least 2 dimensions.')
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, 'fro', 'nuc') or isinstance(p, bool):
+        raise RuntimeError(f'linalg.cond got an invalid norm type: {p}')
+    if A.numel() == 0:
+        real = A.real.dtype if A.is_complex() else A.dtype
+        return A.new_zeros(A.shape[:-2], dtype=real)
+    if A._data.dtype.kind not in 'fc':
+        name = 'linalg.svd' if p is None or p in (2, -2) else 'linalg.inv'
+        raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. Got '
+                           f'{_type_word(A)}')
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        largest, smallest = S.narrow(-1, 0, 1), S.narrow(-1, S.shape[-1] - 1, 1)
+        return (smallest / largest if p == -2 else largest / smallest).squeeze(-1)
+    if A.shape[-1] != A.shape[-2]:
+        word = p if isinstance(p, str) else int(p) if math.isfinite(p) else \
+            '-inf' if p < 0 else 'inf'
+        raise RuntimeError(f'linalg.cond(ord={word}): A must be batches of square matrices, but '
+                           f'they are {A.shape[-2]} by {A.shape[-1]} matrices')
+    inverse, info = inv_ex(A)
+    inverse = inverse.masked_fill((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf)
+    result = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return result.nan_to_num(math.inf, math.inf, -math.inf)
+
+
+def tensorinv(input, ind=2):
+    """The inverse of A seen as a matrix of shape (prod(shape[:ind]), prod(shape[ind:])),
+    shaped shape[ind:] + shape[:ind]."""
+    A = input
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    m, n = math.prod(rows), math.prod(cols)
+    if m != n:
+        raise RuntimeError(f'Expected self to satisfy the requirement prod(self.shape[ind:]) == '
+                           f'prod(self.shape[:ind]), but got {n} != {m}')
+    return inv(A.reshape(m, n)).reshape(cols + rows)
+
+
+def tensorsolve(input, other, dims=None):
+    """X with tensordot(A, X, X.ndim) = B; dims of A are moved to the end first."""
+    A, B = input, other
+    if dims is not None:
+        dims = [d % A.dim() for d in dims]
+        A = A.movedim(dims, list(range(A.dim() - len(dims), A.dim())))
+    result_shape = tuple(A.shape[B.dim():])
+    n = math.prod(result_shape)
+    if B.numel() != n:
+        raise RuntimeError(f'Expected self to satisfy the requirement '
+                           f'prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), but '
+                           f'got {n} != {B.numel()}')
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(result_shape)
+
+
+def vander(x, *, N=None):
+    """Vandermonde matrix with increasing powers: x[..., i]**j for j < N (x.shape[-1] by
+    default)."""
+    kind, dtype = x._data.dtype.kind, x._data.dtype
+    if kind == 'b' or dtype == np.float16 or kind not in 'iufc':
+        raise RuntimeError(f'linalg.vander supports floating point, complex, and integer tensors, '
+                           f'but got {_type_word(x)}')
+    x_ = x.unsqueeze(-1) if x.dim() == 0 else x
+    n = x_.shape[-1] if N is None else N
+    if not n > 1:
+        raise RuntimeError('N must be greater than 1.')
+    shape = tuple(x_.shape) + (n - 1,)
+    result = x_.unsqueeze(-1).expand(shape).cumprod(-1)
+    ones = result.new_ones(shape[:-1] + (1,))
+    return _cat([ones, result], -1)
+
+
+def matrix_exp(input):
+    """e^A by scaling and squaring (Pade 13); differentiable (its gradient uses matrix_exp)."""
+    A = input
+    if not isinstance(A, Tensor):
+        raise TypeError(f'linalg.matrix_exp: argument A must be a Tensor, not {type(A).__name__}')
+    if A.dim() < 2:
+        raise RuntimeError('linalg.matrix_exp: The input tensor A must have at least 2 '
+                           'dimensions.')
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f'linalg.matrix_exp: A must be batches of square matrices, but they '
+                           f'are {A.shape[-2]} by {A.shape[-1]} matrices')
+    if A._data.dtype.kind not in 'fc':
+        raise RuntimeError(f'linalg.matrix_exp: Expected a floating point or complex tensor as '
+                           f'input. Got {_type_word(A)}')
+    from .ops.matrix_exp import matrix_exp as _matrix_exp
+    return _matrix_exp(A)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Finite differences and integration: diff, trapezoid/trapz, cumulative_trapezoid (built from
-differentiable tensor ops, so their gradients come for free)."""
+"""Finite differences and integration: diff, gradient, trapezoid/trapz, cumulative_trapezoid
+(built from differentiable tensor ops, so their gradients come for free)."""
 import builtins
 
 from .._tensor import Tensor
@@ -115,6 +115,132 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 
+# ---------------------------------------------------------------------------------------------
+# gradient: second-order central differences inside, one-sided differences of order edge_order
+# at the ends (PyTorch's gradient_helper / gradient_helper_float, op for op)
+# ---------------------------------------------------------------------------------------------
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def _gradient_dims(input, dim):
+    if dim is None:
+        return list(builtins.range(input._data.ndim)), False
+    if isinstance(dim, int):
+        return [dim], True
+    return list(dim), True
+
+
+def _gradient_checks(input, spacing_size, dims, dims_given, edge_order):
+    if input._data.dtype == 'uint8':
+        raise RuntimeError('torch.gradient does not support uint8 input.')
+    ndim = input._data.ndim
+    if spacing_size is not None and not dims_given:
+        if spacing_size != ndim:
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, or a "
+                               f"list of length equal to 'self.dim() = {ndim}', since dim argument "
+                               f"was not given, but got a list of length {spacing_size}")
+    if spacing_size is not None and dims_given and spacing_size != len(dims):
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's "
+                           f"spacing and dim arguments to have the same length, but got a spacing "
+                           f"argument of length {spacing_size} and a dim argument of length "
+                           f"{len(dims)}.")
+    if edge_order not in (1, 2):
+        raise RuntimeError('torch.gradient only supports edge_order=1 and edge_order=2.')
+    wrapped = [wrap_dim(d, ndim) for d in dims]
+    seen = set()
+    for d in wrapped:
+        if d in seen:
+            raise RuntimeError(f'dim {d} appears multiple times in the list of dims')
+        seen.add(d)
+    for d in wrapped:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError('torch.gradient expected each dimension size to be at least '
+                               'edge_order+1')
+    return wrapped
+
+
+def _slice(t, d, start, stop=None):
+    """t[start:stop] along d (Python slice semantics, negative bounds included)."""
+    n = t.shape[d]
+    begin, end, _ = slice(start, stop).indices(n)
+    return t.narrow(d, begin, builtins.max(end - begin, 0))
+
+
+def _prepend_append(center, prepend, append, d):
+    from .shape import cat
+    return cat([prepend, center, append], d)
+
+
+def _gradient_uniform(y, spacing, dims, edge_order):
+    result = []
+    for d, h in zip(dims, spacing):
+        center = (_slice(y, d, 2) - _slice(y, d, 0, -2)) / h
+        if edge_order == 1:
+            prepend = (_slice(y, d, 1, 2) - _slice(y, d, 0, 1)) / h
+            append = (_slice(y, d, -1) - _slice(y, d, -2, -1)) / h
+        else:
+            prepend = (_slice(y, d, 0, 1) * -1.5 + _slice(y, d, 1, 2) * 2
+                       - _slice(y, d, 2, 3) * 0.5) / h
+            append = (_slice(y, d, -3, -2) * 0.5 + _slice(y, d, -2, -1) * -2
+                      + _slice(y, d, -1) * 1.5) / h
+        result.append(_prepend_append(center / 2, prepend, append, d))
+    return tuple(result)
+
+
+def _gradient_coordinates(y, coordinates, dims, edge_order):
+    result = []
+    ndim = y._data.ndim
+    for d, x in zip(dims, coordinates):
+        if x._data.ndim != 1:
+            raise RuntimeError(f'torch.gradient expected each element of spacing to have one '
+                               f'dimension, but got an element with {x._data.ndim} dimensions!')
+        shape = [1] * ndim
+        shape[d] = -1
+        dx = x.diff(1, 0)
+        dx1, dx2 = _slice(dx, 0, 0, -1), _slice(dx, 0, 1)
+        a = (-dx2 / (dx1 * (dx1 + dx2))).reshape(shape)
+        b = ((dx2 - dx1) / (dx1 * dx2)).reshape(shape)
+        c = (dx1 / (dx2 * (dx1 + dx2))).reshape(shape)
+        center = a * _slice(y, d, 0, -2) + b * _slice(y, d, 1, -1) + c * _slice(y, d, 2)
+        if edge_order == 1:
+            prepend = (_slice(y, d, 1, 2) - _slice(y, d, 0, 1)) / dx[0]
+            append = (_slice(y, d, -1) - _slice(y, d, -2, -1)) / dx[-1]
+        else:
+            a = -(2.0 * dx[0] + dx[1]) / (dx[0] * (dx[0] + dx[1]))
+            b = (dx[0] + dx[1]) / (dx[0] * dx[1])
+            c = (-dx[0]) / (dx[1] * (dx[0] + dx[1]))
+            prepend = a * _slice(y, d, 0, 1) + b * _slice(y, d, 1, 2) + c * _slice(y, d, 2, 3)
+            a = dx[-1] / (dx[-2] * (dx[-1] + dx[-2]))
+            b = -(dx[-1] + dx[-2]) / (dx[-1] * dx[-2])
+            c = (2 * dx[-1] + dx[-2]) / (dx[-1] * (dx[-1] + dx[-2]))
+            append = a * _slice(y, d, -3, -2) + b * _slice(y, d, -2, -1) + c * _slice(y, d, -1)
+        result.append(_prepend_append(center, prepend, append, d))
+    return tuple(result)
+
+
+def gradient(input, *, spacing=None, dim=None, edge_order=1):
+    """Estimates of the derivative of a function sampled in input, one tensor per dimension in
+    dim (all by default): spacing is a number (uniform step), one number per dimension, or one
+    1-D tensor of sample coordinates per dimension."""
+    dims, dims_given = _gradient_dims(input, dim)
+    if isinstance(spacing, Tensor) and spacing._data.ndim == 0:
+        spacing = spacing.item()    # a 0-dim tensor is a number here, as in PyTorch's parser
+    if spacing is None or isinstance(spacing, _NUMBERS):
+        steps = [1.0 if spacing is None else spacing] * len(dims)
+        size = None if spacing is None and not dims_given else len(steps)
+        wrapped = _gradient_checks(input, size, dims, dims_given, edge_order)
+        return _gradient_uniform(input, steps, wrapped, edge_order)
+    spacing = list(spacing)
+    wrapped = _gradient_checks(input, len(spacing), dims, dims_given, edge_order)
+    if spacing and all(isinstance(s, Tensor) for s in spacing):
+        return _gradient_coordinates(input, spacing, wrapped, edge_order)
+    if any(isinstance(s, Tensor) for s in spacing):
+        raise TypeError('gradient(): spacing must be a number, a list of numbers or a list of '
+                        'tensors, not a mix')
+    return _gradient_uniform(input, spacing, wrapped, edge_order)
+
+
 Tensor.diff = diff
 
-__all__ = ['diff', 'trapezoid', 'trapz', 'cumulative_trapezoid']
+__all__ = ['diff', 'gradient', 'trapezoid', 'trapz', 'cumulative_trapezoid']

@@ -610,6 +610,19 @@ _binary('xlogy', lambda g, a, b, y: _xlogy_da(g, a, b, 'xlogy', 0.0),
         compute=lambda xp, a, b: _in_operand_dtype(_special.xlogy(xp, a, b), a, b))
 _binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b, y: g * 0,
         saves='a out', result='float')
+# nextafter: PyTorch's derivatives (grad where self != other, none for other); no integer,
+# bool or complex kernel
+_binary('nextafter', lambda g, a, b, y: where(a != b, g, 0.0), lambda g, a, b, y: g.new_zeros(
+    g.shape), saves='ab', float_only=True)
+BINARY['nextafter'].fast_kinds = 'f'
+BINARY['nextafter']._check_dtype = lambda self, dt: _refuse_kinds(dt, 'biuc', 'nextafter_cpu')
+
+
+def _refuse_kinds(dt, kinds, kernel):
+    if dt.kind in kinds:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(dt)}\'')
+
+
 for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('logical_and', 'logical_and'),
                    ('logical_or', 'logical_or'), ('logical_xor', 'logical_xor')):
     _binary(_name, ufunc=_uf, result='bool')
@@ -1081,12 +1094,15 @@ def polygamma(n, input):
 
 
 def float_power(input, exponent):
+    """pow in float64, or in complex128 when either operand is complex."""
     input = as_operand(input)
     exponent = as_operand(exponent)
+    is_complex = any(x.is_complex() if isinstance(x, Tensor) else isinstance(x, complex)
+                     for x in (input, exponent))
     if isinstance(input, Tensor):
-        input = input.double()
+        input = input.cdouble() if is_complex else input.double()
     if isinstance(exponent, Tensor):
-        exponent = exponent.double()
+        exponent = exponent.cdouble() if is_complex else exponent.double()
     return pow(input, exponent)
 
 
