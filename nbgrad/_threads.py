@@ -1,9 +1,17 @@
 """set_num_threads / get_num_threads: how many threads nbgrad's own parallel work (the CPU
-optimizer steps) may use. By default the CPUs this process may run on, capped by OMP_NUM_THREADS
-as PyTorch's intra-op pool is. NumPy's BLAS picks its thread count when it loads (OMP_NUM_THREADS,
-OPENBLAS_NUM_THREADS); if threadpoolctl is installed, set_num_threads limits it too."""
+optimizer steps, and row-wise kernels on large arrays: layer norm, softmax) may use. By default
+the CPUs this process may run on, capped by OMP_NUM_THREADS as PyTorch's intra-op pool is.
+NumPy's BLAS picks its thread count when it loads (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS); if
+threadpoolctl is installed, set_num_threads limits it too.
+
+The worker threads are one process-wide pool (executor). NumPy releases the GIL inside its loops,
+so threads working on separate rows of a large array run side by side; on small arrays the
+hand-offs cost more than they save, hence PARALLEL_MIN_ELEMENTS."""
 import builtins
 import os
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
 
 _threads = [None]
 
@@ -36,6 +44,58 @@ def set_num_threads(int):  # noqa: A002 (PyTorch's parameter name)
     except ImportError:
         return
     threadpoolctl.threadpool_limits(int)
+
+
+# -- the worker pool ---------------------------------------------------------------------------
+
+# below this many elements a row-wise kernel runs on the calling thread (measured on two cores:
+# layer norm over 4M elements 1.65x faster on two threads, log_softmax over 1M 1.45x)
+PARALLEL_MIN_ELEMENTS = 1 << 19
+_pool = [None, None]        # (executor, the pid that made it)
+
+
+def executor(workers):
+    """The process-wide pool, with at least `workers` threads; made again in a forked child
+    (whose pool threads are gone)."""
+    pool, pid = _pool
+    if pool is None or pid != os.getpid() or pool._max_workers < workers:
+        _pool[:] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='nbgrad'), \
+            os.getpid()
+    return _pool[0]
+
+
+def worker_count():
+    """Threads for large parallel work: get_num_threads(), at most 8."""
+    return min(get_num_threads(), 8)
+
+
+def row_parts(rows, row_size):
+    """Slices cutting `rows` rows of `row_size` elements into one part per worker thread when
+    there are enough elements to pay for the threads, else a single part."""
+    parts = min(worker_count(), rows)
+    if parts <= 1 or rows * row_size < PARALLEL_MIN_ELEMENTS:
+        return [slice(0, rows)]
+    bounds = [rows * i // parts for i in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def run_parts(fn, parts):
+    """[fn(part) for part in parts], the first part on this thread and the others on the pool
+    under this thread's NumPy error settings (nbgrad's ops silence the warnings PyTorch does not
+    give); every part has finished (or failed) before this returns or raises."""
+    if len(parts) == 1:
+        return [fn(parts[0])]
+    settings = np.geterr()
+
+    def in_caller_settings(part):
+        with np.errstate(**settings):
+            return fn(part)
+    futures = [executor(len(parts) - 1).submit(in_caller_settings, part) for part in parts[1:]]
+    try:
+        first = fn(parts[0])
+    finally:
+        wait(futures)
+    return [first] + [f.result() for f in futures]
 
 
 # PyTorch's inter-op pool runs independent ops side by side (TorchScript forks); nbgrad has none,

@@ -654,6 +654,38 @@ def test_softmax_rows_longer_than_a_block(fn, device):
     assert_same_value(to_np(run(nbgrad)), to_np(run(torch)), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('threads', [2, 3])
+def test_softmax_on_several_threads(fn, threads, monkeypatch):
+    """Large C-ordered arrays are cut into row parts on the worker threads (_threads): forced
+    here for a small one (and for rows of infinities and NaN); the same values and gradients
+    as PyTorch's, bit for bit the same as on one thread, and no NumPy warnings from the
+    workers."""
+    from nbgrad import _threads
+    values = np.concatenate([SOFTMAX_ROWS, np.random.default_rng(5).standard_normal((6, 4))])
+    cotangent = np.random.default_rng(6).standard_normal(values.shape)
+
+    def run(lib):
+        x = lib.tensor(values, dtype=lib.float32, requires_grad=True)
+        y = getattr(x, fn)(-1)
+        (y[5:] * lib.tensor(cotangent[5:], dtype=y.dtype)).sum().backward()
+        return [y.detach(), x.grad]
+    one_thread = to_np(run(nbgrad))
+    monkeypatch.setattr(_threads, 'PARALLEL_MIN_ELEMENTS', 0)
+    previous = nbgrad.get_num_threads()
+    nbgrad.set_num_threads(threads)
+    try:
+        assert len(_threads.row_parts(len(values), 4)) == threads
+        with warnings.catch_warnings():     # the workers keep nbgrad's NumPy error settings
+            warnings.simplefilter('error', RuntimeWarning)
+            several = to_np(run(nbgrad))
+    finally:
+        nbgrad.set_num_threads(previous)
+    for a, b in zip(several, one_thread):
+        np.testing.assert_array_equal(a, b)
+    assert_same_value(several, to_np(run(torch)), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.cuda
 def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     if device != 'cuda':

@@ -243,6 +243,26 @@ def test_layer_norm(shape, normalized, affine, device):
         bias if 'bias' in params else None, 1e-3), arrays, ('x',) + params, device=device)
 
 
+@pytest.mark.parametrize('threads', [2, 3])
+@pytest.mark.parametrize('affine', list(AFFINE))
+def test_layer_norm_on_several_threads(affine, threads, monkeypatch):
+    """Large arrays are cut into row parts on the worker threads (_threads.row_parts): forced
+    here for a small one, with a part count that does not divide the rows."""
+    from nbgrad import _threads
+    monkeypatch.setattr(_threads, 'PARALLEL_MIN_ELEMENTS', 0)
+    previous = nbgrad.get_num_threads()
+    nbgrad.set_num_threads(threads)
+    try:
+        assert len(_threads.row_parts(10, 70)) == threads
+        params = AFFINE[affine]
+        arrays = {'x': data(10, 70), 'weight': arr(70, seed=1), 'bias': arr(70, seed=2)}
+        compare(lambda lib, x, weight, bias: lib.nn.functional.layer_norm(
+            x, (70,), weight if 'weight' in params else None,
+            bias if 'bias' in params else None, 1e-3), arrays, ('x',) + params)
+    finally:
+        nbgrad.set_num_threads(previous)
+
+
 GN_CASES = [((4, 6), 3), ((2, 4, 5), 2), ((2, 6, 2, 3), 3), ((3, 4, 2, 2), 1), ((2, 4, 3), 4),
             ((1, 4, 2, 1, 3), 2)]
 

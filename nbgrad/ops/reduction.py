@@ -9,6 +9,7 @@ import numpy as np
 from .._out import accepts_out
 from .. import _dtype
 from .._dispatch import dispatch
+from .. import _threads
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
@@ -149,14 +150,7 @@ class SoftmaxBackward(Node):
             if out is not None:
                 return out
         # one array of the result's size, computed in place (these are a classifier's largest)
-        if self.log:
-            out = xp.exp(y)
-            out *= sum_keepdims(xp, g, (self.dim,))
-            return xp.subtract(g, out, out=out)
-        out = xp.multiply(g, y)
-        xp.subtract(g, sum_keepdims(xp, out, (self.dim,)), out=out)
-        out *= y
-        return out
+        return _over_row_parts(xp, self.dim, _softmax_backward_into, (g, y), self.log)
 
     def backward(self, gg):
         g, y = self.saved_tensors
@@ -473,6 +467,51 @@ class CumProd(_Scan):
         return cat(columns, d)
 
 
+def _softmax_into(xp, dim, a, log, out):
+    """(log_)softmax of a along dim into out, in place where possible: these are a classifier's
+    largest arrays."""
+    xp.subtract(a, a.max(axis=dim, keepdims=True), out=out)
+    if log:  # (x - max) - log(sum(exp(x - max))), in PyTorch's order
+        out -= xp.log(sum_keepdims(xp, xp.exp(out), (dim,)))
+        return
+    xp.exp(out, out=out)
+    out /= sum_keepdims(xp, out, (dim,))
+
+
+def _softmax_backward_into(xp, dim, g, y, log, out):
+    """(log_)softmax's gradient along dim into out: log: g - exp(y) * sum(g);
+    softmax: y * (g - sum(g * y))."""
+    if log:
+        xp.exp(y, out=out)
+        out *= sum_keepdims(xp, g, (dim,))
+        xp.subtract(g, out, out=out)
+        return
+    xp.multiply(g, y, out=out)
+    xp.subtract(g, sum_keepdims(xp, out, (dim,)), out=out)
+    out *= y
+
+
+def _over_row_parts(xp, dim, kernel, arrays, *args):
+    """kernel(xp, dim, *arrays, *args, out) into a new array shaped like arrays[-1]; over the
+    last dim of large C-ordered NumPy arrays, the rows cut into parts on the worker threads
+    (each row's result is the same either way)."""
+    first = arrays[-1]
+    out = xp.empty(first.shape, xp.result_type(*arrays))
+    n = first.shape[-1] if first.ndim else 1
+    if xp is not np or dim != first.ndim - 1 or \
+            not builtins.all(a.flags.c_contiguous for a in arrays) or \
+            first.size < _threads.PARALLEL_MIN_ELEMENTS:
+        kernel(xp, dim, *arrays, *args, out)
+        return out
+    rows = [a.reshape(-1, n) for a in arrays]
+    flat_out = out.reshape(-1, n)
+
+    def part(block):
+        kernel(xp, 1, *[r[block] for r in rows], *args, flat_out[block])
+    _threads.run_parts(part, _threads.row_parts(flat_out.shape[0], n))
+    return out
+
+
 class Softmax(Node):
     saves_output = True
 
@@ -492,14 +531,7 @@ class Softmax(Node):
             out = _softmax_cuda.forward(xp, a, self.log)
             if out is not None:
                 return out
-        # in place where possible: these are a classifier's largest arrays
-        shifted = a - a.max(axis=self.dim, keepdims=True)
-        if self.log:  # (x - max) - log(sum(exp(x - max))), in PyTorch's order
-            shifted -= xp.log(sum_keepdims(xp, xp.exp(shifted), (self.dim,)))
-            return shifted
-        xp.exp(shifted, out=shifted)
-        shifted /= sum_keepdims(xp, shifted, (self.dim,))
-        return shifted
+        return _over_row_parts(xp, self.dim, _softmax_into, (a,), self.log)
 
     def backward(self, g):
         y = self.saved_output()

@@ -13,14 +13,12 @@ parameters run the kernel once on the whole arrays; CuPy parameters run a few at
 buffers (_multi_tensor).
 """
 import itertools
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import _dtype
-from .._threads import get_num_threads
+from .._threads import executor as _executor, worker_count
 from .._creation import full, tensor
 from .._tensor import Tensor
 from . import _device_scalars
@@ -127,24 +125,7 @@ def advance(step_t):
 # Running a kernel over a group's parameters
 # ---------------------------------------------------------------------------------------------
 
-def worker_count():
-    """Threads for a large step: nbgrad.get_num_threads() (the CPUs this process may use, capped
-    by OMP_NUM_THREADS as PyTorch's are, unless set_num_threads said otherwise), at most 8."""
-    return min(get_num_threads(), 8)
-
-
-_pool = None
-_pool_pid = None
 _local = threading.local()
-
-
-def _executor(workers):
-    """A process-wide thread pool, made again in a forked child (whose pool threads are gone)."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='nbgrad-optim')
-        _pool_pid = os.getpid()
-    return _pool
 
 
 def _scratch(dtype, n_scratch):

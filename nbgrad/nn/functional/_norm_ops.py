@@ -21,6 +21,7 @@ from ...autograd.graph import Node
 from ...ops._util import xp_of
 from . import _layer_norm_cuda
 from ...ops.reduction import sum_keepdims
+from ..._threads import row_parts, run_parts
 
 _NAMES = {'batch': 'NativeBatchNormBackward0', 'layer': 'NativeLayerNormBackward0',
           'group': 'NativeGroupNormBackward0'}
@@ -200,11 +201,18 @@ class AffineNorm(Node):
 _BLOCK_ELEMENTS = 1 << 19  # 2 MiB of float32 per block: a few such arrays fit in the caches
 
 
-def _row_blocks(xp, rows, n):
-    """Slices of consecutive rows of a (rows, n) array, about _BLOCK_ELEMENTS each on NumPy; one
-    slice for everything on CuPy (a GPU wants few, large launches)."""
-    step = rows if xp is not np else max(1, _BLOCK_ELEMENTS // max(n, 1))
-    return [slice(start, start + step) for start in range(0, rows, step)]
+def _row_blocks(xp, rows, n, part=None):
+    """Slices of consecutive rows of a (rows, n) array (of its rows `part`, a slice, if given),
+    about _BLOCK_ELEMENTS each on NumPy; one slice for everything on CuPy (a GPU wants few, large
+    launches)."""
+    start, stop = (0, rows) if part is None else (part.start, part.stop)
+    step = stop - start if xp is not np else max(1, _BLOCK_ELEMENTS // max(n, 1))
+    return [slice(lo, min(lo + step, stop)) for lo in range(start, stop, max(step, 1))]
+
+
+def _row_parts(xp, rows, n):
+    """The rows cut into one part per worker thread on NumPy, for large arrays (_threads)."""
+    return row_parts(rows, n) if xp is np else [slice(0, rows)]
 
 
 def _row_vector(param):
@@ -213,8 +221,8 @@ def _row_vector(param):
 
 
 def _layer_norm_rows(xp, xs, weight, bias, eps, out):
-    """Layer norm of the rows of xs (rows, n) into out, block by block; returns the per-row mean
-    and 1/std (rows, 1)."""
+    """Layer norm of the rows of xs (rows, n) into out, block by block (the parts of a large
+    array on several threads); returns the per-row mean and 1/std (rows, 1)."""
     if _layer_norm_cuda.usable(xp, xs, weight, bias, out):   # one launch on CUDA
         stats = _layer_norm_cuda.forward(xp, xs, weight, bias, eps, out)
         if stats is not None:
@@ -222,23 +230,27 @@ def _layer_norm_rows(xp, xs, weight, bias, eps, out):
     rows, n = xs.shape
     mean = xp.empty((rows, 1), xs.dtype)
     invstd = xp.empty((rows, 1), xs.dtype)
-    for block in _row_blocks(xp, rows, n):
-        x_b, y_b, mean_b, invstd_b = xs[block], out[block], mean[block], invstd[block]
-        xp.divide(sum_keepdims(xp, x_b, (1,)), n, out=mean_b)
-        xp.subtract(x_b, mean_b, out=y_b)
-        variance = _sum_of_products(xp, y_b, y_b, (1,)) / n
-        xp.divide(1, xp.sqrt(variance + eps), out=invstd_b)
-        y_b *= invstd_b
-        if weight is not None:
-            y_b *= weight
-        if bias is not None:
-            y_b += bias
+
+    def normalize(part):
+        for block in _row_blocks(xp, rows, n, part):
+            x_b, y_b, mean_b, invstd_b = xs[block], out[block], mean[block], invstd[block]
+            xp.divide(sum_keepdims(xp, x_b, (1,)), n, out=mean_b)
+            xp.subtract(x_b, mean_b, out=y_b)
+            variance = _sum_of_products(xp, y_b, y_b, (1,)) / n
+            xp.divide(1, xp.sqrt(variance + eps), out=invstd_b)
+            y_b *= invstd_b
+            if weight is not None:
+                y_b *= weight
+            if bias is not None:
+                y_b += bias
+    run_parts(normalize, _row_parts(xp, rows, n))
     return mean, invstd
 
 
 def _layer_norm_backward_rows(xp, g, x, mean, invstd, weight, wanted, grad):
-    """Layer norm's gradients from the rows of g and x (rows, n), block by block: x's written
-    into grad (rows, n) when wanted[0]; returns those of weight and bias (n) or None."""
+    """Layer norm's gradients from the rows of g and x (rows, n), block by block (the parts of
+    a large array on several threads): x's written into grad (rows, n) when wanted[0]; returns
+    those of weight and bias (n) or None (the parts' sums added in order)."""
     if xp is not np:   # two launches on CUDA (a broadcast gradient, from sum(), made dense)
         g = xp.ascontiguousarray(g)
     if _layer_norm_cuda.usable(xp, g, x, mean, invstd, weight, grad):
@@ -246,28 +258,38 @@ def _layer_norm_backward_rows(xp, g, x, mean, invstd, weight, wanted, grad):
         if result is not False:
             return result
     rows, n = x.shape
-    blocks = _row_blocks(xp, rows, n)
-    grad_w = xp.zeros(n, grad.dtype) if wanted[1] else None
-    grad_b = xp.zeros(n, grad.dtype) if wanted[2] else None
-    scratch = None if weight is None or not wanted[0] else xp.empty((blocks[0].stop, n),
-                                                                    grad.dtype)
-    for block in blocks:
-        g_b, xhat = g[block], grad[block]
-        xp.subtract(x[block], mean[block], out=xhat)
-        xhat *= invstd[block]
+
+    def backward(part):
+        blocks = _row_blocks(xp, rows, n, part)
+        grad_w = xp.zeros(n, grad.dtype) if wanted[1] else None
+        grad_b = xp.zeros(n, grad.dtype) if wanted[2] else None
+        scratch = None if weight is None or not wanted[0] or not blocks else \
+            xp.empty((blocks[0].stop - blocks[0].start, n), grad.dtype)
+        for block in blocks:
+            g_b, xhat = g[block], grad[block]
+            xp.subtract(x[block], mean[block], out=xhat)
+            xhat *= invstd[block]
+            if wanted[1]:
+                grad_w += _sum_of_products(xp, g_b, xhat, (0,)).reshape(n)
+            if wanted[2]:
+                grad_b += g_b.sum(axis=0)
+            if not wanted[0]:
+                continue
+            gy = g_b if weight is None else xp.multiply(g_b, weight, out=scratch[:len(xhat)])
+            mean_gy = sum_keepdims(xp, gy, (1,)) / n
+            mean_gy_xhat = _sum_of_products(xp, gy, xhat, (1,)) / n
+            xhat *= -mean_gy_xhat  # xhat is no longer needed: its memory takes the result
+            xhat += gy
+            xhat -= mean_gy
+            xhat *= invstd[block]
+        return grad_w, grad_b
+    sums = run_parts(backward, _row_parts(xp, rows, n))
+    grad_w, grad_b = sums[0]
+    for part_w, part_b in sums[1:]:
         if wanted[1]:
-            grad_w += _sum_of_products(xp, g_b, xhat, (0,)).reshape(n)
+            grad_w += part_w
         if wanted[2]:
-            grad_b += g_b.sum(axis=0)
-        if not wanted[0]:
-            continue
-        gy = g_b if weight is None else xp.multiply(g_b, weight, out=scratch[:len(xhat)])
-        mean_gy = sum_keepdims(xp, gy, (1,)) / n
-        mean_gy_xhat = _sum_of_products(xp, gy, xhat, (1,)) / n
-        xhat *= -mean_gy_xhat  # xhat is no longer needed: its memory takes the result
-        xhat += gy
-        xhat -= mean_gy
-        xhat *= invstd[block]
+            grad_b += part_b
     return grad_w, grad_b
 
 
