@@ -73,6 +73,10 @@ from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_prec
 from ._threads import (set_num_threads, get_num_threads,  # noqa: E402
                        set_num_interop_threads, get_num_interop_threads)
 from . import cpu  # noqa: E402
+from . import amp  # noqa: E402
+from .cuda import amp as _cuda_amp  # noqa: E402,F401  (makes nbgrad.cuda.amp an attribute)
+from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
+                                get_autocast_dtype)
 from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
                              are_deterministic_algorithms_enabled,
                              is_deterministic_algorithms_warn_only_enabled,

@@ -266,6 +266,7 @@ MISSING_ALLOWED = {
 
 # Names present in both whose signatures may differ, each with the reason.
 DIFFERENCE_ALLOWED = {
+    'torch.is_autocast_enabled': 'its two overloads, () and (device_type), as one signature',
     'torch.addmm': 'out_dtype overload (low-precision accumulation) not implemented',
     'torch.baddbmm': 'out_dtype overload not implemented',
     'torch.bmm': 'out_dtype overload not implemented',
