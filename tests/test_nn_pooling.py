@@ -221,6 +221,36 @@ def test_adaptive_max_pool(case, device):
             device=device)
 
 
+@pytest.fixture
+def several_threads(monkeypatch):
+    """Every input cut into parts of its first dim on three worker threads (_threads), however
+    small (the parts then hold one or two planes, unevenly)."""
+    from nbgrad import _threads
+    monkeypatch.setattr(_threads, 'PARALLEL_MIN_ELEMENTS', 0)
+    previous = nbgrad.get_num_threads()
+    nbgrad.set_num_threads(3)
+    yield
+    nbgrad.set_num_threads(previous)
+
+
+@pytest.mark.parametrize('case', MAX_CASES)
+def test_max_pool_on_several_threads(case, several_threads):
+    d, shape, kwargs = MAX_CASES[case]
+    compare(pool(f'max_pool{d}d', return_indices=True, **kwargs), [distinct(*shape)])
+
+
+@pytest.mark.parametrize('case', AVG_CASES)
+def test_avg_pool_on_several_threads(case, several_threads):
+    d, shape, kwargs = AVG_CASES[case]
+    compare(pool(f'avg_pool{d}d', **kwargs), [distinct(*shape)])
+
+
+@pytest.mark.parametrize('case', ['1d-uneven', '2d-divides', '2d-uneven', '3d-none-unbatched'])
+def test_adaptive_max_pool_on_several_threads(case, several_threads):
+    d, shape, size = ADAPTIVE_CASES[case]
+    compare(pool(f'adaptive_max_pool{d}d', size, return_indices=True), [distinct(*shape)])
+
+
 @pytest.mark.parametrize('d', [1, 2, 3])
 def test_adaptive_avg_pool_to_one_is_a_mean(d):
     shape = (2, 3, 5, 4, 6)[:d + 2]

@@ -25,6 +25,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
 from ...ops.views import _index_add_at
+from ..._threads import row_parts, run_parts
 from . import _pool_cuda
 
 
@@ -194,6 +195,19 @@ def scatter_add(xp, target, index, values):
         _index_add_at(xp, target, index, values)
 
 
+def _over_leading_parts(xp, a, fn):
+    """fn(xp, a) -> an array or arrays whose first dim is a's: for a large NumPy input, over parts
+    of a's first dim on the worker threads (_threads) and joined (each part's planes pool alone,
+    so the result is the same)."""
+    parts = row_parts(a.shape[0], a.size // max(a.shape[0], 1)) if xp is np else [None]
+    if len(parts) == 1:
+        return fn(xp, a)
+    results = run_parts(lambda part: fn(xp, a[part]), parts)
+    if isinstance(results[0], np.ndarray):
+        return np.concatenate(results)
+    return tuple(np.concatenate(pieces) for pieces in zip(*results))
+
+
 def _planes(input_shape, spatial):
     """(number of pooled planes, elements per plane) of an input whose last `spatial` dims pool."""
     lead = len(input_shape) - spatial
@@ -215,7 +229,7 @@ class _MaxPoolBase(Node):
         if self._cuda_spec is not None and _pool_cuda.usable(xp, a):   # one launch on CUDA
             result = _pool_cuda.max_forward(xp, a, self._cuda_spec, len(self.in_size))
         if result is None:
-            values, arg = self._max_and_argmax(xp, a)
+            values, arg = _over_leading_parts(xp, a, self._max_and_argmax)
             result = values, _flat_indices(xp, arg, self._tables(), self.in_size)
         self._indices = result[1]
         return result
@@ -449,6 +463,10 @@ class AvgPool(Node):
                                              self.count_include_pad, self.divisor_override)
             if out is not None:
                 return out
+        return _over_leading_parts(xp, a, self._average)
+
+    def _average(self, xp, a):
+        g = self.geometry
         sums = xp.zeros(a.shape[:a.ndim - len(g.kernel)] + g.out_size, _average_dtype(a.dtype))
         for _, outputs, inputs in g.regions():   # one strided add per kernel offset
             sums[(Ellipsis,) + outputs] += a[(Ellipsis,) + inputs]
@@ -485,6 +503,11 @@ class AvgPoolBackward(Node):
                 self.pool.count_include_pad, self.pool.divisor_override)
             if grad is not None:
                 return grad
+        return _over_leading_parts(xp, g, self._spread)
+
+    def _spread(self, xp, g):
+        geometry = self.pool.geometry
+        lead = g.shape[:g.ndim - len(geometry.kernel)]
         acc = _average_dtype(g.dtype)
         share = g.astype(acc) / xp.asarray(self.pool.divisors(), dtype=acc)
         grad = xp.zeros(lead + geometry.in_size, dtype=acc)
