@@ -43,11 +43,11 @@ def test_without_cuda_it_calls_the_module_like_pytorch(monkeypatch):
     assert got[2:] == expected[2:]
 
 
-def _cuda_only(device):
+def _cuda_only(device, devices=2):
     if device != 'cuda':
         pytest.skip('cuda only')
-    if nbgrad.cuda.device_count() < 2:
-        pytest.skip('needs two CUDA devices')
+    if nbgrad.cuda.device_count() < devices:
+        pytest.skip(f'needs {devices} CUDA devices')
 
 
 def _chunked_reference(batch, batch_norm):
@@ -159,11 +159,18 @@ def test_errors(device):
 
 @pytest.mark.cuda
 def test_one_device_moves_the_module_and_calls_it(device):
-    _cuda_only(device)
+    """(runs on a one-GPU machine too)"""
+    _cuda_only(device, devices=1)
+    last = nbgrad.cuda.device_count() - 1
     model = _model(nbgrad)
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        dp = nbgrad.nn.DataParallel(model, device_ids=[1])
-    assert next(model.parameters()).device == nbgrad.device('cuda:1')
+        dp = nbgrad.nn.DataParallel(model, device_ids=[last])
+    assert next(model.parameters()).device == nbgrad.device(f'cuda:{last}')
     out = dp(nbgrad.tensor(_batch()))
-    assert out.device == nbgrad.device('cuda:1')
+    assert out.device == nbgrad.device(f'cuda:{last}')
+    out.pow(2).sum().backward()
+    expected = _model(torch)(torch.tensor(_batch()))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert model[0].weight.grad.device == nbgrad.device(f'cuda:{last}')
