@@ -106,6 +106,11 @@ def typename(obj, /):
 
 
 
+# last, once every function is in place: PyTorch's out= on the torch.* functions that take it
+from ._out import add_out_parameters as _add_out_parameters  # noqa: E402
+_add_out_parameters(globals())
+
+
 def load_ipython_extension(ipython):
     """`%load_ext nbgrad`: registers the notebook magics (imported only here)."""
     from .magics import load_ipython_extension as register

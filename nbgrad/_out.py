@@ -8,6 +8,7 @@ it. As in PyTorch, out= does not mix with autograd: it raises when grad mode is 
 or out requires grad.
 """
 import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -102,3 +103,53 @@ def accepts_out(fn=None, *, factory=False, **rules):
                 kwargs['device'] = out.device
         return write_out(out, fn(*args, **kwargs), name, not factory, rules)
     return wrapper
+
+
+# PyTorch 2.13's torch.* functions that take out= (read from its stubs) and that nbgrad has; the
+# factories among them carry @accepts_out(factory=True) already, the rest get it at import
+OUT_FUNCTIONS = (
+    'abs', 'absolute', 'acos', 'acosh', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv',
+    'addr', 'all', 'amax', 'amin', 'aminmax', 'angle', 'any', 'arange', 'arccos', 'arccosh',
+    'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'argmax', 'argmin', 'argsort', 'asin',
+    'asinh', 'atan', 'atan2', 'atanh', 'baddbmm', 'bernoulli', 'bitwise_and',
+    'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor',
+    'bmm', 'bucketize', 'cat', 'ceil', 'cholesky', 'cholesky_inverse', 'cholesky_solve',
+    'clamp', 'clamp_max', 'clamp_min', 'clip', 'column_stack', 'complex', 'concat',
+    'concatenate', 'conj_physical', 'copysign', 'cos', 'cosh', 'cross', 'cummax', 'cummin',
+    'cumprod', 'cumsum', 'deg2rad', 'diag', 'diff', 'digamma', 'div', 'divide', 'dot', 'dstack',
+    'empty', 'eq', 'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'eye', 'fix', 'float_power',
+    'floor', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frexp', 'full', 'gather', 'gcd',
+    'ge', 'ger', 'greater', 'greater_equal', 'gt', 'hardshrink', 'heaviside', 'histc',
+    'histogram', 'hstack', 'hypot', 'i0', 'index_add', 'index_copy', 'index_reduce',
+    'index_select', 'inner', 'inverse', 'isin', 'isneginf', 'isposinf', 'kron', 'kthvalue',
+    'lcm', 'ldexp', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linspace', 'log', 'log10',
+    'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logical_and',
+    'logical_not', 'logical_or', 'logical_xor', 'logit', 'logspace', 'logsumexp', 'lt',
+    'masked_select', 'matmul', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'min',
+    'minimum', 'mm', 'mode', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'mvlgamma',
+    'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow_copy', 'ne', 'neg',
+    'negative', 'nextafter', 'nonzero', 'norm', 'normal', 'not_equal', 'ones', 'outer', 'polar',
+    'polygamma', 'pow', 'prod', 'qr', 'quantile', 'rad2deg', 'rand', 'randint', 'randn',
+    'randperm', 'range', 'reciprocal', 'remainder', 'renorm', 'round', 'row_stack', 'rsqrt',
+    'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'sgn', 'sigmoid', 'sign',
+    'signbit', 'sin', 'sinc', 'sinh', 'slogdet', 'softmax', 'sort', 'sqrt', 'square', 'stack',
+    'std', 'sub', 'subtract', 'sum', 'svd', 'take', 'take_along_dim', 'tan', 'tanh',
+    'tensordot', 'threshold', 'topk', 'tril', 'triu', 'true_divide', 'trunc', 'var', 'vdot',
+    'view_as_complex_copy', 'view_as_real_copy', 'vstack', 'where', 'xlogy', 'zeros',
+)
+
+
+def _takes_out(fn):
+    try:
+        return 'out' in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return True                  # not a Python function: leave it alone
+
+
+def add_out_parameters(namespace):
+    """Give each function of OUT_FUNCTIONS in namespace (nbgrad's) PyTorch's out=, unless it
+    takes one already. Only the torch.* spellings change: Tensor methods take no out=."""
+    for name in OUT_FUNCTIONS:
+        fn = namespace.get(name)
+        if fn is not None and not _takes_out(fn):
+            namespace[name] = accepts_out(fn)
