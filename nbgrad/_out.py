@@ -146,10 +146,19 @@ def _takes_out(fn):
         return True                  # not a Python function: leave it alone
 
 
-def add_out_parameters(namespace):
-    """Give each function of OUT_FUNCTIONS in namespace (nbgrad's) PyTorch's out=, unless it
-    takes one already. Only the torch.* spellings change: Tensor methods take no out=."""
-    for name in OUT_FUNCTIONS:
+# the same for torch.linalg (torch.special's and torch.fft's take out= already; the stubs give
+# special.softmax/log_softmax an out= that PyTorch itself refuses)
+LINALG_OUT_FUNCTIONS = (
+    'cholesky', 'cond', 'cross', 'det', 'eigvalsh', 'inv', 'lstsq', 'matmul', 'matrix_exp',
+    'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr', 'slogdet',
+    'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv', 'tensorsolve',
+    'vecdot', 'vector_norm')
+
+
+def add_out_parameters(namespace, names=OUT_FUNCTIONS):
+    """Give each function of `names` in namespace (an nbgrad module's globals) PyTorch's out=,
+    unless it takes one already. Only the torch.* spellings change: Tensor methods take none."""
+    for name in names:
         fn = namespace.get(name)
         if fn is not None and not _takes_out(fn):
             namespace[name] = accepts_out(fn)

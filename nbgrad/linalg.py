@@ -12,6 +12,7 @@ import numpy as np
 
 from ._creation import as_tensor, eye
 from ._dispatch import dispatch, _type_word as _dtype_word
+from ._out import LINALG_OUT_FUNCTIONS, add_out_parameters
 from ._tensor import Tensor
 from .ops import decompositions as _ops
 from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
@@ -618,3 +619,7 @@ def tensor_norm(input, p='fro', dim=None, keepdim=False, dtype=None):
 
 
 Tensor.norm = tensor_norm
+
+
+# last: PyTorch's out= on the torch.linalg functions that take it
+add_out_parameters(globals(), LINALG_OUT_FUNCTIONS)

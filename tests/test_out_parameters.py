@@ -10,31 +10,50 @@ import pytest
 import torch
 
 import nbgrad
-from nbgrad._out import OUT_FUNCTIONS
+from nbgrad._out import LINALG_OUT_FUNCTIONS, OUT_FUNCTIONS
 
 import _signatures
 
 
-def test_the_list_is_pytorchs():
-    theirs = set()
-    for name in dir(torch):
-        obj = getattr(torch, name)
+def _takes_out_in_pytorch(module, ours):
+    """The public functions of a torch module that take out= (by PyTorch's stubs, schemas or
+    docstrings) and that nbgrad's module `ours` has."""
+    names = set()
+    for name in dir(module):
+        obj = getattr(module, name)
         if name.startswith('_') or not callable(obj) or isinstance(obj, type) or \
-                not hasattr(nbgrad, name):
+                not hasattr(ours, name):
             continue
         try:
             overloads = _signatures.torch_overloads(obj, name)
         except Exception:
             continue
         if overloads and any('out' in sig.parameters for sig in overloads):
-            theirs.add(name)
-    assert sorted(theirs - set(OUT_FUNCTIONS)) == []
+            names.add(name)
+    return names
 
 
-@pytest.mark.parametrize('name', OUT_FUNCTIONS)
-def test_every_listed_function_takes_out(name):
-    fn = getattr(nbgrad, name)
-    assert 'out' in inspect.signature(fn, follow_wrapped=False).parameters
+# out= in PyTorch's stubs that PyTorch itself refuses (checked below)
+STUB_ONLY = {'special': {'softmax', 'log_softmax'}}
+
+
+@pytest.mark.parametrize('module, listed', [('', OUT_FUNCTIONS),
+                                            ('linalg', LINALG_OUT_FUNCTIONS),
+                                            ('special', ()), ('fft', ())])
+def test_every_function_pytorch_gives_out_takes_it(module, listed):
+    theirs = getattr(torch, module) if module else torch
+    ours = getattr(nbgrad, module) if module else nbgrad
+    names = _takes_out_in_pytorch(theirs, ours) - STUB_ONLY.get(module, set())
+    assert sorted(names - set(listed) - {n for n in names if _has_out(getattr(ours, n))}) == []
+    for name in listed:
+        assert _has_out(getattr(ours, name)), f'{module}.{name}'
+
+
+def _has_out(fn):
+    try:
+        return 'out' in inspect.signature(fn, follow_wrapped=False).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _x(lib, *shape, seed=0, dtype='float32'):
@@ -86,7 +105,21 @@ CALLS = {
     'kthvalue': lambda lib, f: f(_x(lib, 3, 5), 2, 1),
     'cummax': lambda lib, f: f(_x(lib, 3, 5), 1),
     'aminmax': lambda lib, f: f(_x(lib, 3, 5), dim=0),
+    'linalg.inv': lambda lib, f: f(_x(lib, 3, 3) + 3 * lib.eye(3)),
+    'linalg.vector_norm': lambda lib, f: f(_x(lib, 3, 4), 3, dim=1),
+    'linalg.matrix_norm': lambda lib, f: f(_x(lib, 2, 3, 4), 'nuc'),
+    'linalg.solve': lambda lib, f: f(_x(lib, 3, 3) + 3 * lib.eye(3), _x(lib, 3, 2, seed=1)),
+    'linalg.qr': lambda lib, f: f(_x(lib, 4, 3)),
+    'linalg.slogdet': lambda lib, f: f(_x(lib, 3, 3) + 3 * lib.eye(3)),
+    'linalg.svdvals': lambda lib, f: f(_x(lib, 4, 3)),
 }
+
+
+@pytest.mark.parametrize('name', sorted(STUB_ONLY['special']))
+def test_stub_only_out_is_refused_by_pytorch_too(name):
+    for lib in (torch, nbgrad):
+        with pytest.raises(TypeError, match='out'):
+            getattr(lib.special, name)(lib.ones(2, 3), 1, out=lib.empty(2, 3))
 
 
 def _empty_like(lib, result):
@@ -98,7 +131,9 @@ def _empty_like(lib, result):
 @pytest.mark.parametrize('name', CALLS)
 def test_results_written_into_out_match_pytorch(name):
     def run(lib):
-        fn = getattr(lib, name)
+        fn = lib
+        for part in name.split('.'):
+            fn = getattr(fn, part)
         plain = CALLS[name](lib, fn)
         out = _empty_like(lib, plain)
         returned = CALLS[name](lib, lambda *args, **kwargs: fn(*args, **kwargs, out=out))
