@@ -369,8 +369,8 @@ def _adopt_shape(self, out):
     return self
 
 
-def _squeeze_(self, dim=None):
-    return _adopt_shape(self, self.squeeze(dim) if dim is not None else self.squeeze())
+def _squeeze_(self, *dim, **kwargs):
+    return _adopt_shape(self, self.squeeze(*dim, **kwargs))
 
 
 def _unsqueeze_(self, dim):
@@ -696,6 +696,22 @@ def _sum_to_size(self, *size):
 
 
 Tensor.sum_to_size = _sum_to_size
+
+
+def _dims_method(fn):
+    """x.f(0, 1) as x.f((0, 1)): PyTorch's methods taking a dim list take it spread out too."""
+    def method(self, *dim, **kwargs):
+        if 'dim' in kwargs:
+            return fn(self, **kwargs)
+        if not dim:
+            return fn(self, **kwargs)
+        return fn(self, dim[0] if len(dim) == 1 else dim, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__
+    return method
+
+
+Tensor.squeeze = _dims_method(views.squeeze)
+Tensor.count_nonzero = _dims_method(reduction.count_nonzero)
 
 
 # -- small methods PyTorch has: in-place aliases, float_power_, addmv_, dim_order -------------

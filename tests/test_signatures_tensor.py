@@ -310,8 +310,6 @@ DIFFERENCE_ALLOWED = {
     'torch.Tensor.frexp': 'the method is torch.frexp itself (takes out= too)',
     'torch.Tensor.ldexp': 'the method is torch.ldexp itself (takes out= too)',
     'torch.Tensor.count_nonzero': 'x.count_nonzero(0, 1) (dims as *args) unsupported',
-    'torch.Tensor.squeeze': 'x.squeeze(0, 1) (dims as *args) unsupported',
-    'torch.Tensor.squeeze_': 'as squeeze',
     'torch.Tensor.expand': 'implicit= (a tracing flag) not taken',
     'torch.Tensor.repeat_interleave': 'repeats has a default (None) in nbgrad',
 }

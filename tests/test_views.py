@@ -328,3 +328,21 @@ def test_clone_memory_format(fmt):
         y = x.clone() if fmt is None else x.clone(memory_format=getattr(lib, fmt))
         return y.tolist(), y.is_contiguous(), y.stride()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('case', ['squeeze spread', 'squeeze tuple', 'squeeze keyword',
+                                  'squeeze_ spread', 'count_nonzero spread'])
+def test_dim_lists_spread_as_arguments(case):
+    """x.squeeze(0, 2) and x.count_nonzero(0, 2) take their dims spread out, as PyTorch's."""
+    calls = {
+        'squeeze spread': lambda x: x.squeeze(0, 2),
+        'squeeze tuple': lambda x: x.squeeze((0, 2)),
+        'squeeze keyword': lambda x: x.squeeze(dim=2),
+        'squeeze_ spread': lambda x: x.squeeze_(0, 2),
+        'count_nonzero spread': lambda x: x.count_nonzero(0, 2),
+    }
+
+    def run(lib):
+        x = lib.tensor(np.arange(3.0).reshape(1, 3, 1) - 1)
+        return calls[case](x).tolist()
+    assert run(nbgrad) == run(torch)
