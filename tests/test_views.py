@@ -343,6 +343,6 @@ def test_dim_lists_spread_as_arguments(case):
     }
 
     def run(lib):
-        x = lib.tensor(np.arange(3.0).reshape(1, 3, 1) - 1)
+        x = lib.arange(3.0).reshape(1, 3, 1) - 1
         return calls[case](x).tolist()
     assert run(nbgrad) == run(torch)
