@@ -227,9 +227,8 @@ MISSING_ALLOWED = {
     'torch.Tensor.new_empty_strided': 'not implemented (empty_strided neither)',
     'torch.empty_strided': 'not implemented (arbitrary strides on NumPy arrays: as_strided)',
     'torch.empty_permuted': 'not implemented (small: empty + permute)',
-    'torch.resize_as_': 'in-place resize not implemented', 'torch.Tensor.resize_': 'same',
-    'torch.Tensor.resize': 'same', 'torch.Tensor.resize_as': 'same',
-    'torch.Tensor.resize_as_': 'same',
+    'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
+    'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',
     # math / linalg not implemented yet (sizes: S < 30 lines, M < 100, L more)
     'torch.Tensor.hardshrink': 'not implemented (S; F.hardshrink exists)',
