@@ -74,6 +74,8 @@ from ._threads import (set_num_threads, get_num_threads,  # noqa: E402
                        set_num_interop_threads, get_num_interop_threads)
 from . import cpu  # noqa: E402
 from . import amp  # noqa: E402
+from . import compiler  # noqa: E402
+from .compiler import compile  # noqa: E402,A004  (torch.compile)
 from .cuda import amp as _cuda_amp  # noqa: E402,F401  (makes nbgrad.cuda.amp an attribute)
 from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
                                 get_autocast_dtype)
