@@ -3,15 +3,11 @@ with strides); the sparse layouts exist as names, so that code can mention and c
 asking a factory for one is an error rather than a dense tensor in disguise."""
 
 
-class layout:
-    def __init__(self, name):
-        self.name = name
+from ._named_constant import NamedConstant
 
-    def __repr__(self):
-        return f'nbgrad.{self.name}'
 
-    def __reduce__(self):
-        return self.name        # pickles as the module-level singleton
+class layout(NamedConstant):
+    """torch.layout."""
 
 
 strided = layout('strided')

@@ -9,15 +9,11 @@ contiguous, to, empty, the *_like factories) and elementwise results keep them (
 """
 
 
-class memory_format:
-    def __init__(self, name):
-        self.name = name
+from ._named_constant import NamedConstant
 
-    def __repr__(self):
-        return f'nbgrad.{self.name}'
 
-    def __reduce__(self):
-        return self.name  # pickles as the module-level singleton
+class memory_format(NamedConstant):
+    """torch.memory_format."""
 
 
 contiguous_format = memory_format('contiguous_format')

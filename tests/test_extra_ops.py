@@ -6,29 +6,9 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import assert_same, assert_same_error, exc_kind
+from torch_compare import assert_same, assert_same_error, exc_kind, on_cpu, on_device
 
 torch = pytest.importorskip('torch')
-
-
-def on_cpu(value):
-    """nbgrad results (tensors, tuples and named tuples of them) brought to the CPU."""
-    if isinstance(value, nbgrad.Tensor):
-        return value.detach().cpu()
-    if isinstance(value, tuple) and hasattr(value, '_fields'):
-        return type(value)(*(on_cpu(v) for v in value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(on_cpu(v) for v in value)
-    return value
-
-
-def on_device(value, device):
-    """Every nbgrad tensor in a result lives on `device`."""
-    if isinstance(value, nbgrad.Tensor):
-        assert value.device.type == device, f'{value.device} is not {device}'
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            on_device(v, device)
 
 
 def compare(fn, device, rtol=0, atol=0, quiet=False):
