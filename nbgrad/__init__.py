@@ -77,6 +77,7 @@ from . import amp  # noqa: E402
 from . import compiler  # noqa: E402
 from .compiler import compile  # noqa: E402,A004  (torch.compile)
 from .cuda import amp as _cuda_amp  # noqa: E402,F401  (makes nbgrad.cuda.amp an attribute)
+from .cpu import amp as _cpu_amp  # noqa: E402,F401  (and nbgrad.cpu.amp)
 from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
                                 get_autocast_dtype)
 from ._deterministic import (use_deterministic_algorithms,  # noqa: E402

@@ -181,3 +181,18 @@ def test_autocast_changes_no_dtype_and_says_so_once(monkeypatch):
     a = nbgrad.tensor([3.0], requires_grad=True)
     Square.apply(a).backward()
     assert a.grad.item() == 6.0
+
+
+@pytest.mark.parametrize('name', ['GradScaler', 'autocast'])
+def test_deprecated_cpu_spellings_match_pytorch(name):
+    messages = []
+    for lib in (torch, nbgrad):
+        with pytest.warns(FutureWarning) as caught:
+            made = getattr(lib.cpu.amp, name)(enabled=False)
+        messages.append(str(caught[0].message))
+        assert type(made).__name__ == name
+    assert messages[1] == messages[0]
+    if name == 'GradScaler':
+        with pytest.warns(FutureWarning):
+            scaler = nbgrad.cpu.amp.GradScaler(init_scale=8.0)
+        assert scaler.get_scale() == 8.0 and scaler.is_enabled()

@@ -3,27 +3,13 @@
 import warnings
 
 from .. import amp as _amp
+from ..amp._deprecated import autocast_for, grad_scaler_for
 
 __all__ = ['GradScaler', 'autocast', 'custom_fwd', 'custom_bwd']
 
 
-class GradScaler(_amp.GradScaler):
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__('cuda', init_scale=init_scale, growth_factor=growth_factor,
-                         backoff_factor=backoff_factor, growth_interval=growth_interval,
-                         enabled=enabled)
-
-
-class autocast(_amp.autocast):
-    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__('cuda', dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+GradScaler = grad_scaler_for('cuda')
+autocast = autocast_for('cuda', None)
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):

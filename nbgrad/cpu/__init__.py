@@ -6,7 +6,7 @@ import os
 import platform
 import types
 
-from ._threads import _default
+from .._threads import _default
 
 __all__ = ['current_device', 'current_stream', 'device_count', 'get_capabilities',
            'is_available', 'is_initialized', 'set_device', 'stream', 'synchronize', 'Event',
