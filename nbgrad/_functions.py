@@ -316,6 +316,24 @@ def nextafter(input, other):
     return _ew.binary('nextafter')(input, other)
 
 
+def igamma(input, other):
+    _is_tensor_arg(input, 'igamma')
+    _is_tensor_arg(other, 'igamma', 'other', 2)
+    from .ops import gamma_zeta
+    return gamma_zeta.igamma(input, other)
+
+
+def igammac(input, other):
+    _is_tensor_arg(input, 'igammac')
+    _is_tensor_arg(other, 'igammac', 'other', 2)
+    from .ops import gamma_zeta
+    return gamma_zeta.igammac(input, other)
+
+
+from ._out import accepts_out as _accepts_out  # noqa: E402
+igamma, igammac = _accepts_out(igamma), _accepts_out(igammac)
+
+
 def mvlgamma(input, p):
     _is_tensor_arg(input, 'mvlgamma')
     return _Tensor.mvlgamma(input, p)

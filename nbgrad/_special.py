@@ -10,6 +10,8 @@ flow, which would force a device sync on CuPy); loops have fixed trip counts. So
   * erf/erfc/erfcx: W. J. Cody's rational Chebyshev approximations (CALERF, Math. Comp. 1969).
   * ndtri and i0/i0e/i1/i1e: the Cephes Math Library (Moshier, 3-clause BSD), the same
     coefficients torch uses, so results agree with torch to rounding.
+  * igamma/igammac (regularized incomplete gamma): Numerical Recipes' series and Lentz continued
+    fraction; zeta (Hurwitz): Cephes' Euler-Maclaurin summation, as torch's.
   * lgamma/digamma/polygamma: Taylor series about 1, 2 and digamma's positive root, recurrences,
     reflection, and Stirling / Euler-Maclaurin asymptotics; coefficients are derived at import.
 Edge-case conventions follow torch (see each function's docstring) except where torch returns
@@ -542,5 +544,166 @@ def xlog1py(xp, x, y):
     return _binary(xp, x, y, xp.log1p)
 
 
+# ---- Regularized incomplete gamma functions P(a, x), Q(a, x) ---------------------------------------
+# Numerical Recipes' gser/gcf (Cephes igam/igamc): the series for P where x < a + 1, the modified
+# Lentz continued fraction for Q elsewhere, each scaled by x^a e^-x / Gamma(a). The iterations
+# run on all elements at once, frozen where converged; convergence is checked (one device sync)
+# every _IGAM_CHUNK iterations. Both need O(sqrt(a)) iterations near x ~ a.
+_IGAM_EPS = 1.1102230246251565e-16
+_IGAM_TINY = 1e-300
+_IGAM_CHUNK = 32
+_IGAM_MAX_ITER = 1 << 17
+
+
+def _to_f64(xp, v):
+    return xp.asarray(v, dtype=np.float64)
+
+
+def _igam_edges(xp, a, x, upper):
+    """torch's boundary values (calc_igamma/calc_igammac, SciPy's): (mask, value) pairs in the
+    order torch tests them; the first that holds wins."""
+    one, zero = (0.0, 1.0) if upper else (1.0, 0.0)
+    return [((x < 0) | (a < 0), np.nan),
+            (a == 0, xp.where(x > 0, one, np.nan)),
+            (x == 0, zero),
+            (xp.isinf(a), xp.where(xp.isinf(x), np.nan, zero)),
+            (xp.isinf(x), one)]
+
+
+def _igam_pq(xp, a, x):
+    """(P, Q) for finite a > 0, x > 0 (other elements: anything)."""
+    use_series = x < a + 1.0
+    # Elements of the other branch get harmless stand-ins, so that each loop converges fast.
+    sa = xp.where(use_series, a, 1.0)
+    sx = xp.where(use_series, x, 0.5)
+    ca = xp.where(use_series, 1.0, a)
+    cx = xp.where(use_series, 2.0, x)
+    ok = xp.isfinite(a) & xp.isfinite(x) & (a > 0) & (x > 0)
+    sa, sx = xp.where(ok, sa, 1.0), xp.where(ok, sx, 0.5)
+    ca, cx = xp.where(ok, ca, 1.0), xp.where(ok, cx, 2.0)
+    # series: sum_n x^n / (a (a+1) ... (a+n))
+    ap = sa
+    term = 1.0 / sa
+    total = term
+    s_done = xp.zeros(a.shape, dtype=bool)
+    # continued fraction (modified Lentz)
+    b = cx + 1.0 - ca
+    c = xp.full(a.shape, 1.0 / _IGAM_TINY)
+    d = 1.0 / b
+    h = d
+    c_done = xp.zeros(a.shape, dtype=bool)
+    i = 0
+    while i < _IGAM_MAX_ITER:
+        for _ in range(_IGAM_CHUNK):
+            i += 1
+            ap = ap + 1.0
+            term = xp.where(s_done, term, term * sx / ap)
+            total = xp.where(s_done, total, total + term)
+            s_done = s_done | (xp.abs(term) < xp.abs(total) * _IGAM_EPS)
+            an = -i * (i - ca)
+            b = b + 2.0
+            dn = an * d + b
+            dn = xp.where(xp.abs(dn) < _IGAM_TINY, _IGAM_TINY, dn)
+            cn = b + an / c
+            cn = xp.where(xp.abs(cn) < _IGAM_TINY, _IGAM_TINY, cn)
+            dn = 1.0 / dn
+            delta = dn * cn
+            d = xp.where(c_done, d, dn)
+            c = xp.where(c_done, c, cn)
+            h = xp.where(c_done, h, h * delta)
+            c_done = c_done | (xp.abs(delta - 1.0) < _IGAM_EPS)
+        if bool(xp.all(s_done & c_done)):
+            break
+    log_fac = a * xp.log(x) - x - _lgamma_pos(xp, a)
+    fac = xp.exp(log_fac)
+    p_series = total * fac
+    q_frac = h * fac
+    p = xp.where(use_series, p_series, 1.0 - q_frac)
+    q = xp.where(use_series, 1.0 - p_series, q_frac)
+    return p, q
+
+
+def _igam(xp, a, x, upper):
+    a, x = xp.broadcast_arrays(_to_f64(xp, a), _to_f64(xp, x))
+    with np.errstate(all='ignore'):
+        p, q = _igam_pq(xp, a, x)
+        res = q if upper else p
+        for mask, value in reversed(_igam_edges(xp, a, x, upper)):
+            res = xp.where(mask, value, res)
+    return res
+
+
+def igamma(xp, a, x):
+    """Regularized lower incomplete gamma P(a, x) in float64 (torch.special.gammainc); torch's
+    boundary values: nan for a < 0 or x < 0, P(0, x>0) = 1, P(a, 0) = 0, P(inf, x) = 0,
+    P(a, inf) = 1, P(0, 0) = P(inf, inf) = nan."""
+    return _igam(xp, a, x, False)
+
+
+def igammac(xp, a, x):
+    """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x) in float64 (gammaincc)."""
+    return _igam(xp, a, x, True)
+
+
+# ---- Hurwitz zeta(x, q) for real x (Cephes zeta, as torch's Math.h) -------------------------------
+# Direct summation of (q + n)^-x until q + n > 9 and n >= 9 (or the terms fall below machine
+# epsilon), then Euler-Maclaurin with 12 Bernoulli terms; the same operations as torch, element by
+# element, with masks in place of its early returns.
+_ZETA_A = [12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+           7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+           -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18]
+_ZETA_EPS = 1.11022302462515654042e-16
+
+
+def zeta(xp, x, q):
+    """Hurwitz zeta sum_n (q + n)^-x in float64: inf at x = 1 and at non-positive integer q, nan
+    for x < 1 and for q < 0 with non-integer x (torch)."""
+    x, q = xp.broadcast_arrays(_to_f64(xp, x), _to_f64(xp, q))
+    with np.errstate(all='ignore'):
+        # torch's tests, in its order: x == 1 -> inf; x < 1 -> nan; then for q <= 0: integer
+        # q -> inf, non-integer x -> nan
+        nonpos = q <= 0
+        edges = [(x == 1.0, np.inf), (x < 1.0, np.nan), (nonpos & (q == xp.floor(q)), np.inf),
+                 (nonpos & (x != xp.floor(x)), np.nan)]
+        skip = edges[0][0] | edges[1][0] | edges[2][0] | edges[3][0]
+        # the direct sum runs while n < 9 or q + n <= 9: as many passes as the smallest q needs
+        qs = xp.where(skip | xp.isnan(q), 9.0, q)
+        n_max = 9
+        if qs.size:
+            n_max = max(9, int(math.floor(9.0 - float(xp.min(qs)))) + 1)
+        s = xp.power(q, -x)
+        a = q
+        b = xp.zeros_like(s)
+        returned = skip.copy()
+        running = ~skip
+        for i in range(1, n_max + 1):
+            a = xp.where(running, a + 1.0, a)
+            bn = xp.power(a, -x)
+            b = xp.where(running, bn, b)
+            s = xp.where(running, s + bn, s)
+            stop = running & (-_ZETA_EPS * s < b) & (b < _ZETA_EPS * s)
+            returned = returned | stop
+            running = running & ~stop & ((i < 9) | (a <= 9.0))
+        w = a
+        live = ~returned
+        s = xp.where(live, s + b * w / (x - 1.0) - 0.5 * b, s)
+        a = xp.ones_like(s)
+        k = xp.zeros_like(s)
+        for coef in _ZETA_A:
+            a = a * (x + k)
+            b = b / w
+            t = a * b / coef
+            s = xp.where(live, s + t, s)
+            live = live & ~(xp.abs(t / s) < _ZETA_EPS)
+            k = k + 1.0
+            a = a * (x + k)
+            b = b / w
+            k = k + 1.0
+        for mask, value in reversed(edges):
+            s = xp.where(mask, value, s)
+    return s
+
+
 __all__ = ['erf', 'erfc', 'erfcx', 'erfinv', 'ndtr', 'log_ndtr', 'ndtri', 'lgamma', 'digamma',
-           'polygamma', 'i0', 'i0e', 'i1', 'i1e', 'xlogy', 'xlog1py']
+           'polygamma', 'i0', 'i0e', 'i1', 'i1e', 'xlogy', 'xlog1py', 'igamma', 'igammac',
+           'zeta']

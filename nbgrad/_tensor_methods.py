@@ -889,3 +889,30 @@ Tensor.resize_ = resize_
 Tensor.resize_as_ = lambda self, the_template, *, memory_format=None: resize_(
     self, tuple(the_template.shape), memory_format=memory_format)
 
+
+
+def _igamma_methods():
+    """Tensor.igamma/igammac and their in-place forms (PyTorch: other must be a Tensor)."""
+    from .ops import gamma_zeta
+
+    def make(name, cls):
+        def check(other):
+            if not isinstance(other, Tensor):
+                raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                                f'{type(other).__name__}')
+
+        def method(self, other):
+            check(other)
+            return dispatch(cls(), self, other)
+
+        def inplace(self, other):
+            check(other)
+            return dispatch_inplace(cls(), self, other)
+        method.__name__, inplace.__name__ = name, name + '_'
+        setattr(Tensor, name, method)
+        setattr(Tensor, name + '_', inplace)
+    make('igamma', gamma_zeta.Igamma)
+    make('igammac', gamma_zeta.Igammac)
+
+
+_igamma_methods()

@@ -2,7 +2,8 @@
 
 Aliases of nbgrad's own ops (expit is sigmoid, gammaln is lgamma, psi is digamma, ...),
 multigammaln (PyTorch's mvlgamma), and the functions only torch.special has: erfcx, ndtr,
-log_ndtr, ndtri, i0e, i1, i1e, modified_bessel_i0, modified_bessel_i1, xlog1py and entr, on the
+log_ndtr, ndtri, i0e, i1, i1e, modified_bessel_i0, modified_bessel_i1, xlog1py, entr, gammainc,
+gammaincc and zeta, on the
 kernels of nbgrad/_special.py. Values, dtypes (integer and bool inputs compute in the default
 float dtype), gradients, grad_fn names and out= follow PyTorch, except where PyTorch's numbers
 are an artefact of its arithmetic: ndtr stays relatively accurate in the lower tail (PyTorch's
@@ -14,20 +15,22 @@ scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0,
 chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w,
 shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
 shifted_chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
-laguerre_polynomial_l, legendre_polynomial_p, gammainc, gammaincc, zeta.
+laguerre_polynomial_l, legendre_polynomial_p.
 """
 from . import _functions as _f
 from ._dispatch import dispatch as _dispatch
 from ._out import accepts_out as _accepts_out
 from ._tensor import Tensor as _Tensor
 from .ops import elementwise as _ew
+from .ops import gamma_zeta as _gz
 from .ops import reduction as _reduction
 from .ops._util import as_operand as _as_operand
 
 __all__ = ['expit', 'logit', 'erf', 'erfc', 'erfcx', 'erfinv', 'gammaln', 'digamma', 'psi',
            'polygamma', 'multigammaln', 'i0', 'i0e', 'i1', 'i1e', 'modified_bessel_i0',
            'modified_bessel_i1', 'ndtr', 'ndtri', 'log_ndtr', 'exp2', 'expm1', 'log1p', 'round',
-           'sinc', 'entr', 'xlogy', 'xlog1py', 'logsumexp', 'softmax', 'log_softmax']
+           'sinc', 'entr', 'xlogy', 'xlog1py', 'logsumexp', 'softmax', 'log_softmax', 'gammainc',
+           'gammaincc', 'zeta']
 
 
 def _out(aten_name, **rules):
@@ -232,3 +235,29 @@ def ndtr(input, *, out=None):
         # requires grad is allowed there, and out's grad_fn is CopyBackwards
         return out.copy_(result)
     return _ndtr_into(result, out=out)
+
+
+def _gamma_operands(name, input, other):
+    if not isinstance(input, _Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f'{type(input).__name__}')
+    if not isinstance(other, _Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                        f'{type(other).__name__}')
+    return input, other
+
+
+@_out('special_gammainc')
+def gammainc(input, other, *, out=None):
+    return _gz.igamma(*_gamma_operands('special_gammainc', input, other))
+
+
+@_out('special_gammaincc')
+def gammaincc(input, other, *, out=None):
+    return _gz.igammac(*_gamma_operands('special_gammaincc', input, other))
+
+
+@_out('special_zeta')
+def zeta(input, other, *, out=None):
+    input, other = _binary_operands('special_zeta', input, other)
+    return _gz.zeta(input, other)

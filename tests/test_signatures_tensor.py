@@ -187,10 +187,9 @@ MISSING_FAMILIES = [
      r'torch\.Tensor\.(eig|symeig|lstsq|solve)$'),
     ('unsafe_* variants (no view tracking)', r'torch(\.Tensor)?\.unsafe_\w+$'),
     ('special functions not implemented in nbgrad (orthogonal polynomials, Bessel and Airy '
-     'functions, zeta, incomplete gamma): each a separate NumPy/SciPy-free kernel',
+     'functions): each a separate NumPy/SciPy-free kernel',
      r'torch\.special\.(airy_ai|bessel_\w+|\w*chebyshev_\w+|hermite_\w+|laguerre_\w+|'
-     r'legendre_\w+|modified_bessel_k\d|scaled_modified_bessel_k\d|spherical_bessel_j0|zeta|'
-     r'gammainc|gammaincc)$'),
+     r'legendre_\w+|modified_bessel_k\d|scaled_modified_bessel_k\d|spherical_bessel_j0)$'),
     ('torch.autograd.graph saved-tensor hooks and gradient edges, torch.autograd.forward_ad '
      '(forward-mode AD): not implemented in nbgrad',
      r'torch\.autograd\.(graph|forward_ad)\.\w+$'),
@@ -241,9 +240,7 @@ MISSING_ALLOWED = {
     'torch.Tensor.slice_scatter': '(M)', 'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',
     'torch.nonzero_static': 'not implemented (S)', 'torch.Tensor.nonzero_static': '(S)',
-    'torch.igamma': 'incomplete gamma (M)', 'torch.igammac': '(M)',
-    'torch.Tensor.igamma': '(M)', 'torch.Tensor.igamma_': '(M)', 'torch.Tensor.igammac': '(M)',
-    'torch.Tensor.igammac_': '(M)', 'torch.binomial': 'binomial sampling (M)',
+    'torch.binomial': 'binomial sampling (M)',
     'torch.histogramdd': 'not implemented (M)',
     'torch.chain_matmul': 'deprecated (S)',
     'torch.stft': 'short-time Fourier transform (L)', 'torch.istft': '(L)',

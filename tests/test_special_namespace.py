@@ -529,7 +529,7 @@ NOT_YET = ['airy_ai', 'bessel_j0', 'bessel_j1', 'bessel_y0', 'bessel_y1', 'modif
            'chebyshev_polynomial_v', 'chebyshev_polynomial_w', 'shifted_chebyshev_polynomial_t',
            'shifted_chebyshev_polynomial_u', 'shifted_chebyshev_polynomial_v',
            'shifted_chebyshev_polynomial_w', 'hermite_polynomial_h', 'hermite_polynomial_he',
-           'laguerre_polynomial_l', 'legendre_polynomial_p', 'gammainc', 'gammaincc', 'zeta']
+           'laguerre_polynomial_l', 'legendre_polynomial_p']
 
 
 def test_namespace():
