@@ -149,10 +149,10 @@ def _takes_out(fn):
 # the same for torch.linalg (torch.special's and torch.fft's take out= already; the stubs give
 # special.softmax/log_softmax an out= that PyTorch itself refuses)
 LINALG_OUT_FUNCTIONS = (
-    'cholesky', 'cond', 'cross', 'det', 'eigvalsh', 'inv', 'lstsq', 'matmul', 'matrix_exp',
-    'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr', 'slogdet',
-    'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv', 'tensorsolve',
-    'vecdot', 'vector_norm')
+    'cholesky', 'cond', 'cross', 'det', 'eig', 'eigvals', 'eigvalsh', 'inv', 'lstsq', 'matmul',
+    'matrix_exp', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
+    'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv',
+    'tensorsolve', 'vecdot', 'vector_norm')
 
 
 def add_out_parameters(namespace, names=OUT_FUNCTIONS):

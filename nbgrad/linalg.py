@@ -271,6 +271,19 @@ def eigh(input, UPLO='L'):
     return return_type('linalg_eigh', L, V)
 
 
+def eig(input):
+    """(eigenvalues, eigenvectors) of a general square matrix, complex (module docstring of
+    ops.decompositions.LinalgEig: values and vectors as LAPACK gives them, no gradient)."""
+    _check_matrix('linalg.eig', input, square=True)
+    values, vectors = dispatch(_ops.LinalgEig(True), input)
+    return return_type('linalg_eig', values, vectors)
+
+
+def eigvals(input):
+    _check_matrix('linalg.eigvals', input, square=True)
+    return dispatch(_ops.LinalgEig(False), input)
+
+
 def eigvalsh(input, UPLO='L'):
     A = input
     _check_uplo(UPLO)

@@ -11,6 +11,7 @@ _FIELDS = {
     'svd': ('U', 'S', 'Vh'), 'eigh': ('eigenvalues', 'eigenvectors'),
     'linalg_slogdet': ('sign', 'logabsdet'), 'linalg_qr': ('Q', 'R'),
     'linalg_svd': ('U', 'S', 'Vh'), 'linalg_eigh': ('eigenvalues', 'eigenvectors'),
+    'linalg_eig': ('eigenvalues', 'eigenvectors'),
     'linalg_inv_ex': ('inverse', 'info'), 'linalg_solve_ex': ('result', 'info'), 'linalg_cholesky_ex': ('L', 'info'),
     'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'),
     'frexp': ('mantissa', 'exponent'),

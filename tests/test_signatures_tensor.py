@@ -254,8 +254,6 @@ MISSING_ALLOWED = {
     'torch.linalg.lu': '(M)', 'torch.linalg.lu_factor': '(M)', 'torch.linalg.lu_factor_ex': '(M)',
     'torch.linalg.lu_solve': '(M)', 'torch.linalg.ldl_factor': '(M)',
     'torch.linalg.ldl_factor_ex': '(M)', 'torch.linalg.ldl_solve': '(M)',
-    'torch.linalg.eig': 'non-symmetric eigendecomposition, complex results (M)',
-    'torch.linalg.eigvals': '(M)',
     'torch.lobpcg': 'sparse eigensolver (L)', 'torch.empty_quantized': 'quantized tensors',
     'torch.Tensor.chalf': 'complex32 (nbgrad has no complex32 dtype)',
 }

@@ -587,6 +587,42 @@ def _eigh(a, values_only=False, **options):
                           'is ill-conditioned or has too many repeated eigenvalues.') from None
 
 
+class LinalgEig(Node):
+    """The eigendecomposition of a general square matrix: complex eigenvalues (and unit-norm
+    eigenvectors), in LAPACK geev's order, as PyTorch's. Computed on the host for CuPy arrays
+    (CuPy has no general eig; PyTorch's CUDA kernel runs geev on the host too). No backward:
+    nbgrad has no complex autograd, and the engine refuses a complex result of an input that
+    requires grad."""
+
+    def __init__(self, vectors):
+        self.vectors = vectors
+        self.num_outputs = 2 if vectors else 1
+
+    def forward(self, a):
+        xp = xp_of(a)
+        host = a if xp is np else a.get()
+        complex_dtype = np.result_type(host.dtype, np.complex64)
+        try:
+            if self.vectors:
+                values, vectors = np.linalg.eig(host)
+            else:
+                values = np.linalg.eigvals(host)
+        except np.linalg.LinAlgError:
+            raise LinAlgError('linalg.eig: The algorithm failed to converge because the input '
+                              'matrix is ill-conditioned or has too many repeated eigenvalues '
+                              '(error code: 1).') from None
+        results = [values.astype(complex_dtype)]
+        if self.vectors:
+            results.append(vectors.astype(complex_dtype))
+        if xp is not np:
+            with xp.cuda.Device(a.device.id):
+                results = [xp.asarray(r) for r in results]
+        return tuple(results) if self.vectors else results[0]
+
+    def name(self):
+        return 'LinalgEigBackward0'
+
+
 class LinalgEigvalsh(Node):
     """Eigenvalues only; backward recomputes the eigenvectors as graph ops (V diag(gL) V^H)."""
     saved_inputs = (0,)
