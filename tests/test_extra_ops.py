@@ -6,28 +6,14 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import assert_same, assert_same_error, exc_kind, on_cpu, on_device
+from torch_compare import assert_same, assert_same_error, compare_on_device
 
 torch = pytest.importorskip('torch')
 
 
 def compare(fn, device, rtol=0, atol=0, quiet=False):
-    """fn(lib, dev): torch on the CPU, nbgrad on `device`. Results must match (exactly by
-    default), or both must raise the same kind of exception."""
-    import warnings
-    with warnings.catch_warnings():
-        if quiet:  # PyTorch's internal deprecation warnings (ldexp of a 0-d input resizes)
-            warnings.simplefilter('ignore')
-        try:
-            expected = fn(torch, 'cpu')
-        except Exception as e:
-            with pytest.raises(exc_kind(e)):
-                fn(nbgrad, device)
-            return None
-        got = fn(nbgrad, device)
-    on_device(got, device)
-    assert_same(on_cpu(got), expected, rtol=rtol, atol=atol)
-    return got
+    """torch_compare.compare_on_device, exact by default."""
+    return compare_on_device(fn, device, rtol=rtol, atol=atol, quiet=quiet)
 
 
 def make(lib, array, device, requires_grad=False):

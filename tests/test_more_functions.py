@@ -5,32 +5,19 @@ vander and matrix_exp against PyTorch: values, dtypes, gradients (and float64 gr
 errors for bad input. PyTorch runs on the CPU; nbgrad runs on each device of the `device`
 fixture and its results are compared on the CPU."""
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import assert_same, assert_same_error, exc_kind, on_cpu, on_device
+from torch_compare import assert_same_error, compare_on_device
 
 torch = pytest.importorskip('torch')
 
 
 def compare(fn, device, rtol=1e-6, atol=1e-7):
-    """fn(lib, dev): torch on the CPU, nbgrad on `device`; the same results (dtype, shape,
-    values), or the same kind of exception."""
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        try:
-            expected = fn(torch, 'cpu')
-        except Exception as e:
-            with pytest.raises(exc_kind(e)):
-                fn(nbgrad, device)
-            return None
-        got = fn(nbgrad, device)
-    on_device(got, device)
-    assert_same(on_cpu(got), expected, rtol=rtol, atol=atol)
-    return got
+    """torch_compare.compare_on_device, PyTorch's warnings ignored."""
+    return compare_on_device(fn, device, rtol=rtol, atol=atol, quiet=True)
 
 
 def rand(*shape, seed=0, low=-1.0, high=1.0):

@@ -260,3 +260,23 @@ def on_device(value, device):
     elif isinstance(value, (tuple, list)):
         for v in value:
             on_device(v, device)
+
+
+def compare_on_device(fn, device, rtol=1e-6, atol=1e-7, quiet=False):
+    """fn(lib, dev): torch on the CPU, nbgrad on `device`; the same results (dtype, shape,
+    values: assert_same), or the same kind of exception. quiet=True ignores both runs'
+    warnings. Returns nbgrad's result, or None where torch raised."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter('ignore')
+        try:
+            expected = fn(torch, 'cpu')
+        except Exception as e:
+            with pytest.raises(exc_kind(e)):
+                fn(nbgrad, device)
+            return None
+        got = fn(nbgrad, device)
+    on_device(got, device)
+    assert_same(on_cpu(got), expected, rtol=rtol, atol=atol)
+    return got
+
