@@ -259,6 +259,19 @@ def _c2r(name, x, out, sizes, dims, last, norm, forward, out_name):
 # One-dimensional transforms
 # ---------------------------------------------------------------------------------------------
 
+def _real_input_setup(name, x, n, dim, norm, out, forward):
+    """The checks and settings of a one-dimensional transform of a real input: its working
+    dtype, dim, point count and normalisation."""
+    _check_out(out, name, True)
+    work = _promote(x, False)
+    d = _wrap(dim, x._data.ndim)
+    n = x._data.shape[d] if n is None else n
+    _check_points(n)
+    norm = _norm(norm)
+    _refuse_grad(name, x, out if forward else None, '_fft_r2c')
+    return work, d, n, norm
+
+
 def _fft_1d(fn, name, input, n, dim, norm, out, forward):
     """fft and ifft: c2c for a complex input, a two-sided r2c for a real one."""
     x, n, dim = _args(fn, input, n, dim, norm, out)
@@ -267,13 +280,7 @@ def _fft_1d(fn, name, input, n, dim, norm, out, forward):
         n = x._data.shape[d] if n is None else n
         _check_points(n)
         return _c2c(name, x, out, [n], [d], norm, forward, name)
-    _check_out(out, name, True)
-    work = _promote(x, False)
-    d = _wrap(dim, x._data.ndim)
-    n = x._data.shape[d] if n is None else n
-    _check_points(n)
-    norm = _norm(norm)
-    _refuse_grad(name, x, out if forward else None, '_fft_r2c')
+    work, d, n, norm = _real_input_setup(name, x, n, dim, norm, out, forward)
     complex_work = _COMPLEX_OF[work]
     op = FFT('c2c', forward, [d], [n], norm, complex_work, complex_work, op_name=name)
     result = dispatch(op, x)
@@ -298,13 +305,7 @@ def _r2c_1d(fn, name, input, n, dim, norm, out, forward):
     if x._data.dtype.kind == 'c':
         raise RuntimeError(f'{name} expects a real input tensor, but got '
                            f'{_type_word(x._data.dtype)}')
-    _check_out(out, name, True)
-    work = _promote(x, False)
-    d = _wrap(dim, x._data.ndim)
-    n = x._data.shape[d] if n is None else n
-    _check_points(n)
-    norm = _norm(norm)
-    _refuse_grad(name, x, out if forward else None, '_fft_r2c')
+    work, d, n, norm = _real_input_setup(name, x, n, dim, norm, out, forward)
     op = FFT('r2c', forward, [d], [n], norm, work, _COMPLEX_OF[work], op_name=name)
     result = dispatch(op, x)
     exact = None if forward else 'Found dtype {out} but expected {result}'
