@@ -33,7 +33,7 @@ def renorm(input, p, dim, maxnorm):
 
 
 def renorm_(self, p, dim, maxnorm):
-    from .._tensor_methods import _source_of_inplace
+    from .._tensor_method_forms import _source_of_inplace
     return self.copy_(renorm(_source_of_inplace(self), p, dim, maxnorm))
 
 
