@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device_of_array, to_device, CPU
-from ._memory_format import is_contiguous_as
+from ._memory_format import contiguous_format, is_contiguous_as
 
 _new = object.__new__
 
@@ -159,8 +159,9 @@ class Tensor:
             return strides
         return strides[_wrap_dim(dim, self._data.ndim)]
 
-    def is_contiguous(self, memory_format=None):
-        if memory_format is None and self._data.flags.c_contiguous:
+    def is_contiguous(self, *, memory_format=contiguous_format):
+        if (memory_format is contiguous_format or memory_format is None) and \
+                self._data.flags.c_contiguous:
             return True
         return is_contiguous_as(self._data.shape, self.stride(), memory_format)
 

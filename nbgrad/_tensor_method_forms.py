@@ -5,7 +5,7 @@ _tensor_methods, whose methods some of these wrap."""
 from . import _dtype
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import strided as _strided
-from ._memory_format import channels_last as _channels_last, contiguous_format as _contiguous
+from ._memory_format import channels_last as _channels_last
 from ._tensor import Tensor
 from ._tensor_methods import _div, _div_, _nan_to_num, _transpose_
 from .ops import elementwise as ew, matmul, reduction, shape, views
@@ -34,18 +34,6 @@ Tensor.tile = lambda self, *dims: shape.tile(
     self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 Tensor.softmax = lambda self, dim, dtype=None: reduction.softmax(self, dim, dtype)
 Tensor.log_softmax = lambda self, dim, dtype=None: reduction.log_softmax(self, dim, dtype)
-
-
-def _contiguous_method(self, *, memory_format=_contiguous):
-    return shape.contiguous(self, None if memory_format is _contiguous else memory_format)
-
-
-def _is_contiguous_method(self, *, memory_format=_contiguous):
-    return Tensor._is_contiguous(self, None if memory_format is _contiguous else memory_format)
-
-
-Tensor._is_contiguous = Tensor.is_contiguous
-Tensor.contiguous, Tensor.is_contiguous = _contiguous_method, _is_contiguous_method
 
 
 def _functions():

@@ -396,10 +396,11 @@ def clone(input, *, memory_format=None):
     return dispatch(Clone(_memory_format.dim_order(memory_format, input.dim())), input)
 
 
-def contiguous(input, memory_format=None):
+def contiguous(input, *, memory_format=_memory_format.contiguous_format):
     """input itself when already laid out as memory_format asks (C order by default), else a
     copy that is."""
-    if memory_format is None and input._data.flags.c_contiguous:
+    if (memory_format is _memory_format.contiguous_format or memory_format is None) and \
+            input._data.flags.c_contiguous:
         return input
     if memory_format is not _memory_format.preserve_format:
         order = _memory_format.dim_order(memory_format, input.dim())   # checks the rank first
