@@ -79,8 +79,12 @@ from . import compiler  # noqa: E402
 from .compiler import compile  # noqa: E402,A004  (torch.compile)
 from .cuda import amp as _cuda_amp  # noqa: E402,F401  (makes nbgrad.cuda.amp an attribute)
 from .cpu import amp as _cpu_amp  # noqa: E402,F401  (and nbgrad.cpu.amp)
-from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
-                                get_autocast_dtype)
+from .amp.autocast_mode import (  # noqa: E402
+    autocast, is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype,
+    clear_autocast_cache, is_autocast_cache_enabled, set_autocast_cache_enabled,
+    autocast_increment_nesting, autocast_decrement_nesting, is_autocast_cpu_enabled,
+    set_autocast_cpu_enabled, get_autocast_cpu_dtype, set_autocast_cpu_dtype,
+    get_autocast_gpu_dtype, set_autocast_gpu_dtype)
 from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
                              are_deterministic_algorithms_enabled,
                              is_deterministic_algorithms_warn_only_enabled,
@@ -113,6 +117,10 @@ def typename(obj, /):
 # last, once every function is in place: PyTorch's out= on the torch.* functions that take it
 from ._out import add_out_parameters as _add_out_parameters  # noqa: E402
 _add_out_parameters(globals())
+# and autocast's cast policies on the entry points of the ops PyTorch autocasts (amp/_policy.py)
+import sys as _sys  # noqa: E402
+from .amp import _policy as _autocast_policy  # noqa: E402
+_autocast_policy.install(_sys.modules[__name__])
 
 
 def load_ipython_extension(ipython):

@@ -1,8 +1,8 @@
 """torch.amp in nbgrad: GradScaler against PyTorch's CPU GradScaler (every step's parameters,
 gradients after unscale_, scale, growth tracker and state_dict through overflows, growth,
 skipped steps, two optimizers, clipping between unscale_ and step, pickling and state_dicts,
-PyTorch's errors) and on 'cuda'; autocast's arguments and checks, and its stated behaviour (no
-op is autocast: one warning, dtypes unchanged); the deprecated torch.cuda.amp spellings."""
+PyTorch's errors) and on 'cuda'; autocast's arguments and checks (its casts: test_autocast);
+the deprecated torch.cuda.amp spellings."""
 import pickle
 import warnings
 
@@ -145,42 +145,6 @@ def test_autocast_checks_its_arguments_as_pytorch():
             assert str(got.value).endswith('device type at start of device string: nonsense')
     assert str(nbgrad.get_autocast_dtype('cuda')) == 'nbgrad.float16'
     assert nbgrad.amp.is_autocast_available('cpu') == torch.amp.is_autocast_available('cpu')
-
-
-def test_autocast_changes_no_dtype_and_says_so_once(monkeypatch):
-    from nbgrad.amp import autocast_mode
-    monkeypatch.setattr(autocast_mode, '_warned', [False])
-    x = nbgrad.ones(2, 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
-        with nbgrad.autocast('cpu', enabled=False):
-            assert (x @ x).dtype == nbgrad.float32
-    with pytest.warns(UserWarning, match='nbgrad does not autocast yet'):
-        with nbgrad.autocast('cuda', dtype=nbgrad.float16):
-            assert (x @ x).dtype == nbgrad.float32 and not nbgrad.is_autocast_enabled()
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')         # once per process
-
-        @nbgrad.autocast('cpu')
-        def product(a):
-            return a @ a
-        assert product(x).dtype == nbgrad.float32
-
-    class Square(nbgrad.autograd.Function):
-        @staticmethod
-        @nbgrad.amp.custom_fwd(device_type='cpu', cast_inputs=nbgrad.float32)
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a * a
-
-        @staticmethod
-        @nbgrad.amp.custom_bwd(device_type='cpu')
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return 2 * a * g
-    a = nbgrad.tensor([3.0], requires_grad=True)
-    Square.apply(a).backward()
-    assert a.grad.item() == 6.0
 
 
 @pytest.mark.parametrize('name', ['GradScaler', 'autocast'])

@@ -19,6 +19,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .. import _dispatch
+from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 
@@ -395,7 +396,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None,
 
     accumulate=True: write into .grad of leaves (all of them, or only `inputs` if given).
     accumulate=False: return the gradients w.r.t. `inputs` instead (autograd.grad).
+    Runs with autocast off: the graph holds the forward's casts, so gradients come back in the
+    forward's dtypes (a backward called inside an autocast region casts nothing more).
     """
+    if _autocast_state.active[0]:
+        with _autocast_state.suspended():
+            return _run_backward(roots, root_grads, retain_graph, create_graph, inputs,
+                                 accumulate, allow_unused)
+    return _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumulate,
+                         allow_unused)
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumulate,
+                  allow_unused):
     root_edges = []
     for t, g in zip(roots, root_grads):
         edge = _root_edge(t)

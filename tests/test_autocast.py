@@ -1,0 +1,360 @@
+"""autocast against PyTorch's: on the CPU, PyTorch's own autocast(dtype=float16) is the oracle
+for every op's result dtype and values; on (fake) CUDA, the dtypes PyTorch's documentation lists
+(the CUDA op lists of https://pytorch.org/docs/stable/amp.html); training through casts, the
+weight cache, nesting, the decorators and the state functions."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import nbgrad
+from nbgrad.amp import _policy
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((4, 4)).astype(np.float32)
+B = RNG.standard_normal((4, 4)).astype(np.float32)
+SPD = (A @ A.T + 4 * np.eye(4)).astype(np.float32)
+PROBS = (1 / (1 + np.exp(-B))).astype(np.float32)
+
+
+def _F(lib):
+    return lib.nn.functional
+
+
+# (label, call(lib, a, b, dtype-cast inputs)): each run with float32 and with float16 inputs
+CPU_CASES = {
+    # lower precision
+    'mm': lambda lib, a, b: lib.mm(a, b),
+    'Tensor.mm': lambda lib, a, b: a.mm(b),
+    'bmm': lambda lib, a, b: lib.bmm(a[None], b[None]),
+    'addmm': lambda lib, a, b: lib.addmm(a, a, b),
+    'baddbmm': lambda lib, a, b: lib.baddbmm(a[None], a[None], b[None]),
+    'addbmm': lambda lib, a, b: lib.addbmm(a, a[None], b[None]),
+    'matmul': lambda lib, a, b: lib.matmul(a, b),
+    '@': lambda lib, a, b: a @ b,
+    'linalg.vecdot': lambda lib, a, b: lib.linalg.vecdot(a, b),
+    'F.linear': lambda lib, a, b: _F(lib).linear(a, b, b[0]),
+    'conv1d': lambda lib, a, b: _F(lib).conv1d(a[None], b[:, :, None]),
+    'conv2d': lambda lib, a, b: _F(lib).conv2d(a[None, None], b[None, None, :2, :2]),
+    'conv_transpose2d': lambda lib, a, b: _F(lib).conv_transpose2d(a[None, None],
+                                                                   b[None, None, :2, :2]),
+    'prelu': lambda lib, a, b: _F(lib).prelu(a, b[0, :1]),
+    'scaled_dot_product_attention':
+        lambda lib, a, b: _F(lib).scaled_dot_product_attention(a[None], b[None], a[None]),
+    'einsum': lambda lib, a, b: lib.einsum('ij,jk->ik', a, b),
+    'linalg.multi_dot': lambda lib, a, b: lib.linalg.multi_dot([a, b, a]),
+    # float32
+    'mse_loss': lambda lib, a, b: _F(lib).mse_loss(a, b),
+    'l1_loss': lambda lib, a, b: _F(lib).l1_loss(a, b),
+    'smooth_l1_loss': lambda lib, a, b: _F(lib).smooth_l1_loss(a, b),
+    'huber_loss': lambda lib, a, b: _F(lib).huber_loss(a, b),
+    'kl_div': lambda lib, a, b: _F(lib).kl_div(a, b.exp(), reduction='batchmean'),
+    'cross_entropy': lambda lib, a, b: _F(lib).cross_entropy(a, lib.tensor([0, 1, 2, 3])),
+    'nll_loss': lambda lib, a, b: _F(lib).nll_loss(a, lib.tensor([0, 1, 2, 3])),
+    'binary_cross_entropy': lambda lib, a, b: _F(lib).binary_cross_entropy(
+        lib.tensor(PROBS).to(a.dtype), lib.tensor(PROBS.T.copy()).to(a.dtype)),
+    'bce_with_logits': lambda lib, a, b: _F(lib).binary_cross_entropy_with_logits(a, b.sigmoid()),
+    'cosine_embedding_loss': lambda lib, a, b: _F(lib).cosine_embedding_loss(
+        a, b, lib.tensor([1, -1, 1, -1])),
+    'margin_ranking_loss': lambda lib, a, b: _F(lib).margin_ranking_loss(a[0], b[0], a[1].sign()),
+    'soft_margin_loss': lambda lib, a, b: _F(lib).soft_margin_loss(a, b.sign()),
+    'triplet_margin_loss': lambda lib, a, b: _F(lib).triplet_margin_loss(a, b, a.flip(0)),
+    'poisson_nll_loss': lambda lib, a, b: _F(lib).poisson_nll_loss(a, b.abs()),
+    'fft.rfft': lambda lib, a, b: lib.fft.rfft(a),
+    'grid_sample': lambda lib, a, b: _F(lib).grid_sample(
+        a[None, None], (b[None, :, :2, None].expand(1, 4, 2, 2) / 4), align_corners=False),
+    'prod': lambda lib, a, b: a.prod(1),
+    'cdist': lambda lib, a, b: lib.cdist(a, b),
+    'trace': lambda lib, a, b: lib.trace(a),
+    'inverse': lambda lib, a, b: lib.inverse(lib.tensor(SPD).to(a.dtype)),
+    'linalg.cholesky': lambda lib, a, b: lib.linalg.cholesky(lib.tensor(SPD).to(a.dtype)),
+    'linalg.solve': lambda lib, a, b: lib.linalg.solve(lib.tensor(SPD).to(a.dtype), b),
+    'pad reflect': lambda lib, a, b: _F(lib).pad(a[None], (1, 1), mode='reflect'),
+    'pad constant': lambda lib, a, b: _F(lib).pad(a[None], (1, 1)),
+    # promote to the widest
+    'cat': lambda lib, a, b: lib.cat([a, b.float()]),
+    'stack': lambda lib, a, b: lib.stack([a.half(), b]),
+    # not listed on the CPU: the inputs' dtypes
+    'exp': lambda lib, a, b: a.exp(),
+    'sum': lambda lib, a, b: a.sum(),
+    'softmax': lambda lib, a, b: a.softmax(1),
+    'layer_norm': lambda lib, a, b: _F(lib).layer_norm(a, (4,)),
+    'mv': lambda lib, a, b: lib.mv(a, b[0]),
+    'add': lambda lib, a, b: a + b,
+    'pow': lambda lib, a, b: a ** 2,
+}
+
+
+@pytest.mark.parametrize('input_dtype', ['float32', 'float16'])
+@pytest.mark.parametrize('name', list(CPU_CASES))
+def test_cpu_op_dtype_and_values_match_pytorch(name, input_dtype):
+    results = []
+    for lib in (torch, nbgrad):
+        a, b = (lib.tensor(v).to(getattr(lib, input_dtype)) for v in (A, B))
+        with lib.autocast('cpu', dtype=lib.float16):
+            results.append(CPU_CASES[name](lib, a, b))
+    expected, got = results
+    assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1], name
+    np.testing.assert_allclose(got.detach().numpy().astype(np.complex128),
+                               expected.detach().numpy().astype(np.complex128),
+                               rtol=2e-2, atol=2e-2)
+
+
+def test_cpu_outputs_of_unlisted_ops_are_unchanged_outside_a_region():
+    a = nbgrad.tensor(A)
+    with nbgrad.autocast('cpu', dtype=nbgrad.float16):
+        inside = (a @ a).dtype
+    assert inside == nbgrad.float16 and (a @ a).dtype == nbgrad.float32
+    with nbgrad.autocast('cpu', dtype=nbgrad.float16):
+        out = nbgrad.empty(4, 4)
+        nbgrad.mm(a, a, out=out)            # out= forms are not autocast, as in PyTorch
+        assert out.dtype == nbgrad.float32
+        assert (a.double() @ a.double()).dtype == nbgrad.float64
+        ints = nbgrad.ones(2, 2, dtype=nbgrad.int64)
+        assert (ints @ ints).dtype == nbgrad.int64
+
+
+def _cnn(lib):
+    lib.manual_seed(0)
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+
+
+def _same_weights(model_t, model_n):
+    with nbgrad.no_grad():
+        for (_, p_t), (_, p_n) in zip(model_t.state_dict().items(),
+                                      model_n.state_dict().items()):
+            p_n.copy_(nbgrad.tensor(p_t.numpy()))
+
+
+def test_training_steps_under_autocast_match_pytorch():
+    """A CNN's forward under autocast (conv and linear in float16, batch norm on float16
+    activations, the loss in float32), backward outside the region, SGD: the loss, the output's
+    dtype and the float32 weights' gradients and updates agree with PyTorch's."""
+    models = {torch: _cnn(torch), nbgrad: _cnn(nbgrad)}
+    _same_weights(models[torch], models[nbgrad])
+    x = RNG.standard_normal((3, 2, 6, 6)).astype(np.float32)
+    y = np.array([0, 3, 1])
+    history = {}
+    for lib, model in models.items():
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        losses, dtypes = [], []
+        for _ in range(3):
+            opt.zero_grad()
+            with lib.autocast('cpu', dtype=lib.float16):
+                out = model(lib.tensor(x))
+                loss = lib.nn.functional.cross_entropy(out, lib.tensor(y))
+            dtypes.append((str(out.dtype), str(loss.dtype)))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        history[lib] = (losses, [str(p.grad.dtype) for p in model.parameters()],
+                        [p.detach().numpy().copy() for p in model.parameters()], dtypes)
+    (lt, gt, pt, dt), (ln, gn, pn, dn) = history[torch], history[nbgrad]
+    np.testing.assert_allclose(ln, lt, rtol=1e-2)
+    assert [g.split('.')[-1] for g in gn] == [g.split('.')[-1] for g in gt] == ['float32'] * 6
+    assert [tuple(d.split('.')[-1] for d in pair) for pair in dn] == \
+        [tuple(d.split('.')[-1] for d in pair) for pair in dt]
+    for a, b in zip(pn, pt):
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-3)
+
+
+def test_backward_inside_the_region_gives_the_gradients_of_backward_outside():
+    grads = []
+    for inside in (False, True):
+        nbgrad.manual_seed(0)
+        layer = nbgrad.nn.Linear(4, 3)
+        with nbgrad.autocast('cpu', dtype=nbgrad.float16):
+            loss = layer(nbgrad.tensor(A)).float().pow(2).sum()
+            if inside:
+                loss.backward()
+        if not inside:
+            loss.backward()
+        grads.append(layer.weight.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert grads[0].dtype == np.float32
+
+
+def test_weights_are_cast_once_per_region_and_again_after_an_in_place_change(monkeypatch):
+    casts = []
+    monkeypatch.setattr(_policy, '_to', lambda t, dtype: casts.append(t) or t.to(dtype))
+    layer = nbgrad.nn.Linear(4, 4)
+    x = nbgrad.tensor(A)
+    with nbgrad.autocast('cpu', dtype=nbgrad.float16):
+        layer(x)
+        layer(x)
+        assert [id(t) for t in casts] == [id(layer.weight), id(layer.bias)]   # once each
+        with nbgrad.no_grad():
+            layer.weight.mul_(2)
+        changed = layer(x)
+        assert [id(t) for t in casts[2:]] == [id(layer.weight)]    # PyTorch would reuse it
+    half = (A.astype(np.float16).astype(np.float32) @
+            layer.weight.detach().numpy().astype(np.float16).astype(np.float32).T +
+            layer.bias.detach().numpy().astype(np.float16))
+    np.testing.assert_allclose(changed.detach().float().numpy(), half, rtol=1e-2, atol=1e-2)
+    assert not nbgrad.amp._state._cache         # dropped when the outermost region exits
+
+
+def test_nesting_disabling_dtype_and_state_functions_match_pytorch():
+    a = RNG.standard_normal((3, 3)).astype(np.float32)
+    seen = {}
+    for lib in (torch, nbgrad):
+        x = lib.tensor(a)
+        log = []
+        with lib.autocast('cpu', dtype=lib.float16):
+            log.append((lib.is_autocast_enabled('cpu'), str(lib.get_autocast_dtype('cpu')),
+                        str((x @ x).dtype)))
+            with lib.autocast('cpu', enabled=False):
+                log.append((lib.is_autocast_enabled('cpu'), str((x @ x).dtype)))
+            log.append((lib.is_autocast_enabled('cpu'), str((x @ x).dtype)))
+
+            @lib.autocast('cpu', enabled=False)
+            def product(t):
+                return t @ t
+            log.append(str(product(x).dtype))
+        log.append((lib.is_autocast_enabled('cpu'), lib.is_autocast_enabled(),
+                    str(lib.get_autocast_dtype('cpu')), lib.is_autocast_cache_enabled()))
+        seen[lib] = [str(entry).replace('nbgrad.', 'torch.') for entry in log]
+    assert seen[nbgrad] == seen[torch]
+
+
+def test_unsupported_dtypes_disable_the_region_with_a_warning():
+    with pytest.warns(UserWarning, match='CPU Autocast only supports dtypes of nbgrad.float16'):
+        with nbgrad.autocast('cpu', dtype=nbgrad.float32):
+            assert not nbgrad.is_autocast_enabled('cpu')
+    with pytest.warns(UserWarning, match='nbgrad has no bfloat16'):
+        with nbgrad.autocast('cpu'):                  # PyTorch's CPU default is bfloat16
+            assert not nbgrad.is_autocast_enabled('cpu')
+            x = nbgrad.tensor(A)
+            assert (x @ x).dtype == nbgrad.float32
+
+
+@pytest.mark.parametrize('name', ['is_autocast_cpu_enabled', 'get_autocast_cpu_dtype',
+                                  'get_autocast_gpu_dtype'])
+def test_deprecated_state_functions_warn_as_pytorch(name):
+    messages = []
+    for lib in (torch, nbgrad):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            result = getattr(lib, name)()
+        messages.append(str(caught[0].message).split(' (Triggered')[0])
+        assert caught[0].category is DeprecationWarning
+    assert messages[0] == messages[1]
+    assert str(result).replace('nbgrad.', 'torch.') == str(getattr(torch, name)())
+
+
+def test_custom_fwd_casts_inputs_and_custom_bwd_runs_under_the_forward_state():
+    seen = {}
+    for lib in (torch, nbgrad):
+        class Product(lib.autograd.Function):
+            @staticmethod
+            @lib.amp.custom_fwd(device_type='cpu', cast_inputs=lib.float32)
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a @ b                      # autocast is off in here: float32
+
+            @staticmethod
+            @lib.amp.custom_bwd(device_type='cpu')
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return g @ b.T, a.T @ g
+        a = lib.tensor(A, requires_grad=True)
+        b = lib.tensor(B).half()
+        with lib.autocast('cpu', dtype=lib.float16):
+            out = Product.apply(a, b)
+        out.sum().backward()
+        seen[lib] = (str(out.dtype).split('.')[-1], out.detach().numpy(), a.grad.numpy())
+    assert seen[nbgrad][0] == seen[torch][0] == 'float32'
+    np.testing.assert_allclose(seen[nbgrad][1], seen[torch][1], rtol=1e-5)
+    np.testing.assert_allclose(seen[nbgrad][2], seen[torch][2], rtol=1e-5)
+
+
+def test_unmatched_policy_names_are_pytorch_ops_nbgrad_lacks():
+    """Every name in the policy tables reaches an nbgrad entry point, except PyTorch ops
+    nbgrad does not have yet (they are cast as soon as they exist)."""
+    for name in _policy.policies():
+        targets = [t for t in _policy._targets(nbgrad, name) if hasattr(*t)]
+        if targets:
+            continue
+        prefix, _, attr = name.rpartition('.')
+        owner = {'': torch, 'F': torch.nn.functional, 'linalg': torch.linalg,
+                 'fft': torch.fft}[prefix]
+        assert hasattr(owner, attr), f'{name} is not a PyTorch op: a typo in the tables?'
+    for name, by_device in _policy.policies().items():
+        assert set(by_device) <= {'cpu', 'cuda'}
+
+
+on_cuda = [pytest.mark.cuda,
+           pytest.mark.skipif(not nbgrad.cuda.is_available(), reason='no CUDA device')]
+
+
+# The CUDA op lists of PyTorch's amp documentation: (op, inputs' dtype) -> result dtype
+CUDA_EXPECTED = [
+    ('mm', 'float32', 'float16'), ('matmul', 'float32', 'float16'),
+    ('linear', 'float32', 'float16'), ('conv2d', 'float32', 'float16'),
+    ('mv', 'float32', 'float16'), ('exp', 'float16', 'float32'),
+    ('sum', 'float16', 'float32'), ('softmax', 'float16', 'float32'),
+    ('layer_norm', 'float16', 'float32'), ('mse_loss', 'float16', 'float32'),
+    ('pow', 'float16', 'float32'), ('relu', 'float16', 'float16'),
+    ('add', 'float16', 'float16'), ('addcmul', 'mixed', 'float32'),
+    ('mm', 'float64', 'float64'),
+]
+
+
+def _cuda_call(name, lib, a, b):
+    F = lib.nn.functional
+    return {'mm': lambda: a.mm(b), 'matmul': lambda: a @ b, 'linear': lambda: F.linear(a, b),
+            'conv2d': lambda: F.conv2d(a[None, None], b[None, None, :2, :2]),
+            'mv': lambda: lib.mv(a, b[0]), 'exp': lambda: a.exp(), 'sum': lambda: a.sum(),
+            'softmax': lambda: a.softmax(1), 'layer_norm': lambda: F.layer_norm(a, (4,)),
+            'mse_loss': lambda: F.mse_loss(a, b), 'pow': lambda: a ** 2,
+            'relu': lambda: F.relu(a), 'add': lambda: a + b,
+            'addcmul': lambda: lib.addcmul(a.half(), a.float(), b.half())}[name]()
+
+
+@pytest.mark.parametrize('name,inputs,expected', CUDA_EXPECTED)
+@on_cuda[0]
+@on_cuda[1]
+def test_cuda_policies_follow_pytorchs_documented_lists(name, inputs, expected):
+    dtype = nbgrad.float32 if inputs == 'mixed' else getattr(nbgrad, inputs)
+    a, b = (nbgrad.tensor(v, device='cuda').to(dtype) for v in (A, B))
+    with nbgrad.autocast('cuda'):
+        out = _cuda_call(name, nbgrad, a, b)
+    assert str(out.dtype) == f'nbgrad.{expected}'
+    assert out.device.type == 'cuda'
+
+
+@on_cuda[0]
+@on_cuda[1]
+def test_cuda_region_leaves_cpu_tensors_and_bans_binary_cross_entropy():
+    x = nbgrad.tensor(A)
+    with nbgrad.autocast('cuda'):
+        assert (x @ x).dtype == nbgrad.float32       # a CPU op: not this region's device
+        p = nbgrad.tensor(PROBS, device='cuda')
+        with pytest.raises(RuntimeError, match='unsafe to autocast'):
+            nbgrad.nn.functional.binary_cross_entropy(p, p)
+        assert nbgrad.nn.functional.binary_cross_entropy_with_logits(p, p).dtype == \
+            nbgrad.float32
+
+
+def test_state_functions_called_as_pytorch():
+    seen = {}
+    for lib in (torch, nbgrad):
+        x = lib.tensor(A)
+        log = []
+        lib.set_autocast_dtype('cpu', lib.float16)
+        lib.set_autocast_enabled('cpu', True)
+        log.append(lib.autocast_increment_nesting())
+        lib.set_autocast_cache_enabled(False)
+        log.append((lib.is_autocast_enabled('cpu'), lib.is_autocast_cache_enabled(),
+                    str((x @ x).dtype)))
+        lib.set_autocast_cache_enabled(True)
+        log.append(lib.autocast_decrement_nesting())
+        lib.clear_autocast_cache()
+        lib.set_autocast_enabled('cpu', False)
+        lib.set_autocast_dtype('cpu', lib.bfloat16)
+        log.append((lib.is_autocast_enabled('cpu'), str((x @ x).dtype)))
+        seen[lib] = [str(entry).replace('nbgrad.', 'torch.') for entry in log]
+    assert seen[nbgrad] == seen[torch]
