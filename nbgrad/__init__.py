@@ -66,7 +66,8 @@ from .nn.functional import (  # noqa: E402,F401
 from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, selu,  # noqa: E402
                         threshold, rrelu, rrelu_, max_pool1d, max_pool2d, max_pool3d,
                         max_pool1d_with_indices, avg_pool1d, adaptive_max_pool1d, layer_norm,
-                        group_norm, softmax, log_softmax)
+                        group_norm, softmax, log_softmax, lstm_cell, gru_cell,
+                        rnn_tanh_cell, rnn_relu_cell)
 from .serialization import save, load  # noqa: E402
 from .ops.cdist import cdist  # noqa: E402
 from . import backends  # noqa: E402

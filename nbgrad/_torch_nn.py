@@ -86,3 +86,31 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     from .ops.reduction import log_softmax as _log_softmax
     return _log_softmax(input, dim, dtype)
+
+
+# One step of a recurrent cell (what nn.LSTMCell, nn.GRUCell and nn.RNNCell run; PyTorch's CUDA
+# autocast runs these in float16, weights and states included): input (N, input_size), hidden
+# states (N, hidden_size), weights as the cell modules hold them.
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """(h', c') of one LSTM step from hx = (h, c)."""
+    if len(hx) != 2:
+        raise RuntimeError('lstm_cell expects two hidden states')
+    return _cell_step('LSTM', input, tuple(hx), w_ih, w_hh, b_ih, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell_step('GRU', input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell_step('RNN_TANH', input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell_step('RNN_RELU', input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def _cell_step(kind, input, hx, w_ih, w_hh, b_ih, b_hh):
+    from .nn.modules import _rnn_kernels
+    return tuple(_rnn_kernels.STEPS[kind](_F.linear(input, w_ih, b_ih), hx, w_hh, b_hh, None))

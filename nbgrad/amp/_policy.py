@@ -5,7 +5,8 @@ PyTorch lists its autocast ops by ATen name (aten/src/ATen/autocast_mode.h and .
 lists are AT_FORALL_LOWER_PRECISION_FP, AT_FORALL_FP32, AT_FORALL_FP32_SET_OPT_DTYPE and
 AT_FORALL_PROMOTE; the CPU lists are AutocastCPU's registrations). The tables below give the
 same ops by the names a Python caller uses: `mm` is nbgrad.mm and Tensor.mm, `F.linear` is
-nn.functional.linear, `linalg.` and `fft.` name those namespaces. Composite ops that PyTorch does
+nn.functional.linear, `linalg.` and `fft.` name those namespaces, and `_rnn_kernels.run_layers`
+is the recurrence of nn.LSTM/GRU/RNN. Composite ops that PyTorch does
 not list but that reach a listed op inside (einsum, multi_dot, cross_entropy) are listed here,
 because nbgrad's versions compute on arrays and never reach the public entry points.
 
@@ -56,7 +57,10 @@ CPU = {
 
 CUDA = {
     'lower': ' '.join((_CONVOLUTIONS, _PRODUCTS, 'addmv addr mv einsum chain_matmul '
-                       'linalg.multi_dot F.scaled_dot_product_attention')),
+                       'linalg.multi_dot F.scaled_dot_product_attention lstm_cell gru_cell '
+                       'rnn_tanh_cell rnn_relu_cell '
+                       # nn.LSTM/GRU/RNN: PyTorch casts input, states and weights for cuDNN
+                       '_rnn_kernels.run_layers')),
     'fp32': ' '.join((_LOSSES, 'acos asin cosh erfinv exp expm1 log log10 log2 log1p '
                       'reciprocal rsqrt sinh tan pow F.softplus F.layer_norm F.group_norm '
                       'cosine_similarity F.cosine_similarity F.pdist dist cdist renorm logsumexp '
@@ -96,7 +100,8 @@ def _targets(nbgrad, name):
     """[(owner, attribute)] that the entry name stands for: the function in its namespace and,
     for a torch.* name, the Tensor method and operators of the same op."""
     from .._tensor import Tensor
-    namespaces = {'F': nbgrad.nn.functional, 'linalg': nbgrad.linalg, 'fft': nbgrad.fft}
+    namespaces = {'F': nbgrad.nn.functional, 'linalg': nbgrad.linalg, 'fft': nbgrad.fft,
+                  '_rnn_kernels': nbgrad.nn.modules._rnn_kernels}
     prefix, _, attr = name.rpartition('.')
     if prefix:
         return [(namespaces[prefix], attr)]
@@ -157,12 +162,13 @@ def _autocast_entry(fn, by_device):
 
 
 def _tensors(values):
+    """The tensors among values, also inside (nested) lists and tuples."""
     from .._tensor import Tensor
     for v in values:
         if isinstance(v, Tensor):
             yield v
-        elif isinstance(v, (list, tuple)):
-            yield from (t for t in v if isinstance(t, Tensor))
+        elif type(v) in (list, tuple):
+            yield from _tensors(v)
 
 
 def _device_type(args, kwargs):
@@ -199,6 +205,6 @@ def _cast(value, device, dtype):
                 value.requires_grad and value.is_leaf and value._base is None:
             return _state.cached_cast(value, dtype, _to)
         return value.to(dtype)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+    if type(value) in (list, tuple):
         return type(value)(_cast(v, device, dtype) for v in value)
     return value

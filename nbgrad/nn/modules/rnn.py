@@ -5,6 +5,8 @@ import math
 import numbers
 import warnings
 
+import nbgrad
+
 from ... import _creation
 from ..._tensor import Tensor
 from .. import functional as F, init
@@ -341,6 +343,10 @@ class GRU(RNNBase):
 # Cells: one time step
 # ---------------------------------------------------------------------------------------------
 
+_CELL_FUNCTIONS = {'LSTM': 'lstm_cell', 'GRU': 'gru_cell', 'RNN_TANH': 'rnn_tanh_cell',
+                   'RNN_RELU': 'rnn_relu_cell'}
+
+
 class RNNCellBase(Module):
     """What the cells share: weight_ih (chunks * hidden, input), weight_hh, optional biases."""
 
@@ -408,8 +414,11 @@ class RNNCellBase(Module):
             if h.size(1) != self.hidden_size:
                 raise RuntimeError(f'hidden{i} has inconsistent hidden_size: got {h.size(1)}, '
                                    f'expected {self.hidden_size}')
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        state = _rnn_kernels.STEPS[kind](xg, hx, self.weight_hh, self.bias_hh, None)
+        # through the torch-level cell function (an autocast entry point, as in PyTorch)
+        cell = getattr(nbgrad, _CELL_FUNCTIONS[kind])
+        state = cell(input, hx if num_states == 2 else hx[0], self.weight_ih, self.weight_hh,
+                     self.bias_ih, self.bias_hh)
+        state = state if num_states == 2 else (state,)
         if not is_batched:
             state = tuple(s.squeeze(0) for s in state)
         return state if num_states == 2 else state[0]
