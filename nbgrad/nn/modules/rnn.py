@@ -9,7 +9,7 @@ import nbgrad
 
 from ... import _creation
 from ..._tensor import Tensor
-from .. import functional as F, init
+from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from . import _rnn_kernels
