@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
 from . import _softmax_cuda
+from ._blas_sum import float_sum
 from ._util import wrap_dims, wrap_dim, xp_of, along_axis
 from .views import Expand, View
 
@@ -64,6 +65,10 @@ class Sum(Reduction):
             elif a.dtype == np.float16:
                 # accumulate half precision in float32, as PyTorch does
                 return a.sum(axis=axis, keepdims=self.keepdim, dtype=np.float32).astype(np.float16)
+        if dt is None or dt == a.dtype:
+            total = float_sum(a, axis, self.keepdim)
+            if total is not None:
+                return total
         return a.sum(axis=axis, keepdims=self.keepdim, dtype=dt)
 
     def backward(self, g):
@@ -94,7 +99,9 @@ class Mean(Reduction):
             return xp_of(a).full(_reduced_shape(a.shape, self.dims, self.keepdim), np.nan, a.dtype)
         # what ndarray.mean computes (a sum in a's dtype, then one division), minus its overhead
         axis = None if len(self.dims) == a.ndim else self.dims
-        total = a.sum(axis=axis, keepdims=self.keepdim)
+        total = float_sum(a, axis, self.keepdim)
+        if total is None:
+            total = a.sum(axis=axis, keepdims=self.keepdim)
         return xp_of(a).true_divide(total, self._count, dtype=a.dtype)
 
     def backward(self, g):
