@@ -1,27 +1,14 @@
 """Pooling layers: PyTorch's constructors (what each stores, and how: kernel_size kept as given
 by MaxPool/AvgPool2d/3d, made a tuple by AvgPool1d and MaxUnpool) and reprs; forward calls the
 functional form."""
-import collections.abc
-import itertools
-
 from .. import functional as F
 from .module import Module
+from .utils import _pair, _single, _triple
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'MaxUnpool3d',
            'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'LPPool1d', 'LPPool2d', 'LPPool3d',
            'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AdaptiveAvgPool1d',
            'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'FractionalMaxPool2d', 'FractionalMaxPool3d']
-
-
-def _ntuple(n):
-    def parse(x):
-        if isinstance(x, collections.abc.Iterable):
-            return tuple(x)
-        return tuple(itertools.repeat(x, n))
-    return parse
-
-
-_single, _pair, _triple = _ntuple(1), _ntuple(2), _ntuple(3)
 
 
 class _MaxPoolNd(Module):
