@@ -2,6 +2,7 @@
 set_float32_matmul_precision as in PyTorch), is_built() (whether CuPy can be imported), and the
 scaled-dot-product-attention kernel switches (nbgrad has one, math, implementation: the switches
 are recorded only)."""
+import contextlib
 import importlib.util
 import warnings
 
@@ -77,9 +78,13 @@ matmul = _Matmul()
 
 
 class _SdpFlags:
+    """Which scaled_dot_product_attention backends may run (for every device, as in PyTorch,
+    despite the module's name); nn.attention.sdpa_kernel sets them for a region."""
     flash = BoolFlag(True, 'enable_flash_sdp')
     mem_efficient = BoolFlag(True, 'enable_mem_efficient_sdp')
     math = BoolFlag(True, 'enable_math_sdp')
+    cudnn = BoolFlag(True, 'enable_cudnn_sdp')
+    overrideable = BoolFlag(True, '_set_sdp_use_overrideable')
 
 
 _sdp = _SdpFlags()
@@ -107,3 +112,28 @@ def math_sdp_enabled():
 
 def enable_math_sdp(enabled):
     _sdp.math = enabled
+
+
+def cudnn_sdp_enabled():
+    return _sdp.cudnn
+
+
+def enable_cudnn_sdp(enabled):
+    _sdp.cudnn = enabled
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
+               enable_cudnn=True):
+    """PyTorch's deprecated spelling of nn.attention.sdpa_kernel."""
+    warnings.warn('`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context '
+                  'manager will be removed. Please see `torch.nn.attention.sdpa_kernel()` for '
+                  'the new context manager, with updated signature.', FutureWarning,
+                  stacklevel=3)
+    from ..nn.attention import SDPBackend, sdpa_kernel
+    chosen = [backend for backend, on in ((SDPBackend.FLASH_ATTENTION, enable_flash),
+                                          (SDPBackend.EFFICIENT_ATTENTION, enable_mem_efficient),
+                                          (SDPBackend.MATH, enable_math),
+                                          (SDPBackend.CUDNN_ATTENTION, enable_cudnn)) if on]
+    with sdpa_kernel(chosen) as context:
+        yield context

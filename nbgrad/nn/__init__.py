@@ -3,5 +3,5 @@ functional forms in nn.functional, initialisation in nn.init, helpers in nn.util
 from .parameter import (Parameter, Buffer, UninitializedParameter,  # noqa: F401
                         UninitializedBuffer)
 from .modules import *  # noqa: F401,F403
-from . import functional, grad, init, utils, parallel  # noqa: F401
+from . import attention, functional, grad, init, utils, parallel  # noqa: F401
 from .parallel import DataParallel  # noqa: F401

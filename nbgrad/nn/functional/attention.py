@@ -14,10 +14,12 @@ import warnings
 
 from ... import _creation, _dtype
 from ..._dispatch import dispatch
+from ...backends import cuda as _cuda_flags
 from ..._tensor import Tensor
 from ...ops._util import xp_of
 from ...ops.reduction import Softmax
 from ...ops.shape import cat
+from . import _sdpa_backends
 from .dropout import dropout
 from .linear import linear
 from .padding import pad
@@ -122,6 +124,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     the scores). is_causal masks with a lower-triangular (upper-left aligned) mask. scale defaults
     to 1/sqrt(E). enable_gqa lets H divide Hq (grouped-query attention)."""
     _check_sdpa_inputs(query, key, value, attn_mask)
+    if not _cuda_flags._sdp.math:     # nn.attention.sdpa_kernel left only some backends on
+        _sdpa_backends.check(query, key, value, attn_mask, dropout_p, enable_gqa)
     # ATen scales q and k by sqrt(scale) each, which keeps half-precision scores in range
     negative = scale is not None and scale < 0
     root = math.sqrt(abs(scale) if scale is not None else 1.0 / math.sqrt(query.size(-1)))

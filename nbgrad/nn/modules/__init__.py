@@ -22,3 +22,10 @@ from .attention import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
+
+import types as _types  # noqa: E402
+
+# `from nbgrad.nn.modules import *` gives the layers, not this package's files: their names
+# (utils, attention) would hide nn.utils and nn.attention in nn's namespace
+__all__ = [name for name, value in globals().items()
+           if not name.startswith('_') and not isinstance(value, _types.ModuleType)]
