@@ -142,6 +142,30 @@ def test_torch_level_cell_functions_match_pytorch(name):
                          nbgrad.ones(12, 3))
 
 
+def test_transformer_layers_under_cpu_autocast_match_pytorch():
+    """Composites reach the listed ops inside them, as PyTorch's dispatcher does: attention's
+    projections and products in float16, its softmax in their dtype, the norms as listed."""
+    x = RNG.standard_normal((2, 5, 8)).astype(np.float32)
+    results = []
+    for lib in (torch, nbgrad):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+        attention = lib.nn.MultiheadAttention(8, 2, batch_first=True)
+        if lib is nbgrad:
+            _same_weights(results[0][0], layer)
+            _same_weights(results[0][1], attention)
+        inputs = lib.tensor(x, requires_grad=True)
+        with lib.autocast('cpu', dtype=lib.float16):
+            encoded = layer(inputs, is_causal=False)
+            attended, weights = attention(inputs, inputs, inputs)
+        (encoded.float().sum() + attended.float().sum()).backward()
+        results.append((layer, attention, [encoded, attended, weights, inputs.grad]))
+    for expected, got in zip(results[0][2], results[1][2]):
+        assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1]
+        np.testing.assert_allclose(got.detach().float().numpy(),
+                                   expected.detach().float().numpy(), rtol=2e-2, atol=2e-2)
+
+
 def test_cpu_outputs_of_unlisted_ops_are_unchanged_outside_a_region():
     a = nbgrad.tensor(A)
     with nbgrad.autocast('cpu', dtype=nbgrad.float16):

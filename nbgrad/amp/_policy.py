@@ -114,7 +114,9 @@ def _targets(nbgrad, name):
 
 def install(nbgrad):
     """Wraps every listed entry point of the nbgrad package (run once, at the end of its
-    import). Returns the names that matched nothing (the tests keep that list empty)."""
+    import), one wrapper per function however many names it has. Returns the names that matched
+    nothing (PyTorch ops nbgrad lacks: the tests check that they are PyTorch's)."""
+    wrappers = {}   # id(function) -> its wrapper
     unmatched = []
     for name, by_device in policies().items():
         targets = [(owner, attr) for owner, attr in _targets(nbgrad, name)
@@ -122,14 +124,34 @@ def install(nbgrad):
         if not targets:
             unmatched.append(name)
         for owner, attr in targets:
-            setattr(owner, attr, _autocast_entry(getattr(owner, attr), by_device))
+            fn = getattr(owner, attr)
+            wrapper = wrappers.get(id(fn))
+            if wrapper is None:
+                wrapper = wrappers[id(fn)] = _autocast_entry(fn, by_device)
+            setattr(owner, attr, wrapper)
+    _rebind_internal_names(list(wrappers.values()))
     return unmatched
 
 
-def _autocast_entry(fn, by_device):
-    if getattr(fn, '_autocast_policies', None) is not None:   # already wrapped (an alias)
-        return fn
+def _rebind_internal_names(wrappers):
+    """Point nbgrad's own imports of the wrapped functions at the wrappers. nbgrad's composites
+    (multi_head_attention_forward, the Transformer layers, losses built from other ops) call
+    them by the names they imported; PyTorch's dispatcher autocasts the ops inside its
+    composites, and now nbgrad does too. Inside an op that is itself autocast, the inner calls
+    find autocast off and pass straight through."""
+    import sys
+    by_original = {id(w._autocast_target): w for w in wrappers}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == 'nbgrad' or module_name.startswith('nbgrad.')):
+            continue
+        namespace = vars(module)
+        for attr, value in list(namespace.items()):
+            wrapper = by_original.get(id(value))
+            if wrapper is not None and wrapper._autocast_target is value:
+                namespace[attr] = wrapper
 
+
+def _autocast_entry(fn, by_device):
     active = _state.active      # a closure cell: the one lookup outside autocast regions
 
     @functools.wraps(fn)
