@@ -18,7 +18,9 @@ import harness  # noqa: E402
 from bench_rnn import _recurrent  # noqa: E402
 
 
-def _mlp_step(batch, hidden):
+def _mlp_step(batch, hidden, mixed=False):
+    """A training step of a 784-hidden-hidden-10 MLP; mixed=True: its forward under
+    autocast(float16) with a GradScaler, the usual mixed-precision recipe."""
     def make(lib, device):
         nn = lib.nn
         lib.manual_seed(0)
@@ -29,6 +31,18 @@ def _mlp_step(batch, hidden):
         rng = np.random.default_rng(0)
         x = lib.tensor(rng.standard_normal((batch, 784)).astype(np.float32), device=device)
         y = lib.tensor(rng.integers(0, 10, batch), device=device)
+
+        if mixed:
+            scaler = lib.amp.GradScaler(device)
+
+            def mixed_step():
+                optimizer.zero_grad()
+                with lib.autocast(device, dtype=lib.float16):
+                    loss = loss_fn(model(x), y)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            return mixed_step
 
         def step():
             optimizer.zero_grad()
@@ -96,6 +110,7 @@ def _grid_sample(lib, x, grid):
 CASES = {
     'MLP step (Sequential+CE+SGD) B32 H128': (_mlp_step(32, 128), 150),
     'MLP step (Sequential+CE+SGD) B1024 H1024': (_mlp_step(1024, 1024), 2),
+    'MLP step under autocast(float16) B256 H512': (_mlp_step(256, 512, mixed=True), 2),
     'cross_entropy (1024, 1000) fwd+bwd':
         (_forward_backward(_cross_entropy, (1024, 1000), target=_class_indices(1024, 1000)), 10),
     'layer_norm (64, 128, 512) fwd+bwd':

@@ -9,6 +9,7 @@ from .. import _dispatch
 from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
+from . import _half_gemm
 from ._util import promote, xp_of
 from .shape import broadcast_shapes
 
@@ -46,7 +47,7 @@ class MatMul(Node):
         if a.dtype.kind == 'b':
             raise RuntimeError(f'"{self.op_name}" not implemented for \'Bool\'')
         try:
-            return xp_of(a, b).matmul(a, b)
+            return _half_gemm.matmul(xp_of(a, b), a, b)
         except ValueError:
             raise RuntimeError(f'{self.op_name}: batch dimensions cannot be broadcast: '
                                f'{list(a.shape)} @ {list(b.shape)}') from None
@@ -60,9 +61,9 @@ class MatMul(Node):
             # No graph to build (no create_graph): the same products straight on the arrays,
             # which saves the transposes' dispatches on the hottest backward of every model.
             xp = xp_of(g._data)
-            ga = Tensor._make(xp.matmul(g._data, b._data.swapaxes(-1, -2))) \
+            ga = Tensor._make(_half_gemm.matmul(xp, g._data, b._data.swapaxes(-1, -2))) \
                 if e[0] is not None else None
-            gb = Tensor._make(xp.matmul(a._data.swapaxes(-1, -2), g._data)) \
+            gb = Tensor._make(_half_gemm.matmul(xp, a._data.swapaxes(-1, -2), g._data)) \
                 if e[1] is not None else None
             return ga, gb
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
@@ -300,7 +301,7 @@ class Einsum(Node):
         self._sizes = sizes
         equation = ','.join(self.terms) + '->' + self.output
         xp = xp_of(*arrays)
-        return xp.einsum(equation, *arrays, optimize=len(arrays) > 2) if xp is np else \
+        return _half_gemm.einsum(equation, *arrays, optimize=len(arrays) > 2) if xp is np else \
             xp.einsum(equation, *arrays)
 
     def backward(self, g):

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+from ...ops import _half_gemm
 from ...ops._util import xp_of
 
 
@@ -144,7 +145,8 @@ def conv_forward(x, w, stride, pads, dilation, groups, out_size=None, bias=None)
                 y += bias.reshape((-1,) + (1,) * len(out_size))
             return y, None
     cols = im2col(x, kernel, stride, pads, dilation, out_size, groups)
-    y = xp.matmul(w.reshape(groups, o // groups, cols.shape[2]), cols)  # (N, groups, O/groups, L)
+    # (N, groups, O/groups, L)
+    y = _half_gemm.matmul(xp, w.reshape(groups, o // groups, cols.shape[2]), cols)
     y = y.reshape((x.shape[0], o) + tuple(out_size))
     if bias is not None:
         y += bias.reshape((-1,) + (1,) * len(out_size))
@@ -174,7 +176,7 @@ def conv_input_grad(g, w, stride, pads, dilation, groups, size):
             return image
     n = g.shape[0]
     w_t = w.reshape(groups, o // groups, cg * _prod(kernel)).swapaxes(1, 2)
-    cols = xp.matmul(w_t, g.reshape(n, groups, o // groups, _prod(g.shape[2:])))
+    cols = _half_gemm.matmul(xp, w_t, g.reshape(n, groups, o // groups, _prod(g.shape[2:])))
     return col2im(cols.reshape((n, groups * cg) + kernel + g.shape[2:]), size, stride, pads,
                   dilation)
 
@@ -190,7 +192,8 @@ def conv_weight_grad(x, g, stride, pads, dilation, groups, kernel):
         if gw is not None:
             return gw
     cols = im2col(x, kernel, stride, pads, dilation, g.shape[2:], groups)
-    gw = xp.matmul(g.reshape(n, groups, o // groups, cols.shape[3]), cols.swapaxes(-1, -2))
+    gw = _half_gemm.matmul(xp, g.reshape(n, groups, o // groups, cols.shape[3]),
+                           cols.swapaxes(-1, -2))
     workspace.give(cols)
     gw = gw.sum(axis=0)
     return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))

@@ -9,6 +9,7 @@ from ... import _dispatch
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from ...ops import _half_gemm
 from ...ops._util import xp_of
 
 __all__ = ['linear', 'bilinear']
@@ -40,7 +41,7 @@ class Linear(Node):
             rows = int(np.prod(x.shape[:-1], dtype=np.int64))
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} '
                                f'and {w.shape[1]}x{w.shape[0]})')
-        out = xp_of(x).matmul(x, w.T)
+        out = _half_gemm.matmul(xp_of(x), x, w.T)
         if b is not None:
             try:
                 out += b
@@ -55,10 +56,10 @@ class Linear(Node):
         if not _dispatch._grad_enabled:  # no graph to build: straight on the arrays
             xp = xp_of(g._data)
             ga, xa, wa = g._data, x._data, w._data
-            gx = Tensor._make(xp.matmul(ga, wa)) if e[0] is not None else None
+            gx = Tensor._make(_half_gemm.matmul(xp, ga, wa)) if e[0] is not None else None
             rows = _rows(ga.shape)   # (not -1: a layer of zero features has no size to infer)
             g2 = ga.reshape(rows, ga.shape[-1])
-            gw = Tensor._make(xp.matmul(g2.T, xa.reshape(rows, xa.shape[-1]))) \
+            gw = Tensor._make(_half_gemm.matmul(xp, g2.T, xa.reshape(rows, xa.shape[-1]))) \
                 if e[1] is not None else None
             gb = Tensor._make(g2.sum(axis=0)) if len(e) > 2 and e[2] is not None else None
             return (gx, gw, gb) if self.has_bias else (gx, gw)
