@@ -83,6 +83,11 @@ CPU_CASES = {
     'mv': lambda lib, a, b: lib.mv(a, b[0]),
     'add': lambda lib, a, b: a + b,
     'pow': lambda lib, a, b: a ** 2,
+    'tensordot': lambda lib, a, b: lib.tensordot(a, b, dims=1),   # mm inside, in both
+    'bilinear': lambda lib, a, b: _F(lib).bilinear(a, b, b[None].expand(3, 4, 4)),
+    'multi_head_attention_forward': lambda lib, a, b: _F(lib).multi_head_attention_forward(
+        a[:, None], a[:, None], a[:, None], 4, 2, b.repeat(3, 1), b[0].repeat(3), None, None,
+        False, 0.0, b, b[0], need_weights=False)[0],
 }
 
 
