@@ -434,3 +434,64 @@ def test_state_functions_called_as_pytorch():
         log.append((lib.is_autocast_enabled('cpu'), str((x @ x).dtype)))
         seen[lib] = [str(entry).replace('nbgrad.', 'torch.') for entry in log]
     assert seen[nbgrad] == seen[torch]
+
+
+# functions the sweep below must not call (they change global state or need other arguments)
+_SWEEP_SKIPPED = {
+    'manual_seed', 'seed', 'set_default_dtype', 'set_default_device', 'set_printoptions', 'load',
+    'save', 'compile', 'use_deterministic_algorithms', 'set_num_threads',
+    'set_float32_matmul_precision', 'set_rng_state', 'set_grad_enabled', 'set_anomaly_enabled',
+    'set_warn_always', 'set_flush_denormal', 'set_num_interop_threads',
+    'set_deterministic_debug_mode', 'set_default_tensor_type', 'autocast_increment_nesting',
+    'autocast_decrement_nesting', 'backward', 'register_hook', 'share_memory', 'pin_memory',
+    'cuda', 'to', 'type', 'apply', 'map', 'record_stream', 'retain_grad', 'set', 'storage',
+    'untyped_storage', 'resize', 'copy'} | {name for name in dir(torch) if 'autocast' in name}
+_SWEEP_ARGUMENTS = (('A',), ('B',), ('A', 'A'), ('B', 'B'), ('A', 1), ('B', 1), ('A', 'A', 'A'),
+                    ('B', 'B', 'B'))
+
+
+def _sweep_dtype(lib, fn):
+    """The result dtype of fn under CPU autocast(float16) on float32 inputs, for the first
+    argument pattern it accepts ('err' if none)."""
+    arrays = {'A': RNG_SWEEP[0], 'B': RNG_SWEEP[1]}
+    for pattern in _SWEEP_ARGUMENTS:
+        args = [lib.tensor(arrays[a]) if isinstance(a, str) else a for a in pattern]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                with lib.autocast('cpu', dtype=lib.float16):
+                    out = fn(*args)
+        except Exception:
+            continue
+        first = out[0] if isinstance(out, (tuple, list)) and out else out
+        return str(first.dtype).split('.')[-1] if hasattr(first, 'dtype') else 'err'
+    return 'err'
+
+
+RNG_SWEEP = (np.random.default_rng(1).standard_normal((2, 3, 4, 4)).astype(np.float32),
+             np.random.default_rng(2).standard_normal((4, 4)).astype(np.float32))
+
+
+@pytest.mark.parametrize('namespace', ['torch', 'nn.functional', 'Tensor'])
+def test_every_function_gives_pytorchs_dtypes_under_cpu_autocast(namespace):
+    """A sweep over the namespace: every function both libraries run on the same float32
+    arguments inside a CPU autocast region returns PyTorch's dtype (listed ops cast, unlisted
+    ones keep their inputs' dtype, composites cast what PyTorch's dispatcher casts inside)."""
+    owner = {'torch': (torch, nbgrad), 'nn.functional': (torch.nn.functional,
+                                                         nbgrad.nn.functional),
+             'Tensor': (torch.Tensor, nbgrad.Tensor)}[namespace]
+    compared, differing = 0, []
+    for name in dir(owner[0]):
+        if name.startswith('_') or not name.islower() or name in _SWEEP_SKIPPED or \
+                (namespace == 'Tensor' and name.endswith('_')):
+            continue
+        theirs, ours = getattr(owner[0], name, None), getattr(owner[1], name, None)
+        if ours is None or not callable(theirs) or not callable(ours):
+            continue
+        expected, got = _sweep_dtype(torch, theirs), _sweep_dtype(nbgrad, ours)
+        if 'err' in (expected, got):
+            continue
+        compared += 1
+        if got != expected:
+            differing.append((name, expected, got))
+    assert compared > 50 and differing == []

@@ -234,6 +234,9 @@ def tensordot(a, b, dims=2, out=None):
         k *= a.shape[d]
     left = a.permute(free_a + dims_a).reshape(-1, k)
     right = b.permute(dims_b + free_b).reshape(k, -1)
+    if not free_a and not free_b:
+        # a total contraction is a dot product in PyTorch (which autocast treats as a dot)
+        return left.reshape(-1).dot(right.reshape(-1))
     shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
     return left.matmul(right).reshape(shape)
 
