@@ -36,6 +36,17 @@ _HALF_KERNELS = {'linalg.qr': 'geqrf_cpu', 'linalg.det': 'lu_cpu', 'linalg.solve
                  'linalg.eigvalsh': 'linalg_eigh_cpu'}
 
 
+def _check_matrix_shape(name, A):
+    """A batch of square matrices, any dtype."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f'{name}: argument A must be a Tensor, not {type(A).__name__}')
+    if A.dim() < 2:
+        raise RuntimeError(f'{name}: The input tensor A must have at least 2 dimensions.')
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f'{name}: A must be batches of square matrices, but they are '
+                           f'{A.shape[-2]} by {A.shape[-1]} matrices')
+
+
 def _check_matrix(name, A, square=False):
     if not isinstance(A, Tensor):
         raise TypeError(f'{name}: argument A must be a Tensor, not {type(A).__name__}')
@@ -336,9 +347,14 @@ def matrix_rank(input, *, atol=None, rtol=None, hermitian=False):
 def matrix_power(input, n):
     """A^n by repeated squaring; n < 0 uses inv(A), n = 0 gives identities."""
     A = input
-    _check_matrix('linalg.matrix_power', A, square=True)
     if not isinstance(n, int):
         raise TypeError(f'matrix_power(): argument n must be int, not {type(n).__name__}')
+    if n < 0:   # through inv, which takes floating types only (PyTorch's error is inv's)
+        _check_matrix('linalg.inv', A, square=True)
+    else:       # repeated products: integer, bool and half matrices too, as in PyTorch
+        _check_matrix_shape('linalg.matrix_power', A)
+        if A._data.dtype == np.bool_ and n >= 2:
+            raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
     if n == 0:
         return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape).clone()
     if n < 0:

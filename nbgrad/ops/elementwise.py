@@ -5,6 +5,7 @@ function of the array module), and states each input's derivative as a formula i
 that double backward works. Broadcasting is undone centrally by the engine (graph.sum_to_shape).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -370,7 +371,8 @@ _unary('digamma', lambda g, x, y: g * _polygamma1(x), saves='x',
        compute=lambda xp, x: _special.digamma(xp, x))
 _unary('reciprocal', lambda g, x, y: -g * y * y, saves='y')
 _unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
-       backward_name='PowBackward0')
+       backward_name='PowBackward0',   # (bool squares to int64, as pow(bool, 2) in PyTorch)
+       compute=lambda xp, x: xp.square(x.astype(np.int64) if x.dtype.kind == 'b' else x))
 _unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', result='same',
        compute=lambda xp, x: xp.maximum(x, 0),
        refuse_bool='Boolean inputs not supported for relu')
@@ -1045,6 +1047,11 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
+    if isinstance(condition, Tensor) and condition._data.dtype == np.uint8:
+        warnings.warn('where received a uint8 condition tensor. This behavior is deprecated and '
+                      'will be removed in a future version of PyTorch. Use a boolean condition '
+                      'instead.', UserWarning, stacklevel=2)
+        condition = condition != 0
     return dispatch(Where(), condition, as_operand(input), as_operand(other))
 
 

@@ -6,7 +6,7 @@ writes through the view reach the base and autograd follows them (see autograd/c
 import numpy as np
 
 from .. import _deterministic
-from .._dispatch import dispatch
+from .._dispatch import _type_word, dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._util import wrap_dim, shape_arg, xp_of, check_advanced_index
@@ -710,16 +710,38 @@ def chunk(input, chunks, dim=0):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    """Sections (an int or a 0-d int tensor) or indices (a list or 1-D int tensor): piece i is
+    input[indices[i-1]:indices[i]] along dim with Python's slice rules, so negative indices count
+    from the end and a decreasing pair gives an empty piece, as in PyTorch."""
     d = wrap_dim(dim, input._data.ndim)
     length = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = _split_tensor_argument(indices_or_sections)
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
         base, extra = divmod(length, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
-    else:
-        bounds = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
-        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
-    return _pieces(Split(tuple(sizes), d), input)
+        return _pieces(Split(tuple(sizes), d), input)
+    bounds = [0] + [int(i) for i in indices_or_sections] + [None]
+    spans = [slice(a, b).indices(length)[:2] for a, b in zip(bounds, bounds[1:])]
+    if all(e >= s for s, e in spans) and \
+            all(before[1] == after[0] for before, after in zip(spans, spans[1:])):
+        # consecutive pieces: one node for all of them
+        return _pieces(Split(tuple(e - s for s, e in spans), d), input)
+    return tuple(input.narrow(d, min(s, length), max(e - s, 0)) for s, e in spans)
+
+
+def _split_tensor_argument(t):
+    """tensor_split's tensor argument: a 0-d int tensor is a number of sections, a 1-D one the
+    indices (PyTorch's checks and messages)."""
+    if t.dim() > 1:
+        raise RuntimeError(f'tensor_split expected tensor_indices_or_sections to be a '
+                           f'zero-dimensional or one-dimensional tensor, but got a tensor with '
+                           f'{t.dim()} dims')
+    if t._data.dtype != np.int64:
+        raise RuntimeError(f'tensor_split expected tensor_indices_or_sections to have dtype of '
+                           f'long, but got {_type_word(t._data.dtype)}')
+    return int(t.item()) if t.dim() == 0 else t.tolist()
 
 
 def unbind(input, dim=0):

@@ -456,7 +456,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise RuntimeError(f'margin_ranking_loss : All input tensors should have same dimension '
                            f'but got sizes: input1: {input1.size()}, input2: {input2.size()}, '
                            f'target: {target.size()} ')
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    # margin is a float in PyTorch's kernel: integer inputs give a float loss
+    return _reduce((-target * (input1 - input2) + float(margin)).clamp_min(0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
