@@ -2,7 +2,8 @@
 linalg, special and fft, and every Tensor method (in-place ones included), is called on the same
 arguments in both libraries: the first of a few argument patterns (tensors of several shapes, an
 int) that PyTorch accepts. nbgrad must accept it too and return the same structure, shapes,
-dtypes and values. Run for float32, float64, int64, uint8 and bool inputs.
+dtypes and values. Run for float32, float64, int64, uint8 and bool inputs; and in float64 for
+the gradients of every differentiable output (a fixed weighted sum) with respect to every input.
 
 No per-function code: this is a net under the op-by-op tests, and it found six disagreements
 when it was written (unsorted and negative tensor_split indices, integer matrix_power, square of
@@ -137,6 +138,73 @@ def test_every_function_agrees_with_pytorch(namespace, dtype):
                 problem = _differences(name, _leaves(expected), _leaves(got), kind)
                 if problem:
                     disagreements.append(f'{name}{pattern}: {problem}')
+                break
+    assert compared > 0
+    assert disagreements == []
+
+
+# Gradients: where a function's inputs are outside its domain on the sweep's random tensors
+GRADIENT_KNOWN = {
+    'cholesky_inverse': 'its input should be triangular; on a full matrix PyTorch\'s gradient '
+                        'reads the triangle the forward ignores',
+    'cholesky_solve': 'the same, for its second input',
+}
+
+
+def _weights(lib, out):
+    """Fixed weights for out's elements (NumPy-made: the same numbers in both libraries)."""
+    return lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape))).to(out.dtype)
+
+
+def _gradients(lib, fn, pattern, arrays):
+    leaves = [lib.tensor(arrays[a], requires_grad=True) for a in pattern if isinstance(a, str)]
+    given = iter(leaves)
+    out = fn(*[next(given) if isinstance(a, str) else a for a in pattern])
+    outputs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+               if hasattr(o, 'requires_grad') and o.requires_grad and o.numel()]
+    if not outputs:
+        return None
+    loss = sum((o * _weights(lib, o)).sum() for o in outputs)
+    return lib.autograd.grad(loss, leaves, allow_unused=True)
+
+
+@pytest.mark.parametrize('namespace', list(NAMESPACES))
+def test_every_gradient_agrees_with_pytorch(namespace):
+    """The same sweep in float64, comparing the gradients of a fixed weighted sum of every
+    differentiable output with respect to every input."""
+    theirs_ns, ours_ns = NAMESPACES[namespace]
+    arrays = _arrays('float64')
+    compared, disagreements = 0, []
+    for name in dir(theirs_ns):
+        if name.startswith('_') or not name.islower() or name in SKIPPED or \
+                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY:
+            continue
+        theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+        if ours is None or not callable(theirs) or not callable(ours):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            for pattern in PATTERNS:
+                try:
+                    expected = _gradients(torch, theirs, pattern, arrays)
+                except Exception:
+                    continue
+                if expected is None:
+                    break
+                try:
+                    got = _gradients(nbgrad, ours, pattern, arrays)
+                except Exception as error:
+                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
+                                         f'{str(error)[:100]}')
+                    break
+                compared += 1
+                for want, have in zip(expected, got):
+                    if (want is None) != (have is None):
+                        disagreements.append(f'{name}{pattern}: gradient None in one only')
+                    elif want is not None and not np.allclose(
+                            want.numpy(force=True), have.numpy(force=True), rtol=1e-6,
+                            atol=1e-8, equal_nan=True):
+                        disagreements.append(f'{name}{pattern}: gradients differ')
                 break
     assert compared > 0
     assert disagreements == []
