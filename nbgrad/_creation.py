@@ -398,6 +398,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     """torch.range (deprecated in PyTorch): like arange but includes `end`."""
     if end is None:
         start, end = 0, start
+    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
     n = int(math.floor((end - start) / step)) + 1
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     values = start + np.arange(n, dtype=np.float64) * step

@@ -348,7 +348,9 @@ def matrix_power(input, n):
     """A^n by repeated squaring; n < 0 uses inv(A), n = 0 gives identities."""
     A = input
     if not isinstance(n, int):
-        raise TypeError(f'matrix_power(): argument n must be int, not {type(n).__name__}')
+        if not (isinstance(n, Tensor) and n.dim() == 0 and n._data.dtype.kind in 'iu'):
+            raise TypeError(f'matrix_power(): argument n must be int, not {type(n).__name__}')
+        n = int(n.item())     # a 0-d integer tensor, as PyTorch takes it
     if n < 0:   # through inv, which takes floating types only (PyTorch's error is inv's)
         _check_matrix('linalg.inv', A, square=True)
     else:       # repeated products: integer, bool and half matrices too, as in PyTorch

@@ -1,5 +1,6 @@
 """Matrix products: matmul/@ (with batch broadcasting), mm, bmm, mv, dot, outer, addmm, baddbmm,
 einsum, tensordot."""
+import math
 import string
 
 import numpy as np
@@ -232,8 +233,10 @@ def tensordot(a, b, dims=2, out=None):
     k = 1
     for d in dims_a:
         k *= a.shape[d]
-    left = a.permute(free_a + dims_a).reshape(-1, k)
-    right = b.permute(dims_b + free_b).reshape(k, -1)
+    rows = math.prod(a.shape[d] for d in free_a)     # (not -1: k may be 0)
+    columns = math.prod(b.shape[d] for d in free_b)
+    left = a.permute(free_a + dims_a).reshape(rows, k)
+    right = b.permute(dims_b + free_b).reshape(k, columns)
     if not free_a and not free_b:
         # a total contraction is a dot product in PyTorch (which autocast treats as a dot)
         return left.reshape(-1).dot(right.reshape(-1))
