@@ -387,6 +387,10 @@ def cross(input, other, *, dim=-1):
 
 def vecdot(x, y, *, dim=-1):
     """sum(conj(x) * y) along dim, broadcasting."""
+    for t in (x, y):
+        if t._data.dtype.kind not in 'fc':
+            raise RuntimeError(f'linalg.vecdot: Expected a floating point or complex tensor as '
+                               f'input. Got {_dtype_word(t._data.dtype)}')
     broadcast_shapes(x.shape, y.shape)  # a RuntimeError naming both shapes, as in PyTorch
     return (x.conj() * y).sum(dim)
 

@@ -377,13 +377,17 @@ _unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', r
        compute=lambda xp, x: xp.maximum(x, 0),
        refuse_bool='Boolean inputs not supported for relu')
 _unary('floor', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
-       else xp.floor(x))
+       else xp.floor(x), refuse_bool=(NotImplementedError, '"floor_vml_cpu" not implemented for '
+                                       "'Bool'"))
 _unary('ceil', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
-       else xp.ceil(x))
+       else xp.ceil(x), refuse_bool=(NotImplementedError, '"ceil_vml_cpu" not implemented for '
+                                       "'Bool'"))
 _unary('trunc', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
-       else xp.trunc(x))
+       else xp.trunc(x), refuse_bool=(NotImplementedError, '"trunc_vml_cpu" not implemented for '
+                                       "'Bool'"))
 _unary('round', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
-       else xp.round(x))
+       else xp.round(x), refuse_bool=(NotImplementedError, '"round_vml_cpu" not implemented for '
+                                       "'Bool'"))
 _unary('frac', lambda g, x, y: g, result='same', compute=lambda xp, x: x - xp.trunc(x),
        float_only=True)
 _unary('sinc', lambda g, x, y: g * _sinc_grad(x), saves='x',

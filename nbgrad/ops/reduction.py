@@ -594,6 +594,9 @@ def mean(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    if input._data.dtype.kind not in 'fc':   # (dtype= too: PyTorch checks the input)
+        raise RuntimeError(f'nanmean(): expected input to have floating point or complex dtype '
+                           f'but got {_word(input._data.dtype)}')
     not_nan = ~input.isnan()
     return nansum(input, dim, keepdim, dtype=dtype) / not_nan.sum(dim, keepdim)
 
@@ -637,13 +640,20 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 def argmax(input, dim=None, keepdim=False):
+    _refuse_bool('argmax', input)
     d = None if dim is None else wrap_dim(dim, input._data.ndim)
     return dispatch(ArgMaxMin(True, d, keepdim), input)
 
 
 def argmin(input, dim=None, keepdim=False):
+    _refuse_bool('argmin', input)
     d = None if dim is None else wrap_dim(dim, input._data.ndim)
     return dispatch(ArgMaxMin(False, d, keepdim), input)
+
+
+def _refuse_bool(name, input):
+    if input._data.dtype.kind == 'b':
+        raise RuntimeError(f'{name}(): does not support bool input')
 
 
 def all(input, dim=None, keepdim=False):
