@@ -484,6 +484,8 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad=False):
     check_layout(layout, 'scalar_tensor')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if isinstance(s, Tensor):   # a one-element tensor on any device: its value, as PyTorch's
+        s = s.item()
     return _finish(_on_device(np.array(s, dtype=dt.np), to_device(device)), requires_grad)
 
 

@@ -227,3 +227,59 @@ def test_every_gradient_agrees_with_pytorch(namespace):
                 break
     assert compared > 0
     assert disagreements == []
+
+
+# on CUDA, where PyTorch's own CUDA results differ from its CPU ones (the oracle here)
+CUDA_DIFFERS = {
+    'get_device': 'the device index: -1 on the CPU',
+    'lstsq': "CUDA has only the 'gels' driver, whose rank is empty (as PyTorch's on CUDA)",
+}
+
+
+def _leaves_on_host(out):
+    if isinstance(out, (tuple, list)):
+        return [leaf for item in out for leaf in _leaves_on_host(item)]
+    if hasattr(out, 'detach') and hasattr(out, 'dtype'):
+        return [np.asarray(out.detach().cpu().resolve_conj().resolve_neg().numpy())]
+    return [out]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not nbgrad.cuda.is_available(), reason='no CUDA device')
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
+def test_every_function_on_cuda_agrees_with_pytorch_on_the_cpu(dtype):
+    """The value sweep with nbgrad's tensors on 'cuda': every CUDA code path (CuPy and the
+    hand-written kernels) against PyTorch's CPU results."""
+    arrays = _arrays(dtype)
+    kind = np.dtype(dtype).kind
+    compared, disagreements = 0, []
+    for theirs_ns, ours_ns in NAMESPACES.values():
+        for name in dir(theirs_ns):
+            if name.startswith('_') or not name.islower() or name in SKIPPED or \
+                    name in CUDA_DIFFERS or name in ('cpu', 'numpy', 'tolist', 'item'):
+                continue
+            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+            if ours is None or not callable(theirs) or not callable(ours) or \
+                    any(key[0] == name and kind in key[1] for key in KNOWN):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                for pattern in PATTERNS + VIEW_PATTERNS:
+                    try:
+                        expected = _call(torch, theirs, pattern, arrays)
+                    except Exception:
+                        continue
+                    try:
+                        got = ours(*[_tensor(nbgrad, a, arrays).cuda() if isinstance(a, str)
+                                     else a for a in pattern])
+                    except Exception as error:
+                        disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
+                                             f'{str(error)[:100]}')
+                        break
+                    compared += 1
+                    problem = _differences(name, _leaves(expected), _leaves_on_host(got), kind)
+                    if problem:
+                        disagreements.append(f'{name}{pattern}: {problem}')
+                    break
+    assert compared > 100
+    assert disagreements == []
