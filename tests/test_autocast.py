@@ -2,6 +2,7 @@
 for every op's result dtype and values; on (fake) CUDA, the dtypes PyTorch's documentation lists
 (the CUDA op lists of https://pytorch.org/docs/stable/amp.html); training through casts, the
 weight cache, nesting, the decorators and the state functions."""
+import inspect
 import warnings
 
 import numpy as np
@@ -495,3 +496,20 @@ def test_every_function_gives_pytorchs_dtypes_under_cpu_autocast(namespace):
         if got != expected:
             differing.append((name, expected, got))
     assert compared > 50 and differing == []
+
+
+def test_warnings_of_wrapped_functions_name_the_callers_line():
+    """The autocast entry points add a frame; warnings still point at the user's line, inside
+    and outside a region, as PyTorch's do."""
+    x, y = nbgrad.ones(3, 1), nbgrad.ones(3)
+    lines = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        lines.append(inspect.currentframe().f_lineno + 1)
+        nbgrad.nn.functional.mse_loss(x, y)            # target broadcasts: a UserWarning
+        with nbgrad.autocast('cpu', dtype=nbgrad.float16):
+            lines.append(inspect.currentframe().f_lineno + 1)
+            nbgrad.nn.functional.mse_loss(x, y)
+        lines.append(inspect.currentframe().f_lineno + 1)
+        nbgrad.nn.functional.kl_div(x, x)              # reduction='mean': a UserWarning
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line) for line in lines]

@@ -24,6 +24,8 @@ The policies, as PyTorch's:
 An op autocast runs with autocast off inside, so its own inner ops are not cast again. In-place
 ops and calls with out= are not autocast (PyTorch registers only the out-of-place forms)."""
 import functools
+import sys
+import warnings
 
 from .. import _dtype
 from . import _state
@@ -135,6 +137,7 @@ def install(nbgrad):
                 wrapper = wrappers[id(fn)] = _autocast_entry(fn, by_device)
             setattr(owner, attr, wrapper)
     _rebind_internal_names(list(wrappers.values()))
+    _see_warnings_through_entries()
     return unmatched
 
 
@@ -144,7 +147,6 @@ def _rebind_internal_names(wrappers):
     them by the names they imported; PyTorch's dispatcher autocasts the ops inside its
     composites, and now nbgrad does too. Inside an op that is itself autocast, the inner calls
     find autocast off and pass straight through."""
-    import sys
     by_original = {id(w._autocast_target): w for w in wrappers}
     for module_name, module in list(sys.modules.items()):
         if module is None or not (module_name == 'nbgrad' or module_name.startswith('nbgrad.')):
@@ -154,6 +156,38 @@ def _rebind_internal_names(wrappers):
             wrapper = by_original.get(id(value))
             if wrapper is not None and wrapper._autocast_target is value:
                 namespace[attr] = wrapper
+
+
+class _WarningsSeeingThroughEntries:
+    """The warnings module as nbgrad's own modules see it: warn() counts its stacklevel without
+    the autocast entry frames in between, so a warning still names the caller's line (the entry
+    points wrap the functions that warn, and without this every such warning would point into
+    this file). Everything else is the warnings module's."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def warn(self, message, category=None, stacklevel=1, source=None):
+        frame, level, extra = sys._getframe(1), stacklevel, 0
+        while frame is not None and level > 1:
+            frame = frame.f_back
+            if frame is not None and frame.f_code is _ENTRY_CODE:
+                extra += 1
+            else:
+                level -= 1
+        self._module.warn(message, category, stacklevel + extra + 1, source)
+
+
+def _see_warnings_through_entries():
+    """Give nbgrad's modules that import warnings the view above."""
+    view = _WarningsSeeingThroughEntries(warnings)
+    for module_name, module in list(sys.modules.items()):
+        if module is not None and module_name.startswith('nbgrad') and \
+                getattr(module, 'warnings', None) is warnings:
+            module.warnings = view
 
 
 def _autocast_entry(fn, by_device):
@@ -186,6 +220,10 @@ def _autocast_entry(fn, by_device):
     entry._autocast_policies = by_device
     entry._autocast_target = fn     # (inspect.signature follows __wrapped__ to fn's signature)
     return entry
+
+
+# the code of every entry point (one per function, all sharing it): the frames warn() skips
+_ENTRY_CODE = _autocast_entry(lambda: None, {}).__code__
 
 
 def _tensors(values):

@@ -84,10 +84,11 @@ def _not_differentiable(function, argument, tensor):
 
 
 def _warn_if_broadcasting(input, target):
+    """(Called by _regression, called by the loss: stacklevel 4 names the user's line.)"""
     if target.size() != input.size():
         warnings.warn(f'Using a target size ({target.size()}) that is different to the input size '
                       f'({input.size()}). This will likely lead to incorrect results due to '
-                      f'broadcasting. Please ensure they have the same size.', stacklevel=3)
+                      f'broadcasting. Please ensure they have the same size.', stacklevel=4)
 
 
 # ---------------------------------------------------------------------------------------------
