@@ -52,12 +52,15 @@ def _build(lib, cls, args):
 
 def _weighted_sum(lib, out):
     out = out[0] if isinstance(out, tuple) else out
-    weights = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)))
+    weights = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)),
+                         device=out.device)
     return out, (out * weights.to(out.dtype)).sum()
 
 
 @pytest.mark.parametrize('name', _module_classes())
-def test_module_matches_pytorch(name):
+def test_module_matches_pytorch(name, device):
+    """(On 'cuda' nbgrad's module and inputs live on the GPU; PyTorch's CPU results are the
+    oracle.)"""
     ours_cls = getattr(nbgrad.nn, name, None)
     assert ours_cls is not None, f'nn.{name} is missing'
     theirs_cls = getattr(torch.nn, name)
@@ -74,6 +77,12 @@ def test_module_matches_pytorch(name):
     state = theirs.state_dict()
     assert list(ours.state_dict()) == list(state)
     ours.load_state_dict({k: nbgrad.tensor(v.numpy()) for k, v in state.items()})
+    ours = ours.to(device)
+    if device != 'cpu' and any(isinstance(m, torch.nn.modules.dropout._DropoutNd)
+                               for m in theirs.modules()):
+        # nbgrad's CUDA generator is not PyTorch's CPU one: compare without dropout there
+        theirs.eval()
+        ours.eval()
     rng = np.random.default_rng(0)
     for shape, extra in _inputs():
         x = rng.standard_normal(shape)
@@ -86,12 +95,12 @@ def test_module_matches_pytorch(name):
                     torch, theirs(x_theirs, *[torch.tensor(o) for o in others]))
             except Exception:
                 continue
-            x_ours = nbgrad.tensor(x, dtype=nbgrad.float32, requires_grad=True)
+            x_ours = nbgrad.tensor(x, dtype=nbgrad.float32, device=device, requires_grad=True)
             out_ours, loss_ours = _weighted_sum(
-                nbgrad, ours(x_ours, *[nbgrad.tensor(o) for o in others]))
+                nbgrad, ours(x_ours, *[nbgrad.tensor(o, device=device) for o in others]))
         atol = TOLERANCE.get(name, 1e-5)
-        np.testing.assert_allclose(out_ours.detach().numpy(), out_theirs.detach().numpy(),
-                                   rtol=1e-4, atol=atol)
+        np.testing.assert_allclose(out_ours.detach().cpu().numpy(),
+                                   out_theirs.detach().numpy(), rtol=1e-4, atol=atol)
         if not loss_theirs.requires_grad:
             return
         leaves_theirs = [x_theirs] + list(theirs.parameters())
@@ -101,8 +110,8 @@ def test_module_matches_pytorch(name):
         for want, have in zip(expected, got):
             assert (want is None) == (have is None)
             if want is not None:
-                np.testing.assert_allclose(have.numpy(force=True), want.numpy(), rtol=1e-3,
-                                           atol=max(atol, 1e-4))
+                np.testing.assert_allclose(have.cpu().numpy(force=True), want.numpy(),
+                                           rtol=1e-3, atol=max(atol, 1e-4))
         return
     pytest.skip('no input shape fits')
 

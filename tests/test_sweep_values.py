@@ -172,11 +172,13 @@ GRADIENT_KNOWN = {
 
 def _weights(lib, out):
     """Fixed weights for out's elements (NumPy-made: the same numbers in both libraries)."""
-    return lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape))).to(out.dtype)
+    return lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)),
+                      device=out.device).to(out.dtype)
 
 
-def _gradients(lib, fn, pattern, arrays):
-    leaves = [lib.tensor(arrays[a], requires_grad=True) for a in pattern if isinstance(a, str)]
+def _gradients(lib, fn, pattern, arrays, device='cpu'):
+    leaves = [lib.tensor(arrays[a], device=device, requires_grad=True)
+              for a in pattern if isinstance(a, str)]
     given = iter(leaves)
     out = fn(*[next(given) if isinstance(a, str) else a for a in pattern])
     outputs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
@@ -188,15 +190,17 @@ def _gradients(lib, fn, pattern, arrays):
 
 
 @pytest.mark.parametrize('namespace', list(NAMESPACES))
-def test_every_gradient_agrees_with_pytorch(namespace):
+def test_every_gradient_agrees_with_pytorch(namespace, device):
     """The same sweep in float64, comparing the gradients of a fixed weighted sum of every
-    differentiable output with respect to every input."""
+    differentiable output with respect to every input (on 'cuda': nbgrad's on the GPU against
+    PyTorch's on the CPU)."""
     theirs_ns, ours_ns = NAMESPACES[namespace]
     arrays = _arrays('float64')
     compared, disagreements = 0, []
     for name in dir(theirs_ns):
         if name.startswith('_') or not name.islower() or name in SKIPPED or \
-                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY:
+                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY or \
+                (device != 'cpu' and name in CUDA_DIFFERS):
             continue
         theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
         if ours is None or not callable(theirs) or not callable(ours):
@@ -211,7 +215,7 @@ def test_every_gradient_agrees_with_pytorch(namespace):
                 if expected is None:
                     break
                 try:
-                    got = _gradients(nbgrad, ours, pattern, arrays)
+                    got = _gradients(nbgrad, ours, pattern, arrays, device)
                 except Exception as error:
                     disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
                                          f'{str(error)[:100]}')
@@ -221,7 +225,7 @@ def test_every_gradient_agrees_with_pytorch(namespace):
                     if (want is None) != (have is None):
                         disagreements.append(f'{name}{pattern}: gradient None in one only')
                     elif want is not None and not np.allclose(
-                            want.numpy(force=True), have.numpy(force=True), rtol=1e-6,
+                            want.numpy(force=True), have.cpu().numpy(force=True), rtol=1e-6,
                             atol=1e-8, equal_nan=True):
                         disagreements.append(f'{name}{pattern}: gradients differ')
                 break
