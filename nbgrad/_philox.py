@@ -80,7 +80,13 @@ class PhiloxEngine:
         x = self._unit(n, np_dtype)
         if (low, high) != (0.0, 1.0):
             x = x * (high - low) + low
-        return x.astype(np_dtype).reshape(size)
+        out = x.astype(np_dtype)
+        if out.dtype != x.dtype:
+            # rounding to a narrower dtype can reach `high`; PyTorch's CUDA kernel maps that
+            # value to `low`, which keeps the range [low, high)
+            top = np.dtype(np_dtype).type(high)
+            out[out == top] = np.dtype(np_dtype).type(low)
+        return out.reshape(size)
 
     def normal(self, size, np_dtype, mean=0.0, std=1.0):
         """Box-Muller on pairs of uniforms (1 - u keeps the log away from zero)."""
