@@ -287,3 +287,81 @@ def test_every_function_on_cuda_agrees_with_pytorch_on_the_cpu(dtype):
                     break
     assert compared > 100
     assert disagreements == []
+
+
+def _second_derivatives(lib, fn, pattern, arrays, device):
+    """d/d(inputs) of <grad of the weighted sum, fixed directions>: Hessian-vector products,
+    through create_graph=True; None when nothing is differentiable, 'constant' when the first
+    gradients do not depend on the inputs."""
+    leaves = [lib.tensor(arrays[a], device=device, requires_grad=True)
+              for a in pattern if isinstance(a, str)]
+    given = iter(leaves)
+    out = fn(*[next(given) if isinstance(a, str) else a for a in pattern])
+    outputs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+               if hasattr(o, 'requires_grad') and o.requires_grad and o.numel()]
+    if not outputs:
+        return None
+    loss = sum((o * _weights(lib, o)).sum() for o in outputs)
+    grads = lib.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)
+    terms = [(g * lib.tensor(np.cos(np.arange(g.numel())).reshape(tuple(g.shape)),
+                             device=g.device)).sum()
+             for g in grads if g is not None and g.requires_grad]
+    if not terms:
+        return 'constant'
+    return lib.autograd.grad(sum(terms), leaves, allow_unused=True)
+
+
+def _nonzero(grads):
+    return any(g is not None and np.abs(g.cpu().numpy(force=True)).max() > 1e-12 for g in grads)
+
+
+@pytest.mark.parametrize('namespace', list(NAMESPACES))
+def test_every_second_derivative_agrees_with_pytorch(namespace, device):
+    """The gradient sweep once more, differentiating the gradients (create_graph=True): nbgrad's
+    backward formulas are Tensor ops, and this checks their own derivatives against
+    PyTorch's double backward."""
+    theirs_ns, ours_ns = NAMESPACES[namespace]
+    arrays = _arrays('float64')
+    compared, disagreements = 0, []
+    for name in dir(theirs_ns):
+        if name.startswith('_') or not name.islower() or name in SKIPPED or \
+                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY or \
+                (device != 'cpu' and name in CUDA_DIFFERS):
+            continue
+        theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+        if ours is None or not callable(theirs) or not callable(ours):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            for pattern in PATTERNS:
+                try:
+                    expected = _second_derivatives(torch, theirs, pattern, arrays, 'cpu')
+                except Exception:
+                    continue
+                if expected is None:
+                    break
+                try:
+                    got = _second_derivatives(nbgrad, ours, pattern, arrays, device)
+                except Exception as error:
+                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
+                                         f'{str(error)[:100]}')
+                    break
+                compared += 1
+                if 'constant' in (expected, got):
+                    # one side built no graph for constant gradients: the other's must be zero
+                    other = got if expected == 'constant' else expected
+                    if other != 'constant' and _nonzero(other):
+                        disagreements.append(f'{name}{pattern}: second derivative zero in one '
+                                             f'library only')
+                    break
+                for want, have in zip(expected, got):
+                    if (want is None) != (have is None):
+                        if _nonzero([want if have is None else have]):
+                            disagreements.append(f'{name}{pattern}: None in one only')
+                    elif want is not None and not np.allclose(
+                            want.numpy(force=True), have.cpu().numpy(force=True), rtol=1e-6,
+                            atol=1e-8, equal_nan=True):
+                        disagreements.append(f'{name}{pattern}: second derivatives differ')
+                break
+    assert compared > 0
+    assert disagreements == []
