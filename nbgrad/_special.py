@@ -3,7 +3,8 @@
 Every public function takes the array module first, ``f(xp, x)``, and uses only element-wise
 functions that NumPy and CuPy share (where, exp, log, log1p, sqrt, sin, cos, rint, ...), so the
 same code runs on either backend. Work is done in float64 and the result is cast back to the
-input's floating dtype (float16/float32 gain accuracy this way; torch also upcasts half).
+input's floating dtype (float16/float32 gain accuracy this way; torch also upcasts half); erf
+of float32/float16 inputs uses shorter approximations made for single precision (see erf).
 
 Branches are evaluated everywhere and selected with ``where`` (no data-dependent Python control
 flow, which would force a device sync on CuPy); loops have fixed trip counts. Sources:
@@ -141,11 +142,44 @@ def _erfc_large(xp, y):
 
 
 @_unary
-def erf(xp, x):
-    """Error function. erf(+-inf) = +-1, erf(-0) = -0, nan propagates."""
+def _erf64(xp, x):
     y = xp.abs(x)
     big = xp.where(x < 0, -1.0, 1.0) * (1.0 - _erfc_large(xp, y))
     return xp.where(y <= _ERF_SMALL, _erf_small(x), big)
+
+
+# erf of float32 and float16 inputs: two polynomials, fitted for nbgrad by least squares on
+# Chebyshev nodes against math.erf/erfc in float64, and evaluated in float64:
+#   |x| <= 0.9277:  erf(x) = x * P(x^2), relative error 1.7e-8;
+#   0.9277 < |x| < 3.92:  erf(|x|) = 1 - exp(Q(|x|)), Q ~ log(erfc), absolute error 1e-9;
+#   |x| >= 3.92:  +-1 (erf rounds to 1 in float32 from there).
+# Rounded to float32 the result is within 0.78 ulp of erf (PyTorch's float32 kernel: 0.71) and
+# bit-equal to PyTorch's for 97% of inputs, at a third of Cody's cost (GELU's hot path).
+_ERF32_SPLIT, _ERF32_ONE = 0.9277, 3.92
+_ERF32_SMALL = [-0.0005959513870652219, 0.004986971656685344, -0.02676233419297247,
+                0.1128169629369231, -0.37612482002472414, 1.1283791477387717]
+_ERF32_LOG_ERFC = [1.638059852049276e-06, -4.604125143109563e-05, 0.0005963690037972372,
+                   -0.004756162913055744, 0.02640743799186648, -0.11004905896228849,
+                   -0.631866303175493, -1.1302056568534065, 0.00031226326857562703]
+
+
+def _erf_single(xp, x):
+    y = xp.abs(x)
+    small = x * _horner(x * x, _ERF32_SMALL)
+    big = 1.0 - xp.exp(_horner(xp.minimum(y, _ERF32_ONE), _ERF32_LOG_ERFC))
+    big = xp.copysign(xp.where(y >= _ERF32_ONE, 1.0, big), x)
+    return xp.where(y <= _ERF32_SPLIT, small, big)
+
+
+_erf_single_precision = _unary(_erf_single)
+
+
+def erf(xp, x):
+    """Error function. erf(+-inf) = +-1, erf(-0) = -0, nan propagates."""
+    x = xp.asarray(x)
+    if x.dtype in (np.float32, np.float16):
+        return _erf_single_precision(xp, x)
+    return _erf64(xp, x)
 
 
 @_unary

@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ... import _special
+from ... import _dtype, _special
 from ..._dispatch import dispatch, dispatch_inplace, _type_word
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -129,8 +129,13 @@ def _leaky_relu_grad_from_result(g, y, slope):
 def _gelu(xp, x, approximate):
     if approximate == 'tanh':
         return 0.5 * x * (1 + xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x)))
-    # x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: no cancellation in 1 + erf for x << 0
-    return 0.5 * x * _special.erfc(xp, x * -_SQRT1_2)
+    if x.dtype == np.float64:
+        # x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: no cancellation in 1 + erf for x << 0
+        return 0.5 * x * _special.erfc(xp, x * -_SQRT1_2)
+    # single precision: PyTorch's formula, through the quicker single-precision erf. For
+    # x < -5 or so 1 + erf cancels to 0 where x * Phi(x) is a tiny negative number: the same
+    # values as PyTorch's float32 GELU, which computes it this way
+    return 0.5 * x * (1 + _special.erf(xp, x * _SQRT1_2))
 
 
 def _gelu_grad(g, x, approximate):
@@ -139,7 +144,10 @@ def _gelu_grad(g, x, approximate):
         t = inner.tanh()
         slope = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * _GELU_BETA * (1 + x * x * (3 * _GELU_KAPPA))
         return g * slope
-    cdf = (x * -_SQRT1_2).erfc() * 0.5
+    if x.dtype == _dtype.float64:
+        cdf = (x * -_SQRT1_2).erfc() * 0.5
+    else:   # as the forward (and PyTorch's kernel) in single precision
+        cdf = ((x * _SQRT1_2).erf() + 1) * 0.5
     pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
     return g * (cdf + x * pdf)
 
