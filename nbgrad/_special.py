@@ -35,17 +35,49 @@ _EULER = 0.57721566490153286061
 
 
 # ---- Plumbing ------------------------------------------------------------------------------------
+# NumPy arrays larger than this go through the kernel in blocks of this many elements: a
+# kernel makes dozens of float64 temporaries, which at block size stay in the cache and reuse
+# memory, where whole-array ones each cost fresh pages (erf of 512K floats: 17 ms whole, 6 ms
+# in blocks, 4 ms in blocks on two threads)
+_BLOCK = 1 << 16
+
+
 def _apply(xp, fn, x):
-    """Run the float64 kernel ``fn`` on x and cast back to x's floating dtype.
+    """Run the float64 kernel ``fn`` on x and cast back to x's floating dtype (large NumPy
+    arrays block by block, the blocks shared among nbgrad's worker threads).
 
     NumPy's divide/overflow/invalid warnings are silenced: every branch is evaluated on every
     element and the unused ones legitimately produce inf/nan before ``where`` discards them.
     """
     x = xp.asarray(x)
     dtype = x.dtype if x.dtype.kind == 'f' else np.dtype('float64')
+    if xp is np and x.size > 2 * _BLOCK:
+        return _apply_in_blocks(fn, x, dtype)
     with np.errstate(all='ignore'):
         out = fn(xp, x.astype(np.float64))
     return xp.asarray(out).astype(dtype, copy=False)
+
+
+# (parts_of, run_parts) of nbgrad's worker threads, which nbgrad/_threads.py installs: this
+# module imports nothing from nbgrad (it is tested on its own), and then runs blocks in turn
+parallel = [None]
+
+
+def _apply_in_blocks(fn, x, dtype):
+    flat = x.reshape(-1)
+    out = np.empty(flat.shape, dtype)
+
+    def run(part):
+        with np.errstate(all='ignore'):
+            for start in range(part.start, part.stop, _BLOCK):
+                block = slice(start, min(start + _BLOCK, part.stop))
+                out[block] = fn(np, flat[block].astype(np.float64))
+    if parallel[0] is None:
+        run(slice(0, flat.size))
+    else:
+        parts_of, run_parts = parallel[0]
+        run_parts(run, parts_of(flat.size, 1))
+    return out.reshape(x.shape)
 
 
 def _unary(kernel):

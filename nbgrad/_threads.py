@@ -99,6 +99,11 @@ def run_parts(fn, parts):
     return [first] + [f.result() for f in futures]
 
 
+# the special functions' large arrays run their blocks on these threads too (_special.py)
+from . import _special  # noqa: E402
+_special.parallel[0] = (row_parts, run_parts)
+
+
 # PyTorch's inter-op pool runs independent ops side by side (TorchScript forks); nbgrad has none,
 # so the number is recorded and reported, with PyTorch's rules: a positive int, set once.
 _interop = [None]

@@ -393,3 +393,20 @@ def test_imports_with_numpy_alone():
             'bad = [m for m in ("scipy", "torch", "cupy") if m in sys.modules]\n'
             'assert not bad, bad\n')
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+@pytest.mark.parametrize('name', ['erf', 'gammaln', 'digamma', 'erfc'])
+def test_large_arrays_go_through_in_blocks_with_the_same_values(name):
+    """Arrays over two blocks run block by block (on nbgrad's threads when imported through
+    nbgrad): the same values as small pieces, a shape kept, and PyTorch's values."""
+    import nbgrad
+    x = np.random.default_rng(7).uniform(-4, 6, (3, 70001)).astype(np.float32)
+    kernel = {'gammaln': 'lgamma'}.get(name, name)
+    alone = getattr(sp, kernel)(np, x)                     # sequential blocks (module alone)
+    threaded = getattr(nbgrad.special, name)(nbgrad.tensor(x)).numpy()
+    pieces = np.concatenate([getattr(sp, kernel)(np, x.reshape(-1)[i:i + 1000])
+                             for i in range(0, x.size, 1000)]).reshape(x.shape)
+    np.testing.assert_array_equal(alone, pieces)
+    np.testing.assert_array_equal(threaded, pieces)
+    expected = getattr(torch.special, name)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(alone, expected, rtol=1e-5, atol=1e-5)
