@@ -107,6 +107,29 @@ def _grid_sample(lib, x, grid):
     return lib.nn.functional.grid_sample(x, grid, align_corners=False)
 
 
+def _transformer_step(batch, length, width, layers):
+    """A causal Transformer encoder (pre-norm, GELU, AdamW) on a language-model batch: the
+    attention, GELU and layer norm paths of a modern model in one training step."""
+    def make(lib, device):
+        nn = lib.nn
+        lib.manual_seed(0)
+        layer = nn.TransformerEncoderLayer(width, 4, 4 * width, dropout=0.0, batch_first=True,
+                                           norm_first=True, activation='gelu')
+        model = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False).to(device)
+        optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3)
+        rng = np.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((batch, length, width)).astype(np.float32),
+                       device=device)
+        mask = nn.Transformer.generate_square_subsequent_mask(length, device=device)
+
+        def step():
+            optimizer.zero_grad()
+            model(x, mask=mask, is_causal=True).square().mean().backward()
+            optimizer.step()
+        return step
+    return make
+
+
 CASES = {
     'MLP step (Sequential+CE+SGD) B32 H128': (_mlp_step(32, 128), 150),
     'MLP step (Sequential+CE+SGD) B1024 H1024': (_mlp_step(1024, 1024), 2),
@@ -125,6 +148,7 @@ CASES = {
         (_forward_backward(_grid_sample, (8, 16, 64, 64), target=_sampling_grid(8, 64, 64, 2)),
          5),
     'LSTM 64->128, T=50, B=32, fwd+bwd': (_recurrent('LSTM', 50, 32, 64, 128), 3),
+    'Transformer encoder step 2x128, B16 L64': (_transformer_step(16, 64, 128, 2), 2),
 }
 
 
