@@ -204,6 +204,9 @@ def _erf_single(xp, x):
 
 
 _erf_single_precision = _unary(_erf_single)
+# for kernels built on it elsewhere (GELU): the float64 kernel and the block runner
+erf_single_kernel = _erf_single
+elementwise = _apply
 
 
 def erf(xp, x):

@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ... import _dtype, _special
+from ... import _dispatch, _dtype, _special
 from ..._dispatch import dispatch, dispatch_inplace, _type_word
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -132,10 +132,21 @@ def _gelu(xp, x, approximate):
     if x.dtype == np.float64:
         # x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: no cancellation in 1 + erf for x << 0
         return 0.5 * x * _special.erfc(xp, x * -_SQRT1_2)
-    # single precision: PyTorch's formula, through the quicker single-precision erf. For
-    # x < -5 or so 1 + erf cancels to 0 where x * Phi(x) is a tiny negative number: the same
-    # values as PyTorch's float32 GELU, which computes it this way
-    return 0.5 * x * (1 + _special.erf(xp, x * _SQRT1_2))
+    # single precision: PyTorch's formula, through the quicker single-precision erf, in one
+    # blocked float64 kernel (_special.elementwise). For x < -5 or so 1 + erf cancels to 0
+    # where x * Phi(x) is a tiny negative number: the same values as PyTorch's float32 GELU,
+    # which computes it this way
+    return _special.elementwise(xp, _gelu_single, x)
+
+
+def _gelu_single(xp, d):
+    return 0.5 * d * (1.0 + _special.erf_single_kernel(xp, d * _SQRT1_2))
+
+
+def _gelu_slope_single(xp, d):
+    """GELU's derivative Phi(x) + x phi(x), for float32 inputs (PyTorch's kernel's formula)."""
+    return 0.5 * (1.0 + _special.erf_single_kernel(xp, d * _SQRT1_2)) + \
+        d * xp.exp(d * d * -0.5) * _INV_SQRT_2PI
 
 
 def _gelu_grad(g, x, approximate):
@@ -144,6 +155,11 @@ def _gelu_grad(g, x, approximate):
         t = inner.tanh()
         slope = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * _GELU_BETA * (1 + x * x * (3 * _GELU_KAPPA))
         return g * slope
+    if not _dispatch._grad_enabled and x._data.dtype == np.float32 and \
+            g._data.dtype == np.float32:
+        # no graph of the gradient wanted: one blocked kernel for the slope
+        slope = _special.elementwise(xp_of(x._data), _gelu_slope_single, x._data)
+        return Tensor._make(g._data * slope)
     if x.dtype == _dtype.float64:
         cdf = (x * -_SQRT1_2).erfc() * 0.5
     else:   # as the forward (and PyTorch's kernel) in single precision
