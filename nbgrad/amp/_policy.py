@@ -6,9 +6,10 @@ lists are AT_FORALL_LOWER_PRECISION_FP, AT_FORALL_FP32, AT_FORALL_FP32_SET_OPT_D
 AT_FORALL_PROMOTE; the CPU lists are AutocastCPU's registrations). The tables below give the
 same ops by the names a Python caller uses: `mm` is nbgrad.mm and Tensor.mm, `F.linear` is
 nn.functional.linear, `linalg.` and `fft.` name those namespaces, and `_rnn_kernels.run_layers`
-is the recurrence of nn.LSTM/GRU/RNN. Composite ops that PyTorch does
-not list but that reach a listed op inside (einsum, multi_dot, cross_entropy) are listed here,
-because nbgrad's versions compute on arrays and never reach the public entry points.
+is the recurrence of nn.LSTM/GRU/RNN. Composite ops that PyTorch does not list but that reach a
+listed op inside (einsum, multi_dot, cross_entropy) are listed too where nbgrad's versions
+compute on arrays; nbgrad's composites that call listed functions (attention, the Transformer
+layers) reach them through the same wrappers (see _rebind_internal_names).
 
 The policies, as PyTorch's:
   lower     floating inputs other than float64 are cast to the region's dtype (float16);
