@@ -87,16 +87,17 @@ def _tensor(lib, name, arrays):
     return lib.tensor(arrays[name])
 
 
-def _call(lib, fn, pattern, arrays):
-    return fn(*[_tensor(lib, a, arrays) if isinstance(a, str) else a for a in pattern])
+def _call(lib, fn, pattern, arrays, device='cpu'):
+    return fn(*[_tensor(lib, a, arrays).to(device) if isinstance(a, str) else a
+                for a in pattern])
 
 
 def _leaves(out):
-    """The arrays and numbers of a result, flattened."""
+    """The arrays (on the host) and numbers of a result, flattened."""
     if isinstance(out, (tuple, list)):
         return [leaf for item in out for leaf in _leaves(item)]
     if hasattr(out, 'detach') and hasattr(out, 'dtype'):
-        return [np.asarray(out.detach().resolve_conj().resolve_neg().numpy())]
+        return [np.asarray(out.detach().cpu().resolve_conj().resolve_neg().numpy())]
     return [out]
 
 
@@ -124,41 +125,86 @@ def _differences(name, expected, got, kind):
     return None
 
 
+def _sweep(namespaces, skipped, patterns, theirs_run, ours_run, compare):
+    """Run every public function of the (PyTorch, nbgrad) namespace pairs, but the skipped
+    names, on the first argument pattern theirs_run accepts (a result of None: nothing to
+    compare for this function); ours_run must accept it too and compare(name, expected, got)
+    find nothing. Returns (functions compared, disagreements)."""
+    compared, disagreements = 0, []
+    for theirs_ns, ours_ns in namespaces:
+        for name in dir(theirs_ns):
+            if name.startswith('_') or not name.islower() or name in SKIPPED or skipped(name):
+                continue
+            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+            if ours is None or not callable(theirs) or not callable(ours):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                for pattern in patterns:
+                    try:
+                        expected = theirs_run(theirs, pattern)
+                    except Exception:
+                        continue
+                    if expected is None:
+                        break
+                    try:
+                        got = ours_run(ours, pattern)
+                    except Exception as error:
+                        disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
+                                             f'{str(error)[:100]}')
+                        break
+                    compared += 1
+                    problem = compare(name, expected, got)
+                    if problem:
+                        disagreements.append(f'{name}{pattern}: {problem}')
+                    break
+    return compared, disagreements
+
+
+def _known(kind):
+    return lambda name: any(key[0] == name and kind in key[1] for key in KNOWN)
+
+
 @pytest.mark.parametrize('inputs', ['plain', 'views'])
 @pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'uint8', 'bool'])
 @pytest.mark.parametrize('namespace', list(NAMESPACES))
 def test_every_function_agrees_with_pytorch(namespace, dtype, inputs):
-    theirs_ns, ours_ns = NAMESPACES[namespace]
-    patterns = PATTERNS if inputs == 'plain' else VIEW_PATTERNS
     arrays = _arrays(dtype)
     kind = np.dtype(dtype).kind
-    compared, disagreements = 0, []
-    for name in dir(theirs_ns):
-        if name.startswith('_') or not name.islower() or name in SKIPPED:
-            continue
-        theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-        if ours is None or not callable(theirs) or not callable(ours) or \
-                any(key[0] == name and kind in key[1] for key in KNOWN):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            for pattern in patterns:
-                try:
-                    expected = _call(torch, theirs, pattern, arrays)
-                except Exception:
-                    continue
-                try:
-                    got = _call(nbgrad, ours, pattern, arrays)
-                except Exception as error:
-                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
-                                         f'{str(error)[:100]}')
-                    break
-                compared += 1
-                problem = _differences(name, _leaves(expected), _leaves(got), kind)
-                if problem:
-                    disagreements.append(f'{name}{pattern}: {problem}')
-                break
+    compared, disagreements = _sweep(
+        [NAMESPACES[namespace]], _known(kind), PATTERNS if inputs == 'plain' else VIEW_PATTERNS,
+        lambda fn, pattern: _call(torch, fn, pattern, arrays),
+        lambda fn, pattern: _call(nbgrad, fn, pattern, arrays),
+        lambda name, want, have: _differences(name, _leaves(want), _leaves(have), kind))
     assert compared > 0
+    assert disagreements == []
+
+
+# on CUDA, where PyTorch's own CUDA results differ from its CPU ones (the oracle here)
+CUDA_DIFFERS = {
+    'get_device': 'the device index: -1 on the CPU',
+    'lstsq': "CUDA has only the 'gels' driver, whose rank is empty (as PyTorch's on CUDA)",
+}
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not nbgrad.cuda.is_available(), reason='no CUDA device')
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
+def test_every_function_on_cuda_agrees_with_pytorch_on_the_cpu(dtype):
+    """The value sweep with nbgrad's tensors on 'cuda': every CUDA code path (CuPy and the
+    hand-written kernels) against PyTorch's CPU results."""
+    arrays = _arrays(dtype)
+    kind = np.dtype(dtype).kind
+    known = _known(kind)
+    compared, disagreements = _sweep(
+        NAMESPACES.values(),
+        lambda name: name in CUDA_DIFFERS or name in ('cpu', 'numpy', 'tolist', 'item') or
+        known(name),
+        PATTERNS + VIEW_PATTERNS,
+        lambda fn, pattern: _call(torch, fn, pattern, arrays),
+        lambda fn, pattern: _call(nbgrad, fn, pattern, arrays, 'cuda'),
+        lambda name, want, have: _differences(name, _leaves(want), _leaves(have), kind))
+    assert compared > 100
     assert disagreements == []
 
 
@@ -176,7 +222,9 @@ def _weights(lib, out):
                       device=out.device).to(out.dtype)
 
 
-def _gradients(lib, fn, pattern, arrays, device='cpu'):
+def _weighted_loss(lib, fn, pattern, arrays, device):
+    """(input leaves, a fixed weighted sum of fn's differentiable outputs), or None when no
+    output is differentiable."""
     leaves = [lib.tensor(arrays[a], device=device, requires_grad=True)
               for a in pattern if isinstance(a, str)]
     given = iter(leaves)
@@ -185,123 +233,25 @@ def _gradients(lib, fn, pattern, arrays, device='cpu'):
                if hasattr(o, 'requires_grad') and o.requires_grad and o.numel()]
     if not outputs:
         return None
-    loss = sum((o * _weights(lib, o)).sum() for o in outputs)
+    return leaves, sum((o * _weights(lib, o)).sum() for o in outputs)
+
+
+def _gradients(lib, fn, pattern, arrays, device='cpu'):
+    made = _weighted_loss(lib, fn, pattern, arrays, device)
+    if made is None:
+        return None
+    leaves, loss = made
     return lib.autograd.grad(loss, leaves, allow_unused=True)
-
-
-@pytest.mark.parametrize('namespace', list(NAMESPACES))
-def test_every_gradient_agrees_with_pytorch(namespace, device):
-    """The same sweep in float64, comparing the gradients of a fixed weighted sum of every
-    differentiable output with respect to every input (on 'cuda': nbgrad's on the GPU against
-    PyTorch's on the CPU)."""
-    theirs_ns, ours_ns = NAMESPACES[namespace]
-    arrays = _arrays('float64')
-    compared, disagreements = 0, []
-    for name in dir(theirs_ns):
-        if name.startswith('_') or not name.islower() or name in SKIPPED or \
-                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY or \
-                (device != 'cpu' and name in CUDA_DIFFERS):
-            continue
-        theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-        if ours is None or not callable(theirs) or not callable(ours):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            for pattern in PATTERNS:
-                try:
-                    expected = _gradients(torch, theirs, pattern, arrays)
-                except Exception:
-                    continue
-                if expected is None:
-                    break
-                try:
-                    got = _gradients(nbgrad, ours, pattern, arrays, device)
-                except Exception as error:
-                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
-                                         f'{str(error)[:100]}')
-                    break
-                compared += 1
-                for want, have in zip(expected, got):
-                    if (want is None) != (have is None):
-                        disagreements.append(f'{name}{pattern}: gradient None in one only')
-                    elif want is not None and not np.allclose(
-                            want.numpy(force=True), have.cpu().numpy(force=True), rtol=1e-6,
-                            atol=1e-8, equal_nan=True):
-                        disagreements.append(f'{name}{pattern}: gradients differ')
-                break
-    assert compared > 0
-    assert disagreements == []
-
-
-# on CUDA, where PyTorch's own CUDA results differ from its CPU ones (the oracle here)
-CUDA_DIFFERS = {
-    'get_device': 'the device index: -1 on the CPU',
-    'lstsq': "CUDA has only the 'gels' driver, whose rank is empty (as PyTorch's on CUDA)",
-}
-
-
-def _leaves_on_host(out):
-    if isinstance(out, (tuple, list)):
-        return [leaf for item in out for leaf in _leaves_on_host(item)]
-    if hasattr(out, 'detach') and hasattr(out, 'dtype'):
-        return [np.asarray(out.detach().cpu().resolve_conj().resolve_neg().numpy())]
-    return [out]
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not nbgrad.cuda.is_available(), reason='no CUDA device')
-@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
-def test_every_function_on_cuda_agrees_with_pytorch_on_the_cpu(dtype):
-    """The value sweep with nbgrad's tensors on 'cuda': every CUDA code path (CuPy and the
-    hand-written kernels) against PyTorch's CPU results."""
-    arrays = _arrays(dtype)
-    kind = np.dtype(dtype).kind
-    compared, disagreements = 0, []
-    for theirs_ns, ours_ns in NAMESPACES.values():
-        for name in dir(theirs_ns):
-            if name.startswith('_') or not name.islower() or name in SKIPPED or \
-                    name in CUDA_DIFFERS or name in ('cpu', 'numpy', 'tolist', 'item'):
-                continue
-            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-            if ours is None or not callable(theirs) or not callable(ours) or \
-                    any(key[0] == name and kind in key[1] for key in KNOWN):
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                for pattern in PATTERNS + VIEW_PATTERNS:
-                    try:
-                        expected = _call(torch, theirs, pattern, arrays)
-                    except Exception:
-                        continue
-                    try:
-                        got = ours(*[_tensor(nbgrad, a, arrays).cuda() if isinstance(a, str)
-                                     else a for a in pattern])
-                    except Exception as error:
-                        disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
-                                             f'{str(error)[:100]}')
-                        break
-                    compared += 1
-                    problem = _differences(name, _leaves(expected), _leaves_on_host(got), kind)
-                    if problem:
-                        disagreements.append(f'{name}{pattern}: {problem}')
-                    break
-    assert compared > 100
-    assert disagreements == []
 
 
 def _second_derivatives(lib, fn, pattern, arrays, device):
     """d/d(inputs) of <grad of the weighted sum, fixed directions>: Hessian-vector products,
     through create_graph=True; None when nothing is differentiable, 'constant' when the first
     gradients do not depend on the inputs."""
-    leaves = [lib.tensor(arrays[a], device=device, requires_grad=True)
-              for a in pattern if isinstance(a, str)]
-    given = iter(leaves)
-    out = fn(*[next(given) if isinstance(a, str) else a for a in pattern])
-    outputs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
-               if hasattr(o, 'requires_grad') and o.requires_grad and o.numel()]
-    if not outputs:
+    made = _weighted_loss(lib, fn, pattern, arrays, device)
+    if made is None:
         return None
-    loss = sum((o * _weights(lib, o)).sum() for o in outputs)
+    leaves, loss = made
     grads = lib.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)
     terms = [(g * lib.tensor(np.cos(np.arange(g.numel())).reshape(tuple(g.shape)),
                              device=g.device)).sum()
@@ -315,53 +265,60 @@ def _nonzero(grads):
     return any(g is not None and np.abs(g.cpu().numpy(force=True)).max() > 1e-12 for g in grads)
 
 
+def _gradients_differ(name, expected, got, none_if_zero=False):
+    """A difference between two tuples of gradients; none_if_zero: a None on one side only
+    stands for zeros (a second derivative whose graph one library did not build)."""
+    for want, have in zip(expected, got):
+        if (want is None) != (have is None):
+            if not none_if_zero or _nonzero([want if have is None else have]):
+                return 'gradient None in one only'
+        elif want is not None and not np.allclose(
+                want.numpy(force=True), have.cpu().numpy(force=True), rtol=1e-6, atol=1e-8,
+                equal_nan=True):
+            return 'gradients differ'
+    return None
+
+
+def _skipped_for_gradients(device):
+    return lambda name: name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY or \
+        (device != 'cpu' and name in CUDA_DIFFERS)
+
+
+@pytest.mark.parametrize('namespace', list(NAMESPACES))
+def test_every_gradient_agrees_with_pytorch(namespace, device):
+    """The same sweep in float64, comparing the gradients of a fixed weighted sum of every
+    differentiable output with respect to every input (on 'cuda': nbgrad's on the GPU against
+    PyTorch's on the CPU)."""
+    arrays = _arrays('float64')
+    compared, disagreements = _sweep(
+        [NAMESPACES[namespace]], _skipped_for_gradients(device), PATTERNS,
+        lambda fn, pattern: _gradients(torch, fn, pattern, arrays),
+        lambda fn, pattern: _gradients(nbgrad, fn, pattern, arrays, device),
+        _gradients_differ)
+    assert compared > 0
+    assert disagreements == []
+
+
+def _second_derivatives_differ(name, expected, got):
+    if 'constant' in (expected, got):
+        # one side built no graph for constant gradients: the other's must be zero
+        other = got if expected == 'constant' else expected
+        if other != 'constant' and _nonzero(other):
+            return 'second derivative zero in one library only'
+        return None
+    return _gradients_differ(name, expected, got, none_if_zero=True)
+
+
 @pytest.mark.parametrize('namespace', list(NAMESPACES))
 def test_every_second_derivative_agrees_with_pytorch(namespace, device):
     """The gradient sweep once more, differentiating the gradients (create_graph=True): nbgrad's
     backward formulas are Tensor ops, and this checks their own derivatives against
     PyTorch's double backward."""
-    theirs_ns, ours_ns = NAMESPACES[namespace]
     arrays = _arrays('float64')
-    compared, disagreements = 0, []
-    for name in dir(theirs_ns):
-        if name.startswith('_') or not name.islower() or name in SKIPPED or \
-                name.endswith('_') or name in GRADIENT_KNOWN or name in ONLY or \
-                (device != 'cpu' and name in CUDA_DIFFERS):
-            continue
-        theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-        if ours is None or not callable(theirs) or not callable(ours):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            for pattern in PATTERNS:
-                try:
-                    expected = _second_derivatives(torch, theirs, pattern, arrays, 'cpu')
-                except Exception:
-                    continue
-                if expected is None:
-                    break
-                try:
-                    got = _second_derivatives(nbgrad, ours, pattern, arrays, device)
-                except Exception as error:
-                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
-                                         f'{str(error)[:100]}')
-                    break
-                compared += 1
-                if 'constant' in (expected, got):
-                    # one side built no graph for constant gradients: the other's must be zero
-                    other = got if expected == 'constant' else expected
-                    if other != 'constant' and _nonzero(other):
-                        disagreements.append(f'{name}{pattern}: second derivative zero in one '
-                                             f'library only')
-                    break
-                for want, have in zip(expected, got):
-                    if (want is None) != (have is None):
-                        if _nonzero([want if have is None else have]):
-                            disagreements.append(f'{name}{pattern}: None in one only')
-                    elif want is not None and not np.allclose(
-                            want.numpy(force=True), have.cpu().numpy(force=True), rtol=1e-6,
-                            atol=1e-8, equal_nan=True):
-                        disagreements.append(f'{name}{pattern}: second derivatives differ')
-                break
+    compared, disagreements = _sweep(
+        [NAMESPACES[namespace]], _skipped_for_gradients(device), PATTERNS,
+        lambda fn, pattern: _second_derivatives(torch, fn, pattern, arrays, 'cpu'),
+        lambda fn, pattern: _second_derivatives(nbgrad, fn, pattern, arrays, device),
+        _second_derivatives_differ)
     assert compared > 0
     assert disagreements == []
