@@ -1,0 +1,294 @@
+"""What every elementwise op shares: the node class an op table row becomes (_make_op), with
+PyTorch's type promotion (including the fast path for inputs that already share a dtype), the
+check that arguments broadcast (its error names the shapes), and the derivative bookkeeping.
+The tables of ops themselves are in elementwise.py."""
+import numpy as np
+
+from ..autograd.graph import Node
+from ._util import promote, to_float_dtype, xp_of, broadcast_error
+
+_ndarray = np.ndarray
+_PY_SCALARS = (bool, int, float, complex)
+
+
+_KIND_CATEGORY = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
+# dtype kinds an op can compute directly when its inputs already share that dtype
+_FAST_KINDS = {'same': 'biufc', 'float': 'fc', 'bool': 'biufc', 'int': 'biu'}
+
+
+class Elementwise(Node):
+    """An op made from a table row (see _make_op); the class attributes are the row."""
+    ufunc = None          # name of a NumPy/CuPy ufunc computing the op
+    np_ufunc = None       # the NumPy ufunc itself (the fast path's function)
+    compute = None        # or fn(xp, *arrays) -> array
+    result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'; 'int'
+    fast_kinds = ''       # see _FAST_KINDS (minus kinds the op refuses, e.g. bool for neg/sub)
+    bool_operands_ok = True  # False for sub: PyTorch refuses any bool operand there
+    derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
+    op_name = None
+
+    def forward(self, *arrays):
+        fast = self.np_ufunc
+        if fast is not None and self.bool_operands_ok and _can_skip_promotion(arrays,
+                                                                                self.fast_kinds):
+            try:
+                return fast(*arrays)
+            except OverflowError:
+                pass  # an out-of-range Python int: the general path wraps it
+            except ValueError:
+                raise _explain(self, arrays) from None
+        return self._general_forward(arrays)
+
+    def _general_forward(self, arrays):
+        arrays = self._prepare(arrays)
+        try:
+            if self.ufunc is not None:
+                fn = getattr(xp_of(*arrays), self.ufunc)
+                try:
+                    return fn(*arrays)
+                except OverflowError:
+                    return fn(*_wrap_int_scalars(arrays))
+            return self.compute(xp_of(*arrays), *arrays)
+        except ValueError:
+            raise _explain(self, arrays) from None
+
+    def _prepare(self, arrays):
+        """Promote (PyTorch's rules), check the dtype is allowed, cast the arrays to it."""
+        self._check_operands(arrays)
+        dt = promote(arrays)
+        self._check_dtype(dt)
+        if self.result == 'float':
+            dt = to_float_dtype(dt)
+        elif self.result == 'int' and dt.kind not in 'biu':
+            raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
+                               f'got {np.dtype(dt).name}')
+        return [_cast_operand(a, dt) for a in arrays]
+
+    def _check_dtype(self, dt):
+        pass
+
+    def _check_operands(self, arrays):
+        pass
+
+    def forward_into(self, out, *arrays):
+        """In-place without autograd: let the ufunc write straight into `out` when it can."""
+        fast = self.np_ufunc
+        if fast is not None and out.__class__ is _ndarray and self.result != 'bool' and \
+                _can_skip_promotion(arrays, self.fast_kinds) and arrays[0].dtype is out.dtype \
+                and _fits(arrays, out.shape):
+            try:
+                return fast(*arrays, out=out)
+            except OverflowError:
+                pass  # an out-of-range Python int: the general path wraps it
+        if self.ufunc is None or self.result == 'bool':
+            return self.forward(*arrays)
+        prepared = self._prepare(arrays)
+        if prepared[0].dtype != out.dtype or not getattr(out.flags, 'writeable', True):
+            return self.forward(*arrays)
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in prepared if hasattr(a, 'shape')))
+        except ValueError:
+            return self.forward(*arrays)  # let the caller report the shape error
+        if shape != out.shape:
+            return self.forward(*arrays)
+        fn = getattr(xp_of(*prepared), self.ufunc)
+        return fn(*prepared, out=out)
+
+    def backward(self, grad):
+        inputs = [None] * len(self._edges)
+        if self.saved_inputs:
+            for i, v in zip(self.saved_inputs, self.saved_tensors):
+                inputs[i] = v
+        output = self.saved_output() if self.saves_output else None
+        return tuple(derivative(grad, *inputs, output) if edge is not None else None
+                     for edge, derivative in zip(self._edges, self.derivatives))
+
+    def name(self):
+        return self.backward_name
+
+
+class BinaryElementwise(Elementwise):
+    def backward(self, grad):
+        # Elementwise.backward specialised for two inputs (the hottest backward there is)
+        a = b = out = None
+        if self.saved_inputs:
+            saved = self.saved_tensors
+            if len(saved) == 2:
+                a, b = saved
+            elif self.saved_inputs[0] == 0:
+                (a,) = saved
+            else:
+                (b,) = saved
+        if self.saves_output:
+            out = self.saved_output()
+        edge_a, edge_b = self._edges
+        da, db = self.derivatives
+        return (da(grad, a, b, out) if edge_a is not None else None,
+                db(grad, a, b, out) if edge_b is not None else None)
+
+    def forward(self, a, b):
+        # Fast path (the common case): NumPy arrays of one dtype, or an array and a Python scalar
+        # of no higher category; NumPy then computes exactly what PyTorch would.
+        fast = self.np_ufunc
+        if fast is not None and a.__class__ is _ndarray:
+            kind = a.dtype.kind
+            if kind in self.fast_kinds:
+                bc = b.__class__
+                # (a bool array never widens the other operand, in NumPy as in PyTorch)
+                if (bc is _ndarray and (b.dtype is a.dtype or (
+                        b.dtype.kind == 'b' and self.bool_operands_ok))) or (
+                        bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]
+                        and (bc is not bool or self.bool_operands_ok)):
+                    try:
+                        return fast(a, b)
+                    except OverflowError:
+                        pass
+                    except ValueError:
+                        raise _explain(self, (a, b)) from None
+        return Elementwise.forward(self, a, b)
+
+
+class UnaryElementwise(Elementwise):
+    def backward(self, grad):
+        x = self.saved_tensors[0] if self.saved_inputs else None
+        y = self.saved_output() if self.saves_output else None
+        return self.derivatives[0](grad, x, y)
+
+    def forward(self, x):
+        if x.__class__ is _ndarray and x.dtype.kind in self.fast_kinds:
+            # the input already has the computation dtype: no promotion needed
+            fast = self.np_ufunc
+            return fast(x) if fast is not None else self.compute(np, x)
+        return self._general_forward((x,))
+
+
+def _explain(op, arrays):
+    """NumPy's ValueError for shapes that do not broadcast, as PyTorch's RuntimeError."""
+    shapes = [a.shape for a in arrays if hasattr(a, 'shape')]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return broadcast_error(shapes, op.op_name)
+    return ValueError(f'{op.op_name}: invalid operands')  # not a shape problem: NumPy's own
+
+
+def explains_broadcast(forward):
+    """Decorator for forwards that broadcast their own operands (where, lerp, clamp)."""
+    def wrapped(self, *arrays):
+        try:
+            return forward(self, *arrays)
+        except ValueError as e:
+            error = _explain(self, arrays)
+            raise (error if isinstance(error, RuntimeError) else e) from None
+    return wrapped
+
+
+def _fits(arrays, shape):
+    """Every array operand has exactly `shape` or is 0-dim (so an `out=` of that shape works)."""
+    for a in arrays:
+        if a.__class__ is _ndarray and a.ndim and a.shape != shape:
+            return False
+    return True
+
+
+def _can_skip_promotion(arrays, fast_kinds):
+    """True when every NumPy array shares one dtype that the op computes as is, and each Python
+    scalar is of a category no higher than that dtype's: then NumPy's result is PyTorch's."""
+    dtype = None
+    for a in arrays:
+        if a.__class__ is _ndarray:
+            if dtype is None:
+                dtype = a.dtype
+                if dtype.kind not in fast_kinds:
+                    return False
+            elif a.dtype is not dtype:
+                return False
+        elif a.__class__ not in _SCALAR_CATEGORY:
+            return False
+    if dtype is None:
+        return False
+    category = _KIND_CATEGORY[dtype.kind]
+    for a in arrays:
+        if a.__class__ is not _ndarray and _SCALAR_CATEGORY[a.__class__] > category:
+            return False
+    return True
+
+
+def _cast_operand(a, dt):
+    """An operand in the computation dtype: arrays are cast; Python ints that do not fit an
+    integer dtype wrap around as in PyTorch (uint8 + 300 adds 44); other scalars stay weak."""
+    if a is None:
+        return a
+    if a.__class__ in _PY_SCALARS:
+        if a.__class__ is int and dt.kind in 'iu':
+            info = np.iinfo(dt)
+            if not info.min <= a <= info.max:
+                return np.array(a).astype(dt)[()]  # a NumPy scalar: CuPy refuses host arrays
+        return a
+    return a.astype(dt) if a.dtype != dt else a
+
+
+def _wrap_int_scalars(arrays):
+    """uint8 + 300 wraps around in PyTorch; NumPy refuses out-of-range Python ints."""
+    dt = next(a.dtype for a in arrays if a.__class__ not in _PY_SCALARS and a is not None)
+    return [np.array(a).astype(dt)[()] if a.__class__ is int else a for a in arrays]
+
+
+def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
+             backward_name=None, refuse_bool=None, float_only=False, ordered=False):
+    """One table row -> an op class.
+
+    saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
+    unary, 'out' for binary) the derivatives use.
+    derivatives: one formula per input (None: not differentiable there), or None for none at all.
+    refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool), or
+        (exception class, message) where PyTorch raises something other than RuntimeError.
+    float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
+    ordered: compares by order, which complex numbers have none of (NotImplementedError).
+    """
+    if n_inputs == 1:
+        saved_inputs = (0,) if 'x' in saves else ()
+        saves_output = 'y' in saves
+    else:
+        saved_inputs = tuple(i for i in range(n_inputs) if 'ab'[i] in saves)
+        saves_output = 'out' in saves
+    fast_kinds = _FAST_KINDS[result]
+    attrs = {
+        'ufunc': ufunc,
+        'np_ufunc': getattr(np, ufunc) if ufunc is not None else None,
+        'compute': staticmethod(compute) if compute is not None else None,
+        'result': result,
+        'fast_kinds': fast_kinds.replace('b', '') if refuse_bool else fast_kinds,
+        'op_name': name,
+        'derivatives': tuple(derivatives) if derivatives else (None,) * n_inputs,
+        'differentiable': bool(derivatives) and result != 'bool',
+        'saved_inputs': saved_inputs,
+        'saves_output': saves_output,
+        'backward_name': backward_name or name.capitalize() + 'Backward0',
+    }
+    if refuse_bool is not None:
+        def check(self, arrays):
+            if any(a.__class__ is bool or (a.__class__ not in _PY_SCALARS and a is not None and
+                                           a.dtype.kind == 'b') for a in arrays):
+                kind, message = refuse_bool if isinstance(refuse_bool, tuple) else \
+                    (RuntimeError, refuse_bool)
+                raise kind(message)
+        attrs['_check_operands'] = check
+        attrs['bool_operands_ok'] = False
+    elif float_only or ordered:
+        refused = 'biu' if float_only else 'c'
+        attrs['fast_kinds'] = ''.join(k for k in attrs['fast_kinds'] if k not in refused)
+
+        def check(self, dt):
+            if dt.kind in refused:
+                raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                          f'\'{_dtype_word(dt)}\'')
+        attrs['_check_dtype'] = check
+    base = {1: UnaryElementwise, 2: BinaryElementwise}.get(n_inputs, Elementwise)
+    return type(name.capitalize(), (base,), attrs)
+
+
+def _dtype_word(dt):
+    from .._dispatch import _type_word
+    return _type_word(dt)
