@@ -11,7 +11,7 @@ from ._exact import fma32, fma64
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
 from ._out import accepts_out
 from ._layout import check_layout
-from ._memory_format import preserve_format, dim_order, empty_in_order
+from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
 
@@ -316,21 +316,22 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
 
 
 def _alloc_like(kind, input, dtype, device, memory_format, *args):
-    """A new array shaped like input's; with preserve_format (the default) a CPU input's
-    permuted layout is kept (NumPy's order='K'), as PyTorch keeps it; a channels-last format
-    gives its layout."""
+    """A new array shaped like input's; with preserve_format (the default) a permuted dense
+    layout is kept, as PyTorch keeps it; a channels-last format gives its layout."""
     dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
     dev = to_device(device) if device is not None else input.device
     a = input._data
     preserve = memory_format is None or memory_format is preserve_format
     order = None if preserve else dim_order(memory_format, a.ndim)
-    if order is not None:
-        out = _alloc_in_order(a.shape, dt, dev, order)
-    elif preserve and a.__class__ is np.ndarray and dev.type == 'cpu' and \
+    if preserve and a.__class__ is np.ndarray and dev.type == 'cpu' and \
             not a.flags.c_contiguous:
         out = np.empty_like(a, dtype=dt.np)
     else:
-        return _alloc(kind, a.shape, dt, dev, *args)
+        if preserve:
+            order = dense_order(a)   # (CuPy's empty_like would not keep it)
+        if order is None:
+            return _alloc(kind, a.shape, dt, dev, *args)
+        out = _alloc_in_order(a.shape, dt, dev, order)
     if kind != 'empty':
         out[...] = _alloc(kind, (), dt, dev, *args)  # the fill value, converted as _alloc does
     return out

@@ -42,6 +42,22 @@ def dim_order(fmt, ndim):
     return order
 
 
+def dense_order(a):
+    """The dimension order, outermost first, of an array laid out densely in a permutation of
+    its dims other than C order (a transposed or channels-last array); None when it is
+    C-contiguous or not dense (gaps, overlaps). NumPy's order='K' keeps such layouts; CuPy's
+    copies and elementwise results do not, so nbgrad rebuilds them from this order."""
+    if a.ndim < 2 or a.flags.c_contiguous:
+        return None
+    order = sorted(range(a.ndim), key=lambda d: (-a.strides[d], d))
+    step = a.itemsize
+    for d in reversed(order):
+        if a.shape[d] != 1 and a.strides[d] != step:
+            return None
+        step *= a.shape[d]
+    return order
+
+
 def empty_in_order(xp, shape, dtype, order):
     """An uninitialised array of shape whose memory runs in `order` (dim_order's)."""
     if order is None:

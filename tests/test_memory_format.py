@@ -99,11 +99,16 @@ def test_on_cuda_the_layout_is_kept(device):
     """The same layouts on the device: CuPy arrays take the strides too."""
     x = _input(nbgrad, (2, 3, 4, 5), device)
     expected = _input(torch, (2, 3, 4, 5)).contiguous(memory_format=torch.channels_last)
-    for got in (x.contiguous(memory_format=nbgrad.channels_last),
-                x.to(memory_format=nbgrad.channels_last),
-                nbgrad.empty_like(x, memory_format=nbgrad.channels_last),
-                x.clone(memory_format=nbgrad.channels_last) + 1):
-        assert got.stride() == expected.stride() and got.device.type == device
+    last = x.contiguous(memory_format=nbgrad.channels_last)
+    made = {'contiguous': last, 'to': x.to(memory_format=nbgrad.channels_last),
+            'empty_like': nbgrad.empty_like(x, memory_format=nbgrad.channels_last),
+            'clone + 1': x.clone(memory_format=nbgrad.channels_last) + 1,
+            'an elementwise result': (last * 2).exp(), 'clone()': last.clone(),
+            'empty_like (preserve)': nbgrad.empty_like(last), 'rand_like': nbgrad.rand_like(last),
+            'a transposed operand': (x.transpose(1, 3) + 1).transpose(1, 3).contiguous(
+                memory_format=nbgrad.channels_last)}
+    for how, got in made.items():
+        assert got.stride() == expected.stride() and got.device.type == device, how
     np.testing.assert_array_equal(x.contiguous(memory_format=nbgrad.channels_last).cpu().numpy(),
                                   expected.numpy())
 

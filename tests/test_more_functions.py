@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import assert_same_error, compare_on_device
+from torch_compare import assert_same_error, compare_on_device, oracle_differentiates, oracle_has
 
 torch = pytest.importorskip('torch')
 
@@ -301,6 +301,9 @@ def test_nextafter(call, device):
 def test_nextafter_errors_and_gradient(device):
     assert_same_error(lambda lib: lib.nextafter(lib.tensor([1, 2]), lib.tensor([0, 3])))
     assert_same_error(lambda lib: lib.nextafter(lib.tensor([1.]), 2.0))
+    oracle_has(oracle_differentiates(lambda: torch.nextafter(torch.ones(2, requires_grad=True),
+                                                             torch.zeros(2)).sum().backward()),
+               "nextafter's derivative")
     grads(lambda lib, a, b: lib.nextafter(a, b), [[1., 2., 3.], [0., 2., 4.]], device)
     grads(lambda lib, a, b: lib.nextafter(a, b), [[1., 2., 3.], [[0.], [5.]]], device)
 
@@ -391,7 +394,6 @@ def test_split_narrow_copy_errors_and_gradients(device):
     assert_same_error(lambda lib: lib.split_with_sizes(lib.arange(5), 2))
     assert_same_error(lambda lib: lib.narrow_copy(lib.arange(5), 0, 4, 2))
     grads(lambda lib, x: lib.split_with_sizes(x, [1, 3], 1), [rand(2, 4)], device)
-    grads(lambda lib, x: x.narrow_copy(1, 1, 2), [rand(2, 4)], device)
 
     def copied(lib, dev):
         x = T(lib, rand(2, 3), dev)
@@ -399,6 +401,12 @@ def test_split_narrow_copy_errors_and_gradients(device):
         y.add_(1)
         return x, y      # a copy, not a view: x is unchanged
     compare(copied, device)
+
+
+def test_narrow_copy_gradient(device):
+    oracle_has(oracle_differentiates(lambda: torch.ones(2, 3, requires_grad=True).narrow_copy(
+        1, 0, 2).sum().backward()), "narrow_copy's derivative")
+    grads(lambda lib, x: x.narrow_copy(1, 1, 2), [rand(2, 4)], device)
 
 
 def test_get_device(device):

@@ -46,6 +46,16 @@ def oracle_has(condition, what):
                     'torch 2.13)')
 
 
+def oracle_differentiates(fn):
+    """Whether the installed PyTorch runs fn (a backward through some op) without refusing:
+    older versions lack derivatives that 2.13 has (narrow_copy's, nextafter's)."""
+    try:
+        fn()
+    except (RuntimeError, NotImplementedError):
+        return False
+    return True
+
+
 def dname(dt):
     """A dtype's name without its library's prefix: 'float32' for torch.float32 and
     nbgrad.float32."""

@@ -4,6 +4,7 @@ check that arguments broadcast (its error names the shapes), and the derivative 
 The tables of ops themselves are in elementwise.py."""
 import numpy as np
 
+from .. import _memory_format
 from ..autograd.graph import Node
 from ._util import promote, to_float_dtype, xp_of, broadcast_error
 
@@ -42,16 +43,19 @@ class Elementwise(Node):
 
     def _general_forward(self, arrays):
         arrays = self._prepare(arrays)
+        xp = xp_of(*arrays)
         try:
             if self.ufunc is not None:
-                fn = getattr(xp_of(*arrays), self.ufunc)
+                fn = getattr(xp, self.ufunc)
                 try:
-                    return fn(*arrays)
+                    out = fn(*arrays)
                 except OverflowError:
-                    return fn(*_wrap_int_scalars(arrays))
-            return self.compute(xp_of(*arrays), *arrays)
+                    out = fn(*_wrap_int_scalars(arrays))
+            else:
+                out = self.compute(xp, *arrays)
         except ValueError:
             raise _explain(self, arrays) from None
+        return out if xp is np else _in_operands_layout(xp, arrays, out)
 
     def _prepare(self, arrays):
         """Promote (PyTorch's rules), check the dtype is allowed, cast the arrays to it."""
@@ -161,6 +165,23 @@ class UnaryElementwise(Elementwise):
             fast = self.np_ufunc
             return fast(x) if fast is not None else self.compute(np, x)
         return self._general_forward((x,))
+
+
+def _in_operands_layout(xp, arrays, out):
+    """out (a CuPy result, always C-ordered) in the layout of the first operand of its shape
+    when that one is densely permuted (channels-last, transposed), as PyTorch's and NumPy's
+    elementwise results are."""
+    if out.ndim < 2:
+        return out
+    for a in arrays:
+        if getattr(a, 'shape', None) == out.shape:
+            order = _memory_format.dense_order(a)
+            if order is None:
+                return out
+            relaid = _memory_format.empty_in_order(xp, out.shape, out.dtype, order)
+            relaid[...] = out
+            return relaid
+    return out
 
 
 def _explain(op, arrays):

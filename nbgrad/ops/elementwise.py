@@ -107,8 +107,7 @@ _unary('round', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in
                                        "'Bool'"))
 _unary('frac', lambda g, x, y: g, result='same', compute=lambda xp, x: x - xp.trunc(x),
        float_only=True)
-_unary('sinc', lambda g, x, y: g * _sinc_grad(x), saves='x',
-       compute=lambda xp, x: xp.sinc(x))
+_unary('sinc', lambda g, x, y: g * _sinc_grad(x), saves='x', compute=lambda xp, x: _sinc(xp, x))
 _unary('logical_not', result='bool', compute=lambda xp, x: xp.logical_not(x))
 _unary('bitwise_not', result='int', compute=lambda xp, x: xp.invert(x))
 _unary('isnan', result='bool', compute=lambda xp, x: xp.isnan(x) if x.dtype.kind in 'fc'
@@ -154,6 +153,17 @@ def _logit_grad(g, x):
 
 def _polygamma1(x):
     return dispatch(Polygamma(1), x)
+
+
+def _sinc(xp, x):
+    """PyTorch's formula: 1 at 0, else sin(pi * x) / (pi * x) with the product rounded to x's
+    dtype (float16 computed in float32). CuPy's sinc differs: sinpi in double precision, and
+    1 for NaN."""
+    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    product = wide * wide.real.dtype.type(np.pi)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        out = xp.sin(product) / product
+    return xp.where(x == 0, out.dtype.type(1), out).astype(x.dtype, copy=False)
 
 
 def _sinc_grad(x):
@@ -335,8 +345,23 @@ _binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b,
         saves='a out', result='float')
 # nextafter: PyTorch's derivatives (grad where self != other, none for other); no integer,
 # bool or complex kernel
+def _nextafter(xp, a, b):
+    if xp is np or a.dtype != np.float16:
+        return xp.nextafter(a, b)
+    # CuPy's float16 nextafter gives NaN stepping from an infinity (seen on an H200): step the
+    # bits as C's nextafter does. Away from zero is +1 on the sign-magnitude bits, whatever
+    # the sign; from zero, the smallest subnormal with b's sign.
+    a, b = (xp.ascontiguousarray(v) for v in xp.broadcast_arrays(a, b))
+    away = (b > a) == (a > 0)
+    stepped = (a.view(np.int16) + xp.where(away, 1, -1).astype(np.int16)).view(np.float16)
+    tiny = np.float16(2.0 ** -24)
+    out = xp.where(a == 0, xp.where(b > 0, tiny, -tiny), stepped)
+    out = xp.where(a == b, b, out)
+    return xp.where(xp.isnan(a) | xp.isnan(b), np.float16('nan'), out).astype(np.float16)
+
+
 _binary('nextafter', lambda g, a, b, y: where(a != b, g, 0.0), lambda g, a, b, y: g.new_zeros(
-    g.shape), saves='ab', float_only=True)
+    g.shape), saves='ab', float_only=True, compute=_nextafter)
 BINARY['nextafter'].fast_kinds = 'f'
 BINARY['nextafter']._check_dtype = lambda self, dt: _refuse_kinds(dt, 'biuc', 'nextafter_cpu')
 
@@ -861,7 +886,13 @@ class Ldexp(Node):
     def forward(self, x, e):
         if e.dtype.kind == 'b':
             raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
-        return xp_of(x, e).ldexp(x, e.astype(np.int32, copy=False))
+        xp = xp_of(x, e)
+        e = e.astype(np.int32, copy=False)
+        if xp is not np and x.dtype.itemsize < 8:
+            # CUDA's ldexpf flushes subnormal inputs and results to zero (seen on an H200);
+            # in float64 the product is exact, and the one rounding back keeps the subnormals
+            return xp.ldexp(x.astype(np.float64), e).astype(x.dtype)
+        return xp.ldexp(x, e)
 
     def backward(self, g):
         # d/dx = 2 ** e, applied as another ldexp: exact, and finite wherever 2 ** e alone
@@ -916,7 +947,14 @@ class Frexp(Node):
     def forward(self, x):
         if x.dtype.kind != 'f':
             raise RuntimeError('torch.frexp() only supports floating-point dtypes')
-        mantissa, exponent = xp_of(x).frexp(x)
+        xp = xp_of(x)
+        if xp is not np and x.dtype.itemsize < 8:
+            # CUDA's frexpf reads subnormal inputs as zero; float64 holds them exactly, and
+            # the mantissa, in [0.5, 1), rounds back to x's dtype exactly
+            mantissa, exponent = xp.frexp(x.astype(np.float64))
+            mantissa = mantissa.astype(x.dtype)
+        else:
+            mantissa, exponent = xp.frexp(x)
         self._exponent = exponent
         return mantissa, exponent.astype(np.int32, copy=False)
 

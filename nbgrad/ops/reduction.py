@@ -152,6 +152,8 @@ class SoftmaxBackward(Node):
         xp = xp_of(g)
         if g.shape != y.shape:  # a broadcast gradient: no in-place shortcuts
             g = xp.broadcast_to(g, y.shape)
+        if y.dtype == np.float16 and g.dtype == np.float16:   # in float32, as the forward
+            return self.forward(g.astype(np.float32), y.astype(np.float32)).astype(np.float16)
         if _softmax_cuda.usable(xp, y, self.dim) and g.dtype == y.dtype:   # one launch on CUDA
             out = _softmax_cuda.backward(xp, g, y, self.log)
             if out is not None:
@@ -530,6 +532,8 @@ class Softmax(Node):
             raise NotImplementedError(f'"{"log_softmax" if self.log else "softmax"}" not '
                                       f"implemented for '{_word(a.dtype)}'")
         xp = xp_of(a)
+        if a.dtype == np.float16:   # PyTorch computes in float32 (its opmath type), rounds once
+            return self.forward(a.astype(np.float32)).astype(np.float16)
         if a.ndim == 0:
             return xp.zeros_like(a) if self.log else xp.ones_like(a)
         if a.size == 0:

@@ -365,9 +365,16 @@ class Clone(Node):
 
     def forward(self, a):
         if self.order == 'K':
-            if a.__class__ is np.ndarray and not a.flags.c_contiguous and _is_dense(a):
-                return a.copy(order='K')
-            return a.copy()
+            if a.flags.c_contiguous:
+                return a.copy()
+            if a.__class__ is np.ndarray:
+                return a.copy(order='K' if _is_dense(a) else 'C')
+            order = _memory_format.dense_order(a)   # CuPy's copy() would give C order
+            if order is None:
+                return a.copy()
+            out = _memory_format.empty_in_order(xp_of(a), a.shape, a.dtype, order)
+            out[...] = a
+            return out
         if self.order is None:
             return a.copy()
         out = _memory_format.empty_in_order(xp_of(a), a.shape, a.dtype, self.order)
@@ -423,6 +430,10 @@ class ToCopy(Node):
         if self.device is not None:
             a = _move(a, self.device)
         if self.np_dtype is not None and a.dtype != self.np_dtype:
+            if self.np_dtype == np.uint8 and a.dtype.kind == 'f' and a.__class__ is not np.ndarray:
+                # out of range, C++'s float -> uint8 is undefined: x86 CPUs (PyTorch's and
+                # NumPy's) wrap as through int64, a GPU may saturate; nbgrad wraps on both
+                a = a.astype(np.int64)
             a = a.astype(self.np_dtype)
         if self.order != 'K':
             a = Clone(self.order).forward(a)
