@@ -527,7 +527,8 @@ def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     if device != 'cuda':
         pytest.skip('cuda only')
     from nbgrad._cuda_kernels import KernelFamily
-    from nbgrad.nn.modules import _lstm_cuda
+    from nbgrad.nn.modules import _lstm_cuda, _lstm_sequence_cuda
+    monkeypatch.setattr(_lstm_sequence_cuda, 'usable', lambda *args: False)   # step by step
     monkeypatch.setattr(_lstm_cuda, 'KERNELS', KernelFamily('LSTM cell'))
     monkeypatch.setattr(_lstm_cuda, '_FORWARD', _lstm_cuda._FORWARD.replace('tanh(cn)', 'tanh(cn'))
     kwargs = dict(input_size=3, hidden_size=4)
@@ -544,3 +545,62 @@ def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
         got = run(nbgrad, 'cuda')
     assert_same_value(got, run(torch, 'cpu'), rtol=2e-5, atol=2e-6)
     assert _lstm_cuda.KERNELS.failed
+
+
+def _lstm_layer_run(lib, dev, dtype, seq, batch, hidden, bidirectional):
+    """Outputs, final states and every gradient of a 2-layer LSTM on a plain (padded) batch."""
+    kwargs = dict(input_size=3, hidden_size=hidden, num_layers=2, bidirectional=bidirectional)
+    weights = torch_weights('LSTM', kwargs)
+    dt = getattr(lib, dtype)
+    layer = make_layer(lib, 'LSTM', kwargs, weights, dt).to(dev)
+    states = 2 * (1 + bidirectional)
+    x, h0, c0 = (lib.tensor(arr(*shape, seed=k), dtype=dt, device=dev, requires_grad=True)
+                 for k, shape in enumerate([(seq, batch, 3), (states, batch, hidden),
+                                            (states, batch, hidden)]))
+    out, (h, c) = layer(x, (h0, c0))
+    weighting = lib.tensor(arr(*out.shape, seed=5), dtype=dt, device=dev)
+    ((out * weighting).sum() + 0.3 * h.sum() + 0.7 * c.sum()).backward()
+    return to_np([out.cpu(), h.cpu(), c.cpu(), x.grad.cpu(), h0.grad.cpu(), c0.grad.cpu()] +
+                 [p.grad.cpu() for p in layer.parameters()])
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('seq, batch, hidden, bidirectional', [
+    (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (1, 1, 2, False)])
+def test_small_lstm_layer_runs_in_one_launch(device, monkeypatch, dtype, seq, batch, hidden,
+                                             bidirectional):
+    """On CUDA a small LSTM layer's time loop is one kernel launch forward and one backward
+    (_lstm_sequence_cuda); its values and gradients are PyTorch's."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.nn.modules import _lstm_sequence_cuda
+    launches = []
+    for name in ('forward', 'backward'):
+        run = getattr(_lstm_sequence_cuda, name)
+        monkeypatch.setattr(_lstm_sequence_cuda, name,
+                            lambda *args, run=run, name=name: launches.append(name) or run(*args))
+    got = _lstm_layer_run(nbgrad, 'cuda', dtype, seq, batch, hidden, bidirectional)
+    assert launches.count('forward') == launches.count('backward') == 2 * (1 + bidirectional)
+    tolerance = dict(rtol=2e-5, atol=2e-6) if dtype == 'float32' else dict(rtol=1e-12,
+                                                                           atol=1e-13)
+    assert_same_value(got, _lstm_layer_run(torch, 'cpu', dtype, seq, batch, hidden,
+                                           bidirectional), **tolerance)
+
+
+@pytest.mark.cuda
+def test_lstm_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    """A compiler that refuses the one-launch LSTM layer kernel costs one warning; the layer then
+    steps through time, with PyTorch's numbers."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.nn.modules import _lstm_sequence_cuda
+    monkeypatch.setattr(_lstm_sequence_cuda, 'KERNELS', KernelFamily('LSTM layer'))
+    monkeypatch.setattr(_lstm_sequence_cuda, '_FORWARD',
+                        _lstm_sequence_cuda._FORWARD.replace('tanh(cn)', 'tanh(cn'))
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = _lstm_layer_run(nbgrad, 'cuda', 'float32', 4, 3, 4, True)
+    assert _lstm_sequence_cuda.KERNELS.failed
+    assert_same_value(got, _lstm_layer_run(torch, 'cpu', 'float32', 4, 3, 4, True), rtol=2e-5,
+                      atol=2e-6)

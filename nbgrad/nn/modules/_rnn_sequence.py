@@ -19,7 +19,7 @@ from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
-from . import _gru_cuda, _lstm_cuda
+from . import _gru_cuda, _lstm_cuda, _lstm_sequence_cuda
 
 
 def _sigmoid_into(xp, x, out):
@@ -215,6 +215,7 @@ class _Recurrence(Node):
             total += b
         self.offsets = offsets
         self._cell = None
+        self._whole_layer = False   # whether the forward ran in one launch (_lstm_sequence_cuda)
 
     def name(self):
         # PyTorch's CPU name for its fused LSTM layer (nbgrad fuses GRU and RNN layers too)
@@ -242,6 +243,17 @@ class _Recurrence(Node):
             cell.h_prev = self._h_prev
         out = xp.empty((rows, out_size), xg.dtype)
         state0 = (h0,) if c0 is None else (h0, c0)
+        self._whole_layer = bool(uniform and bs) and self.mode == 'LSTM' and w_hr is None and \
+            b_hh is None and _lstm_sequence_cuda.usable(xp, xg.dtype, bs[0], hidden)
+        if self._whole_layer:   # every step in one CUDA launch
+            c = _lstm_sequence_cuda.forward(xp, xg, w_hh, h0, c0, cell.s, cell.g, cell.c_prev,
+                                            cell.tc, out, self.reverse)
+            if c is not None:
+                b = bs[0]
+                parts = (out[b:], h0) if self.reverse else (h0, out[:-b])
+                xp.concatenate(parts, out=self._h_prev)
+                return out, out[:b] if self.reverse else out[-b:], c
+            self._whole_layer = False
         w_hh_t = w_hh.T
         finished = []
         if self.reverse:
@@ -286,6 +298,12 @@ class _Recurrence(Node):
         w_hh_a = w_hh._data
         w_hr_a = None if w_hr is None else w_hr._data
         d_x = xp.empty((rows, w_hh_a.shape[0]), g_out.dtype)
+        if self._whole_layer:   # every step in one CUDA launch
+            g_state0 = _lstm_sequence_cuda.backward(xp, g_out, *g_final, w_hh_a, cell.s, cell.g,
+                                                    cell.tc, cell.c_prev, d_x, self.reverse)
+            if g_state0 is not None:
+                return tuple(None if g is None else Tensor._make(g) for g in (
+                    d_x, *g_state0, d_x.T @ self._h_prev, None, None))
         d_h = xp.empty_like(d_x) if self.mode == 'GRU' else d_x
         g_proj = xp.empty_like(g_out) if w_hr is not None else None
         n_state = len(g_final)
