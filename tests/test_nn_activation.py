@@ -704,3 +704,55 @@ def test_softmax_kernel_that_does_not_compile_falls_back(device, monkeypatch):
         got = run(nbgrad, 'cuda')
     assert_same_value(to_np(got), to_np(run(torch, 'cpu')), rtol=1e-12, atol=1e-14)
     assert _softmax_cuda.KERNELS.failed
+
+
+# erf and GELU over a wide range, with the values where they saturate and the specials
+ERF_POINTS = np.concatenate([np.linspace(-12, 12, 961), [0.0, -0.0, 1e-30, -1e-30, np.inf,
+                                                         -np.inf, np.nan]])
+
+
+def _erf_and_gelu(lib, dev, dtype):
+    x = lib.tensor(ERF_POINTS, dtype=getattr(lib, dtype), device=dev)
+    # (not GELU of +-inf: PyTorch's vectorised float32 CPU kernel gives NaN for +inf, its CUDA
+    # kernel and its float64 one give inf)
+    finite = lib.tensor(ERF_POINTS[~np.isinf(ERF_POINTS)], dtype=x.dtype, device=dev,
+                        requires_grad=True)
+    y = lib.nn.functional.gelu(finite)
+    y.backward(lib.tensor(np.linspace(0.5, 1.5, y.numel()), dtype=x.dtype, device=dev))
+    return to_np([x.erf().cpu(), x.erfc().cpu(), y.detach().cpu(), finite.grad.cpu()])
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_erf_and_gelu_run_as_one_cuda_kernel_each(device, monkeypatch, dtype):
+    """On CUDA erf, erfc, GELU and GELU's gradient are one launch each (_special_cuda, the
+    device's erf as PyTorch's CUDA kernels use it): PyTorch's values to CUDA's erf accuracy."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad.ops import _special_cuda
+    launches = []
+    run = _special_cuda._launch
+    monkeypatch.setattr(_special_cuda, '_launch',
+                        lambda xp, name, *a: launches.append(name) or run(xp, name, *a))
+    got = _erf_and_gelu(nbgrad, 'cuda', dtype)
+    assert sorted(launches) == ['nbgrad_erf', 'nbgrad_erfc', 'nbgrad_gelu', 'nbgrad_gelu_backward']
+    # (GELU for x << 0: PyTorch's 1 + erf cancels, to absolute differences of an ulp of 1
+    # times |x|: between PyTorch's own CPU and CUDA float32 kernels, and in float64 where
+    # nbgrad's erfc form keeps the tiny values PyTorch rounds to 0)
+    tolerance = dict(rtol=1e-6, atol=2e-6) if dtype == 'float32' else dict(rtol=1e-14,
+                                                                           atol=4e-15)
+    assert_same_value(got, _erf_and_gelu(torch, 'cpu', dtype), **tolerance)
+
+
+@pytest.mark.cuda
+def test_erf_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad._cuda_kernels import KernelFamily
+    from nbgrad.ops import _special_cuda
+    monkeypatch.setattr(_special_cuda, 'KERNELS', KernelFamily('erf/GELU'))
+    monkeypatch.setattr(_special_cuda, '_UNARY', _special_cuda._UNARY + 'not C++')
+    with pytest.warns(RuntimeWarning, match='did not compile'):
+        got = _erf_and_gelu(nbgrad, 'cuda', 'float32')
+    assert _special_cuda.KERNELS.failed
+    assert_same_value(got, _erf_and_gelu(torch, 'cpu', 'float32'), rtol=1e-6, atol=2e-6)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _special
+from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace
 from .._out import accepts_out
 from .._tensor import Tensor
@@ -77,9 +78,9 @@ _unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
 _unary('logit', lambda g, x, y: _logit_grad(g, x), saves='x',
        compute=lambda xp, x: xp.log(x / (1 - x)))
 _unary('erf', lambda g, x, y: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI, saves='x',
-       compute=lambda xp, x: _special.erf(xp, x))
+       compute=lambda xp, x: _on_device(_special_cuda.erf, _special.erf, xp, x))
 _unary('erfc', lambda g, x, y: g * (-(x * x)).exp() * -_TWO_OVER_SQRT_PI, saves='x',
-       compute=lambda xp, x: _special.erfc(xp, x))
+       compute=lambda xp, x: _on_device(_special_cuda.erfc, _special.erfc, xp, x))
 _unary('erfinv', lambda g, x, y: g * (y * y).exp() * (math.sqrt(math.pi) / 2), saves='y',
        compute=lambda xp, x: _special.erfinv(xp, x))
 _unary('lgamma', lambda g, x, y: g * x.digamma(), saves='x',
@@ -153,6 +154,13 @@ def _logit_grad(g, x):
 
 def _polygamma1(x):
     return dispatch(Polygamma(1), x)
+
+
+def _on_device(cuda_kernel, array_formula, xp, x):
+    """CUDA's own function in one launch where it serves x (_special_cuda), else _special's
+    array formula."""
+    out = None if xp is np else cuda_kernel(xp, x)
+    return array_formula(xp, x) if out is None else out
 
 
 def _sinc(xp, x):

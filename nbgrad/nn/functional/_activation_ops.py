@@ -17,6 +17,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops.elementwise import where, _sigmoid
 from ...ops._util import xp_of
+from ...ops import _special_cuda
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -129,6 +130,10 @@ def _leaky_relu_grad_from_result(g, y, slope):
 def _gelu(xp, x, approximate):
     if approximate == 'tanh':
         return 0.5 * x * (1 + xp.tanh(_GELU_BETA * (x + _GELU_KAPPA * x * x * x)))
+    if xp is not np:   # one launch on CUDA, where the kernel serves x's dtype
+        out = _special_cuda.gelu(xp, x)
+        if out is not None:
+            return out
     if x.dtype == np.float64:
         # x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: no cancellation in 1 + erf for x << 0
         return 0.5 * x * _special.erfc(xp, x * -_SQRT1_2)
@@ -155,6 +160,11 @@ def _gelu_grad(g, x, approximate):
         t = inner.tanh()
         slope = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * _GELU_BETA * (1 + x * x * (3 * _GELU_KAPPA))
         return g * slope
+    xp = xp_of(x._data)
+    if not _dispatch._grad_enabled and xp is not np:   # one launch on CUDA
+        out = _special_cuda.gelu_backward(xp, g._data, x._data)
+        if out is not None:
+            return Tensor._make(out)
     if not _dispatch._grad_enabled and x._data.dtype == np.float32 and \
             g._data.dtype == np.float32:
         # no graph of the gradient wanted: one blocked kernel for the slope

@@ -23,7 +23,7 @@ import numpy as np
 _PRELUDE = r'''
 #include <cmath>
 using std::sqrt; using std::fabs; using std::exp; using std::log; using std::tanh;
-using std::floor; using std::fmod; using std::nearbyint;
+using std::floor; using std::fmod; using std::nearbyint; using std::erf; using std::erfc;
 #define __global__
 #define __device__
 #define __forceinline__ inline
