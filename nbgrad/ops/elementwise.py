@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _special
-from . import _special_cuda
+from . import _float32_bits, _special_cuda
 from .._dispatch import dispatch, dispatch_inplace
 from .._out import accepts_out
 from .._tensor import Tensor
@@ -896,10 +896,10 @@ class Ldexp(Node):
             raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
         xp = xp_of(x, e)
         e = e.astype(np.int32, copy=False)
-        if xp is not np and x.dtype.itemsize < 8:
-            # CUDA's ldexpf flushes subnormal inputs and results to zero (seen on an H200);
-            # in float64 the product is exact, and the one rounding back keeps the subnormals
-            return xp.ldexp(x.astype(np.float64), e).astype(x.dtype)
+        if xp is not np and x.dtype == np.float32:
+            # CuPy flushes float32 subnormals: in float64 the product is exact, and the
+            # conversions through the bits keep them (_float32_bits)
+            return _float32_bits.narrow(xp, xp.ldexp(_float32_bits.widen(xp, x), e))
         return xp.ldexp(x, e)
 
     def backward(self, g):
@@ -956,11 +956,11 @@ class Frexp(Node):
         if x.dtype.kind != 'f':
             raise RuntimeError('torch.frexp() only supports floating-point dtypes')
         xp = xp_of(x)
-        if xp is not np and x.dtype.itemsize < 8:
-            # CUDA's frexpf reads subnormal inputs as zero; float64 holds them exactly, and
-            # the mantissa, in [0.5, 1), rounds back to x's dtype exactly
-            mantissa, exponent = xp.frexp(x.astype(np.float64))
-            mantissa = mantissa.astype(x.dtype)
+        if xp is not np and x.dtype == np.float32:
+            # CuPy flushes float32 subnormals: decompose the exact float64 value instead (its
+            # mantissa, in [0.5, 1), is a normal float32)
+            mantissa, exponent = xp.frexp(_float32_bits.widen(xp, x))
+            mantissa = mantissa.astype(np.float32)
         else:
             mantissa, exponent = xp.frexp(x)
         self._exponent = exponent
