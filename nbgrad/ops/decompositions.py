@@ -304,6 +304,9 @@ def solve(A, B, left=True):
     return dispatch(LinalgSolveEx(), A.mT, B.mT).mT
 
 
+_DOUBLE_OF = {'f': np.float64, 'F': np.complex128}
+
+
 class LinalgSolveTriangular(Node):
     """X = A^-1 B for triangular A (only its upper or lower triangle is read), B (..., n, k).
     The gradient for A is the solve's -gB X^H projected onto the same triangle."""
@@ -316,8 +319,15 @@ class LinalgSolveTriangular(Node):
     def forward(self, a, b):
         xp = xp_of(a, b)
         tri = _triangle(xp, a, self.upper, self.unitriangular)
-        # NumPy has no batched triangular solver; LU on a triangular matrix is just as exact
+        # NumPy has no batched triangular solver, and LU on a triangular matrix is as exact on
+        # the CPU; on an H200, CuPy's single-precision LU of the value sweep's triangles missed
+        # PyTorch's triangular solve (trsm) by more than 1e-4, so on a GPU single precision
+        # solves in double and rounds once
+        wide = None if xp is np else _DOUBLE_OF.get(a.dtype.char)
         try:
+            if wide is not None:
+                return _call(xp, xp.linalg.solve, *_batched(xp, tri.astype(wide),
+                                                            b.astype(wide))).astype(a.dtype)
             return _call(xp, xp.linalg.solve, *_batched(xp, tri, b))
         except np.linalg.LinAlgError:
             raise LinAlgError('linalg.solve_triangular: the triangular matrix has a zero on its '
