@@ -567,7 +567,8 @@ def _lstm_layer_run(lib, dev, dtype, seq, batch, hidden, bidirectional):
 @pytest.mark.cuda
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 @pytest.mark.parametrize('seq, batch, hidden, bidirectional', [
-    (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (1, 1, 2, False)])
+    (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (2, 37, 16, False),
+    (1, 1, 2, False)])
 def test_small_lstm_layer_runs_in_one_launch(device, monkeypatch, dtype, seq, batch, hidden,
                                              bidirectional):
     """On CUDA a small LSTM layer's time loop is one kernel launch forward and one backward

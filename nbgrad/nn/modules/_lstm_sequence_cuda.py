@@ -14,6 +14,13 @@ the shared buffer and a step's product stays within a few tens of microseconds o
 multiprocessor's arithmetic (usable() says when). Larger layers, packed batches of varying
 size and projected LSTMs step through time as before. Results equal the step-by-step path's to
 rounding (the products sum in another order than cuBLAS's).
+
+Measured on an H200 (T=50, B=32, 64 -> 128, forward and backward): 8.5 ms, where stepping took
+11.2 ms and PyTorch's cuDNN 1.4 ms. One multiprocessor's instruction rate bounds it (a step's
+two million multiply-adds and as many loads); loading eight weights at a time with sixteen rows
+of accumulators measured slower (12 ms). Reaching cuDNN needs the hidden units spread over many
+blocks, each owning its units' four gate columns, with h exchanged through global memory and a
+grid-wide barrier per step (a cooperative launch).
 """
 import numpy as np
 
