@@ -46,3 +46,32 @@ def test_half_forward_and_backward_agree_with_pytorch(name):
     for expected, got in zip(*results):
         scale = np.abs(expected).max()
         np.testing.assert_allclose(got, expected, rtol=4e-3, atol=4e-3 * scale)
+
+
+def _stack(dtype, *shape, transposed=False):
+    a = RNG.standard_normal(shape).astype(dtype)
+    return np.ascontiguousarray(a.swapaxes(0, 1)).swapaxes(0, 1) if transposed else a
+
+
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64'])
+@pytest.mark.parametrize('a, b', [
+    ((4, 6, 40), (40, 5)), ((2, 3, 6, 40), (40, 5)), ((4, 6, 40, 'T'), (40, 5)),
+    ((0, 6, 40), (40, 5)), ((4, 6, 0), (0, 5)), ((4, 6, 40), (40, 0))])
+def test_a_stack_times_a_matrix_is_one_product_of_its_rows(dtype, a, b):
+    """A 3-d (or more) input times a matrix (Linear's case) is computed as one product of all
+    the stack's rows, as PyTorch folds it, also for a stack whose rows are not evenly spaced
+    (a transposed batch) and for empty ones; values and gradients as PyTorch's."""
+    transposed = a[-1] == 'T'
+    x = _stack(dtype, *a[:3 if transposed else len(a)], transposed=transposed)
+    w = RNG.standard_normal(b).astype(dtype)
+    results = []
+    for lib in (nbgrad, torch):
+        xs, ws = (lib.tensor(v, requires_grad=True) for v in (x, w))
+        out = xs @ ws
+        out.backward(lib.ones_like(out))
+        results.append([out.detach().numpy(), xs.grad.numpy(), ws.grad.numpy()])
+    tolerance = 2e-3 if dtype == 'float16' else 1e-5 if dtype == 'float32' else 1e-12
+    for got, expected in zip(*results):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64),
+                                   rtol=tolerance, atol=tolerance)
