@@ -569,10 +569,11 @@ def _lstm_layer_run(lib, dev, dtype, seq, batch, hidden, bidirectional):
 @pytest.mark.parametrize('seq, batch, hidden, bidirectional', [
     (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (2, 37, 16, False),
     (1, 1, 2, False)])
-def test_small_lstm_layer_runs_in_one_launch(device, monkeypatch, dtype, seq, batch, hidden,
-                                             bidirectional):
-    """On CUDA a small LSTM layer's time loop is one kernel launch forward and one backward
-    (_lstm_sequence_cuda); its values and gradients are PyTorch's."""
+def test_plain_lstm_layer_runs_one_launch_a_step(device, monkeypatch, dtype, seq, batch, hidden,
+                                                bidirectional):
+    """On CUDA a plain LSTM layer's step, matrix product and cell together, is one kernel
+    launch forward and one backward (_lstm_sequence_cuda); its values and gradients are
+    PyTorch's."""
     if device != 'cuda':
         pytest.skip('cuda only')
     from nbgrad.nn.modules import _lstm_sequence_cuda
@@ -591,8 +592,8 @@ def test_small_lstm_layer_runs_in_one_launch(device, monkeypatch, dtype, seq, ba
 
 @pytest.mark.cuda
 def test_lstm_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch):
-    """A compiler that refuses the one-launch LSTM layer kernel costs one warning; the layer then
-    steps through time, with PyTorch's numbers."""
+    """A compiler that refuses the LSTM layer's step kernels costs one warning; the layer then
+    steps through time the general way, with PyTorch's numbers."""
     if device != 'cuda':
         pytest.skip('cuda only')
     from nbgrad._cuda_kernels import KernelFamily
