@@ -88,10 +88,13 @@ def _unary(kernel):
 
 
 def _horner(z, coeffs):
-    """Evaluate a polynomial with coefficients given highest power first (Cephes' polevl)."""
-    r = coeffs[0] * z + coeffs[1]
+    """Evaluate a polynomial with coefficients given highest power first (Cephes' polevl),
+    in place after the first product (one new array, not two per coefficient)."""
+    r = coeffs[0] * z
+    r += coeffs[1]
     for c in coeffs[2:]:
-        r = r * z + c
+        r *= z
+        r += c
     return r
 
 
