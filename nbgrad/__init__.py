@@ -11,9 +11,6 @@ import numpy as _np
 # floating-point error handling is set to 'ignore' here (documented in the README).
 _np.seterr(all='ignore')
 
-from . import _malloc  # noqa: E402
-_malloc.apply()   # freed array memory stays for reuse (glibc; see _malloc.py, NBGRAD_MALLOC)
-
 from . import _dtype  # noqa: E402
 from ._dtype import (dtype, float16, half, float32, float, float64, double, complex64, cfloat,  # noqa
                      complex128, cdouble, uint8, int8, int16, short, int32, int, int64, long, bool,
