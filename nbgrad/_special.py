@@ -199,11 +199,20 @@ _ERF32_LOG_ERFC = [1.638059852049276e-06, -4.604125143109563e-05, 0.000596369003
 
 
 def _erf_single(xp, x):
+    # (in place wherever possible: four arrays of x's size instead of thirteen, which GELU,
+    # calling this on every block of every activation, felt)
     y = xp.abs(x)
-    small = x * _horner(x * x, _ERF32_SMALL)
-    big = 1.0 - xp.exp(_horner(xp.minimum(y, _ERF32_ONE), _ERF32_LOG_ERFC))
-    big = xp.copysign(xp.where(y >= _ERF32_ONE, 1.0, big), x)
-    return xp.where(y <= _ERF32_SPLIT, small, big)
+    z = x * x
+    small = _horner(z, _ERF32_SMALL)
+    small *= x
+    xp.minimum(y, _ERF32_ONE, out=z)
+    big = _horner(z, _ERF32_LOG_ERFC)
+    xp.exp(big, out=big)
+    xp.subtract(1.0, big, out=big)
+    xp.copyto(big, 1.0, where=y >= _ERF32_ONE)
+    xp.copysign(big, x, out=big)
+    xp.copyto(big, small, where=y <= _ERF32_SPLIT)
+    return big
 
 
 _erf_single_precision = _unary(_erf_single)

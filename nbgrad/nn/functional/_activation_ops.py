@@ -145,13 +145,27 @@ def _gelu(xp, x, approximate):
 
 
 def _gelu_single(xp, d):
-    return 0.5 * d * (1.0 + _special.erf_single_kernel(xp, d * _SQRT1_2))
+    # 0.5 * d * (1 + erf(d / sqrt 2)), in place (the halving is exact, so its place is free)
+    out = _special.erf_single_kernel(xp, d * _SQRT1_2)
+    out += 1.0
+    out *= d
+    out *= 0.5
+    return out
 
 
 def _gelu_slope_single(xp, d):
-    """GELU's derivative Phi(x) + x phi(x), for float32 inputs (PyTorch's kernel's formula)."""
-    return 0.5 * (1.0 + _special.erf_single_kernel(xp, d * _SQRT1_2)) + \
-        d * xp.exp(d * d * -0.5) * _INV_SQRT_2PI
+    """GELU's derivative Phi(x) + x phi(x), for float32 inputs (PyTorch's kernel's formula):
+    0.5 * (1 + erf(d / sqrt 2)) + d * exp(-d^2 / 2) / sqrt(2 pi), in place."""
+    out = _special.erf_single_kernel(xp, d * _SQRT1_2)
+    out += 1.0
+    out *= 0.5
+    density = d * d
+    density *= -0.5
+    xp.exp(density, out=density)
+    density *= d
+    density *= _INV_SQRT_2PI
+    out += density
+    return out
 
 
 def _gelu_grad(g, x, approximate):
