@@ -507,12 +507,14 @@ def _broadcastable(a, b):
 
 
 def _check_cast(from_np, to_np, op):
+    """PyTorch's rule for an in-place result (op: the op, or its name)."""
     from ._dtype import from_numpy_dtype, can_cast
     if from_np != to_np and not can_cast(from_numpy_dtype(from_np), from_numpy_dtype(to_np)):
+        name = op if isinstance(op, str) else _op_name(op)
         raise RuntimeError(f"result type {_type_word(from_np)} can't be cast to the desired output "
-                           f'type {_type_word(to_np)} (in-place {_op_name(op)}_). Convert the '
+                           f'type {_type_word(to_np)} (in-place {name}_). Convert the '
                            f'tensor first, e.g. x = x.to(nbgrad.float32), or use the out-of-place '
-                           f'{_op_name(op)}.')
+                           f'{name}.')
 
 
 def _type_word(np_dtype):

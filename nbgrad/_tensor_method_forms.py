@@ -11,6 +11,21 @@ from ._tensor_methods import _div, _div_, _nan_to_num, _transpose_
 from .ops import elementwise as ew, matmul, reduction, shape, views
 from .ops._util import as_operand
 
+def _store(self, name, result):
+    """self.copy_(result) for the x.f_() forms computed out of place: PyTorch's in-place rule
+    first, that the result's dtype casts to self's (an integer tensor takes no float result),
+    where copy_ alone would cast anything."""
+    from ._dispatch import _check_cast
+    _check_cast(result._data.dtype, self._data.dtype, name)
+    return self.copy_(result)
+
+
+def _refuse_bool_scan(self, kernel):
+    if self._data.dtype.kind == 'b':   # (their out-of-place forms give int64: no bool kernel)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    return self
+
+
 def _nan_to_num_method(self, nan=None, posinf=None, neginf=None):
     return _nan_to_num(self, 0.0 if nan is None else nan, posinf, neginf)
 
@@ -19,9 +34,9 @@ Tensor.nan_to_num = _nan_to_num_method
 Tensor.nan_to_num_ = lambda self, nan=None, posinf=None, neginf=None: self.copy_(
     _nan_to_num_method(self, nan, posinf, neginf))
 Tensor.round = lambda self, *, decimals=None: _functions().round(self, decimals=decimals)
-Tensor.round_ = lambda self, *, decimals=None: self.copy_(self.round(decimals=decimals))
+Tensor.round_ = lambda self, *, decimals=None: _store(self, 'round', self.round(decimals=decimals))
 Tensor.logit = lambda self, eps=None: _functions().logit(self, eps)
-Tensor.logit_ = lambda self, eps=None: self.copy_(self.logit(eps))
+Tensor.logit_ = lambda self, eps=None: _store(self, 'logit', self.logit(eps))
 Tensor.true_divide = lambda self, other: _div(self, other)
 Tensor.true_divide_ = lambda self, other: _div_(self, other)
 Tensor.dot = lambda self, tensor: matmul.dot(self, tensor)
@@ -43,7 +58,7 @@ def _functions():
 
 def _inplace_from(name):
     def method(self, *args, **kwargs):
-        return self.copy_(getattr(self, name)(*args, **kwargs))
+        return _store(self, name, getattr(self, name)(*args, **kwargs))
     method.__name__ = method.__qualname__ = name + '_'
     return method
 
@@ -54,8 +69,10 @@ for _name in ('deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside'):
 Tensor.greater_, Tensor.greater_equal_ = Tensor.gt_, Tensor.ge_
 Tensor.less_, Tensor.less_equal_, Tensor.not_equal_ = Tensor.lt_, Tensor.le_, Tensor.ne_
 Tensor.logical_not_ = lambda self: self.copy_(self.logical_not())
-Tensor.cumsum_ = lambda self, dim, *, dtype=None: self.copy_(self.cumsum(dim, dtype=dtype))
-Tensor.cumprod_ = lambda self, dim, *, dtype=None: self.copy_(self.cumprod(dim, dtype=dtype))
+Tensor.cumsum_ = lambda self, dim, *, dtype=None: _refuse_bool_scan(self, 'cumsum_out_cpu').copy_(
+    self.cumsum(dim, dtype=dtype))
+Tensor.cumprod_ = lambda self, dim, *, dtype=None: _refuse_bool_scan(self, 'cumprod_out_cpu').copy_(
+    self.cumprod(dim, dtype=dtype))
 Tensor.addmm_ = lambda self, mat1, mat2, *, beta=1, alpha=1: self.copy_(
     matmul.addmm(_source_of_inplace(self), mat1, mat2, beta=beta, alpha=alpha))
 Tensor.addbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(

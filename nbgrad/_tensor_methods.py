@@ -261,8 +261,8 @@ Tensor.clamp_ = Tensor.clip_ = _clamp_
 Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
 Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
-Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.mul(tensor1, tensor2),
-                                                                      alpha=value)
+Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: ew.refuse_bool_addcmul(
+    self, tensor1, tensor2) or self.add_(ew.mul(tensor1, tensor2), alpha=value)
 Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.div(tensor1, tensor2),
                                                                       alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)

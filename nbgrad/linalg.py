@@ -582,7 +582,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex tensor as '
-                           f'input. Got {x.dtype}')
+                           f'input. Got {_type_word(x)}')
     all_dims = dim is None or (isinstance(dim, (tuple, list)) and not dim)
     dims = tuple(range(x.dim())) if all_dims else wrap_dims(dim, x.dim())
     return dispatch(VectorNorm(float(ord), dims, keepdim), x)
@@ -595,6 +595,9 @@ def matrix_norm(input, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
     if A.dim() < 2:
         raise RuntimeError(f'linalg.matrix_norm: The input tensor A must have at least 2 '
                            f'dimensions, got {A.dim()}')
+    if not (A.is_floating_point() or A.is_complex()):
+        raise RuntimeError(f'linalg.matrix_norm: Expected a floating point or complex tensor as '
+                           f'input. Got {_type_word(A)}')
     d0, d1 = (d % A.dim() for d in dim)
     if ord == 'fro':
         return vector_norm(A, 2, (d0, d1), keepdim)

@@ -47,8 +47,18 @@ def get_autocast_dtype(device_type):
 
 
 def set_autocast_dtype(device_type, dtype):
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be "
+                        f'torch.dtype, not {type(dtype).__name__}')
     _state.check_device_type(device_type)
     _state.dtypes[device_type] = dtype
+
+
+def _checked_dtype(dtype):
+    """The deprecated per-device setters' own check (their message differs)."""
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f'dtype must be a torch.dtype (got {type(dtype).__name__})')
+    return dtype
 
 
 def clear_autocast_cache():
@@ -96,7 +106,7 @@ def get_autocast_cpu_dtype():
 
 def set_autocast_cpu_dtype(dtype):
     return _deprecated('set_autocast_cpu_dtype(dtype)', "set_autocast_dtype('cpu', dtype)",
-                       set_autocast_dtype, 'cpu', dtype)
+                       set_autocast_dtype, 'cpu', _checked_dtype(dtype))
 
 
 def get_autocast_gpu_dtype():
@@ -106,7 +116,7 @@ def get_autocast_gpu_dtype():
 
 def set_autocast_gpu_dtype(dtype):
     return _deprecated('set_autocast_gpu_dtype(dtype)', "set_autocast_dtype('cuda', dtype)",
-                       set_autocast_dtype, 'cuda', dtype)
+                       set_autocast_dtype, 'cuda', _checked_dtype(dtype))
 
 
 class autocast:

@@ -414,9 +414,16 @@ def _side(right, side):
     return bool(right)
 
 
+def _refuse_bool(sorted_sequence, values):
+    """PyTorch's search kernel has no bool type: refused when both sides are bool."""
+    if all(isinstance(t, Tensor) and t._data.dtype.kind == 'b' for t in (sorted_sequence, values)):
+        raise NotImplementedError('"searchsorted_out_cpu" not implemented for \'Bool\'')
+
+
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     values = input if isinstance(input, Tensor) else as_operand(input)
+    _refuse_bool(sorted_sequence, values)
     return dispatch(SearchSorted(_side(right, side), out_int32), sorted_sequence, values, sorter)
 
 
@@ -425,6 +432,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
         raise RuntimeError(f'boundaries tensor must be 1 dimension, but got dim('
                            f'{boundaries._data.ndim})')
     values = input if isinstance(input, Tensor) else as_operand(input)
+    _refuse_bool(boundaries, values)
     return dispatch(SearchSorted(bool(right), out_int32, 'bucketize'), boundaries, values)
 
 

@@ -391,6 +391,28 @@ for _name, _uf in (('bitwise_and', 'bitwise_and'), ('bitwise_or', 'bitwise_or'),
     _binary(_name, ufunc=_uf, result='int')
 
 
+# ops with no bool kernel in PyTorch: refused when the operands' common dtype is bool (a bool
+# tensor with an int operand computes in int64, as there)
+for _name, _kernel in (('fmod', 'fmod_cpu'), ('remainder', 'remainder_cpu'),
+                       ('floor_divide', 'div_floor_cpu'), ('bitwise_left_shift', 'lshift_cpu'),
+                       ('bitwise_right_shift', 'rshift_cpu')):
+    BINARY[_name].fast_kinds = BINARY[_name].fast_kinds.replace('b', '')
+    BINARY[_name]._check_dtype = lambda self, dt, kernel=_kernel: _refuse_kinds(dt, 'b', kernel)
+
+
+def _refuse_bool_power(self, arrays):
+    # bool ** bool has no kernel; bool ** True does (PyTorch's tensor-scalar overload)
+    base, exponent = arrays
+    if exponent.__class__ not in _PY_SCALARS and exponent.dtype.kind == 'b' and (
+            base.__class__ is bool or (base.__class__ not in _PY_SCALARS and
+                                       base.dtype.kind == 'b')):
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+
+
+BINARY['pow'].fast_kinds = BINARY['pow'].fast_kinds.replace('b', '')
+BINARY['pow']._check_operands = _refuse_bool_power
+
+
 def _named_by_scalar_operand(table, name, names):
     """PyTorch names a binary op's node by its overload: names[0] for two tensors, names[1]
     when self is a Python number, names[2] when other is (XlogyBackward0/1/2)."""
@@ -624,6 +646,11 @@ class Lerp(Elementwise):
 
     @explains_broadcast
     def forward(self, start, end, weight):
+        if start.dtype.kind in 'biu':   # PyTorch has floating kernels only
+            kernel = 'lerp_kernel_scalar' if weight.__class__ in _PY_SCALARS else \
+                'lerp_kernel_tensor'
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{_dtype_word(start.dtype)}'")
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
         diff = end - start
@@ -778,6 +805,8 @@ class _ScalarPow(Elementwise):
         (x,) = self._prepare((x, self.exponent))[:1]
         if x.dtype.kind in 'iu' and self.exponent.__class__ is int and self.exponent < 0:
             raise RuntimeError('Integers to negative integer powers are not allowed.')
+        if x.dtype.kind == 'b':   # a bool tensor ** True is itself, ** False all True (NumPy's
+            return x.copy() if self.exponent else xp_of(x).ones_like(x)   # bool power: int8)
         return xp_of(x).power(x, self._exponent_for(x))
 
     def forward_into(self, out, x):
@@ -830,8 +859,16 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def refuse_bool_addcmul(*operands):
+    """addcmul(_) of three bool operands: PyTorch has no kernel (a bool input with int
+    tensors, or the reverse, computes in int64)."""
+    if all(isinstance(t, Tensor) and t._data.dtype.kind == 'b' for t in operands):
+        raise NotImplementedError('"addcmul_cpu_out" not implemented for \'Bool\'')
+
+
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
+    refuse_bool_addcmul(input, tensor1, tensor2)
     product = mul(tensor1, tensor2)
     if value != 1:
         product = mul(product, int(value) if product._data.dtype.kind in 'biu' else value)

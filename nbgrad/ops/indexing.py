@@ -582,10 +582,17 @@ def masked_scatter_(input, mask, source):
 # ---------------------------------------------------------------------------------------------
 
 def take(input, index):
+    if isinstance(index, Tensor) and index._data.dtype != np.int64:
+        # (a bool or uint8 index would otherwise select as a mask: another answer entirely)
+        from .._dispatch import _type_word
+        raise RuntimeError(f'take(): Expected a long tensor for index, but got '
+                           f'{_type_word(index._data.dtype)}')
     return input.reshape(-1)[index]
 
 
 def take_along_dim(input, indices, dim=None):
+    if isinstance(indices, Tensor) and indices._data.dtype not in (np.int32, np.int64):
+        raise RuntimeError('gather(): Expected dtype int32/int64 for index')
     if dim is None:
         return input.reshape(-1)[indices.reshape(-1)]
     d = wrap_dim(dim, input._data.ndim)

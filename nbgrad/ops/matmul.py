@@ -46,7 +46,8 @@ class MatMul(Node):
             dt = promote((a, b))
             a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
         if a.dtype.kind == 'b':
-            raise RuntimeError(f'"{self.op_name}" not implemented for \'Bool\'')
+            raise NotImplementedError(f'"{_bool_kernel(a.ndim, b.ndim)}" not implemented for '
+                                      f"'Bool'")
         try:
             return _half_gemm.matmul(xp_of(a, b), a, b)
         except ValueError:
@@ -102,6 +103,15 @@ def matmul(input, other):
     op = MatMul(_MATMUL_KERNELS.get(ranks, 'matmul'))
     op.node_name = _matmul_node_name(*ranks)
     return dispatch(op, input, other)
+
+
+def _bool_kernel(rank_a, rank_b):
+    """The PyTorch kernel that refuses a product of bool tensors of these ranks."""
+    if rank_a == 1 and rank_b == 1:
+        return 'dot'
+    if rank_b == 1 or (rank_a == 1 and rank_b == 2):
+        return 'addmv_impl_cpu'
+    return 'addmm_impl_cpu_' if rank_b == 2 else 'bmm'
 
 
 _MATMUL_KERNELS = {(1, 1): 'dot', (2, 1): 'mv', (2, 2): 'mm', (3, 3): 'bmm'}

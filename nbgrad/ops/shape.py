@@ -258,12 +258,23 @@ class RepeatInterleave(Node):
         return out.reshape(self._input_shape)
 
 
+def _repeat_counts(repeats):
+    """A tensor of repeat counts must hold int32 or int64 (PyTorch's kernel's types)."""
+    if repeats._data.dtype not in (np.int32, np.int64):
+        from .._dispatch import _type_word
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{_type_word(repeats._data.dtype)}'")
+    return repeats
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated
-        counts = input.tolist()
+    if repeats is None:  # repeat_interleave(repeats_tensor): indices repeated, in its dtype
+        counts = _repeat_counts(input).tolist()
         from .._creation import arange
-        return repeat_interleave(arange(len(counts), device=input.device), input)
+        return repeat_interleave(arange(len(counts), dtype=input.dtype, device=input.device),
+                                 input)
     if isinstance(repeats, Tensor):
+        repeats = _repeat_counts(repeats)
         repeats = repeats.tolist() if repeats.dim() else int(repeats.item())
     d = None if dim is None else wrap_dim(dim, input._data.ndim)
     return dispatch(RepeatInterleave(repeats, d), input)

@@ -184,6 +184,7 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f'Calculated padded input size per channel: ({_by(padded)}). Kernel '
                            f"size: ({_by(reach)}). Kernel size can't be greater than actual "
                            f'input size')
+    _refuse_bool(x, 'slow_conv2d_cpu' if nd < 3 else 'compute_columns3d')
     op = Convolution('conv', stride, pads, dilation, groups, has_bias=bias is not None)
     out = dispatch(op, x, weight) if bias is None else dispatch(op, x, weight, bias)
     return out if batched else out.squeeze(0)
@@ -226,6 +227,8 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     if any(n < 1 for n in size):
         raise RuntimeError(f'{fn}: given input of size {list(input.shape)} and this geometry, the '
                            f'output size {list(size)} is too small')
+    _refuse_bool(x, 'slow_conv_transpose2d_out_cpu' if nd < 3 else
+                 'slow_conv_transpose3d_out_cpu')
     op = Convolution('transpose', stride, tuple((p, p) for p in padding), dilation, groups, size,
                      has_bias=bias is not None)
     out = dispatch(op, x, weight) if bias is None else dispatch(op, x, weight, bias)
@@ -367,7 +370,22 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            f'{_geometry_text(kernel, dilation, padding)}, calculated shape of '
                            f'the array of sliding blocks as {blocks}, but its components must '
                            f'be at least one.')
+    _refuse_integers(input, 'im2col_out_cpu')
     return dispatch(SlidingBlocks(False, size, kernel, dilation, padding, stride), input)
+
+
+def _refuse_bool(input, kernel):
+    """Convolutions have no bool kernel in PyTorch (integers they take)."""
+    if input._data.dtype.kind == 'b':
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _refuse_integers(input, kernel):
+    """unfold and fold have PyTorch kernels for floating, complex and bool tensors only."""
+    if input._data.dtype.kind in 'iu':
+        from ..._dispatch import _type_word
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_type_word(input._data.dtype)}'")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -393,4 +411,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f'number of sliding blocks {blocks[0]} * {blocks[1]} = '
                            f'{blocks[0] * blocks[1]}, but got input.size({input.dim() - 1})='
                            f'{input.shape[-1]}.')
+    _refuse_integers(input, 'col2im_out_cpu')
     return dispatch(SlidingBlocks(True, size, kernel, dilation, padding, stride), input)

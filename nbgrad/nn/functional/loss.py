@@ -466,7 +466,10 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """input where target is 1, max(0, margin - input) where it is -1."""
     reduction = _reduction(size_average, reduce, reduction)
     zeros = nbgrad.zeros_like(input)
-    loss = nbgrad.where(target != 1, (margin - input).clamp_min(0), zeros) + \
+    # PyTorch's margin - input fills a tensor like input with margin: integer inputs keep their
+    # dtype (margin truncated), and then only the mean refuses them
+    margins = nbgrad.full_like(input, margin) - input
+    loss = nbgrad.where(target != 1, margins.clamp_min(0), zeros) + \
         nbgrad.where(target != -1, input, zeros)
     return _reduce(loss, reduction)
 
@@ -475,7 +478,11 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='m
     """log(1 + exp(-target * input))."""
     reduction = _reduction(size_average, reduce, reduction)
     _not_differentiable('soft_margin_loss', 'target', target)
-    # PyTorch computes in place in a tensor of the input's dtype
+    # PyTorch computes in place in a tensor of the input's dtype, which exp_ of an integer one
+    # refuses (a bool input fails at the negation, as here)
+    if input._data.dtype.kind in 'iu':
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f'{_type_word(input._data.dtype)}')
     return _reduce((-input * target).to(input.dtype).exp().log1p(), reduction)
 
 
@@ -557,6 +564,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f'inconsistent target size: {list(target.shape)} for input of size: '
                            f'{list(input.shape)}')
     _check_long(target)
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"multilabel_margin_loss_forward_out_frame" not implemented '
+                                  f"for '{_type_word(input._data.dtype)}'")
     labels = target.reshape(n_samples, n_classes)
     if labels.numel() and bool(((labels < -1) | (labels >= n_classes)).any()):
         raise RuntimeError("argument #2 'target' is out of range")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ... import _creation, _dispatch
+from ... import _creation, _dispatch, _dtype
 from ..._dispatch import dispatch
 from ...autograd.grad_mode import no_grad
 from ...ops.shape import cat
@@ -229,6 +229,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if size <= 0:
         raise RuntimeError(f'local_response_norm: size should be greater than zero, but got '
                            f'{size}')
+    if input.dtype in (_dtype.bool, _dtype.uint8):   # (PyTorch's goes through avg_pool)
+        kernel = 'avg_pool2d' if dim == 3 else 'avg_pool3d_out_frame'
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{'Bool' if input.dtype == _dtype.bool else 'Byte'}'")
     if input.numel() == 0:
         return input
     squares = input.mul(input)

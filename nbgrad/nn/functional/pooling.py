@@ -311,8 +311,9 @@ def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_p
         if divisor_override == 0:
             raise RuntimeError('divisor must be not zero')
         divisor_override = int(divisor_override)
-    if input.dtype == _dtype.bool:
-        raise NotImplementedError(f'"{fn}" not implemented for \'Bool\'')
+    if input.dtype in (_dtype.bool, _dtype.uint8):   # (PyTorch's kernels take other ints)
+        kernel = 'avg_pool2d' if d == 2 else 'avg_pool3d_out_frame'
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input)}\'')
     return dispatch(AvgPool(geometry, bool(count_include_pad), divisor_override,
                             f'AvgPool{d}DBackward0'), input)
 
