@@ -201,6 +201,8 @@ _ERF32_LOG_ERFC = [1.638059852049276e-06, -4.604125143109563e-05, 0.000596369003
 def _erf_single(xp, x):
     # (in place wherever possible: four arrays of x's size instead of thirteen, which GELU,
     # calling this on every block of every activation, felt)
+    if x.ndim == 0:   # (NumPy's ufuncs give 0-d inputs scalars, which out= cannot take)
+        return _erf_single(xp, x.reshape(1)).reshape(())
     y = xp.abs(x)
     z = x * x
     small = _horner(z, _ERF32_SMALL)

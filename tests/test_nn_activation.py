@@ -756,3 +756,18 @@ def test_erf_kernel_that_does_not_compile_falls_back(device, monkeypatch):
         got = _erf_and_gelu(nbgrad, 'cuda', 'float32')
     assert _special_cuda.KERNELS.failed
     assert_same_value(got, _erf_and_gelu(torch, 'cpu', 'float32'), rtol=1e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_gelu_of_a_zero_dim_tensor(dtype):
+    """A 0-d input keeps 0-d arrays through the single-precision kernels (NumPy's ufuncs turn
+    0-d results into scalars: the gradient used to be one, and .item() failed on it)."""
+    results = []
+    for lib in (nbgrad, torch):
+        x = lib.tensor(0.7, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.gelu(x)
+        y.backward()
+        results.append((y.item(), x.grad.item(), tuple(x.grad.shape), x.erf().item()))
+    assert results[0][2] == results[1][2] == ()
+    np.testing.assert_allclose(results[0][:2] + results[0][3:], results[1][:2] + results[1][3:],
+                               rtol=1e-6)

@@ -156,6 +156,8 @@ def _gelu_single(xp, d):
 def _gelu_slope_single(xp, d):
     """GELU's derivative Phi(x) + x phi(x), for float32 inputs (PyTorch's kernel's formula):
     0.5 * (1 + erf(d / sqrt 2)) + d * exp(-d^2 / 2) / sqrt(2 pi), in place."""
+    if d.ndim == 0:   # (NumPy's ufuncs give 0-d inputs scalars, which out= cannot take)
+        return _gelu_slope_single(xp, d.reshape(1)).reshape(())
     out = _special.erf_single_kernel(xp, d * _SQRT1_2)
     out += 1.0
     out *= 0.5
@@ -182,8 +184,8 @@ def _gelu_grad(g, x, approximate):
     if not _dispatch._grad_enabled and x._data.dtype == np.float32 and \
             g._data.dtype == np.float32:
         # no graph of the gradient wanted: one blocked kernel for the slope
-        slope = _special.elementwise(xp_of(x._data), _gelu_slope_single, x._data)
-        return Tensor._make(g._data * slope)
+        slope = _special.elementwise(xp, _gelu_slope_single, x._data)
+        return Tensor._make(xp.asarray(g._data * slope))   # (0-d: NumPy gives a scalar)
     if x.dtype == _dtype.float64:
         cdf = (x * -_SQRT1_2).erfc() * 0.5
     else:   # as the forward (and PyTorch's kernel) in single precision
