@@ -667,6 +667,23 @@ class Lerp(Elementwise):
                 g * (end - start) if e[2] is not None else None)
 
 
+def _refuse_bool_clamp(x, lo, hi):
+    """PyTorch's clamp kernels that have no bool type: both bounds, or a Python-bool bound, on a
+    bool tensor (one bool tensor bound alone it computes)."""
+    bounds = [b for b in (lo, hi) if b is not None]
+    if x.dtype.kind != 'b' or not all(b.__class__ is bool or (
+            b.__class__ not in _PY_SCALARS and b.dtype.kind == 'b') for b in bounds):
+        return
+    scalars = [b.__class__ is bool for b in bounds]
+    if len(bounds) == 2:
+        kernel = 'clamp_scalar_cpu' if all(scalars) else 'clamp_cpu'
+    elif scalars[0]:
+        kernel = 'clamp_min_scalar_cpu' if lo is not None else 'clamp_max_scalar_cpu'
+    else:
+        return
+    raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 class Clamp(Elementwise):
     backward_name = 'ClampBackward1'
     op_name = 'clamp'
@@ -676,6 +693,7 @@ class Clamp(Elementwise):
     def forward(self, x, lo, hi):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        _refuse_bool_clamp(x, lo, hi)
         x, lo, hi = self._prepare((x, lo, hi))
         xp = xp_of(x)
         out = x
