@@ -5,6 +5,8 @@ int) that PyTorch accepts. nbgrad must accept it too and return the same structu
 dtypes and values. Run for float32, float64, int64, uint8 and bool inputs; and in float64 for
 the gradients of every differentiable output (a fixed weighted sum) with respect to every input.
 
+Run the other way round too: every call PyTorch refuses for its input's dtype, nbgrad refuses.
+
 No per-function code: this is a net under the op-by-op tests, and it found six disagreements
 when it was written (unsorted and negative tensor_split indices, integer matrix_power, square of
 bool, uint8 conditions of where, integer margin_ranking_loss, tensordot's total contraction
@@ -185,6 +187,44 @@ CUDA_DIFFERS = {
     'get_device': 'the device index: -1 on the CPU',
     'lstsq': "CUDA has only the 'gels' driver, whose rank is empty (as PyTorch's on CUDA)",
 }
+
+
+# PyTorch's messages when a kernel has no version for the input's dtype
+DTYPE_REFUSALS = ('not implemented for', "can't be cast to the desired output type",
+                  'Expected a floating point or complex tensor', 'Expected a long tensor',
+                  'Expected dtype int32/int64', 'could not infer output dtype',
+                  'must be a torch.dtype')
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'uint8', 'bool'])
+def test_every_dtype_pytorch_refuses_is_refused(dtype):
+    """The sweep the other way round: wherever PyTorch refuses a call for its input's dtype (no
+    kernel for it, a result the input cannot hold), nbgrad refuses it too, so that code which
+    runs on nbgrad runs on PyTorch (tests/test_dtype_refusals.py checks the messages)."""
+    arrays = _arrays(dtype)
+    accepted = []
+    for theirs_ns, ours_ns in NAMESPACES.values():
+        for name in dir(theirs_ns):
+            if name.startswith('_') or not name.islower() or name in SKIPPED:
+                continue
+            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+            if ours is None or not callable(theirs) or not callable(ours):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                for pattern in PATTERNS:
+                    try:
+                        _call(torch, theirs, pattern, arrays)
+                        continue
+                    except Exception as error:
+                        if not any(m in str(error) for m in DTYPE_REFUSALS):
+                            continue
+                    try:
+                        _call(nbgrad, ours, pattern, arrays)
+                    except Exception:
+                        continue
+                    accepted.append(f'{name}{pattern}')
+    assert not accepted, '\n'.join(accepted)
 
 
 @pytest.mark.cuda
