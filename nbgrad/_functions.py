@@ -300,9 +300,7 @@ def is_signed(input):
 
 
 def positive(input):
-    if input.dtype.name == 'bool':
-        raise RuntimeError('The `+` operator, on a bool tensor is not supported.')
-    return input
+    return input.positive()
 
 
 def adjoint(input):

@@ -289,7 +289,15 @@ def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
 Tensor.nan_to_num = _nan_to_num
 Tensor.nan_to_num_ = lambda self, nan=0.0, posinf=None, neginf=None: self.copy_(
     _nan_to_num(self, nan, posinf, neginf))
-Tensor.positive = lambda self: self
+
+
+def _positive(self):
+    if self._data.dtype.kind == 'b':
+        raise RuntimeError('The `+` operator, on a bool tensor is not supported.')
+    return self
+
+
+Tensor.positive = _positive
 Tensor.conj = lambda self: self if not self.is_complex() else dispatch(_Conj(), self)
 Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
 Tensor.is_conj = Tensor.is_neg = lambda self: False

@@ -159,3 +159,35 @@ def test_the_dtypes_pytorch_takes_still_work(call):
     got, expected = call(nbgrad), call(torch)
     assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1]
     assert got.tolist() == expected.tolist()
+
+
+# Calls PyTorch refuses for their arguments' shapes or settings, which nbgrad used to answer
+# (most of them with another computation than the one asked for: flattened grids and outer
+# products, a wrapped negative index, a tensor read as a shape)
+SHAPE_REFUSALS = {
+    'outer of a matrix': lambda lib: lib.outer(_floats(lib), lib.ones(2, 2)),
+    'ger of a 4-d tensor': lambda lib: lib.ones(2, 3, 4, 4).ger(lib.ones(2, 3, 4, 4)),
+    'meshgrid of a matrix': lambda lib: lib.meshgrid(_floats(lib), lib.ones(2, 2), indexing='ij'),
+    'cartesian_prod of matrices': lambda lib: lib.cartesian_prod(lib.ones(4, 4), lib.ones(4, 4)),
+    'take_along_dim with a negative index': lambda lib: lib.take_along_dim(
+        _floats(lib), lib.tensor([-1])),
+    'dsplit into -1 sections': lambda lib: lib.ones(2, 3, 4, 4).dsplit(-1),
+    'tensor_split into 0 sections': lambda lib: lib.tensor_split(_floats(lib), 0),
+    'rot90 of a vector': lambda lib: _floats(lib).rot90(),
+    'broadcast_shapes of tensors': lambda lib: lib.broadcast_shapes(_floats(lib), _floats(lib)),
+    'positive of bool': lambda lib: _bools(lib).positive(),
+    'a post-accumulate hook without grad':
+        lambda lib: _floats(lib).register_post_accumulate_grad_hook(lambda t: None),
+}
+
+
+@pytest.mark.parametrize('name', list(SHAPE_REFUSALS))
+def test_refused_for_shapes_as_pytorch_refuses(name):
+    with pytest.raises(Exception) as expected:
+        SHAPE_REFUSALS[name](torch)
+    with pytest.raises(Exception) as got:
+        SHAPE_REFUSALS[name](nbgrad)
+    assert type(got.value) is type(expected.value)
+    # (the first line: PyTorch's meshgrid message goes on to print the tensor its own way)
+    first_line = str(expected.value).splitlines()[0].split('got: ')[0]
+    assert str(got.value).startswith(first_line)

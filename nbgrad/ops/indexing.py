@@ -593,8 +593,8 @@ def take(input, index):
 def take_along_dim(input, indices, dim=None):
     if isinstance(indices, Tensor) and indices._data.dtype not in (np.int32, np.int64):
         raise RuntimeError('gather(): Expected dtype int32/int64 for index')
-    if dim is None:
-        return input.reshape(-1)[indices.reshape(-1)]
+    if dim is None:   # gather's rules: a negative index is out of range, as in PyTorch
+        return input.reshape(-1).gather(0, indices.reshape(-1))
     d = wrap_dim(dim, input._data.ndim)
     shape_in = list(input.shape)
     shape_idx = list(indices.shape)

@@ -175,6 +175,9 @@ def vdot(input, other):
 
 
 def outer(input, vec2):
+    for name, v in (('self', input), ('vec2', vec2)):   # (flattening them would be another
+        if v.dim() != 1:                                  # product than the one asked for)
+            raise RuntimeError(f'outer: Expected 1-D argument {name}, but got {v.dim()}-D')
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 

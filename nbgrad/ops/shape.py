@@ -498,6 +498,10 @@ def broadcast_tensors(*tensors):
 
 
 def broadcast_shapes(*shapes):
+    for s in shapes:   # (a tensor would pass NumPy's checks as a list of its elements)
+        if isinstance(s, Tensor):
+            raise RuntimeError(f'Input shapes should be of type ints, a tuple of ints, or a list '
+                               f'of ints, got {s}')
     shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
     try:
         return Size(np.broadcast_shapes(*shapes))
@@ -527,6 +531,10 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ('ij', 'xy'):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
                            f"received: {indexing}")
+    for t in tensors:   # (a larger one would be flattened: another grid than asked for)
+        if t.dim() > 1:
+            raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list but '
+                               f'got: {t}')
     n = len(tensors)
     shape = [t.numel() for t in tensors]
     if indexing == 'xy' and n >= 2:
@@ -543,6 +551,9 @@ def meshgrid(*tensors, indexing=None):
 
 
 def cartesian_prod(*tensors):
+    for t in tensors:
+        if t.dim() != 1:
+            raise RuntimeError(f'Expect a 1D vector, but got shape {list(t.shape)}')
     grids = meshgrid(*tensors, indexing='ij')
     if len(tensors) == 1:
         return tensors[0]
@@ -550,6 +561,8 @@ def cartesian_prod(*tensors):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    if input.dim() < 2:
+        raise RuntimeError(f'expected total dims >= 2, but got total dims = {input.dim()}')
     k %= 4
     d0, d1 = dims
     if k == 1:

@@ -719,6 +719,8 @@ def tensor_split(input, indices_or_sections, dim=0):
         indices_or_sections = _split_tensor_argument(indices_or_sections)
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f'number of sections must be larger than 0, got {n}')
         base, extra = divmod(length, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
         return _pieces(Split(tuple(sizes), d), input)
