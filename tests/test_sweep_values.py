@@ -127,39 +127,45 @@ def _differences(name, expected, got, kind):
     return None
 
 
+def _function_pairs(namespaces, skipped=lambda name: False):
+    """(name, PyTorch's function, nbgrad's) for every public function of the namespace pairs
+    that both libraries have, but the skipped names."""
+    for theirs_ns, ours_ns in namespaces:
+        for name in dir(theirs_ns):
+            if name.startswith('_') or not name.islower() or name in SKIPPED or skipped(name):
+                continue
+            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
+            if ours is not None and callable(theirs) and callable(ours):
+                yield name, theirs, ours
+
+
 def _sweep(namespaces, skipped, patterns, theirs_run, ours_run, compare):
     """Run every public function of the (PyTorch, nbgrad) namespace pairs, but the skipped
     names, on the first argument pattern theirs_run accepts (a result of None: nothing to
     compare for this function); ours_run must accept it too and compare(name, expected, got)
     find nothing. Returns (functions compared, disagreements)."""
     compared, disagreements = 0, []
-    for theirs_ns, ours_ns in namespaces:
-        for name in dir(theirs_ns):
-            if name.startswith('_') or not name.islower() or name in SKIPPED or skipped(name):
-                continue
-            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-            if ours is None or not callable(theirs) or not callable(ours):
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                for pattern in patterns:
-                    try:
-                        expected = theirs_run(theirs, pattern)
-                    except Exception:
-                        continue
-                    if expected is None:
-                        break
-                    try:
-                        got = ours_run(ours, pattern)
-                    except Exception as error:
-                        disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
-                                             f'{str(error)[:100]}')
-                        break
-                    compared += 1
-                    problem = compare(name, expected, got)
-                    if problem:
-                        disagreements.append(f'{name}{pattern}: {problem}')
+    for name, theirs, ours in _function_pairs(namespaces, skipped):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            for pattern in patterns:
+                try:
+                    expected = theirs_run(theirs, pattern)
+                except Exception:
+                    continue
+                if expected is None:
                     break
+                try:
+                    got = ours_run(ours, pattern)
+                except Exception as error:
+                    disagreements.append(f'{name}{pattern}: raised {type(error).__name__}: '
+                                         f'{str(error)[:100]}')
+                    break
+                compared += 1
+                problem = compare(name, expected, got)
+                if problem:
+                    disagreements.append(f'{name}{pattern}: {problem}')
+                break
     return compared, disagreements
 
 
@@ -203,27 +209,21 @@ def test_every_dtype_pytorch_refuses_is_refused(dtype):
     runs on nbgrad runs on PyTorch (tests/test_dtype_refusals.py checks the messages)."""
     arrays = _arrays(dtype)
     accepted = []
-    for theirs_ns, ours_ns in NAMESPACES.values():
-        for name in dir(theirs_ns):
-            if name.startswith('_') or not name.islower() or name in SKIPPED:
-                continue
-            theirs, ours = getattr(theirs_ns, name, None), getattr(ours_ns, name, None)
-            if ours is None or not callable(theirs) or not callable(ours):
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                for pattern in PATTERNS:
-                    try:
-                        _call(torch, theirs, pattern, arrays)
+    for name, theirs, ours in _function_pairs(NAMESPACES.values()):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            for pattern in PATTERNS:
+                try:
+                    _call(torch, theirs, pattern, arrays)
+                    continue
+                except Exception as error:
+                    if not any(m in str(error) for m in DTYPE_REFUSALS):
                         continue
-                    except Exception as error:
-                        if not any(m in str(error) for m in DTYPE_REFUSALS):
-                            continue
-                    try:
-                        _call(nbgrad, ours, pattern, arrays)
-                    except Exception:
-                        continue
-                    accepted.append(f'{name}{pattern}')
+                try:
+                    _call(nbgrad, ours, pattern, arrays)
+                except Exception:
+                    continue
+                accepted.append(f'{name}{pattern}')
     assert not accepted, '\n'.join(accepted)
 
 
