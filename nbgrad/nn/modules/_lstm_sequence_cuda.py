@@ -21,13 +21,14 @@ another order than cuBLAS's).
 """
 import numpy as np
 
-from ..._cuda_kernels import SIGMOID, KernelFamily
+from ..._cuda_kernels import KernelFamily
+from ._lstm_cuda import CELL
 
 MAX_STEP_PRODUCT = 1 << 26   # multiply-adds of one step's h @ W_hh^T
 
 # rows are time-major: step t's batch row r is row t * B + r of xg, s, d (4H wide: the gates'
 # quarters i, f, g, o) and of g, c_prev, tc, out (H wide)
-_FORWARD = r'''
+_FORWARD = CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_forward(
         const T* xg, const T* w_t, const T* h0, T* c, T* s, T* g, T* c_prev, T* tc, T* out,
         long long row0, long long prev_row0, int B, int H) {
@@ -47,20 +48,14 @@ extern "C" __global__ void nbgrad_lstm_step_forward(
             ai += hv * w[j]; af += hv * w[H + j]; ag += hv * w[2 * H + j]; ao += hv * w[3 * H + j];
         }
         long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
-        T si = nbgrad_sigmoid(xg[gate] + ai);
-        T sf = nbgrad_sigmoid(xg[gate + H] + af);
-        T tg = tanh(xg[gate + 2 * H] + ag);
-        T so = nbgrad_sigmoid(xg[gate + 3 * H] + ao);
-        s[gate] = si; s[gate + H] = sf; s[gate + 2 * H] = (T)0; s[gate + 3 * H] = so;
-        T cp = c[k];
-        T cn = sf * cp + si * tg;
-        T t = tanh(cn);
-        g[e] = tg; c_prev[e] = cp; tc[e] = t; c[k] = cn; out[e] = so * t;
+        nbgrad_lstm_cell(xg[gate] + ai, xg[gate + H] + af, xg[gate + 2 * H] + ag,
+                         xg[gate + 3 * H] + ao, c[k], gate, e, H, s, g, c_prev, tc, c + k,
+                         out + e);
     }
 }
 '''
 
-_BACKWARD = r'''
+_BACKWARD = CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* s, const T* g, const T* tc,
         const T* c_prev, T* d, T* gc, long long row0, long long next_row0, int B, int H) {
@@ -80,14 +75,8 @@ extern "C" __global__ void nbgrad_lstm_step_backward(
             for (long long q = 0; q < G; ++q) carry += dn[q] * w[q * H + j];
         }
         long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
-        T i = s[gate], f = s[gate + H], o = s[gate + 3 * H];
-        T tg = g[e], t = tc[e], h_grad = carry + g_out[e];
-        T gcv = h_grad * o * ((T)1 - t * t) + gc[k];
-        d[gate] = gcv * tg * (i * ((T)1 - i));
-        d[gate + H] = gcv * c_prev[e] * (f * ((T)1 - f));
-        d[gate + 2 * H] = gcv * i * ((T)1 - tg * tg);
-        d[gate + 3 * H] = h_grad * t * (o * ((T)1 - o));
-        gc[k] = gcv * f;
+        gc[k] = nbgrad_lstm_cell_backward(carry + g_out[e], gc[k], s, g, tc, c_prev, gate, e, H,
+                                          d);
     }
 }
 '''
@@ -119,7 +108,7 @@ def forward(xp, xg, w_hh, h0, c0, s, g, c_prev, tc, out, reverse):
     previous = np.int64(-1)
     for row0 in _steps(xg.shape[0] // batch, batch, reverse):
         row0 = np.int64(row0)
-        if not KERNELS.launch(xp, 'nbgrad_lstm_step_forward', SIGMOID + _FORWARD, c.dtype,
+        if not KERNELS.launch(xp, 'nbgrad_lstm_step_forward', _FORWARD, c.dtype,
                               batch * hidden, fixed + (row0, previous) + sizes):
             return None     # (only the first launch can fail: it compiles the kernel)
         previous = row0
