@@ -376,15 +376,13 @@ class Clone(Node):
 
     def forward(self, a):
         if self.order == 'K':
-            if a.flags.c_contiguous:
+            order = _memory_format.dense_order(a)
+            if order is None:   # C-contiguous, or with gaps: a C-ordered copy, as PyTorch's
                 return a.copy()
             if a.__class__ is np.ndarray:
-                return a.copy(order='K' if _is_dense(a) else 'C')
-            order = _memory_format.dense_order(a)   # CuPy's copy() would give C order
-            if order is None:
-                return a.copy()
+                return a.copy(order='K')
             out = _memory_format.empty_in_order(xp_of(a), a.shape, a.dtype, order)
-            out[...] = a
+            out[...] = a        # (CuPy's copy() would give C order)
             return out
         if self.order is None:
             return a.copy()
@@ -394,16 +392,6 @@ class Clone(Node):
 
     def backward(self, g):
         return g
-
-
-def _is_dense(a):
-    """No gaps and no overlaps: the strides are those of some permutation of the shape."""
-    step = a.itemsize
-    for stride, size in sorted(zip(a.strides, a.shape)):
-        if size != 1 and stride != step:
-            return False
-        step *= size
-    return True
 
 
 def clone(input, *, memory_format=None):
