@@ -1,6 +1,6 @@
 """The GPU check's --parts: host and device time of the pieces inside nbgrad's slowest GPU
-benchmarks (a convolution's im2col kernel, GEMMs and transposes; an LSTM step's product; an
-optimizer step's fused launch and pointer-table upload), measured with CuPy's profiler. These
+benchmarks (a convolution's im2col kernel, GEMMs and transposes; an LSTM step's product and the
+LSTM layer's step kernels; an optimizer step's fused launch and pointer-table upload), measured with CuPy's profiler. These
 say which piece to work on next; the benchmarks only say how far from PyTorch the whole is."""
 import numpy as np
 
@@ -10,6 +10,24 @@ def _line(label, fn, repeats=200):
     result = benchmark(fn, n_repeat=repeats, n_warmup=10)
     return (f'{label:44s} host {np.median(result.cpu_times) * 1e6:8.1f} us  '
             f'device {np.median(result.gpu_times) * 1e6:8.1f} us')
+
+
+def _lstm_layer_lines(cp, normal, line):
+    """The LSTM layer's step kernels (_lstm_sequence_cuda) over the benchmark's T=50, B=32,
+    H=128: a whole forward and backward (50 launches each), which is what replaced the matmul
+    and cell kernel per step above."""
+    from nbgrad.nn.modules import _lstm_sequence_cuda as layer
+    steps, batch, hidden = 50, 32, 128
+    rows = steps * batch
+    xg, w_hh = normal(rows, 4 * hidden), normal(4 * hidden, hidden) * 0.1
+    h0, c0 = normal(batch, hidden), normal(batch, hidden)
+    s, d = cp.empty((rows, 4 * hidden), cp.float32), cp.empty((rows, 4 * hidden), cp.float32)
+    g, c_prev, tc, out = (cp.empty((rows, hidden), cp.float32) for _ in range(4))
+    g_out = normal(rows, hidden)
+    return [line('LSTM layer T=50 B=32 H=128: forward (50 launches)',
+                 lambda: layer.forward(cp, xg, w_hh, h0, c0, s, g, c_prev, tc, out, False)),
+            line('  backward (50 launches and a matmul)',
+                 lambda: layer.backward(cp, g_out, h0, c0, w_hh, s, g, tc, c_prev, d, False))]
 
 
 def lines(repeats=200):
@@ -68,6 +86,7 @@ def lines(repeats=200):
     out += [line('LSTM step: matmul(h, W.T)', lambda: cp.matmul(h, w_hh.T)),
             line('LSTM step: dot(h, W.T, out=)', lambda: cp.dot(h, w_hh.T, out=into)),
             line('LSTM step: a row-block view rows[32:64]', lambda: rows[32:64])]
+    out += _lstm_layer_lines(cp, normal, line)
     params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
     for p in params:
         p.grad = nbgrad.ones_like(p)
