@@ -80,6 +80,10 @@ CALLS = {
                                               lib.ones(1, 1, 2, 2, 2, dtype=lib.bool)),
     'conv_transpose2d of bools': lambda lib: lib.conv_transpose2d(
         lib.ones(1, 1, 3, 3, dtype=lib.bool), lib.ones(1, 1, 2, 2, dtype=lib.bool)),
+    'conv_transpose2d of uint8': lambda lib: lib.conv_transpose2d(
+        lib.ones(1, 1, 3, 3, dtype=lib.uint8), lib.ones(1, 1, 2, 2, dtype=lib.uint8)),
+    'conv_transpose1d of int32': lambda lib: lib.conv_transpose1d(
+        lib.ones(1, 1, 3, dtype=lib.int32), lib.ones(1, 1, 2, dtype=lib.int32)),
     'conv_transpose3d of bools': lambda lib: lib.conv_transpose3d(
         lib.ones(1, 1, 3, 3, 3, dtype=lib.bool), lib.ones(1, 1, 2, 2, 2, dtype=lib.bool)),
     'avg_pool1d of uint8': lambda lib: lib.nn.functional.avg_pool1d(
@@ -160,7 +164,11 @@ def test_refused_as_pytorch_refuses(name):
     lambda lib: lib.conv2d(lib.ones(1, 1, 3, 3, dtype=lib.int64),
                            lib.ones(1, 1, 2, 2, dtype=lib.int64)),
     lambda lib: lib.nn.functional.linear(lib.ones(2, 2, dtype=lib.int64),
-                                         lib.ones(2, 2, dtype=lib.int64))])
+                                         lib.ones(2, 2, dtype=lib.int64)),
+    lambda lib: lib.conv_transpose2d(lib.ones(1, 1, 3, 3, dtype=lib.int64),
+                                     lib.ones(1, 1, 2, 2, dtype=lib.int64)),
+    lambda lib: lib.conv2d(lib.ones(1, 1, 3, 3, dtype=lib.uint8),
+                           lib.ones(1, 1, 2, 2, dtype=lib.uint8))])
 def test_the_dtypes_pytorch_takes_still_work(call):
     got, expected = call(nbgrad), call(torch)
     assert str(got.dtype).split('.')[-1] == str(expected.dtype).split('.')[-1]

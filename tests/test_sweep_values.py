@@ -212,7 +212,7 @@ def test_every_dtype_pytorch_refuses_is_refused(dtype):
     for name, theirs, ours in _function_pairs(NAMESPACES.values()):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            for pattern in PATTERNS:
+            for pattern in PATTERNS + VIEW_PATTERNS:
                 try:
                     _call(torch, theirs, pattern, arrays)
                     continue

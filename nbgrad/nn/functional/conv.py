@@ -228,7 +228,7 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
         raise RuntimeError(f'{fn}: given input of size {list(input.shape)} and this geometry, the '
                            f'output size {list(size)} is too small')
     _refuse_bool(x, 'slow_conv_transpose2d_out_cpu' if nd < 3 else
-                 'slow_conv_transpose3d_out_cpu')
+                 'slow_conv_transpose3d_out_cpu', ints_too=True)
     op = Convolution('transpose', stride, tuple((p, p) for p in padding), dilation, groups, size,
                      has_bias=bias is not None)
     out = dispatch(op, x, weight) if bias is None else dispatch(op, x, weight, bias)
@@ -374,10 +374,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return dispatch(SlidingBlocks(False, size, kernel, dilation, padding, stride), input)
 
 
-def _refuse_bool(input, kernel):
-    """Convolutions have no bool kernel in PyTorch (integers they take)."""
-    if input._data.dtype.kind == 'b':
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+def _refuse_bool(input, kernel, ints_too=False):
+    """Convolutions have no bool kernel in PyTorch; the transposed ones take no integers but
+    int64 either (ints_too)."""
+    dt = input._data.dtype
+    if dt.kind == 'b' or (ints_too and dt.kind in 'iu' and dt.name != 'int64'):
+        from ..._dispatch import _type_word
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(dt)}\'')
 
 
 def _refuse_integers(input, kernel):
