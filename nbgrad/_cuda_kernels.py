@@ -96,3 +96,18 @@ class KernelFamily:
                           f'this with the compiler message: {e}', RuntimeWarning, stacklevel=3)
             return False
         return True
+
+
+def launch_per_step(family, xp, name, source, dtype, items, fixed, sizes, row0s):
+    """A recurrent layer's step kernel once per time step, in the order of row0s (each step's
+    first row in the time-major arrays): every launch gets the fixed arguments, its step's
+    first row, the previous launch's (-1 at the first), then sizes. Returns the last launch's
+    first row, or None if the kernel is unavailable (only the first launch can fail, as it
+    compiles the kernel: then nothing was written)."""
+    previous = np.int64(-1)
+    for row0 in row0s:
+        row0 = np.int64(row0)
+        if not family.launch(xp, name, source, dtype, items, fixed + (row0, previous) + sizes):
+            return None
+        previous = row0
+    return previous

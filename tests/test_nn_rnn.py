@@ -547,62 +547,72 @@ def test_lstm_cell_kernel_that_does_not_compile_falls_back(device, monkeypatch):
     assert _lstm_cuda.KERNELS.failed
 
 
-def _lstm_layer_run(lib, dev, dtype, seq, batch, hidden, bidirectional):
-    """Outputs, final states and every gradient of a 2-layer LSTM on a plain (padded) batch."""
+def _layer_run(lib, dev, cls, dtype, seq, batch, hidden, bidirectional):
+    """Outputs, final states and every gradient of a 2-layer LSTM or GRU on a plain (padded)
+    batch."""
     kwargs = dict(input_size=3, hidden_size=hidden, num_layers=2, bidirectional=bidirectional)
-    weights = torch_weights('LSTM', kwargs)
+    weights = torch_weights(cls, kwargs)
     dt = getattr(lib, dtype)
-    layer = make_layer(lib, 'LSTM', kwargs, weights, dt).to(dev)
+    layer = make_layer(lib, cls, kwargs, weights, dt).to(dev)
     states = 2 * (1 + bidirectional)
     x, h0, c0 = (lib.tensor(arr(*shape, seed=k), dtype=dt, device=dev, requires_grad=True)
                  for k, shape in enumerate([(seq, batch, 3), (states, batch, hidden),
                                             (states, batch, hidden)]))
-    out, (h, c) = layer(x, (h0, c0))
+    initial = [h0, c0] if cls == 'LSTM' else [h0]
+    out, final = layer(x, tuple(initial) if cls == 'LSTM' else h0)
+    final = list(final) if cls == 'LSTM' else [final]
     weighting = lib.tensor(arr(*out.shape, seed=5), dtype=dt, device=dev)
-    ((out * weighting).sum() + 0.3 * h.sum() + 0.7 * c.sum()).backward()
-    return to_np([out.cpu(), h.cpu(), c.cpu(), x.grad.cpu(), h0.grad.cpu(), c0.grad.cpu()] +
-                 [p.grad.cpu() for p in layer.parameters()])
+    ((out * weighting).sum() + sum((0.3 + 0.4 * k) * f.sum() for k, f in enumerate(final))
+     ).backward()
+    return to_np([out.cpu(), [f.cpu() for f in final], x.grad.cpu(),
+                  [s.grad.cpu() for s in initial], [p.grad.cpu() for p in layer.parameters()]])
+
+
+def _layer_kernels(cls):
+    from nbgrad.nn.modules import _gru_sequence_cuda, _lstm_sequence_cuda
+    return _lstm_sequence_cuda if cls == 'LSTM' else _gru_sequence_cuda
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize('cls', ['LSTM', 'GRU'])
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 @pytest.mark.parametrize('seq, batch, hidden, bidirectional', [
     (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (2, 37, 16, False),
     (1, 1, 2, False)])
-def test_plain_lstm_layer_runs_one_launch_a_step(device, monkeypatch, dtype, seq, batch, hidden,
-                                                bidirectional):
-    """On CUDA a plain LSTM layer's step, matrix product and cell together, is one kernel
-    launch forward and one backward (_lstm_sequence_cuda); its values and gradients are
-    PyTorch's."""
+def test_plain_layer_runs_one_launch_a_step(device, monkeypatch, cls, dtype, seq, batch, hidden,
+                                            bidirectional):
+    """On CUDA a plain LSTM or GRU layer's step, matrix product and cell together, is one
+    kernel launch forward and one backward (_lstm_sequence_cuda, _gru_sequence_cuda); its
+    values and gradients are PyTorch's."""
     if device != 'cuda':
         pytest.skip('cuda only')
-    from nbgrad.nn.modules import _lstm_sequence_cuda
+    kernels = _layer_kernels(cls)
     launches = []
     for name in ('forward', 'backward'):
-        run = getattr(_lstm_sequence_cuda, name)
-        monkeypatch.setattr(_lstm_sequence_cuda, name,
+        run = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name,
                             lambda *args, run=run, name=name: launches.append(name) or run(*args))
-    got = _lstm_layer_run(nbgrad, 'cuda', dtype, seq, batch, hidden, bidirectional)
+    got = _layer_run(nbgrad, 'cuda', cls, dtype, seq, batch, hidden, bidirectional)
     assert launches.count('forward') == launches.count('backward') == 2 * (1 + bidirectional)
     tolerance = dict(rtol=2e-5, atol=2e-6) if dtype == 'float32' else dict(rtol=1e-12,
                                                                            atol=1e-13)
-    assert_same_value(got, _lstm_layer_run(torch, 'cpu', dtype, seq, batch, hidden,
-                                           bidirectional), **tolerance)
+    assert_same_value(got, _layer_run(torch, 'cpu', cls, dtype, seq, batch, hidden,
+                                      bidirectional), **tolerance)
 
 
 @pytest.mark.cuda
-def test_lstm_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch):
-    """A compiler that refuses the LSTM layer's step kernels costs one warning; the layer then
-    steps through time the general way, with PyTorch's numbers."""
+@pytest.mark.parametrize('cls, broken', [('LSTM', 'tanh(cn)'), ('GRU', 'tanh(xn + r * hn_v)')])
+def test_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch, cls, broken):
+    """A compiler that refuses a layer's step kernels costs one warning; the layer then steps
+    through time the general way, with PyTorch's numbers."""
     if device != 'cuda':
         pytest.skip('cuda only')
     from nbgrad._cuda_kernels import KernelFamily
-    from nbgrad.nn.modules import _lstm_sequence_cuda
-    monkeypatch.setattr(_lstm_sequence_cuda, 'KERNELS', KernelFamily('LSTM layer'))
-    monkeypatch.setattr(_lstm_sequence_cuda, '_FORWARD',
-                        _lstm_sequence_cuda._FORWARD.replace('tanh(cn)', 'tanh(cn'))
+    kernels = _layer_kernels(cls)
+    monkeypatch.setattr(kernels, 'KERNELS', KernelFamily(f'{cls} layer'))
+    monkeypatch.setattr(kernels, '_FORWARD', kernels._FORWARD.replace(broken, broken[:-1]))
     with pytest.warns(RuntimeWarning, match='did not compile'):
-        got = _lstm_layer_run(nbgrad, 'cuda', 'float32', 4, 3, 4, True)
-    assert _lstm_sequence_cuda.KERNELS.failed
-    assert_same_value(got, _lstm_layer_run(torch, 'cpu', 'float32', 4, 3, 4, True), rtol=2e-5,
+        got = _layer_run(nbgrad, 'cuda', cls, 'float32', 4, 3, 4, True)
+    assert kernels.KERNELS.failed
+    assert_same_value(got, _layer_run(torch, 'cpu', cls, 'float32', 4, 3, 4, True), rtol=2e-5,
                       atol=2e-6)

@@ -21,7 +21,7 @@ another order than cuBLAS's).
 """
 import numpy as np
 
-from ..._cuda_kernels import KernelFamily
+from ..._cuda_kernels import KernelFamily, launch_per_step
 from ._lstm_cuda import CELL
 
 MAX_STEP_PRODUCT = 1 << 26   # multiply-adds of one step's h @ W_hh^T
@@ -90,8 +90,8 @@ def usable(xp, dtype, batch, hidden):
             4 * batch * hidden * hidden <= MAX_STEP_PRODUCT)
 
 
-def _steps(count, batch, last_first):
-    """The first row of each step, in the order they run."""
+def steps(count, batch, last_first):
+    """The first row of each of count steps, in the order they run."""
     order = range(count - 1, -1, -1) if last_first else range(count)
     return [t * batch for t in order]
 
@@ -104,15 +104,10 @@ def forward(xp, xg, w_hh, h0, c0, s, g, c_prev, tc, out, reverse):
     c = xp.array(c0, order='C', copy=True)          # the running cell state
     fixed = (xp.ascontiguousarray(xg), xp.ascontiguousarray(w_hh.T), xp.ascontiguousarray(h0),
              c, s, g, c_prev, tc, out)
-    sizes = (np.int32(batch), np.int32(hidden))
-    previous = np.int64(-1)
-    for row0 in _steps(xg.shape[0] // batch, batch, reverse):
-        row0 = np.int64(row0)
-        if not KERNELS.launch(xp, 'nbgrad_lstm_step_forward', _FORWARD, c.dtype,
-                              batch * hidden, fixed + (row0, previous) + sizes):
-            return None     # (only the first launch can fail: it compiles the kernel)
-        previous = row0
-    return c
+    last = launch_per_step(KERNELS, xp, 'nbgrad_lstm_step_forward', _FORWARD, c.dtype,
+                           batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
+                           steps(xg.shape[0] // batch, batch, reverse))
+    return None if last is None else c
 
 
 def backward(xp, g_out, gh_last, gc_last, w_hh, s, g, tc, c_prev, d, reverse):
@@ -123,13 +118,10 @@ def backward(xp, g_out, gh_last, gc_last, w_hh, s, g, tc, c_prev, d, reverse):
     w = xp.ascontiguousarray(w_hh)
     fixed = (xp.ascontiguousarray(g_out), xp.ascontiguousarray(gh_last), w, s, g, tc, c_prev,
              d, gc)
-    sizes = (np.int32(batch), np.int32(hidden))
-    following = np.int64(-1)
-    for row0 in _steps(g_out.shape[0] // batch, batch, not reverse):   # the forward's, reversed
-        row0 = np.int64(row0)
-        if not KERNELS.launch(xp, 'nbgrad_lstm_step_backward', _BACKWARD, gc.dtype,
-                              batch * hidden, fixed + (row0, following) + sizes):
-            return None
-        following = row0
-    first = int(following)      # the forward's first step: its gate gradients give h0's
+    first = launch_per_step(KERNELS, xp, 'nbgrad_lstm_step_backward', _BACKWARD, gc.dtype,
+                            batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
+                            steps(g_out.shape[0] // batch, batch, not reverse))
+    if first is None:
+        return None
+    first = int(first)      # the forward's first step: its gate gradients give h0's
     return xp.matmul(d[first:first + batch], w), gc

@@ -19,7 +19,7 @@ from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
-from . import _gru_cuda, _lstm_cuda, _lstm_sequence_cuda
+from . import _gru_cuda, _gru_sequence_cuda, _lstm_cuda, _lstm_sequence_cuda
 
 
 def _sigmoid_into(xp, x, out):
@@ -215,7 +215,7 @@ class _Recurrence(Node):
             total += b
         self.offsets = offsets
         self._cell = None
-        self._whole_layer = False   # whether the forward ran in one launch (_lstm_sequence_cuda)
+        self._whole_layer = False   # whether the forward ran in step launches (layer kernels)
 
     def name(self):
         # PyTorch's CPU name for its fused LSTM layer (nbgrad fuses GRU and RNN layers too)
@@ -243,16 +243,15 @@ class _Recurrence(Node):
             cell.h_prev = self._h_prev
         out = xp.empty((rows, out_size), xg.dtype)
         state0 = (h0,) if c0 is None else (h0, c0)
-        self._whole_layer = bool(uniform and bs) and self.mode == 'LSTM' and w_hr is None and \
-            b_hh is None and _lstm_sequence_cuda.usable(xp, xg.dtype, bs[0], hidden)
-        if self._whole_layer:   # every step in one CUDA launch
-            c = _lstm_sequence_cuda.forward(xp, xg, w_hh, h0, c0, cell.s, cell.g, cell.c_prev,
-                                            cell.tc, out, self.reverse)
-            if c is not None:
+        self._whole_layer = bool(uniform and bs) and w_hr is None and \
+            self._step_kernels_serve(xp, xg.dtype, bs[0], hidden, b_hh)
+        if self._whole_layer:   # a CUDA launch per step for all of its work
+            final = self._forward_in_step_launches(xp, xg, h0, c0, w_hh, b_hh, out)
+            if final is not None:
                 b = bs[0]
                 parts = (out[b:], h0) if self.reverse else (h0, out[:-b])
                 xp.concatenate(parts, out=self._h_prev)
-                return out, out[:b] if self.reverse else out[-b:], c
+                return (out, out[:b] if self.reverse else out[-b:]) + final
             self._whole_layer = False
         w_hh_t = w_hh.T
         finished = []
@@ -298,13 +297,14 @@ class _Recurrence(Node):
         w_hh_a = w_hh._data
         w_hr_a = None if w_hr is None else w_hr._data
         d_x = xp.empty((rows, w_hh_a.shape[0]), g_out.dtype)
-        if self._whole_layer:   # every step in one CUDA launch
-            g_state0 = _lstm_sequence_cuda.backward(xp, g_out, *g_final, w_hh_a, cell.s, cell.g,
-                                                    cell.tc, cell.c_prev, d_x, self.reverse)
-            if g_state0 is not None:
-                return tuple(None if g is None else Tensor._make(g) for g in (
-                    d_x, *g_state0, d_x.T @ self._h_prev, None, None))
         d_h = xp.empty_like(d_x) if self.mode == 'GRU' else d_x
+        if self._whole_layer:   # a CUDA launch per step for all of its work
+            g_state0 = self._backward_in_step_launches(xp, g_out, g_final, w_hh_a, d_x, d_h)
+            if g_state0 is not None:
+                g_b_hh = d_h.sum(axis=0) if b_hh is not None else None
+                g_c0 = g_state0[1] if c0 is not None else None
+                return tuple(None if g is None else Tensor._make(g) for g in (
+                    d_x, g_state0[0], g_c0, d_h.T @ self._h_prev, g_b_hh, None))
         g_proj = xp.empty_like(g_out) if w_hr is not None else None
         n_state = len(g_final)
         if self.reverse:
@@ -336,6 +336,34 @@ class _Recurrence(Node):
         grads = [d_x, g_state0[0], g_state0[1] if c0 is not None else None, g_w_hh, g_b_hh,
                  g_w_hr]
         return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    # -- the layer step kernels (_lstm_sequence_cuda, _gru_sequence_cuda) --------------------
+    def _step_kernels_serve(self, xp, dtype, batch, hidden, b_hh):
+        if self.mode == 'LSTM':   # (run_layers folds the LSTM's b_hh into the projection)
+            return b_hh is None and _lstm_sequence_cuda.usable(xp, dtype, batch, hidden)
+        return self.mode == 'GRU' and _gru_sequence_cuda.usable(xp, dtype, batch, hidden)
+
+    def _forward_in_step_launches(self, xp, xg, h0, c0, w_hh, b_hh, out):
+        """The final states after h's, (c,) or (); None if the kernels are unavailable."""
+        cell = self._cell
+        if self.mode == 'LSTM':
+            c = _lstm_sequence_cuda.forward(xp, xg, w_hh, h0, c0, cell.s, cell.g, cell.c_prev,
+                                            cell.tc, out, self.reverse)
+            return None if c is None else (c,)
+        done = _gru_sequence_cuda.forward(xp, xg, w_hh, b_hh, h0, cell.rz, cell.hn, cell.n, out,
+                                          self.reverse)
+        return () if done else None
+
+    def _backward_in_step_launches(self, xp, g_out, g_final, w_hh, d_x, d_h):
+        """The initial states' gradients, [h0's, c0's] or [h0's], with the gates' in d_x (and
+        d_h); None if the kernels are unavailable."""
+        cell = self._cell
+        if self.mode == 'LSTM':
+            return _lstm_sequence_cuda.backward(xp, g_out, *g_final, w_hh, cell.s, cell.g,
+                                                cell.tc, cell.c_prev, d_x, self.reverse)
+        g_h0 = _gru_sequence_cuda.backward(xp, g_out, g_final[0], w_hh, cell.rz, cell.hn, cell.n,
+                                           self._h_prev, d_x, d_h, self.reverse)
+        return None if g_h0 is None else (g_h0,)
 
     def _backward_with_graph(self, g_out, *g_final):
         from . import _rnn_kernels
