@@ -551,6 +551,8 @@ def _layer_run(lib, dev, cls, dtype, seq, batch, hidden, bidirectional):
     """Outputs, final states and every gradient of a 2-layer LSTM or GRU on a plain (padded)
     batch."""
     kwargs = dict(input_size=3, hidden_size=hidden, num_layers=2, bidirectional=bidirectional)
+    if cls.startswith('RNN_'):   # RNN_TANH, RNN_RELU: nn.RNN with that nonlinearity
+        cls, kwargs['nonlinearity'] = 'RNN', cls[4:].lower()
     weights = torch_weights(cls, kwargs)
     dt = getattr(lib, dtype)
     layer = make_layer(lib, cls, kwargs, weights, dt).to(dev)
@@ -569,20 +571,20 @@ def _layer_run(lib, dev, cls, dtype, seq, batch, hidden, bidirectional):
 
 
 def _layer_kernels(cls):
-    from nbgrad.nn.modules import _gru_sequence_cuda, _lstm_sequence_cuda
-    return _lstm_sequence_cuda if cls == 'LSTM' else _gru_sequence_cuda
+    from nbgrad.nn.modules import _elman_sequence_cuda, _gru_sequence_cuda, _lstm_sequence_cuda
+    return {'LSTM': _lstm_sequence_cuda, 'GRU': _gru_sequence_cuda}.get(cls, _elman_sequence_cuda)
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize('cls', ['LSTM', 'GRU'])
+@pytest.mark.parametrize('cls', ['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'])
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 @pytest.mark.parametrize('seq, batch, hidden, bidirectional', [
     (5, 3, 4, False), (4, 9, 5, True), (3, 16, 33, True), (2, 37, 16, False),
     (1, 1, 2, False)])
 def test_plain_layer_runs_one_launch_a_step(device, monkeypatch, cls, dtype, seq, batch, hidden,
                                             bidirectional):
-    """On CUDA a plain LSTM or GRU layer's step, matrix product and cell together, is one
-    kernel launch forward and one backward (_lstm_sequence_cuda, _gru_sequence_cuda); its
+    """On CUDA a plain LSTM, GRU or RNN layer's step, matrix product and cell together, is
+    one kernel launch forward and one backward (_lstm_, _gru_, _elman_sequence_cuda); its
     values and gradients are PyTorch's."""
     if device != 'cuda':
         pytest.skip('cuda only')
@@ -601,7 +603,8 @@ def test_plain_layer_runs_one_launch_a_step(device, monkeypatch, cls, dtype, seq
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize('cls, broken', [('LSTM', 'tanh(cn)'), ('GRU', 'tanh(xn + r * hn_v)')])
+@pytest.mark.parametrize('cls, broken', [('LSTM', 'tanh(cn)'), ('GRU', 'tanh(xn + r * hn_v)'),
+                                         ('RNN_TANH', 'tanh(v)')])
 def test_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch, cls, broken):
     """A compiler that refuses a layer's step kernels costs one warning; the layer then steps
     through time the general way, with PyTorch's numbers."""

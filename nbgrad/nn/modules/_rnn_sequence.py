@@ -19,7 +19,8 @@ from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops._util import xp_of
-from . import _gru_cuda, _gru_sequence_cuda, _lstm_cuda, _lstm_sequence_cuda
+from . import (_elman_sequence_cuda, _gru_cuda, _gru_sequence_cuda, _lstm_cuda,
+               _lstm_sequence_cuda)
 
 
 def _sigmoid_into(xp, x, out):
@@ -337,11 +338,13 @@ class _Recurrence(Node):
                  g_w_hr]
         return tuple(None if g is None else Tensor._make(g) for g in grads)
 
-    # -- the layer step kernels (_lstm_sequence_cuda, _gru_sequence_cuda) --------------------
+    # -- the layer step kernels (_lstm_, _gru_ and _elman_sequence_cuda) ---------------------
     def _step_kernels_serve(self, xp, dtype, batch, hidden, b_hh):
-        if self.mode == 'LSTM':   # (run_layers folds the LSTM's b_hh into the projection)
-            return b_hh is None and _lstm_sequence_cuda.usable(xp, dtype, batch, hidden)
-        return self.mode == 'GRU' and _gru_sequence_cuda.usable(xp, dtype, batch, hidden)
+        if self.mode == 'GRU':
+            return _gru_sequence_cuda.usable(xp, dtype, batch, hidden)
+        # (run_layers folds the LSTM's and the RNN's b_hh into the input projection)
+        kernels = _lstm_sequence_cuda if self.mode == 'LSTM' else _elman_sequence_cuda
+        return b_hh is None and kernels.usable(xp, dtype, batch, hidden)
 
     def _forward_in_step_launches(self, xp, xg, h0, c0, w_hh, b_hh, out):
         """The final states after h's, (c,) or (); None if the kernels are unavailable."""
@@ -350,8 +353,12 @@ class _Recurrence(Node):
             c = _lstm_sequence_cuda.forward(xp, xg, w_hh, h0, c0, cell.s, cell.g, cell.c_prev,
                                             cell.tc, out, self.reverse)
             return None if c is None else (c,)
-        done = _gru_sequence_cuda.forward(xp, xg, w_hh, b_hh, h0, cell.rz, cell.hn, cell.n, out,
-                                          self.reverse)
+        if self.mode == 'GRU':
+            done = _gru_sequence_cuda.forward(xp, xg, w_hh, b_hh, h0, cell.rz, cell.hn, cell.n,
+                                              out, self.reverse)
+        else:
+            done = _elman_sequence_cuda.forward(xp, xg, w_hh, h0, cell.y, out, cell.relu,
+                                                self.reverse)
         return () if done else None
 
     def _backward_in_step_launches(self, xp, g_out, g_final, w_hh, d_x, d_h):
@@ -361,8 +368,12 @@ class _Recurrence(Node):
         if self.mode == 'LSTM':
             return _lstm_sequence_cuda.backward(xp, g_out, *g_final, w_hh, cell.s, cell.g,
                                                 cell.tc, cell.c_prev, d_x, self.reverse)
-        g_h0 = _gru_sequence_cuda.backward(xp, g_out, g_final[0], w_hh, cell.rz, cell.hn, cell.n,
-                                           self._h_prev, d_x, d_h, self.reverse)
+        if self.mode == 'GRU':
+            g_h0 = _gru_sequence_cuda.backward(xp, g_out, g_final[0], w_hh, cell.rz, cell.hn,
+                                               cell.n, self._h_prev, d_x, d_h, self.reverse)
+        else:
+            g_h0 = _elman_sequence_cuda.backward(xp, g_out, g_final[0], w_hh, cell.y, d_x,
+                                                 cell.relu, self.reverse)
         return None if g_h0 is None else (g_h0,)
 
     def _backward_with_graph(self, g_out, *g_final):
