@@ -20,7 +20,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ['bench_core', 'bench_nn', 'bench_optim', 'bench_conv']  # in benchmarks/
+BENCHMARKS = ['bench_core', 'bench_nn', 'bench_optim', 'bench_conv', 'bench_rnn']  # benchmarks/
 
 
 def _environment():
