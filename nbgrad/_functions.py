@@ -1,8 +1,8 @@
 """The torch-level math functions (nbgrad.exp, nbgrad.cat, ...), collected from the op modules."""
 from .ops import elementwise as _ew
 from .ops.elementwise import (add, sub, mul, div, pow, where, lerp, clamp, clamp_min, clamp_max,  # noqa
-                              addcmul, addcdiv, polygamma, float_power, true_divide, rsub,
-                              ldexp, frexp)
+                              addcmul, addcdiv, polygamma, float_power, true_divide, rsub)
+from .ops.exponents import ldexp, frexp  # noqa: F401
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax,  # noqa
                             argmax, argmin, all, any, var, std, var_mean, std_mean, logsumexp,
                             cumsum, cumprod, softmax, log_softmax, count_nonzero)

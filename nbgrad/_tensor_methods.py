@@ -11,7 +11,7 @@ from ._layout import check_layout
 from ._tensor import Tensor
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
-from .ops import complex_ops
+from .ops import complex_ops, exponents
 from .ops._util import as_operand
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -267,7 +267,7 @@ Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.div(te
                                                                       alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
-Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = ew.ldexp, ew.ldexp_, ew.frexp
+Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = exponents.ldexp, exponents.ldexp_, exponents.frexp
 Tensor.scatter_reduce, Tensor.scatter_reduce_ = scatter_reduce.scatter_reduce, \
     scatter_reduce.scatter_reduce_
 Tensor.index_reduce, Tensor.index_reduce_ = scatter_reduce.index_reduce, \
