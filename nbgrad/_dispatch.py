@@ -517,6 +517,12 @@ def _check_cast(from_np, to_np, op):
                            f'{name}.')
 
 
+def no_kernel(kernel, np_dtype):
+    """PyTorch's error for an op that has no kernel for a dtype: the kernel's name and the
+    dtype's C++ name ('Bool', 'Long'...), as NotImplementedError."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(np_dtype)}\'')
+
+
 def _type_word(np_dtype):
     return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
             'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool',

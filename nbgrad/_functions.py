@@ -214,9 +214,8 @@ def heaviside(input, values):
 def logaddexp2(input, other):
     for t in (input, other):
         if hasattr(t, '_data') and t._data.dtype.kind in 'biu':
-            from ._dispatch import _type_word
-            raise NotImplementedError(f'"logaddexp2_cpu" not implemented for '
-                                      f"'{_type_word(t._data.dtype)}'")
+            from ._dispatch import no_kernel
+            raise no_kernel('logaddexp2_cpu', t._data.dtype)
     m = maximum(input, other)  # noqa: F821
     infinite = isinf(m)  # noqa: F821  (+inf, or both -inf: the maximum is the answer)
     safe = where(infinite, 0.0, m)
@@ -251,7 +250,8 @@ def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f'trace: expected a matrix, but got tensor with dim {input.dim()}')
     if input._data.dtype.kind == 'b':
-        raise NotImplementedError('"trace" not implemented for \'Bool\'')
+        from ._dispatch import no_kernel
+        raise no_kernel('trace', 'bool')
     return input.diagonal().sum()
 
 

@@ -3,7 +3,7 @@ parameter names, kinds or defaults), the in-place forms PyTorch has for them, an
 methods only Tensor has (dim_order, split_with_sizes, narrow_copy, igamma...). Loaded after
 _tensor_methods, whose methods some of these wrap."""
 from . import _dtype
-from ._dispatch import dispatch, dispatch_inplace
+from ._dispatch import dispatch, dispatch_inplace, no_kernel
 from ._layout import strided as _strided
 from ._memory_format import channels_last as _channels_last
 from ._tensor import Tensor
@@ -22,7 +22,7 @@ def _store(self, name, result):
 
 def _refuse_bool_scan(self, kernel):
     if self._data.dtype.kind == 'b':   # (their out-of-place forms give int64: no bool kernel)
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        raise no_kernel(kernel, 'bool')
     return self
 
 

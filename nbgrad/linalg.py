@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ._creation import as_tensor, eye
-from ._dispatch import dispatch, _type_word as _dtype_word
+from ._dispatch import dispatch, no_kernel, _type_word as _dtype_word
 from ._out import LINALG_OUT_FUNCTIONS, add_out_parameters
 from ._tensor import Tensor
 from .ops import decompositions as _ops
@@ -356,7 +356,7 @@ def matrix_power(input, n):
     else:       # repeated products: integer, bool and half matrices too, as in PyTorch
         _check_matrix_shape('linalg.matrix_power', A)
         if A._data.dtype == np.bool_ and n >= 2:
-            raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+            raise no_kernel('addmm_impl_cpu_', 'bool')
     if n == 0:
         return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape).clone()
     if n < 0:

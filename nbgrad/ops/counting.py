@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from .._dispatch import dispatch
+from .._dispatch import dispatch, no_kernel
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
@@ -417,7 +417,7 @@ def _side(right, side):
 def _refuse_bool(sorted_sequence, values):
     """PyTorch's search kernel has no bool type: refused when both sides are bool."""
     if all(isinstance(t, Tensor) and t._data.dtype.kind == 'b' for t in (sorted_sequence, values)):
-        raise NotImplementedError('"searchsorted_out_cpu" not implemented for \'Bool\'')
+        raise no_kernel('searchsorted_out_cpu', 'bool')
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,

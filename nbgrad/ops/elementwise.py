@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _special
 from . import _special_cuda
-from .._dispatch import dispatch, dispatch_inplace
+from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also used from here)
@@ -375,7 +375,7 @@ BINARY['nextafter']._check_dtype = lambda self, dt: _refuse_kinds(dt, 'biuc', 'n
 
 def _refuse_kinds(dt, kinds, kernel):
     if dt.kind in kinds:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(dt)}\'')
+        raise no_kernel(kernel, dt)
 
 
 for _name, _uf in (('eq', 'equal'), ('ne', 'not_equal'), ('logical_and', 'logical_and'),
@@ -405,7 +405,7 @@ def _refuse_bool_power(self, arrays):
     if exponent.__class__ not in _PY_SCALARS and exponent.dtype.kind == 'b' and (
             base.__class__ is bool or (base.__class__ not in _PY_SCALARS and
                                        base.dtype.kind == 'b')):
-        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        raise no_kernel('pow', 'bool')
 
 
 BINARY['pow'].fast_kinds = BINARY['pow'].fast_kinds.replace('b', '')
@@ -648,8 +648,7 @@ class Lerp(Elementwise):
         if start.dtype.kind in 'biu':   # PyTorch has floating kernels only
             kernel = 'lerp_kernel_scalar' if weight.__class__ in _PY_SCALARS else \
                 'lerp_kernel_tensor'
-            raise NotImplementedError(f'"{kernel}" not implemented for '
-                                      f"'{_dtype_word(start.dtype)}'")
+            raise no_kernel(kernel, start.dtype)
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
         diff = end - start
@@ -680,7 +679,7 @@ def _refuse_bool_clamp(x, lo, hi):
         kernel = 'clamp_min_scalar_cpu' if lo is not None else 'clamp_max_scalar_cpu'
     else:
         return
-    raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    raise no_kernel(kernel, 'bool')
 
 
 class Clamp(Elementwise):
@@ -880,7 +879,7 @@ def refuse_bool_addcmul(*operands):
     """addcmul(_) of three bool operands: PyTorch has no kernel (a bool input with int
     tensors, or the reverse, computes in int64)."""
     if all(isinstance(t, Tensor) and t._data.dtype.kind == 'b' for t in operands):
-        raise NotImplementedError('"addcmul_cpu_out" not implemented for \'Bool\'')
+        raise no_kernel('addcmul_cpu_out', 'bool')
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):

@@ -2,7 +2,7 @@
 where CuPy's float32 kernels would flush: _float32_bits)."""
 import numpy as np
 
-from .._dispatch import dispatch, dispatch_inplace
+from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._out import accepts_out
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -20,7 +20,7 @@ class Ldexp(Node):
 
     def forward(self, x, e):
         if e.dtype.kind == 'b':
-            raise NotImplementedError('"ldexp_cpu_exp" not implemented for \'Bool\'')
+            raise no_kernel('ldexp_cpu_exp', 'bool')
         xp = xp_of(x, e)
         e = e.astype(np.int32, copy=False)
         if xp is not np and x.dtype == np.float32:

@@ -46,8 +46,7 @@ class MatMul(Node):
             dt = promote((a, b))
             a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
         if a.dtype.kind == 'b':
-            raise NotImplementedError(f'"{_bool_kernel(a.ndim, b.ndim)}" not implemented for '
-                                      f"'Bool'")
+            raise _dispatch.no_kernel(_bool_kernel(a.ndim, b.ndim), 'bool')
         try:
             return _half_gemm.matmul(xp_of(a, b), a, b)
         except ValueError:

@@ -261,9 +261,8 @@ class RepeatInterleave(Node):
 def _repeat_counts(repeats):
     """A tensor of repeat counts must hold int32 or int64 (PyTorch's kernel's types)."""
     if repeats._data.dtype not in (np.int32, np.int64):
-        from .._dispatch import _type_word
-        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
-                                  f"'{_type_word(repeats._data.dtype)}'")
+        from .._dispatch import no_kernel
+        raise no_kernel('repeat_interleave_cpu', repeats._data.dtype)
     return repeats
 
 

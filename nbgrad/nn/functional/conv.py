@@ -379,16 +379,13 @@ def _refuse_bool(input, kernel, ints_too=False):
     int64 either (ints_too)."""
     dt = input._data.dtype
     if dt.kind == 'b' or (ints_too and dt.kind in 'iu' and dt.name != 'int64'):
-        from ..._dispatch import _type_word
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(dt)}\'')
+        raise _dispatch.no_kernel(kernel, dt)
 
 
 def _refuse_integers(input, kernel):
     """unfold and fold have PyTorch kernels for floating, complex and bool tensors only."""
     if input._data.dtype.kind in 'iu':
-        from ..._dispatch import _type_word
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{_type_word(input._data.dtype)}'")
+        raise _dispatch.no_kernel(kernel, input._data.dtype)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):

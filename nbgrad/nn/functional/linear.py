@@ -38,7 +38,7 @@ class Linear(Node):
             raise RuntimeError(f'mat1 and mat2 must have the same dtype, but got '
                                f'{_type_word(x.dtype)} and {_type_word(other.dtype)}')
         if x.dtype.kind == 'b':
-            raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\'')
+            raise _dispatch.no_kernel('addmm_impl_cpu_', 'bool')
         if x.shape[-1] != w.shape[1]:
             rows = int(np.prod(x.shape[:-1], dtype=np.int64))
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} '

@@ -231,8 +231,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
                            f'{size}')
     if input.dtype in (_dtype.bool, _dtype.uint8):   # (PyTorch's goes through avg_pool)
         kernel = 'avg_pool2d' if dim == 3 else 'avg_pool3d_out_frame'
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{'Bool' if input.dtype == _dtype.bool else 'Byte'}'")
+        raise _dispatch.no_kernel(kernel, input._data.dtype)
     if input.numel() == 0:
         return input
     squares = input.mul(input)

@@ -10,7 +10,7 @@ import math
 import numbers
 
 from ... import _dtype
-from ..._dispatch import dispatch, _type_word as _np_type_word
+from ..._dispatch import dispatch, no_kernel, _type_word as _np_type_word
 from ..._tensor import Tensor
 from ...ops._util import xp_of
 from . import _pool_cuda
@@ -313,7 +313,7 @@ def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_p
         divisor_override = int(divisor_override)
     if input.dtype in (_dtype.bool, _dtype.uint8):   # (PyTorch's kernels take other ints)
         kernel = 'avg_pool2d' if d == 2 else 'avg_pool3d_out_frame'
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(input)}\'')
+        raise no_kernel(kernel, input._data.dtype)
     return dispatch(AvgPool(geometry, bool(count_include_pad), divisor_override,
                             f'AvgPool{d}DBackward0'), input)
 
