@@ -98,16 +98,56 @@ class KernelFamily:
         return True
 
 
-def launch_per_step(family, xp, name, source, dtype, items, fixed, sizes, row0s):
-    """A recurrent layer's step kernel once per time step, in the order of row0s (each step's
-    first row in the time-major arrays): every launch gets the fixed arguments, its step's
-    first row, the previous launch's (-1 at the first), then sizes. Returns the last launch's
-    first row, or None if the kernel is unavailable (only the first launch can fail, as it
-    compiles the kernel: then nothing was written)."""
+# The recurrent layers' step kernels (nn/modules/_lstm_, _gru_, _elman_sequence_cuda): each launch
+# is one time step of a time-major layer (step t's batch row r is row t * B + r), one thread per
+# (batch row r, hidden unit j) of the step; a launch reads only what earlier launches wrote.
+LAYER_STEP = r'''
+#define NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) \
+    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x, r = k / (H), \
+         j = k % (H); k < (long long)(B) * (H); \
+         k += (long long)blockDim.x * gridDim.x, r = k / (H), j = k % (H))
+// the previous step's h of row r: out's rows at prev_row0, or h0's at the first step
+__device__ __forceinline__ const T* nbgrad_previous_h(
+        const T* h0, const T* out, long long prev_row0, long long r, int H) {
+    return prev_row0 < 0 ? h0 + r * H : out + (prev_row0 + r) * H;
+}
+// the h gradient carried into a step, unit j of row r: the following step's gradients
+// (G wide, at next_row0) times w (G x H), or gh_last's at the last step
+__device__ __forceinline__ T nbgrad_carried(
+        const T* d, const T* w, const T* gh_last, long long next_row0, long long r,
+        long long j, long long G, int H) {
+    if (next_row0 < 0) return gh_last[r * H + j];
+    const T* dn = d + (next_row0 + r) * G;
+    T carry = 0;
+    // (unrolled, so that the loads of several iterations are in flight at once: each
+    // thread's loop is the step's critical path)
+    #pragma unroll 8
+    for (long long q = 0; q < G; ++q) carry += dn[q] * w[q * H + j];
+    return carry;
+}
+'''
+MAX_STEP_PRODUCT = 1 << 26   # multiply-adds of one step's h @ W_hh^T, for one thread per unit
+
+
+def layer_steps_fit(family, xp, dtype, batch, hidden, gates):
+    """Whether a layer's step kernels run it: CuPy float32/float64 arrays, a batch, and a step
+    product (gates x hidden columns of W_hh) small enough for one thread per (row, unit)."""
+    return family.available(xp, dtype) and batch > 0 and \
+        gates * batch * hidden * hidden <= MAX_STEP_PRODUCT
+
+
+def launch_per_step(family, xp, name, source, dtype, batch, hidden, fixed, steps, last_first):
+    """A layer's step kernel once per time step (the last step first, or the first): every
+    launch gets the fixed arguments, its step's first row, the previous launch's (-1 at the
+    first), then batch and hidden. Returns the last launch's first row, or None if the kernel
+    is unavailable (only the first launch can fail, as it compiles the kernel: then nothing
+    was written)."""
+    sizes = (np.int32(batch), np.int32(hidden))
     previous = np.int64(-1)
-    for row0 in row0s:
-        row0 = np.int64(row0)
-        if not family.launch(xp, name, source, dtype, items, fixed + (row0, previous) + sizes):
+    for t in (range(steps - 1, -1, -1) if last_first else range(steps)):
+        row0 = np.int64(t * batch)
+        if not family.launch(xp, name, source, dtype, batch * hidden,
+                             fixed + (row0, previous) + sizes):
             return None
         previous = row0
     return previous

@@ -13,22 +13,16 @@ layers step the general way. Results equal the general path's to rounding.
 """
 import numpy as np
 
-from ..._cuda_kernels import KernelFamily, launch_per_step
-from ._lstm_sequence_cuda import MAX_STEP_PRODUCT, steps
+from ..._cuda_kernels import LAYER_STEP, KernelFamily, launch_per_step, layer_steps_fit
 
 # rows are time-major: step t's batch row r is row t * B + r of xg, y, out and d (all H wide)
-_FORWARD = r'''
+_FORWARD = LAYER_STEP + r'''
 extern "C" __global__ void nbgrad_elman_step_forward(
         const T* xg, const T* w_t, const T* h0, T* y, T* out, int relu, long long row0,
         long long prev_row0, int B, int H) {
-    // the previous h: out's rows of the step before (at prev_row0), or h0 at the first step
-    const long long n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        const T* hp = prev_row0 < 0 ? h0 + r * H : out + (prev_row0 + r) * H;
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
         T acc = 0;
-        // (unrolled, so that the loads of several iterations are in flight at once)
         #pragma unroll 8
         for (int m = 0; m < H; ++m) acc += hp[m] * w_t[(long long)m * H + j];
         long long e = (row0 + r) * H + j;
@@ -40,25 +34,12 @@ extern "C" __global__ void nbgrad_elman_step_forward(
 }
 '''
 
-_BACKWARD = r'''
+_BACKWARD = LAYER_STEP + r'''
 extern "C" __global__ void nbgrad_elman_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* y, T* d, int relu,
         long long row0, long long next_row0, int B, int H) {
-    // the h gradient carried into this step: the step after's (at next_row0, written by the
-    // previous launch) d @ W_hh, or gh_last at the last step
-    const long long n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        T carry;
-        if (next_row0 < 0) {
-            carry = gh_last[k];
-        } else {
-            const T* dn = d + (next_row0 + r) * H;
-            carry = 0;
-            #pragma unroll 8
-            for (long long q = 0; q < H; ++q) carry += dn[q] * w[q * H + j];
-        }
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        T carry = nbgrad_carried(d, w, gh_last, next_row0, r, j, H, H);
         long long e = (row0 + r) * H + j;
         T gh = carry + g_out[e], yv = y[e];
         d[e] = relu ? gh * (yv > (T)0 ? (T)1 : (T)0) : gh * ((T)1 - yv * yv);
@@ -69,10 +50,7 @@ KERNELS = KernelFamily('RNN layer', 'the RNN steps through time the general way'
 
 
 def usable(xp, dtype, batch, hidden):
-    """Whether these kernels run this layer: CuPy float32/float64 arrays, a step's product
-    small enough for one thread per (row, unit)."""
-    return KERNELS.available(xp, dtype) and batch > 0 and \
-        batch * hidden * hidden <= MAX_STEP_PRODUCT
+    return layer_steps_fit(KERNELS, xp, dtype, batch, hidden, 1)
 
 
 def forward(xp, xg, w_hh, h0, y, out, relu, reverse):
@@ -81,9 +59,8 @@ def forward(xp, xg, w_hh, h0, y, out, relu, reverse):
     batch, hidden = h0.shape
     fixed = (xp.ascontiguousarray(xg), xp.ascontiguousarray(w_hh.T), xp.ascontiguousarray(h0),
              y, out, np.int32(relu))
-    return launch_per_step(KERNELS, xp, 'nbgrad_elman_step_forward', _FORWARD, out.dtype,
-                           batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                           steps(xg.shape[0] // batch, batch, reverse)) is not None
+    return launch_per_step(KERNELS, xp, 'nbgrad_elman_step_forward', _FORWARD, out.dtype, batch,
+                           hidden, fixed, xg.shape[0] // batch, reverse) is not None
 
 
 def backward(xp, g_out, gh_last, w_hh, y, d, relu, reverse):
@@ -93,9 +70,8 @@ def backward(xp, g_out, gh_last, w_hh, y, d, relu, reverse):
     w = xp.ascontiguousarray(w_hh)
     fixed = (xp.ascontiguousarray(g_out), xp.ascontiguousarray(gh_last), w, y, d,
              np.int32(relu))
-    first = launch_per_step(KERNELS, xp, 'nbgrad_elman_step_backward', _BACKWARD, d.dtype,
-                            batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                            steps(g_out.shape[0] // batch, batch, not reverse))
+    first = launch_per_step(KERNELS, xp, 'nbgrad_elman_step_backward', _BACKWARD, d.dtype, batch,
+                            hidden, fixed, g_out.shape[0] // batch, not reverse)
     if first is None:
         return None
     first = int(first)      # the forward's first step: its gradient gives h0's

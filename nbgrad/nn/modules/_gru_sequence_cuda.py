@@ -12,24 +12,19 @@ layers step the general way. Results equal the general path's to rounding.
 """
 import numpy as np
 
-from ..._cuda_kernels import KernelFamily, launch_per_step
+from ..._cuda_kernels import LAYER_STEP, KernelFamily, launch_per_step, layer_steps_fit
 from ._gru_cuda import CELL
-from ._lstm_sequence_cuda import MAX_STEP_PRODUCT, steps
 
 # rows are time-major: step t's batch row r is row t * B + r of xg, dx, dh (3H wide: the gates'
 # thirds r, z, n), of rz (2H wide) and of hn, n, h_prev, out (H wide)
-_FORWARD = CELL + r'''
+_FORWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_gru_step_forward(
         const T* xg, const T* w_t, const T* bias, const T* h0, T* rz, T* hn, T* n_out, T* out,
         int has_bias, long long row0, long long prev_row0, int B, int H) {
-    // the previous h: out's rows of the step before (at prev_row0), or h0 at the first step
-    const long long G = 3 * (long long)H, n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        const T* hp = prev_row0 < 0 ? h0 + r * H : out + (prev_row0 + r) * H;
+    const long long G = 3 * (long long)H;
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
         T ar = 0, az = 0, an = 0;
-        // (unrolled, so that the loads of several iterations are in flight at once)
         #pragma unroll 8
         for (int m = 0; m < H; ++m) {
             T hv = hp[m];
@@ -44,27 +39,16 @@ extern "C" __global__ void nbgrad_gru_step_forward(
 }
 '''
 
-_BACKWARD = CELL + r'''
+_BACKWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_gru_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* rz, const T* n_in, const T* hn,
         const T* h_prev, T* dx, T* dh, T* direct, long long row0, long long next_row0, int B,
         int H) {
-    // the h gradient carried into this step: the step after's (at next_row0, written by the
-    // previous launch) dh @ W_hh plus its straight path `direct`, or gh_last at the last step
-    const long long G = 3 * (long long)H, n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        T carry;
-        if (next_row0 < 0) {
-            carry = gh_last[k];
-        } else {
-            const T* dn = dh + (next_row0 + r) * G;
-            T product = 0;
-            #pragma unroll 8
-            for (long long q = 0; q < G; ++q) product += dn[q] * w[q * H + j];
-            carry = product + direct[k];
-        }
+    // the carried h gradient: the following step's dh @ W_hh plus its straight path `direct`
+    const long long G = 3 * (long long)H;
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        T carry = nbgrad_carried(dh, w, gh_last, next_row0, r, j, G, H);
+        if (next_row0 >= 0) carry += direct[k];
         long long row = row0 + r, gate = row * G + j, e = row * H + j;
         direct[k] = nbgrad_gru_cell_backward(carry + g_out[e], h_prev[e], rz, n_in, hn, gate,
                                              row * 2 * H + j, e, H, dx, dh);
@@ -75,10 +59,7 @@ KERNELS = KernelFamily('GRU layer', 'the GRU steps through time the general way'
 
 
 def usable(xp, dtype, batch, hidden):
-    """Whether these kernels run this layer: CuPy float32/float64 arrays, a step's product
-    small enough for one thread per (row, unit)."""
-    return (KERNELS.available(xp, dtype) and batch > 0 and
-            3 * batch * hidden * hidden <= MAX_STEP_PRODUCT)
+    return layer_steps_fit(KERNELS, xp, dtype, batch, hidden, 3)
 
 
 def forward(xp, xg, w_hh, b_hh, h0, rz, hn, n, out, reverse):
@@ -88,9 +69,8 @@ def forward(xp, xg, w_hh, b_hh, h0, rz, hn, n, out, reverse):
     w_t = xp.ascontiguousarray(w_hh.T)
     fixed = (xp.ascontiguousarray(xg), w_t, w_t if b_hh is None else xp.ascontiguousarray(b_hh),
              xp.ascontiguousarray(h0), rz, hn, n, out, np.int32(b_hh is not None))
-    return launch_per_step(KERNELS, xp, 'nbgrad_gru_step_forward', _FORWARD, out.dtype,
-                           batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                           steps(xg.shape[0] // batch, batch, reverse)) is not None
+    return launch_per_step(KERNELS, xp, 'nbgrad_gru_step_forward', _FORWARD, out.dtype, batch,
+                           hidden, fixed, xg.shape[0] // batch, reverse) is not None
 
 
 def backward(xp, g_out, gh_last, w_hh, rz, hn, n, h_prev, dx, dh, reverse):
@@ -101,9 +81,8 @@ def backward(xp, g_out, gh_last, w_hh, rz, hn, n, h_prev, dx, dh, reverse):
     direct = xp.empty_like(gh_last)     # the straight path of the step just done, (B, H)
     fixed = (xp.ascontiguousarray(g_out), xp.ascontiguousarray(gh_last), w, rz, n, hn, h_prev,
              dx, dh, direct)
-    first = launch_per_step(KERNELS, xp, 'nbgrad_gru_step_backward', _BACKWARD, dx.dtype,
-                            batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                            steps(g_out.shape[0] // batch, batch, not reverse))
+    first = launch_per_step(KERNELS, xp, 'nbgrad_gru_step_backward', _BACKWARD, dx.dtype, batch,
+                            hidden, fixed, g_out.shape[0] // batch, not reverse)
     if first is None:
         return None
     first = int(first)      # the forward's first step: its dh gives h0's gradient

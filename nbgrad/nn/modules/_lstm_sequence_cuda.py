@@ -19,28 +19,20 @@ these unblocked dot products (usable() says when); larger layers, packed batches
 LSTMs step the general way. Results equal the general path's to rounding (the products sum in
 another order than cuBLAS's).
 """
-import numpy as np
 
-from ..._cuda_kernels import KernelFamily, launch_per_step
+from ..._cuda_kernels import LAYER_STEP, KernelFamily, launch_per_step, layer_steps_fit
 from ._lstm_cuda import CELL
-
-MAX_STEP_PRODUCT = 1 << 26   # multiply-adds of one step's h @ W_hh^T
 
 # rows are time-major: step t's batch row r is row t * B + r of xg, s, d (4H wide: the gates'
 # quarters i, f, g, o) and of g, c_prev, tc, out (H wide)
-_FORWARD = CELL + r'''
+_FORWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_forward(
         const T* xg, const T* w_t, const T* h0, T* c, T* s, T* g, T* c_prev, T* tc, T* out,
         long long row0, long long prev_row0, int B, int H) {
-    // the previous h: out's rows of the step before (at prev_row0), or h0 at the first step
-    const long long G = 4 * (long long)H, n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        const T* hp = prev_row0 < 0 ? h0 + r * H : out + (prev_row0 + r) * H;
+    const long long G = 4 * (long long)H;
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
         T ai = 0, af = 0, ag = 0, ao = 0;
-        // (unrolled, so that the loads of several iterations are in flight at once: each
-        // thread's loop is the step's critical path)
         #pragma unroll 8
         for (int m = 0; m < H; ++m) {
             T hv = hp[m];
@@ -55,25 +47,13 @@ extern "C" __global__ void nbgrad_lstm_step_forward(
 }
 '''
 
-_BACKWARD = CELL + r'''
+_BACKWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* s, const T* g, const T* tc,
         const T* c_prev, T* d, T* gc, long long row0, long long next_row0, int B, int H) {
-    // the h gradient carried into this step: the gate gradients of the step after (at
-    // next_row0, written by the previous launch) times W_hh, or gh_last at the last step
-    const long long G = 4 * (long long)H, n = (long long)B * H;
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
-        long long r = k / H, j = k % H;
-        T carry;
-        if (next_row0 < 0) {
-            carry = gh_last[k];
-        } else {
-            const T* dn = d + (next_row0 + r) * G;
-            carry = 0;
-            #pragma unroll 8
-            for (long long q = 0; q < G; ++q) carry += dn[q] * w[q * H + j];
-        }
+    const long long G = 4 * (long long)H;
+    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
+        T carry = nbgrad_carried(d, w, gh_last, next_row0, r, j, G, H);
         long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
         gc[k] = nbgrad_lstm_cell_backward(carry + g_out[e], gc[k], s, g, tc, c_prev, gate, e, H,
                                           d);
@@ -84,16 +64,7 @@ KERNELS = KernelFamily('LSTM layer', 'the LSTM steps through time the general wa
 
 
 def usable(xp, dtype, batch, hidden):
-    """Whether these kernels run this layer: CuPy float32/float64 arrays, a step's product
-    small enough for one thread per (row, unit)."""
-    return (KERNELS.available(xp, dtype) and batch > 0 and
-            4 * batch * hidden * hidden <= MAX_STEP_PRODUCT)
-
-
-def steps(count, batch, last_first):
-    """The first row of each of count steps, in the order they run."""
-    order = range(count - 1, -1, -1) if last_first else range(count)
-    return [t * batch for t in order]
+    return layer_steps_fit(KERNELS, xp, dtype, batch, hidden, 4)
 
 
 def forward(xp, xg, w_hh, h0, c0, s, g, c_prev, tc, out, reverse):
@@ -104,9 +75,8 @@ def forward(xp, xg, w_hh, h0, c0, s, g, c_prev, tc, out, reverse):
     c = xp.array(c0, order='C', copy=True)          # the running cell state
     fixed = (xp.ascontiguousarray(xg), xp.ascontiguousarray(w_hh.T), xp.ascontiguousarray(h0),
              c, s, g, c_prev, tc, out)
-    last = launch_per_step(KERNELS, xp, 'nbgrad_lstm_step_forward', _FORWARD, c.dtype,
-                           batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                           steps(xg.shape[0] // batch, batch, reverse))
+    last = launch_per_step(KERNELS, xp, 'nbgrad_lstm_step_forward', _FORWARD, c.dtype, batch,
+                           hidden, fixed, xg.shape[0] // batch, reverse)
     return None if last is None else c
 
 
@@ -119,8 +89,7 @@ def backward(xp, g_out, gh_last, gc_last, w_hh, s, g, tc, c_prev, d, reverse):
     fixed = (xp.ascontiguousarray(g_out), xp.ascontiguousarray(gh_last), w, s, g, tc, c_prev,
              d, gc)
     first = launch_per_step(KERNELS, xp, 'nbgrad_lstm_step_backward', _BACKWARD, gc.dtype,
-                            batch * hidden, fixed, (np.int32(batch), np.int32(hidden)),
-                            steps(g_out.shape[0] // batch, batch, not reverse))
+                            batch, hidden, fixed, g_out.shape[0] // batch, not reverse)
     if first is None:
         return None
     first = int(first)      # the forward's first step: its gate gradients give h0's
