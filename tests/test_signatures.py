@@ -1,7 +1,7 @@
 """The public callables of torch.nn, nn.functional, nn.init, nn.utils (and its rnn,
-parametrizations and parametrize modules), torch.optim and optim.lr_scheduler have PyTorch's
-signatures in nbgrad: parameter names, order, kinds (positional / keyword-only / *args) and
-defaults. Classes are compared by their `__init__`.
+parametrizations and parametrize modules), torch.optim, optim.lr_scheduler and
+utils.checkpoint have PyTorch's signatures in nbgrad: parameter names, order, kinds
+(positional / keyword-only / *args) and defaults. Classes are compared by their `__init__`.
 
 PyTorch's C builtins (F.conv2d, F.gelu, ...) have no inspectable signature: theirs is read from
 the first line of the docstring, with keyword-only parameters taken from the ATen schema (the
@@ -41,6 +41,7 @@ NAMESPACES = [
     ('torch.nn.utils.parametrize', 'nbgrad.nn.utils.parametrize', 'own'),
     ('torch.optim', 'nbgrad.optim', 'optimizers'),
     ('torch.optim.lr_scheduler', 'nbgrad.optim.lr_scheduler', 'schedulers'),
+    ('torch.utils.checkpoint', 'nbgrad.utils.checkpoint', 'own'),
 ]
 
 # Public names of those namespaces that nbgrad does not have, each with the reason.
@@ -58,6 +59,13 @@ MISSING_ALLOWED = {
     'torch.nn.functional.scaled_grouped_mm': 'float8 / MX scaled grouped matmul',
     # optimizers not implemented yet (nbgrad/optim)
     'torch.optim.SparseAdam': 'needs sparse gradients, which nbgrad does not have',
+    # selective activation checkpointing: its policies pick ATen ops through TorchDispatchMode
+    'torch.utils.checkpoint.CheckpointPolicy': 'selective checkpointing (ATen dispatch modes)',
+    'torch.utils.checkpoint.SelectiveCheckpointContext': 'selective checkpointing',
+    'torch.utils.checkpoint.create_selective_checkpoint_contexts': 'selective checkpointing',
+    # recompute at most once across backward calls: nbgrad's recomputed data stays on the nodes
+    # that have not run yet, so backward calls over disjoint parts already share one rerun
+    'torch.utils.checkpoint.GraphExecGroup': 'disjoint backward calls share a rerun already',
 }
 
 # Names present in both, whose signatures are allowed to differ, each with the reason.

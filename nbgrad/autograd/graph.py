@@ -323,6 +323,22 @@ def _accumulate_into(tensor, grad, create_graph):
 # backward runs). A plain dict, not thread-local: nbgrad's grad mode is process-wide too.
 _delivered = {}
 
+# The backward runs in progress, innermost last: (retain_graph, accumulates into every leaf).
+# What runs inside a node's backward reads it (utils.checkpoint: whether to keep recomputed
+# activations, and whether its reentrant form can serve this backward).
+_running = []
+
+
+def running_backward_retains_graph():
+    """Whether the innermost running backward keeps the graph (retain_graph=True)."""
+    return bool(_running) and _running[-1][0]
+
+
+def _is_checkpoint_valid():
+    """False inside autograd.grad or backward(inputs=...) (PyTorch's private helper of the same
+    name): a backward that only some leaves receive, which reentrant checkpointing cannot serve."""
+    return not _running or _running[-1][1]
+
 
 def _check_hook_result(result, grad):
     if not isinstance(result, Tensor):
@@ -453,6 +469,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
     _delivered[0] = {id(g._data) for g in root_grads}
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
+    _running.append((bool(retain_graph), accumulate and inputs is None))
     try:
         while ready:
             node = heappop(ready)[2]
@@ -506,6 +523,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 if remaining == 0:
                     heappush(ready, (-child._seq, id(child), child))
     finally:
+        _running.pop()
         _dispatch._grad_enabled = previous_mode
         if outer_delivered is None:
             _delivered.pop(0, None)
