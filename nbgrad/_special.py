@@ -7,7 +7,9 @@ input's floating dtype (float16/float32 gain accuracy this way; torch also upcas
 of float32/float16 inputs uses shorter approximations made for single precision (see erf).
 
 Branches are evaluated everywhere and selected with ``where`` (no data-dependent Python control
-flow, which would force a device sync on CuPy); loops have fixed trip counts. Sources:
+flow, which would force a device sync on CuPy), through _select.select, which on NumPy chooses
+by bits instead of by a branch per element; loops have fixed trip counts. The module imports
+nothing from nbgrad but that leaf (it is tested on its own). Sources:
   * erf/erfc/erfcx: W. J. Cody's rational Chebyshev approximations (CALERF, Math. Comp. 1969).
   * ndtri and i0/i0e/i1/i1e: the Cephes Math Library (Moshier, 3-clause BSD), the same
     coefficients torch uses, so results agree with torch to rounding.
@@ -25,6 +27,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._select import select
+
 _PI = math.pi
 _SQRT_PI = math.sqrt(math.pi)
 _FRAC_1_SQRT_PI = 1.0 / math.sqrt(math.pi)
@@ -32,7 +36,6 @@ _FRAC_1_SQRT_2 = 0.7071067811865476      # the double torch multiplies by in ndt
 _LOG_PI = math.log(math.pi)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _EULER = 0.57721566490153286061
-
 
 # ---- Plumbing ------------------------------------------------------------------------------------
 # NumPy arrays larger than this go through the kernel in blocks of this many elements: a
@@ -59,7 +62,7 @@ def _apply(xp, fn, x):
 
 
 # (parts_of, run_parts) of nbgrad's worker threads, which nbgrad/_threads.py installs: this
-# module imports nothing from nbgrad (it is tested on its own), and then runs blocks in turn
+# module does not import nbgrad (it is tested on its own), and then runs blocks in turn
 parallel = [None]
 
 
@@ -159,7 +162,7 @@ def _erfcx_large(xp, y):
     mid = _horner(y, _ERF_C) / _horner(y, _ERF_D)
     z = 1.0 / (y * y)
     far = (_FRAC_1_SQRT_PI - z * _horner(z, _ERF_P) / _horner(z, _ERF_Q)) / y
-    return xp.where(y <= 4.0, mid, far)
+    return select(xp, y <= 4.0, mid, far)
 
 
 def _exp_sq(xp, y, sign):
@@ -179,8 +182,8 @@ def _erfc_large(xp, y):
 @_unary
 def _erf64(xp, x):
     y = xp.abs(x)
-    big = xp.where(x < 0, -1.0, 1.0) * (1.0 - _erfc_large(xp, y))
-    return xp.where(y <= _ERF_SMALL, _erf_small(x), big)
+    big = select(xp, x < 0, -1.0, 1.0) * (1.0 - _erfc_large(xp, y))
+    return select(xp, y <= _ERF_SMALL, _erf_small(x), big)
 
 
 # erf of float32 and float16 inputs: two polynomials, fitted for nbgrad by least squares on
@@ -211,10 +214,9 @@ def _erf_single(xp, x):
     big = _horner(z, _ERF32_LOG_ERFC)
     xp.exp(big, out=big)
     xp.subtract(1.0, big, out=big)
-    xp.copyto(big, 1.0, where=y >= _ERF32_ONE)
+    big = select(xp, y >= _ERF32_ONE, 1.0, big)
     xp.copysign(big, x, out=big)
-    xp.copyto(big, small, where=y <= _ERF32_SPLIT)
-    return big
+    return select(xp, y <= _ERF32_SPLIT, small, big)
 
 
 _erf_single_precision = _unary(_erf_single)
@@ -236,7 +238,7 @@ def erfc(xp, x):
     """Complementary error function, relatively accurate down to underflow (x ~ 26.5)."""
     y = xp.abs(x)
     tail = _erfc_large(xp, y)
-    return xp.where(y <= _ERF_SMALL, 1.0 - _erf_small(x), xp.where(x < 0, 2.0 - tail, tail))
+    return select(xp, y <= _ERF_SMALL, 1.0 - _erf_small(x), select(xp, x < 0, 2.0 - tail, tail))
 
 
 def _erfcx64(xp, x):
@@ -244,8 +246,8 @@ def _erfcx64(xp, x):
     y = xp.abs(x)
     small = _exp_sq(xp, y, 1.0) * (1.0 - _erf_small(x))
     big = _erfcx_large(xp, y)
-    big = xp.where(x < 0, 2.0 * _exp_sq(xp, y, 1.0) - big, big)   # overflows to inf for x < -26.6
-    return xp.where(y <= _ERF_SMALL, small, big)
+    big = select(xp, x < 0, 2.0 * _exp_sq(xp, y, 1.0) - big, big)   # overflows to inf for x < -26.6
+    return select(xp, y <= _ERF_SMALL, small, big)
 
 
 @_unary
@@ -263,14 +265,14 @@ def _normal_upper_tail(xp, a):
     b = xp.minimum(a, 64.0)          # exp(-2048) is already 0; avoids inf - inf = nan
     hi = xp.trunc(b * 16.0) / 16.0
     gauss = xp.exp(-0.5 * (hi * hi)) * xp.exp(-0.5 * ((b - hi) * (b + hi)))
-    return xp.where(t <= _ERF_SMALL, 0.5 - 0.5 * _erf_small(t), 0.5 * gauss * _erfcx_large(xp, t))
+    return select(xp, t <= _ERF_SMALL, 0.5 - 0.5 * _erf_small(t), 0.5 * gauss * _erfcx_large(xp, t))
 
 
 @_unary
 def ndtr(xp, x):
     """Standard normal CDF; both tails relatively accurate (the lower one down to underflow)."""
     q = _normal_upper_tail(xp, xp.abs(x))
-    return xp.where(x < 0, q, 1.0 - q)
+    return select(xp, x < 0, q, 1.0 - q)
 
 
 @_unary
@@ -280,8 +282,8 @@ def log_ndtr(xp, x):
     a = xp.abs(x)
     lower = xp.log(0.5 * _erfcx64(xp, a * _FRAC_1_SQRT_2)) - 0.5 * (x * x)
     q = _normal_upper_tail(xp, a)
-    upper = xp.log1p(-xp.where(x < 0, 1.0 - q, q))
-    return xp.where(x < -1.0, lower, upper)
+    upper = xp.log1p(-select(xp, x < 0, 1.0 - q, q))
+    return select(xp, x < -1.0, lower, upper)
 
 
 # Cephes ndtri: central rational in (p - 1/2) for exp(-2) < p < 1 - exp(-2); tails rational in
@@ -316,7 +318,7 @@ def _ndtri_tail(xp, p):
     """-ndtri(p) for 0 < p <= exp(-2), i.e. the positive quantile of the upper tail mass p."""
     w = xp.sqrt(-2.0 * xp.log(p))
     z = 1.0 / w
-    r = xp.where(w < 8.0, _horner(z, _NDTRI_P1) / _horner(z, _NDTRI_Q1),
+    r = select(xp, w < 8.0, _horner(z, _NDTRI_P1) / _horner(z, _NDTRI_Q1),
                  _horner(z, _NDTRI_P2) / _horner(z, _NDTRI_Q2))
     return w - xp.log(w) / w - z * r
 
@@ -326,11 +328,11 @@ def ndtri(xp, p):
     """Inverse normal CDF: ndtri(0) = -inf, ndtri(1) = inf, nan outside [0, 1] (as torch)."""
     upper = p > 1.0 - _EXP_M2
     central = (p > _EXP_M2) & ~upper
-    tail = _ndtri_tail(xp, xp.where(upper, 1.0 - p, p))    # 1 - p is exact here (Sterbenz)
-    res = xp.where(central, _ndtri_central(p - 0.5) * math.sqrt(2 * _PI),
-                   xp.where(upper, tail, -tail))
-    res = xp.where(p == 0, -np.inf, xp.where(p == 1, np.inf, res))
-    return xp.where((p < 0) | (p > 1), np.nan, res)
+    tail = _ndtri_tail(xp, select(xp, upper, 1.0 - p, p))    # 1 - p is exact here (Sterbenz)
+    res = select(xp, central, _ndtri_central(p - 0.5) * math.sqrt(2 * _PI),
+                   select(xp, upper, tail, -tail))
+    res = select(xp, p == 0, -np.inf, select(xp, p == 1, np.inf, res))
+    return select(xp, (p < 0) | (p > 1), np.nan, res)
 
 
 @_unary
@@ -342,18 +344,18 @@ def erfinv(xp, x):
     Halley step on erf (erfc in the tails, where 1 - |x| is exact) then polishes the result.
     """
     a = xp.abs(x)
-    sign = xp.where(x < 0, -1.0, 1.0)
+    sign = select(xp, x < 0, -1.0, 1.0)
     central = a <= 1.0 - 2.0 * _EXP_M2
-    r = xp.where(central, _ndtri_central(0.5 * x) * _SQRT_PI,
+    r = select(xp, central, _ndtri_central(0.5 * x) * _SQRT_PI,
                  sign * _ndtri_tail(xp, 0.5 * (1.0 - a)) * _FRAC_1_SQRT_2)
     # f = erf(r) - x, written as sign * ((1 - |x|) - erfc|r|) in the tails to avoid cancellation.
     s = xp.abs(r)
-    erfc_s = xp.where(s <= _ERF_SMALL, 1.0 - _erf_small(s), _erfc_large(xp, s))
-    f = xp.where(central, erf(xp, r) - x, sign * ((1.0 - a) - erfc_s))
+    erfc_s = select(xp, s <= _ERF_SMALL, 1.0 - _erf_small(s), _erfc_large(xp, s))
+    f = select(xp, central, erf(xp, r) - x, sign * ((1.0 - a) - erfc_s))
     step = f / (2.0 * _FRAC_1_SQRT_PI * _exp_sq(xp, s, -1.0))
     r = r - step / (1.0 + r * step)        # Halley: f''/f' = -2r for erf
-    r = xp.where(a == 1, sign * np.inf, r)
-    return xp.where(a > 1, np.nan, r)
+    r = select(xp, a == 1, sign * np.inf, r)
+    return select(xp, a > 1, np.nan, r)
 
 
 # ---- Hurwitz zeta (integer order), the engine for polygamma and the Taylor coefficients below ----
@@ -369,8 +371,8 @@ def _hurwitz_zeta(xp, s, a):
     acc = xp.zeros_like(a)
     for _ in range(m):
         low = a < m
-        acc = acc + xp.where(low, (1.0 / a) ** s, 0.0)
-        a = xp.where(low, a + 1.0, a)
+        acc = acc + select(xp, low, (1.0 / a) ** s, 0.0)
+        a = select(xp, low, a + 1.0, a)
     coeffs, rising = [], Fraction(s)                     # rising = (s)_(2j-1)
     for j, b in enumerate(_BERN, start=1):
         coeffs.append(float(b / math.factorial(2 * j) * rising))
@@ -401,28 +403,28 @@ def _lgamma_pos(xp, y):
     t, prod = y, xp.ones_like(y)
     for _ in range(8):
         step = mid & (t >= 2.5)
-        t = xp.where(step, t - 1.0, t)
-        prod = xp.where(step, prod * t, prod)
-    z = xp.where(y < 0.5, y, xp.where(y < 1.5, y - 1.0, xp.where(y < _LGAMMA_BIG, t - 2.0, 0.0)))
-    extra = xp.where(y < 0.5, -xp.log(y) - xp.log1p(y),          # Gamma(y) = Gamma(y+2)/(y(y+1))
-                     xp.where(y < 1.5, -xp.log1p(z), xp.log(prod)))
+        t = select(xp, step, t - 1.0, t)
+        prod = select(xp, step, prod * t, prod)
+    z = select(xp, y < 0.5, y, select(xp, y < 1.5, y - 1.0, select(xp, y < _LGAMMA_BIG, t - 2.0, 0.0)))
+    extra = select(xp, y < 0.5, -xp.log(y) - xp.log1p(y),          # Gamma(y) = Gamma(y+2)/(y(y+1))
+                     select(xp, y < 1.5, -xp.log1p(z), xp.log(prod)))
     series = z * _horner(z, _LGAMMA2) + extra
     w = 1.0 / y
     stirling = ((y - 0.5) * xp.log(y) - y + _HALF_LOG_2PI) + w * _horner(w * w, _STIRLING)
-    res = xp.where(y < _LGAMMA_BIG, series, stirling)
-    return xp.where(y == np.inf, np.inf, res)
+    res = select(xp, y < _LGAMMA_BIG, series, stirling)
+    return select(xp, y == np.inf, np.inf, res)
 
 
 @_unary
 def lgamma(xp, x):
     """log|Gamma(x)|; inf at the poles 0, -1, -2, ... and at +-inf (as torch)."""
     neg = x < 0
-    lg = _lgamma_pos(xp, xp.where(neg, 1.0 - x, x))
+    lg = _lgamma_pos(xp, select(xp, neg, 1.0 - x, x))
     # Reflection: Gamma(x) Gamma(1-x) = pi / sin(pi x).
     r = _pi_frac(xp, x)
     refl = _LOG_PI - xp.log(xp.abs(xp.sin(_PI * r))) - lg
-    res = xp.where(neg, refl, lg)
-    return xp.where(_is_nonpos_int(xp, x) | (x == -np.inf), np.inf, res)
+    res = select(xp, neg, refl, lg)
+    return select(xp, _is_nonpos_int(xp, x) | (x == -np.inf), np.inf, res)
 
 
 # ---- digamma and polygamma -----------------------------------------------------------------------
@@ -445,19 +447,19 @@ def _digamma_pos(xp, y):
     acc, t = xp.zeros_like(y), y
     for _ in range(10):                       # psi(t) = psi(t + 1) - 1/t until t >= 10
         low = t < 10.0
-        acc = acc - xp.where(low, 1.0 / t, 0.0)
-        t = xp.where(low, t + 1.0, t)
+        acc = acc - select(xp, low, 1.0 / t, 0.0)
+        t = select(xp, low, t + 1.0, t)
     w = 1.0 / (t * t)
     asym = xp.log(t) - 0.5 / t - w * _horner(w, _PSI_ASYM)
     # Below x0 + 1.5 the sum above cancels (up to ~10 ulp lost); instead move y by one into the
     # Taylor window: psi(y) = psi(y + 1) - 1/y below it (|psi| > 0.6 there, so at most mild
     # cancellation), psi(y) = psi(y - 1) + 1/(y - 1) above it (both positive, y - 1 exact).
     lo_, hi_ = _PSI_ROOT_HI - 0.5, _PSI_ROOT_HI + 0.5
-    ys = xp.where(y < lo_, y + 1.0, xp.where(y >= hi_, y - 1.0, y))
-    corr = xp.where(y < lo_, -1.0 / y, xp.where(y >= hi_, 1.0 / ys, 0.0))
+    ys = select(xp, y < lo_, y + 1.0, select(xp, y >= hi_, y - 1.0, y))
+    corr = select(xp, y < lo_, -1.0 / y, select(xp, y >= hi_, 1.0 / ys, 0.0))
     d = (ys - _PSI_ROOT_HI) - _PSI_ROOT_LO
     root = d * _horner(d, _PSI_ROOT) + corr
-    return xp.where(y < _PSI_ROOT_HI + 1.5, root, acc + asym)
+    return select(xp, y < _PSI_ROOT_HI + 1.5, root, acc + asym)
 
 
 @_unary
@@ -465,11 +467,11 @@ def digamma(xp, x):
     """psi(x), torch's conventions: psi(+0) = -inf, psi(-0) = +inf, nan at negative integers
     and at -inf, psi(inf) = inf."""
     neg = x < 0
-    psi = _digamma_pos(xp, xp.where(neg, 1.0 - x, x))
+    psi = _digamma_pos(xp, select(xp, neg, 1.0 - x, x))
     r = _pi_frac(xp, x)
-    psi = xp.where(neg, psi - _PI * _cotpi(xp, r), psi)                       # reflection
-    psi = xp.where(neg & (x == xp.rint(x)), np.nan, psi)        # also catches x = -inf
-    return xp.where(x == 0, xp.where(xp.signbit(x), np.inf, -np.inf), psi)
+    psi = select(xp, neg, psi - _PI * _cotpi(xp, r), psi)                       # reflection
+    psi = select(xp, neg & (x == xp.rint(x)), np.nan, psi)        # also catches x = -inf
+    return select(xp, x == 0, select(xp, xp.signbit(x), np.inf, -np.inf), psi)
 
 
 @functools.lru_cache(maxsize=None)
@@ -503,14 +505,14 @@ def polygamma(xp, n, x):
     def kernel(xp, x):
         neg = x < 0
         sign = (-1.0) ** (n + 1)
-        psi = sign * math.factorial(n) * _hurwitz_zeta(xp, n + 1, xp.where(neg, 1.0 - x, x))
+        psi = sign * math.factorial(n) * _hurwitz_zeta(xp, n + 1, select(xp, neg, 1.0 - x, x))
         # psi^(n)(x) = (-1)^n psi^(n)(1-x) - pi d^n/dx^n cot(pi x)
         r = _pi_frac(xp, x)
         cot = _cotpi(xp, r)
         refl = (-1.0) ** n * psi - _PI ** (n + 1) * _horner(cot, _cot_derivative_poly(n))
-        res = xp.where(neg, refl, psi)
-        res = xp.where(_is_nonpos_int(xp, x), sign * np.inf, res)
-        return xp.where(x == -np.inf, np.nan, res)
+        res = select(xp, neg, refl, psi)
+        res = select(xp, _is_nonpos_int(xp, x), sign * np.inf, res)
+        return select(xp, x == -np.inf, np.nan, res)
 
     return _apply(xp, kernel, x)
 
@@ -563,18 +565,18 @@ _I1E_B = [
 def _bessel_e(xp, a, coef_small, coef_large, times_a):
     """exp(-a) I_nu(a) for a = |x| >= 0. The unused branch sees a harmless argument (0)."""
     small = a <= 8.0
-    s = _chbevl(xp.where(small, 0.5 * a - 2.0, 0.0), coef_small)
+    s = _chbevl(select(xp, small, 0.5 * a - 2.0, 0.0), coef_small)
     if times_a:
         s = s * a
-    big = _chbevl(xp.where(small, 0.0, 32.0 / a - 2.0), coef_large) / xp.sqrt(a)
-    return xp.where(small, s, big)
+    big = _chbevl(select(xp, small, 0.0, 32.0 / a - 2.0), coef_large) / xp.sqrt(a)
+    return select(xp, small, s, big)
 
 
 def _unscale(xp, a, e):
     """exp(a) * e, with exp(a/2) applied twice so I(a) stays finite as long as it fits, and
     I(inf) = inf (torch returns nan there: exp(inf) * 0)."""
     h = xp.exp(0.5 * a)
-    return xp.where(a == np.inf, np.inf, (e * h) * h)
+    return select(xp, a == np.inf, np.inf, (e * h) * h)
 
 
 @_unary
@@ -594,7 +596,7 @@ def i0(xp, x):
 def i1e(xp, x):
     """Exponentially scaled I1: exp(-|x|) I1(x) (odd); i1e(+-inf) = +-0."""
     e = _bessel_e(xp, xp.abs(x), _I1E_A, _I1E_B, True)
-    return xp.where(x < 0, -e, e)
+    return select(xp, x < 0, -e, e)
 
 
 @_unary
@@ -602,7 +604,7 @@ def i1(xp, x):
     """Modified Bessel function I1 (odd)."""
     a = xp.abs(x)
     v = _unscale(xp, a, _bessel_e(xp, a, _I1E_A, _I1E_B, True))
-    return xp.where(x < 0, -v, v)
+    return select(xp, x < 0, -v, v)
 
 
 # ---- xlogy, xlog1py ------------------------------------------------------------------------------
@@ -613,7 +615,7 @@ def _binary(xp, x, y, logf):
         dtype = np.dtype('float64')
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     with np.errstate(all='ignore'):
-        out = xp.where(xp.isnan(y64), np.nan, xp.where(x64 == 0, 0.0, x64 * logf(y64)))
+        out = select(xp, xp.isnan(y64), np.nan, select(xp, x64 == 0, 0.0, x64 * logf(y64)))
     return xp.asarray(out).astype(dtype, copy=False)
 
 
@@ -647,9 +649,9 @@ def _igam_edges(xp, a, x, upper):
     order torch tests them; the first that holds wins."""
     one, zero = (0.0, 1.0) if upper else (1.0, 0.0)
     return [((x < 0) | (a < 0), np.nan),
-            (a == 0, xp.where(x > 0, one, np.nan)),
+            (a == 0, select(xp, x > 0, one, np.nan)),
             (x == 0, zero),
-            (xp.isinf(a), xp.where(xp.isinf(x), np.nan, zero)),
+            (xp.isinf(a), select(xp, xp.isinf(x), np.nan, zero)),
             (xp.isinf(x), one)]
 
 
@@ -657,13 +659,13 @@ def _igam_pq(xp, a, x):
     """(P, Q) for finite a > 0, x > 0 (other elements: anything)."""
     use_series = x < a + 1.0
     # Elements of the other branch get harmless stand-ins, so that each loop converges fast.
-    sa = xp.where(use_series, a, 1.0)
-    sx = xp.where(use_series, x, 0.5)
-    ca = xp.where(use_series, 1.0, a)
-    cx = xp.where(use_series, 2.0, x)
+    sa = select(xp, use_series, a, 1.0)
+    sx = select(xp, use_series, x, 0.5)
+    ca = select(xp, use_series, 1.0, a)
+    cx = select(xp, use_series, 2.0, x)
     ok = xp.isfinite(a) & xp.isfinite(x) & (a > 0) & (x > 0)
-    sa, sx = xp.where(ok, sa, 1.0), xp.where(ok, sx, 0.5)
-    ca, cx = xp.where(ok, ca, 1.0), xp.where(ok, cx, 2.0)
+    sa, sx = select(xp, ok, sa, 1.0), select(xp, ok, sx, 0.5)
+    ca, cx = select(xp, ok, ca, 1.0), select(xp, ok, cx, 2.0)
     # series: sum_n x^n / (a (a+1) ... (a+n))
     ap = sa
     term = 1.0 / sa
@@ -680,20 +682,20 @@ def _igam_pq(xp, a, x):
         for _ in range(_IGAM_CHUNK):
             i += 1
             ap = ap + 1.0
-            term = xp.where(s_done, term, term * sx / ap)
-            total = xp.where(s_done, total, total + term)
+            term = select(xp, s_done, term, term * sx / ap)
+            total = select(xp, s_done, total, total + term)
             s_done = s_done | (xp.abs(term) < xp.abs(total) * _IGAM_EPS)
             an = -i * (i - ca)
             b = b + 2.0
             dn = an * d + b
-            dn = xp.where(xp.abs(dn) < _IGAM_TINY, _IGAM_TINY, dn)
+            dn = select(xp, xp.abs(dn) < _IGAM_TINY, _IGAM_TINY, dn)
             cn = b + an / c
-            cn = xp.where(xp.abs(cn) < _IGAM_TINY, _IGAM_TINY, cn)
+            cn = select(xp, xp.abs(cn) < _IGAM_TINY, _IGAM_TINY, cn)
             dn = 1.0 / dn
             delta = dn * cn
-            d = xp.where(c_done, d, dn)
-            c = xp.where(c_done, c, cn)
-            h = xp.where(c_done, h, h * delta)
+            d = select(xp, c_done, d, dn)
+            c = select(xp, c_done, c, cn)
+            h = select(xp, c_done, h, h * delta)
             c_done = c_done | (xp.abs(delta - 1.0) < _IGAM_EPS)
         if bool(xp.all(s_done & c_done)):
             break
@@ -701,8 +703,8 @@ def _igam_pq(xp, a, x):
     fac = xp.exp(log_fac)
     p_series = total * fac
     q_frac = h * fac
-    p = xp.where(use_series, p_series, 1.0 - q_frac)
-    q = xp.where(use_series, 1.0 - p_series, q_frac)
+    p = select(xp, use_series, p_series, 1.0 - q_frac)
+    q = select(xp, use_series, 1.0 - p_series, q_frac)
     return p, q
 
 
@@ -712,7 +714,7 @@ def _igam(xp, a, x, upper):
         p, q = _igam_pq(xp, a, x)
         res = q if upper else p
         for mask, value in reversed(_igam_edges(xp, a, x, upper)):
-            res = xp.where(mask, value, res)
+            res = select(xp, mask, value, res)
     return res
 
 
@@ -750,7 +752,7 @@ def zeta(xp, x, q):
                  (nonpos & (x != xp.floor(x)), np.nan)]
         skip = edges[0][0] | edges[1][0] | edges[2][0] | edges[3][0]
         # the direct sum runs while n < 9 or q + n <= 9: as many passes as the smallest q needs
-        qs = xp.where(skip | xp.isnan(q), 9.0, q)
+        qs = select(xp, skip | xp.isnan(q), 9.0, q)
         n_max = 9
         if qs.size:
             n_max = max(9, int(math.floor(9.0 - float(xp.min(qs)))) + 1)
@@ -760,30 +762,30 @@ def zeta(xp, x, q):
         returned = skip.copy()
         running = ~skip
         for i in range(1, n_max + 1):
-            a = xp.where(running, a + 1.0, a)
+            a = select(xp, running, a + 1.0, a)
             bn = xp.power(a, -x)
-            b = xp.where(running, bn, b)
-            s = xp.where(running, s + bn, s)
+            b = select(xp, running, bn, b)
+            s = select(xp, running, s + bn, s)
             stop = running & (-_ZETA_EPS * s < b) & (b < _ZETA_EPS * s)
             returned = returned | stop
             running = running & ~stop & ((i < 9) | (a <= 9.0))
         w = a
         live = ~returned
-        s = xp.where(live, s + b * w / (x - 1.0) - 0.5 * b, s)
+        s = select(xp, live, s + b * w / (x - 1.0) - 0.5 * b, s)
         a = xp.ones_like(s)
         k = xp.zeros_like(s)
         for coef in _ZETA_A:
             a = a * (x + k)
             b = b / w
             t = a * b / coef
-            s = xp.where(live, s + t, s)
+            s = select(xp, live, s + t, s)
             live = live & ~(xp.abs(t / s) < _ZETA_EPS)
             k = k + 1.0
             a = a * (x + k)
             b = b / w
             k = k + 1.0
         for mask, value in reversed(edges):
-            s = xp.where(mask, value, s)
+            s = select(xp, mask, value, s)
     return s
 
 

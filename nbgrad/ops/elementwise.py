@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also used from here)
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
+from .._select import select
 from ._util import promote, to_float_dtype, xp_of, as_operand
 
 _LN2 = math.log(2.0)
@@ -139,9 +140,15 @@ class ThresholdBackward(Node):
 
 
 def _sigmoid(xp, x):
-    # exp(-|x|) never overflows; pick the form that is accurate on each side of zero
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """PyTorch's kernel's formula, 1 / (1 + exp(-x)), in place (float16 in float32, as PyTorch
+    computes it): accurate on both sides of zero; below about -88 (float32) exp(-x) overflows
+    and the result is 0, as PyTorch's is."""
+    wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    out = xp.negative(wide, out=xp.empty_like(wide))     # (out=: an array for 0-d x too)
+    xp.exp(out, out=out)
+    out += 1
+    xp.reciprocal(out, out=out)
+    return out.astype(x.dtype, copy=False)
 
 
 def _logit_grad(g, x):
@@ -170,7 +177,7 @@ def _sinc(xp, x):
     product = wide * wide.real.dtype.type(np.pi)
     with np.errstate(invalid='ignore', divide='ignore'):
         out = xp.sin(product) / product
-    return xp.where(x == 0, out.dtype.type(1), out).astype(x.dtype, copy=False)
+    return select(xp, x == 0, out.dtype.type(1), out).astype(x.dtype, copy=False)
 
 
 def _sinc_grad(x):
@@ -287,7 +294,7 @@ class LogitEps(Node):
             x = x.astype(to_float_dtype(x.dtype))
         xp = xp_of(x)
         lo, hi = self._bounds(x.dtype)
-        z = xp.where(x < lo, lo, xp.where(x > hi, hi, x)).astype(x.dtype, copy=False)
+        z = select(xp, x < lo, lo, select(xp, x > hi, hi, x)).astype(x.dtype, copy=False)
         return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
     def backward(self, g):
@@ -360,11 +367,11 @@ def _nextafter(xp, a, b):
     # the sign; from zero, the smallest subnormal with b's sign.
     a, b = (xp.ascontiguousarray(v) for v in xp.broadcast_arrays(a, b))
     away = (b > a) == (a > 0)
-    stepped = (a.view(np.int16) + xp.where(away, 1, -1).astype(np.int16)).view(np.float16)
+    stepped = (a.view(np.int16) + select(xp, away, 1, -1).astype(np.int16)).view(np.float16)
     tiny = np.float16(2.0 ** -24)
-    out = xp.where(a == 0, xp.where(b > 0, tiny, -tiny), stepped)
-    out = xp.where(a == b, b, out)
-    return xp.where(xp.isnan(a) | xp.isnan(b), np.float16('nan'), out).astype(np.float16)
+    out = select(xp, a == 0, select(xp, b > 0, tiny, -tiny), stepped)
+    out = select(xp, a == b, b, out)
+    return select(xp, xp.isnan(a) | xp.isnan(b), np.float16('nan'), out).astype(np.float16)
 
 
 _binary('nextafter', lambda g, a, b, y: where(a != b, g, 0.0), lambda g, a, b, y: g.new_zeros(
@@ -465,7 +472,7 @@ def _bessel_i1_grad(g, x, y, scaled):
 
 def _entr(xp, x):
     """-x log x; 0 at 0, -inf for x < 0, nan for nan."""
-    return xp.where(x > 0, -x * xp.log(x), xp.where(x == 0, 0.0, xp.where(
+    return select(xp, x > 0, -x * xp.log(x), select(xp, x == 0, 0.0, select(xp, 
         x < 0, -np.inf, x))).astype(x.dtype, copy=False)
 
 
@@ -558,9 +565,9 @@ def _pow(xp, a, b):
     # PyTorch's integer pow with a tensor exponent: x ** -n is 1/(x ** n) in integer arithmetic,
     # so 1 and -1 keep their magnitude and everything else (0 included) becomes 0
     dtype = xp.result_type(a, b)
-    powered = xp.power(a, xp.where(negative, 0, b))
-    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
-    return xp.where(negative, small, powered).astype(dtype)
+    powered = xp.power(a, select(xp, negative, 0, b))
+    small = select(xp, a == 1, 1, select(xp, a == -1, select(xp, b % 2 == 0, 1, -1), 0))
+    return select(xp, negative, small, powered).astype(dtype)
 
 
 def _pow_grad_base(g, a, b):
@@ -628,7 +635,7 @@ class Where(Elementwise):
         a, b = self._prepare((a, b))
         dt = promote((a, b))
         # (NumPy would give two Python scalars its own float64; PyTorch uses the promoted dtype)
-        return xp_of(cond, a, b).where(cond, a, b).astype(dt, copy=False)
+        return select(xp_of(cond, a, b), cond, a, b).astype(dt, copy=False)
 
     def backward(self, g):
         (cond,) = self.saved_tensors
@@ -654,7 +661,7 @@ class Lerp(Elementwise):
         diff = end - start
         # PyTorch's formula: exact at weight 0 and 1
         small = xp.abs(weight) < 0.5
-        return xp.where(small, start + weight * diff, end - diff * (1 - weight)).astype(
+        return select(xp, small, start + weight * diff, end - diff * (1 - weight)).astype(
             start.dtype if hasattr(start, 'dtype') else end.dtype, copy=False)
 
     def backward(self, g):
@@ -698,11 +705,11 @@ class Clamp(Elementwise):
         if lo is not None:
             out = xp.maximum(out, lo)
             if x.dtype.kind == 'f':  # NaN in the input propagates, as in PyTorch
-                out = xp.where(xp.isnan(x), x, out)
+                out = select(xp, xp.isnan(x), x, out)
         if hi is not None:
             out = xp.minimum(out, hi)
             if x.dtype.kind == 'f':
-                out = xp.where(xp.isnan(x), x, out)
+                out = select(xp, xp.isnan(x), x, out)
         return out
 
     def backward(self, g):

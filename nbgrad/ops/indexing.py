@@ -6,6 +6,7 @@ from .._arrays import is_cuda_array
 from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
+from .._select import select
 from ..autograd.graph import Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
 from .views import BasicIndex, AdvancedIndexOp, _index_add_at
@@ -495,7 +496,7 @@ class MaskedFill(Node):
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
                                f'tensor with {value.ndim} dimension(s).')
         xp = xp_of(a)
-        return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+        return select(xp, mask, xp.asarray(value, dtype=a.dtype), a)
 
     def backward(self, g):
         (mask,) = self.saved_tensors

@@ -18,6 +18,7 @@ from ...autograd.graph import Node
 from ...ops.elementwise import where, _sigmoid
 from ...ops._util import xp_of
 from ...ops import _special_cuda
+from ..._select import select
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -82,7 +83,7 @@ def _piecewise(rule, name):
 
 
 def _threshold(xp, x, threshold, value):
-    return xp.where(x <= threshold, value, x)
+    return select(xp, x <= threshold, value, x)
 
 
 def _hardtanh(xp, x, min_val, max_val):
@@ -90,7 +91,7 @@ def _hardtanh(xp, x, min_val, max_val):
 
 
 def _leaky_rule(xp, g, x, slope):
-    return xp.where(x > 0, g, g * slope)
+    return select(xp, x > 0, g, g * slope)
 
 
 def _shrunk(x, lambd):
@@ -99,7 +100,7 @@ def _shrunk(x, lambd):
 
 def _elu(xp, x, alpha, scale, input_scale):
     # min(x, 0) keeps expm1 from overflowing on the branch where() discards
-    return xp.where(x <= 0, xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale), x * scale)
+    return select(xp, x <= 0, xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale), x * scale)
 
 
 def _elu_grad(g, x, alpha, scale, input_scale):
@@ -207,7 +208,7 @@ def _mish_grad(g, x):
 
 def _softplus(xp, x, beta, threshold):
     bx = x * beta
-    return xp.where(bx > threshold, x, xp.log1p(xp.exp(bx)) / beta)
+    return select(xp, bx > threshold, x, xp.log1p(xp.exp(bx)) / beta)
 
 
 class _Row(NamedTuple):
@@ -223,14 +224,14 @@ class _Row(NamedTuple):
 
 ROWS = {
     'threshold': _Row(_threshold,
-                      _piecewise(lambda xp, g, x, t, v: xp.where(x <= t, 0, g),
+                      _piecewise(lambda xp, g, x, t, v: select(xp, x <= t, 0, g),
                                  'ThresholdBackwardBackward0'),
                       'ThresholdBackward0', 'threshold_cpu', 'ThresholdBackward1', integers=True),
     'hardtanh': _Row(_hardtanh,
-                     _piecewise(lambda xp, g, x, lo, hi: xp.where((x <= lo) | (x >= hi), 0, g),
+                     _piecewise(lambda xp, g, x, lo, hi: select(xp, (x <= lo) | (x >= hi), 0, g),
                                 'HardtanhBackwardBackward0'),
                      'HardtanhBackward0', 'hardtanh_cpu', 'HardtanhBackward0', integers=True),
-    'leaky_relu': _Row(lambda xp, x, slope: xp.where(x > 0, x, x * slope),
+    'leaky_relu': _Row(lambda xp, x, slope: select(xp, x > 0, x, x * slope),
                        _piecewise(_leaky_rule, 'LeakyReluBackwardBackward0'),
                        'LeakyReluBackward0', 'leaky_relu_cpu', 'LeakyReluBackward1',
                        _leaky_relu_grad_from_result),
@@ -242,7 +243,7 @@ ROWS = {
                       lambda g, x: where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),
                       'HardswishBackward0', 'hardswish_cpu', 'HardswishBackward0'),
     'hardsigmoid': _Row(lambda xp, x: xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
-                        _piecewise(lambda xp, g, x: xp.where((x > -3) & (x < 3),
+                        _piecewise(lambda xp, g, x: select(xp, (x > -3) & (x < 3),
                                                              g * _ONE_SIXTH_F32, 0),
                                    'HardsigmoidBackwardBackward0'),
                         'HardsigmoidBackward0', 'hardsigmoid_cpu', 'HardsigmoidBackward0'),
@@ -255,13 +256,13 @@ ROWS = {
                      'SoftplusBackward0', 'softplus_cpu'),
     'logsigmoid': _Row(lambda xp, x: xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))),
                        lambda g, x: g * (-x).sigmoid(), 'LogSigmoidBackward0', 'log_sigmoid_cpu'),
-    'hardshrink': _Row(lambda xp, x, lambd: xp.where(_shrunk(x, lambd), 0, x),
-                       _piecewise(lambda xp, g, x, lambd: xp.where(_shrunk(x, lambd), 0, g),
+    'hardshrink': _Row(lambda xp, x, lambd: select(xp, _shrunk(x, lambd), 0, x),
+                       _piecewise(lambda xp, g, x, lambd: select(xp, _shrunk(x, lambd), 0, g),
                                   'HardshrinkBackwardBackward0'),
                        'HardshrinkBackward0', 'hardshrink_cpu'),
-    'softshrink': _Row(lambda xp, x, lambd: xp.where(x > lambd, x - lambd,
-                                                     xp.where(x < -lambd, x + lambd, x * 0)),
-                       _piecewise(lambda xp, g, x, lambd: xp.where(_shrunk(x, lambd), 0, g),
+    'softshrink': _Row(lambda xp, x, lambd: select(xp, x > lambd, x - lambd,
+                                                     select(xp, x < -lambd, x + lambd, x * 0)),
+                       _piecewise(lambda xp, g, x, lambd: select(xp, _shrunk(x, lambd), 0, g),
                                   'SoftshrinkBackwardBackward0'),
                        'SoftshrinkBackward0', 'softshrink_check'),
 }
@@ -319,7 +320,7 @@ class PreluKernel(Node):
     def forward(self, x, w):
         if x.dtype.kind != 'f':
             raise NotImplementedError(f'"prelu_cpu" not implemented for \'{_type_word(x.dtype)}\'')
-        return xp_of(x).where(x > 0, x, w * x).astype(x.dtype, copy=False)
+        return select(xp_of(x), x > 0, x, w * x).astype(x.dtype, copy=False)
 
     def backward(self, g):
         x, w = self.saved_tensors
@@ -355,7 +356,7 @@ class RReLUWithNoise(Node):
             raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(x.dtype)}\'')
         if not training:
             slope = _converted((self.lower + self.upper) / 2, x.dtype)
-            return xp.where(x > 0, x, x * slope).astype(x.dtype, copy=False)
+            return select(xp, x > 0, x, x * slope).astype(x.dtype, copy=False)
         self._noise = noise = self._draw_noise(xp, x)
         return (x * noise).astype(x.dtype, copy=False)
 
@@ -375,7 +376,7 @@ class RReLUWithNoise(Node):
         from ..._random_ops import _sample
         generator = random.cuda_generator(x.device.id)
         slopes = _sample(generator, 'uniform', x.shape, x.dtype, self.lower, self.upper)
-        return xp.where(nonpositive, slopes, 1).astype(x.dtype)
+        return select(xp, nonpositive, slopes, 1).astype(x.dtype)
 
     def backward(self, g):
         reference = self.saved_output() if self.saves_output else self.saved_tensors[0]

@@ -27,6 +27,7 @@ from ...ops._util import xp_of
 from ...ops.views import _index_add_at
 from ..._threads import row_parts, run_parts
 from . import _pool_cuda
+from ..._select import select
 
 
 class Geometry(NamedTuple):
@@ -135,7 +136,7 @@ def _max_and_argmax_by_rows(xp, windows, d):
         best = xp.take_along_axis(rows, arg[..., None], axis=-1)[..., 0]
         if best.dtype.kind == 'f':
             last_nan = (width - 1) - xp.isnan(rows[..., ::-1]).argmax(axis=-1)
-            arg = xp.where(xp.isnan(best), last_nan, arg)
+            arg = select(xp, xp.isnan(best), last_nan, arg)
         return best, arg
     best = rows.reshape(-1).take(np.arange(0, arg.size * width, width).reshape(arg.shape) + arg)
     if best.dtype.kind == 'f':
@@ -289,7 +290,7 @@ class MaxPool(_MaxPoolBase):
         row_start = np.arange(inside.shape[0]).reshape(g.out_size) * inside.shape[1]
         chosen_inside = xp.take(xp.asarray(inside.reshape(-1)), arg + xp.asarray(row_start))
         first_inside = xp.asarray(inside.argmax(axis=1).reshape(g.out_size))
-        return best, xp.where(chosen_inside, arg, first_inside)
+        return best, select(xp, chosen_inside, arg, first_inside)
 
     def _tables(self):
         return [self.geometry.coordinates(i) for i in range(len(self.in_size))]
@@ -474,7 +475,7 @@ class AvgPool(Node):
         if a.dtype.kind in 'iu':  # C integer division truncates toward zero
             divisor = xp.asarray(divisor, dtype=sums.dtype)
             quotient = xp.abs(sums) // divisor
-            return (xp.where(sums < 0, -quotient, quotient)).astype(a.dtype)
+            return (select(xp, sums < 0, -quotient, quotient)).astype(a.dtype)
         out = sums / xp.asarray(divisor, dtype=sums.dtype)
         return out.astype(a.dtype, copy=False)
 
