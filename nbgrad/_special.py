@@ -45,19 +45,21 @@ _EULER = 0.57721566490153286061
 _BLOCK = 1 << 16
 
 
-def _apply(xp, fn, x):
-    """Run the float64 kernel ``fn`` on x and cast back to x's floating dtype (large NumPy
-    arrays block by block, the blocks shared among nbgrad's worker threads).
+def _apply(xp, fn, x, wide=True):
+    """Run the kernel ``fn`` on x in float64 (or, wide=False, in x's own floating dtype, float16
+    in float32) and cast back to x's floating dtype (large NumPy arrays block by block, the
+    blocks shared among nbgrad's worker threads).
 
     NumPy's divide/overflow/invalid warnings are silenced: every branch is evaluated on every
     element and the unused ones legitimately produce inf/nan before ``where`` discards them.
     """
     x = xp.asarray(x)
     dtype = x.dtype if x.dtype.kind == 'f' else np.dtype('float64')
+    compute = np.dtype('float64') if wide else np.promote_types(dtype, np.float32)
     if xp is np and x.size > 2 * _BLOCK:
-        return _apply_in_blocks(fn, x, dtype)
+        return _apply_in_blocks(fn, x, dtype, compute)
     with np.errstate(all='ignore'):
-        out = fn(xp, x.astype(np.float64))
+        out = fn(xp, x.astype(compute))
     return xp.asarray(out).astype(dtype, copy=False)
 
 
@@ -66,7 +68,7 @@ def _apply(xp, fn, x):
 parallel = [None]
 
 
-def _apply_in_blocks(fn, x, dtype):
+def _apply_in_blocks(fn, x, dtype, compute):
     flat = x.reshape(-1)
     out = np.empty(flat.shape, dtype)
 
@@ -74,7 +76,7 @@ def _apply_in_blocks(fn, x, dtype):
         with np.errstate(all='ignore'):
             for start in range(part.start, part.stop, _BLOCK):
                 block = slice(start, min(start + _BLOCK, part.stop))
-                out[block] = fn(np, flat[block].astype(np.float64))
+                out[block] = fn(np, flat[block].astype(compute))
     if parallel[0] is None:
         run(slice(0, flat.size))
     else:

@@ -711,15 +711,28 @@ ERF_POINTS = np.concatenate([np.linspace(-12, 12, 961), [0.0, -0.0, 1e-30, -1e-3
                                                          -np.inf, np.nan]])
 
 
-def _erf_and_gelu(lib, dev, dtype):
-    x = lib.tensor(ERF_POINTS, dtype=getattr(lib, dtype), device=dev)
+def _erf_and_gelu(lib, dev, dtype, points=ERF_POINTS):
+    x = lib.tensor(points, dtype=getattr(lib, dtype), device=dev)
     # (not GELU of +-inf: PyTorch's vectorised float32 CPU kernel gives NaN for +inf, its CUDA
     # kernel and its float64 one give inf)
-    finite = lib.tensor(ERF_POINTS[~np.isinf(ERF_POINTS)], dtype=x.dtype, device=dev,
+    finite = lib.tensor(points[~np.isinf(points)], dtype=x.dtype, device=dev,
                         requires_grad=True)
     y = lib.nn.functional.gelu(finite)
     y.backward(lib.tensor(np.linspace(0.5, 1.5, y.numel()), dtype=x.dtype, device=dev))
     return to_np([x.erf().cpu(), x.erfc().cpu(), y.detach().cpu(), finite.grad.cpu()])
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('copies', [1, 150], ids=['whole', 'in_blocks'])
+def test_erf_and_gelu_on_the_cpu_agree_with_pytorch(dtype, copies):
+    """The CPU kernels (float32 GELU computed in float32, as PyTorch's kernel computes it; 150
+    copies of the points run block by block on the worker threads) give PyTorch's values, to
+    the cancellation of 1 + erf for x << 0 that both share in float32."""
+    points = np.tile(ERF_POINTS, copies)
+    tolerance = dict(rtol=1e-6, atol=2e-6) if dtype == 'float32' else dict(rtol=1e-14,
+                                                                           atol=4e-15)
+    assert_same_value(_erf_and_gelu(nbgrad, 'cpu', dtype, points),
+                      _erf_and_gelu(torch, 'cpu', dtype, points), **tolerance)
 
 
 @pytest.mark.cuda

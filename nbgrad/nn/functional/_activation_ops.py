@@ -138,11 +138,12 @@ def _gelu(xp, x, approximate):
     if x.dtype == np.float64:
         # x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: no cancellation in 1 + erf for x << 0
         return 0.5 * x * _special.erfc(xp, x * -_SQRT1_2)
-    # single precision: PyTorch's formula, through the quicker single-precision erf, in one
-    # blocked float64 kernel (_special.elementwise). For x < -5 or so 1 + erf cancels to 0
-    # where x * Phi(x) is a tiny negative number: the same values as PyTorch's float32 GELU,
-    # which computes it this way
-    return _special.elementwise(xp, _gelu_single, x)
+    # single precision: PyTorch's formula through the single-precision erf, computed in float32
+    # as PyTorch's float32 kernel computes it, in one blocked kernel (_special.elementwise;
+    # float32 arithmetic takes half the time of float64 and agrees with PyTorch as closely). For
+    # x < -5 or so 1 + erf cancels to 0 where x * Phi(x) is a tiny negative number: the same
+    # values as PyTorch's float32 GELU, which computes it this way
+    return _special.elementwise(xp, _gelu_single, x, wide=False)
 
 
 def _gelu_single(xp, d):
@@ -185,7 +186,7 @@ def _gelu_grad(g, x, approximate):
     if not _dispatch._grad_enabled and x._data.dtype == np.float32 and \
             g._data.dtype == np.float32:
         # no graph of the gradient wanted: one blocked kernel for the slope
-        slope = _special.elementwise(xp, _gelu_slope_single, x._data)
+        slope = _special.elementwise(xp, _gelu_slope_single, x._data, wide=False)
         return Tensor._make(xp.asarray(g._data * slope))   # (0-d: NumPy gives a scalar)
     if x.dtype == _dtype.float64:
         cdf = (x * -_SQRT1_2).erfc() * 0.5
