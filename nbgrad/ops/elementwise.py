@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .. import _special
+from .. import _scalar_bounds, _special
 from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
@@ -92,7 +92,7 @@ _unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
        backward_name='PowBackward0',   # (bool squares to int64, as pow(bool, 2) in PyTorch)
        compute=lambda xp, x: xp.square(x.astype(np.int64) if x.dtype.kind == 'b' else x))
 _unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', result='same',
-       compute=lambda xp, x: xp.maximum(x, 0),
+       compute=lambda xp, x: _scalar_bounds.maximum(xp, x, 0),
        refuse_bool='Boolean inputs not supported for relu')
 _unary('floor', _zero, result='same', compute=lambda xp, x: x if x.dtype.kind in 'biu'
        else xp.floor(x), refuse_bool=(NotImplementedError, '"floor_vml_cpu" not implemented for '
@@ -689,6 +689,11 @@ def _refuse_bool_clamp(x, lo, hi):
     raise no_kernel(kernel, 'bool')
 
 
+def _may_be_nan(bound):
+    """Whether a clamp bound may be NaN somewhere (anything but a Python number that is not)."""
+    return bound.__class__ not in (int, float) or bound != bound
+
+
 class Clamp(Elementwise):
     backward_name = 'ClampBackward1'
     op_name = 'clamp'
@@ -703,12 +708,12 @@ class Clamp(Elementwise):
         xp = xp_of(x)
         out = x
         if lo is not None:
-            out = xp.maximum(out, lo)
-            if x.dtype.kind == 'f':  # NaN in the input propagates, as in PyTorch
-                out = select(xp, xp.isnan(x), x, out)
+            out = _scalar_bounds.maximum(xp, out, lo)
+            if x.dtype.kind == 'f' and _may_be_nan(lo):   # the input's NaN propagates, as in
+                out = select(xp, xp.isnan(x), x, out)        # PyTorch, not a NaN bound's
         if hi is not None:
-            out = xp.minimum(out, hi)
-            if x.dtype.kind == 'f':
+            out = _scalar_bounds.minimum(xp, out, hi)
+            if x.dtype.kind == 'f' and _may_be_nan(hi):
                 out = select(xp, xp.isnan(x), x, out)
         return out
 

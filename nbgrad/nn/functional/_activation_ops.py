@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ... import _dispatch, _dtype, _special
+from ... import _dispatch, _dtype, _scalar_bounds, _special
 from ..._dispatch import dispatch, dispatch_inplace, _type_word
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -86,8 +86,14 @@ def _threshold(xp, x, threshold, value):
     return select(xp, x <= threshold, value, x)
 
 
+def _hard_step(xp, x):
+    """hardsigmoid: clamp(x + 3, 0, 6) / 6."""
+    return _scalar_bounds.minimum(xp, _scalar_bounds.maximum(xp, x + 3, 0), 6) / 6
+
+
 def _hardtanh(xp, x, min_val, max_val):
-    return xp.minimum(xp.maximum(x, min_val), max_val)  # NaN propagates, as in clamp
+    # NaN propagates, as in clamp
+    return _scalar_bounds.minimum(xp, _scalar_bounds.maximum(xp, x, min_val), max_val)
 
 
 def _leaky_rule(xp, g, x, slope):
@@ -100,7 +106,7 @@ def _shrunk(x, lambd):
 
 def _elu(xp, x, alpha, scale, input_scale):
     # min(x, 0) keeps expm1 from overflowing on the branch where() discards
-    return select(xp, x <= 0, xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale), x * scale)
+    return select(xp, x <= 0, xp.expm1(_scalar_bounds.minimum(xp, x, 0) * input_scale) * (alpha * scale), x * scale)
 
 
 def _elu_grad(g, x, alpha, scale, input_scale):
@@ -240,10 +246,10 @@ ROWS = {
     'celu': _Row(_elu, _elu_grad, 'CeluBackward0', 'elu_cpu', 'CeluBackward1',
                  _elu_grad_from_result),
     'gelu': _Row(_gelu, _gelu_grad, 'GeluBackward0', 'GeluKernelImpl'),
-    'hardswish': _Row(lambda xp, x: x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
+    'hardswish': _Row(lambda xp, x: x * _hard_step(xp, x),
                       lambda g, x: where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),
                       'HardswishBackward0', 'hardswish_cpu', 'HardswishBackward0'),
-    'hardsigmoid': _Row(lambda xp, x: xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
+    'hardsigmoid': _Row(_hard_step,
                         _piecewise(lambda xp, g, x: select(xp, (x > -3) & (x < 3),
                                                              g * _ONE_SIXTH_F32, 0),
                                    'HardsigmoidBackwardBackward0'),
@@ -255,7 +261,8 @@ ROWS = {
     'softplus': _Row(_softplus,
                      lambda g, x, beta, t: where(x * beta > t, g, g * (x * beta).sigmoid()),
                      'SoftplusBackward0', 'softplus_cpu'),
-    'logsigmoid': _Row(lambda xp, x: xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))),
+    'logsigmoid': _Row(lambda xp, x: _scalar_bounds.minimum(xp, x, 0) -
+                       xp.log1p(xp.exp(-xp.abs(x))),
                        lambda g, x: g * (-x).sigmoid(), 'LogSigmoidBackward0', 'log_sigmoid_cpu'),
     'hardshrink': _Row(lambda xp, x, lambd: select(xp, _shrunk(x, lambd), 0, x),
                        _piecewise(lambda xp, g, x, lambd: select(xp, _shrunk(x, lambd), 0, g),
