@@ -49,8 +49,9 @@ _unary('neg', lambda g, x, y: -g, ufunc='negative', result='same',
                              'instead.'))
 _unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same',
        refuse_bool=(NotImplementedError, '"abs_cpu" not implemented for \'Bool\''))
-_unary('sign', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
-_unary('sgn', _zero, result='same', compute=lambda xp, x: xp.sign(x) if x.dtype.kind != 'b' else x)
+_unary('sign', _zero, result='same', compute=lambda xp, x: real_sign(xp, x))
+_unary('sgn', _zero, result='same',
+       compute=lambda xp, x: xp.sign(x) if x.dtype.kind == 'c' else real_sign(xp, x))
 _unary('exp', lambda g, x, y: g * y, saves='y')
 _unary('exp2', lambda g, x, y: g * y * _LN2, saves='y')
 _unary('expm1', lambda g, x, y: g * (y + 1), saves='y')
@@ -137,6 +138,14 @@ class ThresholdBackward(Node):
         # a zero, so that autograd.grad w.r.t. relu's input finds it used
         return dispatch(ThresholdBackward(), gg, y), \
             (y.detach() * 0 if self._edges[1] is not None else None)
+
+
+def real_sign(xp, x, out=None):
+    """PyTorch's sign of a real array, (0 < x) - (x < 0): NaN gives 0, where NumPy's sign
+    gives NaN (and this is vectorised, which NumPy's float sign is not). Bool stays as it is."""
+    if x.dtype.kind == 'b':
+        return x
+    return xp.subtract(x > 0, x < 0, dtype=x.dtype if out is None else out.dtype, out=out)
 
 
 def _sigmoid(xp, x):

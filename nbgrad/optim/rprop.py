@@ -1,5 +1,6 @@
 """Rprop (torch.optim.Rprop): resilient backpropagation."""
 from .._creation import full_like, zeros_like
+from ..ops.elementwise import real_sign
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
                     new_step, scalar)
 
@@ -45,7 +46,7 @@ class Rprop(ElementwiseOptimizer):
         else:
             xp.copyto(grad, g)
         xp.multiply(grad, prev, out=sign)
-        xp.sign(sign, out=sign)
+        real_sign(xp, sign, out=sign)        # NaN -> 0, as PyTorch's sign
         positive, negative, zero = sign > 0, sign < 0, sign == 0
         sign[positive] = etaplus
         sign[negative] = etaminus
@@ -54,6 +55,6 @@ class Rprop(ElementwiseOptimizer):
         xp.clip(step_size, step_size_min, step_size_max, out=step_size)
         grad[sign == etaminus] = 0           # a flipped sign: no step for this element this time
         xp.copyto(prev, grad)
-        xp.sign(grad, out=grad)
+        real_sign(xp, grad, out=grad)
         grad *= step_size
         p -= grad
