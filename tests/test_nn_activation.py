@@ -784,3 +784,20 @@ def test_gelu_of_a_zero_dim_tensor(dtype):
     assert results[0][2] == results[1][2] == ()
     np.testing.assert_allclose(results[0][:2] + results[0][3:], results[1][:2] + results[1][3:],
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['relu', 'relu6', 'hardtanh', 'hardsigmoid', 'hardswish',
+                                  'leaky_relu', 'threshold', 'clamp'])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_piecewise_linear_activations_equal_pytorchs_exactly(name, dtype):
+    """Large inputs (nbgrad bounds them block by block, _scalar_bounds) with the specials:
+    PyTorch's values exactly, which also fixes the order of hardswish's x * m / 6 (NaN
+    payloads and the sign of relu(-0.0) aside)."""
+    values = np.concatenate([[np.nan, np.inf, -np.inf, 0.0, -0.0, 3e38, -3e38, 3.0, -3.0, 6.0],
+                             np.random.default_rng(1).standard_normal(70000) * 5])
+    calls = {'threshold': lambda F, x: F.threshold(x, 0.5, -2.0),
+             'clamp': lambda F, x: x.clamp(-1.5, 2.25)}
+    call = calls.get(name, lambda F, x: getattr(F, name)(x))
+    got, expected = (call(lib.nn.functional, lib.tensor(values, dtype=getattr(lib, dtype)))
+                     for lib in (nbgrad, torch))
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

@@ -86,9 +86,10 @@ def _threshold(xp, x, threshold, value):
     return select(xp, x <= threshold, value, x)
 
 
-def _hard_step(xp, x):
-    """hardsigmoid: clamp(x + 3, 0, 6) / 6."""
-    return _scalar_bounds.minimum(xp, _scalar_bounds.maximum(xp, x + 3, 0), 6) / 6
+def _relu6_of_x_plus_3(xp, x):
+    """clamp(x + 3, 0, 6): hardsigmoid times 6 (hardswish multiplies x by it before dividing,
+    as PyTorch's kernel does, which rounds differently from x * (it / 6))."""
+    return _scalar_bounds.minimum(xp, _scalar_bounds.maximum(xp, x + 3, 0), 6)
 
 
 def _hardtanh(xp, x, min_val, max_val):
@@ -246,10 +247,10 @@ ROWS = {
     'celu': _Row(_elu, _elu_grad, 'CeluBackward0', 'elu_cpu', 'CeluBackward1',
                  _elu_grad_from_result),
     'gelu': _Row(_gelu, _gelu_grad, 'GeluBackward0', 'GeluKernelImpl'),
-    'hardswish': _Row(lambda xp, x: x * _hard_step(xp, x),
+    'hardswish': _Row(lambda xp, x: x * _relu6_of_x_plus_3(xp, x) / 6,
                       lambda g, x: where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),
                       'HardswishBackward0', 'hardswish_cpu', 'HardswishBackward0'),
-    'hardsigmoid': _Row(_hard_step,
+    'hardsigmoid': _Row(lambda xp, x: _relu6_of_x_plus_3(xp, x) / 6,
                         _piecewise(lambda xp, g, x: select(xp, (x > -3) & (x < 3),
                                                              g * _ONE_SIXTH_F32, 0),
                                    'HardsigmoidBackwardBackward0'),
