@@ -21,8 +21,9 @@ _PAIR_VALUES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, 1e-38, 3e38,
                          -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -7.5, 1e-7])
 FIRST, SECOND = (v.ravel() for v in np.meshgrid(_PAIR_VALUES, _PAIR_VALUES))
 
-# random, or about memory, or not functions of values
-SKIPPED = {'rand_like', 'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson',
+# random, or state-changing (and every set_* / use_*), or about memory, or not functions of values
+SKIPPED = {'manual_seed', 'seed', 'save', 'load', 'compile', 'vmap', 'cond', 'while_loop',
+           'inference_mode', 'backward', 'autocast', 'no_grad', 'enable_grad','rand_like', 'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson',
            'multinomial', 'normal', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d',
            'alpha_dropout', 'feature_alpha_dropout', 'rrelu', 'native_dropout', 'gumbel_softmax',
            'fractional_max_pool2d', 'fractional_max_pool3d', 'nonzero_static', 'cdist', 'dist'}
@@ -78,7 +79,7 @@ def _libraries_agree(name, call, args, dtype):
 
 def _functions(namespace_name, torch_ns, nbgrad_ns):
     for name in sorted(set(dir(torch_ns)) & set(dir(nbgrad_ns))):
-        if name.startswith('_') or name in SKIPPED:
+        if name.startswith(('_', 'set_', 'use_')) or name in SKIPPED:
             continue
         function = getattr(torch_ns, name)
         if callable(function) and not isinstance(function, type):
