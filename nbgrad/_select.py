@@ -56,12 +56,21 @@ def _select_bits(cond, a, b):
     flags = cond.reshape(-1).view(np.int8)          # 0 or 1
     mask = np.empty(min(BLOCK, cond.size), int_type)
     scalar_a, scalar_b = a_bits.ndim == 0, b_bits.ndim == 0
+    # choosing between an array and +0 (a gradient that passes or stops): one mask, one AND
+    zero_a, zero_b = scalar_a and a_bits == 0, scalar_b and b_bits == 0
     for start in range(0, cond.size, BLOCK):
         stop = min(start + BLOCK, cond.size)
         m, o = mask[:stop - start], bits[start:stop]
-        np.negative(flags[start:stop], out=m)        # 0 or all ones
         a_part = a_bits if scalar_a else a_bits[start:stop]
         b_part = b_bits if scalar_b else b_bits[start:stop]
+        if zero_a:
+            np.subtract(flags[start:stop], 1, out=m)     # all ones where cond is false
+            np.bitwise_and(b_part, m, out=o)
+            continue
+        np.negative(flags[start:stop], out=m)            # all ones where cond is true
+        if zero_b:
+            np.bitwise_and(a_part, m, out=o)
+            continue
         np.bitwise_xor(a_part, b_part, out=o)
         np.bitwise_and(o, m, out=o)
         np.bitwise_xor(o, b_part, out=o)

@@ -48,3 +48,16 @@ def test_rprop_with_a_nan_gradient_steps_as_pytorch():
             opt.step()
         return p.detach(), opt.state[p]['step_size'], opt.state[p]['prev']
     both(run)
+
+
+@pytest.mark.parametrize('size', [6, 5000])
+def test_relu_gradient_passes_at_nan_and_stops_an_inf_where_relu_is_flat(size):
+    """PyTorch's threshold_backward: where(result <= 0, 0, grad). At a NaN input the gradient
+    passes; an inf or NaN gradient where the input is negative stops (0, not inf * 0)."""
+    def run(lib):
+        x = np.resize([np.nan, -1.0, 2.0, -0.0, np.nan, 3.0], size)
+        g = np.resize([1.5, np.inf, 2.0, np.nan, -np.inf, 1.0], size)
+        x = lib.tensor(x, requires_grad=True)
+        lib.relu(x).backward(lib.tensor(g))
+        return x.grad
+    both(run, check=_bitwise)

@@ -2,7 +2,7 @@
 nn.functional and special that takes one tensor (or two, for torch's functions) is called on
 NaN, +-inf, +-0, subnormals, the float32 extremes and ordinary numbers (every pair of them, for
 two tensors), in float32 and float64; where PyTorch answers, nbgrad must give the same values,
-NaN where PyTorch has NaN. No per-function code: a net under the op-by-op tests for the
+NaN where PyTorch has NaN; and so must the float64 gradients of the one-tensor functions. No per-function code: a net under the op-by-op tests for the
 NumPy-versus-PyTorch conventions at the edges (sign(NaN) is 0 in PyTorch and NaN in NumPy;
 this sweep would have found it)."""
 import warnings
@@ -50,6 +50,21 @@ KNOWN = {
                             "1e-43); PyTorch sums Q's own series (SciPy's igamc_series), not "
                             'ported yet',
     ('igammac', 'float64'): 'the same',
+}
+
+
+# (name): where the gradients at the specials differ (float64), with the reason
+_KERNELS_DISAGREE = ("at NaN PyTorch's vectorised and scalar CPU kernels disagree (which one "
+                     "runs depends on the element's position); nbgrad gives one of the two")
+KNOWN_GRADIENTS = {
+    **{name: _KERNELS_DISAGREE for name in (
+        'celu', 'selu', 'hardshrink', 'F.celu', 'F.elu', 'F.selu', 'F.hardshrink',
+        'F.softshrink', 'F.hardswish', 'F.hardtanh', 'F.relu6')},
+    **{name: 'at -0.0 the same: +inf from the scalar kernel, -inf from the vectorised one'
+       for name in ('logit', 'special.logit')},
+    **{name: "trigamma's poles at non-positive integers: PyTorch gives large finite values, "
+             'nbgrad inf' for name in ('digamma', 'special.digamma', 'special.psi')},
+    **{name: "I0's limits at +-inf (README)" for name in ('i0', 'special.i0')},
 }
 
 
@@ -145,3 +160,44 @@ def test_known_differences_are_still_there():
             two = None if '.' in label else _libraries_agree(label, call, [FIRST, SECOND],
                                                              dtype)
             assert one or two, f'{label} ({dtype}) agrees with PyTorch now: drop it from KNOWN'
+
+
+def _gradient(lib, function, x):
+    """d/dx of sum(function(x) * w) at the specials (w: fixed weights), or None where the
+    function gives no differentiable tensor of x's shape."""
+    x = lib.tensor(x, requires_grad=True)
+    y = function(x)
+    if not isinstance(y, lib.Tensor) or not y.requires_grad or tuple(y.shape) != tuple(x.shape):
+        return None
+    weights = lib.tensor(np.linspace(0.5, 1.5, x.numel()))
+    (g,) = lib.autograd.grad((y * weights).sum(), x, allow_unused=True)
+    return g
+
+
+def test_gradients_at_the_specials():
+    """float64 gradients of every one-tensor function at the specials: PyTorch's (NaN where
+    PyTorch has NaN; a gradient that passes a NaN input, as relu's, passes it in nbgrad)."""
+    differences = []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for label, name, torch_module, nbgrad_module in CASES:
+            if label in KNOWN_GRADIENTS:
+                continue
+            try:
+                expected = _gradient(torch, _resolve(torch_module, name), ONE)
+            except Exception:
+                continue
+            if expected is None:
+                continue
+            try:
+                got = _gradient(nbgrad, _resolve(nbgrad_module, name), ONE)
+            except Exception as e:
+                differences.append(f'{label}: nbgrad raised {type(e).__name__}: {e}')
+                continue
+            want, have = expected.numpy(force=True), got.numpy()
+            bad = ~np.isclose(have, want, rtol=1e-6, atol=1e-30, equal_nan=True)
+            if bad.any():
+                differences.append(f'{label}: ' + '; '.join(
+                    f'at {ONE[i]}: PyTorch {want[i]:.6g}, nbgrad {have[i]:.6g}'
+                    for i in np.nonzero(bad)[0][:4]))
+    assert not differences, '\n'.join(differences)

@@ -72,7 +72,10 @@ _unary('sinh', lambda g, x, y: g * x.cosh(), saves='x')
 _unary('cosh', lambda g, x, y: g * x.sinh(), saves='x')
 _unary('tanh', lambda g, x, y: g * (1 - y * y), saves='y')
 _unary('asinh', lambda g, x, y: g * (x * x + 1).rsqrt(), ufunc='arcsinh', saves='x')
-_unary('acosh', lambda g, x, y: g * ((x - 1) * (x + 1)).rsqrt(), ufunc='arccosh', saves='x')
+# (x - 1)(x + 1) rather than PyTorch's x^2 - 1 (no cancellation near 1); + 0.0 makes its -0 at
+# x = -1 a +0, so the gradient there is PyTorch's +inf
+_unary('acosh', lambda g, x, y: g * ((x - 1) * (x + 1) + 0.0).rsqrt(), ufunc='arccosh',
+       saves='x')
 _unary('atanh', lambda g, x, y: g / (1 - x * x), ufunc='arctanh', saves='x')
 _unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
        compute=lambda xp, x: _sigmoid(xp, x))
@@ -126,11 +129,12 @@ _unary('special_i1', lambda g, x, y: _bessel_i1_grad(g, x, y, False), saves='xy'
 
 
 class ThresholdBackward(Node):
-    """relu's gradient, g where y > 0 else 0, as one op (PyTorch's threshold_backward)."""
+    """relu's gradient, 0 where y <= 0 else g, as one op (PyTorch's threshold_backward: g
+    passes where y is NaN, and an inf or NaN g stops where y <= 0)."""
     saved_inputs = (1,)
 
     def forward(self, g, y):
-        return g * (y > 0)
+        return select(xp_of(g, y), y <= 0, 0, g)
 
     def backward(self, gg):
         (y,) = self.saved_tensors
