@@ -211,17 +211,6 @@ def heaviside(input, values):
     return Tensor._make(xp.asarray(out).astype(a.dtype))
 
 
-def logaddexp2(input, other):
-    for t in (input, other):
-        if hasattr(t, '_data') and t._data.dtype.kind in 'biu':
-            from ._dispatch import no_kernel
-            raise no_kernel('logaddexp2_cpu', t._data.dtype)
-    m = maximum(input, other)  # noqa: F821
-    infinite = isinf(m)  # noqa: F821  (+inf, or both -inf: the maximum is the answer)
-    safe = where(infinite, 0.0, m)
-    return where(infinite, m, safe + log2(exp2(input - safe) + exp2(other - safe)))  # noqa
-
-
 def isneginf(input):
     return isinf(input) & (input < 0) if not input.dtype.is_complex else \
         _complex_error('isneginf')  # noqa: F821
@@ -361,8 +350,7 @@ from ._creation import ones_like  # noqa: E402
 from ._tensor import Tensor as _Tensor  # noqa: E402
 
 # ... and as Tensor methods (x.trace() is torch.trace(x); _tensor_methods makes the x.f_())
-for _name in ('trace', 'ravel', 'deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside', 'logaddexp2',
-              'isneginf', 'isposinf', 'isreal', 'dist', 'hsplit', 'vsplit', 'dsplit',
+for _name in ('trace', 'ravel', 'deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside', 'isneginf', 'isposinf', 'isreal', 'dist', 'hsplit', 'vsplit', 'dsplit',
               'is_nonzero', 'is_same_size', 'is_signed', 'equal', 'allclose', 'isclose'):
     setattr(_Tensor, _name, globals()[_name])
 for _name in ('deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside'):

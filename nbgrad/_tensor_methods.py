@@ -189,7 +189,7 @@ def _binary_inplace(name):
     return method
 
 
-_NO_INPLACE_IN_TORCH = {'maximum', 'minimum', 'fmax', 'fmin', 'logaddexp'}
+_NO_INPLACE_IN_TORCH = {'maximum', 'minimum', 'fmax', 'fmin', 'logaddexp', 'logaddexp2'}
 for _name, _cls in ew.BINARY.items():
     if _name in ('add', 'sub', 'div', 'div_trunc', 'pow'):
         continue

@@ -18,7 +18,7 @@ ONE = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1e-3
                 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 100.0, -100.0, 1e-7, -1e-7, 88.8, -88.8, 1.5,
                 -1.5])
 _PAIR_VALUES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, 1e-38, 3e38, -3e38, 1.0,
-                         -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -7.5, 1e-7])
+                         -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -7.5, 1e-7, 1e-300, 3e300])
 FIRST, SECOND = (v.ravel() for v in np.meshgrid(_PAIR_VALUES, _PAIR_VALUES))
 
 # random, or state-changing (and every set_* / use_*), or about memory, or not functions of values
@@ -39,8 +39,12 @@ KNOWN = {
     ('fmod', 'float32'): "by the smallest subnormal: PyTorch's float32 kernel treats it as 0 "
                          '(NaN); nbgrad computes it',
     ('remainder', 'float32'): 'the same',
-    ('logaddexp2', 'float32'): 'log2(2^-1 + 2^-1) is 0 exactly in nbgrad; PyTorch rounds to '
-                               '-1e-8',
+    ('fmod', 'float64'): "a quotient beyond the float range (3e300 by 1e-45): PyTorch's kernel "
+                         'gets NaN; nbgrad gives the exact remainder (C fmod)',
+    ('remainder', 'float64'): 'the same',
+    ('logaddexp2', 'float32'): "log2(2^-1 + 2^-1): PyTorch's kernel fuses its last multiply "
+                               'and add (FMA) and keeps -1e-8 where nbgrad, rounding each, '
+                               'gives the exact 0',
     ('logaddexp2', 'float64'): 'the same, -5e-17',
     ('igamma', 'float32'): "a subnormal a: PyTorch's float32 kernel takes it as 0; and at "
                            'a = x = 3e38 nbgrad gives NaN where PyTorch has 0.5 (its asymptotic '
@@ -172,6 +176,48 @@ def _gradient(lib, function, x):
     weights = lib.tensor(np.linspace(0.5, 1.5, x.numel()))
     (g,) = lib.autograd.grad((y * weights).sum(), x, allow_unused=True)
     return g
+
+
+def test_gradients_of_two_tensors_at_the_specials():
+    """float64 gradients of torch's two-tensor functions w.r.t. both inputs at every pair of
+    specials (maximum's at NaN, atan2's at the origin, div's where b * b would underflow...)."""
+    differences = []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for label, name, _, _ in CASES:
+            if '.' in label:
+                continue
+            grads = []
+            for lib in (torch, nbgrad):
+                try:
+                    x = lib.tensor(FIRST, requires_grad=True)
+                    y = lib.tensor(SECOND, requires_grad=True)
+                    out = getattr(lib, name)(x, y)
+                    if not isinstance(out, lib.Tensor) or not out.requires_grad or \
+                            tuple(out.shape) != FIRST.shape:
+                        break
+                    weights = lib.tensor(np.linspace(0.5, 1.5, FIRST.size))
+                    grads.append(lib.autograd.grad((out * weights).sum(), [x, y],
+                                                   allow_unused=True))
+                except Exception as e:
+                    if lib is nbgrad:
+                        differences.append(f'{label}: nbgrad raised {type(e).__name__}: {e}')
+                    break
+            if len(grads) < 2:
+                continue
+            for which, expected, got in zip(('input', 'other'), *grads):
+                if (expected is None) != (got is None):
+                    differences.append(f'{label} d/d{which}: None in one library only')
+                    continue
+                if expected is None:
+                    continue
+                want, have = expected.numpy(force=True), got.numpy()
+                bad = ~np.isclose(have, want, rtol=1e-6, atol=1e-300, equal_nan=True)
+                if bad.any():
+                    differences.append(f'{label} d/d{which}: ' + '; '.join(
+                        f'at ({FIRST[i]}, {SECOND[i]}): PyTorch {want[i]:.6g}, nbgrad '
+                        f'{have[i]:.6g}' for i in np.nonzero(bad)[0][:4]))
+    assert not differences, '\n'.join(differences)
 
 
 def test_gradients_at_the_specials():

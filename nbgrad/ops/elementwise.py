@@ -339,20 +339,22 @@ _binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract',
         refuse_bool=('Subtraction, the `-` operator, with two bool tensors is not '
                               'supported. Use the `^` or `logical_xor()` operator instead.'))
 _binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab')
-_binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * a / (b * b), ufunc='true_divide',
+# (-g * (a / b) / b, PyTorch's order: no b * b to underflow or overflow)
+_binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * (a / b) / b, ufunc='true_divide',
         saves='ab', result='float')
 _binary('div_trunc', compute=lambda xp, a, b: _div_trunc(xp, a, b),
         backward_name='DivBackward2')
 _binary('floor_divide', compute=lambda xp, a, b: _floor_div(xp, a, b),
         backward_name='DivBackward2')
-_binary('remainder', _ident, lambda g, a, b, y: -g * (a / b).floor(), saves='ab',
+_binary('remainder', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='floor'), saves='ab',
         compute=lambda xp, a, b: _int_checked(xp, xp.remainder, a, b))
-_binary('fmod', _ident, lambda g, a, b, y: -g * (a / b).trunc(), saves='ab',
+_binary('fmod', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='trunc'), saves='ab',
         compute=lambda xp, a, b: _int_checked(xp, xp.fmod, a, b))
 _binary('pow', lambda g, a, b, y: _pow_grad_base(g, a, b), lambda g, a, b, y: _pow_grad_exp(g, a, b, y),
         saves='ab out', compute=lambda xp, a, b: _pow(xp, a, b), backward_name='PowBackward1')
-_binary('atan2', lambda g, a, b, y: g * b / (a * a + b * b),
-        lambda g, a, b, y: -g * a / (a * a + b * b), ufunc='arctan2', saves='ab', result='float')
+_binary('atan2', lambda g, a, b, y: g * b * _atan2_recip(a, b),
+        lambda g, a, b, y: g * -a * _atan2_recip(a, b), ufunc='arctan2', saves='ab',
+        result='float')
 _binary('hypot', lambda g, a, b, y: g * a / y, lambda g, a, b, y: g * b / y, saves='ab out',
         result='float', float_only=True)
 _binary('maximum', lambda g, a, b, y: _minmax_grad(g, a, b, True),
@@ -363,8 +365,11 @@ _binary('fmax', lambda g, a, b, y: g * ((a >= b) | b.isnan()),
         lambda g, a, b, y: g * ~((a >= b) | b.isnan()), saves='ab', ordered=True)
 _binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
         lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab', ordered=True)
-_binary('logaddexp', lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
-        saves='ab out', result='float', float_only=True)
+_binary('logaddexp', lambda g, a, b, y: g / (1 + (b - a).exp()),
+        lambda g, a, b, y: g / (1 + (a - b).exp()), saves='ab', result='float', float_only=True)
+_binary('logaddexp2', lambda g, a, b, y: g / (1 + (b - a).exp2()),
+        lambda g, a, b, y: g / (1 + (a - b).exp2()), saves='ab', result='float',
+        float_only=True, compute=lambda xp, a, b: _logaddexp2(xp, a, b))
 _binary('xlogy', lambda g, a, b, y: _xlogy_da(g, a, b, 'xlogy', 0.0),
         lambda g, a, b, y: g * a / b, saves='ab', result='float',
         compute=lambda xp, a, b: _in_operand_dtype(_special.xlogy(xp, a, b), a, b))
@@ -601,11 +606,25 @@ def _pow_grad_exp(g, a, b, y):
     return (g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
 
 
+def _logaddexp2(xp, a, b):
+    """PyTorch's kernel: a where both are the same infinity, else
+    max(a, b) + log1p(2^-|a - b|) / ln 2."""
+    out = xp.maximum(a, b) + xp.log1p(xp.exp2(-xp.abs(a - b))) * (1 / math.log(2))
+    return select(xp, xp.isinf(a) & (a == b), a, out)
+
+
 def _minmax_grad(g, mine, other, is_max):
-    """PyTorch splits the gradient evenly between tied inputs of maximum/minimum."""
-    wins = (mine > other) if is_max else (mine < other)
-    ties = mine == other
-    return g * wins + g * ties * 0.5
+    """PyTorch's: the gradient, halved where the inputs tie, 0 where `mine` loses. A NaN on
+    either side neither ties nor loses, so both inputs get the whole gradient there."""
+    loses = (mine < other) if is_max else (mine > other)
+    return where(mine == other, g / 2, g).masked_fill(loses, 0.0)
+
+
+def _atan2_recip(a, b):
+    """PyTorch's 1 / (a^2 + b^2) for atan2's gradients, 0 where that sum is 0 (at the origin,
+    and where it underflows)."""
+    denom = a * a + b * b
+    return denom.reciprocal().masked_fill(denom == 0, 0.0)
 
 
 def _xlogy_da(g, a, b, name, edge):
@@ -627,8 +646,9 @@ def _in_operand_dtype(result, a, b):
 
 
 def _copysign_grad(a, y):
-    # d/da copysign(a, b) = sign(a) * sign(y) where a != 0, else 0
-    return (a.sgn() * y.sgn()).masked_fill(a == 0, 0.0)
+    # PyTorch's copysign_tensor_self_backward: y / a, 0 where a == 0 (NaN where a is infinite
+    # or NaN, as in PyTorch)
+    return (y / a).masked_fill(a == 0, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
