@@ -397,6 +397,19 @@ _STIRLING = [float(b / (2 * k * (2 * k - 1))) for k, b in enumerate(_BERN, start
 _LGAMMA_BIG = 10.0         # ten Stirling terms at x >= 10 leave an error below 1e-20
 
 
+# lgamma(1 + a) = -gamma a + sum_{k>=2} (-1)^k zeta(k) a^k / k for |a| <= 1/2 (SciPy's
+# lgam1p_taylor; 40 terms reach 1e-16 at the edge)
+with np.errstate(all='ignore'):
+    _LGAMMA1P = [(-1) ** k * (1.0 + float(_hurwitz_zeta(np, k, np.array(2.0)))) / k
+                 for k in range(2, 42)][::-1] + [-_EULER]
+
+
+def _lgamma1p(xp, a):
+    """lgamma(1 + a) for a > 0, without rounding 1 + a where a is small (SciPy's lgam1p)."""
+    small = select(xp, a <= 0.5, a, 0.0)
+    return select(xp, a <= 0.5, small * _horner(small, _LGAMMA1P), _lgamma_pos(xp, a + 1.0))
+
+
 def _lgamma_pos(xp, y):
     """log Gamma(y) for y > 0 (inf and nan pass through)."""
     # Recurrence lgamma(t) = lgamma(t - 1) + log(t - 1) brings 2.5 <= y < 10 into [1.5, 2.5);
@@ -707,7 +720,27 @@ def _igam_pq(xp, a, x):
     q_frac = h * fac
     p = select(xp, use_series, p_series, 1.0 - q_frac)
     q = select(xp, use_series, 1.0 - p_series, q_frac)
+    # small x, and a not large next to it: Q by its own series, where 1 - P would cancel (to
+    # a negative Q for tiny a); SciPy's and PyTorch's igamc choose it on the same conditions
+    own = ok & (x <= 1.1) & select(xp, x <= 0.5, -0.4 / xp.log(x) >= a, x * 1.1 >= a)
+    q = select(xp, own, _igamc_series(xp, select(xp, own, a, 0.5), select(xp, own, x, 0.5)), q)
     return p, q
+
+
+_IGAMC_TERMS = 30          # x^n / n! / (a + n) at x = 1.1, n = 30: below 1e-30
+
+
+def _igamc_series(xp, a, x):
+    """Q(a, x) for x <= 1.1 (SciPy's igamc_series): 1 - x^a / Gamma(a + 1) from lgam1p, less
+    x^a / Gamma(a) times sum_n (-x)^n / (n! (a + n))."""
+    fac = xp.ones_like(x)
+    total = xp.zeros_like(x)
+    for n in range(1, _IGAMC_TERMS + 1):
+        fac = fac * (-x / n)
+        total = total + fac / (a + n)
+    log_x = xp.log(x)
+    return -xp.expm1(a * log_x - _lgamma1p(xp, a)) - \
+        xp.exp(a * log_x - _lgamma_pos(xp, a)) * total
 
 
 def _igam(xp, a, x, upper):
