@@ -4,7 +4,7 @@ built on sign inherit it."""
 import numpy as np
 import pytest
 
-from torch_compare import assert_same, both
+from torch_compare import assert_same, both, compare_on_device
 
 torch = pytest.importorskip('torch')
 
@@ -61,3 +61,20 @@ def test_relu_gradient_passes_at_nan_and_stops_an_inf_where_relu_is_flat(size):
         lib.relu(x).backward(lib.tensor(g))
         return x.grad
     both(run, check=_bitwise)
+
+
+@pytest.mark.cuda
+def test_sign_relu_gradient_and_rprop_on_each_device(device):
+    """The same conventions through CuPy's ufuncs (bool operands with dtype=, where)."""
+    def run(lib, dev):
+        values = np.resize(SPECIALS, 5000)
+        x = lib.tensor(values, dtype=lib.float32, device=dev, requires_grad=True)
+        lib.relu(x).backward(lib.tensor(np.resize([1.5, np.inf, 2.0, np.nan], 5000),
+                                        dtype=lib.float32, device=dev))
+        p = lib.tensor([1.0, 2.0, 3.0], device=dev, requires_grad=True)
+        opt = lib.optim.Rprop([p], lr=0.1)
+        for grad in ([0.5, np.nan, -1.0], [0.5, 1.0, np.nan]):
+            p.grad = lib.tensor(grad, device=dev)
+            opt.step()
+        return x.detach().sign(), x.grad, p.detach()
+    compare_on_device(run, device)
