@@ -350,7 +350,8 @@ from ._creation import ones_like  # noqa: E402
 from ._tensor import Tensor as _Tensor  # noqa: E402
 
 # ... and as Tensor methods (x.trace() is torch.trace(x); _tensor_methods makes the x.f_())
-for _name in ('trace', 'ravel', 'deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside', 'isneginf', 'isposinf', 'isreal', 'dist', 'hsplit', 'vsplit', 'dsplit',
+for _name in ('trace', 'ravel', 'deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside', 'isneginf',
+              'isposinf', 'isreal', 'dist', 'hsplit', 'vsplit', 'dsplit',
               'is_nonzero', 'is_same_size', 'is_signed', 'equal', 'allclose', 'isclose'):
     setattr(_Tensor, _name, globals()[_name])
 for _name in ('deg2rad', 'rad2deg', 'gcd', 'lcm', 'heaviside'):

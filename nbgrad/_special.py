@@ -431,7 +431,8 @@ def _lgamma_pos(xp, y):
         step = mid & (t >= 2.5)
         t = select(xp, step, t - 1.0, t)
         prod = select(xp, step, prod * t, prod)
-    z = select(xp, y < 0.5, y, select(xp, y < 1.5, y - 1.0, select(xp, y < _LGAMMA_BIG, t - 2.0, 0.0)))
+    z = select(xp, y < 0.5, y,
+               select(xp, y < 1.5, y - 1.0, select(xp, y < _LGAMMA_BIG, t - 2.0, 0.0)))
     extra = select(xp, y < 0.5, -xp.log(y) - xp.log1p(y),          # Gamma(y) = Gamma(y+2)/(y(y+1))
                      select(xp, y < 1.5, -xp.log1p(z), xp.log(prod)))
     series = z * _horner(z, _LGAMMA2) + extra

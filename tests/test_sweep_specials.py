@@ -2,9 +2,10 @@
 nn.functional and special that takes one tensor (or two, for torch's functions) is called on
 NaN, +-inf, +-0, subnormals, the float32 extremes and ordinary numbers (every pair of them, for
 two tensors), in float32 and float64; where PyTorch answers, nbgrad must give the same values,
-NaN where PyTorch has NaN; and so must the float64 gradients of the one-tensor functions. No per-function code: a net under the op-by-op tests for the
+NaN where PyTorch has NaN; and so must the float64 gradients (both inputs' for the
+two-tensor functions). No per-function code: a net under the op-by-op tests for the
 NumPy-versus-PyTorch conventions at the edges (sign(NaN) is 0 in PyTorch and NaN in NumPy;
-this sweep would have found it)."""
+this sweep finds it)."""
 import warnings
 
 import numpy as np
@@ -23,7 +24,8 @@ FIRST, SECOND = (v.ravel() for v in np.meshgrid(_PAIR_VALUES, _PAIR_VALUES))
 
 # random, or state-changing (and every set_* / use_*), or about memory, or not functions of values
 SKIPPED = {'manual_seed', 'seed', 'save', 'load', 'compile', 'vmap', 'cond', 'while_loop',
-           'inference_mode', 'backward', 'autocast', 'no_grad', 'enable_grad','rand_like', 'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson',
+           'inference_mode', 'backward', 'autocast', 'no_grad', 'enable_grad', 'rand_like',
+           'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson',
            'multinomial', 'normal', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d',
            'alpha_dropout', 'feature_alpha_dropout', 'rrelu', 'native_dropout', 'gumbel_softmax',
            'fractional_max_pool2d', 'fractional_max_pool3d', 'nonzero_static', 'cdist', 'dist'}

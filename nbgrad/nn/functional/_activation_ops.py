@@ -107,7 +107,8 @@ def _shrunk(x, lambd):
 
 def _elu(xp, x, alpha, scale, input_scale):
     # min(x, 0) keeps expm1 from overflowing on the branch where() discards
-    return select(xp, x <= 0, xp.expm1(_scalar_bounds.minimum(xp, x, 0) * input_scale) * (alpha * scale), x * scale)
+    negative = xp.expm1(_scalar_bounds.minimum(xp, x, 0) * input_scale) * (alpha * scale)
+    return select(xp, x <= 0, negative, x * scale)
 
 
 def _elu_grad(g, x, alpha, scale, input_scale):
