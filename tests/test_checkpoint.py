@@ -428,3 +428,21 @@ def test_detach_variable_keeps_requires_grad():
 
 def test_exc_kind_of_checkpoint_error_is_runtime_error():
     assert exc_kind(nbgrad.utils.checkpoint.CheckpointError('x')) is RuntimeError
+
+
+def test_a_module_on_data_that_needs_no_grad_non_reentrant():
+    """The commonest use: checkpoint(block, batch), the batch not requiring grad. The
+    parameters still get their gradients (dropout's mask drawn again), as in PyTorch."""
+    def run(lib):
+        lib.manual_seed(0)
+        rng = np.random.default_rng(0)
+        block = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Dropout(0.3),
+                                  lib.nn.Linear(8, 2))
+        with lib.no_grad():
+            for p in block.parameters():
+                p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+        batch = lib.tensor(rng.standard_normal((5, 4)).astype(np.float32))
+        out = lib.utils.checkpoint.checkpoint(block, batch, use_reentrant=False)
+        out.pow(2).sum().backward()
+        return [out] + [p.grad for p in block.parameters()]
+    both(run, check=_close(1e-5, 1e-4))
