@@ -48,14 +48,9 @@ KNOWN = {
                                'and add (FMA) and keeps -1e-8 where nbgrad, rounding each, '
                                'gives the exact 0',
     ('logaddexp2', 'float64'): 'the same, -5e-17',
-    ('igamma', 'float32'): "a subnormal a: PyTorch's float32 kernel takes it as 0; and at "
-                           'a = x = 3e38 nbgrad gives NaN where PyTorch has 0.5 (its asymptotic '
-                           'series, not ported)',
-    ('igamma', 'float64'): 'the same at a = x = 3e38',
+    ('igamma', 'float32'): "a subnormal a: PyTorch's float32 kernel takes it as 0",
     ('igammac', 'float32'): "small a: PyTorch's float32 kernel cancels (Q(1e-7, 1) = 1.09e-8 "
-                            'where Q = a E1(1) = 2.19e-8, which nbgrad gives); and at a = x = '
-                            '3e38 as igamma',
-    ('igammac', 'float64'): 'at a = x = 3e38 as igamma',
+                            'where Q = a E1(1) = 2.19e-8, which nbgrad gives)',
 }
 
 
