@@ -141,7 +141,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
 
     def smooth(d):
         z = d.abs()
-        return nbgrad.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+        # the quadratic branch on z clamped to beta: where it is not taken (z = inf too) its
+        # gradient is 0 times a finite number, not NaN (PyTorch's kernel has no such branch)
+        near = z.clamp(max=beta)
+        return nbgrad.where(z < beta, 0.5 * near * near / beta, z - 0.5 * beta)
     return _regression('smooth_l1_cpu', input, target, reduction, None, smooth, True)
 
 
@@ -152,7 +155,9 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
 
     def huber(d):  # PyTorch's kernel writes into a tensor of the input's dtype
         z = d.abs()
-        return nbgrad.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)).to(input.dtype)
+        near = z.clamp(max=delta)       # (as in smooth_l1_loss: no NaN gradient at z = inf)
+        return nbgrad.where(z < delta, 0.5 * near * near, delta * (z - 0.5 * delta)).to(
+            input.dtype)
     return _regression('huber_cpu', input, target, reduction, weight, huber, False)
 
 
