@@ -691,7 +691,8 @@ def _igam_pq(xp, a, x):
     ca = select(xp, use_series, 1.0, a)
     cx = select(xp, use_series, 2.0, x)
     ok = xp.isfinite(a) & xp.isfinite(x) & (a > 0) & (x > 0)
-    temme = ok & (a > _TEMME_MIN_A) & (xp.abs(x - a) < _TEMME_WIDTH * xp.sqrt(a))
+    temme = ok & (a > _TEMME_MIN_A) & ((xp.abs(x - a) < _TEMME_WIDTH * xp.sqrt(a)) |
+                                       (a >= _TEMME_EVERYWHERE))
     iterate = ok & ~temme      # (Temme's elements take stand-ins in the loops too)
     sa, sx = select(xp, iterate, sa, 1.0), select(xp, iterate, sx, 0.5)
     ca, cx = select(xp, iterate, ca, 1.0), select(xp, iterate, cx, 2.0)
@@ -753,6 +754,10 @@ def _igam_pq(xp, a, x):
 # seconds, for 0.5000013). _TEMME[k][n] is the eta^n coefficient of c_k: the output of
 # _temme_table(6, 26), which derives it exactly (tests/test_special_namespace.py checks it).
 _TEMME_MIN_A, _TEMME_WIDTH = 200.0, 4.5
+# From a = 1e6 on, nbgrad takes it at every x: the loops would need O(sqrt(a)) steps out to
+# where P and Q reach 0 and 1, and beyond |eta| ~ 0.04 they are 0 and 1 in double precision
+# (exp(-a eta^2 / 2) underflows), so the expansion's truncation in eta never shows
+_TEMME_EVERYWHERE = 1e6
 
 
 def _temme_table(terms, orders):
@@ -858,7 +863,8 @@ _MU_LOG1P = [(-1) ** n / n for n in range(2, 52)][::-1]
 
 
 def _temme_pq(xp, a, x):
-    """(P, Q) by Temme's expansion, for a > 200 with |x - a| / a < 4.5 / sqrt(a)."""
+    """(P, Q) by Temme's expansion, for a > 200 with |x - a| / a < 4.5 / sqrt(a), and for
+    a >= 1e6 at any x > 0."""
     mu = (x - a) / a
     small = xp.abs(mu) < 0.5
     m = select(xp, small, mu, 0.0)
@@ -866,8 +872,9 @@ def _temme_pq(xp, a, x):
     eta = select(xp, mu < 0, -1.0, 1.0) * xp.sqrt(2.0 * half_eta2)
     series = xp.zeros_like(a)
     inverse_a = 1.0 / a
+    near = xp.clip(eta, -1.0, 1.0)    # (farther out R underflows: keep the series finite)
     for row in reversed(_TEMME):                          # sum_k c_k(eta) a^-k, Horner in 1/a
-        series = series * inverse_a + _horner(eta, row[::-1])
+        series = series * inverse_a + _horner(near, row[::-1])
     r = xp.exp(-a * half_eta2) / xp.sqrt(2.0 * math.pi * a) * series
     scaled = eta * xp.sqrt(a / 2.0)
     return 0.5 * erfc(xp, -scaled) - r, 0.5 * erfc(xp, scaled) + r

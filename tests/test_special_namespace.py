@@ -591,3 +591,22 @@ def test_gammainc_for_large_a_near_x(a):
     np.testing.assert_allclose(got[0] + got[1], 1.0, rtol=0, atol=4e-16)
     closed = 0.5 + (1 / 3 + 1 / (540 * a) - 25 / (6048 * a * a)) / math.sqrt(2 * math.pi * a)
     assert abs(got[0][0] - closed) < 1e-13 + 1e-3 * a ** -3.5
+
+
+def test_gammainc_tails_for_huge_a_approach_the_normal():
+    """Far from x = a, for a >= 1e6 nbgrad keeps Temme's expansion: P(a, a - k sqrt(a)) tends
+    to Phi(-k) (PyTorch's series stops early there: 1e-19 for 6e-16 at a = 1e15, k = 8), and
+    the upper tail is PyTorch's."""
+    a = 1e15
+    k = np.array([5.0, 8.0, 12.0])
+    lower = nbgrad.special.gammainc(nbgrad.tensor(np.full(3, a)),
+                                    nbgrad.tensor(a - k * math.sqrt(a))).numpy()
+    normal = np.array([math.erfc(v / math.sqrt(2)) / 2 for v in k])
+    np.testing.assert_allclose(lower, normal, rtol=2e-5)
+    upper = nbgrad.special.gammaincc(nbgrad.tensor(np.full(3, a)),
+                                     nbgrad.tensor(a + k * math.sqrt(a))).numpy()
+    expected = torch.special.gammaincc(torch.tensor(np.full(3, a)),
+                                       torch.tensor(a + k * math.sqrt(a))).numpy()
+    np.testing.assert_allclose(upper, expected, rtol=1e-7)
+    far = nbgrad.special.gammainc(nbgrad.tensor([3e38, 3e38]), nbgrad.tensor([3e35, 3e41]))
+    np.testing.assert_array_equal(far.numpy(), [0.0, 1.0])
