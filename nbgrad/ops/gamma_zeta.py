@@ -1,11 +1,11 @@
 """igamma / igammac (torch.special.gammainc / gammaincc) and torch.special.zeta as elementwise
-binary ops on nbgrad/_special.py's kernels, with PyTorch's derivatives (derivatives.yaml):
+binary ops on nbgrad's kernels (_incomplete_gamma.py, _special.py), with PyTorch's derivatives:
 d/dx P(a, x) = exp((a - 1) log x - x - lgamma(a)) (negated for Q), none for a; d/dq zeta(x, q) =
 -x zeta(x + 1, q), none for x. The missing derivatives raise PyTorch's NotImplementedError when
 backward reaches them."""
 import numpy as np
 
-from .. import _special
+from .. import _incomplete_gamma, _special
 from .._dispatch import dispatch
 from . import elementwise as _ew
 
@@ -51,10 +51,10 @@ def _op(name, da, db, kernel, result, refuse, backward_name=None):
 
 
 Igamma = _op('igamma', _not_implemented('igamma: input'),
-             lambda g, a, x, y: _igamma_dx(g, a, x, 1), _special.igamma, 'same',
+             lambda g, a, x, y: _igamma_dx(g, a, x, 1), _incomplete_gamma.igamma, 'same',
              _refuse('biuc', 'igamma_cpu'))
 Igammac = _op('igammac', _not_implemented('igammac: input'),
-              lambda g, a, x, y: _igamma_dx(g, a, x, -1), _special.igammac, 'same',
+              lambda g, a, x, y: _igamma_dx(g, a, x, -1), _incomplete_gamma.igammac, 'same',
               _refuse('biuc', 'igammac_cpu'))
 # integer operands compute in the default float dtype; no float16/bfloat16 or complex kernel
 Zeta = _op('special_zeta', _not_implemented('zeta'), lambda g, x, q, y: _zeta_dq(g, x, q),
