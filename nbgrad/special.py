@@ -24,6 +24,7 @@ from ._tensor import Tensor as _Tensor
 from .ops import elementwise as _ew
 from .ops import gamma_zeta as _gz
 from .ops import reduction as _reduction
+from .ops import special_table as _special_table
 from .ops._util import as_operand as _as_operand
 
 __all__ = ['expit', 'logit', 'erf', 'erfc', 'erfcx', 'erfinv', 'gammaln', 'digamma', 'psi',
@@ -53,7 +54,7 @@ def _tensor(input, name):
 
 
 def _unary(name, input):
-    return _dispatch(_ew.SPECIAL[name](), _tensor(input, name))
+    return _dispatch(_special_table.SPECIAL[name](), _tensor(input, name))
 
 
 def _binary_operands(name, input, other):
@@ -218,7 +219,7 @@ def entr(input, *, out=None):
 @_out('special_xlog1py')
 def xlog1py(input, other, *, out=None):
     input, other = _binary_operands('special_xlog1py', input, other)
-    return _dispatch(_ew.SPECIAL['special_xlog1py'](), input, other)
+    return _dispatch(_special_table.SPECIAL['special_xlog1py'](), input, other)
 
 
 @_out('special_ndtr')
