@@ -332,7 +332,7 @@ def _ndtri_tail(xp, p):
     w = xp.sqrt(-2.0 * xp.log(p))
     z = 1.0 / w
     r = select(xp, w < 8.0, _horner(z, _NDTRI_P1) / _horner(z, _NDTRI_Q1),
-                 _horner(z, _NDTRI_P2) / _horner(z, _NDTRI_Q2))
+               _horner(z, _NDTRI_P2) / _horner(z, _NDTRI_Q2))
     return w - xp.log(w) / w - z * r
 
 
@@ -343,7 +343,7 @@ def ndtri(xp, p):
     central = (p > _EXP_M2) & ~upper
     tail = _ndtri_tail(xp, select(xp, upper, 1.0 - p, p))    # 1 - p is exact here (Sterbenz)
     res = select(xp, central, _ndtri_central(p - 0.5) * math.sqrt(2 * _PI),
-                   select(xp, upper, tail, -tail))
+                 select(xp, upper, tail, -tail))
     res = select(xp, p == 0, -np.inf, select(xp, p == 1, np.inf, res))
     return select(xp, (p < 0) | (p > 1), np.nan, res)
 
@@ -360,7 +360,7 @@ def erfinv(xp, x):
     sign = select(xp, x < 0, -1.0, 1.0)
     central = a <= 1.0 - 2.0 * _EXP_M2
     r = select(xp, central, _ndtri_central(0.5 * x) * _SQRT_PI,
-                 sign * _ndtri_tail(xp, 0.5 * (1.0 - a)) * _FRAC_1_SQRT_2)
+               sign * _ndtri_tail(xp, 0.5 * (1.0 - a)) * _FRAC_1_SQRT_2)
     # f = erf(r) - x, written as sign * ((1 - |x|) - erfc|r|) in the tails to avoid cancellation.
     s = xp.abs(r)
     erfc_s = select(xp, s <= _ERF_SMALL, 1.0 - _erf_small(s), _erfc_large(xp, s))
@@ -421,7 +421,7 @@ def _lgamma_pos(xp, y):
     z = select(xp, y < 0.5, y,
                select(xp, y < 1.5, y - 1.0, select(xp, y < _LGAMMA_BIG, t - 2.0, 0.0)))
     extra = select(xp, y < 0.5, -xp.log(y) - xp.log1p(y),          # Gamma(y) = Gamma(y+2)/(y(y+1))
-                     select(xp, y < 1.5, -xp.log1p(z), xp.log(prod)))
+                   select(xp, y < 1.5, -xp.log1p(z), xp.log(prod)))
     series = z * _horner(z, _LGAMMA2) + extra
     w = 1.0 / y
     stirling = ((y - 0.5) * xp.log(y) - y + _HALF_LOG_2PI) + w * _horner(w * w, _STIRLING)
