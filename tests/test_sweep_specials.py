@@ -118,35 +118,35 @@ def _resolve(module_name, name):
     return getattr(module, name)
 
 
+def _call_of(label, name, torch_module, nbgrad_module):
+    """call(lib, *tensors): the function on one or two tensors; nn.functional's with
+    reduction='none' where they take it (the losses), so that every element is seen."""
+    path = {'torch': torch_module, 'nbgrad': nbgrad_module}
+    options = {'reduction': 'none'} if label.startswith('F.') else {}
+
+    def call(lib, *tensors):
+        function = _resolve(path[lib.__name__], name)
+        try:
+            return function(*tensors, **options)
+        except TypeError:                    # no reduction argument
+            return function(*tensors)
+    return call
+
+
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
-def test_one_tensor_of_specials(dtype):
+@pytest.mark.parametrize('inputs', [pytest.param([ONE], id='one_tensor'),
+                                    pytest.param([FIRST, SECOND], id='two_tensors')])
+def test_the_specials(inputs, dtype):
+    """Values on one tensor of the specials, and on two (every pair; torch's and
+    nn.functional's functions)."""
     differences = []
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for label, name, torch_module, nbgrad_module in CASES:
-            if (label, dtype) in KNOWN:
+            if (label, dtype) in KNOWN or (len(inputs) == 2 and label.startswith('special.')):
                 continue
-            path = {'torch': torch_module, 'nbgrad': nbgrad_module}
-
-            def call(lib, x):
-                return _resolve(path[lib.__name__], name)(x)
-            found = _libraries_agree(label, call, [ONE], dtype)
-            if found:
-                differences.append(f'{label}: {found}')
-    assert not differences, '\n'.join(differences)
-
-
-@pytest.mark.parametrize('dtype', ['float32', 'float64'])
-def test_two_tensors_of_specials(dtype):
-    differences = []
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        for label, name, torch_module, nbgrad_module in CASES:
-            if label.startswith('special.') or (label, dtype) in KNOWN:
-                continue
-            found = _libraries_agree(
-                label, _elementwise_call(label, name, torch_module, nbgrad_module),
-                [FIRST, SECOND], dtype)
+            found = _libraries_agree(label, _call_of(label, name, torch_module, nbgrad_module),
+                                     inputs, dtype)
             if found:
                 differences.append(f'{label}: {found}')
     assert not differences, '\n'.join(differences)
@@ -157,112 +157,64 @@ def test_known_differences_are_still_there():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for (label, dtype) in KNOWN:
-            case = next(c for c in CASES if c[0] == label)
-            path = {'torch': case[2], 'nbgrad': case[3]}
-
-            def call(lib, *xs):
-                return _resolve(path[lib.__name__], case[1])(*xs)
+            call = _call_of(*next(c for c in CASES if c[0] == label))
             one = _libraries_agree(label, call, [ONE], dtype)
             two = None if '.' in label else _libraries_agree(label, call, [FIRST, SECOND],
                                                              dtype)
             assert one or two, f'{label} ({dtype}) agrees with PyTorch now: drop it from KNOWN'
 
 
-def _gradient(lib, function, x):
-    """d/dx of sum(function(x) * w) at the specials (w: fixed weights), or None where the
-    function gives no differentiable tensor of x's shape."""
-    x = lib.tensor(x, requires_grad=True)
-    y = function(x)
-    if not isinstance(y, lib.Tensor) or not y.requires_grad or tuple(y.shape) != tuple(x.shape):
+def _gradients(lib, call, inputs):
+    """The gradients w.r.t. each input of sum(call(lib, *inputs) * w) (w: fixed weights), or
+    None where the call gives no differentiable tensor of the inputs' shape."""
+    tensors = [lib.tensor(a, requires_grad=True) for a in inputs]
+    out = call(lib, *tensors)
+    if not isinstance(out, lib.Tensor) or not out.requires_grad or \
+            tuple(out.shape) != inputs[0].shape:
         return None
-    weights = lib.tensor(np.linspace(0.5, 1.5, x.numel()))
-    (g,) = lib.autograd.grad((y * weights).sum(), x, allow_unused=True)
-    return g
+    weights = lib.tensor(np.linspace(0.5, 1.5, inputs[0].size))
+    return lib.autograd.grad((out * weights).sum(), tensors, allow_unused=True)
 
 
-def _elementwise_call(label, name, torch_module, nbgrad_module):
-    """call(lib, x, y): the function on two tensors; nn.functional's with reduction='none'
-    (the losses), so that every element's gradient is seen."""
-    path = {'torch': torch_module, 'nbgrad': nbgrad_module}
-    options = {'reduction': 'none'} if label.startswith('F.') else {}
-
-    def call(lib, x, y):
-        function = _resolve(path[lib.__name__], name)
-        try:
-            return function(x, y, **options)
-        except TypeError:                    # no reduction argument
-            return function(x, y)
-    return call
-
-
-def test_gradients_of_two_tensors_at_the_specials():
-    """float64 gradients of torch's and nn.functional's two-tensor functions w.r.t. both
-    inputs at every pair of specials (maximum's at NaN, atan2's at the origin, div's where
-    b * b would underflow, huber_loss's at an infinite difference...)."""
+@pytest.mark.parametrize('inputs,atol', [pytest.param([ONE], 1e-30, id='one_tensor'),
+                                         pytest.param([FIRST, SECOND], 1e-300,
+                                                      id='two_tensors')])
+def test_gradients_at_the_specials(inputs, atol):
+    """float64 gradients at the specials, w.r.t. every input: PyTorch's (NaN where PyTorch has
+    NaN; a gradient that passes a NaN input, as relu's, passes it in nbgrad; maximum's at NaN,
+    atan2's at the origin, div's where b * b would underflow, huber_loss's at an infinite
+    difference...)."""
     differences = []
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for label, name, torch_module, nbgrad_module in CASES:
-            if label.startswith('special.') or label in KNOWN_GRADIENTS:
+            if label in KNOWN_GRADIENTS or (len(inputs) == 2 and label.startswith('special.')):
                 continue
-            call = _elementwise_call(label, name, torch_module, nbgrad_module)
-            grads = []
-            for lib in (torch, nbgrad):
-                try:
-                    x = lib.tensor(FIRST, requires_grad=True)
-                    y = lib.tensor(SECOND, requires_grad=True)
-                    out = call(lib, x, y)
-                    if not isinstance(out, lib.Tensor) or not out.requires_grad or \
-                            tuple(out.shape) != FIRST.shape:
-                        break
-                    weights = lib.tensor(np.linspace(0.5, 1.5, FIRST.size))
-                    grads.append(lib.autograd.grad((out * weights).sum(), [x, y],
-                                                   allow_unused=True))
-                except Exception as e:
-                    if lib is nbgrad:
-                        differences.append(f'{label}: nbgrad raised {type(e).__name__}: {e}')
-                    break
-            if len(grads) < 2:
-                continue
-            for which, expected, got in zip(('input', 'other'), *grads):
-                if (expected is None) != (got is None):
-                    differences.append(f'{label} d/d{which}: None in one library only')
-                    continue
-                if expected is None:
-                    continue
-                want, have = expected.numpy(force=True), got.numpy()
-                bad = ~np.isclose(have, want, rtol=1e-6, atol=1e-300, equal_nan=True)
-                if bad.any():
-                    differences.append(f'{label} d/d{which}: ' + '; '.join(
-                        f'at ({FIRST[i]}, {SECOND[i]}): PyTorch {want[i]:.6g}, nbgrad '
-                        f'{have[i]:.6g}' for i in np.nonzero(bad)[0][:4]))
-    assert not differences, '\n'.join(differences)
-
-
-def test_gradients_at_the_specials():
-    """float64 gradients of every one-tensor function at the specials: PyTorch's (NaN where
-    PyTorch has NaN; a gradient that passes a NaN input, as relu's, passes it in nbgrad)."""
-    differences = []
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        for label, name, torch_module, nbgrad_module in CASES:
-            if label in KNOWN_GRADIENTS:
-                continue
+            call = _call_of(label, name, torch_module, nbgrad_module)
             try:
-                expected = _gradient(torch, _resolve(torch_module, name), ONE)
+                expected = _gradients(torch, call, inputs)
             except Exception:
                 continue
             if expected is None:
                 continue
             try:
-                got = _gradient(nbgrad, _resolve(nbgrad_module, name), ONE)
+                got = _gradients(nbgrad, call, inputs)
             except Exception as e:
                 differences.append(f'{label}: nbgrad raised {type(e).__name__}: {e}')
                 continue
-            want, have = expected.numpy(force=True), got.numpy()
-            bad = ~np.isclose(have, want, rtol=1e-6, atol=1e-30, equal_nan=True)
-            if bad.any():
-                differences.append(f'{label}: ' + '; '.join(
-                    f'at {ONE[i]}: PyTorch {want[i]:.6g}, nbgrad {have[i]:.6g}'
-                    for i in np.nonzero(bad)[0][:4]))
+            if got is None:
+                differences.append(f'{label}: no gradient in nbgrad')
+                continue
+            for which, want, have in zip(('input', 'other'), expected, got):
+                if (want is None) != (have is None):
+                    differences.append(f'{label} d/d{which}: None in one library only')
+                    continue
+                if want is None:
+                    continue
+                want, have = want.numpy(force=True), have.numpy()
+                bad = ~np.isclose(have, want, rtol=1e-6, atol=atol, equal_nan=True)
+                if bad.any():
+                    differences.append(f'{label} d/d{which}: ' + '; '.join(
+                        f'at {tuple(float(a[i]) for a in inputs)}: PyTorch {want[i]:.6g}, '
+                        f'nbgrad {have[i]:.6g}' for i in np.nonzero(bad)[0][:4]))
     assert not differences, '\n'.join(differences)
