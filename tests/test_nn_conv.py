@@ -300,7 +300,7 @@ def test_error_messages_name_the_problem():
 
 
 # ---------------------------------------------------------------------------------------------
-# The Winograd kernels (float32 3x3 stride-1 convolutions with >= 32 channels in and out, batch x
+# The Winograd kernels (float32 3x3 stride-1 convolutions with >= 8 channels in and out, batch x
 # output pixels >= 4096), checked against PyTorch in float64, i.e. against the exact answer, with
 # a tolerance of float32 rounding (PyTorch's own float32 results are off by about as much). Most
 # cases lower the size thresholds so that small, quick convolutions take that path.
@@ -374,6 +374,28 @@ def test_winograd_at_default_sizes(monkeypatch):
     got, _ = forward_backward(nbgrad, fn, arrays, 'float32')
     assert calls == {'conv_forward': 2, 'conv_weight_grad': 1}
     assert_float32_close(got, forward_backward(torch, fn, arrays, 'float64')[0], 'default')
+
+
+@pytest.mark.parametrize('split', [True, False], ids=['batch_split_over_threads', 'whole_batch'])
+@pytest.mark.parametrize('name', ['same', 'valid_odd_output', 'transpose_stride1'])
+def test_winograd_batch_parts(name, split, monkeypatch, winograd_everywhere):
+    """Below _SPLIT_BELOW channels the batch is cut into parts that run on nbgrad's threads with
+    single-threaded GEMMs (one image per chunk here, so parts hold several chunks); above it the
+    whole batch runs on the calling thread. Both give PyTorch's values and gradients."""
+    import nbgrad._threads
+    monkeypatch.setattr(nbgrad._threads, 'PARALLEL_MIN_ELEMENTS', 1)
+    monkeypatch.setattr(nbgrad._threads, '_threads', [2])
+    monkeypatch.setattr(_winograd, '_CHUNK_ELEMENTS', 1)
+    monkeypatch.setattr(_winograd, '_SPLIT_BELOW', 1 << 30 if split else 1)
+    parts = []
+    real_run_parts = _winograd.run_parts
+    monkeypatch.setattr(_winograd, 'run_parts',
+                        lambda fn, batch: parts.append(len(batch)) or real_run_parts(fn, batch))
+    fn, (x, w, b) = winograd_arrays(name, 13)
+    x = np.concatenate([x, x[::-1] * 0.5])          # a batch of 4-6 images
+    got, _ = forward_backward(nbgrad, fn, [x, w, b], 'float32')
+    assert parts == ([2, 2, 2] if split else [])
+    assert_float32_close(got, forward_backward(torch, fn, [x, w, b], 'float64')[0], name)
 
 
 def test_winograd_double_backward(winograd_everywhere):
