@@ -188,10 +188,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if value.__class__ is not bool:
+            raise RuntimeError('requires_grad must be a bool')
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
-        requires_grad = bool(requires_grad)
+        if requires_grad.__class__ is not bool:
+            from .ops._args import type_name as _type_name
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f'bool, not {_type_name(requires_grad)}')
         if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(

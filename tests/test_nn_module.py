@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import both as _both, assert_same, exc_kind, to_np
+from torch_compare import both as _both, assert_same, assert_same_error, exc_kind, to_np
 
 torch = pytest.importorskip('torch')
 
@@ -314,6 +314,102 @@ def test_load_state_dict_assign_and_post_hook():
         new = {'weight': lib.full((2, 2), 2.0), 'bias': lib.zeros(2)}
         m.load_state_dict(new, assign=True)
         return seen, m.weight, type(m.weight).__name__, m.weight.requires_grad
+    both(run)
+
+
+STATE_EDITS_2 = {
+    # a key with no dot named like a child module is not the child's: unexpected
+    'child_name_as_key': lambda lib, sd: sd.__setitem__('block', lib.ones(1)),
+    # PyTorch 0.3 checkpoints stored scalars as 1-element vectors
+    'one_element_into_0_dim': lambda lib, sd: sd.__setitem__('scale', lib.tensor([5.0])),
+    'two_elements_into_0_dim': lambda lib, sd: sd.__setitem__('scale', lib.tensor([5.0, 6.0])),
+    'a_mapping_not_a_dict': lambda lib, sd: _ReadOnlyMapping(sd),
+}
+
+
+def _ReadOnlyMapping(data):
+    """A collections.abc.Mapping over data that is not a dict."""
+    from collections.abc import Mapping
+
+    class ReadOnly(Mapping):
+        def __getitem__(self, key):
+            return data[key]
+
+        def __iter__(self):
+            return iter(data)
+
+        def __len__(self):
+            return len(data)
+    return ReadOnly()
+
+
+@pytest.mark.parametrize('strict', [True, False], ids=['strict', 'lenient'])
+@pytest.mark.parametrize('edit', STATE_EDITS_2)
+def test_load_state_dict_key_rules(edit, strict):
+    def run(lib):
+        model = Net.make(lib)
+        source = OrderedDict((k, v + 1) for k, v in Net.make(lib).state_dict().items())
+        edited = STATE_EDITS_2[edit](lib, source)
+        result = model.load_state_dict(source if edited is None else edited, strict=strict)
+        return sorted(result.missing_keys), sorted(result.unexpected_keys), \
+            list(model.state_dict().items())
+    both(run)
+
+
+def test_load_state_dict_hooks_order_and_what_they_see():
+    """Pre-hooks see only the entries under their module's prefix; post-hooks run after the
+    module's subtree has loaded (post-order), see the loaded values, and may clear the missing
+    keys in place so that a strict load passes. assign=True reaches local_metadata."""
+    def run(lib, assign):
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 1)))
+        calls = []
+        for name, module in model.named_modules():
+            module.register_load_state_dict_pre_hook(
+                lambda mod, sd, prefix, meta, *rest, n=name: calls.append(
+                    ('pre', n, sorted(sd), meta.get('assign_to_params_buffers'))))
+            module.register_load_state_dict_post_hook(
+                lambda mod, keys, n=name: calls.append(
+                    ('post', n, [p.detach().clone() for p in mod.parameters()])))
+
+        def forgive_bias(mod, keys):
+            keys.missing_keys.remove('1.0.bias')
+        model.register_load_state_dict_post_hook(forgive_bias)
+        source = {k: v * 0 + 3 for k, v in model.state_dict().items() if k != '1.0.bias'}
+        source['junk'] = lib.zeros(1)
+        try:
+            model.load_state_dict(source, assign=assign)
+        except RuntimeError as e:
+            calls.append(('error', str(e).split(':')[0]))
+        return calls
+    for assign in (False, True):
+        assert_same(run(nbgrad, assign), run(torch, assign))
+
+
+def test_failed_load_leaves_the_model_as_it_was():
+    """PyTorch copies what matched before raising; nbgrad undoes those copies (and assigned
+    objects, and extra state), so a failed load changes nothing."""
+    nn = nbgrad.nn
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    objects = list(model.parameters())
+    for assign in (False, True):
+        bad = {k: nbgrad.zeros_like(v) for k, v in before.items()}
+        bad['1.weight'] = nbgrad.ones(5, 5)
+        with pytest.raises(RuntimeError, match='size mismatch for 1.weight'):
+            model.load_state_dict(bad, assign=assign)
+        assert all(a is b for a, b in zip(model.parameters(), objects))
+        for k, v in model.state_dict().items():
+            np.testing.assert_array_equal(to_np(v), to_np(before[k]))
+
+
+def test_assign_keeps_the_modules_requires_grad():
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        m.bias.requires_grad_(False)
+        m.load_state_dict({'weight': lib.ones(2, 2), 'bias': lib.nn.Parameter(lib.zeros(2))},
+                          assign=True)
+        return m.weight.requires_grad, m.bias.requires_grad, type(m.bias).__name__
     both(run)
 
 
@@ -651,4 +747,80 @@ def test_linear_with_zero_features(sizes, create_graph):
         grads = lib.autograd.grad((out * 2).sum() + x.sum(), [x, *layer.parameters()],
                                   create_graph=create_graph)
         return tuple(out.shape), [g.detach() for g in grads]
+    both(run)
+
+
+def test_deepcopy_of_a_parameter_leaves_its_grad_behind():
+    def run(lib):
+        layer = lib.nn.Linear(1, 1)
+        layer.weight.grad = lib.ones(1, 1)
+        plain = lib.ones(2, requires_grad=True)
+        plain.grad = lib.ones(2)
+        return (copy.deepcopy(layer).weight.grad, copy.deepcopy(layer.weight).grad,
+                copy.deepcopy(plain).grad)
+    both(run)
+
+
+MODULE_MISUSE = {
+    'set_submodule_over_a_buffer': lambda lib: _with_buffer(lib).set_submodule(
+        'buf', lib.nn.Tanh()),
+    'set_submodule_not_a_module': lambda lib: _with_buffer(lib).set_submodule('nope.x', 3),
+    'requires_grad_int': lambda lib: lib.nn.Linear(1, 1).requires_grad_(0),
+    'tensor_requires_grad_none': lambda lib: lib.ones(1).requires_grad_(None),
+    'tensor_requires_grad_attribute_int': lambda lib: setattr(lib.ones(1), 'requires_grad', 1),
+    'state_dict_post_hook_returns': lambda lib: _hooked_state_dict(lib),
+    'old_then_full_backward_hook': lambda lib: _both_backward_hooks(lib, full_first=False),
+    'full_then_old_backward_hook': lambda lib: _both_backward_hooks(lib, full_first=True),
+}
+
+
+def _with_buffer(lib):
+    m = lib.nn.Module()
+    m.register_buffer('buf', lib.zeros(1))
+    return m
+
+
+def _hooked_state_dict(lib):
+    m = lib.nn.Linear(1, 1)
+    m.register_state_dict_post_hook(lambda *args: {'x': 1})
+    return m.state_dict()
+
+
+def _both_backward_hooks(lib, full_first):
+    m = lib.nn.Linear(2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        if full_first:
+            m.register_full_backward_hook(lambda *a: None)
+            m.register_backward_hook(lambda *a: None)
+        else:
+            m.register_backward_hook(lambda *a: None)
+            m.register_full_backward_hook(lambda *a: None)
+
+
+@pytest.mark.parametrize('case', MODULE_MISUSE)
+def test_module_misuse_raises_pytorchs_error(case):
+    assert_same_error(MODULE_MISUSE[case])
+
+
+def test_private_state_dict_hook_may_replace_the_result():
+    def run(lib):
+        m = lib.nn.Linear(1, 1)
+        m._register_state_dict_hook(lambda *args: {'x': 1})
+        return m.state_dict()
+    both(run)
+
+
+def test_a_module_pickled_without_newer_registries_still_works():
+    def run(lib):
+        layer = lib.nn.Linear(1, 1)
+        state = layer.__getstate__()
+        for name in ('_forward_hooks_always_called', '_forward_hooks_with_kwargs',
+                     '_backward_pre_hooks', '_is_full_backward_hook'):
+            state.pop(name, None)
+        restored = lib.nn.Linear.__new__(lib.nn.Linear)
+        restored.__setstate__(state)
+        restored.register_forward_hook(lambda *a: None)
+        restored.register_full_backward_hook(lambda *a: None)
+        return restored(lib.ones(1))
     both(run)

@@ -37,10 +37,8 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(Tensor._make(self._data.copy()), self._requires_grad)
-        if self._grad is not None:
-            import copy
-            result._grad = copy.deepcopy(self._grad, memo)
+        # PyTorch's: the values and requires_grad, not .grad (a plain Tensor's deepcopy keeps it)
+        result = type(self)(Tensor._make(self._data.copy()), self._requires_grad)
         memo[id(self)] = result
         return result
 

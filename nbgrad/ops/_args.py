@@ -12,7 +12,9 @@ def type_name(value):
     from .._dtype import dtype
     if isinstance(value, dtype):
         return 'nbgrad.dtype'
-    return type(value).__name__
+    kind = type(value)
+    # the C type name PyTorch prints: 'numpy.bool', 'numpy.float64' for NumPy scalars
+    return f'numpy.{kind.__name__}' if kind.__module__ == 'numpy' else kind.__name__
 
 
 def int_arg(value, fn, name, position=None):

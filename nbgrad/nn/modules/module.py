@@ -4,28 +4,19 @@ Assigning a Parameter, a Module or a registered buffer to an attribute routes it
 `_parameters`, `_modules` or `_buffers`; everything that walks a model (parameters(), state_dict(),
 to(), train()...) walks those dicts. Calling a module runs forward() with its hooks around it.
 """
-import itertools
 import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from ..._tensor import Tensor
 from ... import _dtype
 from ..._device import device as _device_cls
 from ...autograd.graph import RemovableHandle, HookDict
 from ...autograd.grad_mode import no_grad
-from ..parameter import Parameter, Buffer, is_lazy
+from ..parameter import Parameter, Buffer
+from . import _state_dict_load
 from ._backward_hook import BackwardHook
 
 __all__ = ['Module']
-
-
-class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return '<All keys matched successfully>'
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(text, spaces):
@@ -75,6 +66,7 @@ class Module:
                      '_load_state_dict_pre_hooks', '_load_state_dict_post_hooks'):
             setattr_(self, name, HookDict() if 'hooks' in name else OrderedDict())
         setattr_(self, '_non_persistent_buffers_set', set())
+        setattr_(self, '_is_full_backward_hook', None)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -222,12 +214,14 @@ class Module:
     def set_submodule(self, target, module, strict=False):
         if target == '':
             raise ValueError('Cannot set the submodule without a target name!')
+        if not isinstance(module, Module):
+            raise ValueError(f'`module` is not an nn.Module, found {type(module)}')
         parent_path, _, name = target.rpartition('.')
         parent = self.get_submodule(parent_path)
         if strict and not hasattr(parent, name):
             raise AttributeError(f'{parent._get_name()} has no attribute `{name}`')
-        if not isinstance(module, Module):
-            raise ValueError(f'`module` is not an nn.Module, found {type(module)}')
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f'`{name}` is not an nn.Module')
         setattr(parent, name, module)
 
     def get_extra_state(self):
@@ -502,7 +496,15 @@ class Module:
         return self._add_hook(self._forward_hooks, hook, prepend, extra)
 
     def register_full_backward_hook(self, hook, prepend=False):
+        self._backward_hook_kind(True)
         return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def _backward_hook_kind(self, full):
+        """PyTorch's rule: one module takes old-style or full backward hooks, not both."""
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError('Cannot use both regular backward hooks and full backward hooks '
+                               'on a single Module. Please use only one of them.')
+        object.__setattr__(self, '_is_full_backward_hook', full)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
@@ -510,14 +512,21 @@ class Module:
     def register_backward_hook(self, hook):
         """Deprecated in PyTorch for the full hook; nbgrad gives the full hook's (correct)
         gradients rather than reproducing the old hook's per-last-op behaviour."""
+        self._backward_hook_kind(False)
         warnings.warn('register_backward_hook is deprecated; use register_full_backward_hook. '
                       'nbgrad runs it as a full backward hook.', FutureWarning, stacklevel=2)
-        return self.register_full_backward_hook(hook)
+        return self._add_hook(self._backward_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
-        return self._add_hook(self._state_dict_hooks, hook)
+        """hook(module, state_dict, prefix, local_metadata), which must return None (the
+        private _register_state_dict_hook's may return a replacement state_dict)."""
+        def must_return_none(*args):
+            if hook(*args) is not None:
+                raise RuntimeError('state_dict post-hook must return None')
+        return self._add_hook(self._state_dict_hooks, must_return_none)
 
-    _register_state_dict_hook = register_state_dict_post_hook
+    def _register_state_dict_hook(self, hook):
+        return self._add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook):
         return self._add_hook(self._state_dict_pre_hooks, hook)
@@ -577,108 +586,14 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
-        """Check (and, when `copies` is a list, collect) this module's own entries: nbgrad
-        checks the whole state_dict before writing anything, so a failed load leaves the model
-        as it was (PyTorch copies what matched before raising)."""
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                 error_msgs)
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        for name, current in itertools.chain(self._parameters.items(), persistent.items()):
-            key = prefix + name
-            if current is None:
-                continue
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected '
-                                  'torch.Tensor or Tensor-like object from checkpoint but '
-                                  f'received {type(value)}')
-                continue
-            if is_lazy(current):  # a lazy module's: it takes the checkpoint's shape
-                if not is_lazy(value):
-                    self.__dict__.setdefault('_pending_copies', []).append((name, current, value))
-                continue
-            if value.shape != current.shape:
-                error_msgs.append(f'size mismatch for {key}: copying a param with shape '
-                                  f'{_torch_size(value.shape)} from checkpoint, the shape in '
-                                  f'current model is {_torch_size(current.shape)}.')
-                continue
-            self.__dict__.setdefault('_pending_copies', []).append((name, current, value))
-        extra_key = prefix + '_extra_state'
-        if self._has_extra_state():
-            if extra_key in state_dict:
-                self.__dict__.setdefault('_pending_copies', []).append(
-                    ('_extra_state', None, state_dict[extra_key]))
-            elif strict:
-                missing_keys.append(extra_key)
-        elif strict and extra_key in state_dict:
-            unexpected_keys.append(extra_key)
-        if strict:
-            children = set(self._modules)
-            own = {k for k, v in self._parameters.items() if v is not None} | \
-                {k for k, v in persistent.items() if v is not None}
-            for key in state_dict:
-                if not key.startswith(prefix) or key == extra_key:
-                    continue
-                rest = key[len(prefix):]
-                head = rest.split('.', 1)[0]
-                if head not in children and rest not in own:
-                    unexpected_keys.append(key)
-
-    def _apply_pending_copies(self, assign):
-        for name, current, value in self.__dict__.pop('_pending_copies', ()):
-            if name == '_extra_state':
-                self.set_extra_state(value)
-            elif assign:
-                if name in self._parameters:
-                    new = value if isinstance(value, Parameter) else \
-                        Parameter(value, requires_grad=current.requires_grad)
-                    self._parameters[name] = new
-                else:
-                    self._buffers[name] = value
-            else:
-                with no_grad():
-                    if is_lazy(current):
-                        current.materialize(value.shape)
-                    current.copy_(value)
+        """Load this module's own entries (parameters, persistent buffers, extra state) from
+        state_dict and note its missing and unexpected keys (_state_dict_load)."""
+        _state_dict_load.load_own_entries(self, state_dict, prefix, local_metadata, strict,
+                                          missing_keys, unexpected_keys, error_msgs)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        if not isinstance(state_dict, dict):
-            raise TypeError(f'Expected state_dict to be dict-like, got {type(state_dict)}.')
-        missing, unexpected, errors = [], [], []
-        metadata = getattr(state_dict, '_metadata', None)
-        state_dict = OrderedDict(state_dict)
-        modules = list(self.named_modules(remove_duplicate=False))
-        try:
-            for prefix, module in modules:
-                local = metadata.get(prefix, {}) if metadata is not None else {}
-                module._load_from_state_dict(state_dict, prefix + '.' if prefix else '', local,
-                                             True, missing, unexpected, errors)
-            keys = _IncompatibleKeys(missing, unexpected)
-            for _, module in modules:
-                for hook in module._load_state_dict_post_hooks.values():
-                    hook(module, keys)
-            if strict:
-                if unexpected:
-                    errors.insert(0, 'Unexpected key(s) in state_dict: {}. '.format(
-                        ', '.join(f'"{k}"' for k in unexpected)))
-                if missing:
-                    errors.insert(0, 'Missing key(s) in state_dict: {}. '.format(
-                        ', '.join(f'"{k}"' for k in missing)))
-            if errors:
-                raise RuntimeError('Error(s) in loading state_dict for {}:\n\t{}'.format(
-                    self._get_name(), '\n\t'.join(errors)))
-            for _, module in modules:
-                module._apply_pending_copies(assign)
-        finally:
-            for _, module in modules:
-                module.__dict__.pop('_pending_copies', None)
-        return keys
+        """PyTorch's load; one that raises leaves the model as it was (_state_dict_load)."""
+        return _state_dict_load.load_state_dict(self, state_dict, strict, assign)
 
     # -- printing and copying -------------------------------------------------------------------
     def _get_name(self):
@@ -703,11 +618,12 @@ class Module:
         return self.__dict__.copy()
 
     def __setstate__(self, state):
+        """Also what PyTorch does for modules pickled by older versions: the registries they
+        lacked start empty."""
         self.__dict__.update(state)
-
-
-def _torch_size(shape):
-    return f'torch.Size({list(shape)})'
+        for name, fresh in vars(Module()).items():
+            if name != 'training':
+                self.__dict__.setdefault(name, fresh)
 
 
 def _parse_to(args, kwargs):
