@@ -362,6 +362,7 @@ def test_load_state_dict_hooks_order_and_what_they_see():
     keys in place so that a strict load passes. assign=True reaches local_metadata."""
     def run(lib, assign):
         nn = lib.nn
+        lib.manual_seed(0)
         model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 1)))
         calls = []
         for name, module in model.named_modules():
@@ -823,4 +824,19 @@ def test_a_module_pickled_without_newer_registries_still_works():
         restored.register_forward_hook(lambda *a: None)
         restored.register_full_backward_hook(lambda *a: None)
         return restored(lib.ones(1))
+    both(run)
+
+
+def test_backward_hooks_see_none_for_outputs_that_got_no_gradient():
+    def run(lib):
+        class TwoOutputs(lib.nn.Module):
+            def forward(self, a):
+                return a * 2, a * 3
+        seen = []
+        m = TwoOutputs()
+        m.register_full_backward_pre_hook(lambda mod, go: seen.append(('pre', go)))
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append(('full', gi, go)))
+        a = lib.ones(1, requires_grad=True)
+        m(a)[0].sum().backward()
+        return seen, a.grad
     both(run)

@@ -93,9 +93,6 @@ class BackwardCFunction(FunctionCtx, Node):
         return self._fn_cls.backward(self, *grads)
 
     def _apply_backward(self, grad_outputs):
-        if self._materialize_grads:
-            grad_outputs = [g if g is not None else _zeros(meta)
-                            for g, meta in zip(grad_outputs, self._output_meta)]
         return self._call(list(grad_outputs))
 
     def _call(self, grad_outputs):
@@ -106,7 +103,12 @@ class BackwardCFunction(FunctionCtx, Node):
                 r = fn(tuple(grad_outputs))
                 if r is not None:
                     grad_outputs = list(r)
-        grads = self._fn_cls.backward(self, *grad_outputs)
+        # as in PyTorch, hooks see None for outputs that got no gradient; backward sees zeros
+        # unless the Function turned materialize_grads off
+        grads = self._fn_cls.backward(self, *(
+            [g if g is not None else _zeros(meta)
+             for g, meta in zip(grad_outputs, self._output_meta)]
+            if self._materialize_grads else grad_outputs))
         if not isinstance(grads, tuple):
             grads = (grads,)
         n = len(self._edges)
