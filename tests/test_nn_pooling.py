@@ -94,6 +94,35 @@ def test_max_pool_values_indices_gradients(case, device):
             device=device)
 
 
+ALL_PADDING = {
+    '1d': (1, (2, 3, 1), dict(kernel_size=2, padding=1, dilation=2)),
+    '2d': (2, (1, 2, 3, 1), dict(kernel_size=(1, 2), padding=(0, 1), dilation=(1, 2))),
+    '3d': (3, (1, 1, 2, 1, 1), dict(kernel_size=(1, 1, 2), padding=(0, 0, 1),
+                                    dilation=(1, 1, 2))),
+}
+
+
+@pytest.mark.parametrize('case', ALL_PADDING)
+def test_max_pool_windows_wholly_in_padding(case, device):
+    """Dilated windows over a tiny input can read only padding: PyTorch's -inf and its index
+    (the first non-negative position, past the input's end), and a zero gradient. PyTorch's
+    own gradient there comes from writing at that index, i.e. into the next plane (or past
+    the tensor for the last one), so it is compared with zeros instead."""
+    d, shape, kwargs = ALL_PADDING[case]
+    values = distinct(*shape)
+
+    def run(lib):
+        x = lib.tensor(values, device=device if lib is nbgrad else 'cpu', requires_grad=True)
+        out, index = getattr(lib.nn.functional, f'max_pool{d}d')(x, return_indices=True,
+                                                                   **kwargs)
+        out.sum().backward()
+        return out.detach().cpu().numpy(), index.cpu().numpy(), x.grad.cpu().numpy()
+    got, expected = run(nbgrad), run(torch)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(got[2], np.zeros(shape))
+
+
 @pytest.mark.parametrize('case', ['1d-k3s2p1', '2d-k3s2p1', '3d-k2'])
 def test_max_pool_without_indices_and_float32(case):
     d, shape, kwargs = MAX_CASES[case]

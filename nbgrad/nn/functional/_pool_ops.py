@@ -46,6 +46,23 @@ class Geometry(NamedTuple):
         k = np.arange(self.kernel[i])[None, :]
         return o * self.stride[i] - self.padding[i] + k * self.dilation[i]
 
+    def reads_input(self):
+        """Whether some window reads an input element (a dilated window over a tiny input can
+        lie wholly in the padding: then every window does, along that dim)."""
+        return all(((c >= 0) & (c < n)).any()
+                   for c, n in ((self.coordinates(i), n) for i, n in enumerate(self.in_size)))
+
+    def first_positions(self):
+        """PyTorch's index of a window that reads no input: per dim, the window's first
+        position that is not negative (past the input's end here), flat per plane."""
+        flat = np.zeros((), dtype=np.int64)
+        for i, step in enumerate(_plane_strides(self.in_size)):
+            start = np.arange(self.out_size[i]) * self.stride[i] - self.padding[i]
+            first = np.where(start < 0, start + -(start // self.dilation[i]) * self.dilation[i],
+                             start)
+            flat = flat[..., None] + first * step
+        return flat
+
     def regions(self):
         """For each kernel offset n (row-major): (n, outputs, inputs), two tuples of slices of
         the spatial dims: the outputs whose window element at offset n lies inside the input,
@@ -251,6 +268,25 @@ class MaxPool(_MaxPoolBase):
     def __init__(self, geometry, node_name, op_name):
         self.geometry, self.node_name, self.op_name = geometry, node_name, op_name
         self.in_size = geometry.in_size
+        self._reads_nothing = False
+
+    def forward(self, a):
+        if self.geometry.reads_input():
+            return super().forward(a)
+        # every window lies in the padding: PyTorch's lowest value, its index, no gradient
+        if a.dtype.kind not in 'fiu':
+            raise NotImplementedError(f'"{self.op_name}" not implemented for \'Bool\'')
+        xp = xp_of(a)
+        self._reads_nothing, self._input_shape = True, a.shape
+        shape = a.shape[:a.ndim - len(self.in_size)] + self.geometry.out_size
+        index = xp.asarray(self.geometry.first_positions())
+        return (xp.full(shape, _lowest(a.dtype), dtype=a.dtype),
+                xp.ascontiguousarray(xp.broadcast_to(index, shape)))
+
+    def backward(self, g, _):
+        if self._reads_nothing:
+            return Tensor._make(xp_of(g._data).zeros(self._input_shape, g._data.dtype))
+        return super().backward(g, _)
 
     def _max_and_argmax(self, xp, a):
         g = self.geometry
