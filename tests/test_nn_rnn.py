@@ -619,3 +619,26 @@ def test_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch, cls,
     assert kernels.KERNELS.failed
     assert_same_value(got, _layer_run(torch, 'cpu', cls, 'float32', 4, 3, 4, True), rtol=2e-5,
                       atol=2e-6)
+
+
+@pytest.mark.parametrize('state_dtype', ['float64', 'int64'])
+@pytest.mark.parametrize('mode', ['RNN', 'GRU', 'LSTM'])
+@pytest.mark.parametrize('packed', [False, True], ids=['padded', 'packed'])
+def test_initial_state_of_another_dtype_is_refused(mode, state_dtype, packed):
+    """PyTorch's matrix products refuse an h_0 (or c_0) whose dtype is not the input's;
+    nbgrad refuses it too (NumPy would promote the returned state to float64), naming both."""
+    def run(lib):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, mode)(3, 4)
+        x = lib.ones(5, 2, 3)
+        if packed:
+            x = lib.nn.utils.rnn.pack_padded_sequence(x, [5, 3])
+        bad = lib.zeros(1, 2, 4, dtype=getattr(lib, state_dtype))
+        layer(x, (bad, lib.zeros(1, 2, 4)) if mode == 'LSTM' else bad)
+    kinds = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(Exception) as info:
+            run(lib)
+        kinds.append(exc_kind(info.value))
+    assert kinds[0] is kinds[1] is RuntimeError
+    assert state_dtype in str(info.value) and 'float32' in str(info.value)

@@ -179,6 +179,15 @@ class RNNBase(Module):
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
         self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+        self._check_state_dtype(input, hidden, 'hx')
+
+    def _check_state_dtype(self, input, state, name):
+        """The initial state must have the input's dtype: PyTorch's matrix products refuse the
+        mix (a RuntimeError), where NumPy would quietly promote the new state."""
+        if state.dtype != input.dtype:
+            raise RuntimeError(f'{self.mode.split("_")[0]}: the initial state {name} is '
+                               f'{state.dtype} but the input is {input.dtype}; pass '
+                               f'{name}.to({input.dtype})')
 
     def permute_hidden(self, hx, permutation):
         if permutation is None:
@@ -322,6 +331,8 @@ class LSTM(RNNBase):
                                'Expected hidden[0] size {}, got {}')
         self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
                                'Expected hidden[1] size {}, got {}')
+        self._check_state_dtype(input, hidden[0], 'h_0')
+        self._check_state_dtype(input, hidden[1], 'c_0')
 
     def permute_hidden(self, hx, permutation):
         if permutation is None:
