@@ -280,6 +280,34 @@ def test_grid_sample_float32(mode, device):
             dtype='float32', rtol=1e-5, atol=1e-5, device=device)
 
 
+NON_FINITE_GRID = np.array([[[[np.nan, 0.0], [0.0, np.nan], [np.inf, 0.0], [-np.inf, 0.5],
+                               [np.nan, np.inf], [0.3, -0.2]]]])
+
+
+@pytest.mark.parametrize('mode, padding, align', list(grid_cases()))
+def test_grid_sample_non_finite_coordinates(mode, padding, align):
+    """PyTorch's CPU kernel: 'border' and 'reflection' clip NaN to 0 (and reflection turns
+    +-inf into NaN first); a NaN weight (a NaN or infinite coordinate) makes the value NaN
+    even where its taps are out of range. Only values: PyTorch's backward crashes there."""
+    def run(lib):
+        x = lib.tensor(np.arange(1.0, 13.0).reshape(1, 1, 3, 4))
+        return sampler(mode, padding, align)(lib, x, lib.tensor(NON_FINITE_GRID))
+    both(run)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('padding', ['border', 'reflection'])
+def test_grid_sample_kernel_clips_nan_coordinates_to_zero(padding, device):
+    """The CUDA kernel clips a NaN coordinate to 0 as PyTorch's does (it skips out-of-range
+    taps, as PyTorch's CUDA kernel does, so only the clipping paddings are compared)."""
+    x = np.arange(1.0, 13.0).reshape(1, 1, 3, 4)
+    got = sampler('bilinear', padding, False)(
+        nbgrad, nbgrad.tensor(x, device=device), nbgrad.tensor(NON_FINITE_GRID, device=device))
+    expected = sampler('bilinear', padding, False)(torch, torch.tensor(x),
+                                                    torch.tensor(NON_FINITE_GRID))
+    np.testing.assert_allclose(got.cpu().numpy(), expected.numpy(), equal_nan=True)
+
+
 @pytest.mark.parametrize('padding', ['reflection', 'border', 'zeros'])
 def test_grid_sample_single_pixel_input(padding, device):
     compare(sampler('bilinear', padding, True), [sample(1, 2, 1, 1), sample(1, 3, 2, 2)],

@@ -31,9 +31,10 @@ _A = -0.75  # PyTorch's bicubic constant
 
 
 def _clip(xp, x, size):
-    """Clip to [0, size - 1]; the derivative is 0 at and beyond the borders (GridSampler.h)."""
+    """Clip to [0, size - 1], NaN to 0 as PyTorch's kernels do (fmax ignores NaN); the
+    derivative is 0 at and beyond the borders (GridSampler.h)."""
     inside = (x > 0) & (x < size - 1)
-    return xp.clip(x, 0, size - 1), inside.astype(x.dtype)
+    return xp.fmin(xp.fmax(x, 0), size - 1), inside.astype(x.dtype)
 
 
 def _reflect(xp, x, twice_low, twice_high):
@@ -215,7 +216,9 @@ class GridSampler(Node):
                 continue
             weight = _product([tap_weights(self.mode, t)[k]
                                for (_, t, _), k in zip(taps.axes, combo)])
-            yield combo, row, xp.where(valid, weight, 0).astype(dtype, copy=False)
+            # PyTorch's CPU kernel multiplies a masked-out tap's weight by 0 (so a NaN weight
+            # from a NaN or infinite coordinate gives NaN); its CUDA kernel skips the tap
+            yield combo, row, (weight * valid).astype(dtype, copy=False)
 
     def forward(self, input, grid):
         xp = xp_of(input)

@@ -37,8 +37,7 @@ __device__ __forceinline__ void nbgrad_grid_axis(T v, long long size, int paddin
     }
     if (padding >= 1) {                                  // border (and reflection's clip)
         T inside = (x > 0 && x < (T)(size - 1)) ? 1 : 0;
-        if (x < 0) x = 0;
-        if (x > (T)(size - 1)) x = (T)(size - 1);
+        x = fmin(fmax(x, (T)0), (T)(size - 1));   // NaN -> 0, as PyTorch's clip
         mult *= inside;
     }
     *coordinate = x;
