@@ -480,3 +480,17 @@ def test_conv_kernels_with_64_bit_indices(device, monkeypatch, name):
     assert _conv_cuda._with_index_type('', np.empty(1)).startswith('typedef long long I;')
     fn, arrays = case_arrays(name)
     compare_with_torch(fn, arrays, 'float64', 'cuda')
+
+
+def test_conv_transpose_with_an_empty_output_dim():
+    """A transposed convolution whose output is 0 long in one dim gives PyTorch's empty result
+    and zero gradients (a negative length is still an error)."""
+    def run(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.ConvTranspose2d(2, 4, (2, 4), stride=(2, 1), padding=(0, 2),
+                                       dilation=(2, 1))
+        x = lib.ones(2, 2, 7, 1, requires_grad=True)
+        y = layer(x)
+        y.sum().backward()
+        return y, x.grad, layer.weight.grad, layer.bias.grad
+    both(run)

@@ -224,7 +224,7 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     _check_channels(fn, x, weight, bias, groups, True, weight.shape[1] * groups)
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
                  zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
-    if any(n < 1 for n in size):
+    if any(n < 0 for n in size):   # PyTorch gives an empty output for 0
         raise RuntimeError(f'{fn}: given input of size {list(input.shape)} and this geometry, the '
                            f'output size {list(size)} is too small')
     _refuse_bool(x, 'slow_conv_transpose2d_out_cpu' if nd < 3 else
