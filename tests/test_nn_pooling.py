@@ -608,3 +608,21 @@ def test_average_pool_kernel_that_does_not_compile_falls_back(name, device, monk
     np.testing.assert_allclose(to_numpy(got), to_numpy(case(torch, torch.tensor(
         distinct(2, 3, 6, 8)))), rtol=1e-12)
     compare(case, [distinct(2, 3, 6, 8)], device='cuda')
+
+
+@pytest.mark.parametrize('name', ['adaptive_avg_pool2d', 'adaptive_max_pool2d', 'area'])
+def test_pooling_to_an_empty_size_has_a_zero_gradient(name):
+    """The output is PyTorch's (empty); its gradient is zeros, where PyTorch's backward refuses
+    an empty grad_output for the average pools ("Expected grad_output to have non-zero size")
+    and nbgrad's resampling used to fail with an IndexError."""
+    def forward(lib, x):
+        F = lib.nn.functional
+        if name == 'area':
+            return F.interpolate(x, size=(0, 2), mode='area')
+        out = getattr(F, name)(x, (0, 2))
+        return out[0] if isinstance(out, tuple) else out
+    x = nbgrad.ones(2, 2, 1, 5, requires_grad=True)
+    y = forward(nbgrad, x)
+    assert tuple(y.shape) == tuple(forward(torch, torch.ones(2, 2, 1, 5)).shape)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2, 1, 5)))

@@ -81,6 +81,8 @@ def _apply_table(xp, a, axis, table):
     if form is not None and (a.dtype.kind in 'fc' or table.weight is table.divisor is None):
         return _apply_uniform(xp, a, axis, table, form)
     index, weight, divisor = table
+    if a.shape[axis] == 0:   # nothing to read (the gradient of an empty output): zeros
+        return xp.zeros(a.shape[:axis] + (index.shape[0],) + a.shape[axis + 1:], a.dtype)
     safe = np.where(index < 0, 0, index)
     bshape = [1] * a.ndim
     bshape[axis] = -1
