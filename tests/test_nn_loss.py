@@ -297,6 +297,9 @@ CASES = _cross_entropy_cases() + _nll_cases() + [
          np.array([3, 3])), {'zero_infinity': True})),
     case('ctc_loss-unbatched', 'ctc_loss', lambda r: (
         (_log_probs(r, 6, 4, dim=1), np.array([1, 3, 3]), np.array(6), np.array(3)), {})),
+    case('ctc_loss-unbatched-padded-row', 'ctc_loss', lambda r: (
+        (_log_probs(r, 6, 4, dim=1), np.array([[1, 3, 3, 0]]), np.array([6]), np.array([3])),
+        {})),
     case('ctc_loss-int32-targets', 'ctc_loss', lambda r: (
         (_log_probs(r, 5, 2, 3, dim=2), np.array([[1, 2], [2, 2]], np.int32),
          np.array([5, 4], np.int32), np.array([2, 1], np.int32)), {})),
@@ -655,6 +658,13 @@ ERRORS.update({
                                                      lib.tensor([[1, 2]] * 3), (6,) * 3,
                                                      (2,) * 3),
     'ctc-reduction': lambda lib: _ctc(lib, reduction='avg'),
+    'ctc-empty-batch': lambda lib: _ctc(lib, N=0, targets=lib.zeros(0, 3, dtype=lib.int64),
+                                        input_lengths=(), target_lengths=()),
+    'ctc-no-time-steps': lambda lib: _ctc(lib, T=0, input_lengths=(0, 0, 0),
+                                          target_lengths=(0, 0, 0)),
+    'ctc-unbatched-two-target-rows': lambda lib: F(lib).ctc_loss(
+        lib.zeros(5, 3).log_softmax(1), lib.tensor([[1, 2], [1, 2]]), lib.tensor([5]),
+        lib.tensor([2])),
 })
 
 

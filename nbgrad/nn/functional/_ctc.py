@@ -157,12 +157,14 @@ def _beta(xp, emissions, can_skip, input_lengths, target_lengths):
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction,
              zero_infinity):
     batched = log_probs.dim() == 3
-    if not batched:
+    if not batched:   # one sequence: its targets as one padded row, (S,) or already (1, S)
         log_probs = log_probs.unsqueeze(1)
-        targets = targets.unsqueeze(0)
+        targets = targets.unsqueeze(0) if targets.dim() == 1 else targets
     if log_probs.dim() != 3:
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim()}-dimensional "
                            f"tensor for argument #1 'log_probs' ({_WHERE})")
+    if log_probs.numel() == 0:
+        raise RuntimeError('log_probs tensor must not be empty')
     if log_probs.dtype.itemsize not in (4, 8) or not log_probs.is_floating_point():
         raise NotImplementedError(f'"ctc_loss_cpu" not implemented for '
                                   f"'{_type_word(log_probs._data.dtype)}'")
