@@ -443,6 +443,10 @@ ERRORS = {
     'cell_unknown_nonlinearity': lambda lib: modules(lib).RNNCell(4, 3, nonlinearity='gelu')(
         lib.randn(2, 4)),
     'cell_dtype': lambda lib: modules(lib).RNNCell(4, 3).double()(lib.randn(2, 4)),
+    'lstm_cell_hx_one_tensor': lambda lib: modules(lib).LSTMCell(4, 3)(
+        lib.randn(2, 4), lib.randn(2, 3)),
+    'lstm_cell_hx_three_states': lambda lib: modules(lib).LSTMCell(4, 3)(
+        lib.randn(2, 4), (lib.randn(2, 3),) * 3),
 }
 
 # messages that name the problem as PyTorch's do
@@ -451,7 +455,9 @@ MESSAGES = {'input_size': 'input.size(-1) must be equal to input_size. Expected 
             'c0_shape': 'Expected hidden[1] size (1, 2, 3), got [1, 2, 4]',
             'gru_hidden_size': 'Expected hidden size (2, 2, 3), got [1, 2, 3]',
             'dtype_mismatch': 'does not match weight dtype',
-            'cell_batch': "Input batch size 2 doesn't match hidden0 batch size 3"}
+            'cell_batch': "Input batch size 2 doesn't match hidden0 batch size 3",
+            'lstm_cell_hx_one_tensor': "argument 'hx' (position 2) must be tuple of Tensors",
+            'lstm_cell_hx_three_states': 'lstm_cell expects two hidden states'}
 
 
 @pytest.mark.parametrize('case', list(ERRORS))

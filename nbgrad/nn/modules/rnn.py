@@ -460,6 +460,12 @@ class LSTMCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):
+        if hx is not None:
+            if isinstance(hx, Tensor) or not isinstance(hx, (tuple, list)):
+                raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of "
+                                f'Tensors, not {type(hx).__name__}')
+            if len(hx) != 2:
+                raise RuntimeError('lstm_cell expects two hidden states')
         return self._run('LSTM', input, None if hx is None else tuple(hx), 2)
 
 
