@@ -104,7 +104,12 @@ SDPA_CASES = {
     'gqa_same_heads': ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), {}, {'enable_gqa': True}),
     'gqa_causal_mask': ((1, 4, 4, 8), (1, 2, 4, 8), (1, 2, 4, 8), {},
                         {'enable_gqa': True, 'is_causal': True}),
+    # 4-D, one head size, no dropout: PyTorch's CPU flash kernel, which takes a mask with
+    # is_causal (its math kernel refuses the pair: see SDPA_ERRORS, and the test below)
+    'causal_and_bool_mask': ((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8),
+                             {'attn_mask': _bool_mask(2, 1, 4, 5)}, {'is_causal': True}),
     'no_keys': ((2, 4, 8), (2, 0, 8), (2, 0, 6), {}, {}),
+    'no_features': ((2, 4, 0), (2, 5, 0), (2, 5, 3), {}, {}),   # uniform weights
     'no_queries': ((2, 0, 8), (2, 5, 8), (2, 5, 6), {}, {}),
 }
 
@@ -135,6 +140,18 @@ def test_sdpa_float64(case):
     arrays, kwargs = _sdpa_inputs(case, np.float64)
     grad = [k for k, a in arrays.items() if a.dtype != bool]  # float masks get gradients too
     _compare_sdpa(arrays, kwargs, grad)
+
+
+def test_sdpa_causal_and_a_float_mask():
+    """PyTorch's CPU flash kernel adds a float mask to the causal one when the mask needs no
+    gradient; one that requires grad sends it to the math kernel, which refuses the pair."""
+    arrays = {'query': arr(2, 3, 5, 8, seed=1), 'key': arr(2, 3, 4, 8, seed=2),
+              'value': arr(2, 3, 4, 8, seed=3), 'attn_mask': _float_mask(5, 4)}
+    _compare_sdpa(arrays, {'is_causal': True}, ['query', 'key', 'value'])
+    for lib in (torch, nbgrad):
+        t = lib_tensors(lib, arrays, ['attn_mask'], 'cpu')
+        with pytest.raises(RuntimeError, match='Explicit attn_mask should not be set'):
+            lib.nn.functional.scaled_dot_product_attention(**t, is_causal=True)
 
 
 @pytest.mark.parametrize('case', ['batched_4d', 'float_mask', 'causal_square', 'gqa'])
@@ -217,6 +234,9 @@ SDPA_ERRORS = {
     'mask_one_dim': _sdpa_call(attn_mask=lambda lib: lib.zeros(5)),
     'mask_and_causal': _sdpa_call(attn_mask=lambda lib: lib.ones(4, 5, dtype=lib.bool),
                                   is_causal=True),
+    'mask_and_causal_3d': _sdpa_call(shapes=((3, 4, 8), (3, 5, 8), (3, 5, 8)),
+                                     attn_mask=lambda lib: lib.ones(4, 5, dtype=lib.bool),
+                                     is_causal=True),
     'key_features_differ': _sdpa_call(shapes=((2, 3, 4, 8), (2, 3, 5, 7), (2, 3, 5, 6))),
     'value_length_differs': _sdpa_call(shapes=((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 4, 6))),
     'heads_differ_without_gqa': _sdpa_call(shapes=((2, 6, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6))),

@@ -29,6 +29,8 @@ def _dense_4d(query, key, value, enable_gqa):
 def _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
     if dropout_p > 0.0:
         return 'does not support dropout on the CPU'
+    if attn_mask is not None and attn_mask.requires_grad:   # even under no_grad
+        return 'does not support an attn_mask that requires grad'
     if not query.size(-1) == key.size(-1) == value.size(-1):
         return 'requires query, key and value to have the same last dimension'
     return None
@@ -66,6 +68,14 @@ _FUSED = {'cpu': {SDPBackend.FLASH_ATTENTION: _flash_cpu},
 _NAMES = {SDPBackend.FLASH_ATTENTION: 'flash attention',
           SDPBackend.EFFICIENT_ATTENTION: 'memory-efficient attention',
           SDPBackend.CUDNN_ATTENTION: 'cuDNN attention'}
+
+
+def flash_cpu_takes(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Whether PyTorch would run these CPU inputs on its flash kernel (tried before math when
+    enabled), which, unlike math, accepts an attn_mask together with is_causal."""
+    return (query.device.type == 'cpu' and SDPBackend.FLASH_ATTENTION in enabled_backends()
+            and _dense_4d(query, key, value, enable_gqa) is None
+            and _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa) is None)
 
 
 def check(query, key, value, attn_mask, dropout_p, enable_gqa):

@@ -128,15 +128,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         _sdpa_backends.check(query, key, value, attn_mask, dropout_p, enable_gqa)
     # ATen scales q and k by sqrt(scale) each, which keeps half-precision scores in range
     negative = scale is not None and scale < 0
-    root = math.sqrt(abs(scale) if scale is not None else 1.0 / math.sqrt(query.size(-1)))
+    if scale is None:   # 1/sqrt(E), inf for E = 0 as in C++ (the scores are then all 0)
+        scale = 1.0 / math.sqrt(query.size(-1)) if query.size(-1) else math.inf
+    root = math.sqrt(abs(scale))
     query = query * (-root if negative else root)
     if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError('_scaled_dot_product_attention: Explicit attn_mask should not be '
-                               'set when is_causal=True')
         allowed = _creation.ones((query.size(-2), key.size(-2)), dtype=_dtype.bool,
                                  device=query.device).tril()
-        attn_mask = _additive_mask(allowed, query.dtype)
+        causal = _additive_mask(allowed, query.dtype)
+        if attn_mask is None:
+            attn_mask = causal
+        elif _sdpa_backends.flash_cpu_takes(query, key, value, attn_mask, dropout_p, enable_gqa):
+            # PyTorch's CPU flash kernel applies both masks; its math kernel refuses the pair
+            attn_mask = causal + (_additive_mask(attn_mask, query.dtype)
+                                  if attn_mask.dtype == _dtype.bool else attn_mask)
+        else:
+            raise RuntimeError('_scaled_dot_product_attention: Explicit attn_mask should not be '
+                               'set when is_causal=True')
     if enable_gqa:
         key, value = _group_query_heads(query, key, value)
     scores = query.matmul(key.transpose(-2, -1) * root)
