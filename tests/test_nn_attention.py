@@ -494,6 +494,11 @@ def _mha_error(ctor=None, q=(L, N, E), k=(S, N, E), v=None, **call):
 
 
 MHA_ERRORS = {
+    # a float mask of another dtype than the query (baddbmm or sdpa refuses it)
+    'half_mask_with_weights': _mha_error(attn_mask=lambda lib: lib.zeros(L, S).half()),
+    'double_mask_without_weights': _mha_error(attn_mask=lambda lib: lib.zeros(L, S).double(),
+                                              need_weights=lambda lib: False),
+    'half_key_padding_mask': _mha_error(key_padding_mask=lambda lib: lib.zeros(N, S).half()),
     'heads_do_not_divide': _mha_error({'num_heads': 3}),
     'zero_embed_dim': _mha_error({'embed_dim': 0}),
     'negative_heads': _mha_error({'num_heads': -2}),
@@ -561,3 +566,15 @@ def test_merge_masks(masks):
         kpm = None if kpm_kind is None else lib.tensor(arr(N, L, seed=2))
         return module.merge_masks(attn, kpm, query)
     both(fn)
+
+
+def test_mha_float_mask_under_autocast_takes_the_autocast_dtype():
+    def run(lib):
+        lib.manual_seed(0)
+        module = lib.nn.MultiheadAttention(E, HEADS)
+        q = lib.tensor(arr(L, N, E, seed=1, dtype=np.float32))
+        mask = lib.tensor(_float_mask(L, L).astype(np.float32))
+        with lib.autocast('cpu', dtype=lib.float16):
+            out, weights = module(q, q, q, attn_mask=mask)
+        return out.float().detach().numpy(), weights.float().detach().numpy()
+    assert_same_value(run(nbgrad), run(torch), 2e-3, 2e-3)

@@ -13,6 +13,7 @@ import math
 import warnings
 
 from ... import _creation, _dtype
+from ...amp import autocast_mode as _autocast
 from ..._dispatch import dispatch
 from ...backends import cuda as _cuda_flags
 from ..._tensor import Tensor
@@ -385,8 +386,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if need_weights:
         q_scaled = q * math.sqrt(1.0 / float(head_dim))
         scores = q_scaled.bmm(k.transpose(-2, -1))
-        if attn_mask is not None:
-            scores = attn_mask + scores  # baddbmm(attn_mask, q_scaled, k^T)
+        if attn_mask is not None:   # baddbmm(attn_mask, q_scaled, k^T): one dtype
+            if attn_mask.dtype != scores.dtype and not _autocast.is_autocast_enabled(
+                    scores.device.type):
+                raise RuntimeError(f'Input dtypes must be the same: the attention mask is '
+                                   f'{attn_mask.dtype} but the query is {scores.dtype}; pass a '
+                                   f'bool mask or one of the query\'s dtype')
+            # (under autocast the product is in its dtype, and baddbmm casts the mask too)
+            scores = attn_mask.to(scores.dtype) + scores
         weights = scores.softmax(dim=-1)
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
