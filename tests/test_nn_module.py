@@ -840,3 +840,41 @@ def test_backward_hooks_see_none_for_outputs_that_got_no_gradient():
         m(a)[0].sum().backward()
         return seen, a.grad
     both(run)
+
+
+def test_global_forward_hook_with_kwargs_and_always_call():
+    def run(lib):
+        calls = []
+        module_api = lib.nn.modules.module
+        layer = lib.nn.Linear(2, 1)
+        with_kwargs = module_api.register_module_forward_hook(
+            lambda m, args, kwargs, out: calls.append(('kw', type(m).__name__, sorted(kwargs))),
+            with_kwargs=True)
+        always = module_api.register_module_forward_hook(
+            lambda m, args, out: calls.append(('always', type(m).__name__)), always_call=True)
+        try:
+            layer(lib.ones(2))
+            try:
+                layer(lib.ones(3))          # forward raises: the always_call hook still runs
+            except RuntimeError:
+                calls.append('raised')
+        finally:
+            with_kwargs.remove()
+            always.remove()
+        layer(lib.ones(2))                  # removed: no more calls
+        return calls, isinstance(always, lib.utils.hooks.RemovableHandle)
+    both(run)
+
+
+def test_utils_hooks_warn_for_tensor_hooks_that_are_not_marked():
+    def run(lib):
+        leaf = lib.ones(2, requires_grad=True)
+        inner = leaf * 2
+        leaf.register_hook(lambda g: g)
+        inner.register_hook(lib.utils.hooks.unserializable_hook(lambda g: g))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            lib.utils.hooks.warn_if_has_hooks(leaf)
+            lib.utils.hooks.warn_if_has_hooks(inner)
+        return [str(w.message).split(' on tensor')[1] for w in caught]
+    both(run)

@@ -35,17 +35,23 @@ class HookDict(dict):
 
 
 class RemovableHandle:
-    """Returned by every register_*hook; `handle.remove()` unregisters the hook."""
+    """Returned by every register_*hook; `handle.remove()` unregisters the hook (PyTorch's
+    torch.utils.hooks.RemovableHandle): it drops the hook's id from hooks_dict and from each
+    extra_dict (a module's with_kwargs / always_call flags)."""
     _ids = itertools.count()
 
-    def __init__(self, hooks_dict):
+    def __init__(self, hooks_dict, *, extra_dict=None):
         self.id = next(RemovableHandle._ids)
         self._hooks_ref = weakref.ref(hooks_dict)
+        extras = [] if extra_dict is None else \
+            [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict)
+        self._extra_refs = tuple(weakref.ref(d) for d in extras)
 
     def remove(self):
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
+        for ref in (self._hooks_ref, *self._extra_refs):
+            hooks = ref()
+            if hooks is not None:
+                hooks.pop(self.id, None)
 
     def __enter__(self):
         return self

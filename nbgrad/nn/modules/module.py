@@ -444,9 +444,11 @@ class Module:
                 args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
             for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
-                if hook_id in self._forward_hooks_always_called:
+                if hook_id in self._forward_hooks_always_called or \
+                        hook_id in _global_forward_hooks_always_called:
                     always_called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in self._forward_hooks_with_kwargs or \
+                        hook_id in _global_forward_hooks_with_kwargs:
                     out = hook(self, args, kwargs, result)
                 else:
                     out = hook(self, args, result)
@@ -461,11 +463,14 @@ class Module:
                     result = backward_hook.setup_output_hook(result)
             return result
         except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called and hook_id not in always_called:
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+                if (hook_id in self._forward_hooks_always_called or
+                        hook_id in _global_forward_hooks_always_called) and \
+                        hook_id not in always_called:
                     try:
                         out = hook(self, args, kwargs, result) \
-                            if hook_id in self._forward_hooks_with_kwargs else \
+                            if hook_id in self._forward_hooks_with_kwargs or \
+                            hook_id in _global_forward_hooks_with_kwargs else \
                             hook(self, args, result)
                         if out is not None:
                             result = out
@@ -477,13 +482,7 @@ class Module:
 
     # -- hooks ----------------------------------------------------------------------------------
     def _add_hook(self, registry, hook, prepend=False, extra=()):
-        handle = RemovableHandle(registry)
-        registry[handle.id] = hook
-        if prepend:
-            _move_first(registry, handle.id)
-        for flags in extra:
-            flags[handle.id] = True
-        return _ModuleHookHandle(handle, extra)
+        return _add_hook(registry, hook, prepend, extra)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         return self._add_hook(self._forward_pre_hooks, hook, prepend,
@@ -650,23 +649,16 @@ def _parse_to(args, kwargs):
     return device, dtype, non_blocking, memory_format
 
 
-class _ModuleHookHandle:
-    """A removable handle that also clears the hook's flags (with_kwargs, always_call)."""
-
-    def __init__(self, handle, extra):
-        self._handle, self._extra = handle, extra
-        self.id = handle.id
-
-    def remove(self):
-        self._handle.remove()
-        for flags in self._extra:
-            flags.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+def _add_hook(registry, hook, prepend=False, extra=()):
+    """Register hook in registry (first with prepend) with a True flag in each `extra` dict
+    (with_kwargs, always_call); the handle removes all of them."""
+    handle = RemovableHandle(registry, extra_dict=list(extra))
+    registry[handle.id] = hook
+    if prepend:
+        _move_first(registry, handle.id)
+    for flags in extra:
+        flags[handle.id] = True
+    return handle
 
 
 def _move_first(registry, key):
@@ -682,6 +674,8 @@ _global_forward_pre_hooks = HookDict()
 _global_forward_hooks = HookDict()
 _global_backward_hooks = HookDict()
 _global_backward_pre_hooks = HookDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
 
 
 def _global_hooks_present():
@@ -689,26 +683,21 @@ def _global_hooks_present():
                 _global_backward_pre_hooks)
 
 
-def _register_global(registry, hook):
-    handle = RemovableHandle(registry)
-    registry[handle.id] = hook
-    return handle
-
-
 def register_module_forward_pre_hook(hook):
-    return _register_global(_global_forward_pre_hooks, hook)
+    return _add_hook(_global_forward_pre_hooks, hook)
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    if with_kwargs or always_call:
-        raise NotImplementedError('nbgrad: global forward hooks take neither with_kwargs nor '
-                                  'always_call; register them on the module instead.')
-    return _register_global(_global_forward_hooks, hook)
+    """A forward hook on every module: hook(module, args, output), or with with_kwargs
+    hook(module, args, kwargs, output); always_call runs it when forward raises too."""
+    return _add_hook(_global_forward_hooks, hook, extra=(
+        ([_global_forward_hooks_with_kwargs] if with_kwargs else []) +
+        ([_global_forward_hooks_always_called] if always_call else [])))
 
 
 def register_module_full_backward_hook(hook):
-    return _register_global(_global_backward_hooks, hook)
+    return _add_hook(_global_backward_hooks, hook)
 
 
 def register_module_full_backward_pre_hook(hook):
-    return _register_global(_global_backward_pre_hooks, hook)
+    return _add_hook(_global_backward_pre_hooks, hook)
