@@ -770,6 +770,10 @@ MODULE_MISUSE = {
     'tensor_requires_grad_none': lambda lib: lib.ones(1).requires_grad_(None),
     'tensor_requires_grad_attribute_int': lambda lib: setattr(lib.ones(1), 'requires_grad', 1),
     'state_dict_post_hook_returns': lambda lib: _hooked_state_dict(lib),
+    'empty_parameter_name': lambda lib: lib.nn.Linear(1, 1).get_parameter(''),
+    'empty_buffer_name': lambda lib: lib.nn.Linear(1, 1).get_buffer(''),
+    'module_init_positional': lambda lib: lib.nn.Module(3),
+    'module_init_keyword': lambda lib: lib.nn.Module(size=3),
     'old_then_full_backward_hook': lambda lib: _both_backward_hooks(lib, full_first=False),
     'full_then_old_backward_hook': lambda lib: _both_backward_hooks(lib, full_first=True),
 }

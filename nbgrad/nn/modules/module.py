@@ -54,9 +54,12 @@ class Module:
     dump_patches = False
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f'{type(self).__name__}.__init__() got an unexpected argument '
-                            f'{args[0] if args else next(iter(kwargs))!r}')
+        if kwargs:
+            raise TypeError(f'{type(self).__name__}.__init__() got an unexpected keyword '
+                            f"argument '{next(iter(kwargs))}'")
+        if args:
+            raise TypeError(f'{type(self).__name__}.__init__() takes 1 positional argument but '
+                            f'{len(args) + 1} were given')
         setattr_ = object.__setattr__
         setattr_(self, 'training', True)
         for name in ('_parameters', '_buffers', '_modules', '_forward_hooks',
@@ -179,10 +182,8 @@ class Module:
 
     def _lookup(self, target, kind):
         """get_submodule / get_parameter / get_buffer: a dotted path from this module."""
-        if target == '':
-            if kind == 'module':
-                return self
-            raise AttributeError(f'`` is not an nn.{"Parameter" if kind == "param" else "buffer"}')
+        if target == '' and kind == 'module':
+            return self
         path, _, last = target.rpartition('.') if kind != 'module' else (target, '', None)
         module = self
         for atom in path.split('.') if path else ():
@@ -193,7 +194,7 @@ class Module:
                 raise AttributeError(f'`{atom}` is not an nn.Module')
         if kind == 'module':
             return module
-        if not hasattr(module, last):
+        if not last or not hasattr(module, last):   # '' names no attribute
             raise AttributeError(f'{module._get_name()} has no attribute `{last}`')
         value = getattr(module, last)
         if kind == 'param' and not isinstance(value, Parameter):
