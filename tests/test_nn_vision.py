@@ -155,6 +155,7 @@ INTERPOLATE_ERRORS = {
     'integer-bilinear': dict(scale_factor=2, mode='bilinear', dtype='int64'),
     'integer-nearest': dict(scale_factor=2, dtype='int64'),
     'integer-area': dict(size=2, mode='area', dtype='int64'),
+    'antialias-half': dict(size=2, mode='bilinear', antialias=True, dtype='float16'),
 }
 
 
@@ -166,11 +167,37 @@ def test_interpolate_errors_have_torchs_kind(case):
         lib.ones(shape, dtype=getattr(lib, dtype)), **kwargs))
 
 
-@pytest.mark.parametrize('mode', ['bilinear', 'bicubic'])
-def test_antialias_is_not_implemented(mode):
-    with pytest.raises(NotImplementedError, match='antialias'):
-        nbgrad.nn.functional.interpolate(nbgrad.ones(1, 1, 4, 4), scale_factor=0.5, mode=mode,
-                                         antialias=True)
+ANTIALIAS_SIZES = {
+    'shrink': dict(size=(5, 6)), 'same': dict(size=(13, 17)), 'grow': dict(size=(20, 30)),
+    'mixed': dict(size=(7, 40)), 'scale': dict(scale_factor=0.37),
+    'scale-pair': dict(scale_factor=(2.5, 0.5)),
+    'recompute': dict(scale_factor=0.3, recompute_scale_factor=True),
+}
+
+
+@pytest.mark.parametrize('align', [False, True], ids=['align-false', 'align-true'])
+@pytest.mark.parametrize('size', ANTIALIAS_SIZES)
+@pytest.mark.parametrize('mode', ['bilinear', 'bicubic', 'lanczos'])
+def test_interpolate_antialias(mode, size, align):
+    """interpolate(antialias=True): PyTorch's windowed filters (triangle, Keys a=-0.5, Lanczos-3)
+    widened by the scale when shrinking; values, gradients and node names."""
+    if mode == 'lanczos' and align:
+        pytest.skip('lanczos refuses align_corners=True (INTERPOLATE_ERRORS)')
+    compare(lambda lib, x: lib.nn.functional.interpolate(x, mode=mode, antialias=True,
+                                                         align_corners=align,
+                                                         **ANTIALIAS_SIZES[size]),
+            [sample(2, 3, 13, 17)], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize('mode', ['bilinear', 'lanczos'])
+def test_interpolate_antialias_float32_and_second_order(mode, device):
+    compare(lambda lib, x: lib.nn.functional.interpolate(x, size=(4, 9), mode=mode,
+                                                         antialias=True),
+            [sample(1, 2, 9, 7)], dtype='float32', rtol=1e-5, atol=1e-6, device=device)
+    x = nbgrad.tensor(sample(1, 1, 6, 5, seed=4), requires_grad=True)
+    f = lambda t: nbgrad.nn.functional.interpolate(t, size=(3, 7), mode=mode,  # noqa: E731
+                                                   antialias=True)
+    assert nbgrad.autograd.gradcheck(f, [x]) and nbgrad.autograd.gradgradcheck(f, [x])
 
 
 @pytest.mark.parametrize('mode', ['bilinear', 'bicubic'])

@@ -261,3 +261,46 @@ def cubic_table(in_len, out_len, align_corners, scale, cd):
     index = np.clip(base[:, None] - 1 + np.arange(4)[None, :], 0, in_len - 1)
     weights = _cubic_table_weights(t, cd)
     return Table(index, np.stack([w.astype(cd) for w in weights], axis=1))
+
+
+# Antialiased resampling (interpolate(antialias=True); PyTorch's _compute_weights_aa): each
+# output reads a window of inputs around its centre, weighted by a filter that is widened by the
+# scale when shrinking (so every input contributes: no aliasing) and normalized to sum to 1.
+def _aa_linear(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0.0)
+
+
+def _aa_cubic(x, a=-0.5):   # Keys' a = -0.5, as PIL (plain bicubic uses -0.75)
+    x = np.abs(x)
+    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                    np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+
+
+def _aa_lanczos(x, a=3):
+    x = np.abs(x)
+    return np.where(x < a, np.sinc(x) * np.sinc(x / a), 0.0)
+
+
+AA_FILTERS = {'bilinear': (_aa_linear, 2), 'bicubic': (_aa_cubic, 4),
+              'lanczos': (_aa_lanczos, 6)}
+
+
+def aa_table(in_len, out_len, align_corners, scale, cd, mode):
+    """The antialiased table of mode (bilinear, bicubic or lanczos) along one axis: per output,
+    its window's input positions (-1: unused) and normalized filter weights."""
+    filter_fn, interp_size = AA_FILTERS[mode]
+    ratio = float(_pixel_scale(in_len, out_len, align_corners, scale, np.float64))
+    widen = ratio >= 1.0
+    support = interp_size * 0.5 * (ratio if widen else 1.0)
+    centre = ratio * (np.arange(out_len) + 0.5)
+    low = np.maximum((centre - support + 0.5).astype(np.int64), 0)
+    high = np.minimum((centre + support + 0.5).astype(np.int64), in_len)
+    taps = int(np.ceil(support)) * 2 + 1
+    index = low[:, None] + np.arange(taps)[None, :]
+    used = index < high[:, None]
+    weight = np.where(used, filter_fn((index - centre[:, None] + 0.5) /
+                                      (ratio if widen else 1.0)), 0.0)
+    total = weight.sum(axis=1, keepdims=True)
+    weight = np.divide(weight, total, out=weight, where=total != 0)
+    return Table(np.where(used, index, -1), weight.astype(cd))

@@ -4,7 +4,8 @@ pixel_shuffle / pixel_unshuffle, channel_shuffle, grid_sample and affine_grid.
 interpolate follows PyTorch's Python front end line by line (which of size / scale_factor,
 recompute_scale_factor, align_corners rules, the errors), then resamples with the separable
 tables of _resample: one graph node named as PyTorch's (UpsampleBilinear2DBackward0, ...).
-'area' is adaptive average pooling, as in PyTorch. antialias=True is not implemented.
+'area' is adaptive average pooling, as in PyTorch. antialias=True (4-D bilinear, bicubic, lanczos)
+uses PyTorch's filter windows (_resample.aa_table).
 """
 import numbers
 import warnings
@@ -18,7 +19,7 @@ from ...autograd.graph import Node
 from ...ops._util import xp_of
 from . import pooling
 from ._grid_ops import AffineGridGenerator, GridSampler
-from ._resample import Resample, cubic_table, linear_table, nearest_table
+from ._resample import Resample, aa_table, cubic_table, linear_table, nearest_table
 
 __all__ = ['interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear', 'pixel_shuffle',
            'pixel_unshuffle', 'channel_shuffle', 'native_channel_shuffle', 'grid_sample',
@@ -105,8 +106,7 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         if not antialias:
             raise ValueError('Lanczos mode requires antialias=True')
     if antialias:
-        raise NotImplementedError(f"interpolate(mode='{mode}', antialias=True) is not "
-                                  'implemented in nbgrad; use antialias=False')
+        return _upsample(input, output_size, scale_factors, mode, align_corners, antialias=True)
     if 1 <= dim <= 3 and mode in ('nearest', 'nearest-exact'):
         return _upsample(input, output_size, scale_factors, mode, None)
     if 1 <= dim <= 3 and mode == 'area':
@@ -123,8 +123,9 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
                               f'{input.dim()}D) for the modes: {_MODES} (got {mode})')
 
 
-def _upsample(input, output_size, scale_factors, mode, align_corners):
-    """The upsample_* ops of PyTorch's C++ side: output size, checks and the resampling node."""
+def _upsample(input, output_size, scale_factors, mode, align_corners, antialias=False):
+    """The upsample_* ops of PyTorch's C++ side: output size, checks and the resampling node
+    (antialias: the _aa ops, 4-D bilinear, bicubic and lanczos)."""
     d = input.dim() - 2
     in_size = tuple(input.shape[2:])
     if output_size is None:
@@ -153,11 +154,19 @@ def _upsample(input, output_size, scale_factors, mode, align_corners):
         if not dtype.is_floating_point:
             raise NotImplementedError(f'"upsample_{mode}{d}d" not implemented for '
                                       f"'{_type_word(input._data.dtype)}'")
-        build = cubic_table if mode == 'bicubic' else linear_table
         compute = np.float64 if dtype == _dtype.float64 else np.float32
-        tables = [build(n, m, align_corners, s, compute)
-                  for n, m, s in zip(in_size, output_size, scale_factors or [None] * d)]
-        stem = _INTERPOLATING[mode][1]
+        if antialias:
+            if dtype == _dtype.float16:
+                raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
+                                          "'Half'")
+            tables = [aa_table(n, m, align_corners, s, compute, mode)
+                      for n, m, s in zip(in_size, output_size, scale_factors or [None] * d)]
+            stem = f'Upsample{mode.capitalize()}2DAa'
+        else:
+            build = cubic_table if mode == 'bicubic' else linear_table
+            tables = [build(n, m, align_corners, s, compute)
+                      for n, m, s in zip(in_size, output_size, scale_factors or [None] * d)]
+            stem = _INTERPOLATING[mode][1]
     return dispatch(Resample(tables, stem + 'Backward0'), input)
 
 
