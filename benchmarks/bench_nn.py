@@ -107,6 +107,31 @@ def _grid_sample(lib, x, grid):
     return lib.nn.functional.grid_sample(x, grid, align_corners=False)
 
 
+def _cnn_step(batch, size=32):
+    """A training step of a small CIFAR-style CNN: two 3x3 conv + ReLU + max-pool stages, a
+    linear classifier, CrossEntropyLoss and SGD with momentum (the convolution and pooling paths
+    of a first vision model)."""
+    def make(lib, device):
+        nn = lib.nn
+        lib.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(64 * (size // 4) ** 2, 10)).to(device)
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        rng = np.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((batch, 3, size, size)).astype(np.float32),
+                       device=device)
+        y = lib.tensor(rng.integers(0, 10, batch), device=device)
+
+        def step():
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+        return step
+    return make
+
+
 def _transformer_step(batch, length, width, layers):
     """A causal Transformer encoder (pre-norm, GELU, AdamW) on a language-model batch: the
     attention, GELU and layer norm paths of a modern model in one training step."""
@@ -149,6 +174,7 @@ CASES = {
          5),
     'LSTM 64->128, T=50, B=32, fwd+bwd': (_recurrent('LSTM', 50, 32, 64, 128), 3),
     'Transformer encoder step 2x128, B16 L64': (_transformer_step(16, 64, 128, 2), 2),
+    'CNN step (2 conv+pool, CE, SGD) B32 3x32x32': (_cnn_step(32), 3),
 }
 
 
