@@ -346,3 +346,24 @@ def test_dim_lists_spread_as_arguments(case):
         x = lib.arange(3.0).reshape(1, 3, 1) - 1
         return calls[case](x).tolist()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_diagonal_of_random_strided_views(seed):
+    """diagonal(offset) of as_strided views (equal strides, overlaps, offsets included) reads
+    and writes PyTorch's elements."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 5, 2))
+    strides = tuple(int(s) for s in rng.integers(0, 5, 2))
+    start = int(rng.integers(0, 4))
+    offset = int(rng.integers(-3, 4))
+
+    def run(lib):
+        base = lib.arange(60.0)
+        view = base.as_strided(shape, strides, start)
+        diag = view.diagonal(offset)
+        values = diag.clone()
+        diag.mul_(-1)
+        return values, base
+    both(run)

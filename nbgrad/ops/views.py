@@ -398,35 +398,23 @@ class Diagonal(ViewOp):
             raise RuntimeError(f'diagonal dimensions cannot be identical {d1}, {d2}')
         self._input_shape = a.shape
         n1, n2 = a.shape[d1], a.shape[d2]
+        # the diagonal starts at index off along d2 (off >= 0) or -off along d1
         if off >= 0:
             length = max(min(n1, n2 - off), 0)
-            start = off * a.strides[d2]
+            along, first = d2, off
         else:
             length = max(min(n1 + off, n2), 0)
-            start = -off * a.strides[d1]
+            along, first = d1, -off
         rest = [i for i in range(a.ndim) if i not in (d1, d2)]
         shape = tuple(a.shape[i] for i in rest) + (length,)
         strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
         if length == 0:  # still a view of a (sharing its storage), just an empty one
             return xp_of(a).lib.stride_tricks.as_strided(a, shape, strides)
-        flat_start = a.reshape(-1)[start // a.itemsize:] if a.flags.c_contiguous else None
-        base = flat_start if flat_start is not None else _offset_view(a, start)
+        base = a[(slice(None),) * along + (slice(first, None),)]
         return xp_of(a).lib.stride_tricks.as_strided(base, shape, strides)
 
     def backward(self, g):
         return dispatch(DiagonalBackward(self.offset, self.dim1, self.dim2, self._input_shape), g)
-
-
-def _offset_view(a, byte_offset):
-    """A view of `a` starting byte_offset bytes in (for non-contiguous inputs)."""
-    index = []
-    remaining = byte_offset
-    for stride, size in sorted(zip(a.strides, a.shape), reverse=True):
-        index.append((stride, remaining // stride if stride else 0))
-        if stride:
-            remaining %= stride
-    starts = {s: i for s, i in index}
-    return a[tuple(slice(starts.get(st, 0), None) for st in a.strides)]
 
 
 class DiagonalBackward(Node):
