@@ -534,3 +534,24 @@ def test_result_types():
     hist, edges = nb.histogram(x, 2)
     assert type(nb.histogram(x, 2)).__name__ == 'histogram'
     assert hist.shape == (2,) and edges.shape == (3,)
+
+
+@needs_torch
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'complex64'])
+@pytest.mark.parametrize('scan', ['cumsum', 'cumprod', 'logcumsumexp'])
+def test_long_scans_accumulate_as_pytorch_does(scan, dtype):
+    """PyTorch's CPU scans keep the running value in a wider type (float16 in float32, float32
+    in float64) and round each output; a scan in the input's own type drifts (float32 cumsum of
+    a million 0.1: 100958 instead of 100000; float16 stalls at 256)."""
+    if scan == 'logcumsumexp' and dtype == 'complex64':
+        pytest.skip('nbgrad has no complex logcumsumexp')
+    n = 20000 if dtype == 'float16' else 1_000_000
+    value = {'cumsum': 0.1, 'cumprod': 1.00001, 'logcumsumexp': -5.0}[scan]
+
+    def run(lib):
+        x = lib.full((n,), value, dtype=getattr(lib, dtype))
+        if scan == 'cumprod' and dtype == 'float16':
+            x = lib.full((n,), 1.0009765625, dtype=getattr(lib, dtype))
+        return getattr(x, scan)(0)[::997]
+    got, expected = run(nb), run(torch)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

@@ -72,6 +72,19 @@ def to_float_dtype(np_dtype):
     return np_dtype
 
 
+# PyTorch's scans (cumsum, cumprod, logcumsumexp) keep their running value in a wider type and
+# round each output: at::acc_type<T, false> on the CPU, <T, true> on CUDA (only half widens)
+_SCAN_ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32),
+                     np.dtype(np.float32): np.dtype(np.float64),
+                     np.dtype(np.complex64): np.dtype(np.complex128)}
+
+
+def scan_accumulator(xp, np_dtype):
+    """The dtype PyTorch's scan of np_dtype accumulates in on xp's device, or None (itself)."""
+    wide = _SCAN_ACCUMULATOR.get(np.dtype(np_dtype))
+    return wide if xp is np or np_dtype == np.float16 else None
+
+
 def cast_all(arrays, np_dtype):
     """Cast arrays (not Python scalars) to np_dtype; a no-op for those already of that dtype."""
     return [a.astype(np_dtype) if a.__class__ not in _PY_SCALARS and a is not None

@@ -15,7 +15,7 @@ from ..autograd.graph import Node
 from ..return_types import return_type
 from . import _softmax_cuda
 from ._blas_sum import float_sum
-from ._util import wrap_dims, wrap_dim, xp_of, along_axis
+from ._util import scan_accumulator, wrap_dims, wrap_dim, xp_of, along_axis
 from .views import Expand, View
 
 # This module defines sum/max/min/all/any like torch does; Python's builtins are builtins.max etc.
@@ -436,7 +436,13 @@ class _Scan(Node):
             dt = np.int64
         if a.ndim == 0:
             return a.astype(dt or a.dtype)
-        return getattr(xp_of(a), self.function)(a, axis=self.dim, dtype=dt)
+        xp = xp_of(a)
+        wide = scan_accumulator(xp, dt or a.dtype)
+        if wide is None:
+            return getattr(xp, self.function)(a, axis=self.dim, dtype=dt)
+        if dt is not None and a.dtype != dt:   # PyTorch casts to dtype, then scans
+            a = a.astype(dt)
+        return getattr(xp, self.function)(a, axis=self.dim, dtype=wide).astype(a.dtype)
 
 
 class CumSum(_Scan):

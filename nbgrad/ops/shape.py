@@ -676,9 +676,6 @@ def combinations(input, r=2, with_replacement=False):
     return stack([input.index_select(0, column) for column in index.unbind(0)], 1)
 
 
-_CUMPROD_ACC = {'float16': 'float32', 'float32': 'float64', 'complex64': 'complex128'}
-
-
 def vander(x, N=None, increasing=False):
     """Columns x^(N-1), ..., x, 1 (or increasing), computed as PyTorch does: a running product
     (cumprod), so floats round as PyTorch's do. Integer and bool inputs give int64.
@@ -698,10 +695,7 @@ def vander(x, N=None, increasing=False):
     ones = x.new_ones((x.shape[0], min(n, 1)))
     if n <= 1:
         return ones  # no power of x in it: not differentiable, as in PyTorch
-    # PyTorch's CPU cumprod keeps its running product in a wider type (float16 in float32,
-    # float32 in float64, complex64 in complex128) and rounds each output: so does this one
-    wide = _CUMPROD_ACC.get(x._data.dtype.name)
-    base = x.to(dtypes.from_numpy_dtype(np.dtype(wide))) if wide else x
-    powers = base.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1).to(x.dtype)
+    # cumprod keeps its running product in a wider type on the CPU, as PyTorch's does
+    powers = x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
     out = cat([ones, powers], 1)
     return out if increasing else out.flip(1)

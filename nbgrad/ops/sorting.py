@@ -17,7 +17,7 @@ from .._dispatch import dispatch, _type_word
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
-from ._util import promote, wrap_dim, xp_of
+from ._util import promote, scan_accumulator, wrap_dim, xp_of
 
 # ---------------------------------------------------------------------------------------------
 # Array helpers (NumPy or CuPy, whichever the input lives on)
@@ -397,7 +397,10 @@ class LogCumSumExp(Node):
             raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{_word(a)}\'')
         if a.ndim == 0:
             return a.copy()
-        return _accumulate(a, 'logaddexp', self.dim)
+        wide = scan_accumulator(xp_of(a), a.dtype)
+        if wide is None:
+            return _accumulate(a, 'logaddexp', self.dim)
+        return _accumulate(a.astype(wide), 'logaddexp', self.dim).astype(a.dtype)
 
     def backward(self, g):
         """PyTorch's formula: sum_{i>=j} g_i exp(x_j - y_i), split by the sign of g so that it can
