@@ -7,7 +7,7 @@ from .. import _dtype, _memory_format
 from .._dispatch import dispatch
 from .._tensor import Size, Tensor
 from ..autograd.graph import Node
-from ._util import broadcast_error, wrap_dim, promote, xp_of, shape_arg
+from ._util import broadcast_error, scan_accumulator, wrap_dim, promote, xp_of, shape_arg
 
 
 def _same_device(tensors, name):
@@ -695,7 +695,10 @@ def vander(x, N=None, increasing=False):
     ones = x.new_ones((x.shape[0], min(n, 1)))
     if n <= 1:
         return ones  # no power of x in it: not differentiable, as in PyTorch
-    # cumprod keeps its running product in a wider type on the CPU, as PyTorch's does
-    powers = x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
+    # PyTorch's CPU cumprod keeps its running product in a wider type and rounds each output:
+    # so does this one, on every device (its CUDA scan would stay in float32)
+    wide = scan_accumulator(np, x._data.dtype)
+    base = x.to(dtypes.from_numpy_dtype(wide)) if wide is not None else x
+    powers = base.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1).to(x.dtype)
     out = cat([ones, powers], 1)
     return out if increasing else out.flip(1)
