@@ -367,3 +367,13 @@ def test_diagonal_of_random_strided_views(seed):
         diag.mul_(-1)
         return values, base
     both(run)
+
+
+def test_unbind_of_a_vector_gives_views():
+    def run(lib):
+        x = lib.arange(4.0)
+        pieces = x.unbind()
+        pieces[0].add_(100)
+        return x, pieces[1]._version if hasattr(pieces[1], '_version') else None, \
+            [p.shape for p in pieces]
+    both(run)

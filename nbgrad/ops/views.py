@@ -450,7 +450,7 @@ class Split(ViewOp):
                 index[self.dim] = start
             else:
                 index[self.dim] = slice(start, start + size)
-            out.append(a[tuple(index)])
+            out.append(a[(*index, Ellipsis)])   # with ..., a 1-D input's element is a 0-d view
             start += size
         return tuple(out) if len(out) != 1 else out[0]  # one piece: dispatch wants one array
 
