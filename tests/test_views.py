@@ -377,3 +377,23 @@ def test_unbind_of_a_vector_gives_views():
         return x, pieces[1]._version if hasattr(pieces[1], '_version') else None, \
             [p.shape for p in pieces]
     both(run)
+
+
+ADVANCED_INDEX_LAYOUTS = {
+    'inner_list': lambda x: x[:, [0, 2]],
+    'last_dim_of_3d': lambda x: x.reshape(2, 3, 2)[:, :, [1, 0]],
+    'inner_mask': lambda x: x[:, x[0] > 1],
+    'repeated': lambda x: x[..., [0, 0]],
+    'two_separated': lambda x: x.reshape(2, 3, 2)[[0, 1], :, [1, 0]],
+}
+
+
+@pytest.mark.parametrize('case', ADVANCED_INDEX_LAYOUTS)
+def test_advanced_index_results_are_dense(case):
+    """PyTorch's advanced-indexing results are laid out densely (so .view works on them)."""
+    def run(lib):
+        out = ADVANCED_INDEX_LAYOUTS[case](lib.arange(12.0).reshape(3, 4)
+                                            if case != 'last_dim_of_3d' and case != 'two_separated'
+                                            else lib.arange(12.0))
+        return out, out.stride(), out.is_contiguous(), out.view(-1)
+    both(run)

@@ -256,7 +256,10 @@ class AdvancedIndexOp(Node):
     def forward(self, a):
         self._input_shape = a.shape
         check_advanced_index(a, self.index)
-        return a[self.index]
+        out = a[self.index]
+        # NumPy lays an index on an inner dim out first in memory; PyTorch's result is dense
+        # (x[:, idx].view(-1) works there)
+        return out if out.flags.c_contiguous else xp_of(out).ascontiguousarray(out)
 
     def backward(self, g):
         return dispatch(IndexBackward(self.index, self._input_shape, accumulate=True), g)
