@@ -396,3 +396,27 @@ def test_dtype_aliases(alias, name):
     assert getattr(nbgrad, alias) is getattr(nbgrad, name)
     assert getattr(torch, alias) is getattr(torch, name)
     assert repr(getattr(nbgrad, alias)) == repr(getattr(torch, alias)).replace('torch', 'nbgrad')
+
+
+DIVISIONS_BY_ZERO = {
+    'float_scalar_floordiv_int_tensor': lambda lib: 2.5 // lib.tensor([3, 0, -2]),
+    'float_scalar_mod_bool_tensor': lambda lib: 2.5 % lib.tensor([True, False]),
+    'int_tensor_floordiv_float_zero': lambda lib: lib.tensor([1, -1, 0]) // 0.0,
+    'int_tensor_mod_float_zero': lambda lib: lib.tensor([1, -1]) % 0.0,
+    'int_trunc_by_float_zero': lambda lib: lib.tensor([5]).div(0.0, rounding_mode='trunc'),
+    'float_scalar_floordiv_0d_int': lambda lib: 5.0 // lib.tensor(0),
+    'int_fmod_float_zero': lambda lib: lib.fmod(lib.tensor([5]), 0.0),
+    'int_scalar_floordiv_int_zero': lambda lib: 2 // lib.tensor([3, 0]),
+    'int_scalar_mod_int_zero': lambda lib: 2 % lib.tensor([3, 0]),
+    'int_trunc_by_int_zero': lambda lib: lib.tensor([5]).div(lib.tensor([0]),
+                                                             rounding_mode='trunc'),
+}
+
+
+@pytest.mark.parametrize('case', DIVISIONS_BY_ZERO)
+def test_division_by_zero_is_an_error_only_between_integers(case):
+    """A zero divisor raises PyTorch's ZeroDivisionError only when both operands are integral;
+    with a float on either side the division is a float one (inf and nan at 0)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        both(DIVISIONS_BY_ZERO[case])

@@ -456,9 +456,14 @@ def _has_zero(b):
     return b == 0 if b.__class__ in _PY_SCALARS else bool((b == 0).any())
 
 
+def _integral(v):
+    return v.__class__ in (int, bool) if v.__class__ in _PY_SCALARS else v.dtype.kind in 'biu'
+
+
 def _int_checked(xp, fn, a, b):
-    integer = (a.dtype.kind if a.__class__ not in _PY_SCALARS else 'i') in 'iu'
-    if integer and _has_zero(b):
+    """fn(a, b), refusing a zero divisor when the division is an integer one (both operands
+    integral: 2.5 // int_tensor and int_tensor // 0.0 are float divisions, inf/nan at 0)."""
+    if _integral(a) and _integral(b) and _has_zero(b):
         raise RuntimeError('ZeroDivisionError: integer division or remainder by zero')
     return fn(a, b)
 
@@ -468,7 +473,7 @@ def _floor_div(xp, a, b):
 
 
 def _div_trunc(xp, a, b):
-    if (a.dtype.kind if a.__class__ not in _PY_SCALARS else 'i') in 'iu':
+    if _integral(a) and _integral(b):
         if _has_zero(b):
             raise RuntimeError('ZeroDivisionError: integer division by zero')
         q = a // b
