@@ -187,9 +187,14 @@ def _record(op, inputs, outputs, edges=None):
     op._seq = _next_sequence()
     if op.saved_inputs:
         saved = []
+        users = op.saved_input_users
         for i in op.saved_inputs:
             x = inputs[i]
-            saved.append((x, x._vc[0]) if isinstance(x, Tensor) else (x, None))
+            # an input only the gradients of inputs that need none use is kept unchecked: a
+            # later in-place write into it cannot change the gradients (a * 2, then a.add_(1))
+            checked = isinstance(x, Tensor) and (
+                users is None or any(edges[j] is not None for j in users.get(i, ())))
+            saved.append((x, x._vc[0]) if checked else (x, None))
         op._saved = saved
     if op.saves_output:
         out = outputs[0]

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from torch_compare import arr, leaf, same, same_error
+from torch_compare import arr, both, leaf, same, same_error
 
 torch = pytest.importorskip('torch')
 
@@ -210,3 +210,33 @@ def test_copy_into_view():
         (y ** 3).sum().backward()
         return y, x.grad, w.grad
     same(case)
+
+
+SAVED_ONLY_FOR_UNNEEDED_GRADIENTS = {
+    'mul_scalar': lambda lib, a: a * 2,
+    'rmul_scalar': lambda lib, a: 2 * a,
+    'div_scalar': lambda lib, a: a / 2,
+    'mul_constant_tensor': lambda lib, a: a * lib.tensor(2.0, dtype=lib.float64),
+    'expand_mul': lambda lib, a: a.expand(2, 4) * 1,
+    'matmul_constant': lambda lib, a: a @ lib.ones(4, 3, dtype=lib.float64),
+    'lerp_constant_end': lambda lib, a: a.lerp(lib.zeros(4, dtype=lib.float64), 0.3),
+    'linear_frozen': lambda lib, a: lib.nn.functional.linear(a, lib.ones(3, 4,
+                                                                         dtype=lib.float64)),
+    # still refused: the weight's gradient needs a's old value
+    'mul_grad_tensor': lambda lib, a: a * lib.ones(4, dtype=lib.float64, requires_grad=True),
+    'div_by_modified': lambda lib, a: lib.ones(4, dtype=lib.float64, requires_grad=True) / a,
+}
+
+
+@pytest.mark.parametrize('case', SAVED_ONLY_FOR_UNNEEDED_GRADIENTS)
+def test_inplace_write_into_an_input_no_gradient_needs(case):
+    """PyTorch saves an operand only for the gradients that need it: a * 2 followed by
+    a.add_(1) backpropagates; a * w with w requiring grad raises the version error."""
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        a = x * 1
+        out = SAVED_ONLY_FOR_UNNEEDED_GRADIENTS[case](lib, a)
+        a.add_(1)
+        out.sum().backward()
+        return x.grad
+    both(run)

@@ -67,12 +67,17 @@ class Node:
     input gradients using Tensor ops (so that create_graph=True gives higher-order gradients).
     Class attributes describe what the dispatcher saves for backward:
       saved_inputs: positions of inputs to save (version-checked when unpacked)
+      saved_input_users: which gradients read each saved input (default: all of them)
       saves_output: save the (single) output, without a reference cycle
       differentiable: False for ops whose outputs never require grad (comparisons, argmax...)
       num_outputs: number of arrays forward returns (1 means a single array, not a tuple)
       non_differentiable_outputs: output positions that never require grad (e.g. max's indices)
     """
     saved_inputs = ()
+    # {saved input position: the input positions whose gradients read it}, or None (all): an
+    # input saved only for gradients nobody needs is not version-checked (PyTorch saves it only
+    # when needed)
+    saved_input_users = None
     saves_output = False
     differentiable = True
     num_outputs = 1

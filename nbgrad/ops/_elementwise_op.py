@@ -257,7 +257,8 @@ def _wrap_int_scalars(arrays):
 
 
 def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='', result='same',
-             backward_name=None, refuse_bool=None, float_only=False, ordered=False):
+             backward_name=None, refuse_bool=None, float_only=False, ordered=False,
+             saved_input_users=None):
     """One table row -> an op class.
 
     saves: which inputs ('x' for unary; 'a', 'b' for binary) and whether the output ('y' for
@@ -267,6 +268,7 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         (exception class, message) where PyTorch raises something other than RuntimeError.
     float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
     ordered: compares by order, which complex numbers have none of (NotImplementedError).
+    saved_input_users: {saved input: inputs whose derivative reads it} (Node.saved_input_users).
     """
     if n_inputs == 1:
         saved_inputs = (0,) if 'x' in saves else ()
@@ -285,6 +287,7 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         'derivatives': tuple(derivatives) if derivatives else (None,) * n_inputs,
         'differentiable': bool(derivatives) and result != 'bool',
         'saved_inputs': saved_inputs,
+        'saved_input_users': saved_input_users,
         'saves_output': saves_output,
         'backward_name': backward_name or name.capitalize() + 'Backward0',
     }

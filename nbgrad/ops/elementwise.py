@@ -336,10 +336,11 @@ _binary('add', _ident, _ident)
 _binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract',
         refuse_bool=('Subtraction, the `-` operator, with two bool tensors is not '
                               'supported. Use the `^` or `logical_xor()` operator instead.'))
-_binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab')
+_binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab',
+        saved_input_users={0: (1,), 1: (0,)})
 # (-g * (a / b) / b, PyTorch's order: no b * b to underflow or overflow)
 _binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * (a / b) / b, ufunc='true_divide',
-        saves='ab', result='float')
+        saves='ab', result='float', saved_input_users={0: (1,), 1: (0, 1)})
 _binary('div_trunc', compute=lambda xp, a, b: _div_trunc(xp, a, b),
         backward_name='DivBackward2')
 _binary('floor_divide', compute=lambda xp, a, b: _floor_div(xp, a, b),
@@ -596,6 +597,7 @@ class Lerp(Elementwise):
     backward_name = 'LerpBackward1'
     op_name = 'lerp'
     saved_inputs = (0, 1, 2)
+    saved_input_users = {0: (2,), 1: (2,), 2: (0, 1)}
     result = 'float'
 
     @explains_broadcast

@@ -23,6 +23,7 @@ class MatMul(Node):
     """NumPy's matmul semantics (= PyTorch's): 1-D operands are promoted to matrices and the added
     dimension removed afterwards; batch dimensions broadcast (the engine sums them back)."""
     saved_inputs = (0, 1)
+    saved_input_users = {0: (1,), 1: (0,)}
 
     def __init__(self, op_name='matmul'):
         self.op_name = op_name

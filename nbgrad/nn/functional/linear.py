@@ -23,6 +23,7 @@ class Linear(Node):
     """y = x @ W^T (+ b) for x of any rank >= 1 and a 2-D W; its grad_fn names are PyTorch's,
     which depend on x's rank and whether there is a bias."""
     saved_inputs = (0, 1)
+    saved_input_users = {0: (1,), 1: (0,)}
 
     def __init__(self, has_bias):
         self.has_bias = has_bias
