@@ -240,3 +240,25 @@ def test_inplace_write_into_an_input_no_gradient_needs(case):
         out.sum().backward()
         return x.grad
     both(run)
+
+
+AS_STRIDED_WRITES = {
+    'window_with_offset': lambda a: a.view(3, 4).as_strided((2, 2), (4, 1), 1),
+    'every_other': lambda a: a.as_strided((2,), (2,)),
+    'past_a_slice': lambda a: a[1:].as_strided((2,), (2,), 2),
+    'long_stride': lambda a: a.as_strided((3,), (5,)),
+    'of_a_transpose': lambda a: a.view(3, 4).t().as_strided((2,), (1,), 1),
+}
+
+
+@pytest.mark.parametrize('case', AS_STRIDED_WRITES)
+def test_inplace_write_through_as_strided_view(case):
+    """The gradient of an in-place write through an as_strided view (which addresses storage),
+    and the forward values left untouched by backward."""
+    def run(lib):
+        x = lib.arange(12.0, dtype=lib.float64).div(10).requires_grad_()
+        a = x * 1
+        AS_STRIDED_WRITES[case](a).mul_(3)
+        (a * a).sum().backward()
+        return a.detach().clone(), x.grad
+    both(run)

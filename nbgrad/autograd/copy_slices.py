@@ -20,16 +20,21 @@ def _view_chain(view):
     return chain
 
 
-def replay(chain, tensor):
+def replay(chain, tensor, base_offset=0):
+    """The view of `tensor` (shaped like the base) that chain made of the base. as_strided
+    addresses storage, not its input: on a stand-in for the base it reads that stand-in's
+    memory, at the offset the view had from the base (base_offset: the base's own)."""
     for op in chain:
-        tensor = _dispatch.dispatch(op.replay_copy(), tensor)
+        step = op.on_stand_in(base_offset) if hasattr(op, 'on_stand_in') else op.replay_copy()
+        tensor = _dispatch.dispatch(step, tensor)
     return tensor
 
 
 class CopySlices(Node):
-    def __init__(self, chain, base_shape, base_dtype):
+    def __init__(self, chain, base_shape, base_dtype, base_offset=0):
         self.chain = chain
         self.base_shape, self.base_dtype = base_shape, base_dtype
+        self.base_offset = base_offset
 
     def name(self):
         return 'CopySlices'
@@ -39,9 +44,10 @@ class CopySlices(Node):
         from .. import _dtype
         outside = ones(self.base_shape, dtype=_dtype.bool, device=g.device)
         with _no_grad():
-            replay(self.chain, outside).fill_(False)
+            replay(self.chain, outside, self.base_offset).fill_(False)
         grad_base = g.where(outside, 0.0) if self._edges[0] is not None else None
-        grad_result = replay(self.chain, g) if self._edges[1] is not None else None
+        grad_result = replay(self.chain, g.contiguous(), self.base_offset) \
+            if self._edges[1] is not None else None
         return grad_base, grad_result
 
     @classmethod
@@ -49,7 +55,16 @@ class CopySlices(Node):
         """view was just overwritten in place with `result` (which has a grad_fn)."""
         base = view._base
         chain = _view_chain(view)
-        node = cls(chain, base._data.shape, base._data.dtype)
+        base_offset = 0
+        if any(hasattr(op, 'on_stand_in') for op in chain):
+            from .._storage import storage_offset
+            if not base._data.flags.c_contiguous:
+                raise NotImplementedError(
+                    'an in-place write through an as_strided view of a non-contiguous tensor '
+                    'that is part of a graph: nbgrad replays the view on a dense stand-in for '
+                    'the base. Call .contiguous() on the base first.')
+            base_offset = storage_offset(base)
+        node = cls(chain, base._data.shape, base._data.dtype, base_offset)
         base_edge = None
         if base._requires_grad:
             fn = base._grad_fn

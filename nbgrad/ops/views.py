@@ -275,9 +275,14 @@ class AsStrided(ViewOp):
         self.size, self.stride, self.storage_offset = size, stride, storage_offset
         self.storage = storage  # the input's root array (see _storage.tensor_root)
 
+    def on_stand_in(self, base_offset):
+        """This view remade on a dense stand-in for the base of its chain (CopySlices): over the
+        stand-in's own memory, at the offset it had from the base."""
+        return AsStrided(self.size, self.stride, self._offset - base_offset, None)
+
     def forward(self, a):
-        from .._storage import element_offset
-        root = self.storage
+        from .._storage import element_offset, root_array
+        root = self.storage if self.storage is not None else root_array(a)
         itemsize = a.itemsize
         offset = element_offset(a, root) if self.storage_offset is None else self.storage_offset
         needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
