@@ -587,10 +587,18 @@ def rebase_history(target, result):
     """After an in-place write, `target` now stands for `result`'s node in the graph."""
     if not result._requires_grad:
         return
+    owner = target if target._base is None else target._base
+    old = (owner._grad_fn, owner._output_nr) if owner._retains_grad else None
     if target._base is None:
         target._grad_fn = result._grad_fn
         target._output_nr = result._output_nr
         target._requires_grad = True
-        return
-    from .autograd.copy_slices import CopySlices
-    CopySlices.rebase(target, result)
+    else:
+        from .autograd.copy_slices import CopySlices
+        CopySlices.rebase(target, result)
+    if old is not None:   # retain_grad follows the tensor to its new node, as in PyTorch
+        fn, nr = old
+        if fn is not None and fn._retained:
+            fn._retained.pop(nr, None)
+        owner._retains_grad = False
+        owner.retain_grad()

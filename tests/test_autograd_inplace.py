@@ -262,3 +262,23 @@ def test_inplace_write_through_as_strided_view(case):
         (a * a).sum().backward()
         return a.detach().clone(), x.grad
     both(run)
+
+
+RETAINED_THEN_WRITTEN = {
+    'mul_': lambda y: y.mul_(3),
+    'setitem': lambda y: y.__setitem__(0, 10.0),
+    'twice': lambda y: y.mul_(3).add_(1),
+}
+
+
+@pytest.mark.parametrize('case', RETAINED_THEN_WRITTEN)
+def test_retain_grad_follows_an_inplace_write(case):
+    """retain_grad() then an in-place write: .grad is the gradient of the written tensor."""
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        RETAINED_THEN_WRITTEN[case](y)
+        (y * y).sum().backward()
+        return y.grad, x.grad
+    both(run)
