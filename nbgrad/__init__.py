@@ -37,7 +37,7 @@ from . import autograd  # noqa: E402
 autograd.graph._bind_ops()
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly,
-                       is_anomaly_enabled)
+                       is_anomaly_enabled, is_anomaly_check_nan_enabled)
 from . import return_types  # noqa: E402
 from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402
 from . import linalg  # noqa: E402

@@ -460,3 +460,21 @@ def test_anomaly_mode_gives_same_gradients_when_all_is_well():
             (x.exp() * x.sin()).sum().backward()
         return x.grad
     same(case)
+
+
+def test_anomaly_mode_without_the_nan_check():
+    """check_nan=False keeps the forward traces but lets NaN gradients through, and the flag
+    reads back through is_anomaly_check_nan_enabled."""
+    def case(lib):
+        x = leaf(lib, [0.0, 1.0, 4.0])
+        flags = [lib.is_anomaly_check_nan_enabled()]
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            with lib.autograd.detect_anomaly(check_nan=False):
+                flags.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+                _nan_in_backward(lib, x).backward()
+            with lib.autograd.set_detect_anomaly(True, check_nan=False):
+                flags.append(lib.is_anomaly_check_nan_enabled())
+        flags.append(lib.is_anomaly_check_nan_enabled())
+        return x.grad, flags
+    same(case)

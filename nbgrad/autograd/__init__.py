@@ -8,7 +8,8 @@ from .api import backward, grad
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled)
 from .function import Function, FunctionCtx, once_differentiable, NestedIOFunction
-from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .anomaly_mode import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled,
+                           is_anomaly_check_nan_enabled)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import functional
 from .graph_export import export_graph
