@@ -257,3 +257,47 @@ GRAD_FN_NAMES = {
 @pytest.mark.parametrize('fn', list(GRAD_FN_NAMES.values()), ids=list(GRAD_FN_NAMES))
 def test_grad_fn_names(fn):
     same(lambda lib: fn(leaf(lib, arr(2, 3, seed=1, low=0.1))).grad_fn.name())
+
+
+def test_a_leafs_accumulate_grad_node_runs_its_post_hooks():
+    """The node behind a leaf (grad_fn.next_functions[0][0]) calls its hooks with no input
+    gradients and the incoming gradient: the pattern DDP-style code hangs all-reduces on."""
+    def case(lib):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        log = []
+        y.grad_fn.next_functions[0][0].register_hook(lambda gi, go: log.append((gi, go)))
+        y.sum().backward()
+        return log, x.grad
+    same(case)
+
+
+NODE_HOOKS_RETURNING_TOO_MANY = {
+    'post_hook': lambda node: node.register_hook(lambda gi, go: (gi[0] * 0 + 7, gi[0])),
+    'prehook': lambda node: node.register_prehook(lambda go: (go[0], go[0])),
+}
+
+
+@pytest.mark.parametrize('kind', NODE_HOOKS_RETURNING_TOO_MANY)
+@pytest.mark.parametrize('custom', [False, True], ids=['builtin', 'custom_function'])
+def test_node_hook_returning_the_wrong_number_of_gradients(kind, custom):
+    def setup(lib):
+        return {'x': lib.ones(3, dtype=lib.float64, requires_grad=True)}
+
+    def action(lib, x):
+        if custom:
+            class Double(lib.autograd.Function):
+                @staticmethod
+                def forward(ctx, t):
+                    return t * 2
+
+                @staticmethod
+                def backward(ctx, g):
+                    return g * 2
+            y = Double.apply(x)
+        else:
+            y = x.exp()
+        NODE_HOOKS_RETURNING_TOO_MANY[kind](y.grad_fn)
+        y.sum().backward()
+    theirs, ours = same_error(setup, action)
+    assert 'incorrect number of values (got 2, but expected 1)' in str(ours)

@@ -21,7 +21,7 @@ import functools
 
 from .. import _dispatch
 from .._tensor import Tensor
-from .graph import Node, _modified_message, _FREED_MESSAGE
+from .graph import Node, _hook_values, _modified_message, _FREED_MESSAGE
 
 
 class FunctionCtx:
@@ -102,7 +102,7 @@ class BackwardCFunction(FunctionCtx, Node):
             for fn in list(self._pre_hooks.values()):
                 r = fn(tuple(grad_outputs))
                 if r is not None:
-                    grad_outputs = list(r)
+                    grad_outputs = list(_hook_values(fn, r, len(grad_outputs)))
         # as in PyTorch, hooks see None for outputs that got no gradient; backward sees zeros
         # unless the Function turned materialize_grads off
         grads = self._fn_cls.backward(self, *(
@@ -129,7 +129,7 @@ class BackwardCFunction(FunctionCtx, Node):
             for fn in list(self._post_hooks.values()):
                 r = fn(grads, tuple(grad_outputs))
                 if r is not None:
-                    grads = tuple(r)
+                    grads = _hook_values(fn, r, len(grads))
         return grads
 
     def _release(self):

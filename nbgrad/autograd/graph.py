@@ -223,13 +223,13 @@ class Node:
             for fn in list(self._pre_hooks.values()):
                 result = fn(tuple(grad_outputs))
                 if result is not None:
-                    grad_outputs = list(result)
+                    grad_outputs = list(_hook_values(fn, result, len(grad_outputs)))
         grads = self._call_backward(grad_outputs)
         if self._post_hooks:
             for fn in list(self._post_hooks.values()):
                 result = fn(grads, tuple(grad_outputs))
                 if result is not None:
-                    grads = tuple(result)
+                    grads = _hook_values(fn, result, len(grads))
         return grads
 
     def _run_tensor_hooks(self, grad_outputs):
@@ -259,6 +259,15 @@ class Node:
                 g = Tensor._make(xp.zeros(shape, np_dtype))
             out.append(g)
         return out
+
+
+def _hook_values(fn, result, expected):
+    """A node hook's replacement gradients, which must be as many as it was given."""
+    result = tuple(result)
+    if len(result) != expected:
+        raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has returned an incorrect "
+                           f'number of values (got {len(result)}, but expected {expected})')
+    return result
 
 
 class AccumulateGrad(Node):
@@ -291,12 +300,15 @@ class AccumulateGrad(Node):
             for fn in list(self._pre_hooks.values()):
                 result = fn((grad,))
                 if result is not None:
-                    grad = result[0]
+                    grad = _hook_values(fn, result, 1)[0]
         _accumulate_into(variable, grad, _dispatch._grad_enabled)
         post = variable._post_accumulate_hooks
         if post:
             for fn in list(post.values()):
                 fn(variable)
+        if self._post_hooks:   # hook(grad_inputs, grad_outputs): a leaf's node has no inputs
+            for fn in list(self._post_hooks.values()):
+                fn((), (grad,))
         return ()
 
 
