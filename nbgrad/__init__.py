@@ -115,11 +115,14 @@ def typename(obj, /):
 
 
 
-# last, once every function is in place: PyTorch's out= on the torch.* functions that take it
+# last, once every function is in place: NumPy's axis=/keepdims= where PyTorch's parser takes
+# them, PyTorch's out= on the torch.* functions that take it
+import sys as _sys  # noqa: E402
+from . import _numpy_aliases  # noqa: E402
+_numpy_aliases.install(_sys.modules[__name__], Tensor)
 from ._out import add_out_parameters as _add_out_parameters  # noqa: E402
 _add_out_parameters(globals())
 # and autocast's cast policies on the entry points of the ops PyTorch autocasts (amp/_policy.py)
-import sys as _sys  # noqa: E402
 from .amp import _policy as _autocast_policy  # noqa: E402
 _autocast_policy.install(_sys.modules[__name__])
 

@@ -420,3 +420,32 @@ def test_division_by_zero_is_an_error_only_between_integers(case):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         both(DIVISIONS_BY_ZERO[case])
+
+
+NUMPY_ALIASES = {
+    'sum_axis': lambda lib, x: x.sum(axis=1),
+    'torch_sum_axis_keepdims': lambda lib, x: lib.sum(x, axis=1, keepdims=True),
+    'mean_axis': lambda lib, x: x.mean(axis=0),
+    'max_axis': lambda lib, x: x.max(axis=1),
+    'argmax_axis': lambda lib, x: x.argmax(axis=1),
+    'cat_axis': lambda lib, x: lib.cat([x, x], axis=0),
+    'stack_axis': lambda lib, x: lib.stack([x, x], axis=1),
+    'squeeze_axis': lambda lib, x: x[None].squeeze(axis=0),
+    'unsqueeze_axis': lambda lib, x: x.unsqueeze(axis=0),
+    'softmax_method_axis': lambda lib, x: x.softmax(axis=1),
+    'sort_axis': lambda lib, x: x.sort(axis=1),
+    'cumsum_axis': lambda lib, x: x.cumsum(axis=1),
+    'std_axis_keepdims': lambda lib, x: x.std(axis=1, keepdims=True),
+    'any_axis': lambda lib, x: (x > 2).any(axis=1),
+    'gather_axis': lambda lib, x: x.gather(axis=1, index=lib.zeros(2, 1, dtype=lib.int64)),
+    # both names: PyTorch's TypeError
+    'dim_and_axis': lambda lib, x: x.sum(dim=1, axis=1),
+    # nn.functional is Python in PyTorch: no aliases there
+    'functional_softmax_axis': lambda lib, x: lib.nn.functional.softmax(x, axis=1),
+}
+
+
+@pytest.mark.parametrize('case', NUMPY_ALIASES)
+def test_numpy_argument_names(case):
+    """axis= and keepdims= where PyTorch's argument parser takes them for dim and keepdim."""
+    both(lambda lib: NUMPY_ALIASES[case](lib, lib.arange(6.0).reshape(2, 3)))
