@@ -71,7 +71,7 @@ def _infer_dtype(data):
         return _dtype.from_numpy_dtype(data.dtype)
     if is_cuda_array(data):
         return _dtype.from_numpy_dtype(data.dtype)
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple, range)):
         result = None
         for item in data:
             d = _infer_dtype(item)

@@ -397,3 +397,19 @@ def test_advanced_index_results_are_dense(case):
                                             else lib.arange(12.0))
         return out, out.stride(), out.is_contiguous(), out.view(-1)
     both(run)
+
+
+SMALL_SEMANTICS = {
+    'tensor_of_range': lambda lib: lib.tensor(range(3)),
+    'tensor_of_ranges': lambda lib: lib.tensor([range(2), range(2)]),
+    'tensor_of_empty_range': lambda lib: lib.tensor(range(0)),
+    'empty_list_index': lambda lib: lib.arange(5)[[]],
+    'empty_list_index_2d': lambda lib: lib.arange(6).reshape(2, 3)[:, []],
+    'chunk_of_an_empty_dim': lambda lib: [c.shape for c in lib.zeros(3, 0).chunk(3, 1)],
+    'chunk_of_an_empty_batch': lambda lib: [c.shape for c in lib.zeros(0, 3).chunk(2, 0)],
+}
+
+
+@pytest.mark.parametrize('case', SMALL_SEMANTICS)
+def test_small_semantics(case):
+    both(SMALL_SEMANTICS[case])

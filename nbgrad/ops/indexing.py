@@ -50,6 +50,8 @@ def _convert_index(index, x):
             out.append(int(item.__index__()) if not isinstance(item, int) else item)
         elif isinstance(item, (list, tuple, np.ndarray)) or is_cuda_array(item):
             a = xp.asarray(_nested_tensors_to_lists(item))
+            if a.size == 0 and a.dtype.kind == 'f':   # [] is an empty long index in PyTorch
+                a = a.astype(np.int64)
             if a.dtype.kind == 'f':
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
             out.append(a)

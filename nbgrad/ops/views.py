@@ -700,8 +700,8 @@ def chunk(input, chunks, dim=0):
     d = wrap_dim(dim, input._data.ndim)
     length = input._data.shape[d]
     size = -(-length // chunks) if length else 0
-    if size == 0:
-        return split(input, [0] * min(chunks, 1) if length == 0 else [length], d)
+    if size == 0:   # an empty dim: `chunks` empty pieces, as PyTorch's chunk
+        return split(input, [0] * chunks, d)
     return split(input, size, d)
 
 
