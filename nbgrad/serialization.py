@@ -154,11 +154,18 @@ def _sync_directory(directory):
 # load
 # ------------------------------------------------------------------------------------------------
 
+_UNPICKLER_ARGS = {'encoding', 'errors', 'fix_imports', 'buffers'}
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Load an object saved with nbgrad.save or torch.save (weights_only=True by default)."""
-    if weights_only is None:
-        weights_only = True
+    if weights_only is None:   # PyTorch's default: weights only, unless a pickle_module is given
+        weights_only = pickle_module is None
+    unknown = set(pickle_load_args) - _UNPICKLER_ARGS
+    if unknown:   # what pickle's Unpickler says of them in PyTorch
+        raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument "
+                        f"'{sorted(unknown)[0]}'")
     if weights_only and pickle_module is not None:
         raise RuntimeError('Can not safely load weights when explicit pickle_module is specified')
     if pickle_load_args and weights_only:

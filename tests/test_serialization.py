@@ -302,6 +302,14 @@ def test_explicit_pickle_module_with_weights_only_is_refused(lib):
     with pytest.raises(RuntimeError, match='pickle_module'):
         lib.load(file, pickle_module=pickle, weights_only=True)
     assert loaded(lib, file, pickle_module=pickle, weights_only=False)[0].tolist() == [1.0]
+    # left unset, weights_only is False when a pickle_module is given
+    assert loaded(lib, file, pickle_module=pickle)[0].tolist() == [1.0]
+
+
+@pytest.mark.parametrize('lib', LIBS)
+def test_unknown_pickle_load_args_are_refused(lib):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        loaded(lib, saved(lib, [lib.ones(1)]), foo=1)
 
 
 @needs_torch
