@@ -116,6 +116,9 @@ def _to_nested_numpy(data, np_dtype):
         raise TypeError('must be real number, not complex')
     try:
         return np.array(data, dtype=np_dtype)
+    except OverflowError:   # ints out of an integer dtype's range: PyTorch's rule
+        from ._int_scalars import fit_array
+        return fit_array(np.array(data, dtype=object), np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
 
@@ -312,7 +315,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    return _finish(_alloc('full', shape, dt, device, fill_value), requires_grad)
+    from ._int_scalars import fits
+    return _finish(_alloc('full', shape, dt, device, fits(fill_value, dt.np)), requires_grad)
 
 
 def _alloc_like(kind, input, dtype, device, memory_format, *args):
@@ -354,8 +358,10 @@ empty_like = _like('empty')
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, pin_memory=False):
     check_layout(layout, 'full_like')
-    return _finish(_alloc_like('full', input, dtype, device, memory_format, fill_value),
-                   requires_grad)
+    from ._int_scalars import fits
+    target = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
+    return _finish(_alloc_like('full', input, dtype, device, memory_format,
+                               fits(fill_value, target)), requires_grad)
 
 
 # -- ranges ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ through the dispatcher's in-place path.
 """
 from . import _dtype
 from ._device import to_device, device as _device_cls
+from ._int_scalars import fits
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import check_layout
 from ._tensor import Tensor
@@ -405,12 +406,12 @@ class _Fill(ew.Elementwise):
             raise RuntimeError(f'fill_ only supports 0-dimension value tensor but got tensor with '
                                f'{value.ndim} dimensions.')
         xp = ew.xp_of(a)
-        return xp.full(a.shape, value, dtype=a.dtype)
+        return xp.full(a.shape, fits(value, a.dtype), dtype=a.dtype)
 
     def forward_into(self, out, a, value):
         if hasattr(value, 'ndim') and value.ndim:
             return self.forward(a, value)  # raises PyTorch's error for a non-0-dim value
-        out[...] = value
+        out[...] = fits(value, out.dtype)
         return out
 
     def backward(self, g):

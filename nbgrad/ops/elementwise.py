@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also used from here)
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
+from .._int_scalars import fits
 from .._select import select
 from ._util import promote, to_float_dtype, xp_of, as_operand
 
@@ -581,8 +582,9 @@ class Where(Elementwise):
         if cond.__class__ in _PY_SCALARS or cond.dtype.kind != 'b':
             raise RuntimeError(f'where expected condition to be a boolean tensor, but got a tensor '
                                f'with dtype {getattr(cond, "dtype", type(cond).__name__)}')
-        a, b = self._prepare((a, b))
         dt = promote((a, b))
+        a, b = fits(a, dt), fits(b, dt)   # a Python int scalar becomes an element of dt
+        a, b = self._prepare((a, b))
         # (NumPy would give two Python scalars its own float64; PyTorch uses the promoted dtype)
         return select(xp_of(cond, a, b), cond, a, b).astype(dt, copy=False)
 

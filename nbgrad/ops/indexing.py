@@ -3,6 +3,7 @@ index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."
 import numpy as np
 
 from .._arrays import is_cuda_array
+from .._int_scalars import fits
 from .._creation import zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
@@ -145,6 +146,7 @@ class IndexPut(Node):
             if v.dtype != out.dtype:
                 v = v.astype(out.dtype)
         check_advanced_index(out, self.index)
+        v = fits(v, out.dtype)
         try:
             if self.accumulate:
                 _index_add_at(xp, out, self.index, xp.broadcast_to(xp.asarray(v, dtype=out.dtype),
@@ -282,7 +284,7 @@ class Scatter(Node):
         elif self.mode == 'multiply':
             np.multiply.at(out, full, values) if xp is np else _cupy_unsupported('multiply')
         else:
-            out[full] = values
+            out[full] = fits(values, out.dtype)
         return out
 
     def backward(self, g):
@@ -413,7 +415,7 @@ class IndexAdd(Node):
         _check_index_range(index, out, self.dim, self.mode)
         where = (slice(None),) * self.dim + (index,)
         if self.mode == 'fill':
-            out[where] = source
+            out[where] = fits(source, out.dtype)
             return out
         if source.ndim and source.shape[self.dim if source.ndim == out.ndim else 0] != index.size:
             raise RuntimeError(f'index_{self.mode}_(): Number of indices ({index.size}) should be '
@@ -498,7 +500,7 @@ class MaskedFill(Node):
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
                                f'tensor with {value.ndim} dimension(s).')
         xp = xp_of(a)
-        return select(xp, mask, xp.asarray(value, dtype=a.dtype), a)
+        return select(xp, mask, xp.asarray(fits(value, a.dtype), dtype=a.dtype), a)
 
     def backward(self, g):
         (mask,) = self.saved_tensors
