@@ -24,7 +24,7 @@ from pickle import UnpicklingError
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _layout
 from ._device import device as Device
 from ._storage import root_array, tensor_root, _pointer
 from ._tensor import Tensor, Size
@@ -57,6 +57,7 @@ REBUILD_FROM_TYPE_V2 = TorchName('torch._tensor', '_rebuild_from_type_v2')
 TORCH_TENSOR = TorchName('torch', 'Tensor')
 TORCH_DEVICE = TorchName('torch', 'device')
 TORCH_SIZE = TorchName('torch', 'Size')
+TORCH_GET_LAYOUT = TorchName('torch.serialization', '_get_layout')
 
 # torch.<name> of the typed storage that holds each dtype (torch.storage._dtype_to_storage_type_map)
 STORAGE_TYPE_NAMES = {
@@ -171,6 +172,8 @@ class TorchPickler(pickle._Pickler):
             return TORCH_DEVICE, (obj.type,) if obj.index is None else (obj.type, obj.index)
         if cls is Size:
             return TORCH_SIZE, (tuple(obj),)
+        if cls is _layout.layout:   # as torch.save writes torch.strided
+            return TORCH_GET_LAYOUT, (f'torch.{obj.name}',)
         return NotImplemented
 
     def _reduce_tensor(self, tensor):
@@ -336,12 +339,13 @@ def _set_obj_state(obj, state):
     return obj
 
 
-_LAYOUTS = {'torch.strided': 'strided'}
+_LAYOUTS = {f'torch.{layout.name}': layout for layout in _layout.ALL}
 
 
 def _get_layout(name):
+    """torch.serialization._get_layout: a layout by its torch name."""
     if name not in _LAYOUTS:
-        raise RuntimeError(f'nbgrad has only strided tensors, not {name}')
+        raise RuntimeError(f'unknown layout {name!r} in the file')
     return _LAYOUTS[name]
 
 

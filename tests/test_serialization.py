@@ -601,3 +601,15 @@ def test_paths_and_file_objects(lib, tmp_path):
         lib.save(lib.ones(2), f)
     with open(tmp_path / 'b.pt', 'rb') as f:
         assert lib.load(f).tolist() == lib.load(str(tmp_path / 'a.pt')).tolist() == [1.0, 1.0]
+
+
+@needs_torch
+@pytest.mark.parametrize('writer', ['torch', 'nbgrad'])
+@pytest.mark.parametrize('reader', ['torch', 'nbgrad'])
+def test_layouts_round_trip_between_the_libraries(writer, reader):
+    """Layouts are written as torch.save writes them (torch.serialization._get_layout) and read
+    back as the reader's own layout objects."""
+    libs = {'torch': torch, 'nbgrad': nbgrad}
+    w, r = libs[writer], libs[reader]
+    out = loaded(r, saved(w, {'dense': w.strided, 'coo': w.sparse_coo}))
+    assert out['dense'] is r.strided and out['coo'] is r.sparse_coo
