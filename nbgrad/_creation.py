@@ -35,17 +35,26 @@ def _on_device(np_array, device):
 
 
 def _alloc(xp_fn_name, shape, dtype, device, *args):
-    """zeros/ones/empty/full directly on the target device."""
-    if args and args[0].__class__ is int and dtype.np.kind in 'iu':
-        info = np.iinfo(dtype.np)
-        if not info.min <= args[0] <= info.max:  # out-of-range fill values wrap, as in PyTorch
-            args = (np.array(args[0]).astype(dtype.np),)
+    """zeros/ones/empty/full directly on the target device (full's value already converted by
+    _int_scalars.fits)."""
     device = to_device(device)
     xp = array_module_for(device)
     if device.type == 'cpu':
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
+
+
+def uninitialized(array):
+    """array as memory PyTorch leaves uninitialised: under use_deterministic_algorithms(True)
+    with utils.deterministic.fill_uninitialized_memory, NaN (floats, complex) or the largest
+    value (integers, bool), as PyTorch fills it."""
+    from ._deterministic import are_deterministic_algorithms_enabled
+    from .utils import deterministic
+    if are_deterministic_algorithms_enabled() and deterministic.fill_uninitialized_memory:
+        kind = array.dtype.kind
+        array.fill(np.nan if kind in 'fc' else True if kind == 'b' else np.iinfo(array.dtype).max)
+    return array
 
 
 def _alloc_in_order(shape, dtype, device, order):
@@ -291,9 +300,31 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
         raise RuntimeError('unsupported memory format Preserve')
     order = dim_order(memory_format, len(shape))
     if order is None:
-        return _finish(_alloc('empty', shape, dt, device), requires_grad)
+        return _finish(uninitialized(_alloc('empty', shape, dt, device)), requires_grad)
     _check_shape(shape, 'empty')
-    return _finish(_alloc_in_order(shape, dt, device, order), requires_grad)
+    return _finish(uninitialized(_alloc_in_order(shape, dt, device, order)), requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    """An uninitialised tensor with the given strides, over fresh memory just large enough for
+    them (overlapping strides give elements that share memory, as in PyTorch)."""
+    check_layout(layout, 'empty_strided')
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f'mismatch in length of strides and shape ({len(stride)} vs '
+                           f'{len(size)})')
+    _check_shape(size, 'empty_strided')
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, got '
+                           f'strides: {list(stride)}')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    needed = 1 + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
+    memory = uninitialized(_alloc('empty', (needed,), dt, device))
+    xp = np if memory.__class__ is np.ndarray else array_module_for(to_device(device))
+    array = xp.lib.stride_tricks.as_strided(memory, size, tuple(st * memory.itemsize
+                                                                 for st in stride))
+    return _finish(array, requires_grad)
 
 
 def _check_shape(shape, name):
@@ -334,11 +365,13 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
         if preserve:
             order = dense_order(a)   # (CuPy's empty_like would not keep it)
         if order is None:
-            return _alloc(kind, a.shape, dt, dev, *args)
+            out = _alloc(kind, a.shape, dt, dev, *args)
+            return uninitialized(out) if kind == 'empty' else out
         out = _alloc_in_order(a.shape, dt, dev, order)
     if kind != 'empty':
         out[...] = _alloc(kind, (), dt, dev, *args)  # the fill value, converted as _alloc does
-    return out
+        return out
+    return uninitialized(out)
 
 
 def _like(kind):

@@ -577,6 +577,17 @@ Tensor.new_ones = _new('ones')
 Tensor.new_empty = _new('empty')
 
 
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                       pin_memory=False, requires_grad=False):
+    from ._creation import empty_strided
+    return empty_strided(size, stride, dtype=dtype if dtype is not None else self.dtype,
+                         device=device if device is not None else self.device, layout=layout,
+                         requires_grad=requires_grad)
+
+
+Tensor.new_empty_strided = _new_empty_strided
+
+
 def _new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
               pin_memory=False, requires_grad=False):
     check_layout(layout, 'new_full')

@@ -36,7 +36,8 @@ def resize_(self, *sizes, memory_format=None):
         raise NotImplementedError('resize_ growing a view would read its base beyond the view, '
                                   'which nbgrad does not expose: resize a clone() instead')
     else:
-        grown = xp_of(a).empty(count, a.dtype)
+        from ._creation import uninitialized
+        grown = uninitialized(xp_of(a).empty(count, a.dtype))
         grown[:flat.size] = flat
         self._data = grown.reshape(shape)
     self._vc[0] += 1

@@ -42,3 +42,33 @@ def _set(t, i, v):
 @pytest.mark.parametrize('case', WRITES)
 def test_int_scalar_written_into_an_integer_tensor(case):
     both(WRITES[case])
+
+
+UNINITIALIZED = {
+    'empty': lambda lib, dt: lib.empty(2, 3, dtype=dt),
+    'empty_like_transposed': lambda lib, dt: lib.empty_like(lib.zeros(3, 2, dtype=dt).t()),
+    'new_empty': lambda lib, dt: lib.zeros(1, dtype=dt).new_empty(4),
+    'empty_strided': lambda lib, dt: lib.empty_strided((2, 3), (1, 2), dtype=dt),
+    'resize_growth': lambda lib, dt: lib.zeros(2, dtype=dt).resize_(5),
+}
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float16', 'int64', 'int8', 'uint8', 'bool',
+                                   'complex64'])
+@pytest.mark.parametrize('case', UNINITIALIZED)
+def test_deterministic_mode_fills_uninitialized_memory(case, dtype):
+    """Under use_deterministic_algorithms(True), PyTorch's NaN / largest-value fill."""
+    def run(lib):
+        lib.use_deterministic_algorithms(True)
+        try:
+            out = UNINITIALIZED[case](lib, getattr(lib, dtype))
+            return out, out.stride()
+        finally:
+            lib.use_deterministic_algorithms(False)
+    both(run)
+
+
+def test_empty_strided_shape_strides_and_errors():
+    both(lambda lib: (lambda t: (t.shape, t.stride(), t.is_contiguous(), str(t.dtype)[-7:]))(
+        lib.empty_strided((2, 3, 4), (1, 2, 6), dtype=lib.float64)))
+    both(lambda lib: lib.empty_strided((2, 3), (1,)))

@@ -222,8 +222,6 @@ MISSING_ALLOWED = {
     'torch.Tensor.set_': 'storage re-binding (not implemented)',
     'torch.Tensor.is_set_to': 'storage identity check (not implemented)',
     'torch.Tensor.new': 'legacy constructor (Tensor.new(...)); use new_empty/new_tensor',
-    'torch.Tensor.new_empty_strided': 'not implemented (empty_strided neither)',
-    'torch.empty_strided': 'not implemented (arbitrary strides on NumPy arrays: as_strided)',
     'torch.empty_permuted': 'not implemented (small: empty + permute)',
     'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
