@@ -18,6 +18,15 @@ import harness  # noqa: E402
 from bench_rnn import _recurrent  # noqa: E402
 
 
+def _training_step(model, loss_fn, optimizer, x, y):
+    """One plain training step on a fixed batch: zero_grad, forward, loss, backward, step."""
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    return step
+
+
 def _mlp_step(batch, hidden, mixed=False):
     """A training step of a 784-hidden-hidden-10 MLP; mixed=True: its forward under
     autocast(float16) with a GradScaler, the usual mixed-precision recipe."""
@@ -44,11 +53,7 @@ def _mlp_step(batch, hidden, mixed=False):
                 scaler.update()
             return mixed_step
 
-        def step():
-            optimizer.zero_grad()
-            loss_fn(model(x), y).backward()
-            optimizer.step()
-        return step
+        return _training_step(model, loss_fn, optimizer, x, y)
     return make
 
 
@@ -124,11 +129,7 @@ def _cnn_step(batch, size=32):
                        device=device)
         y = lib.tensor(rng.integers(0, 10, batch), device=device)
 
-        def step():
-            optimizer.zero_grad()
-            loss_fn(model(x), y).backward()
-            optimizer.step()
-        return step
+        return _training_step(model, loss_fn, optimizer, x, y)
     return make
 
 
