@@ -12,7 +12,7 @@ Exactness (checked against torch 2.13 on x86-64 Linux by tests/test_mt_engine.py
   every size (both the < 16 / non-contiguous serial path with its cached sample and the
   vectorised one), randint / random_ for integer, float and bool dtypes, randperm, bernoulli
   (scalar and tensor p), exponential, geometric, cauchy, log_normal, multinomial (with and without
-  replacement), and get_state() (byte for byte what torch.get_rng_state() returns).
+  replacement), poisson, and get_state() (byte for byte what torch.get_rng_state() returns).
 * How: torch's x86 kernels are built with -mfma and GCC fuses `a*b + c` into one fused
   multiply-add, so we emulate a correctly rounded fma (float32 via float64 plus a midpoint check,
   float64 via error-free transformations). torch's float32 normal kernel (size >= 16) is AVX2 code
@@ -36,6 +36,7 @@ import numpy as np
 from ._exact import fma32 as _fmaf, fma64 as _fma
 
 _f32, _f64, _i64, _u64 = np.float32, np.float64, np.int64, np.uint64
+_INT64_MIN = -2 ** 63
 DEFAULT_SEED = 67280421310721          # c10::detail::default_rng_seed_val
 
 # torch.get_rng_state() layout: CPUGeneratorImplState (CPUGeneratorImpl.cpp), 5056 bytes on x86-64.
@@ -440,3 +441,77 @@ def multinomial(eng, probs, num_samples, replacement=False):
         for r in range(rows.shape[0]):
             out[r] = np.searchsorted(cum[r], _uniform01_double(eng, num_samples), side='left')
     return out.astype(_i64).reshape(probs.shape[:-1] + (num_samples,))
+
+
+# ------------------------------------------------------------------------------------ poisson
+
+class _UniformStream:
+    """uniform_real_distribution<double>(0, 1) draws one at a time, fetched in blocks; finish()
+    rewinds the engine to just after the draws that were used (the kernel's draw count depends
+    on the values)."""
+
+    def __init__(self, eng, block=4096):
+        self.eng, self.block = eng, block
+        self.saved = eng._bg.state
+        self.values, self.pos, self.used = _uniform01_double(eng, block), 0, 0
+
+    def __call__(self):
+        if self.pos == len(self.values):
+            self.values, self.pos = _uniform01_double(self.eng, self.block), 0
+        self.pos += 1
+        self.used += 1
+        return float(self.values[self.pos - 1])
+
+    def finish(self):
+        self.eng._bg.state = self.saved
+        self.eng._raw(2 * self.used)
+
+
+def _poisson_one(lam, uniform):
+    """ATen's sample_poisson (Distributions.cpp) for one rate, in double whatever the tensor's
+    dtype: Hoermann's transformed rejection from 10 up, products of uniforms below. That file
+    is built without the per-CPU flags, so nothing is fused here."""
+    if not lam >= 0:
+        raise RuntimeError('invalid Poisson rate, expected rate to be non-negative')
+    if lam >= 10:
+        slam = math.sqrt(lam)
+        loglam = math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            t = (2 * a / us + b) * u + lam + 0.43
+            k = math.floor(t) if math.isfinite(t) else _INT64_MIN   # x86's int64 of inf
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= \
+                    (-lam + k * loglam - math.lgamma(k + 1)):
+                return k
+    if lam == 0:
+        return 0
+    enlam = math.exp(-lam)
+    x, prod = 0, 1.0
+    while True:
+        prod *= uniform()
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+def poisson(eng, rates):
+    """torch.poisson on the CPU: sample_poisson element by element in C order, each drawing
+    as many double uniforms as it needs."""
+    rates = np.asarray(rates)
+    uniform = _UniformStream(eng)
+    try:
+        out = [_poisson_one(lam, uniform) for lam in rates.ravel().tolist()]
+    finally:
+        uniform.finish()
+    return np.array(out, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)

@@ -221,17 +221,16 @@ def _host(a):
 
 
 def poisson(input, generator=None):
-    """Poisson samples with rates `input` (NumPy's/CuPy's sampler seeded from the generator:
-    reproducible, though not PyTorch's exact numbers)."""
+    """Poisson samples with rates `input`: on the CPU PyTorch's sampler draw for draw (its
+    numbers after manual_seed); on CUDA CuPy's sampler seeded from the generator (reproducible,
+    not PyTorch's numbers)."""
     gen = _generator(generator, input.device)
-    seed = int(_sample(gen, 'randint', (1,), 0, 2 ** 62, np.int64)[0])
     data = input._data
     if data.__class__ is np.ndarray:
-        values = np.random.default_rng(seed).poisson(data)
-    else:
-        import cupy
-        values = cupy.random.RandomState(seed).poisson(data)
-    return Tensor._make(values.astype(data.dtype))
+        return Tensor._make(_mt_engine.poisson(gen._engine, data))
+    seed = int(_sample(gen, 'randint', (1,), 0, 2 ** 62, np.int64)[0])
+    import cupy
+    return Tensor._make(cupy.random.RandomState(seed).poisson(data).astype(data.dtype))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -411,3 +411,37 @@ def test_cuda_half_uniform_stays_below_its_upper_bound():
     drawn = nbgrad.empty(200000, dtype=nbgrad.float16, device='cuda').uniform_(-0.5, 0.5)
     drawn = drawn.cpu().numpy()
     assert drawn.min() >= -0.5 and drawn.max() < 0.5
+
+
+POISSON_RATES = {
+    'small': [0.0, 0.5, 3.0, 9.99, 1e-3, 2.5],
+    'rejection': [10.0, 12.0, 50.0, 1000.0, 1e5, 33.3],
+}
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'float16'])
+@pytest.mark.parametrize('rates', POISSON_RATES)
+def test_poisson_gives_pytorchs_numbers(rates, dtype):
+    """torch.poisson after manual_seed: PyTorch's sampler draw for draw (products of uniforms
+    below rate 10, Hoermann's rejection from 10 up), and the generator's state after it."""
+    def run(lib):
+        lib.manual_seed(7)
+        rate = lib.tensor(POISSON_RATES[rates] * 50, dtype=getattr(lib, dtype))
+        return lib.poisson(rate), lib.poisson(rate.reshape(30, 10).t()), lib.rand(3)
+    _both(run)
+
+
+def test_poisson_of_many_random_rates():
+    def run(lib):
+        lib.manual_seed(3)
+        rates = lib.rand(20000, dtype=lib.float64) * 40
+        return lib.poisson(rates).sum(), lib.poisson(rates.float()).sum(), lib.rand(2)
+    _both(run)
+
+
+@pytest.mark.parametrize('rate', [float('inf'), float('nan'), -1.0])
+def test_poisson_at_rates_outside_its_domain(rate):
+    def run(lib):
+        lib.manual_seed(0)
+        return lib.poisson(lib.tensor([rate, 3.0])), lib.rand(1)
+    _both(run)
