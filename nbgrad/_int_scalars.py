@@ -24,9 +24,10 @@ def fits(value, np_dtype):
 
 
 def overflow(np_dtype, c_name=True):
+    """PyTorch's error, naming the type as C++ does (uint8_t) or, for tensor(), as uint8."""
     name = np.dtype(np_dtype).name
-    return RuntimeError(f'value cannot be converted to type {_C_NAMES.get(name, name) if c_name else name} '
-                        'without overflow')
+    spelled = _C_NAMES.get(name, name) if c_name else name
+    return RuntimeError(f'value cannot be converted to type {spelled} without overflow')
 
 
 def fit_array(values, np_dtype):
