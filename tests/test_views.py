@@ -413,3 +413,23 @@ SMALL_SEMANTICS = {
 @pytest.mark.parametrize('case', SMALL_SEMANTICS)
 def test_small_semantics(case):
     both(SMALL_SEMANTICS[case])
+
+
+EXPANDED_WRITES = {
+    'setitem_row': lambda y: y.__setitem__(0, 5.0),
+    'fill_row': lambda y: y[0].fill_(5.0),
+    'setitem_column': lambda y: y.__setitem__((slice(None), 0), 5.0),
+    'fill_all': lambda y: y.fill_(5.0),
+    'add_all': lambda y: y.add_(1.0),
+}
+
+
+@pytest.mark.parametrize('case', EXPANDED_WRITES)
+def test_writes_into_an_expanded_tensor(case):
+    """A row of zeros(1, 4).expand(3, 4) does not overlap itself, so PyTorch writes it (and
+    with it every row); a column or the whole tensor overlaps: PyTorch's error."""
+    def run(lib):
+        y = lib.zeros(1, 4).expand(3, 4)
+        EXPANDED_WRITES[case](y)
+        return y.clone()
+    both(run)

@@ -187,6 +187,11 @@ def setitem(x, index, value):
     converted, basic = _convert_index(index, x)
     value = as_operand(value)
     try:
+        if basic and 0 in x._data.strides:
+            # an expanded x: PyTorch copies into the view, which may well not overlap itself
+            # (x.expand(3, 4)[0] = 5); other x take the quicker write into x itself
+            dispatch_inplace(IndexPut((Ellipsis,)), dispatch(BasicIndex(converted), x), value)
+            return
         split = None if basic else _split_ints_first(converted)
         if split is not None:  # write through the integer-indexed view (see _split_ints_first)
             dispatch_inplace(IndexPut(split[1]), dispatch(BasicIndex(split[0]), x), value)
