@@ -347,3 +347,39 @@ def test_strict_mode_refuses_an_independent_input(which):
     same_error(lambda lib: STRICT_CALLS[which](lib.autograd.functional,
                                                (t(lib, 3, seed=1), t(lib, 2, seed=2)), lib),
                mentions=['independent'])
+
+
+def _squares(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    return x, x ** 2
+
+
+BATCHED_GRADS = {
+    'jacobian_rows': lambda lib: (lambda x, y: lib.autograd.grad(
+        y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True))(*_squares(lib)),
+    'unused_input': lambda lib: (lambda x, y: lib.autograd.grad(
+        y, [x, lib.ones(2, requires_grad=True)], lib.eye(3, dtype=lib.float64),
+        is_grads_batched=True, allow_unused=True))(*_squares(lib)),
+    'second_order': lambda lib: (lambda x, y: lib.autograd.grad(lib.autograd.grad(
+        y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True, create_graph=True)[0].sum(),
+        x))(*_squares(lib)),
+    'two_outputs': lambda lib: (lambda x, w: lib.autograd.grad(
+        ((x * x).sum(1), (w * 3).sum()), (x, w),
+        (lib.eye(2, dtype=lib.float64), lib.ones(2, dtype=lib.float64)), is_grads_batched=True))(
+        lib.ones(2, 3, dtype=lib.float64, requires_grad=True),
+        lib.ones(2, dtype=lib.float64, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize('case', BATCHED_GRADS)
+def test_grad_with_batched_grad_outputs(case):
+    """is_grads_batched=True: one vector-Jacobian product per row of grad_outputs, stacked."""
+    _same(BATCHED_GRADS[case])
+
+
+def test_batched_grad_frees_the_graph_unless_retained():
+    def case(lib):
+        x, y = _squares(lib)
+        lib.autograd.grad(y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True)
+        y.sum().backward()
+    _same_error(lambda lib: {}, lambda lib: case(lib))

@@ -85,13 +85,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return d(outputs)/d(inputs) (vector-Jacobian products) without touching any .grad."""
     outputs = _as_tuple(outputs, 'outputs')
     inputs_tuple = _as_tuple(inputs, 'inputs')
-    if is_grads_batched:
-        raise NotImplementedError('is_grads_batched=True is not supported by nbgrad; loop over the '
-                                  'batch of grad_outputs instead.')
     if isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
     elif grad_outputs is not None:
         grad_outputs = tuple(grad_outputs)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs_tuple, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     if materialize_grads and allow_unused is False:
@@ -110,3 +110,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not create_graph:
         result = [g.detach() if g is not None else None for g in result]
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """grad(is_grads_batched=True): the first dim of every grad_output is a batch; one
+    vector-Jacobian product per batch entry (PyTorch vmaps them; nbgrad runs them one after
+    the other on the same graph, freed after the last unless retained), stacked."""
+    batches = {g.shape[0] for g in grad_outputs or () if g is not None and g.dim()}
+    if grad_outputs is None or len(batches) != 1:
+        raise RuntimeError('grad(is_grads_batched=True) needs grad_outputs that all have the '
+                           'same size in their first (batch) dimension')
+    (size,) = batches
+    rows = []
+    for i in range(size):
+        last = i == size - 1
+        rows.append(grad(outputs, inputs, [None if g is None else g[i] for g in grad_outputs],
+                         retain_graph=(retain_graph if last else True), create_graph=create_graph,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+    from ..ops.shape import stack
+    return tuple(None if any(r[j] is None for r in rows) else stack([r[j] for r in rows])
+                 for j in range(len(inputs)))
