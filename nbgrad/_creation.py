@@ -8,7 +8,9 @@ import numpy as np
 from . import _dtype
 from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
+from ._deterministic import are_deterministic_algorithms_enabled
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
+from ._int_scalars import fit_array, fits
 from ._out import accepts_out
 from ._layout import check_layout
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
@@ -49,9 +51,10 @@ def uninitialized(array):
     """array as memory PyTorch leaves uninitialised: under use_deterministic_algorithms(True)
     with utils.deterministic.fill_uninitialized_memory, NaN (floats, complex) or the largest
     value (integers, bool), as PyTorch fills it."""
-    from ._deterministic import are_deterministic_algorithms_enabled
+    if not are_deterministic_algorithms_enabled():   # the common case: one flag read
+        return array
     from .utils import deterministic
-    if are_deterministic_algorithms_enabled() and deterministic.fill_uninitialized_memory:
+    if deterministic.fill_uninitialized_memory:
         kind = array.dtype.kind
         array.fill(np.nan if kind in 'fc' else True if kind == 'b' else np.iinfo(array.dtype).max)
     return array
@@ -126,7 +129,6 @@ def _to_nested_numpy(data, np_dtype):
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:   # ints out of an integer dtype's range: PyTorch's rule
-        from ._int_scalars import fit_array
         return fit_array(np.array(data, dtype=object), np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
@@ -346,7 +348,6 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
-    from ._int_scalars import fits
     return _finish(_alloc('full', shape, dt, device, fits(fill_value, dt.np)), requires_grad)
 
 
@@ -391,7 +392,6 @@ empty_like = _like('empty')
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, pin_memory=False):
     check_layout(layout, 'full_like')
-    from ._int_scalars import fits
     target = _dtype.to_dtype(dtype).np if dtype is not None else input._data.dtype
     return _finish(_alloc_like('full', input, dtype, device, memory_format,
                                fits(fill_value, target)), requires_grad)

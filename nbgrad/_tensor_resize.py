@@ -1,5 +1,6 @@
 """Tensor.resize_ / resize_as_: PyTorch's in-place resize, where NumPy memory can mirror
 PyTorch's storage."""
+from ._creation import uninitialized
 from ._memory_format import preserve_format as _preserve_format, contiguous_format as _contiguous
 from ._tensor import Tensor
 from .ops._util import size_arg, xp_of
@@ -36,7 +37,6 @@ def resize_(self, *sizes, memory_format=None):
         raise NotImplementedError('resize_ growing a view would read its base beyond the view, '
                                   'which nbgrad does not expose: resize a clone() instead')
     else:
-        from ._creation import uninitialized
         grown = uninitialized(xp_of(a).empty(count, a.dtype))
         grown[:flat.size] = flat
         self._data = grown.reshape(shape)
