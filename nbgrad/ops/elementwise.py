@@ -20,6 +20,7 @@ from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also us
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
 from .._int_scalars import fits
 from .._select import select
+from . import _integer_arithmetic as integer_arithmetic
 from ._util import promote, to_float_dtype, xp_of, as_operand
 
 _LN2 = math.log(2.0)
@@ -342,16 +343,16 @@ _binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multip
 # (-g * (a / b) / b, PyTorch's order: no b * b to underflow or overflow)
 _binary('div', lambda g, a, b, y: g / b, lambda g, a, b, y: -g * (a / b) / b, ufunc='true_divide',
         saves='ab', result='float', saved_input_users={0: (1,), 1: (0, 1)})
-_binary('div_trunc', compute=lambda xp, a, b: _div_trunc(xp, a, b),
+_binary('div_trunc', compute=integer_arithmetic.div_trunc,
         backward_name='DivBackward2')
-_binary('floor_divide', compute=lambda xp, a, b: _floor_div(xp, a, b),
+_binary('floor_divide', compute=integer_arithmetic.floor_div,
         backward_name='DivBackward2')
 _binary('remainder', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='floor'), saves='ab',
-        compute=lambda xp, a, b: _int_checked(xp, xp.remainder, a, b))
+        compute=integer_arithmetic.remainder)
 _binary('fmod', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='trunc'), saves='ab',
-        compute=lambda xp, a, b: _int_checked(xp, xp.fmod, a, b))
+        compute=integer_arithmetic.fmod)
 _binary('pow', lambda g, a, b, y: _pow_grad_base(g, a, b), lambda g, a, b, y: _pow_grad_exp(g, a, b, y),
-        saves='ab out', compute=lambda xp, a, b: _pow(xp, a, b), backward_name='PowBackward1')
+        saves='ab out', compute=integer_arithmetic.power, backward_name='PowBackward1')
 _binary('atan2', lambda g, a, b, y: g * b * _atan2_recip(a, b),
         lambda g, a, b, y: g * -a * _atan2_recip(a, b), ufunc='arctan2', saves='ab',
         result='float')
@@ -452,58 +453,6 @@ def _named_by_scalar_operand(table, name, names):
 
 
 _named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', 'XlogyBackward2'))
-
-
-def _has_zero(b):
-    return b == 0 if b.__class__ in _PY_SCALARS else bool((b == 0).any())
-
-
-def _integral(v):
-    return v.__class__ in (int, bool) if v.__class__ in _PY_SCALARS else v.dtype.kind in 'biu'
-
-
-def _int_checked(xp, fn, a, b):
-    """fn(a, b), refusing a zero divisor when the division is an integer one (both operands
-    integral: 2.5 // int_tensor and int_tensor // 0.0 are float divisions, inf/nan at 0)."""
-    if _integral(a) and _integral(b) and _has_zero(b):
-        raise RuntimeError('ZeroDivisionError: integer division or remainder by zero')
-    return fn(a, b)
-
-
-def _floor_div(xp, a, b):
-    return _int_checked(xp, xp.floor_divide, a, b)
-
-
-def _div_trunc(xp, a, b):
-    if _integral(a) and _integral(b):
-        if _has_zero(b):
-            raise RuntimeError('ZeroDivisionError: integer division by zero')
-        q = a // b
-        # floor division rounds toward -inf; truncation rounds toward zero
-        return q + ((q < 0) & (q * b != a)).astype(q.dtype)
-    return xp.trunc(a / b)
-
-
-def _pow(xp, a, b):
-    integer = all(v.__class__ in (int, bool) or (v.__class__ not in _PY_SCALARS and
-                                                 v.dtype.kind in 'biu') for v in (a, b))
-    if not integer:
-        return xp.power(a, b)
-    if b.__class__ in _PY_SCALARS:
-        if b < 0:
-            raise RuntimeError('Integers to negative integer powers are not allowed.')
-        return xp.power(a, b)
-    if a.__class__ in _PY_SCALARS:
-        a = xp.asarray(a, dtype=b.dtype)  # 2 ** t: the base takes t's dtype (a weak scalar)
-    negative = b < 0
-    if not bool(negative.any()):
-        return xp.power(a, b)
-    # PyTorch's integer pow with a tensor exponent: x ** -n is 1/(x ** n) in integer arithmetic,
-    # so 1 and -1 keep their magnitude and everything else (0 included) becomes 0
-    dtype = xp.result_type(a, b)
-    powered = xp.power(a, select(xp, negative, 0, b))
-    small = select(xp, a == 1, 1, select(xp, a == -1, select(xp, b % 2 == 0, 1, -1), 0))
-    return select(xp, negative, small, powered).astype(dtype)
 
 
 def _pow_grad_base(g, a, b):
