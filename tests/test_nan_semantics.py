@@ -66,8 +66,11 @@ def test_relu_gradient_passes_at_nan_and_stops_an_inf_where_relu_is_flat(size):
 @pytest.mark.cuda
 def test_sign_relu_gradient_and_rprop_on_each_device(device):
     """The same conventions through CuPy's ufuncs (bool operands with dtype=, where)."""
+    # On CUDA without the float32 subnormal: CuPy's kernels flush it to zero (README, CUDA).
+    specials = SPECIALS if device == 'cpu' else [v for v in SPECIALS if v != 1e-45]
+
     def run(lib, dev):
-        values = np.resize(SPECIALS, 5000)
+        values = np.resize(specials, 5000)
         x = lib.tensor(values, dtype=lib.float32, device=dev, requires_grad=True)
         lib.relu(x).backward(lib.tensor(np.resize([1.5, np.inf, 2.0, np.nan], 5000),
                                         dtype=lib.float32, device=dev))
