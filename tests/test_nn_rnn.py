@@ -609,6 +609,21 @@ def test_plain_layer_runs_one_launch_a_step(device, monkeypatch, cls, dtype, seq
 
 
 @pytest.mark.cuda
+@pytest.mark.parametrize('cls', ['LSTM', 'GRU', 'RNN_TANH'])
+def test_layer_kernel_blocks_take_several_tiles(device, monkeypatch, cls):
+    """A step has a block per tile of 4 batch rows by 32 hidden units, up to a grid limit past
+    which each block loops over several tiles: with the limit at 2 blocks, the results are
+    still PyTorch's."""
+    if device != 'cuda':
+        pytest.skip('cuda only')
+    from nbgrad import _cuda_kernels
+    monkeypatch.setattr(_cuda_kernels, 'MAX_BLOCKS', 2)
+    got = _layer_run(nbgrad, 'cuda', cls, 'float64', 3, 9, 40, True)
+    assert_same_value(got, _layer_run(torch, 'cpu', cls, 'float64', 3, 9, 40, True),
+                      rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.cuda
 @pytest.mark.parametrize('cls, broken', [('LSTM', 'tanh(cn)'), ('GRU', 'tanh(xn + r * hn_v)'),
                                          ('RNN_TANH', 'tanh(v)')])
 def test_layer_kernel_that_does_not_compile_falls_back(device, monkeypatch, cls, broken):

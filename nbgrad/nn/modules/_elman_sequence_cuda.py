@@ -1,10 +1,10 @@
 """A plain Elman RNN layer (tanh or relu) on CUDA with one kernel launch per step, forward and
 backward: _lstm_sequence_cuda's design for h' = act(x W_ih^T + h W_hh^T + b), where stepping the
-general way took a CuPy matmul and three more CuPy launches a step. A thread per (batch row,
-hidden unit) computes its unit's product with the previous h, then the activation (b_hh is in the
-input projection: run_layers folds it there); the backward's thread carries the h gradient from
-the previous launch's pre-activation gradients (d @ W_hh), then multiplies in the activation's
-slope. The saved activations are _rnn_sequence._ElmanCell's (y), so either path can run the
+general way took a CuPy matmul and three more CuPy launches a step. A block per tile of
+(batch rows, hidden units) computes its units' product with the previous h, then a thread per
+(row, unit) the activation (b_hh is in the input projection: run_layers folds it there); the
+backward's tile carries the h gradient from the previous launch's pre-activation gradients
+(d @ W_hh), then multiplies in the activation's slope. The saved activations are _rnn_sequence._ElmanCell's (y), so either path can run the
 backward. The formulas are _ElmanCell's: relu as NumPy's maximum(v, 0), NaN kept, and its slope
 1 where y > 0; tanh's slope 1 - y^2.
 
@@ -20,16 +20,21 @@ _FORWARD = LAYER_STEP + r'''
 extern "C" __global__ void nbgrad_elman_step_forward(
         const T* xg, const T* w_t, const T* h0, T* y, T* out, int relu, long long row0,
         long long prev_row0, int B, int H) {
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
-        T acc = 0;
-        #pragma unroll 8
-        for (int m = 0; m < H; ++m) acc += hp[m] * w_t[(long long)m * H + j];
-        long long e = (row0 + r) * H + j;
-        T v = xg[e] + acc;
-        T yv = relu ? (v != v || v > (T)0 ? v : (T)0) : tanh(v);
-        y[e] = yv;
-        out[e] = yv;
+    __shared__ T sums[NBGRAD_TILE_SUMS(1)];
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        nbgrad_tile_product<1>(t, nbgrad_previous_h(h0, out, prev_row0, t.r0, H), H, H, w_t, H,
+                               H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const long long e = (row0 + r) * H + j;
+            const T v = xg[e] + nbgrad_tile_total<1>(sums, threadIdx.x, 0);
+            const T yv = relu ? (v != v || v > (T)0 ? v : (T)0) : tanh(v);
+            y[e] = yv;
+            out[e] = yv;
+        }
+        __syncthreads();    // sums is read: the next tile may write it
     }
 }
 '''
@@ -38,11 +43,21 @@ _BACKWARD = LAYER_STEP + r'''
 extern "C" __global__ void nbgrad_elman_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* y, T* d, int relu,
         long long row0, long long next_row0, int B, int H) {
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        T carry = nbgrad_carried(d, w, gh_last, next_row0, r, j, H, H);
-        long long e = (row0 + r) * H + j;
-        T gh = carry + g_out[e], yv = y[e];
-        d[e] = relu ? gh * (yv > (T)0 ? (T)1 : (T)0) : gh * ((T)1 - yv * yv);
+    __shared__ T sums[NBGRAD_TILE_SUMS(1)];
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        if (next_row0 >= 0)
+            nbgrad_tile_product<1>(t, d + (next_row0 + t.r0) * H, H, H, w, H, H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const long long e = (row0 + r) * H + j;
+            const T gh = (next_row0 >= 0 ? nbgrad_tile_total<1>(sums, threadIdx.x, 0)
+                                         : gh_last[r * H + j]) + g_out[e];
+            const T yv = y[e];
+            d[e] = relu ? gh * (yv > (T)0 ? (T)1 : (T)0) : gh * ((T)1 - yv * yv);
+        }
+        __syncthreads();
     }
 }
 '''

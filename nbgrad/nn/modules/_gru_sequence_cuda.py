@@ -1,10 +1,10 @@
 """A plain GRU layer's time loop on CUDA with one kernel launch per step, forward and backward:
-_lstm_sequence_cuda's design for the GRU cell (see there for why). A thread per (batch row,
-hidden unit) computes its unit's three products with the previous h (plus b_hh, which sits
-inside r * (W_hn h + b_hn) and so cannot join the input projection), then the cell
-(_gru_cuda.CELL, the per-step kernels' formulas). The backward's thread carries the h gradient
-from the previous launch's gate gradients (dh @ W_hh, plus the path straight through z), then
-writes its gate gradients. The saved activations are _gru_cuda's (rz, hn, n), so either path
+_lstm_sequence_cuda's design for the GRU cell (see there for why). A block per tile of (batch
+rows, hidden units) computes its units' three products with the previous h (plus b_hh, which
+sits inside r * (W_hn h + b_hn) and so cannot join the input projection), then a thread per
+(row, unit) runs the cell (_gru_cuda.CELL, the per-step kernels' formulas). The backward's tile
+carries the h gradient from the previous launch's gate gradients (dh @ W_hh, plus the path
+straight through z), then writes its gate gradients. The saved activations are _gru_cuda's (rz, hn, n), so either path
 can run the backward; the layer then takes W_hh's and b_hh's gradients from dh in one product.
 
 Plain (uniform) batches whose step product is small enough (usable()); packed batches and larger
@@ -21,20 +21,25 @@ _FORWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_gru_step_forward(
         const T* xg, const T* w_t, const T* bias, const T* h0, T* rz, T* hn, T* n_out, T* out,
         int has_bias, long long row0, long long prev_row0, int B, int H) {
+    __shared__ T sums[NBGRAD_TILE_SUMS(3)];
     const long long G = 3 * (long long)H;
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
-        T ar = 0, az = 0, an = 0;
-        #pragma unroll 8
-        for (int m = 0; m < H; ++m) {
-            T hv = hp[m];
-            const T* w = w_t + m * G;
-            ar += hv * w[j]; az += hv * w[H + j]; an += hv * w[2 * H + j];
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        nbgrad_tile_product<3>(t, nbgrad_previous_h(h0, out, prev_row0, t.r0, H), H, H, w_t, G,
+                               H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const int pair = threadIdx.x;
+            T ar = nbgrad_tile_total<3>(sums, pair, 0), az = nbgrad_tile_total<3>(sums, pair, 1),
+              an = nbgrad_tile_total<3>(sums, pair, 2);
+            if (has_bias) { ar += bias[j]; az += bias[H + j]; an += bias[2 * H + j]; }
+            const long long row = row0 + r, gate = row * G + j, e = row * H + j;
+            nbgrad_gru_cell(xg[gate], xg[gate + H], xg[gate + 2 * H], ar, az, an,
+                            nbgrad_previous_h(h0, out, prev_row0, r, H)[j], row * 2 * H + j, e,
+                            H, rz, hn, n_out, out + e);
         }
-        if (has_bias) { ar += bias[j]; az += bias[H + j]; an += bias[2 * H + j]; }
-        long long row = row0 + r, gate = row * G + j, e = row * H + j;
-        nbgrad_gru_cell(xg[gate], xg[gate + H], xg[gate + 2 * H], ar, az, an, hp[j],
-                        row * 2 * H + j, e, H, rz, hn, n_out, out + e);
+        __syncthreads();    // sums is read: the next tile may write it
     }
 }
 '''
@@ -45,13 +50,22 @@ extern "C" __global__ void nbgrad_gru_step_backward(
         const T* h_prev, T* dx, T* dh, T* direct, long long row0, long long next_row0, int B,
         int H) {
     // the carried h gradient: the following step's dh @ W_hh plus its straight path `direct`
+    __shared__ T sums[NBGRAD_TILE_SUMS(1)];
     const long long G = 3 * (long long)H;
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        T carry = nbgrad_carried(dh, w, gh_last, next_row0, r, j, G, H);
-        if (next_row0 >= 0) carry += direct[k];
-        long long row = row0 + r, gate = row * G + j, e = row * H + j;
-        direct[k] = nbgrad_gru_cell_backward(carry + g_out[e], h_prev[e], rz, n_in, hn, gate,
-                                             row * 2 * H + j, e, H, dx, dh);
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        if (next_row0 >= 0)
+            nbgrad_tile_product<1>(t, dh + (next_row0 + t.r0) * G, G, G, w, H, H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const long long k = r * H + j, row = row0 + r, gate = row * G + j, e = row * H + j;
+            const T carry = next_row0 >= 0
+                ? nbgrad_tile_total<1>(sums, threadIdx.x, 0) + direct[k] : gh_last[k];
+            direct[k] = nbgrad_gru_cell_backward(carry + g_out[e], h_prev[e], rz, n_in, hn,
+                                                 gate, row * 2 * H + j, e, H, dx, dh);
+        }
+        __syncthreads();
     }
 }
 '''

@@ -3,19 +3,20 @@
 Stepping through time the general way (_rnn_sequence with _lstm_cuda), each step costs a CuPy
 matmul for h @ W_hh^T and a pointwise kernel, plus the slicing of the step's rows: on an H200
 that measured 112 us of host time a step, forward and backward (LSTM 64 -> 128, T=50, B=32:
-11.2 ms, against cuDNN's 1.4 ms). Here one launch does a step's whole work: a thread per
-(batch row, hidden unit) computes its unit's four gate pre-activations (the row of the previous
-h, read by the warp at once, against four columns of W_hh^T, read coalesced), then the cell's
-pointwise part, so no block waits for another within a step: the launch boundary is the only
-synchronisation. The backward's thread computes its unit's part of the carried h gradient from
-the previous launch's gate gradients (d @ W_hh), then its gate gradients. The saved activations
-are _lstm_cuda's, in the same layout, so either path can run the backward.
+11.2 ms, against cuDNN's 1.4 ms). Here one launch does a step's whole work, a block per tile
+of (batch rows, hidden units) (_cuda_kernels.LAYER_STEP): its warps share the four gate
+products of the tile's units with the previous h (rows of W_hh^T's quarters, read coalesced),
+then a thread per (row, unit) adds them up and runs the cell's pointwise part, so no block waits
+for another within a step: the launch boundary is the only synchronisation. The backward's tile
+computes the carried h gradient from the previous launch's gate gradients (d @ W_hh), then its
+gate gradients. The saved activations are _lstm_cuda's, in the same layout, so either path can
+run the backward.
 
 An earlier design ran the whole time loop in one block (no launch per step) and measured 8.5 ms
 on the H200: one multiprocessor's instruction rate bounds it.
 
-It serves plain (uniform) batches without projection whose step product is small enough for
-these unblocked dot products (usable() says when); larger layers, packed batches and projected
+It serves plain (uniform) batches without projection whose step product is small enough
+(usable() says when); larger layers, packed batches and projected
 LSTMs step the general way. Results equal the general path's to rounding (the products sum in
 another order than cuBLAS's).
 """
@@ -29,20 +30,25 @@ _FORWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_forward(
         const T* xg, const T* w_t, const T* h0, T* c, T* s, T* g, T* c_prev, T* tc, T* out,
         long long row0, long long prev_row0, int B, int H) {
+    __shared__ T sums[NBGRAD_TILE_SUMS(4)];
     const long long G = 4 * (long long)H;
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        const T* hp = nbgrad_previous_h(h0, out, prev_row0, r, H);
-        T ai = 0, af = 0, ag = 0, ao = 0;
-        #pragma unroll 8
-        for (int m = 0; m < H; ++m) {
-            T hv = hp[m];
-            const T* w = w_t + m * G;
-            ai += hv * w[j]; af += hv * w[H + j]; ag += hv * w[2 * H + j]; ao += hv * w[3 * H + j];
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        // the gates' products with the previous h: its rows against W_hh^T's four quarters
+        nbgrad_tile_product<4>(t, nbgrad_previous_h(h0, out, prev_row0, t.r0, H), H, H, w_t, G,
+                               H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const int pair = threadIdx.x;
+            const long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j, k = r * H + j;
+            nbgrad_lstm_cell(xg[gate] + nbgrad_tile_total<4>(sums, pair, 0),
+                             xg[gate + H] + nbgrad_tile_total<4>(sums, pair, 1),
+                             xg[gate + 2 * H] + nbgrad_tile_total<4>(sums, pair, 2),
+                             xg[gate + 3 * H] + nbgrad_tile_total<4>(sums, pair, 3), c[k], gate,
+                             e, H, s, g, c_prev, tc, c + k, out + e);
         }
-        long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
-        nbgrad_lstm_cell(xg[gate] + ai, xg[gate + H] + af, xg[gate + 2 * H] + ag,
-                         xg[gate + 3 * H] + ao, c[k], gate, e, H, s, g, c_prev, tc, c + k,
-                         out + e);
+        __syncthreads();    // sums is read: the next tile may write it
     }
 }
 '''
@@ -51,12 +57,24 @@ _BACKWARD = LAYER_STEP + CELL + r'''
 extern "C" __global__ void nbgrad_lstm_step_backward(
         const T* g_out, const T* gh_last, const T* w, const T* s, const T* g, const T* tc,
         const T* c_prev, T* d, T* gc, long long row0, long long next_row0, int B, int H) {
+    __shared__ T sums[NBGRAD_TILE_SUMS(1)];
     const long long G = 4 * (long long)H;
-    NBGRAD_FOR_EACH_ROW_AND_UNIT(k, r, j, B, H) {
-        T carry = nbgrad_carried(d, w, gh_last, next_row0, r, j, G, H);
-        long long gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
-        gc[k] = nbgrad_lstm_cell_backward(carry + g_out[e], gc[k], s, g, tc, c_prev, gate, e, H,
-                                          d);
+    NBGRAD_FOR_EACH_TILE(tile, B, H) {
+        const NbgradTile t = nbgrad_tile(tile, B, H);
+        // the carried h gradient: the following step's gate gradients against W_hh (none at
+        // the last step, which carries gh_last)
+        if (next_row0 >= 0)
+            nbgrad_tile_product<1>(t, d + (next_row0 + t.r0) * G, G, G, w, H, H, sums);
+        long long r;
+        int j;
+        if (nbgrad_tile_pair(t, B, H, &r, &j)) {
+            const long long k = r * H + j, gate = (row0 + r) * G + j, e = (row0 + r) * H + j;
+            const T carry = next_row0 >= 0 ? nbgrad_tile_total<1>(sums, threadIdx.x, 0)
+                                           : gh_last[k];
+            gc[k] = nbgrad_lstm_cell_backward(carry + g_out[e], gc[k], s, g, tc, c_prev, gate,
+                                              e, H, d);
+        }
+        __syncthreads();
     }
 }
 '''
