@@ -34,7 +34,7 @@ def lines(repeats=200):
     import cupy as cp
     import nbgrad
     from nbgrad.nn.functional import _conv_cuda
-    from nbgrad.optim import _multi_tensor
+    from nbgrad import _pointer_tables
     rng = np.random.default_rng(0)
 
     def normal(*shape):
@@ -94,6 +94,6 @@ def lines(repeats=200):
     adam.step()
     arrays = [p._data for p in params] * 4
     out += [line('Adam 1M in 4 tensors: step()', adam.step),
-            line('  pointer-table upload', lambda: _multi_tensor.upload_table(
+            line('  pointer-table upload', lambda: _pointer_tables.upload_table(
                 cp, arrays, [a.size for a in arrays[:4]]))]
     return out

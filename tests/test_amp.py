@@ -67,6 +67,52 @@ def test_on_device(device):
         assert g[2:5] == e[2:5]
 
 
+def _unscale_many(lib, device, poison):
+    """unscale_ over gradients of two dtypes, one of them a transposed (strided) view, with
+    `poison` (inf, -inf, nan or None) at one element of one gradient."""
+    rng = np.random.default_rng(3)
+    shapes = [(5,), (3, 4), (1,), (7, 2), (2, 3)]
+    params, grads = [], []
+    for k, shape in enumerate(shapes):
+        dtype = lib.float64 if k == 2 else lib.float32
+        params.append(lib.nn.Parameter(lib.zeros(shape, dtype=dtype, device=device)))
+        grads.append(rng.standard_normal(shape))
+    if poison is not None:
+        grads[3][4, 1] = poison
+    for p, g in zip(params, grads):
+        p.grad = lib.tensor(g, dtype=p.dtype, device=device)
+    params[4].grad = lib.tensor(grads[4].T.copy(), dtype=lib.float32, device=device).t()
+    scaler = lib.amp.GradScaler(device, init_scale=3.0, backoff_factor=0.3,
+                                growth_factor=3.3, growth_interval=1)
+    scaler.scale(lib.ones((), device=device))       # (makes the scale)
+    opt = lib.optim.SGD(params, lr=0.1)
+    versions = [p.grad._version for p in params]
+    scaler.unscale_(opt)
+    found = scaler._per_optimizer_states[id(opt)]['found_inf_per_device']
+    flags = sorted(float(f.item()) for f in found.values())
+    after = [p.grad.cpu().numpy().copy() for p in params]
+    bumps = [p.grad._version - v for p, v in zip(params, versions)]
+    scaler.step(opt)
+    scaler.update()
+    first = scaler.get_scale()
+    opt.zero_grad()
+    scaler.scale(params[0].sum()).backward()     # a clean step: the scale grows
+    scaler.step(opt)
+    scaler.update()
+    return after, flags, bumps, first, scaler.get_scale(), scaler._get_growth_tracker()
+
+
+@pytest.mark.parametrize('poison', [None, np.inf, -np.inf, np.nan])
+def test_unscale_of_many_gradients_and_odd_factors_match_pytorch(device, poison):
+    """unscale_ multiplies every gradient (float32, float64, strided) by 1/scale in place,
+    leaving its version as it was, and flags an inf or NaN in any of them; the scale's update
+    multiplies by factors like 0.3 and 3.3 with PyTorch's rounding (float times double)."""
+    got, expected = _unscale_many(nbgrad, device, poison), _unscale_many(torch, 'cpu', poison)
+    for a, b in zip(got[0], expected[0]):
+        np.testing.assert_array_equal(a, b)
+    assert got[1:] == expected[1:]
+
+
 def _scaler_with_grads(lib):
     p = lib.nn.Parameter(lib.ones(2))
     opt = lib.optim.SGD([p], lr=0.1)

@@ -11,7 +11,8 @@ from collections import abc, defaultdict
 from .. import _dtype, cuda
 from .._creation import full
 from .._tensor import Tensor
-from ..autograd import grad_mode
+from ..ops._util import xp_of
+from . import _unscale
 
 __all__ = ['GradScaler', 'OptState']
 
@@ -85,25 +86,26 @@ class GradScaler:
     def _unscale_grads_(self, optimizer, inv_scale, allow_fp16):
         """Every gradient times inv_scale, in place; returns {device: found_inf} (1.0 where a
         gradient on that device held an inf or NaN, before the multiplication)."""
+        per_device = {}
+        for group in optimizer.param_groups:
+            for param in group['params']:
+                if not isinstance(param, Tensor):
+                    raise AssertionError('expected param to be torch.Tensor, got '
+                                         f'{type(param).__name__}')
+                grad = param.grad
+                if grad is None:
+                    continue
+                if not allow_fp16 and grad.dtype == _dtype.float16:
+                    raise ValueError('Attempting to unscale FP16 gradients.')
+                per_device.setdefault(grad.device, []).append(grad)
         found = {}
-        with grad_mode.no_grad():
-            for group in optimizer.param_groups:
-                for param in group['params']:
-                    if not isinstance(param, Tensor):
-                        raise AssertionError('expected param to be torch.Tensor, got '
-                                             f'{type(param).__name__}')
-                    grad = param.grad
-                    if grad is None:
-                        continue
-                    if not allow_fp16 and grad.dtype == _dtype.float16:
-                        raise ValueError('Attempting to unscale FP16 gradients.')
-                    device = grad.device
-                    if device not in found:
-                        found[device] = full((), 0.0, dtype=_dtype.float32, device=device)
-                    # on the device, no sync per gradient: step() reads the flags once
-                    overflowed = grad.isfinite().logical_not().any().to(_dtype.float32)
-                    found[device].copy_(found[device].maximum(overflowed))
-                    grad.mul_(inv_scale.to(device=device, dtype=grad.dtype))
+        for device, grads in per_device.items():
+            found[device] = full((), 0.0, dtype=_dtype.float32, device=device)
+            # on the device, no sync per gradient: step() reads the flags once
+            _unscale.non_finite_check_and_unscale_(
+                xp_of(found[device]._data), [g._data for g in grads], found[device]._data,
+                inv_scale.to(device=device)._data)
+            # (no version bump: PyTorch's kernel leaves the gradients' versions as they were)
         return found
 
     def unscale_(self, optimizer):
@@ -164,23 +166,15 @@ class GradScaler:
                      for f in state['found_inf_per_device'].values()]
             if len(found) == 0:
                 raise AssertionError('No inf checks were recorded prior to update.')
-            self._update_scale(scale, tracker, sum(float(f.item()) for f in found))
+            total = found[0]._data
+            for f in found[1:]:
+                total = total + f._data
+            _unscale.update_scale_(xp_of(total), scale._data, tracker._data, total,
+                                   self._growth_factor, self._backoff_factor,
+                                   self._growth_interval)
+            scale._vc[0] += 1       # (PyTorch's kernel bumps the scale's version, not the
+                                    # tracker's)
         self._per_optimizer_states = defaultdict(_fresh_state)
-
-    def _update_scale(self, scale, tracker, found_inf):
-        """PyTorch's _amp_update_scale_ on the two state tensors."""
-        if found_inf:
-            scale.mul_(self._backoff_factor)
-            tracker.fill_(0)
-            return
-        successful = int(tracker.item()) + 1
-        if successful == self._growth_interval:
-            grown = float(scale.item()) * self._growth_factor
-            if grown != float('inf'):       # PyTorch keeps the scale when growing overflows
-                scale.mul_(self._growth_factor)
-            tracker.fill_(0)
-        else:
-            tracker.fill_(successful)
 
     def get_scale(self):
         if self._enabled:

@@ -12,7 +12,7 @@ float32 too, so the body works in the parameter's type T).
 import numpy as np
 
 from .._cuda_kernels import KernelFamily
-from ._multi_tensor import FOR_EACH_ELEMENT, upload_table
+from .._pointer_tables import FOR_EACH_ELEMENT, upload_table
 
 _TEMPLATE = r'''
 #define N_STATES %(n_states)d

@@ -16,18 +16,7 @@ own arrays.
 """
 import numpy as np
 
-# CUDA C shared by the kernels that walk arrays laid end to end: for each element i of the
-# whole, the array `lo` holding it (a binary search of the arrays' starting offsets) and its
-# index j there
-FOR_EACH_ELEMENT = r'''
-    long long stride = (long long)blockDim.x * gridDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int lo = 0, hi = n_arrays - 1;          // the last array with starts[lo] <= i
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >> 1;
-            if (starts[mid] <= i) lo = mid; else hi = mid - 1;
-        }
-        long long j = i - starts[lo];'''
+from .._pointer_tables import FOR_EACH_ELEMENT, MAX_BLOCKS, THREADS, disjoint, upload_table
 
 # One copy kernel for every dtype: it moves raw items of the dtype's size.
 _SOURCE = r'''
@@ -43,8 +32,6 @@ extern "C" __global__ void nbgrad_multi_tensor_copy(
 _ITEM_TYPES = {1: 'unsigned char', 2: 'unsigned short', 4: 'unsigned int',
                8: 'unsigned long long'}
 _kernels = {}
-THREADS = 256
-MAX_BLOCKS = 4096
 
 
 def _copy_kernel(xp, itemsize):
@@ -53,32 +40,6 @@ def _copy_kernel(xp, itemsize):
         kernel = _kernels[itemsize] = xp.RawKernel(_SOURCE % _ITEM_TYPES[itemsize],
                                                    'nbgrad_multi_tensor_copy')
     return kernel
-
-
-def upload_table(xp, arrays, sizes):
-    """One device int64 array: the device pointers of `arrays`, then the starting offsets of
-    the `sizes` laid end to end. A training loop steps the same parameters, states and (the
-    memory pool reusing their blocks) gradients every time, so the tables of the last few
-    steps are kept: the table depends on nothing but the pointers and sizes it lists, and a hit
-    saves the host-to-device copy."""
-    pointers = tuple(a.data.ptr for a in arrays)
-    key = (arrays[0].data.device_id, pointers, tuple(sizes))
-    table = _tables.pop(key, None)
-    if table is None:
-        n = len(arrays)
-        host = np.empty(n + len(sizes), np.int64)
-        host[:n] = pointers
-        host[n] = 0
-        np.cumsum(sizes[:-1], out=host[n + 1:])
-        table = xp.asarray(host)
-    _tables[key] = table                 # most recently used last
-    while len(_tables) > _TABLES_KEPT:
-        del _tables[next(iter(_tables))]
-    return table
-
-
-_tables = {}
-_TABLES_KEPT = 16
 
 
 class _Table:
@@ -107,19 +68,13 @@ def _gatherable(arrays):
         for a in arrays)
 
 
-def _disjoint(arrays):
-    """Whether no two device arrays' memory ranges overlap (pointer ranges, conservative)."""
-    spans = sorted((a.data.ptr, a.data.ptr + a.nbytes) for a in arrays if a.size)
-    return all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
-
-
 def run_cuda_updates(kernel, n_scratch, items, xp, fused=None):
     """Run `kernel(xp, cfg, *arrays, *scratch)` for the CuPy items [(arrays, cfg)]: buckets of
     gatherable parameters with equal settings on flat buffers (or in one launch of the
     optimizer's fused kernel, see _fused_cuda), the rest on their own arrays."""
     written = [a for arrays, _ in items for i, a in enumerate(arrays) if i != 1]
     buckets, alone = {}, []
-    if _disjoint(written):
+    if disjoint(written):
         for arrays, cfg in items:
             try:
                 key = (arrays[0].data.device_id, arrays[0].dtype, len(arrays), cfg)
