@@ -663,3 +663,58 @@ def test_initial_state_of_another_dtype_is_refused(mode, state_dtype, packed):
         kinds.append(exc_kind(info.value))
     assert kinds[0] is kinds[1] is RuntimeError
     assert state_dtype in str(info.value) and 'float32' in str(info.value)
+
+
+@pytest.mark.parametrize('cls, kwargs', [
+    ('LSTM', dict(bidirectional=True)), ('LSTM', dict(proj_size=3)), ('GRU', {}),
+    ('RNN', dict(nonlinearity='relu'))])
+def test_layers_reusing_their_work_arrays_match_pytorch_call_after_call(monkeypatch, cls,
+                                                                       kwargs):
+    """A recurrent layer's saved activations go back to nbgrad._work_arrays when the backward
+    frees the graph (or at once under no_grad) and the next call reuses them, stale values and
+    all: training steps, a no_grad forward and a packed batch in turn, each PyTorch's."""
+    from nbgrad import _work_arrays
+    monkeypatch.setattr(_work_arrays, 'MIN_BYTES', 0)     # keep even these small arrays
+    _work_arrays.clear()
+    kwargs = dict(input_size=3, hidden_size=5, num_layers=2, **kwargs)
+    weights = torch_weights(cls, kwargs)
+
+    def calls(lib):
+        layer = make_layer(lib, cls, kwargs, weights, lib.float64)
+        results = []
+        for k in range(4):
+            x = lib.tensor(arr(6, 4, 3, seed=k), dtype=lib.float64, requires_grad=True)
+            if k == 2:
+                with lib.no_grad():
+                    results.append(layer(x)[0])
+                continue
+            if k == 3:
+                x_in = lib.nn.utils.rnn.pack_padded_sequence(x, [6, 5, 5, 2])
+                out = lib.nn.utils.rnn.pad_packed_sequence(layer(x_in)[0])[0]
+            else:
+                out = layer(x)[0]
+            layer.zero_grad()
+            (out * lib.tensor(arr(*out.shape, seed=9 + k), dtype=lib.float64)).sum().backward()
+            results.append([out, x.grad, [p.grad for p in layer.parameters()]])
+            if lib is nbgrad and k == 0:
+                assert _work_arrays._kept, 'the backward gave no work arrays back'
+        return to_np(results)
+    assert_same_value(calls(nbgrad), calls(torch), rtol=1e-12, atol=1e-13)
+    _work_arrays.clear()
+
+
+def test_work_arrays_are_kept_once_and_only_whole_numpy_arrays(monkeypatch):
+    from nbgrad import _work_arrays
+    monkeypatch.setattr(_work_arrays, 'MIN_BYTES', 64)
+    monkeypatch.setattr(_work_arrays, 'LIMIT', 1000)
+    _work_arrays.clear()
+    a = np.ones((4, 8))                                    # 256 bytes
+    _work_arrays.give_back(a, a, a[1:], np.ones(2), np.ones((8, 4)).T, None)
+    assert _work_arrays.empty(np, (4, 8), np.float64) is a
+    assert _work_arrays.empty(np, (4, 8), np.float64) is not a     # given back once
+    assert _work_arrays.empty(np, (4, 8), np.float32).dtype == np.float32
+    big = [np.ones(32) for _ in range(5)]                   # 5 x 256 bytes, over LIMIT
+    _work_arrays.give_back(*big)
+    taken = [_work_arrays.empty(np, (32,), np.float64) for _ in big]
+    assert sum(any(t is b for b in big) for t in taken) == 3
+    _work_arrays.clear()

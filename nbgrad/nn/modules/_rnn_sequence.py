@@ -14,7 +14,7 @@ behind, a reverse-direction one starts from its rows of the initial state.
 """
 import nbgrad
 
-from ... import _dispatch
+from ... import _dispatch, _work_arrays
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -38,11 +38,15 @@ class _LSTMCell:
     def __init__(self, xp, rows, hidden, out_size, dtype, projected):
         self.xp, self.H = xp, hidden
         self.cuda = _lstm_cuda.usable(xp, dtype)          # one kernel per step (_lstm_cuda)
-        self.s = xp.empty((rows, 4 * hidden), dtype)       # sigmoid of every gate
-        self.g = xp.empty((rows, hidden), dtype)           # tanh of the g gate
-        self.c_prev = xp.empty((rows, hidden), dtype)
-        self.tc = xp.empty((rows, hidden), dtype)          # tanh(c')
-        self.h_raw = xp.empty((rows, hidden), dtype) if projected else None
+        work = _work_arrays.empty
+        self.s = work(xp, (rows, 4 * hidden), dtype)       # sigmoid of every gate
+        self.g = work(xp, (rows, hidden), dtype)           # tanh of the g gate
+        self.c_prev = work(xp, (rows, hidden), dtype)
+        self.tc = work(xp, (rows, hidden), dtype)          # tanh(c')
+        self.h_raw = work(xp, (rows, hidden), dtype) if projected else None
+
+    def work_arrays(self):
+        return self.s, self.g, self.c_prev, self.tc, self.h_raw
 
     def forward(self, sl, xg, hg, bias, state, w_hr, out):
         xp, H = self.xp, self.H
@@ -121,10 +125,14 @@ class _GRUCell:
     def __init__(self, xp, rows, hidden, out_size, dtype, projected):
         self.xp, self.H = xp, hidden
         self.cuda = _gru_cuda.usable(xp, dtype)           # one kernel per step (_gru_cuda)
-        self.rz = xp.empty((rows, 2 * hidden), dtype)
-        self.n = xp.empty((rows, hidden), dtype)
-        self.hn = xp.empty((rows, hidden), dtype)
+        work = _work_arrays.empty
+        self.rz = work(xp, (rows, 2 * hidden), dtype)
+        self.n = work(xp, (rows, hidden), dtype)
+        self.hn = work(xp, (rows, hidden), dtype)
         self.h_prev = None                                  # set by _Recurrence
+
+    def work_arrays(self):
+        return self.rz, self.n, self.hn
 
     def forward(self, sl, xg, hg, bias, state, w_hr, out):
         xp, H = self.xp, self.H
@@ -169,7 +177,10 @@ class _ElmanCell:
 
     def __init__(self, xp, rows, hidden, out_size, dtype, projected, nonlinearity):
         self.xp, self.relu = xp, nonlinearity == 'relu'
-        self.y = xp.empty((rows, hidden), dtype)
+        self.y = _work_arrays.empty(xp, (rows, hidden), dtype)
+
+    def work_arrays(self):
+        return (self.y,)
 
     def forward(self, sl, xg, hg, bias, state, w_hr, out):
         y = self.y[sl]
@@ -229,6 +240,19 @@ class _Recurrence(Node):
             yield t, slice(self.offsets[t], self.offsets[t] + self.batch_sizes[t])
 
     def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
+        results = self._run_forward(xg, h0, c0, w_hh, b_hh, w_hr)
+        if not _dispatch._grad_enabled:     # no backward will read the saved activations
+            self._give_back_work_arrays()
+        return results
+
+    def _give_back_work_arrays(self):
+        """The saved activations to _work_arrays, once nothing can read them: at the end of a
+        forward without grad, or when the backward frees the graph."""
+        if self._cell is not None:
+            _work_arrays.give_back(*self._cell.work_arrays(), self._h_prev)
+        self._cell = self._h_prev = None
+
+    def _run_forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
         xp = xp_of(xg)
         rows, bs = xg.shape[0], self.batch_sizes
         hidden = c0.shape[-1] if c0 is not None else w_hh.shape[0] // (3 if self.mode == 'GRU'
@@ -236,7 +260,7 @@ class _Recurrence(Node):
         out_size = h0.shape[-1]
         cell = self._cell = _make_cell(self.mode, xp, rows, hidden, out_size, xg.dtype,
                                        w_hr is not None)
-        self._h_prev = xp.empty((rows, out_size), xg.dtype)
+        self._h_prev = _work_arrays.empty(xp, (rows, out_size), xg.dtype)
         # with every step as wide (no packing), the previous hs are the outputs shifted by one
         # step: one copy at the end instead of one per step
         uniform = all(b == bs[0] for b in bs)
@@ -298,7 +322,7 @@ class _Recurrence(Node):
         w_hh_a = w_hh._data
         w_hr_a = None if w_hr is None else w_hr._data
         d_x = xp.empty((rows, w_hh_a.shape[0]), g_out.dtype)
-        d_h = xp.empty_like(d_x) if self.mode == 'GRU' else d_x
+        d_h = _work_arrays.empty(xp, d_x.shape, d_x.dtype) if self.mode == 'GRU' else d_x
         if self._whole_layer:   # a CUDA launch per step for all of its work
             g_state0 = self._backward_in_step_launches(xp, g_out, g_final, w_hh_a, d_x, d_h)
             if g_state0 is not None:
@@ -306,7 +330,7 @@ class _Recurrence(Node):
                 g_c0 = g_state0[1] if c0 is not None else None
                 return tuple(None if g is None else Tensor._make(g) for g in (
                     d_x, g_state0[0], g_c0, d_h.T @ self._h_prev, g_b_hh, None))
-        g_proj = xp.empty_like(g_out) if w_hr is not None else None
+        g_proj = _work_arrays.empty(xp, g_out.shape, g_out.dtype) if w_hr is not None else None
         n_state = len(g_final)
         if self.reverse:
             g_state0 = [xp.zeros_like(g) for g in g_final]
@@ -334,6 +358,9 @@ class _Recurrence(Node):
         g_w_hh = d_h.T @ self._h_prev
         g_b_hh = d_h.sum(axis=0) if b_hh is not None else None
         g_w_hr = cell.projection_grad(g_proj) if w_hr is not None else None
+        if d_h is not d_x:
+            _work_arrays.give_back(d_h)
+        _work_arrays.give_back(g_proj)
         grads = [d_x, g_state0[0], g_state0[1] if c0 is not None else None, g_w_hh, g_b_hh,
                  g_w_hr]
         return tuple(None if g is None else Tensor._make(g) for g in grads)
@@ -392,7 +419,7 @@ class _Recurrence(Node):
 
     def _release(self):
         super()._release()
-        self._cell = self._h_prev = None
+        self._give_back_work_arrays()
 
 
 def run_direction(mode, xg, batch_sizes, state0, weights, reverse):
