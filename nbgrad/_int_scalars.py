@@ -4,15 +4,30 @@ signed types take their range; unsigned types also take negatives down to -max, 
 RuntimeError. NumPy would raise OverflowError for every negative, and wrap 300 to 44 in places.
 Used where a scalar becomes an element: fill_, full, masked_fill, index_fill, scatter's value,
 x[i] = v, where, and tensor() from lists."""
+import math
+
 import numpy as np
 
 _C_NAMES = {'uint8': 'uint8_t', 'int8': 'int8_t', 'int16': 'int16_t', 'int32': 'int',
-            'int64': 'int64_t', 'uint16': 'uint16_t', 'uint32': 'uint32_t', 'uint64': 'uint64_t'}
+            'int64': 'int64_t', 'uint16': 'uint16_t', 'uint32': 'uint32_t', 'uint64': 'uint64_t',
+            'float16': 'c10::Half', 'float32': 'float', 'float64': 'double'}
 
 
-def fits(value, np_dtype):
+def fits(value, np_dtype, float_targets=True):
     """value (a Python int) as an element of the integer np_dtype; RuntimeError on overflow.
+    A Python float must be finite and in range for an integer np_dtype and, with float_targets,
+    in range (or infinite, or NaN) for float16/float32, as c10's checked conversion wants.
     Anything else is returned as it is."""
+    if value.__class__ is float:
+        kind = np.dtype(np_dtype).kind
+        if kind in 'iu':
+            info = np.iinfo(np_dtype)
+            if not info.min <= value <= info.max:      # (NaN too)
+                raise overflow(np_dtype)
+        elif kind == 'f' and float_targets and not math.isinf(value) and \
+                abs(value) > float(np.finfo(np_dtype).max):
+            raise overflow(np_dtype)
+        return value
     if value.__class__ is not int or np.dtype(np_dtype).kind not in 'iu':
         return value
     info = np.iinfo(np_dtype)

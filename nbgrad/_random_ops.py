@@ -35,8 +35,9 @@ def _sample(gen, kind, *args):
 
 
 def _float_dtype(dtype, kernel):
+    """The dtype of rand/randn/normal samples: floating point or complex."""
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if not dt.is_floating_point:
+    if not (dt.is_floating_point or dt.is_complex):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(dt)}\'')
     return dt
 
@@ -60,7 +61,10 @@ def _float_samples(name, sampler, kernel, doc):
         shape = size_arg(size, name)
         dt = _float_dtype(dtype, kernel)
         gen = _generator(generator, to_device(device))
-        return _finish(_sample(gen, sampler, shape, dt.np, 0.0, 1.0), requires_grad)
+        # (rand: uniform on [0, 1) whatever the std; randn: mean 0 and that std)
+        draw = _complex_as_real(lambda gen, shape, dt, std: _sample(
+            gen, sampler, shape, dt, 0.0, 1.0 if sampler == 'uniform' else std))
+        return _finish(draw(gen, shape, dt.np, 1.0), requires_grad)
     make.__name__ = make.__qualname__ = name
     make.__doc__ = doc
     return accepts_out(make, factory=True)
@@ -156,7 +160,21 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     dt = _float_dtype(dtype, 'normal_kernel_cpu')
     dev = to_device(device)
     gen = _generator(generator, dev)
-    return _finish(_sample(gen, 'normal', shape, dt.np, float(mean), float(std)), requires_grad)
+    draw = _complex_as_real(lambda gen, shape, dt, std: _sample(gen, 'normal', shape, dt,
+                                                                 float(mean), std))
+    return _finish(draw(gen, shape, dt.np, float(std)), requires_grad)
+
+
+def _complex_as_real(draw):
+    """draw(gen, shape, np_dtype, std) for complex dtypes too, as PyTorch samples a complex
+    tensor: its real view (..., 2), each part with std / sqrt(2) (so that E|z|^2 = std^2; a
+    uniform sampler ignores std)."""
+    def complex_or_real(gen, shape, np_dtype, std):
+        if np.dtype(np_dtype).kind != 'c':
+            return draw(gen, shape, np_dtype, std)
+        parts = draw(gen, tuple(shape) + (2,), np.finfo(np_dtype).dtype, std / np.sqrt(2))
+        return (parts[..., 0] + 1j * parts[..., 1]).astype(np_dtype)
+    return complex_or_real
 
 
 def _check_probability(p):
@@ -281,7 +299,9 @@ def _to_like(values, a):
 
 def _resample(name, make_sampler, float_only=True):
     def method(self, *args, generator=None, **kwargs):
-        if (float_only and not self.is_floating_point()) or (
+        complex_ok = name in ('uniform_', 'normal_')       # (as their real views)
+        if (float_only and not self.is_floating_point() and not (complex_ok and
+                                                                 self.is_complex())) or (
                 name == 'geometric_' and self.dtype.name == 'bool'):
             raise NotImplementedError(f'"{name[:-1]}_cpu" not implemented for '
                                       f'\'{_word(self.dtype)}\'')
@@ -296,19 +316,26 @@ def _uniform_sampler(a=0.0, b=1.0, **_):
     if a > b:
         raise RuntimeError(f'uniform_ expects to return a [from, to) range, but found from={a} > '
                            f'to={b}')
-    return lambda gen, shape, dt, layout: _sample(gen, 'uniform', shape, dt, float(a),
-                                                  float(b))
+    draw = _complex_as_real(lambda gen, shape, dt, std: _sample(gen, 'uniform', shape, dt,
+                                                                 float(a), float(b)))
+    return lambda gen, shape, dt, layout: draw(gen, shape, dt, 1.0)
 
 
 def _normal_sampler(mean=0.0, std=1.0, **_):
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
-    def sample(gen, shape, dt, layout):
+    def sample(gen, shape, dt, std):
         if gen.device.type == 'cpu':  # PyTorch's kernel depends on the target's contiguity
-            return _mt_engine.normal(gen._engine, shape, dt, float(mean), float(std),
-                                     contiguous=layout[1])
-        return gen._engine.normal(shape, dt, float(mean), float(std))
-    return sample
+            return _mt_engine.normal(gen._engine, shape, dt, float(mean), std,
+                                     contiguous=contiguous[0])
+        return gen._engine.normal(shape, dt, float(mean), std)
+    contiguous = [True]
+    draw = _complex_as_real(sample)
+
+    def sample_into(gen, shape, dt, layout):
+        contiguous[0] = layout[1]
+        return draw(gen, shape, dt, float(std))
+    return sample_into
 
 
 def _random_sampler(from_=None, to=None, **kwargs):

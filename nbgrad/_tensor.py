@@ -350,7 +350,10 @@ class Tensor:
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
+            raise TypeError(f'Variable data has to be a tensor, but got {type(value).__name__}')
+        if self.requires_grad and value._data.dtype.kind not in 'fc':
+            raise RuntimeError('data set to a tensor that requires gradients must be floating '
+                               'point or complex dtype')
         self._data = value._data
 
     # -- conversions ----------------------------------------------------------------------------
@@ -402,16 +405,25 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError('Boolean value of Tensor with more than one value is ambiguous')
+            raise RuntimeError('Boolean value of Tensor with '
+                               f'{"no values" if self._data.size == 0 else "more than one value"}'
+                               ' is ambiguous')
         return bool(self.item())
 
     def __float__(self):
         self._check_single('Python scalars')
+        self._warn_if_requires_grad()
         return float(self._real_item())
 
     def __int__(self):
         self._check_single('Python scalars')
         return int(self._real_item())
+
+    def _warn_if_requires_grad(self):
+        if self.requires_grad:      # (PyTorch warns for float() and complex(), not int()/item())
+            warnings.warn('Converting a tensor with requires_grad=True to a scalar may lead to '
+                          'unexpected behavior.\nConsider using tensor.detach() first.',
+                          UserWarning, stacklevel=3)
 
     def _real_item(self):
         value = self.item()
@@ -422,6 +434,7 @@ class Tensor:
 
     def __complex__(self):
         self._check_single('Python scalars')
+        self._warn_if_requires_grad()
         return complex(self.item())
 
     def __index__(self):

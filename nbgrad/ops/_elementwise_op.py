@@ -10,6 +10,7 @@ from ._util import promote, to_float_dtype, xp_of, broadcast_error
 
 _ndarray = np.ndarray
 _PY_SCALARS = (bool, int, float, complex)
+_HALF = np.dtype(np.float16)
 
 
 _KIND_CATEGORY = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}
@@ -44,6 +45,13 @@ class Elementwise(Node):
     def _general_forward(self, arrays):
         arrays = self._prepare(arrays)
         xp = xp_of(*arrays)
+        if xp is np and self.op_name in _FLOAT_SCALAR_OPS and _any_half(arrays):
+            # PyTorch's CPU mul, div and floor_divide read a Python scalar in float and compute
+            # half in float, rounding once (h * 0.1: NumPy rounds 0.1 to half first); the other
+            # ops' half kernels round the scalar to half as NumPy does
+            out = self._general_forward([a.astype(np.float32) if a.__class__ is _ndarray else a
+                                         for a in arrays])
+            return out.astype(np.float16) if out.dtype == np.float32 else out
         try:
             if self.ufunc is not None:
                 fn = getattr(xp, self.ufunc)
@@ -136,14 +144,17 @@ class BinaryElementwise(Elementwise):
         # of no higher category; NumPy then computes exactly what PyTorch would.
         fast = self.np_ufunc
         if fast is not None and a.__class__ is _ndarray:
-            kind = a.dtype.kind
-            if kind in self.fast_kinds:
+            dtype = a.dtype
+            kind = dtype.kind
+            # (half with a Python scalar: see _general_forward)
+            if kind in self.fast_kinds and (dtype is not _HALF or b.__class__ is _ndarray):
                 bc = b.__class__
                 # (a bool array never widens the other operand, in NumPy as in PyTorch)
                 if (bc is _ndarray and (b.dtype is a.dtype or (
                         b.dtype.kind == 'b' and self.bool_operands_ok))) or (
                         bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]
-                        and (bc is not bool or self.bool_operands_ok)):
+                        and (bc is not bool or self.bool_operands_ok)
+                        and (bc is not int or _int_fits(b, dtype))):
                     try:
                         return fast(a, b)
                     except OverflowError:
@@ -221,7 +232,7 @@ def _can_skip_promotion(arrays, fast_kinds):
         if a.__class__ is _ndarray:
             if dtype is None:
                 dtype = a.dtype
-                if dtype.kind not in fast_kinds:
+                if dtype.kind not in fast_kinds or dtype is _HALF:   # (see _general_forward)
                     return False
             elif a.dtype is not dtype:
                 return False
@@ -231,9 +242,32 @@ def _can_skip_promotion(arrays, fast_kinds):
         return False
     category = _KIND_CATEGORY[dtype.kind]
     for a in arrays:
-        if a.__class__ is not _ndarray and _SCALAR_CATEGORY[a.__class__] > category:
+        if a.__class__ is not _ndarray and (_SCALAR_CATEGORY[a.__class__] > category or (
+                a.__class__ is int and not _int_fits(a, dtype))):
             return False
     return True
+
+
+_FLOAT_SCALAR_OPS = frozenset({'mul', 'div', 'floor_divide'})
+
+
+def _int_fits(value, dtype):
+    """Whether a Python int is an element of the array's dtype as it is. One that is not wraps
+    around in PyTorch (uint8 < -3 compares with 253), where NumPy's comparisons take its
+    mathematical value: the general path wraps it (_cast_operand)."""
+    if dtype.kind not in 'iu' or dtype.itemsize == 8:   # (int64: NumPy raises OverflowError)
+        return True
+    info = _INT_RANGES.get(dtype)
+    if info is None:
+        info = _INT_RANGES[dtype] = (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max))
+    return info[0] <= value <= info[1]
+
+
+_INT_RANGES = {}
+
+
+def _any_half(arrays):
+    return any(a.__class__ is _ndarray and a.dtype is _HALF for a in arrays)
 
 
 def _cast_operand(a, dt):

@@ -528,11 +528,14 @@ class Where(Elementwise):
 
     @explains_broadcast
     def forward(self, cond, a, b):
-        if cond.__class__ in _PY_SCALARS or cond.dtype.kind != 'b':
+        if cond.__class__ in _PY_SCALARS:
+            raise TypeError(f'where() expected condition to be a bool tensor, got '
+                            f'{type(cond).__name__} (use torch.tensor(cond) or a comparison)')
+        if cond.dtype.kind != 'b':
             raise RuntimeError(f'where expected condition to be a boolean tensor, but got a tensor '
                                f'with dtype {getattr(cond, "dtype", type(cond).__name__)}')
         dt = promote((a, b))
-        a, b = fits(a, dt), fits(b, dt)   # a Python int scalar becomes an element of dt
+        a, b = fits(a, dt, False), fits(b, dt, False)   # a Python int becomes an element of dt
         a, b = self._prepare((a, b))
         # (NumPy would give two Python scalars its own float64; PyTorch uses the promoted dtype)
         return select(xp_of(cond, a, b), cond, a, b).astype(dt, copy=False)
@@ -605,6 +608,8 @@ class Clamp(Elementwise):
         if lo is None and hi is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         _refuse_bool_clamp(x, lo, hi)
+        dt = promote((x, lo, hi))   # a Python bound becomes an element of it (c10's check)
+        lo, hi = fits(lo, dt), fits(hi, dt)
         x, lo, hi = self._prepare((x, lo, hi))
         xp = xp_of(x)
         out = x
@@ -685,6 +690,7 @@ def _scaled(input, other, alpha):
                            'point number.')
     if dt.kind == 'b':  # for bool tensors alpha is a bool too: other, or nothing
         return other if alpha else mul(other, False)
+    alpha = fits(alpha, dt)     # (alpha=300 on uint8: PyTorch's overflow error)
     if isinstance(other, Tensor):
         if other._data.dtype != dt:
             other = other.to(_dtype_of(dt))
@@ -772,20 +778,26 @@ def lerp(input, end, weight):
 
 
 def clamp(input, min=None, max=None):
-    lo = as_operand(min) if min is not None else None
-    hi = as_operand(max) if max is not None else None
-    op = Clamp()
-    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
-        op.backward_name = 'ClampBackward0'
-    return dispatch(op, input, lo, hi)
+    return _clamp(input, min, max, 'Clamp', '1', '0')
 
 
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    return _clamp(input, min, None, 'ClampMin', '0', '1')
 
 
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    return _clamp(input, None, max, 'ClampMax', '0', '1')
+
+
+def _clamp(input, min, max, name, scalar_overload, tensor_overload):
+    """clamp's op, named as PyTorch names the overload: ClampMinBackward0 for a number bound,
+    ClampMinBackward1 for a tensor one (clamp's own are the other way round)."""
+    lo = as_operand(min) if min is not None else None
+    hi = as_operand(max) if max is not None else None
+    op = Clamp()
+    tensor_bound = isinstance(lo, Tensor) or isinstance(hi, Tensor)
+    op.backward_name = f'{name}Backward{tensor_overload if tensor_bound else scalar_overload}'
+    return dispatch(op, input, lo, hi)
 
 
 def refuse_bool_addcmul(*operands):

@@ -1,5 +1,7 @@
 """Indexing: __getitem__/__setitem__ (basic, advanced and boolean), gather/scatter, index_select,
 index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."""
+import warnings
+
 import numpy as np
 
 from .._arrays import is_cuda_array
@@ -17,8 +19,26 @@ from .views import BasicIndex, AdvancedIndexOp, _index_add_at
 # x[index]
 # ---------------------------------------------------------------------------------------------
 
+def _sequence_as_tuple(index):
+    """PyTorch's (and old NumPy's) reading of a list index holding a tensor, a sequence, a slice,
+    None or ...: x[[a, b]] as x[a, b], with a deprecation warning (x[[0, 2]] stays an index
+    list)."""
+    if index.__class__ is not list or len(index) >= 32 or not any(
+            isinstance(item, (Tensor, list, tuple, np.ndarray, str, slice))
+            or item is None or item is Ellipsis for item in index):
+        return False
+    warnings.warn('Using a non-tuple sequence for multidimensional indexing is deprecated and '
+                  'will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In '
+                  'pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], '
+                  'which will result either in an error or a different result', UserWarning,
+                  stacklevel=4)
+    return True
+
+
 def _convert_index(index, x):
     """Turn a user index into one NumPy/CuPy understands; say whether it is basic (a view)."""
+    if _sequence_as_tuple(index):
+        index = tuple(index)
     items = index if isinstance(index, tuple) else (index,)
     xp = np if x._data.__class__ is np.ndarray else xp_of(x._data)
     out = []
@@ -146,7 +166,7 @@ class IndexPut(Node):
             if v.dtype != out.dtype:
                 v = v.astype(out.dtype)
         check_advanced_index(out, self.index)
-        v = fits(v, out.dtype)
+        v = fits(v, out.dtype, float_targets=False)    # (x[i] = 1e5 gives half inf, as PyTorch)
         try:
             if self.accumulate:
                 _index_add_at(xp, out, self.index, xp.broadcast_to(xp.asarray(v, dtype=out.dtype),

@@ -388,7 +388,8 @@ class VarStd(Node):
         g = _expand_back(g, self._input_shape, self.dims, self.keepdim)
         if self.is_std:
             std = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
-            return g * centered / (std * self._dof)
+            # PyTorch's std_backward: no gradient where the std is 0 (a constant row)
+            return (g / (std * self._dof)).masked_fill(std == 0, 0) * centered
         return g * centered * (2.0 / self._dof)
 
     def name(self):

@@ -2,6 +2,8 @@
 of 0 where the norm is 0, ties of the inf-norm sharing the gradient, no gradient for ord=0."""
 import math
 
+import numpy as np
+
 from ..autograd.graph import Node
 from ._util import xp_of
 
@@ -16,6 +18,9 @@ class VectorNorm(Node):
     def forward(self, x):
         xp, p, axis = xp_of(x), self.ord, self.dims
         a = xp.abs(x)
+        result_dtype = a.dtype
+        if a.dtype == np.float16:   # PyTorch sums half powers in float (1000^2 overflows half)
+            a = a.astype(np.float32)
         if p in (math.inf, -math.inf):
             if a.size == 0 and any(x.shape[d] == 0 for d in axis or range(x.ndim)):
                 raise RuntimeError(f'linalg.vector_norm cannot compute the {p} norm on an empty '
@@ -30,7 +35,7 @@ class VectorNorm(Node):
             out = xp.sqrt((a * a).sum(axis=axis, keepdims=self.keepdim))
         else:
             out = ((a ** p).sum(axis=axis, keepdims=self.keepdim)) ** (1.0 / p)
-        return xp.asarray(out, dtype=a.dtype)
+        return xp.asarray(out, dtype=result_dtype)
 
     def backward(self, g):
         (x,) = self.saved_tensors

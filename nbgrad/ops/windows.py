@@ -112,8 +112,11 @@ def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, de
     """0.42 - 0.5 cos(2 pi n / (L - 1)) + 0.08 cos(4 pi n / (L - 1))."""
     check_layout(layout, 'blackman_window')
     def body(n, length):
-        w = n.mul(math.pi / (length - 1))
-        return w.mul(4).cos().mul(0.08) - w.mul(2).cos().mul(0.5) + 0.42
+        # (PyTorch rounds these two factors to the window's dtype first: half windows differ)
+        def rounded(value):
+            return float(n._data.dtype.type(value))
+        w = n.mul(rounded(math.pi / (length - 1)))
+        return w.mul(4).cos().mul(rounded(0.08)) - w.mul(2).cos().mul(0.5) + 0.42
     return _window('blackman_window', window_length, periodic, {},
                    (dtype, device, pin_memory, requires_grad), body)
 

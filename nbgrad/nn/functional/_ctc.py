@@ -9,6 +9,7 @@ both include frame t's emission.
 """
 import numpy as np
 
+from ... import _dispatch
 from ..._dispatch import dispatch, _type_word
 from ..._tensor import Tensor
 from ...autograd.graph import Node, _FREED_MESSAGE
@@ -23,7 +24,9 @@ class CtcLoss(Node):
     Its gradient is PyTorch's: exp(log_probs) - exp(log(alpha * beta summed per class) + nll -
     log_probs) for frames inside each input length, 0 after. That is the gradient with respect
     to the logits that log_softmax turned into log_probs; it gives the same gradients as the
-    exact one once it has gone back through log_softmax (each frame's posteriors sum to one)."""
+    exact one once it has gone back through log_softmax (each frame's posteriors sum to one).
+    PyTorch has no derivative of that gradient: differentiating it again raises, as there."""
+    saved_inputs = (0,)
 
     def __init__(self, targets, input_lengths, target_lengths, blank, zero_infinity):
         self.targets, self.blank, self.zero_infinity = targets, blank, zero_infinity
@@ -62,7 +65,11 @@ class CtcLoss(Node):
         return nll
 
     def backward(self, g):
-        return g.reshape(1, -1, 1) * Tensor._make(self._gradient())
+        gradient = self._gradient()
+        if _dispatch._grad_enabled:     # create_graph: a gradient that refuses to be differentiated
+            (log_probs,) = self.saved_tensors
+            return g.reshape(1, -1, 1) * dispatch(_GradientOfCtcLoss(gradient), log_probs)
+        return g.reshape(1, -1, 1) * Tensor._make(gradient)
 
     def _gradient(self):
         if self._forward_state is None:
@@ -90,11 +97,29 @@ class CtcLoss(Node):
         return xp.where(keep, grad, 0).astype(log_probs.dtype)
 
     def _release(self):
+        super()._release()
         self._forward_state = None
         self._freed = True
 
     def name(self):
         return 'CtcLossBackward0'
+
+
+class _GradientOfCtcLoss(Node):
+    """ctc_loss's gradient as a function of log_probs under create_graph, whose own backward
+    raises PyTorch's error (a constant would give a silently zero second derivative)."""
+
+    def __init__(self, gradient):
+        self.gradient = gradient
+
+    def forward(self, log_probs):
+        return self.gradient
+
+    def backward(self, g):
+        raise RuntimeError('derivative for aten::_ctc_loss_backward is not implemented')
+
+    def name(self):
+        return 'CtcLossBackwardBackward0'
 
 
 def _extended_targets(xp, targets, target_lengths, blank):

@@ -64,11 +64,14 @@ def _checked(reduction):
     return reduction
 
 
-def _reduce(loss, reduction):
+def _reduce(loss, reduction, node_name=None):
+    """The reduced loss; node_name: PyTorch's node for the whole loss, which grad_fn shows."""
     if reduction == 'mean':
-        return loss.mean()
-    if reduction == 'sum':
-        return loss.sum()
+        loss = loss.mean()
+    elif reduction == 'sum':
+        loss = loss.sum()
+    if node_name is not None and loss.grad_fn is not None:
+        loss.grad_fn.present_as(node_name)
     return loss
 
 
@@ -95,10 +98,12 @@ def _warn_if_broadcasting(input, target):
 # Regression losses: one elementwise formula each, with PyTorch's shared argument handling
 # ---------------------------------------------------------------------------------------------
 
-def _regression(kernel, input, target, reduction, weight, elementwise, weighted_mean_by_weight):
+def _regression(kernel, input, target, reduction, weight, elementwise, weighted_mean_by_weight,
+                node_name=None):
     """The pointwise losses: warn when target broadcasts, broadcast, apply `elementwise` to
     input - target; a weight (input's size) multiplies each term, and the mean then divides by
-    the summed weights (l1, mse) or by the count (huber)."""
+    the summed weights (l1, mse) or by the count (huber). node_name: PyTorch's node for the
+    unweighted loss."""
     _warn_if_broadcasting(input, target)
     input, target = nbgrad.broadcast_tensors(input, target)
     difference = input - target
@@ -107,15 +112,15 @@ def _regression(kernel, input, target, reduction, weight, elementwise, weighted_
                                   f"'{_dtype_word(difference)}'")
     loss = elementwise(difference)
     if weight is None:
-        return _reduce(loss, _checked(reduction))
+        return _reduce(loss, _checked(reduction), node_name)
     if weight.size() != input.size():
         raise ValueError('Weights and input must have the same size.')
     loss = loss * weight
     if reduction not in ('none', 'mean', 'sum'):
         raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
                          f"'sum'.")
-    if reduction == 'mean' and weighted_mean_by_weight:
-        return loss.sum() / weight.sum()
+    if reduction == 'mean' and weighted_mean_by_weight:   # (PyTorch's weighted form is a
+        return loss.sum() / weight.sum()                   # composite too: no node_name)
     return _reduce(loss, reduction)
 
 
@@ -128,7 +133,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', wei
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     """Mean (or sum) squared error."""
     return _regression('mse_cpu', input, target, _legacy_or(size_average, reduce, reduction),
-                       weight, lambda d: d.square(), True)
+                       weight, lambda d: d.square(), True, 'MseLossBackward0')
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
@@ -145,7 +150,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
         # gradient is 0 times a finite number, not NaN (PyTorch's kernel has no such branch)
         near = z.clamp(max=beta)
         return nbgrad.where(z < beta, 0.5 * near * near / beta, z - 0.5 * beta)
-    return _regression('smooth_l1_cpu', input, target, reduction, None, smooth, True)
+    return _regression('smooth_l1_cpu', input, target, reduction, None, smooth, True,
+                       'SmoothL1LossBackward0')
 
 
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
@@ -158,7 +164,8 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
         near = z.clamp(max=delta)       # (as in smooth_l1_loss: no NaN gradient at z = inf)
         return nbgrad.where(z < delta, 0.5 * near * near, delta * (z - 0.5 * delta)).to(
             input.dtype)
-    return _regression('huber_cpu', input, target, reduction, weight, huber, False)
+    return _regression('huber_cpu', input, target, reduction, weight, huber, False,
+                       'HuberLossBackward0')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     else:
         weight = _weight_within(weight, input.shape).to(input.dtype).expand(input.shape)
         loss = dispatch(BinaryCrossEntropy(True), input, target, weight)
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, 'BinaryCrossEntropyBackward0')
 
 
 def _weight_within(weight, shape):
@@ -353,7 +360,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = (((1 - target) * input).to(target.dtype) - log_sigmoid).to(target.dtype)
     if weight is not None:
         loss = (loss * weight).to(target.dtype)
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, 'BinaryCrossEntropyWithLogitsBackward0')
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False):
@@ -488,7 +495,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='m
     if input._data.dtype.kind in 'iu':
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f'{_type_word(input._data.dtype)}')
-    return _reduce((-input * target).to(input.dtype).exp().log1p(), reduction)
+    return _reduce((-input * target).to(input.dtype).exp().log1p(), reduction,
+                   'SoftMarginLossBackward0')
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -555,7 +563,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * weight[labels]
     others = nbgrad.arange(n_classes, device=input.device) != labels
     loss = (hinge * others).sum(1) / n_classes
-    return _reduce(loss.reshape(target.shape), reduction)
+    return _reduce(loss.reshape(target.shape), reduction, 'MultiMarginLossBackward0')
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
@@ -583,7 +591,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     hinge = (1 - scores.gather(1, safe).unsqueeze(2) + scores.unsqueeze(1)).relu()
     counted = listed.unsqueeze(2) & ~is_target.unsqueeze(1)  # (N, target entry, class)
     loss = (hinge * counted).sum((1, 2)) / n_classes
-    return _reduce(loss if input.dim() == 2 else loss.reshape(()), reduction)
+    return _reduce(loss if input.dim() == 2 else loss.reshape(()), reduction,
+                   'MultilabelMarginLossBackward0')
 
 
 def _pairwise_distance(x1, x2, p=2.0, eps=1e-6):

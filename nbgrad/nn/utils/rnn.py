@@ -147,6 +147,8 @@ def _lengths_tensor(lengths):
 def _pack(input, lengths, batch_first):
     """ATen's _pack_padded_sequence: (data, batch_sizes) from a padded input with lengths
     sorted in decreasing order."""
+    if input.numel() == 0:
+        raise RuntimeError('Cannot pack empty tensors.')
     if lengths.dim() != 1 or lengths.device.type != 'cpu':
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
                            f'{lengths.dim()}D {lengths.device.type} Long tensor')
