@@ -307,6 +307,26 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _finish(uninitialized(_alloc_in_order(shape, dt, device, order)), requires_grad)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """An uninitialised tensor of `size` whose memory runs in `physical_layout` (dims from the
+    outermost to the innermost): empty_permuted((2, 3, 4), (0, 2, 1)) has strides (12, 1, 3)."""
+    check_layout(layout, 'empty_permuted')
+    shape, order = tuple(size), tuple(physical_layout)
+    if len(order) != len(shape):
+        raise RuntimeError(f'Number of dimensions in size does not match the length of the '
+                           f'physical_layout; i.e. len(size) = {len(shape)} is not equal to '
+                           f'len(physical_layout) = {len(order)}')
+    if len(set(order)) != len(order):
+        raise RuntimeError('Duplicate dim not allowed')
+    if sorted(order) != list(range(len(shape))):
+        raise IndexError(f'Dimension out of range (expected to be in range of '
+                         f'[{-len(shape)}, {len(shape) - 1}], but got {max(order)})')
+    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    _check_shape(shape, 'empty_permuted')
+    return _finish(uninitialized(_alloc_in_order(shape, dt, device, order)), requires_grad)
+
+
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False):
     """An uninitialised tensor with the given strides, over fresh memory just large enough for

@@ -12,12 +12,13 @@ from .ops.views import (view_as, reshape, transpose, swapaxes, swapdims, t, perm
                         broadcast_to)
 from .ops.shape import (cat, concat, concatenate, stack, hstack, vstack, row_stack, dstack,  # noqa
                         column_stack, flip, fliplr, flipud, roll, tile, repeat_interleave, tril,
-                        triu, diag, diag_embed, diagflat, diagonal_scatter, clone,
-                        broadcast_tensors, broadcast_shapes, meshgrid, cartesian_prod, rot90,
-                        block_diag, atleast_1d, atleast_2d, atleast_3d, combinations, vander)
+                        triu, diag, diag_embed, diagflat, diagonal_scatter, select_scatter,
+                        slice_scatter, clone, broadcast_tensors, broadcast_shapes, meshgrid,
+                        cartesian_prod, rot90, block_diag, atleast_1d, atleast_2d, atleast_3d,
+                        combinations, vander)
 from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add, index_copy,  # noqa
                            index_fill, masked_fill, masked_select, masked_scatter, take,
-                           take_along_dim, nonzero, argwhere, index_put)
+                           take_along_dim, nonzero, nonzero_static, argwhere, index_put)
 from .ops.scatter_reduce import scatter_reduce, index_reduce  # noqa: F401
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa
                          addbmm, addr, inner, tensordot, einsum, kron)

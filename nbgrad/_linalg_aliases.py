@@ -1,6 +1,8 @@
 """The older torch-level linear algebra names (torch.inverse, torch.svd, torch.cholesky...) and
 their Tensor methods, in terms of nbgrad.linalg. torch.svd keeps its own convention: it returns
 V (not Vh) and reduced factors by default (some=True)."""
+import warnings
+
 from . import linalg
 from ._tensor import Tensor
 from .return_types import return_type
@@ -96,9 +98,45 @@ def matrix_exp(input):
     return linalg.matrix_exp(input)
 
 
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """Deprecated: (X, A's copy) with op(A) X = input for triangular A (op: transposed with
+    transpose=True). linalg.solve_triangular(A, B) is the replacement."""
+    _deprecated('triangular_solve', 'torch.triangular_solve is deprecated in favor of '
+                'torch.linalg.solve_triangularand will be removed in a future PyTorch release.\n'
+                'torch.linalg.solve_triangular has its arguments reversed and does not return a '
+                'copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be '
+                'replaced with\nX = torch.linalg.solve_triangular(A, B).')
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(coefficient, input, upper=upper != transpose,
+                                       unitriangular=unitriangular)
+    return return_type('triangular_solve', solution, A.clone())
+
+
+def chain_matmul(*matrices, out=None):
+    """Deprecated: linalg.multi_dot of the matrices."""
+    _deprecated('chain_matmul', 'torch.chain_matmul is deprecated and will be removed in a future '
+                'PyTorch release. Use torch.linalg.multi_dot instead, which accepts a list of two '
+                'or more tensors rather than multiple parameters.')
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return linalg.multi_dot(matrices, out=out) if out is not None else linalg.multi_dot(matrices)
+
+
+_warned = set()
+
+
+def _deprecated(name, message):
+    """PyTorch's deprecation warnings for these fire once a process (TORCH_WARN_ONCE)."""
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 for _name in ('inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
-              'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp'):
+              'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
+              'triangular_solve'):
     setattr(Tensor, _name, globals()[_name])
 
 __all__ = ['norm', 'inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
-           'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp']
+           'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
+           'triangular_solve', 'chain_matmul']

@@ -51,6 +51,19 @@ Tensor.softmax = lambda self, dim, dtype=None: reduction.softmax(self, dim, dtyp
 Tensor.log_softmax = lambda self, dim, dtype=None: reduction.log_softmax(self, dim, dtype)
 
 
+def _hardshrink(self, lambd=0.5):
+    from .nn import functional
+    return functional.hardshrink(self, lambd)
+
+
+def _prelu(self, weight):
+    from .nn import functional
+    return functional.prelu(self, weight)
+
+
+Tensor.hardshrink, Tensor.prelu = _hardshrink, _prelu
+
+
 def _functions():
     from . import _functions as f
     return f

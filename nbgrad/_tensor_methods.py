@@ -328,13 +328,13 @@ for _module, _names in (
                  'moveaxis', 'narrow', 'select', 'as_strided', 'unfold', 'diagonal', 'split',
                  'chunk', 'tensor_split', 'unbind', 'view_as', 'reshape_as', 'broadcast_to')),
         (shape, ('flip', 'fliplr', 'flipud', 'roll', 'repeat', 'tile', 'repeat_interleave',
-                 'tril', 'triu', 'diag', 'diag_embed', 'diagflat', 'diagonal_scatter', 'clone',
-                 'contiguous', 'rot90')),
+                 'tril', 'triu', 'diag', 'diag_embed', 'diagflat', 'diagonal_scatter',
+                 'select_scatter', 'slice_scatter', 'clone', 'contiguous', 'rot90')),
         (indexing, ('gather', 'scatter', 'scatter_', 'scatter_add', 'scatter_add_',
                     'index_select', 'index_add', 'index_add_', 'index_copy', 'index_copy_',
                     'index_fill', 'index_fill_', 'masked_fill', 'masked_fill_', 'masked_select',
                     'masked_scatter', 'masked_scatter_', 'take', 'take_along_dim', 'nonzero',
-                    'argwhere', 'index_put', 'index_put_')),
+                    'nonzero_static', 'argwhere', 'index_put', 'index_put_')),
         (matmul, ('matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'outer', 'ger', 'addmm', 'addmv',
                   'baddbmm', 'addbmm', 'addr', 'inner', 'kron'))):
     for _name in _names:

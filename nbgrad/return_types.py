@@ -14,7 +14,7 @@ _FIELDS = {
     'linalg_eig': ('eigenvalues', 'eigenvectors'),
     'linalg_inv_ex': ('inverse', 'info'), 'linalg_solve_ex': ('result', 'info'), 'linalg_cholesky_ex': ('L', 'info'),
     'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'),
-    'frexp': ('mantissa', 'exponent'),
+    'frexp': ('mantissa', 'exponent'), 'triangular_solve': ('solution', 'cloned_coefficient'),
 }
 _CLASSES = {}
 

@@ -246,3 +246,61 @@ def test_bool_of_an_empty_tensor_says_it_has_no_values():
         with pytest.raises(RuntimeError, match='Boolean value of Tensor with no values is '
                                                'ambiguous'):
             bool(lib.tensor([]))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib, a, s: lib.select_scatter(a, s[0], 0, -1),
+    lambda lib, a, s: lib.select_scatter(a, s[:, 0], 1, 2),
+    lambda lib, a, s: a.select_scatter(s[:, 1], 1, 0),
+    lambda lib, a, s: lib.slice_scatter(a, s[:, :2], 1, 1, None, 2),
+    lambda lib, a, s: lib.slice_scatter(a, s[:1], 0, -1),
+    lambda lib, a, s: a.slice_scatter(s, 0),
+    lambda lib, a, s: lib.diagonal_scatter(a, s[0, :3], 0),
+    lambda lib, a, s: lib.diagonal_scatter(a, s[0, :2], 1, 1, 0),
+    lambda lib, a, s: lib.select_scatter(a, s[0, :3], 0, 0),
+    lambda lib, a, s: lib.slice_scatter(a, s, 1, 0, 2),
+], ids=['select', 'select dim 1', 'method', 'slice step', 'slice negative start',
+        'slice all', 'diagonal', 'diagonal offset', 'select wrong size', 'slice wrong size'])
+def test_view_scatters_and_their_gradients_match_pytorch(call):
+    def run(lib):
+        a = lib.tensor(np.arange(12.).reshape(3, 4), requires_grad=True)
+        s = lib.tensor(np.arange(12.).reshape(3, 4) + 100, requires_grad=True)
+        out = call(lib, a * 1, s * 1)
+        (out * lib.tensor(np.linspace(-1, 2, 12).reshape(3, 4))).sum().backward()
+        return out, a.grad, s.grad, out.grad_fn.name()
+    both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.nonzero_static(lib.tensor([[0, 1], [2, 0]]), size=4),
+    lambda lib: lib.nonzero_static(lib.tensor([[0, 1], [2, 0]]), size=1, fill_value=7),
+    lambda lib: lib.tensor([0., 3., 0., 4.]).nonzero_static(size=3, fill_value=-5),
+    lambda lib: lib.nonzero_static(lib.tensor([1, 2]), size=-1),
+    lambda lib: lib.empty_permuted((2, 3, 4), (0, 2, 1)).stride(),
+    lambda lib: lib.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1), dtype=lib.float64).stride(),
+    lambda lib: lib.empty_permuted((2, 3), (0,)),
+    lambda lib: lib.empty_permuted((2, 3), (1, 1)),
+    lambda lib: lib.tensor([-1., 0.3, 2., -0.5]).hardshrink(0.4),
+    lambda lib: lib.tensor([[-1., 2.], [3., -4.]]).prelu(lib.tensor([0.25, 0.5])),
+], ids=['nonzero_static pad', 'cut', 'method', 'negative size', 'empty_permuted',
+        'empty_permuted 4-d', 'wrong length', 'duplicate', 'Tensor.hardshrink', 'Tensor.prelu'])
+def test_small_functions_added_from_the_missing_list(call):
+    both(call)
+
+
+@pytest.mark.parametrize('upper', [True, False])
+@pytest.mark.parametrize('transpose', [False, True])
+@pytest.mark.parametrize('unitriangular', [False, True])
+def test_deprecated_triangular_solve_and_chain_matmul_match_pytorch(upper, transpose,
+                                                                    unitriangular):
+    def run(lib):
+        rng = np.random.default_rng(0)
+        A = lib.tensor(rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), requires_grad=True)
+        B = lib.tensor(rng.standard_normal((2, 3, 2)), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            solution, copy = lib.triangular_solve(B, A, upper, transpose, unitriangular)
+            chained = lib.chain_matmul(A[0], A[1], B[0])
+        (solution.sum() + chained.sum()).backward()
+        return solution, copy, chained, A.grad, B.grad
+    both(run, check=lambda g, e: assert_same(g, e, rtol=1e-10, atol=1e-12))

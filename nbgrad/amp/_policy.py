@@ -45,7 +45,8 @@ _LOSSES = ('F.mse_loss F.cosine_embedding_loss F.nll_loss F.hinge_embedding_loss
 CPU = {
     'lower': ' '.join((_CONVOLUTIONS, _PRODUCTS, 'F.scaled_dot_product_attention',
                        # composites whose products PyTorch's CPU kernels compute with mm/bmm
-                       'einsum linalg.multi_dot chain_matmul')),
+                       # (chain_matmul through multi_dot: one matrix stays as it is)
+                       'einsum linalg.multi_dot')),
     'fp32': ' '.join((_LOSSES, _FFT, 'F.ctc_loss F.binary_cross_entropy F.avg_pool3d '
                       'F.grid_sample polar prod quantile nanquantile stft cdist trace '
                       'view_as_complex cholesky cholesky_inverse cholesky_solve inverse '

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._arrays import is_cuda_array
 from .._int_scalars import fits
-from .._creation import zeros
+from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
 from .._select import select
@@ -658,6 +658,21 @@ def nonzero(input, *, as_tuple=False):
             return (nonzero(input.reshape(1))[:, 0],)
         return tuple(out[:, i] for i in range(out.shape[1]))
     return out
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """nonzero(input) with exactly `size` rows: cut, or padded with fill_value (a shape known
+    before the data, for code that needs one)."""
+    if size < 0:
+        raise RuntimeError(f'nonzero_static: \'size\' must be an non-negative integer, but got '
+                           f'{size}')
+    found = nonzero(input)
+    if found.shape[0] >= size:
+        return found[:size].clone()
+    from .shape import cat
+    padding = full((size - found.shape[0], found.shape[1]), fill_value, dtype=found.dtype,
+                   device=found.device)
+    return cat([found, padding])
 
 
 def argwhere(input):

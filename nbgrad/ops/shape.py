@@ -338,32 +338,63 @@ def diagflat(input, offset=0):
     return diag(input.reshape(-1), offset)
 
 
-class DiagonalScatter(Node):
-    def __init__(self, offset, dim1, dim2):
-        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+class _ViewScatter(Node):
+    """input with one of its views replaced by src (diagonal_, select_ and slice_scatter): a
+    copy of input whose view takes src's values. Gradients: g with the view zeroed for input,
+    the view of g for src."""
+
+    def __init__(self, name, view):
+        self.scatter_name, self.view = name, view   # view(x) -> the view, arrays and Tensors
 
     def forward(self, a, src):
-        from .views import Diagonal
         out = a.copy()
-        view = Diagonal(self.offset, wrap_dim(self.dim1, a.ndim), wrap_dim(self.dim2, a.ndim)) \
-            .forward(out)
-        if view.shape != src.shape:
-            raise RuntimeError(f'diagonal_scatter: expected src to have a size equal to the slice '
-                               f'of self. src size = {list(src.shape)}, slice size = '
-                               f'{list(view.shape)}')
-        view[...] = src
+        target = self.view(out)
+        if target.shape != src.shape:
+            raise RuntimeError(f'{self.scatter_name}: expected src to have a size equal to the '
+                               f'slice of self. src size = {list(src.shape)}, slice size = '
+                               f'{list(target.shape)}')
+        target[...] = src
         return out
 
     def backward(self, g):
         e = self._edges
-        ga = g.diagonal_scatter(g.diagonal(self.offset, self.dim1, self.dim2) * 0, self.offset,
-                                self.dim1, self.dim2) if e[0] is not None else None
-        gs = g.diagonal(self.offset, self.dim1, self.dim2) if e[1] is not None else None
+        gs = self.view(g) if e[1] is not None else None
+        ga = None
+        if e[0] is not None:
+            ga = dispatch(_ViewScatter(self.scatter_name, self.view), g,
+                          (gs if gs is not None else self.view(g)) * 0)
         return ga, gs
+
+    def name(self):
+        return ''.join(part.capitalize() for part in self.scatter_name.split('_')) + 'Backward0'
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
-    return dispatch(DiagonalScatter(offset, dim1, dim2), input, src)
+    from .views import Diagonal
+    dim1, dim2 = wrap_dim(dim1, input.dim()), wrap_dim(dim2, input.dim())
+
+    def view(x):   # (NumPy's own diagonal is read-only)
+        return x.diagonal(offset, dim1, dim2) if isinstance(x, Tensor) else \
+            Diagonal(offset, dim1, dim2).forward(x)
+    return dispatch(_ViewScatter('diagonal_scatter', view), input, src)
+
+
+def select_scatter(input, src, dim, index):
+    dim = wrap_dim(dim, input.dim())
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input.shape)} at dimension {dim}')
+    where = (slice(None),) * dim + (index,)
+    return dispatch(_ViewScatter('select_scatter', lambda x: x[where]), input, src)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    dim = wrap_dim(dim, input.dim())
+    if step <= 0:
+        raise RuntimeError('slice step must be positive')
+    where = (slice(None),) * dim + (slice(start, end, step),)
+    return dispatch(_ViewScatter('slice_scatter', lambda x: x[where]), input, src)
 
 
 class Clone(Node):

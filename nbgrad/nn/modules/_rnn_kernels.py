@@ -248,8 +248,8 @@ def run_layers(mode, data, batch_sizes, hx, weights, num_layers, num_directions,
                 # gradient summed) at every step; GRU's b_hn sits inside r * (W_hn h + b_hn)
                 b_ih, b_hh = b_ih + b_hh, None
             out, final = _rnn_sequence.run_direction(
-                mode, F.linear(layer_input, w_ih, b_ih), batch_sizes, tuple(h[k] for h in hx),
-                (w_hh, b_hh, w_hr), reverse=direction == 1)
+                mode, layer_input, batch_sizes, tuple(h[k] for h in hx),
+                (w_ih, b_ih, w_hh, b_hh, w_hr), reverse=direction == 1)
             outputs.append(out)
             for kept, s in zip(finals, final):
                 kept.append(s)

@@ -12,12 +12,15 @@ Layout (PyTorch's PackedSequence): step t holds rows off[t] .. off[t] + b[t] of 
 arrays, b non-increasing; a forward-direction sequence that ends leaves its rows' final state
 behind, a reverse-direction one starts from its rows of the initial state.
 """
+import numpy as np
+
 import nbgrad
 
 from ... import _dispatch, _work_arrays
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from ...ops import _half_gemm
 from ...ops._util import xp_of
 from . import (_elman_sequence_cuda, _gru_cuda, _gru_sequence_cuda, _lstm_cuda,
                _lstm_sequence_cuda)
@@ -214,9 +217,13 @@ def _make_cell(mode, *args):
 
 
 class _Recurrence(Node):
-    """(xg, h0, c0, w_hh, b_hh, w_hr) -> (packed outputs, h_n[, c_n]) for one layer and
-    direction; c0 (and c_n) only for the LSTM; b_hh and w_hr may be None."""
-    saved_inputs = (0, 1, 2, 3, 4, 5)
+    """(x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr) -> (packed outputs, h_n[, c_n]) for one layer
+    and direction; c0 (and c_n) only for the LSTM; b_ih, b_hh and w_hr may be None.
+
+    The input projection xg = x W_ih^T + b_ih is part of the node, as in PyTorch's fused layer:
+    xg and its gradient are work arrays (_work_arrays) that never leave it, so a training step
+    does not fault their pages in afresh (two (rows, 4H) arrays for an LSTM)."""
+    saved_inputs = (0, 1, 2, 3, 4, 5, 6, 7)
 
     def __init__(self, mode, batch_sizes, reverse):
         self.mode, self.batch_sizes, self.reverse = mode, list(batch_sizes), reverse
@@ -239,8 +246,17 @@ class _Recurrence(Node):
         for t in (reversed(order) if self.reverse else order):
             yield t, slice(self.offsets[t], self.offsets[t] + self.batch_sizes[t])
 
-    def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
+    def forward(self, x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr):
+        xp = xp_of(x)
+        if x.dtype == np.float16:   # (through float32: NumPy has no half GEMM)
+            xg = _half_gemm.matmul(xp, x, w_ih.T)
+        else:
+            xg = _work_arrays.empty(xp, (x.shape[0], w_ih.shape[0]), x.dtype)
+            xp.matmul(x, w_ih.T, out=xg)
+        if b_ih is not None:
+            xg += b_ih
         results = self._run_forward(xg, h0, c0, w_hh, b_hh, w_hr)
+        _work_arrays.give_back(xg)          # the steps have read it; the backward does not
         if not _dispatch._grad_enabled:     # no backward will read the saved activations
             self._give_back_work_arrays()
         return results
@@ -315,21 +331,33 @@ class _Recurrence(Node):
     def backward(self, g_out, *g_final):
         if _dispatch._grad_enabled:     # create_graph: the per-step path, as Tensor ops
             return self._backward_with_graph(g_out, *g_final)
-        xg, h0, c0, w_hh, b_hh, w_hr = self.saved_tensors
+        x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = self.saved_tensors
+        d_x, *rest = self._recurrence_backward(g_out, g_final, h0, c0, w_hh, b_hh, w_hr)
+        # the projection's gradients from the gates' (d_x), which then goes back to the pool
+        xp, e = xp_of(d_x), self._edges
+        x_a, w_ih_a = x._data, w_ih._data
+        g_x = _half_gemm.matmul(xp, d_x, w_ih_a) if e[0] is not None else None
+        g_w_ih = _half_gemm.matmul(xp, d_x.T, x_a) if e[1] is not None else None
+        g_b_ih = d_x.sum(axis=0) if e[2] is not None else None
+        _work_arrays.give_back(d_x)
+        return tuple(None if g is None else Tensor._make(g)
+                     for g in (g_x, g_w_ih, g_b_ih, *rest))
+
+    def _recurrence_backward(self, g_out, g_final, h0, c0, w_hh, b_hh, w_hr):
+        """The gradients of (xg, h0, c0, w_hh, b_hh, w_hr) as arrays (or None)."""
         g_out, g_final = g_out._data, [g._data for g in g_final]
         xp, bs, cell = xp_of(g_out), self.batch_sizes, self._cell
         rows = g_out.shape[0]
         w_hh_a = w_hh._data
         w_hr_a = None if w_hr is None else w_hr._data
-        d_x = xp.empty((rows, w_hh_a.shape[0]), g_out.dtype)
+        d_x = _work_arrays.empty(xp, (rows, w_hh_a.shape[0]), g_out.dtype)
         d_h = _work_arrays.empty(xp, d_x.shape, d_x.dtype) if self.mode == 'GRU' else d_x
         if self._whole_layer:   # a CUDA launch per step for all of its work
             g_state0 = self._backward_in_step_launches(xp, g_out, g_final, w_hh_a, d_x, d_h)
             if g_state0 is not None:
                 g_b_hh = d_h.sum(axis=0) if b_hh is not None else None
                 g_c0 = g_state0[1] if c0 is not None else None
-                return tuple(None if g is None else Tensor._make(g) for g in (
-                    d_x, g_state0[0], g_c0, d_h.T @ self._h_prev, g_b_hh, None))
+                return d_x, g_state0[0], g_c0, d_h.T @ self._h_prev, g_b_hh, None
         g_proj = _work_arrays.empty(xp, g_out.shape, g_out.dtype) if w_hr is not None else None
         n_state = len(g_final)
         if self.reverse:
@@ -361,9 +389,8 @@ class _Recurrence(Node):
         if d_h is not d_x:
             _work_arrays.give_back(d_h)
         _work_arrays.give_back(g_proj)
-        grads = [d_x, g_state0[0], g_state0[1] if c0 is not None else None, g_w_hh, g_b_hh,
-                 g_w_hr]
-        return tuple(None if g is None else Tensor._make(g) for g in grads)
+        return (d_x, g_state0[0], g_state0[1] if c0 is not None else None, g_w_hh, g_b_hh,
+                g_w_hr)
 
     # -- the layer step kernels (_lstm_, _gru_ and _elman_sequence_cuda) ---------------------
     def _step_kernels_serve(self, xp, dtype, batch, hidden, b_hh):
@@ -406,7 +433,8 @@ class _Recurrence(Node):
     def _backward_with_graph(self, g_out, *g_final):
         from . import _rnn_kernels
         inputs = self.saved_tensors
-        xg, h0, c0, w_hh, b_hh, w_hr = inputs
+        x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = inputs
+        xg = nbgrad.nn.functional.linear(x, w_ih, b_ih)
         state0 = (h0,) if c0 is None else (h0, c0)
         out, final = _rnn_kernels._run_direction(
             _rnn_kernels.STEPS[self.mode], xg.split(self.batch_sizes), self.batch_sizes, state0,
@@ -422,11 +450,12 @@ class _Recurrence(Node):
         self._give_back_work_arrays()
 
 
-def run_direction(mode, xg, batch_sizes, state0, weights, reverse):
-    """One layer in one direction over the packed projections xg: (packed outputs, final
-    state), as _rnn_kernels._run_direction computes them, in one graph node."""
-    w_hh, b_hh, w_hr = weights
+def run_direction(mode, x, batch_sizes, state0, weights, reverse):
+    """One layer in one direction over the packed input x: (packed outputs, final state), as
+    _rnn_kernels._run_direction computes them from x's projections, in one graph node.
+    weights: (w_ih, b_ih, w_hh, b_hh, w_hr)."""
+    w_ih, b_ih, w_hh, b_hh, w_hr = weights
     c0 = state0[1] if mode == 'LSTM' else None
-    results = dispatch(_Recurrence(mode, batch_sizes, reverse), xg, state0[0], c0, w_hh, b_hh,
-                       w_hr)
+    results = dispatch(_Recurrence(mode, batch_sizes, reverse), x, w_ih, b_ih, state0[0], c0,
+                       w_hh, b_hh, w_hr)
     return results[0], tuple(results[1:])
