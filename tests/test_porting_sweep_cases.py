@@ -304,3 +304,22 @@ def test_deprecated_triangular_solve_and_chain_matmul_match_pytorch(upper, trans
         (solution.sum() + chained.sum()).backward()
         return solution, copy, chained, A.grad, B.grad
     both(run, check=lambda g, e: assert_same(g, e, rtol=1e-10, atol=1e-12))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: (lambda o: (lib.stack([lib.ones(2), lib.zeros(2)], out=o) is o, o))(
+        lib.empty(2, 2)),
+    lambda lib: (lambda o: (lib.stack([lib.ones(2), lib.zeros(2)], 1, out=o) is o, o))(
+        lib.empty(2, 2)),
+    lambda lib: lib.index_select(lib.tensor(5.), 0, lib.tensor([0])),
+    lambda lib: lib.argmax(lib.zeros(0, 3), 1),
+    lambda lib: lib.argmin(lib.zeros(2, 0, 3), 2, keepdim=True),
+    lambda lib: lib.argmax(lib.zeros(0, 3), 0),
+    lambda lib: lib.argmax(lib.zeros(0, 3)),
+    lambda lib: lib.tensor(2.)[0],
+], ids=['stack out', 'stack dim 1 out', 'index_select 0-d', 'argmax empty rows',
+        'argmin keepdim', 'argmax empty dim', 'argmax all empty', '0-d index'])
+def test_out_identity_empty_reductions_and_0d_indexing(call):
+    """stack(out=o) wrote nothing into o (its own out= parameter was unused): now it fills and
+    returns o as PyTorch's; argmax over a non-empty dim of an empty tensor is an empty result."""
+    both(call, check=lambda g, e: assert_same(g, e, bitwise=True))

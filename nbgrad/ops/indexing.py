@@ -105,6 +105,9 @@ def _convert_slice(s):
 def _friendly_index_error(e, x):
     message = str(e)
     if 'too many indices' in message:
+        if x._data.ndim == 0:
+            return IndexError('invalid index of a 0-dim tensor. Use `tensor.item()` in Python or '
+                              '`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number')
         return IndexError(f'too many indices for tensor of dimension {x._data.ndim}')
     return IndexError(message.replace('axis', 'dimension'))
 
@@ -410,8 +413,8 @@ class IndexSelect(Node):
     def forward(self, a, index):
         index = _index_vector(index, 'index_select')
         self._input_shape = a.shape
-        if a.ndim == 0:
-            return a.reshape(1)[index].reshape(index.shape)
+        if a.ndim == 0:     # (a 0-d tensor selects into a 0-d result, as PyTorch's)
+            return a.reshape(1)[index].reshape(() if index.size == 1 else index.shape)
         size = a.shape[self.dim]
         bad = out_of_bounds(index, size, negative_ok=False)
         if bad is not None:  # PyTorch's two kernels (dim 0 / the others) fail differently

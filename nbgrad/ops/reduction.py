@@ -333,9 +333,17 @@ class ArgMaxMin(Node):
     def forward(self, a):
         xp = xp_of(a)
         fn = xp.argmax if self.is_max else xp.argmin
+        name = 'argmax' if self.is_max else 'argmin'
         if a.size == 0:
-            raise RuntimeError(f'{"argmax" if self.is_max else "argmin"}(): Expected reduction dim '
-                               f'to be specified for input.numel() == 0.')
+            if self.dim is None:
+                raise IndexError(f'{name}(): Expected reduction dim to be specified for '
+                                 f'input.numel() == 0.')
+            if a.shape[self.dim] == 0:
+                raise IndexError(f'{name}(): Expected reduction dim {self.dim} to have non-zero '
+                                 f'size.')
+            shape = tuple(1 if d == self.dim else n for d, n in enumerate(a.shape)) \
+                if self.keepdim else a.shape[:self.dim] + a.shape[self.dim + 1:]
+            return xp.zeros(shape, np.int64)     # (empty: the other dims hold none)
         if self.dim is None:
             out = fn(a)
             if self.keepdim:

@@ -88,7 +88,7 @@ class Stack(Node):
                      for piece, edge in zip(g.unbind(self.dim), self._edges))
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError('stack expects a non-empty TensorList')
