@@ -60,9 +60,13 @@ def cross(input, other, dim=None):
 
 
 def cholesky_solve(input, input2, upper=False):
-    B, L = input, input2
-    A_inv_B = linalg.solve_triangular(L, B, upper=upper)
-    return linalg.solve_triangular(L.mT, A_inv_B, upper=not upper)
+    """X with A X = B for A = L L^H (or U^H U with upper) given its factor."""
+    B, factor = input, input2
+    if upper:       # U^H (U X) = B
+        return linalg.solve_triangular(factor, linalg.solve_triangular(factor.mH, B, upper=False),
+                                       upper=True)
+    return linalg.solve_triangular(factor.mH, linalg.solve_triangular(factor, B, upper=False),
+                                   upper=True)
 
 
 def cholesky_inverse(input, upper=False):

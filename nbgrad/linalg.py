@@ -238,7 +238,8 @@ def cholesky_ex(input, *, upper=False, check_errors=False):
 
 
 def cholesky(input, *, upper=False):
-    """L (lower) with A = L L^H, or L^H when upper; reads A's lower triangle."""
+    """L (lower) with A = L L^H from A's lower triangle, or U with A = U^H U from its upper
+    triangle when upper."""
     A = input
     _check_matrix('linalg.cholesky', A, square=True)
     return dispatch(_ops.LinalgCholeskyEx(upper, check_errors=True), A)[0]
@@ -316,9 +317,14 @@ def _tolerances(A, atol, rtol):
     return (0.0 if atol is None else value(atol)), (0.0 if rtol is None else value(rtol))
 
 
-def pinv(input, *, atol=None, rtol=None, hermitian=False):
-    """Moore-Penrose pseudoinverse; singular values <= max(atol, rtol * largest) count as 0."""
+def pinv(input, rcond=None, hermitian=False, *, atol=None, rtol=None):
+    """Moore-Penrose pseudoinverse; singular values <= max(atol, rtol * largest) count as 0.
+    rcond: PyTorch's older overload, rtol with atol 0."""
     A = input
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError('linalg.pinv(): rcond cannot be given together with atol or rtol')
+        atol, rtol = 0.0, rcond
     if not isinstance(A, Tensor) or A.dim() < 2 or A._data.dtype.kind not in 'fc':
         what = f'{A.dtype}{list(A.shape)}' if isinstance(A, Tensor) else type(A).__name__
         raise RuntimeError(f'linalg.pinv({what}): expected a tensor with 2 or more dimensions of '
@@ -329,9 +335,15 @@ def pinv(input, *, atol=None, rtol=None, hermitian=False):
     return dispatch(_ops.LinalgPinv(atol, rtol, hermitian), A)
 
 
-def matrix_rank(input, *, atol=None, rtol=None, hermitian=False):
-    """How many singular values (|eigenvalues| if hermitian) exceed max(atol, rtol * largest)."""
+def matrix_rank(input, tol=None, hermitian=False, *, atol=None, rtol=None):
+    """How many singular values (|eigenvalues| if hermitian) exceed max(atol, rtol * largest).
+    tol: PyTorch's older overload, atol with rtol 0."""
     A = input
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError('linalg.matrix_rank(): tol cannot be given together with atol or '
+                            'rtol')
+        atol, rtol = tol, 0.0
     _check_matrix('linalg.matrix_rank', A, square=hermitian)
     atol, rtol = _tolerances(A, atol, rtol)
     S = eigvalsh(A).abs() if hermitian else svdvals(A)
@@ -357,8 +369,8 @@ def matrix_power(input, n):
         _check_matrix_shape('linalg.matrix_power', A)
         if A._data.dtype == np.bool_ and n >= 2:
             raise no_kernel('addmm_impl_cpu_', 'bool')
-    if n == 0:
-        return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape).clone()
+    if n == 0:      # (a copy of A overwritten, as PyTorch: the result is in A's graph)
+        return A.clone().copy_(eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape))
     if n < 0:
         A, n = inv(A), -n
     result = None
@@ -369,7 +381,7 @@ def matrix_power(input, n):
         n >>= 1
         if n:
             power = power @ power
-    return result
+    return result.clone() if result is input else result   # (A^1 is a new tensor)
 
 
 def cross(input, other, *, dim=-1):

@@ -323,3 +323,84 @@ def test_out_identity_empty_reductions_and_0d_indexing(call):
     """stack(out=o) wrote nothing into o (its own out= parameter was unused): now it fills and
     returns o as PyTorch's; argmax over a non-empty dim of an empty tensor is an empty result."""
     both(call, check=lambda g, e: assert_same(g, e, bitwise=True))
+
+
+NAN = float('nan')
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.linalg.cholesky(lib.tensor([[4., 100.], [2., 5.]]), upper=True),
+    lambda lib: lib.linalg.cholesky(lib.tensor([[4., 1.], [100., 5.]]), upper=True),
+    lambda lib: lib.cholesky(lib.tensor([[4., 1.5], [1.2, 5.]]), upper=True),
+    lambda lib: lib.cholesky_solve(lib.tensor([[1.], [2.]]),
+                                   lib.linalg.cholesky(lib.tensor([[4., 2.], [2., 3.]]),
+                                                       upper=True), upper=True),
+    lambda lib: lib.cholesky_solve(
+        lib.tensor([[1.], [2j]]), lib.linalg.cholesky(lib.tensor([[4, 1 + 1j], [1 - 1j, 3]]))),
+    lambda lib: lib.cholesky_solve(
+        lib.tensor([[1.], [2j]]), lib.linalg.cholesky(lib.tensor([[4, 1 + 1j], [1 - 1j, 3]]),
+                                                      upper=True), upper=True),
+    lambda lib: lib.linalg.det(lib.tensor([[[NAN, 1.], [1., 1.]], [[2., 0.], [0., 2.]]])),
+    lambda lib: lib.linalg.slogdet(lib.tensor([[[NAN, 1.], [1., 1.]], [[2., 0.], [0., 2.]]])),
+    lambda lib: lib.linalg.inv(lib.tensor([[[NAN, 1.], [1., 1.]], [[2., 0.], [0., 2.]]])),
+    lambda lib: lib.linalg.inv_ex(lib.tensor([[NAN, 1.], [1., 1.]])),
+    lambda lib: lib.linalg.solve(lib.tensor([[NAN, 1.], [1., 1.]]), lib.ones(2)),
+    lambda lib: lib.linalg.cholesky(lib.tensor([[1., NAN], [NAN, 1.]])),
+    lambda lib: lib.linalg.cholesky_ex(lib.tensor([[[NAN, 1.], [1., 1.]],
+                                                   [[2., 0.], [0., 2.]]])).info,
+], ids=['cholesky upper reads the upper triangle', 'upper, the other way', 'torch.cholesky',
+        'cholesky_solve upper', 'cholesky_solve complex', 'cholesky_solve complex upper',
+        'det nan', 'slogdet nan', 'inv nan', 'inv_ex nan', 'solve nan', 'cholesky nan',
+        'cholesky_ex nan info'])
+def test_cholesky_triangles_and_nan_matrices_as_pytorch(call):
+    """cholesky(upper=True) read the lower triangle and cholesky_solve(upper=True) solved the
+    transposed system; a matrix holding NaN gave det 0 and raised from inv and solve."""
+    both(call, check=lambda g, e: assert_same(g, e, rtol=1e-5, atol=1e-6))
+
+
+def test_matrix_power_one_is_a_copy_and_power_zero_keeps_the_graph():
+    def run(lib):
+        a = lib.ones(2, 2)
+        lib.linalg.matrix_power(a, 1).add_(1)
+        x = lib.eye(2, requires_grad=True)
+        gradient, = lib.autograd.grad(lib.linalg.matrix_power(x, 0).sum(), x)
+        return a, gradient
+    both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib, z: lib.erf(z), lambda lib, z: lib.erfc(z), lambda lib, z: lib.erfinv(z),
+    lambda lib, z: lib.lgamma(z), lambda lib, z: lib.digamma(z), lambda lib, z: lib.i0(z),
+    lambda lib, z: lib.logit(z), lambda lib, z: lib.special.gammaln(z),
+    lambda lib, z: lib.xlogy(z, z), lambda lib, z: lib.xlogy(2, z),
+    lambda lib, z: lib.polygamma(1, z), lambda lib, z: lib.polygamma(3, z),
+    lambda lib, z: lib.polygamma(1.0, z.real), lambda lib, z: lib.sinc(z),
+], ids=['erf', 'erfc', 'erfinv', 'lgamma', 'digamma', 'i0', 'logit', 'gammaln', 'xlogy',
+        'xlogy scalar', 'trigamma', 'polygamma', 'float n', 'sinc computes'])
+def test_special_functions_refuse_complex_input_as_pytorch(call):
+    """NumPy's special functions dropped the imaginary part of complex input (erf(1+1j) gave
+    erf(1)); PyTorch has no complex kernel for them and says so."""
+    both(lambda lib: call(lib, lib.tensor([0.3 + 0.1j, 1 + 1j])), quiet=True)
+
+
+def test_sinc_gradient_is_zero_where_pi_x_squared_underflows():
+    def run(lib):
+        grads = []
+        for dtype, tiny in ((lib.float64, 1e-200), (lib.float32, 1e-30)):
+            x = lib.tensor([tiny, 0., 0.3, -2.5, 1e-5], dtype=dtype, requires_grad=True)
+            grads.append(lib.autograd.grad(lib.special.sinc(x).sum(), x)[0])
+        return grads
+    both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib, A: lib.linalg.pinv(A, rcond=0.1), lambda lib, A: lib.linalg.pinv(A, 0.1),
+    lambda lib, A: lib.linalg.pinv(A, 1e-9, True), lambda lib, A: lib.pinverse(A, 0.1),
+    lambda lib, A: lib.linalg.matrix_rank(A, tol=0.5),
+    lambda lib, A: lib.linalg.matrix_rank(A, 0.5),
+    lambda lib, A: lib.linalg.matrix_rank(A, 1e-9, True),
+], ids=['pinv rcond=', 'pinv rcond', 'pinv rcond hermitian', 'pinverse', 'matrix_rank tol=',
+        'matrix_rank tol', 'matrix_rank tol hermitian'])
+def test_older_tolerance_overloads_of_pinv_and_matrix_rank(call):
+    """pinv(A, rcond) is rtol with atol 0; matrix_rank(A, tol) is atol with rtol 0."""
+    both(lambda lib: call(lib, lib.tensor([[1., 2.], [2., 4.0001]], dtype=lib.float64)))

@@ -282,8 +282,6 @@ DIFFERENCE_ALLOWED = {
     'torch.asarray': 'requires_grad=False where the stub says None (PyTorch documents False)',
     'torch.set_num_threads': 'PyTorch takes the count positionally only (its docs name it int)',
     'torch.set_num_interop_threads': 'as set_num_threads',
-    'torch.linalg.matrix_rank': 'deprecated (input, tol, hermitian) overload not supported',
-    'torch.linalg.pinv': 'deprecated (input, rcond, hermitian) overload not supported',
     'torch.linalg.vector_norm': 'nbgrad names it x (the docs\' name); PyTorch takes input= too',
     'torch.autograd.no_grad': 'PyTorch\'s orig_func is on __new__, nbgrad\'s on __init__',
     'torch.autograd.enable_grad': 'as no_grad',

@@ -68,6 +68,22 @@ def _factor_each(xp, fn, a, failure_index):
     return out.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
+def _nan_matrices(xp, a):
+    """Which matrices of a (batch shape) hold a NaN, or None when none does. LAPACK's pivoting
+    meets NaN as PyTorch's getrf does not: NumPy's det gave 0 and inv raised for them, where
+    PyTorch's results are NaN."""
+    if a.dtype.kind not in 'fc' or not a.size:
+        return None
+    nan = xp.asarray(xp.isnan(a).any(axis=(-2, -1)))     # (an array for one matrix too)
+    return nan if bool(nan.any()) else None
+
+
+def _with_identities(xp, a, nan):
+    """a with its NaN matrices replaced by identities (so that they factor), batch kept."""
+    eye = xp.eye(a.shape[-1], dtype=a.dtype)
+    return xp.where(nan[..., None, None], eye, a)
+
+
 def _zero_pivot(m):
     """1 + the column where LU with partial pivoting (LAPACK's getrf) meets a zero pivot."""
     w = m.copy()
@@ -202,6 +218,10 @@ class LinalgInvEx(_MultiOutputNode):
 
     def forward(self, a):
         xp = xp_of(a)
+        nan = _nan_matrices(xp, a)
+        if nan is not None:     # NaN in, NaN out, no failure (PyTorch's getrf/getri)
+            inverse, info = self.forward(_with_identities(xp, a, nan))
+            return xp.where(nan[..., None, None], np.nan, inverse).astype(a.dtype), info
         try:
             return _call(xp, xp.linalg.inv, a), xp.zeros(a.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
@@ -229,7 +249,10 @@ class LinalgDet(Node):
     saves_output = True
 
     def forward(self, a):
-        return xp_of(a).linalg.det(a)
+        xp = xp_of(a)
+        nan = _nan_matrices(xp, a)
+        out = xp.linalg.det(a)
+        return out if nan is None else xp.where(nan, np.nan, out).astype(out.dtype)
 
     def backward(self, g):
         (A,) = self.saved_tensors
@@ -262,7 +285,12 @@ class LinalgSlogdet(_MultiOutputNode):
     saved_inputs = (0,)
 
     def forward(self, a):
-        sign, logabsdet = xp_of(a).linalg.slogdet(a)
+        xp = xp_of(a)
+        sign, logabsdet = xp.linalg.slogdet(a)
+        nan = _nan_matrices(xp, a)
+        if nan is not None:     # PyTorch's: sign 0, log|det| NaN
+            sign = xp.where(nan, 0, sign).astype(sign.dtype)
+            logabsdet = xp.where(nan, np.nan, logabsdet).astype(logabsdet.dtype)
         return sign, logabsdet
 
     def backward(self, g_sign, g_logabsdet):
@@ -282,6 +310,10 @@ class LinalgSolveEx(Node):
 
     def forward(self, a, b):
         xp = xp_of(a, b)
+        nan = _nan_matrices(xp, a)
+        if nan is not None:     # NaN in A: NaN solutions, no failure (PyTorch's)
+            out = self.forward(_with_identities(xp, a, nan), b)
+            return xp.where(nan[..., None, None], np.nan, out).astype(out.dtype)
         try:
             return _call(xp, xp.linalg.solve, *_batched(xp, a, b))
         except np.linalg.LinAlgError:
@@ -357,7 +389,8 @@ def solve_triangular(A, B, upper, left=True, unitriangular=False):
 # ---------------------------------------------------------------------------------------------
 
 class LinalgCholeskyEx(_MultiOutputNode):
-    """(L, info) with A = L L^H (or (L^H, info) when upper). Backward: Murray (2016),
+    """(L, info) with A = L L^H from A's lower triangle (or (U, info), A = U^H U, from its upper
+    triangle when upper). Backward: Murray (2016),
     gA = L^-H Phi(L^H gL) L^-1 symmetrized, as PyTorch's cholesky_backward."""
     num_outputs = 2
     non_differentiable_outputs = (1,)
@@ -368,13 +401,24 @@ class LinalgCholeskyEx(_MultiOutputNode):
 
     def forward(self, a):
         xp = xp_of(a)
+        if self.upper:      # U^H U from A's upper triangle: the lower factor of A^H
+            a = a.swapaxes(-1, -2).conj()
+        nan = _nan_matrices(xp, a)
         try:
-            L, info = _call(xp, xp.linalg.cholesky, a), xp.zeros(a.shape[:-2], np.int32)
+            L, info = _call(xp, xp.linalg.cholesky, a if nan is None else
+                            _with_identities(xp, a, nan)), np.zeros(a.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
             L, info = _factor_each(xp, xp.linalg.cholesky, a, _non_positive_minor)
-            if self.check_errors:
-                raise LinAlgError(_failure_message('linalg.cholesky', info, _NOT_PD)) from None
-            info = xp.asarray(info)
+        if nan is not None:     # LAPACK's potrf fails at the first NaN pivot (NumPy's did not)
+            L = xp.where(nan[..., None, None], np.nan, L).astype(L.dtype)
+            flat, failed = _host(a).reshape((-1,) + a.shape[-2:]), _host(nan).reshape(-1)
+            info = info.reshape(-1)
+            for i in np.flatnonzero(failed):
+                info[i] = _non_positive_minor(flat[i])
+            info = info.reshape(a.shape[:-2])
+        if self.check_errors and info.any():
+            raise LinAlgError(_failure_message('linalg.cholesky', info, _NOT_PD))
+        info = xp.asarray(info)
         if self.upper:
             L = L.swapaxes(-1, -2).conj()
         return L, info

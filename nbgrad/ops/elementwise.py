@@ -194,9 +194,12 @@ def _sinc(xp, x):
 
 
 def _sinc_grad(x):
+    """PyTorch's sinc_backward: 0 where pi x^2 is 0 (x == 0, and tiny x whose square
+    underflows, where the quotient would be 0 / 0)."""
     pix = x * math.pi
-    grad = ((pix.cos() * pix - pix.sin()) / (pix * x))
-    return grad.masked_fill(x == 0, 0.0)
+    squared_pi = x * x * math.pi
+    grad = ((pix.cos() * pix - pix.sin()) / squared_pi)
+    return grad.masked_fill(squared_pi == 0, 0.0)
 
 
 class Polygamma(Node):
@@ -212,6 +215,9 @@ class Polygamma(Node):
     def forward(self, x):
         if x.dtype.kind in 'biu':
             x = x.astype(to_float_dtype(x.dtype))
+        if x.dtype.kind == 'c':
+            raise no_kernel(('digamma', 'trigamma')[self.n] if self.n < 2 else 'polygamma',
+                            x.dtype)
         xp = xp_of(x)
         if self.n == 0:
             return _special.digamma(xp, x)
@@ -423,6 +429,16 @@ for _name, _kernel in (('fmod', 'fmod_cpu'), ('remainder', 'remainder_cpu'),
                        ('bitwise_right_shift', 'rshift_cpu')):
     BINARY[_name].fast_kinds = BINARY[_name].fast_kinds.replace('b', '')
     BINARY[_name]._check_dtype = lambda self, dt, kernel=_kernel: _refuse_kinds(dt, 'b', kernel)
+
+
+# special functions with no complex kernel in PyTorch (NumPy would drop the imaginary part)
+for _table, _name, _kernel in ((UNARY, 'erf', 'erf_vml_cpu'), (UNARY, 'erfc', 'erfc_vml_cpu'),
+                               (UNARY, 'erfinv', 'erfinv_vml_cpu'),
+                               (UNARY, 'lgamma', 'lgamma_vml_cpu'), (UNARY, 'digamma', 'digamma'),
+                               (UNARY, 'i0', 'i0_vml_cpu'), (UNARY, 'logit', 'logit_cpu'),
+                               (BINARY, 'xlogy', 'xlogy_cpu')):
+    _table[_name].fast_kinds = _table[_name].fast_kinds.replace('c', '')
+    _table[_name]._check_dtype = lambda self, dt, kernel=_kernel: _refuse_kinds(dt, 'c', kernel)
 
 
 def _refuse_bool_power(self, arrays):
@@ -829,7 +845,10 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def polygamma(n, input):
-    return dispatch(Polygamma(int(n)), input)
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    return dispatch(Polygamma(n), input)
 
 
 def float_power(input, exponent):
