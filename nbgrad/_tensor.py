@@ -420,7 +420,9 @@ class Tensor:
         return int(self._real_item())
 
     def _warn_if_requires_grad(self):
-        if self.requires_grad:      # (PyTorch warns for float() and complex(), not int()/item())
+        # (PyTorch warns for float() and complex() with grad mode on; not for int() or item())
+        from . import _dispatch
+        if self.requires_grad and _dispatch._grad_enabled:
             warnings.warn('Converting a tensor with requires_grad=True to a scalar may lead to '
                           'unexpected behavior.\nConsider using tensor.detach() first.',
                           UserWarning, stacklevel=3)

@@ -226,9 +226,12 @@ def test_loss_nodes_are_named_as_pytorchs(loss, reduction):
 
 @pytest.mark.parametrize('convert', ['float', 'complex', 'int'])
 def test_converting_a_tensor_that_requires_grad_warns_as_pytorch(convert):
-    """float() and complex() of a tensor that requires grad warn in PyTorch; int() and item()
-    do not. (PyTorch warns once a process: its side runs in a fresh interpreter.)"""
+    """float() and complex() of a tensor that requires grad warn in PyTorch with grad mode on;
+    int(), item() and conversions under no_grad (LBFGS's float(loss)) do not. (PyTorch warns
+    once a process: its side runs in a fresh interpreter.)"""
     code = (f'import warnings, {{lib}}\nwarnings.simplefilter("always")\n'
+            f'with {{lib}}.no_grad():\n'
+            f'    {convert}({{lib}}.tensor([1.5], requires_grad=True).sum())\n'
             f'{convert}({{lib}}.tensor([1.5], requires_grad=True).sum())\n'
             f'{{lib}}.tensor([1.5], requires_grad=True).sum().item()\n')
     expected = subprocess.run([sys.executable, '-c', code.format(lib='torch')],
