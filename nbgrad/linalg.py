@@ -194,7 +194,9 @@ def lstsq(input, b, rcond=None, *, driver=None):
 
     Which extra results are filled follows PyTorch's drivers: rank for gelsy/gelsd/gelss,
     singular_values for gelsd/gelss, residuals (squared column norms of A X - B) when the driver
-    is not gelsy, m > n and every matrix has full rank; otherwise they are empty."""
+    is not gelsy, m > n and every matrix has full rank; otherwise they are empty. gels ignores
+    rcond, as LAPACK's does. gelsy decides the rank from the SVD here, where LAPACK uses a
+    column-pivoted QR: with an rcond near a singular value's ratio the two can disagree."""
     A, B = input, b
     name = 'torch.linalg.lstsq'
     _check_matrix(name, A)
@@ -209,7 +211,7 @@ def lstsq(input, b, rcond=None, *, driver=None):
     m, n = A.shape[-2], A.shape[-1]
     if rhs.dim() < 2 or rhs.shape[-2] != m:
         raise RuntimeError(f'{name}: input.size(-2) should match other.size(-2)')
-    if rcond is None:
+    if rcond is None or driver == 'gels':   # (gels assumes full rank: it has no rcond)
         rcond = float(np.finfo(A._data.dtype).eps) * max(m, n)
     S = svdvals(A.detach())
     rank = (S > rcond * S.amax(-1, keepdim=True)).sum(-1) if S.shape[-1] else \

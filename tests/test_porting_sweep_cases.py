@@ -407,3 +407,13 @@ def test_sinc_gradient_is_zero_where_pi_x_squared_underflows():
 def test_older_tolerance_overloads_of_pinv_and_matrix_rank(call):
     """pinv(A, rcond) is rtol with atol 0; matrix_rank(A, tol) is atol with rtol 0."""
     both(lambda lib: call(lib, lib.tensor([[1., 2.], [2., 4.0001]], dtype=lib.float64)))
+
+
+def test_lstsq_gels_ignores_rcond():
+    """LAPACK's gels assumes full rank and takes no rcond; nbgrad cut the small singular value."""
+    def run(lib):
+        A = lib.tensor([[1., 2, 3], [2, 4, 6], [1, 0, 1], [0, 1, 1], [3, 3, 3]])
+        B = lib.tensor([[1.], [0], [2], [1], [0]])
+        result = lib.linalg.lstsq(A, B, rcond=0.1, driver='gels')
+        return result.solution, result.residuals
+    both(run, check=lambda g, e: assert_same(g, e, rtol=1e-4, atol=1e-5))
