@@ -417,3 +417,15 @@ def test_lstsq_gels_ignores_rcond():
         result = lib.linalg.lstsq(A, B, rcond=0.1, driver='gels')
         return result.solution, result.residuals
     both(run, check=lambda g, e: assert_same(g, e, rtol=1e-4, atol=1e-5))
+
+
+def test_batchnorm_and_instancenorm_module_paths_for_isinstance_checks():
+    """Code that freezes batch norm finds its layers with
+    isinstance(m, torch.nn.modules.batchnorm._BatchNorm)."""
+    def run(lib):
+        layers = [lib.nn.Conv2d(1, 2, 3), lib.nn.BatchNorm2d(2), lib.nn.LazyBatchNorm1d(),
+                  lib.nn.InstanceNorm2d(2), lib.nn.SyncBatchNorm(2)]
+        return ([isinstance(m, lib.nn.modules.batchnorm._BatchNorm) for m in layers],
+                [isinstance(m, lib.nn.modules.instancenorm._InstanceNorm) for m in layers],
+                [isinstance(m, lib.nn.modules.batchnorm._NormBase) for m in layers])
+    both(run, quiet=True)

@@ -29,3 +29,4 @@ import types as _types  # noqa: E402
 # (utils, attention) would hide nn.utils and nn.attention in nn's namespace
 __all__ = [name for name, value in globals().items()
            if not name.startswith('_') and not isinstance(value, _types.ModuleType)]
+from . import batchnorm, instancenorm  # noqa: F401,E402  (PyTorch's module paths)
