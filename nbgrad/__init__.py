@@ -53,6 +53,8 @@ from ._random_ops import (rand, randn, randint, randperm, rand_like, randn_like,
 from . import cuda  # noqa: E402
 from . import utils  # noqa: E402
 from . import nn, optim  # noqa: E402
+from . import func  # noqa: E402
+from .func import vmap  # noqa: E402,F401
 # PyTorch's top-level forms of nn.functional ops whose signatures are the same (torch.batch_norm,
 # torch.embedding and the losses take other argument orders or integer reductions: not aliased)
 from .nn.functional import (  # noqa: E402,F401

@@ -169,9 +169,9 @@ MISSING_FAMILIES = [
      r'dense_dim|sparse_dim|sparse_mask|is_sparse_csr|resize_as_sparse_|to_padded_tensor|'
      r'is_nested)\w*'),
     ('autocast (mixed precision) state', r'torch\.(\w*autocast\w*)$'),
-    ('TorchScript / torch.compile / symbolic shapes / functorch',
+    ('TorchScript / torch.compile / symbolic shapes / control flow',
      r'torch\.(sym_\w+|parse_ir|parse_schema|parse_type_comment|import_ir_module\w*|fork|wait|'
-     r'merge_type_from_type_comment|unify_type_list|compile|cond|vmap|while_loop)$'),
+     r'merge_type_from_type_comment|unify_type_list|compile|cond|while_loop)$'),
     ('aten forms of nn ops (use torch.nn.functional): batch norm internals, embeddings, RNN '
      'cells, losses with integer reductions, grid samplers',
      r'torch\.(batch_norm\w*|native_\w+|instance_norm|embedding\w*|grid_sampler\w*|'

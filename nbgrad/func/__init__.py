@@ -1,0 +1,318 @@
+"""torch.func: functional_call and the function transforms grad, grad_and_value, vjp, jacrev,
+jacfwd, hessian and vmap, built on nbgrad's autograd.
+
+nbgrad has no batching rules or forward-mode AD, so two transforms are computed another way
+with the same results for the functions they apply to:
+- vmap runs the function once per batch element and stacks the results (PyTorch pushes the
+  batch dimension through each op). Functions vmap refuses (in-place writes into an unbatched
+  tensor, .item() on a batched one) run here anyway.
+- jacfwd (and so hessian) uses reverse mode, row by row: the same Jacobian.
+The transforms compose (vmap(grad(f)) for per-sample gradients, grad(grad(f))): grad keeps
+the graph of its result so that an outer transform can differentiate it.
+"""
+import functools
+
+from .._tensor import Tensor
+from ..autograd import grad as _autograd_grad
+from ..autograd.grad_mode import enable_grad
+from ..nn.utils.stateless import _functional_call
+
+__all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jacrev', 'jacfwd', 'hessian',
+           'vmap']
+
+
+# -- pytrees: tuples, lists and dicts of tensors ------------------------------------------------
+
+def _flatten(tree):
+    """(leaves, rebuild) for nested tuples/lists/dicts; rebuild(new_leaves) restores the shape."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(item) for item in tree]
+        counts = [len(leaves) for leaves, _ in parts]
+
+        def rebuild(leaves):
+            items, at = [], 0
+            for (_, inner), n in zip(parts, counts):
+                items.append(inner(leaves[at:at + n]))
+                at += n
+            return type(tree)(items) if not hasattr(tree, '_fields') else type(tree)(*items)
+        return [leaf for leaves, _ in parts for leaf in leaves], rebuild
+    if isinstance(tree, dict):
+        keys = list(tree)
+        leaves, inner = _flatten([tree[k] for k in keys])
+        return leaves, lambda new: dict(zip(keys, inner(new)))
+    return [tree], lambda new: new[0]
+
+
+# -- functional_call ----------------------------------------------------------------------------
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """module(*args, **kwargs) with the given tensors (one dict, or a tuple of dicts whose keys
+    may not repeat) in place of the module's parameters and buffers for this call."""
+    if isinstance(parameter_and_buffer_dicts, dict):
+        merged = parameter_and_buffer_dicts
+    elif isinstance(parameter_and_buffer_dicts, (tuple, list)):
+        merged = {}
+        for d in parameter_and_buffer_dicts:
+            for key in d:
+                if key in merged:
+                    raise ValueError(f'{key} appeared in multiple dictionaries; behavior of '
+                                     f'functional call is ambiguous')
+            merged.update(d)
+    else:
+        raise ValueError(f'Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of '
+                         f'dicts, but got {type(parameter_and_buffer_dicts)}')
+    return _functional_call(module, merged, args, kwargs, tie_weights=tie_weights,
+                            strict=strict)
+
+
+# -- gradients ----------------------------------------------------------------------------------
+
+def _argnums_tuple(argnums, n_args):
+    items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not items:
+        raise RuntimeError('argnums must be non-empty')
+    for a in items:
+        if not isinstance(a, int):
+            raise RuntimeError(f'argnums must be int or Tuple[int, ...], got: {type(argnums)}')
+        if not -n_args <= a < n_args:
+            raise RuntimeError(f'Got argnums={a}, but only {n_args} positional inputs')
+    return tuple(a % n_args for a in items)
+
+
+def _differentiable(tree, copies):
+    """tree's tensors as the variables of a differentiation: a tensor that already requires
+    grad is used as it is (an outer transform differentiates through it), others get a
+    detached copy that requires grad (appended to `copies`). Returns (tree, its leaves)."""
+    leaves, rebuild = _flatten(tree)
+    wired = []
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f'Expected f(*args) to be called with Tensor arguments at the '
+                               f'argnums positions, got {type(leaf).__name__}')
+        if not leaf.is_floating_point() and not leaf.is_complex():
+            raise RuntimeError('only Tensors of floating point dtype can require gradients')
+        if not leaf.requires_grad:
+            leaf = leaf.detach().requires_grad_()
+            copies.append(leaf)
+        wired.append(leaf)
+    return rebuild(wired), wired
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient of func's scalar output with respect to the argnums
+    arguments, func's output) (and its aux with has_aux: ((gradient, (output, aux))))."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        numbers = _argnums_tuple(argnums, len(args))
+        args = list(args)
+        variables, copies = [], []
+        with enable_grad():
+            for i in numbers:
+                args[i], leaves = _differentiable(args[i], copies)
+                variables.append((i, leaves))
+            result = func(*args, **kwargs)
+            output, aux = result, None
+            if has_aux:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError('grad_and_value(f)(*args): output of function f should be '
+                                       'a tuple: (output, aux) if has_aux is True')
+                output, aux = result
+            if not isinstance(output, Tensor):
+                raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return a '
+                                   f'Tensor, got {type(output)}')
+            if output.dim() != 0:
+                raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return a '
+                                   f'scalar Tensor, got tensor with {output.dim()} dims. Maybe '
+                                   f'you wanted to use the vjp or jacrev APIs instead?')
+            flat = [leaf for _, leaves in variables for leaf in leaves]
+            # (create_graph: an outer transform may differentiate these gradients again)
+            grads = _autograd_grad(output, flat, create_graph=True, allow_unused=True)
+        grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat)]
+        *grads, value = _outside_only(grads + [output], copies)
+        grads = _regroup(grads, numbers, args, argnums)
+        return (grads, (value, aux)) if has_aux else (grads, value)
+    return wrapper
+
+
+def _outside_only(tensors, private):
+    """tensors, detached where their graph reaches no leaf but the transform's own copies
+    (`private`): at the top level PyTorch's results are plain tensors, while a graph that
+    reaches an outer variable (a closed-over parameter, an outer transform's input) is kept."""
+    private_ids = {id(t) for t in private}
+
+    def reaches_outside(t):
+        seen, todo = set(), [t.grad_fn] if t.grad_fn is not None else []
+        while todo:
+            node = todo.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            variable = getattr(node, 'variable', None)
+            if variable is not None and id(variable) not in private_ids:
+                return True
+            todo.extend(fn for fn, _ in node.next_functions)
+        return False
+    return [t.detach() if isinstance(t, Tensor) and t.requires_grad and not reaches_outside(t)
+            else t for t in tensors]
+
+
+def _regroup(flat_grads, numbers, args, argnums):
+    """The flat gradients in the shape of the argnums arguments: one tree for an int argnums,
+    a tuple of trees otherwise."""
+    trees, at = [], 0
+    for i in numbers:
+        leaves, rebuild = _flatten(args[i])
+        trees.append(rebuild(flat_grads[at:at + len(leaves)]))
+        at += len(leaves)
+    return trees[0] if isinstance(argnums, int) else tuple(trees)
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of func's scalar output with respect to the argnums arguments (with aux:
+    (gradient, aux))."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        grads, value = both(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) gives the vector-Jacobian products
+    with respect to every primal."""
+    with enable_grad():
+        wired, flat, copies = [], [], []
+        for primal in primals:
+            tree, leaves = _differentiable(primal, copies)
+            wired.append(tree)
+            flat.extend(leaves)
+        result = func(*wired)
+        output, aux = (result if has_aux else (result, None))
+    out_leaves, _ = _flatten(output)
+
+    def vjp_fn(cotangents):
+        tangent_leaves, _ = _flatten(cotangents)
+        if len(tangent_leaves) != len(out_leaves):
+            raise RuntimeError('Expected pytree structure of cotangents to be the same as '
+                               'pytree structure of outputs to the function')
+        grads = _autograd_grad(out_leaves, flat, tangent_leaves, retain_graph=True,
+                               create_graph=True, allow_unused=True)
+        grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat)]
+        grads = _outside_only(grads, copies)
+        return _regroup(grads, range(len(primals)), list(primals), tuple(range(len(primals))))
+    plain = _flatten(output)[1](_outside_only(out_leaves, copies))
+    return (plain, vjp_fn, aux) if has_aux else (plain, vjp_fn)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian of func (tensor outputs) with respect to the argnums arguments: output
+    shape + input shape, a row of vector-Jacobian products per output element."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        numbers = _argnums_tuple(argnums, len(args))
+        args = list(args)
+        variables, copies = [], []
+        with enable_grad():
+            for i in numbers:
+                args[i], leaves = _differentiable(args[i], copies)
+                variables.extend(leaves)
+            result = func(*args, **kwargs)
+            output, aux = (result if has_aux else (result, None))
+            out_leaves, rebuild_out = _flatten(output)
+            per_output = []
+            for out in out_leaves:
+                rows = []
+                for k in range(out.numel()):
+                    seed = out.new_zeros(out.numel())
+                    seed[k] = 1
+                    g = _autograd_grad(out, variables, seed.reshape(out.shape),
+                                       retain_graph=True, create_graph=True, allow_unused=True)
+                    rows.append([gi if gi is not None else x.new_zeros(x.shape)
+                                 for gi, x in zip(g, variables)])
+                blocks = []
+                for j, x in enumerate(variables):
+                    stacked = _stack([row[j] for row in rows], out.numel(), x)
+                    blocks.append(stacked.reshape(tuple(out.shape) + tuple(x.shape)))
+                blocks = _outside_only(blocks, copies)
+                per_output.append(_regroup(blocks, numbers, args, argnums))
+        jac = rebuild_out(per_output)
+        return (jac, aux) if has_aux else jac
+    return wrapper
+
+
+def _stack(rows, n, like):
+    from .._functions import stack
+    if n == 0:
+        return like.new_zeros((0,) + tuple(like.shape))
+    return stack(rows)
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness='error'):
+    """The Jacobian, as jacrev computes it (nbgrad has no forward-mode AD; the matrix is the
+    same)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """The matrix of second derivatives: jacfwd(jacrev(func))."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# -- vmap -----------------------------------------------------------------------------------------
+
+def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
+    """func mapped over a batch dimension of its inputs: called once per batch element (in_dims:
+    the dim of each argument, None for an argument shared by all), the outputs stacked at
+    out_dims."""
+    if randomness not in ('error', 'different', 'same'):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f'vmap(func, in_dims={in_dims}, ...)(<inputs>): in_dims is not '
+                             f'compatible with the structure of `inputs`. in_dims has '
+                             f'{len(dims)} elements, but inputs has {len(args)} elements.')
+        size = None
+        per_arg = []
+        for arg, dim in zip(args, dims):
+            leaves, rebuild = _flatten(arg)
+            leaf_dims = _flatten(dim)[0] if isinstance(dim, (tuple, list, dict)) else \
+                [dim] * len(leaves)
+            for leaf, d in zip(leaves, leaf_dims):
+                if d is None:
+                    continue
+                if not isinstance(leaf, Tensor):
+                    raise ValueError(f'vmap: Got in_dim={d} for an input but the input is of '
+                                     f'type {type(leaf)}. We cannot vmap over non-Tensor '
+                                     f'arguments, please use None as the respective in_dim')
+                n = leaf.shape[d]
+                if size is not None and n != size:
+                    raise ValueError(f'vmap: Expected all tensors to have the same size in the '
+                                     f'mapped dimension, got sizes {size} and {n} for the mapped '
+                                     f'dimension')
+                size = n
+            per_arg.append((leaves, rebuild, leaf_dims))
+        if size is None:
+            raise ValueError('vmap: at least one input must be batched (in_dims all None)')
+        outputs = []
+        for b in range(size):
+            call_args = [rebuild([leaf if d is None else leaf.select(d, b)
+                                  for leaf, d in zip(leaves, leaf_dims)])
+                         for leaves, rebuild, leaf_dims in per_arg]
+            outputs.append(func(*call_args, **kwargs))
+        first, rebuild_out = _flatten(outputs[0])
+        columns = list(zip(*[_flatten(o)[0] for o in outputs]))
+        out_leaf_dims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
+            [out_dims] * len(first)
+        from .._creation import tensor
+        from .._functions import stack
+        stacked = [stack([t if isinstance(t, Tensor) else tensor(t) for t in column], dim=d)
+                   for column, d in zip(columns, out_leaf_dims)]
+        return rebuild_out(stacked)
+    return wrapper
