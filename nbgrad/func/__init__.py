@@ -99,18 +99,25 @@ def _differentiable(tree, copies):
     return rebuild(wired), wired
 
 
+def _wired_arguments(args, argnums):
+    """(args with the argnums arguments made differentiable, those indices, their tensors in
+    order, the copies made of them): what grad_and_value and jacrev differentiate."""
+    numbers = _argnums_tuple(argnums, len(args))
+    args = list(args)
+    flat, copies = [], []
+    for i in numbers:
+        args[i], leaves = _differentiable(args[i], copies)
+        flat.extend(leaves)
+    return args, numbers, flat, copies
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     """A function returning (gradient of func's scalar output with respect to the argnums
     arguments, func's output) (and its aux with has_aux: ((gradient, (output, aux))))."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        numbers = _argnums_tuple(argnums, len(args))
-        args = list(args)
-        variables, copies = [], []
+        args, numbers, flat, copies = _wired_arguments(args, argnums)
         with enable_grad():
-            for i in numbers:
-                args[i], leaves = _differentiable(args[i], copies)
-                variables.append((i, leaves))
             result = func(*args, **kwargs)
             output, aux = result, None
             if has_aux:
@@ -125,7 +132,6 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return a '
                                    f'scalar Tensor, got tensor with {output.dim()} dims. Maybe '
                                    f'you wanted to use the vjp or jacrev APIs instead?')
-            flat = [leaf for _, leaves in variables for leaf in leaves]
             # (create_graph: an outer transform may differentiate these gradients again)
             grads = _autograd_grad(output, flat, create_graph=True, allow_unused=True)
         grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat)]
@@ -212,13 +218,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     shape + input shape, a row of vector-Jacobian products per output element."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        numbers = _argnums_tuple(argnums, len(args))
-        args = list(args)
-        variables, copies = [], []
+        args, numbers, variables, copies = _wired_arguments(args, argnums)
         with enable_grad():
-            for i in numbers:
-                args[i], leaves = _differentiable(args[i], copies)
-                variables.extend(leaves)
             result = func(*args, **kwargs)
             output, aux = (result if has_aux else (result, None))
             out_leaves, rebuild_out = _flatten(output)
