@@ -4,6 +4,7 @@ V (not Vh) and reduced factors by default (some=True)."""
 import warnings
 
 from . import linalg
+from .ops import lu as _lu_ops
 from ._tensor import Tensor
 from .return_types import return_type
 
@@ -126,6 +127,32 @@ def chain_matmul(*matrices, out=None):
     return linalg.multi_dot(matrices, out=out) if out is not None else linalg.multi_dot(matrices)
 
 
+def lu(A, pivot=True, get_infos=False):
+    """Deprecated: (LU, pivots[, infos]) as linalg.lu_factor(_ex) gives them."""
+    _deprecated('lu', 'torch.lu is deprecated in favor of torch.linalg.lu_factor / '
+                'torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.\n'
+                'LU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\nLU, pivots '
+                '= torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = '
+                'torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\nLU, '
+                'pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)')
+    LU, pivots, info = _lu_ops.lu_factor_ex(A, pivot, not get_infos, name='lu')
+    return return_type('_lu_with_info', LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_solve(input, LU_data, LU_pivots):
+    """Deprecated: linalg.lu_solve(LU_data, LU_pivots, input)."""
+    _deprecated('lu_solve', 'torch.lu_solve is deprecated in favor of torch.linalg.lu_solve'
+                'and will be removed in a future PyTorch release.\nNote that torch.linalg.lu_solve '
+                'has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be '
+                'replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)')
+    return _lu_ops.lu_solve(LU_data, LU_pivots, input)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    return return_type('lu_unpack', *_lu_ops.lu_unpack(LU_data, LU_pivots, unpack_data,
+                                                      unpack_pivots))
+
+
 _warned = set()
 
 
@@ -138,9 +165,9 @@ def _deprecated(name, message):
 
 for _name in ('inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
               'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
-              'triangular_solve'):
+              'triangular_solve', 'lu', 'lu_solve'):
     setattr(Tensor, _name, globals()[_name])
 
 __all__ = ['norm', 'inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
            'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
-           'triangular_solve', 'chain_matmul']
+           'triangular_solve', 'chain_matmul', 'lu', 'lu_solve', 'lu_unpack']

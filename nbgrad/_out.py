@@ -124,18 +124,18 @@ OUT_FUNCTIONS = (
     'kthvalue', 'lcm', 'ldexp', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linspace', 'log',
     'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp',
     'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logspace', 'logsumexp',
-    'lt', 'masked_select', 'matmul', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'min',
-    'minimum', 'mm', 'mode', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'mvlgamma',
-    'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow_copy', 'ne', 'neg',
-    'negative', 'nextafter', 'nonzero', 'nonzero_static', 'norm', 'normal', 'not_equal', 'ones',
-    'outer', 'polar', 'polygamma', 'pow', 'prod', 'qr', 'quantile', 'rad2deg', 'rand', 'randint',
-    'randn', 'randperm', 'range', 'reciprocal', 'remainder', 'renorm', 'round', 'row_stack',
-    'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'sgn', 'sigmoid', 'sign',
-    'signbit', 'sin', 'sinc', 'sinh', 'slice_scatter', 'slogdet', 'softmax', 'sort', 'sqrt',
-    'square', 'stack', 'std', 'sub', 'subtract', 'sum', 'svd', 'take', 'take_along_dim', 'tan',
-    'tanh', 'tensordot', 'threshold', 'topk', 'triangular_solve', 'tril', 'triu', 'true_divide',
-    'trunc', 'var', 'vdot', 'view_as_complex_copy', 'view_as_real_copy', 'vstack', 'where',
-    'xlogy', 'zeros',
+    'lt', 'lu', 'lu_solve', 'lu_unpack', 'masked_select', 'matmul', 'matrix_power', 'max',
+    'maximum', 'mean', 'median', 'min', 'minimum', 'mm', 'mode', 'msort', 'mul', 'multinomial',
+    'multiply', 'mv', 'mvlgamma', 'nan_to_num', 'nanmean', 'nanmedian', 'nanquantile', 'nansum',
+    'narrow_copy', 'ne', 'neg', 'negative', 'nextafter', 'nonzero', 'nonzero_static', 'norm',
+    'normal', 'not_equal', 'ones', 'outer', 'polar', 'polygamma', 'pow', 'prod', 'qr', 'quantile',
+    'rad2deg', 'rand', 'randint', 'randn', 'randperm', 'range', 'reciprocal', 'remainder',
+    'renorm', 'round', 'row_stack', 'rsqrt', 'scatter', 'scatter_add', 'scatter_reduce',
+    'searchsorted', 'sgn', 'sigmoid', 'sign', 'signbit', 'sin', 'sinc', 'sinh', 'slice_scatter',
+    'slogdet', 'softmax', 'sort', 'sqrt', 'square', 'stack', 'std', 'sub', 'subtract', 'sum',
+    'svd', 'take', 'take_along_dim', 'tan', 'tanh', 'tensordot', 'threshold', 'topk',
+    'triangular_solve', 'tril', 'triu', 'true_divide', 'trunc', 'var', 'vdot',
+    'view_as_complex_copy', 'view_as_real_copy', 'vstack', 'where', 'xlogy', 'zeros',
 )
 
 
@@ -149,7 +149,8 @@ def _takes_out(fn):
 # the same for torch.linalg (torch.special's and torch.fft's take out= already; the stubs give
 # special.softmax/log_softmax an out= that PyTorch itself refuses)
 LINALG_OUT_FUNCTIONS = (
-    'cholesky', 'cond', 'cross', 'det', 'eig', 'eigvals', 'eigvalsh', 'inv', 'lstsq', 'matmul',
+    'cholesky', 'cond', 'cross', 'det', 'eig', 'eigvals', 'eigvalsh', 'inv', 'lstsq', 'lu',
+    'lu_factor', 'lu_factor_ex', 'lu_solve', 'matmul',
     'matrix_exp', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
     'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv',
     'tensorsolve', 'vecdot', 'vector_norm')

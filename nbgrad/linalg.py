@@ -14,7 +14,7 @@ from ._creation import as_tensor, eye
 from ._dispatch import dispatch, no_kernel, _type_word as _dtype_word
 from ._out import LINALG_OUT_FUNCTIONS, add_out_parameters
 from ._tensor import Tensor
-from .ops import decompositions as _ops
+from .ops import decompositions as _ops, lu as _lu
 from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
 from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
@@ -229,6 +229,30 @@ def lstsq(input, b, rcond=None, *, driver=None):
 # ---------------------------------------------------------------------------------------------
 # Factorizations
 # ---------------------------------------------------------------------------------------------
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """(LU, pivots, info): the LU factorization with partial pivoting (ops/lu.py); info is the
+    1-based index of the first zero on U's diagonal, or 0."""
+    return return_type('linalg_lu_factor_ex', *_lu.lu_factor_ex(A, pivot, check_errors))
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots); raises where U has a zero on its diagonal (lu_solve would divide by it)."""
+    LU, pivots, _ = _lu.lu_factor_ex(A, pivot, True, name='linalg.lu_factor')
+    return return_type('linalg_lu_factor', LU, pivots)
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with A = P L U: L unit lower triangular (m, k), U upper triangular (k, n)."""
+    LU, pivots, _ = _lu.lu_factor_ex(A, pivot, False, name='linalg.lu')
+    return return_type('linalg_lu', *_lu.lu_unpack(LU, pivots))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B for A = P L U given lu_factor's (LU, pivots); adjoint: A^H X = B; not
+    left: X A = B."""
+    return _lu.lu_solve(LU, pivots, B, left=left, adjoint=adjoint)
+
 
 def cholesky_ex(input, *, upper=False, check_errors=False):
     """(L, info): info is 0, or the order of the first leading minor that is not positive-

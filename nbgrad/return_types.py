@@ -14,6 +14,8 @@ _FIELDS = {
     'linalg_eig': ('eigenvalues', 'eigenvectors'),
     'linalg_inv_ex': ('inverse', 'info'), 'linalg_solve_ex': ('result', 'info'), 'linalg_cholesky_ex': ('L', 'info'),
     'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'),
+    'linalg_lu_factor': ('LU', 'pivots'), 'linalg_lu_factor_ex': ('LU', 'pivots', 'info'),
+    'linalg_lu': ('P', 'L', 'U'), '_lu_with_info': ('LU', 'pivots', 'info'),
     'frexp': ('mantissa', 'exponent'), 'triangular_solve': ('solution', 'cloned_coefficient'),
 }
 _CLASSES = {}
