@@ -429,3 +429,26 @@ def test_batchnorm_and_instancenorm_module_paths_for_isinstance_checks():
                 [isinstance(m, lib.nn.modules.instancenorm._InstanceNorm) for m in layers],
                 [isinstance(m, lib.nn.modules.batchnorm._NormBase) for m in layers])
     both(run, quiet=True)
+
+
+@pytest.mark.parametrize('write', [
+    lambda lib, x: x.__setitem__(0, lib.tensor([1, 2, 3])),
+    lambda lib, x: x.__setitem__([0], lib.tensor([1, 2, 3])),
+    lambda lib, x: x.__setitem__(lib.tensor([True, False]), lib.tensor([1, 2, 3])),
+    lambda lib, x: x.__setitem__((0, [1]), lib.tensor([5])),
+    lambda lib, x: x.index_put_((lib.tensor([0]),), lib.tensor([1, 2, 3])),
+    lambda lib, x: x.__setitem__([0], lib.tensor([1., 2, 3], dtype=lib.float64)),
+    lambda lib, x: x.__setitem__([0], 5),
+    lambda lib, x: x.__setitem__(slice(0, 1), lib.tensor([[1, 2, 3]])),
+    lambda lib, x: x.__setitem__(lib.tensor([True, False]), lib.tensor(2)),
+    lambda lib, x: x.__setitem__([0], lib.tensor(2)),
+], ids=['basic index casts', 'list index', 'mask', 'int and list', 'index_put_', 'double source',
+        'python number', 'slice casts', 'mask with 0-d (masked_fill)', 'list with 0-d'])
+def test_index_put_wants_the_destinations_dtype_as_pytorch(write):
+    """An advanced-index write takes only a source of the destination's dtype in PyTorch (a
+    basic index copies into a view, which casts)."""
+    def run(lib):
+        x = lib.zeros(2, 3)
+        write(lib, x)
+        return x
+    both(run)

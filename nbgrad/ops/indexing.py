@@ -206,8 +206,20 @@ def _as_tensor_index(index):
     return wrapped if isinstance(index, tuple) else wrapped[0]
 
 
+def _check_put_dtype(x, value):
+    """PyTorch's index_put_ takes only a source of the destination's dtype (a basic index
+    copies into a view instead, which casts)."""
+    if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+        raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
+                           f'{_type_word(x._data.dtype)} for the destination and '
+                           f'{_type_word(value._data.dtype)} for the source.')
+
+
 def setitem(x, index, value):
     converted, basic = _convert_index(index, x)
+    mask_fill = getattr(converted, 'dtype', None) == np.bool_    # (a single bool mask)
+    if not basic and not (mask_fill and isinstance(value, Tensor) and value.dim() == 0):
+        _check_put_dtype(x, value)      # (x[mask] = 0-d tensor is a masked_fill_: it casts)
     value = as_operand(value)
     try:
         if basic and 0 in x._data.strides:
@@ -225,11 +237,13 @@ def setitem(x, index, value):
 
 
 def index_put(input, indices, values, accumulate=False):
+    _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
     return dispatch(IndexPut(converted, accumulate), input, as_operand(values))
 
 
 def index_put_(input, indices, values, accumulate=False):
+    _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
     return dispatch_inplace(IndexPut(converted, accumulate), input, as_operand(values))
 
