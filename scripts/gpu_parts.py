@@ -30,6 +30,28 @@ def _lstm_layer_lines(cp, normal, line):
                  lambda: layer.backward(cp, g_out, h0, c0, w_hh, s, g, tc, c_prev, d, False))]
 
 
+def _direct_sgemm_line(cp, h, w_hh, into, line):
+    """The same product through cuBLAS's sgemm called directly (no CuPy matmul in between):
+    what a GEMM costs on the host once CuPy's argument handling is gone. Row-major
+    into = h @ w_hh.T is column-major into^T = w_hh^T(op T on w_hh's buffer) @ h^T."""
+    try:
+        from cupy_backends.cuda.libs import cublas
+        handle = cp.cuda.device.get_cublas_handle()
+        one, zero = np.ones(1, np.float32), np.zeros(1, np.float32)
+        m, n, k = w_hh.shape[0], h.shape[0], h.shape[1]
+
+        def direct():
+            cublas.sgemm(handle, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, m, n, k,
+                         one.ctypes.data, w_hh.data.ptr, k, h.data.ptr, k, zero.ctypes.data,
+                         into.data.ptr, m)
+        direct()
+        if not cp.allclose(into, h @ w_hh.T, rtol=1e-4, atol=1e-4):
+            return 'LSTM step: direct cuBLAS sgemm            gave other values (not timed)'
+        return line('LSTM step: direct cuBLAS sgemm', direct)
+    except Exception as e:      # (a report line, not a failure of the whole check)
+        return f'LSTM step: direct cuBLAS sgemm            unavailable: {type(e).__name__}: {e}'
+
+
 def lines(repeats=200):
     import cupy as cp
     import nbgrad
@@ -85,6 +107,7 @@ def lines(repeats=200):
     rows = normal(50 * 32, 512)
     out += [line('LSTM step: matmul(h, W.T)', lambda: cp.matmul(h, w_hh.T)),
             line('LSTM step: dot(h, W.T, out=)', lambda: cp.dot(h, w_hh.T, out=into)),
+            _direct_sgemm_line(cp, h, w_hh, into, line),
             line('LSTM step: a row-block view rows[32:64]', lambda: rows[32:64])]
     out += _lstm_layer_lines(cp, normal, line)
     params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
