@@ -4,6 +4,8 @@ Most methods are the module-level functions themselves (`Tensor.exp is nbgrad.ex
 PyTorch's `x.f(*args)` means `torch.f(x, *args)`; in-place variants `x.f_()` share the op classes
 through the dispatcher's in-place path.
 """
+import numpy as np
+
 from . import _dtype
 from ._device import to_device, device as _device_cls
 from ._int_scalars import fits
@@ -30,11 +32,23 @@ def _operand_or_not_implemented(other):
 def _forward_operator(op_cls):
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
+            if other.__class__ is np.ndarray:
+                self, other = _numpy_promoted(self, other)
             other = _operand_or_not_implemented(other)
             if other is NotImplemented:
                 return NotImplemented
         return dispatch(op_cls(), self, other)
     return method
+
+
+def _numpy_promoted(tensor, array):
+    """t * ndarray: PyTorch's operator declines a NumPy array, so NumPy computes it (and hands
+    back a Tensor) with NumPy's promotion, where a 0-d array counts as an array: a float32
+    tensor times np.array(2.0) is float64. Both operands in that dtype."""
+    target = np.result_type(tensor._data.dtype, array.dtype)
+    if target.kind not in 'biufc' or target == tensor._data.dtype:
+        return tensor, array
+    return tensor.to(_dtype.from_numpy_dtype(target)), array.astype(target, copy=False)
 
 
 def _reflected_operator(op_cls):
@@ -83,6 +97,8 @@ for _py, _op in (('eq', 'eq'), ('ne', 'ne'), ('lt', 'lt'), ('le', 'le'), ('gt', 
 
 
 def _pow_method(self, exponent):
+    if exponent.__class__ is np.ndarray:
+        self, exponent = _numpy_promoted(self, exponent)
     exponent = _operand_or_not_implemented(exponent)
     if exponent is NotImplemented:
         return NotImplemented

@@ -452,3 +452,20 @@ def test_index_put_wants_the_destinations_dtype_as_pytorch(write):
         write(lib, x)
         return x
     both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.ones(3) * np.array(2.0), lambda lib: lib.ones(3) * np.float64(2.0),
+    lambda lib: lib.ones(3) * np.ones(3), lambda lib: lib.ones(3) + np.array(2, dtype=np.int64),
+    lambda lib: lib.ones(3) * np.array([2.0], dtype=np.float32),
+    lambda lib: lib.ones(3, dtype=lib.int64) * np.array(2.5),
+    lambda lib: lib.ones(3, dtype=lib.uint8) + np.array([2], dtype=np.int8),
+    lambda lib: lib.ones(3, dtype=lib.float16) * np.array([2.0], dtype=np.float32),
+], ids=['0-d float64 array', 'numpy scalar stays weak', 'float64 array', '0-d int64 array',
+        'float32 array', 'int tensor, 0-d float', 'uint8 and int8', 'half and float32'])
+def test_a_tensor_operator_with_a_numpy_array_promotes_as_numpy(call):
+    """PyTorch's operators decline NumPy arrays, so NumPy computes `tensor * array` with its own
+    promotion (a 0-d array counts as an array) and hands back a Tensor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')     # (PyTorch's __array_wrap__ deprecation)
+        both(call, check=lambda g, e: assert_same(g, e, bitwise=True))

@@ -525,9 +525,10 @@ NUMPY_OPERATORS = {'add': operator.add, 'sub': operator.sub, 'mul': operator.mul
 @pytest.mark.parametrize('op', NUMPY_OPERATORS)
 @pytest.mark.parametrize('order', ['array_first', 'tensor_first'])
 def test_ndarray_operator_tensor_returns_tensor(op, np_dtype, order):
-    """ndarray <op> Tensor and Tensor <op> ndarray are Tensors with the values and dtype torch
-    gives for the same operation on tensors. (torch 2.13 with NumPy 2 itself raises TypeError for
-    most ndarray-first operators and for comparisons, so the oracle is torch on tensors.)"""
+    """ndarray <op> Tensor and Tensor <op> ndarray are Tensors. Tensor <arithmetic> ndarray has
+    PyTorch's own result: its operator declines the array and NumPy computes it, with NumPy's
+    promotion (float32 tensor + int32 array is float64). Where torch 2.13 with NumPy 2 raises
+    TypeError (most ndarray-first operators, comparisons), the oracle is torch on tensors."""
     fn = NUMPY_OPERATORS[op]
     a = np.array([1, 2, 4], dtype=np_dtype)
 
@@ -536,7 +537,13 @@ def test_ndarray_operator_tensor_returns_tensor(op, np_dtype, order):
         return fn(lhs, t) if order == 'array_first' else fn(t, lhs)
     got = run(nbgrad, a)
     assert isinstance(got, nbgrad.Tensor)
-    assert normalise(got) == normalise(run(torch, torch.as_tensor(a)))
+    if order == 'tensor_first' and op not in ('lt', 'eq'):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')     # (PyTorch's __array_wrap__ deprecation)
+            expected = run(torch, a)
+    else:
+        expected = run(torch, torch.as_tensor(a))
+    assert normalise(got) == normalise(expected)
 
 
 @pytest.mark.parametrize('scalar', [np.float64(2.5), np.int64(3), np.float32(0.5), np.int8(-2)],
