@@ -154,7 +154,7 @@ class BinaryElementwise(Elementwise):
                         b.dtype.kind == 'b' and self.bool_operands_ok))) or (
                         bc in _SCALAR_CATEGORY and _SCALAR_CATEGORY[bc] <= _KIND_CATEGORY[kind]
                         and (bc is not bool or self.bool_operands_ok)
-                        and (bc is not int or _int_fits(b, dtype))):
+                        and (bc is not int or kind not in 'iu' or _int_fits(b, dtype))):
                     try:
                         return fast(a, b)
                     except OverflowError:
@@ -232,7 +232,7 @@ def _can_skip_promotion(arrays, fast_kinds):
         if a.__class__ is _ndarray:
             if dtype is None:
                 dtype = a.dtype
-                if dtype.kind not in fast_kinds or dtype is _HALF:   # (see _general_forward)
+                if dtype.kind not in fast_kinds:
                     return False
             elif a.dtype is not dtype:
                 return False
@@ -242,8 +242,10 @@ def _can_skip_promotion(arrays, fast_kinds):
         return False
     category = _KIND_CATEGORY[dtype.kind]
     for a in arrays:
-        if a.__class__ is not _ndarray and (_SCALAR_CATEGORY[a.__class__] > category or (
-                a.__class__ is int and not _int_fits(a, dtype))):
+        # (a scalar with half: see _general_forward; an int out of a narrow type: _int_fits)
+        if a.__class__ is not _ndarray and (_SCALAR_CATEGORY[a.__class__] > category or
+                                            dtype is _HALF or (a.__class__ is int and
+                                                               not _int_fits(a, dtype))):
             return False
     return True
 
@@ -252,9 +254,9 @@ _FLOAT_SCALAR_OPS = frozenset({'mul', 'div', 'floor_divide'})
 
 
 def _int_fits(value, dtype):
-    """Whether a Python int is an element of the array's dtype as it is. One that is not wraps
-    around in PyTorch (uint8 < -3 compares with 253), where NumPy's comparisons take its
-    mathematical value: the general path wraps it (_cast_operand)."""
+    """Whether a Python int is an element of the array's dtype as it is (always, for a float
+    dtype). One that is not wraps around in PyTorch (uint8 < -3 compares with 253), where
+    NumPy's comparisons take its mathematical value: the general path wraps it (_cast_operand)."""
     if dtype.kind not in 'iu' or dtype.itemsize == 8:   # (int64: NumPy raises OverflowError)
         return True
     info = _INT_RANGES.get(dtype)
