@@ -6,6 +6,8 @@ made autocast on the CPU a trap. PyTorch's CPU half GEMMs accumulate in float32 
 results agree with PyTorch's as closely as NumPy's loop did (both to a float16 rounding)."""
 import numpy as np
 
+from . import _cublas_gemm
+
 _HALF = np.dtype(np.float16)
 
 
@@ -15,7 +17,8 @@ def matmul(xp, a, b):
     the stack's rows, as PyTorch folds it: NumPy's matmul would multiply the stack's matrices
     one BLAS call at a time (a Transformer step's 3-d products took twice as long)."""
     if xp is not np:
-        return xp.matmul(a, b)
+        out = _cublas_gemm.matmul(xp, a, b)     # plain GEMMs, at half cupy.matmul's host time
+        return xp.matmul(a, b) if out is None else out
     if a.ndim > 2 and b.ndim == 2 and a.size and a.shape[-1]:
         rows = a.reshape(-1, a.shape[-1])     # (a copy where the stack's rows are not evenly
         return _product(rows, b).reshape(a.shape[:-1] + b.shape[1:])   # spaced in memory)

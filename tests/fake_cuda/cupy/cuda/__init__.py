@@ -5,6 +5,7 @@ import time
 from . import compiler  # noqa: F401
 from . import runtime  # noqa: F401
 from . import memory  # noqa: F401
+from . import device  # noqa: F401
 from .memory import alloc, get_allocator, set_allocator  # noqa: F401
 
 
