@@ -25,6 +25,8 @@ def pytest_configure(config):
         # is a bug the tests must see (the tests of the fallback expect the warning)
         config.addinivalue_line('filterwarnings',
                                 'error:nbgrad. the CUDA .* did not compile:RuntimeWarning')
+        # likewise a convolution cuDNN refuses (the test of the fallback expects the warning)
+        config.addinivalue_line('filterwarnings', 'error:cuDNN .* failed:RuntimeWarning')
 
 
 DEVICES = [pytest.param('cpu', id='cpu'),
@@ -37,6 +39,19 @@ DEVICES = [pytest.param('cpu', id='cpu'),
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _full_float32_convolutions(request):
+    """CUDA tests compare float32 convolutions at float32's accuracy. PyTorch's default (and
+    nbgrad's) lets cuDNN use TF32 for them; test_conv_cudnn tests that default on its own."""
+    if request.node.get_closest_marker('cuda') is None:
+        yield
+        return
+    saved = nbgrad.backends.cudnn.allow_tf32
+    nbgrad.backends.cudnn.allow_tf32 = False
+    yield
+    nbgrad.backends.cudnn.allow_tf32 = saved
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,13 @@ from torch_compare import both
 torch = pytest.importorskip('torch')
 
 
+@pytest.fixture
+def nbgrad_kernels():
+    """CUDA convolutions through nbgrad's own kernels, not cuDNN, for the test."""
+    with nbgrad.backends.cudnn.flags(enabled=False):
+        yield
+
+
 def conv(name, **kwargs):
     """A case function (lib, input, weight[, bias]) -> output."""
     def fn(lib, *tensors):
@@ -128,8 +135,9 @@ def test_values_and_gradients_match_torch(name, dtype):
 
 @pytest.mark.parametrize('dtype', ['float64', 'float32'])
 @pytest.mark.parametrize('name', CASES)
-def test_device(name, dtype, device):
-    """Every geometry on every device (on CUDA: the kernel-written operand, _conv_cuda)."""
+def test_device(name, dtype, device, nbgrad_kernels):
+    """Every geometry on every device (on CUDA: nbgrad's kernel-written operand, _conv_cuda;
+    test_conv_cudnn runs them through cuDNN)."""
     fn, arrays = case_arrays(name)
     compare_with_torch(fn, arrays, dtype, device)
     out = fn(nbgrad, *[nbgrad.tensor(a, device=device) for a in arrays])
@@ -451,7 +459,7 @@ def test_winograd_ignores_what_reused_scratch_held(name, winograd_everywhere):
 
 
 @pytest.mark.cuda
-def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch):
+def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch, nbgrad_kernels):
     """A compiler that refuses the im2col kernels must not stop convolutions: one warning, then
     the array formulas, the same values and gradients."""
     if device != 'cuda':
@@ -469,7 +477,7 @@ def test_conv_kernel_that_does_not_compile_falls_back(device, monkeypatch):
 
 @pytest.mark.cuda
 @pytest.mark.parametrize('name', ['2d_groups', '1d_stride_dilation_pad', '3d', 'transpose2d'])
-def test_conv_kernels_with_64_bit_indices(device, monkeypatch, name):
+def test_conv_kernels_with_64_bit_indices(device, monkeypatch, name, nbgrad_kernels):
     """Arrays past 2^31 elements index in long long; smaller ones in int. Both variants of the
     im2col and col2im kernels give PyTorch's values and gradients (the 64-bit one forced here:
     no test can allocate 2^31 elements)."""

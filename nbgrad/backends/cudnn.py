@@ -1,5 +1,7 @@
-"""torch.backends.cudnn: nbgrad does not use cuDNN (is_available() is False, version() None);
-the switches are kept for scripts that set them, and `flags` sets several for a block."""
+"""torch.backends.cudnn: whether nbgrad's CUDA convolutions run through cuDNN (where the machine
+has it: cuda/_cudnn_library.py), and PyTorch's switches for them (enabled, benchmark,
+deterministic, allow_tf32; nn/functional/_conv_cudnn.py says what each does). `flags` sets
+several for a block."""
 import contextlib
 import sys
 import types
@@ -8,11 +10,20 @@ from ._flags import BoolFlag
 
 
 def is_available():
-    return False
+    """Whether cuDNN loads on this machine (and a CUDA device is there to use it with)."""
+    from .. import cuda
+    if not cuda.is_available():
+        return False
+    from ..cuda import _cudnn_library
+    return _cudnn_library.available()
 
 
 def version():
-    return None
+    """cuDNN's version as one number (9.10.2 -> 91002), or None where it is not available."""
+    if not is_available():
+        return None
+    from ..cuda import _cudnn_library
+    return _cudnn_library.version()
 
 
 class _CudnnModule(types.ModuleType):

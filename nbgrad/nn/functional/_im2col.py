@@ -12,7 +12,8 @@ The three kernels below are adjoint to each other, which is what the autograd no
   conv_weight_grad(x, g)     w-shaped: the adjoint of F(x, .) applied to g
 Large float32 3x3 stride-1 convolutions on NumPy go to the Winograd kernels (_winograd.py)
 instead, from conv_forward (so from conv_input_grad's stride-1 case too) and conv_weight_grad.
-On CUDA, float32/float64 convolutions go to _conv_cuda (a kernel-written operand, plain GEMMs).
+On CUDA, convolutions go to cuDNN where it loads (_conv_cudnn), else float32/float64 ones to
+_conv_cuda (a kernel-written operand, plain GEMMs).
 """
 import itertools
 import math
@@ -138,8 +139,10 @@ def conv_forward(x, w, stride, pads, dilation, groups, out_size=None, bias=None)
         out_size = conv_output_size(x.shape[2:], kernel, stride, pads, dilation)
     if _winograd.applies(x, kernel, stride, dilation, groups, o, out_size):
         return _winograd.conv_forward(x, w, pads, out_size, bias), None
-    if xp is not np and _conv_cuda.usable(xp, x, w):
-        y = _conv_cuda.conv_forward(xp, x, w, stride, pads, dilation, groups, out_size)
+    if xp is not np:    # cuDNN where it loads, else nbgrad's CUDA kernels, else the formulas below
+        y = _conv_cudnn.conv_forward(xp, x, w, stride, pads, dilation, groups, out_size)
+        if y is None and _conv_cuda.usable(xp, x, w):
+            y = _conv_cuda.conv_forward(xp, x, w, stride, pads, dilation, groups, out_size)
         if y is not None:
             if bias is not None:
                 y += bias.reshape((-1,) + (1,) * len(out_size))
@@ -160,6 +163,10 @@ def conv_input_grad(g, w, stride, pads, dilation, groups, size):
     o, cg = w.shape[:2]
     kernel = w.shape[2:]
     nd = len(kernel)
+    image = None if xp is np else _conv_cudnn.conv_input_grad(xp, g, w, stride, pads, dilation,
+                                                               groups, size)
+    if image is not None:
+        return image
     if all(s == 1 for s in stride):
         # a correlation of g with the flipped kernel, channels in and out swapped per group
         flipped = w.reshape((groups, o // groups, cg) + kernel).swapaxes(1, 2)
@@ -187,6 +194,10 @@ def conv_weight_grad(x, g, stride, pads, dilation, groups, kernel):
     n, o = g.shape[:2]
     if _winograd.applies(x, kernel, stride, dilation, groups, o, g.shape[2:]):
         return _winograd.conv_weight_grad(x, g, pads)
+    gw = None if xp is np else _conv_cudnn.conv_weight_grad(xp, x, g, stride, pads, dilation,
+                                                             groups, kernel)
+    if gw is not None:
+        return gw
     if xp is not np and _conv_cuda.usable(xp, x, g):
         gw = _conv_cuda.conv_weight_grad(xp, x, g, stride, pads, dilation, groups, kernel)
         if gw is not None:
@@ -211,4 +222,4 @@ def _prod(values):
 
 
 # The Winograd kernels take their scratch memory from `workspace` above, hence the late import.
-from . import _conv_cuda, _winograd  # noqa: E402
+from . import _conv_cuda, _conv_cudnn, _winograd  # noqa: E402
