@@ -55,6 +55,11 @@ CASES = {
     'conv3x3 N8 C64 K64 32x32, fwd+bwd': (_conv3x3(True, batch=8, channels=64), 3),
     'conv3x3 N32 C16 K16 32x32, fwd+bwd': (_conv3x3(True, channels=16), 10),
 }
+# PERFORMANCE.md's GPU anchor size
+CUDA_CASES = {
+    'conv3x3 N128 C64 K64 32x32, forward': (_conv3x3(False, batch=128, channels=64), 50),
+    'conv3x3 N128 C64 K64 32x32, fwd+bwd': (_conv3x3(True, batch=128, channels=64), 20),
+}
 
 
 def winograd_gemms_numpy(backward, batch=32, channels=32, size=32):

@@ -2,7 +2,8 @@
 
 A benchmark file defines CASES = {name: (make, iterations per round)}, where make(lib, device)
 returns a function doing one unit of work with lib=torch or lib=nbgrad, and ends with
-`harness.main(__file__)`. A file may also define PLAIN_NUMPY = {case name: make(numpy, device)}:
+`harness.main(__file__)`. CUDA_CASES, in the same form, are added on --device cuda (sizes
+too large for the CPU). A file may also define PLAIN_NUMPY = {case name: make(numpy, device)}:
 the same work written by hand in NumPy, with no autograd and no framework at all. On the CPU the
 harness times it in a third process, interleaved with the others, and prints its ratio to PyTorch
 in the "numpy" column: the same arithmetic with no engine overhead, a practical lower bound for
@@ -42,12 +43,12 @@ def _load(path):
     return module
 
 
-def load_cases(path, lib_name='nbgrad'):
-    """The CASES of the benchmark file at path; for lib_name 'numpy', its PLAIN_NUMPY (with the
-    iteration counts of the cases they stand for)."""
+def load_cases(path, lib_name='nbgrad', device='cpu'):
+    """The CASES of the benchmark file at path (and its CUDA_CASES on 'cuda'); for lib_name
+    'numpy', its PLAIN_NUMPY (with the iteration counts of the cases they stand for)."""
     module = _load(path)
     if lib_name != 'numpy':
-        return module.CASES
+        return {**module.CASES, **(getattr(module, 'CUDA_CASES', {}) if device == 'cuda' else {})}
     return {name: (make, module.CASES[name][1])
             for name, make in getattr(module, 'PLAIN_NUMPY', {}).items()}
 
@@ -80,7 +81,7 @@ class _InProcess:
     def __init__(self, lib_name, device, cases_path):
         self.lib = __import__(lib_name)
         self.device = device
-        self.cases = load_cases(cases_path, lib_name)
+        self.cases = load_cases(cases_path, lib_name, device)
         self.rounds = {}
 
     def prepare(self, name):
@@ -174,7 +175,7 @@ def main(cases_path, argv=None):
            if plain else ''))
     rows = []
     try:
-        for name in load_cases(cases_path):
+        for name in load_cases(cases_path, device=args.device):
             if args.only and args.only not in name:
                 continue
             here = {lib_name: runner_ for lib_name, runner_ in libs.items()
@@ -204,7 +205,7 @@ def _profile(cases_path, args):
     import cProfile
     import pstats
     nbgrad = __import__('nbgrad')
-    for name, (make, number) in load_cases(cases_path).items():
+    for name, (make, number) in load_cases(cases_path, device=args.device).items():
         if args.only and args.only not in name:
             continue
         run = measure(make, nbgrad, args.device, number)

@@ -51,7 +51,47 @@ def _smoke():
     w = nbgrad.randn(32, 16, device='cuda', requires_grad=True)
     (x @ w).relu().sum().backward()
     nbgrad.cuda.synchronize()
-    return f'smoke test on cuda: grad shapes {tuple(x.grad.shape)}, {tuple(w.grad.shape)}'
+    from nbgrad.cuda import _cudnn_library
+    cudnn = (f'cuDNN {_cudnn_library.version()} in use for convolutions'
+             if nbgrad.backends.cudnn.is_available()
+             else f'cuDNN not in use: {_cudnn_library.unavailable_reason()}')
+    return (f'smoke test on cuda: grad shapes {tuple(x.grad.shape)}, {tuple(w.grad.shape)}; '
+            f'{cudnn}')
+
+
+_CUDNN_SMOKE = r"""
+import numpy as np, nbgrad
+from nbgrad.cuda import _cudnn_library as library
+if not nbgrad.backends.cudnn.is_available():
+    print('not available:', library.unavailable_reason()); raise SystemExit
+rng = np.random.default_rng(0)
+worst = 0.0
+for dims, groups, stride in ((2, 1, 1), (2, 2, 2), (1, 1, 1), (3, 1, 1)):
+    conv = getattr(nbgrad.nn.functional, f'conv{dims}d')
+    x = rng.standard_normal((4, 8) + (12,) * dims).astype(np.float32)
+    w = rng.standard_normal((8, 8 // groups) + (3,) * dims).astype(np.float32)
+    results = []
+    for enabled in (True, False):
+        with nbgrad.backends.cudnn.flags(enabled=enabled, allow_tf32=False):
+            xs, ws = (nbgrad.tensor(a, device='cuda', requires_grad=True) for a in (x, w))
+            y = conv(xs, ws, padding=1, stride=stride, groups=groups)
+            y.backward(nbgrad.ones_like(y))
+            results.append([t.detach().cpu().numpy() for t in (y, xs.grad, ws.grad)])
+    worst = max(worst, max(float(np.abs(a - b).max() / (np.abs(b).max() + 1e-30))
+                           for a, b in zip(*results)))
+print(f'cuDNN {library.version()}: conv1d/2d/3d fwd+bwd agree with nbgrad kernels '
+      f'(worst relative difference {worst:.1e})')
+"""
+
+
+def _cudnn_smoke():
+    """cuDNN convolutions against nbgrad's own kernels, in a child process (a wrong C signature
+    would crash it, not this check)."""
+    done = subprocess.run([sys.executable, '-c', _CUDNN_SMOKE], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    if done.returncode:
+        return f'cuDNN smoke test failed (exit {done.returncode}): {done.stderr[-1500:]}'
+    return 'cuDNN smoke test: ' + done.stdout.strip()[-1500:]
 
 
 def _run_tests(args):
@@ -172,6 +212,8 @@ def main():
         print('nbgrad.cuda.is_available() is False: nothing to check on this machine')
         return 2
     env_lines.append(_smoke())
+    print(env_lines[-1], flush=True)
+    env_lines.append(_cudnn_smoke())
     print(env_lines[-1], flush=True)
     test_summary, code, seconds = ('skipped', 0, 0.0) if args.skip_tests else _run_tests(args)
     sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))

@@ -30,6 +30,31 @@ def _lstm_layer_lines(cp, normal, line):
                  lambda: layer.backward(cp, g_out, h0, c0, w_hh, s, g, tc, c_prev, d, False))]
 
 
+def _cudnn_lines(cp, normal, line):
+    """A 3x3 convolution's three directions with cuDNN (allow_tf32 False and True) and with
+    nbgrad's own kernels, at the benchmark's size and at PERFORMANCE.md's GPU anchor size: where
+    cuDNN's per-call host cost (about 100 us measured on an H200) is worth its faster kernels."""
+    import nbgrad
+    from nbgrad.nn.functional import _im2col
+    if not nbgrad.backends.cudnn.is_available():
+        return ['conv: cuDNN not available']
+    out = []
+    one, pads = (1, 1), ((1, 1), (1, 1))
+    for n, c in ((32, 32), (128, 64)):
+        x, w, g = normal(n, c, 32, 32), normal(c, c, 3, 3), normal(n, c, 32, 32)
+
+        def directions():
+            _im2col.conv_forward(x, w, one, pads, one, 1)
+            _im2col.conv_input_grad(g, w, one, pads, one, 1, (32, 32))
+            _im2col.conv_weight_grad(x, g, one, pads, one, 1, (3, 3))
+        for label, switches in (('cuDNN', dict(enabled=True, allow_tf32=False)),
+                                ('cuDNN TF32', dict(enabled=True, allow_tf32=True)),
+                                ('nbgrad kernels', dict(enabled=False))):
+            with nbgrad.backends.cudnn.flags(**switches):
+                out.append(line(f'conv N{n} C{c} 3x3 fwd+2 grads: {label}', directions))
+    return out
+
+
 def _direct_sgemm_line(cp, h, w_hh, into, line):
     """The same product through cuBLAS's sgemm called directly (no CuPy matmul in between):
     what a GEMM costs on the host once CuPy's argument handling is gone. Row-major
@@ -50,6 +75,24 @@ def _direct_sgemm_line(cp, h, w_hh, into, line):
         return line('LSTM step: direct cuBLAS sgemm', direct)
     except Exception as e:      # (a report line, not a failure of the whole check)
         return f'LSTM step: direct cuBLAS sgemm            unavailable: {type(e).__name__}: {e}'
+
+
+def _launch_cost_lines(cp, line):
+    """What one small launch costs on the host by each route nbgrad could take: a CuPy ufunc, a
+    RawKernel called with arrays, the same kernel with the size passed as a NumPy scalar, an
+    allocation, a reduction. The cheapest route bounds what fusing or bypassing can save."""
+    a, b, out = (cp.ones(16, cp.float32) for _ in range(3))
+    add = cp.RawKernel(r'''extern "C" __global__ void add16(const float* a, const float* b,
+        float* out, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) out[i] = a[i] + b[i]; }''', 'add16')
+    n = np.int32(16)
+    add((1,), (32,), (a, b, out, n))
+    return [line('launch: cupy.add(a, b)', lambda: cp.add(a, b)),
+            line('launch: cupy.add(a, b, out=)', lambda: cp.add(a, b, out=out)),
+            line('launch: RawKernel(a, b, out, n)', lambda: add((1,), (32,), (a, b, out, n))),
+            line('launch: cupy.empty(16)', lambda: cp.empty(16, cp.float32)),
+            line('launch: a.sum()', lambda: a.sum()),
+            line('launch: a.reshape(4, 4)', lambda: a.reshape(4, 4))]
 
 
 def lines(repeats=200):
@@ -110,6 +153,8 @@ def lines(repeats=200):
             _direct_sgemm_line(cp, h, w_hh, into, line),
             line('LSTM step: a row-block view rows[32:64]', lambda: rows[32:64])]
     out += _lstm_layer_lines(cp, normal, line)
+    out += _launch_cost_lines(cp, line)
+    out += _cudnn_lines(cp, normal, line)
     params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
     for p in params:
         p.grad = nbgrad.ones_like(p)
