@@ -55,6 +55,46 @@ def _cudnn_lines(cp, normal, line):
     return out
 
 
+def _mlp_large_lines(line):
+    """The pieces of the large MLP step (B=4096, H=4096, PERFORMANCE.md's GPU target, 1.21x
+    PyTorch on an H200 where the GEMMs should dominate), nbgrad's and PyTorch's side by side:
+    which piece carries the difference."""
+    import nbgrad
+    try:
+        import torch
+    except ImportError:
+        return ['MLP B4096 pieces: torch unavailable']
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape).astype(np.float32)
+              for shape in ((4096, 4096), (4096, 4096), (4096,), (4096, 4096))]
+    out = []
+    libraries = (('nbgrad', nbgrad), ('torch', torch)) if torch.cuda.is_available() else \
+        (('nbgrad', nbgrad),)
+    for name, lib in libraries:
+        h, w, b, g = (lib.tensor(a, device='cuda') for a in arrays)
+        p = lib.tensor(arrays[1], device='cuda', requires_grad=True)
+        x = lib.tensor(arrays[0], device='cuda', requires_grad=True)
+
+        def sgd():
+            with lib.no_grad():
+                w.sub_(0.01 * g)
+
+        def relu_forward_backward():
+            x.grad = None
+            x.relu().backward(g)
+
+        def linear_forward_backward():
+            x.grad = p.grad = None
+            lib.nn.functional.linear(x, p, b).backward(g)
+        pieces = [('h @ W (4096^3)', lambda: h @ w), ('h @ W.T', lambda: h @ w.T),
+                  ('h.T @ g', lambda: h.T @ g), ('+ bias', lambda: h + b),
+                  ('relu', lambda: h.relu()), ('relu fwd+bwd (autograd)', relu_forward_backward),
+                  ('bias grad g.sum(0)', lambda: g.sum(0)), ('SGD p -= 0.01 * grad', sgd),
+                  ('linear fwd+bwd (autograd)', linear_forward_backward)]
+        out += [line(f'MLP B4096 piece, {name}: {label}', fn) for label, fn in pieces]
+    return out
+
+
 def _direct_sgemm_line(cp, h, w_hh, into, line):
     """The same product through cuBLAS's sgemm called directly (no CuPy matmul in between):
     what a GEMM costs on the host once CuPy's argument handling is gone. Row-major
@@ -155,6 +195,7 @@ def lines(repeats=200):
     out += _lstm_layer_lines(cp, normal, line)
     out += _launch_cost_lines(cp, line)
     out += _cudnn_lines(cp, normal, line)
+    out += _mlp_large_lines(line)
     params = [nbgrad.zeros(250_000, device='cuda', requires_grad=True) for _ in range(4)]
     for p in params:
         p.grad = nbgrad.ones_like(p)
