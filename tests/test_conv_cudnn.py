@@ -154,6 +154,20 @@ def test_algorithm_switches_give_torchs_values(switches, cudnn_used, cudnn_libra
 
 
 @pytest.mark.cuda
+def test_turning_deterministic_on_later_changes_the_algorithm(cudnn_used, cudnn_library):
+    """The choice is cached per geometry and per setting of the switches: a geometry first run
+    with any algorithm runs a deterministic one once that is asked for."""
+    if cudnn_library is None:
+        pytest.skip('which algorithm ran is visible with the fake only')
+    fn, arrays = case_arrays('2d')
+    with nbgrad.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        compare_with_torch(fn, arrays, 'float64', 'cuda')
+    with nbgrad.backends.cudnn.flags(enabled=True, allow_tf32=False, deterministic=True):
+        compare_with_torch(fn, arrays, 'float64', 'cuda')
+    assert [algo for _, algo in cudnn_library.calls] == [0] * 3 + [1] * 3
+
+
+@pytest.mark.cuda
 def test_use_deterministic_algorithms_counts_as_deterministic(cudnn_used, cudnn_library):
     if cudnn_library is None:
         pytest.skip('which algorithm ran is visible with the fake only')

@@ -141,10 +141,12 @@ class _Geometry:
                 'weight': (self.x, self.y, self.conv, self.w)}[kind]
 
     def algorithm(self, kind, handle, benchmark, deterministic, tf32_forbidden):
-        """(algorithm, workspace bytes) for `kind`, chosen once: cuDNN's first choice (by its
-        heuristics, or by timing with benchmark) that succeeded and, if asked, is deterministic.
-        Leaves the convolution descriptor set to the math type that choice runs with."""
-        if kind not in self.algorithms:
+        """(algorithm, workspace bytes) for `kind`, chosen once per setting of the switches:
+        cuDNN's first choice (by its heuristics, or by timing with benchmark) that succeeded
+        and, if asked, is deterministic. Leaves the convolution descriptor set to the math type
+        that choice runs with."""
+        choice = (kind, benchmark, deterministic)     # the switches may change between calls
+        if choice not in self.algorithms:
             choose, find, workspace_size, _ = _KINDS[kind]
             self._set_math(self.base_math)      # each direction searches from PyTorch's choice
             results = (cudnn.AlgorithmPerformance * cudnn.ALGORITHM_COUNT)()
@@ -161,8 +163,8 @@ class _Geometry:
             cudnn.check(getattr(self.lib, workspace_size)(handle, *self.descriptors(kind),
                                                           pick.algo, ctypes.byref(size)),
                         workspace_size)
-            self.algorithms[kind] = (pick.algo, size.value, self.math)
-        algo, size, math = self.algorithms[kind]
+            self.algorithms[choice] = (pick.algo, size.value, self.math)
+        algo, size, math = self.algorithms[choice]
         self._set_math(math)
         return algo, size
 
