@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype
 from ._device import to_device, device as _device_cls
 from ._int_scalars import fits
+from . import _dispatch
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import check_layout
 from ._tensor import Tensor
@@ -389,6 +390,15 @@ def _t_(self):
 
 
 def _adopt_shape(self, out):
+    """self becomes `out`, a view of it (t_, squeeze_, unsqueeze_, transpose_, as_strided_):
+    its data and, when autograd records, its history, so that gradients flow back through the
+    view (PyTorch's in-place view ops). On a leaf that requires grad that is refused, as for
+    every in-place op."""
+    if _dispatch._grad_enabled and self.requires_grad:
+        if self._grad_fn is None:
+            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                               'operation.')
+        self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
     self._data = out._data
     return self
 
@@ -405,8 +415,12 @@ def _transpose_(self, dim0, dim1):
     return _adopt_shape(self, self.transpose(dim0, dim1))
 
 
-Tensor.t_, Tensor.squeeze_, Tensor.unsqueeze_, Tensor.transpose_ = (
-    _t_, _squeeze_, _unsqueeze_, _transpose_)
+def _as_strided_(self, size, stride, storage_offset=None):
+    return _adopt_shape(self, self.as_strided(size, stride, storage_offset))
+
+
+Tensor.t_, Tensor.squeeze_, Tensor.unsqueeze_, Tensor.transpose_, Tensor.as_strided_ = (
+    _t_, _squeeze_, _unsqueeze_, _transpose_, _as_strided_)
 
 
 # -- filling and copying ----------------------------------------------------------------------

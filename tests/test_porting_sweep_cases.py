@@ -1,5 +1,6 @@
 """Differences from PyTorch that porting sweeps found (scripts that ran the same PyTorch code
 under both libraries), each fixed and checked here against PyTorch itself."""
+import importlib
 import subprocess
 import sys
 import warnings
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 import nbgrad
-from torch_compare import assert_same, both
+from torch_compare import assert_same, assert_same_error, both
 
 
 def _half_big_and_small(lib):
@@ -469,3 +470,117 @@ def test_a_tensor_operator_with_a_numpy_array_promotes_as_numpy(call):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')     # (PyTorch's __array_wrap__ deprecation)
         both(call, check=lambda g, e: assert_same(g, e, bitwise=True))
+
+
+# -- the autograd sweep ------------------------------------------------------------------------
+
+@pytest.mark.parametrize('op', ['t_', 'unsqueeze_', 'squeeze_', 'transpose_', 'as_strided_'])
+def test_in_place_view_ops_on_a_leaf_that_requires_grad_are_refused(op):
+    args = {'t_': (), 'unsqueeze_': (0,), 'squeeze_': (), 'transpose_': (0, 1),
+            'as_strided_': ((2, 1), (1, 1))}[op]
+    assert_same_error(lambda lib: getattr(lib.ones(1, 2, requires_grad=True), op)(*args))
+    # under no_grad, or without requires_grad, they reshape the tensor in place
+    both(lambda lib: _in_place_view_without_grad(lib, op, args))
+
+
+def _in_place_view_without_grad(lib, op, args):
+    x = lib.arange(2.).reshape(1, 2).requires_grad_()
+    with lib.no_grad():
+        getattr(x, op)(*args)
+    return x.detach()
+
+
+@pytest.mark.parametrize('op', ['t_', 'unsqueeze_', 'transpose_'])
+def test_gradients_flow_back_through_an_in_place_view_op(op):
+    """t_() on a non-leaf: its history becomes the view's (nbgrad used to keep the old node,
+    giving the wrong gradient with no error)."""
+    args = {'t_': (), 'unsqueeze_': (1,), 'transpose_': (0, 1)}[op]
+
+    def run(lib):
+        x = lib.tensor([[1., 2.]], requires_grad=True)
+        y = x * lib.tensor([[3., 4.]])
+        getattr(y, op)(*args)
+        (y * lib.arange(1., 3.).reshape(y.shape)).sum().backward()
+        return y.detach(), x.grad
+    both(run)
+
+
+@pytest.mark.parametrize('returned', ['double', 'shorter'])
+def test_a_hook_may_not_change_the_gradients_type_or_size(returned):
+    def hook(g):
+        return g.double() if returned == 'double' else g[:1]
+
+    def run(lib, on_leaf):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        target = x if on_leaf else x * 1
+        target.register_hook(hook)
+        (target * 2).sum().backward()
+    for on_leaf in (True, False):
+        error = assert_same_error(lambda lib: run(lib, on_leaf))
+        assert "hook 'hook' has changed the" in str(error)
+
+
+def test_autograd_grad_checks_its_arguments():
+    x = {}
+
+    def leaf(lib):
+        return x.setdefault(lib, lib.tensor([1., 2.], requires_grad=True))
+    assert_same_error(lambda lib: lib.autograd.grad(leaf(lib).sum(), []))
+    assert_same_error(lambda lib: lib.autograd.grad([leaf(lib).sum(), leaf(lib).sum()], leaf(lib),
+                                                    grad_outputs=[lib.tensor(1.)]))
+    assert_same_error(lambda lib: lib.autograd.backward([leaf(lib).sum(), leaf(lib).sum()],
+                                                        [lib.tensor(1.)]))
+
+
+@pytest.mark.parametrize('mode', ['yes', 1, None])
+def test_set_grad_enabled_takes_only_a_bool(mode):
+    assert_same_error(lambda lib: lib.set_grad_enabled(mode))
+    assert nbgrad.is_grad_enabled()
+
+
+def test_a_graph_carrying_grad_keeps_its_graph_when_a_plain_backward_adds_to_it():
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = (x ** 2).sum()
+        y.backward(create_graph=True)
+        y.backward()
+        return x.grad.requires_grad, x.grad.detach()
+    both(run)
+
+
+def test_autograd_helpers_that_were_missing():
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x * x
+        with lib.autograd.set_multithreading_enabled(False):
+            inner = y.exp()
+        lib.autograd.graph.increment_version(x)
+        return inner.detach(), x._version
+    both(run)
+    # a saved tensor marked as modified fails the backward that needs it
+    both(_backward_after_increment_version)
+    assert issubclass(nbgrad.autograd.function.InplaceFunction, nbgrad.autograd.Function)
+    with pytest.raises(NotImplementedError, match='generate_vmap_rule'):
+        nbgrad.autograd.Function.vmap(None, (0,), nbgrad.ones(1))
+
+
+def _backward_after_increment_version(lib):
+    x = lib.tensor([1., 2.], requires_grad=True)
+    y = x.detach().requires_grad_()
+    z = (y * y).sum()
+    lib.autograd.graph.increment_version(y)
+    z.backward()
+
+
+@pytest.mark.parametrize('has_aux', [False, True])
+def test_func_jvp(has_aux):
+    def run(lib):
+        def f(a, b):
+            out = (a.sin() * b, a @ b)
+            return (out, a.sum()) if has_aux else out
+        primals = (lib.tensor([1., 2., 3.]), lib.tensor([0.5, -1., 2.]))
+        tangents = (lib.tensor([1., 0., -1.]), lib.tensor([2., 1., 0.]))
+        return lib.func.jvp(f, primals, tangents, has_aux=has_aux)
+    both(run)
+    assert_same_error(lambda lib: lib.func.jvp(lambda a: a, [lib.ones(2)], (lib.ones(2),)))
+

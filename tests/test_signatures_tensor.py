@@ -203,7 +203,6 @@ MISSING_ALLOWED = {
     'torch.thread_safe_generator': 'thread-local generators (not implemented)',
     'torch.random.thread_safe_generator': 'thread-local generators (not implemented)',
     'torch.autograd.enforce_grad_layout_policy': 'grad layout policy of the C++ engine',
-    'torch.autograd.set_multithreading_enabled': 'nbgrad\'s engine is single-threaded',
     'torch.set_default_tensor_type': 'deprecated; use set_default_dtype',
     'torch.set_flush_denormal': 'CPU denormal flushing (no NumPy control)',
     'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
@@ -227,7 +226,6 @@ MISSING_ALLOWED = {
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',
     # math / linalg not implemented yet (sizes: S < 30 lines, M < 100, L more)
     'torch.Tensor.index': 'not a documented method of torch.Tensor (aten index)',
-    'torch.Tensor.as_strided_': 'not implemented (S)',
     'torch.as_strided_scatter': 'not implemented (M)', 'torch.Tensor.as_strided_scatter': '(M)',
     'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',

@@ -6,7 +6,7 @@ grad() walk those nodes from the outputs back to the inputs.
 from . import graph, grad_mode
 from .api import backward, grad
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
-                        is_inference_mode_enabled)
+                        is_inference_mode_enabled, set_multithreading_enabled)
 from .function import Function, FunctionCtx, once_differentiable, NestedIOFunction
 from .anomaly_mode import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled,
                            is_anomaly_check_nan_enabled)

@@ -25,6 +25,12 @@ def _as_tuple(x, name):
 
 def _make_root_grads(outputs, grad_outputs):
     """Default gradients of ones for scalar outputs; check shapes of the ones given."""
+    for g in grad_outputs or ():
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f'gradients can be either Tensors or None, but got '
+                            f'{type(g).__name__}')
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f'got {len(outputs)} tensors and {len(grad_outputs)} gradients')
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
@@ -85,6 +91,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """Return d(outputs)/d(inputs) (vector-Jacobian products) without touching any .grad."""
     outputs = _as_tuple(outputs, 'outputs')
     inputs_tuple = _as_tuple(inputs, 'inputs')
+    if not inputs_tuple:
+        raise RuntimeError('`inputs` argument to `grad()` cannot be empty.')
     if isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,)
     elif grad_outputs is not None:

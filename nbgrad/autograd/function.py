@@ -186,6 +186,11 @@ class Function(metaclass=FunctionMeta):
         raise NotImplementedError('You must implement the jvp function for custom autograd.'
                                   'Function to use it with forward mode AD.')
 
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError('To use autograd.Function with vmap, you must either override '
+                                  'the vmap staticmethod or set generate_vmap_rule=True.')
+
     @classmethod
     def apply(cls, *args, **kwargs):
         if _dispatch._observers:
@@ -301,6 +306,14 @@ class _DelayedError(Function):
     def backward(ctx, *grads):
         raise RuntimeError(f'trying to differentiate twice a function that was marked with '
                            f'@once_differentiable ({ctx.fn_name})')
+
+
+class InplaceFunction(Function):
+    """PyTorch's legacy base for functions with an `inplace` flag; behaves like Function."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
 
 class NestedIOFunction(Function):

@@ -98,7 +98,10 @@ class set_grad_enabled(_GradModeContext):
     manager, restores the previous mode on exit."""
 
     def __init__(self, mode):
-        self._mode = bool(mode)
+        if mode.__class__ is not bool:
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        self._mode = mode
         self._previous = _dispatch._grad_enabled
         _dispatch._grad_enabled = self._mode
 
@@ -115,6 +118,31 @@ class set_grad_enabled(_GradModeContext):
 
     def clone(self):
         return set_grad_enabled(self._mode)
+
+
+
+class set_multithreading_enabled(_GradModeContext):
+    """PyTorch's switch for its multithreaded backward (a thread per device). nbgrad's engine
+    runs every backward on the calling thread, so the switch is recorded and changes nothing;
+    it takes effect at once and, as a context manager, is put back on exit."""
+    _enabled = True
+
+    def __init__(self, mode):
+        if mode.__class__ is not bool:
+            raise TypeError(f"set_multithreading_enabled(): argument 'mode' must be bool, not "
+                            f"{type(mode).__name__}")
+        self._mode, self._previous = mode, set_multithreading_enabled._enabled
+        set_multithreading_enabled._enabled = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        set_multithreading_enabled._enabled = self._previous
+        return False
+
+    def clone(self):
+        return set_multithreading_enabled(self._mode)
 
 
 _inference_depth = 0

@@ -246,7 +246,7 @@ class Node:
                         continue
                     result = fn(grad_outputs[nr])
                     if result is not None:
-                        grad_outputs[nr] = _check_hook_result(result, grad_outputs[nr])
+                        grad_outputs[nr] = _check_hook_result(result, grad_outputs[nr], fn)
         if self._retained:
             for nr, ref in self._retained.items():
                 tensor = ref()
@@ -300,7 +300,7 @@ class AccumulateGrad(Node):
             for fn in list(hooks.values()):
                 result = fn(grad)
                 if result is not None:
-                    grad = _check_hook_result(result, grad)
+                    grad = _check_hook_result(result, grad, fn)
         if self._pre_hooks:
             for fn in list(self._pre_hooks.values()):
                 result = fn((grad,))
@@ -318,7 +318,9 @@ class AccumulateGrad(Node):
 
 
 def _accumulate_into(tensor, grad, create_graph):
-    """tensor.grad += grad, PyTorch-style: in place normally, out of place under create_graph."""
+    """tensor.grad += grad, PyTorch-style: in place normally (even into a .grad that carries a
+    graph from an earlier create_graph backward: it keeps that graph), out of place under
+    create_graph."""
     existing = tensor._grad
     if existing is None:
         if create_graph:
@@ -336,7 +338,7 @@ def _accumulate_into(tensor, grad, create_graph):
             if delivered is not None:
                 delivered.add(id(array))
             tensor._grad = Tensor._make(array)
-    elif create_graph or existing._requires_grad:
+    elif create_graph:
         tensor._grad = existing + grad
     else:
         target = existing._data
@@ -357,6 +359,14 @@ _delivered = {}
 _running = []
 
 
+def increment_version(tensor):
+    """Mark a tensor (or each of an iterable of tensors) as modified in place, so that a
+    backward needing its old values raises (torch.autograd.graph.increment_version: for writes
+    autograd cannot see, such as a kernel writing through data_ptr)."""
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        t._vc[0] += 1
+
+
 def running_backward_retains_graph():
     """Whether the innermost running backward keeps the graph (retain_graph=True)."""
     return bool(_running) and _running[-1][0]
@@ -368,12 +378,17 @@ def _is_checkpoint_valid():
     return not _running or _running[-1][1]
 
 
-def _check_hook_result(result, grad):
+def _check_hook_result(result, grad, fn):
+    """A tensor hook's replacement gradient, which must match the one it replaces in shape,
+    dtype and device (PyTorch's checks and messages)."""
     if not isinstance(result, Tensor):
         raise TypeError(f'a tensor hook must return a Tensor or None, got {type(result).__name__}')
+    name = getattr(fn, '__name__', type(fn).__name__)
+    if result._data.dtype != grad._data.dtype or result.device != grad.device:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got "
+                           f"{result.type()})")
     if tuple(result.shape) != tuple(grad.shape):
-        raise RuntimeError(f'hook changed the gradient shape from {tuple(grad.shape)} to '
-                           f'{tuple(result.shape)}; a hook must return a gradient of the same shape')
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
     return result
 
 
@@ -604,13 +619,13 @@ def _with_tensor_hooks(node, grad_outputs, nr):
         for fn in list(hooks.values()) if hooks else ():
             result = fn(g)
             if result is not None:
-                g = _check_hook_result(result, g)
+                g = _check_hook_result(result, g, fn)
         return g
     hooks = node._tensor_hooks.get(nr) if node._tensor_hooks else None
     for fn in list(hooks.values()) if hooks else ():
         result = fn(g)
         if result is not None:
-            g = _check_hook_result(result, g)
+            g = _check_hook_result(result, g, fn)
     return g
 
 

@@ -17,7 +17,7 @@ from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
 from ..nn.utils.stateless import _functional_call
 
-__all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jacrev', 'jacfwd', 'hessian',
+__all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'hessian',
            'vmap']
 
 
@@ -211,6 +211,36 @@ def vjp(func, *primals, has_aux=False):
         return _regroup(grads, range(len(primals)), list(primals), tuple(range(len(primals))))
     plain = _flatten(output)[1](_outside_only(out_leaves, copies))
     return (plain, vjp_fn, aux) if has_aux else (plain, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J @ tangents[, aux]): the Jacobian-vector product. PyTorch computes it in
+    forward mode; nbgrad has no forward-mode AD, so it differentiates the vector-Jacobian
+    product (linear in its cotangent) with respect to that cotangent, against the tangents
+    (autograd.functional.jvp's double backward): the same values, a backward's cost twice."""
+    from ..autograd import functional
+    for name, value in (('primals', primals), ('tangents', tangents)):
+        if not isinstance(value, tuple):
+            raise RuntimeError(f'jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. '
+                               f'it should be valid to call f(*{name}).')
+    if len(primals) != len(tangents) or any(
+            not isinstance(p, Tensor) or not isinstance(t, Tensor) or p.shape != t.shape
+            for p, t in zip(primals, tangents)):
+        raise RuntimeError('jvp(f, primals, tangents): Expected primals and tangents to be '
+                           'tuples of Tensors of the same length and the same shapes')
+    aux = []
+
+    def plain(*args):
+        result = func(*args)
+        if not has_aux:
+            return result
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise RuntimeError('jvp(f, primals, tangents): output of function f should be a '
+                               'tuple: (output, aux) if has_aux is True')
+        aux.append(result[1])
+        return result[0]
+    output, tangent_out = functional.jvp(plain, primals, tangents)
+    return (output, tangent_out, aux[0]) if has_aux else (output, tangent_out)
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
