@@ -100,12 +100,12 @@ class Module:
             if d.get('_modules') is None:
                 raise AttributeError('cannot assign module before Module.__init__() call')
             self._forget(name, keep='_modules')
-            d['_modules'][name] = value
+            d['_modules'][name] = _registered(_global_module_registration_hooks, self, name, value)
         elif d.get('_modules') is not None and name in d['_modules']:
             if value is not None:
                 raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 '(torch.nn.Module or None expected)')
-            d['_modules'][name] = value
+            d['_modules'][name] = _registered(_global_module_registration_hooks, self, name, value)
         elif isinstance(value, Buffer) or (d.get('_buffers') is not None and
                                            name in d['_buffers']):
             if value is not None and not isinstance(value, Tensor):
@@ -157,6 +157,8 @@ class Module:
                              f"parameters must be created explicitly. To express '{name}' as a "
                              'function of another Tensor, compute the value in the forward() '
                              'method.')
+        if param is not None:
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -166,7 +168,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             '(torch Tensor or None required)')
-        self._buffers[name] = tensor
+        self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -176,7 +178,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f'{_typename(module)} is not a Module subclass')
         _check_name('module', name, self, self._modules)
-        self._modules[name] = module
+        self._modules[name] = _registered(_global_module_registration_hooks, self, name, module)
 
     register_module = add_module
 
@@ -329,6 +331,12 @@ class Module:
                 else:
                     p.grad.requires_grad_(False)
                 p.grad.zero_()
+
+    def compile(self, *args, **kwargs):
+        """Module.compile: torch.compile's arguments and checks, in place, returning None; the
+        module keeps running eagerly (nbgrad's compile, compiler.py)."""
+        from ... import compiler
+        compiler.compile(self, *args, **kwargs)
 
     def share_memory(self):
         return self  # one process's NumPy memory; nbgrad.multiprocessing handles sharing
@@ -677,6 +685,34 @@ _global_backward_hooks = HookDict()
 _global_backward_pre_hooks = HookDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
+
+
+# registration hooks: hook(module, name, value) -> None or a replacement value, run when a
+# buffer (even None), a parameter (not None) or a submodule (even None) is registered
+_global_buffer_registration_hooks = HookDict()
+_global_parameter_registration_hooks = HookDict()
+_global_module_registration_hooks = HookDict()
+
+
+def _registered(hooks, module, name, value):
+    """value after the registration hooks (each may replace it), as PyTorch runs them."""
+    for hook in list(hooks.values()):
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+def register_module_buffer_registration_hook(hook):
+    return _add_hook(_global_buffer_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    return _add_hook(_global_parameter_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook):
+    return _add_hook(_global_module_registration_hooks, hook)
 
 
 def _global_hooks_present():
