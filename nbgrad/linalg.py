@@ -623,7 +623,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                            f'input. Got {_type_word(x)}')
     all_dims = dim is None or (isinstance(dim, (tuple, list)) and not dim)
     dims = tuple(range(x.dim())) if all_dims else wrap_dims(dim, x.dim())
-    return dispatch(VectorNorm(float(ord), dims, keepdim), x)
+    return dispatch(VectorNorm(float(ord), dims, keepdim, all_dims), x)
 
 
 def matrix_norm(input, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):

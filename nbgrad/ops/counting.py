@@ -277,6 +277,8 @@ class Histc(Node):
         self.bins, self.min, self.max = bins, min, max
 
     def forward(self, a):
+        if a.dtype == np.float16:   # PyTorch's histc takes half (its histogram does not)
+            return self.forward(a.astype(np.float32)).astype(np.float16)
         _check_histogram_dtype(a, 'histogram_cpu')
         if self.bins <= 0:
             raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {self.bins} for '

@@ -568,7 +568,8 @@ class MaskedSelect(Node):
         if mask.dtype != np.bool_:
             raise RuntimeError(f'masked_select: expected BoolTensor for mask, got {mask.dtype}')
         xp = xp_of(a)
-        shape = np.broadcast_shapes(a.shape, mask.shape)
+        from .shape import broadcast_shapes     # (PyTorch's RuntimeError where sizes differ)
+        shape = tuple(broadcast_shapes(a.shape, mask.shape))
         self._input_shape = a.shape
         self._shape = shape
         return xp.broadcast_to(a, shape)[xp.broadcast_to(mask, shape)]
@@ -643,6 +644,10 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:   # gather's rules: a negative index is out of range, as in PyTorch
         return input.reshape(-1).gather(0, indices.reshape(-1))
     d = wrap_dim(dim, input._data.ndim)
+    if input.dim() != indices.dim():
+        raise RuntimeError(f'torch.take_along_dim(): input and indices should have the same '
+                           f'number of dimensions, but got {input.dim()} dimensions for input, '
+                           f'and {indices.dim()} dimensions for indices')
     shape_in = list(input.shape)
     shape_idx = list(indices.shape)
     shape_in[d] = shape_idx[d] = 1

@@ -259,6 +259,8 @@ class MaxMinAll(Node):
         y = _expand_back(y, self._input_shape, dims, self.keepdim)
         g = _expand_back(g, self._input_shape, dims, self.keepdim)
         mask = (x == y)
+        if self.op_name in ('max', 'min'):  # (PyTorch's evenly_distribute_backward: a NaN
+            mask = mask | (x.isnan() & y.isnan())   # result's gradient goes to the NaNs)
         count = mask.sum(dim=dims, keepdim=True) if dims else 1
         return g * mask / count
 
@@ -383,12 +385,16 @@ class VarStd(Node):
                           f'Correction should be strictly less than the reduction factor (input '
                           f'numel divided by output numel).', UserWarning, stacklevel=4)
         xp = xp_of(a)
+        result_dtype = a.dtype.type(0).real.dtype
+        if xp is np and a.dtype.itemsize < (16 if a.dtype.kind == 'c' else 8):
+            # PyTorch's CPU kernel accumulates float32 (and half) in double: the same accuracy
+            # (1e20-sized values would also overflow float32 once squared)
+            a = a.astype(np.complex128 if a.dtype.kind == 'c' else np.float64)
         mean = a.mean(axis=self.dims, keepdims=True)
         centered = a - mean
         sq = (centered * centered.conj()).real if a.dtype.kind == 'c' else centered * centered
         var = sq.sum(axis=self.dims, keepdims=self.keepdim) / builtins.max(self._dof, 0)
-        var = var.astype(a.dtype.type(0).real.dtype, copy=False)
-        return xp.asarray(xp.sqrt(var) if self.is_std else var)
+        return xp.asarray(xp.sqrt(var) if self.is_std else var).astype(result_dtype, copy=False)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -601,7 +607,8 @@ def sum(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    return sum(input.nan_to_num(0.0, posinf=float('inf'), neginf=float('-inf'))
+    # (masked_fill, not nan_to_num: infinities keep their gradient of 1, as in PyTorch)
+    return sum(input.masked_fill(input.isnan(), 0.0)
                if input.is_floating_point() else input, dim, keepdim, dtype=dtype)
 
 
@@ -644,16 +651,24 @@ min = _max_min(False, 'min')
 
 
 def amax(input, dim=(), keepdim=False):
-    dims = _dims_arg(dim, input._data.ndim)
-    return dispatch(MaxMinAll(True, dims, keepdim, 'amax'), input)
+    return _amax_amin(True, 'amax', input, dim, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
+    return _amax_amin(False, 'amin', input, dim, keepdim)
+
+
+def _amax_amin(is_max, name, input, dim, keepdim):
     dims = _dims_arg(dim, input._data.ndim)
-    return dispatch(MaxMinAll(False, dims, keepdim, 'amin'), input)
+    if dim == () or dim == []:  # every dim: an empty input has no reduction dim to name
+        dims = None if input._data.size == 0 else dims
+    return dispatch(MaxMinAll(is_max, dims, keepdim, name), input)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    if dim is None and input._data.size == 0:
+        raise RuntimeError('aminmax(): cannot compute aminmax over an empty dimension as the '
+                           'operation has no identity.')
     return return_type('aminmax', amin(input, dim if dim is not None else (), keepdim),
                        amax(input, dim if dim is not None else (), keepdim))
 
@@ -708,11 +723,15 @@ std = _var_std(True)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # var_mean(x, unbiased) positional form
+        unbiased, dim = dim, None
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # std_mean(x, unbiased) positional form
+        unbiased, dim = dim, None
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 

@@ -156,6 +156,10 @@ def _reduce(a, dim, index, src, reduce, include_self):
 
 
 def _check(reduce, include_self, reductions=REDUCTIONS, op='scatter_reduce'):
+    """The reduction's name (scatter_reduce also takes 'max' and 'min' for amax and amin, as
+    PyTorch does), after checking the arguments."""
+    if op == 'scatter_reduce':
+        reduce = {'max': 'amax', 'min': 'amin'}.get(reduce, reduce)
     if type(include_self) is not builtins.bool:
         raise TypeError(f"{op}(): argument 'include_self' must be bool, not "
                         f"{type(include_self).__name__}")
@@ -165,16 +169,17 @@ def _check(reduce, include_self, reductions=REDUCTIONS, op='scatter_reduce'):
                                f'amin but got {reduce}.')
         raise RuntimeError(f'reduce argument must be either sum, prod, mean, amax or amin, got '
                            f'{reduce}')
+    return reduce
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    _check(reduce, include_self)
+    reduce = _check(reduce, include_self)
     d = wrap_dim(dim, max(input.dim(), 1))
     return dispatch(ScatterReduce(d, reduce, include_self), input, index, src)
 
 
 def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
-    _check(reduce, include_self)
+    reduce = _check(reduce, include_self)
     d = wrap_dim(dim, max(input.dim(), 1))
     return dispatch_inplace(ScatterReduce(d, reduce, include_self), input, index, src)
 

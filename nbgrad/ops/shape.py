@@ -157,7 +157,13 @@ def flip(input, *dims):
     """flip(x, (0, 1)) or, as a method, x.flip(0, 1)."""
     n = input._data.ndim
     dims = shape_arg(dims) if dims else ()
-    return dispatch(Flip(tuple(wrap_dim(d, n) for d in dims)), input)
+    wrapped = tuple(wrap_dim(d, n) for d in dims)
+    for d in wrapped:
+        if wrapped.count(d) > 1:
+            raise RuntimeError(f'dim {d} appears multiple times in the list of dims')
+    if n == 0:      # a 0-d tensor has nothing to flip (its one dim index, 0 or -1, is allowed)
+        wrapped = ()
+    return dispatch(Flip(wrapped), input)
 
 
 def fliplr(input):

@@ -8,12 +8,26 @@ from ..autograd.graph import Node
 from ._util import xp_of
 
 
+def _refuse_empty(x, p, axis, every_dim):
+    """PyTorch's errors for a norm without an identity over an empty tensor (no dim given) or
+    an empty dimension."""
+    order = p if abs(p) == math.inf else int(p) if p == int(p) else p
+    if every_dim and x.size == 0:
+        raise RuntimeError(f'linalg.vector_norm cannot compute the {order} norm on an empty '
+                           f'tensor because the operation does not have an identity')
+    for d in () if every_dim else axis:
+        if x.shape[d] == 0:
+            raise RuntimeError(f'linalg.vector_norm cannot compute the {order} norm on the '
+                               f'dimension {d}because this dimension is empty and the operation '
+                               f'does not have an identity')
+
+
 class VectorNorm(Node):
     saved_inputs = (0,)
     saves_output = True
 
-    def __init__(self, ord, dims, keepdim):
-        self.ord, self.dims, self.keepdim = ord, dims, keepdim
+    def __init__(self, ord, dims, keepdim, every_dim=False):
+        self.ord, self.dims, self.keepdim, self.every_dim = ord, dims, keepdim, every_dim
 
     def forward(self, x):
         xp, p, axis = xp_of(x), self.ord, self.dims
@@ -21,10 +35,9 @@ class VectorNorm(Node):
         result_dtype = a.dtype
         if a.dtype == np.float16:   # PyTorch sums half powers in float (1000^2 overflows half)
             a = a.astype(np.float32)
+        if p < 0 or p == math.inf:     # (no identity: max, min or a negative power)
+            _refuse_empty(x, p, axis, self.every_dim)
         if p in (math.inf, -math.inf):
-            if a.size == 0 and any(x.shape[d] == 0 for d in axis or range(x.ndim)):
-                raise RuntimeError(f'linalg.vector_norm cannot compute the {p} norm on an empty '
-                                   f'tensor because the operation does not have an identity')
             out = a.max(axis=axis, keepdims=self.keepdim) if p > 0 else \
                 a.min(axis=axis, keepdims=self.keepdim)
         elif p == 0:

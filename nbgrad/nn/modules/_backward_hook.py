@@ -17,8 +17,13 @@ class BackwardHookFunction(Function):
 
     @staticmethod
     def forward(ctx, *tensors):
-        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
-        return tuple(t.view_as(t) for t in tensors)
+        # (views, not the tensors themselves: so those outputs are what is marked) an input
+        # that does not require grad gets none through the module: the hooks see zeros for it,
+        # as in PyTorch, and no op computes its gradient
+        outputs = tuple(t.view_as(t) for t in tensors)
+        ctx.mark_non_differentiable(*[out for out, t in zip(outputs, tensors)
+                                      if not t.requires_grad])
+        return outputs
 
     @staticmethod
     def backward(ctx, *grads):
