@@ -14,7 +14,8 @@ import itertools
 import numpy as np
 
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
-from ._tensor import Tensor
+from . import _tensor as _tensor_module
+from ._tensor import Tensor, _inference_depth
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -61,6 +62,8 @@ def dispatch(op, *inputs):
             result._base = None
             result._requires_grad = False
             result._grad_fn = None
+            if _inference_depth[0]:
+                result._inference = True
             if op.is_view:
                 _link_view(result, x, op)
             return result
@@ -114,6 +117,8 @@ def _general(op, inputs):
     result._data = out
     result._vc = [0]
     result._base = None
+    if _inference_depth[0]:
+        result._inference = True
     if requires_grad and out.dtype.kind in 'fc':
         if out.dtype.kind == 'c':
             _refuse_complex_result(op)
@@ -190,6 +195,8 @@ def _record(op, inputs, outputs, edges=None):
         users = op.saved_input_users
         for i in op.saved_inputs:
             x = inputs[i]
+            if getattr(x, '_inference', False):
+                raise RuntimeError(_tensor_module._INFERENCE_SAVED)
             # an input only the gradients of inputs that need none use is kept unchecked: a
             # later in-place write into it cannot change the gradients (a * 2, then a.add_(1))
             checked = isinstance(x, Tensor) and (
@@ -298,6 +305,8 @@ def _link_view(view, source, op):
     root = source._base if source._base is not None else source
     view._base = root
     view._vc = source._vc
+    if view._inference is not source._inference:   # a view is what its source is (PyTorch)
+        view._inference = source._inference
     if _grad_enabled:
         view._view_src = (source, op)
         view._view_stamp = source._vc[0]
@@ -382,6 +391,8 @@ def _run_inplace_on_device(op, target, inputs):
 
 
 def _run_inplace(op, target, inputs):
+    if target._inference and not _inference_depth[0]:
+        raise RuntimeError(_tensor_module._INFERENCE_INPLACE)
     record = False
     if _grad_enabled:
         if target._requires_grad or target._base is not None:

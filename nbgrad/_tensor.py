@@ -39,6 +39,19 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self))
 
 
+# Inside inference_mode (autograd/grad_mode.py keeps the count): every tensor made there is an
+# inference tensor, which autograd may not record or save once outside (PyTorch's rules).
+_inference_depth = [0]
+
+_INFERENCE_SAVED = ('Inference tensors cannot be saved for backward. Please do not use Tensors '
+                    'created in inference mode in computation tracked by autograd. To work around '
+                    'this, you can make a clone to get a normal tensor and use it in autograd, or '
+                    'use `nbgrad.no_grad()` instead of `nbgrad.inference_mode()`.')
+_INFERENCE_INPLACE = ('Inplace update to inference tensor outside InferenceMode is not allowed.'
+                      'You can make a clone to get a normal tensor before doing inplace update.'
+                      'See https://github.com/pytorch/rfcs/pull/17 for more details.')
+
+
 class Tensor:
     # Hot attributes live in slots; rarely used ones fall back to the class defaults below until a
     # tensor sets its own (in its __dict__), which keeps making a tensor cheap.
@@ -52,6 +65,7 @@ class Tensor:
     _view_src = None               # (parent tensor, view op) for views
     _view_stamp = 0                # base version when this view's grad_fn was last derived
     _is_param = False
+    _inference = False             # made inside inference_mode (is_inference())
     __array_priority__ = 1000      # numpy defers binary operators to us
     __array_ufunc__ = None
 
@@ -63,6 +77,8 @@ class Tensor:
         t._grad_fn = grad_fn
         t._vc = [0] if vc is None else vc
         t._base = None
+        if _inference_depth[0]:
+            t._inference = True
         return t
 
     def __init__(self, *args, device=None):
@@ -204,6 +220,9 @@ class Tensor:
                     "a computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return self
+        if requires_grad and self._inference and not _inference_depth[0]:
+            raise RuntimeError('Setting requires_grad=True on inference tensor outside '
+                               'InferenceMode is not allowed.')
         if requires_grad and self._data.dtype.kind != 'f':
             if self._data.dtype.kind == 'c':
                 raise RuntimeError('complex tensors cannot require gradients in nbgrad yet: '

@@ -94,7 +94,7 @@ Tensor.baddbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
     matmul.baddbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
 Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: self.copy_(
     matmul.addr(_source_of_inplace(self), vec1, vec2, beta=beta, alpha=alpha))
-Tensor.is_inference = lambda self: False
+Tensor.is_inference = lambda self: self._inference
 Tensor.layout = property(lambda self: _strided)     # every nbgrad tensor is dense
 
 

@@ -732,3 +732,51 @@ def test_float32_variance_accumulates_in_double_on_the_cpu(fn):
     exact = np.var(x.numpy().astype(np.float64), ddof=1)
     expected = np.float32(np.sqrt(exact) if fn == 'std' else exact)
     assert getattr(nbgrad, fn)(x).item() == expected
+
+
+# -- inference tensors -------------------------------------------------------------------------
+
+def _inference_tensor(lib):
+    with lib.inference_mode():
+        return lib.ones(2)
+
+
+def test_tensors_made_in_inference_mode_are_inference_tensors():
+    def run(lib):
+        normal = lib.ones(2)
+        with lib.inference_mode():
+            made, view = lib.ones(2), normal[:1]
+            normal.add_(1)      # a normal tensor may be updated in place inside the mode
+
+        @lib.inference_mode()
+        def decorated():
+            return lib.ones(2) * 2, lib.ones(3).max(0)
+        product, (values, indices) = decorated()
+        inference = made * 1    # a functional op outside the mode gives a normal tensor
+        return [t.is_inference() for t in (made, made[:1], view, normal, product, values, indices,
+                                           inference, made.clone())] + [normal]
+    both(run)
+
+
+@pytest.mark.parametrize('misuse', [
+    lambda lib, t: (lib.tensor([1., 2.], requires_grad=True) * t).sum().backward(),
+    lambda lib, t: t.requires_grad_(),
+    lambda lib, t: t.add_(1),
+    lambda lib, t: t.__iadd__(1),
+    lambda lib, t: t.zero_(),
+    lambda lib, t: t.copy_(lib.zeros(2)),
+    lambda lib, t: t.__setitem__(0, 5.),
+], ids=['saved for backward', 'requires_grad_', 'add_', '+=', 'zero_', 'copy_', 'setitem'])
+def test_inference_tensors_outside_the_mode_are_refused_as_pytorch(misuse):
+    assert_same_error(lambda lib: misuse(lib, _inference_tensor(lib)))
+
+
+def test_inference_tensors_in_ops_that_save_nothing_and_inside_the_mode():
+    def run(lib):
+        t = _inference_tensor(lib)
+        x = lib.tensor([1., 2.], requires_grad=True)
+        (x + t).sum().backward()        # addition saves neither input
+        with lib.inference_mode():
+            t.add_(1)
+        return x.grad, t
+    both(run)

@@ -8,7 +8,7 @@ import functools
 import inspect
 import sys
 
-from .. import _dispatch
+from .. import _dispatch, _tensor
 
 
 def is_grad_enabled():
@@ -145,12 +145,14 @@ class set_multithreading_enabled(_GradModeContext):
         return set_multithreading_enabled(self._mode)
 
 
-_inference_depth = 0
+_inference_depth = _tensor._inference_depth     # [depth], shared with Tensor._make
 
 
 class inference_mode(_GradModeContext):
-    """inference_mode(True): no graph recording (nbgrad does not distinguish "inference tensors";
-    see the README). inference_mode(False) inside it turns grad mode back on."""
+    """inference_mode(True): no graph recording, and every tensor made inside is an inference
+    tensor (is_inference()): outside the mode autograd refuses to save one for backward, to
+    update one in place or to make one require grad, as PyTorch does (clone() gives a normal
+    tensor). inference_mode(False) inside it turns grad mode back on."""
 
     def __new__(cls, mode=True):
         instance = super().__new__(cls)
@@ -163,19 +165,17 @@ class inference_mode(_GradModeContext):
         self._mode = bool(mode)
 
     def __enter__(self):
-        global _inference_depth
-        self._previous = (_dispatch._grad_enabled, _inference_depth)
+        self._previous = (_dispatch._grad_enabled, _inference_depth[0])
         if self._mode:
             _dispatch._grad_enabled = False
-            _inference_depth += 1
+            _inference_depth[0] += 1
         else:
             _dispatch._grad_enabled = True
-            _inference_depth = 0
+            _inference_depth[0] = 0
         return self
 
     def __exit__(self, *exc):
-        global _inference_depth
-        _dispatch._grad_enabled, _inference_depth = self._previous
+        _dispatch._grad_enabled, _inference_depth[0] = self._previous
         return False
 
     def clone(self):
@@ -183,4 +183,4 @@ class inference_mode(_GradModeContext):
 
 
 def is_inference_mode_enabled():
-    return _inference_depth > 0
+    return _inference_depth[0] > 0
