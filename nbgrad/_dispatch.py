@@ -15,12 +15,11 @@ import numpy as np
 
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
 from . import _tensor as _tensor_module
-from ._tensor import Tensor, _inference_depth
+from ._tensor import Tensor, _modes
 
 _ndarray = np.ndarray
 _new = object.__new__
 _next_sequence = itertools.count().__next__  # creation order of graph nodes (backward runs newest first)
-_grad_enabled = True
 _anomaly_enabled = False
 _observers = []
 # why an op that would put a complex tensor into a graph refuses (see _run_inplace, ops/complex_ops)
@@ -36,7 +35,8 @@ def dispatch(op, *inputs):
     # number), nothing to record. It is _general unrolled; keep the two in step.
     if len(inputs) <= 2:
         x = inputs[0]
-        if x.__class__ is Tensor and (not _grad_enabled or (
+        grad_enabled = _modes.grad_enabled      # (one read of the per-thread modes)
+        if x.__class__ is Tensor and (not grad_enabled or (
                 not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray:
             if len(inputs) == 1:
                 out = op.forward(x._data)
@@ -44,7 +44,7 @@ def dispatch(op, *inputs):
                 y = inputs[1]
                 yc = y.__class__
                 if yc is Tensor:
-                    if (_grad_enabled and (y._requires_grad or y._base is not None)) or \
+                    if (grad_enabled and (y._requires_grad or y._base is not None)) or \
                             y._data.__class__ is not _ndarray:
                         return _general(op, inputs)
                     out = op.forward(x._data, y._data)
@@ -62,7 +62,7 @@ def dispatch(op, *inputs):
             result._base = None
             result._requires_grad = False
             result._grad_fn = None
-            if _inference_depth[0]:
+            if not grad_enabled and _modes.inference_depth:     # (inference mode is grad off)
                 result._inference = True
             if op.is_view:
                 _link_view(result, x, op)
@@ -72,7 +72,8 @@ def dispatch(op, *inputs):
 
 def _general(op, inputs):
     """dispatch for any inputs: GPU arrays, views, tensors that require grad (graph recording)."""
-    track = _grad_enabled and op.differentiable
+    grad_enabled = _modes.grad_enabled
+    track = grad_enabled and op.differentiable
     arrays = []
     append = arrays.append
     edges = [] if track else None
@@ -117,7 +118,7 @@ def _general(op, inputs):
     result._data = out
     result._vc = [0]
     result._base = None
-    if _inference_depth[0]:
+    if not grad_enabled and _modes.inference_depth:     # (inference mode is grad off)
         result._inference = True
     if requires_grad and out.dtype.kind in 'fc':
         if out.dtype.kind == 'c':
@@ -307,7 +308,7 @@ def _link_view(view, source, op):
     view._vc = source._vc
     if view._inference is not source._inference:   # a view is what its source is (PyTorch)
         view._inference = source._inference
-    if _grad_enabled:
+    if _modes.grad_enabled:
         view._view_src = (source, op)
         view._view_stamp = source._vc[0]
 
@@ -328,7 +329,7 @@ def refresh_view(view):
     parent, op = view._view_src
     if parent._base is not None:
         refresh_view(parent)
-    if parent._requires_grad and _grad_enabled:
+    if parent._requires_grad and _modes.grad_enabled:
         fresh = _run(op.replay_copy(), (parent,))
         if fresh._grad_fn is not None:
             # PyTorch remakes such a view with as_strided and names its node so; ours replays the
@@ -391,10 +392,10 @@ def _run_inplace_on_device(op, target, inputs):
 
 
 def _run_inplace(op, target, inputs):
-    if target._inference and not _inference_depth[0]:
+    if target._inference and not _modes.inference_depth:
         raise RuntimeError(_tensor_module._INFERENCE_INPLACE)
     record = False
-    if _grad_enabled:
+    if _modes.grad_enabled:
         if target._requires_grad or target._base is not None:
             check_inplace_allowed(target, op)
         record = op.differentiable and (

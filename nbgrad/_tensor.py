@@ -4,6 +4,7 @@ The math methods (add, sum, view, ...) are attached from the op modules by nbgra
 this file holds what a tensor *is*: its array, its place in the graph, its version counter (shared
 with its views), conversions, and the autograd entry points (backward, hooks, retain_grad).
 """
+import threading
 import warnings
 
 import numpy as np
@@ -39,9 +40,18 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self))
 
 
-# Inside inference_mode (autograd/grad_mode.py keeps the count): every tensor made there is an
-# inference tensor, which autograd may not record or save once outside (PyTorch's rules).
-_inference_depth = [0]
+class _ThreadModes(threading.local):
+    """Autograd's modes, per thread as in PyTorch (a thread's no_grad leaves the others
+    recording; a new thread starts with grad mode on):
+    grad_enabled: whether ops record a graph (read by every op in _dispatch);
+    inference_depth: how many inference_mode blocks are open (autograd/grad_mode.py). Every
+      tensor made inside one is an inference tensor, which autograd may not save or update in
+      place once outside (PyTorch's rules)."""
+    grad_enabled = True
+    inference_depth = 0
+
+
+_modes = _ThreadModes()
 
 _INFERENCE_SAVED = ('Inference tensors cannot be saved for backward. Please do not use Tensors '
                     'created in inference mode in computation tracked by autograd. To work around '
@@ -77,7 +87,7 @@ class Tensor:
         t._grad_fn = grad_fn
         t._vc = [0] if vc is None else vc
         t._base = None
-        if _inference_depth[0]:
+        if _modes.inference_depth:
             t._inference = True
         return t
 
@@ -220,7 +230,7 @@ class Tensor:
                     "a computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return self
-        if requires_grad and self._inference and not _inference_depth[0]:
+        if requires_grad and self._inference and not _modes.inference_depth:
             raise RuntimeError('Setting requires_grad=True on inference tensor outside '
                                'InferenceMode is not allowed.')
         if requires_grad and self._data.dtype.kind != 'f':
@@ -441,7 +451,7 @@ class Tensor:
     def _warn_if_requires_grad(self):
         # (PyTorch warns for float() and complex() with grad mode on; not for int() or item())
         from . import _dispatch
-        if self.requires_grad and _dispatch._grad_enabled:
+        if self.requires_grad and _dispatch._modes.grad_enabled:
             warnings.warn('Converting a tensor with requires_grad=True to a scalar may lead to '
                           'unexpected behavior.\nConsider using tensor.detach() first.',
                           UserWarning, stacklevel=3)

@@ -394,7 +394,7 @@ def _adopt_shape(self, out):
     its data and, when autograd records, its history, so that gradients flow back through the
     view (PyTorch's in-place view ops). On a leaf that requires grad that is refused, as for
     every in-place op."""
-    if _dispatch._grad_enabled and self.requires_grad:
+    if _dispatch._modes.grad_enabled and self.requires_grad:
         if self._grad_fn is None:
             raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                                'operation.')

@@ -780,3 +780,33 @@ def test_inference_tensors_in_ops_that_save_nothing_and_inside_the_mode():
             t.add_(1)
         return x.grad, t
     both(run)
+
+
+def test_grad_mode_and_inference_mode_are_per_thread():
+    """A thread starts with grad mode on and outside inference mode whatever the thread that
+    started it is in, and what it sets stays in it."""
+    import threading
+
+    def run(lib):
+        seen = []
+
+        def in_thread(fn):
+            thread = threading.Thread(target=fn)
+            thread.start()
+            thread.join()
+        with lib.no_grad():
+            in_thread(lambda: seen.append(lib.is_grad_enabled()))
+
+        def turn_off():
+            lib.set_grad_enabled(False)
+            seen.append(lib.is_grad_enabled())
+        in_thread(turn_off)
+        seen.append(lib.is_grad_enabled())
+        with lib.inference_mode():
+            in_thread(lambda: seen.append((lib.is_inference_mode_enabled(),
+                                           lib.ones(1).is_inference())))
+        x = lib.tensor([1., 2.], requires_grad=True)
+        with lib.no_grad():     # another thread's graph records meanwhile
+            in_thread(lambda: seen.append((x * 2).requires_grad))
+        return seen
+    both(run)

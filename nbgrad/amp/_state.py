@@ -59,7 +59,7 @@ def cached_cast(tensor, dtype, cast):
     the copy is made again if the weight changed in place since (an optimizer step inside the
     region), and copies made under no_grad (which carry no graph) are not kept."""
     from .. import _dispatch
-    if not (_cache_enabled[0] and _dispatch._grad_enabled):
+    if not (_cache_enabled[0] and _dispatch._modes.grad_enabled):
         return cast(tensor, dtype)
     entry = _cache.get(id(tensor))
     version = tensor._version

@@ -84,9 +84,9 @@ class CopySlices(Node):
 
 class _no_grad:
     def __enter__(self):
-        self.previous = _dispatch._grad_enabled
-        _dispatch._grad_enabled = False
+        self.previous = _dispatch._modes.grad_enabled
+        _dispatch._modes.grad_enabled = False
 
     def __exit__(self, *exc):
-        _dispatch._grad_enabled = self.previous
+        _dispatch._modes.grad_enabled = self.previous
 

@@ -205,11 +205,11 @@ def _uses_setup_context(cls):
 
 def _apply(cls, ctx, args, kwargs):
     tensor_args = [a for a in args if isinstance(a, Tensor)]
-    record = _dispatch._grad_enabled and any(t.requires_grad for t in tensor_args)
+    record = _dispatch._modes.grad_enabled and any(t.requires_grad for t in tensor_args)
     ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     ctx._input_is_tensor = tuple(isinstance(a, Tensor) for a in args)
-    previous = _dispatch._grad_enabled
-    _dispatch._grad_enabled = False
+    previous = _dispatch._modes.grad_enabled
+    _dispatch._modes.grad_enabled = False
     try:
         if _uses_setup_context(cls):
             output = cls.forward(*args, **kwargs)
@@ -217,7 +217,7 @@ def _apply(cls, ctx, args, kwargs):
         else:
             output = cls.forward(ctx, *args, **kwargs)
     finally:
-        _dispatch._grad_enabled = previous
+        _dispatch._modes.grad_enabled = previous
     is_tuple = isinstance(output, tuple)
     outputs = output if is_tuple else (output,)
     if not record:
@@ -276,12 +276,12 @@ def once_differentiable(fn):
     differentiating its result again raises a clear error instead of giving a wrong answer."""
     @functools.wraps(fn)
     def wrapper(ctx, *args):
-        previous = _dispatch._grad_enabled
-        _dispatch._grad_enabled = False
+        previous = _dispatch._modes.grad_enabled
+        _dispatch._modes.grad_enabled = False
         try:
             outputs = fn(ctx, *args)
         finally:
-            _dispatch._grad_enabled = previous
+            _dispatch._modes.grad_enabled = previous
         if not previous:
             return outputs
         needs = any(isinstance(a, Tensor) and a.requires_grad for a in args)

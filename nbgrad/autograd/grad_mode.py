@@ -1,18 +1,18 @@
 """Grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode.
 
 Each works as a context manager and as a decorator (also of generator functions), as in PyTorch.
-The flag itself lives in nbgrad._dispatch, where every op reads it. It is process-wide (PyTorch's
-is per thread).
+The flags live in nbgrad._tensor._modes, which every op reads. They are per thread, as
+in PyTorch: a new thread starts with grad mode on.
 """
 import functools
 import inspect
 import sys
 
-from .. import _dispatch, _tensor
+from .. import _tensor
 
 
 def is_grad_enabled():
-    return _dispatch._grad_enabled
+    return _modes.grad_enabled
 
 
 class _GradModeContext:
@@ -74,12 +74,12 @@ class _SetMode(_GradModeContext):
         pass
 
     def __enter__(self):
-        self._previous = _dispatch._grad_enabled
-        _dispatch._grad_enabled = self._target
+        self._previous = _modes.grad_enabled
+        _modes.grad_enabled = self._target
         return self
 
     def __exit__(self, *exc):
-        _dispatch._grad_enabled = self._previous
+        _modes.grad_enabled = self._previous
         return False
 
 
@@ -102,18 +102,18 @@ class set_grad_enabled(_GradModeContext):
             raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
                             f"not {type(mode).__name__}")
         self._mode = mode
-        self._previous = _dispatch._grad_enabled
-        _dispatch._grad_enabled = self._mode
+        self._previous = _modes.grad_enabled
+        _modes.grad_enabled = self._mode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _dispatch._grad_enabled = self._previous
+        _modes.grad_enabled = self._previous
         return False
 
     def __call__(self, fn):
-        _dispatch._grad_enabled = self._previous  # decorating must not change the mode now
+        _modes.grad_enabled = self._previous  # decorating must not change the mode now
         return super().__call__(fn)
 
     def clone(self):
@@ -145,7 +145,7 @@ class set_multithreading_enabled(_GradModeContext):
         return set_multithreading_enabled(self._mode)
 
 
-_inference_depth = _tensor._inference_depth     # [depth], shared with Tensor._make
+_modes = _tensor._modes         # grad_enabled and inference_depth, per thread
 
 
 class inference_mode(_GradModeContext):
@@ -165,17 +165,17 @@ class inference_mode(_GradModeContext):
         self._mode = bool(mode)
 
     def __enter__(self):
-        self._previous = (_dispatch._grad_enabled, _inference_depth[0])
+        self._previous = (_modes.grad_enabled, _modes.inference_depth)
         if self._mode:
-            _dispatch._grad_enabled = False
-            _inference_depth[0] += 1
+            _modes.grad_enabled = False
+            _modes.inference_depth += 1
         else:
-            _dispatch._grad_enabled = True
-            _inference_depth[0] = 0
+            _modes.grad_enabled = True
+            _modes.inference_depth = 0
         return self
 
     def __exit__(self, *exc):
-        _dispatch._grad_enabled, _inference_depth[0] = self._previous
+        _modes.grad_enabled, _modes.inference_depth = self._previous
         return False
 
     def clone(self):
@@ -183,4 +183,4 @@ class inference_mode(_GradModeContext):
 
 
 def is_inference_mode_enabled():
-    return _inference_depth[0] > 0
+    return _modes.inference_depth > 0

@@ -12,6 +12,7 @@ widened are summed back to each input's shape here, once, for every op.
 """
 import itertools
 import sys
+import threading
 import traceback
 import weakref
 from heapq import heappop, heappush
@@ -252,7 +253,7 @@ class Node:
                 tensor = ref()
                 g = grad_outputs[nr]
                 if tensor is not None and g is not None:
-                    _accumulate_into(tensor, g, _dispatch._grad_enabled)
+                    _accumulate_into(tensor, g, _dispatch._modes.grad_enabled)
         return grad_outputs
 
     def _materialize(self, grad_outputs):
@@ -306,7 +307,7 @@ class AccumulateGrad(Node):
                 result = fn((grad,))
                 if result is not None:
                     grad = _hook_values(fn, result, 1)[0]
-        _accumulate_into(variable, grad, _dispatch._grad_enabled)
+        _accumulate_into(variable, grad, _dispatch._modes.grad_enabled)
         post = variable._post_accumulate_hooks
         if post:
             for fn in list(post.values()):
@@ -330,11 +331,11 @@ def _accumulate_into(tensor, grad, create_graph):
             # Never let .grad alias another tensor's memory (a view, or a gradient object that was
             # also delivered elsewhere): later in-place accumulation would corrupt the other one.
             if array.base is not None or not array.flags.c_contiguous or \
-                    id(array) in _delivered.get(0, ()):
+                    id(array) in _backward_state.delivered.get(0, ()):
                 array = array.copy()
             if array.dtype != tensor._data.dtype:
                 array = array.astype(tensor._data.dtype)
-            delivered = _delivered.get(0)
+            delivered = _backward_state.delivered.get(0)
             if delivered is not None:
                 delivered.add(id(array))
             tensor._grad = Tensor._make(array)
@@ -349,14 +350,19 @@ def _accumulate_into(tensor, grad, create_graph):
         existing._vc[0] += 1
 
 
-# Per-backward bookkeeping of gradient arrays already stored as some tensor's .grad (key 0 while a
-# backward runs). A plain dict, not thread-local: nbgrad's grad mode is process-wide too.
-_delivered = {}
+class _BackwardState(threading.local):
+    """Per thread, as grad mode is (two threads may run backwards at once):
+    delivered: gradient arrays already stored as some tensor's .grad (key 0 while a backward
+      runs);
+    running: the backward runs in progress, innermost last: (retain_graph, accumulates into every
+      leaf). What runs inside a node's backward reads it (utils.checkpoint: whether to keep
+      recomputed activations, and whether its reentrant form can serve this backward)."""
 
-# The backward runs in progress, innermost last: (retain_graph, accumulates into every leaf).
-# What runs inside a node's backward reads it (utils.checkpoint: whether to keep recomputed
-# activations, and whether its reentrant form can serve this backward).
-_running = []
+    def __init__(self):
+        self.delivered, self.running = {}, []
+
+
+_backward_state = _BackwardState()
 
 
 def increment_version(tensor):
@@ -369,13 +375,13 @@ def increment_version(tensor):
 
 def running_backward_retains_graph():
     """Whether the innermost running backward keeps the graph (retain_graph=True)."""
-    return bool(_running) and _running[-1][0]
+    return bool(_backward_state.running) and _backward_state.running[-1][0]
 
 
 def _is_checkpoint_valid():
     """False inside autograd.grad or backward(inputs=...) (PyTorch's private helper of the same
     name): a backward that only some leaves receive, which reentrant checkpointing cannot serve."""
-    return not _running or _running[-1][1]
+    return not _backward_state.running or _backward_state.running[-1][1]
 
 
 def _check_hook_result(result, grad, fn):
@@ -506,13 +512,14 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
             heappush(ready, (-node._seq, id(node), node))
 
     captured = [None] * len(inputs) if inputs is not None else None
-    previous_mode = _dispatch._grad_enabled
-    _dispatch._grad_enabled = create_graph
-    outer_delivered = _delivered.get(0)  # a backward run inside a node's backward (reentrant)
-    _delivered[0] = {id(g._data) for g in root_grads}
+    previous_mode = _dispatch._modes.grad_enabled
+    _dispatch._modes.grad_enabled = create_graph
+    # (a backward run inside a node's backward is reentrant: the outer one's set is put back)
+    outer_delivered = _backward_state.delivered.get(0)
+    _backward_state.delivered[0] = {id(g._data) for g in root_grads}
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
-    _running.append((bool(retain_graph), accumulate and inputs is None))
+    _backward_state.running.append((bool(retain_graph), accumulate and inputs is None))
     try:
         while ready:
             node = heappop(ready)[2]
@@ -566,12 +573,12 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 if remaining == 0:
                     heappush(ready, (-child._seq, id(child), child))
     finally:
-        _running.pop()
-        _dispatch._grad_enabled = previous_mode
+        _backward_state.running.pop()
+        _dispatch._modes.grad_enabled = previous_mode
         if outer_delivered is None:
-            _delivered.pop(0, None)
+            _backward_state.delivered.pop(0, None)
         else:
-            _delivered[0] = outer_delivered
+            _backward_state.delivered[0] = outer_delivered
 
     if captured is not None and not allow_unused:
         for i, g in enumerate(captured):

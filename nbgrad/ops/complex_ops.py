@@ -32,7 +32,7 @@ def _refuse(name, what):
 
 def _no_grad_through(name, tensors, what):
     """Refuse (before computing) where grad mode would make a complex tensor part of a graph."""
-    if _dispatch._grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
+    if _dispatch._modes.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
                                        for t in tensors):
         _refuse(name, what)
 
@@ -217,7 +217,7 @@ def _compose(name, names, first, second, out, polar):
         if out._data.dtype != _COMPLEX_OF[a]:
             raise RuntimeError(f'Expected object of scalar type {_type_word(_COMPLEX_OF[a])} but '
                                f"got scalar type {_type_word(out._data.dtype)} for argument 'out'")
-        if _dispatch._grad_enabled and (first.requires_grad or second.requires_grad):
+        if _dispatch._modes.grad_enabled and (first.requires_grad or second.requires_grad):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                f'automatic differentiation, but one of the arguments requires '
                                f'grad.')

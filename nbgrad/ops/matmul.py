@@ -59,7 +59,7 @@ class MatMul(Node):
         e = self._edges
         if a.dim() == 1 and b.dim() == 1:  # dot product
             return (g * b if e[0] is not None else None), (g * a if e[1] is not None else None)
-        if not _dispatch._grad_enabled and a.dim() > 1 and b.dim() > 1:
+        if not _dispatch._modes.grad_enabled and a.dim() > 1 and b.dim() > 1:
             # No graph to build (no create_graph): the same products straight on the arrays,
             # which saves the transposes' dispatches on the hottest backward of every model.
             xp = xp_of(g._data)

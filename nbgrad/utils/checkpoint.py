@@ -231,7 +231,7 @@ def _checkpoint_without_reentrant(function, preserve, context_fn, determinism_ch
         raise ValueError(f'determinism_check should be one of {list(_DETERMINISM_CHECKS)}, but '
                          f'got {determinism_check}')
     forward_context, recompute_context = context_fn()
-    if not _dispatch._grad_enabled:        # nothing will be saved: nothing to recompute
+    if not _dispatch._modes.grad_enabled:        # nothing will be saved: nothing to recompute
         return function(*args, **kwargs)
     rng, had_cuda = _rng_snapshot(preserve, args)
     frame = RecomputeFrame(function, args, kwargs, rng, AutocastSnapshot(), recompute_context,

@@ -189,11 +189,11 @@ def _gelu_grad(g, x, approximate):
         slope = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * _GELU_BETA * (1 + x * x * (3 * _GELU_KAPPA))
         return g * slope
     xp = xp_of(x._data)
-    if not _dispatch._grad_enabled and xp is not np:   # one launch on CUDA
+    if not _dispatch._modes.grad_enabled and xp is not np:   # one launch on CUDA
         out = _special_cuda.gelu_backward(xp, g._data, x._data)
         if out is not None:
             return Tensor._make(out)
-    if not _dispatch._grad_enabled and x._data.dtype == np.float32 and \
+    if not _dispatch._modes.grad_enabled and x._data.dtype == np.float32 and \
             g._data.dtype == np.float32:
         # no graph of the gradient wanted: one blocked kernel for the slope
         slope = _special.elementwise(xp, _gelu_slope_single, x._data, wide=False)

@@ -66,7 +66,7 @@ class CtcLoss(Node):
 
     def backward(self, g):
         gradient = self._gradient()
-        if _dispatch._grad_enabled:     # create_graph: a gradient that refuses to be differentiated
+        if _dispatch._modes.grad_enabled:     # create_graph: a gradient that refuses to be differentiated
             (log_probs,) = self.saved_tensors
             return g.reshape(1, -1, 1) * dispatch(_GradientOfCtcLoss(gradient), log_probs)
         return g.reshape(1, -1, 1) * Tensor._make(gradient)

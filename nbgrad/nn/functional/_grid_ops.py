@@ -245,7 +245,7 @@ class GridSampler(Node):
     def backward(self, g):
         input, grid = self.saved_tensors
         wanted = (self._edges[0] is not None, self._edges[1] is not None)
-        if _dispatch._grad_enabled or input._data.dtype == np.float16:
+        if _dispatch._modes.grad_enabled or input._data.dtype == np.float16:
             return self._backward_tensors(g, input, grid, *wanted)
         grads = self._backward_arrays(g._data, input._data, grid._data, *wanted)
         return tuple(None if a is None else Tensor._make(a) for a in grads)

@@ -96,7 +96,7 @@ class AffineNorm(Node):
     def _stats(self, xs):
         """mean and 1/std as Tensors: recomputed from x when a graph of the backward is being
         built (double backward needs their dependence on x), else the forward's arrays."""
-        if self.use_input_stats and _dispatch._grad_enabled and xs.requires_grad and \
+        if self.use_input_stats and _dispatch._modes.grad_enabled and xs.requires_grad and \
                 xs.numel() > 0:
             mean = xs.mean(self.axes, keepdim=True)
             var = (xs - mean).square().mean(self.axes, keepdim=True)
@@ -107,7 +107,7 @@ class AffineNorm(Node):
         x, weight = self.saved_tensors
         edges = self._edges
         wanted = [i < len(edges) and edges[i] is not None for i in range(3)]
-        if _dispatch._grad_enabled:  # create_graph: a differentiable backward
+        if _dispatch._modes.grad_enabled:  # create_graph: a differentiable backward
             grads = self._backward_tensors(g, x, weight, wanted)
         else:
             grads = self._backward_arrays(g._data, x._data, None if weight is None else

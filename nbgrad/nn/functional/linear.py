@@ -56,7 +56,7 @@ class Linear(Node):
     def backward(self, g):
         x, w = self.saved_tensors
         e = self._edges
-        if not _dispatch._grad_enabled:  # no graph to build: straight on the arrays
+        if not _dispatch._modes.grad_enabled:  # no graph to build: straight on the arrays
             xp = xp_of(g._data)
             ga, xa, wa = g._data, x._data, w._data
             gx = Tensor._make(_half_gemm.matmul(xp, ga, wa)) if e[0] is not None else None

@@ -82,7 +82,7 @@ def _native_batch_norm(input, weight, bias, running_mean, running_var, training,
     for name, stat in (('running_mean', running_mean), ('running_var', running_var)):
         if not training and stat is None:
             raise RuntimeError(f'{name} must be defined in evaluation mode')
-        if stat is not None and stat.requires_grad and _dispatch._grad_enabled:
+        if stat is not None and stat.requires_grad and _dispatch._modes.grad_enabled:
             raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with "
                                f"respect to argument '{name}'. This input cannot have "
                                'requires_grad True.')

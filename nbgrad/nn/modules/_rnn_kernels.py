@@ -78,7 +78,7 @@ class _CellStep(Node):
 
     def backward(self, *grads):
         inputs = self.saved_tensors
-        if _dispatch._grad_enabled:  # create_graph: differentiable Tensor ops
+        if _dispatch._modes.grad_enabled:  # create_graph: differentiable Tensor ops
             return tuple(self.gradients(_TENSOR_MATH, grads, *inputs))
         m = _ArrayMath(xp_of(inputs[0]._data))
         arrays = self.gradients(m, [g._data for g in grads], *[t._data for t in inputs])

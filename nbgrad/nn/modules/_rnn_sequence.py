@@ -257,7 +257,7 @@ class _Recurrence(Node):
             xg += b_ih
         results = self._run_forward(xg, h0, c0, w_hh, b_hh, w_hr)
         _work_arrays.give_back(xg)          # the steps have read it; the backward does not
-        if not _dispatch._grad_enabled:     # no backward will read the saved activations
+        if not _dispatch._modes.grad_enabled:     # no backward will read the saved activations
             self._give_back_work_arrays()
         return results
 
@@ -329,7 +329,7 @@ class _Recurrence(Node):
         return (out,) + tuple(state)
 
     def backward(self, g_out, *g_final):
-        if _dispatch._grad_enabled:     # create_graph: the per-step path, as Tensor ops
+        if _dispatch._modes.grad_enabled:     # create_graph: the per-step path, as Tensor ops
             return self._backward_with_graph(g_out, *g_final)
         x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = self.saved_tensors
         d_x, *rest = self._recurrence_backward(g_out, g_final, h0, c0, w_hh, b_hh, w_hr)
