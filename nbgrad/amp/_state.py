@@ -1,9 +1,9 @@
 """Autocast's state: per device type whether it is on and its low-precision dtype, the nesting
 depth of autocast regions, and the cache of low-precision copies of the weights.
 
-PyTorch keeps this per thread; nbgrad keeps it per process, as it does grad mode. `active` is
-what every autocast entry point reads first: True only while some device type has autocast on,
-so outside autocast regions an entry point costs one list lookup."""
+PyTorch keeps this per thread; nbgrad keeps it per process (grad mode is per thread: _tensor's
+_modes). `active` is what every autocast entry point reads first: True only while some device
+type has autocast on, so outside autocast regions an entry point costs one list lookup."""
 import contextlib
 
 from .. import _dtype
