@@ -76,7 +76,8 @@ def write_out(out, result, name, warn_on_resize=True, rules=None):
 
 def accepts_out(fn=None, *, factory=False, **rules):
     """rules, where an op checks out= differently: exact_dtype=True (tensordot: no cast at
-    all), cast_error=TypeError (cat's kind of error for an impossible cast)."""
+    all), cast_error=TypeError (cat's kind of error for an impossible cast), dtype_from_out=True
+    (sum: out's dtype is the computation's dtype= when none is given)."""
     if fn is None:
         return functools.partial(accepts_out, factory=factory, **rules)
     name = fn.__name__
@@ -92,6 +93,9 @@ def accepts_out(fn=None, *, factory=False, **rules):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                'automatic differentiation, but one of the arguments requires '
                                'grad.')
+        if rules.get('dtype_from_out') and isinstance(out, Tensor) and \
+                kwargs.get('dtype') is None:
+            kwargs['dtype'] = out.dtype
         if factory and isinstance(out, Tensor):
             if kwargs.get('dtype') is None:
                 kwargs['dtype'] = out.dtype
@@ -156,10 +160,19 @@ LINALG_OUT_FUNCTIONS = (
     'tensorsolve', 'vecdot', 'vector_norm')
 
 
+# PyTorch's own out= rules for some of them: the reductions that take dtype= compute in out's
+# dtype (sum(x, 1, out=int64) sums the values cast to int64), and the ones below refuse an out
+# of another dtype than their result's
+OUT_RULES = {
+    **dict.fromkeys(('sum', 'prod', 'cumsum', 'cumprod'), {'dtype_from_out': True}),
+    **dict.fromkeys(('amax', 'amin', 'argmax', 'argmin', 'sort'), {'exact_dtype': True}),
+}
+
+
 def add_out_parameters(namespace, names=OUT_FUNCTIONS):
     """Give each function of `names` in namespace (an nbgrad module's globals) PyTorch's out=,
     unless it takes one already. Only the torch.* spellings change: Tensor methods take none."""
     for name in names:
         fn = namespace.get(name)
         if fn is not None and not _takes_out(fn):
-            namespace[name] = accepts_out(fn)
+            namespace[name] = accepts_out(fn, **OUT_RULES.get(name, {}))

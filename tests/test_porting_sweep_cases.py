@@ -810,3 +810,22 @@ def test_grad_mode_and_inference_mode_are_per_thread():
             in_thread(lambda: seen.append((x * 2).requires_grad))
         return seen
     both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib, x: lib.sum(x, 1, out=lib.empty(2, dtype=lib.int64)),
+    lambda lib, x: lib.sum(x, 1, out=lib.empty(2, dtype=lib.float16)),
+    lambda lib, x: lib.prod(x, 1, out=lib.empty(2, dtype=lib.int64)),
+    lambda lib, x: lib.cumsum(x, 1, out=lib.empty(2, 2, dtype=lib.int64)),
+    lambda lib, x: lib.cumprod(x, 1, out=lib.empty(2, 2, dtype=lib.float16)),
+    lambda lib, x: lib.mean(x, 1, out=lib.empty(2, dtype=lib.int64)),
+    lambda lib, x: lib.amin(x, 1, out=lib.empty(2, dtype=lib.float64)),
+    lambda lib, x: lib.argmax(x, 1, out=lib.empty(2, dtype=lib.int32)),
+    lambda lib, x: lib.sort(x, 1, out=(lib.empty(2, 2), lib.empty(2, 2, dtype=lib.int32))),
+    lambda lib, x: lib.logsumexp(x, 1, out=lib.empty(2, dtype=lib.float64)),
+], ids=['sum int64', 'sum half', 'prod int64', 'cumsum int64', 'cumprod half', 'mean int64',
+        'amin float64', 'argmax int32', 'sort int32 indices', 'logsumexp float64'])
+def test_out_dtype_rules_of_reductions(call):
+    """sum/prod/cumsum/cumprod compute in out's dtype; amin/argmax/sort refuse another dtype;
+    the others cast their result when PyTorch's casting rules allow."""
+    both(lambda lib: call(lib, lib.tensor([[1.5, 2.7], [3.2, 4.9]])))
