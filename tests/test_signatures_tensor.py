@@ -230,7 +230,6 @@ MISSING_ALLOWED = {
     'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',
     'torch.binomial': 'binomial sampling (M)',
-    'torch.histogramdd': 'not implemented (M)',
     'torch.stft': 'short-time Fourier transform (L)', 'torch.istft': '(L)',
     'torch.Tensor.stft': '(L)', 'torch.Tensor.istft': '(L)',
     'torch.geqrf': 'LAPACK Householder form (L)',

@@ -331,7 +331,7 @@ class Histogram(_NotDifferentiable):
             if self.bins <= 0:
                 raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {self.bins} '
                                    f'for dimension 0')
-            lo, hi = self._outer_edges(flat)
+            lo, hi = _outer_edges(flat, self.range, 0)
             edges = _torch_linspace(xp, lo, hi, self.bins + 1, a.dtype)
             pos = _bin_positions(flat, edges, linear=True, local_search=True)
         else:
@@ -364,6 +364,107 @@ class Histogram(_NotDifferentiable):
 
     def name(self):
         return 'NotImplemented'
+
+
+def _outer_edges(flat, range_pair, dim):
+    """A histogram dimension's range: given, else the data's (0 to 1 for empty input), widened by
+    0.5 on both sides when it is a single point (NumPy's rules, which PyTorch follows)."""
+    if range_pair is not None:
+        lo, hi = (float(v) for v in range_pair)
+    elif flat.size:
+        lo, hi = float(flat.min()), float(flat.max())
+    else:
+        lo, hi = 0.0, 1.0
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{lo}, {hi}] is not "
+                           f'finite')
+    if lo > hi:
+        raise RuntimeError(f'torch.histogramdd: min should not exceed max, but got min '
+                           f'{lo:g} max {hi:g} for dimension {dim}')
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+class HistogramDD(_NotDifferentiable):
+    """histogramdd(input (..., D), bins, range, weight, density) -> (hist, D bin edges): one
+    histogram's binning per dimension (the same as histogram's), the bins combined."""
+    error = RuntimeError
+    message = 'derivative for aten::histogramdd is not implemented'
+
+    def __init__(self, bins, range, density, dims):
+        self.bins, self.range, self.density = bins, range, density
+        self.num_outputs = 1 + dims
+
+    def forward(self, a, weight, *given_edges):
+        xp = xp_of(a)
+        _check_histogram_dtype(a, 'histogramdd')
+        dims = self.num_outputs - 1
+        points = a.reshape(-1, dims)
+        if weight is not None and weight.shape != a.shape[:-1]:
+            raise RuntimeError(f'torch.histogramdd: if weight tensor is provided it should have '
+                               f'the same shape as the input tensor excluding its innermost '
+                               f'dimension, but got input with shape {list(a.shape)} and weight '
+                               f'with shape {list(weight.shape)}')
+        all_edges, index, shape = [], None, []
+        for d in range(dims):
+            column = xp.ascontiguousarray(points[:, d])
+            if given_edges:
+                edges = given_edges[d]
+                if edges.dtype != a.dtype:
+                    raise RuntimeError(f'torch.histogramdd: input tensor and bins tensors should '
+                                       f'have the same dtype, but got input with dtype '
+                                       f'{_dtype_name(a)} and bins for dimension {d} with dtype '
+                                       f'{_dtype_name(edges)}')
+                edges = edges.copy()
+                pos = _bin_positions(column, edges, linear=False, local_search=False)
+            else:
+                count = self.bins[d]
+                if count <= 0:
+                    raise RuntimeError(f'torch.histogramdd(): bins must be > 0, but got {count} '
+                                       f'for dimension {d}')
+                pair = None if self.range is None else self.range[2 * d:2 * d + 2]
+                lo, hi = _outer_edges(column, pair, d)
+                edges = _torch_linspace(xp, lo, hi, count + 1, a.dtype)
+                pos = _bin_positions(column, edges, linear=True, local_search=True)
+            n = edges.shape[0] - 1
+            index = pos if index is None else xp.where((index >= 0) & (pos >= 0),
+                                                       index * n + pos, -1)
+            all_edges.append(edges)
+            shape.append(n)
+        hist = _count_bins(index, int(np.prod(shape)), weight, a.dtype).reshape(shape)
+        if self.density:
+            volume = 1.0
+            for d, edges in enumerate(all_edges):
+                volume = xp.multiply.outer(volume, xp.diff(edges)) if d else xp.diff(edges)
+            hist = (hist / hist.sum() / volume).astype(a.dtype)
+        return (hist, *all_edges)
+
+    def name(self):
+        return 'NotImplemented'
+
+
+def histogramdd(input, bins, range=None, weight=None, density=False):
+    """input (..., D): points in D dimensions; bins: a count for every dimension, a count per
+    dimension, or a tensor of edges per dimension; range: (min, max) per dimension, flat."""
+    if input.dim() == 0:
+        raise IndexError('Dimension specified as -1 but tensor has no dimensions')
+    if input.dim() < 2:
+        raise RuntimeError('torch.histogramdd: input tensor should have at least 2 dimensions')
+    dims = input.shape[-1]
+    bins = [bins] * dims if isinstance(bins, int) else list(bins)
+    if len(bins) != dims:
+        raise RuntimeError('histogramdd: The size of bins must be equal to the innermost '
+                           'dimension of the input.')
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f'torch.histogramdd: for a {dims}-dimensional histogram range should '
+                           f'have {2 * dims} elements, but got {len(range)}')
+    if bins and isinstance(bins[0], Tensor):
+        results = dispatch(HistogramDD(None, range, density, dims), input, weight, *bins)
+    else:
+        results = dispatch(HistogramDD([int(b) for b in bins], range, density, dims), input,
+                           weight)
+    return return_type('histogramdd', results[0], tuple(results[1:]))
 
 
 def _dtype_name(a):
@@ -468,4 +569,4 @@ for _name in ('unique', 'unique_consecutive', 'bincount', 'histc', 'histogram'):
 del _name
 
 __all__ = ['unique', 'unique_consecutive', 'searchsorted', 'bucketize', 'bincount', 'histc',
-           'histogram', 'isin']
+           'histogram', 'histogramdd', 'isin']
