@@ -10,7 +10,7 @@ from ._arrays import is_cuda_array, is_cupy_array
 from ._exact import fma32, fma64
 from ._deterministic import are_deterministic_algorithms_enabled
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
-from ._int_scalars import fit_array, fits
+from ._int_scalars import fit_array, fits, overflow
 from ._out import accepts_out
 from ._layout import check_layout
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
@@ -124,14 +124,32 @@ def _to_nested_numpy(data, np_dtype):
             data = _tensors_to_numbers(data)
         if np.dtype(np_dtype).kind in 'biuf' and any(isinstance(x, complex) for x in items):
             raise TypeError('must be real number, not complex')
+        _check_floats_fit(items, np_dtype)
     elif isinstance(data, complex) and np.dtype(np_dtype).kind in 'biuf':
         raise TypeError('must be real number, not complex')
+    else:
+        _check_floats_fit((data,), np_dtype)
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:   # ints out of an integer dtype's range: PyTorch's rule
         return fit_array(np.array(data, dtype=object), np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
+
+
+def _check_floats_fit(items, np_dtype):
+    """PyTorch's check of Python floats going into an integer dtype: NaN, or a value beyond the
+    type's range before truncation (-0.5 into uint8, 255.9 into uint8), is an overflow error,
+    not a wrapped-around value."""
+    if np.dtype(np_dtype).kind not in 'iu':
+        return
+    floats = [x for x in items if isinstance(x, float)]
+    if floats:
+        values = np.array(floats)
+        info = np.iinfo(np_dtype)
+        if np.isnan(values).any() or values.min() < float(info.min) or \
+                values.max() > float(info.max):
+            raise overflow(np_dtype, c_name=False)
 
 
 def _tensors_to_numbers(data):

@@ -490,9 +490,15 @@ class Tensor:
             is_parameter=self._is_param, tensor_contents=tensor_contents)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # PyTorch: a plain 0-d tensor formats as its Python number, whatever the spec (so
+        # f'loss={loss}' prints loss=0.5); anything else as object.__format__ (its str, and a
+        # TypeError for a non-empty spec)
+        if self._data.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(spec)
-        return object.__format__(self.__repr__(), spec)
+        if spec:
+            raise TypeError(f'unsupported format string passed to {type(self).__name__}'
+                            f'.__format__')
+        return str(self)
 
     def __reduce_ex__(self, protocol):
         # Pickling (multiprocessing, copy.deepcopy) keeps values, dtype, device and requires_grad.

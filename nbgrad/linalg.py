@@ -5,7 +5,6 @@ False, upper=True, tolerances, named-tuple results) and build composites; the di
 primitives are graph nodes in nbgrad/ops/decompositions.py. Matrices are the last two dimensions;
 any leading dimensions are a batch.
 """
-import collections
 import math
 
 import numpy as np
@@ -179,14 +178,7 @@ _LSTSQ_DRIVERS = ('gels', 'gelsy', 'gelsd', 'gelss')
 
 
 def _lstsq_result(*values):
-    try:
-        return return_type('linalg_lstsq', *values)
-    except KeyError:  # nbgrad.return_types does not list linalg_lstsq yet
-        return _LstsqResult(*values)
-
-
-_LstsqResult = collections.namedtuple('linalg_lstsq',
-                                      ('solution', 'residuals', 'rank', 'singular_values'))
+    return return_type('linalg_lstsq', *values)
 
 
 def lstsq(input, b, rcond=None, *, driver=None):

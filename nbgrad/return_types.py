@@ -8,14 +8,15 @@ _FIELDS = {
     'mode': ('values', 'indices'),
     'cummax': ('values', 'indices'), 'cummin': ('values', 'indices'),
     'aminmax': ('min', 'max'), 'slogdet': ('sign', 'logabsdet'), 'qr': ('Q', 'R'),
-    'svd': ('U', 'S', 'Vh'), 'eigh': ('eigenvalues', 'eigenvectors'),
+    'svd': ('U', 'S', 'V'), 'eigh': ('eigenvalues', 'eigenvectors'),
     'linalg_slogdet': ('sign', 'logabsdet'), 'linalg_qr': ('Q', 'R'),
     'linalg_svd': ('U', 'S', 'Vh'), 'linalg_eigh': ('eigenvalues', 'eigenvectors'),
     'linalg_eig': ('eigenvalues', 'eigenvectors'),
     'linalg_inv_ex': ('inverse', 'info'), 'linalg_solve_ex': ('result', 'info'), 'linalg_cholesky_ex': ('L', 'info'),
-    'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'),
+    'lu_unpack': ('P', 'L', 'U'), 'histogram': ('hist', 'bin_edges'), 'histogramdd': ('hist', 'bin_edges'),
     'linalg_lu_factor': ('LU', 'pivots'), 'linalg_lu_factor_ex': ('LU', 'pivots', 'info'),
     'linalg_lu': ('P', 'L', 'U'), '_lu_with_info': ('LU', 'pivots', 'info'),
+    'linalg_lstsq': ('solution', 'residuals', 'rank', 'singular_values'),
     'frexp': ('mantissa', 'exponent'), 'triangular_solve': ('solution', 'cloned_coefficient'),
 }
 _CLASSES = {}

@@ -829,3 +829,76 @@ def test_out_dtype_rules_of_reductions(call):
     """sum/prod/cumsum/cumprod compute in out's dtype; amin/argmax/sort refuse another dtype;
     the others cast their result when PyTorch's casting rules allow."""
     both(lambda lib: call(lib, lib.tensor([[1.5, 2.7], [3.2, 4.9]])))
+
+
+@pytest.mark.parametrize('dims', [1, 2, 3])
+@pytest.mark.parametrize('options', ['counts', 'per-dim counts', 'range', 'weight', 'density',
+                                     'edges', 'batched'])
+def test_histogramdd(dims, options):
+    rng = np.random.default_rng(dims)
+    points = np.round(rng.standard_normal((50, dims)), 1).astype(np.float32)   # values on edges
+
+    def run(lib):
+        x = lib.tensor(points)
+        kwargs = {}
+        bins = 4
+        if options == 'per-dim counts':
+            bins = [3 + d for d in range(dims)]
+        elif options == 'range':
+            kwargs['range'] = [v for d in range(dims) for v in (-1.0, 1.0 + d)]
+        elif options == 'weight':
+            kwargs['weight'] = lib.arange(50.)
+        elif options == 'density':
+            kwargs['density'] = True
+        elif options == 'edges':
+            bins = [lib.tensor([-3., -0.5, 0., 0.5, 3.])[:3 + d] for d in range(dims)]
+        elif options == 'batched':
+            x = x.reshape(5, 10, dims)
+        return lib.histogramdd(x, bins, **kwargs)
+    both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.histogramdd(lib.tensor([1., 2.]), bins=2),
+    lambda lib: lib.histogramdd(lib.tensor(1.), bins=2),
+    lambda lib: lib.histogramdd(lib.zeros(4, 2), bins=[2]),
+    lambda lib: lib.histogramdd(lib.zeros(4, 2), bins=2, range=[0., 1.]),
+    lambda lib: lib.histogramdd(lib.zeros(4, 2), bins=2, weight=lib.ones(3)),
+    lambda lib: lib.histogramdd(lib.zeros(0, 2), bins=2),
+    lambda lib: lib.histogramdd(lib.zeros(4, 2, dtype=lib.int64), bins=2),
+], ids=['1-d input', '0-d input', 'bins count', 'range length', 'weight shape', 'empty',
+        'integer input'])
+def test_histogramdd_edge_cases(call):
+    both(call)
+
+
+# -- the printing sweep ------------------------------------------------------------------------
+
+@pytest.mark.parametrize('make', [
+    lambda lib: lib.tensor(0.1), lambda lib: (lib.ones(3, requires_grad=True) * 0.5).mean(),
+    lambda lib: lib.tensor(3), lambda lib: lib.tensor(True),
+    lambda lib: lib.tensor(2.5, dtype=lib.float64), lambda lib: lib.tensor(1 + 2j),
+    lambda lib: lib.tensor(2.5, dtype=lib.float16), lambda lib: lib.tensor([1., 2.]),
+    lambda lib: lib.nn.Parameter(lib.tensor(2.)),
+], ids=['float', 'loss', 'int', 'bool', 'double', 'complex', 'half', '1-d', 'parameter'])
+@pytest.mark.parametrize('spec', ['', '.2f'])
+def test_a_0d_tensor_formats_as_its_python_number(make, spec):
+    """f'loss={loss}' prints loss=0.5, as PyTorch (a plain 0-d tensor formats as its item)."""
+    both(lambda lib: format(make(lib), spec).replace('torch', 'nbgrad'))
+
+
+def test_svd_and_lstsq_return_types():
+    a = [[1., 2.], [3., 4.]]
+    both(lambda lib: repr(lib.svd(lib.tensor(a))).replace('torch', 'nbgrad'),
+         check=lambda g, e: g == e or pytest.fail(f'{g}\n!=\n{e}'))
+    both(lambda lib: (lib.svd(lib.tensor(a)).V, type(lib.linalg.lstsq(
+        lib.tensor([[2., 1.], [1., 3.]]), lib.tensor([[2.], [1.]]))).__name__))
+
+
+@pytest.mark.parametrize('data, dtype', [
+    ([1.5, -2.25, 3.], 'uint8'), (-0.5, 'uint8'), (255.9, 'uint8'), (127.5, 'int8'),
+    (-128.9, 'int8'), (float('nan'), 'int32'), (1e300, 'int32'), ([[1.5, 2.], [3., 1e10]], 'int32'),
+    (3.7, 'int8'), ([1, 2.5], 'int16'), ([-1], 'uint8'),
+])
+def test_python_floats_that_overflow_an_integer_dtype_are_refused(data, dtype):
+    both(lambda lib: lib.tensor(data, dtype=getattr(lib, dtype)))
