@@ -343,25 +343,6 @@ class Histogram(_NotDifferentiable):
             hist = (hist / hist.sum() / xp.diff(edges)).astype(a.dtype)
         return hist, edges
 
-    def _outer_edges(self, flat):
-        """The histogram's range: given, else the data's (0 to 1 for empty input), widened by 0.5
-        on both sides when it is a single point (NumPy's rules, which PyTorch follows)."""
-        if self.range is not None:
-            lo, hi = (float(v) for v in self.range)
-        elif flat.size:
-            lo, hi = float(flat.min()), float(flat.max())
-        else:
-            lo, hi = 0.0, 1.0
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo}, {hi}] is not "
-                               f'finite')
-        if lo > hi:
-            raise RuntimeError(f'torch.histogramdd: min should not exceed max, but got min '
-                               f'{lo:g} max {hi:g} for dimension 0')
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        return lo, hi
-
     def name(self):
         return 'NotImplemented'
 
