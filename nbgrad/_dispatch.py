@@ -196,11 +196,12 @@ def _record(op, inputs, outputs, edges=None):
         users = op.saved_input_users
         for i in op.saved_inputs:
             x = inputs[i]
-            if getattr(x, '_inference', False):
+            is_tensor = isinstance(x, Tensor)
+            if is_tensor and x._inference:
                 raise RuntimeError(_tensor_module._INFERENCE_SAVED)
             # an input only the gradients of inputs that need none use is kept unchecked: a
             # later in-place write into it cannot change the gradients (a * 2, then a.add_(1))
-            checked = isinstance(x, Tensor) and (
+            checked = is_tensor and (
                 users is None or any(edges[j] is not None for j in users.get(i, ())))
             saved.append((x, x._vc[0]) if checked else (x, None))
         op._saved = saved
