@@ -1,0 +1,196 @@
+"""Differences from PyTorch in autograd that porting sweeps found (the same PyTorch code run
+under both libraries), each fixed and checked here against PyTorch itself: in-place view ops,
+hooks, argument checks, inference tensors, per-thread modes."""
+import pytest
+
+import nbgrad
+from torch_compare import assert_same_error, both
+
+
+@pytest.mark.parametrize('op', ['t_', 'unsqueeze_', 'squeeze_', 'transpose_', 'as_strided_'])
+def test_in_place_view_ops_on_a_leaf_that_requires_grad_are_refused(op):
+    args = {'t_': (), 'unsqueeze_': (0,), 'squeeze_': (), 'transpose_': (0, 1),
+            'as_strided_': ((2, 1), (1, 1))}[op]
+    assert_same_error(lambda lib: getattr(lib.ones(1, 2, requires_grad=True), op)(*args))
+    # under no_grad, or without requires_grad, they reshape the tensor in place
+    both(lambda lib: _in_place_view_without_grad(lib, op, args))
+
+
+def _in_place_view_without_grad(lib, op, args):
+    x = lib.arange(2.).reshape(1, 2).requires_grad_()
+    with lib.no_grad():
+        getattr(x, op)(*args)
+    return x.detach()
+
+
+@pytest.mark.parametrize('op', ['t_', 'unsqueeze_', 'transpose_'])
+def test_gradients_flow_back_through_an_in_place_view_op(op):
+    """t_() on a non-leaf: its history becomes the view's (nbgrad used to keep the old node,
+    giving the wrong gradient with no error)."""
+    args = {'t_': (), 'unsqueeze_': (1,), 'transpose_': (0, 1)}[op]
+
+    def run(lib):
+        x = lib.tensor([[1., 2.]], requires_grad=True)
+        y = x * lib.tensor([[3., 4.]])
+        getattr(y, op)(*args)
+        (y * lib.arange(1., 3.).reshape(y.shape)).sum().backward()
+        return y.detach(), x.grad
+    both(run)
+
+
+@pytest.mark.parametrize('returned', ['double', 'shorter'])
+def test_a_hook_may_not_change_the_gradients_type_or_size(returned):
+    def hook(g):
+        return g.double() if returned == 'double' else g[:1]
+
+    def run(lib, on_leaf):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        target = x if on_leaf else x * 1
+        target.register_hook(hook)
+        (target * 2).sum().backward()
+    for on_leaf in (True, False):
+        error = assert_same_error(lambda lib: run(lib, on_leaf))
+        assert "hook 'hook' has changed the" in str(error)
+
+
+def test_autograd_grad_checks_its_arguments():
+    x = {}
+
+    def leaf(lib):
+        return x.setdefault(lib, lib.tensor([1., 2.], requires_grad=True))
+    assert_same_error(lambda lib: lib.autograd.grad(leaf(lib).sum(), []))
+    assert_same_error(lambda lib: lib.autograd.grad([leaf(lib).sum(), leaf(lib).sum()], leaf(lib),
+                                                    grad_outputs=[lib.tensor(1.)]))
+    assert_same_error(lambda lib: lib.autograd.backward([leaf(lib).sum(), leaf(lib).sum()],
+                                                        [lib.tensor(1.)]))
+
+
+@pytest.mark.parametrize('mode', ['yes', 1, None])
+def test_set_grad_enabled_takes_only_a_bool(mode):
+    assert_same_error(lambda lib: lib.set_grad_enabled(mode))
+    assert nbgrad.is_grad_enabled()
+
+
+def test_a_graph_carrying_grad_keeps_its_graph_when_a_plain_backward_adds_to_it():
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = (x ** 2).sum()
+        y.backward(create_graph=True)
+        y.backward()
+        return x.grad.requires_grad, x.grad.detach()
+    both(run)
+
+
+def test_autograd_helpers_that_were_missing():
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x * x
+        with lib.autograd.set_multithreading_enabled(False):
+            inner = y.exp()
+        lib.autograd.graph.increment_version(x)
+        return inner.detach(), x._version
+    both(run)
+    # a saved tensor marked as modified fails the backward that needs it
+    both(_backward_after_increment_version)
+    assert issubclass(nbgrad.autograd.function.InplaceFunction, nbgrad.autograd.Function)
+    with pytest.raises(NotImplementedError, match='generate_vmap_rule'):
+        nbgrad.autograd.Function.vmap(None, (0,), nbgrad.ones(1))
+
+
+def _backward_after_increment_version(lib):
+    x = lib.tensor([1., 2.], requires_grad=True)
+    y = x.detach().requires_grad_()
+    z = (y * y).sum()
+    lib.autograd.graph.increment_version(y)
+    z.backward()
+
+
+@pytest.mark.parametrize('has_aux', [False, True])
+def test_func_jvp(has_aux):
+    def run(lib):
+        def f(a, b):
+            out = (a.sin() * b, a @ b)
+            return (out, a.sum()) if has_aux else out
+        primals = (lib.tensor([1., 2., 3.]), lib.tensor([0.5, -1., 2.]))
+        tangents = (lib.tensor([1., 0., -1.]), lib.tensor([2., 1., 0.]))
+        return lib.func.jvp(f, primals, tangents, has_aux=has_aux)
+    both(run)
+    assert_same_error(lambda lib: lib.func.jvp(lambda a: a, [lib.ones(2)], (lib.ones(2),)))
+
+
+# -- inference tensors -------------------------------------------------------------------------
+
+def _inference_tensor(lib):
+    with lib.inference_mode():
+        return lib.ones(2)
+
+
+def test_tensors_made_in_inference_mode_are_inference_tensors():
+    def run(lib):
+        normal = lib.ones(2)
+        with lib.inference_mode():
+            made, view = lib.ones(2), normal[:1]
+            normal.add_(1)      # a normal tensor may be updated in place inside the mode
+
+        @lib.inference_mode()
+        def decorated():
+            return lib.ones(2) * 2, lib.ones(3).max(0)
+        product, (values, indices) = decorated()
+        inference = made * 1    # a functional op outside the mode gives a normal tensor
+        return [t.is_inference() for t in (made, made[:1], view, normal, product, values, indices,
+                                           inference, made.clone())] + [normal]
+    both(run)
+
+
+@pytest.mark.parametrize('misuse', [
+    lambda lib, t: (lib.tensor([1., 2.], requires_grad=True) * t).sum().backward(),
+    lambda lib, t: t.requires_grad_(),
+    lambda lib, t: t.add_(1),
+    lambda lib, t: t.__iadd__(1),
+    lambda lib, t: t.zero_(),
+    lambda lib, t: t.copy_(lib.zeros(2)),
+    lambda lib, t: t.__setitem__(0, 5.),
+], ids=['saved for backward', 'requires_grad_', 'add_', '+=', 'zero_', 'copy_', 'setitem'])
+def test_inference_tensors_outside_the_mode_are_refused_as_pytorch(misuse):
+    assert_same_error(lambda lib: misuse(lib, _inference_tensor(lib)))
+
+
+def test_inference_tensors_in_ops_that_save_nothing_and_inside_the_mode():
+    def run(lib):
+        t = _inference_tensor(lib)
+        x = lib.tensor([1., 2.], requires_grad=True)
+        (x + t).sum().backward()        # addition saves neither input
+        with lib.inference_mode():
+            t.add_(1)
+        return x.grad, t
+    both(run)
+
+
+def test_grad_mode_and_inference_mode_are_per_thread():
+    """A thread starts with grad mode on and outside inference mode whatever the thread that
+    started it is in, and what it sets stays in it."""
+    import threading
+
+    def run(lib):
+        seen = []
+
+        def in_thread(fn):
+            thread = threading.Thread(target=fn)
+            thread.start()
+            thread.join()
+        with lib.no_grad():
+            in_thread(lambda: seen.append(lib.is_grad_enabled()))
+
+        def turn_off():
+            lib.set_grad_enabled(False)
+            seen.append(lib.is_grad_enabled())
+        in_thread(turn_off)
+        seen.append(lib.is_grad_enabled())
+        with lib.inference_mode():
+            in_thread(lambda: seen.append((lib.is_inference_mode_enabled(),
+                                           lib.ones(1).is_inference())))
+        x = lib.tensor([1., 2.], requires_grad=True)
+        with lib.no_grad():     # another thread's graph records meanwhile
+            in_thread(lambda: seen.append((x * 2).requires_grad))
+        return seen
+    both(run)

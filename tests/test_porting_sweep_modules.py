@@ -1,0 +1,68 @@
+"""Differences from PyTorch in nn.Module that porting sweeps found, each fixed and checked here
+against PyTorch itself: registration hooks, Module.compile, full backward hooks."""
+import importlib
+
+from torch_compare import assert_same_error, both
+
+
+def test_module_registration_hooks():
+    """Global buffer / parameter / submodule registration hooks: when each runs (buffers and
+    submodules even when None, parameters only when not None) and replacing the value."""
+    def run(lib):
+        module_hooks = importlib.import_module(lib.__name__ + '.nn.modules.module')
+        calls = []
+        handles = [
+            module_hooks.register_module_buffer_registration_hook(
+                lambda m, n, b: calls.append(('buffer', n, b is None))),
+            module_hooks.register_module_parameter_registration_hook(
+                lambda m, n, p: calls.append(('parameter', n, p is None))),
+            module_hooks.register_module_module_registration_hook(
+                lambda m, n, s: calls.append(('module', n, s is None)))]
+        try:
+            m = lib.nn.Module()
+            m.register_buffer('a', None)
+            m.register_buffer('b', lib.ones(1))
+            m.b = lib.zeros(1)
+            m.register_parameter('p', None)
+            m.q = lib.nn.Parameter(lib.ones(1))
+            m.q = None
+            m.add_module('s', None)
+            m.t = lib.nn.Linear(1, 1)
+            m.t = None
+        finally:
+            for handle in handles:
+                handle.remove()
+        doubling = module_hooks.register_module_buffer_registration_hook(
+            lambda m, n, b: None if b is None else b * 2)
+        try:
+            m.register_buffer('c', lib.ones(1))
+        finally:
+            doubling.remove()
+        m.register_buffer('d', lib.ones(1))
+        return calls, m.c, m.d
+    both(run)
+
+
+def test_module_compile_runs_in_place():
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(2, 2)
+        returned = m.compile()
+        return returned, m(lib.ones(1, 2)).detach()
+    both(run)
+    assert_same_error(lambda lib: lib.nn.Linear(1, 1).compile(mode='fastest'))
+
+
+def test_full_backward_hook_sees_zeros_for_inputs_that_do_not_require_grad():
+    def run(lib):
+        class Product(lib.nn.Module):
+            def forward(self, a, b):
+                return a * b
+        seen = []
+        module = Product()
+        module.register_full_backward_hook(lambda m, grad_input, grad_output: seen.append(
+            (grad_input, grad_output)))
+        module(lib.tensor([2.], requires_grad=True), lib.tensor([3.])).sum().backward()
+        module(lib.tensor([2.]), lib.tensor([3.], requires_grad=True)).sum().backward()
+        return seen
+    both(run)
