@@ -451,8 +451,10 @@ def test_grid_errors_have_torchs_kind(case):
 def test_affine_grid(size, align):
     theta = sample(2, len(size) - 2, len(size) - 1, seed=5)
     compare(lambda lib, t: lib.nn.functional.affine_grid(t, size, align_corners=align), [theta])
+    # theta's float32 gradient sums up to 60 products of order 1, and the order of that sum
+    # differs between nbgrad's BLAS and PyTorch's kernel on some CPUs: a few ulps of 8 apart
     compare(lambda lib, t: lib.nn.functional.affine_grid(t, size, align_corners=align), [theta],
-            dtype='float32', rtol=1e-6, atol=1e-6)
+            dtype='float32', rtol=1e-6, atol=1e-5)
 
 
 def test_affine_grid_gradgradcheck_and_into_grid_sample():
