@@ -132,7 +132,11 @@ def _to_nested_numpy(data, np_dtype):
     try:
         return np.array(data, dtype=np_dtype)
     except OverflowError:   # ints out of an integer dtype's range: PyTorch's rule
-        return fit_array(np.array(data, dtype=object), np_dtype)
+        values = np.array(data, dtype=object)
+        if values.size and (values.min() < -2 ** 63 or values.max() >= 2 ** 63):
+            # beyond int64 the Python int cannot even be read (c10 unpacks a long long)
+            raise ValueError('Overflow when unpacking long long') from None
+        return fit_array(values, np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
 

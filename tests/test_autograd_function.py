@@ -659,6 +659,16 @@ def test_gradcheck_with_non_tensor_and_no_grad_inputs():
     same(case)
 
 
+@pytest.mark.parametrize('check', ['gradcheck', 'gradgradcheck'])
+def test_gradcheck_skips_outputs_that_do_not_require_grad(check):
+    # an output beside the differentiable ones (a constant, an index) is not checked
+    def case(lib):
+        x = leaf(lib, arr(3, seed=1))
+        return getattr(lib.autograd, check)(
+            lambda t: (lib.zeros(2, dtype=t.dtype), (t ** 3).sum(), t.argmax()), (x,))
+    same(case)
+
+
 def test_gradcheck_fails_on_wrong_backward():
     def setup(lib):
         return _x(lib)

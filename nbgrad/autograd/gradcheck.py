@@ -19,12 +19,14 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)
 
 
-def _differentiable_outputs(outputs):
-    return [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
+def _differentiable(outputs):
+    """The positions of the outputs that require grad (the ones the Jacobians are of)."""
+    return [j for j, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
 
 
-def _numerical_jacobians(fn, inputs, outputs, eps):
-    """J[i][j]: d output j / d input i, shape (input numel, output numel)."""
+def _numerical_jacobians(fn, inputs, outputs, positions, eps):
+    """J[i][j]: d output j / d input i, shape (input numel, output numel); outputs are fn's
+    outputs at `positions`."""
     jacobians = []
     for x in inputs:
         if not (isinstance(x, Tensor) and x.requires_grad):
@@ -36,9 +38,9 @@ def _numerical_jacobians(fn, inputs, outputs, eps):
             where = np.unravel_index(k, data.shape)
             original = data[where].copy()
             data[where] = original - eps
-            minus = _evaluate(fn, inputs)
+            minus = _evaluate(fn, inputs, positions)
             data[where] = original + eps
-            plus = _evaluate(fn, inputs)
+            plus = _evaluate(fn, inputs, positions)
             data[where] = original
             for j, (p, m) in enumerate(zip(plus, minus)):
                 per_output[j][k] = ((p - m) / (2 * eps)).reshape(-1)
@@ -46,11 +48,10 @@ def _numerical_jacobians(fn, inputs, outputs, eps):
     return jacobians
 
 
-def _evaluate(fn, inputs):
+def _evaluate(fn, inputs, positions):
     # grad mode stays on: fn may itself differentiate (gradgradcheck's first derivative)
     outs = _as_tuple(fn(*inputs))
-    return [_host(o._data).astype(np.float64) for o in outs
-            if isinstance(o, Tensor) and o._data.dtype.kind in 'fc']
+    return [_host(outs[j]._data).astype(np.float64) for j in positions]
 
 
 def _host(a):
@@ -89,11 +90,13 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError('gradcheck expects at least one input tensor to require gradient, but '
                          'none of the them have requires_grad=True.')
-    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    all_outputs = _as_tuple(func(*inputs))
+    positions = _differentiable(all_outputs)
+    outputs = [all_outputs[j] for j in positions]
     if not outputs:
         return _fail_or(raise_exception, 'gradcheck: none of the outputs require grad; check that '
                                          'the function is differentiable in its inputs')
-    numerical = _numerical_jacobians(func, inputs, outputs, eps)
+    numerical = _numerical_jacobians(func, inputs, outputs, positions, eps)
     analytical = _analytical_jacobians(inputs, outputs)
     for i, (num, ana) in enumerate(zip(numerical, analytical)):
         if num is None:
@@ -140,7 +143,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     from .api import grad as autograd_grad
     from .. import random as _random
     inputs = _as_tuple(inputs)
-    outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+    all_outputs = _as_tuple(func(*inputs))
+    outputs = [all_outputs[j] for j in _differentiable(all_outputs)]
     if grad_outputs is None:
         generator = _random.Generator().manual_seed(0)
         from .._random_ops import randn
@@ -152,7 +156,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_derivative(*args):
         ins, gouts = args[:n_inputs], args[n_inputs:]
-        outs = _differentiable_outputs(_as_tuple(func(*ins)))
+        all_outs = _as_tuple(func(*ins))
+        outs = [all_outs[j] for j in _differentiable(all_outs)]
         diff_inputs = [x for x in ins if isinstance(x, Tensor) and x.requires_grad]
         grads = autograd_grad(outs, diff_inputs, gouts, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
