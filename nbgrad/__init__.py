@@ -23,7 +23,7 @@ from ._memory_format import (memory_format, contiguous_format, preserve_format, 
                              channels_last, channels_last_3d)
 from ._tensor import Tensor, Size, is_tensor  # noqa: E402
 from . import _tensor_methods  # noqa: E402,F401  (attaches Tensor's math methods)
-from . import _tensor_method_forms, _tensor_resize  # noqa: E402,F401  (and the rest)
+from . import _tensor_method_forms, _tensor_resize, _pinned  # noqa: E402,F401  (and the rest)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones,  # noqa
                         empty, empty_strided, empty_permuted, full, zeros_like, ones_like,
                         empty_like, full_like, arange, linspace, logspace, eye, scalar_tensor)

@@ -638,8 +638,6 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
-Tensor.pin_memory = lambda self, device=None: self.clone()
-Tensor.is_pinned = lambda self, device=None: False
 Tensor.share_memory_ = lambda self: self
 Tensor.is_shared = lambda self: False
 

@@ -15,7 +15,7 @@ torch = pytest.importorskip('torch')
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 # Notebooks that use only the PyTorch API (later ones also use nbgrad's notebook widgets).
-TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb']
+TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb']
 
 
 def _run_cells(path, use_torch):
@@ -27,7 +27,9 @@ def _run_cells(path, use_torch):
             continue
         source = cell.source
         if use_torch:
-            source = source.replace('import nbgrad as torch', 'import torch')
+            # porting is changing the imports: nbgrad -> torch, nbgrad.x -> torch.x
+            source = source.replace('import nbgrad as torch', 'import torch') \
+                .replace('from nbgrad.', 'from torch.')
         tree = ast.parse(source)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):

@@ -4,6 +4,7 @@ Everything here is a thin, PyTorch-shaped layer over CuPy. Nothing imports CuPy 
 needs it, and is_available() is a clean False without CuPy, without a driver or without a GPU.
 """
 import contextlib
+import os
 
 from .._device import cupy_module
 from . import _memory
@@ -26,7 +27,25 @@ def is_available():
     return _available
 
 
+_forked_after_init = [False]
+
+
+def _mark_forked_child():
+    # a CUDA context does not survive fork: the child must not touch the parent's
+    _forked_after_init[0] = is_initialized()
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_mark_forked_child)
+
+
 def _lazy_init():
+    if _forked_after_init[0]:
+        raise RuntimeError("Cannot re-initialize CUDA in forked subprocess. To use CUDA with "
+                           "multiprocessing, you must use the 'spawn' start method (a "
+                           "DataLoader worker forked after CUDA was used here: keep the dataset "
+                           "on the CPU and move batches to the GPU in the training loop, or "
+                           "pass multiprocessing_context='spawn')")
     if not is_available():
         raise RuntimeError(
             "nbgrad was asked to use a 'cuda' device, but CUDA is not available here "

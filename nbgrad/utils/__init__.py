@@ -1,2 +1,2 @@
 """nbgrad.utils: the seed's utility modules (data, checkpoint, dlpack, ...) arrive here."""
-from . import checkpoint, deterministic, dlpack, hooks  # noqa: F401
+from . import checkpoint, data, deterministic, dlpack, hooks  # noqa: F401

@@ -65,3 +65,12 @@ class errstate:
     def __exit__(self, *exc):
         _config.linalg = self._previous
         return False
+
+
+def empty_pinned(shape, dtype=float, order='C'):
+    """CuPy's: a NumPy array in page-locked host memory (its base is the PinnedMemoryPointer)."""
+    from cupy.cuda import memory
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return np.ndarray(shape, dtype=dtype, buffer=memory.alloc_pinned_memory(size), order=order)

@@ -55,3 +55,12 @@ def get_allocator():
 
 def alloc(size):
     return get_allocator()(size)
+
+
+class PinnedMemoryPointer(bytearray):
+    """CuPy's page-locked host allocation: here plain host bytes (a bytearray, for the buffer
+    protocol) that NumPy arrays view, as cupyx.empty_pinned's arrays view the real thing."""
+
+
+def alloc_pinned_memory(size):
+    return PinnedMemoryPointer(max(size, 1))
