@@ -11,6 +11,10 @@ import numpy as _np
 # floating-point error handling is set to 'ignore' here (documented in the README).
 _np.seterr(all='ignore')
 
+# PyTorch's constants (torch.inf, torch.pi, x[:, torch.newaxis])
+from math import e, inf, nan, pi  # noqa: E402,F401
+newaxis = None
+
 from . import _dtype  # noqa: E402
 from ._dtype import (dtype, float16, half, float32, float, float64, double, complex64, cfloat,  # noqa
                      complex128, cdouble, uint8, int8, int16, short, int32, int, int64, long, bool,

@@ -90,6 +90,15 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     other = as_operand(other)
     if isinstance(other, Tensor) and input.dtype != other.dtype:
         raise RuntimeError(f'{input.dtype} did not match {other.dtype}')
+    if isinstance(other, Tensor) and other.device != input.device:
+        # a CPU 0-d tensor goes with a tensor on any device, as in every binary op
+        if other.dim() == 0 and other.device.type == 'cpu':
+            other = other.to(input.device)
+        elif input.dim() == 0 and input.device.type == 'cpu':
+            input = input.to(other.device)
+        else:
+            raise RuntimeError('Expected all tensors to be on the same device, but found at '
+                               f'least two devices, {input.device} and {other.device}!')
     import numpy as np
     a = input._data
     b = other._data if isinstance(other, Tensor) else other

@@ -61,13 +61,33 @@ def cross(input, other, dim=None):
 
 
 def cholesky_solve(input, input2, upper=False):
-    """X with A X = B for A = L L^H (or U^H U with upper) given its factor."""
+    """X with A X = B for A = L L^H (or U^H U with upper) given its factor, reading only that
+    triangle, by two triangular solves. The factor's gradient is PyTorch's: its
+    cholesky_solve_backward is the full -(A^-1 G X^H + X G^H A^-1) L (mirrored for upper), not
+    the triangle's part of it, which is the gradient of the same X computed through the factor's
+    inverse; that form carries the factor's gradient (adding zero to the values)."""
     B, factor = input, input2
+    X = _solve_with_factor(B, factor.detach(), upper)
+    if not (factor.requires_grad and _grad_enabled()):
+        return X
+    from .ops.decompositions import inv
+    triangle = factor - (factor.tril(-1) if upper else factor.triu(1)).detach()
+    Fi = inv(triangle)
+    through_inverse = Fi @ (Fi.mH @ B.detach()) if upper else Fi.mH @ (Fi @ B.detach())
+    return X + (through_inverse - through_inverse.detach())
+
+
+def _solve_with_factor(B, factor, upper):
     if upper:       # U^H (U X) = B
         return linalg.solve_triangular(factor, linalg.solve_triangular(factor.mH, B, upper=False),
                                        upper=True)
     return linalg.solve_triangular(factor.mH, linalg.solve_triangular(factor, B, upper=False),
                                    upper=True)
+
+
+def _grad_enabled():
+    from ._tensor import _modes
+    return _modes.grad_enabled
 
 
 def cholesky_inverse(input, upper=False):

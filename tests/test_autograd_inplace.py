@@ -282,3 +282,34 @@ def test_retain_grad_follows_an_inplace_write(case):
         (y * y).sum().backward()
         return y.grad, x.grad
     both(run)
+
+
+def _index_then_modify(how):
+    def action(lib):
+        x = lib.arange(4.0, requires_grad=True)
+        y = x * 1
+        if how == 'getitem-mask':
+            index = lib.tensor([True, False, True, False])
+            out = y[index]
+        elif how == 'setitem-long':
+            index = lib.tensor([0, 2])
+            y[index] = lib.ones(2, requires_grad=True)
+            out = y
+        elif how == 'index_put-mask':
+            index = lib.tensor([True, False, True, False])
+            out = y.index_put((index,), lib.ones(2, requires_grad=True))
+        index[1] = index[0]             # the index changes after the forward pass
+        (out * lib.arange(float(out.numel()))).sum().backward()
+    return action
+
+
+@pytest.mark.parametrize('how', ['getitem-mask', 'setitem-long', 'index_put-mask'])
+def test_index_tensor_modified_before_backward_raises_as_pytorch(how):
+    # the backward uses the index: a changed one would route the gradient to other elements
+    import nbgrad
+    action = _index_then_modify(how)
+    for lib in (torch, nbgrad):
+        with pytest.raises(RuntimeError, match='modified by an inplace operation: '
+                                               r'\[\S+ \[\d\]\] is at version 1; expected '
+                                               'version 0'):
+            action(lib)

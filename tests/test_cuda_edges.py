@@ -157,6 +157,8 @@ ZERO_DIM_CPU = {
                                         lib.zeros(2, device=dev)),
     'index_fill_': lambda lib, dev: lib.zeros(3, device=dev).index_fill_(
         0, tensor(lib, dev, [1]), lib.tensor(5.)),
+    'isclose': lambda lib, dev: lib.isclose(lib.arange(3., device=dev), lib.tensor(1.)),
+    'isclose_cpu_first': lambda lib, dev: lib.isclose(lib.tensor(2.), lib.arange(3., device=dev)),
 }
 
 

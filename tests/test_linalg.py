@@ -9,6 +9,7 @@ reconstruction and orthogonality below. Functions that read one triangle of a sy
 are compared with PyTorch's kind of error.
 """
 import dataclasses
+import functools
 import typing
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 import nbgrad
 from nbgrad.autograd import gradcheck, gradgradcheck
-from torch_compare import both, dname
+from torch_compare import assert_same, both, dname
 
 
 def _torch():
@@ -340,6 +341,24 @@ def test_cholesky_reads_lower_triangle_and_upper_is_its_transpose():
                                rtol=1e-10)
     np.testing.assert_allclose(nbgrad.linalg.cholesky(A, upper=True).numpy(),
                                np.swapaxes(L.numpy(), -1, -2))
+
+
+@pytest.mark.parametrize('upper', [False, True])
+@pytest.mark.parametrize('shape', [(4, 4), (2, 3, 3)])
+def test_cholesky_solve_gradient_fills_both_triangles_as_pytorch(upper, shape):
+    """PyTorch's gradient of cholesky_solve in the factor is the full matrix
+    -(A^-1 G X^H + X G^H A^-1) L, not its triangle (Wishart.log_prob's scale_tril grad)."""
+    rng = np.random.default_rng(3)
+    M = rng.standard_normal(shape) + 3 * np.eye(shape[-1])
+    factor = np.triu(M) if upper else np.tril(M)
+    B, G = rng.standard_normal(shape[:-1] + (2,)), rng.standard_normal(shape[:-1] + (2,))
+
+    def run(lib):
+        f, b = lib.tensor(factor, requires_grad=True), lib.tensor(B, requires_grad=True)
+        x = lib.cholesky_solve(b, f, upper=upper)
+        x.backward(lib.tensor(G))
+        return x, f.grad, b.grad
+    both(run, check=functools.partial(assert_same, rtol=1e-10, atol=1e-12))
 
 
 def test_return_types_and_slogdet_signs():

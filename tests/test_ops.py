@@ -197,3 +197,11 @@ def test_broadcast_shapes_and_tensors_like_pytorch(shapes):
     both(lambda lib: lib.broadcast_shapes(*shapes))
     tensors = [s if isinstance(s, tuple) else (s,) for s in shapes]
     both(lambda lib: lib.broadcast_tensors(*[lib.ones(s) for s in tensors]))
+
+
+def test_broadcast_tensors_returns_a_tensor_of_the_full_shape_itself():
+    def run(lib):
+        x, y = lib.zeros(3, requires_grad=True), lib.zeros(2, 3)
+        a, b = lib.broadcast_tensors(x, y)
+        return a is x, b is y, a.grad_fn.name()
+    both(run)

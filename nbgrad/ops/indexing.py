@@ -12,7 +12,8 @@ from .._tensor import Tensor
 from .._select import select
 from ..autograd.graph import Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
-from .views import BasicIndex, AdvancedIndexOp, _index_add_at
+from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, check_index_versions,
+                    index_tensors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def getitem(x, index):
         if split is not None:
             x = dispatch(BasicIndex(split[0]), x)
             converted = split[1]
-        return dispatch(AdvancedIndexOp(converted), x)
+        return dispatch(AdvancedIndexOp(converted, index_tensors(index)), x)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
 
@@ -154,8 +155,8 @@ def getitem(x, index):
 class IndexPut(Node):
     """out = a with out[index] = v (or += v with accumulate); the result keeps a's dtype."""
 
-    def __init__(self, index, accumulate=False):
-        self.index, self.accumulate = index, accumulate
+    def __init__(self, index, accumulate=False, saved_indices=()):
+        self.index, self.accumulate, self.saved_indices = index, accumulate, saved_indices
 
     def forward(self, a, v):
         return self.forward_into(a.copy(), a, v)
@@ -186,6 +187,7 @@ class IndexPut(Node):
         return out
 
     def backward(self, g):
+        check_index_versions(self, self.saved_indices)
         e = self._edges
         ga = gv = None
         if e[0] is not None:
@@ -228,10 +230,12 @@ def setitem(x, index, value):
             dispatch_inplace(IndexPut((Ellipsis,)), dispatch(BasicIndex(converted), x), value)
             return
         split = None if basic else _split_ints_first(converted)
+        saved = () if basic else index_tensors(index)
         if split is not None:  # write through the integer-indexed view (see _split_ints_first)
-            dispatch_inplace(IndexPut(split[1]), dispatch(BasicIndex(split[0]), x), value)
+            dispatch_inplace(IndexPut(split[1], saved_indices=saved),
+                             dispatch(BasicIndex(split[0]), x), value)
         else:
-            dispatch_inplace(IndexPut(converted), x, value)
+            dispatch_inplace(IndexPut(converted, saved_indices=saved), x, value)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
 
@@ -239,13 +243,15 @@ def setitem(x, index, value):
 def index_put(input, indices, values, accumulate=False):
     _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
-    return dispatch(IndexPut(converted, accumulate), input, as_operand(values))
+    return dispatch(IndexPut(converted, accumulate, index_tensors(indices)), input,
+                    as_operand(values))
 
 
 def index_put_(input, indices, values, accumulate=False):
     _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
-    return dispatch_inplace(IndexPut(converted, accumulate), input, as_operand(values))
+    return dispatch_inplace(IndexPut(converted, accumulate, index_tensors(indices)), input,
+                            as_operand(values))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -518,7 +518,8 @@ def broadcast_tensors(*tensors):
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         raise broadcast_error(shapes) from None
-    return tuple(t.expand(shape) for t in tensors)
+    # a tensor that already has the shape comes back itself, as in PyTorch (no view)
+    return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes):

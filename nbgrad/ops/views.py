@@ -247,11 +247,27 @@ def _cupy_scatter_add(out, index, values):
         cupyx.scatter_add(out, index, values)
 
 
+def index_tensors(index):
+    """The tensors of a user index that index as arrays (0-d integer ones become ints), each
+    with its version now: the backward reuses their arrays, so, as PyTorch's saved indices, they
+    must not be modified in place before it runs (check_index_versions)."""
+    items = index if isinstance(index, (tuple, list)) else (index,)
+    return tuple((i, i._vc[0]) for i in items
+                 if isinstance(i, Tensor) and not (i._data.ndim == 0 and i._data.dtype.kind in 'iu'))
+
+
+def check_index_versions(node, saved):
+    from ..autograd.graph import _modified_message
+    for tensor, version in saved:
+        if tensor._vc[0] != version:
+            raise RuntimeError(_modified_message(node, tensor, tensor._vc[0], version))
+
+
 class AdvancedIndexOp(Node):
     """x[tensor indices / masks]: a copy, as in NumPy and PyTorch."""
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, index, saved_indices=()):
+        self.index, self.saved_indices = index, saved_indices
 
     def forward(self, a):
         self._input_shape = a.shape
@@ -262,6 +278,7 @@ class AdvancedIndexOp(Node):
         return out if out.flags.c_contiguous else xp_of(out).ascontiguousarray(out)
 
     def backward(self, g):
+        check_index_versions(self, self.saved_indices)
         return dispatch(IndexBackward(self.index, self._input_shape, accumulate=True), g)
 
     def name(self):
