@@ -54,10 +54,15 @@ from .random import (manual_seed, seed, initial_seed, get_rng_state, set_rng_sta
                      Generator, default_generator)
 from ._random_ops import (rand, randn, randint, randperm, rand_like, randn_like,  # noqa: E402
                           randint_like, normal, bernoulli, multinomial, poisson)
+# the samplers behind the Gamma, Beta, Dirichlet and Binomial distributions
+from ._gamma_sampling import (_standard_gamma, _standard_gamma_grad,  # noqa: E402,F401
+                              _sample_dirichlet, _dirichlet_grad)
+from ._binomial_sampling import binomial  # noqa: E402
 from . import cuda  # noqa: E402
 from . import utils  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import func  # noqa: E402
+from . import distributions  # noqa: E402
 from .func import vmap  # noqa: E402,F401
 # PyTorch's top-level forms of nn.functional ops whose signatures are the same (torch.batch_norm,
 # torch.embedding and the losses take other argument orders or integer reductions: not aliased)

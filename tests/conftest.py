@@ -56,10 +56,12 @@ def _full_float32_convolutions(request):
 
 @pytest.fixture(autouse=True)
 def _restore_global_modes():
-    """Whatever a (failing) test did, the next one starts with grad mode on and anomaly mode off,
-    in nbgrad and (when a test imported it) in PyTorch."""
+    """Whatever a (failing) test did, the next one starts with grad mode on, anomaly mode off
+    and distributions validating their arguments, in nbgrad and (when a test imported it) in
+    PyTorch. (torch.compile turns PyTorch's distribution validation off for the process.)"""
     yield
     for lib in (nbgrad, sys.modules.get('torch')):
         if lib is not None:
             lib.set_grad_enabled(True)
             lib.autograd.set_detect_anomaly(False)
+            lib.distributions.Distribution.set_default_validate_args(True)

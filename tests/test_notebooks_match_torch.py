@@ -15,7 +15,8 @@ torch = pytest.importorskip('torch')
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 # Notebooks that use only the PyTorch API (later ones also use nbgrad's notebook widgets).
-TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb']
+TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb',
+              '04_distributions.ipynb']
 
 
 def _run_cells(path, use_torch):

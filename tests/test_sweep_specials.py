@@ -25,7 +25,7 @@ FIRST, SECOND = (v.ravel() for v in np.meshgrid(_PAIR_VALUES, _PAIR_VALUES))
 # random, or state-changing (and every set_* / use_*), or about memory, or not functions of values
 SKIPPED = {'manual_seed', 'seed', 'save', 'load', 'compile', 'vmap', 'cond', 'while_loop',
            'inference_mode', 'backward', 'autocast', 'no_grad', 'enable_grad', 'rand_like',
-           'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson',
+           'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson', 'binomial',
            'multinomial', 'normal', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d',
            'alpha_dropout', 'feature_alpha_dropout', 'rrelu', 'native_dropout', 'gumbel_softmax',
            'fractional_max_pool2d', 'fractional_max_pool3d', 'nonzero_static', 'cdist', 'dist'}
