@@ -62,6 +62,7 @@ from . import cuda  # noqa: E402
 from . import utils  # noqa: E402
 from . import nn, optim  # noqa: E402
 from . import func  # noqa: E402
+from . import profiler  # noqa: E402
 from . import distributions  # noqa: E402
 from .func import vmap  # noqa: E402,F401
 # PyTorch's top-level forms of nn.functional ops whose signatures are the same (torch.batch_norm,

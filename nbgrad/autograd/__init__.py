@@ -14,6 +14,7 @@ from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import functional
 from .graph_export import export_graph
 from .variable import Variable
+from . import profiler  # noqa: F401  (torch.autograd.profiler)
 
 __all__ = ['backward', 'grad', 'Function', 'no_grad', 'enable_grad', 'set_grad_enabled',
            'inference_mode', 'detect_anomaly', 'set_detect_anomaly', 'gradcheck', 'gradgradcheck',

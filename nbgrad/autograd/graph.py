@@ -10,6 +10,7 @@ whose gradients are complete, most recently created first (as PyTorch does), sum
 node output in a buffer that is dropped as soon as the node has run. Gradients that broadcasting
 widened are summed back to each input's shape here, once, for every op.
 """
+import contextlib
 import itertools
 import sys
 import threading
@@ -519,6 +520,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
     _backward_state.delivered[0] = {id(g._data) for g in root_grads}
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
+    observers = tuple(_node_observers)      # (read once per backward: the profiler's ranges)
     _backward_state.running.append((bool(retain_graph), accumulate and inputs is None))
     try:
         while ready:
@@ -533,6 +535,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 # Nothing flows through this node (e.g. a gradient of None from a Function, or
                 # a region overwritten in place): pass "no gradient" on without running it.
                 grads = (None,) * len(node._edges)
+            elif observers:
+                grads = _observed_apply(observers, node, grad_outputs, anomaly, several_gpus)
             elif several_gpus:
                 with _device_of(grad_outputs):  # a node's temporaries belong on its own GPU
                     grads = _anomaly_apply(node, grad_outputs) if anomaly else \
@@ -718,6 +722,32 @@ def _shape_error(node, gshape, shape):
     name = node.name() if node is not None else 'backward'
     return (f'Function {name} returned an invalid gradient: got shape {tuple(gshape)} but expected '
             f'shape compatible with {tuple(shape)}')
+
+
+_node_observers = []
+
+
+def add_node_observer(observer):
+    """Register an object with `node_started(node) -> token` and `node_finished(token)`, called
+    around each node the engine runs (the profiler's backward ranges); with none registered the
+    engine pays one check per backward. Returns a callable that removes the observer."""
+    _node_observers.append(observer)
+
+    def remove():
+        if observer in _node_observers:
+            _node_observers.remove(observer)
+    return remove
+
+
+def _observed_apply(observers, node, grad_outputs, anomaly, several_gpus):
+    tokens = [obs.node_started(node) for obs in observers]
+    try:
+        with _device_of(grad_outputs) if several_gpus else contextlib.nullcontext():
+            return _anomaly_apply(node, grad_outputs) if anomaly else \
+                node._apply_backward(grad_outputs)
+    finally:
+        for obs, token in zip(reversed(observers), reversed(tokens)):
+            obs.node_finished(token)
 
 
 def _anomaly_apply(node, grad_outputs):
