@@ -1,13 +1,43 @@
 """nbgrad.magics: the IPython extension behind `%load_ext nbgrad`.
 
-The magics themselves (%%model, %nbgrad, %%profile) arrive with the notebook-layer issue; loading
-the extension already works and registers nothing yet.
+    %load_ext nbgrad
+    %%model mlp --input 32,784      build a model from a cell body, show its summary table
+    %nbgrad                         status; %nbgrad device cuda / seed 0 / profile on / rng
+    %%profile --sort cpu_time_total one cell's profile table (--trace FILE: a Chrome trace)
+
+Loading registers the magics and nothing else; `%nbgrad profile on` adds the pre/post_run_cell
+callbacks and `profile off` removes them; `%unload_ext nbgrad` removes the magics and every
+callback, and `%reload_ext nbgrad` does both (per-cell profiling is then off). The modules:
+nbgrad_magics (the Magics class), model_parser (the %%model body, no IPython), model_builder,
+summary (the torchinfo-like table), status, cell_profiler, text_output.
 """
+
+
+def _registered(ipython):
+    """The NbgradMagics instance registered on this shell, if any (looked up by class name, so
+    that it is found even after this package was reloaded)."""
+    instance = ipython.magics_manager.registry.get('NbgradMagics')
+    return instance if hasattr(instance, 'cell_profiler') else None
 
 
 def load_ipython_extension(ipython):
     """Called by `%load_ext nbgrad` (through nbgrad.load_ipython_extension)."""
+    from .nbgrad_magics import NbgradMagics
+    if _registered(ipython) is not None:   # loaded twice without an unload: no double hooks
+        unload_ipython_extension(ipython)
+    ipython.register_magics(NbgradMagics(ipython))
 
 
 def unload_ipython_extension(ipython):
     """Called by `%unload_ext nbgrad`: removes everything load_ipython_extension added."""
+    instance = _registered(ipython)
+    if instance is None:
+        return
+    instance.cell_profiler.disable()
+    table = ipython.magics_manager.magics
+    for kind, magics in instance.magics.items():
+        for name, method in magics.items():
+            # only ours: IPython's own line magic %profile stays
+            if table[kind].get(name) == method:
+                del table[kind][name]
+    del ipython.magics_manager.registry['NbgradMagics']

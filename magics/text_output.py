@@ -1,0 +1,22 @@
+"""TextOutput: a block of text shown by IPython.display.display as text/plain (what a terminal
+IPython, nbval and nbconvert use) and as text/html (a <pre>, which keeps the columns aligned in
+JupyterLab whatever its output font settings). The magics' status, RNG and profile reports use it
+until their widgets arrive; the widgets will keep this as their static fallback."""
+import html
+
+
+class TextOutput:
+    def __init__(self, text, title=None):
+        self.text = text
+        self.title = title
+
+    def __str__(self):
+        return self.text if self.title is None else f'{self.title}\n{self.text}'
+
+    __repr__ = __str__
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        body = html.escape(self.text)
+        heading = '' if self.title is None else f'<b>{html.escape(self.title)}</b>'
+        return {'text/plain': str(self),
+                'text/html': f'{heading}<pre style="line-height: 1.2">{body}</pre>'}
