@@ -89,7 +89,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     from ._tensor import Tensor
     other = as_operand(other)
     if isinstance(other, Tensor) and input.dtype != other.dtype:
-        raise RuntimeError(f'{input.dtype} did not match {other.dtype}')
+        from ._dispatch import _type_word
+        raise RuntimeError(f'{_type_word(input._data.dtype)} did not match '
+                           f'{_type_word(other._data.dtype)}')
     if isinstance(other, Tensor) and other.device != input.device:
         # a CPU 0-d tensor goes with a tensor on any device, as in every binary op
         if other.dim() == 0 and other.device.type == 'cpu':

@@ -108,7 +108,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     for i, t in enumerate(inputs_tuple):
         if not t.requires_grad:
-            raise RuntimeError(f'One of the differentiated Tensors (input {i}) does not require grad')
+            raise RuntimeError(f'One of the differentiated Tensors does not require grad. (It is '
+                               f'input {i}: set requires_grad=True on it, or leave it out.)')
     roots = _make_root_grads(outputs, grad_outputs)
     result = graph.run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs_tuple,
                                 accumulate=False, allow_unused=allow_unused)

@@ -492,8 +492,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
         for i, t in enumerate(inputs):
             edge = _root_edge(t)
             if edge is None:
-                raise RuntimeError(f'One of the differentiated Tensors (input {i}) does not require '
-                                   f'grad. Set requires_grad=True on it, or leave it out.')
+                raise RuntimeError(f'One of the differentiated Tensors does not require grad. '
+                                   f'(It is input {i}: set requires_grad=True on it, or leave it '
+                                   f'out.)')
             targets.setdefault(edge, []).append(i)
 
     dependencies = _count_dependencies(root_edges)
@@ -587,9 +588,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
     if captured is not None and not allow_unused:
         for i, g in enumerate(captured):
             if g is None:
-                raise RuntimeError(f'One of the differentiated Tensors (input {i}) appears to not '
-                                   f'have been used in the graph. Set allow_unused=True if this is '
-                                   f'the desired behavior.')
+                raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
+                                   f'been used in the graph. Set allow_unused=True if this is the '
+                                   f'desired behavior.')
     return captured
 
 

@@ -2,19 +2,16 @@
 import math
 
 import nbgrad
-from ._folded import _FoldedAtZero
+from ._folded import folded_at_zero
+from .transformed_distribution import TransformedDistribution
 from .cauchy import Cauchy
 
 __all__ = ['HalfCauchy']
 
 
-class HalfCauchy(_FoldedAtZero):
+@folded_at_zero(Cauchy, value_as_tensor=True)
+class HalfCauchy(TransformedDistribution):
     """Args: scale (float or Tensor): the scale of the full Cauchy."""
-    base_family = Cauchy
-    _value_as_tensor = True
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(scale, validate_args=validate_args)
 
     @property
     def mean(self):

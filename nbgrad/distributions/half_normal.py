@@ -1,18 +1,16 @@
 """HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
 import math
 
-from ._folded import _FoldedAtZero
+from ._folded import folded_at_zero
+from .transformed_distribution import TransformedDistribution
 from .normal import Normal
 
 __all__ = ['HalfNormal']
 
 
-class HalfNormal(_FoldedAtZero):
+@folded_at_zero(Normal)
+class HalfNormal(TransformedDistribution):
     """Args: scale (float or Tensor): the scale of the full Normal."""
-    base_family = Normal
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(scale, validate_args=validate_args)
 
     @property
     def mean(self):

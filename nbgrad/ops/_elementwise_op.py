@@ -301,7 +301,8 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
     unary, 'out' for binary) the derivatives use.
     derivatives: one formula per input (None: not differentiable there), or None for none at all.
     refuse_bool: an error message for bool inputs (PyTorch refuses -bool and bool - bool), or
-        (exception class, message) where PyTorch raises something other than RuntimeError.
+        (exception class, message) where PyTorch raises something other than RuntimeError, or
+        a function of the inputs' is-bool flags returning the message (None: allowed).
     float_only: PyTorch has no integer kernel (NotImplementedError for int/bool inputs).
     ordered: compares by order, which complex numbers have none of (NotImplementedError).
     saved_input_users: {saved input: inputs whose derivative reads it} (Node.saved_input_users).
@@ -329,10 +330,13 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
     }
     if refuse_bool is not None:
         def check(self, arrays):
-            if any(a.__class__ is bool or (a.__class__ not in _PY_SCALARS and a is not None and
-                                           a.dtype.kind == 'b') for a in arrays):
-                kind, message = refuse_bool if isinstance(refuse_bool, tuple) else \
-                    (RuntimeError, refuse_bool)
+            flags = [a.__class__ is bool or (a.__class__ not in _PY_SCALARS and a is not None
+                                             and a.dtype.kind == 'b') for a in arrays]
+            if not any(flags):
+                return
+            refusal = refuse_bool(flags) if callable(refuse_bool) else refuse_bool
+            if refusal is not None:
+                kind, message = refusal if isinstance(refusal, tuple) else (RuntimeError, refusal)
                 raise kind(message)
         attrs['_check_operands'] = check
         attrs['bool_operands_ok'] = False

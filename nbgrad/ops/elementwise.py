@@ -341,9 +341,17 @@ def _ident(g, *_):
 
 
 _binary('add', _ident, _ident)
-_binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract',
-        refuse_bool=('Subtraction, the `-` operator, with two bool tensors is not '
-                              'supported. Use the `^` or `logical_xor()` operator instead.'))
+def _sub_refusal(is_bool):
+    # ATen's sub_check: a Python scalar counts as a tensor of its type (1 - mask is one bool
+    # operand, mask - True two)
+    if all(is_bool):
+        return ('Subtraction, the `-` operator, with two bool tensors is not supported. Use the '
+                '`^` or `logical_xor()` operator instead.')
+    return ('Subtraction, the `-` operator, with a bool tensor is not supported. If you are '
+            'trying to invert a mask, use the `~` or `logical_not()` operator instead.')
+
+
+_binary('sub', _ident, lambda g, a, b, y: -g, ufunc='subtract', refuse_bool=_sub_refusal)
 _binary('mul', lambda g, a, b, y: g * b, lambda g, a, b, y: g * a, ufunc='multiply', saves='ab',
         saved_input_users={0: (1,), 1: (0,)})
 # (-g * (a / b) / b, PyTorch's order: no b * b to underflow or overflow)

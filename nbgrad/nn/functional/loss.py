@@ -345,6 +345,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.size() != input.size():
         raise ValueError(f'Target size ({target.size()}) must be the same as input size '
                          f'({input.size()})')
+    if target.dtype == nbgrad.bool:
+        # ATen's first step, 1 - target in target's dtype, meets its bool-subtraction check
+        raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not '
+                           'supported. Use the `^` or `logical_xor()` operator instead.')
     if not target.is_floating_point():
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f'{_dtype_word(target)}')
