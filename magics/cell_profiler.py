@@ -11,7 +11,6 @@ from IPython.display import display
 
 from nbgrad.profiler import profile
 
-from .text_output import TextOutput
 
 DEFAULT_SORT = 'self_cpu_time_total'
 DEFAULT_LIMIT = 10
@@ -36,13 +35,14 @@ def check_limit(limit):
 
 
 def profile_report(prof, sort_by=DEFAULT_SORT, row_limit=DEFAULT_LIMIT, title=None):
-    """The profile table as a TextOutput, or None when no op was recorded."""
+    """The profile as a ProfilerView (its text is PyTorch's table), or None when no op was
+    recorded."""
+    from nbgrad.widgets import ProfilerView
     averages = prof.key_averages()
     if not len(averages):
         return None
-    table = averages.table(sort_by=sort_by, row_limit=row_limit or 100)
     title = title or f'nbgrad profile (sorted by {sort_by}, top {row_limit or len(averages)})'
-    return TextOutput(table.rstrip('\n'), title)
+    return ProfilerView(prof, sort_by=sort_by, row_limit=row_limit or -1, title=title)
 
 
 class CellProfiler:

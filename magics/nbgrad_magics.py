@@ -23,6 +23,7 @@ from .cell_profiler import (DEFAULT_LIMIT, DEFAULT_SORT, CellProfiler, check_lim
                             check_sort_key, profile_report)
 from .model_builder import (ModelBuildError, build, parse_dtype, parse_shape, random_inputs,
                             summarize_built)
+from .model_fit import FitError, Trainer
 from .model_parser import ModelSyntaxError, parse
 from .summary import summarize
 from .text_output import TextOutput
@@ -31,11 +32,17 @@ NBGRAD_COMMANDS = ('status', 'device', 'dtype', 'seed', 'profile', 'rng')
 
 
 def _parse(method, line, magic):
-    """parse_argstring, with the magic's name in front of its error message."""
+    """parse_argstring, with the magic's name in front of its error message; option values
+    lose the quotes around them (IPython's splitting keeps them: --optim "SGD(lr=0.1)")."""
     try:
-        return parse_argstring(method, line)
+        args = parse_argstring(method, line)
     except UsageError as e:
         raise UsageError(f'{magic}: {e}') from None
+    for key, value in vars(args).items():
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and \
+                value[0] in '"\'':
+            setattr(args, key, value[1:-1])
+    return args
 
 
 @magics_class
@@ -62,6 +69,25 @@ class NbgradMagics(Magics):
                    'an Embedding: the input then holds 0s and 1s)')
     @argument('--seed', type=int, help='nbgrad.manual_seed(SEED) before building, so the '
                                        'initial weights (and the --input tensor) are reproducible')
+    @argument('--graph', action='store_true',
+              help='show the computation graph of one forward pass (GraphView) on the --input '
+                   'tensor, or on the first batch of --fit')
+    @argument('--fit', metavar='DATA',
+              help='train the model inline on DATA: a DataLoader, a Dataset, or a pair of '
+                   'tensors, any expression of the notebook\'s names (quote it when it has '
+                   'spaces: --fit "(x, y)"); shows a live TrainingView. Interrupting the kernel '
+                   'stops training and keeps the weights trained so far')
+    @argument('--val', metavar='DATA', help='--fit: validation data (the same forms), '
+                                             'evaluated after each epoch')
+    @argument('--epochs', type=int, default=1, metavar='N', help='--fit: epochs (default 1)')
+    @argument('--optim', metavar='"CLASS(ARGS)"',
+              help='--fit: the optimizer, an nbgrad.optim class called without the parameters '
+                   '(default "Adam(lr=1e-3)")')
+    @argument('--loss', metavar='NAME',
+              help='--fit: a function of nn.functional (cross_entropy, mse_loss...) or a loss '
+                   'class of nn (default: cross_entropy for integer targets, else mse_loss)')
+    @argument('--batch-size', type=int, default=32, metavar='N',
+              help='--fit/--val: batch size when DATA is a Dataset or tensors (default 32)')
     @argument('-o', '--return', dest='return_model', action='store_true',
               help='also return the model (the cell\'s Out value)')
     @no_var_expand
@@ -99,6 +125,7 @@ class NbgradMagics(Magics):
             raise UsageError(prefix + str(e)) from None
         if args.seed is not None:
             nbgrad.manual_seed(args.seed)
+        inputs = None
         try:
             # everything is built into locals: the namespace changes only after success
             built = build(spec, name, self.shell.user_ns, cell, device, dtype)
@@ -112,12 +139,58 @@ class NbgradMagics(Magics):
                 summary = summarize_built(built, spec, name, cell, inputs)
         except ModelBuildError as e:
             raise UsageError(prefix + str(e)) from None
+        trainer = self._trainer(args, built.model, prefix) if args.fit else None
+        graph = self._graph(args, built.model, inputs, trainer, prefix) if args.graph else None
         self.shell.user_ns[name] = built.model
         if built.cls is not None:
             self.shell.user_ns[built.class_name] = built.cls
-        if not spec.silenced:
+        if not spec.silenced:       # (';' hides the summary; what an option asks for shows)
             display(summary)
+        if graph is not None:
+            display(graph)
+        if trainer is not None:
+            self._fit(trainer, name)
         return built.model if args.return_model else None
+
+    def _evaluate(self, option, expression, prefix):
+        try:
+            return eval(expression, self.shell.user_ns)
+        except Exception as e:
+            raise UsageError(f'{prefix}{option} {expression}: {type(e).__name__}: {e}') from None
+
+    def _trainer(self, args, model, prefix):
+        """A checked Trainer (its first batch ran through model and loss), before anything is
+        bound: a --fit that cannot work fails the cell with the namespace unchanged."""
+        train = self._evaluate('--fit', args.fit, prefix)
+        val = self._evaluate('--val', args.val, prefix) if args.val else None
+        try:
+            return Trainer(model, train, args.epochs, args.optim, args.loss, self.shell.user_ns,
+                           val=val, batch_size=args.batch_size)
+        except FitError as e:
+            raise UsageError(prefix + str(e)) from None
+
+    def _graph(self, args, model, inputs, trainer, prefix):
+        if inputs is None and trainer is not None:
+            inputs = (trainer.first_inputs,)
+        if inputs is None:
+            raise UsageError(f'{prefix}--graph draws one forward pass: give --input SHAPE or '
+                             f'--fit DATA')
+        from nbgrad.widgets import GraphView
+        try:
+            return GraphView(model, inputs[0] if len(inputs) == 1 else inputs)
+        except Exception as e:
+            raise UsageError(f'{prefix}--graph: {type(e).__name__}: {e}') from None
+
+    def _fit(self, trainer, name):
+        from nbgrad.widgets import TrainingView
+        view = TrainingView(total=trainer.epochs, steps_per_epoch=trainer.steps_per_epoch,
+                            title=f'{name}: {trainer.loss_name}, '
+                                  f'{type(trainer.optimizer).__name__}')
+        view.show()
+        outcome = trainer.run(view)
+        view.flush()
+        if outcome == 'interrupted':
+            print(f'Training interrupted: {name} keeps the weights trained so far.')
 
     # -- %nbgrad ------------------------------------------------------------------------------
     @magic_arguments()
@@ -155,7 +228,8 @@ class NbgradMagics(Magics):
         display(TextOutput(status.status_text()))
 
     def _nbgrad_rng(self, value, args):
-        display(TextOutput(status.rng_text()))
+        from nbgrad.widgets import RNGView
+        display(RNGView())
 
     def _nbgrad_device(self, value, args):
         if value is None:
@@ -205,6 +279,9 @@ class NbgradMagics(Magics):
               help=f'rows shown (default {DEFAULT_LIMIT})')
     @argument('--trace', metavar='FILE',
               help='also write a Chrome trace (open it in Perfetto or chrome://tracing)')
+    @argument('--modules', action='store_true',
+              help='also record nn.Module calls (profile(with_modules=True)) for the view\'s '
+                   'per-module breakdown; their backward hooks add a few ops of their own')
     @no_var_expand
     @cell_magic
     def profile(self, line, cell):
@@ -225,7 +302,7 @@ class NbgradMagics(Magics):
         # one profiler records at a time: this cell's per-cell profile (profile on) gives way
         self.cell_profiler.pause()
         try:
-            with profile() as prof:
+            with profile(with_modules=args.modules) as prof:
                 result = self.shell.run_cell(cell, store_history=False)
         finally:
             self.cell_profiler.resume()

@@ -1,9 +1,8 @@
-"""The text of `%nbgrad` (status) and `%nbgrad rng`, from nbgrad's public state.
+"""The text of `%nbgrad` (status), from nbgrad's public state (`%nbgrad rng` shows RNGView).
 
-Neither report starts CUDA where it has not been started: without CuPy or a GPU the CUDA lines
-say so, and GPU memory and generators are read only when nbgrad.cuda.is_available().
+It does not start CUDA where it has not been started: without CuPy or a GPU the CUDA lines say
+so, and GPU memory is read only when nbgrad.cuda.is_available().
 """
-import hashlib
 import importlib.util
 import os
 
@@ -49,24 +48,4 @@ def status_text():
             lines.append(f'cuda:{i} memory:  {_mb(nbgrad.cuda.memory_allocated(i))} allocated, '
                          f'{_mb(nbgrad.cuda.memory_reserved(i))} reserved, '
                          f'{_mb(free)} free of {_mb(total)}')
-    return '\n'.join(lines)
-
-
-def fingerprint(state):
-    """A short digest of a generator's state tensor: equal digests, equal future numbers."""
-    return hashlib.sha256(state.numpy(force=True).tobytes()).hexdigest()[:16]
-
-
-def rng_text():
-    gen = nbgrad.random.default_generator
-    lines = [f'cpu generator:    seed {gen.initial_seed()}, state {fingerprint(gen.get_state())} '
-             f'(mt19937, {gen.get_state().numel()} bytes)']
-    if nbgrad.cuda.is_available():
-        for i in range(nbgrad.cuda.device_count()):
-            cuda_gen = nbgrad.random.cuda_generator(i)
-            lines.append(f'cuda:{i} generator: seed {cuda_gen.initial_seed()}, offset '
-                         f'{cuda_gen.get_offset()}, state {fingerprint(cuda_gen.get_state())} '
-                         f'(philox)')
-    else:
-        lines.append('cuda generators:  none (CUDA is not available)')
     return '\n'.join(lines)

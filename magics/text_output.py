@@ -1,7 +1,7 @@
 """TextOutput: a block of text shown by IPython.display.display as text/plain (what a terminal
 IPython, nbval and nbconvert use) and as text/html (a <pre>, which keeps the columns aligned in
-JupyterLab whatever its output font settings). The magics' status, RNG and profile reports use it
-until their widgets arrive; the widgets will keep this as their static fallback."""
+JupyterLab whatever its output font settings). `%nbgrad` status uses it (the RNG and profile
+reports are widgets: RNGView, ProfilerView)."""
 import html
 
 

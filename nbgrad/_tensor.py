@@ -483,8 +483,10 @@ class Tensor:
         from ._tensor_str import format_tensor
         a = self._data
         fn = self._grad_fn if self._base is None else self.grad_fn
+        # (a CuPy array as it is: format_tensor copies it to the host, except for the summary
+        # profile, whose statistics are computed on the device)
         return format_tensor(
-            a if a.__class__ is np.ndarray else a.get(), dtype_name=a.dtype.name,
+            a, dtype_name=a.dtype.name,
             default_dtype_name=_dtype.get_default_dtype().name, device_str=str(self.device),
             requires_grad=self._requires_grad, grad_fn_name=fn.name() if fn is not None else None,
             is_parameter=self._is_param, tensor_contents=tensor_contents)

@@ -13,6 +13,11 @@ The quirks below are deliberate; each one reproduces a PyTorch behaviour, not an
 * ``set_printoptions`` always resets ``sci_mode`` (to None unless given);
 * an empty tensor shows its dtype whenever it differs from the default *float* dtype, so even
   int64 and bool are spelled out there, unlike for non-empty tensors.
+
+One addition of nbgrad's, opt-in: ``set_printoptions(profile='summary')`` prints every tensor as one
+line of facts instead of its values (shape, dtype, device, statistics, NaN/Inf counts, autograd
+state; see ``format_summary``), for notebooks full of large tensors. Any of PyTorch's profiles
+('default', 'short', 'full') returns to PyTorch's format, byte for byte.
 """
 import contextlib
 import dataclasses
@@ -20,7 +25,8 @@ import math
 
 import numpy as np
 
-__all__ = ['PRINT_OPTS', 'set_printoptions', 'get_printoptions', 'printoptions', 'format_tensor']
+__all__ = ['PRINT_OPTS', 'set_printoptions', 'get_printoptions', 'printoptions', 'format_tensor',
+           'format_summary']
 
 
 @dataclasses.dataclass
@@ -41,6 +47,10 @@ _PROFILES = {
     'full': (4, math.inf, 3, 80),
 }
 
+# set_printoptions(profile='summary') is on. Kept outside PRINT_OPTS so that get_printoptions()
+# stays PyTorch's dict (a 'profile' key is added only while the summary is on).
+_summary = False
+
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None):
@@ -49,10 +59,18 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     A profile ('default', 'short', 'full') is applied first and explicit arguments override it.
     An unknown profile name is ignored, as PyTorch does. ``sci_mode`` is always assigned, so any
     call without it returns to automatic choice of scientific notation.
+
+    nbgrad adds profile='summary': tensors print as one summary line (``format_summary``; its
+    numbers have ``precision`` significant digits); the other options are left as they are, and
+    any of PyTorch's profiles turns the summary off again.
     """
+    global _summary
     if profile in _PROFILES:
         (PRINT_OPTS.precision, PRINT_OPTS.threshold,
          PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth) = _PROFILES[profile]
+        _summary = False
+    elif profile == 'summary':
+        _summary = True
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -65,14 +83,20 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def get_printoptions():
-    """The current options as a dict that can be passed back to ``set_printoptions(**opts)``."""
-    return dataclasses.asdict(PRINT_OPTS)
+    """The current options as a dict that can be passed back to ``set_printoptions(**opts)``
+    (PyTorch's keys, plus profile='summary' while the summary is on)."""
+    opts = dataclasses.asdict(PRINT_OPTS)
+    if _summary:
+        opts['profile'] = 'summary'
+    return opts
 
 
 @contextlib.contextmanager
 def printoptions(**kwargs):
     """Temporarily change the print options (same arguments as ``set_printoptions``)."""
-    old = get_printoptions()
+    # profile='default' is there to turn off a summary the block turned on; the explicit
+    # numbers that follow it in the dict override the default profile's
+    old = {'profile': 'default', **get_printoptions()}
     set_printoptions(**kwargs)
     try:
         yield
@@ -251,7 +275,15 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
     ``array`` is the tensor's data on the host; ``dtype_name`` e.g. 'float32';
     ``default_dtype_name`` the current default float dtype name; ``device_str`` e.g. 'cuda:0'.
     ``tensor_contents``, if given, replaces the bracketed data (as ``Tensor.__repr__`` allows).
+    ``array`` may also be a CuPy array: it is copied to the host here, except in the summary
+    profile, whose statistics are computed on the device.
     """
+    if _summary:
+        return format_summary(array, dtype_name=dtype_name, device_str=device_str,
+                              requires_grad=requires_grad, grad_fn_name=grad_fn_name,
+                              is_parameter=is_parameter)
+    if not isinstance(array, np.ndarray) and hasattr(array, 'get'):
+        array = array.get()
     array = np.asarray(array)
     prefix = 'tensor('
     indent = len(prefix)
@@ -292,3 +324,68 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
     if is_parameter:
         text = 'Parameter containing:\n' + text
     return text
+
+
+# -- set_printoptions(profile='summary') ------------------------------------------------------
+
+def format_summary(array, *, dtype_name, device_str, requires_grad=False, grad_fn_name=None,
+                   is_parameter=False):
+    """A tensor as one line of facts instead of its values, e.g.
+
+        tensor[32, 10] float32 cpu  min -1.234 max 2.5 mean 0.01 std 0.9812  grad_fn=MmBackward0
+
+    Floating tensors: min/max/mean/std (PyTorch's std, with Bessel's correction) of the finite
+    values, then ' nan=N inf=M' for the values left out; integer tensors: min/max/mean; bool
+    tensors: how many are True; complex tensors: the statistics of their absolute values; one
+    element: its value; no elements: 'empty'. A grad_fn, or requires_grad=True for a leaf that
+    requires grad, ends the line; a Parameter begins it with 'Parameter' in place of 'tensor'.
+
+    ``array`` is NumPy or CuPy: NumPy's ufuncs and the arrays' own reductions run where the data
+    lives (CuPy takes NumPy ufuncs through __array_ufunc__), and only scalars reach the host.
+    """
+    kind = 'Parameter' if is_parameter else 'tensor'
+    parts = [f'{kind}[{", ".join(str(int(d)) for d in array.shape)}] {dtype_name} {device_str}',
+             _summary_stats(array)]
+    if grad_fn_name is not None:
+        parts.append(f'grad_fn={grad_fn_name}')
+    elif requires_grad:
+        parts.append('requires_grad=True')
+    return '  '.join(parts)
+
+
+def _summary_number(value):
+    return format(float(value), f'.{max(PRINT_OPTS.precision, 1)}g')
+
+
+def _summary_stats(a):
+    if a.size == 0:
+        return 'empty'
+    if a.size == 1:
+        value = a.reshape(-1)[0].item()
+        return 'value ' + (str(value) if isinstance(value, (bool, int)) else
+                           _summary_number(value) if isinstance(value, float) else
+                           str(complex(value)))
+    if a.dtype.kind == 'b':
+        return f'true {int(np.count_nonzero(a))}/{a.size}'
+    prefix = ''
+    if a.dtype.kind == 'c':
+        prefix, a = 'abs ', np.abs(a)
+    flags = ''
+    if a.dtype.kind == 'f':
+        finite = np.isfinite(a)
+        n_finite = int(np.count_nonzero(finite))
+        if n_finite < a.size:
+            nan = int(np.count_nonzero(np.isnan(a)))
+            inf = a.size - n_finite - nan
+            flags = (f' nan={nan}' if nan else '') + (f' inf={inf}' if inf else '')
+            a = a[finite]
+            if a.size == 0:
+                return flags.lstrip()
+    if a.dtype.kind in 'iu':
+        stats = f'min {int(a.min())} max {int(a.max())}'
+    else:
+        stats = f'min {_summary_number(a.min())} max {_summary_number(a.max())}'
+    stats += f' mean {_summary_number(a.mean(dtype=np.float64))}'
+    if a.dtype.kind == 'f' and a.size > 1:
+        stats += f' std {_summary_number(a.std(ddof=1, dtype=np.float64))}'
+    return prefix + stats + flags

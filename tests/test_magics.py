@@ -2,7 +2,9 @@
 %reload_ext, %%model (namespace effects, summary output, errors), %nbgrad, per-cell profiling and
 %%profile. Numbers are checked against PyTorch where it has them (parameter counts, seeded RNG).
 """
+import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -461,14 +463,20 @@ def test_rng_shows_seed_and_a_state_fingerprint(ip):
         return texts(captured)[0]
     ip.run_line_magic('nbgrad', 'seed 42')
     first = rng_text()
-    assert first.startswith('cpu generator:    seed 42, state ')
+    assert first.startswith('RNGView')
+    cpu_row = next(line.split() for line in first.splitlines() if line.startswith('cpu '))
+    torch = pytest.importorskip('torch')
+    torch.manual_seed(42)
+    # the fingerprint is a digest of the state bytes, which are PyTorch's after the same seed
+    assert cpu_row[:3] == ['cpu', 'mt19937', '42']
+    assert cpu_row[4] == hashlib.sha256(torch.get_rng_state().numpy().tobytes()).hexdigest()[:16]
     nbgrad.rand(3)
     moved = rng_text()
-    assert moved != first and 'seed 42' in moved
+    assert moved != first and ' 42 ' in moved
     ip.run_line_magic('nbgrad', 'seed 42')
     assert rng_text() == first
     if not nbgrad.cuda.is_available():
-        assert 'cuda generators:  none (CUDA is not available)' in first
+        assert 'cuda generators: none (CUDA is not available)' in first
 
 
 # -- per-cell profiling and %%profile -----------------------------------------------------------
@@ -578,3 +586,97 @@ def test_cuda_status_device_rng_and_model(ip):
     assert ip.user_ns['gpu'][0].weight.device.type == 'cuda'
     assert '[4, 2]' in texts(captured)[0]
 
+
+
+# -- nn.Module's notebook display ------------------------------------------------------------
+def test_modules_display_pytorchs_repr_with_a_folded_summary(ip):
+    ip.run_cell('import nbgrad\nnet = nbgrad.nn.Sequential(nbgrad.nn.Linear(3, 4), '
+                'nbgrad.nn.ReLU())', store_history=False)
+    net = ip.user_ns['net']
+    formatters = ip.display_formatter.formatters
+    assert formatters['text/plain'](net) == repr(net)
+    html = formatters['text/html'].lookup(net)(net)   # (a terminal shell has html disabled)
+    torch = pytest.importorskip('torch')
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    assert repr(twin) in html.replace('&lt;', '<').replace('&gt;', '>')
+    assert '16 parameters (16 trainable)' in html
+    ip.run_line_magic('unload_ext', 'nbgrad')
+    with pytest.raises(KeyError):
+        formatters['text/html'].lookup(net)
+    ip.run_line_magic('load_ext', 'nbgrad')
+
+
+# -- %%model --fit ----------------------------------------------------------------------------
+def fit_data(ip, n=48):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    ip.user_ns['x'] = nbgrad.tensor(x)
+    ip.user_ns['y'] = nbgrad.tensor((x[:, 0] > x[:, 1]).astype(np.int64))
+
+
+def test_fit_trains_inline_and_shows_the_training_view(ip, monkeypatch):
+    monkeypatch.setenv('NBGRAD_WIDGETS', 'static')
+    fit_data(ip)
+    _, captured = run(ip, '%%model clf --seed 0 --fit "(x, y)" --val "(x, y)" --epochs 3 '
+                          '--batch-size 16 --optim "SGD(lr=0.5)"\nLinear(4, 2)')
+    clf = ip.user_ns['clf']
+    nbgrad.manual_seed(0)
+    untrained = nbgrad.nn.Linear(4, 2)
+    assert not nbgrad.equal(clf[0].weight, untrained.weight)     # trained in place
+    shown = texts(captured)
+    assert 'Sequential' in shown[0] and 'Total params: 10' in shown[0]     # the summary first
+    final = shown[-1]                                            # the view's last redraw
+    assert 'epoch 3/3' in final and '100%' in final and 'val_accuracy' in final
+    assert 'clf: cross_entropy, SGD' in final
+
+
+def test_fit_errors_leave_the_namespace_unchanged(ip):
+    fit_data(ip)
+    before = namespace(ip)
+    cases = [('--fit "(x, y)" --loss cross_entropi', "'cross_entropi' is neither"),
+             ('--fit missing', "--fit missing: NameError: name 'missing' is not defined"),
+             ('--fit "(x, y)" --optim "Adam(lr=-1)"', 'Invalid learning rate'),
+             ('--graph', '--graph draws one forward pass: give --input SHAPE or --fit DATA')]
+    for options, message in cases:
+        with pytest.raises(UsageError, match=re.escape(message)):
+            ip.run_cell_magic('model', f'clf {options}', 'Linear(4, 2)')
+    with pytest.raises(UsageError, match=re.escape('the model fails on a batch of inputs '
+                                                   '[32, 4]')):
+        ip.run_cell_magic('model', 'clf --fit "(x, y)"', 'Linear(5, 2)')
+    assert namespace(ip) == before
+
+
+def test_an_interrupt_during_fit_keeps_the_model(ip, monkeypatch):
+    fit_data(ip)
+    from nbgrad.magics import model_fit
+    original = model_fit.Trainer.run
+
+    def interrupted_run(self, view):
+        class Interrupting:
+            def __getattr__(self, name):
+                return getattr(view, name)
+
+            def log(self, step=None, epoch=None, **values):
+                view.log(step=step, epoch=epoch, **values)
+                if step == 2:
+                    raise KeyboardInterrupt
+        return original(self, Interrupting())
+    monkeypatch.setattr(model_fit.Trainer, 'run', interrupted_run)
+    result, captured = run(ip, '%%model clf --fit "(x, y)" --batch-size 8 --epochs 5\n'
+                               'Linear(4, 2)')
+    assert result.success and 'clf' in ip.user_ns
+    assert 'Training interrupted: clf keeps the weights trained so far.' in captured.stdout
+
+
+def test_profile_cell_magic_shows_a_profiler_view_with_modules(ip):
+    ip.run_cell('import nbgrad\nnet = nbgrad.nn.Sequential(nbgrad.nn.Linear(4, 4), '
+                'nbgrad.nn.ReLU())\nx = nbgrad.ones(2, 4)', store_history=False)
+    with capture_output() as captured:
+        ip.run_cell_magic('profile', '--modules', 'net(x)')
+    shown = [output for output in captured.outputs if 'nbgrad profile' in
+             output.data['text/plain']]
+    assert len(shown) == 1 and 'text/html' in shown[0].data
+    text = shown[0].data['text/plain']
+    assert 'aten::linear' in text and 'aten::relu' in text
+    modules = text[text.index('aten::relu'):]
+    assert 'Linear' in modules and 'ReLU' in modules   # the per-module breakdown under the table

@@ -86,12 +86,12 @@ class NbgradWidget(ipywidgets.DOMWidget):
         return self.text()
 
     def show(self):
-        """Display this widget so that later changes redraw it (in the static fallback too)."""
+        """Display this widget so that later changes redraw it (in the static fallback too).
+        Returns None, so that a cell ending in `view.show()` does not display it twice."""
         from IPython.display import display
         handle = display(self, display_id=True)
         if handle is not None:
             self._handles.append(handle)
-        return self
 
     def flush(self):
         """Redraw displayed static fallbacks now if a change is waiting."""
