@@ -11,10 +11,10 @@ come from model.parameters() (each shared parameter counted once); the sizes fol
 definitions: input bytes; forward/backward = twice the output bytes of every leaf layer that has
 parameters (activations plus their gradients); params = parameter bytes; MB = 1e6 bytes.
 """
-import html
 from dataclasses import dataclass
 
 import nbgrad
+from nbgrad.widgets._svg import pre
 
 LAYER_WIDTH = 40      # torchinfo's widths: the layer column grows (in steps of 5) to fit
 COLUMN_WIDTH = 25
@@ -102,7 +102,7 @@ class ModelSummary:
     def _repr_mimebundle_(self, include=None, exclude=None):
         text = str(self)
         return {'text/plain': text,
-                'text/html': f'<pre style="line-height: 1.2">{html.escape(text)}</pre>'}
+                'text/html': pre(text)}
 
 
 def _mb(nbytes):

@@ -4,6 +4,8 @@ JupyterLab whatever its output font settings). `%nbgrad` status uses it (the RNG
 reports are widgets: RNGView, ProfilerView)."""
 import html
 
+from nbgrad.widgets._svg import pre
+
 
 class TextOutput:
     def __init__(self, text, title=None):
@@ -16,7 +18,6 @@ class TextOutput:
     __repr__ = __str__
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        body = html.escape(self.text)
         heading = '' if self.title is None else f'<b>{html.escape(self.title)}</b>'
         return {'text/plain': str(self),
-                'text/html': f'{heading}<pre style="line-height: 1.2">{body}</pre>'}
+                'text/html': heading + pre(self.text)}

@@ -54,7 +54,8 @@ def test_records_the_losses_of_a_training_loop():
     assert (view.progress['done'], view.progress['total'], view.progress['unit']) == \
         (15, 15, 'step')
     assert view.status == 'running'
-    assert view.done().status == 'done'
+    view.done()
+    assert view.status == 'done'
 
 
 def test_progress_rate_and_eta(clock):
@@ -102,7 +103,8 @@ def test_progress_of_steps_inside_epochs():
     # completes the last
     untold = TrainingView(total=3)
     assert epochs_of_steps(untold) == [0] * 5 + [1] * 5 + [2] * 5
-    assert untold.done().progress['done'] == 3
+    untold.done()
+    assert untold.progress['done'] == 3
     assert untold.text().splitlines()[1].startswith('epoch 3/3 [====================] 100%')
 
 
@@ -167,7 +169,8 @@ def test_status_transitions():
     with pytest.raises(RuntimeError, match='this run is interrupted; start a new TrainingView'):
         view.log(loss=0.5)
     assert view.history == {'loss': [[1, 1.0]]}
-    failed = TrainingView().failed('the loss became nan at step 3: training stopped')
+    failed = TrainingView()
+    failed.failed('the loss became nan at step 3: training stopped')
     assert failed.status == 'failed'
     assert failed.text().splitlines()[1].endswith(
         '(failed: the loss became nan at step 3: training stopped)')

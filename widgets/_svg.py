@@ -31,6 +31,20 @@ def _n(x):
     return f'{x:.1f}'
 
 
+def tick(x):
+    """An axis label: short, and without an exponent for counts (1690, not 1.69e+03)."""
+    if isinstance(x, (int, float)) and math.isfinite(x) and 100 <= abs(x) < 1e6:
+        return f'{x:.0f}'
+    return fmt(x, 3)
+
+
+def pre(value, style=''):
+    """Preformatted text in a monospace font named explicitly (nbconvert's HTML and some front
+    ends leave a bare <pre> in the page's proportional font, and the columns then misalign)."""
+    return (f'<pre style="font-family:monospace;line-height:1.2;{style}">{escape(value)}'
+            f'</pre>')
+
+
 def svg(width, height, body, title=None):
     label = f'<title>{escape(title)}</title>' if title else ''
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{int(width)}" height="{int(height)}" '
@@ -95,10 +109,10 @@ def _axes(width, height, margin, x_range, y_range, x_label=None, y_label=None):
 
     body = [line(left, height - bottom, width - right, height - bottom, '#444'),
             line(left, top, left, height - bottom, '#444'),
-            text(left - 4, top + 8, fmt(y1, 3), anchor='end'),
-            text(left - 4, height - bottom, fmt(y0, 3), anchor='end'),
-            text(left, height - bottom + 13, fmt(x0, 3)),
-            text(width - right, height - bottom + 13, fmt(x1, 3), anchor='end')]
+            text(left - 4, top + 8, tick(y1), anchor='end'),
+            text(left - 4, height - bottom, tick(y0), anchor='end'),
+            text(left, height - bottom + 13, tick(x0)),
+            text(width - right, height - bottom + 13, tick(x1), anchor='end')]
     if x_label:
         body.append(text((left + width - right) / 2, height - 2, x_label, anchor='middle'))
     if y_label:
@@ -107,13 +121,14 @@ def _axes(width, height, margin, x_range, y_range, x_label=None, y_label=None):
 
 
 def histogram(edges, counts, width=360, height=180, density=None, title=None,
-              x_label=None, color=PALETTE[0], bars=True):
-    """A histogram (counts per bin between edges), scaled as a density when `density` is given:
-    density is [(x, y), ...] of a curve drawn over it (a pdf), or for a discrete family
-    [(k, p), ...] drawn as points (set bars=True for the sample bars either way)."""
+              x_label=None, color=PALETTE[0], bars=True, scale='density'):
+    """A histogram of counts per bin between edges. scale='density' draws count / total / bin
+    width, so that `density`, [(x, y), ...] of a pdf (a curve) or for a discrete family
+    [(k, p), ...] (points), can be drawn over it; scale='count' draws the counts themselves."""
     total = sum(counts) or 1
     widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
-    heights = [c / total / w if w > 0 else 0 for c, w in zip(counts, widths)]
+    heights = list(counts) if scale == 'count' else \
+        [c / total / w if w > 0 else 0 for c, w in zip(counts, widths)]
     curve = [(x, y) for x, y in (density or []) if y is not None and math.isfinite(y)]
     top_value = max(heights + [y for _, y in curve], default=1)
     body, to_x, to_y = _axes(width, height, (48, 8, 20 if title else 8, 18),

@@ -262,7 +262,7 @@ class GradientView(NbgradWidget):
             if r['histogram']['counts']:
                 parts.append(_svg.histogram(r['histogram']['edges'], r['histogram']['counts'],
                                             width=220, height=120, title=r['name'],
-                                            color=self._color(r)))
+                                            color=self._color(r), scale='count'))
         if len(self.parameters) > len(shown):
             parts.append(f'<p>histograms of the first {len(shown)} of '
                          f'{len(self.parameters)} parameters</p>')

@@ -107,6 +107,6 @@ def module_repr_html(module):
     totals = module_summary(module)['totals']
     headline = (f'{totals["params"]:,} parameters ({totals["trainable"]:,} trainable), '
                 f'{_size(totals["bytes"])}')
-    return (f'<pre style="line-height:1.2">{_svg.escape(repr(module))}</pre>'
+    return (_svg.pre(repr(module)) +
             f'<details><summary>{_svg.escape(headline)}</summary>'
             f'{module_summary_html(module)}</details>')

@@ -223,6 +223,6 @@ class RNGView(NbgradWidget):
         if self.snapshots:
             parts.append(_svg.table(['#', 'label', 'states', 'current'], self._snapshot_rows(),
                                     align=['r', 'l', 'l', 'l'], caption='Snapshots'))
-        parts.extend(f'<pre style="margin:2px 0">{_svg.escape(line)}</pre>'
+        parts.extend(_svg.pre(line, 'margin:2px 0')
                      for line in self._lines())
         return ''.join(parts) + '</div>'

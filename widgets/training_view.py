@@ -190,15 +190,15 @@ class TrainingView(NbgradWidget):
     # -- the end of the run ------------------------------------------------------------------
     def done(self):
         """Mark the run finished (the last epoch logged counts as done) and draw it."""
-        return self._finish('done')
+        self._finish('done')
 
     def interrupted(self, message=''):
         """Mark the run stopped by the user (KeyboardInterrupt)."""
-        return self._finish('interrupted', message)
+        self._finish('interrupted', message)
 
     def failed(self, message=''):
         """Mark the run stopped by an error; `message` says which."""
-        return self._finish('failed', message)
+        self._finish('failed', message)
 
     def _finish(self, status, message=''):
         """The first ending wins: a later done()/interrupted()/failed() changes nothing."""
@@ -211,8 +211,8 @@ class TrainingView(NbgradWidget):
                 self.progress = self._progress(done, p['unit'], p['epoch'], p['step'])
                 self.message = str(message)
                 self.status = status
+        # (returns None: a loop's cell ending in view.done() must not display the view again)
         self.flush()
-        return self
 
     def __enter__(self):
         return self
