@@ -6,6 +6,10 @@ Importing nbgrad needs NumPy alone; CuPy is imported when a CUDA device is first
 """
 import numpy as _np
 
+# `%reload_ext nbgrad` re-runs this file in the same namespace (importlib.reload): the one-time
+# steps at its end must not run a second time (see there)
+_reloading = '_entry_points' in globals()
+
 # nbgrad follows PyTorch: log(0), 0/0 and overflow give -inf/nan/inf silently. NumPy would warn on
 # every such op, and wrapping each op in np.errstate costs more than a small op itself, so NumPy's
 # floating-point error handling is set to 'ignore' here (documented in the README).
@@ -130,13 +134,20 @@ def typename(obj, /):
 # last, once every function is in place: NumPy's axis=/keepdims= where PyTorch's parser takes
 # them, PyTorch's out= on the torch.* functions that take it
 import sys as _sys  # noqa: E402
-from . import _numpy_aliases  # noqa: E402
-_numpy_aliases.install(_sys.modules[__name__], Tensor)
-from ._out import add_out_parameters as _add_out_parameters  # noqa: E402
-_add_out_parameters(globals())
-# and autocast's cast policies on the entry points of the ops PyTorch autocasts (amp/_policy.py)
-from .amp import _policy as _autocast_policy  # noqa: E402
-_autocast_policy.install(_sys.modules[__name__])
+if not _reloading:
+    from . import _numpy_aliases  # noqa: E402
+    _numpy_aliases.install(_sys.modules[__name__], Tensor)
+    from ._out import add_out_parameters as _add_out_parameters  # noqa: E402
+    _add_out_parameters(globals())
+    # and autocast's cast policies on the entry points of the ops PyTorch autocasts
+    # (amp/_policy.py)
+    from .amp import _policy as _autocast_policy  # noqa: E402
+    _autocast_policy.install(_sys.modules[__name__])
+    _entry_points = {name: value for name, value in globals().items() if name[:1] != '_'}
+else:
+    # the imports above bound the public names again, to the functions as their modules hold
+    # them: back to the entry points the first run made (wrapping again would stack layers)
+    globals().update(_entry_points)
 
 
 def load_ipython_extension(ipython):

@@ -5,7 +5,8 @@ import pytest
 
 import nbgrad
 
-pytestmark = pytest.mark.cuda
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.skipif(not nbgrad.cuda.is_available(), reason='no CUDA device')]
 
 
 @pytest.fixture

@@ -134,8 +134,6 @@ def install(nbgrad):
             unmatched.append(name)
         for owner, attr in targets:
             fn = getattr(owner, attr)
-            if hasattr(fn, '_autocast_target'):
-                continue    # an entry already (the package re-run by %reload_ext nbgrad)
             wrapper = wrappers.get(id(fn))
             if wrapper is None:
                 wrapper = wrappers[id(fn)] = _autocast_entry(fn, by_device)
