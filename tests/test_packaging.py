@@ -15,6 +15,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # where each installed package's files come from in the checkout
 SOURCES = {'nbgrad': ROOT / 'nbgrad', 'nbgrad/widgets': ROOT / 'widgets',
            'nbgrad/magics': ROOT / 'magics'}
+# the JupyterLab extension as scripts/_venv.sh builds it (needs Node.js)
+BUILT_EXTENSION = ROOT / 'labextension' / 'dist'
 
 
 def _source_files():
@@ -35,6 +37,8 @@ def wheel(tmp_path_factory):
     for folder in SOURCES.values():
         shutil.copytree(folder, source / folder.name,
                         ignore=shutil.ignore_patterns('__pycache__'))
+    if BUILT_EXTENSION.is_dir():
+        shutil.copytree(BUILT_EXTENSION, source / 'labextension' / 'dist')
     out = tmp_path_factory.mktemp('wheel')
     done = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps',
                            '--no-build-isolation', '-q', '-w', str(out), str(source)],
@@ -70,3 +74,15 @@ def test_the_installed_wheel_imports_and_trains(wheel, tmp_path):
     done = subprocess.run([sys.executable, '-S', '-c', script], cwd=tmp_path, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_wheel_ships_the_prebuilt_labextension(wheel):
+    if not (BUILT_EXTENSION / 'package.json').is_file():
+        pytest.skip('the labextension is not built here (scripts/_venv.sh builds it with npm)')
+    prefix = 'nbgrad-0.1.0.dev0.data/data/share/jupyter/labextensions/nbgrad-widgets/'
+    names = [n[len(prefix):] for n in zipfile.ZipFile(wheel).namelist() if n.startswith(prefix)]
+    assert {'package.json', 'install.json'} <= set(names)
+    assert any(n.startswith('static/remoteEntry.') for n in names)
+    built = {p.relative_to(BUILT_EXTENSION).as_posix() for p in BUILT_EXTENSION.rglob('*')
+             if p.is_file() and not p.name.startswith('.')}
+    assert set(names) == built

@@ -1,0 +1,2 @@
+// Every view and model class, registered under the widgets' module name (plugin.ts).
+export { TrainingView, TrainingViewModel } from './training';
