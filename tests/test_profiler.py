@@ -456,6 +456,23 @@ def test_module_ranges_with_modules():
     assert not any(e.name.startswith('nn.Module') for e in prof.events())
 
 
+def test_a_module_called_from_its_grandparent_is_named_by_its_path():
+    class Net(nbgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nbgrad.nn.Sequential(nbgrad.nn.Linear(4, 4), nbgrad.nn.Tanh())
+
+        def forward(self, x):
+            return self.block[1](self.block[0](x))      # the grandchildren, directly
+    net = Net()
+    with nbgrad.profiler.profile(with_modules=True) as prof:
+        net(nbgrad.randn(2, 4))
+    names = {e.name for e in prof.events() if e.name.startswith('nn.Module')}
+    # the paths are those of net.named_modules()
+    assert names == {'nn.Module: Net_0', 'nn.Module: Linear_block.0', 'nn.Module: Tanh_block.1'}
+    assert {path for path, _ in net.named_modules()} == {'', 'block', 'block.0', 'block.1'}
+
+
 # -- CUDA -----------------------------------------------------------------------------------------
 
 def test_device_time_columns(device):

@@ -48,11 +48,11 @@ class _ModuleRanges:
     def name_and_path(self, module, calling):
         cls = type(module).__name__
         if calling:
-            _, parent_path, parent, _ = calling[-1]
-            for child_name, child in parent._modules.items():
-                if child is module:
-                    path = f'{parent_path}.{child_name}' if parent_path else child_name
-                    return f'nn.Module: {cls}_{path}', path
+            # the path in the outermost module, whichever module's forward calls this one (a
+            # forward may call a grandchild directly)
+            path = self.local.paths.get(id(module))
+            if path:
+                return f'nn.Module: {cls}_{path}', path
         numbers = self.instance_numbers.setdefault(cls, {})
         number = numbers.setdefault(id(module), len(numbers))
         return f'nn.Module: {cls}_{number}', ''
@@ -61,6 +61,8 @@ class _ModuleRanges:
         calling = getattr(self.local, 'calling', None)
         if calling is None:
             calling = self.local.calling = []
+        if not calling:     # an outermost call: its modules' paths, once per call
+            self.local.paths = {id(m): path for path, m in module.named_modules()}
         name, path = self.name_and_path(module, calling)
         self.names[id(module)] = name
         calling.append((name, path, module, self.recorder.range_started(name, FUNCTION_SCOPE)))
