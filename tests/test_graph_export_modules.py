@@ -249,3 +249,18 @@ def test_watch_remove_takes_hooks_off():
     watch.remove()
     y.backward()
     assert len(watch.stats) == 0
+
+
+def test_a_non_finite_gradient_norm_is_exported_as_null():
+    """JSON has no inf or nan: the export stays strict JSON (the widget sends it as is), and the
+    node's statistics say what was wrong. The gradient is PyTorch's: d sqrt(x)/dx at 0 is inf."""
+    torch = pytest.importorskip('torch')
+    x = nbgrad.tensor([0.0, 4.0], requires_grad=True)
+    twin = torch.tensor([0.0, 4.0], requires_grad=True)
+    for t in (x, twin):
+        t.sqrt().sum().backward()
+    assert np.array_equal(x.grad.numpy(), twin.grad.numpy())          # [inf, 0.25]
+    data = export_graph(x.sqrt().sum(), gradients=watch_gradients(x.sqrt().sum()))
+    leaf = next(n for n in data['nodes'] if n['kind'] == 'leaf')
+    assert leaf['grad_norm'] is None
+    json.dumps(data, allow_nan=False)

@@ -381,9 +381,11 @@ def _input_device(node, output_device):
 
 
 def _norm(t):
+    """A leaf gradient's L2 norm, None when it is not finite (JSON has no inf or nan: the
+    node's 'grad' statistics count its NaN and Inf elements)."""
     data = t._data
     host = data if data.__class__.__module__ == 'numpy' else data.get()
-    return float(np.sqrt(np.sum(np.square(host.astype(np.float64)))))
+    return _number(np.sqrt(np.sum(np.square(host.astype(np.float64)))))
 
 
 # ---------------------------------------------------------------------------------------------
