@@ -190,3 +190,20 @@ def test_the_profiler_table_has_rows_and_sorts_on_click(tour):
     assert counts == sorted(counts, reverse=True)
     _shot(view, 'profiler')
     assert np.all(np.diff(counts) <= 0)
+
+
+def test_model_cells_are_highlighted_as_python(tour):
+    """A %%model body is Python (layer calls, a class body): the notebook's Python mode
+    highlights it with no help from the extension. The body's numbers and brackets get token
+    spans, as in any Python cell."""
+    cell = tour.locator('.jp-CodeCell', has_text='%%model net').first
+    cell.scroll_into_view_if_needed()            # (the notebook draws the cells in view)
+    body_line = cell.locator('.cm-line').nth(1)                      # Linear(2, 64)
+    body_line.wait_for()
+    assert body_line.inner_text() == 'Linear(2, 64)'
+    assert body_line.locator('span').count() >= 4
+    spirals = tour.locator('.jp-CodeCell', has_text='def spirals').first
+    spirals.scroll_into_view_if_needed()
+    python = spirals.locator('.cm-line').first
+    number_class = python.locator('span', has_text='0.2').first.get_attribute('class')
+    assert body_line.locator('span', has_text='64').first.get_attribute('class') == number_class

@@ -86,3 +86,24 @@ def test_the_wheel_ships_the_prebuilt_labextension(wheel):
     built = {p.relative_to(BUILT_EXTENSION).as_posix() for p in BUILT_EXTENSION.rglob('*')
              if p.is_file() and not p.name.startswith('.')}
     assert set(names) == built
+
+
+def test_pip_install_of_the_wheel_gives_jupyterlab_the_extension(wheel, tmp_path):
+    """No Node.js on a user's machine: pip puts the prebuilt extension where JupyterLab looks,
+    and `jupyter labextension list` reports it enabled, OK, installed by the nbgrad package."""
+    if not (BUILT_EXTENSION / 'package.json').is_file():
+        pytest.skip('the labextension is not built here (scripts/_venv.sh builds it with npm)')
+    prefix = tmp_path / 'prefix'
+    done = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
+                           '--no-index', '--prefix', str(prefix), str(wheel)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = prefix / 'share' / 'jupyter'
+    env = dict(os.environ, JUPYTER_PATH=str(data), JUPYTER_CONFIG_DIR=str(tmp_path / 'config'))
+    jupyter = pathlib.Path(sys.executable).parent / 'jupyter'
+    listed = subprocess.run([str(jupyter), 'labextension', 'list'], capture_output=True,
+                            text=True, env=env, timeout=120)
+    text = listed.stdout + listed.stderr
+    section = text[text.index(str(data / 'labextensions')):]
+    line = next(l for l in section.splitlines() if 'nbgrad-widgets' in l)
+    assert 'enabled' in line and 'OK' in line and '(python, nbgrad)' in line, text
