@@ -94,8 +94,11 @@ def test_pip_install_of_the_wheel_gives_jupyterlab_the_extension(wheel, tmp_path
     if not (BUILT_EXTENSION / 'package.json').is_file():
         pytest.skip('the labextension is not built here (scripts/_venv.sh builds it with npm)')
     prefix = tmp_path / 'prefix'
+    # --ignore-installed: into the prefix only (pip would otherwise uninstall this
+    # environment's own nbgrad first)
     done = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
-                           '--no-index', '--prefix', str(prefix), str(wheel)],
+                           '--no-index', '--ignore-installed', '--prefix', str(prefix),
+                           str(wheel)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     data = prefix / 'share' / 'jupyter'

@@ -83,3 +83,15 @@ def test_a_shown_static_fallback_is_redrawn_on_changes(monkeypatch):
         widget.flush()                     # nothing waiting: no redraw
     shown = [output.data['text/plain'] for output in captured.outputs]
     assert shown == ['count 0', 'count 1', 'count 3']
+
+
+@pytest.mark.parametrize('variable', ['VSCODE_PID', 'COLAB_RELEASE_TAG'])
+def test_kernels_of_front_ends_without_the_extension_get_the_fallback(auto, tmp_path,
+                                                                      monkeypatch, variable):
+    extension = tmp_path / 'labextensions' / _base.MODULE_NAME
+    extension.mkdir(parents=True)
+    (extension / 'package.json').write_text('{}')
+    monkeypatch.setenv(variable, '1')
+    assert _base.WIDGET_VIEW_MIME not in Counter()._repr_mimebundle_()
+    monkeypatch.setenv('NBGRAD_WIDGETS', 'live')          # unless asked for
+    assert _base.WIDGET_VIEW_MIME in Counter()._repr_mimebundle_()

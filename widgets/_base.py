@@ -6,8 +6,9 @@ VS Code, Colab, nbconvert HTML, a terminal IPython and nbval all show something 
 Which of the two a notebook shows: the live view needs nbgrad's labextension (the
 `nbgrad-widgets` npm package) in the front end. Without it JupyterLab would show "Failed to load
 model class" in place of the widget, so the widget-view output is offered only when that
-extension is installed where Jupyter looks for lab extensions; otherwise the static fallback is
-the output. NBGRAD_WIDGETS=static or =live overrides the check (tests, other front ends).
+extension is installed where Jupyter looks for lab extensions, and not in a kernel that VS Code
+or Colab started (they cannot load it); otherwise the static fallback is the output.
+NBGRAD_WIDGETS=static or =live overrides the check (tests, other front ends).
 
 Live updates in the static fallback: `show()` displays the widget with a display id; later trait
 changes redraw that output (at most every `redraw_interval` seconds, and `flush()` draws the last
@@ -29,12 +30,21 @@ WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json'
 _frontend_found = None
 
 
+# Front ends that run kernels but cannot load a JupyterLab extension: a kernel they started has
+# one of these in its environment (they would show "Error loading widget" for the live view)
+_OTHER_FRONT_ENDS = {'VSCODE_PID': 'VS Code', 'VSCODE_CWD': 'VS Code',
+                     'COLAB_RELEASE_TAG': 'Colab', 'COLAB_BACKEND_VERSION': 'Colab'}
+
+
 def frontend_installed():
-    """Whether the live views can render: NBGRAD_WIDGETS=live|static decides, else whether the
-    labextension is installed in one of Jupyter's data paths (checked once per process)."""
+    """Whether the live views can render: NBGRAD_WIDGETS=live|static decides; else not in a
+    kernel VS Code or Colab started; else whether the labextension is installed in one of
+    Jupyter's data paths (checked once per process)."""
     choice = os.environ.get('NBGRAD_WIDGETS', 'auto')
     if choice in ('live', 'static'):
         return choice == 'live'
+    if any(name in os.environ for name in _OTHER_FRONT_ENDS):
+        return False
     global _frontend_found
     if _frontend_found is None:
         try:
