@@ -607,6 +607,34 @@ Tensor.new_ones = _new('ones')
 Tensor.new_empty = _new('empty')
 
 
+def _legacy_new(self, *args, device=None):
+    """Tensor.new, PyTorch's legacy constructor in self's dtype: new() is empty, new(2, 3) and
+    new(Size([2, 3])) are uninitialised of that size, new(sequence) copies the data, and
+    new(tensor) aliases a tensor of the same dtype (the modern spellings: new_empty,
+    new_tensor)."""
+    from . import _creation
+    from ._tensor import Size
+    device = device if device is not None else self.device
+    if not args:
+        return _creation.empty(0, dtype=self.dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype != self.dtype or other.device != device:
+            raise TypeError(f'new(): expected a tensor of dtype {self.dtype} on {device}, got '
+                            f'{other.dtype} on {other.device}; use new_tensor() or .to() to '
+                            f'convert')
+        return other.detach()
+    if len(args) == 1 and isinstance(args[0], Size) or all(
+            isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return _creation.empty(*args, dtype=self.dtype, device=device)
+    if len(args) == 1 and not isinstance(args[0], (bool, int, float, complex, str)):
+        return _creation.tensor(args[0], dtype=self.dtype, device=device)
+    raise TypeError(f'new(): data must be a sequence (got {type(args[0]).__name__})')
+
+
+Tensor.new = _legacy_new
+
+
 def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
                        pin_memory=False, requires_grad=False):
     from ._creation import empty_strided

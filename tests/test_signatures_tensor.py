@@ -220,7 +220,6 @@ MISSING_ALLOWED = {
     'torch.Tensor.map_': 'legacy CPU-only Python callback', 'torch.Tensor.map2_': 'legacy',
     'torch.Tensor.set_': 'storage re-binding (not implemented)',
     'torch.Tensor.is_set_to': 'storage identity check (not implemented)',
-    'torch.Tensor.new': 'legacy constructor (Tensor.new(...)); use new_empty/new_tensor',
     'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',
