@@ -360,3 +360,25 @@ def test_pinned_tensors_keep_values_and_gradients_and_copy_to_the_gpu():
     assert np.array_equal(on_gpu.cpu().detach().numpy(), x.detach().numpy())
     with pytest.raises(RuntimeError, match='only dense CPU tensors can be pinned'):
         on_gpu.pin_memory()
+
+
+class SlowFirst(Squares):
+    """Sample 0 takes a while: in order, every batch waits for it."""
+
+    def __getitem__(self, i):
+        if i == 0:
+            import time
+            time.sleep(1.0)
+        return super().__getitem__(i)
+
+
+@pytest.mark.parametrize('lib', LIBS)
+def test_in_order_false_yields_batches_as_they_are_ready(lib):
+    """The same batches as in order (PyTorch's, after the same seed), the slow one later."""
+    lib.manual_seed(3)
+    expected = _as_lists(torch.utils.data.DataLoader(Squares(torch), batch_size=2))
+    loader = lib.utils.data.DataLoader(SlowFirst(lib), batch_size=2, num_workers=2,
+                                       in_order=False)
+    got = _as_lists(loader)
+    assert sorted(got) == sorted(expected)
+    assert got[0] != expected[0]                     # the slow first batch did not hold it up

@@ -63,8 +63,8 @@ class DataLoader:
     sampler=None, batch_sampler=None, num_workers=0, collate_fn=None, pin_memory=False,
     drop_last=False, timeout=0, worker_init_fn=None, multiprocessing_context=None,
     generator=None, *, prefetch_factor=None, persistent_workers=False, in_order=True), PyTorch's
-    arguments and meanings. (pin_memory_device is accepted and ignored, as PyTorch now does;
-    in_order=False is accepted and batches still come in order.)"""
+    arguments and meanings. (pin_memory_device is accepted and ignored, as PyTorch now does.)
+    With workers and in_order=False, batches come as the workers finish them."""
 
     __class_getitem__ = classmethod(types.GenericAlias)
     _FIXED_AFTER_INIT = ('batch_size', 'batch_sampler', 'sampler', 'drop_last', 'dataset',
@@ -321,6 +321,7 @@ class _MultiProcessIter(_BaseIter):
     def __init__(self, loader):
         super().__init__(loader)
         self._persistent = loader.persistent_workers
+        self._in_order = loader.in_order
         self._prefetch = loader.prefetch_factor * loader.num_workers
         context = loader.multiprocessing_context or _default_context()
         make_fetcher = functools.partial(_make_fetcher, self._iterable, self._auto_collation,
@@ -391,6 +392,8 @@ class _MultiProcessIter(_BaseIter):
         self._sent += 1
 
     def _next_data(self):
+        if not self._in_order:
+            return self._next_data_as_ready()
         while True:
             # skip tasks sent to workers whose IterableDataset ran out before answering them
             while self._received < self._sent:
@@ -417,6 +420,24 @@ class _MultiProcessIter(_BaseIter):
                 self._received += 1
                 return self._deliver(answer)
             self._tasks[task].append(answer)
+
+    def _next_data_as_ready(self):
+        """in_order=False: the first batch any worker finishes (a slow sample no longer holds
+        back the batches after it)."""
+        while True:
+            for task in [t for t, entry in self._tasks.items() if not self._active[entry[0]]]:
+                del self._tasks[task]       # its worker's IterableDataset ran out first
+            if not self._tasks:
+                if not self._persistent:
+                    self._shutdown_workers()
+                raise StopIteration
+            task, answer = self._wait_for_answer()
+            if isinstance(answer, IterableDatasetEnd):
+                self._active[answer.worker_id] = False
+                self._request_next()
+                continue
+            del self._tasks[task]
+            return self._deliver(answer)
 
     def _deliver(self, answer):
         self._request_next()
