@@ -82,8 +82,10 @@ def jupyterlab(root_dir, scratch, timeout=90):
 
 
 def open_notebook(page, url, name, timeout_ms=90_000):
-    """Open a notebook and wait for its kernel; answers the dialogs a fresh profile shows."""
-    page.goto(f'{url}/lab/tree/{name}')
+    """Open a notebook and wait for its kernel; answers the dialogs a fresh profile shows.
+    Each notebook gets a workspace of its own, so that it is the page's only notebook."""
+    workspace = ''.join(c if c.isalnum() else '-' for c in name)
+    page.goto(f'{url}/lab/workspaces/{workspace}/tree/{name}')
     page.wait_for_selector('.jp-Notebook', timeout=timeout_ms)
     page.wait_for_function('window.jupyterapp !== undefined', timeout=timeout_ms)
     with contextlib.suppress(Exception):     # a kernel choice, when the notebook names none

@@ -58,6 +58,7 @@ def tour(tmp_path_factory):
         browser = p.chromium.launch(executable_path=chromium, args=[
             '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'])
         page = browser.new_page(viewport={'width': 1280, 'height': 1000})
+        page.nbgrad_browser = browser
         errors = []
         page.on('pageerror', lambda e: errors.append(str(e)))
         open_notebook(page, url, TOUR)
@@ -65,6 +66,7 @@ def tour(tmp_path_factory):
         page.wait_for_timeout(1000)          # (the last views draw)
         page.screenshot(path=str(ARTIFACTS / 'tour.png'), full_page=True)
         page.nbgrad_errors = errors
+        page.nbgrad_url, page.nbgrad_folder = url, notebooks
         yield page
         browser.close()
 
@@ -199,11 +201,47 @@ def test_model_cells_are_highlighted_as_python(tour):
     cell = tour.locator('.jp-CodeCell', has_text='%%model net').first
     cell.scroll_into_view_if_needed()            # (the notebook draws the cells in view)
     body_line = cell.locator('.cm-line').nth(1)                      # Linear(2, 64)
-    body_line.wait_for()
+    for _ in range(50):                          # (CodeMirror fills lines in as they show)
+        if body_line.inner_text():
+            break
+        tour.wait_for_timeout(100)
     assert body_line.inner_text() == 'Linear(2, 64)'
     assert body_line.locator('span').count() >= 4
     spirals = tour.locator('.jp-CodeCell', has_text='def spirals').first
     spirals.scroll_into_view_if_needed()
     python = spirals.locator('.cm-line').first
+    for _ in range(50):
+        if python.inner_text():
+            break
+        tour.wait_for_timeout(100)
     number_class = python.locator('span', has_text='0.2').first.get_attribute('class')
     assert body_line.locator('span', has_text='64').first.get_attribute('class') == number_class
+
+
+def test_a_big_graph_is_laid_out_in_a_web_worker(tour):
+    """Laying out hundreds of nodes takes dagre a second or more: the view does it in a Web
+    Worker, and then draws every node."""
+    import nbformat
+    depth = 60
+    source = ('import nbgrad\nfrom nbgrad.widgets import GraphView\n'
+              f'layers = [m for _ in range({depth}) for m in (nbgrad.nn.Linear(4, 4), '
+              'nbgrad.nn.Tanh())]\n'
+              'GraphView(nbgrad.nn.Sequential(*layers), (2, 4))')
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3',
+                                       'language': 'python'}
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(notebook, str(tour.nbgrad_folder / 'big_graph.ipynb'))
+    page = tour.nbgrad_browser.new_page(viewport={'width': 1280, 'height': 1000})
+    workers = []
+    page.on('worker', lambda worker: workers.append(worker.url))
+    open_notebook(page, tour.nbgrad_url, 'big_graph.ipynb')
+    run_all_cells(page)
+    graph = page.locator(GRAPH).first
+    # parameters 2 per Linear, an addmm per Linear, a tanh per Tanh, and the output
+    expected = 2 * depth + depth + depth + 1
+    graph.locator(GRAPH_NODE).nth(expected - 1).wait_for(timeout=30_000)
+    assert graph.locator(GRAPH_NODE).count() == expected
+    assert len(workers) == 1
+    _shot(graph, 'graph_big')
+    page.close()

@@ -26,6 +26,8 @@ interface GraphData { nodes?: GraphNode[]; edges?: GraphEdge[]; modules?: Record
 
 // the static fallback's box (widgets/graph_view.py: BOX_WIDTH, BOX_HEIGHT, LINE, 25 characters)
 const BOX_W = 172, BOX_H = 72, LINE = 13, MAX_CHARS = 25;
+// graphs this big are laid out in a Web Worker (dagre takes about 0.1 s per 100 nodes)
+const WORKER_NODES = 150;
 const MIN_SCALE = 0.05, MAX_SCALE = 4;
 
 export class GraphViewModel extends DOMWidgetModel {
@@ -46,6 +48,9 @@ export class GraphView extends NbgradView {
   private svg: SVGSVGElement | null = null;
   private details: HTMLDivElement | null = null;
   private dragged = false;
+  /** the layout worker: undefined until a big graph needs it, null where none can start */
+  private worker: Worker | null | undefined = undefined;
+  private pendingKey = '';
 
   protected get kind(): string { return 'graph'; }
 
@@ -59,8 +64,13 @@ export class GraphView extends NbgradView {
     // lay out again only when the boxes or edges changed, not when gradients arrived
     const key = JSON.stringify([graph.nodes.map(n => n.id), graph.edges.map(e => [e.source, e.target])]);
     if (key !== this.layoutKey || !this.layout) {
-      this.layout = layoutGraph(graph.nodes.map(n => ({ id: n.id, width: BOX_W, height: BOX_H })),
-                                graph.edges);
+      const boxes = graph.nodes.map(n => ({ id: n.id, width: BOX_W, height: BOX_H }));
+      if (graph.nodes.length >= WORKER_NODES && this.layoutInWorker(key, boxes, graph.edges)) {
+        this.el.replaceChildren(this.toolbar(graph), el('div', { class: 'nbgrad-graph-pending' },
+                                `Laying out ${graph.nodes.length} nodes...`));
+        return;                     // drawn when the worker answers
+      }
+      this.layout = layoutGraph(boxes, graph.edges);
       this.layoutKey = key;
       this.transform = null;
     }
@@ -75,6 +85,41 @@ export class GraphView extends NbgradView {
     this.el.appendChild(body);
     this.select(this.selected);
     this.applyTransform();
+  }
+
+  /** Ask the layout worker for this layout (once per key); false when there is no worker. */
+  private layoutInWorker(key: string, boxes: unknown[], edges: unknown[]): boolean {
+    if (this.worker === undefined) {
+      try {
+        this.worker = new Worker(new URL('../workers/layout.js', import.meta.url));
+        this.worker.onmessage = (event: MessageEvent) => {
+          if (event.data.key !== this.pendingKey) return;        // an older graph's layout
+          this.layout = event.data.layout;
+          this.layoutKey = event.data.key;
+          this.transform = null;
+          this.draw();
+        };
+        this.worker.onerror = () => {        // no worker after all: lay out here
+          this.worker?.terminate();
+          this.worker = null;
+          this.pendingKey = '';
+          this.draw();
+        };
+      } catch {
+        this.worker = null;
+      }
+    }
+    if (this.worker === null) return false;
+    if (this.pendingKey !== key) {
+      this.pendingKey = key;
+      this.worker.postMessage({ key, boxes, edges });
+    }
+    return true;
+  }
+
+  remove(): void {
+    this.worker?.terminate();
+    super.remove();
   }
 
   // -- toolbar: summary, depth selector, expanded modules, fit -----------------------------------
