@@ -30,6 +30,7 @@ def _linear_step(lib, profile_kwargs=None):
         loss = model(x).sum()
         loss.backward()
         opt.step()
+        opt.zero_grad()
     return prof
 
 
@@ -44,12 +45,13 @@ def test_linear_step_ops_and_counts_match_pytorch():
     theirs = _counts(_linear_step(torch))
     # Hand count of nbgrad's run: linear and sum forward; the engine runs SumBackward0,
     # AddmmBackward0 and two AccumulateGrad nodes (weight, bias), each inside PyTorch's
-    # evaluate_function range; SumBackward0 expands its gradient; then the optimizer step.
+    # evaluate_function range; SumBackward0 expands its gradient; then the optimizer's step
+    # and zero_grad.
     expected = {'aten::linear': 1, 'aten::sum': 1, 'aten::expand': 1,
                 EVAL + 'SumBackward0': 1, 'SumBackward0': 1,
                 EVAL + 'AddmmBackward0': 1, 'AddmmBackward0': 1,
                 EVAL + ACCUMULATE: 2, ACCUMULATE: 2,
-                'Optimizer.step#SGD.step': 1}
+                'Optimizer.step#SGD.step': 1, 'Optimizer.zero_grad#SGD.zero_grad': 1}
     assert dict(ours) == expected
     # Same names and counts as PyTorch, except (documented differences):
     #  - PyTorch's AddmmBackward0 sums the bias gradient with one more aten::sum, and its addmm
@@ -173,7 +175,7 @@ def test_record_function_decorator_and_profile_decorator():
 def test_self_time_is_total_minus_children():
     prof = _linear_step(nbgrad)
     events = prof.events()
-    assert len(events) == 12     # the hand count of test_linear_step_ops_and_counts_match_pytorch
+    assert len(events) == 13     # the hand count of test_linear_step_ops_and_counts_match_pytorch
     for e in events:
         assert 0 <= e.self_cpu_time_total <= e.cpu_time_total
         children = sum(c.cpu_time_total for c in e.cpu_children)
@@ -314,7 +316,7 @@ def test_header_argument_and_top_level_events_only():
     # names of 52 characters or more are cut to 52 and '...' (PyTorch's rule)
     assert names == {'aten::linear', 'aten::sum', EVAL + 'SumBackward0',
                      EVAL + 'AddmmBackward0', (EVAL + ACCUMULATE)[:52] + '...',
-                     'Optimizer.step#SGD.step'}
+                     'Optimizer.step#SGD.step', 'Optimizer.zero_grad#SGD.zero_grad'}
 
 
 # -- schedule and step ---------------------------------------------------------------------------
