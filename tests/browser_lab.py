@@ -24,9 +24,12 @@ def chromium_or_reason():
         return CHROMIUM, None
     if os.geteuid() != 0 or shutil.which('apt-get') is None:
         return None, 'Chromium is missing and cannot be installed here (needs root and apt-get)'
-    done = subprocess.run(['apt-get', 'install', '-y', '-q', 'chromium'], capture_output=True,
-                          text=True, timeout=900, env=dict(os.environ,
-                                                           DEBIAN_FRONTEND='noninteractive'))
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    install = ['apt-get', 'install', '-y', '-q', 'chromium']
+    done = subprocess.run(install, capture_output=True, text=True, timeout=900, env=env)
+    if done.returncode != 0:     # a fresh image has no package lists yet: fetch them, try again
+        subprocess.run(['apt-get', 'update', '-q'], capture_output=True, timeout=300, env=env)
+        done = subprocess.run(install, capture_output=True, text=True, timeout=900, env=env)
     if done.returncode != 0 or not os.path.exists(CHROMIUM):
         return None, f'apt-get install chromium failed: {done.stderr[-300:]}'
     return CHROMIUM, None
@@ -96,14 +99,68 @@ def open_notebook(page, url, name, timeout_ms=90_000):
                            timeout=timeout_ms)
 
 
+# The notebook's state read from its model (through `window.jupyterapp`), not from the DOM: an
+# error renders as plain stderr text there, indistinguishable from a warning by its markup.
+_NOTEBOOK_STATE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const code = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+    return {
+        idle: kernel !== null && kernel.status === 'idle',
+        counts: code.map(c => c.executionCount),
+        errors: code.flatMap(c => c.outputs.toJSON().filter(o => o.output_type === 'error')
+            .map(o => `${o.ename}: ${o.evalue}\\nin the cell:\\n${c.sharedModel.getSource()}`)),
+    };
+}"""
+
+
+def cell_errors(page):
+    """The errors the page's notebook cells raised, as 'Name: value' plus the cell's code."""
+    return page.evaluate(_NOTEBOOK_STATE)['errors']
+
+
 def run_all_cells(page, timeout_ms=180_000):
-    """Run every cell and wait until each code cell has run and the kernel is idle again."""
+    """Run every cell and wait until each code cell has an execution count and the kernel is
+    idle again. A cell that raises stops Run All (the cells after it never run): that fails at
+    once, with the error, rather than at the timeout."""
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll(
-                '.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
-            const busy = document.querySelector(
-                ".jp-Notebook-ExecutionIndicator[data-status='busy']");
-            return prompts.length > 0 && !busy && prompts.every(p => /\\[\\d+\\]/.test(p));
-        }""", timeout=timeout_ms, polling=500)
+        f"""() => {{
+            const state = ({_NOTEBOOK_STATE})();
+            return state.idle && (state.errors.length > 0 ||
+                                  state.counts.every(n => typeof n === 'number'));
+        }}""", timeout=timeout_ms, polling=300)
+    errors = cell_errors(page)
+    if errors:
+        raise AssertionError('a cell raised during Run All: ' + '\n'.join(errors))
+
+
+def screenshot_notebook(page, path, max_height=16_000):
+    """A screenshot of the whole notebook. The notebook scrolls inside its panel (a full-page
+    screenshot shows only what is in view), so the viewport grows to the notebook's height for
+    the shot and then goes back: the views redraw at their usual size. Cells below the view may
+    be drawn only once in view (their height was an estimate), so the height is measured again
+    after each growth until it settles."""
+    size = page.viewport_size
+    height = size['height']
+    for _ in range(5):
+        extra = page.evaluate("""() => {
+            const scroller = document.querySelector(
+                '.jp-NotebookPanel .jp-WindowedPanel-outer');
+            const cells = scroller ? scroller.querySelectorAll('.jp-Cell') : [];
+            if (!cells.length) return 0;
+            scroller.scrollTop = 0;                 // (it stays where Run All left it)
+            // the last cell's bottom, not scrollHeight: that includes the room JupyterLab
+            // leaves to scroll past the end, which grows with the viewport
+            const bottom = cells[cells.length - 1].getBoundingClientRect().bottom -
+                scroller.getBoundingClientRect().top;
+            return Math.ceil(bottom) + 20 - scroller.clientHeight;
+        }""")
+        if extra <= 0 or height >= max_height:
+            break
+        height = min(height + extra, max_height)
+        page.set_viewport_size({'width': size['width'], 'height': height})
+        page.wait_for_timeout(400)                  # (layout; the windowed notebook draws)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    page.wait_for_timeout(300)
