@@ -227,3 +227,11 @@ def test_errors(trained):
         running.stop()
     with pytest.raises(RuntimeError, match='needs a finished profile'):
         ProfilerView(profile())
+
+
+def test_a_title_naming_the_order_follows_a_new_sort_key():
+    with nbgrad.profiler.profile() as prof:
+        nbgrad.ones(3, 3).relu().sum()
+    view = ProfilerView(prof, title='nbgrad profile (sorted by self_cpu_time_total, top 5)')
+    view.sort_by = 'count'
+    assert view.title == 'nbgrad profile (sorted by count, top 5)'

@@ -264,7 +264,12 @@ class ProfilerView(NbgradWidget):
 
     @traitlets.observe('sort_by', 'row_limit')
     def _resort(self, change):
-        self.rows = self._sorted_rows(self.sort_by, self.row_limit)
+        with self.hold_sync():
+            self.rows = self._sorted_rows(self.sort_by, self.row_limit)
+            if change['name'] == 'sort_by':
+                # a title that names the order (as %%profile's do) follows it
+                self.title = self.title.replace(f'sorted by {change["old"]}',
+                                                f'sorted by {change["new"]}')
 
     def _sorted_rows(self, sort_by, row_limit):
         # sorted(..., reverse=True) keeps ties in key_averages() order, as table() does

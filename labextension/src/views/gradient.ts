@@ -49,7 +49,7 @@ export class GradientView extends NbgradView {
       const bar = barCell.appendChild(el('div', { class: 'nbgrad-gradient-bar', 'data-name': p.name }));
       const norm = p.grad_norm ?? 0;
       const share = norm > FLOOR ? (Math.log10(norm) - Math.log10(FLOOR)) / (top - Math.log10(FLOOR)) : 0;
-      bar.style.width = `${Math.max(0, share) * 160}px`;
+      bar.style.width = `${Math.max(0, share) * 120}px`;
       row.appendChild(el('td', {}, p.flag === 'nan/inf' ? `nan ${p.nan_count} inf ${p.inf_count}` : fmt(p.grad_norm)));
       row.appendChild(el('td', {}, fmt(p.ratio)));
       row.appendChild(el('td', {}, fmt(p.mean)));
@@ -57,13 +57,14 @@ export class GradientView extends NbgradView {
       row.appendChild(el('td')).appendChild(histogram(p.histogram));
       row.appendChild(el('td')).appendChild(sparkline(history[p.name] ?? []));
     }
-    this.el.appendChild(table);
+    // (a wide table scrolls sideways in the output rather than being cut off)
+    this.el.appendChild(el('div', { class: 'nbgrad-gradient-scroll' })).appendChild(table);
   }
 }
 
 /** The gradient's values: bars of counts (the kernel binned them). */
 function histogram(h: { edges: number[]; counts: number[] }): SVGElement {
-  const width = 90, height = 24;
+  const width = 64, height = 24;
   const svg = svgEl('svg', { width, height, class: 'nbgrad-gradient-histogram' });
   const top = Math.max(...h.counts, 1);
   const w = width / Math.max(h.counts.length, 1);
@@ -77,7 +78,7 @@ function histogram(h: { edges: number[]; counts: number[] }): SVGElement {
 
 /** The norm over the recorded steps, on a log scale; gaps where it was not finite. */
 function sparkline(values: (number | null)[]): SVGElement {
-  const width = 90, height = 24;
+  const width = 64, height = 24;
   const svg = svgEl('svg', { width, height, class: 'nbgrad-gradient-sparkline' });
   const logs = values.map(v => (v !== null && v > 0 ? Math.log10(v) : null));
   const finite = logs.filter((v): v is number => v !== null);
