@@ -132,7 +132,7 @@ def test_the_gradient_view_has_a_bar_per_parameter(tour):
     _shot(view, 'gradients')
 
 
-def test_rng_view_rows_and_snapshot_button(tour):
+def test_rng_view_rows_snapshot_and_restore_buttons(tour):
     view = tour.locator(RNG).first
     generators = 1 + (nbgrad.cuda.device_count() if nbgrad.cuda.is_available() else 0)
     assert view.locator(RNG_ROW).count() == generators
@@ -141,6 +141,19 @@ def test_rng_view_rows_and_snapshot_button(tour):
     tour.wait_for_function(
         f'document.querySelectorAll("{RNG} {RNG_SNAPSHOT_ROW}").length > {before}',
         timeout=15_000)
+    snapshot = view.locator(RNG_SNAPSHOT_ROW).last
+    state = view.locator(RNG_ROW).first.locator('td').nth(4)         # the cpu fingerprint
+    taken = state.inner_text()
+    assert 'current' in snapshot.get_attribute('class')
+    # draws move the state away from the snapshot; Restore brings it back
+    view.locator('.nbgrad-rng-demonstrate').click()
+    tour.wait_for_function(f'el => el.innerText !== "{taken}"', arg=state.element_handle(),
+                           timeout=15_000)
+    assert 'current' not in snapshot.get_attribute('class')
+    snapshot.locator('.nbgrad-rng-restore').click()
+    tour.wait_for_function(f'el => el.innerText === "{taken}"', arg=state.element_handle(),
+                           timeout=15_000)
+    assert 'current' in view.locator(RNG_SNAPSHOT_ROW).last.get_attribute('class')
     _shot(view, 'rng')
 
 
