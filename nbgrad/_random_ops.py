@@ -9,7 +9,7 @@ import numpy as np
 from . import _dtype, _mt_engine
 from ._creation import empty_like
 from ._device import to_device
-from ._dispatch import dispatch_inplace
+from ._dispatch import dispatch, dispatch_inplace
 from ._out import accepts_out
 from ._tensor import Tensor
 from .autograd.graph import Node
@@ -185,13 +185,36 @@ def _check_probability(p):
 
 
 @accepts_out
+class _SampledWithZeroGradient(Node):
+    """A sample drawn with parameters that require grad, as PyTorch records it: its output
+    requires grad too (grad_fn PoissonBackward0, BernoulliBackward0), and the gradient it passes
+    back is zero (the samples are not a differentiable function of the rates)."""
+
+    def __init__(self, op_name, draw):
+        self.op_name, self.draw = op_name, draw
+
+    def name(self):
+        return f'{self.op_name.capitalize()}Backward0'
+
+    def forward(self, a):
+        return self.draw(a)
+
+    def backward(self, g):
+        from ._creation import zeros_like
+        return (zeros_like(g),)
+
+
+def _sampled(op_name, draw, input):
+    return dispatch(_SampledWithZeroGradient(op_name, draw), input)
+
+
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
     gen = _generator(generator, input.device)
     if p is not None:
         return Tensor._make(_scalar_bernoulli(gen, input.shape, float(p), input._data.dtype))
     _check_probability(input)
-    return Tensor._make(_tensor_bernoulli(gen, input._data, input._data.dtype))
+    return _sampled('bernoulli', lambda a: _tensor_bernoulli(gen, a, a.dtype), input)
 
 
 def _scalar_bernoulli(gen, shape, p, np_dtype):
@@ -243,12 +266,14 @@ def poisson(input, generator=None):
     numbers after manual_seed); on CUDA CuPy's sampler seeded from the generator (reproducible,
     not PyTorch's numbers)."""
     gen = _generator(generator, input.device)
-    data = input._data
-    if data.__class__ is np.ndarray:
-        return Tensor._make(_mt_engine.poisson(gen._engine, data))
-    seed = int(_sample(gen, 'randint', (1,), 0, 2 ** 62, np.int64)[0])
-    import cupy
-    return Tensor._make(cupy.random.RandomState(seed).poisson(data).astype(data.dtype))
+
+    def draw(data):
+        if data.__class__ is np.ndarray:
+            return _mt_engine.poisson(gen._engine, data)
+        seed = int(_sample(gen, 'randint', (1,), 0, 2 ** 62, np.int64)[0])
+        import cupy
+        return cupy.random.RandomState(seed).poisson(data).astype(data.dtype)
+    return _sampled('poisson', draw, input)
 
 
 # ---------------------------------------------------------------------------------------------

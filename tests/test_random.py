@@ -445,3 +445,20 @@ def test_poisson_at_rates_outside_its_domain(rate):
         lib.manual_seed(0)
         return lib.poisson(lib.tensor([rate, 3.0])), lib.rand(1)
     _both(run)
+
+
+@pytest.mark.parametrize('sample', [lambda lib, r: lib.poisson(r),
+                                    lambda lib, r: lib.bernoulli(r / 3)],
+                         ids=['poisson', 'bernoulli'])
+def test_samples_from_rates_that_require_grad_are_recorded_with_a_zero_gradient(sample):
+    results = []
+    for lib in (torch, nbgrad):
+        rates = lib.tensor([1.0, 2.5], requires_grad=True)
+        lib.manual_seed(0)
+        y = sample(lib, rates)
+        y.sum().backward()
+        with lib.no_grad():
+            untracked = sample(lib, rates)
+        results.append((y.detach().numpy().tolist(), y.grad_fn.name(), rates.grad.tolist(),
+                        untracked.requires_grad))
+    assert results[1] == results[0]
