@@ -154,8 +154,9 @@ def _class_form(tree, text, silenced):
                 _segment(text, node).split('\n')[0])
     forward = next((m for m in methods if m.name == 'forward'), None)
     if forward is None:
-        raise ModelSyntaxError(methods[0].lineno, 'the class body has no forward method: add '
-                                                  'def forward(self, x): ...', f'def {methods[0].name}')
+        raise ModelSyntaxError(methods[0].lineno,
+                               'the class body has no forward method: add '
+                               'def forward(self, x): ...', f'def {methods[0].name}')
     if not forward.args.args and not forward.args.vararg:
         raise ModelSyntaxError(forward.lineno, 'forward takes self first: def forward(self, x)',
                                'def forward')

@@ -31,7 +31,8 @@ def cuda_state():
     import cupy
     count = nbgrad.cuda.device_count()
     names = ', '.join(f'cuda:{i} {nbgrad.cuda.get_device_name(i)}' for i in range(count))
-    return f'available, {count} device{"s" if count != 1 else ""} ({names}); CuPy {cupy.__version__}'
+    plural = 's' if count != 1 else ''
+    return f'available, {count} device{plural} ({names}); CuPy {cupy.__version__}'
 
 
 def status_text():
