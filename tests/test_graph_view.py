@@ -8,9 +8,10 @@ import pytest
 
 import nbgrad
 import nbgrad.nn as nn
-from nbgrad.widgets._base import WIDGET_VIEW_MIME
-from nbgrad.widgets._graph_layout import layers
-from nbgrad.widgets.graph_view import GraphView
+pytest.importorskip('ipywidgets')     # (the notebook extras; absent on the GPU machine)
+from nbgrad.widgets._base import WIDGET_VIEW_MIME  # noqa: E402
+from nbgrad.widgets._graph_layout import layers  # noqa: E402
+from nbgrad.widgets.graph_view import GraphView  # noqa: E402
 
 torch = pytest.importorskip('torch')
 

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import nbgrad
-from nbgrad.widgets._base import WIDGET_VIEW_MIME
-from nbgrad.widgets.rng_view import RNGView
+pytest.importorskip('ipywidgets')     # (the notebook extras; absent on the GPU machine)
+from nbgrad.widgets._base import WIDGET_VIEW_MIME  # noqa: E402
+from nbgrad.widgets.rng_view import RNGView  # noqa: E402
 
 
 def torch_fingerprint():
@@ -170,7 +171,8 @@ def test_static_and_live_bundles(monkeypatch):
     view = RNGView()
     bundle = view._repr_mimebundle_()
     assert set(bundle) == {'text/plain', 'text/html'}
-    assert torch_fingerprint() in bundle['text/plain'] and torch_fingerprint() in bundle['text/html']
+    fingerprint = torch_fingerprint()
+    assert fingerprint in bundle['text/plain'] and fingerprint in bundle['text/html']
     assert '<table' in bundle['text/html']
     json.dumps(view.get_state(), allow_nan=False)     # the synced data is plain JSON
     monkeypatch.setenv('NBGRAD_WIDGETS', 'live')

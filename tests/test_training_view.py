@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import nbgrad
-from nbgrad.widgets.training_view import TrainingView
-from nbgrad.widgets._base import WIDGET_VIEW_MIME
+pytest.importorskip('ipywidgets')     # (the notebook extras; absent on the GPU machine)
+from nbgrad.widgets.training_view import TrainingView  # noqa: E402
+from nbgrad.widgets._base import WIDGET_VIEW_MIME  # noqa: E402
 
 torch = pytest.importorskip('torch')
 
