@@ -142,17 +142,16 @@ def test_rng_view_rows_snapshot_and_restore_buttons(tour):
         f'document.querySelectorAll("{RNG} {RNG_SNAPSHOT_ROW}").length > {before}',
         timeout=15_000)
     snapshot = view.locator(RNG_SNAPSHOT_ROW).last
-    state = view.locator(RNG_ROW).first.locator('td').nth(4)         # the cpu fingerprint
-    taken = state.inner_text()
+    # (the view redraws its rows on every change: look the cell up afresh each time)
+    fingerprint = f'document.querySelector("{RNG} {RNG_ROW} td:nth-child(5)").innerText'
+    taken = tour.evaluate(fingerprint)
     assert 'current' in snapshot.get_attribute('class')
     # draws move the state away from the snapshot; Restore brings it back
     view.locator('.nbgrad-rng-demonstrate').click()
-    tour.wait_for_function(f'el => el.innerText !== "{taken}"', arg=state.element_handle(),
-                           timeout=15_000)
-    assert 'current' not in snapshot.get_attribute('class')
-    snapshot.locator('.nbgrad-rng-restore').click()
-    tour.wait_for_function(f'el => el.innerText === "{taken}"', arg=state.element_handle(),
-                           timeout=15_000)
+    tour.wait_for_function(f'() => {fingerprint} !== "{taken}"', timeout=15_000)
+    assert 'current' not in view.locator(RNG_SNAPSHOT_ROW).last.get_attribute('class')
+    view.locator(RNG_SNAPSHOT_ROW).last.locator('.nbgrad-rng-restore').click()
+    tour.wait_for_function(f'() => {fingerprint} === "{taken}"', timeout=15_000)
     assert 'current' in view.locator(RNG_SNAPSHOT_ROW).last.get_attribute('class')
     _shot(view, 'rng')
 
