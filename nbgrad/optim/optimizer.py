@@ -11,6 +11,7 @@ from itertools import chain
 from .. import autograd
 from .._tensor import Tensor
 from ..autograd.graph import RemovableHandle
+from ..autograd.profiler import record_function
 
 __all__ = ['Optimizer', 'register_optimizer_step_pre_hook', 'register_optimizer_step_post_hook']
 
@@ -280,7 +281,6 @@ class Optimizer:
     # -- gradients and groups ------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Set every parameter's .grad to None (set_to_none=True) or to zeros."""
-        from ..autograd.profiler import record_function
         # (a profile shows it as PyTorch's does; the range costs nothing when none records)
         with record_function(f'Optimizer.zero_grad#{type(self).__name__}.zero_grad'):
             self._zero_grads(set_to_none)
