@@ -85,6 +85,9 @@ from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, sel
                         group_norm, softmax, log_softmax, lstm_cell, gru_cell,
                         rnn_tanh_cell, rnn_relu_cell)
 from .serialization import save, load  # noqa: E402
+from . import sparse  # noqa: E402
+from .sparse import _tensor_methods as _sparse_tensor_methods  # noqa: E402,F401
+from .sparse import sparse_coo_tensor  # noqa: E402
 from .ops.cdist import cdist  # noqa: E402
 from . import backends  # noqa: E402
 from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_precision  # noqa

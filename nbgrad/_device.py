@@ -6,6 +6,7 @@ runs in plain scripts, DataLoader workers and machines without a GPU.
 import numpy as np
 
 from ._arrays import is_host_array
+from ._sparse_coo import SparseCOO
 
 _DEVICE_TYPES = ('cpu', 'cuda')
 
@@ -134,6 +135,8 @@ def device_of_array(array):
     parameter's) on the CPU, CuPy arrays on their GPU."""
     if is_host_array(array):
         return CPU
+    if array.__class__ is SparseCOO:    # a sparse tensor lives where its values do
+        return device_of_array(array.values)
     return device('cuda', array.device.id)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
+from ._sparse_coo import SparseCOO
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -85,6 +86,11 @@ def _general(op, inputs):
             if a.__class__ is not _ndarray:
                 if isinstance(a, np.generic):  # a NumPy scalar that slipped into a tensor
                     a = x._data = np.asarray(a)
+                elif a.__class__ is SparseCOO:
+                    if not op.accepts_sparse:   # a dense op: its sparse form, or an error
+                        return sparse_route(op, inputs)
+                    if a.values.__class__ is not _ndarray:
+                        gpu = _check_gpu(gpu, a.values, op)
                 elif a.__class__ is not UninitializedArray:
                     gpu = _check_gpu(gpu, a, op)
             append(a)
@@ -242,7 +248,7 @@ def _as_array(value, gpu):
     Device arrays (an op's result, or a transfer to the GPU) pass through."""
     if value.__class__ is _ndarray:
         return value if gpu is None else cupy().asarray(value)
-    if is_cupy_array(value):
+    if is_cupy_array(value) or value.__class__ is SparseCOO:
         return value
     if isinstance(value, np.generic) or gpu is None:
         return np.asarray(value)
@@ -275,6 +281,8 @@ def gpu_scope(gpu):
 
 def device_scope(array):
     """A context with `array`'s GPU current; nothing to do for a NumPy array."""
+    if array.__class__ is SparseCOO:     # (a sparse tensor's memory is its values')
+        array = array.values
     if array.__class__ is _ndarray:
         return contextlib.nullcontext()
     return gpu_scope(array.device.id)
@@ -295,6 +303,17 @@ def _move_cpu_scalars(arrays, gpu, op):
                 a = cupy.asarray(a)
         out.append(a)
     return out
+
+
+def sparse_route(op, inputs):
+    """A dense op given a sparse tensor: its sparse form (nbgrad.sparse), or a clear error."""
+    from .sparse._routing import route
+    return route(op, inputs)
+
+
+def _refuse_sparse_inplace(op):
+    from .sparse._routing import refuse_inplace
+    return refuse_inplace(op)
 
 
 def _op_name(op):
@@ -386,10 +405,42 @@ def dispatch_inplace(op, target, *others):
 
 def _run_inplace_on_device(op, target, inputs):
     """_run_inplace with target's GPU current, so that snapshots and temporaries land there."""
+    if target._data.__class__ is SparseCOO:
+        return _sparse_inplace(op, target, inputs)
     if is_host_array(target._data):
         return _run_inplace(op, target, inputs)
     with gpu_scope(target._data.device.id):
         return _run_inplace(op, target, inputs)
+
+
+def _sparse_inplace(op, target, inputs):
+    """In-place ops with a sparse operand. dense += sparse (an optimizer applying a sparse
+    gradient) adds the entries into the dense memory. A sparse target takes the out-of-place
+    result as its new payload (s.mul_(2), s.add_(t)), outside autograd only: a sparse tensor's
+    history cannot be rebased."""
+    name = _op_name(op)
+    sparse_target = target._data.__class__ is SparseCOO
+    if not sparse_target:
+        if name not in ('add', 'sub'):
+            return _refuse_sparse_inplace(op)
+        return target.copy_(dispatch(op, *inputs))
+    if name == 'fill' and inputs[1] == 0:   # zero_(): no entries left, as PyTorch's
+        payload = target._data
+        xp = payload.xp
+        target._data = SparseCOO(xp.zeros((payload.sparse_dim, 0), payload.indices.dtype),
+                                 xp.zeros((0,) + payload.values.shape[1:], payload.dtype),
+                                 payload.shape, True)
+        target._vc[0] += 1
+        return target
+    if _modes.grad_enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
+        raise RuntimeError(f'{name}_: in-place ops on a sparse tensor that requires grad (or with '
+                           f'an operand that does) are not supported; use {name}() instead.')
+    result = dispatch(op, *inputs)
+    if result._data.__class__ is not SparseCOO or result._data.dtype != target._data.dtype:
+        return _refuse_sparse_inplace(op)
+    target._data = result._data
+    target._vc[0] += 1
+    return target
 
 
 def _run_inplace(op, target, inputs):
@@ -461,6 +512,8 @@ def _complex_memory(target):
 
 
 def _device_mismatch_inplace(op, inputs):
+    if any(isinstance(x, Tensor) and x._data.__class__ is SparseCOO for x in inputs):
+        return _sparse_inplace(op, inputs[0], inputs)   # (a sparse operand, not a device)
     devices = sorted({str(x.device) for x in inputs if isinstance(x, Tensor)})
     raise RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
                        f'devices, {" and ".join(devices)}! (when checking arguments for '
@@ -469,6 +522,8 @@ def _device_mismatch_inplace(op, inputs):
 
 def _write_into(target, op, value, inputs):
     """Store `value` in target's memory (unless forward_into already did) and bump the version."""
+    if value.__class__ is SparseCOO:   # a dense target recording dense.op_(sparse)
+        return _refuse_sparse_inplace(op)
     dest = target._data
     if value is not dest:
         if value.shape != dest.shape:

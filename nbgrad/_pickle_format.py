@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _dtype, _layout
 from ._device import device as Device
+from ._sparse_coo import SparseCOO
 from ._storage import root_array, tensor_root, _pointer
 from ._tensor import Tensor, Size
 from .nn.parameter import Parameter, Buffer
@@ -54,6 +55,7 @@ REBUILD_TENSOR_V2 = TorchName('torch._utils', '_rebuild_tensor_v2')
 REBUILD_PARAMETER = TorchName('torch._utils', '_rebuild_parameter')
 REBUILD_PARAMETER_WITH_STATE = TorchName('torch._utils', '_rebuild_parameter_with_state')
 REBUILD_FROM_TYPE_V2 = TorchName('torch._tensor', '_rebuild_from_type_v2')
+REBUILD_SPARSE_TENSOR = TorchName('torch._utils', '_rebuild_sparse_tensor')
 TORCH_TENSOR = TorchName('torch', 'Tensor')
 TORCH_DEVICE = TorchName('torch', 'device')
 TORCH_SIZE = TorchName('torch', 'Size')
@@ -177,6 +179,11 @@ class TorchPickler(pickle._Pickler):
         return NotImplemented
 
     def _reduce_tensor(self, tensor):
+        payload = tensor._data
+        if payload.__class__ is SparseCOO:     # as torch.save writes a sparse COO tensor
+            return REBUILD_SPARSE_TENSOR, (_layout.sparse_coo, (
+                Tensor._make(payload.indices), Tensor._make(payload.values), Size(payload.shape),
+                payload.coalesced))
         requires_grad = tensor.requires_grad
         state = _user_state(tensor)
         if isinstance(tensor, Parameter):
@@ -316,6 +323,16 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     return _set_obj_state(Parameter(data, requires_grad), state)
 
 
+def _rebuild_sparse_tensor(layout, data):
+    """torch._utils._rebuild_sparse_tensor, for COO tensors (indices checked as always)."""
+    if layout is not _layout.sparse_coo:
+        raise RuntimeError(f'nbgrad cannot load a {layout} tensor: it has sparse COO tensors only')
+    from .sparse import sparse_coo_tensor
+    indices, values, size = data[:3]
+    is_coalesced = data[3] if len(data) > 3 else None
+    return sparse_coo_tensor(indices, values, size, is_coalesced=is_coalesced)
+
+
 def _rebuild_from_type_v2(func, new_type, args, state):
     result = func(*args)
     if type(result) is not new_type:
@@ -357,6 +374,7 @@ def _build_torch_globals():
         'torch._utils._rebuild_parameter': _rebuild_parameter,
         'torch._utils._rebuild_parameter_with_state': _rebuild_parameter_with_state,
         'torch._tensor._rebuild_from_type_v2': _rebuild_from_type_v2,
+        'torch._utils._rebuild_sparse_tensor': _rebuild_sparse_tensor,
         'torch.nn.parameter.Parameter': Parameter,
         'torch.serialization._get_layout': _get_layout,
         'torch.Tensor': Tensor, 'torch.Size': Size, 'torch.device': Device,

@@ -12,6 +12,7 @@ import numpy as np
 from . import _dtype
 from ._device import device_of_array, to_device, CPU
 from ._memory_format import contiguous_format, is_contiguous_as
+from ._sparse_coo import SparseCOO
 
 _new = object.__new__
 
@@ -149,11 +150,15 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        return self._data.__class__ is not np.ndarray
+        kind = self._data.__class__
+        return kind is not np.ndarray and (kind is not SparseCOO or
+                                           self._data.values.__class__ is not np.ndarray)
 
     @property
     def is_cpu(self):
-        return self._data.__class__ is np.ndarray
+        kind = self._data.__class__
+        return kind is np.ndarray or (kind is SparseCOO and
+                                      self._data.values.__class__ is np.ndarray)
 
     is_sparse = False
     is_quantized = False

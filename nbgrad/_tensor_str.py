@@ -248,8 +248,9 @@ def _tensor_str(arr, indent):
     return _nested_str(arr, indent, summarize, formatter(arr), None)
 
 
-def _add_suffixes(text, suffixes, indent):
-    """Append ', suffix' items, wrapping onto a new line indented under the contents."""
+def _add_suffixes(text, suffixes, indent, force_newline=False):
+    """Append ', suffix' items, wrapping onto a new line indented under the contents (the first
+    one always, with force_newline: PyTorch's layout for sparse tensors)."""
     parts = [text]
     # PyTorch's measure of the last line, kept as is: it counts 2 more than the line's length
     # when there is no newline and 1 more otherwise, which shifts where wrapping happens.
@@ -258,9 +259,10 @@ def _add_suffixes(text, suffixes, indent):
         # Measure 'nbgrad.float64' as PyTorch's one-char-shorter 'torch.float64', so that lines
         # break exactly where PyTorch breaks them (at the cost of an occasional 81-char line).
         length = len(suffix.replace('dtype=nbgrad.', 'dtype=torch.'))
-        if last_line_len + length + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_len + length + 2 > PRINT_OPTS.linewidth:
             parts.append(',\n' + ' ' * indent + suffix)
             last_line_len = indent + length
+            force_newline = False
         else:
             parts.append(', ' + suffix)
             last_line_len += length + 2

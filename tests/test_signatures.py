@@ -42,6 +42,7 @@ NAMESPACES = [
     ('torch.optim', 'nbgrad.optim', 'optimizers'),
     ('torch.optim.lr_scheduler', 'nbgrad.optim.lr_scheduler', 'schedulers'),
     ('torch.utils.checkpoint', 'nbgrad.utils.checkpoint', 'own'),
+    ('torch.sparse', 'nbgrad.sparse', 'own'),
 ]
 
 # Public names of those namespaces that nbgrad does not have, each with the reason.
@@ -57,8 +58,12 @@ MISSING_ALLOWED = {
     'torch.nn.functional.grouped_mm': 'grouped GEMM over offsets (CUDA kernels in PyTorch)',
     'torch.nn.functional.scaled_mm': 'float8 / MX scaled matmul',
     'torch.nn.functional.scaled_grouped_mm': 'float8 / MX scaled grouped matmul',
-    # optimizers not implemented yet (nbgrad/optim)
-    'torch.optim.SparseAdam': 'needs sparse gradients, which nbgrad does not have',
+    # torch.sparse: the legacy per-dtype sparse tensor types (torch.sparse.FloatTensor...),
+    # deprecated since PyTorch 1.x, and gradcheck's wrapper for sparse inputs
+    **{f'torch.sparse.{kind}Tensor': 'legacy sparse tensor type (use sparse_coo_tensor)'
+       for kind in ('BFloat16', 'Byte', 'Char', 'Double', 'Float', 'Half', 'Int', 'Long',
+                    'Short')},
+    'torch.sparse.as_sparse_gradcheck': 'gradcheck of sparse inputs: not yet',
     # selective activation checkpointing: its policies pick ATen ops through TorchDispatchMode
     'torch.utils.checkpoint.CheckpointPolicy': 'selective checkpointing (ATen dispatch modes)',
     'torch.utils.checkpoint.SelectiveCheckpointContext': 'selective checkpointing',

@@ -241,6 +241,8 @@ MISSING_ALLOWED = {
 
 # Names present in both whose signatures may differ, each with the reason.
 DIFFERENCE_ALLOWED = {
+    'torch.sparse_coo_tensor': "values defaults to None: PyTorch's parser also takes "
+                               'sparse_coo_tensor(size), an empty tensor, which its stub omits',
     'torch.is_autocast_enabled': 'its two overloads, () and (device_type), as one signature',
     'torch.addmm': 'out_dtype overload (low-precision accumulation) not implemented',
     'torch.baddbmm': 'out_dtype overload not implemented',

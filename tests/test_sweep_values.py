@@ -38,6 +38,9 @@ SKIPPED = {
     'inference_mode', 'vmap', 'cond', 'while_loop', 'is_pinned', 'is_shared',
     'bfloat16'}       # (nbgrad has no bfloat16: README)
 
+# the compressed sparse layouts (CSR, CSC, BSR, BSC): nbgrad has COO only and refuses them
+SKIPPED |= {'to_sparse_csr', 'to_sparse_csc', 'to_sparse_bsr', 'to_sparse_bsc'}
+
 # Where the two may differ, with the reason; the sweep compares what is named here only.
 ONLY = {
     'eig': 'first',        # eigenvectors are unique up to a phase (LAPACK's choice per build)
@@ -99,6 +102,8 @@ def _leaves(out):
     if isinstance(out, (tuple, list)):
         return [leaf for item in out for leaf in _leaves(item)]
     if hasattr(out, 'detach') and hasattr(out, 'dtype'):
+        if out.is_sparse:    # (to_sparse, sparse_coo_tensor): its value, and whether coalesced
+            return [np.asarray(out.detach().cpu().to_dense().numpy()), out.is_coalesced()]
         return [np.asarray(out.detach().cpu().resolve_conj().resolve_neg().numpy())]
     return [out]
 

@@ -23,6 +23,7 @@ import numpy as np
 from .. import _dispatch
 from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
+from .._sparse_coo import SparseCOO
 from .._tensor import Tensor
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
@@ -85,6 +86,7 @@ class Node:
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
+    accepts_sparse = False  # forward takes sparse payloads (nbgrad.sparse's primitives)
     multi_view = False     # returns several views (split/unbind): they may not be written in place
     overwrites = False     # in-place form sets every element regardless of the old value (fill_)
     # Set per instance when recorded:
@@ -324,6 +326,9 @@ def _accumulate_into(tensor, grad, create_graph):
     graph from an earlier create_graph backward: it keeps that graph), out of place under
     create_graph."""
     existing = tensor._grad
+    if grad._data.__class__ is SparseCOO or (existing is not None and
+                                             existing._data.__class__ is SparseCOO):
+        return _accumulate_sparse(tensor, grad, create_graph)
     if existing is None:
         if create_graph:
             tensor._grad = grad
@@ -349,6 +354,25 @@ def _accumulate_into(tensor, grad, create_graph):
                                f'.grad of shape {tuple(existing.shape)}')
         target += grad._data
         existing._vc[0] += 1
+
+
+def _accumulate_sparse(tensor, grad, create_graph):
+    """.grad with a sparse side: a first sparse gradient is stored as it is (its values copied,
+    so that .grad owns them); sparse + sparse stays sparse, and a dense side makes it dense."""
+    existing = tensor._grad
+    if existing is None:
+        if not create_graph:
+            payload = grad._data
+            grad = Tensor._make(payload.with_values(payload.values.astype(
+                tensor._data.dtype, copy=True)))
+        tensor._grad = grad
+    elif grad._data.__class__ is SparseCOO:    # existing + sparse: sparse or dense as existing
+        if create_graph or existing._data.__class__ is SparseCOO:
+            tensor._grad = existing + grad
+        else:
+            existing.add_(grad)     # (in place, as PyTorch adds into a dense .grad)
+    else:   # a sparse .grad and a dense gradient
+        tensor._grad = grad + existing
 
 
 class _BackwardState(threading.local):
@@ -569,6 +593,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                         buf[nr] = g
                     elif buf[nr] is None:
                         buf[nr] = g
+                    elif buf[nr]._data.__class__ is SparseCOO and \
+                            data.__class__ is not SparseCOO:    # (dense + sparse is dense)
+                        buf[nr] = g + buf[nr]
                     else:
                         buf[nr] = buf[nr] + g
                 elif buf is None:

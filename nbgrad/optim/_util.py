@@ -20,8 +20,9 @@ import numpy as np
 from .. import _dtype
 from .._threads import executor as _executor, worker_count
 from .._creation import full, tensor
+from .._sparse_coo import SparseCOO
 from .._tensor import Tensor
-from . import _device_scalars
+from . import _device_scalars, _sparse_grads
 from ._multi_tensor import run_cuda_updates
 from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
 
@@ -306,23 +307,36 @@ class ElementwiseOptimizer(Optimizer):
     def _prepare(self, group, p):
         raise NotImplementedError
 
+    def _check_sparse(self, group):
+        """Raise unless this optimizer can take a sparse gradient with the group's options (most
+        cannot: PyTorch's error)."""
+        raise _sparse_grads.refusal(self)
+
+    def _sparse_step(self, group, p):
+        raise NotImplementedError
+
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform one optimization step; closure (optional) re-evaluates the loss."""
         loss = _closure_loss(closure)
         todo = [(group, [p for p in group['params'] if p.grad is not None])
                 for group in self.param_groups]
-        for _, params in todo:      # refuse before anything changes
+        for group, params in todo:      # refuse before anything changes
             for p in params:
                 if p._data.dtype.kind != 'f':
                     raise (NotImplementedError if p._data.dtype.kind == 'c' else RuntimeError)(
                         f'{type(self).__name__} updates floating-point parameters only (nbgrad '
                         f'has no complex autograd): got a {p.dtype} parameter of shape '
                         f'{tuple(p.shape)}')
+                if p.grad._data.__class__ is SparseCOO:
+                    self._check_sparse(group)
         with _device_scalars.batched():   # GPU-resident scalar state: one write launch
             for group, params in todo:
                 items, written = [], []
                 for p in params:
+                    if p.grad._data.__class__ is SparseCOO:
+                        self._sparse_step(group, p)
+                        continue
                     tensors, cfg, bumps = self._prepare(group, p)
                     items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
                     written.append(((p, *tensors), bumps))

@@ -1,5 +1,6 @@
 """Adagrad (torch.optim.Adagrad): lr_decay, initial_accumulator_value, weight decay, maximize."""
 from .._creation import full_like
+from . import _sparse_grads
 from ._util import (ElementwiseOptimizer, advance, check_fused, check_fused_param, check_lr,
                     check_nonnegative, check_supported, effective_grad, new_step, scalar)
 
@@ -42,6 +43,19 @@ class Adagrad(ElementwiseOptimizer):
         clr = scalar(group['lr']) / (1 + (step - 1) * group['lr_decay'])
         cfg = (group['weight_decay'], group['maximize'], clr, group['eps'])
         return (state['sum'],), cfg, (1, 1)
+
+    def _check_sparse(self, group):
+        if group['weight_decay'] != 0:
+            raise RuntimeError('weight_decay option is not compatible with sparse gradients')
+
+    def _sparse_step(self, group, p):
+        """The sum and the parameter change at the gradient's rows only."""
+        state = self.state[p]
+        if len(state) == 0:
+            self._init_state(p, group, state)
+        step = advance(state['step'])
+        clr = scalar(group['lr']) / (1 + (step - 1) * group['lr_decay'])
+        _sparse_grads.adagrad(p, clr, group['eps'], state['sum'], group['maximize'])
 
     @staticmethod
     def kernel(xp, cfg, p, g, state_sum, t0, t1):

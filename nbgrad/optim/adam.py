@@ -13,6 +13,7 @@ class Adam(ElementwiseOptimizer):
     """Adam, PyTorch's formulation: exp_avg and exp_avg_sq are running averages of the grad and
     its square; param -= lr / (1 - beta1^t) * exp_avg / (sqrt(v) / sqrt(1 - beta2^t) + eps),
     with v = exp_avg_sq, or its running maximum with amsgrad=True."""
+    _sparse_name = 'Adam'    # (AdamW's sparse-gradient error says Adam too, as PyTorch's)
     n_scratch = 2
     fused_cuda = ADAM
     _legacy_keys = ('amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable',

@@ -154,7 +154,8 @@ class LBFGS(Optimizer):
             if p.grad is None:
                 views.append(p.new_zeros(p.numel()))
             else:
-                views.append(p.grad.reshape(-1))
+                grad = p.grad.to_dense() if p.grad.is_sparse else p.grad
+                views.append(grad.reshape(-1))
         return cat(views, 0)
 
     def _add_grad(self, step_size, update):

@@ -1,5 +1,6 @@
 """SGD (torch.optim.SGD): momentum, dampening, Nesterov momentum, weight decay, maximize."""
 from .._creation import zeros_like
+from . import _sparse_grads
 from ._fused_cuda import SGD as FUSED_SGD
 from ._util import (ElementwiseOptimizer, check_fused, check_fused_param, check_lr,
                     check_supported, effective_grad, scalar)
@@ -47,6 +48,12 @@ class SGD(ElementwiseOptimizer):
         if first:                  # PyTorch's buffer is a fresh clone of the first grad
             buf = state['momentum_buffer'] = zeros_like(p)
         return (buf,), cfg + (first,), (1, 0 if first else 2)
+
+    def _check_sparse(self, group):
+        pass            # SGD takes sparse gradients (nn.Embedding(sparse=True))
+
+    def _sparse_step(self, group, p):
+        _sparse_grads.sgd(p, group, self.state[p] if group['momentum'] != 0 else {})
 
     @staticmethod
     def kernel(xp, cfg, p, g, *rest):

@@ -2,8 +2,9 @@
 
 embedding and embedding_bag are graph nodes named as PyTorch's (EmbeddingBackward0,
 EmbeddingBagBackward0): forward gathers rows on arrays, backward scatters the gradient back with
-Tensor ops (index_add / scatter_add), so double backward works. Only dense gradients exist
-(sparse=True gives the same dense gradient).
+Tensor ops (index_add / scatter_add), so double backward works. With sparse=True embedding's
+weight gradient is a sparse COO tensor, as PyTorch's: one entry per looked-up index, in input
+order, uncoalesced (embedding_bag keeps a dense gradient either way).
 """
 import warnings
 
@@ -64,8 +65,9 @@ class EmbeddingLookup(Node):
     with scale_grad_by_freq. Inputs: weight, indices."""
     saved_inputs = (1,)
 
-    def __init__(self, padding_idx, scale_grad_by_freq):
+    def __init__(self, padding_idx, scale_grad_by_freq, sparse=False):
         self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        self.sparse = sparse
 
     def forward(self, weight, indices):
         bad = _out_of_range(indices, weight.shape[0])
@@ -81,6 +83,11 @@ class EmbeddingLookup(Node):
         rows, dim = self._weight_shape
         idx = indices.reshape(-1).long()
         grads = g.reshape(-1, dim)
+        if self.sparse:
+            if self.scale_grad_by_freq:     # (PyTorch's check, at the same moment)
+                raise RuntimeError('embedding_backward: scale_grad_by_freq not supported with '
+                                   'sparse gradients')
+            return _sparse_weight_grad(idx, grads, self.padding_idx, (rows, dim)), None
         if self.padding_idx is not None:
             grads = grads.masked_fill((idx == self.padding_idx).unsqueeze(1), 0)
         if self.scale_grad_by_freq and idx.numel():
@@ -90,6 +97,15 @@ class EmbeddingLookup(Node):
 
     def name(self):
         return 'EmbeddingBackward0'
+
+
+def _sparse_weight_grad(idx, grads, padding_idx, shape):
+    """PyTorch's embedding_sparse_backward: an entry per index (padding_idx's left out)."""
+    from ...sparse import sparse_coo_tensor
+    if padding_idx is not None:
+        keep = idx != padding_idx
+        idx, grads = idx[keep], grads[keep]
+    return sparse_coo_tensor(idx.reshape(1, -1), grads, shape)
 
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):
@@ -122,7 +138,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         input = input.contiguous()
         _embedding_renorm_(weight, input, max_norm, norm_type)
-    return dispatch(EmbeddingLookup(padding_idx, scale_grad_by_freq), weight, input)
+    return dispatch(EmbeddingLookup(padding_idx, scale_grad_by_freq, bool(sparse)), weight, input)
 
 
 # -- embedding_bag -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Embedding and EmbeddingBag: lookup tables of num_embeddings vectors, with PyTorch's
 constructors (padding_idx, max_norm, _weight), N(0, 1) initialisation, from_pretrained and reprs.
-Only dense gradients exist: sparse=True is accepted and gives the same dense gradient."""
+Embedding(sparse=True) gives its weight a sparse COO gradient (for optim.SGD, Adagrad or
+SparseAdam); EmbeddingBag's stays dense."""
 from ... import _creation
 from .. import functional as F, init
 from ..functional.sparse import _wrap_padding_idx

@@ -1,0 +1,194 @@
+"""torch.sparse: sparse tensors in COO format (an int64 index tensor and a value tensor).
+
+A sparse COO tensor is an ordinary nbgrad.Tensor whose layout is nbgrad.sparse_coo. It takes part
+in autograd (its values, or the sparse tensor itself as a leaf, receive gradients), moves between
+devices, prints as PyTorch prints it, and supports what PyTorch's COO tensors support most:
+elementwise arithmetic with sparse tensors and scalars, products with dense matrices, sums,
+softmax, transposes, and the zero-preserving elementwise functions (abs, sqrt, tanh, relu...).
+Anything else raises PyTorch's NotImplementedError for a missing sparse kernel, naming the op.
+
+One decision differs from PyTorch: indices are always checked against the size (PyTorch checks
+only under check_invariants=True, and an index out of range is undefined behaviour there).
+"""
+import contextlib
+
+import numpy as np
+
+from .._arrays import is_host_array
+from .._tensor import Tensor
+from .. import _sparse_coo as _coo
+from . import _ops, _routing
+from .._sparse_coo import SparseCOO
+from ._routing import sparse_sum_dims
+
+__all__ = ['mm', 'addmm', 'sum', 'softmax', 'log_softmax', 'check_sparse_tensor_invariants']
+
+
+def _require_sparse(tensor, fn):
+    if not isinstance(tensor, Tensor) or tensor._data.__class__ is not SparseCOO:
+        layout = 'Strided' if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise RuntimeError(f'{fn} expected sparse coordinate tensor layout but got {layout}')
+
+
+def mm(mat1, mat2, reduce=None):
+    """sparse @ dense -> dense (the sparse input's gradient keeps its pattern), or sparse @ sparse
+    -> sparse."""
+    if reduce is not None:
+        raise NotImplementedError("torch.sparse.mm's reduce= is for CSR tensors, which nbgrad "
+                                  'does not have yet.')
+    if _routing.is_sparse(mat1) and not _routing.is_sparse(mat2):
+        return _routing.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
+    return mat1.mm(mat2)
+
+
+def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """beta * mat + alpha * (mat1 @ mat2) for sparse mat1 and dense mat and mat2."""
+    _require_sparse(mat1, 'sparse.addmm')
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (mat if beta == 1 else mat * beta)
+
+
+def sum(input, dim=None, dtype=None):  # noqa: A001 (torch.sparse.sum)
+    """All elements (a dense 0-d tensor), or over `dim` (an int or a sequence): sparse while a
+    sparse dim remains."""
+    _require_sparse(input, 'sparse.sum')
+    if dim is None:
+        return _routing.dispatch(_ops.SumAll(dtype), input)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    ndim = input._data.ndim
+    return sparse_sum_dims(input, tuple(sorted(d % ndim for d in dims)), dtype)
+
+
+def _softmax(input, dim, dtype, log):
+    _require_sparse(input, 'sparse.log_softmax' if log else 'sparse.softmax')
+    if dtype is not None:
+        input = input.to(dtype)
+    return _routing.dispatch(_ops.Softmax(dim % input._data.ndim, log), input)
+
+
+def softmax(input, dim, *, dtype=None):
+    """softmax along dim over the stored entries (the missing ones count as -inf)."""
+    return _softmax(input, dim, dtype, False)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    return _softmax(input, dim, dtype, True)
+
+
+class check_sparse_tensor_invariants(contextlib.ContextDecorator):
+    """PyTorch's switch for checking indices against the size. nbgrad always checks them, so
+    this changes nothing; it exists so that code using it runs."""
+
+    def __init__(self, enable=True):
+        self.enable = enable
+
+    @staticmethod
+    def is_enabled():
+        return True
+
+    @staticmethod
+    def enable():
+        pass
+
+    @staticmethod
+    def disable():
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+# -- construction --------------------------------------------------------------------------------
+
+def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=None,
+                      requires_grad=False, check_invariants=None, is_coalesced=None):
+    """torch.sparse_coo_tensor: indices (sparse_dim, nnz), values (nnz, *dense_shape); or, as
+    PyTorch's parser also allows, sparse_coo_tensor(size): an empty tensor of that size."""
+    from .._creation import tensor as make_tensor
+    if values is None:
+        if size is not None:
+            raise TypeError('sparse_coo_tensor(): missing the values argument')
+        size = (int(indices),) if isinstance(indices, Tensor) else tuple(int(n) for n in indices)
+        return sparse_coo_tensor(np.zeros((len(size), 0), np.int64),
+                                 make_tensor([], dtype=dtype, device=device), size,
+                                 device=device, requires_grad=requires_grad)
+    if isinstance(values, Tensor):
+        if dtype is not None and values.dtype != dtype:
+            values = values.to(dtype)
+        if device is not None:
+            values = values.to(device)
+    else:
+        values = make_tensor(values, dtype=dtype, device=device)
+    if isinstance(indices, Tensor):
+        index_array = indices.detach().to(values.device)._data
+    else:
+        index_array = make_tensor(indices, device=values.device)._data
+    index_array = index_array.astype(np.int64, copy=False)
+    shape = _checked_shape(index_array, values, size)
+    # PyTorch calls a new tensor with at most one entry coalesced, whatever is_coalesced says
+    pattern = SparseCOO(index_array, values._data, shape,
+                        bool(is_coalesced) or index_array.shape[1] <= 1)
+    if requires_grad:
+        if values._data.dtype.kind not in 'fc':
+            raise RuntimeError('Only Tensors of floating point and complex dtype can require '
+                               'gradients')
+        out = Tensor._make(pattern.with_values(values._data))
+        out._requires_grad = True
+        return out
+    return _routing.with_values(pattern, values, 'SparseCooTensorWithDimsAndTensorsBackward0')
+
+
+def _checked_shape(indices, values, size):
+    if indices.ndim != 2:
+        raise RuntimeError(f'indices must be a 2-d tensor (sparse_dim, nnz), but got one of '
+                           f'shape {list(indices.shape)}')
+    sparse_dim, nnz = indices.shape
+    if values._data.ndim == 0 or values._data.shape[0] != nnz:
+        got = values._data.shape[0] if values._data.ndim else 'a 0-d tensor'
+        raise RuntimeError(f'indices and values must have same nnz, but got nnz from indices: '
+                           f'{nnz}, nnz from values: {got}')
+    dense_shape = tuple(values._data.shape[1:])
+    if nnz:
+        lowest = int(indices.min(axis=1).min())
+        if lowest < 0:
+            d = int(np.argmax(_host(indices.min(axis=1)) < 0))
+            raise RuntimeError(f'found negative index {lowest} for dim {d}')
+        highest = _host(indices.max(axis=1))
+    else:
+        highest = np.full(sparse_dim, -1)
+    if size is None:
+        return tuple(int(h) + 1 for h in highest) + dense_shape
+    size = tuple(int(s) for s in size)
+    if len(size) != sparse_dim + len(dense_shape):
+        raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = "
+                           f'{len(size)}, sparse_dim = {sparse_dim}, dense_dim = '
+                           f'{len(dense_shape)}')
+    if size[sparse_dim:] != dense_shape:
+        raise RuntimeError(f'values has incorrect size, expected {[nnz, *size[sparse_dim:]]}, '
+                           f'got {[nnz, *dense_shape]}')
+    for d in range(sparse_dim):
+        if highest[d] >= size[d]:
+            raise RuntimeError(f'size is inconsistent with indices: for dim {d}, size is '
+                               f'{size[d]} but found index {int(highest[d])}')
+    return size
+
+
+def _host(array):
+    return array if is_host_array(array) else array.get()
+
+
+def _dense_to_sparse(tensor, sparse_dim=None):
+    ndim = tensor._data.ndim
+    k = ndim if sparse_dim is None else int(sparse_dim)
+    if not 0 < k <= ndim if ndim else k != 0:
+        raise RuntimeError(f'sparse_dim must be in [1, {ndim}] for a {ndim}-d tensor, but got '
+                           f'{k}')
+    pattern = _coo.from_dense(tensor._data, k)
+    dense_values = tensor.reshape((-1,) + tuple(tensor.shape[k:]))
+    at = Tensor._make(_coo.linear_index(pattern.indices, tensor.shape[:k], pattern.xp))
+    return _routing.with_values(pattern, dense_values[at], 'ToSparseBackward0')

@@ -1,0 +1,361 @@
+"""The differentiable primitives of sparse COO tensors, as graph nodes (see autograd.graph.Node).
+
+Most sparse arithmetic is built from two of them and ordinary dense ops on the values: `Values`
+(a sparse tensor's values as a dense tensor) and `FromValues` (a pattern plus dense values as a
+sparse tensor). S * 2 is FromValues(pattern, Values(S) * 2), so its gradient flows through the
+dense op and back into a sparse gradient of S with S's pattern, as in PyTorch. The rest (adding
+two patterns, products with a dense matrix, transposes, softmax) are primitives here.
+Backward formulas use Tensor ops, so they run on either device.
+"""
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from .. import _sparse_coo as _coo
+from .._sparse_coo import SparseCOO
+
+
+def sparse_tensor(payload):
+    return Tensor._make(payload)
+
+
+class SparseNode(Node):
+    accepts_sparse = True   # the dispatcher hands these their sparse inputs as payloads
+
+
+class Values(SparseNode):
+    """S -> its values (nnz, *dense_shape); the gradient goes back with S's pattern.
+
+    Every op built on Values depends on S only through its dense value, so entries that repeat
+    an index receive equal gradients; the gradient with respect to S's value at that index is
+    one of them (the entries' sum would count it once per repeat): an uncoalesced S gets a
+    coalesced gradient, as PyTorch's sparse gradients are."""
+
+    def __init__(self, node_name='ValuesBackward0'):
+        self.node_name = node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, s):
+        self.pattern = s
+        return s.values
+
+    def backward(self, g):
+        pattern = self.pattern
+        if pattern.coalesced:
+            return sparse_tensor(pattern.with_values(g._data))
+        positions, indices = _coo.first_entries(pattern)
+        return sparse_tensor(SparseCOO(indices, g._data[positions], pattern.shape, True))
+
+
+class FromValues(SparseNode):
+    """(pattern's indices, dense values) -> sparse. The gradient of the values is the incoming
+    gradient read at each stored index (repeated indices each read the same element)."""
+
+    def __init__(self, indices, shape, coalesced, node_name):
+        self.indices, self.shape, self.coalesced = indices, tuple(shape), coalesced
+        self.node_name = node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, values):
+        return SparseCOO(self.indices, values, self.shape, self.coalesced)
+
+    def backward(self, g):
+        data = g._data
+        if data.__class__ is SparseCOO:
+            return Tensor._make(_coo.lookup(data, self.indices))
+        k = self.indices.shape[0]
+        rows = g.reshape((math.prod(self.shape[:k]),) + self.shape[k:])
+        xp = np if self.indices.__class__ is np.ndarray else _coo._cupy()
+        return rows[Tensor._make(_coo.linear_index(self.indices, self.shape[:k], xp))]
+
+
+class Coalesce(SparseNode):
+    def forward(self, s):
+        return _coo.coalesce(s)
+
+    def backward(self, g):
+        return g
+
+
+class ToDense(SparseNode):
+    """The gradient keeps the sparse tensor's pattern (PyTorch's masked to_dense backward)."""
+
+    def forward(self, s):
+        self.pattern = s
+        return _coo.to_dense(s)
+
+    def backward(self, g):
+        return dispatch_mask(g, self.pattern)
+
+
+class SparseMask(SparseNode):
+    """A dense tensor's entries at a sparse tensor's pattern (Tensor.sparse_mask)."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def forward(self, a):
+        return _coo.mask_dense(a, self.pattern)
+
+    def backward(self, g):
+        data = g._data
+        if data.__class__ is SparseCOO:
+            return g.to_dense()
+        return g
+
+
+def dispatch_mask(dense, pattern):
+    from .._dispatch import dispatch
+    return dispatch(SparseMask(pattern), dense)
+
+
+class AddSparse(SparseNode):
+    """sparse + sparse (or -): both entry lists, coalesced again only when both inputs were
+    (PyTorch's result flags)."""
+
+    def __init__(self, sign=1, node_name='AddBackward0'):
+        self.sign, self.node_name = sign, node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, a, b):
+        _same_shape(a, b, 'add')
+        if self.sign < 0:
+            b = b.with_values(-b.values)
+        out = _coo.concat(a, b)
+        return _coo.coalesce(out) if a.coalesced and b.coalesced else out
+
+    def backward(self, g):
+        return g, (g if self.sign > 0 else -g)
+
+
+class DenseAddSparse(SparseNode):
+    """dense + sparse -> dense. The sparse input's gradient is dense, as PyTorch's."""
+
+    def __init__(self, sign=1, node_name='AddBackward0'):
+        self.sign, self.node_name = sign, node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, a, s):
+        if tuple(a.shape) != s.shape:
+            raise RuntimeError(f'add(dense, sparse): the shapes must match, but the dense tensor '
+                               f'is {list(a.shape)} and the sparse one {list(s.shape)}')
+        dense = _coo.to_dense(s).astype(np.result_type(a.dtype, s.dtype), copy=False)
+        return a + dense if self.sign > 0 else a - dense
+
+    def backward(self, g):
+        return g, (g if self.sign > 0 else -g)
+
+
+class MulSparse(SparseNode):
+    """sparse * sparse, elementwise: the entries both hold."""
+
+    def forward(self, a, b):
+        _same_shape(a, b, 'mul')
+        self.a, self.b = a, b
+        ca, cb = _coo.coalesce(a), _coo.coalesce(b)
+        indices, va, vb = _coo.intersect(ca, cb)
+        return SparseCOO(indices, va * vb, a.shape, a.coalesced and b.coalesced)
+
+    def backward(self, g):
+        return g * sparse_tensor(self.b), g * sparse_tensor(self.a)
+
+
+class Transpose(SparseNode):
+    def __init__(self, dim0, dim1, node_name):
+        self.dim0, self.dim1, self.node_name = dim0, dim1, node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, s):
+        return _coo.transpose(s, self.dim0, self.dim1)
+
+    def backward(self, g):
+        return g.transpose(self.dim0, self.dim1)
+
+
+class SparseDenseMM(SparseNode):
+    """2-d sparse @ dense -> dense. torch.sparse.mm's sparse gradient keeps the sparse
+    input's pattern; torch.mm's and @'s is dense (both as in PyTorch)."""
+    saved_inputs = (0, 1)
+
+    def __init__(self, masked_grad, node_name):
+        self.masked_grad, self.node_name = masked_grad, node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, s, d):
+        _check_mm(s, d)
+        return spmm(s, d)
+
+    def backward(self, g):
+        s, d = self.saved_tensors
+        grad_s = g.mm(d.t())   # dense; (a sampled product would skip the unneeded entries)
+        if self.masked_grad:
+            grad_s = dispatch_mask(grad_s, s._data)
+        return grad_s, s.t().mm(g)
+
+
+class SparseSparseMM(SparseNode):
+    """2-d sparse @ sparse -> sparse (coalesced), through the dense rows of the right factor
+    that the left one reaches; gradients keep each input's pattern."""
+    saved_inputs = (0, 1)
+
+    def forward(self, a, b):
+        _check_mm(a, b)
+        xp = a.xp
+        dense_b = _coo.to_dense(b)
+        product = spmm(a, dense_b)
+        return _coo.from_dense(product, 2) if product.size else \
+            SparseCOO(xp.zeros((2, 0), np.int64), xp.zeros(0, a.dtype), product.shape, True)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        dense_g = g.to_dense() if g.is_sparse else g
+        grad_a = dispatch_mask(dense_g.mm(b.t().to_dense()), a._data)
+        grad_b = dispatch_mask(a.t().to_dense().mm(dense_g), b._data)
+        return grad_a, grad_b
+
+
+def spmm(s, d):
+    """Array product of a 2-d sparse payload (no dense dims) and a dense matrix: each entry adds
+    value * row of d into its output row, summed per row in the entries' order."""
+    xp = s.xp
+    c = _coo.coalesce(s)
+    dtype = np.result_type(c.dtype, d.dtype)
+    out = xp.zeros((s.shape[0], d.shape[1]), dtype)
+    if c.nnz == 0:
+        return out
+    rows, cols = c.indices[0], c.indices[1]
+    terms = c.values.astype(dtype, copy=False)[:, None] * d[cols].astype(dtype, copy=False)
+    if xp is np:
+        first = np.ones(rows.shape[0], bool)
+        first[1:] = rows[1:] != rows[:-1]
+        starts = np.flatnonzero(first)
+        out[rows[starts]] = np.add.reduceat(terms, starts, axis=0)
+    else:
+        from ..ops.views import _index_add_at
+        _index_add_at(xp, out, rows, terms)
+    return out
+
+
+class Softmax(SparseNode):
+    """softmax (or log_softmax) along `dim` over the stored entries only (the missing ones are
+    -inf: they stay missing), as torch.sparse.softmax."""
+
+    def __init__(self, dim, log):
+        self.dim, self.log = dim, log
+
+    def name(self):
+        return 'LogSoftmaxBackward0' if self.log else 'SoftmaxBackward0'
+
+    def forward(self, s):
+        c = _coo.coalesce(s)
+        xp = c.xp
+        self.pattern = c
+        self.groups = _groups_along(c, self.dim)
+        values = c.values
+        peak = _segment(xp, np.maximum, values, self.groups, -np.inf)
+        shifted = values - peak[self.groups]
+        e = xp.exp(shifted)
+        total = _segment(xp, np.add, e, self.groups, 0)
+        out = shifted - xp.log(total)[self.groups] if self.log else e / total[self.groups]
+        self.out = out
+        return c.with_values(out)
+
+    def backward(self, g):
+        xp = self.pattern.xp
+        data = g._data
+        gv = data.values if data.__class__ is SparseCOO and data.indices is \
+            self.pattern.indices else _gather_grad(data, self.pattern)
+        y = self.out
+        if self.log:
+            total = _segment(xp, np.add, gv, self.groups, 0)
+            grad = gv - xp.exp(y) * total[self.groups]
+        else:
+            total = _segment(xp, np.add, gv * y, self.groups, 0)
+            grad = y * (gv - total[self.groups])
+        return sparse_tensor(self.pattern.with_values(grad))
+
+
+def _gather_grad(data, pattern):
+    if data.__class__ is SparseCOO:
+        return _coo.lookup(data, pattern.indices)
+    return _coo.mask_dense(data, pattern).values
+
+
+def _groups_along(c, dim):
+    """Each entry's group: the entries that share every sparse index but dim's (ids 0..n-1)."""
+    xp = c.xp
+    k = c.sparse_dim
+    if dim >= k:
+        raise NotImplementedError('nbgrad: torch.sparse.softmax along a dense dim is not '
+                                  'supported yet; softmax the values or the dense tensor.')
+    keep = [d for d in range(k) if d != dim]
+    lin = _coo.linear_index(c.indices[keep], [c.shape[d] for d in keep], xp)
+    _, groups = xp.unique(lin, return_inverse=True)
+    return groups.reshape(-1)
+
+
+def _segment(xp, ufunc, values, groups, identity):
+    n = int(groups.max()) + 1 if groups.shape[0] else 0
+    out = xp.full((n,) + values.shape[1:], identity, values.dtype)
+    if xp is np:
+        ufunc.at(out, groups, values)
+    else:
+        import cupyx
+        (cupyx.scatter_max if ufunc is np.maximum else cupyx.scatter_add)(out, groups, values)
+    return out
+
+
+def _same_shape(a, b, name):
+    if a.shape != b.shape:
+        raise RuntimeError(f'{name}: expected sizes of the sparse tensors to match, but got '
+                           f'{list(a.shape)} and {list(b.shape)}')
+
+
+def _check_mm(a, b):
+    if len(a.shape) != 2 or len(b.shape) != 2:
+        raise RuntimeError(f'mm: both arguments must be 2-d, but got {len(a.shape)}-d and '
+                           f'{len(b.shape)}-d tensors')
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x'
+                           f'{a.shape[1]} and {b.shape[0]}x{b.shape[1]})')
+    if getattr(a, 'dense_dim', 0) or getattr(b, 'dense_dim', 0):
+        raise RuntimeError('mm of a sparse tensor with dense dims is not supported (as in '
+                           'PyTorch); call .to_dense() first.')
+
+
+class SumAll(SparseNode):
+    """The sum of every element, a dense 0-d tensor (integers summed as int64, as PyTorch's
+    sum); its gradient is dense, as PyTorch's SumBackward0 for a sparse input."""
+
+    def __init__(self, dtype=None):
+        self.dtype = dtype
+
+    def name(self):
+        return 'SumBackward0'
+
+    def forward(self, s):
+        self.shape = s.shape
+        if self.dtype is not None:
+            np_dtype = self.dtype.np
+        elif s.dtype.kind in 'biu':
+            np_dtype = np.dtype(np.int64)
+        else:
+            np_dtype = s.dtype
+        return s.xp.asarray(s.values.sum(dtype=np_dtype), dtype=np_dtype)
+
+    def backward(self, g):
+        return g.expand(self.shape)
