@@ -201,10 +201,22 @@ class SparseDenseMM(SparseNode):
 
     def backward(self, g):
         s, d = self.saved_tensors
-        grad_s = g.mm(d.t())   # dense; (a sampled product would skip the unneeded entries)
-        if self.masked_grad:
-            grad_s = dispatch_mask(grad_s, s._data)
-        return grad_s, s.t().mm(g)
+        grad_s = grad_d = None
+        if self._edges[0] is not None:
+            # the masked gradient needs (g @ d^T) at s's entries only: a sampled product
+            grad_s = sampled_mm(g, d, s._data) if self.masked_grad else g.mm(d.t())
+        if self._edges[1] is not None:
+            grad_d = s.t().mm(g)
+        return grad_s, grad_d
+
+
+def sampled_mm(a, b, pattern):
+    """(a @ b^T) at the entries of a 2-d sparse pattern, as a sparse tensor with that pattern:
+    one dot product per entry instead of the whole product (Tensor ops: differentiable)."""
+    from ._routing import with_values
+    c = _coo.coalesce(pattern)
+    rows, cols = Tensor._make(c.indices[0]), Tensor._make(c.indices[1])
+    return with_values(c, (a[rows] * b[cols]).sum(1), 'SparseMaskBackward0')
 
 
 class SparseSparseMM(SparseNode):
@@ -238,7 +250,8 @@ def spmm(s, d):
     if c.nnz == 0:
         return out
     rows, cols = c.indices[0], c.indices[1]
-    terms = c.values.astype(dtype, copy=False)[:, None] * d[cols].astype(dtype, copy=False)
+    terms = xp.take(d, cols, axis=0).astype(dtype, copy=False)     # (take: 3x faster than d[cols])
+    terms *= c.values.astype(dtype, copy=False)[:, None]
     if xp is np:
         first = np.ones(rows.shape[0], bool)
         first[1:] = rows[1:] != rows[:-1]
