@@ -125,6 +125,14 @@ def numel(input):
     return input.numel()
 
 
+def __getattr__(name):
+    """nbgrad.hub on first use: its URL machinery (urllib.request, http) costs 25 ms to import."""
+    if name == 'hub':
+        import importlib
+        return importlib.import_module('.hub', __name__)
+    raise AttributeError(f"module 'nbgrad' has no attribute {name!r}")
+
+
 def typename(obj, /):
     if isinstance(obj, Tensor):
         return obj.type()

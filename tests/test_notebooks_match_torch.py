@@ -17,7 +17,8 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 # Notebooks written in PyTorch's API. Cells tagged 'nbgrad-only' (the notebook layer: magics,
 # widgets) are left out of the comparison; the tour notebook is nbgrad's notebook layer throughout.
 TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb',
-              '04_distributions.ipynb', '06_randomness.ipynb', '07_sparse.ipynb']
+              '04_distributions.ipynb', '06_randomness.ipynb', '07_sparse.ipynb',
+              '08_hub.ipynb']
 NBGRAD_ONLY_TAG = 'nbgrad-only'
 
 

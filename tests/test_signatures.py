@@ -43,6 +43,7 @@ NAMESPACES = [
     ('torch.optim.lr_scheduler', 'nbgrad.optim.lr_scheduler', 'schedulers'),
     ('torch.utils.checkpoint', 'nbgrad.utils.checkpoint', 'own'),
     ('torch.sparse', 'nbgrad.sparse', 'own'),
+    ('torch.hub', 'nbgrad.hub', 'own'),
 ]
 
 # Public names of those namespaces that nbgrad does not have, each with the reason.
@@ -64,6 +65,8 @@ MISSING_ALLOWED = {
        for kind in ('BFloat16', 'Byte', 'Char', 'Double', 'Float', 'Half', 'Int', 'Long',
                     'Short')},
     'torch.sparse.as_sparse_gradcheck': 'gradcheck of sparse inputs: not yet',
+    # torch.hub.tqdm is PyTorch's stand-in progress bar where tqdm is not installed
+    'torch.hub.tqdm': "a fallback class, not API (nbgrad.hub uses tqdm's when installed)",
     # selective activation checkpointing: its policies pick ATen ops through TorchDispatchMode
     'torch.utils.checkpoint.CheckpointPolicy': 'selective checkpointing (ATen dispatch modes)',
     'torch.utils.checkpoint.SelectiveCheckpointContext': 'selective checkpointing',

@@ -50,9 +50,14 @@ def load_own_entries(module, state_dict, prefix, local_metadata, strict, missing
             continue
         value = state_dict[key]
         if not isinstance(value, Tensor):
+            advice = ''
+            if type(value).__module__.split('.')[0] == 'torch':     # a real PyTorch tensor
+                advice = (' (a PyTorch tensor: nbgrad modules take nbgrad tensors; save the '
+                          'state_dict with torch.save and read it with nbgrad.load, or convert '
+                          'each tensor with nbgrad.from_numpy(t.numpy()))')
             error_msgs.append(f'While copying the parameter named "{key}", expected '
                               'torch.Tensor or Tensor-like object from checkpoint but '
-                              f'received {type(value)}')
+                              f'received {type(value)}{advice}')
             continue
         lazy = is_lazy(current)
         if not lazy and current.dim() == 0 and value.dim() == 1:
