@@ -23,7 +23,7 @@ import numpy as np
 from .. import _dispatch
 from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
-from .._sparse_coo import SparseCOO
+from .._sparse_coo import SparseCOO, concat
 from .._tensor import Tensor
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
@@ -367,8 +367,10 @@ def _accumulate_sparse(tensor, grad, create_graph):
                 tensor._data.dtype, copy=True)))
         tensor._grad = grad
     elif grad._data.__class__ is SparseCOO:    # existing + sparse: sparse or dense as existing
-        if create_graph or existing._data.__class__ is SparseCOO:
+        if create_graph:
             tensor._grad = existing + grad
+        elif existing._data.__class__ is SparseCOO:     # both entry lists, as PyTorch's add_
+            tensor._grad = Tensor._make(concat(existing._data, grad._data))
         else:
             existing.add_(grad)     # (in place, as PyTorch adds into a dense .grad)
     else:   # a sparse .grad and a dense gradient

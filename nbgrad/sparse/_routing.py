@@ -175,8 +175,8 @@ def sparse_sum_dims(s, dims, dtype=None):
 
 
 def _select(op, inputs):
-    """s[i] (and s[i, j, ...]) over sparse dims: the entries with those indices, one dim
-    fewer each (PyTorch's select on a sparse tensor; the result is coalesced)."""
+    """s[i] (and s[i, j, ...]) over sparse dims: the entries with those indices, in their
+    stored order, one dim fewer each (PyTorch's select on a sparse tensor)."""
     (s,) = inputs
     payload = s._data
     index = op.index if isinstance(op.index, tuple) else (op.index,)
@@ -184,9 +184,8 @@ def _select(op, inputs):
         raise NotImplementedError('indexing a sparse COO tensor: only integers over its sparse '
                                   'dims (s[i], s[i, j]) are supported; call .to_dense() first '
                                   'for slices, masks or index tensors.')
-    c = coalesced(s)
-    indices = c._data.indices
-    xp = c._data.xp
+    indices = payload.indices
+    xp = payload.xp
     keep = xp.ones(indices.shape[1], bool)
     for d, i in enumerate(index):
         size = payload.shape[d]
@@ -194,11 +193,13 @@ def _select(op, inputs):
             raise IndexError(f'index {i} is out of bounds for dimension {d} with size {size}')
         keep &= indices[d] == i % size
     at = xp.flatnonzero(keep)
-    values = values_of(c, 'SelectBackward0')[Tensor._make(at)]
+    values = values_of(s, 'SelectBackward0')[Tensor._make(at)]
     n = len(index)
-    pattern = SparseCOO(indices[n:, at], values._data, payload.shape[n:], True)
-    if pattern.sparse_dim == 0:     # every sparse dim selected: the dense remainder
+    if n == payload.sparse_dim:     # every sparse dim selected: the dense remainder
         return values.sum(0)
+    # (a result of at most one entry counts as coalesced, as a new PyTorch tensor does)
+    pattern = SparseCOO(indices[n:, at], values._data, payload.shape[n:],
+                        payload.coalesced or at.shape[0] <= 1)
     return with_values(pattern, values, 'SelectBackward0')
 
 
