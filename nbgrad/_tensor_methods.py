@@ -666,8 +666,6 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
-Tensor.share_memory_ = lambda self: self
-Tensor.is_shared = lambda self: False
 
 
 def _apply_(self, callable, /):

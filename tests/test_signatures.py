@@ -44,6 +44,8 @@ NAMESPACES = [
     ('torch.utils.checkpoint', 'nbgrad.utils.checkpoint', 'own'),
     ('torch.sparse', 'nbgrad.sparse', 'own'),
     ('torch.hub', 'nbgrad.hub', 'own'),
+    ('torch.multiprocessing', 'nbgrad.multiprocessing', 'own'),
+    ('torch.multiprocessing.spawn', 'nbgrad.multiprocessing.spawn', 'own'),
 ]
 
 # Public names of those namespaces that nbgrad does not have, each with the reason.

@@ -339,7 +339,13 @@ class Module:
         compiler.compile(self, *args, **kwargs)
 
     def share_memory(self):
-        return self  # one process's NumPy memory; nbgrad.multiprocessing handles sharing
+        """Move every parameter, gradient and buffer into shared memory, so that processes the
+        module is sent to (nbgrad.multiprocessing) update the same weights (Hogwild)."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
+        return self
 
     # -- moving and casting ---------------------------------------------------------------------
     def _replicate_for_data_parallel(self):

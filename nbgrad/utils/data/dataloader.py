@@ -32,7 +32,7 @@ from ..._dtype import int64
 from . import _utils
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import IterableDatasetFetcher, MapDatasetFetcher
-from ._utils.worker import (RESUME, STOP, ExceptionWrapper, IterableDatasetEnd,
+from ._utils.worker import (RESUME, STOP, ExceptionWrapper, IterableDatasetEnd, receive_copy,
                             MP_STATUS_CHECK_INTERVAL, get_worker_info, worker_loop)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -467,7 +467,7 @@ class _MultiProcessIter(_BaseIter):
 
     def _receive_from(self, worker_id, reader):
         try:
-            return reader.recv()
+            return receive_copy(reader)
         except (EOFError, OSError):
             self._workers[worker_id].join(timeout=1.0)
             self._raise_worker_died(worker_id)

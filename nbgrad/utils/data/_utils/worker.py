@@ -7,6 +7,7 @@ global generator with a SeedSequence hash of (i, base_seed), where base_seed is 
 epoch in the main process from nbgrad's generator (or the DataLoader's). So a seeded run gives
 every worker the same random streams whatever the machine."""
 import os
+import pickle
 import queue
 import random
 import sys
@@ -126,7 +127,7 @@ def worker_loop(make_fetcher, dataset, requests, results, base_seed, init_fn, wo
                 return
             if request == RESUME:
                 fetcher, exhausted = make_fetcher(dataset), False
-                results.send(RESUME)
+                send_copy(results, RESUME)
                 continue
             task, indices = request
             if failure is not None:
@@ -146,12 +147,23 @@ def worker_loop(make_fetcher, dataset, requests, results, base_seed, init_fn, wo
         return
 
 
+def send_copy(connection, value):
+    """Send by plain pickling: a batch's tensors travel as bytes through the pipe. (Connection.send
+    would share them through shared memory, nbgrad.multiprocessing's way, which needs the worker
+    alive until the main process reads the batch, and a descriptor hand-over per tensor.)"""
+    connection.send_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def receive_copy(connection):
+    return pickle.loads(connection.recv_bytes())
+
+
 def _send(results, task, answer, worker_id):
     try:
-        results.send((task, answer))
+        send_copy(results, (task, answer))
     except (BrokenPipeError, EOFError, OSError):
         raise
     except Exception:
         # the batch could not be pickled: tell the main process why instead of dying
-        results.send((task, ExceptionWrapper(
+        send_copy(results, (task, ExceptionWrapper(
             where=f'in DataLoader worker process {worker_id} (sending the batch back)')))
