@@ -46,6 +46,7 @@ NAMESPACES = [
     ('torch.hub', 'nbgrad.hub', 'own'),
     ('torch.multiprocessing', 'nbgrad.multiprocessing', 'own'),
     ('torch.multiprocessing.spawn', 'nbgrad.multiprocessing.spawn', 'own'),
+    ('torch.utils.tensorboard.writer', 'nbgrad.utils.tensorboard.writer', 'own'),
 ]
 
 # Public names of those namespaces that nbgrad does not have, each with the reason.
