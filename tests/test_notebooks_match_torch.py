@@ -18,13 +18,14 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 # widgets) are left out of the comparison; the tour notebook is nbgrad's notebook layer throughout.
 TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb',
               '04_distributions.ipynb', '06_randomness.ipynb', '07_sparse.ipynb',
-              '08_hub.ipynb', '09_multiprocessing.ipynb', '10_tensorboard.ipynb']
+              '08_hub.ipynb', '09_multiprocessing.ipynb', '10_tensorboard.ipynb',
+              '11_jit.ipynb']
 NBGRAD_ONLY_TAG = 'nbgrad-only'
 
 
 def _run_cells(path, use_torch):
     notebook = nbformat.read(path, as_version=4)
-    namespace = {}
+    namespace = {'__name__': '__main__'}   # (a notebook's cells run in __main__)
     outputs = []
     for cell in notebook.cells:
         if cell.cell_type != 'code' or NBGRAD_ONLY_TAG in cell.metadata.get('tags', ()):
