@@ -121,8 +121,10 @@ class TracedFunction:
         return _replay(recording, inputs)
 
 
-def _replay(recording, inputs):
-    values = list(inputs)
+def _replay(recording, inputs, values=None):
+    """Run the recording on inputs; `values` (a list), if given, receives every value."""
+    values = [] if values is None else values
+    values.extend(inputs)
     for step in recording.steps:
         args = [values[ref] if kind == 'value' else
                 (recording.outside[ref] if kind == 'outside' else ref)

@@ -3,56 +3,11 @@ not depend on protobuf): Event, Summary, Summary.Value, Summary.Image, Histogram
 SummaryMetadata, TensorProto, SessionLog. A message is built as bytes from its fields in field
 order, which is how protobuf serializes them; field numbers are TensorFlow's (event.proto,
 summary.proto, tensor.proto)."""
-import struct
+from ..._protobuf import (bytes_field, double_field, float_field, message_field, packed_doubles,
+                          varint_field)
 
 DT_FLOAT, DT_STRING = 1, 7          # tensorflow.DataType
 SESSION_START = 1                   # SessionLog.SessionStatus.START
-
-
-def _varint(n):
-    n &= (1 << 64) - 1              # negative int64s take ten bytes, as protobuf writes them
-    out = bytearray()
-    while True:
-        low = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _key(number, wire_type):
-    return _varint(number << 3 | wire_type)
-
-
-def varint_field(number, value):
-    return _key(number, 0) + _varint(int(value)) if value else b''
-
-
-def double_field(number, value):
-    return _key(number, 1) + struct.pack('<d', value) if value else b''
-
-
-def float_field(number, value):
-    return _key(number, 5) + struct.pack('<f', value)
-
-
-def bytes_field(number, value):
-    """A string, bytes or embedded message (omitted when empty, as proto3 omits defaults)."""
-    if isinstance(value, str):
-        value = value.encode('utf-8')
-    return _key(number, 2) + _varint(len(value)) + value if value else b''
-
-
-def message_field(number, value):
-    """An embedded message, written even when it has no fields set (its presence matters)."""
-    return _key(number, 2) + _varint(len(value)) + value
-
-
-def packed_doubles(number, values):
-    data = struct.pack(f'<{len(values)}d', *values)
-    return bytes_field(number, data)
 
 
 def event(wall_time, step=None, summary=None, file_version=None, session_log=None):

@@ -1,0 +1,103 @@
+"""nbgrad.onnx.export: the exported models pass ONNX's own checker and ONNX Runtime computes
+the same outputs as nbgrad's eager model; names, atomic files and refusals."""
+import io
+import os
+
+import numpy as np
+import pytest
+
+import nbgrad
+
+onnx = pytest.importorskip('onnx')
+ort = pytest.importorskip('onnxruntime')
+nn = nbgrad.nn
+
+
+class _Attention(nn.Module):
+    """Matmuls, a transpose, softmax, a concat, a permute and an unsqueeze, and a scalar."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k = nn.Linear(6, 6), nn.Linear(6, 6)
+
+    def forward(self, x):
+        scores = self.q(x) @ self.k(x).transpose(1, 2) / 2.5
+        mixed = scores.softmax(-1) @ x
+        both = nbgrad.cat([mixed, x * 0.5 - 1], dim=2)
+        return both.permute(0, 2, 1).unsqueeze(0).sum(-1, keepdim=True)
+
+
+MODELS = {
+    'mlp': (lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.Softmax(1)),
+            (5, 4)),
+    'cnn': (lambda: nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, dilation=1), nn.AvgPool2d(2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 2)), (2, 1, 16, 16)),
+    'ceil-pool': (lambda: nn.Sequential(nn.MaxPool2d(3, stride=2, ceil_mode=True),
+                                        nn.AvgPool2d(2, count_include_pad=False, padding=1)),
+                  (1, 2, 8, 8)),
+    'layernorm-gelu': (lambda: nn.Sequential(nn.Linear(6, 6), nn.LayerNorm(6), nn.GELU(),
+                                             nn.Tanh(), nn.Sigmoid()), (3, 5, 6)),
+    'attention': (_Attention, (2, 5, 6)),
+    'log-softmax-float64': (lambda: nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(1)).double(),
+                            (4, 3)),
+}
+
+
+@pytest.mark.parametrize('name', MODELS)
+def test_onnx_runtime_computes_what_nbgrad_computes(name):
+    make, shape = MODELS[name]
+    nbgrad.manual_seed(0)
+    model = make().eval()
+    dtype = next(model.parameters(), nbgrad.ones(1)).dtype
+    x = nbgrad.randn(*shape, dtype=dtype)
+    data = nbgrad.onnx.export(model, (x,), None, input_names=['x'], output_names=['y'])
+    proto = onnx.load_from_string(data)
+    onnx.checker.check_model(proto, full_check=True)
+    got = ort.InferenceSession(data).run(None, {'x': x.numpy()})[0]
+    expected = model(x).detach().numpy()
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_parameters_are_named_by_their_state_dict_keys():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    proto = onnx.load_from_string(nbgrad.onnx.export(model, nbgrad.randn(1, 4)))
+    assert sorted(t.name for t in proto.graph.initializer) == sorted(model.state_dict())
+    assert [i.name for i in proto.graph.input] == ['input_0']
+    assert [o.name for o in proto.graph.output] == ['output_0']
+    assert proto.opset_import[0].version == 17 and proto.producer_name == 'nbgrad'
+
+
+def test_the_file_is_written_whole(tmp_path):
+    path = tmp_path / 'model.onnx'
+    model = nn.Linear(3, 2)
+    data = nbgrad.onnx.export(model, nbgrad.ones(1, 3), str(path))
+    assert path.read_bytes() == data and os.listdir(tmp_path) == ['model.onnx']
+    buffer = io.BytesIO()
+    nbgrad.onnx.export(model, nbgrad.ones(1, 3), buffer)
+    assert buffer.getvalue() == data
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda: nn.Sequential(nn.Linear(3, 3), nn.Hardswish()), "'hardswish'"),
+    (lambda: nn.ConvTranspose2d(1, 1, 2), 'transposed'),
+    (lambda: nn.BatchNorm1d(3).train(), 'eval'),
+], ids=['unknown-op', 'conv-transpose', 'train-mode-batchnorm'])
+def test_what_cannot_be_exported_is_named(make, message):
+    model = make()
+    x = nbgrad.randn(2, 1, 4, 4) if isinstance(model, nn.ConvTranspose2d) else nbgrad.randn(2, 3)
+    with pytest.raises(nbgrad.onnx.OnnxExporterError, match=message):
+        nbgrad.onnx.export(model, x)
+
+
+def test_in_place_ops_and_dynamic_axes_are_refused():
+    def f(x):
+        y = x * 2
+        y.add_(1)
+        return y
+    with pytest.raises(nbgrad.onnx.OnnxExporterError, match='in-place'):
+        nbgrad.onnx.export(f, nbgrad.ones(2))
+    with pytest.raises(nbgrad.onnx.OnnxExporterError, match='dynamic axes'):
+        nbgrad.onnx.export(nn.Linear(2, 2), nbgrad.ones(1, 2), dynamic_axes={'input_0': [0]})
