@@ -89,6 +89,7 @@ from . import sparse  # noqa: E402
 from . import multiprocessing  # noqa: E402
 from . import jit  # noqa: E402
 from . import onnx  # noqa: E402
+from . import distributed  # noqa: E402
 multiprocessing._shared.install()
 from .sparse import _tensor_methods as _sparse_tensor_methods  # noqa: E402,F401
 from .sparse import sparse_coo_tensor  # noqa: E402

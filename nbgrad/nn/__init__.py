@@ -4,4 +4,4 @@ from .parameter import (Parameter, Buffer, UninitializedParameter,  # noqa: F401
                         UninitializedBuffer)
 from .modules import *  # noqa: F401,F403
 from . import attention, functional, grad, init, utils, parallel  # noqa: F401
-from .parallel import DataParallel  # noqa: F401
+from .parallel import DataParallel, DistributedDataParallel  # noqa: F401
