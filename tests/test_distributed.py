@@ -99,3 +99,15 @@ def test_a_single_process_group_works_in_place():
     finally:
         dist.destroy_process_group()
     assert not dist.is_initialized()
+
+
+def test_distributed_sampler_reads_the_process_group():
+    with pytest.raises(ValueError, match='init_process_group'):
+        nbgrad.utils.data.DistributedSampler(range(6))
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{_free_port()}', rank=0,
+                            world_size=1)
+    try:
+        sampler = nbgrad.utils.data.DistributedSampler(range(6), shuffle=False)
+        assert (sampler.num_replicas, sampler.rank, list(sampler)) == (1, 0, list(range(6)))
+    finally:
+        dist.destroy_process_group()

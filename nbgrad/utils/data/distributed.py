@@ -12,11 +12,13 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            # PyTorch asks torch.distributed's default process group here (a ValueError when
-            # there is none)
-            raise ValueError('DistributedSampler needs num_replicas and rank: nbgrad has no '
-                               'distributed process group to read them from; pass them, e.g. '
-                               'DistributedSampler(dataset, num_replicas=world_size, rank=rank)')
+            # from the default process group, as PyTorch (its ValueError when there is none)
+            from ... import distributed as dist
+            if not dist.is_initialized():
+                raise ValueError('Default process group has not been initialized, please make '
+                                 'sure to call init_process_group.')
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(f'Invalid rank {rank}, rank should be in the interval '
                              f'[0, {num_replicas - 1}]')
