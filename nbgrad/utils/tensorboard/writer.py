@@ -117,21 +117,6 @@ class SummaryWriter:
         self._get_file_writer().add_summary(summary.text(tag, text_string), global_step,
                                             walltime)
 
-    def _not_yet(name):
-        def method(self, *args, **kwargs):
-            raise NotImplementedError(f'SummaryWriter.{name} is not supported by nbgrad yet '
-                                      f'(scalars, histograms, images, figures and text are).')
-        method.__name__ = name
-        return method
-
-    for _name in ('add_graph', 'add_hparams', 'add_embedding', 'add_pr_curve',
-                  'add_pr_curve_raw', 'add_video', 'add_audio', 'add_mesh',
-                  'add_custom_scalars', 'add_custom_scalars_multilinechart',
-                  'add_custom_scalars_marginchart', 'add_onnx_graph', 'add_image_with_boxes',
-                  'add_histogram_raw'):
-        locals()[_name] = _not_yet(_name)
-    del _name, _not_yet
-
     def flush(self):
         if self.all_writers is None:
             return
