@@ -129,18 +129,24 @@ def _done(async_op):
     return _Work() if async_op else None
 
 
+def _combined(hub, array, op):
+    """Rank 0: every rank's array combined by op, in rank order (the same bits on every run);
+    other ranks: None."""
+    gathered = hub.gather_to_root(np.ascontiguousarray(array))
+    if gathered is None:
+        return None
+    result = gathered[0].copy()
+    for other in gathered[1:]:
+        _COMBINE[op](result, other, out=result)
+    if op == ReduceOp.AVG:
+        result = (result / hub.world_size).astype(array.dtype)
+    return result
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Every rank's tensor becomes the combination (by op) of all ranks' tensors."""
     hub = _hub()
-    array = _host_array(tensor, 'all_reduce')
-    gathered = hub.gather_to_root(np.ascontiguousarray(array))
-    result = None
-    if gathered is not None:
-        result = gathered[0].copy()
-        for other in gathered[1:]:      # in rank order: the same bits on every run
-            _COMBINE[op](result, other, out=result)
-        if op == ReduceOp.AVG:
-            result = (result / hub.world_size).astype(array.dtype)
+    result = _combined(hub, _host_array(tensor, 'all_reduce'), op)
     _write(tensor, hub.from_root(same=result))
     return _done(async_op)
 
@@ -148,15 +154,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     """Like all_reduce, but only rank dst receives the result."""
     hub = _hub()
-    array = _host_array(tensor, 'reduce')
-    gathered = hub.gather_to_root(np.ascontiguousarray(array))
+    result = _combined(hub, _host_array(tensor, 'reduce'), op)
     results = None
-    if gathered is not None:
-        result = gathered[0].copy()
-        for other in gathered[1:]:
-            _COMBINE[op](result, other, out=result)
-        if op == ReduceOp.AVG:
-            result = (result / hub.world_size).astype(array.dtype)
+    if hub.rank == 0:
         results = [result if r == dst else None for r in range(hub.world_size)]
     mine = hub.from_root(objs=results)
     if hub.rank == dst:
