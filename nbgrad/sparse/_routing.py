@@ -156,8 +156,8 @@ def _sum(op, inputs):
 
 def sparse_sum_dims(s, dims, dtype=None):
     """torch.sparse.sum over `dims`: a sparse tensor while a sparse dim is left, else dense."""
-    payload = coalesced(s)._data
     c = coalesced(s)
+    payload = c._data
     k = payload.sparse_dim
     values = values_of(c, 'SumBackward0')
     dense_axes = tuple(d - k + 1 for d in dims if d >= k)
