@@ -90,3 +90,11 @@ def test_what_is_refused():
         cpp_extension.load_inline('x', '', cuda_sources='__global__ void k() {}')
     with pytest.raises(ValueError, match='identifier'):
         cpp_extension.load_inline('not a name', '')
+
+
+def test_setuptools_helpers():
+    from setuptools.command.build_ext import build_ext
+    extension = cpp_extension.CppExtension('fast_ops', ['fast_ops.cpp'])
+    assert extension.language == 'c++' and extension.sources == ['fast_ops.cpp']
+    assert set(cpp_extension.include_paths()) <= set(extension.include_dirs)
+    assert issubclass(cpp_extension.BuildExtension, build_ext)
