@@ -132,8 +132,8 @@ def coalesce(s):
         segment = xp.cumsum(first) - 1
         summed = xp.zeros((starts.shape[0],) + values.shape[1:], values.dtype)
         _index_add_at(xp, summed, segment, values)
-    return SparseCOO(unravel(lin[starts], sparse_shape, xp), summed.astype(values.dtype,
-                                                                          copy=False),
+    # (each distinct index's columns read from the first of its entries: no division back)
+    return SparseCOO(s.indices[:, order[starts]], summed.astype(values.dtype, copy=False),
                      s.shape, True)
 
 
