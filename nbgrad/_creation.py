@@ -12,7 +12,7 @@ from ._deterministic import are_deterministic_algorithms_enabled
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
 from ._int_scalars import fit_array, fits, overflow
 from ._out import accepts_out
-from ._layout import check_layout
+from ._layout import check_layout, sparse_coo
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg
@@ -304,6 +304,8 @@ def from_dlpack(ext_tensor):
 def _factory(kind):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
+        if layout is sparse_coo and kind == 'zeros':
+            return _no_entries(size_arg(size, kind), dtype, device, requires_grad)
         check_layout(layout, kind)
         shape = size_arg(size, kind)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
@@ -317,6 +319,8 @@ def _factory(kind):
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
     """An uninitialised tensor of the given size, C-ordered or in memory_format's layout."""
+    if layout is sparse_coo:
+        return _no_entries(size_arg(size, 'empty'), dtype, device, requires_grad)
     check_layout(layout, 'empty')
     shape = size_arg(size, 'empty')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
@@ -417,9 +421,19 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
     return uninitialized(out)
 
 
+def _no_entries(shape, dtype, device, requires_grad):
+    """zeros/empty with layout=torch.sparse_coo (and zeros_like/empty_like of a sparse tensor):
+    a sparse COO tensor with no entries."""
+    from .sparse import sparse_coo_tensor
+    return sparse_coo_tensor(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def _like(kind):
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None, pin_memory=False):
+        if kind != 'ones' and (layout is sparse_coo or (layout is None and input.is_sparse)):
+            return _no_entries(tuple(input.shape), dtype or input.dtype,
+                               device or input.device, requires_grad)
         check_layout(layout, kind + '_like')
         return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'

@@ -414,33 +414,9 @@ def _run_inplace_on_device(op, target, inputs):
 
 
 def _sparse_inplace(op, target, inputs):
-    """In-place ops with a sparse operand. dense += sparse (an optimizer applying a sparse
-    gradient) adds the entries into the dense memory. A sparse target takes the out-of-place
-    result as its new payload (s.mul_(2), s.add_(t)), outside autograd only: a sparse tensor's
-    history cannot be rebased."""
-    name = _op_name(op)
-    sparse_target = target._data.__class__ is SparseCOO
-    if not sparse_target:
-        if name not in ('add', 'sub'):
-            return _refuse_sparse_inplace(op)
-        return target.copy_(dispatch(op, *inputs))
-    if name == 'fill' and inputs[1] == 0:   # zero_(): no entries left, as PyTorch's
-        payload = target._data
-        xp = payload.xp
-        target._data = SparseCOO(xp.zeros((payload.sparse_dim, 0), payload.indices.dtype),
-                                 xp.zeros((0,) + payload.values.shape[1:], payload.dtype),
-                                 payload.shape, True)
-        target._vc[0] += 1
-        return target
-    if _modes.grad_enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
-        raise RuntimeError(f'{name}_: in-place ops on a sparse tensor that requires grad (or with '
-                           f'an operand that does) are not supported; use {name}() instead.')
-    result = dispatch(op, *inputs)
-    if result._data.__class__ is not SparseCOO or result._data.dtype != target._data.dtype:
-        return _refuse_sparse_inplace(op)
-    target._data = result._data
-    target._vc[0] += 1
-    return target
+    """In-place ops with a sparse operand (nbgrad.sparse._inplace)."""
+    from .sparse._inplace import run_inplace
+    return run_inplace(op, target, inputs)
 
 
 def _run_inplace(op, target, inputs):

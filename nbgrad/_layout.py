@@ -1,6 +1,7 @@
-"""torch.layout: how a tensor's elements are stored. nbgrad's tensors are all strided (dense,
-with strides); the sparse layouts exist as names, so that code can mention and compare them, and
-asking a factory for one is an error rather than a dense tensor in disguise."""
+"""torch.layout: how a tensor's elements are stored. nbgrad's tensors are strided (dense, with
+strides) or sparse COO (nbgrad.sparse); the other sparse layouts exist as names, so that code can
+mention and compare them, and asking a factory for one is an error rather than a dense tensor in
+disguise."""
 
 
 from ._named_constant import NamedConstant
@@ -28,5 +29,7 @@ def check_layout(value, fn):
     if not isinstance(value, layout):
         raise TypeError(f"{fn}(): argument 'layout' must be torch.layout, not "
                         f'{type(value).__name__}')
-    raise NotImplementedError(f'{fn}(layout={value}): nbgrad has only strided (dense) tensors '
-                              'so far; leave layout at its default.')
+    raise NotImplementedError(f'{fn}(layout={value}): nbgrad makes strided (dense) tensors here; '
+                              f'of the sparse layouts it has sparse COO tensors (zeros or empty '
+                              f'with layout=torch.sparse_coo, torch.sparse_coo_tensor, '
+                              f'to_sparse()). Leave layout at its default.')

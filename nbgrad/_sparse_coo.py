@@ -192,20 +192,54 @@ def lookup(s, indices):
 
 
 def mask_dense(a, s):
-    """A dense array's entries at a sparse payload's (coalesced) pattern: sparse_mask."""
-    c = coalesce(s)
-    k = c.sparse_dim
-    xp = c.xp
+    """A dense array's entries at each of a sparse payload's entries, repeats and order kept
+    (sparse_mask: PyTorch keeps an uncoalesced mask's entries as they are)."""
+    k = s.sparse_dim
     rows = a.reshape((math.prod(a.shape[:k]),) + a.shape[k:])
-    return c.with_values(rows[linear_index(c.indices, s.shape[:k], xp)])
+    return s.with_values(rows[linear_index(s.indices, s.shape[:k], s.xp)])
+
+
+def promote(a, b):
+    """PyTorch's result dtype of two tensors' (NumPy) dtypes: int64 with float32 is float32,
+    where NumPy would widen to float64."""
+    from ._dtype import from_numpy_dtype, promote_types
+    return promote_types(from_numpy_dtype(a), from_numpy_dtype(b)).np
 
 
 def concat(a, b):
-    """a + b as a payload: both entry lists, uncoalesced."""
+    """Both entry lists, uncoalesced, in the dtype both promote to."""
     xp = a.xp
+    dtype = promote(a.dtype, b.dtype)
     return SparseCOO(xp.concatenate([a.indices, b.indices], axis=1),
-                     xp.concatenate([a.values, b.values.astype(a.dtype, copy=False)]), a.shape,
-                     False)
+                     xp.concatenate([a.values.astype(dtype, copy=False),
+                                     b.values.astype(dtype, copy=False)]), a.shape, False)
+
+
+def add(a, b):
+    """a + b as PyTorch's CPU kernel forms it: a merge walk of the two entry lists that joins
+    equal indices meeting at the same step. Flagged coalesced when both inputs were. The walk's
+    outcome is computed directly for the cases it has a simple form: identical index lists
+    (entries added pairwise) and sorted, distinct ones (the union, repeats summed). Other
+    uncoalesced inputs keep both entry lists (the same dense value; PyTorch's walk would join
+    some of the entries)."""
+    flag = a.coalesced and b.coalesced
+    dtype = promote(a.dtype, b.dtype)
+    if a.indices is b.indices or (a.nnz == b.nnz and bool((a.indices == b.indices).all())):
+        values = a.values.astype(dtype) + b.values.astype(dtype, copy=False)
+        return SparseCOO(a.indices, values, a.shape, flag)
+    both = concat(a, b)
+    if _sorted_distinct(a) and _sorted_distinct(b):
+        merged = coalesce(both)
+        merged.coalesced = flag
+        return merged
+    return both
+
+
+def _sorted_distinct(s):
+    if s.coalesced or s.nnz <= 1:
+        return True
+    lin = linear_index(s.indices, s.shape[:s.sparse_dim], s.xp)
+    return bool((lin[1:] > lin[:-1]).all())
 
 
 def intersect(a, b):
@@ -233,7 +267,9 @@ def transpose(s, dim0, dim1):
     if dim0 < k and dim1 < k:
         order = list(range(k))
         order[dim0], order[dim1] = order[dim1], order[dim0]
-        return SparseCOO(s.indices[order], s.values, shape, dim0 == dim1 and s.coalesced)
+        # (the entries' order changes: coalesced still only with at most one entry)
+        return SparseCOO(s.indices[order], s.values, shape,
+                         s.coalesced and (dim0 == dim1 or s.nnz <= 1))
     if dim0 >= k and dim1 >= k:
         values = s.values.swapaxes(dim0 - k + 1, dim1 - k + 1)
         return SparseCOO(s.indices, values, shape, s.coalesced)

@@ -3,11 +3,16 @@
 The numerical Jacobian perturbs each input element by +-eps in place (outside autograd) and
 measures the change of every output; the analytical one runs one vector-Jacobian product per output
 element. Use float64 inputs: float32 differences are too coarse for the default tolerances.
+
+A sparse input's Jacobian is over its stored values (what PyTorch's masked=True checks: the
+elements it does not store cannot be perturbed without changing its pattern); sparse outputs are
+compared through to_dense().
 """
 import warnings
 
 import numpy as np
 
+from .._sparse_coo import SparseCOO, lookup, mask_dense
 from .._tensor import Tensor
 
 
@@ -32,8 +37,8 @@ def _numerical_jacobians(fn, inputs, outputs, positions, eps):
         if not (isinstance(x, Tensor) and x.requires_grad):
             jacobians.append(None)
             continue
-        data = x._data  # perturbed in place, element by element, then restored
-        per_output = [np.zeros((x.numel(), o.numel()), dtype=np.float64) for o in outputs]
+        data = _perturbable(x)  # perturbed in place, element by element, then restored
+        per_output = [np.zeros((data.size, o.numel()), dtype=np.float64) for o in outputs]
         for k in range(data.size):
             where = np.unravel_index(k, data.shape)
             original = data[where].copy()
@@ -46,6 +51,28 @@ def _numerical_jacobians(fn, inputs, outputs, positions, eps):
                 per_output[j][k] = ((p - m) / (2 * eps)).reshape(-1)
         jacobians.append(per_output)
     return jacobians
+
+
+def _perturbable(x):
+    data = x._data
+    return data.values if data.__class__ is SparseCOO else data
+
+
+def _gradient_rows(x, g):
+    """g, the gradient of input x, as one number per element of _perturbable(x)."""
+    pattern = x._data
+    if pattern.__class__ is SparseCOO:
+        g = lookup(g._data, pattern.indices) if g.is_sparse else \
+            mask_dense(g._data, pattern).values
+        return _host(g).reshape(-1)
+    return _host(g._data).reshape(-1)
+
+
+def _dense_outputs(fn):
+    def dense(*args):
+        outs = _as_tuple(fn(*args))
+        return tuple(o.to_dense() if isinstance(o, Tensor) and o.is_sparse else o for o in outs)
+    return dense
 
 
 def _evaluate(fn, inputs, positions):
@@ -62,7 +89,8 @@ def _analytical_jacobians(inputs, outputs):
     from .api import grad as autograd_grad
     from .._creation import zeros_like
     differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    jacobians = {id(x): [np.zeros((x.numel(), o.numel())) for o in outputs] for x in differentiable}
+    jacobians = {id(x): [np.zeros((_perturbable(x).size, o.numel())) for o in outputs]
+                 for x in differentiable}
     for j, out in enumerate(outputs):
         for k in range(out.numel()):
             grad_out = zeros_like(out)  # (keeps out's layout: index it by position, not memory)
@@ -71,7 +99,7 @@ def _analytical_jacobians(inputs, outputs):
                                   allow_unused=True)
             for x, g in zip(differentiable, grads):
                 if g is not None:
-                    jacobians[id(x)][j][:, k] = _host(g._data).reshape(-1)
+                    jacobians[id(x)][j][:, k] = _gradient_rows(x, g)
     return [jacobians.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None
             for x in inputs]
 
@@ -90,6 +118,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError('gradcheck expects at least one input tensor to require gradient, but '
                          'none of the them have requires_grad=True.')
+    func = _dense_outputs(func)
     all_outputs = _as_tuple(func(*inputs))
     positions = _differentiable(all_outputs)
     outputs = [all_outputs[j] for j in positions]
@@ -124,6 +153,8 @@ def _check_backward_runs(outputs, inputs):
     grads = autograd_grad(outputs, differentiable, [zeros_like(o) for o in outputs],
                           retain_graph=True, allow_unused=True)
     for g in grads:
+        if g is not None and g.is_sparse:
+            g = g._values()
         if g is not None and bool((g != 0).any()):
             raise GradcheckError('Backward is not reentrant or gives a nonzero gradient for a zero '
                                  'output gradient')

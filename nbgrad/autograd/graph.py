@@ -23,7 +23,7 @@ import numpy as np
 from .. import _dispatch
 from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
-from .._sparse_coo import SparseCOO, concat
+from .._sparse_coo import SparseCOO, add
 from .._tensor import Tensor
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
@@ -357,20 +357,26 @@ def _accumulate_into(tensor, grad, create_graph):
 
 
 def _accumulate_sparse(tensor, grad, create_graph):
-    """.grad with a sparse side: a first sparse gradient is stored as it is (its values copied,
-    so that .grad owns them); sparse + sparse stays sparse, and a dense side makes it dense."""
+    """.grad with a sparse side, as PyTorch's AccumulateGrad: a first sparse gradient is stored
+    with its values copied (so that .grad owns them) and, as PyTorch's stolen gradients are,
+    flagged uncoalesced unless it has at most one entry (or was made to keep its flag, see
+    sparse.sum); sparse + sparse adds into .grad in place, and a dense side makes it dense."""
     existing = tensor._grad
     if existing is None:
         if not create_graph:
             payload = grad._data
-            grad = Tensor._make(payload.with_values(payload.values.astype(
-                tensor._data.dtype, copy=True)))
+            flag = payload.coalesced and (
+                payload.nnz <= 1 or getattr(grad, '_keeps_coalesced_flag', False))
+            grad = Tensor._make(SparseCOO(payload.indices, payload.values.astype(
+                tensor._data.dtype, copy=True), payload.shape, flag))
         tensor._grad = grad
     elif grad._data.__class__ is SparseCOO:    # existing + sparse: sparse or dense as existing
         if create_graph:
             tensor._grad = existing + grad
-        elif existing._data.__class__ is SparseCOO:     # both entry lists, as PyTorch's add_
-            tensor._grad = Tensor._make(concat(existing._data, grad._data))
+        elif existing._data.__class__ is SparseCOO:     # PyTorch's add_ (a merge)
+            total = add(existing._data, grad._data)
+            existing._data = total.astype(existing._data.dtype)
+            existing._vc[0] += 1
         else:
             existing.add_(grad)     # (in place, as PyTorch adds into a dense .grad)
     else:   # a sparse .grad and a dense gradient
@@ -448,7 +454,11 @@ def _modified_message(node, tensor, current, expected, output=False, array=None)
 
 
 def _type_name(array):
-    kind = 'cuda.' if array.__class__.__module__.startswith('cupy') else ''
+    sparse = array.__class__ is SparseCOO
+    if sparse:      # (PyTorch's torch.sparse.FloatTensor, torch.cuda.sparse.FloatTensor)
+        array = array.values
+    kind = ('cuda.' if array.__class__.__module__.startswith('cupy') else '') + \
+        ('sparse.' if sparse else '')
     names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
              'int64': 'LongTensor', 'int32': 'IntTensor', 'int16': 'ShortTensor',
              'int8': 'CharTensor', 'uint8': 'ByteTensor', 'bool': 'BoolTensor',

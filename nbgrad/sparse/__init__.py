@@ -15,7 +15,9 @@ import contextlib
 import numpy as np
 
 from .._arrays import is_host_array
+from .._dtype import float32, float64
 from .._tensor import Tensor
+from ..ops._util import wrap_dim, wrap_dims
 from .. import _sparse_coo as _coo
 from . import _ops, _routing
 from .._sparse_coo import SparseCOO
@@ -38,6 +40,8 @@ def mm(mat1, mat2, reduce=None):
                                   'does not have yet.')
     if _routing.is_sparse(mat1) and not _routing.is_sparse(mat2):
         return _routing.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
+    if _routing.is_sparse(mat1) and _routing.is_sparse(mat2):
+        return _routing.dispatch(_ops.SparseSparseMM(masked_grad=True), mat1, mat2)
     return mat1.mm(mat2)
 
 
@@ -55,17 +59,29 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 (torch.sparse.sum)
     sparse dim remains."""
     _require_sparse(input, 'sparse.sum')
     if dim is None:
-        return _routing.dispatch(_ops.SumAll(dtype), input)
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    ndim = input._data.ndim
-    return sparse_sum_dims(input, tuple(sorted(d % ndim for d in dims)), dtype)
+        return _routing.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
+    dims = wrap_dims(dim, input._data.ndim)
+    if len(dims) == input._data.ndim:
+        return _routing.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
+    return sparse_sum_dims(input, dims, dtype)
 
 
 def _softmax(input, dim, dtype, log):
     _require_sparse(input, 'sparse.log_softmax' if log else 'sparse.softmax')
+    dim = wrap_dim(dim, input._data.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    return _routing.dispatch(_ops.Softmax(dim % input._data.ndim, log), input)
+    if input.dtype not in (float32, float64):
+        raise NotImplementedError(f'"softmax" not implemented for {input.dtype}: sparse softmax '
+                                  f'takes float32 or float64 values; pass dtype=torch.float32 '
+                                  f'to convert them.')
+    k = input._data.sparse_dim
+    if dim >= k:    # along a dense dim: the values' own softmax, entry by entry
+        c = _routing.coalesced(input)
+        fn = Tensor.log_softmax if log else Tensor.softmax
+        values = fn(_routing.values_of(c), dim - k + 1)
+        return _routing.with_values(c._data, values, _ops.Softmax(dim, log).name())
+    return _routing.dispatch(_ops.Softmax(dim, log), input)
 
 
 def softmax(input, dim, *, dtype=None):
@@ -153,7 +169,7 @@ def _checked_shape(indices, values, size):
         raise RuntimeError(f'indices and values must have same nnz, but got nnz from indices: '
                            f'{nnz}, nnz from values: {got}')
     dense_shape = tuple(values._data.shape[1:])
-    if nnz:
+    if nnz and sparse_dim:
         lowest = int(indices.min(axis=1).min())
         if lowest < 0:
             d = int(np.argmax(_host(indices.min(axis=1)) < 0))
@@ -191,4 +207,6 @@ def _dense_to_sparse(tensor, sparse_dim=None):
     pattern = _coo.from_dense(tensor._data, k)
     dense_values = tensor.reshape((-1,) + tuple(tensor.shape[k:]))
     at = Tensor._make(_coo.linear_index(pattern.indices, tensor.shape[:k], pattern.xp))
-    return _routing.with_values(pattern, dense_values[at], 'ToSparseBackward0')
+    # (PyTorch's node for to_sparse() is its overload 1, for to_sparse(sparse_dim) overload 0)
+    name = 'ToSparseBackward1' if sparse_dim is None else 'ToSparseBackward0'
+    return _routing.with_values(pattern, dense_values[at], name)

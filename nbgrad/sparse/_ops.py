@@ -24,6 +24,14 @@ def sparse_tensor(payload):
 class SparseNode(Node):
     accepts_sparse = True   # the dispatcher hands these their sparse inputs as payloads
 
+    def _hold(self):
+        """Mark state kept by forward (a pattern, indices) as saved: the engine frees it after
+        a backward without retain_graph, so a second backward raises, as PyTorch's would."""
+        self._saved = ()
+
+    def _check_held(self):
+        self.saved_tensors     # (raises once freed)
+
 
 class Values(SparseNode):
     """S -> its values (nnz, *dense_shape); the gradient goes back with S's pattern.
@@ -33,22 +41,29 @@ class Values(SparseNode):
     one of them (the entries' sum would count it once per repeat): an uncoalesced S gets a
     coalesced gradient, as PyTorch's sparse gradients are."""
 
-    def __init__(self, node_name='ValuesBackward0'):
+    def __init__(self, node_name='ValuesBackward0', keeps_flag=False):
         self.node_name = node_name
+        self.keeps_flag = keeps_flag    # (Tensor.values(): see _accumulate_sparse)
 
     def name(self):
         return self.node_name
 
     def forward(self, s):
         self.pattern = s
+        self._hold()
         return s.values
 
     def backward(self, g):
+        self._check_held()
         pattern = self.pattern
         if pattern.coalesced:
-            return sparse_tensor(pattern.with_values(g._data))
-        positions, indices = _coo.first_entries(pattern)
-        return sparse_tensor(SparseCOO(indices, g._data[positions], pattern.shape, True))
+            grad = sparse_tensor(pattern.with_values(g._data))
+        else:
+            positions, indices = _coo.first_entries(pattern)
+            grad = sparse_tensor(SparseCOO(indices, g._data[positions], pattern.shape, True))
+        if self.keeps_flag:
+            grad._keeps_coalesced_flag = True
+        return grad
 
 
 class FromValues(SparseNode):
@@ -63,9 +78,11 @@ class FromValues(SparseNode):
         return self.node_name
 
     def forward(self, values):
+        self._hold()
         return SparseCOO(self.indices, values, self.shape, self.coalesced)
 
     def backward(self, g):
+        self._check_held()
         data = g._data
         if data.__class__ is SparseCOO:
             return Tensor._make(_coo.lookup(data, self.indices))
@@ -84,26 +101,32 @@ class Coalesce(SparseNode):
 
 
 class ToDense(SparseNode):
-    """The gradient keeps the sparse tensor's pattern (PyTorch's masked to_dense backward)."""
+    """The gradient keeps the sparse tensor's (coalesced) pattern: PyTorch's masked to_dense
+    backward."""
 
     def forward(self, s):
         self.pattern = s
+        self._hold()
         return _coo.to_dense(s)
 
     def backward(self, g):
-        return dispatch_mask(g, self.pattern)
+        self._check_held()
+        return dispatch_mask(g, _coo.coalesce(self.pattern))
 
 
 class SparseMask(SparseNode):
-    """A dense tensor's entries at a sparse tensor's pattern (Tensor.sparse_mask)."""
+    """A dense tensor's entries at each of a sparse tensor's entries (Tensor.sparse_mask); its
+    gradient is dense."""
 
     def __init__(self, pattern):
         self.pattern = pattern
 
     def forward(self, a):
+        self._hold()
         return _coo.mask_dense(a, self.pattern)
 
     def backward(self, g):
+        self._check_held()
         data = g._data
         if data.__class__ is SparseCOO:
             return g.to_dense()
@@ -115,9 +138,25 @@ def dispatch_mask(dense, pattern):
     return dispatch(SparseMask(pattern), dense)
 
 
+class GatherAt(SparseNode):
+    """A dense tensor's values at each entry of a sparse pattern, (nnz, *dense_shape), whose
+    gradient is sparse with that pattern: the dense operand of sparse * dense gets a sparse
+    gradient, as in PyTorch."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def forward(self, a):
+        self._hold()
+        return _coo.mask_dense(a, self.pattern).values
+
+    def backward(self, g):
+        self._check_held()
+        return sparse_tensor(self.pattern.with_values(g._data))
+
+
 class AddSparse(SparseNode):
-    """sparse + sparse (or -): both entry lists, coalesced again only when both inputs were
-    (PyTorch's result flags)."""
+    """sparse + sparse (or -), merged as PyTorch's kernel merges them (_coo.add)."""
 
     def __init__(self, sign=1, node_name='AddBackward0'):
         self.sign, self.node_name = sign, node_name
@@ -129,8 +168,7 @@ class AddSparse(SparseNode):
         _same_shape(a, b, 'add')
         if self.sign < 0:
             b = b.with_values(-b.values)
-        out = _coo.concat(a, b)
-        return _coo.coalesce(out) if a.coalesced and b.coalesced else out
+        return _coo.add(a, b)
 
     def backward(self, g):
         return g, (g if self.sign > 0 else -g)
@@ -149,7 +187,10 @@ class DenseAddSparse(SparseNode):
         if tuple(a.shape) != s.shape:
             raise RuntimeError(f'add(dense, sparse): the shapes must match, but the dense tensor '
                                f'is {list(a.shape)} and the sparse one {list(s.shape)}')
-        dense = _coo.to_dense(s).astype(np.result_type(a.dtype, s.dtype), copy=False)
+        # (cast before the entries are summed: two True entries of a bool tensor add up to 2)
+        dtype = _coo.promote(a.dtype, s.dtype)
+        dense = _coo.to_dense(s.astype(dtype))
+        a = a.astype(dtype, copy=False)
         return a + dense if self.sign > 0 else a - dense
 
     def backward(self, g):
@@ -159,12 +200,17 @@ class DenseAddSparse(SparseNode):
 class MulSparse(SparseNode):
     """sparse * sparse, elementwise: the entries both hold."""
 
+    def name(self):
+        return 'MulBackward0'
+
     def forward(self, a, b):
         _same_shape(a, b, 'mul')
         self.a, self.b = a, b
         ca, cb = _coo.coalesce(a), _coo.coalesce(b)
         indices, va, vb = _coo.intersect(ca, cb)
-        return SparseCOO(indices, va * vb, a.shape, a.coalesced and b.coalesced)
+        dtype = _coo.promote(a.dtype, b.dtype)
+        return SparseCOO(indices, va.astype(dtype) * vb.astype(dtype, copy=False), a.shape,
+                         a.coalesced and b.coalesced)
 
     def backward(self, g):
         return g * sparse_tensor(self.b), g * sparse_tensor(self.a)
@@ -196,7 +242,7 @@ class SparseDenseMM(SparseNode):
         return self.node_name
 
     def forward(self, s, d):
-        _check_mm(s, d)
+        _check_mm(s, d, both_sparse=False)
         return spmm(s, d)
 
     def backward(self, g):
@@ -204,7 +250,8 @@ class SparseDenseMM(SparseNode):
         grad_s = grad_d = None
         if self._edges[0] is not None:
             # the masked gradient needs (g @ d^T) at s's entries only: a sampled product
-            grad_s = sampled_mm(g, d, s._data) if self.masked_grad else g.mm(d.t())
+            grad_s = sampled_mm(g, d, _coo.coalesce(s._data)) if self.masked_grad else \
+                g.mm(d.t())
         if self._edges[1] is not None:
             grad_d = s.t().mm(g)
         return grad_s, grad_d
@@ -220,24 +267,55 @@ def sampled_mm(a, b, pattern):
 
 
 class SparseSparseMM(SparseNode):
-    """2-d sparse @ sparse -> sparse (coalesced), through the dense rows of the right factor
-    that the left one reaches; gradients keep each input's pattern."""
+    """2-d sparse @ sparse -> sparse, coalesced: every product of an entry (i, k) of a and an
+    entry (k, j) of b, summed per (i, j), so products that cancel leave an explicit zero, as in
+    PyTorch. The gradients are sparse: torch.sparse.mm's keep each input's pattern, @'s and
+    torch.mm's are the full products (g @ b^T, a^T @ g)."""
     saved_inputs = (0, 1)
 
+    def __init__(self, masked_grad=False):
+        self.masked_grad = masked_grad
+
+    def name(self):
+        return 'SparseAddmmBackward0' if self.masked_grad else 'MmBackward0'
+
     def forward(self, a, b):
-        _check_mm(a, b)
-        xp = a.xp
-        dense_b = _coo.to_dense(b)
-        product = spmm(a, dense_b)
-        return _coo.from_dense(product, 2) if product.size else \
-            SparseCOO(xp.zeros((2, 0), np.int64), xp.zeros(0, a.dtype), product.shape, True)
+        _check_mm(a, b, both_sparse=True)
+        return sparse_product(a, b)
 
     def backward(self, g):
         a, b = self.saved_tensors
-        dense_g = g.to_dense() if g.is_sparse else g
-        grad_a = dispatch_mask(dense_g.mm(b.t().to_dense()), a._data)
-        grad_b = dispatch_mask(a.t().to_dense().mm(dense_g), b._data)
+        sparse_g = g if g.is_sparse else g.to_sparse()
+        grad_a = grad_b = None
+        if self._edges[0] is not None:
+            grad_a = sparse_g.mm(b.t())
+            if self.masked_grad:
+                grad_a = dispatch_mask(grad_a.to_dense(), _coo.coalesce(a._data))
+        if self._edges[1] is not None:
+            grad_b = a.t().mm(sparse_g)
+            if self.masked_grad:
+                grad_b = dispatch_mask(grad_b.to_dense(), _coo.coalesce(b._data))
         return grad_a, grad_b
+
+
+def sparse_product(a, b):
+    """The array side of SparseSparseMM (payloads in, a coalesced payload out)."""
+    xp = a.xp
+    ca, cb = _coo.coalesce(a), _coo.coalesce(b)
+    # b's entries are sorted by row: the entries of row k are b[start[k]:start[k] + count[k]]
+    b_rows = cb.indices[0]
+    start = xp.searchsorted(b_rows, xp.arange(b.shape[0]))
+    count = xp.searchsorted(b_rows, xp.arange(b.shape[0]), side='right') - start
+    k = ca.indices[1]
+    per_entry = count[k]
+    left = xp.repeat(xp.arange(ca.nnz), per_entry)       # each a-entry once per partner
+    offsets = xp.cumsum(per_entry) - per_entry
+    right = start[k][left] + xp.arange(left.shape[0]) - offsets[left]
+    indices = xp.stack([ca.indices[0][left], cb.indices[1][right]]) if left.shape[0] else \
+        xp.zeros((2, 0), np.int64)
+    values = ca.values[left] * cb.values[right]
+    shape = (a.shape[0], b.shape[1])
+    return _coo.coalesce(SparseCOO(indices, values, shape, left.shape[0] <= 1))
 
 
 def spmm(s, d):
@@ -245,13 +323,13 @@ def spmm(s, d):
     value * row of d into its output row, summed per row in the entries' order."""
     xp = s.xp
     c = _coo.coalesce(s)
-    dtype = np.result_type(c.dtype, d.dtype)
+    dtype = c.dtype    # (the same as d's: _check_mm)
     out = xp.zeros((s.shape[0], d.shape[1]), dtype)
     if c.nnz == 0:
         return out
     rows, cols = c.indices[0], c.indices[1]
-    terms = xp.take(d, cols, axis=0).astype(dtype, copy=False)     # (take: 3x faster than d[cols])
-    terms *= c.values.astype(dtype, copy=False)[:, None]
+    terms = xp.take(d, cols, axis=0)     # (take: 3x faster than d[cols])
+    terms *= c.values[:, None]
     if xp is np:
         first = np.ones(rows.shape[0], bool)
         first[1:] = rows[1:] != rows[:-1]
@@ -271,12 +349,13 @@ class Softmax(SparseNode):
         self.dim, self.log = dim, log
 
     def name(self):
-        return 'LogSoftmaxBackward0' if self.log else 'SoftmaxBackward0'
+        return 'SparseLogSoftmaxBackward0' if self.log else 'SparseSoftmaxBackward0'
 
     def forward(self, s):
         c = _coo.coalesce(s)
         xp = c.xp
         self.pattern = c
+        self._hold()
         self.groups = _groups_along(c, self.dim)
         values = c.values
         peak = _segment(xp, np.maximum, values, self.groups, -np.inf)
@@ -288,6 +367,7 @@ class Softmax(SparseNode):
         return c.with_values(out)
 
     def backward(self, g):
+        self._check_held()
         xp = self.pattern.xp
         data = g._data
         gv = data.values if data.__class__ is SparseCOO and data.indices is \
@@ -312,9 +392,6 @@ def _groups_along(c, dim):
     """Each entry's group: the entries that share every sparse index but dim's (ids 0..n-1)."""
     xp = c.xp
     k = c.sparse_dim
-    if dim >= k:
-        raise NotImplementedError('nbgrad: torch.sparse.softmax along a dense dim is not '
-                                  'supported yet; softmax the values or the dense tensor.')
     keep = [d for d in range(k) if d != dim]
     lin = _coo.linear_index(c.indices[keep], [c.shape[d] for d in keep], xp)
     _, groups = xp.unique(lin, return_inverse=True)
@@ -338,7 +415,7 @@ def _same_shape(a, b, name):
                            f'{list(a.shape)} and {list(b.shape)}')
 
 
-def _check_mm(a, b):
+def _check_mm(a, b, both_sparse):
     if len(a.shape) != 2 or len(b.shape) != 2:
         raise RuntimeError(f'mm: both arguments must be 2-d, but got {len(a.shape)}-d and '
                            f'{len(b.shape)}-d tensors')
@@ -348,20 +425,37 @@ def _check_mm(a, b):
     if getattr(a, 'dense_dim', 0) or getattr(b, 'dense_dim', 0):
         raise RuntimeError('mm of a sparse tensor with dense dims is not supported (as in '
                            'PyTorch); call .to_dense() first.')
+    if a.dtype != b.dtype:
+        raise RuntimeError(f'mm: expected both matrices to have the same dtype, but mat1 is '
+                           f'{_dtype_name(a.dtype)} and mat2 {_dtype_name(b.dtype)} (PyTorch '
+                           f'does not promote in sparse products); convert one with .to(dtype).')
+    if both_sparse and a.dtype.kind not in 'fc':
+        raise NotImplementedError(f'"sparse_matmul" not implemented for '
+                                  f'{_dtype_name(a.dtype)}: the product of two sparse tensors '
+                                  f'needs floating-point (or complex) values.')
+
+
+def _dtype_name(np_dtype):
+    from .._dtype import from_numpy_dtype
+    return str(from_numpy_dtype(np_dtype))
 
 
 class SumAll(SparseNode):
     """The sum of every element, a dense 0-d tensor (integers summed as int64, as PyTorch's
-    sum); its gradient is dense, as PyTorch's SumBackward0 for a sparse input."""
+    sum). Tensor.sum's gradient is dense (PyTorch's SumBackward0); torch.sparse.sum's
+    (sparse_grad=True) is sparse with the input's coalesced pattern."""
 
-    def __init__(self, dtype=None):
-        self.dtype = dtype
+    def __init__(self, dtype=None, sparse_grad=False):
+        self.dtype, self.sparse_grad = dtype, sparse_grad   # (dtype: an nbgrad dtype)
 
     def name(self):
         return 'SumBackward0'
 
     def forward(self, s):
         self.shape = s.shape
+        if self.sparse_grad:
+            self.pattern = s
+            self._hold()
         if self.dtype is not None:
             np_dtype = self.dtype.np
         elif s.dtype.kind in 'biu':
@@ -371,4 +465,13 @@ class SumAll(SparseNode):
         return s.xp.asarray(s.values.sum(dtype=np_dtype), dtype=np_dtype)
 
     def backward(self, g):
-        return g.expand(self.shape)
+        if not self.sparse_grad:
+            return g.expand(self.shape)
+        self._check_held()
+        pattern = _coo.coalesce(self.pattern)
+        from ._routing import with_values
+        grad = with_values(pattern, g.expand(pattern.values.shape), 'SparseSumBackward0')
+        # PyTorch stores this gradient as .grad by cloning it (its indices are shared with the
+        # input), which keeps the coalesced flag: see autograd.graph._accumulate_sparse
+        grad._keeps_coalesced_flag = True
+        return grad

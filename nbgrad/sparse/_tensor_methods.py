@@ -76,7 +76,7 @@ def indices(self):
 
 def values(self):
     _coalesced_payload(self, 'values')
-    return _routing.values_of(self)
+    return _routing.values_of(self, keeps_flag=True)
 
 
 def sparse_dim(self):
@@ -111,6 +111,15 @@ def _refuse_numpy(original):
         return original(self, force=force)
     numpy.__doc__ = original.__doc__
     return numpy
+
+
+def _item_through_dense(original):
+    def item(self):
+        if self._data.__class__ is SparseCOO and self._data.size == 1:
+            return original(self.detach().to_dense())
+        return original(self)
+    item.__doc__ = original.__doc__
+    return item
 
 
 _original_repr = Tensor.__repr__
@@ -171,3 +180,4 @@ Tensor.to_sparse_bsc = lambda self, blocksize, dense_dim=None: _refuse_compresse
 Tensor.is_sparse = property(lambda self: self._data.__class__ is SparseCOO)
 Tensor.layout = property(_layout_of)
 Tensor.numpy = _refuse_numpy(Tensor.numpy)
+Tensor.item = _item_through_dense(Tensor.item)     # (float(), int(), bool() read item())

@@ -4,7 +4,7 @@ embedding and embedding_bag are graph nodes named as PyTorch's (EmbeddingBackwar
 EmbeddingBagBackward0): forward gathers rows on arrays, backward scatters the gradient back with
 Tensor ops (index_add / scatter_add), so double backward works. With sparse=True embedding's
 weight gradient is a sparse COO tensor, as PyTorch's: one entry per looked-up index, in input
-order, uncoalesced (embedding_bag keeps a dense gradient either way).
+order, uncoalesced; embedding_bag's has an entry per index that a bag uses.
 """
 import warnings
 
@@ -153,9 +153,11 @@ class EmbeddingBagOp(Node):
     per_sample_weights (or None)."""
     saved_inputs = (0, 3)
 
-    def __init__(self, mode, padding_idx, scale_grad_by_freq, include_last_offset):
+    def __init__(self, mode, padding_idx, scale_grad_by_freq, include_last_offset,
+                 sparse=False):
         self.mode, self.padding_idx = mode, padding_idx
         self.scale_grad_by_freq, self.include_last_offset = scale_grad_by_freq, include_last_offset
+        self.sparse = sparse
 
     def forward(self, weight, indices, offsets, per_sample_weights):
         xp = xp_of(weight)
@@ -245,6 +247,9 @@ class EmbeddingBagOp(Node):
         bag_of, kept_idx = Tensor._make(self._bag_of), Tensor._make(self._kept_idx)
         grad_w = grad_psw = None
         if edges[0] is not None:
+            if self.sparse and self.scale_grad_by_freq:     # (PyTorch's check, at this moment)
+                raise RuntimeError('embedding_backward: scale_grad_by_freq not supported with '
+                                   'sparse gradients')
             grad_w = g.new_zeros((rows, dim))
             if self.mode == 'max':
                 argrow = Tensor._make(self._argrow)
@@ -257,7 +262,10 @@ class EmbeddingBagOp(Node):
                         0, Tensor._make(self._kept)).unsqueeze(1)
                 if self._row_scale is not None:
                     values = values * Tensor._make(self._row_scale).unsqueeze(1)
-                grad_w = grad_w.index_add(0, kept_idx, values)
+                grad_w = _sparse_weight_grad(kept_idx, values, None, (rows, dim)) \
+                    if self.sparse else grad_w.index_add(0, kept_idx, values)
+            elif self.sparse:
+                grad_w = _sparse_weight_grad(kept_idx, g.new_zeros((0, dim)), None, (rows, dim))
         if len(edges) > 3 and edges[3] is not None:
             per_row = (g.index_select(0, bag_of) * weight.index_select(0, kept_idx)).sum(1)
             grad_psw = g.new_zeros(self._positions).index_add(0, Tensor._make(self._kept),
@@ -330,7 +338,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                            f'{_word(weight)} does not equal {_word(per_sample_weights)} (while '
                            'checking arguments for embedding_bag)')
     padding_idx = _wrap_padding_idx(padding_idx, weight.shape[0], 'padding_idx')
-    op = EmbeddingBagOp(mode, padding_idx, scale_grad_by_freq, include_last_offset)
+    op = EmbeddingBagOp(mode, padding_idx, scale_grad_by_freq, include_last_offset,
+                        bool(sparse))
     op.validate(weight, input, offsets)  # every check before max_norm changes the weight
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
