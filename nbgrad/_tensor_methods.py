@@ -11,7 +11,7 @@ from ._device import to_device, device as _device_cls
 from ._int_scalars import fits
 from . import _dispatch
 from ._dispatch import dispatch, dispatch_inplace
-from ._layout import check_layout
+from ._layout import check_layout, sparse_coo
 from ._tensor import Tensor
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
@@ -594,11 +594,13 @@ def _new(kind):
 
     def method(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False):
-        check_layout(layout, f'new_{kind}')
+        if kind == 'ones' or layout is not sparse_coo:    # (zeros and empty may be sparse)
+            check_layout(layout, f'new_{kind}')
         dtype = dtype if dtype is not None else self.dtype
         device = device if device is not None else self.device
         factory = getattr(_creation, kind)
-        return factory(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+        return factory(*size, dtype=dtype, layout=layout, device=device,
+                       requires_grad=requires_grad)
     return method
 
 

@@ -1,6 +1,6 @@
 """torch.layout: the names PyTorch has, a tensor's .layout, every factory taking
-layout=strided, PyTorch's TypeError for a non-layout, and a clear NotImplementedError (never a
-dense tensor in disguise) for the sparse layouts nbgrad does not have yet."""
+layout=strided, PyTorch's TypeError for a non-layout, sparse COO from the factories PyTorch makes
+it with, and a clear NotImplementedError (never a dense tensor in disguise) for the rest."""
 import pickle
 
 import pytest
@@ -69,7 +69,26 @@ def test_a_non_layout_is_a_type_error(name):
         assert str(got.value) == str(expected.value)
 
 
+SPARSE_COO_FACTORIES = ('zeros', 'empty', 'zeros_like', 'new_zeros')
+
+
 @pytest.mark.parametrize('name', FACTORIES)
-def test_sparse_layouts_are_refused(name):
-    with pytest.raises(NotImplementedError, match='only strided'):
-        FACTORIES[name](nbgrad, layout=nbgrad.sparse_coo)
+def test_sparse_coo_layout(name):
+    """zeros, empty, zeros_like and new_zeros with layout=sparse_coo make a sparse COO tensor
+    with no entries, as PyTorch's do; the other factories refuse it (PyTorch has no sparse
+    kernel for them either, except scalar_tensor, which ignores the layout: nbgrad refuses
+    rather than hand back a dense tensor in disguise)."""
+    if name in SPARSE_COO_FACTORIES:
+        got = FACTORIES[name](nbgrad, layout=nbgrad.sparse_coo)
+        expected = FACTORIES[name](torch, layout=torch.sparse_coo)
+        assert got.layout is nbgrad.sparse_coo and expected.layout is torch.sparse_coo
+        assert tuple(got.shape) == tuple(expected.shape) and got._nnz() == expected._nnz() == 0
+    else:
+        with pytest.raises(NotImplementedError, match='strided'):
+            FACTORIES[name](nbgrad, layout=nbgrad.sparse_coo)
+
+
+@pytest.mark.parametrize('name', FACTORIES)
+def test_compressed_layouts_are_refused(name):
+    with pytest.raises(NotImplementedError, match='strided'):
+        FACTORIES[name](nbgrad, layout=nbgrad.sparse_csr)

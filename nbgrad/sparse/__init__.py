@@ -19,9 +19,9 @@ from .._dtype import float32, float64
 from .._tensor import Tensor
 from ..ops._util import wrap_dim, wrap_dims
 from .. import _sparse_coo as _coo
-from . import _ops, _routing
+from . import _build, _ops
 from .._sparse_coo import SparseCOO
-from ._routing import sparse_sum_dims
+from ._reductions import sparse_sum_dims
 
 __all__ = ['mm', 'addmm', 'sum', 'softmax', 'log_softmax', 'check_sparse_tensor_invariants']
 
@@ -38,10 +38,10 @@ def mm(mat1, mat2, reduce=None):
     if reduce is not None:
         raise NotImplementedError("torch.sparse.mm's reduce= is for CSR tensors, which nbgrad "
                                   'does not have yet.')
-    if _routing.is_sparse(mat1) and not _routing.is_sparse(mat2):
-        return _routing.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
-    if _routing.is_sparse(mat1) and _routing.is_sparse(mat2):
-        return _routing.dispatch(_ops.SparseSparseMM(masked_grad=True), mat1, mat2)
+    if _build.is_sparse(mat1) and not _build.is_sparse(mat2):
+        return _build.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
+    if _build.is_sparse(mat1) and _build.is_sparse(mat2):
+        return _build.dispatch(_ops.SparseSparseMM(masked_grad=True), mat1, mat2)
     return mat1.mm(mat2)
 
 
@@ -59,10 +59,10 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 (torch.sparse.sum)
     sparse dim remains."""
     _require_sparse(input, 'sparse.sum')
     if dim is None:
-        return _routing.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
+        return _build.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
     dims = wrap_dims(dim, input._data.ndim)
     if len(dims) == input._data.ndim:
-        return _routing.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
+        return _build.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)
     return sparse_sum_dims(input, dims, dtype)
 
 
@@ -77,11 +77,11 @@ def _softmax(input, dim, dtype, log):
                                   f'to convert them.')
     k = input._data.sparse_dim
     if dim >= k:    # along a dense dim: the values' own softmax, entry by entry
-        c = _routing.coalesced(input)
+        c = _build.coalesced(input)
         fn = Tensor.log_softmax if log else Tensor.softmax
-        values = fn(_routing.values_of(c), dim - k + 1)
-        return _routing.with_values(c._data, values, _ops.Softmax(dim, log).name())
-    return _routing.dispatch(_ops.Softmax(dim, log), input)
+        values = fn(_build.values_of(c), dim - k + 1)
+        return _build.with_values(c._data, values, _ops.Softmax(dim, log).name())
+    return _build.dispatch(_ops.Softmax(dim, log), input)
 
 
 def softmax(input, dim, *, dtype=None):
@@ -156,7 +156,7 @@ def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=Non
         out = Tensor._make(pattern.with_values(values._data))
         out._requires_grad = True
         return out
-    return _routing.with_values(pattern, values, 'SparseCooTensorWithDimsAndTensorsBackward0')
+    return _build.with_values(pattern, values, 'SparseCooTensorWithDimsAndTensorsBackward0')
 
 
 def _checked_shape(indices, values, size):
@@ -209,4 +209,4 @@ def _dense_to_sparse(tensor, sparse_dim=None):
     at = Tensor._make(_coo.linear_index(pattern.indices, tensor.shape[:k], pattern.xp))
     # (PyTorch's node for to_sparse() is its overload 1, for to_sparse(sparse_dim) overload 0)
     name = 'ToSparseBackward1' if sparse_dim is None else 'ToSparseBackward0'
-    return _routing.with_values(pattern, dense_values[at], name)
+    return _build.with_values(pattern, dense_values[at], name)

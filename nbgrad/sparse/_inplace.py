@@ -10,7 +10,8 @@ cast to the target's dtype, as PyTorch requires of in-place ops.
 from .. import _dtype
 from .._tensor import Tensor, _modes
 from .._sparse_coo import SparseCOO
-from ._routing import ZERO_PRESERVING, dispatch, is_sparse, refuse_inplace, _op_name
+from ._build import dispatch, is_sparse
+from ._routing import ZERO_PRESERVING, refuse_inplace, _op_name
 
 
 def run_inplace(op, target, inputs):

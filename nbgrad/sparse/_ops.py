@@ -260,7 +260,7 @@ class SparseDenseMM(SparseNode):
 def sampled_mm(a, b, pattern):
     """(a @ b^T) at the entries of a 2-d sparse pattern, as a sparse tensor with that pattern:
     one dot product per entry instead of the whole product (Tensor ops: differentiable)."""
-    from ._routing import with_values
+    from ._build import with_values
     c = _coo.coalesce(pattern)
     rows, cols = Tensor._make(c.indices[0]), Tensor._make(c.indices[1])
     return with_values(c, (a[rows] * b[cols]).sum(1), 'SparseMaskBackward0')
@@ -469,7 +469,7 @@ class SumAll(SparseNode):
             return g.expand(self.shape)
         self._check_held()
         pattern = _coo.coalesce(self.pattern)
-        from ._routing import with_values
+        from ._build import with_values
         grad = with_values(pattern, g.expand(pattern.values.shape), 'SparseSumBackward0')
         # PyTorch stores this gradient as .grad by cloning it (its indices are shared with the
         # input), which keeps the coalesced flag: see autograd.graph._accumulate_sparse

@@ -9,10 +9,10 @@ import numbers
 
 import numpy as np
 
-from .._dtype import from_numpy_dtype, int64
 from .._tensor import Tensor
 from .. import _sparse_coo as _coo
-from . import _ops
+from . import _indexing, _ops, _reductions
+from ._build import coalesced, dispatch, is_sparse, node_name, values_of, with_values
 from .._sparse_coo import SparseCOO
 
 # ops that map zero to zero, so they act on the stored values alone; PyTorch coalesces first
@@ -23,35 +23,6 @@ ZERO_PRESERVING = {
     'erfinv', 'deg2rad', 'rad2deg', 'nan_to_num', 'signbit', 'isnan', 'isinf', 'isposinf',
     'isneginf',
 }
-
-
-def dispatch(op, *inputs):
-    from .._dispatch import dispatch as _dispatch
-    return _dispatch(op, *inputs)
-
-
-def is_sparse(x):
-    return isinstance(x, Tensor) and x._data.__class__ is SparseCOO
-
-
-def node_name(op):
-    """The name PyTorch gives the node of `op` applied to a sparse tensor."""
-    return getattr(op, 'node_name', None) or op.name()
-
-
-def values_of(s, name='ValuesBackward0', keeps_flag=False):
-    """The values of sparse tensor s as a dense tensor that carries s's gradient back."""
-    return dispatch(_ops.Values(name, keeps_flag), s)
-
-
-def with_values(pattern, values, name, coalesced=None):
-    """A sparse tensor with `pattern`'s indices (a payload) and the dense tensor `values`."""
-    flag = pattern.coalesced if coalesced is None else coalesced
-    return dispatch(_ops.FromValues(pattern.indices, pattern.shape, flag, name), values)
-
-
-def coalesced(s):
-    return s if s._data.coalesced else dispatch(_ops.Coalesce(), s)
 
 
 def _is_scalar(x):
@@ -173,222 +144,12 @@ def _mm(op, inputs):
     return _mm(op, (b.t(), a.t())).t()
 
 
-def _sum(op, inputs):
-    """Tensor.sum: a dense 0-d tensor over every dim, else torch.sparse.sum's result (integers
-    summed as int64, as Tensor.sum does), with keepdim's size-1 dims put back."""
-    (s,) = inputs
-    payload = s._data
-    dims = op.dims
-    dtype = None if op.dtype is None else from_numpy_dtype(np.dtype(op.dtype))
-    if dtype is None and payload.dtype.kind in 'biu':
-        dtype = int64
-    name = 'SumBackward1' if getattr(op, 'overload', 0) else 'SumBackward0'
-    if len(dims) == payload.ndim:
-        out = dispatch(_ops.SumAll(dtype), s)
-        return out.reshape((1,) * payload.ndim) if op.keepdim else out
-    out = sparse_sum_dims(s, dims, dtype, name)
-    return _keep_dims(out, dims, payload.ndim, name) if op.keepdim else out
-
-
-def sparse_sum_dims(s, dims, dtype=None, name='SparseSumBackward0'):
-    """torch.sparse.sum over `dims` (sorted, non-negative): a coalesced sparse tensor while a
-    sparse dim is left, else dense."""
-    c = coalesced(s)
-    payload = c._data
-    k = payload.sparse_dim
-    values = values_of(c)
-    dense_axes = tuple(d - k + 1 for d in dims if d >= k)
-    if dense_axes:
-        values = values.sum(dense_axes)
-    if dtype is not None:
-        values = values.to(dtype)
-    kept = [d for d in range(k) if d not in dims]
-    shape = [payload.shape[d] for d in kept] + [
-        payload.shape[d] for d in range(k, payload.ndim) if d not in dims]
-    if not kept:
-        out = values.sum(0)
-    else:
-        pattern = SparseCOO(payload.indices[kept], values._data, shape, False)
-        out = coalesced(with_values(pattern, values, name))
-    if out.grad_fn is not None:
-        out.grad_fn.present_as(name)
-    return out
-
-
-def _keep_dims(out, dims, ndim, name):
-    """A sum's result with its reduced dims back as size-1 dims (keepdim=True): index rows of
-    zeros for the sparse ones. PyTorch's sparse result is flagged uncoalesced."""
-    if not is_sparse(out):
-        shape = list(out.shape)
-        for d in dims:
-            shape.insert(d, 1)
-        return out.reshape(shape)
-    payload = out._data
-    xp = payload.xp
-    indices, shape = list(payload.indices), list(payload.shape)
-    values = values_of(out)
-    k_before = payload.sparse_dim + len([d for d in dims if d < ndim - payload.dense_dim])
-    for d in dims:
-        shape.insert(d, 1)
-        if d < k_before:
-            indices.insert(d, xp.zeros(payload.nnz, np.int64))
-        else:
-            values = values.unsqueeze(d - k_before + 1)
-    index_array = xp.stack(indices) if indices else xp.zeros((0, payload.nnz), np.int64)
-    pattern = SparseCOO(index_array, values._data, shape, payload.nnz <= 1)
-    return with_values(pattern, values, name)
-
-
-def _index_items(op, payload):
-    """s[...] as {dim: integer}: PyTorch indexes a sparse tensor with integers and full
-    slices only (a slice would need a strided view)."""
-    index = op.index if isinstance(op.index, tuple) else (op.index,)
-    if index and index[-1] is Ellipsis:
-        index = index[:-1]
-    picks = {}
-    for d, item in enumerate(index):
-        if isinstance(item, slice) and item == slice(None):
-            continue
-        if isinstance(item, numbers.Integral) and not isinstance(item, bool) and \
-                d < payload.ndim:
-            size = payload.shape[d]
-            if not -size <= item < size:
-                raise IndexError(f'index {item} is out of bounds for dimension {d} with size '
-                                 f'{size}')
-            picks[d] = int(item) % size
-            continue
-        raise NotImplementedError(
-            'indexing a sparse COO tensor: only integers and full slices (s[i], s[:, j], '
-            's[i, j]) are supported, as in PyTorch; call .to_dense() first for other slices, '
-            'masks or index tensors.')
-    return picks
-
-
-def _select(op, inputs):
-    """s[i], s[:, j], s[i, j]...: the entries with those indices, in their stored order, one
-    dim fewer per integer (PyTorch's select on a sparse tensor). Once every sparse dim is
-    selected, the result is dense (the entries there summed)."""
-    (s,) = inputs
-    payload = s._data
-    k = payload.sparse_dim
-    picks = _index_items(op, payload)
-    xp = payload.xp
-    keep = xp.ones(payload.nnz, bool)
-    for d, i in picks.items():
-        if d < k:
-            keep &= payload.indices[d] == i
-    at = xp.flatnonzero(keep)
-    values = values_of(s)[Tensor._make(at)]
-    dense_picks = tuple(picks.get(d, slice(None)) for d in range(k, payload.ndim))
-    if any(isinstance(p, int) for p in dense_picks):
-        values = values[(slice(None),) + dense_picks]
-    sparse_left = [d for d in range(k) if d not in picks]
-    if not sparse_left:
-        return values.sum(0)
-    shape = [payload.shape[d] for d in range(payload.ndim) if d not in picks]
-    # (PyTorch flags the result uncoalesced unless it has at most one entry)
-    pattern = SparseCOO(payload.indices[sparse_left][:, at], values._data, shape,
-                        at.shape[0] <= 1)
-    return with_values(pattern, values, 'SelectBackward0')
-
-
-def _index_select(op, inputs):
-    """index_select along a sparse dim: for each position of `index` in turn, the entries with
-    that index, in their stored order (PyTorch's order); along a dense dim, of the values."""
-    s, index = inputs
-    payload = s._data
-    k, dim = payload.sparse_dim, op.dim
-    if dim >= k:
-        values = values_of(s).index_select(dim - k + 1, index)
-        shape = payload.shape[:k] + tuple(values.shape[1:])
-        pattern = SparseCOO(payload.indices, values._data, shape, payload.nnz <= 1)
-        return with_values(pattern, values, 'IndexSelectBackward0')
-    xp = payload.xp
-    wanted = index._data.reshape(-1).astype(np.int64)
-    size = payload.shape[dim]
-    if wanted.shape[0] and (int(wanted.min()) < 0 or int(wanted.max()) >= size):
-        raise IndexError(f'index_select(): index out of range in self (dim {dim} has size '
-                         f'{size})')
-    row = payload.indices[dim]
-    order = xp.argsort(row, kind='stable')
-    first = xp.searchsorted(row[order], wanted, side='left')
-    count = xp.searchsorted(row[order], wanted, side='right') - first
-    position = xp.repeat(xp.arange(wanted.shape[0]), count)
-    offsets = xp.cumsum(count) - count
-    at = order[first[position] + xp.arange(position.shape[0]) - offsets[position]]
-    indices = payload.indices[:, at]
-    indices[dim] = position
-    values = values_of(s)[Tensor._make(at)]
-    shape = list(payload.shape)
-    shape[dim] = wanted.shape[0]
-    pattern = SparseCOO(indices, values._data, shape, at.shape[0] <= 1)
-    return with_values(pattern, values, 'IndexSelectBackward0')
-
-
-def _unsqueeze(op, inputs):
-    """A size-1 dim: a sparse one (a row of zero indices) where it lands among the sparse dims,
-    else a dense one."""
-    (s,) = inputs
-    payload = s._data
-    k, dim = payload.sparse_dim, op.dim
-    shape = list(payload.shape)
-    shape.insert(dim, 1)
-    values = values_of(s)
-    indices = payload.indices
-    if dim <= k:
-        xp = payload.xp
-        rows = list(indices)
-        rows.insert(dim, xp.zeros(payload.nnz, np.int64))
-        indices = xp.stack(rows)
-    else:
-        values = values.unsqueeze(dim - k + 1)
-    # (PyTorch flags the result uncoalesced unless it has at most one entry)
-    pattern = SparseCOO(indices, values._data, shape, payload.nnz <= 1)
-    return with_values(pattern, values, 'UnsqueezeBackward0')
-
-
-def _permute(op, inputs):
-    """Sparse dims among themselves (index rows) and dense dims among themselves (values)."""
-    (s,) = inputs
-    payload = s._data
-    k, dims = payload.sparse_dim, tuple(op.dims)
-    if sorted(dims[:k]) != list(range(k)):
-        raise RuntimeError('permute(sparse_coo): transpositions between sparse and dense '
-                           'dimensions are not allowed. Only transpositions within sparse and '
-                           'dense dimensions are supported.')
-    values = values_of(s)
-    dense_order = tuple(d - k + 1 for d in dims[k:])
-    if dense_order != tuple(range(1, len(dense_order) + 1)):
-        values = values.permute((0,) + dense_order)
-    identity = dims[:k] == tuple(range(k))
-    shape = [payload.shape[d] for d in dims]
-    pattern = SparseCOO(payload.indices[list(dims[:k])], values._data, shape,
-                        payload.coalesced and (identity or payload.nnz <= 1))
-    return with_values(pattern, values, 'PermuteBackward0')
-
-
-def _vector_norm(op, inputs):
-    """Tensor.norm of a sparse tensor: over every element only (PyTorch's norm_sparse), the
-    norm of its coalesced values."""
-    (s,) = inputs
-    payload = s._data
-    if len(op.dims) != payload.ndim and not getattr(op, 'every_dim', False):
-        raise RuntimeError("norm of a sparse tensor: only full reductions are supported (as "
-                           "PyTorch's norm_sparse), so 'dim' must either be empty or contain "
-                           "all dimensions of the input; call .to_dense() first.")
-    from ..linalg import vector_norm
-    out = vector_norm(values_of(coalesced(s)), op.ord)
-    if out.grad_fn is not None:
-        out.grad_fn.present_as('NormBackward1')
-    return out.reshape((1,) * payload.ndim) if op.keepdim else out
-
-
 HANDLERS = {
-    'basicindex': _select,
-    'indexselect': _index_select,
-    'unsqueeze': _unsqueeze,
-    'permute': _permute,
-    'vectornorm': _vector_norm,
+    'basicindex': _indexing.select,
+    'indexselect': _indexing.index_select,
+    'unsqueeze': _indexing.unsqueeze,
+    'permute': _indexing.permute,
+    'vectornorm': _reductions.vector_norm,
     'add': lambda op, inputs: _add(op, inputs, 1),
     'sub': lambda op, inputs: _add(op, inputs, -1),
     'mul': _mul,
@@ -403,7 +164,7 @@ HANDLERS = {
     'mm': _mm,
     'matmul': _mm,
     'mv': _mm,
-    'sum': _sum,
+    'sum': _reductions.sum_,
 }
 HANDLERS.update((name, _unary) for name in ZERO_PRESERVING)
 

@@ -3,7 +3,7 @@ with PyTorch's answers for dense tensors too (to_dense() of a dense tensor is it
 sparse_dim() is 0, coalesce() is an error)."""
 from .. import _layout
 from .._tensor import Tensor
-from . import _ops, _routing
+from . import _build, _ops
 from .._sparse_coo import SparseCOO
 from ._printing import format_sparse
 
@@ -27,7 +27,7 @@ def _no_dense_kernel(tensor, name):
 def to_dense(self, dtype=None, *, masked_grad=None):
     if self._data.__class__ is not SparseCOO:
         return self if dtype is None else self.to(dtype)
-    out = _routing.dispatch(_ops.ToDense(), self)
+    out = _build.dispatch(_ops.ToDense(), self)
     return out if dtype is None else out.to(dtype)
 
 
@@ -47,7 +47,7 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
 def coalesce(self):
     if _payload(self, 'coalesce').coalesced:
         return self
-    return _routing.dispatch(_ops.Coalesce(), self)
+    return _build.dispatch(_ops.Coalesce(), self)
 
 
 def is_coalesced(self):
@@ -76,7 +76,7 @@ def indices(self):
 
 def values(self):
     _coalesced_payload(self, 'values')
-    return _routing.values_of(self, keeps_flag=True)
+    return _build.values_of(self, keeps_flag=True)
 
 
 def sparse_dim(self):

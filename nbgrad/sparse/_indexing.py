@@ -1,0 +1,139 @@
+"""Indexing and views of sparse tensors, as PyTorch forms them: integer indexing and select
+along any dim, index_select, unsqueeze and permute. Each rearranges the index rows and the values
+(through values_of, so gradients flow back); PyTorch flags a result uncoalesced unless it has at
+most one entry, and so does nbgrad."""
+import numbers
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._build import values_of, with_values
+from .._sparse_coo import SparseCOO
+
+
+def _index_items(op, payload):
+    """s[...] as {dim: integer}: PyTorch indexes a sparse tensor with integers and full
+    slices only (a slice would need a strided view)."""
+    index = op.index if isinstance(op.index, tuple) else (op.index,)
+    if index and index[-1] is Ellipsis:
+        index = index[:-1]
+    picks = {}
+    for d, item in enumerate(index):
+        if isinstance(item, slice) and item == slice(None):
+            continue
+        if isinstance(item, numbers.Integral) and not isinstance(item, bool) and \
+                d < payload.ndim:
+            size = payload.shape[d]
+            if not -size <= item < size:
+                raise IndexError(f'index {item} is out of bounds for dimension {d} with size '
+                                 f'{size}')
+            picks[d] = int(item) % size
+            continue
+        raise NotImplementedError(
+            'indexing a sparse COO tensor: only integers and full slices (s[i], s[:, j], '
+            's[i, j]) are supported, as in PyTorch; call .to_dense() first for other slices, '
+            'masks or index tensors.')
+    return picks
+
+
+def select(op, inputs):
+    """s[i], s[:, j], s[i, j]...: the entries with those indices, in their stored order, one
+    dim fewer per integer (PyTorch's select on a sparse tensor). Once every sparse dim is
+    selected, the result is dense (the entries there summed)."""
+    (s,) = inputs
+    payload = s._data
+    k = payload.sparse_dim
+    picks = _index_items(op, payload)
+    xp = payload.xp
+    keep = xp.ones(payload.nnz, bool)
+    for d, i in picks.items():
+        if d < k:
+            keep &= payload.indices[d] == i
+    at = xp.flatnonzero(keep)
+    values = values_of(s)[Tensor._make(at)]
+    dense_picks = tuple(picks.get(d, slice(None)) for d in range(k, payload.ndim))
+    if any(isinstance(p, int) for p in dense_picks):
+        values = values[(slice(None),) + dense_picks]
+    sparse_left = [d for d in range(k) if d not in picks]
+    if not sparse_left:
+        return values.sum(0)
+    shape = [payload.shape[d] for d in range(payload.ndim) if d not in picks]
+    # (PyTorch flags the result uncoalesced unless it has at most one entry)
+    pattern = SparseCOO(payload.indices[sparse_left][:, at], values._data, shape,
+                        at.shape[0] <= 1)
+    return with_values(pattern, values, 'SelectBackward0')
+
+
+def index_select(op, inputs):
+    """index_select along a sparse dim: for each position of `index` in turn, the entries with
+    that index, in their stored order (PyTorch's order); along a dense dim, of the values."""
+    s, index = inputs
+    payload = s._data
+    k, dim = payload.sparse_dim, op.dim
+    if dim >= k:
+        values = values_of(s).index_select(dim - k + 1, index)
+        shape = payload.shape[:k] + tuple(values.shape[1:])
+        pattern = SparseCOO(payload.indices, values._data, shape, payload.nnz <= 1)
+        return with_values(pattern, values, 'IndexSelectBackward0')
+    xp = payload.xp
+    wanted = index._data.reshape(-1).astype(np.int64)
+    size = payload.shape[dim]
+    if wanted.shape[0] and (int(wanted.min()) < 0 or int(wanted.max()) >= size):
+        raise IndexError(f'index_select(): index out of range in self (dim {dim} has size '
+                         f'{size})')
+    row = payload.indices[dim]
+    order = xp.argsort(row, kind='stable')
+    first = xp.searchsorted(row[order], wanted, side='left')
+    count = xp.searchsorted(row[order], wanted, side='right') - first
+    position = xp.repeat(xp.arange(wanted.shape[0]), count)
+    offsets = xp.cumsum(count) - count
+    at = order[first[position] + xp.arange(position.shape[0]) - offsets[position]]
+    indices = payload.indices[:, at]
+    indices[dim] = position
+    values = values_of(s)[Tensor._make(at)]
+    shape = list(payload.shape)
+    shape[dim] = wanted.shape[0]
+    pattern = SparseCOO(indices, values._data, shape, at.shape[0] <= 1)
+    return with_values(pattern, values, 'IndexSelectBackward0')
+
+
+def unsqueeze(op, inputs):
+    """A size-1 dim: a sparse one (a row of zero indices) where it lands among the sparse dims,
+    else a dense one."""
+    (s,) = inputs
+    payload = s._data
+    k, dim = payload.sparse_dim, op.dim
+    shape = list(payload.shape)
+    shape.insert(dim, 1)
+    values = values_of(s)
+    indices = payload.indices
+    if dim <= k:
+        xp = payload.xp
+        rows = list(indices)
+        rows.insert(dim, xp.zeros(payload.nnz, np.int64))
+        indices = xp.stack(rows)
+    else:
+        values = values.unsqueeze(dim - k + 1)
+    # (PyTorch flags the result uncoalesced unless it has at most one entry)
+    pattern = SparseCOO(indices, values._data, shape, payload.nnz <= 1)
+    return with_values(pattern, values, 'UnsqueezeBackward0')
+
+
+def permute(op, inputs):
+    """Sparse dims among themselves (index rows) and dense dims among themselves (values)."""
+    (s,) = inputs
+    payload = s._data
+    k, dims = payload.sparse_dim, tuple(op.dims)
+    if sorted(dims[:k]) != list(range(k)):
+        raise RuntimeError('permute(sparse_coo): transpositions between sparse and dense '
+                           'dimensions are not allowed. Only transpositions within sparse and '
+                           'dense dimensions are supported.')
+    values = values_of(s)
+    dense_order = tuple(d - k + 1 for d in dims[k:])
+    if dense_order != tuple(range(1, len(dense_order) + 1)):
+        values = values.permute((0,) + dense_order)
+    identity = dims[:k] == tuple(range(k))
+    shape = [payload.shape[d] for d in dims]
+    pattern = SparseCOO(payload.indices[list(dims[:k])], values._data, shape,
+                        payload.coalesced and (identity or payload.nnz <= 1))
+    return with_values(pattern, values, 'PermuteBackward0')
