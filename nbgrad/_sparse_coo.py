@@ -125,8 +125,10 @@ def coalesce(s):
     first = xp.ones(lin.shape[0], bool)
     first[1:] = lin[1:] != lin[:-1]
     starts = xp.flatnonzero(first)
-    if xp is np:
-        summed = np.add.reduceat(values, starts, axis=0) if values.shape[0] else values
+    if starts.shape[0] == lin.shape[0]:     # distinct indices (a transpose's): a sort only
+        summed = values
+    elif xp is np:
+        summed = np.add.reduceat(values, starts, axis=0)
     else:
         from .ops.views import _index_add_at
         segment = xp.cumsum(first) - 1

@@ -328,15 +328,19 @@ def spmm(s, d):
     if c.nnz == 0:
         return out
     rows, cols = c.indices[0], c.indices[1]
-    terms = xp.take(d, cols, axis=0)     # (take: 3x faster than d[cols])
-    terms *= c.values[:, None]
     if xp is np:
+        # terms laid out (columns of d, entries): reduceat then sums each row's run of entries
+        # along contiguous memory, 3x faster than summing (entries, columns) rows one by one
+        terms = np.take(np.ascontiguousarray(d.T), cols, axis=1)
+        terms *= c.values
         first = np.ones(rows.shape[0], bool)
         first[1:] = rows[1:] != rows[:-1]
         starts = np.flatnonzero(first)
-        out[rows[starts]] = np.add.reduceat(terms, starts, axis=0)
+        out[rows[starts]] = np.add.reduceat(terms, starts, axis=1).T
     else:
         from ..ops.views import _index_add_at
+        terms = xp.take(d, cols, axis=0)     # (take: 3x faster than d[cols])
+        terms *= c.values[:, None]
         _index_add_at(xp, out, rows, terms)
     return out
 
