@@ -631,9 +631,11 @@ def test_rrelu_generator_is_not_ignored():
 
 
 def test_layout_of_new_factories_is_checked():
+    """new_zeros/new_empty make sparse COO tensors (test_layout); the rest is refused."""
     with pytest.raises(NotImplementedError, match='layout'):
-        nbgrad.ones(2).new_zeros(2, layout=nbgrad.sparse_coo if hasattr(nbgrad, 'sparse_coo')
-                                 else 'sparse_coo')
+        nbgrad.ones(2).new_ones(2, layout=nbgrad.sparse_coo)
+    with pytest.raises(NotImplementedError, match='layout'):
+        nbgrad.ones(2).new_zeros(2, layout=nbgrad.sparse_csr)
 
 
 INT = np.array([[12, -18, 7], [0, 5, -9]])
