@@ -402,6 +402,10 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
     layout is kept, as PyTorch keeps it; a channels-last format gives its layout."""
     dt = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
     dev = to_device(device) if device is not None else input.device
+    if input.is_sparse:     # (never a dense tensor in disguise)
+        raise NotImplementedError(f"{kind}_like of a sparse COO tensor is not supported (PyTorch "
+                                  f"has no sparse kernel for it either); call .to_dense() first, "
+                                  f"or zeros_like for a sparse tensor with no entries.")
     a = input._data
     preserve = memory_format is None or memory_format is preserve_format
     order = None if preserve else dim_order(memory_format, a.ndim)
@@ -421,11 +425,14 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
     return uninitialized(out)
 
 
-def _no_entries(shape, dtype, device, requires_grad):
-    """zeros/empty with layout=torch.sparse_coo (and zeros_like/empty_like of a sparse tensor):
-    a sparse COO tensor with no entries."""
+def _no_entries(shape, dtype, device, requires_grad, dense_dim=0):
+    """zeros/empty with layout=torch.sparse_coo (and zeros_like/empty_like of a sparse tensor,
+    whose numbers of sparse and dense dims it keeps): a sparse COO tensor with no entries."""
     from .sparse import sparse_coo_tensor
-    return sparse_coo_tensor(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    k = len(shape) - dense_dim
+    values = zeros((0,) + tuple(shape[k:]), dtype=dtype, device=device)
+    return sparse_coo_tensor(zeros((k, 0), dtype=_dtype.int64, device=device), values, shape,
+                             requires_grad=requires_grad)
 
 
 def _like(kind):
@@ -433,7 +440,8 @@ def _like(kind):
              memory_format=None, pin_memory=False):
         if kind != 'ones' and (layout is sparse_coo or (layout is None and input.is_sparse)):
             return _no_entries(tuple(input.shape), dtype or input.dtype,
-                               device or input.device, requires_grad)
+                               device or input.device, requires_grad, input.dense_dim()
+                               if input.is_sparse else 0)
         check_layout(layout, kind + '_like')
         return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'

@@ -88,6 +88,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     from .ops._util import as_operand
     from ._tensor import Tensor
     other = as_operand(other)
+    if input.is_sparse or (isinstance(other, Tensor) and other.is_sparse):
+        from .sparse._routing import refuse
+        refuse('isclose', (input, other))
     if isinstance(other, Tensor) and input.dtype != other.dtype:
         from ._dispatch import _type_word
         raise RuntimeError(f'{_type_word(input._data.dtype)} did not match '

@@ -230,14 +230,15 @@ def add(a, b):
         values = a.values.astype(dtype) + b.values.astype(dtype, copy=False)
         return SparseCOO(a.indices, values, a.shape, flag)
     both = concat(a, b)
-    if _sorted_distinct(a) and _sorted_distinct(b):
+    if sorted_distinct(a) and sorted_distinct(b):
         merged = coalesce(both)
         merged.coalesced = flag
         return merged
     return both
 
 
-def _sorted_distinct(s):
+def sorted_distinct(s):
+    """Whether s's entries are in coalesced order (sorted, no index twice), flag or not."""
     if s.coalesced or s.nnz <= 1:
         return True
     lin = linear_index(s.indices, s.shape[:s.sparse_dim], s.xp)

@@ -594,6 +594,8 @@ def _new(kind):
 
     def method(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
                pin_memory=False):
+        if layout is None and kind != 'ones' and self.is_sparse:     # (self's layout, as
+            layout = sparse_coo                                         # PyTorch's)
         if kind == 'ones' or layout is not sparse_coo:    # (zeros and empty may be sparse)
             check_layout(layout, f'new_{kind}')
         dtype = dtype if dtype is not None else self.dtype

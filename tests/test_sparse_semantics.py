@@ -289,7 +289,34 @@ def test_gradient_layouts(case, coalesced, device):
         d = lib.tensor(D23, device=dev, requires_grad=True)
         GRAD_LAYOUTS[case](lib, s, d).backward()
         return d.grad
-    both(run, device, rtol=1e-12, atol=1e-12, raw=True)
+    # (the entries of a product with an uncoalesced s are PyTorch's kernel's choice)
+    both(run, device, rtol=1e-12, atol=1e-12, raw=coalesced)
+
+
+DENSE_GRADS = {  # a dense gradient reaching a sparse leaf through a linear op stays dense
+    'scaled': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) + x * 2) * w,
+    'neg': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) - (-x)) * w,
+    'div': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) + x / 2) * w,
+    'clone': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) + x.clone())
+    * w,
+    'mul_dense': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) + x * w)
+    * w,
+    'scaled_matmul': lambda lib, x, w: (x * 3) @ w.t(),
+}
+
+
+@pytest.mark.parametrize('coalesced', [True, False], ids=['coalesced', 'uncoalesced'])
+@pytest.mark.parametrize('case', DENSE_GRADS)
+def test_dense_gradient_of_a_sparse_leaf(case, coalesced, device):
+    """PyTorch differentiates s * 2, -s, s / 2, clone and s * w with the same op on the
+    incoming gradient: a dense gradient gives the sparse leaf a dense .grad, every element
+    (not only its entries)."""
+    def run(lib, dev):
+        x = f64(lib, dev, coalesced).requires_grad_()
+        w = lib.tensor(D23, device=dev)
+        DENSE_GRADS[case](lib, x, w).sum().backward()
+        return x.grad
+    both(run, device, rtol=1e-12, atol=1e-12)
 
 
 GRAD_VALUES = {  # (on sparse tensors, on their dense twins): PyTorch has no sparse backward
@@ -394,3 +421,98 @@ def test_to_sparse_grad_fn_name(sparse_dim):
         x = lib.tensor(D23, requires_grad=True)
         return (x.to_sparse() if sparse_dim is None else x.to_sparse(sparse_dim)).grad_fn.name()
     assert name(nbgrad) == name(torch)
+
+
+# -- found by a differential review ----------------------------------------------------------
+
+def test_double_backward_through_a_sparse_product(device):
+    def run(lib, dev):
+        x = lib.sparse_coo_tensor(lib.tensor([[0, 1, 2]]), lib.tensor([1., 2., 3.],
+                                  dtype=lib.float64), (4,), device=dev).coalesce()
+        x.requires_grad_()
+        y = lib.sparse.sum(x * x)
+        (gx,) = lib.autograd.grad(y, x, create_graph=True)
+        (y + lib.sparse.sum(gx * gx)).backward()
+        return gx.requires_grad, x.grad.to_dense()
+    both(run, device, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_mask_gradient_counts_repeated_entries(device):
+    def run(lib, dev):
+        mask = lib.sparse_coo_tensor([[0, 0]], [1., 2.], (2,), device=dev)
+        a = lib.ones(2, device=dev, requires_grad=True)
+        a.sparse_mask(mask).to_dense().sum().backward()
+        return a.grad
+    both(run, device)
+
+
+def test_in_place_change_of_a_saved_sparse_tensor_is_caught(device):
+    def run(lib, dev):
+        x = f64(lib, dev, True).requires_grad_()
+        y = lib.sparse.sum(x * x)
+        with lib.no_grad():
+            x.mul_(2)
+        y.backward()
+    both(run, device)
+
+
+SMALL_INT_SUMS = {  # two uint8 entries of 200 at one index: PyTorch sums them as it specifies
+    'sum_dim': lambda lib, s: s.sum(0),
+    'sparse_sum_dim_int64': lambda lib, s: lib.sparse.sum(s, 0, dtype=lib.int64),
+    'sparse_sum_dim': lambda lib, s: lib.sparse.sum(s, 0),
+    'sparse_sum_all': lambda lib, s: lib.sparse.sum(s),
+    'sum_all': lambda lib, s: s.sum(),
+    'select_all': lambda lib, s: s[0, 1],
+    'bool_sum_dim': lambda lib, s: s.bool().sum(0),
+    'bool_sparse_sum_all': lambda lib, s: lib.sparse.sum(s.bool()),
+    'bool_select_all': lambda lib, s: s.bool()[0, 1],
+}
+
+
+@pytest.mark.parametrize('case', SMALL_INT_SUMS)
+def test_sums_of_repeated_small_integers(case, device):
+    def run(lib, dev):
+        s = lib.sparse_coo_tensor([[0, 0, 1], [1, 1, 2]], lib.tensor([200, 200, 7],
+                                  dtype=lib.uint8), (2, 3), device=dev)
+        return SMALL_INT_SUMS[case](lib, s)
+    both(run, device)
+
+
+MISC = {
+    'claimed_coalesced_with_repeats': lambda lib, dev: lib.sparse_coo_tensor(
+        [[0, 0]], [1., 2.], (3,), is_coalesced=True, check_invariants=True, device=dev),
+    'is_coalesced_false_single_entry': lambda lib, dev: lib.sparse_coo_tensor(
+        [[1]], [1.], (3,), is_coalesced=False, device=dev),
+    'zeros_like_dense_dim': lambda lib, dev: lib.zeros_like(_with_dense_dim(lib, dev)),
+    'new_zeros_of_sparse': lambda lib, dev: sp(lib, dev).new_zeros((2, 2)),
+    'ones_like_refused': lambda lib, dev: lib.ones_like(sp(lib, dev)),
+    'full_like_refused': lambda lib, dev: lib.full_like(sp(lib, dev), 2.),
+    'allclose_refused': lambda lib, dev: lib.allclose(sp(lib, dev), sp(lib, dev)),
+    'is_contiguous': lambda lib, dev: sp(lib, dev).is_contiguous(),
+    'index_select_0d_index_refused': lambda lib, dev: sp(lib, dev).index_select(
+        0, lib.tensor(1, device=dev)),
+    'index_select_int32_index_refused': lambda lib, dev: sp(lib, dev).index_select(
+        0, lib.tensor([1], dtype=lib.int32, device=dev)),
+    'complex_floordiv_refused': lambda lib, dev: sp(lib, dev).to(lib.complex64) // 2,
+    'bool_add_refused': lambda lib, dev: sp(lib, dev, dtype='bool') + sp(lib, dev, dtype='bool'),
+    'half_add_refused': lambda lib, dev: sp(lib, dev, dtype='float16') + sp(
+        lib, dev, dtype='float16'),
+    'copy_drops_requires_grad': lambda lib, dev: __import__('copy').copy(
+        f64(lib, dev).requires_grad_()),
+}
+
+
+@pytest.mark.parametrize('case', MISC)
+def test_misc(case, device):
+    both(MISC[case], device, raw=True)
+
+
+def test_embedding_bag_last_bag_runs_to_the_end(device):
+    """include_last_offset with a final offset short of the input: PyTorch's last bag still
+    takes every index to the end."""
+    def run(lib, dev):
+        w = lib.arange(15., dtype=lib.float64, device=dev).reshape(5, 3)
+        return lib.nn.functional.embedding_bag(lib.tensor([1, 2, 4, 1, 0, 3], device=dev), w,
+                                               lib.tensor([0, 2, 2, 5], device=dev),
+                                               include_last_offset=True)
+    both(run, device)

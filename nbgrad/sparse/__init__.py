@@ -146,9 +146,16 @@ def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=Non
         index_array = make_tensor(indices, device=values.device)._data
     index_array = index_array.astype(np.int64, copy=False)
     shape = _checked_shape(index_array, values, size)
-    # PyTorch calls a new tensor with at most one entry coalesced, whatever is_coalesced says
-    pattern = SparseCOO(index_array, values._data, shape,
-                        bool(is_coalesced) or index_array.shape[1] <= 1)
+    if is_coalesced and not _coo.sorted_distinct(SparseCOO(index_array, values._data, shape,
+                                                           False)):
+        raise RuntimeError('sparse_coo_tensor(is_coalesced=True): the indices repeat or are '
+                           'not sorted, so the tensor is not coalesced (PyTorch checks this '
+                           'under check_invariants=True; nbgrad always does). Leave '
+                           'is_coalesced out, or call .coalesce().')
+    # PyTorch calls a new tensor with at most one entry coalesced unless told otherwise
+    coalesced_flag = bool(is_coalesced) if is_coalesced is not None else \
+        index_array.shape[1] <= 1
+    pattern = SparseCOO(index_array, values._data, shape, coalesced_flag)
     if requires_grad:
         if values._data.dtype.kind not in 'fc':
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '

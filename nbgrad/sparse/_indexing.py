@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._dtype import int64
 from .._tensor import Tensor
 from ._build import values_of, with_values
 from .._sparse_coo import SparseCOO
@@ -55,8 +56,8 @@ def select(op, inputs):
     if any(isinstance(p, int) for p in dense_picks):
         values = values[(slice(None),) + dense_picks]
     sparse_left = [d for d in range(k) if d not in picks]
-    if not sparse_left:
-        return values.sum(0)
+    if not sparse_left:     # (summed in the values' dtype: PyTorch's coalesced value)
+        return values.sum(0, dtype=values.dtype)
     shape = [payload.shape[d] for d in range(payload.ndim) if d not in picks]
     # (PyTorch flags the result uncoalesced unless it has at most one entry)
     pattern = SparseCOO(payload.indices[sparse_left][:, at], values._data, shape,
@@ -75,8 +76,11 @@ def index_select(op, inputs):
         shape = payload.shape[:k] + tuple(values.shape[1:])
         pattern = SparseCOO(payload.indices, values._data, shape, payload.nnz <= 1)
         return with_values(pattern, values, 'IndexSelectBackward0')
+    if index.dim() != 1 or index.dtype != int64:
+        raise IndexError('index_select() argument index must be 1-D strided (non-sparse) '
+                         f'long-tensor (got a {index.dim()}-d {index.dtype} tensor).')
     xp = payload.xp
-    wanted = index._data.reshape(-1).astype(np.int64)
+    wanted = index._data
     size = payload.shape[dim]
     if wanted.shape[0] and (int(wanted.min()) < 0 or int(wanted.max()) >= size):
         raise IndexError(f'index_select(): index out of range in self (dim {dim} has size '

@@ -41,6 +41,8 @@ class Values(SparseNode):
     one of them (the entries' sum would count it once per repeat): an uncoalesced S gets a
     coalesced gradient, as PyTorch's sparse gradients are."""
 
+    saved_inputs = (0,)     # (checked: an in-place change of S makes backward raise)
+
     def __init__(self, node_name='ValuesBackward0', keeps_flag=False):
         self.node_name = node_name
         self.keeps_flag = keeps_flag    # (Tensor.values(): see _accumulate_sparse)
@@ -49,13 +51,10 @@ class Values(SparseNode):
         return self.node_name
 
     def forward(self, s):
-        self.pattern = s
-        self._hold()
         return s.values
 
     def backward(self, g):
-        self._check_held()
-        pattern = self.pattern
+        pattern = self.saved_tensors[0]._data
         if pattern.coalesced:
             grad = sparse_tensor(pattern.with_values(g._data))
         else:
@@ -103,15 +102,13 @@ class Coalesce(SparseNode):
 class ToDense(SparseNode):
     """The gradient keeps the sparse tensor's (coalesced) pattern: PyTorch's masked to_dense
     backward."""
+    saved_inputs = (0,)
 
     def forward(self, s):
-        self.pattern = s
-        self._hold()
         return _coo.to_dense(s)
 
     def backward(self, g):
-        self._check_held()
-        return dispatch_mask(g, _coo.coalesce(self.pattern))
+        return dispatch_mask(g, _coo.coalesce(self.saved_tensors[0]._data))
 
 
 class SparseMask(SparseNode):
@@ -126,16 +123,65 @@ class SparseMask(SparseNode):
         return _coo.mask_dense(a, self.pattern)
 
     def backward(self, g):
+        """Each mask entry read its index's element: the element's gradient is the sum over
+        the entries at its index (a repeated entry counts twice, as in PyTorch)."""
         self._check_held()
+        pattern = self.pattern
         data = g._data
-        if data.__class__ is SparseCOO:
-            return g.to_dense()
-        return g
+        at_entries = _coo.lookup(data, pattern.indices) if data.__class__ is SparseCOO else \
+            _coo.mask_dense(data, pattern).values
+        return Tensor._make(_coo.to_dense(pattern.with_values(at_entries)))
 
 
 def dispatch_mask(dense, pattern):
     from .._dispatch import dispatch
     return dispatch(SparseMask(pattern), dense)
+
+
+class LinearInValues(SparseNode):
+    """s * c, s / c, -s, clone(), to(dtype): s's entries with values fn(values), for fn linear
+    in them. The backward applies grad_fn to the incoming gradient as it comes, so a dense
+    gradient reaches s dense (all elements, PyTorch's mul, div, neg and copy formulas), where
+    the masked values_of/with_values path would give s's entries only."""
+
+    def __init__(self, fn, grad_fn, node_name, copy_indices=False):
+        self.fn, self.grad_fn, self.node_name = fn, grad_fn, node_name
+        self.copy_indices = copy_indices
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, s):
+        values = self.fn(Tensor._make(s.values))._data
+        indices = s.indices.copy() if self.copy_indices else s.indices
+        return SparseCOO(indices, values, s.shape, s.coalesced)
+
+    def backward(self, g):
+        return self.grad_fn(g)
+
+
+class MulDense(SparseNode):
+    """sparse * dense of the same size: s's entries, each times the dense element at its index.
+    Gradients as PyTorch's mul: g * d for s (dense when g is) and g * s for d (sparse, s's
+    entries, when g is dense)."""
+    saved_inputs = (0, 1)
+
+    def __init__(self, node_name):
+        self.node_name = node_name
+
+    def name(self):
+        return self.node_name
+
+    def forward(self, s, d):
+        at_entries = _coo.mask_dense(d, s).values
+        values = (Tensor._make(s.values) * Tensor._make(at_entries))._data   # (promotion)
+        return s.with_values(values)
+
+    def backward(self, g):
+        s, d = self.saved_tensors
+        edges = self._edges
+        return (g * d if edges[0] is not None else None,
+                g * s if edges[1] is not None else None)
 
 
 class GatherAt(SparseNode):
@@ -166,6 +212,10 @@ class AddSparse(SparseNode):
 
     def forward(self, a, b):
         _same_shape(a, b, 'add')
+        for dtype in {a.dtype, b.dtype} & {np.dtype(bool), np.dtype(np.float16)}:
+            raise NotImplementedError(f'"cadd_sparse" not implemented for '
+                                      f'{_dtype_name(dtype)}: PyTorch adds sparse tensors of '
+                                      f'other dtypes only; convert with .to() first.')
         if self.sign < 0:
             b = b.with_values(-b.values)
         return _coo.add(a, b)
@@ -199,13 +249,13 @@ class DenseAddSparse(SparseNode):
 
 class MulSparse(SparseNode):
     """sparse * sparse, elementwise: the entries both hold."""
+    saved_inputs = (0, 1)   # (tensors: the gradient g * b stays differentiable in b)
 
     def name(self):
         return 'MulBackward0'
 
     def forward(self, a, b):
         _same_shape(a, b, 'mul')
-        self.a, self.b = a, b
         ca, cb = _coo.coalesce(a), _coo.coalesce(b)
         indices, va, vb = _coo.intersect(ca, cb)
         dtype = _coo.promote(a.dtype, b.dtype)
@@ -213,7 +263,8 @@ class MulSparse(SparseNode):
                          a.coalesced and b.coalesced)
 
     def backward(self, g):
-        return g * sparse_tensor(self.b), g * sparse_tensor(self.a)
+        a, b = self.saved_tensors
+        return g * b, g * a
 
 
 class Transpose(SparseNode):
@@ -355,11 +406,12 @@ class Softmax(SparseNode):
     def name(self):
         return 'SparseLogSoftmaxBackward0' if self.log else 'SparseSoftmaxBackward0'
 
+    saved_inputs = (0,)
+
     def forward(self, s):
         c = _coo.coalesce(s)
         xp = c.xp
         self.pattern = c
-        self._hold()
         self.groups = _groups_along(c, self.dim)
         values = c.values
         peak = _segment(xp, np.maximum, values, self.groups, -np.inf)
@@ -371,7 +423,7 @@ class Softmax(SparseNode):
         return c.with_values(out)
 
     def backward(self, g):
-        self._check_held()
+        self.saved_tensors     # (checks that the input was not changed in place)
         xp = self.pattern.xp
         data = g._data
         gv = data.values if data.__class__ is SparseCOO and data.indices is \
@@ -457,7 +509,8 @@ class SumAll(SparseNode):
 
     def forward(self, s):
         self.shape = s.shape
-        if self.sparse_grad:
+        if self.sparse_grad:    # (torch.sparse.sum coalesces first: repeats add in s's dtype)
+            s = _coo.coalesce(s)
             self.pattern = s
             self._hold()
         if self.dtype is not None:

@@ -29,15 +29,15 @@ def sum_(op, inputs):
 def sparse_sum_dims(s, dims, dtype=None, name='SparseSumBackward0'):
     """torch.sparse.sum over `dims` (sorted, non-negative): a coalesced sparse tensor while a
     sparse dim is left, else dense."""
+    if dtype is not None:   # (before coalescing: repeated int8 entries add up in int64)
+        s = s.to(dtype)
     c = coalesced(s)
     payload = c._data
     k = payload.sparse_dim
     values = values_of(c)
     dense_axes = tuple(d - k + 1 for d in dims if d >= k)
     if dense_axes:
-        values = values.sum(dense_axes)
-    if dtype is not None:
-        values = values.to(dtype)
+        values = values.sum(dense_axes, dtype=values.dtype)
     kept = [d for d in range(k) if d not in dims]
     shape = [payload.shape[d] for d in kept] + [
         payload.shape[d] for d in range(k, payload.ndim) if d not in dims]

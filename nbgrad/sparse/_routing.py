@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from .. import _sparse_coo as _coo
 from . import _indexing, _ops, _reductions
@@ -47,11 +48,13 @@ def _mul(op, inputs):
         return dispatch(_ops.MulSparse(), a, b)
     s, other = (a, b) if is_sparse(a) else (b, a)
     name = node_name(op)
-    if _is_scalar(other):
+    if _is_constant(other):
+        return _linear(s, lambda v: v * other, lambda g: g * other, name)
+    if _is_scalar(other):   # (a 0-d tensor that requires grad: it gets its gradient too)
         return with_values(s._data, values_of(s) * other, name)
     shape = s._data.shape
-    if tuple(other.shape) == shape:     # (other's gradient: sparse, with s's pattern)
-        at_entries = dispatch(_ops.GatherAt(s._data), other)
+    if tuple(other.shape) == shape:
+        return dispatch(_ops.MulDense(name), s, other)
     else:
         try:
             fits = np.broadcast_shapes(tuple(other.shape), shape) == shape
@@ -80,13 +83,26 @@ def _scalar_divisor(op, inputs):
 
 def _div(op, inputs):
     s, other = _scalar_divisor(op, inputs)
+    if _is_constant(other):
+        return _linear(s, lambda v: v / other, lambda g: g / other, node_name(op))
     return with_values(s._data, dispatch(op, values_of(s), other), node_name(op))
+
+
+def _is_constant(x):
+    """A number, or a 0-d dense tensor that needs no gradient."""
+    return isinstance(x, numbers.Number) or (_is_scalar(x) and not x.requires_grad)
+
+
+def _linear(s, fn, grad_fn, name, copy_indices=False):
+    return dispatch(_ops.LinearInValues(fn, grad_fn, name, copy_indices), s)
 
 
 def _rounding_divide(op, inputs):
     """// and div(rounding_mode=...): rounding does not distribute over repeated entries, so
     the tensor is coalesced first (PyTorch's result is coalesced)."""
     s, other = _scalar_divisor(op, inputs)
+    if s.is_complex():
+        refuse(_op_name(op), inputs)
     c = coalesced(s)
     return with_values(c._data, dispatch(op, values_of(c), other), node_name(op),
                        coalesced=True)
@@ -106,7 +122,7 @@ def _unary(op, inputs):
 
 def _neg(op, inputs):
     (s,) = inputs
-    return with_values(s._data, -values_of(s), node_name(op))
+    return _linear(s, lambda v: -v, lambda g: -g, node_name(op))
 
 
 def _copy(op, inputs):
@@ -114,11 +130,13 @@ def _copy(op, inputs):
     (s,) = inputs
     payload = s._data
     if op.__class__.__name__ == 'Clone':
-        values = values_of(s).clone()
-        indices = payload.indices.copy()
-    else:
-        values = dispatch(op, values_of(s))
-        indices = Tensor._make(payload.indices).to(values.device)._data
+        return _linear(s, lambda v: v.clone(), lambda g: g, node_name(op), copy_indices=True)
+    if op.device is None:   # a dtype change where s is: the gradient converts back
+        old, new = s.dtype, from_numpy_dtype(np.dtype(op.np_dtype))
+        return _linear(s, lambda v: v.to(new), lambda g: g.to(old), node_name(op),
+                       copy_indices=True)
+    values = dispatch(op, values_of(s))     # (another device: the indices move along)
+    indices = Tensor._make(payload.indices).to(values.device)._data
     pattern = SparseCOO(indices, values._data, payload.shape, payload.coalesced)
     return with_values(pattern, values, node_name(op))
 
@@ -175,7 +193,11 @@ def _op_name(op):
 
 
 def _refuse(op, inputs):
-    name = _op_name(op)
+    refuse(_op_name(op), inputs)
+
+
+def refuse(name, inputs):
+    """PyTorch's NotImplementedError for an op without a sparse kernel, naming it."""
     device = 'CPU' if any(is_sparse(x) and x.is_cpu for x in inputs) else 'CUDA'
     raise NotImplementedError(
         f"Could not run 'aten::{name}' with arguments from the 'Sparse{device}' backend: "
@@ -192,5 +214,6 @@ def route(op, inputs):
 
 def refuse_inplace(op):
     raise NotImplementedError(
-        f"nbgrad: in-place {_op_name(op)}_ on a sparse COO tensor is not supported; use the "
-        f'out-of-place form (s = s.{_op_name(op)}(...)) or .to_dense() first.')
+        f"nbgrad: in-place {_op_name(op)}_ with a sparse COO tensor (as the target or an "
+        f'operand, here while recording autograd history) is not supported; use the '
+        f'out-of-place form (x = x.{_op_name(op)}(...)) or .to_dense() first.')

@@ -135,21 +135,19 @@ _original_reduce_ex = Tensor.__reduce_ex__
 
 
 def __reduce_ex__(self, protocol):
-    """Pickling (copy.copy, multiprocessing) keeps a sparse tensor's entries, device and
-    requires_grad."""
+    """Pickling (copy.copy, multiprocessing) keeps a sparse tensor's entries and device; not
+    requires_grad, as PyTorch's sparse rebuild does not."""
     payload = self._data
     if payload.__class__ is not SparseCOO:
         return _original_reduce_ex(self, protocol)
     host = Tensor._make(payload.values).numpy(force=True)
     return _rebuild_sparse, (Tensor._make(payload.indices).numpy(force=True), host,
-                             payload.shape, payload.coalesced, str(self.device),
-                             self._requires_grad)
+                             payload.shape, payload.coalesced, str(self.device))
 
 
-def _rebuild_sparse(indices, values, shape, coalesced, device, requires_grad):
+def _rebuild_sparse(indices, values, shape, coalesced, device):
     from . import sparse_coo_tensor
-    return sparse_coo_tensor(indices, values, shape, device=device, is_coalesced=coalesced,
-                             requires_grad=requires_grad)
+    return sparse_coo_tensor(indices, values, shape, device=device, is_coalesced=coalesced)
 
 
 def _layout_of(self):
@@ -181,3 +179,8 @@ Tensor.is_sparse = property(lambda self: self._data.__class__ is SparseCOO)
 Tensor.layout = property(_layout_of)
 Tensor.numpy = _refuse_numpy(Tensor.numpy)
 Tensor.item = _item_through_dense(Tensor.item)     # (float(), int(), bool() read item())
+_dense_is_contiguous = Tensor.is_contiguous
+Tensor.is_contiguous = lambda self, *, memory_format=None: (
+    False if self._data.__class__ is SparseCOO else
+    _dense_is_contiguous(self, **({} if memory_format is None else
+                                  {'memory_format': memory_format})))

@@ -217,7 +217,9 @@ class EmbeddingBagOp(Node):
         if decreasing:
             raise RuntimeError('embedding_bag: offsets must be non-decreasing (bag b is '
                                'input[offsets[b]:offsets[b+1]])')
-        self._end = last if self.include_last_offset else idx.size
+        # (the last bag runs to the end of the input even when include_last_offset's final
+        # offset stops short of it, as PyTorch's kernel reads it)
+        self._end = idx.size
 
     def _max(self, xp, weight, bags, sizes):
         """Elementwise maxima per bag (the first maximal row on ties; empty bags give 0), and
