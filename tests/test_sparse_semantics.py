@@ -302,14 +302,19 @@ DENSE_GRADS = {  # a dense gradient reaching a sparse leaf through a linear op s
     'mul_dense': lambda lib, x, w: (lib.zeros(2, 3, dtype=lib.float64, device=w.device) + x * w)
     * w,
     'scaled_matmul': lambda lib, x, w: (x * 3) @ w.t(),
+    'select_row': lambda lib, x, w: (lib.zeros(3, dtype=lib.float64, device=w.device) + x[1])
+    * w[0],
+    'select_column': lambda lib, x, w: (lib.zeros(2, dtype=lib.float64, device=w.device)
+                                        + x[:, 2]) * w[:, 0],
+    'select_element': lambda lib, x, w: x[0, 2] * 3 + (w * 0).sum(),
 }
 
 
 @pytest.mark.parametrize('coalesced', [True, False], ids=['coalesced', 'uncoalesced'])
 @pytest.mark.parametrize('case', DENSE_GRADS)
 def test_dense_gradient_of_a_sparse_leaf(case, coalesced, device):
-    """PyTorch differentiates s * 2, -s, s / 2, clone and s * w with the same op on the
-    incoming gradient: a dense gradient gives the sparse leaf a dense .grad, every element
+    """PyTorch differentiates s * 2, -s, s / 2, clone, s * w and select with the same op on
+    the incoming gradient: a dense gradient gives the sparse leaf a dense .grad, every element
     (not only its entries)."""
     def run(lib, dev):
         x = f64(lib, dev, coalesced).requires_grad_()
@@ -317,6 +322,17 @@ def test_dense_gradient_of_a_sparse_leaf(case, coalesced, device):
         DENSE_GRADS[case](lib, x, w).sum().backward()
         return x.grad
     both(run, device, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('coalesced', [True, False], ids=['coalesced', 'uncoalesced'])
+@pytest.mark.parametrize('how', ['sum', 'sparse_sum'])
+def test_dense_gradient_of_a_sum_over_every_sparse_dim(how, coalesced, device):
+    def run(lib, dev):
+        x = _with_dense_dim(lib, dev, coalesced).double().requires_grad_()
+        total = x.sum((0, 1)) if how == 'sum' else lib.sparse.sum(x, (0, 1))
+        (total * lib.tensor([1., 2.], dtype=lib.float64, device=dev)).sum().backward()
+        return x.grad
+    both(run, device)
 
 
 GRAD_VALUES = {  # (on sparse tensors, on their dense twins): PyTorch has no sparse backward

@@ -8,7 +8,8 @@ import numpy as np
 
 from .._dtype import int64
 from .._tensor import Tensor
-from ._build import values_of, with_values
+from ._build import dispatch, values_of, with_values
+from ._ops import SparseNode
 from .._sparse_coo import SparseCOO
 
 
@@ -38,31 +39,64 @@ def _index_items(op, payload):
 
 
 def select(op, inputs):
+    (s,) = inputs
+    return dispatch(Select(_index_items(op, s._data)), s)
+
+
+class Select(SparseNode):
     """s[i], s[:, j], s[i, j]...: the entries with those indices, in their stored order, one
     dim fewer per integer (PyTorch's select on a sparse tensor). Once every sparse dim is
-    selected, the result is dense (the entries there summed)."""
-    (s,) = inputs
-    payload = s._data
-    k = payload.sparse_dim
-    picks = _index_items(op, payload)
-    xp = payload.xp
-    keep = xp.ones(payload.nnz, bool)
-    for d, i in picks.items():
-        if d < k:
-            keep &= payload.indices[d] == i
-    at = xp.flatnonzero(keep)
-    values = values_of(s)[Tensor._make(at)]
-    dense_picks = tuple(picks.get(d, slice(None)) for d in range(k, payload.ndim))
-    if any(isinstance(p, int) for p in dense_picks):
-        values = values[(slice(None),) + dense_picks]
-    sparse_left = [d for d in range(k) if d not in picks]
-    if not sparse_left:     # (summed in the values' dtype: PyTorch's coalesced value)
-        return values.sum(0, dtype=values.dtype)
-    shape = [payload.shape[d] for d in range(payload.ndim) if d not in picks]
-    # (PyTorch flags the result uncoalesced unless it has at most one entry)
-    pattern = SparseCOO(payload.indices[sparse_left][:, at], values._data, shape,
-                        at.shape[0] <= 1)
-    return with_values(pattern, values, 'SelectBackward0')
+    picked the result is dense (the entries there summed, in the values' dtype). The gradient
+    goes back to every element at the picked positions: dense for a dense gradient (PyTorch's
+    select_backward), sparse, with the picked indices restored, for a sparse one."""
+
+    def __init__(self, picks):
+        self.picks = picks      # {dim: index}
+
+    def name(self):
+        return 'SelectBackward0'
+
+    def forward(self, s):
+        self.shape, self.sparse_dim = s.shape, s.sparse_dim
+        k, picks, xp = s.sparse_dim, self.picks, s.xp
+        keep = xp.ones(s.nnz, bool)
+        for d, i in picks.items():
+            if d < k:
+                keep &= s.indices[d] == i
+        at = xp.flatnonzero(keep)
+        values = s.values[at][(slice(None),) + self._dense_index()]
+        sparse_left = [d for d in range(k) if d not in picks]
+        if not sparse_left:
+            return values.sum(0, dtype=values.dtype)
+        shape = [s.shape[d] for d in range(len(s.shape)) if d not in picks]
+        # (PyTorch flags the result uncoalesced unless it has at most one entry)
+        return SparseCOO(s.indices[sparse_left][:, at], values, shape, at.shape[0] <= 1)
+
+    def _dense_index(self):
+        return tuple(self.picks.get(d, slice(None)) for d in range(self.sparse_dim,
+                                                                   len(self.shape)))
+
+    def backward(self, g):
+        from .._creation import zeros
+        index = tuple(self.picks.get(d, slice(None)) for d in range(len(self.shape)))
+        if not g.is_sparse:
+            full = zeros(self.shape, dtype=g.dtype, device=g.device)
+            full[index] = g
+            return full
+        payload = g._data
+        xp = payload.xp
+        rows = list(payload.indices)
+        for d in sorted(p for p in self.picks if p < self.sparse_dim):
+            rows.insert(d, xp.full(payload.nnz, self.picks[d], np.int64))
+        values = values_of(g)
+        dense_index = self._dense_index()
+        if any(isinstance(p, int) for p in dense_index):
+            full = zeros((payload.nnz,) + tuple(self.shape[self.sparse_dim:]), dtype=g.dtype,
+                         device=g.device)
+            full[(slice(None),) + dense_index] = values
+            values = full
+        pattern = SparseCOO(xp.stack(rows), values._data, self.shape, payload.nnz <= 1)
+        return with_values(pattern, values, 'SelectBackwardBackward0')
 
 
 def index_select(op, inputs):

@@ -6,6 +6,7 @@ import numpy as np
 from .._dtype import from_numpy_dtype, int64
 from . import _ops
 from ._build import coalesced, dispatch, is_sparse, values_of, with_values
+from ._ops import SparseNode
 from .._sparse_coo import SparseCOO
 
 
@@ -22,33 +23,55 @@ def sum_(op, inputs):
     if len(dims) == payload.ndim:
         out = dispatch(_ops.SumAll(dtype), s)
         return out.reshape((1,) * payload.ndim) if op.keepdim else out
-    out = sparse_sum_dims(s, dims, dtype, name)
+    out = sparse_sum_dims(s, dims, dtype, name, dense_grad=True)
     return _keep_dims(out, dims, payload.ndim, name) if op.keepdim else out
 
 
-def sparse_sum_dims(s, dims, dtype=None, name='SparseSumBackward0'):
+def sparse_sum_dims(s, dims, dtype=None, name='SparseSumBackward0', dense_grad=False):
     """torch.sparse.sum over `dims` (sorted, non-negative): a coalesced sparse tensor while a
-    sparse dim is left, else dense."""
+    sparse dim is left, else dense. Summed over every sparse dim, Tensor.sum's gradient
+    (dense_grad) is dense over every element, torch.sparse.sum's sparse at the entries, as in
+    PyTorch."""
     if dtype is not None:   # (before coalescing: repeated int8 entries add up in int64)
         s = s.to(dtype)
     c = coalesced(s)
     payload = c._data
     k = payload.sparse_dim
-    values = values_of(c)
     dense_axes = tuple(d - k + 1 for d in dims if d >= k)
-    if dense_axes:
-        values = values.sum(dense_axes, dtype=values.dtype)
     kept = [d for d in range(k) if d not in dims]
-    shape = [payload.shape[d] for d in kept] + [
-        payload.shape[d] for d in range(k, payload.ndim) if d not in dims]
-    if not kept:
-        out = values.sum(0)
+    if not kept and dense_grad:
+        out = dispatch(SumOverEntries(dense_axes), c)
+    elif not kept:
+        out = values_of(c).sum((0,) + dense_axes, dtype=c.dtype)
     else:
+        values = values_of(c)
+        if dense_axes:
+            values = values.sum(dense_axes, dtype=values.dtype)
+        shape = [payload.shape[d] for d in kept] + [
+            payload.shape[d] for d in range(k, payload.ndim) if d not in dims]
         pattern = SparseCOO(payload.indices[kept], values._data, shape, False)
         out = coalesced(with_values(pattern, values, name))
     if out.grad_fn is not None:
         out.grad_fn.present_as(name)
     return out
+
+
+class SumOverEntries(SparseNode):
+    """A sum over every sparse dim (and `dense_axes` of the values): a dense tensor. Its
+    gradient is dense over every element, as PyTorch's sum backward gives it."""
+
+    def __init__(self, dense_axes):
+        self.dense_axes = dense_axes
+
+    def forward(self, c):
+        self.shape, self.sparse_dim = c.shape, c.sparse_dim
+        return c.values.sum(axis=(0,) + self.dense_axes, dtype=c.values.dtype)
+
+    def backward(self, g):
+        k, shape = self.sparse_dim, self.shape
+        kept_shape = [1] * k + [1 if d - k + 1 in self.dense_axes else shape[d]
+                                for d in range(k, len(shape))]
+        return g.reshape(kept_shape).expand(shape)
 
 
 def _keep_dims(out, dims, ndim, name):
