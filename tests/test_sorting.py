@@ -3,8 +3,10 @@
 Inputs come from small integer pools (ties) with NaNs mixed in, as 0-dim, empty, transposed
 (non-contiguous) and several-dim tensors of several dtypes. Values must match PyTorch exactly;
 indices must match exactly where PyTorch defines them (stable sort, cummax/cummin, searchsorted,
-unique, median's NaN) and otherwise must point at elements holding the returned values (PyTorch's
-CPU introsort/quickselect order ties arbitrarily beyond 16 elements). Gradients are compared with
+unique, median's NaN) and where nbgrad replays PyTorch's order of ties (sort and argsort with
+stable=False on the CPU, whose std::sort orders ties its own way beyond 16 elements); elsewhere
+(topk/kthvalue/median/mode, and sort on a GPU) they must point at elements holding the returned
+values. Gradients are compared with
 PyTorch's and gradchecked in float64 on inputs without ties.
 """
 import numpy as np
@@ -30,9 +32,9 @@ def test_sort_matches_torch(shape, dim, descending, stable, device):
         expected = torch.sort(make(torch, x, noncontig=noncontig), dim=dim,
                               descending=descending, stable=stable)
         assert_same(got.values, expected.values)
-        if stable or dim_size(shape, dim) <= 16:
-            # PyTorch defines the order of ties for stable=True; its CPU sort is also stable on
-            # rows of up to 16 elements (insertion sort)
+        if stable or dim_size(shape, dim) <= 16 or device == 'cpu':
+            # PyTorch defines the order of ties for stable=True; for stable=False nbgrad replays
+            # its CPU std::sort (stable itself on rows of up to 16 elements)
             assert_same(got.indices, expected.indices)
         else:
             # ties in any order: the indices must still be a permutation picking the values
@@ -52,14 +54,45 @@ def test_argsort_and_msort_match_torch(shape, dim, descending, device):
         assert_same(n.argsort(dim=dim, descending=descending, stable=True),
                     t.argsort(dim=dim, descending=descending, stable=True))
         assert_same(nb.msort(n), torch.msort(t))
+        if device == 'cpu':     # (ties in std::sort's order: see test_sort_matches_torch)
+            assert_same(nb.argsort(n, dim=dim, descending=descending),
+                        torch.argsort(t, dim=dim, descending=descending))
 
 
-def test_sort_is_stable_on_long_rows():
-    # no oracle needed: equal keys keep their input order, also in descending order
+@needs_torch
+@pytest.mark.parametrize('descending', [False, True])
+def test_unstable_sort_orders_ties_as_pytorch_on_the_cpu(descending):
+    """Rows of many lengths from small pools (ties everywhere, NaN too): std::sort's order."""
+    rng = np.random.default_rng(0)
+    for n in list(range(15, 40)) + [100, 1000, 4000]:
+        for pool in (2, 5):
+            keys = rng.integers(0, pool, n).astype(np.float32)
+            keys[rng.random(n) < 0.05] = np.nan
+            got = nb.sort(nb.tensor(keys), descending=descending).indices
+            expected = torch.sort(torch.tensor(keys), descending=descending).indices
+            assert to_np(got).tolist() == expected.tolist(), (n, pool)
+
+
+@needs_torch
+def test_pack_padded_sequence_orders_equal_lengths_as_pytorch():
+    """enforce_sorted=False sorts the lengths without stable=True: with 24 sequences of a few
+    lengths, PyTorch's order of equal lengths decides the packed batch order."""
+    lengths = [3, 5, 5, 2, 5, 3, 3, 5, 2, 2, 5, 3] * 2
+    x = np.arange(24 * 5, dtype=np.float32).reshape(24, 5, 1)
+    got = nb.nn.utils.rnn.pack_padded_sequence(nb.tensor(x), nb.tensor(lengths),
+                                               batch_first=True, enforce_sorted=False)
+    expected = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths),
+                                                       batch_first=True, enforce_sorted=False)
+    assert to_np(got.sorted_indices).tolist() == expected.sorted_indices.tolist()
+    assert to_np(got.data).tolist() == expected.data.tolist()
+
+
+def test_stable_sort_keeps_input_order_on_long_rows():
+    # no oracle needed: with stable=True equal keys keep their input order, also descending
     keys = np.array([2, 1, 2, 0, 1, 2, 0, 0, 1, 2] * 5, dtype=np.float32)
     x = nb.tensor(keys)
     for descending in (False, True):
-        idx = nb.sort(x, descending=descending).indices.numpy()
+        idx = nb.sort(x, descending=descending, stable=True).indices.numpy()
         order = sorted(range(len(keys)), key=lambda i: (-keys[i] if descending else keys[i], i))
         assert idx.tolist() == order
 

@@ -172,16 +172,16 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
     """gradcheck of the gradient itself (second derivatives through create_graph=True)."""
     from .api import grad as autograd_grad
-    from .. import random as _random
+    from .._dtype import float64
     inputs = _as_tuple(inputs)
     all_outputs = _as_tuple(func(*inputs))
     outputs = [all_outputs[j] for j in _differentiable(all_outputs)]
-    if grad_outputs is None:
-        generator = _random.Generator().manual_seed(0)
-        from .._random_ops import randn
-        # drawn on the CPU (a seeded CPU generator serves every device), then moved
-        grad_outputs = tuple(randn(o.shape, dtype=o.dtype, generator=generator).to(o.device)
-                             .requires_grad_() for o in outputs)
+    if grad_outputs is None:    # PyTorch's: uniform in [-1, 1) from the global generator
+        from ..testing import make_tensor
+        grad_outputs = tuple(make_tensor(
+            o.shape, dtype=o.dtype if o.is_floating_point() or o.is_complex() else float64,
+            device=o.device, low=-1, high=1, requires_grad=True,
+            noncontiguous=gen_non_contig_grad_outputs) for o in outputs)
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)
 

@@ -3,9 +3,11 @@ quantile/nanquantile, cummax/cummin, logcumsumexp.
 
 Conventions shared by these ops (PyTorch's, checked against torch 2.x on the CPU):
 - NaN sorts as the largest value: last in ascending order, first in descending order.
-- Equal elements keep their input order (a stable sort) everywhere, whether or not `stable=True`.
-  PyTorch only promises that for stable=True; its CPU introsort happens to be stable for rows of up
-  to 16 elements and differs beyond that. Any order of ties is a correct answer there.
+- Equal elements keep their input order (a stable sort), except in sort/argsort with
+  stable=False on the CPU: there PyTorch's std::sort orders the ties of a row longer than 16 its
+  own way, and nbgrad replays it (ops/_introsort.py) for rows with ties, up to
+  INTROSORT_BUDGET elements per call (beyond, ties keep input order). topk, kthvalue, median and
+  mode keep input order for ties (PyTorch's selection algorithms may differ there).
 - Ops that select elements (sort, topk, kthvalue, median(dim), mode, cummax...) return
   (values, indices); the values are differentiable and their gradient goes to the selected input
   elements, the int64 indices are not differentiable.
@@ -40,6 +42,29 @@ def _stable_argsort(a, axis, descending):
     n = a.shape[axis]
     reversed_order = xp.argsort(xp.flip(a, axis), axis=axis, kind='stable')
     return (n - 1 - xp.flip(reversed_order, axis)).astype(np.int64, copy=False)
+
+
+INTROSORT_BUDGET = 4096     # elements replayed per call (Python: about 2 us each)
+
+
+def _sort_order(a, axis, descending, stable):
+    """sort/argsort's indices: stable, or for stable=False on the CPU PyTorch's std::sort order
+    of ties (see the module docstring)."""
+    order = _stable_argsort(a, axis, descending)
+    n = a.shape[axis] if a.ndim else 0
+    if stable or n <= 16 or xp_of(a) is not np or a.size > INTROSORT_BUDGET:
+        return order
+    from ._introsort import introsort_order
+    rows = np.moveaxis(a, axis, -1).reshape(-1, n)
+    orders = np.moveaxis(order, axis, -1).reshape(-1, n).copy()
+    ordered = np.take_along_axis(rows, orders, 1)
+    ties = ordered[:, 1:] == ordered[:, :-1]
+    if ordered.dtype.kind in 'fc':
+        ties |= np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
+    for r in np.flatnonzero(ties.any(1)):
+        orders[r] = introsort_order(rows[r].tolist(), descending)
+    shape = np.moveaxis(a, axis, -1).shape
+    return np.moveaxis(orders.reshape(shape), -1, axis)
 
 
 def _positions(xp, shape, axis):
@@ -164,7 +189,7 @@ class Sort(_SelectAlongDim):
         _check_sortable(a)
 
     def _select(self, a, d):
-        return _stable_argsort(a, d, self.descending)
+        return _sort_order(a, d, self.descending, self.stable)
 
     def name(self):
         return 'SortBackward1' if self.stable else 'SortBackward0'
@@ -173,14 +198,14 @@ class Sort(_SelectAlongDim):
 class ArgSort(Node):
     differentiable = False
 
-    def __init__(self, dim, descending):
-        self.dim, self.descending = dim, descending
+    def __init__(self, dim, descending, stable=False):
+        self.dim, self.descending, self.stable = dim, descending, stable
 
     def forward(self, a):
         _check_sortable(a, 'argsort')
         if a.ndim == 0:
             return xp_of(a).zeros((), np.int64)
-        return _stable_argsort(a, self.dim, self.descending)
+        return _sort_order(a, self.dim, self.descending, self.stable)
 
 
 class TopK(_SelectAlongDim):
@@ -436,11 +461,12 @@ def sort(input, dim=-1, descending=False, *, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
-    return dispatch(ArgSort(wrap_dim(dim, input._data.ndim), bool(descending)), input)
+    return dispatch(ArgSort(wrap_dim(dim, input._data.ndim), bool(descending), bool(stable)),
+                    input)
 
 
 def msort(input):
-    return sort(input, 0).values
+    return sort(input, 0, stable=True).values     # (values only: no tie order to replay)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -528,7 +554,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
 
     if dim is None:
         out_shape = (1,) * a.ndim if keepdim else ()
-        sorted_ = sort(input.reshape(-1)).values
+        sorted_ = sort(input.reshape(-1), stable=True).values
     else:
         d = wrap_dim(dim, a.ndim)
         shape = a.shape if a.ndim else (1,)
@@ -536,7 +562,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
             tuple(s for i, s in enumerate(shape) if i != d)
         if a.ndim == 0:
             out_shape = ()
-        sorted_ = sort(input.reshape(shape).unsqueeze(-1).transpose(d, -1)).values
+        sorted_ = sort(input.reshape(shape).unsqueeze(-1).transpose(d, -1), stable=True).values
     n = sorted_.shape[-1]
     sorted_ = sorted_.reshape(out_shape + (n,))
 

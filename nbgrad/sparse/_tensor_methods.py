@@ -2,6 +2,7 @@
 with PyTorch's answers for dense tensors too (to_dense() of a dense tensor is itself,
 sparse_dim() is 0, coalesce() is an error)."""
 from .. import _layout
+from .._memory_format import contiguous_format
 from .._tensor import Tensor
 from . import _build, _ops
 from .._sparse_coo import SparseCOO
@@ -180,7 +181,14 @@ Tensor.layout = property(_layout_of)
 Tensor.numpy = _refuse_numpy(Tensor.numpy)
 Tensor.item = _item_through_dense(Tensor.item)     # (float(), int(), bool() read item())
 _dense_is_contiguous = Tensor.is_contiguous
-Tensor.is_contiguous = lambda self, *, memory_format=None: (
-    False if self._data.__class__ is SparseCOO else
-    _dense_is_contiguous(self, **({} if memory_format is None else
-                                  {'memory_format': memory_format})))
+
+
+def is_contiguous(self, *, memory_format=contiguous_format):
+    """False for a sparse tensor (it has no strided memory), as PyTorch answers."""
+    if self._data.__class__ is SparseCOO:
+        return False
+    return _dense_is_contiguous(self, memory_format=memory_format)
+
+
+is_contiguous.__doc__ = _dense_is_contiguous.__doc__ or is_contiguous.__doc__
+Tensor.is_contiguous = is_contiguous

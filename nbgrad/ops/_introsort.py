@@ -1,0 +1,137 @@
+"""PyTorch's CPU sort order for ties: a replay of libstdc++'s std::sort (introsort).
+
+PyTorch sorts on the CPU with std::sort (stable=False), which orders equal elements its own
+way once a row is longer than 16 (its insertion-sort threshold). That order decides, e.g., how
+pack_padded_sequence(enforce_sorted=False) arranges sequences of equal length, and so which
+elements a later dropout mask hits. nbgrad's sort is stable; for a row with ties it replays
+std::sort here (median-of-three pivot, unguarded Hoare partition, heapsort past the depth limit,
+then one insertion sort), on Python values, so that the indices come out as PyTorch's do.
+"""
+import math
+
+THRESHOLD = 16      # libstdc++'s _S_threshold
+
+
+def introsort_order(keys, descending):
+    """The positions 0..n-1 of `keys` (a list of Python numbers, NaN the largest) in the order
+    std::sort leaves them under PyTorch's comparator (KeyValueCompAsc/Desc)."""
+    nan = [k != k for k in keys]
+    if descending:
+        def before(i, j):
+            return (nan[i] and not nan[j]) or keys[i] > keys[j]
+    else:
+        def before(i, j):
+            return (nan[j] and not nan[i]) or keys[i] < keys[j]
+    order = list(range(len(keys)))
+    n = len(order)
+    if n > 1:
+        _introsort_loop(order, 0, n, 2 * int(math.log2(n)), before)
+        if n > THRESHOLD:
+            _insertion_sort(order, 0, THRESHOLD, before)
+            _unguarded_insertion_sort(order, THRESHOLD, n, before)
+        else:
+            _insertion_sort(order, 0, n, before)
+    return order
+
+
+def _introsort_loop(a, first, last, depth, before):
+    while last - first > THRESHOLD:
+        if depth == 0:
+            _heap_sort(a, first, last, before)
+            return
+        depth -= 1
+        _move_median_to_first(a, first, first + 1, first + (last - first) // 2, last - 1, before)
+        cut = _unguarded_partition(a, first + 1, last, first, before)
+        _introsort_loop(a, cut, last, depth, before)
+        last = cut
+
+
+def _move_median_to_first(a, result, x, y, z, before):
+    if before(a[x], a[y]):
+        if before(a[y], a[z]):
+            pick = y
+        elif before(a[x], a[z]):
+            pick = z
+        else:
+            pick = x
+    elif before(a[x], a[z]):
+        pick = x
+    elif before(a[y], a[z]):
+        pick = z
+    else:
+        pick = y
+    a[result], a[pick] = a[pick], a[result]
+
+
+def _unguarded_partition(a, first, last, pivot, before):
+    while True:
+        while before(a[first], a[pivot]):
+            first += 1
+        last -= 1
+        while before(a[pivot], a[last]):
+            last -= 1
+        if not first < last:
+            return first
+        a[first], a[last] = a[last], a[first]
+        first += 1
+
+
+def _heap_sort(a, first, last, before):
+    """std::__partial_sort(first, last, last): make_heap, then sort_heap."""
+    length = last - first
+    if length < 2:
+        return
+    parent = (length - 2) // 2
+    while True:
+        _adjust_heap(a, first, parent, length, a[first + parent], before)
+        if parent == 0:
+            break
+        parent -= 1
+    while length > 1:
+        length -= 1
+        value = a[first + length]
+        a[first + length] = a[first]
+        _adjust_heap(a, first, 0, length, value, before)
+
+
+def _adjust_heap(a, first, hole, length, value, before):
+    top = second = hole
+    while second < (length - 1) // 2:
+        second = 2 * (second + 1)
+        if before(a[first + second], a[first + second - 1]):
+            second -= 1
+        a[first + hole] = a[first + second]
+        hole = second
+    if length % 2 == 0 and second == (length - 2) // 2:
+        second = 2 * (second + 1)
+        a[first + hole] = a[first + second - 1]
+        hole = second - 1
+    parent = (hole - 1) // 2
+    while hole > top and before(a[first + parent], value):
+        a[first + hole] = a[first + parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    a[first + hole] = value
+
+
+def _insertion_sort(a, first, last, before):
+    for i in range(first + 1, last):
+        value = a[i]
+        if before(value, a[first]):
+            a[first + 1:i + 1] = a[first:i]
+            a[first] = value
+        else:
+            _unguarded_linear_insert(a, i, before)
+
+
+def _unguarded_insertion_sort(a, first, last, before):
+    for i in range(first, last):
+        _unguarded_linear_insert(a, i, before)
+
+
+def _unguarded_linear_insert(a, i, before):
+    value = a[i]
+    while before(value, a[i - 1]):
+        a[i] = a[i - 1]
+        i -= 1
+    a[i] = value
