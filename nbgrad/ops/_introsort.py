@@ -1,20 +1,22 @@
-"""PyTorch's CPU sort order for ties: a replay of libstdc++'s std::sort (introsort).
+"""PyTorch's CPU order of ties: replays of libstdc++'s std::sort, std::partial_sort and
+std::nth_element.
 
 PyTorch sorts on the CPU with std::sort (stable=False), which orders equal elements its own
-way once a row is longer than 16 (its insertion-sort threshold). That order decides, e.g., how
-pack_padded_sequence(enforce_sorted=False) arranges sequences of equal length, and so which
-elements a later dropout mask hits. nbgrad's sort is stable; for a row with ties it replays
-std::sort here (median-of-three pivot, unguarded Hoare partition, heapsort past the depth limit,
-then one insertion sort), on Python values, so that the indices come out as PyTorch's do.
+way once a row is longer than 16 (its insertion-sort threshold); its topk selects with
+std::partial_sort (k * 64 <= n) or std::nth_element and then std::sort. That order decides,
+e.g., how pack_padded_sequence(enforce_sorted=False) arranges sequences of equal length (and so
+which elements a later dropout mask hits), and which of equal scores topk returns. nbgrad sorts
+stably; for a row with ties it replays the C++ algorithms here (median-of-three pivot,
+unguarded Hoare partition, heapsort past the depth limit, insertion sort), on Python values, so
+that the indices come out as PyTorch's do.
 """
 import math
 
 THRESHOLD = 16      # libstdc++'s _S_threshold
 
 
-def introsort_order(keys, descending):
-    """The positions 0..n-1 of `keys` (a list of Python numbers, NaN the largest) in the order
-    std::sort leaves them under PyTorch's comparator (KeyValueCompAsc/Desc)."""
+def _comparator(keys, descending):
+    """PyTorch's comparator (KeyValueCompAsc/Desc) on positions: NaN is the largest value."""
     nan = [k != k for k in keys]
     if descending:
         def before(i, j):
@@ -22,16 +24,61 @@ def introsort_order(keys, descending):
     else:
         def before(i, j):
             return (nan[j] and not nan[i]) or keys[i] < keys[j]
+    return before
+
+
+def introsort_order(keys, descending):
+    """The positions 0..n-1 of `keys` (a list of Python numbers) in the order std::sort leaves
+    them."""
+    order = list(range(len(keys)))
+    _sort(order, 0, len(order), _comparator(keys, descending))
+    return order
+
+
+def topk_order(keys, k, largest, sorted):
+    """The positions PyTorch's CPU topk returns, in its order (TopKImpl.h)."""
+    before = _comparator(keys, largest)
     order = list(range(len(keys)))
     n = len(order)
+    if k == 0:
+        return []
+    if k * 64 <= n:
+        _heap_select(order, 0, k, n, before)
+        _sort_heap(order, 0, k, before)
+    else:
+        _introselect(order, 0, k - 1, n, 2 * int(math.log2(n)), before)
+        if sorted:
+            _sort(order, 0, k - 1, before)
+    return order[:k]
+
+
+def _sort(a, first, last, before):
+    """std::sort(first, last)."""
+    n = last - first
     if n > 1:
-        _introsort_loop(order, 0, n, 2 * int(math.log2(n)), before)
+        _introsort_loop(a, first, last, 2 * int(math.log2(n)), before)
         if n > THRESHOLD:
-            _insertion_sort(order, 0, THRESHOLD, before)
-            _unguarded_insertion_sort(order, THRESHOLD, n, before)
+            _insertion_sort(a, first, first + THRESHOLD, before)
+            _unguarded_insertion_sort(a, first + THRESHOLD, last, before)
         else:
-            _insertion_sort(order, 0, n, before)
-    return order
+            _insertion_sort(a, first, last, before)
+
+
+def _introselect(a, first, nth, last, depth, before):
+    """std::nth_element(first, nth, last)."""
+    while last - first > 3:
+        if depth == 0:
+            _heap_select(a, first, nth + 1, last, before)
+            a[first], a[nth] = a[nth], a[first]
+            return
+        depth -= 1
+        _move_median_to_first(a, first, first + 1, first + (last - first) // 2, last - 1, before)
+        cut = _unguarded_partition(a, first + 1, last, first, before)
+        if cut <= nth:
+            first = cut
+        else:
+            last = cut
+    _insertion_sort(a, first, last, before)
 
 
 def _introsort_loop(a, first, last, depth, before):
@@ -77,16 +124,30 @@ def _unguarded_partition(a, first, last, pivot, before):
 
 
 def _heap_sort(a, first, last, before):
-    """std::__partial_sort(first, last, last): make_heap, then sort_heap."""
+    """std::__partial_sort(first, last, last)."""
+    _heap_select(a, first, last, last, before)
+    _sort_heap(a, first, last, before)
+
+
+def _heap_select(a, first, middle, last, before):
+    """std::__heap_select: a heap of [first, middle) keeping the best of [first, last)."""
+    length = middle - first
+    if length >= 2:
+        parent = (length - 2) // 2
+        while True:
+            _adjust_heap(a, first, parent, length, a[first + parent], before)
+            if parent == 0:
+                break
+            parent -= 1
+    for i in range(middle, last):
+        if before(a[i], a[first]):
+            value = a[i]
+            a[i] = a[first]
+            _adjust_heap(a, first, 0, length, value, before)
+
+
+def _sort_heap(a, first, last, before):
     length = last - first
-    if length < 2:
-        return
-    parent = (length - 2) // 2
-    while True:
-        _adjust_heap(a, first, parent, length, a[first + parent], before)
-        if parent == 0:
-            break
-        parent -= 1
     while length > 1:
         length -= 1
         value = a[first + length]

@@ -3,11 +3,11 @@ quantile/nanquantile, cummax/cummin, logcumsumexp.
 
 Conventions shared by these ops (PyTorch's, checked against torch 2.x on the CPU):
 - NaN sorts as the largest value: last in ascending order, first in descending order.
-- Equal elements keep their input order (a stable sort), except in sort/argsort with
-  stable=False on the CPU: there PyTorch's std::sort orders the ties of a row longer than 16 its
-  own way, and nbgrad replays it (ops/_introsort.py) for rows with ties, up to
-  INTROSORT_BUDGET elements per call (beyond, ties keep input order). topk, kthvalue, median and
-  mode keep input order for ties (PyTorch's selection algorithms may differ there).
+- Equal elements keep their input order (a stable sort), except on the CPU in sort/argsort with
+  stable=False, topk and mode: there PyTorch's std::sort, std::partial_sort and
+  std::nth_element order ties their own way, and nbgrad replays them (ops/_introsort.py) for
+  rows with ties, up to INTROSORT_BUDGET elements per call (beyond, and on a GPU, ties keep input
+  order). kthvalue and median keep input order for ties (PyTorch's quickselect may differ).
 - Ops that select elements (sort, topk, kthvalue, median(dim), mode, cummax...) return
   (values, indices); the values are differentiable and their gradient goes to the selected input
   elements, the int64 indices are not differentiable.
@@ -51,20 +51,32 @@ def _sort_order(a, axis, descending, stable):
     """sort/argsort's indices: stable, or for stable=False on the CPU PyTorch's std::sort order
     of ties (see the module docstring)."""
     order = _stable_argsort(a, axis, descending)
-    n = a.shape[axis] if a.ndim else 0
-    if stable or n <= 16 or xp_of(a) is not np or a.size > INTROSORT_BUDGET:
+    if stable or (a.shape[axis] if a.ndim else 0) <= 16:    # (std::sort is stable up to 16)
         return order
     from ._introsort import introsort_order
+    return _replayed(a, axis, order, order, lambda keys: introsort_order(keys, descending))
+
+
+def _replayed(a, axis, order, picked, replay, every_row=False):
+    """`picked` (positions along axis, from the stable `order`) with the rows of `a` that hold
+    ties (or every row) replaced by replay(row as a list): PyTorch's CPU order of ties. GPU
+    arrays and calls over INTROSORT_BUDGET elements keep the stable order."""
+    if xp_of(a) is not np or a.size > INTROSORT_BUDGET or not picked.size:
+        return picked
+    n = a.shape[axis]
     rows = np.moveaxis(a, axis, -1).reshape(-1, n)
-    orders = np.moveaxis(order, axis, -1).reshape(-1, n).copy()
-    ordered = np.take_along_axis(rows, orders, 1)
+    ordered = np.take_along_axis(rows, np.moveaxis(order, axis, -1).reshape(-1, n), 1)
     ties = ordered[:, 1:] == ordered[:, :-1]
     if ordered.dtype.kind in 'fc':
         ties |= np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
-    for r in np.flatnonzero(ties.any(1)):
-        orders[r] = introsort_order(rows[r].tolist(), descending)
-    shape = np.moveaxis(a, axis, -1).shape
-    return np.moveaxis(orders.reshape(shape), -1, axis)
+    tied = np.arange(rows.shape[0]) if every_row else np.flatnonzero(ties.any(1))
+    if not tied.size:
+        return picked
+    shape = np.moveaxis(picked, axis, -1).shape
+    out = np.moveaxis(picked, axis, -1).reshape(-1, shape[-1]).copy()
+    for r in tied:
+        out[r] = replay(rows[r].tolist())
+    return np.moveaxis(out.reshape(shape), -1, axis)
 
 
 def _positions(xp, shape, axis):
@@ -209,8 +221,8 @@ class ArgSort(Node):
 
 
 class TopK(_SelectAlongDim):
-    """The k largest (or smallest) elements, in sorted order (also for sorted=False, which lets
-    PyTorch return them in any order)."""
+    """The k largest (or smallest) elements, in sorted order (for sorted=False, in the order
+    PyTorch's CPU selection leaves them, where it replays it; sorted otherwise)."""
     op_name = 'topk'
 
     def __init__(self, k, dim, largest, sorted):
@@ -227,7 +239,12 @@ class TopK(_SelectAlongDim):
     def _select(self, a, d):
         order = _stable_argsort(a, d, self.largest)
         k = self.k if self._input_shape else 1  # PyTorch returns the element itself for 0-dim, k=0
-        return order[(slice(None),) * d + (slice(0, k),)]
+        picked = order[(slice(None),) * d + (slice(0, k),)]
+        from ._introsort import topk_order
+        # (unsorted, nth_element leaves even distinct values in its own order)
+        return _replayed(a, d, order, picked,
+                         lambda keys: topk_order(keys, k, self.largest, self.sorted),
+                         every_row=not self.sorted and k * 64 > a.shape[d])
 
     def name(self):
         return 'TopkBackward0'
@@ -311,7 +328,8 @@ class Mode(_SelectAlongDim):
         moved = xp.moveaxis(a, d, -1)
         n = moved.shape[-1]
         rows = moved.reshape(-1, n)
-        order = _stable_argsort(rows, 1, False)
+        # (PyTorch scans a std::sort-ed copy: the last of a run is std::sort's last tie)
+        order = _sort_order(rows, 1, False, stable=False)
         s = xp.take_along_axis(rows, order, axis=1)
         starts = xp.ones(s.shape, bool)
         starts[:, 1:] = s[:, 1:] != s[:, :-1]
