@@ -64,7 +64,7 @@ def test_argsort_and_msort_match_torch(shape, dim, descending, device):
 def test_unstable_sort_orders_ties_as_pytorch_on_the_cpu(descending):
     """Rows of many lengths from small pools (ties everywhere, NaN too): std::sort's order."""
     rng = np.random.default_rng(0)
-    for n in list(range(15, 40)) + [100, 1000, 4000]:
+    for n in list(range(15, 40)) + [100, 1000]:
         for pool in (2, 5):
             keys = rng.integers(0, pool, n).astype(np.float32)
             keys[rng.random(n) < 0.05] = np.nan
@@ -79,7 +79,7 @@ def test_unstable_sort_orders_ties_as_pytorch_on_the_cpu(descending):
 def test_topk_and_mode_order_ties_as_pytorch_on_the_cpu(largest, sorted_):
     """topk's partial_sort (k * 64 <= n) and nth_element paths, and mode's sorted scan."""
     rng = np.random.default_rng(1)
-    for n in (5, 17, 40, 130, 700, 4000):
+    for n in (5, 17, 40, 130, 700, 1024):
         keys = rng.integers(0, 4, n).astype(np.float32)
         for k in sorted({1, 2, max(1, n // 64), n // 3, n}):
             got = nb.topk(nb.tensor(keys), k, largest=largest, sorted=sorted_).indices

@@ -44,7 +44,7 @@ def _stable_argsort(a, axis, descending):
     return (n - 1 - xp.flip(reversed_order, axis)).astype(np.int64, copy=False)
 
 
-INTROSORT_BUDGET = 4096     # elements replayed per call (Python: about 2 us each)
+INTROSORT_BUDGET = 1024     # elements replayed per call (Python: about 1 us each)
 
 
 def _sort_order(a, axis, descending, stable):
