@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from .._threads import row_parts, run_parts
 from ..autograd.graph import Node
 from .. import _sparse_coo as _coo
 from .._sparse_coo import SparseCOO
@@ -380,14 +381,23 @@ def spmm(s, d):
         return out
     rows, cols = c.indices[0], c.indices[1]
     if xp is np:
-        # terms laid out (columns of d, entries): reduceat then sums each row's run of entries
-        # along contiguous memory, 3x faster than summing (entries, columns) rows one by one
-        terms = np.take(np.ascontiguousarray(d.T), cols, axis=1)
-        terms *= c.values
         first = np.ones(rows.shape[0], bool)
         first[1:] = rows[1:] != rows[:-1]
         starts = np.flatnonzero(first)
-        out[rows[starts]] = np.add.reduceat(terms, starts, axis=1).T
+        d_t = np.ascontiguousarray(d.T)
+
+        def rows_of(part):
+            """The output rows of the row runs in `part` (threads write disjoint rows)."""
+            lo = starts[part.start]
+            hi = starts[part.stop] if part.stop < starts.shape[0] else rows.shape[0]
+            # terms laid out (columns of d, entries): reduceat then sums each row's run along
+            # contiguous memory, 3x faster than summing (entries, columns) rows one by one
+            terms = np.take(d_t, cols[lo:hi], axis=1)
+            terms *= c.values[lo:hi]
+            run_starts = starts[part]
+            out[rows[run_starts]] = np.add.reduceat(terms, run_starts - lo, axis=1).T
+        run_parts(rows_of, row_parts(starts.shape[0], c.nnz * d.shape[1] //
+                                     max(starts.shape[0], 1)))
     else:
         from ..ops.views import _index_add_at
         terms = xp.take(d, cols, axis=0)     # (take: 3x faster than d[cols])
