@@ -532,3 +532,18 @@ def test_embedding_bag_last_bag_runs_to_the_end(device):
                                                lib.tensor([0, 2, 2, 5], device=dev),
                                                include_last_offset=True)
     both(run, device)
+
+
+def test_large_sparse_product_split_over_threads(device):
+    """Large enough (entries x columns) for spmm to split its rows over the worker threads."""
+    rng = np.random.default_rng(3)
+    idx, val = rng.integers(0, 2000, (2, 20000)), rng.standard_normal(20000)
+    d = rng.standard_normal((2000, 32))
+
+    def run(lib, dev):
+        s = lib.sparse_coo_tensor(lib.tensor(idx), lib.tensor(val), (2000, 2000), device=dev)
+        x = lib.tensor(d, device=dev, requires_grad=True)
+        out = lib.sparse.mm(s, x)
+        out.pow(2).sum().backward()
+        return out, x.grad
+    both(run, device, rtol=1e-10, atol=1e-10)
