@@ -237,6 +237,10 @@ OPS += [
     _s('einsum_diag_outer', lambda lib, a, b: lib.einsum('ii,j->ij', a, b), [((3, 3), (2,))]),
     _s('einsum_batch', lambda lib, a, b: lib.einsum('bij,bjk->bik', a, b),
        [((2, 3, 4), (2, 4, 5))]),
+    _s('einsum_sublists', lambda lib, a, b: lib.einsum(a, [0, 30, 1], b, [0, 1, 40], [40, 0]),
+       [((2, 3, 4), (2, 4, 5))]),
+    _s('einsum_sublists_ellipsis', lambda lib, x: lib.einsum(x, [Ellipsis, 2], [Ellipsis]),
+       [((2, 3, 4),)]),
 ]
 
 

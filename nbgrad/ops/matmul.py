@@ -373,6 +373,8 @@ def _einsum_operand_grad(i, terms, output, operands, g, sizes):
 
 
 def einsum(equation, *operands):
+    if isinstance(equation, Tensor):    # the sublist form: einsum(x, [0, 1], y, [1, 2], [0, 2])
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for i, op in enumerate(operands):
@@ -380,6 +382,31 @@ def einsum(equation, *operands):
             raise TypeError(f'einsum(): operand {i} must be a Tensor, got {type(op).__name__}')
     terms, output = _parse_einsum(equation, [op._data for op in operands])
     return dispatch(Einsum(terms, output), *operands)
+
+
+def _sublist_equation(args):
+    """PyTorch's sublist form as (equation, operands): each operand followed by a list of ints
+    in [0, 52) (A-Z, then a-z) or Ellipsis, and an optional output list last."""
+    def letters(sublist):
+        out = ''
+        for n in sublist:
+            if n is Ellipsis:
+                out += '...'
+            elif 0 <= n < 26:
+                out += chr(ord('A') + n)
+            elif 26 <= n < 52:
+                out += chr(ord('a') + n - 26)
+            else:
+                raise ValueError('einsum(): subscript in subscript list is not within the valid '
+                                 'range [0, 52)')
+        return out
+    if len(args) < 2:
+        raise ValueError('einsum(): must specify the equation string and at least one operand, '
+                         'or at least one operand and its subscripts list')
+    equation = ','.join(letters(sub) for sub in args[1::2])
+    if len(args) % 2:
+        return equation + '->' + letters(args[-1]), args[:-1:2]
+    return equation, args[::2]
 
 
 def kron(input, other):
