@@ -313,3 +313,25 @@ def test_index_tensor_modified_before_backward_raises_as_pytorch(how):
                                                r'\[\S+ \[\d\]\] is at version 1; expected '
                                                'version 0'):
             action(lib)
+
+
+SETITEM_NODES = {
+    'int': lambda lib, x: x.__setitem__(0, 5.),
+    'slices': lambda lib, x: x.__setitem__((slice(None), slice(1, None)), lib.zeros(3, 3)),
+    'tensor_value': lambda lib, x: x.__setitem__(1, x[0].detach() * 2),
+    'index_tensor': lambda lib, x: x.__setitem__(lib.tensor([0, 2]), 1.),
+    'mask': lambda lib, x: x.__setitem__(x > 0.5, 0.),
+}
+
+
+@pytest.mark.parametrize('case', SETITEM_NODES)
+def test_setitem_node_names(case):
+    """x[basic index] = v copies into a view of x (PyTorch's CopySlices, which prints as
+    grad_fn=<CopySlices>); an index tensor or mask is index_put_ (IndexPutBackward0)."""
+    import nbgrad
+    names = []
+    for lib in (torch, nbgrad):
+        x = lib.ones(3, 4, requires_grad=True) * 1
+        SETITEM_NODES[case](lib, x)
+        names.append(x.grad_fn.name().replace('torch::autograd::', ''))
+    assert names[1] == names[0]

@@ -235,7 +235,10 @@ def setitem(x, index, value):
             dispatch_inplace(IndexPut(split[1], saved_indices=saved),
                              dispatch(BasicIndex(split[0]), x), value)
         else:
-            dispatch_inplace(IndexPut(converted, saved_indices=saved), x, value)
+            op = IndexPut(converted, saved_indices=saved)
+            if basic:   # (PyTorch copies into a view of x: its node is CopySlices)
+                op.present_as('CopySlices')
+            dispatch_inplace(op, x, value)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
 
