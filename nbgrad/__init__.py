@@ -51,6 +51,7 @@ from ._tensor_str import set_printoptions, get_printoptions  # noqa: E402
 from . import linalg  # noqa: E402
 from . import special  # noqa: E402
 from . import fft  # noqa: E402
+from ._stft import stft, istft  # noqa: E402
 from . import testing  # noqa: E402
 from ._linalg_aliases import *  # noqa: E402,F401,F403
 from . import random  # noqa: E402

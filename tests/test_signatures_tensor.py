@@ -228,8 +228,6 @@ MISSING_ALLOWED = {
     'torch.as_strided_scatter': 'not implemented (M)', 'torch.Tensor.as_strided_scatter': '(M)',
     'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',
-    'torch.stft': 'short-time Fourier transform (L)', 'torch.istft': '(L)',
-    'torch.Tensor.stft': '(L)', 'torch.Tensor.istft': '(L)',
     'torch.geqrf': 'LAPACK Householder form (L)',
     'torch.Tensor.geqrf': '(L)', 'torch.orgqr': '(L)', 'torch.Tensor.orgqr': '(L)',
     'torch.ormqr': '(L)', 'torch.Tensor.ormqr': '(L)',
