@@ -433,3 +433,11 @@ def test_writes_into_an_expanded_tensor(case):
         EXPANDED_WRITES[case](y)
         return y.clone()
     both(run)
+
+
+@pytest.mark.parametrize('shape, sizes', [((2, 3), (4, 2)), ((2, 3), (5, 4, 3)),
+                                          ((3, 1), (-1, 2, 2)), ((2, 3), (-1, 2, 3))])
+def test_expand_reports_the_mismatch_pytorch_reports(shape, sizes):
+    """PyTorch checks the sizes from the last dim: the first mismatch it meets is the one named."""
+    from torch_compare import assert_same_error
+    assert_same_error(lambda lib: lib.ones(*shape).expand(*sizes))

@@ -566,13 +566,14 @@ def expand(input, *sizes):
         raise RuntimeError(f'expand: the number of sizes provided ({len(sizes)}) must be greater or '
                            f'equal to the number of dimensions in the tensor ({len(shape)})')
     lead = len(sizes) - len(shape)
-    target = []
-    for i, s in enumerate(sizes):
+    target = [0] * len(sizes)
+    for i in reversed(range(len(sizes))):     # (last dim first: PyTorch reports that mismatch)
+        s = sizes[i]
         if i < lead:
             if s < 0:
-                raise RuntimeError(f'expand: -1 is not allowed in a leading, non-existing '
-                                   f'dimension {i}')
-            target.append(s)
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f'leading, non-existing dimension {i}')
+            target[i] = s
             continue
         have = shape[i - lead]
         if s == -1:
@@ -581,7 +582,7 @@ def expand(input, *sizes):
             raise RuntimeError(f'The expanded size of the tensor ({s}) must match the existing size '
                                f'({have}) at non-singleton dimension {i}.  Target sizes: '
                                f'{list(sizes)}.  Tensor sizes: {list(shape)}')
-        target.append(s)
+        target[i] = s
     return dispatch(Expand(tuple(target)), input)
 
 
