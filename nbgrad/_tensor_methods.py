@@ -295,6 +295,11 @@ Tensor.index_reduce, Tensor.index_reduce_ = scatter_reduce.index_reduce, \
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
     if self._data.dtype.kind not in 'fc':
         return self.clone()
+    if self.is_sparse:      # (zero stays zero: the coalesced values alone)
+        from .sparse._build import coalesced, values_of, with_values
+        c = coalesced(self)
+        return with_values(c._data, _nan_to_num(values_of(c), nan, posinf, neginf),
+                           'NanToNumBackward0', coalesced=True)
     import numpy as np
     finfo = np.finfo(self._data.dtype)
     posinf = finfo.max if posinf is None else posinf

@@ -14,33 +14,47 @@ from .._sparse_coo import SparseCOO
 
 
 def _index_items(op, payload):
-    """s[...] as {dim: integer}: PyTorch indexes a sparse tensor with integers and full
-    slices only (a slice would need a strided view)."""
-    index = op.index if isinstance(op.index, tuple) else (op.index,)
-    if index and index[-1] is Ellipsis:
-        index = index[:-1]
-    picks = {}
-    for d, item in enumerate(index):
-        if isinstance(item, slice) and item == slice(None):
+    """s[...] as ({dim: integer}, positions of new axes in the result): PyTorch indexes a
+    sparse tensor with integers, full slices, None and ... (other slices would need a strided
+    view)."""
+    items = list(op.index) if isinstance(op.index, tuple) else [op.index]
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        real = sum(1 for item in items if item is not None and item is not Ellipsis)
+        items[at:at + 1] = [slice(None)] * (payload.ndim - real)
+    picks, new_axes, d, out = {}, [], 0, 0
+    for item in items:
+        if item is None:
+            new_axes.append(out)
+            out += 1
             continue
-        if isinstance(item, numbers.Integral) and not isinstance(item, bool) and \
-                d < payload.ndim:
+        if d >= payload.ndim:
+            raise IndexError(f'too many indices for tensor of dimension {payload.ndim}')
+        if isinstance(item, slice) and item == slice(None):
+            d, out = d + 1, out + 1
+            continue
+        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
             size = payload.shape[d]
             if not -size <= item < size:
                 raise IndexError(f'index {item} is out of bounds for dimension {d} with size '
                                  f'{size}')
             picks[d] = int(item) % size
+            d += 1
             continue
         raise NotImplementedError(
-            'indexing a sparse COO tensor: only integers and full slices (s[i], s[:, j], '
-            's[i, j]) are supported, as in PyTorch; call .to_dense() first for other slices, '
-            'masks or index tensors.')
-    return picks
+            'indexing a sparse COO tensor: only integers, full slices, None and ... (s[i], '
+            's[:, j], s[None], s[..., j]) are supported, as in PyTorch; call .to_dense() first '
+            'for other slices, masks or index tensors.')
+    return picks, new_axes
 
 
 def select(op, inputs):
     (s,) = inputs
-    return dispatch(Select(_index_items(op, s._data)), s)
+    picks, new_axes = _index_items(op, s._data)
+    out = dispatch(Select(picks), s) if picks else s
+    for position in new_axes:
+        out = out.unsqueeze(position)
+    return out
 
 
 class Select(SparseNode):

@@ -21,7 +21,7 @@ from .._sparse_coo import SparseCOO
 ZERO_PRESERVING = {
     'abs', 'sqrt', 'tanh', 'relu', 'square', 'pow', 'sin', 'sinh', 'asin', 'asinh', 'atan',
     'atanh', 'tan', 'expm1', 'log1p', 'sign', 'sgn', 'floor', 'ceil', 'trunc', 'frac', 'erf',
-    'erfinv', 'deg2rad', 'rad2deg', 'nan_to_num', 'signbit', 'isnan', 'isinf', 'isposinf',
+    'erfinv', 'deg2rad', 'rad2deg', 'signbit', 'isnan', 'isinf', 'isposinf',
     'isneginf',
 }
 
