@@ -75,3 +75,17 @@ def test_a_stack_times_a_matrix_is_one_product_of_its_rows(dtype, a, b):
         assert got.shape == expected.shape
         np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64),
                                    rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'float16', 'int64'])
+@pytest.mark.parametrize('shapes', [((2, 1), (1, 3)), ((4, 2, 1), (1, 3)), ((4, 2, 1), (4, 1, 3))])
+def test_outer_products_keep_the_sign_of_zero(dtype, shapes):
+    """A product over one inner element (an outer product): PyTorch's float32/64 mm gives
+    0 * -1 = -0, its half GEMM and batched bmm +0; printed, the sign shows."""
+    a = np.zeros(shapes[0]).astype(dtype)
+    b = -np.ones(shapes[1]).astype(dtype)
+    a[..., 1:, :] = 2
+    got = (nbgrad.tensor(a) @ nbgrad.tensor(b)).numpy()
+    expected = (torch.tensor(a) @ torch.tensor(b)).numpy()
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

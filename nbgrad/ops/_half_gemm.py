@@ -28,6 +28,10 @@ def matmul(xp, a, b):
 def _product(a, b):
     if a.dtype == _HALF and b.dtype == _HALF:
         return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_HALF)
+    if a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2:
+        # an outer product: elementwise, so 0 * -1 is -0 as in PyTorch's float32/64 mm (a GEMM
+        # adds the products to +0, as PyTorch's half GEMM and batched bmm do), and no BLAS call
+        return a * b
     return np.matmul(a, b)
 
 
