@@ -362,3 +362,20 @@ def test_inplace_variants_backward(name):
         weighted_sum(lib, y).backward()
         return x.grad, y.grad_fn.name()
     both(run)
+
+
+def test_scatter_reduce_argument_with_a_tensor_source_warns_once_as_pytorch():
+    """PyTorch deprecates scatter's reduce= with a Tensor src (a one-time UserWarning); a scalar
+    value does not warn."""
+    import warnings
+    import nbgrad.ops.indexing as indexing_ops
+    indexing_ops._warned_reduce_with_tensor[0] = False
+    index = nbgrad.tensor([[0, 1, 2]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        nbgrad.zeros(3, 3).scatter_(0, index, 2., reduce='add')
+        assert not caught
+        for _ in range(2):
+            nbgrad.zeros(3, 3).scatter_(0, index, nbgrad.ones(1, 3), reduce='add')
+    assert [str(w.message)[:48] for w in caught] == [
+        'The reduce argument of torch.scatter with Tensor']

@@ -366,9 +366,18 @@ def gather(input, dim, index, *, sparse_grad=False):
     return dispatch(_with_index(Gather(d), index), input, index)
 
 
-def _scatter_mode(reduce):
+_warned_reduce_with_tensor = [False]
+
+
+def _scatter_mode(reduce, src=None):
     if reduce is None:
         return 'set'
+    if isinstance(src, Tensor) and not _warned_reduce_with_tensor[0]:   # (once, as PyTorch)
+        _warned_reduce_with_tensor[0] = True
+        import warnings
+        warnings.warn('The reduce argument of torch.scatter with Tensor src is deprecated and '
+                      'will be removed in a future PyTorch release. Use torch.scatter_reduce '
+                      'instead for more reduction options.', UserWarning, stacklevel=4)
     if reduce in ('add', 'sum'):
         return 'add'
     if reduce == 'multiply':
@@ -380,7 +389,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._data.ndim)
-    return dispatch(_with_index(Scatter(d, _scatter_mode(reduce)), index), input, index,
+    return dispatch(_with_index(Scatter(d, _scatter_mode(reduce, src)), index), input, index,
                     as_operand(src))
 
 
@@ -388,8 +397,8 @@ def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._data.ndim)
-    return dispatch_inplace(_with_index(Scatter(d, _scatter_mode(reduce)), index), input, index,
-                            as_operand(src))
+    return dispatch_inplace(_with_index(Scatter(d, _scatter_mode(reduce, src)), index), input,
+                            index, as_operand(src))
 
 
 def scatter_add(input, dim, index, src):
