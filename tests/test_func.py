@@ -1,6 +1,7 @@
 """torch.func in nbgrad: functional_call and the transforms (grad, grad_and_value, vjp, jacrev,
 jacfwd, hessian, vmap), each compared with PyTorch's on the same functions, composed as real
 code composes them (per-sample gradients: vmap(grad(loss)) over functional_call)."""
+import numpy as np
 import pytest
 import torch
 
@@ -106,3 +107,42 @@ def test_misuse_raises_pytorchs_exception_types(misuse):
             misuse(lib)
         kinds.append(exc_kind(info.value))
     assert kinds[1] is kinds[0]
+
+
+def _ensemble(lib, n=3):
+    lib.manual_seed(0)
+    return [lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Linear(4, 2))
+            for _ in range(n)]
+
+
+def test_stack_module_state_runs_an_ensemble_under_vmap():
+    """PyTorch's model-ensembling recipe (with a deepcopy for the base model: nbgrad has no
+    meta device): the stacked state, and the ensemble's outputs through vmap."""
+    import copy
+    results = []
+    for lib in (torch, nbgrad):
+        models = _ensemble(lib)
+        params, buffers = lib.func.stack_module_state(models)
+        base = copy.deepcopy(models[0])
+        x = lib.tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype=lib.float32)
+        out = lib.func.vmap(lambda p, b, x: lib.func.functional_call(base, (p, b), (x,)),
+                            in_dims=(0, 0, None))(params, buffers, x)
+        layout = {k: (tuple(v.shape), v.requires_grad, v.is_leaf) for k, v in params.items()}
+        layout.update({k: (tuple(v.shape), v.requires_grad) for k, v in buffers.items()})
+        results.append((layout, out.detach().numpy()))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('case', ['no_models', 'mixed_modes', 'mixed_classes'])
+def test_stack_module_state_refusals(case):
+    for lib in (torch, nbgrad):
+        models = _ensemble(lib, 2)
+        if case == 'no_models':
+            models = []
+        elif case == 'mixed_modes':
+            models[1].eval()
+        else:
+            models[1] = lib.nn.Linear(3, 4)
+        with pytest.raises(RuntimeError, match='stack_module_state|same class|requires_grad'):
+            lib.func.stack_module_state(models)
