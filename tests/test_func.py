@@ -146,3 +146,29 @@ def test_stack_module_state_refusals(case):
             models[1] = lib.nn.Linear(3, 4)
         with pytest.raises(RuntimeError, match='stack_module_state|same class|requires_grad'):
             lib.func.stack_module_state(models)
+
+
+@pytest.mark.filterwarnings('ignore::UserWarning')
+def test_linearize_gives_the_output_and_its_jvp():
+    results = []
+    for lib in (torch, nbgrad):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64)
+        out, jvp_fn = lib.func.linearize(lambda t: t.sin() * t, x)
+        results.append([out.numpy(), jvp_fn(lib.ones(3, dtype=lib.float64)).numpy(),
+                        jvp_fn(lib.tensor([1., 0., -1.], dtype=lib.float64)).numpy()])
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_functionalize_computes_what_the_function_computes_mutations_included():
+    def f(a, b):
+        a.add_(b)
+        return a * 2
+    results = []
+    for lib in (torch, nbgrad):
+        a = lib.ones(3)
+        out = lib.func.functionalize(f)(a, lib.arange(3.))
+        results.append((out.tolist(), a.tolist()))
+        with pytest.raises(RuntimeError, match='remove'):
+            lib.func.functionalize(f, remove='views')
+    assert results[1] == results[0]

@@ -17,9 +17,10 @@ from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
 from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
+from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
 
 __all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'hessian',
-           'vmap', 'stack_module_state']
+           'vmap', 'stack_module_state', 'linearize', 'functionalize']
 
 
 # -- pytrees: tuples, lists and dicts of tensors ------------------------------------------------
