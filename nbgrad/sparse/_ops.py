@@ -185,23 +185,6 @@ class MulDense(SparseNode):
                 g * s if edges[1] is not None else None)
 
 
-class GatherAt(SparseNode):
-    """A dense tensor's values at each entry of a sparse pattern, (nnz, *dense_shape), whose
-    gradient is sparse with that pattern: the dense operand of sparse * dense gets a sparse
-    gradient, as in PyTorch."""
-
-    def __init__(self, pattern):
-        self.pattern = pattern
-
-    def forward(self, a):
-        self._hold()
-        return _coo.mask_dense(a, self.pattern).values
-
-    def backward(self, g):
-        self._check_held()
-        return sparse_tensor(self.pattern.with_values(g._data))
-
-
 class AddSparse(SparseNode):
     """sparse + sparse (or -), merged as PyTorch's kernel merges them (_coo.add)."""
 
