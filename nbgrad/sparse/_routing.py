@@ -55,20 +55,18 @@ def _mul(op, inputs):
     shape = s._data.shape
     if tuple(other.shape) == shape:
         return dispatch(_ops.MulDense(name), s, other)
-    else:
-        try:
-            fits = np.broadcast_shapes(tuple(other.shape), shape) == shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise RuntimeError(f'mul(sparse, dense): the dense tensor {list(other.shape)} must '
-                               f'broadcast to the sparse tensor\'s size {list(shape)}')
-        # a broadcast operand: read through its expanded form; its gradient is dense (PyTorch
-        # cannot reduce a sparse gradient to its size)
-        k = s._data.sparse_dim
-        rows = other.expand(shape).reshape((-1,) + shape[k:])
-        at_entries = rows[Tensor._make(_coo.linear_index(s._data.indices, shape[:k],
-                                                         s._data.xp))]
+    try:
+        fits = np.broadcast_shapes(tuple(other.shape), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f'mul(sparse, dense): the dense tensor {list(other.shape)} must '
+                           f'broadcast to the sparse tensor\'s size {list(shape)}')
+    # a broadcast operand: read through its expanded form; its gradient is dense (PyTorch
+    # cannot reduce a sparse gradient to its size)
+    k = s._data.sparse_dim
+    rows = other.expand(shape).reshape((-1,) + shape[k:])
+    at_entries = rows[Tensor._make(_coo.linear_index(s._data.indices, shape[:k], s._data.xp))]
     return with_values(s._data, values_of(s) * at_entries, name)
 
 
