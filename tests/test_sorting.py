@@ -5,8 +5,8 @@ Inputs come from small integer pools (ties) with NaNs mixed in, as 0-dim, empty,
 indices must match exactly where PyTorch defines them (stable sort, cummax/cummin, searchsorted,
 unique, median's NaN) and where nbgrad replays PyTorch's order of ties (sort and argsort with
 stable=False on the CPU, whose std::sort orders ties its own way beyond 16 elements); elsewhere
-(topk/kthvalue/median/mode, and sort on a GPU) they must point at elements holding the returned
-values. Gradients are compared with
+(topk/kthvalue/mode, and sort on a GPU) they must point at elements holding the returned
+values; test_*_order_ties_as_pytorch_on_the_cpu check the CPU's replayed order itself. Gradients are compared with
 PyTorch's and gradchecked in float64 on inputs without ties.
 """
 import numpy as np
@@ -87,6 +87,25 @@ def test_topk_and_mode_order_ties_as_pytorch_on_the_cpu(largest, sorted_):
             assert to_np(got).tolist() == expected.tolist(), (n, k)
         assert int(nb.mode(nb.tensor(keys)).indices) == int(torch.mode(torch.tensor(keys))
                                                              .indices), n
+
+
+@needs_torch
+def test_kthvalue_and_median_order_ties_as_pytorch_on_the_cpu():
+    """kthvalue's quickselect (Sorting.cpp) and median's index-ordered nth_element, on rows of
+    a few values with NaNs, every k."""
+    rng = np.random.default_rng(2)
+    for n in (2, 3, 7, 16, 33, 100):
+        for pool in (2, 4):
+            keys = rng.integers(0, pool, (3, n)).astype(np.float32)
+            keys[rng.random((3, n)) < 0.1] = np.nan
+            for k in range(1, n + 1):
+                got = nb.kthvalue(nb.tensor(keys), k, 1)
+                expected = torch.kthvalue(torch.tensor(keys), k, 1)
+                assert to_np(got.indices).tolist() == expected.indices.tolist(), (n, pool, k)
+            for name in ('median', 'nanmedian'):
+                got = getattr(nb.tensor(keys), name)(1).indices
+                expected = getattr(torch.tensor(keys), name)(1).indices
+                assert to_np(got).tolist() == expected.tolist(), (n, pool, name)
 
 
 @needs_torch

@@ -1,5 +1,5 @@
 """PyTorch's CPU order of ties: replays of libstdc++'s std::sort, std::partial_sort and
-std::nth_element.
+std::nth_element, and of the quickselect behind kthvalue.
 
 PyTorch sorts on the CPU with std::sort (stable=False), which orders equal elements its own
 way once a row is longer than 16 (its insertion-sort threshold); its topk selects with
@@ -8,7 +8,8 @@ e.g., how pack_padded_sequence(enforce_sorted=False) arranges sequences of equal
 which elements a later dropout mask hits), and which of equal scores topk returns. nbgrad sorts
 stably; for a row with ties it replays the C++ algorithms here (median-of-three pivot,
 unguarded Hoare partition, heapsort past the depth limit, insertion sort), on Python values, so
-that the indices come out as PyTorch's do.
+that the indices come out as PyTorch's do. kthvalue selects with its own quickselect
+(Sorting.cpp's quick_select_template, from Sedgewick's 1978 quicksort), replayed likewise.
 """
 import math
 
@@ -50,6 +51,44 @@ def topk_order(keys, k, largest, sorted):
         if sorted:
             _sort(order, 0, k - 1, before)
     return order[:k]
+
+
+def quickselect_position(keys, k):
+    """The position kthvalue returns for the k-th smallest (0-based k) of `keys`: where
+    quick_select_template (Sorting.cpp) leaves it, NaN counting as the largest value."""
+    nan = [key != key for key in keys]
+
+    def greater(i, j):     # gt_or_nan on the values at positions i and j
+        return (nan[i] and not nan[j]) or keys[i] > keys[j]
+    a = list(range(len(keys)))
+    low, high = 0, len(a) - 1
+    while high > low:
+        if high == low + 1:
+            if greater(a[low], a[high]):
+                a[low], a[high] = a[high], a[low]
+            break
+        mid = (low + high) >> 1          # median of three, left at a[low]
+        a[mid], a[low + 1] = a[low + 1], a[mid]
+        for x, y in ((low + 1, high), (low, high), (low + 1, low)):
+            if greater(a[x], a[y]):
+                a[x], a[y] = a[y], a[x]
+        i, j, pivot = low + 1, high, a[low]
+        while True:
+            i += 1
+            while greater(pivot, a[i]):
+                i += 1
+            j -= 1
+            while greater(a[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            a[i], a[j] = a[j], a[i]
+        a[low], a[j] = a[j], a[low]
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return a[k]
 
 
 def _sort(a, first, last, before):

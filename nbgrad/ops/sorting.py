@@ -4,10 +4,11 @@ quantile/nanquantile, cummax/cummin, logcumsumexp.
 Conventions shared by these ops (PyTorch's, checked against torch 2.x on the CPU):
 - NaN sorts as the largest value: last in ascending order, first in descending order.
 - Equal elements keep their input order (a stable sort), except on the CPU in sort/argsort with
-  stable=False, topk and mode: there PyTorch's std::sort, std::partial_sort and
-  std::nth_element order ties their own way, and nbgrad replays them (ops/_introsort.py) for
-  rows with ties, up to INTROSORT_BUDGET elements per call (beyond, and on a GPU, ties keep input
-  order). kthvalue and median keep input order for ties (PyTorch's quickselect may differ).
+  stable=False, topk, mode and kthvalue: there PyTorch's std::sort, std::partial_sort,
+  std::nth_element and its own quickselect order ties their own way, and nbgrad replays them
+  (ops/_introsort.py) for rows with ties, up to INTROSORT_BUDGET elements per call (beyond, and
+  on a GPU, ties keep input order). median(dim) takes the stable order, as PyTorch's comparator
+  breaks ties by index.
 - Ops that select elements (sort, topk, kthvalue, median(dim), mode, cummax...) return
   (values, indices); the values are differentiable and their gradient goes to the selected input
   elements, the int64 indices are not differentiable.
@@ -268,7 +269,10 @@ class KthValue(_SelectAlongDim):
 
     def _select(self, a, d):
         order = _stable_argsort(a, d, False)
-        return order[(slice(None),) * d + (slice(self.k - 1, self.k),)]
+        picked = order[(slice(None),) * d + (slice(self.k - 1, self.k),)]
+        from ._introsort import quickselect_position
+        return _replayed(a, d, order, picked,
+                         lambda keys: [quickselect_position(keys, self.k - 1)])
 
     def name(self):
         return 'KthvalueBackward0'
