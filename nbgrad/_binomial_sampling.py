@@ -20,7 +20,7 @@ import numpy as np
 from ._dispatch import dispatch, _type_word
 from ._mt_engine import _UniformStream
 from ._tensor import Tensor
-from .autograd.graph import Node
+from .autograd.graph import NOT_IMPLEMENTED, Node
 from ._random_ops import _generator
 from .ops._util import broadcast_error
 
@@ -257,7 +257,7 @@ class _Binomial(Node):
         raise RuntimeError('derivative for aten::binomial is not implemented')
 
     def name(self):
-        return 'NotImplemented'
+        return NOT_IMPLEMENTED
 
 
 def _check(count, prob):

@@ -379,3 +379,32 @@ def test_scatter_reduce_argument_with_a_tensor_source_warns_once_as_pytorch():
             nbgrad.zeros(3, 3).scatter_(0, index, nbgrad.ones(1, 3), reduce='add')
     assert [str(w.message)[:48] for w in caught] == [
         'The reduce argument of torch.scatter with Tensor']
+
+
+@pytest.mark.filterwarnings('ignore:The reduce argument')
+@pytest.mark.parametrize('reduce', ['add', 'multiply'])
+@pytest.mark.parametrize('src', ['tensor', 'scalar'])
+def test_scatter_with_reduce_has_no_derivative_as_in_pytorch(reduce, src):
+    """scatter(reduce=) gets PyTorch's NotImplemented grad_fn, whose backward raises (nbgrad
+    once gave 'multiply' the gradient of a plain scatter: silently wrong)."""
+    from torch_compare import assert_same_error
+
+    def forward(lib):
+        x = lib.ones(5, requires_grad=True)
+        value = lib.full((3,), 2.0, requires_grad=True) if src == 'tensor' else 2.0
+        return x.scatter(0, lib.tensor([0, 1, 0]), value, reduce=reduce)
+
+    def names(lib):
+        node = forward(lib).grad_fn
+        return node.name(), repr(node).split(' ')[0]
+    assert names(nbgrad) == names(torch)
+    assert_same_error(lambda lib: forward(lib).sum().backward())
+
+
+def test_graph_node_names_carry_pytorchs_namespace():
+    """AccumulateGrad's name() is 'torch::autograd::AccumulateGrad'; repr drops the namespace."""
+    def names(lib):
+        x = lib.ones(2, requires_grad=True)
+        node = (x * 2).sum().grad_fn.next_functions[0][0].next_functions[0][0]
+        return node.name(), repr(node).split(' ')[0]
+    assert names(nbgrad) == names(torch)

@@ -63,6 +63,9 @@ class RemovableHandle:
         self.remove()
 
 
+# The name PyTorch gives the grad_fn of an op that has no derivative (its backward raises).
+NOT_IMPLEMENTED = 'torch::autograd::NotImplemented'
+
 class Node:
     """One op in the backward graph (PyTorch's torch.autograd.graph.Node).
 
@@ -114,8 +117,8 @@ class Node:
         (mse_loss's mean shows as MseLossBackward0, as in print(loss))."""
         self.name = lambda: name
 
-    def __repr__(self):
-        return f'<{self.name()} object at {hex(id(self))}>'
+    def __repr__(self):   # (PyTorch's repr drops the C++ namespace: <AccumulateGrad object ...>)
+        return f'<{self.name().rpartition("::")[2]} object at {hex(id(self))}>'
 
     @property
     def next_functions(self):
@@ -292,7 +295,7 @@ class AccumulateGrad(Node):
         return self._variable()
 
     def name(self):
-        return 'AccumulateGrad'
+        return 'torch::autograd::AccumulateGrad'
 
     def _apply_backward(self, grad_outputs):
         (grad,) = grad_outputs

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._dispatch import dispatch, no_kernel
 from .._tensor import Tensor
-from ..autograd.graph import Node
+from ..autograd.graph import NOT_IMPLEMENTED, Node
 from ..return_types import return_type
 from ._util import as_operand, wrap_dim, xp_of
 from .sorting import _stable_argsort, _promote, _word
@@ -209,7 +209,7 @@ class Bincount(_NotDifferentiable):
                            minlength=self.minlength).astype(out_dtype)
 
     def name(self):
-        return 'NotImplemented'
+        return NOT_IMPLEMENTED
 
 
 def _check_histogram_dtype(a, kernel):
@@ -344,7 +344,7 @@ class Histogram(_NotDifferentiable):
         return hist, edges
 
     def name(self):
-        return 'NotImplemented'
+        return NOT_IMPLEMENTED
 
 
 def _outer_edges(flat, range_pair, dim):
@@ -422,7 +422,7 @@ class HistogramDD(_NotDifferentiable):
         return (hist, *all_edges)
 
     def name(self):
-        return 'NotImplemented'
+        return NOT_IMPLEMENTED
 
 
 def histogramdd(input, bins, range=None, weight=None, density=False):

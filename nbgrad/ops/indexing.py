@@ -10,7 +10,7 @@ from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
 from .._select import select
-from ..autograd.graph import Node
+from ..autograd.graph import NOT_IMPLEMENTED, Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
 from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, check_index_versions,
                     index_tensors)
@@ -302,10 +302,14 @@ class Gather(Node):
 
 
 class Scatter(Node):
-    """scatter (src tensor or scalar value), scatter_add, scatter_reduce-lite."""
+    """scatter (src tensor or scalar value), scatter_add, and scatter's reduce= forms.
 
-    def __init__(self, dim, mode='set'):
-        self.dim, self.mode = dim, mode
+    scatter(reduce='add' or 'multiply') has no derivative in PyTorch: its grad_fn is
+    NotImplemented and backward raises, which nbgrad follows (scatter_reduce is the
+    differentiable form)."""
+
+    def __init__(self, dim, mode='set', reduce_arg=False):
+        self.dim, self.mode, self.reduce_arg = dim, mode, reduce_arg
 
     def forward(self, a, index, src):
         return self.forward_into(a.copy(), a, index, src)
@@ -339,6 +343,8 @@ class Scatter(Node):
         return out
 
     def backward(self, g):
+        if self.reduce_arg:
+            raise RuntimeError('derivative for aten::scatter is not implemented')
         index = self._index_tensor
         e = self._edges
         ga = gs = None
@@ -349,6 +355,8 @@ class Scatter(Node):
         return ga, None, gs
 
     def name(self):
+        if self.reduce_arg:
+            return NOT_IMPLEMENTED
         return 'ScatterAddBackward0' if self.mode == 'add' else 'ScatterBackward0'
 
 
@@ -389,16 +397,16 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._data.ndim)
-    return dispatch(_with_index(Scatter(d, _scatter_mode(reduce, src)), index), input, index,
-                    as_operand(src))
+    op = Scatter(d, _scatter_mode(reduce, src), reduce is not None)
+    return dispatch(_with_index(op, index), input, index, as_operand(src))
 
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     d = wrap_dim(dim, input._data.ndim)
-    return dispatch_inplace(_with_index(Scatter(d, _scatter_mode(reduce, src)), index), input,
-                            index, as_operand(src))
+    op = Scatter(d, _scatter_mode(reduce, src), reduce is not None)
+    return dispatch_inplace(_with_index(op, index), input, index, as_operand(src))
 
 
 def scatter_add(input, dim, index, src):

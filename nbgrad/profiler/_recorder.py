@@ -114,8 +114,6 @@ class Recorder:
         PyTorch's two ranges for it, the engine's 'autograd::engine::evaluate_function: <node>'
         and the node's own."""
         name = node.name()
-        if name == 'AccumulateGrad':
-            name = 'torch::autograd::AccumulateGrad'
         outer = self.range_started('autograd::engine::evaluate_function: ' + name,
                                    BACKWARD_FUNCTION_SCOPE, node._seq)
         return outer, self.range_started(name, BACKWARD_FUNCTION_SCOPE, node._seq)
