@@ -420,27 +420,22 @@ def _randperm_inside_out(eng, n):
 
 # -------------------------------------------------------------------------------- multinomial
 
-def multinomial(eng, probs, num_samples, replacement=False):
-    """torch.multinomial on CPU. Without replacement, or one sample: q ~ Exp(1) of probs' dtype,
-    then argmax / topk of probs / q. With replacement: per row, a float cumulative distribution
-    normalised by its sum and a lower-bound search of one double uniform per sample."""
+def multinomial(eng, probs, num_samples, replacement=True):
+    """torch.multinomial on CPU with replacement (and more than one sample): per row, a float
+    cumulative distribution normalised by its sum and a lower-bound search of one double
+    uniform per sample. (The other cases draw Exp(1) noise into a tensor laid out like probs
+    and take a topk: _random_ops.multinomial.)"""
+    assert replacement
     probs = np.asarray(probs)
     rows = probs.reshape(-1, probs.shape[-1])
-    if not replacement or num_samples == 1:
-        q = rows / exponential(eng, rows.shape, 1.0, probs.dtype)
-        if num_samples == 1:
-            out = np.argmax(q, axis=-1)[:, None]
-        else:
-            out = np.argsort(-q, axis=-1, kind='stable')[:, :num_samples]
-    else:
-        acc = probs.dtype if probs.dtype in (np.float32, np.float64) else _f32
-        cum = np.cumsum(rows.astype(acc), axis=-1)        # sequential, like the kernel's loop
-        cum = (cum / cum[:, -1:]).astype(_f64)
-        cum[:, -1] = 1.0
-        out = np.empty((rows.shape[0], num_samples), _i64)
-        for r in range(rows.shape[0]):
-            out[r] = np.searchsorted(cum[r], _uniform01_double(eng, num_samples), side='left')
-    return out.astype(_i64).reshape(probs.shape[:-1] + (num_samples,))
+    acc = probs.dtype if probs.dtype in (np.float32, np.float64) else _f32
+    cum = np.cumsum(rows.astype(acc), axis=-1)        # sequential, like the kernel's loop
+    cum = (cum / cum[:, -1:]).astype(_f64)
+    cum[:, -1] = 1.0
+    out = np.empty((rows.shape[0], num_samples), _i64)
+    for r in range(rows.shape[0]):
+        out[r] = np.searchsorted(cum[r], _uniform01_double(eng, num_samples), side='left')
+    return out.reshape(probs.shape[:-1] + (num_samples,))
 
 
 # ------------------------------------------------------------------------------------ poisson

@@ -140,18 +140,13 @@ def _finish_like(tensor, requires_grad):
 @accepts_out
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
-    """Normal samples; with tensor mean/std, differentiable in them (mean + std * eps)."""
+    """Normal samples. With a tensor mean and/or std, as PyTorch computes them: standard normal
+    samples in mean's dtype (std's when mean is a number), times std, plus mean, in place; the
+    samples are not a differentiable function of mean and std (PyTorch's NormalBackward1-3 pass
+    back zero gradients; use distributions.Normal(...).rsample() for reparameterised ones)."""
     check_layout(layout, 'normal')
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        ref = mean if isinstance(mean, Tensor) else std
-        if isinstance(std, Tensor) and bool((std < 0).any()):
-            raise RuntimeError('normal expects all elements of std >= 0.0')
-        shape = ref.shape
-        if isinstance(mean, Tensor) and isinstance(std, Tensor):
-            from .ops.shape import broadcast_shapes
-            shape = broadcast_shapes(mean.shape, std.shape)
-        eps = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
-        return mean + std * eps
+        return _normal_of_tensors(mean, std, generator)
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
     if size is None:
@@ -163,6 +158,26 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     draw = _complex_as_real(lambda gen, shape, dt, std: _sample(gen, 'normal', shape, dt,
                                                                  float(mean), std))
     return _finish(draw(gen, shape, dt.np, float(std)), requires_grad)
+
+
+def _normal_of_tensors(mean, std, generator):
+    ref = mean if isinstance(mean, Tensor) else std
+    if isinstance(std, Tensor) and bool((std < 0).any()):
+        raise RuntimeError('normal expects all elements of std >= 0.0')
+    shape = ref.shape
+    if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        from .ops.shape import broadcast_shapes
+        shape = broadcast_shapes(mean.shape, std.shape)
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        sample = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        sample.mul_(std).add_(mean)
+    inputs = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if not any(t.requires_grad for t in inputs):
+        return sample
+    overload = 3 if len(inputs) == 2 else 1 if inputs[0] is mean else 2
+    return dispatch(_SampledWithZeroGradient(f'NormalBackward{overload}',
+                                             lambda *arrays: sample._data), *inputs)
 
 
 def _complex_as_real(draw):
@@ -187,25 +202,26 @@ def _check_probability(p):
 @accepts_out
 class _SampledWithZeroGradient(Node):
     """A sample drawn with parameters that require grad, as PyTorch records it: its output
-    requires grad too (grad_fn PoissonBackward0, BernoulliBackward0), and the gradient it passes
-    back is zero (the samples are not a differentiable function of the rates)."""
+    requires grad too (grad_fn PoissonBackward0, BernoulliBackward0, NormalBackward3...), and
+    the gradient it passes back to each parameter is zero (the samples are not a differentiable
+    function of them). draw(*parameter arrays) gives the sample."""
 
-    def __init__(self, op_name, draw):
-        self.op_name, self.draw = op_name, draw
+    def __init__(self, backward_name, draw):
+        self.backward_name, self.draw = backward_name, draw
 
     def name(self):
-        return f'{self.op_name.capitalize()}Backward0'
+        return self.backward_name
 
-    def forward(self, a):
-        return self.draw(a)
+    def forward(self, *arrays):
+        self._shapes = [a.shape for a in arrays]
+        return self.draw(*arrays)
 
     def backward(self, g):
-        from ._creation import zeros_like
-        return (zeros_like(g),)
+        return tuple(g.new_zeros(shape) for shape in self._shapes)
 
 
 def _sampled(op_name, draw, input):
-    return dispatch(_SampledWithZeroGradient(op_name, draw), input)
+    return dispatch(_SampledWithZeroGradient(f'{op_name.capitalize()}Backward0', draw), input)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
@@ -252,9 +268,24 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if bool((rows.sum(axis=-1) <= 0).any()):
         raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)')
     gen = _generator(generator, input.device)
+    if gen.device.type == 'cpu' and (not replacement or num_samples == 1):
+        return _exponential_race(input, int(num_samples), gen)
     out = _sample(gen, 'multinomial', rows, int(num_samples), bool(replacement))
     out = out.astype(np.int64).reshape(data.shape[:-1] + (num_samples,))
     return Tensor._make(out)
+
+
+def _exponential_race(input, num_samples, gen):
+    """PyTorch's CPU multinomial without replacement (or of one sample): q ~ Exp(1) drawn into
+    empty_like(input), so in input's memory order, then the argmax or topk of input / q (in
+    topk's order of ties: categories of probability 0 all tie at 0)."""
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        q = empty_like(input).exponential_(generator=gen)
+        ratio = input.detach() / q
+        if num_samples == 1:
+            return ratio.argmax(-1, keepdim=True)
+        return ratio.topk(num_samples).indices
 
 
 def _host(a):
@@ -286,11 +317,22 @@ class _Resample(Node):
     PyTorch's kernels visit a tensor's elements in memory order (dims by decreasing stride), so
     the samples are drawn in that order and laid out back: a seeded x.t().uniform_() gets
     PyTorch's numbers. layout = (dims in memory order or None, whether x is C-contiguous); the
-    normal sampler needs the latter (PyTorch's 16-at-a-time path is for contiguous tensors)."""
-    differentiable = False
+    normal sampler needs the latter (PyTorch's 16-at-a-time path is for contiguous tensors).
 
-    def __init__(self, sampler, generator, name):
+    As in PyTorch, a fill of a tensor in a graph is recorded (NormalBackward0, ...): the old
+    values are overwritten, so their gradient is zero (on the filled part of a view, through
+    CopySlices)."""
+    saved_inputs = ()     # (forward reads the target itself: its strides give the order)
+
+    def __init__(self, sampler, generator, name, backward_name):
         self.sampler, self.generator, self.op_name = sampler, generator, name
+        self.backward_name = backward_name
+
+    def name(self):
+        return self.backward_name
+
+    def backward(self, g):
+        return (g.new_zeros(g.shape),)
 
     def forward(self, a):
         order = _memory_order(a)
@@ -332,9 +374,23 @@ def _resample(name, make_sampler, float_only=True):
                                       f'\'{_word(self.dtype)}\'')
         gen = _generator(generator, self.device)
         sampler = make_sampler(*args, **kwargs)
-        return dispatch_inplace(_Resample(sampler, gen, name), self)
+        op = _Resample(sampler, gen, name[:-1], _backward_name(name, args, kwargs))
+        return dispatch_inplace(op, self)
     method.__name__ = name
     return method
+
+
+def _backward_name(name, args, kwargs):
+    """PyTorch's grad_fn name for x.<name>(*args, **kwargs): its overload's number."""
+    words = ''.join(word.capitalize() for word in name[:-1].split('_'))
+    given = [a for a in args if a is not None] + [v for k, v in kwargs.items()
+                                                  if v is not None]
+    if name == 'random_':       # random_(from, to), random_(to), random_()
+        return f'RandomBackward{2 - min(len(given), 2)}'
+    if name == 'bernoulli_':    # bernoulli_(Tensor p), bernoulli_(float p)
+        return 'BernoulliBackward1' if given and isinstance(given[0], Tensor) else \
+            'BernoulliBackward2'
+    return f'{words}Backward0'
 
 
 def _uniform_sampler(a=0.0, b=1.0, **_):

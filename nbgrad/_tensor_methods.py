@@ -481,11 +481,15 @@ class _Copy(ew.Elementwise):
 
 
 def fill_(self, value):
-    return dispatch_inplace(_Fill(), self, as_operand(value))
+    op = _Fill()
+    op.backward_name = 'FillBackward3' if isinstance(value, Tensor) else 'FillBackward2'
+    return dispatch_inplace(op, self, as_operand(value))
 
 
 def zero_(self):
-    return dispatch_inplace(_Fill(), self, 0)
+    op = _Fill()
+    op.backward_name = 'ZeroBackward0'
+    return dispatch_inplace(op, self, 0)
 
 
 def copy_(self, other, non_blocking=False):

@@ -120,6 +120,14 @@ MULTINOMIAL = {
     'negative': lambda lib: lib.multinomial(lib.tensor([1.0, -1.0]), 1),
     'zero_sum': lambda lib: lib.multinomial(lib.zeros(3), 1),
     'int_input': lambda lib: lib.multinomial(lib.tensor([1, 2]), 1),
+    # Exp(1) noise drawn in the input's memory order; ties (zero probabilities) in topk's order
+    'transposed': lambda lib: lib.multinomial(lib.rand(3, 4).t(), 2),
+    'transposed_one': lambda lib: lib.multinomial(lib.rand(3, 5).t(), 1),
+    'zero_probabilities': lambda lib: lib.multinomial(lib.tensor([0., 1., 0., 2., 0.]), 4),
+    'categorical_transposed': lambda lib: lib.distributions.Categorical(
+        probs=lib.rand(3, 4).t()).sample(),
+    'weighted_sampler': lambda lib: lib.tensor(list(lib.utils.data.WeightedRandomSampler(
+        [0., 1., 0., 2., 0.], 4, replacement=False))),
 }
 
 
@@ -462,3 +470,68 @@ def test_samples_from_rates_that_require_grad_are_recorded_with_a_zero_gradient(
         results.append((y.detach().numpy().tolist(), y.grad_fn.name(), rates.grad.tolist(),
                         untracked.requires_grad))
     assert results[1] == results[0]
+
+
+NORMAL_OF_TENSORS = {
+    'both': lambda lib, m, s: lib.normal(m, s),
+    'mean': lambda lib, m, s: lib.normal(m, 1.5),
+    'std': lambda lib, m, s: lib.normal(0.5, s),
+    'mean_f16_std_f32': lambda lib, m, s: lib.normal(m.half(), s),
+    'mean_f32_std_f64': lambda lib, m, s: lib.normal(m, s.double()),
+    'broadcast': lambda lib, m, s: lib.normal(m.reshape(3, 1), s),
+}
+
+
+@pytest.mark.parametrize('case', NORMAL_OF_TENSORS)
+def test_normal_of_tensors_matches_pytorch_values_dtype_and_zero_gradient(case):
+    """normal(Tensor, Tensor) and friends: samples in mean's dtype (std's for a number mean),
+    grad_fn NormalBackward1-3, zero gradients for mean and std (not mean + std * eps's)."""
+    results = []
+    for lib in (torch, nbgrad):
+        m = lib.tensor([0.0, 1.0, -2.0], requires_grad=True)
+        s = lib.tensor([1.0, 0.5, 2.0], requires_grad=True)
+        lib.manual_seed(0)
+        y = NORMAL_OF_TENSORS[case](lib, m, s)
+        y.sum().backward()
+        results.append((y.detach().float().numpy().tolist(), str(y.dtype).split('.')[-1],
+                        y.grad_fn.name(), None if m.grad is None else m.grad.tolist(),
+                        None if s.grad is None else s.grad.tolist()))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize('fill', ['normal_', 'uniform_', 'exponential_', 'random_', 'random_to',
+                                  'random_from_to', 'bernoulli_', 'bernoulli_tensor', 'cauchy_',
+                                  'log_normal_', 'geometric_', 'fill_', 'fill_tensor', 'zero_'])
+@pytest.mark.parametrize('where', ['whole', 'slice'])
+def test_in_place_fills_in_a_graph_cut_the_gradient_as_pytorch(fill, where):
+    """b = a * 2; b.<fill>() overwrites b: a's gradient is zero where b was refilled (through
+    CopySlices for a slice), and b's grad_fn is PyTorch's node (NormalBackward0, ...)."""
+    arguments = {'random_to': ('random_', (5,)), 'random_from_to': ('random_', (1, 5)),
+                 'bernoulli_': ('bernoulli_', (0.5,)), 'geometric_': ('geometric_', (0.5,)),
+                 'fill_': ('fill_', (1.0,)), 'fill_tensor': ('fill_', ('tensor',)),
+                 'bernoulli_tensor': ('bernoulli_', ('tensor',))}
+    name, args = arguments.get(fill, (fill, ()))
+    results = []
+    for lib in (torch, nbgrad):
+        lib.manual_seed(0)
+        a = lib.ones(4, requires_grad=True)
+        b = a * 2
+        target = b if where == 'whole' else b[1:]
+        getattr(target, name)(*[lib.tensor(0.5) if x == 'tensor' else x for x in args])
+        b.sum().backward()
+        results.append((b.grad_fn.name(), repr(b.grad_fn).split(' ')[0], a.grad.tolist(),
+                        b.detach().numpy().tolist()))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize('op', ['mul', 'div'])
+@pytest.mark.parametrize('scalar', [0.7, 1 / 3, 3])
+def test_half_in_place_with_a_python_scalar_rounds_once(op, scalar):
+    """PyTorch's half mul_/div_ read a Python scalar in float (x.div_(0.7): 1.4287, not 1.4277
+    from 0.7 rounded to half first), as the out-of-place ops do; dropout's scale uses div_."""
+    def run(lib):
+        x = lib.tensor([1.0, 3.0, 7.0, 1000.0, 0.1], dtype=lib.float16)
+        getattr(x, op + '_')(scalar)
+        return x
+    _both(run, assert_identical)
+    both(lambda lib: lib.nn.functional.dropout(lib.ones(8, dtype=lib.float16), 0.3))

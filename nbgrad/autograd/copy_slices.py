@@ -5,7 +5,7 @@ inside it is the op's result. CopySlices is that node: its backward sends the gr
 region to the base's old node and the gradient inside the region to the op's result.
 """
 from .. import _dispatch
-from .graph import Node
+from .graph import COPY_SLICES, Node
 
 
 def _view_chain(view):
@@ -37,7 +37,7 @@ class CopySlices(Node):
         self.base_offset = base_offset
 
     def name(self):
-        return 'CopySlices'
+        return COPY_SLICES
 
     def backward(self, g):
         from .._creation import ones

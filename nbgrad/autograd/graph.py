@@ -65,6 +65,7 @@ class RemovableHandle:
 
 # The name PyTorch gives the grad_fn of an op that has no derivative (its backward raises).
 NOT_IMPLEMENTED = 'torch::autograd::NotImplemented'
+COPY_SLICES = 'torch::autograd::CopySlices'     # an in-place write into a view of a graph tensor
 
 class Node:
     """One op in the backward graph (PyTorch's torch.autograd.graph.Node).
@@ -117,8 +118,13 @@ class Node:
         (mse_loss's mean shows as MseLossBackward0, as in print(loss))."""
         self.name = lambda: name
 
-    def __repr__(self):   # (PyTorch's repr drops the C++ namespace: <AccumulateGrad object ...>)
-        return f'<{self.name().rpartition("::")[2]} object at {hex(id(self))}>'
+    def type_name(self):
+        """name() without a C++ namespace ('torch::autograd::CopySlices' -> 'CopySlices'): the
+        class name PyTorch shows in reprs and in grad_fn=<...>."""
+        return self.name().rpartition('::')[2]
+
+    def __repr__(self):
+        return f'<{self.type_name()} object at {hex(id(self))}>'
 
     @property
     def next_functions(self):

@@ -325,7 +325,8 @@ def export_graph(tensors, names=None, module=None, tape=None, gradients=None,
             if leaf._grad is not None:
                 entry['grad_norm'] = _norm(leaf._grad)
         else:
-            entry.update(kind='op', op=node.name(), label=node.name().replace('Backward0', ''),
+            entry.update(kind='op', op=node.type_name(),
+                         label=node.type_name().replace('Backward0', ''),
                          is_leaf=False, is_parameter=False, module=inherited[node])
             outputs = produced.get(node, {})
             if outputs:

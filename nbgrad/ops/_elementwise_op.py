@@ -88,13 +88,15 @@ class Elementwise(Node):
         fast = self.np_ufunc
         if fast is not None and out.__class__ is _ndarray and self.result != 'bool' and \
                 _can_skip_promotion(arrays, self.fast_kinds) and arrays[0].dtype is out.dtype \
-                and _fits(arrays, out.shape):
+                and _fits(arrays, out.shape) and (out.dtype is not _HALF
+                                                  or self.op_name not in _FLOAT_SCALAR_OPS):
             try:
                 return fast(*arrays, out=out)
             except OverflowError:
                 pass  # an out-of-range Python int: the general path wraps it
-        if self.ufunc is None or self.result == 'bool':
-            return self.forward(*arrays)
+        if self.ufunc is None or self.result == 'bool' or (
+                self.op_name in _FLOAT_SCALAR_OPS and _any_half(arrays)):
+            return self.forward(*arrays)      # (half with a scalar: see _general_forward)
         prepared = self._prepare(arrays)
         if prepared[0].dtype != out.dtype or not getattr(out.flags, 'writeable', True):
             return self.forward(*arrays)

@@ -7,7 +7,9 @@ from ._util import as_operand, xp_of
 def fill(input, value):
     from .._dispatch import dispatch
     from .._tensor_methods import _Fill
-    return dispatch(_Fill(), input, as_operand(value))
+    op = _Fill()
+    op.backward_name = 'FillBackward1' if isinstance(value, Tensor) else 'FillBackward0'
+    return dispatch(op, input, as_operand(value))
 
 
 def _diagonal_mask(t, wrap):

@@ -10,7 +10,7 @@ from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
 from .._select import select
-from ..autograd.graph import NOT_IMPLEMENTED, Node
+from ..autograd.graph import COPY_SLICES, NOT_IMPLEMENTED, Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
 from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, check_index_versions,
                     index_tensors)
@@ -237,7 +237,7 @@ def setitem(x, index, value):
         else:
             op = IndexPut(converted, saved_indices=saved)
             if basic:   # (PyTorch copies into a view of x: its node is CopySlices)
-                op.present_as('CopySlices')
+                op.present_as(COPY_SLICES)
             dispatch_inplace(op, x, value)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None

@@ -37,7 +37,7 @@ def format_sparse(tensor):
     suffixes.append('layout=nbgrad.sparse_coo')
     fn = tensor._grad_fn
     if fn is not None:
-        suffixes.append(f'grad_fn=<{fn.name()}>')
+        suffixes.append(f'grad_fn=<{fn.type_name()}>')
     elif tensor._requires_grad:
         suffixes.append('requires_grad=True')
     contents = (_nested('indices=tensor(', _host(payload.indices), indent) + ',\n' +

@@ -8,7 +8,7 @@ adjoint=True), and the two are each other's gradients, so double backward works.
 from ..._dispatch import dispatch
 from ..._dtype import bool as _bool
 from ..._tensor import Tensor
-from ...autograd.graph import Node
+from ...autograd.graph import COPY_SLICES, Node
 from ...ops._util import xp_of
 from ._im2col import pad_constant
 
@@ -102,7 +102,7 @@ class BorderPad(Node):
         suffix = 'BackwardBackward0' if self.adjoint else 'Backward0'
         if self.mode == 'circular':
             # PyTorch builds circular padding from slice copies, so its grad_fn is CopySlices
-            return 'CopySlicesBackward0' if self.adjoint else 'CopySlices'
+            return 'CopySlicesBackward0' if self.adjoint else COPY_SLICES
         return f'{_MODE_NAMES[self.mode]}{len(self.pads)}D{suffix}'
 
 
