@@ -194,3 +194,83 @@ def test_grad_mode_and_inference_mode_are_per_thread():
             in_thread(lambda: seen.append((x * 2).requires_grad))
         return seen
     both(run)
+
+
+# An infinite or NaN gradient from later ops (sqrt at 0, 1/0) must not leak through ops whose
+# derivative is zero there: PyTorch selects zeros (where / zeros_like), a product gives NaN.
+ZERO_WHERE_UNSELECTED = {
+    'clamp_min': (lambda lib, x: x.clamp(min=0).sqrt(), [-1., 4.]),
+    'clamp_max': (lambda lib, x: (-x.clamp(max=0)).sqrt(), [1., -4.]),
+    'clamp_both': (lambda lib, x: x.clamp(0, 2).sqrt(), [-1., 1., 4.]),
+    'clamp_tensor': (lambda lib, x: x.clamp(min=lib.zeros(3)).sqrt(), [-1., 1., 4.]),
+    'floor': (lambda lib, x: 1 / x.floor(), [0.5, 2.]),
+    'ceil': (lambda lib, x: 1 / x.ceil(), [-0.5, 2.]),
+    'round': (lambda lib, x: 1 / x.round(), [0.2, 2.]),
+    'trunc': (lambda lib, x: 1 / x.trunc(), [0.2, 2.]),
+    'sign': (lambda lib, x: 1 / x.sign(), [0., 2.]),
+    'pow_0': (lambda lib, x: 1 / (x ** 0 - 1), [1., 2.]),
+    'max': (lambda lib, x: 1 / (x.max() - 3), [1., 3.]),
+    'amax': (lambda lib, x: 1 / (x.amax() - 3), [1., 3.]),   # (PyTorch: NaN, a product)
+    'median': (lambda lib, x: 1 / (x.median() - 3), [1., 3., 5.]),
+    'fmax': (lambda lib, x: 1 / lib.fmax(x, lib.tensor([2., 2.])).sub(2), [1., 3.]),
+    'lp_pool': (lambda lib, x: lib.nn.functional.lp_pool1d(x.reshape(1, 1, 2), 2, 2), [0., 0.]),
+    'margin_ranking': (lambda lib, x: lib.nn.functional.margin_ranking_loss(
+        x, lib.zeros(2), lib.ones(2)).sqrt(), [1., 3.]),
+    'negative_base_pow': (lambda lib, x: (-2.) ** x, [2.]),
+}
+
+
+@pytest.mark.parametrize('case', ZERO_WHERE_UNSELECTED)
+def test_zero_derivatives_stay_zero_under_infinite_gradients(case):
+    fn, values = ZERO_WHERE_UNSELECTED[case]
+
+    def run(lib):
+        x = lib.tensor(values, requires_grad=True)
+        fn(lib, x).sum().backward()
+        return x.grad
+    both(run)
+
+
+@pytest.mark.parametrize('loss', ['smooth_l1', 'smooth_l1_beta', 'huber'])
+def test_smooth_l1_and_huber_second_derivative_at_zero_difference(loss):
+    """The quadratic branch's curvature is 1/beta (delta for huber) at d = 0 too."""
+    def run(lib):
+        F = lib.nn.functional
+        x = lib.tensor([0., 0.5, -3., float('inf')], requires_grad=True)
+        fn = {'smooth_l1': lambda: F.smooth_l1_loss(x, lib.zeros(4), reduction='sum'),
+              'smooth_l1_beta': lambda: F.smooth_l1_loss(x, lib.zeros(4), reduction='sum',
+                                                         beta=0.5),
+              'huber': lambda: F.huber_loss(x, lib.zeros(4), reduction='sum', delta=2.)}[loss]
+        g, = lib.autograd.grad(fn(), x, create_graph=True)
+        return g.detach(), lib.autograd.grad(g.sum(), x)[0]
+    both(run)
+
+
+@pytest.mark.filterwarnings('ignore:var')
+@pytest.mark.parametrize('correction', [1, 2])
+def test_var_backward_without_degrees_of_freedom_is_nan_or_inf(correction):
+    def run(lib):
+        x = lib.tensor([1., 3.][:correction], requires_grad=True)
+        x.var(correction=correction).backward()
+        return x.grad
+    both(run)
+
+
+@pytest.mark.parametrize('mode', ['floor', 'trunc'])
+@pytest.mark.parametrize('other', ['number', 'tensor'])
+def test_div_with_rounding_mode_has_zero_gradients(mode, other):
+    def run(lib):
+        x = lib.tensor([1.5, -2.5], requires_grad=True)
+        o = 3 if other == 'number' else lib.tensor([2., 2.], requires_grad=True)
+        y = lib.div(x, o, rounding_mode=mode)
+        y.sum().backward()
+        return y.detach(), y.grad_fn.name(), x.grad, o if other == 'number' else o.grad
+    both(run)
+
+
+def test_floor_divide_records_a_node_without_derivative():
+    def run(lib):
+        y = lib.tensor([1.5, -2.5], requires_grad=True) // 2
+        return y.requires_grad, y.grad_fn.name()
+    both(run)
+    assert_same_error(lambda lib: (lib.tensor([1.5], requires_grad=True) // 2).sum().backward())

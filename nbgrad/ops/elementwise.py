@@ -15,7 +15,7 @@ from .. import _scalar_bounds, _special
 from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
-from ..autograd.graph import Node
+from ..autograd.graph import NOT_IMPLEMENTED, Node
 from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also used from here)
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
 from .._int_scalars import fits
@@ -29,7 +29,14 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _zero(g, *_):
-    return g.mul(0)
+    """A zero gradient, as PyTorch's zeros_like(grad): zero even where grad is inf or NaN."""
+    return g.new_zeros(g.shape)
+
+
+def _only_where(g, mask):
+    """g where mask holds, 0 elsewhere (PyTorch selects; g * mask would turn an infinite or
+    NaN gradient into NaN where mask is off: x.clamp(min=0).sqrt() at x < 0)."""
+    return g.where(mask, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,10 +383,10 @@ _binary('maximum', lambda g, a, b, y: _minmax_grad(g, a, b, True),
         lambda g, a, b, y: _minmax_grad(g, b, a, True), saves='ab', ordered=True)
 _binary('minimum', lambda g, a, b, y: _minmax_grad(g, a, b, False),
         lambda g, a, b, y: _minmax_grad(g, b, a, False), saves='ab', ordered=True)
-_binary('fmax', lambda g, a, b, y: g * ((a >= b) | b.isnan()),
-        lambda g, a, b, y: g * ~((a >= b) | b.isnan()), saves='ab', ordered=True)
-_binary('fmin', lambda g, a, b, y: g * ((a <= b) | b.isnan()),
-        lambda g, a, b, y: g * ~((a <= b) | b.isnan()), saves='ab', ordered=True)
+_binary('fmax', lambda g, a, b, y: _only_where(g, (a >= b) | b.isnan()),
+        lambda g, a, b, y: _only_where(g, ~((a >= b) | b.isnan())), saves='ab', ordered=True)
+_binary('fmin', lambda g, a, b, y: _only_where(g, (a <= b) | b.isnan()),
+        lambda g, a, b, y: _only_where(g, ~((a <= b) | b.isnan())), saves='ab', ordered=True)
 _binary('logaddexp', lambda g, a, b, y: g / (1 + (b - a).exp()),
         lambda g, a, b, y: g / (1 + (a - b).exp()), saves='ab', result='float', float_only=True)
 _binary('logaddexp2', lambda g, a, b, y: g / (1 + (b - a).exp2()),
@@ -388,7 +395,7 @@ _binary('logaddexp2', lambda g, a, b, y: g / (1 + (b - a).exp2()),
 _binary('xlogy', lambda g, a, b, y: _xlogy_da(g, a, b, BINARY['xlogy'], 0.0),
         lambda g, a, b, y: g * a / b, saves='ab', result='float',
         compute=lambda xp, a, b: _in_operand_dtype(_special.xlogy(xp, a, b), a, b))
-_binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), lambda g, a, b, y: g * 0,
+_binary('copysign', lambda g, a, b, y: g * _copysign_grad(a, y), _zero,
         saves='a out', result='float')
 # nextafter: PyTorch's derivatives (grad where self != other, none for other); no integer,
 # bool or complex kernel
@@ -479,10 +486,30 @@ def _named_by_scalar_operand(table, name, names):
 _named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', 'XlogyBackward2'))
 
 
+def _with_derivatives(name, derivatives, backward_name):
+    base = BINARY[name]
+    return type(base.__name__, (base,), {'derivatives': derivatives, 'differentiable': True,
+                                         'backward_name': backward_name})
+
+
+def _no_derivative(kernel):
+    def refuse(*_):
+        raise RuntimeError(f'derivative for aten::{kernel} is not implemented')
+    return refuse
+
+
+# div(rounding_mode=) is differentiable in PyTorch, with zero gradients (DivBackward2);
+# floor_divide (//) records a NotImplemented node whose backward raises
+_ROUNDED_DIV = {mode: _with_derivatives(name, (_zero, _zero), 'DivBackward2')
+                for mode, name in (('trunc', 'div_trunc'), ('floor', 'floor_divide'))}
+BINARY['floor_divide'] = _with_derivatives(
+    'floor_divide', (_no_derivative('floor_divide'),) * 2, NOT_IMPLEMENTED)
+
+
 def _pow_grad_base(g, a, b):
     if b.__class__ in _PY_SCALARS:
         if b == 0:
-            return g * 0
+            return _zero(g)
         return g * b * a.pow(b - 1)
     # d/da a^b = b * a^(b-1), defined as 0 where b == 0 (PyTorch's convention)
     return (g * b * a.pow(b - 1)).masked_fill(b == 0, 0.0)
@@ -491,7 +518,9 @@ def _pow_grad_base(g, a, b):
 def _pow_grad_exp(g, a, b, y):
     if a.__class__ in _PY_SCALARS:
         if a == 0:
-            return g * 0 * y  # 0**b: PyTorch gives 0 gradient where b >= 0
+            return _zero(g)   # 0**b: PyTorch gives 0 gradient where b >= 0
+        if a < 0:             # (a negative base: NaN, as PyTorch's log of it)
+            return g * y * math.nan
         return g * y * math.log(a)
     # d/db a^b = a^b log a; 0 where a == 0 and b >= 0 (avoids 0 * -inf = nan)
     return (g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
@@ -655,11 +684,11 @@ class Clamp(Elementwise):
         if hi is not None:
             inside = (x <= hi) & inside if inside is not True else x <= hi
         e = self._edges
-        gx = g * inside if e[0] is not None else None
-        glo = g * (x < lo) if len(e) > 1 and e[1] is not None else None
-        ghi = g * (x > hi) if len(e) > 2 and e[2] is not None else None
+        gx = None if e[0] is None else g if inside is True else _only_where(g, inside)
+        glo = _only_where(g, x < lo) if len(e) > 1 and e[1] is not None else None
+        ghi = _only_where(g, x > hi) if len(e) > 2 and e[2] is not None else None
         if glo is not None and hi is not None:
-            glo = glo * (x <= hi) if not isinstance(hi, Tensor) else glo * (lo <= hi)
+            glo = _only_where(glo, x <= hi if not isinstance(hi, Tensor) else lo <= hi)
         return gx, glo, ghi
 
 
@@ -734,10 +763,8 @@ def mul(input, other):
 def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return dispatch(BINARY['div'](), as_operand(input), as_operand(other))
-    if rounding_mode == 'trunc':
-        return dispatch(BINARY['div_trunc'](), as_operand(input), as_operand(other))
-    if rounding_mode == 'floor':
-        return dispatch(BINARY['floor_divide'](), as_operand(input), as_operand(other))
+    if rounding_mode in ('trunc', 'floor'):
+        return dispatch(_ROUNDED_DIV[rounding_mode](), as_operand(input), as_operand(other))
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 

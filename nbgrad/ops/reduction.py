@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .._out import accepts_out
+from .._user_warning import warn_at_caller
 from .. import _dtype
 from .._dispatch import dispatch
 from .. import _threads
@@ -262,7 +263,10 @@ class MaxMinAll(Node):
         if self.op_name in ('max', 'min'):  # (PyTorch's evenly_distribute_backward: a NaN
             mask = mask | (x.isnan() & y.isnan())   # result's gradient goes to the NaNs)
         count = mask.sum(dim=dims, keepdim=True) if dims else 1
-        return g * mask / count
+        if self.op_name in ('max', 'min'):
+            # evenly_distribute_backward: zero off the maxima, even for an infinite gradient
+            return (g / count).where(mask, 0.0)
+        return g * mask / count     # (amax/amin: scale_grad_by_count, a product, as PyTorch)
 
     def name(self):
         if self.op_name in ('amax', 'amin'):
@@ -381,9 +385,9 @@ class VarStd(Node):
         n = _count(a.shape, self.dims)
         self._dof = n - self.correction
         if self._dof <= 0:
-            warnings.warn(f'{"std" if self.is_std else "var"}(): degrees of freedom is <= 0. '
-                          f'Correction should be strictly less than the reduction factor (input '
-                          f'numel divided by output numel).', UserWarning, stacklevel=4)
+            warn_at_caller(f'{"std" if self.is_std else "var"}(): degrees of freedom is <= 0. '
+                           f'Correction should be strictly less than the reduction factor '
+                           f'(input numel divided by output numel).')
         xp = xp_of(a)
         result_dtype = a.dtype.type(0).real.dtype
         if xp is np and a.dtype.itemsize < (16 if a.dtype.kind == 'c' else 8):
@@ -404,7 +408,14 @@ class VarStd(Node):
             std = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
             # PyTorch's std_backward: no gradient where the std is 0 (a constant row)
             return (g / (std * self._dof)).masked_fill(std == 0, 0) * centered
-        return g * centered * (2.0 / self._dof)
+        if self._dof > 0:
+            return g * centered * (2.0 / self._dof)
+        if len(self.dims) == x.dim():
+            # PyTorch's var_backward without degrees of freedom over all elements: "2 / 0 =
+            # inf" times the centred value, NaN where that is 0 and +inf elsewhere
+            return g * centered.new_full(centered.shape, math.inf).masked_fill(centered == 0,
+                                                                              math.nan)
+        return g * centered * (2.0 / self._dof if self._dof else math.inf)
 
     def name(self):
         return ('Std' if self.is_std else 'Var') + 'Backward0'

@@ -421,7 +421,8 @@ class MedianAll(Node):
         mask = x == y
         if x.is_floating_point():
             mask = mask | (x.isnan() & y.isnan())
-        return g * mask / mask.sum()
+        # (evenly_distribute_backward: zero off the median, even for an infinite gradient)
+        return (g / mask.sum()).expand(x.shape).where(mask, 0.0)
 
     def name(self):
         return ('Nanmedian' if self.ignore_nan else 'Median') + 'Backward0'

@@ -146,9 +146,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
 
     def smooth(d):
         z = d.abs()
-        # the quadratic branch on z clamped to beta: where it is not taken (z = inf too) its
-        # gradient is 0 times a finite number, not NaN (PyTorch's kernel has no such branch)
-        near = z.clamp(max=beta)
+        # the quadratic branch on d clamped to [-beta, beta]: where it is not taken (z = inf
+        # too) its gradient is 0, not NaN (PyTorch's kernel has no such branch); clamping d
+        # rather than |d| keeps the second derivative 1/beta at d = 0 (|d|'s is 0 there)
+        near = d.clamp(-beta, beta)
         return nbgrad.where(z < beta, 0.5 * near * near / beta, z - 0.5 * beta)
     return _regression('smooth_l1_cpu', input, target, reduction, None, smooth, True,
                        'SmoothL1LossBackward0')
@@ -161,7 +162,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
 
     def huber(d):  # PyTorch's kernel writes into a tensor of the input's dtype
         z = d.abs()
-        near = z.clamp(max=delta)       # (as in smooth_l1_loss: no NaN gradient at z = inf)
+        near = d.clamp(-delta, delta)   # (as in smooth_l1_loss)
         return nbgrad.where(z < delta, 0.5 * near * near, delta * (z - 0.5 * delta)).to(
             input.dtype)
     return _regression('huber_cpu', input, target, reduction, weight, huber, False,
