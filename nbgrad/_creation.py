@@ -302,12 +302,12 @@ def from_dlpack(ext_tensor):
 # -- filled ----------------------------------------------------------------------------------------
 
 def _factory(kind):
-    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False):
+    def make(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
+        shape = size_arg(sizes, kind, size)
         if layout is sparse_coo and kind == 'zeros':
-            return _no_entries(size_arg(size, kind), dtype, device, requires_grad)
+            return _no_entries(shape, dtype, device, requires_grad)
         check_layout(layout, kind)
-        shape = size_arg(size, kind)
         dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
@@ -316,13 +316,13 @@ def _factory(kind):
 
 
 @accepts_out(factory=True)
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, memory_format=None):
     """An uninitialised tensor of the given size, C-ordered or in memory_format's layout."""
+    shape = size_arg(sizes, 'empty', size)
     if layout is sparse_coo:
-        return _no_entries(size_arg(size, 'empty'), dtype, device, requires_grad)
+        return _no_entries(shape, dtype, device, requires_grad)
     check_layout(layout, 'empty')
-    shape = size_arg(size, 'empty')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if memory_format is preserve_format:
         raise RuntimeError('unsupported memory format Preserve')
@@ -410,8 +410,8 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
     preserve = memory_format is None or memory_format is preserve_format
     order = None if preserve else dim_order(memory_format, a.ndim)
     if preserve and a.__class__ is np.ndarray and dev.type == 'cpu' and \
-            not a.flags.c_contiguous:
-        out = np.empty_like(a, dtype=dt.np)
+            not a.flags.c_contiguous and dense_order(a) is not None:
+        out = np.empty_like(a, dtype=dt.np)     # (a dense permuted layout, kept)
     else:
         if preserve:
             order = dense_order(a)   # (CuPy's empty_like would not keep it)
@@ -464,10 +464,14 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 # -- ranges ----------------------------------------------------------------------------------------
 
 @accepts_out(factory=True)
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
     check_layout(layout, 'arange')
-    if end is None:
+    if start is None:           # arange(end=5)
+        if end is None:
+            raise TypeError('arange() missing 1 required positional argument: "end"')
+        start = 0
+    elif end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
     if dtype is not None and _dtype.to_dtype(dtype) is _dtype.int64:

@@ -1,7 +1,7 @@
 """The legacy typed constructors of old PyTorch code: nbgrad.FloatTensor([1, 2]), LongTensor(3),
 isinstance(t, nbgrad.FloatTensor), x.type(nbgrad.DoubleTensor)..."""
 from . import _dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, is_legacy_data
 
 
 class _LegacyTypeMeta(type):
@@ -17,12 +17,12 @@ class _LegacyTensorType(metaclass=_LegacyTypeMeta):
 
     def __new__(cls, *args, device=None):
         from ._creation import tensor, empty
-        if len(args) == 1 and not isinstance(args[0], int):
+        if is_legacy_data(args):
             data = args[0]
             if isinstance(data, Tensor):
                 return data.to(cls.dtype)
             return tensor(data, dtype=cls.dtype, device=device)
-        return empty(*args, dtype=cls.dtype, device=device)
+        return empty(*(args or (0,)), dtype=cls.dtype, device=device)
 
 
 def _make(name, dt):

@@ -55,10 +55,10 @@ def _finish(array, requires_grad):
 
 
 def _float_samples(name, sampler, kernel, doc):
-    def make(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False, pin_memory=False):
+    def make(*sizes, size=None, generator=None, out=None, dtype=None, layout=None,
+             device=None, requires_grad=False, pin_memory=False):
         check_layout(layout, name)
-        shape = size_arg(size, name)
+        shape = size_arg(sizes, name, size)
         dt = _float_dtype(dtype, kernel)
         gen = _generator(generator, to_device(device))
         # (rand: uniform on [0, 1) whatever the std; randn: mean 0 and that std)

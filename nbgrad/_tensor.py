@@ -17,6 +17,12 @@ from ._sparse_coo import SparseCOO
 _new = object.__new__
 
 
+def is_legacy_data(args):
+    """Whether the legacy constructors' arguments (Tensor(...), FloatTensor(...)) are data to
+    copy rather than a size: one argument that is neither an int nor a Size."""
+    return len(args) == 1 and not isinstance(args[0], (int, Size))
+
+
 class Size(tuple):
     """A tensor's shape: a tuple that prints as nbgrad.Size([2, 3])."""
     __slots__ = ()
@@ -93,12 +99,13 @@ class Tensor:
         return t
 
     def __init__(self, *args, device=None):
-        """Legacy constructor: Tensor(2, 3) is uninitialised (zeros here), Tensor([1, 2]) copies data."""
+        """Legacy constructor: Tensor(2, 3) and Tensor(x.size()) are uninitialised (zeros here),
+        Tensor([1, 2]) copies data, Tensor() is empty."""
         from ._creation import tensor as _tensor_fn, empty
-        if len(args) == 1 and not isinstance(args[0], int):
+        if is_legacy_data(args):
             made = _tensor_fn(args[0], dtype=_dtype.get_default_dtype(), device=device)
         else:
-            made = empty(*args, device=device)
+            made = empty(*(args or (0,)), device=device)
         self._data = made._data
         self._requires_grad = False
         self._grad_fn = None

@@ -24,6 +24,10 @@ _PY_SCALARS = (bool, int, float, complex)
 def _operand_or_not_implemented(other):
     if other.__class__ is Tensor or other.__class__ in _PY_SCALARS:
         return other
+    if isinstance(other, (list, tuple)):
+        # PyTorch's operators decline sequences: t == [1, 2] is False (Python's fallback),
+        # t + [1, 2] a TypeError; torch.eq(t, ...) and friends are the elementwise forms
+        return NotImplemented
     try:
         return as_operand(other)
     except TypeError:

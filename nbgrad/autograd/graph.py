@@ -63,6 +63,23 @@ class RemovableHandle:
         self.remove()
 
 
+def _c_ordered_forward(forward):
+    """forward, its NumPy results made C-contiguous (see Node.contiguous_output)."""
+    def c_ordered(self, *arrays):
+        return _c_ordered(forward(self, *arrays))
+    c_ordered._c_ordered = True
+    c_ordered.__name__, c_ordered.__doc__ = forward.__name__, forward.__doc__
+    return c_ordered
+
+
+def _c_ordered(out):
+    if out.__class__ is np.ndarray:
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    if out.__class__ is tuple:
+        return tuple(_c_ordered(a) for a in out)
+    return out
+
+
 # The name PyTorch gives the grad_fn of an op that has no derivative (its backward raises).
 NOT_IMPLEMENTED = 'torch::autograd::NotImplemented'
 COPY_SLICES = 'torch::autograd::CopySlices'     # an in-place write into a view of a graph tensor
@@ -79,6 +96,9 @@ class Node:
       differentiable: False for ops whose outputs never require grad (comparisons, argmax...)
       num_outputs: number of arrays forward returns (1 means a single array, not a tuple)
       non_differentiable_outputs: output positions that never require grad (e.g. max's indices)
+      contiguous_output: forward's arrays come back C-contiguous, as PyTorch allocates the
+        results of reductions, cat, scans... (NumPy's follow a transposed input's layout, and a
+        later .view() that works in PyTorch would then fail)
     """
     saved_inputs = ()
     # {saved input position: the input positions whose gradients read it}, or None (all): an
@@ -93,6 +113,7 @@ class Node:
     accepts_sparse = False  # forward takes sparse payloads (nbgrad.sparse's primitives)
     multi_view = False     # returns several views (split/unbind): they may not be written in place
     overwrites = False     # in-place form sets every element regardless of the old value (fill_)
+    contiguous_output = False
     # Set per instance when recorded:
     _edges = ()
     _saved = None          # tuple of (tensor, version) pairs, or None once freed
@@ -108,6 +129,13 @@ class Node:
     _hooked = False        # True once any hook or retain_grad is registered (fast path otherwise)
     _direct = True         # the engine may call backward() itself (no hooks, no special node)
     metadata_dict = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        forward = getattr(cls, 'forward', None)
+        if cls.contiguous_output and forward is not None and \
+                not getattr(forward, '_c_ordered', False):
+            cls.forward = _c_ordered_forward(forward)
 
     # -- naming ------------------------------------------------------------------------------
     def name(self):

@@ -171,8 +171,13 @@ def shape_arg(args):
         raise TypeError(f'size must be a sequence of ints, got {args!r}') from None
 
 
-def size_arg(args, name):
-    """The size argument of a factory (zeros, rand...): required, non-negative."""
+def size_arg(args, name, keyword=None):
+    """The size argument of a factory (zeros, rand...): required, non-negative; given as
+    positional ints, one sequence, or the keyword size= (`keyword`)."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        args = (keyword,)
     if not args:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = shape_arg(args)

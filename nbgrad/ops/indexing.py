@@ -558,6 +558,7 @@ index_fill_ = _index_op('fill', True)
 # ---------------------------------------------------------------------------------------------
 
 class MaskedFill(Node):
+    contiguous_output = True
     saved_inputs = (1,)
 
     def forward(self, a, mask, value):

@@ -43,6 +43,7 @@ def _dims_arg(dim, ndim):
 
 
 class Reduction(Node):
+    contiguous_output = True
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
 
@@ -195,6 +196,7 @@ def _word(np_dtype):
 
 
 class Prod(Node):
+    contiguous_output = True
     saved_inputs = (0,)
 
     def __init__(self, dim, keepdim, dtype=None):
@@ -235,6 +237,7 @@ def _exclusive_products(x, dim):
 
 class MaxMinAll(Node):
     """max()/min()/amax/amin: the gradient is shared evenly by all elements equal to the result."""
+    contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
 
@@ -276,6 +279,7 @@ class MaxMinAll(Node):
 
 class MaxMinDim(Node):
     """max(dim)/min(dim) -> (values, indices); the gradient goes to the chosen index only."""
+    contiguous_output = True
     num_outputs = 2
     non_differentiable_outputs = (1,)
 
@@ -331,6 +335,7 @@ class ScatterInto(Node):
 
 
 class ArgMaxMin(Node):
+    contiguous_output = True
     differentiable = False
 
     def __init__(self, is_max, dim, keepdim):
@@ -359,6 +364,7 @@ class ArgMaxMin(Node):
 
 
 class AllAny(Node):
+    contiguous_output = True
     differentiable = False
 
     def __init__(self, is_all, dims, keepdim):
@@ -371,6 +377,7 @@ class AllAny(Node):
 
 
 class VarStd(Node):
+    contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
 
@@ -422,6 +429,7 @@ class VarStd(Node):
 
 
 class LogSumExp(Node):
+    contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
 
@@ -451,6 +459,7 @@ class LogSumExp(Node):
 
 class _Scan(Node):
     """cumsum/cumprod: integers accumulate in int64, as in PyTorch."""
+    contiguous_output = True
     function = None  # 'cumsum' or 'cumprod'
 
     def __init__(self, dim, dtype=None):

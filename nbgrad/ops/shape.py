@@ -20,6 +20,7 @@ def _same_device(tensors, name):
 
 
 class Cat(Node):
+    contiguous_output = True
     def __init__(self, dim):
         self.dim = dim
 
@@ -76,6 +77,7 @@ concat = concatenate = cat
 
 
 class Stack(Node):
+    contiguous_output = True
     def __init__(self, dim):
         self.dim = dim
 
@@ -175,6 +177,7 @@ def flipud(input):
 
 
 class Roll(Node):
+    contiguous_output = True
     def __init__(self, shifts, dims):
         self.shifts, self.dims = shifts, dims
 
@@ -205,6 +208,7 @@ def roll(input, shifts, dims=None):
 
 
 class Repeat(Node):
+    contiguous_output = True
     def __init__(self, repeats):
         self.repeats = repeats
 
@@ -286,6 +290,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 class Triangle(Node):
+    contiguous_output = True
     def __init__(self, upper, diagonal):
         self.upper, self.diagonal = upper, diagonal
 
@@ -469,7 +474,11 @@ class ToCopy(Node):
                 # out of range, C++'s float -> uint8 is undefined: x86 CPUs (PyTorch's and
                 # NumPy's) wrap as through int64, a GPU may saturate; nbgrad wraps on both
                 a = a.astype(np.int64)
-            a = a.astype(self.np_dtype)
+            # (PyTorch's preserve_format keeps a dense layout; an expanded or gapped input's
+            # copy is C-ordered, where NumPy's order='K' would follow its strides)
+            dense = a.__class__ is not np.ndarray or a.flags.c_contiguous or \
+                _memory_format.dense_order(a) is not None
+            a = a.astype(self.np_dtype, order='K' if dense else 'C')
         if self.order != 'K':
             a = Clone(self.order).forward(a)
         return a

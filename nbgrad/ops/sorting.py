@@ -356,6 +356,7 @@ class CumMaxMin(_SelectAlongDim):
     PyTorch's CPU loop updates (value, index) when the new element is >= (<=) the running value or
     is NaN; so ties point at the latest equal element and a NaN propagates, pointing at the latest
     NaN. Equivalently: index[i] = last j <= i with a[j] == value[j] (NaN matching NaN)."""
+    contiguous_output = True
 
     def __init__(self, is_max, dim):
         self.is_max, self.dim = is_max, dim
@@ -433,6 +434,7 @@ class MedianAll(Node):
 # ---------------------------------------------------------------------------------------------
 
 class LogCumSumExp(Node):
+    contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
 

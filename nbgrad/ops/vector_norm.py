@@ -23,6 +23,7 @@ def _refuse_empty(x, p, axis, every_dim):
 
 
 class VectorNorm(Node):
+    contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
 

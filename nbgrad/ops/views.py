@@ -302,6 +302,11 @@ class AsStrided(ViewOp):
         root = self.storage if self.storage is not None else root_array(a)
         itemsize = a.itemsize
         offset = element_offset(a, root) if self.storage_offset is None else self.storage_offset
+        if offset < 0:
+            raise RuntimeError(f'Tensor: invalid storage offset {offset}')
+        if any(st < 0 for st in self.stride):
+            raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, '
+                               f'got strides: {list(self.stride)}')
         needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
             if all(s > 0 for s in self.size) else 0
         if needed > root.size:

@@ -1,0 +1,96 @@
+"""Tensor-library differences from PyTorch that a porting sweep found (the same PyTorch code run
+under both libraries), each fixed and checked here against PyTorch itself: result layouts,
+legacy constructors, operators with sequences, as_strided's checks, size= keywords."""
+import pytest
+
+import nbgrad
+from torch_compare import assert_same_error, both
+
+torch = pytest.importorskip('torch')
+
+
+def _inputs(lib):
+    a = lib.arange(12.).reshape(3, 4)
+    p = lib.arange(24.).reshape(2, 3, 4).permute(2, 0, 1)
+    e = lib.arange(3.).expand(4, 3)
+    return a, p, e
+
+
+# ops whose results PyTorch allocates contiguously, whatever the inputs' layout
+CONTIGUOUS_RESULTS = {
+    'cat': lambda lib, a, p, e: lib.cat([a.t(), a.t()]),
+    'stack': lambda lib, a, p, e: lib.stack([a.t(), a.t()]),
+    'cumsum': lambda lib, a, p, e: a.t().cumsum(1),
+    'cumprod': lambda lib, a, p, e: a.t().cumprod(0),
+    'cummax': lambda lib, a, p, e: a.t().cummax(1).values,
+    'logcumsumexp': lambda lib, a, p, e: a.t().logcumsumexp(1),
+    'masked_fill': lambda lib, a, p, e: a.t().masked_fill(a.t() > 5, 0),
+    'roll': lambda lib, a, p, e: a.t().roll(1, 0),
+    'repeat': lambda lib, a, p, e: a.t().repeat(2, 1),
+    'tril': lambda lib, a, p, e: a.t().tril(),
+    'to_double_expanded': lambda lib, a, p, e: e.double(),
+    'zeros_like_expanded': lambda lib, a, p, e: lib.zeros_like(e),
+    'sum_dim': lambda lib, a, p, e: p.sum(1),
+    'mean_dim': lambda lib, a, p, e: p.mean(1),
+    'amax_dim': lambda lib, a, p, e: p.amax(1),
+    'prod_dim': lambda lib, a, p, e: p.prod(1),
+    'std_dim': lambda lib, a, p, e: p.std(1),
+    'logsumexp_dim': lambda lib, a, p, e: p.logsumexp(1),
+    'norm_dim': lambda lib, a, p, e: p.norm(dim=1),
+    'all_dim': lambda lib, a, p, e: (p > 3).all(1),
+    'max_dim': lambda lib, a, p, e: p.max(1).values,
+    'argmax_dim': lambda lib, a, p, e: p.argmax(1),
+    # (elementwise ops keep a transposed input's layout, in both)
+    'sin_transposed': lambda lib, a, p, e: a.t().sin(),
+}
+
+
+@pytest.mark.parametrize('case', CONTIGUOUS_RESULTS)
+def test_result_layouts_match_pytorch(case):
+    """A transposed or expanded input must not leave its layout on these results: .view()
+    after them works in PyTorch."""
+    def run(lib):
+        y = CONTIGUOUS_RESULTS[case](lib, *_inputs(lib))
+        flat = y.view(-1) if y.is_contiguous() else None
+        return y, y.stride(), y.is_contiguous(), flat
+    both(run)
+
+
+LEGACY = {
+    'size_object': lambda lib: lib.Tensor(lib.zeros(3, 4).size()).shape,
+    'float_tensor_size': lambda lib: lib.FloatTensor(lib.Size([2, 3])).shape,
+    'no_arguments': lambda lib: lib.Tensor(),
+    'long_no_arguments': lambda lib: lib.LongTensor(),
+    'ints': lambda lib: lib.Tensor(2, 3).shape,
+    'data': lambda lib: lib.Tensor((2, 3)),
+}
+
+
+@pytest.mark.parametrize('case', LEGACY)
+def test_legacy_constructors_read_a_size_object_as_a_size(case):
+    both(LEGACY[case])
+
+
+def test_operators_decline_python_sequences():
+    """t == [1, 2] is False (Python's fallback), as in PyTorch; t + [1, 2] a TypeError."""
+    both(lambda lib: (lib.tensor([1, 2]) == [1, 2], lib.tensor([1, 2]) != [1, 2],
+                      lib.tensor([1]) == (1,)))
+    for op in (lambda t: t + [1, 2], lambda t: t < [1, 2], lambda t: [1, 2] - t):
+        assert_same_error(lambda lib: op(lib.tensor([1, 2])))
+
+
+@pytest.mark.parametrize('args', [((2,), (1,), -1), ((3,), (-1,), 0)], ids=['offset', 'stride'])
+def test_as_strided_refuses_negative_offsets_and_strides(args):
+    """(nbgrad read memory outside the tensor's storage.)"""
+    assert_same_error(lambda lib: lib.arange(4.).as_strided(*args))
+
+
+def test_factories_take_size_and_end_keywords():
+    both(lambda lib: (lib.zeros(size=(2, 3)), lib.ones(size=[2]), lib.empty(size=(1, 2)).shape,
+                      lib.arange(end=3)))
+
+    def seeded(lib):
+        lib.manual_seed(0)
+        return lib.rand(size=(2,)), lib.randn(size=(3,))
+    both(seeded)
+    assert_same_error(lambda lib: lib.zeros(2, size=(2,)))
