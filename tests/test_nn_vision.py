@@ -85,6 +85,18 @@ def test_nearest_picks_torchs_source_pixels(mode, scale):
          check=lambda got, expected: assert_same(got, expected, rtol=0, atol=0))
 
 
+@pytest.mark.parametrize('rank', [1, 2, 3])
+@pytest.mark.parametrize('scale', [1.1, 2.05, 2.3, 1.9])
+def test_nearest_shortcuts_for_kept_and_doubled_lengths_are_2d_only(rank, scale):
+    """PyTorch's 2-D nearest kernel copies a kept length and halves a doubled one whatever the
+    scale says; its 1-D and 3-D kernels compute floor(o * scale) (lengths 3..5: 3 * 1.1 -> 3,
+    5 * 2.05 -> 10)."""
+    for n in (3, 4, 5):
+        x = np.arange(n ** rank, dtype=np.float32).reshape((1, 1) + (n,) * rank)
+        both(lambda lib: lib.nn.functional.interpolate(lib.tensor(x), scale_factor=scale),
+             check=lambda got, expected: assert_same(got, expected, rtol=0, atol=0))
+
+
 def test_nearest_keeps_uint8():
     x = np.arange(60, dtype=np.uint8).reshape(1, 3, 4, 5)
     both(lambda lib: lib.nn.functional.interpolate(lib.tensor(x), size=(7, 3)))
@@ -187,6 +199,23 @@ def test_interpolate_antialias(mode, size, align):
                                                          align_corners=align,
                                                          **ANTIALIAS_SIZES[size]),
             [sample(2, 3, 13, 17)], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize('mode', ['bilinear', 'bicubic', 'lanczos'])
+def test_interpolate_antialias_copies_an_axis_whose_length_is_kept(mode):
+    """scale_factor=(1.05, 0.6) on 13 x 17 keeps the 13 rows: PyTorch's forward copies them
+    (nbgrad filtered them with ratio 1/1.05). PyTorch's backward still filters that axis, a
+    gradient that is not its forward's; nbgrad's is the copy's (gradchecked)."""
+    x = sample(2, 3, 13, 17)
+
+    def forward(lib):
+        return lib.nn.functional.interpolate(lib.tensor(x), scale_factor=(1.05, 0.6), mode=mode,
+                                             antialias=True)
+    both(forward, check=lambda got, expected: assert_same(got, expected, rtol=1e-10,
+                                                          atol=1e-12))
+    t = nbgrad.tensor(sample(1, 1, 5, 4), requires_grad=True)
+    assert nbgrad.autograd.gradcheck(lambda v: nbgrad.nn.functional.interpolate(
+        v, scale_factor=(1.1, 0.6), mode=mode, antialias=True), (t,))
 
 
 def _torch_has_lanczos():

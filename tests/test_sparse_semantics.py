@@ -527,15 +527,20 @@ def test_misc(case, device):
     both(MISC[case], device, raw=True)
 
 
-def test_embedding_bag_last_bag_runs_to_the_end(device):
-    """include_last_offset with a final offset short of the input: PyTorch's last bag still
-    takes every index to the end."""
-    def run(lib, dev):
+@pytest.mark.parametrize('mode', ['sum', 'mean', 'max'])
+def test_embedding_bag_refuses_a_last_offset_short_of_the_input(mode, device):
+    """include_last_offset=True makes offsets CSR row pointers, ending at len(input) (PyTorch's
+    documentation). PyTorch computes something for a shorter last offset (sum and mean bags
+    end there, max's runs to the end) with gradients from uninitialised memory; nbgrad
+    refuses it, saying how to fix the offsets, and computes the CSR form as PyTorch does."""
+    def bags(lib, dev, offsets):
         w = lib.arange(15., dtype=lib.float64, device=dev).reshape(5, 3)
         return lib.nn.functional.embedding_bag(lib.tensor([1, 2, 4, 1, 0, 3], device=dev), w,
-                                               lib.tensor([0, 2, 2, 5], device=dev),
+                                               lib.tensor(offsets, device=dev), mode=mode,
                                                include_last_offset=True)
-    both(run, device)
+    with pytest.raises(RuntimeError, match='offsets\\[-1\\] must equal the input.s length 6'):
+        bags(nbgrad, device, [0, 2, 2, 5])
+    both(lambda lib, dev: bags(lib, dev, [0, 2, 2, 6]), device)
 
 
 def test_large_sparse_product_split_over_threads(device):

@@ -202,11 +202,14 @@ def _floor_and_fraction(real, in_len, cd):
     return index, np.minimum(np.maximum(real - index.astype(cd), cd(0)), cd(1))
 
 
-def nearest_table(in_len, out_len, scale, exact):
+def nearest_table(in_len, out_len, scale, exact, shortcuts=True):
+    """shortcuts: PyTorch's 2-D nearest kernel copies an axis whose length is kept and halves
+    the index of one doubled, whatever scale_factor says (nearest_idx); its 1-D and 3-D
+    kernels always compute floor(o * scale)."""
     o = np.arange(out_len)
-    if not exact and out_len == in_len:
+    if not exact and shortcuts and out_len == in_len:
         index = o
-    elif not exact and out_len == 2 * in_len:
+    elif not exact and shortcuts and out_len == 2 * in_len:
         index = o >> 1
     else:
         s = _scale_value(in_len, out_len, scale, np.float32)
@@ -288,7 +291,10 @@ AA_FILTERS = {'bilinear': (_aa_linear, 2), 'bicubic': (_aa_cubic, 4),
 
 def aa_table(in_len, out_len, align_corners, scale, cd, mode):
     """The antialiased table of mode (bilinear, bicubic or lanczos) along one axis: per output,
-    its window's input positions (-1: unused) and normalized filter weights."""
+    its window's input positions (-1: unused) and normalized filter weights. An axis whose
+    length is kept is copied, whatever scale_factor says (as PyTorch's kernels)."""
+    if out_len == in_len:
+        return Table(np.arange(out_len)[:, None], np.ones((out_len, 1), cd))
     filter_fn, interp_size = AA_FILTERS[mode]
     ratio = float(_pixel_scale(in_len, out_len, align_corners, scale, np.float64))
     widen = ratio >= 1.0

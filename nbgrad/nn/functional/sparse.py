@@ -217,8 +217,13 @@ class EmbeddingBagOp(Node):
         if decreasing:
             raise RuntimeError('embedding_bag: offsets must be non-decreasing (bag b is '
                                'input[offsets[b]:offsets[b+1]])')
-        # (the last bag runs to the end of the input even when include_last_offset's final
-        # offset stops short of it, as PyTorch's kernel reads it)
+        if self.include_last_offset and last != idx.size:
+            # PyTorch computes something here (sum/mean bags end at offsets[-1], max's runs to
+            # the end) with gradients read from uninitialised memory: refused instead
+            raise RuntimeError(f'embedding_bag: with include_last_offset=True, offsets are the '
+                               f'bags\' boundaries (CSR row pointers) and offsets[-1] must equal '
+                               f'the input\'s length {idx.size}, but got offsets[-1] = {last}. '
+                               f'Append len(input) to offsets, or pass include_last_offset=False.')
         self._end = idx.size
 
     def _max(self, xp, weight, bags, sizes):

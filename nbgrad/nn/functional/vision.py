@@ -144,7 +144,7 @@ def _upsample(input, output_size, scale_factors, mode, align_corners, antialias=
             raise NotImplementedError(f'"upsample_{mode.replace("-", "_")}{d}d" not implemented '
                                       f"for '{_type_word(input._data.dtype)}'")
         exact = mode == 'nearest-exact'
-        tables = [nearest_table(n, m, s, exact)
+        tables = [nearest_table(n, m, s, exact, shortcuts=d == 2)
                   for n, m, s in zip(in_size, output_size, scale_factors or [None] * d)]
         stem = f'UpsampleNearest{"Exact" if exact else ""}{d}D'
     else:
