@@ -15,7 +15,7 @@ from ._out import accepts_out
 from ._layout import check_layout, sparse_coo
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
 from ._tensor import Tensor
-from .ops._util import shape_arg, size_arg
+from .ops._util import shape_arg, size_arg, takes_size_keyword
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -302,9 +302,9 @@ def from_dlpack(ext_tensor):
 # -- filled ----------------------------------------------------------------------------------------
 
 def _factory(kind):
-    def make(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False, pin_memory=False):
-        shape = size_arg(sizes, kind, size)
+    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+        shape = size_arg(size, kind)
         if layout is sparse_coo and kind == 'zeros':
             return _no_entries(shape, dtype, device, requires_grad)
         check_layout(layout, kind)
@@ -312,14 +312,15 @@ def _factory(kind):
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
     make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
-    return accepts_out(make, factory=True)
+    return takes_size_keyword(accepts_out(make, factory=True))
 
 
+@takes_size_keyword
 @accepts_out(factory=True)
-def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
-          requires_grad=False, pin_memory=False, memory_format=None):
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
     """An uninitialised tensor of the given size, C-ordered or in memory_format's layout."""
-    shape = size_arg(sizes, 'empty', size)
+    shape = size_arg(size, 'empty')
     if layout is sparse_coo:
         return _no_entries(shape, dtype, device, requires_grad)
     check_layout(layout, 'empty')

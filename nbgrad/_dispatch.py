@@ -331,6 +331,11 @@ def _link_view(view, source, op):
     if _modes.grad_enabled:
         view._view_src = (source, op)
         view._view_stamp = source._vc[0]
+    elif source._requires_grad and view._data.dtype.kind in 'fc':
+        # PyTorch's view made in no_grad mode still requires grad, a leaf without history;
+        # gradients that reach it go nowhere (not to the source, nor to its own .grad)
+        view._requires_grad = True
+        view._no_grad_view = True
 
 
 def _as_strided_name():

@@ -13,7 +13,7 @@ from ._dispatch import dispatch, dispatch_inplace
 from ._out import accepts_out
 from ._tensor import Tensor
 from .autograd.graph import Node
-from .ops._util import shape_arg, size_arg
+from .ops._util import shape_arg, size_arg, takes_size_keyword
 from .random import default_generator_for
 from ._layout import check_layout
 
@@ -55,10 +55,10 @@ def _finish(array, requires_grad):
 
 
 def _float_samples(name, sampler, kernel, doc):
-    def make(*sizes, size=None, generator=None, out=None, dtype=None, layout=None,
-             device=None, requires_grad=False, pin_memory=False):
+    def make(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
         check_layout(layout, name)
-        shape = size_arg(sizes, name, size)
+        shape = size_arg(size, name)
         dt = _float_dtype(dtype, kernel)
         gen = _generator(generator, to_device(device))
         # (rand: uniform on [0, 1) whatever the std; randn: mean 0 and that std)
@@ -67,7 +67,7 @@ def _float_samples(name, sampler, kernel, doc):
         return _finish(draw(gen, shape, dt.np, 1.0), requires_grad)
     make.__name__ = make.__qualname__ = name
     make.__doc__ = doc
-    return accepts_out(make, factory=True)
+    return takes_size_keyword(accepts_out(make, factory=True))
 
 
 rand = _float_samples('rand', 'uniform', 'check_uniform_bounds', 'Uniform samples on [0, 1).')

@@ -53,9 +53,13 @@ class _ThreadModes(threading.local):
     grad_enabled: whether ops record a graph (read by every op in _dispatch);
     inference_depth: how many inference_mode blocks are open (autograd/grad_mode.py). Every
       tensor made inside one is an inference tensor, which autograd may not save or update in
-      place once outside (PyTorch's rules)."""
+      place once outside (PyTorch's rules);
+    grad_shadowed: grad mode was turned on (enable_grad, set_grad_enabled(True)) inside an
+      inference_mode block, where nothing records: is_grad_enabled() says True, grad_enabled
+      stays False (as in PyTorch)."""
     grad_enabled = True
     inference_depth = 0
+    grad_shadowed = False
 
 
 _modes = _ThreadModes()
@@ -83,6 +87,7 @@ class Tensor:
     _view_stamp = 0                # base version when this view's grad_fn was last derived
     _is_param = False
     _inference = False             # made inside inference_mode (is_inference())
+    _no_grad_view = False          # a view made in no_grad mode of a tensor that requires grad
     __array_priority__ = 1000      # numpy defers binary operators to us
     __array_ufunc__ = None
 

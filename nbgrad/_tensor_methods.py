@@ -409,6 +409,7 @@ def _adopt_shape(self, out):
                                'operation.')
         self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
     self._data = out._data
+    self._vc[0] += 1     # (an in-place op: a saved copy of self is stale now, as in PyTorch)
     return self
 
 

@@ -274,3 +274,54 @@ def test_floor_divide_records_a_node_without_derivative():
         return y.requires_grad, y.grad_fn.name()
     both(run)
     assert_same_error(lambda lib: (lib.tensor([1.5], requires_grad=True) // 2).sum().backward())
+
+
+@pytest.mark.parametrize('op', ['t_', 'unsqueeze_', 'squeeze_', 'transpose_'])
+def test_in_place_view_ops_bump_the_version(op):
+    """y.t_() is an in-place op: a saved copy of y is stale after it (backward raises)."""
+    args = {'t_': (), 'unsqueeze_': (0,), 'squeeze_': (), 'transpose_': (0, 1)}[op]
+
+    def run(lib):
+        y = lib.ones(2, 2, requires_grad=True) * 1
+        before = y._version
+        z = y * y
+        getattr(y, op)(*args)
+        return y._version - before, z
+    both(lambda lib: run(lib)[0])
+    both(lambda lib: run(lib)[1].sum().backward())     # (both raise: the same kind)
+
+
+def test_enable_grad_inside_inference_mode_records_nothing():
+    def run(lib):
+        w = lib.ones(3, requires_grad=True)
+        with lib.inference_mode():
+            with lib.enable_grad():
+                x = lib.ones(2, requires_grad=True)
+                y, z = x * 2, w * 2
+                inside = (lib.is_grad_enabled(), y.requires_grad, y.is_inference(),
+                          z.requires_grad, z.grad_fn is None)
+            with lib.set_grad_enabled(True):
+                also = (lib.is_grad_enabled(), (w * 3).requires_grad)
+        return inside, also, lib.is_grad_enabled(), (w * 2).requires_grad
+    both(run)
+
+
+def test_a_view_made_in_no_grad_mode_still_requires_grad():
+    """PyTorch's view of a tensor that requires grad, made under no_grad, requires grad too (a
+    leaf without history: it prints requires_grad=True, and backward through it runs, its
+    gradient reaching nobody)."""
+    def run(lib):
+        w = lib.ones(3, requires_grad=True)
+        with lib.no_grad():
+            v, r, m = w[:2], w.reshape(3), w * 2
+        shown = repr(v)
+        (v * 2).sum().backward()
+        return v.requires_grad, v.is_leaf, r.requires_grad, m.requires_grad, shown, w.grad, v.grad
+    both(run)
+    both(lambda lib: _no_grad_view_of_non_leaf(lib).mul_(2))   # (both raise)
+
+
+def _no_grad_view_of_non_leaf(lib):
+    y = lib.ones(3, requires_grad=True) * 1
+    with lib.no_grad():
+        return y[:1]

@@ -12,7 +12,13 @@ from .. import _tensor
 
 
 def is_grad_enabled():
-    return _modes.grad_enabled
+    return _modes.grad_enabled or _modes.grad_shadowed
+
+
+def _set_grad_mode(enabled):
+    """Grad mode on or off; turned on inside inference_mode it records nothing still."""
+    shadowed = enabled and _modes.inference_depth > 0
+    _modes.grad_enabled, _modes.grad_shadowed = enabled and not shadowed, shadowed
 
 
 class _GradModeContext:
@@ -74,12 +80,12 @@ class _SetMode(_GradModeContext):
         pass
 
     def __enter__(self):
-        self._previous = _modes.grad_enabled
-        _modes.grad_enabled = self._target
+        self._previous = (_modes.grad_enabled, _modes.grad_shadowed)
+        _set_grad_mode(self._target)
         return self
 
     def __exit__(self, *exc):
-        _modes.grad_enabled = self._previous
+        _modes.grad_enabled, _modes.grad_shadowed = self._previous
         return False
 
 
@@ -102,18 +108,19 @@ class set_grad_enabled(_GradModeContext):
             raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
                             f"not {type(mode).__name__}")
         self._mode = mode
-        self._previous = _modes.grad_enabled
-        _modes.grad_enabled = self._mode
+        self._previous = (_modes.grad_enabled, _modes.grad_shadowed)
+        _set_grad_mode(self._mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _modes.grad_enabled = self._previous
+        _modes.grad_enabled, _modes.grad_shadowed = self._previous
         return False
 
     def __call__(self, fn):
-        _modes.grad_enabled = self._previous  # decorating must not change the mode now
+        # decorating must not change the mode now
+        _modes.grad_enabled, _modes.grad_shadowed = self._previous
         return super().__call__(fn)
 
     def clone(self):
@@ -165,7 +172,8 @@ class inference_mode(_GradModeContext):
         self._mode = bool(mode)
 
     def __enter__(self):
-        self._previous = (_modes.grad_enabled, _modes.inference_depth)
+        self._previous = (_modes.grad_enabled, _modes.inference_depth, _modes.grad_shadowed)
+        _modes.grad_shadowed = False
         if self._mode:
             _modes.grad_enabled = False
             _modes.inference_depth += 1
@@ -175,7 +183,7 @@ class inference_mode(_GradModeContext):
         return self
 
     def __exit__(self, *exc):
-        _modes.grad_enabled, _modes.inference_depth = self._previous
+        _modes.grad_enabled, _modes.inference_depth, _modes.grad_shadowed = self._previous
         return False
 
     def clone(self):

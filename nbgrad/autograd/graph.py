@@ -334,7 +334,7 @@ class AccumulateGrad(Node):
     def _apply_backward(self, grad_outputs):
         (grad,) = grad_outputs
         variable = self._variable()
-        if variable is None:  # the leaf is gone: nobody can see its gradient any more
+        if variable is None or variable._no_grad_view:   # (nobody can see this gradient)
             return ()
         hooks = variable._hooks
         if hooks:

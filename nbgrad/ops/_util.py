@@ -1,5 +1,6 @@
 """Helpers shared by op implementations: array module lookup, PyTorch dtype promotion on raw arrays,
 dim normalisation and argument conversion at the public-function boundary."""
+import functools
 import numbers
 
 import numpy as np
@@ -171,13 +172,21 @@ def shape_arg(args):
         raise TypeError(f'size must be a sequence of ints, got {args!r}') from None
 
 
-def size_arg(args, name, keyword=None):
-    """The size argument of a factory (zeros, rand...): required, non-negative; given as
-    positional ints, one sequence, or the keyword size= (`keyword`)."""
-    if keyword is not None:
-        if args:
-            raise TypeError(f"{name}() got multiple values for argument 'size'")
-        args = (keyword,)
+def takes_size_keyword(fn):
+    """fn(*size, ...) callable as fn(size=(2, 3)) too, as PyTorch's parser allows (its
+    signature keeps PyTorch's *size)."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if 'size' in kwargs:
+            if args:
+                raise TypeError(f"{fn.__name__}() got multiple values for argument 'size'")
+            args = (kwargs.pop('size'),)
+        return fn(*args, **kwargs)
+    return call
+
+
+def size_arg(args, name):
+    """The size argument of a factory (zeros, rand...): required, non-negative."""
     if not args:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     shape = shape_arg(args)

@@ -136,6 +136,14 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', we
                        weight, lambda d: d.square(), True, 'MseLossBackward0')
 
 
+def _quadratic_part(d, far):
+    """d where the quadratic branch of smooth_l1/huber applies, 0 where the linear one does:
+    the branch not taken then gets a zero gradient (not 0 * inf = NaN at d = inf), the
+    quadratic's curvature stays 1/beta at d = 0 (|d|'s derivative is 0 there), and a NaN
+    difference takes the quadratic branch, as in PyTorch's kernel (NaN gradient)."""
+    return nbgrad.where(far, 0.0, d)
+
+
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
     """Squared error / (2 beta) below beta, absolute error - beta/2 above."""
     if beta < 0:
@@ -146,11 +154,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
 
     def smooth(d):
         z = d.abs()
-        # the quadratic branch on d clamped to [-beta, beta]: where it is not taken (z = inf
-        # too) its gradient is 0, not NaN (PyTorch's kernel has no such branch); clamping d
-        # rather than |d| keeps the second derivative 1/beta at d = 0 (|d|'s is 0 there)
-        near = d.clamp(-beta, beta)
-        return nbgrad.where(z < beta, 0.5 * near * near / beta, z - 0.5 * beta)
+        far = z >= beta
+        near = _quadratic_part(d, far)
+        return nbgrad.where(far, z - 0.5 * beta, 0.5 * near * near / beta)
     return _regression('smooth_l1_cpu', input, target, reduction, None, smooth, True,
                        'SmoothL1LossBackward0')
 
@@ -162,9 +168,9 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
 
     def huber(d):  # PyTorch's kernel writes into a tensor of the input's dtype
         z = d.abs()
-        near = d.clamp(-delta, delta)   # (as in smooth_l1_loss)
-        return nbgrad.where(z < delta, 0.5 * near * near, delta * (z - 0.5 * delta)).to(
-            input.dtype)
+        far = z >= delta
+        near = _quadratic_part(d, far)
+        return nbgrad.where(far, delta * (z - 0.5 * delta), 0.5 * near * near).to(input.dtype)
     return _regression('huber_cpu', input, target, reduction, weight, huber, False,
                        'HuberLossBackward0')
 
