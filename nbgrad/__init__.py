@@ -28,7 +28,7 @@ from ._type_info import finfo, iinfo  # noqa: E402
 from ._layout import (layout, strided, sparse_coo, sparse_csr, sparse_csc,  # noqa: E402
                       sparse_bsr, sparse_bsc, jagged)
 from ._memory_format import (memory_format, contiguous_format, preserve_format,  # noqa: E402
-                             channels_last, channels_last_3d)
+                             channels_last, channels_last_3d, legacy_contiguous_format)
 from ._tensor import Tensor, Size, is_tensor  # noqa: E402
 from . import _tensor_methods  # noqa: E402,F401  (attaches Tensor's math methods)
 from . import _tensor_method_forms, _tensor_resize, _pinned  # noqa: E402,F401  (and the rest)

@@ -20,6 +20,9 @@ contiguous_format = memory_format('contiguous_format')
 preserve_format = memory_format('preserve_format')
 channels_last = memory_format('channels_last')
 channels_last_3d = memory_format('channels_last_3d')
+# PyTorch's internal name for row-major whatever the input's layout (it prints as
+# torch.contiguous_format); code copied from PyTorch's functional uses it
+legacy_contiguous_format = contiguous_format
 
 
 # rank and dimension order (outermost first) of the channels-last formats

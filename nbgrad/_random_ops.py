@@ -199,7 +199,6 @@ def _check_probability(p):
                            'values outside [0, 1]')
 
 
-@accepts_out
 class _SampledWithZeroGradient(Node):
     """A sample drawn with parameters that require grad, as PyTorch records it: its output
     requires grad too (grad_fn PoissonBackward0, BernoulliBackward0, NormalBackward3...), and
@@ -224,6 +223,7 @@ def _sampled(op_name, draw, input):
     return dispatch(_SampledWithZeroGradient(f'{op_name.capitalize()}Backward0', draw), input)
 
 
+@accepts_out
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
     gen = _generator(generator, input.device)

@@ -535,3 +535,18 @@ def test_half_in_place_with_a_python_scalar_rounds_once(op, scalar):
         return x
     _both(run, assert_identical)
     both(lambda lib: lib.nn.functional.dropout(lib.ones(8, dtype=lib.float16), 0.3))
+
+
+def test_bernoulli_writes_into_out():
+    def run(lib):
+        out = lib.full((4,), 7., dtype=lib.float64)
+        result = lib.bernoulli(lib.full((4,), .5), out=out)
+        return result is out, out
+    both(run)
+
+
+@pytest.mark.parametrize('hard', [False, True])
+def test_gumbel_softmax_noise_is_drawn_row_major(hard):
+    """PyTorch draws the Gumbel noise into a row-major tensor (legacy_contiguous_format), so a
+    transposed input gets the same noise as a contiguous one laid out the same way."""
+    both(lambda lib: lib.nn.functional.gumbel_softmax(lib.zeros(3, 2).t(), hard=hard))

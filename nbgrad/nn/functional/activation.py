@@ -271,10 +271,12 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """Softmax of (logits + Gumbel noise) / tau; hard=True returns one-hot samples whose gradient
     is the soft sample's (straight-through). The noise comes from the default generator, drawn as
     PyTorch draws it."""
-    from ... import empty_like, zeros_like
+    from ... import empty_like, legacy_contiguous_format, zeros_like
     if eps != 1e-10:
         warnings.warn('`eps` parameter is deprecated and has no effect.', stacklevel=2)
-    gumbels = -empty_like(logits).exponential_().log()  # ~ Gumbel(0, 1)
+    # ~ Gumbel(0, 1), drawn row-major whatever logits' layout (PyTorch's
+    # legacy_contiguous_format), so a transposed input gets PyTorch's noise
+    gumbels = -empty_like(logits, memory_format=legacy_contiguous_format).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:
         return y_soft
