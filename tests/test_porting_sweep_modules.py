@@ -66,3 +66,49 @@ def test_full_backward_hook_sees_zeros_for_inputs_that_do_not_require_grad():
         module(lib.tensor([2.]), lib.tensor([3.], requires_grad=True)).sum().backward()
         return seen
     both(run)
+
+
+INTEGER_LIKE = {   # NumPy integers and integer tensors where PyTorch's parser wants ints
+    'conv_groups': lambda lib, np: lib.nn.functional.conv2d(
+        lib.ones(1, 2, 6, 6), lib.ones(2, 1, 3, 3), groups=np.int64(2)),
+    'conv_module_stride': lambda lib, np: lib.nn.Conv2d(2, 2, 3, stride=np.int64(2))(
+        lib.ones(1, 2, 6, 6)).shape,
+    'conv_padding': lambda lib, np: lib.nn.functional.conv2d(
+        lib.ones(1, 2, 6, 6), lib.ones(2, 2, 3, 3), padding=np.int64(1)),
+    'pad_numpy': lambda lib, np: lib.nn.functional.pad(lib.arange(6.), (np.int64(1), 1)),
+    'pad_tensor': lambda lib, np: lib.nn.functional.pad(lib.arange(6.), (lib.tensor(1), 1)),
+    'unfold': lambda lib, np: lib.nn.functional.unfold(lib.ones(1, 2, 6, 6), np.int64(2)),
+    'chunk': lambda lib, np: lib.arange(6.).chunk(np.int64(2)),
+    'split_tensor': lambda lib, np: lib.arange(6.).split(lib.tensor(2)),
+    'roll': lambda lib, np: lib.arange(6.).roll(np.int64(1)),
+    'ignore_index_tensor': lambda lib, np: lib.nn.functional.cross_entropy(
+        lib.zeros(3, 4), lib.tensor([0, 1, 2]), ignore_index=lib.tensor(1)),
+    'adaptive_tensor_size': lambda lib, np: lib.nn.functional.adaptive_avg_pool2d(
+        lib.ones(1, 2, 6, 6), lib.tensor([2, 2])),
+}
+
+
+def test_integer_like_arguments_are_ints():
+    import numpy as np
+    for case, fn in INTEGER_LIKE.items():
+        both(lambda lib: fn(lib, np))
+
+
+def test_flatten_of_a_0d_tensor_checks_its_dims():
+    both(lambda lib: lib.tensor(1.).flatten())
+    for call in (lambda lib: lib.tensor(1.).flatten(0, 1),
+                 lambda lib: lib.nn.Flatten()(lib.tensor(1.))):
+        both(call)      # (both raise IndexError)
+
+
+def test_hook_handles_and_lazy_modules_pickle():
+    import pickle
+
+    def run(lib):
+        module = lib.nn.Linear(1, 1)
+        handle = module.register_forward_hook(print)
+        restored = pickle.loads(pickle.dumps(handle))
+        lazy = pickle.loads(pickle.dumps(lib.nn.LazyLinear(3)))
+        lib.manual_seed(0)
+        return restored.id == handle.id, repr(lazy), lazy(lib.ones(2, 4)).shape, repr(lazy)
+    both(run)

@@ -62,6 +62,22 @@ class RemovableHandle:
     def __exit__(self, *exc):
         self.remove()
 
+    def __getstate__(self):
+        """Pickled with the dicts it refers to (a module with hooks, a lazy module's own
+        initialisation hook, pickles as in PyTorch)."""
+        return self._hooks_ref(), self.id, tuple(ref() for ref in self._extra_refs)
+
+    def __setstate__(self, state):
+        hooks, self.id, extras = state
+        self._hooks_ref = _weak_or_dead(hooks)
+        self._extra_refs = tuple(_weak_or_dead(d) for d in extras)
+        # later handles must not reuse this id in the restored dicts
+        RemovableHandle._ids = itertools.count(max(next(RemovableHandle._ids), self.id + 1))
+
+
+def _weak_or_dead(target):
+    return weakref.ref(target) if target is not None else (lambda: None)
+
 
 def _c_ordered_forward(forward):
     """forward, its NumPy results made C-contiguous (see Node.contiguous_output)."""

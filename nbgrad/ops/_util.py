@@ -2,6 +2,7 @@
 dim normalisation and argument conversion at the public-function boundary."""
 import functools
 import numbers
+import operator
 
 import numpy as np
 
@@ -170,6 +171,19 @@ def shape_arg(args):
         return tuple(int(s.__index__()) for s in args)
     except (AttributeError, TypeError):
         raise TypeError(f'size must be a sequence of ints, got {args!r}') from None
+
+
+def int_like(value):
+    """value as a Python int where PyTorch's parser takes it as one (an int, a NumPy integer,
+    a one-element integer tensor: anything with __index__, but not a bool); None otherwise."""
+    if value.__class__ is int:
+        return value
+    if isinstance(value, bool) or not hasattr(value, '__index__'):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def takes_size_keyword(fn):

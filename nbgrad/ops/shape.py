@@ -7,7 +7,8 @@ from .. import _dtype, _memory_format
 from .._dispatch import dispatch
 from .._tensor import Size, Tensor
 from ..autograd.graph import Node
-from ._util import broadcast_error, scan_accumulator, wrap_dim, promote, xp_of, shape_arg
+from ._util import (broadcast_error, int_like, scan_accumulator, wrap_dim, promote, xp_of,
+                    shape_arg)
 
 
 def _same_device(tensors, name):
@@ -191,6 +192,8 @@ class Roll(Node):
 
 
 def roll(input, shifts, dims=None):
+    shifts = int_like(shifts) if int_like(shifts) is not None else shifts
+    dims = int_like(dims) if int_like(dims) is not None else dims
     if dims is None:
         if not isinstance(shifts, int):
             shifts = tuple(shifts)

@@ -9,7 +9,7 @@ from .. import _deterministic
 from .._dispatch import _type_word, dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._util import wrap_dim, shape_arg, xp_of, check_advanced_index
+from ._util import wrap_dim, shape_arg, xp_of, check_advanced_index, int_like
 
 
 class ViewOp(Node):
@@ -615,6 +615,7 @@ def unsqueeze(input, dim):
 def flatten(input, start_dim=0, end_dim=-1):
     shape = input._data.shape
     if not shape:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)    # (a 0-d tensor's dims: -1 and 0)
         return reshape(input, 1)
     s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if s > e:
@@ -696,8 +697,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 def split(tensor, split_size_or_sections, dim=0):
     d = wrap_dim(dim, tensor._data.ndim)
     length = tensor._data.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if int_like(split_size_or_sections) is not None:
+        step = int_like(split_size_or_sections)
         if step <= 0 and length:
             raise RuntimeError(f'split_size can only be 0 if dimension size is 0, but got '
                                f'dimension size of {length}')
@@ -718,6 +719,7 @@ def _pieces(op, tensor):
 
 
 def chunk(input, chunks, dim=0):
+    chunks = int_like(chunks) if int_like(chunks) is not None else chunks
     if chunks <= 0:
         raise RuntimeError(f'chunk expects `chunks` to be greater than 0, got: {chunks}')
     d = wrap_dim(dim, input._data.ndim)

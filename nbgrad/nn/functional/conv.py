@@ -12,7 +12,7 @@ from ... import _dispatch
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from ...ops._util import xp_of
+from ...ops._util import int_like, xp_of
 from . import _im2col as kernels
 
 __all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
@@ -77,12 +77,15 @@ def _type_word(np_dtype):
 
 
 def _expand(name, value, nd, fn):
-    """An int or a sequence of nd ints, as a tuple of nd ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * nd
+    """An int or a sequence of nd ints, as a tuple of nd ints (NumPy integers and integer
+    tensors count as ints, as in PyTorch's parser)."""
+    if int_like(value) is not None:
+        return (int_like(value),) * nd
     values = tuple(value)
     if len(values) == 1:
         values *= nd
+    if len(values) == nd and all(int_like(v) is not None for v in values):
+        values = tuple(int_like(v) for v in values)
     if len(values) != nd or not all(isinstance(v, int) for v in values):
         raise RuntimeError(f'{fn}: expected {name} to be a single integer value or a list of '
                            f'{nd} values to match the convolution dimensions, but got '
@@ -120,7 +123,7 @@ def _check_geometry(fn, stride, padding, dilation, groups):
         raise RuntimeError(f'{fn}: negative padding is not supported (got {padding})')
     if any(d <= 0 for d in dilation):
         raise RuntimeError(f'{fn}: non-positive dilation is not supported (got {dilation})')
-    if not isinstance(groups, int) or groups <= 0:
+    if int_like(groups) is None or int_like(groups) <= 0:
         raise RuntimeError(f'{fn}: non-positive groups is not supported (got {groups})')
 
 
@@ -326,9 +329,9 @@ class SlidingBlocks(Node):
 
 
 def _pair_arg(fn, name, value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
-    value = tuple(value)
+    if int_like(value) is not None:
+        return (int_like(value),) * 2
+    value = tuple(int_like(v) if int_like(v) is not None else v for v in value)
     if len(value) != 2:
         raise RuntimeError(f'{fn}: It is expected {name} equals to 2, but got size {len(value)}')
     return value

@@ -186,7 +186,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction)
     _check_nll_arguments(input, target, weight)
     _not_differentiable('nll_loss_forward', 'weight', weight)
-    op = NllLoss(ignore_index, reduction)
+    op = NllLoss(_index_arg(ignore_index), reduction)
     return dispatch(op, input, target) if weight is None else dispatch(op, input, target, weight)
 
 
@@ -227,11 +227,18 @@ def _check_nll_arguments(input, target, weight):
                            f'{_dtype_word(weight)}')
 
 
+def _index_arg(value):
+    """ignore_index as an int (a NumPy integer or a one-element integer tensor is one)."""
+    from ...ops._util import int_like
+    return int_like(value) if int_like(value) is not None else value
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction='mean', label_smoothing=0.0):
     """log_softmax over the class dimension, then nll_loss (class-index targets), or the
     cross entropy with class probabilities (a target of the input's shape)."""
     reduction = _reduction(size_average, reduce, reduction)
+    ignore_index = _index_arg(ignore_index)
     if input._data.shape == target._data.shape:
         if not target.is_floating_point():
             raise RuntimeError(f'Expected floating point type for target with class '

@@ -9,7 +9,7 @@ from ..._dispatch import dispatch
 from ..._dtype import bool as _bool
 from ..._tensor import Tensor
 from ...autograd.graph import COPY_SLICES, Node
-from ...ops._util import xp_of
+from ...ops._util import int_like, xp_of
 from ._im2col import pad_constant
 
 __all__ = ['pad']
@@ -148,9 +148,10 @@ def pad(input, pad, mode='constant', value=None):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
     amounts = list(pad)
     for i, p in enumerate(amounts):
-        if not isinstance(p, int) or isinstance(p, bool):
+        if int_like(p) is None:
             raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found element of "
                             f"type {type(p).__name__} at pos {i}")
+        amounts[i] = int_like(p)    # (NumPy integers, integer tensors: PyTorch's parser's ints)
     if len(amounts) % 2:
         raise RuntimeError(f'Padding length must be divisible by 2 (got {len(amounts)})')
     if len(amounts) > 2 * input.dim():

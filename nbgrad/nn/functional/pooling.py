@@ -348,6 +348,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def _adaptive_size(input, output_size, d, fn):
     """output_size as d ints; None entries keep the input's size (PyTorch's _list_with_default)."""
+    if isinstance(output_size, Tensor) and output_size.dim() == 1:
+        output_size = output_size.tolist()      # (a tensor of sizes reads as a list of ints)
     if _is_int(output_size):
         return (int(output_size),) * d
     if not isinstance(output_size, (tuple, list)):
