@@ -325,3 +325,27 @@ def _no_grad_view_of_non_leaf(lib):
     y = lib.ones(3, requires_grad=True) * 1
     with lib.no_grad():
         return y[:1]
+
+
+FUNC_TRANSFORMS = {   # outputs that ignore an input: zero gradients, not an error
+    'grad_unused_argnum': lambda lib: lib.func.grad(lambda x, y: (x * 2).sum(), argnums=1)(
+        lib.ones(2), lib.ones(2)),
+    'hessian_linear': lambda lib: lib.func.hessian(lambda x: (x * 3).sum())(lib.ones(2)),
+    'jacrev_detached': lambda lib: lib.func.jacrev(lambda x: x.detach() * 2)(lib.ones(2)),
+    'vjp_detached': lambda lib: lib.func.vjp(lambda x: x.detach() * 2, lib.ones(2))[1](
+        lib.ones(2)),
+    'jacfwd_detached': lambda lib: lib.func.jacfwd(lambda x: x.detach())(lib.ones(2)),
+    # has_aux: the aux comes back detached
+    'grad_aux': lambda lib: (lambda g, aux: (g, aux, aux.requires_grad))(
+        *lib.func.grad(lambda x: ((x ** 2).sum(), x * 3), has_aux=True)(lib.ones(2))),
+    # vmap: randomness='same' gives every element the same numbers; out_dims=None
+    'vmap_same_randomness': lambda lib: (lib.manual_seed(0), lib.func.vmap(
+        lambda x: lib.rand(()) + x, randomness='same')(lib.zeros(3)), lib.rand(2))[1:],
+    'vmap_out_dims_none': lambda lib: lib.func.vmap(
+        lambda x: (x * 2, lib.tensor(1.)), out_dims=(0, None))(lib.ones(3, 2)),
+}
+
+
+@pytest.mark.parametrize('case', FUNC_TRANSFORMS)
+def test_func_transforms(case):
+    both(FUNC_TRANSFORMS[case])

@@ -15,6 +15,7 @@ import functools
 from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
+from ..random import default_generator
 from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
 from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
@@ -113,6 +114,26 @@ def _wired_arguments(args, argnums):
     return args, numbers, flat, copies
 
 
+def _grads(outputs, inputs, grad_outputs=None, **options):
+    """autograd.grad of the outputs that depend on anything, zeros for every input where none
+    does (an output that ignores its input has a zero gradient in torch.func, not an error)."""
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    seeds = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    pairs = [(o, s) for o, s in zip(outputs, seeds if grad_outputs is not None else
+                                     [None] * len(outputs)) if o.requires_grad]
+    grads = [None] * len(inputs) if not pairs else _autograd_grad(
+        [o for o, _ in pairs], inputs, None if grad_outputs is None else [s for _, s in pairs],
+        allow_unused=True, create_graph=True, **options)
+    return [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, inputs)]
+
+
+def _detached_aux(aux, private):
+    """has_aux's aux, detached as PyTorch returns it (where it hangs on the transform's own
+    copies of the inputs)."""
+    leaves, rebuild = _flatten(aux)
+    return rebuild(_outside_only(leaves, private))
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     """A function returning (gradient of func's scalar output with respect to the argnums
     arguments, func's output) (and its aux with has_aux: ((gradient, (output, aux))))."""
@@ -135,11 +156,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    f'scalar Tensor, got tensor with {output.dim()} dims. Maybe '
                                    f'you wanted to use the vjp or jacrev APIs instead?')
             # (create_graph: an outer transform may differentiate these gradients again)
-            grads = _autograd_grad(output, flat, create_graph=True, allow_unused=True)
-        grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat)]
+            grads = _grads(output, flat)
         *grads, value = _outside_only(grads + [output], copies)
         grads = _regroup(grads, numbers, args, argnums)
-        return (grads, (value, aux)) if has_aux else (grads, value)
+        return (grads, (value, _detached_aux(aux, copies))) if has_aux else (grads, value)
     return wrapper
 
 
@@ -206,13 +226,11 @@ def vjp(func, *primals, has_aux=False):
         if len(tangent_leaves) != len(out_leaves):
             raise RuntimeError('Expected pytree structure of cotangents to be the same as '
                                'pytree structure of outputs to the function')
-        grads = _autograd_grad(out_leaves, flat, tangent_leaves, retain_graph=True,
-                               create_graph=True, allow_unused=True)
-        grads = [g if g is not None else x.new_zeros(x.shape) for g, x in zip(grads, flat)]
-        grads = _outside_only(grads, copies)
+        grads = _outside_only(_grads(out_leaves, flat, tangent_leaves, retain_graph=True),
+                              copies)
         return _regroup(grads, range(len(primals)), list(primals), tuple(range(len(primals))))
     plain = _flatten(output)[1](_outside_only(out_leaves, copies))
-    return (plain, vjp_fn, aux) if has_aux else (plain, vjp_fn)
+    return (plain, vjp_fn, _detached_aux(aux, copies)) if has_aux else (plain, vjp_fn)
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -261,10 +279,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 for k in range(out.numel()):
                     seed = out.new_zeros(out.numel())
                     seed[k] = 1
-                    g = _autograd_grad(out, variables, seed.reshape(out.shape),
-                                       retain_graph=True, create_graph=True, allow_unused=True)
-                    rows.append([gi if gi is not None else x.new_zeros(x.shape)
-                                 for gi, x in zip(g, variables)])
+                    rows.append(_grads(out, variables, seed.reshape(out.shape),
+                                       retain_graph=True))
                 blocks = []
                 for j, x in enumerate(variables):
                     stacked = _stack([row[j] for row in rows], out.numel(), x)
@@ -272,7 +288,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 blocks = _outside_only(blocks, copies)
                 per_output.append(_regroup(blocks, numbers, args, argnums))
         jac = rebuild_out(per_output)
-        return (jac, aux) if has_aux else jac
+        return (jac, _detached_aux(aux, copies)) if has_aux else jac
     return wrapper
 
 
@@ -299,7 +315,11 @@ def hessian(func, argnums=0):
 def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
     """func mapped over a batch dimension of its inputs: called once per batch element (in_dims:
     the dim of each argument, None for an argument shared by all), the outputs stacked at
-    out_dims."""
+    out_dims (None: an output the same for every element, returned once).
+
+    randomness='same' gives every element the same random numbers (each call starts from the
+    CPU generator's state before the first, which ends one call's draws later, as PyTorch's
+    single unbatched draw); 'different' and 'error' draw per call in turn."""
     if randomness not in ('error', 'different', 'same'):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
@@ -334,7 +354,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
         if size is None:
             raise ValueError('vmap: at least one input must be batched (in_dims all None)')
         outputs = []
+        generator = default_generator if randomness == 'same' else None
+        start = generator.get_state() if generator is not None else None
         for b in range(size):
+            if b and generator is not None:
+                generator.set_state(start)
             call_args = [rebuild([leaf if d is None else leaf.select(d, b)
                                   for leaf, d in zip(leaves, leaf_dims)])
                          for leaves, rebuild, leaf_dims in per_arg]
@@ -345,7 +369,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
             [out_dims] * len(first)
         from .._creation import tensor
         from .._functions import stack
-        stacked = [stack([t if isinstance(t, Tensor) else tensor(t) for t in column], dim=d)
+        stacked = [column[0] if d is None else
+                   stack([t if isinstance(t, Tensor) else tensor(t) for t in column], dim=d)
                    for column, d in zip(columns, out_leaf_dims)]
         return rebuild_out(stacked)
     return wrapper
