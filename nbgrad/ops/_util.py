@@ -1,6 +1,7 @@
 """Helpers shared by op implementations: array module lookup, PyTorch dtype promotion on raw arrays,
 dim normalisation and argument conversion at the public-function boundary."""
 import functools
+import inspect
 import numbers
 import operator
 
@@ -196,6 +197,7 @@ def takes_size_keyword(fn):
                 raise TypeError(f"{fn.__name__}() got multiple values for argument 'size'")
             args = (kwargs.pop('size'),)
         return fn(*args, **kwargs)
+    call.__signature__ = inspect.signature(fn)      # (the PyTorch-shaped one, out= included)
     return call
 
 
