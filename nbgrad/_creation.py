@@ -523,12 +523,42 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         raise RuntimeError('number of steps must be non-negative')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if dt.np.kind in 'iu':
-        # PyTorch converts the endpoints to the integer type first, then truncates each value
-        values = np.trunc(_symmetric_linspace(int(start), int(end), steps, np.float64))
+        # PyTorch converts the endpoints to the integer type first (wrapping around: -3 is 253
+        # as uint8), then truncates each value
+        start, end = (_to_int_type(v, dt.np) for v in (start, end))
+        values = np.trunc(_symmetric_linspace(start, end, steps, np.float64))
+    elif dt.np == np.float16:
+        values = _half_linspace(start, end, steps)
     else:
         values = _symmetric_linspace(start, end, steps, np.float32 if dt.np in (
             np.float32, np.float16) else np.float64)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def _to_int_type(value, np_dtype):
+    """A Python number converted to an integer dtype as c10's checked conversion does: wrapping
+    a negative number into an unsigned type (down to -max), refusing anything further out."""
+    v, info = int(value), np.iinfo(np_dtype)
+    if v > info.max or (v < info.min and (info.min < 0 or -v > info.max)):
+        raise RuntimeError(f'value cannot be converted to type {np_dtype.name}_t without '
+                           f'overflow')
+    return int(np.array(v).astype(np_dtype))
+
+
+def _half_linspace(start, end, steps):
+    """PyTorch's linspace kernel in c10::Half arithmetic: every operation, the step's division
+    included, rounded to half (each value start + step * i, or end - step * (steps - 1 - i) in
+    the second half). (Its vector loop, for 64 values and more on AVX-512, builds blocks from
+    each block's first value and can differ in the last bit there.)"""
+    h, f = np.float16, np.float32
+    if steps <= 1:
+        return np.full(max(steps, 0), start, h)
+    start, end = h(start), h(end)
+    step = h(f(h(f(end) - f(start))) / f(h(steps - 1)))
+    idx = np.arange(steps)
+    up = (f(start) + h(f(step) * idx.astype(h).astype(f)).astype(f)).astype(h)
+    down = (f(end) - h(f(step) * (steps - 1 - idx).astype(h).astype(f)).astype(f)).astype(h)
+    return np.where(idx < steps // 2, up, down)
 
 
 def _symmetric_linspace(start, end, steps, work_dtype):
@@ -567,8 +597,19 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         half = steps // 2
         exponents[:half] = first + step * np.arange(half, dtype=np.float64)
         exponents[half:] = last - step * ((steps - 1) - np.arange(half, steps, dtype=np.float64))
-    values = np.array([math.pow(float(base), e) for e in exponents], dtype=np.float64)
+    values = np.array([_c_pow(float(base), e) for e in exponents], dtype=np.float64)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def _c_pow(base, exponent):
+    """C's pow: inf (not Python's OverflowError) past the double range."""
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        return math.inf if base > 0 or exponent == int(exponent) and not int(exponent) % 2 \
+            else -math.inf
+    except ValueError:      # a negative base to a fractional power
+        return math.nan
 
 
 @accepts_out(factory=True)

@@ -94,3 +94,40 @@ def test_factories_take_size_and_end_keywords():
         return lib.rand(size=(2,)), lib.randn(size=(3,))
     both(seeded)
     assert_same_error(lambda lib: lib.zeros(2, size=(2,)))
+
+
+VALUES = {
+    'diag_embed_dims': lambda lib: lib.diag_embed(lib.tensor([[1, 2]]), dim1=0, dim2=2),
+    'diag_embed_offset_dims': lambda lib: lib.diag_embed(lib.tensor([[1, 2], [3, 4]]), offset=1,
+                                                         dim1=0, dim2=2),
+    'diag_embed_reversed': lambda lib: lib.diag_embed(lib.arange(6.).reshape(2, 3), dim1=2,
+                                                      dim2=0),
+    'logspace_overflow': lambda lib: (lib.logspace(0, 400, 3),
+                                      lib.logspace(0, 401, 3, base=-2.0, dtype=lib.float64)),
+    # half times a 0-dim float tensor (second operand): read in float, rounded once
+    'half_times_0d': lambda lib: (lib.tensor([1.5], dtype=lib.float16) * lib.tensor(1.3),
+                                  lib.tensor(1.3) * lib.tensor([1.5], dtype=lib.float16),
+                                  lib.tensor([1000.], dtype=lib.float16) / lib.tensor(1.3)),
+    'einsum_bool_sum': lambda lib: lib.einsum('ij->j', lib.tensor([[True, False],
+                                                                   [True, True]])),
+    'einsum_bool_product': lambda lib: lib.einsum('ij,ij->ij', lib.tensor([[True, False]]),
+                                                  lib.tensor([[True, True]])),
+    'linspace_half': lambda lib: [lib.linspace(s, e, n, dtype=lib.float16)
+                                  for s, e in ((0, 1), (-3, 3), (0.1, 7.7)) for n in (5, 7, 31)],
+    'linspace_uint8_negative_start': lambda lib: lib.linspace(-3, 3, 4, dtype=lib.uint8),
+}
+
+
+@pytest.mark.parametrize('case', VALUES)
+def test_values_match_pytorch(case):
+    both(VALUES[case])
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.einsum('ij,jk->ik', lib.ones(2, 2, dtype=lib.bool),
+                           lib.ones(2, 2, dtype=lib.bool)),
+    lambda lib: lib.diag_embed(lib.ones(2), dim1=0, dim2=0),
+    lambda lib: lib.linspace(0, 250, 6, dtype=lib.int8),
+])
+def test_refusals_match_pytorch(call):
+    assert_same_error(call)

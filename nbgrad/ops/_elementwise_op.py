@@ -43,12 +43,17 @@ class Elementwise(Node):
         return self._general_forward(arrays)
 
     def _general_forward(self, arrays):
+        given = arrays
         arrays = self._prepare(arrays)
         xp = xp_of(*arrays)
         if xp is np and self.op_name in _FLOAT_SCALAR_OPS and _any_half(arrays):
-            # PyTorch's CPU mul, div and floor_divide read a Python scalar in float and compute
-            # half in float, rounding once (h * 0.1: NumPy rounds 0.1 to half first); the other
-            # ops' half kernels round the scalar to half as NumPy does
+            # PyTorch's CPU mul, div and floor_divide read a Python scalar (or a 0-dim tensor as
+            # their second operand) in float and compute half in float, rounding once
+            # (h * 0.1: NumPy rounds 0.1 to half first); the other ops' half kernels round the
+            # scalar to half as NumPy does
+            if len(given) == 2 and given[1].__class__ is _ndarray and given[1].ndim == 0 and \
+                    given[1].dtype.kind == 'f':
+                arrays = [arrays[0], given[1]]
             out = self._general_forward([a.astype(np.float32) if a.__class__ is _ndarray else a
                                          for a in arrays])
             return out.astype(np.float16) if out.dtype == np.float32 else out

@@ -319,9 +319,21 @@ class Einsum(Node):
                                        f"and {s}")
         self._sizes = sizes
         equation = ','.join(self.terms) + '->' + self.output
+        if dt == np.bool_:
+            arrays = self._bool_operands(arrays)
         xp = xp_of(*arrays)
         return _half_gemm.einsum(equation, *arrays, optimize=len(arrays) > 2) if xp is np else \
             xp.einsum(equation, *arrays)
+
+    def _bool_operands(self, arrays):
+        """PyTorch on bool operands: a sum over one operand counts (int64, NumPy's einsum
+        would OR), a contraction of two is its bmm's refusal, a plain product stays bool."""
+        summed = set(''.join(self.terms)) - set(self.output)
+        if not summed:
+            return arrays
+        if len(arrays) > 1:
+            raise NotImplementedError('"bmm" not implemented for \'Bool\'')
+        return [a.astype(np.int64) for a in arrays]
 
     def backward(self, g):
         operands = self.saved_tensors

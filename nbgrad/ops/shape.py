@@ -342,10 +342,19 @@ def diag(input, diagonal=0):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """input's last dim on the diagonal (offset) of the dims dim1, dim2 of a result one dim
+    larger; the other dims keep their order."""
     n = input.shape[-1] + abs(offset)
+    rank = input.dim() + 1
+    d1, d2 = wrap_dim(dim1, rank), wrap_dim(dim2, rank)
+    if d1 == d2:
+        raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
+    shape = list(input.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
     from .._creation import zeros
-    out = zeros(tuple(input.shape[:-1]) + (n, n), dtype=input.dtype, device=input.device)
-    return out.diagonal_scatter(input, offset, dim1, dim2)
+    out = zeros(tuple(shape), dtype=input.dtype, device=input.device)
+    return out.diagonal_scatter(input, offset, d1, d2)
 
 
 def diagflat(input, offset=0):
