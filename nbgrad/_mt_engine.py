@@ -104,7 +104,9 @@ class MT19937Engine:
         """Inverse of get_state; also accepts torch.get_rng_state().numpy().tobytes()."""
         data = bytes(data)
         if len(data) != _STATE_DTYPE.itemsize:
-            raise ValueError(f'RNG state must be {_STATE_DTYPE.itemsize} bytes, got {len(data)}')
+            raise RuntimeError(f'Expected a CPUGeneratorImplState of size '
+                               f'{_STATE_DTYPE.itemsize} but found the input RNG state size to be '
+                               f'{len(data)}')
         rec = np.frombuffer(data, _STATE_DTYPE)[0]
         left, nxt = int(rec['left']), int(rec['next'])
         fresh = left == 1 and nxt == 0

@@ -12,6 +12,7 @@ from ._device import to_device
 from ._dispatch import dispatch, dispatch_inplace
 from ._out import accepts_out
 from ._tensor import Tensor
+from ._user_warning import warn_at_caller
 from .autograd.graph import Node
 from .ops._util import shape_arg, size_arg, takes_size_keyword
 from .random import default_generator_for
@@ -21,6 +22,10 @@ from ._layout import check_layout
 def _generator(generator, device):
     if generator is None:
         return default_generator_for(device)
+    from .random import Generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"argument 'generator' must be nbgrad.Generator, not "
+                        f"{type(generator).__name__}")
     if generator.device.type != device.type:
         raise RuntimeError(f'Expected a \'{device.type}\' device type for generator but found '
                            f'\'{generator.device.type}\'')
@@ -90,6 +95,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f'random_ expects \'from\' to be less than \'to\', but got from={low} '
                            f'>= to={high}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    _check_random_bounds(int(low), int(high), dt.np)
     dev = to_device(device)
     gen = _generator(generator, dev)
     return _finish(_sample(gen, 'randint', shape, int(low), int(high), dt.np), requires_grad)
@@ -103,9 +109,26 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if n < 0:
         raise RuntimeError(f'n must be non-negative, got{n}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
+    _check_randperm(int(n), dt.np)
     dev = to_device(device)
     gen = _generator(generator, dev)
     return _finish(_sample(gen, 'randperm', int(n), dt.np), requires_grad)
+
+
+def _check_randperm(n, np_dtype):
+    """PyTorch's limits: n - 1 must fit an integer dtype, float types count exactly up to
+    2^digits + 1; bool has no kernel."""
+    dt = np.dtype(np_dtype)
+    if dt.kind == 'b':
+        raise NotImplementedError('"randperm" not implemented for \'Bool\'')
+    if dt.kind in 'iu' and n - 1 > np.iinfo(dt).max:
+        raise RuntimeError(f'value cannot be converted to type {dt.name}_t without overflow')
+    if dt.kind == 'f' and n > 2 ** (np.finfo(dt).nmant + 1) + 1:
+        raise RuntimeError(f'n cannot be greater than {2 ** (np.finfo(dt).nmant + 1) + 1} for '
+                           f'{_HALF_OR_FLOAT.get(dt.name, dt.name)} type.')
+
+
+_HALF_OR_FLOAT = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}
 
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
@@ -229,6 +252,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     gen = _generator(generator, input.device)
     if p is not None:
         return Tensor._make(_scalar_bernoulli(gen, input.shape, float(p), input._data.dtype))
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                                  f'\'{_word(input.dtype)}\'')
     _check_probability(input)
     return _sampled('bernoulli', lambda a: _tensor_bernoulli(gen, a, a.dtype), input)
 
@@ -297,6 +323,8 @@ def poisson(input, generator=None):
     numbers after manual_seed); on CUDA CuPy's sampler seeded from the generator (reproducible,
     not PyTorch's numbers)."""
     gen = _generator(generator, input.device)
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"poisson_cpu" not implemented for \'{_word(input.dtype)}\'')
 
     def draw(data):
         if data.__class__ is np.ndarray:
@@ -370,7 +398,12 @@ def _resample(name, make_sampler, float_only=True):
         if (float_only and not self.is_floating_point() and not (complex_ok and
                                                                  self.is_complex())) or (
                 name == 'geometric_' and self.dtype.name == 'bool'):
-            raise NotImplementedError(f'"{name[:-1]}_cpu" not implemented for '
+            if name == 'exponential_':
+                raise RuntimeError(f'Exponential distribution is a continuous probability '
+                                   f'distribution. dtype must be a floating point but you '
+                                   f'specified {_word(self.dtype)}')
+            kernel = _KERNEL_NAMES.get(name, f'{name[:-1]}_cpu')
+            raise NotImplementedError(f'"{kernel}" not implemented for '
                                       f'\'{_word(self.dtype)}\'')
         gen = _generator(generator, self.device)
         sampler = make_sampler(*args, **kwargs)
@@ -378,6 +411,10 @@ def _resample(name, make_sampler, float_only=True):
         return dispatch_inplace(op, self)
     method.__name__ = name
     return method
+
+
+# the kernel PyTorch's refusal of an integer tensor names, where not "<op>_cpu"
+_KERNEL_NAMES = {'uniform_': 'check_uniform_bounds', 'normal_': 'normal_kernel_cpu'}
 
 
 def _backward_name(name, args, kwargs):
@@ -399,7 +436,28 @@ def _uniform_sampler(a=0.0, b=1.0, **_):
                            f'to={b}')
     draw = _complex_as_real(lambda gen, shape, dt, std: _sample(gen, 'uniform', shape, dt,
                                                                  float(a), float(b)))
-    return lambda gen, shape, dt, layout: draw(gen, shape, dt, 1.0)
+
+    def sample(gen, shape, dt, layout):
+        _check_uniform_bounds(float(a), float(b), dt)
+        return draw(gen, shape, dt, 1.0)
+    return sample
+
+
+def _check_uniform_bounds(low, high, np_dtype):
+    """PyTorch's check_uniform_bounds: both ends finite in the tensor's (real) dtype, and their
+    distance too."""
+    dt = np.dtype(np_dtype)
+    if dt.kind != 'f':
+        return
+    info, name = np.finfo(dt), _C_TYPE_NAMES.get(dt.name, dt.name)
+    if not float(info.min) <= low <= float(info.max):
+        raise RuntimeError(f'from is out of bounds for {name}')
+    if not float(info.min) <= high <= float(info.max):
+        raise RuntimeError(f'to is out of bounds for {name}')
+    if high - low > float(info.max):
+        raise RuntimeError(f'uniform_ expects to-from <= std::numeric_limits<{name}>::max(), '
+                           f'but found to={high} and from={low} which result in to-from to '
+                           f'exceed the limit')
 
 
 def _normal_sampler(mean=0.0, std=1.0, **_):
@@ -454,9 +512,23 @@ def _check_random_bounds(low, high, np_dtype):
         digits = np.finfo(dt).nmant + 1
         lowest, highest = -(2 ** digits), 2 ** digits
     name = _C_TYPE_NAMES.get(dt.name, dt.name)
-    if not lowest <= low <= highest:
+    if dt.kind == 'f':
+        # past the type's finite range an error; past its exact integers a warning (PyTorch's),
+        # the samples still drawn
+        digits, finite = np.finfo(dt).nmant + 1, float(np.finfo(dt).max)
+        for label, value in (('from', low), ('to - 1', high - 1)):
+            if not -finite <= value <= finite:
+                raise RuntimeError(f'{label} is out of bounds for {name}')
+        for label, value in (('from', low), ('to - 1', high - 1)):
+            if not lowest <= value <= highest:
+                warn_at_caller(f'{label} is out of bounds [-(2^{digits}), 2^{digits}]. Due to '
+                               f'precision limitations {name} can support discrete uniform '
+                               f'distribution only within this range. This warning will become '
+                               f'an error in version 1.7 release, please fix the code in '
+                               f'advance')
+    elif not lowest <= low <= highest:
         raise RuntimeError(f'from is out of bounds for {name}')
-    if not lowest <= high - 1 <= highest:
+    elif not lowest <= high - 1 <= highest:
         raise RuntimeError(f'to - 1 is out of bounds for {name}')
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
@@ -476,8 +548,12 @@ def _bernoulli_sampler(p=0.5, **_):
             logical = shape if order is None else tuple(shape[order.index(d)]
                                                         for d in range(len(shape)))
             if probs.shape != logical:
-                probs = (np if probs.__class__ is np.ndarray else gen._engine.xp).broadcast_to(
-                    probs, logical)
+                try:
+                    probs = (np if probs.__class__ is np.ndarray else gen._engine.xp
+                             ).broadcast_to(probs, logical)
+                except ValueError:
+                    p.expand(logical)   # raises PyTorch's message
+                    raise
             if order is not None:  # visited in the target's memory order
                 probs = probs.transpose(order)
             return _tensor_bernoulli(gen, probs, dt)
@@ -498,6 +574,8 @@ def _geometric_sampler(p, **_):
 
 
 def _cauchy_sampler(median=0.0, sigma=1.0, **_):
+    if not sigma > 0:
+        raise RuntimeError(f'cauchy_ expects sigma > 0.0, but found sigma={sigma}')
     return lambda gen, shape, dt, layout: _sample(gen, 'cauchy', shape, float(median),
                                                   float(sigma), dt)
 

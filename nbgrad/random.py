@@ -30,6 +30,7 @@ class Generator:
             self._engine = PhiloxEngine(xp, device_index=self.device.index)
 
     def manual_seed(self, seed):
+        _check_seed(seed)
         if not isinstance(seed, int):
             try:
                 seed = int(seed)
@@ -63,10 +64,12 @@ class Generator:
         return self
 
     def get_offset(self):
+        if self.device.type == 'cpu':
+            raise RuntimeError('CPU Generator does not use offset')
         return getattr(self._engine, 'offset', 0)
 
     def __repr__(self):
-        return f'<nbgrad._C.Generator object at {hex(id(self))}> on {self.device}'
+        return f'<nbgrad._C.Generator object at {hex(id(self))}>'
 
     def __getstate__(self):
         return {'device': str(self.device), 'state': self._engine.get_state(),
@@ -75,6 +78,12 @@ class Generator:
     def __setstate__(self, state):
         self.__init__(state['device'])
         self._engine.set_state(state['state'])
+
+
+def _check_seed(seed):
+    """Generator.manual_seed's parser takes a long (or a string of one), not a float."""
+    if isinstance(seed, float):
+        raise RuntimeError('manual_seed expected a long, but got float')
 
 
 default_generator = Generator('cpu')
@@ -102,7 +111,7 @@ def default_generator_for(device):
 def manual_seed(seed):
     """Seed every generator (CPU and each GPU): the same seed gives the same numbers."""
     global _global_seed
-    seed = int(seed)
+    seed = int(seed)    # (torch.manual_seed takes a float, Generator.manual_seed does not)
     default_generator.manual_seed(seed)
     _global_seed = seed
     for gen in _cuda_generators.values():

@@ -553,3 +553,40 @@ def test_gumbel_softmax_noise_is_drawn_row_major(hard):
         lib.manual_seed(0)
         return lib.nn.functional.gumbel_softmax(lib.zeros(3, 2).t(), hard=hard)
     _both(seeded)   # (softmax in float32: equal to rounding)
+
+
+REFUSED_AS_PYTORCH = {    # (nbgrad used to compute these: wrapped, out of range or meaningless)
+    'randperm_int8_overflow': lambda lib: lib.randperm(300, dtype=lib.int8),
+    'randperm_half_too_long': lambda lib: lib.randperm(5000, dtype=lib.float16),
+    'randperm_bool': lambda lib: lib.randperm(2, dtype=lib.bool),
+    'randint_uint8_range': lambda lib: lib.randint(0, 300, (3,), dtype=lib.uint8),
+    'randint_bool_range': lambda lib: lib.randint(0, 3, (4,), dtype=lib.bool),
+    'uniform_infinite': lambda lib: lib.empty(3).uniform_(0, float('inf')),
+    'uniform_half_range': lambda lib: lib.empty(3, dtype=lib.float16).uniform_(-1e5, 1e5),
+    'cauchy_sigma': lambda lib: lib.empty(3).cauchy_(0, -1),
+    'bernoulli_int': lambda lib: lib.bernoulli(lib.tensor([0, 1])),
+    'poisson_int': lambda lib: lib.poisson(lib.tensor([1, 2])),
+    'generator_seed_float': lambda lib: lib.Generator().manual_seed(1.5),
+    'rng_state_size': lambda lib: lib.set_rng_state(lib.zeros(10, dtype=lib.uint8)),
+    'exponential_int': lambda lib: lib.empty(3, dtype=lib.int32).exponential_(),
+    'normal_int': lambda lib: lib.empty(3, dtype=lib.int32).normal_(),
+    'bernoulli_shape': lambda lib: lib.zeros(5).bernoulli_(lib.full((2,), .5)),
+    'generator_not_a_generator': lambda lib: lib.rand(2, generator=5),
+    'cpu_generator_offset': lambda lib: lib.Generator().get_offset(),
+}
+
+
+@pytest.mark.parametrize('case', REFUSED_AS_PYTORCH)
+def test_refused_as_pytorch(case):
+    _both(REFUSED_AS_PYTORCH[case])   # (both raise, the same kind)
+
+
+def test_random_from_to_beyond_a_floats_exact_integers_warns_and_samples():
+    """random_(0, 2**30) on float32: PyTorch warns (2^24 is float's exact range) and draws
+    (its numbers there are its own: nbgrad's are in range, not PyTorch's); past the type's
+    finite range it refuses."""
+    for lib in (torch, nbgrad):
+        with pytest.warns(UserWarning, match=r'out of bounds \[-\(2\^24\), 2\^24\]'):
+            drawn = lib.empty(1000).random_(0, 2 ** 30)
+        assert 0 <= float(drawn.min()) and float(drawn.max()) <= 2 ** 30
+    _both(lambda lib: lib.empty(3, dtype=lib.float16).random_(0, 2 ** 20))
