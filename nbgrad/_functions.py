@@ -26,6 +26,7 @@ from ._creation import tril_indices, triu_indices  # noqa
 from .ops import complex_ops as _complex
 from .ops.windows import (hann_window, hamming_window, bartlett_window, blackman_window,  # noqa
                           kaiser_window)
+from ._node_names import presents_as
 
 # elementwise functions made from the op tables: nbgrad.exp, nbgrad.maximum, nbgrad.eq, ...
 for _name in _ew.UNARY:
@@ -181,6 +182,7 @@ def _is_tensor_arg(x, fname, arg='input', position=1):
                         f'{type(x).__name__}')
 
 
+@presents_as('Deg2RadBackward0')
 def deg2rad(input):
     _is_tensor_arg(input, 'deg2rad')
     return input * (3.141592653589793 / 180.0) if input.dtype.is_floating_point or \
@@ -188,6 +190,7 @@ def deg2rad(input):
             3.141592653589793 / 180.0)
 
 
+@presents_as('Rad2DegBackward0')
 def rad2deg(input):
     _is_tensor_arg(input, 'rad2deg')
     return input * (180.0 / 3.141592653589793) if input.dtype.is_floating_point or \
@@ -250,6 +253,7 @@ def ravel(input):
     return _views.reshape(input, (-1,))
 
 
+@presents_as('TraceBackward0')
 def trace(input):
     if input.dim() != 2:
         raise RuntimeError(f'trace: expected a matrix, but got tensor with dim {input.dim()}')

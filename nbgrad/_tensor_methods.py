@@ -13,6 +13,7 @@ from . import _dispatch
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import check_layout, sparse_coo
 from ._tensor import Tensor
+from ._node_names import presents_as
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
 from .ops import complex_ops, exponents
@@ -296,6 +297,7 @@ Tensor.index_reduce, Tensor.index_reduce_ = scatter_reduce.index_reduce, \
     scatter_reduce.index_reduce_
 
 
+@presents_as('NanToNumBackward0')
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
     if self._data.dtype.kind not in 'fc':
         return self.clone()

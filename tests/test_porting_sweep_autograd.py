@@ -349,3 +349,34 @@ FUNC_TRANSFORMS = {   # outputs that ignore an input: zero gradients, not an err
 @pytest.mark.parametrize('case', FUNC_TRANSFORMS)
 def test_func_transforms(case):
     both(FUNC_TRANSFORMS[case])
+
+
+NODE_NAMES = {    # PyTorch's grad_fn for functions nbgrad composes, and overload numbers
+    'cumsum': lambda lib, x, v, m: x.cumsum(1), 'cumprod': lambda lib, x, v, m: x.cumprod(1),
+    'addmm': lambda lib, x, v, m: lib.addmm(v, x, m),
+    'addmv': lambda lib, x, v, m: lib.addmv(x[0], m, x[0]),
+    'addr': lambda lib, x, v, m: lib.addr(m, x[0], x[0]),
+    'addcmul': lambda lib, x, v, m: lib.addcmul(x, x, v),
+    'addcdiv': lambda lib, x, v, m: lib.addcdiv(x, x, v),
+    'number_to_a_power': lambda lib, x, v, m: 2 ** x,
+    'lerp_number_weight': lambda lib, x, v, m: lib.lerp(x, v, 0.5),
+    'lerp_tensor_weight': lambda lib, x, v, m: lib.lerp(x, v, v),
+    'scatter_value': lambda lib, x, v, m: x.scatter(1, lib.zeros(2, 1, dtype=lib.long), 1.0),
+    'msort': lambda lib, x, v, m: lib.msort(x), 'trace': lambda lib, x, v, m: m.trace(),
+    'take': lambda lib, x, v, m: x.take(lib.tensor([0, 2])),
+    'put': lambda lib, x, v, m: x.put(lib.tensor([0]), lib.tensor([1.])),
+    'nansum': lambda lib, x, v, m: x.nansum(), 'nan_to_num': lambda lib, x, v, m: x.nan_to_num(),
+    'deg2rad': lambda lib, x, v, m: x.deg2rad(),
+    'var_mean': lambda lib, x, v, m: lib.var_mean(x)[0],
+    'aminmax': lambda lib, x, v, m: lib.aminmax(x)[0],
+}
+
+
+@pytest.mark.parametrize('case', NODE_NAMES)
+def test_composed_functions_show_pytorchs_node(case):
+    def run(lib):
+        x, v = lib.rand(2, 3, requires_grad=True), lib.rand(2, 3, requires_grad=True)
+        m = lib.rand(3, 3, requires_grad=True)
+        y = NODE_NAMES[case](lib, x, v, m)
+        return y.grad_fn.name(), repr(y).split('grad_fn=')[1]
+    both(run)

@@ -22,6 +22,7 @@ from .._int_scalars import fits
 from .._select import select
 from . import _integer_arithmetic as integer_arithmetic
 from ._util import promote, to_float_dtype, xp_of, as_operand
+from .._node_names import presents_as
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -484,6 +485,8 @@ def _named_by_scalar_operand(table, name, names):
 
 
 _named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', 'XlogyBackward2'))
+# (a number base: PowBackward2; a number exponent goes to _ScalarPow, PowBackward0)
+_named_by_scalar_operand(BINARY, 'pow', ('PowBackward1', 'PowBackward2', 'PowBackward1'))
 
 
 def _with_derivatives(name, derivatives, backward_name):
@@ -601,7 +604,7 @@ class Where(Elementwise):
 
 
 class Lerp(Elementwise):
-    backward_name = 'LerpBackward1'
+    backward_name = 'LerpBackward1'     # (LerpBackward0 with a number weight: forward)
     op_name = 'lerp'
     saved_inputs = (0, 1, 2)
     saved_input_users = {0: (2,), 1: (2,), 2: (0, 1)}
@@ -613,6 +616,8 @@ class Lerp(Elementwise):
             kernel = 'lerp_kernel_scalar' if weight.__class__ in _PY_SCALARS else \
                 'lerp_kernel_tensor'
             raise no_kernel(kernel, start.dtype)
+        if weight.__class__ in _PY_SCALARS:
+            self.backward_name = 'LerpBackward0'
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
         diff = end - start
@@ -858,6 +863,7 @@ def refuse_bool_addcmul(*operands):
         raise no_kernel('addcmul_cpu_out', 'bool')
 
 
+@presents_as('AddcmulBackward0')
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
     refuse_bool_addcmul(input, tensor1, tensor2)
@@ -867,6 +873,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return add(input, product)
 
 
+@presents_as('AddcdivBackward0')
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (true division; integer tensor1/tensor2 are refused)."""
     if all(isinstance(t, Tensor) and t._data.dtype.kind in 'biu' for t in (tensor1, tensor2)):

@@ -6,6 +6,7 @@ import itertools
 import operator
 
 from .._tensor import Tensor
+from .._node_names import presents_as
 
 
 def _type_word(t):
@@ -38,6 +39,7 @@ def _check_put(input, index, source):
                              f'elements.')
 
 
+@presents_as('PutBackward0')
 def put(input, index, source, accumulate=False):
     """A copy of input with source's elements written at the flat indices `index` (added to
     what is there when accumulate)."""

@@ -14,6 +14,7 @@ from ..autograd.graph import COPY_SLICES, NOT_IMPLEMENTED, Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
 from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, check_index_versions,
                     index_tensors)
+from .._node_names import presents_as
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +309,8 @@ class Scatter(Node):
     NotImplemented and backward raises, which nbgrad follows (scatter_reduce is the
     differentiable form)."""
 
+    _scalar_source = False     # scatter(dim, index, value): PyTorch's ScatterBackward1
+
     def __init__(self, dim, mode='set', reduce_arg=False):
         self.dim, self.mode, self.reduce_arg = dim, mode, reduce_arg
 
@@ -315,6 +318,7 @@ class Scatter(Node):
         return self.forward_into(a.copy(), a, index, src)
 
     def forward_into(self, out, a, index, src):
+        self._scalar_source = src.__class__ in (int, float, bool)
         _check_index(index, 'scatter')
         if index.size and out.ndim:
             size = out.shape[self.dim]
@@ -357,7 +361,9 @@ class Scatter(Node):
     def name(self):
         if self.reduce_arg:
             return NOT_IMPLEMENTED
-        return 'ScatterAddBackward0' if self.mode == 'add' else 'ScatterBackward0'
+        if self.mode == 'add':
+            return 'ScatterAddBackward0'
+        return 'ScatterBackward1' if self._scalar_source else 'ScatterBackward0'
 
 
 def _cupy_unsupported(what):
@@ -656,6 +662,7 @@ def masked_scatter_(input, mask, source):
 # take / take_along_dim / nonzero
 # ---------------------------------------------------------------------------------------------
 
+@presents_as('TakeBackward0')
 def take(input, index):
     if isinstance(index, Tensor) and index._data.dtype != np.int64:
         # (a bool or uint8 index would otherwise select as a mask: another answer entirely)

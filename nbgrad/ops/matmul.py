@@ -13,6 +13,7 @@ from ..autograd.graph import Node
 from . import _half_gemm
 from ._util import promote, xp_of
 from .shape import broadcast_shapes
+from .._node_names import presents_as
 
 
 def _shape_str(shape):
@@ -184,23 +185,28 @@ def outer(input, vec2):
 ger = outer
 
 
+@presents_as('AddmmBackward0')
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     product = mm(mat1, mat2)
     return _scaled_sum(input, product, beta, alpha)
 
 
+@presents_as('AddmvBackward0')
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
+@presents_as('BaddbmmBackward0')
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
+@presents_as('AddbmmBackward0')
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
+@presents_as('AddrBackward0')
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 

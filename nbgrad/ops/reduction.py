@@ -18,6 +18,7 @@ from . import _softmax_cuda
 from ._blas_sum import float_sum
 from ._util import scan_accumulator, wrap_dims, wrap_dim, xp_of, along_axis
 from .views import Expand, View
+from .._node_names import presents_as
 
 # This module defines sum/max/min/all/any like torch does; Python's builtins are builtins.max etc.
 
@@ -479,6 +480,9 @@ class _Scan(Node):
             a = a.astype(dt)
         return getattr(xp, self.function)(a, axis=self.dim, dtype=wide).astype(a.dtype)
 
+    def name(self):
+        return self.function.capitalize() + 'Backward0'     # CumsumBackward0, CumprodBackward0
+
 
 class CumSum(_Scan):
     function = 'cumsum'
@@ -626,6 +630,7 @@ def sum(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
     return dispatch(op, input)
 
 
+@presents_as('NansumBackward0')
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     # (masked_fill, not nan_to_num: infinities keep their gradient of 1, as in PyTorch)
     return sum(input.masked_fill(input.isnan(), 0.0)
@@ -685,6 +690,7 @@ def _amax_amin(is_max, name, input, dim, keepdim):
     return dispatch(MaxMinAll(is_max, dims, keepdim, name), input)
 
 
+@presents_as('AminmaxBackward0')
 def aminmax(input, *, dim=None, keepdim=False):
     if dim is None and input._data.size == 0:
         raise RuntimeError('aminmax(): cannot compute aminmax over an empty dimension as the '
@@ -742,6 +748,7 @@ var = _var_std(False)
 std = _var_std(True)
 
 
+@presents_as('VarMeanBackward0')
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # var_mean(x, unbiased) positional form
         unbiased, dim = dim, None
@@ -749,6 +756,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             mean(input, dim, keepdim))
 
 
+@presents_as('StdMeanBackward0')
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):  # std_mean(x, unbiased) positional form
         unbiased, dim = dim, None

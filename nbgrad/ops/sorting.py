@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..return_types import return_type
 from ._util import promote, scan_accumulator, wrap_dim, xp_of
+from .._node_names import presents_as
 
 # ---------------------------------------------------------------------------------------------
 # Array helpers (NumPy or CuPy, whichever the input lives on)
@@ -490,6 +491,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
                     input)
 
 
+@presents_as('SortBackward0')
 def msort(input):
     return sort(input, 0, stable=True).values     # (values only: no tie order to replay)
 

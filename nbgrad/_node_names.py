@@ -1,0 +1,24 @@
+"""presents_as: PyTorch's grad_fn name for a function nbgrad composes from several ops.
+
+torch.addmm(v, x, m) is one node in PyTorch (AddmmBackward0) where nbgrad records a matmul and
+an add; the last node it records takes PyTorch's name, which is what print(y) and y.grad_fn
+show. Only nodes the call itself made are renamed (a function may return its input)."""
+import functools
+
+from . import _dispatch
+from ._tensor import Tensor
+
+
+def presents_as(name):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            before = _dispatch._next_sequence()
+            out = fn(*args, **kwargs)
+            for t in out if isinstance(out, tuple) else (out,):
+                node = t._grad_fn if isinstance(t, Tensor) else None
+                if node is not None and node._seq > before:
+                    node.present_as(name)
+            return out
+        return call
+    return decorate
