@@ -380,3 +380,24 @@ def test_composed_functions_show_pytorchs_node(case):
         y = NODE_NAMES[case](lib, x, v, m)
         return y.grad_fn.name(), repr(y).split('grad_fn=')[1]
     both(run)
+
+
+def test_mark_dirty_on_a_view_goes_through_the_base():
+    """A custom Function writing in place into a view of a non-leaf (mark_dirty): the base's
+    gradient goes through the Function's backward (CopySlices), as for built-in ops."""
+    def run(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                return x.mul_(2)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        x = lib.ones(2, 4, requires_grad=True)
+        y = x * 1
+        out = Double.apply(y[:, 1])
+        (y ** 2 * lib.arange(4.)).sum().backward()
+        return x.grad, y.detach(), y.grad_fn.name(), out.grad_fn.name()
+    both(run)

@@ -244,13 +244,19 @@ def _wire_outputs(ctx, args, outputs):
         if id(out) in input_ids and id(out) not in dirty:
             out = Tensor._make(out._data, False, None, out._vc)  # returned input: a fresh alias
         differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fc'
-        if differentiable:
+        if differentiable and id(out) in dirty and out._base is not None:
+            # a view written in place: its base's history goes through ctx (CopySlices), as
+            # for a built-in in-place op on a view
+            out._vc[0] += 1
+            result = Tensor._make(out._data, True, ctx, out._vc)
+            result._output_nr = nr
+            _dispatch.rebase_history(out, result)
+        elif differentiable:
             out._grad_fn = ctx
             out._output_nr = nr
             out._requires_grad = True
             if id(out) in dirty:
                 out._vc[0] += 1
-                out._base = None
         # shape/dtype of every tensor output, so backward can be given zeros for the ones that
         # received no gradient (marked non-differentiable ones included, as in PyTorch)
         meta.append((out._data.shape, out._data.dtype, _dispatch._array_module(out._data)))
