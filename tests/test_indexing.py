@@ -408,3 +408,15 @@ def test_graph_node_names_carry_pytorchs_namespace():
         node = (x * 2).sum().grad_fn.next_functions[0][0].next_functions[0][0]
         return node.name(), repr(node).split(' ')[0]
     assert names(nbgrad) == names(torch)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.zeros(3).scatter_(0, lib.tensor([0, 1]), lib.tensor([1, 2])),
+    lambda lib: lib.zeros(3).scatter_add(0, lib.tensor([0, 1]), lib.tensor([1., 2.],
+                                                                         dtype=lib.float64)),
+    lambda lib: lib.zeros(3).scatter(0, lib.tensor([0, 1, 2]), lib.tensor([1.])),
+], ids=['int_source', 'float64_source', 'source_shorter_than_index'])
+def test_scatter_refuses_a_source_of_another_dtype_or_too_short(call):
+    """(nbgrad cast the source, and read past a short one)"""
+    from torch_compare import assert_same_error
+    assert_same_error(call)

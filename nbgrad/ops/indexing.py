@@ -334,6 +334,7 @@ class Scatter(Node):
         if src.__class__ in (int, float, bool):
             values = src
         else:
+            _check_scatter_source(out, index, src, self.dim)
             values = src[tuple(slice(0, s) for s in index.shape)] if src.ndim else src
             if values.dtype != out.dtype:
                 values = values.astype(out.dtype)
@@ -364,6 +365,18 @@ class Scatter(Node):
         if self.mode == 'add':
             return 'ScatterAddBackward0'
         return 'ScatterBackward1' if self._scalar_source else 'ScatterBackward0'
+
+
+def _check_scatter_source(out, index, src, dim):
+    """PyTorch's checks of a tensor src: self's dtype, and at least the index's extent."""
+    if src.dtype != out.dtype:
+        raise RuntimeError('scatter(): Expected self.dtype to be equal to src.dtype')
+    if src.ndim and index.ndim == src.ndim == out.ndim and any(
+            i > s or (d != dim and i > o)
+            for d, (i, s, o) in enumerate(zip(index.shape, src.shape, out.shape))):
+        raise RuntimeError(f'Expected index {list(index.shape)} to be no larger than self '
+                           f'{list(out.shape)} apart from dimension {dim} and to be no larger '
+                           f'size than src {list(src.shape)}')
 
 
 def _cupy_unsupported(what):
