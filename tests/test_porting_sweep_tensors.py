@@ -131,3 +131,11 @@ def test_values_match_pytorch(case):
 ])
 def test_refusals_match_pytorch(call):
     assert_same_error(call)
+
+
+@pytest.mark.parametrize('values', [[1e20], [1e-30, 0.], [1e20, 1e20], [3., 4.]])
+def test_norms_of_one_element_do_not_overflow(values):
+    """PyTorch's norm of a single element is its absolute value (no x^2 to overflow float32);
+    over several elements float32's squares overflow and underflow in both."""
+    both(lambda lib: (lib.tensor(values).norm(), lib.linalg.vector_norm(lib.tensor(values), 3),
+                      lib.dist(lib.tensor(values), lib.zeros(len(values)))))
