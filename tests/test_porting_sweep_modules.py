@@ -112,3 +112,21 @@ def test_hook_handles_and_lazy_modules_pickle():
         lib.manual_seed(0)
         return restored.id == handle.id, repr(lazy), lazy(lib.ones(2, 4)).shape, repr(lazy)
     both(run)
+
+
+def test_refusals_match_pytorch():
+    """(nbgrad computed these)"""
+    calls = [
+        lambda lib: lib.nn.functional.multi_margin_loss(lib.tensor([[1, 2, 3]]),
+                                                        lib.tensor([0])),
+        lambda lib: lib.nn.functional.max_unpool2d(lib.ones(1, 1, 2, 2, dtype=lib.long),
+                                                   lib.zeros(1, 1, 2, 2, dtype=lib.long), 2),
+        lambda lib: lib.nn.functional.conv_transpose2d(lib.ones(1, 1, 1, 1),
+                                                       lib.ones(1, 1, 2, 2), padding=1),
+        lambda lib: lib.nn.functional.conv_transpose1d(lib.ones(1, 1, 1), lib.ones(1, 1, 2),
+                                                       padding=1),
+        lambda lib: lib.nn.functional.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]),
+                                                    weight=[1., 1., 1.]),
+    ]
+    for call in calls:
+        assert_same_error(call)

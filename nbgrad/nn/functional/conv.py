@@ -227,9 +227,13 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     _check_channels(fn, x, weight, bias, groups, True, weight.shape[1] * groups)
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
                  zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
-    if any(n < 0 for n in size):   # PyTorch gives an empty output for 0
-        raise RuntimeError(f'{fn}: given input of size {list(input.shape)} and this geometry, the '
-                           f'output size {list(size)} is too small')
+    if any(n < 0 for n in size) or all(n == 0 for n in size):
+        # (an output empty along some dims only is PyTorch's empty result; it runs 1-d as 2-d,
+        # with a leading size-1 dim, hence its message)
+        lead = (1,) if nd == 1 else ()
+        raise RuntimeError(f'Given input size per channel: ({_by(lead + tuple(x.shape[2:]))}). '
+                           f'Calculated output size per channel: ({_by(lead + size)}). Output '
+                           f'size is too small')
     _refuse_bool(x, 'slow_conv_transpose2d_out_cpu' if nd < 3 else
                  'slow_conv_transpose3d_out_cpu', ints_too=True)
     op = Convolution('transpose', stride, tuple((p, p) for p in padding), dilation, groups, size,

@@ -238,6 +238,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """log_softmax over the class dimension, then nll_loss (class-index targets), or the
     cross entropy with class probabilities (a target of the input's shape)."""
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None and not isinstance(weight, Tensor):
+        raise TypeError(f"cross_entropy_loss(): argument 'weight' (position 3) must be Tensor, "
+                        f"not {type(weight).__name__}")
     ignore_index = _index_arg(ignore_index)
     if input._data.shape == target._data.shape:
         if not target.is_floating_point():
@@ -554,6 +557,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction(size_average, reduce, reduction)
     if p != 1 and p != 2:
         raise ValueError('only p == 1 and p == 2 supported')
+    if input.dtype not in (nbgrad.float32, nbgrad.float64):    # (PyTorch's kernel's types)
+        raise NotImplementedError(f'"multi_margin_loss_cpu_kernel" not implemented for '
+                                  f'\'{_dtype_word(input)}\'')
     if weight is not None and weight.dim() != 1:
         raise ValueError('weight must be one-dimensional')
     n_samples, n_classes = _check_margin_input(input)

@@ -257,6 +257,9 @@ def _max_unpool(d, input, indices, size):
     if indices.dtype != _dtype.int64:
         raise RuntimeError('elements in indices should be type int64 but got: '
                            f'{_type_word(indices)}')
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"max_unpool{d}d" not implemented for '
+                                  f'\'{_type_word(input)}\'')
     if input.dim() not in (d + 1, d + 2):
         raise RuntimeError(f'Input to {fn} should be a {d + 1}d or {d + 2}d Tensor, but got a '
                            f'tensor with {input.dim()} dimensions.')
