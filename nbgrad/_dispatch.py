@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
+from . import _saved_hooks
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
 from ._sparse_coo import SparseCOO
@@ -197,6 +198,7 @@ def _record(op, inputs, outputs, edges=None):
         edges = [_edge_to(x) for x in inputs]
     op._edges = edges
     op._seq = _next_sequence()
+    hooked = _saved_hooks._stack.pairs      # saved_tensors_hooks: pack what is saved
     if op.saved_inputs:
         saved = []
         users = op.saved_input_users
@@ -209,11 +211,13 @@ def _record(op, inputs, outputs, edges=None):
             # later in-place write into it cannot change the gradients (a * 2, then a.add_(1))
             checked = is_tensor and (
                 users is None or any(edges[j] is not None for j in users.get(i, ())))
-            saved.append((x, x._vc[0]) if checked else (x, None))
+            version = x._vc[0] if checked else None
+            saved.append((_saved_hooks.pack(x) if hooked and is_tensor else x, version))
         op._saved = saved
     if op.saves_output:
         out = outputs[0]
-        op._saved_output = (out._data, out._vc, out._vc[0])
+        op._saved_output = (_saved_hooks.pack(out) if hooked else out._data, out._vc,
+                            out._vc[0])
     if op.num_outputs != 1:
         op._output_meta = tuple((t._data.shape, t._data.dtype, _array_module(t._data))
                                 if t._requires_grad else None for t in outputs)

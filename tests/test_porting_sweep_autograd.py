@@ -401,3 +401,49 @@ def test_mark_dirty_on_a_view_goes_through_the_base():
         (y ** 2 * lib.arange(4.)).sum().backward()
         return x.grad, y.detach(), y.grad_fn.name(), out.grad_fn.name()
     both(run)
+
+
+def test_saved_tensors_hooks_pack_and_unpack_what_ops_save():
+    """PyTorch's saved-tensors tutorial: a * b packs both factors when it runs and unpacks them
+    in backward; a pack/unpack pair keeping clones elsewhere still gives the right gradient."""
+    def run(lib):
+        events = []
+
+        def pack(t):
+            events.append(('pack', t.detach().tolist()))
+            return t
+
+        def unpack(t):
+            events.append(('unpack', t.detach().tolist()))
+            return t
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, requires_grad=True) * 2
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = a * b
+        y.sum().backward()
+        store = []
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(
+                lambda t: store.append(t.clone()) or len(store) - 1, lambda i: store[i]):
+            w = x.sin().exp()
+        w.sum().backward()
+        with lib.autograd.graph.save_on_cpu():
+            (x * x).sum().backward()
+        return sorted(events), a.grad, x.grad, len(store)
+    both(run)
+    assert_same_error(lambda lib: _hooks_inside_disabled(lib))
+
+
+def _hooks_inside_disabled(lib):
+    with lib.autograd.graph.disable_saved_tensors_hooks('no hooks here'):
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            pass
+
+
+def test_grad_fn_saved_attributes():
+    def run(lib):
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        p, e, m = x.pow(2), x.exp(), x * lib.ones(3)
+        return (p.grad_fn._saved_self is x, p.grad_fn._saved_self, e.grad_fn._saved_result,
+                m.grad_fn._saved_other)
+    both(run)

@@ -24,6 +24,8 @@ from .. import _dispatch
 from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
 from .._sparse_coo import SparseCOO, add
+from .. import _saved_hooks
+from .._saved_hooks import Packed
 from .._tensor import Tensor
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
@@ -95,6 +97,11 @@ def _c_ordered(out):
         return tuple(_c_ordered(a) for a in out)
     return out
 
+
+# torch.autograd.graph's hooks for saved tensors (see _saved_hooks)
+saved_tensors_hooks = _saved_hooks.saved_tensors_hooks
+save_on_cpu = _saved_hooks.save_on_cpu
+disable_saved_tensors_hooks = _saved_hooks.disable_saved_tensors_hooks
 
 # The name PyTorch gives the grad_fn of an op that has no derivative (its backward raises).
 NOT_IMPLEMENTED = 'torch::autograd::NotImplemented'
@@ -205,17 +212,39 @@ class Node:
             return ()
         out = []
         for value, version in saved:
+            if value.__class__ is Packed:   # (saved under saved_tensors_hooks)
+                if version is not None and value.version_counter[0] != version:
+                    raise RuntimeError(_modified_message(self, value.unpack(),
+                                                         value.version_counter[0], version))
+                out.append(value.unpack())
+                continue
             # version is None for saved non-tensors (Python scalars, None)
             if version is not None and value._vc[0] != version:
                 raise RuntimeError(_modified_message(self, value, value._vc[0], version))
             out.append(value)
         return tuple(out)
 
+    def __getattr__(self, name):
+        """grad_fn._saved_self / _saved_other / _saved_result: what the node saved for
+        backward, under PyTorch's names for its first and second inputs and its output."""
+        if name.startswith('_saved_') and name != '_saved_output':
+            role = name[len('_saved_'):]
+            position = {'self': 0, 'other': 1}.get(role)
+            saved_inputs = type(self).saved_inputs if '_saved' not in self.__dict__ else \
+                self.saved_inputs
+            if position is not None and position in saved_inputs and self._saved is not None:
+                return self.saved_tensors[saved_inputs.index(position)]
+            if role == 'result' and self.saves_output and self._saved_output is not None:
+                return self.saved_output().detach()
+        raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
+
     def saved_output(self):
         """The op's output as a Tensor whose grad_fn is this node (for create_graph)."""
         if self._saved_output is None:
             raise RuntimeError(_FREED_MESSAGE)
         array, counter, version = self._saved_output
+        if array.__class__ is Packed:
+            array = array.unpack()._data
         if counter[0] != version:
             raise RuntimeError(_modified_message(self, None, counter[0], version, output=True,
                                                  array=array))

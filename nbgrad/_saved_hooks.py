@@ -1,0 +1,101 @@
+"""Hooks for saved tensors (torch.autograd.graph.saved_tensors_hooks, save_on_cpu,
+disable_saved_tensors_hooks).
+
+Inside `with saved_tensors_hooks(pack, unpack):` every tensor an op saves for backward is given
+to pack(tensor) when the op runs, and what pack returned is kept instead of the tensor; backward
+(and grad_fn._saved_self...) calls unpack(packed) to get a tensor back. That is how activations
+are moved off a device, compressed or recomputed. The innermost pair applies, per thread, as
+in PyTorch. A saved tensor keeps the version check of the original: writing into it in place
+after the op still makes backward refuse."""
+import threading
+
+
+class _Stack(threading.local):
+    pairs = ()          # ((pack, unpack), ...), innermost last
+    disabled = None     # the error message while disable_saved_tensors_hooks is active
+
+
+_stack = _Stack()
+
+
+def active():
+    """The innermost (pack, unpack) pair, or None."""
+    pairs = _stack.pairs
+    if not pairs:
+        return None
+    if _stack.disabled is not None:
+        raise RuntimeError(_stack.disabled)
+    return pairs[-1]
+
+
+class Packed:
+    """A saved tensor as pack_hook returned it; unpack() gives the tensor back."""
+    __slots__ = ('value', 'unpack_hook', 'version_counter')
+
+    def __init__(self, value, unpack_hook, version_counter):
+        self.value, self.unpack_hook, self.version_counter = value, unpack_hook, version_counter
+
+    def unpack(self):
+        from ._tensor import Tensor
+        tensor = self.unpack_hook(self.value)
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f'Output of saved tensor unpack_hook expected to be a Tensor but got '
+                            f'result of type {type(tensor).__name__}')
+        return tensor
+
+
+def pack(tensor):
+    """tensor as the active pack hook keeps it (a Packed), or tensor itself when none is."""
+    pair = active()
+    if pair is None:
+        return tensor
+    return Packed(pair[0](tensor), pair[1], tensor._vc)
+
+
+class saved_tensors_hooks:
+    """Context manager: ops inside save pack_hook(t) for each tensor t they save; backward
+    unpacks it with unpack_hook."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        if _stack.disabled is not None:
+            raise RuntimeError(_stack.disabled)
+        _stack.pairs = _stack.pairs + ((self.pack_hook, self.unpack_hook),)
+        return self
+
+    def __exit__(self, *exc):
+        _stack.pairs = _stack.pairs[:-1]
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept on the CPU and moved back to their device when backward uses
+    them (pin_memory is accepted; host memory is not pinned here)."""
+
+    def __init__(self, pin_memory=False, device_type='cuda'):
+        def pack_to_cpu(tensor):
+            return tensor.device, tensor.to('cpu')
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device, non_blocking=pin_memory)
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+class disable_saved_tensors_hooks:
+    """Context manager: registering saved-tensor hooks, or saving under them, raises
+    error_message inside."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self.previous = _stack.disabled
+        _stack.disabled = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        _stack.disabled = self.previous
+        return False
