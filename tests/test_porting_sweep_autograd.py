@@ -447,3 +447,10 @@ def test_grad_fn_saved_attributes():
         return (p.grad_fn._saved_self is x, p.grad_fn._saved_self, e.grad_fn._saved_result,
                 m.grad_fn._saved_other)
     both(run)
+
+
+def test_vmap_empty_batch_and_in_dims_checks():
+    both(lambda lib: lib.func.vmap(lambda x: (x * 2, x.sum()))(lib.ones(0, 3)))
+    for call in (lambda lib: lib.func.vmap(lambda x: x * 2, in_dims=2)(lib.ones(2, 3)),
+                 lambda lib: lib.func.vmap(lambda x: x * 2)(lib.tensor(1.))):
+        assert_same_error(call)

@@ -139,3 +139,21 @@ def test_norms_of_one_element_do_not_overflow(values):
     over several elements float32's squares overflow and underflow in both."""
     both(lambda lib: (lib.tensor(values).norm(), lib.linalg.vector_norm(lib.tensor(values), 3),
                       lib.dist(lib.tensor(values), lib.zeros(len(values)))))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.stack([__import__('numpy').array([1, 2])]),
+    lambda lib: lib.sum([1, 2]), lambda lib: lib.max([1, 2]), lambda lib: lib.mean([1., 2.]),
+], ids=['stack_numpy', 'sum_list', 'max_list', 'mean_list'])
+def test_non_tensor_inputs_are_type_errors(call):
+    assert_same_error(call)
+
+
+def test_same_padding_with_an_even_kernel_warns():
+    import warnings
+    for lib in (torch, nbgrad):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            lib.nn.Conv2d(1, 1, 2, padding='same')(lib.ones(1, 1, 4, 4))
+        assert [str(w.message)[:40] for w in caught] == [
+            "Using padding='same' with even kernel le"], lib

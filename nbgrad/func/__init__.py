@@ -312,6 +312,25 @@ def hessian(func, argnums=0):
 
 # -- vmap -----------------------------------------------------------------------------------------
 
+def _empty_batch(func, per_arg, out_dims, kwargs):
+    """vmap over a batch of 0: func's outputs for one element of zeros give the shapes and
+    dtypes; each comes back with a 0-long batch dim at its out_dim."""
+    call_args = [rebuild([leaf if d is None else leaf.new_zeros(
+                          tuple(s for i, s in enumerate(leaf.shape) if i != d % leaf.dim()))
+                          for leaf, d in zip(leaves, leaf_dims)])
+                 for leaves, rebuild, leaf_dims in per_arg]
+    sample = func(*call_args, **kwargs)
+    leaves, rebuild_out = _flatten(sample)
+    dims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
+        [out_dims] * len(leaves)
+    empty = []
+    for t, d in zip(leaves, dims):
+        shape = list(t.shape)
+        shape.insert(d % (len(shape) + 1), 0)
+        empty.append(t.new_empty(shape))
+    return rebuild_out(empty)
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
     """func mapped over a batch dimension of its inputs: called once per batch element (in_dims:
     the dim of each argument, None for an argument shared by all), the outputs stacked at
@@ -344,6 +363,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
                     raise ValueError(f'vmap: Got in_dim={d} for an input but the input is of '
                                      f'type {type(leaf)}. We cannot vmap over non-Tensor '
                                      f'arguments, please use None as the respective in_dim')
+                if not -leaf.dim() <= d < leaf.dim():
+                    name = getattr(func, '__name__', 'f')
+                    raise ValueError(f'vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got '
+                                     f'in_dim={d} for some input, but that input is a Tensor of '
+                                     f'dimensionality {leaf.dim()} so expected in_dim to '
+                                     f'satisfy -{leaf.dim()} <= in_dim < {leaf.dim()}.')
                 n = leaf.shape[d]
                 if size is not None and n != size:
                     raise ValueError(f'vmap: Expected all tensors to have the same size in the '
@@ -353,6 +378,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
             per_arg.append((leaves, rebuild, leaf_dims))
         if size is None:
             raise ValueError('vmap: at least one input must be batched (in_dims all None)')
+        if size == 0:
+            return _empty_batch(func, per_arg, out_dims, kwargs)
         outputs = []
         generator = default_generator if randomness == 'same' else None
         start = generator.get_state() if generator is not None else None

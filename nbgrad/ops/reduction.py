@@ -622,7 +622,15 @@ class _NotGiven:
 _NOT_GIVEN = _NotGiven()
 
 
+def _tensor_argument(name, input):
+    """PyTorch's parser's TypeError for a non-Tensor input (a list, a NumPy array)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
 def sum(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
+    _tensor_argument('sum', input)
     given = dim is not _NOT_GIVEN
     dims = _dims_arg(dim if given else None, input._data.ndim)
     op = Sum(dims, keepdim, _np_dtype(dtype))
@@ -638,6 +646,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def mean(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
+    _tensor_argument('mean', input)
     given = dim is not _NOT_GIVEN
     op = Mean(_dims_arg(dim if given else None, input._data.ndim), keepdim, _np_dtype(dtype))
     op.overload = int(given)
@@ -659,6 +668,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 def _max_min(is_max, name):
     def fn(input, dim=None, keepdim=False, *, out=None):
+        _tensor_argument(name, input)
         if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
             from .elementwise import BINARY
             return dispatch(BINARY['maximum' if is_max else 'minimum'](), input, dim)

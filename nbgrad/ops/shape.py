@@ -95,11 +95,14 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError('stack expects a non-empty TensorList')
-    shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(t).__module__.replace("builtins", "")}'
+                            f'{"." if type(t).__module__ != "builtins" else ""}'
                             f'{type(t).__name__}')
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
         if t._data.shape != shape:
             raise RuntimeError(f'stack expects each tensor to be equal size, but got '
                                f'{list(shape)} at entry 0 and {list(t.shape)} at entry {i}')
