@@ -41,8 +41,11 @@ def qr(input, some=True):
 def svd(input, some=True, compute_uv=True):
     U, S, Vh = linalg.svd(input, full_matrices=not some)
     V = Vh.mT
-    if not compute_uv:
-        return return_type('svd', U.new_zeros(U.shape), S, V.new_zeros(V.shape))
+    if not compute_uv:     # PyTorch's zero U and V are square, whatever `some` says
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        return return_type('svd', U.new_zeros(batch + (m, m)), S,
+                           V.new_zeros(batch + (n, n)))
     return return_type('svd', U, S, V)
 
 

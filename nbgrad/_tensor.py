@@ -459,11 +459,11 @@ class Tensor:
     def __float__(self):
         self._check_single('Python scalars')
         self._warn_if_requires_grad()
-        return float(self._real_item())
+        return float(self._real_item('double'))
 
     def __int__(self):
         self._check_single('Python scalars')
-        return int(self._real_item())
+        return int(self._real_item('int64_t'))
 
     def _warn_if_requires_grad(self):
         # (PyTorch warns for float() and complex() with grad mode on; not for int() or item())
@@ -473,11 +473,13 @@ class Tensor:
                           'unexpected behavior.\nConsider using tensor.detach() first.',
                           UserWarning, stacklevel=3)
 
-    def _real_item(self):
+    def _real_item(self, target):
         value = self.item()
         if isinstance(value, complex):
-            raise RuntimeError('value cannot be converted to type double without overflow (it '
-                               'is complex; take .real or abs() first)')
+            if value.imag == 0:     # (PyTorch converts a complex number with no imaginary part)
+                return value.real
+            raise RuntimeError(f'value cannot be converted to type {target} without overflow '
+                               f'(it is complex; take .real or abs() first)')
         return value
 
     def __complex__(self):

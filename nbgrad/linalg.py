@@ -629,6 +629,12 @@ def matrix_norm(input, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f'linalg.matrix_norm: Expected a floating point or complex tensor as '
                            f'input. Got {_type_word(A)}')
     d0, d1 = (d % A.dim() for d in dim)
+    if ord in (1, 2, math.inf) and 0 in (A.shape[d0], A.shape[d1]):
+        # an empty matrix: these norms are 0 (a maximum over nothing that is >= 0), as in
+        # PyTorch; the negative orders have no value and refuse below
+        shape = [1 if d in (d0, d1) else s for d, s in enumerate(A.shape)]
+        zero = A.abs().new_zeros(shape)
+        return zero if keepdim else zero.squeeze((d0, d1))
     if ord == 'fro':
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord == 'nuc':

@@ -157,3 +157,33 @@ def test_same_padding_with_an_even_kernel_warns():
             lib.nn.Conv2d(1, 1, 2, padding='same')(lib.ones(1, 1, 4, 4))
         assert [str(w.message)[:40] for w in caught] == [
             "Using padding='same' with even kernel le"], lib
+
+
+LINALG = {
+    'svd_no_uv_shapes': lambda lib: [tuple(t.shape) for s in ((2, 3), (3, 2), (4, 3, 2))
+                                     for t in lib.svd(lib.ones(*s), compute_uv=False)],
+    'cov_no_dof_sign': lambda lib: lib.cov(lib.tensor([[1., 2, 4, 7]]), correction=5,
+                                           aweights=lib.tensor([0.5, 1, 2, 0.25])),
+    'lu_empty': lambda lib: (lib.linalg.lu(lib.zeros(0, 0)), lib.linalg.lu(lib.zeros(3, 0)),
+                             lib.linalg.lu_factor(lib.zeros(2, 0, 3))),
+    'matrix_norm_empty': lambda lib: [lib.linalg.matrix_norm(lib.zeros(*s), o) for s, o in (
+        ((0, 0), 1), ((3, 0), 2), ((2, 0, 3), float('inf')))],
+    'complex_without_imaginary_part': lambda lib: (int(lib.tensor(1 + 0j)),
+                                                   float(lib.tensor(1.5 + 0j))),
+}
+
+
+@pytest.mark.filterwarnings('ignore:cov')
+@pytest.mark.parametrize('case', LINALG)
+def test_linalg_cases(case):
+    both(LINALG[case])
+
+
+def test_pdist_inf_norm_gives_ties_the_whole_gradient():
+    def run(lib):
+        x = lib.tensor([[0., 0, 1], [2, -2, 3], [1, 5, -2]], dtype=lib.float64,
+                       requires_grad=True)
+        d = lib.pdist(x, p=float('inf'))
+        d.sum().backward()
+        return d, x.grad
+    both(run)

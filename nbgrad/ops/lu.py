@@ -10,6 +10,8 @@ Pivots are LAPACK's: 1-based, and row j was swapped with row pivots[j] - 1 at st
 backward is PyTorch's linalg_lu_backward for square matrices: A = P L U gives
 gA = P L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H.
 """
+import math
+
 import numpy as np
 
 from .._dispatch import dispatch
@@ -25,7 +27,7 @@ def _factor(xp, a):
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    flat = lu.reshape((-1, m, n))
+    flat = lu.reshape((math.prod(batch), m, n))    # (not -1: a 0 x n matrix has no elements)
     count = flat.shape[0]
     pivots = np.zeros((count, k), np.int32)
     info = np.zeros(count, np.int32)
@@ -119,7 +121,7 @@ def permutation(pivots, m, like):
     xp = xp_of(pivots._data)
     piv = pivots._data if xp is np else pivots._data.get()
     batch = piv.shape[:-1]
-    flat = piv.reshape((-1, piv.shape[-1])) - 1
+    flat = piv.reshape((math.prod(batch), piv.shape[-1])) - 1   # (no pivots: k = 0)
     order = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(flat.shape[1]):

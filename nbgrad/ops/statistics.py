@@ -63,7 +63,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if bool((as_operand(norm_factor) <= 0).item()):
         warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
                       'than the number of observations.', UserWarning, stacklevel=2)
-        norm_factor = norm_factor * 0
+        norm_factor = abs(norm_factor * 0)      # +0 (PyTorch clamps it): c / 0 keeps c's sign
     x = x - avg.unsqueeze(1)
     c = x.mm((x if w is None else x * w).t().conj())
     return (c / norm_factor).squeeze()

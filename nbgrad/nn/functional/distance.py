@@ -1,6 +1,8 @@
 """Distances between vectors: pairwise_distance, cosine_similarity and pdist, composed of Tensor
 ops the way PyTorch composes them (so values and gradients, including at zero vectors, agree).
 """
+import math
+
 import numpy as np
 
 from ... import _creation, _dispatch, _dtype
@@ -63,4 +65,12 @@ def pdist(input, p=2):
     first, second = np.triu_indices(n, 1)
     first = _creation.tensor(first, dtype=_dtype.int64, device=input.device)
     second = _creation.tensor(second, dtype=_dtype.int64, device=input.device)
-    return (input.index_select(0, first) - input.index_select(0, second)).norm(p, 1)
+    diff = input.index_select(0, first) - input.index_select(0, second)
+    if p == math.inf and diff.shape[1]:
+        # PyTorch's pdist gives every coordinate tied for the maximum the whole gradient
+        # sign(diff) (the inf-norm's own gradient shares it out among the ties)
+        size = diff.abs()
+        largest = size.amax(1, keepdim=True).detach()
+        at_max = (size == largest).to(size.dtype)
+        return largest.squeeze(1) + ((size - size.detach()) * at_max).sum(1)
+    return diff.norm(p, 1)
