@@ -7,6 +7,7 @@ to pack(tensor) when the op runs, and what pack returned is kept instead of the 
 are moved off a device, compressed or recomputed. The innermost pair applies, per thread, as
 in PyTorch. A saved tensor keeps the version check of the original: writing into it in place
 after the op still makes backward refuse."""
+import contextlib
 import threading
 
 
@@ -84,18 +85,13 @@ class save_on_cpu(saved_tensors_hooks):
         super().__init__(pack_to_cpu, unpack_from_cpu)
 
 
-class disable_saved_tensors_hooks:
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
     """Context manager: registering saved-tensor hooks, or saving under them, raises
     error_message inside."""
-
-    def __init__(self, error_message):
-        self.error_message = error_message
-
-    def __enter__(self):
-        self.previous = _stack.disabled
-        _stack.disabled = self.error_message
-        return self
-
-    def __exit__(self, *exc):
-        _stack.disabled = self.previous
-        return False
+    previous = _stack.disabled
+    _stack.disabled = error_message
+    try:
+        yield
+    finally:
+        _stack.disabled = previous
