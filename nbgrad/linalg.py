@@ -606,28 +606,52 @@ def matrix_exp(input):
 # ---------------------------------------------------------------------------------------------
 
 
+def _norm_dtype(fn, x, dtype):
+    """x in the dtype= of a norm, with PyTorch's checks: a float or complex input, the dtype of
+    the same kind (real for real inputs, complex for complex ones), and no narrowing."""
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError(f'linalg.{fn}: Expected a floating point or complex tensor as '
+                           f'input. Got {_type_word(x)}')
+    if dtype is None:
+        return x
+    from . import _dtype as dtypes
+    target = dtypes.to_dtype(dtype)
+    word = _dtype_word(target.np)
+    if x.is_complex() and not target.is_complex:
+        raise RuntimeError(f'linalg.{fn}: dtype should be complex for complex inputs, but got '
+                           f'{word}')
+    if not x.is_complex() and target.is_complex:
+        raise RuntimeError(f'linalg.{fn}: dtype should be real for real inputs, but got {word}')
+    if target.itemsize < x.dtype.itemsize:
+        raise RuntimeError(f'linalg.{fn}: the dtype of the input ({_type_word(x)}) should be '
+                           f'convertible without narrowing to the specified dtype ({word})')
+    return x.to(target)
+
+
+def _ord_number(fn, ord):
+    if isinstance(ord, str):
+        raise TypeError(f"linalg_{fn}(): argument 'ord' (position 2) must be Number, not str")
+    return float(ord)
+
+
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ord-norm of x seen as a vector (over `dim`, or all elements)."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if not (x.is_floating_point() or x.is_complex()):
-        raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex tensor as '
-                           f'input. Got {_type_word(x)}')
+    x = _norm_dtype('vector_norm', x, dtype)
+    ord = _ord_number('vector_norm', ord)
     all_dims = dim is None or (isinstance(dim, (tuple, list)) and not dim)
     dims = tuple(range(x.dim())) if all_dims else wrap_dims(dim, x.dim())
-    return dispatch(VectorNorm(float(ord), dims, keepdim, all_dims), x)
+    return dispatch(VectorNorm(ord, dims, keepdim, all_dims), x)
 
 
 def matrix_norm(input, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
-    A = input
-    if dtype is not None:
-        A = A.to(dtype)
-    if A.dim() < 2:
-        raise RuntimeError(f'linalg.matrix_norm: The input tensor A must have at least 2 '
-                           f'dimensions, got {A.dim()}')
-    if not (A.is_floating_point() or A.is_complex()):
-        raise RuntimeError(f'linalg.matrix_norm: Expected a floating point or complex tensor as '
-                           f'input. Got {_type_word(A)}')
+    if input.dim() < 2:
+        raise RuntimeError('linalg.matrix_norm: The input tensor A must have at least 2 '
+                           'dimensions.')
+    A = _norm_dtype('matrix_norm', input, dtype)
+    dim = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f'linalg.matrix_norm: dim must be a 2-tuple. Got '
+                           f'{" ".join(map(str, dim))}')
     d0, d1 = (d % A.dim() for d in dim)
     if ord in (1, 2, math.inf) and 0 in (A.shape[d0], A.shape[d1]):
         # an empty matrix: these norms are 0 (a maximum over nothing that is >= 0), as in
@@ -667,11 +691,15 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
     A = input
     if isinstance(dim, int):
         dim = (dim,)
+    if dim is not None and len(dim) not in (1, 2):
+        raise RuntimeError(f'linalg.norm: If dim is specified, it must be of length 1 or 2. Got '
+                           f'{list(dim)}')
     if ord is None:
         if dim is not None and len(dim) == 2:
             return matrix_norm(A, 'fro', dim, keepdim, dtype=dtype)
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
-    if (dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2):
+    if (dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2) or \
+            isinstance(ord, str):    # ('fro' and 'nuc' are matrix norms)
         return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
     if dim is None and A.dim() != 1:
         raise RuntimeError(f'linalg.norm: If dim is not specified but ord is, the input must be 1D '
@@ -686,6 +714,9 @@ def tensor_norm(input, p='fro', dim=None, keepdim=False, dtype=None):
     if p == 'fro' or p is None:
         return vector_norm(input, 2, dim, keepdim, dtype=dtype)
     if p == 'nuc':
+        if dim is None and input.dim() != 2:
+            raise RuntimeError(f'linalg.matrix_norm: dim must be a 2-tuple. Got '
+                               f'{" ".join(map(str, range(input.dim())))}')
         return matrix_norm(input, 'nuc', dim or (-2, -1), keepdim, dtype=dtype)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 

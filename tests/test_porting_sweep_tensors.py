@@ -187,3 +187,24 @@ def test_pdist_inf_norm_gives_ties_the_whole_gradient():
         d.sum().backward()
         return d, x.grad
     both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.linalg.vector_norm(lib.ones(3), dtype=lib.complex64),
+    lambda lib: lib.linalg.vector_norm(lib.ones(3), dtype=lib.float16),
+    lambda lib: lib.linalg.matrix_norm(lib.ones(2, 2, dtype=lib.complex64), dtype=lib.float64),
+    lambda lib: lib.linalg.vector_norm(lib.tensor([3, 4]), dtype=lib.float32),
+    lambda lib: lib.norm(lib.ones(2, 2, 2), p='nuc'),
+    lambda lib: lib.linalg.norm(lib.ones(2, 2, 2), dim=(0, 1, 2)),
+    lambda lib: lib.linalg.norm(lib.ones(3), 'fro'),
+    lambda lib: lib.linalg.vector_norm(lib.ones(3), 'fro'),
+    lambda lib: lib.norm(lib.ones(2, 3), p='nuc', dim=1),
+])
+def test_norm_arguments_refused_as_pytorch(call):
+    assert_same_error(call)
+
+
+def test_norm_dtype_widening_is_allowed():
+    both(lambda lib: (lib.linalg.vector_norm(lib.ones(3), dtype=lib.float64),
+                      lib.linalg.vector_norm(lib.ones(3, dtype=lib.complex64),
+                                             dtype=lib.complex128)))
