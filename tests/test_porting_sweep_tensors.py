@@ -208,3 +208,18 @@ def test_norm_dtype_widening_is_allowed():
     both(lambda lib: (lib.linalg.vector_norm(lib.ones(3), dtype=lib.float64),
                       lib.linalg.vector_norm(lib.ones(3, dtype=lib.complex64),
                                              dtype=lib.complex128)))
+
+
+COMPLEX_REFUSED = ['floor', 'ceil', 'trunc', 'frac', 'sign', 'round', 'relu', 'clamp', 'max',
+                   'argmax', 'amax', 'softmax', 'fmod', 'remainder', 'floordiv', 'atan2',
+                   'signbit', 'copysign']
+
+
+@pytest.mark.parametrize('op', COMPLEX_REFUSED)
+def test_complex_inputs_refused_as_pytorch(op):
+    calls = {'relu': lambda z, lib: lib.relu(z), 'clamp': lambda z, lib: z.clamp(0, 1),
+             'softmax': lambda z, lib: z.softmax(0), 'fmod': lambda z, lib: z.fmod(2),
+             'remainder': lambda z, lib: z % 2, 'floordiv': lambda z, lib: z // 2,
+             'atan2': lambda z, lib: lib.atan2(z, z), 'copysign': lambda z, lib: z.copysign(z)}
+    call = calls.get(op, lambda z, lib: getattr(z, op)())
+    assert_same_error(lambda lib: call(lib.tensor([1 + 2j, -3 + 0.5j]), lib))

@@ -246,6 +246,10 @@ class MaxMinAll(Node):
         self.is_max, self.dims, self.keepdim, self.op_name = is_max, dims, keepdim, name
 
     def forward(self, a):
+        if a.dtype.kind == 'c':     # (complex numbers have no order)
+            kernel = ('max' if self.is_max else 'min') + (
+                '_all' if self.op_name in ('max', 'min') else '_values_cpu')
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(a.dtype)}\'')
         if a.size == 0 and (self.dims is None or builtins.any(a.shape[d] == 0 for d in self.dims)):
             if self.dims is None:
                 raise RuntimeError(f"{self.op_name}(): Expected reduction dim to be specified for "
@@ -288,6 +292,9 @@ class MaxMinDim(Node):
         self.is_max, self.dim, self.keepdim, self.op_name = is_max, dim, keepdim, name
 
     def forward(self, a):
+        if a.dtype.kind == 'c':
+            raise NotImplementedError(f'"{"max" if self.is_max else "min"}_cpu" not implemented '
+                                      f'for \'{_word(a.dtype)}\'')
         if a.ndim and a.shape[self.dim] == 0:
             raise IndexError(f'{self.op_name}(): Expected reduction dim {self.dim} to have '
                              f'non-zero size.')
@@ -346,6 +353,8 @@ class ArgMaxMin(Node):
         xp = xp_of(a)
         fn = xp.argmax if self.is_max else xp.argmin
         name = 'argmax' if self.is_max else 'argmin'
+        if a.dtype.kind == 'c':
+            raise RuntimeError(f'{name}(): does not support complex input')
         if a.size == 0:
             if self.dim is None:
                 raise IndexError(f'{name}(): Expected reduction dim to be specified for '
@@ -576,6 +585,9 @@ class Softmax(Node):
         if a.dtype.kind in 'biu':
             raise NotImplementedError(f'"{"log_softmax" if self.log else "softmax"}" not '
                                       f"implemented for '{_word(a.dtype)}'")
+        if a.dtype.kind == 'c':
+            raise NotImplementedError(f'"{"log_softmax" if self.log else "softmax"}_lastdim_'
+                                      f"kernel_impl\" not implemented for '{_word(a.dtype)}'")
         xp = xp_of(a)
         if a.dtype == np.float16:   # PyTorch computes in float32 (its opmath type), rounds once
             return self.forward(a.astype(np.float32)).astype(np.float16)
