@@ -22,3 +22,20 @@ def presents_as(name):
             return out
         return call
     return decorate
+
+
+def rounded_once_in_half(fn):
+    """fn computed in float32 when its tensors are float16 CPU tensors, the result rounded to
+    half once: PyTorch's CPU kernels for composite ops (addmm, addcmul...) work in float on half
+    inputs, where nbgrad's composition of half ops would round after each step."""
+    from . import _dtype
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if tensors and all(t._data.dtype == _dtype.float16.np and t._data.__class__.__module__
+                           == 'numpy' for t in tensors):
+            widened = [a.float() if isinstance(a, Tensor) else a for a in args]
+            return fn(*widened, **kwargs).half()
+        return fn(*args, **kwargs)
+    return call

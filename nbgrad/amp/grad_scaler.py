@@ -97,6 +97,12 @@ class GradScaler:
                     continue
                 if not allow_fp16 and grad.dtype == _dtype.float16:
                     raise ValueError('Attempting to unscale FP16 gradients.')
+                if grad.is_sparse:
+                    # its stored values are what is scaled (a half one coalesced first, so
+                    # that repeated entries cannot overflow when summed later: PyTorch's rule)
+                    if grad.dtype == _dtype.float16:
+                        param.grad = grad = grad.coalesce()
+                    grad = grad._values()
                 per_device.setdefault(grad.device, []).append(grad)
         found = {}
         for device, grads in per_device.items():

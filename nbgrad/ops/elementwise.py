@@ -22,7 +22,7 @@ from .._int_scalars import fits
 from .._select import select
 from . import _integer_arithmetic as integer_arithmetic
 from ._util import promote, to_float_dtype, xp_of, as_operand
-from .._node_names import presents_as
+from .._node_names import presents_as, rounded_once_in_half
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -654,6 +654,10 @@ class Lerp(Elementwise):
             raise no_kernel(kernel, start.dtype)
         if weight.__class__ in _PY_SCALARS:
             self.backward_name = 'LerpBackward0'
+        if xp_of(start, end) is np and start.dtype == np.float16:   # (in float, rounded once)
+            wide = [a.astype(np.float32) if a.__class__ is np.ndarray else a
+                    for a in (start, end, weight)]
+            return self.forward(*wide).astype(np.float16)
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
         diff = end - start
@@ -902,6 +906,7 @@ def refuse_bool_addcmul(*operands):
 
 
 @presents_as('AddcmulBackward0')
+@rounded_once_in_half
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
     refuse_bool_addcmul(input, tensor1, tensor2)
@@ -912,6 +917,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 @presents_as('AddcdivBackward0')
+@rounded_once_in_half
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (true division; integer tensor1/tensor2 are refused)."""
     if all(isinstance(t, Tensor) and t._data.dtype.kind in 'biu' for t in (tensor1, tensor2)):

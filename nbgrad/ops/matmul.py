@@ -13,7 +13,7 @@ from ..autograd.graph import Node
 from . import _half_gemm
 from ._util import promote, xp_of
 from .shape import broadcast_shapes
-from .._node_names import presents_as
+from .._node_names import presents_as, rounded_once_in_half
 
 
 def _shape_str(shape):
@@ -186,27 +186,32 @@ ger = outer
 
 
 @presents_as('AddmmBackward0')
+@rounded_once_in_half
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     product = mm(mat1, mat2)
     return _scaled_sum(input, product, beta, alpha)
 
 
 @presents_as('AddmvBackward0')
+@rounded_once_in_half
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
 @presents_as('BaddbmmBackward0')
+@rounded_once_in_half
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
 @presents_as('AddbmmBackward0')
+@rounded_once_in_half
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 @presents_as('AddrBackward0')
+@rounded_once_in_half
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 

@@ -149,11 +149,10 @@ def conv_forward(x, w, stride, pads, dilation, groups, out_size=None, bias=None)
             return y, None
     cols = im2col(x, kernel, stride, pads, dilation, out_size, groups)
     # (N, groups, O/groups, L)
-    y = _half_gemm.matmul(xp, w.reshape(groups, o // groups, cols.shape[2]), cols)
-    y = y.reshape((x.shape[0], o) + tuple(out_size))
-    if bias is not None:
-        y += bias.reshape((-1,) + (1,) * len(out_size))
-    return y, cols
+    # (the bias added before a float16 product's one rounding, as PyTorch's)
+    y = _half_gemm.matmul(xp, w.reshape(groups, o // groups, cols.shape[2]), cols,
+                          add=None if bias is None else bias.reshape(groups, o // groups, 1))
+    return y.reshape((x.shape[0], o) + tuple(out_size)), cols
 
 
 def conv_input_grad(g, w, stride, pads, dilation, groups, size):

@@ -44,14 +44,10 @@ class Linear(Node):
             rows = int(np.prod(x.shape[:-1], dtype=np.int64))
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} '
                                f'and {w.shape[1]}x{w.shape[0]})')
-        out = _half_gemm.matmul(xp_of(x), x, w.T)
-        if b is not None:
-            try:
-                out += b
-            except ValueError:
-                raise RuntimeError(f'linear: the bias of shape {list(b.shape)} does not match the '
-                                   f'output features {w.shape[0]}') from None
-        return out
+        if b is not None and b.shape not in ((), (1,), (w.shape[0],)):
+            raise RuntimeError(f'linear: the bias of shape {list(b.shape)} does not match the '
+                               f'output features {w.shape[0]}')
+        return _half_gemm.matmul(xp_of(x), x, w.T, add=b)
 
     def backward(self, g):
         x, w = self.saved_tensors
