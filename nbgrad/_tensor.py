@@ -535,7 +535,7 @@ class Tensor:
         if id(self) in memo:
             return memo[id(self)]
         t = type(self).__new__(type(self)) if type(self) is not Tensor else _new(Tensor)
-        t._data = self._data.copy()
+        t._data = _deepcopied_data(self._data, memo)
         t._requires_grad = self._requires_grad
         t._grad_fn = None
         t._vc = [0]
@@ -549,6 +549,24 @@ class Tensor:
             t.__dict__.update(copy.deepcopy(extra, memo))
         memo[id(self)] = t
         return t
+
+
+def _deepcopied_data(a, memo):
+    """a copied as PyTorch's deepcopy copies a tensor: its storage once per deepcopy call (two
+    views of one storage still share one afterwards) and the same strides and offset."""
+    from ._storage import element_offset, root_array
+    if a.__class__ is not np.ndarray or a.dtype.kind not in 'biufc':
+        return a.copy()
+    root = root_array(a)
+    if root.dtype != a.dtype or not root.flags.c_contiguous:
+        return a.copy()
+    key = ('nbgrad storage', id(root))      # (memo's own keys are ints: no clash)
+    copied = memo.get(key)
+    if copied is None:
+        copied = memo[key] = root.copy()
+        memo.setdefault(id(memo), []).append(root)  # (deepcopy's keep-alive list)
+    flat = copied.reshape(-1)
+    return np.lib.stride_tricks.as_strided(flat[element_offset(a, root):], a.shape, a.strides)
 
 
 def _autograd_backward(*args, **kwargs):

@@ -3,7 +3,6 @@ under both libraries), each fixed and checked here against PyTorch itself: resul
 legacy constructors, operators with sequences, as_strided's checks, size= keywords."""
 import pytest
 
-import nbgrad
 from torch_compare import assert_same_error, both
 
 torch = pytest.importorskip('torch')
@@ -229,3 +228,17 @@ def test_complex_inputs_refused_as_pytorch(op):
              'atan2': lambda z, lib: lib.atan2(z, z), 'copysign': lambda z, lib: z.copysign(z)}
     call = calls.get(op, lambda z, lib: getattr(z, op)())
     assert_same_error(lambda lib: call(lib.tensor([1 + 2j, -3 + 0.5j]), lib))
+
+
+def test_deepcopy_keeps_storage_sharing_strides_and_offsets():
+    import copy
+
+    def run(lib):
+        b = lib.arange(4.)
+        first, view = copy.deepcopy([b, b[1:]])
+        first[1] = 9
+        t = copy.deepcopy(lib.arange(6.).reshape(2, 3).t())
+        row = copy.deepcopy(lib.arange(6.).reshape(2, 3)[1])
+        return view, t.stride(), row.storage_offset(), copy.deepcopy(
+            lib.arange(3.).expand(2, 3)).stride()
+    both(run)
