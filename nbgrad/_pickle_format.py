@@ -412,6 +412,19 @@ def torch_global(module, name):
                           'and Size are)')
 
 
+def _nbgrad_counterpart(module, name):
+    """nbgrad's object at the path of torch's module.name (torch.nn.modules.linear.Linear ->
+    nbgrad.nn.modules.linear.Linear), or None."""
+    import importlib
+    try:
+        found = importlib.import_module('nbgrad' + module[len('torch'):])
+        for part in name.split('.'):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return None
+    return found
+
+
 # ------------------------------------------------------------------------------------------------
 # add_safe_globals: user classes a weights-only load may construct
 # ------------------------------------------------------------------------------------------------
@@ -591,7 +604,15 @@ def full_unpickler(file, storage_loader, pickle_module=None, **pickle_load_args)
     class FullUnpickler(base):
         def find_class(self, module, name):
             if module == 'torch' or module.startswith('torch.'):
-                return torch_global(module, name)
+                try:
+                    return torch_global(module, name)
+                except UnpicklingError:
+                    # a whole object pickled by PyTorch (a module, an optimizer): nbgrad's class
+                    # of the same path, where there is one (weights_only=False trusts the file)
+                    counterpart = _nbgrad_counterpart(module, name)
+                    if counterpart is None:
+                        raise
+                    return counterpart
             return super().find_class(module, name)
 
     unpickler = FullUnpickler(file, **pickle_load_args)

@@ -318,7 +318,24 @@ def test_torch_objects_nbgrad_has_no_counterpart_for_are_named():
     with pytest.raises(RuntimeError, match='bfloat16'):
         loaded(nbgrad, saved(torch, torch.ones(2, dtype=torch.bfloat16)))
     with pytest.raises(pickle.UnpicklingError, match='torch.nn.modules.linear.Linear'):
-        loaded(nbgrad, saved(torch, torch.nn.Linear(2, 2)), weights_only=False)
+        loaded(nbgrad, saved(torch, torch.nn.Linear(2, 2)))     # (weights only: refused)
+    with pytest.raises(pickle.UnpicklingError, match='torch.fx.graph.Graph'):
+        loaded(nbgrad, saved(torch, [torch.fx.Graph]), weights_only=False)   # (no nbgrad.fx)
+
+
+@needs_torch
+def test_a_whole_model_saved_by_pytorch_loads_as_nbgrads_modules():
+    """torch.save(model) pickles the module objects; with weights_only=False nbgrad rebuilds
+    them from its classes of the same paths, and they compute what PyTorch's do."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+                                torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)).eval()
+    mine = loaded(nbgrad, saved(torch, model), weights_only=False)
+    assert type(mine) is nbgrad.nn.Sequential and repr(mine) == repr(model)
+    assert sorted(mine.state_dict()) == sorted(model.state_dict())
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(mine(nbgrad.tensor(x)).detach().numpy(),
+                               model(torch.tensor(x)).detach().numpy(), rtol=1e-6)
 
 
 @needs_torch
