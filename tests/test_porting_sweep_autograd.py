@@ -454,3 +454,21 @@ def test_vmap_empty_batch_and_in_dims_checks():
     for call in (lambda lib: lib.func.vmap(lambda x: x * 2, in_dims=2)(lib.ones(2, 3)),
                  lambda lib: lib.func.vmap(lambda x: x * 2)(lib.tensor(1.))):
         assert_same_error(call)
+
+
+def test_backward_with_create_graph_warns_about_the_reference_cycle_once():
+    """PyTorch warns once per process (so each library runs in a fresh one here)."""
+    import os
+    import subprocess
+    import sys
+    program = ("import warnings; warnings.simplefilter('always'); import {0} as t\n"
+               "x = t.ones(2, requires_grad=True)\n"
+               "for _ in range(2): (x * x).sum().backward(create_graph=True)\n")
+    messages = []
+    for name in ('torch', 'nbgrad'):
+        run = subprocess.run([sys.executable, '-c', program.format(name)], capture_output=True,
+                             text=True, timeout=120,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        messages.append([line.split('Warning: ')[1][:70] for line in run.stderr.splitlines()
+                         if 'Warning: ' in line])
+    assert messages[1] == messages[0] and len(messages[0]) == 1, messages
