@@ -16,6 +16,7 @@ from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
 from ..autograd.graph import NOT_IMPLEMENTED, Node
+from ._complex_refusals import refuse_complex_inputs
 from ._elementwise_op import (  # noqa: F401  (Elementwise and _make_op: also used from here)
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
 from .._int_scalars import fits
@@ -489,40 +490,7 @@ _named_by_scalar_operand(BINARY, 'xlogy', ('XlogyBackward0', 'XlogyBackward1', '
 _named_by_scalar_operand(BINARY, 'pow', ('PowBackward1', 'PowBackward2', 'PowBackward1'))
 
 
-# PyTorch's refusals of complex inputs for ops NumPy would compute (or fail on with its own
-# TypeError): (exception, message), a message starting with '"' naming the missing kernel
-_COMPLEX_REFUSALS = {
-    'floor': (NotImplementedError, 'floor is not supported for complex inputs'),
-    'ceil': (NotImplementedError, 'ceil is not supported for complex inputs'),
-    'trunc': (NotImplementedError, 'trunc is not supported for complex inputs'),
-    'frac': (NotImplementedError, '"frac_cpu"'),
-    'sign': (NotImplementedError, 'Unlike NumPy, nbgrad.sign is not intended to support complex '
-                                  'numbers. Please use nbgrad.sgn instead.'),
-    'round': (NotImplementedError, '"round_vml_cpu"'),
-    'relu': (NotImplementedError, 'clamp is not supported for complex types'),
-    'fmod': (NotImplementedError, '"fmod_cpu"'),
-    'remainder': (NotImplementedError, '"remainder_cpu"'),
-    'floor_divide': (NotImplementedError, '"div_floor_cpu"'),
-    'atan2': (NotImplementedError, '"atan2_cpu"'),
-    'copysign': (NotImplementedError, '"copysign_cpu"'),
-    'signbit': (NotImplementedError, 'signbit is not implemented for complex tensors.'),
-}
-
-
-def _refuse_complex(op, kind, message):
-    check_dtype = op._check_dtype
-
-    def check(self, dt):
-        if dt.kind == 'c':
-            raise kind(message if not message.startswith('"') else
-                       f"{message} not implemented for '{_dtype_word(dt)}'")
-        check_dtype(self, dt)
-    op._check_dtype = check
-    op.fast_kinds = op.fast_kinds.replace('c', '')   # (the checked path, always)
-
-
-for _name, (_kind, _message) in _COMPLEX_REFUSALS.items():
-    _refuse_complex(UNARY.get(_name) or BINARY[_name], _kind, _message)
+refuse_complex_inputs(UNARY, BINARY)    # (before floor_divide's subclasses below)
 
 
 def _with_derivatives(name, derivatives, backward_name):
