@@ -221,6 +221,8 @@ lcm = _integer_binary('lcm', 'lcm')
 def heaviside(input, values):
     from ._tensor import Tensor
     from .ops._util import xp_of
+    if input.is_complex() or values.is_complex():
+        raise RuntimeError('heaviside is not yet implemented for complex tensors.')
     if input.dtype != values.dtype:
         raise RuntimeError('heaviside is not yet implemented for tensors with different dtypes')
     a, v = input._data, values._data

@@ -184,6 +184,16 @@ for _name, _cls in ew.UNARY.items():
     setattr(Tensor, _name, _unary_method(_cls))
     if _cls.result != 'bool':
         setattr(Tensor, _name + '_', _unary_inplace(_cls))
+_real_abs_ = Tensor.abs_
+
+
+def _abs_(self):
+    if self.is_complex():     # (|z| is real: it cannot be written into a complex tensor)
+        raise RuntimeError('In-place abs is not supported for complex tensors.')
+    return _real_abs_(self)
+
+
+Tensor.abs_ = _abs_
 Tensor.absolute = Tensor.abs
 Tensor.absolute_ = Tensor.abs_
 Tensor.negative = Tensor.neg

@@ -217,7 +217,8 @@ def test_norm_dtype_widening_is_allowed():
 
 COMPLEX_REFUSED = ['floor', 'ceil', 'trunc', 'frac', 'sign', 'round', 'relu', 'clamp', 'max',
                    'argmax', 'amax', 'softmax', 'fmod', 'remainder', 'floordiv', 'atan2',
-                   'signbit', 'copysign']
+                   'signbit', 'copysign', 'unique', 'cummax', 'minimum', 'median', 'nansum',
+                   'abs_', 'heaviside', 'isin', 'kthvalue', 'mode', 'lt']
 
 
 @pytest.mark.parametrize('op', COMPLEX_REFUSED)
@@ -225,7 +226,11 @@ def test_complex_inputs_refused_as_pytorch(op):
     calls = {'relu': lambda z, lib: lib.relu(z), 'clamp': lambda z, lib: z.clamp(0, 1),
              'softmax': lambda z, lib: z.softmax(0), 'fmod': lambda z, lib: z.fmod(2),
              'remainder': lambda z, lib: z % 2, 'floordiv': lambda z, lib: z // 2,
-             'atan2': lambda z, lib: lib.atan2(z, z), 'copysign': lambda z, lib: z.copysign(z)}
+             'atan2': lambda z, lib: lib.atan2(z, z), 'copysign': lambda z, lib: z.copysign(z),
+             'cummax': lambda z, lib: z.cummax(0), 'minimum': lambda z, lib: lib.minimum(z, z),
+             'median': lambda z, lib: z.median(0), 'abs_': lambda z, lib: z.clone().abs_(),
+             'heaviside': lambda z, lib: lib.heaviside(z, z), 'isin': lambda z, lib: lib.isin(z, z),
+             'kthvalue': lambda z, lib: z.kthvalue(1), 'lt': lambda z, lib: z < z}
     call = calls.get(op, lambda z, lib: getattr(z, op)())
     assert_same_error(lambda lib: call(lib.tensor([1 + 2j, -3 + 0.5j]), lib))
 

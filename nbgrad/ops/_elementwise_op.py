@@ -352,6 +352,9 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         attrs['fast_kinds'] = ''.join(k for k in attrs['fast_kinds'] if k not in refused)
 
         def check(self, dt):
+            if dt.kind in refused and name in ('maximum', 'minimum', 'fmax', 'fmin'):
+                # (complex numbers have no order; the comparisons' refusal names a kernel)
+                raise RuntimeError(f'{name} not implemented for complex tensors.')
             if dt.kind in refused:
                 raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                           f'\'{_dtype_word(dt)}\'')

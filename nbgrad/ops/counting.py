@@ -475,6 +475,8 @@ class IsIn(Node):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if input.is_complex():      # (complex numbers have no order)
+        raise NotImplementedError(f'"unique" not implemented for \'{_word(input._data)}\'')
     d = None if dim is None else wrap_dim(dim, builtins.max(input._data.ndim, 1))
     out = dispatch(Unique(d, False), input)
     return _unique_result(out, return_inverse, return_counts)
@@ -541,6 +543,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         raise TypeError(f'isin() received an invalid combination of arguments - got '
                         f'({type(elements).__name__}, {type(test_elements).__name__}), but '
                         f'expected at least one Tensor')
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor) and t.is_complex():
+            raise RuntimeError(f'Unsupported input type encountered for isin(): '
+                               f'{_word(t._data)}')
     return dispatch(IsIn(bool(invert)), as_operand(elements), as_operand(test_elements))
 
 

@@ -652,6 +652,8 @@ def sum(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
 
 @presents_as('NansumBackward0')
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if input.is_complex():
+        raise RuntimeError('nansum on CPU does not support complex inputs')
     # (masked_fill, not nan_to_num: infinities keep their gradient of 1, as in PyTorch)
     return sum(input.masked_fill(input.isnan(), 0.0)
                if input.is_floating_point() else input, dim, keepdim, dtype=dtype)

@@ -27,8 +27,12 @@ from .._node_names import presents_as
 # Array helpers (NumPy or CuPy, whichever the input lives on)
 # ---------------------------------------------------------------------------------------------
 
-def _check_sortable(a, name='sort'):
+def _check_sortable(a, name='sort', kernel=None):
+    """Complex numbers have no order: sort/argsort/topk's RuntimeError, or (kernel given) the
+    NotImplementedError of PyTorch's selection kernels (kthvalue, median, mode)."""
     if a.dtype.kind == 'c':
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(a)}\'')
         raise RuntimeError(f'{name}(): Sort does not support complex dtypes on CPU')
 
 
@@ -261,7 +265,7 @@ class KthValue(_SelectAlongDim):
     def _check(self, a):
         if a.dtype.kind == 'b':
             raise NotImplementedError('"kthvalue_cpu" not implemented for \'Bool\'')
-        _check_sortable(a, 'kthvalue')
+        _check_sortable(a, 'kthvalue', 'kthvalue_cpu')
         self._check_reduction(a)
         size = a.shape[self.dim] if a.ndim else 1
         if not 1 <= self.k <= size:
@@ -292,7 +296,7 @@ class MedianDim(_SelectAlongDim):
     def _check(self, a):
         if a.dtype.kind == 'b':
             raise NotImplementedError(f'"{self.op_name}_cpu" not implemented for \'Bool\'')
-        _check_sortable(a, self.op_name)
+        _check_sortable(a, self.op_name, 'median_out')
         self._check_reduction(a)
 
     def _select(self, a, d):
@@ -325,7 +329,7 @@ class Mode(_SelectAlongDim):
         self.dim, self.keepdim = dim, keepdim
 
     def _check(self, a):
-        _check_sortable(a, 'mode')
+        _check_sortable(a, 'mode', 'mode_cpu')
         self._check_reduction(a)
 
     def _select(self, a, d):
@@ -364,6 +368,9 @@ class CumMaxMin(_SelectAlongDim):
         self.op_name = 'cummax' if is_max else 'cummin'
 
     def forward(self, a):
+        if a.dtype.kind == 'c':
+            raise NotImplementedError(f'"{self.op_name}_cpu" not implemented for '
+                                      f'\'{_type_word(a.dtype)}\'')
         self._input_shape = a.shape
         xp = xp_of(a)
         if a.ndim == 0:
@@ -400,7 +407,7 @@ class MedianAll(Node):
         name = 'nanmedian' if self.ignore_nan else 'median'
         if a.dtype.kind == 'b':
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
-        _check_sortable(a, name)
+        _check_sortable(a, name, 'median_cpu')
         xp = xp_of(a)
         flat = a.reshape(-1)
         if _is_float(a):
