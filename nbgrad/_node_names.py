@@ -5,6 +5,8 @@ an add; the last node it records takes PyTorch's name, which is what print(y) an
 show. Only nodes the call itself made are renamed (a function may return its input)."""
 import functools
 
+import numpy as np
+
 from . import _dispatch
 from ._tensor import Tensor
 
@@ -28,13 +30,11 @@ def rounded_once_in_half(fn):
     """fn computed in float32 when its tensors are float16 CPU tensors, the result rounded to
     half once: PyTorch's CPU kernels for composite ops (addmm, addcmul...) work in float on half
     inputs, where nbgrad's composition of half ops would round after each step."""
-    from . import _dtype
-
     @functools.wraps(fn)
     def call(*args, **kwargs):
         tensors = [a for a in args if isinstance(a, Tensor)]
-        if tensors and all(t._data.dtype == _dtype.float16.np and t._data.__class__.__module__
-                           == 'numpy' for t in tensors):
+        if tensors and all(t._data.__class__ is np.ndarray and t._data.dtype == np.float16
+                           for t in tensors):
             widened = [a.float() if isinstance(a, Tensor) else a for a in args]
             return fn(*widened, **kwargs).half()
         return fn(*args, **kwargs)

@@ -9,7 +9,7 @@ import numpy as np
 from . import _dtype, _mt_engine
 from ._creation import empty_like
 from ._device import to_device
-from ._dispatch import dispatch, dispatch_inplace
+from ._dispatch import _type_word, dispatch, dispatch_inplace
 from ._out import accepts_out
 from ._tensor import Tensor
 from ._user_warning import warn_at_caller
@@ -48,7 +48,6 @@ def _float_dtype(dtype, kernel):
 
 
 def _word(dt):
-    from ._dispatch import _type_word
     return _type_word(dt.np)
 
 
@@ -125,10 +124,7 @@ def _check_randperm(n, np_dtype):
         raise RuntimeError(f'value cannot be converted to type {dt.name}_t without overflow')
     if dt.kind == 'f' and n > 2 ** (np.finfo(dt).nmant + 1) + 1:
         raise RuntimeError(f'n cannot be greater than {2 ** (np.finfo(dt).nmant + 1) + 1} for '
-                           f'{_HALF_OR_FLOAT.get(dt.name, dt.name)} type.')
-
-
-_HALF_OR_FLOAT = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}
+                           f'{_type_word(dt)} type.')
 
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,

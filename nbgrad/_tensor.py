@@ -507,7 +507,8 @@ class Tensor:
         return format_tensor(
             a, dtype_name=a.dtype.name,
             default_dtype_name=_dtype.get_default_dtype().name, device_str=str(self.device),
-            requires_grad=self._requires_grad, grad_fn_name=fn.type_name() if fn is not None else None,
+            requires_grad=self._requires_grad,
+            grad_fn_name=fn.type_name() if fn is not None else None,
             is_parameter=self._is_param, tensor_contents=tensor_contents)
 
     def __format__(self, spec):

@@ -183,8 +183,7 @@ class Node:
         if name.startswith('_saved_') and name != '_saved_output':
             role = name[len('_saved_'):]
             position = {'self': 0, 'other': 1}.get(role)
-            saved_inputs = type(self).saved_inputs if '_saved' not in self.__dict__ else \
-                self.saved_inputs
+            saved_inputs = self.saved_inputs
             if position is not None and position in saved_inputs and self._saved is not None:
                 return self.saved_tensors[saved_inputs.index(position)]
             if role == 'result' and self.saves_output and self._saved_output is not None:
@@ -356,22 +355,19 @@ class AccumulateGrad(Node):
         return ()
 
 
-_warned_reference_cycle = [False]
-
-
 def _accumulate_into(tensor, grad, create_graph):
     """tensor.grad += grad, PyTorch-style: in place normally (even into a .grad that carries a
     graph from an earlier create_graph backward: it keeps that graph), out of place under
     create_graph."""
     existing = tensor._grad
-    if create_graph and grad._requires_grad and not _warned_reference_cycle[0]:
-        _warned_reference_cycle[0] = True      # (once per process, as PyTorch's)
-        from .._user_warning import warn_at_caller
-        warn_at_caller('Using backward() with create_graph=True will create a reference cycle '
-                       'between the parameter and its gradient which can cause a memory leak. '
-                       'We recommend using autograd.grad when creating the graph to avoid this. '
-                       'If you have to use this function, make sure to reset the .grad fields of '
-                       'your parameters to None after use to break the cycle and avoid the leak.')
+    if create_graph and grad._requires_grad:
+        from .._user_warning import warn_once_at_caller
+        warn_once_at_caller(
+            'Using backward() with create_graph=True will create a reference cycle between the '
+            'parameter and its gradient which can cause a memory leak. We recommend using '
+            'autograd.grad when creating the graph to avoid this. If you have to use this '
+            'function, make sure to reset the .grad fields of your parameters to None after use '
+            'to break the cycle and avoid the leak.')
     if grad._data.__class__ is SparseCOO or (existing is not None and
                                              existing._data.__class__ is SparseCOO):
         return _accumulate_sparse(tensor, grad, create_graph)

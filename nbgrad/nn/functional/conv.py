@@ -149,18 +149,14 @@ def _by(sizes):
     return ' x '.join(map(str, sizes))
 
 
-_warned_same = [False]
-
-
 def _same_pads(kernel, stride, dilation, fn):
     """padding='same': total d*(k-1) per dim, the odd one extra on the high side (as PyTorch)."""
     if any(s != 1 for s in stride):
         raise RuntimeError(f"{fn}: padding='same' is not supported for strided convolutions")
-    if any(d * (k - 1) % 2 for k, d in zip(kernel, dilation)) and not _warned_same[0]:
-        _warned_same[0] = True      # (once per process, as PyTorch's TORCH_WARN_ONCE)
-        from ..._user_warning import warn_at_caller
-        warn_at_caller("Using padding='same' with even kernel lengths and odd dilation may "
-                       "require a zero-padded copy of the input be created")
+    if any(d * (k - 1) % 2 for k, d in zip(kernel, dilation)):
+        from ..._user_warning import warn_once_at_caller
+        warn_once_at_caller("Using padding='same' with even kernel lengths and odd dilation "
+                            "may require a zero-padded copy of the input be created")
     return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
                  for k, d in zip(kernel, dilation))
 
