@@ -15,6 +15,7 @@ changes redraw that output (at most every `redraw_interval` seconds, and `flush(
 state), which is how TrainingView and GradientView animate in a plain front end.
 """
 import json
+import math
 import os
 import pathlib
 import time
@@ -71,7 +72,9 @@ class NbgradWidget(ipywidgets.DOMWidget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._handles = []
-        self._last_redraw = 0.0
+        # never: time.monotonic() counts from boot, so 0.0 would throttle the first redraw on
+        # a machine up for less than redraw_interval
+        self._last_redraw = -math.inf
         self._pending = False
         synced = [name for name in self.trait_names(sync=True) if not name.startswith('_')]
         self.observe(self._data_changed, names=synced)
