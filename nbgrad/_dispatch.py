@@ -321,7 +321,8 @@ def _refuse_sparse_inplace(op):
 
 
 def _op_name(op):
-    return getattr(op, 'op_name', None) or type(op).__name__.lower()
+    return getattr(op, 'op_name', None) or (getattr(op, '_op_class', None) or
+                                            type(op)).__name__.lower()
 
 
 def _link_view(view, source, op):

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device_of_array, to_device, CPU
+from ._grad_fn_class import presented
 from ._memory_format import contiguous_format, is_contiguous_as
 from ._sparse_coo import SparseCOO
 
@@ -264,11 +265,13 @@ class Tensor:
     def grad_fn(self):
         if self._base is not None:
             self._refresh_view()
-        return self._grad_fn
+        return presented(self._grad_fn)
 
     @property
     def is_leaf(self):
-        return self.grad_fn is None
+        if self._base is not None:
+            self._refresh_view()
+        return self._grad_fn is None
 
     @property
     def output_nr(self):

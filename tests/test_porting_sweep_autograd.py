@@ -472,3 +472,49 @@ def test_backward_with_create_graph_warns_about_the_reference_cycle_once():
         messages.append([line.split('Warning: ')[1][:70] for line in run.stderr.splitlines()
                          if 'Warning: ' in line])
     assert messages[1] == messages[0] and len(messages[0]) == 1, messages
+
+
+def _graph_class_names(lib, make):
+    """type(fn).__name__ of every node reached from make(lib)'s grad_fn, depth first (what
+    torchviz draws), with isinstance(fn, Node) for each."""
+    x = lib.tensor([0.5, 1.5, 2.0], requires_grad=True)
+    w = lib.tensor([[1., 2., 3.], [0.5, -1., 2.], [3., 1., -2.]], requires_grad=True)
+    names, todo, seen = [], [make(lib, x, w).grad_fn], []
+    while todo:
+        fn = todo.pop()
+        if fn is None or any(fn == other for other in seen):
+            continue
+        seen.append(fn)    # (kept alive: PyTorch makes a new Python object per access)
+        names.append((type(fn).__name__, isinstance(fn, lib.autograd.graph.Node)))
+        todo.extend(f for f, _ in fn.next_functions)
+    return names
+
+
+@pytest.mark.parametrize('expr', [
+    '(w @ x).pow(2).sum() + x.pow(x).sum()',
+    '(x * 2).exp().mean() - lib.tanh(w).sum(1).max()',
+    'lib.cat([x, x.sin()]).cumsum(0)[1:].prod()',
+    'lib.where(x > 1, x, w[0]).unsqueeze(0).expand(2, 3).sum(0).var().relu()',
+    '(w.t().softmax(-1) / x).log_softmax(0).abs().norm()',
+    '2 ** x + x.clone()[:2].sum()',
+])
+def test_grad_fn_classes_have_pytorchs_names(expr):
+    """type(y.grad_fn).__name__ is PyTorch's node name (torchviz labels nodes with it); nbgrad's
+    nodes were its op classes (Mul, Pow) whatever the overload. (Composites nbgrad records as
+    several nodes, addmm or linear, show their inner nodes under PyTorch's name for the last.)"""
+    both(lambda lib: _graph_class_names(lib, lambda lib, x, w: eval(expr)))
+
+
+def test_named_nodes_still_run_backward_and_rename():
+    """A node renamed for the user still runs backward, and a composite renamed after the user
+    saw its last node (mse_loss presents as MseLossBackward0) takes the new name."""
+    def run(lib):
+        x = lib.tensor([1., -2., 3.], requires_grad=True)
+        y = x * 3
+        seen = type(y.grad_fn).__name__
+        v = y[1:]
+        v.mul_(2)                    # an in-place write into a view of a named node's output
+        loss = lib.nn.functional.mse_loss(y, lib.zeros(3))
+        loss.backward()
+        return seen, type(y.grad_fn).__name__, type(loss.grad_fn).__name__, x.grad
+    both(run)

@@ -22,6 +22,7 @@ import numpy as np
 from .. import _dispatch
 from ..amp import _state as _autocast_state
 from .._dtype import from_numpy_dtype
+from .._grad_fn_class import presented, unpresented
 from .._sparse_coo import SparseCOO, add
 from .. import _saved_hooks
 from .._saved_hooks import Packed
@@ -90,6 +91,8 @@ class Node:
     multi_view = False     # returns several views (split/unbind): they may not be written in place
     overwrites = False     # in-place form sets every element regardless of the old value (fill_)
     contiguous_output = False
+    _presented = False     # True on the subclasses named as PyTorch's nodes (_grad_fn_class)
+    _op_class = None       # the op's own class (set for every subclass)
     # Set per instance when recorded:
     _edges = ()
     _saved = None          # tuple of (tensor, version) pairs, or None once freed
@@ -108,6 +111,8 @@ class Node:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if not cls._presented:
+            cls._op_class = cls
         forward = getattr(cls, 'forward', None)
         if cls.contiguous_output and forward is not None and \
                 not getattr(forward, '_c_ordered', False):
@@ -115,11 +120,12 @@ class Node:
 
     # -- naming ------------------------------------------------------------------------------
     def name(self):
-        return type(self).__name__ + 'Backward0'
+        return self._op_class.__name__ + 'Backward0'
 
     def present_as(self, name):
         """Name this node as PyTorch's single node for a composite op whose last step it is
         (mse_loss's mean shows as MseLossBackward0, as in print(loss))."""
+        unpresented(self)
         self.name = lambda: name
 
     def type_name(self):
@@ -132,7 +138,8 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._edges)
+        return tuple((presented(e[0]), e[1]) if e is not None else (None, 0)
+                     for e in self._edges)
 
     @property
     def metadata(self):
@@ -150,7 +157,7 @@ class Node:
 
         Convention: an op's parameters are plain attributes; everything forward or the graph adds
         starts with an underscore and is not copied."""
-        new = object.__new__(type(self))
+        new = object.__new__(self._op_class)
         new.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith('_')})
         return new
 
