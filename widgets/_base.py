@@ -73,7 +73,7 @@ class NbgradWidget(ipywidgets.DOMWidget):
         super().__init__(**kwargs)
         self._handles = []
         # never: time.monotonic() counts from boot, so 0.0 would throttle the first redraw on
-        # a machine up for less than redraw_interval
+        # a machine up for less than redraw_interval (see _data_changed for an infinite one)
         self._last_redraw = -math.inf
         self._pending = False
         synced = [name for name in self.trait_names(sync=True) if not name.startswith('_')]
@@ -115,7 +115,9 @@ class NbgradWidget(ipywidgets.DOMWidget):
         if not self._handles or frontend_installed():
             return      # a live view follows its model by itself
         self._pending = True
-        if time.monotonic() - self._last_redraw >= self.redraw_interval:
+        # (-inf + a finite interval is -inf: the first change redraws; -inf + inf is NaN: an
+        # infinite interval redraws only on flush)
+        if time.monotonic() >= self._last_redraw + self.redraw_interval:
             self._redraw()
 
     def _redraw(self):
