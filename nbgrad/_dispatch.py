@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
+from ._memory_overlap import check_no_partial_overlap
 from . import _saved_hooks
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
@@ -432,6 +433,9 @@ def _sparse_inplace(op, target, inputs):
 def _run_inplace(op, target, inputs):
     if target._inference and not _modes.inference_depth:
         raise RuntimeError(_tensor_module._INFERENCE_INPLACE)
+    if len(inputs) > 1 and op.overlap_checked:
+        check_no_partial_overlap(target._data, [x._data for x in inputs[1:]
+                                                if isinstance(x, Tensor)])
     record = False
     if _modes.grad_enabled:
         if target._requires_grad or target._base is not None:

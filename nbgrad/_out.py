@@ -16,6 +16,7 @@ import numpy as np
 from ._tensor import Tensor
 from . import _dtype
 from ._dispatch import _type_word
+from ._memory_overlap import refuse_out_overlap
 
 
 def _requires_grad_anywhere(values):
@@ -93,6 +94,7 @@ def accepts_out(fn=None, *, factory=False, **rules):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                'automatic differentiation, but one of the arguments requires '
                                'grad.')
+        refuse_out_overlap(name, out, args, kwargs)
         if rules.get('dtype_from_out') and isinstance(out, Tensor) and \
                 kwargs.get('dtype') is None:
             kwargs['dtype'] = out.dtype

@@ -6,6 +6,7 @@ from . import _dtype
 from ._dispatch import dispatch, dispatch_inplace, no_kernel
 from ._layout import strided as _strided
 from ._memory_format import channels_last as _channels_last
+from ._memory_overlap import refuse_partial_overlap
 from ._tensor import Tensor
 from ._tensor_methods import _div, _div_, _nan_to_num, _transpose_
 from .ops import elementwise as ew, matmul, reduction, shape, views
@@ -71,6 +72,7 @@ def _functions():
 
 def _inplace_from(name):
     def method(self, *args, **kwargs):
+        refuse_partial_overlap(self, *args)
         return _store(self, name, getattr(self, name)(*args, **kwargs))
     method.__name__ = method.__qualname__ = name + '_'
     return method
@@ -92,8 +94,8 @@ Tensor.addbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
     matmul.addbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
 Tensor.baddbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
     matmul.baddbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
-Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: self.copy_(
-    matmul.addr(_source_of_inplace(self), vec1, vec2, beta=beta, alpha=alpha))
+Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: refuse_partial_overlap(
+    self, vec1, vec2) or self.copy_(matmul.addr(_source_of_inplace(self), vec1, vec2, beta=beta, alpha=alpha))
 Tensor.is_inference = lambda self: self._inference
 Tensor.layout = property(lambda self: _strided)     # every nbgrad tensor is dense
 

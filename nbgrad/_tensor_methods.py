@@ -12,6 +12,7 @@ from ._int_scalars import fits
 from . import _dispatch
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import check_layout, sparse_coo
+from ._memory_overlap import refuse_partial_overlap
 from ._tensor import Tensor
 from ._node_names import presents_as
 from ._memory_format import preserve_format as _preserve_format
@@ -242,6 +243,7 @@ def _add(self, other, *, alpha=1):
 def _add_(self, other, *, alpha=1):
     other = as_operand(other)
     if alpha != 1:
+        refuse_partial_overlap(self, other)
         other = ew._scaled(self, other, alpha)
     return dispatch_inplace(ew.BINARY['add'](), self, other)
 
@@ -253,6 +255,7 @@ def _sub(self, other, *, alpha=1):
 def _sub_(self, other, *, alpha=1):
     other = as_operand(other)
     if alpha != 1:
+        refuse_partial_overlap(self, other)
         other = ew._scaled(self, other, alpha)
     return dispatch_inplace(ew.BINARY['sub'](), self, other)
 
@@ -295,9 +298,10 @@ Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
 Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
 Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: ew.refuse_bool_addcmul(
-    self, tensor1, tensor2) or self.add_(ew.mul(tensor1, tensor2), alpha=value)
-Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: self.add_(ew.div(tensor1, tensor2),
-                                                                      alpha=value)
+    self, tensor1, tensor2) or refuse_partial_overlap(self, tensor1, tensor2) or self.add_(
+    ew.mul(tensor1, tensor2), alpha=value)
+Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: refuse_partial_overlap(
+    self, tensor1, tensor2) or self.add_(ew.div(tensor1, tensor2), alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = exponents.ldexp, exponents.ldexp_, exponents.frexp
@@ -452,6 +456,7 @@ class _Fill(ew.Elementwise):
     backward_name = 'FillBackward0'
     op_name = 'fill'
     overwrites = True
+    overlap_checked = False    # (its value is 0-dim, read first, as in PyTorch)
 
     def forward(self, a, value):
         if hasattr(value, 'ndim') and value.ndim:

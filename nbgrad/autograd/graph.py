@@ -91,6 +91,9 @@ class Node:
     multi_view = False     # returns several views (split/unbind): they may not be written in place
     overwrites = False     # in-place form sets every element regardless of the old value (fill_)
     contiguous_output = False
+    # an in-place form refuses inputs that partly overlap the written memory (TensorIterator's
+    # check in PyTorch; masked_fill_ and the like read a 0-dim value first and do not check)
+    overlap_checked = True
     _presented = False     # True on the subclasses named as PyTorch's nodes (_grad_fn_class)
     _op_class = None       # the op's own class (set for every subclass)
     # Set per instance when recorded:

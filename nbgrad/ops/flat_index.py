@@ -6,6 +6,7 @@ import itertools
 import operator
 
 from .._tensor import Tensor
+from .._memory_overlap import refuse_partial_overlap
 from .._node_names import presents_as
 
 
@@ -50,6 +51,7 @@ def put(input, index, source, accumulate=False):
 
 def put_(input, index, source, accumulate=False):
     _check_put(input, index, source)
+    refuse_partial_overlap(input, source)
     return input.copy_(put(input, index, source, accumulate))
 
 

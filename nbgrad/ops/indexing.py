@@ -6,6 +6,7 @@ import numpy as np
 
 from .._arrays import is_cuda_array
 from .._int_scalars import fits
+from .._memory_overlap import check_no_partial_overlap
 from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
@@ -239,6 +240,13 @@ def setitem(x, index, value):
             op = IndexPut(converted, saved_indices=saved)
             if basic:   # (PyTorch copies into a view of x: its node is CopySlices)
                 op.present_as(COPY_SLICES)
+            tensor_value = isinstance(value, Tensor)
+            if basic or (mask_fill and tensor_value and value.dim() == 0):
+                # PyTorch's copy_ into the view checks overlap with the view, not all of x,
+                # and a 0-dim value is a fill_ (no check)
+                op.overlap_checked = False
+                if basic and tensor_value and value.dim():
+                    check_no_partial_overlap(x._data[converted], (value._data,))
             dispatch_inplace(op, x, value)
     except IndexError as e:
         raise _friendly_index_error(e, x) from None
@@ -492,6 +500,7 @@ class IndexSelect(Node):
 class IndexAdd(Node):
     def __init__(self, dim, alpha, mode):
         self.dim, self.alpha, self.mode = dim, alpha, mode
+        self.overlap_checked = mode != 'fill'    # index_fill_ reads its 0-dim value first
 
     def forward(self, a, index, source):
         return self.forward_into(a.copy(), a, index, source)
@@ -579,6 +588,7 @@ index_fill_ = _index_op('fill', True)
 class MaskedFill(Node):
     contiguous_output = True
     saved_inputs = (1,)
+    overlap_checked = False    # (its value is 0-dim, read first, as in PyTorch)
 
     def forward(self, a, mask, value):
         if mask.dtype != np.bool_:
@@ -633,6 +643,7 @@ def masked_select(input, mask):
 
 class MaskedScatter(Node):
     saved_inputs = (1,)
+    overlap_checked = False    # PyTorch's kernel does not check
 
     def forward(self, a, mask, source):
         return self.forward_into(a.copy(), a, mask, source)
