@@ -17,7 +17,7 @@ from ._tensor import Tensor
 from ._node_names import presents_as
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
-from .ops import complex_ops, exponents
+from .ops import complex_ops, exponents, parameterised_unary
 from .ops._util import as_operand
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -303,7 +303,7 @@ Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: ew.refuse_bool_addc
 Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: refuse_partial_overlap(
     self, tensor1, tensor2) or self.add_(ew.div(tensor1, tensor2), alpha=value)
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
-Tensor.polygamma_ = lambda self, n: dispatch_inplace(ew.Polygamma(int(n)), self)
+Tensor.polygamma_ = lambda self, n: dispatch_inplace(parameterised_unary.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = exponents.ldexp, exponents.ldexp_, exponents.frexp
 Tensor.scatter_reduce, Tensor.scatter_reduce_ = scatter_reduce.scatter_reduce, \
     scatter_reduce.scatter_reduce_

@@ -23,6 +23,7 @@ from ._out import accepts_out as _accepts_out
 from ._tensor import Tensor as _Tensor
 from .ops import elementwise as _ew
 from .ops import gamma_zeta as _gz
+from .ops import parameterised_unary as _pu
 from .ops import reduction as _reduction
 from .ops import special_table as _special_table
 from .ops._util import as_operand as _as_operand
@@ -77,7 +78,7 @@ def logit(input, eps=None, *, out=None):
     # a negative eps is no eps at all in PyTorch's kernel
     if eps is None or eps < 0:
         return _f.logit(input)
-    return _dispatch(_ew.LogitEps(eps), _tensor(input, 'logit'))
+    return _dispatch(_pu.LogitEps(eps), _tensor(input, 'logit'))
 
 
 @_out('erf')
@@ -117,7 +118,7 @@ def polygamma(n, input, *, out=None):
 
 @_out('mvlgamma')
 def multigammaln(input, p, *, out=None):
-    return _dispatch(_ew.Mvlgamma(int(p)), _tensor(input, 'special_multigammaln'))
+    return _dispatch(_pu.Mvlgamma(int(p)), _tensor(input, 'special_multigammaln'))
 
 
 @_out('i0')
@@ -143,7 +144,7 @@ def log1p(input, *, out=None):
 @_out('round', exact_dtype=True)   # PyTorch's round.decimals_out casts nothing
 def round(input, *, decimals=0, out=None):
     # PyTorch's round.decimals even for decimals=0 (RoundBackward1; no integer kernel)
-    return _dispatch(_ew.RoundDecimals(decimals), _tensor(input, 'special_round'))
+    return _dispatch(_pu.RoundDecimals(decimals), _tensor(input, 'special_round'))
 
 
 @_out('sinc')
