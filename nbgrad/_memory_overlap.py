@@ -9,6 +9,7 @@ either is not dense (x[::2] and x[1::2]) PyTorch does not decide ("too hard") an
 nbgrad."""
 import numpy as np
 
+from ._sparse_coo import SparseCOO
 from ._tensor import Tensor
 
 _ndarray = np.ndarray
@@ -59,6 +60,8 @@ PARTIAL_OVERLAP = ('unsupported operation: some elements of the input tensor and
 
 def check_no_partial_overlap(written, arrays):
     """Raise PyTorch's error if any of arrays partly overlaps written (see the module doc)."""
+    if written.__class__ is SparseCOO:      # (no dense memory to overlap)
+        return
     for a in arrays:
         if a.__class__ is written.__class__ and partly_overlaps(written, a):
             raise RuntimeError(PARTIAL_OVERLAP)
