@@ -38,6 +38,8 @@ from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zer
 from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
 from ._legacy_types import *  # noqa: E402,F401,F403
+from . import storage  # noqa: E402
+from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401
 from .ops.sorting import *  # noqa: E402,F401,F403
 from .ops.counting import *  # noqa: E402,F401,F403
 from .ops.calculus import *  # noqa: E402,F401,F403

@@ -213,6 +213,12 @@ class Tensor:
         from ._storage import UntypedStorage
         return UntypedStorage._of(self)
 
+    def storage(self):
+        """The memory as elements of this tensor's dtype (PyTorch deprecates it for
+        untyped_storage(), and warns once)."""
+        from .storage import TypedStorage
+        return TypedStorage._of(self)
+
     def storage_offset(self):
         from ._storage import storage_offset
         return storage_offset(self)
