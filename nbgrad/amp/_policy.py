@@ -19,6 +19,7 @@ The policies, as PyTorch's:
   banned    RuntimeError (binary_cross_entropy on CUDA, as PyTorch);
   fp32 padding   fp32 for F.pad's reflect and replicate modes (PyTorch's CPU list names
             reflection_pad and replication_pad), none for the others;
+  lower but GRU  lower for the recurrences of nn.LSTM and nn.RNN on the CPU, none for nn.GRU's;
   as is     no casts, and autocast off inside: an op PyTorch does not list and computes in one
             kernel, which nbgrad builds from listed ops (found by comparing 361 torch.* and F.*
             functions under CPU autocast with PyTorch's).
@@ -60,6 +61,9 @@ CPU = {
                       'linalg.tensorsolve')),
     'promote': 'cat concat concatenate stack index_copy',
     'fp32 padding': 'F.pad',
+    # nn.LSTM is mkldnn_rnn_layer (listed) and nn.RNN's steps are linear layers (listed) on
+    # PyTorch's CPU, so both run in the region's dtype; nn.GRU's CPU kernel stays in float32
+    'lower but GRU': '_rnn_kernels.run_layers',
     # unlisted, and one kernel in PyTorch (_trilinear), but a composite of listed ops in nbgrad
     'as is': 'F.bilinear',
 }
@@ -204,6 +208,9 @@ def _autocast_entry(fn, by_device):
         if policy == 'fp32 padding':
             mode = kwargs.get('mode', args[2] if len(args) > 2 else 'constant')
             policy = 'fp32' if mode in ('reflect', 'replicate') else None
+        elif policy == 'lower but GRU':
+            policy = None if (kwargs.get('mode', args[0] if args else None)) == 'GRU' \
+                else 'lower'
         if policy is None:
             return fn(*args, **kwargs)
         if policy == 'banned':
