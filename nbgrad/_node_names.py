@@ -17,10 +17,11 @@ def presents_as(name):
         def call(*args, **kwargs):
             before = _dispatch._next_sequence()
             out = fn(*args, **kwargs)
+            inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
             for t in out if isinstance(out, tuple) else (out,):
                 node = t._grad_fn if isinstance(t, Tensor) else None
                 if node is not None and node._seq > before:
-                    node.present_as(name)
+                    node.present_as(name, inputs)
             return out
         return call
     return decorate

@@ -518,3 +518,27 @@ def test_named_nodes_still_run_backward_and_rename():
         loss.backward()
         return seen, type(y.grad_fn).__name__, type(loss.grad_fn).__name__, x.grad
     both(run)
+
+
+@pytest.mark.parametrize('expr', [
+    'lib.nn.functional.mse_loss(lin(x), lib.zeros(4, 2))',          # PyTorch's 60-minute blitz
+    'lin(x)',
+    'lib.nn.functional.nll_loss(lin(x).log_softmax(1), t)',
+    'lib.nn.functional.nll_loss(lin(x).log_softmax(1), t, weight=lib.ones(2))',
+    'lib.nn.functional.cross_entropy(lin(x), t)',
+    'lin(x).gather(1, t[:, None])', 'lin(x).index_select(0, t)',
+    'lib.nn.functional.embedding(t, lin.weight)', 'lib.where(x > 0, x, 0.)',
+    'lib.addmm(lin.bias, x, lin.weight.t())', 'lib.addcmul(x, x, x)',
+])
+def test_next_functions_are_pytorchs_edges(expr):
+    """grad_fn.next_functions as PyTorch's node has them: no edges for integer inputs (targets,
+    indices, conditions), and a composite (mse_loss, addmm...) points at its arguments' nodes,
+    not at the inner nodes nbgrad records it with."""
+    def run(lib):
+        lib.manual_seed(0)
+        lin = lib.nn.Linear(3, 2)
+        x = lib.randn(4, 3, requires_grad=True)
+        t = lib.tensor([0, 1, 1, 0])
+        fn = eval(expr).grad_fn
+        return [(type(f).__name__ if f is not None else None, n) for f, n in fn.next_functions]
+    both(run)

@@ -208,7 +208,6 @@ MISSING_ALLOWED = {
     'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
     'warning de-duplication state', 'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
     'torch.is_storage': 'typed storages (nbgrad has untyped_storage only)',
-    'torch.Tensor.storage': 'TypedStorage (deprecated; untyped_storage exists)',
     'torch.Tensor.storage_type': 'TypedStorage (deprecated)',
     'torch.from_file': 'memory-mapped file storage', 'torch.frombuffer': 'buffer-protocol views',
     'torch.hash_tensor': 'new in 2.13 (hash reduction)',

@@ -94,6 +94,10 @@ class Node:
     # an in-place form refuses inputs that partly overlap the written memory (TensorIterator's
     # check in PyTorch; masked_fill_ and the like read a 0-dim value first and do not check)
     overlap_checked = True
+    # the inputs whose edges PyTorch's node has, in its order (None: all, in input order):
+    # integer inputs (targets, indices, conditions) and inputs PyTorch does not differentiate
+    # have none, which next_functions shows
+    shown_inputs = None
     _presented = False     # True on the subclasses named as PyTorch's nodes (_grad_fn_class)
     _op_class = None       # the op's own class (set for every subclass)
     # Set per instance when recorded:
@@ -108,6 +112,7 @@ class Node:
     _tensor_hooks = None   # {output_nr: {handle_id: fn(grad) -> grad | None}}
     _retained = None       # {output_nr: weakref to the non-leaf tensor that called retain_grad}
     _anomaly_trace = None  # forward traceback, when detect_anomaly is on
+    _shown_edges = None    # a composite's own inputs' edges, for next_functions (present_as)
     _hooked = False        # True once any hook or retain_grad is registered (fast path otherwise)
     _direct = True         # the engine may call backward() itself (no hooks, no special node)
     metadata_dict = None
@@ -125,11 +130,16 @@ class Node:
     def name(self):
         return self._op_class.__name__ + 'Backward0'
 
-    def present_as(self, name):
+    def present_as(self, name, inputs=None):
         """Name this node as PyTorch's single node for a composite op whose last step it is
-        (mse_loss's mean shows as MseLossBackward0, as in print(loss))."""
+        (mse_loss's mean shows as MseLossBackward0, as in print(loss)); inputs: the composite's
+        tensor arguments, whose nodes next_functions then shows (PyTorch's node's edges) in
+        place of the composite's inner nodes."""
         unpresented(self)
         self.name = lambda: name
+        if inputs is not None:
+            self._shown_edges = [_dispatch._edge_to(t) for t in inputs
+                                 if t.dtype.is_floating_point or t.dtype.is_complex]
 
     def type_name(self):
         """name() without a C++ namespace ('torch::autograd::CopySlices' -> 'CopySlices'): the
@@ -141,8 +151,12 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple((presented(e[0]), e[1]) if e is not None else (None, 0)
-                     for e in self._edges)
+        edges = self._shown_edges
+        if edges is None:
+            edges = self._edges
+            if self.shown_inputs is not None:
+                edges = [edges[i] for i in self.shown_inputs if i < len(edges)]
+        return tuple((presented(e[0]), e[1]) if e is not None else (None, 0) for e in edges)
 
     @property
     def metadata(self):

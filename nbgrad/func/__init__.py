@@ -170,7 +170,7 @@ def _outside_only(tensors, private):
     private_ids = {id(t) for t in private}
 
     def reaches_outside(t):
-        seen, todo = set(), [t.grad_fn] if t.grad_fn is not None else []
+        seen, todo = set(), [t._grad_fn] if t._grad_fn is not None else []
         while todo:
             node = todo.pop()
             if node is None or id(node) in seen:
@@ -179,7 +179,7 @@ def _outside_only(tensors, private):
             variable = getattr(node, 'variable', None)
             if variable is not None and id(variable) not in private_ids:
                 return True
-            todo.extend(fn for fn, _ in node.next_functions)
+            todo.extend(e[0] for e in node._edges if e is not None)  # (the engine's edges)
         return False
     return [t.detach() if isinstance(t, Tensor) and t.requires_grad and not reaches_outside(t)
             else t for t in tensors]

@@ -460,6 +460,7 @@ def _copysign_grad(a, y):
 # Ternary ops: where, lerp, clamp, addcmul, addcdiv
 # ---------------------------------------------------------------------------------------------
 class Where(Elementwise):
+    shown_inputs = (1, 2)   # (the condition has no edge in PyTorch's node)
     backward_name = 'WhereBackward0'
     op_name = 'where'
     saved_inputs = (0,)

@@ -276,6 +276,8 @@ def _check_index(index, name):
 
 
 class Gather(Node):
+    shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
+
     def __init__(self, dim):
         self.dim = dim
 
@@ -474,6 +476,8 @@ def _check_index_range(index, out, dim, mode):
 
 
 class IndexSelect(Node):
+    shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
+
     def __init__(self, dim):
         self.dim = dim
 

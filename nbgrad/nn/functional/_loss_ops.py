@@ -32,6 +32,7 @@ class NllLoss(Node):
     cross_entropy's training loop runs this twice per step, so the common case (every target a
     valid class) takes a short path: on the CPU, the targets' min and max show that nothing is
     ignored or out of range, and no mask is built; on CUDA, one kernel each way (_nll_cuda)."""
+    shown_inputs = (0,)     # (PyTorch's node: no edges for the target or the weights)
 
     def __init__(self, ignore_index, reduction):
         self.ignore_index, self.reduction = ignore_index, reduction

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import _dispatch
 from ..._dispatch import dispatch
+from ..._grad_fn_class import presented
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops import _half_gemm
@@ -70,12 +71,47 @@ class Linear(Node):
             return gx, gw
         return gx, gw, (g2.sum(0) if e[2] is not None else None)
 
+    @property
+    def next_functions(self):
+        """PyTorch's for a 2-D input: AddmmBackward0's edges are (bias, input, weight.t()),
+        MmBackward0's (input, weight.t()), the weight's through a TBackward0 node (shown here;
+        nbgrad's Linear is one node)."""
+        shown = Node.next_functions.fget(self)
+        if self.input_ndim != 2:
+            return shown
+        if self.has_bias:
+            shown = (shown[2], shown[0], shown[1])
+        if shown[-1][0] is not None:
+            if self.__dict__.get('_shown_t') is None:
+                self._shown_t = _ShownTranspose(self._edges[1])
+            shown = shown[:-1] + ((presented(self._shown_t), 0),)
+        return shown
+
     def name(self):
         if self.input_ndim == 2:
             return 'AddmmBackward0' if self.has_bias else 'MmBackward0'
         if self.input_ndim == 1 and not self.has_bias:
             return 'SqueezeBackward4'
         return 'ViewBackward0' if self.has_bias or self.input_ndim == 1 else 'UnsafeViewBackward0'
+
+
+class _ShownTranspose(Node):
+    """The TBackward0 PyTorch's linear has between its GEMM and the weight, for next_functions
+    only: nbgrad's Linear node differentiates the weight itself, so hooks here would never run
+    and registering them is refused."""
+
+    def __init__(self, weight_edge):
+        self._edges = (weight_edge,)
+
+    def name(self):
+        return 'TBackward0'
+
+    def _refuse_hooks(self, fn):
+        raise RuntimeError('this TBackward0 only shows the weight transpose of an nbgrad Linear '
+                           '(one node): register the hook on the Linear node (its '
+                           'AddmmBackward0 or MmBackward0) or on the weight tensor instead')
+
+    register_hook = register_prehook = _refuse_hooks
 
 
 def _rows(shape):

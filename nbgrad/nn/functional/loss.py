@@ -64,14 +64,15 @@ def _checked(reduction):
     return reduction
 
 
-def _reduce(loss, reduction, node_name=None):
-    """The reduced loss; node_name: PyTorch's node for the whole loss, which grad_fn shows."""
+def _reduce(loss, reduction, node_name=None, inputs=None):
+    """The reduced loss; node_name: PyTorch's node for the whole loss, which grad_fn shows,
+    with the loss's tensor arguments (inputs) as its next functions."""
     if reduction == 'mean':
         loss = loss.mean()
     elif reduction == 'sum':
         loss = loss.sum()
-    if node_name is not None and loss.grad_fn is not None:
-        loss.grad_fn.present_as(node_name)
+    if node_name is not None and loss._grad_fn is not None:
+        loss._grad_fn.present_as(node_name, inputs)
     return loss
 
 
@@ -105,6 +106,7 @@ def _regression(kernel, input, target, reduction, weight, elementwise, weighted_
     the summed weights (l1, mse) or by the count (huber). node_name: PyTorch's node for the
     unweighted loss."""
     _warn_if_broadcasting(input, target)
+    arguments = (input, target)
     input, target = nbgrad.broadcast_tensors(input, target)
     difference = input - target
     if kernel and not difference.is_floating_point():
@@ -112,7 +114,7 @@ def _regression(kernel, input, target, reduction, weight, elementwise, weighted_
                                   f"'{_dtype_word(difference)}'")
     loss = elementwise(difference)
     if weight is None:
-        return _reduce(loss, _checked(reduction), node_name)
+        return _reduce(loss, _checked(reduction), node_name, arguments)
     if weight.size() != input.size():
         raise ValueError('Weights and input must have the same size.')
     loss = loss * weight

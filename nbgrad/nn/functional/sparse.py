@@ -63,6 +63,7 @@ class EmbeddingLookup(Node):
     """weight[indices]; the gradient of each weight row is the sum of the gradients of the
     outputs that looked it up, none for padding_idx, divided by the row's count in the batch
     with scale_grad_by_freq. Inputs: weight, indices."""
+    shown_inputs = (0,)     # (the indices have no edge in PyTorch's node)
     saved_inputs = (1,)
 
     def __init__(self, padding_idx, scale_grad_by_freq, sparse=False):
