@@ -539,6 +539,6 @@ def test_next_functions_are_pytorchs_edges(expr):
         lin = lib.nn.Linear(3, 2)
         x = lib.randn(4, 3, requires_grad=True)
         t = lib.tensor([0, 1, 1, 0])
-        fn = eval(expr).grad_fn
+        fn = eval(expr, {'lib': lib, 'lin': lin, 'x': x, 't': t}).grad_fn
         return [(type(f).__name__ if f is not None else None, n) for f, n in fn.next_functions]
     both(run)
