@@ -474,7 +474,9 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
         start = 0
     elif end is None:
         start, end = 0, start
-    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    # (NumPy scalars as Python numbers: np.float32(0.5) is a float step, as in PyTorch)
+    start, end, step = (x.item() if isinstance(x, (Tensor, np.generic)) else x
+                        for x in (start, end, step))
     if dtype is not None and _dtype.to_dtype(dtype) is _dtype.int64:
         # PyTorch's int64 overload truncates the bounds and the step to integers first
         start, end, step = int(start), int(end), int(step)
@@ -507,7 +509,9 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     """torch.range (deprecated in PyTorch): like arange but includes `end`."""
     if end is None:
         start, end = 0, start
-    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    # (NumPy scalars as Python numbers: np.float32(0.5) is a float step, as in PyTorch)
+    start, end, step = (x.item() if isinstance(x, (Tensor, np.generic)) else x
+                        for x in (start, end, step))
     n = int(math.floor((end - start) / step)) + 1
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     values = start + np.arange(n, dtype=np.float64) * step
@@ -518,7 +522,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     check_layout(layout, 'linspace')
-    start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
+    start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()

@@ -1,6 +1,7 @@
 """Tensor-library differences from PyTorch that a porting sweep found (the same PyTorch code run
 under both libraries), each fixed and checked here against PyTorch itself: result layouts,
 legacy constructors, operators with sequences, as_strided's checks, size= keywords."""
+import numpy as np
 import pytest
 
 from torch_compare import assert_same_error, both
@@ -247,3 +248,47 @@ def test_deepcopy_keeps_storage_sharing_strides_and_offsets():
         return view, t.stride(), row.storage_offset(), copy.deepcopy(
             lib.arange(3.).expand(2, 3)).stride()
     both(run)
+
+
+@pytest.mark.parametrize('case', [
+    'y[0] = lib.ones(1)', 'y[0] = lib.ones(1, 1)', 'y[1:] = lib.ones(1, 1, 2) * 3',
+    'y[lib.tensor([0, 2])] = lib.ones(1, 2) * 4', 'y[lib.tensor([True, False, True])] = '
+    'lib.ones(1, 2) * 5', 'y[:] = lib.ones(1, 3)'])
+def test_setitem_drops_the_values_leading_size_1_dims(case):
+    """x[i] = net(x) with a (1,) output fills a scalar slot, as PyTorch's setitem strips the
+    value's leading 1s (slicePrefix1sSize); nbgrad raised a shape mismatch."""
+    def run(lib):
+        y = lib.zeros(3)
+        w = lib.ones(1, 1, requires_grad=True)
+        exec(case, {'y': y, 'lib': lib})
+        y2 = lib.zeros(3)
+        y2[1] = w * 2                   # and the gradient reaches the (1, 1) value
+        y2.sum().backward()
+        return y, w.grad
+    both(run)
+
+
+@pytest.mark.parametrize('args', ['0, 3, np.float32(0.5)', 'np.float32(0.5), 3',
+                                  'np.float16(1), np.float32(2.5)', 'np.int32(4)',
+                                  'np.float32(2.5)'])
+def test_arange_takes_numpy_float32_scalars_as_floats(args):
+    """np.float32 is not a Python float subclass (np.float64 is): arange truncated to int64."""
+    both(lambda lib: eval(f'lib.arange({args})', {'lib': lib, 'np': np}))
+
+
+@pytest.mark.parametrize('divisor', [1, -1, 2.5, -2.5, float('inf'), -float('inf'), 0.0])
+def test_float_remainder_signs_zero_as_pytorch(divisor):
+    """PyTorch's float remainder is fmod plus the divisor where the signs differ: -0. % 1 is
+    -0. and 0. % -1 is 0. (NumPy's remainder signs zero by the divisor)."""
+    values = [-0., -2., 0., 2., 5.5, -5.5, 1e30, float('inf'), float('nan'), -1., 3.]
+    both(lambda lib: [str(v) for v in (lib.tensor(values) % divisor).tolist()])
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('exponent', [2, 3, -2, -0.5, -1, 2.0, 3.0])
+def test_pow_by_small_exponents_is_pytorchs_bit_for_bit(dtype, exponent):
+    """PyTorch computes x ** 2, 3, -2 as products, x ** -0.5 as rsqrt and x ** -1 as a
+    reciprocal; np.power rounded a third of the float32 results differently."""
+    x = (np.random.default_rng(0).standard_normal(4000) * 10).astype(dtype)
+    both(lambda lib: lib.tensor(x) ** exponent, check=lambda got, expected:
+         np.testing.assert_array_equal(got.numpy(), expected.numpy()))

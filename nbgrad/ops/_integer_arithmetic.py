@@ -27,7 +27,12 @@ def floor_div(xp, a, b):
 
 
 def remainder(xp, a, b):
-    return _int_checked(xp.remainder, a, b)
+    if _integral(a) and _integral(b):
+        return _int_checked(xp.remainder, a, b)
+    # PyTorch's float kernel: fmod, then + b where the signs differ. NumPy's remainder differs
+    # in the sign of zero (-0. % 1 is -0. in PyTorch, 0. in NumPy; 0. % -1 is 0., not -0.)
+    mod = xp.fmod(a, b)
+    return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
 
 def fmod(xp, a, b):

@@ -673,6 +673,18 @@ def pow(input, exponent):
     return dispatch(BINARY['pow'](), input, exponent)
 
 
+# PyTorch's float and double pow by these exponents (pow_tensor_scalar_kernel): products,
+# sqrt, rsqrt and reciprocal, bit for bit, where np.power rounds differently in the last bit
+_POW_BY_PRODUCTS = {
+    2: lambda xp, x: x * x,
+    3: lambda xp, x: x * x * x,
+    -2: lambda xp, x: 1 / (x * x),
+    0.5: lambda xp, x: xp.sqrt(x),
+    -0.5: lambda xp, x: xp.reciprocal(xp.sqrt(x)),     # (nbgrad's rsqrt)
+    -1: lambda xp, x: xp.reciprocal(x),
+}
+
+
 class _ScalarPow(Elementwise):
     """x ** c for a Python number c (PowBackward0): saves only x."""
     backward_name = 'PowBackward0'
@@ -688,16 +700,15 @@ class _ScalarPow(Elementwise):
             raise RuntimeError('Integers to negative integer powers are not allowed.')
         if x.dtype.kind == 'b':   # a bool tensor ** True is itself, ** False all True (NumPy's
             return x.copy() if self.exponent else xp_of(x).ones_like(x)   # bool power: int8)
-        return xp_of(x).power(x, self._exponent_for(x))
+        xp = xp_of(x)
+        if x.dtype == np.float32 or x.dtype == np.float64:
+            special = _POW_BY_PRODUCTS.get(self.exponent)
+            if special is not None:
+                return special(xp, x)
+        return xp.power(x, self.exponent)
 
     def forward_into(self, out, x):
         return self.forward(x)
-
-    def _exponent_for(self, x):
-        e = self.exponent
-        if e.__class__ is float and x.dtype.kind in 'iu':
-            return e
-        return e
 
     def _prepare(self, arrays):
         return Elementwise._prepare(self, arrays)

@@ -225,6 +225,12 @@ def setitem(x, index, value):
     if not basic and not (mask_fill and isinstance(value, Tensor) and value.dim() == 0):
         _check_put_dtype(x, value)      # (x[mask] = 0-d tensor is a masked_fill_: it casts)
     value = as_operand(value)
+    if isinstance(value, Tensor) and value._data.ndim and value._data.shape[0] == 1:
+        # PyTorch drops a value's leading size-1 dims first (slicePrefix1sSize): y[0] =
+        # net(x) with a (1,) output fills a scalar slot
+        shape = value._data.shape
+        first = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+        value = value.reshape(shape[first:])
     try:
         if basic and 0 in x._data.strides:
             # an expanded x: PyTorch copies into the view, which may well not overlap itself
