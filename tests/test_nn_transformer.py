@@ -356,3 +356,38 @@ def test_layer_state_loads_into_pytorch():
         backprop(lib, (out,), 'cpu')
         found[lib] = (host(out), host(t['tgt'].grad))
     assert_same_value(found[nbgrad], found[torch], 2e-5, 2e-6)
+
+
+@pytest.mark.parametrize('padding', ['[[0, 0, 0], [0, 0, 1]]', '[[0, 1, 0], [0, 0, 1]]',
+                                     'float [[0, 0, 0], [0, 0, -inf]]'])
+@pytest.mark.parametrize('mode', ['no_grad', 'inference_mode', 'grad', 'fastpath off',
+                                  'no mask_check', 'with mask', 'training'])
+def test_encoder_zeroes_padded_positions_where_pytorch_takes_its_nested_path(padding, mode):
+    """In eval, without grad, with a left-aligned key padding mask and no mask, PyTorch's
+    TransformerEncoder runs as nested tensors and returns zeros (before its norm) at the padded
+    positions; nbgrad follows the same conditions, so outputs and a Transformer's decoder,
+    which attends to those positions, agree."""
+    values = np.array(eval(padding.replace('float ', ''), {'inf': np.inf}), np.float64)
+
+    def run(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, batch_first=True)
+        encoder = lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(4))
+        encoder.train(mode == 'training')
+        encoder.mask_check = mode != 'no mask_check'
+        model = lib.nn.Transformer(4, 2, 1, 1, 8, batch_first=True).train(mode == 'training')
+        x, tgt = lib.randn(2, 3, 4), lib.randn(2, 2, 4)
+        mask = lib.tensor(values, dtype=lib.float32) if padding.startswith('float') else \
+            lib.tensor(values != 0)
+        extra = {'mask': lib.zeros(3, 3)} if mode == 'with mask' else {}
+        context = {'no_grad': lib.no_grad, 'inference_mode': lib.inference_mode}.get(
+            mode, lib.no_grad if mode != 'grad' else lib.enable_grad)
+        lib.backends.mha.set_fastpath_enabled(mode != 'fastpath off')
+        try:
+            with warnings.catch_warnings(), context():
+                warnings.simplefilter('ignore')     # (PyTorch's nested-tensor prototype note)
+                return (encoder(x, src_key_padding_mask=mask, **extra).detach().clone(),
+                        model(x, tgt, src_key_padding_mask=mask).detach().clone())
+        finally:
+            lib.backends.mha.set_fastpath_enabled(True)
+    both(run, check=lambda got, expected: assert_same(got, expected, rtol=1e-5, atol=1e-6))

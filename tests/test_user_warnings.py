@@ -15,6 +15,13 @@ CASES = {
     "Conv1d, padding='same', even kernel": lambda: nbgrad.nn.Conv1d(1, 1, 2, padding='same')(
         nbgrad.zeros(1, 1, 5)),
     'Tensor.storage() (TypedStorage is deprecated)': lambda: nbgrad.arange(3.).storage(),
+    'RNN dropout with one layer': lambda: nbgrad.nn.RNN(2, 2, dropout=0.5),
+    'TransformerEncoder, enable_nested_tensor with norm_first': lambda: (
+        nbgrad.nn.TransformerEncoder(nbgrad.nn.TransformerEncoderLayer(4, 2, norm_first=True,
+                                                                       batch_first=True), 1)),
+    'MultiheadAttention, mismatched mask types': lambda: nbgrad.nn.MultiheadAttention(4, 2)(
+        *[nbgrad.zeros(3, 1, 4)] * 3, key_padding_mask=nbgrad.zeros(1, 3, dtype=nbgrad.bool),
+        attn_mask=nbgrad.zeros(3, 3)),
 }
 
 

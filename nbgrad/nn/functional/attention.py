@@ -10,8 +10,8 @@ multi_head_attention_forward is PyTorch's Python function, ported without its fa
 mask helpers (_canonical_mask, _none_or_dtype) are used by the Transformer layers as in PyTorch.
 """
 import math
-import warnings
 
+from ..._user_warning import warn_at_caller
 from ... import _creation, _dtype
 from ...amp import autocast_mode as _autocast
 from ..._dispatch import dispatch
@@ -192,8 +192,8 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if mask.dtype != _dtype.bool and not mask.dtype.is_floating_point:
         raise AssertionError(f'only bool and floating types of {mask_name} are supported')
     if check_other and other_type is not None and mask.dtype != other_type:
-        warnings.warn(f'Support for mismatched {mask_name} and {other_name} is deprecated. Use '
-                      f'same type for both instead.', stacklevel=3)
+        warn_at_caller(f'Support for mismatched {mask_name} and {other_name} is deprecated. Use '
+                       f'same type for both instead.')
     if not mask.dtype.is_floating_point:
         mask = _creation.zeros_like(mask, dtype=target_type).masked_fill_(mask, -math.inf)
     return mask

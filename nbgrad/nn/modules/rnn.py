@@ -3,10 +3,10 @@ initialisation (the same nn.init calls in the same order, so a seeded layer gets
 weights), argument checks and error messages. The arithmetic is in _rnn_kernels.py."""
 import math
 import numbers
-import warnings
 
 import nbgrad
 
+from ..._user_warning import warn_at_caller
 from ... import _creation
 from ..._tensor import Tensor
 from .. import init
@@ -52,9 +52,9 @@ class RNNBase(Module):
             raise ValueError('dropout should be a number in range [0, 1] representing the '
                              'probability of an element being zeroed')
         if dropout > 0 and num_layers == 1:
-            warnings.warn('dropout option adds dropout after all but last recurrent layer, so '
-                          'non-zero dropout expects num_layers greater than 1, but got '
-                          f'dropout={dropout} and num_layers={num_layers}', stacklevel=2)
+            warn_at_caller('dropout option adds dropout after all but last recurrent layer, so '
+                           'non-zero dropout expects num_layers greater than 1, but got '
+                           f'dropout={dropout} and num_layers={num_layers}')
         _check_type('bias', bias, bool)
         _check_type('batch_first', batch_first, bool)
         _check_type('input_size', input_size, int)

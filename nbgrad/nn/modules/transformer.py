@@ -3,14 +3,15 @@ TransformerDecoder and Transformer, with PyTorch's submodules (names, order, ini
 that state_dicts are interchangeable and a seeded model gets PyTorch's weights.
 
 PyTorch's inference fast paths (_transformer_encoder_layer_fwd and the nested-tensor encoder)
-compute the same function and are not reproduced; one difference is visible: with the nested-
-tensor path PyTorch's TransformerEncoder returns zeros (before its final norm) at padded positions
-of src_key_padding_mask, where nbgrad returns what the layers computed there.
+compute the same function and are not reproduced, with one visible exception that nbgrad
+follows: where PyTorch's TransformerEncoder takes its nested-tensor path (eval, no grad, a
+left-aligned src_key_padding_mask and no mask: _takes_nested_path), it returns zeros (before its
+final norm) at the padded positions, which a Transformer's decoder then attends to.
 """
 import copy
 import math
-import warnings
 
+from ..._user_warning import warn_at_caller
 from ... import _creation
 from .. import functional as F, init
 from ..functional.attention import _canonical_mask, _none_or_dtype
@@ -176,6 +177,19 @@ class TransformerDecoderLayer(_TransformerLayer):
                                      key_padding_mask, is_causal)
 
 
+def _left_aligned(padded):
+    """Whether every row of `padded` (batch, length: True where padded) is its valid positions
+    followed by its padding (PyTorch's _nested_tensor_from_mask_left_aligned)."""
+    valid = padded.logical_not().int()
+    return bool((valid[:, 1:] <= valid[:, :-1]).all()) if padded.shape[-1] > 1 else True
+
+
+def _autocast_enabled():
+    """torch.is_autocast_enabled() as PyTorch's encoder asks it: CUDA's autocast only."""
+    from ...amp import autocast_mode
+    return autocast_mode.is_autocast_enabled()
+
+
 def _why_no_nested_tensor(layer):
     """PyTorch's reason (in its words) for not using nested tensors with this encoder layer."""
     name = 'encoder_layer'
@@ -196,8 +210,8 @@ def _why_no_nested_tensor(layer):
 
 class TransformerEncoder(Module):
     """num_layers deep copies of encoder_layer applied in turn, then norm (if given).
-    enable_nested_tensor and mask_check are kept (PyTorch's warning included) but change
-    nothing: nbgrad has no nested tensors."""
+    enable_nested_tensor and mask_check decide, as in PyTorch, whether the padded positions
+    come back as zeros (see the module docstring); nbgrad has no nested tensors."""
     __constants__ = ['norm']
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
@@ -211,8 +225,8 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why_not = _why_no_nested_tensor(encoder_layer)
         if enable_nested_tensor and why_not:
-            warnings.warn(f'enable_nested_tensor is True, but self.use_nested_tensor is False '
-                          f'because {why_not}', stacklevel=2)
+            warn_at_caller(f'enable_nested_tensor is True, but self.use_nested_tensor is False '
+                           f'because {why_not}')
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
@@ -221,11 +235,39 @@ class TransformerEncoder(Module):
         mask = _canonical_mask(mask, 'mask', None, '', src.dtype, check_other=False)
         seq_len = _get_seq_len(src, self.layers[0].self_attn.batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
+        nested = self._takes_nested_path(src, mask, src_key_padding_mask)
+        if nested:
+            # PyTorch's nested tensors hold each sequence's first (number of valid positions)
+            # entries (the valid ones when the mask is left-aligned, as mask_check ensures; a
+            # float mask's nonzero entries count as padding) and pad the result with zeros
+            lengths = (src_key_padding_mask == 0).sum(-1, keepdim=True)
+            src_key_padding_mask = _creation.arange(src.shape[1], device=src.device) >= lengths
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal,
                            src_key_padding_mask=src_key_padding_mask)
+        if nested:
+            output = output.masked_fill(src_key_padding_mask.unsqueeze(-1), 0.0)
         return output if self.norm is None else self.norm(output)
+
+    def _takes_nested_path(self, src, mask, padding_mask):
+        """Whether PyTorch's encoder would run as nested tensors here (its conditions, in its
+        order, of TransformerEncoder.forward)."""
+        from ... import autograd, backends
+        first = self.layers[0]
+        if not (backends.mha.get_fastpath_enabled() and getattr(self, 'use_nested_tensor', False)
+                and not first.training and src.dim() == 3 and padding_mask is not None):
+            return False
+        if getattr(self, 'mask_check', True) and not _left_aligned(padding_mask != 0):
+            return False
+        if mask is not None or _autocast_enabled():
+            return False
+        attn = first.self_attn
+        parameters = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                      attn.out_proj.bias, first.norm1.weight, first.norm1.bias,
+                      first.norm2.weight, first.norm2.bias, first.linear1.weight,
+                      first.linear1.bias, first.linear2.weight, first.linear2.bias)
+        return not (autograd.is_grad_enabled() and any(t.requires_grad for t in parameters))
 
 
 class TransformerDecoder(Module):
