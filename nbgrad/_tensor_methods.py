@@ -424,6 +424,13 @@ def _adopt_shape(self, out):
             raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
         self._grad_fn, self._output_nr = out._grad_fn, out._output_nr
+    if self._base is not None and out._view_src is not None:
+        # self is a view: it is now `out`, the new view op applied to what self was, so a
+        # remake of its history (refresh_view) replays both from the base, not the old op alone
+        before = Tensor._make(self._data, self._requires_grad, self._grad_fn, self._vc)
+        before._base, before._output_nr = self._base, self._output_nr
+        before._view_src, before._view_stamp = self._view_src, self._view_stamp
+        self._view_src, self._view_stamp = (before, out._view_src[1]), out._view_stamp
     self._data = out._data
     self._vc[0] += 1     # (an in-place op: a saved copy of self is stale now, as in PyTorch)
     return self

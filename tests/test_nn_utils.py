@@ -311,3 +311,16 @@ def test_parameters_on_two_devices(device):
         nbgrad.nn.utils.parameters_to_vector(params)
     on_gpu = [nbgrad.nn.Parameter(nbgrad.ones(2).cuda()) for _ in range(2)]
     assert nbgrad.nn.utils.parameters_to_vector(on_gpu).device.type == 'cuda'
+
+
+def test_unpad_sequence_transposes_a_time_first_batch_in_place_as_pytorch():
+    """PyTorch's unpad_sequence calls transpose_ on a time-first batch: the caller's tensor
+    comes back batch-first. Gradients reach every sequence."""
+    def run(lib):
+        a = lib.arange(1., 7.).reshape(3, 2).requires_grad_()
+        padded = rnn_utils(lib).pad_sequence([a * 2, lib.ones(2, 2)])
+        pieces = rnn_utils(lib).unpad_sequence(padded, lib.tensor([3, 2]))
+        (pieces[0] * lib.arange(1., 7.).reshape(3, 2)).sum().backward()
+        return tuple(padded.shape), [p.detach() for p in pieces], a.grad, \
+            pieces[0].grad_fn.name()
+    both(run)

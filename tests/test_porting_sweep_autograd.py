@@ -542,3 +542,23 @@ def test_next_functions_are_pytorchs_edges(expr):
         fn = eval(expr, {'lib': lib, 'lin': lin, 'x': x, 't': t}).grad_fn
         return [(type(f).__name__ if f is not None else None, n) for f, n in fn.next_functions]
     both(run)
+
+
+@pytest.mark.parametrize('view, op', [
+    ('base.t()', 'x.t_()'), ('base.transpose(0, 1)', 'x.transpose_(0, 1)'),
+    ('base.permute(1, 0, 2)', 'x.transpose_(0, 1)'), ('base[1:]', 'x.unsqueeze_(0)'),
+    ('base.unsqueeze(0)', 'x.squeeze_(0)'), ('base[:, :2]', 'x.t_()'),
+])
+def test_in_place_view_ops_on_views_keep_the_gradient(view, op):
+    """x.t_() where x is itself a view of a graph tensor: its history is the new view of what x
+    was (nbgrad replayed the old view op alone: wrong gradients, or a shape error). This is
+    unpad_sequence's transpose_ of pad_sequence's output."""
+    def run(lib):
+        a = lib.arange(1., 13.).reshape(3, 2, 2).requires_grad_()
+        base = (a * 2)[:, :, 0] if 'permute' not in view else a * 2
+        x = eval(view, {'base': base})
+        eval(op, {'x': x})
+        weights = lib.arange(1., x.numel() + 1).reshape(x.shape)
+        (x[0] * weights[0]).sum().backward()
+        return x.detach(), a.grad
+    both(run)

@@ -268,10 +268,14 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side='
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The list of sequences in a padded batch, each cut to its length."""
+    """The list of sequences in a padded batch, each cut to its length. As PyTorch's, it
+    transposes a time-first batch in place (the caller's tensor comes back batch-first) and
+    cuts with a mask (IndexBackward0)."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
-    return [seq[:int(length)] for seq, length in zip(padded_sequences, lengths, strict=True)]
+        padded_sequences.transpose_(0, 1)
+    positions = nbgrad.arange(padded_sequences.shape[1], device=lengths.device)
+    return [seq[positions < length] for seq, length in zip(padded_sequences, lengths,
+                                                           strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted=True):
