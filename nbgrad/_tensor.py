@@ -47,6 +47,15 @@ class Size(tuple):
     def __radd__(self, other):
         return Size(tuple(other) + tuple(self))
 
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
+    def __new__(cls, sizes=()):
+        # (the elements as ints: Size(tensor([2, 3])) holds 2 and 3, not 0-dim tensors)
+        return tuple.__new__(cls, (s if s.__class__ is int else s.__index__() for s in sizes))
+
 
 class _ThreadModes(threading.local):
     """Autograd's modes, per thread as in PyTorch (a thread's no_grad leaves the others
@@ -126,6 +135,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f'Dimension specified as {dim} but tensor has no dimensions')
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -505,7 +516,8 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError(f'only one element tensors can be converted to {what}')
 
-    __hash__ = object.__hash__
+    def __hash__(self):
+        return id(self)      # (PyTorch's: identity, as for any object, and hash(t) == id(t))
 
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import format_tensor
@@ -532,9 +544,19 @@ class Tensor:
         return str(self)
 
     def __reduce_ex__(self, protocol):
-        # Pickling (multiprocessing, copy.deepcopy) keeps values, dtype, device and requires_grad.
+        # Pickling (multiprocessing, copy.deepcopy) keeps values, dtype, device, requires_grad
+        # and the attributes a user set on the tensor (t.foo = ...), as PyTorch's.
         return (_rebuild, (self.numpy(force=True), str(self.device), self._requires_grad,
-                           self._is_param))
+                           self._is_param, _user_attributes(self)))
+
+    def __copy__(self):
+        """copy.copy(t): a new leaf over the same memory (PyTorch's shallow copy), with t's
+        requires_grad and attributes."""
+        t = _new(type(self)) if type(self) is Tensor else type(self).__new__(type(self))
+        t._data, t._requires_grad, t._grad_fn, t._vc, t._base = \
+            self._data, self._requires_grad, None, [0], None
+        t.__dict__.update(_user_attributes(self))
+        return t
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
@@ -587,15 +609,22 @@ def _autograd_backward(*args, **kwargs):
     return backward(*args, **kwargs)
 
 
-def _rebuild(array, device_str, requires_grad, is_param):
+def _rebuild(array, device_str, requires_grad, is_param, attributes=None):
     from ._creation import tensor as _tensor_fn
     t = _tensor_fn(array, device=device_str)
     if is_param:
         from .nn.parameter import Parameter  # pragma: no cover - arrives with nbgrad.nn
-        return Parameter(t, requires_grad)
-    if requires_grad:
+        t = Parameter(t, requires_grad)
+    elif requires_grad:
         t.requires_grad_()
+    if attributes:
+        t.__dict__.update(attributes)
     return t
+
+
+def _user_attributes(t):
+    """The attributes set on a tensor from outside (nbgrad's own start with '_')."""
+    return {k: v for k, v in getattr(t, '__dict__', {}).items() if not k.startswith('_')}
 
 
 def _wrap_dim(dim, ndim):

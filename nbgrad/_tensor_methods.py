@@ -13,6 +13,7 @@ from . import _dispatch
 from ._dispatch import dispatch, dispatch_inplace
 from ._layout import check_layout, sparse_coo
 from ._memory_overlap import refuse_partial_overlap
+from ._user_warning import warn_at_caller
 from ._tensor import Tensor
 from ._node_names import presents_as
 from ._memory_format import preserve_format as _preserve_format
@@ -103,7 +104,9 @@ for _py, _op in (('eq', 'eq'), ('ne', 'ne'), ('lt', 'lt'), ('le', 'le'), ('gt', 
     setattr(Tensor, f'__{_py}__', _forward_operator(ew.BINARY[_op]))
 
 
-def _pow_method(self, exponent):
+def _pow_method(self, exponent, modulo=None):
+    if modulo is not None:
+        return NotImplemented   # pow(t, 2, 5): Python's unsupported-operands TypeError
     if exponent.__class__ is np.ndarray:
         self, exponent = _numpy_promoted(self, exponent)
     exponent = _operand_or_not_implemented(exponent)
@@ -162,7 +165,14 @@ Tensor.__invert__ = _invert
 Tensor.__getitem__ = indexing.getitem
 Tensor.__setitem__ = indexing.setitem
 Tensor.__reversed__ = lambda self: self.flip(0) if self.dim() else self
-Tensor.__contains__ = lambda self, item: bool((self == item).any())
+def _contains(self, item):
+    if not isinstance(item, (Tensor, int, float, bool, complex)):
+        raise RuntimeError(f'Tensor.__contains__ only supports Tensor or scalar, but you passed '
+                           f'in a {type(item)}.')
+    return bool((self == item).any())
+
+
+Tensor.__contains__ = _contains
 
 
 # -- elementwise math: x.exp() and x.exp_() ---------------------------------------------------
@@ -394,9 +404,22 @@ def _triu_(self, diagonal=0):
 Tensor.tril_, Tensor.triu_ = _tril_, _triu_
 Tensor.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1))))
 Tensor.mT = property(lambda self: self.transpose(-2, -1) if self.dim() >= 2 else _mt_error(self))
-Tensor.H = property(lambda self: self.T.conj())
+Tensor.H = property(lambda self: _h(self))
 Tensor.mH = property(lambda self: self.mT.conj())
 Tensor.adjoint = lambda self: self.mH
+
+
+def _h(self):
+    """x.H: the conjugate transpose of a matrix (PyTorch refuses other ranks; a 0-dim tensor
+    is conjugated, with its deprecation warning)."""
+    if self.dim() == 2:
+        return self.t().conj()
+    if self.dim() == 0:
+        warn_at_caller('Tensor.H is deprecated on 0-D tensors. Consider using x.conj().')
+        return self.conj()
+    hint = ' For batches of matrices, consider using tensor.mH' if self.dim() > 2 else ''
+    raise RuntimeError(f'tensor.H is only supported on matrices (2-D tensors). Got '
+                       f'{self.dim()}-D tensor.{hint}')
 
 
 def _mt_error(self):
@@ -564,6 +587,8 @@ def _parse_to(args, kwargs):
 
 
 def to(self, *args, **kwargs):
+    if args == (None,) and not kwargs:
+        return self             # x.to(None): nothing to change, as PyTorch
     device, dtype, copy, memory_format = _parse_to(args, kwargs)
     return shape.to_copy(self, dtype, device, copy, memory_format)
 
@@ -631,7 +656,12 @@ def _new(kind):
     from . import _creation
 
     def method(self, *size, dtype=None, layout=None, device=None, requires_grad=False,
-               pin_memory=False):
+               pin_memory=False, **keyword):
+        if keyword:     # new_ones(size=(2, 3)), as PyTorch's signature allows
+            if set(keyword) != {'size'} or size:
+                raise TypeError(f'new_{kind}() got an unexpected keyword argument '
+                                f"'{next(k for k in keyword if k != 'size' or size)}'")
+            size = (keyword['size'],)
         if layout is None and kind != 'ones' and self.is_sparse:     # (self's layout, as
             layout = sparse_coo                                         # PyTorch's)
         if kind == 'ones' or layout is not sparse_coo:    # (zeros and empty may be sparse)

@@ -1,6 +1,8 @@
 """Tensor-library differences from PyTorch that a porting sweep found (the same PyTorch code run
 under both libraries), each fixed and checked here against PyTorch itself: result layouts,
 legacy constructors, operators with sequences, as_strided's checks, size= keywords."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -292,3 +294,54 @@ def test_pow_by_small_exponents_is_pytorchs_bit_for_bit(dtype, exponent):
     x = (np.random.default_rng(0).standard_normal(4000) * 10).astype(dtype)
     both(lambda lib: lib.tensor(x) ** exponent, check=lambda got, expected:
          np.testing.assert_array_equal(got.numpy(), expected.numpy()))
+
+
+@pytest.mark.parametrize('case', [
+    'lib.ones(3).H', 'lib.ones(2, 2, 2).H', 'lib.ones(2, 3).H.shape', 'lib.tensor(2.).H',
+    'x.new_ones(size=(2,))', 'x.new_zeros(size=(2,))', 'x.new_empty(size=(2,)).shape',
+    'x.to(None) is x', 'x[range(2)]', 'x[:, range(1, 3)]', 'hash(x) == id(x)',
+    'lib.Size([2, 3]) * 2', '2 * lib.Size([2, 3])', 'lib.Size(lib.tensor([2, 3]))',
+    'lib.Size(lib.tensor([2, 3])).numel()', 'lib.tensor(1.).size(0)', "'a' in x",
+    'pow(x, 2, 5)', 'x[lib.tensor([0, 1], dtype=lib.int8)]',
+    'x[lib.tensor([0, 1], dtype=lib.int16)]', 'x[lib.tensor([0, 1], dtype=lib.int32)]',
+    'x[np.array([1, 0], dtype=np.uint8)]', 'x[np.array([1, 0], dtype=np.int16)]',
+    'x[[1.7, 0.2]]', 'x[np.array([1.7, 0.2], dtype=np.float32)]',
+    'lib.mm(lib.ones(2, 2, dtype=lib.long), lib.ones(2, 2))',
+    'lib.ones(2, 2, dtype=lib.float64) @ lib.ones(2, 2)',
+    'lib.ones(2, 2, dtype=lib.float64) @ lib.ones(2, 2, 2)',
+    'lib.mv(lib.ones(2, 2, dtype=lib.float64), lib.ones(2))',
+    'lib.bmm(lib.ones(1, 2, 2, dtype=lib.float64), lib.ones(1, 2, 2))',
+    'lib.dot(lib.ones(2, dtype=lib.float64), lib.ones(2))',
+    'lib.mm(lib.ones(2, 2, dtype=lib.half), lib.ones(2, 2))',
+])
+def test_tensor_api_corners_as_pytorch(case):
+    """Corners a sweep of the Tensor API found: .H's ranks, new_*(size=), to(None), range
+    indices, hash, Size arithmetic, size(0) of a 0-dim tensor, `in` and pow's modulo, index
+    dtypes (uint8 arrays are masks, int8/int16 refused), and products of two dtypes (refused,
+    with each kernel's message)."""
+    def run(lib):
+        x = lib.arange(6.).reshape(2, 3)
+        return eval(case, {'lib': lib, 'x': x, 'np': np})
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        both(lambda lib: _plain(run(lib)))
+
+
+def _plain(value):
+    """A result as comparable data (Size and tensors through their values)."""
+    return tuple(value) if isinstance(value, tuple) else value
+
+
+def test_copy_copy_shares_memory_and_pickle_keeps_attributes():
+    import copy
+    import pickle
+
+    def run(lib):
+        a = lib.arange(3.)
+        a.note = 'kept'
+        b = copy.copy(a)
+        b[0] = 9
+        again = pickle.loads(pickle.dumps(a))
+        return a, b.requires_grad, b.note, again.note, copy.copy(lib.ones(2, requires_grad=True)
+                                                              * 2).is_leaf
+    both(run)

@@ -7,6 +7,7 @@ import numpy as np
 from .._arrays import is_cuda_array
 from .._int_scalars import fits
 from .._memory_overlap import check_no_partial_overlap
+from .._user_warning import warn_at_caller
 from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
@@ -57,11 +58,7 @@ def _convert_index(index, x):
         elif isinstance(item, Tensor) and item._data.ndim == 0 and item._data.dtype.kind in 'iu':
             out.append(int(item.item()))  # a 0-dim integer tensor indexes like an int (a view)
         elif isinstance(item, Tensor):
-            a = item._data
-            if a.dtype.kind not in 'biu':
-                raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
-            if a.dtype == np.uint8:
-                a = a.astype(bool)  # PyTorch's legacy: byte tensors index like masks
+            a = _index_array(item._data)
             if xp is np and a.__class__ is not np.ndarray:
                 raise RuntimeError('indices should be either on cpu or on the same device as the '
                                    'indexed tensor (cpu)')
@@ -72,12 +69,14 @@ def _convert_index(index, x):
         elif isinstance(item, int) or (hasattr(item, '__index__') and not isinstance(
                 item, (np.ndarray, list))):
             out.append(int(item.__index__()) if not isinstance(item, int) else item)
-        elif isinstance(item, (list, tuple, np.ndarray)) or is_cuda_array(item):
+        elif isinstance(item, (list, tuple, range, np.ndarray)) or is_cuda_array(item):
             a = xp.asarray(_nested_tensors_to_lists(item))
-            if a.size == 0 and a.dtype.kind == 'f':   # [] is an empty long index in PyTorch
+            # PyTorch reads a sequence or array index as long integers (floats truncated; []
+            # is an empty long index), except a uint8 array, which is a mask
+            if a.dtype == np.uint8 and not isinstance(item, (list, tuple, range)):
+                a = _index_array(a)
+            elif a.dtype.kind in 'fu' or (a.dtype.kind == 'i' and a.dtype != np.int64):
                 a = a.astype(np.int64)
-            if a.dtype.kind == 'f':
-                raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
             out.append(a)
             basic = False
         elif isinstance(item, str):
@@ -86,6 +85,18 @@ def _convert_index(index, x):
             raise IndexError(f'only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                              f'Variables are valid indices (got {type(item).__name__})')
     return (tuple(out) if len(out) != 1 or isinstance(index, tuple) else out[0]), basic
+
+
+def _index_array(a):
+    """An index tensor's array as PyTorch takes it: int64, int32 and bool as they are, uint8 as
+    a mask (deprecated, with PyTorch's warning), other dtypes refused."""
+    if a.dtype == np.uint8:
+        warn_at_caller('indexing with dtype nbgrad.uint8 is now deprecated, please use a dtype '
+                       'nbgrad.bool instead.')
+        return a.astype(bool)
+    if a.dtype.kind == 'b' or a.dtype == np.int64 or a.dtype == np.int32:
+        return a
+    raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
 
 
 def _nested_tensors_to_lists(item):

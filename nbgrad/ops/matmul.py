@@ -101,6 +101,8 @@ def matmul(input, other):
         raise TypeError(f'matmul(): argument \'other\' (position 2) must be Tensor, not '
                         f'{type(other if isinstance(input, Tensor) else input).__name__}')
     ranks = (input._data.ndim, other._data.ndim)
+    if input._data.dtype != other._data.dtype:
+        _refuse_mixed_dtypes(_mixed_dtype_kernel(*ranks), input, other)
     op = MatMul(_MATMUL_KERNELS.get(ranks, 'matmul'))
     op.node_name = _matmul_node_name(*ranks)
     return dispatch(op, input, other)
@@ -127,6 +129,39 @@ def _matmul_node_name(rank_a, rank_b):
     return 'CloneBackward0' if rank_a == 2 else 'UnsafeViewBackward0'
 
 
+# C++'s names of the element types, which PyTorch's mm names in its dtype error
+_CPP_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+              'int32': 'int', 'int16': 'short int', 'int8': 'signed char',
+              'uint8': 'unsigned char', 'bool': 'bool', 'complex64': 'c10::complex<float>',
+              'complex128': 'c10::complex<double>'}
+
+
+def _mixed_dtype_kernel(rank_a, rank_b):
+    """The kernel whose dtype error PyTorch's matmul gives for operands of these ranks."""
+    if rank_a == 1 and rank_b == 1:
+        return 'dot'
+    if rank_b == 1:
+        return 'mv'
+    return 'mm' if rank_b == 2 else 'bmm'
+
+
+def _refuse_mixed_dtypes(kernel, a, b):
+    """PyTorch's products take operands of one dtype (no promotion): its error, per kernel."""
+    words = [_dispatch._type_word(t._data.dtype) for t in (a, b)]
+    if kernel == 'mm':
+        names = [_CPP_TYPES[t._data.dtype.name] for t in (a, b)]
+        message = f'expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}'
+    elif kernel == 'mv':
+        message = (f'addmv input tensors must have the same dtype, but got {words[1]}, '
+                   f'{words[0]}, and {words[1]}')
+    elif kernel == 'dot':
+        message = f'dot : expected both vectors to have same dtype, but found {words[0]} and ' \
+                  f'{words[1]}'
+    else:
+        message = f'expected scalar type {words[0]} but found {words[1]}'
+    raise RuntimeError(message)
+
+
 def _require_dims(name, t, dims, which):
     if t._data.ndim != dims:
         raise RuntimeError(f'{name}: {which} must be a {dims}D tensor, got a {t._data.ndim}D tensor '
@@ -136,6 +171,8 @@ def _require_dims(name, t, dims, which):
 def mm(input, mat2):
     _require_dims('mm', input, 2, 'self')
     _require_dims('mm', mat2, 2, 'mat2')
+    if input._data.dtype != mat2._data.dtype:
+        _refuse_mixed_dtypes('mm', input, mat2)
     return dispatch(MatMul('mm'), input, mat2)
 
 
@@ -145,12 +182,16 @@ def bmm(input, mat2):
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f'bmm: batch1 and batch2 must have the same batch size, got '
                            f'{input.shape[0]} and {mat2.shape[0]}')
+    if input._data.dtype != mat2._data.dtype:
+        _refuse_mixed_dtypes('bmm', input, mat2)
     return dispatch(MatMul('bmm'), input, mat2)
 
 
 def mv(input, vec):
     _require_dims('mv', input, 2, 'self')
     _require_dims('mv', vec, 1, 'vec')
+    if input._data.dtype != vec._data.dtype:
+        _refuse_mixed_dtypes('mv', input, vec)
     return dispatch(MatMul('mv'), input, vec)
 
 
@@ -162,9 +203,8 @@ def dot(input, other):
         raise RuntimeError(f'inconsistent tensor size, expected tensor [{input.shape[0]}] and src '
                            f'[{other.shape[0]}] to have the same number of elements, but got '
                            f'{input.shape[0]} and {other.shape[0]} elements respectively')
-    if input.dtype != other.dtype:
-        raise RuntimeError(f'dot : expected both vectors to have same dtype, but found '
-                           f'{input.dtype} and {other.dtype}')
+    if input._data.dtype != other._data.dtype:
+        _refuse_mixed_dtypes('dot', input, other)
     return dispatch(MatMul('dot'), input, other)
 
 
