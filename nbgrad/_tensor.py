@@ -98,8 +98,9 @@ class Tensor:
     _is_param = False
     _inference = False             # made inside inference_mode (is_inference())
     _no_grad_view = False          # a view made in no_grad mode of a tensor that requires grad
-    __array_priority__ = 1000      # numpy defers binary operators to us
-    __array_ufunc__ = None
+    # NumPy defers binary operators to us (ndarray * t is t.__rmul__), and NumPy functions of a
+    # tensor (np.exp(t)) compute on its array and come back as a tensor (__array_wrap__)
+    __array_priority__ = 1000
 
     @staticmethod
     def _make(data, requires_grad=False, grad_fn=None, vc=None):
@@ -115,8 +116,15 @@ class Tensor:
 
     def __init__(self, *args, device=None):
         """Legacy constructor: Tensor(2, 3) and Tensor(x.size()) are uninitialised (zeros here),
-        Tensor([1, 2]) copies data, Tensor() is empty."""
+        Tensor([1, 2]) copies data, Tensor() is empty, and Tensor(t) is an alias of the tensor t
+        (its memory, dtype and history: AliasBackward0), as in PyTorch."""
         from ._creation import tensor as _tensor_fn, empty
+        if len(args) == 1 and isinstance(args[0], Tensor) and device is None:
+            alias = args[0][...]
+            self._data, self._requires_grad, self._grad_fn, self._vc, self._base = (
+                alias._data, alias._requires_grad, alias._grad_fn, alias._vc, alias._base)
+            self.__dict__.update(alias.__dict__)     # (its view bookkeeping)
+            return
         if is_legacy_data(args):
             made = _tensor_fn(args[0], dtype=_dtype.get_default_dtype(), device=device)
         else:
@@ -450,6 +458,13 @@ class Tensor:
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """A NumPy function's result as a tensor (PyTorch's: booleans as uint8)."""
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        from ._creation import from_numpy
+        return from_numpy(np.asarray(array))
 
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:

@@ -345,3 +345,30 @@ def test_copy_copy_shares_memory_and_pickle_keeps_attributes():
         return a, b.requires_grad, b.note, again.note, copy.copy(lib.ones(2, requires_grad=True)
                                                               * 2).is_leaf
     both(run)
+
+
+def test_legacy_constructor_of_a_tensor_is_an_alias():
+    """Tensor(t) is t's alias in PyTorch (same memory and dtype, AliasBackward0), where nbgrad
+    copied it into float32 with a copy-construct warning."""
+    def run(lib):
+        a = lib.ones(2)
+        b = lib.Tensor(a)
+        b[0] = 5
+        r = lib.ones(2, requires_grad=True)
+        d = lib.Tensor(r)
+        (d * 3).sum().backward()
+        integers = lib.Tensor(lib.tensor([1, 2]))
+        return a, integers, str(integers.dtype)[-5:], d.requires_grad, d.is_leaf, \
+            d.grad_fn.name(), r.grad
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')       # (no copy-construct warning either)
+        both(run)
+
+
+@pytest.mark.parametrize('case', ['np.exp(t)', 'np.add(t, 1)', 'np.greater(t, 1)',
+                                  'str(np.sqrt(t).dtype)[-7:]', 'np.round(t * 1.6)', 'np.float64(2) * t',
+                                  'np.sqrt(lib.ones(2, requires_grad=True))'])
+def test_numpy_functions_of_a_tensor_give_tensors(case):
+    """np.exp(t) computes on the tensor's array and returns a tensor (PyTorch's __array__ and
+    __array_wrap__, booleans as uint8); nbgrad refused NumPy ufuncs outright."""
+    both(lambda lib: eval(case, {'np': np, 'lib': lib, 't': lib.tensor([1., 2.])}))
