@@ -195,6 +195,9 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
+    # devices and layouts nbgrad has none of (PyTorch's predicates, for code that asks)
+    is_mps = is_xpu = is_xla = is_ipu = is_mkldnn = is_vulkan = is_maia = is_mtia = False
+    is_nested = False
     layout = 'strided'
 
     def is_floating_point(self):

@@ -753,4 +753,33 @@ def _apply_(self, callable, /):
     return self
 
 
+def _map_(self, other, callable):
+    """self[i] = callable(self[i], other[i]) elementwise, other broadcast to self's shape
+    (PyTorch's CPU-only map_)."""
+    return _map_values(self, 'map_', (other,), callable)
+
+
+def _map2_(self, x, y, callable):
+    """self[i] = callable(self[i], x[i], y[i]) (PyTorch's map2_)."""
+    return _map_values(self, 'map2_', (x, y), callable)
+
+
+def _map_values(self, name, others, fn):
+    if self._requires_grad or any(t._requires_grad for t in others):
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f'var.detach().{name}() instead.')
+    if not self.is_cpu or not all(t.is_cpu for t in others):
+        raise TypeError(f'{name}() is only implemented on CPU tensors')
+    data = self._data
+    arrays = [np.broadcast_to(t._data, data.shape) for t in others]
+    for index in np.ndindex(data.shape):
+        data[index] = fn(data[index].item(), *(a[index].item() for a in arrays))
+    self._vc[0] += 1
+    return self
+
+
 Tensor.apply_ = _apply_
+Tensor.map_, Tensor.map2_ = _map_, _map2_
+Tensor.const_data_ptr = Tensor.data_ptr
+Tensor.unsafe_chunk = lambda self, chunks, dim=0: self.chunk(chunks, dim)
+Tensor.unsafe_split = lambda self, split_size, dim=0: self.split(split_size, dim)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+import nbgrad
 from torch_compare import assert_same_error, both
 
 torch = pytest.importorskip('torch')
@@ -372,3 +373,25 @@ def test_numpy_functions_of_a_tensor_give_tensors(case):
     """np.exp(t) computes on the tensor's array and returns a tensor (PyTorch's __array__ and
     __array_wrap__, booleans as uint8); nbgrad refused NumPy ufuncs outright."""
     both(lambda lib: eval(case, {'np': np, 'lib': lib, 't': lib.tensor([1., 2.])}))
+
+
+def test_map_and_map2_and_the_small_predicates():
+    def run(lib):
+        x = lib.arange(4.)
+        x.map_(lib.tensor([10.]), lambda a, b: a + b)
+        x.map2_(lib.ones(4), lib.full((4,), 2.), lambda a, b, c: a * b * c)
+        flags = (x.is_mps, x.is_xpu, x.is_nested, x.const_data_ptr() == x.data_ptr())
+        return x, flags, x.unsafe_chunk(2), x.unsafe_split(3)
+    both(run)
+
+
+def test_pytorchs_private_transformer_helpers_import_where_pytorch_has_them():
+    """Copies of PyTorch's Transformer code import these by these paths."""
+    from nbgrad.nn.functional import (_canonical_mask, _in_projection,  # noqa: F401
+                                      _in_projection_packed, _mha_shape_check, _none_or_dtype)
+    from nbgrad.nn.modules.linear import NonDynamicallyQuantizableLinear
+    assert NonDynamicallyQuantizableLinear.__module__ == 'nbgrad.nn.modules.linear'
+    mask = _canonical_mask(nbgrad.tensor([True, False]), 'mask', None, '', nbgrad.float32)
+    expected = torch.nn.functional._canonical_mask(torch.tensor([True, False]), 'mask', None, '',
+                                                   torch.float32)
+    assert mask.tolist() == expected.tolist()

@@ -13,3 +13,6 @@ from .dropout import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+# the private helpers of PyTorch's functional.py that copies of its Transformer code call
+from .attention import (  # noqa: F401
+    _canonical_mask, _in_projection, _in_projection_packed, _mha_shape_check, _none_or_dtype)

@@ -8,14 +8,10 @@ from ... import _creation
 from .. import init
 from ..functional.attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ['MultiheadAttention']
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """MultiheadAttention's output projection: a Linear under PyTorch's name (as in its reprs)."""
 
 
 class MultiheadAttention(Module):

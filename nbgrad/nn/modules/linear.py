@@ -56,6 +56,11 @@ class Linear(Module):
                 f'bias={self.bias is not None}')
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's output projection: a Linear under PyTorch's name (as in its reprs),
+    where PyTorch defines it (torch.nn.modules.linear)."""
+
+
 class Bilinear(Module):
     """y = x1^T A x2 + b, with weight (out_features, in1_features, in2_features)."""
 
