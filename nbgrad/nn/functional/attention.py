@@ -123,7 +123,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     query (N, ..., Hq, L, E), key (N, ..., H, S, E), value (N, ..., H, S, Ev) -> (N, ..., Hq, L,
     Ev). attn_mask broadcasts to (N, ..., Hq, L, S): bool (True = take part) or float (added to
     the scores). is_causal masks with a lower-triangular (upper-left aligned) mask. scale defaults
-    to 1/sqrt(E). enable_gqa lets H divide Hq (grouped-query attention)."""
+    to 1/sqrt(E). enable_gqa lets H divide Hq (grouped-query attention). attn_mask may also be a
+    torch.nn.attention.bias causal bias (causal_lower_right(L, S)...)."""
+    if getattr(attn_mask, '_attend', None) is not None:       # a CausalBias
+        return attn_mask._attend(query, key, value, dropout_p, is_causal, scale, enable_gqa)
     _check_sdpa_inputs(query, key, value, attn_mask)
     if not _cuda_flags._sdp.math:     # nn.attention.sdpa_kernel left only some backends on
         _sdpa_backends.check(query, key, value, attn_mask, dropout_p, enable_gqa)
