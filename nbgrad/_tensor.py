@@ -572,7 +572,8 @@ class Tensor:
         requires_grad and attributes."""
         t = _new(type(self)) if type(self) is Tensor else type(self).__new__(type(self))
         t._data, t._requires_grad, t._grad_fn, t._vc, t._base = \
-            self._data, self._requires_grad, None, [0], None
+            self._data, self._requires_grad and not self.is_sparse, None, [0], None  # (PyTorch's
+        # sparse copy drops requires_grad)
         t.__dict__.update(_user_attributes(self))
         return t
 
