@@ -61,7 +61,15 @@ def test_a_stack_of_rows_is_one_gemm(direct):
     assert direct == [(4, 6, 5)]      # one GEMM of 24 rows, reshaped
 
 
-@pytest.mark.parametrize('case', ['strided', 'half', 'batch', 'int', 'mixed'])
+def test_products_of_two_dtypes_are_refused_before_any_gemm(direct):
+    """PyTorch's mm takes one dtype (no promotion): refused with its message, nothing run."""
+    a = nbgrad.ones(6, 8, device='cuda')
+    with pytest.raises(RuntimeError, match='expected m1 and m2 to have the same dtype'):
+        a @ nbgrad.ones(8, 3, device='cuda', dtype=nbgrad.float64)
+    assert direct == []
+
+
+@pytest.mark.parametrize('case', ['strided', 'half', 'batch', 'int'])
 def test_other_products_go_to_cupy(case, direct):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((6, 8))
@@ -80,12 +88,9 @@ def test_other_products_go_to_cupy(case, direct):
         a, b = rng.integers(-5, 5, (6, 8)), rng.integers(-5, 5, (8, 3))
         a_cuda, b_cuda = (nbgrad.tensor(v, device='cuda') for v in (a, b))
         expected = a @ b
-    else:
-        a_cuda, b_cuda = nbgrad.tensor(a, device='cuda').float(), nbgrad.tensor(b, device='cuda')
-        expected = a.astype(np.float32).astype(np.float64) @ b
     got = (a_cuda @ b_cuda).cpu().numpy().astype(np.float64)
     np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
-    assert direct == ([(6, 3)] if case == 'mixed' else [])   # mixed: promoted, then direct
+    assert direct == []
 
 
 def test_linear_layer_forward_and_backward(direct):
