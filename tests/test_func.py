@@ -172,3 +172,75 @@ def test_functionalize_computes_what_the_function_computes_mutations_included():
         with pytest.raises(RuntimeError, match='remove'):
             lib.func.functionalize(f, remove='views')
     assert results[1] == results[0]
+
+
+def _func_case(case):
+    """Run a torch.func expression under both libraries (names: lib, F = lib.func, x, y)."""
+    results = []
+    for lib in (torch, nbgrad):
+        names = {'lib': lib, 'F': lib.func, 'x': lib.tensor([0.5, 1.0, 2.0]),
+                 'y': lib.tensor([1., -1., 3.]), 's': lib.tensor(3.)}
+        results.append(eval(case, names))
+    return results
+
+
+@pytest.mark.parametrize('case', [
+    'F.grad(lambda x: F.grad(lambda y: x * y)(x))(s)',
+    'F.grad(lambda x: x * F.grad(lambda y: x + y)(x))(s)',
+    'F.grad(lambda y: leaf * y)(leaf)',
+    'F.hessian(lambda x: x * F.grad(lambda y: x * y * y)(x))(s)',
+    'F.grad(lambda x: F.vjp(lambda y: x * y, x)[1](lib.tensor(1.))[0])(s)',
+    'F.jacrev(lambda x: F.jacrev(lambda y: x * y)(x))(x)',
+    'F.vmap(lambda xi: F.grad(lambda y: (xi * y * y).sum())(xi))(x.reshape(3, 1) * y)',
+])
+def test_nested_transforms_keep_their_variables_apart(case):
+    """An inner transform differentiates its own argument only, not the outer variable the
+    function closes over, even when that argument is the outer variable itself (nbgrad used a
+    tensor that already required grad as it was: the inner gradient counted both)."""
+    results = []
+    for lib in (torch, nbgrad):
+        names = {'lib': lib, 'F': lib.func, 'x': lib.tensor([0.5, 1.0, 2.0]),
+                 'y': lib.tensor([1., -1., 3.]), 's': lib.tensor(3.),
+                 'leaf': lib.tensor(3., requires_grad=True)}
+        results.append(eval(case, names).detach())
+    assert_same(results[1], results[0], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('case', [
+    'F.jvp(lambda a: F.jvp(lib.sin, (a,), (lib.ones(3),))[1], (x,), (y,))[1]',
+    'F.grad(lambda a: F.jvp(lib.sin, (a,), (y,))[1].sum())(x)',
+    'F.grad(lambda s: F.jvp(lambda t: s * t, (s,), (lib.tensor(1.),))[1])(s)',
+    "F.jvp(lambda d: d['a'] * 2, ({'a': x},), ({'a': y},))[1]",
+    'F.jvp(lambda t: t[0] * t[1], ((x, y),), ((lib.ones(3), lib.zeros(3)),))[1]',
+    'F.jvp(lambda a: (a.sin(), a.cos()), (x,), (y,))[1][1]',
+    'F.jvp(lambda a, b: a * b, (x, y), (y, x))[1]',
+    'F.jvp(lambda a: lib.zeros(3), (x,), (y,))[1]',
+])
+def test_jvp_results_are_differentiable_and_take_trees(case):
+    """jvp's outputs stay in the graph of an outer transform (jvp of jvp, grad of jvp: nbgrad
+    returned them detached, so the outer derivative was 0), and primals may be dicts or nested
+    tuples (the NTK tutorial's params dict)."""
+    expected, got = _func_case(case)
+    assert_same(got.detach(), expected.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_jvp_reaches_parameters_for_backward():
+    results = []
+    for lib in (torch, nbgrad):
+        w = lib.tensor([0.3, -0.2, 0.9], requires_grad=True)
+        out = lib.func.jvp(lambda a: (a * w).sin(), (lib.tensor([0.5, 1., 2.]),),
+                           (lib.ones(3),))
+        out[1].sum().backward()
+        results.append((out[0].requires_grad, out[1].requires_grad, w.grad))
+    assert results[1][:2] == results[0][:2]
+    assert_same(results[1][2], results[0][2], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('argnums', [(0, 0), (1, 1), 0.5, 2, (0, 2)])
+def test_argnums_are_checked_as_pytorch(argnums):
+    kinds = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(RuntimeError) as info:
+            lib.func.grad(lambda a, b: (a * b).sum(), argnums=argnums)(lib.ones(2), lib.ones(2))
+        kinds.append(str(info.value))
+    assert kinds[1] == kinds[0]

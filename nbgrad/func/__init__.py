@@ -72,6 +72,8 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 # -- gradients ----------------------------------------------------------------------------------
 
 def _argnums_tuple(argnums, n_args):
+    if not isinstance(argnums, (int, tuple, list)):
+        raise RuntimeError(f'argnums must be int or Tuple[int, ...], got: {type(argnums)}')
     items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     if not items:
         raise RuntimeError('argnums must be non-empty')
@@ -79,14 +81,18 @@ def _argnums_tuple(argnums, n_args):
         if not isinstance(a, int):
             raise RuntimeError(f'argnums must be int or Tuple[int, ...], got: {type(argnums)}')
         if not -n_args <= a < n_args:
-            raise RuntimeError(f'Got argnums={a}, but only {n_args} positional inputs')
+            raise RuntimeError(f'Got argnum={a}, but only {n_args} positional inputs')
+    if len(set(items)) != len(items):     # (a variable twice would get a wrong, split gradient)
+        raise RuntimeError(f'argnums elements must be unique, got {argnums}')
     return tuple(a % n_args for a in items)
 
 
 def _differentiable(tree, copies):
     """tree's tensors as the variables of a differentiation: a tensor that already requires
-    grad is used as it is (an outer transform differentiates through it), others get a
-    detached copy that requires grad (appended to `copies`). Returns (tree, its leaves)."""
+    grad gets an alias in the graph (an outer transform differentiates through it, and this
+    transform through the alias only: not through the uses of the tensor the function closes
+    over, which are the outer variable's), others a detached copy that requires grad (appended
+    to `copies`). Returns (tree, its leaves)."""
     leaves, rebuild = _flatten(tree)
     wired = []
     for leaf in leaves:
@@ -98,6 +104,9 @@ def _differentiable(tree, copies):
         if not leaf.requires_grad:
             leaf = leaf.detach().requires_grad_()
             copies.append(leaf)
+        else:
+            with enable_grad():
+                leaf = leaf.view_as(leaf)
         wired.append(leaf)
     return rebuild(wired), wired
 
@@ -236,31 +245,41 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J @ tangents[, aux]): the Jacobian-vector product. PyTorch computes it in
     forward mode; nbgrad has no forward-mode AD, so it differentiates the vector-Jacobian
-    product (linear in its cotangent) with respect to that cotangent, against the tangents
-    (autograd.functional.jvp's double backward): the same values, a backward's cost twice."""
-    from ..autograd import functional
+    product (linear in its cotangent) with respect to that cotangent, against the tangents: the
+    same values, a backward's cost twice. primals and tangents are tuples of tensors or of
+    trees of them (a dict of parameters). The results stay differentiable for an outer
+    transform or backward() whose variables they depend on (jvp of jvp, grad of jvp)."""
     for name, value in (('primals', primals), ('tangents', tangents)):
         if not isinstance(value, tuple):
             raise RuntimeError(f'jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. '
                                f'it should be valid to call f(*{name}).')
-    if len(primals) != len(tangents) or any(
+    primal_leaves, _ = _flatten(primals)
+    tangent_leaves, _ = _flatten(tangents)
+    if len(primal_leaves) != len(tangent_leaves) or any(
             not isinstance(p, Tensor) or not isinstance(t, Tensor) or p.shape != t.shape
-            for p, t in zip(primals, tangents)):
-        raise RuntimeError('jvp(f, primals, tangents): Expected primals and tangents to be '
-                           'tuples of Tensors of the same length and the same shapes')
-    aux = []
-
-    def plain(*args):
+            for p, t in zip(primal_leaves, tangent_leaves)):
+        raise RuntimeError('jvp(f, primals, tangents): Expected primals and tangents to have the '
+                           'same python structure and tensors of the same shapes')
+    args, _, variables, copies = _wired_arguments(primals, tuple(range(len(primals))))
+    with enable_grad():
         result = func(*args)
-        if not has_aux:
-            return result
-        if not isinstance(result, tuple) or len(result) != 2:
+        if has_aux and (not isinstance(result, tuple) or len(result) != 2):
             raise RuntimeError('jvp(f, primals, tangents): output of function f should be a '
                                'tuple: (output, aux) if has_aux is True')
-        aux.append(result[1])
-        return result[0]
-    output, tangent_out = functional.jvp(plain, primals, tangents)
-    return (output, tangent_out, aux[0]) if has_aux else (output, tangent_out)
+        output, aux = result if has_aux else (result, None)
+        out_leaves, rebuild = _flatten(output)
+        cotangents = [o.new_zeros(o.shape).requires_grad_() for o in out_leaves]
+        vjps = _grads(out_leaves, variables, cotangents)
+        used = [(g, t) for g, t in zip(vjps, tangent_leaves) if g.requires_grad]
+        products = _autograd_grad([g for g, _ in used], cotangents, [t for _, t in used],
+                                  allow_unused=True, create_graph=True) if used else \
+            [None] * len(out_leaves)
+        products = [p if p is not None else o.new_zeros(o.shape)
+                    for p, o in zip(products, out_leaves)]
+    private = copies + cotangents
+    results = (rebuild(_outside_only(out_leaves, private)),
+               rebuild(_outside_only(products, private)))
+    return results + (_detached_aux(aux, copies),) if has_aux else results
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):

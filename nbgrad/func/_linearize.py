@@ -11,15 +11,13 @@ import functools
 
 def linearize(func, *primals):
     from . import jvp
-    from .._tensor import Tensor
     output = func(*primals)
-    detached = tuple(p.detach() if isinstance(p, Tensor) else p for p in primals)
 
     def jvp_fn(*tangents):
-        if len(tangents) != len(detached):
-            raise RuntimeError(f'linearize: expected {len(detached)} tangents, one for each '
+        if len(tangents) != len(primals):
+            raise RuntimeError(f'linearize: expected {len(primals)} tangents, one for each '
                                f'primal, but got {len(tangents)}')
-        return jvp(func, detached, tangents)[1]
+        return jvp(func, primals, tangents)[1]
     return output, jvp_fn
 
 
