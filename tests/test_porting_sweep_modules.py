@@ -2,7 +2,12 @@
 against PyTorch itself: registration hooks, Module.compile, full backward hooks."""
 import importlib
 
+import pytest
+
+import nbgrad
 from torch_compare import assert_same_error, both
+
+torch = pytest.importorskip('torch')
 
 
 def test_module_registration_hooks():
@@ -167,3 +172,48 @@ def test_float16_products_with_a_bias_round_once():
             assert (g != e).mean() < 0.01, (g != e).mean()
             assert abs(g - e).max() <= 2 ** -10 * abs(e).max()
     both(run, nearly_all_equal)
+
+
+class _GetsExtra:        # the three kinds of module with extra state (built per library)
+    @staticmethod
+    def make(lib, kind):
+        class Gets(lib.nn.Module):
+            def get_extra_state(self):
+                return 7
+
+        class Sets(lib.nn.Module):
+            def set_extra_state(self, state):
+                self.seen = state
+
+        class Both(Gets):
+            def set_extra_state(self, state):
+                self.seen = state
+        return {'gets': Gets, 'sets': Sets, 'both': Both}[kind]()
+
+
+@pytest.mark.parametrize('kind', ['gets', 'sets', 'both'])
+@pytest.mark.parametrize('state', ['own', 'empty', 'extra'])
+@pytest.mark.parametrize('strict', [True, False])
+def test_extra_state_loads_where_set_extra_state_is_overridden(kind, state, strict):
+    """PyTorch saves extra state where get_extra_state is overridden and loads it where
+    set_extra_state is (nbgrad keyed both on get_extra_state)."""
+    def run(lib):
+        module = _GetsExtra.make(lib, kind)
+        given = {'own': lambda: _GetsExtra.make(lib, kind).state_dict(), 'empty': dict,
+                 'extra': lambda: {'_extra_state': 3}}[state]()
+        result = module.load_state_dict(given, strict=strict)
+        return (list(result.missing_keys), list(result.unexpected_keys),
+                getattr(module, 'seen', None), list(module.state_dict()))
+    both(run)
+
+
+def test_pytorchs_module_internals_that_libraries_use():
+    from nbgrad.nn.modules.module import _IncompatibleKeys  # noqa: F401
+    m = nbgrad.nn.Linear(2, 2)
+    calls = []
+    m.register_forward_hook(lambda *a: calls.append(1))
+    second = m.register_forward_hook(lambda *a: calls.append(2))
+    m._forward_hooks.move_to_end(second.id, last=False)    # (an OrderedDict, as PyTorch's)
+    m._call_impl(nbgrad.ones(2))
+    assert calls == [2, 1]
+    assert nbgrad.nn.Module.forward.__name__ == torch.nn.Module.forward.__name__

@@ -2,11 +2,13 @@
 register_*hook returns (PyTorch's torch.utils.hooks.RemovableHandle)."""
 import itertools
 import weakref
+from collections import OrderedDict
 
 
-class HookDict(dict):
-    """A dict of hooks by handle id (a dict subclass so that handles can refer to it weakly)."""
-    __slots__ = ('__weakref__',)
+class HookDict(OrderedDict):
+    """The hooks by handle id, in registration order: an OrderedDict, as PyTorch's hook tables
+    are (libraries move a hook first with move_to_end), that handles can refer to weakly."""
+    __slots__ = ()
 
 
 class RemovableHandle:

@@ -75,11 +75,15 @@ def load_own_entries(module, state_dict, prefix, local_metadata, strict, missing
                               f'dimensions in the checkpoint are {_torch_size(value.shape)}, '
                               f'an exception occurred : {ex.args}.')
     extra_key = prefix + '_extra_state'
-    if module._has_extra_state():
+    # (PyTorch loads extra state where set_extra_state is overridden, and saves it where
+    # get_extra_state is: a module may have one without the other)
+    from .module import Module
+    if type(module).set_extra_state is not Module.set_extra_state:
         if extra_key in state_dict:
-            old = module.get_extra_state()
+            if module._has_extra_state():      # (kept to undo the load if a later key fails)
+                old = module.get_extra_state()
+                _on_failure(lambda: module.set_extra_state(old))
             module.set_extra_state(state_dict[extra_key])
-            _on_failure(lambda: module.set_extra_state(old))
         elif strict:
             missing_keys.append(extra_key)
     elif strict and extra_key in state_dict:

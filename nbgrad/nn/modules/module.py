@@ -15,8 +15,17 @@ from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, Buffer
 from . import _state_dict_load
 from ._backward_hook import BackwardHook
+from ._state_dict_load import _IncompatibleKeys  # noqa: F401 (PyTorch's module has it)
 
 __all__ = ['Module']
+
+_EXTRA_STATE_KEY_SUFFIX = '_extra_state'
+
+
+def _forward_unimplemented(self, *input):
+    """Module.forward until a subclass defines it (PyTorch's name for it)."""
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                              f'"forward" function')
 
 
 def _addindent(text, spaces):
@@ -71,9 +80,7 @@ class Module:
         setattr_(self, '_non_persistent_buffers_set', set())
         setattr_(self, '_is_full_backward_hook', None)
 
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
-                                  f'"forward" function')
+    forward = _forward_unimplemented
 
     # -- attribute routing ----------------------------------------------------------------------
     def __getattr__(self, name):
@@ -426,7 +433,7 @@ class Module:
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     # -- calling --------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args, **kwargs):  # (also PyTorch's _call_impl: see below the class)
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
                 self._backward_pre_hooks or _global_hooks_present()):
             return self.forward(*args, **kwargs)
@@ -744,3 +751,7 @@ def register_module_full_backward_hook(hook):
 
 def register_module_full_backward_pre_hook(hook):
     return _add_hook(_global_backward_pre_hooks, hook)
+
+
+# PyTorch's names for Module.__call__ (some libraries call them directly)
+Module._call_impl = Module._wrapped_call_impl = Module.__call__
