@@ -244,3 +244,19 @@ def test_argnums_are_checked_as_pytorch(argnums):
             lib.func.grad(lambda a, b: (a * b).sum(), argnums=argnums)(lib.ones(2), lib.ones(2))
         kinds.append(str(info.value))
     assert kinds[1] == kinds[0]
+
+
+def test_replace_all_batch_norm_modules_and_debug_unwrap():
+    results = []
+    for lib in (torch, nbgrad):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
+        assert lib.func.replace_all_batch_norm_modules_(model) is model
+        bn = model[1]
+        x = lib.tensor(np.arange(18.).reshape(2, 3, 3) / 10, dtype=lib.float32)
+        out = lib.func.vmap(model)(x)
+        results.append((bn.running_mean, bn.running_var, bn.num_batches_tracked,
+                        bn.track_running_stats, repr(bn), lib.func.debug_unwrap(out).shape,
+                        out.detach()))
+    assert results[1][:6] == results[0][:6]
+    assert_same(results[1][6], results[0][6], rtol=1e-5, atol=1e-6)

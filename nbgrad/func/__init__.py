@@ -19,9 +19,11 @@ from ..random import default_generator
 from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
 from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
+from ._batch_norm import debug_unwrap, replace_all_batch_norm_modules_  # noqa: F401 (the same)
 
 __all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'hessian',
-           'vmap', 'stack_module_state', 'linearize', 'functionalize']
+           'vmap', 'stack_module_state', 'linearize', 'functionalize',
+           'replace_all_batch_norm_modules_', 'debug_unwrap']
 
 
 # -- pytrees: tuples, lists and dicts of tensors ------------------------------------------------
