@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import arr, assert_same_value, both
+from torch_compare import arr, assert_same, assert_same_value, both
 
 torch = pytest.importorskip('torch')
 
@@ -578,3 +578,24 @@ def test_mha_float_mask_under_autocast_takes_the_autocast_dtype():
             out, weights = module(q, q, q, attn_mask=mask)
         return out.float().detach().numpy(), weights.float().detach().numpy()
     assert_same_value(run(nbgrad), run(torch), 2e-3, 2e-3)
+
+
+@pytest.mark.parametrize('mode', ['no_grad', 'grad', 'float mask', 'cross', 'need_weights'])
+def test_fully_masked_queries_follow_pytorchs_path(mode):
+    """A query whose keys are all padding: NaN on PyTorch's fast path (eval, no grad,
+    self-attention, bool masks; the weights' plain softmax), 0 on its other paths (SDPA's safe
+    softmax); nbgrad follows the same conditions."""
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.MultiheadAttention(4, 2, batch_first=True).eval()
+        x = lib.tensor(arr(2, 3, 4, seed=1), dtype=lib.float32)
+        padding = lib.tensor([[True, True, True], [False, False, True]])
+        if mode == 'float mask':
+            padding = padding.float() * -1e9
+        key = lib.tensor(arr(2, 3, 4, seed=2), dtype=lib.float32) if mode == 'cross' else x
+        context = lib.enable_grad if mode == 'grad' else lib.no_grad
+        with context():
+            out, _ = m(x, key, key, key_padding_mask=padding,
+                       need_weights=mode == 'need_weights')
+        return out.detach()
+    both(run, check=lambda got, expected: assert_same(got, expected, rtol=1e-5, atol=1e-6))

@@ -89,6 +89,13 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         batched = query.dim() == 3
+        if not need_weights and self._takes_fast_path(query, key, value, key_padding_mask,
+                                                      attn_mask):
+            # PyTorch's fast path (_native_multi_head_attention) computes the weights with a
+            # plain softmax even when they are not returned: a query whose keys are all masked
+            # gives NaN there, where the other paths' attention gives 0
+            return self.forward(query, key, value, key_padding_mask, True, attn_mask,
+                                average_attn_weights, is_causal)[0], None
         key_padding_mask = _canonical_mask(key_padding_mask, 'key_padding_mask',
                                            _none_or_dtype(attn_mask), 'attn_mask', query.dtype)
         attn_mask = _canonical_mask(attn_mask, 'attn_mask', None, '', query.dtype,
@@ -115,6 +122,27 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             output = output.transpose(1, 0)
         return output, weights
+
+    def _takes_fast_path(self, query, key, value, key_padding_mask, attn_mask):
+        """Whether PyTorch's MultiheadAttention.forward would take its fast path (its
+        conditions, of PyTorch 2.13)."""
+        from ... import autograd, backends
+        from ...amp import autocast_mode
+        if any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
+            return False
+        if not (backends.mha.get_fastpath_enabled() and query.dim() == 3 and query is key
+                and key is value and self.in_proj_weight is not None and not self.training
+                and self.num_heads % 2 == 0 and self.batch_first and self.bias_k is None
+                and self.bias_v is None and not self.add_zero_attn
+                and self._qkv_same_embed_dim and not autocast_mode.is_autocast_enabled()):
+            return False
+        if self.in_proj_bias is None or query.dtype != self.in_proj_weight.dtype or \
+                query.dtype != self.in_proj_bias.dtype:
+            return False
+        parameters = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                      self.out_proj.bias)
+        return not (autograd.is_grad_enabled() and
+                    any(t is not None and t.requires_grad for t in parameters))
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """attn_mask and key_padding_mask (already float) as one (N, num_heads, L, L) mask, and
