@@ -50,7 +50,15 @@ def pack(tensor):
     pair = active()
     if pair is None:
         return tensor
-    return Packed(pair[0](tensor), pair[1], tensor._vc)
+    # under no_grad, as PyTorch runs it: a pack hook that computes (t * 1, t.exp().log())
+    # would otherwise record ops that save tensors through this very hook, without end
+    from ._tensor import _modes
+    enabled, _modes.grad_enabled = _modes.grad_enabled, False
+    try:
+        packed = pair[0](tensor)
+    finally:
+        _modes.grad_enabled = enabled
+    return Packed(packed, pair[1], tensor._vc)
 
 
 class saved_tensors_hooks:

@@ -235,6 +235,10 @@ class Tensor:
         from ._storage import UntypedStorage
         return UntypedStorage._of(self)
 
+    def _is_view(self):
+        """Whether this tensor is a view of another one (its _base)."""
+        return self._base is not None
+
     def storage(self):
         """The memory as elements of this tensor's dtype (PyTorch deprecates it for
         untyped_storage(), and warns once)."""

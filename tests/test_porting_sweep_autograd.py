@@ -562,3 +562,94 @@ def test_in_place_view_ops_on_views_keep_the_gradient(view, op):
         (x[0] * weights[0]).sum().backward()
         return x.detach(), a.grad
     both(run)
+
+
+def test_pack_hooks_run_without_grad():
+    """PyTorch runs a saved-tensor pack hook under no_grad: a pack hook that computes (t * 1)
+    recursed without end in nbgrad (each op saved its inputs through the same hook)."""
+    def run(lib):
+        x = lib.tensor([0.5, 1.5], requires_grad=True)
+        seen = []
+
+        def pack(t):
+            seen.append(lib.is_grad_enabled())
+            return t * 1
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda t: t * 2):
+            y = (x.exp() * x).sum()
+        y.backward()
+        return seen, x.grad
+    both(run)
+
+
+@pytest.mark.parametrize('expr', ['(b * 3 + a * 2).sum()', '(a * 3 + b * 2).sum()',
+                                  '(a * c).sum() + (b * b).sum()', '(a * 2 * b).sum() + a.sum()'])
+def test_leaf_hooks_run_as_soon_as_the_leaf_gradient_is_complete(expr):
+    """PyTorch's engine runs a leaf's AccumulateGrad before any other ready node, so leaf hooks
+    fire in graph order; nbgrad ordered them by when each leaf was first used."""
+    def run(lib):
+        a, b, c = (lib.tensor([1., 2.], requires_grad=True) for _ in range(3))
+        order = []
+        for name, t in zip('abc', (a, b, c)):
+            t.register_hook(lambda g, name=name: order.append(name + ' hook'))
+            t.register_post_accumulate_grad_hook(lambda t, name=name: order.append(name + ' post'))
+        for _ in range(2):      # (the second pass reuses the leaves' nodes)
+            eval(expr, {'a': a, 'b': b, 'c': c}).backward()
+        return order
+    both(run)
+
+
+def _functions(lib):
+    class WithSetup(lib.autograd.Function):
+        @staticmethod
+        def forward(x, w=None, scale=2.0):
+            return x * (w if w is not None else 1) * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.seen = (len(inputs), ctx.needs_input_grad)
+            ctx.save_for_backward(*inputs[:2])
+            ctx.scale = inputs[2]
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return g * w * ctx.scale, g * x * ctx.scale, None
+
+    class ByVjp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        def vjp(ctx, g):
+            return g * 3
+
+    class ReturnsInput(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    return WithSetup, ByVjp, ReturnsInput
+
+
+def test_function_apply_binds_keywords_and_takes_vjp():
+    """apply binds keyword arguments and defaults to forward's parameters (setup_context sees
+    them all); a Function may define vjp instead of backward; an input returned as a marked
+    non-differentiable output does not require grad."""
+    def run(lib):
+        with_setup, by_vjp, returns_input = _functions(lib)
+        x = lib.tensor([1., 2.], requires_grad=True)
+        w = lib.tensor([3., 4.], requires_grad=True)
+        y = with_setup.apply(x, w=w)
+        y.sum().backward()
+        seen = y.grad_fn.seen
+        x2 = x.detach().requires_grad_()
+        by_vjp.apply(x2).sum().backward()
+        z = returns_input.apply(x * 1)
+        return seen, x.grad, w.grad, x2.grad, z.requires_grad, z.grad_fn is None, \
+            x._is_view(), x[0]._is_view()
+    both(run)

@@ -18,6 +18,7 @@ forward runs with grad mode off on the real tensors; the outputs become the node
 context object *is* the graph node (so `y.grad_fn` is the ctx, as in PyTorch).
 """
 import functools
+import inspect
 
 from .. import _dispatch
 from .._tensor import Tensor
@@ -90,7 +91,7 @@ class BackwardCFunction(FunctionCtx, Node):
         return self._needs_input_grad
 
     def backward(self, *grads):
-        return self._fn_cls.backward(self, *grads)
+        return _user_backward(self._fn_cls)(self, *grads)
 
     def _apply_backward(self, grad_outputs):
         return self._call(list(grad_outputs))
@@ -105,7 +106,7 @@ class BackwardCFunction(FunctionCtx, Node):
                     grad_outputs = list(_hook_values(fn, r, len(grad_outputs)))
         # as in PyTorch, hooks see None for outputs that got no gradient; backward sees zeros
         # unless the Function turned materialize_grads off
-        grads = self._fn_cls.backward(self, *(
+        grads = _user_backward(self._fn_cls)(self, *(
             [g if g is not None else _zeros(meta)
              for g, meta in zip(grad_outputs, self._output_meta)]
             if self._materialize_grads else grad_outputs))
@@ -203,7 +204,38 @@ def _uses_setup_context(cls):
     return cls.setup_context is not Function.setup_context
 
 
+def _user_backward(cls):
+    """The Function's backward: its vjp where it defines that instead (PyTorch's alias), and
+    PyTorch's error where it defines both."""
+    backward, vjp = cls.backward, cls.vjp
+    if vjp is Function.vjp:
+        return backward
+    if backward is not Function.backward:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    return vjp
+
+
+def _bound_arguments(cls, args, kwargs):
+    """apply's arguments as forward's positional inputs, keywords bound and defaults filled in
+    (PyTorch binds them for Functions with setup_context, so setup_context's inputs and
+    needs_input_grad cover every parameter; keywords given to an old-style forward too)."""
+    if not kwargs and not _uses_setup_context(cls):
+        return args, kwargs
+    signature = cls.__dict__.get('_forward_signature')
+    if signature is None:
+        signature = inspect.signature(cls.forward)
+        if not _uses_setup_context(cls):   # (the ctx parameter is apply's to pass)
+            parameters = list(signature.parameters.values())[1:]
+            signature = signature.replace(parameters=parameters)
+        cls._forward_signature = signature
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.args), bound.kwargs
+
+
 def _apply(cls, ctx, args, kwargs):
+    args, kwargs = _bound_arguments(cls, args, kwargs)
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     record = _dispatch._modes.grad_enabled and any(t.requires_grad for t in tensor_args)
     ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -241,9 +273,10 @@ def _wire_outputs(ctx, args, outputs):
             wired.append(out)
             meta.append(None)
             continue
+        # (marked non-differentiable as given: a returned input is replaced by an alias below)
+        differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fc'
         if id(out) in input_ids and id(out) not in dirty:
             out = Tensor._make(out._data, False, None, out._vc)  # returned input: a fresh alias
-        differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fc'
         if differentiable and id(out) in dirty and out._base is not None:
             # a view written in place: its base's history goes through ctx (CopySlices), as
             # for a built-in in-place op on a view

@@ -337,6 +337,14 @@ def _hook_values(fn, result, expected):
     return result
 
 
+def _priority(node):
+    """A ready node's place in the engine's queue (smallest first): the most recently created
+    first, as PyTorch's engine, and a leaf's AccumulateGrad before anything (PyTorch gives it the
+    largest sequence number), so leaf hooks and post-accumulate hooks run as soon as a leaf's
+    gradient is complete."""
+    return -sys.maxsize if node._op_class is AccumulateGrad else -node._seq
+
+
 class AccumulateGrad(Node):
     """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`."""
     _direct = False
@@ -613,7 +621,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     for node in buffers:
         if dependencies.get(node, 0) == 0:
-            heappush(ready, (-node._seq, id(node), node))
+            heappush(ready, (_priority(node), id(node), node))
 
     captured = [None] * len(inputs) if inputs is not None else None
     previous_mode = _dispatch._modes.grad_enabled
@@ -681,7 +689,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    heappush(ready, (-child._seq, id(child), child))
+                    heappush(ready, (_priority(child), id(child), child))
     finally:
         _backward_state.running.pop()
         _dispatch._modes.grad_enabled = previous_mode
