@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import assert_same_error, both
+from torch_compare import assert_same, assert_same_error, both
 
 torch = pytest.importorskip('torch')
 
@@ -395,3 +395,47 @@ def test_pytorchs_private_transformer_helpers_import_where_pytorch_has_them():
     expected = torch.nn.functional._canonical_mask(torch.tensor([True, False]), 'mask', None, '',
                                                    torch.float32)
     assert mask.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize('case', [
+    'lib.tensordot(lib.tensor([1., 2, 3]), lib.tensor([10.]), dims=([0], [0]))',
+    'lib.tensordot(lib.ones(2, 1), lib.arange(6.).reshape(3, 2), dims=([1], [0]))',
+    'lib.select_scatter(lib.zeros(3), lib.tensor(5.), 0, 1)',
+    'lib.movedim(lib.tensor(1), 0, 0).shape', 'lib.movedim(lib.tensor(1), -1, 0).shape',
+    'lib.movedim(lib.ones(2, 3), (0, 1), (1, 1))', 'lib.roll(lib.tensor(3), 1, 0)',
+    'lib.fliplr(lib.ones(3))', 'lib.flipud(lib.tensor(1))', 'lib.diag_embed(lib.tensor(1))',
+    'lib.narrow(lib.arange(4), 0, 5, 0)', 'lib.narrow(lib.tensor(1), 0, 0, 1)',
+    'lib.narrow(lib.arange(4), 0, -2, 2)', 'lib.narrow(lib.arange(4), 0, 1, -1)',
+    'lib.rot90(lib.ones(2, 2), 1, [0, 1, 2])', 'lib.rot90(lib.ones(2, 2), 1, [1, 1])',
+    'lib.rot90(lib.ones(2, 2, 2), 1, [0, -3])', 'lib.rot90(lib.arange(6.).reshape(2, 3), 3)',
+    'lib.lerp(lib.tensor([1., 2, 3, 4]), lib.tensor([10., 20, 30, 40]), 0.7)',
+    'lib.lerp(lib.tensor([1., 2, 3, 4]).double(), lib.tensor([10., 20, 30, 40]).double(),'
+    ' lib.tensor([0.7, 0.2, 0.9, -1.5]).double())',
+])
+def test_less_common_functions_as_pytorch(case):
+    """A sweep of less common functions: tensordot broadcasts a size-1 contracted dim,
+    0-dim corners of select_scatter/movedim, lerp's fused multiply-add (1 ulp), and PyTorch's
+    checks and errors for roll, fliplr/flipud, diag_embed, narrow, rot90 and movedim."""
+    def exactly(got, expected):
+        if isinstance(got, tuple):             # (a Size)
+            assert tuple(got) == tuple(expected)
+        else:
+            assert_same(got, expected, rtol=0, atol=0)
+    both(lambda lib: eval(case, {'lib': lib}), check=exactly)
+
+
+def test_clamp_with_min_above_max_sends_the_gradient_to_max():
+    def run(lib):
+        x, lo, hi = (lib.tensor(v, requires_grad=True) for v in
+                     ([1., 2., 0., 5.], [3., 0., 1., 1.], [2., 1., 2., 4.]))
+        lib.clamp(x, lo, hi).backward(lib.tensor([.25, .75, 1., 2.]))
+        return x.grad, lo.grad, hi.grad
+    both(run)
+
+
+def test_float32_weighted_bincount_adds_in_float32_in_order():
+    rng = np.random.default_rng(0)
+    index, weights = rng.integers(0, 50, 10000), rng.random(10000).astype(np.float32)
+    both(lambda lib: lib.bincount(lib.tensor(index), weights=lib.tensor(weights)),
+         check=lambda got, expected: np.testing.assert_array_equal(got.numpy(),
+                                                                   expected.numpy()))

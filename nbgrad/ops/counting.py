@@ -205,6 +205,12 @@ class Bincount(_NotDifferentiable):
             return xp.bincount(x, minlength=self.minlength).astype(np.int64, copy=False)
         # float32/float64 weights keep their dtype; any other weights count in float64 (PyTorch)
         out_dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.float64
+        if xp is np and out_dtype == np.float32:
+            # PyTorch adds float32 weights in float32, in input order (np.bincount would sum
+            # in float64 and round once: other last bits)
+            out = np.zeros(max(int(x.max()) + 1, self.minlength), np.float32)
+            np.add.at(out, x, weights)
+            return out
         return xp.bincount(x, weights=weights.astype(np.float64),
                            minlength=self.minlength).astype(out_dtype)
 

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .. import _scalar_bounds, _special
+from .. import _exact, _scalar_bounds, _special
 from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
@@ -509,6 +509,15 @@ class Lerp(Elementwise):
         start, end, weight = self._prepare((start, end, weight))
         xp = xp_of(start, end)
         diff = end - start
+        dtype = start.dtype if hasattr(start, 'dtype') else end.dtype
+        if xp is np and (dtype == np.float32 or dtype == np.float64):
+            # PyTorch's CPU kernel (lerp_vec): one fused multiply-add, start + w * diff for
+            # small weights and end + (w - 1) * diff for the others (exact at 0 and 1)
+            w = np.asarray(weight, dtype)
+            small = np.abs(w) < 0.5
+            fma = _exact.fma32 if dtype == np.float32 else _exact.fma64
+            return np.asarray(fma(np.where(small, w, w - dtype.type(1)), diff,
+                                  np.where(small, start, end)), dtype)
         # PyTorch's formula: exact at weight 0 and 1
         small = xp.abs(weight) < 0.5
         return select(xp, small, start + weight * diff, end - diff * (1 - weight)).astype(
@@ -580,10 +589,13 @@ class Clamp(Elementwise):
             inside = (x <= hi) & inside if inside is not True else x <= hi
         e = self._edges
         gx = None if e[0] is None else g if inside is True else _only_where(g, inside)
-        glo = _only_where(g, x < lo) if len(e) > 1 and e[1] is not None else None
-        ghi = _only_where(g, x > hi) if len(e) > 2 and e[2] is not None else None
-        if glo is not None and hi is not None:
-            glo = _only_where(glo, x <= hi if not isinstance(hi, Tensor) else lo <= hi)
+        # PyTorch's clamp_backward_min_max: where min > max the result is max, so the gradient
+        # goes to max (and to min only where min < max)
+        glo = ghi = None
+        if len(e) > 1 and e[1] is not None:
+            glo = _only_where(g, x < lo if hi is None else (x < lo) & (lo < hi))
+        if len(e) > 2 and e[2] is not None:
+            ghi = _only_where(g, x > hi if lo is None else (x > hi) | (hi < lo))
         return gx, glo, ghi
 
 

@@ -289,9 +289,16 @@ def tensordot(a, b, dims=2, out=None):
     dims_b = [d % b.dim() for d in dims_b]
     for da, db in zip(dims_a, dims_b):
         if a.shape[da] != b.shape[db]:
-            raise RuntimeError(f'contracted dimensions need to match, but first has size '
-                               f'{a.shape[da]} in dim {da} and second has size {b.shape[db]} in '
-                               f'dim {db}')
+            # a size-1 contracted dim broadcasts, as in PyTorch: the other side's dim is
+            # summed first (sum_i x_i * y_0 = y_0 * sum_i x_i)
+            if b.shape[db] == 1:
+                a = a.sum(da, keepdim=True)
+            elif a.shape[da] == 1:
+                b = b.sum(db, keepdim=True)
+            else:
+                raise RuntimeError(f'contracted dimensions need to match, but first has size '
+                                   f'{a.shape[da]} in dim {da} and second has size '
+                                   f'{b.shape[db]} in dim {db}')
     free_a = [d for d in range(a.dim()) if d not in dims_a]
     free_b = [d for d in range(b.dim()) if d not in dims_b]
     k = 1

@@ -173,10 +173,14 @@ def flip(input, *dims):
 
 
 def fliplr(input):
+    if input.dim() < 2:
+        raise RuntimeError('Input must be >= 2-d.')
     return flip(input, 1)
 
 
 def flipud(input):
+    if input.dim() < 1:
+        raise RuntimeError('Input must be >= 1-d.')
     return flip(input, 0)
 
 
@@ -210,6 +214,8 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f'shifts and dimensions must align. shifts: {len(shifts)}, dims:'
                            f'{len(dims)}')
     n = input._data.ndim
+    if n == 0:
+        raise IndexError(f'Dimension specified as {dims[0]} but tensor has no dimensions')
     return dispatch(Roll(shifts, tuple(wrap_dim(d, n) for d in dims)), input)
 
 
@@ -347,9 +353,11 @@ def diag(input, diagonal=0):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """input's last dim on the diagonal (offset) of the dims dim1, dim2 of a result one dim
     larger; the other dims keep their order."""
-    n = input.shape[-1] + abs(offset)
     rank = input.dim() + 1
     d1, d2 = wrap_dim(dim1, rank), wrap_dim(dim2, rank)
+    if input.dim() == 0:     # (PyTorch's error: dim1 of a 0-dim input)
+        wrap_dim(dim1, 0)
+    n = input.shape[-1] + abs(offset)
     if d1 == d2:
         raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
     shape = list(input.shape[:-1])
@@ -411,7 +419,8 @@ def select_scatter(input, src, dim, index):
     if not -size <= index < size:
         raise IndexError(f'select(): index {index} out of range for tensor of size '
                          f'{list(input.shape)} at dimension {dim}')
-    where = (slice(None),) * dim + (index,)
+    # (Ellipsis last: selecting from a 1-d array gives a 0-d view to write into, not a scalar)
+    where = (slice(None),) * dim + (index, Ellipsis)
     return dispatch(_ViewScatter('select_scatter', lambda x: x[where]), input, src)
 
 
@@ -610,10 +619,19 @@ def cartesian_prod(*tensors):
 
 
 def rot90(input, k=1, dims=(0, 1)):
-    if input.dim() < 2:
-        raise RuntimeError(f'expected total dims >= 2, but got total dims = {input.dim()}')
-    k %= 4
+    n = input.dim()
+    if len(dims) != 2:
+        raise RuntimeError(f'expected total rotation dims == 2, but got dims = {len(dims)}')
+    if n < 2:
+        raise RuntimeError(f'expected total dims >= 2, but got total dims = {n}')
     d0, d1 = dims
+    if d0 == d1 or abs(d0 - d1) == n:
+        raise RuntimeError(f'expected rotation dims to be different, but got dim0 = {d0} and '
+                           f'dim1 = {d1}')
+    for name, d in (('dim0', d0), ('dim1', d1)):
+        if not -n <= d < n:
+            raise RuntimeError(f'Rotation {name} out of range, {name} = {d}')
+    k %= 4
     if k == 1:
         return input.flip(d1).transpose(d0, d1)
     if k == 2:

@@ -647,6 +647,11 @@ def movedim(input, source, destination):
                            f'({list(dst)} dims)')
     src = [wrap_dim(d, n) for d in src]
     dst = [wrap_dim(d, n) for d in dst]
+    for name, dims in (('source', src), ('destination', dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f'movedim: repeated dim in `{name}` ({dims})')
+    if n == 0:          # (a 0-dim tensor's dim 0 or -1: the tensor as it is, a view)
+        return dispatch(Permute(()), input)
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -657,12 +662,19 @@ moveaxis = movedim
 
 
 def narrow(input, dim, start, length):
+    if input._data.ndim == 0:
+        raise RuntimeError('narrow() cannot be applied to a 0-dim tensor.')
+    if length < 0:
+        raise RuntimeError('narrow(): length must be non-negative.')
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f'start out of range (expected to be in range of [{-size}, {size}], but '
+                         f'got {start})')
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f'start ({start}) + length ({length}) exceeds dimension size ({size}).')
     index = (slice(None),) * d + (slice(start, start + length),)
     return dispatch(BasicIndex(index), input)
