@@ -11,6 +11,7 @@ node output in a buffer that is dropped as soon as the node has run. Gradients t
 widened are summed back to each input's shape here, once, for every op.
 """
 import contextlib
+import itertools
 import sys
 import threading
 import traceback
@@ -614,6 +615,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
 
     buffers = {}
     ready = []
+    # ties (leaves' AccumulateGrads ready together) go first in, first out, as PyTorch's queue
+    # gives them: the same order in every process (DDP reduces gradients in that order)
+    pushed = itertools.count()
     for (node, nr), g in root_edges:
         buf = buffers.get(node)
         if buf is None:
@@ -621,7 +625,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     for node in buffers:
         if dependencies.get(node, 0) == 0:
-            heappush(ready, (_priority(node), id(node), node))
+            heappush(ready, (_priority(node), next(pushed), node))
 
     captured = [None] * len(inputs) if inputs is not None else None
     previous_mode = _dispatch._modes.grad_enabled
@@ -689,7 +693,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
-                    heappush(ready, (_priority(child), id(child), child))
+                    heappush(ready, (_priority(child), next(pushed), child))
     finally:
         _backward_state.running.pop()
         _dispatch._modes.grad_enabled = previous_mode
