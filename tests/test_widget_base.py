@@ -95,3 +95,21 @@ def test_kernels_of_front_ends_without_the_extension_get_the_fallback(auto, tmp_
     assert _base.WIDGET_VIEW_MIME not in Counter()._repr_mimebundle_()
     monkeypatch.setenv('NBGRAD_WIDGETS', 'live')          # unless asked for
     assert _base.WIDGET_VIEW_MIME in Counter()._repr_mimebundle_()
+
+
+def test_a_live_views_fallbacks_catch_up_on_flush(monkeypatch):
+    """With the labextension the live view follows its model, and changes do not redraw; a
+    flush (a finished training run) brings the saved fallbacks (what nbconvert, GitHub and a
+    notebook saved without widget state show) up to the final state, live view included."""
+    monkeypatch.setenv('NBGRAD_WIDGETS', 'live')
+    start_ipython()
+    widget = Counter()
+    with capture_output() as captured:
+        widget.show()
+        widget.value = 1
+        widget.value = 2                   # not drawn: the live view shows it
+        widget.flush()                     # the fallbacks catch up once
+        widget.flush()                     # nothing waiting: no redraw
+    shown = [output.data['text/plain'] for output in captured.outputs]
+    assert shown == ['count 0', 'count 2']
+    assert _base.WIDGET_VIEW_MIME in captured.outputs[-1].data

@@ -112,9 +112,14 @@ class NbgradWidget(ipywidgets.DOMWidget):
             self._redraw()
 
     def _data_changed(self, change):
-        if not self._handles or frontend_installed():
-            return      # a live view follows its model by itself
+        if not self._handles:
+            return
         self._pending = True
+        if frontend_installed():
+            # a live view follows its model by itself; its fallbacks (what nbconvert, GitHub
+            # and a notebook saved without widget state show) catch up on flush(), e.g. when
+            # a training run is done
+            return
         # (-inf + a finite interval is -inf: the first change redraws; -inf + inf is NaN: an
         # infinite interval redraws only on flush)
         if time.monotonic() >= self._last_redraw + self.redraw_interval:
@@ -123,6 +128,6 @@ class NbgradWidget(ipywidgets.DOMWidget):
     def _redraw(self):
         self._pending = False
         self._last_redraw = time.monotonic()
-        bundle = {'text/plain': self.text(), 'text/html': self.html()}
+        bundle = self._repr_mimebundle_()    # (the live view's MIME type too, where there is one)
         for handle in self._handles:
             handle.update(bundle, raw=True)
