@@ -653,3 +653,26 @@ def test_function_apply_binds_keywords_and_takes_vjp():
         return seen, x.grad, w.grad, x2.grad, z.requires_grad, z.grad_fn is None, \
             x._is_view(), x[0]._is_view()
     both(run)
+
+
+@pytest.mark.parametrize('mode', ['all', 'any'])
+def test_register_multi_grad_hook(mode):
+    """One hook over several tensors' gradients, per backward: 'all' once every reached
+    tensor has its gradient (None for the others), 'any' with the first; removable."""
+    def run(lib):
+        a, b, c = (lib.tensor(v, requires_grad=True) for v in ([1., 2.], [3., 4.], [5.]))
+        calls = []
+
+        def record(grads):
+            calls.append([None if g is None else g.tolist() for g in grads]
+                         if mode == 'all' else grads.tolist())
+        handle = lib.autograd.graph.register_multi_grad_hook((a, b, c), record, mode=mode)
+        (a * b).sum().backward()
+        (a * b * c).sum().backward()
+        x, y = a * 2, b * 3
+        lib.autograd.graph.register_multi_grad_hook((x, y), record, mode=mode)
+        (x * y).sum().backward()
+        handle.remove()
+        (a * b * c).sum().backward()
+        return calls
+    both(run)

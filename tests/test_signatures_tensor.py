@@ -190,8 +190,9 @@ MISSING_FAMILIES = [
      'functions): each a separate NumPy/SciPy-free kernel',
      r'torch\.special\.(airy_ai|bessel_\w+|\w*chebyshev_\w+|hermite_\w+|laguerre_\w+|'
      r'legendre_\w+|modified_bessel_k\d|scaled_modified_bessel_k\d|spherical_bessel_j0)$'),
-    ('torch.autograd.graph saved-tensor hooks and gradient edges, torch.autograd.forward_ad '
-     '(forward-mode AD): not implemented in nbgrad',
+    ('torch.autograd.graph gradient edges (GradientEdge, get_gradient_edge) and '
+     'allow_mutation_on_saved_tensors, torch.autograd.forward_ad (forward-mode AD): not '
+     'implemented in nbgrad',
      r'torch\.autograd\.(graph|forward_ad)\.\w+$'),
 ]
 

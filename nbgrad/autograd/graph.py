@@ -29,6 +29,7 @@ from .. import _saved_hooks
 from .._saved_hooks import Packed
 from .._tensor import Tensor
 from ._hooks import HookDict, RemovableHandle  # noqa: F401 (graph's public names too)
+from ._graph_walk import count_dependencies, nodes_above
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
 # end of its import (see _bind_ops).
@@ -462,15 +463,40 @@ class _BackwardState(threading.local):
     """Per thread, as grad mode is (two threads may run backwards at once):
     delivered: gradient arrays already stored as some tensor's .grad (key 0 while a backward
       runs);
-    running: the backward runs in progress, innermost last: (retain_graph, accumulates into every
-      leaf). What runs inside a node's backward reads it (utils.checkpoint: whether to keep
-      recomputed activations, and whether its reentrant form can serve this backward)."""
+    running: the backward runs in progress, innermost last (_Run). What runs inside a node's
+      backward reads it (utils.checkpoint: whether to keep recomputed activations, and whether
+      its reentrant form can serve this backward; register_multi_grad_hook: which nodes run)."""
 
     def __init__(self):
         self.delivered, self.running = {}, []
 
 
 _backward_state = _BackwardState()
+_run_ids = itertools.count(1)
+
+
+class _Run:
+    """One backward in progress: whether it keeps the graph, whether it accumulates into every
+    leaf (not autograd.grad or backward(inputs=)), a number of its own, and which nodes it runs."""
+    __slots__ = ('retains', 'accumulates_all', 'id', 'dependencies', 'needed', 'targets')
+
+    def __init__(self, retains, accumulates_all, dependencies, needed, targets):
+        self.retains, self.accumulates_all, self.id = retains, accumulates_all, next(_run_ids)
+        self.dependencies, self.needed, self.targets = dependencies, needed, targets
+
+    def will_execute(self, node):
+        """Whether this backward reaches node (torch._C._will_engine_execute_node)."""
+        if node not in self.dependencies:
+            return False
+        return self.needed is None or node in self.needed or \
+            any(node is target for target, _ in self.targets)
+
+
+def current_run():
+    """The innermost backward in progress (a hook asks which one it runs in)."""
+    if not _backward_state.running:
+        raise RuntimeError('no backward is running: this is only available inside a hook')
+    return _backward_state.running[-1]
 
 
 def increment_version(tensor):
@@ -483,13 +509,13 @@ def increment_version(tensor):
 
 def running_backward_retains_graph():
     """Whether the innermost running backward keeps the graph (retain_graph=True)."""
-    return bool(_backward_state.running) and _backward_state.running[-1][0]
+    return bool(_backward_state.running) and _backward_state.running[-1].retains
 
 
 def _is_checkpoint_valid():
     """False inside autograd.grad or backward(inputs=...) (PyTorch's private helper of the same
     name): a backward that only some leaves receive, which reentrant checkpointing cannot serve."""
-    return not _backward_state.running or _backward_state.running[-1][1]
+    return not _backward_state.running or _backward_state.running[-1].accumulates_all
 
 
 def _check_hook_result(result, grad, fn):
@@ -608,10 +634,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                                    f'out.)')
             targets.setdefault(edge, []).append(i)
 
-    dependencies = _count_dependencies(root_edges)
+    dependencies = count_dependencies(root_edges)
     needed = None
     if targets is not None:
-        needed = _nodes_above({node for node, _ in targets}, [e[0] for e, _ in root_edges])
+        needed = nodes_above({node for node, _ in targets}, [e[0] for e, _ in root_edges])
 
     buffers = {}
     ready = []
@@ -636,7 +662,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
     observers = tuple(_node_observers)      # (read once per backward: the profiler's ranges)
-    _backward_state.running.append((bool(retain_graph), accumulate and inputs is None))
+    _backward_state.running.append(_Run(bool(retain_graph), accumulate and inputs is None,
+                                        dependencies, needed, targets or {}))
     try:
         while ready:
             node = heappop(ready)[2]
@@ -758,55 +785,6 @@ def _with_tensor_hooks(node, grad_outputs, nr):
     return g
 
 
-def _count_dependencies(root_edges):
-    """How many edges point at each node reachable from the roots (iterative DFS).
-
-    Every reachable node gets an entry (roots start at 0), so "has an entry" doubles as
-    "already visited" and each node's edges are walked once."""
-    dependencies = {}
-    for (node, _), _ in root_edges:
-        dependencies[node] = 0
-    stack = list(dependencies)
-    pop, push = stack.pop, stack.append
-    while stack:
-        for edge in pop()._edges:
-            if edge is not None:
-                child = edge[0]
-                if child in dependencies:
-                    dependencies[child] += 1
-                else:
-                    dependencies[child] = 1
-                    push(child)
-    return dependencies
-
-
-def _nodes_above(target_nodes, root_nodes):
-    """The nodes that have some target node strictly below them: the ones worth running."""
-    needed = set()
-    done = set()
-    for root in root_nodes:
-        if root in done:
-            continue
-        stack = [(root, iter(_children(root)))]
-        done.add(root)
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in done:
-                    done.add(child)
-                    stack.append((child, iter(_children(child))))
-                    break
-            else:
-                stack.pop()
-                if any(child in target_nodes or child in needed for child in _children(node)):
-                    needed.add(node)
-    return needed
-
-
-def _children(node):
-    return [e[0] for e in node._edges if e is not None]
-
-
 def _conform(g, shape, np_dtype, node):
     """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
     if g._data.shape != shape:
@@ -904,3 +882,6 @@ def _bind_ops():
     global Sum, View
     from ..ops.reduction import Sum
     from ..ops.views import View
+
+
+from ._multi_grad_hook import register_multi_grad_hook  # noqa: E402,F401 (graph's public name)
