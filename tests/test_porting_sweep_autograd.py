@@ -1,6 +1,8 @@
 """Differences from PyTorch in autograd that porting sweeps found (the same PyTorch code run
 under both libraries), each fixed and checked here against PyTorch itself: in-place view ops,
 hooks, argument checks, inference tensors, per-thread modes."""
+import warnings
+
 import pytest
 
 import nbgrad
@@ -675,4 +677,18 @@ def test_register_multi_grad_hook(mode):
         handle.remove()
         (a * b * c).sum().backward()
         return calls
+    both(run)
+
+
+def test_grad_mode_decorating_a_class_is_pytorchs_deprecated_form():
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+
+            @lib.no_grad()
+            class Made:
+                def __init__(self):
+                    self.x = lib.ones(2, requires_grad=True) * 2
+            made = Made()
+        return [type(w.message).__name__ for w in caught], made.x.requires_grad
     both(run)

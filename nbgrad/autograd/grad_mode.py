@@ -7,6 +7,7 @@ in PyTorch: a new thread starts with grad mode on.
 import functools
 import inspect
 import sys
+import warnings
 
 from .. import _tensor
 
@@ -29,7 +30,13 @@ class _GradModeContext:
 
     def __call__(self, fn):
         if inspect.isclass(fn):
-            raise TypeError('grad mode decorators apply to functions, not classes')
+            # PyTorch's deprecated class decoration: constructing it runs in the mode
+            warnings.warn('Decorating classes is deprecated and will be disabled in future '
+                          'versions. You should only decorate functions or methods. To preserve '
+                          'the current behavior of class decoration, you can directly decorate '
+                          'the `__init__` method and nothing else.', FutureWarning, stacklevel=2)
+            cls = fn
+            fn = lambda *args, **kwargs: cls(*args, **kwargs)  # noqa: E731
         if inspect.isgeneratorfunction(fn):
             return _wrap_generator(self.clone, fn)
 
