@@ -6,7 +6,7 @@ the samplers are PyTorch's own algorithms (_mt_engine.py), so seeds give PyTorch
 """
 import numpy as np
 
-from . import _dtype, _mt_engine
+from . import _batched_draws, _dtype, _mt_engine
 from ._creation import empty_like
 from ._device import to_device
 from ._dispatch import _type_word, dispatch, dispatch_inplace
@@ -33,7 +33,15 @@ def _generator(generator, device):
 
 
 def _sample(gen, kind, *args):
-    """Call sampler `kind` on the generator's engine (module functions on CPU, methods on GPU)."""
+    """Call sampler `kind` on the generator's engine (module functions on CPU, methods on GPU);
+    under vmap(randomness='different'), its batch's draw (_batched_draws.py)."""
+    draws = _batched_draws.active
+    if draws is not None and kind in _batched_draws.SHAPED:
+        return draws.draw(_engine_sample, gen, kind, args)
+    return _engine_sample(gen, kind, *args)
+
+
+def _engine_sample(gen, kind, *args):
     if gen.device.type == 'cpu':
         return getattr(_mt_engine, kind)(gen._engine, *args)
     return getattr(gen._engine, kind)(*args)
@@ -461,8 +469,7 @@ def _normal_sampler(mean=0.0, std=1.0, **_):
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
     def sample(gen, shape, dt, std):
         if gen.device.type == 'cpu':  # PyTorch's kernel depends on the target's contiguity
-            return _mt_engine.normal(gen._engine, shape, dt, float(mean), std,
-                                     contiguous=contiguous[0])
+            return _sample(gen, 'normal', shape, dt, float(mean), std, contiguous[0])
         return gen._engine.normal(shape, dt, float(mean), std)
     contiguous = [True]
     draw = _complex_as_real(sample)

@@ -260,3 +260,29 @@ def test_replace_all_batch_norm_modules_and_debug_unwrap():
                         out.detach()))
     assert results[1][:6] == results[0][:6]
     assert_same(results[1][6], results[0][6], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('case', [
+    'F.vmap(lambda a: lib.randn(5), randomness="different")(lib.zeros(4))',
+    'F.vmap(lambda a: lib.randn(3) + lib.rand(2).sum(), randomness="different")(lib.zeros(4))',
+    'F.vmap(lambda a: a + lib.randn_like(a), randomness="different")(lib.zeros(4, 5))',
+    'F.vmap(lambda a: a.clone().normal_(), randomness="different")(lib.zeros(4, 5))',
+    'F.vmap(lambda a: lib.nn.functional.dropout(a, 0.5), randomness="different")'
+    '(lib.ones(4, 6))',
+    'F.vmap(lambda a: lib.normal(0., 1., (8,)), randomness="different")(lib.zeros(2))',
+    'F.vmap(lambda a: lib.randint(0, 10, (3,)), randomness="different")(lib.zeros(3))',
+    'F.vmap(F.vmap(lambda a: lib.randn(4), randomness="different"), '
+    'randomness="different")(lib.zeros(2, 3))',
+    'F.vmap(lambda a: lib.randn(5), randomness="same")(lib.zeros(4))',
+])
+def test_vmap_draws_random_numbers_as_pytorch(case):
+    """PyTorch's vmap runs a random op once on the batched shape (normal's 16-at-a-time path,
+    two ops not interleaved); nbgrad's per-element calls now take their rows of one batched
+    draw, and the generator ends where PyTorch's does."""
+    results = []
+    for lib in (torch, nbgrad):
+        lib.manual_seed(0)
+        values = eval(case, {'lib': lib, 'F': lib.func})
+        results.append((values, lib.rand(1)))
+    assert_same(results[1][0], results[0][0], rtol=1e-6, atol=1e-6)
+    assert_same(results[1][1], results[0][1])

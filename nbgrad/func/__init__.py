@@ -10,6 +10,7 @@ with the same results for the functions they apply to:
 The transforms compose (vmap(grad(f)) for per-sample gradients, grad(grad(f))): grad keeps
 the graph of its result so that an outer transform can differentiate it.
 """
+import contextlib
 import functools
 
 from .._tensor import Tensor
@@ -20,6 +21,7 @@ from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
 from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
 from ._batch_norm import debug_unwrap, replace_all_batch_norm_modules_  # noqa: F401 (the same)
+from .. import _batched_draws
 
 __all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'hessian',
            'vmap', 'stack_module_state', 'linearize', 'functionalize',
@@ -359,7 +361,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
 
     randomness='same' gives every element the same random numbers (each call starts from the
     CPU generator's state before the first, which ends one call's draws later, as PyTorch's
-    single unbatched draw); 'different' and 'error' draw per call in turn."""
+    single unbatched draw); 'different' (and 'error', which PyTorch refuses at a random op)
+    give each element its rows of one draw for the batch, as PyTorch's (_batched_draws.py)."""
     if randomness not in ('error', 'different', 'same'):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
@@ -404,13 +407,17 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
         outputs = []
         generator = default_generator if randomness == 'same' else None
         start = generator.get_state() if generator is not None else None
-        for b in range(size):
-            if b and generator is not None:
-                generator.set_state(start)
-            call_args = [rebuild([leaf if d is None else leaf.select(d, b)
-                                  for leaf, d in zip(leaves, leaf_dims)])
-                         for leaves, rebuild, leaf_dims in per_arg]
-            outputs.append(func(*call_args, **kwargs))
+        with contextlib.nullcontext() if generator is not None else \
+                _batched_draws.drawing_for(size) as draws:
+            for b in range(size):
+                if b and generator is not None:
+                    generator.set_state(start)
+                if draws is not None:
+                    draws.start(b)
+                call_args = [rebuild([leaf if d is None else leaf.select(d, b)
+                                      for leaf, d in zip(leaves, leaf_dims)])
+                             for leaves, rebuild, leaf_dims in per_arg]
+                outputs.append(func(*call_args, **kwargs))
         first, rebuild_out = _flatten(outputs[0])
         columns = list(zip(*[_flatten(o)[0] for o in outputs]))
         out_leaf_dims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
