@@ -407,6 +407,9 @@ def cross(input, other, *, dim=-1):
     ' and '' the vectors rotated by one and two places."""
     if input.dim() != other.dim():
         raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
+    if input.dtype != other.dtype:     # (PyTorch's kernel takes one dtype)
+        raise RuntimeError(f'expected scalar type {_type_word(input)} but found '
+                           f'{_type_word(other)}')
     broadcast_shapes(input.shape, other.shape)  # a RuntimeError naming both shapes
     d = dim % input.dim()
     if input.shape[d] != 3 or other.shape[d] != 3:

@@ -439,3 +439,19 @@ def test_float32_weighted_bincount_adds_in_float32_in_order():
     both(lambda lib: lib.bincount(lib.tensor(index), weights=lib.tensor(weights)),
          check=lambda got, expected: np.testing.assert_array_equal(got.numpy(),
                                                                    expected.numpy()))
+
+
+@pytest.mark.parametrize('case', [
+    "lib.einsum('i,i->', lib.tensor([1, 2, 3]), lib.tensor([1., 2., 3.]))",
+    "lib.einsum('i,i->', lib.ones(3), lib.ones(3, dtype=lib.float64))",
+    "lib.meshgrid(lib.tensor([1, 2]), lib.ones(2), indexing='ij')",
+    "lib.cartesian_prod(lib.tensor([1, 2]), lib.ones(2))", "lib.meshgrid(indexing='ij')",
+    'lib.cartesian_prod()', 'lib.linalg.cross(lib.tensor([1, 2, 3]), lib.ones(3))',
+    'lib.cross(lib.tensor([1, 2, 3]), lib.ones(3), dim=0)',
+    'lib.lerp(lib.ones(3), lib.ones(3), lib.ones(3, dtype=lib.float64))',
+    'lib.lerp(lib.ones(3, dtype=lib.float64), lib.ones(3), 0.5)',
+])
+def test_one_dtype_kernels_refuse_mixed_dtypes(case):
+    """einsum, meshgrid/cartesian_prod, cross and lerp take one dtype in PyTorch (no type
+    promotion); nbgrad promoted silently."""
+    assert_same_error(lambda lib: eval(case, {'lib': lib}))

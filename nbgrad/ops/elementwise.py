@@ -743,7 +743,19 @@ def where(condition, input=None, other=None):
 
 
 def lerp(input, end, weight):
-    return dispatch(Lerp(), input, as_operand(end), as_operand(weight))
+    end, weight = as_operand(end), as_operand(weight)
+    # PyTorch's lerp takes one dtype (no promotion)
+    for name, t in (('end', end), ('weight', weight)):
+        if isinstance(t, Tensor) and isinstance(input, Tensor) and t.dtype != input.dtype:
+            raise RuntimeError(f'expected dtype {_c_type(input)} for `{name}` but got dtype '
+                               f'{_c_type(t)}')
+    return dispatch(Lerp(), input, end, weight)
+
+
+def _c_type(t):
+    """A dtype as C++ names it in PyTorch's messages (float, double, c10::Half...)."""
+    from .matmul import _CPP_TYPES
+    return _CPP_TYPES[t._data.dtype.name]
 
 
 def clamp(input, min=None, max=None):

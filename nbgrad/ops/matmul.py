@@ -162,6 +162,16 @@ def _refuse_mixed_dtypes(kernel, a, b):
     raise RuntimeError(message)
 
 
+def _refuse_mixed_scalar_types(tensors):
+    """PyTorch's error for operands of several dtypes where a kernel takes one (einsum,
+    cross): the first operand's dtype is the one expected."""
+    first = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        if t._data.dtype != first:
+            raise RuntimeError(f'expected scalar type {_dispatch._type_word(first)} but found '
+                               f'{_dispatch._type_word(t._data.dtype)}')
+
+
 def _require_dims(name, t, dims, which):
     if t._data.ndim != dims:
         raise RuntimeError(f'{name}: {which} must be a {dims}D tensor, got a {t._data.ndim}D tensor '
@@ -450,6 +460,7 @@ def einsum(equation, *operands):
     for i, op in enumerate(operands):
         if not isinstance(op, Tensor):
             raise TypeError(f'einsum(): operand {i} must be a Tensor, got {type(op).__name__}')
+    _refuse_mixed_scalar_types(operands)     # (PyTorch's einsum does not promote)
     terms, output = _parse_einsum(equation, [op._data for op in operands])
     return dispatch(Einsum(terms, output), *operands)
 

@@ -589,6 +589,10 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ('ij', 'xy'):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
                            f"received: {indexing}")
+    if not tensors:
+        raise RuntimeError('meshgrid expects a non-empty TensorList')
+    if any(t.dtype != tensors[0].dtype for t in tensors):
+        raise RuntimeError('meshgrid expects all tensors to have the same dtype')
     for t in tensors:   # (a larger one would be flattened: another grid than asked for)
         if t.dim() > 1:
             raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list but '
@@ -609,6 +613,8 @@ def meshgrid(*tensors, indexing=None):
 
 
 def cartesian_prod(*tensors):
+    if not tensors:
+        raise RuntimeError('meshgrid expects a non-empty TensorList')
     for t in tensors:
         if t.dim() != 1:
             raise RuntimeError(f'Expect a 1D vector, but got shape {list(t.shape)}')
