@@ -39,7 +39,7 @@ from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
 from ._legacy_types import *  # noqa: E402,F401,F403
 from . import storage  # noqa: E402
-from .storage import UntypedStorage, TypedStorage  # noqa: E402,F401
+from .storage import UntypedStorage, TypedStorage, is_storage  # noqa: E402,F401
 from .ops.sorting import *  # noqa: E402,F401,F403
 from .ops.counting import *  # noqa: E402,F401,F403
 from .ops.calculus import *  # noqa: E402,F401,F403

@@ -13,7 +13,7 @@ from ._dispatch import _type_word
 from ._storage import UntypedStorage, tensor_root
 from ._user_warning import warn_once_at_caller
 
-__all__ = ['UntypedStorage', 'TypedStorage']
+__all__ = ['UntypedStorage', 'TypedStorage', 'is_storage']
 
 _DEPRECATED = ('TypedStorage is deprecated. It will be removed in the future and UntypedStorage '
                'will be the only storage class. This should only matter to you if you are using '
@@ -168,3 +168,72 @@ for _name, _dt in (('float', 'float32'), ('double', 'float64'), ('half', 'float1
     if getattr(_dtype, _dt).np is not None:     # (bfloat16 has no NumPy dtype)
         setattr(TypedStorage, _name,
                 (lambda dt: lambda self: self._to(dt))(getattr(_dtype, _dt)))
+
+
+# -- Tensor.set_ / is_set_to: a tensor rebound to other memory -----------------------------------
+
+def _set(self, source=None, storage_offset=0, size=None, stride=None):
+    """x.set_(t): x views t's memory (same elements, shape and strides); x.set_(storage,
+    offset, size, stride): x views that storage; x.set_(): x is empty. x keeps its dtype and
+    its own version counter, which counts the change, as in PyTorch."""
+    from . import _dispatch
+    from ._creation import empty
+    from ._tensor import Tensor
+    if _dispatch._modes.grad_enabled and self._requires_grad and self._grad_fn is None:
+        raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                           'operation.')
+    if source is None:
+        data = empty(0, dtype=self.dtype, device=self.device)._data
+    elif isinstance(source, Tensor):
+        if source.dtype != self.dtype:
+            raise RuntimeError(_type_mismatch(source.dtype, self.dtype))
+        data = source._data
+    elif isinstance(source, (TypedStorage, UntypedStorage)):
+        if isinstance(source, TypedStorage) and source.dtype != self.dtype:
+            raise RuntimeError(_type_mismatch(source.dtype, self.dtype))
+        root = source._untyped_storage._root if isinstance(source, TypedStorage) else source._root
+        flat = root.reshape(-1).view(self.dtype.np)
+        size = (flat.size - storage_offset,) if size is None else tuple(size)
+        stride = _contiguous_strides(size) if stride is None else tuple(stride)
+        from .ops._util import xp_of
+        data = xp_of(flat).lib.stride_tricks.as_strided(
+            flat[storage_offset:], size, tuple(s * flat.itemsize for s in stride))
+    else:
+        raise TypeError(f'set_(): argument source must be a Tensor or a Storage, not '
+                        f'{type(source).__name__}')
+    self._data = data
+    self._vc[0] += 1
+    return self
+
+
+def _type_mismatch(source, target):
+    from .ops.matmul import _CPP_TYPES
+    return (f'Could not set tensor of type {_CPP_TYPES[source.np.name]} to a tensor of type '
+            f'{_CPP_TYPES[target.np.name]}')
+
+
+def _contiguous_strides(size):
+    strides, step = [], 1
+    for n in reversed(size):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def _is_set_to(self, tensor):
+    """Whether both tensors view the same elements of the same memory in the same layout."""
+    return (tensor_root(self) is tensor_root(tensor) and self.data_ptr() == tensor.data_ptr()
+            and self.shape == tensor.shape and self.stride() == tensor.stride())
+
+
+def is_storage(obj, /):
+    """Whether obj is a storage (torch.is_storage)."""
+    return isinstance(obj, (TypedStorage, UntypedStorage))
+
+
+def _attach():
+    from ._tensor import Tensor
+    Tensor.set_, Tensor.is_set_to = _set, _is_set_to
+
+
+_attach()

@@ -208,7 +208,6 @@ MISSING_ALLOWED = {
     'torch.set_flush_denormal': 'CPU denormal flushing (no NumPy control)',
     'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
     'warning de-duplication state', 'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
-    'torch.is_storage': 'typed storages (nbgrad has untyped_storage only)',
     'torch.Tensor.storage_type': 'TypedStorage (deprecated)',
     'torch.from_file': 'memory-mapped file storage', 'torch.frombuffer': 'buffer-protocol views',
     'torch.hash_tensor': 'new in 2.13 (hash reduction)',
@@ -216,8 +215,6 @@ MISSING_ALLOWED = {
     'torch.Tensor.grad_dtype': 'new in 2.13 (per-tensor gradient dtype)',
     'torch.Tensor.module_load': '__torch_function__ hook of Module.load_state_dict',
     'torch.Tensor.as_subclass': 'tensor subclasses (__torch_function__) not supported',
-    'torch.Tensor.set_': 'storage re-binding (not implemented)',
-    'torch.Tensor.is_set_to': 'storage identity check (not implemented)',
     'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',

@@ -78,3 +78,28 @@ def test_storage_classes_are_exported():
     assert isinstance(_storage(x), nbgrad.TypedStorage)
     assert isinstance(x.untyped_storage(), nbgrad.UntypedStorage)
     assert nbgrad.storage.TypedStorage is nbgrad.TypedStorage
+
+
+def test_set_rebinds_a_tensor_to_other_memory():
+    """x.set_(t) / set_(storage, offset, size, stride) / set_(), is_set_to and is_storage,
+    with PyTorch's refusals (a leaf that requires grad, another dtype)."""
+    def run(lib):
+        a = lib.arange(6.)
+        b = lib.zeros(2)
+        b.set_(a)
+        b[0] = 9
+        c = lib.zeros(1)
+        c.set_(a.untyped_storage(), 2, (2, 2), (2, 1))
+        d = lib.zeros(3)
+        d.set_()
+        version = a._version
+        h = lib.zeros(1)
+        h.set_(a)
+        k = lib.zeros(1)
+        k.set_(_storage(a), 1, (3,))
+        return (a, b.shape, b.is_set_to(a), a.is_set_to(a[1:]), c, d.shape,
+                a._version - version, h._version, k, k.stride(),
+                lib.is_storage(a.untyped_storage()), lib.is_storage(a))
+    both(run)
+    assert_same_error(lambda lib: lib.zeros(3, requires_grad=True).set_(lib.arange(6.)))
+    assert_same_error(lambda lib: lib.zeros(2, dtype=lib.long).set_(lib.arange(6.)))
