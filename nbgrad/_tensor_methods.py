@@ -558,14 +558,41 @@ Tensor.fill_, Tensor.zero_, Tensor.copy_ = fill_, zero_, copy_
 
 # -- conversions ------------------------------------------------------------------------------
 
+_TO_OVERLOADS = (
+    'but expected one of:\n'
+    ' * (nbgrad.device device = None, nbgrad.dtype dtype = None, bool non_blocking = False, '
+    'bool copy = False, *, nbgrad.memory_format memory_format = None)\n'
+    ' * (nbgrad.dtype dtype, bool non_blocking = False, bool copy = False, *, '
+    'nbgrad.memory_format memory_format = None)\n'
+    ' * (Tensor tensor, bool non_blocking = False, bool copy = False, *, nbgrad.memory_format '
+    'memory_format = None)\n')
+
+
+def _bad_to_call(args, kwargs):
+    """PyTorch's TypeError for a to() call matching none of its overloads."""
+    def word(v):
+        if isinstance(v, _dtype.dtype):
+            return 'nbgrad.dtype'
+        if isinstance(v, _device_cls):
+            return 'nbgrad.device'
+        return 'Tensor' if isinstance(v, Tensor) else type(v).__name__
+    got = ', '.join(word(a) for a in args)
+    if kwargs:
+        got += (', ' if got else '') + ''.join(f'{k}={word(v)}, ' for k, v in kwargs.items())
+    return TypeError(f'to() received an invalid combination of arguments - got ({got}), '
+                     f'{_TO_OVERLOADS}')
+
+
 def _parse_to(args, kwargs):
+    given = dict(kwargs)
     device = kwargs.pop('device', None)
     dtype = kwargs.pop('dtype', None)
     copy = kwargs.pop('copy', False)
     kwargs.pop('non_blocking', None)
     memory_format = kwargs.pop('memory_format', None)
-    if kwargs:
-        raise TypeError(f'to() got unexpected keyword arguments {sorted(kwargs)}')
+    if kwargs or (dtype is not None and not isinstance(dtype, (_dtype.dtype, type))) or \
+            sum(isinstance(a, _dtype.dtype) for a in args) + (dtype is not None) > 1:
+        raise _bad_to_call(args, given)
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype

@@ -455,3 +455,11 @@ def test_one_dtype_kernels_refuse_mixed_dtypes(case):
     """einsum, meshgrid/cartesian_prod, cross and lerp take one dtype in PyTorch (no type
     promotion); nbgrad promoted silently."""
     assert_same_error(lambda lib: eval(case, {'lib': lib}))
+
+
+@pytest.mark.parametrize('call', ['x.to(lib.float64, lib.float32)', "x.to(dtype='float64')",
+                                  'x.to(foo=1)', 'm.to(lib.float64, lib.float32)',
+                                  "m.to(dtype='float64')", 'm.to(foo=1)'])
+def test_to_calls_matching_no_overload_get_pytorchs_type_error(call):
+    assert_same_error(lambda lib: eval(call, {'lib': lib, 'x': lib.ones(2),
+                                              'm': lib.nn.Linear(2, 2)}))

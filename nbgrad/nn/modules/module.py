@@ -648,13 +648,17 @@ class Module:
 
 
 def _parse_to(args, kwargs):
-    """Module.to's forms: to(device), to(dtype), to(device, dtype), to(tensor), keywords."""
+    """Module.to's forms: to(device), to(dtype), to(device, dtype), to(tensor), keywords; any
+    other call gets Tensor.to's TypeError, as in PyTorch (both parse their arguments alike)."""
+    from ..._tensor_methods import _bad_to_call
+    given = dict(kwargs)
     device = kwargs.pop('device', None)
     dtype = kwargs.pop('dtype', None)
     non_blocking = kwargs.pop('non_blocking', False)
     memory_format = kwargs.pop('memory_format', None)
-    if kwargs:
-        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if kwargs or (dtype is not None and not isinstance(dtype, _dtype.dtype)) or \
+            sum(isinstance(a, _dtype.dtype) for a in args) + (dtype is not None) > 1:
+        raise _bad_to_call(args, given)
     for arg in args:
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
