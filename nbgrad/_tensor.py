@@ -413,8 +413,12 @@ class Tensor:
         _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        """A tensor sharing this one's memory and version counter, outside the graph."""
-        return Tensor._make(self._data, False, None, self._vc)
+        """A tensor sharing this one's memory and version counter, outside the graph (an
+        inference tensor's detach is one too)."""
+        t = Tensor._make(self._data, False, None, self._vc)
+        if self._inference:
+            t._inference = True
+        return t
 
     def detach_(self):
         if self._base is not None:

@@ -692,3 +692,55 @@ def test_grad_mode_decorating_a_class_is_pytorchs_deprecated_form():
             made = Made()
         return [type(w.message).__name__ for w in caught], made.x.requires_grad
     both(run)
+
+
+def _dirty_not_returned(lib):
+    class Dirty(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            a.add_(1)
+            ctx.mark_dirty(a)
+            return b * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+    return Dirty.apply(lib.ones(2) * 1, lib.ones(2, requires_grad=True))
+
+
+def _post_accumulate_hook_returning(lib):
+    p = lib.ones(2, requires_grad=True)
+    p.register_post_accumulate_grad_hook(lambda t: 'x')
+    (p * 2).sum().backward()
+
+
+def _post_hook_filling_a_none_gradient(lib):
+    p = lib.ones(2, requires_grad=True)
+    y = p * 2
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0], grad_inputs[0]))
+    y.sum().backward()
+
+
+@pytest.mark.parametrize('case', [_dirty_not_returned, _post_accumulate_hook_returning,
+                                  _post_hook_filling_a_none_gradient])
+def test_autograd_misuse_refused_as_pytorch(case):
+    assert_same_error(case)
+
+
+def test_function_next_functions_and_inference_detach():
+    def run(lib):
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, k, w):
+                return x * k * w
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, None, g
+        x, w = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        edges = [(type(f).__name__ if f is not None else None, n)
+                 for f, n in Scale.apply(x, 3, w).grad_fn.next_functions]
+        with lib.inference_mode():
+            made = lib.ones(2)
+        return edges, made.detach().is_inference(), made.clone().is_inference()
+    both(run)

@@ -22,7 +22,7 @@ import inspect
 
 from .. import _dispatch
 from .._tensor import Tensor
-from .graph import Node, _hook_values, _modified_message, _FREED_MESSAGE
+from .graph import Node, _hook_values, _modified_message, _run_post_hooks, _FREED_MESSAGE
 
 
 class FunctionCtx:
@@ -59,6 +59,11 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def name(self):
         return self._fn_cls.__name__ + 'Backward'
+
+    @property
+    def shown_inputs(self):
+        """next_functions lists the tensor arguments only, as PyTorch's (apply(x, 3, w): 2)."""
+        return tuple(i for i, is_tensor in enumerate(self._input_is_tensor) if is_tensor)
 
     @property
     def saved_tensors(self):
@@ -127,10 +132,7 @@ class BackwardCFunction(FunctionCtx, Node):
                                    f'None at position {i + 1}, but the corresponding forward input '
                                    f'was not a Variable')
         if self._post_hooks:
-            for fn in list(self._post_hooks.values()):
-                r = fn(grads, tuple(grad_outputs))
-                if r is not None:
-                    grads = _hook_values(fn, r, len(grads))
+            grads = _run_post_hooks(self._post_hooks, grads, grad_outputs)
         return grads
 
     def _release(self):
@@ -294,6 +296,10 @@ def _wire_outputs(ctx, args, outputs):
         # received no gradient (marked non-differentiable ones included, as in PyTorch)
         meta.append((out._data.shape, out._data.dtype, _dispatch._array_module(out._data)))
         wired.append(out)
+    if dirty and not dirty <= {id(out) for out in outputs if isinstance(out, Tensor)}:
+        raise RuntimeError('Some elements marked as dirty during the forward method were not '
+                           'returned as output. The inputs that are modified inplace must all be '
+                           'outputs of the Function.')
     ctx.num_outputs = len(outputs)
     ctx._output_meta = tuple(meta)
     output_ids = {id(t): nr for nr, t in enumerate(wired) if isinstance(t, Tensor)}

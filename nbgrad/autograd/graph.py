@@ -295,10 +295,7 @@ class Node:
                     grad_outputs = list(_hook_values(fn, result, len(grad_outputs)))
         grads = self._call_backward(grad_outputs)
         if self._post_hooks:
-            for fn in list(self._post_hooks.values()):
-                result = fn(grads, tuple(grad_outputs))
-                if result is not None:
-                    grads = _hook_values(fn, result, len(grads))
+            grads = _run_post_hooks(self._post_hooks, grads, grad_outputs)
         return grads
 
     def _run_tensor_hooks(self, grad_outputs):
@@ -328,6 +325,19 @@ class Node:
                 g = Tensor._make(xp.zeros(shape, np_dtype))
             out.append(g)
         return out
+
+
+def _run_post_hooks(hooks, grads, grad_outputs):
+    """A node's post hooks, each given (grad_inputs, grad_outputs), may replace grad_inputs,
+    but not fill in a gradient that is None (PyTorch's rule)."""
+    for fn in list(hooks.values()):
+        result = fn(grads, tuple(grad_outputs))
+        if result is not None:
+            result = _hook_values(fn, result, len(grads))
+            if any(old is None and new is not None for old, new in zip(grads, result)):
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+            grads = result
+    return grads
 
 
 def _hook_values(fn, result, expected):
@@ -382,7 +392,10 @@ class AccumulateGrad(Node):
         post = variable._post_accumulate_hooks
         if post:
             for fn in list(post.values()):
-                fn(variable)
+                result = fn(variable)
+                if result is not None:    # (they may not return anything: PyTorch's error)
+                    raise TypeError(f"expected Variable, but hook returned "
+                                    f"'{type(result).__name__}'")
         if self._post_hooks:   # hook(grad_inputs, grad_outputs): a leaf's node has no inputs
             for fn in list(self._post_hooks.values()):
                 fn((), (grad,))
