@@ -3,6 +3,7 @@ under both libraries), each fixed and checked here against PyTorch itself: in-pl
 hooks, argument checks, inference tensors, per-thread modes."""
 import warnings
 
+import numpy as np
 import pytest
 
 import nbgrad
@@ -744,3 +745,20 @@ def test_function_next_functions_and_inference_detach():
             made = lib.ones(2)
         return edges, made.detach().is_inference(), made.clone().is_inference()
     both(run)
+
+
+@pytest.mark.parametrize('values', [[float('nan'), 0., 2.], [float('inf'), 0., 2.],
+                                    [float('nan'), 1., 2.], [1.5, -2.25, 3.1], [0., 0., 2.],
+                                    [0.5, 1.5, 0.], [3.]])
+def test_prod_gradient_is_pytorchs_prod_backward(values):
+    """result / x where nothing is zero (a division: PyTorch's rounding and NaNs), the
+    zero-safe exclusive products otherwise; a NaN or inf no longer poisons the ones of the
+    exclusive products (they were made as x * 0 + 1)."""
+    def run(lib):
+        x = lib.tensor(values, requires_grad=True)
+        x.prod().backward()
+        y = lib.tensor([values, values[::-1]], requires_grad=True)
+        y.prod(1).sum().backward()
+        return x.grad, y.grad
+    both(run, check=lambda got, expected: [np.testing.assert_array_equal(g.numpy(), e.numpy())
+                                           for g, e in zip(got, expected)])

@@ -197,8 +197,12 @@ def _word(np_dtype):
 
 
 class Prod(Node):
+    """prod over all elements or a dim. Its gradient is PyTorch's prod_backward: result / x
+    where no element is zero (a division, so its rounding and NaNs are PyTorch's), and products
+    of all the other elements (exclusive cumprods, zero-safe) where some are."""
     contiguous_output = True
     saved_inputs = (0,)
+    saves_output = True
 
     def __init__(self, dim, keepdim, dtype=None):
         self.dim, self.keepdim, self.dtype = dim, keepdim, dtype
@@ -212,11 +216,16 @@ class Prod(Node):
 
     def backward(self, g):
         (x,) = self.saved_tensors
+        result = self.saved_output()
+        if x.dim() == 0:
+            return g
+        if self.dim is not None and not self.keepdim:
+            g, result = g.unsqueeze(self.dim), result.unsqueeze(self.dim)
+        if not bool((x == 0).any()):
+            return g * (result / x)
         if self.dim is None:
-            flat = x.reshape(-1)
-            others = _exclusive_products(flat, 0)
+            others = _exclusive_products(x.reshape(-1), 0)
             return (g * others).reshape(self._input_shape)
-        g = g if self.keepdim else g.unsqueeze(self.dim)
         return g * _exclusive_products(x, self.dim)
 
     def name(self):
@@ -229,7 +238,8 @@ def _exclusive_products(x, dim):
     if n == 0:
         return x
     from .shape import cat
-    ones = x.narrow(dim, 0, 1).detach() * 0 + 1
+    from .._creation import ones_like
+    ones = ones_like(x.narrow(dim, 0, 1))        # (not x * 0 + 1: NaN and inf would stay)
     left = ones if n == 1 else cat([ones, x.narrow(dim, 0, n - 1).cumprod(dim)], dim)
     rev = x.flip(dim)
     right = ones if n == 1 else cat([ones, rev.narrow(dim, 0, n - 1).cumprod(dim)], dim)
