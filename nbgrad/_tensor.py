@@ -24,6 +24,14 @@ def is_legacy_data(args):
     return len(args) == 1 and not isinstance(args[0], (int, Size))
 
 
+def _size_item(s, i):
+    index = getattr(s, '__index__', None)
+    if index is None:
+        raise TypeError(f"nbgrad.Size() takes an iterable of 'int' (item {i} is "
+                        f"'{type(s).__name__}')")
+    return index()
+
+
 class Size(tuple):
     """A tensor's shape: a tuple that prints as nbgrad.Size([2, 3])."""
     __slots__ = ()
@@ -54,7 +62,8 @@ class Size(tuple):
 
     def __new__(cls, sizes=()):
         # (the elements as ints: Size(tensor([2, 3])) holds 2 and 3, not 0-dim tensors)
-        return tuple.__new__(cls, (s if s.__class__ is int else s.__index__() for s in sizes))
+        return tuple.__new__(cls, (s if s.__class__ is int else _size_item(s, i)
+                                   for i, s in enumerate(sizes)))
 
 
 class _ThreadModes(threading.local):
@@ -126,6 +135,8 @@ class Tensor:
             self.__dict__.update(alias.__dict__)     # (its view bookkeeping)
             return
         if is_legacy_data(args):
+            if args[0] is None or isinstance(args[0], (float, complex, bool)):
+                raise TypeError(f'new(): data must be a sequence (got {type(args[0]).__name__})')
             made = _tensor_fn(args[0], dtype=_dtype.get_default_dtype(), device=device)
         else:
             made = empty(*(args or (0,)), device=device)

@@ -748,6 +748,9 @@ Tensor.new_empty_strided = _new_empty_strided
 def _new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
               pin_memory=False, requires_grad=False):
     check_layout(layout, 'new_full')
+    if isinstance(size, int) or not isinstance(size, (tuple, list, Tensor)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f'{type(size).__name__}')
     from ._creation import full
     return full(size, fill_value, dtype=dtype if dtype is not None else self.dtype,
                 device=device if device is not None else self.device,

@@ -463,3 +463,9 @@ def test_one_dtype_kernels_refuse_mixed_dtypes(case):
 def test_to_calls_matching_no_overload_get_pytorchs_type_error(call):
     assert_same_error(lambda lib: eval(call, {'lib': lib, 'x': lib.ones(2),
                                               'm': lib.nn.Linear(2, 2)}))
+
+
+@pytest.mark.parametrize('call', ['lib.Tensor(3.5)', 'lib.Tensor(None)', 'lib.Size([2.0])',
+                                  'lib.ones(2).new_full(2, 1)'])
+def test_constructor_misuse_as_pytorch(call):
+    assert_same_error(lambda lib: eval(call, {'lib': lib}))
