@@ -367,8 +367,8 @@ def test_legacy_constructor_of_a_tensor_is_an_alias():
 
 
 @pytest.mark.parametrize('case', ['np.exp(t)', 'np.add(t, 1)', 'np.greater(t, 1)',
-                                  'str(np.sqrt(t).dtype)[-7:]', 'np.round(t * 1.6)', 'np.float64(2) * t',
-                                  'np.sqrt(lib.ones(2, requires_grad=True))'])
+                                  'str(np.sqrt(t).dtype)[-7:]', 'np.round(t * 1.6)',
+                                  'np.float64(2) * t', 'np.sqrt(lib.ones(2, requires_grad=True))'])
 def test_numpy_functions_of_a_tensor_give_tensors(case):
     """np.exp(t) computes on the tensor's array and returns a tensor (PyTorch's __array__ and
     __array_wrap__, booleans as uint8); nbgrad refused NumPy ufuncs outright."""
