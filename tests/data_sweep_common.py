@@ -4,7 +4,7 @@ results (values through NumPy, container types, dtypes, shapes, exception types 
 warnings). This module holds the case registry, the normalization and the datasets the cases
 share."""
 import collections
-import random
+import random  # noqa: F401 (for the cases: the sweep modules import this one with *)
 import re
 import warnings
 
@@ -130,3 +130,16 @@ def ids(fn):
 def cases_of(module_name):
     """The cases a test module defined (each module parametrizes its own)."""
     return [fn for fn in CASES if fn.__module__ == module_name]
+
+
+def sweep_test(module_name):
+    """The test of a sweep module: each of its cases run with lib=torch and lib=nbgrad, the
+    results and the warnings compared."""
+    @pytest.mark.parametrize('fn', cases_of(module_name), ids=ids)
+    def test_same_as_torch(fn):
+        expected = run(fn, torch_lib)
+        got = run(fn, nbgrad)
+        assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
+        assert got[1] == expected[1], \
+            f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+    return test_same_as_torch

@@ -3,9 +3,9 @@
 lib=nbgrad, and the test compares the normalized results (values through NumPy with tight
 tolerances, shapes, dtypes, types, exception types and messages, warnings). This module holds
 the case registry, the comparison and the helpers the cases share."""
-import copy
+import copy  # noqa: F401 (for the cases: the sweep modules import this one with *)
 import math
-import pickle
+import pickle  # noqa: F401 (the same)
 import re
 import warnings
 
@@ -166,3 +166,18 @@ def ids(fn):
 def cases_of(module_name):
     """The cases a test module defined (each module parametrizes its own)."""
     return [fn for fn in CASES if fn.__module__ == module_name]
+
+
+def sweep_test(module_name):
+    """The test of a sweep module: each of its cases run with lib=torch and lib=nbgrad, the
+    results compared with tight tolerances (TRIGAMMA_CASES: 1e-8), and the warnings."""
+    @pytest.mark.parametrize('fn', cases_of(module_name), ids=ids)
+    def test_same_as_torch(fn):
+        expected = run(fn, torch_lib)
+        got = run(fn, nbgrad)
+        if got[0][0] == 'EXC' or expected[0][0] == 'EXC':
+            assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
+        same(got[0], expected[0], (1e-8, 1e-12) if fn.__name__ in TRIGAMMA_CASES else None)
+        assert got[1] == expected[1], \
+            f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+    return test_same_as_torch

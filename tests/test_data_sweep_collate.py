@@ -1,6 +1,4 @@
 """Data porting sweep (see data_sweep_common.py): default_collate, default_convert and collate."""
-import pytest
-
 from data_sweep_common import *  # noqa: F401,F403 (the harness and helpers)
 
 
@@ -416,9 +414,5 @@ def submodule_paths(lib):
             d.dataloader.DataLoader is d.DataLoader)
 
 
-@pytest.mark.parametrize('fn', cases_of(__name__), ids=ids)
-def test_same_as_torch(fn):
-    expected = run(fn, torch_lib)
-    got = run(fn, nbgrad)
-    assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
-    assert got[1] == expected[1], f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+# (the module's cases, run with both libraries and compared)
+test_same_as_torch = sweep_test(__name__)

@@ -1,7 +1,5 @@
 """Data porting sweep (see data_sweep_common.py): worker processes (kept few: each starts
 processes)."""
-import pytest
-
 from data_sweep_common import *  # noqa: F401,F403 (the harness and helpers)
 
 
@@ -454,9 +452,5 @@ def worker_info_class_path(lib):
     return hasattr(W, 'WorkerInfo'), hasattr(W, 'get_worker_info'), W.get_worker_info()
 
 
-@pytest.mark.parametrize('fn', cases_of(__name__), ids=ids)
-def test_same_as_torch(fn):
-    expected = run(fn, torch_lib)
-    got = run(fn, nbgrad)
-    assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
-    assert got[1] == expected[1], f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+# (the module's cases, run with both libraries and compared)
+test_same_as_torch = sweep_test(__name__)

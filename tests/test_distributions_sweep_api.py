@@ -1,8 +1,6 @@
 """Distributions porting sweep (see distributions_sweep_common.py): constraints and
 biject_to/transform_to, shapes (expand, batch and event shapes), validate_args and its messages,
 and every family's sampling, log_prob, statistics, entropy, cdf/icdf and gradients in float64."""
-import pytest
-
 from distributions_sweep_common import *  # noqa: F401,F403 (the harness and helpers)
 
 
@@ -440,11 +438,5 @@ for _name in ['Normal', 'Gamma', 'Beta', 'Dirichlet', 'Poisson', 'Binomial', 'St
     case(_family_f32_case(_name))
 
 
-@pytest.mark.parametrize('fn', cases_of(__name__), ids=ids)
-def test_same_as_torch(fn):
-    expected = run(fn, torch_lib)
-    got = run(fn, nbgrad)
-    if got[0][0] == 'EXC' or expected[0][0] == 'EXC':
-        assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
-    same(got[0], expected[0], (1e-8, 1e-12) if fn.__name__ in TRIGAMMA_CASES else None)
-    assert got[1] == expected[1], f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+# (the module's cases, run with both libraries and compared)
+test_same_as_torch = sweep_test(__name__)

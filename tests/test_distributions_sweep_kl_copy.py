@@ -1,7 +1,5 @@
 """Distributions porting sweep (see distributions_sweep_common.py): kl_divergence for many pairs
 and register_kl; deepcopy, pickle, repr and attributes; user subclasses of Distribution."""
-import pytest
-
 from distributions_sweep_common import *  # noqa: F401,F403 (the harness and helpers)
 from distributions_sweep_common import _text  # noqa: F401
 
@@ -386,11 +384,5 @@ def autograd_grad_no_requires_grad_message(lib):
     return try_(lambda: lib.autograd.grad(lp, [mu, sd]))
 
 
-@pytest.mark.parametrize('fn', cases_of(__name__), ids=ids)
-def test_same_as_torch(fn):
-    expected = run(fn, torch_lib)
-    got = run(fn, nbgrad)
-    if got[0][0] == 'EXC' or expected[0][0] == 'EXC':
-        assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
-    same(got[0], expected[0], (1e-8, 1e-12) if fn.__name__ in TRIGAMMA_CASES else None)
-    assert got[1] == expected[1], f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+# (the module's cases, run with both libraries and compared)
+test_same_as_torch = sweep_test(__name__)

@@ -1,8 +1,6 @@
 """Distributions porting sweep (see distributions_sweep_common.py): the models people write: VAE-
 style Normal rsample and KL, policy gradients with Categorical, Gamma/Beta/Dirichlet priors,
 mixtures."""
-import pytest
-
 from distributions_sweep_common import *  # noqa: F401,F403 (the harness and helpers)
 
 
@@ -470,11 +468,5 @@ def mixture_bernoulli_components(lib):
     return m.sample((5,)), m.log_prob(f64(lib, [0.0, 1.0])), m.mean
 
 
-@pytest.mark.parametrize('fn', cases_of(__name__), ids=ids)
-def test_same_as_torch(fn):
-    expected = run(fn, torch_lib)
-    got = run(fn, nbgrad)
-    if got[0][0] == 'EXC' or expected[0][0] == 'EXC':
-        assert got[0] == expected[0], f'\nnbgrad: {got[0]!r}\ntorch:  {expected[0]!r}'
-    same(got[0], expected[0], (1e-8, 1e-12) if fn.__name__ in TRIGAMMA_CASES else None)
-    assert got[1] == expected[1], f'\nwarnings nbgrad: {got[1]!r}\nwarnings torch:  {expected[1]!r}'
+# (the module's cases, run with both libraries and compared)
+test_same_as_torch = sweep_test(__name__)
