@@ -10,14 +10,10 @@ nbgrad."""
 import numpy as np
 
 from ._sparse_coo import SparseCOO
+from ._storage import root_array
 from ._tensor import Tensor
 
 _ndarray = np.ndarray
-
-
-def _owner(a):
-    base = a.base
-    return a if base is None else base
 
 
 def _dense(a):
@@ -41,7 +37,7 @@ def _start(a):
 def partly_overlaps(written, read):
     """Whether PyTorch calls the two arrays' overlap partial."""
     if read is written or not written.size or not read.size or \
-            _owner(read) is not _owner(written) or not (_dense(written) and _dense(read)):
+            root_array(read) is not root_array(written) or not (_dense(written) and _dense(read)):
         return False
     # dense arrays' elements start at their lowest address, since no stride is negative
     if any(s < 0 for s in written.strides + read.strides):
