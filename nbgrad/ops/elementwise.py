@@ -16,6 +16,7 @@ from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
 from ..autograd.graph import NOT_IMPLEMENTED, Node
+from ..autograd.grad_mode import is_grad_enabled
 from ._complex_refusals import refuse_complex_inputs
 from ._elementwise_op import (  # noqa: F401  (also used from here: Elementwise, _make_op, _dtype_word)
     Elementwise, _PY_SCALARS, _dtype_word, _make_op, explains_broadcast)
@@ -103,7 +104,7 @@ _unary('lgamma', lambda g, x, y: g * x.digamma(), saves='x',
 _unary('digamma', lambda g, x, y: g * _polygamma1(x), saves='x',
        compute=lambda xp, x: _special.digamma(xp, x))
 _unary('reciprocal', lambda g, x, y: -g * y * y, saves='y')
-_unary('square', lambda g, x, y: g * x * 2, saves='x', result='same',
+_unary('square', lambda g, x, y: _square_grad(g, x), saves='x', result='same',
        backward_name='PowBackward0',   # (bool squares to int64, as pow(bool, 2) in PyTorch)
        compute=lambda xp, x: xp.square(x.astype(np.int64) if x.dtype.kind == 'b' else x))
 _unary('relu', lambda g, x, y: dispatch(ThresholdBackward(), g, y), saves='y', result='same',
@@ -378,6 +379,14 @@ def _with_derivatives(name, derivatives, backward_name):
                                          'backward_name': backward_name})
 
 
+def _square_grad(g, x):
+    if is_grad_enabled():
+        # create_graph: PyTorch's pow_backward, g * (2 * x.pow(1)), whose x.pow(1) keeps a
+        # graph, so third derivatives are zeros (not an error). Same numbers: * 2 is exact.
+        return g * (x.pow(1) * 2)
+    return g * x * 2
+
+
 def _no_derivative(kernel):
     def refuse(*_):
         raise RuntimeError(f'derivative for aten::{kernel} is not implemented')
@@ -396,9 +405,9 @@ def _pow_grad_base(g, a, b):
     if b.__class__ in _PY_SCALARS:
         if b == 0:
             return _zero(g)
-        return g * b * a.pow(b - 1)
+        return g * (b * a.pow(b - 1))   # (PyTorch's association: its rounding)
     # d/da a^b = b * a^(b-1), defined as 0 where b == 0 (PyTorch's convention)
-    return (g * b * a.pow(b - 1)).masked_fill(b == 0, 0.0)
+    return (g * (b * a.pow(b - 1))).masked_fill(b == 0, 0.0)
 
 
 def _pow_grad_exp(g, a, b, y):
