@@ -92,6 +92,19 @@ _INFERENCE_INPLACE = ('Inplace update to inference tensor outside InferenceMode 
                       'See https://github.com/pytorch/rfcs/pull/17 for more details.')
 
 
+
+def _size_one_strides(shape, strides):
+    """PyTorch's strides for the size-1 dims NumPy gives stride 0 (x[None], unsqueeze, expand's
+    new dims): the next dim's size * stride, or 1 for the last dim, as unsqueeze computes
+    them. A size-1 dim's stride never moves through memory, so only what stride() reports
+    changes."""
+    out, inner = list(strides), 1
+    for d in range(len(shape) - 1, -1, -1):
+        if shape[d] == 1 and out[d] == 0:
+            out[d] = inner
+        inner = shape[d] * out[d]
+    return tuple(out)
+
 class Tensor:
     # Hot attributes live in slots; rarely used ones fall back to the class defaults below until a
     # tensor sets its own (in its __dict__), which keeps making a tensor cheap.
@@ -232,6 +245,8 @@ class Tensor:
         else:
             itemsize = a.itemsize
             strides = tuple(s // itemsize for s in a.strides)
+            if 0 in strides and 1 in a.shape:
+                strides = _size_one_strides(a.shape, strides)
         if dim is None:
             return strides
         return strides[_wrap_dim(dim, self._data.ndim)]
@@ -491,7 +506,12 @@ class Tensor:
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-        return self._data.__dlpack__(**({'stream': stream} if stream is not None else {}), **kwargs)
+        a = self._data
+        if a.size and 0 in a.strides and 1 in a.shape:   # export the strides stride() reports
+            from .ops._util import xp_of
+            a = xp_of(a).lib.stride_tricks.as_strided(
+                a, strides=tuple(s * a.itemsize for s in self.stride()))
+        return a.__dlpack__(**({'stream': stream} if stream is not None else {}), **kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()

@@ -153,7 +153,9 @@ class Unsqueeze(ViewOp):
         self.dim = dim
 
     def forward(self, a):
-        return xp_of(a).expand_dims(a, self.dim)
+        # (indexing, not expand_dims, whose reshape gives a non-contiguous input's new dim a
+        # stride of its own; PyTorch's is the next dim's size * stride, which stride() reports)
+        return a[(slice(None),) * self.dim + (None,)]
 
     def backward(self, g):
         return g.squeeze(self.dim)
