@@ -9,7 +9,7 @@ from ._memory_format import channels_last as _channels_last
 from ._memory_overlap import refuse_partial_overlap
 from ._tensor import Tensor
 from ._tensor_methods import _div, _div_, _nan_to_num, _transpose_
-from .ops import elementwise as ew, matmul, reduction, shape, views
+from .ops import elementwise as ew, matmul, reduction, scaled_products, shape, views
 from .ops._util import as_operand
 
 def _store(self, name, result):
@@ -89,13 +89,13 @@ Tensor.cumsum_ = lambda self, dim, *, dtype=None: _refuse_bool_scan(self, 'cumsu
 Tensor.cumprod_ = lambda self, dim, *, dtype=None: _refuse_bool_scan(self, 'cumprod_out_cpu').copy_(
     self.cumprod(dim, dtype=dtype))
 Tensor.addmm_ = lambda self, mat1, mat2, *, beta=1, alpha=1: self.copy_(
-    matmul.addmm(_source_of_inplace(self), mat1, mat2, beta=beta, alpha=alpha))
+    scaled_products.addmm(_source_of_inplace(self), mat1, mat2, beta=beta, alpha=alpha))
 Tensor.addbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
-    matmul.addbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
+    scaled_products.addbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
 Tensor.baddbmm_ = lambda self, batch1, batch2, *, beta=1, alpha=1: self.copy_(
-    matmul.baddbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
+    scaled_products.baddbmm(_source_of_inplace(self), batch1, batch2, beta=beta, alpha=alpha))
 Tensor.addr_ = lambda self, vec1, vec2, *, beta=1, alpha=1: refuse_partial_overlap(
-    self, vec1, vec2) or self.copy_(matmul.addr(_source_of_inplace(self), vec1, vec2, beta=beta, alpha=alpha))
+    self, vec1, vec2) or self.copy_(scaled_products.addr(_source_of_inplace(self), vec1, vec2, beta=beta, alpha=alpha))
 Tensor.is_inference = lambda self: self._inference
 Tensor.layout = property(lambda self: _strided)     # every nbgrad tensor is dense
 
@@ -161,7 +161,7 @@ def _source_of_inplace(self):
 
 Tensor.float_power_ = _float_power_
 Tensor.addmv_ = lambda self, mat, vec, *, beta=1, alpha=1: self.copy_(
-    matmul.addmv(_source_of_inplace(self), mat, vec, beta=beta, alpha=alpha))
+    scaled_products.addmv(_source_of_inplace(self), mat, vec, beta=beta, alpha=alpha))
 
 
 def _dim_order(self, *, ambiguity_check=False):

@@ -18,6 +18,7 @@ from ._tensor import Tensor
 from ._node_names import presents_as
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
+from .ops import scaled_products
 from .ops import complex_ops, exponents, parameterised_unary
 from .ops._util import as_operand
 
@@ -387,8 +388,8 @@ for _module, _names in (
                     'index_fill', 'index_fill_', 'masked_fill', 'masked_fill_', 'masked_select',
                     'masked_scatter', 'masked_scatter_', 'take', 'take_along_dim', 'nonzero',
                     'nonzero_static', 'argwhere', 'index_put', 'index_put_')),
-        (matmul, ('matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'outer', 'ger', 'addmm', 'addmv',
-                  'baddbmm', 'addbmm', 'addr', 'inner', 'kron'))):
+        (matmul, ('matmul', 'mm', 'bmm', 'mv', 'dot', 'vdot', 'outer', 'ger', 'inner', 'kron')),
+        (scaled_products, ('addmm', 'addmv', 'baddbmm', 'addbmm', 'addr'))):
     for _name in _names:
         setattr(Tensor, _name, getattr(_module, _name))
 

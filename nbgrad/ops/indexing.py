@@ -541,7 +541,10 @@ class IndexAdd(Node):
         if source.dtype != out.dtype:
             source = source.astype(out.dtype)
         if self.mode == 'add':
-            _index_add_at(xp, out, where, source * self.alpha if self.alpha != 1 else source)
+            alpha = self.alpha
+            if out.dtype.kind in 'iu' and isinstance(alpha, float):
+                alpha = int(alpha)   # (PyTorch converts alpha to the integer dtype: truncates)
+            _index_add_at(xp, out, where, source * alpha if alpha != 1 else source)
         else:
             out[where] = source
         return out

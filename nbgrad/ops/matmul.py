@@ -1,5 +1,5 @@
-"""Matrix products: matmul/@ (with batch broadcasting), mm, bmm, mv, dot, outer, addmm, baddbmm,
-einsum, tensordot."""
+"""Matrix products: matmul/@ (with batch broadcasting), mm, bmm, mv, dot, outer, einsum,
+tensordot. (addmm and its family, beta * input + alpha * a product: scaled_products.py.)"""
 import math
 import string
 
@@ -12,8 +12,6 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _half_gemm
 from ._util import promote, xp_of
-from .shape import broadcast_shapes
-from .._node_names import presents_as, rounded_once_in_half
 
 
 def _shape_str(shape):
@@ -233,46 +231,6 @@ def outer(input, vec2):
 
 
 ger = outer
-
-
-@presents_as('AddmmBackward0')
-@rounded_once_in_half
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    product = mm(mat1, mat2)
-    return _scaled_sum(input, product, beta, alpha)
-
-
-@presents_as('AddmvBackward0')
-@rounded_once_in_half
-def addmv(input, mat, vec, *, beta=1, alpha=1):
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
-
-
-@presents_as('BaddbmmBackward0')
-@rounded_once_in_half
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
-
-
-@presents_as('AddbmmBackward0')
-@rounded_once_in_half
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
-
-
-@presents_as('AddrBackward0')
-@rounded_once_in_half
-def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
-
-
-def _scaled_sum(input, product, beta, alpha):
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:  # PyTorch ignores input entirely then (nan/inf in it do not propagate)
-        return product.expand(broadcast_shapes(input.shape, product.shape)).clone() \
-            if input.shape != product.shape else product
-    return product + (input if beta == 1 else input * beta)
 
 
 def inner(input, other):
