@@ -293,8 +293,8 @@ Tensor.float_power = ew.float_power
 Tensor.rsub = ew.rsub
 Tensor.where = lambda self, condition, other: ew.where(condition, self, other)
 Tensor.lerp = ew.lerp
-Tensor.lerp_ = lambda self, end, weight: dispatch_inplace(ew.Lerp(), self, as_operand(end),
-                                                          as_operand(weight))
+Tensor.lerp_ = lambda self, end, weight: dispatch_inplace(ew.Lerp(), self,
+                                                          *ew.lerp_operands(self, end, weight))
 Tensor.clamp = Tensor.clip = ew.clamp
 Tensor.clamp_min, Tensor.clamp_max = ew.clamp_min, ew.clamp_max
 

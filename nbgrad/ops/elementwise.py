@@ -752,13 +752,21 @@ def where(condition, input=None, other=None):
 
 
 def lerp(input, end, weight):
+    return dispatch(Lerp(), input, *lerp_operands(input, end, weight))
+
+
+def lerp_operands(input, end, weight):
+    """end and weight as PyTorch's lerp takes them: of input's dtype (no promotion), except a
+    0-dim weight tensor, which is converted."""
     end, weight = as_operand(end), as_operand(weight)
-    # PyTorch's lerp takes one dtype (no promotion)
+    if isinstance(weight, Tensor) and isinstance(input, Tensor) and weight.dtype != input.dtype \
+            and weight._data.ndim == 0:
+        weight = weight.to(input.dtype)
     for name, t in (('end', end), ('weight', weight)):
         if isinstance(t, Tensor) and isinstance(input, Tensor) and t.dtype != input.dtype:
             raise RuntimeError(f'expected dtype {_c_type(input)} for `{name}` but got dtype '
                                f'{_c_type(t)}')
-    return dispatch(Lerp(), input, end, weight)
+    return end, weight
 
 
 def _c_type(t):
