@@ -1,6 +1,7 @@
-"""Higher-order gradients as PyTorch's derivative formulas build them: which results keep a
-graph (so that one more autograd.grad returns zeros rather than raising) and the rounding of
-each formula's association. Checked against PyTorch itself."""
+"""Higher-order gradients as PyTorch's derivative formulas build them (which results keep a
+graph, so that one more autograd.grad returns zeros rather than raising; the rounding of each
+formula's association), and what backward saves (saved-tensor hooks, grad_fn._saved_*), checked
+against PyTorch itself."""
 import pytest
 
 from torch_compare import assert_same, both
@@ -42,3 +43,60 @@ def test_pow_gradient_is_rounded_as_pytorchs(exponent):
         (x ** exponent).backward(lib.randn(4096))
         return x.grad
     both(run, check=lambda got, want: assert_same(got, want, bitwise=True))
+
+
+def _custom_functions(lib):
+    class Sq(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return 2 * a * g
+
+    class Exp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            y = a.exp()
+            ctx.save_for_backward(y)     # (an output)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            y, = ctx.saved_tensors
+            return y * g
+    return Sq, Exp
+
+
+def test_saved_tensors_hooks_see_what_custom_functions_save():
+    """pack/unpack run for ctx.save_for_backward too (they were skipped: offloading and
+    compression hooks silently did nothing for custom Functions)."""
+    def run(lib):
+        log = []
+        Sq, Exp = _custom_functions(lib)
+        x = lib.tensor([1., 2.], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: log.append('pack') or t * 1,
+                                                    lambda t: log.append('unpack') or t):
+            y = Sq.apply(x) + Exp.apply(x)
+        packed = list(log)
+        y.sum().backward()
+        return packed, log, x.grad
+    both(run)
+
+
+def test_saved_result_is_the_output_and_freed_saves_raise():
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = x.exp()
+        r = y.grad_fn._saved_result
+        shown = (r.detach(), r.requires_grad, type(r.grad_fn).__name__)
+        z = x * x
+        z.sum().backward()
+        try:
+            z.grad_fn._saved_self
+        except RuntimeError as e:
+            return shown, str(e)[:40]
+    both(run)

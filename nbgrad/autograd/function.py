@@ -20,7 +20,7 @@ context object *is* the graph node (so `y.grad_fn` is the ctx, as in PyTorch).
 import functools
 import inspect
 
-from .. import _dispatch
+from .. import _dispatch, _saved_hooks
 from .._tensor import Tensor
 from .graph import Node, _hook_values, _modified_message, _run_post_hooks, _FREED_MESSAGE
 
@@ -75,6 +75,9 @@ class BackwardCFunction(FunctionCtx, Node):
                 out.append(None)
                 continue
             kind, value, counter, version = entry
+            if kind == 'packed':
+                value = value.unpack()
+                kind = 'input'
             if counter[0] != version:
                 raise RuntimeError(_modified_message(self, value if kind == 'input' else None,
                                                      counter[0], version, array=value[0]
@@ -304,9 +307,12 @@ def _wire_outputs(ctx, args, outputs):
     ctx._output_meta = tuple(meta)
     output_ids = {id(t): nr for nr, t in enumerate(wired) if isinstance(t, Tensor)}
     saved = []
+    hooked = _saved_hooks.active() is not None
     for t in ctx._to_save:
         if t is None:
             saved.append(None)
+        elif hooked:   # (saved_tensors_hooks: what pack returned, unpacked by saved_tensors)
+            saved.append(('packed', _saved_hooks.pack(t), t._vc, t._vc[0]))
         elif id(t) in output_ids and t._grad_fn is ctx:
             saved.append(('output', (t._data, t._output_nr, True), t._vc, t._vc[0]))
         else:

@@ -210,10 +210,12 @@ class Node:
             role = name[len('_saved_'):]
             position = {'self': 0, 'other': 1}.get(role)
             saved_inputs = self.saved_inputs
-            if position is not None and position in saved_inputs and self._saved is not None:
+            if position is not None and position in saved_inputs:
+                if self._saved is None:   # (freed by a backward without retain_graph)
+                    raise RuntimeError(_FREED_MESSAGE)
                 return self.saved_tensors[saved_inputs.index(position)]
-            if role == 'result' and self.saves_output and self._saved_output is not None:
-                return self.saved_output().detach()
+            if role == 'result' and self.saves_output:
+                return self.saved_output()    # (the output itself, with this node: PyTorch's)
         raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
 
     def saved_output(self):
