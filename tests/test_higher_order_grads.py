@@ -100,3 +100,58 @@ def test_saved_result_is_the_output_and_freed_saves_raise():
         except RuntimeError as e:
             return shown, str(e)[:40]
     both(run)
+
+
+def _pool_cases():
+    return {
+        'max_pool2d': lambda F, lib, x4, x3, x2: F.max_pool2d(x4, 2),
+        'max_pool1d': lambda F, lib, x4, x3, x2: F.max_pool1d(x3, 2),
+        'max_pool2d_overlapping': lambda F, lib, x4, x3, x2: F.max_pool2d(x4, 3, 1, 1),
+        'avg_pool2d': lambda F, lib, x4, x3, x2: F.avg_pool2d(x4, 2),
+        'avg_pool1d': lambda F, lib, x4, x3, x2: F.avg_pool1d(x3, 3, 1, 1),
+        'adaptive_avg_pool2d': lambda F, lib, x4, x3, x2: F.adaptive_avg_pool2d(x4, 3),
+        'adaptive_max_pool2d': lambda F, lib, x4, x3, x2: F.adaptive_max_pool2d(x4, 3),
+        'reflect_pad': lambda F, lib, x4, x3, x2: F.pad(x4, (1, 1, 1, 1), mode='reflect'),
+        'replicate_pad': lambda F, lib, x4, x3, x2: F.pad(x3, (1, 2), mode='replicate'),
+        'circular_pad': lambda F, lib, x4, x3, x2: F.pad(x3, (1, 2), mode='circular'),
+        'constant_pad': lambda F, lib, x4, x3, x2: F.pad(x3, (1, 2)),
+        'bilinear': lambda F, lib, x4, x3, x2: F.interpolate(x4, scale_factor=2, mode='bilinear'),
+        'nll_loss': lambda F, lib, x4, x3, x2: F.nll_loss(x2, lib.tensor([1, 0])),
+        'nll_loss_none': lambda F, lib, x4, x3, x2: F.nll_loss(x2, lib.tensor([1, 0]),
+                                                           reduction='none'),
+    }
+
+
+@pytest.mark.parametrize('case', list(_pool_cases()))
+def test_gradients_of_pooling_padding_and_nll_stay_functions_of_the_input(case):
+    """PyTorch's double-backward formulas of pooling, reflect/replicate padding and nll_loss
+    list the input (with a zero gradient): the first gradient requires grad, and a second
+    autograd.grad gives zeros. Upsampling, constant and circular padding do not."""
+    def run(lib):
+        lib.manual_seed(0)
+        x4 = lib.randn(1, 2, 4, 4, requires_grad=True)
+        x3 = lib.randn(1, 2, 6, requires_grad=True)
+        x2 = lib.randn(2, 3, requires_grad=True)
+        y = _pool_cases()[case](lib.nn.functional, lib, x4, x3, x2)
+        grads = lib.autograd.grad(y.sum(), (x4, x3, x2), create_graph=True, allow_unused=True)
+        g = next(g for g in grads if g is not None)
+        out = [g.detach(), g.requires_grad, g.grad_fn is not None and g.grad_fn.name()]
+        if g.requires_grad:
+            out.append(lib.autograd.grad((g * g.detach()).sum(), (x4, x3, x2),
+                                         allow_unused=True))
+        return out
+    both(run)
+
+
+def test_a_pooled_models_parameters_get_zero_second_order_gradients():
+    """A gradient penalty through max pooling: torch gives the conv bias a zero .grad (an
+    optimizer then still applies momentum and weight decay), not None."""
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Conv2d(1, 1, 2), lib.nn.MaxPool2d(2))
+        x = lib.randn(1, 1, 5, 5, requires_grad=True)
+        y = m(x)
+        g, = lib.autograd.grad((y * y.detach()).sum(), x, create_graph=True)
+        (g ** 2).sum().backward()
+        return m[0].bias.grad, x.grad
+    both(run)

@@ -809,6 +809,36 @@ def _conform(g, shape, np_dtype, node):
     return g
 
 
+def also_of_input(grad, node, position=0):
+    """grad (computed in node's backward) as a function of node's input at `position` too,
+    with a zero gradient, under create_graph. PyTorch's double-backward formulas of pooling,
+    reflect/replicate padding and nll_loss list that input (`self: zeros_like(self)`), so the
+    gradient requires grad, and differentiating it again gives zeros where nbgrad's, a function
+    of grad alone, left .grad None or raised "does not require grad"."""
+    edge = node._edges[position] if node._edges is not None else None
+    if edge is None or not _dispatch._modes.grad_enabled:
+        return grad
+    op = _ZeroGradientFrom(node.name().replace('Backward0', 'BackwardBackward0'))
+    out = Tensor._make(grad._data.copy(), True, op)
+    _dispatch._record(op, (grad, None), (out,), [_dispatch._edge_to(grad), edge])
+    return out
+
+
+class _ZeroGradientFrom(Node):
+    """grad passed on, and zeros for the input it is made a function of (also_of_input); named
+    as PyTorch's double-backward node of the op."""
+
+    def __init__(self, node_name):
+        self.node_name = node_name
+
+    def backward(self, g):
+        _, _, shape, dtype = self._edges[1]
+        return g, Tensor._make(_dispatch._array_module(g._data).zeros(shape, dtype))
+
+    def name(self):
+        return self.node_name
+
+
 def sum_to_shape(g, shape, node=None):
     """Reduce a gradient of a broadcast result to `shape` (differentiable: uses Tensor ops)."""
     gshape = g._data.shape

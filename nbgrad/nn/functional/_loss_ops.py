@@ -11,7 +11,7 @@ import numpy as np
 
 from ..._dispatch import _type_word
 from ..._tensor import Tensor
-from ...autograd.graph import Node, _FREED_MESSAGE
+from ...autograd.graph import Node, _FREED_MESSAGE, also_of_input
 from ...ops._util import xp_of, out_of_bounds
 from . import _nll_cuda
 
@@ -142,6 +142,7 @@ class NllLoss(Node):
             if self.reduction == 'none':
                 g = g.reshape(target_shape[:1] + (1,) + target_shape[1:])
             grad = (g * Tensor._make(scatter)).reshape(input_shape)
+        grad = also_of_input(grad, self)
         return (grad, None, None) if self._weighted else (grad, None)
 
     def _release(self):

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
-from ...autograd.graph import Node
+from ...autograd.graph import Node, also_of_input
 from ...ops._util import xp_of
 from ...ops.views import _index_add_at
 from ..._threads import row_parts, run_parts
@@ -253,9 +253,10 @@ class _MaxPoolBase(Node):
         return result
 
     def backward(self, g, _):
-        return dispatch(MaxPoolBackward(self._input_shape, len(self.in_size), self.name(),
-                                        self._disjoint(), self._cuda_spec),
-                        g, Tensor._make(self._indices))
+        return also_of_input(dispatch(MaxPoolBackward(self._input_shape, len(self.in_size),
+                                                      self.name(), self._disjoint(),
+                                                      self._cuda_spec),
+                                      g, Tensor._make(self._indices)), self)
 
     def _disjoint(self):
         return False
@@ -285,7 +286,8 @@ class MaxPool(_MaxPoolBase):
 
     def backward(self, g, _):
         if self._reads_nothing:
-            return Tensor._make(xp_of(g._data).zeros(self._input_shape, g._data.dtype))
+            return also_of_input(Tensor._make(xp_of(g._data).zeros(self._input_shape,
+                                                                   g._data.dtype)), self)
         return super().backward(g, _)
 
     def _max_and_argmax(self, xp, a):
@@ -516,7 +518,8 @@ class AvgPool(Node):
         return out.astype(a.dtype, copy=False)
 
     def backward(self, g):
-        return dispatch(AvgPoolBackward(self.replay_copy()), g)  # a copy: not this graph node
+        # (a copy of this node: the backward is another graph node)
+        return also_of_input(dispatch(AvgPoolBackward(self.replay_copy()), g), self)
 
     def name(self):
         return self.node_name
@@ -589,7 +592,8 @@ class AdaptiveAvgPool(Node):
         name = self.node_name
         other = name.replace('BackwardBackward0', 'Backward0') if self.adjoint else \
             name.replace('Backward0', 'BackwardBackward0')
-        return dispatch(AdaptiveAvgPool(self.in_size, self.out_size, other, not self.adjoint), g)
+        grad = dispatch(AdaptiveAvgPool(self.in_size, self.out_size, other, not self.adjoint), g)
+        return grad if self.adjoint else also_of_input(grad, self)
 
     def name(self):
         return self.node_name

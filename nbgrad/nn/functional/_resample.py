@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..._dispatch import dispatch
-from ...autograd.graph import Node
+from ...autograd.graph import Node, also_of_input
 from ...ops._util import xp_of
 from ._pool_ops import adaptive_windows
 
@@ -150,7 +150,11 @@ class Resample(Node):
     def backward(self, g):
         adjoint = tuple(None if t is None else transposed(t, n)
                         for t, n in zip(self.tables, self._in_size))
-        return dispatch(Resample(adjoint, self.adjoint_name, self.node_name), g)
+        grad = dispatch(Resample(adjoint, self.adjoint_name, self.node_name), g)
+        # adaptive average pooling's backward is a function of its input too; upsampling's not
+        adaptive_pool = self.node_name.startswith('AdaptiveAvgPool') and \
+            not self.node_name.endswith('BackwardBackward0')
+        return also_of_input(grad, self) if adaptive_pool else grad
 
     def name(self):
         return self.node_name

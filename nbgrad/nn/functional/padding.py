@@ -8,7 +8,7 @@ adjoint=True), and the two are each other's gradients, so double backward works.
 from ..._dispatch import dispatch
 from ..._dtype import bool as _bool
 from ..._tensor import Tensor
-from ...autograd.graph import COPY_SLICES, Node
+from ...autograd.graph import COPY_SLICES, Node, also_of_input
 from ...ops._util import int_like, xp_of
 from ._im2col import pad_constant
 
@@ -96,7 +96,8 @@ class BorderPad(Node):
         return out
 
     def backward(self, grad):
-        return dispatch(BorderPad(self.mode, self.pads, self.sizes, not self.adjoint), grad)
+        out = dispatch(BorderPad(self.mode, self.pads, self.sizes, not self.adjoint), grad)
+        return out if self.adjoint or self.mode == 'circular' else also_of_input(out, self)
 
     def name(self):
         suffix = 'BackwardBackward0' if self.adjoint else 'Backward0'
