@@ -1,76 +1,49 @@
 """torch.onnx.export: a model as an ONNX file that other frameworks and runtimes load.
 
-export() traces the model on its example inputs (nbgrad.jit's recorder) and writes each
-recorded op as ONNX nodes (opset 17, _ops.py), the parameters and buffers as initializers under
-their state_dict names, inputs and outputs with the example's shapes. The file is written
-atomically. What nbgrad cannot export raises an error naming the op. The exported graph is
-specialised to the example's shapes (dynamic axes are not supported yet), as nbgrad's ops keep
-the shapes they were built with.
+export() follows torch's TorchScript exporter (dynamo=False): it traces the model on its example
+inputs (nbgrad.jit's recorder) and writes each recorded op as ONNX nodes (_ops.py, for opsets 13
+to 20; 20 by default, as torch), the parameters and buffers as initializers under their
+state_dict names, inputs and outputs with the example's shapes, or names on the axes listed in
+dynamic_axes (_dynamic.py). The file is written atomically; export returns None, as torch's
+TorchScript path does. What nbgrad cannot export raises an error naming the op.
 """
+import contextlib
+import enum
 import io
 import os
-
-import numpy as np
+import warnings
 
 from .._tensor import Tensor
-from . import _ops, _proto
+from . import _build, _dynamic
+from ._build import OnnxExporterError
 
-__all__ = ['export', 'OnnxExporterError', 'is_in_onnx_export']
+__all__ = ['export', 'OnnxExporterError', 'is_in_onnx_export', 'TrainingMode',
+           'OperatorExportTypes']
 
-DEFAULT_OPSET = 17
+DEFAULT_OPSET = 20              # torch's ONNX_DEFAULT_OPSET
+MIN_OPSET = 13                  # axes and splits became inputs; nbgrad writes those forms
+TORCHSCRIPT_MAX_OPSET = 20      # torch warns above it (its dynamo exporter goes further)
+MAX_OPSET = 23
 _exporting = [False]
 
 
-class OnnxExporterError(RuntimeError):
-    """Export failed: an op or option nbgrad cannot write as ONNX."""
+class TrainingMode(enum.IntEnum):
+    """torch.onnx.TrainingMode: the mode the model is exported in."""
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+class OperatorExportTypes(enum.IntEnum):
+    """torch.onnx.OperatorExportTypes (deprecated in torch: only ONNX is supported)."""
+    ONNX = 0
+    ONNX_ATEN = 1
+    ONNX_ATEN_FALLBACK = 2
+    ONNX_FALLTHROUGH = 3
 
 
 def is_in_onnx_export():
     return _exporting[0]
-
-
-class _Context:
-    """Names values and collects nodes and initializers while ops are translated."""
-
-    def __init__(self, values, outside_names):
-        self.values = values                  # value number -> the tensor the example gave
-        self.outside_names = outside_names
-        self.initializers, self.nodes = [], []
-        self._count = 0
-        self.step_outputs = None
-        self.step_index = 0
-
-    def temp(self):
-        self._count += 1
-        return f'/tmp_{self._count}'
-
-    def constant(self, array):
-        name = f'/const_{len(self.initializers)}'
-        self.initializers.append(_proto.tensor(name, np.asarray(array)))
-        return name
-
-    def node(self, op_type, inputs, outputs=None, **attributes):
-        outputs = self.step_outputs if outputs is None else outputs
-        self._count += 1
-        return _proto.node(op_type, inputs, outputs, f'/{op_type}_{self._count}', **attributes)
-
-    def meta(self, name):
-        return self.meta_of[name]
-
-    def rank(self, name):
-        return len(self.meta_of[name][0])
-
-    def shape(self, name):
-        return self.meta_of[name][0]
-
-    def dtype(self, name):
-        return self.meta_of[name][1]
-
-    def out_shape(self):
-        return self.step_out_shape
-
-    def unsupported(self, name, what):
-        return OnnxExporterError(f"nbgrad.onnx cannot export '{name}' with {what}")
 
 
 def _as_tuple(args):
@@ -82,128 +55,121 @@ def _as_tuple(args):
                     'inputs)')
 
 
-def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=None,
-           input_names=None, output_names=None, opset_version=None, dynamic_axes=None,
-           dynamic_shapes=None, keep_initializers_as_inputs=False, do_constant_folding=True,
-           dynamo=False, **options):
-    """Write model (a Module or function), traced on args, to f (a path or a binary file) as an
-    ONNX model; also returns the model's bytes."""
-    from ..jit import _trace
-    if kwargs:
-        raise OnnxExporterError('export(kwargs=...) is not supported: pass inputs positionally')
-    if dynamic_axes or dynamic_shapes:
-        raise OnnxExporterError('nbgrad.onnx exports graphs of the example inputs\' shapes only '
-                                '(its ops keep the shapes they were built with): dynamic axes '
-                                'are not supported yet')
-    if not export_params:
-        raise OnnxExporterError('export(export_params=False) is not supported')
+def _opset(opset_version):
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if opset != DEFAULT_OPSET:
-        raise OnnxExporterError(f'nbgrad.onnx writes opset {DEFAULT_OPSET} (got opset_version='
-                                f'{opset_version})')
-    inputs = _as_tuple(args)
-    names = {}
-    if hasattr(model, 'named_parameters'):
-        names = {id(t): name for name, t in [*model.named_parameters(),
-                                             *model.named_buffers()]}
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise OnnxExporterError(f'nbgrad.onnx writes opsets {MIN_OPSET} to {MAX_OPSET} (got '
+                                f'opset_version={opset_version}): choose one in that range')
+    if opset > TORCHSCRIPT_MAX_OPSET:
+        warnings.warn(f'Exporting to ONNX opset version {opset} is not supported. by '
+                      f"'torch.onnx.export()'. The highest opset version supported is "
+                      f'{TORCHSCRIPT_MAX_OPSET}.', stacklevel=3)
+    return opset
+
+
+@contextlib.contextmanager
+def _mode(model, training):
+    """torch's select_model_mode_for_export: EVAL and TRAINING set the mode for the export and
+    restore it after; PRESERVE exports the model as it is."""
+    if not isinstance(training, TrainingMode):
+        raise TypeError(f"'mode' should be a torch.onnx.TrainingMode enum, but got "
+                        f"'{type(training)}'.")
+    was_training = getattr(model, 'training', None)
+    if was_training is not None and training != TrainingMode.PRESERVE:
+        model.train(training == TrainingMode.TRAINING)
+    try:
+        yield
+    finally:
+        if was_training is not None and training != TrainingMode.PRESERVE:
+            model.train(was_training)
+
+
+def _trace(model, inputs):
+    from ..jit import _trace
     _exporting[0] = True
     try:
         recording, result = _trace._record(model, inputs)
     finally:
         _exporting[0] = False
     values = []
-    _trace._replay(recording, inputs, values)
-    data = _model_bytes(recording, inputs, result, values, names, input_names, output_names)
-    if f is not None:
-        _write(f, data)
-    return data
+    # (replayed for its values only: an empty result spec, as rebuilding the model's own result
+    # type, e.g. torch.return_types.max, from a generator would fail)
+    _trace._replay(_trace._Recording(recording.steps, recording.outside, (tuple, [])), inputs,
+                   values)
+    return recording, result, values
 
 
-def _outputs_of(result):
-    if isinstance(result, Tensor):
-        return [result]
-    if isinstance(result, (tuple, list)):
-        return [t for r in result for t in _outputs_of(r)]
-    raise OnnxExporterError(f'the model returned a {type(result).__name__}: ONNX outputs are '
-                            f'tensors (or tuples of tensors)')
+def _trace_resized(model, inputs, input_names, input_dims):
+    """The second trace (_dynamic.py), on inputs grown along the dynamic axes, or None when the
+    model cannot run at those sizes (x.view(2, -1)): then, as torch does with such code, the
+    graph keeps the example's sizes inside and only its inputs' axes are named. The random
+    state is left as it was."""
+    from .. import random as _random
+    resized = _dynamic.resized_inputs(inputs, input_names, input_dims)
+    state = _random.get_rng_state()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            recording, _, values = _trace(model, resized)
+    except Exception as error:
+        warnings.warn(f'with dynamic_axes nbgrad traces the model again on inputs of other '
+                      f'sizes along those axes ({[tuple(x.shape) for x in resized]}) to learn '
+                      f'which sizes follow them, and that run failed ({type(error).__name__}: '
+                      f'{error}): the exported graph keeps the example\'s sizes inside, so it '
+                      f'runs only on inputs of those sizes', stacklevel=3)
+        return None
+    finally:
+        _random.set_rng_state(state)
+    return recording, values
 
 
-def _model_bytes(recording, inputs, result, values, names, input_names, output_names):
-    from .. import __version__
-    input_names = list(input_names or [f'input_{i}' for i in range(len(inputs))])
-    value_name = {i: name for i, name in enumerate(input_names)}
-    ctx = _Context(values, names)
-    ctx.meta_of = {name: (tuple(x.shape), x._data.dtype) for name, x in zip(input_names, inputs)}
-    outside = []
-    for i, t in enumerate(recording.outside):
-        name = names.get(id(t), f'/outside_{i}')
-        outside.append(name)
-        ctx.initializers.append(_proto.tensor(name, t.detach().cpu().numpy()))
-        ctx.meta_of[name] = (tuple(t.shape), t._data.dtype)
-    for index, step in enumerate(recording.steps):
-        translate = _ops.TRANSLATORS.get(step.name)
-        if translate is None:
-            raise OnnxExporterError(f"nbgrad.onnx cannot export the op '{step.name}' yet "
-                                    f'(step {index} of the traced model); supported: '
-                                    f'{", ".join(sorted(_ops.TRANSLATORS))}')
-        if step.inplace:
-            raise OnnxExporterError(f"nbgrad.onnx cannot export the in-place op '{step.name}_' "
-                                    f'(ONNX values are immutable): use its out-of-place form')
-        args = []
-        for kind, ref in step.args:
-            if kind == 'value':
-                if value_name[ref] is None:
-                    raise OnnxExporterError(f"nbgrad.onnx cannot export a use of a value "
-                                            f"ONNX has no counterpart for (step {index}, "
-                                            f"'{step.name}': max pooling's indices)")
-                args.append(value_name[ref])
-            elif kind == 'outside':
-                args.append(outside[ref])
-            elif ref is None:
-                args.append(None)
-            else:       # a Python number: a constant of the first tensor operand's dtype
-                dtype = next(ctx.dtype(a) for a in args if a is not None) if args else \
-                    np.float32
-                args.append(ctx.constant(np.array(ref, dtype)))
-        out_names = []
-        for k, number in enumerate(step.outputs):
-            if number is None:
-                continue
-            name = f'/{step.name}_{index}_output' + (f'_{k}' if k else '')
-            value_name[number] = name
-            out_names.append(name)
-            t = values[number]
-            ctx.meta_of[name] = (tuple(t.shape), t._data.dtype)
-        ctx.step_outputs, ctx.step_out_shape = out_names, ctx.meta_of[out_names[0]][0]
-        while args and args[-1] is None:
-            args.pop()
-        nodes = translate(ctx, step.op, *args)
-        ctx.nodes.extend(nodes)
-        written = {name for n in nodes for name in _proto.node_outputs(n)}
-        for number, name in list(value_name.items()):
-            if name in out_names and name not in written:
-                value_name[number] = None       # (max pooling's indices: not exported)
-    results = _outputs_of(result)
-    flat = _flat_spec(recording.output_spec)
-    output_names = list(output_names or [f'output_{i}' for i in range(len(results))])
-    graph_outputs = []
-    for name, (kind, ref), t in zip(output_names, flat, results):
-        source = value_name[ref] if kind == 'value' else outside[ref]
-        ctx.nodes.append(_proto.node('Identity', [source], [name], f'/Identity_{name}'))
-        graph_outputs.append(_proto.value_info(name, t._data.dtype, tuple(t.shape)))
-    graph_inputs = [_proto.value_info(name, x._data.dtype, tuple(x.shape))
-                    for name, x in zip(input_names, inputs)]
-    graph = _proto.graph(ctx.nodes, 'main_graph', ctx.initializers, graph_inputs,
-                         graph_outputs)
-    return _proto.model(graph, DEFAULT_OPSET, __version__)
+def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=None,
+           input_names=None, output_names=None, opset_version=None, dynamic_axes=None,
+           dynamic_shapes=None, keep_initializers_as_inputs=False, training=TrainingMode.EVAL,
+           operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True,
+           custom_opsets=None, export_modules_as_functions=False, autograd_inlining=True,
+           dynamo=False, **options):
+    """Write model (a Module or function), traced on args, to f (a path or a binary file) as an
+    ONNX model. Returns None, as torch.onnx.export(..., dynamo=False) does.
 
-
-def _flat_spec(spec):
-    kind, body = spec
-    if kind in ('value', 'outside'):
-        return [(kind, body)]
-    items = body.values() if kind is dict else body
-    return [leaf for item in items for leaf in _flat_spec(item)]
+    Without dynamic_axes the graph is specialised to the example's shapes. With them, the model
+    is traced a second time on inputs resized along those axes, so that sizes computed from the
+    inputs (x.view(x.size(0), -1)) follow them in the graph."""
+    if kwargs:
+        raise OnnxExporterError('export(kwargs=...) is not supported: pass inputs positionally')
+    if dynamic_shapes:
+        raise ValueError('The exporter only supports dynamic shapes through parameter '
+                         'dynamic_axes when dynamo=False.')
+    if custom_opsets or export_modules_as_functions:
+        raise OnnxExporterError('nbgrad.onnx writes the standard ONNX domain only: '
+                                'custom_opsets and export_modules_as_functions are not supported')
+    opset = _opset(opset_version)
+    inputs = _as_tuple(args)
+    input_names = _build._names(input_names, 'input', len(inputs))
+    names = {}
+    if hasattr(model, 'named_parameters'):
+        names = {id(t): name for name, t in [*model.named_parameters(),
+                                             *model.named_buffers()]}
+    with _mode(model, training):
+        recording, result, values = _trace(model, inputs)
+        n_outputs = len(_build._outputs_of(result))
+        axes = _dynamic.axes_by_name(dynamic_axes, input_names,
+                                     _build._names(output_names, 'output', n_outputs))
+        input_dims = {name: axes[name] for name in input_names if name in axes}
+        other = None
+        if input_dims:
+            other = _trace_resized(model, inputs, input_names, input_dims)
+    if verbose:
+        from ..jit._trace import _Graph
+        print(_Graph(recording, len(inputs), [tuple(x.shape) for x in inputs],
+                     [names.get(id(t)) for t in recording.outside]))
+    data = _build.model_bytes(
+        recording, inputs, result, values, names, input_names, output_names, opset, other,
+        export_params=export_params, keep_initializers_as_inputs=keep_initializers_as_inputs,
+        input_dims=input_dims, output_dims={k: v for k, v in axes.items()
+                                            if k not in input_dims})
+    _write(f, data)
+    return None
 
 
 def _write(f, data):
@@ -220,5 +186,8 @@ def _write(f, data):
                 os.remove(tmp)
     elif isinstance(f, io.IOBase) or hasattr(f, 'write'):
         f.write(data)
+    elif f is None:     # (torch's TorchScript path fails writing to None the same way)
+        raise AttributeError("export(f=None): torch.onnx.export(..., dynamo=False) writes the "
+                             "model to f: pass a path or a binary file (io.BytesIO())")
     else:
         raise TypeError(f'export(f=...): a path or a binary file, got {type(f).__name__}')

@@ -7,7 +7,8 @@ import numpy as np
 
 from .._protobuf import bytes_field, message_field, varint_field, key, varint
 
-IR_VERSION = 8                       # ONNX 1.10+, which opset 17 needs
+# The lowest IR version each opset needs (onnx/helper.py's VERSION_TABLE): what older runtimes load
+_IR_FOR_OPSET = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11}
 # TensorProto.DataType
 ELEMENT_TYPES = {np.dtype(np.float32): 1, np.dtype(np.uint8): 2, np.dtype(np.int8): 3,
                  np.dtype(np.int16): 5, np.dtype(np.int32): 6, np.dtype(np.int64): 7,
@@ -48,10 +49,17 @@ def attribute(name, value):
 
 def node(op_type, inputs, outputs, name, **attributes):
     """A NodeProto; node_outputs() reads back its output names."""
-    return _Node(op_type, outputs, (b''.join(bytes_field(1, i) for i in inputs) +
+    return _Node(op_type, outputs, (b''.join(_repeated_string(1, i) for i in inputs) +
             b''.join(bytes_field(2, o) for o in outputs) + bytes_field(3, name) +
             bytes_field(4, op_type) +
             b''.join(message_field(5, attribute(k, v)) for k, v in attributes.items())))
+
+
+def _repeated_string(number, value):
+    """One element of a repeated string field: written even when empty, since a node's ''
+    input stands for an omitted optional input and keeps the later inputs in place."""
+    value = value.encode('utf-8')
+    return key(number, 2) + varint(len(value)) + value
 
 
 class _Node(bytes):
@@ -67,8 +75,16 @@ def node_outputs(node_bytes):
     return node_bytes.outputs
 
 
+def _dimension(size):
+    """A TensorShapeProto.Dimension: dim_value for a size, dim_param for a dynamic axis' name."""
+    if isinstance(size, str):
+        return bytes_field(2, size)
+    return key(1, 0) + varint(int(size))
+
+
 def value_info(name, np_dtype, shape):
-    dims = b''.join(message_field(1, key(1, 0) + varint(d)) for d in shape)
+    """shape: sizes, or names (str) for the axes that are dynamic."""
+    dims = b''.join(message_field(1, _dimension(d)) for d in shape)
     tensor_type = varint_field(1, element_type(np_dtype)) + message_field(2, dims)
     return bytes_field(1, name) + message_field(2, message_field(1, tensor_type))
 
@@ -82,6 +98,6 @@ def graph(nodes, name, initializers, inputs, outputs):
 
 def model(graph_bytes, opset, producer_version):
     opset_import = bytes_field(1, '') + varint_field(2, opset)
-    return (varint_field(1, IR_VERSION) + bytes_field(2, 'nbgrad') +
+    return (varint_field(1, _IR_FOR_OPSET[opset]) + bytes_field(2, 'nbgrad') +
             bytes_field(3, producer_version) + message_field(7, graph_bytes) +
             message_field(8, opset_import))
