@@ -14,6 +14,7 @@ import warnings
 
 from .. import _dispatch
 from .._tensor import Tensor
+from ._script import ScriptFunction
 
 
 class TracerWarning(Warning):
@@ -90,24 +91,28 @@ class _Recording:
         self.steps, self.outside, self.output_spec = steps, outside, output_spec
 
 
-class TracedFunction:
+class TracedFunction(ScriptFunction):
     """A traced function: calling it replays the recorded ops on new inputs.
 
     A recording holds what the ops were built with (reshape targets, the sizes of buffers the
     code made, like a dropout mask's), so it serves inputs of the shapes, dtypes and devices it
     was recorded with. Inputs of another signature are traced again from the original code (and
     that recording kept): never a replay of ops shaped for other inputs. PyTorch's trace instead
-    replays one graph for every shape where its ops allow it."""
+    replays one graph for every shape where its ops allow it. A function loaded by jit.load has
+    no code to trace again: it serves the signatures it was saved with (see _archive.py)."""
 
-    def __init__(self, fn, recording, example_inputs):
+    def __init__(self, fn, recording, example_inputs, arg_names=None):
         self._fn = fn
         self._n_inputs = len(example_inputs)
         self._example_shapes = [tuple(x.shape) for x in example_inputs]
         self._recordings = {signature(example_inputs): recording}
         self._first = recording
+        self._arg_names = arg_names     # the inputs' parameter names, for keyword calls
         self.__name__ = getattr(fn, '__name__', 'traced')
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs, **kw_inputs):
+        if kw_inputs:
+            inputs = self._bind(inputs, kw_inputs)
         inputs = _tensors(inputs, 'the traced function')
         if len(inputs) != self._n_inputs:
             raise TypeError(f'{self.__name__}() was traced with {self._n_inputs} tensor inputs, '
@@ -115,10 +120,33 @@ class TracedFunction:
         key = signature(inputs)
         recording = self._recordings.get(key)
         if recording is None:
+            if self._fn is None:
+                raise RuntimeError(self._no_recording_message(key))
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', TracerWarning)
                 recording = self._recordings[key] = _record(self._fn, inputs)[0]
         return _replay(recording, inputs)
+
+    def _bind(self, inputs, kw_inputs):
+        names = self._arg_names or ()
+        unknown = [k for k in kw_inputs if k not in names[len(inputs):]]
+        if unknown:
+            raise TypeError(f'{self.__name__}() got an unexpected keyword argument '
+                            f'{unknown[0]!r} (its traced inputs are {list(names)})')
+        missing = [k for k in names[len(inputs):] if k not in kw_inputs]
+        if missing:
+            raise TypeError(f'{self.__name__}() missing the traced input {missing[0]!r}')
+        return tuple(inputs) + tuple(kw_inputs[k] for k in names[len(inputs):])
+
+    def _no_recording_message(self, key):
+        def describe(sig):
+            return ', '.join(f'{list(shape)} {dtype} on {device}' for shape, dtype, device in sig)
+        known = '; '.join(f'({describe(k)})' for k in self._recordings)
+        return (f'{self.__name__}() was loaded by jit.load with recordings for inputs {known}, '
+                f'not for ({describe(key)}). nbgrad\'s recordings are specialised to their '
+                f'inputs\' shapes and the code is not in the archive, so it cannot be traced '
+                f'again: before saving, trace with check_inputs=[...] (or call the traced model) '
+                f'on an example of every shape you need.')
 
 
 def _replay(recording, inputs, values=None):
@@ -239,10 +267,10 @@ def _rebuild(spec, values, outside):
     return kind(_rebuild(s, values, outside) for s in body)
 
 
-def record(fn, inputs):
+def record(fn, inputs, arg_names=None):
     """Trace fn on inputs: (TracedFunction, the eager result)."""
     recording, result = _record(fn, inputs)
-    return TracedFunction(fn, recording, inputs), result
+    return TracedFunction(fn, recording, inputs, arg_names), result
 
 
 def _record(fn, inputs):
