@@ -160,10 +160,14 @@ class TorchPickler(pickle._Pickler):
         super().__init__(file, protocol)
         self.storages = storages
 
+    # the legacy format's persistent ids add view_metadata (always None when writing)
+    legacy = False
+
     def persistent_id(self, obj):
         if obj.__class__ is StorageRef:
             storage_type = TorchName('torch', STORAGE_TYPE_NAMES[obj.dtype.name])
-            return ('storage', storage_type, obj.key, obj.location, obj.numel)
+            pid = ('storage', storage_type, obj.key, obj.location, obj.numel)
+            return pid + (None,) if self.legacy else pid
         return None
 
     def reducer_override(self, obj):
@@ -475,15 +479,23 @@ def safe_globals(globals_):
 # ------------------------------------------------------------------------------------------------
 
 def check_storage_id(pid):
-    """('storage', StorageType, key, location, numel) with sane types, or UnpicklingError."""
-    if type(pid) is not tuple or len(pid) != 5:
+    """('storage', StorageType, key, location, numel) with sane types, or UnpicklingError; the
+    legacy format (_legacy_checkpoint.py) adds a sixth item, view_metadata: None, or
+    (view key, offset, size) of a part of the storage. Returns (storage_type, key, location,
+    numel, view_metadata)."""
+    if type(pid) is not tuple or len(pid) not in (5, 6):
         raise UnpicklingError(f'persistent id must be a storage tuple, got {pid!r}')
     typename, storage_type, key, location, numel = (
-        p.decode('ascii') if isinstance(p, bytes) else p for p in pid)
+        p.decode('ascii') if isinstance(p, bytes) else p for p in pid[:5])
+    view = pid[5] if len(pid) == 6 else None
     if typename != 'storage' or type(storage_type) is not StorageType or type(key) is not str \
-            or type(location) is not str or type(numel) is not int or numel < 0:
+            or type(location) is not str or type(numel) is not int or numel < 0 or not (
+                view is None or (type(view) is tuple and len(view) == 3 and
+                                 type(view[0]) is str and type(view[1]) is int and
+                                 type(view[2]) is int and 0 <= view[1] <= view[1] + view[2]
+                                 <= numel)):
         raise UnpicklingError(f'Only persistent_load of storage is allowed, got {pid!r}')
-    return storage_type, key, location, numel
+    return storage_type, key, location, numel, view
 
 
 class WeightsOnlyUnpickler(pickle._Unpickler):
@@ -615,6 +627,11 @@ def full_unpickler(file, storage_loader, pickle_module=None, **pickle_load_args)
                     return counterpart
             return super().find_class(module, name)
 
+    def persistent_load(pid):
+        if type(pid) is tuple and len(pid) == 4 and pid[0] in ('module', b'module'):
+            return pid[1]   # a legacy whole-module save: (module, class, source file, source)
+        return storage_loader(*check_storage_id(pid))
+
     unpickler = FullUnpickler(file, **pickle_load_args)
-    unpickler.persistent_load = lambda pid: storage_loader(*check_storage_id(pid))
+    unpickler.persistent_load = persistent_load
     return unpickler

@@ -7,7 +7,8 @@ names, starting 64-byte aligned as torch writes them), version, .format_version,
 .storage_alignment and .data/serialization_id. Saving to a path is atomic: the archive is written to a temporary file
 next to the target, synced, and renamed over it, so a crash leaves the old file or the new one.
 Loading is safe by default (weights_only=True) and reads storages onto the device map_location
-names; damaged files raise a RuntimeError that names the file.
+names; damaged files raise a RuntimeError that names the file. The format before PyTorch 1.6
+(`_use_new_zipfile_serialization=False`) is read and written too (_legacy_checkpoint.py).
 """
 import contextlib
 import io
@@ -24,7 +25,7 @@ import zlib
 
 import numpy as np
 
-from . import _dtype, _pickle_format as _fmt
+from . import _dtype, _legacy_checkpoint as _legacy, _pickle_format as _fmt
 from ._device import device as _Device
 from ._pickle_format import (add_safe_globals, get_safe_globals, clear_safe_globals,  # noqa: F401
                              safe_globals)
@@ -37,8 +38,6 @@ DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64                  # torch's .storage_alignment: where each record's bytes start
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: same object, same bytes (but the id)
 _FORMAT_VERSION = b'3\n'         # what torch writes into <name>/version
-# the first bytes of torch's pre-1.6 (non-zip) format: a pickled magic number
-_LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.'
 
 UNSAFE_MESSAGE = (
     'Re-running `nbgrad.load` with `weights_only` set to `False` will likely succeed, but it can '
@@ -55,16 +54,17 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
     if pickle_module not in (None, pickle):
         raise ValueError('nbgrad.save writes with its own pickler (PyTorch\'s format); '
                          f'pickle_module={pickle_module!r} is not supported')
-    if not _use_new_zipfile_serialization:
-        raise NotImplementedError('nbgrad.save writes only the zip format (torch.save\'s default '
-                                  'since PyTorch 1.6), not the legacy one')
-    storages = _fmt.StorageTable()
-    data = io.BytesIO()
-    _fmt.TorchPickler(data, pickle_protocol, storages).dump(obj)
+    if _use_new_zipfile_serialization:
+        storages = _fmt.StorageTable()
+        data = io.BytesIO()
+        _fmt.TorchPickler(data, pickle_protocol, storages).dump(obj)
 
-    def write(file, archive_name):
-        _write_archive(file, archive_name, data.getbuffer(), storages.refs,
-                       not _disable_byteorder_record)
+        def write(file, archive_name):
+            _write_archive(file, archive_name, data.getbuffer(), storages.refs,
+                           not _disable_byteorder_record)
+    else:   # PyTorch's format before 1.6, for readers that want it (_legacy_checkpoint.py)
+        def write(file, archive_name):
+            _legacy.save(obj, file, pickle_protocol)
 
     if isinstance(f, (str, os.PathLike)):
         _write_atomically(os.fspath(f), write)
@@ -178,25 +178,56 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     name = os.fspath(f) if is_path else getattr(f, 'name', None) or f'<{type(f).__name__}>'
     with contextlib.ExitStack() as stack:
         file = stack.enter_context(open(f, 'rb')) if is_path else _seekable(f)
-        try:
-            archive = stack.enter_context(_Archive(file, name, use_mmap=bool(mmap)))
-            storages = _StorageLoader(archive, restore)
-            data = io.BytesIO(archive.read('data.pkl'))
+
+        def unpickler_of(data, storage_loader):
             if weights_only:
-                unpickler = _fmt.WeightsOnlyUnpickler(data, storages.load,
-                                                      encoding=pickle_load_args['encoding'])
-            else:
-                unpickler = _fmt.full_unpickler(data, storages.load, pickle_module,
-                                                **pickle_load_args)
+                return _fmt.WeightsOnlyUnpickler(data, storage_loader,
+                                                 encoding=pickle_load_args['encoding'])
+            return _fmt.full_unpickler(data, storage_loader, pickle_module, **pickle_load_args)
+
+        try:
+            if not _is_zip(file):
+                if mmap:
+                    raise RuntimeError('mmap can only be used with files saved with '
+                                       '`torch.save(_use_new_zipfile_serialization=True), '
+                                       'please torch.save your checkpoint with this option in '
+                                       'order to use mmap.')
+                return _load_legacy(file, name, restore, unpickler_of)
             try:
-                return unpickler.load()
-            except pickle.UnpicklingError as e:
-                if not weights_only:
-                    raise
-                raise pickle.UnpicklingError(
-                    f'Weights only load failed. {UNSAFE_MESSAGE}\n\n{e}') from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as e:
-            raise _damaged(name, e) from e
+                archive = stack.enter_context(_Archive(file, name, use_mmap=bool(mmap)))
+                storages = _StorageLoader(archive, restore)
+                return unpickler_of(io.BytesIO(archive.read('data.pkl')), storages.load).load()
+            except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as e:
+                raise _damaged(name, e) from e
+        except pickle.UnpicklingError as e:
+            if not weights_only or getattr(e, 'not_a_checkpoint', False):
+                raise
+            raise pickle.UnpicklingError(
+                f'Weights only load failed. {UNSAFE_MESSAGE}\n\n{e}') from None
+
+
+def _is_zip(file):
+    """torch's _is_zipfile: the file starts with a zip local header (read, then put back)."""
+    start = file.tell()
+    head = file.read(4)
+    file.seek(start)
+    return head == b'PK\x03\x04'
+
+
+def _load_legacy(file, name, restore, unpickler_of):
+    """A checkpoint in the pre-1.6 format, or a file that is not a checkpoint at all: an error
+    of PyTorch's class for it, naming the file."""
+    start = file.tell()
+    try:
+        _legacy.read_header(file)
+    except Exception as e:    # (whatever unpickling arbitrary bytes raises)
+        raise _legacy.not_a_checkpoint(name, e) from None
+    file.seek(start)
+    try:
+        return _legacy.load(file, lambda host, location: _placed(restore, host, location),
+                            unpickler_of)
+    except (EOFError, struct.error) as e:
+        raise _damaged(name, e) from e
 
 
 def _seekable(f):
@@ -217,16 +248,9 @@ class _Archive:
 
     def __init__(self, file, name, use_mmap):
         self.name = name
-        start = file.tell()
         try:
             self.zip = zipfile.ZipFile(file)
         except zipfile.BadZipFile as e:
-            file.seek(start)
-            if file.read(len(_LEGACY_MAGIC)) == _LEGACY_MAGIC:
-                raise RuntimeError(
-                    f'{name} is in the legacy format of torch.save(..., _use_new_zipfile_'
-                    'serialization=False), which nbgrad does not read. Load it with PyTorch and '
-                    'save it again with the default format.') from None
             raise RuntimeError(f'{name} is not a checkpoint written by nbgrad.save or torch.save: '
                                f'it is not a zip archive (the file may be truncated or corrupted; '
                                f'{e}).') from None
@@ -298,18 +322,27 @@ class _StorageLoader:
         self.archive, self.restore = archive, restore
         self.loaded = {}
 
-    def load(self, storage_type, key, location, numel):
+    def load(self, storage_type, key, location, numel, view=None):
+        if view is not None:
+            raise pickle.UnpicklingError('a storage view in a zip checkpoint (only the legacy '
+                                         'format has them)')
         storage = self.loaded.get(key)
         if storage is None:
             dtype = storage_type.dtype or _dtype.uint8  # torch.UntypedStorage: bytes
             host = Tensor._make(self.archive.storage(key, dtype, numel))
-            placed = self.restore(host, location)
-            if placed.dtype is not dtype or placed.shape != (numel,):
-                raise RuntimeError(f'map_location returned a {placed.dtype} tensor of shape '
-                                   f'{list(placed.shape)} for a storage of {numel} {dtype} '
-                                   'elements; return the storage tensor itself, moved')
-            storage = self.loaded[key] = _fmt.LoadedStorage(placed._data)
+            storage = self.loaded[key] = _fmt.LoadedStorage(
+                _placed(self.restore, host, location)._data)
         return storage
+
+
+def _placed(restore, host, location):
+    """A storage (a flat host tensor) where map_location puts it, checked."""
+    placed = restore(host, location)
+    if placed.dtype is not host.dtype or placed.shape != host.shape:
+        raise RuntimeError(f'map_location returned a {placed.dtype} tensor of shape '
+                           f'{list(placed.shape)} for a storage of {host.shape[0]} {host.dtype} '
+                           'elements; return the storage tensor itself, moved')
+    return placed
 
 
 # ------------------------------------------------------------------------------------------------

@@ -460,21 +460,19 @@ def test_damaged_file_raises_a_clear_error(tmp_path, damage):
     nbgrad.save({'w': nbgrad.arange(1.0, 9.0)}, good)
     bad = tmp_path / 'bad.pt'
     bad.write_bytes(damaged_copies(good.read_bytes())[damage])
-    with pytest.raises(RuntimeError, match='bad.pt') as info:
+    # (a file that does not start as a zip archive is read as the legacy format, whose
+    # unpickling fails with PyTorch's exception class: EOFError when empty)
+    kind = {'empty': EOFError, 'random': Exception}.get(damage, RuntimeError)
+    with pytest.raises(kind, match='bad.pt') as info:
         nbgrad.load(bad)
     assert 'corrupted' in str(info.value)
+    if torch is not None and damage == 'empty':
+        with pytest.raises(EOFError):
+            torch.load(bad)
     if torch is not None and damage == 'half':
         with pytest.raises(Exception) as torch_info:
             torch.load(bad)
         assert exc_kind(torch_info.value) is RuntimeError
-
-
-@needs_torch
-def test_legacy_torch_format_is_named(tmp_path):
-    path = tmp_path / 'old.pt'
-    torch.save(torch.ones(2), path, _use_new_zipfile_serialization=False)
-    with pytest.raises(RuntimeError, match='legacy format'):
-        nbgrad.load(path)
 
 
 def test_zip_that_is_not_a_checkpoint(tmp_path):
