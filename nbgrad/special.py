@@ -9,17 +9,20 @@ float dtype), gradients, grad_fn names and out= follow PyTorch, except where PyT
 are an artefact of its arithmetic: ndtr stays relatively accurate in the lower tail (PyTorch's
 (1 + erf(x / sqrt 2)) / 2 cancels to 0 there), and i0/i1 at +-inf are the limits (PyTorch: nan).
 
-Not yet implemented (PyTorch has them; nbgrad has no kernels for them yet): airy_ai,
-bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_k0, modified_bessel_k1,
-scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0,
-chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w,
-shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
-shifted_chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he,
-laguerre_polynomial_l, legendre_polynomial_p.
+The Bessel-family functions airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1,
+modified_bessel_k0, modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1
+and spherical_bessel_j0 (kernels in nbgrad/_special_bessel.py), and the orthogonal polynomials
+chebyshev_polynomial_t/u/v/w, shifted_chebyshev_polynomial_t/u/v/w, hermite_polynomial_h/he,
+laguerre_polynomial_l and legendre_polynomial_p of (input, n), input or n a Python number
+(nbgrad/_special_polynomials.py), are PyTorch's kernels computed in the input's dtype; as in
+PyTorch they have no derivative (their results never require grad), no float16 or complex
+kernel, and their out= is written even where an argument requires grad.
 """
 from . import _functions as _f
 from ._dispatch import dispatch as _dispatch
+from ._memory_overlap import refuse_out_overlap as _refuse_out_overlap
 from ._out import accepts_out as _accepts_out
+from ._out import write_out as _write_out
 from ._tensor import Tensor as _Tensor
 from .ops import elementwise as _ew
 from .ops import gamma_zeta as _gz
@@ -32,7 +35,14 @@ __all__ = ['expit', 'logit', 'erf', 'erfc', 'erfcx', 'erfinv', 'gammaln', 'digam
            'polygamma', 'multigammaln', 'i0', 'i0e', 'i1', 'i1e', 'modified_bessel_i0',
            'modified_bessel_i1', 'ndtr', 'ndtri', 'log_ndtr', 'exp2', 'expm1', 'log1p', 'round',
            'sinc', 'entr', 'xlogy', 'xlog1py', 'logsumexp', 'softmax', 'log_softmax', 'gammainc',
-           'gammaincc', 'zeta']
+           'gammaincc', 'zeta', 'airy_ai', 'bessel_j0', 'bessel_j1', 'bessel_y0', 'bessel_y1',
+           'modified_bessel_k0', 'modified_bessel_k1', 'scaled_modified_bessel_k0',
+           'scaled_modified_bessel_k1', 'spherical_bessel_j0', 'chebyshev_polynomial_t',
+           'chebyshev_polynomial_u', 'chebyshev_polynomial_v', 'chebyshev_polynomial_w',
+           'shifted_chebyshev_polynomial_t', 'shifted_chebyshev_polynomial_u',
+           'shifted_chebyshev_polynomial_v', 'shifted_chebyshev_polynomial_w',
+           'hermite_polynomial_h', 'hermite_polynomial_he', 'laguerre_polynomial_l',
+           'legendre_polynomial_p']
 
 
 def _out(aten_name, **rules):
@@ -263,3 +273,91 @@ def gammaincc(input, other, *, out=None):
 def zeta(input, other, *, out=None):
     input, other = _binary_operands('special_zeta', input, other)
     return _gz.zeta(input, other)
+
+
+# ---- Bessel-family functions and orthogonal polynomials (no derivatives in PyTorch) ---------
+def _values_only(aten_name, out, operands):
+    """The op's result, into out= if given. PyTorch has no derivative for these ops: the result
+    never requires grad, and out= is written even where an argument or out requires grad."""
+    result = _dispatch(_special_table.SPECIAL[aten_name](), *operands)
+    if out is None:
+        return result
+    _refuse_out_overlap(aten_name, out, operands, {})
+    return _write_out(out, result, aten_name)
+
+
+def _unary_values_only(name, argument, summary):
+    """torch.special.<name>(<argument>, *, out=None); argument is PyTorch's name for the tensor
+    ('input' or 'x', as its schema has it)."""
+    aten_name = 'special_' + name
+
+    def check(value):
+        if not isinstance(value, _Tensor):
+            raise TypeError(f"{aten_name}(): argument '{argument}' (position 1) must be Tensor, "
+                            f'not {type(value).__name__}')
+        return value
+
+    if argument == 'input':
+        def function(input, *, out=None):
+            return _values_only(aten_name, out, (check(input),))
+    else:
+        def function(x, *, out=None):
+            return _values_only(aten_name, out, (check(x),))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f'{name}({argument}, *, out=None) -> Tensor\n\n{summary}'
+    return function
+
+
+def _polynomial(name, summary):
+    """torch.special.<name>(x, n, *, out=None): x or n may be a Python number; n is truncated
+    to an integer."""
+    aten_name = 'special_' + name
+
+    def function(x, n, *, out=None):
+        return _values_only(aten_name, out, _binary_operands(aten_name, x, n))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f'{name}(input, n, *, out=None) -> Tensor\n\n{summary}'
+    return function
+
+
+airy_ai = _unary_values_only('airy_ai', 'x', 'Airy function Ai(input).')
+bessel_j0 = _unary_values_only('bessel_j0', 'input',
+                               'Bessel function of the first kind of order 0.')
+bessel_j1 = _unary_values_only('bessel_j1', 'input',
+                               'Bessel function of the first kind of order 1.')
+bessel_y0 = _unary_values_only('bessel_y0', 'input',
+                               'Bessel function of the second kind of order 0.')
+bessel_y1 = _unary_values_only('bessel_y1', 'input',
+                               'Bessel function of the second kind of order 1.')
+modified_bessel_k0 = _unary_values_only('modified_bessel_k0', 'input', 'Modified Bessel '
+                                        'function of the second kind of order 0.')
+modified_bessel_k1 = _unary_values_only('modified_bessel_k1', 'input', 'Modified Bessel '
+                                        'function of the second kind of order 1.')
+scaled_modified_bessel_k0 = _unary_values_only('scaled_modified_bessel_k0', 'x',
+                                               'exp(input) * modified_bessel_k0(input).')
+scaled_modified_bessel_k1 = _unary_values_only('scaled_modified_bessel_k1', 'x',
+                                               'exp(input) * modified_bessel_k1(input).')
+spherical_bessel_j0 = _unary_values_only('spherical_bessel_j0', 'x', 'Spherical Bessel '
+                                         'function of the first kind of order 0, sin(x) / x.')
+chebyshev_polynomial_t = _polynomial('chebyshev_polynomial_t',
+                                     'Chebyshev polynomial of the first kind T_n(input).')
+chebyshev_polynomial_u = _polynomial('chebyshev_polynomial_u',
+                                     'Chebyshev polynomial of the second kind U_n(input).')
+chebyshev_polynomial_v = _polynomial('chebyshev_polynomial_v',
+                                     'Chebyshev polynomial of the third kind V_n(input).')
+chebyshev_polynomial_w = _polynomial('chebyshev_polynomial_w',
+                                     'Chebyshev polynomial of the fourth kind W_n(input).')
+shifted_chebyshev_polynomial_t = _polynomial('shifted_chebyshev_polynomial_t',
+                                             'T_n(2 input - 1).')
+shifted_chebyshev_polynomial_u = _polynomial('shifted_chebyshev_polynomial_u',
+                                             'U_n(2 input - 1).')
+shifted_chebyshev_polynomial_v = _polynomial('shifted_chebyshev_polynomial_v',
+                                             'V_n(2 input - 1).')
+shifted_chebyshev_polynomial_w = _polynomial('shifted_chebyshev_polynomial_w',
+                                             'W_n(2 input - 1).')
+hermite_polynomial_h = _polynomial('hermite_polynomial_h',
+                                   "Physicists' Hermite polynomial H_n(input).")
+hermite_polynomial_he = _polynomial('hermite_polynomial_he',
+                                    "Probabilists' Hermite polynomial He_n(input).")
+laguerre_polynomial_l = _polynomial('laguerre_polynomial_l', 'Laguerre polynomial L_n(input).')
+legendre_polynomial_p = _polynomial('legendre_polynomial_p', 'Legendre polynomial P_n(input).')

@@ -186,10 +186,6 @@ MISSING_FAMILIES = [
     ('removed from PyTorch long ago (the names raise in PyTorch itself)',
      r'torch\.Tensor\.(eig|symeig|lstsq|solve)$'),
     ('unsafe_* variants (no view tracking)', r'torch(\.Tensor)?\.unsafe_\w+$'),
-    ('special functions not implemented in nbgrad (orthogonal polynomials, Bessel and Airy '
-     'functions): each a separate NumPy/SciPy-free kernel',
-     r'torch\.special\.(airy_ai|bessel_\w+|\w*chebyshev_\w+|hermite_\w+|laguerre_\w+|'
-     r'legendre_\w+|modified_bessel_k\d|scaled_modified_bessel_k\d|spherical_bessel_j0)$'),
     ('torch.autograd.graph gradient edges (GradientEdge, get_gradient_edge) and '
      'allow_mutation_on_saved_tensors, torch.autograd.forward_ad (forward-mode AD): not '
      'implemented in nbgrad',

@@ -523,25 +523,12 @@ def test_ndtr_out_with_autograd_is_a_copy(device):
 
 
 # ---- the namespace --------------------------------------------------------------------------
-NOT_YET = ['airy_ai', 'bessel_j0', 'bessel_j1', 'bessel_y0', 'bessel_y1', 'modified_bessel_k0',
-           'modified_bessel_k1', 'scaled_modified_bessel_k0', 'scaled_modified_bessel_k1',
-           'spherical_bessel_j0', 'chebyshev_polynomial_t', 'chebyshev_polynomial_u',
-           'chebyshev_polynomial_v', 'chebyshev_polynomial_w', 'shifted_chebyshev_polynomial_t',
-           'shifted_chebyshev_polynomial_u', 'shifted_chebyshev_polynomial_v',
-           'shifted_chebyshev_polynomial_w', 'hermite_polynomial_h', 'hermite_polynomial_he',
-           'laguerre_polynomial_l', 'legendre_polynomial_p']
-
-
 def test_namespace():
     import torch as real_torch
     public = set(nbgrad.special.__all__)
     assert public == {n for n in dir(nbgrad.special) if not n.startswith('_')} - {'Tensor'}
     assert public <= set(dir(real_torch.special))
-    for name in NOT_YET:   # PyTorch has them; nbgrad lists them as not yet implemented
-        assert hasattr(real_torch.special, name)
-        assert not hasattr(nbgrad.special, name)
-        assert name in nbgrad.special.__doc__
-    missing = {n for n in dir(real_torch.special) if not n.startswith('_')} - public - set(NOT_YET)
+    missing = {n for n in dir(real_torch.special) if not n.startswith('_')} - public
     assert missing <= {'Tensor', 'torch', 'common_args', 'multi_dim_common'}
     # torch.special's own ops stay in the namespace: no nbgrad.special_ndtr, no Tensor method
     for name in ('erfcx', 'ndtr', 'ndtri', 'log_ndtr', 'i0e', 'i1e', 'entr', 'xlog1py',

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .. import _special
+from .. import _special, _special_bessel, _special_polynomials
 from .._dispatch import dispatch, no_kernel
 from .._select import select
 from .elementwise import (UNARY, _TWO_OVER_SQRT_PI, _binary, _in_operand_dtype,
@@ -97,3 +97,14 @@ for _name, _kernel, _half in (('special_erfcx', 'erfcx_cpu', True),
                               ('special_xlog1py', 'xlog1py_cpu', False)):
     _no_kernel(SPECIAL, _name, _kernel, _half)
 _no_kernel(UNARY, 'special_i1', 'i1_cpu')
+
+
+# PyTorch's Bessel-family functions and orthogonal polynomials of (x, n): values only (PyTorch
+# has no derivative for them), with no float16 or complex kernels
+for _name in _special_bessel.__all__:
+    _unary('special_' + _name, compute=getattr(_special_bessel, _name), table=SPECIAL)
+    _no_kernel(SPECIAL, 'special_' + _name, _name + '_cpu', half=True)
+for _name in _special_polynomials.__all__:
+    _binary('special_' + _name, compute=getattr(_special_polynomials, _name), result='float',
+            table=SPECIAL)
+    _no_kernel(SPECIAL, 'special_' + _name, _name + '_cpu', half=True)
