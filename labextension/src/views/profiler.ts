@@ -38,7 +38,12 @@ export class ProfilerView extends NbgradView {
   protected draw(rows?: Row[]): void {
     const columns = this.get<Column[]>('columns');
     const sortBy = this.pending ?? this.get<string>('sort_by');
+    const sorted = columns.find(c => c.key === sortBy);
+    // the kernel's rows come sorted by sort_by; until those for a newly clicked key arrive (the
+    // click's own change event redraws first), the model's are sorted here: a stable sort
+    // leaves the kernel's order, ties included, as it is
     rows = rows ?? this.get<Row[]>('rows');
+    if (sorted) rows = sortRows(rows, sorted.field);
     if (this.pending === this.get<string>('sort_by')) this.pending = null;
     this.el.replaceChildren();
     this.el.appendChild(el('div', { class: 'nbgrad-title' }, this.get<string>('title')));
