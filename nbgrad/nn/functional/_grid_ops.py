@@ -388,8 +388,13 @@ class AffineGridGenerator(Node):
     def forward(self, theta):
         xp = xp_of(theta)
         base = base_grid(xp, theta.dtype, self.spatial, self.align_corners)
-        self._base = base.reshape(-1, base.shape[-1])
-        grid = xp.matmul(self._base, theta.swapaxes(1, 2))
+        self._base = base = base.reshape(-1, base.shape[-1])
+        # sum_j base[p, j] * theta[n, d, j] added left to right, one rounding per step: PyTorch's
+        # numbers (a matmul's order differs in the last bit, which moves nearest-mode
+        # grid_sample by a whole pixel where a coordinate lands on .5)
+        grid = base[None, :, None, 0] * theta[:, None, :, 0]
+        for j in range(1, base.shape[1]):
+            grid = grid + base[None, :, None, j] * theta[:, None, :, j]
         return grid.reshape((theta.shape[0],) + self.spatial + (len(self.spatial),))
 
     def backward(self, g):
