@@ -75,6 +75,12 @@ class AffineNorm(Node):
             if running_mean is not None:
                 self._update_running(mean, var, running_mean, running_var, count)
         invstd = 1 / xp.sqrt(var + self.eps)
+        if xs.dtype == np.float16 and self.kind == 'batch' and self.use_input_stats and \
+                work.size:
+            # PyTorch's batch statistics are tensors of the input's dtype: it normalises half
+            # inputs with the mean and 1/std rounded to half (its running stats get them unrounded)
+            mean, invstd = (v.astype(np.float16).astype(work.dtype) for v in (mean, invstd))
+            xp.subtract(work, mean, out=centered)
         self._mean, self._invstd = mean, invstd
         centered *= invstd
         if weight is not None:
