@@ -22,8 +22,8 @@ class BatchedDraws:
     """The draws of one vmap's elements; `outer`: an enclosing vmap's, through which this one's
     batch draws go (nested vmaps draw (outer, inner, ...) at once, as PyTorch's)."""
 
-    def __init__(self, batch, outer=None):
-        self.batch, self.outer = batch, outer
+    def __init__(self, batch, outer=None, refuse=False):
+        self.batch, self.outer, self.refuse = batch, outer, refuse
         self.element, self.draws, self.position = 0, [], 0
 
     def start(self, element):
@@ -47,17 +47,34 @@ class BatchedDraws:
             self.outer.draw(sample, gen, kind, args)
 
 
+REFUSED = ("vmap: called random operation while in randomness error mode. Please either use the "
+           "'same' or 'different' randomness flags on vmap or perform the randomness operation "
+           "out of vmap")
+
+
+def refusing():
+    """Whether a random op must raise: some running vmap has randomness='error' (an enclosing
+    one too, as PyTorch checks every level)."""
+    draws = active
+    while draws is not None:
+        if draws.refuse:
+            return True
+        draws = draws.outer
+    return False
+
+
 def _same(a, b):
     return len(a) == len(b) and all(x == y if not hasattr(x, 'shape') else x is y
                                     for x, y in zip(a, b))
 
 
 @contextlib.contextmanager
-def drawing_for(batch):
-    """Batched draws for a vmap over `batch` elements, inside any enclosing vmap's."""
+def drawing_for(batch, refuse=False):
+    """Batched draws for a vmap over `batch` elements, inside any enclosing vmap's; with
+    refuse (randomness='error', vmap's default) a random op raises PyTorch's error instead."""
     global active
     outer = active
-    active = BatchedDraws(batch, outer)
+    active = BatchedDraws(batch, outer, refuse)
     try:
         yield active
     finally:

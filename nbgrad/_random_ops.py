@@ -20,6 +20,10 @@ from ._layout import check_layout
 
 
 def _generator(generator, device):
+    """The generator a random op draws from (every random op asks here first, so this is where
+    vmap's default randomness='error' refuses one, as PyTorch's)."""
+    if _batched_draws.refusing():
+        raise RuntimeError(_batched_draws.REFUSED)
     if generator is None:
         return default_generator_for(device)
     from .random import Generator

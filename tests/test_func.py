@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import nbgrad
-from torch_compare import assert_same, exc_kind
+from torch_compare import assert_same, assert_same_error, both, exc_kind
 
 
 def _x(lib):
@@ -286,3 +286,24 @@ def test_vmap_draws_random_numbers_as_pytorch(case):
         results.append((values, lib.rand(1)))
     assert_same(results[1][0], results[0][0], rtol=1e-6, atol=1e-6)
     assert_same(results[1][1], results[0][1])
+
+
+@pytest.mark.parametrize('case', [
+    'F.vmap(lambda a: a + lib.randn(3))(lib.ones(2, 3))',
+    'F.vmap(lambda a: lib.bernoulli(a))(lib.ones(2, 3) / 2)',
+    'F.vmap(lambda a: lib.nn.functional.dropout(a, 0.5))(lib.ones(2, 3))',
+    'F.vmap(lambda a: lib.randn_like(a))(lib.ones(2, 3))',
+    'F.vmap(lambda a: lib.multinomial(a, 2))(lib.ones(2, 3))',
+    'F.vmap(lambda a: a[lib.randperm(3)])(lib.ones(2, 3))',
+    'F.vmap(F.vmap(lambda a: a + lib.rand(()), randomness="different"))(lib.ones(2, 3))',
+    'F.vmap(F.vmap(lambda a: a + lib.rand(())), randomness="different")(lib.ones(2, 3))',
+])
+def test_vmap_refuses_random_ops_by_default(case):
+    """randomness='error', vmap's default, refuses any random op, at any level of nested
+    vmaps, with PyTorch's message (nbgrad drew numbers)."""
+    assert_same_error(lambda lib: eval(case, {'lib': lib, 'F': lib.func}))
+
+
+def test_vmap_runs_what_draws_nothing_by_default():
+    both(lambda lib: lib.func.vmap(lambda a: lib.nn.functional.dropout(a, 0.5, training=False))(
+        lib.ones(2, 3)))

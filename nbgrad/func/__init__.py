@@ -361,8 +361,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
 
     randomness='same' gives every element the same random numbers (each call starts from the
     CPU generator's state before the first, which ends one call's draws later, as PyTorch's
-    single unbatched draw); 'different' (and 'error', which PyTorch refuses at a random op)
-    give each element its rows of one draw for the batch, as PyTorch's (_batched_draws.py)."""
+    single unbatched draw); 'different' gives each element its rows of one draw for the batch,
+    as PyTorch's (_batched_draws.py); 'error' (the default) refuses a random op, as PyTorch's."""
     if randomness not in ('error', 'different', 'same'):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
@@ -408,7 +408,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
         generator = default_generator if randomness == 'same' else None
         start = generator.get_state() if generator is not None else None
         with contextlib.nullcontext() if generator is not None else \
-                _batched_draws.drawing_for(size) as draws:
+                _batched_draws.drawing_for(size, refuse=randomness == 'error') as draws:
             for b in range(size):
                 if b and generator is not None:
                     generator.set_state(start)
