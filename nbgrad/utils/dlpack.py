@@ -1,5 +1,14 @@
 """DLPack exchange (torch.utils.dlpack): zero-copy with NumPy, CuPy, PyTorch, JAX..."""
-from .._creation import from_dlpack
+from .. import _creation
+from .._dlpack_capsule import CapsuleExporter, is_capsule
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing the memory of a DLPack producer (NumPy, CuPy, PyTorch, JAX...) or of
+    a DLPack capsule (consumed: a capsule gives one tensor)."""
+    if is_capsule(ext_tensor):
+        ext_tensor = CapsuleExporter(ext_tensor)
+    return _creation.from_dlpack(ext_tensor)
 
 
 def to_dlpack(tensor):
