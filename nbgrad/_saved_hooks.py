@@ -54,11 +54,21 @@ def pack(tensor):
     # would otherwise record ops that save tensors through this very hook, without end
     from ._tensor import _modes
     enabled, _modes.grad_enabled = _modes.grad_enabled, False
+    version = tensor._vc[0]
     try:
         packed = pair[0](tensor)
     finally:
         _modes.grad_enabled = enabled
+    if tensor._vc[0] != version:    # the op's own result or input changed under it
+        raise RuntimeError(_PACK_HOOK_MODIFIED_INPUT)
     return Packed(packed, pair[1], tensor._vc)
+
+
+_PACK_HOOK_MODIFIED_INPUT = (
+    'A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack '
+    'hook cannot be modified by in-place operations as this can lead to unexpected side-effects. '
+    'Please open an issue if you need to perform in-place operations on the input to a pack '
+    'hook.')
 
 
 class saved_tensors_hooks:
@@ -96,7 +106,10 @@ class save_on_cpu(saved_tensors_hooks):
 @contextlib.contextmanager
 def disable_saved_tensors_hooks(error_message):
     """Context manager: registering saved-tensor hooks, or saving under them, raises
-    error_message inside."""
+    error_message inside; entering it while hooks are registered raises it at once (PyTorch's
+    check: the hooks in force would otherwise be silently ignored)."""
+    if _stack.pairs:
+        raise RuntimeError(error_message)
     previous = _stack.disabled
     _stack.disabled = error_message
     try:

@@ -186,10 +186,12 @@ MISSING_FAMILIES = [
     ('removed from PyTorch long ago (the names raise in PyTorch itself)',
      r'torch\.Tensor\.(eig|symeig|lstsq|solve)$'),
     ('unsafe_* variants (no view tracking)', r'torch(\.Tensor)?\.unsafe_\w+$'),
-    ('torch.autograd.graph gradient edges (GradientEdge, get_gradient_edge) and '
-     'allow_mutation_on_saved_tensors, torch.autograd.forward_ad (forward-mode AD): not '
-     'implemented in nbgrad',
-     r'torch\.autograd\.(graph|forward_ad)\.\w+$'),
+    ('torch.autograd.graph\'s allow_mutation_on_saved_tensors, activation-memory budgets and '
+     'CUDA-stream switches, and torch.autograd.forward_ad (forward-mode AD): not implemented '
+     'in nbgrad',
+     r'torch\.autograd\.(graph\.(allow_mutation_on_saved_tensors|'
+     r'region_activation_memory_budget|set_override_stale_capture_stream|'
+     r'set_warn_on_accumulate_grad_stream_mismatch)|forward_ad\.\w+)$'),
 ]
 
 # Single names missing from nbgrad, each with the reason (drop a name when it is implemented).

@@ -33,7 +33,8 @@ class set_detect_anomaly:
 
 
 class detect_anomaly:
-    """Context manager / decorator enabling anomaly detection (slow: for debugging)."""
+    """Context manager enabling anomaly detection (slow: for debugging). Not a decorator: as in
+    PyTorch 2.13, @detect_anomaly() raises TypeError (the object is not callable)."""
 
     def __init__(self, check_nan=True):
         import warnings
@@ -50,12 +51,3 @@ class detect_anomaly:
     def __exit__(self, *exc):
         _dispatch._anomaly_enabled, _check_nan[0] = self._previous
         return False
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-        return wrapper

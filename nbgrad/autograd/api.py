@@ -5,12 +5,13 @@ from .. import _dispatch
 from .._dispatch import _array_module
 from .._tensor import Tensor
 from . import graph
+from .gradient_edge import GradientEdge
 
 
 def _as_tuple(x, name):
     if x is None:
         return None
-    if isinstance(x, Tensor):
+    if isinstance(x, Tensor) or (x.__class__ is GradientEdge and name == 'inputs'):
         return (x,)
     try:
         items = tuple(x)
@@ -18,6 +19,8 @@ def _as_tuple(x, name):
         raise TypeError(f'{name} must be a Tensor or a sequence of Tensors, got '
                         f'{type(x).__name__}') from None
     for i, t in enumerate(items):
+        if t.__class__ is GradientEdge and name == 'inputs':
+            continue    # (a place in the graph: see gradient_edge)
         if not isinstance(t, Tensor) and not (t is None and name != 'outputs' and name != 'tensors'):
             raise TypeError(f'{name}[{i}] must be a Tensor, got {type(t).__name__}')
     return items
@@ -107,7 +110,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs_tuple):
-        if not t.requires_grad:
+        if t.__class__ is not GradientEdge and not t.requires_grad:
             raise RuntimeError(f'One of the differentiated Tensors does not require grad. (It is '
                                f'input {i}: set requires_grad=True on it, or leave it out.)')
     roots = _make_root_grads(outputs, grad_outputs)
@@ -115,6 +118,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                 accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
         from .._creation import zeros_like
+        if any(g is None and t.__class__ is GradientEdge for g, t in zip(result, inputs_tuple)):
+            raise RuntimeError('materialize_grads cannot be used when the given input is a '
+                               'GradientEdge')
         result = [g if g is not None else zeros_like(t) for g, t in zip(result, inputs_tuple)]
     if not create_graph:
         result = [g.detach() if g is not None else None for g in result]

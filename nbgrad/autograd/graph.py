@@ -30,6 +30,7 @@ from .._saved_hooks import Packed
 from .._tensor import Tensor
 from ._hooks import HookDict, RemovableHandle  # noqa: F401 (graph's public names too)
 from ._graph_walk import count_dependencies, nodes_above
+from .gradient_edge import GradientEdge, get_gradient_edge  # noqa: F401 (graph's public names)
 
 # The op classes sum_to_shape needs; the op modules import this one, so nbgrad binds them at the
 # end of its import (see _bind_ops).
@@ -150,6 +151,11 @@ class Node:
 
     def __repr__(self):
         return f'<{self.type_name()} object at {hex(id(self))}>'
+
+    def __call__(self, *grad_outputs, **kwargs):
+        """Run this node's backward on grad_outputs; its input gradients (see _node_call)."""
+        from ._node_call import call_node
+        return call_node(self, grad_outputs, kwargs)
 
     @property
     def next_functions(self):
@@ -395,9 +401,11 @@ class AccumulateGrad(Node):
         if post:
             for fn in list(post.values()):
                 result = fn(variable)
-                if result is not None:    # (they may not return anything: PyTorch's error)
-                    raise TypeError(f"expected Variable, but hook returned "
-                                    f"'{type(result).__name__}'")
+                if result is not None:    # (they may not return anything: PyTorch's errors)
+                    if not isinstance(result, Tensor):
+                        raise TypeError(f"expected Variable, but hook returned "
+                                        f"'{type(result).__name__}'")
+                    raise RuntimeError('Tensor post accumulate grad hooks should return None.')
         if self._post_hooks:   # hook(grad_inputs, grad_outputs): a leaf's node has no inputs
             for fn in list(self._post_hooks.values()):
                 fn((), (grad,))
@@ -587,6 +595,11 @@ def _type_name(array):
 # ---------------------------------------------------------------------------------------------
 
 def _root_edge(tensor):
+    if tensor.__class__ is GradientEdge:    # (given as such: autograd.grad's inputs)
+        if not isinstance(tensor.node, Node):
+            raise RuntimeError(f"GradientEdge's first object must be an autograd.graph.Node but "
+                               f"got {type(tensor.node).__name__}")
+        return tensor.node, tensor.output_nr
     fn = tensor._grad_fn
     if fn is not None:
         return fn, tensor._output_nr
@@ -769,7 +782,7 @@ def _visit_target(node, grad_outputs, targets, needed, inputs, captured, accumul
         g = _with_tensor_hooks(node, grad_outputs, nr)
         for i in positions:
             if accumulate:
-                if g is not None:
+                if g is not None and inputs[i].__class__ is not GradientEdge:  # (no .grad)
                     _accumulate_into(inputs[i], g, create_graph)
             else:
                 captured[i] = g
