@@ -30,6 +30,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 from urllib.request import Request, urlopen
 
+from ._hub_progress import tqdm  # noqa: F401  (torch.hub.tqdm: torchvision imports it)
+
 __all__ = ['download_url_to_file', 'get_dir', 'help', 'list', 'load',
            'load_state_dict_from_url', 'set_dir']
 

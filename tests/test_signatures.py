@@ -68,8 +68,6 @@ MISSING_ALLOWED = {
        for kind in ('BFloat16', 'Byte', 'Char', 'Double', 'Float', 'Half', 'Int', 'Long',
                     'Short')},
     'torch.sparse.as_sparse_gradcheck': 'gradcheck of sparse inputs: not yet',
-    # torch.hub.tqdm is PyTorch's stand-in progress bar where tqdm is not installed
-    'torch.hub.tqdm': "a fallback class, not API (nbgrad.hub uses tqdm's when installed)",
     # selective activation checkpointing: its policies pick ATen ops through TorchDispatchMode
     'torch.utils.checkpoint.CheckpointPolicy': 'selective checkpointing (ATen dispatch modes)',
     'torch.utils.checkpoint.SelectiveCheckpointContext': 'selective checkpointing',

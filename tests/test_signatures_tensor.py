@@ -212,7 +212,6 @@ MISSING_ALLOWED = {
     'torch.Tensor.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.grad_dtype': 'new in 2.13 (per-tensor gradient dtype)',
     'torch.Tensor.module_load': '__torch_function__ hook of Module.load_state_dict',
-    'torch.Tensor.as_subclass': 'tensor subclasses (__torch_function__) not supported',
     'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',

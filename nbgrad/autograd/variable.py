@@ -11,6 +11,13 @@ class Variable(metaclass=_VariableMeta):
     """Variable(t, requires_grad=False) returns a tensor, as in PyTorch >= 0.4."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if volatile:
+            # PyTorch's words (its message names torch.no_grad), at the caller's line
+            from .._user_warning import warn_at_caller
+            warn_at_caller('volatile was removed and now has no effect. Use `with '
+                           'torch.no_grad():` instead.')
+            if requires_grad:
+                raise ValueError("Variable can't be volatile and require_grad at the same time!")
         if data is None:
             from .._creation import empty
             return empty(0)

@@ -1,0 +1,1 @@
+"""The modules behind nbgrad.utils.benchmark (torch.utils.benchmark.utils's layout)."""
