@@ -4,6 +4,8 @@ and the in-place samplers (uniform_, normal_, random_, bernoulli_, exponential_,
 Every function takes generator=; without one it uses the device's default generator. On the CPU
 the samplers are PyTorch's own algorithms (_mt_engine.py), so seeds give PyTorch's numbers.
 """
+import operator
+
 import numpy as np
 
 from . import _batched_draws, _dtype, _mt_engine
@@ -98,10 +100,17 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError('randint() missing required argument: size')
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    shape = shape_arg((size,) if isinstance(size, int) else size)
+        low, high, size = 0, _int_arg(low, 'randint', 'high', 1), high
+        size_position = 2
+    else:
+        if high is None:
+            low, high = 0, low
+        low, high = _int_arg(low, 'randint', 'low', 1), _int_arg(high, 'randint', 'high', 2)
+        size_position = 3
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position {size_position}) must be tuple "
+                        f'of ints, not {type(size).__name__}')
+    shape = shape_arg(size)
     if high <= low:
         raise RuntimeError(f'random_ expects \'from\' to be less than \'to\', but got from={low} '
                            f'>= to={high}')
@@ -117,6 +126,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
              requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1."""
     check_layout(layout, 'randperm')
+    n = _int_arg(n, 'randperm', 'n', 1)
     if n < 0:
         raise RuntimeError(f'n must be non-negative, got{n}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
@@ -124,6 +134,18 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     dev = to_device(device)
     gen = _generator(generator, dev)
     return _finish(_sample(gen, 'randperm', int(n), dt.np), requires_grad)
+
+
+def _int_arg(value, function, name, position):
+    """An integer argument as PyTorch's parser takes it: an int, or anything with __index__ (a
+    NumPy integer, a one-element integer tensor), but not a bool or a float."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{function}(): argument '{name}' (position {position}) must be int, not "
+                    f'{type(value).__name__}')
 
 
 def _check_randperm(n, np_dtype):
@@ -285,6 +307,7 @@ def _tensor_bernoulli(gen, p_array, np_dtype):
 @accepts_out
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices sampled from each row of (unnormalised, non-negative) weights."""
+    num_samples = _int_arg(num_samples, 'multinomial', 'num_samples', 2)
     data = input._data
     if data.ndim not in (1, 2):
         raise RuntimeError(f'prob_dist must be 1 or 2 dim, got {data.ndim}')
@@ -484,11 +507,32 @@ def _normal_sampler(mean=0.0, std=1.0, **_):
     return sample_into
 
 
-def _random_sampler(from_=None, to=None, **kwargs):
-    from_ = kwargs.get('from', from_)
-    if from_ is not None and to is None:
-        from_, to = 0, from_
-    if from_ is None:
+_UNSET = object()
+
+
+def _random_sampler(*args, **kwargs):
+    """random_'s overloads, as PyTorch's parser reads them: random_() (the dtype's whole range),
+    random_(to), random_(from, to) and random_(from, None), which is [from, the dtype's largest
+    value] (2**mantissa for floats)."""
+    if 'from' in kwargs or len(args) == 2 or (len(args) == 1 and 'to' in kwargs):
+        if len(args) > 2 or (args and 'from' in kwargs) or ('to' not in kwargs and len(args) < 2):
+            raise TypeError('random_() received an invalid combination of arguments: use '
+                            'random_(), random_(to) or random_(from, to) (to may be None)')
+        from_ = kwargs.pop('from') if 'from' in kwargs else args[0]
+        to = kwargs.pop('to') if 'to' in kwargs else args[1]
+    elif args or 'to' in kwargs:
+        if len(args) + len(kwargs) != 1:
+            raise TypeError('random_() received an invalid combination of arguments: use '
+                            'random_(), random_(to) or random_(from, to)')
+        from_, to = 0, (args[0] if args else kwargs.pop('to'))
+        if to is None:
+            raise TypeError("random_() received an invalid combination of arguments - got "
+                            "(NoneType): 'to' must be an int")
+    else:
+        from_ = to = _UNSET
+    if kwargs:
+        raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if from_ is _UNSET:
         def sample(gen, shape, dt, layout):
             if gen.device.type == 'cpu':
                 return _mt_engine.random_(gen._engine, shape, dt)
@@ -498,9 +542,19 @@ def _random_sampler(from_=None, to=None, **kwargs):
         return sample
 
     def bounded(gen, shape, dt, layout):
-        _check_random_bounds(int(from_), int(to), dt)
-        return _sample(gen, 'randint', shape, int(from_), int(to), dt)
+        high = _largest_random(dt) + 1 if to is None else int(to)
+        _check_random_bounds(int(from_), high, dt)
+        return _sample(gen, 'randint', shape, int(from_), high, dt)
     return bounded
+
+
+def _largest_random(np_dtype):
+    """The top of random_(from, None)'s range: the dtype's largest value, or for floats the
+    largest of their run of exact integers (PyTorch's 2**digits)."""
+    dt = np.dtype(np_dtype)
+    if dt == np.bool_:
+        return 1
+    return int(np.iinfo(dt).max) if dt.kind in 'iu' else 2 ** (np.finfo(dt).nmant + 1)
 
 
 _C_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char',
