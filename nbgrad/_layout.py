@@ -1,7 +1,7 @@
 """torch.layout: how a tensor's elements are stored. nbgrad's tensors are strided (dense, with
-strides) or sparse COO (nbgrad.sparse); the other sparse layouts exist as names, so that code can
-mention and compare them, and asking a factory for one is an error rather than a dense tensor in
-disguise."""
+strides), sparse COO or 2-d compressed (CSR, CSC) (nbgrad.sparse); the block layouts and jagged
+exist as names, so that code can mention and compare them. Asking a dense factory for a sparse
+layout is an error rather than a dense tensor in disguise."""
 
 
 from ._named_constant import NamedConstant
@@ -30,6 +30,6 @@ def check_layout(value, fn):
         raise TypeError(f"{fn}(): argument 'layout' must be torch.layout, not "
                         f'{type(value).__name__}')
     raise NotImplementedError(f'{fn}(layout={value}): nbgrad makes strided (dense) tensors here; '
-                              f'of the sparse layouts it has sparse COO tensors (zeros or empty '
-                              f'with layout=torch.sparse_coo, torch.sparse_coo_tensor, '
-                              f'to_sparse()). Leave layout at its default.')
+                              f'make sparse tensors with torch.sparse_coo_tensor, '
+                              f'torch.sparse_csr_tensor, to_sparse() or to_sparse_csr(). Leave '
+                              f'layout at its default.')

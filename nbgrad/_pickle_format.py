@@ -184,6 +184,11 @@ class TorchPickler(pickle._Pickler):
 
     def _reduce_tensor(self, tensor):
         payload = tensor._data
+        if payload.__class__ is SparseCOO and payload.compressed is not None:   # CSR, CSC
+            index = payload.compressed
+            return REBUILD_SPARSE_TENSOR, (index.layout, (
+                Tensor._make(index.compressed_indices), Tensor._make(index.plain_indices),
+                Tensor._make(payload.values), Size(payload.shape)))
         if payload.__class__ is SparseCOO:     # as torch.save writes a sparse COO tensor
             return REBUILD_SPARSE_TENSOR, (_layout.sparse_coo, (
                 Tensor._make(payload.indices), Tensor._make(payload.values), Size(payload.shape),
@@ -328,9 +333,16 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 
 def _rebuild_sparse_tensor(layout, data):
-    """torch._utils._rebuild_sparse_tensor, for COO tensors (indices checked as always)."""
+    """torch._utils._rebuild_sparse_tensor, for COO, CSR and CSC tensors (indices checked as
+    always)."""
+    if layout in (_layout.sparse_csr, _layout.sparse_csc):
+        from .sparse._compressed import sparse_compressed_tensor
+        compressed_indices, plain_indices, values, size = data
+        return sparse_compressed_tensor(compressed_indices, plain_indices, values, size,
+                                        layout=layout)
     if layout is not _layout.sparse_coo:
-        raise RuntimeError(f'nbgrad cannot load a {layout} tensor: it has sparse COO tensors only')
+        raise RuntimeError(f'nbgrad cannot load a {layout} tensor: it has sparse COO, CSR and '
+                           f'CSC tensors only')
     from .sparse import sparse_coo_tensor
     indices, values, size = data[:3]
     is_coalesced = data[3] if len(data) > 3 else None

@@ -9,6 +9,11 @@ up); coalescing sorts them and sums the repeats, as PyTorch's coalesce() does.
 The payload answers the metadata a dense array would (shape, dtype, ndim, size) so that the
 engine's bookkeeping (graph edges, gradient shape checks) treats a sparse tensor like any other;
 any other array attribute raises an error that names it (see __getattr__).
+
+A compressed (CSR or CSC) tensor is carried by the same payload: its entries, in the order of
+its values, plus `compressed`, the compressed index arrays (_sparse_csr.Compressed). Carrying
+it this way lets a CSR tensor go through the dispatcher, device moves and autograd as the COO
+tensor of the same entries does; `compressed is None` means the layout is COO.
 """
 import math
 
@@ -23,13 +28,14 @@ class SparseMemoryError(AttributeError, NotImplementedError):
 
 
 class SparseCOO:
-    __slots__ = ('indices', 'values', 'shape', 'coalesced')
+    __slots__ = ('indices', 'values', 'shape', 'coalesced', 'compressed')
 
-    def __init__(self, indices, values, shape, coalesced):
+    def __init__(self, indices, values, shape, coalesced, compressed=None):
         self.indices = indices          # int64 (sparse_dim, nnz)
         self.values = values            # (nnz, *dense_shape)
         self.shape = tuple(shape)
         self.coalesced = coalesced
+        self.compressed = compressed    # None (COO), or a CSR/CSC tensor's compressed indices
 
     # -- what a dense array would say ---------------------------------------------------------
     @property
@@ -85,7 +91,9 @@ class SparseCOO:
 
     def copy(self):
         """Copies of both arrays (what Tensor.__deepcopy__ asks of its data)."""
-        return SparseCOO(self.indices.copy(), self.values.copy(), self.shape, self.coalesced)
+        compressed = None if self.compressed is None else self.compressed.copy()
+        return SparseCOO(self.indices.copy(), self.values.copy(), self.shape, self.coalesced,
+                         compressed)
 
 
 def _cupy():

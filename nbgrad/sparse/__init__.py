@@ -1,4 +1,5 @@
-"""torch.sparse: sparse tensors in COO format (an int64 index tensor and a value tensor).
+"""torch.sparse: sparse tensors in COO format (an int64 index tensor and a value tensor), and
+2-d compressed ones (CSR, CSC: see _compressed.py).
 
 A sparse COO tensor is an ordinary nbgrad.Tensor whose layout is nbgrad.sparse_coo. It takes part
 in autograd (its values, or the sparse tensor itself as a leaf, receive gradients), moves between
@@ -22,22 +23,24 @@ from .. import _sparse_coo as _coo
 from . import _build, _ops
 from .._sparse_coo import SparseCOO
 from ._reductions import sparse_sum_dims
+from ._compressed import is_compressed, layout_name
 
 __all__ = ['mm', 'addmm', 'sum', 'softmax', 'log_softmax', 'check_sparse_tensor_invariants']
 
 
-def _require_sparse(tensor, fn):
-    if not isinstance(tensor, Tensor) or tensor._data.__class__ is not SparseCOO:
-        layout = 'Strided' if isinstance(tensor, Tensor) else type(tensor).__name__
-        raise RuntimeError(f'{fn} expected sparse coordinate tensor layout but got {layout}')
+def _require_sparse(tensor, fn, compressed_too=False):
+    if not isinstance(tensor, Tensor) or tensor._data.__class__ is not SparseCOO or (
+            is_compressed(tensor) and not compressed_too):
+        raise RuntimeError(f'{fn} expected sparse coordinate tensor layout but got '
+                           f'{layout_name(tensor)}')
 
 
 def mm(mat1, mat2, reduce=None):
     """sparse @ dense -> dense (the sparse input's gradient keeps its pattern), or sparse @ sparse
     -> sparse."""
     if reduce is not None:
-        raise NotImplementedError("torch.sparse.mm's reduce= is for CSR tensors, which nbgrad "
-                                  'does not have yet.')
+        raise NotImplementedError("torch.sparse.mm's reduce= is not supported by nbgrad; "
+                                  'call it without reduce (a sum).')
     if _build.is_sparse(mat1) and not _build.is_sparse(mat2):
         return _build.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
     if _build.is_sparse(mat1) and _build.is_sparse(mat2):
@@ -47,7 +50,7 @@ def mm(mat1, mat2, reduce=None):
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """beta * mat + alpha * (mat1 @ mat2) for sparse mat1 and dense mat and mat2."""
-    _require_sparse(mat1, 'sparse.addmm')
+    _require_sparse(mat1, 'sparse.addmm', compressed_too=True)
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
@@ -57,6 +60,9 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
 def sum(input, dim=None, dtype=None):  # noqa: A001 (torch.sparse.sum)
     """All elements (a dense 0-d tensor), or over `dim` (an int or a sequence): sparse while a
     sparse dim remains."""
+    if is_compressed(input):    # (PyTorch's sparse.sum coalesces, which CSR refuses)
+        raise RuntimeError(f'coalesce expected sparse coordinate tensor layout but got '
+                           f'{layout_name(input)}')
     _require_sparse(input, 'sparse.sum')
     if dim is None:
         return _build.dispatch(_ops.SumAll(dtype, sparse_grad=True), input)

@@ -11,11 +11,15 @@ from .. import _dtype
 from .._tensor import Tensor, _modes
 from .._sparse_coo import SparseCOO
 from ._build import dispatch, is_sparse
+from ._compressed import is_compressed
 from ._routing import ZERO_PRESERVING, refuse_inplace, _op_name
 
 
 def run_inplace(op, target, inputs):
     name = _op_name(op)
+    if any(is_compressed(x) for x in inputs):
+        raise RuntimeError(f'{name}_: in-place ops with a compressed sparse (CSR, CSC) tensor '
+                           f'are not supported in nbgrad; use the out-of-place {name}().')
     if not is_sparse(target):
         return _into_dense(op, name, target, inputs)
     if name == 'fill' and inputs[1] == 0:   # zero_(): no entries left, as PyTorch's

@@ -20,7 +20,10 @@ def _nested(prefix, array, indent):
 
 
 def format_sparse(tensor):
+    """repr of a sparse tensor: COO's indices and values, or a compressed tensor's two index
+    arrays and values (on one line with size and nnz where they fit, as PyTorch prints them)."""
     payload = tensor._data
+    compressed = payload.compressed
     prefix = 'tensor('
     indent = len(prefix)
     suffixes = []
@@ -34,12 +37,20 @@ def format_sparse(tensor):
     if name not in (default, 'complex128' if default == 'float64' else 'complex64', 'int64',
                     'bool'):
         suffixes.append('dtype=nbgrad.' + name)
-    suffixes.append('layout=nbgrad.sparse_coo')
+    suffixes.append(f'layout=nbgrad.{payload.compressed.layout.name}' if compressed else
+                    'layout=nbgrad.sparse_coo')
     fn = tensor._grad_fn
     if fn is not None:
         suffixes.append(f'grad_fn=<{fn.type_name()}>')
     elif tensor._requires_grad:
         suffixes.append('requires_grad=True')
-    contents = (_nested('indices=tensor(', _host(payload.indices), indent) + ',\n' +
-                ' ' * indent + _nested('values=tensor(', _host(payload.values), indent))
-    return _add_suffixes(prefix + contents, suffixes, indent, force_newline=True)
+    if compressed is None:
+        contents = (_nested('indices=tensor(', _host(payload.indices), indent) + ',\n' +
+                    ' ' * indent + _nested('values=tensor(', _host(payload.values), indent))
+        return _add_suffixes(prefix + contents, suffixes, indent, force_newline=True)
+    first, second = compressed.names
+    contents = ',\n'.join([
+        _nested(first + '=tensor(', _host(compressed.compressed_indices), indent),
+        ' ' * indent + _nested(second + '=tensor(', _host(compressed.plain_indices), indent),
+        ' ' * indent + _nested('values=tensor(', _host(payload.values), indent)])
+    return _add_suffixes(prefix + contents, suffixes, indent)

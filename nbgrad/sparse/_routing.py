@@ -12,7 +12,7 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from .. import _sparse_coo as _coo
-from . import _indexing, _ops, _reductions
+from . import _compressed, _indexing, _ops, _reductions
 from ._build import coalesced, dispatch, is_sparse, node_name, values_of, with_values
 from .._sparse_coo import SparseCOO
 
@@ -204,6 +204,8 @@ def refuse(name, inputs):
 
 
 def route(op, inputs):
+    if any(_compressed.is_compressed(x) for x in inputs):   # CSR, CSC: their own forms
+        return _compressed.route(op, inputs, HANDLERS)
     handler = HANDLERS.get(_op_name(op))
     if handler is None:
         return _refuse(op, inputs)
