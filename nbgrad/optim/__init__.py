@@ -20,9 +20,13 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 from .sparse_adam import SparseAdam
+from ._stateless import swap_in_optimizer_params_and_state
 from . import lr_scheduler
 from . import swa_utils
+from importlib import import_module as _import_module
+
+_import_module(__name__ + '._functional')   # nbgrad.optim._functional, as torch's (not in __all__)
 
 __all__ = ['Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'Adamax', 'AdamW', 'ASGD', 'LBFGS', 'lr_scheduler',
            'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'SparseAdam',
-           'swa_utils']
+           'swap_in_optimizer_params_and_state', 'swa_utils']

@@ -22,7 +22,12 @@ def refusal(optimizer):
 
 def sgd(p, group, state):
     """_single_tensor_sgd with a sparse grad, in Tensor ops (the momentum buffer is sparse)."""
-    grad = p.grad if not group['maximize'] else -p.grad
+    sgd_with_grad(p, p.grad, group, state)
+
+
+def sgd_with_grad(p, grad, group, state):
+    """sgd with the gradient given (the functional form torch.optim.sgd.sgd)."""
+    grad = grad if not group['maximize'] else -grad
     if group['weight_decay'] != 0:
         grad = grad.add(p, alpha=group['weight_decay'])    # PyTorch's add(sparse, dense) error
     momentum = group['momentum']
@@ -36,10 +41,10 @@ def sgd(p, group, state):
     p.add_(grad, alpha=-group['lr'])
 
 
-def entries(p):
-    """The gradient coalesced (unique indices), and its indices as an index into p's first
-    sparse_dim dims (so that p[at] are the rows it holds, whatever p's strides)."""
-    c = _sparse_coo.coalesce(p.grad._data)
+def entries(p, grad=None):
+    """The gradient (p.grad unless given) coalesced (unique indices), and its indices as an index
+    into p's first sparse_dim dims (so that p[at] are the rows it holds, whatever p's strides)."""
+    c = _sparse_coo.coalesce((p.grad if grad is None else grad)._data)
     return c, tuple(c.indices[d] for d in range(c.sparse_dim))
 
 
@@ -48,10 +53,10 @@ def as_dtype(value, array):
     return array.dtype.type(value)
 
 
-def adagrad(p, clr, eps, state_sum, maximize):
+def adagrad(p, clr, eps, state_sum, maximize, grad=None):
     """_single_tensor_adagrad's sparse branch: the sum and the parameter change at the gradient's
-    rows only."""
-    c, at = entries(p)
+    rows only (grad: p.grad unless given)."""
+    c, at = entries(p, grad)
     values = -c.values if maximize else c.values
     total = state_sum._data
     total[at] += values * values

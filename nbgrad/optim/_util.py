@@ -24,6 +24,7 @@ from .._sparse_coo import SparseCOO
 from .._tensor import Tensor
 from . import _device_scalars, _sparse_grads
 from ._multi_tensor import run_cuda_updates
+from ._opmath import run_reference
 from .optimizer import Optimizer, _closure_loss, _use_grad_for_differentiable
 
 PIECE = 1 << 18            # elements per piece (measured best: fewer calls and GIL hand-offs)
@@ -74,10 +75,11 @@ def check_supported(optimizer, capturable=False, differentiable=False):
         raise NotImplementedError(
             f'{name}(capturable=True) is not supported by nbgrad: it exists for CUDA-graph '
             'capture, which nbgrad does not do. Leave capturable=False (the numbers are the same).')
-    if differentiable:
+    if differentiable and getattr(optimizer, '_differentiable_step', None) is None:
         raise NotImplementedError(
-            f'{name}(differentiable=True) is not supported by nbgrad: the step runs under no_grad '
-            'on the raw arrays. Leave differentiable=False.')
+            f'{name}(differentiable=True) is not supported by nbgrad: its step runs on the raw '
+            'arrays, outside autograd. SGD, Adam and AdamW support differentiable=True; for '
+            f'{name}, leave differentiable=False.')
 
 
 def check_fused_param(p):
@@ -285,6 +287,7 @@ class ElementwiseOptimizer(Optimizer):
     kernel = None
     n_scratch = 1
     fused_cuda = None                     # a _fused_cuda.FusedKernel doing `kernel` in one launch
+    reference = None                      # PyTorch's step op by op, for float16 (see _opmath)
     _scalar_state = ('step',)             # state entries PyTorch keeps as 0-dim tensors
     _scalar_state_on_device = False       # ASGD keeps them on the parameter's device
     _legacy_keys = ()                     # group options an older PyTorch's state_dict may lack
@@ -315,6 +318,13 @@ class ElementwiseOptimizer(Optimizer):
     def _sparse_step(self, group, p):
         raise NotImplementedError
 
+    # an optimizer supporting differentiable=True defines _differentiable_step(group, p): its
+    # step for one parameter in Tensor ops, recorded by autograd as PyTorch's
+    _differentiable_step = None
+
+    def _state_name(self, p, t):
+        return next((repr(k) for k, v in self.state[p].items() if v is t), 'state')
+
     @_use_grad_for_differentiable
     def step(self, closure=None):
         """Perform one optimization step; closure (optional) re-evaluates the loss."""
@@ -332,16 +342,60 @@ class ElementwiseOptimizer(Optimizer):
                     self._check_sparse(group)
         with _device_scalars.batched():   # GPU-resident scalar state: one write launch
             for group, params in todo:
-                items, written = [], []
+                if group.get('differentiable'):
+                    for p in params:
+                        self._differentiable_step(group, p)
+                    continue
+                entries = []
                 for p in params:
                     if p.grad._data.__class__ is SparseCOO:
                         self._sparse_step(group, p)
                         continue
                     tensors, cfg, bumps = self._prepare(group, p)
-                    items.append(((p._data, p.grad._data, *[t._data for t in tensors]), cfg))
-                    written.append(((p, *tensors), bumps))
-                run_updates(self.kernel, self.n_scratch, items, fused_cuda=self.fused_cuda)
-                for tensors, bumps in written:
-                    for t, times in zip(tensors, bumps):
-                        t._vc[0] += times
+                    entries.append(((p, p.grad, *tensors), cfg, bumps))
+                run_entries(type(self), entries,
+                            lambda i, j: f'{type(self).__name__}: the state '
+                                         f'{self._state_name(entries[i][0][0], entries[i][0][j])}',
+                            op_by_op=not group.get('fused'))
         return loss
+
+
+def _check_shapes(entries, describe):
+    """RuntimeError (PyTorch's kind) when a state tensor does not have its parameter's shape (a
+    state_dict of other parameters was loaded), before anything is written."""
+    for i, (tensors, _, _) in enumerate(entries):
+        shape = tensors[0]._data.shape
+        for j, t in enumerate(tensors[2:], 2):
+            if t._data.shape != shape:
+                raise RuntimeError(
+                    f'{describe(i, j)} has shape {tuple(t._data.shape)} but its parameter has '
+                    f'shape {tuple(shape)}: the state must have the shape of the parameter (was '
+                    'a state_dict made for other parameters loaded?). The parameter is unchanged.')
+
+
+def run_entries(optimizer_class, entries, describe, op_by_op=True):
+    """Update parameters in place: entries are ((param, grad, *states) as Tensors, the kernel's
+    cfg, the in-place writes PyTorch's step makes into param and each state). float32/float64
+    parameters run the class's fast `kernel`; float16 ones (with op_by_op) its `reference`, which
+    rounds as PyTorch does (see _opmath). describe(i, j) names state j of entry i in errors.
+    Shared by the optimizer classes and the functional forms (torch.optim.adam.adam...)."""
+    reference = optimizer_class.reference
+    items, reduced = [], []
+    for tensors, cfg, _ in entries:
+        arrays = tuple(t._data for t in tensors)
+        shape = arrays[0].shape
+        for a in arrays[2:]:
+            if a.shape != shape:
+                _check_shapes(entries, describe)        # (raises, naming the state)
+        if op_by_op and reference is not None and arrays[0].dtype == np.float16:
+            reduced.append((arrays, cfg))
+        else:
+            items.append((arrays, cfg))
+    if items:
+        run_updates(optimizer_class.kernel, optimizer_class.n_scratch, items,
+                    fused_cuda=optimizer_class.fused_cuda)
+    for arrays, cfg in reduced:
+        run_reference(reference, cfg, arrays)
+    for tensors, _, bumps in entries:
+        for t, times in zip(tensors[:1] + tensors[2:], bumps):
+            t._vc[0] += times

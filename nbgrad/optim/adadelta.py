@@ -1,9 +1,11 @@
 """Adadelta (torch.optim.Adadelta): rho, eps, weight decay, maximize."""
 from .._creation import zeros_like
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
-                    decay_and_add_square_, effective_grad, new_step, scalar)
+                    decay_and_add_square_, effective_grad, new_step, run_entries, scalar)
+from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
+                               refuse_differentiable)
 
-__all__ = ['Adadelta']
+__all__ = ['Adadelta', 'adadelta']
 
 
 class Adadelta(ElementwiseOptimizer):
@@ -31,10 +33,10 @@ class Adadelta(ElementwiseOptimizer):
             state['step'] = new_step(p)
             state['square_avg'] = zeros_like(p)
             state['acc_delta'] = zeros_like(p)
-        advance(state['step'])
-        cfg = (group['rho'], group['eps'], group['weight_decay'], group['maximize'],
-               scalar(group['lr']))
-        return (state['square_avg'], state['acc_delta']), cfg, (1, 2, 2)
+        tensors, cfg, bumps = _entry(p, p.grad, state['square_avg'], state['acc_delta'],
+                                     state['step'], **{k: group[k] for k in (
+                                         'lr', 'rho', 'eps', 'weight_decay', 'maximize')})
+        return tensors[2:], cfg, bumps
 
     @staticmethod
     def kernel(xp, cfg, p, g, square_avg, acc_delta, t0, t1, t2):
@@ -50,3 +52,27 @@ class Adadelta(ElementwiseOptimizer):
         decay_and_add_square_(xp, acc_delta, t2, rho, t1)
         t2 *= lr
         p -= t2
+
+
+def _entry(p, grad, square_avg, acc_delta, step_t, *, lr, rho, eps, weight_decay, maximize):
+    """Advance the step counter; the kernel's entry (see run_entries) for one parameter."""
+    advance(step_t)
+    return ((p, grad, square_avg, acc_delta), (rho, eps, weight_decay, maximize, scalar(lr)),
+            (1, 2, 2))
+
+
+def adadelta(params, grads, square_avgs, acc_deltas, state_steps, capturable=False,
+             foreach=None, differentiable=False, has_complex=False, *, lr, rho, eps,
+             weight_decay, maximize):
+    """Functional Adadelta (torch.optim.adadelta.adadelta): advances state_steps and updates
+    params and the state tensors in place."""
+    refuse_differentiable('adadelta', differentiable)
+    refuse_capturable('adadelta', capturable)
+    check_state_steps(state_steps)
+    check_lists('adadelta', params, grads=grads, square_avgs=square_avgs, acc_deltas=acc_deltas,
+                state_steps=state_steps)
+    entries = [_entry(p, grads[i], square_avgs[i], acc_deltas[i], state_steps[i], lr=lr, rho=rho,
+                      eps=eps, weight_decay=weight_decay, maximize=maximize)
+               for i, p in enumerate(params)]
+    run_entries(Adadelta, entries,
+                lambda i, j: f"adadelta: {('square_avgs', 'acc_deltas')[j - 2]}[{i}]")

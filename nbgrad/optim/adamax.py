@@ -1,9 +1,11 @@
 """Adamax (torch.optim.Adamax): Adam with an infinity-norm second moment."""
 from .._creation import zeros_like
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_lr, check_nonnegative,
-                    check_supported, effective_grad, lerp_, new_step, scalar)
+                    check_supported, effective_grad, lerp_, new_step, run_entries, scalar)
+from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
+                               refuse_differentiable)
 
-__all__ = ['Adamax']
+__all__ = ['Adamax', 'adamax']
 
 
 class Adamax(ElementwiseOptimizer):
@@ -30,11 +32,11 @@ class Adamax(ElementwiseOptimizer):
             state['step'] = new_step(p)
             state['exp_avg'] = zeros_like(p)
             state['exp_inf'] = zeros_like(p)
-        step = advance(state['step'])
         beta1, beta2 = group['betas']
-        clr = scalar(group['lr']) / (1 - beta1 ** step)
-        cfg = (beta1, beta2, group['eps'], group['weight_decay'], group['maximize'], clr)
-        return (state['exp_avg'], state['exp_inf']), cfg, (1, 1, 2)
+        tensors, cfg, bumps = _entry(p, p.grad, state['exp_avg'], state['exp_inf'], state['step'],
+                                     beta1=beta1, beta2=beta2, **{k: group[k] for k in (
+                                         'eps', 'lr', 'weight_decay', 'maximize')})
+        return tensors[2:], cfg, bumps
 
     @staticmethod
     def kernel(xp, cfg, p, g, exp_avg, exp_inf, t0, t1):
@@ -48,3 +50,28 @@ class Adamax(ElementwiseOptimizer):
         xp.multiply(exp_avg, -clr, out=t1)
         t1 /= exp_inf
         p += t1
+
+
+def _entry(p, grad, exp_avg, exp_inf, step_t, *, eps, beta1, beta2, lr, weight_decay, maximize):
+    """Advance the step counter; the kernel's entry (see run_entries) for one parameter."""
+    step = advance(step_t)
+    clr = scalar(lr) / (1 - beta1 ** step)
+    return (p, grad, exp_avg, exp_inf), (beta1, beta2, eps, weight_decay, maximize, clr), (1, 1, 2)
+
+
+def adamax(params, grads, exp_avgs, exp_infs, state_steps, foreach=None, maximize=False,
+           differentiable=False, capturable=False, has_complex=False, *, eps, beta1, beta2, lr,
+           weight_decay):
+    """Functional Adamax (torch.optim.adamax.adamax): advances state_steps and updates params
+    and the state tensors in place."""
+    refuse_differentiable('adamax', differentiable)
+    refuse_capturable('adamax', capturable)
+    check_state_steps(state_steps)
+    check_lists('adamax', params, grads=grads, exp_avgs=exp_avgs, exp_infs=exp_infs,
+                state_steps=state_steps)
+    entries = [_entry(p, grads[i], exp_avgs[i], exp_infs[i], state_steps[i], eps=eps,
+                      beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay,
+                      maximize=maximize)
+               for i, p in enumerate(params)]
+    run_entries(Adamax, entries,
+                lambda i, j: f"adamax: {('exp_avgs', 'exp_infs')[j - 2]}[{i}]")

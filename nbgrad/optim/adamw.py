@@ -1,7 +1,7 @@
 """AdamW (torch.optim.AdamW): Adam with decoupled weight decay."""
-from .adam import Adam
+from .adam import Adam, _functional
 
-__all__ = ['AdamW']
+__all__ = ['AdamW', 'adamw']
 
 
 class AdamW(Adam):
@@ -19,3 +19,14 @@ class AdamW(Adam):
         super().__setstate__(state)
         for group in self.param_groups:
             group['decoupled_weight_decay'] = True
+
+
+def adamw(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, foreach=None,
+          capturable=False, differentiable=False, fused=None, grad_scale=None, found_inf=None,
+          has_complex=False, *, amsgrad, beta1, beta2, lr, weight_decay, eps, maximize):
+    """Functional AdamW (torch.optim.adamw.adamw): adam with decoupled weight decay."""
+    _functional('adamw', params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps,
+                capturable, differentiable, grad_scale, found_inf,
+                dict(amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay,
+                     eps=eps, maximize=maximize, decoupled_weight_decay=True),
+                op_by_op=not fused)

@@ -1,10 +1,14 @@
 """ASGD (torch.optim.ASGD): averaged stochastic gradient descent."""
+import numpy as np
+
 from .._creation import zeros_like
 from ._device_scalars import assign, value
+from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
+                               refuse_differentiable)
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
-                    effective_grad, new_step, scalar)
+                    effective_grad, new_step, run_entries, scalar)
 
-__all__ = ['ASGD']
+__all__ = ['ASGD', 'asgd']
 
 
 class ASGD(ElementwiseOptimizer):
@@ -34,14 +38,10 @@ class ASGD(ElementwiseOptimizer):
             state['eta'] = new_step(p, on_param_device=True, value=lr)
             state['mu'] = new_step(p, on_param_device=True, value=1.0)
             state['ax'] = zeros_like(p)
-        step = advance(state['step'])
-        eta, mu = state['eta'], state['mu']
-        cfg = (group['weight_decay'], group['maximize'], group['lambd'], value(eta), value(mu))
-        # the next step's eta and mu (PyTorch sets them after the update; cfg holds the old ones)
-        lambd, alpha = group['lambd'], group['alpha']
-        assign(eta, lr / ((1 + lambd * lr * step) ** alpha))
-        assign(mu, 1 / max(1, step - group['t0']))
-        return (state['ax'],), cfg, (2, 1)
+        tensors, cfg, bumps = _entry(p, p.grad, state['ax'], state['mu'], state['eta'],
+                                     state['step'], foreach=group['foreach'],
+                                     **{k: group[k] for k in _OPTIONS})
+        return tensors[2:], cfg, bumps
 
     @staticmethod
     def kernel(xp, cfg, p, g, ax, t0, t1):
@@ -56,3 +56,46 @@ class ASGD(ElementwiseOptimizer):
             ax += t1
         else:
             xp.copyto(ax, p)
+
+
+_OPTIONS = ('lambd', 'lr', 't0', 'alpha', 'weight_decay', 'maximize')
+
+
+def _foreach_eta(lr, lambd, alpha, step):
+    """PyTorch's multi-tensor (foreach=True) eta: lr / ((1 + lambd * lr * step) ** alpha) as
+    float32 tensor ops on the float32 step (`lr / t` is reciprocal(t) * lr there; its float32
+    pow is correctly rounded, which NumPy's float32 power is not: computed in float64)."""
+    f32 = np.float32
+    t = f32(1) + f32(step) * f32(lambd * lr)
+    return float(f32(lr) * (f32(1) / f32(float(t) ** float(f32(alpha)))))
+
+
+def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, maximize,
+           foreach=None):
+    """Advance the step counter; the kernel's entry (see run_entries) for one parameter, whose
+    cfg holds this step's eta and mu; eta and mu are then set for the next step (PyTorch sets
+    them after its update)."""
+    lr = scalar(lr)
+    step = advance(step_t)
+    cfg = (weight_decay, maximize, lambd, value(eta), value(mu))
+    assign(eta, _foreach_eta(lr, lambd, alpha, step) if foreach
+           else lr / ((1 + lambd * lr * step) ** alpha))
+    assign(mu, 1 / max(1, step - t0))
+    return (p, grad, ax), cfg, (2, 1)
+
+
+def asgd(params, grads, axs, mus, etas, state_steps, foreach=None, maximize=False,
+         differentiable=False, capturable=False, has_complex=False, *, lambd, lr, t0, alpha,
+         weight_decay):
+    """Functional ASGD (torch.optim.asgd.asgd): advances state_steps and updates params, axs,
+    etas and mus in place."""
+    refuse_differentiable('asgd', differentiable)
+    refuse_capturable('asgd', capturable)
+    check_state_steps(state_steps)
+    check_lists('asgd', params, grads=grads, axs=axs, mus=mus, etas=etas,
+                state_steps=state_steps)
+    entries = [_entry(p, grads[i], axs[i], mus[i], etas[i], state_steps[i], lambd=lambd, lr=lr,
+                      t0=t0, alpha=alpha, weight_decay=weight_decay, maximize=maximize,
+                      foreach=foreach)
+               for i, p in enumerate(params)]
+    run_entries(ASGD, entries, lambda i, j: f'asgd: axs[{i}]')

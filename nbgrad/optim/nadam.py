@@ -2,9 +2,11 @@
 from .._creation import zeros_like
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_lr, check_nonnegative,
                     check_supported, decay_and_add_square_, effective_grad, lerp_, new_step,
-                    scalar)
+                    run_entries, scalar)
+from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
+                               refuse_differentiable)
 
-__all__ = ['NAdam']
+__all__ = ['NAdam', 'nadam']
 
 
 class NAdam(ElementwiseOptimizer):
@@ -38,21 +40,13 @@ class NAdam(ElementwiseOptimizer):
             state['mu_product'] = new_step(p, value=1.0)
             state['exp_avg'] = zeros_like(p)
             state['exp_avg_sq'] = zeros_like(p)
-        step = advance(state['step'])
         beta1, beta2 = group['betas']
-        lr, momentum_decay = scalar(group['lr']), group['momentum_decay']
-        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-        mu_product = state['mu_product']
-        mu_product._data *= mu           # in the state's dtype (float32), as PyTorch's `*=`
-        mu_product._vc[0] += 1
-        mu_product_value = float(mu_product._data)
-        mu_product_next = mu_product_value * mu_next
-        decoupled = group['decoupled_weight_decay'] and group['weight_decay'] != 0
-        cfg = (beta1, beta2, group['eps'], group['weight_decay'], decoupled, group['maximize'],
-               lr, 1 - beta2 ** step, -lr * (1.0 - mu) / (1.0 - mu_product_value),
-               (-lr * mu_next) / (1.0 - mu_product_next))
-        return (state['exp_avg'], state['exp_avg_sq']), cfg, (3 if decoupled else 2, 1, 2)
+        tensors, cfg, bumps = _entry(
+            p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['mu_product'], state['step'],
+            beta1=beta1, beta2=beta2, **{k: group[k] for k in (
+                'lr', 'weight_decay', 'momentum_decay', 'eps', 'maximize',
+                'decoupled_weight_decay')})
+        return tensors[2:], cfg, bumps
 
     @staticmethod
     def kernel(xp, cfg, p, g, exp_avg, exp_avg_sq, t0, t1, t2):
@@ -73,3 +67,40 @@ class NAdam(ElementwiseOptimizer):
         xp.multiply(exp_avg, exp_avg_coef, out=t2)
         t2 /= t1
         p += t2
+
+
+def _entry(p, grad, exp_avg, exp_avg_sq, mu_product, step_t, *, beta1, beta2, lr, weight_decay,
+           momentum_decay, eps, maximize, decoupled_weight_decay):
+    """Advance the step counter and mu_product; the kernel's entry (see run_entries)."""
+    step = advance(step_t)
+    lr = scalar(lr)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+    mu_product._data *= mu           # in the state's dtype (float32), as PyTorch's `*=`
+    mu_product._vc[0] += 1
+    mu_product_value = float(mu_product._data)
+    mu_product_next = mu_product_value * mu_next
+    decoupled = decoupled_weight_decay and weight_decay != 0
+    cfg = (beta1, beta2, eps, weight_decay, decoupled, maximize, lr, 1 - beta2 ** step,
+           -lr * (1.0 - mu) / (1.0 - mu_product_value), (-lr * mu_next) / (1.0 - mu_product_next))
+    return (p, grad, exp_avg, exp_avg_sq), cfg, (3 if decoupled else 2, 1, 2)
+
+
+def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps,
+          decoupled_weight_decay=False, foreach=None, capturable=False, differentiable=False,
+          has_complex=False, maximize=False, *, beta1, beta2, lr, weight_decay, momentum_decay,
+          eps):
+    """Functional NAdam (torch.optim.nadam.nadam): advances state_steps and mu_products and
+    updates params and the state tensors in place."""
+    refuse_differentiable('nadam', differentiable)
+    refuse_capturable('nadam', capturable)
+    check_state_steps(state_steps)
+    check_lists('nadam', params, grads=grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs,
+                mu_products=mu_products, state_steps=state_steps)
+    entries = [_entry(p, grads[i], exp_avgs[i], exp_avg_sqs[i], mu_products[i], state_steps[i],
+                      beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay,
+                      momentum_decay=momentum_decay, eps=eps, maximize=maximize,
+                      decoupled_weight_decay=decoupled_weight_decay)
+               for i, p in enumerate(params)]
+    run_entries(NAdam, entries,
+                lambda i, j: f"nadam: {('exp_avgs', 'exp_avg_sqs')[j - 2]}[{i}]")

@@ -4,9 +4,10 @@ state_dict and load_state_dict hooks."""
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from itertools import chain
+from typing import Any, Optional, TypeAlias, Union
 
 from .. import autograd
 from .._tensor import Tensor
@@ -24,6 +25,16 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+# PyTorch's type aliases (torch.optim.optimizer.ParamsT...), for annotations
+Args: TypeAlias = tuple[Any, ...]
+Kwargs: TypeAlias = dict[str, Any]
+StateDict: TypeAlias = dict[str, Any]
+GlobalOptimizerPreHook: TypeAlias = Callable[['Optimizer', Args, Kwargs],
+                                             Optional[tuple[Args, Kwargs]]]
+GlobalOptimizerPostHook: TypeAlias = Callable[['Optimizer', Args, Kwargs], None]
+ParamsT: TypeAlias = Union[Iterable[Tensor], Iterable[dict[str, Any]],
+                           Iterable[tuple[str, Tensor]]]
 
 _global_optimizer_pre_hooks = OrderedDict()
 _global_optimizer_post_hooks = OrderedDict()
@@ -72,7 +83,11 @@ class Optimizer:
     (each dict has 'params' and any option that overrides `defaults` for that group). Give them in
     an order that is the same from run to run (a list, not a set)."""
 
-    def __init__(self, params, defaults):
+    OptimizerPreHook: TypeAlias = Callable[['Optimizer', Args, Kwargs],
+                                           Optional[tuple[Args, Kwargs]]]
+    OptimizerPostHook: TypeAlias = Callable[['Optimizer', Args, Kwargs], None]
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
         self._optimizer_step_post_hooks = OrderedDict()

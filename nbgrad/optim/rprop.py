@@ -2,9 +2,11 @@
 from .._creation import full_like, zeros_like
 from ..ops.elementwise import real_sign
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
-                    new_step, scalar)
+                    new_step, run_entries, scalar)
+from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
+                               refuse_differentiable)
 
-__all__ = ['Rprop']
+__all__ = ['Rprop', 'rprop']
 
 
 class Rprop(ElementwiseOptimizer):
@@ -32,11 +34,13 @@ class Rprop(ElementwiseOptimizer):
             state['step'] = new_step(p)
             state['prev'] = zeros_like(p)
             state['step_size'] = full_like(p.grad, scalar(group['lr']))
-        advance(state['step'])
         etaminus, etaplus = group['etas']
         step_size_min, step_size_max = group['step_sizes']
-        cfg = (etaminus, etaplus, step_size_min, step_size_max, group['maximize'])
-        return (state['prev'], state['step_size']), cfg, (1, 1, 2)
+        tensors, cfg, bumps = _entry(p, p.grad, state['prev'], state['step_size'], state['step'],
+                                     step_size_min=step_size_min, step_size_max=step_size_max,
+                                     etaminus=etaminus, etaplus=etaplus,
+                                     maximize=group['maximize'])
+        return tensors[2:], cfg, bumps
 
     @staticmethod
     def kernel(xp, cfg, p, g, prev, step_size, sign, grad):
@@ -58,3 +62,28 @@ class Rprop(ElementwiseOptimizer):
         real_sign(xp, grad, out=grad)
         grad *= step_size
         p -= grad
+
+
+def _entry(p, grad, prev, step_size, step_t, *, step_size_min, step_size_max, etaminus, etaplus,
+           maximize):
+    """Advance the step counter; the kernel's entry (see run_entries) for one parameter."""
+    advance(step_t)
+    cfg = (etaminus, etaplus, step_size_min, step_size_max, maximize)
+    return (p, grad, prev, step_size), cfg, (1, 1, 2)
+
+
+def rprop(params, grads, prevs, step_sizes, state_steps, foreach=None, capturable=False,
+          maximize=False, differentiable=False, has_complex=False, *, step_size_min,
+          step_size_max, etaminus, etaplus):
+    """Functional Rprop (torch.optim.rprop.rprop): advances state_steps and updates params,
+    prevs and step_sizes in place."""
+    refuse_differentiable('rprop', differentiable)
+    refuse_capturable('rprop', capturable)
+    check_state_steps(state_steps)
+    check_lists('rprop', params, grads=grads, prevs=prevs, step_sizes=step_sizes,
+                state_steps=state_steps)
+    entries = [_entry(p, grads[i], prevs[i], step_sizes[i], state_steps[i],
+                      step_size_min=step_size_min, step_size_max=step_size_max,
+                      etaminus=etaminus, etaplus=etaplus, maximize=maximize)
+               for i, p in enumerate(params)]
+    run_entries(Rprop, entries, lambda i, j: f"rprop: {('prevs', 'step_sizes')[j - 2]}[{i}]")

@@ -56,19 +56,20 @@ class SparseAdam(Optimizer):
                     state['exp_avg'] = zeros_like(p)
                     state['exp_avg_sq'] = zeros_like(p)
                 state['step'] += 1
-                _update(p, state, group)
+                beta1, beta2 = group['betas']
+                _update(p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'],
+                        beta1=beta1, beta2=beta2, lr=group['lr'], eps=group['eps'],
+                        maximize=group['maximize'])
         return loss
 
 
-def _update(p, state, group):
+def _update(p, grad, exp_avg, exp_avg_sq, step, *, beta1, beta2, lr, eps, maximize):
     """F.sparse_adam for one parameter: the moments move toward the gradient's values by
     (1 - beta) of the difference, at the gradient's rows."""
-    beta1, beta2 = group['betas']
-    c, at = entries(p)
+    c, at = entries(p, grad)
     if c.nnz == 0:
         return
-    values = -c.values if group['maximize'] else c.values
-    exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
+    values = -c.values if maximize else c.values
     old_avg = exp_avg._data[at]
     avg_update = (values - old_avg) * as_dtype(1 - beta1, values)
     exp_avg._data[at] += avg_update
@@ -76,9 +77,8 @@ def _update(p, state, group):
     sq_update = (values * values - old_sq) * as_dtype(1 - beta2, values)
     exp_avg_sq._data[at] += sq_update
     numer = avg_update + old_avg
-    denom = c.xp.sqrt(sq_update + old_sq) + as_dtype(group['eps'], values)
-    step = state['step']
-    step_size = group['lr'] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+    denom = c.xp.sqrt(sq_update + old_sq) + as_dtype(eps, values)
+    step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
     p._data[at] += as_dtype(-step_size, values) * (numer / denom)
     for t in (exp_avg, exp_avg_sq, p):
         t._vc[0] += 1
