@@ -5,8 +5,12 @@ import warnings
 
 from . import linalg
 from .ops import lu as _lu_ops
+from .ops.householder import geqrf, orgqr, ormqr
+from ._lowrank import svd_lowrank, pca_lowrank
+from ._linalg_removed import symeig, eig, lstsq, matrix_rank, solve
 from ._tensor import Tensor
 from .return_types import return_type
+from ._linalg_out import casting_out, exact_out
 
 
 def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
@@ -27,7 +31,8 @@ def logdet(input):
 
 
 def slogdet(input):
-    return linalg.slogdet(input)
+    """(sign, logabsdet) as torch.return_types.slogdet (linalg.slogdet's type is linalg_slogdet)."""
+    return return_type('slogdet', *linalg.slogdet(input))
 
 
 def cholesky(input, upper=False):
@@ -35,7 +40,12 @@ def cholesky(input, upper=False):
 
 
 def qr(input, some=True):
-    return linalg.qr(input, mode='reduced' if some else 'complete')
+    """(Q, R) as torch.return_types.qr (linalg.qr's type is linalg_qr)."""
+    _deprecated('qr', "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
+                "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
+                "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, "
+                "R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+    return return_type('qr', *linalg.qr(input, mode='reduced' if some else 'complete'))
 
 
 def svd(input, some=True, compute_uv=True):
@@ -188,9 +198,17 @@ def _deprecated(name, message):
 
 for _name in ('inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
               'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
-              'triangular_solve', 'lu', 'lu_solve'):
+              'triangular_solve', 'lu', 'lu_solve', 'geqrf', 'orgqr', 'ormqr'):
     setattr(Tensor, _name, globals()[_name])
+
+# torch.* (not the Tensor methods) take out=; these refuse an out of another dtype than the
+# result's, as PyTorch's kernels do (the generic out= added by nbgrad/__init__.py would cast)
+for _name in ('inverse', 'matrix_power', 'svd', 'qr', 'slogdet', 'cross'):
+    globals()[_name] = exact_out(globals()[_name], show_out=True)
+ormqr = exact_out(ormqr, 'ormqr', show_out=True)
+geqrf, orgqr = casting_out(geqrf), casting_out(orgqr)
 
 __all__ = ['norm', 'inverse', 'det', 'logdet', 'slogdet', 'cholesky', 'qr', 'svd', 'pinverse',
            'matrix_power', 'cross', 'cholesky_solve', 'cholesky_inverse', 'matrix_exp',
-           'triangular_solve', 'chain_matmul', 'lu', 'lu_solve', 'lu_unpack']
+           'triangular_solve', 'chain_matmul', 'lu', 'lu_solve', 'lu_unpack', 'geqrf', 'orgqr',
+           'ormqr', 'svd_lowrank', 'pca_lowrank', 'symeig', 'eig', 'lstsq', 'matrix_rank', 'solve']

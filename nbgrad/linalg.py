@@ -11,9 +11,12 @@ import numpy as np
 
 from ._creation import as_tensor, eye
 from ._dispatch import dispatch, no_kernel, _type_word as _dtype_word
-from ._out import LINALG_OUT_FUNCTIONS, add_out_parameters
+from ._out import LINALG_OUT_FUNCTIONS, accepts_out, add_out_parameters
+from ._linalg_out import complex_out, exact_out
 from ._tensor import Tensor
 from .ops import decompositions as _ops, lu as _lu
+from .ops.householder import householder_product  # noqa: F401  (torch.linalg's name for orgqr)
+from .ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401
 from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgError)
 from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
@@ -161,10 +164,13 @@ def solve_triangular(input, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (left) or X A = B for triangular A (only that triangle is read)."""
     A = input
     name = 'linalg.solve_triangular'
-    _check_matrix(name, A, square=True)
+    _check_matrix_shape(name, A)
     if B.dim() < 2:
         raise RuntimeError(f'{name}: The input tensor B must have at least 2 dimensions.')
-    _check_same_dtype(name, A, B)
+    if A._data.dtype.kind not in 'fc' or A._data.dtype == np.float16:
+        raise no_kernel('triangular_solve_cpu', A._data.dtype)
+    if B.dtype != A.dtype:      # PyTorch computes in A's dtype (complex B warns, keeps the real)
+        B = B.to(A.dtype)
     matched = B.shape[-2] if left else B.shape[-1]
     if matched != A.shape[-1]:
         equation = 'AX = B' if left else 'XA = B'
@@ -501,10 +507,20 @@ def solve_ex(A, B, *, left=True, check_errors=False):
                 'torch.linalg.solve_ex', info.numpy(force=True),
                 'The solver failed because the input matrix is singular.')) from None
         singular = (info > 0).unsqueeze(-1).unsqueeze(-1)
-        identity = eye(A.shape[-1], dtype=A.dtype, device=A.device)
-        X = solve(where(singular, identity, A), B, left=left)
         vector = _is_vector_rhs(A, B)
-        X = where(singular.squeeze(-1) if vector else singular, math.nan, X)
+        # the singular systems' results are LAPACK's (getrf + getrs dividing by the zero pivot:
+        # inf and NaN), as PyTorch's
+        rhs = B.unsqueeze(-1) if vector else B
+        lapack = _ops.solve_by_substitution(A.detach() if left else A.detach().mT,
+                                            rhs.detach() if left else rhs.detach().mT)
+        lapack = lapack if left else lapack.mT
+        lapack = lapack.squeeze(-1) if vector else lapack
+        identity = eye(A.shape[-1], dtype=A.dtype, device=A.device)
+        try:    # the others keep their graph
+            X = solve(where(singular, identity, A), B, left=left)
+        except LinAlgError:     # (singular by rounding for NumPy's LAPACK, not for the re-run)
+            return return_type('linalg_solve_ex', lapack, info)
+        X = where(singular.squeeze(-1) if vector else singular, lapack, X)
         return return_type('linalg_solve_ex', X, info)
     info = X.new_zeros(A.shape[:-2]).int()
     return return_type('linalg_solve_ex', X, info)
@@ -729,5 +745,20 @@ def tensor_norm(input, p='fro', dim=None, keepdim=False, dtype=None):
 Tensor.norm = tensor_norm
 
 
-# last: PyTorch's out= on the torch.linalg functions that take it
-add_out_parameters(globals(), LINALG_OUT_FUNCTIONS)
+# last: PyTorch's out= on the torch.linalg functions that take it. Most refuse an out of
+# another dtype than their result's (_linalg_out.py); the others cast as the generic out= does;
+# matrix_exp takes none.
+_EXACT_OUT = ('cholesky', 'cholesky_ex', 'cross', 'det', 'eigh', 'eigvalsh', 'inv', 'inv_ex', 'ldl_factor', 'ldl_factor_ex', 'ldl_solve', 'lu', 'lu_factor',
+              'lu_factor_ex', 'lu_solve', 'matmul', 'matrix_power', 'qr', 'slogdet', 'solve',
+              'solve_ex', 'svd', 'svdvals', 'vector_norm')
+_OWN_WORDING_OUT = ('matrix_norm', 'norm', 'multi_dot', 'vecdot', 'solve_triangular')
+for _name in _EXACT_OUT:
+    globals()[_name] = exact_out(globals()[_name])
+for _name in _OWN_WORDING_OUT:
+    globals()[_name] = exact_out(globals()[_name], _name)
+eig = complex_out(eig, 'torch.linalg.eig')
+eigvals = complex_out(eigvals, 'torch.linalg.eigvals')
+householder_product = accepts_out(householder_product)
+add_out_parameters(globals(), tuple(name for name in LINALG_OUT_FUNCTIONS if name not in
+                                    _EXACT_OUT + _OWN_WORDING_OUT + ('eig', 'eigvals',
+                                                                      'matrix_exp')))

@@ -624,9 +624,9 @@ def test_ex_variants_report_info_like_torch(fn, make):
     expected = fn(torch.linalg, torch.tensor(make()))
     np.testing.assert_array_equal(got.info.numpy(), expected.info.numpy())
     assert got.info.dtype == nbgrad.int32
-    ok = expected.info.numpy() == 0
-    np.testing.assert_allclose(got[0].numpy()[ok], expected[0].numpy()[ok])
-    assert np.isnan(got[0].numpy()[~ok]).all()
+    # (where a matrix failed, the result is LAPACK's partial work: inf/nan patterns, a partial
+    # factor, as PyTorch returns it)
+    np.testing.assert_allclose(got[0].numpy(), expected[0].numpy(), equal_nan=True)
 
 
 @pytest.mark.parametrize('name', ['qr', 'inv', 'det', 'slogdet', 'cholesky', 'svd', 'svdvals',

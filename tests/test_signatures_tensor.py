@@ -220,11 +220,6 @@ MISSING_ALLOWED = {
     'torch.as_strided_scatter': 'not implemented (M)', 'torch.Tensor.as_strided_scatter': '(M)',
     'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',
-    'torch.geqrf': 'LAPACK Householder form (L)',
-    'torch.Tensor.geqrf': '(L)', 'torch.orgqr': '(L)', 'torch.Tensor.orgqr': '(L)',
-    'torch.ormqr': '(L)', 'torch.Tensor.ormqr': '(L)',
-    'torch.linalg.householder_product': '(L)', 'torch.linalg.ldl_factor': '(M)',
-    'torch.linalg.ldl_factor_ex': '(M)', 'torch.linalg.ldl_solve': '(M)',
     'torch.lobpcg': 'sparse eigensolver (L)', 'torch.empty_quantized': 'quantized tensors',
     'torch.Tensor.chalf': 'complex32 (nbgrad has no complex32 dtype)',
 }

@@ -52,19 +52,22 @@ def _host(a):
     return a if a.__class__ is np.ndarray else a.get()
 
 
-def _factor_each(xp, fn, a, failure_index):
+def _factor_each(xp, fn, a, fallback):
     """After a batched call failed (LAPACK reports one failure for the whole batch): factor each
-    matrix alone, so the good ones keep their result. Failed ones get NaN and LAPACK's `info`
-    (1-based position of the failure, from failure_index) as in PyTorch's *_ex functions."""
+    matrix alone, so the good ones keep their result. Failed ones get fallback(matrix) ->
+    (result, info): what LAPACK leaves for them (inf/NaN inverses, partial Cholesky factors) and
+    its `info` (1-based position of the failure), as in PyTorch's *_ex functions."""
     flat = a.reshape((-1,) + a.shape[-2:])
-    out = xp.full(flat.shape, np.nan, dtype=a.dtype)
+    out = xp.empty(flat.shape, dtype=a.dtype)
     info = np.zeros(len(flat), np.int32)
     for i in range(len(flat)):
         try:
             out[i] = _call(xp, fn, flat[i])
         except np.linalg.LinAlgError:
-            # the unblocked re-run can disagree with LAPACK by rounding; still report a failure
-            info[i] = max(1, failure_index(_host(flat[i])))
+            # (the unblocked re-run can disagree with LAPACK by rounding, as MKL, PyTorch's
+            # LAPACK, can with NumPy's: its own `info` goes with its own result)
+            result, info[i] = fallback(_host(flat[i]))
+            out[i] = xp.asarray(result.astype(a.dtype, copy=False))
     return out.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
@@ -84,31 +87,41 @@ def _with_identities(xp, a, nan):
     return xp.where(nan[..., None, None], eye, a)
 
 
-def _zero_pivot(m):
-    """1 + the column where LU with partial pivoting (LAPACK's getrf) meets a zero pivot."""
-    w = m.copy()
-    n = w.shape[-1]
-    for k in range(n):
-        p = k + int(np.abs(w[k:, k]).argmax())
-        if w[p, k] == 0:
-            return k + 1
-        w[[k, p]] = w[[p, k]]
-        w[k + 1:, k:] -= np.outer(w[k + 1:, k] / w[k, k], w[k, k:])
-    return 0
-
-
-def _non_positive_minor(m):
-    """The order of the first leading minor that is not positive-definite (LAPACK's potrf info),
-    reading the lower triangle as the factorization does."""
+def _lu_solve_one(m, b):
+    """(X, info) for one square matrix m (host) and right-hand sides b, computed as LAPACK's
+    getrf + getrs do: partial pivoting, then triangular substitutions that divide by a zero
+    pivot rather than stop (PyTorch's inv_ex / solve_ex results for singular matrices)."""
+    from .lu import _factor
+    lu, pivots, info = _factor(np, m[None])
+    lu, pivots = lu[0], pivots[0] - 1
+    x = np.array(b, dtype=np.result_type(m.dtype, b.dtype), copy=True)
+    for j, p in enumerate(pivots):
+        if p != j:
+            x[[j, p]] = x[[p, j]]
     n = m.shape[-1]
-    L = np.zeros_like(m)
+    x = _substitute(np, np.tril(lu, -1) + np.eye(n, dtype=lu.dtype), x, upper=False)
+    return _substitute(np, np.triu(lu), x, upper=True), int(info[0])
+
+
+def _lu_inverse_one(m):
+    return _lu_solve_one(m, np.eye(m.shape[-1], dtype=m.dtype))
+
+
+def _partial_cholesky(m):
+    """(L, info) of LAPACK's unblocked potf2 on m's lower triangle: when the leading minor of
+    order k is not positive-definite, columns before k-1 are factored, L[k-1, k-1] holds the
+    failing value and the columns after are m's own (PyTorch's cholesky_ex output; MKL's
+    blocked potrf of matrices over ~128 rows also updates the trailing blocks)."""
+    n = m.shape[-1]
+    L = np.tril(m).astype(m.dtype, copy=True)
     for j in range(n):
-        d = (m[j, j] - np.vdot(L[j, :j], L[j, :j])).real
+        d = (L[j, j] - np.vdot(L[j, :j], L[j, :j])).real
         if not d > 0:
-            return j + 1
+            L[j, j] = d
+            return L, j + 1
         L[j, j] = np.sqrt(d)
-        L[j + 1:, j] = (m[j + 1:, j] - L[j + 1:, :j] @ L[j, :j].conj()) / L[j, j]
-    return 0
+        L[j + 1:, j] = (L[j + 1:, j] - L[j + 1:, :j] @ L[j, :j].conj()) / L[j, j]
+    return L, 0
 
 
 def _failure_message(name, info, what):
@@ -225,7 +238,7 @@ class LinalgInvEx(_MultiOutputNode):
         try:
             return _call(xp, xp.linalg.inv, a), xp.zeros(a.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
-            inverse, info = _factor_each(xp, xp.linalg.inv, a, _zero_pivot)
+            inverse, info = _factor_each(xp, xp.linalg.inv, a, _lu_inverse_one)
         if self.check_errors:
             raise LinAlgError(_failure_message('linalg.inv', info, _SINGULAR_INV))
         return inverse, xp.asarray(info)
@@ -319,7 +332,7 @@ class LinalgSolveEx(Node):
         except np.linalg.LinAlgError:
             batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
             raise _batch_failure('linalg.solve', xp.broadcast_to(a, batch + a.shape[-2:]),
-                                 _zero_pivot, _SINGULAR_SOLVE) from None
+                                 _lu_inverse_one, _SINGULAR_SOLVE) from None
 
     def backward(self, g):
         (A,) = self.saved_tensors
@@ -356,14 +369,21 @@ class LinalgSolveTriangular(Node):
         # PyTorch's triangular solve (trsm) by more than 1e-4, so on a GPU single precision
         # solves in double and rounds once
         wide = None if xp is np else _DOUBLE_OF.get(a.dtype.char)
+        if xp is np and not (np.isfinite(tri).all() and np.isfinite(b).all()):
+            # inf/NaN propagate as in BLAS trsm's substitution, not as through an LU
+            a_b, b_b = (np.broadcast_to(x, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) +
+                                        x.shape[-2:]) for x in (tri, b))
+            return _substitute(xp, a_b, b_b, self.upper)
         try:
             if wide is not None:
                 return _call(xp, xp.linalg.solve, *_batched(xp, tri.astype(wide),
                                                             b.astype(wide))).astype(a.dtype)
             return _call(xp, xp.linalg.solve, *_batched(xp, tri, b))
         except np.linalg.LinAlgError:
-            raise LinAlgError('linalg.solve_triangular: the triangular matrix has a zero on its '
-                              'diagonal (it is singular)') from None
+            # a zero on the diagonal: no error in PyTorch, whose trsm divides by it (inf/NaN)
+            a_b, b_b = (xp.broadcast_to(x, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) +
+                                        x.shape[-2:]) for x in (tri, b))
+            return _substitute(xp, a_b, b_b, self.upper)
 
     def backward(self, g):
         (A,) = self.saved_tensors
@@ -375,6 +395,34 @@ class LinalgSolveTriangular(Node):
             unit = int(self.unitriangular)
             g_a = g_a.triu(unit) if self.upper else g_a.tril(-unit)
         return g_a, g_b
+
+
+def _substitute(xp, tri, b, upper):
+    """X = tri^-1 b by plain back (upper) or forward substitution, row by row over the batch,
+    as BLAS trsm computes it: a zero diagonal element gives inf or NaN, not an error."""
+    n = tri.shape[-1]
+    x = xp.zeros(b.shape, np.result_type(tri.dtype, b.dtype))
+    rows = range(n - 1, -1, -1) if upper else range(n)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        for i in rows:
+            known = slice(i + 1, n) if upper else slice(0, i)
+            residual = b[..., i, :] - (tri[..., i, None, known] @ x[..., known, :])[..., 0, :]
+            x[..., i, :] = residual / tri[..., i, i, None]
+    return x
+
+
+def solve_by_substitution(A, B):
+    """A^-1 B matrix by matrix as LAPACK's getrf + getrs compute it (no gradient): where A is
+    singular the result holds inf and NaN instead of an error (solve_ex's singular systems)."""
+    a, b = _host(A._data), _host(B._data)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    out = np.stack([_lu_solve_one(ai, bi)[0] for ai, bi in zip(a, b)]) if len(a) else \
+        np.empty(b.shape, np.result_type(a.dtype, b.dtype))
+    out = out.reshape(batch + b.shape[-2:])
+    xp = xp_of(A._data)
+    return Tensor._make(out if xp is np else xp.asarray(out))
 
 
 def solve_triangular(A, B, upper, left=True, unitriangular=False):
@@ -408,14 +456,14 @@ class LinalgCholeskyEx(_MultiOutputNode):
             L, info = _call(xp, xp.linalg.cholesky, a if nan is None else
                             _with_identities(xp, a, nan)), np.zeros(a.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
-            L, info = _factor_each(xp, xp.linalg.cholesky, a, _non_positive_minor)
-        if nan is not None:     # LAPACK's potrf fails at the first NaN pivot (NumPy's did not)
-            L = xp.where(nan[..., None, None], np.nan, L).astype(L.dtype)
-            flat, failed = _host(a).reshape((-1,) + a.shape[-2:]), _host(nan).reshape(-1)
-            info = info.reshape(-1)
-            for i in np.flatnonzero(failed):
-                info[i] = _non_positive_minor(flat[i])
-            info = info.reshape(a.shape[:-2])
+            L, info = _factor_each(xp, xp.linalg.cholesky, a, _partial_cholesky)
+        if nan is not None:     # LAPACK's potrf stops at the first NaN pivot (NumPy's did not)
+            shape = (-1,) + a.shape[-2:]
+            flat_a, flat_L, info = _host(a).reshape(shape), L.reshape(shape), info.reshape(-1)
+            for i in np.flatnonzero(_host(nan).reshape(-1)):
+                part, info[i] = _partial_cholesky(flat_a[i])
+                flat_L[i] = xp.asarray(part)
+            L, info = flat_L.reshape(a.shape), info.reshape(a.shape[:-2])
         if self.check_errors and info.any():
             raise LinAlgError(_failure_message('linalg.cholesky', info, _NOT_PD))
         info = xp.asarray(info)
@@ -656,9 +704,14 @@ class LinalgEig(Node):
         xp = xp_of(a)
         host = a if xp is np else a.get()
         complex_dtype = np.result_type(host.dtype, np.complex64)
+        finite = np.isfinite(host).all(axis=(-2, -1))
+        if not finite.all() and self.vectors:
+            raise RuntimeError('torch.linalg.eig: input tensor should not contain infs or NaNs.')
         try:
             if self.vectors:
                 values, vectors = np.linalg.eig(host)
+            elif not finite.all():      # (NumPy refuses these outright)
+                values = _eigvals_non_finite(host, finite)
             else:
                 values = np.linalg.eigvals(host)
         except np.linalg.LinAlgError:
@@ -675,6 +728,61 @@ class LinalgEig(Node):
 
     def name(self):
         return 'LinalgEigBackward0'
+
+
+def _eigvals_non_finite(a, finite):
+    """eigvals of a batch where some matrices hold inf or NaN, as LAPACK's geev gives them
+    (PyTorch returns them; NumPy refuses): a matrix with an inf gets NaN eigenvalues; for one
+    with NaN, balancing's permutations (gebal) first isolate the eigenvalues they can (rows or
+    columns whose off-diagonal entries are zero; NaN counts as nonzero), which come out exact;
+    the eigenvalues of the rest are NaN unless it is NaN-free. (MKL itself is erratic on such
+    input: some float32 matrices crash it, so only this simple, documented part is matched.)"""
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    done = finite.reshape(-1)
+    out = np.empty(flat.shape[:1] + (n,), np.result_type(a.dtype, np.complex64))
+    for i, m in enumerate(flat):
+        if done[i]:
+            out[i] = np.linalg.eigvals(m)
+        elif np.isinf(m).any():
+            out[i] = complex(np.nan, np.nan)
+        else:
+            out[i] = _isolate_and_solve(m.copy())
+    return out.reshape(a.shape[:-1])
+
+
+def _isolate_and_solve(m):
+    """LAPACK gebal's permutation step, then eigenvalues: isolated ones (the diagonal outside
+    rows/columns lo..hi) in place, the middle block's from eigvals (NaN if it holds a NaN)."""
+    n = m.shape[-1]
+    lo, hi = 0, n - 1
+    found = True
+    while found and hi >= 0:       # rows with no off-diagonal nonzero in 0..hi go to the bottom
+        found = False
+        for i in range(hi, -1, -1):
+            row = np.concatenate([m[i, :i], m[i, i + 1:hi + 1]])
+            if not (row != 0).any():
+                m[:, [i, hi]] = m[:, [hi, i]]
+                m[[i, hi], :] = m[[hi, i], :]
+                hi -= 1
+                found = True
+                break
+    found = True
+    while found and lo <= hi:      # columns with no off-diagonal nonzero in lo..hi go left
+        found = False
+        for j in range(lo, hi + 1):
+            col = np.concatenate([m[lo:j, j], m[j + 1:hi + 1, j]])
+            if not (col != 0).any():
+                m[:, [j, lo]] = m[:, [lo, j]]
+                m[[j, lo], :] = m[[lo, j], :]
+                lo += 1
+                found = True
+                break
+    values = np.diagonal(m).astype(np.result_type(m.dtype, np.complex64))
+    if lo <= hi:
+        block = m[lo:hi + 1, lo:hi + 1]
+        values[lo:hi + 1] = np.nan if np.isnan(block).any() else np.linalg.eigvals(block)
+    return values
 
 
 class LinalgEigvalsh(Node):

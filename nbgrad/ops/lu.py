@@ -7,8 +7,9 @@ first row with the largest |value| in the column as the pivot, as LAPACK does. A
 sets `info` and leaves that column unscaled, as LAPACK does.
 
 Pivots are LAPACK's: 1-based, and row j was swapped with row pivots[j] - 1 at step j. The
-backward is PyTorch's linalg_lu_backward for square matrices: A = P L U gives
-gA = P L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H.
+backward is PyTorch's linalg_lu_backward (square, tall and wide matrices): for square A = P L U
+gA = P L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H; the rectangular cases split off the rows
+(columns) beyond the square part, see _tall_grad and _wide_grad.
 """
 import math
 
@@ -18,6 +19,7 @@ from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._util import xp_of
+from .shape import cat
 
 
 def _factor(xp, a):
@@ -66,19 +68,47 @@ class LinalgLuFactorEx(Node):
         if g_lu is None:
             return None
         LU = self.saved_output()
-        m, n = LU.shape[-2:]
-        if m != n:
-            raise NotImplementedError('nbgrad: the gradient of lu_factor/lu is implemented for '
-                                      'square matrices only')
         P, L, U = lu_unpack(LU, self._pivots)
-        from ..linalg import solve_triangular
-        phi = (L.mH @ g_lu.tril(-1)).tril(-1) + (g_lu.triu() @ U.mH).triu()
-        grad = solve_triangular(U.mH, phi, upper=False, left=False)
-        grad = solve_triangular(L.mH, grad, upper=True, left=True, unitriangular=True)
-        return P @ grad
+        m, n = LU.shape[-2:]
+        if m == n:
+            return P @ _square_grad(g_lu, L, U)
+        if m > n:
+            return P @ _tall_grad(g_lu, L, U, n)
+        return P @ _wide_grad(g_lu, L, U, m)
 
     def name(self):
         return 'LinalgLuFactorExBackward0'
+
+
+def _square_grad(g_lu, L, U):
+    """L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H, with gL = tril(gLU, -1), gU = triu(gLU)."""
+    from ..linalg import solve_triangular
+    phi = (L.mH @ g_lu.tril(-1)).tril(-1) + (g_lu.triu() @ U.mH).triu()
+    grad = solve_triangular(U.mH, phi, upper=False, left=False)
+    return solve_triangular(L.mH, grad, upper=True, left=True, unitriangular=True)
+
+
+def _tall_grad(g_lu, L, U, k):
+    """m > n (PyTorch's tall case): with L = [L1; L2] (L1 k x k),
+    A1 gets [gL1 + L1^-H triu(gU U^H - L^H gL)] U^-H and A2 gets gL2 U^-H."""
+    from ..linalg import solve_triangular
+    g_l, g_u = g_lu.tril(-1), g_lu.narrow(-2, 0, k).triu()
+    phi = g_u @ U.mH - L.mH @ g_l
+    grad = solve_triangular(L.narrow(-2, 0, k).mH, phi.triu(), upper=True, left=True,
+                            unitriangular=True)
+    grad = cat([grad + g_l.narrow(-2, 0, k), g_l.narrow(-2, k, g_l.shape[-2] - k)], -2)
+    return solve_triangular(U.mH, grad, upper=False, left=False)
+
+
+def _wide_grad(g_lu, L, U, k):
+    """m < n (PyTorch's wide case): with U = [U1 U2] (U1 k x k),
+    A1 gets L^-H [gU1 + tril(L^H gL - gU U^H, -1) U1^-H] and A2 gets L^-H gU2."""
+    from ..linalg import solve_triangular
+    g_l, g_u = g_lu.narrow(-1, 0, k).tril(-1), g_lu.triu()
+    phi = L.mH @ g_l - g_u @ U.mH
+    grad = solve_triangular(U.narrow(-1, 0, k).mH, phi.tril(-1), upper=False, left=False)
+    grad = cat([grad + g_u.narrow(-1, 0, k), g_u.narrow(-1, k, g_u.shape[-1] - k)], -1)
+    return solve_triangular(L.mH, grad, upper=True, left=True, unitriangular=True)
 
 
 def lu_factor_ex(A, pivot=True, check_errors=False, name='linalg.lu_factor_ex'):
