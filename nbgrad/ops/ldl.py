@@ -165,22 +165,22 @@ def _check_input(name, A, hermitian):
                                   'real symmetric matrices need no flag')
 
 
-def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+def ldl_factor_ex(input, *, hermitian=False, check_errors=False):
     """(LD, pivots, info): info is 0, or k where D[k-1, k-1] is exactly zero (the matrix is
     singular; LD is still the factorization, as LAPACK leaves it)."""
     name = 'torch.linalg.ldl_factor_ex'
-    _check_input(name, A, hermitian)
-    LD, pivots, info = dispatch(LinalgLdlFactorEx(), A)
+    _check_input(name, input, hermitian)
+    LD, pivots, info = dispatch(LinalgLdlFactorEx(), input)
     if check_errors:
         _raise_if_singular(name, info)
     return return_type('linalg_ldl_factor_ex', LD, pivots, info)
 
 
-def ldl_factor(A, *, hermitian=False):
+def ldl_factor(input, *, hermitian=False):
     """(LD, pivots); raises where D has a zero pivot (ldl_solve would divide by it)."""
     name = 'torch.linalg.ldl_factor'
-    _check_input(name, A, hermitian)
-    LD, pivots, info = dispatch(LinalgLdlFactorEx(), A)
+    _check_input(name, input, hermitian)
+    LD, pivots, info = dispatch(LinalgLdlFactorEx(), input)
     _raise_if_singular(name, info)
     return return_type('linalg_ldl_factor', LD, pivots)
 

@@ -76,7 +76,7 @@ def marked(result, compressed, inputs, coalesced=None):
 # -- construction --------------------------------------------------------------------------------
 
 def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None,
-                             layout=None, device=None, pin_memory=False, requires_grad=False,
+                             layout=None, device=None, requires_grad=False,
                              check_invariants=None):
     """torch.sparse_compressed_tensor for layout sparse_csr or sparse_csc (2-d, no dense
     dims). The invariants are always checked (as nbgrad checks COO indices)."""
@@ -128,7 +128,7 @@ def _inferred_size(compressed, plain, layout):
 
 
 def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None, device=None,
-                      pin_memory=False, requires_grad=False, check_invariants=None):
+                      requires_grad=False, check_invariants=None):
     """torch.sparse_csr_tensor: row i holds the columns col_indices[crow_indices[i]:
     crow_indices[i + 1]] with the values at the same positions."""
     return sparse_compressed_tensor(crow_indices, col_indices, values, size, dtype=dtype,
@@ -137,7 +137,7 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
 
 
 def sparse_csc_tensor(ccol_indices, row_indices, values, size=None, *, dtype=None, device=None,
-                      pin_memory=False, requires_grad=False, check_invariants=None):
+                      requires_grad=False, check_invariants=None):
     """torch.sparse_csc_tensor: column j holds the rows row_indices[ccol_indices[j]:
     ccol_indices[j + 1]]."""
     return sparse_compressed_tensor(ccol_indices, row_indices, values, size, dtype=dtype,

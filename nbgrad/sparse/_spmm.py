@@ -145,14 +145,14 @@ def sspaddmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return dispatch(NoDerivative('sspaddmm', compute), input, mat1, mat2)
 
 
-def smm(input, mat):
+def smm(input, mat2):
     """torch.smm: sparse @ dense as a sparse COO tensor (the product's rows where input has
     entries)."""
     if not is_sparse(input) or is_compressed(input):
         raise RuntimeError('tensor.sspaddmm(...) can only be called on sparse tensors')
-    _check('sspaddmm', input, mat, RuntimeError('smm: expected a sparse COO matrix'))
+    _check('sspaddmm', input, mat2, RuntimeError('smm: expected a sparse COO matrix'))
 
     def compute(s, d):
         indices, values = _entries(s, d, 1)
         return SparseCOO(indices, values, (s.shape[0], d.shape[1]), indices.shape[1] <= 1)
-    return dispatch(NoDerivative('sspaddmm', compute), input, mat)
+    return dispatch(NoDerivative('sspaddmm', compute), input, mat2)

@@ -275,7 +275,10 @@ def _install_torch_functions():
                _compressed.sparse_compressed_tensor):
         setattr(torch_module, fn.__name__, fn)
     Tensor.smm = _spmm.smm
-    Tensor.sspaddmm = _spmm.sspaddmm
+
+    def sspaddmm(self, mat1, mat2, *, beta=1, alpha=1):   # (the method has no out=)
+        return _spmm.sspaddmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    Tensor.sspaddmm = sspaddmm
 
 
 _install_torch_functions()
