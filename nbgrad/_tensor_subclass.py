@@ -85,5 +85,9 @@ def default_torch_function(cls, func, types, args=(), kwargs=None):
 
 
 def install():
+    """Attach them to Tensor; once (%reload_ext re-runs nbgrad/__init__.py, and Tensor's
+    attributes must stay the same objects)."""
     Tensor.as_subclass = as_subclass
-    Tensor.__torch_function__ = classmethod(default_torch_function)
+    current = Tensor.__dict__.get('__torch_function__')
+    if getattr(current, '__func__', None) is not default_torch_function:
+        Tensor.__torch_function__ = classmethod(default_torch_function)
