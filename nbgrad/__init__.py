@@ -121,7 +121,9 @@ from . import overrides, library  # noqa: E402  (torch.overrides, torch.library)
 from ._tensor_subclass import install as _install_tensor_subclass  # noqa: E402
 _install_tensor_subclass()  # (Tensor.as_subclass and the default Tensor.__torch_function__)
 
-__version__ = '0.1.0.dev0'
+from . import version  # noqa: E402  (torch.version)
+from .version import __version__  # noqa: E402,F401
+from .cuda import OutOfMemoryError  # noqa: E402,F401  (torch.OutOfMemoryError)
 
 
 def is_floating_point(input):

@@ -117,7 +117,11 @@ def _general(op, inputs):
     else:
         arrays = _move_cpu_scalars(arrays, gpu, op)
         with gpu_scope(gpu):  # CuPy allocates results on the current device, not the inputs'
-            out = op.forward(*arrays)
+            try:
+                out = op.forward(*arrays)
+            except MemoryError as e:     # (CuPy's OutOfMemoryError is one)
+                from .cuda import out_of_memory
+                raise out_of_memory(op, e) from e
     if op.num_outputs != 1:
         return _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
     if out.__class__ is not _ndarray:

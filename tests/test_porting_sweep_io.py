@@ -29,3 +29,24 @@ def test_capsules_cross_libraries():
     numpy_capsule = nbgrad.utils.dlpack.from_dlpack(np.arange(3.0).__dlpack__())
     assert ours.tolist() == [0, 1, 2, 3] and theirs.tolist() == [0, 1]
     assert numpy_capsule.dtype == nbgrad.float64 and numpy_capsule.tolist() == [0, 1, 2]
+
+
+def test_version_module_and_cuda_capability_queries():
+    """torch.version (cuda None on a build without CUDA), cuda.is_bf16_supported (False:
+    nbgrad has no bfloat16 at all), OutOfMemoryError where `except` clauses name it."""
+    assert nbgrad.version.cuda is torch.version.cuda is None     # (the CPU oracle's)
+    assert nbgrad.version.hip is None and nbgrad.version.__version__ == nbgrad.__version__
+    assert nbgrad.cuda.is_bf16_supported() is False
+    assert nbgrad.cuda.is_tf32_supported() == (nbgrad.cuda.is_available() and
+                                               nbgrad.cuda.get_device_capability()[0] >= 8)
+    assert nbgrad.OutOfMemoryError is nbgrad.cuda.OutOfMemoryError
+    assert issubclass(nbgrad.OutOfMemoryError, RuntimeError) and \
+        issubclass(torch.OutOfMemoryError, RuntimeError)
+
+
+def test_a_failed_gpu_allocation_is_cudas_out_of_memory_error(device):
+    if device == 'cpu':
+        pytest.skip('a GPU allocation')
+    x = nbgrad.ones(4, device=device)
+    with pytest.raises(nbgrad.cuda.OutOfMemoryError, match='out of memory'):
+        x.new_ones(1).expand(2 ** 40).contiguous()     # (4 TiB)

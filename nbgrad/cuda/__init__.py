@@ -315,10 +315,34 @@ def set_rng_state_all(new_states):
         set_rng_state(state, i)
 
 
+class OutOfMemoryError(RuntimeError):
+    """torch.cuda.OutOfMemoryError (also nbgrad.OutOfMemoryError): an op's GPU allocation
+    failed. nbgrad raises it for CuPy's out-of-memory error, so `except
+    torch.cuda.OutOfMemoryError:` clauses (batch-size search) work."""
+
+
+def out_of_memory(op, error):
+    return OutOfMemoryError(f'CUDA out of memory in {op.name()}: {error}. nbgrad allocates '
+                            'through CuPy\'s memory pool: nbgrad.cuda.empty_cache() returns its '
+                            'unused blocks to the device.')
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: nbgrad has no bfloat16 dtype, on any device (README), so code that picks
+    `torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16` takes float16."""
+    return False
+
+
+def is_tf32_supported():
+    """Whether the current GPU has TF32 tensor cores (compute capability 8.0 or newer)."""
+    return is_available() and get_device_capability()[0] >= 8
+
+
 __all__ = ['is_available', 'device_count', 'current_device', 'set_device', 'device',
            'device_of', 'get_device_name', 'get_device_properties', 'get_device_capability',
            'synchronize', 'Stream', 'Event', 'stream', 'current_stream', 'default_stream',
            'empty_cache', 'memory_allocated', 'max_memory_allocated', 'memory_reserved',
            'max_memory_reserved', 'reset_peak_memory_stats', 'manual_seed', 'manual_seed_all',
            'seed', 'seed_all', 'initial_seed', 'get_rng_state', 'set_rng_state',
-           'get_rng_state_all', 'set_rng_state_all', 'memory_stats', 'mem_get_info']
+           'get_rng_state_all', 'set_rng_state_all', 'memory_stats', 'mem_get_info',
+           'OutOfMemoryError', 'is_bf16_supported', 'is_tf32_supported']
