@@ -75,9 +75,11 @@ def _word(tensor):
     return word(tensor._data.dtype)
 
 
-def hspmm(mat1, mat2):
+def hspmm(mat1, mat2, *, out=None):
     """torch.hspmm: sparse @ dense as a hybrid COO tensor: indices (1, rows), values (rows,
     columns of mat2)."""
+    if out is not None:
+        raise NotImplementedError('hspmm(out=...): nbgrad returns a new tensor; assign it.')
     device = 'CPU' if not isinstance(mat1, Tensor) or mat1.is_cpu else 'CUDA'
     backend = {'Strided': device, 'Sparse': 'Sparse' + device}.get(
         layout_name(mat1), layout_name(mat1) + device)
