@@ -3,9 +3,10 @@ pre_run_cell/post_run_cell events and shows, under a cell's output, the profile 
 nbgrad ops it ran (cells that run no op show nothing). `%%profile` uses profile_report() for one
 cell.
 
-nbgrad's profiler records one session at a time, so `%%profile` pauses the per-cell profiler for
-its cell (pause()/resume()), and a cell that starts its own nbgrad.profiler.profile while
-per-cell profiling is on gets the profiler's 'already enabled' error: turn it off first.
+nbgrad's profiler records one session at a time, as PyTorch's, so `%%profile` pauses the
+per-cell profiler for its cell (pause()/resume()); a cell that starts its own
+nbgrad.profiler.profile while per-cell profiling is on takes the session over (as a nested
+profile does in PyTorch), and the per-cell table for that cell is empty.
 """
 from IPython.display import display
 

@@ -87,6 +87,7 @@ from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, sel
                         max_pool1d_with_indices, avg_pool1d, adaptive_max_pool1d, layer_norm,
                         group_norm, softmax, log_softmax, lstm_cell, gru_cell,
                         rnn_tanh_cell, rnn_relu_cell)
+from ._dropout_aliases import *  # noqa: E402,F401,F403  (dropout_, native_dropout...)
 from .serialization import save, load  # noqa: E402
 from . import sparse  # noqa: E402
 from . import multiprocessing  # noqa: E402

@@ -68,6 +68,47 @@ class Generator:
             raise RuntimeError('CPU Generator does not use offset')
         return getattr(self._engine, 'offset', 0)
 
+    def set_offset(self, offset):
+        """Move a GPU generator's Philox counter to `offset` (a CPU generator, mt19937, has no
+        offset: PyTorch refuses, and so does nbgrad)."""
+        if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+            raise RuntimeError(f'manual_offset expected a long, but got {type(offset).__name__}')
+        if not -2 ** 63 <= offset < 2 ** 64:
+            raise ValueError('Overflow when unpacking long long')
+        if self.device.type == 'cpu':
+            raise RuntimeError('CPU Generator does not use offset')
+        self._engine.offset = int(offset) % 2 ** 64
+        return self
+
+    def clone_state(self):
+        """A new generator on the same device with a copy of this one's state (seed included):
+        the two then draw the same numbers, independently."""
+        clone = Generator(self.device)
+        clone._engine.set_state(self._engine.get_state())
+        return clone
+
+    def graphsafe_get_state(self):
+        """A generator sharing this one's state object (CUDA graphs register states this way).
+        Only GPU generators have such states; PyTorch's CPU generator refuses, as here."""
+        if self.device.type == 'cpu':
+            raise NotImplementedError('graphsafe_get_state is not supported in this Generator')
+        shared = Generator.__new__(Generator)
+        shared.device, shared._engine = self.device, self._engine
+        return shared
+
+    def graphsafe_set_state(self, state):
+        """Make this generator use the state object of `state` (a Generator, as from
+        graphsafe_get_state): later draws from either advance both. GPU generators only."""
+        if not isinstance(state, Generator):
+            raise TypeError(f'expected a Generator, but got {type(state).__name__}')
+        if self.device.type == 'cpu':
+            raise NotImplementedError('graphsafe_set_state is not supported in this Generator')
+        if state.device != self.device:
+            raise RuntimeError(f'graphsafe_set_state: the state is a {state.device} generator\'s, '
+                               f'this generator is on {self.device}; pass one of the same device')
+        self._engine = state._engine
+        return self
+
     def __repr__(self):
         return f'<nbgrad._C.Generator object at {hex(id(self))}>'
 
@@ -166,5 +207,17 @@ def fork_rng(devices=None, enabled=True, _caller='fork_rng', _devices_kw='device
             cuda.set_rng_state(state, d)
 
 
+def thread_safe_generator():
+    """The generator a DataLoader thread worker should draw from: its thread-local generator
+    there, None elsewhere (the main process and process workers, where None means the default
+    generator). nbgrad's DataLoader runs workers as processes, so this is None there too."""
+    from .utils.data import get_worker_info
+    worker_info = get_worker_info()
+    if (worker_info is not None and getattr(worker_info, 'worker_method', None) == 'thread'
+            and getattr(worker_info, 'rng', None) is not None):
+        return worker_info.rng.torch_generator
+    return None
+
+
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed',
-           'get_rng_state', 'set_rng_state', 'fork_rng']
+           'get_rng_state', 'set_rng_state', 'fork_rng', 'thread_safe_generator']

@@ -394,12 +394,14 @@ def test_chrome_trace_is_valid_and_nested(tmp_path):
     assert not list(tmp_path.glob('.trace-*'))   # written atomically: no temporary left
 
 
-def test_results_before_the_profile_ends_are_errors(tmp_path):
-    with nbgrad.autograd.profiler.profile() as prof:
-        with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
-            prof.key_averages()
-        with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
-            prof.export_chrome_trace(str(tmp_path / 't.json'))
+def test_results_before_the_profile_ends_are_empty(tmp_path):
+    """Inside the block the session is still recording: PyTorch's profile has no events yet
+    (an empty list) and no trace to export (AttributeError)."""
+    for lib in (torch, nbgrad):
+        with lib.autograd.profiler.profile() as prof:
+            assert list(prof.key_averages()) == []
+            with pytest.raises(AttributeError):
+                prof.export_chrome_trace(str(tmp_path / 't.json'))
     never = nbgrad.profiler.profile()
     with pytest.raises(AssertionError) as ours:
         never.export_chrome_trace(str(tmp_path / 't.json'))
@@ -413,11 +415,18 @@ def test_results_before_the_profile_ends_are_errors(tmp_path):
     assert str(ours.value) == str(theirs.value)
 
 
-def test_one_profiler_at_a_time_and_not_reentrant():
-    with nbgrad.profiler.profile():
-        with pytest.raises(RuntimeError, match='already enabled'):
-            with nbgrad.profiler.profile():
-                pass
+def test_a_nested_profile_takes_the_session_over_as_in_pytorch():
+    """PyTorch keeps one recording session: an inner profile takes it over (and records its
+    own ops), the outer one ends with nothing; a profile is still not reentrant."""
+    names = {}
+    for lib in (torch, nbgrad):
+        with lib.profiler.profile() as outer:
+            lib.ones(2) + 1
+            with lib.profiler.profile() as inner:
+                lib.ones(3) * 2
+        names[lib] = ([e.name for e in outer.events()],
+                      'aten::mul' in {e.name for e in inner.events()})
+    assert names[nbgrad] == names[torch] == ([], True)
     prof = nbgrad.autograd.profiler.profile()
     with prof:
         with pytest.raises(RuntimeError, match='Profiler context manager is not reentrant'):

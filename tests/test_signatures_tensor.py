@@ -199,8 +199,6 @@ MISSING_ALLOWED = {
     # internals / process state
     'torch.alias_copy': 'view_copy family', 'torch.init_num_threads': 'ATen thread-pool setup',
     'torch.get_device_module': 'accelerator module lookup (only torch.cuda in nbgrad)',
-    'torch.thread_safe_generator': 'thread-local generators (not implemented)',
-    'torch.random.thread_safe_generator': 'thread-local generators (not implemented)',
     'torch.autograd.enforce_grad_layout_policy': 'grad layout policy of the C++ engine',
     'torch.set_default_tensor_type': 'deprecated; use set_default_dtype',
     'torch.set_flush_denormal': 'CPU denormal flushing (no NumPy control)',

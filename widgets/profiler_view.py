@@ -110,11 +110,14 @@ def _finished_events(prof):
                         f'{type(prof).__name__}' +
                         (' of averages (pass the profile, not key_averages())'
                          if isinstance(prof, EventList) else ''))
+    unfinished = RuntimeError('ProfilerView needs a finished profile: show it after the '
+                              '`with profile(...)` block, or after prof.stop()')
+    if getattr(prof, '_recording', False):   # (its events() is empty until it stops)
+        raise unfinished
     try:
         return prof.events() if hasattr(prof, 'events') else prof.function_events
     except (RuntimeError, AssertionError) as e:
-        raise RuntimeError('ProfilerView needs a finished profile: show it after the '
-                           '`with profile(...)` block, or after prof.stop()') from e
+        raise unfinished from e
 
 
 def _kind(avg):

@@ -10,6 +10,7 @@ Ops are named as PyTorch's profiler names them ('aten::addmm'...), backward node
 and the ops it runs inside; see nbgrad/profiler/_recorder.py for what is recorded and how.
 """
 import functools
+import sys
 import warnings
 
 from .profiler_util import (DeviceType, EventList, FunctionEvent, FunctionEventAvg, Interval,
@@ -18,7 +19,9 @@ from .profiler_util import (DeviceType, EventList, FunctionEvent, FunctionEventA
 __all__ = ['profile', 'record_function', 'EventList', 'FunctionEvent', 'FunctionEventAvg',
            'DeviceType', 'Interval', 'Kernel']
 
-_NOT_FINISHED = "Profiler didn't finish running"
+_NO_SESSION = ('[W profiler] disableProfiler called but no active profiling session found. This '
+               'can happen if profiling was cancelled during warmup. (nbgrad: a profiler started '
+               'after this one took its session over.)\n')
 
 
 def _recorder_module():
@@ -76,6 +79,9 @@ class profile(_ContextDecorator):
                  use_kineto=False, use_cpu=True, experimental_config=None, acc_events=False,
                  custom_trace_id_callback=None, post_processing_timeout_s=None):
         self.enabled = enabled
+        # (a disabled profiler records nothing and has no results: see _check_enabled)
+        self.use_device, self.profile_memory = None, profile_memory
+        self._recorder = self._function_events = None
         if not enabled:
             return
         if use_cuda:
@@ -123,17 +129,42 @@ class profile(_ContextDecorator):
         recorder, self._recorder = self._recorder, None
         if recorder is None:
             return
-        events = recorder.stop()
+        # the running session's events, which are this profiler's unless another one started
+        # since (PyTorch's one-session rule: see profiler/_recorder.py)
+        events = _recorder_module().stop_session()
+        if events is None:
+            # PyTorch logs this (to stderr, not as a Python warning) and returns no events
+            sys.stderr.write(_NO_SESSION)
+            events = self._empty_events()
         if self.acc_events and self._function_events is not None:
             events = EventList(list(self._function_events) + list(events),
                                use_device=self.use_device, profile_memory=self.profile_memory)
             events._tree_built = True
         self._function_events = events
 
+    @property
+    def _recording(self):
+        """Whether this profiler is inside its block (its results, until it ends, are empty:
+        a viewer that wants finished results checks this)."""
+        return self._recorder is not None
+
+    def _empty_events(self):
+        events = EventList([], use_device=self.use_device, profile_memory=self.profile_memory)
+        events._build_tree()
+        return events
+
     def _results(self):
-        if self._recorder is not None or self._function_events is None:
-            raise RuntimeError(_NOT_FINISHED)
+        """The last finished recording's events; before any (inside the first `with` block,
+        or never entered) an empty EventList, as PyTorch gives."""
+        self._check_enabled()
+        if self._function_events is None:
+            return self._empty_events()
         return self._function_events
+
+    def _check_enabled(self):
+        if not self.enabled:  # (PyTorch fails with AttributeError too: it set nothing up)
+            raise AttributeError('this profiler was made with enabled=False: it records nothing '
+                                 'and has no results')
 
     # -- results (PyTorch's methods) -----------------------------------------------------------
     @property
@@ -150,7 +181,13 @@ class profile(_ContextDecorator):
             top_level_events_only=top_level_events_only)
 
     def export_chrome_trace(self, path, metadata=None, use_python_export=False):
-        return self._results().export_chrome_trace(path)
+        self._check_enabled()
+        if self._function_events is None:
+            # (PyTorch fails here too, with AttributeError: its Kineto trace does not exist yet)
+            raise AttributeError('export_chrome_trace: this profiler has no trace yet (it is '
+                                 'still recording, or never ran); export it after the profiled '
+                                 'block has ended')
+        return self._function_events.export_chrome_trace(path)
 
     def export_stacks(self, path, metric='self_cpu_time_total'):
         if not self.with_stack:

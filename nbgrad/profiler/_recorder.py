@@ -25,12 +25,22 @@ from ..autograd.profiler_util import (BACKWARD_FUNCTION_SCOPE, FUNCTION_SCOPE, U
 from . import _module_ranges
 from ._op_names import aten_name
 
-_active = None              # the recording session, if any (one at a time, as in PyTorch)
+# The recording session, if any. As in PyTorch there is one: a profiler that starts while another
+# records takes the session over (the other's events so far are dropped), and whichever profiler
+# stops next receives the running session's events; a profiler that stops when no session runs
+# gets an empty result (see stop_session).
+_active = None
 _NBGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def active():
     return _active
+
+
+def stop_session():
+    """End the running session and return its events, or None when no session runs (PyTorch's
+    _disable_profiler: the profiler that stops gets the current session, whoever started it)."""
+    return None if _active is None else _active.stop()
 
 
 class Recorder:
@@ -51,8 +61,7 @@ class Recorder:
     def start(self):
         global _active
         if _active is not None:
-            raise RuntimeError('Profiler is already enabled on this thread (only one profiler '
-                               'may record at a time; stop the other one first)')
+            _active._drop()   # PyTorch, too, ends the running session and discards its events
         _active = self
         self.recording = True
         self._undo = [_dispatch.add_observer(self), add_node_observer(self),
@@ -60,8 +69,12 @@ class Recorder:
         if self.with_modules:
             self._undo.append(_module_ranges.install(self))
 
-    def stop(self):
-        """Stop recording; return the recorded events (an EventList with its tree built)."""
+    def _drop(self):
+        """Stop recording and forget what was recorded (another session replaces this one)."""
+        self._uninstall()
+        self.records = []
+
+    def _uninstall(self):
         global _active
         if _active is self:
             _active = None
@@ -69,6 +82,10 @@ class Recorder:
         for undo in reversed(self._undo):
             undo()
         self._undo = []
+
+    def stop(self):
+        """Stop recording; return the recorded events (an EventList with its tree built)."""
+        self._uninstall()
         gpu_spans = {}
         if any(r[7] is not None for r in self.records):
             gpu_spans = _gpu_durations(self.records)

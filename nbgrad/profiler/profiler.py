@@ -225,6 +225,11 @@ class profile(_ContextDecorator):
             action()
 
     # -- results -------------------------------------------------------------------------------
+    @property
+    def _recording(self):
+        """Whether a cycle is being recorded now (events() is empty until it ends)."""
+        return self.profiler is not None and self.profiler._recording
+
     def _finished(self, what):
         if self.profiler is None:
             raise AssertionError(f'Profiler must be initialized before {what}')
@@ -243,10 +248,6 @@ class profile(_ContextDecorator):
 
     def export_stacks(self, path, metric='self_cpu_time_total'):
         return self._finished('exporting stacks').export_stacks(path, metric)
-
-    @property
-    def self_cpu_time_total(self):
-        return self._finished('getting results').self_cpu_time_total
 
     def add_metadata(self, key, value):
         self._metadata[key] = value
