@@ -115,10 +115,11 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f'random_ expects \'from\' to be less than \'to\', but got from={low} '
                            f'>= to={high}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    _check_random_bounds(int(low), int(high), dt.np)
+    low, high = _float_exact_bounds(int(low), int(high), dt.np)
+    _check_random_bounds(low, high, dt.np)
     dev = to_device(device)
     gen = _generator(generator, dev)
-    return _finish(_sample(gen, 'randint', shape, int(low), int(high), dt.np), requires_grad)
+    return _finish(_sample(gen, 'randint', shape, low, high, dt.np), requires_grad)
 
 
 @accepts_out(factory=True)
@@ -542,10 +543,52 @@ def _random_sampler(*args, **kwargs):
         return sample
 
     def bounded(gen, shape, dt, layout):
-        high = _largest_random(dt) + 1 if to is None else int(to)
-        _check_random_bounds(int(from_), high, dt)
-        return _sample(gen, 'randint', shape, int(from_), high, dt)
+        low, high = _float_exact_bounds(int(from_), None if to is None else int(to), dt)
+        _check_random_bounds(low, high, dt)
+        return _sample(gen, 'randint', shape, low, high, dt)
     return bounded
+
+
+def _float_exact_bounds(low, high, np_dtype):
+    """[low, high) as PyTorch draws random integers for a tensor of np_dtype (high None: up to
+    the dtype's top). For floats it first moves each end inward until it survives the cast to
+    the dtype (update_from/update_to in its DistributionTemplates.h): past 2**digits a float
+    holds only every 2**k-th integer."""
+    dt = np.dtype(np_dtype)
+    if high is None:
+        high = _largest_random(dt) + 1
+        if dt.kind != 'f':
+            return low, high
+        return _update_from(low, dt), high
+    if dt.kind != 'f':
+        return low, high
+    low, high = _update_from(low, dt), _update_to(high, dt)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than 'to' casted "
+                           f'to dtype, but got from={low} >= to={high}')
+    return low, high
+
+
+def _cast_int(value, dt):
+    """value cast to the float dtype and back to an integer (None where it overflows)."""
+    cast = dt.type(value)
+    return int(cast) if np.isfinite(cast) else None
+
+
+def _update_from(low, dt):
+    digits = np.finfo(dt).nmant + 1
+    rounded = _cast_int(low + 1, dt)
+    if rounded is not None and rounded < low:
+        low = rounded + (1 << ((abs(low + 1).bit_length() - 1) - digits + 1))
+    return low
+
+
+def _update_to(high, dt):
+    digits = np.finfo(dt).nmant + 1
+    rounded = _cast_int(high - 1, dt)
+    if rounded is not None and rounded >= high:
+        high = rounded - (1 << ((abs(high - 1).bit_length() - 1) - digits + 1))
+    return high
 
 
 def _largest_random(np_dtype):

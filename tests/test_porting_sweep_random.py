@@ -1,5 +1,7 @@
 """Differences the random-numbers porting sweep found, each fixed and checked here against
 PyTorch itself (its streams and its argument parsing)."""
+import warnings
+
 import pytest
 
 import nbgrad
@@ -47,4 +49,22 @@ def test_integer_arguments_take_what_has_an_index(call):
     def run(lib):
         lib.manual_seed(0)
         return call(lib)
+    both(run)
+
+
+@pytest.mark.parametrize('dtype,high', [('float32', h) for h in (2 ** 24, 2 ** 24 + 1, 2 ** 25,
+                                                                   2 ** 30, 2 ** 33)] +
+                         [('float16', 2 ** 11 + 1), ('float16', 2 ** 13),
+                          ('float64', 2 ** 54 + 3)])
+def test_float_random_ranges_past_exact_integers(dtype, high):
+    """Past 2**digits PyTorch moves the range's ends inward until they survive the cast to the
+    dtype, and draws from that range (nbgrad drew from the uncast one); both warn there."""
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            a = lib.empty(4, dtype=getattr(lib, dtype)).random_(
+                0, high, generator=lib.Generator().manual_seed(0))
+            b = lib.randint(0, high, (4,), dtype=getattr(lib, dtype),
+                            generator=lib.Generator().manual_seed(0))
+        return a, b, len(caught)
     both(run)
