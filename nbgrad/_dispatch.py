@@ -615,11 +615,15 @@ def check_inplace_allowed(target, op=None):
                            f'operation{where}. Wrap the update in `with nbgrad.no_grad():` '
                            f'(as optimizers do), or work on a .clone().')
     base = target._base
-    if base is not None and base._requires_grad and base._grad_fn is None:
+    source = target._view_src
+    # (a view of a leaf: the leaf may be the view's base, the view it was taken from, or the
+    # view itself, made a leaf by requires_grad_() on a view of a tensor without grad)
+    if base is not None and ((base._requires_grad and base._grad_fn is None) or (
+            target._requires_grad and target._grad_fn is None and not base._requires_grad) or (
+            source is not None and source[0]._requires_grad and source[0]._grad_fn is None)):
         raise RuntimeError(f'a view of a leaf Variable that requires grad is being used in an '
                            f'in-place operation{where}. Wrap it in `with nbgrad.no_grad():` or '
                            f'clone the base first.')
-    source = target._view_src
     if base is not None and source is None and (target._requires_grad or base._requires_grad):
         raise RuntimeError(
             f'A view was created in no_grad mode and is being modified inplace with grad mode '

@@ -508,3 +508,20 @@ def test_backward_accepts_gradient_edges_as_inputs():
         lib.autograd.backward(y, inputs=[edge(h)])      # (a non-leaf's edge: no .grad)
         return x.grad, w.grad
     both(run)
+
+
+@pytest.mark.parametrize('write', [
+    lambda lib: lib.arange(6.).reshape(2, 3).requires_grad_().mul_(2),
+    lambda lib: lib.arange(6.)[1:].requires_grad_().add_(1),
+    lambda lib: lib.arange(6.).view(2, 3).requires_grad_()[0].add_(1),
+    lambda lib: lib.ones(3).requires_grad_()[1:].add_(1),
+])
+def test_in_place_writes_into_views_of_leaves_are_refused(write):
+    """A view made a leaf (requires_grad_() on a view of a tensor without grad), and views of
+    it, are views of a leaf: PyTorch refuses writes into them; nbgrad turned the leaf into a
+    non-leaf with an AsStridedBackward0 history. (nbgrad's message adds how to fix it.)"""
+    both(write)
+    with pytest.raises(RuntimeError, match='a view of a leaf Variable that requires grad'):
+        write(nbgrad)
+    with nbgrad.no_grad():
+        assert write(nbgrad).requires_grad
