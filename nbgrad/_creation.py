@@ -20,6 +20,31 @@ from .ops._util import shape_arg, size_arg, takes_size_keyword
 _PY_SCALARS = (bool, int, float, complex)
 
 
+def _dtype_arg(dtype, fname, default=None):
+    """A factory's dtype= as PyTorch's parser takes it: an nbgrad dtype or one of Python's
+    number types; a NumPy dtype or a name is its TypeError (nbgrad's own code passes dtypes)."""
+    if dtype is None:
+        return default
+    if dtype.__class__ is not _dtype.dtype and not any(dtype is t for t in _PY_SCALARS):
+        # (by identity: np.dtype('float64') == float, and PyTorch refuses it)
+        from .ops._util import type_name
+        raise TypeError(f"{fname}(): argument 'dtype' must be nbgrad.dtype, not "
+                        f'{type_name(dtype)}')
+    return _dtype.to_dtype(dtype)
+
+
+def _check_numpy_source(array):
+    """PyTorch's refusals of NumPy arrays it cannot take as they are (tensor, as_tensor,
+    from_numpy): non-native byte order, negative strides."""
+    if not array.dtype.isnative:
+        raise ValueError('given numpy array has byte order different from the native byte '
+                         'order. Conversion between byte orders is currently not supported.')
+    if any(s < 0 for s in array.strides):
+        raise ValueError('At least one stride in the given numpy array is negative, and tensors '
+                         'with negative strides are not currently supported. (You can probably '
+                         'work around this by making a copy of your array  with array.copy().)')
+
+
 def _finish(array, requires_grad):
     t = Tensor._make(array)
     if requires_grad:
@@ -124,6 +149,9 @@ def _to_nested_numpy(data, np_dtype):
             data = _tensors_to_numbers(data)
         if np.dtype(np_dtype).kind in 'biuf' and any(isinstance(x, complex) for x in items):
             raise TypeError('must be real number, not complex')
+        if np.dtype(np_dtype).kind in 'iu' and any(x.__class__ is np.bool_ for x in items):
+            # (PyTorch reads each element of an integer tensor as an index: a NumPy bool is none)
+            raise TypeError("'numpy.bool' object cannot be interpreted as an integer")
         _check_floats_fit(items, np_dtype)
     elif isinstance(data, complex) and np.dtype(np_dtype).kind in 'biuf':
         raise TypeError('must be real number, not complex')
@@ -206,7 +234,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       UserWarning, stacklevel=2)
     if isinstance(data, str):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    if data.__class__ is np.ndarray:
+        _check_numpy_source(data)
+    dtype = _dtype_arg(dtype, 'tensor') if dtype is not None else _infer_dtype(data)
     if dtype is None:
         dtype = _dtype.get_default_dtype()  # empty list
     if device is None:
@@ -247,6 +277,7 @@ def as_tensor(data, dtype=None, device=None):
         return Tensor._make(data)  # a CuPy array on the requested device: shared, as in PyTorch
     if isinstance(data, np.ndarray) and not is_cupy_array(data) and \
             to_device(device).type == 'cpu':
+        _check_numpy_source(data)
         if dtype is None or data.dtype == dtype.np:
             return from_numpy(data)
         return Tensor._make(np.asarray(data, dtype=dtype.np))  # a converted copy
@@ -273,11 +304,8 @@ def from_numpy(ndarray):
     """A tensor sharing memory with a NumPy array (writes through either show in both)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f'expected np.ndarray (got {type(ndarray).__name__})')
+    _check_numpy_source(ndarray)
     _dtype.from_numpy_dtype(ndarray.dtype)  # clear error for unsupported dtypes
-    if any(s < 0 for s in ndarray.strides):
-        raise ValueError('At least one stride in the given numpy array is negative, and tensors '
-                         'with negative strides are not currently supported. (You can probably '
-                         'work around this by making a copy of your array  with array.copy().)')
     if ndarray.__class__ is not np.ndarray:  # np.memmap, np.matrix...: the plain array, shared
         ndarray = ndarray.view(np.ndarray)
     if not ndarray.flags.writeable:
@@ -308,7 +336,7 @@ def _factory(kind):
         if layout is sparse_coo and kind == 'zeros':
             return _no_entries(shape, dtype, device, requires_grad)
         check_layout(layout, kind)
-        dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        dt = _dtype_arg(dtype, kind, _dtype.get_default_dtype())
         return _finish(_alloc(kind, shape, dt, device), requires_grad)
     make.__name__ = make.__qualname__ = kind
     make.__doc__ = f'A tensor of the given size filled with {kind} (default dtype float32).'
@@ -324,7 +352,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     if layout is sparse_coo:
         return _no_entries(shape, dtype, device, requires_grad)
     check_layout(layout, 'empty')
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dt = _dtype_arg(dtype, 'empty', _dtype.get_default_dtype())
     if memory_format is preserve_format:
         raise RuntimeError('unsupported memory format Preserve')
     order = dim_order(memory_format, len(shape))
@@ -394,7 +422,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     _check_shape(shape, 'full')
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    dt = _dtype_arg(dtype, 'full') if dtype is not None else _dtype.scalar_dtype(fill_value)
     return _finish(_alloc('full', shape, dt, device, fits(fill_value, dt.np)), requires_grad)
 
 
@@ -444,6 +472,7 @@ def _like(kind):
                                device or input.device, requires_grad, input.dense_dim()
                                if input.is_sparse else 0)
         check_layout(layout, kind + '_like')
+        _dtype_arg(dtype, kind + '_like')
         return _finish(_alloc_like(kind, input, dtype, device, memory_format), requires_grad)
     make.__name__ = make.__qualname__ = kind + '_like'
     return make
@@ -477,7 +506,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     # (NumPy scalars as Python numbers: np.float32(0.5) is a float step, as in PyTorch)
     start, end, step = (x.item() if isinstance(x, (Tensor, np.generic)) else x
                         for x in (start, end, step))
-    if dtype is not None and _dtype.to_dtype(dtype) is _dtype.int64:
+    _refuse_complex_bounds(start, end, step)
+    if dtype is not None and _dtype_arg(dtype, 'arange') is _dtype.int64:
         # PyTorch's int64 overload truncates the bounds and the step to integers first
         start, end, step = int(start), int(end), int(step)
         if step == 0:
@@ -504,6 +534,11 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
+def _refuse_complex_bounds(*values):
+    if any(v.__class__ is complex for v in values):    # (PyTorch reads them as doubles)
+        raise RuntimeError('value cannot be converted to type double without overflow')
+
+
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
            pin_memory=False):
     """torch.range (deprecated in PyTorch): like arange but includes `end`."""
@@ -512,6 +547,7 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     # (NumPy scalars as Python numbers: np.float32(0.5) is a float step, as in PyTorch)
     start, end, step = (x.item() if isinstance(x, (Tensor, np.generic)) else x
                         for x in (start, end, step))
+    _refuse_complex_bounds(start, end, step)
     n = int(math.floor((end - start) / step)) + 1
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     values = start + np.arange(n, dtype=np.float64) * step
@@ -525,8 +561,17 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if dt.np.kind in 'iu':
+    dt = _dtype_arg(dtype, 'linspace', _dtype.get_default_dtype())
+    if start.__class__ is complex or end.__class__ is complex:
+        dt = _complex_range_dtype(dt, dtype, 'linspace')
+    if dt is _dtype.bool:
+        raise NotImplementedError('"linspace_cpu" not implemented for \'Bool\'')
+    if dt.is_complex:   # (real and imaginary parts each as the real kernel spaces them)
+        work = np.float32 if dt.np == np.complex64 else np.float64
+        start, end = complex(start), complex(end)
+        values = _symmetric_linspace(start.real, end.real, steps, work) + \
+            1j * _symmetric_linspace(start.imag, end.imag, steps, work)
+    elif dt.np.kind in 'iu':
         # PyTorch converts the endpoints to the integer type first (wrapping around: -3 is 253
         # as uint8), then truncates each value
         start, end = (_to_int_type(v, dt.np) for v in (start, end))
@@ -537,6 +582,21 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         values = _symmetric_linspace(start, end, steps, np.float32 if dt.np in (
             np.float32, np.float16) else np.float64)
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
+
+
+def _complex_range_dtype(dt, dtype, name):
+    """linspace/logspace with a complex endpoint: the default complex dtype, which a given
+    dtype must be able to hold (PyTorch's error otherwise)."""
+    inferred = _dtype.default_complex()
+    if dtype is None:
+        return inferred
+    if not dt.is_complex:
+        from .ops.matmul import _CPP_TYPES
+        word = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}.get(
+            dt.name, dt.name)
+        raise RuntimeError(f'torch.{name}(): inferred dtype {_CPP_TYPES[inferred.name]} '
+                           f"can't be safely cast to passed dtype {word}")
+    return dt
 
 
 def _to_int_type(value, np_dtype):
@@ -587,7 +647,14 @@ def _symmetric_linspace(start, end, steps, work_dtype):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     check_layout(layout, 'logspace')
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dt = _dtype_arg(dtype, 'logspace', _dtype.get_default_dtype())
+    start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
+    if start.__class__ is complex or end.__class__ is complex:
+        dt = _complex_range_dtype(dt, dtype, 'logspace')
+    if dt.is_complex:   # base ** (complex exponents spaced as linspace spaces them)
+        exponents = linspace(start, end, steps, dtype=dt)._data
+        values = np.power(dt.np.type(base), exponents)
+        return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
     # PyTorch's kernel: endpoints in the tensor's dtype, exponents in double from both ends like
     # linspace, and the C library's pow (math.pow; NumPy's may differ in the last bit). This is
     # bit-exact for float64; float32 can differ by an ulp (PyTorch's float path differs).
@@ -623,7 +690,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     for name, value in (('n', n), ('m', m)):
         if value is not None and value < 0:
             raise RuntimeError(f'{name} must be greater or equal to 0, got {value}')
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dt = _dtype_arg(dtype, 'eye', _dtype.get_default_dtype())
     device = to_device(device)
     xp = array_module_for(device)
     if device.type == 'cpu':

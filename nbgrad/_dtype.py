@@ -39,6 +39,10 @@ class dtype:
         return {'complex64': float32, 'complex128': float64}.get(self.name, self)
 
     def to_complex(self):
+        if self.category < _CATEGORY_FLOAT:     # (PyTorch has no complex integers)
+            word = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short',
+                    'int32': 'Int', 'int64': 'Long'}[self.name]
+            raise RuntimeError(f'Unknown Complex ScalarType for {word}')
         return {'float16': complex64, 'float32': complex64, 'float64': complex128}.get(self.name, self)
 
 

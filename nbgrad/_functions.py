@@ -77,18 +77,27 @@ def is_neg(input):
     return input.is_neg()
 
 
+def _tensor_args(fname, input, other, other_name='other'):
+    """PyTorch's TypeError for a number where a function takes two tensors only."""
+    _is_tensor_arg(input, fname)
+    _is_tensor_arg(other, fname, other_name, 2)
+
+
 def equal(input, other):
     """True if both tensors have the same shape and elements."""
+    _tensor_args('equal', input, other)
     return input.shape == other.shape and bool((input == other).all())
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _tensor_args('allclose', input, other)
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     from .ops._util import as_operand
     from ._tensor import Tensor
+    _tensor_args('isclose', input, other)
     other = as_operand(other)
     if input.is_sparse or (isinstance(other, Tensor) and other.is_sparse):
         from .sparse._routing import refuse
@@ -177,10 +186,8 @@ def result_type(tensor, other):
 # ---- small functions PyTorch has at the top level ------------------------------------------
 
 def _is_tensor_arg(x, fname, arg='input', position=1):
-    from ._tensor import Tensor
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f'{type(x).__name__}')
+    from .ops._util import require_tensor
+    require_tensor(x, fname, arg, position)
 
 
 @presents_as('Deg2RadBackward0')
@@ -203,6 +210,7 @@ def _integer_binary(name, ufunc):
     def fn(input, other):
         from ._tensor import Tensor
         from .ops._util import as_operand, xp_of
+        _tensor_args(name, input, other)
         other = as_operand(other)
         dt = result_type(input, other)
         if dt.is_floating_point or dt.is_complex or dt.name == 'bool':
@@ -222,6 +230,7 @@ lcm = _integer_binary('lcm', 'lcm')
 def heaviside(input, values):
     from ._tensor import Tensor
     from .ops._util import xp_of
+    _tensor_args('heaviside', input, values, 'values')
     if input.is_complex() or values.is_complex():
         raise RuntimeError('heaviside is not yet implemented for complex tensors.')
     if input.dtype != values.dtype:
@@ -267,6 +276,7 @@ def trace(input):
 
 
 def dist(input, other, p=2):
+    _tensor_args('dist', input, other)
     from . import linalg
     return linalg.vector_norm(input - other, p)
 

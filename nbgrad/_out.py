@@ -49,9 +49,11 @@ def write_out(out, result, name, warn_on_resize=True, rules=None):
         raise RuntimeError(f'Expected out tensor to have device {result.device}, but got '
                            f'{out.device} instead')
     src, dst = result._data.dtype, out._data.dtype
-    if rules.get('exact_dtype') and src != dst:
-        raise RuntimeError(f'{name}: Expected the output tensor to have dtype {_type_word(src)}, '
-                           f'but got an output tensor with dtype {_type_word(dst)}')
+    exact = rules.get('exact_dtype')
+    if exact and src != dst:
+        raise RuntimeError(_EXACT_DTYPE_MESSAGES[exact].format(
+            name=name, src=_type_word(src), dst=_type_word(dst), src_c=_C_TYPES[src.name],
+            dst_c=_C_TYPES[dst.name]))
     if not _can_cast(src, dst):
         if rules.get('cast_error') is TypeError:
             raise TypeError(f"torch.{name}(): input types can't be cast to the desired output "
@@ -73,6 +75,23 @@ def write_out(out, result, name, warn_on_resize=True, rules=None):
         out._data[...] = array
     out._vc[0] += 1
     return out
+
+
+# PyTorch's words for an out= of another dtype than the result's, by the ops that refuse one
+_EXACT_DTYPE_MESSAGES = {
+    True: '{name}: Expected the output tensor to have dtype {src}, but got an output tensor with '
+          'dtype {dst}',
+    'c': 'Expected out tensor to have dtype {src_c}, but got {dst_c} instead',
+    'where': 'Expected out type to be {src} but got {dst}',
+    'dot': 'result dtype {dst} does not match input dtype {src}',
+    'mv': 'addmv input tensors must have the same dtype, but got {dst}, {src}, and {src}',
+    'input': "Expected the dtype for input and out to match, but got {src} for input's dtype "
+             "and {dst} for out's dtype.",
+}
+_C_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+            'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
+            'bool': 'bool', 'complex64': 'c10::complex<float>',
+            'complex128': 'c10::complex<double>'}
 
 
 def accepts_out(fn=None, *, factory=False, **rules):
@@ -157,7 +176,7 @@ def _takes_out(fn):
 LINALG_OUT_FUNCTIONS = (
     'cholesky', 'cond', 'cross', 'det', 'eig', 'eigvals', 'eigvalsh', 'inv', 'lstsq', 'lu',
     'lu_factor', 'lu_factor_ex', 'lu_solve', 'matmul',
-    'matrix_exp', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
+    'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
     'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv',
     'tensorsolve', 'vecdot', 'vector_norm')
 
@@ -167,7 +186,12 @@ LINALG_OUT_FUNCTIONS = (
 # of another dtype than their result's
 OUT_RULES = {
     **dict.fromkeys(('sum', 'prod', 'cumsum', 'cumprod'), {'dtype_from_out': True}),
-    **dict.fromkeys(('amax', 'amin', 'argmax', 'argmin', 'sort'), {'exact_dtype': True}),
+    **dict.fromkeys(('matmul', 'mm', 'bmm', 'argmax', 'argmin', 'aminmax', 'sort', 'topk'),
+                    {'exact_dtype': 'c'}),
+    **dict.fromkeys(('amax', 'amin'), {'exact_dtype': 'input'}),
+    **dict.fromkeys(('dot', 'vdot'), {'exact_dtype': 'dot'}),
+    'inner': {'exact_dtype': True}, 'mv': {'exact_dtype': 'mv'},
+    'where': {'exact_dtype': 'where'},
 }
 
 

@@ -20,7 +20,7 @@ from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
 from .ops import scaled_products
 from .ops import complex_ops, exponents, parameterised_unary
-from .ops._util import as_operand
+from .ops._util import as_operand, require_tensor
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -218,17 +218,25 @@ Tensor.special_i1 = _unary_method(ew.UNARY['special_i1'])
 
 def _binary_method(name):
     fn = ew.binary(name)
-
-    def method(self, other):
-        return fn(self, other)
+    if name in ew.TENSOR_ONLY:     # (x.atan2(2.0): PyTorch's TypeError names position 1)
+        def method(self, other):
+            if not isinstance(other, Tensor):
+                require_tensor(other, name, 'other', 1)
+            return fn(self, other)
+    else:
+        def method(self, other):
+            return fn(self, other)
     method.__name__ = name
     return method
 
 
 def _binary_inplace(name):
     op_cls = ew.BINARY[name]
+    tensor_only = name in ew.TENSOR_ONLY
 
     def method(self, other):
+        if tensor_only and not isinstance(other, Tensor):
+            require_tensor(other, name + '_', 'other', 1)
         return dispatch_inplace(op_cls(), self, as_operand(other))
     method.__name__ = name + '_'
     return method
@@ -290,7 +298,6 @@ Tensor.div, Tensor.div_ = _div, _div_
 Tensor.divide, Tensor.divide_, Tensor.true_divide, Tensor.true_divide_ = _div, _div_, _div, _div_
 Tensor.pow, Tensor.pow_ = ew.pow, _pow_
 Tensor.float_power = ew.float_power
-Tensor.rsub = ew.rsub
 Tensor.where = lambda self, condition, other: ew.where(condition, self, other)
 Tensor.lerp = ew.lerp
 Tensor.lerp_ = lambda self, end, weight: dispatch_inplace(ew.Lerp(), self,
@@ -603,9 +610,9 @@ def _parse_to(args, kwargs):
         elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
             if isinstance(a, str) and (a.startswith('torch.') or a.startswith('nbgrad.') or
                                        a in _dtype._BY_NAME):
-                dtype = a
-            else:
-                device = a
+                # PyTorch reads every string as a device: x.to('float64') is not a dtype there
+                raise RuntimeError(f"Invalid device string: '{a}'")
+            device = a
         elif isinstance(a, bool):
             continue  # non_blocking / copy positional flags
         else:
@@ -632,6 +639,8 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         dtype = _LEGACY_NAMES[name]
         out = self.to(dtype)
         return out.cuda() if cuda else out
+    if isinstance(dtype, str):      # (a dtype's name is not a type name: PyTorch's error)
+        raise ValueError(f"invalid type: '{dtype}'")
     return self.to(dtype)
 
 

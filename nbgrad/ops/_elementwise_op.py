@@ -27,6 +27,7 @@ class Elementwise(Node):
     result = 'same'       # 'same': promoted dtype; 'float': ints -> default float; 'bool'; 'int'
     fast_kinds = ''       # see _FAST_KINDS (minus kinds the op refuses, e.g. bool for neg/sub)
     bool_operands_ok = True  # False for sub: PyTorch refuses any bool operand there
+    ints_to_float = True  # result 'float' from integers (False: no integer kernel, float_only)
     derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
     op_name = None
 
@@ -78,8 +79,9 @@ class Elementwise(Node):
         if self.result == 'float':
             dt = to_float_dtype(dt)
         elif self.result == 'int' and dt.kind not in 'biu':
-            raise RuntimeError(f'"{self.op_name}" is only implemented for integer and bool tensors, '
-                               f'got {np.dtype(dt).name}')
+            # (PyTorch has no float or complex kernel: its error names the kernel)
+            kernel = _INTEGER_KERNELS.get(self.op_name, f'{self.op_name}_cpu')
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(dt)}\'')
         return [_cast_operand(a, dt) for a in arrays]
 
     def _check_dtype(self, dt):
@@ -99,6 +101,8 @@ class Elementwise(Node):
                 return fast(*arrays, out=out)
             except OverflowError:
                 pass  # an out-of-range Python int: the general path wraps it
+        if self.result != 'bool':
+            _check_inplace_cast(self, out, arrays)
         if self.ufunc is None or self.result == 'bool' or (
                 self.op_name in _FLOAT_SCALAR_OPS and _any_half(arrays)):
             return self.forward(*arrays)      # (half with a scalar: see _general_forward)
@@ -202,6 +206,27 @@ def _in_operands_layout(xp, arrays, out):
     return out
 
 
+def _check_inplace_cast(op, out, arrays):
+    """PyTorch checks that the computation's dtype casts to the written tensor's before it looks
+    for a kernel: x.fmod_(complex) on a float x is the cast's RuntimeError, not fmod's missing
+    complex kernel."""
+    top = _KIND_CATEGORY[out.dtype.kind]
+    if op.result != 'float' or not op.ints_to_float or top >= 2:
+        # the common case, cheaply: no operand of a higher category than the written tensor
+        for a in arrays:
+            if a is not None and (_SCALAR_CATEGORY[a.__class__] if a.__class__ in _PY_SCALARS
+                                  else _KIND_CATEGORY[a.dtype.kind]) > top:
+                break
+        else:
+            return
+    dt = promote(arrays)
+    if op.result == 'float' and op.ints_to_float:
+        dt = to_float_dtype(dt)
+    if _KIND_CATEGORY[dt.kind] > _KIND_CATEGORY[out.dtype.kind]:
+        from .._dispatch import _check_cast
+        _check_cast(dt, out.dtype, op)
+
+
 def _explain(op, arrays):
     """NumPy's ValueError for shapes that do not broadcast, as PyTorch's RuntimeError."""
     shapes = [a.shape for a in arrays if hasattr(a, 'shape')]
@@ -258,6 +283,8 @@ def _can_skip_promotion(arrays, fast_kinds):
 
 
 _FLOAT_SCALAR_OPS = frozenset({'mul', 'div', 'floor_divide'})
+# PyTorch's kernels of the integer-only ops, as its no-kernel errors name them
+_INTEGER_KERNELS = {'bitwise_left_shift': 'lshift_cpu', 'bitwise_right_shift': 'rshift_cpu'}
 
 
 def _int_fits(value, dtype):
@@ -349,6 +376,7 @@ def _make_op(name, n_inputs, ufunc=None, compute=None, derivatives=None, saves='
         attrs['bool_operands_ok'] = False
     elif float_only or ordered:
         refused = 'biu' if float_only else 'c'
+        attrs['ints_to_float'] = not float_only
         attrs['fast_kinds'] = ''.join(k for k in attrs['fast_kinds'] if k not in refused)
 
         def check(self, dt):

@@ -111,6 +111,31 @@ def as_operand(value):
     raise TypeError(f'expected a Tensor or a number, but got {type(value).__name__}')
 
 
+def type_name(value):
+    """A value's type as PyTorch's argument parser names it: 'float', 'numpy.float64'."""
+    cls = type(value)
+    module = cls.__module__
+    return cls.__qualname__ if module == 'builtins' else f'{module}.{cls.__qualname__}'
+
+
+def require_tensor(value, fname, arg='input', position=1):
+    """PyTorch's TypeError for a non-tensor where a function takes only tensors (atan2(t, 2.0):
+    argument 'other' (position 2) must be Tensor, not float)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position {position}) must be Tensor, not "
+                        f'{type_name(value)}')
+    return value
+
+
+def no_overload(fname, *args, expected='(Tensor input, Tensor other)\n * (Tensor input, '
+                                        'Number other)'):
+    """PyTorch's TypeError when no overload takes these arguments (eq(2.0, t): a number
+    first, where only Tensor.eq(number) exists)."""
+    got = ', '.join('Tensor' if isinstance(a, Tensor) else type_name(a) for a in args)
+    return TypeError(f'{fname}() received an invalid combination of arguments - got ({got}), '
+                     f'but expected one of:\n * {expected}')
+
+
 wrap_dim = _wrap_dim
 
 

@@ -11,10 +11,12 @@ points too.
 """
 import math
 
+import numpy as np
+
 from .. import _dispatch
 from .._dispatch import dispatch
 from ..autograd.graph import Node
-from ._util import xp_of
+from ._util import require_tensor, xp_of
 from .shape import broadcast_shapes
 
 _MODES = {'use_mm_for_euclid_dist_if_necessary': 0, 'use_mm_for_euclid_dist': 1,
@@ -22,6 +24,8 @@ _MODES = {'use_mm_for_euclid_dist_if_necessary': 0, 'use_mm_for_euclid_dist': 1,
 
 
 def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
+    require_tensor(x1, 'cdist', 'x1')
+    require_tensor(x2, 'cdist', 'x2', 2)
     if compute_mode not in _MODES:
         raise ValueError(f'{compute_mode} is not a valid value for compute_mode')
     for name, x in (('X1', x1), ('X2', x2)):
@@ -35,6 +39,8 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
         if not x.is_floating_point():
             raise RuntimeError(f'cdist only supports floating-point dtypes, {name} got: '
                                f'{_dispatch._type_word(x._data.dtype)}')
+    if x1.device.type == 'cpu' and np.float16 in (x1._data.dtype, x2._data.dtype):
+        raise _dispatch.no_kernel('cdist', np.float16)    # (PyTorch's CPU kernel has no half)
     if p < 0:
         raise RuntimeError('cdist only supports non-negative p values')
     if x1._data.dtype != x2._data.dtype:

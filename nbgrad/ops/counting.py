@@ -12,7 +12,7 @@ from .._dispatch import dispatch, no_kernel
 from .._tensor import Tensor
 from ..autograd.graph import NOT_IMPLEMENTED, Node
 from ..return_types import return_type
-from ._util import as_operand, wrap_dim, xp_of
+from ._util import as_operand, no_overload, wrap_dim, xp_of
 from .sorting import _stable_argsort, _promote, _word
 
 # This module names `min`/`max`/`range` arguments the way torch does; Python's builtins are
@@ -514,12 +514,18 @@ def _refuse_bool(sorted_sequence, values):
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
+    if not isinstance(sorted_sequence, Tensor):
+        raise no_overload('searchsorted', sorted_sequence, input,
+                          expected='(Tensor sorted_sequence, Tensor input, ...)')
     values = input if isinstance(input, Tensor) else as_operand(input)
     _refuse_bool(sorted_sequence, values)
     return dispatch(SearchSorted(_side(right, side), out_int32), sorted_sequence, values, sorter)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if not isinstance(boundaries, Tensor):
+        raise no_overload('bucketize', input, boundaries,
+                          expected='(Tensor input, Tensor boundaries, ...)')
     if boundaries._data.ndim != 1:
         raise RuntimeError(f'boundaries tensor must be 1 dimension, but got dim('
                            f'{boundaries._data.ndim})')

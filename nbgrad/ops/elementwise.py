@@ -23,7 +23,7 @@ from ._elementwise_op import (  # noqa: F401  (also used from here: Elementwise,
 from .._int_scalars import fits
 from .._select import select
 from . import _integer_arithmetic as integer_arithmetic
-from ._util import promote, xp_of, as_operand
+from ._util import promote, xp_of, as_operand, require_tensor, no_overload
 from .._node_names import presents_as, rounded_once_in_half
 
 _LN2 = math.log(2.0)
@@ -300,6 +300,8 @@ _binary('nextafter', lambda g, a, b, y: where(a != b, g, 0.0), lambda g, a, b, y
     g.shape), saves='ab', float_only=True, compute=_nextafter)
 BINARY['nextafter'].fast_kinds = 'f'
 BINARY['nextafter']._check_dtype = lambda self, dt: _refuse_kinds(dt, 'biuc', 'nextafter_cpu')
+BINARY['hypot'].fast_kinds = 'f'    # (no complex kernel either: NumPy's hypot has none)
+BINARY['hypot']._check_dtype = lambda self, dt: _refuse_kinds(dt, 'biuc', 'hypot_cpu')
 
 
 def _refuse_kinds(dt, kinds, kernel):
@@ -322,7 +324,8 @@ for _name, _uf in (('bitwise_and', 'bitwise_and'), ('bitwise_or', 'bitwise_or'),
 # ops with no bool kernel in PyTorch: refused when the operands' common dtype is bool (a bool
 # tensor with an int operand computes in int64, as there)
 for _name, _kernel in (('fmod', 'fmod_cpu'), ('remainder', 'remainder_cpu'),
-                       ('floor_divide', 'div_floor_cpu'), ('bitwise_left_shift', 'lshift_cpu'),
+                       ('floor_divide', 'div_floor_cpu'), ('div_trunc', 'div_trunc_cpu'),
+                       ('bitwise_left_shift', 'lshift_cpu'),
                        ('bitwise_right_shift', 'rshift_cpu')):
     BINARY[_name].fast_kinds = BINARY[_name].fast_kinds.replace('b', '')
     BINARY[_name]._check_dtype = lambda self, dt, kernel=_kernel: _refuse_kinds(dt, 'b', kernel)
@@ -503,6 +506,11 @@ class Lerp(Elementwise):
     saved_input_users = {0: (2,), 1: (2,), 2: (0, 1)}
     result = 'float'
 
+    def forward_into(self, out, start, end, weight):
+        if start.dtype.kind in 'biu':   # (the missing kernel first, as in PyTorch, then casts)
+            return self.forward(start, end, weight)
+        return Elementwise.forward_into(self, out, start, end, weight)
+
     @explains_broadcast
     def forward(self, start, end, weight):
         if start.dtype.kind in 'biu':   # PyTorch has floating kernels only
@@ -567,6 +575,12 @@ class Clamp(Elementwise):
     op_name = 'clamp'
     saved_inputs = (0, 1, 2)
 
+    def forward_into(self, out, x, lo, hi):
+        # (a complex number bound: PyTorch refuses it before checking the in-place cast)
+        if lo.__class__ is complex or hi.__class__ is complex:
+            raise NotImplementedError('clamp is not supported for complex types')
+        return Elementwise.forward_into(self, out, x, lo, hi)
+
     @explains_broadcast
     def forward(self, x, lo, hi):
         if lo is None and hi is None:
@@ -621,11 +635,31 @@ def unary(name):
     return fn
 
 
+# PyTorch's binary functions with no Number overload: a Python number (or anything but a
+# tensor) on either side is its parser's TypeError, where the op tables would compute it
+TENSOR_ONLY = frozenset({'atan2', 'hypot', 'maximum', 'minimum', 'fmax', 'fmin', 'logaddexp',
+                         'logaddexp2', 'logical_and', 'logical_or', 'logical_xor', 'nextafter'})
+# ... and those whose Number overload is for `other` only (eq(2.0, t) matches no overload)
+TENSOR_FIRST = frozenset({'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'copysign', 'fmod'})
+
+
 def binary(name):
     op = BINARY[name]
 
-    def fn(input, other):
-        return dispatch(op(), as_operand(input), as_operand(other))
+    if name in TENSOR_ONLY:
+        def fn(input, other):
+            if not isinstance(other, Tensor) or not isinstance(input, Tensor):
+                require_tensor(input, name)
+                require_tensor(other, name, 'other', 2)
+            return dispatch(op(), input, other)
+    elif name in TENSOR_FIRST:
+        def fn(input, other):
+            if not isinstance(input, Tensor):
+                raise no_overload(name, input, other)
+            return dispatch(op(), input, as_operand(other))
+    else:
+        def fn(input, other):
+            return dispatch(op(), as_operand(input), as_operand(other))
     fn.__name__ = fn.__qualname__ = name
     return fn
 
@@ -790,6 +824,10 @@ def clamp_max(input, max):
 def _clamp(input, min, max, name, scalar_overload, tensor_overload):
     """clamp's op, named as PyTorch names the overload: ClampMinBackward0 for a number bound,
     ClampMinBackward1 for a tensor one (clamp's own are the other way round)."""
+    if not isinstance(input, Tensor):
+        fname = {'Clamp': 'clamp', 'ClampMin': 'clamp_min', 'ClampMax': 'clamp_max'}[name]
+        raise no_overload(fname, *(v for v in (input, min, max) if v is not None),
+                          expected='(Tensor input, Tensor min, Tensor max)')
     lo = as_operand(min) if min is not None else None
     hi = as_operand(max) if max is not None else None
     op = Clamp()
@@ -848,6 +886,8 @@ def true_divide(input, other):
 
 
 def rsub(input, other, *, alpha=1):
+    if not isinstance(input, Tensor):   # (PyTorch's overloads take a tensor first)
+        raise no_overload('rsub', input, other)
     return sub(other, input, alpha=alpha)
 
 

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from .._arrays import is_cuda_array
-from .._int_scalars import fits
+from .._int_scalars import fits, overflow
 from .._memory_overlap import check_no_partial_overlap
 from .._user_warning import warn_at_caller
 from .._creation import full, zeros
@@ -183,6 +183,8 @@ class IndexPut(Node):
             if v.dtype != out.dtype:
                 v = v.astype(out.dtype)
         check_advanced_index(out, self.index)
+        if v.__class__ is complex:
+            v = _complex_scalar_as(v, out.dtype)
         v = fits(v, out.dtype, float_targets=False)    # (x[i] = 1e5 gives half inf, as PyTorch)
         try:
             if self.accumulate:
@@ -532,6 +534,9 @@ class IndexAdd(Node):
         _check_index_range(index, out, self.dim, self.mode)
         where = (slice(None),) * self.dim + (index,)
         if self.mode == 'fill':
+            if source.__class__ is complex and out.dtype.kind != 'c':
+                raise RuntimeError('index_fill_(): Converting complex Scalar to non-complex type '
+                                   'is not supported')
             out[where] = fits(source, out.dtype)
             return out
         if source.ndim and source.shape[self.dim if source.ndim == out.ndim else 0] != index.size:
@@ -621,6 +626,9 @@ class MaskedFill(Node):
         if hasattr(value, 'ndim') and value.ndim:
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
                                f'tensor with {value.ndim} dimension(s).')
+        if value.__class__ is complex or (value.__class__ not in (int, float, bool) and
+                                          value.dtype.kind == 'c' and a.dtype.kind != 'c'):
+            value = _complex_scalar_as(complex(value), a.dtype)
         xp = xp_of(a)
         return select(xp, mask, xp.asarray(fits(value, a.dtype), dtype=a.dtype), a)
 
@@ -631,6 +639,20 @@ class MaskedFill(Node):
         gv = g.masked_select(mask.expand_as(g) if mask.shape != g.shape else mask).sum() \
             if len(e) > 2 and e[2] is not None else None
         return ga, None, gv
+
+
+def _complex_scalar_as(value, np_dtype):
+    """A complex number written into a tensor as c10's checked conversion takes it: into a real
+    tensor its real part when the imaginary part is 0, else PyTorch's RuntimeError (NumPy would
+    drop the imaginary part, or fail in float()); a bool tensor takes its truth."""
+    kind = np.dtype(np_dtype).kind
+    if kind == 'c':
+        return value
+    if kind == 'b':
+        return bool(value)
+    if value.imag != 0:
+        raise overflow(np_dtype)
+    return value.real
 
 
 def masked_fill(input, mask, value):

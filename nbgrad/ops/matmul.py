@@ -11,7 +11,7 @@ from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _half_gemm
-from ._util import promote, xp_of
+from ._util import promote, require_tensor, xp_of
 
 
 def _shape_str(shape):
@@ -94,10 +94,15 @@ class MatMul(Node):
                 'dot': 'DotBackward0'}.get(self.op_name, 'MatmulBackward0')
 
 
-def matmul(input, other):
+def _tensor_arguments(fname, input, other, other_name='other'):
+    """PyTorch's TypeError for a number (or anything else) where its products take tensors."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise TypeError(f'matmul(): argument \'other\' (position 2) must be Tensor, not '
-                        f'{type(other if isinstance(input, Tensor) else input).__name__}')
+        require_tensor(input, fname)
+        require_tensor(other, fname, other_name, 2)
+
+
+def matmul(input, other):
+    _tensor_arguments('matmul', input, other)
     ranks = (input._data.ndim, other._data.ndim)
     if input._data.dtype != other._data.dtype:
         _refuse_mixed_dtypes(_mixed_dtype_kernel(*ranks), input, other)
@@ -177,6 +182,7 @@ def _require_dims(name, t, dims, which):
 
 
 def mm(input, mat2):
+    _tensor_arguments('mm', input, mat2, 'mat2')
     _require_dims('mm', input, 2, 'self')
     _require_dims('mm', mat2, 2, 'mat2')
     if input._data.dtype != mat2._data.dtype:
@@ -185,6 +191,7 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
+    _tensor_arguments('bmm', input, mat2, 'mat2')
     _require_dims('bmm', input, 3, 'batch1')
     _require_dims('bmm', mat2, 3, 'batch2')
     if input.shape[0] != mat2.shape[0]:
@@ -196,6 +203,7 @@ def bmm(input, mat2):
 
 
 def mv(input, vec):
+    _tensor_arguments('mv', input, vec, 'vec')
     _require_dims('mv', input, 2, 'self')
     _require_dims('mv', vec, 1, 'vec')
     if input._data.dtype != vec._data.dtype:
@@ -204,6 +212,7 @@ def mv(input, vec):
 
 
 def dot(input, other):
+    _tensor_arguments('dot', input, other, 'tensor')
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f'1D tensors expected, but got {input._data.ndim}D and '
                            f'{other._data.ndim}D tensors')
@@ -220,10 +229,12 @@ inner_product = dot
 
 
 def vdot(input, other):
+    _tensor_arguments('vdot', input, other)
     return dot(input.conj() if input.is_complex() else input, other)
 
 
 def outer(input, vec2):
+    _tensor_arguments('outer', input, vec2, 'vec2')
     for name, v in (('self', input), ('vec2', vec2)):   # (flattening them would be another
         if v.dim() != 1:                                  # product than the one asked for)
             raise RuntimeError(f'outer: Expected 1-D argument {name}, but got {v.dim()}-D')
@@ -234,6 +245,7 @@ ger = outer
 
 
 def inner(input, other):
+    _tensor_arguments('inner', input, other)
     if input.dim() == 0 or other.dim() == 0:
         return input * other
     return tensordot(input, other, dims=([-1], [-1]))
@@ -449,6 +461,7 @@ def _sublist_equation(args):
 
 
 def kron(input, other):
+    _tensor_arguments('kron', input, other)
     a, b = input, other
     nd = max(a.dim(), b.dim())
     a = a.reshape((1,) * (nd - a.dim()) + tuple(a.shape))

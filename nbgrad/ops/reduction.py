@@ -2,6 +2,7 @@
 and softmax/log_softmax."""
 import builtins
 import math
+import functools
 import warnings
 
 import numpy as np
@@ -702,7 +703,15 @@ def _max_min(is_max, name):
         values, indices = dispatch(MaxMinDim(is_max, d, keepdim, name), input)
         return return_type(name, values, indices)
     fn.__name__ = fn.__qualname__ = name
-    return accepts_out(fn)
+    with_out = accepts_out(fn)
+    with_exact_out = accepts_out(fn, exact_dtype='c')
+
+    def entry(input, dim=None, keepdim=False, *, out=None):
+        # (out= of the dim form, values and indices, must have their dtypes exactly, as in
+        # PyTorch; the full reduction's and max(a, b)'s cast into out's dtype)
+        exact = out is not None and dim is not None and not isinstance(dim, Tensor)
+        return (with_exact_out if exact else with_out)(input, dim, keepdim, out=out)
+    return functools.wraps(with_out)(entry)
 
 
 max = _max_min(True, 'max')

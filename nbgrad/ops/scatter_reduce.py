@@ -13,7 +13,7 @@ import builtins
 
 import numpy as np
 
-from .._dispatch import dispatch, dispatch_inplace
+from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from ..autograd.graph import Node
 from . import _scatter_minmax_cuda
 from ._util import along_axis, out_of_bounds, wrap_dim, xp_of
@@ -86,6 +86,12 @@ class ScatterReduce(Node):
             raise RuntimeError('scatter(): Expected dtype int32/int64 for index')
         if src.dtype != out.dtype:
             raise RuntimeError('scatter(): Expected self.dtype to be equal to src.dtype')
+        if out.dtype.kind == 'b':       # PyTorch's kernels that have no bool type
+            if self.op == 'index_reduce':
+                raise no_kernel('index_func_' if self.include_self else
+                                'index_reduce_func_exclude_input_init', out.dtype)
+            if self.reduce == 'mean':
+                raise no_kernel('scatter_gather_tensor_cpu_reduce_mean', out.dtype)
         if index.ndim != out.ndim and index.size:
             raise RuntimeError('Index tensor must have the same number of dimensions as self '
                                'tensor')
