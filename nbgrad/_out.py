@@ -97,7 +97,8 @@ _C_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'in
 def accepts_out(fn=None, *, factory=False, **rules):
     """rules, where an op checks out= differently: exact_dtype=True (tensordot: no cast at
     all), cast_error=TypeError (cat's kind of error for an impossible cast), dtype_from_out=True
-    (sum: out's dtype is the computation's dtype= when none is given)."""
+    (sum: out's dtype is the computation's dtype= when none is given), receives_out=True (the
+    function is given out as _out=, to see its layout: the random factories)."""
     if fn is None:
         return functools.partial(accepts_out, factory=factory, **rules)
     name = fn.__name__
@@ -126,6 +127,8 @@ def accepts_out(fn=None, *, factory=False, **rules):
                                    f'({_type_word(out._data.dtype)})')
             if kwargs.get('device') is None:
                 kwargs['device'] = out.device
+        if rules.get('receives_out'):
+            kwargs['_out'] = out
         return write_out(out, fn(*args, **kwargs), name, not factory, rules)
     return wrapper
 

@@ -4,6 +4,7 @@ and the in-place samplers (uniform_, normal_, random_, bernoulli_, exponential_,
 Every function takes generator=; without one it uses the device's default generator. On the CPU
 the samplers are PyTorch's own algorithms (_mt_engine.py), so seeds give PyTorch's numbers.
 """
+import inspect
 import operator
 
 import numpy as np
@@ -16,7 +17,7 @@ from ._out import accepts_out
 from ._tensor import Tensor
 from ._user_warning import warn_at_caller
 from .autograd.graph import Node
-from .ops._util import shape_arg, size_arg, takes_size_keyword
+from .ops._util import shape_arg, size_arg, takes_size_keyword, xp_of
 from .random import default_generator_for
 from ._layout import check_layout
 
@@ -74,27 +75,53 @@ def _finish(array, requires_grad):
 
 def _float_samples(name, sampler, kernel, doc):
     def make(*size, generator=None, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False, pin_memory=False):
+             requires_grad=False, pin_memory=False, _out=None):
         check_layout(layout, name)
         shape = size_arg(size, name)
         dt = _float_dtype(dtype, kernel)
         gen = _generator(generator, to_device(device))
+        target = _laid_out_as(_out, shape, 'f')
+        if target is not None:   # (rand's out= is out.uniform_(0, 1), randn's out.normal_())
+            fill = target.uniform_ if sampler == 'uniform' else target.normal_
+            return _finish(fill(generator=gen)._data, requires_grad)
         # (rand: uniform on [0, 1) whatever the std; randn: mean 0 and that std)
         draw = _complex_as_real(lambda gen, shape, dt, std: _sample(
             gen, sampler, shape, dt, 0.0, 1.0 if sampler == 'uniform' else std))
         return _finish(draw(gen, shape, dt.np, 1.0), requires_grad)
     make.__name__ = make.__qualname__ = name
     make.__doc__ = doc
-    return takes_size_keyword(accepts_out(make, factory=True))
+    return takes_size_keyword(_receives_out(factory=True)(make))
+
+
+def _receives_out(factory=False):
+    """accepts_out(receives_out=True): the function also gets out as _out=, to see its layout;
+    the signature it shows (help(), inspect) leaves that plumbing out, as PyTorch's has none."""
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        fn.__signature__ = signature.replace(parameters=[
+            p for p in signature.parameters.values() if p.name != '_out'])
+        return accepts_out(fn, factory=factory, receives_out=True)
+    return decorate
+
+
+def _laid_out_as(out, shape, kinds):
+    """With an out= of this shape whose memory runs in another order than its logical one
+    (a transposed out), PyTorch's random factories fill it through its in-place sampler, in
+    memory order: an empty tensor with out's layout to sample into (accepts_out then copies it
+    into out), for out dtypes of these kinds; else None (draw as usual)."""
+    if out is None or tuple(out.shape) != tuple(shape) or out._data.dtype.kind not in kinds or \
+            _memory_order(out._data) is None:
+        return None
+    return Tensor._make(xp_of(out._data).empty_like(out._data))     # (order 'K': its layout)
 
 
 rand = _float_samples('rand', 'uniform', 'check_uniform_bounds', 'Uniform samples on [0, 1).')
 randn = _float_samples('randn', 'normal', 'normal_kernel_cpu', 'Standard normal samples.')
 
 
-@accepts_out(factory=True)
+@_receives_out(factory=True)
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
-            device=None, requires_grad=False, pin_memory=False):
+            device=None, requires_grad=False, pin_memory=False, _out=None):
     """Integers uniform on [low, high)."""
     check_layout(layout, 'randint')
     if size is None:  # randint(high, size)
@@ -119,6 +146,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     _check_random_bounds(low, high, dt.np)
     dev = to_device(device)
     gen = _generator(generator, dev)
+    target = _laid_out_as(_out, shape, 'iuf')
+    if target is not None:      # (randint's out= is out.random_(low, high))
+        return _finish(target.random_(low, high, generator=gen)._data, requires_grad)
     return _finish(_sample(gen, 'randint', shape, low, high, dt.np), requires_grad)
 
 
@@ -191,16 +221,16 @@ def _finish_like(tensor, requires_grad):
     return tensor.requires_grad_() if requires_grad else tensor
 
 
-@accepts_out
+@_receives_out()
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
-           device=None, requires_grad=False, pin_memory=False):
+           device=None, requires_grad=False, pin_memory=False, _out=None):
     """Normal samples. With a tensor mean and/or std, as PyTorch computes them: standard normal
     samples in mean's dtype (std's when mean is a number), times std, plus mean, in place; the
     samples are not a differentiable function of mean and std (PyTorch's NormalBackward1-3 pass
     back zero gradients; use distributions.Normal(...).rsample() for reparameterised ones)."""
     check_layout(layout, 'normal')
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        return _normal_of_tensors(mean, std, generator)
+        return _normal_of_tensors(mean, std, generator, _out)
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
     if size is None:
@@ -209,12 +239,16 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     dt = _float_dtype(dtype, 'normal_kernel_cpu')
     dev = to_device(device)
     gen = _generator(generator, dev)
+    target = _laid_out_as(_out, shape, 'f')
+    if target is not None:      # (normal's out= is out.normal_(mean, std))
+        return _finish(target.normal_(float(mean), float(std), generator=gen)._data,
+                       requires_grad)
     draw = _complex_as_real(lambda gen, shape, dt, std: _sample(gen, 'normal', shape, dt,
                                                                  float(mean), std))
     return _finish(draw(gen, shape, dt.np, float(std)), requires_grad)
 
 
-def _normal_of_tensors(mean, std, generator):
+def _normal_of_tensors(mean, std, generator, out=None):
     ref = mean if isinstance(mean, Tensor) else std
     if isinstance(std, Tensor) and bool((std < 0).any()):
         raise RuntimeError('normal expects all elements of std >= 0.0')
@@ -224,7 +258,11 @@ def _normal_of_tensors(mean, std, generator):
         shape = broadcast_shapes(mean.shape, std.shape)
     from .autograd.grad_mode import no_grad
     with no_grad():
-        sample = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        sample = _laid_out_as(out, shape, 'f')    # (out= is filled in its own memory order)
+        if sample is None:
+            sample = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+        else:
+            sample.normal_(generator=generator)
         sample.mul_(std).add_(mean)
     inputs = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not any(t.requires_grad for t in inputs):
@@ -277,10 +315,13 @@ def _sampled(op_name, draw, input):
     return dispatch(_SampledWithZeroGradient(f'{op_name.capitalize()}Backward0', draw), input)
 
 
-@accepts_out
-def bernoulli(input, p=None, *, generator=None, out=None):
+@_receives_out()
+def bernoulli(input, p=None, *, generator=None, out=None, _out=None):
     """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
     gen = _generator(generator, input.device)
+    target = _laid_out_as(_out, input.shape, 'f') if p is None else None
+    if target is not None:      # (bernoulli's out= is out.bernoulli_(input))
+        return target.bernoulli_(input, generator=gen)
     if p is not None:
         return Tensor._make(_scalar_bernoulli(gen, input.shape, float(p), input._data.dtype))
     if not input.is_floating_point():

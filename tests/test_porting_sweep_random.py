@@ -68,3 +68,25 @@ def test_float_random_ranges_past_exact_integers(dtype, high):
                             generator=lib.Generator().manual_seed(0))
         return a, b, len(caught)
     both(run)
+
+
+@pytest.mark.parametrize('fill', [
+    lambda lib, out, g: lib.rand(*out.shape, out=out, generator=g),
+    lambda lib, out, g: lib.randn(*out.shape, out=out, generator=g),
+    lambda lib, out, g: lib.randint(0, 10, tuple(out.shape), out=out, generator=g),
+    lambda lib, out, g: lib.normal(2.0, 3.0, tuple(out.shape), out=out, generator=g),
+    lambda lib, out, g: lib.normal(lib.zeros(tuple(out.shape)), lib.ones(tuple(out.shape)),
+                                   out=out, generator=g),
+    lambda lib, out, g: lib.bernoulli(lib.full(tuple(out.shape), 0.5), out=out, generator=g),
+], ids=['rand', 'randn', 'randint', 'normal_numbers', 'normal_tensors', 'bernoulli'])
+@pytest.mark.parametrize('shape', [(2, 3), (4, 20)], ids=str)   # (randn: 16 elements or more
+#                                                                  take its vectorised path)
+def test_random_factories_fill_a_transposed_out_in_its_memory_order(fill, shape):
+    """PyTorch's out= factories fill out through its in-place sampler (rand's out= is
+    out.uniform_()), so a transposed out gets the stream in memory order; nbgrad filled the
+    logical order (and used the contiguous normal algorithm)."""
+    def run(lib):
+        base = lib.zeros(*shape)
+        fill(lib, base.t(), lib.Generator().manual_seed(0))
+        return base
+    both(run)
