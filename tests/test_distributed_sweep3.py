@@ -459,3 +459,39 @@ def test_nbgrad_script_runs_under_real_torchrun(tmp_path):
     assert code == 0, err
     assert [line.split(' [3.0]')[0] for line in lines] == [
         "OUT ['0', '0', '2', '2', '0', '0']", "OUT ['1', '1', '2', '2', '0', '1']"]
+
+
+# -- SyncBatchNorm ------------------------------------------------------------------------------
+def _whole_batch(lib, rows_per_rank=3):
+    rng = np.random.default_rng(5)
+    return lib.tensor(rng.standard_normal((WORLD * rows_per_rank, 3, 4, 4)).astype(np.float64))
+
+
+def sync_batch_norm(lib, rank):
+    """nbgrad's SyncBatchNorm on each rank's half (CPU; PyTorch's runs on GPUs only)."""
+    x = _whole_batch(lib)[rank * 3:(rank + 1) * 3].clone().requires_grad_()
+    bn = lib.nn.SyncBatchNorm(3).double()
+    _set_weights(lib, bn, 3)
+    out = bn(x)
+    (out * lib.arange(out.numel(), dtype=lib.float64).view(out.shape).sin()).sum().backward()
+    return {'out': out.tolist(), 'x.grad': x.grad.tolist(), 'weight.grad': bn.weight.grad.tolist(),
+            'running': [bn.running_mean.tolist(), bn.running_var.tolist()],
+            'tracked': int(bn.num_batches_tracked)}
+
+
+def test_sync_batch_norm_is_batch_norm_over_the_global_batch(tmp_path):
+    """The oracle: PyTorch's BatchNorm2d over the two halves together (the same statistics,
+    input gradients and running stats; weight gradients are each rank's share of the sum)."""
+    results = run_both(sync_batch_norm, tmp_path, libs=('nbgrad',))['nbgrad']
+    x = _whole_batch(torch).requires_grad_()
+    bn = torch.nn.BatchNorm2d(3).double()
+    _set_weights(torch, bn, 3)
+    out = bn(x)
+    (out * torch.cat([torch.arange(out.numel() // 2, dtype=torch.float64)] * 2).view(
+        out.shape).sin()).sum().backward()
+    assert_close([r['out'] for r in results], [out[:3].tolist(), out[3:].tolist()])
+    assert_close([r['x.grad'] for r in results], [x.grad[:3].tolist(), x.grad[3:].tolist()])
+    assert_close(np.sum([r['weight.grad'] for r in results], 0).tolist(), bn.weight.grad.tolist())
+    for r in results:
+        assert_close(r['running'], [bn.running_mean.tolist(), bn.running_var.tolist()])
+        assert r['tracked'] == 1

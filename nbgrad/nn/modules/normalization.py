@@ -9,6 +9,7 @@ from ... import _creation, _dtype
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
+from . import _sync_batch_norm as _sync
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'SyncBatchNorm', 'InstanceNorm1d',
            'InstanceNorm2d', 'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm',
@@ -81,13 +82,18 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input):
-        self._check_input_dim(input)
+    def _factor(self):
+        """(the running statistics' averaging factor, whether this call counts a batch)."""
         factor = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats and \
             self.num_batches_tracked is not None
         if counting and self.momentum is None:  # a cumulative average over the batches seen
             factor = 1.0 / (float(self.num_batches_tracked) + 1)
+        return factor, counting
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor, counting = self._factor()
         # batch statistics in training, and in eval when no running statistics are kept
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         pass_running = not self.training or self.track_running_stats
@@ -115,10 +121,11 @@ class BatchNorm3d(_BatchNorm):
 
 
 class SyncBatchNorm(_BatchNorm):
-    """Batch normalisation whose statistics PyTorch sums over a distributed process group in
-    training. nbgrad has no process groups yet (torch.distributed is not initialised), and there
-    PyTorch falls back to ordinary batch norm over the local batch: so does this one, for inputs
-    of 2 or more dims. convert_sync_batchnorm swaps it in for a model's batch norm layers."""
+    """Batch normalisation whose statistics, in training, are those of the whole global batch
+    of a process group (_sync_batch_norm.py: CPU tensors through nbgrad.distributed, where
+    PyTorch's runs on GPUs only and refuses CPU tensors). Outside a group of 2 or more, or in
+    eval, it is ordinary batch norm, as PyTorch's. convert_sync_batchnorm swaps it in for a
+    model's batch norm layers."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, process_group=None, device=None, dtype=None, *,
@@ -135,7 +142,16 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         if input.shape[1] == 0:
             raise ValueError('SyncBatchNorm number of input channels should be non-zero')
-        return super().forward(input)
+        if not _sync.syncing(self):
+            return super().forward(input)
+        factor, counting = self._factor()
+        out = _sync.sync_batch_norm(
+            input, self.weight, self.bias, self.running_mean if self.track_running_stats
+            else None, self.running_var if self.track_running_stats else None, self.eps, factor,
+            self.process_group or _sync.dist.group.WORLD)
+        if counting:
+            self.num_batches_tracked.add_(1)
+        return out
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
