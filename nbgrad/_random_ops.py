@@ -12,7 +12,7 @@ import numpy as np
 from . import _batched_draws, _dtype, _mt_engine
 from ._creation import empty_like
 from ._device import to_device
-from ._dispatch import _type_word, dispatch, dispatch_inplace
+from ._dispatch import _type_word, dispatch, dispatch_inplace, no_kernel
 from ._out import accepts_out
 from ._tensor import Tensor
 from ._user_warning import warn_at_caller
@@ -230,6 +230,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     back zero gradients; use distributions.Normal(...).rsample() for reparameterised ones)."""
     check_layout(layout, 'normal')
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:      # (the tensors give the shape: no overload takes both)
+            raise TypeError(f'normal() received an invalid combination of arguments - got '
+                            f'({type(mean).__name__}, {type(std).__name__}, '
+                            f'{type(size).__name__}): a size goes with a float mean and std')
         return _normal_of_tensors(mean, std, generator, _out)
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
@@ -471,10 +475,10 @@ def _resample(name, make_sampler, float_only=True):
         if (float_only and not self.is_floating_point() and not (complex_ok and
                                                                  self.is_complex())) or (
                 name == 'geometric_' and self.dtype.name == 'bool'):
-            if name == 'exponential_':
-                raise RuntimeError(f'Exponential distribution is a continuous probability '
-                                   f'distribution. dtype must be a floating point but you '
-                                   f'specified {_word(self.dtype)}')
+            if name in _CONTINUOUS:
+                raise RuntimeError(f'{_CONTINUOUS[name]} distribution is a continuous '
+                                   f'probability distribution. dtype must be a floating point '
+                                   f'but you specified {_word(self.dtype)}')
             kernel = _KERNEL_NAMES.get(name, f'{name[:-1]}_cpu')
             raise NotImplementedError(f'"{kernel}" not implemented for '
                                       f'\'{_word(self.dtype)}\'')
@@ -488,6 +492,8 @@ def _resample(name, make_sampler, float_only=True):
 
 # the kernel PyTorch's refusal of an integer tensor names, where not "<op>_cpu"
 _KERNEL_NAMES = {'uniform_': 'check_uniform_bounds', 'normal_': 'normal_kernel_cpu'}
+# the samplers that refuse an integer tensor with a RuntimeError naming their distribution
+_CONTINUOUS = {'exponential_': 'Exponential', 'cauchy_': 'Cauchy'}
 
 
 def _backward_name(name, args, kwargs):
@@ -576,6 +582,8 @@ def _random_sampler(*args, **kwargs):
         raise TypeError(f"random_() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if from_ is _UNSET:
         def sample(gen, shape, dt, layout):
+            if np.dtype(dt).kind == 'c':
+                raise no_kernel('random_kernel_cpu', dt)
             if gen.device.type == 'cpu':
                 return _mt_engine.random_(gen._engine, shape, dt)
             high = 2 ** (np.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
@@ -649,6 +657,9 @@ _C_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char'
 def _check_random_bounds(low, high, np_dtype):
     """random_(from, to) must fit the tensor's dtype (PyTorch's messages)."""
     dt = np.dtype(np_dtype)
+    if dt.kind == 'c':
+        raise RuntimeError('check_random_bounds handles only integral, floating-point and boolean '
+                           'types')
     if dt == np.bool_:
         lowest, highest = 0, 1
     elif dt.kind in 'iu':

@@ -60,6 +60,8 @@ class Generator:
                             f'got {type(new_state).__name__}'
                             + (f' of dtype {new_state.dtype}' if isinstance(new_state, Tensor)
                                else ''))
+        if not new_state.is_contiguous():
+            raise RuntimeError('RNG state must be contiguous')
         self._engine.set_state(new_state.numpy(force=True).tobytes())
         return self
 

@@ -90,3 +90,18 @@ def test_random_factories_fill_a_transposed_out_in_its_memory_order(fill, shape)
         fill(lib, base.t(), lib.Generator().manual_seed(0))
         return base
     both(run)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.empty(3, dtype=lib.complex64).random_(),
+    lambda lib: lib.empty(3, dtype=lib.complex64).random_(0, 5),
+    lambda lib: lib.randint(3, (2,), dtype=lib.complex64),
+    lambda lib: lib.empty(3, dtype=lib.int64).cauchy_(),
+    lambda lib: lib.empty(3, dtype=lib.int64).exponential_(),
+    lambda lib: lib.set_rng_state(lib.get_rng_state()[::2]),
+    lambda lib: lib.normal(lib.zeros(2), 1.0, (2,)),
+], ids=['random_complex', 'random_bounds_complex', 'randint_complex', 'cauchy_int',
+        'exponential_int', 'rng_state_strided', 'normal_tensor_and_size'])
+def test_random_misuse_gets_pytorchs_kind_of_error(call):
+    """Each of these computed something or leaked NumPy's ValueError."""
+    both(call)
