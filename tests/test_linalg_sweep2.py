@@ -11,6 +11,7 @@ import pytest
 
 torch = pytest.importorskip('torch')
 import nbgrad  # noqa: E402
+from torch_compare import both  # noqa: E402
 
 LIBS = (torch, nbgrad)
 
@@ -522,3 +523,14 @@ def test_return_type_names():
             assert type(lib.eye(2).slogdet()).__name__ == 'slogdet'
             assert type(lib.linalg.slogdet(lib.eye(2))).__name__ == 'linalg_slogdet'
             assert type(lib.linalg.qr(lib.eye(2))).__name__ == 'linalg_qr'
+
+
+def test_ldl_solve_takes_int64_pivots_and_ldl_factor_empty_matrices():
+    """(found by a second sweep) int64 pivots were refused; a 0x0 matrix failed to reshape."""
+    def run(lib):
+        A = lib.tensor([[4., 1., 2.], [1., -3., 0.5], [2., 0.5, 1.]], dtype=lib.float64)
+        LD, pivots = lib.linalg.ldl_factor(A)
+        x = lib.linalg.ldl_solve(LD, pivots.long(), lib.ones(3, 1, dtype=lib.float64))
+        empty = lib.linalg.ldl_factor(lib.empty(2, 0, 0, dtype=lib.float64))
+        return x, empty.LD.shape, empty.pivots.shape, empty.pivots.dtype
+    both(run)

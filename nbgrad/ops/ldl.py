@@ -139,7 +139,7 @@ class LinalgLdlFactorEx(_NotDifferentiable):
         host = a if xp is np else a.get()
         n = host.shape[-1]
         batch = host.shape[:-2]
-        flat = np.tril(host).reshape((-1, n, n)).copy()
+        flat = np.tril(host).reshape((math.prod(batch), n, n)).copy()   # (n may be 0)
         pivots = np.zeros((flat.shape[0], n), np.int32)
         info = np.zeros(flat.shape[0], np.int32)
         for i in range(flat.shape[0]):
@@ -273,7 +273,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if pivots.dim() != LD.dim() - 1 or pivots.shape[-1] != LD.shape[-1]:
         raise RuntimeError(f'{name}: Expected LD.shape[:-1] and pivots.shape to be the same, but '
                            f'got pivots with shape {list(pivots.shape)} instead')
-    if pivots._data.dtype != np.int32:
+    if pivots._data.dtype.kind not in 'iu':     # (int32 as ldl_factor gives them, or int64)
         raise RuntimeError(f'{name}: Expected pivots to be integers. Got {pivots.dtype}')
     if B.dtype != LD.dtype:
         raise RuntimeError(f'{name}: LD dtype {LD.dtype} does not match B dtype {B.dtype}')
