@@ -105,6 +105,20 @@ def _size_one_strides(shape, strides):
         inner = shape[d] * out[d]
     return tuple(out)
 
+
+# > 0 while jit.trace records (jit/_tracing.py counts here): a tensor turned into a Python
+# value is then baked into the recording as a constant, which PyTorch's tracer warns about
+tracing_depth = [0]
+
+
+def _warn_trace_constant(kind):
+    from .jit._trace import TracerWarning
+    from ._user_warning import warn_at_caller
+    warn_at_caller(f"Converting a tensor to a Python {kind} might cause the trace to be "
+                   f"incorrect. We can't record the data flow of Python values, so this value "
+                   f"will be treated as a constant in the future. This means that the trace might "
+                   f"not generalize to other inputs!", TracerWarning)
+
 class Tensor:
     # Hot attributes live in slots; rarely used ones fall back to the class defaults below until a
     # tensor sets its own (in its __dict__), which keeps making a tensor cheap.
@@ -469,12 +483,19 @@ class Tensor:
 
     # -- conversions ----------------------------------------------------------------------------
     def item(self):
+        if tracing_depth[0]:
+            _warn_trace_constant('number')
+        return self._item()
+
+    def _item(self):
         a = self._data
         if a.size != 1:
             raise RuntimeError(f'a Tensor with {a.size} elements cannot be converted to Scalar')
         return a.reshape(()).item() if a.__class__ is np.ndarray else a.reshape(()).get().item()
 
     def tolist(self):
+        if tracing_depth[0]:
+            _warn_trace_constant('list')
         a = self._data
         return (a if a.__class__ is np.ndarray else a.get()).tolist()
 
@@ -531,15 +552,21 @@ class Tensor:
             raise RuntimeError('Boolean value of Tensor with '
                                f'{"no values" if self._data.size == 0 else "more than one value"}'
                                ' is ambiguous')
-        return bool(self.item())
+        if tracing_depth[0]:
+            _warn_trace_constant('boolean')
+        return bool(self._item())
 
     def __float__(self):
         self._check_single('Python scalars')
         self._warn_if_requires_grad()
+        if tracing_depth[0]:
+            _warn_trace_constant('float')
         return float(self._real_item('double'))
 
     def __int__(self):
         self._check_single('Python scalars')
+        if tracing_depth[0]:
+            _warn_trace_constant('integer')
         return int(self._real_item('int64_t'))
 
     def _warn_if_requires_grad(self):
@@ -551,7 +578,7 @@ class Tensor:
                           UserWarning, stacklevel=3)
 
     def _real_item(self, target):
-        value = self.item()
+        value = self._item()
         if isinstance(value, complex):
             if value.imag == 0:     # (PyTorch converts a complex number with no imaginary part)
                 return value.real

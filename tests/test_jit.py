@@ -166,3 +166,26 @@ def test_bad_inputs_are_refused():
     traced = nbgrad.jit.trace(lambda x: x * 2, nbgrad.ones(2))
     with pytest.raises(TypeError, match='1 tensor inputs, got 2'):
         traced(nbgrad.ones(2), nbgrad.ones(2))
+
+
+def test_tracing_warns_where_a_tensor_becomes_a_python_value():
+    """PyTorch's tracer warns at each tensor-to-Python conversion (the value is baked into the
+    trace); nbgrad's was silent. Internal conversions (the tracer's own) do not warn."""
+    def kinds(lib):
+        class Model(lib.nn.Module):
+            def forward(self, x):
+                values = (x.sum().item(), float(x.max()), x.tolist(), bool(x.sum() > 0),
+                          int(x[0]))
+                return x * values[0]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            lib.jit.trace(Model(), lib.ones(2), check_trace=False)
+        return sorted({str(w.message).split(' might')[0] for w in caught
+                       if type(w.message).__name__ == 'TracerWarning'})
+    assert kinds(nbgrad) == kinds(torch) == sorted(
+        f'Converting a tensor to a Python {kind}' for kind in
+        ('number', 'float', 'list', 'boolean', 'integer'))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        nbgrad.jit.trace(_mlp(nbgrad), nbgrad.ones(3, 4))
+    assert not [w for w in caught if type(w.message).__name__ == 'TracerWarning']

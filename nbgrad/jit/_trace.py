@@ -12,6 +12,8 @@ in-place ops work as in eager code.
 import copy
 import warnings
 
+import numpy as np
+
 from .. import _dispatch
 from .._tensor import Tensor
 from ._script import ScriptFunction
@@ -283,7 +285,8 @@ def _record(fn, inputs):
         result = fn(*inputs)
     finally:
         remove()
-    if not _random.get_rng_state().equal(state):
+    # (compared as arrays: a tensor-to-Python conversion while tracing warns TracerWarning)
+    if not np.array_equal(_random.get_rng_state().numpy(), state.numpy()):
         warnings.warn('the traced code drew random numbers: ops nbgrad replays (dropout...) draw '
                       'again at each call, but random tensors the code made itself '
                       '(torch.rand...) are replayed as the values drawn while tracing',

@@ -15,7 +15,7 @@ from .._tensor import Tensor
 from ._script import TracedModule
 from ._trace import TracerWarning, record
 
-_tracing = [0]
+from .._tensor import tracing_depth as _tracing   # (the engine's conversions warn while > 0)
 
 
 def is_tracing():

@@ -248,7 +248,7 @@ Tensor.is_sparse = property(lambda self: self._data.__class__ is SparseCOO and
                             self._data.compressed is None)
 Tensor.layout = property(_layout_of)
 Tensor.numpy = _refuse_numpy(Tensor.numpy)
-Tensor.item = _item_through_dense(Tensor.item)     # (float(), int(), bool() read item())
+Tensor._item = _item_through_dense(Tensor._item)     # (item(), float(), int(), bool() read it)
 _dense_is_contiguous = Tensor.is_contiguous
 
 
