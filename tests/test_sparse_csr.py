@@ -535,3 +535,13 @@ def test_pygcn_graph_convolution_trains_as_in_pytorch(device):
             results.append((loss, w.grad, b.grad))
         for got, exp in zip(*results):
             np.testing.assert_allclose(host(got), host(exp), 1e-5, 1e-5, err_msg=layout)
+
+
+def test_sparse_mm_of_two_csr_matrices_is_csr():
+    """(found by a second sweep) torch.sparse.mm(csr, csr) gave COO; PyTorch's is CSR, as @."""
+    results = []
+    for lib in (torch, nbgrad):
+        S = (lib.eye(3) * 2 + lib.diag(lib.ones(2), 1)).to_sparse_csr()
+        r = lib.sparse.mm(S, S)
+        results.append((str(r.layout).split('.')[-1], r.to_dense().tolist()))
+    assert results[1] == results[0]

@@ -44,6 +44,8 @@ def mm(mat1, mat2, reduce=None):
     if _build.is_sparse(mat1) and not _build.is_sparse(mat2):
         return _build.dispatch(_ops.SparseDenseMM(True, 'SparseAddmmBackward0'), mat1, mat2)
     if _build.is_sparse(mat1) and _build.is_sparse(mat2):
+        if is_compressed(mat1) or is_compressed(mat2):
+            return mat1.mm(mat2)    # (CSR @ CSR is CSR, as in PyTorch)
         return _build.dispatch(_ops.SparseSparseMM(masked_grad=True), mat1, mat2)
     return mat1.mm(mat2)
 
