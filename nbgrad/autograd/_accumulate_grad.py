@@ -71,7 +71,9 @@ def _accumulate_into(tensor, grad, create_graph):
             'to break the cycle and avoid the leak.')
     if grad._data.__class__ is SparseCOO or (existing is not None and
                                              existing._data.__class__ is SparseCOO):
-        return _accumulate_sparse(tensor, grad, create_graph)
+        _accumulate_sparse(tensor, grad, create_graph)
+        _in_compressed_layout(tensor)
+        return
     if existing is None:
         if create_graph:
             tensor._grad = grad
@@ -97,6 +99,16 @@ def _accumulate_into(tensor, grad, create_graph):
                                f'.grad of shape {tuple(existing.shape)}')
         target += grad._data
         existing._vc[0] += 1
+
+
+def _in_compressed_layout(tensor):
+    """A CSR (CSC) leaf's sparse gradient in its own layout, as PyTorch keeps it (the masked
+    gradients reach it as COO at its entries)."""
+    payload, grad = tensor._data, tensor._grad
+    if payload.__class__ is not SparseCOO or payload.compressed is None or grad is None or \
+            grad._data.__class__ is not SparseCOO or grad._data.compressed is not None:
+        return
+    tensor._grad = grad.to_sparse_csr() if payload.compressed.is_csr else grad.to_sparse_csc()
 
 
 def _accumulate_sparse(tensor, grad, create_graph):
