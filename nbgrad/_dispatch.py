@@ -15,7 +15,7 @@ import numpy as np
 
 from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
 from ._memory_overlap import check_no_partial_overlap
-from . import _saved_hooks
+from . import _complex_autograd, _saved_hooks
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
 from ._sparse_coo import SparseCOO
@@ -25,10 +25,6 @@ _new = object.__new__
 _next_sequence = itertools.count().__next__  # creation order of graph nodes (backward runs newest first)
 _anomaly_enabled = False
 _observers = []
-# why an op that would put a complex tensor into a graph refuses (see _run_inplace, ops/complex_ops)
-COMPLEX_AUTOGRAD_REFUSED = ('complex tensors cannot require gradients in nbgrad yet: complex '
-                            'autograd is not implemented. Use real and imaginary parts as two '
-                            'float tensors.')
 
 
 def dispatch(op, *inputs):
@@ -101,6 +97,8 @@ def _general(op, inputs):
                     refresh_view(x)  # a view whose base gained a history after it was made
                 if x._requires_grad:
                     requires_grad = True
+                    if a.dtype.kind == 'c' and not op.complex_autograd:
+                        raise _complex_autograd.refusal(op, 'an input is complex')
                     fn = x._grad_fn
                     if fn is None:
                         edges.append((x._grad_accumulator(), 0, a.shape, a.dtype))
@@ -133,8 +131,8 @@ def _general(op, inputs):
     if not grad_enabled and _modes.inference_depth:     # (inference mode is grad off)
         result._inference = True
     if requires_grad and out.dtype.kind in 'fc':
-        if out.dtype.kind == 'c':
-            _refuse_complex_result(op)
+        if out.dtype.kind == 'c' and not op.complex_autograd:
+            raise _complex_autograd.refusal(op, 'the result is complex')
         result._requires_grad = True
         result._grad_fn = op
         _record(op, inputs, (result,), edges)
@@ -175,8 +173,8 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
         if a.__class__ is not _ndarray:
             a = _as_array(a, gpu)
         if record and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
-            if a.dtype.kind == 'c':
-                _refuse_complex_result(op)
+            if a.dtype.kind == 'c' and not op.complex_autograd:
+                raise _complex_autograd.refusal(op, 'the result is complex')
             t = Tensor._make(a, True, op)
             t._output_nr = i
         else:
@@ -187,14 +185,6 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
     if record:
         _record(op, inputs, results, edges)
     return tuple(results)
-
-
-def _refuse_complex_result(op):
-    """A real input that requires grad, a complex result (x * 1j, complex(x, y)...): the graph
-    would need complex autograd, which would give wrong gradients, so the op refuses (nothing
-    has been written: out-of-place results only)."""
-    raise RuntimeError(f'{op.name().replace("Backward0", "")}: the result is complex and an '
-                       f'input requires grad, but {COMPLEX_AUTOGRAD_REFUSED}')
 
 
 def _record(op, inputs, outputs, edges=None):
@@ -447,11 +437,6 @@ def _run_inplace(op, target, inputs):
         record = op.differentiable and (
             target._requires_grad or (target._base is not None and target._base._requires_grad)
             or any(isinstance(x, Tensor) and x._requires_grad for x in inputs[1:]))
-        if record and _complex_memory(target):
-            raise RuntimeError(f'{_op_name(op)}_: writing a value that requires grad into a '
-                               f'complex tensor (or into a view of one, such as z.real) would '
-                               f'make a complex tensor require grad, and '
-                               f'{COMPLEX_AUTOGRAD_REFUSED}')
     if not record:
         dest = target._data
         arrays = []
@@ -491,18 +476,6 @@ def _run_inplace(op, target, inputs):
         fn._saved_output = (target._data, target._vc, target._vc[0])
     rebase_history(target, result)
     return target
-
-
-def _complex_memory(target):
-    """Whether target is complex or a view (through any chain of views) of a complex tensor."""
-    t = target
-    while True:
-        if t._data.dtype.kind == 'c':
-            return True
-        source = t._view_src
-        if source is None:
-            return t._base is not None and t._base._data.dtype.kind == 'c'
-        t = source[0]
 
 
 def _device_mismatch_inplace(op, inputs):

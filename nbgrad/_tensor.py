@@ -323,13 +323,10 @@ class Tensor:
         if requires_grad and self._inference and not _modes.inference_depth:
             raise RuntimeError('Setting requires_grad=True on inference tensor outside '
                                'InferenceMode is not allowed.')
-        if requires_grad and self._data.dtype.kind != 'f':
-            if self._data.dtype.kind == 'c':
-                raise RuntimeError('complex tensors cannot require gradients in nbgrad yet: '
-                                   'complex autograd is not implemented. Use real and imaginary '
-                                   'parts as two float tensors.')
-            raise RuntimeError(f'only Tensors of floating point dtype can require gradients '
-                               f'(got {self.dtype}). Convert first, e.g. x.float().requires_grad_()')
+        if requires_grad and self._data.dtype.kind not in 'fc':
+            raise RuntimeError(f'only Tensors of floating point and complex dtype can require '
+                               f'gradients (got {self.dtype}). Convert first, e.g. '
+                               f'x.float().requires_grad_()')
         self._requires_grad = requires_grad
         return self
 

@@ -372,10 +372,10 @@ Tensor.conj_physical = lambda self: complex_ops.conj_physical(self)
 Tensor.conj_physical_ = complex_ops.conj_physical_
 
 
-class _Conj(ew.Elementwise):
-    ufunc = 'conjugate'
+class _Conj(complex_ops._ConjPhysical):
+    """z.conj(): PyTorch's is a lazy view; nbgrad's computes the conjugate (is_conj() is False)."""
     backward_name = 'ConjBackward0'
-    differentiable = False
+    op_name = 'conj'
 
 
 # -- reductions, views, shape, indexing, matrix products -------------------------------------

@@ -7,13 +7,10 @@ float32 gives complex64, float64 complex128), padding and trimming with n/s, dim
 and PyTorch's errors. The transforms run on numpy.fft on the CPU and cupy.fft on CUDA (the graph
 nodes are in nbgrad/ops/_fft_ops.py); fftshift and ifftshift are nbgrad's roll.
 
-Autograd. nbgrad has no complex autograd (complex tensors cannot require grad), so a transform
-whose input or output is complex refuses an input that requires grad, with a RuntimeError that
-says so, rather than returning a result that silently drops the gradient: run it under
-nbgrad.no_grad() or on x.detach(). The exception is the transforms that are real on both sides:
-irfft, irfft2, irfftn, hfft, hfft2 and hfftn of a *real* input are differentiable, with
-PyTorch's gradient (and grad_fn name FftC2RBackward0), to any order. fftshift and ifftshift are
-differentiable like roll, for every dtype roll takes.
+Autograd. Every transform is differentiable, complex inputs and results included, with
+PyTorch's gradients (the adjoint transforms, see ops/_fft_ops.py) and grad_fn names
+(FftC2CBackward0, FftR2CBackward0, FftC2RBackward0), to any order. fftshift and ifftshift are
+differentiable like roll.
 
 Deliberate differences from PyTorch 2.13 on the CPU:
 - float16 inputs are refused everywhere with PyTorch's CPU error ("Unsupported dtype Half"),
@@ -22,7 +19,7 @@ Deliberate differences from PyTorch 2.13 on the CPU:
   result (PyTorch's CPU kernel fails there with an MKL error).
 - ihfftn/ihfft2 over a single dimension with out= write the result into out (PyTorch 2.13 leaves
   out unchanged there); ifft and ihfft of a real input that requires grad with out= raise the
-  complex-autograd error (PyTorch returns a tensor whose grad_fn is broken).
+  out= error of autograd (PyTorch returns a tensor whose grad_fn is broken).
 - fftfreq/rfftfreq with out= of the wrong size resize it without PyTorch's warning, and accept
   layout= and pin_memory= without acting on them (nbgrad tensors are all strided).
 """
@@ -31,7 +28,7 @@ import numpy as np
 from . import _dtype
 from ._creation import _finish, _on_device
 from ._device import to_device
-from ._dispatch import COMPLEX_AUTOGRAD_REFUSED, dispatch, _type_word
+from ._dispatch import dispatch, _type_word
 from ._out import accepts_out, write_out
 from ._tensor import Tensor
 from .autograd import grad_mode as _grad_mode
@@ -201,18 +198,11 @@ def _c2r_shape_and_dims(name, x, s, dim):
 # ---------------------------------------------------------------------------------------------
 
 def _refuse_grad(name, x, out, primitive):
-    """out= with autograd (PyTorch's error, naming its primitive), then nbgrad's own refusal of
-    complex autograd. Called last, where PyTorch would call its primitive."""
-    if not (_grad_mode.is_grad_enabled() and x.requires_grad):
-        return
-    if out is not None and primitive is not None:
+    """out= with autograd: PyTorch's error, naming its primitive. Called last, where PyTorch
+    would call its primitive."""
+    if out is not None and _grad_mode.is_grad_enabled() and x.requires_grad:
         raise RuntimeError(f"{primitive}(): functions with out=... arguments don't support "
                            f'automatic differentiation, but one of the arguments requires grad.')
-    raise RuntimeError(
-        f'fft.{name}: the input requires grad and the transform has a complex input or result '
-        f'(only irfft, irfft2, irfftn, hfft, hfft2 and hfftn of a real input are differentiable; '
-        f'transform x.detach(), or run under nbgrad.no_grad(), to compute without gradients), '
-        f'and {COMPLEX_AUTOGRAD_REFUSED}')
 
 
 def _finish_out(result, out, name, exact=None):
@@ -268,7 +258,7 @@ def _real_input_setup(name, x, n, dim, norm, out, forward):
     n = x._data.shape[d] if n is None else n
     _check_points(n)
     norm = _norm(norm)
-    _refuse_grad(name, x, out if forward else None, '_fft_r2c')
+    _refuse_grad(name, x, out, '_fft_r2c')
     return work, d, n, norm
 
 
@@ -437,7 +427,7 @@ def _ihfftn(fn, input, s, dim, norm, out, dim_required=False):
     norm = _norm(norm)
     if len(dims) == 1:  # PyTorch's conj_physical_out path: out must have the result's dtype
         exact = 'Found dtype {result} but expected {out}'
-        _refuse_grad('ihfftn', x, None, None)
+        _refuse_grad('ihfftn', x, out, '_fft_r2c')
     else:
         exact = None
         _check_out(out, 'ihfftn', True)

@@ -1,8 +1,8 @@
 """PyTorch's basic complex-number API against PyTorch: Tensor.real/.imag (views that write through
 and share the version counter, settable), view_as_real/view_as_complex (shapes, strides, storage
 offsets, memory sharing, errors), complex and polar, angle (real, integer and complex inputs, its
-zero gradient), conj_physical, resolve_conj/resolve_neg/is_conj/is_neg, and nbgrad's refusal of
-complex autograd. nbgrad runs on the `device` fixture ('cuda' with NBGRAD_FAKE_CUDA=1), PyTorch
+zero gradient), conj_physical, resolve_conj/resolve_neg/is_conj/is_neg, and the gradients
+through them (complex autograd: PyTorch's values, second derivatives by gradgradcheck). nbgrad runs on the `device` fixture ('cuda' with NBGRAD_FAKE_CUDA=1), PyTorch
 on the CPU."""
 import math
 
@@ -14,7 +14,6 @@ from torch_compare import assert_same, exc_kind
 
 torch = pytest.importorskip('torch')
 
-REFUSAL = 'complex autograd is not implemented'
 
 
 def _cpu(value):
@@ -462,61 +461,101 @@ def test_conj_queries(device):
 
 
 # ---------------------------------------------------------------------------------------------
-# complex autograd: PyTorch differentiates these; nbgrad refuses with one explanation
+# complex autograd: gradients through the ops of this file, against PyTorch's
 # ---------------------------------------------------------------------------------------------
 
-REFUSED = {
-    'complex': lambda x, z: nbgrad.complex(x, x.detach()),
-    'complex_second': lambda x, z: nbgrad.complex(x.detach(), x),
-    'polar': lambda x, z: nbgrad.polar(x, x.detach()),
-    'view_as_complex': lambda x, z: nbgrad.view_as_complex(x.reshape(2, 2)),
-    'copy_into_real': lambda x, z: z.real.copy_(x),
-    'set_real': lambda x, z: setattr(z, 'real', x),
-    'set_imag': lambda x, z: setattr(z, 'imag', x),
-    'index_into_imag': lambda x, z: z.imag.__setitem__(slice(0, 2), x[:2]),
-    'into_view_as_real': lambda x, z: nbgrad.view_as_real(z)[:, 0].add_(x),
-    'into_complex': lambda x, z: z.add_(x),
+WRITES = {   # an in-place write of x (real, requires grad) into the complex tensor z in a graph
+    'copy_into_real': lambda lib, x, z: z.real.copy_(x),
+    'set_real': lambda lib, x, z: setattr(z, 'real', x),
+    'set_imag': lambda lib, x, z: setattr(z, 'imag', x * 2),
+    'index_into_imag': lambda lib, x, z: z.imag.__setitem__(slice(0, 2), x[:2]),
+    'into_view_as_real': lambda lib, x, z: lib.view_as_real(z)[:, 0].add_(x),
+    'into_complex': lambda lib, x, z: z.add_(x),
+    'slice_mul': lambda lib, x, z: z[1:3].mul_(x[:2] * 1j),
+    'real_mul': lambda lib, x, z: z.real.mul_(x),
+    'imag_slice_add': lambda lib, x, z: z.imag[1:].add_(x[1:]),
 }
 
 
-@pytest.mark.parametrize('case', REFUSED)
-def test_complex_autograd_is_refused_and_changes_nothing(case, device):
-    x = nbgrad.tensor([1., 2., 3., 4.], device=device, requires_grad=True)
-    z = nbgrad.tensor([1 + 1j, 2 - 2j, 3j, 4.], device=device)
-    before = z.clone()
-    with pytest.raises(RuntimeError, match=REFUSAL):
-        REFUSED[case](x, z)
-    assert z._version == 0 and nbgrad.equal(z.cpu(), before.cpu()) and not z.requires_grad
-    with nbgrad.no_grad():  # nothing to record: the same calls work
-        REFUSED[case](x, z)
+@pytest.mark.parametrize('case', WRITES)
+def test_gradients_of_writes_into_complex_tensors(case, device):
+    """Writes through z.real, z.imag, view_as_real(z) and slices of z: the gradients of the
+    written value and of z's old value are PyTorch's (the write's region of z's real or
+    imaginary part gets none)."""
+    def run(lib, dev):
+        x = lib.tensor([0.5, -1., 2., 3.], dtype=lib.float64, device=dev, requires_grad=True)
+        w = lib.tensor([1 + 1j, 2 - 2j, 3j, 4.], device=dev, requires_grad=True)
+        z = (w * 1).clone()
+        WRITES[case](lib, x, z)
+        weights = lib.tensor([1 + 2j, 3 - 1j, 0.5j, 2.0], dtype=lib.complex128, device=dev)
+        loss = (z * weights).real.sum() + z.abs().sum()
+        return [g.resolve_conj() for g in lib.autograd.grad(loss, (x, w))]
+    check(run, device)
 
 
-def test_complex_tensors_in_a_graph_are_refused(device):
-    """A real tensor that requires grad cannot make a complex result (x * 1j, complex, polar):
-    complex autograd would be needed, and its gradients would be wrong. Without grad the same
-    calls work, and give PyTorch's values."""
-    x = nbgrad.tensor([1., 2.], device=device, requires_grad=True)
-    y = nbgrad.tensor([3., 4.], device=device)
-    for fn in (lambda: x * 1j, lambda: nbgrad.complex(x, y), lambda: nbgrad.polar(y, x),
-               lambda: x.to(nbgrad.complex64)):
-        with pytest.raises(RuntimeError, match=REFUSAL):
-            fn()
-        with nbgrad.no_grad():
-            fn()
+GRADIENTS = {   # a real loss of the op's result, of a real x and a complex z
+    'real_imag': lambda lib, x, z: (z.real * x + z.imag ** 2).sum(),
+    'view_as_real': lambda lib, x, z: (lib.view_as_real(z) ** 2 * x[:, None]).sum(),
+    'view_as_complex': lambda lib, x, z: lib.view_as_complex(
+        lib.stack([x, x * 3], -1)).mul(z).abs().sum(),
+    'complex': lambda lib, x, z: lib.complex(x, x * 2).mul(z).abs().sum(),
+    'polar': lambda lib, x, z: lib.polar(x.abs() + 0.5, x).mul(z).real.sum(),
+    'polar_negative_abs': lambda lib, x, z: lib.polar(x, x * 2).imag.sum(),
+    'angle': lambda lib, x, z: (z.angle() * x).sum() + x.angle().sum(),
+    'conj': lambda lib, x, z: (z.conj() * z * x).real.sum() + (z.conj() * (1 + 2j)).imag.sum(),
+    'conj_physical': lambda lib, x, z: (lib.conj_physical(z) * (2 - 1j)).real.sum(),
+    'times_i': lambda lib, x, z: (x * 1j + z).imag.sum(),
+    'abs_sgn': lambda lib, x, z: (z.abs() + z.sgn().real * 3 + z.sgn().imag).sum(),
+    'to_complex': lambda lib, x, z: (x.to(lib.complex128) * z).imag.sum(),
+    'to_real': lambda lib, x, z: z.real.to(lib.float32).sum() * 2,
+}
+
+
+@pytest.mark.parametrize('case', GRADIENTS)
+def test_gradients_match_pytorch(case, device):
+    def run(lib, dev):
+        x = lib.tensor([0.5, -1., 2., 3.], dtype=lib.float64, device=dev, requires_grad=True)
+        z = lib.tensor([1 + 1j, 2 - 2j, 3j, -4.], device=dev, requires_grad=True)
+        loss = GRADIENTS[case](lib, x, z)
+        return [g.resolve_conj() if g is not None else None
+                for g in lib.autograd.grad(loss, (x, z), allow_unused=True)]
+    check(run, device)
+
+
+@pytest.mark.parametrize('case', sorted(set(GRADIENTS) - {'to_real', 'polar_negative_abs'}))
+def test_second_derivatives(case, device):
+    """gradgradcheck against finite differences (complex inputs as real pairs)."""
+    x = nbgrad.tensor([0.5, -1., 2., 3.], dtype=nbgrad.float64, device=device,
+                      requires_grad=True)
+    # (off angle's branch cut along the negative reals, where finite differences jump)
+    z = nbgrad.tensor([1 + 1j, 2 - 2j, 3j, -4 + 0.5j], dtype=nbgrad.complex128, device=device,
+                      requires_grad=True)
+    fn = lambda x, z: GRADIENTS[case](nbgrad, x, z)     # noqa: E731
+    assert nbgrad.autograd.gradcheck(fn, (x, z))
+    assert nbgrad.autograd.gradgradcheck(fn, (x, z))
+
+
+def test_grad_fn_names(device):
+    def run(lib, dev):
+        z = lib.tensor([1 + 1j, 2.], device=dev, requires_grad=True)
+        x = lib.tensor([1., 2.], device=dev, requires_grad=True)
+        return [type(t.grad_fn).__name__ for t in (
+            z.real, z.imag, lib.view_as_real(z), lib.complex(x, x), lib.polar(x, x), z.angle(),
+            lib.conj_physical(z), z.abs(), z.sgn())]
+    check(run, device)
+
+
+def test_a_complex_loss_has_no_implicit_gradient(device):
+    check(lambda lib, dev: lib.tensor([1j], device=dev, requires_grad=True).sum().backward(),
+          device)
+
+
+def test_ops_without_a_complex_gradient_refuse_and_change_nothing(device):
+    """An op whose backward is only right for real tensors refuses to record a complex tensor
+    (a silently wrong gradient otherwise); without grad the same call works."""
+    z = nbgrad.tensor([1 + 1j, 2 - 2j], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match='no complex gradient in nbgrad yet'):
+        nbgrad.cummax(z.real * 1j, 0)
     with nbgrad.no_grad():
-        got = (x * 1j).cpu().numpy()
-    expected = (torch.tensor([1., 2.]) * 1j).numpy()
-    np.testing.assert_array_equal(got, expected)
-
-
-def test_a_complex_view_of_a_base_that_joins_a_graph_refuses():
-    x = nbgrad.zeros(2, 2)
-    c = nbgrad.view_as_complex(x)
-    x.add_(nbgrad.ones(2, 2, requires_grad=True))  # x (real) now requires grad; c would too
-    with pytest.raises(RuntimeError, match=REFUSAL):
-        c.requires_grad
-
-
-def test_requires_grad_on_complex_keeps_its_refusal():
-    with pytest.raises(RuntimeError, match=REFUSAL):
-        nbgrad.zeros(2, dtype=nbgrad.complex64).requires_grad_()
+        nbgrad.special.i0(z.real)
+    assert z.grad is None

@@ -3,12 +3,11 @@ complex, to a tolerance of the result's precision relative to its largest magnit
 shapes of every transform for every norm, n/s padding and trimming, transforms over chosen (and
 negative, unsorted) dims, integer and bool inputs, fftfreq/rfftfreq, fftshift/ifftshift with
 gradients, out=, the gradients of the real-to-real transforms (irfft*/hfft* of a real input) and
-PyTorch's errors. Every comparison takes the `device` fixture: nbgrad runs there ('cuda' under
+PyTorch's errors, and the gradients through complex inputs and results (with gradcheck and
+gradgradcheck). Every comparison takes the `device` fixture: nbgrad runs there ('cuda' under
 NBGRAD_FAKE_CUDA=1 or on a GPU), PyTorch (the oracle) on the CPU.
 
 Where nbgrad differs from PyTorch on purpose (see nbgrad/fft.py's docstring) the test says so:
-  * transforms whose input or result is complex refuse an input that requires grad (nbgrad has
-    no complex autograd); PyTorch differentiates them.
   * a tensor empty in a dimension that is not transformed gives the empty result; PyTorch's CPU
     kernel raises an MKL error there. The expected shape comes from PyTorch's result for the
     same tensor with one row.
@@ -414,29 +413,55 @@ def test_float32_gradient_dtype(device):
     assert_close(got, expected, device)
 
 
-COMPLEX_GRAD = [  # deliberate difference: PyTorch differentiates these, nbgrad refuses
+TRANSFORMS_FOR_GRAD = [
     lambda f, x: f.fft(x), lambda f, x: f.ifft(x, n=3), lambda f, x: f.rfft(x),
-    lambda f, x: f.ihfft(x), lambda f, x: f.fftn(x), lambda f, x: f.ifft2(x),
-    lambda f, x: f.rfftn(x, dim=0), lambda f, x: f.rfft2(x), lambda f, x: f.ihfftn(x),
-    lambda f, x: f.ihfft2(x), lambda f, x: f.fftn(x, dim=()),
-    lambda f, x: f.irfft(x * 1j), lambda f, x: f.hfftn(x * (1 + 1j))]
+    lambda f, x: f.ihfft(x), lambda f, x: f.fftn(x), lambda f, x: f.ifft2(x, norm='ortho'),
+    lambda f, x: f.rfftn(x, dim=0), lambda f, x: f.rfft2(x, s=(5, 3)), lambda f, x: f.ihfftn(x),
+    lambda f, x: f.ihfft2(x, norm='forward'), lambda f, x: f.fftn(x, dim=()),
+    lambda f, x: f.irfft(x * 1j), lambda f, x: f.hfftn(x * (1 + 1j)),
+    lambda f, x: f.irfft(x * (1 - 2j), n=7, norm='ortho'), lambda f, x: f.hfft(x * 1j, n=4),
+    lambda f, x: f.irfftn(x * (2 + 1j), s=(2, 6)), lambda f, x: f.hfft2(x * 1j, norm='forward'),
+    lambda f, x: f.fft2(x * (1 + 1j), s=(2, 6))]
 
 
-@pytest.mark.parametrize('case', range(len(COMPLEX_GRAD)))
-def test_complex_autograd_is_refused(case, device):
-    fn = COMPLEX_GRAD[case]
-    x = data((3, 4), 'float64')
-    # PyTorch: a result that requires grad
-    assert fn(torch.fft, torch.tensor(x, requires_grad=True)).requires_grad
-    xt = nbgrad.tensor(x, device=device, requires_grad=True)
-    with pytest.raises(RuntimeError, match='complex autograd is not implemented'):
-        fn(nbgrad.fft, xt)
-    # without gradients the same call works and gives PyTorch's numbers
-    with nbgrad.no_grad():
-        got = fn(nbgrad.fft, xt)
-    assert not got.requires_grad
-    assert_close(got, fn(torch.fft, torch.tensor(x)), device)
-    assert_close(fn(nbgrad.fft, xt.detach()), fn(torch.fft, torch.tensor(x)), device)
+@pytest.mark.parametrize('dtype', ['float64', 'complex128', 'float32'])
+@pytest.mark.parametrize('case', range(len(TRANSFORMS_FOR_GRAD)))
+def test_gradients_through_complex_match_pytorch(case, dtype, device):
+    """Every transform is differentiable through complex inputs and results, with PyTorch's
+    gradient (the adjoint transform): a real loss weighting the result's real and imaginary
+    parts differently, of a real or complex input."""
+    fn = TRANSFORMS_FOR_GRAD[case]
+    if dtype.startswith('complex') and case in (2, 3, 6, 7, 8, 9):
+        pytest.skip('r2c transforms take real inputs')
+    x = data((3, 4), dtype)
+
+    def grad(lib, T):
+        t = T(x, requires_grad=True)
+        out = fn(lib.fft, t)
+        w = T(data(tuple(out.shape), 'complex128', seed=1).astype(
+            'complex64' if dtype == 'float32' else 'complex128'))
+        loss = (out * w).real.sum() + (out.abs() ** 2).sum()
+        return lib.autograd.grad(loss, t)[0]
+    got, expected = run_both(grad, device)
+    assert_close(got, expected.resolve_conj(), device, single=dtype == 'float32')
+
+
+@pytest.mark.parametrize('case', range(len(TRANSFORMS_FOR_GRAD)))
+def test_complex_gradcheck(case, device):
+    """Second derivatives too: the adjoint's gradient is the transform again."""
+    fn = TRANSFORMS_FOR_GRAD[case]
+    x = nbgrad.tensor(data((2, 3), 'float64'), device=device, requires_grad=True)
+    assert nbgrad.autograd.gradcheck(lambda t: fn(nbgrad.fft, t), (x,))
+    assert nbgrad.autograd.gradgradcheck(lambda t: fn(nbgrad.fft, t), (x,))
+
+
+def test_grad_fn_names():
+    def names(lib):
+        x = lib.ones(4, requires_grad=True)
+        z = lib.ones(4, dtype=lib.complex64, requires_grad=True)
+        return [type(t.grad_fn).__name__ for t in (lib.fft.fft(z), lib.fft.rfft(x),
+                                                  lib.fft.irfft(z), lib.fft.fft(x))]
+    assert names(nbgrad) == names(torch)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,15 +40,30 @@ class CopySlices(Node):
         return COPY_SLICES
 
     def backward(self, g):
-        from .._creation import ones
-        from .. import _dtype
-        outside = ones(self.base_shape, dtype=_dtype.bool, device=g.device)
-        with _no_grad():
-            replay(self.chain, outside, self.base_offset).fill_(False)
-        grad_base = g.where(outside, 0.0) if self._edges[0] is not None else None
+        grad_base = self._outside_region(g) if self._edges[0] is not None else None
         grad_result = replay(self.chain, g.contiguous(), self.base_offset) \
             if self._edges[1] is not None else None
         return grad_base, grad_result
+
+    def _outside_region(self, g):
+        """g with the view's region zeroed. A mask of the base's shape, True outside the
+        region, selects. Where the view is a real part of complex memory (z.real, z.imag,
+        view_as_real(z)), a complex mask is written through the view instead, and it multiplies
+        g's real and imaginary parts each by their own 0 or 1."""
+        from .._creation import ones
+        from .. import _dtype
+        from ..ops.complex_ops import _ComplexView, view_as_real, view_as_complex
+        if self.base_dtype.kind == 'c' and any(isinstance(op, _ComplexView)
+                                               for op in self.chain):
+            outside = ones(self.base_shape, dtype=_dtype.from_numpy_dtype(self.base_dtype),
+                           device=g.device) * (1 + 1j)
+            with _no_grad():
+                replay(self.chain, outside, self.base_offset).fill_(0)
+            return view_as_complex(view_as_real(g.contiguous()) * view_as_real(outside))
+        outside = ones(self.base_shape, dtype=_dtype.bool, device=g.device)
+        with _no_grad():
+            replay(self.chain, outside, self.base_offset).fill_(False)
+        return g.where(outside, 0.0)
 
     @classmethod
     def rebase(cls, view, result):

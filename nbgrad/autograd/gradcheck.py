@@ -4,6 +4,13 @@ The numerical Jacobian perturbs each input element by +-eps in place (outside au
 measures the change of every output; the analytical one runs one vector-Jacobian product per output
 element. Use float64 inputs: float32 differences are too coarse for the default tolerances.
 
+Complex inputs and outputs count as pairs of real numbers (real part, imaginary part): the
+Jacobian has a row for each part of a complex input and a column for each part of a complex
+output. Autograd's column for the real part of output k is the gradient with grad_output 1 at k,
+for the imaginary part with 1j (PyTorch's convention: the gradient of a complex z is
+dL/dx + i dL/dy, see _complex_autograd), so this checks the same thing as PyTorch's Wirtinger
+checks.
+
 A sparse input's Jacobian is over its stored values (what PyTorch's masked=True checks: the
 elements it does not store cannot be perturbed without changing its pattern); sparse outputs are
 compared through to_dense().
@@ -38,19 +45,35 @@ def _numerical_jacobians(fn, inputs, outputs, positions, eps):
             jacobians.append(None)
             continue
         data = _perturbable(x)  # perturbed in place, element by element, then restored
-        per_output = [np.zeros((data.size, o.numel()), dtype=np.float64) for o in outputs]
+        steps = (eps, eps * 1j) if data.dtype.kind == 'c' else (eps,)
+        per_output = [np.zeros((data.size * len(steps), _real_size(o)), dtype=np.float64)
+                      for o in outputs]
         for k in range(data.size):
             where = np.unravel_index(k, data.shape)
             original = data[where].copy()
-            data[where] = original - eps
-            minus = _evaluate(fn, inputs, positions)
-            data[where] = original + eps
-            plus = _evaluate(fn, inputs, positions)
-            data[where] = original
-            for j, (p, m) in enumerate(zip(plus, minus)):
-                per_output[j][k] = ((p - m) / (2 * eps)).reshape(-1)
+            for part, step in enumerate(steps):
+                data[where] = original - step
+                minus = _evaluate(fn, inputs, positions)
+                data[where] = original + step
+                plus = _evaluate(fn, inputs, positions)
+                data[where] = original
+                for j, (p, m) in enumerate(zip(plus, minus)):
+                    per_output[j][k * len(steps) + part] = (p - m) / (2 * eps)
         jacobians.append(per_output)
     return jacobians
+
+
+def _real_size(t):
+    """How many real numbers a tensor holds (two per complex element)."""
+    return t.numel() * (2 if t.is_complex() else 1)
+
+
+def _as_reals(a):
+    """An array's numbers as float64, flattened, a complex element as its two parts in turn."""
+    a = np.asarray(a)
+    if a.dtype.kind == 'c':
+        return np.stack([a.real, a.imag], -1).reshape(-1).astype(np.float64)
+    return a.reshape(-1).astype(np.float64)
 
 
 def _perturbable(x):
@@ -64,8 +87,11 @@ def _gradient_rows(x, g):
     if pattern.__class__ is SparseCOO:
         g = lookup(g._data, pattern.indices) if g.is_sparse else \
             mask_dense(g._data, pattern).values
-        return _host(g).reshape(-1)
-    return _host(g._data).reshape(-1)
+        return _as_reals(_host(g))
+    g = _host(g._data)
+    if pattern.dtype.kind != 'c' and g.dtype.kind == 'c':
+        g = g.real
+    return _as_reals(g)
 
 
 def _dense_outputs(fn):
@@ -78,7 +104,7 @@ def _dense_outputs(fn):
 def _evaluate(fn, inputs, positions):
     # grad mode stays on: fn may itself differentiate (gradgradcheck's first derivative)
     outs = _as_tuple(fn(*inputs))
-    return [_host(outs[j]._data).astype(np.float64) for j in positions]
+    return [_as_reals(_host(outs[j]._data)) for j in positions]
 
 
 def _host(a):
@@ -89,17 +115,21 @@ def _analytical_jacobians(inputs, outputs):
     from .api import grad as autograd_grad
     from .._creation import zeros_like
     differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    jacobians = {id(x): [np.zeros((_perturbable(x).size, o.numel())) for o in outputs]
+    jacobians = {id(x): [np.zeros((_real_size(x) if not x.is_sparse else
+                                   _perturbable(x).size * (2 if x.is_complex() else 1),
+                                   _real_size(o))) for o in outputs]
                  for x in differentiable}
     for j, out in enumerate(outputs):
+        parts = (1, 1j) if out.is_complex() else (1,)
         for k in range(out.numel()):
-            grad_out = zeros_like(out)  # (keeps out's layout: index it by position, not memory)
-            grad_out._data[np.unravel_index(k, out.shape)] = 1
-            grads = autograd_grad(out, differentiable, grad_out, retain_graph=True,
-                                  allow_unused=True)
-            for x, g in zip(differentiable, grads):
-                if g is not None:
-                    jacobians[id(x)][j][:, k] = _gradient_rows(x, g)
+            for part, unit in enumerate(parts):
+                grad_out = zeros_like(out)  # (keeps out's layout: index it by position)
+                grad_out._data[np.unravel_index(k, out.shape)] = unit
+                grads = autograd_grad(out, differentiable, grad_out, retain_graph=True,
+                                      allow_unused=True)
+                for x, g in zip(differentiable, grads):
+                    if g is not None:
+                        jacobians[id(x)][j][:, k * len(parts) + part] = _gradient_rows(x, g)
     return [jacobians.get(id(x)) if isinstance(x, Tensor) and x.requires_grad else None
             for x in inputs]
 
@@ -111,7 +141,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """True if autograd's gradients of `func` at `inputs` match finite differences."""
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != 'float64':
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name not in ('float64',
+                                                                                'complex128'):
             warnings.warn(f'Input #{i} requires gradient and is not a double precision floating '
                           f'point. This check will likely fail if all the inputs are not of double '
                           f'precision floating point. ', UserWarning, stacklevel=2)

@@ -78,6 +78,10 @@ class Node:
       contiguous_output: forward's arrays come back C-contiguous, as PyTorch allocates the
         results of reductions, cat, scans... (NumPy's follow a transposed input's layout, and a
         later .view() that works in PyTorch would then fail)
+      complex_autograd: backward is right for complex inputs and outputs, in PyTorch's
+        convention (see _complex_grad.py). The dispatcher refuses to record an op without it
+        where a complex tensor would enter or leave its node: its real formula would give a
+        silently wrong gradient.
     """
     saved_inputs = ()
     # {saved input position: the input positions whose gradients read it}, or None (all): an
@@ -86,6 +90,7 @@ class Node:
     saved_input_users = None
     saves_output = False
     differentiable = True
+    complex_autograd = False
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
@@ -700,7 +705,10 @@ def _conform(g, shape, np_dtype, node):
     if g._data.shape != shape:
         g = sum_to_shape(g, shape, node)
     if g._data.dtype != np_dtype:
-        g = g.to(from_numpy_dtype(np_dtype))
+        if g._data.dtype.kind == 'c' and np_dtype.kind != 'c':
+            g = g.real      # a real input of a complex result: PyTorch's handle_r_to_c
+        if g._data.dtype != np_dtype:
+            g = g.to(from_numpy_dtype(np_dtype))
     return g
 
 

@@ -5,6 +5,7 @@ The tables of ops themselves are in elementwise.py."""
 import numpy as np
 
 from .. import _memory_format
+from .._complex_autograd import conj as _conj
 from ..autograd.graph import Node
 from ._util import promote, to_float_dtype, xp_of, broadcast_error
 
@@ -30,6 +31,9 @@ class Elementwise(Node):
     ints_to_float = True  # result 'float' from integers (False: no integer kernel, float_only)
     derivatives = ()      # per input: fn(grad, *inputs, output) -> grad, or None
     op_name = None
+    # holomorphic: for a complex gradient the derivatives get the conjugated inputs and output,
+    # so a formula g * f'(x) gives PyTorch's g * conj(f'(x)) (see _complex_autograd)
+    conj_operands = False
 
     def forward(self, *arrays):
         fast = self.np_ufunc
@@ -124,6 +128,9 @@ class Elementwise(Node):
             for i, v in zip(self.saved_inputs, self.saved_tensors):
                 inputs[i] = v
         output = self.saved_output() if self.saves_output else None
+        if self.conj_operands and grad._data.dtype.kind == 'c':
+            inputs = [_conj(v) for v in inputs]
+            output = _conj(output)
         return tuple(derivative(grad, *inputs, output) if edge is not None else None
                      for edge, derivative in zip(self._edges, self.derivatives))
 
@@ -145,6 +152,8 @@ class BinaryElementwise(Elementwise):
                 (b,) = saved
         if self.saves_output:
             out = self.saved_output()
+        if self.conj_operands and grad._data.dtype.kind == 'c':
+            a, b, out = _conj(a), _conj(b), _conj(out)
         edge_a, edge_b = self._edges
         da, db = self.derivatives
         return (da(grad, a, b, out) if edge_a is not None else None,
@@ -179,6 +188,8 @@ class UnaryElementwise(Elementwise):
     def backward(self, grad):
         x = self.saved_tensors[0] if self.saved_inputs else None
         y = self.saved_output() if self.saves_output else None
+        if self.conj_operands and grad._data.dtype.kind == 'c':
+            x, y = _conj(x), _conj(y)
         return self.derivatives[0](grad, x, y)
 
     def forward(self, x):

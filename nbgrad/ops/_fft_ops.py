@@ -2,14 +2,15 @@
 cupy.fft on CUDA (both keep float32/complex64 in single precision; results are cast to PyTorch's
 dtype anyway).
 
-`FFT` computes every transform (complex-to-complex, real-to-complex one-sided, complex-to-real)
-and is not differentiable: nbgrad has no complex autograd, so nbgrad/fft.py refuses inputs that
-require grad before it gets here. `RealC2R` is the one case that stays real on both sides,
-irfftn (and hfftn, which is irfftn with the other normalization) of a *real* input. Its gradient
-is PyTorch's fft_c2r_backward, the real part of a one-sided forward transform with the entries
-that stand for two conjugate bins doubled, which is the transpose of the forward map; the two
-nodes below are each other's backward, so gradients of any order follow.
+`FFT` computes every transform (complex-to-complex, real-to-complex one-sided, complex-to-real).
+Each is linear over the reals, so its gradient is its adjoint (`FFTAdjoint`, PyTorch's
+fft_c2c_backward, fft_r2c_backward and fft_c2r_backward), and the adjoint's gradient is the
+transform again: gradients of any order follow. `RealC2R` is the case that stays real on both
+sides, irfftn (and hfftn, which is irfftn with the other normalization) of a *real* input; its
+transpose is `RealC2RTranspose`, and the two are each other's backward.
 """
+import numpy as np
+
 from ..autograd.graph import Node
 from ._util import xp_of
 
@@ -48,7 +49,7 @@ class FFT(Node):
     inverse r2c); norm: NumPy's name for the function's normalization; sizes: the input's length
     along each axis after padding or trimming; work: the dtype the input is cast to first (the
     promotion); dtype: the result's dtype."""
-    differentiable = False
+    complex_autograd = True
 
     def __init__(self, kind, forward, axes, sizes, norm, work, dtype, last_size=None,
                  op_name='fft'):
@@ -59,6 +60,7 @@ class FFT(Node):
 
     def forward(self, a):
         xp = xp_of(a)
+        self._in_shape, self._real_input = a.shape, a.dtype.kind != 'c'
         a = resize(xp, a.astype(self.work, copy=False), self.axes, self.sizes)
         axes, norm = self.axes, self.norm
         if not axes:  # fftn over no dimensions: the promoted input, in new memory
@@ -78,6 +80,69 @@ class FFT(Node):
             else:
                 out = xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
         return out.astype(self.dtype, copy=False)
+
+    def backward(self, g):
+        from .._dispatch import dispatch
+        return dispatch(FFTAdjoint(self.replay_copy(), self._in_shape), g)
+
+    def name(self):
+        # (PyTorch transforms a real input's fft/ifft with its r2c kernel)
+        kind = 'r2c' if self.kind == 'c2c' and self._real_input else self.kind
+        return f'Fft{kind.upper()}Backward0'
+
+
+class FFTAdjoint(Node):
+    """The adjoint of an FFT node's map, which is its gradient (the engine takes the real part
+    for a real input). A forward transform's adjoint is the inverse direction with the other
+    scale factor, and the reverse; a one-sided r2c result is zero-padded back to full length
+    first; a c2r transform's adjoint is the one-sided forward transform with the bins that
+    stand for two conjugate ones doubled (PyTorch's fft_c2r_backward); a conjugation in the map
+    (ihfft, hfft) conjugates. The padding or trimming of the input is undone last."""
+    complex_autograd = True
+
+    def __init__(self, fft, in_shape):
+        self.fft, self.in_shape = fft, tuple(in_shape)
+
+    def forward(self, g):
+        op = self.fft
+        xp = xp_of(g)
+        axes, norm, other = op.axes, op.norm, SWAP_NORM[op.norm]
+        if not axes:
+            out = g.copy()
+        elif op.kind == 'c2c':
+            out = (xp.fft.ifftn if op.forward_direction else xp.fft.fftn)(g, axes=axes,
+                                                                           norm=other)
+        elif op.kind == 'r2c':
+            full = resize(xp, g, axes[-1:], op.sizes[-1:])
+            if op.forward_direction:     # rfftn
+                out = xp.fft.ifftn(full, axes=axes, norm=other).real
+            else:                        # ihfftn: conj(rfftn with the other scale)
+                out = xp.fft.ifftn(xp.conj(full), axes=axes, norm=norm).real
+        else:
+            # irfftn's adjoint: rfftn with the same scale, doubled; hfftn is irfftn of the
+            # conjugate with the other scale
+            out = xp.fft.rfftn(g, axes=axes, norm=norm if op.forward_direction else other)
+            doubled = op.last_size - (op.last_size // 2 + 1)
+            if doubled > 0:
+                index = [slice(None)] * out.ndim
+                index[axes[-1]] = slice(1, 1 + doubled)
+                out[tuple(index)] *= 2
+            if op.forward_direction:
+                out = xp.conj(out)
+        out = resize(xp, out, axes, [self.in_shape[ax] for ax in axes])
+        precision = g.real.dtype if g.dtype.kind == 'c' else g.dtype
+        dtype = out.dtype if out.dtype.kind != 'c' else (
+            np.complex64 if precision == np.float32 else np.complex128)
+        if out.dtype.kind != 'c':
+            dtype = precision
+        return xp.ascontiguousarray(out, dtype=dtype)
+
+    def backward(self, gg):
+        from .._dispatch import dispatch
+        return dispatch(self.fft.replay_copy(), gg)
+
+    def name(self):
+        return self.fft.name().replace('Backward0', 'BackwardBackward0')
 
 
 class RealC2R(Node):

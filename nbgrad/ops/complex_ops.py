@@ -2,18 +2,16 @@
 view_as_complex), building complex tensors (complex, polar), angle and conj_physical.
 
 The views share memory and the version counter with the tensor they come from, as in PyTorch:
-`z.real.add_(1)` changes z and bumps z's version. nbgrad's autograd is real-valued (complex
-tensors cannot require grad), so every op here that would put a complex tensor into a graph, on
-either side, refuses with the same explanation (COMPLEX_AUTOGRAD_REFUSED). What stays real is
-differentiable as in PyTorch: `real` of a real tensor is that tensor itself, `angle` of a real
-tensor has a zero gradient.
+`z.real.add_(1)` changes z and bumps z's version. Each op here is differentiable through complex
+tensors, with PyTorch's convention (see _complex_autograd): `real` of a real tensor is that
+tensor itself, `angle` of a real tensor has a zero gradient.
 """
 import math
 
 import numpy as np
 
 from .. import _dispatch, _dtype
-from .._dispatch import COMPLEX_AUTOGRAD_REFUSED, dispatch, dispatch_inplace, _type_word
+from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._out import accepts_out, write_out
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -24,17 +22,6 @@ from .views import ViewOp
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),
                np.dtype(np.float64): np.dtype(np.complex128)}
 _HALF_FLOAT_DOUBLE = ('float16', 'float32', 'float64')
-
-
-def _refuse(name, what):
-    raise RuntimeError(f'{name}: {what}, and {COMPLEX_AUTOGRAD_REFUSED}')
-
-
-def _no_grad_through(name, tensors, what):
-    """Refuse (before computing) where grad mode would make a complex tensor part of a graph."""
-    if _dispatch._modes.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
-                                       for t in tensors):
-        _refuse(name, what)
 
 
 def _no_complex32(name):
@@ -48,21 +35,15 @@ def _no_complex32(name):
 # ---------------------------------------------------------------------------------------------
 
 class _ComplexView(ViewOp):
-    """A view between complex and real memory. Not differentiable: it is refused up front where
-    an input requires grad; and where the tensor it was taken from later joins a graph (an
-    in-place op on a real base), remaking the view for autograd refuses too (see refresh_view)."""
-    differentiable = False
+    """A view between complex and real memory."""
+    complex_autograd = True
     op_name = None
-
-    def replay_copy(self):
-        _refuse(self.op_name, 'the tensor this view was taken from now requires grad (it was '
-                'modified in place with a value that requires grad), so the view would be a '
-                'complex tensor in a graph or the view of one')
 
 
 class _Part(_ComplexView):
     """z.real / z.imag of a complex tensor: the float view of every other number in its memory
-    (strides twice the complex ones, in floats; imag starts one float in)."""
+    (strides twice the complex ones, in floats; imag starts one float in). The gradient of z is
+    g, or i g, for a real gradient g of the part."""
 
     def __init__(self, imag):
         self.imag = imag
@@ -70,6 +51,9 @@ class _Part(_ComplexView):
 
     def forward(self, a):
         return a.imag if self.imag else a.real
+
+    def backward(self, g):
+        return g * 1j if self.imag else g     # (the engine makes a real gradient complex)
 
     def name(self):
         return 'SelectBackward0'  # PyTorch's real/imag are select(view_as_real(z), -1, 0 or 1)
@@ -84,6 +68,9 @@ class _ViewAsReal(_ComplexView):
         return xp_of(a).lib.stride_tricks.as_strided(a.real, a.shape + (2,),
                                                      a.strides + (a.itemsize // 2,))
 
+    def backward(self, g):
+        return view_as_complex(g.contiguous())
+
     def name(self):
         return 'ViewAsRealBackward0'
 
@@ -95,6 +82,9 @@ class _ViewAsComplex(_ComplexView):
         # view_as_complex checked the layout: the last dimension is 2 adjacent floats
         return a.view(_COMPLEX_OF[a.dtype])[..., 0]
 
+    def backward(self, g):
+        return view_as_real(g)
+
     def name(self):
         return 'ViewAsComplexBackward0'
 
@@ -103,7 +93,6 @@ def real(input):
     """The real part: a view of a complex tensor's memory; a real tensor itself (PyTorch's)."""
     if not input.is_complex():
         return input
-    _no_grad_through('real', (input,), 'the input is a complex tensor that requires grad')
     return dispatch(_Part(False), input)
 
 
@@ -111,7 +100,6 @@ def imag(input):
     """The imaginary part of a complex tensor, as a view of its memory."""
     if not input.is_complex():
         raise RuntimeError('imag is not implemented for tensors with non-complex dtypes.')
-    _no_grad_through('imag', (input,), 'the input is a complex tensor that requires grad')
     return dispatch(_Part(True), input)
 
 
@@ -127,7 +115,6 @@ def set_imag(self, value):
 def view_as_real(input):
     if not input.is_complex():
         raise RuntimeError('view_as_real is only supported for complex tensors')
-    _no_grad_through('view_as_real', (input,), 'the input is a complex tensor that requires grad')
     return dispatch(_ViewAsReal(), input)
 
 
@@ -151,8 +138,6 @@ def view_as_complex(input):
         raise RuntimeError('Tensor must have a storage_offset divisible by 2')
     if name == 'float16':
         _no_complex32('view_as_complex')
-    _no_grad_through('view_as_complex', (input,),
-                     'the input requires grad and its complex view would have to')
     return dispatch(_ViewAsComplex(), input)
 
 
@@ -174,7 +159,8 @@ class _Compose(Node):
     """A complex tensor from two float tensors of one dtype (broadcast): real + i imag, or
     abs (cos angle + i sin angle). Each part is stored as computed, so inf and nan stay where
     they are (inf + 1j * nan arithmetic would mix the parts)."""
-    differentiable = False
+    complex_autograd = True
+    saves_output = True
 
     def __init__(self, polar):
         self.polar = polar
@@ -192,6 +178,14 @@ class _Compose(Node):
         out.real[...] = a
         out.imag[...] = b
         return out
+
+    def backward(self, g):
+        if not self.polar:
+            return g.real, g.imag
+        # PyTorch's polar_backward: real(conj(g) sgn(out)) and real(conj(g) i out)
+        out = self.saved_output()
+        g_conj = g.conj()
+        return (g_conj * out.sgn()).real, (g_conj * (out * 1j)).real
 
     def name(self):
         return 'PolarBackward0' if self.polar else 'ComplexBackward0'
@@ -222,7 +216,6 @@ def _compose(name, names, first, second, out, polar):
                                f'automatic differentiation, but one of the arguments requires '
                                f'grad.')
         return write_out(out, dispatch(_Compose(polar), first, second), name)
-    _no_grad_through(name, (first, second), 'an input requires grad and the result is complex')
     return dispatch(_Compose(polar), first, second)
 
 
@@ -245,6 +238,8 @@ class _Angle(Node):
     negative, else 0 (-0.0 included), nan where nan. Integers and bool give the default float
     dtype. A real input's gradient is zero (PyTorch's angle_backward)."""
     op_name = 'angle'
+    complex_autograd = True
+    saved_inputs = (0,)
 
     def forward(self, a):
         xp = xp_of(a)
@@ -256,7 +251,11 @@ class _Angle(Node):
         return xp.where(xp.isnan(a), a, out)
 
     def backward(self, g):
-        return g.new_zeros(g.shape)
+        (z,) = self.saved_tensors
+        if not z.is_complex():
+            return g.new_zeros(g.shape)
+        # d angle = (x dy - y dx) / |z|^2: the gradient i z g / |z|^2, 0 at z = 0 (PyTorch's)
+        return _ew.where(z == 0, 0.0, g * z / z.abs().pow(2) * 1j)
 
     def name(self):
         return 'AngleBackward0'
@@ -264,16 +263,18 @@ class _Angle(Node):
 
 @accepts_out
 def angle(input):
-    if input.is_complex():
-        _no_grad_through('angle', (input,), 'the input is a complex tensor that requires grad')
     return dispatch(_Angle(), input)
 
 
 class _ConjPhysical(_ew.Elementwise):
+    """The conjugate in new memory; its gradient is the conjugate of the gradient."""
     ufunc = 'conjugate'
     op_name = 'conj_physical'
     backward_name = 'ConjPhysicalBackward0'
-    differentiable = False
+    complex_autograd = True
+
+    def backward(self, g):
+        return g.conj()
 
 
 @accepts_out
@@ -282,8 +283,6 @@ def conj_physical(input):
     too). A real tensor is returned as it is, as in PyTorch."""
     if not input.is_complex():
         return input
-    _no_grad_through('conj_physical', (input,),
-                     'the input is a complex tensor that requires grad')
     return dispatch(_ConjPhysical(), input)
 
 

@@ -6,12 +6,14 @@ that double backward works. Broadcasting is undone centrally by the engine (grap
 The node class each table row becomes, with the promotion and broadcast checks, is in
 _elementwise_op.py.
 """
+import cmath
 import math
 import warnings
 
 import numpy as np
 
 from .. import _scalar_bounds, _special
+from .._complex_autograd import conj as _conj
 from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._tensor import Tensor
@@ -42,6 +44,15 @@ def _only_where(g, mask):
     return g.where(mask, 0.0)
 
 
+def _sgn_grad(g, x, y):
+    """sgn's gradient: zero for real inputs; for complex ones PyTorch's sgn_backward,
+    (g - sgn(x)^2 conj(g)) / 2|x|, 0 at x = 0 (sgn(z) = z/|z| is not holomorphic)."""
+    if not x.is_complex():
+        return _zero(g)
+    magnitude = x.abs()
+    return ((g - y * y * g.conj()) / (magnitude * 2)).masked_fill(magnitude == 0, 0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Unary: name -> op class. Derivatives get (grad, x, y).
 # ---------------------------------------------------------------------------------------------
@@ -62,7 +73,7 @@ _unary('neg', lambda g, x, y: -g, ufunc='negative', result='same',
 _unary('abs', lambda g, x, y: g * x.sgn(), ufunc='absolute', saves='x', result='same',
        refuse_bool=(NotImplementedError, '"abs_cpu" not implemented for \'Bool\''))
 _unary('sign', _zero, result='same', compute=lambda xp, x: real_sign(xp, x))
-_unary('sgn', _zero, result='same',
+_unary('sgn', _sgn_grad, saves='xy', result='same',
        compute=lambda xp, x: xp.sign(x) if x.dtype.kind == 'c' else real_sign(xp, x))
 _unary('exp', lambda g, x, y: g * y, saves='y')
 _unary('exp2', lambda g, x, y: g * y * _LN2, saves='y')
@@ -375,6 +386,18 @@ _named_by_scalar_operand(BINARY, 'pow', ('PowBackward1', 'PowBackward2', 'PowBac
 
 refuse_complex_inputs(UNARY, BINARY)    # (before floor_divide's subclasses below)
 
+# Complex autograd (see _complex_autograd): the holomorphic ops' formulas serve complex inputs
+# given the conjugated operands; abs and sgn have their own complex formulas.
+for _table, _names in ((UNARY, ('neg', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p',
+                                'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
+                                'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid',
+                                'reciprocal', 'square')),
+                       (BINARY, ('add', 'sub', 'mul', 'div', 'pow'))):
+    for _name in _names:
+        _table[_name].conj_operands = _table[_name].complex_autograd = True
+UNARY['abs'].complex_autograd = UNARY['sgn'].complex_autograd = True
+
+
 
 def _with_derivatives(name, derivatives, backward_name):
     base = BINARY[name]
@@ -417,11 +440,15 @@ def _pow_grad_exp(g, a, b, y):
     if a.__class__ in _PY_SCALARS:
         if a == 0:
             return _zero(g)   # 0**b: PyTorch gives 0 gradient where b >= 0
+        if a.__class__ is complex:
+            return g * y * cmath.log(a)
         if a < 0:             # (a negative base: NaN, as PyTorch's log of it)
             return g * y * math.nan
         return g * y * math.log(a)
-    # d/db a^b = a^b log a; 0 where a == 0 and b >= 0 (avoids 0 * -inf = nan)
-    return (g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+    # d/db a^b = a^b log a; 0 where a == 0 and b >= 0 (avoids 0 * -inf = nan); a complex b
+    # compares its real part, as PyTorch's
+    nonnegative = (b.real if b.is_complex() else b) >= 0
+    return (g * y * a.log()).masked_fill((a == 0) & nonnegative, 0.0)
 
 
 def _logaddexp2(xp, a, b):
@@ -473,6 +500,7 @@ def _copysign_grad(a, y):
 # ---------------------------------------------------------------------------------------------
 class Where(Elementwise):
     shown_inputs = (1, 2)   # (the condition has no edge in PyTorch's node)
+    complex_autograd = True
     backward_name = 'WhereBackward0'
     op_name = 'where'
     saved_inputs = (0,)
@@ -696,6 +724,7 @@ class _ScalarPow(Elementwise):
     backward_name = 'PowBackward0'
     op_name = 'pow'
     saved_inputs = (0,)
+    complex_autograd = True
 
     def __init__(self, exponent):
         self.exponent = exponent
@@ -721,6 +750,8 @@ class _ScalarPow(Elementwise):
 
     def backward(self, g):
         (x,) = self.saved_tensors
+        if g._data.dtype.kind == 'c':   # (holomorphic: see _complex_autograd)
+            return (_pow_grad_base(g, _conj(x), _conj(self.exponent)),)
         return (_pow_grad_base(g, x, self.exponent),)
 
 

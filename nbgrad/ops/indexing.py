@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from .._complex_autograd import conj as _conj
 from .._arrays import is_cuda_array
 from .._int_scalars import fits, overflow
 from .._memory_overlap import check_no_partial_overlap
@@ -167,6 +168,7 @@ def getitem(x, index):
 
 class IndexPut(Node):
     """out = a with out[index] = v (or += v with accumulate); the result keeps a's dtype."""
+    complex_autograd = True
 
     def __init__(self, index, accumulate=False, saved_indices=()):
         self.index, self.accumulate, self.saved_indices = index, accumulate, saved_indices
@@ -295,6 +297,7 @@ def _check_index(index, name):
 
 
 class Gather(Node):
+    complex_autograd = True
     shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
 
     def __init__(self, dim):
@@ -337,6 +340,7 @@ class Scatter(Node):
     scatter(reduce='add' or 'multiply') has no derivative in PyTorch: its grad_fn is
     NotImplemented and backward raises, which nbgrad follows (scatter_reduce is the
     differentiable form)."""
+    complex_autograd = True
 
     _scalar_source = False     # scatter(dim, index, value): PyTorch's ScatterBackward1
 
@@ -495,6 +499,7 @@ def _check_index_range(index, out, dim, mode):
 
 
 class IndexSelect(Node):
+    complex_autograd = True
     shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
 
     def __init__(self, dim):
@@ -521,6 +526,7 @@ class IndexSelect(Node):
 
 
 class IndexAdd(Node):
+    complex_autograd = True
     def __init__(self, dim, alpha, mode):
         self.dim, self.alpha, self.mode = dim, alpha, mode
         self.overlap_checked = mode != 'fill'    # index_fill_ reads its 0-dim value first
@@ -562,7 +568,7 @@ class IndexAdd(Node):
         if len(e) > 2 and e[2] is not None:
             gs = g.index_select(self.dim, self._index_tensor)
             if self.mode == 'add' and self.alpha != 1:
-                gs = gs * self.alpha
+                gs = gs * _conj(self.alpha)
         return ga, None, gs
 
     def name(self):
@@ -615,6 +621,7 @@ index_fill_ = _index_op('fill', True)
 # ---------------------------------------------------------------------------------------------
 
 class MaskedFill(Node):
+    complex_autograd = True
     contiguous_output = True
     saved_inputs = (1,)
     overlap_checked = False    # (its value is 0-dim, read first, as in PyTorch)
@@ -664,6 +671,7 @@ def masked_fill_(input, mask, value):
 
 
 class MaskedSelect(Node):
+    complex_autograd = True
     saved_inputs = (1,)
 
     def forward(self, a, mask):
@@ -688,6 +696,7 @@ def masked_select(input, mask):
 
 
 class MaskedScatter(Node):
+    complex_autograd = True
     saved_inputs = (1,)
     overlap_checked = False    # PyTorch's kernel does not check
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._complex_autograd import conj as _conj
 from .._out import accepts_out
 from .._user_warning import warn_at_caller
 from .. import _dtype
@@ -55,6 +56,7 @@ class Reduction(Node):
 
 
 class Sum(Reduction):
+    complex_autograd = True
     def __init__(self, dims, keepdim, dtype=None):
         self.dims, self.keepdim, self.dtype = dims, keepdim, dtype
 
@@ -85,6 +87,7 @@ class Sum(Reduction):
 
 
 class Mean(Reduction):
+    complex_autograd = True
     def __init__(self, dims, keepdim, dtype=None):
         super().__init__(dims, keepdim)
         self.dtype = dtype
@@ -201,6 +204,7 @@ class Prod(Node):
     """prod over all elements or a dim. Its gradient is PyTorch's prod_backward: result / x
     where no element is zero (a division, so its rounding and NaNs are PyTorch's), and products
     of all the other elements (exclusive cumprods, zero-safe) where some are."""
+    complex_autograd = True
     contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
@@ -218,6 +222,8 @@ class Prod(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         result = self.saved_output()
+        if g._data.dtype.kind == 'c':   # (holomorphic: the conjugated operands, _complex_autograd)
+            x, result = _conj(x), _conj(result)
         if x.dim() == 0:
             return g
         if self.dim is not None and not self.keepdim:
@@ -505,6 +511,7 @@ class _Scan(Node):
 
 
 class CumSum(_Scan):
+    complex_autograd = True
     function = 'cumsum'
 
     def backward(self, g):

@@ -21,6 +21,7 @@ def _same_device(tensors, name):
 
 
 class Cat(Node):
+    complex_autograd = True
     contiguous_output = True
     def __init__(self, dim):
         self.dim = dim
@@ -78,6 +79,7 @@ concat = concatenate = cat
 
 
 class Stack(Node):
+    complex_autograd = True
     contiguous_output = True
     def __init__(self, dim):
         self.dim = dim
@@ -149,6 +151,7 @@ def column_stack(tensors):
 
 
 class Flip(Node):
+    complex_autograd = True
     def __init__(self, dims):
         self.dims = dims
 
@@ -185,6 +188,7 @@ def flipud(input):
 
 
 class Roll(Node):
+    complex_autograd = True
     contiguous_output = True
     def __init__(self, shifts, dims):
         self.shifts, self.dims = shifts, dims
@@ -220,6 +224,7 @@ def roll(input, shifts, dims=None):
 
 
 class Repeat(Node):
+    complex_autograd = True
     contiguous_output = True
     def __init__(self, repeats):
         self.repeats = repeats
@@ -253,6 +258,7 @@ def tile(input, dims):
 
 
 class RepeatInterleave(Node):
+    complex_autograd = True
     def __init__(self, repeats, dim):
         self.repeats, self.dim = repeats, dim
 
@@ -302,6 +308,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 class Triangle(Node):
+    complex_autograd = True
     contiguous_output = True
     def __init__(self, upper, diagonal):
         self.upper, self.diagonal = upper, diagonal
@@ -329,6 +336,7 @@ def triu(input, diagonal=0):
 
 
 class Diag(Node):
+    complex_autograd = True
     def __init__(self, diagonal):
         self.diagonal = diagonal
 
@@ -376,6 +384,7 @@ class _ViewScatter(Node):
     """input with one of its views replaced by src (diagonal_, select_ and slice_scatter): a
     copy of input whose view takes src's values. Gradients: g with the view zeroed for input,
     the view of g for src."""
+    complex_autograd = True
 
     def __init__(self, name, view):
         self.scatter_name, self.view = name, view   # view(x) -> the view, arrays and Tensors
@@ -435,6 +444,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 class Clone(Node):
     """A copy: in the input's permuted dense layout (order 'K', PyTorch's preserve_format), in
     C order (None), or in a dimension order from _memory_format.dim_order (channels-last)."""
+    complex_autograd = True
 
     def __init__(self, order='K'):
         self.order = order
@@ -484,6 +494,7 @@ def contiguous(input, *, memory_format=_memory_format.contiguous_format):
 
 class ToCopy(Node):
     """Dtype, device and/or layout conversion (order as Clone's); the gradient converts back."""
+    complex_autograd = True
 
     def __init__(self, np_dtype, device, order='K'):
         self.np_dtype, self.device, self.order = np_dtype, device, order
@@ -511,6 +522,8 @@ class ToCopy(Node):
         dtype, on_cpu, gpu = self._source
         from .._device import device
         target = device('cpu') if on_cpu else device('cuda', gpu)
+        if g._data.dtype.kind == 'c' and np.dtype(dtype).kind != 'c':
+            g = g.real      # a real tensor made complex: the real part (PyTorch's)
         return g.to(dtype=_dtype.from_numpy_dtype(dtype), device=target)
 
 
@@ -649,6 +662,7 @@ def rot90(input, k=1, dims=(0, 1)):
 
 class BlockDiag(Node):
     """block_diag: each input (0-d as 1x1, 1-d as one row) on the diagonal of a zero matrix."""
+    complex_autograd = True
 
     def forward(self, *arrays):
         dt = promote(arrays)

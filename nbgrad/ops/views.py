@@ -13,6 +13,7 @@ from ._util import wrap_dim, shape_arg, xp_of, check_advanced_index, int_like
 
 
 class ViewOp(Node):
+    complex_autograd = True
     is_view = True
 
 
@@ -62,6 +63,7 @@ class View(ViewOp):
 
 class Reshape(Node):
     """reshape: a view when the memory layout allows one, otherwise a copy (as in PyTorch)."""
+    complex_autograd = True
 
     def __init__(self, shape):
         self.shape = shape
@@ -192,6 +194,7 @@ class BasicIndex(ViewOp):
 
 class IndexBackward(Node):
     """zeros(shape)[index] = g, with duplicates accumulated (advanced indices may repeat)."""
+    complex_autograd = True
 
     def __init__(self, index, shape, accumulate=False):
         self.index, self.shape, self.accumulate = index, shape, accumulate
@@ -267,6 +270,7 @@ def check_index_versions(node, saved):
 
 class AdvancedIndexOp(Node):
     """x[tensor indices / masks]: a copy, as in NumPy and PyTorch."""
+    complex_autograd = True
 
     def __init__(self, index, saved_indices=()):
         self.index, self.saved_indices = index, saved_indices
@@ -345,6 +349,7 @@ def _storage_indices(xp, size, stride, offset):
 class AsStridedBackward(Node):
     """Scatter-add the gradient into storage positions, then read the input's positions back.
     Exact even when output elements overlap (they accumulate)."""
+    complex_autograd = True
 
     def __init__(self, size, stride, offset, input_shape, input_geometry):
         self.size, self.stride, self.offset = size, stride, offset
@@ -398,6 +403,7 @@ class Unfold(ViewOp):
 
 
 class UnfoldBackward(Node):
+    complex_autograd = True
     def __init__(self, dim, size, step, input_shape):
         self.dim, self.size, self.step, self.input_shape = dim, size, step, input_shape
 
@@ -450,6 +456,7 @@ class Diagonal(ViewOp):
 
 
 class DiagonalBackward(Node):
+    complex_autograd = True
     def __init__(self, offset, dim1, dim2, input_shape):
         self.offset, self.dim1, self.dim2, self.input_shape = offset, dim1, dim2, input_shape
 

@@ -9,6 +9,7 @@ Backward of each role dispatches nodes of the other roles, so double backward wo
 unfold (im2col) and fold (col2im) are likewise one node each, the adjoint of the other.
 """
 from ... import _dispatch
+from ..._complex_autograd import conj as _conj
 from ..._dispatch import dispatch
 from ..._tensor import Tensor
 from ...autograd.graph import Node
@@ -24,6 +25,8 @@ class Convolution(Node):
     size for 'conv' (None: as large as the input allows) and 'transpose', and the kernel size
     for 'weight'."""
     saved_inputs = (0, 1)
+    # each role is bilinear in (a, b): for a complex gradient, the conjugated operands
+    complex_autograd = True
 
     def __init__(self, role, stride, pads, dilation, groups, size=None, has_bias=False,
                  nested=False):
@@ -50,6 +53,8 @@ class Convolution(Node):
 
     def backward(self, grad):
         first, second = self.saved_tensors
+        if grad._data.dtype.kind == 'c':
+            first, second = _conj(first), _conj(second)
         spatial = tuple(first.shape[2:]), tuple(second.shape[2:])
         if self.role == 'conv':  # y = F(x, w): first = x, second = w
             jobs = (('transpose', spatial[0], grad, second), ('weight', spatial[1], first, grad))
@@ -303,6 +308,7 @@ class SlidingBlocks(Node):
     """unfold (fold=False): (N, C, H, W) -> (N, C*kH*kW, L) blocks; fold (fold=True): the
     adjoint, summing blocks back into an image of spatial size `size`. Unbatched input (no N)
     is handled here, so that grad_fn stays Im2ColBackward0 / Col2ImBackward0 as in PyTorch."""
+    complex_autograd = True
 
     def __init__(self, fold, size, kernel, dilation, padding, stride):
         self.fold, self.size, self.kernel = fold, size, kernel

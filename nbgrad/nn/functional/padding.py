@@ -20,6 +20,7 @@ _MODE_NAMES = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad',
 
 class ConstantPadNd(Node):
     """Pads the last len(pads) dims by (low, high) pairs of `value` (negative amounts crop)."""
+    complex_autograd = True
 
     def __init__(self, pads, value):
         self.pads, self.value = pads, value
@@ -52,6 +53,7 @@ def _pieces(mode, lo, hi, n):
 class BorderPad(Node):
     """reflect / replicate / circular padding of the trailing dims (adjoint=False), or its
     adjoint, which sums a padded gradient back onto the input's shape (adjoint=True)."""
+    complex_autograd = True
 
     def __init__(self, mode, pads, sizes, adjoint=False):
         self.mode, self.pads, self.sizes, self.adjoint = mode, pads, sizes, adjoint
