@@ -491,6 +491,7 @@ Tensor.t_, Tensor.squeeze_, Tensor.unsqueeze_, Tensor.transpose_, Tensor.as_stri
 
 class _Fill(ew.Elementwise):
     """x.fill_(v): the old values of x get no gradient; a 0-dim tensor v gets the summed gradient."""
+    complex_autograd = True
     backward_name = 'FillBackward0'
     op_name = 'fill'
     overwrites = True
@@ -516,6 +517,7 @@ class _Fill(ew.Elementwise):
 
 class _Copy(ew.Elementwise):
     """x.copy_(src): src broadcast to x's shape and cast to x's dtype."""
+    complex_autograd = True
     backward_name = 'CopyBackwards'
     op_name = 'copy'
 

@@ -474,6 +474,10 @@ WRITES = {   # an in-place write of x (real, requires grad) into the complex ten
     'slice_mul': lambda lib, x, z: z[1:3].mul_(x[:2] * 1j),
     'real_mul': lambda lib, x, z: z.real.mul_(x),
     'imag_slice_add': lambda lib, x, z: z.imag[1:].add_(x[1:]),
+    'copy_slice': lambda lib, x, z: z[1:3].copy_(x[:2] * 1j),
+    'fill_element': lambda lib, x, z: z[0].fill_(x[1] * (1 + 1j)),
+    'addmm_': lambda lib, x, z: z.view(2, 2).addmm_(z.view(2, 2).detach() * 1j,
+                                                    x.view(2, 2).to(z.dtype), alpha=2 - 1j),
 }
 
 

@@ -502,3 +502,42 @@ def test_conv_transpose_with_an_empty_output_dim():
         y.sum().backward()
         return y, x.grad, layer.weight.grad, layer.bias.grad
     both(run)
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex convolutions: values and gradients (conjugated operands), to second order
+# ---------------------------------------------------------------------------------------------
+
+_COMPLEX_CONVS = {
+    'conv1d': lambda F, x, w, b: F.conv1d(x, w, b, padding=1, stride=2),
+    'conv2d_groups_same': lambda F, x, w, b: F.conv2d(x.reshape(2, 2, 3, 2), w[:, :1, :2, None]
+                                                      .expand(4, 1, 2, 2), groups=2,
+                                                      padding='same'),
+    'conv_transpose1d': lambda F, x, w, b: F.conv_transpose1d(x.repeat(1, 2, 1), w, b[:2] * 1,
+                                                              stride=2),
+    'unfold_fold': lambda F, x, w, b: F.fold(F.unfold(x.reshape(2, 2, 3, 2), (2, 1)), (3, 2),
+                                             (2, 1)),
+}
+
+
+@pytest.mark.parametrize('case', _COMPLEX_CONVS)
+def test_complex_convolution_gradients(case):
+    rng = np.random.default_rng(3)
+
+    def arr(*shape):
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    x, w, b = arr(2, 2, 6), arr(4, 2, 3), arr(4)
+
+    def run(lib):
+        xs, ws, bs = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = _COMPLEX_CONVS[case](lib.nn.functional, xs, ws, bs)
+        loss = (y * (1 + 2j)).real.sum() + y.abs().sum()
+        grads = lib.autograd.grad(loss, (xs, ws, bs), create_graph=True, allow_unused=True)
+        second = lib.autograd.grad(sum(g.abs().sum() for g in grads if g is not None), xs,
+                                   allow_unused=True)
+        return [t.detach().resolve_conj() if t is not None else None
+                for t in (y,) + grads + second]
+    for got, expected in zip(run(nbgrad), run(torch)):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-9, atol=1e-9)

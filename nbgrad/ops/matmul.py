@@ -7,6 +7,7 @@ import numpy as np
 
 from .._out import accepts_out
 from .. import _dispatch
+from .._complex_autograd import conj as _conj
 from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -20,9 +21,14 @@ def _shape_str(shape):
 
 class MatMul(Node):
     """NumPy's matmul semantics (= PyTorch's): 1-D operands are promoted to matrices and the added
-    dimension removed afterwards; batch dimensions broadcast (the engine sums them back)."""
+    dimension removed afterwards; batch dimensions broadcast (the engine sums them back).
+
+    The product is holomorphic in each operand, so for complex operands the gradients take the
+    conjugated other operand (grad_a = g @ b^H, grad_b = a^H @ g; see _complex_autograd); real
+    operands skip the conjugation."""
     saved_inputs = (0, 1)
     saved_input_users = {0: (1,), 1: (0,)}
+    complex_autograd = True
 
     def __init__(self, op_name='matmul'):
         self.op_name = op_name
@@ -56,16 +62,17 @@ class MatMul(Node):
     def backward(self, g):
         a, b = self.saved_tensors
         e = self._edges
+        need_a, need_b = e[0] is not None, e[1] is not None
         if a.dim() == 1 and b.dim() == 1:  # dot product
-            return (g * b if e[0] is not None else None), (g * a if e[1] is not None else None)
+            return (g * _conj(b) if need_a else None), (g * _conj(a) if need_b else None)
         if not _dispatch._modes.grad_enabled and a.dim() > 1 and b.dim() > 1:
             # No graph to build (no create_graph): the same products straight on the arrays,
             # which saves the transposes' dispatches on the hottest backward of every model.
             xp = xp_of(g._data)
-            ga = Tensor._make(_half_gemm.matmul(xp, g._data, b._data.swapaxes(-1, -2))) \
-                if e[0] is not None else None
-            gb = Tensor._make(_half_gemm.matmul(xp, a._data.swapaxes(-1, -2), g._data)) \
-                if e[1] is not None else None
+            ga = Tensor._make(_half_gemm.matmul(xp, g._data, _adjoint_array(b._data))) \
+                if need_a else None
+            gb = Tensor._make(_half_gemm.matmul(xp, _adjoint_array(a._data), g._data)) \
+                if need_b else None
             return ga, gb
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(-1) if b.dim() == 1 else b
@@ -75,12 +82,12 @@ class MatMul(Node):
         if b.dim() == 1:
             g2 = g2.unsqueeze(-1)
         ga = gb = None
-        if e[0] is not None:
-            ga = g2.matmul(b2.mT)
+        if need_a:
+            ga = g2.matmul(_conj(b2).mT)
             if a.dim() == 1:
                 ga = ga.squeeze(-2)
-        if e[1] is not None:
-            gb = a2.mT.matmul(g2)
+        if need_b:
+            gb = _conj(a2).mT.matmul(g2)
             if b.dim() == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
@@ -92,6 +99,12 @@ class MatMul(Node):
             return self.node_name
         return {'mm': 'MmBackward0', 'bmm': 'BmmBackward0', 'mv': 'MvBackward0',
                 'dot': 'DotBackward0'}.get(self.op_name, 'MatmulBackward0')
+
+
+def _adjoint_array(x):
+    """The conjugate transpose of a raw array's last two dims (the transpose alone if real)."""
+    x = x.swapaxes(-1, -2)
+    return x.conj() if x.dtype.kind == 'c' else x
 
 
 def _tensor_arguments(fname, input, other, other_name='other'):
@@ -341,6 +354,10 @@ def _parse_einsum(equation, operands):
 
 
 class Einsum(Node):
+    """A product of its operands (multilinear, so holomorphic in each): an operand's gradient is
+    the einsum of the output gradient with the other operands, conjugated where complex."""
+    complex_autograd = True
+
     def __init__(self, terms, output):
         self.terms, self.output = terms, output
         self.saved_inputs = tuple(range(len(terms)))
@@ -405,7 +422,7 @@ def _einsum_operand_grad(i, terms, output, operands, g, sizes):
             seen.add(c)
             renamed += c
     sources = [output] + [t for j, t in enumerate(terms) if j != i]
-    tensors = [g] + [op for j, op in enumerate(operands) if j != i]
+    tensors = [g] + [_conj(op) for j, op in enumerate(operands) if j != i]
     for c, new in ties:
         sources.append(c + new)
         tensors.append(eye(sizes[c], dtype=g.dtype, device=g.device))

@@ -102,7 +102,9 @@ def _ignoring(input, product):
 
 class _IgnoredInput(Node):
     """beta == 0: the product's values; input's gradient is PyTorch's grad * beta (zeros, or
-    NaN where the gradient is NaN or infinite), summed back to its shape by the engine."""
+    NaN where the gradient is NaN or infinite), summed back to its shape by the engine. The
+    same for complex tensors (the identity and a zero are their own conjugates)."""
+    complex_autograd = True
 
     def forward(self, product, input):
         shape = np.broadcast_shapes(product.shape, input.shape)

@@ -6,6 +6,7 @@ GEMM with the bias added in place, backward two GEMMs and a sum, and no transpos
 import numpy as np
 
 from ... import _dispatch
+from ..._complex_autograd import conj as _conj
 from ..._dispatch import dispatch
 from ..._grad_fn_class import presented
 from ..._tensor import Tensor
@@ -22,9 +23,11 @@ def _type_word(np_dtype):
 
 class Linear(Node):
     """y = x @ W^T (+ b) for x of any rank >= 1 and a 2-D W; its grad_fn names are PyTorch's,
-    which depend on x's rank and whether there is a bias."""
+    which depend on x's rank and whether there is a bias. Complex x and W: the gradients take
+    their conjugates (grad_x = g @ conj(W), grad_W = g^T @ conj(x); see _complex_autograd)."""
     saved_inputs = (0, 1)
     saved_input_users = {0: (1,), 1: (0,)}
+    complex_autograd = True
 
     def __init__(self, has_bias):
         self.has_bias = has_bias
@@ -55,18 +58,19 @@ class Linear(Node):
         e = self._edges
         if not _dispatch._modes.grad_enabled:  # no graph to build: straight on the arrays
             xp = xp_of(g._data)
-            ga, xa, wa = g._data, x._data, w._data
-            gx = Tensor._make(_half_gemm.matmul(xp, ga, wa)) if e[0] is not None else None
+            ga, xa = g._data, x._data
+            gx = Tensor._make(_half_gemm.matmul(xp, ga, _conj_array(w._data))) \
+                if e[0] is not None else None
             rows = _rows(ga.shape)   # (not -1: a layer of zero features has no size to infer)
             g2 = ga.reshape(rows, ga.shape[-1])
-            gw = Tensor._make(_half_gemm.matmul(xp, g2.T, xa.reshape(rows, xa.shape[-1]))) \
-                if e[1] is not None else None
+            gw = Tensor._make(_half_gemm.matmul(xp, g2.T, _conj_array(
+                xa.reshape(rows, xa.shape[-1])))) if e[1] is not None else None
             gb = Tensor._make(g2.sum(axis=0)) if len(e) > 2 and e[2] is not None else None
             return (gx, gw, gb) if self.has_bias else (gx, gw)
-        gx = g.matmul(w) if e[0] is not None else None
+        gx = g.matmul(_conj(w)) if e[0] is not None else None
         rows = _rows(g.shape)
         g2 = g.reshape(rows, g.shape[-1])
-        gw = g2.t().mm(x.reshape(rows, x.shape[-1])) if e[1] is not None else None
+        gw = g2.t().mm(_conj(x).reshape(rows, x.shape[-1])) if e[1] is not None else None
         if not self.has_bias:
             return gx, gw
         return gx, gw, (g2.sum(0) if e[2] is not None else None)
@@ -114,6 +118,11 @@ class _ShownTranspose(Node):
     register_hook = register_prehook = _refuse_hooks
 
 
+def _conj_array(a):
+    """A raw array's conjugate where it is complex (real arrays as they are, uncopied)."""
+    return a.conj() if a.dtype.kind == 'c' else a
+
+
 def _rows(shape):
     """The rows of a (..., features) array taken as a matrix."""
     rows = 1
@@ -138,6 +147,17 @@ def linear(input, weight, bias=None):
 def bilinear(input1, input2, weight, bias=None):
     """y_k = x1^T A_k x2 + b_k over the last dims (input1 (..., in1), input2 (..., in2),
     weight (out, in1, in2))."""
+    dtypes = [t._data.dtype for t in (input1, input2, weight)]
+    if not dtypes[0] == dtypes[1] == dtypes[2]:
+        from ...ops.matmul import _CPP_TYPES
+        names = [_CPP_TYPES.get(d.name, d.name) for d in dtypes]
+        raise RuntimeError(f'All tensors must have the same dtype, got input1: {names[0]}, '
+                           f'input2: {names[1]}, weight: {names[2]}')
+    if dtypes[0].kind == 'c' and _dispatch._modes.grad_enabled and (
+            input1.requires_grad or input2.requires_grad or weight.requires_grad):
+        # PyTorch's kernel (_trilinear) has no complex derivative, so it refuses these
+        raise RuntimeError('_trilinear does not support automatic differentiation for outputs '
+                           'with complex dtype.')
     if weight.dim() != 3:
         raise RuntimeError(f'bilinear(): weight must be 3-D (out_features, in1_features, '
                            f'in2_features), got shape {list(weight.shape)}')
