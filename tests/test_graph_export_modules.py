@@ -264,3 +264,37 @@ def test_a_non_finite_gradient_norm_is_exported_as_null():
     leaf = next(n for n in data['nodes'] if n['kind'] == 'leaf')
     assert leaf['grad_norm'] is None
     json.dumps(data, allow_nan=False)
+
+
+def test_complex_gradient_statistics_match_pytorch():
+    """A complex parameter's gradient: its norm is the complex norm, and the other statistics
+    are over its real and imaginary parts (torch.view_as_real of PyTorch's gradient)."""
+    weights = np.random.default_rng(1).standard_normal((2, 5, 2))
+    inputs = np.random.default_rng(2).standard_normal((3, 5, 2))
+
+    def grad(lib):
+        layer = lib.nn.Linear(5, 2, dtype=lib.complex64)
+        with lib.no_grad():
+            layer.weight.copy_(lib.view_as_complex(lib.tensor(weights, dtype=lib.float32)))
+            layer.bias.fill_(0.5 - 1j)
+        x = lib.view_as_complex(lib.tensor(inputs, dtype=lib.float32))
+        loss = layer(x).abs().sum()
+        if lib is nbgrad:
+            watch = watch_gradients(loss)
+            loss.backward()
+            return layer.weight.grad, export_graph(loss, gradients=watch)
+        loss.backward()
+        return layer.weight.grad, None
+    ours, data = grad(nbgrad)
+    theirs, _ = grad(torch)
+    parts = torch.view_as_real(theirs).double()
+    leaf = next(n for n in data['nodes'] if n['kind'] == 'leaf' and n['shape'] == [2, 5])
+    stats = leaf['grad']
+    json.dumps(data, allow_nan=False)
+    assert stats['norm'] == pytest.approx(theirs.norm().item(), rel=1e-5)
+    assert stats['mean'] == pytest.approx(parts.mean().item(), rel=1e-4, abs=1e-6)
+    assert stats['std'] == pytest.approx(parts.std().item(), rel=1e-4)
+    assert (stats['min'], stats['max']) == pytest.approx((parts.min().item(),
+                                                          parts.max().item()), rel=1e-5)
+    assert stats['numel'] == parts.numel()
+    np.testing.assert_allclose(ours.numpy(), theirs.resolve_conj().numpy(), rtol=1e-5)

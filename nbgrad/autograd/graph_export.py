@@ -182,10 +182,12 @@ def _number(x):
 
 
 def gradient_stats(grads):
-    """Statistics of some gradients (Tensors or arrays, taken together), JSON-ready."""
+    """Statistics of some gradients (Tensors or arrays, taken together), JSON-ready. A complex
+    gradient counts as its real and imaginary parts (the norm is then the complex one)."""
     arrays = [g._data if isinstance(g, Tensor) else g for g in grads if g is not None]
     xp = np if all(type(a).__module__.startswith('numpy') for a in arrays) else \
         __import__('cupy')
+    arrays = [xp.stack([a.real, a.imag]) if a.dtype.kind == 'c' else a for a in arrays]
     values = xp.concatenate([xp.asarray(a, dtype=xp.float64).ravel() for a in arrays]) \
         if arrays else xp.zeros(0)
     finite = values[xp.isfinite(values)]
