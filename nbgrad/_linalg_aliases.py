@@ -50,7 +50,7 @@ def qr(input, some=True):
 
 def svd(input, some=True, compute_uv=True):
     U, S, Vh = linalg.svd(input, full_matrices=not some)
-    V = Vh.mT
+    V = Vh.mH       # (A = U diag(S) V^H: conjugated for complex input, as PyTorch's)
     if not compute_uv:     # PyTorch's zero U and V are square, whatever `some` says
         m, n = input.shape[-2:]
         batch = tuple(input.shape[:-2])

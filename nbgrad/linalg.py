@@ -11,8 +11,10 @@ import numpy as np
 
 from ._creation import as_tensor, eye
 from ._dispatch import dispatch, no_kernel, _type_word as _dtype_word
+from ._dtype import int32 as _int32, int64 as _int64
 from ._out import LINALG_OUT_FUNCTIONS, accepts_out, add_out_parameters
 from ._linalg_out import complex_out, exact_out
+from . import _linalg_eig as _eig
 from ._tensor import Tensor
 from .ops import decompositions as _ops, lu as _lu
 from .ops.householder import householder_product  # noqa: F401  (torch.linalg's name for orgqr)
@@ -117,7 +119,7 @@ def det(A):
 def slogdet(A):
     """(sign, log|det A|): sign is 0 and logabsdet -inf for singular matrices."""
     _check_matrix('linalg.slogdet', A, square=True)
-    sign, logabsdet = dispatch(_ops.LinalgSlogdet(), A)
+    sign, logabsdet = _ops.run(_ops.LinalgSlogdet(), A)   # (backward reads the sign)
     return return_type('linalg_slogdet', sign, logabsdet)
 
 
@@ -215,12 +217,12 @@ def lstsq(input, b, rcond=None, *, driver=None):
     rank = (S > rcond * S.amax(-1, keepdim=True)).sum(-1) if S.shape[-1] else \
         S.new_zeros(S.shape[:-1]).long()
     X = pinv(A, rtol=rcond) @ rhs
-    empty = A.new_zeros(0)
+    empty = S.new_zeros(0)      # (real, as the residuals and singular values of complex A)
     residuals = empty
     if driver != 'gelsy' and m > n and bool((rank == n).all()):
         residuals = (matmul(A, X) - rhs).abs().square().sum(-2)
     return _lstsq_result(X.squeeze(-1) if vector else X, residuals,
-                         rank if driver != 'gels' else empty.long(),
+                         rank if driver != 'gels' else S.new_zeros(0, dtype=_int64),
                          S if driver in ('gelsd', 'gelss') else empty)
 
 
@@ -308,16 +310,16 @@ def eigh(input, UPLO='L'):
 
 
 def eig(input):
-    """(eigenvalues, eigenvectors) of a general square matrix, complex (module docstring of
-    ops.decompositions.LinalgEig: values and vectors as LAPACK gives them, no gradient)."""
+    """(eigenvalues, eigenvectors) of a general square matrix, complex (nbgrad/_linalg_eig.py:
+    values and vectors as LAPACK gives them; PyTorch's gradient)."""
     _check_matrix('linalg.eig', input, square=True)
-    values, vectors = dispatch(_ops.LinalgEig(True), input)
+    values, vectors = _eig.eig(input)
     return return_type('linalg_eig', values, vectors)
 
 
 def eigvals(input):
     _check_matrix('linalg.eigvals', input, square=True)
-    return dispatch(_ops.LinalgEig(False), input)
+    return dispatch(_eig.LinalgEigvals(), input)
 
 
 def eigvalsh(input, UPLO='L'):
@@ -522,7 +524,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
             return return_type('linalg_solve_ex', lapack, info)
         X = where(singular.squeeze(-1) if vector else singular, lapack, X)
         return return_type('linalg_solve_ex', X, info)
-    info = X.new_zeros(A.shape[:-2]).int()
+    info = X.new_zeros(A.shape[:-2], dtype=_int32)
     return return_type('linalg_solve_ex', X, info)
 
 

@@ -1,7 +1,7 @@
 """linalg.eig / eigvals: eigenvalues against PyTorch's (as sets: LAPACK builds may order them
 differently), eigenvectors by definition (A v = v diag(w), unit norm: they are only defined up to
-a phase), dtypes, batches, out=, devices, PyTorch's errors, and the refusal to record a graph
-(nbgrad has no complex autograd)."""
+a phase), dtypes, batches, out=, devices, PyTorch's errors, and gradients against PyTorch's
+(more in test_complex_autograd_linalg.py)."""
 import numpy as np
 import pytest
 import torch
@@ -64,7 +64,24 @@ def test_errors(name):
         assert str(got.value) == str(expected.value)
     with pytest.raises(RuntimeError, match='floating point or complex'):
         getattr(nbgrad.linalg, name)(nbgrad.ones(2, 2, dtype=nbgrad.int64))
-    with pytest.raises(RuntimeError, match='complex'):     # no complex autograd in nbgrad
-        getattr(nbgrad.linalg, name)(nbgrad.ones(2, 2, requires_grad=True))
-    with nbgrad.no_grad():
-        getattr(nbgrad.linalg, name)(nbgrad.ones(2, 2, requires_grad=True))
+
+
+@pytest.mark.parametrize('name', ['eig', 'eigvals'])
+@pytest.mark.parametrize('dtype', ['float64', 'complex128'])
+def test_gradient_of_a_real_input_matches_torch(name, dtype):
+    """Real (and complex) inputs get PyTorch's gradient (the real part of the complex one for a
+    real input) through a loss that does not depend on the eigenvectors' phases."""
+    a = _matrices((2, 3, 3), dtype)
+
+    def loss(lib, t):
+        result = getattr(lib.linalg, name)(t)
+        if name == 'eigvals':
+            return (result * (1 + 2j)).real.sum()
+        return result[0].abs().sum() + result[1].abs().pow(3).sum()
+    grads = []
+    for lib in (torch, nbgrad):
+        t = lib.tensor(a, requires_grad=True)
+        loss(lib, t).backward()
+        grads.append(t.grad.resolve_conj().numpy() if lib is torch else t.grad.numpy())
+    assert grads[1].dtype == grads[0].dtype
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-9, atol=1e-9)

@@ -5,9 +5,10 @@ nbgrad.linalg, which checks arguments and gives them PyTorch's signatures).
 Forward calls NumPy's or CuPy's LAPACK-backed routines on raw arrays. Backward is written in Tensor
 ops built from these same nodes, so gradients of gradients work. The formulas are PyTorch's
 (torch/csrc/autograd/FunctionsManual.cpp: linalg_det_backward, cholesky_backward,
-linalg_qr_backward, svd_backward, linalg_eig_backward, pinv_backward...). Gradients are implemented
-for real matrices; complex inputs run forward, and backward where the formula needs no real/imag
-split (nbgrad has no Tensor.real yet), otherwise they raise NotImplementedError.
+linalg_qr_backward, svd_backward, linalg_eig_backward, pinv_backward...), complex case included:
+every node here sets complex_autograd, and its formula puts the conjugates (.mH) where PyTorch's
+does (see nbgrad/_complex_autograd.py for the convention). The general eigendecomposition lives
+in nbgrad/_linalg_eig.py.
 """
 import numpy as np
 
@@ -199,10 +200,25 @@ def run(op, *inputs):
     return outputs
 
 
-def _check_real(name, t):
-    if t.is_complex():
-        raise NotImplementedError(f'the derivative of {name} for complex inputs is not implemented '
-                                  f'yet in nbgrad (it needs Tensor.real/imag)')
+# PyTorch's errors for a loss that depends on the phases of complex singular vectors or
+# eigenvectors (each is defined only up to a factor e^{i phi}, so such a loss has no derivative)
+SVD_PHASE_DEPENDENT = ('svd_backward: The singular vectors in the complex case are specified up to '
+                       'multiplication by e^{i phi}. The specified loss function depends on this '
+                       'phase term, making it ill-defined.')
+EIG_PHASE_DEPENDENT = ('{name}: The eigenvectors in the complex case are specified up to '
+                       'multiplication by e^{{i phi}}. The specified loss function depends on this '
+                       'quantity, so it is ill-defined.')
+
+
+def check_phase_invariance(message, imag_diag, expected):
+    """PyTorch's test of phase invariance: the imaginary diagonal of V^H gV (of skew(U^H gU)
+    for the SVD) must match `expected` (zeros, or minus the SVD's other factor's) to
+    allclose(rtol=1e-2, atol=1e-2), PyTorch's lax tolerances. Done on the raw arrays (a host
+    sync), outside any graph."""
+    a, b = imag_diag._data, expected._data
+    xp = xp_of(a)
+    if not bool((xp.abs(a - b) <= 1e-2 + 1e-2 * xp.abs(b)).all()):
+        raise RuntimeError(message)
 
 
 def _identity_like(n, t):
@@ -225,6 +241,7 @@ class LinalgInvEx(_MultiOutputNode):
     num_outputs = 2
     non_differentiable_outputs = (1,)
     saves_output = True
+    complex_autograd = True
 
     def __init__(self, check_errors):
         self.check_errors = check_errors
@@ -257,9 +274,11 @@ def inv(A):
 
 class LinalgDet(Node):
     """det A. Gradient g * conj(det A) * A^-H, or for (nearly) singular matrices the adjugate
-    computed from the SVD, as PyTorch's linalg_det_backward does."""
+    computed from the SVD, as PyTorch's linalg_det_backward does (det is holomorphic: the
+    conjugates make it g * conj(d det / dA) for complex A)."""
     saved_inputs = (0,)
     saves_output = True
+    complex_autograd = True
 
     def forward(self, a):
         xp = xp_of(a)
@@ -292,10 +311,13 @@ def det(A):
 
 
 class LinalgSlogdet(_MultiOutputNode):
-    """(sign, log|det A|). For real A the sign is locally constant; log|det| has gradient
-    g A^-H (PyTorch's slogdet_backward)."""
+    """(sign, log|det A|), PyTorch's slogdet_backward: log|det A| = Re log det A and, for complex
+    A, sign = exp(i Im log det A), with log det holomorphic (derivative A^-T), so
+    gA = (g_logabsdet - i Im(conj(g_sign) sign)) A^-H. For real A the sign is locally constant.
+    Run with run() (backward reads the sign)."""
     num_outputs = 2
     saved_inputs = (0,)
+    complex_autograd = True
 
     def forward(self, a):
         xp = xp_of(a)
@@ -308,18 +330,22 @@ class LinalgSlogdet(_MultiOutputNode):
 
     def backward(self, g_sign, g_logabsdet):
         (A,) = self.saved_tensors
+        g = g_logabsdet
         if g_sign is not None and A.is_complex():
-            _check_real('slogdet (through its sign)', A)
-        if g_logabsdet is None:
+            sign = self._outputs()[0]
+            g_phase = (g_sign.conj() * sign).imag * -1j
+            g = g_phase if g is None else g + g_phase
+        if g is None:
             return None
-        return g_logabsdet.unsqueeze(-1).unsqueeze(-1) * inv(A).mH
+        return g.unsqueeze(-1).unsqueeze(-1) * inv(A).mH
 
 
 class LinalgSolveEx(Node):
     """X = A^-1 B for B of shape (..., n, k); batch dimensions broadcast (the engine sums the
-    gradients back). gB = A^-H g, gA = -gB X^H."""
+    gradients back). gB = A^-H g, gA = -gB X^H (complex A and B alike)."""
     saved_inputs = (0,)
     saves_output = True
+    complex_autograd = True
 
     def forward(self, a, b):
         xp = xp_of(a, b)
@@ -357,6 +383,7 @@ class LinalgSolveTriangular(Node):
     The gradient for A is the solve's -gB X^H projected onto the same triangle."""
     saved_inputs = (0,)
     saves_output = True
+    complex_autograd = True
 
     def __init__(self, upper, unitriangular):
         self.upper, self.unitriangular = upper, unitriangular
@@ -439,10 +466,11 @@ def solve_triangular(A, B, upper, left=True, unitriangular=False):
 class LinalgCholeskyEx(_MultiOutputNode):
     """(L, info) with A = L L^H from A's lower triangle (or (U, info), A = U^H U, from its upper
     triangle when upper). Backward: Murray (2016),
-    gA = L^-H Phi(L^H gL) L^-1 symmetrized, as PyTorch's cholesky_backward."""
+    gA = L^-H Phi(L^H gL) L^-1 symmetrized, as PyTorch's cholesky_backward (Hermitian A too)."""
     num_outputs = 2
     non_differentiable_outputs = (1,)
     saves_output = True
+    complex_autograd = True
 
     def __init__(self, upper, check_errors):
         self.upper, self.check_errors = upper, check_errors
@@ -492,6 +520,7 @@ _QR_NEEDS_Q = ("The derivative of linalg.qr depends on Q, which is not computed 
 class LinalgQr(_MultiOutputNode):
     """(Q, R) for mode 'reduced' or 'complete'; (empty, R) for mode 'r'."""
     num_outputs = 2
+    complex_autograd = True
 
     def __init__(self, mode):
         self.mode = mode
@@ -513,14 +542,16 @@ class LinalgQr(_MultiOutputNode):
                                "and nrows > ncols.")
         if g_q is None and g_r is None:
             return None
-        _check_real('linalg.qr', Q)
         return _qr_backward(g_q, g_r, Q, R, m, n)
 
 
 def _qr_backward(g_q, g_r, Q, R, m, n):
-    """PyTorch's linalg_qr_backward, real case.
+    """PyTorch's linalg_qr_backward:
     m >= n: gA = (gQ + Q syminvadj(triu(gR R^H - Q^H gQ))) R^-H
-    m < n:  gA = [Q trilImInvAdjSkew(Q^H gQ - gR R^H) R_1^-H | 0] + Q gR"""
+    m < n:  gA = [Q trilImInvAdjSkew(Q^H gQ - gR R^H) R_1^-H | 0] + Q gR
+    with syminvadj(T) = T + T^H but Re(diag T) on its diagonal, and trilImInvAdjSkew(X) =
+    tril(X - X^H) with its (imaginary) diagonal halved: R's diagonal is real, so only the real
+    part of diag(gR R^H - Q^H gQ) and the imaginary part of diag(Q^H gQ) carry gradient."""
     if g_q is None:
         M = g_r @ R.mH
     elif g_r is None:
@@ -529,12 +560,16 @@ def _qr_backward(g_q, g_r, Q, R, m, n):
         M = g_r @ R.mH - Q.mH @ g_q
     if m >= n:
         T = M.triu()
-        grad = Q @ (T + T.mH - T.diagonal(0, -2, -1).diag_embed())
+        diag = T.diagonal(0, -2, -1)
+        grad = Q @ (T + T.mH - (diag.real if diag.is_complex() else diag).diag_embed())
         if g_q is not None:
             grad = grad + g_q
         return solve_triangular(R.mH, grad, upper=False, left=False)
     X = -M
-    grad = Q @ (X - X.mH).tril()
+    skew = (X - X.mH).tril()
+    if skew.is_complex():   # (a real skew matrix has a zero diagonal)
+        skew = skew - 0.5 * skew.diagonal(0, -2, -1).diag_embed()
+    grad = Q @ skew
     grad = solve_triangular(R.narrow(-1, 0, m).mH, grad, upper=False, left=False)
     grad = cat([grad, zeros(tuple(grad.shape[:-1]) + (n - m,), dtype=grad.dtype,
                             device=grad.device)], -1)
@@ -546,6 +581,7 @@ def _qr_backward(g_q, g_r, Q, R, m, n):
 class LinalgSvd(_MultiOutputNode):
     """(U, S, Vh) with A = U diag(S) Vh."""
     num_outputs = 3
+    complex_autograd = True
 
     def __init__(self, full_matrices):
         self.full_matrices = full_matrices
@@ -582,16 +618,17 @@ def _svd(a, **options):
 
 
 def _svd_backward(g_u, g_s, g_vh, U, S, Vh):
-    """PyTorch's svd_backward, real case (distinct singular values; full rank if rectangular):
-    gA = U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] V^T
-         + (I - U U^T) gU S^-1 V^T  (m > n)   or   + U S^-1 gV^T (I - V V^T)  (m < n),
-    E_jk = S_k^2 - S_j^2 off the diagonal."""
+    """PyTorch's svd_backward (distinct singular values; full rank if rectangular or complex):
+    gA = U [(skew(U^H gU) / E) S + S (skew(V^H gV) / E) + diag(gS)
+            + i Im(diag(U^H gU)) / S (complex, gU and gV both given)] V^H
+         + (I - U U^H) gU S^-1 V^H  (m > n)   or   + U S^-1 gV^H (I - V V^H)  (m < n),
+    E_jk = S_k^2 - S_j^2 off the diagonal, skew(X) = X - X^H. Complex singular vectors are
+    defined up to a phase each: a loss that depends on it is refused, as in PyTorch."""
     if g_u is None and g_s is None and g_vh is None:
         return None
     m, n = U.shape[-2], Vh.shape[-1]
     if g_u is None and g_vh is None:  # svdvals: gA = U diag(gS) Vh
         return U @ (g_s.unsqueeze(-1) * Vh) if m >= n else (U * g_s.unsqueeze(-2)) @ Vh
-    _check_real('linalg.svd (through U or Vh)', U)
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _identity_like(S.shape[-1], S)  # diagonal: 1
     if g_u is not None:
@@ -600,6 +637,13 @@ def _svd_backward(g_u, g_s, g_vh, U, S, Vh):
     if g_vh is not None:
         VhgV = Vh @ g_vh.mH
         VhgV = VhgV - VhgV.mH
+    complex_ = U.is_complex()
+    if complex_:
+        zero = zeros(tuple(S.shape), dtype=S.dtype, device=S.device)
+        check_phase_invariance(
+            SVD_PHASE_DEPENDENT,
+            UhgU.diagonal(0, -2, -1).imag if g_u is not None else zero,
+            -VhgV.diagonal(0, -2, -1).imag if g_vh is not None else zero)
     if g_u is not None and g_vh is not None:
         inner = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
     elif g_u is not None:
@@ -608,6 +652,8 @@ def _svd_backward(g_u, g_s, g_vh, U, S, Vh):
         inner = S.unsqueeze(-1) * (VhgV / E)
     if g_s is not None:
         inner = inner + g_s.diag_embed()
+    if complex_ and g_u is not None and g_vh is not None:
+        inner = inner + (UhgU.diagonal(0, -2, -1) / (2 * S)).diag_embed()
     if m > n and g_u is not None:
         grad = U @ inner
         g_u_sinv = g_u / S.unsqueeze(-2)
@@ -629,6 +675,7 @@ class LinalgSvdvals(Node):
     """Singular values only. Backward recomputes the SVD as graph ops (U diag(gS) Vh), so second
     derivatives flow through U and Vh; forward stays cheap when no gradient is wanted."""
     saved_inputs = (0,)
+    complex_autograd = True
 
     def forward(self, a):
         return _svd(a, compute_uv=False)
@@ -645,6 +692,7 @@ class LinalgSvdvals(Node):
 class LinalgEigh(_MultiOutputNode):
     """(eigenvalues ascending, eigenvectors) of a Hermitian matrix, read from one triangle."""
     num_outputs = 2
+    complex_autograd = True
 
     def __init__(self, uplo):
         self.uplo = uplo
@@ -659,17 +707,24 @@ class LinalgEigh(_MultiOutputNode):
 
 def _eigh_backward(g_l, g_v, L, V):
     """PyTorch's linalg_eig_backward for Hermitian A (distinct eigenvalues):
-    gA = V (skew(V^H gV) / (2E) + diag(gL)) V^H, E_ij = L_j - L_i off the diagonal."""
+    gA = V (skew(V^H gV) / (2E) with gL on its diagonal) V^H, E_ij = L_j - L_i off the
+    diagonal. Complex eigenvectors are defined up to a phase each: a loss that depends on it
+    (Im diag(V^H gV) not 0) is refused, as in PyTorch."""
     if g_l is None and g_v is None:
         return None
     if g_v is None:  # eigvalsh
         return (V * g_l.unsqueeze(-2)) @ V.mH
-    _check_real('linalg.eigh (through the eigenvectors)', V)
     VhgV = V.mH @ g_v
-    VhgV = 0.5 * (VhgV - VhgV.mH)  # projection onto the skew-symmetric matrices
+    if VhgV.is_complex():
+        imag_diag = VhgV.diagonal(0, -2, -1).imag
+        check_phase_invariance(EIG_PHASE_DEPENDENT.format(name='linalg_eigh_backward'),
+                               imag_diag, imag_diag.new_zeros(tuple(imag_diag.shape)))
+    VhgV = 0.5 * (VhgV - VhgV.mH)  # projection onto the skew-Hermitian matrices
     E = L.unsqueeze(-2) - L.unsqueeze(-1) + _identity_like(L.shape[-1], L)
-    inner = VhgV / E  # its diagonal is zero
+    inner = VhgV / E  # its diagonal: zero, or i Im diag(V^H gV) (about zero, checked above)
     if g_l is not None:
+        if inner.is_complex():      # PyTorch writes gL over the diagonal
+            inner = inner - inner.diagonal(0, -2, -1).diag_embed()
         inner = inner + g_l.diag_embed()
     return V @ (inner @ V.mH)
 
@@ -689,105 +744,10 @@ def _eigh(a, values_only=False, **options):
                           'is ill-conditioned or has too many repeated eigenvalues.') from None
 
 
-class LinalgEig(Node):
-    """The eigendecomposition of a general square matrix: complex eigenvalues (and unit-norm
-    eigenvectors), in LAPACK geev's order, as PyTorch's. Computed on the host for CuPy arrays
-    (CuPy has no general eig; PyTorch's CUDA kernel runs geev on the host too). No backward:
-    nbgrad has no complex autograd, and the engine refuses a complex result of an input that
-    requires grad."""
-
-    def __init__(self, vectors):
-        self.vectors = vectors
-        self.num_outputs = 2 if vectors else 1
-
-    def forward(self, a):
-        xp = xp_of(a)
-        host = a if xp is np else a.get()
-        complex_dtype = np.result_type(host.dtype, np.complex64)
-        finite = np.isfinite(host).all(axis=(-2, -1))
-        if not finite.all() and self.vectors:
-            raise RuntimeError('torch.linalg.eig: input tensor should not contain infs or NaNs.')
-        try:
-            if self.vectors:
-                values, vectors = np.linalg.eig(host)
-            elif not finite.all():      # (NumPy refuses these outright)
-                values = _eigvals_non_finite(host, finite)
-            else:
-                values = np.linalg.eigvals(host)
-        except np.linalg.LinAlgError:
-            raise LinAlgError('linalg.eig: The algorithm failed to converge because the input '
-                              'matrix is ill-conditioned or has too many repeated eigenvalues '
-                              '(error code: 1).') from None
-        results = [values.astype(complex_dtype)]
-        if self.vectors:
-            results.append(vectors.astype(complex_dtype))
-        if xp is not np:
-            with xp.cuda.Device(a.device.id):
-                results = [xp.asarray(r) for r in results]
-        return tuple(results) if self.vectors else results[0]
-
-    def name(self):
-        return 'LinalgEigBackward0'
-
-
-def _eigvals_non_finite(a, finite):
-    """eigvals of a batch where some matrices hold inf or NaN, as LAPACK's geev gives them
-    (PyTorch returns them; NumPy refuses): a matrix with an inf gets NaN eigenvalues; for one
-    with NaN, balancing's permutations (gebal) first isolate the eigenvalues they can (rows or
-    columns whose off-diagonal entries are zero; NaN counts as nonzero), which come out exact;
-    the eigenvalues of the rest are NaN unless it is NaN-free. (MKL itself is erratic on such
-    input: some float32 matrices crash it, so only this simple, documented part is matched.)"""
-    n = a.shape[-1]
-    flat = a.reshape((-1, n, n))
-    done = finite.reshape(-1)
-    out = np.empty(flat.shape[:1] + (n,), np.result_type(a.dtype, np.complex64))
-    for i, m in enumerate(flat):
-        if done[i]:
-            out[i] = np.linalg.eigvals(m)
-        elif np.isinf(m).any():
-            out[i] = complex(np.nan, np.nan)
-        else:
-            out[i] = _isolate_and_solve(m.copy())
-    return out.reshape(a.shape[:-1])
-
-
-def _isolate_and_solve(m):
-    """LAPACK gebal's permutation step, then eigenvalues: isolated ones (the diagonal outside
-    rows/columns lo..hi) in place, the middle block's from eigvals (NaN if it holds a NaN)."""
-    n = m.shape[-1]
-    lo, hi = 0, n - 1
-    found = True
-    while found and hi >= 0:       # rows with no off-diagonal nonzero in 0..hi go to the bottom
-        found = False
-        for i in range(hi, -1, -1):
-            row = np.concatenate([m[i, :i], m[i, i + 1:hi + 1]])
-            if not (row != 0).any():
-                m[:, [i, hi]] = m[:, [hi, i]]
-                m[[i, hi], :] = m[[hi, i], :]
-                hi -= 1
-                found = True
-                break
-    found = True
-    while found and lo <= hi:      # columns with no off-diagonal nonzero in lo..hi go left
-        found = False
-        for j in range(lo, hi + 1):
-            col = np.concatenate([m[lo:j, j], m[j + 1:hi + 1, j]])
-            if not (col != 0).any():
-                m[:, [j, lo]] = m[:, [lo, j]]
-                m[[j, lo], :] = m[[lo, j], :]
-                lo += 1
-                found = True
-                break
-    values = np.diagonal(m).astype(np.result_type(m.dtype, np.complex64))
-    if lo <= hi:
-        block = m[lo:hi + 1, lo:hi + 1]
-        values[lo:hi + 1] = np.nan if np.isnan(block).any() else np.linalg.eigvals(block)
-    return values
-
-
 class LinalgEigvalsh(Node):
     """Eigenvalues only; backward recomputes the eigenvectors as graph ops (V diag(gL) V^H)."""
     saved_inputs = (0,)
+    complex_autograd = True
 
     def __init__(self, uplo):
         self.uplo = uplo
@@ -811,9 +771,10 @@ class LinalgEigvalsh(Node):
 class LinalgPinv(Node):
     """Moore-Penrose pseudoinverse: singular values (|eigenvalues| when hermitian) at or below
     max(atol, rtol * largest) count as zero. atol/rtol are floats or arrays over the batch.
-    Backward is PyTorch's pinv_backward (valid while the rank stays constant)."""
+    Backward is PyTorch's pinv_backward (valid while the rank stays constant; complex too)."""
     saved_inputs = (0,)
     saves_output = True
+    complex_autograd = True
 
     def __init__(self, atol, rtol, hermitian):
         self.atol, self.rtol, self.hermitian = atol, rtol, hermitian

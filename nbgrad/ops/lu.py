@@ -3,8 +3,8 @@ lu_factor_ex, lu, lu_unpack, lu_solve and the older torch.lu / torch.lu_solve.
 
 NumPy has no LU, so the factorization is nbgrad's own: the unblocked right-looking algorithm
 (LAPACK's getf2), one Python step per column, vectorised over the batch. Each step takes the
-first row with the largest |value| in the column as the pivot, as LAPACK does. A zero pivot
-sets `info` and leaves that column unscaled, as LAPACK does.
+first row with the largest |value| (|re| + |im| for complex) in the column as the pivot, as
+LAPACK does. A zero pivot sets `info` and leaves that column unscaled, as LAPACK does.
 
 Pivots are LAPACK's: 1-based, and row j was swapped with row pivots[j] - 1 at step j. The
 backward is PyTorch's linalg_lu_backward (square, tall and wide matrices): for square A = P L U
@@ -35,7 +35,7 @@ def _factor(xp, a):
     info = np.zeros(count, np.int32)
     rows = xp.arange(count)
     for j in range(k):
-        p = xp.argmax(xp.abs(flat[:, j:, j]), axis=1) + j         # (the first largest)
+        p = xp.argmax(_pivot_size(xp, flat[:, j:, j]), axis=1) + j    # (the first largest)
         p_host = p if xp is np else p.get()
         pivots[:, j] = p_host + 1
         if (p_host != j).any():
@@ -55,11 +55,21 @@ def _factor(xp, a):
     return (lu, xp.asarray(pivots.reshape(batch + (k,))), xp.asarray(info.reshape(batch)))
 
 
+def _pivot_size(xp, column):
+    """LAPACK's measure for choosing pivots (i?amax): |x| for real, |re| + |im| for complex
+    (BLAS's CABS1, not the modulus: the two can pick different rows)."""
+    if column.dtype.kind == 'c':
+        return xp.abs(column.real) + xp.abs(column.imag)
+    return xp.abs(column)
+
+
 class LinalgLuFactorEx(Node):
-    """(LU, pivots, info); differentiable in LU for square matrices."""
+    """(LU, pivots, info); differentiable in LU (complex matrices too: the formulas use ^H
+    where PyTorch's do)."""
     num_outputs = 3
     non_differentiable_outputs = (1, 2)
     saves_output = True
+    complex_autograd = True
 
     def forward(self, a):
         return _factor(xp_of(a), a)

@@ -44,7 +44,9 @@ def _expm(xp, a):
 
 
 class LinalgMatrixExp(Node):
+    """e^A; exp is analytic, so the backward above (with A^H) is right for complex A too."""
     saved_inputs = (0,)
+    complex_autograd = True
 
     def forward(self, a):
         return _expm(xp_of(a), a)
