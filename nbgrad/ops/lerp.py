@@ -3,6 +3,7 @@ multiply-add, from whichever end is nearer), with its one-dtype rule for the ope
 import numpy as np
 
 from .. import _exact
+from .._complex_autograd import conj as _conj
 from .._dispatch import dispatch, no_kernel
 from .._select import select
 from .._tensor import Tensor
@@ -16,6 +17,10 @@ class Lerp(Elementwise):
     saved_inputs = (0, 1, 2)
     saved_input_users = {0: (2,), 1: (2,), 2: (0, 1)}
     result = 'float'
+    # holomorphic in each operand: the derivatives below, given the conjugated operands, are
+    # PyTorch's g * conj(1 - weight), g * conj(weight), g * conj(end - start)
+    complex_autograd = True
+    conj_operands = True
 
     def forward_into(self, out, start, end, weight):
         if start.dtype.kind in 'biu':   # (the missing kernel first, as in PyTorch, then casts)
@@ -53,6 +58,8 @@ class Lerp(Elementwise):
 
     def backward(self, g):
         start, end, weight = self.saved_tensors
+        if g._data.dtype.kind == 'c':
+            start, end, weight = _conj(start), _conj(end), _conj(weight)
         e = self._edges
         return (g * (1 - weight) if e[0] is not None else None,
                 g * weight if e[1] is not None else None,

@@ -404,6 +404,9 @@ class AllAny(Node):
 
 
 class VarStd(Node):
+    # complex input, real result: var = (|x - mean|^2 summed) / dof, whose gradient in PyTorch's
+    # convention is 2 (x - mean) / dof times the (real) g, the formula below as it stands
+    complex_autograd = True
     contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
@@ -428,11 +431,18 @@ class VarStd(Node):
             # PyTorch's CPU kernel accumulates float32 (and half) in double: the same accuracy
             # (1e20-sized values would also overflow float32 once squared)
             a = a.astype(np.complex128 if a.dtype.kind == 'c' else np.float64)
-        mean = a.mean(axis=self.dims, keepdims=True)
-        centered = a - mean
-        sq = (centered * centered.conj()).real if a.dtype.kind == 'c' else centered * centered
-        var = sq.sum(axis=self.dims, keepdims=self.keepdim) / builtins.max(self._dof, 0)
+        if a.dtype.kind == 'c':
+            # PyTorch: var(real part) + var(imag part), each divided by the degrees of freedom
+            # (so with none, a part that is constant contributes 0 / 0 = NaN)
+            var = self._real_var(a.real) + self._real_var(a.imag)
+        else:
+            var = self._real_var(a)
         return xp.asarray(xp.sqrt(var) if self.is_std else var).astype(result_dtype, copy=False)
+
+    def _real_var(self, a):
+        centered = a - a.mean(axis=self.dims, keepdims=True)
+        return (centered * centered).sum(axis=self.dims, keepdims=self.keepdim) / \
+            builtins.max(self._dof, 0)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -441,14 +451,17 @@ class VarStd(Node):
         if self.is_std:
             std = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
             # PyTorch's std_backward: no gradient where the std is 0 (a constant row)
-            return (g / (std * self._dof)).masked_fill(std == 0, 0) * centered
+            if self._dof > 0:
+                return (g / (std * self._dof)).masked_fill(std == 0, 0) * centered
+            # without degrees of freedom: var_backward of g / (2 std), as PyTorch computes it
+            g = (g / (2 * std)).masked_fill(std == 0, 0)
         if self._dof > 0:
             return g * centered * (2.0 / self._dof)
         if len(self.dims) == x.dim():
             # PyTorch's var_backward without degrees of freedom over all elements: "2 / 0 =
-            # inf" times the centred value, NaN where that is 0 and +inf elsewhere
-            return g * centered.new_full(centered.shape, math.inf).masked_fill(centered == 0,
-                                                                              math.nan)
+            # inf" times the centred value, NaN where that is 0 and +inf elsewhere (real, also
+            # for a complex input: inf + 0j, nan + 0j)
+            return g * g.new_full(centered.shape, math.inf).masked_fill(centered == 0, math.nan)
         return g * centered * (2.0 / self._dof if self._dof else math.inf)
 
     def name(self):
@@ -456,6 +469,7 @@ class VarStd(Node):
 
 
 class LogSumExp(Node):
+    complex_autograd = True      # holomorphic: g * conj(exp(x - y))
     contiguous_output = True
     saved_inputs = (0,)
     saves_output = True
@@ -473,7 +487,9 @@ class LogSumExp(Node):
         xp = xp_of(a)
         if a.size == 0:
             return xp.log(xp.exp(a).sum(axis=self.dims, keepdims=self.keepdim))
-        m = a.max(axis=self.dims, keepdims=True)
+        # shift by the largest real part, as PyTorch does for complex input too (a complex shift
+        # would move the result's imaginary part off the principal branch of log)
+        m = (a.real if a.dtype.kind == 'c' else a).max(axis=self.dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(a - m).sum(axis=self.dims, keepdims=True)) + m
         return out if self.keepdim else out.squeeze(self.dims)
@@ -481,7 +497,7 @@ class LogSumExp(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         y = _expand_back(self.saved_output(), self._input_shape, self.dims, self.keepdim)
-        return _expand_back(g, self._input_shape, self.dims, self.keepdim) * (x - y).exp()
+        return _expand_back(g, self._input_shape, self.dims, self.keepdim) * _conj((x - y).exp())
 
 
 class _Scan(Node):
@@ -521,6 +537,9 @@ class CumSum(_Scan):
 
 
 class CumProd(_Scan):
+    # holomorphic: with the input and output conjugated, the real formulas below give PyTorch's
+    # sum over i >= k of g_i * conj(d y_i / d x_k)
+    complex_autograd = True
     function = 'cumprod'
     saved_inputs = (0,)
     saves_output = True
@@ -530,8 +549,11 @@ class CumProd(_Scan):
         if x.dim() == 0:
             return g
         d = self.dim
+        complex_grad = g._data.dtype.kind == 'c'
+        x = _conj(x) if complex_grad else x
         if not bool((x == 0).any()):
             y = self.saved_output()
+            y = _conj(y) if complex_grad else y
             return (g * y).flip(d).cumsum(d).flip(d) / x
         # With zeros, d y_i / d x_k = prod_{j <= i, j != k} x_j: build it column by column.
         n = x.shape[d]
@@ -745,6 +767,9 @@ def aminmax(input, *, dim=None, keepdim=False):
     if dim is None and input._data.size == 0:
         raise RuntimeError('aminmax(): cannot compute aminmax over an empty dimension as the '
                            'operation has no identity.')
+    if input.is_complex():
+        raise NotImplementedError(f'"aminmax_cpu" not implemented for '
+                                  f'\'{_word(input._data.dtype)}\'')
     return return_type('aminmax', amin(input, dim if dim is not None else (), keepdim),
                        amax(input, dim if dim is not None else (), keepdim))
 

@@ -28,6 +28,9 @@ def _reduced_count(a, axis):
 
 
 class VectorNorm(Node):
+    # norm_backward's formulas hold for complex x as written: x.sgn() and x * |x|^(p-2) are the
+    # gradients of |x| and |x|^p in PyTorch's convention (the norm, and so g, are real)
+    complex_autograd = True
     contiguous_output = True
     saved_inputs = (0,)
     saves_output = True

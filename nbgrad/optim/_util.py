@@ -333,11 +333,10 @@ class ElementwiseOptimizer(Optimizer):
                 for group in self.param_groups]
         for group, params in todo:      # refuse before anything changes
             for p in params:
-                if p._data.dtype.kind != 'f':
-                    raise (NotImplementedError if p._data.dtype.kind == 'c' else RuntimeError)(
-                        f'{type(self).__name__} updates floating-point parameters only (nbgrad '
-                        f'has no complex autograd): got a {p.dtype} parameter of shape '
-                        f'{tuple(p.shape)}')
+                if p._data.dtype.kind not in 'fc':
+                    raise RuntimeError(
+                        f'{type(self).__name__} updates floating-point or complex parameters '
+                        f'only: got a {p.dtype} parameter of shape {tuple(p.shape)}')
                 if p.grad._data.__class__ is SparseCOO:
                     self._check_sparse(group)
         with _device_scalars.batched():   # GPU-resident scalar state: one write launch
@@ -358,6 +357,20 @@ class ElementwiseOptimizer(Optimizer):
                                          f'{self._state_name(entries[i][0][0], entries[i][0][j])}',
                             op_by_op=not group.get('fused'))
         return loss
+
+
+def real_view(array):
+    """A complex array as the real array of its (real, imag) pairs (shape + (2,)), sharing its
+    memory: PyTorch's optimizers update a complex parameter as torch.view_as_real of it, so its
+    grad and its state are viewed the same way and every kernel runs unchanged on real numbers
+    (Adam's second moment, Rprop's signs... are per real component, as in PyTorch). A real array
+    (a real grad of a complex parameter cannot occur) comes back as it is."""
+    if array.dtype.kind != 'c':
+        return array
+    # (as view_as_real does it: any strides, NumPy or CuPy)
+    from ..ops._util import xp_of
+    return xp_of(array).lib.stride_tricks.as_strided(
+        array.real, array.shape + (2,), array.strides + (array.itemsize // 2,))
 
 
 def _check_shapes(entries, describe):
@@ -387,6 +400,8 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
         for a in arrays[2:]:
             if a.shape != shape:
                 _check_shapes(entries, describe)        # (raises, naming the state)
+        if arrays[0].dtype.kind == 'c':
+            arrays = tuple(real_view(a) for a in arrays)
         if op_by_op and reference is not None and arrays[0].dtype == np.float16:
             reduced.append((arrays, cfg))
         else:

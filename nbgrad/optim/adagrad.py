@@ -34,7 +34,9 @@ class Adagrad(ElementwiseOptimizer):
     def _init_state(self, p, group, state):
         # PyTorch fills every group's sums with the constructor's value, not the group's
         state['step'] = new_step(p, fused=group['fused'])
-        state['sum'] = full_like(p, self.defaults['initial_accumulator_value'])
+        # (a complex parameter is two real numbers per element: both parts start at the value)
+        value = self.defaults['initial_accumulator_value']
+        state['sum'] = full_like(p, complex(value, value) if p.is_complex() else value)
 
     def _prepare(self, group, p):
         if group['fused']:

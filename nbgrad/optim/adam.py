@@ -1,6 +1,7 @@
 """Adam (torch.optim.Adam): amsgrad, L2 or decoupled weight decay, maximize."""
 from .._creation import zeros_like
 from .._tensor import Tensor
+from ..ops.complex_ops import view_as_real
 from ._functional_util import check_lists, check_state_steps, refuse_grad_scaling
 from ._fused_cuda import ADAM
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_fused, check_fused_param,
@@ -90,6 +91,12 @@ class Adam(ElementwiseOptimizer):
                 grad = grad.addcmul_(param.clone(), weight_decay)
             else:
                 grad = grad.add(param, alpha=weight_decay)
+        max_exp_avg_sq = state.get('max_exp_avg_sq')
+        if param.is_complex():      # two real numbers per element, as PyTorch's step
+            grad, exp_avg, exp_avg_sq, param = (
+                view_as_real(t) for t in (grad, exp_avg, exp_avg_sq, param))
+            if options['amsgrad']:
+                max_exp_avg_sq = view_as_real(max_exp_avg_sq)
         exp_avg.lerp_(grad, 1 - beta1)
         if isinstance(beta2, Tensor) and beta2.requires_grad:
             exp_avg_sq.lerp_(grad.square(), weight=1 - beta2)
@@ -103,7 +110,6 @@ class Adam(ElementwiseOptimizer):
         bias_correction2_sqrt = bias_correction2.sqrt()
         v = exp_avg_sq
         if options['amsgrad']:
-            max_exp_avg_sq = state['max_exp_avg_sq']
             max_exp_avg_sq.copy_(max_exp_avg_sq.clone().maximum(exp_avg_sq))
             v = max_exp_avg_sq
         denom = (v.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(eps / step_size_neg)

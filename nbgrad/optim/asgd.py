@@ -2,11 +2,12 @@
 import numpy as np
 
 from .._creation import zeros_like
+from .._dtype import float64
 from ._device_scalars import assign, value
 from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
                                refuse_differentiable)
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
-                    effective_grad, new_step, run_entries, scalar)
+                    effective_grad, new_step, run_entries, scalar, scalar_dtype)
 
 __all__ = ['ASGD', 'asgd']
 
@@ -70,6 +71,10 @@ def _foreach_eta(lr, lambd, alpha, step):
     return float(f32(lr) * (f32(1) / f32(float(t) ** float(f32(alpha)))))
 
 
+def _as_default_dtype(number):
+    return number if scalar_dtype() == float64 else float(np.float32(number))
+
+
 def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, maximize,
            foreach=None):
     """Advance the step counter; the kernel's entry (see run_entries) for one parameter, whose
@@ -78,9 +83,11 @@ def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, 
     lr = scalar(lr)
     step = advance(step_t)
     cfg = (weight_decay, maximize, lambd, value(eta), value(mu))
-    assign(eta, _foreach_eta(lr, lambd, alpha, step) if foreach
-           else lr / ((1 + lambd * lr * step) ** alpha))
-    assign(mu, 1 / max(1, step - t0))
+    # PyTorch makes the new values with torch.as_tensor(a Python float): rounded to the default
+    # dtype, even where eta and mu are float64 (loaded with a float64 parameter's state)
+    assign(eta, _as_default_dtype(_foreach_eta(lr, lambd, alpha, step) if foreach
+                                  else lr / ((1 + lambd * lr * step) ** alpha)))
+    assign(mu, _as_default_dtype(1 / max(1, step - t0)))
     return (p, grad, ax), cfg, (2, 1)
 
 

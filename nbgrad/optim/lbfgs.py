@@ -4,6 +4,7 @@ The algorithm works on the parameters flattened into one vector; it is PyTorch's
 with nbgrad tensors (0-dim tensors stay tensors where PyTorch's do, so the state holds the same
 kinds of values and float32 runs round as PyTorch's do)."""
 from .. import autograd
+from ..ops.complex_ops import view_as_real
 from ..ops.shape import cat
 from ._util import check_lr, check_nonnegative, scalar
 from .optimizer import Optimizer
@@ -143,24 +144,30 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]['params']
         self._numel_cache = None
 
+    # A complex parameter is two real numbers per element (PyTorch: view_as_real), so the flat
+    # vector, the directions and their dot products stay real.
     def _numel(self):
         if self._numel_cache is None:
-            self._numel_cache = sum(p.numel() for p in self._params)
+            self._numel_cache = sum(2 * p.numel() if p.is_complex() else p.numel()
+                                    for p in self._params)
         return self._numel_cache
 
     def _gather_flat_grad(self):
         views = []
         for p in self._params:
             if p.grad is None:
-                views.append(p.new_zeros(p.numel()))
+                view = p.new_zeros(p.numel())
             else:
                 grad = p.grad.to_dense() if p.grad.is_sparse else p.grad
-                views.append(grad.reshape(-1))
+                view = grad.reshape(-1)
+            views.append(view_as_real(view).reshape(-1) if view.is_complex() else view)
         return cat(views, 0)
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
+            if p.is_complex():
+                p = view_as_real(p)
             numel = p.numel()
             p.add_(update[offset:offset + numel].view_as(p), alpha=step_size)
             offset += numel

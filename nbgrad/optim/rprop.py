@@ -33,7 +33,9 @@ class Rprop(ElementwiseOptimizer):
         if len(state) == 0:
             state['step'] = new_step(p)
             state['prev'] = zeros_like(p)
-            state['step_size'] = full_like(p.grad, scalar(group['lr']))
+            # (a complex parameter is two real numbers per element: both parts step by lr)
+            lr = scalar(group['lr'])
+            state['step_size'] = full_like(p.grad, complex(lr, lr) if p.is_complex() else lr)
         etaminus, etaplus = group['etas']
         step_size_min, step_size_max = group['step_sizes']
         tensors, cfg, bumps = _entry(p, p.grad, state['prev'], state['step_size'], state['step'],
