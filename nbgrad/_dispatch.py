@@ -76,7 +76,7 @@ def _general(op, inputs):
     arrays = []
     append = arrays.append
     edges = [] if track else None
-    requires_grad = False
+    requires_grad = complex_input = False
     gpu = None
     for x in inputs:
         if isinstance(x, Tensor):
@@ -98,7 +98,7 @@ def _general(op, inputs):
                 if x._requires_grad:
                     requires_grad = True
                     if a.dtype.kind == 'c' and not op.complex_autograd:
-                        raise _complex_autograd.refusal(op, 'an input is complex')
+                        complex_input = True    # refused after forward's own checks
                     fn = x._grad_fn
                     if fn is None:
                         edges.append((x._grad_accumulator(), 0, a.shape, a.dtype))
@@ -120,6 +120,8 @@ def _general(op, inputs):
             except MemoryError as e:     # (CuPy's OutOfMemoryError is one)
                 from .cuda import out_of_memory
                 raise out_of_memory(op, e) from e
+    if complex_input:   # (an op with no complex kernel at all raised its own error above)
+        raise _complex_autograd.refusal(op, 'an input is complex')
     if op.num_outputs != 1:
         return _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
     if out.__class__ is not _ndarray:

@@ -474,7 +474,8 @@ def _resample(name, make_sampler, float_only=True):
         complex_ok = name in ('uniform_', 'normal_')       # (as their real views)
         if (float_only and not self.is_floating_point() and not (complex_ok and
                                                                  self.is_complex())) or (
-                name == 'geometric_' and self.dtype.name == 'bool'):
+                name == 'geometric_' and self.dtype.name == 'bool') or (
+                name == 'bernoulli_' and self.is_complex()):
             if name in _CONTINUOUS:
                 raise RuntimeError(f'{_CONTINUOUS[name]} distribution is a continuous '
                                    f'probability distribution. dtype must be a floating point '
@@ -491,7 +492,8 @@ def _resample(name, make_sampler, float_only=True):
 
 
 # the kernel PyTorch's refusal of an integer tensor names, where not "<op>_cpu"
-_KERNEL_NAMES = {'uniform_': 'check_uniform_bounds', 'normal_': 'normal_kernel_cpu'}
+_KERNEL_NAMES = {'uniform_': 'check_uniform_bounds', 'normal_': 'normal_kernel_cpu',
+                 'bernoulli_': 'bernoulli_scalar_cpu_'}
 # the samplers that refuse an integer tensor with a RuntimeError naming their distribution
 _CONTINUOUS = {'exponential_': 'Exponential', 'cauchy_': 'Cauchy'}
 

@@ -558,8 +558,22 @@ def test_ops_without_a_complex_gradient_refuse_and_change_nothing(device):
     """An op whose backward is only right for real tensors refuses to record a complex tensor
     (a silently wrong gradient otherwise); without grad the same call works."""
     z = nbgrad.tensor([1 + 1j, 2 - 2j], device=device, requires_grad=True)
-    with pytest.raises(RuntimeError, match='no complex gradient in nbgrad yet'):
-        nbgrad.cummax(z.real * 1j, 0)
+    target = nbgrad.zeros(2, dtype=nbgrad.complex64, device=device)
+    index = nbgrad.tensor([0, 1], device=device)
+    with pytest.raises(RuntimeError, match='ScatterReduce: an input is complex and requires '
+                                           'grad, but this op has no complex gradient in nbgrad'):
+        target.scatter_reduce(0, index, z, 'sum')
     with nbgrad.no_grad():
-        nbgrad.special.i0(z.real)
-    assert z.grad is None
+        target.scatter_reduce(0, index, z, 'sum')
+    assert z.grad is None and not target.any()
+
+@pytest.mark.parametrize('case', ['amax', 'max', 'aminmax', 'cummax', 'dropout', 'bernoulli_'])
+def test_ops_with_no_complex_kernel_raise_pytorchs_error(case, device):
+    """A complex tensor that requires grad meets an op with no complex kernel: the op's own
+    error (PyTorch's NotImplementedError), not the autograd refusal."""
+    calls = {'amax': lambda lib, z: z.amax(), 'max': lambda lib, z: z.max(),
+             'aminmax': lambda lib, z: lib.aminmax(z), 'cummax': lambda lib, z: lib.cummax(z, 0),
+             'dropout': lambda lib, z: lib.nn.functional.dropout(z),
+             'bernoulli_': lambda lib, z: z.detach().bernoulli_(0.5)}
+    check(lambda lib, dev: calls[case](lib, lib.ones(3, dtype=lib.complex64, device=dev,
+                                                     requires_grad=True)), device)
