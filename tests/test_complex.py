@@ -577,3 +577,47 @@ def test_ops_with_no_complex_kernel_raise_pytorchs_error(case, device):
              'bernoulli_': lambda lib, z: z.detach().bernoulli_(0.5)}
     check(lambda lib, dev: calls[case](lib, lib.ones(3, dtype=lib.complex64, device=dev,
                                                      requires_grad=True)), device)
+
+
+MORE_OPS = {   # ops of other files, through complex tensors: a real loss's gradient
+    'pixel_shuffle': lambda lib, F, z: F.pixel_shuffle(z.reshape(1, 4, 2, 4), 2),
+    'pixel_unshuffle': lambda lib, F, z: F.pixel_unshuffle(z.reshape(1, 2, 4, 4), 2),
+    'sinc': lambda lib, F, z: lib.sinc(z),
+    'take_along_dim': lambda lib, F, z: lib.take_along_dim(
+        z, lib.zeros(2, 4, 1, dtype=lib.long, device=z.device), 2),
+    'trace_tril_diag_embed': lambda lib, F, z: z[0].trace() + z.tril().sum()
+    + lib.diag_embed(z[0]).sum(),
+    'movedim_narrow_roll_rot90': lambda lib, F, z: z.movedim(0, 2).narrow(1, 1, 2).roll(1, 2)
+    .rot90(1, (0, 1)),
+    'diagonal_scatter': lambda lib, F, z: lib.diagonal_scatter(z[0], z[0].diagonal() * 2),
+    'index_copy_fill': lambda lib, F, z: z[0].index_copy(
+        0, lib.tensor([0, 2, 1], device=z.device), z[1, :3]).index_fill(
+        1, lib.tensor([1], device=z.device), 2j),
+    'masked_scatter': lambda lib, F, z: z.masked_scatter(z.real > 0, z * 2),
+    'cumprod_diff_trapezoid': lambda lib, F, z: lib.trapezoid(lib.diff(z.cumprod(2))),
+    'tanh_softsign_tanhshrink': lambda lib, F, z: F.tanh(z) + F.softsign(z) + F.tanhshrink(z),
+    'losses': lambda lib, F, z: F.mse_loss(z, z.detach() * 2) + F.l1_loss(z, z.detach() * 2),
+    'cosine_similarity_normalize': lambda lib, F, z: F.cosine_similarity(z[0], z[1]).sum()
+    + F.normalize(z).sum(),
+    'dist_kron_cross': lambda lib, F, z: lib.dist(z[0], z[1]) + lib.kron(z[0], z[1]).sum()
+    + lib.linalg.cross(z[0, :, :3], z[1, :, :3]).sum(),
+    'vander_block_diag': lambda lib, F, z: lib.linalg.vander(z[0, 0]).sum()
+    + lib.block_diag(z[0], z[1]).sum(),
+    'std_mean_addcdiv': lambda lib, F, z: lib.std_mean(z)[0] + lib.addcdiv(z, z, z + 3).sum(),
+    'pow_float_power': lambda lib, F, z: lib.pow(2, z) + lib.float_power(z, 2) + z.rsqrt(),
+    'as_strided_expand_as': lambda lib, F, z: z.as_strided((2, 2), (1, 2)).sum()
+    + z[0:1].expand_as(z).sum(),
+}
+
+
+@pytest.mark.parametrize('case', MORE_OPS)
+def test_more_ops_through_complex_tensors(case, device):
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((2, 4, 4)) + 1j * rng.standard_normal((2, 4, 4))
+
+    def run(lib, dev):
+        z = lib.tensor(values, device=dev, requires_grad=True)
+        out = MORE_OPS[case](lib, lib.nn.functional, z)
+        loss = out.abs().sum() + (out * (0.5 - 1j)).real.sum() if out.is_complex() else out.sum()
+        return lib.autograd.grad(loss, z)[0].resolve_conj()
+    check(run, device, rtol=1e-10, atol=1e-10)

@@ -391,7 +391,7 @@ refuse_complex_inputs(UNARY, BINARY)    # (before floor_divide's subclasses belo
 for _table, _names in ((UNARY, ('neg', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p',
                                 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
                                 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid',
-                                'reciprocal', 'square')),
+                                'reciprocal', 'square', 'sinc')),
                        (BINARY, ('add', 'sub', 'mul', 'div', 'pow'))):
     for _name in _names:
         _table[_name].conj_operands = _table[_name].complex_autograd = True

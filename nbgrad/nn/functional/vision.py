@@ -193,6 +193,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 # ---------------------------------------------------------------------------------------------
 
 class _PixelShuffle(Node):
+    complex_autograd = True
     def __init__(self, factor, inverse):
         self.factor, self.inverse = factor, inverse
 
