@@ -512,6 +512,11 @@ GRADIENTS = {   # a real loss of the op's result, of a real x and a complex z
     'abs_sgn': lambda lib, x, z: (z.abs() + z.sgn().real * 3 + z.sgn().imag).sum(),
     'to_complex': lambda lib, x, z: (x.to(lib.complex128) * z).imag.sum(),
     'to_real': lambda lib, x, z: z.real.to(lib.float32).sum() * 2,
+    'acosh_left_half_plane': lambda lib, x, z: (z * -0.3).acosh().real.sum(),
+    'pow_negative_base': lambda lib, x, z: (x ** (z * 0.1)).real.sum()
+    + lib.pow(-2.0, z * 0.1).imag.sum() + (x ** lib.tensor(0.5j, dtype=z.dtype)).real.sum(),
+    'logaddexp': lambda lib, x, z: lib.logaddexp(z, z * 0.5j).real.sum()
+    + lib.logaddexp(z, x.to(z.dtype)).imag.sum(),
 }
 
 
@@ -621,3 +626,36 @@ def test_more_ops_through_complex_tensors(case, device):
         loss = out.abs().sum() + (out * (0.5 - 1j)).real.sum() if out.is_complex() else out.sum()
         return lib.autograd.grad(loss, z)[0].resolve_conj()
     check(run, device, rtol=1e-10, atol=1e-10)
+
+
+def test_writes_through_view_as_complex_of_a_real_tensor(device):
+    def run(lib, dev):
+        x = lib.tensor([1., 2, 3, 4, 5, 6], dtype=lib.float64, device=dev, requires_grad=True)
+        r = x.reshape(3, 2) * 1
+        c = lib.view_as_complex(r)
+        c.mul_(2j)
+        c[1] = lib.tensor(5 - 1j, dtype=c.dtype, device=dev) * x[0]
+        return lib.autograd.grad((r ** 2).sum() + r[:, 0].sum(), x)[0]
+    check(run, device)
+
+
+@pytest.mark.parametrize('case', ['real_for_complex', 'complex_for_real'])
+def test_a_gradient_of_the_other_kind_is_refused(case, device):
+    def run(lib, dev):
+        z = lib.ones(2, dtype=lib.complex64, device=dev, requires_grad=True)
+        x = lib.ones(2, device=dev, requires_grad=True)
+        if case == 'real_for_complex':
+            return lib.autograd.grad(z * 2, z, lib.ones(2, device=dev))
+        return (x * 2).backward(lib.ones(2, dtype=lib.complex64, device=dev))
+    check(run, device)
+
+
+def test_gradcheck_of_a_function_with_no_gradient(device):
+    """Nothing requires grad in the outputs: PyTorch checks the numerical Jacobian is zero."""
+    x = nbgrad.ones(2, dtype=nbgrad.float64, device=device, requires_grad=True)
+    assert nbgrad.autograd.gradcheck(lambda t: nbgrad.ones(2, dtype=nbgrad.float64), (x,))
+    assert nbgrad.autograd.gradgradcheck(nbgrad.angle, (x,))
+    from nbgrad.autograd.gradcheck import GradcheckError
+    with pytest.raises(GradcheckError,
+                       match='Numerical gradient for function expected to be zero'):
+        nbgrad.autograd.gradcheck(lambda t: t.detach() * 2, (x,))

@@ -63,6 +63,11 @@ def _make_root_grads(outputs, grad_outputs):
                 raise RuntimeError(f'invalid gradient at index {i} - expected device {out.device} '
                                    f'but got {g.device}')
             if g._data.dtype != out._data.dtype:
+                if (g._data.dtype.kind == 'c') != (out._data.dtype.kind == 'c'):
+                    raise RuntimeError(
+                        f'For complex Tensors, both grad_output and output are required to have '
+                        f'the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of '
+                        f'{g.dtype} and output[{i}] has a dtype of {out.dtype}.')
                 g = g.to(out.dtype)
         grads.append(g)
     return grads

@@ -47,19 +47,22 @@ class CopySlices(Node):
 
     def _outside_region(self, g):
         """g with the view's region zeroed. A mask of the base's shape, True outside the
-        region, selects. Where the view is a real part of complex memory (z.real, z.imag,
-        view_as_real(z)), a complex mask is written through the view instead, and it multiplies
-        g's real and imaginary parts each by their own 0 or 1."""
+        region, selects. Where the chain crosses between real and complex memory (z.real,
+        z.imag, view_as_real(z), view_as_complex(x)), the mask is of the base's own dtype
+        instead, ones written with zeros through the view: for a complex base it multiplies g's
+        real and imaginary parts each by their own 0 or 1."""
         from .._creation import ones
         from .. import _dtype
         from ..ops.complex_ops import _ComplexView, view_as_real, view_as_complex
-        if self.base_dtype.kind == 'c' and any(isinstance(op, _ComplexView)
-                                               for op in self.chain):
+        if any(isinstance(op, _ComplexView) for op in self.chain):
+            complex_base = self.base_dtype.kind == 'c'
             outside = ones(self.base_shape, dtype=_dtype.from_numpy_dtype(self.base_dtype),
-                           device=g.device) * (1 + 1j)
+                           device=g.device) * (1 + 1j if complex_base else 1)
             with _no_grad():
                 replay(self.chain, outside, self.base_offset).fill_(0)
-            return view_as_complex(view_as_real(g.contiguous()) * view_as_real(outside))
+            if complex_base:
+                return view_as_complex(view_as_real(g.contiguous()) * view_as_real(outside))
+            return g.where(outside != 0, 0.0)
         outside = ones(self.base_shape, dtype=_dtype.bool, device=g.device)
         with _no_grad():
             replay(self.chain, outside, self.base_offset).fill_(False)

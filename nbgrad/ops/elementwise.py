@@ -97,8 +97,9 @@ _unary('tanh', lambda g, x, y: g * (1 - y * y), saves='y')
 _unary('asinh', lambda g, x, y: g * (x * x + 1).rsqrt(), ufunc='arcsinh', saves='x')
 # (x - 1)(x + 1) rather than PyTorch's x^2 - 1 (no cancellation near 1); + 0.0 makes its -0 at
 # x = -1 a +0, so the gradient there is PyTorch's +inf
-_unary('acosh', lambda g, x, y: g * ((x - 1) * (x + 1) + 0.0).rsqrt(), ufunc='arccosh',
-       saves='x')
+_unary('acosh', lambda g, x, y: g * (((x - 1) * (x + 1) + 0.0).rsqrt() if not x.is_complex()
+                                     else (x - 1).rsqrt() * (x + 1).rsqrt()),  # (PyTorch's
+       ufunc='arccosh', saves='x')                                   # branch for complex x)
 _unary('atanh', lambda g, x, y: g / (1 - x * x), ufunc='arctanh', saves='x')
 _unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
        compute=lambda xp, x: _sigmoid(xp, x))
@@ -281,7 +282,8 @@ _binary('fmax', lambda g, a, b, y: _only_where(g, (a >= b) | b.isnan()),
 _binary('fmin', lambda g, a, b, y: _only_where(g, (a <= b) | b.isnan()),
         lambda g, a, b, y: _only_where(g, ~((a <= b) | b.isnan())), saves='ab', ordered=True)
 _binary('logaddexp', lambda g, a, b, y: g / (1 + (b - a).exp()),
-        lambda g, a, b, y: g / (1 + (a - b).exp()), saves='ab', result='float', float_only=True)
+        lambda g, a, b, y: g / (1 + (a - b).exp()), saves='ab', result='float', float_only=True,
+        compute=lambda xp, a, b: _logaddexp(xp, a, b))
 _binary('logaddexp2', lambda g, a, b, y: g / (1 + (b - a).exp2()),
         lambda g, a, b, y: g / (1 + (a - b).exp2()), saves='ab', result='float',
         float_only=True, compute=lambda xp, a, b: _logaddexp2(xp, a, b))
@@ -392,10 +394,11 @@ for _table, _names in ((UNARY, ('neg', 'exp', 'exp2', 'expm1', 'log', 'log2', 'l
                                 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
                                 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'sigmoid',
                                 'reciprocal', 'square', 'sinc')),
-                       (BINARY, ('add', 'sub', 'mul', 'div', 'pow'))):
+                       (BINARY, ('add', 'sub', 'mul', 'div', 'logaddexp'))):
     for _name in _names:
         _table[_name].conj_operands = _table[_name].complex_autograd = True
 UNARY['abs'].complex_autograd = UNARY['sgn'].complex_autograd = True
+BINARY['pow'].complex_autograd = True   # (its derivatives conjugate themselves)
 
 
 
@@ -427,28 +430,45 @@ BINARY['floor_divide'] = _with_derivatives(
     'floor_divide', (_no_derivative('floor_divide'),) * 2, NOT_IMPLEMENTED)
 
 
+# pow's derivatives conjugate explicitly (PyTorch's g * conj(b a^(b-1)), g * conj(a^b log a)):
+# the conjugated-operands rule would take a^conj(b) for a negative real base, a value on the
+# other side of log's branch cut
 def _pow_grad_base(g, a, b):
     if b.__class__ in _PY_SCALARS:
         if b == 0:
             return _zero(g)
-        return g * (b * a.pow(b - 1))   # (PyTorch's association: its rounding)
+        return g * _conj(b * a.pow(b - 1))   # (PyTorch's association: its rounding)
     # d/da a^b = b * a^(b-1), defined as 0 where b == 0 (PyTorch's convention)
-    return (g * (b * a.pow(b - 1))).masked_fill(b == 0, 0.0)
+    return (g * _conj(b * a.pow(b - 1))).masked_fill(b == 0, 0.0)
 
 
 def _pow_grad_exp(g, a, b, y):
+    is_complex = y.is_complex()
     if a.__class__ in _PY_SCALARS:
         if a == 0:
             return _zero(g)   # 0**b: PyTorch gives 0 gradient where b >= 0
-        if a.__class__ is complex:
-            return g * y * cmath.log(a)
+        if is_complex:        # (a negative base has a complex log here)
+            return g * _conj(y * cmath.log(a))
         if a < 0:             # (a negative base: NaN, as PyTorch's log of it)
             return g * y * math.nan
         return g * y * math.log(a)
     # d/db a^b = a^b log a; 0 where a == 0 and b >= 0 (avoids 0 * -inf = nan); a complex b
     # compares its real part, as PyTorch's
     nonnegative = (b.real if b.is_complex() else b) >= 0
+    if is_complex:
+        log_a = (a if a.is_complex() else a.to(y.dtype)).log()
+        return (g * _conj(y * log_a)).masked_fill((a == 0) & nonnegative, 0.0)
     return (g * y * a.log()).masked_fill((a == 0) & nonnegative, 0.0)
+
+
+def _logaddexp(xp, a, b):
+    """NumPy's logaddexp; for complex numbers (which it has no loop for) PyTorch's:
+    the larger by real part, m, plus log1p(exp(other - m))."""
+    if not any(getattr(v, 'dtype', None) is not None and v.dtype.kind == 'c' for v in (a, b)):
+        return xp.logaddexp(a, b)
+    first = xp.real(a) >= xp.real(b)
+    larger, smaller = select(xp, first, a, b), select(xp, first, b, a)
+    return larger + xp.log1p(xp.exp(smaller - larger))
 
 
 def _logaddexp2(xp, a, b):
@@ -750,8 +770,6 @@ class _ScalarPow(Elementwise):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        if g._data.dtype.kind == 'c':   # (holomorphic: see _complex_autograd)
-            return (_pow_grad_base(g, _conj(x), _conj(self.exponent)),)
         return (_pow_grad_base(g, x, self.exponent),)
 
 

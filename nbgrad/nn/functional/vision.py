@@ -251,6 +251,7 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 class _ChannelShuffle(Node):
+    complex_autograd = True
     def __init__(self, groups):
         self.groups = groups
 
