@@ -94,7 +94,7 @@ class CellProfiler:
     def pre_run_cell(self, info):
         if self._paused or self._running is not None:
             return
-        self._running = profile()
+        self._running = profile(with_flops=True)     # (counting is a few lookups per op)
         self._running.start()
 
     def post_run_cell(self, result):

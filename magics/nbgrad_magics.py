@@ -302,7 +302,7 @@ class NbgradMagics(Magics):
         # one profiler records at a time: this cell's per-cell profile (profile on) gives way
         self.cell_profiler.pause()
         try:
-            with profile(with_modules=args.modules) as prof:
+            with profile(with_modules=args.modules, with_flops=True) as prof:
                 result = self.shell.run_cell(cell, store_history=False)
         finally:
             self.cell_profiler.resume()

@@ -204,6 +204,11 @@ def test_the_profiler_table_has_rows_and_sorts_on_click(tour):
     view.locator(f'{PROFILER_HEADER}[data-sort="count"].sorted').wait_for(timeout=15_000)
     counts = _calls(view)
     assert len(counts) == len(before) and counts == sorted(counts, reverse=True)
+    # %%profile counts FLOPs: the column shows them with a unit (the linear layers' products)
+    assert view.locator(f'{PROFILER_HEADER}[data-sort="flops"]').count() == 1
+    flops = view.locator(f'{PROFILER_ROW} td[data-field="flops"]').evaluate_all(
+        'cells => cells.map(c => c.textContent)')
+    assert any(text.endswith('FLOPs') for text in flops)
     _shot(view, 'profiler')
 
 

@@ -226,6 +226,55 @@ def test_memory_with_profile_memory():
                               'block': (192, 0)}
 
 
+_FLOP_CASES = {   # (PyTorch's op the count is on, nbgrad's op, the call)
+    'conv2d': ('aten::conv2d', 'aten::convolution', lambda lib, F: F.conv2d(
+        lib.ones(2, 4, 9, 7), lib.ones(6, 2, 3, 2), stride=(2, 1), padding=1, dilation=(1, 2),
+        groups=2)),
+    'linear': ('aten::addmm', 'aten::linear', lambda lib, F: F.linear(
+        lib.ones(5, 7), lib.ones(3, 7), lib.ones(3))),
+    'linear_3d': ('aten::mm', 'aten::linear', lambda lib, F: F.linear(
+        lib.ones(2, 5, 7), lib.ones(3, 7))),
+    'mm': ('aten::mm', 'aten::mm', lambda lib, F: lib.mm(lib.ones(4, 6), lib.ones(6, 3))),
+    'bmm': ('aten::bmm', 'aten::bmm', lambda lib, F: lib.bmm(lib.ones(2, 4, 6),
+                                                             lib.ones(2, 6, 3))),
+    'matmul_batched': ('aten::bmm', 'aten::bmm', lambda lib, F: lib.ones(3, 4, 6)
+                       @ lib.ones(3, 6, 5)),
+    'mul_add': (('aten::mul', 'aten::add'), ('aten::mul', 'aten::add'),
+                lambda lib, F: lib.ones(4, 5) * 2 + lib.ones(5)),
+}
+
+
+@pytest.mark.parametrize('case', _FLOP_CASES)
+def test_flops_counted_as_pytorch_counts_them(case):
+    """with_flops=True: PyTorch's counts (the same number, where nbgrad's op is the composite
+    one row above PyTorch's counted one); without it, none."""
+    theirs_name, ours_name, call = _FLOP_CASES[case]
+
+    def run(lib):
+        with lib.profiler.profile(with_flops=True) as prof:
+            call(lib, lib.nn.functional)
+        return {e.key: e.flops for e in prof.key_averages() if e.flops}
+    names = (theirs_name,) if isinstance(theirs_name, str) else theirs_name
+    theirs = run(torch)
+    ours = run(nbgrad)
+    assert sum(theirs[n] for n in names) == sum(ours.values()) > 0
+    assert set(ours) == set((ours_name,) if isinstance(ours_name, str) else ours_name)
+    with nbgrad.profiler.profile() as prof:
+        call(nbgrad, nbgrad.nn.functional)
+    assert not any(e.flops for e in prof.key_averages())
+
+
+def test_flops_column_as_pytorchs_table():
+    def lines(lib):
+        with lib.profiler.profile(with_flops=True) as prof:
+            lib.mm(lib.ones(40, 60), lib.ones(60, 30))
+        table = prof.key_averages().table(sort_by='flops')
+        return [line for line in table.splitlines() if 'FLOPs' in line or 'aten::mm' in line]
+    ours, theirs = lines(nbgrad), lines(torch)
+    assert [line.split()[-1] for line in ours] == [line.split()[-1] for line in theirs]
+    assert ours[0].split()[-2:] == theirs[0].split()[-2:] == ['Total', 'KFLOPs']
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 def _table_lines(prof, **kwargs):

@@ -236,3 +236,22 @@ def test_a_title_naming_the_order_follows_a_new_sort_key():
     view = ProfilerView(prof, title='nbgrad profile (sorted by self_cpu_time_total, top 5)')
     view.sort_by = 'count'
     assert view.title == 'nbgrad profile (sorted by count, top 5)'
+
+
+def test_flops_column():
+    """profile(with_flops=True): a Total FLOPs column with PyTorch's counts (hand-counted
+    here: 2 * rows * in * out per linear layer), sortable; without with_flops, no column."""
+    nbgrad.manual_seed(0)
+    model = mlp(nbgrad.nn)
+    with profile(with_flops=True) as prof:
+        model(nbgrad.randn(3, 4))
+    view = ProfilerView(prof, sort_by='flops')
+    assert view.rows[0]['name'] == 'aten::linear'
+    assert view.rows[0]['flops'] == 2 * 3 * 4 * 8 + 2 * 3 * 8 * 2
+    assert {'key': 'flops', 'field': 'flops', 'label': 'Total FLOPs'} in view.columns
+    headers, rows = view._ops_table()
+    assert headers[-1] == 'Total FLOPs \u25bc' and rows[0][-1] == '288 FLOPs'
+    assert 'Total FLOPs' in view.text()
+    with profile() as plain:
+        model(nbgrad.randn(3, 4))
+    assert 'Total FLOPs' not in ProfilerView(plain)._ops_table()[0]

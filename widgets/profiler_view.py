@@ -13,14 +13,16 @@ in percent):
   rows       [{name, kind, calls, self_cpu_us, self_cpu_share, cpu_total_us, cpu_total_share,
                cpu_avg_us, self_cuda_us, self_cuda_share, cuda_total_us, cuda_avg_us,
                cpu_memory_bytes, self_cpu_memory_bytes, cuda_memory_bytes,
-               self_cuda_memory_bytes, input_shapes}]
+               self_cuda_memory_bytes, flops, input_shapes}]
              one per key of key_averages(), sorted by `sort_by` (largest first, ties in
              recording order, as table() sorts them), at most `row_limit` of them (-1: all).
              kind: 'op' (aten::...), 'backward' (autograd nodes), 'module' (nn.Module ranges),
              'user' (record_function and optimizer steps). Shares are of the profile's total
              self CPU (self CUDA) time, like the table's 'Self CPU %' and 'CPU total %'; the
              self shares of all keys sum to 100. input_shapes: a list of shapes (lists of ints)
-             with group_by_input_shape=True, else null.
+             with group_by_input_shape=True, else null. flops: the floating-point operations
+             PyTorch's profiler counts (profile(with_flops=True): convolutions, matrix products,
+             mul and add), 0 where none were counted.
   sort_by    one of PyTorch's sort keys (SORT_KEYS: 'self_cpu_time_total', 'cpu_time_total',
              'cuda_time_total', 'count', ...); the view writes it when a column header is clicked
              and the rows are re-sorted here.
@@ -71,7 +73,7 @@ SORT_KEYS = {
     'cuda_memory_usage': 'cuda_memory_bytes', 'device_memory_usage': 'cuda_memory_bytes',
     'self_cuda_memory_usage': 'self_cuda_memory_bytes',
     'self_device_memory_usage': 'self_cuda_memory_bytes',
-    'count': 'calls',
+    'count': 'calls', 'flops': 'flops',
 }
 
 # the sortable columns, in display order: (sort key, row field, label)
@@ -82,7 +84,18 @@ COLUMNS = [('self_cpu_time_total', 'self_cpu_us', 'Self CPU'),
            ('cuda_time_total', 'cuda_total_us', 'CUDA total'),
            ('cpu_memory_usage', 'cpu_memory_bytes', 'CPU Mem'),
            ('self_cpu_memory_usage', 'self_cpu_memory_bytes', 'Self CPU Mem'),
-           ('count', 'calls', '# of Calls')]
+           ('count', 'calls', '# of Calls'),
+           ('flops', 'flops', 'Total FLOPs')]
+
+
+def format_flops(count):
+    """A FLOP count as the view shows it ('1.944 MFLOPs'; '-' for none)."""
+    if not count:
+        return '-'
+    for scale, unit in ((1e15, 'P'), (1e12, 'T'), (1e9, 'G'), (1e6, 'M'), (1e3, 'K')):
+        if count >= scale:
+            return f'{count / scale:.3f} {unit}FLOPs'
+    return f'{count} FLOPs'
 
 
 def _check_sort_by(sort_by):
@@ -149,6 +162,7 @@ def _row(avg, total_cpu, total_cuda, with_shapes):
         'self_cpu_memory_bytes': int(avg.self_cpu_memory_usage),
         'cuda_memory_bytes': int(avg.device_memory_usage),
         'self_cuda_memory_bytes': int(avg.self_device_memory_usage),
+        'flops': int(avg.flops or 0),
         'input_shapes': [[int(d) for d in shape] for shape in avg.input_shapes]
         if with_shapes and avg.input_shapes else ([] if with_shapes else None),
     }
@@ -308,7 +322,8 @@ class ProfilerView(NbgradWidget):
         has_memory = self._has('cpu_memory_bytes') or self._has('self_cpu_memory_bytes')
         columns = [(None, 'self_cpu_share', 'Self CPU %')]
         for key, field, label in COLUMNS:
-            if 'cuda' in field and not has_cuda or 'memory' in field and not has_memory:
+            if 'cuda' in field and not has_cuda or 'memory' in field and not has_memory or \
+                    field == 'flops' and not self._has('flops'):
                 continue
             columns.append((key, field, label))
         sorted_field = SORT_KEYS[self.sort_by]     # ('device_...' marks the 'cuda_...' column)
@@ -324,6 +339,8 @@ class ProfilerView(NbgradWidget):
                 return _format_time(value)
             if field.endswith('_bytes'):
                 return _format_memory(value)
+            if field == 'flops':
+                return format_flops(value)
             return value
         rows = []
         for r in self.rows:

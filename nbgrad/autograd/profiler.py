@@ -122,7 +122,8 @@ class profile(_ContextDecorator):
         self.entered = True
         self._recorder = _recorder_module().Recorder(
             record_shapes=self.record_shapes, profile_memory=self.profile_memory,
-            with_stack=self.with_stack, with_modules=self.with_modules, use_cuda=self.use_cuda)
+            with_stack=self.with_stack, with_modules=self.with_modules, use_cuda=self.use_cuda,
+            with_flops=self.with_flops)
         self._recorder.start()
 
     def _stop(self):
@@ -138,7 +139,8 @@ class profile(_ContextDecorator):
             events = self._empty_events()
         if self.acc_events and self._function_events is not None:
             events = EventList(list(self._function_events) + list(events),
-                               use_device=self.use_device, profile_memory=self.profile_memory)
+                               use_device=self.use_device, profile_memory=self.profile_memory,
+                               with_flops=self.with_flops)
             events._tree_built = True
         self._function_events = events
 

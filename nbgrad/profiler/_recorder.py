@@ -22,7 +22,7 @@ from ..autograd.graph import add_node_observer
 from .._tensor import Tensor
 from ..autograd.profiler_util import (BACKWARD_FUNCTION_SCOPE, FUNCTION_SCOPE, USER_SCOPE,
                                       EventList, FunctionEvent)
-from . import _module_ranges
+from . import _flops, _module_ranges
 from ._op_names import aten_name
 
 # The recording session, if any. As in PyTorch there is one: a profiler that starts while another
@@ -45,14 +45,15 @@ def stop_session():
 
 class Recorder:
     def __init__(self, record_shapes=False, profile_memory=False, with_stack=False,
-                 with_modules=False, use_cuda=False):
+                 with_modules=False, use_cuda=False, with_flops=False):
         self.record_shapes = record_shapes
+        self.with_flops = with_flops
         self.profile_memory = profile_memory
         self.with_stack = with_stack
         self.with_modules = with_modules
         self.use_cuda = use_cuda
         # (name, start_ns, end_ns, thread, shapes, cpu_bytes, device_bytes, gpu_span, scope,
-        #  sequence_nr, is_user_annotation, is_async, is_op, stack)
+        #  sequence_nr, is_user_annotation, is_async, is_op, stack, flops)
         self.records = []
         self._undo = []
         self.recording = False
@@ -108,10 +109,11 @@ class Recorder:
             cpu_bytes, device_bytes = _output_bytes(outputs)
         if span is not None:
             span = _end_gpu_span(span)
+        flops = _flops.count(op, inputs, in_place) if self.with_flops else None
         self.records.append((aten_name(op, in_place), start, end, threading.get_native_id(),
                              shapes, cpu_bytes, device_bytes, span, FUNCTION_SCOPE,
                              op.__dict__.get('_seq', -1), False, False, True,
-                             self._stack() if self.with_stack else None))
+                             self._stack() if self.with_stack else None, flops))
 
     # -- ranges --------------------------------------------------------------------------------
     def range_started(self, name, scope=USER_SCOPE, sequence_nr=-1, is_async=False):
@@ -124,7 +126,8 @@ class Recorder:
             return
         name, start, scope, sequence_nr, is_async, stack = token
         self.records.append((name, start, end, threading.get_native_id(), [], 0, 0, None,
-                             scope, sequence_nr, scope == USER_SCOPE, is_async, False, stack))
+                             scope, sequence_nr, scope == USER_SCOPE, is_async, False, stack,
+                             None))
 
     def node_started(self, node):
         """The engine is about to run a backward node (autograd.graph.add_node_observer): open
@@ -150,12 +153,13 @@ class Recorder:
     def _events(self, gpu_spans):
         use_device = 'cuda' if self.use_cuda else None
         ordered = sorted(enumerate(self.records), key=lambda ir: (ir[1][1], -ir[1][2], ir[0]))
-        events = EventList(use_device=use_device, profile_memory=self.profile_memory)
+        events = EventList(use_device=use_device, profile_memory=self.profile_memory,
+                           with_flops=self.with_flops)
         is_op = {}
         own_bytes = {}
         for event_id, (_, record) in enumerate(ordered):
             (name, start, end, thread, shapes, cpu_bytes, device_bytes, span, scope, seq,
-             user, is_async, op, stack) = record
+             user, is_async, op, stack, flops) = record
             trace_name = name
             if name.startswith('ProfilerStep#'):
                 name = 'ProfilerStep*'     # (PyTorch groups the steps under one key)
@@ -163,7 +167,7 @@ class Recorder:
                                 fwd_thread=thread, input_shapes=shapes, stack=stack,
                                 scope=scope, use_device=use_device, is_async=is_async,
                                 sequence_nr=seq, trace_name=trace_name,
-                                is_user_annotation=user)
+                                is_user_annotation=user, flops=flops)
             if span is not None and span in gpu_spans:
                 evt.append_kernel(name, span[0], gpu_spans[span][1])
                 evt._gpu_span = (span[0], gpu_spans[span][0], gpu_spans[span][1])

@@ -24,7 +24,17 @@ function time(us: unknown): string {
   return `${fmt(us, 4)} us`;
 }
 
+function flops(count: unknown): string {
+  if (typeof count !== 'number' || count === 0) return '-';
+  const units: [number, string][] = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
+  for (const [scale, unit] of units) {
+    if (count >= scale) return `${(count / scale).toFixed(3)} ${unit}FLOPs`;
+  }
+  return `${count} FLOPs`;
+}
+
 function cell(field: string, value: unknown): string {
+  if (field === 'flops') return flops(value);
   if (field.endsWith('_us')) return time(value);
   if (field.endsWith('_bytes')) return typeof value === 'number' ? `${fmt(value / 1024, 3)} kB` : '-';
   if (field.endsWith('_share')) return typeof value === 'number' ? `${value.toFixed(2)}%` : '-';
