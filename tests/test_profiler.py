@@ -239,6 +239,10 @@ _FLOP_CASES = {   # (PyTorch's op the count is on, nbgrad's op, the call)
                                                              lib.ones(2, 6, 3))),
     'matmul_batched': ('aten::bmm', 'aten::bmm', lambda lib, F: lib.ones(3, 4, 6)
                        @ lib.ones(3, 6, 5)),
+    'addmm': ('aten::addmm', 'aten::addmm', lambda lib, F: lib.addmm(
+        lib.ones(3), lib.ones(4, 6), lib.ones(6, 3), beta=2, alpha=0.5)),
+    'baddbmm': ('aten::baddbmm', 'aten::baddbmm', lambda lib, F: lib.baddbmm(
+        lib.ones(2, 4, 3), lib.ones(2, 4, 6), lib.ones(2, 6, 3))),
     'mul_add': (('aten::mul', 'aten::add'), ('aten::mul', 'aten::add'),
                 lambda lib, F: lib.ones(4, 5) * 2 + lib.ones(5)),
 }
@@ -262,6 +266,23 @@ def test_flops_counted_as_pytorch_counts_them(case):
     with nbgrad.profiler.profile() as prof:
         call(nbgrad, nbgrad.nn.functional)
     assert not any(e.flops for e in prof.key_averages())
+
+
+def test_composite_calls_are_one_op_of_pytorchs_name():
+    """torch.addmm, addcmul...: nbgrad composes them from several ops; the profile shows
+    PyTorch's op (with its input shapes), the ops it is made of nested in it."""
+    def run(lib):
+        with lib.profiler.profile(record_shapes=True) as prof:
+            lib.addmm(lib.ones(3), lib.ones(4, 6), lib.ones(6, 3))
+            lib.addcmul(lib.ones(3), lib.ones(3), lib.ones(3), value=2)
+        return {e.name: e for e in prof.events() if e.name in ('aten::addmm', 'aten::addcmul')}
+    ours, theirs = run(nbgrad), run(torch)
+    assert set(ours) == set(theirs) == {'aten::addmm', 'aten::addcmul'}
+    for name, event in ours.items():
+        shapes = [s for s in theirs[name].input_shapes if s]
+        assert [s for s in event.input_shapes if s] == shapes
+        assert event.cpu_children and event.cpu_parent is None
+    assert {c.name for c in ours['aten::addmm'].cpu_children} >= {'aten::mm'}
 
 
 def test_flops_column_as_pytorchs_table():

@@ -1,6 +1,7 @@
 """The floating-point operations PyTorch's profiler counts (with_flops=True), with its formulas
 (torch/csrc/profiler/util.cpp, computeFlops): 2-D convolutions, matrix products (mm, addmm, bmm,
-baddbmm) and out-of-place mul and add; every other op counts none.
+baddbmm) and out-of-place mul and add; every other op counts none, and the ops of a composite
+call (torch.addmm, made of mm and add) count none beside the call's own count.
 
 nbgrad's op is sometimes the composite PyTorch records above the counted one (F.linear's
 'aten::linear' over its 'aten::addmm', 'aten::convolution' for 'aten::conv2d', 'aten::matmul'
@@ -25,6 +26,15 @@ def count(op, inputs, in_place):
     name = getattr(op, 'op_name', None)
     if name in ('mul', 'add') and not in_place and isinstance(inputs[0], Tensor):
         return inputs[0].numel()        # (PyTorch counts one per element of self)
+    return None
+
+
+def count_composite(name, args):
+    """The FLOPs of a function nbgrad composes from several ops, as PyTorch counts its one op:
+    addmm and baddbmm (their products, as if alpha = beta = 1), else None."""
+    if name in ('aten::addmm', 'aten::baddbmm') and len(args) >= 3 and \
+            all(isinstance(a, Tensor) for a in args[1:3]):
+        return _matmul(args[1:3])
     return None
 
 

@@ -57,6 +57,7 @@ class Recorder:
         self.records = []
         self._undo = []
         self.recording = False
+        self._composites = 0      # how many composite calls are running (their ops count no FLOPs)
 
     # -- session -----------------------------------------------------------------------------
     def start(self):
@@ -109,11 +110,32 @@ class Recorder:
             cpu_bytes, device_bytes = _output_bytes(outputs)
         if span is not None:
             span = _end_gpu_span(span)
-        flops = _flops.count(op, inputs, in_place) if self.with_flops else None
+        flops = _flops.count(op, inputs, in_place) if self.with_flops and \
+            not self._composites else None
         self.records.append((aten_name(op, in_place), start, end, threading.get_native_id(),
                              shapes, cpu_bytes, device_bytes, span, FUNCTION_SCOPE,
                              op.__dict__.get('_seq', -1), False, False, True,
                              self._stack() if self.with_stack else None, flops))
+
+    # -- composite calls (nbgrad/_node_names.py: presents_as) ---------------------------------
+    def composite_started(self, name, args):
+        """A function nbgrad composes from several ops (torch.addmm...): one op of PyTorch's
+        name, its ops nested in it; PyTorch counts FLOPs on it, not on them."""
+        self._composites += 1
+        return name, args, perf_counter_ns()
+
+    def composite_finished(self, token):
+        end = perf_counter_ns()
+        self._composites -= 1
+        if not self.recording:
+            return
+        name, args, start = token
+        self.records.append((name, start, end, threading.get_native_id(),
+                             _shapes(args) if self.record_shapes else [], 0, 0, None,
+                             FUNCTION_SCOPE, -1, False, False, True,
+                             self._stack() if self.with_stack else None,
+                             _flops.count_composite(name, args) if self.with_flops and
+                             not self._composites else None))
 
     # -- ranges --------------------------------------------------------------------------------
     def range_started(self, name, scope=USER_SCOPE, sequence_nr=-1, is_async=False):
