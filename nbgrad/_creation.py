@@ -13,6 +13,7 @@ from ._device import to_device, array_module_for, CPU, concrete_cuda_index, defa
 from ._int_scalars import fit_array, fits, overflow
 from ._out import accepts_out
 from ._layout import check_layout, sparse_coo
+from ._profiled_calls import profiled_call
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg, takes_size_keyword
@@ -754,3 +755,11 @@ def _triangle_indices(name, row, col, offset, dtype, device, requires_grad):
     cols = np.arange(counts.sum(), dtype=np.int64) - np.repeat(first - start, counts)
     values = np.stack([np.repeat(rows, counts), cols]).astype(dt.np)
     return _finish(_on_device(values, to_device(device)), requires_grad)
+
+
+# Under the profiler each factory is one op of PyTorch's name ('aten::zeros'...): they build
+# their tensors without the dispatcher (_profiled_calls.py)
+for _name in ('zeros', 'ones', 'empty', 'full', 'arange', 'linspace', 'logspace', 'eye',
+              'zeros_like', 'ones_like', 'empty_like', 'full_like', 'scalar_tensor',
+              'empty_strided', 'tril_indices', 'triu_indices'):
+    globals()[_name] = profiled_call('aten::' + _name)(globals()[_name])

@@ -4,13 +4,14 @@ torch.addmm(v, x, m) is one node in PyTorch (AddmmBackward0) where nbgrad record
 an add; the last node it records takes PyTorch's name, which is what print(y) and y.grad_fn
 show. Only nodes the call itself made are renamed (a function may return its input). Under the
 profiler the call is also one op of PyTorch's name ('aten::addmm'), the ops it is made of
-nested in it (profiler/_recorder.py: composite_started)."""
+nested in it (_profiled_calls.py)."""
 import functools
 import re
 
 import numpy as np
 
 from . import _dispatch
+from ._profiled_calls import profiled_call
 from ._tensor import Tensor
 
 
@@ -19,18 +20,12 @@ def presents_as(name):
                              re.sub(r'Backward\d+$', '', name)).lower()
 
     def decorate(fn):
+        profiled = profiled_call(aten)(fn)
+
         @functools.wraps(fn)
         def call(*args, **kwargs):
             before = _dispatch._next_sequence()
-            recorder = _recording_profiler()
-            if recorder is None:
-                out = fn(*args, **kwargs)
-            else:
-                token = recorder.composite_started(aten, args)
-                try:
-                    out = fn(*args, **kwargs)
-                finally:
-                    recorder.composite_finished(token)
+            out = profiled(*args, **kwargs)
             inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
             for t in out if isinstance(out, tuple) else (out,):
                 node = t._grad_fn if isinstance(t, Tensor) else None
@@ -39,14 +34,6 @@ def presents_as(name):
             return out
         return call
     return decorate
-
-
-def _recording_profiler():
-    """The profiler's recorder when one records (it observes the dispatcher), else None."""
-    for observer in _dispatch._observers if _dispatch._observers else ():
-        if hasattr(observer, 'composite_started'):
-            return observer
-    return None
 
 
 def rounded_once_in_half(fn):

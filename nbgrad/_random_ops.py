@@ -14,6 +14,7 @@ from ._creation import empty_like
 from ._device import to_device
 from ._dispatch import _type_word, dispatch, dispatch_inplace, no_kernel
 from ._out import accepts_out
+from ._profiled_calls import profiled_call
 from ._tensor import Tensor
 from ._user_warning import warn_at_caller
 from .autograd.graph import Node
@@ -780,6 +781,11 @@ def cauchy_(self, median=0, sigma=1, *, generator=None):
 def log_normal_(self, mean=1, std=2, *, generator=None):
     return _log_normal_(self, mean, std, generator=generator)
 
+
+# Under the profiler each sampling factory is one op of PyTorch's name (_profiled_calls.py)
+for _name in ('rand', 'randn', 'randint', 'randperm', 'normal', 'rand_like', 'randn_like',
+              'randint_like', 'bernoulli', 'multinomial', 'poisson'):
+    globals()[_name] = profiled_call('aten::' + _name)(globals()[_name])
 
 Tensor.uniform_, Tensor.normal_, Tensor.exponential_ = uniform_, normal_, exponential_
 Tensor.geometric_, Tensor.cauchy_, Tensor.log_normal_ = geometric_, cauchy_, log_normal_

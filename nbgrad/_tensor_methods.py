@@ -16,6 +16,7 @@ from ._memory_overlap import refuse_partial_overlap
 from ._user_warning import warn_at_caller
 from ._tensor import Tensor
 from ._node_names import presents_as
+from ._profiled_calls import profiled_call
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
 from .ops import scaled_products
@@ -713,9 +714,9 @@ def _new(kind):
     return method
 
 
-Tensor.new_zeros = _new('zeros')
-Tensor.new_ones = _new('ones')
-Tensor.new_empty = _new('empty')
+Tensor.new_zeros = profiled_call('aten::new_zeros')(_new('zeros'))
+Tensor.new_ones = profiled_call('aten::new_ones')(_new('ones'))
+Tensor.new_empty = profiled_call('aten::new_empty')(_new('empty'))
 
 
 def _legacy_new(self, *args, device=None):
@@ -778,7 +779,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
                   requires_grad=requires_grad)
 
 
-Tensor.new_full = _new_full
+Tensor.new_full = profiled_call('aten::new_full')(_new_full)
 Tensor.new_tensor = _new_tensor
 
 

@@ -285,6 +285,31 @@ def test_composite_calls_are_one_op_of_pytorchs_name():
     assert {c.name for c in ours['aten::addmm'].cpu_children} >= {'aten::mm'}
 
 
+_FACTORIES = {
+    'zeros': lambda lib: lib.zeros(3, 4), 'ones_like': lambda lib: lib.ones_like(lib.empty(2)),
+    'full': lambda lib: lib.full((2, 3), 7.0), 'arange': lambda lib: lib.arange(10),
+    'linspace': lambda lib: lib.linspace(0, 1, 5), 'eye': lambda lib: lib.eye(3),
+    'randn': lambda lib: lib.randn(4, 5), 'rand_like': lambda lib: lib.rand_like(lib.empty(3)),
+    'randint': lambda lib: lib.randint(0, 5, (3,)), 'randperm': lambda lib: lib.randperm(6),
+    'normal': lambda lib: lib.normal(0.0, 1.0, (3,)),
+    'new_zeros': lambda lib: lib.empty(1).new_zeros(4),
+}
+
+
+@pytest.mark.parametrize('case', _FACTORIES)
+def test_factories_are_ops_with_their_memory(case):
+    """torch.zeros, randn...: one op of PyTorch's name at the top of the profile, its output's
+    bytes its memory."""
+    def run(lib):
+        with lib.profiler.profile(profile_memory=True) as prof:
+            out = _FACTORIES[case](lib)
+        top = [e for e in prof.events() if e.cpu_parent is None and e.name != '[memory]']
+        return [e.name for e in top], top[-1].cpu_memory_usage, out.nbytes
+    (ours, ours_bytes, size), (theirs, theirs_bytes, _) = run(nbgrad), run(torch)
+    assert ours[-1] == theirs[-1] == 'aten::' + case
+    assert ours_bytes == theirs_bytes == size
+
+
 def test_flops_column_as_pytorchs_table():
     def lines(lib):
         with lib.profiler.profile(with_flops=True) as prof:

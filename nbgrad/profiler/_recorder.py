@@ -119,19 +119,24 @@ class Recorder:
 
     # -- composite calls (nbgrad/_node_names.py: presents_as) ---------------------------------
     def composite_started(self, name, args):
-        """A function nbgrad composes from several ops (torch.addmm...): one op of PyTorch's
-        name, its ops nested in it; PyTorch counts FLOPs on it, not on them."""
+        """A call recorded as one op of PyTorch's name (nbgrad/_profiled_calls.py): a factory,
+        or a function nbgrad composes from several ops (torch.addmm...), whose ops nest in it;
+        PyTorch counts FLOPs on it, not on them."""
         self._composites += 1
         return name, args, perf_counter_ns()
 
-    def composite_finished(self, token):
+    def composite_finished(self, token, outputs):
         end = perf_counter_ns()
         self._composites -= 1
         if not self.recording:
             return
         name, args, start = token
+        cpu_bytes = device_bytes = 0
+        if self.profile_memory and outputs is not None:    # (an op inside may have made them)
+            cpu_bytes, device_bytes = _output_bytes(outputs)
         self.records.append((name, start, end, threading.get_native_id(),
-                             _shapes(args) if self.record_shapes else [], 0, 0, None,
+                             _shapes(args) if self.record_shapes else [], cpu_bytes,
+                             device_bytes, None,
                              FUNCTION_SCOPE, -1, False, False, True,
                              self._stack() if self.with_stack else None,
                              _flops.count_composite(name, args) if self.with_flops and
