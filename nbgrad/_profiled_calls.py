@@ -4,6 +4,7 @@ which build their tensor directly, and the functions nbgrad composes from severa
 (torch.addmm: 'aten::addmm', its mm and add nested in it; see _node_names.presents_as). With no
 profiler recording, a call costs one check of the dispatcher's observers."""
 import functools
+import inspect
 
 from . import _dispatch
 
@@ -32,5 +33,9 @@ def profiled_call(aten_name):
                 return out
             finally:
                 recorder.composite_finished(token, out)
+        try:    # (its own parameters, out= included, not the wrapper's *args)
+            call.__signature__ = inspect.signature(fn, follow_wrapped=False)
+        except (TypeError, ValueError):
+            pass
         return call
     return decorate

@@ -9,6 +9,7 @@ import json
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
@@ -266,6 +267,36 @@ def test_flops_counted_as_pytorch_counts_them(case):
     with nbgrad.profiler.profile() as prof:
         call(nbgrad, nbgrad.nn.functional)
     assert not any(e.flops for e in prof.key_averages())
+
+
+_FLOP_TOTALS = {   # the profile's FLOPs, summed (nbgrad's ops differ from PyTorch's here)
+    'scalar_first': lambda lib: (2 * lib.ones(3, 4), 1 + lib.ones(3, 4)),
+    'vector_matrix': lambda lib: (lib.ones(4) @ lib.ones(4, 5), lib.ones(4) @ lib.ones(2, 4, 5)),
+    'einsum_bmm': lambda lib: lib.einsum('bij,bjk->bik', lib.ones(2, 3, 4), lib.ones(2, 4, 5)),
+    'einsum_outer': lambda lib: lib.einsum('i,j->ij', lib.ones(2), lib.ones(3)),
+    'einsum_chain': lambda lib: lib.einsum('ij,jk,kl->il', lib.ones(3, 4), lib.ones(4, 5),
+                                           lib.ones(5, 2)),
+    'einsum_rowwise': lambda lib: lib.einsum('ij,ij->i', lib.ones(3, 4), lib.ones(3, 4)),
+    'einsum_attention': lambda lib: lib.einsum('bhqd,bhkd->bhqk', lib.ones(2, 2, 3, 4),
+                                               lib.ones(2, 2, 5, 4)),
+    'sdpa_math_path': lambda lib: lib.nn.functional.scaled_dot_product_attention(
+        *(lib.ones(2, 3, 4),) * 3),
+    'sdpa_fused': lambda lib: lib.nn.functional.scaled_dot_product_attention(
+        *(lib.ones(2, 2, 3, 4),) * 3, is_causal=True),
+    'multihead_attention': lambda lib: lib.nn.MultiheadAttention(8, 2, batch_first=True)(
+        *(lib.ones(2, 3, 8),) * 3, need_weights=False),
+    'encoder_layer': lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True,
+                                                                dropout=0.0)(lib.ones(2, 3, 8)),
+}
+
+
+@pytest.mark.parametrize('case', _FLOP_TOTALS)
+def test_flop_totals_as_pytorchs(case):
+    def run(lib):
+        with lib.profiler.profile(with_flops=True) as prof:
+            _FLOP_TOTALS[case](lib)
+        return sum(e.flops for e in prof.key_averages())
+    assert run(nbgrad) == run(torch)
 
 
 def test_composite_calls_are_one_op_of_pytorchs_name():
@@ -560,6 +591,40 @@ def test_module_ranges_with_modules():
     with nbgrad.profiler.profile() as prof:
         net(x)
     assert not any(e.name.startswith('nn.Module') for e in prof.events())
+
+
+def test_with_modules_leaves_the_graph_as_it_is():
+    """Module ranges need no backward hooks: an in-place op on a module's output
+    (ReLU(inplace=True)) works and grad_fns are the usual ones, as in PyTorch; each module
+    call still gets its backward range, spanning its ops' backward nodes."""
+    def run(lib):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(inplace=True),
+                                lib.nn.Linear(8, 2))
+        with lib.profiler.profile(with_modules=True) as prof:
+            y = net(lib.randn(3, 4))
+            name = type(y.grad_fn).__name__
+            y.sum().backward()
+        return name, net[0].weight.grad, prof
+    name, grad, prof = run(nbgrad)
+    torch_name, torch_grad, _ = run(torch)
+    assert name == torch_name == 'AddmmBackward0'
+    np.testing.assert_allclose(grad.numpy(), torch_grad.numpy(), rtol=1e-6)
+    backward = {e.name: e for e in prof.events() if e.name.endswith('(backward)')}
+    assert sorted(backward) == ['nn.Module: Linear_0 (backward)', 'nn.Module: Linear_2 (backward)',
+                                'nn.Module: ReLU_1 (backward)', 'nn.Module: Sequential_0 (backward)']
+    nodes = [e for e in prof.events() if e.name == 'AddmmBackward0']
+    whole = backward['nn.Module: Sequential_0 (backward)']
+    assert all(whole.time_range.start <= n.time_range.start and
+               n.time_range.end <= whole.time_range.end for n in nodes)
+
+
+def test_flops_of_events_are_numbers():
+    with nbgrad.profiler.profile(with_flops=True) as prof:
+        nbgrad.ones(2, 3) @ nbgrad.ones(3, 4)
+        nbgrad.ones(2).sum()
+    assert sum(e.flops for e in prof.events()) == 2 * 2 * 3 * 4
+    assert 'aten::mm' in prof.events().table(sort_by='flops')
 
 
 def test_a_module_called_from_its_grandparent_is_named_by_its_path():

@@ -122,7 +122,7 @@ class ModuleTape:
 
     def _current(self):
         """The path of the innermost module of `model` in forward now, or None."""
-        for _, _, module, _ in reversed(getattr(self._ranges.local, 'calling', None) or ()):
+        for _, _, module, *_ in reversed(getattr(self._ranges.local, 'calling', None) or ()):
             path = self.paths.get(id(module))
             if path is not None:
                 return path

@@ -23,9 +23,13 @@ def count(op, inputs, in_place):
             if x.dim() >= 1 and w.dim() == 2 else None
     if kind == 'MatMul':
         return _matmul(inputs)
+    if kind == 'Einsum':
+        return _einsum(op.terms, op.output, inputs)
     name = getattr(op, 'op_name', None)
-    if name in ('mul', 'add') and not in_place and isinstance(inputs[0], Tensor):
-        return inputs[0].numel()        # (PyTorch counts one per element of self)
+    if name in ('mul', 'add') and not in_place:
+        # one per element of self, the tensor operand (2 * x runs as x.mul(2) there)
+        self = next((x for x in inputs if isinstance(x, Tensor)), None)
+        return self.numel() if self is not None else None
     return None
 
 
@@ -51,10 +55,40 @@ def _conv2d(op, inputs):
 
 def _matmul(inputs):
     a, b = inputs[0], inputs[1]
-    if a.dim() < 2 or b.dim() < 2:
+    if b.dim() < 2:
         return None        # (mv and dot: PyTorch counts neither)
+    rows = a.shape[-2] if a.dim() >= 2 else 1     # (a vector times matrices: one row, mm/bmm)
     batch = math.prod(_broadcast(a.shape[:-2], b.shape[:-2]))
-    return 2 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    return 2 * batch * rows * a.shape[-1] * b.shape[-1]
+
+
+def _einsum(terms, output, inputs):
+    """PyTorch contracts an einsum's operands pairwise, left to right, each pair as one bmm: the
+    pair's dimensions are those in both operands or still needed later (the others are summed
+    away first)."""
+    if len(terms) < 2:
+        return None
+    sizes = {}
+    for term, x in zip(terms, inputs):
+        sizes.update(zip(term, x.shape))
+    total, left = 0, set(terms[0]) & (set(output).union(*terms[1:]))
+    for j in range(1, len(terms)):
+        later = set(output).union(*terms[j + 1:])
+        right = set(terms[j]) & (left | later)
+        if (left & right) - later:
+            total += 2 * math.prod(sizes[c] for c in (left & right) | ((left | right) & later))
+        else:       # nothing summed: a broadcast mul, one per element of the left operand
+            total += math.prod(sizes[c] for c in left)
+        left = (left | right) & later
+    return total
+
+
+def inner_ops_count(name, args):
+    """Whether the ops inside a composite call count their own FLOPs: PyTorch's
+    scaled_dot_product_attention does on its math path (3-D inputs), not in its fused CPU
+    kernel (4-D); every other composite counts none inside."""
+    return name == 'aten::scaled_dot_product_attention' and bool(args) and \
+        isinstance(args[0], Tensor) and args[0].dim() != 4
 
 
 def _broadcast(s, t):

@@ -7,14 +7,15 @@
 A module is named by its class and its path from the outermost module being called (PyTorch's
 Python tracer writes 'nn.Module: Linear_0', numbering instances of a class; the path says more).
 The outermost module has no path and is numbered like PyTorch's: 'nn.Module: Net_0'.
-Module backward ranges run from the module's backward pre-hook (gradients for its outputs are
-ready) to its backward hook (gradients for its inputs are done); other nodes may run in between,
-so they are recorded as async ranges (not nested with the rest, on a track of their own).
-Global backward hooks put a BackwardHookFunction around each module's inputs and outputs, as
-they do in PyTorch; that is why module ranges are opt-in.
+
+A module call's backward range runs from the first to the last of the backward nodes of the ops
+it ran (its submodules' included); other nodes may run in between, so it is recorded as an async
+range (not nested with the rest, on a track of their own). The recorder notes which module calls
+each recorded op ran in (note_op) and builds these ranges when it stops (backward_ranges). No
+backward hooks are involved: a module's outputs stay as they are (in-place ops on them, such as
+ReLU(inplace=True), and their grad_fn are what they would be without the profiler).
 """
 import threading
-import warnings
 
 from ..autograd.profiler_util import FUNCTION_SCOPE, USER_SCOPE
 
@@ -42,8 +43,8 @@ class _ModuleRanges:
         self.recorder = recorder
         self.local = threading.local()     # per thread: the modules in forward, outermost first
         self.instance_numbers = {}          # class -> {id(module): number}
-        self.names = {}                     # id(module) -> its range name (for backward)
-        self.backward_open = {}             # id(module) -> open backward range tokens
+        self.call_names = {}                # call number -> the module call's range name
+        self.op_calls = {}                  # graph node sequence number -> its calls' numbers
 
     def name_and_path(self, module, calling):
         cls = type(module).__name__
@@ -64,45 +65,44 @@ class _ModuleRanges:
         if not calling:     # an outermost call: its modules' paths, once per call
             self.local.paths = {id(m): path for path, m in module.named_modules()}
         name, path = self.name_and_path(module, calling)
-        self.names[id(module)] = name
-        calling.append((name, path, module, self.recorder.range_started(name, FUNCTION_SCOPE)))
+        number = len(self.call_names)
+        self.call_names[number] = name
+        calling.append((name, path, module, self.recorder.range_started(name, FUNCTION_SCOPE),
+                        number))
 
     def forward(self, module, args, output):
         calling = getattr(self.local, 'calling', None)
         while calling:   # (pop to this module: a forward that raised may have left others open)
-            _, _, entry, token = calling.pop()
+            _, _, entry, token, _ = calling.pop()
             if entry is module:
                 self.recorder.range_finished(token)
                 break
 
-    def backward_pre(self, module, grad_output):
-        name = self.names.get(id(module), f'nn.Module: {type(module).__name__}') + ' (backward)'
-        self.backward_open.setdefault(id(module), []).append(
-            self.recorder.range_started(name, FUNCTION_SCOPE, is_async=True))
+    def note_op(self, op):
+        """An op finished: if it made a graph node inside module calls, remember them."""
+        calling = getattr(self.local, 'calling', None)
+        seq = op.__dict__.get('_seq') if calling else None
+        if seq is not None:
+            self.op_calls[seq] = tuple(entry[4] for entry in calling)
 
-    def backward(self, module, grad_input, grad_output):
-        tokens = self.backward_open.get(id(module))
-        if tokens:
-            self.recorder.range_finished(tokens.pop())
+    def backward_ranges(self, node_records):
+        """(name, start_ns, end_ns, thread) of each module call's backward range, from the
+        backward node ranges [(sequence number, start_ns, end_ns, thread)]."""
+        spans = {}
+        for seq, start, end, thread in node_records:
+            for number in self.op_calls.get(seq, ()):
+                span = spans.get(number)
+                spans[number] = (start, end, thread) if span is None else (
+                    min(span[0], start), max(span[1], end), span[2])
+        return [(self.call_names[number] + ' (backward)', start, end, thread)
+                for number, (start, end, thread) in sorted(spans.items())]
 
 
 def install(recorder):
-    """Record module forward and backward ranges; returns the function that undoes it."""
+    """Record module forward ranges (and, through the recorder, backward ones); returns the
+    ranges and the function that undoes the installation."""
     from ..nn.modules import module as nn_module
     ranges = _ModuleRanges(recorder)
     handles = [nn_module.register_module_forward_pre_hook(ranges.forward_pre),
-               nn_module.register_module_forward_hook(ranges.forward, always_call=True),
-               nn_module.register_module_full_backward_pre_hook(ranges.backward_pre),
-               nn_module.register_module_full_backward_hook(ranges.backward)]
-    # the backward hooks are the profiler's, not the user's: their warning about modules whose
-    # inputs need no gradient would be noise
-    warnings.filterwarnings('ignore', message='Full backward hook is firing')
-    quiet = warnings.filters[0]
-
-    def uninstall():
-        if quiet in warnings.filters:
-            warnings.filters.remove(quiet)
-            getattr(warnings, '_filters_mutated', lambda: None)()  # (drop cached decisions)
-        for h in handles:
-            h.remove()
-    return uninstall
+               nn_module.register_module_forward_hook(ranges.forward, always_call=True)]
+    return ranges, lambda: [h.remove() for h in handles]

@@ -48,6 +48,17 @@ _ATEN_NAMES = {
     '_ChannelShuffle': 'channel_shuffle',
 }
 
+# ops one class implements for several of PyTorch's: the name from the op's parameters
+_BY_PARAMETERS = {
+    'AffineNorm': lambda op: {'batch': 'native_batch_norm', 'layer': 'native_layer_norm',
+                              'group': 'native_group_norm'}.get(op.kind, 'native_layer_norm'),
+    'Softmax': lambda op: '_log_softmax' if op.log else '_softmax',
+    'SoftmaxBackward': lambda op: ('_log_softmax_backward_data' if op.log
+                                   else '_softmax_backward_data'),
+    'VarStd': lambda op: 'std' if op.is_std else 'var',
+    'Split': lambda op: 'unbind' if op.squeeze else 'split',
+}
+
 _by_class = {}          # op class -> aten name (for classes without a per-instance op_name)
 _snake = re.compile(r'(?<=[a-z0-9])(?=[A-Z])')
 
@@ -56,7 +67,9 @@ def aten_name(op, in_place=False):
     """PyTorch's profiler name for `op` (an in-place call when in_place)."""
     cls = op.__class__
     name = _by_class.get(cls)
-    if name is None:
+    if name is None and cls.__name__ in _BY_PARAMETERS:
+        name = 'aten::' + _BY_PARAMETERS[cls.__name__](op)
+    elif name is None:
         name = _name_of(op)
         if 'op_name' not in op.__dict__:    # the same for every instance: remember it
             _by_class[cls] = name

@@ -58,6 +58,7 @@ class Recorder:
         self._undo = []
         self.recording = False
         self._composites = 0      # how many composite calls are running (their ops count no FLOPs)
+        self._modules = None      # the module ranges (with_modules)
 
     # -- session -----------------------------------------------------------------------------
     def start(self):
@@ -69,7 +70,8 @@ class Recorder:
         self._undo = [_dispatch.add_observer(self), add_node_observer(self),
                       _module_ranges.install_optimizer_ranges(self)]
         if self.with_modules:
-            self._undo.append(_module_ranges.install(self))
+            self._modules, undo = _module_ranges.install(self)
+            self._undo.append(undo)
 
     def _drop(self):
         """Stop recording and forget what was recorded (another session replaces this one)."""
@@ -88,6 +90,8 @@ class Recorder:
     def stop(self):
         """Stop recording; return the recorded events (an EventList with its tree built)."""
         self._uninstall()
+        if self._modules is not None:
+            self._add_module_backward_ranges()
         gpu_spans = {}
         if any(r[7] is not None for r in self.records):
             gpu_spans = _gpu_durations(self.records)
@@ -103,6 +107,8 @@ class Recorder:
         if not self.recording:
             return
         op, inputs, span, start = token
+        if self._modules is not None:
+            self._modules.note_op(op)
         in_place = bool(inputs) and outputs is inputs[0]
         shapes = _shapes(inputs) if self.record_shapes else []
         cpu_bytes = device_bytes = 0
@@ -122,15 +128,16 @@ class Recorder:
         """A call recorded as one op of PyTorch's name (nbgrad/_profiled_calls.py): a factory,
         or a function nbgrad composes from several ops (torch.addmm...), whose ops nest in it;
         PyTorch counts FLOPs on it, not on them."""
-        self._composites += 1
-        return name, args, perf_counter_ns()
+        quiet = 0 if self.with_flops and _flops.inner_ops_count(name, args) else 1
+        self._composites += quiet
+        return name, args, quiet, perf_counter_ns()
 
     def composite_finished(self, token, outputs):
         end = perf_counter_ns()
-        self._composites -= 1
+        name, args, quiet, start = token
+        self._composites -= quiet
         if not self.recording:
             return
-        name, args, start = token
         cpu_bytes = device_bytes = 0
         if self.profile_memory and outputs is not None:    # (an op inside may have made them)
             cpu_bytes, device_bytes = _output_bytes(outputs)
@@ -170,6 +177,13 @@ class Recorder:
         self.range_finished(inner)
         self.range_finished(outer)
 
+    def _add_module_backward_ranges(self):
+        nodes = [(r[9], r[1], r[2], r[3]) for r in self.records
+                 if r[8] == BACKWARD_FUNCTION_SCOPE and not r[0].startswith('autograd::')]
+        for name, start, end, thread in self._modules.backward_ranges(nodes):
+            self.records.append((name, start, end, thread, [], 0, 0, None, FUNCTION_SCOPE, -1,
+                                 False, True, False, None, None))
+
     def _stack(self):
         """The user's frames (nbgrad's own left out), innermost first, as PyTorch prints them."""
         frames = traceback.extract_stack()[:-3]
@@ -194,7 +208,7 @@ class Recorder:
                                 fwd_thread=thread, input_shapes=shapes, stack=stack,
                                 scope=scope, use_device=use_device, is_async=is_async,
                                 sequence_nr=seq, trace_name=trace_name,
-                                is_user_annotation=user, flops=flops)
+                                is_user_annotation=user, flops=flops or 0)
             if span is not None and span in gpu_spans:
                 evt.append_kernel(name, span[0], gpu_spans[span][1])
                 evt._gpu_span = (span[0], gpu_spans[span][0], gpu_spans[span][1])

@@ -15,6 +15,7 @@ from ..._user_warning import warn_at_caller
 from ... import _creation, _dtype
 from ...amp import autocast_mode as _autocast
 from ..._dispatch import dispatch
+from ..._profiled_calls import profiled_call
 from ...backends import cuda as _cuda_flags
 from ..._tensor import Tensor
 from ...ops._util import xp_of
@@ -116,6 +117,7 @@ def _group_query_heads(query, key, value):
     return key, value
 
 
+@profiled_call('aten::scaled_dot_product_attention')    # (one fused op in PyTorch)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, *, scale=None, enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value, with dropout on the attention weights.
