@@ -34,8 +34,8 @@ in percent):
              ranges (profile(with_modules=True); empty otherwise). name is the range's name
              without 'nn.Module: ' ('Linear_fc1'); path the module's path in the model that
              was called ('' for that model itself, 'fc1', 'block.0'); share = cpu_total_us as a
-             percent of the total self CPU time; backward_us the time between the module's
-             backward hooks.
+             percent of the total self CPU time; backward_us the time from the first to the
+             last backward node of the ops the module call ran.
   totals     {self_cpu_us, cuda_us, events}: the profile's self CPU and self CUDA time totals
              and how many events it recorded.
   title      the heading.
@@ -313,7 +313,8 @@ class ProfilerView(NbgradWidget):
         parts.append(self._averages.table(sort_by=self.sort_by,
                                           row_limit=self.row_limit).rstrip('\n'))
         if self.modules:
-            parts += ['By module (forward; backward between the module\'s backward hooks):',
+            parts += ['By module (forward; backward from the first to the last of its ops\' '
+                      'backward nodes):',
                       _svg.text_table(*self._module_table())]
         return '\n'.join(parts)
 
