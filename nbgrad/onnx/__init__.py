@@ -14,7 +14,7 @@ import os
 import warnings
 
 from .._tensor import Tensor
-from . import _build, _dynamic
+from . import _build, _dynamic, _first_values
 from ._build import OnnxExporterError
 
 __all__ = ['export', 'OnnxExporterError', 'is_in_onnx_export', 'TrainingMode',
@@ -85,18 +85,23 @@ def _mode(model, training):
 
 
 def _trace(model, inputs):
+    """(recording, result, values, first): first holds the values of the tensors the model
+    read from outside before it wrote any in place (_first_values.py)."""
     from ..jit import _trace
     _exporting[0] = True
+    first, stop_observing = _first_values.observing(inputs)
     try:
         recording, result = _trace._record(model, inputs)
     finally:
+        stop_observing()
         _exporting[0] = False
+    first.restore(recording.outside)
     values = []
     # (replayed for its values only: an empty result spec, as rebuilding the model's own result
     # type, e.g. torch.return_types.max, from a generator would fail)
     _trace._replay(_trace._Recording(recording.steps, recording.outside, (tuple, [])), inputs,
                    values)
-    return recording, result, values
+    return recording, result, values, first
 
 
 def _trace_resized(model, inputs, input_names, input_dims):
@@ -110,7 +115,7 @@ def _trace_resized(model, inputs, input_names, input_dims):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            recording, _, values = _trace(model, resized)
+            recording, _, values, _ = _trace(model, resized)
     except Exception as error:
         warnings.warn(f'with dynamic_axes nbgrad traces the model again on inputs of other '
                       f'sizes along those axes ({[tuple(x.shape) for x in resized]}) to learn '
@@ -151,7 +156,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=N
         names = {id(t): name for name, t in [*model.named_parameters(),
                                              *model.named_buffers()]}
     with _mode(model, training):
-        recording, result, values = _trace(model, inputs)
+        recording, result, values, first = _trace(model, inputs)
         n_outputs = len(_build._outputs_of(result))
         axes = _dynamic.axes_by_name(dynamic_axes, input_names,
                                      _build._names(output_names, 'output', n_outputs))
@@ -165,6 +170,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=N
                      [names.get(id(t)) for t in recording.outside]))
     data = _build.model_bytes(
         recording, inputs, result, values, names, input_names, output_names, opset, other,
+        first=first,
         export_params=export_params, keep_initializers_as_inputs=keep_initializers_as_inputs,
         input_dims=input_dims, output_dims={k: v for k, v in axes.items()
                                             if k not in input_dims})

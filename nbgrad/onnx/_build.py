@@ -92,6 +92,19 @@ class _Context:
         self.other_shape_of[out] = self.other_shape(name)
         return out
 
+    def same_in_both_traces(self, name, fields):
+        """With dynamic_axes, the exporter does not compare how the two traces built an op
+        whose translator follows shapes (FOLLOWS_SHAPES): such a translator names here the
+        op's fields that the graph bakes in, which must not change with the inputs' sizes."""
+        mine, theirs = self.step_op, self.step_other_op
+        changed = [f for f in fields if getattr(mine, f) != getattr(theirs, f)]
+        if changed:
+            raise self.unsupported(name, f"a {', '.join(changed)} that changes with the "
+                                   f'dynamic axes ({[getattr(mine, f) for f in changed]} for '
+                                   f'the example, {[getattr(theirs, f) for f in changed]} when '
+                                   f'resized): export without dynamic_axes, or keep those axes '
+                                   f'static')
+
     def unsupported(self, name, what):
         return OnnxExporterError(f"nbgrad.onnx cannot export '{name}' with {what}")
 
@@ -114,8 +127,9 @@ def _literal_dtype(ctx, step_args, values, out_dtype, literal):
 
 def model_bytes(recording, inputs, result, values, names, input_names, output_names, opset,
                 other=None, export_params=True, keep_initializers_as_inputs=False,
-                input_dims=None, output_dims=None):
+                input_dims=None, output_dims=None, first=None):
     """other: (recording, values) of the resized trace when there are dynamic axes.
+    first: the outside tensors' values before the trace wrote any in place (_first_values).
     input_dims/output_dims: name -> {axis: dim_param} (the dynamic axes, named)."""
     from .. import __version__
     from . import _dynamic
@@ -126,29 +140,39 @@ def model_bytes(recording, inputs, result, values, names, input_names, output_na
     for i, (name, x) in enumerate(zip(input_names, inputs)):
         ctx.meta_of[name] = (tuple(x.shape), x._data.dtype)
         ctx.other_shape_of[name] = tuple(other_values[i].shape)
+    def array_of(t):
+        return first.of(t) if first is not None else t.detach().cpu().numpy()
+
+    rebuilt = {}
+    if other is not None:
+        rebuilt = _dynamic.check_outside(
+            recording, other[0], names, array_of,
+            [(tuple(x.shape), tuple(other_values[i].shape)) for i, x in enumerate(inputs)])
     outside, parameter_inputs = [], []
     for i, t in enumerate(recording.outside):
         name = names.get(id(t), f'/outside_{i}')
         outside.append(name)
-        array = t.detach().cpu().numpy()
+        array = array_of(t)
         ctx.meta_of[name] = (tuple(array.shape), array.dtype)
-        if export_params or id(t) not in names:
+        if i in rebuilt:    # one value, shaped as an input: expanded to its runtime shape
+            source = input_names[rebuilt[i]]
+            ctx.other_shape_of[name] = ctx.other_shape(source)
+            shape = ctx.temp()
+            ctx.nodes += [ctx.node('Shape', [source], [shape]),
+                          ctx.node('Expand', [ctx.constant(array.flat[0]), shape], [name])]
+        elif export_params or id(t) not in names:
             ctx.initializer(name, array)
         else:       # (torch: without export_params, the weights are the graph's inputs)
             parameter_inputs.append(_proto.value_info(name, array.dtype, array.shape))
-    if other is not None:
-        _dynamic.check_outside(recording, other[0], names)
 
     def operand_dtype(kind, ref):
         return ctx.dtype(value_name[ref] if kind == 'value' else outside[ref])
 
+    needed = _needed_steps(recording)
     for index, step in enumerate(recording.steps):
-        translate = _ops.TRANSLATORS.get(step.name)
-        if translate is None:
-            raise OnnxExporterError(f"nbgrad.onnx cannot export the op '{step.name}' yet "
-                                    f'(step {index} of the traced model); supported: '
-                                    f'{", ".join(sorted(_ops.TRANSLATORS))}')
-        if step.inplace:
+        if index not in needed:
+            continue
+        if step.inplace and not _writes_a_constant(step, recording, names):
             raise OnnxExporterError(f"nbgrad.onnx cannot export the in-place op '{step.name}_' "
                                     f'(ONNX values are immutable): use its out-of-place form')
         other_step = other[0].steps[index] if other is not None else step
@@ -163,6 +187,16 @@ def model_bytes(recording, inputs, result, values, names, input_names, output_na
             t = values[number]
             ctx.meta_of[name] = (tuple(t.shape), t._data.dtype)
             ctx.other_shape_of[name] = tuple(other_values[other_step.outputs[k]].shape)
+        if _foldable(step, recording, names, rebuilt):
+            for number, name in zip((n for n in step.outputs if n is not None), out_names):
+                value_name[number] = name
+                ctx.initializer(name, values[number].detach().cpu().numpy())
+            continue
+        translate = _ops.TRANSLATORS.get(step.name)
+        if translate is None:
+            raise OnnxExporterError(f"nbgrad.onnx cannot export the op '{step.name}' yet "
+                                    f'(step {index} of the traced model); supported: '
+                                    f'{", ".join(sorted(_ops.TRANSLATORS))}')
         out_dtype = ctx.meta_of[out_names[0]][1]
         args = []
         for kind, ref in step.args:
@@ -211,6 +245,44 @@ def model_bytes(recording, inputs, result, values, names, input_names, output_na
     graph = _proto.graph(ctx.nodes, 'main_graph', ctx.initializers, graph_inputs,
                          graph_outputs)
     return _proto.model(graph, opset, __version__)
+
+
+def _made_by_the_model(ref, recording, names):
+    """Whether an outside tensor is one the model made while running (torch.zeros(...)), not
+    a parameter or buffer."""
+    return id(recording.outside[ref]) not in names
+
+
+def _writes_a_constant(step, recording, names):
+    """An in-place op on a tensor the model made (zeros_like(mask).masked_fill_(mask, -inf)):
+    its later readers read the op's result, so the out-of-place form computes the same."""
+    kind, ref = step.args[0]
+    return kind == 'outside' and _made_by_the_model(ref, recording, names)
+
+
+def _foldable(step, recording, names, rebuilt):
+    """A step that reads only numbers and tensors the model made (a causal mask built with
+    triu) is a constant: its results are written as initializers (do_constant_folding)."""
+    return not any(kind == 'value' or (kind == 'outside' and (
+        ref in rebuilt or not _made_by_the_model(ref, recording, names)))
+        for kind, ref in step.args)
+
+
+def _needed_steps(recording):
+    """The steps the graph must hold: those the outputs depend on, and in-place writes into
+    the model's own values (refused: their effect may reach the outputs through views). Left
+    out: steps nothing reads, among them the writes of state into buffers that a model makes
+    even in eval mode (instance norm copies its running stats back), as torch's exporter
+    drops dead code."""
+    live = {ref for kind, ref in _flat_spec(recording.output_spec) if kind == 'value'}
+    needed = set()
+    for index in range(len(recording.steps) - 1, -1, -1):
+        step = recording.steps[index]
+        writes_a_value = step.inplace and step.args and step.args[0][0] == 'value'
+        if writes_a_value or any(n in live for n in step.outputs if n is not None):
+            needed.add(index)
+            live.update(ref for kind, ref in step.args if kind == 'value')
+    return needed
 
 
 def _names(given, prefix, count):

@@ -119,17 +119,31 @@ def check_step(index, step, other_step, follows_shapes):
             f'without dynamic_axes, or keep that axis static')
 
 
-def check_outside(recording, other_recording, names):
+def check_outside(recording, other_recording, names, array_of, input_shapes):
     """Tensors the model made itself are constants in the graph: their shapes must not follow
-    a dynamic axis (torch.zeros(x.size(0), ...) would bake the example's size)."""
+    a dynamic axis (torch.zeros(x.size(0), ...) would bake the example's size), unless they
+    hold one value throughout and are shaped as an input in both traces (zeros_like(mask), as
+    MultiheadAttention makes from a boolean mask): those are returned, {position: input
+    index}, to be written as that value expanded to the input's runtime shape.
+    array_of: a tensor's value as the graph reads it; input_shapes: each graph input's
+    (example shape, resized shape)."""
     from ._build import OnnxExporterError
+    rebuilt = {}
     for i, (a, b) in enumerate(zip(recording.outside, other_recording.outside)):
-        if tuple(a.shape) != tuple(b.shape):
-            raise OnnxExporterError(
-                f'with dynamic_axes, the model makes a tensor of shape {tuple(a.shape)} whose '
-                f'size follows a dynamic axis ({tuple(b.shape)} for resized inputs); nbgrad '
-                f'exports tensors the model creates (torch.zeros(x.size(0), ...)) as constants: '
-                f'build it from the input with ops instead (for example x[:, :1] * 0)')
+        if tuple(a.shape) == tuple(b.shape):
+            continue
+        pair = (tuple(a.shape), tuple(b.shape))
+        array = array_of(a)
+        if id(a) not in names and array.size and pair in input_shapes and \
+                bool((array == array.flat[0]).all()):
+            rebuilt[i] = input_shapes.index(pair)
+            continue
+        raise OnnxExporterError(
+            f'with dynamic_axes, the model makes a tensor of shape {tuple(a.shape)} whose '
+            f'size follows a dynamic axis ({tuple(b.shape)} for resized inputs); nbgrad '
+            f'exports tensors the model creates (torch.zeros(x.size(0), ...)) as constants: '
+            f'build it from the input with ops instead (for example x[:, :1] * 0)')
+    return rebuilt
 
 
 def named_dims(shape, axes):

@@ -1,12 +1,16 @@
 """How each recorded nbgrad op becomes ONNX nodes (opsets 13 to 20: where an op's signature
 changed between opsets, ctx.opset picks the form). A translator gets the exporter's context, the
 step's op (with the parameters it was built with) and its inputs as names, and returns ONNX
-nodes writing the step's output names. Shape and indexing ops live in _shape_ops.py."""
+nodes writing the step's output names. Elementwise ops, reductions and activations are here;
+the larger families have a file each (shape and indexing ops in _shape_ops.py, convolutions,
+padding, normalization, rounding division, cumsum, attention's pieces, recurrent layers).
+This table is where they all meet."""
 import math
 
 import numpy as np
 
-from . import _shape_ops
+from . import (_attention, _convolution, _cumulative, _division, _normalization, _padding,
+               _recurrent, _shape_ops)
 
 UNARY = {'relu': 'Relu', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid', 'neg': 'Neg', 'exp': 'Exp',
          'log': 'Log', 'sqrt': 'Sqrt', 'abs': 'Abs', 'erf': 'Erf', 'clone': 'Identity',
@@ -20,11 +24,6 @@ ARITHMETIC = {'add': 'Add', 'sub': 'Sub', 'mul': 'Mul', 'div': 'Div', 'mm': 'Mat
 COMPARISONS = {'gt': 'Greater', 'lt': 'Less', 'ge': 'GreaterOrEqual', 'le': 'LessOrEqual',
                'eq': 'Equal', 'bitwise_and': 'And', 'bitwise_or': 'Or', 'bitwise_xor': 'Xor',
                'logical_and': 'And', 'logical_or': 'Or', 'logical_xor': 'Xor'}
-
-
-def _pairs_to_pads(pads):
-    """nbgrad's ((begin, end) per spatial dim) as ONNX's [begins..., ends...]."""
-    return [p[0] for p in pads] + [p[1] for p in pads]
 
 
 def _arithmetic(onnx_op):
@@ -112,50 +111,6 @@ def _linear(ctx, op, x, w, b=None):
         return nodes + [ctx.node('MatMul', [x, wt])]
     product = ctx.temp()
     return nodes + [ctx.node('MatMul', [x, wt], [product]), ctx.node('Add', [product, b])]
-
-
-def _convolution(ctx, op, x, w, b=None):
-    if op.role != 'conv':
-        raise ctx.unsupported('convolution', 'transposed convolutions are not exported yet')
-    inputs = [x, w] + ([b] if b is not None else [])
-    return [ctx.node('Conv', inputs, strides=list(op.stride), pads=_pairs_to_pads(op.pads),
-                     dilations=list(op.dilation), group=op.groups,
-                     kernel_shape=list(ctx.shape(w)[2:]))]
-
-
-def _layer_norm(ctx, x, weight, bias, axes, eps):
-    """LayerNormalization's arithmetic for opsets before 17 (as torch's exporter writes it)."""
-    dtype = ctx.dtype(x)
-    mean, centered, squared, var, shifted, std, normed, scaled = (ctx.temp() for _ in range(8))
-    return [ctx.reduce('ReduceMean', x, axes, True, [mean]),
-            ctx.node('Sub', [x, mean], [centered]),
-            ctx.node('Mul', [centered, centered], [squared]),
-            ctx.reduce('ReduceMean', squared, axes, True, [var]),
-            ctx.node('Add', [var, ctx.constant(np.array(eps, dtype))], [shifted]),
-            ctx.node('Sqrt', [shifted], [std]),
-            ctx.node('Div', [centered, std], [normed]),
-            ctx.node('Mul', [normed, weight], [scaled]),
-            ctx.node('Add', [scaled, bias])]
-
-
-def _norm(ctx, op, x, weight=None, bias=None, running_mean=None, running_var=None):
-    channels = op.affine_shape
-    if weight is None:
-        weight = ctx.constant(np.ones(channels, ctx.dtype(x)))
-    if bias is None:
-        bias = ctx.constant(np.zeros(channels, ctx.dtype(x)))
-    if op.kind == 'batch' and not op.use_input_stats:
-        return [ctx.node('BatchNormalization', [x, weight, bias, running_mean, running_var],
-                         epsilon=float(op.eps))]
-    if op.kind == 'layer':
-        if ctx.opset >= 17:
-            return [ctx.node('LayerNormalization', [x, weight, bias], axis=-len(channels),
-                             epsilon=float(op.eps))]
-        rank = ctx.rank(x)
-        return _layer_norm(ctx, x, weight, bias, list(range(rank - len(channels), rank)),
-                           op.eps)
-    raise ctx.unsupported('affinenorm', f'{op.kind} normalization with batch statistics '
-                          f'(export the model in eval() mode)')
 
 
 def _ceil_mode(geometry):
@@ -304,7 +259,8 @@ def _activation(ctx, op, x):
 
 
 TRANSLATORS = {
-    'linear': _linear, 'convolution': _convolution, 'affinenorm': _norm,
+    'linear': _linear, 'convolution': _convolution.convolution,
+    'constantpadnd': _padding.constant_pad, 'borderpad': _padding.border_pad,
     'max_pool1d': _max_pool, 'max_pool2d': _max_pool, 'max_pool3d': _max_pool,
     'avgpool': _avg_pool, 'mean': _reduce('ReduceMean'), 'sum': _reduce('ReduceSum'),
     'prod': _reduce('ReduceProd'), 'max': _max_min, 'min': _max_min, 'amax': _max_min,
@@ -313,10 +269,13 @@ TRANSLATORS = {
     'elu': _activation, 'silu': _activation, 'softplus': _activation,
     'pow': _pow, 'square': _square, 'rsqrt': _rsqrt, 'tocopy': _to_copy, 'clamp': _clamp,
     'where': _where, 'maskedfill': _masked_fill, 'ne': _comparison('Equal', negate=True),
-    **_shape_ops.TRANSLATORS,
+    **_shape_ops.TRANSLATORS, **_normalization.TRANSLATORS, **_division.TRANSLATORS,
+    **_cumulative.TRANSLATORS, **_attention.TRANSLATORS, **_recurrent.TRANSLATORS,
 }
 TRANSLATORS.update({name: (lambda onnx_op: lambda ctx, op, *xs: [ctx.node(onnx_op, list(xs))])(
     onnx_op) for name, onnx_op in UNARY.items()})
 TRANSLATORS.update({name: _arithmetic(onnx_op) for name, onnx_op in ARITHMETIC.items()})
 TRANSLATORS.update({name: _comparison(onnx_op) for name, onnx_op in COMPARISONS.items()})
-FOLLOWS_SHAPES = _shape_ops.FOLLOWS_SHAPES | {'affinenorm'}
+# (convolution and borderpad check themselves which of their fields may follow dynamic axes)
+FOLLOWS_SHAPES = _shape_ops.FOLLOWS_SHAPES | {'affinenorm', 'convolution', 'borderpad'} | \
+    _recurrent.FOLLOWS_SHAPES

@@ -24,7 +24,7 @@ def element_type(np_dtype):
 
 
 def tensor(name, array):
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order='C')    # (not ascontiguousarray: it makes 0-d arrays 1-d)
     return (b''.join(varint_field(1, d) if d else key(1, 0) + varint(0) for d in array.shape) +
             key(2, 0) + varint(element_type(array.dtype)) + bytes_field(8, name) +
             bytes_field(9, array.astype(array.dtype.newbyteorder('<'), copy=False).tobytes()))
