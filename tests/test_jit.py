@@ -189,3 +189,39 @@ def test_tracing_warns_where_a_tensor_becomes_a_python_value():
         warnings.simplefilter('always')
         nbgrad.jit.trace(_mlp(nbgrad), nbgrad.ones(3, 4))
     assert not [w for w in caught if type(w.message).__name__ == 'TracerWarning']
+
+
+def test_a_tensor_the_code_makes_and_fills_starts_afresh_at_every_call(tmp_path):
+    """MultiheadAttention makes a mask tensor and fills it in place from key_padding_mask: a
+    replay starts from a fresh copy of what the code made (one call's mask must not stay in the
+    next), before and after jit.save/jit.load; PyTorch's trace gives the same numbers."""
+    def build(lib):
+        lib.manual_seed(0)
+
+        class Attend(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attention = lib.nn.MultiheadAttention(8, 2, batch_first=True)
+
+            def forward(self, x, mask):
+                return self.attention(x, x, x, key_padding_mask=mask, need_weights=False)[0]
+        return Attend().eval()
+    x = np.random.default_rng(0).standard_normal((2, 4, 8)).astype(np.float32)
+    masks = [np.array([[0, 0, 1, 1], [0, 0, 0, 0]], bool),
+             np.array([[0, 0, 0, 0], [0, 1, 1, 1]], bool)]
+
+    def outputs(lib, save=None):
+        model = build(lib)
+        with lib.no_grad():
+            traced = lib.jit.trace(model, (lib.tensor(x), lib.tensor(masks[0])))
+            if save is not None:
+                lib.jit.save(traced, save)
+                traced = lib.jit.load(save)
+            return [traced(lib.tensor(x), lib.tensor(m)).numpy()
+                    for m in (masks[1], masks[0], masks[1])]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        theirs = outputs(torch)
+    for ours in (outputs(nbgrad), outputs(nbgrad, tmp_path / 'attend.pt')):
+        for got, expected in zip(ours, theirs):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -197,7 +197,9 @@ def _recording_spec(key, recording, tensors, encode, where):
                       'args': [[kind, encode(ref, f'{place}\'s argument') if kind == 'literal'
                                 else ref] for kind, ref in step.args]})
     return {'signature': [[list(shape), dtype.name, device] for shape, dtype, device in key],
-            'steps': steps, 'outside': [tensors.constant(t) for t in recording.outside],
+            'steps': steps, 'outside': [tensors.constant(recording.fresh.get(i, t))
+                                        for i, t in enumerate(recording.outside)],
+            'fresh': sorted(recording.fresh),
             'output': _output_spec(recording.output_spec, encode, where)}
 
 
@@ -357,7 +359,8 @@ def _recording_from(data, tensors, decode):
         step.outputs = tuple(s['outputs'])
         steps.append(step)
     outside = [tensors[key] for key in data['outside']]
-    return _Recording(steps, outside, _output_from(data['output'], decode))
+    return _Recording(steps, outside, _output_from(data['output'], decode),
+                      {int(i): outside[int(i)] for i in data.get('fresh', ())})
 
 
 def _output_from(spec, decode):

@@ -33,7 +33,13 @@ class _Step:
 
 
 class _Recorder:
-    """Dispatcher observer: values are numbered as they appear (inputs first)."""
+    """Dispatcher observer: values are numbered as they appear (inputs first).
+
+    A tensor the traced code makes with a factory (zeros, full, rand...: not a dispatched op)
+    is a constant of the trace. Its value at its first use is kept, and each replay starts from
+    a fresh copy of it, as each eager call makes a fresh tensor: the code may write into it in
+    place (MultiheadAttention fills a mask it made), and a replay writing into the one tensor
+    kept would carry one call's writes into the next."""
 
     def __init__(self, inputs):
         self.value_of = {}          # id(tensor) -> value number
@@ -41,9 +47,22 @@ class _Recorder:
         self.steps = []
         self.outside = []           # tensors from outside the graph, by position
         self.outside_of = {}
+        self.made = set()           # ids of the tensors factories made during the trace
+        self.fresh = {}             # outside position -> its value at first use (made tensors)
         self.count = 0              # values so far (an in-place op's result is a new value)
         for x in inputs:
             self.value_of[id(x)] = self._new_value()
+
+    # -- factory calls (nbgrad/_profiled_calls.py) -------------------------------------------
+    def composite_started(self, name, args):
+        return None
+
+    def composite_finished(self, token, out):
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, Tensor) and id(t) not in self.value_of and \
+                    id(t) not in self.outside_of:
+                self.made.add(id(t))
+                self.keep.append(t)
 
     def _new_value(self):
         self.count += 1
@@ -59,6 +78,8 @@ class _Recorder:
                 position = self.outside_of[id(x)] = len(self.outside)
                 self.outside.append(x)
                 self.keep.append(x)
+                if id(x) in self.made:      # (copied raw: a dispatched copy would be a step)
+                    self.fresh[position] = Tensor._make(x._data.copy())
             return ('outside', position)
         return ('literal', x)
 
@@ -89,8 +110,11 @@ def signature(inputs):
 class _Recording:
     """One trace: the steps, the tensors they read from outside, how to build the result."""
 
-    def __init__(self, steps, outside, output_spec):
+    def __init__(self, steps, outside, output_spec, fresh=None):
         self.steps, self.outside, self.output_spec = steps, outside, output_spec
+        # {outside position: its value at first use}: a tensor the code made, which each
+        # replay takes a fresh copy of (see _Recorder)
+        self.fresh = fresh or {}
 
 
 class TracedFunction(ScriptFunction):
@@ -155,9 +179,14 @@ def _replay(recording, inputs, values=None):
     """Run the recording on inputs; `values` (a list), if given, receives every value."""
     values = [] if values is None else values
     values.extend(inputs)
+    outside = recording.outside
+    if recording.fresh:
+        outside = list(outside)
+        for i, first in recording.fresh.items():
+            outside[i] = Tensor._make(first._data.copy())
     for step in recording.steps:
         args = [values[ref] if kind == 'value' else
-                (recording.outside[ref] if kind == 'outside' else ref)
+                (outside[ref] if kind == 'outside' else ref)
                 for kind, ref in step.args]
         op = copy.copy(step.op)
         if step.inplace:
@@ -170,7 +199,7 @@ def _replay(recording, inputs, values=None):
                 while len(values) <= number:
                     values.append(None)
                 values[number] = t
-    return _rebuild(recording.output_spec, values, recording.outside)
+    return _rebuild(recording.output_spec, values, outside)
 
 
 def _graph_of(traced):
@@ -291,4 +320,5 @@ def _record(fn, inputs):
                       'again at each call, but random tensors the code made itself '
                       '(torch.rand...) are replayed as the values drawn while tracing',
                       TracerWarning, stacklevel=3)
-    return _Recording(recorder.steps, recorder.outside, _spec(result, recorder)), result
+    return _Recording(recorder.steps, recorder.outside, _spec(result, recorder),
+                      recorder.fresh), result
