@@ -386,10 +386,18 @@ def add_observer(observer):
     return remove
 
 
-def observed(op, inputs, run):
+_observing_in_place = False     # op_started is being told of an in-place op (forward AD reads it)
+
+
+def observed(op, inputs, run, in_place=False):
     """Run `run()` (which performs `op` on `inputs`) between the observers' start/finish calls."""
+    global _observing_in_place
     observers = list(_observers)
-    tokens = [obs.op_started(op, inputs) for obs in observers]
+    _observing_in_place = in_place
+    try:
+        tokens = [obs.op_started(op, inputs) for obs in observers]
+    finally:
+        _observing_in_place = False
     outputs = run()
     for obs, token in zip(observers, tokens):
         obs.op_finished(token, outputs)
@@ -404,7 +412,7 @@ def dispatch_inplace(op, target, *others):
     """target.<op>_(*others): compute op(target, *others) into target's own memory."""
     inputs = (target,) + others
     if _observers:
-        return observed(op, inputs, lambda: _run_inplace_on_device(op, target, inputs))
+        return observed(op, inputs, lambda: _run_inplace_on_device(op, target, inputs), True)
     if is_host_array(target._data):
         return _run_inplace(op, target, inputs)
     return _run_inplace_on_device(op, target, inputs)

@@ -34,8 +34,8 @@ def profiled_call(aten_name):
             finally:
                 for observer, token in zip(observers, tokens):
                     observer.composite_finished(token, out)
-        try:    # (its own parameters, out= included, not the wrapper's *args)
-            call.__signature__ = inspect.signature(fn, follow_wrapped=False)
+        try:    # (the function's own parameters, out= included, not the wrapper's *args)
+            call.__signature__ = inspect.signature(fn)
         except (TypeError, ValueError):
             pass
         return call

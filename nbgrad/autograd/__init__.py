@@ -15,7 +15,8 @@ from . import functional
 from .graph_export import export_graph
 from .variable import Variable
 from . import profiler  # noqa: F401  (torch.autograd.profiler)
+from . import forward_ad  # noqa: F401  (torch.autograd.forward_ad)
 
 __all__ = ['backward', 'grad', 'Function', 'no_grad', 'enable_grad', 'set_grad_enabled',
            'inference_mode', 'detect_anomaly', 'set_detect_anomaly', 'gradcheck', 'gradgradcheck',
-           'functional', 'graph', 'Variable', 'export_graph']
+           'functional', 'graph', 'Variable', 'export_graph', 'forward_ad']

@@ -6,10 +6,11 @@ fails as it does there. jvp and hvp use the double-backward trick, as PyTorch's 
 Jacobian-vector product is the gradient, w.r.t. a dummy cotangent u, of the vector-Jacobian
 product u^T J.
 
-nbgrad has no forward-mode AD. jacobian(strategy="forward-mode", vectorize=True) (and hessian's
+jacobian(strategy="forward-mode", vectorize=True) (and hessian's
 outer_jacobian_strategy="forward-mode") are accepted with every check PyTorch makes on them, and
-compute the same Jacobian in reverse mode: the strategy only chooses how the matrix is computed,
-not its values. (One visible difference: PyTorch's forward-over-reverse hessian returns a result
+compute the same Jacobian in reverse mode (nbgrad's forward mode, autograd.forward_ad, derives
+each op's forward derivative from its backward, so it would cost more here): the strategy only
+chooses how the matrix is computed, not its values. (One visible difference: PyTorch's forward-over-reverse hessian returns a result
 that carries a graph even with create_graph=False; nbgrad's does not.)
 """
 from .._tensor import Tensor
@@ -262,8 +263,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     input where func returns, or inputs is, a tuple).
 
     vectorize=True computes all rows with one batched autograd.grad call (nbgrad runs the batch
-    entries one after the other); strategy="forward-mode" requires vectorize=True and, nbgrad
-    having no forward-mode AD, computes the same matrix in reverse mode."""
+    entries one after the other); strategy="forward-mode" requires vectorize=True and computes
+    the same matrix in reverse mode (see the module docstring)."""
     if strategy not in ('forward-mode', 'reverse-mode'):
         raise AssertionError(
             'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '

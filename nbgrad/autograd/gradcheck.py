@@ -134,6 +134,32 @@ def _analytical_jacobians(inputs, outputs):
             for x in inputs]
 
 
+def _forward_jacobians(func, inputs, outputs, positions):
+    """J[i][j] by forward-mode AD (forward_ad): the tangents of the outputs for a tangent that
+    is one at one element of one input, zero elsewhere."""
+    from . import forward_ad
+    from .._creation import zeros_like
+    jacobians = []
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            jacobians.append(None)
+            continue
+        per_output = [np.zeros((x.numel(), _real_size(o))) for o in outputs]
+        for k in range(x.numel()):
+            tangent = zeros_like(x, dtype=x.dtype).detach()
+            tangent._data[np.unravel_index(k, tuple(x.shape))] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x.detach(), tangent)
+                outs = _as_tuple(func(*args))
+                for j, p in enumerate(positions):
+                    t = forward_ad.unpack_dual(outs[p]).tangent
+                    if t is not None:
+                        per_output[j][k] = _as_reals(_host(t.detach()._data))
+        jacobians.append(per_output)
+    return jacobians
+
+
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
               check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
@@ -165,15 +191,21 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                             'Numerical gradient for function expected to be zero')
         return True
     numerical = _numerical_jacobians(func, inputs, outputs, positions, eps)
-    analytical = _analytical_jacobians(inputs, outputs)
-    for i, (num, ana) in enumerate(zip(numerical, analytical)):
-        if num is None:
-            continue
-        for j, (n, a) in enumerate(zip(num, ana)):
-            if not np.allclose(a, n, rtol=rtol, atol=atol):
-                return _fail_or(raise_exception,
-                                f'Jacobian mismatch for output {j} with respect to input {i},\n'
-                                f'numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n')
+    checks = []
+    if check_backward_ad:
+        checks.append(('', _analytical_jacobians(inputs, outputs)))
+    if check_forward_ad:
+        checks.append((' computed with forward mode',
+                       _forward_jacobians(func, inputs, outputs, positions)))
+    for mode, analytical in checks:
+        for i, (num, ana) in enumerate(zip(numerical, analytical)):
+            if num is None:
+                continue
+            for j, (n, a) in enumerate(zip(num, ana)):
+                if not np.allclose(a, n, rtol=rtol, atol=atol):
+                    return _fail_or(raise_exception,
+                                    f'Jacobian{mode} mismatch for output {j} with respect to '
+                                    f'input {i},\nnumerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n')
     if check_undefined_grad:
         _check_backward_runs(outputs, inputs)
     return True

@@ -248,9 +248,10 @@ def vjp(func, *primals, has_aux=False):
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J @ tangents[, aux]): the Jacobian-vector product. PyTorch computes it in
-    forward mode; nbgrad has no forward-mode AD, so it differentiates the vector-Jacobian
-    product (linear in its cotangent) with respect to that cotangent, against the tangents: the
-    same values, a backward's cost twice. primals and tangents are tuples of tensors or of
+    forward mode; nbgrad differentiates the vector-Jacobian product (linear in its cotangent)
+    with respect to that cotangent, against the tangents, once for the whole function (its
+    forward mode, autograd.forward_ad, does the same op by op): the same values, a backward's
+    cost twice. primals and tangents are tuples of tensors or of
     trees of them (a dict of parameters). The results stay differentiable for an outer
     transform or backward() whose variables they depend on (jvp of jvp, grad of jvp)."""
     for name, value in (('primals', primals), ('tangents', tangents)):
