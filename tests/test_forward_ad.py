@@ -195,3 +195,18 @@ def test_custom_functions_use_their_jvp():
             assert ours == theirs
         else:
             np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_random_ops_keep_their_draw_and_the_generator_its_state():
+    def run(lib):
+        F = lib.nn.functional
+        fw = lib.autograd.forward_ad
+        lib.manual_seed(3)
+        with fw.dual_level():
+            dual = fw.make_dual(lib.tensor(X), lib.tensor(V))
+            out = F.rrelu(dual, training=True) + F.dropout(dual, 0.5) + lib.bernoulli(
+                dual.sigmoid())
+            tangent = _host(fw.unpack_dual(out).tangent)
+        return tangent, _host(lib.rand(3))
+    for got, expected in zip(run(nbgrad), run(torch)):
+        np.testing.assert_allclose(got, expected, rtol=1e-10)

@@ -20,13 +20,16 @@ As in PyTorch:
   grad (forward-over-reverse);
 - a view's tangent is the same view of its base's tangent, so in-place ops through views update
   the base's tangent.
-Complex dual tensors are refused (nbgrad's forward AD is real-valued).
+Complex dual tensors are refused (nbgrad's forward AD is real-valued). An op that draws random
+numbers is replayed from the CPU generator's state before it, so its tangent uses the same draw
+and the generator ends where the op left it.
 """
 import collections
 import copy
 import weakref
 
 from .. import _dispatch
+from .. import random as _random
 from .._tensor import Tensor
 
 __all__ = ['dual_level', 'enter_dual_level', 'exit_dual_level', 'make_dual', 'unpack_dual',
@@ -66,13 +69,14 @@ class _Propagation:
         before = None
         if _dispatch._observing_in_place and isinstance(inputs[0], Tensor):
             before = Tensor._make(inputs[0]._data.copy())
-        # (a copy as dispatched, before forward touched it; a custom Function's ctx itself)
-        return copy.copy(op), op, inputs, before
+        # (a copy as dispatched, before forward touched it; a custom Function's ctx itself; the
+        # CPU generator's state, so that the replay draws what the op drew, and nothing more)
+        return copy.copy(op), op, inputs, before, _random.default_generator.get_state()
 
     def op_finished(self, token, outputs):
         if token is None or self.busy:
             return
-        op, ran, inputs, before = token
+        op, ran, inputs, before, rng = token
         results = outputs if isinstance(outputs, tuple) else (outputs,)
         if not op.differentiable:
             return
@@ -81,7 +85,12 @@ class _Propagation:
             if getattr(ran, '_fn_cls', None) is not None:
                 tangents = _function_tangents(ran, inputs)
             else:
-                tangents = _op_tangents(op, inputs, before)
+                after = _random.default_generator.get_state()
+                _random.default_generator.set_state(rng)
+                try:
+                    tangents = _op_tangents(op, inputs, before)
+                finally:
+                    _random.default_generator.set_state(after)
         finally:
             self.busy = False
         for t, tangent in zip(results, tangents):
