@@ -186,6 +186,8 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
         results.append(t)
     if record:
         _record(op, inputs, results, edges)
+        if op.keep_outputs is not None:     # (a node whose backward reads all its outputs)
+            op.keep_outputs(results)
     return tuple(results)
 
 

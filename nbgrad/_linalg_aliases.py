@@ -81,7 +81,8 @@ def cholesky_solve(input, input2, upper=False):
     inverse; that form carries the factor's gradient (adding zero to the values)."""
     B, factor = input, input2
     X = _solve_with_factor(B, factor.detach(), upper)
-    if not (factor.requires_grad and _grad_enabled()):
+    from .autograd.forward_ad import has_tangent
+    if not ((factor.requires_grad and _grad_enabled()) or has_tangent(factor)):
         return X
     from .ops.decompositions import inv
     triangle = factor - (factor.tril(-1) if upper else factor.triu(1)).detach()

@@ -464,6 +464,9 @@ def _adopt_shape(self, out):
         before._view_src, before._view_stamp = self._view_src, self._view_stamp
         self._view_src, self._view_stamp = (before, out._view_src[1]), out._view_stamp
     self._data = out._data
+    tangent = out.__dict__.get('_fw_tangent')   # (forward AD: out's tangent is the same view)
+    if tangent is not None:
+        self.__dict__['_fw_tangent'] = tangent
     self._vc[0] += 1     # (an in-place op: a saved copy of self is stale now, as in PyTorch)
     return self
 

@@ -210,3 +210,56 @@ def test_random_ops_keep_their_draw_and_the_generator_its_state():
         return tangent, _host(lib.rand(3))
     for got, expected in zip(run(nbgrad), run(torch)):
         np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def _related_inputs(lib, fw, d):
+    lib.manual_seed(0)
+    layer = lib.nn.Linear(4, 4).double()         # (its parameters require grad)
+    h = layer(d)
+    return h + lib.relu(layer(h)) + d * d
+
+
+REGRESSIONS = {   # found by a sweep against PyTorch: (lib, fw, dual of X along V) -> result
+    'related_inputs_requiring_grad': _related_inputs,
+    'logit': lambda lib, fw, d: lib.logit(d.sigmoid()) + lib.logit(d.sigmoid(), eps=0.25),
+    'logcumsumexp': lambda lib, fw, d: d.logcumsumexp(1),
+    'write_into_a_view_of_a_plain_tensor': lambda lib, fw, d: _written_base(lib, d),
+    'duplicate_index_write': lambda lib, fw, d: lib.zeros(5, dtype=d.dtype).index_put(
+        (lib.tensor([0, 2, 0, 4]),), d[0]),
+    'as_strided': lambda lib, fw, d: d.as_strided((2, 2), (4, 1), 1),
+    'cholesky_solve': lambda lib, fw, d: lib.cholesky_solve(
+        d[:, :2], (lib.eye(3, dtype=d.dtype) * 2 + d[:, 1:] * 0.1).tril()),
+    'qr_eigh_svdvals': lambda lib, fw, d: lib.linalg.qr(d[:, :3])[1].sum() + lib.linalg.eigh(
+        d[:, :3] + d[:, :3].mT)[0].sum() + lib.linalg.svdvals(d).sum(),
+    'lu_factor': lambda lib, fw, d: lib.linalg.lu_factor(d[:, :3])[0],
+    'in_place_views': lambda lib, fw, d: d.clone().t_().unsqueeze_(0) * 2,
+}
+
+
+def _written_base(lib, d):
+    base = lib.zeros(3, 4, dtype=d.dtype)
+    base[1].copy_(d[0])
+    base[2:].add_(d[1:2] * 3)
+    return base
+
+
+@pytest.mark.parametrize('case', REGRESSIONS)
+def test_tangents_of_sweep_regressions(case):
+    def run(lib):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            out = REGRESSIONS[case](lib, fw, fw.make_dual(lib.tensor(X), lib.tensor(V)))
+            return _host(fw.unpack_dual(out).tangent)
+    np.testing.assert_allclose(run(nbgrad), run(torch), rtol=1e-9, atol=1e-10)
+
+
+def test_an_expanded_tangent_is_copied():
+    def run(lib):
+        fw = lib.autograd.forward_ad
+        given = lib.ones(4, dtype=lib.float64).expand(3, 4)
+        with fw.dual_level():
+            dual = fw.make_dual(lib.zeros(3, 4, dtype=lib.float64), given)
+            dual[0].mul_(5)
+            return _host(fw.unpack_dual(dual).tangent), _host(given)
+    for got, expected in zip(run(nbgrad), run(torch)):
+        np.testing.assert_array_equal(got, expected)

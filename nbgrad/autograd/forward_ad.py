@@ -45,6 +45,12 @@ def _tangent(t):
     return t.__dict__.get(_TANGENT) if isinstance(t, Tensor) else None
 
 
+def has_tangent(t):
+    """Whether t carries a tangent now (for functions that take a path only for tensors that
+    need derivatives: requires_grad alone would miss dual tensors)."""
+    return _level is not None and _tangent(t) is not None
+
+
 class _Propagation:
     """The dispatcher observer of the open level: the tangents of ops' results."""
 
@@ -91,17 +97,36 @@ class _Propagation:
                     tangents = _op_tangents(op, inputs, before)
                 finally:
                     _random.default_generator.set_state(after)
+            for t, tangent in zip(results, tangents):
+                if tangent is not None and isinstance(t, Tensor):
+                    self._give(t, tangent, before is not None)
         finally:
             self.busy = False
-        for t, tangent in zip(results, tangents):
-            if tangent is None or not isinstance(t, Tensor):
-                continue
-            existing = _tangent(t)
-            if existing is not None and before is not None:
-                with _no_grad():       # (written into the tangent: its views follow)
-                    existing.copy_(tangent)
-            else:
-                self.set_tangent(t, tangent)
+
+    def _give(self, t, tangent, in_place):
+        """t's tangent is now `tangent`. An in-place op writes it into t's tangent (views of it
+        follow); a view of a tensor with no tangent gives its base a zero one first, t's tangent
+        being the same view of it (as PyTorch's views of a dual base)."""
+        existing = _tangent(t)
+        if in_place and existing is None and t._base is not None:
+            from .copy_slices import _view_chain, replay
+            from .._creation import zeros_like
+            base = t._base
+            if _tangent(base) is None:
+                self.set_tangent(base, zeros_like(base).detach())
+            existing = replay(_view_chain(t), _tangent(base))
+            self.set_tangent(t, existing)
+        if existing is not None and in_place:
+            with _no_grad():       # (written into the tangent: its views follow)
+                existing.copy_(tangent)
+        else:
+            self.set_tangent(t, tangent)
+
+
+# Ops linear in their inputs whose backward is not the transpose of their forward where indices
+# repeat (the last write wins forward; every duplicate gets the gradient back): their tangent is
+# the op applied to the tangents (zeros where an input has none), as PyTorch's forward formulas
+_LINEAR_WRITES = ('IndexPut', 'Scatter', 'IndexAdd')
 
 
 def _op_tangents(op, inputs, before):
@@ -109,13 +134,18 @@ def _op_tangents(op, inputs, before):
     Jacobian-vector products by the double-backward trick."""
     from .api import grad
     from .grad_mode import enable_grad, is_grad_enabled
-    from .._creation import zeros_like
-    if op.is_view:     # linear and memory-sharing: the same view of the tangent
+    from .._creation import ones_like, zeros_like
+    if op.is_view and not hasattr(op, 'on_stand_in'):
+        # linear and memory-sharing: the same view of the tangent (as_strided addresses the
+        # primal's storage: it takes the general path below)
         tangent = _tangent(inputs[0])
         if tangent is None:
             return ()
         out = _dispatch._run(op.replay_copy(), (tangent,))
         return out if isinstance(out, tuple) else (out,)
+    if op.__class__.__name__ in _LINEAR_WRITES and _linear_write(op) and \
+            all(isinstance(x, Tensor) or x is None for x in inputs):
+        return _applied_to_tangents(op, inputs, before)
     # the tangent is a function of the inputs that require grad, and of tangents that do
     differentiate = is_grad_enabled() and any(
         isinstance(x, Tensor) and (x.requires_grad or (_tangent(x) is not None and
@@ -130,17 +160,22 @@ def _op_tangents(op, inputs, before):
             raise NotImplementedError(
                 f'forward-mode AD of complex tensors is not supported in nbgrad yet '
                 f'({_dispatch._op_name(op)} got a complex dual tensor)')
-        # the variable to differentiate by: the input itself where it is part of a graph (so
-        # that the tangent stays a function of what that graph depends on), else a leaf copy
-        if not (differentiate and primals[i].requires_grad):
-            primals[i] = primals[i].detach().requires_grad_()
     with enable_grad():
+        for i in positions:
+            # each dual input's own variable, which only this op reads (differentiating by the
+            # input itself would also follow paths through its other inputs: d * d, x + f(x)):
+            # an alias keeping its graph where that is needed (the tangent stays a function of
+            # what the input depends on), else a leaf copy
+            x = primals[i]
+            primals[i] = x.view_as(x) if differentiate and x.requires_grad else \
+                x.detach().requires_grad_()
         out = _dispatch._run(copy.copy(op), tuple(primals))
         outs = out if isinstance(out, tuple) else (out,)
         wanted = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
         if not wanted:
             return ()
-        cotangents = [zeros_like(outs[k]).requires_grad_() for k in wanted]
+        # (cotangents of ones: a backward formula may be NaN at a zero gradient, 0 * inf)
+        cotangents = [ones_like(outs[k]).detach().requires_grad_() for k in wanted]
         try:
             vjps = grad([outs[k] for k in wanted], [primals[i] for i in positions],
                         cotangents, create_graph=True, allow_unused=True)
@@ -149,8 +184,10 @@ def _op_tangents(op, inputs, before):
             if not pairs:
                 jvps = [None] * len(wanted)
             else:
+                # (retain_graph: a decomposition's backward reads its saved outputs, whose
+                # node this pass can reach more than once)
                 jvps = grad([g for g, _ in pairs], cotangents, [t for _, t in pairs],
-                            create_graph=differentiate, allow_unused=True)
+                            retain_graph=True, create_graph=differentiate, allow_unused=True)
         except RuntimeError as e:
             raise RuntimeError(f'forward-mode AD through {_dispatch._op_name(op)}: its backward '
                                f'is not differentiable in nbgrad ({e})') from None
@@ -160,6 +197,32 @@ def _op_tangents(op, inputs, before):
         if not differentiate:
             tangents[k] = tangents[k].detach()
     return tangents
+
+
+def _linear_write(op):
+    """Whether the op overwrites (index_put without accumulate, scatter, index_copy)."""
+    kind = op.__class__.__name__
+    if kind == 'IndexPut':
+        return not op.accumulate
+    if kind == 'Scatter':
+        return op.mode not in ('add', 'multiply') and not getattr(op, 'reduce_arg', None)
+    return getattr(op, 'mode', None) == 'copy'
+
+
+def _applied_to_tangents(op, inputs, before):
+    """The op run on the inputs' tangents (zeros for a differentiable input without one; index
+    and other integer inputs as they are)."""
+    from .._creation import zeros_like
+    args = []
+    for i, x in enumerate(inputs):
+        value = before if i == 0 and before is not None else x
+        if isinstance(x, Tensor) and (x.is_floating_point() or x.is_complex()):
+            tangent = _tangent(x)
+            args.append(tangent if tangent is not None else zeros_like(value).detach())
+        else:
+            args.append(x)
+    out = _dispatch._run(copy.copy(op), tuple(args))
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _function_tangents(ctx, inputs):
@@ -257,8 +320,17 @@ def make_dual(tensor, tangent, *, level=None):
                            f'({tensor.device}), but got {tangent.device}')
     from ..ops.views import View
     dual = _dispatch._run(View(tuple(tensor.shape)), (tensor,))     # (not followed: no tangent)
+    if _tangent(tensor) is not None:
+        raise RuntimeError('Trying to set a forward gradient on a Tensor that already has one '
+                           'at this level (make_dual of a dual tensor): unpack_dual it first.')
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
+    if tangent.stride() != tensor.stride():
+        # (PyTorch's: a tangent laid out otherwise, an expanded one, is copied into the
+        # primal's layout, so in-place ops on the dual cannot spread through aliased rows or
+        # reach the caller's tensor)
+        from .._creation import empty_like
+        tangent = empty_like(tensor).copy_(tangent)
     _level.set_tangent(dual, tangent)
     return dual
 
@@ -266,8 +338,13 @@ def make_dual(tensor, tangent, *, level=None):
 def unpack_dual(tensor, *, level=None):
     """(primal, tangent): the primal as a view without the tangent, and the tangent (None for a
     tensor that has none, or outside the level)."""
-    tangent = _tangent(tensor) if _level is not None and level in (None, 0) else None
-    if tangent is None or not isinstance(tensor, Tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f'unpack_dual expects a Tensor, got {type(tensor).__name__}')
+    if level not in (None, 0):
+        raise RuntimeError(f'Trying to unpack a dual Tensor at level {level}, which does not '
+                           f'exist (nbgrad has one level, 0).')
+    tangent = _tangent(tensor) if _level is not None else None
+    if tangent is None:
         return UnpackedDualTensor(tensor, None)
     from ..ops.views import View
     primal = _dispatch._run(View(tuple(tensor.shape)), (tensor,))

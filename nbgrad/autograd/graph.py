@@ -91,6 +91,7 @@ class Node:
     saves_output = False
     differentiable = True
     complex_autograd = False
+    keep_outputs = None    # or fn(outputs): called when a multi-output node is recorded
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)

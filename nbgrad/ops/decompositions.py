@@ -191,13 +191,14 @@ class _MultiOutputNode(Node):
             self._kept = None
             self._freed = True
 
+    def keep_outputs(self, outputs):
+        """Recorded: keep every output for backward (the dispatcher calls this)."""
+        self._kept = tuple((t._data, t._vc, t._vc[0]) for t in outputs)
+
 
 def run(op, *inputs):
-    """dispatch(op, *inputs), keeping all outputs for op's backward when it was recorded."""
-    outputs = dispatch(op, *inputs)
-    if outputs[0]._grad_fn is op:
-        op._kept = tuple((t._data, t._vc, t._vc[0]) for t in outputs)
-    return outputs
+    """dispatch(op, *inputs): a node recorded keeps all its outputs (keep_outputs)."""
+    return dispatch(op, *inputs)
 
 
 # PyTorch's errors for a loss that depends on the phases of complex singular vectors or

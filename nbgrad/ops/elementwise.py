@@ -190,7 +190,9 @@ def _logit_grad(g, x):
     """PyTorch's logit_backward without eps: nan outside [0, 1] and g * inf at 0 and 1 (so +inf
     at -0.0 too, where g / (x * (1 - x)) would give -inf)."""
     edge = (x == 0) | (x == 1)
-    return where((x < 0) | (x > 1), math.nan, where(edge, g * math.inf, g / (x * (1 - x))))
+    # (g / +0 there: g * inf, with g outside the selection, so that differentiating by g does
+    # not meet 0 * inf where the edge is not selected)
+    return where((x < 0) | (x > 1), math.nan, g / where(edge, 0.0, x * (1 - x)))
 
 
 def _polygamma1(x):

@@ -72,7 +72,9 @@ class LinalgLuFactorEx(Node):
     complex_autograd = True
 
     def forward(self, a):
-        return _factor(xp_of(a), a)
+        out = _factor(xp_of(a), a)
+        self._pivots = Tensor._make(out[1])     # (backward unpacks the permutation)
+        return out
 
     def backward(self, g_lu, g_pivots=None, g_info=None):
         if g_lu is None:
@@ -126,7 +128,6 @@ def lu_factor_ex(A, pivot=True, check_errors=False, name='linalg.lu_factor_ex'):
     _check(A, name, pivot)
     node = LinalgLuFactorEx()
     LU, pivots, info = dispatch(node, A)
-    node._pivots = pivots
     if check_errors:
         _raise_if_zero_pivot(name, info)
     return LU, pivots, info

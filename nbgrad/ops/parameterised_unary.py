@@ -131,8 +131,11 @@ class LogitEps(Node):
     def backward(self, g):
         (x,) = self.saved_tensors
         lo, hi = self._bounds(x._data.dtype)
-        inside = where((x == 0) | (x == 1), g * math.inf, g / (x * (1 - x)))
-        return (where((x < float(lo)) | (x > float(hi)), 0.0, inside),)
+        outside = (x < float(lo)) | (x > float(hi))
+        # (g / +0 at 0 and 1: g * inf; denominators chosen without g, so that differentiating
+        # by g meets no 0 * inf where a branch is not selected)
+        denominator = where(outside, 1.0, where((x == 0) | (x == 1), 0.0, x * (1 - x)))
+        return (where(outside, 0.0, g / denominator),)
 
 
 def polygamma(n, input):
