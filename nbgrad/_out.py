@@ -114,6 +114,9 @@ def accepts_out(fn=None, *, factory=False, **rules):
             raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                'automatic differentiation, but one of the arguments requires '
                                'grad.')
+        if autograd.forward_ad.has_tangent_anywhere(list(args) + list(kwargs.values())):
+            raise NotImplementedError(f'Trying to use forward AD with {name}_out that does not '
+                                      f'support it because it is an out= function')
         refuse_out_overlap(name, out, args, kwargs)
         if rules.get('dtype_from_out') and isinstance(out, Tensor) and \
                 kwargs.get('dtype') is None:

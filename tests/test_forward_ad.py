@@ -263,3 +263,15 @@ def test_an_expanded_tangent_is_copied():
             return _host(fw.unpack_dual(dual).tangent), _host(given)
     for got, expected in zip(run(nbgrad), run(torch)):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_out_functions_refuse_dual_tensors():
+    def run(lib):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(lib.ones(3), lib.ones(3))
+            try:
+                lib.sin(dual, out=lib.empty(3))
+            except NotImplementedError as e:
+                return str(e)
+    assert run(nbgrad) == run(torch)

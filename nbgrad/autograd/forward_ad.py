@@ -51,6 +51,14 @@ def has_tangent(t):
     return _level is not None and _tangent(t) is not None
 
 
+def has_tangent_anywhere(values):
+    """Whether a dual level is open and any of values (tensors, or lists of them) is dual."""
+    if _level is None:
+        return False
+    return any(_tangent(v) is not None or (isinstance(v, (list, tuple)) and
+                                           has_tangent_anywhere(v)) for v in values)
+
+
 class _Propagation:
     """The dispatcher observer of the open level: the tangents of ops' results."""
 
