@@ -64,6 +64,30 @@ def uninitialized_use(what):
             'functions')
 
 
+class MetaArray(np.ndarray):
+    """The array of a tensor on the 'meta' device: a shape and a dtype, no memory (a zero-strided
+    view of one zero, read-only). Ops on it compute on those zeros and keep only their results'
+    shapes and dtypes (nbgrad/_dispatch.py); it reports contiguous strides, as PyTorch's meta
+    tensors do."""
+
+    @property
+    def strides(self):
+        strides, step = [], self.itemsize
+        for size in reversed(self.shape):
+            strides.append(step)
+            step *= max(size, 1)
+        return tuple(reversed(strides))
+
+
+def meta_array(shape, dtype):
+    """A MetaArray of this shape and dtype (no memory, whatever the shape)."""
+    return np.broadcast_to(np.zeros((), dtype), tuple(shape)).view(MetaArray)
+
+
+NO_DATA = 'Cannot copy out of meta tensor; no data!'
+
+
 def is_host_array(a):
-    """NumPy's array, or an uninitialized parameter's (not a CuPy array)."""
-    return a.__class__ is _ndarray or a.__class__ is UninitializedArray
+    """NumPy's array, or an uninitialized parameter's, or a meta tensor's (not a CuPy array)."""
+    return a.__class__ is _ndarray or a.__class__ is UninitializedArray or \
+        a.__class__ is MetaArray

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from ._arrays import is_cuda_array, is_cupy_array
+from ._arrays import is_cuda_array, is_cupy_array, meta_array
 from ._exact import fma32, fma64
 from ._deterministic import are_deterministic_algorithms_enabled
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
@@ -54,9 +54,11 @@ def _finish(array, requires_grad):
 
 
 def _on_device(np_array, device):
-    """Put a NumPy array on `device` (a no-op for the CPU)."""
+    """Put a NumPy array on `device` (a no-op for the CPU; its shape and dtype only for 'meta')."""
     if device.type == 'cpu':
         return np_array
+    if device.type == 'meta':
+        return meta_array(np.shape(np_array), np_array.dtype)
     xp = array_module_for(device)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return xp.asarray(np_array)
@@ -66,6 +68,8 @@ def _alloc(xp_fn_name, shape, dtype, device, *args):
     """zeros/ones/empty/full directly on the target device (full's value already converted by
     _int_scalars.fits)."""
     device = to_device(device)
+    if device.type == 'meta':     # (no memory, and no fill)
+        return meta_array(shape, dtype.np)
     xp = array_module_for(device)
     if device.type == 'cpu':
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
@@ -89,6 +93,8 @@ def uninitialized(array):
 def _alloc_in_order(shape, dtype, device, order):
     """An uninitialised array on device whose memory runs in `order` (a channels-last layout)."""
     device = to_device(device)
+    if device.type == 'meta':
+        return meta_array(shape, dtype.np)
     xp = array_module_for(device)
     if device.type == 'cpu':
         return empty_in_order(xp, shape, dtype.np, order)
@@ -437,6 +443,8 @@ def _alloc_like(kind, input, dtype, device, memory_format, *args):
                                   f"has no sparse kernel for it either); call .to_dense() first, "
                                   f"or zeros_like for a sparse tensor with no entries.")
     a = input._data
+    if dev.type == 'meta':
+        return meta_array(a.shape, dt.np)
     preserve = memory_format is None or memory_format is preserve_format
     order = None if preserve else dim_order(memory_format, a.ndim)
     if preserve and a.__class__ is np.ndarray and dev.type == 'cpu' and \
@@ -693,6 +701,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
             raise RuntimeError(f'{name} must be greater or equal to 0, got {value}')
     dt = _dtype_arg(dtype, 'eye', _dtype.get_default_dtype())
     device = to_device(device)
+    if device.type == 'meta':
+        return _finish(meta_array((n, n if m is None else m), dt.np), requires_grad)
     xp = array_module_for(device)
     if device.type == 'cpu':
         a = xp.eye(n, m, dtype=dt.np)

@@ -5,10 +5,10 @@ runs in plain scripts, DataLoader workers and machines without a GPU.
 """
 import numpy as np
 
-from ._arrays import is_host_array
+from ._arrays import MetaArray, is_host_array
 from ._sparse_coo import SparseCOO
 
-_DEVICE_TYPES = ('cpu', 'cuda')
+_DEVICE_TYPES = ('cpu', 'cuda', 'meta')
 
 
 class device:
@@ -24,8 +24,8 @@ class device:
                             f'got {type(type_or_device).__name__}')
         kind, _, number = type_or_device.partition(':')
         if kind not in _DEVICE_TYPES:
-            raise RuntimeError(f'Expected one of cpu, cuda device type at start of device string: '
-                               f'{type_or_device}')
+            raise RuntimeError(f'Expected one of cpu, cuda, meta device type at start of device '
+                               f'string: {type_or_device}')
         if number or type_or_device.endswith(':'):
             if index is not None:
                 raise RuntimeError(f'device string {type_or_device!r} already has an index; '
@@ -78,6 +78,7 @@ class device:
 
 _CACHE = {}
 CPU = device('cpu')
+META = device('meta')
 # The device factories (tensor, zeros, randn, arange...) use when not given one, or None when
 # none was set: factories then use the CPU, and tensor() of a tensor keeps the data's device.
 # Once one is set (even 'cpu'), tensor() of a tensor goes there too, as PyTorch's device mode
@@ -122,8 +123,9 @@ def cupy_module():
 
 
 def array_module_for(d):
-    """NumPy for 'cpu'; CuPy (checked to have a GPU) for 'cuda'."""
-    if d.type == 'cpu':
+    """NumPy for 'cpu' (and 'meta', whose arrays are NumPy's); CuPy (checked to have a GPU) for
+    'cuda'."""
+    if d.type != 'cuda':
         return np
     from . import cuda
     cuda._lazy_init()
@@ -133,6 +135,8 @@ def array_module_for(d):
 def device_of_array(array):
     """The device an array lives on: NumPy arrays (subclasses too, such as an uninitialized
     parameter's) on the CPU, CuPy arrays on their GPU."""
+    if array.__class__ is MetaArray:
+        return META
     if is_host_array(array):
         return CPU
     if array.__class__ is SparseCOO:    # a sparse tensor lives where its values do

@@ -13,7 +13,8 @@ import itertools
 
 import numpy as np
 
-from ._arrays import UninitializedArray, cupy, is_cupy_array, is_host_array
+from ._arrays import (MetaArray, NO_DATA, UninitializedArray, cupy, is_cupy_array,
+                      is_host_array, meta_array)
 from ._memory_overlap import check_no_partial_overlap
 from . import _complex_autograd, _saved_hooks
 from . import _tensor as _tensor_module
@@ -76,7 +77,7 @@ def _general(op, inputs):
     arrays = []
     append = arrays.append
     edges = [] if track else None
-    requires_grad = complex_input = False
+    requires_grad = complex_input = meta = False
     gpu = None
     for x in inputs:
         if isinstance(x, Tensor):
@@ -84,6 +85,8 @@ def _general(op, inputs):
             if a.__class__ is not _ndarray:
                 if isinstance(a, np.generic):  # a NumPy scalar that slipped into a tensor
                     a = x._data = np.asarray(a)
+                elif a.__class__ is MetaArray:
+                    meta = True
                 elif a.__class__ is SparseCOO:
                     if not op.accepts_sparse:   # a dense op: its sparse form, or an error
                         return sparse_route(op, inputs)
@@ -110,7 +113,9 @@ def _general(op, inputs):
             append(x)
             if track:
                 edges.append(None)
-    if gpu is None:
+    if meta:
+        out = _on_meta(op, inputs, arrays)
+    elif gpu is None:
         out = op.forward(*arrays)
     else:
         arrays = _move_cpu_scalars(arrays, gpu, op)
@@ -241,7 +246,7 @@ def _edge_to(x):
 
 
 def _array_module(a):
-    if a.__class__ is _ndarray:
+    if is_host_array(a):
         return np
     return cupy()
 
@@ -251,11 +256,34 @@ def _as_array(value, gpu):
     Device arrays (an op's result, or a transfer to the GPU) pass through."""
     if value.__class__ is _ndarray:
         return value if gpu is None else cupy().asarray(value)
-    if is_cupy_array(value) or value.__class__ is SparseCOO:
+    if is_cupy_array(value) or value.__class__ is SparseCOO or value.__class__ is MetaArray:
         return value
     if isinstance(value, np.generic) or gpu is None:
         return np.asarray(value)
     return cupy().asarray(value)
+
+
+def _on_meta(op, inputs, arrays):
+    """An op on 'meta' tensors: computed on their zeros (a zero-strided array each, whatever the
+    size), its results kept as shapes and dtypes only. Other tensors may join as 0-dim values
+    only, as in PyTorch."""
+    for x in inputs:
+        if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim:
+            raise RuntimeError(f'Tensor on device {x.device} is not on the expected device meta!')
+    if op.shape_from_values:
+        raise NotImplementedError(f'{_op_name(op)} on meta tensors: its result\'s shape depends '
+                                  f'on the values, which meta tensors do not have')
+    out = op.forward(*arrays)
+    if isinstance(out, tuple):
+        return tuple(_as_meta(a) for a in out)
+    return _as_meta(out)
+
+
+def _as_meta(a):
+    if a is None or a.__class__ is MetaArray:
+        return a
+    a = np.asarray(a)
+    return meta_array(a.shape, a.dtype)
 
 
 def _check_gpu(gpu, array, op):
@@ -286,7 +314,7 @@ def device_scope(array):
     """A context with `array`'s GPU current; nothing to do for a NumPy array."""
     if array.__class__ is SparseCOO:     # (a sparse tensor's memory is its values')
         array = array.values
-    if array.__class__ is _ndarray:
+    if is_host_array(array):
         return contextlib.nullcontext()
     return gpu_scope(array.device.id)
 
@@ -439,6 +467,9 @@ def _sparse_inplace(op, target, inputs):
 def _run_inplace(op, target, inputs):
     if target._inference and not _modes.inference_depth:
         raise RuntimeError(_tensor_module._INFERENCE_INPLACE)
+    if target._data.__class__ is MetaArray or any(
+            isinstance(x, Tensor) and x._data.__class__ is MetaArray for x in inputs[1:]):
+        return _meta_inplace(op, target, inputs)
     if len(inputs) > 1 and op.overlap_checked:
         check_no_partial_overlap(target._data, [x._data for x in inputs[1:]
                                                 if isinstance(x, Tensor)])
@@ -487,6 +518,19 @@ def _run_inplace(op, target, inputs):
         # makes backward raise instead of using a copy of the old values
         fn._saved_output = (target._data, target._vc, target._vc[0])
     rebase_history(target, result)
+    return target
+
+
+def _meta_inplace(op, target, inputs):
+    """An in-place op with a meta tensor: nothing to compute (a meta tensor has no data; a
+    random one draws nothing). A meta value written into a tensor with data is PyTorch's error;
+    so is a meta target given another device's tensor."""
+    if target._data.__class__ is not MetaArray:
+        raise NotImplementedError(NO_DATA)
+    for x in inputs[1:]:
+        if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim:
+            raise RuntimeError(f'Tensor on device {x.device} is not on the expected device meta!')
+    target._vc[0] += 1
     return target
 
 

@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from . import _batched_draws, _dtype, _mt_engine
+from ._arrays import meta_array
 from ._creation import empty_like
 from ._device import to_device
 from ._dispatch import _type_word, dispatch, dispatch_inplace, no_kernel
@@ -28,6 +29,8 @@ def _generator(generator, device):
     vmap's default randomness='error' refuses one, as PyTorch's)."""
     if _batched_draws.refusing():
         raise RuntimeError(_batched_draws.REFUSED)
+    if device.type == 'meta':    # (meta tensors have no values: nothing is drawn)
+        return _META_GENERATOR
     if generator is None:
         return default_generator_for(device)
     from .random import Generator
@@ -49,7 +52,23 @@ def _sample(gen, kind, *args):
     return _engine_sample(gen, kind, *args)
 
 
+class _MetaGenerator:
+    """What random factories draw from on the 'meta' device: a sample's shape and dtype only
+    (the shape is a sampler's first argument, or n for randperm; the dtype its NumPy dtype)."""
+    from ._device import META as device
+
+    def sample(self, kind, args):
+        shape = args[0] if isinstance(args[0], (tuple, list)) else (args[0],)
+        dtype = next(np.dtype(a) for a in args[1:] if isinstance(a, (np.dtype, type)))
+        return meta_array(tuple(shape), dtype)
+
+
+_META_GENERATOR = _MetaGenerator()
+
+
 def _engine_sample(gen, kind, *args):
+    if gen is _META_GENERATOR:
+        return gen.sample(kind, args)
     if gen.device.type == 'cpu':
         return getattr(_mt_engine, kind)(gen._engine, *args)
     return getattr(gen._engine, kind)(*args)

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from ._arrays import MetaArray, NO_DATA
 from ._device import device_of_array, to_device, CPU
 from ._grad_fn_class import presented
 from ._memory_format import contiguous_format, is_contiguous_as
@@ -221,8 +222,12 @@ class Tensor:
     @property
     def is_cuda(self):
         kind = self._data.__class__
-        return kind is not np.ndarray and (kind is not SparseCOO or
-                                           self._data.values.__class__ is not np.ndarray)
+        return kind is not np.ndarray and kind is not MetaArray and (
+            kind is not SparseCOO or self._data.values.__class__ is not np.ndarray)
+
+    @property
+    def is_meta(self):
+        return self._data.__class__ is MetaArray
 
     @property
     def is_cpu(self):
@@ -232,7 +237,6 @@ class Tensor:
 
     is_sparse = False
     is_quantized = False
-    is_meta = False
     # devices and layouts nbgrad has none of (PyTorch's predicates, for code that asks)
     is_mps = is_xpu = is_xla = is_ipu = is_mkldnn = is_vulkan = is_maia = is_mtia = False
     is_nested = False
@@ -486,6 +490,8 @@ class Tensor:
 
     def _item(self):
         a = self._data
+        if a.__class__ is MetaArray:
+            raise RuntimeError('Tensor.item() cannot be called on meta tensors')
         if a.size != 1:
             raise RuntimeError(f'a Tensor with {a.size} elements cannot be converted to Scalar')
         return a.reshape(()).item() if a.__class__ is np.ndarray else a.reshape(()).get().item()
@@ -494,6 +500,8 @@ class Tensor:
         if tracing_depth[0]:
             _warn_trace_constant('list')
         a = self._data
+        if a.__class__ is MetaArray:
+            raise NotImplementedError(NO_DATA)
         return (a if a.__class__ is np.ndarray else a.get()).tolist()
 
     def numpy(self, *, force=False):
@@ -501,7 +509,7 @@ class Tensor:
             if self._requires_grad:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                    "tensor.detach().numpy() instead.")
-            if self.is_cuda:
+            if not self.is_cpu:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                                 f"Tensor.cpu() to copy the tensor to host memory first.")
             return self._data

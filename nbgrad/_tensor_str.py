@@ -280,6 +280,16 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
     ``array`` may also be a CuPy array: it is copied to the host here, except in the summary
     profile, whose statistics are computed on the device.
     """
+    if device_str == 'meta':      # (no data: PyTorch's '...' and the size)
+        suffixes = ["device='meta'", 'size=' + str(tuple(int(d) for d in array.shape))]
+        if dtype_name != default_dtype_name:
+            suffixes.append('dtype=nbgrad.' + dtype_name)
+        if grad_fn_name is not None:
+            suffixes.append(f'grad_fn=<{grad_fn_name}>')
+        elif requires_grad:
+            suffixes.append('requires_grad=True')
+        text = _add_suffixes('tensor(...', suffixes, len('tensor('))
+        return 'Parameter containing:\n' + text if is_parameter else text
     if _summary:
         return format_summary(array, dtype_name=dtype_name, device_str=device_str,
                               requires_grad=requires_grad, grad_fn_name=grad_fn_name,

@@ -1,6 +1,7 @@
 """autograd.backward and autograd.grad: the user-facing entry points to the engine."""
 import numpy as np
 
+from .._arrays import MetaArray, meta_array
 from .. import _dispatch
 from .._dispatch import _array_module
 from .._tensor import Tensor
@@ -50,6 +51,8 @@ def _make_root_grads(outputs, grad_outputs):
             data = out._data
             if data.__class__ is np.ndarray:
                 g = Tensor._make(np.ones(data.shape, data.dtype))
+            elif data.__class__ is MetaArray:
+                g = Tensor._make(meta_array(data.shape, data.dtype))
             else:
                 with _dispatch.device_scope(data):
                     g = Tensor._make(_array_module(data).ones(data.shape, data.dtype))

@@ -92,6 +92,7 @@ class Node:
     differentiable = True
     complex_autograd = False
     keep_outputs = None    # or fn(outputs): called when a multi-output node is recorded
+    shape_from_values = False  # the result's shape depends on the values (nonzero): no meta
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)

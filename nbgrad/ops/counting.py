@@ -38,6 +38,8 @@ class Unique(_NotDifferentiable):
     NaN != NaN, so every NaN is its own group, as in PyTorch. sorted=False also sorts (PyTorch's
     CPU result is sorted too). With dim, whole slices along dim are compared, in lexicographic
     order."""
+    shape_from_values = True
+    complex_autograd = True
     num_outputs = 3
     non_differentiable_outputs = (1, 2)
 

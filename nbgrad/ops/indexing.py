@@ -671,6 +671,8 @@ def masked_fill_(input, mask, value):
 
 
 class MaskedSelect(Node):
+    shape_from_values = True
+    complex_autograd = True
     complex_autograd = True
     saved_inputs = (1,)
 
@@ -774,6 +776,8 @@ def take_along_dim(input, indices, dim=None):
 
 
 class NonZero(Node):
+    shape_from_values = True
+    complex_autograd = True
     differentiable = False
 
     def forward(self, a):

@@ -500,10 +500,13 @@ class ToCopy(Node):
         self.np_dtype, self.device, self.order = np_dtype, device, order
 
     def forward(self, a):
-        self._source = (a.dtype, a.__class__ is np.ndarray, None if a.__class__ is np.ndarray
-                        else a.device.id)
+        from .._arrays import MetaArray, meta_array
+        from .._device import device_of_array
+        self._source = (a.dtype, device_of_array(a))
         if self.device is not None:
             a = _move(a, self.device)
+        if a.__class__ is MetaArray:     # (a shape and a dtype: nothing to convert)
+            return meta_array(a.shape, self.np_dtype if self.np_dtype is not None else a.dtype)
         if self.np_dtype is not None and a.dtype != self.np_dtype:
             if self.np_dtype == np.uint8 and a.dtype.kind == 'f' and a.__class__ is not np.ndarray:
                 # out of range, C++'s float -> uint8 is undefined: x86 CPUs (PyTorch's and
@@ -519,16 +522,19 @@ class ToCopy(Node):
         return a
 
     def backward(self, g):
-        dtype, on_cpu, gpu = self._source
-        from .._device import device
-        target = device('cpu') if on_cpu else device('cuda', gpu)
+        dtype, target = self._source
         if g._data.dtype.kind == 'c' and np.dtype(dtype).kind != 'c':
             g = g.real      # a real tensor made complex: the real part (PyTorch's)
         return g.to(dtype=_dtype.from_numpy_dtype(dtype), device=target)
 
 
 def _move(a, device):
+    from .._arrays import MetaArray, NO_DATA, meta_array
     from .._device import array_module_for, concrete_cuda_index
+    if device.type == 'meta':
+        return meta_array(a.shape, a.dtype)
+    if a.__class__ is MetaArray:
+        raise NotImplementedError(NO_DATA)
     if device.type == 'cpu':
         return a if a.__class__ is np.ndarray else a.get()
     xp = array_module_for(device)

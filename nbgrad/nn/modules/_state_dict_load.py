@@ -9,6 +9,7 @@ after the entries that matched were copied. nbgrad makes the same calls in the s
 logs how to restore everything it writes (a parameter's old values, a replaced object, the old
 extra state), so when the load raises the model is as it was before the call.
 """
+import warnings
 import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -68,7 +69,7 @@ def load_own_entries(module, state_dict, prefix, local_metadata, strict, missing
                               f'current model is {_torch_size(current.shape)}.')
             continue
         try:
-            _write(module, name, current, value, assign)
+            _write(module, name, current, value, assign, key)
         except Exception as ex:  # noqa: BLE001 (PyTorch reports any failure of the copy)
             error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
                               f'the model are {_torch_size(current.shape)} and whose '
@@ -96,7 +97,7 @@ def load_own_entries(module, state_dict, prefix, local_metadata, strict, missing
                     unexpected_keys.append(key)
 
 
-def _write(module, name, current, value, assign):
+def _write(module, name, current, value, assign, key):
     """Load value into the parameter or buffer `name` (current): assign the object, or copy
     into it; log the undo."""
     if assign:
@@ -119,6 +120,14 @@ def _write(module, name, current, value, assign):
             current.materialize(value.shape)
             _on_failure(restore)
             current.copy_(value)
+        return
+    if current.is_meta and not value.is_meta:
+        # (PyTorch's: nothing can be copied into a meta tensor)
+        warnings.warn(f'for {key}: copying from a non-meta parameter in the checkpoint to a '
+                      f'meta parameter in the current model, which is a no-op. (Did you mean '
+                      f'to pass `assign=True` to assign items in the state dictionary to their '
+                      f'corresponding key in the module instead of copying them in place?)',
+                      UserWarning, stacklevel=4)
         return
     saved = current._data.copy()
     with no_grad():
