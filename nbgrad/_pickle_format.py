@@ -98,6 +98,10 @@ class StorageTable:
 
     def locate(self, tensor):
         """(StorageRef, storage_offset, stride) that rebuild `tensor`, both in elements."""
+        if tensor.is_meta:
+            raise NotImplementedError('nbgrad.save: a meta tensor has no data to save (PyTorch '
+                                      'writes its shape only; nbgrad does not): save a tensor '
+                                      'with data, e.g. after module.to_empty(device="cpu")')
         dtype = tensor.dtype
         root = tensor_root(tensor)
         layout = _layout_in(root, tensor)

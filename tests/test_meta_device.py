@@ -134,3 +134,9 @@ def test_stack_module_state_recipe_with_a_meta_base_model():
         x = lib.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
         return lib.vmap(one, in_dims=(0, 0, None))(params, buffers, x).detach().numpy()
     np.testing.assert_allclose(run(nbgrad), run(torch), rtol=1e-5, atol=1e-7)
+
+
+def test_saving_a_meta_tensor_is_refused_without_touching_memory(tmp_path):
+    with pytest.raises(NotImplementedError, match='meta tensor has no data'):
+        nbgrad.save({'w': nbgrad.empty(1_000_000, 1_000_000, device='meta')}, tmp_path / 'x.pt')
+    assert not (tmp_path / 'x.pt').exists()
