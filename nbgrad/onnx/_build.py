@@ -169,12 +169,15 @@ def model_bytes(recording, inputs, result, values, names, input_names, output_na
         return ctx.dtype(value_name[ref] if kind == 'value' else outside[ref])
 
     needed = _needed_steps(recording)
+    aliased = _aliased_values(recording)
     for index, step in enumerate(recording.steps):
         if index not in needed:
             continue
-        if step.inplace and not _writes_a_constant(step, recording, names):
+        if step.inplace and not _writes_a_constant(step, recording, names) and not (
+                step.args[0][0] == 'value' and step.args[0][1] not in aliased):
             raise OnnxExporterError(f"nbgrad.onnx cannot export the in-place op '{step.name}_' "
-                                    f'(ONNX values are immutable): use its out-of-place form')
+                                    f'on a view, a tensor with views, or a parameter (ONNX '
+                                    f'values are immutable): use its out-of-place form')
         other_step = other[0].steps[index] if other is not None else step
         if other is not None:
             _dynamic.check_step(index, step, other_step, step.name in _ops.FOLLOWS_SHAPES)
@@ -258,6 +261,19 @@ def _writes_a_constant(step, recording, names):
     its later readers read the op's result, so the out-of-place form computes the same."""
     kind, ref = step.args[0]
     return kind == 'outside' and _made_by_the_model(ref, recording, names)
+
+
+def _aliased_values(recording):
+    """The values that share memory with others: a view op's input and outputs. An in-place op
+    on any other value (ReLU(inplace=True) on a layer's output, `out += identity`) is its
+    out-of-place form, since the tracer numbers its result as a new value that later readers
+    read; on an aliased one the write would also reach the views, which ONNX cannot say."""
+    aliased = set()
+    for step in recording.steps:
+        if step.op.is_view:
+            aliased.update(ref for kind, ref in step.args[:1] if kind == 'value')
+            aliased.update(n for n in step.outputs if n is not None)
+    return aliased
 
 
 def _foldable(step, recording, names, rebuilt):
