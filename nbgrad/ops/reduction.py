@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._profiled_calls import profiled_call
 from .._complex_autograd import conj as _conj
 from .._out import accepts_out
 from .._user_warning import warn_at_caller
@@ -852,11 +853,13 @@ def cumprod(input, dim, *, dtype=None):
     return dispatch(CumProd(wrap_dim(dim, input._data.ndim), _np_dtype(dtype)), input)
 
 
+@profiled_call('aten::softmax')
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input = _cast_input(input, dtype)
     return dispatch(Softmax(_softmax_dim(input, dim, 'softmax'), False), input)
 
 
+@profiled_call('aten::log_softmax')
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
     input = _cast_input(input, dtype)
     return dispatch(Softmax(_softmax_dim(input, dim, 'log_softmax'), True), input)

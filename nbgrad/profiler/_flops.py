@@ -84,9 +84,11 @@ def _einsum(terms, output, inputs):
 
 
 def inner_ops_count(name, args):
-    """Whether the ops inside a composite call count their own FLOPs: PyTorch's
-    scaled_dot_product_attention does on its math path (3-D inputs), not in its fused CPU
-    kernel (4-D); every other composite counts none inside."""
+    """Whether the ops inside a composite call count their own FLOPs: conv*d's convolution
+    does; PyTorch's scaled_dot_product_attention does on its math path (3-D inputs), not in its
+    fused CPU kernel (4-D); every other composite counts none inside."""
+    if name in ('aten::conv1d', 'aten::conv2d', 'aten::conv3d'):
+        return True      # (the convolution inside counts: one op, the same number)
     return name == 'aten::scaled_dot_product_attention' and bool(args) and \
         isinstance(args[0], Tensor) and args[0].dim() != 4
 

@@ -29,9 +29,7 @@ _ATEN_NAMES = {
     'AllAny': 'all',
     'NonZero': 'nonzero',
     'ConstantPadNd': 'constant_pad_nd',
-    'Convolution': 'convolution',
     'MaxPool': 'max_pool2d',
-    'AvgPool': 'avg_pool2d',
     'AffineNorm': 'native_layer_norm',
     'NllLoss': 'nll_loss',
     'SlidingBlocks': 'im2col',
@@ -57,6 +55,11 @@ _BY_PARAMETERS = {
                                    else '_softmax_backward_data'),
     'VarStd': lambda op: 'std' if op.is_std else 'var',
     'Split': lambda op: 'unbind' if op.squeeze else 'split',
+    'Convolution': lambda op: 'convolution' if op.role == 'conv' else 'convolution_backward',
+    # (node names such as 'AvgPool3DBackward0' carry the dimensionality)
+    'AvgPool': lambda op: 'avg_pool' + op.node_name[7:9].lower(),
+    'MaxPoolBackward': lambda op: 'max_pool' + op.forward_name[7:9].lower() +
+    '_with_indices_backward',
 }
 
 _by_class = {}          # op class -> aten name (for classes without a per-instance op_name)

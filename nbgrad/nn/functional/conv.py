@@ -8,6 +8,7 @@ gradients (see _im2col for the kernels):
 Backward of each role dispatches nodes of the other roles, so double backward works to any order.
 unfold (im2col) and fold (col2im) are likewise one node each, the adjoint of the other.
 """
+from ..._profiled_calls import profiled_call
 from ... import _dispatch
 from ..._complex_autograd import conj as _conj
 from ..._dispatch import dispatch
@@ -202,16 +203,19 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     return out if batched else out.squeeze(0)
 
 
+@profiled_call('aten::conv1d')
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L) input."""
     return _conv('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@profiled_call('aten::conv2d')
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W) input."""
     return _conv('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@profiled_call('aten::conv3d')
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) over (N, C, D, H, W) or (C, D, H, W) input."""
     return _conv('conv3d', 3, input, weight, bias, stride, padding, dilation, groups)

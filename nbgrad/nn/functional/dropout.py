@@ -9,6 +9,7 @@ The result is `input * noise` (MulBackward0) or, for alpha dropout, `input * noi
 import math
 import warnings
 
+from ..._profiled_calls import profiled_call
 from ... import _creation
 
 __all__ = ['dropout', 'alpha_dropout', 'feature_alpha_dropout', 'dropout1d', 'dropout2d',
@@ -46,6 +47,7 @@ def _dropout_impl(input, p, train, inplace, feature=False, alpha=False):
     return (input.mul_(noise) if inplace else input * noise).add_(shift)
 
 
+@profiled_call('aten::dropout')
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
     _check_p(p)

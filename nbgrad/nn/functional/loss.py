@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 import nbgrad
+from ..._profiled_calls import profiled_call
 from ..._dispatch import dispatch, _type_word
 from ..._tensor import Tensor
 from ...linalg import vector_norm
@@ -126,12 +127,14 @@ def _regression(kernel, input, target, reduction, weight, elementwise, weighted_
     return _reduce(loss, reduction)
 
 
+@profiled_call('aten::l1_loss')
 def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     """Mean (or sum) absolute error."""
     return _regression(None, input, target, _legacy_or(size_average, reduce, reduction), weight,
                        lambda d: d.abs(), True)
 
 
+@profiled_call('aten::mse_loss')
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
     """Mean (or sum) squared error."""
     return _regression('mse_cpu', input, target, _legacy_or(size_average, reduce, reduction),
@@ -235,6 +238,7 @@ def _index_arg(value):
     return int_like(value) if int_like(value) is not None else value
 
 
+@profiled_call('aten::cross_entropy_loss')
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction='mean', label_smoothing=0.0):
     """log_softmax over the class dimension, then nll_loss (class-index targets), or the
@@ -356,6 +360,7 @@ def _weight_within(weight, shape):
     return weight
 
 
+@profiled_call('aten::binary_cross_entropy_with_logits')
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction='mean', pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits; pos_weight

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..._profiled_calls import profiled_call
 from ... import _creation, _dispatch, _dtype
 from ..._dispatch import dispatch
 from ...autograd.grad_mode import no_grad
@@ -56,6 +57,7 @@ def _broadcast_dims(ndim, kept):
 
 # -- batch and instance norm --------------------------------------------------------------------
 
+@profiled_call('aten::batch_norm')
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch and spatial dims; in training mode the given
@@ -109,6 +111,7 @@ def _verify_spatial_size(size):
                          f'{_size_text(size)}')
 
 
+@profiled_call('aten::instance_norm')
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     """Normalise each channel of each sample over its spatial dims. As in PyTorch, it is batch
@@ -162,6 +165,7 @@ def _check_normalized_input(input, shape, params, separator=', '):
                            f'{list(input.shape)}')
 
 
+@profiled_call('aten::layer_norm')
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last len(normalized_shape) dims, then scale and shift elementwise."""
     shape = _normalized_shape(normalized_shape, 'layer_norm')
@@ -176,6 +180,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return dispatch(op, input, weight, bias)
 
 
+@profiled_call('aten::group_norm')
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the channels into num_groups groups; normalise each group of each sample over its
     channels and spatial dims, then scale and shift per channel."""

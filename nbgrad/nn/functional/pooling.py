@@ -9,6 +9,7 @@ the 2-d node), and the 3-d pools take the same path as the 2-d ones with one mor
 import math
 import numbers
 
+from ..._profiled_calls import profiled_call
 from ... import _dtype
 from ..._dispatch import dispatch, no_kernel, _type_word as _np_type_word
 from ..._tensor import Tensor
@@ -409,6 +410,7 @@ def _adaptive_avg(d, input, output_size):
     return dispatch(Resample(tables, name), input)
 
 
+@profiled_call('aten::adaptive_avg_pool1d')
 def adaptive_avg_pool1d(input, output_size):
     fn = 'adaptive_avg_pool1d'
     size = _one_int(output_size, fn, 'output_size')
@@ -416,10 +418,12 @@ def adaptive_avg_pool1d(input, output_size):
     return _on_planes(lambda x: _adaptive_avg(2, x, (1, size)), input)
 
 
+@profiled_call('aten::adaptive_avg_pool2d')
 def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(2, input, output_size)
 
 
+@profiled_call('aten::adaptive_avg_pool3d')
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(3, input, output_size)
 
