@@ -403,6 +403,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, got '
                            f'strides: {list(stride)}')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if to_device(device).type == 'meta':     # (PyTorch's meta strides are given ones; nbgrad's
+        return _finish(meta_array(size, dt.np), requires_grad)   # meta tensors are contiguous)
     needed = 1 + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
     memory = uninitialized(_alloc('empty', (needed,), dt, device))
     xp = np if memory.__class__ is np.ndarray else array_module_for(to_device(device))
@@ -535,6 +537,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
             raise NotImplementedError(f'"arange_cpu" not implemented for '
                                       f'\'{"Bool" if dt is _dtype.bool else "Complex"}\'')
     n = math.ceil((end - start) / step)
+    if to_device(device).type == 'meta':
+        return _finish(meta_array((n,), dt.np), requires_grad)
     if dt.is_floating_point:
         # PyTorch computes start + i * step in double precision, one fused multiply-add, then casts
         values = fma64(float(step), np.arange(n, dtype=np.float64), float(start))
@@ -575,6 +579,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         dt = _complex_range_dtype(dt, dtype, 'linspace')
     if dt is _dtype.bool:
         raise NotImplementedError('"linspace_cpu" not implemented for \'Bool\'')
+    if to_device(device).type == 'meta':
+        return _finish(meta_array((steps,), dt.np), requires_grad)
     if dt.is_complex:   # (real and imaginary parts each as the real kernel spaces them)
         work = np.float32 if dt.np == np.complex64 else np.float64
         start, end = complex(start), complex(end)
@@ -660,6 +666,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
     if start.__class__ is complex or end.__class__ is complex:
         dt = _complex_range_dtype(dt, dtype, 'logspace')
+    if to_device(device).type == 'meta':
+        return _finish(meta_array((max(steps, 0),), dt.np), requires_grad)
     if dt.is_complex:   # base ** (complex exponents spaced as linspace spaces them)
         exponents = linspace(start, end, steps, dtype=dt)._data
         values = np.power(dt.np.type(base), exponents)

@@ -263,20 +263,41 @@ def _as_array(value, gpu):
     return cupy().asarray(value)
 
 
+# the modules whose ops factor matrices: on meta they compute on identity matrices (invertible,
+# positive definite), not on ones
+_FACTORING = frozenset(('nbgrad.ops.decompositions', 'nbgrad.ops.lu', 'nbgrad.ops.ldl',
+                        'nbgrad._linalg_eig', 'nbgrad.ops.matrix_exp'))
+
+
 def _on_meta(op, inputs, arrays):
-    """An op on 'meta' tensors: computed on their zeros (a zero-strided array each, whatever the
-    size), its results kept as shapes and dtypes only. Other tensors may join as 0-dim values
-    only, as in PyTorch."""
+    """An op on 'meta' tensors: computed on stand-in values (ones, or identity matrices for the
+    factorisations; a zero-strided NumPy array each, whatever the size), its results kept as
+    shapes and dtypes only. Other tensors may join as 0-dim values, or as integer and boolean
+    tensors (indices, masks). The node remembers, so that the engine keeps its gradients on meta
+    too."""
     for x in inputs:
-        if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim:
+        # (index and mask tensors with data may join: an op's saved indices, an embedding's)
+        if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim and \
+                x._data.dtype.kind in 'fc':
             raise RuntimeError(f'Tensor on device {x.device} is not on the expected device meta!')
     if op.shape_from_values:
         raise NotImplementedError(f'{_op_name(op)} on meta tensors: its result\'s shape depends '
                                   f'on the values, which meta tensors do not have')
+    if not op.sees_meta:
+        identity = op.__class__.__module__ in _FACTORING
+        arrays = [_stand_in(a, identity) if a.__class__ is MetaArray else a for a in arrays]
+    op._on_meta = True
     out = op.forward(*arrays)
     if isinstance(out, tuple):
         return tuple(_as_meta(a) for a in out)
     return _as_meta(out)
+
+
+def _stand_in(a, identity):
+    """Values for a meta array (read-only, one element of memory per matrix at most)."""
+    if identity and a.ndim >= 2:
+        return np.broadcast_to(np.eye(a.shape[-2], a.shape[-1], dtype=a.dtype), a.shape)
+    return np.broadcast_to(np.ones((), a.dtype), a.shape)
 
 
 def _as_meta(a):
@@ -522,15 +543,21 @@ def _run_inplace(op, target, inputs):
 
 
 def _meta_inplace(op, target, inputs):
-    """An in-place op with a meta tensor: nothing to compute (a meta tensor has no data; a
-    random one draws nothing). A meta value written into a tensor with data is PyTorch's error;
-    so is a meta target given another device's tensor."""
+    """An in-place op with a meta tensor: its out-of-place form checks shapes and dtypes (the
+    write is then nothing: a meta tensor has no data), and autograd records it as any in-place
+    op; a random op draws nothing. A meta value written into a tensor with data is PyTorch's
+    error."""
     if target._data.__class__ is not MetaArray:
         raise NotImplementedError(NO_DATA)
-    for x in inputs[1:]:
-        if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim:
-            raise RuntimeError(f'Tensor on device {x.device} is not on the expected device meta!')
-    target._vc[0] += 1
+    if _modes.grad_enabled and (target._requires_grad or target._base is not None):
+        check_inplace_allowed(target, op)
+    if op.__class__.__name__ == '_Resample':     # (random: nothing to draw, nothing to check)
+        target._vc[0] += 1
+        return target
+    result = _run(op, tuple(inputs))
+    _write_into(target, op, result._data, inputs)
+    if result._requires_grad:
+        rebase_history(target, result)
     return target
 
 
@@ -558,8 +585,9 @@ def _write_into(target, op, value, inputs):
                                    f'An in-place op cannot change the shape of the tensor it '
                                    f'writes into; use the out-of-place {_op_name(op)} instead.')
         _check_cast(value.dtype, dest.dtype, op)
-        with _writable(dest, op):
-            dest[...] = value
+        if dest.__class__ is not MetaArray:      # (a meta tensor has nothing to write into)
+            with _writable(dest, op):
+                dest[...] = value
     target._vc[0] += 1
 
 

@@ -1,4 +1,5 @@
 """The torch-level math functions (nbgrad.exp, nbgrad.cat, ...), collected from the op modules."""
+from ._arrays import MetaArray, meta_array
 from .ops import elementwise as _ew
 from .ops.elementwise import (add, sub, mul, div, pow, where, lerp, clamp, clamp_min, clamp_max,  # noqa
                               addcmul, addcdiv, polygamma, float_power, true_divide, rsub)
@@ -118,6 +119,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
     a = input._data
     b = other._data if isinstance(other, Tensor) else other
+    if a.__class__ is MetaArray:     # (a shape and a dtype only)
+        return Tensor._make(meta_array(np.broadcast_shapes(a.shape, np.shape(b)), np.bool_))
     result = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan) if a.__class__ is \
         np.ndarray else _cupy_isclose(a, b, rtol, atol, equal_nan)
     return Tensor._make(np.asarray(result) if a.__class__ is np.ndarray else result)

@@ -342,6 +342,8 @@ def _sampled(op_name, draw, input):
 @_receives_out()
 def bernoulli(input, p=None, *, generator=None, out=None, _out=None):
     """0/1 samples with probabilities `input` (or the scalar p), same shape and dtype."""
+    if input.is_meta:
+        return _finish(meta_array(tuple(input.shape), input._data.dtype), False)
     gen = _generator(generator, input.device)
     target = _laid_out_as(_out, input.shape, 'f') if p is None else None
     if target is not None:      # (bernoulli's out= is out.bernoulli_(input))
@@ -385,6 +387,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if not replacement and num_samples > data.shape[-1]:
         raise RuntimeError('cannot sample n_sample > prob_dist.size(-1) samples without '
                            'replacement')
+    if input.is_meta:       # (no weights to check or draw from)
+        return _finish(meta_array(data.shape[:-1] + (num_samples,), np.int64), False)
     rows = data.reshape(-1, data.shape[-1])
     if bool((rows < 0).any()) or not bool(np.isfinite(_host(rows)).all()):
         raise RuntimeError('probability tensor contains either `inf`, `nan` or element < 0')
@@ -422,6 +426,8 @@ def poisson(input, generator=None):
     gen = _generator(generator, input.device)
     if not input.is_floating_point():
         raise NotImplementedError(f'"poisson_cpu" not implemented for \'{_word(input.dtype)}\'')
+    if input.is_meta:
+        return _finish(meta_array(tuple(input.shape), input._data.dtype), False)
 
     def draw(data):
         if data.__class__ is np.ndarray:

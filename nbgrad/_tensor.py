@@ -249,7 +249,7 @@ class Tensor:
         return self._data.dtype.kind == 'c'
 
     def get_device(self):
-        return -1 if self.is_cpu else self._data.device.id
+        return -1 if self.is_cpu or self.is_meta else self._data.device.id
 
     # -- memory layout --------------------------------------------------------------------------
     def stride(self, dim=None):
@@ -295,6 +295,8 @@ class Tensor:
 
     def data_ptr(self):
         a = self._data
+        if a.__class__ is MetaArray:
+            return 0
         if a.__class__ is np.ndarray:
             return a.__array_interface__['data'][0]
         return a.data.ptr

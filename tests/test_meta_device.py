@@ -67,7 +67,48 @@ CASES = {
     'nonzero': lambda lib: lib.empty(3, device='meta').nonzero(),
     'backward': lambda lib: (lambda y: ((y * 2).sum().backward(), y.grad)[1])(
         lib.empty(3, device='meta', requires_grad=True)),
+    # found by a sweep against PyTorch
+    'grads_stay_meta': lambda lib: _grads(lib),
+    'in_place_in_the_graph': lambda lib: (lambda w: (lambda x: [x.mul_(w), x.relu_(),
+                                                                x.grad_fn is not None])(
+        lib.empty(3, device='meta') * 1))(lib.empty(3, device='meta', requires_grad=True)),
+    'in_place_shape_checks': lambda lib: lib.empty(3, device='meta').add_(
+        lib.empty(2, 3, device='meta')),
+    'in_place_dtype_checks': lambda lib: lib.empty(3, dtype=lib.long, device='meta').add_(
+        lib.empty(3, device='meta')),
+    'batch_norm_training': lambda lib: lib.nn.BatchNorm2d(3, device='meta')(
+        lib.empty(4, 3, 5, 5, device='meta')),
+    'meta_indices': lambda lib: (lambda x, i: [x[i], x[:, i[:2]], lib.take(x, i)])(
+        lib.empty(4, 3, device='meta'), lib.empty(4, dtype=lib.long, device='meta')),
+    'linalg': lambda lib: (lambda a: [lib.linalg.inv(a), lib.linalg.cholesky(a),
+                                      lib.linalg.solve(a, a[..., 0]),
+                                      lib.linalg.lu_factor(a)[0]])(
+        lib.empty(2, 3, 3, device='meta')),
+    'integer_division': lambda lib: (lambda i: [i // i, i % i])(
+        lib.empty(3, dtype=lib.long, device='meta')),
+    'random_ops': lambda lib: [lib.bernoulli(lib.empty(3, device='meta')),
+                               lib.multinomial(lib.empty(2, 4, device='meta'), 2),
+                               lib.poisson(lib.empty(3, device='meta'))],
+    'isclose_one_hot': lambda lib: [lib.isclose(lib.empty(3, device='meta'),
+                                                lib.empty(3, device='meta')),
+                                    lib.nn.functional.one_hot(
+                                        lib.empty(3, dtype=lib.long, device='meta'), 5)],
+    'large_ranges': lambda lib: [lib.arange(10 ** 12, device='meta'),
+                                 lib.linspace(0, 1, 10 ** 11, device='meta'),
+                                 lib.empty_strided((2, 2), (1, 2), device='meta')],
 }
+
+
+def _grads(lib):
+    lib.manual_seed(0)
+    x = lib.empty(2, 3, 8, device='meta', requires_grad=True)
+    lstm = lib.nn.LSTM(8, 4, device='meta')
+    norm = lib.nn.LayerNorm(8, device='meta')
+    out = lstm(norm(x).reshape(6, 8))[0]
+    loss = lib.nn.functional.cross_entropy(out, lib.zeros(6, dtype=lib.long, device='meta')) + \
+        lib.nn.functional.max_pool1d(x, 2).sum() + x.sort(-1)[0].sum()
+    loss.backward()
+    return [x.grad, lstm.weight_hh_l0.grad, lstm.bias_ih_l0.grad, norm.weight.grad]
 
 
 @pytest.mark.parametrize('case', CASES)
@@ -140,3 +181,17 @@ def test_saving_a_meta_tensor_is_refused_without_touching_memory(tmp_path):
     with pytest.raises(NotImplementedError, match='meta tensor has no data'):
         nbgrad.save({'w': nbgrad.empty(1_000_000, 1_000_000, device='meta')}, tmp_path / 'x.pt')
     assert not (tmp_path / 'x.pt').exists()
+
+
+def test_optimizers_step_meta_parameters():
+    def run(lib):
+        w = lib.nn.Parameter(lib.empty(2, 3, device='meta'))
+        w.grad = lib.empty(2, 3, device='meta')
+        states = []
+        for opt in (lib.optim.SGD([w], lr=0.1, momentum=0.9), lib.optim.Adam([w]),
+                    lib.optim.RMSprop([w])):
+            opt.step()
+            states.append(sorted((k, str(v.device)) for k, v in opt.state[w].items()))
+        lib.nn.init.trunc_normal_(w)
+        return states, w.is_meta
+    assert run(nbgrad) == run(torch)

@@ -93,6 +93,8 @@ class Node:
     complex_autograd = False
     keep_outputs = None    # or fn(outputs): called when a multi-output node is recorded
     shape_from_values = False  # the result's shape depends on the values (nonzero): no meta
+    _on_meta = False       # recorded on the meta device: its gradients are meta tensors too
+    sees_meta = False      # forward takes meta arrays as they are (ToCopy), not stand-in values
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
@@ -613,6 +615,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 grads = node._apply_backward(grad_outputs)
             if not retain_graph and (node._saved is not None or node._saved_output is not None):
                 node._release()
+            if node._on_meta:       # (a formula on raw arrays gives host arrays: back to meta)
+                grads = _on_meta_device(grads)
             for edge, g in zip(node._edges, grads):
                 if edge is None:
                     continue
@@ -700,6 +704,13 @@ def _with_tensor_hooks(node, grad_outputs, nr):
         if result is not None:
             g = _check_hook_result(result, g, fn)
     return g
+
+
+def _on_meta_device(grads):
+    from .._arrays import MetaArray, meta_array
+    return tuple(g if g is None or g._data.__class__ is MetaArray else
+                 Tensor._make(meta_array(g._data.shape, g._data.dtype), g._requires_grad,
+                              g._grad_fn, g._vc) for g in grads)
 
 
 def _conform(g, shape, np_dtype, node):

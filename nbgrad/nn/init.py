@@ -156,6 +156,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def _redraw_outside(tensor, mean, std, a, b, generator):
+    if tensor.is_meta:          # (no values to draw or test)
+        return tensor
     # bounds rounded to the tensor's dtype, so the test matches the values it can hold
     lo = tensor.new_tensor(a, device='cpu').item()
     hi = tensor.new_tensor(b, device='cpu').item()

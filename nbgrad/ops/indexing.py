@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from .._arrays import MetaArray, is_host_array
 from .._complex_autograd import conj as _conj
 from .._arrays import is_cuda_array
 from .._int_scalars import fits, overflow
@@ -45,7 +46,7 @@ def _convert_index(index, x):
     if _sequence_as_tuple(index):
         index = tuple(index)
     items = index if isinstance(index, tuple) else (index,)
-    xp = np if x._data.__class__ is np.ndarray else xp_of(x._data)
+    xp = np if is_host_array(x._data) else xp_of(x._data)
     out = []
     basic = True
     for item in items:
@@ -55,6 +56,15 @@ def _convert_index(index, x):
             out.append(_convert_slice(item))
         elif isinstance(item, bool):
             out.append(item)
+            basic = False
+        elif isinstance(item, Tensor) and item._data.__class__ is MetaArray:
+            # (a meta index: zeros of its shape index the same shapes; a mask's result's
+            # shape depends on its values)
+            if item._data.dtype.kind == 'b':
+                raise NotImplementedError('indexing with a boolean meta tensor: the result\'s '
+                                          'shape depends on the mask\'s values (nonzero), which '
+                                          'meta tensors do not have')
+            out.append(np.zeros(item._data.shape, np.int64))
             basic = False
         elif isinstance(item, Tensor) and item._data.ndim == 0 and item._data.dtype.kind in 'iu':
             out.append(int(item.item()))  # a 0-dim integer tensor indexes like an int (a view)

@@ -144,6 +144,8 @@ def _check(A, name, pivot):
 
 
 def _raise_if_zero_pivot(name, info):
+    if info.is_meta:
+        return          # (no values: nothing to report)
     codes = info._data if info._data.__class__ is np.ndarray else info._data.get()
     if not codes.any():
         return

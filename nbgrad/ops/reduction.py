@@ -3,7 +3,6 @@ and softmax/log_softmax."""
 import builtins
 import math
 import functools
-import warnings
 
 import numpy as np
 
@@ -868,8 +867,8 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 def _softmax_dim(input, dim, name):
     if dim is None:
         ndim = input._data.ndim
-        warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the call '
-                      f'to include dim=X as an argument.', UserWarning, stacklevel=4)
+        warn_at_caller(f'Implicit dimension choice for {name} has been deprecated. Change the '
+                       f'call to include dim=X as an argument.')
         dim = 0 if ndim in (0, 1, 3) else 1
     return wrap_dim(dim, input._data.ndim)
 

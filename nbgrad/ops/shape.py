@@ -495,6 +495,7 @@ def contiguous(input, *, memory_format=_memory_format.contiguous_format):
 class ToCopy(Node):
     """Dtype, device and/or layout conversion (order as Clone's); the gradient converts back."""
     complex_autograd = True
+    sees_meta = True
 
     def __init__(self, np_dtype, device, order='K'):
         self.np_dtype, self.device, self.order = np_dtype, device, order

@@ -17,6 +17,7 @@ import threading
 
 import numpy as np
 
+from .._arrays import MetaArray
 from .. import _dtype
 from .._threads import executor as _executor, worker_count
 from .._creation import full, tensor
@@ -400,6 +401,8 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
         for a in arrays[2:]:
             if a.shape != shape:
                 _check_shapes(entries, describe)        # (raises, naming the state)
+        if arrays[0].__class__ is MetaArray:
+            continue        # (a meta parameter has no values to update)
         if arrays[0].dtype.kind == 'c':
             arrays = tuple(real_view(a) for a in arrays)
         if op_by_op and reference is not None and arrays[0].dtype == np.float16:

@@ -96,6 +96,8 @@ class AffineNorm(Node):
                                                          else np.inf)
         for buffer, value in ((running_mean, mean.astype(np.float64).reshape(-1)),
                               (running_var, unbiased)):
+            if not getattr(buffer.flags, 'writeable', True):
+                continue      # (a meta buffer's stand-in values: nothing to update)
             mixed = m * value + (1 - m) * buffer.reshape(-1).astype(np.float64)
             buffer[...] = mixed.reshape(buffer.shape).astype(buffer.dtype)
 

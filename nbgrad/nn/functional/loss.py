@@ -5,11 +5,11 @@ Most are compositions of Tensor ops, which gives their gradients; nll_loss,
 binary_cross_entropy, log_sigmoid and ctc_loss are ops of their own (_loss_ops.py, _ctc.py).
 """
 import math
-import warnings
 
 import numpy as np
 
 import nbgrad
+from ..._user_warning import warn_at_caller
 from ..._profiled_calls import profiled_call
 from ..._dispatch import dispatch, _type_word
 from ..._tensor import Tensor
@@ -38,8 +38,8 @@ def _legacy_reduction(size_average, reduce):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     reduction = 'mean' if size_average and reduce else 'sum' if reduce else 'none'
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{reduction}' instead.", stacklevel=3)
+    warn_at_caller(f"size_average and reduce args will be deprecated, please use "
+                   f"reduction='{reduction}' instead.")
     return reduction
 
 
@@ -57,8 +57,8 @@ def _legacy_or(size_average, reduce, reduction):
 
 def _checked(reduction):
     if reduction == 'elementwise_mean':
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
-                      "instead.", stacklevel=3)
+        warn_at_caller("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                       "instead.")
         return 'mean'
     if reduction not in ('none', 'mean', 'sum'):
         raise ValueError(f'{reduction} is not a valid value for reduction')
@@ -89,11 +89,11 @@ def _not_differentiable(function, argument, tensor):
 
 
 def _warn_if_broadcasting(input, target):
-    """(Called by _regression, called by the loss: stacklevel 4 names the user's line.)"""
+    """(Named at the user's line, past nbgrad's frames.)"""
     if target.size() != input.size():
-        warnings.warn(f'Using a target size ({target.size()}) that is different to the input size '
-                      f'({input.size()}). This will likely lead to incorrect results due to '
-                      f'broadcasting. Please ensure they have the same size.', stacklevel=4)
+        warn_at_caller(f'Using a target size ({target.size()}) that is different to the input size '
+                       f'({input.size()}). This will likely lead to incorrect results due to '
+                       f'broadcasting. Please ensure they have the same size.')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,11 +398,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_
         summed = _legacy_reduction(size_average, reduce)
     else:
         if reduction == 'mean':
-            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
-                          "the support size.'batchmean' divides only by the batch size, and "
-                          "aligns with the KL div math definition.'mean' will be changed to "
-                          "behave the same as 'batchmean' in the next major release.",
-                          stacklevel=2)
+            warn_at_caller("reduction: 'mean' divides the total loss by both the batch size and "
+                           "the support size.'batchmean' divides only by the batch size, and "
+                           "aligns with the KL div math definition.'mean' will be changed to "
+                           "behave the same as 'batchmean' in the next major release.")
         summed = _checked('sum' if reduction == 'batchmean' else reduction)
     for t in (input, target):
         if t.is_complex():

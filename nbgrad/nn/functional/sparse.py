@@ -365,6 +365,10 @@ def one_hot(tensor, num_classes=-1):
     if tensor.numel() == 0:
         if num_classes <= 0:
             raise RuntimeError('Can not infer total number of classes from empty tensor.')
+    elif tensor.is_meta:     # (no values to check: the classes must be given)
+        if num_classes <= 0:
+            raise NotImplementedError('one_hot of a meta tensor needs num_classes: the largest '
+                                      'value, which meta tensors do not have, would set it')
     else:
         if int(tensor.min()) < 0:
             raise RuntimeError('Class values must be non-negative.')
