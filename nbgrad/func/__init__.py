@@ -324,8 +324,9 @@ def _stack(rows, n, like):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness='error'):
-    """The Jacobian, as jacrev computes it (nbgrad has no forward-mode AD; the matrix is the
-    same)."""
+    """The Jacobian, as jacrev computes it (nbgrad's forward mode derives each op's forward
+    derivative from its backward, so reverse mode is the cheaper way here; the matrix is the
+    same, and randomness= is not looked at)."""
     return jacrev(func, argnums, has_aux=has_aux)
 
 
