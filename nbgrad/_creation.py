@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from ._arrays import is_cuda_array, is_cupy_array, meta_array
+from ._arrays import NO_DATA, is_cuda_array, is_cupy_array, meta_array
 from ._exact import fma32, fma64
 from ._deterministic import are_deterministic_algorithms_enabled
 from ._device import to_device, array_module_for, CPU, concrete_cuda_index, default_device_if_set
@@ -236,7 +236,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor):
         import warnings
         warnings.warn('To copy construct from a tensor, it is recommended to use '
-                      'sourceTensor.clone().detach() or sourceTensor.clone().detach().'
+                      'sourceTensor.detach().clone() or sourceTensor.detach().clone().'
                       'requires_grad_(True), rather than nbgrad.tensor(sourceTensor).',
                       UserWarning, stacklevel=2)
     if isinstance(data, str):
@@ -250,6 +250,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         device = default_device_if_set()
     device = to_device(device) if device is not None else (
         data.device if isinstance(data, Tensor) else _device_of_data(data))
+    if isinstance(data, Tensor) and data.is_meta:     # (a shape and a dtype: no data to copy)
+        if device.type != 'meta':
+            raise NotImplementedError(NO_DATA)
+        return _finish(meta_array(tuple(data.shape), dtype.np), requires_grad)
     if is_cuda_array(data) or (isinstance(data, Tensor) and data.is_cuda):
         raw = data._data if isinstance(data, Tensor) else data
         if device.type == 'cuda':

@@ -161,6 +161,9 @@ def _raise_if_zero_pivot(name, info):
 
 def permutation(pivots, m, like):
     """The permutation matrices P (..., m, m) with A = P L U, from LAPACK's pivots."""
+    if like.is_meta:
+        from .._arrays import meta_array
+        return Tensor._make(meta_array(tuple(pivots.shape[:-1]) + (m, m), like._data.dtype))
     xp = xp_of(pivots._data)
     piv = pivots._data if xp is np else pivots._data.get()
     batch = piv.shape[:-1]
