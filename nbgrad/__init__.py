@@ -118,7 +118,7 @@ from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
                              are_deterministic_algorithms_enabled,
                              is_deterministic_algorithms_warn_only_enabled,
                              set_deterministic_debug_mode, get_deterministic_debug_mode)
-from . import overrides, library  # noqa: E402  (torch.overrides, torch.library)
+from . import overrides, library, _C  # noqa: E402,F401  (torch.overrides, torch.library, torch._C)
 from ._tensor_subclass import install as _install_tensor_subclass  # noqa: E402
 _install_tensor_subclass()  # (Tensor.as_subclass and the default Tensor.__torch_function__)
 

@@ -14,6 +14,7 @@ from ._int_scalars import fit_array, fits, overflow
 from ._out import accepts_out
 from ._layout import check_layout, sparse_coo
 from ._profiled_calls import profiled_call
+from ._tensor_subclass import keeps_input_class
 from ._memory_format import preserve_format, dense_order, dim_order, empty_in_order
 from ._tensor import Tensor
 from .ops._util import shape_arg, size_arg, takes_size_keyword
@@ -480,6 +481,7 @@ def _no_entries(shape, dtype, device, requires_grad, dense_dim=0):
 
 
 def _like(kind):
+    @keeps_input_class      # (zeros_like of a Tensor subclass is one, as in PyTorch)
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
              memory_format=None, pin_memory=False):
         if kind != 'ones' and (layout is sparse_coo or (layout is None and input.is_sparse)):
@@ -498,6 +500,7 @@ ones_like = _like('ones')
 empty_like = _like('empty')
 
 
+@keeps_input_class
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, pin_memory=False):
     check_layout(layout, 'full_like')

@@ -20,6 +20,7 @@ from . import _complex_autograd, _saved_hooks
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
 from ._sparse_coo import SparseCOO
+from ._tensor_subclass import give_class, keeps_class, more_derived
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -78,9 +79,12 @@ def _general(op, inputs):
     append = arrays.append
     edges = [] if track else None
     requires_grad = complex_input = meta = False
-    gpu = None
+    gpu = subclass = None
     for x in inputs:
         if isinstance(x, Tensor):
+            if x.__class__ is not Tensor and x.__class__ is not subclass and \
+                    keeps_class(x.__class__):
+                subclass = more_derived(subclass, x.__class__, _op_name(op))
             a = x._data
             if a.__class__ is not _ndarray:
                 if isinstance(a, np.generic):  # a NumPy scalar that slipped into a tensor
@@ -128,7 +132,8 @@ def _general(op, inputs):
     if complex_input:   # (an op with no complex kernel at all raised its own error above)
         raise _complex_autograd.refusal(op, 'an input is complex')
     if op.num_outputs != 1:
-        return _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
+        results = _wrap_outputs(op, inputs, out, gpu, requires_grad, edges)
+        return give_class(results, subclass) if subclass is not None else results
     if out.__class__ is not _ndarray:
         out = _as_array(out, gpu)
     result = _new(Tensor)
@@ -148,6 +153,8 @@ def _general(op, inputs):
         result._grad_fn = None
     if op.is_view:
         _link_view(result, inputs[0], op)
+    if subclass is not None:
+        return give_class(result, subclass)     # (a user's Tensor subclass: _tensor_subclass.py)
     return result
 
 

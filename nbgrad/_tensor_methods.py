@@ -15,6 +15,7 @@ from ._layout import check_layout, sparse_coo
 from ._memory_overlap import refuse_partial_overlap
 from ._user_warning import warn_at_caller
 from ._tensor import Tensor
+from ._tensor_subclass import keeps_input_class
 from ._node_names import presents_as
 from ._profiled_calls import profiled_call
 from ._memory_format import preserve_format as _preserve_format
@@ -717,9 +718,9 @@ def _new(kind):
     return method
 
 
-Tensor.new_zeros = profiled_call('aten::new_zeros')(_new('zeros'))
-Tensor.new_ones = profiled_call('aten::new_ones')(_new('ones'))
-Tensor.new_empty = profiled_call('aten::new_empty')(_new('empty'))
+Tensor.new_zeros = profiled_call('aten::new_zeros')(keeps_input_class(_new('zeros')))
+Tensor.new_ones = profiled_call('aten::new_ones')(keeps_input_class(_new('ones')))
+Tensor.new_empty = profiled_call('aten::new_empty')(keeps_input_class(_new('empty')))
 
 
 def _legacy_new(self, *args, device=None):
@@ -758,7 +759,7 @@ def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=No
                          requires_grad=requires_grad)
 
 
-Tensor.new_empty_strided = _new_empty_strided
+Tensor.new_empty_strided = keeps_input_class(_new_empty_strided)
 
 
 def _new_full(self, size, fill_value, *, dtype=None, layout=None, device=None,
@@ -782,8 +783,8 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
                   requires_grad=requires_grad)
 
 
-Tensor.new_full = profiled_call('aten::new_full')(_new_full)
-Tensor.new_tensor = _new_tensor
+Tensor.new_full = profiled_call('aten::new_full')(keeps_input_class(_new_full))
+Tensor.new_tensor = keeps_input_class(_new_tensor)
 
 
 def _apply_(self, callable, /):

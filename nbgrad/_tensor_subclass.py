@@ -1,12 +1,22 @@
-"""Tensor subclasses: Tensor.as_subclass(cls) and the default Tensor.__torch_function__.
+"""Tensor subclasses: Tensor.as_subclass(cls), the default Tensor.__torch_function__, and what
+it means for nbgrad's own ops.
 
-nbgrad's own ops do not consult __torch_function__: they take any Tensor (subclasses included,
-so isinstance checks and custom attributes work) and return plain Tensors, where PyTorch would
-call the subclass's __torch_function__ and return the subclass. The protocol is honoured by
-functions that ask for it through nbgrad.overrides.handle_torch_function (user code written
-against PyTorch's override API), and that is where this default implementation runs.
+A subclass that does not override __torch_function__ gets PyTorch's default: every op on it
+returns its class (x + 1, x.sum(), F.relu(x), x.detach(), zeros_like(x)... are instances of
+it), the subclass argument that is the most derived choosing the class; backward's gradients
+and .grad stay plain Tensors, and Parameter and Buffer opt out (their results are plain), all
+as in PyTorch. nbgrad's ops do this without calling __torch_function__ (the dispatcher and the
+factories that make a tensor from another one give their results the class: keeps_class).
+
+A subclass that overrides __torch_function__ is not called by nbgrad's ops, which return plain
+Tensors for it; it is warned of that when its class is defined (check_new_subclass). The
+protocol is honoured by functions that ask for it through nbgrad.overrides.
+handle_torch_function (user code written against PyTorch's override API), and that is where
+default_torch_function runs.
 """
+import functools
 import threading
+import warnings
 
 from ._tensor import Tensor
 
@@ -17,6 +27,7 @@ class _SubclassDispatchState(threading.local):
     # > 0 inside the default __torch_function__ (PyTorch's DisableTorchFunctionSubclass):
     # the function it calls sees subclasses as plain tensors and does not dispatch again
     disabled = 0
+    backward = 0    # > 0 while the engine runs backward: its ops make plain tensors (.grad)
 
 
 subclass_dispatch = _SubclassDispatchState()
@@ -84,6 +95,104 @@ def default_torch_function(cls, func, types, args=(), kwargs=None):
         return _convert(func(*args, **kwargs), cls)
 
 
+# -- nbgrad's ops on subclasses: the default __torch_function__'s effect ----------------------------
+
+_keeps = {}     # class -> whether ops give their results that class
+
+
+def keeps_class(cls):
+    """Whether ops on an instance of cls (a Tensor subclass) return cls: a user's subclass with
+    the default __torch_function__ does (Parameter and Buffer, whose __torch_function__ is the
+    disabled one, and a subclass overriding it, whose override nbgrad's ops do not call, do
+    not)."""
+    keep = _keeps.get(cls)
+    if keep is None:
+        method = getattr(cls, '__torch_function__', None)
+        keep = _keeps[cls] = getattr(method, '__func__', None) is default_torch_function and \
+            cls.__module__.partition('.')[0] != __name__.partition('.')[0]
+    return keep
+
+
+def more_derived(current, cls, op_name):
+    """The class an op's result takes when inputs of classes current (None: none yet) and cls
+    take part: the subclass of the other; unrelated classes are refused, as PyTorch's default
+    __torch_function__ declines both."""
+    if current is None or issubclass(cls, current):
+        return cls
+    if issubclass(current, cls):
+        return current
+    raise TypeError(f"no implementation found for '{op_name}' on types that implement "
+                    f'__torch_function__: [{current.__name__}, {cls.__name__}] (neither '
+                    f'class derives from the other; convert one of the inputs with '
+                    f'.as_subclass() first)')
+
+
+def class_among(values, op_name):
+    """The class the results of a function of `values` take: the most derived user subclass
+    among the tensors there (None when there is none, or inside DisableTorchFunctionSubclass)."""
+    cls = None
+    for t in values:
+        if isinstance(t, Tensor) and t.__class__ is not Tensor and keeps_class(t.__class__):
+            cls = more_derived(cls, t.__class__, op_name)
+    return None if subclass_dispatch.disabled or subclass_dispatch.backward else cls
+
+
+def give_class(results, cls):
+    """The op's fresh results (a tuple of tensors, or one tensor) as instances of cls, unless
+    backward or DisableTorchFunctionSubclass is running."""
+    if subclass_dispatch.backward or subclass_dispatch.disabled:
+        return results
+    if isinstance(results, Tensor):
+        return _give(results, cls)
+    if isinstance(results, (tuple, list)):
+        given = [_give(t, cls) if isinstance(t, Tensor) else t for t in results]
+        return results if all(a is b for a, b in zip(given, results)) else type(results)(given)
+    return results
+
+
+def _give(t, cls):
+    if t.__class__ is Tensor:
+        try:
+            t.__class__ = cls       # (a fresh result: no one else holds it)
+        except TypeError:           # (a subclass whose layout differs: __slots__)
+            return as_subclass(t, cls)
+    return t
+
+
+def keeps_input_class(fn):
+    """Decorator for the functions that make a tensor from `input` outside the dispatcher
+    (detach, .data, zeros_like, new_zeros...): a fresh result takes input's class, as the
+    default __torch_function__ gives it in PyTorch."""
+    @functools.wraps(fn)
+    def call(input, *args, **kwargs):
+        result = fn(input, *args, **kwargs)
+        cls = input.__class__
+        if cls is Tensor or not isinstance(input, Tensor) or not keeps_class(cls):
+            return result
+        return give_class(result, cls)
+    return call
+
+
+def check_new_subclass(cls, **kwargs):
+    """Tensor.__init_subclass__: a user's subclass overriding __torch_function__ is told that
+    nbgrad's own ops do not call it (so it does not silently see nothing)."""
+    super(Tensor, cls).__init_subclass__(**kwargs)
+    method = cls.__dict__.get('__torch_function__')
+    if isinstance(method, (classmethod, staticmethod)):
+        method = method.__func__
+    if method is None or method is _disabled_torch_function_impl or method is \
+            default_torch_function or cls.__module__.partition('.')[0] == \
+            __name__.partition('.')[0]:
+        return
+    warnings.warn(
+        f'{cls.__name__} overrides __torch_function__, which nbgrad\'s own functions and '
+        f'Tensor methods do not call: nbgrad.add(x, 1) or x.sum() on a {cls.__name__} run '
+        f'as on a plain Tensor and return plain Tensors. Only functions written with '
+        f'nbgrad.overrides.handle_torch_function dispatch to it. To keep the class through '
+        f'ops, leave __torch_function__ as Tensor\'s (results then take your class, as in '
+        f'PyTorch); to intercept calls, wrap them yourself.', UserWarning, stacklevel=2)
+
+
 def install():
     """Attach them to Tensor; once (%reload_ext re-runs nbgrad/__init__.py, and Tensor's
     attributes must stay the same objects)."""
@@ -91,3 +200,9 @@ def install():
     current = Tensor.__dict__.get('__torch_function__')
     if getattr(current, '__func__', None) is not default_torch_function:
         Tensor.__torch_function__ = classmethod(default_torch_function)
+        Tensor.__init_subclass__ = classmethod(check_new_subclass)
+        # (_tensor.py cannot import this module: the two Tensor methods that make a tensor
+        # from self outside the dispatcher are wrapped here)
+        Tensor.detach = keeps_input_class(Tensor.detach)
+        Tensor.data = property(keeps_input_class(Tensor.data.fget), Tensor.data.fset,
+                               doc=Tensor.data.__doc__)

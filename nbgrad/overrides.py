@@ -6,9 +6,11 @@ arguments' types, subclasses first; a Tensor subclass that overrides nothing kee
 through them (Tensor.__torch_function__); is_tensor_like, the lists of overridable and ignored
 functions, and dummy overrides for testing.
 
-What does not: nbgrad's own functions and Tensor methods never consult __torch_function__, so a
-subclass's override is not called by nbgrad.add or x.sum(), and TorchFunctionMode cannot
-intercept them. Entering a mode therefore raises (a mode that silently saw nothing would be a
+nbgrad's own functions and Tensor methods give a subclass that keeps the default
+__torch_function__ its class back without calling it (_tensor_subclass.py), as PyTorch's default
+does. What does not work: they never call an overriding __torch_function__, so a subclass's
+override is not called by nbgrad.add or x.sum() (the class is warned when defined), and
+TorchFunctionMode cannot intercept them. Entering a mode therefore raises (a mode that silently saw nothing would be a
 wrong answer); see TorchFunctionMode.
 """
 import collections

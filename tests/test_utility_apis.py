@@ -346,12 +346,13 @@ def test_subclass_torch_function_super_call():
     handle_torch_function in both libraries."""
     for lib in (torch, nbgrad):
         seen = []
-
-        class Logged(lib.Tensor):
-            @classmethod
-            def __torch_function__(cls, func, types, args=(), kwargs=None):
-                seen.append(func.__name__)
-                return super().__torch_function__(func, types, args, kwargs)
+        # (nbgrad warns that its own ops do not call the override: test_tensor_subclass_ops.py)
+        with pytest.warns(UserWarning) if lib is nbgrad else warnings.catch_warnings():
+            class Logged(lib.Tensor):
+                @classmethod
+                def __torch_function__(cls, func, types, args=(), kwargs=None):
+                    seen.append(func.__name__)
+                    return super().__torch_function__(func, types, args, kwargs)
 
         scale = _protocol_function(lib)
         out = scale(lib.ones(2).as_subclass(Logged), 5)

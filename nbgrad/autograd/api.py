@@ -5,6 +5,7 @@ from .._arrays import MetaArray, meta_array
 from .. import _dispatch
 from .._dispatch import _array_module
 from .._tensor import Tensor
+from .._tensor_subclass import _convert, class_among
 from . import graph
 from .gradient_edge import GradientEdge
 
@@ -99,7 +100,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Return d(outputs)/d(inputs) (vector-Jacobian products) without touching any .grad."""
+    """Return d(outputs)/d(inputs) (vector-Jacobian products) without touching any .grad.
+    With a user's Tensor subclass among outputs and inputs the gradients are aliases of that
+    class, as PyTorch's default __torch_function__ returns them."""
+    grads = _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  is_grads_batched, materialize_grads)
+    cls = class_among(_as_tuple(outputs, 'outputs') + _as_tuple(inputs, 'inputs'),
+                      'torch.autograd.grad')
+    return grads if cls is None else _convert(grads, cls)
+
+
+def _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+          is_grads_batched, materialize_grads):
     outputs = _as_tuple(outputs, 'outputs')
     inputs_tuple = _as_tuple(inputs, 'inputs')
     if not inputs_tuple:
@@ -148,9 +160,9 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     rows = []
     for i in range(size):
         last = i == size - 1
-        rows.append(grad(outputs, inputs, [None if g is None else g[i] for g in grad_outputs],
-                         retain_graph=(retain_graph if last else True), create_graph=create_graph,
-                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+        rows.append(_grad(outputs, inputs, [None if g is None else g[i] for g in grad_outputs],
+                          retain_graph if last else True, create_graph, allow_unused, False,
+                          materialize_grads))
     from ..ops.shape import stack
     return tuple(None if any(r[j] is None for r in rows) else stack([r[j] for r in rows])
                  for j in range(len(inputs)))

@@ -27,6 +27,7 @@ from .._sparse_coo import SparseCOO
 from .. import _saved_hooks
 from .._saved_hooks import Packed
 from .._tensor import Tensor
+from .._tensor_subclass import subclass_dispatch
 from ._hooks import HookDict, RemovableHandle  # noqa: F401 (graph's public names too)
 from ._graph_walk import count_dependencies, nodes_above
 from .gradient_edge import GradientEdge, get_gradient_edge  # noqa: F401 (graph's public names)
@@ -581,6 +582,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
     anomaly = _dispatch._anomaly_enabled
     several_gpus = _several_gpus()
     observers = tuple(_node_observers)      # (read once per backward: the profiler's ranges)
+    subclass_dispatch.backward += 1     # (its ops make plain tensors for subclasses, as PyTorch's)
     _backward_state.running.append(_Run(bool(retain_graph), accumulate and inputs is None,
                                         dependencies, needed, targets or {}))
     try:
@@ -644,6 +646,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                     heappush(ready, (_priority(child), next(pushed), child))
     finally:
         _backward_state.running.pop()
+        subclass_dispatch.backward -= 1
         _dispatch._modes.grad_enabled = previous_mode
         if outer_delivered is None:
             _backward_state.delivered.pop(0, None)

@@ -9,10 +9,14 @@ from .. import _dtype
 from .._creation import empty
 from .._device import concrete_cuda_index, to_device
 from .._tensor_methods import _parse_to
+from .._tensor_subclass import _disabled_torch_function_impl
 
 
 class Parameter(Tensor):
     _is_param = True
+    # ops on a parameter return plain tensors, as PyTorch's Parameter opts out of subclass
+    # dispatch (a user's subclass of Parameter inherits this)
+    __torch_function__ = staticmethod(_disabled_torch_function_impl)
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -46,6 +50,7 @@ class Parameter(Tensor):
 class Buffer(Tensor):
     """nn.Buffer(data, persistent=True): marks a tensor to be registered as a buffer when
     assigned to a Module attribute (PyTorch 2.5+). Assigning it stores `data` itself."""
+    __torch_function__ = staticmethod(_disabled_torch_function_impl)   # (as Parameter's)
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:

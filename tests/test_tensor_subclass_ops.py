@@ -1,0 +1,187 @@
+"""Tensor subclasses through ops, against PyTorch: a subclass that keeps Tensor's default
+__torch_function__ comes back from every op as itself (nbgrad gives its results the class
+without calling __torch_function__: nbgrad/_tensor_subclass.py), while gradients, Parameter
+and Buffer stay plain. The same program runs in both libraries and the result types (and
+values) are compared."""
+import warnings
+
+import numpy as np
+import pytest
+
+import nbgrad
+
+torch = pytest.importorskip('torch')
+
+
+def _names(result):
+    if isinstance(result, (tuple, list)):
+        return [_names(r) for r in result]
+    return type(result).__name__
+
+
+def _values(result):
+    if isinstance(result, (tuple, list)):
+        return [_values(r) for r in result]
+    return result.detach().tolist() if hasattr(result, 'detach') else result
+
+
+def _grad_of(lib, M, f):
+    y = lib.ones(2).as_subclass(M).requires_grad_()
+    f(y).sum().backward()
+    return y.grad
+
+
+# (lib, F, M, x) -> a result; x is a 2x3 M of seeded values
+CASES = {
+    'add': lambda lib, F, M, x: x + 1,
+    'radd': lambda lib, F, M, x: 1 + x,
+    'rmul_plain_left': lambda lib, F, M, x: lib.ones(2, 3) * x,
+    'function': lambda lib, F, M, x: lib.add(x, 1),
+    'sum': lambda lib, F, M, x: x.sum(),
+    'mean_dim': lambda lib, F, M, x: x.mean(0),
+    'index': lambda lib, F, M, x: x[0],
+    'bool_index': lambda lib, F, M, x: x[x > 0],
+    'matmul': lambda lib, F, M, x: x @ lib.ones(3, 2),
+    'split': lambda lib, F, M, x: x.split(1),
+    'unbind': lambda lib, F, M, x: x.unbind(),
+    'max_dim': lambda lib, F, M, x: tuple(x.max(0)),
+    'sort': lambda lib, F, M, x: tuple(x.sort()),
+    'cat': lambda lib, F, M, x: lib.cat([x, x]),
+    'stack_with_plain': lambda lib, F, M, x: lib.stack([lib.zeros(2, 3), x]),
+    'where': lambda lib, F, M, x: lib.where(x > 0, x, 0.),
+    'relu': lambda lib, F, M, x: F.relu(x),
+    'softmax': lambda lib, F, M, x: x.softmax(-1),
+    'cross_entropy': lambda lib, F, M, x: F.cross_entropy(x, lib.tensor([0, 1])),
+    'layer_norm': lambda lib, F, M, x: F.layer_norm(x, (3,)),
+    'linear_module': lambda lib, F, M, x: lib.nn.Linear(3, 2)(x),
+    'embedding_weight': lambda lib, F, M, x: F.embedding(lib.tensor([0, 1]), x),
+    'view': lambda lib, F, M, x: x.view(6),
+    'transpose': lambda lib, F, M, x: x.T,
+    'clone': lambda lib, F, M, x: x.clone(),
+    'detach': lambda lib, F, M, x: x.detach(),
+    'data': lambda lib, F, M, x: x.data,
+    'to_dtype': lambda lib, F, M, x: x.to(lib.float64),
+    'eq': lambda lib, F, M, x: x == x,
+    'argmax': lambda lib, F, M, x: x.argmax(),
+    'nonzero': lambda lib, F, M, x: x.nonzero(),
+    'in_place': lambda lib, F, M, x: x.clone().abs_(),
+    'new_zeros': lambda lib, F, M, x: x.new_zeros(2),
+    'new_full': lambda lib, F, M, x: x.new_full((2,), 3.),
+    'new_tensor': lambda lib, F, M, x: x.new_tensor([1., 2.]),
+    'zeros_like': lambda lib, F, M, x: lib.zeros_like(x),
+    'full_like': lambda lib, F, M, x: lib.full_like(x, 2.),
+    'rand_like_shape': lambda lib, F, M, x: lib.rand_like(x).shape,
+    'fft': lambda lib, F, M, x: lib.fft.fft(x).abs(),
+    'svd': lambda lib, F, M, x: tuple(lib.linalg.svd(x, full_matrices=False))[1],
+    'item': lambda lib, F, M, x: x[0, 0].item(),
+    'no_grad': lambda lib, F, M, x: (lambda: [lib.set_grad_enabled(False), x * 2,
+                                              lib.set_grad_enabled(True)][1])(),
+    'autograd_grad': lambda lib, F, M, x: lib.autograd.grad(
+        (x.clone().requires_grad_() ** 2).sum(), [y := x.clone().requires_grad_()],
+        allow_unused=True, materialize_grads=True) + lib.autograd.grad((y * y).sum(), y),
+    # gradients and hooks see plain tensors, as PyTorch's engine makes them
+    'grad_attribute': lambda lib, F, M, x: _grad_of(lib, M, lambda y: y * y),
+    'grad_through_module': lambda lib, F, M, x: (
+        lambda m: [m(x).sum().backward(), m.weight.grad][1])(lib.nn.Linear(3, 1)),
+    # Parameter and Buffer (and subclasses of Parameter) opt out: plain results
+    'parameter': lambda lib, F, M, x: lib.nn.Parameter(lib.ones(2)) * 2,
+    'buffer': lambda lib, F, M, x: lib.nn.Buffer(lib.ones(2)) + 1,
+    'parameter_subclass': lambda lib, F, M, x: type('P', (lib.nn.Parameter,), {})(
+        lib.ones(2)) * 2,
+}
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_result_types_match_torch(case):
+    results = []
+    for lib in (torch, nbgrad):
+        class M(lib.Tensor):
+            pass
+
+        lib.manual_seed(0)
+        x = lib.randn(2, 3).as_subclass(M)
+        results.append(CASES[case](lib, lib.nn.functional, M, x))
+    names = [_names(r) for r in results]
+    assert names[0] == names[1]
+    if case not in ('linear_module', 'grad_through_module', 'rand_like_shape', 'svd'):
+        torch_values, nbgrad_values = (_values(r) for r in results)
+        np.testing.assert_allclose(np.asarray(nbgrad_values, dtype=float),
+                                   np.asarray(torch_values, dtype=float), rtol=1e-6, atol=1e-6)
+
+
+def test_most_derived_class_wins_and_unrelated_are_refused():
+    for lib in (torch, nbgrad):
+        class A(lib.Tensor):
+            pass
+
+        class B(lib.Tensor):
+            pass
+
+        class C(A):
+            pass
+
+        a, b, c = (lib.ones(2).as_subclass(k) for k in (A, B, C))
+        assert type(a + c) is C and type(c + a) is C and type(lib.mul(a, c)) is C
+        with pytest.raises(TypeError):
+            a + b
+    with pytest.raises(TypeError, match=r'no implementation found for .*\[A, B\]'):
+        nbgrad.add(nbgrad.ones(2).as_subclass(A), nbgrad.ones(2).as_subclass(B))
+
+
+def test_subclass_with_slots_and_attributes():
+    """A subclass with __slots__ (another object layout) still comes back as itself; attributes
+    set on an instance do not travel to results, in either library."""
+    for lib in (torch, nbgrad):
+        class S(lib.Tensor):
+            __slots__ = ('tag',)
+
+        class T(lib.Tensor):
+            pass
+
+        s = lib.ones(2).as_subclass(S)
+        assert type(s * 2) is S and (s * 2).tolist() == [2., 2.]
+        t = lib.ones(2).as_subclass(T)
+        t.tag = 'mine'
+        assert type(t * 2) is T and not hasattr(t * 2, 'tag')
+
+
+def test_training_a_subclass_input_gives_plain_parameter_grads():
+    """A model fed a subclass: its outputs are the subclass, parameters' .grad plain Tensors,
+    numbers as PyTorch's."""
+    grads = []
+    for lib in (torch, nbgrad):
+        class Tagged(lib.Tensor):
+            pass
+
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 1))
+        x = lib.randn(5, 3).as_subclass(Tagged)
+        out = model(x)
+        assert type(out) is Tagged
+        out.sum().backward()
+        assert all(type(p.grad) is lib.Tensor for p in model.parameters())
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
+    for mine, theirs in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_overriding_torch_function_is_warned_at_definition():
+    """nbgrad's ops do not call a subclass's __torch_function__ (PyTorch's do): the class is
+    told so when it is defined, rather than silently never being called."""
+    with pytest.warns(UserWarning, match="Logged overrides __torch_function__, which nbgrad's "
+                                         "own functions and Tensor methods do not call"):
+        class Logged(nbgrad.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return super().__torch_function__(func, types, args, kwargs)
+    assert type(nbgrad.ones(2).as_subclass(Logged) + 1) is nbgrad.Tensor
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+
+        class Quiet(nbgrad.Tensor):          # the default: nothing to warn of
+            pass
+
+        class OptedOut(nbgrad.Tensor):       # the opt-out Parameter uses: plain results
+            __torch_function__ = nbgrad._C._disabled_torch_function_impl
+    assert type(nbgrad.ones(2).as_subclass(OptedOut) + 1) is nbgrad.Tensor
+    assert type(nbgrad.ones(2).as_subclass(Quiet) + 1) is Quiet
