@@ -410,6 +410,30 @@ def test_newer_collectives_p2p_and_groups_match_torch(tmp_path):
     same(run_both(newer_api, tmp_path))
 
 
+def any_source(lib, rank):
+    """recv/irecv with src=None take the next message with the tag from any rank and name
+    the sender. (PyTorch's gloo send waits for the matching receive, so the order is the
+    same on both sides.)"""
+    dist, out = lib.distributed, {}
+    if rank == 1:
+        dist.send(lib.tensor([3.0, 4.0]), 0, tag=7)
+        dist.send(lib.tensor([5.0, 6.0]), 0, tag=7)
+        dist.send(lib.tensor([1.0, 2.0]), 0, tag=9)
+    else:
+        buf = lib.zeros(2)
+        out['recv any (tag 7)'] = (dist.recv(buf, tag=7), buf.tolist())
+        work = dist.irecv(buf, tag=7)
+        work.wait()
+        out['irecv any (tag 7)'] = buf.tolist()
+        out['recv any (tag 9)'] = (dist.recv(buf, tag=9), buf.tolist())
+    dist.barrier()
+    return out
+
+
+def test_recv_from_any_source_matches_torch(tmp_path):
+    same(run_both(any_source, tmp_path))
+
+
 # -- the launcher ------------------------------------------------------------------------------
 _SCRIPT = textwrap.dedent('''
     import os, sys

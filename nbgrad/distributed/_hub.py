@@ -213,6 +213,26 @@ class Hub:
                                f'collective, or is it stuck? the timeout is '
                                f'init_process_group(timeout=...))') from None
 
+    def recv_any(self, peers, key, what, timeout=None):
+        """(sender, payload): the next payload under `key` from whichever of `peers` sends one
+        first (recv(src=None)); waits at most the group's timeout."""
+        seconds = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        socks = {self.socks[p]: p for p in peers if p in self.socks}
+        while True:
+            for peer in peers:
+                if self.inbox[peer][key]:
+                    return peer, self.inbox[peer][key].popleft()
+            left = deadline - time.monotonic()
+            readable = select.select(list(socks), [], [], left)[0] if left > 0 else []
+            if not readable:
+                raise RuntimeError(f'nbgrad.distributed: {what} on rank {self.rank} timed out '
+                                   f'after {seconds:g} s waiting for a message from any rank '
+                                   f'(the timeout is init_process_group(timeout=...))')
+            for sock in readable:       # (one whole message from each: others' keys are kept)
+                got, obj = _recv(sock, deadline, what)
+                self.inbox[socks[sock]][got].append(obj)
+
     def poll(self, peer, key):
         """Whether a payload under `key` from `peer` is here (reads what has arrived)."""
         box = self.inbox[peer]

@@ -56,8 +56,14 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     return work
 
 
-def _receive_into(tensor, peer, key, what):
-    array = _hub().recv(peer, key, what)
+def _receive_into(tensor, peer, key, what, group=None):
+    """Write the next message from peer (None: from any rank of group) into tensor; the
+    sender's global rank."""
+    if peer is None:
+        hub = _hub()
+        peer, array = hub.recv_any([r for r in group.ranks if r != hub.rank], key, what)
+    else:
+        array = _hub().recv(peer, key, what)
     if array.shape != tuple(tensor.shape) and array.size != tensor.numel():
         raise RuntimeError(f'{what}: received a tensor of shape {array.shape} from rank {peer}, '
                            f'which does not fit the given tensor of shape {tuple(tensor.shape)}')
@@ -66,17 +72,14 @@ def _receive_into(tensor, peer, key, what):
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into tensor what rank src sends; returns the sender's rank. (src=None, any
-    sender, is not supported: name the sender.)"""
+    """Receive into tensor what rank src sends (src=None: the first message with this tag
+    from any rank of the group); returns the sender's global rank."""
     group = resolve(group, 'recv')
     if group is None:
         return -1
     host_array(tensor, 'recv')
-    if src is None and group_src is None:
-        raise NotImplementedError('recv(src=None) (receive from any rank) is not supported by '
-                                  "nbgrad's gloo backend: pass the sender's rank")
-    peer = _peer(group, 'recv', src, group_src)
-    return _receive_into(tensor, peer, _p2p_key(group, tag), 'recv')
+    peer = None if src is None and group_src is None else _peer(group, 'recv', src, group_src)
+    return _receive_into(tensor, peer, _p2p_key(group, tag), 'recv', group)
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
@@ -85,10 +88,13 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     if group is None:
         return None
     host_array(tensor, 'irecv')
-    if src is None and group_src is None:
-        raise NotImplementedError('irecv(src=None) (receive from any rank) is not supported by '
-                                  "nbgrad's gloo backend: pass the sender's rank")
-    peer, key = _peer(group, 'irecv', src, group_src), _p2p_key(group, tag)
+    key = _p2p_key(group, tag)
+    if src is None and group_src is None:       # (from any rank: the first to send)
+        peers = [r for r in group.ranks if r != _hub().rank]
+        return Work(result=[tensor], finish=lambda: _receive_into(tensor, None, key, 'irecv',
+                                                                  group),
+                    ready=lambda: any(_hub().poll(p, key) for p in peers))
+    peer = _peer(group, 'irecv', src, group_src)
     return Work(result=[tensor], finish=lambda: _receive_into(tensor, peer, key, 'irecv'),
                 ready=lambda: _hub().poll(peer, key))
 
