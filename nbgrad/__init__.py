@@ -121,6 +121,8 @@ from ._deterministic import (use_deterministic_algorithms,  # noqa: E402
 from . import overrides, library, _C  # noqa: E402,F401  (torch.overrides, torch.library, torch._C)
 from ._tensor_subclass import install as _install_tensor_subclass  # noqa: E402
 _install_tensor_subclass()  # (Tensor.as_subclass and the default Tensor.__torch_function__)
+from ._aten_namespace import install as _install_aten_namespace  # noqa: E402
+_install_aten_namespace()   # (nbgrad.ops.aten.mm...: FlopCounterMode's keys)
 
 from . import version  # noqa: E402  (torch.version)
 from .version import __version__  # noqa: E402,F401

@@ -40,7 +40,10 @@ class OpOverload:
         return self._packet._qualified_op_name
 
     def __repr__(self):
-        return f"<OpOverload(op='{self._packet!r}', overload='{self._overloadname}')>"
+        return f"<OpOverload(op='{self._packet}', overload='{self._overloadname}')>"
+
+    def __str__(self):
+        return f'{self._packet}.{self._overloadname}'
 
 
 class OpOverloadPacket:
@@ -58,6 +61,9 @@ class OpOverloadPacket:
         return ['default']
 
     def __repr__(self):
+        return f"<OpOverloadPacket(op='{self}')>"
+
+    def __str__(self):
         return f'{self._namespace}.{self.__name__}'
 
 

@@ -393,11 +393,13 @@ _run_ids = itertools.count(1)
 class _Run:
     """One backward in progress: whether it keeps the graph, whether it accumulates into every
     leaf (not autograd.grad or backward(inputs=)), a number of its own, and which nodes it runs."""
-    __slots__ = ('retains', 'accumulates_all', 'id', 'dependencies', 'needed', 'targets')
+    __slots__ = ('retains', 'accumulates_all', 'id', 'dependencies', 'needed', 'targets',
+                 'callbacks')
 
     def __init__(self, retains, accumulates_all, dependencies, needed, targets):
         self.retains, self.accumulates_all, self.id = retains, accumulates_all, next(_run_ids)
         self.dependencies, self.needed, self.targets = dependencies, needed, targets
+        self.callbacks = []     # (queue_callback: run when the backward has run every node)
 
     def will_execute(self, node):
         """Whether this backward reaches node (torch._C._will_engine_execute_node)."""
@@ -405,6 +407,15 @@ class _Run:
             return False
         return self.needed is None or node in self.needed or \
             any(node is target for target, _ in self.targets)
+
+
+def queue_callback(callback):
+    """Run callback() once the backward in progress has run all its nodes
+    (torch.autograd.Variable._execution_engine.queue_callback, which utils.module_tracker
+    uses); only from inside that backward (a hook, a node)."""
+    if not _backward_state.running:
+        raise RuntimeError('Final callbacks can only be installed during backward pass.')
+    _backward_state.running[-1].callbacks.append(callback)
 
 
 def current_run():
@@ -644,6 +655,9 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, accumul
                 dependencies[child] = remaining
                 if remaining == 0:
                     heappush(ready, (_priority(child), next(pushed), child))
+        callbacks = _backward_state.running[-1].callbacks
+        while callbacks:        # (a callback may queue another)
+            callbacks.pop(0)()
     finally:
         _backward_state.running.pop()
         subclass_dispatch.backward -= 1

@@ -7,8 +7,19 @@ class _VariableMeta(type):
         return isinstance(other, Tensor)
 
 
+class _ExecutionEngine:
+    """Variable._execution_engine: the autograd engine's one public hook in PyTorch."""
+
+    @staticmethod
+    def queue_callback(callback):
+        """Run callback() when the backward in progress has finished (only from inside it)."""
+        from .graph import queue_callback
+        queue_callback(callback)
+
+
 class Variable(metaclass=_VariableMeta):
     """Variable(t, requires_grad=False) returns a tensor, as in PyTorch >= 0.4."""
+    _execution_engine = _ExecutionEngine()
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
         if volatile:

@@ -1,0 +1,169 @@
+"""The aten calls PyTorch makes for an nbgrad op, forward and backward, as FlopCounterMode
+counts them: (aten op, argument shapes, keyword arguments) for the products and convolutions
+it has formulas for. What PyTorch runs for each (checked against torch 2.13's own mode):
+  F.linear: addmm (bias, a 1-D or 2-D input or a contiguous 3-D one), else mm (the input
+    folded to 2-D; a 1-D input is one row); backward, an mm per input that needs a gradient.
+  matmul: mm for matrix @ matrix and for stacks @ matrix or matrix @ stacks (folded); bmm for
+    stacks @ stacks (batch dims broadcast); nothing for products with a vector on the right
+    (mv, dot); backward, the same op once per input that needs a gradient.
+  einsum: a bmm per pair of operands with a summed dimension (a pair with none is a mul).
+  convolution (every conv and transposed conv): convolution; backward, convolution_backward.
+  torch.addmm/baddbmm: themselves (their pieces count nothing); addmv, addr and addbmm count
+    nothing forward (PyTorch has no formula for them); scaled_dot_product_attention on 4-D
+    inputs runs PyTorch's fused CPU kernel, which counts nothing, forward or backward.
+"""
+import math
+
+from .. import ops as _ops
+from .._tensor import Tensor
+
+aten = _ops.aten
+
+
+def _needs(op):
+    edges = op.__dict__.get('_edges')
+    return [e is not None for e in edges] if edges else None
+
+
+def forward(op, inputs, outputs):
+    kind = op.__class__.__name__
+    if kind == 'Linear':
+        return _linear(inputs, None)
+    if kind == 'MatMul':
+        return _matmul(inputs[0].shape, inputs[1].shape, None)
+    if kind == 'Einsum':
+        return _einsum(op, inputs, None)
+    if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
+        return [_convolution(op, inputs, outputs)]
+    return []
+
+
+def backward(op, inputs, outputs):
+    """The calls the op's backward will make, given which inputs need gradients (none when the
+    op made no node)."""
+    needs = _needs(op)
+    if not needs or not any(needs):
+        return []
+    kind = op.__class__.__name__
+    if kind == 'Linear':
+        return _linear(inputs, needs)
+    if kind == 'MatMul':
+        return _matmul(inputs[0].shape, inputs[1].shape, needs)
+    if kind == 'Einsum':
+        return _einsum(op, inputs, needs)
+    if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
+        x, w = inputs[0], inputs[1]
+        out = outputs[0] if isinstance(outputs, tuple) else outputs
+        mask = [needs[0], needs[1], len(needs) > 2 and needs[2]]
+        shapes = [tuple(x.shape) if mask[0] else None, tuple(w.shape) if mask[1] else None, None]
+        return [(aten.convolution_backward,
+                 (tuple(out.shape), tuple(x.shape), tuple(w.shape), None, op.stride, op.pads,
+                  op.dilation, op.role == 'transpose', None, op.groups, mask, shapes), {})]
+    return []
+
+
+def composite(name, args):
+    """(calls, quiet) for a composite call: what it counts as one op, and whether its pieces
+    count nothing forward ('forward') or nothing at all ('all'); None: they count as usual."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if name in ('aten::addmm', 'aten::baddbmm') and len(tensors) >= 3 and \
+            tensors[1].dim() == tensors[2].dim() == (2 if name == 'aten::addmm' else 3):
+        packet = aten.addmm if name == 'aten::addmm' else aten.baddbmm
+        return [(packet, tuple(tuple(t.shape) for t in tensors[:3]), {})], 'forward'
+    if name in ('aten::addmm', 'aten::baddbmm', 'aten::addmv', 'aten::addr', 'aten::addbmm'):
+        return [], 'forward'
+    if name == 'aten::scaled_dot_product_attention' and tensors and tensors[0].dim() == 4:
+        return [], 'all'
+    return [], None
+
+
+def _linear(inputs, needs):
+    x, w = inputs[0], inputs[1]
+    bias = len(inputs) > 2 and inputs[2] is not None
+    if x.dim() == 0 or w.dim() != 2:
+        return []
+    rows = math.prod(x.shape[:-1])
+    a, b = (rows, x.shape[-1]), (x.shape[-1], w.shape[0])
+    if needs is None:
+        addmm = bias and (x.dim() <= 2 or x.dim() == 3 and x.is_contiguous())
+        return [(aten.addmm, ((w.shape[0],), a, b), {})] if addmm else [(aten.mm, (a, b), {})]
+    calls = []
+    if needs[0]:    # grad_x = g @ W
+        calls.append((aten.mm, ((rows, w.shape[0]), (w.shape[0], x.shape[-1])), {}))
+    if needs[1]:    # grad_W = g^T @ x
+        calls.append((aten.mm, ((w.shape[0], rows), (rows, x.shape[-1])), {}))
+    return calls
+
+
+def _matmul(sa, sb, needs):
+    if len(sb) < 2 or len(sa) == 0:
+        return []                                   # (mv and dot: not counted)
+    if len(sa) == 1:
+        sa = (1,) + tuple(sa)
+    if len(sb) == 2 or len(sa) == 2:
+        # (one side a matrix: the other's stack folds into the rows of one mm)
+        if len(sb) == 2:
+            m, k, n = math.prod(sa[:-1]), sa[-1], sb[-1]
+        else:
+            m, k, n = math.prod(sb[:-2]) * sb[-1], sb[-2], sa[-2]
+        forward_call = (aten.mm, ((m, k), (k, n)), {})
+        grads = [(aten.mm, ((m, n), (n, k)), {}), (aten.mm, ((k, m), (m, n)), {})]
+    else:
+        batch = math.prod(_broadcast(sa[:-2], sb[:-2]))
+        m, k, n = sa[-2], sa[-1], sb[-1]
+        forward_call = (aten.bmm, ((batch, m, k), (batch, k, n)), {})
+        grads = [(aten.bmm, ((batch, m, n), (batch, n, k)), {}),
+                 (aten.bmm, ((batch, k, m), (batch, m, n)), {})]
+    if needs is None:
+        return [forward_call]
+    return [call for call, need in zip(grads, needs) if need]
+
+
+def _einsum(op, inputs, needs):
+    """PyTorch contracts the operands pairwise, left to right: each pair is a bmm over the
+    dimensions both have and later ones still need (batch), summing the ones nothing needs
+    later; dimensions only one operand has and nothing needs later are summed away first."""
+    terms, output = op.terms, op.output
+    if len(terms) < 2:
+        return []
+    sizes = {}
+    for term, x in zip(terms, inputs):
+        sizes.update(zip(term, x.shape))
+    size = lambda dims: math.prod(sizes[c] for c in dims)  # noqa: E731
+    calls = []
+    left = set(terms[0]) & set(output).union(*terms[1:])
+    left_needs = bool(needs and needs[0])
+    for j in range(1, len(terms)):
+        later = set(output).union(*terms[j + 1:])
+        right = set(terms[j]) & (left | later)
+        summed = (left & right) - later
+        if summed:
+            b, k = size(left & right & later), size(summed)
+            m, n = size((left - right) & later), size((right - left) & later)
+            a_shape, b_shape = (b, m, k), (b, k, n)
+            if needs is None:
+                calls.append((aten.bmm, (a_shape, b_shape), {}))
+            else:
+                right_needs = needs[j]
+                if left_needs:
+                    calls.append((aten.bmm, ((b, m, n), (b, n, k)), {}))
+                if right_needs:
+                    calls.append((aten.bmm, ((b, k, m), (b, m, n)), {}))
+        if needs is not None:
+            left_needs = left_needs or needs[j]
+        left = (left | right) & later
+    return calls
+
+
+def _convolution(op, inputs, outputs):
+    x, w = inputs[0], inputs[1]
+    out = outputs[0] if isinstance(outputs, tuple) else outputs
+    return (aten.convolution, (tuple(x.shape), tuple(w.shape), None, op.stride, op.pads,
+                               op.dilation, op.role == 'transpose', None, op.groups),
+            {'out_shape': tuple(out.shape)})
+
+
+def _broadcast(s, t):
+    n = max(len(s), len(t))
+    s, t = (1,) * (n - len(s)) + tuple(s), (1,) * (n - len(t)) + tuple(t)
+    return [max(i, j) for i, j in zip(s, t)]
