@@ -151,17 +151,20 @@ class Tensor:
             t._inference = True
         return t
 
-    def __init__(self, *args, device=None):
+    def __new__(cls, *args, device=None):
         """Legacy constructor: Tensor(2, 3) and Tensor(x.size()) are uninitialised (zeros here),
         Tensor([1, 2]) copies data, Tensor() is empty, and Tensor(t) is an alias of the tensor t
-        (its memory, dtype and history: AliasBackward0), as in PyTorch."""
+        (its memory, dtype and history: AliasBackward0), as in PyTorch. It builds the tensor in
+        __new__, as PyTorch's does, so a subclass's __init__ may call super().__init__() and its
+        __new__ super().__new__(cls, data)."""
         from ._creation import tensor as _tensor_fn, empty
+        self = _new(cls)
         if len(args) == 1 and isinstance(args[0], Tensor) and device is None:
             alias = args[0][...]
             self._data, self._requires_grad, self._grad_fn, self._vc, self._base = (
                 alias._data, alias._requires_grad, alias._grad_fn, alias._vc, alias._base)
             self.__dict__.update(alias.__dict__)     # (its view bookkeeping)
-            return
+            return self
         if is_legacy_data(args):
             if args[0] is None or isinstance(args[0], (float, complex, bool)):
                 raise TypeError(f'new(): data must be a sequence (got {type(args[0]).__name__})')
@@ -173,6 +176,10 @@ class Tensor:
         self._grad_fn = None
         self._vc = [0]
         self._base = None
+        return self
+
+    def __init__(self, *args, **kwargs):
+        pass    # (everything happens in __new__, as in PyTorch)
 
     # -- what the tensor is ---------------------------------------------------------------------
     @property
@@ -621,7 +628,8 @@ class Tensor:
             default_dtype_name=_dtype.get_default_dtype().name, device_str=str(self.device),
             requires_grad=self._requires_grad,
             grad_fn_name=fn.type_name() if fn is not None else None,
-            is_parameter=self._is_param, tensor_contents=tensor_contents)
+            is_parameter=self._is_param, tensor_contents=tensor_contents,
+            prefix=_repr_prefix(type(self)))
 
     def __format__(self, spec):
         # PyTorch: a plain 0-d tensor formats as its Python number, whatever the spec (so
@@ -637,8 +645,12 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         # Pickling (multiprocessing, copy.deepcopy) keeps values, dtype, device, requires_grad
         # and the attributes a user set on the tensor (t.foo = ...), as PyTorch's.
+        # A user's Tensor subclass comes back as itself (the class pickled by reference).
+        cls = type(self)
+        user_class = cls if cls.__module__.partition('.')[0] != __name__.partition('.')[0] \
+            else None
         return (_rebuild, (self.numpy(force=True), str(self.device), self._requires_grad,
-                           self._is_param, _user_attributes(self)))
+                           self._is_param, _user_attributes(self), user_class))
 
     def __copy__(self):
         """copy.copy(t): a new leaf over the same memory (PyTorch's shallow copy), with t's
@@ -701,17 +713,29 @@ def _autograd_backward(*args, **kwargs):
     return backward(*args, **kwargs)
 
 
-def _rebuild(array, device_str, requires_grad, is_param, attributes=None):
+def _rebuild(array, device_str, requires_grad, is_param, attributes=None, user_class=None):
     from ._creation import tensor as _tensor_fn
     t = _tensor_fn(array, device=device_str)
     if is_param:
         from .nn.parameter import Parameter  # pragma: no cover - arrives with nbgrad.nn
-        t = Parameter(t, requires_grad)
-    elif requires_grad:
-        t.requires_grad_()
+        t = Parameter.__new__(user_class or Parameter, t, requires_grad)
+    else:
+        if user_class is not None:
+            from ._tensor_subclass import give_class
+            t = give_class(t, user_class)
+        if requires_grad:
+            t.requires_grad_()
     if attributes:
         t.__dict__.update(attributes)
     return t
+
+
+def _repr_prefix(cls):
+    """'tensor(', or a user's Tensor subclass's name, as PyTorch's repr opens (nbgrad's own
+    Parameter and Buffer print as tensors)."""
+    if cls is Tensor or cls.__module__.partition('.')[0] == __name__.partition('.')[0]:
+        return 'tensor('
+    return cls.__name__ + '('
 
 
 def _user_attributes(t):

@@ -748,7 +748,7 @@ def _legacy_new(self, *args, device=None):
     raise TypeError(f'new(): data must be a sequence (got {type(args[0]).__name__})')
 
 
-Tensor.new = _legacy_new
+Tensor.new = keeps_input_class(_legacy_new)
 
 
 def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,

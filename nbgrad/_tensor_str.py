@@ -271,12 +271,14 @@ def _add_suffixes(text, suffixes, indent, force_newline=False):
 
 
 def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires_grad=False,
-                  grad_fn_name=None, is_parameter=False, tensor_contents=None):
+                  grad_fn_name=None, is_parameter=False, tensor_contents=None,
+                  prefix='tensor('):
     """Render a tensor as PyTorch's ``repr`` would, with ``nbgrad.`` in dtype names.
 
     ``array`` is the tensor's data on the host; ``dtype_name`` e.g. 'float32';
     ``default_dtype_name`` the current default float dtype name; ``device_str`` e.g. 'cuda:0'.
     ``tensor_contents``, if given, replaces the bracketed data (as ``Tensor.__repr__`` allows).
+    ``prefix`` opens it: a Tensor subclass's shows its class name ('MyTensor(').
     ``array`` may also be a CuPy array: it is copied to the host here, except in the summary
     profile, whose statistics are computed on the device.
     """
@@ -288,7 +290,7 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
             suffixes.append(f'grad_fn=<{grad_fn_name}>')
         elif requires_grad:
             suffixes.append('requires_grad=True')
-        text = _add_suffixes('tensor(...', suffixes, len('tensor('))
+        text = _add_suffixes(prefix + '...', suffixes, len(prefix))
         return 'Parameter containing:\n' + text if is_parameter else text
     if _summary:
         return format_summary(array, dtype_name=dtype_name, device_str=device_str,
@@ -297,7 +299,6 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
     if not isinstance(array, np.ndarray) and hasattr(array, 'get'):
         array = array.get()
     array = np.asarray(array)
-    prefix = 'tensor('
     indent = len(prefix)
     suffixes = []
 

@@ -72,6 +72,25 @@ def as_subclass(self, cls):
     return result
 
 
+def make_subclass(cls, data, require_grad=False, dispatch_strides=False,
+                  dispatch_device=False, device_for_backend_keys=None):
+    """Tensor._make_subclass(cls, data, require_grad): a new leaf of class cls sharing data's
+    memory (outside its graph), as PyTorch's wrapper subclasses and Parameter build theirs.
+    Neither cls.__new__ nor cls.__init__ runs."""
+    if not isinstance(cls, type) or not issubclass(cls, Tensor):
+        raise TypeError(_NOT_A_TENSOR_CLASS)
+    if not isinstance(data, Tensor):
+        raise TypeError(f'_make_subclass(): argument \'data\' (position 2) must be Tensor, not '
+                        f'{type(data).__name__}')
+    if require_grad and data._data.dtype.kind not in 'fc':
+        raise RuntimeError('Only Tensors of floating point and complex dtype can require '
+                           'gradients')
+    result = _new(cls)
+    result._data, result._vc, result._base = data._data, data._vc, None
+    result._grad_fn, result._requires_grad = None, bool(require_grad)
+    return result
+
+
 def _convert(result, cls):
     """Tensor results (also inside tuples and lists) as instances of cls."""
     if cls is Tensor:
@@ -197,6 +216,7 @@ def install():
     """Attach them to Tensor; once (%reload_ext re-runs nbgrad/__init__.py, and Tensor's
     attributes must stay the same objects)."""
     Tensor.as_subclass = as_subclass
+    Tensor._make_subclass = staticmethod(make_subclass)
     current = Tensor.__dict__.get('__torch_function__')
     if getattr(current, '__func__', None) is not default_torch_function:
         Tensor.__torch_function__ = classmethod(default_torch_function)

@@ -185,3 +185,77 @@ def test_overriding_torch_function_is_warned_at_definition():
             __torch_function__ = nbgrad._C._disabled_torch_function_impl
     assert type(nbgrad.ones(2).as_subclass(OptedOut) + 1) is nbgrad.Tensor
     assert type(nbgrad.ones(2).as_subclass(Quiet) + 1) is Quiet
+
+
+class _SubNb(nbgrad.Tensor):        # (module level: pickle finds the classes by name)
+    pass
+
+
+class _SubTh(torch.Tensor):
+    pass
+
+
+def test_construction_as_pytorch_builds_it():
+    """The legacy constructor builds in __new__: a subclass's super().__init__() keeps the data,
+    super().__new__(cls, data) works, and Tensor._make_subclass makes a leaf of the class over
+    the same memory."""
+    results = []
+    for lib in (torch, nbgrad):
+        class CallsInit(lib.Tensor):
+            def __init__(self, *args, **kwargs):
+                super().__init__()
+
+        class WithTag(lib.Tensor):
+            @staticmethod
+            def __new__(cls, data, tag=None):
+                return super().__new__(cls, data)
+
+            def __init__(self, data, tag=None):
+                self.tag = tag
+
+        class Wrapper(lib.Tensor):
+            @staticmethod
+            def __new__(cls, data):
+                return lib.Tensor._make_subclass(cls, data, data.requires_grad)
+
+        source = lib.ones(2, requires_grad=True) * 2
+        wrapped = Wrapper(source)
+        tagged = WithTag([1., 2.], 'x')
+        with lib.no_grad():
+            wrapped.add_(1)                 # (the same memory as source)
+        results.append([CallsInit([1., 2.]).tolist(), tuple(CallsInit(2, 3).shape),
+                        type(tagged).__name__, tagged.tag, tagged.tolist(),
+                        type(wrapped).__name__, wrapped.requires_grad, wrapped.is_leaf,
+                        source.tolist(), lib.Tensor([1., 2.]).tolist()])
+        with pytest.raises(RuntimeError):
+            lib.Tensor._make_subclass(Wrapper, lib.arange(3), True)
+    assert results[0] == results[1]
+
+
+def test_pickle_repr_and_new_keep_the_class():
+    import pickle
+    results = []
+    for lib, M in ((torch, _SubTh), (nbgrad, _SubNb)):
+        m = lib.arange(6.).reshape(2, 3).as_subclass(M)
+        m.note = 'kept'
+        back = pickle.loads(pickle.dumps(m))
+        param = pickle.loads(pickle.dumps(lib.nn.Parameter(lib.ones(2))))
+        results.append([type(back).__name__, back.note, back.tolist(), repr(m),
+                        repr(lib.ones(2, dtype=lib.float64).as_subclass(M)).replace(
+                            lib.__name__, 'LIB'),
+                        repr(lib.nn.Parameter(lib.ones(2))), type(param).__name__,
+                        type(m.new(2)).__name__, type(m.new([1.])).__name__])
+        results[-1] = [str(r).replace(M.__name__, 'M') for r in results[-1]]
+    assert results[0] == results[1]
+
+
+def test_sparse_addmm_with_beta_zero_ignores_input():
+    results = []
+    for lib in (torch, nbgrad):
+        s = lib.sparse_coo_tensor([[0, 1], [1, 0]], [2., 3.], (2, 2))
+        mat = lib.full((2, 1), float('nan'), requires_grad=True)
+        out = lib.sparse.addmm(mat, s, lib.ones(2, 1), beta=0)
+        out.sum().backward()
+        results.append((out.tolist(), mat.grad.tolist(),
+                        lib.sparse.addmm(lib.ones(1), s, lib.ones(2, 3), beta=0).tolist()))
+    assert results[0] == results[1]

@@ -4,7 +4,7 @@ made from, as in PyTorch."""
 import numpy as np
 
 from .._arrays import UninitializedArray, uninitialized_use
-from .._tensor import Size, Tensor
+from .._tensor import Size, Tensor, _new
 from .. import _dtype
 from .._creation import empty
 from .._device import concrete_cuda_index, to_device
@@ -27,7 +27,7 @@ class Parameter(Tensor):
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                f'gradients (got {_dtype.from_numpy_dtype(data._data.dtype)}). '
                                'Pass requires_grad=False for an integer parameter.')
-        p = Tensor.__new__(cls)
+        p = _new(cls)
         p._data = data._data      # the same memory and version counter, outside any graph
         p._vc = data._vc
         p._base = None
@@ -57,7 +57,7 @@ class Buffer(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f'Buffer(data): data must be a Tensor, got {type(data).__name__}')
-        b = Tensor.__new__(cls)
+        b = _new(cls)
         b._data, b._vc, b._base = data._data, data._vc, None
         b._grad_fn, b._requires_grad = None, data._requires_grad
         b.persistent = persistent
@@ -183,7 +183,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        p = Tensor.__new__(cls)
+        p = _new(cls)
         p._set_uninitialized(requires_grad, device, dtype)
         return p
 
@@ -196,7 +196,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        b = Tensor.__new__(cls)
+        b = _new(cls)
         b._set_uninitialized(requires_grad, device, dtype)
         b.persistent = persistent
         return b

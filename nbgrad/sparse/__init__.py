@@ -56,6 +56,9 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
+    if beta == 0:   # mat's values are ignored, as PyTorch's (NaN in it does not propagate)
+        from ..ops.scaled_products import _ignoring
+        return _ignoring(mat, product)
     return product + (mat if beta == 1 else mat * beta)
 
 
