@@ -80,6 +80,8 @@ def _make_root_grads(outputs, grad_outputs):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of `tensors` into the .grad of the graph's leaves."""
+    from ..func._transform_stack import refuse_backward
+    refuse_backward()       # (inside torch.func's transforms: PyTorch's error)
     if grad_variables is not None:
         grad_tensors = grad_variables
     outputs = _as_tuple(tensors, 'tensors')

@@ -1,53 +1,35 @@
-"""torch.func: functional_call and the function transforms grad, grad_and_value, vjp, jacrev,
-jacfwd, hessian and vmap, built on nbgrad's autograd.
+"""torch.func: functional_call and the function transforms grad, grad_and_value, vjp, jvp,
+jacrev, jacfwd, hessian and vmap, built on nbgrad's autograd.
 
-nbgrad has no batching rules or forward-mode AD, so two transforms are computed another way
-with the same results for the functions they apply to:
-- vmap runs the function once per batch element and stacks the results (PyTorch pushes the
-  batch dimension through each op). Functions vmap refuses (in-place writes into an unbatched
-  tensor, .item() on a batched one) run here anyway.
+nbgrad has no batching rules, and its forward mode derives each op's tangent from its backward,
+so two transforms are computed another way with the same results for the functions they apply
+to:
+- vmap (_vmap.py) runs the function once per batch element and stacks the results (PyTorch
+  pushes the batch dimension through each op). It refuses in-place writes of batched values
+  into tensors from outside the function, as PyTorch's; .item() on a batched tensor runs here.
 - jacfwd (and so hessian) uses reverse mode, row by row: the same Jacobian.
 The transforms compose (vmap(grad(f)) for per-sample gradients, grad(grad(f))): grad keeps
-the graph of its result so that an outer transform can differentiate it.
+the graph of its result so that an outer transform can differentiate it, and detaches what
+reaches only its own (or a nested transform's) copies of the inputs (_transform_stack.py).
 """
-import contextlib
 import functools
 
 from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
-from ..random import default_generator
 from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
 from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
 from ._batch_norm import debug_unwrap, replace_all_batch_norm_modules_  # noqa: F401 (the same)
-from .. import _batched_draws
+from ._pytree import flatten as _flatten
+from ._transform_stack import calling_function as _calling, running as _running
+from ._transform_checks import (HEADERS as _HEADERS, check_primal as _check_primal,
+                                output_leaves as _output_leaves, split_aux as _split_aux)
+from ._vmap import vmap  # noqa: F401 (re-exported)
 
 __all__ = ['functional_call', 'grad', 'grad_and_value', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'hessian',
            'vmap', 'stack_module_state', 'linearize', 'functionalize',
            'replace_all_batch_norm_modules_', 'debug_unwrap']
-
-
-# -- pytrees: tuples, lists and dicts of tensors ------------------------------------------------
-
-def _flatten(tree):
-    """(leaves, rebuild) for nested tuples/lists/dicts; rebuild(new_leaves) restores the shape."""
-    if isinstance(tree, (tuple, list)):
-        parts = [_flatten(item) for item in tree]
-        counts = [len(leaves) for leaves, _ in parts]
-
-        def rebuild(leaves):
-            items, at = [], 0
-            for (_, inner), n in zip(parts, counts):
-                items.append(inner(leaves[at:at + n]))
-                at += n
-            return type(tree)(items) if not hasattr(tree, '_fields') else type(tree)(*items)
-        return [leaf for leaves, _ in parts for leaf in leaves], rebuild
-    if isinstance(tree, dict):
-        keys = list(tree)
-        leaves, inner = _flatten([tree[k] for k in keys])
-        return leaves, lambda new: dict(zip(keys, inner(new)))
-    return [tree], lambda new: new[0]
 
 
 # -- functional_call ----------------------------------------------------------------------------
@@ -75,6 +57,12 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 
 # -- gradients ----------------------------------------------------------------------------------
 
+def _call(func, args, kwargs=None):
+    """func(*args, **kwargs), called by a transform (backward() refuses to run in it)."""
+    with _calling():
+        return func(*args, **(kwargs or {}))
+
+
 def _argnums_tuple(argnums, n_args):
     if not isinstance(argnums, (int, tuple, list)):
         raise RuntimeError(f'argnums must be int or Tuple[int, ...], got: {type(argnums)}')
@@ -91,20 +79,17 @@ def _argnums_tuple(argnums, n_args):
     return tuple(a % n_args for a in items)
 
 
-def _differentiable(tree, copies):
+def _differentiable(tree, copies, forward=False):
     """tree's tensors as the variables of a differentiation: a tensor that already requires
     grad gets an alias in the graph (an outer transform differentiates through it, and this
     transform through the alias only: not through the uses of the tensor the function closes
     over, which are the outer variable's), others a detached copy that requires grad (appended
-    to `copies`). Returns (tree, its leaves)."""
+    to `copies`). forward: checked as jvp/jacfwd check their primals. Returns (tree, its
+    leaves)."""
     leaves, rebuild = _flatten(tree)
     wired = []
     for leaf in leaves:
-        if not isinstance(leaf, Tensor):
-            raise RuntimeError(f'Expected f(*args) to be called with Tensor arguments at the '
-                               f'argnums positions, got {type(leaf).__name__}')
-        if not leaf.is_floating_point() and not leaf.is_complex():
-            raise RuntimeError('only Tensors of floating point dtype can require gradients')
+        _check_primal(leaf, forward)
         if not leaf.requires_grad:
             leaf = leaf.detach().requires_grad_()
             copies.append(leaf)
@@ -115,16 +100,16 @@ def _differentiable(tree, copies):
     return rebuild(wired), wired
 
 
-def _wired_arguments(args, argnums):
+def _wired_arguments(args, argnums, copies, forward=False):
     """(args with the argnums arguments made differentiable, those indices, their tensors in
-    order, the copies made of them): what grad_and_value and jacrev differentiate."""
+    order): what grad_and_value and jacrev differentiate; the copies made go to `copies`."""
     numbers = _argnums_tuple(argnums, len(args))
     args = list(args)
-    flat, copies = [], []
+    flat = []
     for i in numbers:
-        args[i], leaves = _differentiable(args[i], copies)
+        args[i], leaves = _differentiable(args[i], copies, forward)
         flat.extend(leaves)
-    return args, numbers, flat, copies
+    return args, numbers, flat
 
 
 def _grads(outputs, inputs, grad_outputs=None, **options):
@@ -152,34 +137,32 @@ def grad_and_value(func, argnums=0, has_aux=False):
     arguments, func's output) (and its aux with has_aux: ((gradient, (output, aux))))."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        args, numbers, flat, copies = _wired_arguments(args, argnums)
-        with enable_grad():
-            result = func(*args, **kwargs)
-            output, aux = result, None
-            if has_aux:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError('grad_and_value(f)(*args): output of function f should be '
-                                       'a tuple: (output, aux) if has_aux is True')
-                output, aux = result
-            if not isinstance(output, Tensor):
-                raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return a '
-                                   f'Tensor, got {type(output)}')
-            if output.dim() != 0:
-                raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return a '
-                                   f'scalar Tensor, got tensor with {output.dim()} dims. Maybe '
-                                   f'you wanted to use the vjp or jacrev APIs instead?')
-            # (create_graph: an outer transform may differentiate these gradients again)
-            grads = _grads(output, flat)
-        *grads, value = _outside_only(grads + [output], copies)
-        grads = _regroup(grads, numbers, args, argnums)
-        return (grads, (value, _detached_aux(aux, copies))) if has_aux else (grads, value)
+        with _running([]) as private:
+            args, numbers, flat = _wired_arguments(args, argnums, private)
+            with enable_grad():
+                output, aux = _split_aux(_call(func, args, kwargs), 'grad_and_value(f)(*args)',
+                                        has_aux)
+                if not isinstance(output, Tensor):
+                    raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return '
+                                       f'a Tensor, got {type(output)}')
+                if output.dim() != 0:
+                    raise RuntimeError(f'grad_and_value(f)(*args): Expected f(*args) to return '
+                                       f'a scalar Tensor, got tensor with {output.dim()} dims. '
+                                       f'Maybe you wanted to use the vjp or jacrev APIs '
+                                       f'instead?')
+                # (create_graph: an outer transform may differentiate these gradients again)
+                grads = _grads(output, flat)
+            *grads, value = _outside_only(grads + [output], private)
+            grads = _regroup(grads, numbers, args, argnums)
+            return (grads, (value, _detached_aux(aux, private))) if has_aux else (grads, value)
     return wrapper
 
 
 def _outside_only(tensors, private):
     """tensors, detached where their graph reaches no leaf but the transform's own copies
-    (`private`): at the top level PyTorch's results are plain tensors, while a graph that
-    reaches an outer variable (a closed-over parameter, an outer transform's input) is kept."""
+    (`private`, which holds those of the transforms nested in it too): at the top level
+    PyTorch's results are plain tensors, while a graph that reaches an outer variable (a
+    closed-over parameter, an enclosing transform's input) is kept."""
     private_ids = {id(t) for t in private}
 
     def reaches_outside(t):
@@ -224,15 +207,14 @@ def grad(func, argnums=0, has_aux=False):
 def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) gives the vector-Jacobian products
     with respect to every primal."""
-    with enable_grad():
-        wired, flat, copies = [], [], []
+    with _running([]) as private, enable_grad():
+        wired, flat = [], []
         for primal in primals:
-            tree, leaves = _differentiable(primal, copies)
+            tree, leaves = _differentiable(primal, private)
             wired.append(tree)
             flat.extend(leaves)
-        result = func(*wired)
-        output, aux = (result if has_aux else (result, None))
-    out_leaves, _ = _flatten(output)
+        output, aux = _split_aux(_call(func, wired), _HEADERS['vjp'], has_aux)
+        out_leaves = _output_leaves(output, 'vjp')
 
     def vjp_fn(cotangents):
         tangent_leaves, _ = _flatten(cotangents)
@@ -240,10 +222,14 @@ def vjp(func, *primals, has_aux=False):
             raise RuntimeError('Expected pytree structure of cotangents to be the same as '
                                'pytree structure of outputs to the function')
         grads = _outside_only(_grads(out_leaves, flat, tangent_leaves, retain_graph=True),
-                              copies)
+                              private)
         return _regroup(grads, range(len(primals)), list(primals), tuple(range(len(primals))))
-    plain = _flatten(output)[1](_outside_only(out_leaves, copies))
-    return (plain, vjp_fn, _detached_aux(aux, copies)) if has_aux else (plain, vjp_fn)
+    plain = _flatten(output)[1](_outside_only(out_leaves, private))
+    return (plain, vjp_fn, _detached_aux(aux, private)) if has_aux else (plain, vjp_fn)
+
+
+def _is_differentiable_dtype(t):
+    return t.is_floating_point() or t.is_complex()
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -253,67 +239,87 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     forward mode, autograd.forward_ad, does the same op by op): the same values, a backward's
     cost twice. primals and tangents are tuples of tensors or of
     trees of them (a dict of parameters). The results stay differentiable for an outer
-    transform or backward() whose variables they depend on (jvp of jvp, grad of jvp)."""
+    transform or backward() whose variables they depend on (jvp of jvp, grad of jvp). An
+    integer output has a zero tangent of its dtype, as PyTorch's."""
     for name, value in (('primals', primals), ('tangents', tangents)):
         if not isinstance(value, tuple):
             raise RuntimeError(f'jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. '
                                f'it should be valid to call f(*{name}).')
     primal_leaves, _ = _flatten(primals)
     tangent_leaves, _ = _flatten(tangents)
+    for name, leaves in (('primals', primal_leaves), ('tangents', tangent_leaves)):
+        for leaf in leaves:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(f'jvp(f, primals, tangents): Expected {name} to only contain '
+                                   f'Tensors, got {type(leaf)}')
     if len(primal_leaves) != len(tangent_leaves) or any(
-            not isinstance(p, Tensor) or not isinstance(t, Tensor) or p.shape != t.shape
-            for p, t in zip(primal_leaves, tangent_leaves)):
+            p.shape != t.shape for p, t in zip(primal_leaves, tangent_leaves)):
         raise RuntimeError('jvp(f, primals, tangents): Expected primals and tangents to have the '
                            'same python structure and tensors of the same shapes')
-    args, _, variables, copies = _wired_arguments(primals, tuple(range(len(primals))))
-    with enable_grad():
-        result = func(*args)
-        if has_aux and (not isinstance(result, tuple) or len(result) != 2):
-            raise RuntimeError('jvp(f, primals, tangents): output of function f should be a '
-                               'tuple: (output, aux) if has_aux is True')
-        output, aux = result if has_aux else (result, None)
-        out_leaves, rebuild = _flatten(output)
-        cotangents = [o.new_zeros(o.shape).requires_grad_() for o in out_leaves]
-        vjps = _grads(out_leaves, variables, cotangents)
-        used = [(g, t) for g, t in zip(vjps, tangent_leaves) if g.requires_grad]
-        products = _autograd_grad([g for g, _ in used], cotangents, [t for _, t in used],
-                                  allow_unused=True, create_graph=True) if used else \
-            [None] * len(out_leaves)
-        products = [p if p is not None else o.new_zeros(o.shape)
-                    for p, o in zip(products, out_leaves)]
-    private = copies + cotangents
-    results = (rebuild(_outside_only(out_leaves, private)),
-               rebuild(_outside_only(products, private)))
-    return results + (_detached_aux(aux, copies),) if has_aux else results
+    with _running([]) as private:
+        args, _, variables = _wired_arguments(primals, tuple(range(len(primals))), private,
+                                              forward=True)
+        with enable_grad():
+            output, aux = _split_aux(_call(func, args), _HEADERS['jvp'], has_aux)
+            out_leaves = _output_leaves(output, 'jvp')
+            rebuild = _flatten(output)[1]
+            # (integer outputs have no cotangent: their tangent is zero)
+            cotangents = {i: o.new_zeros(o.shape).requires_grad_()
+                          for i, o in enumerate(out_leaves) if _is_differentiable_dtype(o)}
+            private.extend(cotangents.values())
+            vjps = _grads([out_leaves[i] for i in cotangents], variables,
+                          list(cotangents.values())) if cotangents else []
+            used = [(g, t) for g, t in zip(vjps, tangent_leaves) if g.requires_grad]
+            found = _autograd_grad([g for g, _ in used], list(cotangents.values()),
+                                   [t for _, t in used], allow_unused=True,
+                                   create_graph=True) if used else [None] * len(cotangents)
+            by_output = dict(zip(cotangents, found))
+            products = [by_output.get(i) if by_output.get(i) is not None else
+                        o.new_zeros(o.shape) for i, o in enumerate(out_leaves)]
+        results = (rebuild(_outside_only(out_leaves, private)),
+                   rebuild(_outside_only(products, private)))
+        return results + (_detached_aux(aux, private),) if has_aux else results
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """The Jacobian of func (tensor outputs) with respect to the argnums arguments: output
     shape + input shape, a row of vector-Jacobian products per output element."""
+    return _jacobian(func, argnums, has_aux, 'vjp')
+
+
+def _jacobian(func, argnums, has_aux, mode):
+    """jacrev (mode 'vjp') and jacfwd (mode 'jvp': PyTorch's forward-mode checks and messages,
+    and an integer output's zero Jacobian of its dtype), both computed in reverse mode."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        args, numbers, variables, copies = _wired_arguments(args, argnums)
-        with enable_grad():
-            result = func(*args, **kwargs)
-            output, aux = (result if has_aux else (result, None))
-            out_leaves, rebuild_out = _flatten(output)
-            per_output = []
-            for out in out_leaves:
-                rows = []
-                for k in range(out.numel()):
-                    seed = out.new_zeros(out.numel())
-                    seed[k] = 1
-                    rows.append(_grads(out, variables, seed.reshape(out.shape),
-                                       retain_graph=True))
-                blocks = []
-                for j, x in enumerate(variables):
-                    stacked = _stack([row[j] for row in rows], out.numel(), x)
-                    blocks.append(stacked.reshape(tuple(out.shape) + tuple(x.shape)))
-                blocks = _outside_only(blocks, copies)
-                per_output.append(_regroup(blocks, numbers, args, argnums))
-        jac = rebuild_out(per_output)
-        return (jac, _detached_aux(aux, copies)) if has_aux else jac
+        with _running([]) as private:
+            args, numbers, variables = _wired_arguments(args, argnums, private,
+                                                        forward=mode == 'jvp')
+            with enable_grad():
+                output, aux = _split_aux(_call(func, args, kwargs), _HEADERS[mode], has_aux)
+                out_leaves = _output_leaves(output, mode)
+                per_output = [_regroup(_outside_only(_jacobian_blocks(out, variables), private),
+                                       numbers, args, argnums) for out in out_leaves]
+            jac = _flatten(output)[1](per_output)
+            return (jac, _detached_aux(aux, private)) if has_aux else jac
     return wrapper
+
+
+def _jacobian_blocks(out, variables):
+    """d out / d x for each variable x, of shape out.shape + x.shape: a row of vector-Jacobian
+    products per element of out (zeros of out's dtype for an integer output)."""
+    if not _is_differentiable_dtype(out):
+        return [out.new_zeros(tuple(out.shape) + tuple(x.shape)) for x in variables]
+    rows = []
+    for k in range(out.numel()):
+        seed = out.new_zeros(out.numel())
+        seed[k] = 1
+        rows.append(_grads(out, variables, seed.reshape(out.shape), retain_graph=True))
+    blocks = []
+    for j, x in enumerate(variables):
+        stacked = _stack([row[j] for row in rows], out.numel(), x)
+        blocks.append(stacked.reshape(tuple(out.shape) + tuple(x.shape)))
+    return blocks
 
 
 def _stack(rows, n, like):
@@ -326,108 +332,11 @@ def _stack(rows, n, like):
 def jacfwd(func, argnums=0, has_aux=False, *, randomness='error'):
     """The Jacobian, as jacrev computes it (nbgrad's forward mode derives each op's forward
     derivative from its backward, so reverse mode is the cheaper way here; the matrix is the
-    same, and randomness= is not looked at)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    same, and randomness= is not looked at). Its checks and messages are jvp's."""
+    return _jacobian(func, argnums, has_aux, 'jvp')
 
 
 def hessian(func, argnums=0):
     """The matrix of second derivatives: jacfwd(jacrev(func))."""
     return jacfwd(jacrev(func, argnums), argnums)
 
-
-# -- vmap -----------------------------------------------------------------------------------------
-
-def _empty_batch(func, per_arg, out_dims, kwargs):
-    """vmap over a batch of 0: func's outputs for one element of zeros give the shapes and
-    dtypes; each comes back with a 0-long batch dim at its out_dim."""
-    call_args = [rebuild([leaf if d is None else leaf.new_zeros(
-                          tuple(s for i, s in enumerate(leaf.shape) if i != d % leaf.dim()))
-                          for leaf, d in zip(leaves, leaf_dims)])
-                 for leaves, rebuild, leaf_dims in per_arg]
-    sample = func(*call_args, **kwargs)
-    leaves, rebuild_out = _flatten(sample)
-    dims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
-        [out_dims] * len(leaves)
-    empty = []
-    for t, d in zip(leaves, dims):
-        shape = list(t.shape)
-        shape.insert(d % (len(shape) + 1), 0)
-        empty.append(t.new_empty(shape))
-    return rebuild_out(empty)
-
-
-def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
-    """func mapped over a batch dimension of its inputs: called once per batch element (in_dims:
-    the dim of each argument, None for an argument shared by all), the outputs stacked at
-    out_dims (None: an output the same for every element, returned once).
-
-    randomness='same' gives every element the same random numbers (each call starts from the
-    CPU generator's state before the first, which ends one call's draws later, as PyTorch's
-    single unbatched draw); 'different' gives each element its rows of one draw for the batch,
-    as PyTorch's (_batched_draws.py); 'error' (the default) refuses a random op, as PyTorch's."""
-    if randomness not in ('error', 'different', 'same'):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
-                           f"'same'. Got {randomness}")
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(f'vmap(func, in_dims={in_dims}, ...)(<inputs>): in_dims is not '
-                             f'compatible with the structure of `inputs`. in_dims has '
-                             f'{len(dims)} elements, but inputs has {len(args)} elements.')
-        size = None
-        per_arg = []
-        for arg, dim in zip(args, dims):
-            leaves, rebuild = _flatten(arg)
-            leaf_dims = _flatten(dim)[0] if isinstance(dim, (tuple, list, dict)) else \
-                [dim] * len(leaves)
-            for leaf, d in zip(leaves, leaf_dims):
-                if d is None:
-                    continue
-                if not isinstance(leaf, Tensor):
-                    raise ValueError(f'vmap: Got in_dim={d} for an input but the input is of '
-                                     f'type {type(leaf)}. We cannot vmap over non-Tensor '
-                                     f'arguments, please use None as the respective in_dim')
-                if not -leaf.dim() <= d < leaf.dim():
-                    name = getattr(func, '__name__', 'f')
-                    raise ValueError(f'vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got '
-                                     f'in_dim={d} for some input, but that input is a Tensor of '
-                                     f'dimensionality {leaf.dim()} so expected in_dim to '
-                                     f'satisfy -{leaf.dim()} <= in_dim < {leaf.dim()}.')
-                n = leaf.shape[d]
-                if size is not None and n != size:
-                    raise ValueError(f'vmap: Expected all tensors to have the same size in the '
-                                     f'mapped dimension, got sizes {size} and {n} for the mapped '
-                                     f'dimension')
-                size = n
-            per_arg.append((leaves, rebuild, leaf_dims))
-        if size is None:
-            raise ValueError('vmap: at least one input must be batched (in_dims all None)')
-        if size == 0:
-            return _empty_batch(func, per_arg, out_dims, kwargs)
-        outputs = []
-        generator = default_generator if randomness == 'same' else None
-        start = generator.get_state() if generator is not None else None
-        with contextlib.nullcontext() if generator is not None else \
-                _batched_draws.drawing_for(size, refuse=randomness == 'error') as draws:
-            for b in range(size):
-                if b and generator is not None:
-                    generator.set_state(start)
-                if draws is not None:
-                    draws.start(b)
-                call_args = [rebuild([leaf if d is None else leaf.select(d, b)
-                                      for leaf, d in zip(leaves, leaf_dims)])
-                             for leaves, rebuild, leaf_dims in per_arg]
-                outputs.append(func(*call_args, **kwargs))
-        first, rebuild_out = _flatten(outputs[0])
-        columns = list(zip(*[_flatten(o)[0] for o in outputs]))
-        out_leaf_dims = _flatten(out_dims)[0] if isinstance(out_dims, (tuple, list)) else \
-            [out_dims] * len(first)
-        from .._creation import tensor
-        from .._functions import stack
-        stacked = [column[0] if d is None else
-                   stack([t if isinstance(t, Tensor) else tensor(t) for t in column], dim=d)
-                   for column, d in zip(columns, out_leaf_dims)]
-        return rebuild_out(stacked)
-    return wrapper

@@ -272,6 +272,17 @@ class RandomStructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
+def _torch_norm(t, n, dims):
+    """torch.norm(t, p=n, dim=dims), which PyTorch's LnStructured ranks channels by: 'fro' over
+    at most two dims is the 2-norm of the entries, another string ('nuc', or 'fro' over more
+    dims) goes to matrix_norm, which wants exactly two dims, and a number to vector_norm."""
+    if n == 'fro' and len(dims) <= 2:
+        return linalg.vector_norm(t, 2, dims)
+    if isinstance(n, str):
+        return linalg.matrix_norm(t, n, dims)
+    return linalg.vector_norm(t, n, dims)
+
+
 class LnStructured(BasePruningMethod):
     """Prunes the `amount` channels along `dim` of smallest Ln norm (n as in linalg norms)."""
     PRUNING_TYPE = 'structured'
@@ -285,7 +296,7 @@ class LnStructured(BasePruningMethod):
         channels = t.shape[self.dim]
         count = _count(self.amount, channels)
         dim = self.dim + t.dim() if self.dim < 0 else self.dim
-        norms = linalg.vector_norm(t, ord=self.n, dim=[d for d in range(t.dim()) if d != dim])
+        norms = _torch_norm(t, self.n, [d for d in range(t.dim()) if d != dim])
         best = topk(norms, k=channels - count, largest=True)
         if count == 0:
             return default_mask
