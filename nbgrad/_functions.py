@@ -21,6 +21,7 @@ from .ops.indexing import (gather, scatter, scatter_add, index_select, index_add
                            index_fill, masked_fill, masked_select, masked_scatter, take,
                            take_along_dim, nonzero, nonzero_static, argwhere, index_put)
 from .ops.scatter_reduce import scatter_reduce, index_reduce  # noqa: F401
+from .ops.as_strided_scatter import as_strided_scatter  # noqa: F401
 from .ops.matmul import (matmul, mm, bmm, mv, dot, vdot, outer, ger, inner, tensordot,  # noqa
                          einsum, kron)
 from .ops.scaled_products import addmm, addmv, baddbmm, addbmm, addr  # noqa: F401

@@ -215,7 +215,6 @@ MISSING_ALLOWED = {
     'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',
     # math / linalg not implemented yet (sizes: S < 30 lines, M < 100, L more)
     'torch.Tensor.index': 'not a documented method of torch.Tensor (aten index)',
-    'torch.as_strided_scatter': 'not implemented (M)', 'torch.Tensor.as_strided_scatter': '(M)',
     'torch.slice_inverse': 'export helper',
     'torch.Tensor.slice_inverse': 'export helper',
     'torch.lobpcg': 'sparse eigensolver (L)', 'torch.empty_quantized': 'quantized tensors',

@@ -1,5 +1,5 @@
 """Indexing: __getitem__/__setitem__ (basic, advanced and boolean), gather/scatter, index_select,
-index_add/copy/fill, masked_fill/select/scatter, take, take_along_dim, nonzero."""
+index_add/copy/fill, take, take_along_dim, nonzero (the masked ops: masked.py)."""
 import warnings
 
 import numpy as np
@@ -7,18 +7,22 @@ import numpy as np
 from .._arrays import MetaArray, is_host_array
 from .._complex_autograd import conj as _conj
 from .._arrays import is_cuda_array
-from .._int_scalars import fits, overflow
+from .._int_scalars import fits
 from .._memory_overlap import check_no_partial_overlap
 from .._user_warning import warn_at_caller
 from .._creation import full, zeros
 from .._dispatch import dispatch, dispatch_inplace, _type_word
 from .._tensor import Tensor
-from .._select import select
 from ..autograd.graph import COPY_SLICES, NOT_IMPLEMENTED, Node
 from ._util import wrap_dim, xp_of, as_operand, along_axis, out_of_bounds, check_advanced_index
-from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, check_index_versions,
+from ._scatter_shapes import (check_gather_shapes, check_index_dtype, check_scatter_shapes,
+                              nonempty)
+from .views import (BasicIndex, AdvancedIndexOp, _index_add_at, _scatter_add_at,
+                    check_index_versions,
                     index_tensors)
 from .._node_names import presents_as
+from .masked import (_complex_scalar_as, masked_fill, masked_fill_,  # noqa: F401 (also
+                     masked_scatter, masked_scatter_, masked_select)  # indexing's names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,6 +50,8 @@ def _convert_index(index, x):
     if _sequence_as_tuple(index):
         index = tuple(index)
     items = index if isinstance(index, tuple) else (index,)
+    if sum(item is Ellipsis for item in items) > 1:
+        items = _one_ellipsis(items, x._data.ndim)
     xp = np if is_host_array(x._data) else xp_of(x._data)
     out = []
     basic = True
@@ -96,6 +102,26 @@ def _convert_index(index, x):
             raise IndexError(f'only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                              f'Variables are valid indices (got {type(item).__name__})')
     return (tuple(out) if len(out) != 1 or isinstance(index, tuple) else out[0]), basic
+
+
+def _one_ellipsis(items, ndim):
+    """PyTorch takes several ellipses (NumPy only one): the first spans the dims the other items
+    leave, each later one spans that many again from where it stands, so x[..., ...] is x and
+    x[..., 0, ...] is x[..., 0]. Later ones with indexed dims after them reach past the end
+    unless the first spans nothing."""
+    def width(item):
+        if item is None or item is Ellipsis or isinstance(item, bool):
+            return 0
+        if isinstance(item, Tensor) and item._data.dtype in (np.bool_, np.uint8):
+            return max(item._data.ndim, 1)
+        return 1
+    spanned = ndim - sum(width(item) for item in items)
+    first = next(i for i, item in enumerate(items) if item is Ellipsis)
+    later = [i for i in range(first + 1, len(items)) if items[i] is Ellipsis]
+    if spanned > 0 and any(width(item) for item in items[later[0] + 1:]):
+        raise IndexError(f'too many indices for tensor of dimension {ndim} (an ellipsis after '
+                         f'the first spans {spanned} more dimension(s))')
+    return tuple(item for i, item in enumerate(items) if i not in later)
 
 
 def _index_array(a):
@@ -197,7 +223,9 @@ class IndexPut(Node):
         check_advanced_index(out, self.index)
         if v.__class__ is complex:
             v = _complex_scalar_as(v, out.dtype)
-        v = fits(v, out.dtype, float_targets=False)    # (x[i] = 1e5 gives half inf, as PyTorch)
+        # a Python float written into float32 must fit (c10's checked conversion), while a half
+        # or bfloat16 x[i] = 1e5 gives inf, as in PyTorch (the value passes through float there)
+        v = fits(v, out.dtype, float_targets=out.dtype == np.float32)
         try:
             if self.accumulate:
                 _index_add_at(xp, out, self.index, xp.broadcast_to(xp.asarray(v, dtype=out.dtype),
@@ -244,7 +272,20 @@ def _check_put_dtype(x, value):
                            f'{_type_word(value._data.dtype)} for the source.')
 
 
+def _check_assignable(x, value):
+    """x[i] = value takes a tensor or a number, as PyTorch does: a list, a tuple or a NumPy
+    array is refused (wrap it in a tensor), and so is a NumPy scalar that is not a Python
+    number (numpy.float32; numpy.float64 and NumPy integers pass)."""
+    if isinstance(value, (Tensor, int, float, complex, np.integer, np.bool_)):
+        return
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == 'builtins' else \
+        f'{kind.__module__.split(".")[0]}.{kind.__qualname__}'
+    raise TypeError(f"can't assign a {name} to a {x.type()}")
+
+
 def setitem(x, index, value):
+    _check_assignable(x, value)
     converted, basic = _convert_index(index, x)
     mask_fill = getattr(converted, 'dtype', None) == np.bool_    # (a single bool mask)
     if not basic and not (mask_fill and isinstance(value, Tensor) and value.dim() == 0):
@@ -283,7 +324,16 @@ def setitem(x, index, value):
         raise _friendly_index_error(e, x) from None
 
 
+def _check_put_indices(indices):
+    """index_put_ takes a tuple of tensors (None, a slice or a list is x[...]'s business)."""
+    for i, item in enumerate(indices):
+        if not isinstance(item, Tensor):
+            raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(item).__name__}')
+
+
 def index_put(input, indices, values, accumulate=False):
+    _check_put_indices(indices)
     _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
     return dispatch(IndexPut(converted, accumulate, index_tensors(indices)), input,
@@ -291,6 +341,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def index_put_(input, indices, values, accumulate=False):
+    _check_put_indices(indices)
     _check_put_dtype(input, values)
     converted, _ = _convert_index(tuple(indices), input)
     return dispatch_inplace(IndexPut(converted, accumulate, index_tensors(indices)), input,
@@ -301,11 +352,6 @@ def index_put_(input, indices, values, accumulate=False):
 # gather / scatter
 # ---------------------------------------------------------------------------------------------
 
-def _check_index(index, name):
-    if index.dtype.kind not in 'iu':
-        raise RuntimeError(f'{name}(): Expected dtype int64 for index, got {index.dtype}')
-
-
 class Gather(Node):
     complex_autograd = True
     shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
@@ -314,29 +360,26 @@ class Gather(Node):
         self.dim = dim
 
     def forward(self, a, index):
-        _check_index(index, 'gather')
-        if index.ndim != a.ndim and a.ndim:
-            raise RuntimeError(f'Index tensor must have the same number of dimensions as input '
-                               f'tensor ({a.ndim} vs {index.ndim})')
-        for d in range(index.ndim):
-            if d != self.dim and index.shape[d] > a.shape[d]:
-                raise RuntimeError(f'Size does not match at dimension {d} expected index '
-                                   f'{list(index.shape)} to be smaller than self {list(a.shape)} '
-                                   f'apart from dimension {self.dim}')
+        check_index_dtype(index, 'gather')
+        check_gather_shapes(a, index, self.dim)
         self._input_shape = a.shape
-        if a.ndim == 0:
-            return a.reshape(index.shape).copy()
-        size = a.shape[self.dim]
-        bad = out_of_bounds(index, size, negative_ok=False)
+        if index.size == 0:
+            return xp_of(a).zeros(index.shape, a.dtype)
+        # (a 0-dim self or index reads as 1-d of size 1, as in PyTorch; the result has the
+        # index's shape)
+        a1, index1 = nonempty(a), nonempty(index)
+        size = a1.shape[self.dim]
+        bad = out_of_bounds(index1, size, negative_ok=False)
         if bad is not None:
             raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with size '
                                f'{size}')
-        return a[along_axis(xp_of(a), index, self.dim)]
+        out = a1[along_axis(xp_of(a), index1, self.dim)]
+        return out.reshape(()) if index.ndim == 0 else out
 
     def backward(self, g):
         index = self._index_tensor
         shape = self._input_shape
-        if index.shape[self.dim] == 1 and all(
+        if index.dim() and index.shape[self.dim] == 1 and all(
                 s == t for d, (s, t) in enumerate(zip(index.shape, shape)) if d != self.dim):
             # one index per row (cross-entropy's pattern): no collisions, so a plain write
             from .reduction import ScatterInto
@@ -361,33 +404,36 @@ class Scatter(Node):
         return self.forward_into(a.copy(), a, index, src)
 
     def forward_into(self, out, a, index, src):
-        self._scalar_source = src.__class__ in (int, float, bool)
-        _check_index(index, 'scatter')
-        if index.size and out.ndim:
-            size = out.shape[self.dim]
-            bad = out_of_bounds(index, size, negative_ok=False)
-            if bad is not None:
-                raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with '
-                                   f'size {size}')
+        scalar = src.__class__ in (int, float, bool)
+        self._scalar_source = scalar
+        check_index_dtype(index, 'scatter')
+        if not scalar and src.dtype != out.dtype:
+            raise RuntimeError('scatter(): Expected self.dtype to be equal to src.dtype')
+        check_scatter_shapes(out, index, None if scalar else src, self.dim)
+        if index.size == 0:
+            return out
+        # (a 0-dim self, index or src reads as 1-d of size 1, as in PyTorch: NumPy would
+        # broadcast a 0-dim index over the whole dimension)
+        out1, index1 = nonempty(out), nonempty(index)
+        size = out1.shape[self.dim]
+        bad = out_of_bounds(index1, size, negative_ok=False)
+        if bad is not None:
+            raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with '
+                               f'size {size}')
         xp = xp_of(out)
-        if out.ndim == 0:
-            full = ()
-        else:
-            full = along_axis(xp, index, self.dim)
-        if src.__class__ in (int, float, bool):
+        full = along_axis(xp, index1, self.dim)
+        if scalar:
             values = src
         else:
-            _check_scatter_source(out, index, src, self.dim)
-            values = src[tuple(slice(0, s) for s in index.shape)] if src.ndim else src
-            if values.dtype != out.dtype:
-                values = values.astype(out.dtype)
+            src1 = nonempty(src)
+            values = src1[tuple(slice(0, s) for s in index1.shape)]
         if self.mode == 'add':
-            _index_add_at(xp, out, full, xp.broadcast_to(xp.asarray(values, dtype=out.dtype),
-                                                          index.shape))
+            _scatter_add_at(xp, out1, full, xp.broadcast_to(xp.asarray(values, dtype=out.dtype),
+                                                           index1.shape))
         elif self.mode == 'multiply':
-            np.multiply.at(out, full, values) if xp is np else _cupy_unsupported('multiply')
+            np.multiply.at(out1, full, values) if xp is np else _cupy_unsupported('multiply')
         else:
-            out[full] = fits(values, out.dtype)
+            out1[full] = fits(values, out.dtype)
         return out
 
     def backward(self, g):
@@ -408,18 +454,6 @@ class Scatter(Node):
         if self.mode == 'add':
             return 'ScatterAddBackward0'
         return 'ScatterBackward1' if self._scalar_source else 'ScatterBackward0'
-
-
-def _check_scatter_source(out, index, src, dim):
-    """PyTorch's checks of a tensor src: self's dtype, and at least the index's extent."""
-    if src.dtype != out.dtype:
-        raise RuntimeError('scatter(): Expected self.dtype to be equal to src.dtype')
-    if src.ndim and index.ndim == src.ndim == out.ndim and any(
-            i > s or (d != dim and i > o)
-            for d, (i, s, o) in enumerate(zip(index.shape, src.shape, out.shape))):
-        raise RuntimeError(f'Expected index {list(index.shape)} to be no larger than self '
-                           f'{list(out.shape)} apart from dimension {dim} and to be no larger '
-                           f'size than src {list(src.shape)}')
 
 
 def _cupy_unsupported(what):
@@ -485,11 +519,30 @@ def scatter_add_(input, dim, index, src):
 # index_select / index_add / index_copy / index_fill
 # ---------------------------------------------------------------------------------------------
 
+_TYPE_WORDS = ('float32', 'float64', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool',
+               'complex64', 'complex128')
+
+
 def _index_vector(index, name):
+    """index_select/add/copy/fill's index as a 1-d array, after PyTorch's checks of its
+    dimensions and dtype (each op has its own words, error type and dtypes: index_copy and
+    index_fill take int64 only, and index_fill checks the dtype first)."""
+    word = _type_word(index.dtype) if index.dtype.name in _TYPE_WORDS else str(index.dtype)
+    if name == 'index_fill' and index.dtype != np.int64:
+        raise IndexError('index_fill_(): Expected dtype int64 for index.')
     if index.ndim > 1:
-        raise IndexError(f'{name}(): Index is supposed to be a vector')
-    if index.dtype.kind not in 'iu':
-        raise RuntimeError(f'{name}(): Expected dtype int32 or int64 for index')
+        raise {'index_select': IndexError('index_select(): Index is supposed to be a vector'),
+               'index_add': IndexError(f'index_add_(): Index is supposed to be a vector, but got '
+                                       f'dim: {index.ndim} with type: {word} and size: '
+                                       f'{list(index.shape)}'),
+               'index_copy': IndexError(f'index_copy_(): Index should have dimension 1 or 0 '
+                                        f'(got {index.ndim})'),
+               'index_fill': RuntimeError('Index has to be a vector/scalar')}[name]
+    if index.dtype != np.int64 and (index.dtype != np.int32 or name == 'index_copy'):
+        raise RuntimeError({
+            'index_select': 'index_select(): Expected dtype int32 or int64 for index',
+            'index_add': f'index_add_(): Expected dtype int32/int64 for index but got: {word}',
+            'index_copy': f'index_copy_(): Expected a long tensor for index, but got {word}'}[name])
     return index.reshape(-1)
 
 
@@ -506,6 +559,47 @@ def _check_index_range(index, out, dim, mode):
             raise IndexError(f'index out of range in self (index_add_: {message})')
         raise RuntimeError(message)
     raise IndexError('index_copy_(): ' + message if mode == 'copy' else message)
+
+
+def _check_index_source(mode, out, index, source, dim):
+    """index_add/index_copy's checks of source against self and the index (PyTorch's order,
+    words and error types)."""
+    n = index.size
+    if mode == 'copy':
+        if source.ndim == 0 and n != 1:
+            raise IndexError(f'index_copy_(): When source is scalar, index should have one '
+                             f'element (got {n})')
+        if source.ndim != out.ndim and source.ndim and out.ndim:
+            raise IndexError(f'index_copy_(): When source and destination are not scalars, their '
+                             f'dimensionality must match. Source dimensionality ({source.ndim}), '
+                             f'destination dimensionality ({out.ndim})')
+        if source.ndim and n != source.shape[dim]:
+            raise IndexError(f'index_copy_(): Number of indices ({n}) should be equal to '
+                             f'source.size(dim) ({source.shape[dim]})')
+        if source.ndim and out.ndim:
+            for d, (have, got) in enumerate(zip(out.shape, source.shape)):
+                if d != dim and have != got:
+                    raise RuntimeError(f'index_copy_(): Source/destination tensor must have same '
+                                       f'slice shapes. Destination slice shape: {have} at '
+                                       f'dimension {dim} and source slice shape: {got} at '
+                                       f'dimension 0.')
+        return
+    if source.ndim == 0:
+        if n != 1:     # (PyTorch's message comes from asking a 0-dim source its size(dim))
+            raise IndexError(f'Dimension specified as {dim} but tensor has no dimensions')
+    elif dim >= source.ndim:
+        raise IndexError(f'Dimension out of range (expected to be in range of '
+                         f'[{-source.ndim}, {source.ndim - 1}], but got {dim})')
+    elif n != source.shape[dim]:
+        raise RuntimeError(f'index_add_(): Number of indices ({n}) should be equal to '
+                           f'source.size(dim): ({source.shape[dim]}), for dim: {dim}')
+    self_rest, source_rest = list(out.shape), list(source.shape)
+    if source.ndim and out.ndim:
+        del self_rest[dim], source_rest[dim]
+    if self_rest != source_rest:
+        raise RuntimeError(f'source tensor shape must match self tensor shape, excluding the '
+                           f'specified dimension. Got self.shape = {list(out.shape)} '
+                           f'source.shape = {list(source.shape)}')
 
 
 class IndexSelect(Node):
@@ -547,27 +641,35 @@ class IndexAdd(Node):
     def forward_into(self, out, a, index, source):
         index = _index_vector(index, 'index_' + self.mode)
         xp = xp_of(out)
+        if self.mode == 'fill':
+            if getattr(source, 'ndim', 0):
+                raise RuntimeError(f'index_fill_ only supports a 0-dimensional value tensor, but '
+                                   f'got tensor with {source.ndim} dimension(s).')
+        else:
+            _check_index_source(self.mode, out, index, source, self.dim)
         _check_index_range(index, out, self.dim, self.mode)
+        # (a 0-dim self or source reads as 1-d of size 1, as in PyTorch)
+        out1 = nonempty(out)
         where = (slice(None),) * self.dim + (index,)
         if self.mode == 'fill':
             if source.__class__ is complex and out.dtype.kind != 'c':
                 raise RuntimeError('index_fill_(): Converting complex Scalar to non-complex type '
                                    'is not supported')
-            out[where] = fits(source, out.dtype)
+            out1[where] = fits(source, out.dtype)
             return out
-        if source.ndim and source.shape[self.dim if source.ndim == out.ndim else 0] != index.size:
-            raise RuntimeError(f'index_{self.mode}_(): Number of indices ({index.size}) should be '
-                               f'equal to source.size(dim): ({source.shape[self.dim]}), for dim: '
-                               f'{self.dim}')
+        source = nonempty(source)
         if source.dtype != out.dtype:
             source = source.astype(out.dtype)
         if self.mode == 'add':
             alpha = self.alpha
             if out.dtype.kind in 'iu' and isinstance(alpha, float):
                 alpha = int(alpha)   # (PyTorch converts alpha to the integer dtype: truncates)
-            _index_add_at(xp, out, where, source * alpha if alpha != 1 else source)
+            # (PyTorch's kernel for a 1-d self rounds a half sum after every add; the one for
+            # more dimensions accumulates half in float32, as scatter_add_ does)
+            add_at = _scatter_add_at if out1.ndim > 1 else _index_add_at
+            add_at(xp, out1, where, source * alpha if alpha != 1 else source)
         else:
-            out[where] = source
+            out1[where] = source
         return out
 
     def backward(self, g):
@@ -627,129 +729,6 @@ index_fill_ = _index_op('fill', True)
 
 
 # ---------------------------------------------------------------------------------------------
-# masked ops
-# ---------------------------------------------------------------------------------------------
-
-class MaskedFill(Node):
-    complex_autograd = True
-    contiguous_output = True
-    saved_inputs = (1,)
-    overlap_checked = False    # (its value is 0-dim, read first, as in PyTorch)
-
-    def forward(self, a, mask, value):
-        if mask.dtype != np.bool_:
-            raise RuntimeError(f'masked_fill_ only supports boolean masks, but got mask with dtype '
-                               f'{mask.dtype}')
-        if hasattr(value, 'ndim') and value.ndim:
-            raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
-                               f'tensor with {value.ndim} dimension(s).')
-        if value.__class__ is complex or (value.__class__ not in (int, float, bool) and
-                                          value.dtype.kind == 'c' and a.dtype.kind != 'c'):
-            value = _complex_scalar_as(complex(value), a.dtype)
-        xp = xp_of(a)
-        return select(xp, mask, xp.asarray(fits(value, a.dtype), dtype=a.dtype), a)
-
-    def backward(self, g):
-        (mask,) = self.saved_tensors
-        e = self._edges
-        ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
-        gv = g.masked_select(mask.expand_as(g) if mask.shape != g.shape else mask).sum() \
-            if len(e) > 2 and e[2] is not None else None
-        return ga, None, gv
-
-
-def _complex_scalar_as(value, np_dtype):
-    """A complex number written into a tensor as c10's checked conversion takes it: into a real
-    tensor its real part when the imaginary part is 0, else PyTorch's RuntimeError (NumPy would
-    drop the imaginary part, or fail in float()); a bool tensor takes its truth."""
-    kind = np.dtype(np_dtype).kind
-    if kind == 'c':
-        return value
-    if kind == 'b':
-        return bool(value)
-    if value.imag != 0:
-        raise overflow(np_dtype)
-    return value.real
-
-
-def masked_fill(input, mask, value):
-    return dispatch(MaskedFill(), input, mask, as_operand(value))
-
-
-def masked_fill_(input, mask, value):
-    return dispatch_inplace(MaskedFill(), input, mask, as_operand(value))
-
-
-class MaskedSelect(Node):
-    shape_from_values = True
-    complex_autograd = True
-    complex_autograd = True
-    saved_inputs = (1,)
-
-    def forward(self, a, mask):
-        if mask.dtype != np.bool_:
-            raise RuntimeError(f'masked_select: expected BoolTensor for mask, got {mask.dtype}')
-        xp = xp_of(a)
-        from .shape import broadcast_shapes     # (PyTorch's RuntimeError where sizes differ)
-        shape = tuple(broadcast_shapes(a.shape, mask.shape))
-        self._input_shape = a.shape
-        self._shape = shape
-        return xp.broadcast_to(a, shape)[xp.broadcast_to(mask, shape)]
-
-    def backward(self, g):
-        (mask,) = self.saved_tensors
-        out = zeros(self._shape, dtype=g.dtype, device=g.device)
-        out = out.masked_scatter(mask.expand(self._shape), g)
-        return out, None
-
-
-def masked_select(input, mask):
-    return dispatch(MaskedSelect(), input, mask)
-
-
-class MaskedScatter(Node):
-    complex_autograd = True
-    saved_inputs = (1,)
-    overlap_checked = False    # PyTorch's kernel does not check
-
-    def forward(self, a, mask, source):
-        return self.forward_into(a.copy(), a, mask, source)
-
-    def forward_into(self, out, a, mask, source):
-        xp = xp_of(out)
-        m = xp.broadcast_to(mask, out.shape)
-        n = int(m.sum())
-        if source.size < n:
-            raise RuntimeError('masked_scatter: expected source to have at least as many elements '
-                               'as ones in mask')
-        out[m] = source.reshape(-1)[:n].astype(out.dtype, copy=False)
-        return out
-
-    def backward(self, g):
-        (mask,) = self.saved_tensors
-        e = self._edges
-        ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
-        gs = None
-        if e[2] is not None:
-            selected = g.masked_select(mask)
-            n_source = 1
-            for s in e[2][2]:
-                n_source *= s
-                from .shape import cat
-            pad = zeros(n_source - selected.numel(), dtype=g.dtype, device=g.device)
-            gs = cat([selected, pad]).reshape(e[2][2])
-        return ga, None, gs
-
-
-def masked_scatter(input, mask, source):
-    return dispatch(MaskedScatter(), input, mask, source)
-
-
-def masked_scatter_(input, mask, source):
-    return dispatch_inplace(MaskedScatter(), input, mask, source)
-
-
-# ---------------------------------------------------------------------------------------------
 # take / take_along_dim / nonzero
 # ---------------------------------------------------------------------------------------------
 
@@ -764,15 +743,19 @@ def take(input, index):
 
 
 def take_along_dim(input, indices, dim=None):
-    if isinstance(indices, Tensor) and indices._data.dtype not in (np.int32, np.int64):
-        raise RuntimeError('gather(): Expected dtype int32/int64 for index')
     if dim is None:   # gather's rules: a negative index is out of range, as in PyTorch
         return input.reshape(-1).gather(0, indices.reshape(-1))
-    d = wrap_dim(dim, input._data.ndim)
     if input.dim() != indices.dim():
         raise RuntimeError(f'torch.take_along_dim(): input and indices should have the same '
                            f'number of dimensions, but got {input.dim()} dimensions for input, '
                            f'and {indices.dim()} dimensions for indices')
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f'torch.take_along_dim(): dtype of indices should be Long but got '
+                           f'{_type_word(indices._data.dtype)}')
+    d = wrap_dim(dim, input._data.ndim)
+    size = input.shape[d] if input.dim() else 1
+    if size:    # PyTorch 2.13 takes the indices modulo the size (-1 is the last, size the first)
+        indices = indices.remainder(size)
     shape_in = list(input.shape)
     shape_idx = list(indices.shape)
     shape_in[d] = shape_idx[d] = 1

@@ -13,11 +13,13 @@ import builtins
 
 import numpy as np
 
-from .._dispatch import dispatch, dispatch_inplace, no_kernel
+from .._dispatch import _type_word, dispatch, dispatch_inplace, no_kernel
+from .._dtype import int32, int64
 from ..autograd.graph import Node
 from . import _scatter_minmax_cuda
 from ._util import along_axis, out_of_bounds, wrap_dim, xp_of
-from .views import _index_add_at
+from ._scatter_shapes import check_index_dtype, check_scatter_shapes, nonempty
+from .views import _index_add_at, _scatter_add_at
 
 REDUCTIONS = ('sum', 'prod', 'mean', 'amax', 'amin')
 
@@ -36,10 +38,11 @@ def _identity(reduce, dtype):
     return info.min if reduce == 'amax' else info.max
 
 
-def _combine(xp, out, positions, values, reduce):
-    """out[positions] (op)= values, repeated positions combining."""
+def _combine(xp, out, positions, values, reduce, op='scatter_reduce'):
+    """out[positions] (op)= values, repeated positions combining (a half sum accumulates in
+    float32 in scatter_reduce, in half in index_reduce, as in PyTorch)."""
     if reduce in ('sum', 'mean'):
-        _index_add_at(xp, out, positions, values)
+        (_scatter_add_at if op == 'scatter_reduce' else _index_add_at)(xp, out, positions, values)
     elif xp is np:
         ufunc = {'prod': np.multiply, 'amax': np.maximum, 'amin': np.minimum}[reduce]
         ufunc.at(out, positions, values)
@@ -82,8 +85,7 @@ class ScatterReduce(Node):
         return self.forward_into(a.copy(), a, index, src)
 
     def forward_into(self, out, a, index, src):
-        if index.dtype.kind not in 'iu':
-            raise RuntimeError('scatter(): Expected dtype int32/int64 for index')
+        check_index_dtype(index, 'scatter')
         if src.dtype != out.dtype:
             raise RuntimeError('scatter(): Expected self.dtype to be equal to src.dtype')
         if out.dtype.kind == 'b':       # PyTorch's kernels that have no bool type
@@ -92,22 +94,25 @@ class ScatterReduce(Node):
                                 'index_reduce_func_exclude_input_init', out.dtype)
             if self.reduce == 'mean':
                 raise no_kernel('scatter_gather_tensor_cpu_reduce_mean', out.dtype)
-        if index.ndim != out.ndim and index.size:
-            raise RuntimeError('Index tensor must have the same number of dimensions as self '
-                               'tensor')
+        check_scatter_shapes(out, index, src, self.dim)
         xp = xp_of(out)
         if index.size == 0:
             return out
-        size = out.shape[self.dim] if out.ndim else 1
+        # (a 0-dim self, index or src reads as 1-d of size 1, as in PyTorch)
+        full_out, out, index, src = out, nonempty(out), nonempty(index), nonempty(src)
+        size = out.shape[self.dim]
         bad = out_of_bounds(index, size, negative_ok=False)
         if bad is not None:
+            if self.op == 'index_reduce':   # (PyTorch's index kernels' words and type)
+                raise IndexError(f'index out of range in self (index_reduce_: index {bad} is '
+                                 f'out of bounds for dimension {self.dim} with size {size})')
             raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with size '
                                f'{size}')
-        positions = along_axis(xp, index, self.dim) if out.ndim else ()
-        values = src[tuple(slice(0, s) for s in index.shape)] if src.ndim else src
+        positions = along_axis(xp, index, self.dim)
+        values = src[tuple(slice(0, s) for s in index.shape)]
         if not self.include_self:
             out[positions] = _identity(self.reduce, out.dtype)
-        _combine(xp, out, positions, values, self.reduce)
+        _combine(xp, out, positions, values, self.reduce, self.op)
         if self.reduce == 'mean':
             counts = xp.full(out.shape, 1 if self.include_self else 0, dtype=np.int64)
             _index_add_at(xp, counts, positions, xp.ones(index.shape, np.int64))
@@ -116,7 +121,7 @@ class ScatterReduce(Node):
                 xp.true_divide(out, counts, out=out, casting='unsafe')
             else:   # PyTorch rounds an integer mean down
                 xp.floor_divide(out, counts, out=out, casting='unsafe')
-        return out
+        return full_out
 
     def backward(self, grad):
         """PyTorch's scatter_reduce_backward (torch/csrc/autograd/FunctionsManual.cpp)."""
@@ -195,6 +200,9 @@ def _spread_index(input, dim, index, source):
     source along dim."""
     if index.dim() > 1:
         raise IndexError('index_reduce_(): Index is supposed to be a vector')
+    if index.dtype not in (int64, int32):
+        raise RuntimeError(f'index_reduce_(): Expected dtype int32/int64 for index but got: '
+                           f'{_type_word(index._data.dtype)}')
     n_source = source.shape[dim] if source.dim() else 1
     if index.numel() != n_source:
         raise RuntimeError(f'index_reduce_(): Number of indices ({index.numel()}) should be '

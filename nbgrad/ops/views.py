@@ -213,19 +213,41 @@ class IndexBackward(Node):
 
 
 def _index_add_at(xp, out, index, values):
-    """out[index] += values, with repeated indices accumulating."""
+    """out[index] += values, with repeated indices accumulating.
+
+    PyTorch's CPU kernels (index_add_, index_put_ with accumulate, scatter_add_, the gradients of
+    indexing and gather) add one value at a time, in index order, in out's own dtype (a half
+    sum rounds to half after each add), and so does np.add.at, bit for bit; a float64 sum rounded
+    once (np.bincount) is more accurate but differs from PyTorch in the last bits."""
     if xp is not np:
         _cupy_scatter_add(out, index, xp.asarray(values, dtype=out.dtype))
         return
-    if out.dtype.kind == 'f' and out.flags.c_contiguous and 4 * np.size(values) > out.size:
-        # many values for the size of out: one bincount over flat positions beats add.at's
-        # per-element loop (its float64 accumulation is at least as accurate as out's dtype)
+    values = np.asarray(values)
+    if values.dtype != out.dtype:
+        values = values.astype(out.dtype)
+    one_array = out.ndim == 1 and (not isinstance(index, tuple) or len(index) == 1)
+    if not one_array and out.flags.c_contiguous and 4 * values.size > out.size:
+        # add.at over a multi-dimensional index (slices and arrays) runs a slow general loop;
+        # over flat positions it takes its fast path (the same order: position order, which
+        # is index order for each element of out)
         positions = np.arange(out.size).reshape(out.shape)[index]
-        values = np.broadcast_to(values, positions.shape)
-        sums = np.bincount(positions.reshape(-1), weights=values.reshape(-1), minlength=out.size)
-        out += sums.reshape(out.shape).astype(out.dtype, copy=False)
-    else:  # few values into a big out: add.at's loop (fast since NumPy 1.25) skips the rest
+        np.add.at(out.reshape(-1), positions.reshape(-1),
+                  np.broadcast_to(values, positions.shape).reshape(-1))
+    else:
         np.add.at(out, index, values)
+
+
+def _scatter_add_at(xp, out, index, values):
+    """scatter_add_'s out[index] += values: as _index_add_at, except that PyTorch's scatter
+    kernels (scatter_add_, scatter_reduce_ with sum or mean, scatter_ with reduce='add')
+    accumulate half in float32 and round once at the end (index_add_ and index_put_ round to
+    half after every add)."""
+    if out.dtype != np.float16:
+        _index_add_at(xp, out, index, values)
+        return
+    wide = out.astype(np.float32)
+    _index_add_at(xp, wide, index, xp.asarray(values).astype(np.float32))
+    out[...] = wide.astype(np.float16)
 
 
 def _cupy_scatter_add(out, index, values):
@@ -388,6 +410,8 @@ class Unfold(ViewOp):
         if size > length:
             raise RuntimeError(f'maximum size for tensor at dimension {dim} is {length} but size '
                                f'is {size}')
+        if size < 0:
+            raise RuntimeError(f'size is {size} but must be >= 0')
         if step <= 0:
             raise RuntimeError(f'step is {step} but must be > 0')
         self._input_shape = a.shape
@@ -526,8 +550,28 @@ def view(input, *shape):
         if dt.itemsize != input.element_size() and input.dim() == 0:
             raise RuntimeError('self.dim() cannot be 0 to view a tensor as a dtype of a '
                                'different size')
+        if dt.itemsize != input.element_size():
+            _check_view_dtype(input, dt)
         return dispatch(ViewDtype(dt.np), input)
     return dispatch(View(shape_arg(shape)), input)
+
+
+def _check_view_dtype(input, dt):
+    """PyTorch's conditions for viewing as a dtype of another element size (NumPy's own
+    ValueError says less, and NumPy allows a non-unit last stride when the sizes fit)."""
+    ours = input.element_size()
+    words = f'to view {_type_word(input._data.dtype)} as {_type_word(dt.np)} (different element ' \
+        'sizes), but got'
+    if input.stride(-1) != 1 and input.shape[-1] != 1:
+        raise RuntimeError(f'self.stride(-1) must be 1 {words} {input.stride(-1)}')
+    if dt.itemsize > ours:
+        ratio = dt.itemsize // ours
+        if input.shape[-1] % ratio:
+            raise RuntimeError(f'self.size(-1) must be divisible by {ratio} {words} '
+                               f'{input.shape[-1]}')
+        if input.storage_offset() % ratio:
+            raise RuntimeError(f'self.storage_offset() must be divisible by {ratio} {words} '
+                               f'{input.storage_offset()}')
 
 
 def reshape(input, *shape):
@@ -592,6 +636,11 @@ def expand(input, *sizes):
         have = shape[i - lead]
         if s == -1:
             s = have
+        elif s < 0 and have == 1:     # (PyTorch: "numel: integer multiplication overflow" where have is 1)
+            raise RuntimeError(f'The expanded size of the tensor ({s}) is not allowed at '
+                               f'dimension {i}: sizes must be non-negative, or -1 to keep the '
+                               f'existing size. Target sizes: {list(sizes)}.  Tensor sizes: '
+                               f'{list(shape)}')
         elif have != 1 and s != have:
             raise RuntimeError(f'The expanded size of the tensor ({s}) must match the existing size '
                                f'({have}) at non-singleton dimension {i}.  Target sizes: '
@@ -690,6 +739,8 @@ def narrow(input, dim, start, length):
 
 
 def select(input, dim, index):
+    if input._data.ndim == 0:
+        raise IndexError('select() cannot be applied to a 0-dim tensor.')
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= index < size:
