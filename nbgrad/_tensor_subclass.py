@@ -8,15 +8,12 @@ and .grad stay plain Tensors, and Parameter and Buffer opt out (their results ar
 as in PyTorch. nbgrad's ops do this without calling __torch_function__ (the dispatcher and the
 factories that make a tensor from another one give their results the class: keeps_class).
 
-A subclass that overrides __torch_function__ is not called by nbgrad's ops, which return plain
-Tensors for it; it is warned of that when its class is defined (check_new_subclass). The
-protocol is honoured by functions that ask for it through nbgrad.overrides.
-handle_torch_function (user code written against PyTorch's override API), and that is where
-default_torch_function runs.
+A subclass that overrides __torch_function__ is called by nbgrad's public functions and Tensor
+methods as PyTorch calls it (_function_dispatch.py, overrides.handle_torch_function), and its
+super().__torch_function__ is default_torch_function here.
 """
 import functools
 import threading
-import warnings
 
 from ._tensor import Tensor
 
@@ -193,23 +190,17 @@ def keeps_input_class(fn):
 
 
 def check_new_subclass(cls, **kwargs):
-    """Tensor.__init_subclass__: a user's subclass overriding __torch_function__ is told that
-    nbgrad's own ops do not call it (so it does not silently see nothing)."""
+    """Tensor.__init_subclass__: once a user's subclass overrides __torch_function__, Tensor's
+    methods start dispatching to it (_function_dispatch.py: they cost nothing extra before)."""
     super(Tensor, cls).__init_subclass__(**kwargs)
     method = cls.__dict__.get('__torch_function__')
     if isinstance(method, (classmethod, staticmethod)):
         method = method.__func__
     if method is None or method is _disabled_torch_function_impl or method is \
-            default_torch_function or cls.__module__.partition('.')[0] == \
-            __name__.partition('.')[0]:
+            default_torch_function:
         return
-    warnings.warn(
-        f'{cls.__name__} overrides __torch_function__, which nbgrad\'s own functions and '
-        f'Tensor methods do not call: nbgrad.add(x, 1) or x.sum() on a {cls.__name__} run '
-        f'as on a plain Tensor and return plain Tensors. Only functions written with '
-        f'nbgrad.overrides.handle_torch_function dispatch to it. To keep the class through '
-        f'ops, leave __torch_function__ as Tensor\'s (results then take your class, as in '
-        f'PyTorch); to intercept calls, wrap them yourself.', UserWarning, stacklevel=2)
+    from ._function_dispatch import wrap_tensor_methods
+    wrap_tensor_methods()
 
 
 def install():

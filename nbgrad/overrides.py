@@ -1,27 +1,29 @@
 """nbgrad.overrides: PyTorch's __torch_function__ API (torch.overrides).
 
-What works as in PyTorch: functions written with the protocol (`if has_torch_function(args):
-return handle_torch_function(f, args, *args)`) dispatch to the __torch_function__ of the
-arguments' types, subclasses first; a Tensor subclass that overrides nothing keeps its type
-through them (Tensor.__torch_function__); is_tensor_like, the lists of overridable and ignored
-functions, and dummy overrides for testing.
+As in PyTorch: nbgrad's overridable functions and Tensor methods (get_overridable_functions)
+hand a call to the __torch_function__ of its arguments' types, subclasses first, when an
+argument is a tensor-like or an instance of a Tensor subclass that overrides
+__torch_function__, and to the innermost TorchFunctionMode while one is active
+(_function_dispatch.py wraps them); functions written with the protocol (`if
+has_torch_function(args): return handle_torch_function(f, args, *args)`) do the same. A Tensor
+subclass that keeps the default __torch_function__ gets its class back from every op without
+a call (_tensor_subclass.py). is_tensor_like, the lists of overridable and ignored functions
+and dummy overrides for testing are here too.
 
-nbgrad's own functions and Tensor methods give a subclass that keeps the default
-__torch_function__ its class back without calling it (_tensor_subclass.py), as PyTorch's default
-does. What does not work: they never call an overriding __torch_function__, so a subclass's
-override is not called by nbgrad.add or x.sum() (the class is warned when defined), and
-TorchFunctionMode cannot intercept them. Entering a mode therefore raises (a mode that silently saw nothing would be a
-wrong answer); see TorchFunctionMode.
+Not dispatched: property getters (x.shape, x.T, x.grad), and Tensor methods called before the
+first overriding subclass or mode exists are plain calls (methods are wrapped from then on).
 """
 import collections
 import contextlib
 import functools
 import inspect
 import sys
+import types
 
 from ._tensor import Tensor
 from ._tensor_subclass import (DisableTorchFunctionSubclass, _disabled_torch_function_impl,  # noqa
                                subclass_dispatch)
+from ._function_dispatch import _modes_entered, mode_stack, wrap_tensor_methods
 
 __all__ = ['get_ignored_functions', 'get_overridable_functions', 'get_testing_overrides',
            'handle_torch_function', 'has_torch_function', 'resolve_name', 'is_tensor_like',
@@ -61,18 +63,19 @@ def _overloads(arg):
 
 def has_torch_function(relevant_args):
     """Whether any of relevant_args (an iterable) has a __torch_function__ to dispatch to:
-    False for plain tensors and other values, True for Tensor subclasses and tensor-likes."""
-    return any(_overloads(a) for a in relevant_args)
+    False for plain tensors and other values, True for Tensor subclasses and tensor-likes,
+    and True whenever a TorchFunctionMode is active."""
+    return bool(mode_stack.modes) or any(_overloads(a) for a in relevant_args)
 
 
 def has_torch_function_unary(arg):
     """has_torch_function((arg,)), without building the tuple."""
-    return _overloads(arg)
+    return bool(mode_stack.modes) or _overloads(arg)
 
 
 def has_torch_function_variadic(*args):
     """has_torch_function(args), taking the arguments themselves."""
-    return any(_overloads(a) for a in args)
+    return bool(mode_stack.modes) or any(_overloads(a) for a in args)
 
 
 def _get_overloaded_args(relevant_args):
@@ -100,6 +103,11 @@ def handle_torch_function(public_api, relevant_args, *args, **kwargs):
     arguments that may carry an override, args/kwargs the call's arguments."""
     overloaded_args = _get_overloaded_args(relevant_args)
     types = tuple(type(a) for a in overloaded_args)
+    if mode_stack.modes:    # the innermost mode first, itself off while it runs
+        with _mode_popped() as mode:
+            result = mode.__torch_function__(public_api, types, args, kwargs)
+        if result is not NotImplemented:
+            return result
     for arg in overloaded_args:
         method = arg.__torch_function__
         if getattr(method, '__self__', None) is arg:
@@ -176,12 +184,11 @@ def enable_reentrant_dispatch():
 # -- modes ---------------------------------------------------------------------------------------
 
 class TorchFunctionMode:
-    """Base class of PyTorch's function modes (subclass it and define __torch_function__).
-
-    nbgrad's functions do not go through __torch_function__, so a mode would never see them:
-    entering one raises NotImplementedError rather than silently intercepting nothing. Its
-    __torch_function__ can still be called directly (mode.__torch_function__(func, types, args,
-    kwargs)), e.g. to unit-test it."""
+    """Base class of PyTorch's function modes: subclass it, define __torch_function__(self,
+    func, types, args=(), kwargs=None), and every overridable nbgrad function and Tensor method
+    called inside `with mode:` goes to it first (the mode itself is off while its
+    __torch_function__ runs, so calling func(*args, **kwargs) there runs the function).
+    Modes nest; the innermost is asked first."""
     inner = None
 
     def __init__(self):
@@ -191,18 +198,38 @@ class TorchFunctionMode:
         raise NotImplementedError()
 
     def __enter__(self):
-        raise NotImplementedError(
-            f'{type(self).__name__}: nbgrad does not support TorchFunctionMode. nbgrad\'s '
-            'functions and Tensor methods do not dispatch through __torch_function__, so a mode '
-            'would intercept nothing. Call the functions you want to observe through your own '
-            'wrapper instead, or use nbgrad.profiler (which records every op) to see what ran.')
+        wrap_tensor_methods()
+        mode_stack.modes = mode_stack.modes + (self,)
+        _modes_entered[0] += 1
+        return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        modes = mode_stack.modes
+        if self in modes:       # (the innermost; a mode exited out of order is taken out)
+            i = len(modes) - 1 - modes[::-1].index(self)
+            mode_stack.modes = modes[:i] + modes[i + 1:]
+            _modes_entered[0] -= 1
         return False
 
     @classmethod
     def push(cls, *args, **kwargs):
         return cls(*args, **kwargs).__enter__()
+
+
+@contextlib.contextmanager
+def _mode_popped():
+    """The innermost mode, off the stack while the block runs (its own calls go past it)."""
+    modes = mode_stack.modes
+    mode_stack.modes = modes[:-1]
+    try:
+        yield modes[-1]
+    finally:
+        mode_stack.modes = modes
+
+
+def _get_current_function_mode_stack():
+    """The active TorchFunctionModes, outermost first (torch.overrides' helper)."""
+    return list(mode_stack.modes)
 
 
 # -- the lists of functions ----------------------------------------------------------------------
@@ -292,6 +319,19 @@ def _overridable():
                     value.__class__.__name__ not in ('type',):
                 table[namespace].append(value)
     return table
+
+
+def _overridable_tensor_methods():
+    """(name, function) for Tensor's overridable methods and operators that are plain Python
+    functions (what _function_dispatch wraps; properties are not dispatched)."""
+    ignored = get_ignored_functions()
+    for name, value in list(vars(Tensor).items()):
+        if name.startswith('__') and name not in _TENSOR_DUNDERS:
+            continue
+        if name.startswith('_') and not name.startswith('__'):
+            continue
+        if isinstance(value, types.FunctionType) and value not in ignored:
+            yield name, value
 
 
 # the operator dunders PyTorch counts as overridable Tensor methods

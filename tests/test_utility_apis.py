@@ -346,34 +346,16 @@ def test_subclass_torch_function_super_call():
     handle_torch_function in both libraries."""
     for lib in (torch, nbgrad):
         seen = []
-        # (nbgrad warns that its own ops do not call the override: test_tensor_subclass_ops.py)
-        with pytest.warns(UserWarning) if lib is nbgrad else warnings.catch_warnings():
-            class Logged(lib.Tensor):
-                @classmethod
-                def __torch_function__(cls, func, types, args=(), kwargs=None):
-                    seen.append(func.__name__)
-                    return super().__torch_function__(func, types, args, kwargs)
+
+        class Logged(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                seen.append(func.__name__)
+                return super().__torch_function__(func, types, args, kwargs)
 
         scale = _protocol_function(lib)
         out = scale(lib.ones(2).as_subclass(Logged), 5)
         assert 'scale' in seen and type(out) is Logged and out.tolist() == [5.0, 5.0]
-
-
-def test_torch_function_mode_is_refused_clearly():
-    """nbgrad's functions do not dispatch through __torch_function__: entering a mode raises
-    rather than intercepting nothing. The mode's own method still runs when called."""
-    class Logging(nbgrad.overrides.TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            return ('mode', func.__name__)
-
-    with pytest.raises(NotImplementedError, match='does not support TorchFunctionMode'):
-        with Logging():
-            pass
-    assert Logging().__torch_function__(nbgrad.add, (), (1, 2)) == ('mode', 'add')
-    # the same class in PyTorch intercepts: the behaviour nbgrad documents it cannot offer
-    assert issubclass(torch.overrides.TorchFunctionMode, object)
-    with nbgrad.overrides.enable_reentrant_dispatch():
-        pass
 
 
 # -- as_subclass --------------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""__torch_function__ dispatch from nbgrad's own functions and Tensor methods, against PyTorch:
+subclasses that override it (logging, metadata-carrying, unwrapping), tensor-likes (the
+ScalarTensor of PyTorch's "Extending torch" guide) and TorchFunctionMode. The same programs run
+under both libraries and what the overrides and modes saw must be the same."""
+import copy
+
+import pytest
+
+import nbgrad
+
+torch = pytest.importorskip('torch')
+LIBS = (torch, nbgrad)
+
+
+def _logged_subclass(lib, log):
+    class Logged(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            log.append(func.__name__)
+            return super().__torch_function__(func, types, args, kwargs or {})
+    return Logged
+
+
+def test_a_subclass_override_sees_functions_methods_and_operators():
+    results = []
+    for lib in LIBS:
+        log = []
+        x = lib.ones(2, 3).as_subclass(_logged_subclass(lib, log))
+        outs = [x + 1, lib.add(x, 2), x.sum(), lib.nn.functional.relu(x), lib.cat([x, x]),
+                x @ lib.ones(3, 2), x[0], 2 * x, -x, x / 2, x > 0, lib.fft.fft(x).abs(),
+                lib.special.expit(x)]
+        results.append(([type(t).__name__ for t in outs], log))
+    assert results[0] == results[1]
+
+
+def test_a_module_and_a_loss_see_the_override():
+    results = []
+    for lib in LIBS:
+        log = []
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.ReLU())
+        x = lib.randn(4, 3).as_subclass(_logged_subclass(lib, log))
+        loss = lib.nn.functional.mse_loss(model(x), lib.zeros(4, 2))
+        results.append((type(loss).__name__, round(loss.item(), 6), log))
+    assert results[0] == results[1]
+
+
+def test_metadata_carrying_subclass():
+    """The common pattern: unwrap with DisableTorchFunctionSubclass, compute, wrap with a tag."""
+    results = []
+    for lib in LIBS:
+        class Tagged(lib.Tensor):
+            @staticmethod
+            def __new__(cls, data, tag):
+                t = lib.Tensor._make_subclass(cls, data)
+                t.tag = tag
+                return t
+
+            def __init__(self, data, tag):
+                pass
+
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                tags = [a.tag for a in args if isinstance(a, Tagged)]
+                with lib._C.DisableTorchFunctionSubclass():
+                    out = func(*args, **(kwargs or {}))
+                if isinstance(out, lib.Tensor) and not isinstance(out, Tagged):
+                    out = Tagged(out, tags[0] if tags else None)
+                return out
+
+        u = Tagged(lib.ones(2), 'meters') * 3 + 1
+        total = u.sum()
+        results.append((type(u).__name__, u.tag, u.tolist(), type(total).__name__, total.tag,
+                        type(u.detach()).__name__, u.shape == (2,)))
+    assert results[0] == results[1]
+
+
+def test_tensor_like_from_the_extending_guide():
+    results = []
+    for lib in LIBS:
+        handled = {}
+
+        class ScalarTensor:
+            def __init__(self, n, value):
+                self._n, self._value = n, value
+
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                if func not in handled or not all(issubclass(t, (lib.Tensor, ScalarTensor))
+                                                  for t in types):
+                    return NotImplemented
+                return handled[func](*args, **(kwargs or {}))
+
+        handled[lib.mean] = lambda s: float(s._value) / s._n
+        handled[lib.nn.functional.relu] = lambda s, **kwargs: 'relu of a ScalarTensor'
+        d = ScalarTensor(5, 2)
+        with pytest.raises(TypeError):
+            lib.add(d, 1)
+        results.append((lib.mean(d), lib.nn.functional.relu(d)))
+    assert results[0] == results[1]
+
+
+def _logging_mode(lib):
+    class Logging(lib.overrides.TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.seen.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+    return Logging
+
+
+OPERATIONS = {
+    'add': lambda lib, a, b, i: a + b, 'radd': lambda lib, a, b, i: 1 + a,
+    'sub': lambda lib, a, b, i: a - b, 'mul': lambda lib, a, b, i: a * b,
+    'rmul': lambda lib, a, b, i: 2 * a, 'matmul': lambda lib, a, b, i: a @ b,
+    'truediv': lambda lib, a, b, i: a / b, 'floordiv': lambda lib, a, b, i: a // b,
+    'mod': lambda lib, a, b, i: a % b, 'pow': lambda lib, a, b, i: a ** 2,
+    'rpow': lambda lib, a, b, i: 2 ** a, 'and': lambda lib, a, b, i: i & i,
+    'rand': lambda lib, a, b, i: 1 & i, 'neg': lambda lib, a, b, i: -a,
+    'pos': lambda lib, a, b, i: +a, 'abs': lambda lib, a, b, i: abs(a),
+    'invert': lambda lib, a, b, i: ~i, 'eq': lambda lib, a, b, i: a == b,
+    'ne': lambda lib, a, b, i: a != b, 'lt': lambda lib, a, b, i: a < b,
+    'getitem': lambda lib, a, b, i: a[0], 'setitem': lambda lib, a, b, i: a.__setitem__(0, 1.),
+    'len': lambda lib, a, b, i: len(a), 'bool': lambda lib, a, b, i: bool(a[0, 0]),
+    'float': lambda lib, a, b, i: float(a[0, 0]), 'iadd': lambda lib, a, b, i: a.__iadd__(1),
+    'imul': lambda lib, a, b, i: a.__imul__(2), 'format': lambda lib, a, b, i: f'{a[0, 0]:.2f}',
+    'deepcopy': lambda lib, a, b, i: copy.deepcopy(a), 'repr': lambda lib, a, b, i: repr(a),
+    'T': lambda lib, a, b, i: a.T, 'shape': lambda lib, a, b, i: a.shape,
+    'grad': lambda lib, a, b, i: a.grad, 'item': lambda lib, a, b, i: a[0, 0].item(),
+    'factories': lambda lib, a, b, i: (lib.tensor([1.]), lib.zeros(2), lib.arange(3),
+                                       lib.rand(2), lib.full((2,), 1.), lib.eye(2)),
+    'not_dispatched': lambda lib, a, b, i: (lib.manual_seed(0), lib.get_default_dtype(),
+                                            lib.is_grad_enabled()),
+    'functional': lambda lib, a, b, i: lib.nn.functional.softmax(a, 0),
+    'linalg': lambda lib, a, b, i: lib.linalg.norm(a),
+    'backward': lambda lib, a, b, i: (a.clone().requires_grad_() * 2).sum().backward(),
+}
+
+
+@pytest.mark.parametrize('case', sorted(OPERATIONS))
+def test_a_mode_sees_what_torch_s_sees(case):
+    seen = []
+    for lib in LIBS:
+        a, b, i = lib.ones(2, 2), lib.ones(2, 2), lib.ones(2, dtype=lib.int64)
+        with _logging_mode(lib)() as mode:
+            OPERATIONS[case](lib, a, b, i)
+        seen.append(mode.seen)
+    assert seen[0] == seen[1]
+
+
+def test_modes_nest_intercept_and_leave():
+    results = []
+    for lib in LIBS:
+        Logging = _logging_mode(lib)
+
+        class Intercept(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                if func is lib.add:
+                    return 'intercepted'
+                return func(*args, **(kwargs or {}))
+
+        with Intercept():
+            intercepted = (lib.add(lib.ones(1), 1), (lib.ones(1) + 1).tolist())
+        with Logging() as outer:
+            with Logging() as inner:
+                lib.neg(lib.ones(1))
+                stack = len(lib.overrides._get_current_function_mode_stack())
+            lib.exp(lib.ones(1))
+        after = (lib.overrides.has_torch_function((lib.ones(1),)),
+                 len(lib.overrides._get_current_function_mode_stack()))
+        results.append((intercepted, outer.seen, inner.seen, stack, after))
+    assert results[0] == results[1]
