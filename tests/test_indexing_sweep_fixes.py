@@ -409,3 +409,37 @@ def test_errors_as_torch(case):
 def test_gather_size_message_uses_torch_words():
     with pytest.raises(RuntimeError, match='to be no larger than self'):
         nbgrad.zeros(3, 4).gather(1, nbgrad.zeros(4, 2, dtype=nbgrad.long))
+
+
+# -- repeat / repeat_interleave / searchsorted refusals ------------------------------------------
+
+@pytest.mark.parametrize('call', [
+    lambda lib, x: x.repeat_interleave(2, dim=0, output_size=5),
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, 2, 3]), dim=0),
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, -1]), dim=0),
+    lambda lib, x: x.repeat_interleave(lib.tensor([[1, 2]]), dim=0),
+    lambda lib, x: x.repeat_interleave(-1, dim=0),
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, 2]), dim=0, output_size=4),
+    lambda lib, x: x.repeat(-1, 1),
+    lambda lib, x: x.repeat(2, -1),
+    lambda lib, x: x.repeat(1, 2, -1),
+    lambda lib, x: lib.searchsorted(lib.tensor([1., 2.]), [1.]),
+])
+def test_repeat_and_searchsorted_refuse_as_torch(call):
+    messages = []
+    for lib in (torch, nbgrad):
+        with pytest.raises((RuntimeError, TypeError)) as info:
+            call(lib, lib.arange(6.).reshape(2, 3))
+        messages.append((type(info.value), str(info.value).split('\n')[0]))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, 2]), dim=0, output_size=3),
+    lambda lib, x: x.repeat_interleave(lib.tensor(2), dim=1, output_size=6),
+    lambda lib, x: x.repeat_interleave(lib.tensor([1, 0, 2, 1, 1, 1])),
+    lambda lib, x: x.repeat_interleave(2, output_size=12),
+])
+def test_repeat_interleave_with_a_right_output_size(call):
+    results = [call(lib, lib.arange(6.).reshape(2, 3)).tolist() for lib in (torch, nbgrad)]
+    assert results[0] == results[1]

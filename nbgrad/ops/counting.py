@@ -5,6 +5,7 @@ Ops that PyTorch marks as not differentiable but whose float outputs still carry
 (unique, bincount with weights, histogram) do the same here; their backward raises PyTorch's error.
 """
 import builtins
+import numbers
 
 import numpy as np
 
@@ -516,9 +517,10 @@ def _refuse_bool(sorted_sequence, values):
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
-    if not isinstance(sorted_sequence, Tensor):
+    if not isinstance(sorted_sequence, Tensor) or not isinstance(input, (Tensor, numbers.Number)):
         raise no_overload('searchsorted', sorted_sequence, input,
-                          expected='(Tensor sorted_sequence, Tensor input, ...)')
+                          expected='(Tensor sorted_sequence, Tensor input, ...) or '
+                                   '(Tensor sorted_sequence, Number self, ...)')
     values = input if isinstance(input, Tensor) else as_operand(input)
     _refuse_bool(sorted_sequence, values)
     return dispatch(SearchSorted(_side(right, side), out_int32), sorted_sequence, values, sorter)

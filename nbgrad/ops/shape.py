@@ -248,6 +248,12 @@ def repeat(input, *sizes):
     if len(sizes) < input._data.ndim:
         raise RuntimeError('Number of dimensions of repeat dims can not be smaller than number of '
                            'dimensions of tensor')
+    if any(n < 0 for n in sizes):
+        padded = (1,) * (len(sizes) - input._data.ndim) + tuple(input._data.shape)
+        target = [n * m for n, m in zip(sizes, padded)]
+        bad = next(t for t in target if t < 0) if any(t < 0 for t in target) else \
+            next(n for n in sizes if n < 0)
+        raise RuntimeError(f'Trying to create tensor with negative dimension {bad}: {target}')
     return dispatch(Repeat(sizes), input)
 
 
@@ -300,10 +306,28 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         from .._creation import arange
         return repeat_interleave(arange(len(counts), dtype=input.dtype, device=input.device),
                                  input)
+    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+    length = input._data.size if d is None else input._data.shape[d]
     if isinstance(repeats, Tensor):
         repeats = _repeat_counts(repeats)
+        if repeats.dim() > 1:
+            raise RuntimeError('repeats must be 0-dim or 1-dim tensor')
+        if repeats.dim() and repeats.numel() != length:
+            raise RuntimeError(f'repeats must have the same size as input along dim, but got '
+                               f'repeats.size(0) = {repeats.numel()} and input.size({d or 0}) = '
+                               f'{length}')
         repeats = repeats.tolist() if repeats.dim() else int(repeats.item())
-    d = None if dim is None else wrap_dim(dim, input._data.ndim)
+        if any(r < 0 for r in (repeats if isinstance(repeats, list) else [repeats])):
+            raise RuntimeError('repeats can not be negative')
+    elif repeats < 0:
+        raise RuntimeError('Repeats must be non-negative')
+    if output_size is not None:
+        total = sum(repeats) if isinstance(repeats, list) else repeats * length
+        if output_size != total:
+            raise RuntimeError('allocated size does not match required size'
+                               if isinstance(repeats, list) else
+                               f'repeat_interleave: Invalid output_size, expected {total} but '
+                               f'got {output_size}')
     return dispatch(RepeatInterleave(repeats, d), input)
 
 
