@@ -620,16 +620,19 @@ class Tensor:
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import format_tensor
         a = self._data
+        prefix = _repr_prefix(type(self))
         fn = self._grad_fn if self._base is None else self.grad_fn
         # (a CuPy array as it is: format_tensor copies it to the host, except for the summary
         # profile, whose statistics are computed on the device)
-        return format_tensor(
+        text = format_tensor(
             a, dtype_name=a.dtype.name,
             default_dtype_name=_dtype.get_default_dtype().name, device_str=str(self.device),
             requires_grad=self._requires_grad,
             grad_fn_name=fn.type_name() if fn is not None else None,
-            is_parameter=self._is_param, tensor_contents=tensor_contents,
-            prefix=_repr_prefix(type(self)))
+            is_parameter=self._is_param and prefix == 'tensor(',
+            tensor_contents=tensor_contents, prefix=prefix)
+        # (a user's subclass made a parameter: PyTorch's Parameter(MyTensor(...)))
+        return text if prefix == 'tensor(' or not self._is_param else f'Parameter({text})'
 
     def __format__(self, spec):
         # PyTorch: a plain 0-d tensor formats as its Python number, whatever the spec (so

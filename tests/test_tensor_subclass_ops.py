@@ -246,3 +246,30 @@ def test_sparse_addmm_with_beta_zero_ignores_input():
         results.append((out.tolist(), mat.grad.tolist(),
                         lib.sparse.addmm(lib.ones(1), s, lib.ones(2, 3), beta=0).tolist()))
     assert results[0] == results[1]
+
+
+def test_a_parameter_made_of_a_subclass_keeps_its_class():
+    """nn.Parameter(my_tensor) is a detached alias of the user's class that counts as a
+    Parameter (PyTorch's _ParameterMeta); a module trains and converts it as a parameter."""
+    results = []
+    for lib in (torch, nbgrad):
+        class M(lib.Tensor):
+            pass
+
+        m = lib.ones(2).as_subclass(M)
+        q = lib.nn.Parameter(m)
+        frozen = lib.nn.Parameter(m, requires_grad=False)
+        layer = lib.nn.Linear(2, 2)
+        layer.weight = lib.nn.Parameter(lib.ones(2, 2).as_subclass(M))
+        layer.double()
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        layer(lib.ones(2, dtype=lib.float64)).sum().backward()
+        optimizer.step()
+        results.append([type(q).__name__, isinstance(q, lib.nn.Parameter), isinstance(q, M),
+                        q.requires_grad, q.is_leaf, repr(q), type(q * 2).__name__,
+                        type(q.data).__name__, frozen.requires_grad, frozen is m,
+                        [type(p).__name__ for p in layer.parameters()],
+                        isinstance(layer.weight, lib.nn.Parameter), layer.weight.tolist(),
+                        isinstance(lib.ones(1), lib.nn.Parameter), isinstance(m, lib.nn.Parameter),
+                        type(layer.state_dict()['weight']).__name__])
+    assert results[0] == results[1]

@@ -12,7 +12,16 @@ from .._tensor_methods import _parse_to
 from .._tensor_subclass import _disabled_torch_function_impl
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    def __instancecheck__(cls, instance):
+        """A Tensor subclass's instance made a parameter (Parameter(my_tensor)) keeps its class
+        and counts as a Parameter, as in PyTorch."""
+        if cls is Parameter:
+            return isinstance(instance, Tensor) and instance._is_param
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     _is_param = True
     # ops on a parameter return plain tensors, as PyTorch's Parameter opts out of subclass
     # dispatch (a user's subclass of Parameter inherits this)
@@ -27,6 +36,11 @@ class Parameter(Tensor):
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                f'gradients (got {_dtype.from_numpy_dtype(data._data.dtype)}). '
                                'Pass requires_grad=False for an integer parameter.')
+        if cls is Parameter and _is_user_subclass(type(data)):
+            # PyTorch's: a detached alias of the user's class, flagged a parameter
+            p = data.detach().requires_grad_(requires_grad)
+            p._is_param = True
+            return p
         p = _new(cls)
         p._data = data._data      # the same memory and version counter, outside any graph
         p._vc = data._vc
@@ -45,6 +59,11 @@ class Parameter(Tensor):
         result = type(self)(Tensor._make(self._data.copy()), self._requires_grad)
         memo[id(self)] = result
         return result
+
+
+def _is_user_subclass(cls):
+    return cls is not Tensor and cls.__module__.partition('.')[0] != \
+        __name__.partition('.')[0]
 
 
 class Buffer(Tensor):
