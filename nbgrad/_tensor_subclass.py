@@ -88,6 +88,9 @@ def make_subclass(cls, data, require_grad=False, dispatch_strides=False,
     return result
 
 
+_make_subclass = staticmethod(make_subclass)
+
+
 def _convert(result, cls):
     """Tensor results (also inside tuples and lists) as instances of cls."""
     if cls is Tensor:
@@ -207,7 +210,7 @@ def install():
     """Attach them to Tensor; once (%reload_ext re-runs nbgrad/__init__.py, and Tensor's
     attributes must stay the same objects)."""
     Tensor.as_subclass = as_subclass
-    Tensor._make_subclass = staticmethod(make_subclass)
+    Tensor._make_subclass = _make_subclass   # (the same object: %reload_ext compares them)
     current = Tensor.__dict__.get('__torch_function__')
     if getattr(current, '__func__', None) is not default_torch_function:
         Tensor.__torch_function__ = classmethod(default_torch_function)
