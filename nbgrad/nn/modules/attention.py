@@ -6,7 +6,8 @@ every call runs F.multi_head_attention_forward.
 """
 from ... import _creation
 from .. import init
-from ..functional.attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
+from .. import functional as F
+from ..functional.attention import _canonical_mask, _none_or_dtype
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -113,7 +114,8 @@ class MultiheadAttention(Module):
         separate = {} if self._qkv_same_embed_dim else {
             'use_separate_proj_weight': True, 'q_proj_weight': self.q_proj_weight,
             'k_proj_weight': self.k_proj_weight, 'v_proj_weight': self.v_proj_weight}
-        output, weights = multi_head_attention_forward(
+        # (through F, as PyTorch's: it hands the call to an overriding Tensor subclass)
+        output, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,
