@@ -142,10 +142,11 @@ def numel(input):
 
 
 def __getattr__(name):
-    """nbgrad.hub on first use: its URL machinery (urllib.request, http) costs 25 ms to import."""
-    if name == 'hub':
+    """nbgrad.hub on first use (its URL machinery, urllib.request and http, costs 25 ms to
+    import), and the compiler's settings modules (_dynamo, _inductor, _logging)."""
+    if name in ('hub', '_dynamo', '_inductor', '_logging'):    # (torch._dynamo.config...)
         import importlib
-        return importlib.import_module('.hub', __name__)
+        return importlib.import_module('.' + name, __name__)
     raise AttributeError(f"module 'nbgrad' has no attribute {name!r}")
 
 

@@ -640,14 +640,17 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         return _legacy_type_name(self)
     if isinstance(dtype, type) and getattr(dtype, 'dtype', None) is not None:
         return self.to(dtype.dtype)  # x.type(nbgrad.DoubleTensor)
-    if isinstance(dtype, str) and dtype.endswith('Tensor'):
-        name = dtype.split('.')[-1]
-        cuda = '.cuda.' in dtype
-        dtype = _LEGACY_NAMES[name]
-        out = self.to(dtype)
-        return out.cuda() if cuda else out
-    if isinstance(dtype, str):      # (a dtype's name is not a type name: PyTorch's error)
-        raise ValueError(f"invalid type: '{dtype}'")
+    if isinstance(dtype, str):
+        # 'torch.FloatTensor' / 'torch.cuda.FloatTensor' (our name or PyTorch's); anything else,
+        # a dtype's name included, is PyTorch's error
+        prefix, _, name = dtype.rpartition('.')
+        if prefix not in ('torch', 'torch.cuda', 'nbgrad', 'nbgrad.cuda') or \
+                name not in _LEGACY_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        out = self.to(_LEGACY_NAMES[name])
+        return out.cuda() if prefix.endswith('.cuda') else out
+    if not isinstance(dtype, (_dtype.dtype, type)):
+        raise TypeError('dtype must be a type, str, or dtype object')
     return self.to(dtype)
 
 
@@ -655,7 +658,9 @@ _LEGACY_NAMES = {'FloatTensor': _dtype.float32, 'DoubleTensor': _dtype.float64,
                  'HalfTensor': _dtype.float16, 'LongTensor': _dtype.int64,
                  'IntTensor': _dtype.int32, 'ShortTensor': _dtype.int16,
                  'CharTensor': _dtype.int8, 'ByteTensor': _dtype.uint8,
-                 'BoolTensor': _dtype.bool}
+                 'BoolTensor': _dtype.bool, 'ComplexFloatTensor': _dtype.complex64,
+                 'ComplexDoubleTensor': _dtype.complex128,
+                 'BFloat16Tensor': _dtype.bfloat16}    # (to() explains that it cannot be)
 
 
 def _legacy_type_name(t):

@@ -8,7 +8,8 @@ from .nn.modules.module import Module
 
 __all__ = ['compile', 'disable', 'reset', 'is_compiling', 'is_dynamo_compiling',
            'is_exporting', 'list_backends', 'allow_in_graph', 'assume_constant_result',
-           'OptimizedModule']
+           'OptimizedModule', 'set_stance', 'cudagraph_mark_step_begin', 'substitute_in_graph',
+           'wrap_numpy', 'nested_compile_region']
 
 _MODES = ('default', 'lite', 'reduce-overhead', 'max-autotune-no-cudagraphs', 'max-autotune')
 
@@ -61,6 +62,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                                  isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
     if not callable(model):
         raise AssertionError(f'A callable function is expected, but {type(model)} is provided.')
+    from ._dynamo import check_backend
+    check_backend('inductor' if backend is None else backend)
     if isinstance(model, Module):
         return OptimizedModule(model)
 
@@ -94,8 +97,66 @@ def is_exporting():
 
 
 def list_backends(exclude_tags=('debug', 'experimental')):
-    """No compiler backends in nbgrad."""
-    return []
+    """The backend names torch.compile accepts (as PyTorch lists them); each runs eagerly."""
+    from ._dynamo import list_backends
+    return list_backends(exclude_tags)
+
+
+class set_stance:
+    """torch.compiler.set_stance(stance): how compiled code should run; here it always runs
+    eagerly, whatever the stance. A function, a context manager and a decorator."""
+    _STANCES = ('default', 'force_eager', 'eager_on_recompile', 'fail_on_recompile',
+                'eager_then_compile', 'aot_eager_then_compile')
+
+    def __init__(self, stance='default', *, skip_guard_eval_unsafe=False, force_backend=None):
+        if stance not in self._STANCES:
+            raise RuntimeError(f'invalid torch.compile stance {stance!r}')
+        self.stance = stance
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
+def cudagraph_mark_step_begin():
+    """Marks a new iteration for CUDA graph trees: nbgrad records no CUDA graphs."""
+
+
+def substitute_in_graph(original_fn, *, can_constant_fold_through=False,
+                        skip_signature_check=False):
+    """Register a traceable stand-in for original_fn: nothing traces here, so original_fn
+    stays what runs."""
+    def decorate(fn):
+        return fn
+    return decorate
+
+
+def wrap_numpy(fn):
+    """fn takes and returns NumPy arrays; the wrapper takes and returns tensors."""
+    import numpy as np
+    from ._tensor import Tensor
+    from ._creation import from_numpy
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        as_arrays = [a.numpy(force=True) if isinstance(a, Tensor) else a for a in args]
+        out = fn(*as_arrays, **kwargs)
+        if isinstance(out, np.ndarray):
+            return from_numpy(out)
+        if isinstance(out, tuple):
+            return tuple(from_numpy(o) if isinstance(o, np.ndarray) else o for o in out)
+        return out
+    return call
+
+
+def nested_compile_region(fn=None):
+    """Marks a region compiled once and reused: it runs as it is."""
+    return fn if fn is not None else (lambda f: f)
 
 
 def allow_in_graph(fn):

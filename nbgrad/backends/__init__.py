@@ -7,4 +7,5 @@ The switches are kept, validated and read back as PyTorch's are, and the ones th
 PyTorch trade precision for speed (TF32, reduced-precision reductions) are permissions that
 nbgrad does not use: it always computes float32 in full float32, which those flags allow.
 """
-from . import cpu, cuda, cudnn, mha, mkldnn, mps, openmp  # noqa: F401 (torch.backends.* names)
+from . import (cpu, cuda, cudnn, mha, mkl, mkldnn, mps, nnpack, openmp,  # noqa: F401 (torch.backends.*)
+               opt_einsum)

@@ -8,6 +8,7 @@ import nbgrad
 
 from ..._user_warning import warn_at_caller
 from ... import _creation
+from ...amp import _state as _autocast_state
 from ..._tensor import Tensor
 from .. import init
 from ..parameter import Parameter
@@ -150,7 +151,7 @@ class RNNBase(Module):
     # -- checks (PyTorch's, with its messages) ----------------------------------------------------
     def check_input(self, input, batch_sizes):
         weight_dtype = self._flat_weights[0].dtype
-        if input.dtype != weight_dtype:
+        if input.dtype != weight_dtype and not _autocast_state.active[0]:   # (autocast casts)
             raise ValueError(f'RNN input dtype ({input.dtype}) does not match weight dtype '
                              f'({weight_dtype}). Convert input: input.to({weight_dtype}), or '
                              f'convert model: model.to({input.dtype})')
@@ -259,6 +260,12 @@ class RNNBase(Module):
             self.mode, data, steps, hx if is_lstm else (hx,), self._layer_weights(),
             self.num_layers, num_directions, self.dropout, self.training)
         hidden = state if is_lstm else state[0]
+        low = data.dtype
+        if out.dtype != low and _autocast_state.active[0]:
+            # (GRU's CPU kernel runs in float32 under autocast; its results come back in the
+            # input's dtype, as PyTorch's)
+            out = out.to(low)
+            hidden = tuple(h.to(low) for h in hidden) if is_lstm else hidden.to(low)
         if isinstance(input, PackedSequence):
             return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
                     self.permute_hidden(hidden, unsorted_indices))

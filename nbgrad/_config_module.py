@@ -1,0 +1,77 @@
+"""Settings namespaces shaped like PyTorch's config modules (torch._dynamo.config,
+torch._inductor.config): a fixed set of names with defaults, read and written as attributes (an
+unknown name is PyTorch's AttributeError, so a typo is not silently kept), nested sections
+(config.triton.cudagraphs), and patch(), a context manager and decorator that sets some and
+puts them back."""
+import contextlib
+import functools
+import sys
+
+
+class ConfigModule:
+    def __init__(self, qualname, defaults):
+        object.__setattr__(self, '_qualname', qualname)
+        values = {}
+        for name, value in defaults.items():
+            values[name] = ConfigModule(f'{qualname}.{name}', value) \
+                if isinstance(value, dict) else value
+        object.__setattr__(self, '_values', values)
+
+    def __getattr__(self, name):
+        values = object.__getattribute__(self, '_values')
+        if name in values:
+            return values[name]
+        raise AttributeError(f'{self._qualname}.{name} does not exist')
+
+    def __setattr__(self, name, value):
+        if name not in self._values or isinstance(self._values[name], ConfigModule):
+            raise AttributeError(f'{self._qualname}.{name} does not exist')
+        self._values[name] = value
+
+    def __dir__(self):
+        return sorted(self._values)
+
+    def get_config_copy(self):
+        return {k: v.get_config_copy() if isinstance(v, ConfigModule) else v
+                for k, v in self._values.items()}
+
+    def patch(self, arg1=None, arg2=None, **kwargs):
+        """patch(name, value), patch({name: value}) or patch(name=value): the settings changed
+        inside a `with` block or a decorated function, then put back."""
+        changes = dict(kwargs)
+        if isinstance(arg1, str):
+            changes[arg1] = arg2
+        elif isinstance(arg1, dict):
+            changes.update(arg1)
+        return _Patch(self, changes)
+
+    def __repr__(self):
+        return f"<module '{self._qualname}'>"
+
+
+class _Patch(contextlib.ContextDecorator):
+    def __init__(self, config, changes):
+        self.config, self.changes, self.saved = config, changes, []
+
+    def __enter__(self):
+        saved = {}
+        for name, value in self.changes.items():
+            section, _, leaf = name.rpartition('.')
+            target = functools.reduce(getattr, section.split('.'), self.config) if section \
+                else self.config
+            saved[name] = (target, leaf, getattr(target, leaf))
+            setattr(target, leaf, value)
+        self.saved.append(saved)
+        return self
+
+    def __exit__(self, *exc):
+        for target, leaf, value in self.saved.pop().values():
+            setattr(target, leaf, value)
+        return False
+
+
+def install(module_name, defaults):
+    """The ConfigModule for module_name, also importable as that module."""
+    config = ConfigModule(module_name, defaults)
+    sys.modules[module_name] = config
+    return config

@@ -1,0 +1,121 @@
+"""The compiler's settings modules scripts touch (torch._dynamo.config, torch._inductor.config,
+torch._logging, torch.compiler's helpers), torch.backends' other switches,
+set_default_tensor_type and Tensor.type's names, against PyTorch. nbgrad compiles nothing
+(torch.compile runs eagerly); what is compared is that the same script runs and reads back the
+same values and errors."""
+import warnings
+
+import pytest
+
+import nbgrad
+
+torch = pytest.importorskip('torch')
+import torch._dynamo  # noqa: E402,F401
+import torch._inductor.config  # noqa: E402,F401
+import nbgrad._dynamo  # noqa: E402,F401
+import nbgrad._inductor.config  # noqa: E402,F401
+
+
+def _both(fn):
+    results = []
+    for lib in (torch, nbgrad):
+        try:
+            results.append(fn(lib))
+        except Exception as e:      # (the same exception type, with the same words)
+            results.append((type(e).__name__, str(e)))
+    assert results[0] == results[1]
+    return results[1]
+
+
+def test_dynamo_config_reads_writes_patches_and_refuses_unknown_names():
+    def run(lib):
+        config = lib._dynamo.config
+        seen = [config.cache_size_limit, config.suppress_errors, config.recompile_limit]
+        config.suppress_errors = True
+        seen.append(config.suppress_errors)
+        config.suppress_errors = False
+        with config.patch(suppress_errors=True, cache_size_limit=3):
+            seen.append((config.suppress_errors, config.cache_size_limit))
+
+        @config.patch('cache_size_limit', 64)
+        def inside():
+            return config.cache_size_limit
+        seen += [inside(), config.cache_size_limit, config.suppress_errors]
+        with pytest.raises(AttributeError) as info:
+            config.not_a_setting = 1
+        seen.append(str(info.value).replace(lib.__name__, 'LIB'))
+        return seen
+    _both(run)
+
+
+def test_dynamo_functions_and_backends():
+    def run(lib):
+        f = lib.compile(lambda x: x * 2, backend='eager')
+        g = lib._dynamo.optimize('inductor')(lambda x: x - 1)
+        x = lib.ones(3, 4)
+        lib._dynamo.mark_dynamic(x, 0)
+        lib._dynamo.reset()
+        return [lib._dynamo.list_backends(), lib.compiler.list_backends(),
+                f(lib.ones(2)).tolist(), g(lib.ones(1)).tolist(), lib._dynamo.is_compiling(),
+                lib._dynamo.disable(lambda: 5)()]
+    _both(run)
+
+
+def test_an_unknown_backend_is_refused():
+    def run(lib):
+        with pytest.raises(RuntimeError) as info:
+            lib.compile(lambda x: x, backend='nonexistent_backend')
+        return type(info.value).__name__, str(info.value)
+    _both(run)
+
+
+def test_inductor_config_and_logging_and_compiler_helpers():
+    def run(lib):
+        config = lib._inductor.config
+        seen = [config.fallback_random, config.triton.cudagraphs, config.freezing,
+                config.max_autotune]
+        config.triton.cudagraphs = True
+        seen.append(config.triton.cudagraphs)
+        config.triton.cudagraphs = False
+        lib._logging.set_logs(graph_breaks=True, recompiles=True)
+        with lib.compiler.set_stance('force_eager'):
+            seen.append(lib.compile(lambda x: x + 1)(lib.ones(1)).tolist())
+        lib.compiler.cudagraph_mark_step_begin()
+        seen.append(lib.compiler.wrap_numpy(lambda a: a * 2)(lib.ones(2)).tolist())
+        return seen
+    _both(run)
+
+
+def test_set_default_tensor_type_warns_once_and_sets_the_dtype():
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            lib.set_default_tensor_type(lib.DoubleTensor)
+            made = lib.ones(1).dtype == lib.float64
+            lib.set_default_tensor_type('torch.FloatTensor')
+        messages = [str(w.message).split(' (Triggered')[0] for w in caught
+                    if 'set_default_tensor_type' in str(w.message)]
+        return made, lib.get_default_dtype() == lib.float32, messages[:1]
+    _both(run)
+
+
+def test_other_backend_switches():
+    def run(lib):
+        b = lib.backends
+        seen = [b.opt_einsum.is_available(), b.opt_einsum.enabled, b.opt_einsum.strategy,
+                b.mkldnn.enabled]
+        b.opt_einsum.strategy = 'greedy'
+        seen.append(b.opt_einsum.strategy)
+        b.opt_einsum.strategy = None
+        with b.mkldnn.flags(enabled=False):
+            seen.append(b.mkldnn.enabled)
+        seen.append(b.mkldnn.enabled)
+        return seen
+    _both(run)
+
+
+@pytest.mark.parametrize('name', ['torch.ComplexFloatTensor', 'torch.ComplexDoubleTensor',
+                                  'torch.BoolTensor', 'ShortTensor', 'torch.FooTensor',
+                                  'float64', 5])
+def test_tensor_type_names(name):
+    _both(lambda lib: str(lib.ones(2).type(name).dtype).split('.')[1])
