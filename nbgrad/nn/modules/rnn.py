@@ -261,9 +261,9 @@ class RNNBase(Module):
             self.num_layers, num_directions, self.dropout, self.training)
         hidden = state if is_lstm else state[0]
         low = data.dtype
-        if out.dtype != low and _autocast_state.active[0]:
-            # (GRU's CPU kernel runs in float32 under autocast; its results come back in the
-            # input's dtype, as PyTorch's)
+        if _autocast_state.active[0] and low.itemsize < out.dtype.itemsize:
+            # (a low-precision input to GRU, whose CPU kernel runs in float32 under autocast:
+            # its results come back in the input's dtype, as PyTorch's)
             out = out.to(low)
             hidden = tuple(h.to(low) for h in hidden) if is_lstm else hidden.to(low)
         if isinstance(input, PackedSequence):
