@@ -537,3 +537,22 @@ def test_warnings_of_wrapped_functions_name_the_callers_line():
         lines.append(inspect.currentframe().f_lineno + 1)
         nbgrad.nn.functional.kl_div(x, x)              # reduction='mean': a UserWarning
     assert [(w.filename, w.lineno) for w in caught] == [(__file__, line) for line in lines]
+
+
+@pytest.mark.parametrize('kind', ['RNN', 'GRU', 'LSTM'])
+def test_recurrent_layers_take_half_input_under_cpu_autocast(kind):
+    """A float16 input to a float32 layer inside autocast runs (outside, PyTorch's dtype
+    check refuses it) and comes back in float16."""
+    x = RNG.standard_normal((5, 2, 4)).astype(np.float16)
+    results = []
+    for lib in (torch, nbgrad):
+        lib.manual_seed(0)
+        module = getattr(lib.nn, kind)(4, 3)
+        if lib is nbgrad:
+            _same_weights(results[0][0], module)
+        with lib.autocast('cpu', dtype=lib.float16):
+            out, _ = module(lib.tensor(x))
+        results.append((module, out))
+    assert str(results[1][1].dtype).split('.')[-1] == str(results[0][1].dtype).split('.')[-1]
+    np.testing.assert_allclose(results[1][1].float().detach().numpy(),
+                               results[0][1].float().detach().numpy(), rtol=1e-2, atol=1e-2)
