@@ -612,3 +612,33 @@ def test_namespace():
     assert nbgrad.testing.assert_close.__module__ == 'nbgrad.testing._comparison'
     assert {'assert_close', 'make_tensor'} <= set(dir(nbgrad.testing))
     assert set(nbgrad.testing.__all__) <= set(dir(torch.testing))
+
+
+def _sparse_cases(lib):
+    s = lib.sparse_coo_tensor([[0, 1], [1, 0]], [2., 3.], (2, 2))
+    t = lib.sparse_coo_tensor([[0, 1], [1, 0]], [2., 3.5], (2, 2))
+    return {
+        'same': (s, s, {}),
+        'values': (s, t, {}),
+        'nnz': (s, lib.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], [2., 3., 1.], (2, 2)), {}),
+        'indices': (s, lib.sparse_coo_tensor([[0, 1], [0, 0]], [2., 3.], (2, 2)), {}),
+        'csr_same': (s.to_sparse_csr(), s.to_sparse_csr(), {}),
+        'csr_values': (s.to_sparse_csr(), t.to_sparse_csr(), {}),
+        'csc_values': (s.to_sparse_csc(), t.to_sparse_csc(), {}),
+        'dense_without_layout_check': (t, s.to_dense(), {'check_layout': False}),
+    }
+
+
+@pytest.mark.parametrize('case', sorted(_sparse_cases(nbgrad)))
+def test_assert_close_on_sparse_tensors(case):
+    """Sparse tensors compare as PyTorch's: the indices exactly, the values within tolerance,
+    with its messages."""
+    outcomes = []
+    for lib in (torch, nbgrad):
+        actual, expected, options = _sparse_cases(lib)[case]
+        try:
+            lib.testing.assert_close(actual, expected, **options)
+            outcomes.append('ok')
+        except AssertionError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]

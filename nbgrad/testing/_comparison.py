@@ -8,7 +8,8 @@ arithmetic (float16 computes in float32 and rounds each step back, integers' all
 the default float dtype), so a difference just inside or just outside the tolerance is judged as
 PyTorch judges it, and the mismatch statistics are PyTorch's numbers.
 
-nbgrad has no sparse, quantized, jagged or meta tensors, so their checks have no counterpart here.
+Sparse COO, CSR and CSC tensors compare as PyTorch's do (indices equal, values close); nbgrad
+has no quantized or jagged tensors, so their checks have no counterpart here.
 """
 import abc
 import cmath
@@ -20,6 +21,7 @@ import numpy as np
 
 from .. import _dtype
 from .._creation import as_tensor
+from .._layout import sparse_csr, strided
 from .._tensor import Tensor
 
 __all__ = ['assert_close', 'assert_allclose']
@@ -422,8 +424,52 @@ class TensorLikePair(Pair):
     def compare(self):
         actual, expected = self.actual, self.expected
         self._compare_attributes(actual, expected)
+        if actual.layout != expected.layout:     # (check_layout=False: compared dense)
+            actual, expected = (t.to_dense() if t.layout != strided else t
+                                for t in (actual, expected))
+        if actual.layout == strided:
+            a, b = self._equalize_attributes(actual, expected)
+            self._compare_values(a, b)
+        elif actual.is_sparse:
+            self._compare_sparse_coo(actual, expected)
+        else:
+            self._compare_sparse_compressed(actual, expected)
+
+    def _compare_sparse_coo(self, actual, expected):
+        """PyTorch's: sparse dims and nnz equal, then the indices equal and the values close."""
+        if actual.sparse_dim() != expected.sparse_dim():
+            self._fail(AssertionError, f'The number of sparse dimensions in sparse COO tensors '
+                       f'does not match: {actual.sparse_dim()} != {expected.sparse_dim()}')
+        if actual._nnz() != expected._nnz():
+            self._fail(AssertionError, f'The number of specified values in sparse COO tensors '
+                       f'does not match: {actual._nnz()} != {expected._nnz()}')
+        self._compare_parts(actual._indices(), expected._indices(), 'Sparse COO indices', True)
+        self._compare_parts(actual._values(), expected._values(), 'Sparse COO values', False)
+
+    def _compare_sparse_compressed(self, actual, expected):
+        csr = actual.layout is sparse_csr
+        name = 'CSR' if csr else 'CSC'
+        if actual._nnz() != expected._nnz():
+            self._fail(AssertionError, f'The number of specified values in sparse {name} '
+                       f'tensors does not match: {actual._nnz()} != {expected._nnz()}')
+        compressed, plain = (('crow_indices', 'col_indices') if csr else
+                             ('ccol_indices', 'row_indices'))
+        self._compare_parts(getattr(actual, compressed)(), getattr(expected, compressed)(),
+                            f'Sparse {name} {compressed.replace("_", " ")}', True)
+        self._compare_parts(getattr(actual, plain)(), getattr(expected, plain)(),
+                            f'Sparse {name} {plain.replace("_", " ")}', True)
+        self._compare_parts(actual.values(), expected.values(), f'Sparse {name} values', False)
+
+    def _compare_parts(self, actual, expected, identifier, exact):
         a, b = self._equalize_attributes(actual, expected)
-        self._compare_values(a, b)
+        rtol, atol = (0, 0) if exact else (self.rtol, self.atol)
+        matches = _isclose(a, b, rtol, atol, self.equal_nan)
+        if matches.all():
+            return
+        msg = make_scalar_mismatch_msg(a.item(), b.item(), rtol=rtol, atol=atol,
+                                       identifier=identifier) if a.shape == () else \
+            make_tensor_mismatch_msg(a, b, matches, rtol=rtol, atol=atol, identifier=identifier)
+        self._fail(AssertionError, msg)
 
     def _compare_attributes(self, actual, expected):
         """shape always; layout, stride, device and dtype as the check_* flags ask."""
