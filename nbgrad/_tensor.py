@@ -121,6 +121,7 @@ def _warn_trace_constant(kind):
                    f"not generalize to other inputs!", TracerWarning)
 
 class Tensor:
+    __module__ = 'nbgrad'      # (printed <class 'nbgrad.Tensor'>, as PyTorch's is torch.Tensor)
     # Hot attributes live in slots; rarely used ones fall back to the class defaults below until a
     # tensor sets its own (in its __dict__), which keeps making a tensor cheap.
     __slots__ = ('_data', '_requires_grad', '_grad_fn', '_vc', '_base', '__dict__', '__weakref__')
