@@ -218,10 +218,15 @@ def _record(op, inputs, outputs, edges=None):
             is_tensor = isinstance(x, Tensor)
             if is_tensor and x._inference:
                 raise RuntimeError(_tensor_module._INFERENCE_SAVED)
-            # an input only the gradients of inputs that need none use is kept unchecked: a
-            # later in-place write into it cannot change the gradients (a * 2, then a.add_(1))
+            # an input only the gradients of inputs that need none read: unchecked (a later
+            # in-place write into it cannot change the gradients: a * 2, then a.add_(1)), and,
+            # where the backward reads nothing else of it, not kept at all, as PyTorch keeps it
+            # not (x * w with w constant keeps w only; saved_tensors_hooks never see x)
             checked = is_tensor and (
                 users is None or any(edges[j] is not None for j in users.get(i, ())))
+            if is_tensor and not checked and op.drops_unneeded_inputs:
+                saved.append((None, None))
+                continue
             version = x._vc[0] if checked else None
             saved.append((_saved_hooks.pack(x) if hooked and is_tensor else x, version))
         op._saved = saved

@@ -87,8 +87,10 @@ class Node:
     saved_inputs = ()
     # {saved input position: the input positions whose gradients read it}, or None (all): an
     # input saved only for gradients nobody needs is not version-checked (PyTorch saves it only
-    # when needed)
+    # when needed), and not kept at all where the backward reads nothing else of it
+    # (drops_unneeded_inputs: elementwise ops, whose backward calls only the needed formulas)
     saved_input_users = None
+    drops_unneeded_inputs = False
     saves_output = False
     differentiable = True
     complex_autograd = False
@@ -228,7 +230,15 @@ class Node:
             if position is not None and position in saved_inputs:
                 if self._saved is None:   # (freed by a backward without retain_graph)
                     raise RuntimeError(_FREED_MESSAGE)
-                return self.saved_tensors[saved_inputs.index(position)]
+                value = self.saved_tensors[saved_inputs.index(position)]
+                if isinstance(value, (bool, int, float, complex)):
+                    # a Python number operand: PyTorch's wrapped-number tensor (64-bit)
+                    from .._creation import tensor
+                    from .. import _dtype
+                    kind = (bool, int, float, complex).index(type(value))
+                    return tensor(value, dtype=(_dtype.bool, _dtype.int64, _dtype.float64,
+                                                _dtype.complex128)[kind])
+                return value
             if role == 'result' and self.saves_output:
                 return self.saved_output()    # (the output itself, with this node: PyTorch's)
         raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')

@@ -22,6 +22,7 @@ _FAST_KINDS = {'same': 'biufc', 'float': 'fc', 'bool': 'biufc', 'int': 'biu'}
 
 class Elementwise(Node):
     """An op made from a table row (see _make_op); the class attributes are the row."""
+    drops_unneeded_inputs = True    # (backward runs only the needed inputs' formulas)
     ufunc = None          # name of a NumPy/CuPy ufunc computing the op
     np_ufunc = None       # the NumPy ufunc itself (the fast path's function)
     compute = None        # or fn(xp, *arrays) -> array

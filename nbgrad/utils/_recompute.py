@@ -17,11 +17,13 @@ in the order they were saved. nbgrad's ops keep what their backward needs on the
   retain_graph=True recomputes again, as PyTorch's does, and one without it finds the usual
   "backward through the graph a second time" error.
 
-The recomputation must run the same ops in the same order: a different number or kind of op is
-always a CheckpointError (handing the wrong op's data over would be a silent wrong gradient);
-determinism_check='default' also compares the saved arrays' shapes, dtypes and devices.
-Unlike PyTorch, nbgrad recomputes the whole region rather than stopping once every needed
-tensor is back (set_checkpoint_early_stop is accepted and has no effect).
+The recomputation must run the forward's ops in the same order (ops it runs after them are
+ignored, as PyTorch stops early): fewer or other ops are always a CheckpointError (handing the
+wrong op's data over would be a silent wrong gradient); determinism_check='default' also
+compares the saved arrays' shapes, dtypes and devices. A region whose ops keep nothing for
+backward is not run again at all. Unlike PyTorch, nbgrad runs the rest of the function rather
+than stopping once every needed tensor is back (set_checkpoint_early_stop is accepted and has
+no effect).
 """
 import contextlib
 import functools
@@ -153,6 +155,11 @@ class RecomputeFrame:
         self.nodes = [weakref.ref(n) for n in nodes]
         self.filled = [False] * len(nodes)
         for i, node in enumerate(nodes):
+            if not _data_attributes(node):
+                # a node that keeps nothing for its backward (x * 2) never needs the region
+                # run again: PyTorch recomputes only to unpack a saved tensor
+                self.filled[i] = True
+                continue
             _strip(node)
             node.register_prehook(functools.partial(self._before_backward, i))
             node.register_hook(functools.partial(self._after_backward, i))
@@ -180,7 +187,9 @@ class RecomputeFrame:
         with enable_grad(), self.rng.restored(), self.autocast_state.restored(), \
                 self.recompute_context:
             outputs = self.function(*self.args, **self.kwargs)
-        fresh = region_nodes(outputs, first_seq)
+        # (ops the recomputation runs after the forward's last one are left over: PyTorch
+        # stops recomputing once it has every saved tensor back)
+        fresh = region_nodes(outputs, first_seq)[:len(self.names)]
         self._check(fresh)
         for ref, source in zip(self.nodes, fresh):
             node = ref()
