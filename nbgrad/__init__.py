@@ -125,6 +125,7 @@ from ._aten_namespace import install as _install_aten_namespace  # noqa: E402
 _install_aten_namespace()   # (nbgrad.ops.aten.mm...: FlopCounterMode's keys)
 
 from . import version  # noqa: E402  (torch.version)
+from . import accelerator  # noqa: E402,F401  (torch.accelerator)
 from .version import __version__  # noqa: E402,F401
 from .cuda import OutOfMemoryError  # noqa: E402,F401  (torch.OutOfMemoryError)
 

@@ -1,5 +1,6 @@
 """Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/empty/full (+ _like), arange,
 linspace, logspace, eye, and the array-module plumbing for device= and dtype=."""
+import collections.abc
 import math
 import numbers
 
@@ -117,6 +118,10 @@ def _infer_dtype(data):
     if is_cuda_array(data):
         return _dtype.from_numpy_dtype(data.dtype)
     if isinstance(data, (list, tuple, range)):
+        kinds = set(map(type, data))
+        if kinds and kinds <= _PY_NUMBER_KINDS:    # (a flat list of numbers: one pass in C)
+            return _dtype.scalar_dtype(next(k for k in (complex, float, int, bool)
+                                            if k in kinds)())
         result = None
         for item in data:
             d = _infer_dtype(item)
@@ -127,6 +132,27 @@ def _infer_dtype(data):
     if data.__class__ in _PY_SCALARS or isinstance(data, numbers.Number):
         return _dtype.scalar_dtype(data if data.__class__ in _PY_SCALARS else _py_number(data))
     raise RuntimeError(f'Could not infer dtype of {type(data).__name__}')
+
+
+def _as_lists(data):
+    """Any other Python sequence (a deque, array.array, UserList, memoryview...) read as the
+    list it holds, nested ones too, as PyTorch reads any sequence."""
+    if data.__class__ in (list, tuple):
+        # (its items are looked at through the first: a list of deques is read as a whole,
+        # a list of numbers costs one check)
+        return [_as_lists(d) for d in data] if data and _generic_sequence(data[0]) else data
+    return [_as_lists(d) for d in data] if _generic_sequence(data) else data
+
+
+def _generic_sequence(data):
+    return data.__class__ not in _PLAIN and isinstance(data, collections.abc.Sequence) and \
+        not isinstance(data, (str, bytes, bytearray, Tensor))
+
+
+_PLAIN = (list, tuple, range, int, float, bool, complex)
+
+
+_PY_NUMBER_KINDS = frozenset((bool, int, float, complex))
 
 
 def _py_number(x):
@@ -147,7 +173,10 @@ def _to_nested_numpy(data, np_dtype):
     """Convert nested lists that may contain tensors into one NumPy array, checking it is ragged-free."""
     if isinstance(data, Tensor):
         return data.numpy(force=True)
-    if isinstance(data, (list, tuple)):
+    kind = np.dtype(np_dtype).kind
+    if data.__class__ in (list, tuple) and _flat_numbers_fit(data, kind):
+        pass    # (a flat list of Python numbers NumPy converts as PyTorch would: no checks)
+    elif isinstance(data, (list, tuple)):
         _check_rectangular(data)
         items = list(_flat_items(data))
         if any(isinstance(x, Tensor) for x in items):
@@ -175,6 +204,14 @@ def _to_nested_numpy(data, np_dtype):
         return fit_array(values, np_dtype)
     except (ValueError, TypeError) as e:
         raise ValueError(f'could not convert the data to a tensor: {e}') from None
+
+
+def _flat_numbers_fit(data, kind):
+    """Whether data is a flat list of Python numbers that need none of the checks below: no
+    complex number into a real dtype, no float into an integer one."""
+    kinds = set(map(type, data))
+    return kinds <= _PY_NUMBER_KINDS and not (complex in kinds and kind in 'biuf') and \
+        not (float in kinds and kind in 'iu')
 
 
 def _check_floats_fit(items, np_dtype):
@@ -235,15 +272,15 @@ def _check_rectangular(data, dim=0):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, NumPy/CuPy arrays, tensors)."""
     if isinstance(data, Tensor):
-        import warnings
-        warnings.warn('To copy construct from a tensor, it is recommended to use '
-                      'sourceTensor.detach().clone() or sourceTensor.detach().clone().'
-                      'requires_grad_(True), rather than nbgrad.tensor(sourceTensor).',
-                      UserWarning, stacklevel=2)
-    if isinstance(data, str):
+        from ._user_warning import warn_at_caller
+        warn_at_caller('To copy construct from a tensor, it is recommended to use '
+                       'sourceTensor.detach().clone() or sourceTensor.detach().clone().'
+                       'requires_grad_(True), rather than nbgrad.tensor(sourceTensor).')
+    if isinstance(data, (str, bytes, bytearray)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if data.__class__ is np.ndarray:
         _check_numpy_source(data)
+    data = _as_lists(data)
     dtype = _dtype_arg(dtype, 'tensor') if dtype is not None else _infer_dtype(data)
     if dtype is None:
         dtype = _dtype.get_default_dtype()  # empty list
@@ -321,11 +358,10 @@ def from_numpy(ndarray):
     if ndarray.__class__ is not np.ndarray:  # np.memmap, np.matrix...: the plain array, shared
         ndarray = ndarray.view(np.ndarray)
     if not ndarray.flags.writeable:
-        import warnings
-        warnings.warn('The given NumPy array is not writable. In-place ops on this tensor will '
-                      'write into it if NumPy lets them, or raise if its memory is immutable '
-                      '(a bytes object). Copy the array first to protect its data.', UserWarning,
-                      stacklevel=2)
+        from ._user_warning import warn_at_caller
+        warn_at_caller('The given NumPy array is not writable. In-place ops on this tensor will '
+                       'write into it if NumPy lets them, or raise if its memory is immutable '
+                       '(a bytes object). Copy the array first to protect its data.')
     return Tensor._make(ndarray)
 
 

@@ -109,6 +109,12 @@ def dispatching(func, module_name, name, public_name=None, modes_only=False, han
     return call
 
 
+def _see_through_wrappers():
+    """A warning's stacklevel skips the wrappers' frames (amp/_policy.py's warnings view)."""
+    from .amp import _policy
+    _policy.SEE_THROUGH.add(dispatching(len, 'nbgrad', 'len').__code__)
+
+
 def _flatten(args, kwargs):
     flat = []
     for a in (*args, *kwargs.values()) if kwargs else args:
@@ -134,6 +140,7 @@ MODE_ONLY = frozenset((
 def wrap_namespaces(functions_by_namespace, nbgrad_module):
     """At import: the public functions of each namespace (module objects) dispatch, and the
     factories of nbgrad's own namespace reach modes."""
+    _see_through_wrappers()
     for namespace, functions in functions_by_namespace.items():
         if namespace is Tensor:
             continue

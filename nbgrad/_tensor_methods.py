@@ -434,9 +434,8 @@ def _h(self):
 
 def _mt_error(self):
     if self.dim() == 0:
-        import warnings
-        warnings.warn('Tensor.mT is deprecated on 0-D tensors. This function is the identity in '
-                      'these cases.', UserWarning, stacklevel=3)
+        warn_at_caller('Tensor.mT is deprecated on 0-D tensors. This function is the identity '
+                       'in these cases.')
         return self
     raise RuntimeError(f'tensor.mT is only supported on matrices or batches of matrices. Got '
                        f'{self.dim()}-D tensor.')

@@ -1,6 +1,7 @@
 """Tensor creation (tensor, as_tensor, asarray, from_numpy, zeros/ones/empty/full and *_like,
 arange, linspace, logspace, eye) against PyTorch: every case runs the same code with torch and
 with nbgrad and compares dtype, shape and values, or the class of the exception raised."""
+import sys
 import warnings
 
 import numpy as np
@@ -514,3 +515,41 @@ def test_arange_with_integer_dtype_and_fractional_arguments(args, dtype):
     """PyTorch truncates the arguments of its int64 overload first; other integer kernels take
     the size from the real values and the terms from truncated ones."""
     both(lambda lib: lib.arange(*args, dtype=getattr(lib, dtype)))
+
+
+@pytest.mark.parametrize('make', [
+    lambda: __import__('collections').deque([1., 2.]),
+    lambda: __import__('array').array('d', [1., 2.]),
+    lambda: __import__('collections').UserList([1, 2]),
+    lambda: [__import__('collections').deque([1, 2]), __import__('collections').deque([3, 4])],
+    lambda: memoryview(b'ab'),
+    lambda: [1, True], lambda: [True, 1.5], lambda: [1j, 1], lambda: range(3),
+])
+def test_any_python_sequence_is_read_as_pytorch_reads_it(make):
+    """The REINFORCE example builds its returns in a deque: any sequence works, as in
+    PyTorch (and a flat list of numbers takes one pass)."""
+    results = []
+    for lib in (torch, nbgrad):
+        for fn in (lib.tensor, lib.as_tensor):
+            t = fn(make())
+            results.append((str(t.dtype).split('.')[1], t.tolist()))
+    assert results[:2] == results[2:]
+
+
+def test_bytes_are_refused_as_pytorch():
+    messages = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(TypeError) as info:
+            lib.tensor(b'ab')
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_warnings_name_the_callers_line_through_the_dispatch_wrappers(recwarn):
+    """nbgrad's public functions are wrapped (__torch_function__ dispatch); a warning they give
+    still points at the user's line."""
+    warnings.simplefilter('always')
+    nbgrad.tensor(nbgrad.ones(2)); line = sys._getframe().f_lineno  # noqa: E702
+    nbgrad.nn.functional.softmax(nbgrad.ones(2, 3))
+    found = [(w.filename, w.lineno) for w in recwarn.list]
+    assert (__file__, line) in found and (__file__, line + 1) in found

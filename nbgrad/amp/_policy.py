@@ -166,7 +166,7 @@ def _rebind_internal_names(wrappers):
 
 class _WarningsSeeingThroughEntries:
     """The warnings module as nbgrad's own modules see it: warn() counts its stacklevel without
-    the autocast entry frames in between, so a warning still names the caller's line (the entry
+    the autocast entry frames (and the other wrappers in SEE_THROUGH) in between, so a warning still names the caller's line (the entry
     points wrap the functions that warn, and without this every such warning would point into
     this file). Everything else is the warnings module's."""
 
@@ -180,7 +180,7 @@ class _WarningsSeeingThroughEntries:
         frame, level, extra = sys._getframe(1), stacklevel, 0
         while frame is not None and level > 1:
             frame = frame.f_back
-            if frame is not None and frame.f_code is _ENTRY_CODE:
+            if frame is not None and frame.f_code in SEE_THROUGH:
                 extra += 1
             else:
                 level -= 1
@@ -233,6 +233,9 @@ def _autocast_entry(fn, by_device):
 
 # the code of every entry point (one per function, all sharing it): the frames warn() skips
 _ENTRY_CODE = _autocast_entry(lambda: None, {}).__code__
+# the wrapper frames a warning's stacklevel does not count: autocast's entries, and the
+# __torch_function__ dispatch wrappers (_function_dispatch.py adds its own)
+SEE_THROUGH = {_ENTRY_CODE}
 
 
 def _tensors(values):
