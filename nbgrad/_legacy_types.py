@@ -42,7 +42,7 @@ BoolTensor = _make('BoolTensor', _dtype.bool)
 _warned = []
 
 
-def set_default_tensor_type(t):
+def set_default_tensor_type(t, /):
     """The default floating dtype (and, for a 'torch.cuda.*' name, device) from a legacy type:
     set_default_tensor_type(torch.DoubleTensor) or ('torch.cuda.FloatTensor'). Deprecated in
     PyTorch 2.1 for set_default_dtype and set_default_device, with its warning."""

@@ -200,7 +200,6 @@ MISSING_ALLOWED = {
     'torch.alias_copy': 'view_copy family', 'torch.init_num_threads': 'ATen thread-pool setup',
     'torch.get_device_module': 'accelerator module lookup (only torch.cuda in nbgrad)',
     'torch.autograd.enforce_grad_layout_policy': 'grad layout policy of the C++ engine',
-    'torch.set_default_tensor_type': 'deprecated; use set_default_dtype',
     'torch.set_flush_denormal': 'CPU denormal flushing (no NumPy control)',
     'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
     'warning de-duplication state', 'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
