@@ -33,8 +33,9 @@ from ._tensor import Tensor, Size, is_tensor  # noqa: E402
 from . import _tensor_methods  # noqa: E402,F401  (attaches Tensor's math methods)
 from . import _tensor_method_forms, _tensor_resize, _pinned  # noqa: E402,F401  (and the rest)
 from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones,  # noqa
-                        empty, empty_strided, empty_permuted, full, zeros_like, ones_like,
-                        empty_like, full_like, arange, linspace, logspace, eye, scalar_tensor)
+                        frombuffer, empty, empty_strided, empty_permuted, full, zeros_like,
+                        ones_like, empty_like, full_like, arange, linspace, logspace, eye,
+                        scalar_tensor)
 from ._creation import range_ as range  # noqa: E402
 from ._functions import *  # noqa: E402,F401,F403
 from ._legacy_types import *  # noqa: E402,F401,F403

@@ -349,6 +349,31 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return t
 
 
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor over the memory of an object with the buffer protocol (bytearray,
+    array.array, mmap...), shared: writes through the tensor change the buffer. PyTorch's
+    checks, with its messages."""
+    dt = _dtype.to_dtype(dtype)
+    size = np.dtype(dt.np).itemsize
+    length = memoryview(buffer).nbytes
+    if length <= 0 or count == 0:
+        raise ValueError(f'both buffer length ({length}) and count ({count}) must not be 0')
+    if not 0 <= offset < length:
+        raise ValueError(f'offset ({offset} bytes) must be non-negative and no greater than '
+                         f'buffer length ({length} bytes) minus 1')
+    if count < 0:
+        if (length - offset) % size:
+            raise ValueError(f'buffer length ({length - offset} bytes) after offset ({offset} '
+                             f'bytes) must be a multiple of element size ({size})')
+        count = (length - offset) // size
+    elif offset + count * size > length:
+        raise ValueError(f'requested buffer length ({count} * {size} bytes) after offset '
+                         f'({offset} bytes) must not be greater than actual buffer length '
+                         f'({length} bytes)')
+    out = from_numpy(np.frombuffer(buffer, dtype=dt.np, count=count, offset=offset))
+    return out.requires_grad_() if requires_grad else out
+
+
 def from_numpy(ndarray):
     """A tensor sharing memory with a NumPy array (writes through either show in both)."""
     if not isinstance(ndarray, np.ndarray):

@@ -553,3 +553,29 @@ def test_warnings_name_the_callers_line_through_the_dispatch_wrappers(recwarn):
     nbgrad.nn.functional.softmax(nbgrad.ones(2, 3))
     found = [(w.filename, w.lineno) for w in recwarn.list]
     assert (__file__, line) in found and (__file__, line + 1) in found
+
+
+@pytest.mark.parametrize('args, options', [
+    ('float_array', {'dtype': 'float32'}),
+    ('bytes4', {'dtype': 'int16', 'count': 1, 'offset': 2}),
+    ('bytes3', {'dtype': 'int16'}),
+    ('bytes4', {'dtype': 'int16', 'count': 3}),
+    ('empty', {'dtype': 'float32'}),
+    ('bytes4', {'dtype': 'int8', 'offset': 4}),
+    ('bytes4', {'dtype': 'float32', 'requires_grad': True}),
+])
+def test_frombuffer_as_pytorch(args, options):
+    import array
+    results = []
+    for lib in (torch, nbgrad):
+        buffer = {'float_array': array.array('f', [1., 2., 3., 4.]),
+                  'bytes4': bytearray(b'\x01\x02\x03\x04'), 'bytes3': bytearray(b'abc'),
+                  'empty': bytearray()}[args]
+        kwargs = dict(options, dtype=getattr(lib, options['dtype']))
+        try:
+            t = lib.frombuffer(buffer, **kwargs)
+            t.detach()[0] = 9       # (shares the buffer's memory)
+            results.append((t.tolist(), t.requires_grad, bytes(memoryview(buffer))))
+        except ValueError as e:
+            results.append(str(e))
+    assert results[0] == results[1]

@@ -204,7 +204,7 @@ MISSING_ALLOWED = {
     'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
     'warning de-duplication state', 'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
     'torch.Tensor.storage_type': 'TypedStorage (deprecated)',
-    'torch.from_file': 'memory-mapped file storage', 'torch.frombuffer': 'buffer-protocol views',
+    'torch.from_file': 'memory-mapped file storage',
     'torch.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.grad_dtype': 'new in 2.13 (per-tensor gradient dtype)',
