@@ -67,7 +67,6 @@ MISSING_ALLOWED = {
     **{f'torch.sparse.{kind}Tensor': 'legacy sparse tensor type (use sparse_coo_tensor)'
        for kind in ('BFloat16', 'Byte', 'Char', 'Double', 'Float', 'Half', 'Int', 'Long',
                     'Short')},
-    'torch.sparse.as_sparse_gradcheck': 'gradcheck of sparse inputs: not yet',
     # selective activation checkpointing: its policies pick ATen ops through TorchDispatchMode
     'torch.utils.checkpoint.CheckpointPolicy': 'selective checkpointing (ATen dispatch modes)',
     'torch.utils.checkpoint.SelectiveCheckpointContext': 'selective checkpointing',

@@ -205,6 +205,9 @@ def mm(input, mat2):
 
 def bmm(input, mat2):
     _tensor_arguments('bmm', input, mat2, 'mat2')
+    if input.is_sparse or mat2.is_sparse:   # (sparse COO @ dense: its own kernel and checks)
+        from ..sparse._dense_products import sparse_bmm
+        return sparse_bmm(input, mat2)
     _require_dims('bmm', input, 3, 'batch1')
     _require_dims('bmm', mat2, 3, 'batch2')
     if input.shape[0] != mat2.shape[0]:

@@ -6,6 +6,7 @@ from .._out import accepts_out
 from .. import _dtype, _memory_format
 from .._dispatch import dispatch
 from .._tensor import Size, Tensor
+from .._sparse_coo import SparseCOO
 from ..autograd.graph import Node
 from ._util import (broadcast_error, int_like, scan_accumulator, wrap_dim, promote, xp_of,
                     shape_arg)
@@ -66,6 +67,9 @@ def cat(tensors, dim=0, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
                             f'{type(t).__name__}')
+    if any(t._data.__class__ is SparseCOO for t in tensors):     # (sparse COO: its own cat)
+        from ..sparse._concat import cat_tensors
+        return cat_tensors(tensors, dim)
     _same_device(tensors, 'cat')
     ref = next((t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)),
                tensors[0])
@@ -108,6 +112,9 @@ def stack(tensors, dim=0):
         if t._data.shape != shape:
             raise RuntimeError(f'stack expects each tensor to be equal size, but got '
                                f'{list(shape)} at entry 0 and {list(t.shape)} at entry {i}')
+    if any(t._data.__class__ is SparseCOO for t in tensors):     # (sparse COO: its own stack)
+        from ..sparse._concat import stack_tensors
+        return stack_tensors(tensors, dim)
     _same_device(tensors, 'stack')
     return dispatch(Stack(wrap_dim(dim, len(shape) + 1)), *tensors)
 

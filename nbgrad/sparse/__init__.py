@@ -24,8 +24,12 @@ from . import _build, _ops
 from .._sparse_coo import SparseCOO
 from ._reductions import sparse_sum_dims
 from ._compressed import is_compressed, layout_name
+from ._spdiags import spdiags
+from ._sampled_addmm import sampled_addmm
+from ._gradcheck import as_sparse_gradcheck
 
-__all__ = ['mm', 'addmm', 'sum', 'softmax', 'log_softmax', 'check_sparse_tensor_invariants']
+__all__ = ['mm', 'addmm', 'sum', 'softmax', 'log_softmax', 'check_sparse_tensor_invariants',
+           'spdiags', 'sampled_addmm', 'as_sparse_gradcheck']
 
 
 def _require_sparse(tensor, fn, compressed_too=False):
@@ -132,18 +136,14 @@ class check_sparse_tensor_invariants(contextlib.ContextDecorator):
 
 # -- construction --------------------------------------------------------------------------------
 
-def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=None,
+def sparse_coo_tensor(indices=None, values=None, size=None, *, dtype=None, device=None,
                       requires_grad=False, check_invariants=None, is_coalesced=None):
     """torch.sparse_coo_tensor: indices (sparse_dim, nnz), values (nnz, *dense_shape); or, as
-    PyTorch's parser also allows, sparse_coo_tensor(size): an empty tensor of that size."""
+    PyTorch's other overload, sparse_coo_tensor(size) (positional or size=): an empty tensor of
+    that size."""
     from .._creation import tensor as make_tensor
     if values is None:
-        if size is not None:
-            raise TypeError('sparse_coo_tensor(): missing the values argument')
-        size = (int(indices),) if isinstance(indices, Tensor) else tuple(int(n) for n in indices)
-        return sparse_coo_tensor(np.zeros((len(size), 0), np.int64),
-                                 make_tensor([], dtype=dtype, device=device), size,
-                                 device=device, requires_grad=requires_grad)
+        return _empty_of_size(indices, size, dtype, device, requires_grad, is_coalesced)
     if isinstance(values, Tensor):
         if dtype is not None and values.dtype != dtype:
             values = values.to(dtype)
@@ -175,6 +175,30 @@ def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=Non
         out._requires_grad = True
         return out
     return _build.with_values(pattern, values, 'SparseCooTensorWithDimsAndTensorsBackward0')
+
+
+def _empty_of_size(size_positional, size, dtype, device, requires_grad, is_coalesced):
+    """sparse_coo_tensor(size) / sparse_coo_tensor(size=size): no entries, coalesced."""
+    from .._creation import tensor as make_tensor
+    if size_positional is not None and size is not None:   # (indices and size, no values)
+        raise RuntimeError('Could not infer dtype of NoneType: sparse_coo_tensor(indices, '
+                           'values, size) needs the values.')
+    size = size if size is not None else size_positional
+    if size is None:
+        raise TypeError('sparse_coo_tensor() received an invalid combination of arguments - '
+                        'got (), but expected (indices, values, size=None, ...) or (size)')
+    if isinstance(size, Tensor):
+        if size.dim() != 0:     # (a 0-d one reads as one integer, as PyTorch's parser reads it)
+            raise TypeError("sparse_coo_tensor(): argument 'size' (position 1) must be tuple of "
+                            "ints, not Tensor")
+        size = (int(size),)
+    if is_coalesced is not None:
+        raise TypeError('sparse_coo_tensor(size) takes no is_coalesced= (an empty tensor is '
+                        'coalesced); leave it out.')
+    size = tuple(int(n) for n in size)
+    return sparse_coo_tensor(np.zeros((len(size), 0), np.int64),
+                             make_tensor([], dtype=dtype, device=device), size,
+                             device=device, requires_grad=requires_grad)
 
 
 def _checked_shape(indices, values, size):

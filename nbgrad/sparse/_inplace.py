@@ -26,6 +26,9 @@ def run_inplace(op, target, inputs):
         return _set_payload(target, _no_entries(target._data))
     if name == 'copy':
         return _set_payload(target, _copied(target, inputs[1]))
+    if name == 'maskedfill':    # (PyTorch has no sparse masked_fill_ kernel)
+        from ._routing import refuse
+        return refuse('masked_fill_.Scalar', inputs)
     if _modes.grad_enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
         raise RuntimeError(f'{name}_: in-place ops on a sparse tensor that requires grad (or with '
                            f'an operand that does) are not supported; use {name}() instead.')

@@ -112,3 +112,17 @@ def vector_norm(op, inputs):
     if out.grad_fn is not None:
         out.grad_fn.present_as('NormBackward1')
     return out.reshape((1,) * payload.ndim) if op.keepdim else out
+
+
+def any_all(op, inputs):
+    """Tensor.any() of a sparse tensor: whether any stored value is nonzero (PyTorch looks at
+    the stored values as they are: repeats that would cancel still count). PyTorch has no sparse
+    kernel for any(dim) or all(), so they raise its NotImplementedError."""
+    (s,) = inputs
+    if op.is_all or op.dims is not None:
+        from ._routing import refuse
+        name = 'all' if op.is_all else 'any'
+        return refuse(name if op.dims is None else f'{name}.dim', inputs)
+    from .._tensor import Tensor
+    values = s._data.values
+    return Tensor._make(s._data.xp.asarray((values != 0).any(), dtype=bool))

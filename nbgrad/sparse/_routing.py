@@ -12,7 +12,7 @@ import numpy as np
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor
 from .. import _sparse_coo as _coo
-from . import _compressed, _indexing, _ops, _reductions
+from . import _compressed, _dense_products, _indexing, _ops, _reductions
 from ._build import coalesced, dispatch, is_sparse, node_name, values_of, with_values
 from .._sparse_coo import SparseCOO
 
@@ -148,16 +148,37 @@ def _transpose(op, inputs):
 
 def _mm(op, inputs):
     a, b = inputs
+    if any(is_sparse(x) and x._data.ndim > 2 for x in inputs):
+        # (PyTorch's matmul expands batched operands, which sparse tensors refuse; use bmm)
+        raise RuntimeError('expand is unsupported for Sparse tensors: matmul of a sparse tensor '
+                           'with more than 2 dims; use torch.bmm for a 3-d sparse batch.')
     if is_sparse(a) and is_sparse(b):
         return dispatch(_ops.SparseSparseMM(masked_grad=False), a, b)
     if is_sparse(a):
         if b.dim() == 1:
             return _mm(op, (a, b.unsqueeze(1))).squeeze(1)
         return dispatch(_ops.SparseDenseMM(False, node_name(op)), a, b)
+    if b.dim() == 1:    # dense @ sparse vector: a matrix-vector product
+        return _mm(op, (a, b.unsqueeze(1))).squeeze(-1)
     # dense @ sparse: (sparse^T @ dense^T)^T
     if a.dim() == 1:
         return _mm(op, (a.unsqueeze(0), b)).squeeze(0)
     return _mm(op, (b.t(), a.t())).t()
+
+
+def _no_reshape(op, inputs):
+    raise RuntimeError('reshape is not implemented for sparse tensors: a sparse tensor keeps '
+                       'its size; call .to_dense() first, or index/permute it.')
+
+
+def _masked_fill(op, inputs):
+    """PyTorch's masked_fill clones its input to strided memory first, which a sparse input
+    refuses (RuntimeError); a dense input with a sparse mask reaches masked_fill_, which has no
+    sparse kernel (NotImplementedError)."""
+    if is_sparse(inputs[0]):
+        raise RuntimeError('unsupported memory format option Contiguous: masked_fill of a '
+                           'sparse tensor is not supported; call .to_dense() first.')
+    return refuse('masked_fill_.Scalar', inputs)
 
 
 HANDLERS = {
@@ -181,6 +202,11 @@ HANDLERS = {
     'matmul': _mm,
     'mv': _mm,
     'sum': _reductions.sum_,
+    'allany': _reductions.any_all,
+    'bmm': _mm,     # (matmul of 3-d operands; torch.bmm itself goes to _dense_products)
+    'linear': _dense_products.linear,
+    'reshape': _no_reshape,
+    'maskedfill': _masked_fill,
 }
 HANDLERS.update((name, _unary) for name in ZERO_PRESERVING)
 

@@ -282,3 +282,11 @@ def _install_torch_functions():
 
 
 _install_torch_functions()
+
+
+def _install_strided_answers():
+    from . import _strided_questions
+    _strided_questions.install()
+
+
+_install_strided_answers()
