@@ -146,6 +146,9 @@ def permute(input, dims):
 
 
 def flip(input, dims):
+    if not isinstance(dims, (list, tuple)):     # (Tensor.flip(0) takes varargs; torch.flip not)
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f'{type(dims).__name__}')
     return _shape.flip(input, dims)
 
 

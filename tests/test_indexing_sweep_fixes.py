@@ -443,3 +443,25 @@ def test_repeat_and_searchsorted_refuse_as_torch(call):
 def test_repeat_interleave_with_a_right_output_size(call):
     results = [call(lib, lib.arange(6.).reshape(2, 3)).tolist() for lib in (torch, nbgrad)]
     assert results[0] == results[1]
+
+
+# -- the tensors argument of cat-like functions, flip's dims --------------------------------------
+
+@pytest.mark.parametrize('call', [
+    lambda lib, x: lib.cat(x), lambda lib, x: lib.stack(x), lambda lib, x: lib.hstack(x),
+    lambda lib, x: lib.vstack(x), lambda lib, x: lib.dstack(x),
+    lambda lib, x: lib.column_stack(x),
+    lambda lib, x: lib.cat(__import__('collections').deque([x, x])),
+    lambda lib, x: lib.cat(t for t in [x, x]), lambda lib, x: lib.cat({x}),
+    lambda lib, x: lib.cat({1: x}.values()), lambda lib, x: lib.stack(t for t in [x]),
+    lambda lib, x: lib.flip(x, 0),
+])
+def test_a_tensor_or_an_iterator_is_not_a_sequence_of_tensors(call):
+    """torch.cat(x) of one tensor would silently read its rows as the tensors: refused, as
+    PyTorch's parser refuses anything but a list or a tuple."""
+    messages = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(TypeError) as info:
+            call(lib, lib.arange(6.).view(2, 3))
+        messages.append(str(info.value).split('\n')[0])
+    assert messages[0] == messages[1]

@@ -60,7 +60,7 @@ class Cat(Node):
 
 @accepts_out(cast_error=TypeError)
 def cat(tensors, dim=0, *, out=None):
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, 'cat')
     if not tensors:
         raise ValueError('torch.cat(): expected a non-empty list of Tensors')
     for i, t in enumerate(tensors):
@@ -98,7 +98,7 @@ class Stack(Node):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, 'stack')
     if not tensors:
         raise RuntimeError('stack expects a non-empty TensorList')
     for i, t in enumerate(tensors):
@@ -119,8 +119,20 @@ def stack(tensors, dim=0):
     return dispatch(Stack(wrap_dim(dim, len(shape) + 1)), *tensors)
 
 
+def tensor_sequence(tensors, name):
+    """The list of a cat-like function's `tensors`: a list or tuple, as PyTorch's parser takes
+    (a Tensor, a generator or a set is refused: cat(x) would read x's rows as the tensors)."""
+    if tensors.__class__ not in (list, tuple) and not isinstance(tensors, (list, tuple)):
+        kind = type(tensors)
+        shown = kind.__name__ if kind.__module__ == 'builtins' or isinstance(tensors, Tensor) \
+            else f'{kind.__module__}.{kind.__name__}'
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f'not {shown}')
+    return list(tensors)
+
+
 def _nonempty(tensors, name):
-    tensors = list(tensors)
+    tensors = tensor_sequence(tensors, name)
     if not tensors:
         raise RuntimeError(f'{name} expects a non-empty TensorList')
     return tensors
