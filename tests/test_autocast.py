@@ -556,3 +556,25 @@ def test_recurrent_layers_take_half_input_under_cpu_autocast(kind):
     assert str(results[1][1].dtype).split('.')[-1] == str(results[0][1].dtype).split('.')[-1]
     np.testing.assert_allclose(results[1][1].float().detach().numpy(),
                                results[0][1].float().detach().numpy(), rtol=1e-2, atol=1e-2)
+
+
+_HALF_GRAD = [[30816., -5868.], [-43584., 11368.], [-21696., -27968.], [8068., 16768.]]
+
+
+@pytest.mark.parametrize('case', ['linear_bias', 'embedding'])
+def test_half_gradient_sums_round_as_pytorch(case):
+    """A bias's gradient sums in float then rounds to half (PyTorch's sum); an embedding's
+    adds each row in half (PyTorch's CPU embedding backward): up to an ulp apart."""
+    results = []
+    for lib in (torch, nbgrad):
+        g = lib.tensor(_HALF_GRAD).half()
+        if case == 'linear_bias':
+            b = lib.zeros(2, dtype=lib.float16, requires_grad=True)
+            lib.nn.functional.linear(lib.zeros(4, 3).half(), lib.zeros(2, 3).half(), b) \
+                .backward(g)
+            results.append(b.grad.tolist())
+        else:
+            w = lib.zeros(3, 2, dtype=lib.float16, requires_grad=True)
+            lib.nn.functional.embedding(lib.tensor([0, 0, 0, 0]), w).backward(g)
+            results.append(w.grad.tolist())
+    assert results[0] == results[1]

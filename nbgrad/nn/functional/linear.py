@@ -65,7 +65,8 @@ class Linear(Node):
             g2 = ga.reshape(rows, ga.shape[-1])
             gw = Tensor._make(_half_gemm.matmul(xp, g2.T, _conj_array(
                 xa.reshape(rows, xa.shape[-1])))) if e[1] is not None else None
-            gb = Tensor._make(g2.sum(axis=0)) if len(e) > 2 and e[2] is not None else None
+            # (the bias's gradient as Tensor.sum adds, as PyTorch's: float16 in float32)
+            gb = Tensor._make(g2).sum(0) if len(e) > 2 and e[2] is not None else None
             return (gx, gw, gb) if self.has_bias else (gx, gw)
         gx = g.matmul(_conj(w)) if e[0] is not None else None
         rows = _rows(g.shape)
