@@ -68,18 +68,23 @@ def _relevant(args, kwargs):
     return flat if found else None
 
 
-def dispatching(func, module_name, name, public_name=None, modes_only=False, handed=None):
+def dispatching(func, module_name, name, public_name=None, modes_only=False, handed=None,
+                plain_in_types=False):
     """func wrapped to dispatch through __torch_function__ where an argument or a mode asks.
     public_name: the __name__ PyTorch's function has (linalg_norm for linalg.norm).
     modes_only: only modes see it (PyTorch's factories: no argument to dispatch on).
     handed: what PyTorch hands over as `func`, when not the wrapper itself (x + y hands over
-    Tensor.add; x.shape, Tensor.shape.__get__)."""
-    from .overrides import handle_torch_function
+    Tensor.add; x.shape, Tensor.shape.__get__).
+    plain_in_types: whether a plain Tensor argument is among the `types` handed over (PyTorch's
+    Python functions, nn.functional's, list it; its C++ ones, torch.* and Tensor's methods,
+    do not)."""
 
     @functools.wraps(func)
     def call(*args, **kwargs):
         # (the common case first, in as few steps as possible: no mode anywhere, and every
         # argument a plain tensor or of a class known not to ask)
+        if subclass_dispatch.backward:      # (the engine's own work: never handed over)
+            return func(*args, **kwargs)
         if not _modes_entered[0]:
             if modes_only:
                 return func(*args, **kwargs)
@@ -96,12 +101,12 @@ def dispatching(func, module_name, name, public_name=None, modes_only=False, han
                     return func(*args, **kwargs)
         elif mode_stack.modes:
             public = call if handed is None else handed()
-            return handle_torch_function(public, _flatten(args, kwargs), *args, **kwargs)
+            return _handle(public, _flatten(args, kwargs), args, kwargs, plain_in_types)
         if not modes_only and not subclass_dispatch.disabled:
             relevant = _relevant(args, kwargs)
             if relevant is not None:
                 public = call if handed is None else handed()
-                return handle_torch_function(public, relevant, *args, **kwargs)
+                return _handle(public, relevant, args, kwargs, plain_in_types)
         return func(*args, **kwargs)
     call.__module__, call.__qualname__ = module_name, name     # (pickled by this name)
     call.__name__ = public_name or name.rpartition('.')[2]
@@ -113,6 +118,13 @@ def _see_through_wrappers():
     """A warning's stacklevel skips the wrappers' frames (amp/_policy.py's warnings view)."""
     from .amp import _policy
     _policy.SEE_THROUGH.add(dispatching(len, 'nbgrad', 'len').__code__)
+
+
+def _handle(public, relevant, args, kwargs, plain_in_types):
+    from .overrides import handle_torch_function
+    if not plain_in_types:
+        relevant = [a for a in relevant if a.__class__ is not Tensor]
+    return handle_torch_function(public, relevant, *args, **kwargs)
 
 
 def _flatten(args, kwargs):
@@ -149,7 +161,15 @@ def wrap_namespaces(functions_by_namespace, nbgrad_module):
         for name, func in list(vars(namespace).items()):
             if id(func) in wanted and not hasattr(func, '_nbgrad_dispatches'):
                 public = name if name.startswith(prefix) else prefix + name
-                setattr(namespace, name, dispatching(func, namespace.__name__, name, public))
+                setattr(namespace, name, dispatching(
+                    func, namespace.__name__, name, public,
+                    plain_in_types=namespace.__name__.endswith('nn.functional')))
+    from . import autograd      # (PyTorch's autograd.grad and backward ask too: Python functions)
+    for name in ('grad', 'backward'):
+        func = getattr(autograd, name)
+        if not hasattr(func, '_nbgrad_dispatches'):
+            setattr(autograd, name, dispatching(func, autograd.__name__, name,
+                                                plain_in_types=True))
     for name in MODE_ONLY:
         func = getattr(nbgrad_module, name, None)
         if func is not None and not hasattr(func, '_nbgrad_dispatches'):

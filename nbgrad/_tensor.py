@@ -5,6 +5,7 @@ this file holds what a tensor *is*: its array, its place in the graph, its versi
 with its views), conversions, and the autograd entry points (backward, hooks, retain_grad).
 """
 import threading
+import weakref
 import warnings
 
 import numpy as np
@@ -129,7 +130,7 @@ class Tensor:
     _grad = None
     _hooks = None                  # {handle_id: fn} for leaves (non-leaf hooks live on grad_fn)
     _post_accumulate_hooks = None
-    _grad_acc = None               # this leaf's AccumulateGrad node (see _grad_accumulator)
+    _grad_acc = None               # a weakref to this leaf's AccumulateGrad (_grad_accumulator)
     _retains_grad = False
     _view_src = None               # (parent tensor, view op) for views
     _view_stamp = 0                # base version when this view's grad_fn was last derived
@@ -417,14 +418,17 @@ class Tensor:
         self._retains_grad = True
 
     def _grad_accumulator(self):
-        """This leaf's AccumulateGrad node, shared by every edge into the leaf.
+        """This leaf's AccumulateGrad node, shared by every edge into the leaf while some graph
+        holds it.
 
-        The leaf keeps its node (made once) and the node refers back to the leaf only weakly, so
-        there is no reference cycle and training loops do not rebuild it every step."""
-        node = self._grad_acc
+        As in PyTorch, the node holds the leaf and the leaf refers to its node weakly (no
+        reference cycle): a graph keeps its leaves alive, and once no graph needs the node a
+        new one is made."""
+        ref = self._grad_acc
+        node = ref() if ref is not None else None
         if node is None:
-            from .autograd.graph import AccumulateGrad
-            node = self._grad_acc = AccumulateGrad(self)
+            node = _accumulate_grad_class()(self)
+            self._grad_acc = weakref.ref(node)
         return node
 
     def _refresh_view(self):
@@ -707,6 +711,15 @@ def _deepcopied_data(a, memo):
         memo.setdefault(id(memo), []).append(root)  # (deepcopy's keep-alive list)
     flat = copied.reshape(-1)
     return np.lib.stride_tricks.as_strided(flat[element_offset(a, root):], a.shape, a.strides)
+
+
+def _accumulate_grad_class():
+    """autograd.graph.AccumulateGrad, bound on first use (nbgrad.autograd imports this module;
+    an import statement on every new leaf node would cost more than the node)."""
+    global _accumulate_grad_class
+    from .autograd.graph import AccumulateGrad
+    _accumulate_grad_class = lambda: AccumulateGrad  # noqa: E731
+    return AccumulateGrad
 
 
 def _autograd_backward(*args, **kwargs):

@@ -98,7 +98,10 @@ def _convert(result, cls):
     if isinstance(result, Tensor) and not isinstance(result, cls):
         return as_subclass(result, cls)
     if isinstance(result, (tuple, list)):
-        return type(result)(_convert(r, cls) for r in result)
+        items = [_convert(r, cls) for r in result]
+        if hasattr(type(result), '_fields'):    # (a named tuple: max's (values, indices))
+            return type(result)(*items)
+        return type(result)(items)
     return result
 
 
@@ -111,7 +114,18 @@ def default_torch_function(cls, func, types, args=(), kwargs=None):
     if not all(issubclass(cls, t) for t in types):
         return NotImplemented
     with DisableTorchFunctionSubclass():
-        return _convert(func(*args, **kwargs), cls)
+        result = func(*args, **kwargs)
+    if _returned_as_is(func):
+        return result
+    return _convert(result, cls)
+
+
+def _returned_as_is(func):
+    """PyTorch's get_default_nowrap_functions: x.grad and x._base come back as they are (a
+    gradient is a plain tensor), not converted to the subclass."""
+    owner = getattr(func, '__self__', None)
+    return isinstance(owner, property) and any(owner is Tensor.__dict__.get(name)
+                                               for name in ('grad', '_base', '_grad'))
 
 
 # -- nbgrad's ops on subclasses: the default __torch_function__'s effect ----------------------------

@@ -206,3 +206,35 @@ def test_queue_callback_runs_after_the_backward():
         log.append(str(info.value))
         logs.append(log)
     assert logs[1] == logs[0]
+
+
+@pytest.mark.parametrize('case', ['double_backward', 'grad_of_one_input', 'bilinear',
+                                  'matrix_needing_grad_at_stack', 'vector_needing_grad_at_stack',
+                                  'strided_stack_at_matrix', 'linear_strided_constant_weight'])
+def test_more_counts_match_torch(case):
+    def run(lib):
+        x, w = lib.randn(2, 3, requires_grad=True), lib.randn(3, 4, requires_grad=True)
+        if case == 'double_backward':
+            y = (x @ w).pow(2).sum()
+            g, = lib.autograd.grad(y, x, create_graph=True)
+            g.sum().backward()
+        elif case == 'grad_of_one_input':
+            lib.autograd.grad((x @ w).sum(), x)
+        elif case == 'bilinear':
+            lib.nn.Bilinear(3, 4, 5)(x, lib.randn(2, 4)).sum().backward()
+        elif case == 'matrix_needing_grad_at_stack':
+            (x @ lib.randn(5, 3, 4)).sum().backward()
+        elif case == 'vector_needing_grad_at_stack':
+            (lib.randn(3, requires_grad=True) @ lib.randn(5, 3, 4)).sum().backward()
+        elif case == 'strided_stack_at_matrix':
+            lib.randn(5, 2, 3).transpose(0, 1) @ lib.randn(3, 4)
+        else:
+            lib.nn.functional.linear(lib.randn(5, 2, 3).transpose(0, 1), lib.randn(4, 3),
+                                     lib.randn(4))
+    results = []
+    for lib, flop_counter in LIBS:
+        lib.manual_seed(0)
+        with flop_counter.FlopCounterMode(display=False) as counter:
+            run(lib)
+        results.append((counter.get_total_flops(), _counts(counter)))
+    assert results[1] == results[0]

@@ -173,3 +173,44 @@ def test_modes_nest_intercept_and_leave():
                  len(lib.overrides._get_current_function_mode_stack()))
         results.append((intercepted, outer.seen, inner.seen, stack, after))
     assert results[0] == results[1]
+
+
+def test_named_tuples_types_grads_and_autograd_under_overrides():
+    """An overriding subclass gets max's named tuple back as one; plain tensors are not among
+    `types` for torch.* functions and methods (a strict override accepts a mix); .grad stays a
+    plain tensor; a mode sees autograd.grad, not the engine's own ops."""
+    results = []
+    for lib in LIBS:
+        class L(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        class Strict(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                if not all(issubclass(t, cls) for t in types):
+                    return NotImplemented
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        x = lib.tensor([[1., 3.], [2., 0.]]).as_subclass(L)
+        pair = x.max(1)
+        s = lib.ones(2, 3).as_subclass(Strict)
+        w = lib.ones(2).as_subclass(L).requires_grad_()
+        (w * 2).sum().backward()
+        seen = []
+
+        class Mode(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                seen.append((func.__name__, tuple(t.__name__ for t in types)))
+                return func(*args, **(kwargs or {}))
+        a = lib.ones(2, requires_grad=True)
+        with Mode():
+            b = (a * 2).sum()
+            lib.nn.functional.relu(a)
+            lib.autograd.grad(b, a)
+        results.append((type(pair).__name__, type(pair.values).__name__,
+                        type(lib.sort(x)).__name__, type(s + lib.ones(2, 3)).__name__,
+                        type(lib.cat([s, lib.ones(1, 3)])).__name__, type(w.grad).__name__,
+                        seen))
+    assert results[0] == results[1]

@@ -1,8 +1,6 @@
 """AccumulateGrad, the node behind a leaf that requires grad, and how it adds a gradient into
 the leaf's .grad (dense and sparse, in place or, under create_graph, out of place). Split from
 graph.py, which re-exports it."""
-import weakref
-
 from .. import _dispatch
 from .._sparse_coo import SparseCOO, add
 from .._tensor import Tensor
@@ -10,24 +8,23 @@ from .graph import Node, _backward_state, _check_hook_result, _hook_values
 
 
 class AccumulateGrad(Node):
-    """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`."""
+    """The node behind a leaf that requires grad: adds incoming gradients into `variable.grad`.
+    It holds its leaf (a graph keeps the leaves it reaches alive, as PyTorch's: GraphView of
+    `(torch.ones(2, requires_grad=True) * 2).sum()` still shows the leaf); the leaf holds it
+    weakly (Tensor._grad_accumulator), so there is no reference cycle."""
     _direct = False
 
     def __init__(self, variable):
-        self._variable = weakref.ref(variable)
+        self.variable = variable
         self._seq = _dispatch._next_sequence()
-
-    @property
-    def variable(self):
-        return self._variable()
 
     def name(self):
         return 'torch::autograd::AccumulateGrad'
 
     def _apply_backward(self, grad_outputs):
         (grad,) = grad_outputs
-        variable = self._variable()
-        if variable is None or variable._no_grad_view:   # (nobody can see this gradient)
+        variable = self.variable
+        if variable._no_grad_view:   # (nobody can see this gradient)
             return ()
         hooks = variable._hooks
         if hooks:

@@ -77,11 +77,22 @@ def _make_root_grads(outputs, grad_outputs):
     return grads
 
 
+_transform_stack = None
+
+
+def _bind_transform_stack():
+    """nbgrad.func._transform_stack, bound on first use (nbgrad.func imports this module)."""
+    global _transform_stack
+    from ..func import _transform_stack as module
+    _transform_stack = module
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate gradients of `tensors` into the .grad of the graph's leaves."""
-    from ..func._transform_stack import refuse_backward
-    refuse_backward()       # (inside torch.func's transforms: PyTorch's error)
+    if _transform_stack is None:
+        _bind_transform_stack()
+    _transform_stack.refuse_backward()     # (inside torch.func's transforms: PyTorch's error)
     if grad_variables is not None:
         grad_tensors = grad_variables
     outputs = _as_tuple(tensors, 'tensors')

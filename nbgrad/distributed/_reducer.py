@@ -122,8 +122,8 @@ class Reducer:
             elif t._requires_grad:
                 roots.append(((t._grad_accumulator(), 0), None))
         reached = count_dependencies(roots)
-        return [i for i, p in enumerate(self.params)
-                if p._grad_acc is None or p._grad_acc not in reached]
+        nodes = [p._grad_acc() if p._grad_acc is not None else None for p in self.params]
+        return [i for i, node in enumerate(nodes) if node is None or node not in reached]
 
     # -- backward ---------------------------------------------------------------------------
     def autograd_hook(self, index):

@@ -1,11 +1,14 @@
 """The aten calls PyTorch makes for an nbgrad op, forward and backward, as FlopCounterMode
 counts them: (aten op, argument shapes, keyword arguments) for the products and convolutions
 it has formulas for. What PyTorch runs for each (checked against torch 2.13's own mode):
-  F.linear: addmm (bias, a 1-D or 2-D input or a contiguous 3-D one), else mm (the input
-    folded to 2-D; a 1-D input is one row); backward, an mm per input that needs a gradient.
-  matmul: mm for matrix @ matrix and for stacks @ matrix or matrix @ stacks (folded); bmm for
-    stacks @ stacks (batch dims broadcast); nothing for products with a vector on the right
-    (mv, dot); backward, the same op once per input that needs a gradient.
+  F.linear: addmm (bias, a 1-D or 2-D input or a contiguous one), else mm (the input folded
+    to 2-D; a 1-D input is one row); backward, an mm per input that needs a gradient.
+  F.bilinear: nothing (PyTorch's _trilinear has no formula).
+  matmul: mm for matrix @ matrix and stacks @ matrix (folded; stacks of one matrix count as
+    one) and for a matrix that needs a gradient @ stacks; bmm for stacks @ stacks and other
+    matrices or vectors @ stacks (batch dims broadcast); nothing for a vector on the right (mv,
+    dot) or a vector that needs a gradient @ stacks (mv); backward, the same op once per input
+    that needs a gradient.
   einsum: a bmm per pair of operands with a summed dimension (a pair with none is a mul).
   convolution (every conv and transposed conv): convolution; backward, convolution_backward.
   torch.addmm/baddbmm: themselves (their pieces count nothing); addmv, addr and addbmm count
@@ -30,7 +33,7 @@ def forward(op, inputs, outputs):
     if kind == 'Linear':
         return _linear(inputs, None)
     if kind == 'MatMul':
-        return _matmul(inputs[0].shape, inputs[1].shape, None)
+        return _matmul_of(inputs[0], inputs[1], None)
     if kind == 'Einsum':
         return _einsum(op, inputs, None)
     if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
@@ -40,7 +43,7 @@ def forward(op, inputs, outputs):
 
 def backward(op, inputs, outputs):
     """The calls the op's backward will make, given which inputs need gradients (none when the
-    op made no node)."""
+    op made no node): (the input position, or positions, each is for; the call)."""
     needs = _needs(op)
     if not needs or not any(needs):
         return []
@@ -48,17 +51,20 @@ def backward(op, inputs, outputs):
     if kind == 'Linear':
         return _linear(inputs, needs)
     if kind == 'MatMul':
-        return _matmul(inputs[0].shape, inputs[1].shape, needs)
+        return _matmul_of(inputs[0], inputs[1], needs)
     if kind == 'Einsum':
         return _einsum(op, inputs, needs)
     if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
         x, w = inputs[0], inputs[1]
         out = outputs[0] if isinstance(outputs, tuple) else outputs
-        mask = [needs[0], needs[1], len(needs) > 2 and needs[2]]
-        shapes = [tuple(x.shape) if mask[0] else None, tuple(w.shape) if mask[1] else None, None]
-        return [(aten.convolution_backward,
-                 (tuple(out.shape), tuple(x.shape), tuple(w.shape), None, op.stride, op.pads,
-                  op.dilation, op.role == 'transpose', None, op.groups, mask, shapes), {})]
+        # (one call per input, its part of PyTorch's one convolution_backward)
+        return [(i, (aten.convolution_backward,
+                     (tuple(out.shape), tuple(x.shape), tuple(w.shape), None, op.stride,
+                      op.pads, op.dilation, op.role == 'transpose', None, op.groups,
+                      [i == 0, i == 1, False],
+                      [tuple(x.shape) if i == 0 else None, tuple(w.shape) if i == 1 else None,
+                       None]), {}))
+                for i in (0, 1) if needs[i]]
     return []
 
 
@@ -74,6 +80,8 @@ def composite(name, args):
         return [], 'forward'
     if name == 'aten::scaled_dot_product_attention' and tensors and tensors[0].dim() == 4:
         return [], 'all'
+    if name == 'aten::bilinear':    # (PyTorch's _trilinear kernel: no formula)
+        return [], 'all'
     return [], None
 
 
@@ -85,27 +93,64 @@ def _linear(inputs, needs):
     rows = math.prod(x.shape[:-1])
     a, b = (rows, x.shape[-1]), (x.shape[-1], w.shape[0])
     if needs is None:
-        addmm = bias and (x.dim() <= 2 or x.dim() == 3 and x.is_contiguous())
-        return [(aten.addmm, ((w.shape[0],), a, b), {})] if addmm else [(aten.mm, (a, b), {})]
+        if bias and (x.dim() <= 2 or x.is_contiguous()):
+            return [(aten.addmm, ((w.shape[0],), a, b), {})]
+        if x.dim() >= 3 and not w.requires_grad and not _leading_dims_flat(x.shape,
+                                                                           x.stride()):
+            batch, m = math.prod(x.shape[:-2]), x.shape[-2]     # (matmul cannot fold it)
+            return [(aten.bmm, ((batch, m, x.shape[-1]), (batch, x.shape[-1], w.shape[0])),
+                     {})]
+        return [(aten.mm, (a, b), {})]
     calls = []
     if needs[0]:    # grad_x = g @ W
-        calls.append((aten.mm, ((rows, w.shape[0]), (w.shape[0], x.shape[-1])), {}))
+        calls.append((0, (aten.mm, ((rows, w.shape[0]), (w.shape[0], x.shape[-1])), {})))
     if needs[1]:    # grad_W = g^T @ x
-        calls.append((aten.mm, ((w.shape[0], rows), (rows, x.shape[-1])), {}))
+        calls.append((1, (aten.mm, ((w.shape[0], rows), (rows, x.shape[-1])), {})))
     return calls
 
 
-def _matmul(sa, sb, needs):
+def _leading_dims_flat(shape, strides):
+    """Whether the dims before the last two view as one (PyTorch's should_fold asks)."""
+    return math.prod(shape) == 0 or all(strides[i] == strides[i + 1] * shape[i + 1]
+                                        for i in range(len(shape) - 2))
+
+
+def _matmul_of(a, b, needs):
+    """matmul(a, b): PyTorch's should_fold decides whether a stack and a matrix fold into one
+    mm (the matrix needs a gradient, or the stack views as rows) or run as a bmm."""
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if len(sb) >= 3 and math.prod(sb[:-2]) == 1:
+        sb = sb[-2:]        # (stacks of one matrix: folded, an mm)
+    if len(sa) >= 3 and len(sb) == 2 and not b.requires_grad and \
+            not _leading_dims_flat(sa, a.stride()):
+        # (no fold: a bmm over a's stack, b expanded)
+        batch, (m, k), n = math.prod(sa[:-2]), sa[-2:], sb[-1]
+        grads = [(aten.bmm, ((batch, m, n), (batch, n, k)), {}),
+                 (aten.bmm, ((batch, k, m), (batch, m, n)), {})]
+        return [(aten.bmm, ((batch, m, k), (batch, k, n)), {})] if needs is None else \
+            [(i, call) for i, (call, need) in enumerate(zip(grads, needs)) if need]
+    return _matmul(sa, sb, needs, a.requires_grad)
+
+
+def _matmul(sa, sb, needs, a_needs_grad=False):
     if len(sb) < 2 or len(sa) == 0:
         return []                                   # (mv and dot: not counted)
+    if len(sb) >= 3 and math.prod(sb[:-2]) == 1:
+        sb = tuple(sb[-2:])     # (stacks of one matrix: folded, an mm)
+    if len(sa) == 1 and len(sb) >= 3 and a_needs_grad:
+        return []           # (a vector @ stacks that needs a gradient runs as mv: not counted)
+    if len(sa) <= 2 and len(sb) >= 3 and a_needs_grad:
+        # (a matrix that needs a gradient @ stacks: folded the other way, one mm)
+        m, k, n = sa[-2], sa[-1], math.prod(sb[:-2]) * sb[-1]
+        forward_call = (aten.mm, ((m, k), (k, n)), {})
+        grads = [(aten.mm, ((m, n), (n, k)), {}), (aten.mm, ((k, m), (m, n)), {})]
+        return [forward_call] if needs is None else \
+            [(i, call) for i, (call, need) in enumerate(zip(grads, needs)) if need]
     if len(sa) == 1:
         sa = (1,) + tuple(sa)
-    if len(sb) == 2 or len(sa) == 2:
-        # (one side a matrix: the other's stack folds into the rows of one mm)
-        if len(sb) == 2:
-            m, k, n = math.prod(sa[:-1]), sa[-1], sb[-1]
-        else:
-            m, k, n = math.prod(sb[:-2]) * sb[-1], sb[-2], sa[-2]
+    if len(sb) == 2:
+        # (the left stack folds into the rows of one mm)
+        m, k, n = math.prod(sa[:-1]), sa[-1], sb[-1]
         forward_call = (aten.mm, ((m, k), (k, n)), {})
         grads = [(aten.mm, ((m, n), (n, k)), {}), (aten.mm, ((k, m), (m, n)), {})]
     else:
@@ -116,7 +161,7 @@ def _matmul(sa, sb, needs):
                  (aten.bmm, ((batch, k, m), (batch, m, n)), {})]
     if needs is None:
         return [forward_call]
-    return [call for call, need in zip(grads, needs) if need]
+    return [(i, call) for i, (call, need) in enumerate(zip(grads, needs)) if need]
 
 
 def _einsum(op, inputs, needs):
@@ -143,12 +188,11 @@ def _einsum(op, inputs, needs):
             a_shape, b_shape = (b, m, k), (b, k, n)
             if needs is None:
                 calls.append((aten.bmm, (a_shape, b_shape), {}))
-            else:
-                right_needs = needs[j]
+            else:       # (the left side reaches the operands before j: any of them)
                 if left_needs:
-                    calls.append((aten.bmm, ((b, m, n), (b, n, k)), {}))
-                if right_needs:
-                    calls.append((aten.bmm, ((b, k, m), (b, m, n)), {}))
+                    calls.append((tuple(range(j)), (aten.bmm, ((b, m, n), (b, n, k)), {})))
+                if needs[j]:
+                    calls.append((j, (aten.bmm, ((b, k, m), (b, m, n)), {})))
         if needs is not None:
             left_needs = left_needs or needs[j]
         left = (left | right) & later

@@ -14,7 +14,7 @@ the mode (a graph built before it is not counted when its backward runs inside).
 from collections import defaultdict
 
 from .. import _dispatch
-from ..autograd.graph import add_node_observer
+from ..autograd.graph import add_node_observer, current_run
 from . import _aten_calls
 from ._aten_calls import aten
 from .module_tracker import ModuleTracker
@@ -240,9 +240,14 @@ class FlopCounterMode:
         return op, inputs
 
     def op_finished(self, token, outputs):
-        if self._in_node:
-            return
         op, inputs = token
+        if self._in_node:
+            # a backward node's own products are counted by its node's formula; under
+            # create_graph they make nodes of their own, whose backward counts later
+            backward = _aten_calls.backward(op, inputs, outputs)
+            if backward:
+                op.__dict__['_flop_backward'] = (self, backward)
+            return
         quiet = self._quiet[-1] if self._quiet else None
         if quiet is None:
             self._count(_aten_calls.forward(op, inputs, outputs))
@@ -278,4 +283,9 @@ class FlopCounterMode:
         self._in_node -= 1
         entry = node.__dict__.get('_flop_backward')
         if entry is not None and entry[0] is self:
-            self._count(entry[1])
+            # only the gradients this backward computes (autograd.grad(y, x) skips w's)
+            run = current_run()
+            edges = node._edges
+            self._count([call for positions, call in entry[1] if any(
+                edges[i] is not None and run.will_execute(edges[i][0])
+                for i in (positions if isinstance(positions, tuple) else (positions,)))])

@@ -13,12 +13,21 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from ...ops import _half_gemm
 from ...ops._util import xp_of
+from ..._profiled_calls import profiled_call
 
 __all__ = ['linear', 'bilinear']
 
 
 def _type_word(np_dtype):
     return _dispatch._type_word(np_dtype)
+
+
+def _bias_grad(g2):
+    """The bias's gradient, the rows of g2 summed; float16 in float32, rounded once, as
+    PyTorch's sum (NumPy's half sum rounds as it goes)."""
+    if g2.dtype == np.float16:
+        return g2.sum(axis=0, dtype=np.float32).astype(np.float16)
+    return g2.sum(axis=0)
 
 
 class Linear(Node):
@@ -65,8 +74,7 @@ class Linear(Node):
             g2 = ga.reshape(rows, ga.shape[-1])
             gw = Tensor._make(_half_gemm.matmul(xp, g2.T, _conj_array(
                 xa.reshape(rows, xa.shape[-1])))) if e[1] is not None else None
-            # (the bias's gradient as Tensor.sum adds, as PyTorch's: float16 in float32)
-            gb = Tensor._make(g2).sum(0) if len(e) > 2 and e[2] is not None else None
+            gb = Tensor._make(_bias_grad(g2)) if len(e) > 2 and e[2] is not None else None
             return (gx, gw, gb) if self.has_bias else (gx, gw)
         gx = g.matmul(_conj(w)) if e[0] is not None else None
         rows = _rows(g.shape)
@@ -145,6 +153,7 @@ def linear(input, weight, bias=None):
     return dispatch(Linear(True), input, weight, bias)
 
 
+@profiled_call('aten::bilinear')     # (one op in PyTorch, _trilinear inside)
 def bilinear(input1, input2, weight, bias=None):
     """y_k = x1^T A_k x2 + b_k over the last dims (input1 (..., in1), input2 (..., in2),
     weight (out, in1, in2))."""
