@@ -226,3 +226,13 @@ def wrap_tensor_methods():
             getter = dispatching(prop.fget, 'nbgrad', f'Tensor.{name}',
                                  handed=lambda name=name: Tensor.__dict__[name].__get__)
             setattr(Tensor, name, property(getter, prop.fset, prop.fdel, prop.__doc__))
+
+
+def redispatch(method, *args):
+    """Call Tensor's method (an operator, as defined before wrapping) through its dispatching
+    wrapper: a tensor-like operand met before any dispatch was needed."""
+    wrap_tensor_methods()
+    for value in vars(Tensor).values():
+        if getattr(value, '_nbgrad_dispatches', None) is method:
+            return value(*args)
+    return NotImplemented

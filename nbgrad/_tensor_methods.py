@@ -40,14 +40,25 @@ def _operand_or_not_implemented(other):
         return NotImplemented
 
 
+def _declined(method, self, other):
+    """An operand the operator cannot take: a tensor-like's __torch_function__ is handed the
+    call (as PyTorch's operators hand it: the first such operand also turns on dispatch for
+    Tensor's methods), anything else declines (NotImplemented: Python's fallback)."""
+    if getattr(type(other), '__torch_function__', None) is None or isinstance(other, Tensor):
+        return NotImplemented
+    from ._function_dispatch import redispatch
+    return redispatch(method, self, other)
+
+
 def _forward_operator(op_cls):
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
             if other.__class__ is np.ndarray:
                 self, other = _numpy_promoted(self, other)
-            other = _operand_or_not_implemented(other)
-            if other is NotImplemented:
-                return NotImplemented
+            operand = _operand_or_not_implemented(other)
+            if operand is NotImplemented:
+                return _declined(method, self, other)
+            other = operand
         return dispatch(op_cls(), self, other)
     return method
 
@@ -70,9 +81,10 @@ def _reflected_operator(op_cls):
 
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
-            other = _operand_or_not_implemented(other)
-            if other is NotImplemented:
-                return NotImplemented
+            operand = _operand_or_not_implemented(other)
+            if operand is NotImplemented:
+                return _declined(method, self, other)
+            other = operand
         if reflected_div and other.__class__ is not Tensor:
             return dispatch(ew.BINARY['mul'](), dispatch(ew.UNARY['reciprocal'](), self), other)
         op = op_cls()
@@ -85,9 +97,10 @@ def _reflected_operator(op_cls):
 def _inplace_operator(op_cls):
     def method(self, other):
         if other.__class__ is not Tensor and other.__class__ not in _PY_SCALARS:
-            other = _operand_or_not_implemented(other)
-            if other is NotImplemented:
-                return NotImplemented
+            operand = _operand_or_not_implemented(other)
+            if operand is NotImplemented:
+                return _declined(method, self, other)
+            other = operand
         return dispatch_inplace(op_cls(), self, other)
     return method
 

@@ -214,3 +214,21 @@ def test_named_tuples_types_grads_and_autograd_under_overrides():
                         type(lib.cat([s, lib.ones(1, 3)])).__name__, type(w.grad).__name__,
                         seen))
     assert results[0] == results[1]
+
+
+def test_a_tensor_like_operand_of_an_operator_is_handed_the_call():
+    """In a fresh process (no overriding subclass or mode yet): `tensor + TL()` reaches TL's
+    __torch_function__, as in PyTorch; other objects still decline."""
+    import subprocess
+    import sys
+    script = (
+        "import sys\n"
+        "lib = __import__(sys.argv[1])\n"
+        "class TL:\n"
+        "    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return ('TL', func.__name__)\n"
+        "print(lib.ones(2) + TL(), lib.ones(2) * TL(), lib.ones(2) == object())\n")
+    outputs = [subprocess.run([sys.executable, '-c', script, name], capture_output=True,
+                              text=True, timeout=120).stdout for name in ('torch', 'nbgrad')]
+    assert outputs[0] == outputs[1] and 'add' in outputs[0]
