@@ -60,6 +60,12 @@ class OpOverloadPacket:
     def overloads(self):
         return ['default']
 
+    def __getattr__(self, name):
+        """aten's named overloads (torch.ops.aten.add.Tensor): each calls the one function."""
+        if self._namespace == 'aten' and not name.startswith('_'):
+            return OpOverload(self, name)
+        raise AttributeError(f"'OpOverloadPacket' object has no attribute '{name}'")
+
     def __repr__(self):
         return f"<OpOverloadPacket(op='{self}')>"
 

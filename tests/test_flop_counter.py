@@ -238,3 +238,23 @@ def test_more_counts_match_torch(case):
             run(lib)
         results.append((counter.get_total_flops(), _counts(counter)))
     assert results[1] == results[0]
+
+
+def test_custom_mapping_for_another_aten_op_and_aten_names():
+    """custom_mapping may give any aten op a formula (its shapes as PyTorch passes them);
+    torch.ops.aten.<name> calls nbgrad's function of that name."""
+    results = []
+    for lib, flop_counter in LIBS:
+        x = lib.ones(2, 3)
+        seen = []
+
+        def add_flops(a_shape, b_shape, *args, out_shape=None, **kwargs):
+            seen.append((tuple(a_shape), tuple(b_shape), tuple(out_shape)))
+            return 5
+        with flop_counter.FlopCounterMode(display=False,
+                                          custom_mapping={lib.ops.aten.add: add_flops}) as c:
+            x + x
+            x * x
+        results.append((c.get_total_flops(), _counts(c), seen,
+                        lib.ops.aten.add(x, x).tolist(), lib.ops.aten.add.Tensor(x, x).tolist()))
+    assert results[1] == results[0]

@@ -250,11 +250,30 @@ class FlopCounterMode:
             return
         quiet = self._quiet[-1] if self._quiet else None
         if quiet is None:
-            self._count(_aten_calls.forward(op, inputs, outputs))
+            self._count(_aten_calls.forward(op, inputs, outputs) or self._mapped(op, inputs,
+                                                                                  outputs))
         if quiet != 'all':
             backward = _aten_calls.backward(op, inputs, outputs)
             if backward:
                 op.__dict__['_flop_backward'] = (self, backward)
+
+    def _mapped(self, op, inputs, outputs):
+        """Another op, when custom_mapping gives its aten op a formula (PyTorch's formulas take
+        the op's arguments, tensors as their shapes)."""
+        if len(self.flop_registry) == len(flop_registry):
+            return []
+        from ..profiler._op_names import aten_name
+        from .. import ops
+        name = aten_name(op, bool(inputs) and outputs is inputs[0]).partition('::')[2]
+        try:
+            packet = getattr(ops.aten, name)
+        except AttributeError:
+            return []
+        if packet not in self.flop_registry:
+            return []
+        out = outputs[0] if isinstance(outputs, tuple) else outputs
+        shapes = tuple(tuple(x.shape) if hasattr(x, 'shape') else x for x in inputs)
+        return [(packet, shapes, {'out_shape': tuple(out.shape)})]
 
     def composite_started(self, name, args):
         """A function nbgrad composes from several ops that PyTorch runs as one aten op
