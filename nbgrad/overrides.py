@@ -216,6 +216,18 @@ class TorchFunctionMode:
         return cls(*args, **kwargs).__enter__()
 
 
+class BaseTorchFunctionMode(TorchFunctionMode):
+    """A mode that runs every function it is handed (a base for modes that intercept some)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return func(*args, **(kwargs or {}))
+
+
+def _get_current_function_mode():
+    """The innermost active mode, or None."""
+    return mode_stack.modes[-1] if mode_stack.modes else None
+
+
 @contextlib.contextmanager
 def _mode_popped():
     """The innermost mode, off the stack while the block runs (its own calls go past it)."""
@@ -225,6 +237,9 @@ def _mode_popped():
         yield modes[-1]
     finally:
         mode_stack.modes = modes
+
+
+_pop_mode_temporarily = _mode_popped      # (PyTorch's name)
 
 
 def _get_current_function_mode_stack():

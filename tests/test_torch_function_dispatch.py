@@ -232,3 +232,24 @@ def test_a_tensor_like_operand_of_an_operator_is_handed_the_call():
     outputs = [subprocess.run([sys.executable, '-c', script, name], capture_output=True,
                               text=True, timeout=120).stdout for name in ('torch', 'nbgrad')]
     assert outputs[0] == outputs[1] and 'add' in outputs[0]
+
+
+def test_mode_helpers_of_torch_c_and_overrides():
+    results = []
+    for lib in LIBS:
+        seen = [lib._C._is_torch_function_mode_enabled(), lib._C._len_torch_function_stack(),
+                lib._C._is_torch_function_enabled()]
+
+        class Base(lib.overrides.BaseTorchFunctionMode):
+            pass
+        with Base():
+            seen += [lib._C._is_torch_function_mode_enabled(),
+                     lib._C._len_torch_function_stack(),
+                     type(lib.overrides._get_current_function_mode()).__name__]
+            with lib._C.DisableTorchFunction():
+                seen += [lib._C._is_torch_function_enabled(), lib._C._len_torch_function_stack()]
+            seen.append(lib.add(lib.ones(1), 1).tolist())
+        seen += [lib._C._has_torch_function((lib.ones(1),)),
+                 lib._C._has_torch_function_unary(lib.ones(1))]
+        results.append(seen)
+    assert results[0] == results[1]
