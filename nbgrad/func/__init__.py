@@ -17,6 +17,7 @@ import functools
 from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
+from ..autograd.graph import AccumulateGrad
 from ..nn.utils.stateless import _functional_call
 from ._stack_module_state import stack_module_state  # noqa: F401 (re-exported)
 from ._linearize import functionalize, linearize  # noqa: F401 (re-exported)
@@ -172,8 +173,7 @@ def _outside_only(tensors, private):
             if node is None or id(node) in seen:
                 continue
             seen.add(id(node))
-            variable = getattr(node, 'variable', None)
-            if variable is not None and id(variable) not in private_ids:
+            if node.__class__ is AccumulateGrad and id(node.variable) not in private_ids:
                 return True
             todo.extend(e[0] for e in node._edges if e is not None)  # (the engine's edges)
         return False

@@ -58,7 +58,7 @@ class SampleTracker:
         return id(t) in self.derived
 
     def _derive(self, t):
-        self.derived[id(t)] = t
+        self.derived[id(t)] = t     # (the dict holds it: its id stays its own)
         self._own(t)
 
     def _own(self, t):
@@ -78,7 +78,8 @@ class SampleTracker:
     def _writing(self, targets, sources, refusal, *details):
         """An op writes into targets from sources: refused where a target is from outside
         the call and a source derives from the batch; an outside target is saved first."""
-        outside = [t for t in _tensors_in(targets) if id(_owner(t)) not in self.owned]
+        outside = [t for t in _tensors_in(targets)
+                   if id(t) not in self.derived and id(_owner(t)) not in self.owned]
         if not outside:
             return
         if any(id(t) in self.derived for t in _tensors_in(sources)):
@@ -106,17 +107,32 @@ class SampleTracker:
 
     def _made(self, inputs, outputs):
         """outputs of an op (or factory) on inputs: derived where an input is, the call's own
-        where their memory is new (not a view of an input from outside)."""
-        inputs = list(_tensors_in(inputs))
-        derived = any(id(t) in self.derived for t in inputs)
-        input_owners = {id(_owner(t)) for t in inputs}
+        where their memory is new (not a view of an input from outside). (Every op of the
+        call comes here: the common case, plain tensors in and out, takes no generator.)"""
+        derived_ids = self.derived
+        derived = False
+        for t in inputs:
+            if t.__class__ is Tensor or isinstance(t, Tensor):
+                if id(t) in derived_ids:
+                    derived = True
+                    break
+            elif isinstance(t, (tuple, list)) and any(id(x) in derived_ids
+                                                      for x in _tensors_in(t)):
+                derived = True
+                break
+        if derived:
+            owned = self.owned
+            for out in _tensors_in(outputs):
+                derived_ids[id(out)] = out
+                owner = _owner(out)         # (its memory too: a detach() of it is the call's)
+                owned[id(owner)] = owner
+                base = out._base
+                if base is not None:        # (an in-place write into a view of a tensor)
+                    derived_ids[id(base)] = base
+            return
+        input_owners = {id(_owner(t)) for t in _tensors_in(inputs)}
         for out in _tensors_in(outputs):
-            if derived:
-                self._derive(out)
-                if out._base is not None:       # (an in-place write into a view of a tensor)
-                    self.derived[id(out._base)] = out._base
-                    self.kept.append(out._base)
-            elif id(_owner(out)) not in input_owners:
+            if id(_owner(out)) not in input_owners:
                 self._own(out)
 
     def _outside_running_stats(self):
