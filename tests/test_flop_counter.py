@@ -258,3 +258,21 @@ def test_custom_mapping_for_another_aten_op_and_aten_names():
         results.append((c.get_total_flops(), _counts(c), seen,
                         lib.ops.aten.add(x, x).tolist(), lib.ops.aten.add.Tensor(x, x).tolist()))
     assert results[1] == results[0]
+
+
+def test_a_graph_built_before_the_mode_counts_its_backward():
+    results = []
+    for lib, flop_counter in LIBS:
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(lib.nn.Linear(4, 6), lib.nn.ReLU(), lib.nn.Linear(6, 2))
+        conv = lib.nn.Conv2d(2, 3, 3, stride=2, padding=1)
+        conv_t = lib.nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1)
+        x = lib.randn(3, 4, requires_grad=True)
+        image = lib.randn(2, 2, 7, 7, requires_grad=True)
+        loss = m(x).sum() + conv(image).sum() + conv_t(image).sum() + \
+            (x @ lib.randn(4, 5)).sum() + \
+            lib.einsum('ij,jk->ik', x, lib.randn(4, 3, requires_grad=True)).sum()
+        with flop_counter.FlopCounterMode(display=False) as counter:
+            loss.backward()
+        results.append((counter.get_total_flops(), _counts(counter)))
+    assert results[1] == results[0]

@@ -68,6 +68,41 @@ def backward(op, inputs, outputs):
     return []
 
 
+def backward_of_node(node):
+    """backward()'s calls for a node recorded while no counter watched, from the inputs it
+    saved (products and convolutions save theirs); none where they are gone."""
+    kind = node.__class__.__name__
+    if kind not in ('Linear', 'MatMul', 'Einsum', 'Convolution') or not node._saved:
+        return []
+    try:
+        inputs = node.saved_tensors
+    except RuntimeError:        # (modified in place since: the backward itself will say so)
+        return []
+    if not all(isinstance(t, Tensor) for t in inputs[:2]):
+        return []
+    outputs = None
+    if kind == 'Convolution':
+        if node.role not in ('conv', 'transpose') or node.nested:
+            return []
+        outputs = _Shape(_conv_output_shape(node, inputs[0], inputs[1]))
+    return backward(node, inputs, outputs)
+
+
+class _Shape:
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def _conv_output_shape(op, x, w):
+    if op.size is not None:
+        spatial = tuple(op.size)
+    else:
+        spatial = tuple((n + lo + hi - d * (k - 1) - 1) // s + 1 for n, (lo, hi), d, k, s in
+                        zip(x.shape[2:], op.pads, op.dilation, w.shape[2:], op.stride))
+    channels = w.shape[0] if op.role == 'conv' else w.shape[1] * op.groups
+    return (x.shape[0], channels) + spatial
+
+
 def composite(name, args):
     """(calls, quiet) for a composite call: what it counts as one op, and whether its pieces
     count nothing forward ('forward') or nothing at all ('all'); None: they count as usual."""

@@ -8,8 +8,8 @@ PyTorch runs addmm or mm; a backward node computes its gradients without naming 
 nbgrad op is translated into the aten calls PyTorch would make for it, with their shapes
 (_aten_calls.py): forward when the op runs, backward when the engine runs its node. The
 formulas then take those shapes as PyTorch's do, so `custom_mapping` and
-`register_flop_formula` work the same way. Counted backward: the nodes of ops that ran inside
-the mode (a graph built before it is not counted when its backward runs inside).
+`register_flop_formula` work the same way. A graph built before the mode counts its backward
+too when that runs inside, from what its nodes saved.
 """
 from collections import defaultdict
 
@@ -301,10 +301,12 @@ class FlopCounterMode:
         entered a module (ModuleTracker)."""
         self._in_node -= 1
         entry = node.__dict__.get('_flop_backward')
-        if entry is not None and entry[0] is self:
+        calls = entry[1] if entry is not None and entry[0] is self else \
+            _aten_calls.backward_of_node(node)      # (a graph made before the mode)
+        if calls:
             # only the gradients this backward computes (autograd.grad(y, x) skips w's)
             run = current_run()
             edges = node._edges
-            self._count([call for positions, call in entry[1] if any(
+            self._count([call for positions, call in calls if any(
                 edges[i] is not None and run.will_execute(edges[i][0])
                 for i in (positions if isinstance(positions, tuple) else (positions,)))])
