@@ -252,10 +252,10 @@ class FlopCounterMode:
         if quiet is None:
             self._count(_aten_calls.forward(op, inputs, outputs) or self._mapped(op, inputs,
                                                                                   outputs))
-        if quiet != 'all':
-            backward = _aten_calls.backward(op, inputs, outputs)
-            if backward:
-                op.__dict__['_flop_backward'] = (self, backward)
+        # (inside a fused kernel of PyTorch's, 'all': its backward counts nothing either)
+        backward = _aten_calls.backward(op, inputs, outputs) if quiet != 'all' else []
+        if backward or quiet == 'all':
+            op.__dict__['_flop_backward'] = (self, backward)
 
     def _mapped(self, op, inputs, outputs):
         """Another op, when custom_mapping gives its aten op a formula (PyTorch's formulas take
