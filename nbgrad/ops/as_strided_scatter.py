@@ -13,7 +13,7 @@ from .._dispatch import dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ._util import xp_of
-from .views import _storage_indices
+from .views import _storage_indices, as_strided_extent
 
 
 def _clone_storage(a, keep_layout):
@@ -51,13 +51,7 @@ class AsStridedScatter(Node):
         xp = xp_of(a)
         storage, positions = _clone_storage(a, self.keep_layout)
         offset = 0 if self.storage_offset is None else self.storage_offset
-        if offset < 0:
-            raise RuntimeError(f'Tensor: invalid storage offset {offset}')
-        if any(st < 0 for st in self.stride):
-            raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, '
-                               f'got strides: {list(self.stride)}')
-        needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
-            if all(s > 0 for s in self.size) else 0
+        needed = as_strided_extent(self.size, self.stride, offset)
         if needed > storage.size:
             raise RuntimeError(f'setStorage: sizes {list(self.size)}, strides '
                                f'{list(self.stride)}, storage offset {offset}, and itemsize '

@@ -352,6 +352,13 @@ def index_put_(input, indices, values, accumulate=False):
 # gather / scatter
 # ---------------------------------------------------------------------------------------------
 
+def _check_in_bounds(index, size, dim):
+    """gather's and scatter's check of an index array against the dimension it indexes."""
+    bad = out_of_bounds(index, size, negative_ok=False)
+    if bad is not None:
+        raise RuntimeError(f'index {bad} is out of bounds for dimension {dim} with size {size}')
+
+
 class Gather(Node):
     complex_autograd = True
     shown_inputs = (0,)     # (the index has no edge in PyTorch's node)
@@ -368,11 +375,7 @@ class Gather(Node):
         # (a 0-dim self or index reads as 1-d of size 1, as in PyTorch; the result has the
         # index's shape)
         a1, index1 = nonempty(a), nonempty(index)
-        size = a1.shape[self.dim]
-        bad = out_of_bounds(index1, size, negative_ok=False)
-        if bad is not None:
-            raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with size '
-                               f'{size}')
+        _check_in_bounds(index1, a1.shape[self.dim], self.dim)
         out = a1[along_axis(xp_of(a), index1, self.dim)]
         return out.reshape(()) if index.ndim == 0 else out
 
@@ -415,11 +418,7 @@ class Scatter(Node):
         # (a 0-dim self, index or src reads as 1-d of size 1, as in PyTorch: NumPy would
         # broadcast a 0-dim index over the whole dimension)
         out1, index1 = nonempty(out), nonempty(index)
-        size = out1.shape[self.dim]
-        bad = out_of_bounds(index1, size, negative_ok=False)
-        if bad is not None:
-            raise RuntimeError(f'index {bad} is out of bounds for dimension {self.dim} with '
-                               f'size {size}')
+        _check_in_bounds(index1, out1.shape[self.dim], self.dim)
         xp = xp_of(out)
         full = along_axis(xp, index1, self.dim)
         if scalar:

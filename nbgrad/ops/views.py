@@ -313,6 +313,19 @@ class AdvancedIndexOp(Node):
         return 'IndexBackward0'
 
 
+def as_strided_extent(size, stride, offset):
+    """The storage elements a view of this geometry reaches (0 when empty), after PyTorch's
+    checks of the offset and the strides (as_strided and as_strided_scatter)."""
+    if offset < 0:
+        raise RuntimeError(f'Tensor: invalid storage offset {offset}')
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, '
+                           f'got strides: {list(stride)}')
+    if not all(n > 0 for n in size):
+        return 0
+    return offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1
+
+
 class AsStrided(ViewOp):
     """as_strided(size, stride, storage_offset) over the input's storage."""
 
@@ -330,13 +343,7 @@ class AsStrided(ViewOp):
         root = self.storage if self.storage is not None else root_array(a)
         itemsize = a.itemsize
         offset = element_offset(a, root) if self.storage_offset is None else self.storage_offset
-        if offset < 0:
-            raise RuntimeError(f'Tensor: invalid storage offset {offset}')
-        if any(st < 0 for st in self.stride):
-            raise RuntimeError(f'as_strided: Negative strides are not supported at the moment, '
-                               f'got strides: {list(self.stride)}')
-        needed = offset + sum((s - 1) * st for s, st in zip(self.size, self.stride)) + 1 \
-            if all(s > 0 for s in self.size) else 0
+        needed = as_strided_extent(self.size, self.stride, offset)
         if needed > root.size:
             raise RuntimeError(f'setStorage: sizes {list(self.size)}, strides {list(self.stride)}, '
                                f'storage offset {offset} require {needed * itemsize} bytes but the '

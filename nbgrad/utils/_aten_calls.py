@@ -29,24 +29,18 @@ def _needs(op):
 
 
 def forward(op, inputs, outputs):
-    kind = op.__class__.__name__
-    if kind == 'Linear':
-        return _linear(inputs, None)
-    if kind == 'MatMul':
-        return _matmul_of(inputs[0], inputs[1], None)
-    if kind == 'Einsum':
-        return _einsum(op, inputs, None)
-    if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
-        return [_convolution(op, inputs, outputs)]
-    return []
+    """The calls PyTorch makes for the op's forward."""
+    return _calls(op, inputs, outputs, None)
 
 
 def backward(op, inputs, outputs):
     """The calls the op's backward will make, given which inputs need gradients (none when the
     op made no node): (the input position, or positions, each is for; the call)."""
     needs = _needs(op)
-    if not needs or not any(needs):
-        return []
+    return _calls(op, inputs, outputs, needs) if needs and any(needs) else []
+
+
+def _calls(op, inputs, outputs, needs):
     kind = op.__class__.__name__
     if kind == 'Linear':
         return _linear(inputs, needs)
@@ -55,16 +49,7 @@ def backward(op, inputs, outputs):
     if kind == 'Einsum':
         return _einsum(op, inputs, needs)
     if kind == 'Convolution' and op.role in ('conv', 'transpose') and not op.nested:
-        x, w = inputs[0], inputs[1]
-        out = outputs[0] if isinstance(outputs, tuple) else outputs
-        # (one call per input, its part of PyTorch's one convolution_backward)
-        return [(i, (aten.convolution_backward,
-                     (tuple(out.shape), tuple(x.shape), tuple(w.shape), None, op.stride,
-                      op.pads, op.dilation, op.role == 'transpose', None, op.groups,
-                      [i == 0, i == 1, False],
-                      [tuple(x.shape) if i == 0 else None, tuple(w.shape) if i == 1 else None,
-                       None]), {}))
-                for i in (0, 1) if needs[i]]
+        return _convolution(op, inputs, outputs, needs)
     return []
 
 
@@ -234,12 +219,20 @@ def _einsum(op, inputs, needs):
     return calls
 
 
-def _convolution(op, inputs, outputs):
+def _convolution(op, inputs, outputs, needs):
     x, w = inputs[0], inputs[1]
     out = outputs[0] if isinstance(outputs, tuple) else outputs
-    return (aten.convolution, (tuple(x.shape), tuple(w.shape), None, op.stride, op.pads,
-                               op.dilation, op.role == 'transpose', None, op.groups),
-            {'out_shape': tuple(out.shape)})
+    geometry = (op.stride, op.pads, op.dilation, op.role == 'transpose')
+    if needs is None:
+        return [(aten.convolution, (tuple(x.shape), tuple(w.shape), None, *geometry, None,
+                                    op.groups), {'out_shape': tuple(out.shape)})]
+    # (one call per input, its part of PyTorch's one convolution_backward)
+    return [(i, (aten.convolution_backward,
+                 (tuple(out.shape), tuple(x.shape), tuple(w.shape), None, *geometry, None,
+                  op.groups, [i == 0, i == 1, False],
+                  [tuple(x.shape) if i == 0 else None, tuple(w.shape) if i == 1 else None,
+                   None]), {}))
+            for i in (0, 1) if needs[i]]
 
 
 def _broadcast(s, t):
