@@ -181,7 +181,8 @@ def wrap_namespaces(functions_by_namespace, nbgrad_module):
 def _rebind_layers(functions_by_namespace):
     """nn's layers that keep their functional as a class attribute (MaxPool2d's _pool =
     staticmethod(F.max_pool2d), made at import) call the dispatching one, as PyTorch's
-    forward calls F.max_pool2d."""
+    forward calls F.max_pool2d; a default argument that is one (TransformerEncoderLayer's
+    activation=F.relu) is the dispatching one too."""
     import sys
     wrapped = {}
     for namespace in functions_by_namespace:
@@ -197,6 +198,9 @@ def _rebind_layers(functions_by_namespace):
             for name, value in list(vars(cls).items()):
                 if isinstance(value, staticmethod) and id(value.__func__) in wrapped:
                     setattr(cls, name, staticmethod(wrapped[id(value.__func__)]))
+                elif callable(value) and getattr(value, '__defaults__', None):
+                    value.__defaults__ = tuple(wrapped.get(id(d), d)
+                                               for d in value.__defaults__)
 
 
 # operators PyTorch dispatches as the method they run (x + y hands over Tensor.add)

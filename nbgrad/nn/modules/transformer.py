@@ -51,10 +51,6 @@ def _get_clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
-def _plain(function):
-    return getattr(function, '_nbgrad_dispatches', function)
-
-
 def _get_activation_fn(activation):
     if activation == 'relu':
         return F.relu
@@ -112,12 +108,9 @@ class TransformerEncoderLayer(_TransformerLayer):
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
         # PyTorch's fast path keys on this; kept so that code reading it works
-        # (F.relu as the default argument is the function before __torch_function__ dispatch
-        # wrapped it: _function_dispatch.py)
-        function = getattr(activation, '_nbgrad_dispatches', activation)
-        if function is _plain(F.relu) or isinstance(activation, ReLU):
+        if activation is F.relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
-        elif function is _plain(F.gelu) or isinstance(activation, GELU):
+        elif activation is F.gelu or isinstance(activation, GELU):
             self.activation_relu_or_gelu = 2
         else:
             self.activation_relu_or_gelu = 0
