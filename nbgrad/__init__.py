@@ -145,11 +145,18 @@ def numel(input):
 
 def __getattr__(name):
     """nbgrad.hub on first use (its URL machinery, urllib.request and http, costs 25 ms to
-    import), and the compiler's settings modules (_dynamo, _inductor, _logging)."""
-    if name in ('hub', '_dynamo', '_inductor', '_logging'):    # (torch._dynamo.config...)
+    import), nbgrad.fx, and the compiler's settings modules (_dynamo, _inductor, _logging)."""
+    if name in ('hub', 'fx', '_dynamo', '_inductor', '_logging'):  # (torch._dynamo.config...)
         import importlib
         return importlib.import_module('.' + name, __name__)
     raise AttributeError(f"module 'nbgrad' has no attribute {name!r}")
+
+
+def _assert(condition, message):
+    """assert condition, message, as a function (so that symbolic tracing can record it)."""
+    if type(condition) is not Tensor and hasattr(type(condition), '__torch_function__'):
+        return overrides.handle_torch_function(_assert, (condition,), condition, message)
+    assert condition, message
 
 
 def typename(obj, /):

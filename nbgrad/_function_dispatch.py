@@ -17,6 +17,7 @@ default __torch_function__ needs none of this: the dispatcher gives results its 
 import functools
 import threading
 
+from ._functional_handover import handover_for
 from ._tensor import Tensor
 from ._tensor_subclass import default_torch_function, subclass_dispatch
 
@@ -69,7 +70,7 @@ def _relevant(args, kwargs):
 
 
 def dispatching(func, module_name, name, public_name=None, modes_only=False, handed=None,
-                plain_in_types=False):
+                plain_in_types=False, handover=None):
     """func wrapped to dispatch through __torch_function__ where an argument or a mode asks.
     public_name: the __name__ PyTorch's function has (linalg_norm for linalg.norm).
     modes_only: only modes see it (PyTorch's factories: no argument to dispatch on).
@@ -77,7 +78,9 @@ def dispatching(func, module_name, name, public_name=None, modes_only=False, han
     Tensor.add; x.shape, Tensor.shape.__get__).
     plain_in_types: whether a plain Tensor argument is among the `types` handed over (PyTorch's
     Python functions, nn.functional's, list it; its C++ ones, torch.* and Tensor's methods,
-    do not)."""
+    do not).
+    handover: (args, kwargs) -> the arguments as PyTorch's function hands them over, when it
+    binds them first (_functional_handover.py)."""
 
     @functools.wraps(func)
     def call(*args, **kwargs):
@@ -101,11 +104,15 @@ def dispatching(func, module_name, name, public_name=None, modes_only=False, han
                     return func(*args, **kwargs)
         elif mode_stack.modes:
             public = call if handed is None else handed()
+            if handover is not None:
+                args, kwargs = handover(args, kwargs)
             return _handle(public, _flatten(args, kwargs), args, kwargs, plain_in_types)
         if not modes_only and not subclass_dispatch.disabled:
             relevant = _relevant(args, kwargs)
             if relevant is not None:
                 public = call if handed is None else handed()
+                if handover is not None:
+                    args, kwargs = handover(args, kwargs)
                 return _handle(public, relevant, args, kwargs, plain_in_types)
         return func(*args, **kwargs)
     call.__module__, call.__qualname__ = module_name, name     # (pickled by this name)
@@ -161,9 +168,10 @@ def wrap_namespaces(functions_by_namespace, nbgrad_module):
         for name, func in list(vars(namespace).items()):
             if id(func) in wanted and not hasattr(func, '_nbgrad_dispatches'):
                 public = name if name.startswith(prefix) else prefix + name
+                functional = namespace.__name__.endswith('nn.functional')
                 setattr(namespace, name, dispatching(
-                    func, namespace.__name__, name, public,
-                    plain_in_types=namespace.__name__.endswith('nn.functional')))
+                    func, namespace.__name__, name, public, plain_in_types=functional,
+                    handover=handover_for(name, func) if functional else None))
     from . import autograd      # (PyTorch's autograd.grad and backward ask too: Python functions)
     for name in ('grad', 'backward'):
         func = getattr(autograd, name)

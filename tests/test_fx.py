@@ -1,0 +1,414 @@
+"""torch.fx against PyTorch's: the same models traced by both libraries must give the same graph
+listings and generated code (nbgrad's code names its functions as torch.*), the same
+numbers when run, and the same errors; graph edits, Interpreter, Transformer and ShapeProp
+behave alike."""
+import copy
+import math
+import operator
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+import nbgrad
+import nbgrad.fx
+
+torch = pytest.importorskip('torch')
+import torch.fx  # noqa: E402
+
+LIBS = (torch, nbgrad)
+
+
+def _mlp(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(6, 8), nn.Linear(8, 3)
+            self.seq = nn.Sequential(nn.ReLU(), nn.Linear(8, 8))
+            self.scale = nn.Parameter(lib.ones(8))
+            self.register_buffer('shift', lib.zeros(3))
+
+        def forward(self, x, y=None):
+            h = F.relu(self.fc1(x)) * self.scale
+            h = self.seq(h)
+            h = lib.relu(h).clamp(min=0.0)
+            h = h.view(h.size(0), -1)
+            return {'out': self.fc2(h) + self.shift, 'n': x.shape[0],
+                    'parts': [h.sum(dim=1), lib.cat([h, h], 1)]}
+    return MLP(), (lib.randn(4, 6),)
+
+
+def _cnn(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv = nn.Conv2d(c, c, 3, padding=1)
+            self.bn = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            return F.relu(self.bn(self.conv(x)) + x)
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 3)
+            self.blocks = nn.ModuleList([Block(4), Block(4)])
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.head = nn.Linear(4, 5)
+
+        def forward(self, x):
+            x = F.max_pool2d(self.stem(x), 2)
+            for block in self.blocks:
+                x = block(x)
+            x = lib.flatten(self.pool(x), 1)
+            return F.log_softmax(self.head(x), dim=-1)
+    return CNN(), (lib.randn(2, 3, 10, 10),)
+
+
+def _attention(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Attention(nn.Module):
+        def __init__(self, d=8, heads=2):
+            super().__init__()
+            self.qkv, self.proj, self.heads = nn.Linear(d, 3 * d), nn.Linear(d, d), heads
+
+        def forward(self, x, mask):
+            b, t, d = x.shape
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q = q.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+            k = k.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+            v = v.reshape(b, t, self.heads, d // self.heads).transpose(1, 2)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)
+            scores = scores.masked_fill(mask == 0, float('-inf'))
+            out = F.softmax(scores, dim=-1) @ v
+            return self.proj(out.transpose(1, 2).reshape(b, t, d))
+    mask = lib.tril(lib.ones(5, 5))
+    return Attention(), (lib.randn(2, 5, 8), mask)
+
+
+def _function(lib):
+    def fn(x, y, *rest, scale=2.0, **options):
+        z = lib.sigmoid(x) * y.exp() + math.pi
+        return 1 - z / scale, -z, 2 ** x, abs(z), z[:, None, 0:2]
+    return fn, (lib.randn(3, 4), lib.randn(3, 4))
+
+
+def _constants(lib):
+    class Constants(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = lib.tensor([1., 2., 3.])
+
+        def forward(self, x):
+            a = lib.ones(3) + x
+            return self.c * x + lib.tensor([5., 6., 7.]) + a
+    return Constants(), (lib.randn(2, 3),)
+
+
+MODELS = [_mlp, _cnn, _attention, _function, _constants]
+
+
+def _traced(lib, make):
+    lib.manual_seed(0)
+    root, inputs = make(lib)
+    return root, lib.fx.symbolic_trace(root), inputs
+
+
+@pytest.mark.parametrize('make', MODELS, ids=lambda m: m.__name__[1:])
+def test_graph_listing_and_code_are_pytorchs(make):
+    (_, expected, _), (_, got, _) = (_traced(lib, make) for lib in LIBS)
+    assert got.code == expected.code
+    assert str(got.graph) == str(expected.graph)
+    assert str(got) == str(expected)
+    assert type(got).__name__ == type(expected).__name__
+    assert [(n.name, n.op, [u.name for u in n.users]) for n in got.graph.nodes] == \
+        [(n.name, n.op, [u.name for u in n.users]) for n in expected.graph.nodes]
+
+
+def _to_numpy(value):
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_numpy(v) for v in value]
+    return value.detach().numpy() if hasattr(value, 'detach') else value
+
+
+def _assert_close(a, b):
+    a, b = _to_numpy(a), _to_numpy(b)
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _assert_close(a[k], b[k])
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _assert_close(x, y)
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('make', MODELS, ids=lambda m: m.__name__[1:])
+def test_graph_modules_compute_pytorchs_numbers(make):
+    results = []
+    for lib in LIBS:
+        root, gm, inputs = _traced(lib, make)
+        if isinstance(root, lib.nn.Module):
+            root.eval(), gm.eval()
+        inputs = tuple(lib.tensor(np.random.default_rng(1).standard_normal(tuple(t.shape))
+                                  .astype(np.float32)) if t.dtype == lib.float32 and
+                       t.dim() == 3 or t.dim() == 2 and t.shape[0] != t.shape[1] else t
+                       for t in inputs)
+        if isinstance(root, lib.nn.Module):
+            state = {k: lib.tensor(np.random.default_rng(abs(hash(k)) % 1000)
+                                   .standard_normal(tuple(v.shape)).astype(np.float32))
+                     for k, v in root.state_dict().items() if v.dtype == lib.float32}
+            root.load_state_dict(state, strict=False)
+            gm.load_state_dict(state, strict=False)
+        _assert_close(gm(*inputs), root(*inputs))
+        results.append(gm(*inputs))
+    _assert_close(results[1], results[0])
+
+
+def test_state_dict_keys_and_module_repr_are_pytorchs():
+    (_, expected, _), (_, got, _) = (_traced(lib, _mlp) for lib in LIBS)
+    assert list(got.state_dict()) == list(expected.state_dict())
+    assert repr(got) == repr(expected)
+    assert [n for n, _ in got.named_buffers()] == [n for n, _ in expected.named_buffers()]
+
+
+def test_graph_module_trains_like_the_model():
+    losses = []
+    for lib in LIBS:
+        root, gm, _ = _traced(lib, _mlp)
+        gm.load_state_dict({k: lib.tensor(np.linspace(-1, 1, v.numel(), dtype=np.float32)
+                                          .reshape(tuple(v.shape)))
+                            for k, v in gm.state_dict().items()})
+        opt = lib.optim.SGD(gm.parameters(), lr=0.1)
+        x = lib.tensor(np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6))
+        trajectory = []
+        for _ in range(5):
+            opt.zero_grad()
+            loss = gm(x)['out'].pow(2).mean()
+            loss.backward()
+            opt.step()
+            trajectory.append(loss.item())
+        losses.append(trajectory)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+
+
+def _swap_relu_for_silu(lib, gm):
+    for node in list(gm.graph.nodes):
+        if node.op == 'call_function' and node.target in (lib.relu, lib.nn.functional.relu):
+            with gm.graph.inserting_after(node):
+                new = gm.graph.call_function(lib.nn.functional.silu, node.args,
+                                             {'inplace': False})
+            node.replace_all_uses_with(new)
+            gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.recompile()
+    return gm
+
+
+def test_editing_a_graph_and_recompiling():
+    runs = []
+    for lib in LIBS:
+        _, gm, inputs = _traced(lib, _cnn)
+        gm.eval()
+        before = gm(*inputs)
+        gm = _swap_relu_for_silu(lib, gm)
+        runs.append((gm, before, gm(*inputs), inputs))
+    (expected, *_), (got, before, after, inputs) = runs
+    assert got.code == expected.code
+    assert str(got.graph) == str(expected.graph)
+    assert not np.allclose(before.detach().numpy(), after.detach().numpy())
+
+
+def test_dead_code_and_argument_edits():
+    for lib in LIBS:
+        def fn(x):
+            x.exp()
+            y = x + 1
+            return y * 2
+        gm = lib.fx.symbolic_trace(fn)
+        assert gm.graph.eliminate_dead_code()
+        mul = next(n for n in gm.graph.nodes if n.name == 'mul')
+        mul.args = (mul.args[0], 3)
+        gm.recompile()
+        if lib is torch:
+            expected_code, expected_names = gm.code, [n.name for n in gm.graph.nodes]
+        else:
+            assert gm.code == expected_code
+            assert [n.name for n in gm.graph.nodes] == expected_names
+            x = lib.ones(2)
+            assert gm(x).tolist() == [6., 6.]
+
+
+def test_dead_code_keeps_writes_and_checks():
+    """Deliberately safer than PyTorch's (which warns its heuristic is unsound and drops
+    in-place method calls): writes into tensors and assertions stay."""
+    def fn(x):
+        x.add_(1)
+        x.mul_(2)
+        nbgrad._assert(x.sum() > 0, 'positive')
+        return x.exp()
+    gm = nbgrad.fx.symbolic_trace(fn)
+    count = len(gm.graph.nodes)
+    assert not gm.graph.eliminate_dead_code()
+    assert len(gm.graph.nodes) == count
+    x = nbgrad.zeros(3)
+    gm(x)
+    assert x.tolist() == [2., 2., 2.]
+
+
+def test_hand_built_graph():
+    texts = []
+    for lib in LIBS:
+        graph = lib.fx.Graph()
+        x = graph.placeholder('x')
+        w = graph.get_attr('w')
+        mm = graph.call_function(lib.matmul, (x, w))
+        relu = graph.call_method('relu', (mm,))
+        total = graph.call_function(operator.add, (relu, 1.5))
+        graph.output((total, graph.call_module('lin', (total,))))
+        gm = lib.fx.GraphModule({'w': lib.ones(2, 2), 'lin': lib.nn.Linear(2, 2)}, graph, 'Built')
+        texts.append((gm.code, str(graph), [n.all_input_nodes for n in graph.nodes].__repr__()))
+        out = gm(lib.ones(1, 2))
+        assert tuple(out[0].shape) == (1, 2) and out[0].tolist() == [[3.5, 3.5]]
+    assert texts[1] == texts[0]
+
+
+def test_copies_and_pickles_keep_code_and_numbers():
+    _, gm, inputs = _traced(nbgrad, _attention)
+    for clone in (copy.deepcopy(gm), pickle.loads(pickle.dumps(gm))):
+        assert clone.code == gm.code
+        assert type(clone).__name__ == 'Attention'
+        _assert_close(clone(*inputs), gm(*inputs))
+        assert clone.qkv.weight is not gm.qkv.weight
+
+
+def test_interpreter_transformer_and_shape_prop():
+    records = []
+    for lib in LIBS:
+        _, gm, inputs = _traced(lib, _cnn)
+        gm.eval()
+        calls = []
+
+        class Counting(lib.fx.Interpreter):
+            def call_module(self, target, args, kwargs):
+                calls.append(target)
+                return super().call_module(target, args, kwargs)
+        _assert_close(Counting(gm).run(*inputs), gm(*inputs))
+
+        class NegateRelu(lib.fx.Transformer):
+            def call_function(self, target, args, kwargs):
+                if target is lib.nn.functional.relu:
+                    return -super().call_function(target, args, kwargs)
+                return super().call_function(target, args, kwargs)
+        transformed = NegateRelu(gm).transform()
+        from_passes = __import__(f'{lib.__name__}.fx.passes.shape_prop',
+                                 fromlist=['ShapeProp'])
+        from_passes.ShapeProp(gm).propagate(*inputs)
+        shapes = [(n.name, tuple(n.meta['tensor_meta'].shape), str(n.meta['tensor_meta'].dtype)
+                   .split('.')[-1]) for n in gm.graph.nodes if 'tensor_meta' in n.meta]
+        records.append((calls, transformed.code, shapes))
+    assert records[1] == records[0]
+
+
+def test_untraceable_python_raises_pytorchs_errors():
+    def branch(x):
+        if x.sum() > 0:
+            return x
+        return -x
+
+    def length(x):
+        return len(x)
+
+    def loop(x):
+        return [a for a in x]
+    for fn in (branch, length, loop):
+        errors = []
+        for lib in LIBS:
+            with pytest.raises(Exception) as info:
+                lib.fx.symbolic_trace(fn)
+            errors.append((type(info.value).__name__, str(info.value)))
+        assert errors[1] == errors[0]
+
+
+def _wrapped_norm(x):
+    return x / len(x)
+
+
+nbgrad.fx.wrap('_wrapped_norm')
+
+
+def test_wrap_records_a_call_instead_of_tracing_into_it():
+    gm = nbgrad.fx.symbolic_trace(lambda x: _wrapped_norm(x) + 1)
+    calls = [n for n in gm.graph.nodes if n.op == 'call_function']
+    assert calls[0].target is _wrapped_norm
+    x = nbgrad.arange(4.)
+    assert gm(x).tolist() == (x / 4 + 1).tolist()
+    assert _wrapped_norm(x).tolist() == (x / 4).tolist()     # (unpatched after tracing)
+
+
+def test_concrete_args_specialise_with_a_check():
+    codes = []
+    for lib in LIBS:
+        gm = lib.fx.symbolic_trace(lambda x, flag: x * 2 if flag else x, concrete_args={
+            'flag': True})
+        codes.append(gm.code)
+        with pytest.raises(AssertionError, match='flag has been specialized'):
+            gm(lib.ones(2), False)
+    assert codes[1] == codes[0]
+
+
+class _Recorder:
+    def __init__(self, lib):
+        base = lib.overrides.TorchFunctionMode
+
+        class Mode(base):
+            def __init__(self):
+                super().__init__()
+                self.seen = []
+
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                self.seen.append((func.__name__, len(args), sorted(kwargs)))
+                return func(*args, **kwargs)
+        self.mode = Mode()
+
+
+def test_python_functionals_hand_over_bound_arguments():
+    """PyTorch's nn.functional functions written in Python hand modes their arguments bound
+    (F.relu(x) arrives as relu(x, inplace=False)); its C++ ones as called."""
+    seen = []
+    for lib in LIBS:
+        F = lib.nn.functional
+        x, t = lib.randn(4, 5), lib.tensor([0, 1, 2, 3])
+        recorder = _Recorder(lib)
+        with recorder.mode:
+            F.relu(x)
+            F.softmax(x, 1)
+            F.dropout(x, 0.5, False)
+            F.layer_norm(x, (5,))
+            F.max_pool1d(x[None], 2)
+            F.cross_entropy(x, t, reduction='sum')
+            F.l1_loss(x, x)
+            F.linear(x, lib.ones(2, 5))
+            F.gelu(x)
+        seen.append(recorder.mode.seen)
+    assert seen[1] == seen[0]
+
+
+def test_code_is_registered_for_tracebacks():
+    gm = nbgrad.fx.symbolic_trace(lambda x: x.relu())
+    with pytest.raises(AttributeError) as info:
+        gm(3)
+    assert any(re.match(r'<eval_with_key>\.\d+', entry.path if isinstance(entry.path, str)
+                        else str(entry.path)) or 'eval_with_key' in str(entry.path)
+               for entry in info.traceback)
