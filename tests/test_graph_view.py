@@ -209,3 +209,27 @@ def test_the_gradient_hooks_come_off_after_the_first_full_backward():
     assert watch.passes == 1 and view.graph == drawn
     norm = next(n['grad_norm'] for n in drawn['nodes'] if n.get('label') == '0.weight')
     assert abs(norm - float(grad.norm())) < 1e-5 * max(1.0, norm)
+
+
+def test_fx_graph_view_shows_pytorchs_traced_nodes_and_shapes():
+    """GraphView(gm) of a traced model: the nodes and edges of PyTorch's fx graph of the same
+    model, and after ShapeProp the shapes PyTorch's ShapeProp records."""
+    import torch.fx
+    from torch.fx.passes.shape_prop import ShapeProp as TorchShapeProp
+    from nbgrad.fx.passes.shape_prop import ShapeProp
+    ours, theirs, x = mlp()
+    gm, their_gm = nbgrad.fx.symbolic_trace(ours), torch.fx.symbolic_trace(theirs)
+    view = GraphView(gm)
+    assert [n['id'] for n in view.graph['nodes']] == [n.name for n in their_gm.graph.nodes]
+    assert sorted((e['source'], e['target']) for e in view.graph['edges']) == sorted(
+        (i.name, n.name) for n in their_gm.graph.nodes for i in n.all_input_nodes)
+    assert 'ShapeProp' in view.text() and 'grad norm' not in view.text()
+    ShapeProp(gm).propagate(nbgrad.tensor(x))
+    TorchShapeProp(their_gm).propagate(torch.tensor(x))
+    view.refresh()
+    shapes = {n['id']: n['shape'] for n in view.graph['nodes'] if n['kind'] != 'leaf'}
+    assert shapes == {n.name: list(n.meta['tensor_meta'].shape) for n in their_gm.graph.nodes
+                      if n.op != 'placeholder'}
+    assert '<svg' in view.html()
+    with pytest.raises(TypeError, match='ShapeProp'):
+        GraphView(gm, (5, 4))

@@ -11,6 +11,8 @@ the graph, and modules collapsible into single nodes.
     view = GraphView(model, (32, 784))       # the same with x = nbgrad.randn(32, 784), made on
                                              # the device and in the dtype of model's parameters
     view.collapse(1); view.expand('encoder') # one node per child of the model; then open one
+    GraphView(torch.fx.symbolic_trace(model))  # a traced program (fx Graph or GraphModule):
+                                             # its Nodes, with ShapeProp's shapes if it ran
     loss = crit(view.output, y); loss.backward()   # the view redraws with gradient norms
 
 Gradients: the view hooks every node of its graph (nbgrad.autograd.graph_export.watch_gradients)
@@ -55,7 +57,7 @@ from nbgrad.autograd import graph_export
 from nbgrad.nn import Module
 
 from ._base import NbgradWidget
-from . import _graph_layout, _svg
+from . import _fx_graph, _graph_layout, _svg
 
 BOX_WIDTH, BOX_HEIGHT, LINE = 172, 72, 13
 KIND_COLORS = {'op': '#e8eef7', 'parameter': '#fbe3cf', 'leaf': '#dcefdc', 'output': '#eeeeee',
@@ -79,7 +81,13 @@ class GraphView(NbgradWidget):
                  watch=True):
         _check_depth(collapse_depth)
         self._tape = None
-        if isinstance(obj, Module):
+        self._fx = None
+        if _fx_graph.is_fx(obj):      # (a GraphModule is a Module too: looked at first)
+            if example_input is not None or module is not None:
+                raise TypeError('GraphView(fx graph) takes no example input or module=: run '
+                                'ShapeProp(gm).propagate(x) first to show shapes')
+            self._fx, output, roots, watch = obj, None, [], False
+        elif isinstance(obj, Module):
             if module is not None and module is not obj:
                 raise ValueError('GraphView(model, x): module= is only for a tensor\'s graph; '
                                  'the model itself names the parameters')
@@ -120,7 +128,12 @@ class GraphView(NbgradWidget):
 
     # -- data ---------------------------------------------------------------------------------
     def refresh(self):
-        """Export the graph again (leaf .grad norms and the latest gradient statistics)."""
+        """Export the graph again (leaf .grad norms and the latest gradient statistics; an fx
+        graph's edits and ShapeProp's shapes)."""
+        if self._fx is not None:
+            self._full = _fx_graph.export(self._fx)
+            self._show_collapsed()
+            return self
         self._full = graph_export.export_graph(self._roots, names=self._names,
                                                module=self._module, tape=self._tape,
                                                gradients=self._watch)
@@ -188,6 +201,10 @@ class GraphView(NbgradWidget):
             line += f'; modules at depth {self.collapse_depth} collapsed'
             if self.expanded:
                 line += f' (expanded: {", ".join(self.expanded)})'
+        if self._fx is not None:
+            shaped = any(n['shape'] is not None for n in nodes if n['kind'] == 'op')
+            return line + ('; a torch.fx graph' + ('' if shaped else
+                                                   ' (ShapeProp(gm).propagate(x) adds shapes)'))
         graded = any('grad' in n or 'grad_norm' in n for n in nodes)
         return line + ('; gradients from the last backward' if graded else
                        '; no gradients yet (run backward)')
@@ -213,9 +230,13 @@ class GraphView(NbgradWidget):
     def text(self):
         nodes = self._drawn()
         shown = nodes[:self.max_text_rows]
-        table = _svg.text_table(['id', 'node', 'shape', 'dtype', 'device', 'inputs', 'module',
-                                 'grad norm'], self._rows(shown),
-                                align=['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r'])
+        headers = ['id', 'node', 'shape', 'dtype', 'device', 'inputs', 'module', 'grad norm']
+        rows = self._rows(shown)
+        if self._fx is not None:    # (a traced program has no devices, modules or gradients)
+            keep = [0, 1, 2, 3, 5]
+            headers, rows = [headers[i] for i in keep], [[r[i] for i in keep] for r in rows]
+        align = ['l'] * len(headers) if self._fx is not None else ['l'] * 7 + ['r']
+        table = _svg.text_table(headers, rows, align=align)
         lines = [self._summary(), table]
         if len(nodes) > len(shown):
             lines.append(_left_out(len(nodes) - len(shown), self))
