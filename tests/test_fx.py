@@ -412,3 +412,44 @@ def test_code_is_registered_for_tracebacks():
     assert any(re.match(r'<eval_with_key>\.\d+', entry.path if isinstance(entry.path, str)
                         else str(entry.path)) or 'eval_with_key' in str(entry.path)
                for entry in info.traceback)
+
+
+def _rewrite_cases(lib):
+    class Cats(lib.nn.Module):
+        def forward(self, x, w1, w2):
+            m1 = lib.cat([w1, w2]).sum()
+            m2 = lib.cat([w1, w2]).sum()
+            return x + lib.max(m1) + lib.max(m2)
+
+    class Chained(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 3)
+
+        def forward(self, x, y):
+            a = lib.neg(x) + lib.relu(y)
+            return lib.neg(self.lin(a)) + lib.relu(a), a
+    return [(Cats(), lambda w1, w2: lib.cat([w1, w2]), lambda w1, w2: lib.stack([w1, w2])),
+            (Chained(), lambda x, y: lib.neg(x) + lib.relu(y),
+             lambda x, y: lib.sigmoid(x) * 2)]
+
+
+def test_replace_pattern_is_pytorchs():
+    results = []
+    for lib in LIBS:
+        rewriter = __import__(f'{lib.__name__}.fx.subgraph_rewriter', fromlist=['x'])
+        found = []
+        for model, pattern, replacement in _rewrite_cases(lib):
+            gm = lib.fx.symbolic_trace(model)
+            matches = rewriter.replace_pattern(gm, pattern, replacement)
+            found.append((gm.code, [(m.anchor.name, sorted((k.name, v.name)
+                                                           for k, v in m.nodes_map.items()))
+                                    for m in matches]))
+        results.append(found)
+    assert results[1] == results[0]
+    gm = nbgrad.fx.symbolic_trace(_rewrite_cases(nbgrad)[1][0])
+    x, y = nbgrad.randn(3), nbgrad.randn(3)
+    expected = gm(x, y)
+    nbgrad.fx.subgraph_rewriter.replace_pattern(gm, lambda x, y: nbgrad.neg(x) + nbgrad.relu(y),
+                                                lambda x, y: nbgrad.relu(y) - x)
+    _assert_close(gm(x, y), expected)

@@ -20,7 +20,7 @@ from .graph_module import GraphModule
 from .interpreter import Interpreter, Transformer
 from .node import Node, map_arg
 from .proxy import Proxy
-from . import passes  # noqa: F401
+from . import passes, subgraph_rewriter  # noqa: F401
 
 __all__ = ['symbolic_trace', 'Tracer', 'Graph', 'GraphModule', 'Node', 'Proxy', 'Interpreter',
            'Transformer', 'wrap', 'PH', 'map_arg', 'is_fx_tracing']
