@@ -453,3 +453,29 @@ def test_replace_pattern_is_pytorchs():
     nbgrad.fx.subgraph_rewriter.replace_pattern(gm, lambda x, y: nbgrad.neg(x) + nbgrad.relu(y),
                                                 lambda x, y: nbgrad.relu(y) - x)
     _assert_close(gm(x, y), expected)
+
+
+def test_conv_bn_fusion_and_dropout_removal_are_pytorchs():
+    results = []
+    x = np.random.default_rng(3).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    for lib in LIBS:
+        optimization = __import__(f'{lib.__name__}.fx.experimental.optimization',
+                                  fromlist=['fuse'])
+        nn = lib.nn
+        lib.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(),
+                              nn.Flatten(), nn.Linear(144, 5), nn.BatchNorm1d(5))
+        with lib.no_grad():      # (running statistics that are not the identity)
+            for bn in (model[1], model[6]):
+                bn.running_mean.copy_(lib.linspace(-1, 1, bn.num_features))
+                bn.running_var.copy_(lib.linspace(0.5, 2, bn.num_features))
+        model.eval()
+        fused = optimization.fuse(model)
+        no_dropout = optimization.remove_dropout(model)
+        inputs = lib.tensor(x)
+        results.append((fused.code, no_dropout.code, fused(inputs).detach().numpy(),
+                        model(inputs).detach().numpy()))
+    (code, code_nd, fused_out, out), (got_code, got_code_nd, got_fused, got_out) = results
+    assert (got_code, got_code_nd) == (code, code_nd)
+    np.testing.assert_allclose(got_fused, fused_out, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_fused, got_out, rtol=1e-4, atol=1e-5)
