@@ -51,6 +51,23 @@ def _class_asks(cls):
     return asks
 
 
+def _tensor_likes(args, kwargs):
+    """For the factories: the arguments if one is a tensor-like that is not a Tensor (an fx
+    Proxy standing for a size or a device, which PyTorch's argument parser dispatches on),
+    else None."""
+    for a in args:        # (the common case, sizes as ints, in one quick loop)
+        if _asks.get(a.__class__) is not False:
+            break
+    else:
+        if not kwargs:
+            return None
+    relevant = _relevant(args, kwargs)
+    if relevant is None or all(isinstance(a, Tensor) or not _class_asks(a.__class__)
+                               for a in relevant):
+        return None
+    return relevant
+
+
 def _relevant(args, kwargs):
     """The arguments (and the items of list or tuple arguments) if one of them asks for
     dispatch, else None."""
@@ -90,7 +107,10 @@ def dispatching(func, module_name, name, public_name=None, modes_only=False, han
             return func(*args, **kwargs)
         if not _modes_entered[0]:
             if modes_only:
-                return func(*args, **kwargs)
+                relevant = _tensor_likes(args, kwargs)
+                if relevant is None or subclass_dispatch.disabled:
+                    return func(*args, **kwargs)
+                return _handle(call, relevant, args, kwargs, plain_in_types)
             for a in args:
                 if a.__class__ is not Tensor and _asks.get(a.__class__) is not False:
                     break

@@ -479,3 +479,15 @@ def test_conv_bn_fusion_and_dropout_removal_are_pytorchs():
     assert (got_code, got_code_nd) == (code, code_nd)
     np.testing.assert_allclose(got_fused, fused_out, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_fused, got_out, rtol=1e-4, atol=1e-5)
+
+
+def test_factories_record_calls_given_traced_sizes_or_devices():
+    """PyTorch's factories dispatch on any argument with __torch_function__, so a size or
+    device read from a traced tensor makes them recorded calls."""
+    codes = []
+    for lib in LIBS:
+        gm = lib.fx.symbolic_trace(lambda x: lib.arange(x.size(1)) + lib.zeros(
+            3, device=x.device) + lib.full_like(x, 2.0))
+        codes.append(gm.code)
+        assert gm(lib.ones(2, 3)).tolist() == [[2., 3., 4.], [2., 3., 4.]]
+    assert codes[1] == codes[0]
