@@ -491,3 +491,16 @@ def test_factories_record_calls_given_traced_sizes_or_devices():
         codes.append(gm.code)
         assert gm(lib.ones(2, 3)).tolist() == [[2., 3., 4.], [2., 3., 4.]]
     assert codes[1] == codes[0]
+
+
+def test_print_readable_and_module_stacks_are_pytorchs():
+    results = []
+    for lib in LIBS:
+        _, gm, inputs = _traced(lib, _cnn)
+        plain = gm.print_readable(print_output=False)
+        shape_prop = __import__(f'{lib.__name__}.fx.passes.shape_prop', fromlist=['ShapeProp'])
+        shape_prop.ShapeProp(gm).propagate(*inputs)
+        stacks = [[(path, qualified, cls.__name__) for path, (qualified, cls) in
+                   n.meta.get('nn_module_stack', {}).items()] for n in gm.graph.nodes]
+        results.append((plain, gm.print_readable(print_output=False), stacks))
+    assert results[1] == results[0]

@@ -233,3 +233,39 @@ def test_fx_graph_view_shows_pytorchs_traced_nodes_and_shapes():
     assert '<svg' in view.html()
     with pytest.raises(TypeError, match='ShapeProp'):
         GraphView(gm, (5, 4))
+
+
+def _nested(lib):
+    F = lib.nn.functional
+
+    class Inner(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return F.relu(self.lin(x)) * 2
+
+    class Outer(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner, self.seq = Inner(), lib.nn.Sequential(Inner())
+
+        def forward(self, x):
+            return self.seq(self.inner(x)) + 1
+    return Outer()
+
+
+def test_fx_graph_view_collapses_the_modules_tracing_noted():
+    """Each node of a traced graph belongs to the innermost module of PyTorch's
+    nn_module_stack for the same model; collapse(1) draws the model's children as nodes."""
+    import torch.fx
+    theirs = torch.fx.symbolic_trace(_nested(torch))
+    view = GraphView(nbgrad.fx.symbolic_trace(_nested(nbgrad)))
+    innermost = {n.name: (list(n.meta['nn_module_stack'])[-1] if n.meta.get('nn_module_stack')
+                          else None) for n in theirs.graph.nodes}
+    assert {n['id']: n['module'] for n in view.graph['nodes']} == innermost
+    view.collapse(1)
+    assert [n['id'] for n in view.graph['nodes'] if n['kind'] == 'module'] == \
+        ['module:inner', 'module:seq']
+    assert 'inner (Inner): 3 ops' in view.text()

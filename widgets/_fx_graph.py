@@ -1,8 +1,10 @@
 """A torch.fx graph (a GraphModule's, or a bare fx.Graph) in GraphView's graph contract, so the
 same view draws a traced program: placeholders and get_attr reads as leaves (parameters named by
 their path), call_function/call_method/call_module Nodes as ops labelled with what they call,
-the output Node as the output. Shapes and dtypes come from ShapeProp when it has run
-(node.meta['tensor_meta']); an fx graph has no gradients or devices to show."""
+the output Node as the output, each inside the modules symbolic tracing noted
+(node.meta['nn_module_stack']: so collapse/expand work as for autograd graphs). Shapes and
+dtypes come from ShapeProp when it has run (node.meta['tensor_meta']); an fx graph has no
+gradients or devices to show."""
 import nbgrad
 from nbgrad.fx import Graph, GraphModule
 from nbgrad.fx._qualified_names import pretty_target
@@ -50,8 +52,11 @@ def _metadata(node):
 def export(obj):
     """The graph dict GraphView draws (nodes, edges, modules) for an fx Graph or GraphModule."""
     graph, module = _graph_and_module(obj)
-    nodes, edges = [], []
+    nodes, edges, modules = [], [], {}
     for node in graph.nodes:
+        stack = node.meta.get('nn_module_stack') or {}
+        for path, (_, cls) in stack.items():     # (a module's output: its last node)
+            modules[path] = {'type': cls.__name__, 'output': node.name}
         kind = _KINDS.get(node.op, 'op')
         shape, dtype = _metadata(node)
         value = _resolve(module, node.target) if node.op == 'get_attr' and module else None
@@ -61,10 +66,10 @@ def export(obj):
             'output' if kind == 'output' else node.name,
             'op': _op_text(node, module), 'shape': shape, 'dtype': dtype, 'device': None,
             'is_leaf': kind == 'leaf', 'is_parameter': isinstance(value, Parameter),
-            'module': None, 'num_outputs': 1})
+            'module': next(reversed(stack)) if stack else None, 'num_outputs': 1})
         if kind == 'leaf' and isinstance(value, nbgrad.Tensor):
             nodes[-1].update(shape=list(value.shape), dtype=str(value.dtype).rpartition('.')[2],
                              device=str(value.device), has_grad=value.grad is not None)
         edges.extend({'source': used.name, 'target': node.name}
                      for used in node.all_input_nodes)
-    return {'nodes': nodes, 'edges': edges, 'modules': {}}
+    return {'nodes': nodes, 'edges': edges, 'modules': modules}

@@ -232,8 +232,8 @@ class GraphView(NbgradWidget):
         shown = nodes[:self.max_text_rows]
         headers = ['id', 'node', 'shape', 'dtype', 'device', 'inputs', 'module', 'grad norm']
         rows = self._rows(shown)
-        if self._fx is not None:    # (a traced program has no devices, modules or gradients)
-            keep = [0, 1, 2, 3, 5]
+        if self._fx is not None:    # (a traced program has no devices or gradients)
+            keep = [0, 1, 2, 3, 5, 6]
             headers, rows = [headers[i] for i in keep], [[r[i] for i in keep] for r in rows]
         align = ['l'] * len(headers) if self._fx is not None else ['l'] * 7 + ['r']
         table = _svg.text_table(headers, rows, align=align)

@@ -7,6 +7,7 @@ fx.wrap (and math functions imported into the traced code's globals) are recorde
 rather than traced into. Everything is restored when tracing ends, also on an error.
 """
 import builtins
+import collections
 import functools
 import inspect
 import math
@@ -98,6 +99,7 @@ class Tracer:
         self.graph = None
         self.root = None
         self.submodule_paths = None
+        self.module_stack = collections.OrderedDict()   # path -> (path, class), outermost first
 
     # -- what to record ----------------------------------------------------------------------
 
@@ -118,10 +120,20 @@ class Tracer:
         return path
 
     def call_module(self, m, forward, args, kwargs):
+        """A module call: traced through, or recorded as one call_module Node for a leaf.
+        The Nodes made meanwhile note the modules they are inside (meta['nn_module_stack'])."""
         name = self.path_of_module(m)
-        if not self.is_leaf_module(m, name):
-            return forward(*args, **kwargs)
-        return self.create_proxy('call_module', name, args, kwargs)
+        stack = self.module_stack
+        pushed = name not in stack
+        if pushed:
+            stack[name] = (name, type(m))
+        try:
+            if not self.is_leaf_module(m, name):
+                return forward(*args, **kwargs)
+            return self.create_proxy('call_module', name, args, kwargs)
+        finally:
+            if pushed:
+                stack.pop(name, None)
 
     def getattr(self, attr, attr_val, parameter_proxy_cache):
         """What reading module attribute `attr` gives during tracing: a get_attr Proxy for a
@@ -184,7 +196,10 @@ class Tracer:
         raise NotImplementedError(f'argument of type: {type(a)}')
 
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
-        return self.graph.create_node(kind, target, args, kwargs, name, type_expr)
+        node = self.graph.create_node(kind, target, args, kwargs, name, type_expr)
+        if self.module_stack:
+            node.meta['nn_module_stack'] = collections.OrderedDict(self.module_stack)
+        return node
 
     def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None,
                      proxy_factory_fn=None):

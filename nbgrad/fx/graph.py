@@ -91,6 +91,12 @@ def _format_target(base, target):
     return base
 
 
+_DTYPE_ABBREVIATIONS = {
+    'float32': 'f32', 'float64': 'f64', 'float16': 'f16', 'bfloat16': 'bf16', 'int64': 'i64',
+    'int32': 'i32', 'int16': 'i16', 'int8': 'i8', 'uint8': 'u8', 'uint16': 'u16',
+    'uint32': 'u32', 'uint64': 'u64', 'bool': 'b8', 'complex64': 'c64', 'complex128': 'c128'}
+
+
 class PythonCode:
     """Generated source (src) with the globals (globals) it needs to run."""
 
@@ -300,16 +306,17 @@ class Graph:
 
     # -- code ------------------------------------------------------------------------------
 
-    def python_code(self, root_module):
+    def python_code(self, root_module, *, verbose=False):
         """The forward this graph stands for, as PyTorch's fx writes it: one line per Node,
-        values set to None after their last use."""
+        values set to None after their last use. verbose: each value annotated with the dtype
+        and shape ShapeProp found ("f32[3, 2]"), as print_readable shows it."""
         namespace = _Namespace()
         for name in _CODE_BUILTINS:
             namespace.create_name(name, _code_globals()[name])
         for node in self.nodes:
             namespace.create_name(node.name, node)   # (globals may not take a Node's name)
         code_globals = _code_globals()
-        writer = _CodeWriter(self, root_module, namespace, code_globals)
+        writer = _CodeWriter(self, root_module, namespace, code_globals, verbose)
         return PythonCode(writer.source(), code_globals)
 
     def __str__(self):
@@ -349,8 +356,8 @@ def _table(headers, rows):
 class _CodeWriter:
     """One Graph's forward as Python source (Graph.python_code)."""
 
-    def __init__(self, graph, root_module, namespace, code_globals):
-        self.graph, self.root_module = graph, root_module
+    def __init__(self, graph, root_module, namespace, code_globals, verbose=False):
+        self.graph, self.root_module, self.verbose = graph, root_module, verbose
         self.namespace, self.globals = namespace, code_globals
         self.wrapped = {}     # the global names of fx.wrap'd functions the code calls
 
@@ -394,9 +401,17 @@ class _CodeWriter:
         return ', '.join([self.value(a) for a in args] +
                          [f'{k} = {self.value(v)}' for k, v in kwargs.items()])
 
+    def annotation(self, node):
+        """': "f32[3, 2]"' for a value ShapeProp measured, in verbose code; else ''."""
+        meta = node.meta.get('tensor_meta') if self.verbose else None
+        if meta is None or not hasattr(meta, 'shape'):
+            return ''
+        dtype = str(meta.dtype).rpartition('.')[2]
+        return f': "{_DTYPE_ABBREVIATIONS.get(dtype, dtype)}[{", ".join(map(str, meta.shape))}]"'
+
     def statement(self, node):
         """The line computing node (without its end), or None for a placeholder."""
-        name = node.name
+        name = node.name + self.annotation(node)
         if node.op == 'call_method':
             receiver = self.value(node.args[0])
             return f'{name} = {_format_target(receiver, node.target)}' \
@@ -431,14 +446,18 @@ class _CodeWriter:
                     seen.add(used)
                     last_use.setdefault(node, []).append(used)
         parameters, body = [], []
+        summarized = False
         for node in nodes:
             if node.op == 'placeholder':
                 default = f' = {self.value(node.args[0])}' if node.args else ''
-                parameters.append(f'{node.target}{default}')
+                parameters.append(f'{node.target}{self.annotation(node)}{default}')
                 bare = node.target.replace('*', '')
                 if bare != node.name:
                     body.append(f'{node.name} = {bare}\n')
                 continue
+            if self.verbose and node.op != 'output' and not summarized:
+                body.append('\n# No stacktrace found for following nodes\n')
+                summarized = True       # (nbgrad records no stack traces: said once)
             line = self.statement(node)
             if node.op == 'output':
                 body.append(line + '\n')

@@ -116,9 +116,9 @@ class GraphModule(nn.Module):
         return python_code
 
     def print_readable(self, print_output=True):
-        """The module as a class definition with its generated forward."""
-        body = self._code.lstrip('\n').replace('\n', '\n    ')
-        text = f'class {type(self).__name__}(torch.nn.Module):\n    {body.rstrip()}\n'
+        """The module as a class with its generated forward, values annotated with the
+        shapes ShapeProp found (and child GraphModules as nested classes), as PyTorch's."""
+        text = _readable(self, self._get_name())
         if print_output:
             print(text)
         return text
@@ -144,6 +144,20 @@ class GraphModule(nn.Module):
         state = {k: v for k, v in self.__dict__.items() if k != '_graph'}
         python_code = self.recompile()
         return _rebuild, (state, _import_block(python_code.globals), type(self).__name__)
+
+
+def _indented(text, spaces):
+    """Every line but the first indented, blank lines left empty (nn.Module's _addindent)."""
+    first, *rest = text.split('\n')
+    return '\n'.join([first] + [' ' * spaces + line if line.strip() else '' for line in rest])
+
+
+def _readable(module, name):
+    code = module.graph.python_code(root_module='self', verbose=True).src.lstrip('\n')
+    text = _indented(f'class {name}(torch.nn.Module):\n' + code, 4)
+    children = [''] + [_readable(child, child_name) for child_name, child in
+                       module.named_children() if isinstance(child, GraphModule)]
+    return text + _indented('\n'.join(children), 4)
 
 
 def _import_block(code_globals):
