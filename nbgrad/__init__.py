@@ -182,8 +182,7 @@ if not _reloading:
     _autocast_policy.install(_sys.modules[__name__])
     # and __torch_function__ dispatch on the overridable functions (_function_dispatch.py)
     from . import _function_dispatch  # noqa: E402
-    _function_dispatch.wrap_namespaces(overrides.get_overridable_functions(),
-                                       _sys.modules[__name__])
+    _function_dispatch.wrap_namespaces(overrides.functions_to_wrap(), _sys.modules[__name__])
     overrides._overridable.cache_clear()     # (the tables list the wrapped functions now)
     overrides.get_ignored_functions.cache_clear()
     _entry_points = {name: value for name, value in globals().items() if name[:1] != '_'}

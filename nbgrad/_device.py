@@ -14,7 +14,15 @@ _DEVICE_TYPES = ('cpu', 'cuda', 'meta')
 class device:
     __slots__ = ('type', 'index')
 
-    def __new__(cls, type_or_device, index=None):
+    def __new__(cls, type_or_device=None, index=None, **keywords):
+        # (PyTorch's parameter is named `type`: device(type='cpu'), its repr, must work)
+        if 'type' in keywords:
+            if type_or_device is not None:
+                raise TypeError("device() got multiple values for argument 'type'")
+            type_or_device = keywords.pop('type')
+        if keywords:
+            raise TypeError(f'device() got an unexpected keyword argument '
+                            f'{next(iter(keywords))!r}')
         if isinstance(type_or_device, device):
             return type_or_device
         if isinstance(type_or_device, int) and not isinstance(type_or_device, bool):

@@ -282,6 +282,12 @@ _IGNORED_TENSOR = ('__delattr__', '__dir__', '__getattribute__', '__hash__', '__
                    'unflatten')
 
 
+# ignored functions (PyTorch lists them in get_ignored_functions) whose PyTorch versions still
+# dispatch on __torch_function__ arguments: an fx Proxy or a tensor subclass reaches them
+DISPATCHING_THOUGH_IGNORED = (('', ('as_strided', 'fill')),
+                              ('nn.functional', ('hardsigmoid', 'hardswish')))
+
+
 def _namespaces():
     nbgrad = _nbgrad()
     return ((nbgrad, 'nbgrad'), (nbgrad.nn.functional, 'nbgrad.nn.functional'),
@@ -357,6 +363,18 @@ _TENSOR_DUNDERS = frozenset(
         'ior xor rxor ixor lshift rlshift ilshift rshift rrshift irshift neg pos abs invert eq '
         'ne lt le gt ge getitem setitem len contains bool float int index complex '
         'array format reversed deepcopy reduce_ex setstate').split())
+
+
+def functions_to_wrap():
+    """get_overridable_functions() plus DISPATCHING_THOUGH_IGNORED: what dispatches."""
+    nbgrad = _nbgrad()
+    table = {namespace: list(functions) for namespace, functions in _overridable().items()}
+    for path, names in DISPATCHING_THOUGH_IGNORED:
+        namespace = nbgrad
+        for part in filter(None, path.split('.')):
+            namespace = getattr(namespace, part)
+        table.setdefault(namespace, []).extend(getattr(namespace, name) for name in names)
+    return table
 
 
 def get_overridable_functions():

@@ -319,8 +319,11 @@ def test_torch_objects_nbgrad_has_no_counterpart_for_are_named():
         loaded(nbgrad, saved(torch, torch.ones(2, dtype=torch.bfloat16)))
     with pytest.raises(pickle.UnpicklingError, match='torch.nn.modules.linear.Linear'):
         loaded(nbgrad, saved(torch, torch.nn.Linear(2, 2)))     # (weights only: refused)
-    with pytest.raises(pickle.UnpicklingError, match='torch.fx.graph.Graph'):
-        loaded(nbgrad, saved(torch, [torch.fx.Graph]), weights_only=False)   # (no nbgrad.fx)
+    with pytest.raises(pickle.UnpicklingError, match='torch.ao.quantization.qconfig.QConfig'):
+        loaded(nbgrad, saved(torch, [torch.ao.quantization.QConfig]),
+               weights_only=False)                  # (no nbgrad.ao: no quantization)
+    assert loaded(nbgrad, saved(torch, [torch.fx.Graph]), weights_only=False) == \
+        [nbgrad.fx.graph.Graph]
 
 
 @needs_torch

@@ -18,9 +18,11 @@ from ._symbolic_trace import PH, Tracer, is_fx_tracing, symbolic_trace, wrap
 from .graph import Graph
 from .graph_module import GraphModule
 from .interpreter import Interpreter, Transformer
-from .node import Node, map_arg
+from .node import Node, has_side_effect, map_arg
 from .proxy import Proxy
 from . import passes, subgraph_rewriter  # noqa: F401
+from .subgraph_rewriter import replace_pattern
 
 __all__ = ['symbolic_trace', 'Tracer', 'Graph', 'GraphModule', 'Node', 'Proxy', 'Interpreter',
-           'Transformer', 'wrap', 'PH', 'map_arg', 'is_fx_tracing']
+           'Transformer', 'wrap', 'PH', 'map_arg', 'is_fx_tracing', 'replace_pattern',
+           'has_side_effect']

@@ -79,3 +79,14 @@ def torch_text(value, fmt=repr):
     if text.startswith('nbgrad.') and is_from_nbgrad(type(value)):
         return 'torch.' + text[len('nbgrad.'):]
     return text
+
+
+def type_text(t):
+    """An annotation as graph listings print it: int, torch.Tensor, typing.List[str]."""
+    if isinstance(t, type):
+        if t.__module__ == 'builtins':
+            return t.__qualname__
+        return qualified_name(t) if is_from_nbgrad(t) else f'{t.__module__}.{t.__qualname__}'
+    if t is Ellipsis:
+        return '...'
+    return repr(t)

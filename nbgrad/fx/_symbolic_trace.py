@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from .graph import Graph
 from .node import map_aggregate
-from .proxy import Attribute, Proxy, TraceError
+from .proxy import Attribute, ParameterProxy, Proxy, TraceError
 
 _wrapped = []          # (globals of the module that called wrap, the function's name)
 _tracing = [0]
@@ -142,7 +142,10 @@ class Tracer:
             for name, p in self.root.named_parameters():
                 if attr_val is p:
                     if name not in parameter_proxy_cache:
-                        parameter_proxy_cache[name] = self.create_proxy('get_attr', name, (), {})
+                        factory = None if not self.param_shapes_constant else \
+                            (lambda node, name=name, p=p: ParameterProxy(self, node, name, p))
+                        parameter_proxy_cache[name] = self.create_proxy(
+                            'get_attr', name, (), {}, proxy_factory_fn=factory)
                     return parameter_proxy_cache[name]
         return attr_val
 
@@ -341,9 +344,9 @@ class Tracer:
     def _specialize(self, name, value, default):
         """A concrete argument: its value is used while tracing, and the graph checks that
         the input it is given equals it (PyTorch's concrete_args)."""
-        if isinstance(value, PHBase):
-            return self.create_proxy('placeholder', name, default, {})
         placeholder = self.create_proxy('placeholder', f'{name}_1', default, {})
+        if isinstance(value, PHBase):
+            return placeholder
         if type(value) in (bool, int, float, str, complex):
             import nbgrad
             nbgrad._assert(placeholder == value, f'{name} has been specialized to have value '

@@ -12,8 +12,13 @@ import inspect
 import keyword
 import math
 import re
+import typing
+import warnings
 
-from ._qualified_names import is_from_nbgrad, pretty_target, qualified_name, torch_text
+import nbgrad as _nbgrad
+
+from ._qualified_names import is_from_nbgrad, pretty_target, qualified_name, torch_text, \
+    type_text
 from .node import Node, _format_arg, map_arg
 
 _REFLECTABLE = {'add': '{} + {}', 'sub': '{} - {}', 'mul': '{} * {}', 'floordiv': '{} // {}',
@@ -26,11 +31,17 @@ MAGIC_METHODS = {'eq': '{} == {}', 'ne': '{} != {}', 'lt': '{} < {}', 'gt': '{} 
                  'invert': '~{}', **_REFLECTABLE}
 REFLECTABLE_MAGIC_METHODS = tuple(_REFLECTABLE)
 
+# typing's generic aliases are written with typing's names (List[...], not list[...])
+_TYPING_ORIGINS = {list: typing.List, dict: typing.Dict, set: typing.Set,
+                   frozenset: typing.FrozenSet, tuple: typing.Tuple}
 _NAME = re.compile(r'^([a-zA-Z_][0-9a-zA-Z_]*?)(?:_(\d+))?$')
 _ILLEGAL_CHARS = re.compile('[^0-9a-zA-Z_]+')
 _SNAKE = re.compile(r'(?<=[a-z])([A-Z])')
 # names generated code may not take: keywords, builtins, and the globals every graph's code has
-_RESERVED = {**{k: object() for k in keyword.kwlist}, **vars(builtins)}
+_RESERVED = {**{k: object() for k in keyword.kwlist}, **vars(builtins),
+             'inf': math.inf, 'nan': math.nan, 'NoneType': type(None), 'fx_pytree': object(),
+             'pytree': object()}
+_RESERVED.update(torch=_nbgrad, device=_nbgrad.device)   # (and the code's own globals)
 _CODE_BUILTINS = {'inf': ('from math import inf', math.inf),
                   'nan': ('from math import nan', math.nan),
                   'NoneType': ('NoneType = type(None)', type(None))}
@@ -38,9 +49,8 @@ _CODE_BUILTINS = {'inf': ('from math import inf', math.inf),
 
 def _code_globals():
     """The globals every generated forward sees: `torch` and `device` are nbgrad's."""
-    import nbgrad
     found = {name: obj for name, (_, obj) in _CODE_BUILTINS.items()}
-    found.update(torch=nbgrad, device=nbgrad.device)
+    found.update(torch=_nbgrad, device=_nbgrad.device)
     return found
 
 
@@ -177,8 +187,8 @@ class Graph:
     def call_method(self, method_name, args=None, kwargs=None, type_expr=None):
         return self.create_node('call_method', method_name, args, kwargs, type_expr=type_expr)
 
-    def call_function(self, the_function, args=None, kwargs=None, type_expr=None):
-        return self.create_node('call_function', the_function, args, kwargs,
+    def call_function(self, the_function, args=None, kwargs=None, type_expr=None, name=None):
+        return self.create_node('call_function', the_function, args, kwargs, name=name,
                                 type_expr=type_expr)
 
     def output(self, result, type_expr=None):
@@ -196,7 +206,8 @@ class Graph:
         if to_erase.graph is not self:
             raise RuntimeError(f'Attempting to remove {to_erase} from wrong graph!')
         if to_erase._erased:
-            raise RuntimeError(f'Attempting to remove {to_erase}, which was already erased')
+            warnings.warn(f'erase_node({to_erase}) on an already erased node')
+            return
         if to_erase.users:
             raise RuntimeError(f'Tried to erase Node {to_erase} but it still had '
                                f'{len(to_erase.users)} users in the graph: '
@@ -218,14 +229,10 @@ class Graph:
 
     @contextlib.contextmanager
     def inserting_after(self, n=None):
-        """New Nodes go just after n, each after the last (at the start when n is None)."""
+        """New Nodes go just after n (at the end of the graph when n is None). As in PyTorch,
+        each goes right after n, so several made in one block end up in reverse order."""
         previous = self._insert
-        anchor = [n if n is not None else self._root]
-
-        def insert(node):
-            anchor[0].append(node)
-            anchor[0] = node
-        self._insert = insert
+        self._insert = n.append if n is not None else self._root.prepend
         try:
             yield
         finally:
@@ -258,8 +265,15 @@ class Graph:
         g = Graph(tracer_cls=self._tracer_cls)
         result, output = g.graph_copy(self, memo, return_output_node=True) or (None, None)
         if output is not None:
-            g.output(result, type_expr=output.type)
+            g.output(result, type_expr=output.type).meta = copy.copy(output.meta)
         return g
+
+    def output_node(self):
+        """The graph's output Node (its last)."""
+        last = self._root._prev
+        if last.op != 'output':
+            raise RuntimeError('Last node in graph must be an output node')
+        return last
 
     def find_nodes(self, *, op, target=None, sort=True):
         return [n for n in self.nodes if n.op == op and (target is None or n.target == target)]
@@ -321,9 +335,8 @@ class Graph:
 
     def __str__(self):
         # (PyTorch lists the placeholders as lines and leaves graph() empty: so does this)
-        return_type = ['']
-        body = ''.join(f'\n    {n.format_node(None, return_type)}' for n in self.nodes)
-        return f'graph(){return_type[0]}:{body}'
+        body = ''.join(f'\n    {n.format_node()}' for n in self.nodes)
+        return f'graph():{body}'
 
     def print_tabular(self):
         """The Nodes as a table (opcode, name, target, args, kwargs). PyTorch's needs the
@@ -402,12 +415,27 @@ class _CodeWriter:
                          [f'{k} = {self.value(v)}' for k, v in kwargs.items()])
 
     def annotation(self, node):
-        """': "f32[3, 2]"' for a value ShapeProp measured, in verbose code; else ''."""
+        """': "f32[3, 2]"' for a value ShapeProp measured, in verbose code; else the Node's
+        type (' : torch.Tensor') or ''."""
         meta = node.meta.get('tensor_meta') if self.verbose else None
         if meta is None or not hasattr(meta, 'shape'):
-            return ''
+            return '' if node.type is None else f' : {self.type_text(node.type)}'
         dtype = str(meta.dtype).rpartition('.')[2]
         return f': "{_DTYPE_ABBREVIATIONS.get(dtype, dtype)}[{", ".join(map(str, meta.shape))}]"'
+
+    def type_text(self, t):
+        """An annotation as code: a global name for each class (typing_List[str])."""
+        if t == ():
+            return '()'
+        origin = getattr(t, '__origin__', None)
+        if origin is not None:
+            if isinstance(t, typing._GenericAlias):        # (typing.List[...], not list[...])
+                origin = _TYPING_ORIGINS.get(origin, origin)
+            name = self.add_global(type_text(origin), origin)
+            arguments = getattr(t, '__args__', None)
+            return f"{name}[{','.join(self.type_text(a) for a in arguments)}]" if arguments \
+                else name
+        return self.add_global(type_text(t), t)
 
     def statement(self, node):
         """The line computing node (without its end), or None for a placeholder."""
@@ -446,7 +474,8 @@ class _CodeWriter:
                     seen.add(used)
                     last_use.setdefault(node, []).append(used)
         parameters, body = [], []
-        summarized = False
+        summarized, returns = False, ''
+
         for node in nodes:
             if node.op == 'placeholder':
                 default = f' = {self.value(node.args[0])}' if node.args else ''
@@ -461,6 +490,8 @@ class _CodeWriter:
             line = self.statement(node)
             if node.op == 'output':
                 body.append(line + '\n')
+                if node.type is not None:
+                    returns = f' -> {self.type_text(node.type)}'
                 continue
             freed = list(last_use.get(node, []))
             if not node.users:
@@ -476,4 +507,4 @@ class _CodeWriter:
         from ._symbolic_trace import wrap
         wrap_name = self.add_global('wrap', wrap) if self.wrapped else ''
         wraps = '\n'.join(f'{wrap_name}("{name}")' for name in self.wrapped)
-        return f"\n{wraps}\n\ndef forward({', '.join(parameters)}):\n{code}"
+        return f"\n{wraps}\n\ndef forward({', '.join(parameters)}){returns}:\n{code}"

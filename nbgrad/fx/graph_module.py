@@ -103,6 +103,50 @@ class GraphModule(nn.Module):
         g.owning_module = self
         self.recompile()
 
+    def add_submodule(self, target, m):
+        """Install module m at dotted path target (empty Modules made for missing levels);
+        False where a level exists and is not a Module."""
+        *prefix, field = target.split('.')
+        mod = self
+        for item in prefix:
+            sub = getattr(mod, item, None)
+            if sub is None:
+                sub = nn.Module()
+                setattr(mod, item, sub)
+            if not isinstance(sub, nn.Module):
+                return False
+            mod = sub
+        mod.add_module(field, m)
+        return True
+
+    def delete_submodule(self, target):
+        """Remove the submodule at dotted path target; False if there is none."""
+        *path, name = target.split('.')
+        mod = self
+        for item in path:
+            mod = getattr(mod, item, None)
+            if not isinstance(mod, nn.Module):
+                return False
+        if not isinstance(getattr(mod, name, None), nn.Module):
+            return False
+        delattr(mod, name)
+        return True
+
+    def delete_all_unused_submodules(self):
+        """Remove the submodules no call_module or get_attr Node reaches."""
+        used = set()
+        for node in self._graph.nodes:
+            if node.op in ('call_module', 'get_attr'):
+                parts = node.target.split('.')
+                used.update('.'.join(parts[:i]) for i in range(1, len(parts) + 1))
+                if node.op == 'call_module':
+                    sub = self.get_submodule(node.target)
+                    used.update(f'{node.target}.{name}' for name, _ in sub.named_modules()
+                                if name)
+        for name, _ in list(self.named_modules()):
+            if name and name not in used:
+                self.delete_submodule(name)
+
     @property
     def code(self):
         """The Python source of forward, generated from the graph."""

@@ -3,8 +3,9 @@ def-use bookkeeping (node.args = ... re-derives it), so they refuse, as PyTorch'
 
 
 def _refuse(self, *args, **kwargs):
-    raise NotImplementedError(f"'{type(self).__name__}' object does not support mutation. "
-                              f"Assign a new value to node.args or node.kwargs instead.")
+    raise TypeError(f"'{type(self).__name__}' object does not support mutation. Assign a new "
+                    f"value to node.args or node.kwargs instead (new_args = ...; "
+                    f"node.args = new_args).")
 
 
 class immutable_list(list):  # noqa: N801 (PyTorch's name)

@@ -2,6 +2,7 @@
 a subclass can change what each does (run on other values, record shapes, count calls).
 fx.Transformer is the Interpreter whose values are Proxies: running it writes a new Graph,
 which subclasses edit by overriding those methods."""
+import copy
 import inspect
 
 from .graph import Graph
@@ -44,11 +45,13 @@ class Interpreter:
             try:
                 self.env[node] = self.run_node(node)
             except Exception as e:
-                if self.extra_traceback and not getattr(e, '_fx_noted', False):
-                    note = f'While executing {node.format_node()}'
-                    if hasattr(e, 'add_note'):
-                        e.add_note(note)
-                    e._fx_noted = True
+                if self.extra_traceback:    # (PyTorch's: the message names the node)
+                    where = f'While executing {node.format_node()}'
+                    message = f'{e.args[0]}\n\n{where}' if e.args else where
+                    message += f'\nOriginal traceback:\n{node.stack_trace}'
+                    e.args = (message,) + e.args[1:]
+                    if isinstance(e, KeyError):
+                        raise RuntimeError(*e.args) from e
                 raise
             if self.garbage_collect_values:
                 for used in self.user_to_last_uses.get(node, []):
@@ -121,6 +124,12 @@ class Interpreter:
         return map_arg(args, load)
 
 
+# the node.meta entries a Transformer gives the nodes it writes (PyTorch's _COPY_META_FIELDS
+# that nbgrad records)
+_CARRIED_META = ('nn_module_stack', 'stack_trace', 'custom', 'source_fn_stack', 'torch_fn',
+                 'from_node')
+
+
 class Transformer(Interpreter):
     """Transformer(module).transform() -> a new GraphModule: the graph rewritten Node by Node
     through the overridable methods, whose arguments here are Proxies of the new graph."""
@@ -150,8 +159,10 @@ class Transformer(Interpreter):
 
     def run_node(self, n):
         result = super().run_node(n)
-        if isinstance(result, Proxy):
-            result.node.meta = dict(n.meta)
+        if isinstance(result, Proxy):   # (what PyTorch carries over: not shapes, now stale)
+            for field in _CARRIED_META:
+                if field in n.meta:
+                    result.node.meta[field] = copy.copy(n.meta[field])
         return result
 
     def transform(self):

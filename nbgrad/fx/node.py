@@ -8,22 +8,44 @@ which dead-code elimination, erase_node and replace_all_uses_with rely).
 import builtins
 import operator
 
-from ._qualified_names import pretty_target, torch_text
+from ._qualified_names import pretty_target, torch_text, type_text as _type_text
 from .immutable_collections import immutable_dict, immutable_list
 
 _OPS = ('placeholder', 'call_method', 'call_module', 'call_function', 'get_attr', 'output',
         'root')
 
-# call_function targets with side effects: never removed as dead code
+# call_function targets with side effects: never removed as dead code (has_side_effect adds)
 _SIDE_EFFECTS = {operator.setitem, builtins.print}
+# functions that draw from the random number generator: removing an unused call would shift
+# every later draw (PyTorch's list; nbgrad adds the dropout functionals, which draw too)
+_RANDOM_NAMES = ('rand', 'randn', 'randint', 'randperm', 'rand_like', 'randn_like',
+                 'randint_like', 'normal', 'poisson', 'bernoulli', 'multinomial')
+_RANDOM_FUNCTIONAL_NAMES = ('dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
+                            'feature_alpha_dropout', 'rrelu')
 
 
-def _has_side_effects(target):
-    if target in _SIDE_EFFECTS or getattr(target, '_fx_side_effect', False):
+def has_side_effect(fn):
+    """Register fn as a call eliminate_dead_code must keep; returns fn (a decorator)."""
+    _SIDE_EFFECTS.add(fn)
+    return fn
+
+
+def _has_side_effects(target, kwargs, impure_random):
+    if target in _SIDE_EFFECTS:
         return True
     import nbgrad
     from ._symbolic_trace import _assert_is_none
-    return target is nbgrad._assert or target is _assert_is_none
+    if target is nbgrad._assert or target is _assert_is_none:
+        return True
+    name = getattr(target, '__name__', '')
+    if kwargs.get('inplace') is True or (name.endswith('_') and not name.endswith('__')):
+        return True           # (writes into its input: torch.relu_, F.relu(inplace=True))
+    if impure_random:
+        if any(getattr(nbgrad, n, None) is target for n in _RANDOM_NAMES) or any(
+                getattr(nbgrad.nn.functional, n, None) is target
+                for n in _RANDOM_FUNCTIONAL_NAMES):
+            return True
+    return False
 
 
 def map_aggregate(a, fn):
@@ -130,6 +152,13 @@ class Node:
         args[idx] = arg
         self.args = tuple(args)
 
+    def insert_arg(self, idx, arg):
+        """Insert arg into args at position idx (0 <= idx <= len(args))."""
+        if not 0 <= idx <= len(self._args):
+            raise IndexError(f'insert_arg: index {idx} is out of range for {len(self._args)} '
+                             f'args')
+        self.args = self._args[:idx] + (arg,) + self._args[idx:]
+
     def update_kwarg(self, key, arg):
         self.kwargs = {**self._kwargs, key: arg}
 
@@ -182,16 +211,17 @@ class Node:
 
     # -- reading it --------------------------------------------------------------------------
 
-    def is_impure(self):
-        """Whether dead-code elimination must keep it: placeholders, outputs, in-place writes
-        and calls with side effects. (Safer than PyTorch's, which drops in-place method calls
-        and warns that its heuristic is unsound.)"""
+    def is_impure(self, impure_random=True):
+        """Whether dead-code elimination must keep it: placeholders, outputs, in-place writes,
+        calls with side effects and (impure_random) random draws. (Safer than PyTorch's, which
+        drops in-place calls and warns that its heuristic is unsound.)"""
         if self.op in ('placeholder', 'output'):
             return True
         if self.op == 'call_function':
-            return _has_side_effects(self.target)
+            return _has_side_effects(self.target, self.kwargs, impure_random)
         if self.op == 'call_method':
-            return self.target.endswith('_') and not self.target.endswith('__')
+            return (self.target.endswith('_') and not self.target.endswith('__')) or \
+                self.kwargs.get('inplace') is True
         if self.op == 'call_module' and self.graph.owning_module is not None:
             return getattr(self.graph.owning_module.get_submodule(self.target),
                            '_is_impure', False)
@@ -232,6 +262,3 @@ class Node:
         return self.name
 
 
-def _type_text(t):
-    return t.__name__ if isinstance(t, type) and t.__module__ == 'builtins' else \
-        getattr(t, '__qualname__', None) or repr(t)

@@ -102,6 +102,38 @@ class Attribute(Proxy):
         return self.tracer.create_proxy('call_method', self.attr, (self.root,) + args, kwargs)
 
 
+class ParameterProxy(Proxy):
+    """A parameter's Proxy under Tracer(param_shapes_constant=True): its shape, size(), dim(),
+    ndim, numel() and nelement() are the parameter's own, so code branching on them traces."""
+
+    def __init__(self, tracer, node, name, param):
+        super().__init__(node, tracer)
+        self.param, self.name = param, name
+
+    def __repr__(self):
+        return f'ParameterProxy({self.name})'
+
+    @property
+    def shape(self):
+        return self.param.shape
+
+    @property
+    def ndim(self):
+        return self.param.ndim
+
+    def size(self, *dim):
+        return self.param.size(*dim)
+
+    def dim(self):
+        return self.param.dim()
+
+    def numel(self):
+        return self.param.numel()
+
+    def nelement(self):
+        return self.param.nelement()
+
+
 def _operator_method(name):
     target = getattr(operator, name)
 
@@ -134,4 +166,4 @@ def is_proxy(value):
     return isinstance(value, Proxy)
 
 
-__all__ = ['Attribute', 'Node', 'Proxy', 'TraceError']
+__all__ = ['Attribute', 'Node', 'ParameterProxy', 'Proxy', 'TraceError']

@@ -170,22 +170,29 @@ def _upsample(input, output_size, scale_factors, mode, align_corners, antialias=
     return dispatch(Resample(tables, stem + 'Backward0'), input)
 
 
+def _public_interpolate():
+    """F.interpolate as users call it (the dispatching one), so that upsample's call reaches
+    __torch_function__ and fx as PyTorch's does."""
+    from ... import nn
+    return nn.functional.interpolate
+
+
 def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
     warnings.warn('`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` '
                   'instead.', stacklevel=2)
-    return interpolate(input, size, scale_factor, mode, align_corners)
+    return _public_interpolate()(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
     warnings.warn('`nn.functional.upsample_nearest` is deprecated. Use '
                   '`nn.functional.interpolate` instead.', stacklevel=2)
-    return interpolate(input, size, scale_factor, mode='nearest')
+    return _public_interpolate()(input, size, scale_factor, mode='nearest')
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn('`nn.functional.upsample_bilinear` is deprecated. Use '
                   '`nn.functional.interpolate` instead.', stacklevel=2)
-    return interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)
+    return _public_interpolate()(input, size, scale_factor, mode='bilinear', align_corners=True)
 
 
 # ---------------------------------------------------------------------------------------------
