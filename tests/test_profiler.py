@@ -299,6 +299,31 @@ def test_flop_totals_as_pytorchs(case):
     assert run(nbgrad) == run(torch)
 
 
+_BACKWARD_FLOPS = {   # graphs whose backward runs products (PyTorch counts its aten::mm/bmm)
+    'mlp': lambda lib: lib.nn.Sequential(lib.nn.Linear(8, 16), lib.nn.ReLU(), lib.nn.Linear(
+        16, 4))(lib.ones(32, 8)).sum(),
+    'mm_twice': lambda lib: (lib.ones(5, 3, requires_grad=True) @ lib.ones(3, 4)).sum(),
+    'bmm': lambda lib: (lib.ones(4, 5, 6, requires_grad=True) @ lib.ones(4, 6, 3,
+                                                                         requires_grad=True)).sum(),
+    'conv': lambda lib: lib.nn.functional.conv2d(lib.ones(1, 2, 6, 6, requires_grad=True),
+                                                 lib.ones(3, 2, 3, 3)).sum(),
+    'mul': lambda lib: (lib.ones(32, 8, requires_grad=True) * lib.ones(8, requires_grad=True)
+                        ).sum(),
+}
+
+
+@pytest.mark.parametrize('case', _BACKWARD_FLOPS)
+def test_backward_flops_as_pytorchs(case):
+    """A backward's products count as PyTorch's profiler counts them (on the node's own row in
+    nbgrad, whose backward runs no separate aten::mm)."""
+    def run(lib):
+        loss = _BACKWARD_FLOPS[case](lib)
+        with lib.profiler.profile(with_flops=True) as prof:
+            loss.backward()
+        return sum(e.flops for e in prof.key_averages())
+    assert run(nbgrad) == run(torch)
+
+
 def test_composite_calls_are_one_op_of_pytorchs_name():
     """torch.addmm, addcmul...: nbgrad composes them from several ops; the profile shows
     PyTorch's op (with its input shapes), the ops it is made of nested in it."""

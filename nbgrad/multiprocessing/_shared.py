@@ -131,8 +131,10 @@ _STALE_VIEW = ('this tensor views memory that share_memory_() has since moved in
 
 
 def is_shared(tensor):
+    # (a view made before its storage moved still points at the old memory: not shared)
     return tensor.is_cuda or (not tensor.is_sparse and
-                              shared_map_of(tensor_root(tensor)) is not None)
+                              shared_map_of(tensor_root(tensor)) is not None and
+                              (tensor._data.size == 0 or shared_map_of(tensor._data) is not None))
 
 
 # -- pickling for multiprocessing ----------------------------------------------------------------

@@ -97,3 +97,20 @@ def _broadcast(s, t):
     n = max(len(s), len(t))
     s, t = (1,) * (n - len(s)) + tuple(s), (1,) * (n - len(t)) + tuple(t)
     return [max(i, j) for i, j in zip(s, t)]
+
+
+def backward_node(node):
+    """The FLOPs of the matrix products a backward node runs (its saved inputs give their
+    shapes), as PyTorch's profiler counts its aten::mm / aten::bmm calls there; None if none.
+    Counted on the node's own event (nbgrad's backward runs no separate mm op). Convolution
+    backward counts nothing, as in PyTorch; elementwise backward (MulBackward0's aten::mul)
+    is not counted here."""
+    from ..utils import _aten_calls
+    calls = _aten_calls.computed_by_this_run(node, _aten_calls.backward_of_node(node))
+    total = 0
+    for packet, shapes, _ in calls:
+        name = getattr(packet, '__name__', str(packet)).rpartition('.')[2]
+        if name in ('mm', 'bmm'):
+            a, b = shapes[0], shapes[1]
+            total += 2 * math.prod(a) * b[-1]
+    return total or None

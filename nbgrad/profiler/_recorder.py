@@ -154,14 +154,14 @@ class Recorder:
         return [name, perf_counter_ns(), scope, sequence_nr, is_async,
                 self._stack() if self.with_stack and scope == USER_SCOPE else None]
 
-    def range_finished(self, token):
+    def range_finished(self, token, flops=None):
         end = perf_counter_ns()
         if not self.recording:
             return
         name, start, scope, sequence_nr, is_async, stack = token
         self.records.append((name, start, end, threading.get_native_id(), [], 0, 0, None,
                              scope, sequence_nr, scope == USER_SCOPE, is_async, False, stack,
-                             None))
+                             flops))
 
     def node_started(self, node):
         """The engine is about to run a backward node (autograd.graph.add_node_observer): open
@@ -170,11 +170,13 @@ class Recorder:
         name = node.name()
         outer = self.range_started('autograd::engine::evaluate_function: ' + name,
                                    BACKWARD_FUNCTION_SCOPE, node._seq)
-        return outer, self.range_started(name, BACKWARD_FUNCTION_SCOPE, node._seq)
+        # (the products the node will run, from its saved inputs, before it frees them)
+        flops = _flops.backward_node(node) if self.with_flops else None
+        return outer, self.range_started(name, BACKWARD_FUNCTION_SCOPE, node._seq), flops
 
     def node_finished(self, ranges):
-        outer, inner = ranges
-        self.range_finished(inner)
+        outer, inner, flops = ranges
+        self.range_finished(inner, flops)
         self.range_finished(outer)
 
     def _add_module_backward_ranges(self):

@@ -73,6 +73,17 @@ def backward_of_node(node):
     return backward(node, inputs, outputs)
 
 
+def computed_by_this_run(node, calls):
+    """The backward calls whose gradients the running backward computes (autograd.grad(y, x)
+    skips w's): calls are (input position or positions, call) pairs."""
+    from ..autograd.graph import current_run
+    run = current_run()
+    edges = node._edges
+    return [call for positions, call in calls if any(
+        edges[i] is not None and run.will_execute(edges[i][0])
+        for i in (positions if isinstance(positions, tuple) else (positions,)))]
+
+
 class _Shape:
     def __init__(self, shape):
         self.shape = shape

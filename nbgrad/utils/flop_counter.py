@@ -14,7 +14,7 @@ too when that runs inside, from what its nodes saved.
 from collections import defaultdict
 
 from .. import _dispatch
-from ..autograd.graph import add_node_observer, current_run
+from ..autograd.graph import add_node_observer
 from . import _aten_calls
 from ._aten_calls import aten
 from .module_tracker import ModuleTracker
@@ -304,9 +304,4 @@ class FlopCounterMode:
         calls = entry[1] if entry is not None and entry[0] is self else \
             _aten_calls.backward_of_node(node)      # (a graph made before the mode)
         if calls:
-            # only the gradients this backward computes (autograd.grad(y, x) skips w's)
-            run = current_run()
-            edges = node._edges
-            self._count([call for positions, call in calls if any(
-                edges[i] is not None and run.will_execute(edges[i][0])
-                for i in (positions if isinstance(positions, tuple) else (positions,)))])
+            self._count(_aten_calls.computed_by_this_run(node, calls))
