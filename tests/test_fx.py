@@ -589,3 +589,21 @@ def test_transformer_leaves_stale_shapes_behind_and_deepcopy_keeps_meta():
     assert all('tensor_meta' not in n.meta for n in new.graph.nodes)
     gm.graph.output_node().meta['tag'] = 'kept'
     assert copy.deepcopy(gm).graph.output_node().meta['tag'] == 'kept'
+
+
+def test_misuse_raises_pytorchs_exception_types():
+    def misuses(lib):
+        graph = lib.fx.Graph()
+        return [lambda: graph.create_node('call_foo', 'x'), lambda: lib.fx.symbolic_trace(3),
+                lambda: setattr(lib.fx.symbolic_trace(lambda x: x), 'graph', 3),
+                lambda: graph.find_nodes(op='call_function'),
+                lambda: lib.ones(4)[:object()]]
+    kinds = []
+    for lib in LIBS:
+        found = []
+        for misuse in misuses(lib):
+            with pytest.raises(Exception) as info:
+                misuse()
+            found.append(type(info.value).__name__)
+        kinds.append(found)
+    assert kinds[1] == kinds[0]

@@ -238,9 +238,9 @@ class Tracer:
         elif callable(root):
             self.root = nn.Module()
             fn = root
-        else:
-            raise RuntimeError(f'symbolic_trace expects a Module or a function, got '
-                               f'{type(root).__name__}')
+        else:     # (AssertionError, as PyTorch's)
+            raise AssertionError(f'Expected FunctionType, got {type(root)}: symbolic_trace '
+                                 f'takes a Module or a function')
         self.graph = Graph(tracer_cls=type(self))
         self.tensor_attrs = {}
         self._collect_tensor_attrs(self.root, [])

@@ -268,6 +268,14 @@ class Graph:
             g.output(result, type_expr=output.type).meta = copy.copy(output.meta)
         return g
 
+    def process_inputs(self, *args):
+        """The inputs as the generated forward takes them (the default code takes them as
+        they are)."""
+        return args
+
+    def process_outputs(self, out):
+        return out
+
     def output_node(self):
         """The graph's output Node (its last)."""
         last = self._root._prev
@@ -276,6 +284,9 @@ class Graph:
         return last
 
     def find_nodes(self, *, op, target=None, sort=True):
+        """The Nodes of kind op (and target, which call_function and call_method need)."""
+        if op in ('call_function', 'call_method') and target is None:
+            raise AssertionError(f'target must not be None for {op} op')
         return [n for n in self.nodes if n.op == op and (target is None or n.target == target)]
 
     # -- checking and cleaning -------------------------------------------------------------

@@ -97,8 +97,8 @@ class GraphModule(nn.Module):
 
     @graph.setter
     def graph(self, g):
-        if not isinstance(g, Graph):
-            raise TypeError(f'Expected a Graph instance, but got {type(g).__name__}')
+        if not isinstance(g, Graph):     # (AssertionError, as PyTorch's)
+            raise AssertionError(f'Expected a Graph instance, but got {type(g)}')
         self._graph = g
         g.owning_module = self
         self.recompile()

@@ -95,8 +95,9 @@ class Node:
     call_module, output), target what is called or read, args/kwargs its operands."""
 
     def __init__(self, graph, name, op, target, args, kwargs, return_type=None):
-        if op not in _OPS:
-            raise ValueError(f"Node op must be one of {', '.join(_OPS[:-1])}, got {op!r}")
+        if op not in _OPS:     # (AssertionError, as PyTorch's)
+            raise AssertionError(f"op {op!r} is not a Node kind: one of "
+                                 f"{', '.join(_OPS[:-1])}")
         if op in ('call_method', 'call_module', 'get_attr', 'placeholder') and \
                 not isinstance(target, str):
             raise ValueError(f'Node target for {op} must be a string, got {target!r}')

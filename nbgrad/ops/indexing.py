@@ -146,7 +146,13 @@ def _nested_tensors_to_lists(item):
 
 def _convert_slice(s):
     def idx(v):
-        return None if v is None else (v.item() if isinstance(v, Tensor) else v.__index__())
+        if v is None:
+            return None
+        if isinstance(v, Tensor):
+            return v.item()
+        if not hasattr(type(v), '__index__'):
+            raise TypeError('slice indices must be integers or None or have an __index__ method')
+        return v.__index__()
     step = idx(s.step)
     if step is not None and step <= 0:
         raise ValueError('step must be greater than zero')
