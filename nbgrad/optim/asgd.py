@@ -85,7 +85,10 @@ def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, 
     cfg = (weight_decay, maximize, lambd, value(eta), value(mu))
     # PyTorch makes the new values with torch.as_tensor(a Python float): rounded to the default
     # dtype, even where eta and mu are float64 (loaded with a float64 parameter's state)
-    assign(eta, _as_default_dtype(_foreach_eta(lr, lambd, alpha, step) if foreach
+    # (foreach's float32 arithmetic is that of its float32 step tensor: a float64 default
+    # dtype makes it float64, where it agrees with the Python formula)
+    float32_steps = foreach and scalar_dtype() != float64
+    assign(eta, _as_default_dtype(_foreach_eta(lr, lambd, alpha, step) if float32_steps
                                   else lr / ((1 + lambd * lr * step) ** alpha)))
     assign(mu, _as_default_dtype(1 / max(1, step - t0)))
     return (p, grad, ax), cfg, (2, 1)

@@ -17,6 +17,7 @@ class SGD(ElementwiseOptimizer):
     n_scratch = 2
     fused_cuda = FUSED_SGD
     _legacy_keys = ('nesterov', 'maximize', 'foreach', 'differentiable', 'fused')
+    _LEGACY_VALUES = {'foreach': None, 'fused': False}     # (SGD's fused default there: False)
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
