@@ -229,6 +229,36 @@ def test_asgd_eta_as_torch(foreach):
     assert run(nbgrad) == run(torch)
 
 
+@pytest.mark.parametrize('default', ['float64', 'float32'])
+def test_asgd_foreach_eta_follows_the_default_dtype(default):
+    """PyTorch's foreach step tensor has the default dtype: float32 arithmetic there, float64
+    (the Python formula's values) under a float64 default."""
+    def run(lib):
+        before = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            p = lib.nn.Parameter(lib.ones(3))
+            o = lib.optim.ASGD([p], lr=0.05, t0=1, foreach=True)
+            for _ in range(4):
+                p.grad = lib.ones(3)
+                o.step()
+            return o.state[p]['eta'].item()
+        finally:
+            lib.set_default_dtype(before)
+    assert run(nbgrad) == run(torch)
+
+
+def test_sgd_state_dict_without_fused_loads_as_pytorchs():
+    def run(lib):
+        w = lib.nn.Parameter(lib.ones(2))
+        state = lib.optim.SGD([w], lr=0.1).state_dict()
+        del state['param_groups'][0]['fused']
+        optimizer = lib.optim.SGD([w], lr=0.1)
+        optimizer.load_state_dict(state)
+        return optimizer.param_groups[0]['fused']
+    assert run(nbgrad) is run(torch) is False
+
+
 # -- differentiable=True -------------------------------------------------------------------------
 
 def test_differentiable_sgd_repro():
