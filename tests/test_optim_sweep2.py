@@ -261,6 +261,42 @@ def test_sgd_state_dict_without_fused_loads_as_pytorchs():
 
 # -- differentiable=True -------------------------------------------------------------------------
 
+_DIFFERENTIABLE = [
+    ('Adagrad', {'lr': 0.1}), ('Adagrad', {'lr': 0.1, 'lr_decay': 0.01, 'maximize': True}),
+    ('RMSprop', {'lr': 0.01}), ('RMSprop', {'lr': 0.01, 'momentum': 0.9, 'weight_decay': 0.1}),
+    ('RMSprop', {'lr': 0.01, 'centered': True}),
+    ('Adadelta', {'lr': 1.0}), ('Adadelta', {'lr': 0.5, 'weight_decay': 0.1, 'maximize': True}),
+    ('Adamax', {'lr': 0.1}), ('Adamax', {'lr': 0.1, 'weight_decay': 0.1}),
+    ('Rprop', {'lr': 0.1}), ('Rprop', {'lr': 0.1, 'maximize': True}),
+]
+
+
+@pytest.mark.parametrize('steps', [1, 3])
+@pytest.mark.parametrize('name,options', _DIFFERENTIABLE,
+                         ids=[f'{n}-{i}' for i, (n, _) in enumerate(_DIFFERENTIABLE)])
+def test_differentiable_steps_are_pytorchs(name, options, steps):
+    """differentiable=True: steps recorded by autograd, then a loss differentiated back to the
+    parameter's source, as PyTorch's (float64: its op order, so its numbers; a + alpha*b may
+    round once more, see the README). Where a later step overwrites state an earlier one saved
+    (Adamax, Rprop, centered RMSprop), both refuse the backward."""
+    def run(lib):
+        w0 = lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64, requires_grad=True)
+        p = w0.clone()
+        optimizer = getattr(lib.optim, name)([p], differentiable=True, **options)
+        for i in range(steps):
+            p.grad = (p * p * (i + 1)).detach() - 0.5 + p * 0.1
+            optimizer.step()
+        try:
+            (p ** 2).sum().backward()
+        except RuntimeError as error:
+            return 'modified in place' in str(error) or 'inplace operation' in str(error)
+        return p.detach(), w0.grad, p.grad_fn is not None
+    ours, theirs = run(nbgrad), run(torch)
+    if theirs is True:
+        assert ours is True
+    else:
+        assert_same(ours, theirs, rtol=1e-14, atol=0)
+
 def test_differentiable_sgd_repro():
     def run(lib):
         w = lib.tensor([1.0, 2.0], requires_grad=True)
@@ -308,4 +344,4 @@ def test_differentiable_steps_carry_gradients_as_torch(name, options):
 
 def test_differentiable_refused_clearly_elsewhere():
     with pytest.raises(NotImplementedError, match='differentiable=True'):
-        nbgrad.optim.RMSprop([nbgrad.zeros(2, requires_grad=True)], differentiable=True)
+        nbgrad.optim.NAdam([nbgrad.zeros(2, requires_grad=True)], differentiable=True)

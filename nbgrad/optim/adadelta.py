@@ -1,5 +1,6 @@
 """Adadelta (torch.optim.Adadelta): rho, eps, weight decay, maximize."""
 from .._creation import zeros_like
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
                     decay_and_add_square_, effective_grad, new_step, run_entries, scalar)
 from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
@@ -27,12 +28,18 @@ class Adadelta(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['square_avg'] = zeros_like(p)
+        state['acc_delta'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.adadelta)
+
     def _prepare(self, group, p):
         state = self.state[p]
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['square_avg'] = zeros_like(p)
-            state['acc_delta'] = zeros_like(p)
+            self._init_state(p, group, state)
         tensors, cfg, bumps = _entry(p, p.grad, state['square_avg'], state['acc_delta'],
                                      state['step'], **{k: group[k] for k in (
                                          'lr', 'rho', 'eps', 'weight_decay', 'maximize')})

@@ -1,6 +1,7 @@
 """Adagrad (torch.optim.Adagrad): lr_decay, initial_accumulator_value, weight decay, maximize."""
 from .._creation import full_like
 from . import _sparse_grads
+from . import _differentiable
 from ._functional_util import (check_lists, check_state_steps, refuse_differentiable,
                                refuse_grad_scaling)
 from ._util import (ElementwiseOptimizer, advance, check_fused, check_fused_param, check_lr,
@@ -37,6 +38,9 @@ class Adagrad(ElementwiseOptimizer):
         # (a complex parameter is two real numbers per element: both parts start at the value)
         value = self.defaults['initial_accumulator_value']
         state['sum'] = full_like(p, complex(value, value) if p.is_complex() else value)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.adagrad)
 
     def _prepare(self, group, p):
         if group['fused']:

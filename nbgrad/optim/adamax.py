@@ -1,5 +1,6 @@
 """Adamax (torch.optim.Adamax): Adam with an infinity-norm second moment."""
 from .._creation import zeros_like
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_lr, check_nonnegative,
                     check_supported, effective_grad, lerp_, new_step, run_entries, scalar)
 from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
@@ -26,12 +27,18 @@ class Adamax(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['exp_avg'] = zeros_like(p)
+        state['exp_inf'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.adamax)
+
     def _prepare(self, group, p):
         state = self.state[p]
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['exp_avg'] = zeros_like(p)
-            state['exp_inf'] = zeros_like(p)
+            self._init_state(p, group, state)
         beta1, beta2 = group['betas']
         tensors, cfg, bumps = _entry(p, p.grad, state['exp_avg'], state['exp_inf'], state['step'],
                                      beta1=beta1, beta2=beta2, **{k: group[k] for k in (

@@ -1,5 +1,6 @@
 """RMSprop (torch.optim.RMSprop): alpha, centered, momentum, weight decay, maximize."""
 from .._creation import zeros_like
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
                     decay_and_add_square_, effective_grad, lerp_, new_step, run_entries,
                     scalar)
@@ -29,16 +30,21 @@ class RMSprop(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['square_avg'] = zeros_like(p)
+        if group['momentum'] > 0:
+            state['momentum_buffer'] = zeros_like(p)
+        if group['centered']:
+            state['grad_avg'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.rmsprop)
+
     def _prepare(self, group, p):
         state = self.state[p]
-        momentum, centered = group['momentum'], group['centered']
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['square_avg'] = zeros_like(p)
-            if momentum > 0:
-                state['momentum_buffer'] = zeros_like(p)
-            if centered:
-                state['grad_avg'] = zeros_like(p)
+            self._init_state(p, group, state)
         tensors, cfg, bumps = _entry(p, p.grad, state['square_avg'], state.get('grad_avg'),
                                      state.get('momentum_buffer'), state['step'],
                                      **{k: group[k] for k in _OPTIONS})

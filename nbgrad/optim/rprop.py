@@ -1,6 +1,7 @@
 """Rprop (torch.optim.Rprop): resilient backpropagation."""
 from .._creation import full_like, zeros_like
 from ..ops.elementwise import real_sign
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
                     new_step, run_entries, scalar)
 from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
@@ -28,14 +29,20 @@ class Rprop(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['prev'] = zeros_like(p)
+        # (a complex parameter is two real numbers per element: both parts step by lr)
+        lr = scalar(group['lr'])
+        state['step_size'] = full_like(p.grad, complex(lr, lr) if p.is_complex() else lr)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.rprop)
+
     def _prepare(self, group, p):
         state = self.state[p]
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['prev'] = zeros_like(p)
-            # (a complex parameter is two real numbers per element: both parts step by lr)
-            lr = scalar(group['lr'])
-            state['step_size'] = full_like(p.grad, complex(lr, lr) if p.is_complex() else lr)
+            self._init_state(p, group, state)
         etaminus, etaplus = group['etas']
         step_size_min, step_size_max = group['step_sizes']
         tensors, cfg, bumps = _entry(p, p.grad, state['prev'], state['step_size'], state['step'],

@@ -1,0 +1,99 @@
+"""The steps of Adagrad, Adadelta, Adamax, RMSprop and Rprop with differentiable=True: PyTorch's
+_single_tensor_* functions op by op, in Tensor ops that autograd records, so a loss after the
+step can be differentiated through it (meta-learning). The op order is PyTorch's, branches for
+differentiable included, so float64 results agree bit for bit. (SGD's and Adam's are in their
+own modules; the other steps run on arrays, outside autograd.) A complex parameter is stepped
+as its real view, as in PyTorch."""
+from .._tensor import Tensor
+from ..ops.complex_ops import view_as_real
+from ._util import advance, scalar
+
+
+def step(optimizer, group, p, rule):
+    """One parameter's step: its state made on the first step, the step counter advanced, then
+    rule(group, p, grad, state, step number)."""
+    state = optimizer.state[p]
+    if len(state) == 0:
+        optimizer._init_state(p, group, state)
+    number = advance(state['step'])
+    grad = p.grad if not group['maximize'] else -p.grad
+    rule(group, p, grad, state, number)
+
+
+def _real(*tensors):
+    return [view_as_real(t) if isinstance(t, Tensor) and t.is_complex() else t
+            for t in tensors]
+
+
+def _weight_decayed(group, p, grad):
+    weight_decay = group['weight_decay']
+    return grad if weight_decay == 0 else grad.add(p, alpha=weight_decay)
+
+
+def adagrad(group, p, grad, state, number):
+    grad = _weight_decayed(group, p, grad)
+    clr = group['lr'] / (1 + (number - 1) * group['lr_decay'])
+    param, grad, state_sum = _real(p, grad, state['sum'])
+    state_sum.addcmul_(grad, grad, value=1)
+    std = state_sum.sqrt() + group['eps']
+    param.addcdiv_(grad, std, value=-clr)
+
+
+def rmsprop(group, p, grad, state, number):
+    grad = _weight_decayed(group, p, grad)
+    alpha, lr = group['alpha'], scalar(group['lr'])
+    param, grad, square_avg = _real(p, grad, state['square_avg'])
+    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+    if group['centered']:
+        (grad_avg,) = _real(state['grad_avg'])
+        grad_avg.lerp_(grad, 1 - alpha)
+        avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+    else:
+        avg = square_avg.sqrt()
+    avg = avg.add(group['eps'])
+    if group['momentum'] > 0:
+        (buf,) = _real(state['momentum_buffer'])
+        buf.mul_(group['momentum']).addcdiv_(grad, avg)
+        param.add_(buf, alpha=-lr)
+    else:
+        param.addcdiv_(grad, avg, value=-lr)
+
+
+def adadelta(group, p, grad, state, number):
+    grad = _weight_decayed(group, p, grad)
+    rho, eps = group['rho'], group['eps']
+    param, grad, square_avg, acc_delta = _real(p, grad, state['square_avg'], state['acc_delta'])
+    square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+    std = square_avg.add(eps).sqrt_()
+    delta = acc_delta.add(eps).sqrt_().clone()
+    delta.div_(std).mul_(grad)
+    acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+    param.add_(delta, alpha=-scalar(group['lr']))
+
+
+def adamax(group, p, grad, state, number):
+    from ..ops.shape import cat
+    grad = _weight_decayed(group, p, grad)
+    beta1, beta2 = group['betas']
+    param, grad, exp_avg, exp_inf = _real(p, grad, state['exp_avg'], state['exp_inf'])
+    exp_avg.lerp_(grad, 1 - beta1)
+    norm_buf = cat([exp_inf.mul_(beta2).unsqueeze(0), grad.abs().add_(group['eps']).unsqueeze_(0)],
+                   0)
+    exp_inf.copy_(norm_buf.amax(0, keepdim=False))
+    clr = group['lr'] / (1 - beta1 ** number)
+    param.addcdiv_(exp_avg, exp_inf, value=-clr)
+
+
+def rprop(group, p, grad, state, number):
+    etaminus, etaplus = group['etas']
+    step_size_min, step_size_max = group['step_sizes']
+    param, grad, prev, step_size = _real(p, grad, state['prev'], state['step_size'])
+    sign = grad.mul(prev.clone()).sign()
+    sign[sign.gt(0)] = etaplus
+    sign[sign.lt(0)] = etaminus
+    sign[sign.eq(0)] = 1
+    step_size.mul_(sign).clamp_(step_size_min, step_size_max)
+    grad = grad.clone()
+    grad[sign.eq(etaminus)] = 0
+    param.addcmul_(grad.sign(), step_size, value=-1)
+    prev.copy_(grad)
