@@ -233,8 +233,7 @@ def test_custom_optimizer_subclass_gets_hooks():
 
 
 @pytest.mark.parametrize('name, option', [
-    ('Adam', 'capturable'), ('RMSprop', 'capturable'), ('ASGD', 'capturable'),
-    ('NAdam', 'differentiable')])
+    ('Adam', 'capturable'), ('RMSprop', 'capturable'), ('ASGD', 'capturable')])
 def test_unsupported_options_are_refused_clearly(name, option):
     with pytest.raises(NotImplementedError, match=f'{option}=True'):
         getattr(nbgrad.optim, name)([nbgrad.ones(2, requires_grad=True)], **{option: True})

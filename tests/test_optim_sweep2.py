@@ -268,6 +268,10 @@ _DIFFERENTIABLE = [
     ('Adadelta', {'lr': 1.0}), ('Adadelta', {'lr': 0.5, 'weight_decay': 0.1, 'maximize': True}),
     ('Adamax', {'lr': 0.1}), ('Adamax', {'lr': 0.1, 'weight_decay': 0.1}),
     ('Rprop', {'lr': 0.1}), ('Rprop', {'lr': 0.1, 'maximize': True}),
+    ('NAdam', {'lr': 0.1}), ('NAdam', {'lr': 0.1, 'weight_decay': 0.1,
+                                       'decoupled_weight_decay': True}),
+    ('RAdam', {'lr': 0.1}), ('RAdam', {'lr': 0.1, 'weight_decay': 0.1, 'maximize': True}),
+    ('ASGD', {'lr': 0.05, 't0': 1}), ('ASGD', {'lr': 0.05, 'weight_decay': 0.1}),
 ]
 
 
@@ -340,8 +344,3 @@ def test_differentiable_steps_carry_gradients_as_torch(name, options):
         assert str(e).split('is at version')[1][:30] in str(info.value)
         return
     assert_same(run(nbgrad), expected, rtol=1e-10, atol=1e-12)
-
-
-def test_differentiable_refused_clearly_elsewhere():
-    with pytest.raises(NotImplementedError, match='differentiable=True'):
-        nbgrad.optim.NAdam([nbgrad.zeros(2, requires_grad=True)], differentiable=True)

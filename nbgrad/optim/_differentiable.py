@@ -1,4 +1,5 @@
-"""The steps of Adagrad, Adadelta, Adamax, RMSprop and Rprop with differentiable=True: PyTorch's
+"""The steps of Adagrad, Adadelta, Adamax, ASGD, NAdam, RAdam, RMSprop and Rprop with
+differentiable=True: PyTorch's
 _single_tensor_* functions op by op, in Tensor ops that autograd records, so a loss after the
 step can be differentiated through it (meta-learning). The op order is PyTorch's, branches for
 differentiable included, so float64 results agree bit for bit. (SGD's and Adam's are in their
@@ -97,3 +98,68 @@ def rprop(group, p, grad, state, number):
     grad[sign.eq(etaminus)] = 0
     param.addcmul_(grad.sign(), step_size, value=-1)
     prev.copy_(grad)
+
+
+def _decayed(group, p, grad):
+    """Weight decay, decoupled (the parameter shrunk first) or added to the gradient."""
+    weight_decay = group['weight_decay']
+    if weight_decay != 0 and group.get('decoupled_weight_decay'):
+        p.mul_(1 - group['lr'] * weight_decay)
+        return grad
+    return _weight_decayed(group, p, grad)
+
+
+def nadam(group, p, grad, state, number):
+    beta1, beta2 = group['betas']
+    lr, momentum_decay = group['lr'], group['momentum_decay']
+    bias_correction2 = 1 - beta2 ** number
+    grad = _decayed(group, p, grad)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (number * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((number + 1) * momentum_decay)))
+    mu_product = state['mu_product']
+    mu_product *= mu
+    param, grad, exp_avg, exp_avg_sq = _real(p, grad, state['exp_avg'], state['exp_avg_sq'])
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    denom = exp_avg_sq.div(bias_correction2).sqrt().add(group['eps'])
+    mu_product_next = mu_product * mu_next
+    grad = grad * (-lr * (1.0 - mu) / (1.0 - mu_product))
+    exp_avg = exp_avg * (-lr * mu_next / (1.0 - mu_product_next))
+    param.addcdiv_(grad, denom)
+    param.addcdiv_(exp_avg, denom)
+
+
+def radam(group, p, grad, state, number):
+    beta1, beta2 = group['betas']
+    lr = group['lr']
+    grad = _decayed(group, p, grad)
+    param, grad, exp_avg, exp_avg_sq = _real(p, grad, state['exp_avg'], state['exp_avg_sq'])
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    bias_correction1 = 1 - beta1 ** number
+    bias_correction2 = 1 - beta2 ** number
+    bias_corrected_exp_avg = exp_avg / bias_correction1
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * number * (beta2 ** number) / bias_correction2
+    if rho_t > 5.0:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf /
+                ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add(group['eps'])
+        param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
+    else:
+        param.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
+
+
+def asgd(group, p, grad, state, number):
+    from .asgd import next_eta_and_mu
+    grad = _weight_decayed(group, p, grad)
+    param, grad, ax = _real(p, grad, state['ax'])
+    eta, mu = state['eta'].item(), state['mu']
+    param.mul_(1 - group['lambd'] * eta)
+    param.add_(grad, alpha=-eta)
+    if mu.item() != 1:
+        ax.add_(param.sub(ax).mul_(mu))
+    else:
+        ax.copy_(param)
+    next_eta_and_mu(state['eta'], state['mu'], number, lr=group['lr'], lambd=group['lambd'],
+                    alpha=group['alpha'], t0=group['t0'])

@@ -79,8 +79,9 @@ def check_supported(optimizer, capturable=False, differentiable=False):
     if differentiable and getattr(optimizer, '_differentiable_step', None) is None:
         raise NotImplementedError(
             f'{name}(differentiable=True) is not supported by nbgrad: its step runs on the raw '
-            'arrays, outside autograd. SGD, Adam, AdamW, Adagrad, Adadelta, Adamax, RMSprop and '
-            f'Rprop support differentiable=True; for {name}, leave differentiable=False.')
+            'arrays, outside autograd. SGD, Adam, AdamW, Adagrad, Adadelta, Adamax, ASGD, NAdam, '
+            f'RAdam, RMSprop and Rprop support differentiable=True; for {name}, leave '
+            'differentiable=False.')
 
 
 def check_fused_param(p):

@@ -4,6 +4,7 @@ import numpy as np
 from .._creation import zeros_like
 from .._dtype import float64
 from ._device_scalars import assign, value
+from . import _differentiable
 from ._functional_util import (check_lists, check_state_steps, refuse_capturable,
                                refuse_differentiable)
 from ._util import (ElementwiseOptimizer, advance, check_lr, check_nonnegative, check_supported,
@@ -31,14 +32,19 @@ class ASGD(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p, on_param_device=True)
+        state['eta'] = new_step(p, on_param_device=True, value=scalar(group['lr']))
+        state['mu'] = new_step(p, on_param_device=True, value=1.0)
+        state['ax'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.asgd)
+
     def _prepare(self, group, p):
         state = self.state[p]
-        lr = scalar(group['lr'])
         if len(state) == 0:
-            state['step'] = new_step(p, on_param_device=True)
-            state['eta'] = new_step(p, on_param_device=True, value=lr)
-            state['mu'] = new_step(p, on_param_device=True, value=1.0)
-            state['ax'] = zeros_like(p)
+            self._init_state(p, group, state)
         tensors, cfg, bumps = _entry(p, p.grad, state['ax'], state['mu'], state['eta'],
                                      state['step'], foreach=group['foreach'],
                                      **{k: group[k] for k in _OPTIONS})
@@ -80,9 +86,16 @@ def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, 
     """Advance the step counter; the kernel's entry (see run_entries) for one parameter, whose
     cfg holds this step's eta and mu; eta and mu are then set for the next step (PyTorch sets
     them after its update)."""
-    lr = scalar(lr)
     step = advance(step_t)
     cfg = (weight_decay, maximize, lambd, value(eta), value(mu))
+    next_eta_and_mu(eta, mu, step, lr=lr, lambd=lambd, alpha=alpha, t0=t0, foreach=foreach)
+    return (p, grad, ax), cfg, (2, 1)
+
+
+def next_eta_and_mu(eta, mu, step, *, lr, lambd, alpha, t0, foreach=None):
+    """Set eta and mu (0-dim state tensors) for the step after `step`, as PyTorch does after
+    its update."""
+    lr = scalar(lr)
     # PyTorch makes the new values with torch.as_tensor(a Python float): rounded to the default
     # dtype, even where eta and mu are float64 (loaded with a float64 parameter's state)
     # (foreach's float32 arithmetic is that of its float32 step tensor: a float64 default
@@ -91,7 +104,6 @@ def _entry(p, grad, ax, mu, eta, step_t, *, lambd, lr, t0, alpha, weight_decay, 
     assign(eta, _as_default_dtype(_foreach_eta(lr, lambd, alpha, step) if float32_steps
                                   else lr / ((1 + lambd * lr * step) ** alpha)))
     assign(mu, _as_default_dtype(1 / max(1, step - t0)))
-    return (p, grad, ax), cfg, (2, 1)
 
 
 def asgd(params, grads, axs, mus, etas, state_steps, foreach=None, maximize=False,

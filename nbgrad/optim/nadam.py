@@ -1,5 +1,6 @@
 """NAdam (torch.optim.NAdam): Adam with Nesterov momentum and momentum decay."""
 from .._creation import zeros_like
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_lr, check_nonnegative,
                     check_supported, decay_and_add_square_, effective_grad, lerp_, new_step,
                     run_entries, scalar)
@@ -33,13 +34,19 @@ class NAdam(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['mu_product'] = new_step(p, value=1.0)
+        state['exp_avg'] = zeros_like(p)
+        state['exp_avg_sq'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.nadam)
+
     def _prepare(self, group, p):
         state = self.state[p]
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['mu_product'] = new_step(p, value=1.0)
-            state['exp_avg'] = zeros_like(p)
-            state['exp_avg_sq'] = zeros_like(p)
+            self._init_state(p, group, state)
         beta1, beta2 = group['betas']
         tensors, cfg, bumps = _entry(
             p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['mu_product'], state['step'],

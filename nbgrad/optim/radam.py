@@ -1,5 +1,6 @@
 """RAdam (torch.optim.RAdam): Adam with a rectified adaptive learning rate."""
 from .._creation import zeros_like
+from . import _differentiable
 from ._util import (ElementwiseOptimizer, advance, check_betas, check_lr, check_nonnegative,
                     check_supported, decay_and_add_square_, effective_grad, lerp_, new_step,
                     run_entries, scalar)
@@ -31,12 +32,18 @@ class RAdam(ElementwiseOptimizer):
         super().__init__(params, defaults)
         check_supported(self, capturable, differentiable)
 
+    def _init_state(self, p, group, state):
+        state['step'] = new_step(p)
+        state['exp_avg'] = zeros_like(p)
+        state['exp_avg_sq'] = zeros_like(p)
+
+    def _differentiable_step(self, group, p):
+        _differentiable.step(self, group, p, _differentiable.radam)
+
     def _prepare(self, group, p):
         state = self.state[p]
         if len(state) == 0:
-            state['step'] = new_step(p)
-            state['exp_avg'] = zeros_like(p)
-            state['exp_avg_sq'] = zeros_like(p)
+            self._init_state(p, group, state)
         beta1, beta2 = group['betas']
         tensors, cfg, bumps = _entry(
             p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], beta1=beta1,
