@@ -586,7 +586,7 @@ def test_transformer_leaves_stale_shapes_behind_and_deepcopy_keeps_meta():
         def call_function(self, target, args, kwargs):
             return super().call_function(nbgrad.sum, args, kwargs)
     new = ToSum(gm).transform()
-    assert all('tensor_meta' not in n.meta for n in new.graph.nodes)
+    assert all('tensor_meta' not in n.meta for n in new.graph.nodes if n.op != 'output')
     gm.graph.output_node().meta['tag'] = 'kept'
     assert copy.deepcopy(gm).graph.output_node().meta['tag'] == 'kept'
 
@@ -607,3 +607,122 @@ def test_misuse_raises_pytorchs_exception_types():
             found.append(type(info.value).__name__)
         kinds.append(found)
     assert kinds[1] == kinds[0]
+
+
+def _graph_passes(lib):
+    """Passes written as users write them, each giving text to compare with PyTorch."""
+    fx = lib.fx
+    out = []
+    gm = fx.symbolic_trace(lambda x, y: (x + y) * 2 - x)
+    for node in gm.graph.nodes:          # (a rename onto a taken name)
+        if node.name == 'mul':
+            node.name = 'x'
+    gm.recompile()
+    out += [gm.code, str(gm(lib.ones(1), lib.ones(1)).tolist())]
+    graph = fx.symbolic_trace(lambda x, y: (x + y) * 2 - x).graph
+    for node in graph.nodes:             # (erasing the next node mid-loop)
+        if node.name == 'mul':
+            following = node.next
+            following.replace_all_uses_with(node)
+            graph.erase_node(following)
+    out.append(str([n.name for n in graph.nodes]))
+    graph, seen = fx.symbolic_trace(lambda x: lib.relu(x * 2)).graph, []
+    for node in graph.nodes:             # (a node inserted after the current one is visited)
+        seen.append(node.name)
+        if node.name == 'mul':
+            with graph.inserting_after(node):
+                graph.call_function(lib.neg, (node,), name='new1')
+    out.append(str(seen))
+    graph = fx.Graph()
+    x = graph.placeholder('x')
+    with graph.inserting_before(None):
+        graph.placeholder('a')
+        graph.placeholder('b')
+    graph.output(x)
+    first = next(iter(graph.nodes))
+    first.append(first.next)
+    first.prepend(first)
+    out.append(fx.GraphModule({}, graph).code)
+
+    def pattern(x, y):
+        a = x + y
+        return a.relu(), a.sigmoid()
+
+    def replacement(x, y):
+        b = x * y
+        return b.tanh(), b.neg()
+
+    def model(x, y):
+        a = x + y
+        return a.relu() * a.sigmoid()
+    gm = fx.symbolic_trace(model)
+    matches = fx.subgraph_rewriter.replace_pattern(gm, pattern, replacement)
+    out += [str(len(matches)), gm.code]
+
+    class Block(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * math.sqrt(2)
+
+    class Twice(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.b = Block()
+
+        def forward(self, x):
+            return self.b(self.b(x))
+
+    class Paths(fx.Tracer):    # (torchvision's pattern: create_proxy without proxy_factory_fn)
+        def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, *_):
+            return super().create_proxy(kind, target, args, kwargs, name, type_expr)
+    graph = Paths().trace(Twice())
+    out.append(str(graph))
+    out.append(str([(n.name, [(k, v[0]) for k, v in n.meta.get('nn_module_stack', {}).items()])
+                    for n in graph.nodes]))
+
+    class Encoder(lib.nn.Module):
+        def forward(self, x):
+            return x
+
+        def encode(self, x):
+            return x * 3
+
+    class EncodeTracer(fx.Tracer):
+        traced_func_name = 'encode'
+    out.append(str(EncodeTracer().trace(Encoder())))
+    return out
+
+
+def test_graph_passes_as_pytorchs():
+    expected, got = (_graph_passes(lib) for lib in LIBS)
+    for want, have in zip(expected, got):
+        assert have == want
+
+
+def test_transformer_meta_stays_with_its_nodes_and_subclasses_survive_deepcopy():
+    class Dropper(nbgrad.fx.Transformer):
+        def call_module(self, target, args, kwargs):
+            if target == 'drop':
+                return args[0]
+            return super().call_module(target, args, kwargs)
+
+    class Net(nbgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.drop = nbgrad.nn.Linear(2, 2), nbgrad.nn.Dropout()
+
+        def forward(self, x):
+            return self.drop(self.lin(x))
+    new = Dropper(nbgrad.fx.symbolic_trace(Net())).transform()
+    stacks = {n.name: list(n.meta.get('nn_module_stack', {})) for n in new.graph.nodes}
+    assert stacks == {'x': [], 'lin': ['lin'], 'output': []}
+
+    class Tagged(nbgrad.fx.GraphModule):
+        def hello(self):
+            return 'hi'
+    traced = nbgrad.fx.symbolic_trace(lambda x: x * 2)
+    clone = copy.deepcopy(Tagged(traced, traced.graph))
+    assert isinstance(clone, Tagged) and clone.hello() == 'hi'

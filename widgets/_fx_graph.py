@@ -54,8 +54,9 @@ def export(obj):
     graph, module = _graph_and_module(obj)
     nodes, edges, modules = [], [], {}
     for node in graph.nodes:
-        stack = node.meta.get('nn_module_stack') or {}
-        for path, (_, cls) in stack.items():     # (a module's output: its last node)
+        # (keys of a module's later calls read 'path@1': the values hold the path)
+        stack = [value for value in (node.meta.get('nn_module_stack') or {}).values()]
+        for path, cls in stack:     # (a module's output: its last node)
             modules[path] = {'type': cls.__name__, 'output': node.name}
         kind = _KINDS.get(node.op, 'op')
         shape, dtype = _metadata(node)
@@ -66,7 +67,7 @@ def export(obj):
             'output' if kind == 'output' else node.name,
             'op': _op_text(node, module), 'shape': shape, 'dtype': dtype, 'device': None,
             'is_leaf': kind == 'leaf', 'is_parameter': isinstance(value, Parameter),
-            'module': next(reversed(stack)) if stack else None, 'num_outputs': 1})
+            'module': stack[-1][0] if stack else None, 'num_outputs': 1})
         if kind == 'leaf' and isinstance(value, nbgrad.Tensor):
             nodes[-1].update(shape=list(value.shape), dtype=str(value.dtype).rpartition('.')[2],
                              device=str(value.device), has_grad=value.grad is not None)

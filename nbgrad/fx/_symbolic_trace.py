@@ -87,6 +87,10 @@ class Tracer:
     """Turns a Module or function into a Graph (trace). Subclass it and override
     is_leaf_module, call_module, create_arg or create_proxy to change what is recorded."""
 
+    traced_func_name = 'forward'        # the method of a Module root that is traced
+    proxy_buffer_attributes = False     # True: reading a buffer gives one cached get_attr Proxy
+    record_stack_traces = False
+
     def __init__(self, autowrap_modules=(math,), autowrap_functions=(),
                  param_shapes_constant=False):
         self._autowrap_ids = {id(value) for module in autowrap_modules
@@ -99,7 +103,10 @@ class Tracer:
         self.graph = None
         self.root = None
         self.submodule_paths = None
-        self.module_stack = collections.OrderedDict()   # path -> (path, class), outermost first
+        self._patcher = None
+        # key -> (path, class), outermost first; a module's second call is 'path@1'...
+        self.module_stack = collections.OrderedDict()
+        self.num_calls = {}
 
     # -- what to record ----------------------------------------------------------------------
 
@@ -123,30 +130,45 @@ class Tracer:
         """A module call: traced through, or recorded as one call_module Node for a leaf.
         The Nodes made meanwhile note the modules they are inside (meta['nn_module_stack'])."""
         name = self.path_of_module(m)
-        stack = self.module_stack
-        pushed = name not in stack
-        if pushed:
-            stack[name] = (name, type(m))
+        calls = self.num_calls.get(name, 0)
+        key = f'{name}@{calls}' if calls else name
+        self.module_stack[key] = (name, type(m))
+        self.num_calls[name] = calls + 1
+        if self._patcher is not None:   # (math functions its own file imported, recorded too)
+            _autowrap(self, self._patcher,
+                      getattr(getattr(m, 'forward', m), '__globals__', {}))
         try:
             if not self.is_leaf_module(m, name):
                 return forward(*args, **kwargs)
             return self.create_proxy('call_module', name, args, kwargs)
         finally:
-            if pushed:
-                stack.pop(name, None)
+            self.module_stack.pop(key, None)
 
     def getattr(self, attr, attr_val, parameter_proxy_cache):
         """What reading module attribute `attr` gives during tracing: a get_attr Proxy for a
         parameter of the root (one per parameter), else the value."""
-        if isinstance(attr_val, Parameter):
-            for name, p in self.root.named_parameters():
-                if attr_val is p:
+        def cached_proxy(collection, make_factory):
+            for name, value in collection:
+                if attr_val is value:
                     if name not in parameter_proxy_cache:
-                        factory = None if not self.param_shapes_constant else \
-                            (lambda node, name=name, p=p: ParameterProxy(self, node, name, p))
-                        parameter_proxy_cache[name] = self.create_proxy(
-                            'get_attr', name, (), {}, proxy_factory_fn=factory)
+                        extra = {}
+                        # (a subclass's create_proxy may not take proxy_factory_fn: torchvision's)
+                        if 'proxy_factory_fn' in inspect.signature(self.create_proxy).parameters:
+                            extra['proxy_factory_fn'] = make_factory(name, value)
+                        parameter_proxy_cache[name] = self.create_proxy('get_attr', name, (),
+                                                                        {}, **extra)
                     return parameter_proxy_cache[name]
+            return None
+        if isinstance(attr_val, Parameter):
+            found = cached_proxy(self.root.named_parameters(), lambda name, p: None if not
+                                 self.param_shapes_constant else
+                                 (lambda node: ParameterProxy(self, node, name, p)))
+            if found is not None:
+                return found
+        if self.proxy_buffer_attributes and isinstance(attr_val, Tensor):
+            found = cached_proxy(self.root.named_buffers(), lambda name, b: None)
+            if found is not None:
+                return found
         return attr_val
 
     def create_arg(self, a):
@@ -234,11 +256,11 @@ class Tracer:
         Module) called on placeholders for its parameters."""
         if isinstance(root, nn.Module):
             self.root = root
-            fn = type(root).forward
-        elif callable(root):
+            fn = getattr(type(root), self.traced_func_name)
+        elif isinstance(root, types.FunctionType):
             self.root = nn.Module()
             fn = root
-        else:     # (AssertionError, as PyTorch's)
+        else:     # (AssertionError, as PyTorch's: a bound method or partial too)
             raise AssertionError(f'Expected FunctionType, got {type(root)}: symbolic_trace '
                                  f'takes a Module or a function')
         self.graph = Graph(tracer_cls=type(self))
@@ -246,7 +268,8 @@ class Tracer:
         self._collect_tensor_attrs(self.root, [])
         self.submodule_paths = {m: name for name, m in self.root.named_modules()}
         fn, args = self._placeholders(fn, isinstance(root, nn.Module), concrete_args)
-        patcher = _Patcher()
+        patcher = self._patcher = _Patcher()
+        self.num_calls = {}
         _tracing[0] += 1
         try:
             self._patch(patcher, fn)
@@ -256,7 +279,7 @@ class Tracer:
         finally:
             _tracing[0] -= 1
             patcher.undo()
-            self.submodule_paths = None
+            self.submodule_paths = self._patcher = None
         return self.graph
 
     def _collect_tensor_attrs(self, module, prefix):
@@ -288,13 +311,11 @@ class Tracer:
             elif name in vars(builtins):
                 patcher.patch_item(namespace, name, _recording(self, vars(builtins)[name]))
         # autowrapped functions (math's), where the traced code finds them: in its globals
-        # (from math import sqrt) and in their modules (math.sqrt)
+        # (from math import sqrt) and in their modules (math.sqrt); each module's file's
+        # globals as it is called (call_module)
         for namespace in [getattr(inspect.unwrap(fn), '__globals__', {})] + \
                 [vars(m) for m in self._autowrap_modules]:
-            for name, value in list(namespace.items()):
-                if not name.startswith('_') and callable(value) and \
-                        id(value) in self._autowrap_ids:
-                    patcher.patch_item(namespace, name, _recording(self, value))
+            _autowrap(self, patcher, namespace)
 
     def _placeholders(self, fn, is_module, concrete_args):
         """fn made to take every parameter positionally, and the arguments to call it with:
@@ -360,6 +381,13 @@ class Tracer:
                           f'specialized function. It is up to the user to make sure that your '
                           f'inputs match the inputs you specialized the function with.')
         return value
+
+
+def _autowrap(tracer, patcher, namespace):
+    """The autowrapped functions among namespace's globals replaced by recording ones (once)."""
+    for name, value in list(namespace.items()):
+        if not name.startswith('_') and callable(value) and id(value) in tracer._autowrap_ids:
+            patcher.patch_item(namespace, name, _recording(tracer, value))
 
 
 class PHBase:

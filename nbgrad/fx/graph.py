@@ -124,13 +124,14 @@ class _NodeList:
         return self._graph._len
 
     def __iter__(self):
+        # (the next Node is read after the current one was handed out, as PyTorch's: a loop
+        # sees Nodes it inserts after the current one, and an erased Node keeps its links)
         root, step = self._graph._root, self._direction
         node = getattr(root, step)
         while node is not root:
-            following = getattr(node, step)     # (so erasing node mid-loop is fine)
             if not node._erased:
                 yield node
-            node = following
+            node = getattr(node, step)
 
     def __reversed__(self):
         return iter(_NodeList(self._graph, '_prev' if self._direction == '_next' else '_next'))
@@ -179,9 +180,17 @@ class Graph:
         return self.create_node('placeholder', name, args=args, type_expr=type_expr)
 
     def get_attr(self, qualified_name, type_expr=None):
+        module = self.owning_module
+        if module is not None and not _has_attribute(module, qualified_name):
+            warnings.warn('Attempted to insert a get_attr Node with no underlying reference in '
+                          'the owning GraphModule! Call GraphModule.add_submodule to add the '
+                          'necessary submodule, GraphModule.add_parameter to add the necessary '
+                          'Parameter, or nn.Module.register_buffer to add the necessary buffer')
         return self.create_node('get_attr', qualified_name, type_expr=type_expr)
 
     def call_module(self, module_name, args=None, kwargs=None, type_expr=None):
+        if self.owning_module is not None:
+            self.owning_module.get_submodule(module_name)   # (AttributeError if missing)
         return self.create_node('call_module', module_name, args, kwargs, type_expr=type_expr)
 
     def call_method(self, method_name, args=None, kwargs=None, type_expr=None):
@@ -221,7 +230,8 @@ class Graph:
     def inserting_before(self, n=None):
         """New Nodes go just before n (at the start of the graph when n is None)."""
         previous = self._insert
-        self._insert = (n if n is not None else self._root._next).prepend
+        # (None: right after the start, each new Node first, as PyTorch's)
+        self._insert = n.prepend if n is not None else self._root.append
         try:
             yield
         finally:
@@ -312,8 +322,6 @@ class Graph:
                 raise RuntimeError(f'Node redefined name {node.name}!')
             seen.add(node)
             names.add(node.name)
-            if node.op == 'output' and node._next is not self._root:
-                raise RuntimeError(f'Graph has nodes after its output node {node}')
             module = self.owning_module
             if module is not None and node.op in ('get_attr', 'call_module'):
                 _check_target(module, node)
@@ -357,6 +365,14 @@ class Graph:
         print(_table(['opcode', 'name', 'target', 'args', 'kwargs'], rows))
 
 
+def _has_attribute(module, target):
+    for part in target.split('.'):
+        if not hasattr(module, part):
+            return False
+        module = getattr(module, part)
+    return True
+
+
 def _check_target(module, node):
     path = ''
     obj = module
@@ -385,6 +401,11 @@ class _CodeWriter:
         self.namespace, self.globals = namespace, code_globals
         self.wrapped = {}     # the global names of fx.wrap'd functions the code calls
 
+    def name(self, node):
+        """The Node's name in this code: its own, unless another Node or a global took it
+        first (a renamed Node), then a fresh one (python_code registered every Node)."""
+        return self.namespace.create_name(node.name, node)
+
     def add_global(self, hint, obj):
         """The name generated code calls obj by: torch.<name> for nbgrad's public objects,
         else a new global."""
@@ -400,7 +421,7 @@ class _CodeWriter:
         """A constant or Node operand as source text."""
         from .._tensor import Tensor
         if isinstance(arg, Node):
-            return arg.name
+            return self.name(arg)
         if isinstance(arg, tuple) and hasattr(arg, '_fields'):
             return self.add_global(qualified_name(type(arg)), type(arg)) + \
                 repr(tuple(self.value(a) for a in arg)).replace("'", '')
@@ -450,7 +471,7 @@ class _CodeWriter:
 
     def statement(self, node):
         """The line computing node (without its end), or None for a placeholder."""
-        name = node.name + self.annotation(node)
+        name = self.name(node) + self.annotation(node)
         if node.op == 'call_method':
             receiver = self.value(node.args[0])
             return f'{name} = {_format_target(receiver, node.target)}' \
@@ -492,8 +513,8 @@ class _CodeWriter:
                 default = f' = {self.value(node.args[0])}' if node.args else ''
                 parameters.append(f'{node.target}{self.annotation(node)}{default}')
                 bare = node.target.replace('*', '')
-                if bare != node.name:
-                    body.append(f'{node.name} = {bare}\n')
+                if bare != self.name(node):
+                    body.append(f'{self.name(node)} = {bare}\n')
                 continue
             if self.verbose and node.op != 'output' and not summarized:
                 body.append('\n# No stacktrace found for following nodes\n')
@@ -507,7 +528,7 @@ class _CodeWriter:
             freed = list(last_use.get(node, []))
             if not node.users:
                 freed.append(node)
-            body.append(line + (f";  {' = '.join(n.name for n in freed)} = None\n" if freed
+            body.append(line + (f";  {' = '.join(self.name(n) for n in freed)} = None\n" if freed
                                 else '\n'))
         if not body:
             body.append('pass\n')

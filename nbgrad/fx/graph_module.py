@@ -80,12 +80,14 @@ class GraphModule(nn.Module):
                 if node.op in ('get_attr', 'call_module'):
                     _copy_attr(root, self, node.target)
         elif isinstance(root, dict):
+            targets = [n.target for n in graph.nodes if n.op in ('get_attr', 'call_module')]
             for node in graph.nodes:
-                if node.op in ('get_attr', 'call_module'):
-                    if node.target not in root:
-                        raise RuntimeError(f"Node {node} referenced target {node.target} but "
-                                           f"that target was not provided in ``root``!")
-                    _assign_attr(root[node.target], self, node.target)
+                if node.op in ('get_attr', 'call_module') and node.target not in root:
+                    raise RuntimeError(f"Node {node} referenced target {node.target} but "
+                                       f"that target was not provided in ``root``!")
+            # (the shallower paths first, as PyTorch: a submodule before what lives in it)
+            for target in sorted(dict.fromkeys(targets), key=lambda t: t.count('.')):
+                _assign_attr(root[target], self, target)
         else:
             raise RuntimeError(f'Unsupported type {root} passed for root!')
         self.meta = {}
@@ -178,7 +180,10 @@ class GraphModule(nn.Module):
         state = {k: v for k, v in self.__dict__.items() if k != '_graph'}
         holder = nn.Module()
         holder.__dict__.update(copy.deepcopy(state, memo))
-        result = GraphModule(holder, copy.deepcopy(self._graph, memo), type(self).__name__)
+        result = type(self).__new__(type(self))     # (a GraphModule subclass stays one)
+        memo[id(self)] = result
+        result.__init__(holder, copy.deepcopy(self._graph, memo))
+        type(result).__name__ = type(self).__name__
         result.meta = copy.deepcopy(self.meta, memo)
         return result
 

@@ -37,7 +37,7 @@ class Interpreter:
     def run(self, *args, initial_env=None, enable_io_processing=True):
         """The graph's output for these inputs. initial_env: values for some Nodes given in
         advance (those Nodes are not run)."""
-        self.env = dict(initial_env) if initial_env is not None else {}
+        self.env = initial_env if initial_env is not None else {}   # (the caller's own dict)
         self.args_iter = iter(args)
         for node in self.graph.nodes:
             if node in self.env:
@@ -158,18 +158,20 @@ class Transformer(Interpreter):
         return self.tracer.create_proxy('call_method', target, args, kwargs)
 
     def run_node(self, n):
-        result = super().run_node(n)
-        if isinstance(result, Proxy):   # (what PyTorch carries over: not shapes, now stale)
-            for field in _CARRIED_META:
-                if field in n.meta:
-                    result.node.meta[field] = copy.copy(n.meta[field])
-        return result
+        # the Nodes written while n runs get n's carried meta (_TransformerTracer.create_node);
+        # a Proxy handed back as it was (an input, a dropped layer) keeps its own
+        self.tracer.current_meta = n.meta
+        try:
+            return super().run_node(n)
+        finally:
+            self.tracer.current_meta = None
 
     def transform(self):
         result = self.run(enable_io_processing=False)
         if result is not None:
-            self.new_graph.output(map_aggregate(result, lambda a: a.node if isinstance(a, Proxy)
-                                                else a))
+            output = self.new_graph.output(map_aggregate(
+                result, lambda a: a.node if isinstance(a, Proxy) else a))
+            output.meta.update(self.graph.output_node().meta)    # (the old output's, as PyTorch)
         return GraphModule(self.module, self.new_graph)
 
 
@@ -180,6 +182,14 @@ class _TransformerTracer(Tracer):
         super().__init__()
         self.graph = graph
         self.tensor_attrs = {}
+        self.current_meta = None
 
     def is_leaf_module(self, m, qualified_name):
         return True
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        for field in _CARRIED_META if self.current_meta is not None else ():
+            if field in self.current_meta:      # (what PyTorch carries over: not shapes)
+                node.meta[field] = copy.copy(self.current_meta[field])
+        return node

@@ -134,13 +134,10 @@ class Node:
     def _update_args_kwargs(self, args, kwargs):
         for old in self._input_nodes:
             old.users.pop(self, None)
-        self._args = map_aggregate(tuple(args), lambda x: x)
+        self._args = map_aggregate(args, lambda x: x)      # (a list stays an immutable_list)
         self._kwargs = map_aggregate(dict(kwargs), lambda x: x)
         self._input_nodes = dict.fromkeys(_nodes_in((self._args, self._kwargs)))
-        for new in self._input_nodes:
-            if new.graph is not self.graph:
-                raise RuntimeError(f'Argument {new} of Node {self} does not belong to the same '
-                                   f'graph')
+        for new in self._input_nodes:     # (a Node of another graph: lint() says so)
             new.users.setdefault(self)
 
     @property
@@ -155,10 +152,10 @@ class Node:
 
     def insert_arg(self, idx, arg):
         """Insert arg into args at position idx (0 <= idx <= len(args))."""
-        if not 0 <= idx <= len(self._args):
-            raise IndexError(f'insert_arg: index {idx} is out of range for {len(self._args)} '
-                             f'args')
-        self.args = self._args[:idx] + (arg,) + self._args[idx:]
+        if not 0 <= idx <= len(self._args):     # (AssertionError, as PyTorch's)
+            raise AssertionError(f'insert_args index must be between 0 (inclusive) and '
+                                 f'{len(self._args)} (inclusive), got {idx}')
+        self.args = tuple(self._args[:idx]) + (arg,) + tuple(self._args[idx:])
 
     def update_kwarg(self, key, arg):
         self.kwargs = {**self._kwargs, key: arg}
@@ -194,9 +191,11 @@ class Node:
         return self._prev
 
     def prepend(self, x):
-        """Move (or insert) x just before this Node."""
+        """Move (or insert) x just before this Node (x itself: nothing to do)."""
+        if x.graph is not self.graph:
+            raise AssertionError('Attempting to move a Node into a different Graph')
         if x is self:
-            raise RuntimeError('Cannot prepend a node to itself')
+            return
         x._remove_from_list()
         p = self._prev
         p._next, x._prev, x._next, self._prev = x, p, self, x
@@ -206,9 +205,10 @@ class Node:
         self._next.prepend(x)
 
     def _remove_from_list(self):
+        # (the removed Node keeps its own links, as PyTorch's: a loop over graph.nodes standing
+        # on it when it is erased or moved carries on from where it was)
         p, n = self._prev, self._next
         p._next, n._prev = n, p
-        self._prev = self._next = self
 
     # -- reading it --------------------------------------------------------------------------
 
@@ -223,7 +223,9 @@ class Node:
         if self.op == 'call_method':
             return (self.target.endswith('_') and not self.target.endswith('__')) or \
                 self.kwargs.get('inplace') is True
-        if self.op == 'call_module' and self.graph.owning_module is not None:
+        if self.op == 'call_module':
+            if self.graph.owning_module is None:
+                raise AssertionError('self.graph.owning_module not set for purity check')
             return getattr(self.graph.owning_module.get_submodule(self.target),
                            '_is_impure', False)
         return False

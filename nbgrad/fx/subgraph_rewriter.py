@@ -40,20 +40,39 @@ class _Matcher:
         self.returned = _returned(pattern_graph)
         self.inner = [n for n in pattern_graph.nodes if n.op not in ('placeholder', 'output')]
 
-    def match_at(self, anchor_node):
-        """The pattern matched with its (first) returned value at anchor_node, or None."""
+    def match_at(self, anchor_node, graph):
+        """The pattern matched with its (first) returned value at anchor_node, or None. Other
+        returned values not reached from it are looked for among the graph's Nodes."""
         nodes_map = {}
         if not self._nodes(self.returned[0], anchor_node, nodes_map):
             return None
-        for p in self.returned[1:]:      # (other returned values: already matched on the way)
-            if p not in nodes_map:
-                return None
+        nodes_map = self._rest(self.returned[1:], nodes_map, list(graph.nodes))
+        if nodes_map is None:
+            return None
         matched = {nodes_map[p] for p in self.inner}
         outputs = {nodes_map[p] for p in self.returned}
         for node in matched - outputs:   # (an inner value used elsewhere cannot be removed)
             if any(user not in matched for user in node.users):
                 return None
         return nodes_map
+
+    def _rest(self, returned, nodes_map, candidates):
+        """nodes_map extended to match every pattern Node in returned (backtracking over the
+        candidates for each), or None."""
+        if not returned:
+            return nodes_map
+        first, rest = returned[0], returned[1:]
+        if first in nodes_map:
+            return self._rest(rest, nodes_map, candidates)
+        for node in candidates:
+            if node.op in ('placeholder', 'output') or node in nodes_map.values():
+                continue
+            trial = dict(nodes_map)
+            if self._nodes(first, node, trial):
+                found = self._rest(rest, trial, candidates)
+                if found is not None:
+                    return found
+        return None
 
     def _nodes(self, pn, gn, nodes_map):
         if pn in nodes_map:
@@ -92,16 +111,20 @@ def replace_pattern(gm, pattern, replacement):
     replacement_graph, replacement_module = _graph_of(replacement)
     matcher = _Matcher(pattern_graph)
     replacement_inputs = [n for n in replacement_graph.nodes if n.op == 'placeholder']
-    if len(replacement_inputs) != len(matcher.placeholders):
-        raise ValueError(f'replace_pattern: the replacement takes {len(replacement_inputs)} '
-                         f'arguments but the pattern {len(matcher.placeholders)}; they must '
-                         f'take the same ones (an unused parameter is fine)')
+    if len(replacement_inputs) != len(matcher.placeholders):    # (AssertionError, as PyTorch's)
+        raise AssertionError(f'Placeholder count mismatch: the replacement takes '
+                             f'{len(replacement_inputs)} arguments but the pattern '
+                             f'{len(matcher.placeholders)}; they must take the same ones (an '
+                             f'unused parameter is fine)')
+    if not matcher.inner:
+        raise AssertionError('replace_pattern: the pattern computes nothing (it returns its '
+                             'input): there is nothing to match')
     graph = gm.graph
     matches, taken = [], set()
     for node in graph.nodes:
         if node.op in ('placeholder', 'output'):
             continue
-        nodes_map = matcher.match_at(node)
+        nodes_map = matcher.match_at(node, graph)
         if nodes_map is None:
             continue
         inner = {nodes_map[p] for p in matcher.inner}
