@@ -726,3 +726,26 @@ def test_transformer_meta_stays_with_its_nodes_and_subclasses_survive_deepcopy()
     traced = nbgrad.fx.symbolic_trace(lambda x: x * 2)
     clone = copy.deepcopy(Tagged(traced, traced.graph))
     assert isinstance(clone, Tagged) and clone.hello() == 'hi'
+
+
+def test_recorded_stack_traces_point_at_the_users_lines():
+    """Tracer.record_stack_traces: each Node's stack_trace ends at the forward line that made
+    it, and print_readable comments the code with it. (PyTorch 2.13 records its own
+    create_node frame there instead, so this is checked against the source, not PyTorch.)"""
+    class Model(nbgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nbgrad.nn.Linear(2, 2)
+
+        def forward(self, x):
+            y = self.lin(x)
+            return nbgrad.relu(y) + 1
+    tracer = nbgrad.fx.Tracer()
+    tracer.record_stack_traces = True
+    graph = tracer.trace(Model())
+    traces = {n.name: n.stack_trace.splitlines()[-1].strip() for n in graph.nodes
+              if n.stack_trace}
+    assert traces == {'lin': 'y = self.lin(x)', 'relu': 'return nbgrad.relu(y) + 1',
+                      'add': 'return nbgrad.relu(y) + 1'}
+    readable = nbgrad.fx.GraphModule(tracer.root, graph).print_readable(print_output=False)
+    assert readable.count('in forward, code: return nbgrad.relu(y) + 1') == 1

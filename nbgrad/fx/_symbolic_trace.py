@@ -11,6 +11,8 @@ import collections
 import functools
 import inspect
 import math
+import os
+import traceback
 import types
 import warnings
 
@@ -230,6 +232,8 @@ class Tracer:
                      proxy_factory_fn=None):
         node = self.create_node(kind, target, self.create_arg(tuple(args)),
                                 self.create_arg(dict(kwargs)), name, type_expr)
+        if self.record_stack_traces and not node.stack_trace:
+            node.stack_trace = _user_stack_trace()
         return self.proxy(node) if proxy_factory_fn is None else proxy_factory_fn(node)
 
     def proxy(self, node):
@@ -381,6 +385,20 @@ class Tracer:
                           f'specialized function. It is up to the user to make sure that your '
                           f'inputs match the inputs you specialized the function with.')
         return value
+
+
+_NBGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_stack_trace():
+    """The traced code's frames from the first forward on, nbgrad's own left out, formatted as
+    a traceback (PyTorch's record_stack_traces)."""
+    frames = traceback.extract_stack()
+    first = next((i for i, f in enumerate(frames) if f.name == 'forward'), None)
+    if first is None:
+        return ''
+    return ''.join(traceback.format_list(
+        [f for f in frames[first:] if not f.filename.startswith(_NBGRAD_DIR)])).strip()
 
 
 def _autowrap(tracer, patcher, namespace):

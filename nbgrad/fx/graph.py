@@ -365,6 +365,20 @@ class Graph:
         print(_table(['opcode', 'name', 'target', 'args', 'kwargs'], rows))
 
 
+_FRAME = re.compile(r'^File "(.+)", line (\d+), in (.+)$')
+
+
+def _stack_summary(stack_trace):
+    """The innermost frame of a Node's recorded stack trace, as print_readable comments it."""
+    lines = (stack_trace or '').strip().split('\n')
+    for i in range(len(lines) - 2, -1, -1):
+        found = _FRAME.match(lines[i].strip())
+        if found:
+            file, line, name = found.groups()
+            return f'File: {file}:{line} in {name}, code: {lines[i + 1].strip()}'
+    return 'No stacktrace found for following nodes'
+
+
 def _has_attribute(module, target):
     for part in target.split('.'):
         if not hasattr(module, part):
@@ -506,7 +520,7 @@ class _CodeWriter:
                     seen.add(used)
                     last_use.setdefault(node, []).append(used)
         parameters, body = [], []
-        summarized, returns = False, ''
+        summarized, returns = None, ''
 
         for node in nodes:
             if node.op == 'placeholder':
@@ -516,9 +530,11 @@ class _CodeWriter:
                 if bare != self.name(node):
                     body.append(f'{self.name(node)} = {bare}\n')
                 continue
-            if self.verbose and node.op != 'output' and not summarized:
-                body.append('\n# No stacktrace found for following nodes\n')
-                summarized = True       # (nbgrad records no stack traces: said once)
+            if self.verbose and node.op != 'output':
+                summary = f'\n# {_stack_summary(node.stack_trace)}\n'
+                if summary != summarized:       # (said again only when it changes)
+                    body.append(summary)
+                    summarized = summary
             line = self.statement(node)
             if node.op == 'output':
                 body.append(line + '\n')
