@@ -132,6 +132,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     _check_sdpa_inputs(query, key, value, attn_mask)
     if not _cuda_flags._sdp.math:     # nn.attention.sdpa_kernel left only some backends on
         _sdpa_backends.check(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if query.dtype == _dtype.float16:
+        # PyTorch's kernels compute half inputs in float32 and round the output once
+        return _attention(query.float(), key.float(), value.float(), attn_mask, dropout_p,
+                          is_causal, scale, enable_gqa).to(_dtype.float16)
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
+    """scaled_dot_product_attention's computation, on checked inputs."""
+    # PyTorch's CPU flash kernel writes its output in the query's memory layout (the usual
+    # (N, L, H, E).transpose(1, 2) query gives a like output, which .transpose(1, 2).view()
+    # takes); the math kernel's is contiguous
+    like_query = query if query.device.type == 'cpu' and _sdpa_backends.flash_cpu_takes(
+        query, key, value, attn_mask, dropout_p, enable_gqa) else None
     # ATen scales q and k by sqrt(scale) each, which keeps half-precision scores in range
     negative = scale is not None and scale < 0
     if scale is None:   # 1/sqrt(E), inf for E = 0 as in C++ (the scores are then all 0)
@@ -170,7 +184,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError(f'dropout probability has to be between 0 and 1, but got '
                                f'{dropout_p}')
         weights = dropout(weights, dropout_p, training=True)
-    return weights.matmul(value)
+    out = weights.matmul(value)
+    return out if like_query is None else _in_layout_of(out, like_query)
+
+
+def _in_layout_of(out, like):
+    """out, laid out in memory as `like` is (a dense permutation of its dims) when they have
+    one shape; out itself otherwise. Differentiable: a permute, a copy, the inverse permute."""
+    from ..._memory_format import dense_order
+    order = dense_order(like._data) if tuple(out.shape) == tuple(like.shape) else None
+    if order is None:
+        return out
+    inverse = sorted(range(len(order)), key=order.__getitem__)
+    return out.permute(order).contiguous().permute(inverse)
 
 
 def _check_mask_broadcast(mask, scores):

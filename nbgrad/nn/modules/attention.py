@@ -90,13 +90,20 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         batched = query.dim() == 3
-        if not need_weights and self._takes_fast_path(query, key, value, key_padding_mask,
-                                                      attn_mask):
+        fast = self._takes_fast_path(query, key, value, key_padding_mask, attn_mask)
+        if fast:
             # PyTorch's fast path (_native_multi_head_attention) computes the weights with a
-            # plain softmax even when they are not returned: a query whose keys are all masked
-            # gives NaN there, where the other paths' attention gives 0
-            return self.forward(query, key, value, key_padding_mask, True, attn_mask,
-                                average_attn_weights, is_causal)[0], None
+            # plain softmax even when they are not returned (a query whose keys are all masked
+            # gives NaN there, where the other paths' attention gives 0: need_weights=True's
+            # path here), and its output is a fresh (N, L, E) tensor, not a transposed view
+            output, weights = self._forward(query, key, value, key_padding_mask, True,
+                                            attn_mask, average_attn_weights, is_causal, batched)
+            return output.contiguous(), weights if need_weights else None
+        return self._forward(query, key, value, key_padding_mask, need_weights, attn_mask,
+                             average_attn_weights, is_causal, batched)
+
+    def _forward(self, query, key, value, key_padding_mask, need_weights, attn_mask,
+                 average_attn_weights, is_causal, batched):
         key_padding_mask = _canonical_mask(key_padding_mask, 'key_padding_mask',
                                            _none_or_dtype(attn_mask), 'attn_mask', query.dtype)
         attn_mask = _canonical_mask(attn_mask, 'attn_mask', None, '', query.dtype,

@@ -80,14 +80,16 @@ class _TransformerLayer(Module):
         return getattr(self, self._ff_dropout)(x)
 
     def _attention_block(self, attention, dropout, x, mem, attn_mask, key_padding_mask,
-                         is_causal):
+                         is_causal, plain_softmax=False):
+        # plain_softmax: the weights' softmax without the guard for fully masked rows (the
+        # need_weights path), as PyTorch's fused kernels compute it
         x = attention(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                      is_causal=is_causal, need_weights=False)[0]
+                      is_causal=is_causal, need_weights=plain_softmax)[0]
         return dropout(x)
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False, plain_softmax=False):
         return self._attention_block(self.self_attn, self.dropout1, x, x, attn_mask,
-                                     key_padding_mask, is_causal)
+                                     key_padding_mask, is_causal, plain_softmax)
 
 
 class TransformerEncoderLayer(_TransformerLayer):
@@ -125,14 +127,39 @@ class TransformerEncoderLayer(_TransformerLayer):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, 'src_key_padding_mask',
                                                _none_or_dtype(src_mask), 'src_mask', src.dtype)
         src_mask = _canonical_mask(src_mask, 'src_mask', None, '', src.dtype, check_other=False)
+        # PyTorch's fused kernel (_transformer_encoder_layer_fwd) gives NaN for a query whose
+        # keys are all masked, where the layer's other path gives 0: the same numbers here
+        plain = (src_mask is not None or src_key_padding_mask is not None) and \
+            self._takes_fast_path(src)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
-                                   is_causal=is_causal)
+                                   is_causal=is_causal, plain_softmax=plain)
             return x + self._ff_block(self.norm2(x))
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask,
-                                          is_causal=is_causal))
+                                          is_causal=is_causal, plain_softmax=plain))
         return self.norm2(x + self._ff_block(x))
+
+    def _takes_fast_path(self, src):
+        """Whether PyTorch's forward would run its fused kernel (its conditions, of PyTorch
+        2.13)."""
+        from ... import autograd, backends
+        from ...amp import autocast_mode
+        attention = self.self_attn
+        if not (backends.mha.get_fastpath_enabled() and src.dim() == 3 and not self.training
+                and attention.batch_first and attention.in_proj_bias is not None
+                and attention._qkv_same_embed_dim and self.activation_relu_or_gelu
+                and self.norm1.eps == self.norm2.eps and attention.num_heads % 2 == 0
+                and not autocast_mode.is_autocast_enabled()):
+            return False
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        tensors = (src, attention.in_proj_weight, attention.in_proj_bias,
+                   attention.out_proj.weight, attention.out_proj.bias, self.norm1.weight,
+                   self.norm1.bias, self.norm2.weight, self.norm2.bias, self.linear1.weight,
+                   self.linear1.bias, self.linear2.weight, self.linear2.bias)
+        return not (autograd.is_grad_enabled() and
+                    any(t is not None and t.requires_grad for t in tensors))
 
 
 class TransformerDecoderLayer(_TransformerLayer):
