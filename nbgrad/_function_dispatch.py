@@ -217,8 +217,11 @@ def _rebind_layers(functions_by_namespace):
         if namespace is not Tensor:
             for value in vars(namespace).values():
                 original = getattr(value, '_nbgrad_dispatches', None)
-                if original is not None:
+                # (a layer may hold the function under a decorator's wrapper, or the function
+                # that wrapper wraps: every layer of the chain maps to the dispatching one)
+                while original is not None:
                     wrapped.setdefault(id(original), value)
+                    original = getattr(original, '__wrapped__', None)
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith(__name__.rpartition('.')[0] + '.nn.modules'):
             continue

@@ -253,3 +253,28 @@ def test_mode_helpers_of_torch_c_and_overrides():
                  lib._C._has_torch_function_unary(lib.ones(1))]
         results.append(seen)
     assert results[0] == results[1]
+
+
+_LAYERS = {   # layers holding their functional as a class attribute
+    'Softplus': (lambda nn: nn.Softplus(), (2, 3)),
+    'Softmax': (lambda nn: nn.Softmax(dim=1), (2, 3)),
+    'LogSoftmax': (lambda nn: nn.LogSoftmax(dim=1), (2, 3)),
+    'MaxPool3d': (lambda nn: nn.MaxPool3d(2), (1, 1, 4, 4, 4)),
+    'AvgPool3d': (lambda nn: nn.AvgPool3d(2), (1, 1, 4, 4, 4)),
+    'AdaptiveAvgPool3d': (lambda nn: nn.AdaptiveAvgPool3d(2), (1, 1, 4, 4, 4)),
+    'AdaptiveMaxPool3d': (lambda nn: nn.AdaptiveMaxPool3d(2), (1, 1, 4, 4, 4)),
+}
+
+
+@pytest.mark.parametrize('name', _LAYERS)
+def test_layers_hand_their_functional_to_modes(name):
+    """A layer's forward reaches a TorchFunctionMode through the same functional call as
+    PyTorch's (some layers held a copy of the function from before it was made to dispatch)."""
+    seen = []
+    for lib in (torch, nbgrad):
+        make, shape = _LAYERS[name]
+        layer, x = make(lib.nn), lib.ones(*shape)
+        with _logging_mode(lib)() as mode:
+            layer(x)
+        seen.append(mode.seen)
+    assert seen[1] == seen[0]
