@@ -257,6 +257,8 @@ def test_mode_helpers_of_torch_c_and_overrides():
 
 _LAYERS = {   # layers holding their functional as a class attribute
     'Softplus': (lambda nn: nn.Softplus(), (2, 3)),
+    'Sigmoid': (lambda nn: nn.Sigmoid(), (2, 3)),      # (torch.sigmoid, not F.sigmoid)
+    'Tanh': (lambda nn: nn.Tanh(), (2, 3)),
     'Softmax': (lambda nn: nn.Softmax(dim=1), (2, 3)),
     'LogSoftmax': (lambda nn: nn.LogSoftmax(dim=1), (2, 3)),
     'MaxPool3d': (lambda nn: nn.MaxPool3d(2), (1, 1, 4, 4, 4)),

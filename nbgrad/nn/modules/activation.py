@@ -68,6 +68,17 @@ def _layer(name, functional, params=(), repr_style='named', doc=''):
     return type(name, (_FunctionalLayer,), namespace)
 
 
+def _torch_sigmoid(input):
+    # (PyTorch's layer calls torch.sigmoid, not F.sigmoid: modes, subclasses and fx see that)
+    from ... import sigmoid
+    return sigmoid(input)
+
+
+def _torch_tanh(input):
+    from ... import tanh
+    return tanh(input)
+
+
 _INPLACE = (('inplace', False),)
 _LAYERS = [
     ('Threshold', F.threshold, (('threshold', _REQUIRED), ('value', _REQUIRED)) + _INPLACE,
@@ -90,8 +101,8 @@ _LAYERS = [
     ('Softshrink', F.softshrink, (('lambd', 0.5),), 'bare', 'x shrunk towards 0 by lambd.'),
     ('Softplus', F.softplus, (('beta', 1.0), ('threshold', 20.0)), 'named',
      'log(1 + exp(beta x)) / beta (linear where beta x > threshold).'),
-    ('Sigmoid', F.sigmoid, (), None, '1 / (1 + exp(-x)).'),
-    ('Tanh', F.tanh, (), None, 'tanh(x).'),
+    ('Sigmoid', _torch_sigmoid, (), None, '1 / (1 + exp(-x)).'),
+    ('Tanh', _torch_tanh, (), None, 'tanh(x).'),
     ('LogSigmoid', F.logsigmoid, (), None, 'log(sigmoid(x)).'),
     ('Softsign', F.softsign, (), None, 'x / (1 + |x|).'),
     ('Tanhshrink', F.tanhshrink, (), None, 'x - tanh(x).'),
