@@ -166,6 +166,8 @@ def _flatten(args, kwargs):
 
 # the prefix of PyTorch's function names in these namespaces (torch.linalg.norm is linalg_norm)
 _NAME_PREFIXES = {'linalg': 'linalg_', 'fft': 'fft_', 'special': 'special_'}
+# nn.functional's functions whose __name__ is another in PyTorch (what modes and fx show)
+_FUNCTIONAL_NAMES = {'logsigmoid': 'log_sigmoid', 'threshold': '_threshold'}
 # the functions PyTorch lets modes see though they take no tensor (factories, dtype rules)
 MODE_ONLY = frozenset((
     'arange', 'as_tensor', 'asarray', 'bartlett_window', 'blackman_window', 'can_cast',
@@ -189,6 +191,8 @@ def wrap_namespaces(functions_by_namespace, nbgrad_module):
             if id(func) in wanted and not hasattr(func, '_nbgrad_dispatches'):
                 public = name if name.startswith(prefix) else prefix + name
                 functional = namespace.__name__.endswith('nn.functional')
+                if functional:
+                    public = _FUNCTIONAL_NAMES.get(name, public)
                 setattr(namespace, name, dispatching(
                     func, namespace.__name__, name, public, plain_in_types=functional,
                     handover=handover_for(name, func) if functional else None))

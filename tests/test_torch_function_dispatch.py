@@ -280,3 +280,15 @@ def test_layers_hand_their_functional_to_modes(name):
             layer(x)
         seen.append(mode.seen)
     assert seen[1] == seen[0]
+
+
+def test_functionals_have_pytorchs_names():
+    """F.logsigmoid and F.threshold are log_sigmoid and _threshold to modes and fx, as in
+    PyTorch; every other nn.functional function's __name__ is PyTorch's too."""
+    F, G = torch.nn.functional, nbgrad.nn.functional
+    for name in dir(F):
+        theirs, ours = getattr(F, name), getattr(G, name, None)
+        if name.startswith('_') or ours is None or not callable(theirs) or \
+                isinstance(theirs, type) or not hasattr(theirs, '__name__'):
+            continue
+        assert ours.__name__ == theirs.__name__, name
