@@ -207,7 +207,23 @@ def wrap_namespaces(functions_by_namespace, nbgrad_module):
         if func is not None and not hasattr(func, '_nbgrad_dispatches'):
             setattr(nbgrad_module, name, dispatching(func, nbgrad_module.__name__, name,
                                                      modes_only=True))
+    _share_functional_aliases(functions_by_namespace, nbgrad_module)
     _rebind_layers(functions_by_namespace)
+
+
+def _share_functional_aliases(functions_by_namespace, nbgrad_module):
+    """nn.functional's functions that are torch.* functions in PyTorch (F.conv2d is
+    torch.conv2d, a C++ function: modes and fx see one object) are nbgrad's torch.* wrapper
+    too, where both wrap the same implementation."""
+    for namespace in functions_by_namespace:
+        if namespace is Tensor or not namespace.__name__.endswith('nn.functional'):
+            continue
+        for name, value in list(vars(namespace).items()):
+            top = getattr(nbgrad_module, name, None)
+            original = getattr(top, '_nbgrad_dispatches', None)
+            if top is not value and original is not None and \
+                    getattr(value, '_nbgrad_dispatches', None) is original:
+                setattr(namespace, name, top)
 
 
 def _rebind_layers(functions_by_namespace):

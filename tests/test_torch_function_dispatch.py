@@ -292,3 +292,16 @@ def test_functionals_have_pytorchs_names():
                 isinstance(theirs, type) or not hasattr(theirs, '__name__'):
             continue
         assert ours.__name__ == theirs.__name__, name
+
+
+def test_functionals_that_are_torch_functions_are_the_same_objects():
+    """F.conv2d is torch.conv2d in PyTorch (so fx prints torch.conv2d and a mode sees one
+    function): the same holds in nbgrad wherever the two share an implementation."""
+    F = torch.nn.functional
+    shared = [n for n in dir(F) if not n.startswith('_') and callable(getattr(F, n)) and
+              getattr(torch, n, None) is getattr(F, n)]
+    same = {n: getattr(nbgrad.nn.functional, n, None) is getattr(nbgrad, n, None)
+            for n in shared if hasattr(nbgrad.nn.functional, n) and hasattr(nbgrad, n)}
+    assert {n for n, s in same.items() if not s} <= {
+        'avg_pool1d', 'cosine_similarity', 'hardshrink', 'pairwise_distance', 'rrelu_'}
+    assert same['conv2d'] and same['pixel_shuffle']
