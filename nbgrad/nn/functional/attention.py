@@ -144,8 +144,9 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable
     # PyTorch's CPU flash kernel writes its output in the query's memory layout (the usual
     # (N, L, H, E).transpose(1, 2) query gives a like output, which .transpose(1, 2).view()
     # takes); the math kernel's is contiguous
-    like_query = query if query.device.type == 'cpu' and _sdpa_backends.flash_cpu_takes(
-        query, key, value, attn_mask, dropout_p, enable_gqa) else None
+    like_query = query if query.device.type == 'cpu' and \
+        not query._data.flags.c_contiguous and _sdpa_backends.flash_cpu_takes(
+            query, key, value, attn_mask, dropout_p, enable_gqa) else None
     # ATen scales q and k by sqrt(scale) each, which keeps half-precision scores in range
     negative = scale is not None and scale < 0
     if scale is None:   # 1/sqrt(E), inf for E = 0 as in C++ (the scores are then all 0)
