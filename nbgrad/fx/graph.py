@@ -344,11 +344,11 @@ class Graph:
         values set to None after their last use. verbose: each value annotated with the dtype
         and shape ShapeProp found ("f32[3, 2]"), as print_readable shows it."""
         namespace = _Namespace()
+        code_globals = _code_globals()
         for name in _CODE_BUILTINS:
-            namespace.create_name(name, _code_globals()[name])
+            namespace.create_name(name, code_globals[name])
         for node in self.nodes:
             namespace.create_name(node.name, node)   # (globals may not take a Node's name)
-        code_globals = _code_globals()
         writer = _CodeWriter(self, root_module, namespace, code_globals, verbose)
         return PythonCode(writer.source(), code_globals)
 

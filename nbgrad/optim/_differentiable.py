@@ -10,15 +10,15 @@ from ..ops.complex_ops import view_as_real
 from ._util import advance, scalar
 
 
-def step(optimizer, group, p, rule):
-    """One parameter's step: its state made on the first step, the step counter advanced, then
-    rule(group, p, grad, state, step number)."""
-    state = optimizer.state[p]
-    if len(state) == 0:
-        optimizer._init_state(p, group, state)
-    number = advance(state['step'])
-    grad = p.grad if not group['maximize'] else -p.grad
-    rule(group, p, grad, state, number)
+def stepping(rule):
+    """An optimizer class's _differentiable_step(group, p) running rule(group, p, grad, state,
+    step number) after advancing the step counter (the state made on the first step)."""
+    def differentiable_step(optimizer, group, p):
+        state = optimizer._state(group, p)
+        number = advance(state['step'])
+        grad = p.grad if not group['maximize'] else -p.grad
+        rule(group, p, grad, state, number)
+    return differentiable_step
 
 
 def _real(*tensors):

@@ -324,6 +324,13 @@ class ElementwiseOptimizer(Optimizer):
     # step for one parameter in Tensor ops, recorded by autograd as PyTorch's
     _differentiable_step = None
 
+    def _state(self, group, p):
+        """p's state, made by the class's _init_state(p, group, state) on its first step."""
+        state = self.state[p]
+        if len(state) == 0:
+            self._init_state(p, group, state)
+        return state
+
     def _state_name(self, p, t):
         return next((repr(k) for k, v in self.state[p].items() if v is t), 'state')
 

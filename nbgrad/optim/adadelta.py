@@ -33,13 +33,10 @@ class Adadelta(ElementwiseOptimizer):
         state['square_avg'] = zeros_like(p)
         state['acc_delta'] = zeros_like(p)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.adadelta)
+    _differentiable_step = _differentiable.stepping(_differentiable.adadelta)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         tensors, cfg, bumps = _entry(p, p.grad, state['square_avg'], state['acc_delta'],
                                      state['step'], **{k: group[k] for k in (
                                          'lr', 'rho', 'eps', 'weight_decay', 'maximize')})

@@ -39,15 +39,12 @@ class Adagrad(ElementwiseOptimizer):
         value = self.defaults['initial_accumulator_value']
         state['sum'] = full_like(p, complex(value, value) if p.is_complex() else value)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.adagrad)
+    _differentiable_step = _differentiable.stepping(_differentiable.adagrad)
 
     def _prepare(self, group, p):
         if group['fused']:
             check_fused_param(p)
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         tensors, cfg, bumps = _entry(p, p.grad, state['sum'], state['step'],
                                      **{k: group[k] for k in _OPTIONS})
         return tensors[2:], cfg, bumps
@@ -58,9 +55,7 @@ class Adagrad(ElementwiseOptimizer):
 
     def _sparse_step(self, group, p):
         """The sum and the parameter change at the gradient's rows only."""
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         step = advance(state['step'])
         clr = scalar(group['lr']) / (1 + (step - 1) * group['lr_decay'])
         _sparse_grads.adagrad(p, clr, group['eps'], state['sum'], group['maximize'])

@@ -32,13 +32,10 @@ class Adamax(ElementwiseOptimizer):
         state['exp_avg'] = zeros_like(p)
         state['exp_inf'] = zeros_like(p)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.adamax)
+    _differentiable_step = _differentiable.stepping(_differentiable.adamax)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         beta1, beta2 = group['betas']
         tensors, cfg, bumps = _entry(p, p.grad, state['exp_avg'], state['exp_inf'], state['step'],
                                      beta1=beta1, beta2=beta2, **{k: group[k] for k in (

@@ -38,13 +38,10 @@ class ASGD(ElementwiseOptimizer):
         state['mu'] = new_step(p, on_param_device=True, value=1.0)
         state['ax'] = zeros_like(p)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.asgd)
+    _differentiable_step = _differentiable.stepping(_differentiable.asgd)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         tensors, cfg, bumps = _entry(p, p.grad, state['ax'], state['mu'], state['eta'],
                                      state['step'], foreach=group['foreach'],
                                      **{k: group[k] for k in _OPTIONS})

@@ -37,13 +37,10 @@ class RAdam(ElementwiseOptimizer):
         state['exp_avg'] = zeros_like(p)
         state['exp_avg_sq'] = zeros_like(p)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.radam)
+    _differentiable_step = _differentiable.stepping(_differentiable.radam)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         beta1, beta2 = group['betas']
         tensors, cfg, bumps = _entry(
             p, p.grad, state['exp_avg'], state['exp_avg_sq'], state['step'], beta1=beta1,

@@ -38,13 +38,10 @@ class RMSprop(ElementwiseOptimizer):
         if group['centered']:
             state['grad_avg'] = zeros_like(p)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.rmsprop)
+    _differentiable_step = _differentiable.stepping(_differentiable.rmsprop)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         tensors, cfg, bumps = _entry(p, p.grad, state['square_avg'], state.get('grad_avg'),
                                      state.get('momentum_buffer'), state['step'],
                                      **{k: group[k] for k in _OPTIONS})

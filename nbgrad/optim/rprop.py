@@ -36,13 +36,10 @@ class Rprop(ElementwiseOptimizer):
         lr = scalar(group['lr'])
         state['step_size'] = full_like(p.grad, complex(lr, lr) if p.is_complex() else lr)
 
-    def _differentiable_step(self, group, p):
-        _differentiable.step(self, group, p, _differentiable.rprop)
+    _differentiable_step = _differentiable.stepping(_differentiable.rprop)
 
     def _prepare(self, group, p):
-        state = self.state[p]
-        if len(state) == 0:
-            self._init_state(p, group, state)
+        state = self._state(group, p)
         etaminus, etaplus = group['etas']
         step_size_min, step_size_max = group['step_sizes']
         tensors, cfg, bumps = _entry(p, p.grad, state['prev'], state['step_size'], state['step'],
