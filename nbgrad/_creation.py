@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
+from ._bfloat16 import refuse_on_gpu
 from ._arrays import NO_DATA, is_cuda_array, is_cupy_array, meta_array
 from ._exact import fma32, fma64
 from ._deterministic import are_deterministic_algorithms_enabled
@@ -61,6 +62,7 @@ def _on_device(np_array, device):
         return np_array
     if device.type == 'meta':
         return meta_array(np.shape(np_array), np_array.dtype)
+    refuse_on_gpu(np_array.dtype)
     xp = array_module_for(device)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return xp.asarray(np_array)
@@ -75,6 +77,7 @@ def _alloc(xp_fn_name, shape, dtype, device, *args):
     xp = array_module_for(device)
     if device.type == 'cpu':
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
+    refuse_on_gpu(dtype.np)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return getattr(xp, xp_fn_name)(shape, *args, dtype=dtype.np)
 
@@ -88,7 +91,7 @@ def uninitialized(array):
     from .utils import deterministic
     if deterministic.fill_uninitialized_memory:
         kind = array.dtype.kind
-        array.fill(np.nan if kind in 'fc' else True if kind == 'b' else np.iinfo(array.dtype).max)
+        array.fill(np.nan if kind in 'fcV' else True if kind == 'b' else np.iinfo(array.dtype).max)
     return array
 
 
@@ -100,6 +103,7 @@ def _alloc_in_order(shape, dtype, device, order):
     xp = array_module_for(device)
     if device.type == 'cpu':
         return empty_in_order(xp, shape, dtype.np, order)
+    refuse_on_gpu(dtype.np)
     with xp.cuda.Device(concrete_cuda_index(device)):
         return empty_in_order(xp, shape, dtype.np, order)
 
@@ -659,8 +663,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         # as uint8), then truncates each value
         start, end = (_to_int_type(v, dt.np) for v in (start, end))
         values = np.trunc(_symmetric_linspace(start, end, steps, np.float64))
-    elif dt.np == np.float16:
-        values = _half_linspace(start, end, steps)
+    elif _dtype.is_reduced_float(dt.np):
+        values = _reduced_linspace(start, end, steps, dt.np.type)
     else:
         values = _symmetric_linspace(start, end, steps, np.float32 if dt.np in (
             np.float32, np.float16) else np.float64)
@@ -675,7 +679,7 @@ def _complex_range_dtype(dt, dtype, name):
         return inferred
     if not dt.is_complex:
         from .ops.matmul import _CPP_TYPES
-        word = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}.get(
+        word = {'float16': 'Half', 'bfloat16': 'BFloat16', 'float32': 'Float', 'float64': 'Double'}.get(
             dt.name, dt.name)
         raise RuntimeError(f'torch.{name}(): inferred dtype {_CPP_TYPES[inferred.name]} '
                            f"can't be safely cast to passed dtype {word}")
@@ -692,12 +696,13 @@ def _to_int_type(value, np_dtype):
     return int(np.array(v).astype(np_dtype))
 
 
-def _half_linspace(start, end, steps):
-    """PyTorch's linspace kernel in c10::Half arithmetic: every operation, the step's division
-    included, rounded to half (each value start + step * i, or end - step * (steps - 1 - i) in
-    the second half). (Its vector loop, for 64 values and more on AVX-512, builds blocks from
-    each block's first value and can differ in the last bit there.)"""
-    h, f = np.float16, np.float32
+def _reduced_linspace(start, end, steps, h):
+    """PyTorch's linspace kernel in c10::Half (or c10::BFloat16, h) arithmetic: every
+    operation, the step's division included, rounded to h (each value start + step * i, or
+    end - step * (steps - 1 - i) in the second half). (Its vector loop, for 64 values and more
+    on AVX-512, builds blocks from each block's first value and can differ in the last bit
+    there.)"""
+    f = np.float32
     if steps <= 1:
         return np.full(max(steps, 0), start, h)
     start, end = h(start), h(end)

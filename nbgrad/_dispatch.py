@@ -16,7 +16,7 @@ import numpy as np
 from ._arrays import (MetaArray, NO_DATA, UninitializedArray, cupy, is_cupy_array,
                       is_host_array, meta_array)
 from ._memory_overlap import check_no_partial_overlap
-from . import _complex_autograd, _saved_hooks
+from . import _bfloat16, _complex_autograd, _dtype, _saved_hooks
 from . import _tensor as _tensor_module
 from ._tensor import Tensor, _modes
 from ._sparse_coo import SparseCOO
@@ -27,6 +27,15 @@ _new = object.__new__
 _next_sequence = itertools.count().__next__  # creation order of graph nodes (backward runs newest first)
 _anomaly_enabled = False
 _observers = []
+_bfloat16_np = None     # ml_dtypes' bfloat16 once a bfloat16 tensor exists (see _bfloat16.py)
+
+
+def _bfloat16_enabled(np_dtype):
+    global _bfloat16_np
+    _bfloat16_np = np_dtype
+
+
+_dtype._bfloat16_listeners.append(_bfloat16_enabled)
 
 
 def dispatch(op, *inputs):
@@ -38,7 +47,8 @@ def dispatch(op, *inputs):
         x = inputs[0]
         grad_enabled = _modes.grad_enabled      # (one read of the per-thread modes)
         if x.__class__ is Tensor and (not grad_enabled or (
-                not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray:
+                not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray \
+                and (_bfloat16_np is None or x._data.dtype is not _bfloat16_np):
             if len(inputs) == 1:
                 out = op.forward(x._data)
             else:
@@ -46,7 +56,7 @@ def dispatch(op, *inputs):
                 yc = y.__class__
                 if yc is Tensor:
                     if (grad_enabled and (y._requires_grad or y._base is not None)) or \
-                            y._data.__class__ is not _ndarray:
+                            y._data.__class__ is not _ndarray or y._data.dtype is _bfloat16_np:
                         return _general(op, inputs)
                     out = op.forward(x._data, y._data)
                 elif yc is float or yc is int or yc is bool:
@@ -117,10 +127,17 @@ def _general(op, inputs):
             append(x)
             if track:
                 edges.append(None)
+    rounds = False
+    if _bfloat16_np is not None and not (op.sees_bfloat16 or op.is_view or meta):
+        widened = _bfloat16.widen(op, inputs, arrays, _bfloat16_np)
+        if widened is not None:
+            arrays, rounds = widened
     if meta:
         out = _on_meta(op, inputs, arrays)
     elif gpu is None:
         out = op.forward(*arrays)
+        if rounds:
+            out = _bfloat16.narrow(out, _bfloat16_np)
     else:
         arrays = _move_cpu_scalars(arrays, gpu, op)
         with gpu_scope(gpu):  # CuPy allocates results on the current device, not the inputs'
@@ -142,7 +159,7 @@ def _general(op, inputs):
     result._base = None
     if not grad_enabled and _modes.inference_depth:     # (inference mode is grad off)
         result._inference = True
-    if requires_grad and out.dtype.kind in 'fc':
+    if requires_grad and out.dtype.kind in 'fcV':     # ('V': bfloat16, _dtype.INEXACT_KINDS)
         if out.dtype.kind == 'c' and not op.complex_autograd:
             raise _complex_autograd.refusal(op, 'the result is complex')
         result._requires_grad = True
@@ -186,7 +203,7 @@ def _wrap_outputs(op, inputs, out, gpu, record, edges):
     for i, a in enumerate(out):
         if a.__class__ is not _ndarray:
             a = _as_array(a, gpu)
-        if record and a.dtype.kind in 'fc' and i not in op.non_differentiable_outputs:
+        if record and a.dtype.kind in 'fcV' and i not in op.non_differentiable_outputs:
             if a.dtype.kind == 'c' and not op.complex_autograd:
                 raise _complex_autograd.refusal(op, 'the result is complex')
             t = Tensor._make(a, True, op)
@@ -290,7 +307,7 @@ def _on_meta(op, inputs, arrays):
     for x in inputs:
         # (index and mask tensors with data may join: an op's saved indices, an embedding's)
         if isinstance(x, Tensor) and x._data.__class__ is not MetaArray and x._data.ndim and \
-                x._data.dtype.kind in 'fc':
+                x._data.dtype.kind in 'fcV':
             raise RuntimeError(f'Tensor on device {x.device} is not on the expected device meta!')
     if op.shape_from_values:
         raise NotImplementedError(f'{_op_name(op)} on meta tensors: its result\'s shape depends '
@@ -396,7 +413,7 @@ def _link_view(view, source, op):
     if _modes.grad_enabled:
         view._view_src = (source, op)
         view._view_stamp = source._vc[0]
-    elif source._requires_grad and view._data.dtype.kind in 'fc':
+    elif source._requires_grad and view._data.dtype.kind in 'fcV':
         # PyTorch's view made in no_grad mode still requires grad, a leaf without history;
         # gradients that reach it go nowhere (not to the source, nor to its own .grad)
         view._requires_grad = True
@@ -530,7 +547,11 @@ def _run_inplace(op, target, inputs):
                 if a.__class__ is dest.__class__:
                     _check_gpu(gpu, a, op)
             arrays = _move_cpu_scalars(arrays, gpu, op)  # a CPU 0-dim operand, as PyTorch allows
-        if 0 in dest.strides or not getattr(dest.flags, 'writeable', True):
+        if _bfloat16_np is not None and not op.sees_bfloat16 and \
+                _bfloat16.any_in(arrays, _bfloat16_np):
+            # computed in float32 (see _bfloat16.py), then written, rounded, into dest
+            written = _run(op, inputs)._data
+        elif 0 in dest.strides or not getattr(dest.flags, 'writeable', True):
             with _writable(dest, op):  # an expanded tensor: only ops like fill_ may write
                 written = op.forward_into(dest, *arrays)
         else:
@@ -660,7 +681,8 @@ def no_kernel(kernel, np_dtype):
 
 
 def _type_word(np_dtype):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
+    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'bfloat16': 'BFloat16',
+            'int64': 'Long',
             'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool',
             'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}[np.dtype(np_dtype).name]
 

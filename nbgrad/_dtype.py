@@ -43,7 +43,8 @@ class dtype:
             word = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short',
                     'int32': 'Int', 'int64': 'Long'}[self.name]
             raise RuntimeError(f'Unknown Complex ScalarType for {word}')
-        return {'float16': complex64, 'float32': complex64, 'float64': complex128}.get(self.name, self)
+        return {'float16': complex64, 'bfloat16': complex64, 'float32': complex64,
+                'float64': complex128}.get(self.name, self)
 
 
 float16 = half = dtype('float16', np.float16, _CATEGORY_FLOAT)
@@ -57,8 +58,9 @@ int16 = short = dtype('int16', np.int16, _CATEGORY_INT)
 int32 = int = dtype('int32', np.int32, _CATEGORY_INT)
 int64 = long = dtype('int64', np.int64, _CATEGORY_INT)
 bool = dtype('bool', np.bool_, _CATEGORY_BOOL)
-# NumPy has no bfloat16, so nbgrad cannot store one honestly; the name exists so that code mentioning
-# it gets a clear error (see to_dtype) instead of an AttributeError.
+# NumPy has no bfloat16 of its own: nbgrad stores one as the ml_dtypes package's NumPy dtype (the
+# one JAX uses), imported on first use (enable_bfloat16), so that `import nbgrad` needs NumPy alone.
+# Without ml_dtypes the name still exists, and using it is a clear error (see to_dtype).
 bfloat16 = dtype('bfloat16', None, _CATEGORY_FLOAT)
 
 ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool)
@@ -71,6 +73,56 @@ def _dtype_by_name(name):
     return _BY_NAME[name]
 
 
+_bfloat16_listeners = []    # fn(np_dtype), called once when bfloat16 gets its NumPy dtype
+
+
+def enable_bfloat16():
+    """Give nbgrad.bfloat16 its NumPy dtype (ml_dtypes.bfloat16) on first use; False when
+    ml_dtypes is not installed."""
+    if bfloat16.np is not None:
+        return True
+    try:
+        import ml_dtypes
+    except ImportError:
+        return False
+    np_dtype = np.dtype(ml_dtypes.bfloat16)
+    _FROM_NP[np_dtype] = bfloat16
+    _NP_TYPES[np_dtype.type] = bfloat16
+    bfloat16.np = np_dtype
+    for listener in _bfloat16_listeners:
+        listener(np_dtype)
+    return True
+
+
+# NumPy kinds of the floating (and inexact: floating or complex) arrays nbgrad holds. ml_dtypes'
+# bfloat16 has kind 'V' (NumPy's "void"); no other array of that kind gets into a tensor.
+FLOATING_KINDS = 'fV'
+INEXACT_KINDS = 'fcV'
+
+
+def is_bfloat16(np_dtype):
+    """Whether a NumPy dtype is ml_dtypes' bfloat16 (whose kind is 'V', not 'f')."""
+    return np_dtype is bfloat16.np and np_dtype is not None
+
+
+def finfo(np_dtype):
+    """NumPy's finfo of a floating NumPy dtype (ml_dtypes' for bfloat16, which NumPy's refuses)."""
+    if is_bfloat16(np_dtype):
+        import ml_dtypes
+        return ml_dtypes.finfo(np_dtype)
+    return np.finfo(np_dtype)
+
+
+def is_reduced_float(np_dtype):
+    """float16 or bfloat16: the dtypes PyTorch's kernels compute in float32 ("opmath")."""
+    return np_dtype == np.float16 or is_bfloat16(np_dtype)
+
+
+def is_floating(np_dtype):
+    """Whether a NumPy dtype is a floating type, bfloat16 included."""
+    return np_dtype.kind == 'f' or (np_dtype is bfloat16.np and np_dtype is not None)
+
+
 _default_float = float32
 
 
@@ -78,7 +130,7 @@ def set_default_dtype(d):
     """Set the dtype of float tensors made from Python floats (float32 or float64, as in PyTorch)."""
     global _default_float
     d = to_dtype(d)
-    if d not in (float16, float32, float64):
+    if d not in (float16, bfloat16, float32, float64):
         raise TypeError(f'only floating-point types are supported as the default type, got {d}')
     _default_float = d
 
@@ -96,6 +148,8 @@ def from_numpy_dtype(np_dtype):
     try:
         return _FROM_NP[np_dtype]
     except KeyError:
+        if getattr(np_dtype, 'name', None) == 'bfloat16' and enable_bfloat16():
+            return _FROM_NP[np_dtype]       # (an ml_dtypes array before nbgrad used bfloat16)
         raise TypeError(
             f"can't convert an array of type numpy.{np.dtype(np_dtype).name}. The only supported "
             'types are: float64, float32, float16, complex64, complex128, int64, int32, int16, '
@@ -105,9 +159,10 @@ def from_numpy_dtype(np_dtype):
 def to_dtype(d):
     """Accept an nbgrad dtype, a NumPy dtype/type, a Python type or a name; return an nbgrad dtype."""
     if d.__class__ is dtype:
-        if d.np is None:
-            raise TypeError('nbgrad.bfloat16 is not supported: NumPy and CuPy have no bfloat16 '
-                            'type. Use nbgrad.float16 or nbgrad.float32 instead.')
+        if d.np is None and not enable_bfloat16():
+            raise TypeError('nbgrad.bfloat16 needs the ml_dtypes package (pip install ml_dtypes): '
+                            'NumPy has no bfloat16 type of its own. Install it, or use '
+                            'nbgrad.float16 or nbgrad.float32 instead.')
         return d
     if d is _builtin_float:  # PyTorch maps Python's float type to float64, not the default
         return float64
@@ -159,6 +214,10 @@ def promote_types(type1, type2):
         if high.category == _CATEGORY_COMPLEX and low.category == _CATEGORY_FLOAT:
             return _FROM_NP[np.promote_types(high.np, low.to_complex().np)]
         return high
+    if a is bfloat16 or b is bfloat16:
+        # float16 and bfloat16 meet in float32 (neither holds the other); wider floats win
+        other = b if a is bfloat16 else a
+        return float32 if other is float16 else other
     return _FROM_NP[np.promote_types(a.np, b.np)]
 
 

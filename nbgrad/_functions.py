@@ -221,7 +221,7 @@ def _integer_binary(name, ufunc):
         other = as_operand(other)
         dt = result_type(input, other)
         if dt.is_floating_point or dt.is_complex or dt.name == 'bool':
-            word = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half',
+            word = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'bfloat16': 'BFloat16',
                     'bool': 'Bool'}.get(dt.name, dt.name)
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
         a, b = input._data.astype(dt.np), other._data.astype(dt.np)

@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 
+from . import _dtype
+
 _C_NAMES = {'uint8': 'uint8_t', 'int8': 'int8_t', 'int16': 'int16_t', 'int32': 'int',
             'int64': 'int64_t', 'uint16': 'uint16_t', 'uint32': 'uint32_t', 'uint64': 'uint64_t',
-            'float16': 'c10::Half', 'float32': 'float', 'float64': 'double'}
+            'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16', 'float32': 'float', 'float64': 'double'}
 
 
 def fits(value, np_dtype, float_targets=True):
@@ -25,7 +27,7 @@ def fits(value, np_dtype, float_targets=True):
             if not info.min <= value <= info.max:      # (NaN too)
                 raise overflow(np_dtype)
         elif kind == 'f' and float_targets and not math.isinf(value) and \
-                abs(value) > float(np.finfo(np_dtype).max):
+                abs(value) > float(_dtype.finfo(np_dtype).max):
             raise overflow(np_dtype)
         return value
     if value.__class__ is not int or np.dtype(np_dtype).kind not in 'iu':

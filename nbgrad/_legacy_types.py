@@ -32,6 +32,7 @@ def _make(name, dt):
 FloatTensor = _make('FloatTensor', _dtype.float32)
 DoubleTensor = _make('DoubleTensor', _dtype.float64)
 HalfTensor = _make('HalfTensor', _dtype.float16)
+BFloat16Tensor = _make('BFloat16Tensor', _dtype.bfloat16)
 LongTensor = _make('LongTensor', _dtype.int64)
 IntTensor = _make('IntTensor', _dtype.int32)
 ShortTensor = _make('ShortTensor', _dtype.int16)
@@ -72,5 +73,5 @@ def set_default_tensor_type(t, /):
         set_default_device('cuda')
 
 
-__all__ = ['FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor', 'ShortTensor',
+__all__ = ['FloatTensor', 'DoubleTensor', 'HalfTensor', 'BFloat16Tensor', 'LongTensor', 'IntTensor', 'ShortTensor',
            'CharTensor', 'ByteTensor', 'BoolTensor', 'set_default_tensor_type']

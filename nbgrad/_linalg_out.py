@@ -12,7 +12,7 @@ from ._tensor import Tensor
 
 # ATen's C++ names of the scalar types, as its "Expected out tensor to have dtype ..." says them
 _CPP_WORDS = {
-    'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int32': 'int',
+    'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16', 'int32': 'int',
     'int64': 'long int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
     'bool': 'bool', 'complex64': 'c10::complex<float>', 'complex128': 'c10::complex<double>',
 }

@@ -88,7 +88,7 @@ _EXACT_DTYPE_MESSAGES = {
     'input': "Expected the dtype for input and out to match, but got {src} for input's dtype "
              "and {dst} for out's dtype.",
 }
-_C_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+_C_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16', 'int64': 'long int',
             'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
             'bool': 'bool', 'complex64': 'c10::complex<float>',
             'complex128': 'c10::complex<double>'}

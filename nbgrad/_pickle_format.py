@@ -66,9 +66,9 @@ STORAGE_TYPE_NAMES = {
     'float64': 'DoubleStorage', 'float32': 'FloatStorage', 'float16': 'HalfStorage',
     'int64': 'LongStorage', 'int32': 'IntStorage', 'int16': 'ShortStorage', 'int8': 'CharStorage',
     'uint8': 'ByteStorage', 'bool': 'BoolStorage', 'complex128': 'ComplexDoubleStorage',
-    'complex64': 'ComplexFloatStorage'}
+    'complex64': 'ComplexFloatStorage', 'bfloat16': 'BFloat16Storage'}
 # torch things nbgrad has no counterpart for: a clear refusal instead of "not an allowed global"
-_UNSUPPORTED_STORAGES = ('BFloat16Storage', 'QInt8Storage', 'QInt32Storage', 'QUInt8Storage',
+_UNSUPPORTED_STORAGES = ('QInt8Storage', 'QInt32Storage', 'QUInt8Storage',
                          'QUInt4x2Storage', 'QUInt2x4Storage')
 
 
@@ -320,6 +320,7 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
                        metadata=None):
     """Tensors of dtypes without a typed storage: the storage is untyped bytes."""
     flat = storage.array
+    dtype = _dtype.to_dtype(dtype)     # (bfloat16 gets its NumPy dtype here, or a clear error)
     if flat.dtype != dtype.np:
         if flat.nbytes % dtype.itemsize:
             raise RuntimeError(f'a storage of {flat.nbytes} bytes cannot hold {dtype} elements')
@@ -425,7 +426,7 @@ def torch_global(module, name):
         return TORCH_GLOBALS[full]
     if module == 'torch' and name in _UNSUPPORTED_STORAGES:
         raise RuntimeError(f'nbgrad cannot load a tensor stored as torch.{name}: nbgrad has no '
-                           'such dtype (NumPy has no bfloat16 or quantized types). Load the file '
+                           'such dtype (nbgrad has no quantized types). Load the file '
                            'with PyTorch, convert with .float(), and save it again.')
     raise UnpicklingError(f'nbgrad cannot load {full}: it is a PyTorch object nbgrad has no '
                           'counterpart for (only tensors, Parameters, storages, dtypes, devices '

@@ -207,8 +207,8 @@ def _check_randperm(n, np_dtype):
         raise NotImplementedError('"randperm" not implemented for \'Bool\'')
     if dt.kind in 'iu' and n - 1 > np.iinfo(dt).max:
         raise RuntimeError(f'value cannot be converted to type {dt.name}_t without overflow')
-    if dt.kind == 'f' and n > 2 ** (np.finfo(dt).nmant + 1) + 1:
-        raise RuntimeError(f'n cannot be greater than {2 ** (np.finfo(dt).nmant + 1) + 1} for '
+    if dt.kind == 'f' and n > 2 ** (_dtype.finfo(dt).nmant + 1) + 1:
+        raise RuntimeError(f'n cannot be greater than {2 ** (_dtype.finfo(dt).nmant + 1) + 1} for '
                            f'{_type_word(dt)} type.')
 
 
@@ -303,7 +303,7 @@ def _complex_as_real(draw):
     def complex_or_real(gen, shape, np_dtype, std):
         if np.dtype(np_dtype).kind != 'c':
             return draw(gen, shape, np_dtype, std)
-        parts = draw(gen, tuple(shape) + (2,), np.finfo(np_dtype).dtype, std / np.sqrt(2))
+        parts = draw(gen, tuple(shape) + (2,), _dtype.finfo(np_dtype).dtype, std / np.sqrt(2))
         return (parts[..., 0] + 1j * parts[..., 1]).astype(np_dtype)
     return complex_or_real
 
@@ -454,6 +454,7 @@ class _Resample(Node):
     values are overwritten, so their gradient is zero (on the filled part of a view, through
     CopySlices)."""
     saved_inputs = ()     # (forward reads the target itself: its strides give the order)
+    sees_bfloat16 = True  # (draws in the target's dtype: PyTorch's bfloat16 draws are half's)
 
     def __init__(self, sampler, generator, name, backward_name):
         self.sampler, self.generator, self.op_name = sampler, generator, name
@@ -556,7 +557,7 @@ def _check_uniform_bounds(low, high, np_dtype):
     dt = np.dtype(np_dtype)
     if dt.kind != 'f':
         return
-    info, name = np.finfo(dt), _C_TYPE_NAMES.get(dt.name, dt.name)
+    info, name = _dtype.finfo(dt), _C_TYPE_NAMES.get(dt.name, dt.name)
     if not float(info.min) <= low <= float(info.max):
         raise RuntimeError(f'from is out of bounds for {name}')
     if not float(info.min) <= high <= float(info.max):
@@ -614,7 +615,7 @@ def _random_sampler(*args, **kwargs):
                 raise no_kernel('random_kernel_cpu', dt)
             if gen.device.type == 'cpu':
                 return _mt_engine.random_(gen._engine, shape, dt)
-            high = 2 ** (np.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
+            high = 2 ** (_dtype.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
                 (2 if np.dtype(dt) == np.bool_ else int(np.iinfo(dt).max) + 1)
             return gen._engine.randint(shape, 0, high, dt)
         return sample
@@ -653,7 +654,7 @@ def _cast_int(value, dt):
 
 
 def _update_from(low, dt):
-    digits = np.finfo(dt).nmant + 1
+    digits = _dtype.finfo(dt).nmant + 1
     rounded = _cast_int(low + 1, dt)
     if rounded is not None and rounded < low:
         low = rounded + (1 << ((abs(low + 1).bit_length() - 1) - digits + 1))
@@ -661,7 +662,7 @@ def _update_from(low, dt):
 
 
 def _update_to(high, dt):
-    digits = np.finfo(dt).nmant + 1
+    digits = _dtype.finfo(dt).nmant + 1
     rounded = _cast_int(high - 1, dt)
     if rounded is not None and rounded >= high:
         high = rounded - (1 << ((abs(high - 1).bit_length() - 1) - digits + 1))
@@ -674,11 +675,11 @@ def _largest_random(np_dtype):
     dt = np.dtype(np_dtype)
     if dt == np.bool_:
         return 1
-    return int(np.iinfo(dt).max) if dt.kind in 'iu' else 2 ** (np.finfo(dt).nmant + 1)
+    return int(np.iinfo(dt).max) if dt.kind in 'iu' else 2 ** (_dtype.finfo(dt).nmant + 1)
 
 
 _C_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char',
-                 'int16': 'short', 'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half',
+                 'int16': 'short', 'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16',
                  'float32': 'float', 'float64': 'double'}
 
 
@@ -693,13 +694,13 @@ def _check_random_bounds(low, high, np_dtype):
     elif dt.kind in 'iu':
         lowest, highest = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
     else:
-        digits = np.finfo(dt).nmant + 1
+        digits = _dtype.finfo(dt).nmant + 1
         lowest, highest = -(2 ** digits), 2 ** digits
     name = _C_TYPE_NAMES.get(dt.name, dt.name)
     if dt.kind == 'f':
         # past the type's finite range an error; past its exact integers a warning (PyTorch's),
         # the samples still drawn
-        digits, finite = np.finfo(dt).nmant + 1, float(np.finfo(dt).max)
+        digits, finite = _dtype.finfo(dt).nmant + 1, float(_dtype.finfo(dt).max)
         for label, value in (('from', low), ('to - 1', high - 1)):
             if not -finite <= value <= finite:
                 raise RuntimeError(f'{label} is out of bounds for {name}')

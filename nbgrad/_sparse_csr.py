@@ -166,4 +166,4 @@ def _word(np_dtype):
     """PyTorch's scalar type word ('Int', 'Long', 'Float') for a NumPy dtype."""
     return {'int32': 'Int', 'int64': 'Long', 'float32': 'Float', 'float64': 'Double',
             'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool',
-            'float16': 'Half'}.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+            'float16': 'Half', 'bfloat16': 'BFloat16'}.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)

@@ -252,7 +252,7 @@ class Tensor:
     layout = 'strided'
 
     def is_floating_point(self):
-        return self._data.dtype.kind == 'f'
+        return _dtype.is_floating(self._data.dtype)
 
     def is_complex(self):
         return self._data.dtype.kind == 'c'
@@ -338,7 +338,7 @@ class Tensor:
         if requires_grad and self._inference and not _modes.inference_depth:
             raise RuntimeError('Setting requires_grad=True on inference tensor outside '
                                'InferenceMode is not allowed.')
-        if requires_grad and self._data.dtype.kind not in 'fc':
+        if requires_grad and self._data.dtype.kind not in _dtype.INEXACT_KINDS:
             raise RuntimeError(f'only Tensors of floating point and complex dtype can require '
                                f'gradients (got {self.dtype}). Convert first, e.g. '
                                f'x.float().requires_grad_()')
@@ -491,7 +491,7 @@ class Tensor:
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f'Variable data has to be a tensor, but got {type(value).__name__}')
-        if self.requires_grad and value._data.dtype.kind not in 'fc':
+        if self.requires_grad and value._data.dtype.kind not in _dtype.INEXACT_KINDS:
             raise RuntimeError('data set to a tensor that requires gradients must be floating '
                                'point or complex dtype')
         self._data = value._data
@@ -526,6 +526,10 @@ class Tensor:
             if not self.is_cpu:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                                 f"Tensor.cpu() to copy the tensor to host memory first.")
+            if self._data.dtype.kind == 'V':
+                # (PyTorch's refusal: NumPy has no bfloat16 of its own; nbgrad's arrays are
+                # ml_dtypes', which plain NumPy code would not expect)
+                raise TypeError('Got unsupported ScalarType BFloat16')
             return self._data
         a = self._data
         return a if a.__class__ is np.ndarray else a.get()
@@ -699,7 +703,7 @@ def _deepcopied_data(a, memo):
     """a copied as PyTorch's deepcopy copies a tensor: its storage once per deepcopy call (two
     views of one storage still share one afterwards) and the same strides and offset."""
     from ._storage import element_offset, root_array
-    if a.__class__ is not np.ndarray or a.dtype.kind not in 'biufc':
+    if a.__class__ is not np.ndarray or a.dtype.kind not in 'biufcV':
         return a.copy()
     root = root_array(a)
     if root.dtype != a.dtype or not root.flags.c_contiguous:

@@ -252,7 +252,7 @@ def _mvlgamma(self, p):
 
 
 def _mvlgamma_(self, p):
-    if self._data.dtype.kind not in 'fc':
+    if self._data.dtype.kind not in _dtype.INEXACT_KINDS:
         from ._dispatch import _type_word
         raise RuntimeError(f"mvlgamma: result type {_type_word(self._data.dtype)} can't be cast "
                            f'to the desired output type '

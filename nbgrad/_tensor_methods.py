@@ -346,7 +346,7 @@ Tensor.index_reduce, Tensor.index_reduce_ = scatter_reduce.index_reduce, \
 
 @presents_as('NanToNumBackward0')
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-    if self._data.dtype.kind not in 'fc':
+    if self._data.dtype.kind not in _dtype.INEXACT_KINDS:
         return self.clone()
     if self.is_sparse:      # (zero stays zero: the coalesced values alone)
         from .sparse._build import coalesced, values_of, with_values
@@ -354,7 +354,7 @@ def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         return with_values(c._data, _nan_to_num(values_of(c), nan, posinf, neginf),
                            'NanToNumBackward0', coalesced=True)
     import numpy as np
-    finfo = np.finfo(self._data.dtype)
+    finfo = _dtype.finfo(self._data.dtype)
     posinf = finfo.max if posinf is None else posinf
     neginf = finfo.min if neginf is None else neginf
     out = ew.where(self.isnan(), nan, self)
@@ -672,7 +672,7 @@ _LEGACY_NAMES = {'FloatTensor': _dtype.float32, 'DoubleTensor': _dtype.float64,
                  'CharTensor': _dtype.int8, 'ByteTensor': _dtype.uint8,
                  'BoolTensor': _dtype.bool, 'ComplexFloatTensor': _dtype.complex64,
                  'ComplexDoubleTensor': _dtype.complex128,
-                 'BFloat16Tensor': _dtype.bfloat16}    # (to() explains that it cannot be)
+                 'BFloat16Tensor': _dtype.bfloat16}
 
 
 def _legacy_type_name(t):
@@ -700,17 +700,11 @@ Tensor.cuda = _cuda
 for _name, _dt in (('float', _dtype.float32), ('double', _dtype.float64), ('half', _dtype.float16),
                    ('long', _dtype.int64), ('int', _dtype.int32), ('short', _dtype.int16),
                    ('char', _dtype.int8), ('byte', _dtype.uint8), ('bool', _dtype.bool),
-                   ('cfloat', _dtype.complex64), ('cdouble', _dtype.complex128)):
+                   ('cfloat', _dtype.complex64), ('cdouble', _dtype.complex128),
+                   ('bfloat16', _dtype.bfloat16)):
     setattr(Tensor, _name, (lambda dt: lambda self, *, memory_format=_preserve_format:
                             self.to(dt, memory_format=memory_format))(_dt))
 Tensor.type_as = lambda self, other: self.to(other.dtype)
-
-
-def _bfloat16(self, *, memory_format=_preserve_format):
-    _dtype.to_dtype(_dtype.bfloat16)  # raises with the explanation
-
-
-Tensor.bfloat16 = _bfloat16
 
 
 def _new(kind):

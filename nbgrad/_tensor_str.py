@@ -298,6 +298,8 @@ def format_tensor(array, *, dtype_name, default_dtype_name, device_str, requires
                               is_parameter=is_parameter)
     if not isinstance(array, np.ndarray) and hasattr(array, 'get'):
         array = array.get()
+    if array.dtype.kind == 'V':     # bfloat16: its values, formatted as floats
+        array = array.astype(np.float32)
     array = np.asarray(array)
     indent = len(prefix)
     suffixes = []
@@ -357,6 +359,8 @@ def format_summary(array, *, dtype_name, device_str, requires_grad=False, grad_f
     lives (CuPy takes NumPy ufuncs through __array_ufunc__), and only scalars reach the host.
     """
     kind = 'Parameter' if is_parameter else 'tensor'
+    if array.dtype.kind == 'V':     # bfloat16: the statistics of its values as floats
+        array = array.astype(np.float32)
     parts = [f'{kind}[{", ".join(str(int(d)) for d in array.shape)}] {dtype_name} {device_str}',
              _summary_stats(array)]
     if grad_fn_name is not None:

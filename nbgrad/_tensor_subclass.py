@@ -79,7 +79,7 @@ def make_subclass(cls, data, require_grad=False, dispatch_strides=False,
     if not isinstance(data, Tensor):
         raise TypeError(f'_make_subclass(): argument \'data\' (position 2) must be Tensor, not '
                         f'{type(data).__name__}')
-    if require_grad and data._data.dtype.kind not in 'fc':
+    if require_grad and data._data.dtype.kind not in 'fcV':     # ('V': bfloat16)
         raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                            'gradients')
     result = _new(cls)

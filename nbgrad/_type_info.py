@@ -16,7 +16,7 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
         real = dt.to_real() if dt.is_complex else dt
-        info = np.finfo(real.np)
+        info = _dtype.finfo(real.np)
         self.bits = info.bits
         self.eps = float(info.eps)
         self.max = float(info.max)

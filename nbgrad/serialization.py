@@ -283,6 +283,7 @@ class _Archive:
     def storage(self, key, dtype, numel):
         """The bytes of data/<key> as a flat host array of `numel` `dtype` elements."""
         record = f'{self.prefix}data/{key}'
+        dtype = _dtype.to_dtype(dtype)     # (bfloat16 gets its NumPy dtype here, or a clear error)
         try:
             info = self.zip.getinfo(record)
         except KeyError:

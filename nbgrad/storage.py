@@ -165,9 +165,8 @@ for _name, _dt in (('float', 'float32'), ('double', 'float64'), ('half', 'float1
                    ('bfloat16', 'bfloat16'), ('long', 'int64'), ('int', 'int32'),
                    ('short', 'int16'), ('char', 'int8'), ('byte', 'uint8'), ('bool', 'bool'),
                    ('complex_float', 'complex64'), ('complex_double', 'complex128')):
-    if getattr(_dtype, _dt).np is not None:     # (bfloat16 has no NumPy dtype)
-        setattr(TypedStorage, _name,
-                (lambda dt: lambda self: self._to(dt))(getattr(_dtype, _dt)))
+    setattr(TypedStorage, _name,
+            (lambda dt: lambda self: self._to(_dtype.to_dtype(dt)))(getattr(_dtype, _dt)))
 
 
 # -- Tensor.set_ / is_set_to: a tensor rebound to other memory -----------------------------------

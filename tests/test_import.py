@@ -6,7 +6,7 @@ import sys
 def test_import_pulls_in_numpy_only():
     code = ('import sys, nbgrad; '
             "print(' '.join(m for m in ('IPython', 'ipywidgets', 'ipykernel', 'matplotlib', "
-            "'jupyter_client', 'torch', 'cupy', 'scipy') if m in sys.modules))")
+            "'jupyter_client', 'torch', 'cupy', 'scipy', 'ml_dtypes') if m in sys.modules))")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ''
 

@@ -603,9 +603,16 @@ def test_make_tensor_unsupported_dtype():
         ours = _outcome(lambda: nbgrad.testing.make_tensor(3, dtype=dtype, device='cpu'))
         # the same sentence; PyTorch's goes on to its issue tracker
         assert ours[0] == theirs[0] == 'TypeError' and theirs[1].startswith(ours[1])
-    # PyTorch makes bfloat16 tensors; nbgrad has none (NumPy has no bfloat16)
-    with pytest.raises(TypeError, match='bfloat16'):
-        nbgrad.testing.make_tensor(3, dtype=nbgrad.bfloat16, device='cpu')
+
+
+def test_make_tensor_draws_bfloat16_as_torch():
+    pytest.importorskip('ml_dtypes')
+    torch.manual_seed(0)
+    theirs = torch.testing.make_tensor(40, dtype=torch.bfloat16, device='cpu')
+    nbgrad.manual_seed(0)
+    ours = nbgrad.testing.make_tensor(40, dtype=nbgrad.bfloat16, device='cpu')
+    assert ours.dtype == nbgrad.bfloat16
+    np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
 
 
 def test_namespace():

@@ -5,9 +5,10 @@ The region's state lives in _state.py; the casts are made by the ops' entry poin
 ordinary differentiable ops, so backward (which nbgrad runs with autocast off) sends float32
 gradients to float32 weights through them, as in PyTorch.
 
-nbgrad has no bfloat16 (NumPy and CuPy have none), and bfloat16 is the CPU default: a region
-asking for it is disabled with a warning, as PyTorch disables a region whose dtype a device
-does not support. Pass dtype=nbgrad.float16 for mixed precision on the CPU."""
+bfloat16, the CPU default, works on the CPU (with the ml_dtypes package: see _bfloat16.py). On
+CUDA nbgrad has no bfloat16 (CuPy has none): a CUDA region asking for it is disabled with a
+warning, as PyTorch disables a region whose dtype a device does not support; pass
+dtype=nbgrad.float16 there."""
 import functools
 import warnings
 
@@ -23,7 +24,7 @@ __all__ = ['autocast', 'custom_fwd', 'custom_bwd', 'is_autocast_available',
            'get_autocast_cpu_dtype', 'set_autocast_cpu_dtype', 'get_autocast_gpu_dtype',
            'set_autocast_gpu_dtype']
 
-_SUPPORTED = (_dtype.float16,)
+_SUPPORTED = (_dtype.bfloat16, _dtype.float16)     # (in the order of PyTorch's CPU message)
 
 
 def is_autocast_available(device_type):
@@ -143,10 +144,13 @@ class autocast:
                 warnings.warn('CUDA is not available or torch_xla is imported. Disabling '
                               'autocast.', stacklevel=3)
                 return False
-        if self.fast_dtype is _dtype.bfloat16:
-            warnings.warn(f'In {name} autocast, but nbgrad has no bfloat16 (NumPy and CuPy have '
-                          'no bfloat16 type). Disabling autocast: ops run in their inputs\' '
-                          'dtypes. Pass dtype=nbgrad.float16 for mixed precision.', stacklevel=3)
+        if self.fast_dtype is _dtype.bfloat16 and (self.device != 'cpu' or
+                                                    not _dtype.enable_bfloat16()):
+            why = 'CuPy has no bfloat16 type' if self.device != 'cpu' else \
+                'bfloat16 needs the ml_dtypes package (pip install ml_dtypes)'
+            warnings.warn(f'In {name} autocast, but nbgrad has no bfloat16 here ({why}). '
+                          'Disabling autocast: ops run in their inputs\' dtypes. Pass '
+                          'dtype=nbgrad.float16 for mixed precision.', stacklevel=3)
             return False
         if self.fast_dtype not in _SUPPORTED:
             warnings.warn(f'In {name} autocast, but the target dtype is not supported. '

@@ -279,7 +279,7 @@ def _wire_outputs(ctx, args, outputs):
             meta.append(None)
             continue
         # (marked non-differentiable as given: a returned input is replaced by an alias below)
-        differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fc'
+        differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fcV'   # ('V': bfloat16)
         if id(out) in input_ids and id(out) not in dirty:
             out = Tensor._make(out._data, False, None, out._vc)  # returned input: a fresh alias
         if differentiable and id(out) in dirty and out._base is not None:

@@ -98,6 +98,9 @@ class Node:
     shape_from_values = False  # the result's shape depends on the values (nonzero): no meta
     _on_meta = False       # recorded on the meta device: its gradients are meta tensors too
     sees_meta = False      # forward takes meta arrays as they are (ToCopy), not stand-in values
+    # forward takes bfloat16 arrays as they are (conversions, copies); others, views aside, get
+    # them as float32 and their float32 results are rounded (see _bfloat16.py)
+    sees_bfloat16 = False
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
@@ -496,7 +499,7 @@ def _type_name(array):
         array = array.values
     kind = ('cuda.' if array.__class__.__module__.startswith('cupy') else '') + \
         ('sparse.' if sparse else '')
-    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
+    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor', 'bfloat16': 'BFloat16Tensor',
              'int64': 'LongTensor', 'int32': 'IntTensor', 'int16': 'ShortTensor',
              'int8': 'CharTensor', 'uint8': 'ByteTensor', 'bool': 'BoolTensor',
              'complex64': 'ComplexFloatTensor', 'complex128': 'ComplexDoubleTensor'}
@@ -850,7 +853,7 @@ def _anomaly_apply(node, grad_outputs):
 
 
 def _has_nan(array):
-    if array.dtype.kind not in 'fc':
+    if array.dtype.kind not in 'fcV':     # ('V': bfloat16, see _dtype.INEXACT_KINDS)
         return False
     if array.__class__ is np.ndarray:
         return bool(np.isnan(array).any())

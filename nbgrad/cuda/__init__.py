@@ -328,7 +328,7 @@ def out_of_memory(op, error):
 
 
 def is_bf16_supported(including_emulation=True):
-    """False: nbgrad has no bfloat16 dtype, on any device (README), so code that picks
+    """False: nbgrad has no bfloat16 on CUDA (CuPy has none; README), so code that picks
     `torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16` takes float16."""
     return False
 

@@ -50,7 +50,7 @@ def promote(arrays):
     return _slow_promote(arrays).np
 
 
-_CATEGORY_OF_KIND = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3}
+_CATEGORY_OF_KIND = {'b': 0, 'i': 1, 'u': 1, 'f': 2, 'c': 3, 'V': 2}    # ('V': bfloat16)
 _SCALAR_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
 
 

@@ -146,7 +146,7 @@ def _matmul_node_name(rank_a, rank_b):
 
 
 # C++'s names of the element types, which PyTorch's mm names in its dtype error
-_CPP_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+_CPP_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16', 'int64': 'long int',
               'int32': 'int', 'int16': 'short int', 'int8': 'signed char',
               'uint8': 'unsigned char', 'bool': 'bool', 'complex64': 'c10::complex<float>',
               'complex128': 'c10::complex<double>'}

@@ -3,6 +3,7 @@ maxnorm. Composed as PyTorch computes it (factor = maxnorm / (norm + 1e-7) where
 1 elsewhere), so the gradient through the norm is PyTorch's renorm_backward."""
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ._util import wrap_dim
 from .elementwise import where
@@ -24,11 +25,11 @@ def renorm(input, p, dim, maxnorm):
     d = wrap_dim(dim, input.dim())
     from ..linalg import vector_norm
     reduce = tuple(i for i in range(input.dim()) if i != d)
-    x = input.float() if input._data.dtype == np.float16 else input
+    x = input.float() if _dtype.is_reduced_float(input._data.dtype) else input
     norm = vector_norm(x, p, reduce, keepdim=True)
     factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    if input._data.dtype == np.float16:
-        factor = factor.half()
+    if _dtype.is_reduced_float(input._data.dtype):
+        factor = factor.to(input.dtype)
     return input * factor
 
 

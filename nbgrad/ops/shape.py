@@ -4,6 +4,7 @@ import numpy as np
 
 from .._out import accepts_out
 from .. import _dtype, _memory_format
+from .._bfloat16 import refuse_on_gpu
 from .._dispatch import dispatch
 from .._tensor import Size, Tensor
 from .._sparse_coo import SparseCOO
@@ -488,6 +489,7 @@ class Clone(Node):
     """A copy: in the input's permuted dense layout (order 'K', PyTorch's preserve_format), in
     C order (None), or in a dimension order from _memory_format.dim_order (channels-last)."""
     complex_autograd = True
+    sees_bfloat16 = True
 
     def __init__(self, order='K'):
         self.order = order
@@ -539,6 +541,7 @@ class ToCopy(Node):
     """Dtype, device and/or layout conversion (order as Clone's); the gradient converts back."""
     complex_autograd = True
     sees_meta = True
+    sees_bfloat16 = True
 
     def __init__(self, np_dtype, device, order='K'):
         self.np_dtype, self.device, self.order = np_dtype, device, order
@@ -552,6 +555,8 @@ class ToCopy(Node):
         if a.__class__ is MetaArray:     # (a shape and a dtype: nothing to convert)
             return meta_array(a.shape, self.np_dtype if self.np_dtype is not None else a.dtype)
         if self.np_dtype is not None and a.dtype != self.np_dtype:
+            if a.__class__ is not np.ndarray:
+                refuse_on_gpu(self.np_dtype)
             if self.np_dtype == np.uint8 and a.dtype.kind == 'f' and a.__class__ is not np.ndarray:
                 # out of range, C++'s float -> uint8 is undefined: x86 CPUs (PyTorch's and
                 # NumPy's) wrap as through int64, a GPU may saturate; nbgrad wraps on both
@@ -581,6 +586,7 @@ def _move(a, device):
         raise NotImplementedError(NO_DATA)
     if device.type == 'cpu':
         return a if a.__class__ is np.ndarray else a.get()
+    refuse_on_gpu(a.dtype)
     xp = array_module_for(device)
     index = concrete_cuda_index(device)
     if a.__class__ is not np.ndarray and a.device.id == index:

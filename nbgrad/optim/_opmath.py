@@ -1,9 +1,10 @@
-"""float16 optimizer steps with PyTorch's roundings.
+"""float16 and bfloat16 optimizer steps with PyTorch's roundings.
 
 PyTorch's CPU kernels compute every op on float16 tensors in float32 ('opmath') and round the
 op's result to float16 once. nbgrad's element-wise kernels (in each optimizer's module) split and
 reorder PyTorch's ops for speed, which is harmless in float32 and float64 but in float16 gives
-different numbers after a few steps. So for float16 parameters an optimizer runs its `reference`
+different numbers after a few steps. So for float16 (and bfloat16, likewise) parameters an
+optimizer runs its `reference`
 step instead: PyTorch's single-tensor step (torch/optim/<name>.py, _single_tensor_<name>) written
 op by op in Tensor-method syntax, run on `Half` arrays whose methods are those ops with
 PyTorch's roundings. (The same reference code runs on real Tensors for differentiable=True.)
@@ -24,11 +25,6 @@ import numpy as np
 from ..ops._util import xp_of
 
 _f32 = np.float32
-
-
-def _half(x):
-    """A Python number as PyTorch casts it to the tensor's dtype (float16), in float32."""
-    return _f32(np.float16(x))
 
 
 class Half:
@@ -54,11 +50,16 @@ class Half:
     def _of(x):
         return x._f() if isinstance(x, Half) else x
 
+    def _cast(self, x):
+        """A Python number as PyTorch casts it to the tensor's dtype (float16 or bfloat16),
+        in float32."""
+        return _f32(self.a.dtype.type(x))
+
     def _sum(self, other, alpha):
         if isinstance(other, Half):
             other = other._f()
-            return self._f() + (other if alpha == 1 else _half(alpha) * other)
-        return self._f() + _half(alpha * other)
+            return self._f() + (other if alpha == 1 else self._cast(alpha) * other)
+        return self._f() + self._cast(alpha * other)
 
     # -- PyTorch's ops -----------------------------------------------------------------------------
     def __neg__(self):

@@ -342,7 +342,7 @@ class ElementwiseOptimizer(Optimizer):
                 for group in self.param_groups]
         for group, params in todo:      # refuse before anything changes
             for p in params:
-                if p._data.dtype.kind not in 'fc':
+                if p._data.dtype.kind not in _dtype.INEXACT_KINDS:
                     raise RuntimeError(
                         f'{type(self).__name__} updates floating-point or complex parameters '
                         f'only: got a {p.dtype} parameter of shape {tuple(p.shape)}')
@@ -398,8 +398,9 @@ def _check_shapes(entries, describe):
 def run_entries(optimizer_class, entries, describe, op_by_op=True):
     """Update parameters in place: entries are ((param, grad, *states) as Tensors, the kernel's
     cfg, the in-place writes PyTorch's step makes into param and each state). float32/float64
-    parameters run the class's fast `kernel`; float16 ones (with op_by_op) its `reference`, which
-    rounds as PyTorch does (see _opmath). describe(i, j) names state j of entry i in errors.
+    parameters run the class's fast `kernel`; float16 and bfloat16 ones (with op_by_op) its
+    `reference`, which rounds as PyTorch does (see _opmath). describe(i, j) names state j of
+    entry i in errors.
     Shared by the optimizer classes and the functional forms (torch.optim.adam.adam...)."""
     reference = optimizer_class.reference
     items, reduced = [], []
@@ -413,7 +414,7 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
             continue        # (a meta parameter has no values to update)
         if arrays[0].dtype.kind == 'c':
             arrays = tuple(real_view(a) for a in arrays)
-        if op_by_op and reference is not None and arrays[0].dtype == np.float16:
+        if op_by_op and reference is not None and _dtype.is_reduced_float(arrays[0].dtype):
             reduced.append((arrays, cfg))
         else:
             items.append((arrays, cfg))

@@ -17,7 +17,7 @@ from .._type_info import finfo, iinfo
 __all__ = ['make_tensor']
 
 _INTEGRAL_TYPES = (_dtype.uint8, _dtype.int8, _dtype.int16, _dtype.int32, _dtype.int64)
-_FLOATING_TYPES = (_dtype.float16, _dtype.float32, _dtype.float64)
+_FLOATING_TYPES = (_dtype.float16, _dtype.bfloat16, _dtype.float32, _dtype.float64)
 _COMPLEX_TYPES = (_dtype.complex64, _dtype.complex128)
 _BOOLEAN_OR_INTEGRAL_TYPES = (_dtype.bool, *_INTEGRAL_TYPES)
 _FLOATING_OR_COMPLEX_TYPES = (*_FLOATING_TYPES, *_COMPLEX_TYPES)
@@ -50,7 +50,7 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
     Raises ValueError for requires_grad with a bool or integer dtype, low >= high (low == high is
     deprecated for floating and complex types: a FutureWarning), NaN bounds, a range outside the
     dtype's, or noncontiguous together with memory_format; TypeError for a dtype it does not
-    support (nbgrad has no bfloat16 tensors).
+    support.
     """
     def modify_low_high(low, high, *, lowest_inclusive, highest_exclusive, default_low,
                         default_high):
@@ -124,10 +124,6 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
         else:
             result = empty(shape, device=device, dtype=dtype)
             _uniform_random_(result, low, high)
-    elif dtype is _dtype.bfloat16:
-        raise TypeError("The requested dtype 'nbgrad.bfloat16' is not supported by "
-                        'nbgrad.testing.make_tensor(): nbgrad has no bfloat16 tensors (NumPy and '
-                        'CuPy have no bfloat16 type).')
     else:
         raise TypeError(f"The requested dtype '{dtype}' is not supported by "
                         'nbgrad.testing.make_tensor().')

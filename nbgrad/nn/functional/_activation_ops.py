@@ -181,8 +181,8 @@ def _gelu_slope_single(xp, d):
 
 
 def _gelu_grad(g, x, approximate):
-    if x.dtype == _dtype.float16:   # in float, as PyTorch's kernel: x * x overflows half at 256
-        return _gelu_grad(g.float(), x.float(), approximate).to(_dtype.float16)
+    if _dtype.is_reduced_float(x._data.dtype):  # in float, as PyTorch's kernel (x * x overflows
+        return _gelu_grad(g.float(), x.float(), approximate).to(x.dtype)   # half at 256)
     if approximate == 'tanh':
         inner = (x + x * x * x * _GELU_KAPPA) * _GELU_BETA
         t = inner.tanh()

@@ -41,6 +41,7 @@ class AffineNorm(Node):
       mean and the unbiased batch variance (not bumping their version, as in PyTorch).
     """
     saved_inputs = (0, 1)
+    sees_bfloat16 = True    # (computed as half is: statistics in float32, see forward)
 
     def __init__(self, kind, stats_shape, axes, param_shape, param_axes, affine_shape, eps,
                  use_input_stats=True, momentum=0.0):
@@ -51,7 +52,8 @@ class AffineNorm(Node):
     def forward(self, x, weight, bias, running_mean=None, running_var=None):
         xp = xp_of(x)
         xs = x.reshape(self.stats_shape)
-        work = xs.astype(np.float32) if xs.dtype == np.float16 else xs  # half: float statistics
+        reduced = _dtype.is_reduced_float(xs.dtype)
+        work = xs.astype(np.float32) if reduced else xs  # half, bfloat16: float statistics
         # the output is x's shape, computed in place in a stats_shape view of it
         out = xp.empty(x.shape, work.dtype)
         centered = out.reshape(self.stats_shape)
@@ -75,11 +77,10 @@ class AffineNorm(Node):
             if running_mean is not None:
                 self._update_running(mean, var, running_mean, running_var, count)
         invstd = 1 / xp.sqrt(var + self.eps)
-        if xs.dtype == np.float16 and self.kind == 'batch' and self.use_input_stats and \
-                work.size:
+        if reduced and self.kind == 'batch' and self.use_input_stats and work.size:
             # PyTorch's batch statistics are tensors of the input's dtype: it normalises half
             # inputs with the mean and 1/std rounded to half (its running stats get them unrounded)
-            mean, invstd = (v.astype(np.float16).astype(work.dtype) for v in (mean, invstd))
+            mean, invstd = (v.astype(xs.dtype).astype(work.dtype) for v in (mean, invstd))
             xp.subtract(work, mean, out=centered)
         self._mean, self._invstd = mean, invstd
         centered *= invstd

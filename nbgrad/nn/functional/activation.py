@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ... import _dtype
 from ..._dispatch import dispatch, _type_word
 from ..._tensor import Tensor, _wrap_dim
 from ...ops.elementwise import UNARY
@@ -167,7 +168,7 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     kind = _tensor(input, 'softshrink')._data.dtype.kind
     if kind == 'f' and not lambd >= 0:
-        raise RuntimeError(f'lambda must be in range [0, {np.finfo(input._data.dtype).max:g}] '
+        raise RuntimeError(f'lambda must be in range [0, {_dtype.finfo(input._data.dtype).max:g}] '
                            f'for input dtype {_type_word(input._data.dtype)}, but found {lambd}')
     return _activate('softshrink', input, (lambd,))
 

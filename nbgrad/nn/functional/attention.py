@@ -132,10 +132,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     _check_sdpa_inputs(query, key, value, attn_mask)
     if not _cuda_flags._sdp.math:     # nn.attention.sdpa_kernel left only some backends on
         _sdpa_backends.check(query, key, value, attn_mask, dropout_p, enable_gqa)
-    if query.dtype == _dtype.float16:
-        # PyTorch's kernels compute half inputs in float32 and round the output once
+    if _dtype.is_reduced_float(query._data.dtype):
+        # PyTorch's kernels compute half and bfloat16 inputs in float32, round the output once
         return _attention(query.float(), key.float(), value.float(), attn_mask, dropout_p,
-                          is_causal, scale, enable_gqa).to(_dtype.float16)
+                          is_causal, scale, enable_gqa).to(query.dtype)
     return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
 
 

@@ -224,7 +224,7 @@ def _check_nll_arguments(input, target, weight):
     if target._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f'expected target dtype to be Long or Byte, but got '
                            f'{_dtype_word(target)}')
-    if input._data.dtype.kind != 'f':
+    if input._data.dtype.kind not in 'fV':     # ('V': bfloat16)
         raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
                                   f"'{_dtype_word(input)}'")
     if weight is not None and weight._data.dtype != input._data.dtype:

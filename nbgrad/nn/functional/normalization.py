@@ -35,7 +35,7 @@ def _check_param_dtype(input, name, t):
     """Parameters and running stats share the input's dtype (float32 ones may go with a float16
     input, PyTorch's mixed-type case)."""
     if t is not None and t.dtype != input.dtype and not (
-            input._data.dtype == np.float16 and t._data.dtype == np.float32):
+            _dtype.is_reduced_float(input._data.dtype) and t._data.dtype == np.float32):
         raise RuntimeError(f'mixed dtype: {name} is {_word(t)} but the input is {_word(input)}; '
                            f'convert it with .to({input.dtype})')
 
@@ -209,13 +209,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the last dims, times weight; eps=None is the machine epsilon
-    of the computation dtype. Composed as PyTorch composes it (float16 is computed in float32)."""
+    of the computation dtype. Composed as PyTorch composes it (float16 and bfloat16 are computed in float32)."""
     shape = _normalized_shape(normalized_shape, 'rms_norm')
     _check_normalized_input(input, shape, (('weight', weight),), separator='')
     _check_floating(input, 'rms_norm')
-    work = input.float() if input._data.dtype == np.float16 else input
+    work = input.float() if _dtype.is_reduced_float(input._data.dtype) else input
     if eps is None:
-        eps = float(np.finfo(work._data.dtype).eps)
+        eps = float(_dtype.finfo(work._data.dtype).eps)
     dims = tuple(range(input.dim() - len(shape), input.dim()))
     result = work * work.pow(2).mean(dims, keepdim=True).add(eps).rsqrt()
     if result.dtype != input.dtype:

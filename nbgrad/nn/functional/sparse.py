@@ -276,7 +276,8 @@ class EmbeddingBagOp(Node):
                     values = values * per_sample_weights.index_select(
                         0, Tensor._make(self._kept)).unsqueeze(1)
                 if self._row_scale is not None:
-                    values = values * Tensor._make(self._row_scale).unsqueeze(1)
+                    # (the forward's scale is float32 for a bfloat16 bag: see _bfloat16.py)
+                    values = values * Tensor._make(self._row_scale).to(values.dtype).unsqueeze(1)
                 grad_w = _sparse_weight_grad(kept_idx, values, None, (rows, dim)) \
                     if self.sparse else grad_w.index_add(0, kept_idx, values)
             elif self.sparse:
