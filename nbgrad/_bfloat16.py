@@ -47,7 +47,7 @@ def _rounds(op, inputs):
     for x in inputs:
         if isinstance(x, Tensor):
             (dims if x._data.ndim else zero_dim).append(x.dtype)
-        elif isinstance(x, numbers.Number) and not isinstance(x, np.ndarray):
+        elif isinstance(x, numbers.Number):
             scalars.append(x)
     return _dtype.result_type_from(dims, zero_dim, scalars) is _dtype.bfloat16
 

@@ -91,7 +91,7 @@ def uninitialized(array):
     from .utils import deterministic
     if deterministic.fill_uninitialized_memory:
         kind = array.dtype.kind
-        array.fill(np.nan if kind in 'fcV' else True if kind == 'b' else np.iinfo(array.dtype).max)
+        array.fill(np.nan if kind in _dtype.INEXACT_KINDS else True if kind == 'b' else np.iinfo(array.dtype).max)
     return array
 
 

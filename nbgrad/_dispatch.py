@@ -159,7 +159,7 @@ def _general(op, inputs):
     result._base = None
     if not grad_enabled and _modes.inference_depth:     # (inference mode is grad off)
         result._inference = True
-    if requires_grad and out.dtype.kind in 'fcV':     # ('V': bfloat16, _dtype.INEXACT_KINDS)
+    if requires_grad and out.dtype.kind in 'fcV':     # (_dtype.INEXACT_KINDS, inlined: hot path)
         if out.dtype.kind == 'c' and not op.complex_autograd:
             raise _complex_autograd.refusal(op, 'the result is complex')
         result._requires_grad = True

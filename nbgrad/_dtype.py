@@ -119,8 +119,8 @@ def is_reduced_float(np_dtype):
 
 
 def is_floating(np_dtype):
-    """Whether a NumPy dtype is a floating type, bfloat16 included."""
-    return np_dtype.kind == 'f' or (np_dtype is bfloat16.np and np_dtype is not None)
+    """Whether a tensor's NumPy dtype is a floating type, bfloat16 included."""
+    return np_dtype.kind in FLOATING_KINDS
 
 
 _default_float = float32

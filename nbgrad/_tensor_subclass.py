@@ -15,6 +15,7 @@ super().__torch_function__ is default_torch_function here.
 import functools
 import threading
 
+from . import _dtype
 from ._tensor import Tensor
 
 _new = object.__new__
@@ -79,7 +80,7 @@ def make_subclass(cls, data, require_grad=False, dispatch_strides=False,
     if not isinstance(data, Tensor):
         raise TypeError(f'_make_subclass(): argument \'data\' (position 2) must be Tensor, not '
                         f'{type(data).__name__}')
-    if require_grad and data._data.dtype.kind not in 'fcV':     # ('V': bfloat16)
+    if require_grad and data._data.dtype.kind not in _dtype.INEXACT_KINDS:
         raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                            'gradients')
     result = _new(cls)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._arrays import MetaArray, meta_array
-from .. import _dispatch
+from .. import _dispatch, _dtype
 from .._dispatch import _array_module
 from .._tensor import Tensor
 from .._tensor_subclass import _convert, class_among
@@ -46,7 +46,7 @@ def _make_root_grads(outputs, grad_outputs):
                     f'{list(out.shape)}). Pass gradient= (a tensor of that shape, e.g. '
                     f'torch.ones_like(out)) or reduce the output to a scalar first, e.g. '
                     f'out.sum().backward().')
-            if out._data.dtype.kind not in 'fV':   # (a complex loss has no gradient direction)
+            if out._data.dtype.kind not in _dtype.FLOATING_KINDS:   # (a complex loss: no direction)
                 raise RuntimeError(f'grad can be implicitly created only for real scalar outputs '
                                    f'but got {out.dtype}')
             data = out._data

@@ -20,7 +20,7 @@ context object *is* the graph node (so `y.grad_fn` is the ctx, as in PyTorch).
 import functools
 import inspect
 
-from .. import _dispatch, _saved_hooks
+from .. import _dispatch, _dtype, _saved_hooks
 from .._tensor import Tensor
 from .graph import Node, _hook_values, _modified_message, _run_post_hooks, _FREED_MESSAGE
 
@@ -279,7 +279,7 @@ def _wire_outputs(ctx, args, outputs):
             meta.append(None)
             continue
         # (marked non-differentiable as given: a returned input is replaced by an alias below)
-        differentiable = id(out) not in non_diff and out._data.dtype.kind in 'fcV'   # ('V': bfloat16)
+        differentiable = id(out) not in non_diff and out._data.dtype.kind in _dtype.INEXACT_KINDS
         if id(out) in input_ids and id(out) not in dirty:
             out = Tensor._make(out._data, False, None, out._vc)  # returned input: a fresh alias
         if differentiable and id(out) in dirty and out._base is not None:

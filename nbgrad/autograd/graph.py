@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dispatch
 from ..amp import _state as _autocast_state
-from .._dtype import from_numpy_dtype
+from .._dtype import INEXACT_KINDS, from_numpy_dtype
 from .._grad_fn_class import presented, unpresented
 from .._sparse_coo import SparseCOO
 from .. import _saved_hooks
@@ -853,7 +853,7 @@ def _anomaly_apply(node, grad_outputs):
 
 
 def _has_nan(array):
-    if array.dtype.kind not in 'fcV':     # ('V': bfloat16, see _dtype.INEXACT_KINDS)
+    if array.dtype.kind not in INEXACT_KINDS:
         return False
     if array.__class__ is np.ndarray:
         return bool(np.isnan(array).any())

@@ -11,6 +11,7 @@ import numpy as np
 import nbgrad
 from ..._user_warning import warn_at_caller
 from ..._profiled_calls import profiled_call
+from ... import _dtype
 from ..._dispatch import dispatch, _type_word
 from ..._tensor import Tensor
 from ...linalg import vector_norm
@@ -224,7 +225,7 @@ def _check_nll_arguments(input, target, weight):
     if target._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f'expected target dtype to be Long or Byte, but got '
                            f'{_dtype_word(target)}')
-    if input._data.dtype.kind not in 'fV':     # ('V': bfloat16)
+    if input._data.dtype.kind not in _dtype.FLOATING_KINDS:
         raise NotImplementedError(f'"nll_loss_out_frame" not implemented for '
                                   f"'{_dtype_word(input)}'")
     if weight is not None and weight._data.dtype != input._data.dtype:
