@@ -89,6 +89,7 @@ from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, sel
                         group_norm, softmax, log_softmax, lstm_cell, gru_cell,
                         rnn_tanh_cell, rnn_relu_cell)
 from ._dropout_aliases import *  # noqa: E402,F401,F403  (dropout_, native_dropout...)
+from ._foreach import *  # noqa: E402,F401,F403  (torch._foreach_add_, ... over lists of tensors)
 from .serialization import save, load  # noqa: E402
 from . import sparse  # noqa: E402
 from . import multiprocessing  # noqa: E402
