@@ -9,12 +9,20 @@ bfloat16 tensor takes two bytes an element and views, copies and saved files are
 
 Ops that only move memory (views, conversions: `sees_bfloat16` on the op class) take the
 bfloat16 arrays as they are. CUDA has no bfloat16 in nbgrad: CuPy has no such dtype.
+
+Scalars. PyTorch's elementwise kernels (TensorIterator) cast a Python number, or a 0-dim tensor
+of another dtype, to the operands' common dtype before computing: x + 0.3 on bfloat16 adds
+bfloat16(0.3) = 0.30078125, and x == 0.1 compares with bfloat16(0.1). Multiplication and
+division are the exception: their kernels read a second operand that is a scalar at float
+precision (original_scalar_value). Ops say which rule they follow in `scalar_operands`.
 """
+import math
 import numbers
 
 import numpy as np
 
 from . import _dtype
+from ._sparse_coo import SparseCOO
 from ._tensor import Tensor
 
 _FLOAT32 = np.dtype(np.float32)
@@ -28,28 +36,59 @@ def widen(op, inputs, arrays, bfloat16):
         if getattr(a, 'dtype', None) is bfloat16:
             if wide is None:
                 wide = list(arrays)
-            wide[i] = a.astype(np.float32)
+            wide[i] = _cast(a, np.float32)
     if wide is None:
         return None
-    return wide, _rounds(op, inputs)
+    common = _common_dtype(inputs) is _dtype.bfloat16
+    if common and op.scalar_operands is not None:
+        _round_scalars(op, inputs, wide, bfloat16)
+    # (an op told its result dtype, like sum(dtype=...), keeps the one it computed)
+    told = getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None
+    return wide, common and not told
 
 
 def any_in(arrays, bfloat16):
     return any(getattr(a, 'dtype', None) is bfloat16 for a in arrays)
 
 
-def _rounds(op, inputs):
-    """Whether the op's result is bfloat16 by PyTorch's promotion of its operands (an op told
-    its result dtype, like sum(dtype=...), keeps the one it computed)."""
-    if getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None:
-        return False
+def _common_dtype(inputs):
+    """PyTorch's promotion of the op's operands."""
     dims, zero_dim, scalars = [], [], []
     for x in inputs:
         if isinstance(x, Tensor):
             (dims if x._data.ndim else zero_dim).append(x.dtype)
         elif isinstance(x, numbers.Number):
             scalars.append(x)
-    return _dtype.result_type_from(dims, zero_dim, scalars) is _dtype.bfloat16
+    return _dtype.result_type_from(dims, zero_dim, scalars)
+
+
+def _round_scalars(op, inputs, wide, bfloat16):
+    """Cast the op's scalar operands to bfloat16 (in wide, as float32 values), as PyTorch's
+    elementwise kernels cast them to the common dtype (see the module docstring)."""
+    at_float = op.scalar_operands
+    for i, x in enumerate(inputs):
+        if at_float != 'common' and i == 1:
+            continue
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            if at_float == 'at float':   # (mul: 0.1 * x is PyTorch's mul(x, 0.1))
+                continue
+            wide[i] = to_bfloat16(x, bfloat16)
+        elif isinstance(x, Tensor) and not x._data.ndim and x._data.dtype.kind in 'iuf' \
+                and x._data.dtype is not bfloat16:
+            wide[i] = x._data.astype(np.float32).astype(bfloat16).astype(np.float32)
+    op.round_scalar_settings(bfloat16)
+
+
+def to_bfloat16(value, bfloat16):
+    """The Python number value as PyTorch's c10::BFloat16 holds it (converted through float, as
+    its constructor takes), of value's type (an int too large for bfloat16 stays as it is)."""
+    try:
+        rounded = float(np.float32(value).astype(bfloat16))
+    except OverflowError:
+        return value
+    if isinstance(value, float):
+        return rounded
+    return int(rounded) if math.isfinite(rounded) else value
 
 
 def narrow(out, bfloat16):
@@ -57,8 +96,15 @@ def narrow(out, bfloat16):
     if isinstance(out, tuple):
         return tuple(narrow(a, bfloat16) for a in out)
     if getattr(out, 'dtype', None) == _FLOAT32:
-        return np.asarray(out).astype(bfloat16)
+        return _cast(out, bfloat16)
     return out
+
+
+def _cast(a, dtype):
+    """a (an array, a NumPy scalar, or sparse values with their pattern) as dtype."""
+    if a.__class__ is SparseCOO:
+        return SparseCOO(a.indices, a.values.astype(dtype), a.shape, a.coalesced, a.compressed)
+    return np.asarray(a).astype(dtype)
 
 
 def refuse_on_gpu(np_dtype):

@@ -26,7 +26,7 @@ def fits(value, np_dtype, float_targets=True):
             info = np.iinfo(np_dtype)
             if not info.min <= value <= info.max:      # (NaN too)
                 raise overflow(np_dtype)
-        elif kind == 'f' and float_targets and not math.isinf(value) and \
+        elif kind in _dtype.FLOATING_KINDS and float_targets and not math.isinf(value) and \
                 abs(value) > float(_dtype.finfo(np_dtype).max):
             raise overflow(np_dtype)
         return value

@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from . import _dtype
 from ._exact import fma32 as _fmaf, fma64 as _fma
 
 _f32, _f64, _i64, _u64 = np.float32, np.float64, np.int64, np.uint64
@@ -201,7 +202,8 @@ def random_(eng, size, dtype=np.int64):
     if dtype in (np.int64, np.float64):
         mod = 2 ** 63 if dtype == np.int64 else 2 ** 53 + 1
         return _cast(eng.random_u64(n) % _u64(mod), dtype).reshape(size)
-    mod = 2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == 'f' else np.iinfo(dtype).max + 1
+    mod = 2 ** (_dtype.finfo(dtype).nmant + 1) + 1 if dtype.kind in _dtype.FLOATING_KINDS \
+        else np.iinfo(dtype).max + 1
     return _cast((eng.random_u32(n).astype(_u64) % _u64(mod)).astype(_i64), dtype).reshape(size)
 
 

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from . import _dispatch
+from . import _dispatch, _dtype
 from ._profiled_calls import profiled_call
 from ._tensor import Tensor
 
@@ -36,16 +36,19 @@ def presents_as(name):
     return decorate
 
 
-def rounded_once_in_half(fn):
-    """fn computed in float32 when its tensors are float16 CPU tensors, the result rounded to
-    half once: PyTorch's CPU kernels for composite ops (addmm, addcmul...) work in float on half
-    inputs, where nbgrad's composition of half ops would round after each step."""
+def rounded_once_in_reduced_float(fn):
+    """fn computed in float32 when its tensors are float16 (or all bfloat16) CPU tensors, the
+    result rounded once: PyTorch's CPU kernels for composite ops (addmm, addcmul...) work in
+    float on half and bfloat16 inputs, where nbgrad's composition of ops would round after each
+    step."""
     @functools.wraps(fn)
     def call(*args, **kwargs):
         tensors = [a for a in args if isinstance(a, Tensor)]
-        if tensors and all(t._data.__class__ is np.ndarray and t._data.dtype == np.float16
-                           for t in tensors):
-            widened = [a.float() if isinstance(a, Tensor) else a for a in args]
-            return fn(*widened, **kwargs).half()
+        if tensors:
+            dtype = tensors[0]._data.dtype
+            if _dtype.is_reduced_float(dtype) and all(
+                    t._data.__class__ is np.ndarray and t._data.dtype == dtype for t in tensors):
+                widened = [a.float() if isinstance(a, Tensor) else a for a in args]
+                return fn(*widened, **kwargs).to(_dtype.from_numpy_dtype(dtype))
         return fn(*args, **kwargs)
     return call

@@ -207,7 +207,7 @@ def _check_randperm(n, np_dtype):
         raise NotImplementedError('"randperm" not implemented for \'Bool\'')
     if dt.kind in 'iu' and n - 1 > np.iinfo(dt).max:
         raise RuntimeError(f'value cannot be converted to type {dt.name}_t without overflow')
-    if dt.kind == 'f' and n > 2 ** (_dtype.finfo(dt).nmant + 1) + 1:
+    if dt.kind in _dtype.FLOATING_KINDS and n > 2 ** (_dtype.finfo(dt).nmant + 1) + 1:
         raise RuntimeError(f'n cannot be greater than {2 ** (_dtype.finfo(dt).nmant + 1) + 1} for '
                            f'{_type_word(dt)} type.')
 
@@ -555,7 +555,7 @@ def _check_uniform_bounds(low, high, np_dtype):
     """PyTorch's check_uniform_bounds: both ends finite in the tensor's (real) dtype, and their
     distance too."""
     dt = np.dtype(np_dtype)
-    if dt.kind != 'f':
+    if dt.kind not in _dtype.FLOATING_KINDS:
         return
     info, name = _dtype.finfo(dt), _C_TYPE_NAMES.get(dt.name, dt.name)
     if not float(info.min) <= low <= float(info.max):
@@ -615,7 +615,8 @@ def _random_sampler(*args, **kwargs):
                 raise no_kernel('random_kernel_cpu', dt)
             if gen.device.type == 'cpu':
                 return _mt_engine.random_(gen._engine, shape, dt)
-            high = 2 ** (_dtype.finfo(dt).nmant + 1) + 1 if np.dtype(dt).kind == 'f' else \
+            floating = np.dtype(dt).kind in _dtype.FLOATING_KINDS
+            high = 2 ** (_dtype.finfo(dt).nmant + 1) + 1 if floating else \
                 (2 if np.dtype(dt) == np.bool_ else int(np.iinfo(dt).max) + 1)
             return gen._engine.randint(shape, 0, high, dt)
         return sample
@@ -635,10 +636,10 @@ def _float_exact_bounds(low, high, np_dtype):
     dt = np.dtype(np_dtype)
     if high is None:
         high = _largest_random(dt) + 1
-        if dt.kind != 'f':
+        if dt.kind not in _dtype.FLOATING_KINDS:
             return low, high
         return _update_from(low, dt), high
-    if dt.kind != 'f':
+    if dt.kind not in _dtype.FLOATING_KINDS:
         return low, high
     low, high = _update_from(low, dt), _update_to(high, dt)
     if low >= high:
@@ -679,8 +680,8 @@ def _largest_random(np_dtype):
 
 
 _C_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char',
-                 'int16': 'short', 'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16',
-                 'float32': 'float', 'float64': 'double'}
+                 'int16': 'short', 'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half',
+                 'bfloat16': 'c10::BFloat16', 'float32': 'float', 'float64': 'double'}
 
 
 def _check_random_bounds(low, high, np_dtype):
@@ -697,7 +698,7 @@ def _check_random_bounds(low, high, np_dtype):
         digits = _dtype.finfo(dt).nmant + 1
         lowest, highest = -(2 ** digits), 2 ** digits
     name = _C_TYPE_NAMES.get(dt.name, dt.name)
-    if dt.kind == 'f':
+    if dt.kind in _dtype.FLOATING_KINDS:
         # past the type's finite range an error; past its exact integers a warning (PyTorch's),
         # the samples still drawn
         digits, finite = _dtype.finfo(dt).nmant + 1, float(_dtype.finfo(dt).max)

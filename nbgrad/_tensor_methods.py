@@ -278,7 +278,8 @@ def _add_(self, other, *, alpha=1):
     other = as_operand(other)
     if alpha != 1:
         refuse_partial_overlap(self, other)
-        other = ew._scaled(self, other, alpha)
+        op, _, other = ew.scaled_sum.alpha_form('add', self, other, alpha)
+        return dispatch_inplace(op, self, other)
     return dispatch_inplace(ew.BINARY['add'](), self, other)
 
 
@@ -290,7 +291,8 @@ def _sub_(self, other, *, alpha=1):
     other = as_operand(other)
     if alpha != 1:
         refuse_partial_overlap(self, other)
-        other = ew._scaled(self, other, alpha)
+        op, _, other = ew.scaled_sum.alpha_form('sub', self, other, alpha)
+        return dispatch_inplace(op, self, other)
     return dispatch_inplace(ew.BINARY['sub'](), self, other)
 
 
@@ -330,11 +332,27 @@ Tensor.clamp_ = Tensor.clip_ = _clamp_
 Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
 Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
+
+
+def _pointwise_(self, tensor1, tensor2, value, name):
+    """self.addcmul_/addcdiv_: half and bfloat16 as the out-of-place form, in float and rounded
+    once (PyTorch's kernel), then written into self; other dtypes as self.add_(t1 * t2 or
+    t1 / t2, alpha=value)."""
+    refuse_partial_overlap(self, tensor1, tensor2)
+    if _dtype.is_reduced_float(self._data.dtype) and self._data.__class__ is np.ndarray and \
+            all(isinstance(t, Tensor) and t._data.dtype == self._data.dtype
+                for t in (tensor1, tensor2)):
+        from ._tensor_method_forms import _source_of_inplace
+        return self.copy_(getattr(ew, name)(_source_of_inplace(self), tensor1, tensor2,
+                                            value=value))
+    combined = ew.mul(tensor1, tensor2) if name == 'addcmul' else ew.div(tensor1, tensor2)
+    return self.add_(combined, alpha=value)
+
+
 Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: ew.refuse_bool_addcmul(
-    self, tensor1, tensor2) or refuse_partial_overlap(self, tensor1, tensor2) or self.add_(
-    ew.mul(tensor1, tensor2), alpha=value)
-Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: refuse_partial_overlap(
-    self, tensor1, tensor2) or self.add_(ew.div(tensor1, tensor2), alpha=value)
+    self, tensor1, tensor2) or _pointwise_(self, tensor1, tensor2, value, 'addcmul')
+Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: _pointwise_(
+    self, tensor1, tensor2, value, 'addcdiv')
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(parameterised_unary.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = exponents.ldexp, exponents.ldexp_, exponents.frexp

@@ -127,8 +127,8 @@ def _promote(x, require_complex):
         return dt
     if dt.kind in 'biu':
         dt = _dtype.get_default_dtype().np
-    if dt == np.float16:
-        raise RuntimeError('Unsupported dtype Half')
+    if _dtype.is_reduced_float(dt):
+        raise RuntimeError(f'Unsupported dtype {"Half" if dt == np.float16 else "BFloat16"}')
     return _COMPLEX_OF[dt] if require_complex else dt
 
 

@@ -14,7 +14,7 @@ from ._dispatch import dispatch, no_kernel, _type_word as _dtype_word
 from ._dtype import int32 as _int32, int64 as _int64
 from ._out import LINALG_OUT_FUNCTIONS, accepts_out, add_out_parameters
 from ._linalg_out import complex_out, exact_out
-from . import _linalg_eig as _eig
+from . import _dtype, _linalg_eig as _eig
 from ._tensor import Tensor
 from .ops import decompositions as _ops, lu as _lu
 from .ops.householder import householder_product  # noqa: F401  (torch.linalg's name for orgqr)
@@ -37,7 +37,8 @@ from .return_types import return_type
 _HALF_KERNELS = {'linalg.qr': 'geqrf_cpu', 'linalg.det': 'lu_cpu', 'linalg.solve': 'lu_cpu',
                  'linalg.cholesky': 'cholesky_cpu', 'linalg.svd': 'linalg_svd_cpu',
                  'linalg.svdvals': 'linalg_svd_cpu', 'linalg.eigh': 'linalg_eigh_cpu',
-                 'linalg.eigvalsh': 'linalg_eigh_cpu'}
+                 'linalg.eigvalsh': 'linalg_eigh_cpu', 'linalg.eig': 'linalg_eig_out_cpu',
+                 'linalg.eigvals': 'linalg_eig_out_cpu'}
 
 
 def _check_matrix_shape(name, A):
@@ -57,14 +58,14 @@ def _check_matrix(name, A, square=False):
     if A.dim() < 2:
         raise RuntimeError(f'{name}: The input tensor A must have at least 2 dimensions.')
     kind = A._data.dtype.kind
-    if kind not in 'fc':
+    if kind not in _dtype.INEXACT_KINDS:
         raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. Got '
                            f'{_type_word(A)}')
-    if A._data.dtype == np.float16:
+    if _dtype.is_reduced_float(A._data.dtype):
         kernel = _HALF_KERNELS.get(name)
-        if kernel is not None:  # PyTorch reaches the LAPACK kernel, which has no Half version
-            raise NotImplementedError(f'"{kernel}" not implemented for \'Half\'')
-        raise RuntimeError(f'{name}: Low precision dtypes not supported. Got Half')
+        if kernel is not None:  # PyTorch reaches the LAPACK kernel, which has no half version
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_word(A)}\'')
+        raise RuntimeError(f'{name}: Low precision dtypes not supported. Got {_type_word(A)}')
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f'{name}: A must be batches of square matrices, but they are '
                            f'{A.shape[-2]} by {A.shape[-1]} matrices')
@@ -169,7 +170,8 @@ def solve_triangular(input, B, *, upper, left=True, unitriangular=False):
     _check_matrix_shape(name, A)
     if B.dim() < 2:
         raise RuntimeError(f'{name}: The input tensor B must have at least 2 dimensions.')
-    if A._data.dtype.kind not in 'fc' or A._data.dtype == np.float16:
+    if A._data.dtype.kind not in 'fc' or A._data.dtype == np.float16 or \
+            _dtype.is_bfloat16(A._data.dtype):
         raise no_kernel('triangular_solve_cpu', A._data.dtype)
     if B.dtype != A.dtype:      # PyTorch computes in A's dtype (complex B warns, keeps the real)
         B = B.to(A.dtype)
@@ -429,7 +431,7 @@ def cross(input, other, *, dim=-1):
 def vecdot(x, y, *, dim=-1):
     """sum(conj(x) * y) along dim, broadcasting."""
     for t in (x, y):
-        if t._data.dtype.kind not in 'fc':
+        if t._data.dtype.kind not in _dtype.INEXACT_KINDS:
             raise RuntimeError(f'linalg.vecdot: Expected a floating point or complex tensor as '
                                f'input. Got {_dtype_word(t._data.dtype)}')
     broadcast_shapes(x.shape, y.shape)  # a RuntimeError naming both shapes, as in PyTorch
@@ -615,7 +617,7 @@ def matrix_exp(input):
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f'linalg.matrix_exp: A must be batches of square matrices, but they '
                            f'are {A.shape[-2]} by {A.shape[-1]} matrices')
-    if A._data.dtype.kind not in 'fc':
+    if A._data.dtype.kind not in _dtype.INEXACT_KINDS:
         raise RuntimeError(f'linalg.matrix_exp: Expected a floating point or complex tensor as '
                            f'input. Got {_type_word(A)}')
     from .ops.matrix_exp import matrix_exp as _matrix_exp

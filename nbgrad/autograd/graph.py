@@ -101,6 +101,11 @@ class Node:
     # forward takes bfloat16 arrays as they are (conversions, copies); others, views aside, get
     # them as float32 and their float32 results are rounded (see _bfloat16.py)
     sees_bfloat16 = False
+    # how PyTorch's kernel takes a Python-number operand (or a 0-dim one of another dtype) where
+    # the operands' common dtype is bfloat16 (see _bfloat16.py): None, as it is; 'common', cast to
+    # the common dtype (elementwise ops); 'second at float', the second one at float precision
+    # (division); 'at float', that and a Python number anywhere (multiplication)
+    scalar_operands = None
     num_outputs = 1
     non_differentiable_outputs = ()
     is_view = False        # forward returns a view of input 0 (shares memory and version counter)
@@ -190,6 +195,11 @@ class Node:
         """Forward for an in-place op outside autograd. Ops that can write straight into `out`
         (ufuncs) override this and return `out`; by default compute and let the caller copy."""
         return self.forward(*arrays)
+
+    def round_scalar_settings(self, bfloat16):
+        """Where the operands' common dtype is bfloat16 (the NumPy dtype given): round the
+        Python-number settings the op computes with (pow's exponent) to it, as PyTorch's kernel
+        casts them (_bfloat16.to_bfloat16). Most ops have none."""
 
     def replay_copy(self):
         """A fresh op with the same parameters (used to remake a view from its base).

@@ -32,7 +32,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f'Parameter(data): data must be a Tensor, got {type(data).__name__}')
-        if requires_grad and data._data.dtype.kind not in 'fc':
+        if requires_grad and data._data.dtype.kind not in _dtype.INEXACT_KINDS:
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                f'gradients (got {_dtype.from_numpy_dtype(data._data.dtype)}). '
                                'Pass requires_grad=False for an integer parameter.')

@@ -187,6 +187,7 @@ class SearchSorted(Node):
 class Bincount(_NotDifferentiable):
     error = RuntimeError
     message = 'derivative for aten::bincount is not implemented'
+    sees_bfloat16 = True    # (bfloat16 weights count in float64, as PyTorch's)
 
     def __init__(self, minlength):
         self.minlength = minlength

@@ -26,7 +26,8 @@ from .._int_scalars import fits
 from .._select import select
 from . import _integer_arithmetic as integer_arithmetic
 from ._util import promote, xp_of, as_operand, require_tensor, no_overload
-from .._node_names import presents_as, rounded_once_in_half
+from .._node_names import presents_as, rounded_once_in_reduced_float
+from .._bfloat16 import to_bfloat16
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -264,6 +265,11 @@ _binary('div_trunc', compute=integer_arithmetic.div_trunc,
         backward_name='DivBackward2')
 _binary('floor_divide', compute=integer_arithmetic.floor_div,
         backward_name='DivBackward2')
+# PyTorch's mul and div kernels read a scalar second operand at float precision, where other
+# elementwise kernels cast it to the common dtype (bfloat16: see _bfloat16.py)
+for _name in ('div', 'div_trunc', 'floor_divide'):
+    BINARY[_name].scalar_operands = 'second at float'
+BINARY['mul'].scalar_operands = 'at float'
 _binary('remainder', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='floor'), saves='ab',
         compute=integer_arithmetic.remainder)
 _binary('fmod', _ident, lambda g, a, b, y: -g * a.div(b, rounding_mode='trunc'), saves='ab',
@@ -674,32 +680,15 @@ def _tensor_input(x, name):
 def add(input, other, *, alpha=1):
     input, other = as_operand(input), as_operand(other)
     if alpha != 1:
-        other = _scaled(input, other, alpha)
+        return dispatch(*scaled_sum.alpha_form('add', input, other, alpha))
     return dispatch(BINARY['add'](), input, other)
 
 
 def sub(input, other, *, alpha=1):
     input, other = as_operand(input), as_operand(other)
     if alpha != 1:
-        other = _scaled(input, other, alpha)
+        return dispatch(*scaled_sum.alpha_form('sub', input, other, alpha))
     return dispatch(BINARY['sub'](), input, other)
-
-
-def _scaled(input, other, alpha):
-    """alpha * other, computed in the dtype input and other promote to (as PyTorch does)."""
-    arrays = [x._data if isinstance(x, Tensor) else x for x in (input, other)]
-    dt = promote(arrays)
-    if dt.kind in 'biu' and isinstance(alpha, float):
-        raise RuntimeError('For integral input tensors, argument alpha must not be a floating '
-                           'point number.')
-    if dt.kind == 'b':  # for bool tensors alpha is a bool too: other, or nothing
-        return other if alpha else mul(other, False)
-    alpha = fits(alpha, dt)     # (alpha=300 on uint8: PyTorch's overflow error)
-    if isinstance(other, Tensor):
-        if other._data.dtype != dt:
-            other = other.to(_dtype_of(dt))
-        return mul(other, alpha)
-    return other * alpha
 
 
 def _dtype_of(np_dtype):
@@ -748,21 +737,34 @@ class _ScalarPow(Elementwise):
     saved_inputs = (0,)
     complex_autograd = True
 
+    _bfloat16 = None     # the bfloat16 NumPy dtype where the result is bfloat16
+
     def __init__(self, exponent):
-        self.exponent = exponent
+        self.exponent = self._forward_exponent = exponent
+
+    def round_scalar_settings(self, bfloat16):
+        # PyTorch's bfloat16 kernel raises to the exponent cast to bfloat16; the backward
+        # formula takes it as given
+        self._forward_exponent = to_bfloat16(self.exponent, bfloat16)
+        self._bfloat16 = bfloat16
 
     def forward(self, x):
-        (x,) = self._prepare((x, self.exponent))[:1]
-        if x.dtype.kind in 'iu' and self.exponent.__class__ is int and self.exponent < 0:
+        exponent = self._forward_exponent
+        (x,) = self._prepare((x, exponent))[:1]
+        if x.dtype.kind in 'iu' and exponent.__class__ is int and exponent < 0:
             raise RuntimeError('Integers to negative integer powers are not allowed.')
         if x.dtype.kind == 'b':   # a bool tensor ** True is itself, ** False all True (NumPy's
-            return x.copy() if self.exponent else xp_of(x).ones_like(x)   # bool power: int8)
+            return x.copy() if exponent else xp_of(x).ones_like(x)   # bool power: int8)
         xp = xp_of(x)
         if x.dtype == np.float32 or x.dtype == np.float64:
-            special = _POW_BY_PRODUCTS.get(self.exponent)
+            special = _POW_BY_PRODUCTS.get(exponent)
+            if special is not None and self._bfloat16 is not None and exponent in (3, -2):
+                # PyTorch's bfloat16 kernel rounds x * x to bfloat16 before the next step
+                square = (x * x).astype(self._bfloat16).astype(np.float32)
+                return square * x if exponent == 3 else 1 / square
             if special is not None:
                 return special(xp, x)
-        return xp.power(x, self.exponent)
+        return xp.power(x, exponent)
 
     def forward_into(self, out, x):
         return self.forward(x)
@@ -822,7 +824,7 @@ def refuse_bool_addcmul(*operands):
 
 
 @presents_as('AddcmulBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
     refuse_bool_addcmul(input, tensor1, tensor2)
@@ -833,7 +835,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 @presents_as('AddcdivBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (true division; integer tensor1/tensor2 are refused)."""
     if all(isinstance(t, Tensor) and t._data.dtype.kind in 'biu' for t in (tensor1, tensor2)):
@@ -882,3 +884,4 @@ from . import special_table  # noqa: E402,F401
 from . import parameterised_unary  # noqa: E402
 from .parameterised_unary import polygamma  # noqa: E402,F401
 from .lerp import Lerp, lerp, lerp_operands  # noqa: E402,F401  (torch.lerp, Tensor.lerp_)
+from . import scaled_sum  # noqa: E402  (add and sub with alpha)

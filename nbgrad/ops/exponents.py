@@ -2,6 +2,7 @@
 where CuPy's float32 kernels would flush: _float32_bits)."""
 import numpy as np
 
+from .. import _dtype
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
 from .._out import accepts_out
 from .._tensor import Tensor
@@ -39,7 +40,7 @@ class Ldexp(Node):
 
 def _ldexp_exact(input, other):
     """Whether PyTorch's 2.x kernel takes the exact path: floating input, integer exponent."""
-    return input._data.dtype.kind == 'f' and other._data.dtype.kind in 'biu'
+    return input._data.dtype.kind in _dtype.FLOATING_KINDS and other._data.dtype.kind in 'biu'
 
 
 def _ldexp_args(input, other):

@@ -214,6 +214,9 @@ class IndexPut(Node):
 
     def __init__(self, index, accumulate=False, saved_indices=()):
         self.index, self.accumulate, self.saved_indices = index, accumulate, saved_indices
+        # accumulating, a bfloat16 sum rounds after every add, as PyTorch's kernel's does
+        # (_index_add_at in bfloat16 arithmetic); writes take float32 values rounded once
+        self.sees_bfloat16 = accumulate
 
     def forward(self, a, v):
         return self.forward_into(a.copy(), a, v)
@@ -638,6 +641,7 @@ class IndexAdd(Node):
     complex_autograd = True
     def __init__(self, dim, alpha, mode):
         self.dim, self.alpha, self.mode = dim, alpha, mode
+        self.sees_bfloat16 = mode == 'add'   # (bfloat16 adds round as PyTorch's: _index_add_at)
         self.overlap_checked = mode != 'fill'    # index_fill_ reads its 0-dim value first
 
     def forward(self, a, index, source):

@@ -21,6 +21,7 @@ class Lerp(Elementwise):
     # PyTorch's g * conj(1 - weight), g * conj(weight), g * conj(end - start)
     complex_autograd = True
     conj_operands = True
+    scalar_operands = None   # (PyTorch's lerp_kernel_scalar reads a number weight in float)
 
     def forward_into(self, out, start, end, weight):
         if start.dtype.kind in 'biu':   # (the missing kernel first, as in PyTorch, then casts)

@@ -708,7 +708,8 @@ def mean(input, dim=_NOT_GIVEN, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    if input._data.dtype.kind not in 'fc':   # (dtype= too: PyTorch checks the input)
+    # (dtype= too: PyTorch checks the input)
+    if input._data.dtype.kind not in _dtype.INEXACT_KINDS:
         raise RuntimeError(f'nanmean(): expected input to have floating point or complex dtype '
                            f'but got {_word(input._data.dtype)}')
     not_nan = ~input.isnan()

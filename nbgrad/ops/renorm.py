@@ -18,7 +18,7 @@ def renorm(input, p, dim, maxnorm):
     if maxnorm < 0:
         raise RuntimeError(f'renorm: expected maxnorm to be >= 0 but got {maxnorm}')
     kind = input._data.dtype.kind
-    if kind not in 'fc':
+    if kind not in _dtype.INEXACT_KINDS:
         from .._dispatch import _type_word
         raise NotImplementedError(f'"renorm_out" not implemented for '
                                   f"'{_type_word(input._data.dtype)}'")

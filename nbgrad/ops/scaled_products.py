@@ -5,7 +5,7 @@ propagate) but input stays in the graph with a gradient of grad * 0."""
 import numpy as np
 
 from .._dispatch import dispatch, _type_word as _W
-from .._node_names import presents_as, rounded_once_in_half
+from .._node_names import presents_as, rounded_once_in_reduced_float
 from ..autograd.graph import Node
 from .matmul import _CPP_TYPES, bmm, mm, mv, outer
 from ._util import promote
@@ -17,14 +17,14 @@ _CONVERSION_TYPES = dict(_CPP_TYPES, int64='int64_t', int32='int', int16='int16_
 
 
 @presents_as('AddmmBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _refuse_mixed(input, mat1, mat2, _addmm_dtype_error)
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 @presents_as('AddmvBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     _refuse_mixed(input, mat, vec, lambda *dtypes: (
         'addmv input tensors must have the same dtype, but got {}, {}, and {}'.format(
@@ -33,21 +33,21 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 @presents_as('BaddbmmBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _refuse_mixed(input, batch1, batch2, _baddbmm_dtype_error)
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
 @presents_as('AddbmmBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _refuse_mixed(input, batch1, batch2, _addmm_dtype_error)
     return _scaled_sum(input, bmm(batch1, batch2).sum(0, dtype=batch1.dtype), beta, alpha)
 
 
 @presents_as('AddrBackward0')
-@rounded_once_in_half
+@rounded_once_in_reduced_float
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     # (addr promotes its operands, unlike the others, and refuses float scalars on integers)
     product = outer(vec1, vec2)

@@ -469,7 +469,7 @@ class LogCumSumExp(Node):
             return g
         d = self.dim
         from .elementwise import where
-        lowest = float(np.finfo(x._data.dtype).min)   # log(0) without -inf - -inf = nan
+        lowest = float(_dtype.finfo(x._data.dtype).min)   # log(0) without -inf - -inf = nan
 
         def reverse_logcumsumexp(t):
             return logcumsumexp(t.flip(d), d).flip(d)

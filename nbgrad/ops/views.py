@@ -5,7 +5,7 @@ writes through the view reach the base and autograd follows them (see autograd/c
 """
 import numpy as np
 
-from .. import _deterministic
+from .. import _deterministic, _dtype
 from .._dispatch import _type_word, dispatch
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -240,14 +240,14 @@ def _index_add_at(xp, out, index, values):
 def _scatter_add_at(xp, out, index, values):
     """scatter_add_'s out[index] += values: as _index_add_at, except that PyTorch's scatter
     kernels (scatter_add_, scatter_reduce_ with sum or mean, scatter_ with reduce='add')
-    accumulate half in float32 and round once at the end (index_add_ and index_put_ round to
-    half after every add)."""
-    if out.dtype != np.float16:
+    accumulate half and bfloat16 in float32 and round once at the end (index_add_ and
+    index_put_ round to the dtype after every add)."""
+    if not _dtype.is_reduced_float(out.dtype):
         _index_add_at(xp, out, index, values)
         return
     wide = out.astype(np.float32)
     _index_add_at(xp, wide, index, xp.asarray(values).astype(np.float32))
-    out[...] = wide.astype(np.float16)
+    out[...] = wide.astype(out.dtype)
 
 
 def _cupy_scatter_add(out, index, values):

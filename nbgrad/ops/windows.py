@@ -31,7 +31,7 @@ def _window(name, window_length, periodic, params, options, body):
     dtype, device, pin_memory, requires_grad = options
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     dev = to_device(device)
-    if dt.np.kind not in 'fc':
+    if dt.np.kind not in _dtype.INEXACT_KINDS:
         raise RuntimeError(f'{name} expects floating point dtypes, got: TensorOptions('
                            f'dtype={_CPP_NAMES[dt.np.name]}, device={dev}, layout=Strided '
                            f'(default), requires_grad=false (default), pinned_memory='

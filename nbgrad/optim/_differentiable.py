@@ -1,5 +1,6 @@
 """The steps of Adagrad, Adadelta, Adamax, ASGD, NAdam, RAdam, RMSprop and Rprop with
-differentiable=True: PyTorch's
+differentiable=True (and, run without recording, of half and bfloat16 parameters where the
+optimizer has no `reference` step): PyTorch's
 _single_tensor_* functions op by op, in Tensor ops that autograd records, so a loss after the
 step can be differentiated through it (meta-learning). The op order is PyTorch's, branches for
 differentiable included, so float64 results agree bit for bit. (SGD's and Adam's are in their
@@ -121,7 +122,16 @@ def nadam(group, p, grad, state, number):
     param, grad, exp_avg, exp_avg_sq = _real(p, grad, state['exp_avg'], state['exp_avg_sq'])
     exp_avg.lerp_(grad, 1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    denom = exp_avg_sq.div(bias_correction2).sqrt().add(group['eps'])
+    denom = exp_avg_sq.div(bias_correction2).sqrt()
+    if not group.get('differentiable'):
+        # PyTorch's branch without differentiable (half and bfloat16 steps come here, see
+        # ElementwiseOptimizer._steps_op_by_op): the scales as Python numbers
+        mu_product_next = float(mu_product) * mu_next
+        denom.add_(group['eps'])
+        param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - float(mu_product)))
+        param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+        return
+    denom = denom.add(group['eps'])
     mu_product_next = mu_product * mu_next
     grad = grad * (-lr * (1.0 - mu) / (1.0 - mu_product))
     exp_avg = exp_avg * (-lr * mu_next / (1.0 - mu_product_next))

@@ -331,6 +331,15 @@ class ElementwiseOptimizer(Optimizer):
             self._init_state(p, group, state)
         return state
 
+    def _steps_op_by_op(self, group, p):
+        """Whether p takes PyTorch's single-tensor step in Tensor ops (_differentiable_step, run
+        without recording): float16 and bfloat16 CPU parameters of an optimizer with no
+        `reference`. nbgrad's ops round those dtypes as PyTorch's kernels do, op by op, where the
+        fused `kernel` would round differently."""
+        return self.reference is None and self._differentiable_step is not None and \
+            not group.get('fused') and p._data.__class__ is np.ndarray and \
+            _dtype.is_reduced_float(p._data.dtype)
+
     def _state_name(self, p, t):
         return next((repr(k) for k, v in self.state[p].items() if v is t), 'state')
 
@@ -358,6 +367,9 @@ class ElementwiseOptimizer(Optimizer):
                 for p in params:
                     if p.grad._data.__class__ is SparseCOO:
                         self._sparse_step(group, p)
+                        continue
+                    if self._steps_op_by_op(group, p):
+                        self._differentiable_step(group, p)
                         continue
                     tensors, cfg, bumps = self._prepare(group, p)
                     entries.append(((p, p.grad, *tensors), cfg, bumps))

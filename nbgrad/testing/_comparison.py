@@ -142,7 +142,7 @@ def make_tensor_mismatch_msg(actual, expected, matches, *, rtol, atol, identifie
 
     actual_flat, expected_flat = actual.reshape(-1), expected.reshape(-1)
     matches_flat = matches.reshape(-1)
-    if actual.dtype.kind not in 'fc':
+    if actual.dtype.kind not in _dtype.INEXACT_KINDS:
         actual_flat, expected_flat = actual_flat.astype(np.int64), expected_flat.astype(np.int64)
 
     abs_diff = _abs(_sub(actual_flat, expected_flat))
@@ -164,8 +164,8 @@ def make_tensor_mismatch_msg(actual, expected, matches, *, rtol, atol, identifie
 # ---------------------------------------------------------------------------------------------
 
 def _opmath(np_dtype):
-    """The type PyTorch computes a dtype's arithmetic in (float16: float32)."""
-    return np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
+    """The type PyTorch computes a dtype's arithmetic in (float16, bfloat16: float32)."""
+    return np.dtype(np.float32) if _dtype.is_reduced_float(np_dtype) else np_dtype
 
 
 def _abs(a):
@@ -236,7 +236,7 @@ def _isclose(a, b, rtol, atol, equal_nan):
     if atol < 0:
         raise RuntimeError(f'atol must be greater than or equal to zero, but got {atol}')
     close = a == b
-    if equal_nan and a.dtype.kind in 'fc':
+    if equal_nan and a.dtype.kind in _dtype.INEXACT_KINDS:
         close |= np.isnan(a) & np.isnan(b)
     if rtol == 0 and atol == 0:
         return close
@@ -255,6 +255,15 @@ def _isclose(a, b, rtol, atol, equal_nan):
 # ---------------------------------------------------------------------------------------------
 # Pairs
 # ---------------------------------------------------------------------------------------------
+
+def _host_array(t):
+    """t's values as a host NumPy array of its dtype (bfloat16 too, which numpy() refuses as
+    PyTorch's does)."""
+    t = t.detach().cpu()
+    if _dtype.is_bfloat16(t._data.dtype):
+        return t.float().numpy().astype(t._data.dtype)
+    return t.numpy()
+
 
 class UnsupportedInputs(Exception):
     """Raised while a Pair is made when it cannot handle the inputs: the next kind is tried."""
@@ -493,7 +502,7 @@ class TensorLikePair(Pair):
     def _equalize_attributes(actual, expected):
         """Both as host NumPy arrays of one dtype (torch.promote_types of theirs): PyTorch moves
         tensors on different devices to the CPU and converts both to the promoted dtype."""
-        a, b = (t.detach().cpu().numpy() for t in (actual, expected))
+        a, b = (_host_array(t) for t in (actual, expected))
         if actual.dtype is not expected.dtype:
             common = _dtype.promote_types(actual.dtype, expected.dtype).np
             a, b = a.astype(common), b.astype(common)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ... import _deterministic, _dispatch
+from ... import _deterministic, _dispatch, _dtype
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ...autograd.graph import Node
@@ -245,6 +245,11 @@ class GridSampler(Node):
     def backward(self, g):
         input, grid = self.saved_tensors
         wanted = (self._edges[0] is not None, self._edges[1] is not None)
+        if _dtype.is_bfloat16(input._data.dtype):
+            # in float32, rounded once (the tap weights and sums of bfloat16 would otherwise
+            # round at every step)
+            grads = self._backward_tensors(g.float(), input.float(), grid.float(), *wanted)
+            return tuple(None if t is None else t.to(input.dtype) for t in grads)
         if _dispatch._modes.grad_enabled or input._data.dtype == np.float16:
             return self._backward_tensors(g, input, grid, *wanted)
         grads = self._backward_arrays(g._data, input._data, grid._data, *wanted)
@@ -382,6 +387,8 @@ def base_grid(xp, np_dtype, spatial, align_corners):
 
 
 class AffineGridGenerator(Node):
+    sees_bfloat16 = True    # (its base grid is a bfloat16 linspace, as PyTorch's: see forward)
+
     def __init__(self, spatial, align_corners):
         self.spatial, self.align_corners = tuple(spatial), align_corners
 
@@ -389,6 +396,12 @@ class AffineGridGenerator(Node):
         xp = xp_of(theta)
         base = base_grid(xp, theta.dtype, self.spatial, self.align_corners)
         self._base = base = base.reshape(-1, base.shape[-1])
+        if _dtype.is_bfloat16(theta.dtype):
+            # PyTorch's: the bfloat16 base grid times theta in one bfloat16 matrix product
+            # (float sums, rounded once)
+            grid = base.astype(np.float32) @ theta.astype(np.float32).swapaxes(1, 2)
+            return grid.astype(theta.dtype).reshape(
+                (theta.shape[0],) + self.spatial + (len(self.spatial),))
         # sum_j base[p, j] * theta[n, d, j] added left to right, one rounding per step: PyTorch's
         # numbers (a matmul's order differs in the last bit, which moves nearest-mode
         # grid_sample by a whole pixel where a coordinate lands on .5)

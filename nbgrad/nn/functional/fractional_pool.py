@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..._dtype import bfloat16
 from ..._random_ops import rand
 from ..._dispatch import dispatch
 from ...autograd.graph import Node
@@ -124,8 +125,10 @@ def _fractional(d, input, kernel_size, output_size, output_ratio, samples):
     if samples.size(2) != d:
         raise RuntimeError(f'Expect _random_samples.size(2) equals to {d}; got '
                            f'{samples.size(2)}.')
-    host = samples.detach().cpu().numpy().reshape(batch * channels, d)
-    if not np.issubdtype(host.dtype, np.floating):
+    host = samples.detach().cpu()
+    # (bfloat16 samples as they are: PyTorch computes the windows in the samples' type)
+    host = (host._data if host.dtype is bfloat16 else host.numpy()).reshape(batch * channels, d)
+    if not np.issubdtype(host.dtype, np.floating) and host.dtype != bfloat16.np:
         host = host.astype(np.float64)
     return dispatch(FractionalMaxPool(d, kernel, out, host), input)
 
