@@ -114,8 +114,10 @@ tracing_depth = [0]
 
 
 def _warn_trace_constant(kind):
-    from .jit._trace import TracerWarning
+    from .jit._trace import TracerWarning, quiet
     from ._user_warning import warn_at_caller
+    if quiet[0]:
+        return
     warn_at_caller(f"Converting a tensor to a Python {kind} might cause the trace to be "
                    f"incorrect. We can't record the data flow of Python values, so this value "
                    f"will be treated as a constant in the future. This means that the trace might "

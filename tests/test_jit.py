@@ -225,3 +225,21 @@ def test_a_tensor_the_code_makes_and_fills_starts_afresh_at_every_call(tmp_path)
     for ours in (outputs(nbgrad), outputs(nbgrad, tmp_path / 'attend.pt')):
         for got, expected in zip(ours, theirs):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_recording_again_for_new_shapes_keeps_warnings_shown_once():
+    """A traced function records again for new input shapes without TracerWarnings, and
+    without resetting Python's memory of the warnings it has shown once (catch_warnings would:
+    PyTorch's traced modules show such a warning once)."""
+    import warnings
+
+    def warn_here():
+        warnings.warn('shown once', UserWarning)
+
+    traced = nbgrad.jit.trace(lambda x: x * float(x.sum()), nbgrad.ones(2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('default')
+        warn_here()
+        traced(nbgrad.ones(3))
+        warn_here()
+    assert [str(w.message) for w in caught] == ['shown once']

@@ -19,6 +19,10 @@ from .._tensor import Tensor
 from ._script import ScriptFunction
 
 
+# > 0 while a traced function records again for new input shapes: no TracerWarnings then
+quiet = [0]
+
+
 class TracerWarning(Warning):
     """The traced code did something a trace cannot capture faithfully."""
 
@@ -148,9 +152,13 @@ class TracedFunction(ScriptFunction):
         if recording is None:
             if self._fn is None:
                 raise RuntimeError(self._no_recording_message(key))
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', TracerWarning)
+            # quiet: TracerWarnings were given when it was traced (catch_warnings would reset
+            # Python's memory of warnings shown once, which would then show again)
+            quiet[0] += 1
+            try:
                 recording = self._recordings[key] = _record(self._fn, inputs)[0]
+            finally:
+                quiet[0] -= 1
         return _replay(recording, inputs)
 
     def _bind(self, inputs, kw_inputs):
@@ -315,7 +323,7 @@ def _record(fn, inputs):
     finally:
         remove()
     # (compared as arrays: a tensor-to-Python conversion while tracing warns TracerWarning)
-    if not np.array_equal(_random.get_rng_state().numpy(), state.numpy()):
+    if not np.array_equal(_random.get_rng_state().numpy(), state.numpy()) and not quiet[0]:
         warnings.warn('the traced code drew random numbers: ops nbgrad replays (dropout...) draw '
                       'again at each call, but random tensors the code made itself '
                       '(torch.rand...) are replayed as the values drawn while tracing',
