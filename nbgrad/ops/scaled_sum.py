@@ -23,6 +23,9 @@ from ._util import promote, xp_of
 def alpha_form(name, input, other, alpha):
     """(the op computing input + alpha * other for name 'add', - for 'sub', the operands),
     after PyTorch's checks of alpha."""
+    if input.__class__ is Tensor and other.__class__ is Tensor and \
+            _plain(input._data, other._data) and alpha.__class__ in (float, int):
+        return _FORMS[name](alpha, name), input, other     # (the common case, checked quickly)
     from .elementwise import BINARY, mul
     if isinstance(alpha, Tensor):       # (a Scalar argument: PyTorch reads a 0-dim tensor's value)
         alpha = alpha.item()
@@ -85,6 +88,23 @@ def _scalar_tail(shape, *operand_shapes):
     return np.broadcast_to(within, (int(np.prod(shape)) // run, run)).reshape(shape)
 
 
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _plain(a, b):
+    """Two host float32 (or float64) arrays of one dtype: NumPy's arithmetic is the op's."""
+    return a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.dtype is b.dtype and \
+        (a.dtype is _FLOAT32 or a.dtype is _FLOAT64)
+
+
+def _fits_in(shape, target):
+    """Whether shape broadcasts to target itself (not to something larger)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _with_alpha(base):
     class WithAlpha(base):
         ufunc = np_ufunc = None     # (no plain-ufunc shortcuts: alpha is part of the op)
@@ -101,10 +121,21 @@ def _with_alpha(base):
             self._bfloat16 = bfloat16
 
         def forward(self, a, b):
+            if _plain(a, b) and self._bfloat16 is None:     # (the common case, in two passes)
+                product = np.multiply(b, a.dtype.type(self._sign * self._forward_alpha))
+                if product.shape == a.shape:
+                    return np.add(a, product, out=product)
+                return a + product
             a, b = self._prepare((a, b))
             return _scaled_sum(a, b, self._sign * self._forward_alpha, self._bfloat16)
 
         def forward_into(self, out, a, b):
+            if _plain(a, b) and self._bfloat16 is None and out.dtype is a.dtype and \
+                    out.shape == a.shape and out.flags.writeable and \
+                    (b.shape == a.shape or _fits_in(b.shape, a.shape)):
+                # (the product first, so other may be out itself: x.add_(x, alpha=2))
+                product = np.multiply(b, a.dtype.type(self._sign * self._forward_alpha))
+                return np.add(a, product, out=out)
             return self.forward(a, b)
 
         def backward(self, g):
