@@ -15,6 +15,10 @@ of another dtype, to the operands' common dtype before computing: x + 0.3 on bfl
 bfloat16(0.3) = 0.30078125, and x == 0.1 compares with bfloat16(0.1). Multiplication and
 division are the exception: their kernels read a second operand that is a scalar at float
 precision (original_scalar_value). Ops say which rule they follow in `scalar_operands`.
+
+The default dtype. With set_default_dtype(bfloat16), integers meeting a float number give
+bfloat16 with no bfloat16 operand at all (arange(4) / 4): elementwise ops then take the same
+route, their integer operands cast to bfloat16 as PyTorch casts them (_from_default).
 """
 import math
 import numbers
@@ -38,13 +42,33 @@ def widen(op, inputs, arrays, bfloat16):
                 wide = list(arrays)
             wide[i] = _cast(a, np.float32)
     if wide is None:
-        return None
+        return _from_default(op, inputs, arrays, bfloat16)
     common = _common_dtype(inputs) is _dtype.bfloat16
     if common and op.scalar_operands is not None:
         _round_scalars(op, inputs, wide, bfloat16)
     # (an op told its result dtype, like sum(dtype=...), keeps the one it computed)
     told = getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None
     return wide, common and not told
+
+
+def _from_default(op, inputs, arrays, bfloat16):
+    """widen for an elementwise op without bfloat16 operands whose result is bfloat16 all the
+    same: the default dtype is bfloat16 and integers meet a float number (int_tensor * 1.5) or
+    give floats (arange(4).sin()). Its integer operands are cast to bfloat16 (as PyTorch casts
+    them to the common dtype), as float32 values; None for every other op."""
+    from . import _dispatch
+    if not _dispatch._default_bfloat16 or op.scalar_operands is None:
+        return None
+    common = _common_dtype(inputs)
+    if common is not _dtype.bfloat16 and not (getattr(op, 'result', None) == 'float' and
+                                              common is not None and common.np.kind in 'biu'):
+        return None
+    wide = [a.astype(bfloat16).astype(np.float32)    # (bool operands, where's condition
+            if getattr(a, 'dtype', None) is not None and a.dtype.kind in 'iu' else a  # too,
+            for a in arrays]                                # compute as they are)
+    if common is _dtype.bfloat16:
+        _round_scalars(op, inputs, wide, bfloat16)
+    return wide, True
 
 
 def any_in(arrays, bfloat16):
@@ -86,7 +110,7 @@ def to_bfloat16(value, bfloat16):
         rounded = float(np.float32(value).astype(bfloat16))
     except OverflowError:
         return value
-    if isinstance(value, float):
+    if not isinstance(value, numbers.Integral):
         return rounded
     return int(rounded) if math.isfinite(rounded) else value
 

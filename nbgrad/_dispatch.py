@@ -37,6 +37,18 @@ def _bfloat16_enabled(np_dtype):
 
 _dtype._bfloat16_listeners.append(_bfloat16_enabled)
 
+# True while the default dtype is bfloat16: an integer operand can then give a bfloat16 result,
+# so every op takes _general (where _bfloat16.widen sees to it)
+_default_bfloat16 = False
+
+
+def _default_dtype_set(dtype):
+    global _default_bfloat16
+    _default_bfloat16 = dtype is _dtype.bfloat16
+
+
+_dtype._default_listeners.append(_default_dtype_set)
+
 
 def dispatch(op, *inputs):
     if _observers and _entering is not op:
@@ -48,7 +60,8 @@ def dispatch(op, *inputs):
         grad_enabled = _modes.grad_enabled      # (one read of the per-thread modes)
         if x.__class__ is Tensor and (not grad_enabled or (
                 not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray \
-                and (_bfloat16_np is None or x._data.dtype is not _bfloat16_np):
+                and (_bfloat16_np is None or (x._data.dtype is not _bfloat16_np and
+                                              not _default_bfloat16)):
             if len(inputs) == 1:
                 out = op.forward(x._data)
             else:

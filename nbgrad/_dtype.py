@@ -127,12 +127,18 @@ _default_float = float32
 
 
 def set_default_dtype(d):
-    """Set the dtype of float tensors made from Python floats (float32 or float64, as in PyTorch)."""
+    """Set the dtype of float tensors made from Python floats (and of integer computations that
+    give floats), as in PyTorch: float32 or float64, or float16 or bfloat16."""
     global _default_float
     d = to_dtype(d)
     if d not in (float16, bfloat16, float32, float64):
         raise TypeError(f'only floating-point types are supported as the default type, got {d}')
     _default_float = d
+    for listener in _default_listeners:
+        listener(d)
+
+
+_default_listeners = []     # fn(dtype), called when the default dtype is set
 
 
 def get_default_dtype():

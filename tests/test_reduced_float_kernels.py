@@ -18,7 +18,7 @@ import nbgrad
 pytest.importorskip('ml_dtypes')
 torch = pytest.importorskip('torch')
 
-from torch_compare import assert_same_error  # noqa: E402
+from torch_compare import assert_same_error, both  # noqa: E402
 
 _VALUES = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
 
@@ -93,9 +93,18 @@ _ALPHA_CASES = {
 # contiguous runs of 1000 (a tail of 8 after 31 blocks), of 4 (all tail), broadcasting a 0-dim
 # operand (one run of 12) and a row (runs of 70)
 _ALPHA_SHAPES = [((1000,), (1000,)), ((250, 4), (4,)), ((), (3, 4)), ((5, 70), (70,)),
-                 ((4, 1, 70), (3, 70)), ((2, 3, 64), (2, 3, 64))]
+                 ((4, 1, 70), (3, 70)), ((2, 3, 64), (2, 3, 64)), ((5, 1, 40), (40,)),
+                 ((34, 1, 2), (1, 2)), ((40, 1, 3), (40, 1, 1)), ((1, 1, 40), (5, 1, 40))]
 
 
+# the elements of PyTorch's scalar tail loop depend on its vector width: 32 half or bfloat16
+# lanes per block on AVX-512 and AVX2 builds (ATEN_CPU_CAPABILITY=default or ARM differ)
+_VECTOR_WIDTH_32 = pytest.mark.skipif(
+    torch.backends.cpu.get_cpu_capability() not in ('AVX2', 'AVX512'),
+    reason='PyTorch\'s half/bfloat16 tail loop is measured for AVX2/AVX-512 builds')
+
+
+@_VECTOR_WIDTH_32
 @pytest.mark.parametrize('case', _ALPHA_CASES)
 @pytest.mark.parametrize('shapes', _ALPHA_SHAPES, ids=str)
 @pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
@@ -103,6 +112,29 @@ def test_add_with_alpha_rounds_as_pytorchs_fused_kernel(case, shapes, dtype):
     if case in ('add_', 'sub_ int alpha') and shapes[0] != np.broadcast_shapes(*shapes):
         pytest.skip('an in-place form keeps the first operand\'s shape')
     _bitwise(_ALPHA_CASES[case], dtype, *shapes)
+
+
+@pytest.mark.parametrize('call', [
+    lambda L: L.sub(L.tensor([5, 9], dtype=L.uint8), L.tensor([1, 2], dtype=L.uint8), alpha=3),
+    lambda L: L.sub(L.tensor([5], dtype=L.int8), L.tensor([1], dtype=L.int8), alpha=-128),
+    lambda L: L.add(L.tensor([100], dtype=L.int8), 64, alpha=2),
+    lambda L: L.add(L.ones(2), L.ones(2), alpha=1j),
+    lambda L: L.add(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.int64), alpha=0.5),
+    lambda L: L.ones(4, dtype=L.bfloat16).sub_(L.ones(4, dtype=L.bfloat16),
+                                               alpha=np.float32(0.5)).float(),
+], ids=['uint8 sub', 'int8 sub -128', 'int8 wraps', 'complex alpha on real', 'float alpha on int',
+        'NumPy float alpha'])
+def test_alpha_checks_and_integer_arithmetic_as_pytorch(call):
+    both(call)
+
+
+def test_complex_alpha_conjugates_in_the_gradient():
+    def run(lib):
+        a = lib.tensor([1 + 2j], requires_grad=True)
+        b = lib.tensor([1j], requires_grad=True)
+        lib.add(a, b, alpha=2j).real.sum().backward()
+        return a.grad, b.grad
+    both(run)
 
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
@@ -284,3 +316,35 @@ def test_lbfgs_steps_bfloat16_parameters_as_pytorch():
             optimizer.step(closure)
         return p.detach().double().tolist()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('name,fn', [
+    ('int * 1.5', lambda L: L.tensor(2) * 1.5),
+    ('int / 3', lambda L: L.tensor([1, 2]) / 3),
+    ('int * 1.1', lambda L: L.tensor([1, 2, 257]) * 1.1),
+    ('int + 0.3', lambda L: L.tensor([1, 2, 257]) + 0.3),
+    ('arange().sin()', lambda L: L.arange(4).sin()),
+    ('rope frequencies', lambda L: 1.0 / (10000 ** (L.arange(0, 8, 2) / 8))),
+    ('int == 0.1', lambda L: L.tensor([0, 1]) == 0.1),
+    ('where(mask, int, 1.5)', lambda L: L.where(L.tensor([True, False]), L.tensor([3, 4]), 1.5)),
+    ('bool * 1.5', lambda L: L.tensor([True, False]) * 1.5),
+    ('float32 stays', lambda L: L.tensor([1, 2]).float() * 1.1),
+    ('int // 2 stays int', lambda L: L.tensor([5, 7]) // 2),
+    ('tensor(1.5)', lambda L: L.tensor([1.5, 2.25])),
+    ('Linear', lambda L: _seeded_linear_default(L).weight),
+])
+def test_default_dtype_bfloat16_as_pytorch(name, fn):
+    values = []
+    for lib in (torch, nbgrad):
+        lib.set_default_dtype(lib.bfloat16)
+        try:
+            out = fn(lib)
+        finally:
+            lib.set_default_dtype(lib.float32)
+        values.append((str(out.dtype).split('.')[-1], out.detach().double().tolist()))
+    assert values[1] == values[0]
+
+
+def _seeded_linear_default(lib):
+    lib.manual_seed(0)
+    return lib.nn.Linear(3, 2)

@@ -35,7 +35,7 @@ class Elementwise(Node):
     # holomorphic: for a complex gradient the derivatives get the conjugated inputs and output,
     # so a formula g * f'(x) gives PyTorch's g * conj(f'(x)) (see _complex_autograd)
     conj_operands = False
-    scalar_operands = 'common'   # (see Node; 'second at float' for mul and div)
+    scalar_operands = 'common'   # (see Node; 'at float' for mul, 'second at float' for div)
 
     def forward(self, *arrays):
         fast = self.np_ufunc

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .. import _special, _special_bessel, _special_polynomials
+from .. import _dtype, _special, _special_bessel, _special_polynomials
 from .._dispatch import dispatch, no_kernel
 from .._select import select
 from .elementwise import (UNARY, _TWO_OVER_SQRT_PI, _binary, _in_operand_dtype,
@@ -33,7 +33,7 @@ def _no_kernel(table, name, kernel, half=False):
 def _bessel_i1_grad(g, x, y, scaled):
     """PyTorch's i1_backward / i1e_backward: I1' = I0 - I1/x and (e^-|x| I1)' = e^-|x| I0 -
     result (sgn x + 1/x), both 1/2 where |x| <= eps (the limit at 0, which 1/x cannot give)."""
-    eps = float(np.finfo(x._data.dtype).eps)
+    eps = float(_dtype.finfo(x._data.dtype).eps)
     big = x.abs() > eps
     safe = where(big, x, eps)
     if scaled:
