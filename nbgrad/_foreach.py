@@ -9,6 +9,9 @@ second operand may be a number, a list of numbers (one per tensor), a list of te
 0-dim tensor, as PyTorch's overloads take; PyTorch's errors for empty and mismatched lists."""
 import numbers
 
+import numpy as np
+
+from . import _dtype
 from ._tensor import Tensor
 
 _UNARY = ('abs', 'acos', 'asin', 'atan', 'ceil', 'cos', 'cosh', 'erf', 'erfc', 'exp', 'expm1',
@@ -106,6 +109,10 @@ def _binary(name, tensor_ok):
         self = _checked(self, f'_foreach_{name}_')
         _refuse_number_with_alpha(name + '_', other, alpha, tensor_ok)
         for t, o in zip(self, _per_tensor(self, other, tensor_ok, f'_foreach_{name}_')):
+            if name == 'mul' and isinstance(o, float) and _dtype.is_reduced_float(t._data.dtype):
+                # PyTorch's in-place foreach mul casts a number to half or bfloat16 first (its
+                # one-tensor mul_ and out-of-place _foreach_mul keep it in float)
+                o = float(np.asarray(np.float32(o)).astype(t._data.dtype))
             if hasattr(Tensor, name + '_'):
                 method = getattr(t, name + '_')
                 method(o, alpha=alpha) if alpha != 1 else method(o)

@@ -348,3 +348,45 @@ def test_default_dtype_bfloat16_as_pytorch(name, fn):
 def _seeded_linear_default(lib):
     lib.manual_seed(0)
     return lib.nn.Linear(3, 2)
+
+
+_TAIL_OPTIMIZERS = [('SGD', dict(lr=0.1)), ('SGD', dict(lr=0.1, momentum=0.9, nesterov=True)),
+                    ('SGD', dict(lr=0.1, momentum=0.9, dampening=0.3)),
+                    ('SGD', dict(lr=0.1, weight_decay=0.1, maximize=True)),
+                    ('Adam', dict(lr=1e-2, weight_decay=0.1)), ('AdamW', dict(lr=1e-2)),
+                    ('Adagrad', dict(lr=0.1, lr_decay=0.01)),
+                    ('RMSprop', dict(lr=0.01, centered=True, momentum=0.5)),
+                    ('Adam', dict(lr=1e-2, fused=True)),
+                    ('AdamW', dict(lr=1e-2, weight_decay=0.1, fused=True))]
+
+
+@_VECTOR_WIDTH_32
+@pytest.mark.parametrize('size', [7, 37], ids=lambda n: f'{n} elements')
+@pytest.mark.parametrize('name,options', _TAIL_OPTIMIZERS, ids=[
+    f'{n}-{"-".join(map(str, o.values()))}' for n, o in _TAIL_OPTIMIZERS])
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_reference_steps_round_pytorchs_scalar_tail_and_fused_steps(name, options, size, dtype):
+    """Sizes off a multiple of 32 reach PyTorch's scalar tail loop (the reference steps' adds
+    with alpha follow it); fused=True computes in float32 and rounds once (it overflowed to -inf
+    in half arithmetic)."""
+    def run(lib):
+        lib.manual_seed(0)
+        p = lib.nn.Parameter(lib.randn(size).to(getattr(lib, dtype)))
+        optimizer = getattr(lib.optim, name)([p], **options)
+        lib.manual_seed(1)
+        for _ in range(5):
+            p.grad = lib.randn(size).to(p.dtype)
+            optimizer.step()
+        return p.detach().double().tolist()
+    assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('scalar', [0.9, [0.9]], ids=['number', 'list'])
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_foreach_mul_in_place_casts_a_number_to_the_dtype_as_pytorch(scalar, dtype):
+    def run(lib):
+        b = lib.tensor(_VALUES[:64]).to(getattr(lib, dtype))
+        in_place = [b.clone()]
+        lib._foreach_mul_(in_place, scalar)
+        return in_place[0].double().tolist(), lib._foreach_mul([b], scalar)[0].double().tolist()
+    assert run(nbgrad) == run(torch)

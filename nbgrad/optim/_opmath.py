@@ -14,15 +14,14 @@ tensor are cast to float16 first; multipliers, lerp weights and addcmul/addcdiv 
 float32. lerp is computed as one fused multiply-add (float64 here: exact product, and the sum
 rounds to float32 as the FMA does, then to float16).
 
-One difference is left: PyTorch's vectorized CPU loop casts alpha (and an added Python number)
-to float16, but its scalar loop over the last (numel % vector width) elements - all of a tensor
-smaller than the width, 32 float16 lanes with AVX-512 - uses the float32 value. nbgrad follows
-the vectorized loop everywhere, so those elements can differ in the last bit after an add with
-alpha (SGD's update, weight decay, dampening).
+An add with alpha follows PyTorch's two loops: its vectorized loop computes the product in
+float (exact) and rounds the sum once; its scalar loop, over the last numel % 32 elements (all of
+a tensor under 32), rounds the product to the dtype first (ops/scaled_sum.py, scalar_tail).
 """
 import numpy as np
 
 from ..ops._util import xp_of
+from ..ops.scaled_sum import scalar_tail
 
 _f32 = np.float32
 
@@ -57,8 +56,15 @@ class Half:
 
     def _sum(self, other, alpha):
         if isinstance(other, Half):
-            other = other._f()
-            return self._f() + (other if alpha == 1 else self._cast(alpha) * other)
+            if alpha == 1:
+                return self._f() + other._f()
+            product = self._cast(alpha) * other._f()      # (exact in float32)
+            out = self._f() + product
+            tail = scalar_tail(out.shape, out.shape, other.a.shape)
+            if tail is not None:    # PyTorch's scalar loop rounds the product first
+                rounded = product.astype(self.a.dtype).astype(_f32)
+                out = xp_of(out).where(tail, self._f() + rounded, out)
+            return out
         return self._f() + self._cast(alpha * other)
 
     # -- PyTorch's ops -----------------------------------------------------------------------------

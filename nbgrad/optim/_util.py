@@ -415,7 +415,7 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
     entry i in errors.
     Shared by the optimizer classes and the functional forms (torch.optim.adam.adam...)."""
     reference = optimizer_class.reference
-    items, reduced = [], []
+    items, reduced, widened = [], [], []
     for tensors, cfg, _ in entries:
         arrays = tuple(t._data for t in tensors)
         shape = arrays[0].shape
@@ -426,8 +426,11 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
             continue        # (a meta parameter has no values to update)
         if arrays[0].dtype.kind == 'c':
             arrays = tuple(real_view(a) for a in arrays)
-        if op_by_op and reference is not None and _dtype.is_reduced_float(arrays[0].dtype):
-            reduced.append((arrays, cfg))
+        if _dtype.is_reduced_float(arrays[0].dtype) and arrays[0].__class__ is np.ndarray:
+            if op_by_op and reference is not None:
+                reduced.append((arrays, cfg))
+            else:       # fused=True (or no reference): the kernel in float32, as PyTorch's
+                widened.append((arrays, cfg))     # fused CPU kernels compute half and bfloat16
         else:
             items.append((arrays, cfg))
     if items:
@@ -435,6 +438,11 @@ def run_entries(optimizer_class, entries, describe, op_by_op=True):
                     fused_cuda=optimizer_class.fused_cuda)
     for arrays, cfg in reduced:
         run_reference(reference, cfg, arrays)
+    for arrays, cfg in widened:
+        wide = tuple(a.astype(np.float32) for a in arrays)
+        run_updates(optimizer_class.kernel, optimizer_class.n_scratch, [(wide, cfg)])
+        for narrow, result in zip(arrays[:1] + arrays[2:], wide[:1] + wide[2:]):
+            narrow[...] = result            # (rounded once to the parameter's dtype)
     for tensors, _, bumps in entries:
         for t, times in zip(tensors[:1] + tensors[2:], bumps):
             t._vc[0] += times
