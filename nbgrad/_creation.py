@@ -303,7 +303,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             with xp.cuda.Device(concrete_cuda_index(device)):
                 return _finish(xp.array(raw, dtype=dtype.np, copy=True), requires_grad)
         data = raw.get()
-    array = _to_nested_numpy(data, dtype.np)
+    if _dtype.is_reduced_float(dtype.np):
+        # Python floats through float32, as c10::Half and c10::BFloat16 take a double
+        array = _to_nested_numpy(data, np.dtype(np.float32))
+    else:
+        array = _to_nested_numpy(data, dtype.np)
     if array.dtype != dtype.np:
         array = array.astype(dtype.np)
     source = data._data if isinstance(data, Tensor) else data

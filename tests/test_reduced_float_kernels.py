@@ -390,3 +390,49 @@ def test_foreach_mul_in_place_casts_a_number_to_the_dtype_as_pytorch(scalar, dty
         lib._foreach_mul_(in_place, scalar)
         return in_place[0].double().tolist(), lib._foreach_mul([b], scalar)[0].double().tolist()
     assert run(nbgrad) == run(torch)
+
+
+_F = {'tanh': lambda L, x: L.tanh(x), 'sigmoid': lambda L, x: L.sigmoid(x),
+      'logit': lambda L, x: L.logit(x),
+      'silu': lambda L, x: L.nn.functional.silu(x), 'mish': lambda L, x: L.nn.functional.mish(x),
+      'softplus': lambda L, x: L.nn.functional.softplus(x),
+      'hardswish': lambda L, x: L.nn.functional.hardswish(x),
+      'hardsigmoid': lambda L, x: L.nn.functional.hardsigmoid(x),
+      'elu': lambda L, x: L.nn.functional.elu(x), 'selu': lambda L, x: L.nn.functional.selu(x),
+      'celu': lambda L, x: L.nn.functional.celu(x),
+      'leaky_relu': lambda L, x: L.nn.functional.leaky_relu(x, 0.1),
+      'tanhshrink': lambda L, x: L.nn.functional.tanhshrink(x)}
+
+
+@pytest.mark.parametrize('name', _F)
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_activation_gradients_round_as_pytorchs_backward_kernels(name, dtype):
+    """PyTorch's backward kernels for these compute half and bfloat16 in float and round once
+    (its half sigmoid_backward and logit's formula round op by op): bit for bit."""
+    def run(lib):
+        x = lib.linspace(-4, 4, 257).to(getattr(lib, dtype))
+        if name == 'logit':
+            x = x.sigmoid()
+        x.requires_grad_()
+        g = lib.linspace(-1, 1, 257).to(getattr(lib, dtype))
+        (grad,) = lib.autograd.grad(_F[name](lib, x), x, g)
+        return grad.double().tolist()
+    assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('name,fn', [
+    ('rsqrt', lambda L, x: L.rsqrt(x.abs() + 1)),
+    ('logaddexp2', lambda L, x: L.logaddexp2(x, x * 0.3)),
+    ('tensor(double, dtype=half)', lambda L, x: L.tensor([1 + 2 ** -11 + 2 ** -40, 0.1, 7e4],
+                                                         dtype=x.dtype)),
+    ('float64 -> half', lambda L, x: L.tensor([1 + 2 ** -11 + 2 ** -40, 2 ** -25 * 3],
+                                              dtype=L.float64).to(x.dtype)),
+])
+@pytest.mark.parametrize('dtype', ['float16', 'bfloat16'])
+def test_half_computed_in_float_and_conversions_through_float(name, fn, dtype):
+    """PyTorch's half kernels compute in float and round once (NumPy's half loops round each
+    step); c10's half and bfloat16 take a double through float."""
+    def run(lib):
+        x = lib.tensor(_VALUES[:256]).to(getattr(lib, dtype))
+        return fn(lib, x).double().tolist()
+    assert run(nbgrad) == run(torch)

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .. import _scalar_bounds, _special
+from .. import _dtype, _scalar_bounds, _special
 from .._complex_autograd import conj as _conj
 from . import _special_cuda
 from .._dispatch import dispatch, dispatch_inplace, no_kernel
@@ -84,8 +84,20 @@ _unary('log2', lambda g, x, y: g / (x * _LN2), saves='x')
 _unary('log10', lambda g, x, y: g / (x * _LN10), saves='x')
 _unary('log1p', lambda g, x, y: g / (x + 1), saves='x', backward_name='Log1PBackward0')
 _unary('sqrt', lambda g, x, y: g / (y * 2), saves='y')
+def _half_in_float(compute):
+    """compute(xp, *arrays) in float32 for float16 NumPy arrays, rounded once: PyTorch's CPU
+    kernels compute half in float, where a formula of NumPy's half ufuncs rounds each step."""
+    def computed(xp, *arrays):
+        if xp is np and any(getattr(a, 'dtype', None) == np.float16 for a in arrays):
+            wide = [a.astype(np.float32) if getattr(a, 'dtype', None) == np.float16 else a
+                    for a in arrays]
+            return compute(xp, *wide).astype(np.float16)
+        return compute(xp, *arrays)
+    return computed
+
+
 _unary('rsqrt', lambda g, x, y: g * y.pow(3) * -0.5, saves='y',
-       compute=lambda xp, x: xp.reciprocal(xp.sqrt(x)))
+       compute=_half_in_float(lambda xp, x: xp.reciprocal(xp.sqrt(x))))
 _unary('sin', lambda g, x, y: g * x.cos(), saves='x')
 _unary('cos', lambda g, x, y: g * -x.sin(), saves='x')
 _unary('tan', lambda g, x, y: g * (y * y + 1), saves='y')
@@ -94,7 +106,19 @@ _unary('acos', lambda g, x, y: -g * (1 - x * x).rsqrt(), ufunc='arccos', saves='
 _unary('atan', lambda g, x, y: g / (x * x + 1), ufunc='arctan', saves='x')
 _unary('sinh', lambda g, x, y: g * x.cosh(), saves='x')
 _unary('cosh', lambda g, x, y: g * x.sinh(), saves='x')
-_unary('tanh', lambda g, x, y: g * (1 - y * y), saves='y')
+def _in_float(derivative, half=True):
+    """derivative(g, x, y) computed in float for bfloat16 (and half) and rounded once, as
+    PyTorch's fused backward kernels (tanh_backward, sigmoid_backward) do. (Its half
+    sigmoid_backward computes in half, op by op: half=False.)"""
+    def rounded_once(g, x, y):
+        if _dtype.is_bfloat16(g._data.dtype) or (half and g._data.dtype == np.float16):
+            x, y = (None if v is None else v.float() for v in (x, y))
+            return derivative(g.float(), x, y).to(g.dtype)
+        return derivative(g, x, y)
+    return rounded_once
+
+
+_unary('tanh', _in_float(lambda g, x, y: g * (1 - y * y)), saves='y')
 _unary('asinh', lambda g, x, y: g * (x * x + 1).rsqrt(), ufunc='arcsinh', saves='x')
 # (x - 1)(x + 1) rather than PyTorch's x^2 - 1 (no cancellation near 1); + 0.0 makes its -0 at
 # x = -1 a +0, so the gradient there is PyTorch's +inf
@@ -102,7 +126,7 @@ _unary('acosh', lambda g, x, y: g * (((x - 1) * (x + 1) + 0.0).rsqrt() if not x.
                                      else (x - 1).rsqrt() * (x + 1).rsqrt()),  # (PyTorch's
        ufunc='arccosh', saves='x')                                   # branch for complex x)
 _unary('atanh', lambda g, x, y: g / (1 - x * x), ufunc='arctanh', saves='x')
-_unary('sigmoid', lambda g, x, y: g * y * (1 - y), saves='y',
+_unary('sigmoid', _in_float(lambda g, x, y: g * (1 - y) * y, half=False), saves='y',
        compute=lambda xp, x: _sigmoid(xp, x))
 _unary('logit', lambda g, x, y: _logit_grad(g, x), saves='x',
        compute=lambda xp, x: xp.log(x / (1 - x)))
@@ -294,7 +318,7 @@ _binary('logaddexp', lambda g, a, b, y: g / (1 + (b - a).exp()),
         compute=lambda xp, a, b: _logaddexp(xp, a, b))
 _binary('logaddexp2', lambda g, a, b, y: g / (1 + (b - a).exp2()),
         lambda g, a, b, y: g / (1 + (a - b).exp2()), saves='ab', result='float',
-        float_only=True, compute=lambda xp, a, b: _logaddexp2(xp, a, b))
+        float_only=True, compute=_half_in_float(lambda xp, a, b: _logaddexp2(xp, a, b)))
 _binary('xlogy', lambda g, a, b, y: _xlogy_da(g, a, b, BINARY['xlogy'], 0.0),
         lambda g, a, b, y: g * a / b, saves='ab', result='float',
         compute=lambda xp, a, b: _in_operand_dtype(_special.xlogy(xp, a, b), a, b))

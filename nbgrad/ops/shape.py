@@ -565,6 +565,10 @@ class ToCopy(Node):
             # copy is C-ordered, where NumPy's order='K' would follow its strides)
             dense = a.__class__ is not np.ndarray or a.flags.c_contiguous or \
                 _memory_format.dense_order(a) is not None
+            if a.dtype == np.float64 and _dtype.is_reduced_float(self.np_dtype):
+                # through float32, as c10::Half and c10::BFloat16 take a double (one rounding
+                # more: 1 + 2^-11 + 2^-40 is 1.0 in half, not 1.0009765625)
+                a = a.astype(np.float32, order='K' if dense else 'C')
             a = a.astype(self.np_dtype, order='K' if dense else 'C')
         if self.order != 'K':
             a = Clone(self.order).forward(a)

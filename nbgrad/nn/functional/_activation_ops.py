@@ -181,8 +181,6 @@ def _gelu_slope_single(xp, d):
 
 
 def _gelu_grad(g, x, approximate):
-    if _dtype.is_reduced_float(x._data.dtype):  # in float, as PyTorch's kernel (x * x overflows
-        return _gelu_grad(g.float(), x.float(), approximate).to(x.dtype)   # half at 256)
     if approximate == 'tanh':
         inner = (x + x * x * x * _GELU_KAPPA) * _GELU_BETA
         t = inner.tanh()
@@ -306,10 +304,13 @@ class Activation(Node):
         return row.forward(xp, x, *params).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        if self.saves_output:
-            return self.row.grad_from_result(g, self.saved_output(), *self.params)
-        (x,) = self.saved_tensors
-        return self.row.grad(g, x, *self.params)
+        saved = self.saved_output() if self.saves_output else self.saved_tensors[0]
+        grad = self.row.grad_from_result if self.saves_output else self.row.grad
+        if _dtype.is_reduced_float(saved._data.dtype):
+            # PyTorch's backward kernels (silu_backward, elu_backward...) compute half and
+            # bfloat16 in float and round once; the formula's own ops would round at each step
+            return grad(g.float(), saved.float(), *self.params).to(saved.dtype)
+        return grad(g, saved, *self.params)
 
     def name(self):
         return self.backward_name
