@@ -42,13 +42,38 @@ def widen(op, inputs, arrays, bfloat16):
                 wide = list(arrays)
             wide[i] = _cast(a, np.float32)
     if wide is None:
+        if _told_bfloat16(op, bfloat16):
+            return list(arrays), True
         return _from_default(op, inputs, arrays, bfloat16)
     common = _common_dtype(inputs) is _dtype.bfloat16
     if common and op.scalar_operands is not None:
         _round_scalars(op, inputs, wide, bfloat16)
-    # (an op told its result dtype, like sum(dtype=...), keeps the one it computed)
+    # an op told its result dtype, like sum(dtype=...), keeps the one it computed
     told = getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None
+    if _told_bfloat16(op, bfloat16):
+        return wide, True
     return wide, common and not told
+
+
+def told(op, bfloat16):
+    """Whether the op was told to compute in bfloat16 (see _told_bfloat16), without changing it."""
+    for name in ('dtype', 'np_dtype'):
+        value = getattr(op, name, None)
+        if value is bfloat16 or value is _dtype.bfloat16:
+            return True
+    return False
+
+
+def _told_bfloat16(op, bfloat16):
+    """Whether the op was told to compute in bfloat16 (sum(dtype=bfloat16), softmax(dtype=...),
+    out= of bfloat16): then it is retold float32, and its result is rounded once (PyTorch
+    accumulates bfloat16 in float)."""
+    for name in ('dtype', 'np_dtype'):
+        value = getattr(op, name, None)
+        if value is bfloat16 or value is _dtype.bfloat16:
+            setattr(op, name, _FLOAT32 if value is bfloat16 else _dtype.float32)
+            return True
+    return False
 
 
 def _from_default(op, inputs, arrays, bfloat16):

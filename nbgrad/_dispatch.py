@@ -61,7 +61,8 @@ def dispatch(op, *inputs):
         if x.__class__ is Tensor and (not grad_enabled or (
                 not x._requires_grad and x._base is None)) and x._data.__class__ is _ndarray \
                 and (_bfloat16_np is None or (x._data.dtype is not _bfloat16_np and
-                                              not _default_bfloat16)):
+                                              not _default_bfloat16 and
+                                              not _bfloat16.told(op, _bfloat16_np))):
             if len(inputs) == 1:
                 out = op.forward(x._data)
             else:

@@ -30,7 +30,7 @@ def _requires_grad_anywhere(values):
 
 def _can_cast(src, dst):
     """PyTorch's rule for out=: no cast to a lower category (float -> int, int -> bool)."""
-    order = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'c': 3}
+    order = {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'V': 2, 'c': 3}     # ('V': bfloat16)
     return order[np.dtype(src).kind] <= order[np.dtype(dst).kind]
 
 

@@ -436,3 +436,26 @@ def test_half_computed_in_float_and_conversions_through_float(name, fn, dtype):
         x = lib.tensor(_VALUES[:256]).to(getattr(lib, dtype))
         return fn(lib, x).double().tolist()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('name,fn', [
+    ('sum(dtype=bfloat16)', lambda L, a: L.sum(a, dtype=L.bfloat16)),
+    ('float32 sum(dtype=bfloat16)', lambda L, a: a.float().sum(dtype=L.bfloat16)),
+    ('float64 mean(dtype=bfloat16)', lambda L, a: a.double().mean(dtype=L.bfloat16)),
+    ('int sum(dtype=bfloat16)', lambda L, a: (a * 100).long().sum(dtype=L.bfloat16)),
+    ('cumsum(dtype=bfloat16)', lambda L, a: a.double().cumsum(0, dtype=L.bfloat16)),
+    ('softmax(dtype=bfloat16)', lambda L, a: L.softmax(a.float(), 0, dtype=L.bfloat16)),
+    ('sum(out=bfloat16)', lambda L, a: L.sum(a, 0, keepdim=True,
+                                             out=L.empty(1, dtype=L.bfloat16))),
+    ('add(out=bfloat16)', lambda L, a: L.add(a, a, out=L.empty(1000, dtype=L.bfloat16))),
+    ('matmul(out=bfloat16)', lambda L, a: L.matmul(a[:16].reshape(4, 4), a[16:32].reshape(4, 4),
+                                                   out=L.empty(4, 4, dtype=L.bfloat16))),
+    ('exp(out=float32)', lambda L, a: L.exp(a, out=L.empty(1000))),
+])
+def test_bfloat16_told_as_a_dtype_or_an_out_tensor(name, fn):
+    """Told bfloat16 (dtype= or out=), PyTorch accumulates in float and rounds once."""
+    def run(lib):
+        a = lib.tensor(_VALUES).bfloat16()
+        out = fn(lib, a)
+        return str(out.dtype).split('.')[-1], out.double().tolist()
+    assert run(nbgrad) == run(torch)
