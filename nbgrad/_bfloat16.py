@@ -56,9 +56,11 @@ def widen(op, inputs, arrays, bfloat16):
 
 
 def told(op, bfloat16):
-    """Whether the op was told to compute in bfloat16 (see _told_bfloat16), without changing it."""
+    """Whether the op was told to compute in bfloat16 (see _told_bfloat16), without changing it.
+    (On the dispatch fast path: the instance's own attributes, no getattr fallbacks.)"""
+    attributes = op.__dict__
     for name in ('dtype', 'np_dtype'):
-        value = getattr(op, name, None)
+        value = attributes.get(name)
         if value is bfloat16 or value is _dtype.bfloat16:
             return True
     return False
