@@ -73,6 +73,7 @@ _SCALAR_CASES = {
     'x ** 5': lambda L, x: x ** 5,
     'clamp(x, 0.1, 0.7)': lambda L, x: x.clamp(0.1, 0.7),
     'where(x > 0, x, 0.3)': lambda L, x: L.where(x > 0, x, 0.3),
+    'bucketize(1.3, x)': lambda L, x: L.bucketize(1.3, x.sort().values),
 }
 
 

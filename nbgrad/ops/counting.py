@@ -135,6 +135,7 @@ def _binary_search(seq, values, right, sorter):
 
 class SearchSorted(Node):
     differentiable = False
+    scalar_operands = 'common'      # (bucketize(1.3, bfloat16 boundaries) looks up bfloat16's 1.3)
 
     def __init__(self, right, out_int32, name='searchsorted'):
         self.right, self.out_int32, self.op_name = right, out_int32, name
