@@ -460,3 +460,16 @@ def test_bfloat16_told_as_a_dtype_or_an_out_tensor(name, fn):
         out = fn(lib, a)
         return str(out.dtype).split('.')[-1], out.double().tolist()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('in_place', [False, True], ids=['addcdiv', 'addcdiv_'])
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'float16', 'bfloat16'])
+def test_addcdiv_divides_value_times_tensor1_as_pytorchs_kernel(dtype, in_place):
+    """PyTorch's addcdiv kernel computes self + (value * t1) / t2 (in float for half and
+    bfloat16): bit for bit in every float dtype."""
+    def run(lib):
+        a, b, c = (lib.tensor(np.roll(_VALUES, k)).to(getattr(lib, dtype)) for k in (0, 1, 2))
+        if in_place:
+            return a.clone().addcdiv_(b, c.abs() + 1, value=-0.3).double().tolist()
+        return lib.addcdiv(a, b, c.abs() + 1, value=1 / 3).double().tolist()
+    assert run(nbgrad) == run(torch)

@@ -852,10 +852,13 @@ def refuse_bool_addcmul(*operands):
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
     refuse_bool_addcmul(input, tensor1, tensor2)
-    product = mul(tensor1, tensor2)
-    if value != 1:
-        product = mul(product, int(value) if product._data.dtype.kind in 'biu' else value)
-    return add(input, product)
+    if value == 1:
+        return add(input, mul(tensor1, tensor2))
+    kind = promote([t._data for t in (tensor1, tensor2)]).kind
+    value = int(value) if kind in 'biu' else value
+    if _records(tensor1, tensor2):   # (the product saves tensor1 and tensor2, as PyTorch's node)
+        return add(input, mul(mul(tensor1, tensor2), value))
+    return add(input, mul(mul(tensor1, value), tensor2))   # (PyTorch's kernel's order)
 
 
 @presents_as('AddcdivBackward0')
@@ -866,10 +869,16 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
         raise RuntimeError('Integer division with addcdiv is no longer supported, and in a future '
                            'release addcdiv will perform a true division of tensor1 and tensor2. '
                            'Use (input + value * tensor1 / tensor2) instead.')
-    quotient = div(tensor1, tensor2)
-    if value != 1:
-        quotient = mul(quotient, value)
-    return add(input, quotient)
+    if value == 1:
+        return add(input, div(tensor1, tensor2))
+    if _records(tensor1, tensor2):   # (the quotient saves tensor1 and tensor2, as PyTorch's node)
+        return add(input, mul(div(tensor1, tensor2), value))
+    return add(input, div(mul(tensor1, value), tensor2))   # (PyTorch's kernel's order)
+
+
+def _records(*operands):
+    """Whether autograd records an op of these operands."""
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in operands)
 
 
 def float_power(input, exponent):
