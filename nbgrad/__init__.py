@@ -128,6 +128,7 @@ _install_aten_namespace()   # (nbgrad.ops.aten.mm...: FlopCounterMode's keys)
 
 from . import version  # noqa: E402  (torch.version)
 from . import accelerator  # noqa: E402,F401  (torch.accelerator)
+from . import signal  # noqa: E402,F401  (torch.signal.windows)
 from .version import __version__  # noqa: E402,F401
 from .cuda import OutOfMemoryError  # noqa: E402,F401  (torch.OutOfMemoryError)
 
