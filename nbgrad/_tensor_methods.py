@@ -20,7 +20,7 @@ from ._node_names import presents_as
 from ._profiled_calls import profiled_call
 from ._memory_format import preserve_format as _preserve_format
 from .ops import elementwise as ew, reduction, views, shape, indexing, matmul, scatter_reduce
-from .ops import scaled_products
+from .ops import addc, scaled_products
 from .ops import complex_ops, exponents, parameterised_unary
 from .ops._util import as_operand, require_tensor
 
@@ -334,31 +334,7 @@ Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 Tensor.addcmul, Tensor.addcdiv = ew.addcmul, ew.addcdiv
 
 
-def _pointwise_(self, tensor1, tensor2, value, name):
-    """self.addcmul_/addcdiv_: half and bfloat16 as the out-of-place form, in float and rounded
-    once (PyTorch's kernel), then written into self; other dtypes as self.add_((value * t1) * t2
-    or (value * t1) / t2), the kernel's order (recording autograd: the product saves t1 and t2, as
-    PyTorch's node, and value scales it)."""
-    refuse_partial_overlap(self, tensor1, tensor2)
-    if _dtype.is_reduced_float(self._data.dtype) and self._data.__class__ is np.ndarray and \
-            all(isinstance(t, Tensor) and t._data.dtype == self._data.dtype
-                for t in (tensor1, tensor2)):
-        from ._tensor_method_forms import _source_of_inplace
-        return self.copy_(getattr(ew, name)(_source_of_inplace(self), tensor1, tensor2,
-                                            value=value))
-    if value != 1 and not ew._records(tensor1, tensor2):   # (PyTorch's kernel's order: value
-        kind = ew.promote([t._data if isinstance(t, Tensor) else t     # times tensor1 first)
-                           for t in (tensor1, tensor2)]).kind
-        tensor1 = ew.mul(tensor1, int(value) if kind in 'biu' and name == 'addcmul' else value)
-        value = 1
-    combined = ew.mul(tensor1, tensor2) if name == 'addcmul' else ew.div(tensor1, tensor2)
-    return self.add_(combined, alpha=value)
-
-
-Tensor.addcmul_ = lambda self, tensor1, tensor2, *, value=1: ew.refuse_bool_addcmul(
-    self, tensor1, tensor2) or _pointwise_(self, tensor1, tensor2, value, 'addcmul')
-Tensor.addcdiv_ = lambda self, tensor1, tensor2, *, value=1: _pointwise_(
-    self, tensor1, tensor2, value, 'addcdiv')
+Tensor.addcmul_, Tensor.addcdiv_ = addc.addcmul_, addc.addcdiv_
 Tensor.polygamma = lambda self, n: ew.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: dispatch_inplace(parameterised_unary.Polygamma(int(n)), self)
 Tensor.ldexp, Tensor.ldexp_, Tensor.frexp = exponents.ldexp, exponents.ldexp_, exponents.frexp

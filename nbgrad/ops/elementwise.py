@@ -26,7 +26,6 @@ from .._int_scalars import fits
 from .._select import select
 from . import _integer_arithmetic as integer_arithmetic
 from ._util import promote, xp_of, as_operand, require_tensor, no_overload
-from .._node_names import presents_as, rounded_once_in_reduced_float
 from .._bfloat16 import to_bfloat16
 
 _LN2 = math.log(2.0)
@@ -840,47 +839,6 @@ def _clamp(input, min, max, name, scalar_overload, tensor_overload):
     return dispatch(op, input, lo, hi)
 
 
-def refuse_bool_addcmul(*operands):
-    """addcmul(_) of three bool operands: PyTorch has no kernel (a bool input with int
-    tensors, or the reverse, computes in int64)."""
-    if all(isinstance(t, Tensor) and t._data.dtype.kind == 'b' for t in operands):
-        raise no_kernel('addcmul_cpu_out', 'bool')
-
-
-@presents_as('AddcmulBackward0')
-@rounded_once_in_reduced_float
-def addcmul(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 * tensor2 (value is cast to the integer dtype for int tensors)."""
-    refuse_bool_addcmul(input, tensor1, tensor2)
-    if value == 1:
-        return add(input, mul(tensor1, tensor2))
-    kind = promote([t._data for t in (tensor1, tensor2)]).kind
-    value = int(value) if kind in 'biu' else value
-    if _records(tensor1, tensor2):   # (the product saves tensor1 and tensor2, as PyTorch's node)
-        return add(input, mul(mul(tensor1, tensor2), value))
-    return add(input, mul(mul(tensor1, value), tensor2))   # (PyTorch's kernel's order)
-
-
-@presents_as('AddcdivBackward0')
-@rounded_once_in_reduced_float
-def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value * tensor1 / tensor2 (true division; integer tensor1/tensor2 are refused)."""
-    if all(isinstance(t, Tensor) and t._data.dtype.kind in 'biu' for t in (tensor1, tensor2)):
-        raise RuntimeError('Integer division with addcdiv is no longer supported, and in a future '
-                           'release addcdiv will perform a true division of tensor1 and tensor2. '
-                           'Use (input + value * tensor1 / tensor2) instead.')
-    if value == 1:
-        return add(input, div(tensor1, tensor2))
-    if _records(tensor1, tensor2):   # (the quotient saves tensor1 and tensor2, as PyTorch's node)
-        return add(input, mul(div(tensor1, tensor2), value))
-    return add(input, div(mul(tensor1, value), tensor2))   # (PyTorch's kernel's order)
-
-
-def _records(*operands):
-    """Whether autograd records an op of these operands."""
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in operands)
-
-
 def float_power(input, exponent):
     """pow in float64, or in complex128 when either operand is complex."""
     input = as_operand(input)
@@ -918,3 +876,4 @@ from . import parameterised_unary  # noqa: E402
 from .parameterised_unary import polygamma  # noqa: E402,F401
 from .lerp import Lerp, lerp, lerp_operands  # noqa: E402,F401  (torch.lerp, Tensor.lerp_)
 from . import scaled_sum  # noqa: E402  (add and sub with alpha)
+from .addc import addcdiv, addcmul, refuse_bool_addcmul  # noqa: E402,F401  (torch.addcmul...)
