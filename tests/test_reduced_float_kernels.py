@@ -155,6 +155,8 @@ def test_add_with_alpha_is_one_node_with_pytorchs_gradients(dtype):
 @pytest.mark.parametrize('name,fn', [
     ('index_add_ 1-d', lambda L, z, i, v: z.index_add_(0, i, v)),
     ('index_add_ 1-d alpha', lambda L, z, i, v: z.index_add_(0, i, v, alpha=0.3)),
+    ('index_add_ 1-d alpha, 5 slots', lambda L, z, i, v: L.zeros(5, dtype=z.dtype).index_add_(
+        0, L.arange(300) % 5, L.tensor(_VALUES[:300]).to(z.dtype), alpha=0.3)),
     ('index_add_ 2-d', lambda L, z, i, v: z.view(2, 1).index_add_(0, i, v.view(-1, 1))),
     ('index_put_ accumulate', lambda L, z, i, v: z.index_put_((i,), v, accumulate=True)),
     ('put_ accumulate', lambda L, z, i, v: z.put_(i, v, accumulate=True)),

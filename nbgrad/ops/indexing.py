@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype
 from .._arrays import MetaArray, is_host_array
 from .._complex_autograd import conj as _conj
 from .._arrays import is_cuda_array
@@ -673,6 +674,8 @@ class IndexAdd(Node):
             alpha = self.alpha
             if out.dtype.kind in 'iu' and isinstance(alpha, float):
                 alpha = int(alpha)   # (PyTorch converts alpha to the integer dtype: truncates)
+            elif _dtype.is_bfloat16(out.dtype) and alpha != 1:
+                alpha = out.dtype.type(alpha)   # (bfloat16 arithmetic, as PyTorch's kernel)
             # (PyTorch's kernel for a 1-d self rounds a half sum after every add; the one for
             # more dimensions accumulates half in float32, as scatter_add_ does)
             add_at = _scatter_add_at if out1.ndim > 1 else _index_add_at
