@@ -18,7 +18,7 @@ import nbgrad
 pytest.importorskip('ml_dtypes')
 torch = pytest.importorskip('torch')
 
-from torch_compare import assert_same_error, both  # noqa: E402
+from torch_compare import assert_same, assert_same_error, both  # noqa: E402
 
 _VALUES = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
 
@@ -475,3 +475,43 @@ def test_addcdiv_divides_value_times_tensor1_as_pytorchs_kernel(dtype, in_place)
             return a.clone().addcdiv_(b, c.abs() + 1, value=-0.3).double().tolist()
         return lib.addcdiv(a, b, c.abs() + 1, value=1 / 3).double().tolist()
     assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_linear_and_embedding_gradients_as_pytorch(dtype):
+    """A bias gradient sums in float (a bfloat16 sum of 2048 ones stopped at 256); an
+    embedding's gradient adds row by row in the dtype, as PyTorch's kernels."""
+    def run(lib):
+        lib.manual_seed(0)
+        linear = lib.nn.Linear(4, 3).to(getattr(lib, dtype))
+        linear(lib.randn(2048, 4).to(getattr(lib, dtype))).sum().backward()
+        embedding = lib.nn.Embedding(5, 3).to(getattr(lib, dtype))
+        embedding(lib.tensor([1, 2, 1] * 700)).sum().backward()
+        return [t.grad.double().tolist() for t in (linear.bias, linear.weight, embedding.weight)]
+    assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('layer', ['LSTM', 'RNN', 'GRU'])
+def test_recurrent_state_returned_under_autocast_goes_back_in(layer):
+    def run(lib):
+        lib.manual_seed(0)
+        module = getattr(lib.nn, layer)(4, 5, 2)
+        with lib.autocast('cpu', dtype=lib.bfloat16):
+            _, state = module(lib.randn(3, 2, 4))
+            out, state = module(lib.randn(3, 2, 4), state)
+        state = state[0] if isinstance(state, tuple) else state
+        return str(out.dtype).split('.')[-1], str(state.dtype).split('.')[-1]
+    assert run(nbgrad) == run(torch)
+
+
+@pytest.mark.parametrize('rows,p,mode', [(10, 2.0, None), (40, 2.0, None),
+                                         (10, 2.0, 'use_mm_for_euclid_dist'), (40, 1.0, None),
+                                         (30, 2.0, 'donot_use_mm_for_euclid_dist')])
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_cdist_takes_reduced_floats_on_the_product_path_only(dtype, rows, p, mode):
+    def run(lib):
+        a = lib.tensor(_VALUES[:rows * 3].reshape(rows, 3)).to(getattr(lib, dtype))
+        options = {} if mode is None else {'compute_mode': mode}
+        return lib.cdist(a, a, p=p, **options).float()
+    # (PyTorch's product formula leaves up to 0.09 on the diagonal, where nbgrad has 0)
+    both(run, lambda got, expected: assert_same(got, expected, rtol=2.0 ** -7, atol=0.1))

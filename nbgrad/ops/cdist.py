@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import _dispatch
+from .. import _dispatch, _dtype
 from .._dispatch import dispatch
 from ..autograd.graph import Node
 from ._util import require_tensor, xp_of
@@ -39,8 +39,6 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
         if not x.is_floating_point():
             raise RuntimeError(f'cdist only supports floating-point dtypes, {name} got: '
                                f'{_dispatch._type_word(x._data.dtype)}')
-    if x1.device.type == 'cpu' and np.float16 in (x1._data.dtype, x2._data.dtype):
-        raise _dispatch.no_kernel('cdist', np.float16)    # (PyTorch's CPU kernel has no half)
     if p < 0:
         raise RuntimeError('cdist only supports non-negative p values')
     if x1._data.dtype != x2._data.dtype:
@@ -52,7 +50,12 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     x2 = x2.expand(batch + tuple(x2.shape[-2:]))
     rows1, rows2 = x1.shape[-2], x2.shape[-2]
     mode = _MODES[compute_mode]
-    if p == 2 and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25))):
+    by_products = p == 2 and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25)))
+    if x1.device.type == 'cpu' and not by_products and _dtype.is_reduced_float(x1._data.dtype):
+        # PyTorch's CPU cdist kernel has no half or bfloat16; its matrix-product path for
+        # Euclidean distances takes them
+        raise _dispatch.no_kernel('cdist', x1._data.dtype)
+    if by_products:
         out = dispatch(EuclideanDist(), x1.reshape((-1,) + tuple(x1.shape[-2:])),
                        x2.reshape((-1,) + tuple(x2.shape[-2:])))
         return out.view(batch + (rows1, rows2))   # (PyTorch's grad_fn here: ViewBackward0)

@@ -5,7 +5,7 @@ GEMM with the bias added in place, backward two GEMMs and a sum, and no transpos
 """
 import numpy as np
 
-from ... import _dispatch
+from ... import _dispatch, _dtype
 from ..._complex_autograd import conj as _conj
 from ..._dispatch import dispatch
 from ..._grad_fn_class import presented
@@ -23,10 +23,11 @@ def _type_word(np_dtype):
 
 
 def _bias_grad(g2):
-    """The bias's gradient, the rows of g2 summed; float16 in float32, rounded once, as
-    PyTorch's sum (NumPy's half sum rounds as it goes)."""
-    if g2.dtype == np.float16:
-        return g2.sum(axis=0, dtype=np.float32).astype(np.float16)
+    """The bias's gradient, the rows of g2 summed; half and bfloat16 in float32, rounded once,
+    as PyTorch's sum (NumPy's half and ml_dtypes' bfloat16 sums round as they go: a bfloat16
+    sum of 2048 ones stopped at 256)."""
+    if _dtype.is_reduced_float(g2.dtype):
+        return g2.astype(np.float32).sum(axis=0).astype(g2.dtype)
     return g2.sum(axis=0)
 
 

@@ -94,11 +94,11 @@ class EmbeddingLookup(Node):
         if self.scale_grad_by_freq and idx.numel():
             counts = idx.bincount(minlength=rows)
             grads = grads / counts[idx].unsqueeze(1).to(grads.dtype)
-        if grads._data.dtype == np.float16 and grads._data.__class__ is np.ndarray and \
-                not _dispatch._modes.grad_enabled:
-            # PyTorch's CPU embedding backward adds each row in half, one at a time (its
-            # index_add_ on a matrix accumulates half in float)
-            out = np.zeros((rows, dim), np.float16)
+        if _dtype.is_reduced_float(grads._data.dtype) and grads._data.__class__ is np.ndarray \
+                and not _dispatch._modes.grad_enabled:
+            # PyTorch's CPU embedding backward adds each row in half (or bfloat16), one at a
+            # time (its index_add_ on a matrix accumulates half in float)
+            out = np.zeros((rows, dim), grads._data.dtype)
             np.add.at(out, idx._data, grads._data)
             return Tensor._make(out), None
         return g.new_zeros((rows, dim)).index_add(0, idx, grads), None

@@ -182,6 +182,16 @@ class RNNBase(Module):
         self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
         self._check_state_dtype(input, hidden, 'hx')
 
+    def _state_under_autocast(self, hx, input):
+        """hx in the input's dtype inside an autocast region: PyTorch's autocast casts the
+        input and the state alike, so the low-precision state a layer returned there goes back
+        in (the word-language-model loop). Outside autocast, a mix is refused (below)."""
+        if not _autocast_state.active[0]:
+            return hx
+        if isinstance(hx, tuple):
+            return tuple(h if h.dtype == input.dtype else h.to(input.dtype) for h in hx)
+        return hx if hx.dtype == input.dtype else hx.to(input.dtype)
+
     def _check_state_dtype(self, input, state, name):
         """The initial state must have the input's dtype: PyTorch's matrix products refuse the
         mix (a RuntimeError), where NumPy would quietly promote the new state."""
@@ -228,6 +238,7 @@ class RNNBase(Module):
                 hx = self._zero_state(data, int(batch_sizes[0]))
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
+            hx = self._state_under_autocast(hx, data)
             self.check_forward_args(data, hx, batch_sizes)
             steps = batch_sizes.tolist()
         else:
@@ -248,6 +259,7 @@ class RNNBase(Module):
                 self._check_hx_dims(hx, 3 if is_batched else 2)
                 if not is_batched:
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if is_lstm else hx.unsqueeze(1)
+            hx = self._state_under_autocast(hx, input)
             self.check_forward_args(input, hx, None)
             x = input.transpose(0, 1) if self.batch_first else input
             seq_len, batch = x.shape[0], x.shape[1]
