@@ -512,6 +512,6 @@ def test_cdist_takes_reduced_floats_on_the_product_path_only(dtype, rows, p, mod
     def run(lib):
         a = lib.tensor(_VALUES[:rows * 3].reshape(rows, 3)).to(getattr(lib, dtype))
         options = {} if mode is None else {'compute_mode': mode}
-        return lib.cdist(a, a, p=p, **options).float()
-    # (PyTorch's product formula leaves up to 0.09 on the diagonal, where nbgrad has 0)
-    both(run, lambda got, expected: assert_same(got, expected, rtol=2.0 ** -7, atol=0.1))
+        # (off the diagonal: PyTorch's product formula leaves up to 0.2 there, nbgrad 0)
+        return lib.cdist(a, a, p=p, **options).float() * (1 - lib.eye(rows))
+    both(run, lambda got, expected: assert_same(got, expected, rtol=2.0 ** -7, atol=0.05))
