@@ -41,6 +41,13 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
                                f'{_dispatch._type_word(x._data.dtype)}')
     if p < 0:
         raise RuntimeError('cdist only supports non-negative p values')
+    mode = _MODES[compute_mode]
+    by_products = p == 2 and (mode == 1 or (mode == 0 and (x1.shape[-2] > 25 or
+                                                           x2.shape[-2] > 25)))
+    if x1.device.type == 'cpu' and not by_products and _dtype.is_reduced_float(x1._data.dtype):
+        # PyTorch's CPU cdist kernel has no half or bfloat16 (it refuses before comparing the
+        # dtypes); its matrix-product path for Euclidean distances takes them
+        raise _dispatch.no_kernel('cdist', x1._data.dtype)
     if x1._data.dtype != x2._data.dtype:
         raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
                            f'{_dispatch._type_word(x1._data.dtype).lower()} != '
@@ -49,12 +56,6 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     x1 = x1.expand(batch + tuple(x1.shape[-2:]))
     x2 = x2.expand(batch + tuple(x2.shape[-2:]))
     rows1, rows2 = x1.shape[-2], x2.shape[-2]
-    mode = _MODES[compute_mode]
-    by_products = p == 2 and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25)))
-    if x1.device.type == 'cpu' and not by_products and _dtype.is_reduced_float(x1._data.dtype):
-        # PyTorch's CPU cdist kernel has no half or bfloat16; its matrix-product path for
-        # Euclidean distances takes them
-        raise _dispatch.no_kernel('cdist', x1._data.dtype)
     if by_products:
         out = dispatch(EuclideanDist(), x1.reshape((-1,) + tuple(x1.shape[-2:])),
                        x2.reshape((-1,) + tuple(x2.shape[-2:])))
