@@ -3,6 +3,7 @@ tensor ops as PyTorch composes them (aten/src/ATen/native/Correlation.cpp), so v
 and gradients are PyTorch's."""
 import warnings
 
+from .. import _dtype
 from .._tensor import Tensor
 from ._util import as_operand
 
@@ -20,7 +21,7 @@ def _check_weights(w, name, integral, observations):
     if integral and kind not in 'iu':
         raise RuntimeError(f'cov(): expected {name} to have integral dtype but got {name} with '
                            f'{_type_word(w)} dtype')
-    if not integral and kind != 'f':
+    if not integral and kind not in _dtype.FLOATING_KINDS:
         raise RuntimeError(f'cov(): expected {name} to have floating point dtype but got {name} '
                            f'with {_type_word(w)} dtype')
     if w.numel() != observations:
@@ -49,7 +50,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w = aweights if w is None else w * aweights
     if w is None:
         from .._creation import scalar_tensor
-        from .. import _dtype
         w_sum = scalar_tensor(observations, dtype=_dtype.int64, device=x.device)
     else:
         w_sum = w.sum()

@@ -167,7 +167,7 @@ def hardshrink(input, lambd=0.5):
 
 def softshrink(input, lambd=0.5):
     kind = _tensor(input, 'softshrink')._data.dtype.kind
-    if kind == 'f' and not lambd >= 0:
+    if kind in _dtype.FLOATING_KINDS and not lambd >= 0:
         raise RuntimeError(f'lambda must be in range [0, {_dtype.finfo(input._data.dtype).max:g}] '
                            f'for input dtype {_type_word(input._data.dtype)}, but found {lambd}')
     return _activate('softshrink', input, (lambd,))
