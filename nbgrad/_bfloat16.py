@@ -34,7 +34,8 @@ _FLOAT32 = np.dtype(np.float32)
 
 def widen(op, inputs, arrays, bfloat16):
     """(arrays with each bfloat16 array as float32, whether the op's float32 results are to be
-    rounded to bfloat16), or None when no array is bfloat16."""
+    rounded to bfloat16), or None when nothing about the op is bfloat16 (no bfloat16 operand,
+    no bfloat16 dtype it was told, no bfloat16 result by the default dtype)."""
     wide = None
     for i, a in enumerate(arrays):
         if getattr(a, 'dtype', None) is bfloat16:
@@ -48,10 +49,10 @@ def widen(op, inputs, arrays, bfloat16):
     common = _common_dtype(inputs) is _dtype.bfloat16
     if common and op.scalar_operands is not None:
         _round_scalars(op, inputs, wide, bfloat16)
-    # an op told its result dtype, like sum(dtype=...), keeps the one it computed
-    told = getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None
     if _told_bfloat16(op, bfloat16):
         return wide, True
+    # an op told another result dtype, like sum(dtype=float32), keeps the one it computed
+    told = getattr(op, 'dtype', None) is not None or getattr(op, 'np_dtype', None) is not None
     return wide, common and not told
 
 
