@@ -446,3 +446,19 @@ def test_a_distribution_on_the_gpu_draws_from_its_generator():
     assert nbgrad.cuda.get_rng_state(0).numpy().tobytes() == gpu_state
     nbgrad.cuda.manual_seed(4)
     np.testing.assert_array_equal(view.samples.cpu().numpy(), dist.sample((100,)).cpu().numpy())
+
+
+def test_a_bfloat16_distribution_shows_pytorchs_samples_and_density():
+    """bfloat16 parameters: the samples (read through float32, as numpy() refuses bfloat16)
+    are PyTorch's under the same seed, and the density is PyTorch's log_prob."""
+    loc, scale = 0.5, 2.0
+    view = DistributionView(D.Normal(nbgrad.tensor(loc).bfloat16(),
+                                     nbgrad.tensor(scale).bfloat16()), n=400, seed=11)
+    reference = torch.distributions.Normal(torch.tensor(loc).bfloat16(),
+                                           torch.tensor(scale).bfloat16())
+    torch.manual_seed(11)
+    expected = reference.sample((400,)).float().numpy()
+    np.testing.assert_array_equal(view.samples.float().numpy(), expected)
+    for x, density in view.density[::20]:
+        value = reference.log_prob(torch.tensor(x).bfloat16()).exp().float().item()
+        assert density == pytest.approx(value, rel=2e-2)

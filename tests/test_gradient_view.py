@@ -73,6 +73,23 @@ def test_norms_statistics_and_histograms_match_pytorch(device):
     view.close()
 
 
+@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
+def test_half_precision_models_show_their_gradients(dtype):
+    """A bfloat16 (or half) model's gradients as PyTorch computes them (numpy() refuses
+    bfloat16, so the view reads the values through float64)."""
+    model, reference = twin_mlps()
+    model, reference = model.to(getattr(nbgrad, dtype)), reference.to(getattr(torch, dtype))
+    view = GradientView(model, bins=8)
+    x, y = batch()
+    for lib, m in ((nbgrad, model), (torch, reference)):
+        m(lib.tensor(x).to(getattr(lib, dtype))).float().square().sum().backward()
+    for r, (name, q) in zip(view.parameters, reference.named_parameters()):
+        g = q.grad.double()
+        assert r['grad_norm'] == pytest.approx(torch.linalg.vector_norm(g).item(), rel=2e-2)
+        assert r['max'] == pytest.approx(g.max().item(), rel=2e-2, abs=1e-3), name
+    view.close()
+
+
 def crafted():
     """A module whose gradients the tests set by hand."""
     module = nbgrad.nn.Module()

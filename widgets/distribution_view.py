@@ -563,7 +563,7 @@ def _compute(dist, arguments, n, seed, bins):
         notes.append(f'{type(dist).__name__} has no sampler: no histogram')
         x, column = None, 0
     else:
-        table = samples.detach().cpu().numpy().reshape(n, -1)
+        table = _host(samples).reshape(n, -1)
         column = _varying_column(table)
         x = table[:, column]
 
@@ -591,6 +591,13 @@ def _compute(dist, arguments, n, seed, bins):
     return {'samples': samples, 'column': column, 'x': x, 'histogram': histogram,
             'density': density, 'stats': stats, 'marginal': marginal, 'discrete': discrete,
             'notes': notes}
+
+
+def _host(tensor):
+    """A tensor's values as a host NumPy array; bfloat16 as float32 (numpy() refuses it, as
+    PyTorch's does)."""
+    tensor = tensor.detach().cpu()
+    return (tensor.float() if tensor.dtype is nbgrad.bfloat16 else tensor).numpy()
 
 
 def _varying_column(table):
@@ -648,8 +655,8 @@ def _density(dist, grid, column, dtype, device, notes):
     finally:
         dist._validate_args = saved
     shape = (len(grid),) + batch
-    p = p.expand(shape).reshape(len(grid), -1)[:, column].cpu().numpy().astype(np.float64)
-    inside = inside.expand(shape).reshape(len(grid), -1)[:, column].cpu().numpy()
+    p = _host(p.expand(shape).reshape(len(grid), -1)[:, column]).astype(np.float64)
+    inside = _host(inside.expand(shape).reshape(len(grid), -1)[:, column])
     return [[float(x), float(v)] for x, v, ok in zip(grid, p, inside) if ok and math.isfinite(v)]
 
 

@@ -76,7 +76,8 @@ def _host_values(tensor):
     values = tensor.detach()
     if values.is_complex():
         values = values.abs()
-    return np.asarray(values.cpu().numpy(), dtype=np.float64).ravel()
+    # (through float64 as a tensor: numpy() refuses bfloat16, as PyTorch's does)
+    return values.cpu().double().numpy().ravel()
 
 
 def _norm_text(record):
