@@ -468,3 +468,14 @@ def test_graph_of_a_cnn_has_pytorchs_boxes_and_parameters(tmp_path):
         [(scope, out_shape) for kind, scope, out_shape, _, _ in torch_ops
          if kind != 'prim::ListConstruct']
     assert [kind for kind, *_ in ops if kind.endswith('_')] == ['aten::relu_']
+
+
+def test_bfloat16_values_convert_as_pytorchs():
+    """make_np of a bfloat16 tensor: float16, as PyTorch's (numpy() refuses bfloat16)."""
+    from torch.utils.tensorboard._convert_np import make_np as torch_make_np
+    from nbgrad.utils.tensorboard._convert_np import make_np
+    values = [0.1, 3.0, 1e-6, -250.0]
+    expected = torch_make_np(torch.tensor(values).bfloat16())
+    got = make_np(nbgrad.tensor(values).bfloat16())
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
