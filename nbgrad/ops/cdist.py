@@ -11,8 +11,6 @@ points too.
 """
 import math
 
-import numpy as np
-
 from .. import _dispatch, _dtype
 from .._dispatch import dispatch
 from ..autograd.graph import Node
