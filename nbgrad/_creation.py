@@ -399,10 +399,14 @@ def from_numpy(ndarray):
 
 
 def from_dlpack(ext_tensor):
-    """Zero-copy import of anything that speaks DLPack (NumPy, CuPy, PyTorch, JAX...)."""
+    """A tensor sharing the memory of a DLPack producer (NumPy, CuPy, PyTorch, JAX...) or of
+    a DLPack capsule (consumed: a capsule gives one tensor)."""
+    from . import _dlpack_capsule
+    if _dlpack_capsule.is_capsule(ext_tensor):
+        ext_tensor = _dlpack_capsule.CapsuleExporter(ext_tensor)
     device_type, device_id = ext_tensor.__dlpack_device__()
     if device_type == 1:  # kDLCPU
-        return Tensor._make(np.from_dlpack(ext_tensor))
+        return Tensor._make(_dlpack_capsule.import_cpu(ext_tensor))
     from ._device import cupy_module
     cupy = cupy_module()
     return Tensor._make(cupy.from_dlpack(ext_tensor))

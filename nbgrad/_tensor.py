@@ -557,10 +557,13 @@ class Tensor:
             from .ops._util import xp_of
             a = xp_of(a).lib.stride_tricks.as_strided(
                 a, strides=tuple(s * a.itemsize for s in self.stride()))
-        return a.__dlpack__(**({'stream': stream} if stream is not None else {}), **kwargs)
+        from ._dlpack_capsule import export
+        return export(a, dict(kwargs, **({'stream': stream} if stream is not None else {})))
 
     def __dlpack_device__(self):
-        return self._data.__dlpack_device__()
+        from ._dlpack_capsule import DLDeviceType
+        kind, index = self._data.__dlpack_device__()
+        return DLDeviceType(kind), index
 
     def __len__(self):
         if self._data.ndim == 0:

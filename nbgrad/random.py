@@ -41,7 +41,7 @@ class Generator:
 
     def seed(self):
         """Seed from the OS's entropy; returns the seed used."""
-        value = int.from_bytes(os.urandom(8), 'little') & (2 ** 63 - 1)
+        value = int.from_bytes(os.urandom(8), 'little')      # (c10's readURandomLong)
         self._engine.seed(value)
         return value
 
@@ -130,6 +130,9 @@ def _check_seed(seed):
 
 
 default_generator = Generator('cpu')
+# PyTorch seeds its default CPU generator from /dev/urandom when it starts (a new Generator() gets
+# the fixed default seed), so a program that never calls manual_seed draws new numbers each run.
+default_generator.seed()
 _cuda_generators = {}
 _global_seed = None  # the last manual_seed, applied to GPU generators made after it
 

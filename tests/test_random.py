@@ -347,6 +347,20 @@ def test_seed_returns_int_and_reseeds(lib):
     assert lib.equal(a, lib.rand(4))
 
 
+@pytest.mark.parametrize('lib_name', ['torch', 'nbgrad'])
+def test_default_generator_starts_from_os_entropy(lib_name):
+    """Without manual_seed, each process draws other numbers (PyTorch seeds its default CPU
+    generator from /dev/urandom), while a new Generator() starts from the fixed default seed."""
+    import subprocess
+    import sys
+    program = (f'import {lib_name} as lib; print(lib.initial_seed(), lib.rand(2).tolist(), '
+               'lib.Generator().initial_seed())')
+    runs = [subprocess.run([sys.executable, '-c', program], capture_output=True, text=True,
+                           check=True).stdout.split(' ', 1) for _ in range(2)]
+    assert runs[0][0] != runs[1][0] and runs[0][1] != runs[1][1]
+    assert runs[0][1].split()[-1] == str(torch.Generator().initial_seed())
+
+
 @pytest.mark.parametrize('bad', ['abc', None, 1.5, '12'])
 def test_manual_seed_argument_checking(bad):
     both(lambda lib: lib.manual_seed(bad).initial_seed())

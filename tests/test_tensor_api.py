@@ -246,6 +246,48 @@ def test_dlpack_from_torch_shares_memory(lib):
     assert src[0].item() == -1.0
 
 
+@pytest.mark.parametrize('layout', ['contiguous', 'transposed', 'sliced', 'empty'])
+def test_dlpack_bfloat16_both_ways_with_torch(layout):
+    """bfloat16 crosses DLPack in both directions (NumPy has no code for it), keeping values,
+    strides and memory."""
+    nb = LAYOUTS[layout](nbgrad).to(nbgrad.bfloat16)
+    th = torch.from_dlpack(nb)
+    assert th.dtype == torch.bfloat16 and th.shape == nb.shape
+    assert th.float().tolist() == nb.float().tolist()
+    assert nb.numel() == 0 or th.stride() == nb.stride()
+    back = nbgrad.from_dlpack(th)
+    assert back.dtype == nbgrad.bfloat16 and back.float().tolist() == nb.float().tolist()
+    if nb.numel():
+        th.fill_(2.5)                      # writes reach all three
+        assert nb.float().unique().tolist() == back.float().unique().tolist() == [2.5]
+
+
+@each_lib
+def test_dlpack_legacy_capsule_is_writable(lib):
+    """A to_dlpack capsule (unversioned DLPack) imports as a tensor that writes through, in
+    both directions between the libraries (NumPy alone would import it read-only)."""
+    src = torch.arange(4.0)
+    imported = lib.utils.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(src))
+    imported[1] = -5.0
+    assert src.tolist() == [0.0, -5.0, 2.0, 3.0]
+    own = lib.zeros(3)
+    again = lib.from_dlpack(lib.utils.dlpack.to_dlpack(own))     # the top-level name takes it
+    again.add_(1.0)
+    assert own.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match='consumed only once'):
+        capsule = lib.utils.dlpack.to_dlpack(own)
+        lib.from_dlpack(capsule)
+        lib.from_dlpack(capsule)
+
+
+def test_dlpack_device_is_the_enum():
+    assert nbgrad.ones(1).__dlpack_device__() == torch.ones(1).__dlpack_device__()
+    kind, index = nbgrad.ones(1).__dlpack_device__()
+    assert repr(kind) == repr(torch.ones(1).__dlpack_device__()[0]) and index == 0
+    assert {m.name: m.value for m in nbgrad.utils.dlpack.DLDeviceType} == \
+        {m.name: m.value for m in torch.utils.dlpack.DLDeviceType}
+
+
 def test_dlpack_refuses_requires_grad():
     both(lambda lib: lib.ones(2, requires_grad=True).__dlpack__())
 

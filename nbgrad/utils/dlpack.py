@@ -1,14 +1,6 @@
 """DLPack exchange (torch.utils.dlpack): zero-copy with NumPy, CuPy, PyTorch, JAX..."""
-from .. import _creation
-from .._dlpack_capsule import CapsuleExporter, is_capsule
-
-
-def from_dlpack(ext_tensor):
-    """A tensor sharing the memory of a DLPack producer (NumPy, CuPy, PyTorch, JAX...) or of
-    a DLPack capsule (consumed: a capsule gives one tensor)."""
-    if is_capsule(ext_tensor):
-        ext_tensor = CapsuleExporter(ext_tensor)
-    return _creation.from_dlpack(ext_tensor)
+from .._creation import from_dlpack
+from .._dlpack_capsule import DLDeviceType
 
 
 def to_dlpack(tensor):
@@ -16,4 +8,4 @@ def to_dlpack(tensor):
     return tensor.__dlpack__()
 
 
-__all__ = ['from_dlpack', 'to_dlpack']
+__all__ = ['DLDeviceType', 'from_dlpack']
