@@ -19,7 +19,7 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 TORCH_ONLY = ['01_tensors_and_autograd.ipynb', '02_nn_and_optim.ipynb', '03_data.ipynb',
               '04_distributions.ipynb', '06_randomness.ipynb', '07_sparse.ipynb',
               '08_hub.ipynb', '09_multiprocessing.ipynb', '10_tensorboard.ipynb',
-              '11_jit.ipynb', '12_distributed.ipynb']
+              '11_jit.ipynb', '12_distributed.ipynb', '13_devices_and_interop.ipynb']
 NBGRAD_ONLY_TAG = 'nbgrad-only'
 
 
