@@ -89,6 +89,9 @@ from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, sel
                         group_norm, softmax, log_softmax, lstm_cell, gru_cell,
                         rnn_tanh_cell, rnn_relu_cell)
 from ._dropout_aliases import *  # noqa: E402,F401,F403  (dropout_, native_dropout...)
+from ._method_functions import *  # noqa: E402,F401,F403  (torch.abs_, torch.permute_copy...)
+from ._symbolic_scalars import *  # noqa: E402,F401,F403  (torch.sym_int...)
+from ._user_warning import set_warn_always, is_warn_always_enabled  # noqa: E402,F401
 from ._foreach import *  # noqa: E402,F401,F403  (torch._foreach_add_, ... over lists of tensors)
 from .serialization import save, load  # noqa: E402
 from . import sparse  # noqa: E402
@@ -131,6 +134,21 @@ from . import accelerator  # noqa: E402,F401  (torch.accelerator)
 from . import signal  # noqa: E402,F401  (torch.signal.windows)
 from .version import __version__  # noqa: E402,F401
 from .cuda import OutOfMemoryError  # noqa: E402,F401  (torch.OutOfMemoryError)
+from .amp import GradScaler  # noqa: E402,F401  (torch.GradScaler)
+from .utils.dlpack import to_dlpack  # noqa: E402,F401  (torch.to_dlpack)
+from . import _absent_devices  # noqa: E402
+_absent_devices.install(__name__)  # (torch.mps, torch.xpu, torch.mtia)
+
+
+def is_inference(input):
+    return input.is_inference()
+
+
+def set_flush_denormal(mode):
+    """PyTorch sets the CPU's flush-to-zero flags and returns True where it can; NumPy offers no
+    way to set them, so nbgrad computes with denormals always and returns False, PyTorch's answer
+    on a CPU without the flags."""
+    return False
 
 
 def is_floating_point(input):

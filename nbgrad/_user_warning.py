@@ -9,6 +9,17 @@ import sys
 from warnings import warn as _warn
 
 _warned = set()      # the messages warn_once_at_caller has given
+_always = [False]    # torch.set_warn_always: warn-once warnings are given every time
+
+
+def set_warn_always(b):
+    """torch.set_warn_always: True makes the warnings PyTorch gives once per process (TORCH_WARN_ONCE)
+    appear every time."""
+    _always[0] = bool(b)
+
+
+def is_warn_always_enabled():
+    return _always[0]
 
 
 def warn_at_caller(message, category=UserWarning):
@@ -16,8 +27,11 @@ def warn_at_caller(message, category=UserWarning):
 
 
 def warn_once_at_caller(message, category=UserWarning):
-    """warn_at_caller, the first time only in this process (PyTorch's TORCH_WARN_ONCE)."""
-    if message not in _warned:
+    """warn_at_caller, the first time only in this process (PyTorch's TORCH_WARN_ONCE), unless
+    set_warn_always(True)."""
+    if _always[0]:
+        _warn_past_nbgrad(message, category)
+    elif message not in _warned:
         _warned.add(message)
         _warn_past_nbgrad(message, category)
 
