@@ -15,6 +15,11 @@ _reloading = '_entry_points' in globals()
 # floating-point error handling is set to 'ignore' here (documented in the README).
 _np.seterr(all='ignore')
 
+# large arrays freed by one step are reused by the next, not handed back to the OS (_malloc.py)
+if not _reloading:
+    from . import _malloc  # noqa: E402
+    _malloc.tune()
+
 # PyTorch's constants (torch.inf, torch.pi, x[:, torch.newaxis])
 from math import e, inf, nan, pi  # noqa: E402,F401
 newaxis = None
