@@ -9,21 +9,25 @@ import sys
 
 
 class ConfigModule:
-    def __init__(self, qualname, defaults):
+    def __init__(self, qualname, defaults, aliases=None):
         object.__setattr__(self, '_qualname', qualname)
         values = {}
         for name, value in defaults.items():
             values[name] = ConfigModule(f'{qualname}.{name}', value) \
                 if isinstance(value, dict) else value
         object.__setattr__(self, '_values', values)
+        # old names PyTorch still accepts for some settings (cache_size_limit: recompile_limit)
+        object.__setattr__(self, '_aliases', dict(aliases or {}))
 
     def __getattr__(self, name):
         values = object.__getattribute__(self, '_values')
+        name = object.__getattribute__(self, '_aliases').get(name, name)
         if name in values:
             return values[name]
         raise AttributeError(f'{self._qualname}.{name} does not exist')
 
     def __setattr__(self, name, value):
+        name = self._aliases.get(name, name)
         if name not in self._values or isinstance(self._values[name], ConfigModule):
             raise AttributeError(f'{self._qualname}.{name} does not exist')
         self._values[name] = value
@@ -70,8 +74,27 @@ class _Patch(contextlib.ContextDecorator):
         return False
 
 
-def install(module_name, defaults):
+def torch_defaults(section):
+    """PyTorch's names and defaults for torch._<section>.config (_compiler_config.json, written by
+    scripts/gen_compiler_config.py from the PyTorch release it names): nested dicts, sets as
+    sets."""
+    import json
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '_compiler_config.json')
+    with open(path) as f:
+        return _sets(json.load(f)[section])
+
+
+def _sets(tree):
+    if isinstance(tree, dict):
+        if set(tree) == {'__set__'}:
+            return set(tree['__set__'])
+        return {k: _sets(v) for k, v in tree.items()}
+    return tree
+
+
+def install(module_name, defaults, aliases=None):
     """The ConfigModule for module_name, also importable as that module."""
-    config = ConfigModule(module_name, defaults)
+    config = ConfigModule(module_name, defaults, aliases)
     sys.modules[module_name] = config
     return config

@@ -48,6 +48,24 @@ def test_dynamo_config_reads_writes_patches_and_refuses_unknown_names():
     _both(run)
 
 
+@pytest.mark.parametrize('section', ['_dynamo', '_inductor'])
+def test_every_setting_pytorch_has_exists_with_its_default(section):
+    """The names of the PyTorch release _compiler_config.json was made from, and their defaults
+    (paths, which PyTorch computes from its install folder, aside)."""
+    import os
+    theirs = getattr(torch, section).config.get_config_copy()
+    ours = getattr(nbgrad, section).config
+    for key, default in theirs.items():
+        node = ours
+        for part in key.split('.'):
+            node = getattr(node, part)
+        if not (isinstance(default, str) and os.path.isabs(default)) and \
+                isinstance(default, (bool, int, float, str, type(None))):
+            assert node == default, key
+    with pytest.raises(AttributeError, match='does not exist'):
+        ours.surely_not_a_setting = 1
+
+
 def test_dynamo_functions_and_backends():
     def run(lib):
         f = lib.compile(lambda x: x * 2, backend='eager')

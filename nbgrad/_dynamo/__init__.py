@@ -1,26 +1,17 @@
 """torch._dynamo as training scripts touch it: its config (torch._dynamo.config.suppress_errors
-= True, cache_size_limit...), reset(), disable, mark_dynamic, optimize, list_backends. nbgrad has
-no compiler (torch.compile runs eagerly: nbgrad/compiler.py), so the settings are kept and read
-back but change nothing, and marking shapes dynamic is a no-op."""
+= True, cache_size_limit...: every name PyTorch has, _compiler_config.json), reset(), disable,
+mark_dynamic, optimize, list_backends. nbgrad has no compiler (torch.compile runs eagerly:
+nbgrad/compiler.py), so the settings are kept and read back but change nothing, and marking
+shapes dynamic is a no-op."""
 import functools
 
 from .. import _config_module
 from . import exc, utils  # noqa: F401 (torch._dynamo.exc, torch._dynamo.utils)
 
-config = _config_module.install(__name__ + '.config', {
-    'suppress_errors': False, 'verbose': False, 'cache_size_limit': 8, 'recompile_limit': 8,
-    'accumulated_cache_size_limit': 256, 'accumulated_recompile_limit': 256,
-    'capture_scalar_outputs': False, 'capture_dynamic_output_shape_ops': False,
-    'optimize_ddp': True, 'automatic_dynamic_shapes': True, 'assume_static_by_default': True,
-    'force_parameter_static_shapes': True, 'force_nn_module_property_static_shapes': True,
-    'inline_inbuilt_nn_modules': True, 'guard_nn_modules': False, 'error_on_recompile': False,
-    'raise_on_ctx_manager_usage': True, 'specialize_int': False, 'specialize_float': False,
-    'dynamic_shapes': True, 'use_single_step_graph': False, 'skip_nnmodule_hook_guards': True,
-    'allow_unspec_int_on_nn_module': False, 'cache_size_limit_exceeded_action': 'warn',
-    'replay_record_enabled': False, 'rewrite_assert_with_torch_assert': True,
-    'allow_rnn': False, 'trace_numpy': True, 'numpy_default_float': 'float64',
-    'prefer_deferred_runtime_asserts_over_guards': False, 'debug_dir_root': '',
-})
+config = _config_module.install(
+    __name__ + '.config', _config_module.torch_defaults('dynamo'),
+    aliases={'cache_size_limit': 'recompile_limit',
+             'accumulated_cache_size_limit': 'accumulated_recompile_limit'})
 
 # the backend names PyTorch lists (torch.compile accepts them; every one runs eagerly here)
 _BACKENDS = ('cudagraphs', 'inductor', 'openxla', 'tvm')
