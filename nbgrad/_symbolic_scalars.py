@@ -41,5 +41,8 @@ def sym_ite(b, t, f):
     return t if b else f
 
 
-def sym_sum(args):
-    return builtins.sum(args)
+def sym_sum(*args):
+    """sym_sum(values): the sum of an iterable of numbers (PyTorch's signature reads *args; it
+    takes the iterable as its one argument)."""
+    (values,) = args
+    return builtins.sum(values)

@@ -12,7 +12,7 @@ _warned = set()      # the messages warn_once_at_caller has given
 _always = [False]    # torch.set_warn_always: warn-once warnings are given every time
 
 
-def set_warn_always(b):
+def set_warn_always(b, /):
     """torch.set_warn_always: True makes the warnings PyTorch gives once per process (TORCH_WARN_ONCE)
     appear every time."""
     _always[0] = bool(b)

@@ -197,21 +197,17 @@ MISSING_FAMILIES = [
 # Single names missing from nbgrad, each with the reason (drop a name when it is implemented).
 MISSING_ALLOWED = {
     # internals / process state
-    'torch.alias_copy': 'view_copy family', 'torch.init_num_threads': 'ATen thread-pool setup',
+    'torch.init_num_threads': 'ATen thread-pool setup',
     'torch.get_device_module': 'accelerator module lookup (only torch.cuda in nbgrad)',
     'torch.autograd.enforce_grad_layout_policy': 'grad layout policy of the C++ engine',
-    'torch.set_flush_denormal': 'CPU denormal flushing (no NumPy control)',
-    'torch.set_warn_always': 'warning de-duplication state', 'torch.is_warn_always_enabled':
-    'warning de-duplication state', 'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
+    'torch.set_anomaly_enabled': 'use autograd.set_detect_anomaly',
     'torch.Tensor.storage_type': 'TypedStorage (deprecated)',
     'torch.from_file': 'memory-mapped file storage',
     'torch.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.grad_dtype': 'new in 2.13 (per-tensor gradient dtype)',
     'torch.Tensor.module_load': '__torch_function__ hook of Module.load_state_dict',
-    'torch.resize_as_': 'the top-level spelling of Tensor.resize_as_ (not added)',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
-    'torch.is_inference': 'inference tensors (nbgrad: Tensor.is_inference is always False)',
     # math / linalg not implemented yet (sizes: S < 30 lines, M < 100, L more)
     'torch.Tensor.index': 'not a documented method of torch.Tensor (aten index)',
     'torch.slice_inverse': 'export helper',

@@ -28,13 +28,16 @@ SKIPPED = {'manual_seed', 'seed', 'save', 'load', 'compile', 'vmap', 'cond', 'wh
            'randn_like', 'randint_like', 'empty_like', 'bernoulli', 'poisson', 'binomial',
            'multinomial', 'normal', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d',
            'alpha_dropout', 'feature_alpha_dropout', 'rrelu', 'native_dropout', 'gumbel_softmax',
-           'fractional_max_pool2d', 'fractional_max_pool3d', 'nonzero_static', 'cdist', 'dist'}
+           'fractional_max_pool2d', 'fractional_max_pool3d', 'nonzero_static', 'cdist', 'dist',
+           # helpers for Python numbers (PyTorch's handle a tensor through __torch_function__)
+           'sym_int', 'sym_float', 'sym_max', 'sym_min', 'sym_not', 'sym_sqrt', 'sym_ite',
+           'sym_sum'}
 
 # (name, dtype): where the two differ, with the reason
 KNOWN = {
     **{(name, dtype): 'I0/I1 at +-inf are their limits in nbgrad, NaN in PyTorch (README); in '
                       'float32 PyTorch overflows to inf where I0(88.8) = 1.56e37 is finite'
-       for name in ('i0', 'special.i0', 'special.i1', 'special.modified_bessel_i0',
+       for name in ('i0', 'i0_', 'special.i0', 'special.i1', 'special.modified_bessel_i0',
                     'special.modified_bessel_i1') for dtype in ('float32', 'float64')},
     ('F.gelu', 'float32'): "PyTorch's vectorised float32 CPU kernel gives NaN for +inf; its "
                            'float64 and CUDA kernels, and nbgrad, give inf',
