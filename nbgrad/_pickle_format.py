@@ -167,6 +167,23 @@ class TorchPickler(pickle._Pickler):
     # the legacy format's persistent ids add view_metadata (always None when writing)
     legacy = False
 
+    def save_global(self, obj, name=None):
+        """The pure-Python pickler's, with the C pickler's errors (torch.save uses that one):
+        AttributeError for a class or function defined inside a function, PicklingError
+        naming the failed lookup otherwise."""
+        try:
+            super().save_global(obj, name)
+        except pickle.PicklingError:
+            qualname = name or getattr(obj, '__qualname__', None) or \
+                getattr(obj, '__name__', repr(obj))
+            if '<locals>' in qualname:
+                raise AttributeError(f"Can't pickle local object {qualname!r}") from None
+            module = getattr(obj, '__module__', None)
+            raise pickle.PicklingError(f"Can't pickle {obj!r}: attribute lookup {qualname} on "
+                                       f'{module} failed') from None
+
+    dispatch[type(_user_state)] = save_global    # (functions; classes reach it by save_type)
+
     def persistent_id(self, obj):
         if obj.__class__ is StorageRef:
             storage_type = TorchName('torch', STORAGE_TYPE_NAMES[obj.dtype.name])

@@ -629,3 +629,30 @@ def test_layouts_round_trip_between_the_libraries(writer, reader):
     w, r = libs[writer], libs[reader]
     out = loaded(r, saved(w, {'dense': w.strided, 'coo': w.sparse_coo}))
     assert out['dense'] is r.strided and out['coo'] is r.sparse_coo
+
+
+def _local_class_instance():
+    class Settings:
+        pass
+    return Settings()
+
+
+def _local_function():
+    def inner():
+        pass
+    return inner
+
+
+@needs_torch
+@pytest.mark.parametrize('make', [_local_class_instance, lambda: (lambda x: x),
+                                  lambda: {'hook': _local_function()}],
+                         ids=['local_class', 'lambda', 'local_function'])
+def test_unpicklable_objects_raise_what_pytorch_raises(make):
+    """torch.save uses the C pickler: a local class or function is its AttributeError, a lambda
+    its PicklingError naming the failed lookup; nbgrad's pure-Python pickler says the same."""
+    errors = []
+    for lib in (torch, nbgrad):
+        with pytest.raises(Exception) as caught:
+            lib.save(make(), io.BytesIO())
+        errors.append((type(caught.value), str(caught.value).split(' at 0x')[0]))
+    assert errors[0] == errors[1]
