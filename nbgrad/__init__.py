@@ -96,6 +96,7 @@ from ._torch_nn import (dropout, alpha_dropout, feature_alpha_dropout, celu, sel
 from ._dropout_aliases import *  # noqa: E402,F401,F403  (dropout_, native_dropout...)
 from ._method_functions import *  # noqa: E402,F401,F403  (torch.abs_, torch.permute_copy...)
 from ._symbolic_scalars import *  # noqa: E402,F401,F403  (torch.sym_int...)
+from ._fake_quantize import *  # noqa: E402,F401,F403  (quantization-aware training's ops)
 from ._user_warning import set_warn_always, is_warn_always_enabled  # noqa: E402,F401
 from ._foreach import *  # noqa: E402,F401,F403  (torch._foreach_add_, ... over lists of tensors)
 from .serialization import save, load  # noqa: E402
