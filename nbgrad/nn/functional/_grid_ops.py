@@ -277,8 +277,9 @@ class GridSampler(Node):
             grad_input = _copy_as(xp, grad[:, :-1].reshape(c, n, taps.plane).swapaxes(0, 1),
                                   input.shape)
         if want_grid and (self.mode == 'nearest' or c == 0):
-            # zero, as in PyTorch (nearest: a step function; no channels: nothing sampled.
-            # NumPy's einsum over an empty channel axis below can leave its output unwritten)
+            # zero, as in PyTorch (nearest: a step function; no channels: nothing sampled, and
+            # the products below over an empty channel axis once gave NaN in a full test run,
+            # which no isolated run reproduced)
             grad_grid = xp.zeros(grid.shape, dtype=grid.dtype)
         elif want_grid:
             g_rows = xp.ascontiguousarray(_rows(g, n, c))
