@@ -110,7 +110,9 @@ def create_mask(mod_fn, B, H, Q_LEN, KV_LEN, device=None):
     describes; B and H of None mean 1."""
     from ... import _creation
     B, H = B or 1, H or 1
-    device = 'cpu' if device is None else device
+    if device is None:      # (PyTorch's default: the accelerator when there is one)
+        from ... import accelerator
+        device = accelerator.current_accelerator() or 'cpu'
     if _is_score_mod(mod_fn):
         scores = mod_fn(_creation.zeros(B, H, Q_LEN, KV_LEN, device=device),
                         *_indices(B, H, Q_LEN, KV_LEN, device))
