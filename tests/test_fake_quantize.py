@@ -4,7 +4,7 @@ the errors, against PyTorch."""
 import numpy as np
 import pytest
 
-from torch_compare import both
+from torch_compare import both, compare_on_device
 
 torch = pytest.importorskip('torch')
 
@@ -92,3 +92,16 @@ ERRORS = {
 @pytest.mark.parametrize('case', sorted(ERRORS))
 def test_errors(case):
     both(ERRORS[case])
+
+
+def test_on_each_device(device):
+    """The same numbers and gradient with the tensors on `device` (CUDA: through CuPy)."""
+    def run(lib, dev):
+        x = lib.tensor(VALUES, device=dev, requires_grad=True)
+        y = lib.fake_quantize_per_tensor_affine(x, 0.1, 0, -128, 127)
+        y.sum().backward()
+        z = lib.fake_quantize_per_channel_affine(
+            lib.tensor(MATRIX, device=dev), lib.tensor([0.1, 0.2, 0.05], device=dev),
+            lib.tensor([0, 1, -1], dtype=lib.int32, device=dev), 0, -8, 7)
+        return y, x.grad, z
+    compare_on_device(run, device)

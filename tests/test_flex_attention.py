@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nbgrad
-from torch_compare import both
+from torch_compare import both, compare_on_device
 
 torch = pytest.importorskip('torch')
 pytest.importorskip('torch.nn.attention.flex_attention')
@@ -159,3 +159,16 @@ def test_fully_masked_rows_have_zero_gradient():
     mask = fa.create_block_mask(lambda b, h, qi, kvi: qi > 0, None, None, 6, 6, device='cpu')
     fa.flex_attention(q, k, v, block_mask=mask).sum().backward()
     assert not np.isnan(q.grad.numpy()).any() and (q.grad.numpy()[:, :, 0] == 0).all()
+
+
+def test_on_each_device(device):
+    """Masks and mods with the tensors on `device` (CUDA: through CuPy), against PyTorch's CPU."""
+    def run(lib, dev):
+        fa = _fa(lib)
+        q, k, v = (t.to(dev) for t in _qkv(lib))
+        mask = fa.create_block_mask(causal, None, None, 6, 6, device=dev, BLOCK_SIZE=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return fa.flex_attention(q, k, v, block_mask=mask, score_mod=distance_bias,
+                                     return_lse=True), mask.kv_num_blocks, mask.to_dense()
+    compare_on_device(run, device)

@@ -130,10 +130,11 @@ def _ordered(dense):
 def _dense(num_blocks, indices, columns):
     """The 0/1 block matrix (int32) that (num_blocks, indices) describe."""
     from ... import _creation
-    listed = _creation.arange(indices.shape[-1]) < num_blocks.unsqueeze(-1)
-    dense = _creation.zeros(*indices.shape[:-1], columns + 1, dtype=_dtype.int32)
+    device = indices.device
+    listed = _creation.arange(indices.shape[-1], device=device) < num_blocks.unsqueeze(-1)
+    dense = _creation.zeros(*indices.shape[:-1], columns + 1, dtype=_dtype.int32, device=device)
     dense.scatter_(-1, indices.long().masked_fill(~listed, columns),
-                   _creation.ones(indices.shape, dtype=_dtype.int32))
+                   _creation.ones(indices.shape, dtype=_dtype.int32, device=device))
     return dense[..., :columns].contiguous()
 
 
