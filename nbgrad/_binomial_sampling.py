@@ -12,7 +12,6 @@ two algorithms run vectorised over the elements still rejecting, in double, with
 device's generator: the right distribution, not PyTorch's CUDA numbers.
 """
 import ctypes
-import ctypes.util
 import math
 
 import numpy as np
@@ -30,9 +29,16 @@ __all__ = ['binomial']
 def _libm_log1pf():
     """The C library's float log1p, which ATen calls for float32 tensors (glibc's is not
     correctly rounded, so rounding the double log1p would differ now and then)."""
-    try:
-        fn = ctypes.CDLL(ctypes.util.find_library('m') or 'libm.so.6').log1pf
-    except (OSError, AttributeError):
+    # (the process has libm loaded already: looked up there, or by its usual name, not with
+    # ctypes.util.find_library, which starts a subprocess)
+    fn = None
+    for library in (None, 'libm.so.6'):
+        try:
+            fn = ctypes.CDLL(library).log1pf
+            break
+        except (OSError, AttributeError):
+            continue
+    if fn is None:
         return lambda x: _to_float32(math.log1p(x))
     fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
     return fn
