@@ -13,8 +13,12 @@ class ConfigModule:
         object.__setattr__(self, '_qualname', qualname)
         values = {}
         for name, value in defaults.items():
-            values[name] = ConfigModule(f'{qualname}.{name}', value) \
-                if isinstance(value, dict) else value
+            if value.__class__ is _Value:
+                values[name] = dict(value)
+            elif isinstance(value, dict):
+                values[name] = ConfigModule(f'{qualname}.{name}', value)
+            else:
+                values[name] = value
         object.__setattr__(self, '_values', values)
         # old names PyTorch still accepts for some settings (cache_size_limit: recompile_limit)
         object.__setattr__(self, '_aliases', dict(aliases or {}))
@@ -86,11 +90,24 @@ def torch_defaults(section):
 
 
 def _sets(tree):
+    """The JSON's marked values as Python's (see scripts/gen_compiler_config.py); the unmarked
+    dicts are sections."""
+    if isinstance(tree, list):
+        return [_sets(v) for v in tree]
     if isinstance(tree, dict):
-        if set(tree) == {'__set__'}:
+        marks = set(tree)
+        if marks == {'__set__'}:
             return set(tree['__set__'])
+        if marks == {'__tuple__'}:
+            return tuple(_sets(v) for v in tree['__tuple__'])
+        if marks == {'__dict__'}:
+            return _Value({k: _sets(v) for k, v in tree['__dict__'].items()})
         return {k: _sets(v) for k, v in tree.items()}
     return tree
+
+
+class _Value(dict):
+    """A dict-valued setting (as opposed to a section, which is a plain dict in the defaults)."""
 
 
 def install(module_name, defaults, aliases=None):

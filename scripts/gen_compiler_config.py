@@ -13,13 +13,23 @@ import torch._inductor.config
 
 
 def _plain(value):
-    """A JSON value for a default: sets become sorted lists of their string members (marked);
-    paths (PyTorch computes them from its install folder or the working directory) and anything
-    else JSON cannot hold become None."""
+    """A JSON value for a default. Sets, tuples and dicts are marked ({'__set__': [...]},
+    {'__tuple__': [...]}, {'__dict__': {...}}), so that they come back as themselves and a dict
+    default is not read as a section; sets keep their string members. Paths (PyTorch computes
+    them from its install folder or the working directory) and anything else JSON cannot hold
+    become None."""
     if isinstance(value, str) and os.path.isabs(value):
         return None
     if isinstance(value, (set, frozenset)):
         return {'__set__': sorted(v for v in value if isinstance(v, str))}
+    if isinstance(value, tuple):
+        return {'__tuple__': [_plain(v) for v in value]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return None
+        return {'__dict__': {k: _plain(v) for k, v in value.items()}}
     try:
         json.dumps(value)
         return value

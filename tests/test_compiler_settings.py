@@ -48,6 +48,20 @@ def test_dynamo_config_reads_writes_patches_and_refuses_unknown_names():
     _both(run)
 
 
+def _representable(value):
+    """Whether _compiler_config.json holds this default as it is (numbers, strings, and lists,
+    tuples, string-keyed dicts and string sets of them)."""
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(map(_representable, value))
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _representable(v) for k, v in value.items())
+    if isinstance(value, (set, frozenset)):
+        return all(isinstance(v, str) for v in value)
+    return False
+
+
 @pytest.mark.parametrize('section', ['_dynamo', '_inductor'])
 def test_every_setting_pytorch_has_exists_with_its_default(section):
     """The names of the PyTorch release _compiler_config.json was made from, and their defaults
@@ -60,10 +74,15 @@ def test_every_setting_pytorch_has_exists_with_its_default(section):
         for part in key.split('.'):
             node = getattr(node, part)
         if not (isinstance(default, str) and os.path.isabs(default)) and \
-                isinstance(default, (bool, int, float, str, type(None))):
-            assert node == default, key
+                _representable(default):
+            assert node == default and type(node) is type(default), key
     with pytest.raises(AttributeError, match='does not exist'):
         ours.surely_not_a_setting = 1
+    if section == '_inductor':      # a dict-valued setting is a value, not a section
+        saved = ours.pre_grad_fusion_options
+        ours.pre_grad_fusion_options = {'batch_linear': {}}
+        assert ours.pre_grad_fusion_options == {'batch_linear': {}}
+        ours.pre_grad_fusion_options = saved
 
 
 def test_dynamo_functions_and_backends():
