@@ -186,10 +186,18 @@ def _assert(condition, message):
 
 
 def typename(obj, /):
+    """A tensor's type(); a class's or function's own module and qualified name; an instance's
+    class's (PyTorch's rule)."""
     if isinstance(obj, Tensor):
         return obj.type()
-    module, name = type(obj).__module__, type(obj).__qualname__
-    return name if module in (None, 'builtins') else f'{module}.{name}'
+    module = getattr(obj, '__module__', '') or ''
+    if hasattr(obj, '__qualname__'):
+        name = obj.__qualname__
+    elif hasattr(obj, '__name__'):
+        name = obj.__name__
+    else:
+        module, name = obj.__class__.__module__ or '', obj.__class__.__qualname__
+    return name if module in ('', 'builtins') else f'{module}.{name}'
 
 
 

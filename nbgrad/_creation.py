@@ -345,16 +345,36 @@ def _same_gpu(device, data):
     return device.type == 'cuda' and concrete_cuda_index(device) == data.device.id
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+_NOT_GIVEN = object()
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=_NOT_GIVEN):
+    """obj as a tensor, sharing memory where it can. A tensor that requires grad keeps its
+    graph unless requires_grad=False is passed, which detaches it (PyTorch's parser tells the
+    default from an explicit False; the signature below shows the default as False)."""
     if copy:
         t = (obj.detach().clone().to(dtype=_dtype.to_dtype(dtype) if dtype is not None else None,
                                       device=device) if isinstance(obj, Tensor)
              else tensor(obj, dtype=dtype, device=device))
     else:
         t = as_tensor(obj, dtype=dtype, device=device)
-    if requires_grad:
+    if requires_grad is False and t.requires_grad:
+        t = t.detach()
+    elif requires_grad is not _NOT_GIVEN and requires_grad:
         t.requires_grad_()
     return t
+
+
+def _with_false_default(fn):
+    import inspect
+    signature = inspect.signature(fn)
+    fn.__signature__ = signature.replace(parameters=[
+        p.replace(default=False) if p.name == 'requires_grad' else p
+        for p in signature.parameters.values()])
+    return fn
+
+
+_with_false_default(asarray)
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):

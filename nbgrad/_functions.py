@@ -120,6 +120,11 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     import numpy as np
     a = input._data
     b = other._data if isinstance(other, Tensor) else other
+    try:
+        np.broadcast_shapes(a.shape, np.shape(b))
+    except ValueError:
+        from .ops._util import broadcast_error
+        raise broadcast_error([a.shape, np.shape(b)]) from None
     if a.__class__ is MetaArray:     # (a shape and a dtype only)
         return Tensor._make(meta_array(np.broadcast_shapes(a.shape, np.shape(b)), np.bool_))
     result = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan) if a.__class__ is \

@@ -365,6 +365,8 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._inference:
+            raise RuntimeError('Inference tensors do not track version counter.')
         return self._vc[0]
 
     @property
@@ -522,7 +524,7 @@ class Tensor:
 
     def numpy(self, *, force=False):
         if not force:
-            if self._requires_grad:
+            if self._requires_grad and _modes.grad_enabled:   # (under no_grad PyTorch allows it)
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                    "tensor.detach().numpy() instead.")
             if not self.is_cpu:

@@ -62,7 +62,7 @@ def cached_cast(tensor, dtype, cast):
     if not (_cache_enabled[0] and _dispatch._modes.grad_enabled):
         return cast(tensor, dtype)
     entry = _cache.get(id(tensor))
-    version = tensor._version
+    version = tensor._vc[0]      # (an inference tensor has no public version counter)
     if entry is not None and entry[0] is tensor and entry[1] == version and \
             entry[2].dtype == dtype:
         return entry[2]

@@ -17,6 +17,13 @@ from .variable import Variable
 from . import profiler  # noqa: F401  (torch.autograd.profiler)
 from . import forward_ad  # noqa: F401  (torch.autograd.forward_ad)
 
+
+def is_tensor_like(inp):
+    """torch.autograd.is_tensor_like (torch.overrides'): a Tensor, or an object whose type
+    defines __torch_function__."""
+    from ..overrides import is_tensor_like as check
+    return check(inp)
+
 __all__ = ['backward', 'grad', 'Function', 'no_grad', 'enable_grad', 'set_grad_enabled',
            'inference_mode', 'detect_anomaly', 'set_detect_anomaly', 'gradcheck', 'gradgradcheck',
            'functional', 'graph', 'Variable', 'export_graph', 'forward_ad']

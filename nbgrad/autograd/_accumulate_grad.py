@@ -42,7 +42,9 @@ class AccumulateGrad(Node):
         if post:
             for fn in list(post.values()):
                 result = fn(variable)
-                if result is not None:    # (they may not return anything: PyTorch's errors)
+                # they return nothing, or the parameter itself (PyTorch compares the tensor it
+                # gets back with the one it passed: `lambda p: p.add_(...)` is allowed)
+                if result is not None and result is not variable:
                     if not isinstance(result, Tensor):
                         raise TypeError(f"expected Variable, but hook returned "
                                         f"'{type(result).__name__}'")

@@ -45,6 +45,8 @@ class MaskedFill(Node):
         (mask,) = self.saved_tensors
         e = self._edges
         ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
+        if ga is not None and tuple(ga.shape) != tuple(e[0][2]):   # (self was broadcast)
+            ga = ga.sum_to_size(e[0][2])
         gv = g.masked_select(mask.expand_as(g) if mask.shape != g.shape else mask).sum() \
             if len(e) > 2 and e[2] is not None else None
         return ga, None, gv
@@ -106,7 +108,11 @@ class MaskedScatter(Node):
     overlap_checked = False    # PyTorch's kernel does not check
 
     def forward(self, a, mask, source):
-        return self.forward_into(a.copy(), a, mask, source)
+        # out of place, self and mask broadcast together (in place, mask broadcasts to self)
+        xp = xp_of(a)
+        shape = _broadcast_shape(a.shape, mask.shape)
+        out = a.copy() if shape == a.shape else xp.broadcast_to(a, shape).copy()
+        return self.forward_into(out, a, mask, source)
 
     def forward_into(self, out, a, mask, source):
         xp = xp_of(out)
@@ -114,6 +120,11 @@ class MaskedScatter(Node):
             raise RuntimeError(f'masked_scatter: expected self and source to have same dtypes but '
                                f'got {_type_word(out.dtype)} and {_type_word(source.dtype)}')
         _check_mask_broadcasts(mask.shape, out.shape)
+        if mask.ndim > out.ndim:     # (in place: the mask must expand to self's shape)
+            raise RuntimeError(f'expand(CPUBoolType{{{list(mask.shape)}}}, '
+                               f'size={list(out.shape)}): the number of sizes provided '
+                               f'({out.ndim}) must be greater or equal to the number of '
+                               f'dimensions in the tensor ({mask.ndim})')
         m = xp.broadcast_to(mask, out.shape)
         n = int(m.sum())
         if source.size < n:
@@ -126,6 +137,8 @@ class MaskedScatter(Node):
         (mask,) = self.saved_tensors
         e = self._edges
         ga = g.masked_fill(mask, 0.0) if e[0] is not None else None
+        if ga is not None and tuple(ga.shape) != tuple(e[0][2]):   # (self was broadcast)
+            ga = ga.sum_to_size(e[0][2])
         gs = None
         if e[2] is not None:
             selected = g.masked_select(mask)
@@ -136,6 +149,13 @@ class MaskedScatter(Node):
             pad = zeros(n_source - selected.numel(), dtype=g.dtype, device=g.device)
             gs = cat([selected, pad]).reshape(e[2][2])
         return ga, None, gs
+
+
+def _broadcast_shape(a_shape, mask_shape):
+    _check_mask_broadcasts(mask_shape, a_shape)
+    n = max(len(a_shape), len(mask_shape))
+    padded = [(1,) * (n - len(s)) + tuple(s) for s in (a_shape, mask_shape)]
+    return tuple(max(x, y) for x, y in zip(*padded))
 
 
 def masked_scatter(input, mask, source):
