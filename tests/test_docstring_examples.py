@@ -56,7 +56,23 @@ def _asarray(lib):
             detached.grad_fn, same is a)
 
 
+def _vmap_over_grad_of_an_outer_graph(lib):
+    """torch.vmap's docstring: a Jacobian by vmapping autograd.grad over a graph made outside;
+    the graph is freed after it, as after PyTorch's one batched backward."""
+    lib.manual_seed(0)
+    x = lib.randn(5, requires_grad=True)
+    y = x ** 2
+    (jacobian,) = lib.vmap(lambda v: lib.autograd.grad(y, x, v))(lib.eye(5))
+    try:
+        lib.autograd.grad(y, x, lib.ones(5))
+        freed = False
+    except RuntimeError:
+        freed = True
+    return jacobian, freed
+
+
 CASES = {
+    'vmap_over_grad_of_an_outer_graph': _vmap_over_grad_of_an_outer_graph,
     'masked_scatter_broadcasts_self': lambda lib: lib.tensor([0, 0, 0, 0, 0]).masked_scatter(
         lib.tensor(MASK).bool(), lib.arange(10).view(2, 5)),
     'masked_scatter_function': lambda lib: lib.masked_scatter(

@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from .. import _batched_draws
 from ..random import default_generator
 from ._pytree import broadcast_prefix, flatten, spec_text
+from ..autograd.api import samples_ahead
 from ._transform_stack import calling_function
 from ._vmap_samples import tracking
 
@@ -165,7 +166,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
                     sample_args = [leaf if d is None else leaf.select(d, b)
                                    for leaf, d in zip(leaves, dims)]
                     tracker.start([a for a, d in zip(sample_args, dims) if d is not None])
-                    outputs.append(func(*rebuild(sample_args), **kwargs))
+                    more = b < size - 1      # (graphs from outside stay for the next element)
+                    samples_ahead[0] += more
+                    try:
+                        outputs.append(func(*rebuild(sample_args), **kwargs))
+                    finally:
+                        samples_ahead[0] -= more
                     if b == 0:      # (which outputs are batched: the first element tells)
                         batched = [tracker.is_derived(t) for t in flatten(outputs[0])[0]]
                     tracker.start([])
