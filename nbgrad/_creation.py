@@ -418,9 +418,17 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray)
 
 
-def from_dlpack(ext_tensor):
+def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A tensor sharing the memory of a DLPack producer (NumPy, CuPy, PyTorch, JAX...) or of
-    a DLPack capsule (consumed: a capsule gives one tensor)."""
+    a DLPack capsule (consumed: a capsule gives one tensor); copy=True gives a copy, device=
+    moves it there (a copy unless it is there already)."""
+    shared = _from_dlpack(ext_tensor)
+    if device is not None:
+        shared = shared.to(device)
+    return shared.clone() if copy else shared
+
+
+def _from_dlpack(ext_tensor):
     from . import _dlpack_capsule
     if _dlpack_capsule.is_capsule(ext_tensor):
         ext_tensor = _dlpack_capsule.CapsuleExporter(ext_tensor)

@@ -9,7 +9,7 @@ Each has PyTorch's signature (the text below), which binds its arguments before 
 """
 import inspect
 
-from ._out import accepts_out, write_out
+from ._out import accepts_out
 from ._tensor import Tensor
 
 _UNARY = ('abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ '
@@ -40,9 +40,8 @@ _VIEWS = {
                     lambda x, size, implicit=False: x.expand(size)),
     'permute_copy': ('(input, dims, ' + _OUT, 'permute'),
     'select_copy': ('(input, dim, index, ' + _OUT, 'select'),
-    'slice_copy': ('(input, dim=0, start=None, end=None, step=1, ' + _OUT,
-                   lambda x, dim=0, start=None, end=None, step=1:
-                   x[(slice(None),) * (dim % max(x.dim(), 1)) + (slice(start, end, step),)]),
+    'slice_copy': ('(input, dim=0, start=None, end=None, step=1, ' + _OUT, lambda x, dim=0,
+                   start=None, end=None, step=1: _sliced(x, dim, start, end, step)),
     'squeeze_copy': ('(input, dim=None, ' + _OUT,
                      lambda x, dim=None: x.squeeze() if dim is None else x.squeeze(dim)),
     't_copy': ('(input, ' + _OUT, 't'),
@@ -66,6 +65,18 @@ _OUT_KERNELS = {'split_copy': 'split_copy_Tensor_out()', 'unbind_copy': 'unbind_
                 'split_with_sizes_copy': 'split_with_sizes_copy_out'}
 
 __all__ = list(_IN_PLACE) + list(_VIEWS) + list(_SPLITS)
+
+
+def _sliced(x, dim, start, end, step):
+    """x[..., start:end:step, ...] along dim, with PyTorch's checks."""
+    if x.dim() == 0:
+        raise IndexError('slice() cannot be applied to a 0-dim tensor.')
+    if not -x.dim() <= dim < x.dim():
+        raise IndexError(f'Dimension out of range (expected to be in range of [{-x.dim()}, '
+                         f'{x.dim() - 1}], but got {dim})')
+    if step <= 0:
+        raise RuntimeError('slice step must be positive')
+    return x[(slice(None),) * (dim % x.dim()) + (slice(start, end, step),)]
 
 
 def _signature(text):
@@ -113,8 +124,8 @@ def _split_copy(name, signature, view):
         if len(out) != len(parts):    # (out= fills the given tensors and returns None)
             raise RuntimeError(f'{_OUT_KERNELS[name]} expected an out= argument of size '
                                f'{len(parts)}, got size {len(out)}')
-        for target, part in zip(out, parts):
-            write_out(target, part.detach(), name)
+        for target, part in zip(out, parts):      # (copy_'s casts and shape errors)
+            target.copy_(part.detach())
     return function
 
 

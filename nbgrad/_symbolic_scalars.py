@@ -42,7 +42,7 @@ def sym_ite(b, t, f):
 
 
 def sym_sum(*args):
-    """sym_sum(values): the sum of an iterable of numbers (PyTorch's signature reads *args; it
-    takes the iterable as its one argument)."""
-    (values,) = args
-    return builtins.sum(values)
+    """The sum of sym_sum([a, b, c]) or of sym_sum(a, b, c), as PyTorch's takes either."""
+    if len(args) == 1 and not isinstance(args[0], (int, float)):
+        args = tuple(args[0])
+    return builtins.sum(args)

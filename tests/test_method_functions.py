@@ -196,3 +196,22 @@ def test_aliases():
     with nbgrad.inference_mode():
         inferred = nbgrad.ones(2)
     assert nbgrad.is_inference(inferred) and not nbgrad.is_inference(t)
+
+
+@pytest.mark.parametrize('args', [(5, 1), (-3, 1), (1, 0, 4, -1), (-1, 1, 3)],
+                         ids=['dim_high', 'dim_low', 'negative_step', 'negative_dim'])
+def test_slice_copy_checks(args):
+    both(lambda lib: lib.slice_copy(lib.arange(12.0).view(3, 4), *args))
+
+
+def test_sym_sum_takes_a_list_or_numbers():
+    assert nbgrad.sym_sum(1, 2, 3) == torch.sym_sum(1, 2, 3) == 6
+    assert nbgrad.sym_sum([1, 2.5]) == torch.sym_sum([1, 2.5]) == 3.5
+
+
+def test_split_copy_out_casts_as_copy_does():
+    def run(lib):
+        outs = [lib.empty(2, dtype=lib.long), lib.empty(2, dtype=lib.long)]
+        lib.split_copy(lib.arange(4.0), 2, out=outs)
+        return outs
+    both(run)

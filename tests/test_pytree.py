@@ -64,6 +64,14 @@ CASES = {
     'unflatten_not_a_spec': lambda lib, p: p.tree_unflatten([1], [1]),
     'map_arity_mismatch': lambda lib, p: p.tree_map(lambda a, b: a, [1, 2], [10, 20, 30]),
     'map_type_mismatch': lambda lib, p: p.tree_map(lambda a, b: a, [1, 2], (10, 20)),
+    'map_dict_key_order': lambda lib, p: (
+        p.tree_map(lambda a, b: (a, b), {'a': 1, 'b': 2}, {'b': 20, 'a': 10}),
+        p.tree_map(lambda a, b: (a, b), {'a': 1, 'b': 2}, collections.OrderedDict(b=2, a=1)),
+        p.tree_map(lambda a, b: (a, b), collections.defaultdict(int, a=1), {'a': 10})),
+    'map_dict_keys_differ': lambda lib, p: p.tree_map(lambda a, b: a, {'a': 1, 'b': 2},
+                                                      {'a': 10, 'c': 30}),
+    'map_dict_key_missing': lambda lib, p: p.tree_map(lambda a, b: a, {'a': 1, 'b': 2},
+                                                      {'a': 10}),
 }
 
 

@@ -610,3 +610,19 @@ def test_numpy_scalars_are_python_numbers(scalar, order):
 def test_numpy_ufunc_on_tensor(lib):
     x = lib.tensor([1.0, 4.0])
     np.testing.assert_allclose(np.sqrt(np.asarray(x)), [1.0, 2.0])
+
+
+@each_lib
+def test_to_dlpack_takes_a_tensor_that_requires_grad(lib):
+    capsule = lib.utils.dlpack.to_dlpack(lib.ones(2, requires_grad=True))
+    assert lib.from_dlpack(capsule).tolist() == [1.0, 1.0]
+
+
+@each_lib
+def test_from_dlpack_copy_and_device(lib):
+    source = lib.ones(2)
+    copied = lib.from_dlpack(source, copy=True)
+    copied[0] = 5.0
+    moved = lib.from_dlpack(source, device='cpu')
+    moved[1] = 7.0
+    assert source.tolist() == [1.0, 7.0] and copied.tolist() == [5.0, 1.0]

@@ -144,6 +144,10 @@ _register_builtins()
 _register_size()
 
 
+# the dict types, whose nodes match one another by key (as PyTorch's STANDARD_DICT_TYPES)
+_DICTS = (dict, collections.OrderedDict, collections.defaultdict)
+
+
 def is_namedtuple_class(cls):
     return isinstance(cls, type) and issubclass(cls, tuple) and \
         isinstance(getattr(cls, '_fields', None), tuple)
@@ -204,6 +208,28 @@ class TreeSpec:
         if self.is_leaf():
             return [tree]
         kind = _node_type(tree)
+        if self.type in _DICTS and kind in _DICTS:
+            children = self._by_keys(tree)
+        else:
+            children = self._children_of(tree, kind)
+        out = []
+        for spec, child in zip(self._children, children):
+            out.extend(spec.flatten_up_to(child))
+        return out
+
+    def _by_keys(self, mapping):
+        """mapping's values in this spec's key order (any dict type, its keys in any order)."""
+        keys = self.context[1] if self.type is collections.defaultdict else self.context
+        if len(mapping) != len(keys):
+            raise ValueError(f'Node arity mismatch; expected {len(keys)}, but got '
+                             f'{len(mapping)}.')
+        missing, extra = set(keys) - set(mapping), set(mapping) - set(keys)
+        if missing or extra:
+            raise ValueError(f'Node keys mismatch; missing key(s): {missing or "{}"}; extra '
+                             f'key(s): {extra or "{}"}.')
+        return [mapping[k] for k in keys]
+
+    def _children_of(self, tree, kind):
         if kind is not self.type:
             raise ValueError(f'Node type mismatch; expected {self.type!r}, but got '
                              f'{type(tree)!r}.')
@@ -213,10 +239,7 @@ class TreeSpec:
                              f'{len(children)}.')
         if context != self.context:
             raise ValueError(f'Node context mismatch for custom node type {self.type!r}.')
-        out = []
-        for spec, child in zip(self._children, children):
-            out.extend(spec.flatten_up_to(child))
-        return out
+        return children
 
     def unflatten(self, leaves):
         leaves = list(leaves)
