@@ -35,9 +35,11 @@ class FakeQuantize(Node):
             q = np.rint(scaled + self.zero_point)
         self.mask = (q >= self.quant_min) & (q <= self.quant_max)
         clamped = np.fmin(np.fmax(q, self.quant_min), self.quant_max)
-        if self.integer_zero_point:
-            clamped = clamped.astype(np.int64)
-        out = ((clamped - self.zero_point) * self.scale).astype(np.float32)
+        if self.integer_zero_point:      # (q - zero_point is an integer: one rounding either way)
+            out = ((clamped.astype(np.int64) - self.zero_point) * self.scale).astype(np.float32)
+        else:                            # PyTorch's kernel computes this one in double
+            out = ((clamped.astype(np.float64) - self.zero_point.astype(np.float64))
+                   * self.scale.astype(np.float64)).astype(np.float32)
         return out.astype(x.dtype, copy=False)
 
     def backward(self, g):
@@ -54,9 +56,23 @@ def _check_range(quant_min, quant_max, zero_point):
         raise RuntimeError('`zero_point` must be between `quant_min` and `quant_max`.')
 
 
+def _not_differentiable(function, **qparams):
+    from . import autograd
+    for name, value in qparams.items():
+        if isinstance(value, Tensor) and value.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"The function '{function}' is not differentiable with respect "
+                               f"to argument '{name}'. This input cannot have requires_grad "
+                               'True.')
+
+
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
     """One scale and zero point for the whole tensor (numbers, or one-element tensors)."""
     tensor_qparams = isinstance(scale, Tensor) or isinstance(zero_point, Tensor)
+    if not tensor_qparams and isinstance(zero_point, float):
+        raise TypeError('fake_quantize_per_tensor_affine(): argument \'zero_point\' must be int '
+                        '(or both scale and zero_point Tensors), not float')
+    _not_differentiable('_fake_quantize_per_tensor_affine_cachemask_tensor_qparams',
+                        scale=scale, zero_point=zero_point)
     scale = _one_value(scale, float)
     zero_point = _one_value(zero_point, int)
     _check_range(quant_min, quant_max, zero_point)
@@ -77,6 +93,8 @@ def _one_value(value, kind):
 
 def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, quant_max):
     """A scale and zero point (1-D tensors) for each index of `axis`."""
+    _not_differentiable('fake_quantize_per_channel_affine_cachemask', scale=scale,
+                        zero_point=zero_point)
     if scale.dtype not in (_dtype.float32, _dtype.bfloat16):
         raise RuntimeError(f'Scale must be Float or BFloat16, found {_type_word(scale._data.dtype)}')
     zero_kind = zero_point._data.dtype
@@ -92,7 +110,7 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
     shape[dim] = -1
     zeros = zero_point._data.reshape(shape)
     integer = zero_kind == np.int32
-    _check_range(quant_min, quant_max, zeros)
+    _check_range(quant_min, quant_max, zeros if integer else np.trunc(zeros))   # (PyTorch's)
     node = FakeQuantize(scale._data.astype(np.float32).reshape(shape),
                         zeros.astype(np.int64) if integer else zeros.astype(np.float32),
                         quant_min, quant_max, integer,

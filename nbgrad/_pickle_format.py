@@ -173,11 +173,13 @@ class TorchPickler(pickle._Pickler):
         naming the failed lookup otherwise."""
         try:
             super().save_global(obj, name)
-        except pickle.PicklingError:
+        except pickle.PicklingError as error:
             qualname = name or getattr(obj, '__qualname__', None) or \
                 getattr(obj, '__name__', repr(obj))
             if '<locals>' in qualname:
                 raise AttributeError(f"Can't pickle local object {qualname!r}") from None
+            if "it's not found as" not in str(error):
+                raise       # (its other messages are the C pickler's: "not the same object")
             module = getattr(obj, '__module__', None)
             raise pickle.PicklingError(f"Can't pickle {obj!r}: attribute lookup {qualname} on "
                                        f'{module} failed') from None

@@ -51,6 +51,17 @@ def test_per_channel(case):
     both(lambda lib: _with_grad(lib, MATRIX, 'float32', PER_CHANNEL[case]))
 
 
+def test_float_zero_points_on_a_grid():
+    """A float zero point per channel: added before rounding, the output computed in double,
+    the range checked on the truncated zero point (255.4 with quant_max 255), as PyTorch's."""
+    rng = np.random.default_rng(0)
+    values = (rng.standard_normal((64, 4)) * 20).astype(np.float32)
+    both(lambda lib: lib.fake_quantize_per_channel_affine(
+        lib.tensor(values), lib.tensor([0.1, 0.2, 0.05, 0.3]),
+        lib.tensor([3.6, 100.2, 250.5, 255.4]), 1, 0, 255), check=lambda got, want: np.testing
+        .assert_array_equal(got.numpy(), want.numpy()))
+
+
 def test_half_input_computes_in_float():
     both(lambda lib: lib.fake_quantize_per_tensor_affine(
         lib.tensor(MATRIX, dtype=lib.float16), 0.1, 0, -8, 7))
@@ -83,6 +94,14 @@ ERRORS = {
     'negative_axis': lambda lib: lib.fake_quantize_per_channel_affine(
         lib.ones(3, 4), lib.tensor([0.1, 0.2, 0.3, 0.4]), lib.tensor([0, 1, 2, 3], dtype=lib.int32),
         -1, -8, 7),
+    'scale_requires_grad': lambda lib: lib.fake_quantize_per_tensor_affine(
+        lib.ones(3), lib.tensor(0.1, requires_grad=True), lib.tensor(0, dtype=lib.int32), 0,
+        255),
+    'channel_scale_requires_grad': lambda lib: lib.fake_quantize_per_channel_affine(
+        lib.ones(2, 3), lib.tensor([0.1, 0.2], requires_grad=True),
+        lib.tensor([0, 0], dtype=lib.int32), 0, 0, 255),
+    'float_zero_point_number': lambda lib: lib.fake_quantize_per_tensor_affine(
+        lib.ones(3), 0.1, 2.5, 0, 255),
     'channel_zero_point_outside': lambda lib: lib.fake_quantize_per_channel_affine(
         lib.ones(3, 4), lib.tensor([0.1, 0.2, 0.3]), lib.tensor([0, 1, 9], dtype=lib.int32), 0,
         -8, 7),

@@ -82,6 +82,10 @@ CASES = {
         q, k, v, block_mask=fa.create_block_mask(causal, None, None, 4, 4, device='cpu')),
     'mask_too_long': lambda lib, fa, q, k, v: fa.flex_attention(
         q, k, v, block_mask=fa.create_block_mask(causal, None, None, 8, 8, device='cpu')),
+    'batch_one_kv_mask_of_one': lambda lib, fa, q, k, v: fa.flex_attention(
+        q, k[:1], v[:1], block_mask=fa.create_block_mask(causal, 1, None, 6, 6, device='cpu')),
+    'batch_one_kv_mask_of_two': lambda lib, fa, q, k, v: fa.flex_attention(
+        q, k[:1], v[:1], block_mask=fa.create_block_mask(causal, 2, None, 6, 6, device='cpu')),
     'lse_and_aux': lambda lib, fa, q, k, v: fa.flex_attention(
         q, k, v, return_lse=True, return_aux=fa.AuxRequest(lse=True)),
     'not_callable': lambda lib, fa, q, k, v: fa.and_masks(causal, 3),

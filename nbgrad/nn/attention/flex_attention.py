@@ -305,10 +305,19 @@ def _check(query, key, value, block_mask, enable_gqa):
     if enable_gqa and query.size(1) % key.size(1) != 0:
         raise ValueError(f'Expect number of query heads to be a multiple of kv heads for GQA '
                          f'but got Hq={query.size(1)} and Hkv={key.size(1)}.')
-    if query.size(0) != key.size(0) and block_mask is None:
-        raise ValueError(f'Expect query and key/value to have the same batch size, or non-none '
-                         f'block_mask, but got block_mask=None, Bq={query.size(0)}, and '
-                         f'Bkv={key.size(0)}.')
+    if query.size(0) != key.size(0):
+        if block_mask is None:
+            raise ValueError(f'Expect query and key/value to have the same batch size, or '
+                             f'non-none block_mask, but got block_mask=None, '
+                             f'Bq={query.size(0)}, and Bkv={key.size(0)}.')
+        if block_mask.kv_num_blocks.size(0) != query.size(0):
+            raise ValueError(f'Expect query and key/value to have the same batch size, or '
+                             f'block_mask and query to have the same batch size, but got '
+                             f'Bq={query.size(0)}, Bkv={key.size(0)}, '
+                             f'B_block_mask={block_mask.kv_num_blocks.size(0)}.')
+        if key.size(0) != 1:
+            raise RuntimeError(f'Bq and Bkv must broadcast. Got Bq={query.size(0)} and '
+                               f'Bkv={key.size(0)}')
     if block_mask is not None:
         q_len, kv_len = block_mask.shape[-2:]
         if query.size(-2) > q_len or key.size(-2) > kv_len:
