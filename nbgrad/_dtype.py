@@ -73,6 +73,9 @@ def _dtype_by_name(name):
     return _BY_NAME[name]
 
 
+# Tensor.grad_dtype's default: "the tensor's own dtype" (None means any dtype)
+SAME_AS_DATA = object()
+
 _bfloat16_listeners = []    # fn(np_dtype), called once when bfloat16 gets its NumPy dtype
 
 

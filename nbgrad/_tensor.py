@@ -139,6 +139,7 @@ class Tensor:
     _is_param = False
     _inference = False             # made inside inference_mode (is_inference())
     _no_grad_view = False          # a view made in no_grad mode of a tensor that requires grad
+    _grad_dtype = _dtype.SAME_AS_DATA   # .grad's dtype (grad_dtype): the tensor's, or set
     # NumPy defers binary operators to us (ndarray * t is t.__rmul__), and NumPy functions of a
     # tensor (np.exp(t)) compute on its array and come back as a tensor (__array_wrap__)
     __array_priority__ = 1000
@@ -389,9 +390,20 @@ class Tensor:
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f'assigned grad has data of a different size: got shape '
                                    f'{list(value.shape)}, expected {list(self.shape)}')
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f'assigned grad has data of a different type: got '
-                                   f'{value.dtype}, expected {self.dtype}')
+            wanted = self._grad_dtype
+            if wanted is _dtype.SAME_AS_DATA:
+                wanted = self.dtype
+            if wanted is not None and value.dtype != wanted:
+                from ._dispatch import _type_word
+                from ._out import _C_TYPES
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype "
+                    f"'{_C_TYPES.get(value._data.dtype.name, value._data.dtype.name)}' to a "
+                    f"tensor with grad_dtype '{_type_word(wanted.np)}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    'dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and '
+                    'its gradient may break downstream systems that assume they match.')
             if value.device != self.device:
                 raise RuntimeError(f'assigned grad has data located on a different device: got '
                                    f'{value.device}, expected {self.device}')
@@ -400,6 +412,23 @@ class Tensor:
     @grad.deleter
     def grad(self):
         self._grad = None
+
+    @property
+    def grad_dtype(self):
+        """The dtype .grad must have (the tensor's own by default); None allows any. Incoming
+        gradients are cast to it. Leaf tensors only."""
+        if self._grad_fn is not None:
+            raise RuntimeError('grad_dtype can only be accessed on leaf tensors.')
+        return self.dtype if self._grad_dtype is _dtype.SAME_AS_DATA else self._grad_dtype
+
+    @grad_dtype.setter
+    def grad_dtype(self, value):
+        if self._grad_fn is not None:
+            raise RuntimeError('grad_dtype can only be set on leaf tensors.')
+        if value is not None and not isinstance(value, _dtype.dtype):
+            raise RuntimeError(f'grad_dtype must be a torch.dtype or None, but got '
+                               f'{type(value).__name__}')
+        self._grad_dtype = value
 
     @property
     def retains_grad(self):

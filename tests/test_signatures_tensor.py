@@ -205,7 +205,6 @@ MISSING_ALLOWED = {
     'torch.from_file': 'memory-mapped file storage',
     'torch.hash_tensor': 'new in 2.13 (hash reduction)',
     'torch.Tensor.hash_tensor': 'new in 2.13 (hash reduction)',
-    'torch.Tensor.grad_dtype': 'new in 2.13 (per-tensor gradient dtype)',
     'torch.Tensor.module_load': '__torch_function__ hook of Module.load_state_dict',
     'torch.Tensor.resize': 'deprecated out-of-place resize', 'torch.Tensor.resize_as': 'same',
     # math / linalg not implemented yet (sizes: S < 30 lines, M < 100, L more)

@@ -1,7 +1,7 @@
 """AccumulateGrad, the node behind a leaf that requires grad, and how it adds a gradient into
 the leaf's .grad (dense and sparse, in place or, under create_graph, out of place). Split from
 graph.py, which re-exports it."""
-from .. import _dispatch
+from .. import _dispatch, _dtype
 from .._sparse_coo import SparseCOO, add
 from .._tensor import Tensor
 from .graph import Node, _backward_state, _check_hook_result, _hook_values
@@ -55,6 +55,14 @@ class AccumulateGrad(Node):
         return ()
 
 
+def _grad_np_dtype(tensor):
+    """The NumPy dtype .grad is kept in (Tensor.grad_dtype), or None for the incoming one's."""
+    wanted = tensor._grad_dtype
+    if wanted is None:
+        return None
+    return tensor._data.dtype if wanted is _dtype.SAME_AS_DATA else wanted.np
+
+
 def _accumulate_into(tensor, grad, create_graph):
     """tensor.grad += grad, PyTorch-style: in place normally (even into a .grad that carries a
     graph from an earlier create_graph backward: it keeps that graph), out of place under
@@ -83,8 +91,9 @@ def _accumulate_into(tensor, grad, create_graph):
             if array.base is not None or not array.flags.c_contiguous or \
                     id(array) in _backward_state.delivered.get(0, ()):
                 array = array.copy()
-            if array.dtype != tensor._data.dtype:
-                array = array.astype(tensor._data.dtype)
+            wanted = _grad_np_dtype(tensor)
+            if wanted is not None and array.dtype != wanted:
+                array = array.astype(wanted)
             delivered = _backward_state.delivered.get(0)
             if delivered is not None:
                 delivered.add(id(array))
