@@ -208,6 +208,10 @@ def _erf_single(xp, x):
     # calling this on every block of every activation, felt)
     if x.ndim == 0:   # (NumPy's ufuncs give 0-d inputs scalars, which out= cannot take)
         return _erf_single(xp, x.reshape(1)).reshape(())
+    if xp is np:
+        out = _erf_single_compacted(x)
+        if out is not None:
+            return out
     y = xp.abs(x)
     z = x * x
     small = _horner(z, _ERF32_SMALL)
@@ -219,6 +223,29 @@ def _erf_single(xp, x):
     big = select(xp, y >= _ERF32_ONE, 1.0, big)
     _take_sign(xp, big, x, z)
     return select(xp, y <= _ERF32_SPLIT, small, big)
+
+
+def _erf_single_compacted(x):
+    """_erf_single with the second polynomial evaluated only where it is needed: the same
+    formulas on the same values, so the same bits. Activations lie mostly inside the first
+    polynomial's interval (81% of GELU's standard-normal inputs), where this takes a third
+    less time; None when most of x lies outside it (the branchless form is quicker then)."""
+    x = np.ascontiguousarray(x)      # (flat indices below address its C-ordered copy)
+    y = np.abs(x)
+    outside = np.flatnonzero(y > _ERF32_SPLIT)
+    if outside.size > x.size // 2:
+        return None
+    z = x * x
+    out = _horner(z, _ERF32_SMALL)
+    out *= x
+    if outside.size:
+        flat, magnitude = out.reshape(-1), y.reshape(-1)[outside]
+        big = _horner(np.minimum(magnitude, _ERF32_ONE), _ERF32_LOG_ERFC)
+        np.exp(big, out=big)
+        np.subtract(1.0, big, out=big)
+        big[magnitude >= _ERF32_ONE] = 1.0
+        flat[outside] = np.copysign(big, x.reshape(-1)[outside])
+    return out
 
 
 _SIGN_BITS = {4: (np.int32, np.int32(-2 ** 31)), 8: (np.int64, np.int64(-2 ** 63))}
