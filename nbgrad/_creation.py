@@ -675,13 +675,23 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(_on_device(values.astype(dt.np), to_device(device)), requires_grad)
 
 
+def _check_steps(name, steps):
+    """PyTorch's parser takes an integer number of steps (a bool or float is its TypeError), and
+    its kernels a non-negative one."""
+    if isinstance(steps, (Tensor, np.integer)):
+        steps = int(steps)
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise TypeError(f"{name}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError('number of steps must be non-negative')
+
+
 @accepts_out(factory=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     check_layout(layout, 'linspace')
     start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
-    if steps < 0:
-        raise RuntimeError('number of steps must be non-negative')
+    _check_steps('linspace', steps)
     dt = _dtype_arg(dtype, 'linspace', _dtype.get_default_dtype())
     if start.__class__ is complex or end.__class__ is complex:
         dt = _complex_range_dtype(dt, dtype, 'linspace')
@@ -771,6 +781,7 @@ def _symmetric_linspace(start, end, steps, work_dtype):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     check_layout(layout, 'logspace')
+    _check_steps('logspace', steps)
     dt = _dtype_arg(dtype, 'logspace', _dtype.get_default_dtype())
     start, end = (x.item() if isinstance(x, (Tensor, np.generic)) else x for x in (start, end))
     if start.__class__ is complex or end.__class__ is complex:

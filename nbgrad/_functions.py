@@ -100,6 +100,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     from .ops._util import as_operand
     from ._tensor import Tensor
     _tensor_args('isclose', input, other)
+    for name, tolerance in (('rtol', rtol), ('atol', atol)):
+        if tolerance < 0:
+            raise RuntimeError(f'{name} must be greater than or equal to zero, but got '
+                               f'{tolerance:g}')
     other = as_operand(other)
     if input.is_sparse or (isinstance(other, Tensor) and other.is_sparse):
         from .sparse._routing import refuse
@@ -230,7 +234,8 @@ def _integer_binary(name, ufunc):
                     'bool': 'Bool'}.get(dt.name, dt.name)
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
         a, b = input._data.astype(dt.np), other._data.astype(dt.np)
-        return Tensor._make(getattr(xp_of(a, b), ufunc)(a, b).astype(dt.np))
+        xp = xp_of(a, b)   # (a 0-d result comes back from the ufunc as a NumPy scalar)
+        return Tensor._make(xp.asarray(getattr(xp, ufunc)(a, b)).astype(dt.np))
     fn.__name__ = fn.__qualname__ = name
     return fn
 

@@ -80,6 +80,22 @@ OUT_UNCHECKED = frozenset((
     'triu', 'var', 'vdot'))
 
 
+# out= functions whose PyTorch kernels refuse any overlap with an input, the same memory too
+# (at::assert_no_overlap): gather(x, 0, i, out=x) raises where add(x, 1, out=x) runs. Each tested
+# against PyTorch 2.13.
+OUT_NO_OVERLAP = frozenset((
+    'cat', 'concat', 'concatenate', 'gather', 'index_add', 'index_select', 'kthvalue',
+    'masked_select', 'stack', 'take'))
+
+
+def _overlaps(written, read):
+    """Whether two arrays share any memory (the same memory included)."""
+    if read.__class__ is not written.__class__ or read.__class__ is SparseCOO or \
+            not written.size or not read.size or root_array(read) is not root_array(written):
+        return False
+    return np.shares_memory(written, read) if written.__class__ is _ndarray else True
+
+
 def _tensors(values):
     for v in values:
         if isinstance(v, Tensor):
@@ -94,4 +110,6 @@ def refuse_out_overlap(name, out, args, kwargs):
         return
     inputs = [t._data for t in _tensors(args)] + [t._data for t in _tensors(kwargs.values())]
     for o in _tensors(out if isinstance(out, (list, tuple)) else (out,)):
+        if name in OUT_NO_OVERLAP and any(_overlaps(o._data, a) for a in inputs):
+            raise RuntimeError(PARTIAL_OVERLAP)
         check_no_partial_overlap(o._data, inputs)

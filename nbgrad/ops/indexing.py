@@ -690,7 +690,9 @@ class IndexAdd(Node):
         if e[0] is not None:
             ga = g if self.mode == 'add' else g.index_fill(self.dim, self._index_tensor, 0.0)
         if len(e) > 2 and e[2] is not None:
-            gs = g.index_select(self.dim, self._index_tensor)
+            # a filled value reaches each selected slice once, however often its index repeats
+            index = self._index_tensor.unique() if self.mode == 'fill' else self._index_tensor
+            gs = g.index_select(self.dim, index)
             if self.mode == 'add' and self.alpha != 1:
                 gs = gs * _conj(self.alpha)
         return ga, None, gs

@@ -182,8 +182,13 @@ class Flip(Node):
         return g.flip(self.dims)
 
 
-def flip(input, *dims):
-    """flip(x, (0, 1)) or, as a method, x.flip(0, 1)."""
+def flip(input, *dims, **by_name):
+    """flip(x, (0, 1)) or, as a method, x.flip(0, 1) or x.flip(dims=(0, 1))."""
+    if by_name:
+        unexpected = [k for k in by_name if k != 'dims'] or (['dims'] if dims else [])
+        if unexpected:
+            raise TypeError(f'flip() got an unexpected keyword argument {unexpected[0]!r}')
+        dims = (by_name['dims'],)
     n = input._data.ndim
     dims = shape_arg(dims) if dims else ()
     wrapped = tuple(wrap_dim(d, n) for d in dims)
