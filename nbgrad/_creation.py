@@ -626,6 +626,8 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
     start, end, step = (x.item() if isinstance(x, (Tensor, np.generic)) else x
                         for x in (start, end, step))
     _refuse_complex_bounds(start, end, step)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f'unsupported range: {start:g} -> {end:g}')
     if dtype is not None and _dtype_arg(dtype, 'arange') is _dtype.int64:
         # PyTorch's int64 overload truncates the bounds and the step to integers first
         start, end, step = int(start), int(end), int(step)

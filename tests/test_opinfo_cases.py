@@ -47,6 +47,12 @@ CASES = {
     'take_out_is_input': _out_is_the_input(lambda lib, x: lib.take(x, lib.tensor(IDX), out=x)),
     'kthvalue_out_is_input': _out_is_the_input(
         lambda lib, x: lib.kthvalue(x, 2, out=(x, lib.empty(0, dtype=lib.long)))),
+    'masked_scatter_float_mask': lambda lib: lib.zeros(3).masked_scatter(lib.ones(3),
+                                                                          lib.ones(3)),
+    'masked_scatter_uint8_mask': lambda lib: lib.zeros(3).masked_scatter(
+        lib.ones(3, dtype=lib.uint8), lib.ones(3)),
+    'arange_infinite': lambda lib: lib.arange(0, float('inf')),
+    'arange_nan': lambda lib: lib.arange(float('nan'), 3),
     'add_out_is_input_runs': _out_is_the_input(lambda lib, x: lib.add(x, 1, out=x)),
     'sort_out_is_input_runs': _out_is_the_input(
         lambda lib, x: lib.sort(x, out=(x, lib.empty(0, dtype=lib.long)))),

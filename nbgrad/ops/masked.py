@@ -110,12 +110,14 @@ class MaskedScatter(Node):
     def forward(self, a, mask, source):
         # out of place, self and mask broadcast together (in place, mask broadcasts to self)
         xp = xp_of(a)
+        _check_boolean_mask(mask)     # (before the shapes, as PyTorch's)
         shape = _broadcast_shape(a.shape, mask.shape)
         out = a.copy() if shape == a.shape else xp.broadcast_to(a, shape).copy()
         return self.forward_into(out, a, mask, source)
 
     def forward_into(self, out, a, mask, source):
         xp = xp_of(out)
+        _check_boolean_mask(mask)
         if source.dtype != out.dtype:
             raise RuntimeError(f'masked_scatter: expected self and source to have same dtypes but '
                                f'got {_type_word(out.dtype)} and {_type_word(source.dtype)}')
@@ -149,6 +151,12 @@ class MaskedScatter(Node):
             pad = zeros(n_source - selected.numel(), dtype=g.dtype, device=g.device)
             gs = cat([selected, pad]).reshape(e[2][2])
         return ga, None, gs
+
+
+def _check_boolean_mask(mask):
+    if mask.dtype != bool:
+        raise RuntimeError(f'masked_scatter_ only supports boolean masks, but got mask with '
+                           f'dtype {_type_word(mask.dtype)}')
 
 
 def _broadcast_shape(a_shape, mask_shape):
