@@ -53,6 +53,13 @@ CASES = {
         lib.ones(3, dtype=lib.uint8), lib.ones(3)),
     'arange_infinite': lambda lib: lib.arange(0, float('inf')),
     'arange_nan': lambda lib: lib.arange(float('nan'), 3),
+    'two_numbers_pow': lambda lib: lib.pow(2, 3),
+    'two_numbers_xlogy': lambda lib: lib.xlogy(2, 3),
+    'two_numbers_remainder': lambda lib: lib.remainder(7, 3),
+    'two_numbers_bitwise_and': lambda lib: lib.bitwise_and(6, 3),
+    'two_numbers_add_runs': lambda lib: lib.add(2, 3),
+    'number_and_tensor_pow': lambda lib: (lib.pow(2, lib.tensor(3.0)),
+                                          lib.remainder(7, lib.tensor(3))),
     'add_out_is_input_runs': _out_is_the_input(lambda lib, x: lib.add(x, 1, out=x)),
     'sort_out_is_input_runs': _out_is_the_input(
         lambda lib, x: lib.sort(x, out=(x, lib.empty(0, dtype=lib.long)))),

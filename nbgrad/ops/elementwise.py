@@ -689,9 +689,20 @@ def binary(name):
             return dispatch(op(), input, as_operand(other))
     else:
         def fn(input, other):
+            if name in _TENSOR_SOMEWHERE and not isinstance(input, Tensor) and \
+                    not isinstance(other, Tensor):
+                raise no_overload(name, input, other, expected=_SCALAR_OVERLOADS)
             return dispatch(op(), as_operand(input), as_operand(other))
     fn.__name__ = fn.__qualname__ = name
     return fn
+
+
+# functions whose PyTorch overloads all take a tensor (torch.pow(2, 3) is a TypeError there,
+# torch.add(2, 3) a tensor), each checked against PyTorch 2.13
+_TENSOR_SOMEWHERE = frozenset(('remainder', 'pow', 'xlogy', 'bitwise_and', 'bitwise_or',
+                               'bitwise_xor', 'bitwise_left_shift', 'bitwise_right_shift'))
+_SCALAR_OVERLOADS = ('(Tensor input, Tensor other)\n * (Number self, Tensor other)\n'
+                     ' * (Tensor input, Number other)')
 
 
 def _tensor_input(x, name):
@@ -733,6 +744,8 @@ def div(input, other, *, rounding_mode=None):
 
 
 def pow(input, exponent):
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise no_overload('pow', input, exponent, expected=_SCALAR_OVERLOADS)
     input, exponent = as_operand(input), as_operand(exponent)
     if exponent.__class__ in _PY_SCALARS and isinstance(input, Tensor):
         if exponent == 2 and input._data.dtype.kind == 'f':
