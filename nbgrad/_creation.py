@@ -485,11 +485,13 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
         raise RuntimeError(f'Number of dimensions in size does not match the length of the '
                            f'physical_layout; i.e. len(size) = {len(shape)} is not equal to '
                            f'len(physical_layout) = {len(order)}')
+    for i, d in enumerate(order):
+        if not 0 <= d < len(shape):
+            raise RuntimeError(f'Dimension out of range (expected to be between 0 and '
+                               f'{len(shape) - 1}, but got {d} at index {i}).  NB: negative '
+                               'dims not currently supported; file an issue if you want it.')
     if len(set(order)) != len(order):
         raise RuntimeError('Duplicate dim not allowed')
-    if sorted(order) != list(range(len(shape))):
-        raise IndexError(f'Dimension out of range (expected to be in range of '
-                         f'[{-len(shape)}, {len(shape) - 1}], but got {max(order)})')
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     _check_shape(shape, 'empty_permuted')
     return _finish(uninitialized(_alloc_in_order(shape, dt, device, order)), requires_grad)

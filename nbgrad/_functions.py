@@ -304,6 +304,12 @@ def _split_along(name, dim, min_dims):
             raise RuntimeError(f'torch.{name} requires a tensor with at least {min_dims} '
                                f'dimension, but got a tensor with {input.dim()} dimensions!')
         d = 0 if name == 'hsplit' and input.dim() == 1 else dim
+        from ._tensor import Tensor
+        if not isinstance(indices_or_sections, (int, list, tuple, Tensor)):
+            from .ops._util import no_overload
+            raise no_overload(name, input, indices_or_sections,
+                              expected='(Tensor input, int sections)\n'
+                                       ' * (Tensor input, tuple of ints indices)')
         if isinstance(indices_or_sections, int):
             size = input.shape[d]
             if indices_or_sections == 0 or size % indices_or_sections:

@@ -240,9 +240,8 @@ def _split_with_sizes(self, split_sizes, dim=0):
 
 
 def _narrow_copy(self, dim, start, length):
-    if not -self.dim() <= dim < max(self.dim(), 1):
-        raise RuntimeError(f'narrow_copy(): dim {dim} is out of range for a tensor with '
-                           f'{self.dim()} dimensions')
+    from .ops._util import wrap_dim
+    wrap_dim(dim, self.dim())       # (PyTorch 2.13's IndexError for a dim out of range)
     return views.narrow(self, dim, start, length).clone()
 
 

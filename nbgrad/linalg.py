@@ -23,7 +23,7 @@ from .ops.decompositions import LinAlgError  # noqa: F401  (torch.linalg.LinAlgE
 from .ops.elementwise import where
 from .ops.matmul import matmul, vdot  # noqa: F401  (torch.linalg exposes them too)
 from .ops.shape import broadcast_shapes, cat as _cat
-from .ops._util import wrap_dims
+from .ops._util import wrap_dim, wrap_dims
 from .ops.vector_norm import VectorNorm
 from .return_types import return_type
 
@@ -421,7 +421,7 @@ def cross(input, other, *, dim=-1):
         raise RuntimeError(f'expected scalar type {_type_word(input)} but found '
                            f'{_type_word(other)}')
     broadcast_shapes(input.shape, other.shape)  # a RuntimeError naming both shapes
-    d = dim % input.dim()
+    d = wrap_dim(dim, input.dim())
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(f'linalg.cross: inputs dimension {dim} must have length 3. Got '
                            f'{input.shape[d]} and {other.shape[d]}')

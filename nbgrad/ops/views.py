@@ -733,6 +733,9 @@ def narrow(input, dim, start, length):
         raise RuntimeError('narrow(): length must be non-negative.')
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
+    if isinstance(start, Tensor) and (start.dim() != 0 or start.is_floating_point() or
+                                      start.is_complex() or start.dtype.name == 'bool'):
+        raise RuntimeError('start must be an 0-dim integral Tensor.')
     start = int(start)
     if not -size <= start <= size:
         raise IndexError(f'start out of range (expected to be in range of [{-size}, {size}], but '

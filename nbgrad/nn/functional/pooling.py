@@ -373,7 +373,8 @@ def _adaptive_size(input, output_size, d, fn):
 
 def _check_adaptive_input(input, d, fn):
     if input.dim() not in (d + 1, d + 2):
-        raise RuntimeError(f'{fn}(): Expected {d + 1}D or {d + 2}D tensor, but got: '
+        colon = ':' if 'max' in fn else ''      # (PyTorch's two kernels word it so)
+        raise RuntimeError(f'{fn}(): Expected {d + 1}D or {d + 2}D tensor, but got{colon} '
                            f'{_sizes(input)}')
     for i in range(input.dim() - d, input.dim()):
         if input.shape[i] == 0:

@@ -138,10 +138,10 @@ def _embedding_renorm_(weight, indices, max_norm, norm_type):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """The rows of `weight` at the indices in `input`: output shape input.shape + (dim,)."""
-    padding_idx = _wrap_padding_idx(padding_idx, weight.shape[0])
     if weight.dim() != 2:
         raise RuntimeError(f"'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
                            f'{list(weight.shape)}')
+    padding_idx = _wrap_padding_idx(padding_idx, weight.shape[0])
     _check_indices(input, 'indices', 'embedding')
     if max_norm is not None:
         input = input.contiguous()
