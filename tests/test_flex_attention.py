@@ -94,11 +94,7 @@ CASES = {
 
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_same_as_pytorch(name):
-    def run(lib):
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return CASES[name](lib, _fa(lib), *_qkv(lib))
-    both(run)
+    both(lambda lib: CASES[name](lib, _fa(lib), *_qkv(lib)), quiet=True)
 
 
 MASKS = {

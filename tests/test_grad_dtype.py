@@ -1,8 +1,6 @@
 """Tensor.grad_dtype (PyTorch 2.13): the dtype .grad is kept in, set per leaf; incoming
 gradients are cast to it, None allows any dtype, and assigning .grad checks it. Compared with
 PyTorch."""
-import warnings
-
 import pytest
 
 from torch_compare import both, dname
@@ -65,8 +63,4 @@ def _named(value):
 
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_same_as_pytorch(name):
-    def run(lib):
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return _named(CASES[name](lib))
-    both(run)
+    both(lambda lib: _named(CASES[name](lib)), quiet=True)
