@@ -1,4 +1,6 @@
 """autograd.backward and autograd.grad: the user-facing entry points to the engine."""
+import threading
+
 import numpy as np
 
 from .._arrays import MetaArray, meta_array
@@ -91,7 +93,12 @@ def _bind_transform_stack():
 # elements. nbgrad's vmap runs the function once per element, where PyTorch's runs it once for the
 # batch; a backward through a graph made outside the function must then keep that graph for the
 # elements still to come (the last element's backward frees it, as PyTorch's one backward does).
-samples_ahead = [0]
+# Per thread, as vmap's calls are.
+class _SamplesAhead(threading.local):
+    count = 0
+
+
+samples_ahead = _SamplesAhead()
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -113,7 +120,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
-    retain_graph = retain_graph or samples_ahead[0] > 0
+    retain_graph = retain_graph or samples_ahead.count > 0
     roots = _make_root_grads(outputs, grad_tensors)
     graph.run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs,
                        accumulate=True, allow_unused=True)
@@ -150,7 +157,7 @@ def _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unuse
         raise ValueError('Expected allow_unused to be True or not passed when materialize_grads=True')
     if retain_graph is None:
         retain_graph = create_graph
-    retain_graph = retain_graph or samples_ahead[0] > 0
+    retain_graph = retain_graph or samples_ahead.count > 0
     for i, t in enumerate(inputs_tuple):
         if t.__class__ is not GradientEdge and not t.requires_grad:
             raise RuntimeError(f'One of the differentiated Tensors does not require grad. (It is '

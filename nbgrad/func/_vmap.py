@@ -167,11 +167,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None):
                                    for leaf, d in zip(leaves, dims)]
                     tracker.start([a for a, d in zip(sample_args, dims) if d is not None])
                     more = b < size - 1      # (graphs from outside stay for the next element)
-                    samples_ahead[0] += more
+                    samples_ahead.count += more
                     try:
                         outputs.append(func(*rebuild(sample_args), **kwargs))
                     finally:
-                        samples_ahead[0] -= more
+                        samples_ahead.count -= more
                     if b == 0:      # (which outputs are batched: the first element tells)
                         batched = [tracker.is_derived(t) for t in flatten(outputs[0])[0]]
                     tracker.start([])
