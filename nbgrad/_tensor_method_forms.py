@@ -240,8 +240,13 @@ def _split_with_sizes(self, split_sizes, dim=0):
 
 
 def _narrow_copy(self, dim, start, length):
+    # PyTorch 2.13 checks a dim past the end first (a RuntimeError), then wraps negative ones
+    # (IndexError below -ndim)
+    if dim >= max(self.dim(), 1):
+        raise RuntimeError(f'narrow_copy(): dim {dim} is out of range for a tensor with '
+                           f'{self.dim()} dimensions')
     from .ops._util import wrap_dim
-    wrap_dim(dim, self.dim())       # (PyTorch 2.13's IndexError for a dim out of range)
+    wrap_dim(dim, self.dim())
     return views.narrow(self, dim, start, length).clone()
 
 
