@@ -131,9 +131,8 @@ class _WritableAlias:
 
 
 def import_cpu(producer):
-    """A NumPy array over the memory of a CPU DLPack producer (an object or a capsule)."""
-    if is_capsule(producer):
-        producer = CapsuleExporter(producer)
+    """A NumPy array over the memory of a CPU DLPack producer (an object with __dlpack__; a
+    capsule comes wrapped in a CapsuleExporter)."""
     importing = _Importing(producer)
     array = np.from_dlpack(importing)
     if importing.legacy and not array.flags.writeable:

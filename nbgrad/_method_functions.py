@@ -9,6 +9,7 @@ Each has PyTorch's signature (the text below), which binds its arguments before 
 """
 import inspect
 
+from ._memory_format import contiguous_format
 from ._out import accepts_out
 from ._tensor import Tensor
 
@@ -110,14 +111,14 @@ def _view_copy(name, signature, view):
 
     def function(*args, **kwargs):
         input, rest, keywords = _arguments(name, signature, args, kwargs)
-        return take(input, *rest, **keywords).clone(memory_format=_contiguous())
+        return take(input, *rest, **keywords).clone(memory_format=contiguous_format)
     return function
 
 
 def _split_copy(name, signature, view):
     def function(*args, out=None, **kwargs):
         input, rest, keywords = _arguments(name, signature, args, kwargs)
-        parts = tuple(p.clone(memory_format=_contiguous())
+        parts = tuple(p.clone(memory_format=contiguous_format)
                       for p in getattr(input, view)(*rest, **keywords))
         if out is None:
             return parts
@@ -127,11 +128,6 @@ def _split_copy(name, signature, view):
         for target, part in zip(out, parts):      # (copy_'s casts and shape errors)
             target.copy_(part.detach())
     return function
-
-
-def _contiguous():
-    from ._memory_format import contiguous_format
-    return contiguous_format
 
 
 def _install():
